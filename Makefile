@@ -1,0 +1,52 @@
+# The two front-door commands are `make demo` and `make test`; everything else serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BUF_VERSION := 1.75.0
+BUF := .tools/node_modules/.bin/buf
+
+.PHONY: install demo up test unit protos check-protos lint lint-protos clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Bring a whole chain up, run the scripted demo, stop the chain.
+demo: install
+	$(BIN)/chaincard demo
+
+## Run a whole chain until Ctrl-C (data kept in ./.chaincard/).
+up: install
+	$(BIN)/chaincard up
+
+## Regenerate chaincard/v1 from protos/.
+protos: install
+	$(BIN)/python -m chaincard.protogen
+
+check-protos: install
+	$(BIN)/python -m chaincard.protogen --check
+
+# buf comes from the npm registry; a machine without npm skips this check (CI has npm).
+lint-protos:
+	@if command -v npm >/dev/null 2>&1; then \
+		[ -x $(BUF) ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION); \
+		$(BUF) lint protos && echo "buf lint: clean"; \
+	else echo "npm not found: skipping buf lint"; fi
+
+lint: install
+	$(BIN)/ruff check .
+
+## Everything CI checks: generated code, proto lint, code lint, the whole test suite.
+test: install check-protos lint-protos lint
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .tools .chaincard .pytest_cache

@@ -1,0 +1,1 @@
+"""ChainCard shared core: everything the four services have in common."""

@@ -1,0 +1,249 @@
+"""The ``chaincard`` command: run a service, a whole chain, the demo, or ask a running chain things."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+from chaincard.config import Settings, load_settings
+from chaincard.logs import configure_logging
+
+DEFAULT_DATA_DIR = Path(".chaincard")
+
+
+# ---- running one service ---------------------------------------------------------------------------
+def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
+    return load_settings(
+        args.config, listen=args.listen, database_url=args.database_url, kafka_bootstrap=args.kafka,
+        hq_endpoint=args.hq, port_file=args.port_file, **extra,
+    )
+
+
+def _serve(process_name: str, start, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.rpc.server import serve_until_signalled, write_port_file
+
+    configure_logging(process_name, settings.log_level)
+    running = start(settings)
+    write_port_file(settings.port_file, running.port)
+    serve_until_signalled(running)
+    return 0
+
+
+def run_hq(args: argparse.Namespace) -> int:
+    from hq_service.bootstrap import start_hq
+
+    return _serve("hq", start_hq, _service_settings(args))
+
+
+def run_region(args: argparse.Namespace) -> int:
+    from region_service.bootstrap import start_region
+
+    return _serve(f"region-{args.code}", start_region, _service_settings(args, region_code=args.code))
+
+
+def run_store(args: argparse.Namespace) -> int:
+    from store_agent.bootstrap import start_store
+
+    settings = _service_settings(args, store_id=args.id, region_endpoint=args.region)
+    return _serve(f"store-{args.id}", start_store, settings)
+
+
+def run_settlement(args: argparse.Namespace) -> int:
+    from settlement.bootstrap import start_settlement
+
+    return _serve("settlement", start_settlement, _service_settings(args))
+
+
+# ---- a whole chain ---------------------------------------------------------------------------------
+def _print_chain(state) -> None:  # type: ignore[no-untyped-def]
+    print(f"ChainCard is up. Data in {state.data_dir}")
+    print(f"  {'kafka broker':<22} {state.kafka_bootstrap}")
+    for process in state.processes:
+        print(f"  {process.name:<22} {process.endpoint:<22} log: {process.log}")
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from chaincard.local.chain import Chain
+
+    configure_logging("up")
+    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=args.base_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    state = chain.start()
+    _print_chain(state)
+    print("Press Ctrl-C to stop every process.")
+    try:
+        stop.wait()
+    finally:
+        print("\nStopping the chain…")
+        chain.stop()
+        print("Stopped.")
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from chaincard.local.chain import Chain
+    from chaincard.local.demo import run_slice
+
+    configure_logging("demo", "WARNING")
+    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0)
+    print("Starting a whole chain: PostgreSQL, Kafka-protocol broker, HQ, 2 regions, 4 stores, settlement…")
+    try:
+        state = chain.start()
+        _print_chain(state)
+        run_slice(state)
+    finally:
+        chain.stop()
+        print("\nChain stopped.")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from chaincard.local.chain import ChainState
+    from chaincard.rpc.channels import check_health
+
+    try:
+        state = ChainState.load(Path(args.data_dir))
+    except FileNotFoundError:
+        print(f"no chain is running from {args.data_dir} (start one with `chaincard up`)")
+        return 1
+    failing = 0
+    for process in state.processes:
+        status = check_health(process.endpoint)
+        failing += status != "SERVING"
+        print(f"{process.name:<22} {process.endpoint:<22} {status}")
+    return 1 if failing else 0
+
+
+# ---- asking a running chain --------------------------------------------------------------------
+def _hq_endpoint(args: argparse.Namespace) -> str:
+    if args.hq:
+        return args.hq
+    from chaincard.local.chain import ChainState
+
+    try:
+        return ChainState.load(Path(args.data_dir)).hq_endpoint
+    except FileNotFoundError:
+        return load_settings(args.config).hq_endpoint
+
+
+def run_member_show(args: argparse.Namespace) -> int:
+    import grpc
+
+    from chaincard.local.demo import print_member_view
+    from chaincard.rpc.channels import call, open_channel
+    from chaincard.v1 import member_view_pb2, member_view_pb2_grpc
+
+    with open_channel(_hq_endpoint(args)) as channel:
+        stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
+        request = member_view_pb2.GetMemberViewRequest()
+        if args.key.isdigit() and len(args.key) >= 15:
+            request.card_number = args.key
+        else:
+            request.phone = args.key
+        try:
+            view = call(stub.GetMemberView, request)
+        except grpc.RpcError as error:
+            print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+    print_member_view(view)
+    return 0
+
+
+def run_settle(args: argparse.Namespace) -> int:
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.money import format_fen
+    from settlement.clearing import flows_for_day
+
+    settings = load_settings(args.config, database_url=args.database_url)
+    database_url = settings.database_url
+    if not database_url:
+        from chaincard.local.chain import ChainState
+
+        database_url = ChainState.load(Path(args.data_dir)).database_urls["settlement"]
+    business_day = date.fromisoformat(args.date)
+    with make_session_factory(make_engine(database_url))() as session:
+        flows = flows_for_day(session, business_day)
+    print(f"Clearing records for business day {business_day} (issuing → acquiring franchisee):")
+    for issuing, acquiring, kind, count, principal, bonus in flows:
+        print(f"  {issuing:<10} → {acquiring:<10} {kind:<9} {count:>5} txns  principal {format_fen(principal):>12}  bonus {format_fen(bonus):>10}")
+    if not flows:
+        print("  (none)")
+    print("Netting and statements are not produced yet: see the settlement issue.")
+    return 0
+
+
+# ---- argument parsing ------------------------------------------------------------------------------
+def _add_service_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
+    parser.add_argument("--listen", help="host:port to serve gRPC on")
+    parser.add_argument("--database-url", help="SQLAlchemy URL of this service's database")
+    parser.add_argument("--kafka", help="Kafka bootstrap servers host:port")
+    parser.add_argument("--hq", help="HQ endpoint host:port")
+    parser.add_argument("--port-file", help="write the bound port to this file once serving")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chaincard", description="ChainCard: one member card for every store of a chain.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run a whole demo chain on this machine until Ctrl-C")
+    demo = commands.add_parser("demo", help="bring a chain up, run the scripted demo, stop it")
+    for sub, default_dir in ((up, DEFAULT_DATA_DIR), (demo, DEFAULT_DATA_DIR / "demo")):
+        sub.add_argument("--data-dir", default=str(default_dir), help=f"where the chain keeps its data (default {default_dir})")
+        sub.add_argument("--pg", help="use this PostgreSQL server (DSN) instead of an embedded one")
+        sub.add_argument("--kafka", help="use this Kafka bootstrap host:port instead of the local broker")
+    up.add_argument("--base-port", type=int, default=47100, help="first port of the chain's services (0: any free ports)")
+    up.set_defaults(handler=run_up)
+    demo.set_defaults(handler=run_demo)
+
+    status = commands.add_parser("status", help="health of every process of the running chain; non-zero if any is not serving")
+    status.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    status.set_defaults(handler=run_status)
+
+    hq = commands.add_parser("hq", help="run hq_service")
+    _add_service_flags(hq)
+    hq.set_defaults(handler=run_hq)
+    region = commands.add_parser("region", help="run one region_service")
+    _add_service_flags(region)
+    region.add_argument("--code", required=True, help="region code, e.g. E")
+    region.set_defaults(handler=run_region)
+    store = commands.add_parser("store", help="run one store agent")
+    _add_service_flags(store)
+    store.add_argument("--id", required=True, help="store id, e.g. S-E-001")
+    store.add_argument("--region", required=True, help="the store's region endpoint host:port")
+    store.set_defaults(handler=run_store)
+    settlement = commands.add_parser("settlement", help="run the settlement service")
+    _add_service_flags(settlement)
+    settlement.set_defaults(handler=run_settlement)
+
+    settle = commands.add_parser("settle", help="settle one business day")
+    settle.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    settle.add_argument("--database-url", help="the settlement database (default: the running local chain's)")
+    settle.add_argument("--config")
+    settle.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    settle.set_defaults(handler=run_settle)
+
+    member = commands.add_parser("member", help="members in HQ's chain-wide view")
+    member_commands = member.add_subparsers(dest="member_command", required=True)
+    show = member_commands.add_parser("show", help="a member's cards, balances and recent transactions")
+    show.add_argument("key", help="phone number or card number")
+    show.add_argument("--hq", help="HQ endpoint (default: the running local chain's)")
+    show.add_argument("--config")
+    show.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    show.set_defaults(handler=run_member_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Settings for every ChainCard process.
+
+Precedence, lowest first: built-in defaults, a TOML file (``--config`` or ``CHAINCARD_CONFIG``),
+environment variables ``CHAINCARD_<FIELD>``, then command-line flags. One flat table keeps the
+mapping obvious: the TOML key, the env suffix and the flag all share the field's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CHAINCARD_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where this process listens for gRPC, host:port; port 0 picks a free one.
+    listen: str = "127.0.0.1:0"
+    # SQLAlchemy URL of this process's own database (PostgreSQL for hq/region/settlement, SQLite for a store).
+    database_url: str = ""
+    # Kafka bootstrap servers, comma separated host:port.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # host:port of hq_service, used by regions (directory, phone index) and the CLI.
+    hq_endpoint: str = "127.0.0.1:47100"
+    # host:port of this store's region_service (store agents only).
+    region_endpoint: str = ""
+    # This region's code, e.g. "E" (region_service only).
+    region_code: str = ""
+    # This store's id, e.g. "S-E-001" (store_agent only).
+    store_id: str = ""
+    # Secret key of the HMAC that indexes phone numbers chain-wide; shared by HQ and every region.
+    phone_hmac_key: str = "dev-only-phone-key-change-me"
+    # Deadline in seconds of every outgoing RPC.
+    rpc_deadline_seconds: float = 5.0
+    # How often the outbox relay looks for unpublished rows, in seconds.
+    outbox_poll_seconds: float = 0.2
+    # The chain's business-day time zone and the local time at which a business day ends.
+    business_time_zone: str = "Asia/Shanghai"
+    business_day_cutoff: str = "04:00"
+    # Write the bound port here once serving (lets a supervisor use port 0).
+    port_file: str = ""
+    # Log level name.
+    log_level: str = "INFO"
+    # Extra settings a service may read without widening this class.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    declared = {f.name: f for f in dataclasses.fields(Settings)}[name]
+    kind = declared.type if isinstance(declared.type, str) else declared.type.__name__
+    if kind == "float":
+        return float(raw)
+    if kind == "int":
+        return int(raw)
+    return raw if not isinstance(raw, str) else raw.strip()
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and explicit overrides."""
+    known = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+
+    path = config_file or os.environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        with Path(path).open("rb") as handle:
+            for key, value in tomllib.load(handle).items():
+                if key in known:
+                    values[key] = _coerce(key, value)
+                else:
+                    extra[key] = value
+
+    for name in known:
+        env_value = os.environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None and env_value != "":
+            values[name] = _coerce(name, env_value)
+
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in known:
+            raise TypeError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, value)
+
+    return Settings(**values, extra=extra)

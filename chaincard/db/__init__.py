@@ -1,0 +1,1 @@
+"""Persistence shared by the services: declarative base, engines, migrations, outbox, inbox, idempotency."""

@@ -1,0 +1,1 @@
+"""Events chain-wide: envelope, topics, outbox relay and the idempotent consumer loop."""

@@ -1,0 +1,9 @@
+"""Kafka topics (DESIGN §5). Postings and cards are keyed by card number, so per-card order holds."""
+
+POSTINGS = "chaincard.postings.v1"
+CARDS = "chaincard.cards.v1"
+MEMBERS = "chaincard.members.v1"
+CONFIG = "chaincard.config.v1"
+
+ALL_TOPICS = (POSTINGS, CARDS, MEMBERS, CONFIG)
+PARTITIONS = {POSTINGS: 6, CARDS: 6, MEMBERS: 3, CONFIG: 1}

@@ -1,0 +1,81 @@
+"""Postings and the one invariant of the ledger: per asset, debits equal credits.
+
+Balances are credit-normal: an account's balance is what the chain owes its holder, so a card's
+stored value rises with a credit; system accounts (cash collected, promotion expense, ...) are
+their mirror and usually run negative.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Asset(StrEnum):
+    STORED_VALUE_PRINCIPAL = "STORED_VALUE_PRINCIPAL"
+    STORED_VALUE_BONUS = "STORED_VALUE_BONUS"
+    POINTS = "POINTS"
+    # Count-card uses are one asset per item: "COUNT_USES:<item code>".
+    COUNT_USES = "COUNT_USES"
+
+
+class Direction(StrEnum):
+    DEBIT = "DEBIT"
+    CREDIT = "CREDIT"
+
+
+class SystemAccount(StrEnum):
+    """The franchisee-side accounts opposite the cards. A franchisee's prepaid liability is the sum of
+    its cards' balances (V7), so it needs no mirror account of its own."""
+
+    CASH_COLLECTED = "CASH_COLLECTED"  # money taken at the till for recharges
+    STORED_VALUE_REDEEMED = "STORED_VALUE_REDEEMED"  # goods handed over against stored value
+    PROMOTION_EXPENSE = "PROMOTION_EXPENSE"  # bonus value given away by recharge promotions
+    POINTS_LIABILITY = "POINTS_LIABILITY"  # points issued, not yet redeemed
+
+
+class UnbalancedTransaction(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Posting:
+    account_id: str
+    asset: str
+    direction: Direction
+    amount: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or self.amount <= 0:
+            raise UnbalancedTransaction(f"posting amount must be a positive integer, got {self.amount!r}")
+
+
+def transfer(asset: str, amount: int, *, debit: str, credit: str) -> list[Posting]:
+    """Move ``amount`` of ``asset`` from the debited account to the credited one; nothing for 0."""
+    if amount == 0:
+        return []
+    return [
+        Posting(account_id=debit, asset=asset, direction=Direction.DEBIT, amount=amount),
+        Posting(account_id=credit, asset=asset, direction=Direction.CREDIT, amount=amount),
+    ]
+
+
+def balance_change(posting: Posting) -> int:
+    """How the posting moves its account's (credit-normal) balance."""
+    return posting.amount if posting.direction is Direction.CREDIT else -posting.amount
+
+
+def check_balanced(postings: Iterable[Posting]) -> None:
+    """Raise unless every asset's debits equal its credits and there are at least two postings."""
+    totals: dict[str, int] = defaultdict(int)
+    count = 0
+    for posting in postings:
+        totals[posting.asset] += balance_change(posting)
+        count += 1
+    if count < 2:
+        raise UnbalancedTransaction("a ledger transaction needs at least two postings")
+    unbalanced = {asset: total for asset, total in totals.items() if total != 0}
+    if unbalanced:
+        raise UnbalancedTransaction(f"postings do not balance per asset: {unbalanced}")

@@ -1,0 +1,228 @@
+"""Supervises a whole chain on one machine: PostgreSQL, the broker, HQ, regions, stores, settlement.
+
+Each service is a real child process (``python -m chaincard.cli <service> …``) with its own log
+file; the supervisor starts them in dependency order, waits for each to report SERVING over the
+gRPC health protocol, seeds the directory, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from chaincard.ids import new_id
+from chaincard.local import demo_data
+from chaincard.local.broker import LocalBroker, free_port
+from chaincard.local.postgres import PostgresServer
+from chaincard.rpc.channels import call, check_health, open_channel
+from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
+
+STATE_FILE = "chain.json"
+DEFAULT_BASE_PORT = 47100
+
+
+@dataclass
+class ProcessInfo:
+    name: str
+    role: str
+    endpoint: str
+    log: str
+    pid: int = 0
+
+
+@dataclass
+class ChainState:
+    """What ``chaincard status`` and the CLI need to find a running chain (kept in chain.json)."""
+
+    data_dir: str
+    kafka_bootstrap: str
+    hq_endpoint: str
+    database_urls: dict[str, str]
+    processes: list[ProcessInfo] = field(default_factory=list)
+
+    def endpoint_of(self, name: str) -> str:
+        for process in self.processes:
+            if process.name == name:
+                return process.endpoint
+        raise KeyError(name)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, data_dir: Path) -> ChainState:
+        raw = json.loads((data_dir / STATE_FILE).read_text())
+        raw["processes"] = [ProcessInfo(**item) for item in raw["processes"]]
+        return cls(**raw)
+
+
+class Chain:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        pg_dsn: str | None = None,
+        kafka_bootstrap: str | None = None,
+        base_port: int | None = DEFAULT_BASE_PORT,
+        database_prefix: str = "chaincard",
+        stores: list[directory_pb2.Store] | None = None,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.pg_dsn = pg_dsn
+        self.kafka_bootstrap = kafka_bootstrap
+        self.base_port = base_port
+        self.database_prefix = database_prefix
+        self.stores = stores or demo_data.STORES
+        self.postgres: PostgresServer | None = None
+        self.broker: LocalBroker | None = None
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.state: ChainState | None = None
+        self._next_offset = 0
+
+    # ---- ports, secrets, databases -------------------------------------------------------------
+    def _port(self) -> int:
+        if self.base_port is None or self.base_port == 0:
+            return free_port()
+        port = self.base_port + self._next_offset
+        self._next_offset += 1
+        return port
+
+    def _phone_key(self) -> str:
+        path = self.data_dir / "phone_hmac.key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _database_url(self, purpose: str) -> str:
+        assert self.postgres is not None
+        return self.postgres.url_for(f"{self.database_prefix}_{purpose}")
+
+    # ---- processes -------------------------------------------------------------------------------
+    def _spawn(self, name: str, args: list[str], endpoint: str, env: dict[str, str]) -> ProcessInfo:
+        log_path = self.data_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "chaincard.cli", *args, "--listen", endpoint],
+                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **env}, start_new_session=True,  # Ctrl-C reaches only the supervisor
+            )
+        self.children[name] = process
+        return ProcessInfo(name=name, role=args[0], endpoint=endpoint, log=str(log_path), pid=process.pid)
+
+    def _wait_serving(self, info: ProcessInfo, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        process = self.children[info.name]
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = Path(info.log).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{info.name} exited with code {process.returncode}; log tail:\n{tail}")
+            if check_health(info.endpoint, deadline=1.0) == "SERVING":
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{info.name} did not report SERVING within {timeout} s (log: {info.log})")
+
+    # ---- the chain -------------------------------------------------------------------------------
+    def start(self) -> ChainState:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> ChainState:
+        self.postgres = PostgresServer(self.pg_dsn) if self.pg_dsn else PostgresServer.embedded(self.data_dir / "pg")
+        if self.kafka_bootstrap is None:
+            self.broker = LocalBroker(self._port(), self.data_dir / "logs" / "broker.log")
+            self.broker.start()
+            self.kafka_bootstrap = self.broker.bootstrap
+        env = {"CHAINCARD_PHONE_HMAC_KEY": self._phone_key(), "CHAINCARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap}
+
+        hq_endpoint = f"127.0.0.1:{self._port()}"
+        region_endpoints = {region.code: f"127.0.0.1:{self._port()}" for region in demo_data.REGIONS}
+        state = ChainState(
+            data_dir=str(self.data_dir), kafka_bootstrap=self.kafka_bootstrap, hq_endpoint=hq_endpoint,
+            database_urls={"hq": self._database_url("hq"), "settlement": self._database_url("settlement")}
+            | {f"region_{code}": self._database_url(f"region_{code.lower()}") for code in region_endpoints},
+        )
+        self.state = state
+        hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
+        state.processes.append(hq)
+        self._wait_serving(hq)
+        seed_demo_chain(hq_endpoint, region_endpoints)
+
+        env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
+        started = []
+        for code, endpoint in region_endpoints.items():
+            started.append(self._spawn(
+                f"region-{code}", ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]], endpoint, env
+            ))
+        for store in self.stores:
+            database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
+            started.append(self._spawn(
+                f"store-{store.store_id}",
+                ["store", "--id", store.store_id, "--region", region_endpoints[store.region_code], "--database-url", database],
+                f"127.0.0.1:{self._port()}", env,
+            ))
+        started.append(self._spawn(
+            "settlement", ["settlement", "--database-url", state.database_urls["settlement"]], f"127.0.0.1:{self._port()}", env
+        ))
+        state.processes += started
+        for info in started:
+            self._wait_serving(info)
+        state.save(self.data_dir / STATE_FILE)
+        return state
+
+    def stop(self, grace: float = 10.0) -> None:
+        for process in reversed(list(self.children.values())):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.children.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.children.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+        state_file = self.data_dir / STATE_FILE
+        if state_file.exists():
+            state_file.unlink()
+
+
+def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str]) -> None:
+    """Idempotent upserts of the demo directory and program (safe on every start)."""
+    channel = open_channel(hq_endpoint)
+    try:
+        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        for region in demo_data.REGIONS:
+            with_endpoint = directory_pb2.Region()
+            with_endpoint.CopyFrom(region)
+            with_endpoint.endpoint = region_endpoints[region.code]
+            call(directory.UpsertRegion, directory_pb2.UpsertRegionRequest(request_id=new_id(), region=with_endpoint))
+        for franchisee in demo_data.FRANCHISEES:
+            call(directory.UpsertFranchisee, directory_pb2.UpsertFranchiseeRequest(request_id=new_id(), franchisee=franchisee))
+        for store in demo_data.STORES:
+            call(directory.UpsertStore, directory_pb2.UpsertStoreRequest(request_id=new_id(), store=store))
+        for card_type in demo_data.CARD_TYPES:
+            call(program.UpsertCardType, program_config_pb2.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type))
+        for level in demo_data.LEVELS:
+            call(program.UpsertLevel, program_config_pb2.UpsertLevelRequest(request_id=new_id(), level=level))
+    finally:
+        channel.close()

@@ -1,0 +1,106 @@
+"""The scripted demo: the thin slice through a store agent, then HQ's chain-wide view of it."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import grpc
+
+from chaincard.ids import new_id
+from chaincard.money import format_fen
+from chaincard.rpc.channels import call, open_channel
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    member_view_pb2,
+    member_view_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
+
+DEMO_STORE = "store-S-E-001"
+
+
+def print_member_view(view: member_view_pb2.GetMemberViewResponse) -> None:
+    member = view.member
+    print(f"Member {member.name}  phone {member.phone_masked}  id {member.member_id}  home region {member.home_region}")
+    for card in view.cards:
+        state = common_pb2.CardState.Name(card.state).removeprefix("CARD_STATE_")
+        balances = card.balances
+        print(
+            f"  card {card.card_number} [{card.card_type_code}, {state}, issued by {card.issuing_franchisee_id}] "
+            f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  points {balances.points}"
+        )
+    print("  recent transactions:")
+    for transaction in view.recent_transactions:
+        kind = common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_")
+        print(
+            f"    {transaction.business_date} {kind:<9} {format_fen(transaction.amount_fen):>10} at {transaction.store_id:<8} "
+            f"→ principal {format_fen(transaction.balances_after.principal_fen)}, points {transaction.balances_after.points}"
+        )
+
+
+def wait_for_member_view(hq_endpoint: str, phone: str, principal_fen: int, timeout: float = 30.0) -> member_view_pb2.GetMemberViewResponse:
+    """Poll HQ until its event-fed view shows the expected balance (it trails the region by the relay lag)."""
+    deadline = time.monotonic() + timeout
+    with open_channel(hq_endpoint) as channel:
+        stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
+        while True:
+            try:
+                view = call(stub.GetMemberView, member_view_pb2.GetMemberViewRequest(phone=phone))
+                if view.cards and view.cards[0].balances.principal_fen == principal_fen and len(view.recent_transactions) >= 2:
+                    return view
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError("HQ's view did not catch up in time")
+            time.sleep(0.2)
+
+
+def run_slice(state) -> None:  # type: ignore[no-untyped-def]
+    store_endpoint = state.endpoint_of(DEMO_STORE)
+    phone = f"139{random.randint(0, 99_999_999):08d}"
+    print(f"\n== The slice, through store agent S-E-001 ({store_endpoint}) ==")
+    with open_channel(store_endpoint) as channel:
+        members = members_pb2_grpc.MemberServiceStub(channel)
+        cards = cards_pb2_grpc.CardServiceStub(channel)
+        transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
+
+        member = call(members.RegisterMember, members_pb2.RegisterMemberRequest(
+            request_id=new_id(), name="Li Wei 李伟", phone=phone, birthday="1990-05-17",
+            gender=common_pb2.GENDER_MALE, channel=common_pb2.REGISTRATION_CHANNEL_STORE,
+        )).member
+        print(f"1. Registered member {member.name} ({member.phone_masked}), id {member.member_id}, home region {member.home_region}")
+
+        card = call(cards.OpenCard, cards_pb2.OpenCardRequest(
+            request_id=new_id(), member_id=member.member_id, card_type_code="SV", form=common_pb2.CARD_FORM_VIRTUAL,
+        )).card
+        print(f"2. Opened virtual card {card.card_number} (level {card.level_code}, issued by {card.issuing_franchisee_id})")
+
+        recharge = call(transactions.RechargeCard, transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card.card_number, amount_fen=50_000, tender=common_pb2.TENDER_TYPE_CASH,
+        ))
+        print(f"3. Recharged {format_fen(recharge.principal_fen)} in cash → principal "
+              f"{format_fen(recharge.transaction.balances_after.principal_fen)}")
+
+        sale = call(transactions.Checkout, transactions_pb2.CheckoutRequest(
+            request_id=new_id(), card_number=card.card_number,
+            lines=[
+                transactions_pb2.BasketLine(sku="TEA-001", name="Longjing tea 250g", category="tea", quantity=1, unit_price_fen=8_800),
+                transactions_pb2.BasketLine(sku="CUP-002", name="Celadon cup", category="homeware", quantity=2, unit_price_fen=1_600),
+            ],
+        ))
+        print(f"4. Spent {format_fen(sale.total_due_fen)} from stored value → principal "
+              f"{format_fen(sale.balances_after.principal_fen)}, points earned {sale.points_earned}")
+        print("   Receipt:")
+        for line in sale.receipt:
+            print(f"     {line.text}")
+
+    print("\n== HQ's chain-wide view, built from Kafka events (chaincard member show) ==")
+    view = wait_for_member_view(state.hq_endpoint, phone, principal_fen=38_000)
+    print_member_view(view)

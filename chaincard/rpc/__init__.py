@@ -1,0 +1,1 @@
+"""gRPC plumbing: server bootstrap, the error interceptor, client channels with deadlines."""

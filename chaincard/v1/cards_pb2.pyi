@@ -1,0 +1,381 @@
+import datetime
+
+from chaincard.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OpenCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "member_id", "card_type_code", "form", "physical_card_number", "operator_id", "pin")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    member_id: str
+    card_type_code: str
+    form: _common_pb2.CardForm
+    physical_card_number: str
+    operator_id: str
+    pin: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., member_id: _Optional[str] = ..., card_type_code: _Optional[str] = ..., form: _Optional[_Union[_common_pb2.CardForm, str]] = ..., physical_card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., pin: _Optional[str] = ...) -> None: ...
+
+class OpenCardResponse(_message.Message):
+    __slots__ = ("card", "qr_token")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    qr_token: str
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., qr_token: _Optional[str] = ...) -> None: ...
+
+class GetCardRequest(_message.Message):
+    __slots__ = ("card_number",)
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    def __init__(self, card_number: _Optional[str] = ...) -> None: ...
+
+class GetCardResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ("card_number",)
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    def __init__(self, card_number: _Optional[str] = ...) -> None: ...
+
+class GetBalanceResponse(_message.Message):
+    __slots__ = ("card_number", "state", "balances", "from_cache", "as_of")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    FROM_CACHE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    state: _common_pb2.CardState
+    balances: _common_pb2.Balances
+    from_cache: bool
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, card_number: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., from_cache: _Optional[bool] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ActivateCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class ActivateCardResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class ReportCardLostRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReportCardLostResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class CancelCardLossRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CancelCardLossResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class FreezeCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class FreezeCardResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class UnfreezeCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UnfreezeCardResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class ReplaceCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "form", "new_physical_card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    NEW_PHYSICAL_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    form: _common_pb2.CardForm
+    new_physical_card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., form: _Optional[_Union[_common_pb2.CardForm, str]] = ..., new_physical_card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReplaceCardResponse(_message.Message):
+    __slots__ = ("old_card", "new_card", "transaction", "qr_token")
+    OLD_CARD_FIELD_NUMBER: _ClassVar[int]
+    NEW_CARD_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    old_card: _common_pb2.Card
+    new_card: _common_pb2.Card
+    transaction: _common_pb2.Transaction
+    qr_token: str
+    def __init__(self, old_card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., new_card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., qr_token: _Optional[str] = ...) -> None: ...
+
+class ReissueCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "form", "new_physical_card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    NEW_PHYSICAL_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    form: _common_pb2.CardForm
+    new_physical_card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., form: _Optional[_Union[_common_pb2.CardForm, str]] = ..., new_physical_card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReissueCardResponse(_message.Message):
+    __slots__ = ("old_card", "new_card", "transaction", "qr_token")
+    OLD_CARD_FIELD_NUMBER: _ClassVar[int]
+    NEW_CARD_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    old_card: _common_pb2.Card
+    new_card: _common_pb2.Card
+    transaction: _common_pb2.Transaction
+    qr_token: str
+    def __init__(self, old_card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., new_card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., qr_token: _Optional[str] = ...) -> None: ...
+
+class CloseCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "refund_tender", "pin", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REFUND_TENDER_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    refund_tender: _common_pb2.TenderType
+    pin: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., refund_tender: _Optional[_Union[_common_pb2.TenderType, str]] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CloseCardResponse(_message.Message):
+    __slots__ = ("card", "transaction", "principal_refunded_fen", "bonus_forfeited_fen", "points_forfeited", "receipt")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_REFUNDED_FEN_FIELD_NUMBER: _ClassVar[int]
+    BONUS_FORFEITED_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FORFEITED_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    transaction: _common_pb2.Transaction
+    principal_refunded_fen: int
+    bonus_forfeited_fen: int
+    points_forfeited: int
+    receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., principal_refunded_fen: _Optional[int] = ..., bonus_forfeited_fen: _Optional[int] = ..., points_forfeited: _Optional[int] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...
+
+class SetPinRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "pin", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    pin: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class SetPinResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class ChangePinRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "old_pin", "new_pin", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OLD_PIN_FIELD_NUMBER: _ClassVar[int]
+    NEW_PIN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    old_pin: str
+    new_pin: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., old_pin: _Optional[str] = ..., new_pin: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class ChangePinResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class ResetPinRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "new_pin", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    NEW_PIN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    new_pin: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., new_pin: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResetPinResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
+class RotateQrTokenRequest(_message.Message):
+    __slots__ = ("request_id", "card_number")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    card_number: str
+    def __init__(self, request_id: _Optional[str] = ..., card_number: _Optional[str] = ...) -> None: ...
+
+class RotateQrTokenResponse(_message.Message):
+    __slots__ = ("qr_token", "expires_at")
+    QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    qr_token: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, qr_token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListCardCouponsRequest(_message.Message):
+    __slots__ = ("card_number", "include_inactive")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    include_inactive: bool
+    def __init__(self, card_number: _Optional[str] = ..., include_inactive: _Optional[bool] = ...) -> None: ...
+
+class ListCardCouponsResponse(_message.Message):
+    __slots__ = ("coupons",)
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
+    def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ...) -> None: ...
+
+class IssueCouponRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "template_code", "quantity", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    template_code: str
+    quantity: int
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., template_code: _Optional[str] = ..., quantity: _Optional[int] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class IssueCouponResponse(_message.Message):
+    __slots__ = ("coupons",)
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
+    def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,142 @@
+import datetime
+
+from chaincard.v1 import audit_pb2 as _audit_pb2
+from chaincard.v1 import common_pb2 as _common_pb2
+from chaincard.v1 import program_config_pb2 as _program_config_pb2
+from chaincard.v1 import transactions_pb2 as _transactions_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EventEnvelope(_message.Message):
+    __slots__ = ("event_id", "type", "schema_version", "occurred_at", "producer", "payload", "aggregate_id")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: str
+    schema_version: int
+    occurred_at: _timestamp_pb2.Timestamp
+    producer: str
+    payload: bytes
+    aggregate_id: str
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., payload: _Optional[bytes] = ..., aggregate_id: _Optional[str] = ...) -> None: ...
+
+class MemberRegistered(_message.Message):
+    __slots__ = ("member", "phone_hmac", "operator_id")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    PHONE_HMAC_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    phone_hmac: str
+    operator_id: str
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., phone_hmac: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class MemberUpdated(_message.Message):
+    __slots__ = ("member", "changed_fields", "phone_hmac", "previous_phone_hmac", "operator_id")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    PHONE_HMAC_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PHONE_HMAC_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    phone_hmac: str
+    previous_phone_hmac: str
+    operator_id: str
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ..., phone_hmac: _Optional[str] = ..., previous_phone_hmac: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class CardOpened(_message.Message):
+    __slots__ = ("card", "operator_id")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    operator_id: str
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class CardStateChanged(_message.Message):
+    __slots__ = ("card_number", "previous_state", "state", "reason", "operator_id", "store_id", "replaced_by_card_number")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_BY_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    previous_state: _common_pb2.CardState
+    state: _common_pb2.CardState
+    reason: str
+    operator_id: str
+    store_id: str
+    replaced_by_card_number: str
+    def __init__(self, card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CardState, str]] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., reason: _Optional[str] = ..., operator_id: _Optional[str] = ..., store_id: _Optional[str] = ..., replaced_by_card_number: _Optional[str] = ...) -> None: ...
+
+class TransactionPosted(_message.Message):
+    __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id")
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACQUIRING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACQUIRING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    POSTINGS_FIELD_NUMBER: _ClassVar[int]
+    TENDERS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EARNED_FIELD_NUMBER: _ClassVar[int]
+    POINTS_REDEEMED_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction: _common_pb2.Transaction
+    member_id: str
+    issuing_franchisee_id: str
+    acquiring_store_id: str
+    acquiring_franchisee_id: str
+    postings: _containers.RepeatedCompositeFieldContainer[_common_pb2.Posting]
+    tenders: _containers.RepeatedCompositeFieldContainer[_transactions_pb2.AppliedTender]
+    points_earned: int
+    points_redeemed: int
+    coupons: _containers.RepeatedCompositeFieldContainer[_transactions_pb2.AppliedCoupon]
+    issuing_store_id: str
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ...) -> None: ...
+
+class CouponIssued(_message.Message):
+    __slots__ = ("coupon", "operator_id")
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    coupon: _common_pb2.Coupon
+    operator_id: str
+    def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class CouponStateChanged(_message.Message):
+    __slots__ = ("coupon_code", "card_number", "previous_state", "state", "transaction_id")
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    coupon_code: str
+    card_number: str
+    previous_state: _common_pb2.CouponState
+    state: _common_pb2.CouponState
+    transaction_id: str
+    def __init__(self, coupon_code: _Optional[str] = ..., card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., transaction_id: _Optional[str] = ...) -> None: ...
+
+class ConfigChanged(_message.Message):
+    __slots__ = ("snapshot",)
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: _program_config_pb2.ConfigSnapshot
+    def __init__(self, snapshot: _Optional[_Union[_program_config_pb2.ConfigSnapshot, _Mapping]] = ...) -> None: ...
+
+class AuditEntryRecorded(_message.Message):
+    __slots__ = ("entry",)
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    entry: _audit_pb2.AuditEntry
+    def __init__(self, entry: _Optional[_Union[_audit_pb2.AuditEntry, _Mapping]] = ...) -> None: ...

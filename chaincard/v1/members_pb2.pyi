@@ -1,0 +1,124 @@
+from chaincard.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RegisterMemberRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "name", "phone", "birthday", "gender", "email", "custom_fields", "tags", "channel", "operator_id")
+    class CustomFieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_FIELD_NUMBER: _ClassVar[int]
+    GENDER_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    name: str
+    phone: str
+    birthday: str
+    gender: _common_pb2.Gender
+    email: str
+    custom_fields: _containers.ScalarMap[str, str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    channel: _common_pb2.RegistrationChannel
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[_common_pb2.Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.RegistrationChannel, str]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class RegisterMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class GetMemberRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class GetMemberResponse(_message.Message):
+    __slots__ = ("member", "cards")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    cards: _containers.RepeatedCompositeFieldContainer[_common_pb2.Card]
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[_common_pb2.Card, _Mapping]]] = ...) -> None: ...
+
+class FindMemberRequest(_message.Message):
+    __slots__ = ("phone", "card_number", "qr_token", "member_id")
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    phone: str
+    card_number: str
+    qr_token: str
+    member_id: str
+    def __init__(self, phone: _Optional[str] = ..., card_number: _Optional[str] = ..., qr_token: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class FindMemberResponse(_message.Message):
+    __slots__ = ("member", "cards")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    cards: _containers.RepeatedCompositeFieldContainer[_common_pb2.Card]
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[_common_pb2.Card, _Mapping]]] = ...) -> None: ...
+
+class UpdateMemberRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "store_id", "operator_id", "name", "phone", "birthday", "gender", "email", "custom_fields", "add_tags", "remove_tags", "reason")
+    class CustomFieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_FIELD_NUMBER: _ClassVar[int]
+    GENDER_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    ADD_TAGS_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_TAGS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    store_id: str
+    operator_id: str
+    name: str
+    phone: str
+    birthday: str
+    gender: _common_pb2.Gender
+    email: str
+    custom_fields: _containers.ScalarMap[str, str]
+    add_tags: _containers.RepeatedScalarFieldContainer[str]
+    remove_tags: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., store_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[_common_pb2.Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., add_tags: _Optional[_Iterable[str]] = ..., remove_tags: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UpdateMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,115 @@
+import datetime
+
+from chaincard.v1 import common_pb2 as _common_pb2
+from chaincard.v1 import program_config_pb2 as _program_config_pb2
+from chaincard.v1 import transactions_pb2 as _transactions_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AdviceOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ADVICE_OUTCOME_UNSPECIFIED: _ClassVar[AdviceOutcome]
+    ADVICE_OUTCOME_POSTED: _ClassVar[AdviceOutcome]
+    ADVICE_OUTCOME_POSTED_OVERDRAWN: _ClassVar[AdviceOutcome]
+    ADVICE_OUTCOME_DUPLICATE: _ClassVar[AdviceOutcome]
+    ADVICE_OUTCOME_RETRY_LATER: _ClassVar[AdviceOutcome]
+ADVICE_OUTCOME_UNSPECIFIED: AdviceOutcome
+ADVICE_OUTCOME_POSTED: AdviceOutcome
+ADVICE_OUTCOME_POSTED_OVERDRAWN: AdviceOutcome
+ADVICE_OUTCOME_DUPLICATE: AdviceOutcome
+ADVICE_OUTCOME_RETRY_LATER: AdviceOutcome
+
+class PullConfigSnapshotRequest(_message.Message):
+    __slots__ = ("store_id", "known_version")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    known_version: int
+    def __init__(self, store_id: _Optional[str] = ..., known_version: _Optional[int] = ...) -> None: ...
+
+class PullConfigSnapshotResponse(_message.Message):
+    __slots__ = ("snapshot", "unchanged")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    snapshot: _program_config_pb2.ConfigSnapshot
+    unchanged: bool
+    def __init__(self, snapshot: _Optional[_Union[_program_config_pb2.ConfigSnapshot, _Mapping]] = ..., unchanged: _Optional[bool] = ...) -> None: ...
+
+class CachedCard(_message.Message):
+    __slots__ = ("card", "as_of", "offline_allowance_fen")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_ALLOWANCE_FEN_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    as_of: _timestamp_pb2.Timestamp
+    offline_allowance_fen: int
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ...) -> None: ...
+
+class RefreshCardCacheRequest(_message.Message):
+    __slots__ = ("store_id", "card_numbers")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    card_numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, store_id: _Optional[str] = ..., card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RefreshCardCacheResponse(_message.Message):
+    __slots__ = ("cards", "unknown_card_numbers")
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_CARD_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    cards: _containers.RepeatedCompositeFieldContainer[CachedCard]
+    unknown_card_numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, cards: _Optional[_Iterable[_Union[CachedCard, _Mapping]]] = ..., unknown_card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class OfflineAdvice(_message.Message):
+    __slots__ = ("advice_id", "sequence", "store_id", "checkout", "offline_result", "approved_at", "pin_entered")
+    ADVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKOUT_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_RESULT_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_AT_FIELD_NUMBER: _ClassVar[int]
+    PIN_ENTERED_FIELD_NUMBER: _ClassVar[int]
+    advice_id: str
+    sequence: int
+    store_id: str
+    checkout: _transactions_pb2.CheckoutRequest
+    offline_result: _transactions_pb2.CheckoutResponse
+    approved_at: _timestamp_pb2.Timestamp
+    pin_entered: bool
+    def __init__(self, advice_id: _Optional[str] = ..., sequence: _Optional[int] = ..., store_id: _Optional[str] = ..., checkout: _Optional[_Union[_transactions_pb2.CheckoutRequest, _Mapping]] = ..., offline_result: _Optional[_Union[_transactions_pb2.CheckoutResponse, _Mapping]] = ..., approved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_entered: _Optional[bool] = ...) -> None: ...
+
+class OfflineAdviceResult(_message.Message):
+    __slots__ = ("advice_id", "outcome", "transaction", "message")
+    ADVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    advice_id: str
+    outcome: AdviceOutcome
+    transaction: _common_pb2.Transaction
+    message: str
+    def __init__(self, advice_id: _Optional[str] = ..., outcome: _Optional[_Union[AdviceOutcome, str]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class UploadOfflineAdvicesRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "advices")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    ADVICES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    advices: _containers.RepeatedCompositeFieldContainer[OfflineAdvice]
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., advices: _Optional[_Iterable[_Union[OfflineAdvice, _Mapping]]] = ...) -> None: ...
+
+class UploadOfflineAdvicesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[OfflineAdviceResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[OfflineAdviceResult, _Mapping]]] = ...) -> None: ...

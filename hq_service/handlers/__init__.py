@@ -1,0 +1,1 @@
+"""HQ commands and queries, one module per area."""

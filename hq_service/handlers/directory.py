@@ -1,0 +1,155 @@
+"""The chain directory (H1) and program configuration (H3). Every change bumps the config version."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from chaincard.db.idempotency import validate_request_id
+from chaincard.errors import InvalidArgument, NotFound
+from chaincard.v1 import directory_pb2, program_config_pb2
+from hq_service.models import CardType, ConfigVersion, Franchisee, Level, Region, Store
+
+
+def _text(field: str, value: str, max_length: int = 64) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_length or not value.isprintable():
+        raise InvalidArgument(field, f"must be at most {max_length} printable characters")
+    return value
+
+
+def bump_version(session: Session) -> int:
+    if session.get(ConfigVersion, 1) is None:
+        session.add(ConfigVersion(singleton=1, version=0))
+        session.flush()
+    session.execute(update(ConfigVersion).where(ConfigVersion.singleton == 1).values(version=ConfigVersion.version + 1))
+    return session.execute(select(ConfigVersion.version)).scalar_one()
+
+
+def current_version(session: Session) -> int:
+    return session.execute(select(ConfigVersion.version)).scalar_one_or_none() or 0
+
+
+def upsert_region(session: Session, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.Region:
+    validate_request_id(request.request_id)
+    region = request.region
+    code = _text("region.code", region.code, 8)
+    if not (len(region.card_prefix) == 2 and region.card_prefix.isdigit()):
+        raise InvalidArgument("region.card_prefix", "must be two digits")
+    clash = session.execute(select(Region).where(Region.card_prefix == region.card_prefix, Region.code != code)).scalar_one_or_none()
+    if clash is not None:
+        raise InvalidArgument("region.card_prefix", f"already used by region {clash.code}")
+    session.merge(Region(code=code, card_prefix=region.card_prefix, name=_text("region.name", region.name), endpoint=region.endpoint))
+    bump_version(session)
+    return region
+
+
+def upsert_franchisee(session: Session, request: directory_pb2.UpsertFranchiseeRequest) -> directory_pb2.Franchisee:
+    validate_request_id(request.request_id)
+    item = request.franchisee
+    session.merge(
+        Franchisee(
+            franchisee_id=_text("franchisee.franchisee_id", item.franchisee_id, 32),
+            name=_text("franchisee.name", item.name, 128),
+            company_owned=item.company_owned,
+        )
+    )
+    bump_version(session)
+    return item
+
+
+def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) -> directory_pb2.Store:
+    validate_request_id(request.request_id)
+    item = request.store
+    if session.get(Region, item.region_code) is None:
+        raise InvalidArgument("store.region_code", f"unknown region {item.region_code!r}")
+    if session.get(Franchisee, item.franchisee_id) is None:
+        raise InvalidArgument("store.franchisee_id", f"unknown franchisee {item.franchisee_id!r}")
+    session.merge(
+        Store(
+            store_id=_text("store.store_id", item.store_id, 32),
+            name=_text("store.name", item.name, 128),
+            region_code=item.region_code,
+            franchisee_id=item.franchisee_id,
+            time_zone=item.time_zone or "Asia/Shanghai",
+        )
+    )
+    bump_version(session)
+    return item
+
+
+def region_message(row: Region) -> directory_pb2.Region:
+    return directory_pb2.Region(code=row.code, card_prefix=row.card_prefix, name=row.name, endpoint=row.endpoint)
+
+
+def franchisee_message(row: Franchisee) -> directory_pb2.Franchisee:
+    return directory_pb2.Franchisee(franchisee_id=row.franchisee_id, name=row.name, company_owned=row.company_owned)
+
+
+def store_message(row: Store) -> directory_pb2.Store:
+    return directory_pb2.Store(
+        store_id=row.store_id, name=row.name, region_code=row.region_code, franchisee_id=row.franchisee_id, time_zone=row.time_zone
+    )
+
+
+def list_regions(session: Session) -> list[directory_pb2.Region]:
+    return [region_message(row) for row in session.execute(select(Region).order_by(Region.code)).scalars()]
+
+
+def list_franchisees(session: Session) -> list[directory_pb2.Franchisee]:
+    return [franchisee_message(row) for row in session.execute(select(Franchisee).order_by(Franchisee.franchisee_id)).scalars()]
+
+
+def list_stores(session: Session, region_code: str = "", franchisee_id: str = "") -> list[directory_pb2.Store]:
+    statement = select(Store).order_by(Store.store_id)
+    if region_code:
+        statement = statement.where(Store.region_code == region_code)
+    if franchisee_id:
+        statement = statement.where(Store.franchisee_id == franchisee_id)
+    return [store_message(row) for row in session.execute(statement).scalars()]
+
+
+def get_store(session: Session, store_id: str) -> directory_pb2.Store:
+    row = session.get(Store, store_id)
+    if row is None:
+        raise NotFound(f"no store {store_id!r}")
+    return store_message(row)
+
+
+def upsert_card_type(session: Session, request: program_config_pb2.UpsertCardTypeRequest) -> program_config_pb2.CardType:
+    validate_request_id(request.request_id)
+    item = request.card_type
+    _text("card_type.code", item.code, 32)
+    _text("card_type.name", item.name, 64)
+    if item.validity_days < 0:
+        raise InvalidArgument("card_type.validity_days", "must not be negative")
+    session.merge(CardType(code=item.code, definition=item.SerializeToString()))
+    bump_version(session)
+    return item
+
+
+def upsert_level(session: Session, request: program_config_pb2.UpsertLevelRequest) -> program_config_pb2.Level:
+    validate_request_id(request.request_id)
+    item = request.level
+    _text("level.code", item.code, 32)
+    _text("level.name", item.name, 64)
+    if not 0 <= item.discount_bp <= 10_000:
+        raise InvalidArgument("level.discount_bp", "must be between 0 and 10000 basis points")
+    if not 0 <= item.points_multiplier_bp <= 100_000:
+        raise InvalidArgument("level.points_multiplier_bp", "must be between 0 and 100000 basis points")
+    session.merge(Level(code=item.code, definition=item.SerializeToString()))
+    bump_version(session)
+    return item
+
+
+def config_snapshot(session: Session) -> program_config_pb2.ConfigSnapshot:
+    return program_config_pb2.ConfigSnapshot(
+        version=current_version(session),
+        card_types=[program_config_pb2.CardType.FromString(row.definition) for row in session.execute(select(CardType).order_by(CardType.code)).scalars()],
+        levels=[program_config_pb2.Level.FromString(row.definition) for row in session.execute(select(Level).order_by(Level.code)).scalars()],
+        regions=list_regions(session),
+        franchisees=list_franchisees(session),
+        stores=list_stores(session),
+    )

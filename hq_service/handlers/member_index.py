@@ -1,0 +1,57 @@
+"""The chain-wide phone index (M1 uniqueness, M2 lookup), keyed by HMAC: HQ never sees a raw phone here."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.idempotency import validate_request_id
+from chaincard.errors import AlreadyExists, InvalidArgument, NotFound
+from chaincard.v1 import member_index_pb2
+from hq_service.models import PhoneClaim
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check_hmac(value: str) -> None:
+    if not _HEX64.match(value):
+        raise InvalidArgument("phone_hmac", "must be 64 lowercase hex digits (HMAC-SHA256)")
+
+
+def claim_phone(session_factory: sessionmaker[Session], request: member_index_pb2.ClaimPhoneRequest) -> member_index_pb2.ClaimPhoneResponse:
+    """Reserve a phone for a member. The same request id gets the original claim back, always."""
+    validate_request_id(request.request_id)
+    _check_hmac(request.phone_hmac)
+    if not request.member_id:
+        raise InvalidArgument("member_id", "is required")
+    if not request.home_region:
+        raise InvalidArgument("home_region", "is required")
+    for _attempt in range(2):
+        try:
+            with session_factory() as session, session.begin():
+                existing = session.get(PhoneClaim, request.phone_hmac)
+                if existing is not None:
+                    if existing.request_id != request.request_id:
+                        raise AlreadyExists("this phone number is already registered to a member of the chain")
+                    return member_index_pb2.ClaimPhoneResponse(member_id=existing.member_id, home_region=existing.home_region)
+                session.add(
+                    PhoneClaim(
+                        phone_hmac=request.phone_hmac, member_id=request.member_id,
+                        home_region=request.home_region, request_id=request.request_id,
+                    )
+                )
+            return member_index_pb2.ClaimPhoneResponse(member_id=request.member_id, home_region=request.home_region)
+        except IntegrityError:
+            continue  # a concurrent claim won the race: read it on the next pass
+    raise AlreadyExists("this phone number is already registered to a member of the chain")
+
+
+def lookup_phone(session_factory: sessionmaker[Session], request: member_index_pb2.LookupPhoneRequest) -> member_index_pb2.LookupPhoneResponse:
+    _check_hmac(request.phone_hmac)
+    with session_factory() as session:
+        claim = session.get(PhoneClaim, request.phone_hmac)
+        if claim is None:
+            raise NotFound("no member has this phone number")
+        return member_index_pb2.LookupPhoneResponse(member_id=claim.member_id, home_region=claim.home_region)

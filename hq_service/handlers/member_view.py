@@ -1,0 +1,51 @@
+"""Member 360 from HQ's read model (masked PII): profile, cards with balances, recent transactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chaincard.errors import InvalidArgument, NotFound
+from chaincard.phones import normalise_phone, phone_hmac
+from chaincard.v1 import common_pb2, member_view_pb2
+from hq_service.models import CardView, MemberView, TransactionView
+
+RECENT_TRANSACTIONS = 20
+
+
+def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequest, phone_key: str) -> member_view_pb2.GetMemberViewResponse:
+    key = request.WhichOneof("key")
+    if key == "phone":
+        phone = normalise_phone(request.phone)
+        if phone is None:
+            raise InvalidArgument("phone", "must be an 11-digit mainland mobile number")
+        view = session.execute(select(MemberView).where(MemberView.phone_hmac == phone_hmac(phone, phone_key))).scalar_one_or_none()
+    elif key == "card_number":
+        card = session.get(CardView, request.card_number)
+        view = session.get(MemberView, card.member_id) if card is not None else None
+    elif key == "member_id":
+        view = session.get(MemberView, request.member_id)
+    else:
+        raise InvalidArgument("key", "give one of phone, card_number, member_id")
+    if view is None:
+        raise NotFound("no member found in HQ's chain-wide view (a new member shows up within seconds)")
+
+    cards = session.execute(select(CardView).where(CardView.member_id == view.member_id).order_by(CardView.card_number)).scalars()
+    transactions = session.execute(
+        select(TransactionView.transaction)
+        .where(TransactionView.member_id == view.member_id)
+        .order_by(TransactionView.occurred_at.desc())
+        .limit(RECENT_TRANSACTIONS)
+    ).scalars()
+    return member_view_pb2.GetMemberViewResponse(
+        member=common_pb2.Member.FromString(view.member),
+        cards=[
+            member_view_pb2.CardView(
+                card_number=card.card_number, card_type_code=card.card_type_code, state=card.state,
+                home_region=card.home_region, issuing_franchisee_id=card.issuing_franchisee_id,
+                balances=common_pb2.Balances(principal_fen=card.principal_fen, bonus_fen=card.bonus_fen, points=card.points),
+            )
+            for card in cards
+        ],
+        recent_transactions=[common_pb2.Transaction.FromString(raw) for raw in transactions],
+    )

@@ -1,0 +1,1 @@
+"""region_service: the authority for members and cards homed in one region."""

@@ -1,0 +1,64 @@
+"""Wires the region together: database, HQ clients, servicers, outbox relay, gRPC server."""
+
+from __future__ import annotations
+
+import logging
+
+from chaincard.config import Settings
+from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.migrate import upgrade_to_head
+from chaincard.events.relay import OutboxRelay
+from chaincard.rpc.channels import open_channel
+from chaincard.rpc.server import RunningServer, build_server
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    member_index_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    program_config_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
+from region_service.context import RegionContext
+from region_service.forwarding import Forwarder
+from region_service.models import OutboxMessage
+from region_service.program import ProgramCache
+from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
+
+log = logging.getLogger(__name__)
+
+
+def start_region(settings: Settings) -> RunningServer:
+    if not settings.region_code:
+        raise SystemExit("region_service needs a region code (--code)")
+    upgrade_to_head("region_service", settings.database_url)
+    engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    hq_channel = open_channel(settings.hq_endpoint)
+    ctx = RegionContext(
+        settings=settings,
+        session_factory=session_factory,
+        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(hq_channel)),
+        member_index=member_index_pb2_grpc.MemberIndexServiceStub(hq_channel),
+    )
+    forwarder = Forwarder(ctx)
+    running = build_server(
+        settings.listen,
+        [
+            (members_pb2_grpc.add_MemberServiceServicer_to_server, MemberServicer(ctx, forwarder),
+             members_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name),
+            (cards_pb2_grpc.add_CardServiceServicer_to_server, CardServicer(ctx, forwarder),
+             cards_pb2.DESCRIPTOR.services_by_name["CardService"].full_name),
+            (transactions_pb2_grpc.add_TransactionServiceServicer_to_server, TransactionServicer(ctx, forwarder),
+             transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
+        ],
+    )
+    relay = OutboxRelay(
+        session_factory, OutboxMessage, settings.kafka_bootstrap,
+        name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
+    )
+    relay.start()
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, relay.stop]
+    log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})
+    return running

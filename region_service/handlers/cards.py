@@ -1,0 +1,105 @@
+"""Open cards (C1, C2) and read them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from chaincard.db.base import utc_now
+from chaincard.db.idempotency import remember, replay_or_reserve
+from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound, Unimplemented
+from chaincard.events import topics
+from chaincard.events.outbox import add_event
+from chaincard.ids import make_card_number
+from chaincard.v1 import cards_pb2, common_pb2, events_pb2
+from region_service import validation
+from region_service.context import RegionContext
+from region_service.ledger_store import card_balances, open_card_accounts
+from region_service.models import Card, IdempotencyKey, Member, OutboxMessage, card_serial
+from region_service.translate import balances_message, card_message, enum_value
+
+
+def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_pb2.OpenCardResponse:
+    store = ctx.program.store(request.store_id)
+    if store.region_code != ctx.region_code:
+        raise InvalidArgument("store_id", f"store {store.store_id} belongs to region {store.region_code}")
+    card_type = ctx.program.card_type(request.card_type_code)
+    if not request.member_id:
+        raise InvalidArgument("member_id", "is required")
+    form = request.form or common_pb2.CARD_FORM_VIRTUAL
+    if form == common_pb2.CARD_FORM_PHYSICAL:
+        validation.card_number(request.physical_card_number, "physical_card_number")
+        raise Unimplemented("physical cards need the HQ card directory, which comes with the money path")
+    if form != common_pb2.CARD_FORM_VIRTUAL:
+        raise InvalidArgument("form", "must be CARD_FORM_VIRTUAL or CARD_FORM_PHYSICAL")
+    region = ctx.program.region(ctx.region_code)
+    level = ctx.program.entry_level()
+
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "OpenCard", request, cards_pb2.OpenCardResponse)
+        if replay is not None:
+            return replay
+        if session.get(Member, request.member_id) is None:
+            raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
+        serial = session.execute(select(card_serial.next_value())).scalar_one()
+        now = utc_now()
+        card = Card(
+            card_number=make_card_number(region.card_prefix, serial),
+            member_id=request.member_id,
+            card_type_code=card_type.code,
+            form="VIRTUAL",
+            state="ACTIVE",
+            level_code=level.code if level is not None else "",
+            issuing_franchisee_id=store.franchisee_id,
+            issuing_store_id=store.store_id,
+            opened_at=now,
+            expires_at=now + timedelta(days=card_type.validity_days) if card_type.validity_days > 0 else None,
+            failed_pin_attempts=0,
+        )
+        session.add(card)
+        open_card_accounts(session, card.card_number)
+        session.flush()
+        message = card_message(card, ctx.region_code, card_balances(session, card.card_number))
+        add_event(
+            session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
+            payload=events_pb2.CardOpened(card=message),
+        )
+        response = cards_pb2.OpenCardResponse(card=message)
+        remember(session, IdempotencyKey, "OpenCard", request, response)
+        return response
+
+
+def load_card(session, card_number: str, *, for_update: bool = False) -> Card:  # type: ignore[no-untyped-def]
+    statement = select(Card).where(Card.card_number == card_number)
+    if for_update:
+        statement = statement.with_for_update()
+    card = session.execute(statement).scalar_one_or_none()
+    if card is None:
+        raise NotFound(f"no card {card_number}")
+    return card
+
+
+def require_usable(card: Card) -> None:
+    if card.state != "ACTIVE":
+        raise FailedPrecondition(f"card {card.card_number} is {card.state.lower()}; it cannot be used")
+    if card.expires_at is not None and card.expires_at <= utc_now():
+        raise FailedPrecondition(f"card {card.card_number} expired on {card.expires_at.date().isoformat()}")
+
+
+def get_card(ctx: RegionContext, request: cards_pb2.GetCardRequest) -> cards_pb2.GetCardResponse:
+    number = validation.card_number(request.card_number)
+    with ctx.session_factory() as session:
+        card = load_card(session, number)
+        return cards_pb2.GetCardResponse(card=card_message(card, ctx.region_code, card_balances(session, number)))
+
+
+def get_balance(ctx: RegionContext, request: cards_pb2.GetBalanceRequest) -> cards_pb2.GetBalanceResponse:
+    number = validation.card_number(request.card_number)
+    with ctx.session_factory() as session:
+        card = load_card(session, number)
+        return cards_pb2.GetBalanceResponse(
+            card_number=number,
+            state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state),
+            balances=balances_message(card_balances(session, number)),
+        )

@@ -1,0 +1,149 @@
+"""Region schema: members, cards, the double-entry ledger, idempotency keys and the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Sequence,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
+from chaincard.db.idempotency import IdempotencyKeyColumns
+from chaincard.db.outbox import OutboxColumns
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+# Serial part of virtual card numbers (88 RR NNNNNNNNNN C).
+card_serial = Sequence("card_serial_seq", metadata=Base.metadata, start=1)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # HMAC-SHA256 of the normalised phone: the raw number is not needed to find a member.
+    phone_hmac: Mapped[str] = mapped_column(String(64), unique=True)
+    # The raw phone stays in the home region only (PII); events and HQ carry the masked form.
+    phone: Mapped[str] = mapped_column(String(20))
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(64))
+    birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
+    gender: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel: Mapped[str] = mapped_column(String(32))
+    registered_store_id: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    card_type_code: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    level_code: Mapped[str] = mapped_column(String(32))
+    issuing_franchisee_id: Mapped[str] = mapped_column(String(32))
+    issuing_store_id: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    failed_pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerAccount(Base):
+    """One account per (holder, asset). Card accounts never go below zero; system accounts may."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("card_number", "franchisee_id", "purpose", "asset", name="holder_purpose_asset"),
+        CheckConstraint("purpose <> 'CARD' OR balance >= 0", name="card_balance_not_negative"),
+        CheckConstraint("debits_posted >= 0 AND credits_posted >= 0", name="totals_not_negative"),
+        CheckConstraint("balance = credits_posted - debits_posted", name="balance_matches_totals"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "CARD" for a card's own account, else a chaincard.ledger.SystemAccount name.
+    purpose: Mapped[str] = mapped_column(String(32))
+    card_number: Mapped[str] = mapped_column(String(32), default="")
+    franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    asset: Mapped[str] = mapped_column(String(64))
+    # Credit-normal running balance in the asset's minor unit (fen or points), and its two totals.
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    debits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerTransaction(Base):
+    """One business transaction; its postings balance per asset. Never updated: corrections cite it."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (Index("ix_ledger_transactions_card_created", "card_number", "created_at"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    card_number: Mapped[str] = mapped_column(String(32))
+    store_id: Mapped[str] = mapped_column(String(32))
+    acquiring_franchisee_id: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)
+    # The amount the customer sees (recharge paid, or total due of a sale), in fen.
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    principal_delta_fen: Mapped[int] = mapped_column(BigInteger)
+    bonus_delta_fen: Mapped[int] = mapped_column(BigInteger)
+    points_delta: Mapped[int] = mapped_column(BigInteger)
+    principal_after_fen: Mapped[int] = mapped_column(BigInteger)
+    bonus_after_fen: Mapped[int] = mapped_column(BigInteger)
+    points_after: Mapped[int] = mapped_column(BigInteger)
+    original_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Priced breakdown and tenders, as shown on the receipt.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class PostingRecord(Base):
+    __tablename__ = "postings"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    posting_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.transaction_id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.account_id"), index=True)
+    asset: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdempotencyKey(IdempotencyKeyColumns, Base):
+    pass
+
+
+class OutboxMessage(OutboxColumns, Base):
+    pass
+
+
+class ReceiptRecord(Base):
+    """Receipt text of each transaction, for reprints (X2)."""
+
+    __tablename__ = "receipts"
+
+    transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lines: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,95 @@
+"""gRPC servicers of the region: translate calls into handler calls, nothing more."""
+
+from __future__ import annotations
+
+import grpc
+
+from chaincard.errors import NotFound
+from chaincard.rpc.channels import call
+from chaincard.v1 import (
+    cards_pb2_grpc,
+    member_index_pb2,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2_grpc,
+)
+from region_service.context import RegionContext
+from region_service.forwarding import Forwarder, was_forwarded
+from region_service.handlers import cards, history, members, payments
+
+
+class MemberServicer(members_pb2_grpc.MemberServiceServicer):
+    def __init__(self, ctx: RegionContext, forwarder: Forwarder) -> None:
+        self.ctx = ctx
+        self.forwarder = forwarder
+
+    def RegisterMember(self, request, context):  # noqa: N802 - gRPC method names
+        return members.register_member(self.ctx, request)
+
+    def GetMember(self, request, context):  # noqa: N802
+        return members.get_member(self.ctx, request)
+
+    def FindMember(self, request, context):  # noqa: N802
+        found = members.find_member_locally(self.ctx, request)
+        if found is not None:
+            return found
+        if was_forwarded(context):
+            raise NotFound("no such member")
+        home = self._home_region_elsewhere(request)
+        if home is None:
+            raise NotFound("no member matches; register one first")
+        return self.forwarder.forward(home, members_pb2_grpc.MemberServiceStub, "FindMember", request, context)
+
+    def _home_region_elsewhere(self, request: members_pb2.FindMemberRequest) -> str | None:
+        key = request.WhichOneof("key")
+        if key == "card_number":
+            home = self.forwarder.home_region_of(request.card_number)
+            return home if home != self.ctx.region_code else None
+        if key == "phone":
+            from chaincard.phones import normalise_phone, phone_hmac
+
+            hmac_hex = phone_hmac(normalise_phone(request.phone) or "", self.ctx.settings.phone_hmac_key)
+            try:
+                answer = call(self.ctx.member_index.LookupPhone, member_index_pb2.LookupPhoneRequest(phone_hmac=hmac_hex))
+            except grpc.RpcError:
+                return None
+            return answer.home_region if answer.home_region != self.ctx.region_code else None
+        return None
+
+
+class CardServicer(cards_pb2_grpc.CardServiceServicer):
+    def __init__(self, ctx: RegionContext, forwarder: Forwarder) -> None:
+        self.ctx = ctx
+        self.forwarder = forwarder
+
+    def OpenCard(self, request, context):  # noqa: N802
+        return cards.open_card(self.ctx, request)
+
+    def GetCard(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(cards_pb2_grpc.CardServiceStub, "GetCard", cards.get_card, request, context)
+
+    def GetBalance(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            cards_pb2_grpc.CardServiceStub, "GetBalance", cards.get_balance, request, context
+        )
+
+
+class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
+    def __init__(self, ctx: RegionContext, forwarder: Forwarder) -> None:
+        self.ctx = ctx
+        self.forwarder = forwarder
+
+    def RechargeCard(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "RechargeCard", payments.recharge_card, request, context
+        )
+
+    def Checkout(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "Checkout", payments.checkout, request, context
+        )
+
+    def ListTransactions(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions, request, context
+        )

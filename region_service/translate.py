@@ -1,0 +1,86 @@
+"""Rows of the region's database as chaincard.v1 messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from chaincard.v1 import common_pb2
+from region_service.ledger_store import CardBalances
+from region_service.models import Card, LedgerTransaction, Member
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def enum_value(enum_wrapper, prefix: str, short_name: str) -> int:  # type: ignore[no-untyped-def]
+    """``enum_value(common_pb2.CardState, "CARD_STATE_", "ACTIVE")`` → the enum number."""
+    return enum_wrapper.Value(prefix + short_name)
+
+
+def enum_short_name(enum_wrapper, prefix: str, number: int) -> str:  # type: ignore[no-untyped-def]
+    return enum_wrapper.Name(number).removeprefix(prefix)
+
+
+def balances_message(balances: CardBalances) -> common_pb2.Balances:
+    return common_pb2.Balances(principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen, points=balances.points)
+
+
+def member_message(member: Member, home_region: str) -> common_pb2.Member:
+    return common_pb2.Member(
+        member_id=member.member_id,
+        home_region=home_region,
+        name=member.name,
+        phone_masked=member.phone_masked,
+        birthday=member.birthday.isoformat() if member.birthday else "",
+        gender=enum_value(common_pb2.Gender, "GENDER_", member.gender),
+        email=member.email,
+        custom_fields=member.custom_fields,
+        tags=member.tags,
+        channel=enum_value(common_pb2.RegistrationChannel, "REGISTRATION_CHANNEL_", member.channel),
+        registered_store_id=member.registered_store_id,
+        registered_at=timestamp(member.registered_at),
+    )
+
+
+def card_message(card: Card, home_region: str, balances: CardBalances) -> common_pb2.Card:
+    return common_pb2.Card(
+        card_number=card.card_number,
+        member_id=card.member_id,
+        card_type_code=card.card_type_code,
+        form=enum_value(common_pb2.CardForm, "CARD_FORM_", card.form),
+        state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state),
+        level_code=card.level_code,
+        issuing_franchisee_id=card.issuing_franchisee_id,
+        issuing_store_id=card.issuing_store_id,
+        home_region=home_region,
+        balances=balances_message(balances),
+        opened_at=timestamp(card.opened_at),
+        expires_at=timestamp(card.expires_at),
+    )
+
+
+def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
+    return common_pb2.Transaction(
+        transaction_id=row.transaction_id,
+        type=enum_value(common_pb2.TransactionType, "TRANSACTION_TYPE_", row.type),
+        card_number=row.card_number,
+        store_id=row.store_id,
+        amount_fen=row.amount_fen,
+        principal_delta_fen=row.principal_delta_fen,
+        bonus_delta_fen=row.bonus_delta_fen,
+        points_delta=row.points_delta,
+        balances_after=common_pb2.Balances(
+            principal_fen=row.principal_after_fen, bonus_fen=row.bonus_after_fen, points=row.points_after
+        ),
+        occurred_at=timestamp(row.created_at),
+        business_date=row.business_date.isoformat(),
+        original_transaction_id=row.original_transaction_id or "",
+        home_region=home_region,
+    )

@@ -1,0 +1,1 @@
+"""settlement: the clearing ledger fed by postings, and the nightly franchise settlement."""

@@ -1,0 +1,103 @@
+"""A whole chain as real processes: health of each, the thin slice through a store agent, the
+ledger invariants afterwards, and HQ's event-fed view of the balance (issue: foundation)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from chaincard.business_day import business_date
+from chaincard.ids import new_id
+from chaincard.local.chain import Chain
+from chaincard.local.demo import wait_for_member_view
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, members_pb2, members_pb2_grpc, transactions_pb2, transactions_pb2_grpc
+from tests.ledger_invariants import assert_ledger_consistent
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, postgres, broker):
+    data_dir = tmp_path_factory.mktemp("chain")
+    prefix = f"cce2e_{uuid.uuid4().hex[:8]}"
+    running = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=broker.bootstrap, base_port=0, database_prefix=prefix)
+    state = running.start()
+    yield state
+    running.stop()
+    for name in state.database_urls:
+        postgres.drop_database(f"{prefix}_{name.lower()}")
+
+
+def test_every_process_reports_serving_over_grpc_health(chain):
+    assert {p.role for p in chain.processes} == {"hq", "region", "store", "settlement"}
+    assert len([p for p in chain.processes if p.role == "store"]) == 4
+    for process in chain.processes:
+        with grpc.insecure_channel(process.endpoint) as channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING, process.name
+
+
+def test_status_command_sees_the_chain(chain):
+    result = subprocess.run(
+        [sys.executable, "-m", "chaincard.cli", "status", "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SERVING") == len(chain.processes)
+
+
+def test_the_slice_end_to_end(chain):
+    phone = f"136{random.randint(0, 99_999_999):08d}"
+    with open_channel(chain.endpoint_of("store-S-E-002")) as channel:
+        members = members_pb2_grpc.MemberServiceStub(channel)
+        cards = cards_pb2_grpc.CardServiceStub(channel)
+        transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
+        member = members.RegisterMember(members_pb2.RegisterMemberRequest(request_id=new_id(), name="E2E 会员", phone=phone), timeout=10).member
+        card = cards.OpenCard(cards_pb2.OpenCardRequest(request_id=new_id(), member_id=member.member_id, card_type_code="SV"), timeout=10).card
+        assert card.issuing_franchisee_id == "F-AURORA"
+        recharge_request = transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card.card_number, amount_fen=50_000, tender=common_pb2.TENDER_TYPE_CASH)
+        transactions.RechargeCard(recharge_request, timeout=10)
+        transactions.RechargeCard(recharge_request, timeout=10)  # a till retry: must not post twice
+        sale = transactions.Checkout(transactions_pb2.CheckoutRequest(
+            request_id=new_id(), card_number=card.card_number,
+            lines=[transactions_pb2.BasketLine(sku="A", name="tea", category="tea", quantity=1, unit_price_fen=12_000)]), timeout=10)
+        assert sale.balances_after.principal_fen == 38_000
+
+    assert assert_ledger_consistent(chain.database_urls["region_E"]) >= 2
+    view = wait_for_member_view(chain.hq_endpoint, phone, principal_fen=38_000, timeout=30)
+    assert view.cards[0].balances.principal_fen == 38_000
+    assert [t.type for t in view.recent_transactions] == [common_pb2.TRANSACTION_TYPE_SPEND, common_pb2.TRANSACTION_TYPE_RECHARGE]
+    assert view.member.phone_masked == phone[:3] + "****" + phone[-4:]
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "chaincard.cli", "member", "show", phone, "--data-dir", chain.data_dir],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "¥380.00" in shown.stdout and card.card_number in shown.stdout
+    assert phone not in shown.stdout  # HQ's view is masked
+
+
+def test_settlement_records_the_postings(chain):
+    # Runs after the slice: the settlement process consumed its postings from Kafka.
+    today = business_date(datetime.now(UTC)).isoformat()
+    deadline = time.monotonic() + 30
+    while True:
+        result = subprocess.run(
+            [sys.executable, "-m", "chaincard.cli", "settle", "--date", today, "--data-dir", chain.data_dir],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        if "F-AURORA" in result.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "F-AURORA   → F-AURORA" in result.stdout and "RECHARGE" in result.stdout and "SPEND" in result.stdout

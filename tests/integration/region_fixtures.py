@@ -1,0 +1,70 @@
+"""HQ and two regions started in this process over real gRPC, real PostgreSQL and the real broker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+
+from chaincard.config import Settings
+from chaincard.local.broker import free_port
+from chaincard.local.chain import seed_demo_chain
+from chaincard.local.postgres import PostgresServer
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import cards_pb2_grpc, members_pb2_grpc, transactions_pb2_grpc
+from hq_service.bootstrap import start_hq
+from region_service.bootstrap import start_region
+
+PHONE_KEY = "test-phone-key"
+
+
+@dataclass
+class RegionClients:
+    members: members_pb2_grpc.MemberServiceStub
+    cards: cards_pb2_grpc.CardServiceStub
+    transactions: transactions_pb2_grpc.TransactionServiceStub
+
+
+@dataclass
+class RunningRegions:
+    hq_endpoint: str
+    database_urls: dict[str, str]
+    clients: dict[str, RegionClients]
+
+
+def clients_for(channel: grpc.Channel) -> RegionClients:
+    return RegionClients(
+        members=members_pb2_grpc.MemberServiceStub(channel),
+        cards=cards_pb2_grpc.CardServiceStub(channel),
+        transactions=transactions_pb2_grpc.TransactionServiceStub(channel),
+    )
+
+
+def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[RunningRegions]:
+    suffix = uuid.uuid4().hex[:8]
+    names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
+    urls = {key: postgres.url_for(name) for key, name in names.items()}
+    base = Settings(kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05)
+    hq = start_hq(base.replace(database_url=urls["hq"]))
+    hq_endpoint = f"127.0.0.1:{hq.port}"
+    endpoints = {code: f"127.0.0.1:{free_port()}" for code in ("E", "W")}
+    seed_demo_chain(hq_endpoint, endpoints)
+    servers = [hq]
+    channels = []
+    clients = {}
+    try:
+        for code, endpoint in endpoints.items():
+            servers.append(start_region(base.replace(listen=endpoint, region_code=code, hq_endpoint=hq_endpoint, database_url=urls[code])))
+            channel = open_channel(endpoint)
+            channels.append(channel)
+            clients[code] = clients_for(channel)
+        yield RunningRegions(hq_endpoint=hq_endpoint, database_urls=urls, clients=clients)
+    finally:
+        for channel in channels:
+            channel.close()
+        for server in reversed(servers):
+            server.stop(grace=1)
+        for name in names.values():
+            postgres.drop_database(name)

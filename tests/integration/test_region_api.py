@@ -1,0 +1,143 @@
+"""The region's money path over real gRPC and PostgreSQL: the slice, idempotency, refusals, forwarding."""
+
+from __future__ import annotations
+
+import random
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from chaincard.ids import new_id
+from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
+from tests.integration.region_fixtures import run_regions
+from tests.ledger_invariants import assert_ledger_consistent
+
+
+@pytest.fixture(scope="module")
+def regions(postgres, broker):
+    yield from run_regions(postgres, broker.bootstrap)
+
+
+def _phone() -> str:
+    return f"137{random.randint(0, 99_999_999):08d}"
+
+
+def _open_card(clients, store_id: str, phone: str | None = None) -> str:
+    member = clients.members.RegisterMember(
+        members_pb2.RegisterMemberRequest(request_id=new_id(), store_id=store_id, name="Test 测试", phone=phone or _phone()), timeout=10
+    ).member
+    return clients.cards.OpenCard(
+        cards_pb2.OpenCardRequest(request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV"), timeout=10
+    ).card.card_number
+
+
+def _count(database_url: str, table: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def _sale(card: str, price: int, request_id: str | None = None) -> transactions_pb2.CheckoutRequest:
+    return transactions_pb2.CheckoutRequest(
+        request_id=request_id or new_id(), store_id="S-E-001", card_number=card,
+        lines=[transactions_pb2.BasketLine(sku="X", name="thing", category="misc", quantity=1, unit_price_fen=price)],
+    )
+
+
+def test_recharge_then_spend_posts_a_balanced_ledger(regions):
+    east = regions.clients["E"]
+    card = _open_card(east, "S-E-001")
+    assert card.startswith("8811")
+    recharge = east.transactions.RechargeCard(
+        transactions_pb2.RechargeCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=50_000,
+                                             tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    assert recharge.transaction.balances_after.principal_fen == 50_000
+    sale = east.transactions.Checkout(_sale(card, 12_000), timeout=10)
+    assert sale.balances_after.principal_fen == 38_000
+    assert sale.points_earned == 120
+    assert any("Total" in line.text for line in sale.receipt)
+    balance = east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10)
+    assert (balance.balances.principal_fen, balance.balances.points) == (38_000, 120)
+    history = east.transactions.ListTransactions(transactions_pb2.ListTransactionsRequest(card_number=card, page_size=1), timeout=10)
+    assert len(history.transactions) == 1 and history.next_page_token
+    older = east.transactions.ListTransactions(
+        transactions_pb2.ListTransactionsRequest(card_number=card, page_size=1, page_token=history.next_page_token), timeout=10)
+    assert older.transactions[0].type == common_pb2.TRANSACTION_TYPE_RECHARGE
+    assert assert_ledger_consistent(regions.database_urls["E"]) >= 2
+
+
+def test_a_retried_checkout_is_posted_once(regions):
+    east = regions.clients["E"]
+    card = _open_card(east, "S-E-001")
+    east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    request = _sale(card, 3_000)
+    first = east.transactions.Checkout(request, timeout=10)
+    before = _count(regions.database_urls["E"], "ledger_transactions")
+    again = east.transactions.Checkout(request, timeout=10)
+    assert again == first
+    assert _count(regions.database_urls["E"], "ledger_transactions") == before
+    with pytest.raises(grpc.RpcError) as refused:
+        east.transactions.Checkout(_sale(card, 3_100, request_id=request.request_id), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"name": "", "phone": "13800000000"}, "name"),
+        ({"name": "A", "phone": "12345"}, "phone"),
+        ({"name": "A", "phone": "13800000001", "birthday": "1990-13-01"}, "birthday"),
+        ({"name": "A", "phone": "13800000002", "store_id": "S-NOPE"}, "store_id"),
+        ({"name": "A", "phone": "13800000003", "request_id": ""}, "request_id"),
+    ],
+)
+def test_bad_registrations_name_the_field_and_write_nothing(regions, request_fields, field):
+    before = _count(regions.database_urls["E"], "members")
+    fields = {"request_id": new_id(), "store_id": "S-E-001"} | request_fields
+    with pytest.raises(grpc.RpcError) as refused:
+        regions.clients["E"].members.RegisterMember(members_pb2.RegisterMemberRequest(**fields), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith(field)
+    assert _count(regions.database_urls["E"], "members") == before
+
+
+def test_refusals_are_precise(regions):
+    east = regions.clients["E"]
+    card = _open_card(east, "S-E-001")
+    with pytest.raises(grpc.RpcError) as broke:
+        east.transactions.Checkout(_sale(card, 100), timeout=10)
+    assert broke.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as negative:
+        east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=-5), timeout=10)
+    assert negative.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "amount_fen" in negative.value.details()
+    with pytest.raises(grpc.RpcError) as missing:
+        east.cards.GetCard(cards_pb2.GetCardRequest(card_number="881100000999990"), timeout=10)
+    assert missing.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+
+
+def test_a_phone_is_unique_chain_wide(regions):
+    phone = _phone()
+    _open_card(regions.clients["E"], "S-E-001", phone)
+    with pytest.raises(grpc.RpcError) as duplicate:
+        regions.clients["W"].members.RegisterMember(
+            members_pb2.RegisterMemberRequest(request_id=new_id(), store_id="S-W-001", name="Other", phone=phone), timeout=10)
+    assert duplicate.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_a_card_homed_in_the_west_works_in_the_east(regions):
+    west_card = _open_card(regions.clients["W"], "S-W-001")
+    assert west_card.startswith("8821")
+    recharge = regions.clients["E"].transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), store_id="S-E-002", card_number=west_card, amount_fen=20_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    assert recharge.transaction.home_region == "W"
+    balance = regions.clients["W"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=west_card), timeout=10)
+    assert balance.balances.principal_fen == 20_000
+    found = regions.clients["E"].members.FindMember(members_pb2.FindMemberRequest(card_number=west_card), timeout=10)
+    assert found.member.home_region == "W"
+    assert_ledger_consistent(regions.database_urls["W"])

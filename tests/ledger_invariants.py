@@ -1,0 +1,39 @@
+"""Checks every test of the money path ends with: each ledger transaction balances per asset, and
+each account's cached balance equals the sum of its postings (STYLE rule 5)."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+
+def assert_ledger_consistent(database_url: str) -> int:
+    """Raise AssertionError on any violation; returns how many ledger transactions were checked."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            unbalanced = connection.execute(text(
+                """
+                SELECT transaction_id, asset,
+                       SUM(CASE WHEN direction = 'CREDIT' THEN amount ELSE -amount END) AS net
+                FROM postings GROUP BY transaction_id, asset
+                HAVING SUM(CASE WHEN direction = 'CREDIT' THEN amount ELSE -amount END) <> 0
+                """
+            )).all()
+            assert not unbalanced, f"unbalanced ledger transactions: {unbalanced}"
+            drifted = connection.execute(text(
+                """
+                SELECT a.account_id, a.balance, COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
+                FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.account_id
+                GROUP BY a.account_id, a.balance
+                HAVING a.balance <> COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
+                """
+            )).all()
+            assert not drifted, f"balances that differ from their postings: {drifted}"
+            without_postings = connection.execute(text(
+                "SELECT t.transaction_id FROM ledger_transactions t LEFT JOIN postings p ON p.transaction_id = t.transaction_id "
+                "GROUP BY t.transaction_id HAVING COUNT(p.posting_id) < 2"
+            )).all()
+            assert not without_postings, f"transactions with fewer than two postings: {without_postings}"
+            return connection.execute(text("SELECT COUNT(*) FROM ledger_transactions")).scalar_one()
+    finally:
+        engine.dispose()

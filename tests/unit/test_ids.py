@@ -1,0 +1,31 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chaincard.ids import is_virtual_card_number, luhn_check_digit, luhn_is_valid, make_card_number, new_id, region_prefix_of
+
+
+def test_known_luhn_numbers():
+    assert luhn_check_digit("7992739871") == "3"
+    assert luhn_is_valid("79927398713")
+    assert not luhn_is_valid("79927398710")
+
+
+def test_card_number_layout():
+    number = make_card_number("11", 42)
+    assert number.startswith("8811") and len(number) == 15
+    assert number[4:14] == "0000000042"
+    assert is_virtual_card_number(number)
+    assert region_prefix_of(number) == "11"
+
+
+@given(st.integers(min_value=0, max_value=10**10 - 1), st.integers(min_value=0, max_value=14), st.integers(min_value=1, max_value=9))
+def test_any_single_digit_typo_is_caught(serial, position, delta):
+    number = make_card_number("21", serial)
+    typo = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1:]
+    assert not luhn_is_valid(typo)
+
+
+def test_ids_are_unique_and_time_ordered():
+    ids = [new_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert ids == sorted(ids)
