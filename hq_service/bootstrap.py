@@ -28,7 +28,12 @@ from chaincard.v1 import (
 )
 from hq_service.models import ProcessedEvent
 from hq_service.read_models import apply_event
-from hq_service.servicers import DirectoryServicer, MemberIndexServicer, MemberViewServicer, ProgramConfigServicer
+from hq_service.servicers import (
+    DirectoryServicer,
+    MemberIndexServicer,
+    MemberViewServicer,
+    ProgramConfigServicer,
+)
 
 log = logging.getLogger(__name__)
 

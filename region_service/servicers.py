@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from chaincard.errors import NotFound
+from chaincard.phones import normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
 from chaincard.v1 import (
     cards_pb2_grpc,
@@ -46,8 +47,6 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
             home = self.forwarder.home_region_of(request.card_number)
             return home if home != self.ctx.region_code else None
         if key == "phone":
-            from chaincard.phones import normalise_phone, phone_hmac
-
             hmac_hex = phone_hmac(normalise_phone(request.phone) or "", self.ctx.settings.phone_hmac_key)
             try:
                 answer = call(self.ctx.member_index.LookupPhone, member_index_pb2.LookupPhoneRequest(phone_hmac=hmac_hex))

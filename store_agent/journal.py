@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -28,7 +29,7 @@ class RequestJournal:
 
     def begin(self, method: str, request: Message) -> JournalEntry:
         """Record the request (or find it again). A different payload under a used id is refused."""
-        request_id = getattr(request, "request_id")
+        request_id = request.request_id
         validate_request_id(request_id)
         digest = fingerprint(method, request)
         with self.session_factory.begin() as session:
@@ -66,7 +67,5 @@ class RequestJournal:
             entry.updated_at = utc_now()
 
     def pending_count(self) -> int:
-        from sqlalchemy import func, select
-
         with self.session_factory() as session:
             return session.execute(select(func.count()).where(OutgoingRequest.state == "PENDING")).scalar_one()

@@ -47,7 +47,7 @@ class RegionLink:
             return response_type.FromString(entry.response)
         if entry.state == "REJECTED":
             context.abort(grpc.StatusCode[entry.error_code], entry.error_message or "refused")
-        request_id = getattr(request, "request_id")
+        request_id = request.request_id
         last_error: grpc.RpcError | None = None
         for attempt in range(self.attempts):
             try:

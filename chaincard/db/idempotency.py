@@ -58,7 +58,7 @@ def replay_or_reserve(
     Concurrent first attempts with one id race on the primary key at commit; the loser's
     transaction fails and its retry then finds the winner's answer here.
     """
-    request_id = getattr(request, "request_id")
+    request_id = request.request_id
     validate_request_id(request_id)
     existing = session.execute(select(model).where(model.request_id == request_id)).scalar_one_or_none()
     if existing is None:
@@ -74,7 +74,7 @@ def replay_or_reserve(
 def remember(session: Session, model: type[IdempotencyKeyColumns], operation: str, request: Message, response: Message) -> None:
     session.add(
         model(  # type: ignore[call-arg]
-            request_id=getattr(request, "request_id"),
+            request_id=request.request_id,
             operation=operation,
             payload_sha256=fingerprint(operation, request),
             response=response.SerializeToString(),

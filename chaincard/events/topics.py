@@ -4,6 +4,7 @@ POSTINGS = "chaincard.postings.v1"
 CARDS = "chaincard.cards.v1"
 MEMBERS = "chaincard.members.v1"
 CONFIG = "chaincard.config.v1"
+AUDIT = "chaincard.audit.v1"
 
-ALL_TOPICS = (POSTINGS, CARDS, MEMBERS, CONFIG)
-PARTITIONS = {POSTINGS: 6, CARDS: 6, MEMBERS: 3, CONFIG: 1}
+ALL_TOPICS = (POSTINGS, CARDS, MEMBERS, CONFIG, AUDIT)
+PARTITIONS = {POSTINGS: 6, CARDS: 6, MEMBERS: 3, CONFIG: 1, AUDIT: 3}

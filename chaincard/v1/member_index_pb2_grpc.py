@@ -73,10 +73,10 @@ class MemberIndexServiceServicer:
     """
 
     def ClaimPhone(self, request, context):
-        """Claims a phone for a member, making it unique chain-wide (M1). Answers with the phone's
-        owner after the call: the requesting member when the phone was free or already theirs, or the
-        other member who already holds it (nothing changes then; the region refuses the
-        registration with ALREADY_EXISTS).
+        """Claims a phone for a member, making it unique chain-wide (M1). A phone already claimed under
+        another request_id fails with ALREADY_EXISTS (the region then refuses the registration). A
+        retry with the claim's own request_id returns the original claim, even when it proposes a
+        different member_id, so a region may mint the member id before a call that may time out.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -41,6 +41,13 @@ class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_CHANNEL_SMS: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_WECHAT: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
+
+class StoredValueSplitRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STORED_VALUE_SPLIT_RULE_UNSPECIFIED: _ClassVar[StoredValueSplitRule]
+    STORED_VALUE_SPLIT_RULE_PROPORTIONAL: _ClassVar[StoredValueSplitRule]
+    STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: _ClassVar[StoredValueSplitRule]
+    STORED_VALUE_SPLIT_RULE_BONUS_FIRST: _ClassVar[StoredValueSplitRule]
 POINTS_REDEMPTION_KIND_UNSPECIFIED: PointsRedemptionKind
 POINTS_REDEMPTION_KIND_GIFT: PointsRedemptionKind
 POINTS_REDEMPTION_KIND_STORED_VALUE: PointsRedemptionKind
@@ -60,6 +67,10 @@ NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_WECHAT: NotificationChannel
 NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
+STORED_VALUE_SPLIT_RULE_UNSPECIFIED: StoredValueSplitRule
+STORED_VALUE_SPLIT_RULE_PROPORTIONAL: StoredValueSplitRule
+STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: StoredValueSplitRule
+STORED_VALUE_SPLIT_RULE_BONUS_FIRST: StoredValueSplitRule
 
 class CardType(_message.Message):
     __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active")
@@ -327,20 +338,22 @@ class NotificationTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., event: _Optional[_Union[NotificationEvent, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., body: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class ChainSettings(_message.Message):
-    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer")
+    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split")
     CHAIN_NAME_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_DAY_CUTOFF_FIELD_NUMBER: _ClassVar[int]
     PIN_MAX_FAILED_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FOOTER_FIELD_NUMBER: _ClassVar[int]
+    STORED_VALUE_SPLIT_FIELD_NUMBER: _ClassVar[int]
     chain_name: str
     business_time_zone: str
     business_day_cutoff: str
     pin_max_failed_attempts: int
     holidays: _containers.RepeatedScalarFieldContainer[str]
     receipt_footer: str
-    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ...) -> None: ...
+    stored_value_split: StoredValueSplitRule
+    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
     __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at")

@@ -32,7 +32,7 @@ class TransactionServiceStub:
     authorises a spend. Also served by every store_agent for its POS terminals with the same
     messages (the agent fills store_id with its own store); when its region is unreachable, the
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
-    and forwarded later as an advice) and refuses everything else with UNAVAILABLE.
+    and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
 
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or
@@ -116,7 +116,7 @@ class TransactionServiceServicer:
     authorises a spend. Also served by every store_agent for its POS terminals with the same
     messages (the agent fills store_id with its own store); when its region is unreachable, the
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
-    and forwarded later as an advice) and refuses everything else with UNAVAILABLE.
+    and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
 
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or
@@ -294,7 +294,7 @@ class TransactionService:
     authorises a spend. Also served by every store_agent for its POS terminals with the same
     messages (the agent fills store_id with its own store); when its region is unreachable, the
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
-    and forwarded later as an advice) and refuses everything else with UNAVAILABLE.
+    and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
 
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
@@ -38,8 +39,6 @@ def list_transactions(ctx: RegionContext, request: transactions_pb2.ListTransact
         load_card(session, number)
         statement = select(LedgerTransaction).where(LedgerTransaction.card_number == number)
         if after is not None:
-            from datetime import datetime
-
             created_at = datetime.fromisoformat(after[0])
             statement = statement.where(
                 or_(

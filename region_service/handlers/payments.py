@@ -15,7 +15,14 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
-from chaincard.pricing import BasketLine, ExternalTender, LevelTerms, PricingError, StoredValue, price_checkout
+from chaincard.pricing import (
+    BasketLine,
+    ExternalTender,
+    LevelTerms,
+    PricingError,
+    StoredValue,
+    price_checkout,
+)
 from chaincard.receipts import ReceiptItem, amount_row, render
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service import validation

@@ -19,7 +19,15 @@ from chaincard.ids import new_id
 from chaincard.local.chain import Chain
 from chaincard.local.demo import wait_for_member_view
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, members_pb2, members_pb2_grpc, transactions_pb2, transactions_pb2_grpc
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
 from tests.ledger_invariants import assert_ledger_consistent
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,14 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaincard.ids import is_virtual_card_number, luhn_check_digit, luhn_is_valid, make_card_number, new_id, region_prefix_of
+from chaincard.ids import (
+    is_virtual_card_number,
+    luhn_check_digit,
+    luhn_is_valid,
+    make_card_number,
+    new_id,
+    region_prefix_of,
+)
 
 
 def test_known_luhn_numbers():

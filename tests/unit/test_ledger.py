@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaincard.ledger import Asset, Direction, Posting, UnbalancedTransaction, balance_change, check_balanced, transfer
+from chaincard.ledger import (
+    Asset,
+    Direction,
+    Posting,
+    UnbalancedTransaction,
+    balance_change,
+    check_balanced,
+    transfer,
+)
 
 
 def test_transfer_balances_and_moves_credit_normal_balances():

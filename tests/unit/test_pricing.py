@@ -2,7 +2,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaincard.pricing import BasketLine, ExternalTender, LevelTerms, PricingError, StoredValue, price_checkout
+from chaincard.pricing import (
+    BasketLine,
+    ExternalTender,
+    LevelTerms,
+    PricingError,
+    StoredValue,
+    price_checkout,
+)
 
 TEA = BasketLine(sku="T", name="tea", category="tea", quantity=1, unit_price_fen=12_000)
 
