@@ -17,6 +17,7 @@ from chaincard.v1 import (
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder, was_forwarded
 from region_service.handlers import cards, history, members, payments
+from region_service.lifecycle_servicer import CardLifecycleMethods
 
 
 class MemberServicer(members_pb2_grpc.MemberServiceServicer):
@@ -56,7 +57,7 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
         return None
 
 
-class CardServicer(cards_pb2_grpc.CardServiceServicer):
+class CardServicer(CardLifecycleMethods, cards_pb2_grpc.CardServiceServicer):
     def __init__(self, ctx: RegionContext, forwarder: Forwarder) -> None:
         self.ctx = ctx
         self.forwarder = forwarder

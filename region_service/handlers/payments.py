@@ -10,10 +10,8 @@ from chaincard.business_day import business_date
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import remember, replay_or_reserve
 from chaincard.errors import FailedPrecondition, InvalidArgument
-from chaincard.events import topics
-from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
-from chaincard.ledger import Asset, Posting, SystemAccount, transfer
+from chaincard.ledger import Asset, SystemAccount, transfer
 from chaincard.money import format_fen
 from chaincard.pricing import (
     BasketLine,
@@ -23,14 +21,14 @@ from chaincard.pricing import (
     StoredValue,
     price_checkout,
 )
-from chaincard.receipts import ReceiptItem, amount_row, render
-from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
+from chaincard.receipts import ReceiptItem, amount_row
+from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import validation
 from region_service.context import RegionContext
 from region_service.handlers.cards import load_card, require_usable
-from region_service.ledger_store import card_accounts, card_balances, post_transaction, system_account_id
-from region_service.models import Card, IdempotencyKey, LedgerTransaction, OutboxMessage, ReceiptRecord
-from region_service.translate import balances_message, transaction_message
+from region_service.ledger_store import card_accounts, card_balances, system_account_id
+from region_service.models import IdempotencyKey, LedgerTransaction
+from region_service.posting import record_transaction
 
 MAX_RECHARGE_FEN = 5_000_000  # ¥50,000: above this a recharge needs a manager (V5, later)
 MAX_CHECKOUT_FEN = 100_000_000
@@ -52,59 +50,6 @@ def _card_account_ids(session: Session, card_number: str) -> dict[str, str]:
 
 def _store_day(ctx: RegionContext, store_time_zone: str) -> date:
     return business_date(utc_now(), store_time_zone or ctx.settings.business_time_zone, ctx.settings.business_day_cutoff)
-
-
-def _finish(
-    ctx: RegionContext,
-    session: Session,
-    *,
-    row: LedgerTransaction,
-    postings: list[Posting],
-    card: Card,
-    acquiring_franchisee_id: str,
-    tenders: list[transactions_pb2.AppliedTender],
-    points_earned: int,
-    receipt_title: str,
-    receipt_items: list[ReceiptItem],
-):  # type: ignore[no-untyped-def]
-    """Post, then compute balances after, receipt and the outbox event, all in the caller's transaction."""
-    post_transaction(session, row, postings)
-    session.flush()
-    after = card_balances(session, card.card_number)
-    row.principal_after_fen, row.bonus_after_fen, row.points_after = after.principal_fen, after.bonus_fen, after.points
-    receipt_items += [
-        ReceiptItem("-"),
-        amount_row("Principal left", after.principal_fen),
-        amount_row("Bonus left", after.bonus_fen),
-        ReceiptItem("Points", str(after.points)),
-        ReceiptItem(f"Card ...{card.card_number[-4:]}", row.business_date.isoformat()),
-        ReceiptItem("Txn", row.transaction_id[-12:]),
-    ]
-    lines = render(receipt_title, receipt_items)
-    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines="\n".join(lines).encode()))
-    transaction = transaction_message(row, ctx.region_code)
-    add_event(
-        session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,
-        payload=events_pb2.TransactionPosted(
-            transaction=transaction,
-            member_id=card.member_id,
-            issuing_franchisee_id=card.issuing_franchisee_id,
-            acquiring_store_id=row.store_id,
-            acquiring_franchisee_id=acquiring_franchisee_id,
-            postings=[
-                common_pb2.Posting(
-                    account_id=posting.account_id,
-                    asset=common_pb2.Asset.Value("ASSET_" + posting.asset),
-                    direction=common_pb2.PostingDirection.Value("POSTING_DIRECTION_" + posting.direction.value),
-                    amount=posting.amount,
-                )
-                for posting in postings
-            ],
-            tenders=tenders,
-            points_earned=points_earned,
-        ),
-    )
-    return transaction, balances_message(after), [common_pb2.ReceiptLine(text=line) for line in lines]
 
 
 def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequest) -> transactions_pb2.RechargeCardResponse:
@@ -130,13 +75,13 @@ def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequ
             details={"tenders": [{"type": tender, "amount_fen": amount}]}, created_at=utc_now(),
         )
         applied = [transactions_pb2.AppliedTender(type=_tender_type_value(tender), amount_fen=amount)]
-        transaction, _balances, receipt = _finish(
+        recorded = record_transaction(
             ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
-            tenders=applied, points_earned=0, receipt_title=f"RECHARGE  {store.name}",
+            tenders=applied, receipt_title=f"RECHARGE  {store.name}",
             receipt_items=[amount_row("Recharged (principal)", amount), ReceiptItem(f"Paid by {tender.lower()}", format_fen(amount))],
         )
         response = transactions_pb2.RechargeCardResponse(
-            transaction=transaction, principal_fen=amount, bonus_fen=0, points_earned=0, receipt=receipt
+            transaction=recorded.transaction, principal_fen=amount, bonus_fen=0, points_earned=0, receipt=recorded.receipt
         )
         remember(session, IdempotencyKey, "RechargeCard", request, response)
         return response
@@ -246,14 +191,15 @@ def checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest) -> t
         if plan.stored_value_fen:
             items.append(amount_row("Paid stored value", plan.stored_value_fen))
         items.append(ReceiptItem("Points earned", str(plan.points_earned)))
-        transaction, balances, receipt = _finish(
+        recorded = record_transaction(
             ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=franchisee,
             tenders=applied, points_earned=plan.points_earned, receipt_title=f"SALE  {store.name}", receipt_items=items,
         )
         response = transactions_pb2.CheckoutResponse(
-            transaction=transaction, subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen,
+            transaction=recorded.transaction, subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen,
             points_deduction_fen=plan.points_deduction_fen, total_due_fen=plan.total_due_fen, tenders=applied,
-            points_earned=plan.points_earned, points_redeemed=0, balances_after=balances, receipt=receipt, offline=False,
+            points_earned=plan.points_earned, points_redeemed=0, balances_after=recorded.balances_after, receipt=recorded.receipt,
+            offline=False,
         )
         remember(session, IdempotencyKey, "Checkout", request, response)
         return response

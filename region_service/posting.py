@@ -1,0 +1,87 @@
+"""Recording one business transaction in the region: ledger rows, balances after, receipt text and
+the TransactionPosted event — all in the caller's unit of work (STYLE rule 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from chaincard.events import topics
+from chaincard.events.outbox import add_event
+from chaincard.ledger import Posting
+from chaincard.receipts import ReceiptItem, amount_row, render
+from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
+from region_service.context import RegionContext
+from region_service.ledger_store import card_balances as read_card_balances
+from region_service.ledger_store import post_transaction
+from region_service.models import Card, LedgerTransaction, OutboxMessage, ReceiptRecord
+from region_service.translate import balances_message, transaction_message
+
+
+@dataclass(frozen=True)
+class Recorded:
+    transaction: common_pb2.Transaction
+    balances_after: common_pb2.Balances
+    receipt: list[common_pb2.ReceiptLine]
+
+
+def posting_message(posting: Posting) -> common_pb2.Posting:
+    asset, _, item = posting.asset.partition(":")
+    return common_pb2.Posting(
+        account_id=posting.account_id,
+        asset=common_pb2.Asset.Value("ASSET_" + asset),
+        asset_item=item,
+        direction=common_pb2.PostingDirection.Value("POSTING_DIRECTION_" + posting.direction.value),
+        amount=posting.amount,
+    )
+
+
+def record_transaction(
+    ctx: RegionContext,
+    session: Session,
+    *,
+    row: LedgerTransaction,
+    postings: list[Posting],
+    card: Card,
+    acquiring_franchisee_id: str,
+    receipt_title: str,
+    receipt_items: list[ReceiptItem],
+    tenders: list[transactions_pb2.AppliedTender] = (),  # type: ignore[assignment]
+    points_earned: int = 0,
+    points_redeemed: int = 0,
+) -> Recorded:
+    """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt, and
+    publish TransactionPosted through the outbox, keyed by card number."""
+    post_transaction(session, row, postings)
+    session.flush()
+    after = read_card_balances(session, card.card_number)
+    row.principal_after_fen, row.bonus_after_fen, row.points_after = after.principal_fen, after.bonus_fen, after.points
+    items = [
+        *receipt_items,
+        ReceiptItem("-"),
+        amount_row("Principal left", after.principal_fen),
+        amount_row("Bonus left", after.bonus_fen),
+        ReceiptItem("Points", str(after.points)),
+        ReceiptItem(f"Card ...{card.card_number[-4:]}", row.business_date.isoformat()),
+        ReceiptItem("Txn", row.transaction_id[-12:]),
+    ]
+    lines = render(receipt_title, items)
+    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines="\n".join(lines).encode()))
+    transaction = transaction_message(row, ctx.region_code)
+    add_event(
+        session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,
+        payload=events_pb2.TransactionPosted(
+            transaction=transaction,
+            member_id=card.member_id,
+            issuing_franchisee_id=card.issuing_franchisee_id,
+            issuing_store_id=card.issuing_store_id,
+            acquiring_store_id=row.store_id,
+            acquiring_franchisee_id=acquiring_franchisee_id,
+            postings=[posting_message(posting) for posting in postings],
+            tenders=list(tenders),
+            points_earned=points_earned,
+            points_redeemed=points_redeemed,
+        ),
+    )
+    return Recorded(transaction, balances_message(after), [common_pb2.ReceiptLine(text=line) for line in lines])
