@@ -44,6 +44,9 @@ class Settings:
     business_day_cutoff: str = "04:00"
     # Write the bound port here once serving (lets a supervisor use port 0).
     port_file: str = ""
+    # Name of this ChainCard deployment; prefixes Kafka consumer groups so two chains sharing a
+    # broker never share a group (and so never split each other's partitions).
+    deployment: str = "chaincard"
     # Log level name.
     log_level: str = "INFO"
     # Extra settings a service may read without widening this class.

@@ -67,7 +67,7 @@ def start_hq(settings: Settings) -> RunningServer:
     ]
     running = build_server(settings.listen, services)
     consumer = IdempotentConsumer(
-        name=READ_MODEL_CONSUMER,
+        name=f"{settings.deployment}.{READ_MODEL_CONSUMER}",
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.MEMBERS, topics.CARDS, topics.POSTINGS],
         session_factory=session_factory,

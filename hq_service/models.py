@@ -42,19 +42,31 @@ class Store(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
 
 
-class CardType(Base):
-    __tablename__ = "card_types"
+class ConfigItem(Base):
+    """One item of program configuration (card type, level, promotion, rule, fee schedule, …).
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    # The whole chaincard.v1.CardType, so fields added to the proto need no migration here.
+    The item is kept as its serialized chaincard.v1 message, so fields added to the proto need no
+    migration here; ``item_key`` is its code (empty for chain-wide singletons such as settings).
+    """
+
+    __tablename__ = "config_items"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     definition: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, onupdate=utc_now)
 
 
-class Level(Base):
-    __tablename__ = "levels"
+class PhysicalCard(Base):
+    """The HQ card directory of pre-printed numbers (C2): which region is each number's home."""
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    definition: Mapped[bytes] = mapped_column(LargeBinary)
+    __tablename__ = "physical_cards"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    home_region: Mapped[str] = mapped_column(String(8))
+    franchisee_id: Mapped[str] = mapped_column(String(32))
+    card_type_code: Mapped[str] = mapped_column(String(32), default="")
+    registered_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
 class ConfigVersion(Base):

@@ -12,7 +12,7 @@ from chaincard.v1 import (
     program_config_pb2,
     program_config_pb2_grpc,
 )
-from hq_service.handlers import directory, member_index, member_view
+from hq_service.handlers import card_directory, directory, member_index, member_view, program
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
@@ -51,22 +51,32 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
 
 
 class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer):
+    """Every configuration-changing RPC goes through ``program.change_config`` (see CONFIG_KINDS)."""
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
 
-    def UpsertCardType(self, request, context):  # noqa: N802
+    def _change(self, rpc_name: str, request):  # type: ignore[no-untyped-def]
         with self.session_factory.begin() as session:
-            return program_config_pb2.UpsertCardTypeResponse(card_type=directory.upsert_card_type(session, request))
-
-    def UpsertLevel(self, request, context):  # noqa: N802
-        with self.session_factory.begin() as session:
-            return program_config_pb2.UpsertLevelResponse(level=directory.upsert_level(session, request))
+            return program.change_config(session, rpc_name, request)
 
     def GetConfigSnapshot(self, request, context):  # noqa: N802
         with self.session_factory() as session:
             if request.known_version and request.known_version == directory.current_version(session):
                 return program_config_pb2.GetConfigSnapshotResponse(unchanged=True)
-            return program_config_pb2.GetConfigSnapshotResponse(snapshot=directory.config_snapshot(session))
+            return program_config_pb2.GetConfigSnapshotResponse(snapshot=program.config_snapshot(session))
+
+
+def _config_method(rpc_name: str):  # type: ignore[no-untyped-def]
+    def method(self, request, context):  # type: ignore[no-untyped-def]
+        return self._change(rpc_name, request)
+
+    method.__name__ = rpc_name
+    return method
+
+
+for _rpc_name in program.CONFIG_KINDS:
+    setattr(ProgramConfigServicer, _rpc_name, _config_method(_rpc_name))
 
 
 class MemberIndexServicer(member_index_pb2_grpc.MemberIndexServiceServicer):
@@ -78,6 +88,17 @@ class MemberIndexServicer(member_index_pb2_grpc.MemberIndexServiceServicer):
 
     def LookupPhone(self, request, context):  # noqa: N802
         return member_index.lookup_phone(self.session_factory, request)
+
+    def ReleasePhone(self, request, context):  # noqa: N802
+        return member_index.release_phone(self.session_factory, request)
+
+    def RegisterPhysicalCards(self, request, context):  # noqa: N802
+        with self.session_factory.begin() as session:
+            return card_directory.register_physical_cards(session, request)
+
+    def ResolveCardNumber(self, request, context):  # noqa: N802
+        with self.session_factory() as session:
+            return card_directory.resolve_card_number(session, request)
 
 
 class MemberViewServicer(member_view_pb2_grpc.MemberViewServiceServicer):

@@ -20,6 +20,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
 from region_service.models import OutboxMessage
@@ -41,6 +42,7 @@ def start_region(settings: Settings) -> RunningServer:
         session_factory=session_factory,
         program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(hq_channel)),
         member_index=member_index_pb2_grpc.MemberIndexServiceStub(hq_channel),
+        card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(hq_channel), settings.rpc_deadline_seconds),
     )
     forwarder = Forwarder(ctx)
     running = build_server(

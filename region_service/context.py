@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
 from chaincard.v1 import member_index_pb2_grpc
+from region_service.card_directory import CardDirectoryCache
 from region_service.program import ProgramCache
 
 
@@ -17,6 +18,7 @@ class RegionContext:
     session_factory: sessionmaker[Session]
     program: ProgramCache
     member_index: member_index_pb2_grpc.MemberIndexServiceStub
+    card_directory: CardDirectoryCache
 
     @property
     def region_code(self) -> str:

@@ -32,7 +32,7 @@ def start_settlement(settings: Settings) -> RunningServer:
         ],
     )
     consumer = IdempotentConsumer(
-        name=CLEARING_CONSUMER,
+        name=f"{settings.deployment}.{CLEARING_CONSUMER}",
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.POSTINGS],
         session_factory=session_factory,

@@ -26,7 +26,8 @@ def make_producer(bootstrap: str) -> KafkaProducer:
 
 
 def make_consumer(bootstrap: str, group_id: str, topics: list[str]) -> KafkaConsumer:
-    # Short session and poll timeouts: a group joins in ~3 s instead of ~25 s on the local broker.
+    # Short session and poll timeouts: a group joins in ~3 s instead of ~25 s on the local broker
+    # (the rebalance waits up to max_poll_interval_ms for members to rejoin).
     return KafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap.split(","),
@@ -35,8 +36,8 @@ def make_consumer(bootstrap: str, group_id: str, topics: list[str]) -> KafkaCons
         auto_offset_reset="earliest",
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
-        max_poll_interval_ms=60_000,
-        max_poll_records=500,
+        max_poll_interval_ms=10_000,
+        max_poll_records=200,
     )
 
 

@@ -145,7 +145,11 @@ class Chain:
             self.broker = LocalBroker(self._port(), self.data_dir / "logs" / "broker.log")
             self.broker.start()
             self.kafka_bootstrap = self.broker.bootstrap
-        env = {"CHAINCARD_PHONE_HMAC_KEY": self._phone_key(), "CHAINCARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap}
+        env = {
+            "CHAINCARD_PHONE_HMAC_KEY": self._phone_key(),
+            "CHAINCARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "CHAINCARD_DEPLOYMENT": self.database_prefix,
+        }
 
         hq_endpoint = f"127.0.0.1:{self._port()}"
         region_endpoints = {region.code: f"127.0.0.1:{self._port()}" for region in demo_data.REGIONS}

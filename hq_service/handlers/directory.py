@@ -1,4 +1,4 @@
-"""The chain directory (H1) and program configuration (H3). Every change bumps the config version."""
+"""The chain directory (H1): regions, franchisees, stores. Every change bumps the config version."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from chaincard.db.idempotency import validate_request_id
 from chaincard.errors import InvalidArgument, NotFound
-from chaincard.v1 import directory_pb2, program_config_pb2
-from hq_service.models import CardType, ConfigVersion, Franchisee, Level, Region, Store
+from chaincard.v1 import directory_pb2
+from hq_service.models import ConfigVersion, Franchisee, Region, Store
 
 
 def _text(field: str, value: str, max_length: int = 64) -> str:
@@ -116,40 +116,3 @@ def get_store(session: Session, store_id: str) -> directory_pb2.Store:
     if row is None:
         raise NotFound(f"no store {store_id!r}")
     return store_message(row)
-
-
-def upsert_card_type(session: Session, request: program_config_pb2.UpsertCardTypeRequest) -> program_config_pb2.CardType:
-    validate_request_id(request.request_id)
-    item = request.card_type
-    _text("card_type.code", item.code, 32)
-    _text("card_type.name", item.name, 64)
-    if item.validity_days < 0:
-        raise InvalidArgument("card_type.validity_days", "must not be negative")
-    session.merge(CardType(code=item.code, definition=item.SerializeToString()))
-    bump_version(session)
-    return item
-
-
-def upsert_level(session: Session, request: program_config_pb2.UpsertLevelRequest) -> program_config_pb2.Level:
-    validate_request_id(request.request_id)
-    item = request.level
-    _text("level.code", item.code, 32)
-    _text("level.name", item.name, 64)
-    if not 0 <= item.discount_bp <= 10_000:
-        raise InvalidArgument("level.discount_bp", "must be between 0 and 10000 basis points")
-    if not 0 <= item.points_multiplier_bp <= 100_000:
-        raise InvalidArgument("level.points_multiplier_bp", "must be between 0 and 100000 basis points")
-    session.merge(Level(code=item.code, definition=item.SerializeToString()))
-    bump_version(session)
-    return item
-
-
-def config_snapshot(session: Session) -> program_config_pb2.ConfigSnapshot:
-    return program_config_pb2.ConfigSnapshot(
-        version=current_version(session),
-        card_types=[program_config_pb2.CardType.FromString(row.definition) for row in session.execute(select(CardType).order_by(CardType.code)).scalars()],
-        levels=[program_config_pb2.Level.FromString(row.definition) for row in session.execute(select(Level).order_by(Level.code)).scalars()],
-        regions=list_regions(session),
-        franchisees=list_franchisees(session),
-        stores=list_stores(session),
-    )

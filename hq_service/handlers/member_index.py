@@ -55,3 +55,15 @@ def lookup_phone(session_factory: sessionmaker[Session], request: member_index_p
         if claim is None:
             raise NotFound("no member has this phone number")
         return member_index_pb2.LookupPhoneResponse(member_id=claim.member_id, home_region=claim.home_region)
+
+
+def release_phone(session_factory: sessionmaker[Session], request: member_index_pb2.ReleasePhoneRequest) -> member_index_pb2.ReleasePhoneResponse:
+    """Free a phone held by ``member_id`` (after a phone change); a no-op for anyone else."""
+    validate_request_id(request.request_id)
+    _check_hmac(request.phone_hmac)
+    with session_factory.begin() as session:
+        claim = session.get(PhoneClaim, request.phone_hmac)
+        if claim is None or claim.member_id != request.member_id:
+            return member_index_pb2.ReleasePhoneResponse(released=False)
+        session.delete(claim)
+        return member_index_pb2.ReleasePhoneResponse(released=True)

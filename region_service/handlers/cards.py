@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import remember, replay_or_reserve
-from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound, Unimplemented
+from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
@@ -29,9 +29,10 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
         raise InvalidArgument("member_id", "is required")
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
     if form == common_pb2.CARD_FORM_PHYSICAL:
-        validation.card_number(request.physical_card_number, "physical_card_number")
-        raise Unimplemented("physical cards need the HQ card directory, which comes with the money path")
-    if form != common_pb2.CARD_FORM_VIRTUAL:
+        physical_number = _registered_physical_number(ctx, request, store)
+    elif form == common_pb2.CARD_FORM_VIRTUAL:
+        physical_number = None
+    else:
         raise InvalidArgument("form", "must be CARD_FORM_VIRTUAL or CARD_FORM_PHYSICAL")
     region = ctx.program.region(ctx.region_code)
     level = ctx.program.entry_level()
@@ -42,13 +43,18 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
             return replay
         if session.get(Member, request.member_id) is None:
             raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
-        serial = session.execute(select(card_serial.next_value())).scalar_one()
+        if physical_number is not None:
+            if session.get(Card, physical_number) is not None:
+                raise AlreadyExists(f"card {physical_number} is already issued")
+            number = physical_number
+        else:
+            number = make_card_number(region.card_prefix, session.execute(select(card_serial.next_value())).scalar_one())
         now = utc_now()
         card = Card(
-            card_number=make_card_number(region.card_prefix, serial),
+            card_number=number,
             member_id=request.member_id,
             card_type_code=card_type.code,
-            form="VIRTUAL",
+            form="PHYSICAL" if physical_number is not None else "VIRTUAL",
             state="ACTIVE",
             level_code=level.code if level is not None else "",
             issuing_franchisee_id=store.franchisee_id,
@@ -68,6 +74,21 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
         response = cards_pb2.OpenCardResponse(card=message)
         remember(session, IdempotencyKey, "OpenCard", request, response)
         return response
+
+
+def _registered_physical_number(ctx: RegionContext, request: cards_pb2.OpenCardRequest, store) -> str:  # type: ignore[no-untyped-def]
+    """A pre-printed number must be in HQ's card directory, homed here, of this store's stock and type."""
+    number = validation.card_number(request.physical_card_number, "physical_card_number")
+    entry = ctx.card_directory.resolve(number)
+    if entry is None or entry.form != common_pb2.CARD_FORM_PHYSICAL:
+        raise FailedPrecondition(f"card {number} is not registered in the chain's card directory")
+    if entry.home_region != ctx.region_code:
+        raise FailedPrecondition(f"card {number} belongs to region {entry.home_region}'s stock")
+    if entry.franchisee_id != store.franchisee_id:
+        raise FailedPrecondition(f"card {number} is stock of franchisee {entry.franchisee_id}, not of this store's")
+    if entry.card_type_code and entry.card_type_code != request.card_type_code:
+        raise InvalidArgument("card_type_code", f"card {number} was printed for card type {entry.card_type_code}")
+    return number
 
 
 def load_card(session, card_number: str, *, for_update: bool = False) -> Card:  # type: ignore[no-untyped-def]

@@ -46,7 +46,9 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[Runn
     suffix = uuid.uuid4().hex[:8]
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
     urls = {key: postgres.url_for(name) for key, name in names.items()}
-    base = Settings(kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05)
+    base = Settings(
+        kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}"
+    )
     hq = start_hq(base.replace(database_url=urls["hq"]))
     hq_endpoint = f"127.0.0.1:{hq.port}"
     endpoints = {code: f"127.0.0.1:{free_port()}" for code in ("E", "W")}

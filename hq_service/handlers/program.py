@@ -1,0 +1,239 @@
+"""Program configuration at HQ (H3): every kind of item stored the same way, versioned, and served
+to regions and stores as one snapshot.
+
+Each RPC of ProgramConfigService that changes configuration is one row of ``CONFIG_KINDS``: which
+request field holds the item, how it is keyed, how it is checked, and where it goes in the snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chaincard.db.base import utc_now
+from chaincard.db.idempotency import validate_request_id
+from chaincard.errors import InvalidArgument
+from chaincard.v1 import program_config_pb2 as pc
+from hq_service.handlers.directory import (
+    bump_version,
+    current_version,
+    list_franchisees,
+    list_regions,
+    list_stores,
+)
+from hq_service.models import ConfigItem
+
+MAX_BP = 10_000
+
+
+def _code(field: str, value: str, max_length: int = 32) -> str:
+    if not value or len(value) > max_length or not value.replace("-", "").replace("_", "").isalnum():
+        raise InvalidArgument(field, f"must be 1 to {max_length} letters, digits, '-' or '_'")
+    return value
+
+
+def _name(field: str, value: str) -> None:
+    if not value.strip() or len(value) > 128:
+        raise InvalidArgument(field, "is required, at most 128 characters")
+
+
+def _bp(field: str, value: int, maximum: int = MAX_BP) -> None:
+    if not 0 <= value <= maximum:
+        raise InvalidArgument(field, f"must be between 0 and {maximum} basis points")
+
+
+def _not_negative(field: str, value: int) -> None:
+    if value < 0:
+        raise InvalidArgument(field, "must not be negative")
+
+
+def _window(field: str, valid_from: Timestamp, valid_until: Timestamp) -> None:
+    if valid_from.seconds and valid_until.seconds and valid_until.ToNanoseconds() <= valid_from.ToNanoseconds():
+        raise InvalidArgument(field + ".valid_until", "must be after valid_from")
+
+
+def _check_card_type(item: pc.CardType) -> None:
+    _code("card_type.code", item.code)
+    _name("card_type.name", item.name)
+    _not_negative("card_type.validity_days", item.validity_days)
+
+
+def _check_level(item: pc.Level) -> None:
+    _code("level.code", item.code)
+    _name("level.name", item.name)
+    _bp("level.discount_bp", item.discount_bp)
+    _bp("level.points_multiplier_bp", item.points_multiplier_bp, 100_000)
+    for category, rate in item.category_discount_bp.items():
+        _bp(f"level.category_discount_bp[{category}]", rate)
+
+
+def _check_promotion(item: pc.RechargePromotion) -> None:
+    _code("promotion.code", item.code)
+    _name("promotion.name", item.name)
+    if not item.tiers:
+        raise InvalidArgument("promotion.tiers", "needs at least one tier")
+    for index, tier in enumerate(item.tiers):
+        if tier.min_amount_fen <= 0:
+            raise InvalidArgument(f"promotion.tiers[{index}].min_amount_fen", "must be positive")
+        _not_negative(f"promotion.tiers[{index}].bonus_fen", tier.bonus_fen)
+        _not_negative(f"promotion.tiers[{index}].bonus_points", tier.bonus_points)
+    _window("promotion", item.valid_from, item.valid_until)
+
+
+def _check_earn_rule(item: pc.EarnRule) -> None:
+    _code("earn_rule.code", item.code)
+    _name("earn_rule.name", item.name)
+    _not_negative("earn_rule.points_per_unit", item.points_per_unit)
+    if item.spend_unit_fen <= 0:
+        raise InvalidArgument("earn_rule.spend_unit_fen", "must be positive")
+    _bp("earn_rule.multiplier_bp", item.multiplier_bp, 100_000)
+    if any(day not in range(1, 8) for day in item.weekdays):
+        raise InvalidArgument("earn_rule.weekdays", "days are 1 (Monday) to 7 (Sunday)")
+    for field in ("start_minute_of_day", "end_minute_of_day"):
+        if not 0 <= getattr(item, field) <= 1440:
+            raise InvalidArgument(f"earn_rule.{field}", "must be between 0 and 1440")
+    _window("earn_rule", item.valid_from, item.valid_until)
+
+
+def _check_points_deduction(item: pc.PointsDeductionPolicy) -> None:
+    if item.enabled and (item.points_per_unit <= 0 or item.unit_value_fen <= 0):
+        raise InvalidArgument("policy.points_per_unit", "points_per_unit and unit_value_fen must be positive when enabled")
+    _bp("policy.max_bill_share_bp", item.max_bill_share_bp)
+    _not_negative("policy.min_points", item.min_points)
+
+
+def _check_coded(prefix: str) -> Callable[[Message], None]:
+    def check(item: Message) -> None:
+        _code(f"{prefix}.code", item.code)
+
+    return check
+
+
+def _check_fee_schedule(item: pc.FeeSchedule) -> None:
+    try:
+        date.fromisoformat(item.effective_from_business_date)
+    except ValueError as error:
+        raise InvalidArgument("fee_schedule.effective_from_business_date", "must be a date YYYY-MM-DD") from error
+    for field in ("interchange_bp", "collection_fee_bp"):
+        _bp(f"fee_schedule.{field}", getattr(item, field))
+
+
+def _check_offline_limits(item: pc.OfflineLimits) -> None:
+    for descriptor in item.DESCRIPTOR.fields:
+        value = getattr(item, descriptor.name)
+        if isinstance(value, int):
+            _not_negative(f"limits.{descriptor.name}", value)
+
+
+def _check_store_limits(item: pc.StoreOfflineLimits) -> None:
+    if not item.store_id:
+        raise InvalidArgument("store_limits.store_id", "is required")
+    _check_offline_limits(item.limits)
+
+
+def _check_settings(item: pc.ChainSettings) -> None:
+    if item.business_day_cutoff:
+        hours, _, minutes = item.business_day_cutoff.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise InvalidArgument("settings.business_day_cutoff", "must be HH:MM")
+    if item.pin_max_failed_attempts < 0:
+        raise InvalidArgument("settings.pin_max_failed_attempts", "must not be negative")
+
+
+@dataclass(frozen=True)
+class ConfigKind:
+    kind: str
+    request_field: str
+    snapshot_field: str
+    key: Callable[[Message], str]
+    check: Callable[[Message], None]
+    response_type: type[Message]
+
+    @property
+    def singleton(self) -> bool:
+        return self.snapshot_field in ("points_deduction", "offline_limits", "settings")
+
+
+def _by_code(item: Message) -> str:
+    return item.code
+
+
+def _single(_item: Message) -> str:
+    return ""
+
+
+CONFIG_KINDS: dict[str, ConfigKind] = {
+    "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type, pc.UpsertCardTypeResponse),
+    "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level, pc.UpsertLevelResponse),
+    "UpsertRechargePromotion": ConfigKind(
+        "recharge_promotion", "promotion", "recharge_promotions", _by_code, _check_promotion, pc.UpsertRechargePromotionResponse
+    ),
+    "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule, pc.UpsertEarnRuleResponse),
+    "UpsertPointsRedemptionRule": ConfigKind(
+        "points_redemption_rule", "rule", "points_redemption_rules", _by_code, _check_coded("rule"),
+        pc.UpsertPointsRedemptionRuleResponse,
+    ),
+    "SetPointsDeductionPolicy": ConfigKind(
+        "points_deduction", "policy", "points_deduction", _single, _check_points_deduction, pc.SetPointsDeductionPolicyResponse
+    ),
+    "UpsertCouponTemplate": ConfigKind(
+        "coupon_template", "coupon_template", "coupon_templates", _by_code, _check_coded("coupon_template"),
+        pc.UpsertCouponTemplateResponse,
+    ),
+    "UpsertCountItem": ConfigKind(
+        "count_item", "count_item", "count_items", _by_code, _check_coded("count_item"), pc.UpsertCountItemResponse
+    ),
+    "SetFeeSchedule": ConfigKind(
+        "fee_schedule", "fee_schedule", "fee_schedules", lambda item: item.effective_from_business_date,
+        _check_fee_schedule, pc.SetFeeScheduleResponse,
+    ),
+    "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits, pc.SetOfflineLimitsResponse),
+    "SetStoreOfflineLimits": ConfigKind(
+        "store_offline_limits", "store_limits", "store_offline_limits", lambda item: item.store_id, _check_store_limits,
+        pc.SetStoreOfflineLimitsResponse,
+    ),
+    "UpsertNotificationTemplate": ConfigKind(
+        "notification_template", "template", "notification_templates", _by_code, _check_coded("template"),
+        pc.UpsertNotificationTemplateResponse,
+    ),
+    "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings, pc.SetChainSettingsResponse),
+}
+
+
+def change_config(session: Session, rpc_name: str, request: Message) -> Message:
+    """Validate and store one configuration item; bumps the config version all caches watch."""
+    kind = CONFIG_KINDS[rpc_name]
+    validate_request_id(request.request_id)
+    item = getattr(request, kind.request_field)
+    kind.check(item)
+    session.merge(ConfigItem(kind=kind.kind, item_key=kind.key(item), definition=item.SerializeToString(), updated_at=utc_now()))
+    version = bump_version(session)
+    response = kind.response_type(config_version=version)
+    getattr(response, kind.request_field).CopyFrom(item)
+    return response
+
+
+def config_snapshot(session: Session) -> pc.ConfigSnapshot:
+    snapshot = pc.ConfigSnapshot(
+        version=current_version(session), regions=list_regions(session), franchisees=list_franchisees(session),
+        stores=list_stores(session),
+    )
+    snapshot.generated_at.GetCurrentTime()
+    items = session.execute(select(ConfigItem).order_by(ConfigItem.kind, ConfigItem.item_key)).scalars()
+    by_kind = {kind.kind: kind for kind in CONFIG_KINDS.values()}
+    for item in items:
+        kind = by_kind.get(item.kind)
+        if kind is None:
+            continue
+        target = getattr(snapshot, kind.snapshot_field)
+        if kind.singleton:
+            target.ParseFromString(item.definition)
+        else:
+            target.add().ParseFromString(item.definition)
+    return snapshot
