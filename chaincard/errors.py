@@ -63,3 +63,12 @@ class Unauthenticated(ChainCardError):
 
 class Unimplemented(ChainCardError):
     status_name = "UNIMPLEMENTED"
+
+
+class RemoteStatus(ChainCardError):
+    """Another ChainCard service's answer, handed back to our caller with its status unchanged
+    (a forwarded call, or a store agent relaying its region)."""
+
+    def __init__(self, status_name: str, message: str) -> None:
+        super().__init__(message)
+        self.status_name = status_name

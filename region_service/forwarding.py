@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 
+from chaincard.errors import RemoteStatus
 from chaincard.ids import region_prefix_of
 from chaincard.rpc.channels import call, open_channel
 from region_service.context import RegionContext
@@ -52,7 +53,7 @@ class Forwarder:
                 metadata=((FORWARDED_HEADER, self.ctx.region_code),),
             )
         except grpc.RpcError as error:
-            context.abort(error.code(), error.details() or f"region {region_code} refused the call")
+            raise RemoteStatus(error.code().name, error.details() or f"region {region_code} refused the call") from error
 
     def handle_or_forward(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
+from chaincard.errors import RemoteStatus, Unavailable
 from chaincard.rpc.channels import call
 from store_agent.journal import RequestJournal
 
@@ -30,7 +31,7 @@ class RegionLink:
         try:
             return call(method, request, deadline=self.deadline)
         except grpc.RpcError as error:
-            context.abort(error.code(), error.details() or "the region refused the call")
+            raise RemoteStatus(error.code().name, error.details() or "the region refused the call") from error
 
     def mutate(
         self,
@@ -46,7 +47,7 @@ class RegionLink:
         if entry.state == "DONE":
             return response_type.FromString(entry.response)
         if entry.state == "REJECTED":
-            context.abort(grpc.StatusCode[entry.error_code], entry.error_message or "refused")
+            raise RemoteStatus(entry.error_code or "UNKNOWN", entry.error_message or "refused")
         request_id = request.request_id
         last_error: grpc.RpcError | None = None
         for attempt in range(self.attempts):
@@ -58,13 +59,12 @@ class RegionLink:
                     time.sleep(self.backoff * (2**attempt))
                     continue
                 self.journal.reject(request_id, error.code().name, error.details() or "")
-                context.abort(error.code(), error.details() or "the region refused the request")
+                raise RemoteStatus(error.code().name, error.details() or "the region refused the request") from error
             transaction_id, receipt = receipt_of(response) if receipt_of else ("", "")
             self.journal.complete(request_id, response, receipt, transaction_id)
             return response
         log.warning("region unreachable; request kept pending", extra={"fields": {"request_id": request_id}})
-        context.abort(
-            grpc.StatusCode.UNAVAILABLE,
+        raise Unavailable(
             "the region did not answer; the request is kept — retry with the same request_id "
-            f"({last_error.code().name if last_error else 'no answer'})",
+            f"({last_error.code().name if last_error else 'no answer'})"
         )

@@ -8,18 +8,23 @@ leaves either both or neither.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import LargeBinary, String, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from chaincard.db.base import UtcTimestamp, utc_now
-from chaincard.errors import AlreadyExists, InvalidArgument
+from chaincard.errors import Aborted, AlreadyExists, InvalidArgument
 
 ResponseT = TypeVar("ResponseT", bound=Message)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class IdempotencyKeyColumns:
@@ -80,3 +85,40 @@ def remember(session: Session, model: type[IdempotencyKeyColumns], operation: st
             response=response.SerializeToString(),
         )
     )
+
+
+# PostgreSQL error codes worth one more attempt: the request raced a twin (unique_violation), or
+# lost a deadlock / serialization conflict to another transaction.
+_RETRYABLE_PGCODES = {"23505", "40P01", "40001"}
+MAX_ATTEMPTS = 3
+
+
+def _retryable(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "pgcode", None)
+    if code is not None:
+        return code in _RETRYABLE_PGCODES
+    return isinstance(error, IntegrityError)  # SQLite: a unique constraint on the request id
+
+
+def retry_on_conflict(handler: Callable[P, R]) -> Callable[P, R]:
+    """Run a command handler again when its transaction lost a race.
+
+    Two attempts with one request id can both pass ``replay_or_reserve`` before either commits;
+    the second then fails on the request id's unique key, and its retry finds the first one's
+    stored answer. Deadlocks and serialization failures are retried the same way; a conflict that
+    outlasts the attempts is ABORTED (the client retries the whole call with the same id).
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return handler(*args, **kwargs)
+            except DBAPIError as error:
+                if not _retryable(error):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    raise Aborted("the request conflicted with a concurrent one; retry it with the same request_id") from error
+        raise AssertionError("unreachable")
+
+    return wrapper

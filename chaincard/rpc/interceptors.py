@@ -21,6 +21,12 @@ def _status_of(error: ChainCardError) -> grpc.StatusCode:
     return grpc.StatusCode[error.status_name]
 
 
+def _already_aborted(context: grpc.ServicerContext) -> bool:
+    """True once the servicer called ``context.abort``: its status must reach the caller as set."""
+    code = getattr(context, "code", None)
+    return callable(code) and code() is not None
+
+
 def _guard_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
     def guarded(request: Any, context: grpc.ServicerContext) -> Any:
         try:
@@ -28,6 +34,8 @@ def _guard_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any
         except ChainCardError as error:
             context.abort(_status_of(error), error.message)
         except Exception:
+            if _already_aborted(context):
+                raise
             log.exception("unhandled error in RPC", extra={"fields": {"method": method}})
             context.abort(grpc.StatusCode.INTERNAL, "internal error; it has been logged")
 
@@ -41,6 +49,8 @@ def _guard_stream(behavior: Callable[..., Any], method: str) -> Callable[..., An
         except ChainCardError as error:
             context.abort(_status_of(error), error.message)
         except Exception:
+            if _already_aborted(context):
+                raise
             log.exception("unhandled error in RPC", extra={"fields": {"method": method}})
             context.abort(grpc.StatusCode.INTERNAL, "internal error; it has been logged")
 

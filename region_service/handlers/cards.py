@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve
+from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
@@ -20,6 +20,7 @@ from region_service.models import Card, IdempotencyKey, Member, OutboxMessage, c
 from region_service.translate import balances_message, card_message, enum_value
 
 
+@retry_on_conflict
 def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_pb2.OpenCardResponse:
     store = ctx.program.store(request.store_id)
     if store.region_code != ctx.region_code:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 from sqlalchemy import select
 
-from chaincard.db.idempotency import remember, replay_or_reserve
+from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
@@ -90,6 +90,7 @@ def _claim_phone(ctx: RegionContext, request_id: str, hmac_hex: str, candidate_m
     return claim.member_id
 
 
+@retry_on_conflict
 def register_member(ctx: RegionContext, request: members_pb2.RegisterMemberRequest) -> members_pb2.RegisterMemberResponse:
     fields = _validated_member_fields(ctx, request)
     hmac_hex = phone_hmac(fields["phone"], ctx.settings.phone_hmac_key)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve
+from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
@@ -52,6 +52,7 @@ def _store_day(ctx: RegionContext, store_time_zone: str) -> date:
     return business_date(utc_now(), store_time_zone or ctx.settings.business_time_zone, ctx.settings.business_day_cutoff)
 
 
+@retry_on_conflict
 def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequest) -> transactions_pb2.RechargeCardResponse:
     card_number = validation.card_number(request.card_number)
     amount = validation.amount_fen("amount_fen", request.amount_fen, maximum=MAX_RECHARGE_FEN)
@@ -111,6 +112,7 @@ def _external_tenders(request: transactions_pb2.CheckoutRequest) -> list[Externa
     return tenders
 
 
+@retry_on_conflict
 def checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest) -> transactions_pb2.CheckoutResponse:
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
