@@ -8,6 +8,7 @@ from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.relay import OutboxRelay
+from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.v1 import (
@@ -23,11 +24,15 @@ from chaincard.v1 import (
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
+from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
 
 log = logging.getLogger(__name__)
+
+# How often cards past their validity are marked EXPIRED (they are refused at once either way).
+EXPIRY_SWEEP_SECONDS = 60.0
 
 
 def start_region(settings: Settings) -> RunningServer:
@@ -61,6 +66,7 @@ def start_region(settings: Settings) -> RunningServer:
         name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
     )
     relay.start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, relay.stop]
+    expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, relay.stop, expiry.stop]
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})
     return running

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
+from chaincard.ids import region_prefix_of
 from chaincard.v1 import member_index_pb2_grpc
 from region_service.card_directory import CardDirectoryCache
 from region_service.program import ProgramCache
@@ -23,6 +24,15 @@ class RegionContext:
     @property
     def region_code(self) -> str:
         return self.settings.region_code
+
+    def home_region_of(self, card_number: str) -> str:
+        """The home region of any card number (virtual by prefix, physical through HQ's directory)."""
+        prefix = region_prefix_of(card_number)
+        if prefix is not None:
+            region = self.program.region_by_card_prefix(prefix)
+            return region.code if region is not None else self.region_code
+        resolved = self.card_directory.resolve(card_number)
+        return resolved.home_region if resolved is not None else self.region_code
 
     @property
     def producer_name(self) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 import grpc
 
 from chaincard.errors import RemoteStatus
-from chaincard.ids import region_prefix_of
 from chaincard.rpc.channels import call, open_channel
 from region_service.context import RegionContext
 
@@ -27,14 +26,7 @@ class Forwarder:
         self._lock = threading.Lock()
 
     def home_region_of(self, card_number: str) -> str:
-        """The code of the card's home region: from the prefix of a virtual number, from HQ's card
-        directory (cached) for a physical one; this region for numbers nobody can place."""
-        prefix = region_prefix_of(card_number)
-        if prefix is not None:
-            region = self.ctx.program.region_by_card_prefix(prefix)
-            return region.code if region is not None else self.ctx.region_code
-        resolved = self.ctx.card_directory.resolve(card_number)
-        return resolved.home_region if resolved is not None else self.ctx.region_code
+        return self.ctx.home_region_of(card_number)
 
     def _channel(self, region_code: str) -> grpc.Channel:
         with self._lock:

@@ -55,6 +55,8 @@ class Member(Base):
 
 class Card(Base):
     __tablename__ = "cards"
+    # The expiry job looks for cards whose validity has ended.
+    __table_args__ = (Index("ix_cards_expires_at", "expires_at"),)
 
     card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
@@ -68,6 +70,11 @@ class Card(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     failed_pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While in the future, PIN checks are refused (C4: lockout after repeated failures).
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Replacement links (换卡/补卡): the REPLACED card names its successor, the successor its predecessor.
+    replaced_by_card_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    replaces_card_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class LedgerAccount(Base):
@@ -147,3 +154,33 @@ class ReceiptRecord(Base):
 
     transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     lines: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditLogEntry(Base):
+    """One audited administrative or financial action (H4). Append-only: rows are inserted through
+    region_service.audit.record and never updated or deleted (a database trigger refuses both)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+    # The operator id, "store:<store id>" for a store call naming no operator, "cardholder" for
+    # self-service, or "system" for scheduled jobs such as expiry.
+    actor: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(32), default="")
+    # The franchisee concerned (the card's issuer), so franchisee-scoped queries find their cards.
+    franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    # What was done, e.g. "card.freeze", "pin.set".
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(256), default="")
+    # State before and after as JSON; never PII in clear, never PIN material.
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # For financial actions the headline amount in fen; else 0.
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # "OK", or the status name of a refused attempt that is audited too (e.g. "PERMISSION_DENIED").
+    outcome: Mapped[str] = mapped_column(String(32), default="OK")
+    request_id: Mapped[str] = mapped_column(String(64), default="")

@@ -3,6 +3,7 @@ the TransactionPosted event — all in the caller's unit of work (STYLE rule 4).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,27 @@ class Recorded:
     transaction: common_pb2.Transaction
     balances_after: common_pb2.Balances
     receipt: list[common_pb2.ReceiptLine]
+
+
+def receipt_document(title: str, items: list[ReceiptItem]) -> bytes:
+    """The receipt as stored for reprints: title and rows, so it can be printed at any paper width."""
+    return json.dumps({"title": title, "items": [[item.label, item.value] for item in items]}, ensure_ascii=False).encode()
+
+
+def render_stored_receipt(document: bytes, width: int) -> list[str]:
+    stored = json.loads(document)
+    return render(stored["title"], [ReceiptItem(label, value) for label, value in stored["items"]], width)
+
+
+def applied_tender(stored: dict) -> transactions_pb2.AppliedTender:
+    """A tender as kept in a transaction's details (``{"type": "CASH", "amount_fen": …}``)."""
+    return transactions_pb2.AppliedTender(
+        type=common_pb2.TenderType.Value("TENDER_TYPE_" + stored["type"]),
+        amount_fen=stored["amount_fen"],
+        principal_fen=stored.get("principal_fen", 0),
+        bonus_fen=stored.get("bonus_fen", 0),
+        card_number=stored.get("card_number", ""),
+    )
 
 
 def posting_message(posting: Posting) -> common_pb2.Posting:
@@ -67,7 +89,7 @@ def record_transaction(
         ReceiptItem("Txn", row.transaction_id[-12:]),
     ]
     lines = render(receipt_title, items)
-    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines="\n".join(lines).encode()))
+    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines=receipt_document(receipt_title, items)))
     transaction = transaction_message(row, ctx.region_code)
     add_event(
         session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,

@@ -16,7 +16,7 @@ from chaincard.v1 import (
 )
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder, was_forwarded
-from region_service.handlers import cards, history, members, payments
+from region_service.handlers import cards, history, members, payments, points
 from region_service.lifecycle_servicer import CardLifecycleMethods
 
 
@@ -92,4 +92,19 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def ListTransactions(self, request, context):  # noqa: N802
         return self.forwarder.handle_or_forward(
             transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions, request, context
+        )
+
+    def AdjustPoints(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "AdjustPoints", points.adjust_points, request, context
+        )
+
+    def GetReceipt(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "GetReceipt", history.get_receipt, request, context
+        )
+
+    def GetTransaction(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "GetTransaction", history.get_transaction, request, context
         )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
 from region_service.ledger_store import CardBalances
 from region_service.models import Card, LedgerTransaction, Member
@@ -63,6 +64,10 @@ def card_message(card: Card, home_region: str, balances: CardBalances) -> common
         balances=balances_message(balances),
         opened_at=timestamp(card.opened_at),
         expires_at=timestamp(card.expires_at),
+        pin_set=card.pin_hash is not None,
+        pin_locked=card.pin_locked_until is not None and card.pin_locked_until > utc_now(),
+        replaced_by_card_number=card.replaced_by_card_number or "",
+        replaces_card_number=card.replaces_card_number or "",
     )
 
 

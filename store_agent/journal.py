@@ -1,5 +1,7 @@
 """The store's journal of mutating requests: written before the first send, so a crash or a lost
-answer never leaves the till unsure whether a sale happened; the retry reuses the request id."""
+answer never leaves the till unsure whether a sale happened; the retry reuses the request id.
+PINs are kept only as digests (chaincard.pins.mask_pins): a request resent after a crash has to
+be re-authorised by the card holder if its PIN is needed again."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import fingerprint, validate_request_id
 from chaincard.errors import AlreadyExists
+from chaincard.pins import mask_pins
 from store_agent.models import OutgoingRequest, Receipt
 
 
@@ -37,7 +40,7 @@ class RequestJournal:
             if entry is None:
                 entry = OutgoingRequest(
                     request_id=request_id, method=method, payload_sha256=digest,
-                    request=request.SerializeToString(), state="PENDING", attempts=0,
+                    request=mask_pins(request).SerializeToString(), state="PENDING", attempts=0,
                 )
                 session.add(entry)
             elif entry.method != method or entry.payload_sha256 != digest:

@@ -47,6 +47,45 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     def GetBalance(self, request, context):  # noqa: N802
         return self.link.read(self.region.GetBalance, request, context)
 
+    def _mutate(self, method_name: str, request, response_type, context, **options):  # type: ignore[no-untyped-def]
+        """Journal, then send to the region with this store's id; refused with UNAVAILABLE when the
+        region cannot be reached (lifecycle and PIN changes are never decided offline)."""
+        request.store_id = self.store_id
+        return self.link.mutate(method_name, getattr(self.region, method_name), request, response_type, context, **options)
+
+    def ActivateCard(self, request, context):  # noqa: N802
+        return self._mutate("ActivateCard", request, cards_pb2.ActivateCardResponse, context)
+
+    def ReportCardLost(self, request, context):  # noqa: N802
+        return self._mutate("ReportCardLost", request, cards_pb2.ReportCardLostResponse, context)
+
+    def CancelCardLoss(self, request, context):  # noqa: N802
+        return self._mutate("CancelCardLoss", request, cards_pb2.CancelCardLossResponse, context)
+
+    def FreezeCard(self, request, context):  # noqa: N802
+        return self._mutate("FreezeCard", request, cards_pb2.FreezeCardResponse, context)
+
+    def UnfreezeCard(self, request, context):  # noqa: N802
+        return self._mutate("UnfreezeCard", request, cards_pb2.UnfreezeCardResponse, context)
+
+    def ReplaceCard(self, request, context):  # noqa: N802
+        return self._mutate("ReplaceCard", request, cards_pb2.ReplaceCardResponse, context)
+
+    def ReissueCard(self, request, context):  # noqa: N802
+        return self._mutate("ReissueCard", request, cards_pb2.ReissueCardResponse, context)
+
+    def CloseCard(self, request, context):  # noqa: N802
+        return self._mutate("CloseCard", request, cards_pb2.CloseCardResponse, context, receipt_of=_receipt)
+
+    def SetPin(self, request, context):  # noqa: N802
+        return self._mutate("SetPin", request, cards_pb2.SetPinResponse, context)
+
+    def ChangePin(self, request, context):  # noqa: N802
+        return self._mutate("ChangePin", request, cards_pb2.ChangePinResponse, context)
+
+    def ResetPin(self, request, context):  # noqa: N802
+        return self._mutate("ResetPin", request, cards_pb2.ResetPinResponse, context)
+
 
 class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def __init__(self, store_id: str, link: RegionLink, region: transactions_pb2_grpc.TransactionServiceStub) -> None:

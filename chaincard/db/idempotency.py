@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from chaincard.db.base import UtcTimestamp, utc_now
 from chaincard.errors import Aborted, AlreadyExists, InvalidArgument
+from chaincard.pins import mask_pins
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 P = ParamSpec("P")
@@ -38,9 +39,10 @@ class IdempotencyKeyColumns:
 
 
 def fingerprint(operation: str, request: Message) -> str:
-    """A hash of what the request asks for (deterministic serialization, request id included)."""
+    """A hash of what the request asks for (deterministic serialization, request id included),
+    with PINs replaced by their memory-hard digests first (chaincard.pins.mask_pins)."""
     digest = hashlib.sha256(operation.encode())
-    digest.update(request.SerializeToString(deterministic=True))
+    digest.update(mask_pins(request).SerializeToString(deterministic=True))
     return digest.hexdigest()
 
 

@@ -228,5 +228,11 @@ def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str]) -> None:
             call(program.UpsertCardType, program_config_pb2.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type))
         for level in demo_data.LEVELS:
             call(program.UpsertLevel, program_config_pb2.UpsertLevelRequest(request_id=new_id(), level=level))
+        for promotion in demo_data.RECHARGE_PROMOTIONS:
+            call(program.UpsertRechargePromotion,
+                 program_config_pb2.UpsertRechargePromotionRequest(request_id=new_id(), promotion=promotion))
+        call(program.SetPointsDeductionPolicy,
+             program_config_pb2.SetPointsDeductionPolicyRequest(request_id=new_id(), policy=demo_data.POINTS_DEDUCTION))
+        call(program.SetFeeSchedule, program_config_pb2.SetFeeScheduleRequest(request_id=new_id(), fee_schedule=demo_data.FEE_SCHEDULE))
     finally:
         channel.close()

@@ -21,10 +21,30 @@ STORES = [
 ]
 CARD_TYPES = [
     program_config_pb2.CardType(code="SV", name="储值卡 Stored-value card", kind_description="stored value and points", stored_value=True, points=True),
+    program_config_pb2.CardType(code="GOLD", name="金卡 Gold stored-value card", kind_description="stored value, points, gold level",
+                                stored_value=True, points=True, discount=True, default_level_code="GOLD"),
     program_config_pb2.CardType(code="COUNT", name="计次卡 Count card", kind_description="prepaid service uses", count_uses=True, validity_days=365),
 ]
 LEVELS = [
     program_config_pb2.Level(code="NORMAL", name="普卡 Standard", rank=1, discount_bp=0, points_multiplier_bp=10_000),
     program_config_pb2.Level(code="SILVER", name="银卡 Silver", rank=2, discount_bp=500, points_multiplier_bp=12_000),
-    program_config_pb2.Level(code="GOLD", name="金卡 Gold", rank=3, discount_bp=1000, points_multiplier_bp=15_000),
+    # Gold: 10% off, but only 5% on tea and none on tobacco (category overrides, L1).
+    program_config_pb2.Level(code="GOLD", name="金卡 Gold", rank=3, discount_bp=1000, points_multiplier_bp=15_000,
+                             category_discount_bp={"tea": 500, "tobacco": 0}),
 ]
+
+RECHARGE_PROMOTIONS = [
+    program_config_pb2.RechargePromotion(
+        code="WINTER-2026", name="充值赠送 Pay ¥500 get ¥50, pay ¥1,000 get ¥150 and 200 points", priority=10, active=True,
+        card_type_codes=["GOLD"],  # the plain SV card of the thin slice stays promotion-free
+        tiers=[
+            program_config_pb2.RechargeTier(min_amount_fen=50_000, bonus_fen=5_000),
+            program_config_pb2.RechargeTier(min_amount_fen=100_000, bonus_fen=15_000, bonus_points=200),
+        ],
+    ),
+]
+# 100 points pay ¥1, for at most half of a bill (积分抵现).
+POINTS_DEDUCTION = program_config_pb2.PointsDeductionPolicy(
+    enabled=True, points_per_unit=100, unit_value_fen=100, max_bill_share_bp=5000, min_points=100,
+)
+FEE_SCHEDULE = program_config_pb2.FeeSchedule(effective_from_business_date="2026-01-01", interchange_bp=150, collection_fee_bp=50)

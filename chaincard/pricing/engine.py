@@ -1,31 +1,67 @@
 """The checkout pipeline (X1), as pure functions over integers.
 
-Stages, in order: subtotal → level discount → coupons → points deduction → tenders (external
-first, stored value covers the rest, principal and bonus in proportion) → points earned.
-Coupons and points deduction are stages that take nothing yet; the money path issue fills them in.
+``price_checkout`` runs these stages in order, each on the lines the previous one priced:
+
+a. lines: gross = quantity × unit_price_fen;
+b. level discount per line by category (``LevelTerms``), half-up with ``apply_rate``;
+c. coupons (``CouponStage`` hook, none by default), then count-card uses (``CountUsesStage`` hook,
+   none by default: fen of a line that count-card uses pay for);
+d. points as cash (``PointsDeductionPolicy``), spread over the lines;
+e. tenders in the order given, stored value split into principal and bonus;
+f. points earned (``earning.py``) on what the lines cost after discounts and the points deduction,
+   less what count-card uses paid.
+
+Argument errors are found before state errors: the points balance and the cards' stored value are
+checked only once the whole request is known to be well-formed, so a FAILED_PRECONDITION answer
+means the same request would succeed against a richer card.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Protocol
 
-from chaincard.money import BASIS_POINTS, apply_rate, split_proportionally
+from chaincard.money import BASIS_POINTS, apply_rate, format_fen, split_proportionally
+from chaincard.pricing.allocation import spread_to_largest
+from chaincard.pricing.earning import earn_points
+from chaincard.pricing.errors import PricingError
+from chaincard.pricing.terms import (
+    EarnRule,
+    LevelTerms,
+    PointsDeductionPolicy,
+    SaleContext,
+    SplitRule,
+    StoredValue,
+    TenderKind,
+)
 
 MAX_LINES = 500
 
-
-class PricingError(ValueError):
-    """A basket that cannot be priced; ``field`` names the request field at fault."""
-
-    def __init__(self, field: str, problem: str, *, precondition: bool = False) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
-        self.precondition = precondition
+__all__ = [
+    "MAX_LINES",
+    "AppliedTender",
+    "BasketLine",
+    "CheckoutInput",
+    "CheckoutPlan",
+    "CountUsesStage",
+    "CouponStage",
+    "ExternalTender",
+    "PricedLine",
+    "PricingError",
+    "TenderIntent",
+    "no_count_uses",
+    "no_coupons",
+    "price_checkout",
+    "split_stored_value",
+]
 
 
 @dataclass(frozen=True)
 class BasketLine:
+    """One line of the basket as the store sends it (BasketLine)."""
+
     sku: str
     name: str
     category: str
@@ -34,107 +70,424 @@ class BasketLine:
 
 
 @dataclass(frozen=True)
-class LevelTerms:
-    """What the card's level gives: a discount on the whole basket and a points multiplier."""
+class TenderIntent:
+    """How the customer wants to pay part of the bill (TenderRequest).
 
-    discount_bp: int = 0
-    points_multiplier_bp: int = BASIS_POINTS
-    # Points earned per whole yuan paid, before the multiplier.
-    points_per_yuan: int = 1
+    ``amount_fen`` 0 is allowed only on the last tender and means "whatever is still due".
+    ``card_number`` names the card for OTHER_MEMBER_CARD; a STORED_VALUE tender is this sale's own
+    card (card_number empty or equal to it); external tenders name no card. A COUNT_USES tender is a
+    placeholder with amount 0: its value comes from the count-uses stage.
+    """
+
+    kind: TenderKind | str
+    amount_fen: int = 0
+    card_number: str = ""
+
+
+# The earlier name of a tender paid outside the card (cash, bank card, mobile pay).
+ExternalTender = TenderIntent
 
 
 @dataclass(frozen=True)
-class StoredValue:
-    principal_fen: int
-    bonus_fen: int
+class AppliedTender:
+    """How one tender was applied (AppliedTender); principal and bonus only for stored value."""
 
-    @property
-    def total_fen(self) -> int:
-        return self.principal_fen + self.bonus_fen
-
-
-@dataclass(frozen=True)
-class ExternalTender:
-    """Cash, bank card or mobile pay: recorded, processed elsewhere."""
-
-    kind: str
+    kind: TenderKind
     amount_fen: int
+    principal_fen: int = 0
+    bonus_fen: int = 0
+    card_number: str = ""
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A basket line after pricing. net_fen = gross − level discount − coupon − points deduction;
+    ``count_uses_fen`` is the part of net_fen paid by count-card uses (a tender, not a discount)."""
+
+    sku: str
+    name: str
+    category: str
+    quantity: int
+    unit_price_fen: int
+    gross_fen: int
+    level_discount_fen: int
+    coupon_discount_fen: int
+    points_deduction_fen: int
+    net_fen: int
+    points_earned: int
+    count_uses_fen: int = 0
+
+
+class CouponStage(Protocol):
+    """Given the lines after the level discount, the coupon discount per line in fen (0..net_fen).
+    A coupon that cannot be used raises ``PricingError`` naming ``coupon_codes[i]``."""
+
+    def __call__(self, lines: tuple[PricedLine, ...], /) -> Sequence[int]: ...
+
+
+class CountUsesStage(Protocol):
+    """Given the lines after coupons, the fen of each line paid by count-card uses (0..net_fen)."""
+
+    def __call__(self, lines: tuple[PricedLine, ...], /) -> Sequence[int]: ...
+
+
+def no_coupons(lines: tuple[PricedLine, ...], /) -> Sequence[int]:
+    return (0,) * len(lines)
+
+
+def no_count_uses(lines: tuple[PricedLine, ...], /) -> Sequence[int]:
+    return (0,) * len(lines)
+
+
+@dataclass(frozen=True)
+class CheckoutInput:
+    """Everything a checkout is priced from: the request (lines, card_number, points_to_redeem,
+    tenders) and the state and configuration the caller loaded for it.
+
+    ``points_balance`` and ``stored_value`` are what this card holds; ``other_cards`` what each
+    OTHER_MEMBER_CARD tender's card holds. Without a card_number the sale earns and redeems no
+    points and cannot use stored value.
+    """
+
+    lines: Sequence[BasketLine]
+    context: SaleContext
+    card_number: str = ""
+    level: LevelTerms = field(default_factory=LevelTerms)
+    stored_value: StoredValue = field(default_factory=lambda: StoredValue(0, 0))
+    points_balance: int = 0
+    points_to_redeem: int = 0
+    points_policy: PointsDeductionPolicy = field(default_factory=PointsDeductionPolicy)
+    tenders: Sequence[TenderIntent] = ()
+    other_cards: Mapping[str, StoredValue] = field(default_factory=dict)
+    split_rule: SplitRule | str = SplitRule.PROPORTIONAL
+    earn_rules: Sequence[EarnRule] = ()
+    coupon_stage: CouponStage = no_coupons
+    count_uses_stage: CountUsesStage = no_count_uses
 
 
 @dataclass(frozen=True)
 class CheckoutPlan:
+    """The priced sale. discount_fen = level + coupon discounts; total_due_fen = subtotal −
+    discount − points deduction, and the tenders (count-card uses included) add up to it."""
+
+    lines: tuple[PricedLine, ...]
     subtotal_fen: int
+    level_discount_fen: int
+    coupon_discount_fen: int
     discount_fen: int
+    points_redeemed: int
     points_deduction_fen: int
     total_due_fen: int
-    external_tenders: tuple[ExternalTender, ...]
-    stored_value_fen: int
-    principal_fen: int
-    bonus_fen: int
+    tenders: tuple[AppliedTender, ...]
     points_earned: int
-    notes: tuple[str, ...] = field(default=())
+    # The most points this bill could take as cash (QuoteCheckoutResponse.max_points_redeemable).
+    max_points_redeemable: int = 0
+    notes: tuple[str, ...] = ()
 
 
-def _subtotal(lines: list[BasketLine]) -> int:
-    if not lines:
+def price_checkout(request: CheckoutInput) -> CheckoutPlan:
+    """Price a checkout; raises ``PricingError`` naming the field at fault.
+
+    Rounding happens in three places only: the level discount per line (``apply_rate``, half-up),
+    the principal/bonus split of a PROPORTIONAL stored-value tender (``split_proportionally``,
+    half-up on the bonus, principal takes the rest) and the points earned (see ``earning.py``).
+    The points deduction is spread over lines with ``allocation.spread_to_largest``.
+    """
+    if request.level.code and request.context.level_code and request.level.code != request.context.level_code:
+        raise ValueError("level.code and context.level_code disagree")
+    split_rule = SplitRule(request.split_rule)
+    lines = _price_lines(request.lines, request.level)
+    lines = _apply_coupons(lines, request.coupon_stage)
+    lines = _apply_count_uses(lines, request.count_uses_stage)
+    lines, points_deduction_fen, max_points = _redeem_points(lines, request)
+    total_due = sum(line.net_fen for line in lines)
+    count_uses_fen = sum(line.count_uses_fen for line in lines)
+    payments = _resolve_tenders(request, total_due - count_uses_fen, count_uses_fen)
+    _check_balances(request, payments)
+
+    tenders: list[AppliedTender] = []
+    if count_uses_fen:
+        tenders.append(AppliedTender(TenderKind.COUNT_USES, count_uses_fen, card_number=request.card_number))
+    for payment in payments:
+        if payment.amount_fen == 0:
+            continue
+        principal = bonus = 0
+        if payment.held is not None:
+            principal, bonus = split_stored_value(payment.amount_fen, payment.held, split_rule)
+        tenders.append(AppliedTender(payment.kind, payment.amount_fen, principal, bonus, payment.card_number))
+
+    notes: list[str] = []
+    if request.points_to_redeem:
+        notes.append(f"{request.points_to_redeem} points used as {format_fen(points_deduction_fen)}")
+    if request.card_number:
+        earned = earn_points(
+            [(line.category, line.net_fen - line.count_uses_fen) for line in lines],
+            request.earn_rules,
+            request.context,
+            level_multiplier_bp=request.level.points_multiplier_bp,
+        )
+        lines = tuple(replace(line, points_earned=points) for line, points in zip(lines, earned.per_line, strict=True))
+        notes.extend(earned.notes)
+
+    level_discount = sum(line.level_discount_fen for line in lines)
+    coupon_discount = sum(line.coupon_discount_fen for line in lines)
+    return CheckoutPlan(
+        lines=lines,
+        subtotal_fen=sum(line.gross_fen for line in lines),
+        level_discount_fen=level_discount,
+        coupon_discount_fen=coupon_discount,
+        discount_fen=level_discount + coupon_discount,
+        points_redeemed=request.points_to_redeem,
+        points_deduction_fen=points_deduction_fen,
+        total_due_fen=total_due,
+        tenders=tuple(tenders),
+        points_earned=sum(line.points_earned for line in lines),
+        max_points_redeemable=max_points,
+        notes=tuple(notes),
+    )
+
+
+def split_stored_value(amount_fen: int, held: StoredValue, rule: SplitRule) -> tuple[int, int]:
+    """(principal, bonus) taken from a card holding ``held`` to pay ``amount_fen`` <= held.total_fen.
+
+    PROPORTIONAL: bonus = split_proportionally(amount, bonus held, total held) — half-up, the one
+    rounding — and principal takes the rest; neither part exceeds what the card holds.
+    PRINCIPAL_FIRST / BONUS_FIRST: one balance is used up before the other; no rounding.
+    """
+    if rule is SplitRule.PRINCIPAL_FIRST:
+        principal = min(amount_fen, held.principal_fen)
+        return principal, amount_fen - principal
+    if rule is SplitRule.BONUS_FIRST:
+        bonus = min(amount_fen, held.bonus_fen)
+        return amount_fen - bonus, bonus
+    bonus = split_proportionally(amount_fen, held.bonus_fen, held.total_fen)
+    return amount_fen - bonus, bonus
+
+
+def _price_lines(basket: Sequence[BasketLine], level: LevelTerms) -> tuple[PricedLine, ...]:
+    if not basket:
         raise PricingError("lines", "a basket needs at least one line")
-    if len(lines) > MAX_LINES:
-        raise PricingError("lines", f"at most {MAX_LINES} lines")
-    total = 0
-    for index, line in enumerate(lines):
+    if len(basket) > MAX_LINES:
+        raise PricingError("lines", f"at most {MAX_LINES} lines, {len(basket)} given")
+    priced = []
+    for index, line in enumerate(basket):
         if line.quantity <= 0:
-            raise PricingError(f"lines[{index}].quantity", "must be positive")
+            raise PricingError(f"lines[{index}].quantity", f"must be positive, not {line.quantity}")
         if line.unit_price_fen < 0:
-            raise PricingError(f"lines[{index}].unit_price_fen", "must not be negative")
-        total += line.quantity * line.unit_price_fen
-    return total
+            raise PricingError(f"lines[{index}].unit_price_fen", f"must not be negative, not {line.unit_price_fen}")
+        gross = line.quantity * line.unit_price_fen
+        level_discount = apply_rate(gross, level.discount_bp_for(line.category))
+        priced.append(
+            PricedLine(
+                sku=line.sku,
+                name=line.name,
+                category=line.category,
+                quantity=line.quantity,
+                unit_price_fen=line.unit_price_fen,
+                gross_fen=gross,
+                level_discount_fen=level_discount,
+                coupon_discount_fen=0,
+                points_deduction_fen=0,
+                net_fen=gross - level_discount,
+                points_earned=0,
+            )
+        )
+    return tuple(priced)
 
 
-def price_checkout(
-    lines: list[BasketLine],
-    *,
-    level: LevelTerms,
-    stored_value: StoredValue,
-    external_tenders: list[ExternalTender],
-    points_to_redeem: int = 0,
-) -> CheckoutPlan:
-    subtotal = _subtotal(lines)
-    discount = apply_rate(subtotal, level.discount_bp)
-    after_coupons = subtotal - discount  # coupon stage: none yet
-    if points_to_redeem:
-        raise PricingError("points_to_redeem", "points deduction is not offered yet", precondition=True)
-    total_due = after_coupons
+def _stage_amounts(stage_name: str, amounts: Sequence[int], lines: tuple[PricedLine, ...]) -> list[int]:
+    """A hook's per-line answer, checked: one int per line, 0..net_fen. A broken hook is a bug."""
+    amounts = list(amounts)
+    if len(amounts) != len(lines):
+        raise ValueError(f"{stage_name} gave {len(amounts)} amounts for {len(lines)} lines")
+    for amount, line in zip(amounts, lines, strict=True):
+        if not isinstance(amount, int) or not 0 <= amount <= line.net_fen:
+            raise ValueError(f"{stage_name} gave {amount!r} fen for line {line.sku} costing {line.net_fen} fen")
+    return amounts
 
-    external_total = 0
-    for index, tender in enumerate(external_tenders):
-        if tender.amount_fen <= 0:
-            raise PricingError(f"tenders[{index}].amount_fen", "must be positive")
-        external_total += tender.amount_fen
-    if external_total > total_due:
-        raise PricingError("tenders", f"external tenders {external_total} fen exceed the total due {total_due} fen")
 
-    from_stored_value = total_due - external_total
-    if from_stored_value > stored_value.total_fen:
+def _apply_coupons(lines: tuple[PricedLine, ...], stage: CouponStage) -> tuple[PricedLine, ...]:
+    discounts = _stage_amounts("coupon stage", stage(lines), lines)
+    return tuple(
+        replace(line, coupon_discount_fen=discount, net_fen=line.net_fen - discount)
+        for line, discount in zip(lines, discounts, strict=True)
+    )
+
+
+def _apply_count_uses(lines: tuple[PricedLine, ...], stage: CountUsesStage) -> tuple[PricedLine, ...]:
+    covered = _stage_amounts("count-uses stage", stage(lines), lines)
+    return tuple(replace(line, count_uses_fen=fen) for line, fen in zip(lines, covered, strict=True))
+
+
+def _percent(rate_bp: int) -> str:
+    return f"{(Decimal(rate_bp) / 100).normalize():f}%"
+
+
+def _redeem_points(lines: tuple[PricedLine, ...], request: CheckoutInput) -> tuple[tuple[PricedLine, ...], int, int]:
+    """Stage d: (lines with the deduction spread over them, deduction in fen, most points redeemable).
+
+    The cap is floor(bill × max_bill_share_bp / 10000), by integer division — a cap never rounds up
+    — where the bill is what the lines cost after discounts and coupons, less count-card uses. The
+    deduction goes to the lines in proportion to that with ``spread_to_largest`` (half-up, the
+    rounding remainder to the largest line), so the line deductions add up exactly.
+    """
+    policy = request.points_policy
+    points = request.points_to_redeem
+    payable = [line.net_fen - line.count_uses_fen for line in lines]
+    bill = sum(payable)
+    max_points = _max_points_redeemable(policy, bill, request.points_balance) if request.card_number else 0
+    if points < 0:
+        raise PricingError("points_to_redeem", f"must not be negative, not {points}")
+    if points == 0:
+        return lines, 0, max_points
+    if not request.card_number:
+        raise PricingError("points_to_redeem", "points can only be used with a member card")
+    if not policy.enabled:
+        raise PricingError("points_to_redeem", "points cannot be used as cash in this program", precondition=True)
+    if points % policy.points_per_unit:
+        raise PricingError("points_to_redeem", f"must be a whole multiple of {policy.points_per_unit} points, not {points}")
+    if points < policy.min_points:
+        raise PricingError("points_to_redeem", f"at least {policy.min_points} points per use, not {points}")
+    cap_fen = bill * policy.max_bill_share_bp // BASIS_POINTS
+    value_fen = points // policy.points_per_unit * policy.unit_value_fen
+    if value_fen > cap_fen:
+        allowed = cap_fen // policy.unit_value_fen * policy.points_per_unit
+        limit = (
+            f"at most {allowed} points"
+            if allowed >= max(policy.min_points, policy.points_per_unit)
+            else f"no points (the minimum is {max(policy.min_points, policy.points_per_unit)})"
+        )
         raise PricingError(
-            "card_number",
-            f"insufficient stored value: {from_stored_value} fen needed, {stored_value.total_fen} fen available",
+            "points_to_redeem",
+            f"{points} points are worth {value_fen} fen but points may pay at most "
+            f"{_percent(policy.max_bill_share_bp)} of this {bill} fen bill ({cap_fen} fen): {limit}",
+        )
+    shares = spread_to_largest(value_fen, payable)
+    lines = tuple(
+        replace(line, points_deduction_fen=share, net_fen=line.net_fen - share)
+        for line, share in zip(lines, shares, strict=True)
+    )
+    return lines, value_fen, max_points
+
+
+def _max_points_redeemable(policy: PointsDeductionPolicy, bill_fen: int, balance: int) -> int:
+    """The cap in points, no more than the card holds, in whole units; 0 below min_points."""
+    if not policy.enabled:
+        return 0
+    cap_points = bill_fen * policy.max_bill_share_bp // BASIS_POINTS // policy.unit_value_fen * policy.points_per_unit
+    held_points = max(balance, 0) // policy.points_per_unit * policy.points_per_unit
+    most = min(cap_points, held_points)
+    return most if most >= policy.min_points else 0
+
+
+@dataclass(frozen=True)
+class _Payment:
+    field_prefix: str  # "tenders[i]", or "" for the stored-value tender implied by an empty list
+    kind: TenderKind
+    amount_fen: int
+    card_number: str
+    held: StoredValue | None = None  # filled in by _check_balances for stored-value tenders
+
+
+def _tender_card(request: CheckoutInput, where: str, kind: TenderKind, card_number: str) -> str:
+    if kind is TenderKind.STORED_VALUE:
+        if not request.card_number:
+            raise PricingError("card_number", f"required: {where} pays with the member card's stored value")
+        if card_number and card_number != request.card_number:
+            raise PricingError(
+                f"{where}.card_number",
+                f"a STORED_VALUE tender pays from this sale's card {request.card_number}; "
+                f"use OTHER_MEMBER_CARD for card {card_number}",
+            )
+        return request.card_number
+    if kind is TenderKind.OTHER_MEMBER_CARD:
+        if not card_number:
+            raise PricingError(f"{where}.card_number", "required for an OTHER_MEMBER_CARD tender")
+        if card_number == request.card_number:
+            raise PricingError(f"{where}.card_number", "is this sale's own card: use a STORED_VALUE tender")
+        return card_number
+    if card_number:
+        raise PricingError(f"{where}.card_number", f"only stored-value tenders name a card, not {kind}")
+    return ""
+
+
+def _resolve_tenders(request: CheckoutInput, money_due: int, count_uses_fen: int) -> list[_Payment]:
+    """Stage e, argument checks: each tender's kind, card and amount, and that they cover
+    ``money_due`` (total due less what count-card uses pay) exactly."""
+    kinds = []
+    for index, intent in enumerate(request.tenders):
+        try:
+            kinds.append(TenderKind(intent.kind))
+        except ValueError:
+            known = ", ".join(kind for kind in TenderKind)
+            raise PricingError(f"tenders[{index}].type", f"unknown tender type {intent.kind!r} (one of {known})") from None
+    money_indexes = [index for index, kind in enumerate(kinds) if kind is not TenderKind.COUNT_USES]
+    last_money = money_indexes[-1] if money_indexes else None
+
+    payments: list[_Payment] = []
+    paying_cards: dict[str, str] = {}
+    for index, (intent, kind) in enumerate(zip(request.tenders, kinds, strict=True)):
+        where = f"tenders[{index}]"
+        if intent.amount_fen < 0:
+            raise PricingError(f"{where}.amount_fen", f"must not be negative, not {intent.amount_fen}")
+        if kind is TenderKind.COUNT_USES:
+            if intent.amount_fen:
+                raise PricingError(f"{where}.amount_fen", "count-card uses are valued by the sale's lines: leave 0")
+            continue
+        if intent.amount_fen == 0 and index != last_money:
+            raise PricingError(f"{where}.amount_fen", "0 (pay the rest) is only allowed on the last tender")
+        card = _tender_card(request, where, kind, intent.card_number)
+        if card in paying_cards:
+            culprit = f"{where}.type" if kind is TenderKind.STORED_VALUE else f"{where}.card_number"
+            raise PricingError(culprit, f"card {card} already pays as {paying_cards[card]}")
+        if card:
+            paying_cards[card] = where
+        payments.append(_Payment(where, kind, intent.amount_fen, card))
+
+    if not payments:
+        if money_due == 0:
+            return []
+        if not request.card_number:
+            raise PricingError("tenders", f"{money_due} fen is due and there is no member card to pay it")
+        return [_Payment("", TenderKind.STORED_VALUE, money_due, request.card_number)]
+
+    after_count_uses = f" (after {count_uses_fen} fen paid by count-card uses)" if count_uses_fen else ""
+    given = sum(payment.amount_fen for payment in payments)
+    if payments[-1].amount_fen == 0:
+        rest = money_due - given
+        if rest < 0:
+            raise PricingError(
+                "tenders", f"the tenders before the last cover {given} fen of {money_due} fen due{after_count_uses}"
+            )
+        payments[-1] = replace(payments[-1], amount_fen=rest)
+    elif given != money_due:
+        raise PricingError("tenders", f"the tenders cover {given} fen of {money_due} fen due{after_count_uses}")
+    return payments
+
+
+def _check_balances(request: CheckoutInput, payments: list[_Payment]) -> None:
+    """State checks, once the request is known to be well-formed: points held, stored value held.
+    Fills in what each stored-value tender's card holds."""
+    if request.points_to_redeem > request.points_balance:
+        raise PricingError(
+            "points_to_redeem",
+            f"the card holds {request.points_balance} points, {request.points_to_redeem} requested",
             precondition=True,
         )
-    # Principal and bonus are consumed in proportion to what the card holds (V3).
-    bonus_used = split_proportionally(from_stored_value, stored_value.bonus_fen, stored_value.total_fen)
-    principal_used = from_stored_value - bonus_used
-
-    points_base = (total_due // 100) * level.points_per_yuan
-    points_earned = apply_rate(points_base, level.points_multiplier_bp)
-
-    return CheckoutPlan(
-        subtotal_fen=subtotal,
-        discount_fen=discount,
-        points_deduction_fen=0,
-        total_due_fen=total_due,
-        external_tenders=tuple(external_tenders),
-        stored_value_fen=from_stored_value,
-        principal_fen=principal_used,
-        bonus_fen=bonus_used,
-        points_earned=points_earned,
-    )
+    for position, payment in enumerate(payments):
+        if payment.kind is TenderKind.STORED_VALUE:
+            culprit, held = "card_number", request.stored_value
+        elif payment.kind is TenderKind.OTHER_MEMBER_CARD:
+            culprit, held = f"{payment.field_prefix}.card_number", request.other_cards.get(payment.card_number)
+            if held is None:
+                raise PricingError(culprit, f"no stored value is known for card {payment.card_number}", precondition=True)
+        else:
+            continue
+        if payment.amount_fen > held.total_fen:
+            raise PricingError(
+                culprit,
+                f"insufficient stored value on card {payment.card_number}: "
+                f"{payment.amount_fen} fen needed, {held.total_fen} fen available",
+                precondition=True,
+            )
+        payments[position] = replace(payment, held=held)

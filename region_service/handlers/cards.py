@@ -12,6 +12,7 @@ from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument,
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
+from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
 from region_service import validation
 from region_service.context import RegionContext
@@ -28,6 +29,7 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
     card_type = ctx.program.card_type(request.card_type_code)
     if not request.member_id:
         raise InvalidArgument("member_id", "is required")
+    pin_hash = hash_pin(validate_pin("pin", request.pin)) if request.pin else None
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
     if form == common_pb2.CARD_FORM_PHYSICAL:
         physical_number = _registered_physical_number(ctx, request, store)
@@ -36,7 +38,7 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
     else:
         raise InvalidArgument("form", "must be CARD_FORM_VIRTUAL or CARD_FORM_PHYSICAL")
     region = ctx.program.region(ctx.region_code)
-    level = ctx.program.entry_level()
+    level = ctx.program.level(card_type.default_level_code) if card_type.default_level_code else ctx.program.entry_level()
 
     with ctx.session_factory() as session, session.begin():
         replay = replay_or_reserve(session, IdempotencyKey, "OpenCard", request, cards_pb2.OpenCardResponse)
@@ -63,6 +65,7 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
             opened_at=now,
             expires_at=now + timedelta(days=card_type.validity_days) if card_type.validity_days > 0 else None,
             failed_pin_attempts=0,
+            pin_hash=pin_hash,
         )
         session.add(card)
         open_card_accounts(session, card.card_number)
@@ -103,6 +106,8 @@ def load_card(session, card_number: str, *, for_update: bool = False) -> Card:  
 
 
 def require_usable(card: Card) -> None:
+    if card.state == "REPLACED" and card.replaced_by_card_number:
+        raise FailedPrecondition(f"card {card.card_number} was replaced by card {card.replaced_by_card_number}; use that one")
     if card.state != "ACTIVE":
         raise FailedPrecondition(f"card {card.card_number} is {card.state.lower()}; it cannot be used")
     if card.expires_at is not None and card.expires_at <= utc_now():

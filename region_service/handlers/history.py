@@ -7,12 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
-from chaincard.errors import InvalidArgument
-from chaincard.v1 import transactions_pb2
+from chaincard.errors import InvalidArgument, NotFound
+from chaincard.receipts import WIDTH_58MM, WIDTH_80MM
+from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import validation
 from region_service.context import RegionContext
 from region_service.handlers.cards import load_card
-from region_service.models import LedgerTransaction
+from region_service.models import LedgerTransaction, PostingRecord, ReceiptRecord
+from region_service.posting import applied_tender, render_stored_receipt
 from region_service.translate import transaction_message
 
 DEFAULT_PAGE = 20
@@ -57,3 +59,47 @@ def list_transactions(ctx: RegionContext, request: transactions_pb2.ListTransact
     return transactions_pb2.ListTransactionsResponse(
         transactions=[transaction_message(row, ctx.region_code) for row in page], next_page_token=token
     )
+
+
+def get_receipt(ctx: RegionContext, request: transactions_pb2.GetReceiptRequest) -> transactions_pb2.GetReceiptResponse:
+    """Reprint (X2) at the requested paper width (58 mm by default)."""
+    validation.card_number(request.card_number)
+    if not request.transaction_id:
+        raise InvalidArgument("transaction_id", "is required")
+    width = WIDTH_80MM if request.paper_width == common_pb2.PAPER_WIDTH_80_MM else WIDTH_58MM
+    with ctx.session_factory() as session:
+        row = session.get(LedgerTransaction, request.transaction_id)
+        if row is None or row.card_number != request.card_number:
+            raise NotFound(f"no transaction {request.transaction_id} on card {request.card_number}")
+        receipt = session.get(ReceiptRecord, request.transaction_id)
+        if receipt is None:
+            raise NotFound(f"transaction {request.transaction_id} has no receipt")
+        lines = render_stored_receipt(receipt.lines, width)
+    return transactions_pb2.GetReceiptResponse(receipt=[common_pb2.ReceiptLine(text=line) for line in lines])
+
+
+def get_transaction(ctx: RegionContext, request: transactions_pb2.GetTransactionRequest) -> transactions_pb2.GetTransactionResponse:
+    validation.card_number(request.card_number)
+    if not request.transaction_id:
+        raise InvalidArgument("transaction_id", "is required")
+    with ctx.session_factory() as session:
+        row = session.get(LedgerTransaction, request.transaction_id)
+        if row is None or row.card_number != request.card_number:
+            raise NotFound(f"no transaction {request.transaction_id} on card {request.card_number}")
+        postings = session.execute(
+            select(PostingRecord).where(PostingRecord.transaction_id == row.transaction_id).order_by(PostingRecord.posting_id)
+        ).scalars()
+        return transactions_pb2.GetTransactionResponse(
+            transaction=transaction_message(row, ctx.region_code),
+            postings=[
+                common_pb2.Posting(
+                    account_id=posting.account_id,
+                    asset=common_pb2.Asset.Value("ASSET_" + posting.asset.partition(":")[0]),
+                    asset_item=posting.asset.partition(":")[2],
+                    direction=common_pb2.PostingDirection.Value("POSTING_DIRECTION_" + posting.direction),
+                    amount=posting.amount,
+                )
+                for posting in postings
+            ],
+            tenders=[applied_tender(tender) for tender in row.details.get("tenders", [])],
+        )

@@ -141,3 +141,47 @@ def test_a_card_homed_in_the_west_works_in_the_east(regions):
     found = regions.clients["E"].members.FindMember(members_pb2.FindMemberRequest(card_number=west_card), timeout=10)
     assert found.member.home_region == "W"
     assert_ledger_consistent(regions.database_urls["W"])
+
+
+def test_receipt_reprint_at_both_widths_and_transaction_detail(regions):
+    east = regions.clients["E"]
+    card = _open_card(east, "S-E-001")
+    east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=5_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    sale = east.transactions.Checkout(_sale(card, 1_500), timeout=10)
+    transaction_id = sale.transaction.transaction_id
+    narrow = east.transactions.GetReceipt(transactions_pb2.GetReceiptRequest(transaction_id=transaction_id, card_number=card), timeout=10)
+    wide = east.transactions.GetReceipt(transactions_pb2.GetReceiptRequest(
+        transaction_id=transaction_id, card_number=card, paper_width=common_pb2.PAPER_WIDTH_80_MM), timeout=10)
+    assert [line.text for line in narrow.receipt] == [line.text for line in sale.receipt]
+    assert max(len(line.text) for line in narrow.receipt) <= 32
+    assert max(len(line.text) for line in wide.receipt) == 48
+    detail = east.transactions.GetTransaction(transactions_pb2.GetTransactionRequest(transaction_id=transaction_id, card_number=card), timeout=10)
+    assert detail.transaction.amount_fen == 1_500 and len(detail.postings) >= 2
+    assert sum(p.amount for p in detail.postings if p.direction == common_pb2.POSTING_DIRECTION_DEBIT) == sum(
+        p.amount for p in detail.postings if p.direction == common_pb2.POSTING_DIRECTION_CREDIT)
+    with pytest.raises(grpc.RpcError) as other_card:
+        east.transactions.GetReceipt(transactions_pb2.GetReceiptRequest(transaction_id=transaction_id, card_number=_open_card(east, "S-E-001")), timeout=10)
+    assert other_card.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_points_adjustment_needs_a_reason_and_never_goes_negative(regions):
+    east = regions.clients["E"]
+    card = _open_card(east, "S-E-001")
+    with pytest.raises(grpc.RpcError) as no_reason:
+        east.transactions.AdjustPoints(transactions_pb2.AdjustPointsRequest(
+            request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=50), timeout=10)
+    assert no_reason.value.code() == grpc.StatusCode.INVALID_ARGUMENT and no_reason.value.details().startswith("reason")
+    added = east.transactions.AdjustPoints(transactions_pb2.AdjustPointsRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=50, reason="goodwill", operator_id="OP-1"), timeout=10)
+    assert added.balances_after.points == 50
+    with pytest.raises(grpc.RpcError) as too_many:
+        east.transactions.AdjustPoints(transactions_pb2.AdjustPointsRequest(
+            request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=-51, reason="typo"), timeout=10)
+    assert too_many.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    engine = create_engine(regions.database_urls["E"])
+    with engine.connect() as connection:
+        audited = connection.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'points.adjust' AND target_id = :c"), {"c": card}).scalar_one()
+    engine.dispose()
+    assert audited == 1
+    assert_ledger_consistent(regions.database_urls["E"])
