@@ -16,7 +16,7 @@ from chaincard.v1 import (
 )
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder, was_forwarded
-from region_service.handlers import cards, history, members, payments, points
+from region_service.handlers import cards, history, members, payments, points, refunds
 from region_service.lifecycle_servicer import CardLifecycleMethods
 
 
@@ -92,6 +92,21 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def ListTransactions(self, request, context):  # noqa: N802
         return self.forwarder.handle_or_forward(
             transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions, request, context
+        )
+
+    def RefundSale(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "RefundSale", refunds.refund_sale, request, context
+        )
+
+    def VoidSale(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "VoidSale", refunds.void_sale, request, context
+        )
+
+    def VoidRecharge(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(
+            transactions_pb2_grpc.TransactionServiceStub, "VoidRecharge", refunds.void_recharge, request, context
         )
 
     def AdjustPoints(self, request, context):  # noqa: N802

@@ -106,3 +106,32 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
 
     def ListTransactions(self, request, context):  # noqa: N802
         return self.link.read(self.region.ListTransactions, request, context)
+
+    def GetTransaction(self, request, context):  # noqa: N802
+        return self.link.read(self.region.GetTransaction, request, context)
+
+    def GetReceipt(self, request, context):  # noqa: N802
+        return self.link.read(self.region.GetReceipt, request, context)
+
+    def RefundSale(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate(
+            "RefundSale", self.region.RefundSale, request, transactions_pb2.RefundSaleResponse, context, receipt_of=_receipt
+        )
+
+    def VoidSale(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate(
+            "VoidSale", self.region.VoidSale, request, transactions_pb2.VoidSaleResponse, context, receipt_of=_receipt
+        )
+
+    def VoidRecharge(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate(
+            "VoidRecharge", self.region.VoidRecharge, request, transactions_pb2.VoidRechargeResponse, context,
+            receipt_of=_receipt,
+        )
+
+    def AdjustPoints(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate("AdjustPoints", self.region.AdjustPoints, request, transactions_pb2.AdjustPointsResponse, context)

@@ -1,0 +1,280 @@
+"""Refunds and voids (V6): new transactions citing the original, never more than is left of it.
+
+A refund of part of a sale restores stored value to each card that paid, in the sale's own
+principal/bonus proportion, claws back the points the sale earned and returns the points it
+redeemed, each in proportion (chaincard.pricing.plan_refund). A void is the whole sale, on its
+business day, at its store, before any refund. A recharge is voided only while everything it put
+on the card is still there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from chaincard.db.base import utc_now
+from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
+from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound
+from chaincard.ids import new_id
+from chaincard.ledger import Asset, SystemAccount, transfer
+from chaincard.money import split_proportionally
+from chaincard.pricing import (
+    AppliedTender,
+    PricingError,
+    RefundPlan,
+    SaleRecord,
+    TenderKind,
+    plan_refund,
+    plan_void,
+)
+from chaincard.receipts import ReceiptItem, amount_row
+from chaincard.v1 import transactions_pb2
+from region_service import audit, validation
+from region_service.context import RegionContext
+from region_service.handlers.payments import (
+    applied_message,
+    card_account_ids,
+    lock_cards,
+    points_postings,
+    sales_refunded_so_far,
+    store_business_day,
+    stored_value_postings,
+    tender_record,
+)
+from region_service.ledger_store import card_balances, system_account_id
+from region_service.models import Card, IdempotencyKey, LedgerTransaction
+from region_service.posting import Recorded, record_transaction
+
+MAX_REASON = 256
+
+
+def _original(session: Session, card_number: str, transaction_id: str, kind: str) -> LedgerTransaction:
+    if not transaction_id:
+        raise InvalidArgument("original_transaction_id", "is required")
+    row = session.get(LedgerTransaction, transaction_id)
+    if row is None or row.card_number != card_number:
+        raise NotFound(f"no transaction {transaction_id} on card {card_number}")
+    if row.type != kind:
+        raise FailedPrecondition(f"transaction {transaction_id} is a {row.type.lower()}, not a {kind.lower()}")
+    return row
+
+
+def _sale_record(row: LedgerTransaction) -> SaleRecord:
+    details = row.details
+    return SaleRecord(
+        total_due_fen=details["total_due_fen"],
+        tenders=tuple(
+            AppliedTender(kind=TenderKind(t["type"]), amount_fen=t["amount_fen"], principal_fen=t.get("principal_fen", 0),
+                          bonus_fen=t.get("bonus_fen", 0), card_number=t.get("card_number", ""))
+            for t in details["tenders"]
+        ),
+        points_earned=details.get("points_earned", 0),
+        points_redeemed=details.get("points_redeemed", 0),
+    )
+
+
+def _refund_amount(request: transactions_pb2.RefundSaleRequest, original: LedgerTransaction) -> int:
+    """The amount asked for, or, for a refund by lines, those lines' share of what they cost net."""
+    if request.amount_fen < 0:
+        raise InvalidArgument("amount_fen", "must be positive")
+    if request.amount_fen:
+        return request.amount_fen
+    if not request.lines:
+        raise InvalidArgument("amount_fen", "give the amount to refund, or the lines")
+    priced = {line["sku"]: line for line in original.details.get("lines", [])}
+    total = 0
+    for index, line in enumerate(request.lines):
+        sold = priced.get(line.sku)
+        if sold is None:
+            raise InvalidArgument(f"lines[{index}].sku", f"{line.sku} was not part of the sale")
+        if not 0 < line.quantity <= sold["quantity"]:
+            raise InvalidArgument(f"lines[{index}].quantity", f"must be 1 to {sold['quantity']}")
+        total += split_proportionally(sold["net_fen"], line.quantity, sold["quantity"])
+    return total
+
+
+def _post_refund(
+    ctx: RegionContext, session: Session, *, original: LedgerTransaction, plan: RefundPlan, cards: dict[str, Card],
+    kind: str, request, store, reason: str,  # type: ignore[no-untyped-def]
+) -> tuple[Recorded, int]:
+    """Post the refund on the sale's card (and linked rows on any second card); returns the record
+    and the points actually clawed back (never more than the card still holds)."""
+    card = cards[original.card_number]
+    own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
+    postings = [p for t in own for p in stored_value_postings(
+        session, original.acquiring_franchisee_id, card.card_number, t.principal_fen, t.bonus_fen, refund=True)]
+    held_points = card_balances(session, card.card_number).points + plan.points_returned
+    clawback = min(plan.points_clawback, held_points)
+    postings += points_postings(session, card, to_card=plan.points_returned, from_card=clawback)
+    restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
+    row = LedgerTransaction(
+        transaction_id=new_id(), request_id=request.request_id, type=kind, card_number=card.card_number,
+        store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
+        business_date=store_business_day(ctx, store), amount_fen=plan.refund_fen, principal_delta_fen=restored_principal,
+        bonus_delta_fen=restored_bonus, points_delta=plan.points_returned - clawback, principal_after_fen=0,
+        bonus_after_fen=0, points_after=0, original_transaction_id=original.transaction_id, created_at=utc_now(),
+        details={"tenders": [tender_record(t) for t in plan.tenders if t.amount_fen], "reason": reason,
+                 "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
+                 "points_returned": plan.points_returned, "operator_id": request.operator_id},
+    )
+    items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
+    items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
+    if clawback:
+        items.append(ReceiptItem("Points taken back", str(clawback)))
+    if plan.points_returned:
+        items.append(ReceiptItem("Points returned", str(plan.points_returned)))
+    if not postings:
+        raise FailedPrecondition("nothing to give back to the card: this part of the sale was paid outside the card")
+    recorded = record_transaction(
+        ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
+        tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
+        receipt_items=items,
+    )
+    for tender in plan.tenders:
+        if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
+            other = cards[tender.card_number]
+            linked = LedgerTransaction(
+                transaction_id=new_id(), request_id=f"linked:{new_id()}", type=kind, card_number=other.card_number,
+                store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
+                business_date=row.business_date, amount_fen=tender.amount_fen, principal_delta_fen=tender.principal_fen,
+                bonus_delta_fen=tender.bonus_fen, points_delta=0, principal_after_fen=0, bonus_after_fen=0, points_after=0,
+                original_transaction_id=original.transaction_id, created_at=row.created_at,
+                details={"refund_transaction_id": row.transaction_id, "tenders": [tender_record(tender)]},
+            )
+            record_transaction(
+                ctx, session, row=linked, card=other, acquiring_franchisee_id=original.acquiring_franchisee_id,
+                postings=stored_value_postings(session, original.acquiring_franchisee_id, other.card_number,
+                                               tender.principal_fen, tender.bonus_fen, refund=True),
+                tenders=[applied_message(tender)], receipt_title=f"{kind}  {store.name}",
+                receipt_items=[amount_row(f"Back for card ...{card.card_number[-4:]}", tender.amount_fen)],
+            )
+    return recorded, clawback
+
+
+def _other_cards(original: LedgerTransaction) -> list[str]:
+    return [t["card_number"] for t in original.details.get("tenders", []) if t["type"] == "OTHER_MEMBER_CARD"]
+
+
+def _audit(ctx: RegionContext, session: Session, action: str, request, store, original: LedgerTransaction, amount: int,  # type: ignore[no-untyped-def]
+           reason: str) -> None:
+    audit.record(
+        session, ctx, action=action, target_type="transaction", target_id=original.transaction_id,
+        operator_id=request.operator_id, store_id=store.store_id, franchisee_id=store.franchisee_id,
+        request_id=request.request_id, reason=reason, amount_fen=amount,
+    )
+
+
+@retry_on_conflict
+def refund_sale(ctx: RegionContext, request: transactions_pb2.RefundSaleRequest) -> transactions_pb2.RefundSaleResponse:
+    card_number = validation.card_number(request.card_number)
+    store = ctx.program.store(request.store_id)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "RefundSale", request, transactions_pb2.RefundSaleResponse)
+        if replay is not None:
+            return replay
+        original = _original(session, card_number, request.original_transaction_id, "SPEND")
+        if "paid_for_transaction_id" in original.details:
+            raise FailedPrecondition("refund the sale itself, on the card it was made with")
+        cards = lock_cards(session, [card_number, *_other_cards(original)])
+        already = sales_refunded_so_far(session, original)
+        try:
+            plan = plan_refund(_sale_record(original), already, _refund_amount(request, original))
+        except PricingError as error:
+            if error.precondition:
+                raise FailedPrecondition(str(error)) from error
+            raise InvalidArgument(error.field, error.problem) from error
+        recorded, clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="REFUND",
+                                          request=request, store=store, reason=reason)
+        _audit(ctx, session, "sale.refund", request, store, original, plan.refund_fen, reason)
+        own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
+        response = transactions_pb2.RefundSaleResponse(
+            transaction=recorded.transaction, refund_fen=plan.refund_fen,
+            principal_restored_fen=sum(t.principal_fen for t in own), bonus_restored_fen=sum(t.bonus_fen for t in own),
+            points_clawed_back=clawback, points_restored=plan.points_returned,
+            tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], balances_after=recorded.balances_after,
+            receipt=recorded.receipt,
+        )
+        remember(session, IdempotencyKey, "RefundSale", request, response)
+        return response
+
+
+@retry_on_conflict
+def void_sale(ctx: RegionContext, request: transactions_pb2.VoidSaleRequest) -> transactions_pb2.VoidSaleResponse:
+    card_number = validation.card_number(request.card_number)
+    store = ctx.program.store(request.store_id)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "VoidSale", request, transactions_pb2.VoidSaleResponse)
+        if replay is not None:
+            return replay
+        original = _original(session, card_number, request.original_transaction_id, "SPEND")
+        _require_same_day_same_store(ctx, original, store)
+        cards = lock_cards(session, [card_number, *_other_cards(original)])
+        if sales_refunded_so_far(session, original):
+            raise FailedPrecondition(f"sale {original.transaction_id} was already refunded or voided; refund what is left instead")
+        plan = plan_void(_sale_record(original))
+        recorded, _clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="VOID",
+                                           request=request, store=store, reason=reason)
+        _audit(ctx, session, "sale.void", request, store, original, plan.refund_fen, reason)
+        response = transactions_pb2.VoidSaleResponse(
+            transaction=recorded.transaction, tenders=[applied_message(t) for t in plan.tenders if t.amount_fen],
+            balances_after=recorded.balances_after, receipt=recorded.receipt,
+        )
+        remember(session, IdempotencyKey, "VoidSale", request, response)
+        return response
+
+
+def _require_same_day_same_store(ctx: RegionContext, original: LedgerTransaction, store) -> None:  # type: ignore[no-untyped-def]
+    if original.store_id != store.store_id:
+        raise FailedPrecondition(f"only store {original.store_id}, which made it, can void transaction {original.transaction_id}")
+    if original.business_date != store_business_day(ctx, store):
+        raise FailedPrecondition(f"transaction {original.transaction_id} is from business day {original.business_date}; "
+                                 "only same-day transactions can be voided — refund it instead")
+
+
+@retry_on_conflict
+def void_recharge(ctx: RegionContext, request: transactions_pb2.VoidRechargeRequest) -> transactions_pb2.VoidRechargeResponse:
+    card_number = validation.card_number(request.card_number)
+    store = ctx.program.store(request.store_id)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "VoidRecharge", request, transactions_pb2.VoidRechargeResponse)
+        if replay is not None:
+            return replay
+        original = _original(session, card_number, request.original_transaction_id, "RECHARGE")
+        _require_same_day_same_store(ctx, original, store)
+        card = lock_cards(session, [card_number])[card_number]
+        if sales_refunded_so_far(session, original):
+            raise FailedPrecondition(f"recharge {original.transaction_id} was already voided")
+        held = card_balances(session, card_number)
+        principal, bonus, points = original.principal_delta_fen, original.bonus_delta_fen, original.points_delta
+        if held.principal_fen < principal or held.bonus_fen < bonus or held.points < points:
+            raise FailedPrecondition("part of this recharge was already spent; it can no longer be voided")
+        accounts = card_account_ids(session, card_number)
+        cash = system_account_id(session, original.acquiring_franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
+        promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
+        postings = [
+            *transfer(Asset.STORED_VALUE_PRINCIPAL, principal, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+            *transfer(Asset.STORED_VALUE_BONUS, bonus, debit=accounts[Asset.STORED_VALUE_BONUS], credit=promotion),
+            *points_postings(session, card, to_card=0, from_card=points),
+        ]
+        row = LedgerTransaction(
+            transaction_id=new_id(), request_id=request.request_id, type="VOID", card_number=card_number,
+            store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
+            business_date=original.business_date, amount_fen=original.amount_fen, principal_delta_fen=-principal,
+            bonus_delta_fen=-bonus, points_delta=-points, principal_after_fen=0, bonus_after_fen=0, points_after=0,
+            original_transaction_id=original.transaction_id, created_at=utc_now(),
+            details={"tenders": original.details.get("tenders", []), "reason": reason, "operator_id": request.operator_id},
+        )
+        recorded = record_transaction(
+            ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
+            receipt_title=f"VOID RECHARGE  {store.name}",
+            receipt_items=[amount_row("Recharge voided", original.amount_fen), amount_row("Cash back", principal)],
+        )
+        _audit(ctx, session, "recharge.void", request, store, original, original.amount_fen, reason)
+        response = transactions_pb2.VoidRechargeResponse(
+            transaction=recorded.transaction, principal_reversed_fen=principal, bonus_reversed_fen=bonus,
+            points_reversed=points, balances_after=recorded.balances_after, receipt=recorded.receipt,
+        )
+        remember(session, IdempotencyKey, "VoidRecharge", request, response)
+        return response
