@@ -28,7 +28,9 @@ def render(title: str, items: Iterable[ReceiptItem], width: int = WIDTH_58MM) ->
             lines.append("-" * width)
             continue
         space = width - len(item.label) - len(item.value)
-        if space >= 1:
+        if not item.value:
+            lines.append(item.label[:width])
+        elif space >= 1:
             lines.append(item.label + " " * space + item.value)
         else:
             lines.extend([item.label[:width], item.value.rjust(width)])

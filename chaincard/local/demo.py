@@ -104,3 +104,54 @@ def run_slice(state) -> None:  # type: ignore[no-untyped-def]
     print("\n== HQ's chain-wide view, built from Kafka events (chaincard member show) ==")
     view = wait_for_member_view(state.hq_endpoint, phone, principal_fen=38_000)
     print_member_view(view)
+
+
+def _print_receipt(lines) -> None:  # type: ignore[no-untyped-def]
+    for line in lines:
+        print(f"     {line.text}")
+
+
+def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
+    """A Western Gold card bought in the East: level discount, points, split tender, partial refund."""
+    phone = f"138{random.randint(0, 99_999_999):08d}"
+    print("\n== A card from the West, used in the East (跨区刷卡) ==")
+    with open_channel(state.endpoint_of("store-S-W-002")) as west_channel, open_channel(state.endpoint_of("store-S-E-002")) as east_channel:
+        west_members = members_pb2_grpc.MemberServiceStub(west_channel)
+        west_cards = cards_pb2_grpc.CardServiceStub(west_channel)
+        west_till = transactions_pb2_grpc.TransactionServiceStub(west_channel)
+        east_till = transactions_pb2_grpc.TransactionServiceStub(east_channel)
+
+        member = call(west_members.RegisterMember, members_pb2.RegisterMemberRequest(
+            request_id=new_id(), name="Zhang Min 张敏", phone=phone, gender=common_pb2.GENDER_FEMALE)).member
+        card = call(west_cards.OpenCard, cards_pb2.OpenCardRequest(
+            request_id=new_id(), member_id=member.member_id, card_type_code="GOLD")).card
+        print(f"1. At S-W-002 (Bamboo, Chongqing): {member.name} gets Gold card {card.card_number}, homed in region {card.home_region}")
+        recharge = call(west_till.RechargeCard, transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card.card_number, amount_fen=100_000, tender=common_pb2.TENDER_TYPE_MOBILE_PAY))
+        print(f"2. Recharged {format_fen(recharge.principal_fen)} by mobile pay; promotion {recharge.promotion_code} adds "
+              f"{format_fen(recharge.bonus_fen)} bonus and {recharge.points_earned} points")
+
+        sale = call(east_till.Checkout, transactions_pb2.CheckoutRequest(
+            request_id=new_id(), card_number=card.card_number, points_to_redeem=200,
+            lines=[
+                transactions_pb2.BasketLine(sku="TEA-001", name="Longjing tea 250g", category="tea", quantity=1, unit_price_fen=10_000),
+                transactions_pb2.BasketLine(sku="CUP-002", name="Celadon cup", category="homeware", quantity=2, unit_price_fen=10_000),
+            ],
+            tenders=[
+                transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH, amount_fen=5_000),
+                transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE),
+            ],
+        ))
+        print(f"3. At S-E-002 (Aurora, Hangzhou) — the East forwards to the card's home region {sale.transaction.home_region}: "
+              f"subtotal {format_fen(sale.subtotal_fen)}, Gold discount {format_fen(sale.discount_fen)}, "
+              f"{sale.points_redeemed} points pay {format_fen(sale.points_deduction_fen)}, total {format_fen(sale.total_due_fen)}; "
+              f"{sale.points_earned} points earned")
+        _print_receipt(sale.receipt)
+
+        refund = call(east_till.RefundSale, transactions_pb2.RefundSaleRequest(
+            request_id=new_id(), card_number=card.card_number, original_transaction_id=sale.transaction.transaction_id,
+            amount_fen=10_000, reason="one cup chipped"))
+        print(f"4. Partial refund of {format_fen(refund.refund_fen)}: principal +{format_fen(refund.principal_restored_fen)}, "
+              f"bonus +{format_fen(refund.bonus_restored_fen)}, {refund.points_clawed_back} points taken back, "
+              f"{refund.points_restored} points returned")
+        _print_receipt(refund.receipt)

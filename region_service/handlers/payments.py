@@ -236,7 +236,7 @@ def _sale_receipt(plan: CheckoutPlan) -> list[ReceiptItem]:
         items.append(amount_row(f"{plan.points_redeemed} points", -plan.points_deduction_fen))
     items.append(amount_row("Total", plan.total_due_fen))
     for tender in plan.tenders:
-        label = {"STORED_VALUE": "Card", "OTHER_MEMBER_CARD": f"Card ...{tender.card_number[-4:]}"}.get(str(tender.kind), str(tender.kind).lower())
+        label = {"STORED_VALUE": "card", "OTHER_MEMBER_CARD": f"Card ...{tender.card_number[-4:]}"}.get(str(tender.kind), str(tender.kind).lower())
         items.append(amount_row(f"Paid {label}"[:22], tender.amount_fen))
     items.append(ReceiptItem("Points earned", str(plan.points_earned)))
     items += [ReceiptItem(note[:32]) for note in plan.notes]
