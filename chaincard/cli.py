@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
@@ -189,6 +190,11 @@ def _add_service_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port-file", help="write the bound port to this file once serving")
 
 
+# Each service package adds its own subcommands (``add_commands(commands)``), so the CLI of one
+# area is written beside that area's code.
+COMMAND_MODULES = ("hq_service.cli", "settlement.cli", "store_agent.cli")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chaincard", description="ChainCard: one member card for every store of a chain.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--config")
     show.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     show.set_defaults(handler=run_member_show)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(commands)
     return parser
 
 
