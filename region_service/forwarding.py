@@ -70,3 +70,14 @@ class Forwarder:
 
 def was_forwarded(context: grpc.ServicerContext) -> bool:
     return any(key == FORWARDED_HEADER for key, _ in context.invocation_metadata())
+
+
+def routed(stub_class: type, method: str, handler: Callable[[RegionContext, Any], Any]) -> Callable[..., Any]:
+    """A servicer method (on a class with a ``forwarder``) that serves ``method`` with ``handler``
+    for this region's cards and forwards it to the home region for everyone else's."""
+
+    def servicer_method(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        return self.forwarder.handle_or_forward(stub_class, method, handler, request, context)
+
+    servicer_method.__name__ = method
+    return servicer_method

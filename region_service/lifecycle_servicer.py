@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import grpc
-
 from chaincard.v1 import cards_pb2_grpc
-from region_service.context import RegionContext
-from region_service.forwarding import Forwarder
+from region_service.forwarding import routed
 from region_service.handlers import lifecycle
 
 
@@ -17,43 +11,14 @@ class CardLifecycleMethods:
     """Lifecycle and PIN RPCs; each calls one handler in region_service/handlers/lifecycle.py, here
     for a card homed in this region, else in the card's home region (same request, same request_id)."""
 
-    ctx: RegionContext
-    forwarder: Forwarder
-
-    def _route(
-        self, method: str, handler: Callable[[RegionContext, Any], Any], request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        return self.forwarder.handle_or_forward(cards_pb2_grpc.CardServiceStub, method, handler, request, context)
-
-    def ActivateCard(self, request, context):  # noqa: N802 - gRPC method names
-        return self._route("ActivateCard", lifecycle.activate_card, request, context)
-
-    def ReportCardLost(self, request, context):  # noqa: N802
-        return self._route("ReportCardLost", lifecycle.report_card_lost, request, context)
-
-    def CancelCardLoss(self, request, context):  # noqa: N802
-        return self._route("CancelCardLoss", lifecycle.cancel_card_loss, request, context)
-
-    def FreezeCard(self, request, context):  # noqa: N802
-        return self._route("FreezeCard", lifecycle.freeze_card, request, context)
-
-    def UnfreezeCard(self, request, context):  # noqa: N802
-        return self._route("UnfreezeCard", lifecycle.unfreeze_card, request, context)
-
-    def ReplaceCard(self, request, context):  # noqa: N802
-        return self._route("ReplaceCard", lifecycle.replace_card, request, context)
-
-    def ReissueCard(self, request, context):  # noqa: N802
-        return self._route("ReissueCard", lifecycle.reissue_card, request, context)
-
-    def CloseCard(self, request, context):  # noqa: N802
-        return self._route("CloseCard", lifecycle.close_card, request, context)
-
-    def SetPin(self, request, context):  # noqa: N802
-        return self._route("SetPin", lifecycle.set_pin, request, context)
-
-    def ChangePin(self, request, context):  # noqa: N802
-        return self._route("ChangePin", lifecycle.change_pin, request, context)
-
-    def ResetPin(self, request, context):  # noqa: N802
-        return self._route("ResetPin", lifecycle.reset_pin, request, context)
+    ActivateCard = routed(cards_pb2_grpc.CardServiceStub, "ActivateCard", lifecycle.activate_card)
+    ReportCardLost = routed(cards_pb2_grpc.CardServiceStub, "ReportCardLost", lifecycle.report_card_lost)
+    CancelCardLoss = routed(cards_pb2_grpc.CardServiceStub, "CancelCardLoss", lifecycle.cancel_card_loss)
+    FreezeCard = routed(cards_pb2_grpc.CardServiceStub, "FreezeCard", lifecycle.freeze_card)
+    UnfreezeCard = routed(cards_pb2_grpc.CardServiceStub, "UnfreezeCard", lifecycle.unfreeze_card)
+    ReplaceCard = routed(cards_pb2_grpc.CardServiceStub, "ReplaceCard", lifecycle.replace_card)
+    ReissueCard = routed(cards_pb2_grpc.CardServiceStub, "ReissueCard", lifecycle.reissue_card)
+    CloseCard = routed(cards_pb2_grpc.CardServiceStub, "CloseCard", lifecycle.close_card)
+    SetPin = routed(cards_pb2_grpc.CardServiceStub, "SetPin", lifecycle.set_pin)
+    ChangePin = routed(cards_pb2_grpc.CardServiceStub, "ChangePin", lifecycle.change_pin)
+    ResetPin = routed(cards_pb2_grpc.CardServiceStub, "ResetPin", lifecycle.reset_pin)

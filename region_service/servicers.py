@@ -15,7 +15,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from region_service.context import RegionContext
-from region_service.forwarding import Forwarder, was_forwarded
+from region_service.forwarding import Forwarder, routed, was_forwarded
 from region_service.handlers import cards, history, members, payments, points, refunds
 from region_service.lifecycle_servicer import CardLifecycleMethods
 
@@ -65,13 +65,8 @@ class CardServicer(CardLifecycleMethods, cards_pb2_grpc.CardServiceServicer):
     def OpenCard(self, request, context):  # noqa: N802
         return cards.open_card(self.ctx, request)
 
-    def GetCard(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(cards_pb2_grpc.CardServiceStub, "GetCard", cards.get_card, request, context)
-
-    def GetBalance(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            cards_pb2_grpc.CardServiceStub, "GetBalance", cards.get_balance, request, context
-        )
+    GetCard = routed(cards_pb2_grpc.CardServiceStub, "GetCard", cards.get_card)
+    GetBalance = routed(cards_pb2_grpc.CardServiceStub, "GetBalance", cards.get_balance)
 
 
 class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
@@ -79,47 +74,13 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self.ctx = ctx
         self.forwarder = forwarder
 
-    def RechargeCard(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "RechargeCard", payments.recharge_card, request, context
-        )
-
-    def Checkout(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "Checkout", payments.checkout, request, context
-        )
-
-    def ListTransactions(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions, request, context
-        )
-
-    def RefundSale(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "RefundSale", refunds.refund_sale, request, context
-        )
-
-    def VoidSale(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "VoidSale", refunds.void_sale, request, context
-        )
-
-    def VoidRecharge(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "VoidRecharge", refunds.void_recharge, request, context
-        )
-
-    def AdjustPoints(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "AdjustPoints", points.adjust_points, request, context
-        )
-
-    def GetReceipt(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "GetReceipt", history.get_receipt, request, context
-        )
-
-    def GetTransaction(self, request, context):  # noqa: N802
-        return self.forwarder.handle_or_forward(
-            transactions_pb2_grpc.TransactionServiceStub, "GetTransaction", history.get_transaction, request, context
-        )
+    # Every money call is served by the card's home region (forwarded with the same request_id).
+    RechargeCard = routed(transactions_pb2_grpc.TransactionServiceStub, "RechargeCard", payments.recharge_card)
+    Checkout = routed(transactions_pb2_grpc.TransactionServiceStub, "Checkout", payments.checkout)
+    ListTransactions = routed(transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions)
+    RefundSale = routed(transactions_pb2_grpc.TransactionServiceStub, "RefundSale", refunds.refund_sale)
+    VoidSale = routed(transactions_pb2_grpc.TransactionServiceStub, "VoidSale", refunds.void_sale)
+    VoidRecharge = routed(transactions_pb2_grpc.TransactionServiceStub, "VoidRecharge", refunds.void_recharge)
+    AdjustPoints = routed(transactions_pb2_grpc.TransactionServiceStub, "AdjustPoints", points.adjust_points)
+    GetReceipt = routed(transactions_pb2_grpc.TransactionServiceStub, "GetReceipt", history.get_receipt)
+    GetTransaction = routed(transactions_pb2_grpc.TransactionServiceStub, "GetTransaction", history.get_transaction)
