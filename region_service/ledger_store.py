@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -53,8 +53,17 @@ def card_balances(session: Session, card_number: str) -> CardBalances:
     )
 
 
+# System accounts never change id once created; caching them saves two statements per account
+# per transaction. Keyed by database too: one process may serve (or test) several regions.
+_system_account_ids: dict[tuple[str, str, str, str], str] = {}
+
+
 def system_account_id(session: Session, franchisee_id: str, purpose: str, asset: str) -> str:
     """The id of a franchisee's system account, created on first use (race-free under concurrency)."""
+    key = (str(session.get_bind().url), franchisee_id, purpose, asset)
+    cached = _system_account_ids.get(key)
+    if cached is not None:
+        return cached
     session.execute(
         pg_insert(LedgerAccount)
         .values(
@@ -63,7 +72,7 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
         )
         .on_conflict_do_nothing(constraint="holder_purpose_asset")
     )
-    return session.execute(
+    account_id = session.execute(
         select(LedgerAccount.account_id).where(
             LedgerAccount.card_number == "",
             LedgerAccount.franchisee_id == franchisee_id,
@@ -71,38 +80,59 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
             LedgerAccount.asset == asset,
         )
     ).scalar_one()
+    _system_account_ids[key] = account_id
+    return account_id
 
 
-def post_transaction(session: Session, transaction: LedgerTransaction, postings: list[Posting]) -> None:
-    """Append the transaction and its postings, and move the running balances beside them (STYLE rule 5).
+def post_transaction(session: Session, transaction: LedgerTransaction, postings: list[Posting]) -> CardBalances:
+    """Append the transaction and its postings, move the running balances beside them (STYLE rule 5),
+    and fill the transaction's balances-after from the card's accounts while they are locked.
 
-    Accounts are locked in id order so concurrent transactions never deadlock on system accounts.
+    Accounts are locked in id order (after the card row the caller holds), so concurrent
+    transactions never deadlock on system accounts.
     """
     check_balanced(postings)
-    session.add(transaction)
-    session.flush()
     account_ids = sorted({posting.account_id for posting in postings})
     accounts = {
         account.account_id: account
         for account in session.execute(
-            select(LedgerAccount).where(LedgerAccount.account_id.in_(account_ids)).order_by(LedgerAccount.account_id).with_for_update()
+            select(LedgerAccount)
+            .where(
+                or_(
+                    LedgerAccount.account_id.in_(account_ids),
+                    and_(LedgerAccount.card_number == transaction.card_number, LedgerAccount.purpose == CARD_PURPOSE),
+                )
+            )
+            .order_by(LedgerAccount.account_id)
+            .with_for_update()
         ).scalars()
     }
     for posting in postings:
         account = accounts[posting.account_id]
         if account.asset != posting.asset:
             raise ValueError(f"posting of {posting.asset} to an account of {account.asset}")
-        account.balance += balance_change(posting)
-        if balance_change(posting) > 0:
+        change = balance_change(posting)
+        account.balance += change
+        if change > 0:
             account.credits_posted += posting.amount
         else:
             account.debits_posted += posting.amount
-        session.add(
-            PostingRecord(
-                transaction_id=transaction.transaction_id,
-                account_id=posting.account_id,
-                asset=posting.asset,
-                direction=posting.direction.value,
-                amount=posting.amount,
-            )
+    held = {a.asset: a.balance for a in accounts.values() if a.card_number == transaction.card_number and a.purpose == CARD_PURPOSE}
+    after = CardBalances(
+        principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
+        bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
+        points=held.get(Asset.POINTS, 0),
+    )
+    transaction.principal_after_fen, transaction.bonus_after_fen, transaction.points_after = (
+        after.principal_fen, after.bonus_fen, after.points,
+    )
+    session.add(transaction)
+    session.add_all(
+        PostingRecord(
+            transaction_id=transaction.transaction_id, account_id=posting.account_id, asset=posting.asset,
+            direction=posting.direction.value, amount=posting.amount,
         )
+        for posting in postings
+    )
+    session.flush()
+    return after

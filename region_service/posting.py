@@ -14,7 +14,6 @@ from chaincard.ledger import Posting
 from chaincard.receipts import ReceiptItem, amount_row, render
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
-from region_service.ledger_store import card_balances as read_card_balances
 from region_service.ledger_store import post_transaction
 from region_service.models import Card, LedgerTransaction, OutboxMessage, ReceiptRecord
 from region_service.translate import balances_message, transaction_message
@@ -75,10 +74,7 @@ def record_transaction(
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt, and
     publish TransactionPosted through the outbox, keyed by card number."""
-    post_transaction(session, row, postings)
-    session.flush()
-    after = read_card_balances(session, card.card_number)
-    row.principal_after_fen, row.bonus_after_fen, row.points_after = after.principal_fen, after.bonus_fen, after.points
+    after = post_transaction(session, row, postings)
     items = [
         *receipt_items,
         ReceiptItem("-"),

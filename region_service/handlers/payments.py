@@ -107,11 +107,6 @@ def applied_message(tender) -> transactions_pb2.AppliedTender:  # type: ignore[n
     )
 
 
-def _already_answered(ctx: RegionContext, operation: str, request, response_type):  # type: ignore[no-untyped-def]
-    with ctx.session_factory() as session:
-        return replay_or_reserve(session, IdempotencyKey, operation, request, response_type)
-
-
 # ---- recharge ---------------------------------------------------------------------------------------
 @retry_on_conflict
 def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequest) -> transactions_pb2.RechargeCardResponse:
@@ -253,19 +248,28 @@ def checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest) -> t
         raise InvalidArgument("coupon_codes", "coupons are not accepted yet")
     if request.points_to_redeem < 0:
         raise InvalidArgument("points_to_redeem", "must not be negative")
-    replay = _already_answered(ctx, "Checkout", request, transactions_pb2.CheckoutResponse)
-    if replay is not None:
-        return replay
     other_numbers = [intent.card_number for intent in intents if intent.kind is TenderKind.OTHER_MEMBER_CARD]
     for number in other_numbers:
         if ctx.home_region_of(number) != ctx.region_code:
             raise FailedPrecondition(f"card {number} is homed in another region; a second card must share the first's home region")
-    # PINs are checked (and failures counted) before the sale's own transaction takes the card locks.
-    pins.verify_pin_for_payment(ctx, card_number, request.pin)
-    for tender in request.tenders:
-        if tender.type == common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD:
-            pins.verify_pin_for_payment(ctx, tender.card_number, tender.pin)
+    pins_given = {card_number: request.pin}
+    pins_given.update({t.card_number: t.pin for t in request.tenders if t.type == common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD})
+    try:
+        return _checkout(ctx, request, store, lines, intents, card_number, other_numbers, pins_given)
+    except _WrongPin as wrong:
+        # Count the failure in a transaction of its own (the sale's rolled back), then refuse.
+        pins.verify_pin_for_payment(ctx, wrong.card_number, pins_given[wrong.card_number])
+        raise AssertionError("a wrong PIN must be refused") from None
 
+
+class _WrongPin(Exception):
+    def __init__(self, card_number: str) -> None:
+        super().__init__(card_number)
+        self.card_number = card_number
+
+
+def _checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest, store, lines: list[BasketLine],  # type: ignore[no-untyped-def]
+              intents: list[TenderIntent], card_number: str, other_numbers: list[str], pins_given: dict[str, str]):
     with ctx.session_factory() as session, session.begin():
         replay = replay_or_reserve(session, IdempotencyKey, "Checkout", request, transactions_pb2.CheckoutResponse)
         if replay is not None:
@@ -273,6 +277,9 @@ def checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest) -> t
         cards = lock_cards(session, [card_number, *other_numbers])
         card = cards[card_number]
         require_usable(card)
+        for number, locked in cards.items():
+            if pins.check_pin(ctx, session, locked, pins_given.get(number, ""), purpose="payment") is not None:
+                raise _WrongPin(number)
         member = session.get(Member, card.member_id)
         local_time = utc_now().astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
         plan = _price(ctx, request, card, member, cards, session, lines, intents, store, local_time)
