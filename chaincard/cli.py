@@ -88,7 +88,7 @@ def run_up(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from chaincard.local.chain import Chain
-    from chaincard.local.demo import run_cross_region_sale, run_slice
+    from chaincard.local.demo import run_cross_region_sale, run_nightly_settlement, run_slice
 
     configure_logging("demo", "WARNING")
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0)
@@ -98,6 +98,7 @@ def run_demo(args: argparse.Namespace) -> int:
         _print_chain(state)
         run_slice(state)
         run_cross_region_sale(state)
+        run_nightly_settlement(state)
     finally:
         chain.stop()
         print("\nChain stopped.")

@@ -1,51 +1,93 @@
-"""The clearing ledger's intake (F1): one record per posted transaction, from the postings topic."""
+"""The clearing ledger's intake (F1): one record per posted transaction, from the postings topic.
+
+Records keep what the home region said: its business date (store's time zone, the chain's
+cut-off), the issuing and acquiring franchisees and the card's deltas. For a refund or void the
+record also keeps the reversed transaction's type, business date and store, looked up in the
+clearing ledger itself: per-card ordering on the topic means the original was taken in first.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import UTC, date
 
 from google.protobuf.message import Message
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from chaincard.business_day import business_date as business_date_of
 from chaincard.v1 import common_pb2, events_pb2
 from settlement.models import ClearingRecord
+from settlement.rules import flow_kind_of
+
+log = logging.getLogger(__name__)
 
 
-def record_posting(session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
-    if not isinstance(payload, events_pb2.TransactionPosted):
-        return
-    transaction = payload.transaction
-    session.merge(
-        ClearingRecord(
-            transaction_id=transaction.transaction_id,
-            transaction_type=common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_"),
-            card_number=transaction.card_number,
-            home_region=transaction.home_region,
-            issuing_franchisee_id=payload.issuing_franchisee_id,
-            acquiring_franchisee_id=payload.acquiring_franchisee_id,
-            acquiring_store_id=payload.acquiring_store_id,
-            business_date=date.fromisoformat(transaction.business_date),
-            principal_delta_fen=transaction.principal_delta_fen,
-            bonus_delta_fen=transaction.bonus_delta_fen,
-            points_delta=transaction.points_delta,
-        )
-    )
+class ClearingIntake:
+    """The consumer's handler: ``(session, envelope, payload)``, inside the consumer's transaction."""
+
+    def __init__(self, time_zone: str = "Asia/Shanghai", cutoff: str = "04:00") -> None:
+        # Only for a producer that left business_date empty; regions always set it.
+        self.time_zone = time_zone
+        self.cutoff = cutoff
+
+    def __call__(self, session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
+        if not isinstance(payload, events_pb2.TransactionPosted):
+            return
+        values = self.record_values(session, payload)
+        if values is None:
+            return
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        # A transaction is recorded once, whatever event carried it (the id is the region's).
+        session.execute(insert(ClearingRecord).values(**values).on_conflict_do_nothing(index_elements=["transaction_id"]))
+
+    def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict | None:  # type: ignore[type-arg]
+        transaction = payload.transaction
+        if not transaction.transaction_id:
+            log.warning("posting without a transaction id skipped")
+            return None
+        kind = common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_")
+        occurred_at = transaction.occurred_at.ToDatetime(tzinfo=UTC) if transaction.HasField("occurred_at") else None
+        if transaction.business_date:
+            day = date.fromisoformat(transaction.business_date)
+        elif occurred_at is not None:
+            day = business_date_of(occurred_at, self.time_zone, self.cutoff)
+        else:
+            log.warning("posting without a business date skipped", extra={"fields": {"transaction_id": transaction.transaction_id}})
+            return None
+        store = payload.acquiring_store_id or transaction.store_id
+        original_type = original_day = None
+        settling_store = store
+        if transaction.original_transaction_id:
+            original = session.execute(
+                select(ClearingRecord.transaction_type, ClearingRecord.business_date, ClearingRecord.settling_store_id)
+                .where(ClearingRecord.transaction_id == transaction.original_transaction_id)
+            ).one_or_none()
+            if original is not None:
+                original_type, original_day, settling_store = original.transaction_type, original.business_date, original.settling_store_id
+        return {
+            "transaction_id": transaction.transaction_id,
+            "transaction_type": kind,
+            "card_number": transaction.card_number,
+            "home_region": transaction.home_region,
+            "issuing_franchisee_id": payload.issuing_franchisee_id,
+            "acquiring_franchisee_id": payload.acquiring_franchisee_id,
+            "acquiring_store_id": store,
+            "settling_store_id": settling_store,
+            "business_date": day,
+            "flow_kind": str(flow_kind_of(kind, original_type, transaction.principal_delta_fen, transaction.bonus_delta_fen)),
+            "amount_fen": transaction.amount_fen,
+            "principal_delta_fen": transaction.principal_delta_fen,
+            "bonus_delta_fen": transaction.bonus_delta_fen,
+            "points_delta": transaction.points_delta,
+            "count_uses_delta": sum(change.uses_delta for change in transaction.count_use_deltas),
+            "original_transaction_id": transaction.original_transaction_id or None,
+            "original_transaction_type": original_type,
+            "original_business_date": original_day,
+            "occurred_at": occurred_at,
+            "received_at": func.now(),
+        }
 
 
-def flows_for_day(session: Session, business_date: date) -> list[tuple[str, str, str, int, int, int]]:
-    """Gross flows of one business day by (issuing, acquiring, type): count, principal, bonus."""
-    rows = session.execute(
-        select(
-            ClearingRecord.issuing_franchisee_id,
-            ClearingRecord.acquiring_franchisee_id,
-            ClearingRecord.transaction_type,
-            func.count(),
-            func.sum(ClearingRecord.principal_delta_fen),
-            func.sum(ClearingRecord.bonus_delta_fen),
-        )
-        .where(ClearingRecord.business_date == business_date)
-        .group_by(ClearingRecord.issuing_franchisee_id, ClearingRecord.acquiring_franchisee_id, ClearingRecord.transaction_type)
-        .order_by(ClearingRecord.issuing_franchisee_id, ClearingRecord.acquiring_franchisee_id, ClearingRecord.transaction_type)
-    ).all()
-    return [(a, b, c, int(d), int(e or 0), int(f or 0)) for a, b, c, d, e, f in rows]
+record_posting = ClearingIntake()

@@ -1,13 +1,21 @@
-"""Settlement schema: one clearing record per posted transaction, keyed by its event."""
+"""Settlement schema: the clearing ledger fed by postings, and the nightly runs with their statements.
+
+Clearing records are immutable facts about one ledger transaction each, except for
+``settled_business_date``, which a run sets once on a record that arrived after its own day was
+settled (F4). A record of day D belongs to D's run when its ``sequence`` is at most the run's
+``watermark_sequence``; every later one is settled by the next run as an adjustment.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Identity, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
+from chaincard.db.idempotency import IdempotencyKeyColumns
 from chaincard.db.inbox import ProcessedEventColumns
 
 
@@ -19,21 +27,113 @@ class ClearingRecord(Base):
     """Who issued the card and who acquired the business, for one ledger transaction (F1)."""
 
     __tablename__ = "clearing_records"
-    __table_args__ = (Index("ix_clearing_records_business_date", "business_date"),)
+    __table_args__ = (
+        Index("ix_clearing_records_business_date", "business_date"),
+        Index("ix_clearing_records_business_date_sequence", "business_date", "sequence"),
+        Index("ix_clearing_records_settled_business_date", "settled_business_date",
+              postgresql_where="settled_business_date IS NOT NULL"),
+        Index("ix_clearing_records_original_transaction_id", "original_transaction_id"),
+    )
 
     transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Intake order: increases with every record taken in. A run's watermark is a sequence number
+    # that every committed record at or below it is known to have (see settlement.runs).
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     transaction_type: Mapped[str] = mapped_column(String(32))
     card_number: Mapped[str] = mapped_column(String(32))
     home_region: Mapped[str] = mapped_column(String(8))
     issuing_franchisee_id: Mapped[str] = mapped_column(String(32))
     acquiring_franchisee_id: Mapped[str] = mapped_column(String(32))
     acquiring_store_id: Mapped[str] = mapped_column(String(32))
+    # The store of the franchisee that is party to the flow: the acquiring store, or for a refund
+    # or void the store of the transaction it reverses (which may be refunded elsewhere).
+    settling_store_id: Mapped[str] = mapped_column(String(32), default="")
+    # The business date as the home region computed it (store's time zone, the chain's cut-off).
     business_date: Mapped[date] = mapped_column(Date)
-    # Signed movements of the card's balances, in fen and points.
+    # Which settlement flow it moves: "SPEND", "RECHARGE", or "" (reported, not settled).
+    flow_kind: Mapped[str] = mapped_column(String(16), default="")
+    # Signed movements of the card's balances, in fen, points and count-card uses.
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     principal_delta_fen: Mapped[int] = mapped_column(BigInteger)
     bonus_delta_fen: Mapped[int] = mapped_column(BigInteger)
     points_delta: Mapped[int] = mapped_column(BigInteger)
+    count_uses_delta: Mapped[int] = mapped_column(BigInteger, default=0)
+    # For refunds and voids: the transaction reversed, its type and its business date (when the
+    # clearing ledger holds it).
+    original_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    original_transaction_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    original_business_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Set only on a record that arrived after its own day was settled: the day whose run settled it.
+    settled_business_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class SettlementRun(Base):
+    """One run per business date (the key); COMPLETED runs are never changed again."""
+
+    __tablename__ = "settlement_runs"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Every clearing record with a sequence at or below this was committed before the run read.
+    watermark_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    clearing_record_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    late_record_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    statement_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The FeeSchedule proto applied to the day (deterministically serialized).
+    fee_schedule: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # The SettlementManifest proto (deterministically serialized) and its hash.
+    manifest: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    manifest_sha256: Mapped[str] = mapped_column(String(64), default="")
+    net_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the statement files print beside ids, as of the run: franchisee and store names, the
+    # chain's business-day time zone and cut-off (so files re-render byte for byte later).
+    directory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+
+
+class Statement(Base):
+    """A franchisee's statement for one day: an immutable document (the Statement proto, with
+    lines) beside the columns the list queries need, and its memo of what was reported only."""
+
+    __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_franchisee_id_business_date", "franchisee_id", "business_date"),)
+
+    statement_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, ForeignKey("settlement_runs.business_date"))
+    franchisee_id: Mapped[str] = mapped_column(String(32))
+    franchisee_name: Mapped[str] = mapped_column(String(200))
+    net_fen: Mapped[int] = mapped_column(BigInteger)
+    receivable_fen: Mapped[int] = mapped_column(BigInteger)
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    fees_fen: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    # The Statement proto, deterministically serialized; content_sha256 is over it with the hash empty.
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    # Reported, not settled: points, count uses, closures… (settlement.rules.MemoLine as dicts).
+    memo: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class StatementFile(Base):
+    """A rendered statement file (CSV, XLSX, PDF) and its SHA-256: the run's file manifest."""
+
+    __tablename__ = "statement_files"
+
+    statement_id: Mapped[str] = mapped_column(String(80), ForeignKey("statements.statement_id"), primary_key=True)
+    file_format: Mapped[str] = mapped_column(String(8), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdempotencyKey(IdempotencyKeyColumns, Base):
+    pass
 
 
 class ProcessedEvent(ProcessedEventColumns, Base):

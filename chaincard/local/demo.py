@@ -155,3 +155,61 @@ def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
               f"bonus +{format_fen(refund.bonus_restored_fen)}, {refund.points_clawed_back} points taken back, "
               f"{refund.points_restored} points returned")
         _print_receipt(refund.receipt)
+
+
+def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
+    """The night's settlement (F2, F3): once every posting of today has reached the settlement
+    service, settle today's business day there (closing it early: this is a demo), then print each
+    franchisee's net and fetch its statement files over gRPC into the chain's data directory."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from chaincard.business_day import business_date
+    from chaincard.db.base import utc_now
+    from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
+    from settlement.cli import export_statement_files
+    from settlement.servicers import CLOSE_EARLY_METADATA
+
+    today = business_date(utc_now())
+    print(f"\n== The night's franchise settlement, business day {today} (chaincard settle --date {today}) ==")
+    region_urls = [url for name, url in state.database_urls.items() if name.startswith("region_")]
+    expected: set[str] = set()
+    for url in region_urls:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            expected |= set(connection.execute(
+                text("SELECT transaction_id FROM ledger_transactions WHERE business_date = :day"), {"day": today}).scalars())
+        engine.dispose()
+    settlement_db = create_engine(state.database_urls["settlement"])
+    deadline = time.monotonic() + 60
+    while True:
+        with settlement_db.connect() as connection:
+            arrived = set(connection.execute(
+                text("SELECT transaction_id FROM clearing_records WHERE business_date = :day"), {"day": today}).scalars())
+        if expected <= arrived:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(expected - arrived)} of today's postings did not reach settlement in time")
+        time.sleep(0.2)
+    settlement_db.dispose()
+    print(f"1. All {len(expected)} postings of today reached the clearing ledger (chaincard.postings.v1)")
+
+    with open_channel(state.endpoint_of("settlement")) as channel:
+        stub = settlement_pb2_grpc.SettlementServiceStub(channel)
+        try:
+            call(stub.GetSettlementRun, settlement_pb2.GetSettlementRunRequest(business_date=today.isoformat()))
+            print("   (today was already settled by an earlier demo: its new postings settle tomorrow as adjustments)")
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+        run = call(stub.RunSettlement, settlement_pb2.RunSettlementRequest(request_id=new_id(), business_date=today.isoformat()),
+                   deadline=120, metadata=[(CLOSE_EARLY_METADATA, "1")]).run
+    print(f"2. Settled: {run.clearing_record_count} cross-franchise records, {run.late_record_count} late ones, "
+          f"nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex[:16]}…")
+    out_dir = Path(state.data_dir) / "statements" / today.isoformat()
+    for entry in run.manifest.entries:
+        files = export_statement_files(state.endpoint_of("settlement"), entry.statement_id, ["pdf", "xlsx", "csv"], out_dir)
+        verdict = "HQ pays it" if entry.net_fen > 0 else "it pays HQ" if entry.net_fen < 0 else "nothing to pay"
+        print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}")
+    print(f"3. Statements (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")

@@ -8,13 +8,12 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import create_engine, text
 
-from chaincard.business_day import business_date
 from chaincard.ids import new_id
 from chaincard.local.chain import Chain
 from chaincard.local.demo import wait_for_member_view
@@ -95,17 +94,34 @@ def test_the_slice_end_to_end(chain):
     assert phone not in shown.stdout  # HQ's view is masked
 
 
-def test_settlement_records_the_postings(chain):
-    # Runs after the slice: the settlement process consumed its postings from Kafka.
-    today = business_date(datetime.now(UTC)).isoformat()
+def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):
+    phone = f"135{random.randint(0, 99_999_999):08d}"
+    with open_channel(chain.endpoint_of("store-S-W-002")) as bamboo, open_channel(chain.endpoint_of("store-S-E-002")) as aurora:
+        member = members_pb2_grpc.MemberServiceStub(bamboo).RegisterMember(
+            members_pb2.RegisterMemberRequest(request_id=new_id(), name="Settle", phone=phone), timeout=10).member
+        card = cards_pb2_grpc.CardServiceStub(bamboo).OpenCard(
+            cards_pb2.OpenCardRequest(request_id=new_id(), member_id=member.member_id, card_type_code="SV"), timeout=10).card
+        transactions_pb2_grpc.TransactionServiceStub(bamboo).RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card.card_number, amount_fen=20_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+        sale = transactions_pb2_grpc.TransactionServiceStub(aurora).Checkout(transactions_pb2.CheckoutRequest(
+            request_id=new_id(), card_number=card.card_number,
+            lines=[transactions_pb2.BasketLine(sku="A", name="tea", category="tea", quantity=1, unit_price_fen=10_000)]), timeout=10)
+    # Settle only once the settlement service has consumed the sale from Kafka.
+    engine = create_engine(chain.database_urls["settlement"])
     deadline = time.monotonic() + 30
-    while True:
-        result = subprocess.run(
-            [sys.executable, "-m", "chaincard.cli", "settle", "--date", today, "--data-dir", chain.data_dir],
-            capture_output=True, text=True, timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        if "F-AURORA" in result.stdout or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert "F-AURORA   → F-AURORA" in result.stdout and "RECHARGE" in result.stdout and "SPEND" in result.stdout
+    with engine.connect() as connection:
+        while not connection.execute(text("SELECT 1 FROM clearing_records WHERE transaction_id = :t"),
+                                     {"t": sale.transaction.transaction_id}).first():
+            assert time.monotonic() < deadline, "settlement never received the sale"
+            time.sleep(0.3)
+    engine.dispose()
+    result = subprocess.run(
+        [sys.executable, "-m", "chaincard.cli", "settle", "--date", sale.transaction.business_date, "--close-early",
+         "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    nets = {line.split()[0]: line.split()[2] for line in result.stdout.splitlines() if " net " in line and line.startswith("  F-")}
+    # Bamboo's card took ¥100 of goods at Aurora's store: Aurora is owed it less fees, Bamboo owes it.
+    assert nets["F-AURORA"].startswith("¥") and nets["F-AURORA"] != "¥0.00"
+    assert nets["F-BAMBOO"].startswith("-¥")
+    assert "nets sum to ¥0.00" in result.stdout

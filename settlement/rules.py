@@ -1,0 +1,366 @@
+"""The settlement rules (F2, F5, DESIGN §6) — pure Python: no database, no gRPC.
+
+Money flows, with A the card's issuing franchisee and B the franchisee owning the store:
+
+- a spend of stored value S (principal and bonus alike) from A's card at B's store: A owes B
+  S − interchange;
+- a recharge of principal R on A's card at B's store: B owes A R − collection fee;
+- HQ's platform fee, a share of every cross-franchise flow's gross, is charged to whichever side
+  receives the flow's money and credited to the company-owned franchisee (none when that side is
+  the company-owned franchisee itself: it would pay itself);
+- refunds and voids are the same flows with a negative gross, so they reverse them, fees included;
+- flows within one franchisee settle nothing; points, count uses, card closures and the other
+  transaction types are reported (memo lines) and settle nothing: the fee schedule prices none.
+
+Rounding happens in exactly one place, :func:`price_flow`: each fee is ``apply_rate`` (half-up to
+the fen, symmetric for negative amounts) of one flow's gross — one flow being the day's records of
+one kind between one issuing franchisee and one store (and one original day for adjustments).
+Both parties' lines show that same flow, so what one is owed the other owes to the fen.
+
+HQ is the central counterparty: every franchisee gets one net figure, paid to or by HQ, and the
+figures of a day sum to zero (:func:`assemble_statements` refuses otherwise).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum, StrEnum
+
+from chaincard.money import apply_rate
+
+
+class FlowKind(StrEnum):
+    SPEND = "SPEND"
+    RECHARGE = "RECHARGE"
+    NONE = ""
+
+
+class LineFlow(IntEnum):
+    """Statement line kinds, numbered as chaincard.v1.SettlementFlow (the order of a statement)."""
+
+    SPEND_ACQUIRED = 1
+    SPEND_ISSUED = 2
+    RECHARGE_ACQUIRED = 3
+    RECHARGE_ISSUED = 4
+    PLATFORM_FEE = 5
+
+
+LINE_TITLES = {
+    LineFlow.SPEND_ACQUIRED: "Their cards spent at our store",
+    LineFlow.SPEND_ISSUED: "Our cards spent at their store",
+    LineFlow.RECHARGE_ACQUIRED: "Their cards recharged at our store",
+    LineFlow.RECHARGE_ISSUED: "Our cards recharged at their store",
+    LineFlow.PLATFORM_FEE: "HQ platform fee income",
+}
+
+_SPEND_TYPES = frozenset({"SPEND", "OFFLINE_ADVICE"})
+_REVERSAL_TYPES = frozenset({"REFUND", "VOID"})
+
+
+def flow_kind_of(transaction_type: str, original_type: str | None, principal_delta_fen: int, bonus_delta_fen: int) -> FlowKind:
+    """Which flow a transaction moves (or reverses); NONE for what is reported only."""
+    if transaction_type in _SPEND_TYPES:
+        return FlowKind.SPEND
+    if transaction_type == "RECHARGE":
+        return FlowKind.RECHARGE
+    if transaction_type in _REVERSAL_TYPES:
+        if original_type == "RECHARGE":
+            return FlowKind.RECHARGE
+        if original_type in _SPEND_TYPES:
+            return FlowKind.SPEND
+        # Original unknown to the clearing ledger: a reversal giving stored value back reverses a
+        # spend; one taking principal away reverses a recharge.
+        return FlowKind.RECHARGE if principal_delta_fen < 0 else FlowKind.SPEND
+    return FlowKind.NONE
+
+
+def gross_of(kind: FlowKind, principal_delta_fen: int, bonus_delta_fen: int) -> int:
+    """The flow's gross in fen from the card's deltas: stored value taken for spends (principal and
+    bonus), principal collected for recharges; negative for reversals."""
+    if kind is FlowKind.SPEND:
+        return -(principal_delta_fen + bonus_delta_fen)
+    if kind is FlowKind.RECHARGE:
+        return principal_delta_fen
+    return 0
+
+
+@dataclass(frozen=True)
+class FeeRates:
+    """A FeeSchedule in domain terms: rates in basis points, from a first business day."""
+
+    effective_from: date
+    interchange_bp: int
+    collection_fee_bp: int
+    platform_fee_bp: int = 0
+
+
+def effective_rates(schedules: Iterable[FeeRates], business_day: date) -> FeeRates | None:
+    """The latest schedule whose first day is on or before ``business_day``."""
+    candidates = [s for s in schedules if s.effective_from <= business_day]
+    return max(candidates, key=lambda s: s.effective_from) if candidates else None
+
+
+@dataclass(frozen=True)
+class ClearingGroup:
+    """The sums of one business day's clearing records sharing issuer, acquirer, store, type and
+    (for late records) original day — what the run's one aggregate query returns per row."""
+
+    issuing_franchisee_id: str
+    acquiring_franchisee_id: str
+    store_id: str
+    flow_kind: FlowKind
+    transaction_type: str
+    original_business_date: date | None  # set for late records settled as adjustments
+    transaction_count: int
+    principal_fen: int
+    bonus_fen: int
+    points: int = 0
+    count_uses: int = 0
+
+
+@dataclass(frozen=True)
+class Flow:
+    issuing_franchisee_id: str
+    acquiring_franchisee_id: str
+    store_id: str
+    kind: FlowKind
+    original_business_date: date | None
+    transaction_count: int
+    gross_fen: int
+
+
+@dataclass(frozen=True)
+class PricedFlow:
+    flow: Flow
+    counterparty_fee_fen: int  # interchange (spend) or collection fee (recharge)
+    platform_fee_fen: int
+    receiver: str  # the franchisee receiving the flow's money (pays the platform fee)
+    payer: str
+
+
+@dataclass(frozen=True)
+class Line:
+    flow: LineFlow
+    counterparty_franchisee_id: str
+    store_id: str
+    original_business_date: date | None
+    transaction_count: int
+    gross_fen: int
+    counterparty_fee_fen: int
+    platform_fee_fen: int
+    net_fen: int
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        original = self.original_business_date.isoformat() if self.original_business_date else ""
+        return (int(self.flow), self.counterparty_franchisee_id, self.store_id, original)
+
+
+@dataclass(frozen=True)
+class MemoLine:
+    """Reported, not settled: what moved on cards of one franchisee at another's store."""
+
+    item: str  # POINTS, COUNT_USES, or a transaction type the schedule does not price
+    role: str  # ISSUER (our cards at their store) or ACQUIRER (their cards at our store)
+    counterparty_franchisee_id: str
+    store_id: str
+    original_business_date: date | None
+    transaction_count: int
+    principal_fen: int = 0
+    bonus_fen: int = 0
+    points: int = 0
+    count_uses: int = 0
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        original = self.original_business_date.isoformat() if self.original_business_date else ""
+        return (self.item, self.role, self.counterparty_franchisee_id, self.store_id, original)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item, "role": self.role, "counterparty_franchisee_id": self.counterparty_franchisee_id,
+            "store_id": self.store_id,
+            "original_business_date": self.original_business_date.isoformat() if self.original_business_date else "",
+            "transaction_count": self.transaction_count, "principal_fen": self.principal_fen, "bonus_fen": self.bonus_fen,
+            "points": self.points, "count_uses": self.count_uses,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> MemoLine:  # type: ignore[type-arg]
+        original = raw.get("original_business_date") or ""
+        return cls(
+            item=raw["item"], role=raw["role"], counterparty_franchisee_id=raw["counterparty_franchisee_id"],
+            store_id=raw["store_id"], original_business_date=date.fromisoformat(original) if original else None,
+            transaction_count=raw["transaction_count"], principal_fen=raw["principal_fen"], bonus_fen=raw["bonus_fen"],
+            points=raw["points"], count_uses=raw["count_uses"],
+        )
+
+
+@dataclass
+class StatementDraft:
+    franchisee_id: str
+    lines: list[Line] = field(default_factory=list)
+    memo: list[MemoLine] = field(default_factory=list)
+
+    @property
+    def net_fen(self) -> int:
+        return sum(line.net_fen for line in self.lines)
+
+    @property
+    def receivable_fen(self) -> int:
+        return sum(line.net_fen for line in self.lines if line.net_fen > 0)
+
+    @property
+    def payable_fen(self) -> int:
+        return -sum(line.net_fen for line in self.lines if line.net_fen < 0)
+
+    @property
+    def fees_fen(self) -> int:
+        """HQ platform fees charged to this franchisee (interchange and collection fees are inside
+        the line nets already)."""
+        return sum(line.platform_fee_fen for line in self.lines if line.flow is not LineFlow.PLATFORM_FEE)
+
+
+class NettingError(Exception):
+    """The statements of a run do not net to zero: the run must not finish."""
+
+
+class MissingFeeSchedule(Exception):
+    def __init__(self, business_day: date) -> None:
+        super().__init__(f"no fee schedule is effective on {business_day.isoformat()}; HQ must set one first")
+        self.business_day = business_day
+
+
+def is_cross_franchise(issuing: str, acquiring: str) -> bool:
+    return bool(issuing) and bool(acquiring) and issuing != acquiring
+
+
+def flows_from_groups(groups: Iterable[ClearingGroup]) -> list[Flow]:
+    """Merge the groups of one flow (spends, refunds and voids together) before any fee is taken."""
+    sums: dict[tuple[str, str, str, FlowKind, date | None], list[int]] = defaultdict(lambda: [0, 0])
+    for group in groups:
+        if group.flow_kind is FlowKind.NONE or not is_cross_franchise(group.issuing_franchisee_id, group.acquiring_franchisee_id):
+            continue
+        key = (group.issuing_franchisee_id, group.acquiring_franchisee_id, group.store_id, group.flow_kind,
+               group.original_business_date)
+        totals = sums[key]
+        totals[0] += group.transaction_count
+        totals[1] += gross_of(group.flow_kind, group.principal_fen, group.bonus_fen)
+    return [
+        Flow(issuing, acquiring, store, kind, original, count, gross)
+        for (issuing, acquiring, store, kind, original), (count, gross) in sums.items()
+    ]
+
+
+def price_flow(flow: Flow, rates: FeeRates, company_franchisee_id: str) -> PricedFlow:
+    """The one place fees are rounded: each fee once per flow, half-up to the fen."""
+    if flow.kind is FlowKind.SPEND:
+        counterparty_fee = apply_rate(flow.gross_fen, rates.interchange_bp)
+        receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
+    else:
+        counterparty_fee = apply_rate(flow.gross_fen, rates.collection_fee_bp)
+        receiver, payer = flow.issuing_franchisee_id, flow.acquiring_franchisee_id
+    platform_fee = 0 if receiver == company_franchisee_id else apply_rate(flow.gross_fen, rates.platform_fee_bp)
+    return PricedFlow(flow, counterparty_fee, platform_fee, receiver, payer)
+
+
+def lines_of(priced: PricedFlow) -> list[tuple[str, Line]]:
+    """The flow as each party's statement shows it: (franchisee, line) pairs whose nets sum to 0."""
+    flow = priced.flow
+    receiving_flow, paying_flow = (
+        (LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED) if flow.kind is FlowKind.SPEND
+        else (LineFlow.RECHARGE_ISSUED, LineFlow.RECHARGE_ACQUIRED)
+    )
+    owed = flow.gross_fen - priced.counterparty_fee_fen
+    common = {"store_id": flow.store_id, "original_business_date": flow.original_business_date,
+              "transaction_count": flow.transaction_count, "gross_fen": flow.gross_fen,
+              "counterparty_fee_fen": priced.counterparty_fee_fen}
+    pairs = [
+        (priced.receiver, Line(flow=receiving_flow, counterparty_franchisee_id=priced.payer,
+                               platform_fee_fen=priced.platform_fee_fen, net_fen=owed - priced.platform_fee_fen, **common)),
+        (priced.payer, Line(flow=paying_flow, counterparty_franchisee_id=priced.receiver, platform_fee_fen=0,
+                            net_fen=-owed, **common)),
+    ]
+    return pairs
+
+
+def _merge_platform_fees(lines: list[Line]) -> list[Line]:
+    """HQ's income lines: one per (payer, store, original day), summing the flows' own fees."""
+    merged: dict[tuple[str, str, date | None], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for line in lines:
+        totals = merged[(line.counterparty_franchisee_id, line.store_id, line.original_business_date)]
+        totals[0] += line.transaction_count
+        totals[1] += line.gross_fen
+        totals[2] += line.platform_fee_fen
+    return [
+        Line(flow=LineFlow.PLATFORM_FEE, counterparty_franchisee_id=payer, store_id=store, original_business_date=original,
+             transaction_count=count, gross_fen=gross, counterparty_fee_fen=0, platform_fee_fen=fee, net_fen=fee)
+        for (payer, store, original), (count, gross, fee) in merged.items()
+    ]
+
+
+def memo_lines(groups: Iterable[ClearingGroup]) -> list[tuple[str, MemoLine]]:
+    """What is reported on both parties' statements without settling (franchisee, memo line)."""
+    sums: dict[tuple[str, str, str, str, str, date | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for group in groups:
+        if not is_cross_franchise(group.issuing_franchisee_id, group.acquiring_franchisee_id):
+            continue
+        items: list[tuple[str, int, int, int, int]] = []
+        if group.flow_kind is FlowKind.NONE:
+            items.append((group.transaction_type, group.principal_fen, group.bonus_fen, group.points, group.count_uses))
+        else:
+            if group.points:
+                items.append(("POINTS", 0, 0, group.points, 0))
+            if group.count_uses:
+                items.append(("COUNT_USES", 0, 0, 0, group.count_uses))
+        for item, principal, bonus, points, uses in items:
+            for owner, role, counterparty in (
+                (group.issuing_franchisee_id, "ISSUER", group.acquiring_franchisee_id),
+                (group.acquiring_franchisee_id, "ACQUIRER", group.issuing_franchisee_id),
+            ):
+                totals = sums[(owner, item, role, counterparty, group.store_id, group.original_business_date)]
+                for index, value in enumerate((group.transaction_count, principal, bonus, points, uses)):
+                    totals[index] += value
+    return [
+        (owner, MemoLine(item=item, role=role, counterparty_franchisee_id=counterparty, store_id=store,
+                         original_business_date=original, transaction_count=count, principal_fen=principal,
+                         bonus_fen=bonus, points=points, count_uses=uses))
+        for (owner, item, role, counterparty, store, original), (count, principal, bonus, points, uses) in sums.items()
+    ]
+
+
+def assemble_statements(
+    groups: list[ClearingGroup],
+    *,
+    business_day: date,
+    rates_for: Callable[[date], FeeRates | None],
+    company_franchisee_id: str,
+    franchisee_ids: Iterable[str] = (),
+) -> dict[str, StatementDraft]:
+    """One statement per franchisee (every one in ``franchisee_ids``, and every one with flows),
+    lines in statement order; raises NettingError unless the nets sum to zero."""
+    drafts: dict[str, StatementDraft] = {fid: StatementDraft(fid) for fid in franchisee_ids}
+    drafts.setdefault(company_franchisee_id, StatementDraft(company_franchisee_id))
+    platform: list[Line] = []
+    for flow in flows_from_groups(groups):
+        day = flow.original_business_date or business_day
+        rates = rates_for(day)
+        if rates is None:
+            raise MissingFeeSchedule(day)
+        priced = price_flow(flow, rates, company_franchisee_id)
+        for owner, line in lines_of(priced):
+            drafts.setdefault(owner, StatementDraft(owner)).lines.append(line)
+            if line.platform_fee_fen and line.flow is not LineFlow.PLATFORM_FEE and owner == priced.receiver:
+                platform.append(Line(LineFlow.PLATFORM_FEE, owner, line.store_id, line.original_business_date,
+                                     line.transaction_count, line.gross_fen, 0, line.platform_fee_fen, line.platform_fee_fen))
+    drafts[company_franchisee_id].lines += _merge_platform_fees(platform)
+    for owner, memo in memo_lines(groups):
+        drafts.setdefault(owner, StatementDraft(owner)).memo.append(memo)
+    for draft in drafts.values():
+        draft.lines.sort(key=Line.sort_key)
+        draft.memo.sort(key=MemoLine.sort_key)
+    total = sum(draft.net_fen for draft in drafts.values())
+    if total != 0:
+        raise NettingError(f"statements of {business_day.isoformat()} net to {total} fen, not 0")
+    return dict(sorted(drafts.items()))

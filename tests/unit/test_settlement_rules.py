@@ -1,0 +1,106 @@
+"""settlement.rules, pure: which flow a transaction moves, schedule selection, rounding once per
+flow (half-up, symmetric for reversals), who pays the platform fee, and the zero-sum guard."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from settlement.rules import (
+    ClearingGroup,
+    FeeRates,
+    Flow,
+    FlowKind,
+    LineFlow,
+    MissingFeeSchedule,
+    NettingError,
+    assemble_statements,
+    effective_rates,
+    flow_kind_of,
+    lines_of,
+    price_flow,
+)
+from settlement.runs import business_day_closed
+from settlement.scheduler import default_nightly_at, due_business_day
+
+RATES = FeeRates(date(2026, 1, 1), interchange_bp=150, collection_fee_bp=50, platform_fee_bp=20)
+
+
+def test_flow_kinds():
+    assert flow_kind_of("SPEND", None, -100, 0) is FlowKind.SPEND
+    assert flow_kind_of("OFFLINE_ADVICE", None, -100, 0) is FlowKind.SPEND
+    assert flow_kind_of("RECHARGE", None, 100, 10) is FlowKind.RECHARGE
+    assert flow_kind_of("VOID", "RECHARGE", -100, -10) is FlowKind.RECHARGE
+    assert flow_kind_of("VOID", "SPEND", 100, 0) is FlowKind.SPEND
+    assert flow_kind_of("VOID", None, -100, 0) is FlowKind.RECHARGE  # original unknown: by the sign
+    assert flow_kind_of("REFUND", None, 100, 0) is FlowKind.SPEND
+    for reported in ("CARD_CLOSURE", "POINTS_ADJUSTMENT", "BALANCE_TRANSFER", "COUNT_USES_PURCHASE", "EXPIRY"):
+        assert flow_kind_of(reported, None, -100, 0) is FlowKind.NONE
+
+
+def test_the_latest_schedule_on_or_before_the_day_applies():
+    old = FeeRates(date(2026, 1, 1), 100, 50)
+    new = FeeRates(date(2026, 6, 1), 150, 50, 20)
+    assert effective_rates([new, old], date(2026, 5, 31)) == old
+    assert effective_rates([new, old], date(2026, 6, 1)) == new
+    assert effective_rates([new, old], date(2025, 12, 31)) is None
+
+
+def test_fees_round_half_up_once_per_flow_and_reverse_symmetrically():
+    spend = Flow("F-A", "F-B", "S-B", FlowKind.SPEND, None, 3, 27_250)
+    priced = price_flow(spend, RATES, "F-HQ")
+    assert (priced.counterparty_fee_fen, priced.platform_fee_fen, priced.receiver, priced.payer) == (409, 55, "F-B", "F-A")
+    refund = price_flow(Flow("F-A", "F-B", "S-B", FlowKind.SPEND, None, 1, -27_250), RATES, "F-HQ")
+    assert (refund.counterparty_fee_fen, refund.platform_fee_fen) == (-409, -55)
+    (receiver, received), (payer, paid) = lines_of(priced)
+    assert (receiver, received.flow, received.net_fen) == ("F-B", LineFlow.SPEND_ACQUIRED, 27_250 - 409 - 55)
+    assert (payer, paid.flow, paid.net_fen) == ("F-A", LineFlow.SPEND_ISSUED, -(27_250 - 409))
+
+
+def test_recharge_platform_fee_falls_on_the_issuer_and_never_on_hq():
+    recharge = price_flow(Flow("F-A", "F-B", "S-B", FlowKind.RECHARGE, None, 1, 100_000), RATES, "F-HQ")
+    assert (recharge.receiver, recharge.counterparty_fee_fen, recharge.platform_fee_fen) == ("F-A", 500, 200)
+    to_hq = price_flow(Flow("F-HQ", "F-B", "S-B", FlowKind.RECHARGE, None, 1, 100_000), RATES, "F-HQ")
+    assert to_hq.platform_fee_fen == 0
+
+
+def _group(issuer, acquirer, store, kind, transaction_type, principal, bonus=0, original=None):
+    return ClearingGroup(issuer, acquirer, store, kind, transaction_type, original, 1, principal, bonus)
+
+
+def test_statements_net_to_zero_and_hq_gets_the_platform_fees():
+    groups = [
+        _group("F-A", "F-B", "S-B", FlowKind.SPEND, "SPEND", -10_000, -1_000),
+        _group("F-B", "F-A", "S-A", FlowKind.RECHARGE, "RECHARGE", 50_000, 5_000),
+        _group("F-A", "F-A", "S-A", FlowKind.SPEND, "SPEND", -7_000),  # within one franchisee: nothing
+        _group("F-A", "F-B", "S-B", FlowKind.NONE, "CARD_CLOSURE", -300),  # reported only
+    ]
+    drafts = assemble_statements(groups, business_day=date(2026, 11, 20), rates_for=lambda _day: RATES,
+                                 company_franchisee_id="F-HQ", franchisee_ids=["F-A", "F-B", "F-C"])
+    assert sorted(drafts) == ["F-A", "F-B", "F-C", "F-HQ"]
+    assert sum(d.net_fen for d in drafts.values()) == 0
+    assert drafts["F-C"].lines == [] and drafts["F-C"].net_fen == 0
+    assert drafts["F-HQ"].net_fen == 22 + 100  # 11,000 × 0.2% and 50,000 × 0.2%
+    assert [m.item for m in drafts["F-B"].memo] == ["CARD_CLOSURE"]
+
+
+def test_missing_schedule_and_broken_netting_are_refused(monkeypatch):
+    groups = [_group("F-A", "F-B", "S-B", FlowKind.SPEND, "SPEND", -10_000)]
+    with pytest.raises(MissingFeeSchedule):
+        assemble_statements(groups, business_day=date(2026, 11, 20), rates_for=lambda _day: None, company_franchisee_id="F-HQ")
+    import settlement.rules as rules
+
+    real = rules.lines_of
+    monkeypatch.setattr(rules, "lines_of", lambda priced: real(priced)[:1])  # a flow booked on one side only
+    with pytest.raises(NettingError):
+        assemble_statements(groups, business_day=date(2026, 11, 20), rates_for=lambda _day: RATES, company_franchisee_id="F-HQ")
+
+
+def test_business_day_closes_at_the_next_cutoff_and_the_night_run_follows():
+    day = date(2026, 11, 20)
+    assert not business_day_closed(day, datetime(2026, 11, 20, 19, 59, tzinfo=UTC), "Asia/Shanghai", "04:00")
+    assert business_day_closed(day, datetime(2026, 11, 20, 20, 0, tzinfo=UTC), "Asia/Shanghai", "04:00")  # 04:00 +08
+    assert default_nightly_at("04:00") == "04:30"
+    assert due_business_day(datetime(2026, 11, 20, 20, 29, tzinfo=UTC), "04:30", "Asia/Shanghai") == date(2026, 11, 19)
+    assert due_business_day(datetime(2026, 11, 20, 20, 30, tzinfo=UTC), "04:30", "Asia/Shanghai") == day
