@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -85,30 +85,34 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
 
 
 def post_transaction(session: Session, transaction: LedgerTransaction, postings: list[Posting]) -> CardBalances:
-    """Append the transaction and its postings, move the running balances beside them (STYLE rule 5),
-    and fill the transaction's balances-after from the card's accounts while they are locked.
+    """Append the transaction and its postings, move the card's running balances beside them (STYLE
+    rule 5), and fill the transaction's balances-after from the card's accounts while they are locked.
 
-    Accounts are locked in id order (after the card row the caller holds), so concurrent
-    transactions never deadlock on system accounts.
+    Only card accounts carry a running balance: they are what authorisation reads, and their row
+    locks follow the card's. A franchisee's system accounts are on one side of every sale at its
+    stores; updating their rows too would serialise all of those sales on one lock, so their
+    balance is the sum of their postings instead (docs/adr/0007).
     """
     check_balanced(postings)
-    account_ids = sorted({posting.account_id for posting in postings})
     accounts = {
         account.account_id: account
         for account in session.execute(
             select(LedgerAccount)
             .where(
+                LedgerAccount.purpose == CARD_PURPOSE,
                 or_(
-                    LedgerAccount.account_id.in_(account_ids),
-                    and_(LedgerAccount.card_number == transaction.card_number, LedgerAccount.purpose == CARD_PURPOSE),
-                )
+                    LedgerAccount.card_number == transaction.card_number,
+                    LedgerAccount.account_id.in_(sorted({posting.account_id for posting in postings})),
+                ),
             )
             .order_by(LedgerAccount.account_id)
             .with_for_update()
         ).scalars()
     }
     for posting in postings:
-        account = accounts[posting.account_id]
+        account = accounts.get(posting.account_id)
+        if account is None:
+            continue  # a system account: no running balance
         if account.asset != posting.asset:
             raise ValueError(f"posting of {posting.asset} to an account of {account.asset}")
         change = balance_change(posting)

@@ -1,5 +1,6 @@
-"""Checks every test of the money path ends with: each ledger transaction balances per asset, and
-each account's cached balance equals the sum of its postings (STYLE rule 5)."""
+"""Checks every test of the money path ends with: each ledger transaction balances per asset, each
+card account's cached balance equals the sum of its postings (STYLE rule 5), and system accounts
+carry no cached balance at all (theirs is the sum of their postings: docs/adr/0007)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,17 @@ def assert_ledger_consistent(database_url: str) -> int:
                 """
                 SELECT a.account_id, a.balance, COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
                 FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.account_id
+                WHERE a.purpose = 'CARD'
                 GROUP BY a.account_id, a.balance
                 HAVING a.balance <> COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
                 """
             )).all()
             assert not drifted, f"balances that differ from their postings: {drifted}"
+            cached_system = connection.execute(text(
+                "SELECT account_id FROM ledger_accounts WHERE purpose <> 'CARD' "
+                "AND (balance <> 0 OR debits_posted <> 0 OR credits_posted <> 0)"
+            )).all()
+            assert not cached_system, f"system accounts with a cached balance: {cached_system}"
             without_postings = connection.execute(text(
                 "SELECT t.transaction_id FROM ledger_transactions t LEFT JOIN postings p ON p.transaction_id = t.transaction_id "
                 "GROUP BY t.transaction_id HAVING COUNT(p.posting_id) < 2"

@@ -369,7 +369,12 @@ def test_close_refunds_principal_and_forfeits_the_rest(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
     card = _funded_card(regions, principal=22_000, bonus=2_000, points=80)
     held = east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
-    cash_account = "SELECT balance FROM ledger_accounts WHERE franchisee_id = 'F-AURORA' AND purpose = 'CASH_COLLECTED'"
+    # A system account's balance is the sum of its postings (it keeps no running balance: ADR 0007).
+    cash_account = (
+        "SELECT COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0) "
+        "FROM ledger_accounts a JOIN postings p ON p.account_id = a.account_id "
+        "WHERE a.franchisee_id = 'F-AURORA' AND a.purpose = 'CASH_COLLECTED'"
+    )
     cash_before = (_rows(url, cash_account) or [(0,)])[0][0]
 
     closed = east.cards.CloseCard(cards_pb2.CloseCardRequest(
