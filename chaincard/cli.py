@@ -88,7 +88,13 @@ def run_up(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from chaincard.local.chain import Chain
-    from chaincard.local.demo import run_cross_region_sale, run_nightly_settlement, run_slice
+    from chaincard.local.demo import (
+        run_cross_region_sale,
+        run_nightly_settlement,
+        run_offline_store,
+        run_reports,
+        run_slice,
+    )
 
     configure_logging("demo", "WARNING")
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0)
@@ -98,7 +104,9 @@ def run_demo(args: argparse.Namespace) -> int:
         _print_chain(state)
         run_slice(state)
         run_cross_region_sale(state)
+        run_offline_store(state, chain)
         run_nightly_settlement(state)
+        run_reports(state)
     finally:
         chain.stop()
         print("\nChain stopped.")
@@ -119,6 +127,15 @@ def run_status(args: argparse.Namespace) -> int:
         status = check_health(process.endpoint)
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
+    # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
+    from chaincard.events.lag import consumer_lag
+    from hq_service.cli import deployment_of
+
+    try:
+        for group in consumer_lag(state.kafka_bootstrap, deployment_of(state), timeout=3.0):
+            print(f"{'consumer group':<22} {group.group_id:<44} lag {group.lag} (records not yet committed)")
+    except Exception as error:  # noqa: BLE001 - status must print whatever the broker does
+        print(f"{'consumer lag':<22} unknown: the broker at {state.kafka_bootstrap} did not answer ({type(error).__name__})")
     return 1 if failing else 0
 
 

@@ -49,6 +49,13 @@ class Settings:
     deployment: str = "chaincard"
     # Log level name.
     log_level: str = "INFO"
+    # How long published outbox rows are kept for `chaincard events replay`, in hours (then deleted).
+    outbox_retention_hours: float = 168.0
+    # Quiet hours of transaction notices, "HH:MM-HH:MM" in the business time zone (may cross
+    # midnight, e.g. "22:00-08:00"); notices raised inside wait until the end. Empty: none.
+    notification_quiet_hours: str = ""
+    # The log channel of transaction notices also appends each notice as a JSON line here (HQ).
+    notification_log_path: str = ""
     # Extra settings a service may read without widening this class.
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -27,17 +27,20 @@ from chaincard.v1 import (
     reports_pb2_grpc,
 )
 from hq_service.models import ProcessedEvent
-from hq_service.read_models import apply_event
+from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
+from hq_service.read_models import ReadModelProjector
 from hq_service.servicers import (
     DirectoryServicer,
     MemberIndexServicer,
     MemberViewServicer,
     ProgramConfigServicer,
+    ReportServicer,
 )
 
 log = logging.getLogger(__name__)
 
 READ_MODEL_CONSUMER = "hq-read-models"
+NOTIFICATIONS_CONSUMER = "hq-notifications"
 
 
 def _name(module, service: str) -> str:  # type: ignore[no-untyped-def]
@@ -57,24 +60,34 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(member_index_pb2, "MemberIndexService")),
         (member_view_pb2_grpc.add_MemberViewServiceServicer_to_server,
          MemberViewServicer(session_factory, settings.phone_hmac_key), _name(member_view_pb2, "MemberViewService")),
-        # Served by later issues; the generated bases answer UNIMPLEMENTED so integrators see the whole API.
-        (reports_pb2_grpc.add_ReportServiceServicer_to_server, reports_pb2_grpc.ReportServiceServicer(),
+        (reports_pb2_grpc.add_ReportServiceServicer_to_server, ReportServicer(session_factory, settings),
          _name(reports_pb2, "ReportService")),
+        # Served by later issues; the generated bases answer UNIMPLEMENTED so integrators see the whole API.
         (audit_pb2_grpc.add_AuditServiceServicer_to_server, audit_pb2_grpc.AuditServiceServicer(),
          _name(audit_pb2, "AuditService")),
         (operators_pb2_grpc.add_OperatorServiceServicer_to_server, operators_pb2_grpc.OperatorServiceServicer(),
          _name(operators_pb2, "OperatorService")),
     ]
     running = build_server(settings.listen, services)
-    consumer = IdempotentConsumer(
+    # Two consumer groups: a slow notice channel never delays the read models, and each group's lag
+    # shows in `chaincard status`.
+    read_models = IdempotentConsumer(
         name=f"{settings.deployment}.{READ_MODEL_CONSUMER}",
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.MEMBERS, topics.CARDS, topics.POSTINGS],
         session_factory=session_factory,
         processed_model=ProcessedEvent,
-        handle=apply_event,
-    )
-    consumer.start()
-    running.on_stop += [engine.dispose, consumer.stop]
+        handle=ReadModelProjector(settings).apply,
+    ).start()
+    notices = IdempotentConsumer(
+        name=f"{settings.deployment}.{NOTIFICATIONS_CONSUMER}",
+        bootstrap=settings.kafka_bootstrap,
+        topics=[topics.CARDS, topics.POSTINGS],
+        session_factory=session_factory,
+        processed_model=ProcessedEvent,
+        handle=NoticePlanner(settings).apply,
+    ).start()
+    dispatcher = NoticeDispatcher(session_factory, default_channels(settings)).start()
+    running.on_stop += [engine.dispose, read_models.stop, notices.stop, dispatcher.stop]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

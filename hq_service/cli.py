@@ -1,9 +1,363 @@
-"""HQ's subcommands of the chaincard CLI (reports, events)."""
+"""HQ's subcommands of the chaincard CLI: reports, events (replay, lag), transaction notices.
+
+Reports go through HQ's ReportService over gRPC (a deadline on every call); exports are produced
+by HQ (ExportReport) and written here. ``events replay`` and ``notices`` work on the databases
+themselves: the region outboxes and HQ's notice tables have no RPC of their own.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_DATA_DIR = ".chaincard"
+REPORT_DEADLINE_SECONDS = 60.0
+GROUPINGS = {"store": 1, "franchisee": 2, "region": 3, "chain": 4}
+PERIODS = {"day": 1, "month": 2, "year": 3, "range": 4}
+TOP_ORDERS = {"spend": 1, "recharge": 2, "visits": 3, "points": 4}
+
+
+# ---- finding the chain -----------------------------------------------------------------------------
+def _chain_state(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from chaincard.local.chain import ChainState
+
+    try:
+        return ChainState.load(Path(args.data_dir))
+    except FileNotFoundError:
+        return None
+
+
+def _hq_endpoint(args: argparse.Namespace) -> str:
+    from chaincard.config import load_settings
+
+    if args.hq:
+        return args.hq
+    state = _chain_state(args)
+    return state.hq_endpoint if state is not None else load_settings(args.config).hq_endpoint
+
+
+def _today(args: argparse.Namespace) -> str:
+    from chaincard.business_day import business_date
+    from chaincard.config import load_settings
+
+    settings = load_settings(args.config)
+    return business_date(datetime.now(UTC), settings.business_time_zone, settings.business_day_cutoff).isoformat()
+
+
+# ---- reports ---------------------------------------------------------------------------------------
+def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+
+    return reports_pb2.ReportScope(region_code=args.region or "", franchisee_id=args.franchisee or "", store_id=args.store or "")
+
+
+def _export(stub, args: argparse.Namespace, **report) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import common_pb2, reports_pb2
+    from hq_service.report_export import assemble
+
+    for path, export_format in ((args.csv, common_pb2.EXPORT_FORMAT_CSV), (args.xlsx, common_pb2.EXPORT_FORMAT_XLSX)):
+        if not path:
+            continue
+        request = reports_pb2.ExportReportRequest(format=export_format, **report)
+        _, data = assemble(chunk.chunk for chunk in stub.ExportReport(request, timeout=REPORT_DEADLINE_SECONDS))
+        Path(path).write_bytes(data)
+        print(f"wrote {path} ({len(data)} bytes)")
+
+
+def _run_report(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+    import grpc
+
+    from chaincard.rpc.channels import open_channel
+    from chaincard.v1 import reports_pb2_grpc
+
+    try:
+        with open_channel(_hq_endpoint(args)) as channel:
+            body(reports_pb2_grpc.ReportServiceStub(channel), args)
+    except grpc.RpcError as error:
+        print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_store_day(stub, store_id: str, day: str) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import daily_table, render_text
+
+    summary = stub.GetStoreDailySummary(
+        reports_pb2.GetStoreDailySummaryRequest(query=reports_pb2.StoreDailyQuery(store_id=store_id, business_date=day)),
+        timeout=REPORT_DEADLINE_SECONDS,
+    )
+    print(render_text(daily_table(summary)))
+
+
+def _daily(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+
+    day = args.date or _today(args)
+    if args.store:
+        print_store_day(stub, args.store, day)
+        _export(stub, args, store_daily=reports_pb2.StoreDailyQuery(store_id=args.store, business_date=day))
+        return
+    query = reports_pb2.SalesReportQuery(start_business_date=day, end_business_date=day, period=reports_pb2.REPORT_PERIOD_DAY,
+                                         grouping=reports_pb2.REPORT_GROUPING_STORE, scope=_scope(args))
+    rows = [item.row for item in stub.StreamSalesReport(reports_pb2.StreamSalesReportRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
+    if not rows:
+        print(f"no activity on {day}")
+    for row in rows:
+        if row.group_key:  # activity outside any store (HQ actions) has no daily settlement
+            print_store_day(stub, row.group_key, day)
+            print()
+    _export(stub, args, sales=query)
+
+
+def _sales_query(args: argparse.Namespace, default_by: str = "chain"):  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+
+    return reports_pb2.SalesReportQuery(
+        start_business_date=args.date_from, end_business_date=args.date_to or args.date_from,
+        period=PERIODS[args.period], grouping=GROUPINGS[args.by or default_by], scope=_scope(args),
+    )
+
+
+def _sales(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import render_text, sales_table
+
+    query = _sales_query(args)
+    rows = [item.row for item in stub.StreamSalesReport(reports_pb2.StreamSalesReportRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
+    print(render_text(sales_table(rows, f"Sales {query.start_business_date}..{query.end_business_date} by {args.by or 'chain'}")))
+    _export(stub, args, sales=query)
+
+
+def _new_members(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import new_members_table, render_text
+
+    query = _sales_query(args, default_by="store")
+    rows = [item.row for item in stub.StreamSalesReport(reports_pb2.StreamSalesReportRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
+    print(render_text(new_members_table(row for row in rows if row.figures.new_members or row.figures.new_cards)))
+    _export(stub, args, sales=query)
+
+
+def _top_members(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import render_text, top_members_table
+
+    query = reports_pb2.TopMembersQuery(start_business_date=args.date_from, end_business_date=args.date_to or args.date_from,
+                                        order_by=TOP_ORDERS[args.order], limit=args.limit, scope=_scope(args))
+    rows = [item.row for item in stub.StreamTopMembers(reports_pb2.StreamTopMembersRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
+    print(render_text(top_members_table(rows)))
+    _export(stub, args, top_members=query)
+
+
+def _liability(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import liability_table, render_text
+
+    query = reports_pb2.LiabilityQuery(as_of_business_date=args.as_of or "", grouping=GROUPINGS[args.by or "franchisee"],
+                                       scope=_scope(args))
+    rows = [item.row for item in stub.StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(query=query),
+                                                             timeout=REPORT_DEADLINE_SECONDS)]
+    print(render_text(liability_table(rows)))
+    _export(stub, args, liability=query)
+
+
+# ---- events ----------------------------------------------------------------------------------------
+def _parse_since(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def run_events_replay(args: argparse.Namespace) -> int:
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.events.replay import replay_outbox
+    from region_service.models import OutboxMessage
+
+    since = _parse_since(args.since)
+    urls = list(args.database_url or [])
+    kafka = args.kafka
+    if not urls:
+        state = _chain_state(args)
+        if state is None:
+            print("give --database-url (a region's database), or run against a local chain (--data-dir)", file=sys.stderr)
+            return 2
+        urls = [url for name, url in sorted(state.database_urls.items()) if name.startswith("region_")]
+        kafka = kafka or state.kafka_bootstrap
+    if not kafka:
+        from chaincard.config import load_settings
+
+        kafka = load_settings(args.config).kafka_bootstrap
+    for url in urls:
+        engine = make_engine(url, pool_size=2)
+        try:
+            result = replay_outbox(make_session_factory(engine), OutboxMessage, kafka, since)
+        finally:
+            engine.dispose()
+        print(f"{engine.url.database}: {result.marked} events since {since.isoformat()} published again")
+        if result.oldest_retained is not None and result.oldest_retained > since:
+            print(f"  note: the outbox keeps events from {result.oldest_retained.isoformat()} on (retention); older ones are gone")
+    return 0
+
+
+def deployment_of(state) -> str:  # type: ignore[no-untyped-def]
+    """A local chain's deployment name (Chain uses its database prefix: "<prefix>_hq")."""
+    from sqlalchemy.engine import make_url
+
+    return (make_url(state.database_urls["hq"]).database or "chaincard").removesuffix("_hq")
+
+
+def run_events_lag(args: argparse.Namespace) -> int:
+    from chaincard.config import load_settings
+    from chaincard.events.lag import consumer_lag
+
+    state = _chain_state(args)
+    settings = load_settings(args.config)
+    kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
+    deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
+    for group in consumer_lag(kafka, deployment):
+        print(f"{group.group_id:<40} lag {group.lag:>8}   ({group.end} records in its topics)")
+    return 0
+
+
+# ---- notices ---------------------------------------------------------------------------------------
+def _hq_database(args: argparse.Namespace) -> str | None:
+    if args.database_url:
+        return args.database_url
+    state = _chain_state(args)
+    return state.database_urls["hq"] if state is not None else None
+
+
+def run_notices_list(args: argparse.Namespace) -> int:
+    from chaincard.db.engine import make_engine, make_session_factory
+    from hq_service.notices import recent_notices
+
+    url = _hq_database(args)
+    if url is None:
+        print("give --database-url (HQ's database), or run against a local chain (--data-dir)", file=sys.stderr)
+        return 2
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_session_factory(engine)() as session:
+            notices = recent_notices(session, limit=args.limit, status=args.status)
+    finally:
+        engine.dispose()
+    for notice in reversed(notices):
+        text = notice.rendered or f"({notice.last_error or 'waiting'})"
+        print(f"{notice.created_at:%Y-%m-%d %H:%M:%S} {notice.status:<9} {notice.channel:<6} {notice.notification_event:<11} "
+              f"card …{notice.card_number[-4:]}  {text}")
+    return 0
+
+
+def run_notices_opt_out(args: argparse.Namespace) -> int:
+    from chaincard.db.engine import make_engine, make_session_factory
+    from hq_service.notices import set_opt_out
+
+    url = _hq_database(args)
+    if url is None:
+        print("give --database-url (HQ's database), or run against a local chain (--data-dir)", file=sys.stderr)
+        return 2
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_session_factory(engine).begin() as session:
+            set_opt_out(session, args.member_id, not args.undo, args.note or "")
+    finally:
+        engine.dispose()
+    print(f"member {args.member_id}: transaction notices {'on' if args.undo else 'off'}")
+    return 0
+
+
+# ---- argument parsing ------------------------------------------------------------------------------
+def _target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
+    parser.add_argument("--config", help="TOML settings file")
+
+
+def _report_flags(parser: argparse.ArgumentParser) -> None:
+    _target_flags(parser)
+    parser.add_argument("--region", help="only this region (acquiring side for sales, issuing side for liability)")
+    parser.add_argument("--franchisee", help="only this franchisee's stores")
+    parser.add_argument("--store", help="only this store")
+    parser.add_argument("--csv", metavar="FILE", help="also export to this CSV file")
+    parser.add_argument("--xlsx", metavar="FILE", help="also export to this XLSX file")
+
+
+def _range_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="date_from", required=True, help="first business day YYYY-MM-DD")
+    parser.add_argument("--to", dest="date_to", help="last business day YYYY-MM-DD (default: --from)")
+
+
+def _with_report(body):  # type: ignore[no-untyped-def]
+    return lambda args: _run_report(args, body)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
+    report = commands.add_parser("report", help="reports from HQ's chain-wide read models (R1, R2, V7), CSV/XLSX export")
+    reports = report.add_subparsers(dest="report_command", required=True)
+
+    daily = reports.add_parser("daily", help="daily settlement per store: sales, recharges, member spend, payments by tender")
+    daily.add_argument("--date", help="business day YYYY-MM-DD (default: today)")
+    _report_flags(daily)
+    daily.set_defaults(handler=_with_report(_daily))
+
+    sales = reports.add_parser("sales", help="sales, recharges and members by day/month/year/range and store/region/franchisee")
+    _range_flags(sales)
+    sales.add_argument("--by", choices=list(GROUPINGS), default="chain")
+    sales.add_argument("--period", choices=list(PERIODS), default="day")
+    _report_flags(sales)
+    sales.set_defaults(handler=_with_report(_sales))
+
+    new_members = reports.add_parser("new-members", help="members registered and cards opened")
+    _range_flags(new_members)
+    new_members.add_argument("--by", choices=list(GROUPINGS), default="store")
+    new_members.add_argument("--period", choices=list(PERIODS), default="range")
+    _report_flags(new_members)
+    new_members.set_defaults(handler=_with_report(_new_members))
+
+    top = reports.add_parser("top-members", help="the best members of a period")
+    _range_flags(top)
+    top.add_argument("--order", choices=list(TOP_ORDERS), default="spend")
+    top.add_argument("--limit", type=int, default=20)
+    _report_flags(top)
+    top.set_defaults(handler=_with_report(_top_members))
+
+    liability = reports.add_parser("liability", help="outstanding stored value and points per franchisee or store (V7)")
+    liability.add_argument("--as-of", help="business day whose closing balances to use (default: now)")
+    liability.add_argument("--by", choices=list(GROUPINGS), default="franchisee")
+    _report_flags(liability)
+    liability.set_defaults(handler=_with_report(_liability))
+
+    events = commands.add_parser("events", help="the event pipeline: replay retained outbox events, consumer lag")
+    event_commands = events.add_subparsers(dest="events_command", required=True)
+    replay = event_commands.add_parser(
+        "replay", help="publish again every region event since a moment (after a broker lost data); consumers drop duplicates")
+    replay.add_argument("--since", required=True, help="ISO time, e.g. 2026-11-25T08:00:00+08:00 (UTC if no offset)")
+    replay.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
+    replay.add_argument("--kafka", help="Kafka bootstrap host:port (default: the local chain's)")
+    replay.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    replay.add_argument("--config")
+    replay.set_defaults(handler=run_events_replay)
+    lag = event_commands.add_parser("lag", help="records each consumer group has not yet committed")
+    lag.add_argument("--kafka")
+    lag.add_argument("--deployment", help="deployment name (Settings.deployment)")
+    lag.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    lag.add_argument("--config")
+    lag.set_defaults(handler=run_events_lag)
+
+    notices = commands.add_parser("notices", help="transaction notices sent to members (N1), opt-out (N5)")
+    notice_commands = notices.add_subparsers(dest="notices_command", required=True)
+    listing = notice_commands.add_parser("list", help="the latest notices and their status")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--status", choices=["PENDING", "SENT", "OPTED_OUT", "FAILED"])
+    opt_out = notice_commands.add_parser("opt-out", help="stop (or with --undo resume) a member's transaction notices")
+    opt_out.add_argument("member_id")
+    opt_out.add_argument("--undo", action="store_true", help="resume notices")
+    opt_out.add_argument("--note", help="who asked, and how (kept with the choice)")
+    for sub in (listing, opt_out):
+        sub.add_argument("--database-url", help="HQ's database (default: the local chain's)")
+        sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    listing.set_defaults(handler=run_notices_list)
+    opt_out.set_defaults(handler=run_notices_opt_out)

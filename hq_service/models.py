@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Identity, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
@@ -97,8 +98,14 @@ class MemberView(Base):
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     phone_hmac: Mapped[str] = mapped_column(String(64), index=True)
-    # A serialized chaincard.v1.Member (phone masked).
+    # A serialized chaincard.v1.Member (phone and e-mail masked).
     member: Mapped[bytes] = mapped_column(LargeBinary)
+    home_region: Mapped[str] = mapped_column(String(8), default="")
+    registered_store_id: Mapped[str] = mapped_column(String(32), default="")
+    # The business day of registration (new-member reports).
+    registered_business_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    # When an event last changed this view.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
 
 
 class CardView(Base):
@@ -115,20 +122,154 @@ class CardView(Base):
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     # The newest transaction applied; an older event arriving late must not roll balances back.
     last_transaction_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    issuing_store_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    level_code: Mapped[str] = mapped_column(String(32), default="")
+    form: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # TransactionPosted events applied to this card: equals the home region's count of the card's
+    # transactions unless an event was lost or applied twice (the reliability tests compare them).
+    transaction_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When an event last changed this view.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
 
 
 class TransactionView(Base):
+    """Chain-wide transaction history: every transaction of every region, one row each."""
+
     __tablename__ = "transaction_views"
-    __table_args__ = (Index("ix_transaction_views_card_occurred", "card_number", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_transaction_views_card_occurred", "card_number", "occurred_at"),
+        Index("ix_transaction_views_card_business_date", "card_number", "business_date"),
+    )
 
     transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     card_number: Mapped[str] = mapped_column(String(32))
     member_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The acquiring store (where it happened); "" for HQ or call-center actions.
     store_id: Mapped[str] = mapped_column(String(32), index=True)
     business_date: Mapped[date] = mapped_column(Date, index=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcTimestamp)
     # A serialized chaincard.v1.Transaction.
     transaction: Mapped[bytes] = mapped_column(LargeBinary)
+    # TransactionType short name, e.g. "SPEND".
+    transaction_type: Mapped[str] = mapped_column(String(32), default="")
+    home_region: Mapped[str] = mapped_column(String(8), default="")
+    issuing_franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    acquiring_franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    principal_after_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_after_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How it was paid: [[TenderType number, amount_fen], …] (a void of a recharge gives these back).
+    tenders: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    event_id: Mapped[str] = mapped_column(String(36), default="")
+    # When HQ applied it, and in which order: latency figures and per-card order checks.
+    applied_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    applied_sequence: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+
+
+class StoreDailyFigures(Base):
+    """One store's figures of one business day (R1), summed as events arrive (reports read these)."""
+
+    __tablename__ = "store_daily_figures"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # The acquiring store; "" for actions outside any store.
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sales_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    sales_gross_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_deduction_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    sales_net_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_value_principal_spent_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_value_bonus_spent_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    recharge_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    recharge_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    recharge_bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    void_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    void_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+    count_uses_consumed: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_members: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_cards: Mapped[int] = mapped_column(BigInteger, default=0)
+    overdrawn_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class StoreDailyTender(Base):
+    """Payments by tender type of one store and business day (sales and recharges; refunds subtracted)."""
+
+    __tablename__ = "store_daily_tenders"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # TenderType number.
+    tender_type: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    payment_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MemberDailyFigures(Base):
+    """One member's activity at one store on one business day (top members, R2)."""
+
+    __tablename__ = "member_daily_figures"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spend_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    recharge_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    visit_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class NotificationPreference(Base):
+    """A member's choice about transaction notices (N5 opt-out); no row means "send"."""
+
+    __tablename__ = "notification_preferences"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # Who recorded it and why (call center, self-service, …).
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Notice(Base):
+    """A transaction notice (N1) to send, sent, or not sent and why: the notifications outbox.
+
+    Written by the notifications consumer in the transaction that records the event as applied,
+    delivered by the dispatcher afterwards, so a notice is neither lost nor planned twice.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_send_after", "status", "send_after"),)
+
+    # Derived from (event id, template code): a redelivered event cannot plan a second notice.
+    notice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    card_number: Mapped[str] = mapped_column(String(32))
+    # NotificationEvent short name, e.g. "RECHARGE"; channel short name, e.g. "SMS".
+    notification_event: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    template_code: Mapped[str] = mapped_column(String(64))
+    # The template body and its placeholder values (the member's name is filled in when sent).
+    template_body: Mapped[str] = mapped_column(Text)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # PENDING, SENT, OPTED_OUT, FAILED.
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # Not before this moment (quiet hours, retry back-off).
+    send_after: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # The text as sent.
+    rendered: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
 
 
 class ProcessedEvent(ProcessedEventColumns, Base):

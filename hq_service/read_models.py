@@ -1,68 +1,427 @@
-"""HQ's chain-wide read models, fed only by events (DESIGN §5): member 360, cards, transactions."""
+"""HQ's chain-wide read models, fed only by events (DESIGN §5).
+
+- member 360 (masked): ``member_views``, ``card_views`` and the latest ``transaction_views``;
+- chain-wide transaction history: ``transaction_views``, one row per transaction of any region,
+  with the acquiring store, so a region's managers see other regions' cards used at their stores;
+- report figures (R1, R2, V7): ``store_daily_figures``, ``store_daily_tenders`` and
+  ``member_daily_figures``, summed as events arrive.
+
+The consumer loop (chaincard.events.consumer) calls ``ReadModelProjector.apply`` once per event id,
+in the transaction that records the id, so every sum here is exact under redelivery. Postings of
+one card arrive in order (keyed by card number); members and cards come on other topics and may
+arrive before or after a card's postings, which every handler allows for.
+
+Postings, the bulk of the traffic, are not written one by one: what each adds (its history row,
+its card's count and balances, its figures) is gathered in the transaction's ``_Batch`` and
+written just before the commit, a multi-row statement per table, so a consumer catching up after
+an outage applies hundreds of events per commit at the cost of a few statements.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
 
 from google.protobuf.message import Message
+from sqlalchemy import case, select
+from sqlalchemy import event as sqlalchemy_events
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from chaincard.v1 import events_pb2
-from hq_service.models import CardView, MemberView, TransactionView
+from chaincard.business_day import business_date
+from chaincard.config import Settings
+from chaincard.db.base import utc_now
+from chaincard.v1 import common_pb2, events_pb2
+from hq_service.models import (
+    CardView,
+    MemberDailyFigures,
+    MemberView,
+    Store,
+    StoreDailyFigures,
+    StoreDailyTender,
+    TransactionView,
+)
+
+log = logging.getLogger(__name__)
+
+T = common_pb2.TransactionType
+SALE_TYPES = frozenset({T.TRANSACTION_TYPE_SPEND, T.TRANSACTION_TYPE_OFFLINE_ADVICE})
 
 
-def apply_event(session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
-    """Apply one event's effect; the consumer loop guarantees each event id arrives here once."""
-    if isinstance(payload, events_pb2.MemberRegistered):
-        _member_registered(session, payload)
-    elif isinstance(payload, events_pb2.CardOpened):
-        _card_opened(session, payload)
-    elif isinstance(payload, events_pb2.TransactionPosted):
-        _transaction_posted(session, payload)
-    # Other event types are not part of these read models.
+def type_name(transaction_type: int) -> str:
+    return common_pb2.TransactionType.Name(transaction_type).removeprefix("TRANSACTION_TYPE_")
 
 
-def _member_registered(session: Session, event: events_pb2.MemberRegistered) -> None:
-    session.merge(MemberView(member_id=event.member.member_id, phone_hmac=event.phone_hmac, member=event.member.SerializeToString()))
+def is_linked_payment(event: events_pb2.TransactionPosted) -> bool:
+    """A second member card's own SPEND (or its REFUND/VOID) that pays part of another card's sale
+    (组合支付, V4), or gets its part back.
 
-
-def _card_opened(session: Session, event: events_pb2.CardOpened) -> None:
-    card = event.card
-    view = session.get(CardView, card.card_number)
-    if view is None:
-        # A transaction may have arrived first (different topics): it already created the row with balances.
-        view = CardView(card_number=card.card_number, principal_fen=0, bonus_fen=0, points=0)
-        session.add(view)
-    view.member_id = card.member_id
-    view.card_type_code = card.card_type_code
-    view.state = card.state
-    view.home_region = card.home_region
-    view.issuing_franchisee_id = card.issuing_franchisee_id
-
-
-def _transaction_posted(session: Session, event: events_pb2.TransactionPosted) -> None:
+    The sale (or the refund) on the first card carries the whole checkout — count, amounts and
+    every tender; the linked transaction only moves the second card's stored value, so it counts as
+    member spend and nothing else.
+    """
     transaction = event.transaction
-    occurred_at = transaction.occurred_at.ToDatetime(tzinfo=UTC)
-    session.merge(
-        TransactionView(
-            transaction_id=transaction.transaction_id,
-            card_number=transaction.card_number,
-            member_id=event.member_id,
-            store_id=transaction.store_id,
-            business_date=date.fromisoformat(transaction.business_date),
-            occurred_at=occurred_at,
-            transaction=transaction.SerializeToString(),
+    return (
+        transaction.type in (T.TRANSACTION_TYPE_SPEND, T.TRANSACTION_TYPE_REFUND, T.TRANSACTION_TYPE_VOID)
+        and len(event.tenders) > 0
+        and all(
+            tender.type == common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD and tender.card_number == transaction.card_number
+            for tender in event.tenders
         )
     )
-    view = session.get(CardView, transaction.card_number)
-    if view is None:
+
+
+def optional_figure(message: Message, field_name: str) -> int | None:
+    """A figure the event schema may not carry yet (see docs/adr/0012): its value, or None."""
+    if field_name not in message.DESCRIPTOR.fields_by_name:
+        return None
+    return int(getattr(message, field_name))
+
+
+@dataclass
+class _Posted:
+    """What one TransactionPosted will write, held until its batch's transaction commits."""
+
+    row: dict[str, Any]
+    card_number: str
+    occurred_at: datetime
+    # Card view columns to use if the card has no row yet (its CardOpened comes on another topic).
+    card_defaults: dict[str, Any]
+    sums: list[tuple[type, dict[str, Any], dict[str, int]]] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """Everything the events of one database transaction add, written just before it commits in
+    a handful of multi-row statements — one per table, however many events the batch holds."""
+
+    sums: dict[tuple[type, tuple[tuple[str, Any], ...]], dict[str, int]] = field(default_factory=dict)
+    posted: dict[str, _Posted] = field(default_factory=dict)
+
+    def add_sums(self, model: type, keys: dict[str, Any], increments: dict[str, int]) -> None:
+        bucket = self.sums.setdefault((model, tuple(keys.items())), defaultdict(int))
+        for name, value in increments.items():
+            bucket[name] += value
+
+
+BATCH_KEY = "hq_read_model_batch"
+
+
+def _batch(session: Session) -> _Batch:
+    batch = session.info.get(BATCH_KEY)
+    if batch is None:
+        batch = session.info[BATCH_KEY] = _Batch()
+        sqlalchemy_events.listen(session, "before_commit", _write_batch, once=True)
+    return batch
+
+
+def _insert_for(session: Session):  # type: ignore[no-untyped-def]
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _write_batch(session: Session) -> None:
+    batch: _Batch | None = session.info.pop(BATCH_KEY, None)
+    if batch is None:
+        return
+    session.flush()  # members and cards changed through the ORM go first; the sums build on them
+    insert = _insert_for(session)
+    if batch.posted:
+        rows = [posted.row for posted in batch.posted.values()]
+        inserted = set(session.execute(
+            insert(TransactionView).values(rows).on_conflict_do_nothing().returning(TransactionView.transaction_id)
+        ).scalars())
+        cards: dict[str, dict[str, Any]] = {}
+        for transaction_id, posted in batch.posted.items():
+            if transaction_id not in inserted:
+                # Another event id for a transaction already applied: never count a transaction twice.
+                log.warning("transaction already in the read model", extra={"fields": {"transaction_id": transaction_id}})
+                continue
+            for model, keys, increments in posted.sums:
+                batch.add_sums(model, keys, increments)
+            card = cards.setdefault(posted.card_number, {**posted.card_defaults, "transaction_count": 0})
+            card["transaction_count"] += 1
+            if card.get("last_transaction_at") is None or posted.occurred_at >= card["last_transaction_at"]:
+                card.update(principal_fen=posted.row["principal_after_fen"], bonus_fen=posted.row["bonus_after_fen"],
+                            points=posted.row["points_after"], last_transaction_at=posted.occurred_at)
+        if cards:
+            _upsert_cards(session, list(cards.values()))
+    by_model: dict[type, list[dict[str, Any]]] = defaultdict(list)
+    for (model, keys), increments in batch.sums.items():
+        by_model[model].append({**dict(keys), **increments})
+    for model, rows in by_model.items():
+        _upsert_sums(session, model, rows)
+
+
+def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New cards get a row; known ones add to their count and take the newer balances only: a
+    posting applied late must never roll balances back."""
+    now = utc_now()
+    values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, **row} for row in rows]
+    statement = _insert_for(session)(CardView).values(values)
+    table, new = CardView.__table__, statement.excluded
+    newer = (table.c.last_transaction_at.is_(None)) | (new.last_transaction_at >= table.c.last_transaction_at)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["card_number"],
+        set_={
+            "transaction_count": table.c.transaction_count + new.transaction_count,
+            **{name: case((newer, new[name]), else_=table.c[name])
+               for name in ("principal_fen", "bonus_fen", "points", "last_transaction_at")},
+            "updated_at": new.updated_at,
+        },
+    ))
+
+
+def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column``, many rows at once."""
+    table = model.__table__
+    keys = [column.name for column in table.primary_key.columns]
+    counters = [column.name for column in table.columns if column.name not in keys and column.name != "updated_at"]
+    now = utc_now()
+    values = [{**{name: 0 for name in counters}, **row} for row in rows]
+    if "updated_at" in table.c:
+        for row in values:
+            row["updated_at"] = now
+    statement = _insert_for(session)(model).values(values)
+    update = {name: table.c[name] + statement.excluded[name] for name in counters}
+    if "updated_at" in table.c:
+        update["updated_at"] = statement.excluded.updated_at
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+class ReadModelProjector:
+    """Applies one event to HQ's read models. ``apply`` is the consumer's handler."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.time_zone = settings.business_time_zone
+        self.cutoff = settings.business_day_cutoff
+        self._store_zones: dict[str, str] = {}
+
+    def apply(self, session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
+        if isinstance(payload, events_pb2.TransactionPosted):
+            self.transaction_posted(session, envelope, payload)
+        elif isinstance(payload, events_pb2.MemberRegistered):
+            self.member_registered(session, payload)
+        elif isinstance(payload, events_pb2.MemberUpdated):
+            self.member_updated(session, payload)
+        elif isinstance(payload, events_pb2.CardOpened):
+            self.card_opened(session, payload)
+        elif isinstance(payload, events_pb2.CardStateChanged):
+            self.card_state_changed(session, payload)
+        # Other event types are not part of these read models.
+
+    # ---- business days --------------------------------------------------------------------------
+    def _store_zone(self, session: Session, store_id: str) -> str:
+        if store_id not in self._store_zones:
+            zone = session.execute(select(Store.time_zone).where(Store.store_id == store_id)).scalar_one_or_none()
+            if zone is None:
+                return self.time_zone  # not cached: the store may be added to the directory later
+            self._store_zones[store_id] = zone or self.time_zone
+        return self._store_zones[store_id]
+
+    def business_date_at(self, session: Session, store_id: str, moment: datetime) -> date:
+        """The business day of ``moment`` at ``store_id`` — as the region computes it (store's zone, chain cut-off)."""
+        zone = self._store_zone(session, store_id) if store_id else self.time_zone
+        return business_date(moment, zone, self.cutoff)
+
+    def _business_date_of(self, session: Session, transaction: common_pb2.Transaction, occurred_at: datetime) -> date:
+        """The transaction's business day as its region stamped it; recomputed if an event lacks it,
+        because a projection that raises on one event would hold back every later one."""
+        try:
+            return date.fromisoformat(transaction.business_date)
+        except ValueError:
+            log.warning("posting without a valid business date", extra={"fields": {"transaction_id": transaction.transaction_id}})
+            return self.business_date_at(session, transaction.store_id, occurred_at)
+
+    # ---- members and cards ----------------------------------------------------------------------
+    def member_registered(self, session: Session, event: events_pb2.MemberRegistered) -> None:
+        member = event.member
+        registered_at = member.registered_at.ToDatetime(tzinfo=UTC) if member.HasField("registered_at") else utc_now()
+        view = session.get(MemberView, member.member_id)
+        first_time = view is None
+        if view is None:
+            view = MemberView(member_id=member.member_id)
+            session.add(view)
+        view.phone_hmac = event.phone_hmac
+        view.member = member.SerializeToString()
+        view.home_region = member.home_region
+        view.registered_store_id = member.registered_store_id
+        view.registered_business_date = self.business_date_at(session, member.registered_store_id, registered_at)
+        view.updated_at = utc_now()
+        if first_time:
+            _batch(session).add_sums(StoreDailyFigures, {"business_date": view.registered_business_date,
+                                                          "store_id": member.registered_store_id}, {"new_members": 1})
+
+    def member_updated(self, session: Session, event: events_pb2.MemberUpdated) -> None:
+        view = session.get(MemberView, event.member.member_id)
+        if view is None:
+            return  # its MemberRegistered is on the same topic and key, so it came first; nothing to update
+        view.member = event.member.SerializeToString()
+        if event.phone_hmac:
+            view.phone_hmac = event.phone_hmac
+        view.updated_at = utc_now()
+
+    def _card(self, session: Session, card_number: str) -> tuple[CardView, bool]:
+        view = session.get(CardView, card_number)
+        if view is not None:
+            return view, False
         view = CardView(
-            card_number=transaction.card_number, member_id=event.member_id, card_type_code="", state=0,
-            home_region=transaction.home_region, issuing_franchisee_id=event.issuing_franchisee_id,
+            card_number=card_number, member_id="", card_type_code="", state=0, home_region="", issuing_franchisee_id="",
+            principal_fen=0, bonus_fen=0, points=0, issuing_store_id="", level_code="", form=0, transaction_count=0,
         )
         session.add(view)
-    # Postings of one card arrive in order (keyed by card), but guard anyway: never roll balances back.
-    if view.last_transaction_at is None or occurred_at >= view.last_transaction_at:
+        return view, True
+
+    def card_opened(self, session: Session, event: events_pb2.CardOpened) -> None:
+        card = event.card
+        view, _ = self._card(session, card.card_number)
+        view.member_id = card.member_id
+        view.card_type_code = card.card_type_code
+        view.state = card.state
+        view.home_region = card.home_region
+        view.issuing_franchisee_id = card.issuing_franchisee_id
+        view.issuing_store_id = card.issuing_store_id
+        view.level_code = card.level_code
+        view.form = card.form
+        opened_at = card.opened_at.ToDatetime(tzinfo=UTC) if card.HasField("opened_at") else utc_now()
+        view.opened_at = opened_at
+        if view.last_transaction_at is None:
+            # No posting seen yet: the card's own balances are the newest we know.
+            view.principal_fen, view.bonus_fen, view.points = card.balances.principal_fen, card.balances.bonus_fen, card.balances.points
+        view.updated_at = utc_now()
+        _batch(session).add_sums(StoreDailyFigures, {"business_date": self.business_date_at(session, card.issuing_store_id, opened_at),
+                                                      "store_id": card.issuing_store_id}, {"new_cards": 1})
+
+    def card_state_changed(self, session: Session, event: events_pb2.CardStateChanged) -> None:
+        view, _ = self._card(session, event.card_number)
+        view.state = event.state
+        view.updated_at = utc_now()
+
+    # ---- transactions ---------------------------------------------------------------------------
+    def transaction_posted(self, session: Session, envelope: events_pb2.EventEnvelope, event: events_pb2.TransactionPosted) -> None:
+        transaction = event.transaction
+        batch = _batch(session)
+        if transaction.transaction_id in batch.posted:
+            log.warning("transaction twice in one batch", extra={"fields": {"transaction_id": transaction.transaction_id}})
+            return
+        occurred_at = transaction.occurred_at.ToDatetime(tzinfo=UTC) if transaction.HasField("occurred_at") else utc_now()
+        day = self._business_date_of(session, transaction, occurred_at)
         balances = transaction.balances_after
-        view.principal_fen, view.bonus_fen, view.points = balances.principal_fen, balances.bonus_fen, balances.points
-        view.last_transaction_at = occurred_at
+        original = None
+        if transaction.original_transaction_id and not is_linked_payment(event):
+            # Same card, same partition: the corrected transaction was applied before this one
+            # (earlier in this batch, or committed before it).
+            earlier = batch.posted.get(transaction.original_transaction_id)
+            if earlier is not None:
+                original = (earlier.row["transaction_type"], earlier.row["tenders"])
+            else:
+                original = session.execute(
+                    select(TransactionView.transaction_type, TransactionView.tenders)
+                    .where(TransactionView.transaction_id == transaction.original_transaction_id)
+                ).first()
+        posted = _Posted(
+            row=dict(
+                transaction_id=transaction.transaction_id,
+                card_number=transaction.card_number,
+                member_id=event.member_id,
+                store_id=transaction.store_id,
+                business_date=day,
+                occurred_at=occurred_at,
+                transaction=transaction.SerializeToString(),
+                transaction_type=type_name(transaction.type),
+                home_region=transaction.home_region,
+                issuing_franchisee_id=event.issuing_franchisee_id,
+                acquiring_franchisee_id=event.acquiring_franchisee_id,
+                amount_fen=transaction.amount_fen,
+                principal_after_fen=balances.principal_fen,
+                bonus_after_fen=balances.bonus_fen,
+                points_after=balances.points,
+                tenders=[[tender.type, tender.amount_fen] for tender in event.tenders],
+                event_id=envelope.event_id,
+                applied_at=utc_now(),
+            ),
+            card_number=transaction.card_number,
+            occurred_at=occurred_at,
+            # Used only if the card has no row yet: its CardOpened (another topic) has not arrived.
+            card_defaults=dict(
+                card_number=transaction.card_number, member_id=event.member_id, home_region=transaction.home_region,
+                issuing_franchisee_id=event.issuing_franchisee_id, issuing_store_id=event.issuing_store_id,
+            ),
+        )
+        posted.sums = self._figures(event, day, original)
+        batch.posted[transaction.transaction_id] = posted
+
+    def _figures(self, event: events_pb2.TransactionPosted, day: date, original: Any) -> list[tuple[type, dict[str, Any], dict[str, int]]]:
+        """What one transaction adds to its store's day (docs/adr/0012 defines each figure)."""
+        transaction = event.transaction
+        kind = transaction.type
+        figures: dict[str, int] = defaultdict(int)
+        tenders: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        member: dict[str, int] = defaultdict(int)
+        figures["overdrawn_count"] = int(transaction.overdrawn)
+        figures["points_earned"] = event.points_earned
+        figures["points_redeemed"] = event.points_redeemed
+
+        if is_linked_payment(event):
+            # Only the second card's stored value moved (spent, or given back): member spend.
+            figures["stored_value_principal_spent_fen"] = -transaction.principal_delta_fen
+            figures["stored_value_bonus_spent_fen"] = -transaction.bonus_delta_fen
+        elif kind in SALE_TYPES:
+            net = transaction.amount_fen
+            subtotal = optional_figure(event, "subtotal_fen")
+            discount = optional_figure(event, "discount_fen")
+            coupons = sum(coupon.discount_fen for coupon in event.coupons)
+            deduction = optional_figure(event, "points_deduction_fen") or 0
+            figures["sales_count"] = 1
+            figures["sales_net_fen"] = net
+            figures["discount_fen"] = discount if discount is not None else coupons
+            figures["points_deduction_fen"] = deduction
+            figures["sales_gross_fen"] = subtotal if subtotal else net + figures["discount_fen"] + deduction
+            figures["stored_value_principal_spent_fen"] = -transaction.principal_delta_fen
+            figures["stored_value_bonus_spent_fen"] = -transaction.bonus_delta_fen
+            figures["count_uses_consumed"] = sum(-d.uses_delta for d in transaction.count_use_deltas if d.uses_delta < 0)
+            for tender in event.tenders:
+                tenders[tender.type][0] += tender.amount_fen
+                tenders[tender.type][1] += 1
+            member.update(spend_fen=net, visit_count=1, points_earned=event.points_earned)
+        elif kind == T.TRANSACTION_TYPE_RECHARGE:
+            figures["recharge_count"] = 1
+            figures["recharge_fen"] = transaction.principal_delta_fen
+            figures["recharge_bonus_fen"] = transaction.bonus_delta_fen
+            for tender in event.tenders:
+                tenders[tender.type][0] += tender.amount_fen
+                tenders[tender.type][1] += 1
+            member.update(recharge_fen=transaction.principal_delta_fen, points_earned=event.points_earned)
+        elif kind in (T.TRANSACTION_TYPE_REFUND, T.TRANSACTION_TYPE_VOID):
+            prefix = "refund" if kind == T.TRANSACTION_TYPE_REFUND else "void"
+            figures[f"{prefix}_count"] = 1
+            figures[f"{prefix}_fen"] = transaction.amount_fen
+            # A void of a recharge names no tenders: it gives back what the recharge took.
+            given_back = [(tender.type, tender.amount_fen) for tender in event.tenders] or [
+                (tender_type, amount) for tender_type, amount in (original[1] if original is not None else [])
+            ]
+            for tender_type, amount in given_back:
+                tenders[tender_type][0] -= amount
+            original_type = original[0] if original is not None else None
+            if original_type == "RECHARGE" or (original_type is None and transaction.principal_delta_fen < 0):
+                figures["recharge_fen"] = transaction.principal_delta_fen
+                figures["recharge_bonus_fen"] = transaction.bonus_delta_fen
+                member.update(recharge_fen=transaction.principal_delta_fen)
+            else:
+                figures["sales_net_fen"] = -transaction.amount_fen
+                figures["stored_value_principal_spent_fen"] = -transaction.principal_delta_fen
+                figures["stored_value_bonus_spent_fen"] = -transaction.bonus_delta_fen
+                figures["count_uses_consumed"] = -sum(d.uses_delta for d in transaction.count_use_deltas if d.uses_delta > 0)
+                member.update(spend_fen=-transaction.amount_fen)
+        store_id = transaction.store_id
+        sums: list[tuple[type, dict[str, Any], dict[str, int]]] = [
+            (StoreDailyFigures, {"business_date": day, "store_id": store_id}, dict(figures)),
+        ]
+        for tender_type, (amount, count) in tenders.items():
+            sums.append((StoreDailyTender, {"business_date": day, "store_id": store_id, "tender_type": tender_type},
+                         {"amount_fen": amount, "payment_count": count}))
+        if event.member_id and any(member.values()):
+            sums.append((MemberDailyFigures, {"business_date": day, "member_id": event.member_id, "store_id": store_id}, dict(member)))
+        return sums

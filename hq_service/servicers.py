@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaincard.config import Settings
 from chaincard.v1 import (
     directory_pb2,
     directory_pb2_grpc,
@@ -11,8 +15,10 @@ from chaincard.v1 import (
     member_view_pb2_grpc,
     program_config_pb2,
     program_config_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
 )
-from hq_service.handlers import card_directory, directory, member_index, member_view, program
+from hq_service.handlers import card_directory, directory, member_index, member_view, program, reports
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
@@ -109,3 +115,44 @@ class MemberViewServicer(member_view_pb2_grpc.MemberViewServiceServicer):
     def GetMemberView(self, request, context):  # noqa: N802
         with self.session_factory() as session:
             return member_view.get_member_view(session, request, self.phone_key)
+
+
+class ReportServicer(reports_pb2_grpc.ReportServiceServicer):
+    """Streams rows as they are read; each call reads one consistent snapshot of the read models."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        # A report runs several queries (figures, tenders, names) while events keep arriving:
+        # REPEATABLE READ makes them all see the same moment.
+        with self.session_factory() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    def GetStoreDailySummary(self, request, context):  # noqa: N802
+        with self._snapshot() as session:
+            return reports.store_daily_summary(session, request.query)
+
+    def StreamSalesReport(self, request, context):  # noqa: N802
+        with self._snapshot() as session:
+            for row in reports.sales_report(session, request.query):
+                yield reports_pb2.StreamSalesReportResponse(row=row)
+
+    def StreamTopMembers(self, request, context):  # noqa: N802
+        with self._snapshot() as session:
+            for row in reports.top_members(session, request.query):
+                yield reports_pb2.StreamTopMembersResponse(row=row)
+
+    def StreamLiabilityReport(self, request, context):  # noqa: N802
+        with self._snapshot() as session:
+            for row in reports.liability_report(session, request.query, self.settings):
+                yield reports_pb2.StreamLiabilityReportResponse(row=row)
+
+    def ExportReport(self, request, context):  # noqa: N802
+        with self._snapshot() as session:
+            for chunk in reports.export_report(session, request, self.settings):
+                yield reports_pb2.ExportReportResponse(chunk=chunk)

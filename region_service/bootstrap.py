@@ -28,6 +28,7 @@ from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
+from region_service.sync_servicer import store_sync_registration
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,13 @@ def start_region(settings: Settings) -> RunningServer:
              cards_pb2.DESCRIPTOR.services_by_name["CardService"].full_name),
             (transactions_pb2_grpc.add_TransactionServiceServicer_to_server, TransactionServicer(ctx, forwarder),
              transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
+            store_sync_registration(ctx, forwarder),
         ],
     )
     relay = OutboxRelay(
         session_factory, OutboxMessage, settings.kafka_bootstrap,
         name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
+        retention_hours=settings.outbox_retention_hours,
     )
     relay.start()
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()

@@ -64,14 +64,14 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
     cached = _system_account_ids.get(key)
     if cached is not None:
         return cached
-    session.execute(
+    inserted = session.execute(
         pg_insert(LedgerAccount)
         .values(
             account_id=new_id(), purpose=purpose, card_number="", franchisee_id=franchisee_id, asset=asset,
             balance=0, debits_posted=0, credits_posted=0,
         )
         .on_conflict_do_nothing(constraint="holder_purpose_asset")
-    )
+    ).rowcount
     account_id = session.execute(
         select(LedgerAccount.account_id).where(
             LedgerAccount.card_number == "",
@@ -80,7 +80,9 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
             LedgerAccount.asset == asset,
         )
     ).scalar_one()
-    _system_account_ids[key] = account_id
+    if not inserted:
+        # Only a row that already existed is known committed; one created here may yet roll back.
+        _system_account_ids[key] = account_id
     return account_id
 
 

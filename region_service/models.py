@@ -11,12 +11,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
     Sequence,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -184,3 +186,39 @@ class AuditLogEntry(Base):
     # "OK", or the status name of a refused attempt that is audited too (e.g. "PERMISSION_DENIED").
     outcome: Mapped[str] = mapped_column(String(32), default="OK")
     request_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class OfflineAdviceRecord(Base):
+    """An offline advice (X4) as this region posted it: one row per advice_id beside its ledger
+    transaction, so a repeat is answered DUPLICATE. ``shortfall_fen`` > 0 means the card's stored
+    value did not cover the spend: the rest was posted against the issuer's OFFLINE_OVERDRAFT
+    receivable and the card is on the overdrawn report until followed up."""
+
+    __tablename__ = "offline_advices"
+    __table_args__ = (
+        Index("ix_offline_advices_card_day", "card_number", "business_date"),
+        Index("ix_offline_advices_overdrawn", "card_number", postgresql_where=text("shortfall_fen > 0")),
+        CheckConstraint("shortfall_fen >= 0 AND shortfall_fen <= amount_fen", name="shortfall_within_amount"),
+    )
+
+    # The original Checkout's request_id, kept by the store as the advice's idempotency key.
+    advice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Posting order in this region (what the exactly-once-in-order tests read).
+    posted_order: Mapped[int] = mapped_column(BigInteger, Identity(always=False), unique=True)
+    transaction_id: Mapped[str] = mapped_column(String(36), index=True)
+    store_id: Mapped[str] = mapped_column(String(32))
+    # Position in the store's offline queue.
+    store_sequence: Mapped[int] = mapped_column(BigInteger)
+    # The card posted to; ``advised_card_number`` differs when the advised card was replaced since.
+    card_number: Mapped[str] = mapped_column(String(32))
+    advised_card_number: Mapped[str] = mapped_column(String(32))
+    issuing_franchisee_id: Mapped[str] = mapped_column(String(32))
+    # Business day of the approval at the store (not of the posting).
+    business_date: Mapped[date] = mapped_column(Date)
+    # Stored value the store took offline, in fen; the part the card did not hold is the shortfall.
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    shortfall_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    approved_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    posted_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # The region that forwarded it here, when the store's own region is not the card's home.
+    forwarded_by: Mapped[str] = mapped_column(String(8), default="")

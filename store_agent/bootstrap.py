@@ -1,16 +1,26 @@
-"""Wires a store agent together: its SQLite, the link to its region, the POS-facing gRPC server."""
+"""Wires a store agent together: its SQLite, the link to its region, the POS-facing gRPC server, and
+the background jobs of the offline stand-in (configuration pulls, card cache refreshes, the link
+probe and the advice forwarder)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import grpc
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from chaincard.config import Settings
+from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
-from chaincard.rpc.channels import open_channel
+from chaincard.periodic import PeriodicJob
+from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.v1 import (
     cards_pb2,
@@ -19,18 +29,67 @@ from chaincard.v1 import (
     members_pb2_grpc,
     store_agent_pb2,
     store_agent_pb2_grpc,
+    store_sync_pb2,
+    store_sync_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from store_agent.card_cache import CardCache
+from store_agent.config_sync import DEFAULT_POLL_SECONDS, StoreConfig
+from store_agent.forwarder import AdviceForwarder
 from store_agent.journal import RequestJournal
-from store_agent.region_link import RegionLink
-from store_agent.servicers import StoreCardServicer, StoreMemberServicer, StoreTransactionServicer
+from store_agent.offline import OfflineStandIn
+from store_agent.region_link import UNREACHABLE, LinkMonitor, RegionLink
+from store_agent.servicers import (
+    StoreAgentServicer,
+    StoreCardServicer,
+    StoreMemberServicer,
+    StoreTransactionServicer,
+)
 
 log = logging.getLogger(__name__)
+
+# Knobs of the offline stand-in, from the TOML file's extra keys or CHAINCARD_STORE_<NAME> (seconds).
+KNOBS = {
+    "config_poll_seconds": DEFAULT_POLL_SECONDS,  # a change at HQ reaches the store within a minute
+    "card_refresh_seconds": 30.0,  # how often cards due for a refresh are asked for
+    "card_refresh_age_seconds": 300.0,  # a cached card described longer ago than this is due
+    "link_probe_seconds": 1.0,  # while offline, how often the region's health is asked
+    "forward_idle_seconds": 1.0,  # how long the forwarder sleeps when it has nothing to do
+}
+# Reconnect quickly once the region is back (gRPC's default backoff grows to two minutes).
+_CHANNEL_OPTIONS = [
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", json.dumps({"methodConfig": [{"name": [{}], "retryPolicy": {
+        "maxAttempts": 3, "initialBackoff": "0.1s", "maxBackoff": "0.5s", "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"]}}]})),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+]
+
+
+def knob(settings: Settings, name: str) -> float:
+    raw: Any = os.environ.get(f"CHAINCARD_STORE_{name.upper()}") or settings.extra.get(name)
+    return float(raw) if raw not in (None, "") else KNOBS[name]
 
 
 def _service_name(module, service: str) -> str:  # type: ignore[no-untyped-def]
     return module.DESCRIPTOR.services_by_name[service].full_name
+
+
+def serialise_sqlite_writes(engine: Engine) -> None:
+    """Every transaction starts with BEGIN IMMEDIATE: SQLite then queues writers on its busy timeout
+    instead of failing one that read before another wrote (pysqlite's deferred BEGIN would)."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def start_store(settings: Settings) -> RunningServer:
@@ -44,10 +103,53 @@ def start_store(settings: Settings) -> RunningServer:
         Path(database_path).parent.mkdir(parents=True, exist_ok=True)
     upgrade_to_head("store_agent", database_url)
     engine = make_engine(database_url)
-    journal = RequestJournal(make_session_factory(engine))
-    link = RegionLink(journal, deadline=settings.rpc_deadline_seconds)
-    channel = open_channel(settings.region_endpoint)
+    if engine.dialect.name == "sqlite":
+        serialise_sqlite_writes(engine)
+    session_factory = make_session_factory(engine)
     store_id = settings.store_id
+    channel = grpc.insecure_channel(settings.region_endpoint, options=_CHANNEL_OPTIONS)
+    monitor = LinkMonitor(channel, probe_interval=knob(settings, "link_probe_seconds"))
+    cache = CardCache(session_factory)
+    config = StoreConfig(store_id, session_factory)
+    journal = RequestJournal(session_factory)
+    link = RegionLink(journal, deadline=settings.rpc_deadline_seconds, monitor=monitor, observe=cache.observe)
+    sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
+    forwarder = AdviceForwarder(
+        store_id, session_factory, sync, monitor, cache, deadline=settings.rpc_deadline_seconds,
+        idle_seconds=knob(settings, "forward_idle_seconds"),
+    )
+    stand_in = OfflineStandIn(store_id, session_factory, config, settings)
+    region_transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
+
+    def pull_config() -> None:
+        try:
+            config.pull(sync, deadline=settings.rpc_deadline_seconds)
+        except grpc.RpcError as error:
+            if error.code() in UNREACHABLE:
+                monitor.failure(error.code().name)
+            else:
+                log.warning("configuration pull refused", extra={"fields": {"status": error.code().name, "details": error.details()}})
+            return
+        monitor.success()
+
+    def refresh_cards() -> None:
+        if not monitor.online:
+            return
+        numbers = cache.due_for_refresh(older_than=timedelta(seconds=knob(settings, "card_refresh_age_seconds")))
+        if not numbers:
+            cache.forget_unseen()
+            return
+        sent_at = utc_now()
+        try:
+            answer = call(sync.RefreshCardCache, store_sync_pb2.RefreshCardCacheRequest(store_id=store_id, card_numbers=numbers),
+                          deadline=settings.rpc_deadline_seconds * 2)
+        except grpc.RpcError as error:
+            if error.code() in UNREACHABLE:
+                monitor.failure(error.code().name)
+            return
+        cache.apply_refresh(answer, sent_at)
+
+    pull_config()  # before serving: an agent that starts offline keeps the snapshot it has
     running = build_server(
         settings.listen,
         [
@@ -55,16 +157,22 @@ def start_store(settings: Settings) -> RunningServer:
              StoreMemberServicer(store_id, link, members_pb2_grpc.MemberServiceStub(channel)),
              _service_name(members_pb2, "MemberService")),
             (cards_pb2_grpc.add_CardServiceServicer_to_server,
-             StoreCardServicer(store_id, link, cards_pb2_grpc.CardServiceStub(channel)),
+             StoreCardServicer(store_id, link, cards_pb2_grpc.CardServiceStub(channel), cache),
              _service_name(cards_pb2, "CardService")),
             (transactions_pb2_grpc.add_TransactionServiceServicer_to_server,
-             StoreTransactionServicer(store_id, link, transactions_pb2_grpc.TransactionServiceStub(channel)),
+             StoreTransactionServicer(store_id, link, region_transactions, stand_in=stand_in, forwarder=forwarder),
              _service_name(transactions_pb2, "TransactionService")),
-            # Store status and offline queue come with the store agent issue.
-            (store_agent_pb2_grpc.add_StoreAgentServiceServicer_to_server, store_agent_pb2_grpc.StoreAgentServiceServicer(),
+            (store_agent_pb2_grpc.add_StoreAgentServiceServicer_to_server,
+             StoreAgentServicer(store_id, link, config, cache, region_transactions),
              _service_name(store_agent_pb2, "StoreAgentService")),
         ],
     )
-    running.on_stop += [engine.dispose, channel.close]
-    log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port}})
+    monitor.start()
+    forwarder.start()
+    jobs = [
+        PeriodicJob("config-pull", knob(settings, "config_poll_seconds"), pull_config).start(),
+        PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
+    ]
+    running.on_stop += [engine.dispose, channel.close, monitor.stop, forwarder.stop, *(job.stop for job in jobs)]
+    log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port, "config_version": config.version}})
     return running

@@ -1,9 +1,426 @@
-"""The store's subcommands of the chaincard CLI (the cashier's till)."""
+"""The store's subcommands of the chaincard CLI: ``chaincard pos``, the cashier's till for stores
+without a POS integration. It talks only to the store agent (``--store host:port``), so it keeps
+working — within the offline limits — when the store's link to its region is down.
+
+    chaincard pos find 13800138000                      member, cards and balances
+    chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20
+    chaincard pos recharge --card 8811… --amount 500 --tender mobile
+    chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
+    chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
+    chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
+    chaincard pos overdrawn --region E                  back office: cards offline sales overdrew
+
+Amounts are typed in yuan (``12.50``, ``¥12.50``); nothing is ever rounded.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = Path(".chaincard")
+DEFAULT_STORE_NAME = "store-S-E-001"
+CALL_DEADLINE_SECONDS = 30.0
+_TENDERS = {"cash": "TENDER_TYPE_CASH", "bank": "TENDER_TYPE_BANK_CARD", "mobile": "TENDER_TYPE_MOBILE_PAY"}
+
+
+class UsageError(Exception):
+    """A mistake in what the cashier typed, explained."""
+
+
+# ---- parsing what the cashier typed ------------------------------------------------------------
+def parse_yuan(text: str, what: str = "amount") -> int:
+    """'12.50', '¥12.50', '12' → fen; more than two decimals or a negative amount is refused."""
+    cleaned = text.strip().lstrip("¥￥").replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise UsageError(f"{what} {text!r} is not an amount in yuan (e.g. 12.50)") from None
+    if value < 0:
+        raise UsageError(f"{what} {text!r} must not be negative")
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise UsageError(f"{what} {text!r} has more than two decimals")
+    return int(fen)
+
+
+def parse_item(spec: str) -> dict[str, Any]:
+    """'SKU:name:category:qty:price' (price in yuan per unit); name and category may be empty."""
+    parts = spec.split(":")
+    if len(parts) != 5:
+        raise UsageError(f"--item {spec!r}: expected SKU:name:category:qty:price, e.g. TEA-1:Longjing tea:tea:1:88.00")
+    sku, name, category, quantity, price = (part.strip() for part in parts)
+    if not sku:
+        raise UsageError(f"--item {spec!r}: the SKU is missing")
+    if not quantity.isdigit() or int(quantity) <= 0:
+        raise UsageError(f"--item {spec!r}: quantity {quantity!r} must be a whole number above 0")
+    return {"sku": sku, "name": name or sku, "category": category, "quantity": int(quantity),
+            "unit_price_fen": parse_yuan(price, f"--item {sku} price")}
+
+
+def paper_width(value: str) -> int:
+    from chaincard.v1 import common_pb2
+
+    return {"58": common_pb2.PAPER_WIDTH_58_MM, "80": common_pb2.PAPER_WIDTH_80_MM}[value]
+
+
+# ---- talking to the store agent ----------------------------------------------------------------
+def store_endpoint(args: argparse.Namespace) -> str:
+    if args.store:
+        return args.store
+    if os.environ.get("CHAINCARD_STORE_ENDPOINT"):
+        return os.environ["CHAINCARD_STORE_ENDPOINT"]
+    from chaincard.local.chain import ChainState
+
+    try:
+        return ChainState.load(Path(args.data_dir)).endpoint_of(DEFAULT_STORE_NAME)
+    except (FileNotFoundError, KeyError):
+        raise UsageError(
+            "which store? give --store host:port (or set CHAINCARD_STORE_ENDPOINT, or run `chaincard up`)"
+        ) from None
+
+
+def _explain(error: Any, endpoint: str) -> str:
+    import grpc
+
+    code = error.code()
+    details = error.details() or ""
+    if code == grpc.StatusCode.UNAVAILABLE and not details.startswith("store offline") and "region" not in details:
+        return f"the store agent at {endpoint} does not answer ({details or 'connection refused'}); is it running?"
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return f"the store agent at {endpoint} did not answer in time; retry the same command with --request-id"
+    hint = {
+        "NOT_FOUND": "not found",
+        "FAILED_PRECONDITION": "refused",
+        "INVALID_ARGUMENT": "invalid input",
+        "PERMISSION_DENIED": "not allowed",
+        "ALREADY_EXISTS": "request id already used",
+        "UNAVAILABLE": "not possible right now",
+    }.get(code.name, code.name)
+    return f"{hint}: {details}"
+
+
+def _run(args: argparse.Namespace, body: Callable[[Any, argparse.Namespace], int]) -> int:
+    import grpc
+
+    from chaincard.rpc.channels import open_channel
+
+    try:
+        endpoint = store_endpoint(args)
+        with open_channel(endpoint) as channel:
+            return body(channel, args)
+    except UsageError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 2
+    except grpc.RpcError as error:
+        print(f"✗ {_explain(error, endpoint)}", file=sys.stderr)
+        request_id = getattr(args, "request_id_used", "")
+        if request_id and error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            print(f"  to retry without charging twice: add --request-id {request_id}", file=sys.stderr)
+        return 1
+
+
+def _request_id(args: argparse.Namespace) -> str:
+    from chaincard.ids import new_id
+
+    args.request_id_used = args.request_id or new_id()
+    return args.request_id_used
+
+
+def _print_receipt(lines) -> None:  # type: ignore[no-untyped-def]
+    print()
+    for line in lines:
+        print(f"    {line.text}")
+    print()
+
+
+def _state(card) -> str:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import common_pb2
+
+    return common_pb2.CardState.Name(card.state).removeprefix("CARD_STATE_")
+
+
+def _balances(balances) -> str:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+
+    return (f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  "
+            f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}")
+
+
+# ---- the commands ------------------------------------------------------------------------------
+def cmd_find(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import members_pb2, members_pb2_grpc
+
+    key = args.key.replace(" ", "")
+    request = members_pb2.FindMemberRequest(card_number=key) if len(key) >= 12 else members_pb2.FindMemberRequest(phone=key)
+    found = call(members_pb2_grpc.MemberServiceStub(channel).FindMember, request, deadline=CALL_DEADLINE_SECONDS)
+    member = found.member
+    print(f"{member.name}  {member.phone_masked}  member {member.member_id}  home region {member.home_region}")
+    for card in found.cards:
+        pin = "  PIN" if card.pin_set else ""
+        print(f"  card {card.card_number}  {card.card_type_code:<6} {_state(card):<8} level {card.level_code or '-':<7}{pin}")
+        print(f"       {_balances(card.balances)}")
+    if not found.cards:
+        print("  (no cards yet: `chaincard pos join` opens one)")
+    return 0
+
+
+def cmd_sell(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+
+    if not args.item:
+        raise UsageError("ring up at least one --item SKU:name:category:qty:price")
+    lines = [transactions_pb2.BasketLine(**parse_item(spec)) for spec in args.item]
+    tenders = []
+    for name in ("cash", "bank", "mobile"):
+        amount = getattr(args, name)
+        if amount is not None:
+            tenders.append(transactions_pb2.TenderRequest(type=common_pb2.TenderType.Value(_TENDERS[name]),
+                                                          amount_fen=parse_yuan(amount, f"--{name}")))
+    if not args.external_only:
+        tenders.append(transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=0))  # the rest
+    elif tenders:
+        tenders[-1].amount_fen = 0  # the last external tender pays whatever is left
+    else:
+        raise UsageError("--external-only needs --cash, --bank or --mobile")
+    pin = getpass.getpass("Card PIN (hidden): ") if args.pin else ""
+    request = transactions_pb2.CheckoutRequest(
+        request_id=_request_id(args), card_number=args.card, lines=lines, points_to_redeem=args.points, tenders=tenders,
+        pin=pin, operator_id=args.operator or "",
+    )
+    sale = call(transactions_pb2_grpc.TransactionServiceStub(channel).Checkout, request, deadline=CALL_DEADLINE_SECONDS)
+    banner = "APPROVED OFFLINE — queued, posted when the link returns" if sale.offline else "PAID"
+    print(f"✓ {banner}: total {format_fen(sale.total_due_fen)}  (discount {format_fen(sale.discount_fen)}, "
+          f"points used {sale.points_redeemed}, points earned {sale.points_earned})")
+    for tender in sale.tenders:
+        kind = common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " ")
+        split = f"  (principal {format_fen(tender.principal_fen)}, bonus {format_fen(tender.bonus_fen)})" if tender.principal_fen or tender.bonus_fen else ""
+        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}")
+    print(f"  card after: {_balances(sale.balances_after)}{'  (estimate)' if sale.offline else ''}")
+    _print_receipt(sale.receipt)
+    print(f"  transaction {sale.transaction.transaction_id}   (80 mm: chaincard pos reprint {sale.transaction.transaction_id} --paper 80)")
+    return 0
+
+
+def cmd_recharge(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+
+    amount = parse_yuan(args.amount, "--amount")
+    if amount <= 0:
+        raise UsageError("--amount must be above 0")
+    request = transactions_pb2.RechargeCardRequest(
+        request_id=_request_id(args), card_number=args.card, amount_fen=amount,
+        tender=common_pb2.TenderType.Value(_TENDERS[args.tender]), operator_id=args.operator or "",
+    )
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).RechargeCard, request, deadline=CALL_DEADLINE_SECONDS)
+    promotion = f"  promotion {answer.promotion_code}: +{format_fen(answer.bonus_fen)} bonus, +{answer.points_earned} points" if answer.promotion_code else ""
+    print(f"✓ RECHARGED {format_fen(answer.principal_fen)} by {args.tender}{promotion}")
+    print(f"  card after: {_balances(answer.transaction.balances_after)}")
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def cmd_balance(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2
+
+    answer = call(cards_pb2_grpc.CardServiceStub(channel).GetBalance, cards_pb2.GetBalanceRequest(card_number=args.card),
+                  deadline=CALL_DEADLINE_SECONDS)
+    state = common_pb2.CardState.Name(answer.state).removeprefix("CARD_STATE_")
+    print(f"card {answer.card_number}  {state}")
+    print(f"  {_balances(answer.balances)}")
+    if answer.from_cache:
+        print(f"  (store offline: last known at {answer.as_of.ToDatetime():%Y-%m-%d %H:%M:%S} UTC, before today's offline sales)")
+    return 0
+
+
+def cmd_history(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).ListTransactions,
+                  transactions_pb2.ListTransactionsRequest(card_number=args.card, page_size=args.limit), deadline=CALL_DEADLINE_SECONDS)
+    print(f"{'date':<11} {'type':<15} {'amount':>11} {'store':<9} {'principal after':>16} {'points':>7}  transaction")
+    for item in answer.transactions:
+        kind = common_pb2.TransactionType.Name(item.type).removeprefix("TRANSACTION_TYPE_")
+        flag = " OVERDRAWN" if item.overdrawn else ""
+        print(f"{item.business_date:<11} {kind:<15} {format_fen(item.amount_fen):>11} {item.store_id:<9} "
+              f"{format_fen(item.balances_after.principal_fen):>16} {item.balances_after.points:>7}  {item.transaction_id}{flag}")
+    if not answer.transactions:
+        print("(no transactions)")
+    return 0
+
+
+def cmd_status(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
+
+    status = call(store_agent_pb2_grpc.StoreAgentServiceStub(channel).GetStoreStatus, store_agent_pb2.GetStoreStatusRequest(),
+                  deadline=CALL_DEADLINE_SECONDS)
+    link = "ONLINE" if status.online else f"OFFLINE since {status.offline_since.ToDatetime():%H:%M:%S} UTC"
+    print(f"store {status.store_id} (region {status.region_code or '?'})  {link}")
+    print(f"  offline queue   {status.offline_queue_depth} sale(s) to forward"
+          + (f", oldest {status.oldest_queued_at.ToDatetime():%H:%M:%S} UTC" if status.offline_queue_depth else ""))
+    print(f"  exposure        {format_fen(status.offline_exposure_fen)} of {format_fen(status.offline_exposure_limit_fen)}")
+    print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
+    return 0
+
+
+def cmd_queue(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
+
+    answer = call(store_agent_pb2_grpc.StoreAgentServiceStub(channel).ListQueuedAdvices,
+                  store_agent_pb2.ListQueuedAdvicesRequest(page_size=args.limit), deadline=CALL_DEADLINE_SECONDS)
+    for queued in answer.advices:
+        advice = queued.advice
+        error = f"  last error: {queued.last_error}" if queued.last_error else ""
+        print(f"#{advice.sequence:<6} {advice.approved_at.ToDatetime():%H:%M:%S}  card ...{advice.checkout.card_number[-4:]}  "
+              f"{format_fen(advice.offline_result.total_due_fen):>10}  tries {queued.attempts}{error}")
+    if not answer.advices:
+        print("the offline queue is empty")
+    elif answer.next_page_token:
+        print("… more queued")
+    return 0
+
+
+def _reprint(channel, transaction_id: str, paper: str) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
+
+    answer = call(store_agent_pb2_grpc.StoreAgentServiceStub(channel).ReprintReceipt,
+                  store_agent_pb2.ReprintReceiptRequest(transaction_id=transaction_id, paper_width=paper_width(paper)),
+                  deadline=CALL_DEADLINE_SECONDS)
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def cmd_reprint(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    return _reprint(channel, args.transaction_id, args.paper)
+
+
+def cmd_join(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.ids import new_id
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, members_pb2, members_pb2_grpc
+
+    member = call(members_pb2_grpc.MemberServiceStub(channel).RegisterMember, members_pb2.RegisterMemberRequest(
+        request_id=_request_id(args), name=args.name, phone=args.phone, channel=common_pb2.REGISTRATION_CHANNEL_STORE,
+        operator_id=args.operator or ""), deadline=CALL_DEADLINE_SECONDS).member
+    card = call(cards_pb2_grpc.CardServiceStub(channel).OpenCard, cards_pb2.OpenCardRequest(
+        request_id=new_id(), member_id=member.member_id, card_type_code=args.card_type, form=common_pb2.CARD_FORM_VIRTUAL),
+        deadline=CALL_DEADLINE_SECONDS).card
+    print(f"✓ {member.name} ({member.phone_masked}) joined: card {card.card_number} [{card.card_type_code}, level {card.level_code}]")
+    return 0
+
+
+def run_overdrawn(args: argparse.Namespace) -> int:
+    """Back office: the region's report of cards that offline advices overdrew (DESIGN §4)."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.money import format_fen
+    from region_service.handlers.advices import overdrawn_cards
+
+    database_url = args.database_url
+    data_dir = args.overdrawn_data_dir or args.data_dir
+    if not database_url:
+        from chaincard.local.chain import ChainState
+
+        try:
+            database_url = ChainState.load(Path(data_dir)).database_urls[f"region_{args.region}"]
+        except (FileNotFoundError, KeyError):
+            print(f"✗ give --database-url of region {args.region}'s database (no running local chain in {data_dir})",
+                  file=sys.stderr)
+            return 2
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = overdrawn_cards(session)
+    finally:
+        engine.dispose()
+    if not report:
+        print("no card is overdrawn by offline sales")
+        return 0
+    print(f"{'card':<17} {'issuer':<10} {'owed':>10} {'stored value':>13} {'net':>11}  advices")
+    for card in report:
+        print(f"{card.card_number:<17} {card.issuing_franchisee_id:<10} {format_fen(card.owed_fen):>10} "
+              f"{format_fen(card.stored_value_fen):>13} {format_fen(card.net_fen):>11}  {len(card.advices)}")
+        for advice in card.advices:
+            print(f"    {advice.business_date} at {advice.store_id:<9} spent {format_fen(advice.amount_fen):>10}, "
+                  f"short {format_fen(advice.shortfall_fen):>9}  txn {advice.transaction_id}")
+    return 0
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
+    pos = commands.add_parser("pos", help="the cashier's till, through a store agent (find, sell, recharge, balance…)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pos.add_argument("--store", help="the store agent host:port (default: $CHAINCARD_STORE_ENDPOINT, or the local chain's S-E-001)")
+    pos.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="a running local chain's data directory")
+    sub = pos.add_subparsers(dest="pos_command", required=True)
+
+    def add(name: str, handler: Callable[[Any, argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text)
+        parser.set_defaults(handler=lambda args: _run(args, handler))
+        return parser
+
+    find = add("find", cmd_find, "find a member by phone or card number")
+    find.add_argument("key", help="mobile phone or card number")
+
+    sell = add("sell", cmd_sell, "ring up items and take payment (card stored value pays what cash etc. do not)")
+    sell.add_argument("--card", required=True, help="the member card number")
+    sell.add_argument("--item", action="append", default=[], metavar="SKU:NAME:CATEGORY:QTY:PRICE",
+                      help="one basket line, price per unit in yuan; repeat for more lines")
+    sell.add_argument("--points", type=int, default=0, help="points to use as cash")
+    sell.add_argument("--cash", metavar="YUAN", help="paid in cash")
+    sell.add_argument("--bank", metavar="YUAN", help="paid by bank card")
+    sell.add_argument("--mobile", metavar="YUAN", help="paid by mobile pay")
+    sell.add_argument("--external-only", action="store_true",
+                      help="no stored value: the last of --cash/--bank/--mobile pays the rest")
+    sell.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden)")
+    sell.add_argument("--operator", help="cashier id")
+    sell.add_argument("--request-id", help="retry an earlier sale without charging twice")
+
+    recharge = add("recharge", cmd_recharge, "add stored value to a card")
+    recharge.add_argument("--card", required=True)
+    recharge.add_argument("--amount", required=True, metavar="YUAN")
+    recharge.add_argument("--tender", choices=sorted(_TENDERS), default="cash")
+    recharge.add_argument("--operator")
+    recharge.add_argument("--request-id", help="retry an earlier recharge without charging twice")
+
+    balance = add("balance", cmd_balance, "a card's balances (from the store's cache while offline)")
+    balance.add_argument("card")
+    history = add("history", cmd_history, "a card's latest transactions")
+    history.add_argument("card")
+    history.add_argument("--limit", type=int, default=10)
+    add("status", cmd_status, "the store agent's link, offline queue and exposure")
+    queue = add("queue", cmd_queue, "offline sales waiting to be forwarded, oldest first")
+    queue.add_argument("--limit", type=int, default=20)
+    reprint = add("reprint", cmd_reprint, "print a receipt again (marked as a copy)")
+    reprint.add_argument("transaction_id")
+    reprint.add_argument("--paper", choices=("58", "80"), default="58")
+    join = add("join", cmd_join, "register a member and open a virtual card")
+    join.add_argument("--name", required=True)
+    join.add_argument("--phone", required=True)
+    join.add_argument("--card-type", default="SV")
+    join.add_argument("--operator")
+    join.add_argument("--request-id")
+
+    overdrawn = sub.add_parser("overdrawn", help="back office: cards overdrawn by offline sales (reads a region's database)")
+    overdrawn.add_argument("--region", default="E", help="region code (with a running local chain)")
+    overdrawn.add_argument("--database-url", help="the region's database URL")
+    overdrawn.add_argument("--data-dir", dest="overdrawn_data_dir", help="a running local chain's data directory")
+    overdrawn.set_defaults(handler=run_overdrawn)

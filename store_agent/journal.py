@@ -50,7 +50,10 @@ class RequestJournal:
             entry.attempts += 1
             return JournalEntry(entry.state, entry.response, entry.error_code, entry.error_message)
 
-    def complete(self, request_id: str, response: Message, receipt_text: str | None = None, transaction_id: str = "") -> None:
+    def complete(
+        self, request_id: str, response: Message, receipt_text: str | None = None, transaction_id: str = "", *,
+        card_number: str = "",
+    ) -> None:
         with self.session_factory.begin() as session:
             entry = session.get(OutgoingRequest, request_id)
             assert entry is not None
@@ -58,7 +61,7 @@ class RequestJournal:
             entry.response = response.SerializeToString()
             entry.updated_at = utc_now()
             if receipt_text and transaction_id and session.get(Receipt, transaction_id) is None:
-                session.add(Receipt(transaction_id=transaction_id, text=receipt_text))
+                session.add(Receipt(transaction_id=transaction_id, text=receipt_text, card_number=card_number or None, offline=False))
 
     def reject(self, request_id: str, code: str, message: str) -> None:
         with self.session_factory.begin() as session:

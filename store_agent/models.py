@@ -1,10 +1,11 @@
-"""Store agent schema (SQLite): every mutating request is written here before its first send."""
+"""Store agent schema (SQLite): every mutating request is written here before its first send; the
+configuration snapshot, the offline stand-in's card cache and its queue of offline advices (X4)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
@@ -25,6 +26,7 @@ class OutgoingRequest(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     request: Mapped[bytes] = mapped_column(LargeBinary)
     # PENDING (not yet answered), DONE (answered; response kept), REJECTED (final error kept).
+    # A checkout approved offline is DONE with its offline answer (and its advice queued).
     state: Mapped[str] = mapped_column(String(16), index=True)
     response: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -35,10 +37,95 @@ class OutgoingRequest(Base):
 
 
 class Receipt(Base):
-    """Receipt lines of every sale and recharge this store made, for reprints."""
+    """Receipt of every sale and recharge this store made, for reprints (X2)."""
 
     __tablename__ = "receipts"
 
     transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The receipt as first printed (58 mm layout).
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # The card, so an online receipt can be laid out again by its home region.
+    card_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Title and label/value rows as JSON (store_agent.receipts), for a reprint at any width; set for
+    # the receipts this agent composed itself (offline sales).
+    document: Mapped[str | None] = mapped_column(Text, nullable=True)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConfigSnapshotRecord(Base):
+    """The configuration snapshot last pulled from the region (one row), kept so an agent that
+    restarts during an outage can still sell offline."""
+
+    __tablename__ = "config_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+    pulled_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class CachedCard(Base):
+    """A card this store has seen recently, as its home region last described it. Never a PIN hash:
+    only whether a PIN is set."""
+
+    __tablename__ = "cached_cards"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # False while only balances are known (e.g. learnt from a checkout answer): not usable offline
+    # until a RefreshCardCache fills in state and PIN.
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # CardState short name ("ACTIVE", "LOST", …).
+    state: Mapped[str] = mapped_column(String(16), default="")
+    card_type_code: Mapped[str] = mapped_column(String(32), default="")
+    level_code: Mapped[str] = mapped_column(String(32), default="")
+    issuing_franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    home_region: Mapped[str] = mapped_column(String(8), default="")
+    pin_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the call that returned these balances was sent: advices forwarded before then are in them.
+    balances_as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # The region's offline allowance for this card today at this store (RefreshCardCache), and when asked.
+    offline_allowance_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    allowance_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Last full description (state, PIN, level) from the region.
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+
+
+class OfflineAdvice(Base):
+    """A spend this store approved alone (X4), queued until its home region has posted it. Rows are
+    never deleted, so ``sequence`` (SQLite's rowid) is gap-free and gives the forwarding order."""
+
+    __tablename__ = "offline_advices"
+    __table_args__ = (
+        Index("ix_offline_advices_state_sequence", "state", "sequence"),
+        Index("ix_offline_advices_card_day", "card_number", "business_date"),
+    )
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The original Checkout's request_id.
+    advice_id: Mapped[str] = mapped_column(String(64), unique=True)
+    card_number: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)
+    # Stored value taken offline, in fen, and its split; points the sale earned.
+    stored_value_fen: Mapped[int] = mapped_column(BigInteger)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    bonus_fen: Mapped[int] = mapped_column(BigInteger)
+    points_earned: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    approved_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # The chaincard.v1.OfflineAdvice as it is forwarded (PIN never included).
+    advice: Mapped[bytes] = mapped_column(LargeBinary)
+    # QUEUED until the home region answered POSTED, POSTED_OVERDRAWN or DUPLICATE; then POSTED.
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    posted_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    outcome_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)

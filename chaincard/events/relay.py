@@ -1,9 +1,13 @@
-"""Publishes outbox rows to Kafka and stamps them published.
+"""Publishes outbox rows to Kafka and stamps them published; deletes them after their retention.
 
 One relay at a time per database (a PostgreSQL advisory lock), reading rows in ``position`` order:
 with the card row locked by every writer, two events of one card get positions in commit order,
-so Kafka receives them in order. A failed batch is retried whole; consumers drop the duplicates by
-event id.
+so Kafka receives them in order. A batch is stamped published only once the broker acknowledged
+every record of it (idempotent producer, ``acks=all``); a failed batch is retried whole, and
+consumers drop the duplicates by event id (docs/adr/0005, 0012).
+
+Published rows stay for ``retention`` so ``chaincard events replay`` can publish them again when a
+broker lost data; a purge inside the relay's own loop deletes older ones.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import logging
 import threading
 import time
 import zlib
+from datetime import datetime, timedelta
 
 from kafka.errors import KafkaError
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -22,6 +27,22 @@ from chaincard.db.outbox import OutboxColumns
 from chaincard.events.kafka import ensure_topics, make_producer
 
 log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_HOURS = 7 * 24.0
+# How often the relay deletes rows past their retention, and how many per statement (short locks).
+PURGE_INTERVAL_SECONDS = 300.0
+PURGE_CHUNK = 5_000
+MAX_BACKOFF_SECONDS = 5.0
+# How long one batch may wait for the broker's acknowledgements before it is retried whole.
+ACK_TIMEOUT_SECONDS = 10.0
+
+
+def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
+    """The advisory lock every publisher of one outbox table takes (relay replicas, replay).
+
+    PostgreSQL scopes advisory locks to the database, so the table name is enough.
+    """
+    return zlib.crc32(f"outbox-relay:{outbox_model.__tablename__}".encode())
 
 
 class OutboxRelay:
@@ -32,30 +53,37 @@ class OutboxRelay:
         bootstrap: str,
         *,
         name: str,
-        batch_size: int = 500,
+        batch_size: int = 1_000,
         poll_seconds: float = 0.2,
+        retention_hours: float = DEFAULT_RETENTION_HOURS,
+        purge_interval_seconds: float = PURGE_INTERVAL_SECONDS,
     ) -> None:
         self.session_factory = session_factory
         self.outbox_model = outbox_model
         self.bootstrap = bootstrap
+        self.name = name
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self.lock_key = zlib.crc32(f"outbox-relay:{name}".encode())
+        self.retention = timedelta(hours=retention_hours)
+        self.purge_interval_seconds = purge_interval_seconds
+        self.lock_key = relay_lock_key(outbox_model)
         self.published_total = 0
+        self.purged_total = 0
         self._producer = None
+        self._next_purge = time.monotonic() + min(purge_interval_seconds, 30.0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self) -> OutboxRelay:
         self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
         self._thread.start()
+        return self
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._producer is not None:
-            self._producer.close(timeout=2)
+        self._drop_producer()
 
     def run(self) -> None:
         backoff = self.poll_seconds
@@ -63,20 +91,25 @@ class OutboxRelay:
             try:
                 published = self.publish_batch()
                 backoff = self.poll_seconds
+                if time.monotonic() >= self._next_purge:
+                    self.purge_expired()
                 if published == 0:
                     self._stop.wait(self.poll_seconds)
             except (KafkaError, OSError) as error:
-                # Broker away: keep the rows, back off, try again; nothing is lost, order is kept.
-                log.warning("outbox relay cannot reach the broker", extra={"fields": {"error": repr(error)}})
+                # Broker away or frozen: keep the rows, back off, try again; nothing is lost, order is kept.
+                log.warning("outbox relay cannot reach the broker", extra={"fields": {"relay": self.name, "error": repr(error)}})
                 self._drop_producer()
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception:  # noqa: BLE001 - a relay must outlive any one bad batch
-                log.exception("outbox relay batch failed")
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            except Exception:  # noqa: BLE001 - a relay must outlive any one bad batch (the database may be restarting)
+                log.exception("outbox relay batch failed", extra={"fields": {"relay": self.name}})
+                self._drop_producer()
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _drop_producer(self) -> None:
+        # A producer that saw a failure may hold records in flight: throw it away, so the retried batch
+        # goes out from a fresh producer and its records cannot land between the retried ones.
         if self._producer is not None:
             try:
                 self._producer.close(timeout=1)
@@ -95,7 +128,7 @@ class OutboxRelay:
         model = self.outbox_model
         with self.session_factory() as session, session.begin():
             if not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}).scalar():
-                return 0  # another replica's relay is publishing
+                return 0  # another replica's relay (or a replay) is publishing
             rows = session.execute(
                 select(model.position, model.event_id, model.topic, model.message_key, model.event_type, model.envelope)
                 .where(model.published_at.is_(None))
@@ -114,14 +147,52 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            producer.flush(timeout=10)
+            producer.flush(timeout=ACK_TIMEOUT_SECONDS)
             for future in futures:
-                future.get(timeout=10)  # raises if the broker refused any of them
+                future.get(timeout=ACK_TIMEOUT_SECONDS)  # raises if the broker refused any of them
             session.execute(
                 update(model).where(model.position.in_([row.position for row in rows])).values(published_at=utc_now())
             )
         self.published_total += len(rows)
         return len(rows)
+
+    def purge_expired(self) -> int:
+        """Delete published rows older than the retention; returns how many went."""
+        self._next_purge = time.monotonic() + self.purge_interval_seconds
+        deleted = purge_published(self.session_factory, self.outbox_model, utc_now() - self.retention)
+        self.purged_total += deleted
+        if deleted:
+            log.info("outbox rows past retention deleted", extra={"fields": {"relay": self.name, "rows": deleted}})
+        return deleted
+
+
+def purge_published(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns], created_before: datetime) -> int:
+    """Delete published rows created before ``created_before``, a chunk per transaction.
+
+    Unpublished rows are never deleted, however old: an event is dropped only once Kafka has it.
+    """
+    model = outbox_model
+    total = 0
+    while True:
+        with session_factory() as session, session.begin():
+            chunk = (
+                select(model.position)
+                .where(model.published_at.is_not(None), model.created_at < created_before)
+                .order_by(model.position)
+                .limit(PURGE_CHUNK)
+                .scalar_subquery()
+            )
+            deleted = session.execute(delete(model).where(model.position.in_(chunk))).rowcount
+        total += deleted
+        if deleted < PURGE_CHUNK:
+            return total
+
+
+def pending_count(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns]) -> int:
+    with session_factory() as session:
+        return session.execute(
+            select(func.count()).select_from(outbox_model).where(outbox_model.published_at.is_(None))
+        ).scalar_one()
 
 
 def wait_until_drained(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns], timeout: float) -> bool:

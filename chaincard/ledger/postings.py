@@ -34,6 +34,7 @@ class SystemAccount(StrEnum):
     STORED_VALUE_REDEEMED = "STORED_VALUE_REDEEMED"  # goods handed over against stored value
     PROMOTION_EXPENSE = "PROMOTION_EXPENSE"  # bonus value given away by recharge promotions
     POINTS_LIABILITY = "POINTS_LIABILITY"  # points issued, not yet redeemed
+    OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"  # owed by holders whose offline spends (X4) exceeded their balance
 
 
 class UnbalancedTransaction(ValueError):

@@ -213,3 +213,138 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
         verdict = "HQ pays it" if entry.net_fen > 0 else "it pays HQ" if entry.net_fen < 0 else "nothing to pay"
         print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}")
     print(f"3. Statements (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
+
+
+def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
+    """X4 live: store S-E-001 loses its link (region E's process is stopped with SIGSTOP, so its
+    sockets stay open and simply go silent, like a dead WAN line), keeps selling within its offline
+    limits, refuses what it may not do alone, and forwards its queue once the region is back."""
+    import os
+    import signal
+
+    from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
+
+    region = chain.children["region-E"]
+    phone = f"137{random.randint(0, 99_999_999):08d}"
+    print("\n== A store that keeps selling when its link drops (离线收银, X4) ==")
+    with open_channel(state.endpoint_of(DEMO_STORE)) as channel:
+        members = members_pb2_grpc.MemberServiceStub(channel)
+        cards = cards_pb2_grpc.CardServiceStub(channel)
+        till = transactions_pb2_grpc.TransactionServiceStub(channel)
+        agent = store_agent_pb2_grpc.StoreAgentServiceStub(channel)
+
+        def status():  # type: ignore[no-untyped-def]
+            return call(agent.GetStoreStatus, store_agent_pb2.GetStoreStatusRequest())
+
+        def sale(price_fen: int, name: str) -> transactions_pb2.CheckoutRequest:
+            return transactions_pb2.CheckoutRequest(request_id=new_id(), card_number=card, lines=[
+                transactions_pb2.BasketLine(sku=name[:8].upper(), name=name, category="grocery", quantity=1, unit_price_fen=price_fen)])
+
+        member = call(members.RegisterMember, members_pb2.RegisterMemberRequest(
+            request_id=new_id(), name="Chen Jing 陈静", phone=phone, channel=common_pb2.REGISTRATION_CHANNEL_STORE)).member
+        card = call(cards.OpenCard, cards_pb2.OpenCardRequest(request_id=new_id(), member_id=member.member_id, card_type_code="SV")).card.card_number
+        call(till.RechargeCard, transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card, amount_fen=30_000, tender=common_pb2.TENDER_TYPE_CASH))
+        print(f"1. Online at S-E-001: {member.name} opens card {card} and recharges ¥300.00; the store caches the card")
+
+        os.kill(region.pid, signal.SIGSTOP)
+        try:
+            print("2. Region E's process is stopped (SIGSTOP): the store's link is cut. The first sale waits out one deadline…")
+            started = time.monotonic()
+            first = call(till.Checkout, sale(5_800, "Rice 5kg"), deadline=30)
+            print(f"   ¥58.00 approved OFFLINE after {time.monotonic() - started:.1f} s; receipt:")
+            _print_receipt(first.receipt)
+            second = call(till.Checkout, sale(3_000, "Cooking oil"), deadline=30)
+            print(f"   ¥30.00 approved OFFLINE at once; estimated principal left "
+                  f"{format_fen(second.balances_after.principal_fen)}")
+            for label, attempt in (
+                ("¥150.00 sale", lambda: call(till.Checkout, sale(15_000, "Tea gift box"), deadline=30)),
+                ("¥100.00 recharge", lambda: call(till.RechargeCard, transactions_pb2.RechargeCardRequest(
+                    request_id=new_id(), card_number=card, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH), deadline=30)),
+            ):
+                try:
+                    attempt()
+                except grpc.RpcError as error:
+                    print(f"   {label} refused ({error.code().name}): {error.details()}")
+            balance = call(cards.GetBalance, cards_pb2.GetBalanceRequest(card_number=card))
+            print(f"   Balance from the store's cache (from_cache={balance.from_cache}): principal "
+                  f"{format_fen(balance.balances.principal_fen)}, as last read from the region")
+            offline = status()
+            print(f"3. Store status: online={offline.online}, {offline.offline_queue_depth} sale(s) queued, exposure "
+                  f"{format_fen(offline.offline_exposure_fen)} of {format_fen(offline.offline_exposure_limit_fen)}")
+            time.sleep(2)
+        finally:
+            os.kill(region.pid, signal.SIGCONT)
+        print("4. Region E resumes (SIGCONT); the store's link probe sees it and forwards its queue as advices…")
+        deadline = time.monotonic() + 60
+        while True:
+            current = status()
+            if current.online and current.offline_queue_depth == 0:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the offline queue was not forwarded in time")
+            time.sleep(0.2)
+        balance = call(cards.GetBalance, cards_pb2.GetBalanceRequest(card_number=card))
+        print(f"   Queue empty, store online. Region E's balance: principal {format_fen(balance.balances.principal_fen)}, "
+              f"points {balance.balances.points}")
+        history = call(till.ListTransactions, transactions_pb2.ListTransactionsRequest(card_number=card, page_size=5))
+        for item in history.transactions:
+            kind = common_pb2.TransactionType.Name(item.type).removeprefix("TRANSACTION_TYPE_")
+            print(f"     {kind:<15} {format_fen(item.amount_fen):>9}  → principal {format_fen(item.balances_after.principal_fen)}")
+        print("   Each offline sale was posted once, as an advice keyed by its checkout's request id (had the first one "
+              "reached the region before the cut, its SPEND would stand and the advice be answered DUPLICATE)")
+
+
+def run_reports(state) -> None:  # type: ignore[no-untyped-def]
+    """HQ's daily store report for today (R1) and the transaction notices sent (N1), both built from
+    the Kafka events of everything the demo did."""
+    from datetime import UTC, datetime
+
+    from chaincard.business_day import business_date
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.events.lag import consumer_lag
+    from chaincard.v1 import reports_pb2, reports_pb2_grpc
+    from hq_service.cli import deployment_of, print_store_day
+    from hq_service.notices import recent_notices
+
+    today = business_date(datetime.now(UTC)).isoformat()
+    print(f"\n== HQ's reports, from the events (chaincard report daily --date {today}) ==")
+    engine = make_engine(state.database_urls["hq"], pool_size=1)
+    sessions = make_session_factory(engine)
+    try:
+        # HQ trails the regions by the relay and its consumers: wait until both groups caught up and
+        # the notices due have gone out.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            lags = {group.group_id.rpartition(".")[2]: group.lag for group in consumer_lag(state.kafka_bootstrap, deployment_of(state))}
+            with sessions() as session:
+                waiting = [notice for notice in recent_notices(session, limit=20, status="PENDING")
+                           if notice.send_after <= datetime.now(UTC)]
+            if lags["hq-read-models"] == 0 and lags["hq-notifications"] == 0 and not waiting:
+                break
+            time.sleep(0.3)
+        with open_channel(state.hq_endpoint) as channel:
+            stub = reports_pb2_grpc.ReportServiceStub(channel)
+            query = reports_pb2.SalesReportQuery(start_business_date=today, end_business_date=today,
+                                                 grouping=reports_pb2.REPORT_GROUPING_STORE)
+            rows = [item.row for item in call(stub.StreamSalesReport, reports_pb2.StreamSalesReportRequest(query=query))]
+            print(f"{'store':<9} {'sales':>5} {'sales net':>12} {'member spend':>13} {'recharges':>9} {'recharged':>12} "
+                  f"{'refunds+voids':>14}")
+            for row in rows:
+                figures = row.figures
+                spent = figures.stored_value_principal_spent_fen + figures.stored_value_bonus_spent_fen
+                print(f"{row.group_key or '(HQ)':<9} {figures.sales_count:>5} {format_fen(figures.sales_net_fen):>12} "
+                      f"{format_fen(spent):>13} {figures.recharge_count:>9} {format_fen(figures.recharge_fen):>12} "
+                      f"{format_fen(figures.refund_fen + figures.void_fen):>14}")
+            print()
+            print_store_day(stub, "S-E-002", today)
+        print("\n== Transaction notices sent (chaincard notices list; log channel) ==")
+        with sessions() as session:
+            notices = list(reversed(recent_notices(session, limit=12)))
+        for notice in notices:
+            text = notice.rendered or f"({notice.status.lower()}: {notice.last_error or 'waiting'})"
+            print(f"   {notice.channel:<6} {notice.notification_event:<11} …{notice.card_number[-4:]}  {text}")
+        if not notices:
+            print("   (none yet)")
+    finally:
+        engine.dispose()

@@ -30,22 +30,30 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
     if view is None:
         raise NotFound("no member found in HQ's chain-wide view (a new member shows up within seconds)")
 
-    cards = session.execute(select(CardView).where(CardView.member_id == view.member_id).order_by(CardView.card_number)).scalars()
+    cards = session.execute(
+        select(CardView).where(CardView.member_id == view.member_id)
+        .order_by(CardView.opened_at.desc().nulls_last(), CardView.card_number)
+    ).scalars().all()
     transactions = session.execute(
         select(TransactionView.transaction)
         .where(TransactionView.member_id == view.member_id)
         .order_by(TransactionView.occurred_at.desc())
         .limit(RECENT_TRANSACTIONS)
     ).scalars()
-    return member_view_pb2.GetMemberViewResponse(
+    response = member_view_pb2.GetMemberViewResponse(
         member=common_pb2.Member.FromString(view.member),
         cards=[
             member_view_pb2.CardView(
                 card_number=card.card_number, card_type_code=card.card_type_code, state=card.state,
                 home_region=card.home_region, issuing_franchisee_id=card.issuing_franchisee_id,
                 balances=common_pb2.Balances(principal_fen=card.principal_fen, bonus_fen=card.bonus_fen, points=card.points),
+                level_code=card.level_code, issuing_store_id=card.issuing_store_id, form=card.form,
             )
             for card in cards
         ],
         recent_transactions=[common_pb2.Transaction.FromString(raw) for raw in transactions],
     )
+    changes = [moment for moment in [view.updated_at, *(card.updated_at for card in cards)] if moment is not None]
+    if changes:
+        response.as_of.FromDatetime(max(changes))
+    return response

@@ -33,10 +33,12 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory, postgres, broker):
+def chain(tmp_path_factory, postgres):
     data_dir = tmp_path_factory.mktemp("chain")
     prefix = f"cce2e_{uuid.uuid4().hex[:8]}"
-    running = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=broker.bootstrap, base_port=0, database_prefix=prefix)
+    # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
+    # chain's settlement and HQ, which read their topics from the beginning.
+    running = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=None, base_port=0, database_prefix=prefix)
     state = running.start()
     yield state
     running.stop()

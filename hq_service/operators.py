@@ -1,0 +1,534 @@
+"""Operators and their tokens (H2): OperatorService's servicer and handlers.
+
+- Operators have one role and one scope; passwords are salted scrypt hashes
+  (chaincard.security.passwords); 5 failed log-ins in a row lock an operator for 15 minutes.
+- IssueToken signs a short-lived Ed25519 token (default 1 hour, chaincard.security.tokens) with
+  the key in HQ's key directory (:class:`chaincard.security.tokens.SigningKeyStore`; one file,
+  mode 0600, shared by HQ replicas as a mounted secret). Tokens are recorded (not the token
+  itself: its claims, which sign to the same token again) so they can be revoked and a retried
+  IssueToken returns the same token.
+- RevokeToken puts a token id on the deny list that GetTokenVerificationKeys publishes with the
+  public keys; deactivating an operator or changing their role or scope revokes their tokens.
+- Who may manage whom is decided here with the caller from ``current_principal()`` (the
+  authorising interceptor only checks the role): an HQ admin manages everyone in its scope; a
+  franchisee admin manages the cashiers and store managers of its own stores; everyone may read
+  their own record, change their own password (proving the current one) and revoke their own
+  tokens. With no principal (a local tool calling the handlers directly) the call is the system's.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.idempotency import retry_on_conflict, validate_request_id
+from chaincard.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from chaincard.ids import new_id
+from chaincard.security import passwords
+from chaincard.security.authz import Directory
+from chaincard.security.identity import Place, Principal, Role, Scope, ScopeLevel, current_principal
+from chaincard.security.tokens import (
+    DEFAULT_TTL_SECONDS,
+    MAX_TTL_SECONDS,
+    CachedKeySource,
+    KeySet,
+    SigningKeyStore,
+    TokenClaims,
+    TokenSigner,
+    key_set_to_proto,
+    sign_claims,
+)
+from chaincard.v1 import operators_pb2, operators_pb2_grpc
+from hq_service.models import Store
+from hq_service.operator_models import Operator, OperatorRequest, OperatorToken
+
+_OPERATOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+_LOGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_PASSWORD_FIELDS = ("password", "initial_password", "current_password", "new_password")
+_HQ_ROLES = frozenset({Role.HQ_ADMIN, Role.HQ_FINANCE, Role.AUDITOR, Role.INTEGRATOR, Role.CALL_CENTER,
+                       Role.REGIONAL_MANAGER})
+_STAFF_ROLES = frozenset({Role.CASHIER, Role.STORE_MANAGER})
+_LOGIN_REFUSED = "log-in refused: wrong login name or password, or too many failed attempts (try again later)"
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    token_ttl_seconds: int = DEFAULT_TTL_SECONDS
+    max_failed_logins: int = 5
+    lockout_seconds: int = 900
+    default_page_size: int = 100
+    max_page_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.token_ttl_seconds <= MAX_TTL_SECONDS:
+            raise ValueError(f"token_ttl_seconds must be between 1 and {MAX_TTL_SECONDS}")
+
+
+@dataclass
+class OperatorContext:
+    """What the handlers need, wired once (hq_service.bootstrap)."""
+
+    session_factory: sessionmaker[Session]
+    keys: SigningKeyStore
+    settings: OperatorSettings = OperatorSettings()
+    clock: Callable[[], float] = time.time
+
+    @property
+    def signer(self) -> TokenSigner:
+        return TokenSigner(self.keys.signing_key, clock=self.clock)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+
+# ---- translation ---------------------------------------------------------------------------------
+def _timestamp(moment: datetime | None) -> Timestamp:
+    stamp = Timestamp()
+    if moment is not None:
+        stamp.FromDatetime(moment)
+    return stamp
+
+
+def _scope_of(row: Operator) -> Scope:
+    return Scope(ScopeLevel.from_label(row.scope_level), row.scope_id)
+
+
+def operator_message(row: Operator) -> operators_pb2.Operator:
+    return operators_pb2.Operator(
+        operator_id=row.operator_id, login_name=row.login_name, display_name=row.display_name,
+        role=Role[row.role].value, scope=_scope_of(row).to_proto(), active=row.active,
+        created_at=_timestamp(row.created_at), staff_id=row.staff_id,
+    )
+
+
+# ---- idempotency (passwords never hashed plainly into a fingerprint) ------------------------------
+def _fingerprint(operation: str, request: Message) -> str:
+    copy = type(request)()
+    copy.CopyFrom(request)
+    for name in _PASSWORD_FIELDS:
+        if name in copy.DESCRIPTOR.fields_by_name and getattr(copy, name):
+            setattr(copy, name, passwords.salted_digest(getattr(copy, name), f"{request.request_id}:{name}"))  # type: ignore[attr-defined]
+    digest = hashlib.sha256(operation.encode())
+    digest.update(copy.SerializeToString(deterministic=True))
+    return digest.hexdigest()
+
+
+def _replay(session: Session, operation: str, request: Message, fingerprint: str, response_type: type[Message]) -> Message | None:
+    existing = session.get(OperatorRequest, request.request_id)  # type: ignore[attr-defined]
+    if existing is None:
+        return None
+    if existing.operation != operation or existing.payload_sha256 != fingerprint:
+        raise AlreadyExists(f"request_id {request.request_id!r} was already used for a different request; "  # type: ignore[attr-defined]
+                            "use a new request_id for a new operation")
+    return response_type.FromString(existing.response)
+
+
+def _remember(session: Session, operation: str, request: Message, fingerprint: str, response: Message) -> None:
+    session.add(OperatorRequest(request_id=request.request_id, operation=operation,  # type: ignore[attr-defined]
+                                payload_sha256=fingerprint, response=response.SerializeToString()))
+
+
+# ---- validation ----------------------------------------------------------------------------------
+def _check_password(field: str, password: str) -> None:
+    if len(password) < passwords.MIN_LENGTH:
+        raise InvalidArgument(field, f"must be at least {passwords.MIN_LENGTH} characters")
+    if len(password) > passwords.MAX_LENGTH:
+        raise InvalidArgument(field, f"must be at most {passwords.MAX_LENGTH} characters")
+
+
+def _check_operator_id(field: str, value: str) -> str:
+    if not _OPERATOR_ID.match(value or ""):
+        raise InvalidArgument(field, "must be 1-32 letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _check_text(field: str, value: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_length or not value.isprintable():
+        raise InvalidArgument(field, f"must be at most {max_length} printable characters")
+    return value
+
+
+# ---- who may manage whom ---------------------------------------------------------------------------
+def _store_place_franchisee(session: Session, store_id: str) -> str | None:
+    store = session.get(Store, store_id)
+    return store.franchisee_id if store is not None else None
+
+
+def _store_region(session: Session, store_id: str) -> str | None:
+    store = session.get(Store, store_id)
+    return store.region_code if store is not None else None
+
+
+def _scope_within(session: Session, outer: Scope, inner: Scope) -> bool:
+    if outer.level is ScopeLevel.CHAIN or outer == inner:
+        return True
+    if inner.level is not ScopeLevel.STORE:
+        return False
+    if outer.level is ScopeLevel.FRANCHISEE:
+        return _store_place_franchisee(session, inner.id) == outer.id
+    if outer.level is ScopeLevel.REGION:
+        return _store_region(session, inner.id) == outer.id
+    return False
+
+
+def _may_manage(session: Session, principal: Principal | None, role: Role, scope: Scope) -> bool:
+    """Whether the caller may create, change or reset an operator with this role and scope."""
+    if principal is None:
+        return True  # the system (bootstrap, a local tool)
+    if principal.role is Role.HQ_ADMIN and principal.scope is not None:
+        if principal.scope.level is ScopeLevel.CHAIN:
+            return True
+        return role not in _HQ_ROLES and _scope_within(session, principal.scope, scope)
+    if principal.role is Role.FRANCHISEE_ADMIN and principal.scope is not None:
+        return (role in _STAFF_ROLES and scope.level is ScopeLevel.STORE
+                and _scope_within(session, principal.scope, scope))
+    return False
+
+
+def _may_read(session: Session, principal: Principal | None, row: Operator) -> bool:
+    if principal is None or principal.operator_id == row.operator_id:
+        return True
+    if principal.role is Role.AUDITOR and principal.scope is not None:
+        return _scope_within(session, principal.scope, _scope_of(row))
+    return _may_manage(session, principal, Role[row.role], _scope_of(row))
+
+
+def _caller_id(principal: Principal | None) -> str:
+    return principal.operator_id if principal is not None and principal.operator_id else "system"
+
+
+def _revoke_live_tokens(session: Session, operator_id: str, now: datetime, by: str) -> None:
+    session.execute(
+        update(OperatorToken)
+        .where(OperatorToken.operator_id == operator_id, OperatorToken.revoked_at.is_(None),
+               OperatorToken.expires_at > int(now.timestamp()))
+        .values(revoked_at=now, revoked_by=by)
+    )
+
+
+# ---- handlers --------------------------------------------------------------------------------------
+@retry_on_conflict
+def upsert_operator(ctx: OperatorContext, request: operators_pb2.UpsertOperatorRequest) -> operators_pb2.UpsertOperatorResponse:
+    validate_request_id(request.request_id)
+    item = request.operator
+    operator_id = _check_operator_id("operator.operator_id", item.operator_id)
+    login_name = _check_text("operator.login_name", item.login_name, 64)
+    if not _LOGIN_NAME.match(login_name):
+        raise InvalidArgument("operator.login_name", "must be 1-64 letters, digits, '.', '_', '@' or '-'")
+    display_name = _check_text("operator.display_name", item.display_name, 128)
+    role = Role.from_proto(item.role, "operator.role")
+    scope = Scope.from_proto(item.scope)
+    if len(item.staff_id) > 64:
+        raise InvalidArgument("operator.staff_id", "must be at most 64 characters")
+    principal = current_principal()
+    fingerprint = _fingerprint("UpsertOperator", request)
+    with ctx.session_factory.begin() as session:
+        replayed = _replay(session, "UpsertOperator", request, fingerprint, operators_pb2.UpsertOperatorResponse)
+        if replayed is not None:
+            return replayed  # type: ignore[return-value]
+        if scope.level is ScopeLevel.STORE and session.get(Store, scope.id) is None:
+            raise InvalidArgument("operator.scope.id", f"unknown store {scope.id!r}")
+        if not _may_manage(session, principal, role, scope):
+            raise PermissionDenied(f"you may not manage a {role.name} operator scoped to {scope}")
+        row = session.get(Operator, operator_id)
+        clash = session.execute(select(Operator).where(Operator.login_name == login_name)).scalar_one_or_none()
+        if clash is not None and clash.operator_id != operator_id:
+            raise AlreadyExists(f"login name {login_name!r} is taken")
+        now = ctx.now()
+        if row is None:
+            _check_password("initial_password", request.initial_password)
+            row = Operator(operator_id=operator_id, login_name=login_name, display_name=display_name, role=role.name,
+                           scope_level=scope.level.label, scope_id=scope.id, active=item.active, staff_id=item.staff_id,
+                           password_hash=passwords.hash_password(request.initial_password), failed_logins=0,
+                           created_at=now, updated_at=now)
+            session.add(row)
+        else:
+            if not _may_manage(session, principal, Role[row.role], _scope_of(row)):
+                raise PermissionDenied(f"you may not manage operator {operator_id}")
+            rights_changed = row.role != role.name or _scope_of(row) != scope or (row.active and not item.active)
+            row.login_name, row.display_name, row.role = login_name, display_name, role.name
+            row.scope_level, row.scope_id, row.active, row.staff_id = scope.level.label, scope.id, item.active, item.staff_id
+            row.updated_at = now
+            if rights_changed:
+                # Tokens carry role and scope: old ones must not outlive the change.
+                _revoke_live_tokens(session, operator_id, now, _caller_id(principal))
+        session.flush()
+        response = operators_pb2.UpsertOperatorResponse(operator=operator_message(row))
+        _remember(session, "UpsertOperator", request, fingerprint, response)
+        return response
+
+
+def get_operator(ctx: OperatorContext, request: operators_pb2.GetOperatorRequest) -> operators_pb2.GetOperatorResponse:
+    with ctx.session_factory() as session:
+        row = session.get(Operator, request.operator_id)
+        if row is None or not _may_read(session, current_principal(), row):
+            # The same answer whether it does not exist or is not yours to see.
+            raise NotFound(f"no operator {request.operator_id!r}")
+        return operators_pb2.GetOperatorResponse(operator=operator_message(row))
+
+
+def _page_token(login_name: str) -> str:
+    return base64.urlsafe_b64encode(login_name.encode()).decode()
+
+
+def _after(page_token: str) -> str:
+    if not page_token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(page_token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument("page_token", "is not a token this service issued") from None
+
+
+def list_operators(ctx: OperatorContext, request: operators_pb2.ListOperatorsRequest) -> operators_pb2.ListOperatorsResponse:
+    if request.page_size < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    size = min(request.page_size or ctx.settings.default_page_size, ctx.settings.max_page_size)
+    wanted_scope = Scope.from_proto(request.scope) if request.HasField("scope") else None
+    wanted_role = Role.from_proto(request.role) if request.role else None
+    principal = current_principal()
+    statement = select(Operator).where(Operator.login_name > _after(request.page_token)).order_by(Operator.login_name)
+    if not request.include_inactive:
+        statement = statement.where(Operator.active.is_(True))
+    if wanted_role is not None:
+        statement = statement.where(Operator.role == wanted_role.name)
+    if wanted_scope is not None:
+        statement = statement.where(Operator.scope_level == wanted_scope.level.label, Operator.scope_id == wanted_scope.id)
+    found: list[Operator] = []
+    with ctx.session_factory() as session:
+        for row in session.execute(statement.execution_options(yield_per=500)).scalars():
+            if _may_read(session, principal, row):
+                found.append(row)
+                if len(found) > size:
+                    break
+        page = found[:size]
+        next_token = _page_token(page[-1].login_name) if len(found) > size else ""
+        return operators_pb2.ListOperatorsResponse(operators=[operator_message(row) for row in page], next_page_token=next_token)
+
+
+@retry_on_conflict
+def set_operator_password(ctx: OperatorContext, request: operators_pb2.SetOperatorPasswordRequest) -> operators_pb2.SetOperatorPasswordResponse:
+    validate_request_id(request.request_id)
+    _check_password("new_password", request.new_password)
+    principal = current_principal()
+    fingerprint = _fingerprint("SetOperatorPassword", request)
+    with ctx.session_factory.begin() as session:
+        replayed = _replay(session, "SetOperatorPassword", request, fingerprint, operators_pb2.SetOperatorPasswordResponse)
+        if replayed is not None:
+            return replayed  # type: ignore[return-value]
+        row = session.get(Operator, request.operator_id)
+        if row is None:
+            raise NotFound(f"no operator {request.operator_id!r}")
+        own = principal is not None and principal.operator_id == row.operator_id
+        if not own and not _may_manage(session, principal, Role[row.role], _scope_of(row)):
+            raise NotFound(f"no operator {request.operator_id!r}")
+        # Changing one's own password proves the current one (a stolen token alone cannot).
+        wrong_current = own and not passwords.password_matches(request.current_password, row.password_hash)
+        if not wrong_current:
+            row.password_hash = passwords.hash_password(request.new_password)
+            row.failed_logins, row.locked_until = 0, None
+            now = ctx.now()
+            row.updated_at = now
+            # A new password ends the sessions the old one opened.
+            _revoke_live_tokens(session, row.operator_id, now, _caller_id(principal))
+            response = operators_pb2.SetOperatorPasswordResponse()
+            _remember(session, "SetOperatorPassword", request, fingerprint, response)
+            return response
+    # Guessing the current password through this call counts like a failed log-in.
+    _record_failed_login(ctx, request.operator_id)
+    raise PermissionDenied("current_password is wrong")
+
+
+def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
+    """Sign recorded claims again: the same token while the key is the same (Ed25519 is
+    deterministic); after a key rotation, an equally valid token with the same id."""
+    key = ctx.keys.signing_key()
+    return sign_claims(key, dataclasses.replace(claims, key_id=key.key_id))
+
+
+def _record_failed_login(ctx: OperatorContext, operator_id: str) -> None:
+    with ctx.session_factory.begin() as session:
+        row = session.get(Operator, operator_id, with_for_update=True)
+        if row is None:
+            return
+        row.failed_logins += 1
+        if row.failed_logins >= ctx.settings.max_failed_logins:
+            row.locked_until = ctx.now() + timedelta(seconds=ctx.settings.lockout_seconds)
+            row.failed_logins = 0
+
+
+@retry_on_conflict
+def issue_token(ctx: OperatorContext, request: operators_pb2.IssueTokenRequest) -> operators_pb2.IssueTokenResponse:
+    validate_request_id(request.request_id)
+    if not request.login_name or len(request.login_name) > 64:
+        raise InvalidArgument("login_name", "is required (at most 64 characters)")
+    if not request.password or len(request.password) > passwords.MAX_LENGTH:
+        raise InvalidArgument("password", f"is required (at most {passwords.MAX_LENGTH} characters)")
+    fingerprint = _fingerprint("IssueToken", request)
+    with ctx.session_factory.begin() as session:
+        replayed = _replay(session, "IssueToken", request, fingerprint, operators_pb2.IssueTokenResponse)
+        if replayed is not None:
+            record = session.get(OperatorToken, replayed.token_id)  # type: ignore[attr-defined]
+            if record is None:
+                raise Unauthenticated(_LOGIN_REFUSED)
+            replayed.token = _sign(ctx, _claims_of(record))  # type: ignore[attr-defined]
+            return replayed  # type: ignore[return-value]
+        row = session.execute(select(Operator).where(Operator.login_name == request.login_name)).scalar_one_or_none()
+        if row is None or not row.password_hash:
+            passwords.spend_equal_time(request.password)
+            raise Unauthenticated(_LOGIN_REFUSED)
+        now = ctx.now()
+        locked = row.locked_until is not None and row.locked_until > now
+        matches = passwords.password_matches(request.password, row.password_hash)
+        operator_id = row.operator_id
+        # A refusal changes nothing here; a wrong password is counted in its own transaction below.
+        failed = not matches and not locked
+        if matches and not locked and row.active:
+            row.failed_logins, row.locked_until = 0, None
+            issued = ctx.signer.issue(row.operator_id, Role[row.role], _scope_of(row),
+                                      ttl_seconds=ctx.settings.token_ttl_seconds)
+            claims = issued.claims
+            session.add(OperatorToken(token_id=claims.token_id, operator_id=claims.operator_id, key_id=claims.key_id,
+                                      role=claims.role.name, scope=str(claims.scope), issued_at=claims.issued_at,
+                                      expires_at=claims.expires_at, revoked_by=""))
+            response = operators_pb2.IssueTokenResponse(
+                token_id=claims.token_id, expires_at=Timestamp(seconds=claims.expires_at), operator=operator_message(row)
+            )
+            _remember(session, "IssueToken", request, fingerprint, response)  # kept without the token itself
+            response.token = issued.token
+            return response
+    if failed:
+        _record_failed_login(ctx, operator_id)
+    raise Unauthenticated(_LOGIN_REFUSED)
+
+
+def _claims_of(record: OperatorToken) -> TokenClaims:
+    return TokenClaims(token_id=record.token_id, operator_id=record.operator_id, role=Role[record.role],
+                       scope=Scope.parse(record.scope), issued_at=record.issued_at, expires_at=record.expires_at,
+                       key_id=record.key_id)
+
+
+@retry_on_conflict
+def revoke_token(ctx: OperatorContext, request: operators_pb2.RevokeTokenRequest) -> operators_pb2.RevokeTokenResponse:
+    validate_request_id(request.request_id)
+    if not request.token_id or len(request.token_id) > 36:
+        raise InvalidArgument("token_id", "is required (at most 36 characters)")
+    principal = current_principal()
+    fingerprint = _fingerprint("RevokeToken", request)
+    with ctx.session_factory.begin() as session:
+        replayed = _replay(session, "RevokeToken", request, fingerprint, operators_pb2.RevokeTokenResponse)
+        if replayed is not None:
+            return replayed  # type: ignore[return-value]
+        record = session.get(OperatorToken, request.token_id)
+        if record is None:
+            raise NotFound(f"no token {request.token_id!r}")
+        if principal is not None and principal.operator_id != record.operator_id:
+            owner = session.get(Operator, record.operator_id)
+            if owner is None or not _may_manage(session, principal, Role[owner.role], _scope_of(owner)):
+                raise NotFound(f"no token {request.token_id!r}")
+        if record.revoked_at is None:
+            record.revoked_at = ctx.now()
+            record.revoked_by = _caller_id(principal)
+        response = operators_pb2.RevokeTokenResponse()
+        _remember(session, "RevokeToken", request, fingerprint, response)
+        return response
+
+
+def verification_keys(ctx: OperatorContext) -> KeySet:
+    """The published keys and the ids of revoked tokens that have not yet expired."""
+    from chaincard.security.tokens import CLOCK_SKEW_SECONDS
+
+    horizon = int(ctx.clock()) - CLOCK_SKEW_SECONDS
+    with ctx.session_factory() as session:
+        revoked = session.execute(
+            select(OperatorToken.token_id).where(OperatorToken.revoked_at.is_not(None), OperatorToken.expires_at > horizon)
+        ).scalars().all()
+    return KeySet.of(ctx.keys.verification_keys(), revoked)
+
+
+def local_key_source(ctx: OperatorContext, *, refresh_seconds: float = 5.0) -> CachedKeySource:
+    """HQ's own verifier keys, read from its key directory and database (no RPC to itself); a
+    revocation takes effect at HQ within ``refresh_seconds``, elsewhere within a minute."""
+    return CachedKeySource(lambda: verification_keys(ctx), refresh_seconds=refresh_seconds)
+
+
+def hq_directory(session_factory: sessionmaker[Session], *, refresh_seconds: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> Directory:
+    """A Directory for HQ's AuthorizationInterceptor: stores read from HQ's own table, re-read at
+    most every ``refresh_seconds`` (a new store is in scope checks within that time)."""
+    cache: dict[str, Any] = {"at": float("-inf"), "stores": {}}
+
+    def stores() -> dict[str, Place]:
+        if clock() - cache["at"] >= refresh_seconds:
+            with session_factory() as session:
+                cache["stores"] = {row.store_id: Place(region=row.region_code, franchisee=row.franchisee_id, store=row.store_id)
+                                   for row in session.execute(select(Store)).scalars()}
+            cache["at"] = clock()
+        return cache["stores"]
+
+    return Directory(stores)
+
+
+def bootstrap_admin(session: Session, operator_id: str, password: str, *, login_name: str | None = None,
+                    display_name: str = "HQ administrator") -> operators_pb2.Operator:
+    """The first HQ admin (chain scope), created if absent; an existing operator is left as it is.
+    Runs in the caller's transaction (the chain supervisor, ``chaincard`` set-up commands)."""
+    _check_operator_id("operator_id", operator_id)
+    _check_password("password", password)
+    row = session.get(Operator, operator_id)
+    if row is None:
+        now = datetime.now(UTC)
+        row = Operator(operator_id=operator_id, login_name=login_name or operator_id, display_name=display_name,
+                       role=Role.HQ_ADMIN.name, scope_level=ScopeLevel.CHAIN.label, scope_id="", active=True, staff_id="",
+                       password_hash=passwords.hash_password(password), failed_logins=0, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+    return operator_message(row)
+
+
+class OperatorServicer(operators_pb2_grpc.OperatorServiceServicer):
+    """Translates OperatorService calls into the handlers above."""
+
+    def __init__(self, ctx: OperatorContext) -> None:
+        self.ctx = ctx
+
+    def UpsertOperator(self, request, context):  # noqa: N802 - gRPC method names
+        return upsert_operator(self.ctx, request)
+
+    def GetOperator(self, request, context):  # noqa: N802
+        return get_operator(self.ctx, request)
+
+    def ListOperators(self, request, context):  # noqa: N802
+        return list_operators(self.ctx, request)
+
+    def SetOperatorPassword(self, request, context):  # noqa: N802
+        return set_operator_password(self.ctx, request)
+
+    def IssueToken(self, request, context):  # noqa: N802
+        return issue_token(self.ctx, request)
+
+    def RevokeToken(self, request, context):  # noqa: N802
+        return revoke_token(self.ctx, request)
+
+    def GetTokenVerificationKeys(self, request, context):  # noqa: N802
+        return key_set_to_proto(verification_keys(self.ctx))
+
+
+def new_operator_id() -> str:
+    """A fresh operator id ("OP-" and 12 hex digits of a UUIDv7)."""
+    return "OP-" + new_id().replace("-", "")[-12:].upper()

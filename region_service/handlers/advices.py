@@ -1,0 +1,518 @@
+"""Offline advices (X4, DESIGN §4): spends a store approved alone while its region was unreachable,
+posted here once each, always, in the store's queue order.
+
+An advice is idempotent on its advice_id (the original Checkout's request_id): the ledger
+transaction carries it as its request_id, so an advice whose Checkout had in fact reached the
+region before the link dropped (a DEADLINE_EXCEEDED that hid a success) finds that SPEND and is
+answered DUPLICATE. Advices are posted in the store's queue order. An advice the card's stored value no longer covers is posted anyway: the card
+gives what it holds (down to zero: card accounts never go negative) and the shortfall is debited to
+the issuing franchisee's OFFLINE_OVERDRAFT receivable — what the holder now owes — so the
+acquiring store is paid in full and the card is flagged on the overdrawn report (docs/adr/0011).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import grpc
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from chaincard.business_day import business_date
+from chaincard.db.base import utc_now
+from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict, validate_request_id
+from chaincard.errors import ChainCardError, InvalidArgument
+from chaincard.events import topics
+from chaincard.events.outbox import add_event
+from chaincard.ids import new_id
+from chaincard.ledger import Asset, Posting, SystemAccount, transfer
+from chaincard.money import format_fen
+from chaincard.pricing import StoredValue, split_stored_value
+from chaincard.receipts import ReceiptItem, amount_row
+from chaincard.v1 import common_pb2, events_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
+from region_service import pricing_terms, validation
+from region_service.context import RegionContext
+from region_service.forwarding import Forwarder
+from region_service.handlers.cards import load_card
+from region_service.handlers.store_sync import calling_store
+from region_service.ledger_store import (
+    CARD_ASSETS,
+    CARD_PURPOSE,
+    card_accounts,
+    card_balances,
+    post_transaction,
+    system_account_id,
+)
+from region_service.models import (
+    Card,
+    IdempotencyKey,
+    LedgerAccount,
+    LedgerTransaction,
+    OfflineAdviceRecord,
+    OutboxMessage,
+    ReceiptRecord,
+)
+from region_service.posting import posting_message, receipt_document
+from region_service.translate import transaction_message
+
+log = logging.getLogger(__name__)
+
+MAX_ADVICES_PER_UPLOAD = 500
+# Advices posted in one database transaction when all goes well (card rows stay locked until it commits).
+ADVICES_PER_TRANSACTION = 25
+# How many replacements (换卡/补卡) an advice follows to reach the card that holds the balance now.
+MAX_REPLACEMENT_HOPS = 8
+_PAYABLE_OFFLINE = {
+    common_pb2.TENDER_TYPE_STORED_VALUE, common_pb2.TENDER_TYPE_CASH, common_pb2.TENDER_TYPE_BANK_CARD,
+    common_pb2.TENDER_TYPE_MOBILE_PAY,
+}
+POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
+POSTED_OVERDRAWN = store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
+DUPLICATE = store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
+RETRY_LATER = store_sync_pb2.ADVICE_OUTCOME_RETRY_LATER
+
+
+# ---- checks ------------------------------------------------------------------------------------------
+def _stored_value_taken(result: transactions_pb2.CheckoutResponse) -> tuple[int, int]:
+    own = [t for t in result.tenders if t.type == common_pb2.TENDER_TYPE_STORED_VALUE]
+    return sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
+
+
+def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: str) -> None:
+    """A well-formed advice, or INVALID_ARGUMENT naming the field. A correct agent never sends a bad one."""
+    where = f"advices[{index}]"
+    try:
+        validate_request_id(advice.advice_id)
+    except InvalidArgument as error:
+        raise InvalidArgument(f"{where}.advice_id", error.message.split(": ", 1)[-1]) from error
+    if advice.checkout.request_id != advice.advice_id:
+        raise InvalidArgument(f"{where}.checkout.request_id", "must equal the advice_id")
+    if advice.store_id != store_id:
+        raise InvalidArgument(f"{where}.store_id", f"must be the uploading store {store_id}")
+    if advice.sequence <= 0:
+        raise InvalidArgument(f"{where}.sequence", "must be positive")
+    if not advice.HasField("approved_at"):
+        raise InvalidArgument(f"{where}.approved_at", "is required")
+    validation.card_number(advice.checkout.card_number, f"{where}.checkout.card_number")
+    result = advice.offline_result
+    if result.points_redeemed or result.points_deduction_fen:
+        raise InvalidArgument(f"{where}.offline_result.points_redeemed", "points are never redeemed offline")
+    if result.points_earned < 0:
+        raise InvalidArgument(f"{where}.offline_result.points_earned", "must not be negative")
+    for position, tender in enumerate(result.tenders):
+        field = f"{where}.offline_result.tenders[{position}]"
+        if tender.type not in _PAYABLE_OFFLINE:
+            raise InvalidArgument(f"{field}.type", "only stored value, cash, bank card and mobile pay are taken offline")
+        if min(tender.amount_fen, tender.principal_fen, tender.bonus_fen) < 0:
+            raise InvalidArgument(f"{field}.amount_fen", "must not be negative")
+        if tender.type == common_pb2.TENDER_TYPE_STORED_VALUE and tender.principal_fen + tender.bonus_fen != tender.amount_fen:
+            raise InvalidArgument(f"{field}.amount_fen", "must equal principal_fen + bonus_fen")
+    if result.total_due_fen != sum(t.amount_fen for t in result.tenders):
+        raise InvalidArgument(f"{where}.offline_result.total_due_fen", "must equal the sum of the tenders")
+    if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
+        raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
+
+
+# ---- posting one advice ----------------------------------------------------------------------------
+def _moment(stamp) -> datetime:  # type: ignore[no-untyped-def]
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def _current_card(session: Session, card_number: str) -> Card:
+    """The card to post to, locked: the advised card, or the card that replaced it since."""
+    card = load_card(session, card_number, for_update=True)
+    for _ in range(MAX_REPLACEMENT_HOPS):
+        if card.state != "REPLACED" or not card.replaced_by_card_number:
+            break
+        card = load_card(session, card.replaced_by_card_number, for_update=True)
+    return card
+
+
+@dataclass(frozen=True)
+class _Take:
+    principal_fen: int
+    bonus_fen: int
+    shortfall_fen: int
+
+
+def _take(wanted: tuple[int, int], held_principal: int, held_bonus: int, split_rule) -> _Take:  # type: ignore[no-untyped-def]
+    """What the card gives: the store's own principal/bonus split when the card still holds it, else
+    everything it holds up to the amount (split by the chain's rule), the rest being the shortfall."""
+    principal, bonus = wanted
+    if principal <= held_principal and bonus <= held_bonus:
+        return _Take(principal, bonus, 0)
+    held = StoredValue(max(held_principal, 0), max(held_bonus, 0))
+    taken = min(principal + bonus, held.total_fen)
+    taken_principal, taken_bonus = split_stored_value(taken, held, split_rule) if taken else (0, 0)
+    return _Take(taken_principal, taken_bonus, principal + bonus - taken)
+
+
+def _receipt_items(advice: store_sync_pb2.OfflineAdvice, take: _Take) -> list[ReceiptItem]:
+    result = advice.offline_result
+    names = {line.sku: line.name or line.sku for line in advice.checkout.lines}
+    items = [ReceiptItem(f"{line.quantity} x {names.get(line.sku, line.sku)}"[:22], format_fen(line.gross_fen)) for line in result.lines]
+    items.append(amount_row("Subtotal", result.subtotal_fen))
+    if result.discount_fen:
+        items.append(amount_row("Member discount", -result.discount_fen))
+    items.append(amount_row("Total", result.total_due_fen))
+    for tender in result.tenders:
+        label = "card" if tender.type == common_pb2.TENDER_TYPE_STORED_VALUE else (
+            common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " "))
+        items.append(amount_row(f"Paid {label}"[:22], tender.amount_fen))
+    items.append(ReceiptItem("Points earned", str(result.points_earned)))
+    items.append(ReceiptItem(f"OFFLINE at {advice.store_id} #{advice.sequence}"[:32]))
+    if take.shortfall_fen:
+        items.append(amount_row("Overdrawn (owed)", take.shortfall_fen))
+    return items
+
+
+def _record(
+    ctx: RegionContext, session: Session, *, row: LedgerTransaction, postings: list[Posting], card: Card,
+    store, tenders: list[transactions_pb2.AppliedTender], points_earned: int,  # type: ignore[no-untyped-def]
+    items: list[ReceiptItem], overdrawn: bool,
+) -> common_pb2.Transaction:
+    """region_service.posting.record_transaction, with Transaction.overdrawn set in the answer *and*
+    in the TransactionPosted event (record_transaction builds its event before a caller could)."""
+    after = post_transaction(session, row, postings)  # also fills row's balances-after
+    items = [
+        *items,
+        ReceiptItem("-"),
+        amount_row("Principal left", after.principal_fen),
+        amount_row("Bonus left", after.bonus_fen),
+        ReceiptItem("Points", str(after.points)),
+        ReceiptItem(f"Card ...{card.card_number[-4:]}", row.business_date.isoformat()),
+        ReceiptItem("Txn", row.transaction_id[-12:]),
+    ]
+    title = f"SALE (OFFLINE)  {store.name}"
+    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines=receipt_document(title, items)))
+    transaction = transaction_message(row, ctx.region_code)
+    transaction.overdrawn = overdrawn
+    transaction.operator_id = row.details.get("operator_id", "")
+    transaction.request_id = row.request_id
+    add_event(
+        session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,
+        payload=events_pb2.TransactionPosted(
+            transaction=transaction, member_id=card.member_id, issuing_franchisee_id=card.issuing_franchisee_id,
+            issuing_store_id=card.issuing_store_id, acquiring_store_id=row.store_id, acquiring_franchisee_id=store.franchisee_id,
+            postings=[posting_message(posting) for posting in postings], tenders=tenders, points_earned=points_earned,
+        ),
+    )
+    return transaction
+
+
+def _duplicate(ctx: RegionContext, session: Session, row: LedgerTransaction) -> store_sync_pb2.OfflineAdviceResult:
+    transaction = transaction_message(row, ctx.region_code)
+    record = session.get(OfflineAdviceRecord, row.request_id)
+    transaction.overdrawn = record is not None and record.shortfall_fen > 0
+    transaction.request_id = row.request_id
+    return store_sync_pb2.OfflineAdviceResult(
+        advice_id=row.request_id, outcome=DUPLICATE, transaction=transaction,
+        message="already posted" if record is not None else "the original checkout had reached the region; it stands",
+    )
+
+
+def _card_accounts(session: Session, card_number: str) -> dict[str, LedgerAccount]:
+    """The card's principal, bonus and points accounts (any missing one opened, as a replacement does)."""
+    accounts = card_accounts(session, card_number)
+    missing = [asset for asset in CARD_ASSETS if asset not in accounts]
+    for asset in missing:
+        accounts[asset] = LedgerAccount(account_id=new_id(), purpose=CARD_PURPOSE, card_number=card_number, franchisee_id="",
+                                        asset=asset, balance=0, debits_posted=0, credits_posted=0)
+        session.add(accounts[asset])
+    if missing:
+        session.flush()
+    return accounts
+
+
+def _system_account(session: Session, cache: dict[tuple[str, str, str], str], franchisee_id: str, purpose: str, asset: str) -> str:
+    key = (franchisee_id, purpose, asset)
+    if key not in cache:
+        cache[key] = system_account_id(session, franchisee_id, purpose, asset)
+    return cache[key]
+
+
+def _post_in_session(
+    ctx: RegionContext, session: Session, advice: store_sync_pb2.OfflineAdvice, *, forwarded_by: str,
+    system_accounts: dict[tuple[str, str, str], str],
+) -> store_sync_pb2.OfflineAdviceResult:
+    """Post one advice inside the caller's transaction (see the module's docstring)."""
+    store = ctx.program.store(advice.store_id, field="store_id")
+    snapshot = ctx.program.snapshot()
+    cache = system_accounts
+    result = advice.offline_result
+    approved_at = _moment(advice.approved_at)
+    existing = session.execute(
+        select(LedgerTransaction).where(LedgerTransaction.request_id == advice.advice_id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return _duplicate(ctx, session, existing)
+    card = _current_card(session, advice.checkout.card_number)
+    # The card's accounts, read under its row lock: their balances stay current through the posting.
+    accounts = _card_accounts(session, card.card_number)
+    wanted = _stored_value_taken(result)
+    take = _take(wanted, accounts[Asset.STORED_VALUE_PRINCIPAL].balance, accounts[Asset.STORED_VALUE_BONUS].balance,
+                 pricing_terms.split_rule(snapshot))
+    issuer = card.issuing_franchisee_id
+    postings: list[Posting] = []
+    for asset, amount in ((Asset.STORED_VALUE_PRINCIPAL, take.principal_fen), (Asset.STORED_VALUE_BONUS, take.bonus_fen)):
+        redeemed = _system_account(session, cache, store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED, asset)
+        postings += transfer(asset, amount, debit=accounts[asset].account_id, credit=redeemed)
+    if take.shortfall_fen:
+        postings += transfer(
+            Asset.STORED_VALUE_PRINCIPAL, take.shortfall_fen,
+            debit=_system_account(session, cache, issuer, SystemAccount.OFFLINE_OVERDRAFT, Asset.STORED_VALUE_PRINCIPAL),
+            credit=_system_account(session, cache, store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED,
+                                   Asset.STORED_VALUE_PRINCIPAL),
+        )
+    postings += transfer(Asset.POINTS, result.points_earned, credit=accounts[Asset.POINTS].account_id,
+                         debit=_system_account(session, cache, issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS))
+    transaction_id = result.transaction.transaction_id
+    if not transaction_id or len(transaction_id) > 36 or session.get(LedgerTransaction, transaction_id) is not None:
+        transaction_id = new_id()
+    tenders = []
+    for tender in result.tenders:
+        applied = transactions_pb2.AppliedTender()
+        applied.CopyFrom(tender)
+        if tender.type == common_pb2.TENDER_TYPE_STORED_VALUE:
+            applied.card_number = card.card_number
+            applied.principal_fen, applied.bonus_fen = take.principal_fen + take.shortfall_fen, take.bonus_fen
+        tenders.append(applied)
+    day = business_date(approved_at, store.time_zone or ctx.settings.business_time_zone, ctx.settings.business_day_cutoff)
+    row = LedgerTransaction(
+        transaction_id=transaction_id, request_id=advice.advice_id, type="OFFLINE_ADVICE", card_number=card.card_number,
+        store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=day,
+        amount_fen=result.total_due_fen,
+        # The holder's principal position, receivable included: settlement owes the store all it took.
+        principal_delta_fen=-(take.principal_fen + take.shortfall_fen), bonus_delta_fen=-take.bonus_fen,
+        points_delta=result.points_earned, principal_after_fen=0, bonus_after_fen=0, points_after=0, created_at=approved_at,
+        details={
+            "offline": True, "advice_id": advice.advice_id, "store_sequence": advice.sequence,
+            "approved_at": approved_at.isoformat(), "subtotal_fen": result.subtotal_fen, "discount_fen": result.discount_fen,
+            "total_due_fen": result.total_due_fen, "points_earned": result.points_earned, "points_redeemed": 0,
+            "points_deduction_fen": 0, "shortfall_fen": take.shortfall_fen, "pin_entered": advice.pin_entered,
+            "offline_split": {"principal_fen": wanted[0], "bonus_fen": wanted[1]},
+            "advised_card_number": advice.checkout.card_number, "forwarded_by": forwarded_by,
+            "tenders": [
+                {"type": common_pb2.TenderType.Name(t.type).removeprefix("TENDER_TYPE_"), "amount_fen": t.amount_fen,
+                 "principal_fen": t.principal_fen, "bonus_fen": t.bonus_fen, "card_number": t.card_number}
+                for t in tenders
+            ],
+            "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in result.lines],
+            "operator_id": advice.checkout.operator_id,
+        },
+    )
+    transaction = _record(
+        ctx, session, row=row, postings=postings, card=card, store=store, tenders=tenders,
+        points_earned=result.points_earned, items=_receipt_items(advice, take), overdrawn=take.shortfall_fen > 0,
+    )
+    session.add(OfflineAdviceRecord(
+        advice_id=advice.advice_id, transaction_id=transaction_id, store_id=store.store_id, store_sequence=advice.sequence,
+        card_number=card.card_number, advised_card_number=advice.checkout.card_number,
+        issuing_franchisee_id=issuer, business_date=day, amount_fen=sum(wanted),
+        shortfall_fen=take.shortfall_fen, approved_at=approved_at, posted_at=utc_now(), forwarded_by=forwarded_by,
+    ))
+    if take.shortfall_fen:
+        return store_sync_pb2.OfflineAdviceResult(
+            advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
+            message=f"card ...{card.card_number[-4:]} held {format_fen(sum(wanted) - take.shortfall_fen)} of "
+                    f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up",
+        )
+    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction)
+
+
+@retry_on_conflict
+def post_advice(
+    ctx: RegionContext, advice: store_sync_pb2.OfflineAdvice, *, forwarded_by: str = "",
+    system_accounts: dict[tuple[str, str, str], str] | None = None,
+) -> store_sync_pb2.OfflineAdviceResult:
+    """Post one advice on a card homed here, exactly once, in its own transaction."""
+    with ctx.session_factory() as session, session.begin():
+        answer = _post_in_session(ctx, session, advice, forwarded_by=forwarded_by,
+                                  system_accounts=system_accounts if system_accounts is not None else {})
+    _log_overdraft(answer)
+    return answer
+
+
+def post_advices_together(
+    ctx: RegionContext, advices: list[store_sync_pb2.OfflineAdvice], *, forwarded_by: str,
+    system_accounts: dict[tuple[str, str, str], str],
+) -> list[store_sync_pb2.OfflineAdviceResult] | None:
+    """Post several advices, in order, in one transaction (one commit instead of one each); None,
+    with nothing written, if any of them fails — the caller then posts them one by one."""
+    try:
+        with ctx.session_factory() as session, session.begin():
+            answers = [_post_in_session(ctx, session, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
+                       for advice in advices]
+    except (ChainCardError, DBAPIError):
+        return None
+    for answer in answers:
+        _log_overdraft(answer)
+    return answers
+
+
+def _log_overdraft(answer: store_sync_pb2.OfflineAdviceResult) -> None:
+    if answer.outcome == POSTED_OVERDRAWN:
+        log.warning("offline advice overdrew a card", extra={"fields": {
+            "advice_id": answer.advice_id, "card": answer.transaction.card_number, "message": answer.message}})
+
+
+# ---- a store's upload -----------------------------------------------------------------------------
+def _retry_later(advice_id: str, message: str) -> store_sync_pb2.OfflineAdviceResult:
+    return store_sync_pb2.OfflineAdviceResult(advice_id=advice_id, outcome=RETRY_LATER, message=message)
+
+
+def _open_system_accounts(ctx: RegionContext, store_id: str, card_numbers: list[str]) -> dict[tuple[str, str, str], str]:
+    """The system accounts an upload posts to, created first in their own short transaction (so two
+    stores' uploads never race to create one), by (franchisee, purpose, asset)."""
+    if not card_numbers:
+        return {}
+    store = ctx.program.store(store_id)
+    wanted = [(store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED, asset)
+              for asset in (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS)]
+    with ctx.session_factory() as session, session.begin():
+        issuers = set(session.execute(select(Card.issuing_franchisee_id).where(Card.card_number.in_(card_numbers))).scalars())
+        for issuer in sorted(issuers):
+            wanted += [(issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
+                       (issuer, SystemAccount.OFFLINE_OVERDRAFT, Asset.STORED_VALUE_PRINCIPAL)]
+        return {key: system_account_id(session, *key) for key in wanted}
+
+
+def _forwarded_batch_id(request_id: str, region_code: str) -> str:
+    """The same sub-batch id for the same batch, so a home region can replay its answer."""
+    return "fwd-" + hashlib.sha256(f"{request_id}|{region_code}".encode()).hexdigest()[:40]
+
+
+def upload_offline_advices(
+    ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.UploadOfflineAdvicesRequest,
+    context: grpc.ServicerContext, *, forwarded_by: str = "",
+) -> store_sync_pb2.UploadOfflineAdvicesResponse:
+    validate_request_id(request.request_id)
+    if not request.store_id:
+        raise InvalidArgument("store_id", "is required")
+    if len(request.advices) > MAX_ADVICES_PER_UPLOAD:
+        raise InvalidArgument("advices", f"at most {MAX_ADVICES_PER_UPLOAD} per call, {len(request.advices)} given")
+    calling_store(ctx, request.store_id, forwarded=bool(forwarded_by))
+    for index, advice in enumerate(request.advices):
+        validate_advice(index, advice, request.store_id)
+    with ctx.session_factory() as session:
+        replay = replay_or_reserve(
+            session, IdempotencyKey, "UploadOfflineAdvices", request, store_sync_pb2.UploadOfflineAdvicesResponse
+        )
+    if replay is not None:
+        return replay
+
+    results: list[store_sync_pb2.OfflineAdviceResult | None] = [None] * len(request.advices)
+    remote: dict[str, list[int]] = defaultdict(list)
+    local: list[int] = []
+    for index, advice in enumerate(request.advices):
+        home = ctx.home_region_of(advice.checkout.card_number)
+        if home == ctx.region_code or forwarded_by:
+            local.append(index)
+        else:
+            remote[home].append(index)
+
+    for region_code, indexes in remote.items():
+        sub_request = store_sync_pb2.UploadOfflineAdvicesRequest(
+            request_id=_forwarded_batch_id(request.request_id, region_code), store_id=request.store_id,
+            advices=[request.advices[index] for index in indexes],
+        )
+        try:
+            answer = forwarder.forward(region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "UploadOfflineAdvices", sub_request, context)
+            for index, result in zip(indexes, answer.results, strict=True):
+                results[index] = result
+        except (ChainCardError, ValueError) as error:
+            message = f"home region {region_code} did not take the advices: {getattr(error, 'message', error)}"
+            for index in indexes:
+                results[index] = _retry_later(request.advices[index].advice_id, message)
+
+    # Posted in queue order (the order the store approved them), a chunk per transaction; a chunk that
+    # fails is posted again one by one, and an advice that cannot be posted now holds back the later
+    # advices of its card (per-card order), not the others.
+    system_accounts = _open_system_accounts(ctx, request.store_id, [request.advices[index].checkout.card_number for index in local])
+    held_back: dict[str, str] = {}
+    for start in range(0, len(local), ADVICES_PER_TRANSACTION):
+        chunk = local[start:start + ADVICES_PER_TRANSACTION]
+        together = post_advices_together(ctx, [request.advices[index] for index in chunk], forwarded_by=forwarded_by,
+                                         system_accounts=system_accounts)
+        if together is not None:
+            for index, answer in zip(chunk, together, strict=True):
+                results[index] = answer
+            continue
+        for index in chunk:
+            advice = request.advices[index]
+            card = advice.checkout.card_number
+            if card in held_back:
+                results[index] = _retry_later(advice.advice_id, f"an earlier advice of this card could not be posted: {held_back[card]}")
+                continue
+            try:
+                results[index] = post_advice(ctx, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
+            except (ChainCardError, DBAPIError) as error:
+                message = getattr(error, "message", None) or type(error).__name__
+                log.warning("offline advice not posted; the store will send it again",
+                            extra={"fields": {"advice_id": advice.advice_id, "error": message}})
+                held_back[card] = message
+                results[index] = _retry_later(advice.advice_id, message)
+
+    response = store_sync_pb2.UploadOfflineAdvicesResponse(results=[result for result in results if result is not None])
+    if all(result.outcome != RETRY_LATER for result in response.results):
+        # Only a final answer is kept for the batch id: a batch with RETRY_LATER is simply sent again.
+        try:
+            with ctx.session_factory() as session, session.begin():
+                remember(session, IdempotencyKey, "UploadOfflineAdvices", request, response)
+        except DBAPIError:
+            pass  # a twin of this batch stored the same final answer first
+    return response
+
+
+# ---- the overdrawn report --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OverdrawnAdvice:
+    advice_id: str
+    transaction_id: str
+    store_id: str
+    business_date: date
+    amount_fen: int
+    shortfall_fen: int
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class OverdrawnCard:
+    card_number: str
+    issuing_franchisee_id: str
+    # What the holder owes: the sum of the shortfalls.
+    owed_fen: int
+    # The card's stored value now (principal + bonus), and that less what is owed.
+    stored_value_fen: int
+    net_fen: int
+    advices: tuple[OverdrawnAdvice, ...]
+
+
+def overdrawn_cards(session: Session) -> list[OverdrawnCard]:
+    """Cards that offline advices overdrew, each with the advices concerned (oldest first)."""
+    rows = session.execute(
+        select(OfflineAdviceRecord).where(OfflineAdviceRecord.shortfall_fen > 0)
+        .order_by(OfflineAdviceRecord.card_number, OfflineAdviceRecord.posted_order)
+    ).scalars().all()
+    by_card: dict[str, list[OfflineAdviceRecord]] = defaultdict(list)
+    for row in rows:
+        by_card[row.card_number].append(row)
+    report = []
+    for card_number, advices in by_card.items():
+        held = card_balances(session, card_number)
+        owed = sum(row.shortfall_fen for row in advices)
+        report.append(OverdrawnCard(
+            card_number=card_number, issuing_franchisee_id=advices[0].issuing_franchisee_id, owed_fen=owed,
+            stored_value_fen=held.principal_fen + held.bonus_fen, net_fen=held.principal_fen + held.bonus_fen - owed,
+            advices=tuple(
+                OverdrawnAdvice(row.advice_id, row.transaction_id, row.store_id, row.business_date, row.amount_fen,
+                                row.shortfall_fen, row.approved_at)
+                for row in advices
+            ),
+        ))
+    return report

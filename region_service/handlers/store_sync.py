@@ -1,0 +1,123 @@
+"""What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
+and fresh state of the cards in its offline stand-in cache. Reads only; nothing is written."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import grpc
+from sqlalchemy import func, select
+
+from chaincard.db.base import utc_now
+from chaincard.errors import InvalidArgument, PermissionDenied
+from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
+from region_service.context import RegionContext
+from region_service.forwarding import Forwarder
+from region_service.handlers.payments import store_business_day
+from region_service.ledger_store import card_balances
+from region_service.models import Card, OfflineAdviceRecord
+from region_service.translate import card_message, timestamp
+
+MAX_CARDS_PER_REFRESH = 1000
+# DESIGN §4's default per-card offline floor (the store agent applies the same default: store_agent.limits).
+DEFAULT_CARD_DAILY_LIMIT_FEN = 20_000
+
+
+def calling_store(ctx: RegionContext, store_id: str, *, forwarded: bool) -> directory_pb2.Store:
+    """The calling store, which must be one of this region's (a forwarded call comes from a store of
+    the forwarding region, on behalf of which that region asks)."""
+    store = ctx.program.store(store_id)
+    if not forwarded and store.region_code != ctx.region_code:
+        raise PermissionDenied(f"store {store.store_id} belongs to region {store.region_code}, not {ctx.region_code}")
+    return store
+
+
+def snapshot_for_store(snapshot: program_config_pb2.ConfigSnapshot, store_id: str) -> program_config_pb2.ConfigSnapshot:
+    """HQ's snapshot as a store needs it: its own staff and its own offline-limit override only."""
+    filtered = program_config_pb2.ConfigSnapshot()
+    filtered.CopyFrom(snapshot)
+    del filtered.staff[:]
+    filtered.staff.extend(person for person in snapshot.staff if person.store_id == store_id)
+    del filtered.store_offline_limits[:]
+    filtered.store_offline_limits.extend(item for item in snapshot.store_offline_limits if item.store_id == store_id)
+    return filtered
+
+
+def pull_config_snapshot(
+    ctx: RegionContext, request: store_sync_pb2.PullConfigSnapshotRequest
+) -> store_sync_pb2.PullConfigSnapshotResponse:
+    store = calling_store(ctx, request.store_id, forwarded=False)
+    if request.known_version < 0:
+        raise InvalidArgument("known_version", "must not be negative")
+    snapshot = ctx.program.snapshot()
+    if request.known_version and request.known_version == snapshot.version:
+        return store_sync_pb2.PullConfigSnapshotResponse(unchanged=True)
+    return store_sync_pb2.PullConfigSnapshotResponse(snapshot=snapshot_for_store(snapshot, store.store_id))
+
+
+def card_daily_limit_fen(snapshot: program_config_pb2.ConfigSnapshot, store_id: str) -> int:
+    """The per-card offline floor at ``store_id``: the chain's (default ¥200), lowered by the store's own."""
+    limit = snapshot.offline_limits.card_daily_limit_fen or DEFAULT_CARD_DAILY_LIMIT_FEN
+    for item in snapshot.store_offline_limits:
+        if item.store_id == store_id and item.limits.card_daily_limit_fen:
+            limit = min(limit, item.limits.card_daily_limit_fen)
+    return limit
+
+
+def refresh_card_cache(
+    ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.RefreshCardCacheRequest, context: grpc.ServicerContext,
+    *, forwarded: bool,
+) -> store_sync_pb2.RefreshCardCacheResponse:
+    store = calling_store(ctx, request.store_id, forwarded=forwarded)
+    numbers = list(dict.fromkeys(request.card_numbers))
+    if len(numbers) > MAX_CARDS_PER_REFRESH:
+        raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_REFRESH} per call, {len(numbers)} given")
+    found: dict[str, store_sync_pb2.CachedCard] = {}
+    unknown: set[str] = set()
+    local: list[str] = []
+    remote: dict[str, list[str]] = defaultdict(list)
+    for number in numbers:
+        if not number.isdigit() or len(number) > 32:
+            unknown.add(number)
+            continue
+        home = ctx.home_region_of(number)
+        if home == ctx.region_code or forwarded:
+            local.append(number)
+        else:
+            remote[home].append(number)
+    if local:
+        limit = card_daily_limit_fen(ctx.program.snapshot(), store.store_id)
+        today = store_business_day(ctx, store)
+        now = utc_now()
+        with ctx.session_factory() as session:
+            cards = {card.card_number: card for card in session.execute(select(Card).where(Card.card_number.in_(local))).scalars()}
+            spent = dict(session.execute(
+                select(OfflineAdviceRecord.card_number, func.sum(OfflineAdviceRecord.amount_fen))
+                .where(OfflineAdviceRecord.card_number.in_(local), OfflineAdviceRecord.business_date == today)
+                .group_by(OfflineAdviceRecord.card_number)
+            ).all())
+            for number in local:
+                card = cards.get(number)
+                if card is None:
+                    unknown.add(number)
+                    continue
+                found[number] = store_sync_pb2.CachedCard(
+                    card=card_message(card, ctx.region_code, card_balances(session, number)),
+                    as_of=timestamp(now),
+                    offline_allowance_fen=max(0, limit - int(spent.get(number) or 0)),
+                )
+    for region_code, group in remote.items():
+        try:
+            answer = forwarder.forward(
+                region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "RefreshCardCache",
+                store_sync_pb2.RefreshCardCacheRequest(store_id=store.store_id, card_numbers=group), context,
+            )
+        except Exception:  # noqa: BLE001 - an unreachable home region leaves those cards as the store last saw them
+            continue
+        for cached in answer.cards:
+            found[cached.card.card_number] = cached
+        unknown.update(answer.unknown_card_numbers)
+    return store_sync_pb2.RefreshCardCacheResponse(
+        cards=[found[number] for number in numbers if number in found],
+        unknown_card_numbers=[number for number in numbers if number in unknown],
+    )

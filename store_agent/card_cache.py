@@ -1,0 +1,129 @@
+"""The offline stand-in's cache of recently seen cards (DESIGN §4): state, PIN set or not (never a
+PIN hash), level and last known balances, refreshed by every online answer that carries them and
+by RefreshCardCache. Each balance remembers when the call that returned it was *sent*, so the stand-in
+knows which of its own forwarded advices that balance already includes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf.message import Message
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.base import utc_now
+from chaincard.v1 import common_pb2, store_sync_pb2
+from store_agent.models import CachedCard
+
+# Cards not seen for this long leave the cache.
+FORGET_AFTER = timedelta(days=30)
+
+
+def _moment(stamp: Any) -> datetime | None:
+    return stamp.ToDatetime(tzinfo=UTC) if (stamp.seconds or stamp.nanos) else None
+
+
+def _state_name(state: int) -> str:
+    return common_pb2.CardState.Name(state).removeprefix("CARD_STATE_")
+
+
+class CardCache:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    # ---- writes ----------------------------------------------------------------------------------
+    def _row(self, session: Session, card_number: str, sent_at: datetime) -> CachedCard:
+        row = session.get(CachedCard, card_number)
+        if row is None:
+            row = CachedCard(card_number=card_number, complete=False, balances_as_of=sent_at, last_seen_at=sent_at,
+                             state="", card_type_code="", level_code="", issuing_franchisee_id="", home_region="",
+                             pin_set=False, principal_fen=0, bonus_fen=0, points=0)
+            session.add(row)
+        row.last_seen_at = max(row.last_seen_at, sent_at)
+        return row
+
+    def put_card(self, session: Session, card: common_pb2.Card, sent_at: datetime, *, allowance_fen: int | None = None) -> None:
+        row = self._row(session, card.card_number, sent_at)
+        if row.refreshed_at is not None and row.refreshed_at > sent_at:
+            return  # a newer description is already here
+        row.complete = True
+        row.state = _state_name(card.state)
+        row.card_type_code, row.level_code = card.card_type_code, card.level_code
+        row.issuing_franchisee_id, row.home_region = card.issuing_franchisee_id, card.home_region
+        row.pin_set = card.pin_set or card.pin_locked
+        row.expires_at = _moment(card.expires_at)
+        row.refreshed_at = sent_at
+        self._set_balances(row, card.balances, sent_at)
+        if allowance_fen is not None:
+            row.offline_allowance_fen, row.allowance_as_of = allowance_fen, sent_at
+
+    def put_balances(self, session: Session, card_number: str, balances: common_pb2.Balances, sent_at: datetime,
+                     *, state: int = 0) -> None:
+        row = self._row(session, card_number, sent_at)
+        self._set_balances(row, balances, sent_at)
+        if state and (row.refreshed_at is None or row.refreshed_at <= sent_at):
+            row.state = _state_name(state)
+
+    @staticmethod
+    def _set_balances(row: CachedCard, balances: common_pb2.Balances, sent_at: datetime) -> None:
+        if row.balances_as_of > sent_at:
+            return  # never replace a newer balance with an older one
+        row.principal_fen, row.bonus_fen, row.points = balances.principal_fen, balances.bonus_fen, balances.points
+        row.balances_as_of = sent_at
+
+    def observe(self, request: Message, response: Message, sent_at: datetime) -> None:
+        """Learn what an online answer says about cards: whole cards, or a card's balances after."""
+        cards: list[common_pb2.Card] = []
+        balances: tuple[str, common_pb2.Balances, int] | None = None
+        fields = {field.name for field, _ in response.ListFields()}
+        if "card" in fields and isinstance(response.card, common_pb2.Card):  # type: ignore[attr-defined]
+            cards.append(response.card)  # type: ignore[attr-defined]
+        if "cards" in fields:
+            cards.extend(card for card in response.cards if isinstance(card, common_pb2.Card))  # type: ignore[attr-defined]
+        number = getattr(request, "card_number", "")
+        if number and "balances_after" in fields:
+            balances = (number, response.balances_after, 0)  # type: ignore[attr-defined]
+        elif number and "balances" in fields and isinstance(response.balances, common_pb2.Balances):  # type: ignore[attr-defined]
+            balances = (number, response.balances, getattr(response, "state", 0))  # type: ignore[attr-defined]
+        elif number and "transaction" in fields and response.transaction.card_number == number:  # type: ignore[attr-defined]
+            balances = (number, response.transaction.balances_after, 0)  # type: ignore[attr-defined]
+        if not cards and balances is None:
+            return
+        with self.session_factory.begin() as session:
+            for card in cards:
+                self.put_card(session, card, sent_at)
+            if balances is not None:
+                self.put_balances(session, *balances[:2], sent_at, state=balances[2])
+
+    def apply_refresh(self, answer: store_sync_pb2.RefreshCardCacheResponse, sent_at: datetime) -> None:
+        with self.session_factory.begin() as session:
+            for cached in answer.cards:
+                self.put_card(session, cached.card, sent_at, allowance_fen=cached.offline_allowance_fen)
+            if answer.unknown_card_numbers:
+                session.execute(delete(CachedCard).where(CachedCard.card_number.in_(list(answer.unknown_card_numbers))))
+
+    def forget_unseen(self, now: datetime | None = None) -> int:
+        with self.session_factory.begin() as session:
+            result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
+            return result.rowcount or 0
+
+    # ---- reads -----------------------------------------------------------------------------------
+    def due_for_refresh(self, *, older_than: timedelta, limit: int = 1000) -> list[str]:
+        """Cards known only in part first, then those described longest ago."""
+        cutoff = utc_now() - older_than
+        with self.session_factory() as session:
+            return list(session.execute(
+                select(CachedCard.card_number)
+                .where(or_(CachedCard.complete.is_(False), CachedCard.refreshed_at.is_(None), CachedCard.refreshed_at < cutoff))
+                .order_by(CachedCard.complete, CachedCard.refreshed_at)
+                .limit(limit)
+            ).scalars())
+
+    def get(self, card_number: str) -> CachedCard | None:
+        with self.session_factory() as session:
+            return session.get(CachedCard, card_number)
+
+    def count(self) -> int:
+        with self.session_factory() as session:
+            return session.execute(select(func.count()).select_from(CachedCard)).scalar_one()

@@ -1,0 +1,73 @@
+"""The program configuration at the store (DESIGN §2: a versioned snapshot of HQ's, through the
+region): pulled every ~15 s while online, kept in SQLite so an agent restarted during an outage
+still knows its prices, levels, earn rules and offline limits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.base import utc_now
+from chaincard.rpc.channels import call
+from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
+from store_agent.limits import OfflineLimits, limits_for_store
+from store_agent.models import ConfigSnapshotRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_SECONDS = 15.0
+
+
+class StoreConfig:
+    def __init__(self, store_id: str, session_factory: sessionmaker[Session]) -> None:
+        self.store_id = store_id
+        self.session_factory = session_factory
+        self._lock = threading.Lock()
+        self._snapshot: program_config_pb2.ConfigSnapshot | None = None
+        with session_factory() as session:
+            row = session.get(ConfigSnapshotRecord, 1)
+            if row is not None:
+                self._snapshot = program_config_pb2.ConfigSnapshot.FromString(row.snapshot)
+
+    def snapshot(self) -> program_config_pb2.ConfigSnapshot | None:
+        with self._lock:
+            return self._snapshot
+
+    @property
+    def version(self) -> int:
+        snapshot = self.snapshot()
+        return snapshot.version if snapshot is not None else 0
+
+    def store(self) -> directory_pb2.Store | None:
+        snapshot = self.snapshot()
+        if snapshot is None:
+            return None
+        return next((store for store in snapshot.stores if store.store_id == self.store_id), None)
+
+    def limits(self) -> OfflineLimits:
+        return limits_for_store(self.snapshot(), self.store_id)
+
+    def pull(self, stub: store_sync_pb2_grpc.StoreSyncServiceStub, *, deadline: float) -> bool:
+        """Ask the region for a newer snapshot; True when one arrived. Raises grpc.RpcError."""
+        answer = call(
+            stub.PullConfigSnapshot,
+            store_sync_pb2.PullConfigSnapshotRequest(store_id=self.store_id, known_version=self.version),
+            deadline=deadline,
+        )
+        if answer.unchanged or not answer.HasField("snapshot"):
+            return False
+        self.install(answer.snapshot)
+        return True
+
+    def install(self, snapshot: program_config_pb2.ConfigSnapshot) -> None:
+        with self.session_factory.begin() as session:
+            row = session.get(ConfigSnapshotRecord, 1)
+            if row is None:
+                session.add(ConfigSnapshotRecord(id=1, version=snapshot.version, snapshot=snapshot.SerializeToString(), pulled_at=utc_now()))
+            else:
+                row.version, row.snapshot, row.pulled_at = snapshot.version, snapshot.SerializeToString(), utc_now()
+        with self._lock:
+            self._snapshot = snapshot
+        log.info("configuration snapshot installed", extra={"fields": {"version": snapshot.version}})

@@ -1,0 +1,176 @@
+"""Forwarding the offline queue (X4): when the region answers again, the queued advices go to it in
+queue order (oldest first) through StoreSyncService.UploadOfflineAdvices, in batches, until none is
+left. Each advice keeps its id, so sending one twice (a crash between the region's answer and our
+commit, a lost answer) posts it once: the region answers DUPLICATE.
+
+A checkout on a card that still has queued advices first forwards that card's advices
+(``flush_card``), so the region posts a card's spends in the order the store approved them.
+Only one upload runs at a time (``_upload_lock``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import grpc
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.base import utc_now
+from chaincard.ids import new_id
+from chaincard.rpc.channels import call
+from chaincard.v1 import store_sync_pb2, store_sync_pb2_grpc
+from store_agent.card_cache import CardCache
+from store_agent.models import OfflineAdvice
+from store_agent.region_link import UNREACHABLE, LinkMonitor
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 250
+FINAL = {
+    store_sync_pb2.ADVICE_OUTCOME_POSTED: "POSTED",
+    store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN: "POSTED_OVERDRAWN",
+    store_sync_pb2.ADVICE_OUTCOME_DUPLICATE: "DUPLICATE",
+}
+
+
+class AdviceForwarder:
+    def __init__(
+        self,
+        store_id: str,
+        session_factory: sessionmaker[Session],
+        stub: store_sync_pb2_grpc.StoreSyncServiceStub,
+        monitor: LinkMonitor,
+        cache: CardCache,
+        *,
+        deadline: float,
+        batch_size: int = BATCH_SIZE,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.store_id = store_id
+        self.session_factory = session_factory
+        self.stub = stub
+        self.monitor = monitor
+        self.cache = cache
+        # An upload of a whole batch gets more time than a single call.
+        self.deadline = max(deadline, 2.0) * 4
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self._upload_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="advice-forwarder", daemon=True)
+        monitor.listeners.append(self.wake)
+
+    # ---- the background loop -----------------------------------------------------------------------
+    def start(self) -> AdviceForwarder:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(10)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            drained = True
+            if self.monitor.online and self.queue_depth():
+                try:
+                    drained = self.forward_batch()
+                except Exception:  # noqa: BLE001 - logged; the queue is durable, the next round retries
+                    log.exception("forwarding the offline queue failed")
+                    drained = False
+                if drained and self.queue_depth():
+                    failures = 0
+                    continue  # more to send: no pause
+            failures = 0 if drained else min(failures + 1, 5)
+            self._wake.wait(self.idle_seconds * (2**failures if failures else 1))
+            self._wake.clear()
+
+    # ---- reads -----------------------------------------------------------------------------------
+    def queue_depth(self, card_number: str | None = None) -> int:
+        with self.session_factory() as session:
+            query = select(func.count()).select_from(OfflineAdvice).where(OfflineAdvice.state == "QUEUED")
+            if card_number is not None:
+                query = query.where(OfflineAdvice.card_number == card_number)
+            return session.execute(query).scalar_one()
+
+    # ---- uploads -----------------------------------------------------------------------------------
+    def flush_card(self, card_number: str) -> bool:
+        """Forward every queued advice of one card; True when none is left queued."""
+        for _ in range(100):
+            if not self.queue_depth(card_number):
+                return True
+            if not self.forward_batch(card_number=card_number):
+                return False
+        return not self.queue_depth(card_number)
+
+    def forward_batch(self, *, card_number: str | None = None) -> bool:
+        """Upload the oldest queued advices (of one card, or all); True when each got a final answer."""
+        with self._upload_lock:
+            with self.session_factory() as session:
+                query = select(OfflineAdvice).where(OfflineAdvice.state == "QUEUED")
+                if card_number is not None:
+                    query = query.where(OfflineAdvice.card_number == card_number)
+                rows = session.execute(query.order_by(OfflineAdvice.sequence).limit(self.batch_size)).scalars().all()
+            if not rows:
+                return True
+            request = store_sync_pb2.UploadOfflineAdvicesRequest(
+                request_id=new_id(), store_id=self.store_id,
+                advices=[store_sync_pb2.OfflineAdvice.FromString(row.advice) for row in rows],
+            )
+            try:
+                answer = call(self.stub.UploadOfflineAdvices, request, deadline=self.deadline)
+            except grpc.RpcError as error:
+                if error.code() in UNREACHABLE:
+                    self.monitor.failure(error.code().name)
+                else:
+                    log.error("the region refused the offline advices", extra={"fields": {
+                        "status": error.code().name, "details": error.details(), "first_sequence": rows[0].sequence}})
+                self._note_failure([row.sequence for row in rows], f"{error.code().name}: {error.details() or ''}")
+                return False
+            self.monitor.success()
+            return self._apply(rows, answer.results)
+
+    def _note_failure(self, sequences: Sequence[int], message: str) -> None:
+        now = utc_now()
+        with self.session_factory.begin() as session:
+            for row in session.execute(select(OfflineAdvice).where(OfflineAdvice.sequence.in_(list(sequences)))).scalars():
+                row.attempts += 1
+                row.last_attempt_at, row.last_error = now, message[:500]
+
+    def _apply(self, rows: Sequence[OfflineAdvice], results: Sequence[store_sync_pb2.OfflineAdviceResult]) -> bool:
+        by_id = {result.advice_id: result for result in results}
+        now = utc_now()
+        all_final = True
+        latest_balances = {}
+        with self.session_factory.begin() as session:
+            for sent in rows:
+                row = session.get(OfflineAdvice, sent.sequence)
+                assert row is not None
+                result = by_id.get(row.advice_id)
+                row.attempts += 1
+                row.last_attempt_at = now
+                if result is None or result.outcome not in FINAL:
+                    all_final = False
+                    row.last_error = (result.message if result is not None else "no answer for this advice")[:500]
+                    continue
+                row.state, row.outcome = "POSTED", FINAL[result.outcome]
+                row.posted_transaction_id = result.transaction.transaction_id
+                row.outcome_message, row.last_error, row.forwarded_at = result.message or None, None, now
+                if result.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN:
+                    log.warning("an offline sale overdrew its card; the region flagged it", extra={"fields": {
+                        "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})
+                if result.outcome != store_sync_pb2.ADVICE_OUTCOME_DUPLICATE:
+                    # The balance right after this card's last advice of the batch includes them all.
+                    latest_balances[row.card_number] = result.transaction.balances_after
+            for number, balances in latest_balances.items():
+                self.cache.put_balances(session, number, balances, now)
+        return all_final

@@ -1,0 +1,427 @@
+"""Offline stand-in (X4) with real processes: a whole chain, store agents as their own processes,
+and the link cut for real by stopping the region process (SIGSTOP: it holds its sockets but answers
+nothing, like a dead WAN link; SIGCONT brings it back). The outages are seconds, not minutes.
+
+- 200 sales across 20 cards during an outage: approvals exactly as an independent model of the
+  limits says, refusals with the reason, each approval posted once, balances as recomputed;
+- an agent killed with SIGKILL with 500 sales queued (and again while forwarding): all 500 posted
+  once, in queue order;
+- one card spent offline at two stores at once beyond its balance: both posted, the card flagged
+  and on the overdrawn report;
+- the region back while the queue drains and new online sales arrive: nothing lost, nothing twice,
+  each card's spends posted in the order the store made them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from chaincard.ids import new_id
+from chaincard.local.broker import free_port
+from chaincard.local.chain import Chain
+from chaincard.rpc.channels import check_health, open_channel
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    directory_pb2,
+    directory_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    program_config_pb2,
+    program_config_pb2_grpc,
+    store_agent_pb2,
+    store_agent_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
+from tests.ledger_invariants import assert_ledger_consistent
+
+pytestmark = pytest.mark.e2e
+
+TEST_STORES = {"S-E-T11": "F-AURORA", "S-E-T12": "F-AURORA", "S-E-T13": "F-HQ", "S-E-T14": "F-HQ", "S-E-T15": "F-AURORA"}
+T11_EXPOSURE_FEN = 200_000  # S-E-T11 lowers the chain's ¥5,000 to ¥2,000 so the 200 sales reach it
+AGENT_ENV = {
+    "CHAINCARD_RPC_DEADLINE_SECONDS": "1.5",
+    "CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5",
+    "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "1",
+    "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3",
+    "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2",
+}
+
+
+@dataclass
+class Running:
+    chain: Chain
+    state: object
+    data_dir: Path
+    region_e_url: str
+    agents: list[Agent] = field(default_factory=list)
+
+    def region_endpoint(self, code: str = "E") -> str:
+        return self.state.endpoint_of(f"region-{code}")  # type: ignore[attr-defined]
+
+    def agent(self, store_id: str) -> Agent:
+        """The store's agent process (one per store: two on one SQLite file would share its queue)."""
+        for agent in self.agents:
+            if agent.store_id == store_id:
+                return agent
+        agent = Agent(store_id, self.region_endpoint(), self.data_dir)
+        agent.start()
+        self.agents.append(agent)
+        return agent
+
+    @contextmanager
+    def region_e_stopped(self):  # type: ignore[no-untyped-def]
+        """The link cut for real: region E's process stopped (SIGSTOP), then resumed."""
+        process = self.chain.children["region-E"]
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+
+
+class Agent:
+    """A store agent as its own process (``chaincard store``) on its own SQLite file."""
+
+    def __init__(self, store_id: str, region_endpoint: str, data_dir: Path) -> None:
+        self.store_id = store_id
+        self.region_endpoint = region_endpoint
+        self.database = data_dir / f"{store_id}.sqlite"
+        self.log = data_dir / f"{store_id}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.endpoint = ""
+        self.channel: grpc.Channel | None = None
+
+    def start(self) -> None:
+        self.endpoint = f"127.0.0.1:{free_port()}"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "chaincard.cli", "store", "--id", self.store_id, "--region", self.region_endpoint,
+                 "--database-url", f"sqlite:///{self.database}", "--listen", self.endpoint],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **AGENT_ENV}, start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while check_health(self.endpoint, deadline=1.0) != "SERVING":
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"{self.store_id} did not start"
+            time.sleep(0.1)
+        self.channel = open_channel(self.endpoint)
+        self.members = members_pb2_grpc.MemberServiceStub(self.channel)
+        self.cards = cards_pb2_grpc.CardServiceStub(self.channel)
+        self.till = transactions_pb2_grpc.TransactionServiceStub(self.channel)
+        self.agent = store_agent_pb2_grpc.StoreAgentServiceStub(self.channel)
+
+    def kill(self) -> None:
+        """SIGKILL: no draining, no cleanup — a power cut for the agent."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        if self.channel is not None:
+            self.channel.close()
+
+    def stop(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def status(self) -> store_agent_pb2.GetStoreStatusResponse:
+        return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=5)
+
+    def wait(self, predicate, timeout: float = 40.0):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if predicate(status):
+                return status
+            assert time.monotonic() < deadline, f"{self.store_id}: status never matched: {status}"
+            time.sleep(0.05)
+
+    def outcomes(self) -> dict[str, str]:
+        with sqlite3.connect(self.database) as connection:
+            return dict(connection.execute("SELECT advice_id, outcome FROM offline_advices"))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory, postgres):
+    data_dir = tmp_path_factory.mktemp("offline-chain")
+    prefix = f"ccoff_{uuid.uuid4().hex[:8]}"
+    chain = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=None, base_port=0, database_prefix=prefix)
+    state = chain.start()
+    with open_channel(state.hq_endpoint) as channel:
+        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        for store_id, franchisee in TEST_STORES.items():
+            directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
+                store_id=store_id, name=f"Test {store_id}", region_code="E", franchisee_id=franchisee,
+                time_zone="Asia/Shanghai", active=True)), timeout=10)
+        program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
+            request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
+                store_id="S-E-T11", limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=T11_EXPOSURE_FEN))), timeout=10)
+    handle = Running(chain, state, data_dir, state.database_urls["region_E"])
+    try:
+        yield handle
+    finally:
+        for agent in handle.agents:
+            agent.stop()
+        chain.stop()
+        for name in state.database_urls:
+            postgres.drop_database(f"{prefix}_{name.lower()}")
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def _open_card(agent: Agent, amount_fen: int, *, pin: str = "") -> str:
+    member = agent.members.RegisterMember(members_pb2.RegisterMemberRequest(
+        request_id=new_id(), name="离线 Offline", phone=f"134{random.randint(0, 99_999_999):08d}"), timeout=10).member
+    card = agent.cards.OpenCard(cards_pb2.OpenCardRequest(
+        request_id=new_id(), member_id=member.member_id, card_type_code="SV", pin=pin), timeout=10).card.card_number
+    agent.till.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    agent.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # cached with its balance
+    return card
+
+
+def _sale(card: str, price_fen: int) -> transactions_pb2.CheckoutRequest:
+    return transactions_pb2.CheckoutRequest(
+        request_id=new_id(), card_number=card,
+        lines=[transactions_pb2.BasketLine(sku="RICE-5", name="大米 rice 5kg", category="grocery", quantity=1, unit_price_fen=price_fen)])
+
+
+def _rows(url: str, sql: str, **params):  # type: ignore[no-untyped-def]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql), params).all()
+    finally:
+        engine.dispose()
+
+
+def _postings_per_request(url: str, request_ids: list[str]) -> dict[str, int]:
+    rows = _rows(url, "SELECT request_id, COUNT(*) FROM ledger_transactions WHERE request_id = ANY(:ids) GROUP BY request_id",
+                 ids=request_ids)
+    return {request_id: count for request_id, count in rows}
+
+
+def _balance(running: Running, card: str) -> common_pb2.Balances:
+    with open_channel(running.region_endpoint()) as channel:
+        return cards_pb2_grpc.CardServiceStub(channel).GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
+
+
+# ---- the checks ------------------------------------------------------------------------------------
+def test_200_sales_across_20_cards_during_an_outage(running):
+    till = running.agent("S-E-T11")
+    other = running.agent("S-E-T12")
+    rng = random.Random(20261126)
+    plain = [_open_card(till, rng.choice([3_000, 8_000, 15_000, 30_000, 50_000])) for _ in range(17)]
+    with_pin = _open_card(till, 30_000, pin="975310")
+    frozen = _open_card(till, 30_000)
+    till.cards.FreezeCard(cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=frozen, reason="test"), timeout=10)
+    unseen = _open_card(other, 30_000)  # only the other store ever saw it
+    recharged = {card: _balance(running, card).principal_fen for card in [*plain, with_pin, frozen, unseen]}
+    cards = [*plain, with_pin, frozen, unseen]
+    # A change at HQ (this store's lower exposure limit) has reached the store through the region.
+    till.wait(lambda s: s.offline_exposure_limit_fen == T11_EXPOSURE_FEN and s.cached_card_count >= 19, timeout=60)
+
+    sales = [(cards[i % 20], rng.choice([500, 1_500, 3_000, 4_500, 8_000, 12_000])) for i in range(200)]
+    approved_fen: dict[str, int] = defaultdict(int)
+    exposure = 0
+    expected: list[str] = []  # the independent model of DESIGN §4's limits, in the agent's order of checks
+    for card, price in sales:
+        if card == unseen:
+            expected.append("not been seen")
+        elif card == with_pin:
+            expected.append("PIN")
+        elif card == frozen:
+            expected.append("frozen")
+        elif price > recharged[card] - approved_fen[card]:
+            expected.append("insufficient stored value")
+        elif price > 10_000:
+            expected.append("limit of one offline spend")
+        elif approved_fen[card] + price > 20_000:
+            expected.append("per day")
+        elif exposure + price > T11_EXPOSURE_FEN:
+            expected.append("exposure")
+        else:
+            expected.append("approved")
+            approved_fen[card] += price
+            exposure += price
+
+    outcome: list[str] = []
+    requests = []
+    with running.region_e_stopped():
+        till.wait(lambda s: not s.online, timeout=20)
+        started = time.monotonic()
+        for card, price in sales:
+            request = _sale(card, price)
+            requests.append(request)
+            try:
+                answer = till.till.Checkout(request, timeout=20)
+                assert answer.offline
+                outcome.append("approved")
+            except grpc.RpcError as error:
+                outcome.append(error.details())
+                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()  # refused: don't retry
+        selling_seconds = time.monotonic() - started
+        status = till.status()
+        assert not status.online and status.offline_queue_depth == expected.count("approved")
+        assert status.offline_exposure_fen == exposure
+        time.sleep(2)  # the outage outlasts the selling
+    for want, got, (card, price) in zip(expected, outcome, sales, strict=True):
+        assert (got == "approved") if want == "approved" else (want in got), f"{card} ¥{price / 100}: want {want}, got {got}"
+    assert {"approved", "exposure", "per day", "limit of one offline spend", "PIN", "frozen", "not been seen"} <= set(expected)
+    assert selling_seconds < 30
+
+    till.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    approved_ids = [r.request_id for r, got in zip(requests, outcome, strict=True) if got == "approved"]
+    refused_ids = [r.request_id for r, got in zip(requests, outcome, strict=True) if got != "approved"]
+    posted = _postings_per_request(running.region_e_url, approved_ids + refused_ids)
+    assert {request_id: posted.get(request_id, 0) for request_id in approved_ids} == dict.fromkeys(approved_ids, 1)
+    assert not any(posted.get(request_id) for request_id in refused_ids)
+    for card in cards:
+        balances = _balance(running, card)
+        assert balances.principal_fen == recharged[card] - approved_fen[card], card
+        approved_points = sum(price // 100 for (c, price), got in zip(sales, outcome, strict=True) if c == card and got == "approved")
+        assert balances.points == approved_points, card
+    assert assert_ledger_consistent(running.region_e_url) > 0
+
+
+def test_an_agent_killed_with_500_sales_queued_posts_them_all_once_in_order(running):
+    till = running.agent("S-E-T14")
+    cards = [_open_card(till, 5_000) for _ in range(25)]
+    requests = []
+    with running.region_e_stopped():
+        till.wait(lambda s: not s.online, timeout=20)
+        for index in range(500):
+            request = _sale(cards[index % 25], 100)
+            assert till.till.Checkout(request, timeout=20).offline
+            requests.append(request)
+        assert till.status().offline_queue_depth == 500
+        till.kill()
+        till.start()  # the same SQLite file
+        status = till.wait(lambda s: not s.online, timeout=20)
+        assert status.offline_queue_depth == 500 and status.offline_exposure_fen == 50_000
+    # The region is back: kill the agent again while it forwards, then let it finish.
+    status = till.wait(lambda s: s.offline_queue_depth < 500, timeout=40)
+    if status.offline_queue_depth:
+        till.kill()
+        till.start()
+    till.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    ids = [request.request_id for request in requests]
+    assert _postings_per_request(running.region_e_url, ids) == dict.fromkeys(ids, 1)
+    posted = _rows(running.region_e_url, "SELECT advice_id, store_sequence FROM offline_advices WHERE store_id = 'S-E-T14' "
+                                         "ORDER BY posted_order")
+    assert [advice_id for advice_id, _ in posted] == ids  # posted in the order the store approved them
+    assert [sequence for _, sequence in posted] == list(range(1, 501))
+    assert all(_balance(running, card).principal_fen == 3_000 for card in cards)
+    assert assert_ledger_consistent(running.region_e_url) > 0
+
+
+def test_one_card_spent_offline_at_two_stores_beyond_its_balance_is_posted_and_flagged(running):
+    first, second = running.agent("S-E-T12"), running.agent("S-E-T13")
+    card = _open_card(first, 15_000)
+    second.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)
+    requests: dict[str, list[str]] = {}
+    with running.region_e_stopped():
+        first.wait(lambda s: not s.online, timeout=20)
+        second.wait(lambda s: not s.online, timeout=20)
+
+        def sell(agent: Agent) -> None:
+            made = []
+            for price in (9_000, 4_000):
+                request = _sale(card, price)
+                assert agent.till.Checkout(request, timeout=20).offline  # each store alone sees ¥150 available
+                made.append(request.request_id)
+            requests[agent.store_id] = made
+
+        threads = [threading.Thread(target=sell, args=(agent,)) for agent in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    first.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    second.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    ids = [*requests["S-E-T12"], *requests["S-E-T13"]]
+    assert _postings_per_request(running.region_e_url, ids) == dict.fromkeys(ids, 1)  # both stores' sales posted
+    assert _balance(running, card).principal_fen == 0  # a card account never goes below zero …
+    shortfalls = _rows(running.region_e_url, "SELECT SUM(shortfall_fen) FROM offline_advices WHERE card_number = :card", card=card)
+    assert shortfalls[0][0] == 26_000 - 15_000  # … the ¥110 it could not cover is owed, flagged
+    outcomes = {**first.outcomes(), **second.outcomes()}
+    assert "POSTED_OVERDRAWN" in {outcomes[request_id] for request_id in ids}
+    report = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "overdrawn", "--data-dir", str(running.data_dir)],
+                            capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    line = next(line for line in report.stdout.splitlines() if line.startswith(card))
+    assert "¥110.00" in line and "-¥110.00" in line
+    assert assert_ledger_consistent(running.region_e_url) > 0
+
+
+def test_the_region_returns_while_the_queue_drains_and_online_sales_arrive(running):
+    till = running.agent("S-E-T15")
+    cards = [_open_card(till, 30_000) for _ in range(10)]
+    offline_ids: dict[str, list[str]] = defaultdict(list)
+    with running.region_e_stopped():
+        till.wait(lambda s: not s.online, timeout=20)
+        for index in range(400):
+            card = cards[index % 10]
+            request = _sale(card, 100)
+            assert till.till.Checkout(request, timeout=20).offline
+            offline_ids[card].append(request.request_id)
+    status = till.wait(lambda s: s.online, timeout=20)
+    depth_when_sales_began = status.offline_queue_depth
+
+    online_ids: dict[str, list[str]] = defaultdict(list)
+    failures: list[str] = []
+
+    def sell(card: str) -> None:
+        for _ in range(5):
+            request = _sale(card, 200)
+            try:
+                till.till.Checkout(request, timeout=30)
+                online_ids[card].append(request.request_id)
+            except grpc.RpcError as error:
+                failures.append(error.details())
+
+    threads = [threading.Thread(target=sell, args=(card,)) for card in cards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    till.wait(lambda s: s.offline_queue_depth == 0)
+    assert not failures and depth_when_sales_began > 0
+
+    every_id = [request_id for ids in (*offline_ids.values(), *online_ids.values()) for request_id in ids]
+    assert len(every_id) == 450
+    assert _postings_per_request(running.region_e_url, every_id) == dict.fromkeys(every_id, 1)
+    for card in cards:
+        # The card's spends in the order the region posted them (row locks serialise a card's postings).
+        order = [request_id for (request_id,) in _rows(
+            running.region_e_url,
+            "SELECT t.request_id FROM ledger_transactions t JOIN postings p ON p.transaction_id = t.transaction_id "
+            "WHERE t.card_number = :card AND t.type IN ('SPEND', 'OFFLINE_ADVICE') GROUP BY t.request_id ORDER BY MIN(p.posting_id)",
+            card=card)]
+        assert order == offline_ids[card] + online_ids[card], card
+        assert _balance(running, card).principal_fen == 30_000 - 40 * 100 - 5 * 200
+    assert assert_ledger_consistent(running.region_e_url) > 0

@@ -1,0 +1,497 @@
+"""The store agent against real regions (gRPC, PostgreSQL, the broker), its link to region E running
+through a TCP proxy that the tests cut for real: offline approvals within the limits and refusals
+with reasons, writes refused offline, receipts at 58 and 80 mm, the queue forwarded once the link is
+back; the region's StoreSyncService (snapshots, card cache, advices posted once, forwarded to the
+home region, overdrafts flagged); and the ``chaincard pos`` cashier CLI."""
+
+from __future__ import annotations
+
+import os
+import random
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from chaincard.config import Settings
+from chaincard.ids import new_id
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    directory_pb2,
+    directory_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    program_config_pb2,
+    program_config_pb2_grpc,
+    store_agent_pb2,
+    store_agent_pb2_grpc,
+    store_sync_pb2,
+    store_sync_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
+from store_agent.bootstrap import start_store
+from tests.integration.region_fixtures import run_regions
+from tests.ledger_invariants import assert_ledger_consistent
+
+STORE = "S-E-T01"
+EXPOSURE_LIMIT_FEN = 25_000  # this store's own override of the chain's ¥5,000 (H3: only lower)
+
+
+class LinkProxy:
+    """A TCP proxy in front of the region. ``cut()`` drops every connection and refuses new ones —
+    the store's WAN link going down; ``restore()`` lets connections through again."""
+
+    def __init__(self, upstream: str) -> None:
+        host, port = upstream.rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.endpoint = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.down = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+        try:
+            while not self.down:
+                ready, _, _ = select.select([a, b], [], [], 0.1)
+                for source in ready:
+                    data = source.recv(65536)
+                    if not data:
+                        raise OSError("closed")
+                    (b if source is a else a).sendall(data)
+        except OSError:
+            pass
+        for sock in (a, b):
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        self.down = True
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._sockets.clear()
+
+    def restore(self) -> None:
+        self.down = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@dataclass
+class Store:
+    port: int
+    proxy: LinkProxy
+    members: members_pb2_grpc.MemberServiceStub
+    cards: cards_pb2_grpc.CardServiceStub
+    till: transactions_pb2_grpc.TransactionServiceStub
+    agent: store_agent_pb2_grpc.StoreAgentServiceStub
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def status(self) -> store_agent_pb2.GetStoreStatusResponse:
+        return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=5)
+
+    def wait(self, predicate, timeout: float = 20.0) -> store_agent_pb2.GetStoreStatusResponse:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if predicate(status):
+                return status
+            if time.monotonic() > deadline:
+                raise AssertionError(f"store status never matched: {status}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def regions(postgres, broker):
+    yield from run_regions(postgres, broker.bootstrap)
+
+
+def _region_endpoint(hq_endpoint: str, code: str) -> str:
+    with open_channel(hq_endpoint) as channel:
+        snapshot = program_config_pb2_grpc.ProgramConfigServiceStub(channel).GetConfigSnapshot(
+            program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+    return next(region.endpoint for region in snapshot.regions if region.code == code)
+
+
+@pytest.fixture(scope="module")
+def store(regions, tmp_path_factory) -> Iterator[Store]:
+    with open_channel(regions.hq_endpoint) as channel:
+        directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStore(directory_pb2.UpsertStoreRequest(
+            request_id=new_id(), store=directory_pb2.Store(store_id=STORE, name="Test 测试店", region_code="E",
+                                                           franchisee_id="F-AURORA", time_zone="Asia/Shanghai", active=True)), timeout=10)
+        program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
+            request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
+                store_id=STORE, limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=EXPOSURE_LIMIT_FEN))), timeout=10)
+    proxy = LinkProxy(_region_endpoint(regions.hq_endpoint, "E"))
+    database = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite'}"
+    knobs = {"CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5", "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.5",
+             "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3", "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in knobs.items():
+            patch.setenv(name, value)
+        running = start_store(Settings(listen="127.0.0.1:0", store_id=STORE, region_endpoint=proxy.endpoint,
+                                       database_url=database, rpc_deadline_seconds=2.0))
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    try:
+        yield Store(
+            port=running.port, proxy=proxy, members=members_pb2_grpc.MemberServiceStub(channel),
+            cards=cards_pb2_grpc.CardServiceStub(channel), till=transactions_pb2_grpc.TransactionServiceStub(channel),
+            agent=store_agent_pb2_grpc.StoreAgentServiceStub(channel),
+        )
+    finally:
+        channel.close()
+        running.stop(grace=1)
+        proxy.close()
+
+
+def _phone() -> str:
+    return f"135{random.randint(0, 99_999_999):08d}"
+
+
+def _open_card(members, cards, *, pin: str = "", store_id: str = "") -> str:  # type: ignore[no-untyped-def]
+    """A new SV card; ``store_id`` when calling a region directly (a store agent fills in its own)."""
+    member = members.RegisterMember(members_pb2.RegisterMemberRequest(
+        request_id=new_id(), store_id=store_id, name="Till 收银", phone=_phone()), timeout=10).member
+    return cards.OpenCard(cards_pb2.OpenCardRequest(
+        request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV", pin=pin), timeout=10).card.card_number
+
+
+def _recharge(till, card: str, amount_fen: int, store_id: str = "") -> None:  # type: ignore[no-untyped-def]
+    till.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), store_id=store_id, card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH),
+        timeout=10)
+
+
+def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutRequest:  # type: ignore[no-untyped-def]
+    return transactions_pb2.CheckoutRequest(
+        request_id=new_id(), card_number=card,
+        lines=[transactions_pb2.BasketLine(sku="TEA-1", name="龙井 Longjing", category="tea", quantity=1, unit_price_fen=price_fen)],
+        **extra,
+    )
+
+
+def _refused(call, request) -> grpc.RpcError:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as caught:
+        call(request, timeout=20)
+    return caught.value
+
+
+def _rows(url: str, sql: str, **params):  # type: ignore[no-untyped-def]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql), params).all()
+    finally:
+        engine.dispose()
+
+
+def test_an_online_sale_is_cached_and_its_receipt_reprinted_at_both_widths(store):
+    card = _open_card(store.members, store.cards)
+    _recharge(store.till, card, 10_000)
+    sale = store.till.Checkout(_sale(card, 2_500), timeout=10)
+    assert not sale.offline and sale.balances_after.principal_fen == 7_500
+    status = store.wait(lambda s: s.online and s.config_version > 0 and s.cached_card_count >= 1)
+    assert status.store_id == STORE and status.region_code == "E" and status.offline_queue_depth == 0
+    assert status.offline_exposure_limit_fen == EXPOSURE_LIMIT_FEN  # the store's override reached it
+    for paper, columns in ((common_pb2.PAPER_WIDTH_58_MM, 32), (common_pb2.PAPER_WIDTH_80_MM, 48)):
+        copy = store.agent.ReprintReceipt(store_agent_pb2.ReprintReceiptRequest(
+            transaction_id=sale.transaction.transaction_id, paper_width=paper), timeout=10)
+        assert copy.columns == columns
+        texts = [line.text for line in copy.receipt]
+        assert any("COPY" in line for line in texts[:3]) and any("Total" in line for line in texts)
+        assert max(len(line) for line in texts) <= columns
+    missing = _refused(store.agent.ReprintReceipt, store_agent_pb2.ReprintReceiptRequest(transaction_id=new_id()))
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwards_later(store, regions):
+    plain = _open_card(store.members, store.cards)
+    with_pin = _open_card(store.members, store.cards, pin="246810")
+    frozen = _open_card(store.members, store.cards)
+    unseen = _open_card(regions.clients["E"].members, regions.clients["E"].cards, store_id="S-E-001")  # never seen here
+    for card in (plain, with_pin, frozen, unseen):
+        _recharge(regions.clients["E"].transactions, card, 30_000, "S-E-001")
+    for card in (plain, with_pin, frozen):
+        store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the balance
+    store.cards.FreezeCard(cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=frozen, reason="test"), timeout=10)
+
+    store.proxy.cut()
+    first = _sale(plain, 2_000)
+    approved = store.till.Checkout(first, timeout=20)
+    assert approved.offline and approved.balances_after.principal_fen == 28_000 and approved.points_earned == 20
+    texts = [line.text for line in approved.receipt]
+    assert any("OFFLINE" in line for line in texts[:3]) and max(len(line) for line in texts) <= 40
+    again = store.till.Checkout(first, timeout=20)  # the till retries: the same approval, not a second sale
+    assert again.transaction.transaction_id == approved.transaction.transaction_id
+    assert store.status().online is False
+
+    too_big = _refused(store.till.Checkout, _sale(plain, 12_000))
+    assert too_big.code() == grpc.StatusCode.FAILED_PRECONDITION and "limit of one offline spend" in too_big.details()
+    for price in (9_000, 8_000):
+        assert store.till.Checkout(_sale(plain, price), timeout=20).offline
+    over_day = _refused(store.till.Checkout, _sale(plain, 2_000))  # ¥190 approved today, floor ¥200
+    assert over_day.code() == grpc.StatusCode.FAILED_PRECONDITION and "per day" in over_day.details()
+    assert "PIN" in _refused(store.till.Checkout, _sale(with_pin, 1_000, pin="246810")).details()
+    blocked = _refused(store.till.Checkout, _sale(frozen, 1_000))
+    assert blocked.code() == grpc.StatusCode.FAILED_PRECONDITION and "frozen" in blocked.details()
+    assert "not been seen" in _refused(store.till.Checkout, _sale(unseen, 1_000)).details()
+    assert "points" in _refused(store.till.Checkout, _sale(plain, 1_000, points_to_redeem=100)).details()
+
+    recharge = _refused(store.till.RechargeCard, transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), card_number=plain, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH))
+    assert recharge.code() == grpc.StatusCode.UNAVAILABLE and "recharges are not taken offline" in recharge.details()
+    opening = _refused(store.cards.OpenCard, cards_pb2.OpenCardRequest(request_id=new_id(), member_id=new_id(), card_type_code="SV"))
+    assert "cannot be opened offline" in opening.details()
+    freeze = _refused(store.cards.FreezeCard, cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=plain, reason="x"))
+    assert freeze.code() == grpc.StatusCode.UNAVAILABLE and "store offline" in freeze.details()
+    pin = _refused(store.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=plain, pin="135790"))
+    assert "PIN changes need the region" in pin.details()
+
+    balance = store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=plain), timeout=10)
+    assert balance.from_cache and balance.balances.principal_fen == 30_000
+    queued = store.agent.ListQueuedAdvices(store_agent_pb2.ListQueuedAdvicesRequest(page_size=2), timeout=10)
+    assert [q.advice.checkout.card_number for q in queued.advices] == [plain, plain] and queued.next_page_token
+    assert queued.advices[0].advice.advice_id == first.request_id
+    assert queued.advices[0].advice.sequence < queued.advices[1].advice.sequence
+    status = store.status()
+    assert (status.offline_queue_depth, status.offline_exposure_fen) == (3, 19_000)
+    wide = store.agent.ReprintReceipt(store_agent_pb2.ReprintReceiptRequest(
+        transaction_id=approved.transaction.transaction_id, paper_width=common_pb2.PAPER_WIDTH_80_MM), timeout=10)
+    assert wide.columns == 48 and any("OFFLINE" in line.text for line in wide.receipt)
+
+    store.proxy.restore()
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    url = regions.database_urls["E"]
+    posted = _rows(url, "SELECT request_id, type, amount_fen FROM ledger_transactions WHERE card_number = :card AND "
+                        "type IN ('OFFLINE_ADVICE', 'SPEND') ORDER BY created_at", card=plain)
+    assert [(row[1], row[2]) for row in posted] == [("OFFLINE_ADVICE", 2_000), ("OFFLINE_ADVICE", 9_000), ("OFFLINE_ADVICE", 8_000)]
+    assert posted[0][0] == first.request_id
+    balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=plain), timeout=10)
+    assert (balance.balances.principal_fen, balance.balances.points) == (11_000, 190)
+    assert _rows(url, "SELECT COUNT(*) FROM ledger_transactions WHERE card_number IN (:a, :b, :c)",
+                 a=with_pin, b=frozen, c=unseen)[0][0] == 3  # their recharges only
+    online = store.till.Checkout(_sale(plain, 1_000), timeout=10)  # back online: the region decides again
+    assert not online.offline and online.balances_after.principal_fen == 10_000
+    assert assert_ledger_consistent(url) > 0
+
+
+def test_the_store_exposure_limit_refuses_once_reached(store, regions):
+    cards = [_open_card(store.members, store.cards) for _ in range(3)]
+    for card in cards:
+        _recharge(store.till, card, 20_000)
+    store.proxy.cut()
+    try:
+        assert store.till.Checkout(_sale(cards[0], 10_000), timeout=20).offline
+        assert store.till.Checkout(_sale(cards[1], 10_000), timeout=20).offline
+        refused = _refused(store.till.Checkout, _sale(cards[2], 6_000))
+        assert "exposure would exceed ¥250.00" in refused.details()
+        assert store.till.Checkout(_sale(cards[2], 5_000), timeout=20).offline  # exactly at the limit
+    finally:
+        store.proxy.restore()
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0 and s.offline_exposure_fen == 0)
+
+
+def test_the_region_serves_snapshots_and_card_state_to_its_stores(regions):
+    east = regions.clients["E"]
+    e_card = _open_card(east.members, east.cards, store_id="S-E-001")
+    west = regions.clients["W"]
+    w_card = _open_card(west.members, west.cards, pin="112233", store_id="S-W-001")
+    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+        sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
+        first = sync.PullConfigSnapshot(store_sync_pb2.PullConfigSnapshotRequest(store_id="S-E-001"), timeout=10)
+        assert first.snapshot.version > 0 and not first.unchanged
+        assert all(person.store_id == "S-E-001" for person in first.snapshot.staff)
+        again = sync.PullConfigSnapshot(store_sync_pb2.PullConfigSnapshotRequest(
+            store_id="S-E-001", known_version=first.snapshot.version), timeout=10)
+        assert again.unchanged and not again.HasField("snapshot")
+        with pytest.raises(grpc.RpcError) as foreign:
+            sync.PullConfigSnapshot(store_sync_pb2.PullConfigSnapshotRequest(store_id="S-W-001"), timeout=10)
+        assert foreign.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+        unknown = "881100009999990"
+        refreshed = sync.RefreshCardCache(store_sync_pb2.RefreshCardCacheRequest(
+            store_id="S-E-001", card_numbers=[w_card, e_card, unknown]), timeout=10)
+        assert [cached.card.card_number for cached in refreshed.cards] == [w_card, e_card]  # W's came from region W
+        assert refreshed.cards[0].card.home_region == "W" and refreshed.cards[0].card.pin_set
+        assert refreshed.cards[1].offline_allowance_fen == 20_000
+        assert list(refreshed.unknown_card_numbers) == [unknown]
+
+
+def _advice(card: str, *, principal: int, bonus: int = 0, points: int = 0, sequence: int = 1, store_id: str = "S-E-001",
+            request_id: str | None = None) -> store_sync_pb2.OfflineAdvice:
+    request_id = request_id or new_id()
+    amount = principal + bonus
+    checkout = transactions_pb2.CheckoutRequest(
+        request_id=request_id, store_id=store_id, card_number=card,
+        lines=[transactions_pb2.BasketLine(sku="X", name="thing", category="misc", quantity=1, unit_price_fen=amount)])
+    result = transactions_pb2.CheckoutResponse(
+        transaction=common_pb2.Transaction(transaction_id=new_id(), card_number=card, store_id=store_id, amount_fen=amount),
+        subtotal_fen=amount, total_due_fen=amount, points_earned=points, offline=True,
+        tenders=[transactions_pb2.AppliedTender(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=amount, principal_fen=principal,
+                                                bonus_fen=bonus, card_number=card)],
+        lines=[transactions_pb2.PricedLine(sku="X", quantity=1, gross_fen=amount, net_fen=amount, points_earned=points)],
+    )
+    advice = store_sync_pb2.OfflineAdvice(advice_id=request_id, sequence=sequence, store_id=store_id, checkout=checkout,
+                                          offline_result=result)
+    advice.approved_at.FromDatetime(datetime.now(UTC))
+    return advice
+
+
+def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
+    east, west = regions.clients["E"], regions.clients["W"]
+    e_card = _open_card(east.members, east.cards, store_id="S-E-001")
+    w_card = _open_card(west.members, west.cards, store_id="S-W-001")
+    _recharge(east.transactions, e_card, 5_000, "S-E-001")
+    _recharge(west.transactions, w_card, 5_000, "S-W-001")
+    online_request_id = new_id()
+    online = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
+        request_id=online_request_id, store_id="S-E-001", card_number=e_card,
+        lines=[transactions_pb2.BasketLine(sku="X", name="x", category="misc", quantity=1, unit_price_fen=500)]), timeout=10)
+    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+        sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
+
+        def upload(*advices, request_id=None):  # type: ignore[no-untyped-def]
+            return sync.UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
+                request_id=request_id or new_id(), store_id="S-E-001", advices=list(advices)), timeout=20)
+
+        abroad = _advice(w_card, principal=1_200, points=12, sequence=1)
+        overdraw = _advice(e_card, principal=8_000, sequence=2)  # the card holds ¥45 after the online sale
+        # The online checkout reached the region but its answer was lost; the store approved it offline.
+        hidden_success = _advice(e_card, principal=500, sequence=3, request_id=online_request_id)
+        batch_id = new_id()
+        answer = upload(abroad, overdraw, request_id=batch_id)
+        outcomes = [result.outcome for result in answer.results]
+        assert outcomes == [store_sync_pb2.ADVICE_OUTCOME_POSTED, store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN]
+        assert answer.results[0].transaction.home_region == "W"  # region E forwarded it to W
+        assert answer.results[1].transaction.overdrawn and "flagged" in answer.results[1].message
+        assert upload(abroad, overdraw, request_id=batch_id) == answer  # the batch's answer, replayed
+        with pytest.raises(grpc.RpcError) as reused:
+            upload(abroad, request_id=batch_id)
+        assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        repeat = upload(abroad, overdraw)
+        assert [r.outcome for r in repeat.results] == [store_sync_pb2.ADVICE_OUTCOME_DUPLICATE] * 2
+        assert repeat.results[1].transaction.overdrawn
+        duplicate = upload(hidden_success).results[0]
+        assert duplicate.outcome == store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
+        assert duplicate.transaction.transaction_id == online.transaction.transaction_id
+
+        bad = _advice(e_card, principal=100, sequence=4)
+        bad.offline_result.tenders[0].principal_fen = 50
+        with pytest.raises(grpc.RpcError) as invalid:
+            upload(bad)
+        assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "advices[0].offline_result.tenders[0]" in invalid.value.details()
+
+    assert west.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=w_card), timeout=10).balances.principal_fen == 3_800
+    assert east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=e_card), timeout=10).balances.principal_fen == 0
+    url = regions.database_urls["E"]
+    assert _rows(url, "SELECT shortfall_fen FROM offline_advices WHERE card_number = :card", card=e_card) == [(3_500,)]
+    # System accounts keep no running balance (docs/adr/0007): the receivable is the sum of its postings.
+    owed = _rows(url, "SELECT SUM(CASE WHEN p.direction = 'DEBIT' THEN p.amount ELSE -p.amount END) FROM postings p "
+                      "JOIN ledger_accounts a USING (account_id) WHERE a.purpose = 'OFFLINE_OVERDRAFT'")[0][0]
+    assert owed == 3_500
+    assert assert_ledger_consistent(url) > 0 and assert_ledger_consistent(regions.database_urls["W"]) > 0
+
+    from chaincard.db.engine import make_engine, make_session_factory
+    from region_service.handlers.advices import overdrawn_cards
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        report = {card.card_number: card for card in overdrawn_cards(session)}
+    engine.dispose()
+    assert report[e_card].owed_fen == 3_500 and report[e_card].net_fen == -3_500
+    shown = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "overdrawn", "--database-url", url],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and e_card in shown.stdout and "-¥35.00" in shown.stdout
+
+
+def _pos(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", store.endpoint, *args],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def test_the_cashier_cli(store):
+    phone = _phone()
+    joined = _pos(store, "join", "--name", "王芳", "--phone", phone)
+    assert joined.returncode == 0, joined.stderr
+    card = joined.stdout.split("card ")[1].split()[0]
+    assert _pos(store, "recharge", "--card", card, "--amount", "300", "--tender", "mobile").returncode == 0
+    found = _pos(store, "find", phone)
+    assert found.returncode == 0 and card in found.stdout and "¥300.00" in found.stdout and phone not in found.stdout
+    sold = _pos(store, "sell", "--card", card, "--item", "TEA-1:Longjing tea:tea:2:44.00", "--item", "CUP:Cup::1:12.50",
+                "--cash", "20")
+    assert sold.returncode == 0, sold.stderr
+    assert "PAID" in sold.stdout and "¥100.50" in sold.stdout and "¥80.50" in sold.stdout  # ¥20 cash, the rest from the card
+    balance = _pos(store, "balance", card)
+    assert "principal ¥219.50" in balance.stdout
+    history = _pos(store, "history", card)
+    assert "SPEND" in history.stdout and "RECHARGE" in history.stdout
+    transaction_id = sold.stdout.split("transaction ")[1].split()[0]
+    wide = _pos(store, "reprint", transaction_id, "--paper", "80")
+    assert wide.returncode == 0 and "COPY" in wide.stdout
+    status = _pos(store, "status")
+    assert "ONLINE" in status.stdout and STORE in status.stdout
+    assert "queue is empty" in _pos(store, "queue").stdout
+    bad = _pos(store, "sell", "--card", card, "--item", "TEA-1:tea:tea:1:1.005")
+    assert bad.returncode == 2 and "more than two decimals" in bad.stderr
+    broke = _pos(store, "sell", "--card", card, "--item", "GOLD:gold bar:gold:1:9999")
+    assert broke.returncode == 1 and "insufficient stored value" in broke.stderr
+    store.proxy.cut()
+    try:
+        offline = _pos(store, "sell", "--card", card, "--item", "TEA-1:tea:tea:1:10")
+        assert offline.returncode == 0 and "APPROVED OFFLINE" in offline.stdout
+        assert "1 sale(s) to forward" in _pos(store, "status").stdout
+        refused = _pos(store, "recharge", "--card", card, "--amount", "50")
+        assert refused.returncode == 1 and "recharges are not taken offline" in refused.stderr
+        assert "same request_id" in refused.stderr or "--request-id" in refused.stderr
+    finally:
+        store.proxy.restore()
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    unreachable = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", "127.0.0.1:1", "status"],
+                                 capture_output=True, text=True, timeout=60)
+    assert unreachable.returncode == 1 and "is it running" in unreachable.stderr
