@@ -71,6 +71,9 @@ def record_transaction(
     tenders: list[transactions_pb2.AppliedTender] = (),  # type: ignore[assignment]
     points_earned: int = 0,
     points_redeemed: int = 0,
+    subtotal_fen: int = 0,
+    discount_fen: int = 0,
+    points_deduction_fen: int = 0,
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt, and
     publish TransactionPosted through the outbox, keyed by card number."""
@@ -100,6 +103,9 @@ def record_transaction(
             tenders=list(tenders),
             points_earned=points_earned,
             points_redeemed=points_redeemed,
+            subtotal_fen=subtotal_fen,
+            discount_fen=discount_fen,
+            points_deduction_fen=points_deduction_fen,
         ),
     )
     return Recorded(transaction, balances_message(after), [common_pb2.ReceiptLine(text=line) for line in lines])

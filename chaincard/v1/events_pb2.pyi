@@ -82,7 +82,7 @@ class CardStateChanged(_message.Message):
     def __init__(self, card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CardState, str]] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., reason: _Optional[str] = ..., operator_id: _Optional[str] = ..., store_id: _Optional[str] = ..., replaced_by_card_number: _Optional[str] = ...) -> None: ...
 
 class TransactionPosted(_message.Message):
-    __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id")
+    __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id", "subtotal_fen", "discount_fen", "points_deduction_fen")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,9 @@ class TransactionPosted(_message.Message):
     POINTS_REDEEMED_FIELD_NUMBER: _ClassVar[int]
     COUPONS_FIELD_NUMBER: _ClassVar[int]
     ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_DEDUCTION_FEN_FIELD_NUMBER: _ClassVar[int]
     transaction: _common_pb2.Transaction
     member_id: str
     issuing_franchisee_id: str
@@ -105,7 +108,10 @@ class TransactionPosted(_message.Message):
     points_redeemed: int
     coupons: _containers.RepeatedCompositeFieldContainer[_transactions_pb2.AppliedCoupon]
     issuing_store_id: str
-    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ...) -> None: ...
+    subtotal_fen: int
+    discount_fen: int
+    points_deduction_fen: int
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ..., subtotal_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ...) -> None: ...
 
 class CouponIssued(_message.Message):
     __slots__ = ("coupon", "operator_id")

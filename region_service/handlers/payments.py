@@ -310,6 +310,7 @@ def _checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest, sto
             ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
             tenders=[applied_message(t) for t in plan.tenders], points_earned=plan.points_earned,
             points_redeemed=plan.points_redeemed, receipt_title=f"SALE  {store.name}", receipt_items=_sale_receipt(plan),
+            subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         )
         _record_other_card_spends(ctx, session, plan, cards, row, store)
         response = transactions_pb2.CheckoutResponse(
