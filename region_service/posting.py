@@ -3,7 +3,6 @@ the TransactionPosted event — all in the caller's unit of work (STYLE rule 4).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ledger import Posting
-from chaincard.receipts import ReceiptItem, amount_row, render
+from chaincard.receipts import ReceiptItem, amount_row, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import post_transaction
@@ -27,13 +26,8 @@ class Recorded:
 
 
 def receipt_document(title: str, items: list[ReceiptItem]) -> bytes:
-    """The receipt as stored for reprints: title and rows, so it can be printed at any paper width."""
-    return json.dumps({"title": title, "items": [[item.label, item.value] for item in items]}, ensure_ascii=False).encode()
-
-
-def render_stored_receipt(document: bytes, width: int) -> list[str]:
-    stored = json.loads(document)
-    return render(stored["title"], [ReceiptItem(label, value) for label, value in stored["items"]], width)
+    """The receipt as stored for reprints (chaincard.receipts' document), printable at any width."""
+    return to_document(title, items).encode()
 
 
 def applied_tender(stored: dict) -> transactions_pb2.AppliedTender:

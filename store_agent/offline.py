@@ -44,12 +44,12 @@ from chaincard.pricing import (
     TenderKind,
     price_checkout,
 )
-from chaincard.receipts import ReceiptItem, amount_row
+from chaincard.receipts import WIDTH_58MM, ReceiptItem, amount_row, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
 from region_service import pricing_terms  # pure: proto snapshot → pricing terms, shared with the region
 from store_agent.config_sync import StoreConfig
 from store_agent.models import CachedCard, OfflineAdvice, OutgoingRequest, Receipt
-from store_agent.receipts import OFFLINE_MARK, WIDTH_58MM, layout, to_document
+from store_agent.receipts import OFFLINE_MARK
 
 _TENDERS = {
     common_pb2.TENDER_TYPE_STORED_VALUE: TenderKind.STORED_VALUE,
@@ -249,7 +249,7 @@ class OfflineStandIn:
         store = self.config.store()
         title = f"SALE  {store.name if store is not None else self.store_id}"
         items = self._receipt_items(plan, card, balances_after, today, transaction_id)
-        lines = layout(title, items, WIDTH_58MM, marks=[OFFLINE_MARK])
+        lines = render(title, items, WIDTH_58MM, marks=[OFFLINE_MARK])
         response = transactions_pb2.CheckoutResponse(
             transaction=common_pb2.Transaction(
                 transaction_id=transaction_id, type=common_pb2.TRANSACTION_TYPE_SPEND, card_number=card.card_number,

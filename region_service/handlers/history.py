@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from chaincard.errors import InvalidArgument, NotFound
-from chaincard.receipts import WIDTH_58MM, WIDTH_80MM
+from chaincard.receipts import WIDTH_58MM, WIDTH_80MM, render_document
 from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import validation
 from region_service.context import RegionContext
 from region_service.handlers.cards import load_card
 from region_service.models import LedgerTransaction, PostingRecord, ReceiptRecord
-from region_service.posting import applied_tender, render_stored_receipt
+from region_service.posting import applied_tender
 from region_service.translate import transaction_message
 
 DEFAULT_PAGE = 20
@@ -74,7 +74,7 @@ def get_receipt(ctx: RegionContext, request: transactions_pb2.GetReceiptRequest)
         receipt = session.get(ReceiptRecord, request.transaction_id)
         if receipt is None:
             raise NotFound(f"transaction {request.transaction_id} has no receipt")
-        lines = render_stored_receipt(receipt.lines, width)
+        lines = render_document(receipt.lines, width)
     return transactions_pb2.GetReceiptResponse(receipt=[common_pb2.ReceiptLine(text=line) for line in lines])
 
 
