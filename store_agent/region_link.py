@@ -173,7 +173,7 @@ class RegionLink:
             except Exception:  # noqa: BLE001 - the cache is a help, never a reason to fail a sale
                 log.exception("could not update the card cache")
 
-    def read(self, method: Callable[..., Any], request: Message, context: grpc.ServicerContext | None = None) -> Any:
+    def read(self, method: Callable[..., Any], request: Message) -> Any:
         if not self.monitor.online:
             raise RegionUnreachable(self.monitor.offline_message("this needs the region"))
         sent_at = utc_now()
@@ -193,7 +193,6 @@ class RegionLink:
         method: Callable[..., Any],
         request: Message,
         response_type: type[Message],
-        context: grpc.ServicerContext | None = None,
         *,
         receipt_of: Callable[[Any], tuple[str, str]] | None = None,
         before_send: Callable[[], None] | None = None,

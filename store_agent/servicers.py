@@ -46,13 +46,13 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
 
     def RegisterMember(self, request, context):  # noqa: N802 - gRPC method names
         request.store_id = self.store_id
-        return self.link.mutate("RegisterMember", self.region.RegisterMember, request, members_pb2.RegisterMemberResponse, context)
+        return self.link.mutate("RegisterMember", self.region.RegisterMember, request, members_pb2.RegisterMemberResponse)
 
     def GetMember(self, request, context):  # noqa: N802
-        return self.link.read(self.region.GetMember, request, context)
+        return self.link.read(self.region.GetMember, request)
 
     def FindMember(self, request, context):  # noqa: N802
-        return self.link.read(self.region.FindMember, request, context)
+        return self.link.read(self.region.FindMember, request)
 
 
 class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
@@ -63,14 +63,14 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
 
     def OpenCard(self, request, context):  # noqa: N802
         request.store_id = self.store_id
-        return self.link.mutate("OpenCard", self.region.OpenCard, request, cards_pb2.OpenCardResponse, context)
+        return self.link.mutate("OpenCard", self.region.OpenCard, request, cards_pb2.OpenCardResponse)
 
     def GetCard(self, request, context):  # noqa: N802
-        return self.link.read(self.region.GetCard, request, context)
+        return self.link.read(self.region.GetCard, request)
 
     def GetBalance(self, request, context):  # noqa: N802
         try:
-            return self.link.read(self.region.GetBalance, request, context)
+            return self.link.read(self.region.GetBalance, request)
         except RegionUnreachable:
             cached = self.cache.get(request.card_number) if self.cache is not None else None
             if cached is None:
@@ -88,7 +88,7 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
         """Journal, then send to the region with this store's id; refused with UNAVAILABLE when the
         region cannot be reached (lifecycle and PIN changes are never decided offline)."""
         request.store_id = self.store_id
-        return self.link.mutate(method_name, getattr(self.region, method_name), request, response_type, context, **options)
+        return self.link.mutate(method_name, getattr(self.region, method_name), request, response_type, **options)
 
     def ActivateCard(self, request, context):  # noqa: N802
         return self._mutate("ActivateCard", request, cards_pb2.ActivateCardResponse, context)
@@ -146,7 +146,7 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
     def RechargeCard(self, request, context):  # noqa: N802
         request.store_id = self.store_id
         return self.link.mutate(
-            "RechargeCard", self.region.RechargeCard, request, transactions_pb2.RechargeCardResponse, context,
+            "RechargeCard", self.region.RechargeCard, request, transactions_pb2.RechargeCardResponse,
             receipt_of=_receipt,
         )
 
@@ -154,7 +154,7 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         request.store_id = self.store_id
         try:
             return self.link.mutate(
-                "Checkout", self.region.Checkout, request, transactions_pb2.CheckoutResponse, context, receipt_of=_receipt,
+                "Checkout", self.region.Checkout, request, transactions_pb2.CheckoutResponse, receipt_of=_receipt,
                 before_send=lambda: self._forward_card_queue_first(request.card_number),
             )
         except RegionUnreachable as unreachable:
@@ -163,36 +163,36 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
             return self.stand_in.approve(request, in_doubt=unreachable.in_doubt)
 
     def ListTransactions(self, request, context):  # noqa: N802
-        return self.link.read(self.region.ListTransactions, request, context)
+        return self.link.read(self.region.ListTransactions, request)
 
     def GetTransaction(self, request, context):  # noqa: N802
-        return self.link.read(self.region.GetTransaction, request, context)
+        return self.link.read(self.region.GetTransaction, request)
 
     def GetReceipt(self, request, context):  # noqa: N802
-        return self.link.read(self.region.GetReceipt, request, context)
+        return self.link.read(self.region.GetReceipt, request)
 
     def RefundSale(self, request, context):  # noqa: N802
         request.store_id = self.store_id
         return self.link.mutate(
-            "RefundSale", self.region.RefundSale, request, transactions_pb2.RefundSaleResponse, context, receipt_of=_receipt
+            "RefundSale", self.region.RefundSale, request, transactions_pb2.RefundSaleResponse, receipt_of=_receipt
         )
 
     def VoidSale(self, request, context):  # noqa: N802
         request.store_id = self.store_id
         return self.link.mutate(
-            "VoidSale", self.region.VoidSale, request, transactions_pb2.VoidSaleResponse, context, receipt_of=_receipt
+            "VoidSale", self.region.VoidSale, request, transactions_pb2.VoidSaleResponse, receipt_of=_receipt
         )
 
     def VoidRecharge(self, request, context):  # noqa: N802
         request.store_id = self.store_id
         return self.link.mutate(
-            "VoidRecharge", self.region.VoidRecharge, request, transactions_pb2.VoidRechargeResponse, context,
+            "VoidRecharge", self.region.VoidRecharge, request, transactions_pb2.VoidRechargeResponse,
             receipt_of=_receipt,
         )
 
     def AdjustPoints(self, request, context):  # noqa: N802
         request.store_id = self.store_id
-        return self.link.mutate("AdjustPoints", self.region.AdjustPoints, request, transactions_pb2.AdjustPointsResponse, context)
+        return self.link.mutate("AdjustPoints", self.region.AdjustPoints, request, transactions_pb2.AdjustPointsResponse)
 
 
 AGENT_VERSION = "unknown"

@@ -76,7 +76,7 @@ _REFUND_TENDERS = {
 
 # ---- shared pieces ---------------------------------------------------------------------------------
 
-def card_view(session: Session, card: Card, region_code: str, now: datetime | None = None) -> common_pb2.Card:
+def card_view(session: Session, card: Card, region_code: str) -> common_pb2.Card:
     """The card as callers see it, with its PIN flags and replacement links."""
     return card_message(card, region_code, card_balances(session, card.card_number))
 
@@ -189,7 +189,7 @@ def _change_state(
             operator_id=operator_id, store_id=store_id, franchisee_id=card.issuing_franchisee_id,
             request_id=request.request_id, reason=reason, before={"state": previous}, after={"state": card.state},
         )
-        response = response_type(card=card_view(session, card, ctx.region_code, now))
+        response = response_type(card=card_view(session, card, ctx.region_code))
         remember(session, IdempotencyKey, transition.operation, request, response)
         return response
 
@@ -381,7 +381,7 @@ def _move_to_new_card(
 
         add_event(
             session, OutboxMessage, topic=topics.CARDS, key=new_number, producer=ctx.producer_name,
-            payload=events_pb2.CardOpened(card=card_view(session, new, ctx.region_code, now)),
+            payload=events_pb2.CardOpened(card=card_view(session, new, ctx.region_code)),
         )
         _announce_state(ctx, session, old, previous, reason=reason, operator_id=operator_id, store_id=store.store_id)
         common = {
@@ -401,7 +401,7 @@ def _move_to_new_card(
             **common,
         )
         response = response_type(
-            old_card=card_view(session, old, ctx.region_code, now), new_card=card_view(session, new, ctx.region_code, now),
+            old_card=card_view(session, old, ctx.region_code), new_card=card_view(session, new, ctx.region_code),
         )
         if transaction is not None:
             response.transaction.CopyFrom(transaction)
@@ -544,7 +544,7 @@ def _close(
         amount_fen=held.principal_fen,
     )
     response = cards_pb2.CloseCardResponse(
-        card=card_view(session, card, ctx.region_code, now), principal_refunded_fen=held.principal_fen,
+        card=card_view(session, card, ctx.region_code), principal_refunded_fen=held.principal_fen,
         bonus_forfeited_fen=held.bonus_fen, points_forfeited=held.points, receipt=receipt,
     )
     if transaction is not None:
@@ -618,7 +618,7 @@ def _pin_response(
         franchisee_id=card.issuing_franchisee_id, request_id=request.request_id, reason=reason,
         before=before, after=pins.pin_state(card, now),
     )
-    response = response_type(card=card_view(session, card, ctx.region_code, now))
+    response = response_type(card=card_view(session, card, ctx.region_code))
     remember(session, IdempotencyKey, operation, request, response)
     return response
 
