@@ -1,6 +1,7 @@
 """Checkout throughput and latency of a whole local chain, beside two baselines measured in the same run.
 
     .venv/bin/python bench/checkout.py [--pg DSN] [--seconds 10] [--clients 1,4,16] [--wait-quiet 600]
+        [--scenarios region-E,store-agent,forwarded] [--no-pgbench] [--no-echo] [--no-profile] [--output FILE]
 
 What it does, in order (see docs/BENCHMARKS.md for the figures and how to read them):
 
@@ -66,6 +67,7 @@ from chaincard.ids import new_id
 from chaincard.local.chain import Chain
 from chaincard.local.postgres import PostgresServer
 from chaincard.rpc.channels import DEFAULT_DEADLINE_SECONDS, call, open_channel
+from chaincard.rpc.transport import Transport
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -87,6 +89,7 @@ AIM_RATIO = 0.35
 AIM_P99_MS = 50.0
 ECHO_SERVICE = "bench.Echo"
 ECHO_METHOD = f"/{ECHO_SERVICE}/Echo"
+SCENARIOS = ("region-E", "store-agent", "forwarded")
 SKUS = [("TEA-001", "Longjing tea 50g", "tea"), ("SNK-014", "Sesame biscuits", "snack"), ("CUP-002", "Paper cups", "homeware")]
 
 
@@ -489,9 +492,9 @@ def basket_line(rng: random.Random) -> transactions_pb2.BasketLine:
     return transactions_pb2.BasketLine(sku=sku, name=name, category=category, quantity=1, unit_price_fen=rng.randint(100, 2000))
 
 
-def open_funded_card(region_endpoint: str, store_id: str, recharges: int) -> str:
+def open_funded_card(region_endpoint: str, store_id: str, recharges: int, transport: Transport) -> str:
     """Register a member in the store's region, open an SV card, recharge it; returns the card number."""
-    with open_channel(region_endpoint) as channel:
+    with open_channel(region_endpoint, transport) as channel:
         members = members_pb2_grpc.MemberServiceStub(channel)
         cards = cards_pb2_grpc.CardServiceStub(channel)
         transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
@@ -513,10 +516,10 @@ def open_funded_card(region_endpoint: str, store_id: str, recharges: int) -> str
 
 
 def checkout_client(
-    target: str, cards: list[str], store_id: str
+    target: str, cards: list[str], store_id: str, transport: Transport
 ) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
     def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
-        channel = open_channel(target)
+        channel = open_channel(target, transport)
         checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
         card_number = cards[index]  # one card per client: no two clients wait on one card's row lock
         rng = random.Random(index)
@@ -682,7 +685,7 @@ def spend_count(admin_dsn: str, database: str) -> int:
         connection.close()
 
 
-_STATEMENT = re.compile(r'^(?P<tid>\d+)\s+sendto\(\d+, "Q.{0,24}?(?P<sql>(?:SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|SHOW|select|show)[^"]*)')
+_STATEMENT = re.compile(r'^(?P<tid>\d+)\s+sendto\(\d+, "Q.{0,24}?(?P<sql>(?:SELECT|INSERT|UPDATE|DELETE|WITH|BEGIN|COMMIT|ROLLBACK|SHOW|select|show)[^"]*)')
 RELAY_MARKERS = ("outbox.position", "pg_try_advisory", "UPDATE outbox")
 
 
@@ -729,12 +732,20 @@ def _normalise_sql(query: str) -> str:
     return text[:110]
 
 
+def profile_file_for(output: Path) -> Path:
+    """Where the profile summary goes: beside the JSON results, so a trial run with its own
+    ``--output`` leaves the published profile alone."""
+    if output == RESULTS_FILE:
+        return PROFILE_FILE
+    return output.with_name(f"{output.stem}-profile-region-E.txt")
+
+
 def profile_region(
     py_spy: str, pid: int, mode: str, seconds: float, run: Callable[[Callable[[], None]], Window],
-    also_start: Callable[[], None] | None = None,
+    also_start: Callable[[], None] | None = None, profile_file: Path = PROFILE_FILE,
 ) -> tuple[dict[str, Any], Window]:
     """py-spy record (raw collapsed stacks, 100 Hz) on ``pid`` during ``run``; see PROFILE_MODES."""
-    raw_path = PROFILE_FILE.with_name(f"{PROFILE_FILE.stem}-{mode}.collapsed")
+    raw_path = profile_file.with_name(f"{profile_file.stem}-{mode}.collapsed")
     raw_path.parent.mkdir(parents=True, exist_ok=True)
     holder: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -756,7 +767,7 @@ def profile_region(
     if process.returncode != 0 or not raw_path.exists():
         return {"error": f"py-spy failed ({process.returncode}): {stderr.decode(errors='replace')[-500:]}"}, window
     summary = summarise_profile(raw_path.read_text())
-    summary["raw"] = str(raw_path.relative_to(BENCH_DIR.parent))
+    summary["raw"] = str(raw_path.relative_to(BENCH_DIR.parent)) if raw_path.is_relative_to(BENCH_DIR.parent) else str(raw_path)
     return summary, window
 
 
@@ -788,7 +799,8 @@ def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any] | None, echo
             f"{row['scenario']:<12} {row['clients']:>7} {row['checkouts_per_s']:>11.1f} {row['p50_ms']:>7.1f} "
             f"{row['p99_ms']:>7.1f} {row['errors']:>6} {tps if tps is not None else float('nan'):>11.1f} "
             f"{row['ratio_pgbench'] if row['ratio_pgbench'] is not None else float('nan'):>6.2f} "
-            f"{row['echo_per_s']:>12.1f} {row['ratio_echo']:>7.3f}"
+            f"{row['echo_per_s'] if row['echo_per_s'] is not None else float('nan'):>12.1f} "
+            f"{row['ratio_echo'] if row['ratio_echo'] is not None else float('nan'):>7.3f}"
         )
     print()
     if pgbench:
@@ -819,6 +831,10 @@ def main() -> int:
     parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts (default 1,4,16)")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile of region E")
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baseline")
+    parser.add_argument("--no-echo", action="store_true", help="skip the gRPC echo baseline")
+    parser.add_argument("--insecure", action="store_true", help="run the chain in plaintext, without authorisation")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated scenarios to run (default {','.join(SCENARIOS)})")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to SECONDS for other processes to leave the CPU idle (default: don't)")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="where to write the JSON results")
@@ -831,6 +847,10 @@ def main() -> int:
     if not clients_list or min(clients_list) < 1:
         parser.error("--clients needs positive integers")
     most = max(clients_list)
+    chosen = [part.strip() for part in args.scenarios.split(",") if part.strip()]
+    if not chosen or any(name not in SCENARIOS for name in chosen):
+        parser.error(f"--scenarios takes names from {', '.join(SCENARIOS)}")
+    profile_file = profile_file_for(args.output)
     command = "python bench/checkout.py " + " ".join(sys.argv[1:])
     started_at = datetime.now(UTC)
     wall = time.monotonic()
@@ -880,26 +900,29 @@ def main() -> int:
                     print(f"  pgbench -c {clients}: {run['tps']} tps", flush=True)
 
         # 2. gRPC echo
-        echo_process, echo_target = start_echo_server()
-        sampler.labels[echo_process.pid] = "echo server"
-        payload = transactions_pb2.CheckoutRequest(
-            request_id=new_id(), store_id="S-E-001", card_number="881100000000017", lines=[basket_line(random.Random(0))]
-        ).SerializeToString()
         echo: dict[int, Window] = {}
-        for clients in clients_list:
-            echo[clients] = run_load("echo", clients, echo_client(echo_target, payload),
-                                     warmup=args.warmup, seconds=args.seconds, sampler=sampler)
-            print(f"  echo -c {clients}: {echo[clients].rate:.0f} calls/s", flush=True)
-        report["echo"] = {"payload_bytes": len(payload), "server": "grpc.server(ThreadPoolExecutor(32)) in a child process",
-                          "runs": {str(c): w.summary() for c, w in echo.items()}}
-        echo_process.stdin.close()  # type: ignore[union-attr]
-        echo_process.wait(10)
-        echo_process = None
+        if not args.no_echo:
+            echo_process, echo_target = start_echo_server()
+            sampler.labels[echo_process.pid] = "echo server"
+            payload = transactions_pb2.CheckoutRequest(
+                request_id=new_id(), store_id="S-E-001", card_number="881100000000017", lines=[basket_line(random.Random(0))]
+            ).SerializeToString()
+            for clients in clients_list:
+                echo[clients] = run_load("echo", clients, echo_client(echo_target, payload),
+                                         warmup=args.warmup, seconds=args.seconds, sampler=sampler)
+                print(f"  echo -c {clients}: {echo[clients].rate:.0f} calls/s", flush=True)
+            report["echo"] = {"payload_bytes": len(payload), "server": "grpc.server(ThreadPoolExecutor(32)) in a child process",
+                              "runs": {str(c): w.summary() for c, w in echo.items()}}
+            echo_process.stdin.close()  # type: ignore[union-attr]
+            echo_process.wait(10)
+            echo_process = None
 
         # 3. the chain
         print("chain: starting …", flush=True)
         began = time.monotonic()
-        chain = Chain(temp_dir / "chain", pg_dsn=dsn, base_port=0, database_prefix=prefix)
+        # As `chaincard up` runs it: mutual TLS, the authorising interceptor and field bounds. The
+        # clients present store S-E-001's certificates: its agent's to the regions, a till's to the agent.
+        chain = Chain(temp_dir / "chain", pg_dsn=dsn, base_port=0, database_prefix=prefix, insecure=args.insecure)
         state = chain.start()
         sampler.labels.update({process.pid: name for name, process in chain.children.items()})
         if chain.broker is not None and chain.broker.process is not None:
@@ -907,27 +930,33 @@ def main() -> int:
         report["chain_start_seconds"] = round(time.monotonic() - began, 1)
         region_e, region_w = state.endpoint_of("region-E"), state.endpoint_of("region-W")
         store_e = state.endpoint_of("store-S-E-001")
+        as_agent_e, as_agent_w = state.store_transport("S-E-001"), state.store_transport("S-W-001")
         recharges = 2 + int(args.seconds // 5)  # ≥ ¥100,000 a card: the 1-client runs spend the most per card
         began = time.monotonic()
+        # One card set per scenario on E cards; at least one, because the profile runs on E cards.
+        e_count = most * max(1, ("region-E" in chosen) + ("store-agent" in chosen))
+        w_count = most if "forwarded" in chosen else 0
         with futures.ThreadPoolExecutor(8) as pool:
-            e_cards = list(pool.map(lambda _: open_funded_card(region_e, "S-E-001", recharges), range(2 * most)))
-            w_cards = list(pool.map(lambda _: open_funded_card(region_w, "S-W-001", recharges), range(most)))
+            e_cards = list(pool.map(lambda _: open_funded_card(region_e, "S-E-001", recharges, as_agent_e), range(e_count)))
+            w_cards = list(pool.map(lambda _: open_funded_card(region_w, "S-W-001", recharges, as_agent_w), range(w_count)))
         report["setup"] = {"cards": len(e_cards) + len(w_cards), "recharged_fen_per_card": recharges * RECHARGE_FEN,
                            "seconds": round(time.monotonic() - began, 1)}
         print(f"chain: up in {report['chain_start_seconds']} s; {report['setup']['cards']} cards opened and funded "
               f"in {report['setup']['seconds']} s", flush=True)
 
+        agent_cards = e_cards[most:] if "region-E" in chosen else e_cards[:most]
         scenarios = [
-            ("region-E", "straight to region E, E cards", region_e, e_cards[:most], "S-E-001"),
-            ("store-agent", "through store agent S-E-001, E cards", store_e, e_cards[most:], ""),
-            ("forwarded", "to region E, W cards (E forwards to W)", region_e, w_cards, "S-E-001"),
+            ("region-E", "straight to region E, E cards", region_e, e_cards[:most], "S-E-001", as_agent_e),
+            ("store-agent", "through store agent S-E-001, E cards", store_e, agent_cards, "", state.till_transport("S-E-001")),
+            ("forwarded", "to region E, W cards (E forwards to W)", region_e, w_cards, "S-E-001", as_agent_e),
         ]
+        scenarios = [scenario for scenario in scenarios if scenario[0] in chosen]
         rows = []
         windows: dict[str, dict[int, Window]] = {}
-        for scenario, description, target, cards, store_id in scenarios:
+        for scenario, description, target, cards, store_id, transport in scenarios:
             windows[scenario] = {}
             for clients in clients_list:
-                window = run_load(scenario, clients, checkout_client(target, cards, store_id),
+                window = run_load(scenario, clients, checkout_client(target, cards, store_id, transport),
                                   warmup=args.warmup, seconds=args.seconds, sampler=sampler)
                 windows[scenario][clients] = window
                 tps = pgbench_result["runs"][str(clients)]["tps"] if pgbench_result else None
@@ -936,7 +965,8 @@ def main() -> int:
                     "checkouts_per_s": round(window.rate, 1), "p50_ms": round(window.percentile(0.5), 2),
                     "p99_ms": round(window.percentile(0.99), 2), "errors": window.errors,
                     "pgbench_tps": tps, "ratio_pgbench": round(window.rate / tps, 3) if tps else None,
-                    "echo_per_s": round(echo[clients].rate, 1), "ratio_echo": round(window.rate / echo[clients].rate, 4),
+                    "echo_per_s": round(echo[clients].rate, 1) if echo else None,
+                    "ratio_echo": round(window.rate / echo[clients].rate, 4) if echo else None,
                     "interference_cores": round(window.interference_cores, 2),
                     "detail": window.summary(),
                 })
@@ -957,7 +987,7 @@ def main() -> int:
             strace = shutil.which("strace")
             if strace:
                 print("profile: counting the statements region-E sends per checkout (strace, 1 client) …", flush=True)
-                one_call, close = checkout_client(region_e, e_cards, "S-E-001")(0)
+                one_call, close = checkout_client(region_e, e_cards, "S-E-001", as_agent_e)(0)
                 try:
                     report["profile"]["statements"] = count_statements(strace, chain.children["region-E"].pid, one_call)
                 finally:
@@ -975,11 +1005,11 @@ def main() -> int:
                     counted = [total_checkouts()]
 
                     def run(during: Callable[[], None], mode: str = mode) -> Window:
-                        return run_load(f"region-E (profiled, {mode})", most, checkout_client(region_e, e_cards[:most], "S-E-001"),
+                        return run_load(f"region-E (profiled, {mode})", most, checkout_client(region_e, e_cards[:most], "S-E-001", as_agent_e),
                                         warmup=args.warmup, seconds=seconds, sampler=sampler, during=during)
 
                     profile, window = profile_region(py_spy, chain.children["region-E"].pid, mode, seconds, run,
-                                                     also_start=activity.start if activity else None)
+                                                     also_start=activity.start if activity else None, profile_file=profile_file)
                     profile["under_profiler"] = window.summary()
                     if activity is not None:
                         profile["pg_activity"] = activity.stop()
@@ -991,7 +1021,7 @@ def main() -> int:
                             key: round((after[key] - counters[0][key]) / done, 2) for key in after
                         } if done and after and counters[0] else {}
                     report["profile"][mode] = profile
-            write_profile_text(report["profile"])
+            write_profile_text(report["profile"], profile_file)
 
         # the aim
         aim_row = next((r for r in rows if r["scenario"] == "region-E" and r["clients"] == most), None)
@@ -1023,7 +1053,7 @@ def main() -> int:
             if "pg_activity" in gil_profile:
                 print("  region E's connections (mean number) by state / wait:",
                       ", ".join(f"{label} {n}" for label, n in gil_profile["pg_activity"]["mean_connections"][:5]))
-            print(f"  (full profile: {PROFILE_FILE.relative_to(BENCH_DIR.parent)})")
+            print(f"  (full profile: {profile_file})")
         succeeded = True
         return 0
     finally:
@@ -1053,7 +1083,7 @@ def main() -> int:
             print(f"results: {args.output} (whole run {report['total_seconds']} s)")
 
 
-def write_profile_text(profile: dict[str, Any]) -> None:
+def write_profile_text(profile: dict[str, Any], profile_file: Path = PROFILE_FILE) -> None:
     lines = [f"region-E process during scenario region-E at {profile['clients']} clients, {profile['seconds']:g} s per mode", ""]
     statements = profile.get("statements", {})
     if "per_call" in statements:
@@ -1084,8 +1114,8 @@ def write_profile_text(profile: dict[str, Any]) -> None:
                       *[f"  {n:6.2f}  {label}" for label, n in activity["mean_connections"]], "",
                       "statements seen waiting (mean connections)",
                       *[f"  {n:6.2f}  {label}" for label, n in activity["waiting_statements"]], ""]
-    PROFILE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    PROFILE_FILE.write_text("\n".join(lines))
+    profile_file.parent.mkdir(parents=True, exist_ok=True)
+    profile_file.write_text("\n".join(lines))
 
 
 def code_version() -> dict[str, Any]:

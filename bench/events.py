@@ -55,7 +55,6 @@ from chaincard.local import demo_data  # noqa: E402
 from chaincard.local.broker import LocalBroker, free_port  # noqa: E402
 from chaincard.local.chain import Chain  # noqa: E402
 from chaincard.local.postgres import PostgresServer  # noqa: E402
-from chaincard.rpc.channels import open_channel  # noqa: E402
 from chaincard.v1 import (  # noqa: E402
     cards_pb2,
     cards_pb2_grpc,
@@ -82,7 +81,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def open_cards(state, per_region: int) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     cards: dict[str, list[str]] = {}
     for code, store in STORE_OF_REGION.items():
-        with open_channel(state.endpoint_of(f"region-{code}")) as channel:
+        with state.channel(f"region-{code}", as_store=store) as channel:
             members = members_pb2_grpc.MemberServiceStub(channel)
             card_service = cards_pb2_grpc.CardServiceStub(channel)
             till = transactions_pb2_grpc.TransactionServiceStub(channel)
@@ -108,7 +107,7 @@ def open_cards(state, per_region: int) -> dict[str, list[str]]:  # type: ignore[
 def steady_checkouts(state, cards: dict[str, list[str]], rate: float, seconds: float) -> tuple[list[str], float]:  # type: ignore[no-untyped-def]
     """Checkouts at ``rate`` per second; returns their transaction ids and the rate achieved."""
     total = int(rate * seconds)
-    channels = {code: open_channel(state.endpoint_of(f"region-{code}")) for code in STORE_OF_REGION}
+    channels = {code: state.channel(f"region-{code}", as_store=store) for code, store in STORE_OF_REGION.items()}
     tills = {code: transactions_pb2_grpc.TransactionServiceStub(channel) for code, channel in channels.items()}
     ids: list[str] = []
     lock = threading.Lock()

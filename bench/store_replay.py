@@ -129,7 +129,7 @@ class AgentProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "chaincard.cli", "store", "--id", STORE, "--region", region_endpoint,
-                 "--database-url", f"sqlite:///{data_dir / 'bench-agent.sqlite'}", "--listen", self.endpoint],
+                 "--database-url", f"sqlite:///{data_dir / 'bench-agent.sqlite'}", "--listen", self.endpoint, "--insecure"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "CHAINCARD_STORE_CONFIG_POLL_SECONDS": "1", "CHAINCARD_LOG_LEVEL": "WARNING"},
             )
@@ -196,8 +196,10 @@ def main() -> int:
     broker = LocalBroker(free_port(), data_dir / "broker.log")
     broker.start()
     prefix = f"ccbench_store_{uuid.uuid4().hex[:8]}"
+    # Plaintext (--insecure): this measures the agent's queue, not TLS; the bench agent and its
+    # clients below speak plaintext too.
     chain = Chain(data_dir / "chain", pg_dsn=postgres.admin_dsn, kafka_bootstrap=broker.bootstrap, base_port=0,
-                  database_prefix=prefix)
+                  database_prefix=prefix, insecure=True)
     agent: AgentProcess | None = None
     state = None
     results: dict = {}

@@ -19,7 +19,7 @@ DEFAULT_DATA_DIR = Path(".chaincard")
 def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
     return load_settings(
         args.config, listen=args.listen, database_url=args.database_url, kafka_bootstrap=args.kafka,
-        hq_endpoint=args.hq, port_file=args.port_file, **extra,
+        hq_endpoint=args.hq, port_file=args.port_file, tls_dir=args.tls_dir, insecure=args.insecure or None, **extra,
     )
 
 
@@ -64,13 +64,19 @@ def _print_chain(state) -> None:  # type: ignore[no-untyped-def]
     print(f"  {'kafka broker':<22} {state.kafka_bootstrap}")
     for process in state.processes:
         print(f"  {process.name:<22} {process.endpoint:<22} log: {process.log}")
+    if state.insecure:
+        print("  INSECURE: plaintext gRPC, nobody is authenticated (development only)")
+    else:
+        print(f"  mutual TLS with the certificates in {state.tls_dir}; logged in as admin (token in {state.token_file},"
+              f" valid 1 hour;\n  log in again: chaincard login admin --password-file {Path(state.data_dir) / 'admin-password'})")
 
 
 def run_up(args: argparse.Namespace) -> int:
     from chaincard.local.chain import Chain
 
     configure_logging("up")
-    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=args.base_port)
+    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=args.base_port,
+                  insecure=args.insecure)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -97,7 +103,7 @@ def run_demo(args: argparse.Namespace) -> int:
     )
 
     configure_logging("demo", "WARNING")
-    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0)
+    chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0, insecure=args.insecure)
     print("Starting a whole chain: PostgreSQL, Kafka-protocol broker, HQ, 2 regions, 4 stores, settlement…")
     try:
         state = chain.start()
@@ -124,7 +130,7 @@ def run_status(args: argparse.Namespace) -> int:
         return 1
     failing = 0
     for process in state.processes:
-        status = check_health(process.endpoint)
+        status = check_health(process.endpoint, transport=state.operator_transport(token=""))
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
     # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
@@ -155,10 +161,11 @@ def run_member_show(args: argparse.Namespace) -> int:
     import grpc
 
     from chaincard.local.demo import print_member_view
-    from chaincard.rpc.channels import call, open_channel
+    from chaincard.rpc.channels import call
+    from chaincard.security.cli import operator_channel
     from chaincard.v1 import member_view_pb2, member_view_pb2_grpc
 
-    with open_channel(_hq_endpoint(args)) as channel:
+    with operator_channel(_hq_endpoint(args), args.data_dir) as channel:
         stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
         request = member_view_pb2.GetMemberViewRequest()
         if args.key.isdigit() and len(args.key) >= 15:
@@ -182,11 +189,14 @@ def _add_service_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kafka", help="Kafka bootstrap servers host:port")
     parser.add_argument("--hq", help="HQ endpoint host:port")
     parser.add_argument("--port-file", help="write the bound port to this file once serving")
+    parser.add_argument("--tls-dir", help="the chain's certificates directory (`chaincard certs init`; also CHAINCARD_TLS_DIR)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="plaintext gRPC without certificates or authentication of services: development only")
 
 
 # Each service package adds its own subcommands (``add_commands(commands)``), so the CLI of one
 # area is written beside that area's code.
-COMMAND_MODULES = ("hq_service.cli", "settlement.cli", "store_agent.cli")
+COMMAND_MODULES = ("chaincard.security.cli", "hq_service.cli", "settlement.cli", "store_agent.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", default=str(default_dir), help=f"where the chain keeps its data (default {default_dir})")
         sub.add_argument("--pg", help="use this PostgreSQL server (DSN) instead of an embedded one")
         sub.add_argument("--kafka", help="use this Kafka bootstrap host:port instead of the local broker")
+        sub.add_argument("--insecure", action="store_true",
+                         help="plaintext gRPC, no certificates and no log-in: development only")
     up.add_argument("--base-port", type=int, default=47100, help="first port of the chain's services (0: any free ports)")
     up.set_defaults(handler=run_up)
     demo.set_defaults(handler=run_demo)

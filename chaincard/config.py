@@ -56,6 +56,17 @@ class Settings:
     notification_quiet_hours: str = ""
     # The log channel of transaction notices also appends each notice as a JSON line here (HQ).
     notification_log_path: str = ""
+    # Directory of the chain's certificates (`chaincard certs init`): the CA and this process's own
+    # certificate and key. Every connection between services is mutual TLS with them.
+    tls_dir: str = ""
+    # Plaintext gRPC without certificates, for development only (`--insecure`): callers without a
+    # token are then trusted as services, so never expose such a process.
+    insecure: bool = False
+    # Directory of HQ's token signing key (hq_service only; a secret, mode 0700).
+    hq_signing_key_dir: str = ".chaincard/hq-keys"
+    # Directory of the key that signs settlement manifests (settlement only; a secret, mode 0700).
+    # Empty: `settlement-keys` beside the statements directory (./.chaincard/settlement-keys).
+    settlement_signing_key_dir: str = ""
     # Extra settings a service may read without widening this class.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +81,8 @@ def _coerce(name: str, raw: Any) -> Any:
         return float(raw)
     if kind == "int":
         return int(raw)
+    if kind == "bool":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
     return raw if not isinstance(raw, str) else raw.strip()
 
 

@@ -26,6 +26,9 @@ def amount_row(label: str, amount_fen: int) -> ReceiptItem:
 
 
 def display_width(text: str) -> int:
+    """Columns ``text`` takes on a receipt printer: wide (CJK) characters take two."""
+    if text.isascii():  # most receipt lines: skip the per-character Unicode look-up
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
@@ -10,6 +11,10 @@ from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.consumer import IdempotentConsumer
 from chaincard.rpc.server import RunningServer, ServiceRegistration, build_server
+from chaincard.rpc.transport import Transport
+from chaincard.security.authz import PEERS_OF_HQ
+from chaincard.security.guard import service_guard
+from chaincard.security.tokens import SigningKeyStore
 from chaincard.v1 import (
     audit_pb2,
     audit_pb2_grpc,
@@ -26,8 +31,11 @@ from chaincard.v1 import (
     reports_pb2,
     reports_pb2_grpc,
 )
+from hq_service.audit_log import AuditCollector, refusal_recorder
+from hq_service.audit_query import AuditServicer
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
+from hq_service.operators import OperatorContext, OperatorServicer, hq_directory, local_key_source
 from hq_service.read_models import ReadModelProjector
 from hq_service.servicers import (
     DirectoryServicer,
@@ -51,6 +59,7 @@ def start_hq(settings: Settings) -> RunningServer:
     upgrade_to_head("hq_service", settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
+    operators = OperatorContext(session_factory, SigningKeyStore(Path(settings.hq_signing_key_dir)))
     services: list[ServiceRegistration] = [
         (directory_pb2_grpc.add_DirectoryServiceServicer_to_server, DirectoryServicer(session_factory),
          _name(directory_pb2, "DirectoryService")),
@@ -62,13 +71,15 @@ def start_hq(settings: Settings) -> RunningServer:
          MemberViewServicer(session_factory, settings.phone_hmac_key), _name(member_view_pb2, "MemberViewService")),
         (reports_pb2_grpc.add_ReportServiceServicer_to_server, ReportServicer(session_factory, settings),
          _name(reports_pb2, "ReportService")),
-        # Served by later issues; the generated bases answer UNIMPLEMENTED so integrators see the whole API.
-        (audit_pb2_grpc.add_AuditServiceServicer_to_server, audit_pb2_grpc.AuditServiceServicer(),
+        (audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(session_factory),
          _name(audit_pb2, "AuditService")),
-        (operators_pb2_grpc.add_OperatorServiceServicer_to_server, operators_pb2_grpc.OperatorServiceServicer(),
+        (operators_pb2_grpc.add_OperatorServiceServicer_to_server, OperatorServicer(operators),
          _name(operators_pb2, "OperatorService")),
     ]
-    running = build_server(settings.listen, services)
+    guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
+                          directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
+    running = build_server(settings.listen, services, interceptors=[guard],
+                           transport=Transport.for_service(settings, "hq"))
     # Two consumer groups: a slow notice channel never delays the read models, and each group's lag
     # shows in `chaincard status`.
     read_models = IdempotentConsumer(
@@ -87,7 +98,16 @@ def start_hq(settings: Settings) -> RunningServer:
         processed_model=ProcessedEvent,
         handle=NoticePlanner(settings).apply,
     ).start()
+    # The audit log's own group: it never waits for the read models or the notices.
+    audit = IdempotentConsumer(
+        name=f"{settings.deployment}.hq-audit",
+        bootstrap=settings.kafka_bootstrap,
+        topics=[topics.AUDIT],
+        session_factory=session_factory,
+        processed_model=ProcessedEvent,
+        handle=AuditCollector().apply,
+    ).start()
     dispatcher = NoticeDispatcher(session_factory, default_channels(settings)).start()
-    running.on_stop += [engine.dispose, read_models.stop, notices.stop, dispatcher.stop]
+    running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

@@ -1,8 +1,11 @@
-"""HQ's subcommands of the chaincard CLI: reports, events (replay, lag), transaction notices.
+"""HQ's subcommands of the chaincard CLI: reports, the audit log, events (replay, lag), transaction
+notices.
 
 Reports go through HQ's ReportService over gRPC (a deadline on every call); exports are produced
-by HQ (ExportReport) and written here. ``events replay`` and ``notices`` work on the databases
-themselves: the region outboxes and HQ's notice tables have no RPC of their own.
+by HQ (ExportReport) and written here. The audit log is read a page at a time over AuditService
+(so an operator sees only its scope) and written with the reports' CSV/XLSX code. ``events
+replay`` and ``notices`` work on the databases themselves: the region outboxes and HQ's notice
+tables have no RPC of their own.
 """
 
 from __future__ import annotations
@@ -66,19 +69,30 @@ def _export(stub, args: argparse.Namespace, **report) -> None:  # type: ignore[n
         print(f"wrote {path} ({len(data)} bytes)")
 
 
-def _run_report(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+def _hq_channel(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The channel every HQ command of this module uses: as the logged-in operator (``chaincard login``)."""
+    from chaincard.security.cli import operator_channel
+
+    return operator_channel(_hq_endpoint(args), args.data_dir, expected_server="hq")
+
+
+def _run_with(stub_class, args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+    """Run ``body(stub, args)`` on an HQ stub of ``stub_class``; a refusal prints its status and exits 1."""
     import grpc
 
-    from chaincard.rpc.channels import open_channel
-    from chaincard.v1 import reports_pb2_grpc
-
     try:
-        with open_channel(_hq_endpoint(args)) as channel:
-            body(reports_pb2_grpc.ReportServiceStub(channel), args)
+        with _hq_channel(args) as channel:
+            body(stub_class(channel), args)
     except grpc.RpcError as error:
         print(f"{error.code().name}: {error.details()}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_report(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import reports_pb2_grpc
+
+    return _run_with(reports_pb2_grpc.ReportServiceStub, args, body)
 
 
 def print_store_day(stub, store_id: str, day: str) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +176,120 @@ def _liability(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyp
                                                              timeout=REPORT_DEADLINE_SECONDS)]
     print(render_text(liability_table(rows)))
     _export(stub, args, liability=query)
+
+
+# ---- audit log -------------------------------------------------------------------------------------
+AUDIT_PAGE_SIZE = 1000
+AUDIT_FORMATS = ("csv", "xlsx")
+
+
+def _chain_zone(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from chaincard.config import load_settings
+
+    return ZoneInfo(load_settings(args.config).business_time_zone)
+
+
+def _audit_moment(text: str, zone, *, end: bool) -> datetime:  # type: ignore[no-untyped-def]
+    """A date is a whole day in the chain's time zone (``--to`` includes it); a time without an
+    offset is in that zone too."""
+    from datetime import date, time, timedelta
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=zone)
+
+
+def _audit_request(args: argparse.Namespace, zone):  # type: ignore[no-untyped-def]
+    from chaincard.v1 import audit_pb2
+
+    request = audit_pb2.ListAuditEntriesRequest(
+        operator_id=args.operator or "", action=args.action or "", target_type=args.target_type or "",
+        target_id=args.target or "", store_id=args.store or "", franchisee_id=args.franchisee or "",
+        region_code=args.region or "",
+    )
+    if args.date_from:
+        request.start_time.FromDatetime(_audit_moment(args.date_from, zone, end=False))
+    if args.date_to:
+        request.end_time.FromDatetime(_audit_moment(args.date_to, zone, end=True))
+    return request
+
+
+def _audit_entries(stub, request, limit: int | None = None):  # type: ignore[no-untyped-def]
+    """Every matching entry, newest first, following the page tokens (at most ``limit``)."""
+    while True:
+        request.page_size = min(AUDIT_PAGE_SIZE, limit) if limit else AUDIT_PAGE_SIZE
+        page = stub.ListAuditEntries(request, timeout=REPORT_DEADLINE_SECONDS)
+        for entry in page.entries:
+            yield entry
+            if limit is not None:
+                limit -= 1
+                if limit == 0:
+                    return
+        if not page.next_page_token:
+            return
+        request.page_token = page.next_page_token
+
+
+def _audit_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from hq_service.audit_tables import screen_table
+    from hq_service.report_tables import render_text
+
+    zone = _chain_zone(args)
+    print(render_text(screen_table(_audit_entries(stub, _audit_request(args, zone), args.limit), zone)))
+
+
+def _audit_export(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import common_pb2
+    from hq_service.audit_tables import export_table
+    from hq_service.report_export import render
+
+    zone = _chain_zone(args)
+    table = export_table(_audit_entries(stub, _audit_request(args, zone)), zone)
+    data, _, _ = render(table, common_pb2.ExportFormat.Value(f"EXPORT_FORMAT_{args.format.upper()}"))
+    Path(args.out).write_bytes(data)
+    print(f"wrote {args.out} ({len(table.rows)} entries, {len(data)} bytes)")
+
+
+def _run_audit(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import audit_pb2_grpc
+
+    return _run_with(audit_pb2_grpc.AuditServiceStub, args, body)
+
+
+def _moment_text(text: str) -> str:
+    """Checks a --from / --to value when the arguments are parsed (the zone is applied later)."""
+    try:
+        _audit_moment(text, UTC, end=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a date YYYY-MM-DD nor an ISO time") from None
+    return text
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _audit_flags(parser: argparse.ArgumentParser, *, range_required: bool) -> None:
+    _target_flags(parser)
+    when = "YYYY-MM-DD (a whole day) or an ISO time; the chain's time zone unless an offset is given"
+    parser.add_argument("--from", dest="date_from", type=_moment_text, required=range_required, help=f"first moment: {when}")
+    parser.add_argument("--to", dest="date_to", type=_moment_text, required=range_required,
+                        help=f"last moment (a day is included): {when}")
+    parser.add_argument("--operator", help="only this operator (or acting service, e.g. store:S-E-001)")
+    parser.add_argument("--action", help="only this action, e.g. chaincard.v1.DirectoryService/UpsertStore or card.freeze")
+    parser.add_argument("--target-type", help="only entries about this kind of thing, e.g. card, store, operator")
+    parser.add_argument("--target", help="only entries about this thing (card number, store id, …)")
+    parser.add_argument("--store", help="only this store")
+    parser.add_argument("--franchisee", help="only this franchisee")
+    parser.add_argument("--region", help="only this region")
 
 
 # ---- events ----------------------------------------------------------------------------------------
@@ -329,6 +457,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     liability.add_argument("--by", choices=list(GROUPINGS), default="franchisee")
     _report_flags(liability)
     liability.set_defaults(handler=_with_report(_liability))
+
+    audit = commands.add_parser("audit", help="the chain's audit log (H4): who did what, when, where, before and after")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_list = audit_commands.add_parser("list", help="the latest audit entries matching the filters, newest first")
+    _audit_flags(audit_list, range_required=False)
+    audit_list.add_argument("--limit", type=_positive, default=50, help="at most this many entries (default 50)")
+    audit_list.set_defaults(handler=lambda args: _run_audit(args, _audit_list))
+    audit_export = audit_commands.add_parser("export", help="every audit entry of a period to a CSV or XLSX file")
+    _audit_flags(audit_export, range_required=True)
+    audit_export.add_argument("--format", choices=AUDIT_FORMATS, default="csv")
+    audit_export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    audit_export.set_defaults(handler=lambda args: _run_audit(args, _audit_export))
 
     events = commands.add_parser("events", help="the event pipeline: replay retained outbox events, consumer lag")
     event_commands = events.add_subparsers(dest="events_command", required=True)

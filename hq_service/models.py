@@ -274,3 +274,49 @@ class Notice(Base):
 
 class ProcessedEvent(ProcessedEventColumns, Base):
     pass
+
+
+class AuditLogEntry(Base):
+    """One audited administrative or financial action (H4), collected from every service's
+    AuditEntryRecorded events or recorded by HQ itself (hq_service.audit_log). Append-only: the ORM
+    and a database trigger (revision 0005) refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_newest", "occurred_at", "entry_id"),
+        Index("ix_audit_entries_target", "target_type", "target_id", "occurred_at"),
+        Index("ix_audit_entries_actor", "actor", "occurred_at"),
+        Index("ix_audit_entries_store", "store_id", "occurred_at"),
+        Index("ix_audit_entries_franchisee", "franchisee_id", "occurred_at"),
+        Index("ix_audit_entries_region", "region_code", "occurred_at"),
+    )
+
+    # The producer's entry id (UUIDv7): a republished entry cannot be stored twice.
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # When HQ stored it (later than occurred_at for entries that travelled through Kafka).
+    recorded_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # Who: the operator id; else the calling service ("region:E", "store:S-E-001"); else "system".
+    actor: Mapped[str] = mapped_column(String(100))
+    operator_id: Mapped[str] = mapped_column(String(64), default="")
+    operator_role: Mapped[str] = mapped_column(String(40), default="")
+    operator_scope: Mapped[str] = mapped_column(String(80), default="")
+    # The process that performed the action ("hq_service", "region_service:E") and, for HQ's own
+    # actions, the certificate identity the call came from ("operator-client:ops").
+    producer: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(100), default="")
+    # The full RPC or job name, e.g. "chaincard.v1.DirectoryService/UpsertStore" or "card.freeze".
+    action: Mapped[str] = mapped_column(String(128))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(128))
+    store_id: Mapped[str] = mapped_column(String(32), default="")
+    franchisee_id: Mapped[str] = mapped_column(String(32), default="")
+    region_code: Mapped[str] = mapped_column(String(8), default="")
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(256), default="")
+    # The JSON text exactly as the producer wrote it (no secrets, PII masked); empty when none.
+    before_json: Mapped[str] = mapped_column(Text, default="")
+    after_json: Mapped[str] = mapped_column(Text, default="")
+    # "OK", or the status name of a refused attempt (e.g. "PERMISSION_DENIED").
+    outcome: Mapped[str] = mapped_column(String(32), default="OK")
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -14,6 +14,8 @@
   franchisee admin manages the cashiers and store managers of its own stores; everyone may read
   their own record, change their own password (proving the current one) and revoke their own
   tokens. With no principal (a local tool calling the handlers directly) the call is the system's.
+- Every change (operators, passwords, tokens issued and revoked, failed log-ins) is audited in the
+  transaction that makes it (hq_service.audit_log); never a password, hash or token.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from chaincard.security.tokens import (
     sign_claims,
 )
 from chaincard.v1 import operators_pb2, operators_pb2_grpc
+from hq_service import audit_log
 from hq_service.models import Store
 from hq_service.operator_models import Operator, OperatorRequest, OperatorToken
 
@@ -212,13 +215,40 @@ def _caller_id(principal: Principal | None) -> str:
     return principal.operator_id if principal is not None and principal.operator_id else "system"
 
 
-def _revoke_live_tokens(session: Session, operator_id: str, now: datetime, by: str) -> None:
-    session.execute(
+def _revoke_live_tokens(session: Session, operator_id: str, now: datetime, by: str) -> int:
+    """Revoke the operator's unexpired tokens; returns how many (for the audit entry)."""
+    result = session.execute(
         update(OperatorToken)
         .where(OperatorToken.operator_id == operator_id, OperatorToken.revoked_at.is_(None),
                OperatorToken.expires_at > int(now.timestamp()))
         .values(revoked_at=now, revoked_by=by)
     )
+    return result.rowcount
+
+
+# ---- audit -------------------------------------------------------------------------------------------
+def _audit(session: Session, method: str, row: Operator | None, **entry: Any) -> None:
+    """One entry about operator ``row`` (by default), placed in its scope so that its franchisee
+    or region finds it."""
+    place = audit_log.scope_place(session, _scope_of(row)) if row is not None else Place()
+    entry.setdefault("target_type", "operator")
+    entry.setdefault("target_id", row.operator_id if row is not None else "")
+    audit_log.record(session, action=audit_log.rpc("OperatorService", method), place=place, **entry)
+
+
+def _as_operator(row: Operator) -> audit_log.Who:
+    """A log-in acts as the operator it proves to be, from wherever the call came."""
+    principal = current_principal()
+    origin = str(principal.peer) if principal is not None and principal.peer is not None else ""
+    return audit_log.Who(actor=row.operator_id, operator_id=row.operator_id, operator_role=Role[row.role].proto_name,
+                         operator_scope=str(_scope_of(row)), origin=origin)
+
+
+def _token_state(record: OperatorToken) -> dict[str, Any]:
+    """A token's claims and revocation for the audit log; the token itself is never kept."""
+    return {"token_id": record.token_id, "operator_id": record.operator_id, "role": record.role, "scope": record.scope,
+            "key_id": record.key_id, "issued_at": record.issued_at, "expires_at": record.expires_at,
+            "revoked_at": record.revoked_at, "revoked_by": record.revoked_by}
 
 
 # ---- handlers --------------------------------------------------------------------------------------
@@ -250,6 +280,8 @@ def upsert_operator(ctx: OperatorContext, request: operators_pb2.UpsertOperatorR
         if clash is not None and clash.operator_id != operator_id:
             raise AlreadyExists(f"login name {login_name!r} is taken")
         now = ctx.now()
+        before = operator_message(row) if row is not None else None
+        tokens_revoked = 0
         if row is None:
             _check_password("initial_password", request.initial_password)
             row = Operator(operator_id=operator_id, login_name=login_name, display_name=display_name, role=role.name,
@@ -266,9 +298,11 @@ def upsert_operator(ctx: OperatorContext, request: operators_pb2.UpsertOperatorR
             row.updated_at = now
             if rights_changed:
                 # Tokens carry role and scope: old ones must not outlive the change.
-                _revoke_live_tokens(session, operator_id, now, _caller_id(principal))
+                tokens_revoked = _revoke_live_tokens(session, operator_id, now, _caller_id(principal))
         session.flush()
         response = operators_pb2.UpsertOperatorResponse(operator=operator_message(row))
+        _audit(session, "UpsertOperator", row, before=before, request_id=request.request_id,
+               after={**audit_log.as_state(response.operator), "tokens_revoked": tokens_revoked})
         _remember(session, "UpsertOperator", request, fingerprint, response)
         return response
 
@@ -345,12 +379,14 @@ def set_operator_password(ctx: OperatorContext, request: operators_pb2.SetOperat
             now = ctx.now()
             row.updated_at = now
             # A new password ends the sessions the old one opened.
-            _revoke_live_tokens(session, row.operator_id, now, _caller_id(principal))
+            revoked = _revoke_live_tokens(session, row.operator_id, now, _caller_id(principal))
+            _audit(session, "SetOperatorPassword", row, request_id=request.request_id,
+                   after={"password_changed": True, "tokens_revoked": revoked})
             response = operators_pb2.SetOperatorPasswordResponse()
             _remember(session, "SetOperatorPassword", request, fingerprint, response)
             return response
     # Guessing the current password through this call counts like a failed log-in.
-    _record_failed_login(ctx, request.operator_id)
+    _record_failed_login(ctx, request.operator_id, "SetOperatorPassword")
     raise PermissionDenied("current_password is wrong")
 
 
@@ -361,15 +397,18 @@ def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
     return sign_claims(key, dataclasses.replace(claims, key_id=key.key_id))
 
 
-def _record_failed_login(ctx: OperatorContext, operator_id: str) -> None:
+def _record_failed_login(ctx: OperatorContext, operator_id: str, method: str) -> None:
     with ctx.session_factory.begin() as session:
         row = session.get(Operator, operator_id, with_for_update=True)
         if row is None:
             return
+        before = {"failed_logins": row.failed_logins, "locked_until": row.locked_until}
         row.failed_logins += 1
         if row.failed_logins >= ctx.settings.max_failed_logins:
             row.locked_until = ctx.now() + timedelta(seconds=ctx.settings.lockout_seconds)
             row.failed_logins = 0
+        _audit(session, method, row, reason="wrong password", outcome="UNAUTHENTICATED" if method == "IssueToken" else
+               "PERMISSION_DENIED", before=before, after={"failed_logins": row.failed_logins, "locked_until": row.locked_until})
 
 
 @retry_on_conflict
@@ -410,10 +449,13 @@ def issue_token(ctx: OperatorContext, request: operators_pb2.IssueTokenRequest) 
                 token_id=claims.token_id, expires_at=Timestamp(seconds=claims.expires_at), operator=operator_message(row)
             )
             _remember(session, "IssueToken", request, fingerprint, response)  # kept without the token itself
+            session.flush()
+            _audit(session, "IssueToken", row, target_type="token", target_id=claims.token_id, request_id=request.request_id,
+                   after=_token_state(session.get(OperatorToken, claims.token_id)), acting=_as_operator(row))
             response.token = issued.token
             return response
     if failed:
-        _record_failed_login(ctx, operator_id)
+        _record_failed_login(ctx, operator_id, "IssueToken")
     raise Unauthenticated(_LOGIN_REFUSED)
 
 
@@ -441,9 +483,12 @@ def revoke_token(ctx: OperatorContext, request: operators_pb2.RevokeTokenRequest
             owner = session.get(Operator, record.operator_id)
             if owner is None or not _may_manage(session, principal, Role[owner.role], _scope_of(owner)):
                 raise NotFound(f"no token {request.token_id!r}")
+        before = _token_state(record)
         if record.revoked_at is None:
             record.revoked_at = ctx.now()
             record.revoked_by = _caller_id(principal)
+        _audit(session, "RevokeToken", session.get(Operator, record.operator_id), target_type="token",
+               target_id=record.token_id, request_id=request.request_id, before=before, after=_token_state(record))
         response = operators_pb2.RevokeTokenResponse()
         _remember(session, "RevokeToken", request, fingerprint, response)
         return response
@@ -485,8 +530,10 @@ def hq_directory(session_factory: sessionmaker[Session], *, refresh_seconds: flo
 
 
 def bootstrap_admin(session: Session, operator_id: str, password: str, *, login_name: str | None = None,
-                    display_name: str = "HQ administrator") -> operators_pb2.Operator:
-    """The first HQ admin (chain scope), created if absent; an existing operator is left as it is.
+                    display_name: str = "HQ administrator", reset_password: bool = False) -> operators_pb2.Operator:
+    """The first HQ admin (chain scope), created if absent; an existing operator is left as it is,
+    except that ``reset_password`` sets its password (the local chain supervisor, whose data
+    directory holds the password, over a database that outlived an older data directory).
     Runs in the caller's transaction (the chain supervisor, ``chaincard`` set-up commands)."""
     _check_operator_id("operator_id", operator_id)
     _check_password("password", password)
@@ -498,6 +545,12 @@ def bootstrap_admin(session: Session, operator_id: str, password: str, *, login_
                        password_hash=passwords.hash_password(password), failed_logins=0, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
+        audit_log.record(session, action="hq_service.bootstrap_admin", target_type="operator", target_id=operator_id,
+                         after=operator_message(row))
+    elif reset_password and not passwords.password_matches(password, row.password_hash):
+        row.password_hash, row.failed_logins, row.locked_until = passwords.hash_password(password), 0, None
+        audit_log.record(session, action="hq_service.bootstrap_admin", target_type="operator", target_id=operator_id,
+                         reason="password reset by the local chain supervisor")
     return operator_message(row)
 
 

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import case, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -39,6 +39,8 @@ from hq_service.models import (
     CardView,
     MemberDailyFigures,
     MemberView,
+    Notice,
+    PhoneClaim,
     Store,
     StoreDailyFigures,
     StoreDailyTender,
@@ -206,6 +208,8 @@ class ReadModelProjector:
             self.member_registered(session, payload)
         elif isinstance(payload, events_pb2.MemberUpdated):
             self.member_updated(session, payload)
+        elif isinstance(payload, events_pb2.MemberErased):
+            self.member_erased(session, payload)
         elif isinstance(payload, events_pb2.CardOpened):
             self.card_opened(session, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
@@ -262,6 +266,24 @@ class ReadModelProjector:
         if event.phone_hmac:
             view.phone_hmac = event.phone_hmac
         view.updated_at = utc_now()
+
+    def member_erased(self, session: Session, event: events_pb2.MemberErased) -> None:
+        """Forget the member's personal data (M7): the profile becomes the erased one the home
+        region sent, the phone can register again, and nothing more is sent to the member. The
+        member id stays on cards, transactions and figures (they name no person), so reports and
+        settlement still add up."""
+        member_id = event.member.member_id
+        view = session.get(MemberView, member_id)
+        if view is not None:  # else its MemberRegistered (same topic and key, so earlier) was never applied
+            view.member = event.member.SerializeToString()
+            view.phone_hmac = ""
+            view.updated_at = utc_now()
+        # Normally the home region released the claim already; this covers a release that did not get through.
+        session.execute(delete(PhoneClaim).where(PhoneClaim.member_id == member_id))
+        # The texts sent carry the name; notices still waiting are not sent to an erased member.
+        session.execute(update(Notice).where(Notice.member_id == member_id, Notice.status == "PENDING")
+                        .values(status="OPTED_OUT", last_error="member erased"))
+        session.execute(update(Notice).where(Notice.member_id == member_id, Notice.rendered != "").values(rendered=""))
 
     def _card(self, session: Session, card_number: str) -> tuple[CardView, bool]:
         view = session.get(CardView, card_number)

@@ -18,6 +18,7 @@ from chaincard.db.base import utc_now
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
+from chaincard.security.identity import current_principal
 from chaincard.v1 import audit_pb2, events_pb2
 from region_service.context import RegionContext
 from region_service.models import AuditLogEntry, OutboxMessage
@@ -60,6 +61,7 @@ def record(
     ``before`` / ``after`` must already be free of PII in clear and of any PIN material.
     ``actor`` defaults to :func:`actor_of` (operator, else ``store:<id>``, else ``system``).
     """
+    operator_id, role, scope = _acting(operator_id)
     entry = AuditLogEntry(
         id=new_id(),
         occurred_at=utc_now(),
@@ -79,20 +81,31 @@ def record(
     session.add(entry)
     add_event(
         session, OutboxMessage, topic=topics.AUDIT, key=target_id, producer=ctx.producer_name,
-        payload=events_pb2.AuditEntryRecorded(entry=_entry_message(entry, operator_id, ctx)),
+        payload=events_pb2.AuditEntryRecorded(entry=_entry_message(entry, operator_id, ctx, role, scope)),
     )
     return entry
+
+
+def _acting(operator_id: str) -> tuple[str, str, str]:
+    """(operator id, role, scope) of who acted: the logged-in operator whose token authorised the
+    call; else the staff member a store named in the request (its certificate vouches for it)."""
+    principal = current_principal()
+    if principal is not None and principal.is_operator and principal.role is not None:
+        return principal.operator_id, principal.role.proto_name, str(principal.scope)
+    return operator_id, "", ""
 
 
 def _json(value: dict[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _entry_message(entry: AuditLogEntry, operator_id: str, ctx: RegionContext) -> audit_pb2.AuditEntry:
+def _entry_message(entry: AuditLogEntry, operator_id: str, ctx: RegionContext, role: str, scope: str) -> audit_pb2.AuditEntry:
     return audit_pb2.AuditEntry(
         entry_id=entry.id,
         occurred_at=timestamp(entry.occurred_at),
         operator_id=operator_id,
+        operator_role=role,
+        operator_scope=scope,
         producer=ctx.producer_name,
         action=entry.action,
         target_type=entry.target_type,

@@ -11,6 +11,9 @@ from chaincard.events.relay import OutboxRelay
 from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
+from chaincard.rpc.transport import Transport
+from chaincard.security.authz import PEERS_OF_REGION
+from chaincard.security.guard import SnapshotPlaces, hq_token_keys, service_guard
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -42,13 +45,19 @@ def start_region(settings: Settings) -> RunningServer:
     upgrade_to_head("region_service", settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    hq_channel = open_channel(settings.hq_endpoint)
+    transport = Transport.for_service(settings, f"region:{settings.region_code}")
+    hq_channel = open_channel(settings.hq_endpoint, transport, expected_server="hq")
     ctx = RegionContext(
         settings=settings,
         session_factory=session_factory,
         program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(hq_channel)),
         member_index=member_index_pb2_grpc.MemberIndexServiceStub(hq_channel),
         card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(hq_channel), settings.rpc_deadline_seconds),
+        transport=transport,
+    )
+    guard = service_guard(
+        settings, accepted_peers=PEERS_OF_REGION, keys=hq_token_keys(hq_channel, settings),
+        directory=SnapshotPlaces(ctx.program.snapshot).directory(),
     )
     forwarder = Forwarder(ctx)
     running = build_server(
@@ -62,6 +71,8 @@ def start_region(settings: Settings) -> RunningServer:
              transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
             store_sync_registration(ctx, forwarder),
         ],
+        interceptors=[guard],
+        transport=transport,
     )
     relay = OutboxRelay(
         session_factory, OutboxMessage, settings.kafka_bootstrap,

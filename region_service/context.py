@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
 from chaincard.ids import region_prefix_of
+from chaincard.rpc.transport import PLAINTEXT, Transport
+from chaincard.security.rate_limit import AttemptLimiter
 from chaincard.v1 import member_index_pb2_grpc
 from region_service.card_directory import CardDirectoryCache
 from region_service.program import ProgramCache
@@ -20,6 +22,12 @@ class RegionContext:
     program: ProgramCache
     member_index: member_index_pb2_grpc.MemberIndexServiceStub
     card_directory: CardDirectoryCache
+    # How this region reaches HQ and other regions (mTLS with its own certificate).
+    transport: Transport = field(default=PLAINTEXT)
+    # PIN and member look-up attempts, per card and per store (only the home region checks a PIN,
+    # so it sees every attempt on its cards).
+    pin_attempts: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(what="PIN attempts"))
+    lookup_attempts: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(what="member look-ups"))
 
     @property
     def region_code(self) -> str:

@@ -31,7 +31,9 @@ class Forwarder:
     def _channel(self, region_code: str) -> grpc.Channel:
         with self._lock:
             if region_code not in self._channels:
-                self._channels[region_code] = open_channel(self.ctx.program.region(region_code).endpoint)
+                self._channels[region_code] = open_channel(
+                    self.ctx.program.region(region_code).endpoint, self.ctx.transport, expected_server=f"region:{region_code}"
+                )
             return self._channels[region_code]
 
     def forward(
@@ -42,7 +44,7 @@ class Forwarder:
         try:
             return call(
                 getattr(stub, method), request, deadline=self.ctx.settings.rpc_deadline_seconds,
-                metadata=((FORWARDED_HEADER, self.ctx.region_code),),
+                metadata=((FORWARDED_HEADER, self.ctx.region_code), *_operator_token(context)),
             )
         except grpc.RpcError as error:
             raise RemoteStatus(error.code().name, error.details() or f"region {region_code} refused the call") from error
@@ -66,6 +68,12 @@ class Forwarder:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
+
+
+def _operator_token(context: grpc.ServicerContext) -> list[tuple[str, str]]:
+    """The caller's operator token, passed on so the home region authorises and audits the very
+    operator (not merely this region) — tokens are checked locally everywhere, so this is safe."""
+    return [(key, value) for key, value in context.invocation_metadata() if key == "authorization"]
 
 
 def was_forwarded(context: grpc.ServicerContext) -> bool:

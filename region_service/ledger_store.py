@@ -1,19 +1,101 @@
-"""Posting a balanced ledger transaction: rows, postings and running balances in the caller's session."""
+"""Posting a balanced ledger transaction: rows, postings and running balances in the caller's session.
+
+The money path runs here on every sale, so it speaks SQLAlchemy Core (plain rows; one statement
+that moves the balances and appends the transaction and its postings) rather than building ORM
+objects: under load the region was CPU-bound in the ORM's unit of work, not waiting for PostgreSQL
+(docs/BENCHMARKS.md, Checkout).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, Select, String, bindparam, cast, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
+from chaincard.db.base import utc_now
 from chaincard.ids import new_id
-from chaincard.ledger import Asset, Posting, balance_change, check_balanced
+from chaincard.ledger import Asset, Direction, Posting, check_balanced
 from region_service.models import LedgerAccount, LedgerTransaction, PostingRecord
 
 CARD_PURPOSE = "CARD"
 CARD_ASSETS = (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS, Asset.POINTS)
+
+_accounts = LedgerAccount.__table__
+_transactions = LedgerTransaction.__table__
+_postings = PostingRecord.__table__
+
+
+# The statements of the money path are built once: building and hashing a statement per call cost
+# more CPU than PostgreSQL spends running it. Parameters are bound per call.
+def _lock_accounts_where(holders):  # type: ignore[no-untyped-def]
+    """Card accounts matching ``holders``, locked in account-id order (docs/adr/0007)."""
+    return (
+        select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
+        .where(_accounts.c.purpose == CARD_PURPOSE, holders)
+        .order_by(_accounts.c.account_id)
+        .with_for_update()
+    )
+
+
+_of_cards = _accounts.c.card_number.in_(bindparam("card_numbers", expanding=True))
+_LOCK_ACCOUNTS = _lock_accounts_where(_of_cards)
+_LOCK_ACCOUNTS_AND_IDS = _lock_accounts_where(or_(_of_cards, _accounts.c.account_id.in_(bindparam("account_ids", expanding=True))))
+
+
+def _array_rows(name: str, **columns: type) -> Any:
+    """``unnest(:a, :b, …) AS name(a, b, …)``: rows bound as one array parameter per column, so a
+    statement with any number of rows is built, compiled and cached once."""
+    arrays = [cast(bindparam(column), ARRAY(kind)) for column, kind in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+# Parameter names must differ from every column name of the tables written: SQLAlchemy would take a
+# parameter named like a column for a value of that column.
+_TRANSACTION_PREFIX = "transaction_"
+
+
+def _post_statement() -> Select:
+    """Posting as one statement (one round trip): move the card accounts' running balances (CHECK
+    constraints hold them ≥ 0 and equal to credits − debits), append the transaction and its
+    postings, and answer the moved accounts' new balances.
+
+    Parameters: the transaction's columns (prefixed); ``moved_*``, one element per card account,
+    its postings already summed (UPDATE … FROM applies one joined row per target row); and
+    ``posting_*``, one element per posting."""
+    change = _array_rows("change", moved_ids=String, moved_balances=BigInteger, moved_debits=BigInteger, moved_credits=BigInteger)
+    moved = (
+        update(_accounts)
+        .where(_accounts.c.account_id == change.c.moved_ids)
+        .values(
+            balance=_accounts.c.balance + change.c.moved_balances,
+            debits_posted=_accounts.c.debits_posted + change.c.moved_debits,
+            credits_posted=_accounts.c.credits_posted + change.c.moved_credits,
+        )
+        .returning(_accounts.c.account_id, _accounts.c.balance)
+        .cte("moved")
+    )
+    appended = (
+        insert(_transactions)
+        .values({column.key: bindparam(_TRANSACTION_PREFIX + column.key, type_=column.type) for column in _transactions.c})
+        .returning(_transactions.c.transaction_id)
+        .cte("appended")
+    )
+    entry = _array_rows("entry", posting_accounts=String, posting_assets=String, posting_directions=String, posting_amounts=BigInteger)
+    posted = insert(_postings).from_select(
+        ["transaction_id", "account_id", "asset", "direction", "amount"],
+        select(appended.c.transaction_id, entry.c.posting_accounts, entry.c.posting_assets, entry.c.posting_directions,
+               entry.c.posting_amounts).select_from(appended).join(entry, true()),
+    ).cte("posted")
+    return select(moved.c.account_id, moved.c.balance).add_cte(posted)
+
+
+_POST = _post_statement()
 
 
 @dataclass(frozen=True)
@@ -21,6 +103,40 @@ class CardBalances:
     principal_fen: int
     bonus_fen: int
     points: int
+
+
+@dataclass
+class CardAccount:
+    """A card's account as read under its row lock; ``balance`` follows every posting made here."""
+
+    account_id: str
+    card_number: str
+    asset: str
+    balance: int
+
+
+@dataclass
+class LockedAccounts:
+    """Card accounts locked FOR UPDATE in this transaction, by id and by (card, asset)."""
+
+    by_id: dict[str, CardAccount] = field(default_factory=dict)
+
+    def of_card(self, card_number: str) -> dict[str, CardAccount]:
+        return {account.asset: account for account in self.by_id.values() if account.card_number == card_number}
+
+    def ids(self, card_number: str) -> dict[str, str]:
+        return {asset: account.account_id for asset, account in self.of_card(card_number).items()}
+
+    def balances(self, card_number: str) -> CardBalances:
+        held = {asset: account.balance for asset, account in self.of_card(card_number).items()}
+        return CardBalances(
+            principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
+            bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
+            points=held.get(Asset.POINTS, 0),
+        )
+
+    def holds_card(self, card_number: str) -> bool:
+        return any(account.card_number == card_number for account in self.by_id.values())
 
 
 def open_card_accounts(session: Session, card_number: str) -> None:
@@ -34,28 +150,56 @@ def open_card_accounts(session: Session, card_number: str) -> None:
 
 
 def card_accounts(session: Session, card_number: str) -> dict[str, LedgerAccount]:
+    # populate_existing: balances may have moved through Core statements since an earlier load.
     rows = session.execute(
-        select(LedgerAccount).where(LedgerAccount.card_number == card_number, LedgerAccount.purpose == CARD_PURPOSE)
+        select(LedgerAccount)
+        .where(LedgerAccount.card_number == card_number, LedgerAccount.purpose == CARD_PURPOSE)
+        .execution_options(populate_existing=True)
     ).scalars()
     return {row.asset: row for row in rows}
 
 
-def card_balances(session: Session, card_number: str) -> CardBalances:
-    accounts = card_accounts(session, card_number)
-
-    def balance(asset: str) -> int:
-        return accounts[asset].balance if asset in accounts else 0
-
-    return CardBalances(
-        principal_fen=balance(Asset.STORED_VALUE_PRINCIPAL),
-        bonus_fen=balance(Asset.STORED_VALUE_BONUS),
-        points=balance(Asset.POINTS),
+def card_account_ids(session: Session, card_number: str) -> dict[str, str]:
+    """The card's account id per asset (ids never change, so no lock is needed to read them)."""
+    session.flush()  # Core statements do not autoflush: accounts opened in this session must be found
+    rows = session.execute(
+        select(_accounts.c.asset, _accounts.c.account_id)
+        .where(_accounts.c.card_number == card_number, _accounts.c.purpose == CARD_PURPOSE)
     )
+    return {asset: account_id for asset, account_id in rows}
+
+
+def card_balances(session: Session, card_number: str) -> CardBalances:
+    session.flush()  # accounts opened in this session but not yet written must count (as zero)
+    held = dict(session.execute(
+        select(_accounts.c.asset, _accounts.c.balance)
+        .where(_accounts.c.card_number == card_number, _accounts.c.purpose == CARD_PURPOSE)
+    ).all())
+    return CardBalances(
+        principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
+        bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
+        points=held.get(Asset.POINTS, 0),
+    )
+
+
+def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_ids: Iterable[str] = ()) -> LockedAccounts:
+    """Lock the cards' accounts (and any other card accounts among ``account_ids``) in account-id
+    order (docs/adr/0007), in one statement, and read their balances."""
+    session.flush()  # Core statements do not autoflush: accounts opened in this session must be visible
+    numbers, ids = sorted(set(card_numbers)), sorted(set(account_ids))
+    if ids:
+        rows = session.execute(_LOCK_ACCOUNTS_AND_IDS, {"card_numbers": numbers, "account_ids": ids})
+    else:
+        rows = session.execute(_LOCK_ACCOUNTS, {"card_numbers": numbers})
+    return LockedAccounts({row.account_id: CardAccount(*row) for row in rows})
 
 
 # System accounts never change id once created; caching them saves two statements per account
 # per transaction. Keyed by database too: one process may serve (or test) several regions.
 _system_account_ids: dict[tuple[str, str, str, str], str] = {}
+# Every system account id this process has handed out, committed or not: lets post_transaction tell
+# a system account (no running balance) from a card account it was not given, without a query.
+_known_system_ids: set[str] = set()
 
 
 def system_account_id(session: Session, franchisee_id: str, purpose: str, asset: str) -> str:
@@ -80,15 +224,80 @@ def system_account_id(session: Session, franchisee_id: str, purpose: str, asset:
             LedgerAccount.asset == asset,
         )
     ).scalar_one()
+    _known_system_ids.add(account_id)
     if not inserted:
         # Only a row that already existed is known committed; one created here may yet roll back.
         _system_account_ids[key] = account_id
     return account_id
 
 
-def post_transaction(session: Session, transaction: LedgerTransaction, postings: list[Posting]) -> CardBalances:
+@dataclass
+class _Movement:
+    """What one transaction does to one card account: postings are summed first, because an
+    UPDATE … FROM applies only one joined row per target row."""
+
+    balance: int = 0
+    debits: int = 0
+    credits: int = 0
+
+
+def _movements(postings: list[Posting], locked: LockedAccounts) -> dict[str, _Movement]:
+    moved: dict[str, _Movement] = {}
+    for posting in postings:
+        account = locked.by_id.get(posting.account_id)
+        if account is None:
+            continue  # a system account: no running balance
+        if account.asset != posting.asset:
+            raise ValueError(f"posting of {posting.asset} to an account of {account.asset}")
+        movement = moved.setdefault(posting.account_id, _Movement())
+        if posting.direction is Direction.CREDIT:
+            movement.balance += posting.amount
+            movement.credits += posting.amount
+        else:
+            movement.balance -= posting.amount
+            movement.debits += posting.amount
+    return moved
+
+
+def _expire_loaded_accounts(session: Session, account_ids: Iterable[str]) -> None:
+    """ORM copies of these accounts loaded earlier in the session are stale now: expire them."""
+    for account_id in account_ids:
+        loaded = session.identity_map.get(identity_key(LedgerAccount, account_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def _transaction_values(transaction: LedgerTransaction) -> dict[str, Any]:
+    """The row as Core inserts it, with the column defaults the ORM would have filled in."""
+    if transaction.created_at is None:
+        transaction.created_at = utc_now()
+    if transaction.details is None:
+        transaction.details = {}
+    return {_TRANSACTION_PREFIX + name: getattr(transaction, name) for name in _transactions.c.keys()}
+
+
+def _post_parameters(transaction: LedgerTransaction, postings: list[Posting], moved: dict[str, _Movement]) -> dict[str, Any]:
+    return {
+        **_transaction_values(transaction),
+        "moved_ids": list(moved),
+        "moved_balances": [m.balance for m in moved.values()],
+        "moved_debits": [m.debits for m in moved.values()],
+        "moved_credits": [m.credits for m in moved.values()],
+        "posting_accounts": [p.account_id for p in postings],
+        "posting_assets": [p.asset for p in postings],
+        "posting_directions": [p.direction.value for p in postings],
+        "posting_amounts": [p.amount for p in postings],
+    }
+
+
+def post_transaction(
+    session: Session, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts | None = None,
+) -> CardBalances:
     """Append the transaction and its postings, move the card's running balances beside them (STYLE
     rule 5), and fill the transaction's balances-after from the card's accounts while they are locked.
+
+    ``locked``: the accounts the caller already locked with :func:`lock_card_accounts` (saves
+    reading them twice); any card account the postings touch beyond them is locked here.
 
     Only card accounts carry a running balance: they are what authorisation reads, and their row
     locks follow the card's. A franchisee's system accounts are on one side of every sale at its
@@ -96,49 +305,23 @@ def post_transaction(session: Session, transaction: LedgerTransaction, postings:
     balance is the sum of their postings instead (docs/adr/0007).
     """
     check_balanced(postings)
-    accounts = {
-        account.account_id: account
-        for account in session.execute(
-            select(LedgerAccount)
-            .where(
-                LedgerAccount.purpose == CARD_PURPOSE,
-                or_(
-                    LedgerAccount.card_number == transaction.card_number,
-                    LedgerAccount.account_id.in_(sorted({posting.account_id for posting in postings})),
-                ),
-            )
-            .order_by(LedgerAccount.account_id)
-            .with_for_update()
-        ).scalars()
-    }
-    for posting in postings:
-        account = accounts.get(posting.account_id)
-        if account is None:
-            continue  # a system account: no running balance
-        if account.asset != posting.asset:
-            raise ValueError(f"posting of {posting.asset} to an account of {account.asset}")
-        change = balance_change(posting)
-        account.balance += change
-        if change > 0:
-            account.credits_posted += posting.amount
-        else:
-            account.debits_posted += posting.amount
-    held = {a.asset: a.balance for a in accounts.values() if a.card_number == transaction.card_number and a.purpose == CARD_PURPOSE}
-    after = CardBalances(
-        principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
-        bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
-        points=held.get(Asset.POINTS, 0),
-    )
+    locked = locked if locked is not None else LockedAccounts()
+    unknown = {p.account_id for p in postings} - _known_system_ids - locked.by_id.keys()
+    if unknown or not locked.holds_card(transaction.card_number):
+        for account_id, account in lock_card_accounts(session, [transaction.card_number], unknown).by_id.items():
+            locked.by_id.setdefault(account_id, account)
+    moved = _movements(postings, locked)
+    # The rows are locked, so their new balances are known before the statement that writes them,
+    # and the transaction row (written by that same statement) can carry the balances after.
+    expected = {account_id: locked.by_id[account_id].balance + m.balance for account_id, m in moved.items()}
+    for account_id, balance in expected.items():
+        locked.by_id[account_id].balance = balance
+    after = locked.balances(transaction.card_number)
     transaction.principal_after_fen, transaction.bonus_after_fen, transaction.points_after = (
         after.principal_fen, after.bonus_fen, after.points,
     )
-    session.add(transaction)
-    session.add_all(
-        PostingRecord(
-            transaction_id=transaction.transaction_id, account_id=posting.account_id, asset=posting.asset,
-            direction=posting.direction.value, amount=posting.amount,
-        )
-        for posting in postings
-    )
-    session.flush()
+    written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
+    if written != expected:
+        raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")
+    _expire_loaded_accounts(session, moved)
     return after

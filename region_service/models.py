@@ -53,6 +53,8 @@ class Member(Base):
     channel: Mapped[str] = mapped_column(String(32))
     registered_store_id: Mapped[str] = mapped_column(String(32))
     registered_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    # Set when the member's personal data was erased (M7, region_service.handlers.members.erase_member).
+    erased_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
 
 
 class Card(Base):
@@ -142,7 +144,11 @@ class PostingRecord(Base):
 
 
 class IdempotencyKey(IdempotencyKeyColumns, Base):
-    pass
+    # The few stored answers that carry a member's profile, found again when the member is erased (M7).
+    __table_args__ = (
+        Index("ix_idempotency_keys_profile_answers", "operation",
+              postgresql_where=text("operation IN ('RegisterMember', 'UpdateMember')")),
+    )
 
 
 class OutboxMessage(OutboxColumns, Base):

@@ -7,8 +7,9 @@ only a million values, fingerprints and journals carry a memory-hard digest of i
 (chaincard.pins.mask_pins, applied by chaincard.db.idempotency for every request).
 
 Wrong PINs are counted per card; after ``ChainSettings.pin_max_failed_attempts`` (default 5)
-consecutive failures the PIN is locked for :data:`LOCK_DURATION`. A failure is counted in a
-transaction that commits even though the call is refused.
+consecutive failures the PIN is locked for ``ChainSettings.pin_lock_minutes`` (default
+:data:`LOCK_DURATION`), in every store and region: only the home region checks it. A failure is
+counted in a transaction that commits even though the call is refused.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def max_failed_attempts(ctx: RegionContext) -> int:
     except ChainCardError:  # HQ never reached: the safe default still applies
         configured = 0
     return configured if configured > 0 else DEFAULT_MAX_FAILED_ATTEMPTS
+
+
+def lock_duration(ctx: RegionContext) -> timedelta:
+    """ChainSettings.pin_lock_minutes from HQ's snapshot when set, else :data:`LOCK_DURATION`."""
+    try:
+        minutes = ctx.program.snapshot().settings.pin_lock_minutes
+    except ChainCardError:  # HQ never reached: the safe default still applies
+        minutes = 0
+    return timedelta(minutes=minutes) if minutes > 0 else LOCK_DURATION
 
 
 def is_locked(card: Card, now: datetime | None = None) -> bool:
@@ -111,6 +121,8 @@ def check_pin(
     if not pin:
         raise PermissionDenied("PIN required")
     validate_pin(field, pin)
+    # Throttle guessing (RESOURCE_EXHAUSTED, nothing counted or written); the lock stops it.
+    ctx.pin_attempts.check(card_number=card.card_number, store_id=store_id)
     _forget_expired_lock(card, now)
     if pin_matches(pin, card.pin_hash):
         clear_failures(card)
@@ -121,7 +133,7 @@ def check_pin(
     left = max(limit - card.failed_pin_attempts, 0)
     message = f"wrong PIN ({left} attempt{'' if left == 1 else 's'} left)"
     if left == 0:
-        card.pin_locked_until = now + LOCK_DURATION
+        card.pin_locked_until = now + lock_duration(ctx)
         message += f"; the PIN is locked until {_utc_text(card.pin_locked_until)}"
     audit.record(
         session, ctx, action="pin.lock" if left == 0 else "pin.wrong_attempt", target_type="card",

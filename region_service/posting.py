@@ -1,21 +1,42 @@
 """Recording one business transaction in the region: ledger rows, balances after, receipt text and
-the TransactionPosted event — all in the caller's unit of work (STYLE rule 4)."""
+the TransactionPosted event — all in the caller's unit of work (STYLE rule 4), written with Core
+statements (see region_service.ledger_store for why)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy import LargeBinary, String, bindparam, insert
 from sqlalchemy.orm import Session
 
+from chaincard.db.outbox import outbox_row
 from chaincard.events import topics
-from chaincard.events.outbox import add_event
+from chaincard.events.envelope import wrap
 from chaincard.ledger import Posting
 from chaincard.receipts import ReceiptItem, amount_row, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
-from region_service.ledger_store import post_transaction
-from region_service.models import Card, LedgerTransaction, OutboxMessage, ReceiptRecord
+from region_service.ledger_store import LockedAccounts, post_transaction
+from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
 from region_service.translate import balances_message, transaction_message
+
+# The receipt and the TransactionPosted event in one statement (one round trip), built once. The
+# outbox row's values are passed under its column names (chaincard.db.outbox.outbox_row).
+_KEEP_RECEIPT_AND_EVENT = insert(OutboxMessage.__table__).add_cte(
+    insert(ReceiptRecord.__table__)
+    .values(transaction_id=bindparam("receipt_transaction_id", type_=String), lines=bindparam("receipt_lines", type_=LargeBinary))
+    .cte("receipt")
+)
+
+
+class CardFacts(Protocol):
+    """What posting needs to know of a card: an ORM Card and a payment's LockedCard both have it."""
+
+    card_number: str
+    member_id: str
+    issuing_franchisee_id: str
+    issuing_store_id: str
 
 
 @dataclass(frozen=True)
@@ -58,7 +79,7 @@ def record_transaction(
     *,
     row: LedgerTransaction,
     postings: list[Posting],
-    card: Card,
+    card: CardFacts,
     acquiring_franchisee_id: str,
     receipt_title: str,
     receipt_items: list[ReceiptItem],
@@ -68,10 +89,12 @@ def record_transaction(
     subtotal_fen: int = 0,
     discount_fen: int = 0,
     points_deduction_fen: int = 0,
+    locked: LockedAccounts | None = None,
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt, and
-    publish TransactionPosted through the outbox, keyed by card number."""
-    after = post_transaction(session, row, postings)
+    publish TransactionPosted through the outbox, keyed by card number. ``locked``: the card accounts
+    the caller already holds (region_service.ledger_store.lock_card_accounts)."""
+    after = post_transaction(session, row, postings, locked)
     items = [
         *receipt_items,
         ReceiptItem("-"),
@@ -82,11 +105,9 @@ def record_transaction(
         ReceiptItem("Txn", row.transaction_id[-12:]),
     ]
     lines = render(receipt_title, items)
-    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines=receipt_document(receipt_title, items)))
     transaction = transaction_message(row, ctx.region_code)
-    add_event(
-        session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,
-        payload=events_pb2.TransactionPosted(
+    envelope = wrap(
+        events_pb2.TransactionPosted(
             transaction=transaction,
             member_id=card.member_id,
             issuing_franchisee_id=card.issuing_franchisee_id,
@@ -101,5 +122,10 @@ def record_transaction(
             discount_fen=discount_fen,
             points_deduction_fen=points_deduction_fen,
         ),
+        producer=ctx.producer_name, aggregate_id=card.card_number,
     )
+    session.execute(_KEEP_RECEIPT_AND_EVENT, {
+        **outbox_row(envelope, topic=topics.POSTINGS, key=card.card_number),
+        "receipt_transaction_id": row.transaction_id, "receipt_lines": receipt_document(receipt_title, items),
+    })
     return Recorded(transaction, balances_message(after), [common_pb2.ReceiptLine(text=line) for line in lines])

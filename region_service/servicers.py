@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import grpc
 
-from chaincard.errors import NotFound
+from chaincard.errors import NotFound, RemoteStatus
 from chaincard.phones import normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
+from chaincard.security.identity import current_principal
 from chaincard.v1 import (
     cards_pb2_grpc,
     member_index_pb2,
@@ -32,6 +33,8 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
         return members.get_member(self.ctx, request)
 
     def FindMember(self, request, context):  # noqa: N802
+        if not was_forwarded(context):  # counted once, where the look-up enters the chain
+            self.ctx.lookup_attempts.check(card_number=_lookup_key(request), store_id=_calling_store())
         found = members.find_member_locally(self.ctx, request)
         if found is not None:
             return found
@@ -41,6 +44,31 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
         if home is None:
             raise NotFound("no member matches; register one first")
         return self.forwarder.forward(home, members_pb2_grpc.MemberServiceStub, "FindMember", request, context)
+
+    def ExportMemberData(self, request, context):  # noqa: N802
+        return self._at_member_home("ExportMemberData", members.export_member_data, request, context)
+
+    def EraseMember(self, request, context):  # noqa: N802
+        return self._at_member_home("EraseMember", members.erase_member, request, context)
+
+    def _at_member_home(self, method: str, handler, request, context):  # type: ignore[no-untyped-def]
+        """Serve a call on a member id here, or at the member's home region. A member id does not
+        name its region, so the other regions are asked in turn; one that does not hold the member
+        answers NOT_FOUND having written nothing (a handful of regions: cheap, and these calls are rare)."""
+        try:
+            return handler(self.ctx, request)
+        except members.MemberNotHere:
+            if was_forwarded(context):
+                raise
+        for region in self.ctx.program.snapshot().regions:
+            if region.code == self.ctx.region_code:
+                continue
+            try:
+                return self.forwarder.forward(region.code, members_pb2_grpc.MemberServiceStub, method, request, context)
+            except RemoteStatus as refused:
+                if refused.status_name != "NOT_FOUND":
+                    raise
+        raise NotFound(f"no member {request.member_id} in any region of the chain")
 
     def _home_region_elsewhere(self, request: members_pb2.FindMemberRequest) -> str | None:
         key = request.WhichOneof("key")
@@ -84,3 +112,16 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     AdjustPoints = routed(transactions_pb2_grpc.TransactionServiceStub, "AdjustPoints", points.adjust_points)
     GetReceipt = routed(transactions_pb2_grpc.TransactionServiceStub, "GetReceipt", history.get_receipt)
     GetTransaction = routed(transactions_pb2_grpc.TransactionServiceStub, "GetTransaction", history.get_transaction)
+
+
+def _lookup_key(request: members_pb2.FindMemberRequest) -> str:
+    """What a look-up tries: the phone or card number asked for (rate-limited like PIN attempts)."""
+    key = request.WhichOneof("key")
+    return str(getattr(request, key)) if key else ""
+
+
+def _calling_store() -> str:
+    """The store whose certificate (agent or till) made the call; empty for operators and services."""
+    principal = current_principal()
+    peer = principal.peer if principal is not None else None
+    return peer.id if peer is not None and peer.kind in ("store", "pos") else ""

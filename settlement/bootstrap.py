@@ -11,10 +11,15 @@ from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.consumer import IdempotentConsumer
+from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
+from chaincard.rpc.transport import Transport
+from chaincard.security.tokens import SigningKeyStore
 from settlement import servicers
+from settlement.access import settlement_guard
 from settlement.clearing import ClearingIntake
 from settlement.hq import HqConfigSource
+from settlement.manifests import DEFAULT_KEY_DIR_NAME
 from settlement.models import ProcessedEvent
 from settlement.runs import SettlementRunner
 from settlement.scheduler import NightlySettlement, setting
@@ -31,10 +36,20 @@ def statements_dir(settings: Settings) -> Path:
     return Path(setting(settings, "statements_dir", str(DEFAULT_STATEMENTS_DIR))).resolve()
 
 
+def signing_keys(settings: Settings, statements: Path) -> SigningKeyStore:
+    """The key signing manifests: ``settlement_signing_key_dir``, or beside the statements directory."""
+    if settings.settlement_signing_key_dir:
+        return SigningKeyStore(Path(settings.settlement_signing_key_dir).resolve())
+    return SigningKeyStore(statements.parent / DEFAULT_KEY_DIR_NAME)
+
+
 def make_runner(settings: Settings, session_factory) -> SettlementRunner:  # type: ignore[no-untyped-def]
+    statements = statements_dir(settings)
     return SettlementRunner(
-        session_factory, HqConfigSource(settings.hq_endpoint, deadline_seconds=max(settings.rpc_deadline_seconds, 10.0)),
-        statements_dir=statements_dir(settings), time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff,
+        session_factory, HqConfigSource(settings.hq_endpoint, deadline_seconds=max(settings.rpc_deadline_seconds, 10.0),
+                                        transport=Transport.for_service(settings, "settlement")),
+        statements_dir=statements, time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff,
+        signing_keys=signing_keys(settings, statements),
     )
 
 
@@ -43,7 +58,10 @@ def start_settlement(settings: Settings) -> RunningServer:
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     runner = make_runner(settings, session_factory)
-    running = build_server(settings.listen, [servicers.register(runner)])
+    transport = Transport.for_service(settings, "settlement")
+    hq_channel = open_channel(settings.hq_endpoint, transport, expected_server="hq")
+    running = build_server(settings.listen, [servicers.register(runner)],
+                           interceptors=[settlement_guard(settings, session_factory, hq_channel)], transport=transport)
     consumer = IdempotentConsumer(
         name=f"{settings.deployment}.{CLEARING_CONSUMER}",
         bootstrap=settings.kafka_bootstrap,
@@ -56,7 +74,7 @@ def start_settlement(settings: Settings) -> RunningServer:
     nightly = NightlySettlement.from_settings(runner, settings)
     if nightly is not None:
         nightly.start()
-    running.on_stop += [engine.dispose, consumer.stop, runner.config.close]  # type: ignore[attr-defined]
+    running.on_stop += [engine.dispose, hq_channel.close, consumer.stop, runner.config.close]  # type: ignore[attr-defined]
     if nightly is not None:
         running.on_stop.append(nightly.stop)
     log.info("settlement serving", extra={"fields": {

@@ -4,21 +4,25 @@ Records keep what the home region said: its business date (store's time zone, th
 cut-off), the issuing and acquiring franchisees and the card's deltas. For a refund or void the
 record also keeps the reversed transaction's type, business date and store, looked up in the
 clearing ledger itself: per-card ordering on the topic means the original was taken in first.
+
+Each record inserted is also added to the running totals of its day (``clearing_totals``), in the
+same transaction and only when the insert took place: a redelivered posting counts once.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, date
+from functools import cache
 
 from google.protobuf.message import Message
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Insert, bindparam, case, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date as business_date_of
 from chaincard.v1 import common_pb2, events_pb2
-from settlement.models import ClearingRecord
+from settlement.models import ClearingRecord, ClearingTotal
 from settlement.rules import flow_kind_of
 
 log = logging.getLogger(__name__)
@@ -38,9 +42,13 @@ class ClearingIntake:
         values = self.record_values(session, payload)
         if values is None:
             return
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # A transaction is recorded once, whatever event carried it (the id is the region's).
-        session.execute(insert(ClearingRecord).values(**values).on_conflict_do_nothing(index_elements=["transaction_id"]))
+        inserted = session.execute(
+            _INSERTS[_dialect(session)](ClearingRecord).values(**values).on_conflict_do_nothing(index_elements=["transaction_id"])
+            .returning(ClearingRecord.sequence)
+        ).scalar_one_or_none()
+        if inserted is not None:
+            add_record_to_totals(session, inserted)
 
     def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict | None:  # type: ignore[type-arg]
         transaction = payload.transaction
@@ -91,3 +99,56 @@ class ClearingIntake:
 
 
 record_posting = ClearingIntake()
+
+_TOTAL_KEYS = ("business_date", "issuing_franchisee_id", "acquiring_franchisee_id", "settling_store_id", "flow_kind")
+_TOTAL_SUMS = {  # clearing_totals column ← the record column it sums
+    "principal_fen": "principal_delta_fen", "bonus_fen": "bonus_delta_fen", "points": "points_delta",
+    "count_uses": "count_uses_delta",
+}
+# Inline, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+_EMPTY = literal_column("''")
+
+
+def reported_type(records):  # type: ignore[no-untyped-def]
+    """The type of a record that is only reported (flow NONE: a memo item of its own); empty for a
+    SPEND or RECHARGE flow, whose spends, refunds and voids are settled as one."""
+    return case((records.flow_kind == _EMPTY, records.transaction_type), else_=_EMPTY)
+
+
+def add_to_totals(session: Session, *where: ColumnElement[bool]) -> None:
+    """Add the clearing records matching ``where`` to the running totals of their days — a bulk
+    load's call (the benchmark's, once for all it copied). Each record must be added once only."""
+    session.execute(_totals_upsert(_dialect(session), *where))
+
+
+def add_record_to_totals(session: Session, sequence: int) -> None:
+    """Intake's call, for the one record it has just inserted: the same statement, built once."""
+    session.execute(_one_record_upsert(_dialect(session)), {"sequence": sequence})
+
+
+@cache
+def _one_record_upsert(dialect: str) -> Insert:
+    return _totals_upsert(dialect, ClearingRecord.sequence == bindparam("sequence"))
+
+
+def _totals_upsert(dialect: str, *where: ColumnElement[bool]) -> Insert:
+    """INSERT … SELECT the matching records' sums by total … ON CONFLICT add them to the total."""
+    record = ClearingRecord.__table__.c
+    keys = [*(record[name] for name in _TOTAL_KEYS), reported_type(record)]
+    sums = [func.count(), *(func.sum(record[source]) for source in _TOTAL_SUMS.values())]
+    rows = select(*keys, *sums).where(*where).group_by(*keys)
+    columns = [*_TOTAL_KEYS, "reported_type", "transaction_count", *_TOTAL_SUMS]
+    total = ClearingTotal.__table__
+    statement = _INSERTS[dialect](total).from_select(columns, rows)
+    return statement.on_conflict_do_update(
+        index_elements=[*_TOTAL_KEYS, "reported_type"],
+        set_={name: total.c[name] + statement.excluded[name] for name in ("transaction_count", *_TOTAL_SUMS)},
+    )
+
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+

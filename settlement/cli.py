@@ -4,10 +4,12 @@
     chaincard statement show --franchisee F-AURORA --date 2026-11-20   (or --id ST-2026-11-20-F-AURORA)
     chaincard statement export --id ST-2026-11-20-F-AURORA [--format pdf|csv|xlsx|all] [--out DIR]
     chaincard statement list [--franchisee F-AURORA] [--from D] [--to D]
+    chaincard statement verify --date 2026-11-20 [--statements-dir DIR] [--public-key PEM]
 
 Each talks to the running settlement service over gRPC (``--endpoint``, default: the local chain's
 from ``--data-dir``), or with ``--database-url`` works straight on the settlement database (and,
-for ``settle``, reads the fee schedule from HQ at ``--hq``).
+for ``settle``, reads the fee schedule from HQ at ``--hq``). ``verify`` needs neither: it reads the
+day's files only, as a franchisee received them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ def _endpoint(args: argparse.Namespace) -> str:
         return ChainState.load(Path(args.data_dir)).endpoint_of("settlement")
     except FileNotFoundError:
         raise SystemExit(f"no chain is running from {args.data_dir}: give --endpoint or --database-url") from None
+
+
+def _channel(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A channel to the settlement service as the logged-in operator (``chaincard login``)."""
+    from chaincard.security.cli import operator_channel
+
+    return operator_channel(_endpoint(args), args.data_dir, expected_server="settlement")
 
 
 def _direct_sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -65,6 +74,8 @@ def print_run(run) -> None:  # type: ignore[no-untyped-def]
         print(f"  {entry.franchisee_id:<12} net {format_fen(entry.net_fen):>16}   {entry.statement_id}  sha256 {entry.content_sha256_hex[:16]}…")
     if run.manifest.manifest_sha256_hex:
         print(f"  nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex}")
+    if run.manifest.manifest_json_signature:
+        print(f"  manifest.json signed (Ed25519) by key {run.manifest.signing_key_id}")
 
 
 def run_settle(args: argparse.Namespace) -> int:
@@ -72,7 +83,7 @@ def run_settle(args: argparse.Namespace) -> int:
 
     business_day = date.fromisoformat(args.date)
     if args.database_url:
-        from settlement.bootstrap import statements_dir
+        from settlement.bootstrap import signing_keys, statements_dir
         from settlement.hq import HqConfigSource
         from settlement.runs import SettlementRunner
 
@@ -80,7 +91,8 @@ def run_settle(args: argparse.Namespace) -> int:
         folder = Path(args.statements_dir).resolve() if args.statements_dir else statements_dir(settings)
         config = HqConfigSource(settings.hq_endpoint)
         runner = SettlementRunner(_direct_sessions(args), config, statements_dir=folder,
-                                  time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff)
+                                  time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff,
+                                  signing_keys=signing_keys(settings, folder))
         try:
             run = runner.run(business_day, close_early=args.close_early)
         except ChainCardError as error:
@@ -94,12 +106,12 @@ def run_settle(args: argparse.Namespace) -> int:
     import grpc
 
     from chaincard.ids import new_id
-    from chaincard.rpc.channels import call, open_channel
+    from chaincard.rpc.channels import call
     from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
     from settlement.servicers import CLOSE_EARLY_METADATA
 
     metadata = [(CLOSE_EARLY_METADATA, "1")] if args.close_early else []
-    with open_channel(_endpoint(args)) as channel:
+    with _channel(args) as channel:
         stub = settlement_pb2_grpc.SettlementServiceStub(channel)
         try:
             run = call(stub.RunSettlement, settlement_pb2.RunSettlementRequest(request_id=new_id(), business_date=args.date),
@@ -158,10 +170,10 @@ def run_statement_show(args: argparse.Namespace) -> int:
         return 0
     import grpc
 
-    from chaincard.rpc.channels import call, open_channel
+    from chaincard.rpc.channels import call
     from chaincard.v1 import settlement_pb2_grpc
 
-    with open_channel(_endpoint(args)) as channel:
+    with _channel(args) as channel:
         try:
             statement = call(settlement_pb2_grpc.SettlementServiceStub(channel).GetStatement, request).statement
         except grpc.RpcError as error:
@@ -170,28 +182,26 @@ def run_statement_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_statement_files(endpoint: str, statement_id: str, formats: list[str], out_dir: Path) -> list[tuple[Path, str]]:
-    """Fetch a statement's files over ExportStatement into ``out_dir``; checks each SHA-256."""
-    from chaincard.rpc.channels import open_channel
+def export_statement_files(channel, statement_id: str, formats: list[str], out_dir: Path) -> list[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+    """Fetch a statement's files over ExportStatement on ``channel`` into ``out_dir``; checks each SHA-256."""
     from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with open_channel(endpoint) as channel:
-        stub = settlement_pb2_grpc.SettlementServiceStub(channel)
-        for file_format in formats:
-            data, name, claimed = bytearray(), "", ""
-            for response in stub.ExportStatement(
-                    settlement_pb2.ExportStatementRequest(statement_id=statement_id, format=FORMAT_NAMES[file_format]), timeout=60):
-                name = response.chunk.file_name or name
-                data += response.chunk.data
-                claimed = response.chunk.sha256_hex or claimed
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != claimed:
-                raise RuntimeError(f"{name}: received bytes hash to {digest}, the service said {claimed}")
-            target = out_dir / name
-            target.write_bytes(bytes(data))
-            written.append((target, digest))
+    stub = settlement_pb2_grpc.SettlementServiceStub(channel)
+    for file_format in formats:
+        data, name, claimed = bytearray(), "", ""
+        for response in stub.ExportStatement(
+                settlement_pb2.ExportStatementRequest(statement_id=statement_id, format=FORMAT_NAMES[file_format]), timeout=60):
+            name = response.chunk.file_name or name
+            data += response.chunk.data
+            claimed = response.chunk.sha256_hex or claimed
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != claimed:
+            raise RuntimeError(f"{name}: received bytes hash to {digest}, the service said {claimed}")
+        target = out_dir / name
+        target.write_bytes(bytes(data))
+        written.append((target, digest))
     return written
 
 
@@ -218,7 +228,8 @@ def run_statement_export(args: argparse.Namespace) -> int:
     import grpc
 
     try:
-        written = export_statement_files(_endpoint(args), args.id, formats, out_dir)
+        with _channel(args) as channel:
+            written = export_statement_files(channel, args.id, formats, out_dir)
     except grpc.RpcError as error:
         return _fail(error)
     for target, digest in written:
@@ -242,10 +253,10 @@ def run_statement_list(args: argparse.Namespace) -> int:
     else:
         import grpc
 
-        from chaincard.rpc.channels import call, open_channel
+        from chaincard.rpc.channels import call
         from chaincard.v1 import settlement_pb2_grpc
 
-        with open_channel(_endpoint(args)) as channel:
+        with _channel(args) as channel:
             try:
                 answer = call(settlement_pb2_grpc.SettlementServiceStub(channel).ListStatements, request)
             except grpc.RpcError as error:
@@ -255,6 +266,26 @@ def run_statement_list(args: argparse.Namespace) -> int:
               f"{summary.line_count:>5} lines  {summary.statement_id}")
     if not answer.statements:
         print("(no statements)")
+    return 0
+
+
+def run_statement_verify(args: argparse.Namespace) -> int:
+    """Check a settled day's folder: the manifest's signature, every file's SHA-256; 1 on any mismatch."""
+    from settlement.bootstrap import statements_dir
+    from settlement.manifests import verify_day_folder
+
+    root = Path(args.statements_dir) if args.statements_dir else statements_dir(load_settings(args.config))
+    folder = root / date.fromisoformat(args.date).isoformat()
+    trusted = Path(args.public_key).read_bytes() if args.public_key else None
+    checks = verify_day_folder(folder, trusted_public_key_pem=trusted)
+    print(f"Verifying business day {args.date} in {folder}")
+    for check in checks:
+        print(f"  {'OK  ' if check.ok else 'FAIL'}  {check.subject:<32} {check.detail}")
+    failed = sum(1 for check in checks if not check.ok)
+    if failed:
+        print(f"{failed} of {len(checks)} checks FAILED: these files are not the ones the settlement run signed")
+        return 1
+    print(f"all {len(checks)} checks passed")
     return 0
 
 
@@ -298,3 +329,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     listing.add_argument("--to", dest="end", help="last business date")
     _connection_flags(listing)
     listing.set_defaults(handler=run_statement_list)
+    verify = statement_commands.add_parser(
+        "verify", help="check a settled day's files against the signed manifest (offline: reads files only)")
+    verify.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    verify.add_argument("--statements-dir", help="the directory holding <date>/ (default: the statements_dir setting)")
+    verify.add_argument("--public-key", help="the settlement service's public key (PEM) to trust; default: the one beside the files")
+    verify.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
+    verify.set_defaults(handler=run_statement_verify)

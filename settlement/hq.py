@@ -12,6 +12,7 @@ import grpc
 
 from chaincard.errors import FailedPrecondition, Unavailable
 from chaincard.rpc.channels import call, open_channel
+from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.v1 import program_config_pb2, program_config_pb2_grpc
 from settlement.rules import FeeRates, effective_rates
 
@@ -33,16 +34,17 @@ class StaticConfigSource:
 class HqConfigSource:
     """HQ's current snapshot over gRPC, fetched afresh for every run (a run is once a night)."""
 
-    def __init__(self, endpoint: str, *, deadline_seconds: float = 10.0) -> None:
+    def __init__(self, endpoint: str, *, deadline_seconds: float = 10.0, transport: Transport = PLAINTEXT) -> None:
         self.endpoint = endpoint
         self.deadline_seconds = deadline_seconds
+        self.transport = transport
         self._channel: grpc.Channel | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> program_config_pb2.ConfigSnapshot:
         with self._lock:
             if self._channel is None:
-                self._channel = open_channel(self.endpoint)
+                self._channel = open_channel(self.endpoint, self.transport, expected_server="hq")
             stub = program_config_pb2_grpc.ProgramConfigServiceStub(self._channel)
         try:
             answer = call(stub.GetConfigSnapshot, program_config_pb2.GetConfigSnapshotRequest(known_version=0),

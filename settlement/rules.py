@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 from chaincard.money import apply_rate
 
@@ -103,15 +104,20 @@ def effective_rates(schedules: Iterable[FeeRates], business_day: date) -> FeeRat
     return max(candidates, key=lambda s: s.effective_from) if candidates else None
 
 
-@dataclass(frozen=True)
-class ClearingGroup:
-    """The sums of one business day's clearing records sharing issuer, acquirer, store, type and
-    (for late records) original day — what the run's one aggregate query returns per row."""
+# The value types below are named tuples, not dataclasses: a run of a busy day builds tens of
+# thousands of each, and a tuple is several times cheaper to make.
+
+
+class ClearingGroup(NamedTuple):
+    """The sums of one business day's clearing records sharing issuer, acquirer, store, flow, type
+    and (for late records) original day — what the run's aggregate query returns per row."""
 
     issuing_franchisee_id: str
     acquiring_franchisee_id: str
     store_id: str
     flow_kind: FlowKind
+    # The type of what is only reported (flow NONE: the memo's item). For SPEND and RECHARGE it may
+    # be empty: the run sums a flow's spends, refunds and voids together, as the rules would.
     transaction_type: str
     original_business_date: date | None  # set for late records settled as adjustments
     transaction_count: int
@@ -121,8 +127,7 @@ class ClearingGroup:
     count_uses: int = 0
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     issuing_franchisee_id: str
     acquiring_franchisee_id: str
     store_id: str
@@ -132,8 +137,7 @@ class Flow:
     gross_fen: int
 
 
-@dataclass(frozen=True)
-class PricedFlow:
+class PricedFlow(NamedTuple):
     flow: Flow
     counterparty_fee_fen: int  # interchange (spend) or collection fee (recharge)
     platform_fee_fen: int
@@ -141,8 +145,7 @@ class PricedFlow:
     payer: str
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     flow: LineFlow
     counterparty_franchisee_id: str
     store_id: str
@@ -153,13 +156,12 @@ class Line:
     platform_fee_fen: int
     net_fen: int
 
-    def sort_key(self) -> tuple[int, str, str, str]:
-        original = self.original_business_date.isoformat() if self.original_business_date else ""
-        return (int(self.flow), self.counterparty_franchisee_id, self.store_id, original)
+    def sort_key(self) -> tuple[int, str, str, date]:
+        """Statement order: flow, counterparty, store, the day's own records before adjustments."""
+        return (self.flow, self.counterparty_franchisee_id, self.store_id, self.original_business_date or date.min)
 
 
-@dataclass(frozen=True)
-class MemoLine:
+class MemoLine(NamedTuple):
     """Reported, not settled: what moved on cards of one franchisee at another's store."""
 
     item: str  # POINTS, COUNT_USES, or a transaction type the schedule does not price
@@ -173,9 +175,8 @@ class MemoLine:
     points: int = 0
     count_uses: int = 0
 
-    def sort_key(self) -> tuple[str, str, str, str, str]:
-        original = self.original_business_date.isoformat() if self.original_business_date else ""
-        return (self.item, self.role, self.counterparty_franchisee_id, self.store_id, original)
+    def sort_key(self) -> tuple[str, str, str, str, date]:
+        return (self.item, self.role, self.counterparty_franchisee_id, self.store_id, self.original_business_date or date.min)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -205,21 +206,21 @@ class StatementDraft:
 
     @property
     def net_fen(self) -> int:
-        return sum(line.net_fen for line in self.lines)
+        return sum([line.net_fen for line in self.lines])
 
     @property
     def receivable_fen(self) -> int:
-        return sum(line.net_fen for line in self.lines if line.net_fen > 0)
+        return sum([line.net_fen for line in self.lines if line.net_fen > 0])
 
     @property
     def payable_fen(self) -> int:
-        return -sum(line.net_fen for line in self.lines if line.net_fen < 0)
+        return -sum([line.net_fen for line in self.lines if line.net_fen < 0])
 
     @property
     def fees_fen(self) -> int:
         """HQ platform fees charged to this franchisee (interchange and collection fees are inside
         the line nets already)."""
-        return sum(line.platform_fee_fen for line in self.lines if line.flow is not LineFlow.PLATFORM_FEE)
+        return sum([line.platform_fee_fen for line in self.lines if line.flow is not LineFlow.PLATFORM_FEE])
 
 
 class NettingError(Exception):
@@ -239,14 +240,12 @@ def is_cross_franchise(issuing: str, acquiring: str) -> bool:
 def flows_from_groups(groups: Iterable[ClearingGroup]) -> list[Flow]:
     """Merge the groups of one flow (spends, refunds and voids together) before any fee is taken."""
     sums: dict[tuple[str, str, str, FlowKind, date | None], list[int]] = defaultdict(lambda: [0, 0])
-    for group in groups:
-        if group.flow_kind is FlowKind.NONE or not is_cross_franchise(group.issuing_franchisee_id, group.acquiring_franchisee_id):
+    for issuing, acquiring, store, kind, _type, original, count, principal, bonus, _points, _uses in groups:
+        if kind is FlowKind.NONE or not is_cross_franchise(issuing, acquiring):
             continue
-        key = (group.issuing_franchisee_id, group.acquiring_franchisee_id, group.store_id, group.flow_kind,
-               group.original_business_date)
-        totals = sums[key]
-        totals[0] += group.transaction_count
-        totals[1] += gross_of(group.flow_kind, group.principal_fen, group.bonus_fen)
+        totals = sums[(issuing, acquiring, store, kind, original)]
+        totals[0] += count
+        totals[1] += gross_of(kind, principal, bonus)
     return [
         Flow(issuing, acquiring, store, kind, original, count, gross)
         for (issuing, acquiring, store, kind, original), (count, gross) in sums.items()
@@ -273,61 +272,62 @@ def lines_of(priced: PricedFlow) -> list[tuple[str, Line]]:
         else (LineFlow.RECHARGE_ISSUED, LineFlow.RECHARGE_ACQUIRED)
     )
     owed = flow.gross_fen - priced.counterparty_fee_fen
-    common = {"store_id": flow.store_id, "original_business_date": flow.original_business_date,
-              "transaction_count": flow.transaction_count, "gross_fen": flow.gross_fen,
-              "counterparty_fee_fen": priced.counterparty_fee_fen}
-    pairs = [
-        (priced.receiver, Line(flow=receiving_flow, counterparty_franchisee_id=priced.payer,
-                               platform_fee_fen=priced.platform_fee_fen, net_fen=owed - priced.platform_fee_fen, **common)),
-        (priced.payer, Line(flow=paying_flow, counterparty_franchisee_id=priced.receiver, platform_fee_fen=0,
-                            net_fen=-owed, **common)),
-    ]
-    return pairs
-
-
-def _merge_platform_fees(lines: list[Line]) -> list[Line]:
-    """HQ's income lines: one per (payer, store, original day), summing the flows' own fees."""
-    merged: dict[tuple[str, str, date | None], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for line in lines:
-        totals = merged[(line.counterparty_franchisee_id, line.store_id, line.original_business_date)]
-        totals[0] += line.transaction_count
-        totals[1] += line.gross_fen
-        totals[2] += line.platform_fee_fen
+    store, original, count, gross, fee = (flow.store_id, flow.original_business_date, flow.transaction_count, flow.gross_fen,
+                                          priced.counterparty_fee_fen)
     return [
-        Line(flow=LineFlow.PLATFORM_FEE, counterparty_franchisee_id=payer, store_id=store, original_business_date=original,
-             transaction_count=count, gross_fen=gross, counterparty_fee_fen=0, platform_fee_fen=fee, net_fen=fee)
-        for (payer, store, original), (count, gross, fee) in merged.items()
+        (priced.receiver, Line(receiving_flow, priced.payer, store, original, count, gross, fee, priced.platform_fee_fen,
+                               owed - priced.platform_fee_fen)),
+        (priced.payer, Line(paying_flow, priced.receiver, store, original, count, gross, fee, 0, -owed)),
     ]
+
+
+class _PlatformFees:
+    """HQ's income lines: one per (payer, store, original day), summing the flows' own fees."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, str, date | None], list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add(self, priced: PricedFlow) -> None:
+        flow = priced.flow
+        totals = self._sums[(priced.receiver, flow.store_id, flow.original_business_date)]
+        totals[0] += flow.transaction_count
+        totals[1] += flow.gross_fen
+        totals[2] += priced.platform_fee_fen
+
+    def lines(self) -> list[Line]:
+        return [
+            Line(LineFlow.PLATFORM_FEE, payer, store, original, count, gross, 0, fee, fee)
+            for (payer, store, original), (count, gross, fee) in self._sums.items()
+        ]
 
 
 def memo_lines(groups: Iterable[ClearingGroup]) -> list[tuple[str, MemoLine]]:
     """What is reported on both parties' statements without settling (franchisee, memo line)."""
-    sums: dict[tuple[str, str, str, str, str, date | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for group in groups:
-        if not is_cross_franchise(group.issuing_franchisee_id, group.acquiring_franchisee_id):
-            continue
-        items: list[tuple[str, int, int, int, int]] = []
-        if group.flow_kind is FlowKind.NONE:
-            items.append((group.transaction_type, group.principal_fen, group.bonus_fen, group.points, group.count_uses))
+    sums: dict[tuple[str, str, str, str, str, date | None], list[int]] = {}
+
+    def add(key: tuple[str, str, str, str, str, date | None], values: tuple[int, int, int, int, int]) -> None:
+        totals = sums.get(key)
+        if totals is None:
+            sums[key] = list(values)
         else:
-            if group.points:
-                items.append(("POINTS", 0, 0, group.points, 0))
-            if group.count_uses:
-                items.append(("COUNT_USES", 0, 0, 0, group.count_uses))
-        for item, principal, bonus, points, uses in items:
-            for owner, role, counterparty in (
-                (group.issuing_franchisee_id, "ISSUER", group.acquiring_franchisee_id),
-                (group.acquiring_franchisee_id, "ACQUIRER", group.issuing_franchisee_id),
-            ):
-                totals = sums[(owner, item, role, counterparty, group.store_id, group.original_business_date)]
-                for index, value in enumerate((group.transaction_count, principal, bonus, points, uses)):
-                    totals[index] += value
-    return [
-        (owner, MemoLine(item=item, role=role, counterparty_franchisee_id=counterparty, store_id=store,
-                         original_business_date=original, transaction_count=count, principal_fen=principal,
-                         bonus_fen=bonus, points=points, count_uses=uses))
-        for (owner, item, role, counterparty, store, original), (count, principal, bonus, points, uses) in sums.items()
-    ]
+            for index, value in enumerate(values):
+                totals[index] += value
+
+    for issuer, acquirer, store, kind, reported_type, original, count, principal, bonus, points, uses in groups:
+        if not is_cross_franchise(issuer, acquirer):
+            continue
+        if kind is FlowKind.NONE:
+            items = [(reported_type, (count, principal, bonus, points, uses))]
+        else:  # the flow settles the money; its points and count uses are only reported
+            items = []
+            if points:
+                items.append(("POINTS", (count, 0, 0, points, 0)))
+            if uses:
+                items.append(("COUNT_USES", (count, 0, 0, 0, uses)))
+        for item, values in items:
+            add((issuer, item, "ISSUER", acquirer, store, original), values)
+            add((acquirer, item, "ACQUIRER", issuer, store, original), values)
+    return [(key[0], MemoLine(*key[1:], *values)) for key, values in sums.items()]
 
 
 def assemble_statements(
@@ -340,27 +340,35 @@ def assemble_statements(
 ) -> dict[str, StatementDraft]:
     """One statement per franchisee (every one in ``franchisee_ids``, and every one with flows),
     lines in statement order; raises NettingError unless the nets sum to zero."""
-    drafts: dict[str, StatementDraft] = {fid: StatementDraft(fid) for fid in franchisee_ids}
-    drafts.setdefault(company_franchisee_id, StatementDraft(company_franchisee_id))
-    platform: list[Line] = []
+    lines: dict[str, list[Line]] = defaultdict(list)
+    rates_by_day: dict[date, FeeRates] = {}  # a run prices thousands of flows on a day or two
+    platform = _PlatformFees()
     for flow in flows_from_groups(groups):
         day = flow.original_business_date or business_day
-        rates = rates_for(day)
-        if rates is None:
-            raise MissingFeeSchedule(day)
+        rates = rates_by_day.get(day) or rates_by_day.setdefault(day, _rates_on(rates_for, day))
         priced = price_flow(flow, rates, company_franchisee_id)
         for owner, line in lines_of(priced):
-            drafts.setdefault(owner, StatementDraft(owner)).lines.append(line)
-            if line.platform_fee_fen and line.flow is not LineFlow.PLATFORM_FEE and owner == priced.receiver:
-                platform.append(Line(LineFlow.PLATFORM_FEE, owner, line.store_id, line.original_business_date,
-                                     line.transaction_count, line.gross_fen, 0, line.platform_fee_fen, line.platform_fee_fen))
-    drafts[company_franchisee_id].lines += _merge_platform_fees(platform)
-    for owner, memo in memo_lines(groups):
-        drafts.setdefault(owner, StatementDraft(owner)).memo.append(memo)
-    for draft in drafts.values():
-        draft.lines.sort(key=Line.sort_key)
-        draft.memo.sort(key=MemoLine.sort_key)
+            lines[owner].append(line)
+        if priced.platform_fee_fen:
+            platform.add(priced)
+    lines[company_franchisee_id] += platform.lines()
+    memo: dict[str, list[MemoLine]] = defaultdict(list)
+    for owner, item in memo_lines(groups):
+        memo[owner].append(item)
+
+    drafts = {fid: StatementDraft(fid) for fid in (*franchisee_ids, *lines, *memo)}
+    for owner, owned in lines.items():
+        drafts[owner].lines = sorted(owned, key=Line.sort_key)
+    for owner, owned in memo.items():
+        drafts[owner].memo = sorted(owned, key=MemoLine.sort_key)
     total = sum(draft.net_fen for draft in drafts.values())
     if total != 0:
         raise NettingError(f"statements of {business_day.isoformat()} net to {total} fen, not 0")
     return dict(sorted(drafts.items()))
+
+
+def _rates_on(rates_for: Callable[[date], FeeRates | None], day: date) -> FeeRates:
+    rates = rates_for(day)
+    if rates is None:
+        raise MissingFeeSchedule(day)
+    return rates

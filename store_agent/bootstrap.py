@@ -22,6 +22,9 @@ from chaincard.db.migrate import upgrade_to_head
 from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
+from chaincard.rpc.transport import Transport
+from chaincard.security.authz import PEERS_OF_STORE_AGENT
+from chaincard.security.guard import SnapshotPlaces, hq_token_keys, service_guard
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -107,7 +110,10 @@ def start_store(settings: Settings) -> RunningServer:
         serialise_sqlite_writes(engine)
     session_factory = make_session_factory(engine)
     store_id = settings.store_id
-    channel = grpc.insecure_channel(settings.region_endpoint, options=_CHANNEL_OPTIONS)
+    transport = Transport.for_service(settings, f"store:{store_id}")
+    channel = transport.channel(settings.region_endpoint, options=_CHANNEL_OPTIONS)
+    # Only to verify operator tokens (a store manager's tool); tills authenticate by certificate.
+    hq_channel = transport.channel(settings.hq_endpoint, expected_server="hq", options=_CHANNEL_OPTIONS)
     monitor = LinkMonitor(channel, probe_interval=knob(settings, "link_probe_seconds"))
     cache = CardCache(session_factory)
     config = StoreConfig(store_id, session_factory)
@@ -150,6 +156,10 @@ def start_store(settings: Settings) -> RunningServer:
         cache.apply_refresh(answer, sent_at)
 
     pull_config()  # before serving: an agent that starts offline keeps the snapshot it has
+    guard = service_guard(
+        settings, accepted_peers=PEERS_OF_STORE_AGENT, keys=hq_token_keys(hq_channel, settings),
+        directory=SnapshotPlaces(config.snapshot).directory(), local_store=store_id,
+    )
     running = build_server(
         settings.listen,
         [
@@ -166,6 +176,8 @@ def start_store(settings: Settings) -> RunningServer:
              StoreAgentServicer(store_id, link, config, cache, region_transactions),
              _service_name(store_agent_pb2, "StoreAgentService")),
         ],
+        interceptors=[guard],
+        transport=transport,
     )
     monitor.start()
     forwarder.start()
@@ -173,6 +185,6 @@ def start_store(settings: Settings) -> RunningServer:
         PeriodicJob("config-pull", knob(settings, "config_poll_seconds"), pull_config).start(),
         PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
     ]
-    running.on_stop += [engine.dispose, channel.close, monitor.stop, forwarder.stop, *(job.stop for job in jobs)]
+    running.on_stop += [engine.dispose, channel.close, hq_channel.close, monitor.stop, forwarder.stop, *(job.stop for job in jobs)]
     log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port, "config_version": config.version}})
     return running

@@ -86,6 +86,29 @@ def store_endpoint(args: argparse.Namespace) -> str:
         ) from None
 
 
+def till_transport(args: argparse.Namespace, endpoint: str):  # type: ignore[no-untyped-def]
+    """A till's credentials: its ``pos:<store>`` certificate — CHAINCARD_TILL_CERT in
+    CHAINCARD_TLS_DIR, else the local chain's certificate of the store serving ``endpoint`` —
+    or plaintext for a chain run with --insecure (CHAINCARD_INSECURE=1)."""
+    from chaincard.local.chain import ChainState
+    from chaincard.rpc.transport import PLAINTEXT, Transport
+
+    if os.environ.get("CHAINCARD_TLS_DIR") and os.environ.get("CHAINCARD_TILL_CERT"):
+        return Transport.from_directory(os.environ["CHAINCARD_TLS_DIR"], os.environ["CHAINCARD_TILL_CERT"])
+    try:
+        state = ChainState.load(Path(args.data_dir))
+    except FileNotFoundError:
+        state = None
+    if state is not None:
+        for process in state.processes:
+            if process.role == "store" and process.endpoint == endpoint:
+                return state.till_transport(process.name.removeprefix("store-"))
+    if os.environ.get("CHAINCARD_INSECURE", "").lower() in ("1", "true", "yes") or (state is not None and state.insecure):
+        return PLAINTEXT
+    raise UsageError("which till certificate? set CHAINCARD_TLS_DIR and CHAINCARD_TILL_CERT (e.g. pos:S-E-001), "
+                     "or CHAINCARD_INSECURE=1 for a chain run with --insecure")
+
+
 def _explain(error: Any, endpoint: str) -> str:
     import grpc
 
@@ -113,7 +136,7 @@ def _run(args: argparse.Namespace, body: Callable[[Any, argparse.Namespace], int
 
     try:
         endpoint = store_endpoint(args)
-        with open_channel(endpoint) as channel:
+        with open_channel(endpoint, till_transport(args, endpoint)) as channel:
             return body(channel, args)
     except UsageError as error:
         print(f"✗ {error}", file=sys.stderr)

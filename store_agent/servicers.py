@@ -54,6 +54,14 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
     def FindMember(self, request, context):  # noqa: N802
         return self.link.read(self.region.FindMember, request)
 
+    def ExportMemberData(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.read(self.region.ExportMemberData, request)
+
+    def EraseMember(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate("EraseMember", self.region.EraseMember, request, members_pb2.EraseMemberResponse)
+
 
 class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     def __init__(

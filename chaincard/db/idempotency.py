@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import LargeBinary, String, select
+from sqlalchemy import Insert, LargeBinary, Select, String, Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -67,7 +68,8 @@ def replay_or_reserve(
     """
     request_id = request.request_id
     validate_request_id(request_id)
-    existing = session.execute(select(model).where(model.request_id == request_id)).scalar_one_or_none()
+    # Core, not an ORM object: this runs first in every command, and a new id (the usual case) reads nothing.
+    existing = session.execute(_statements(model.__table__).find, {"request_id": request_id}).one_or_none()  # type: ignore[attr-defined]
     if existing is None:
         return None
     if existing.operation != operation or existing.payload_sha256 != fingerprint(operation, request):
@@ -79,13 +81,28 @@ def replay_or_reserve(
 
 
 def remember(session: Session, model: type[IdempotencyKeyColumns], operation: str, request: Message, response: Message) -> None:
-    session.add(
-        model(  # type: ignore[call-arg]
-            request_id=request.request_id,
-            operation=operation,
-            payload_sha256=fingerprint(operation, request),
-            response=response.SerializeToString(),
-        )
+    """Store the answer now, in the caller's transaction. A twin that raced this request fails here
+    on the primary key (or this one fails at the twin's insert), and ``retry_on_conflict`` replays."""
+    session.execute(_statements(model.__table__).insert, {  # type: ignore[attr-defined]
+        "request_id": request.request_id,
+        "operation": operation,
+        "payload_sha256": fingerprint(operation, request),
+        "response": response.SerializeToString(),
+    })
+
+
+@dataclass(frozen=True)
+class _KeyStatements:
+    find: Select
+    insert: Insert
+
+
+@functools.cache
+def _statements(keys: Table) -> _KeyStatements:
+    """The two statements on one service's key table, built once: every command runs them."""
+    return _KeyStatements(
+        find=select(keys.c.operation, keys.c.payload_sha256, keys.c.response).where(keys.c.request_id == bindparam("request_id")),
+        insert=insert(keys),
     )
 
 

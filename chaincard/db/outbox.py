@@ -2,13 +2,18 @@
 
 A service declares ``class OutboxMessage(OutboxColumns, Base)``; ``chaincard.events.outbox.add_event``
 writes a row in the caller's session; the relay (chaincard.events.relay) publishes rows and stamps
-``published_at``.
+``published_at``. Hot paths (a checkout) write the same row with a Core INSERT of their own, with
+the values :func:`outbox_row` gives, rather than through an ORM object and the unit of work; the
+row's position is taken at that INSERT, so the writer must already hold the lock that orders its
+aggregate's events (docs/adr/0005).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy import BigInteger, Identity, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,3 +35,16 @@ class OutboxColumns:
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     published_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True, index=True)
+
+
+def outbox_row(envelope: Message, *, topic: str, key: str) -> dict[str, Any]:
+    """The values of the outbox row that carries ``envelope`` (a chaincard.v1.EventEnvelope),
+    named as the table's columns (every one given: a Core INSERT with a CTE skips column defaults)."""
+    return {
+        "event_id": envelope.event_id,  # type: ignore[attr-defined]
+        "topic": topic,
+        "message_key": key,
+        "event_type": envelope.type,  # type: ignore[attr-defined]
+        "envelope": envelope.SerializeToString(),
+        "created_at": utc_now(),
+    }

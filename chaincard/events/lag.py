@@ -23,6 +23,7 @@ from chaincard.events import topics
 CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "hq-read-models": (topics.MEMBERS, topics.CARDS, topics.POSTINGS),
     "hq-notifications": (topics.CARDS, topics.POSTINGS),
+    "hq-audit": (topics.AUDIT,),
     "settlement-clearing": (topics.POSTINGS,),
 }
 

@@ -3,6 +3,12 @@
 Each service is a real child process (``python -m chaincard.cli <service> …``) with its own log
 file; the supervisor starts them in dependency order, waits for each to report SERVING over the
 gRPC health protocol, seeds the directory, and stops them in reverse order.
+
+Security is on as in production (docs/security.md): the supervisor makes the chain CA and a
+certificate per service, store and till in ``<data dir>/certs``, every connection is mutual TLS,
+and it creates the first HQ admin (password in ``<data dir>/admin-password``), logs in as that
+admin and keeps the token in ``<data dir>/token.json`` for the demo and the CLI. ``insecure=True``
+runs everything in plaintext instead (development only).
 """
 
 from __future__ import annotations
@@ -17,15 +23,23 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import grpc
+
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
 from chaincard.rpc.channels import call, check_health, open_channel
+from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
 
 STATE_FILE = "chain.json"
 DEFAULT_BASE_PORT = 47100
+CERTS_DIR = "certs"
+TOKEN_FILE = "token.json"
+ADMIN_PASSWORD_FILE = "admin-password"
+ADMIN_LOGIN = "admin"
+OPERATOR_CLIENT = "client:ops"  # the certificate the CLI and the demo present, with an operator's token
 
 
 @dataclass
@@ -46,12 +60,54 @@ class ChainState:
     hq_endpoint: str
     database_urls: dict[str, str]
     processes: list[ProcessInfo] = field(default_factory=list)
+    # The chain's certificates (empty when it runs in plaintext, insecure).
+    tls_dir: str = ""
+    insecure: bool = False
 
     def endpoint_of(self, name: str) -> str:
+        return self.process(name).endpoint
+
+    def process(self, name: str) -> ProcessInfo:
         for process in self.processes:
             if process.name == name:
-                return process.endpoint
+                return process
         raise KeyError(name)
+
+    @property
+    def token_file(self) -> Path:
+        return Path(self.data_dir) / TOKEN_FILE
+
+    def operator_transport(self, token: str | None = None) -> Transport:
+        """An operator's tool: the ``client:ops`` certificate and ``token`` (default: the token
+        saved in the data directory by the supervisor or ``chaincard login``)."""
+        if token is None:
+            from chaincard.security.client import load_token
+
+            saved = load_token(self.token_file)
+            token = saved.token if saved is not None else None
+        if self.insecure:
+            return PLAINTEXT.with_token(token)
+        return Transport.from_directory(self.tls_dir, OPERATOR_CLIENT, token)
+
+    def till_transport(self, store_id: str) -> Transport:
+        """A till of ``store_id``: its ``pos`` certificate (tills talk to their store agent only)."""
+        return PLAINTEXT if self.insecure else Transport.from_directory(self.tls_dir, f"pos:{store_id}")
+
+    def store_transport(self, store_id: str) -> Transport:
+        """A store agent of ``store_id``: its ``store`` certificate (as a region sees it)."""
+        return PLAINTEXT if self.insecure else Transport.from_directory(self.tls_dir, f"store:{store_id}")
+
+    def channel(self, name: str, *, token: str | None = None, as_store: str | None = None) -> grpc.Channel:
+        """A channel to process ``name`` as its usual caller: a till for a store agent
+        (``store-<id>``); for anything else an operator (with ``token``, default the saved one) or,
+        with ``as_store``, that store's agent (a region's store-facing API)."""
+        process = self.process(name)
+        if process.role == "store":
+            store_id = name.removeprefix("store-")
+            return open_channel(process.endpoint, self.till_transport(store_id), expected_server=f"store:{store_id}")
+        expected = {"hq": "hq", "settlement": "settlement"}.get(name) or f"region:{name.removeprefix('region-')}"
+        transport = self.store_transport(as_store) if as_store else self.operator_transport(token)
+        return open_channel(process.endpoint, transport, expected_server=None if self.insecure else expected)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
@@ -73,6 +129,7 @@ class Chain:
         base_port: int | None = DEFAULT_BASE_PORT,
         database_prefix: str = "chaincard",
         stores: list[directory_pb2.Store] | None = None,
+        insecure: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -80,6 +137,8 @@ class Chain:
         self.base_port = base_port
         self.database_prefix = database_prefix
         self.stores = stores or demo_data.STORES
+        self.insecure = insecure
+        self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
         self.children: dict[str, subprocess.Popen[bytes]] = {}
@@ -100,6 +159,44 @@ class Chain:
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def _certificates(self) -> Path:
+        """The chain CA and a certificate per service, store, till and the operators' tool (kept
+        across restarts; only missing ones are issued)."""
+        from chaincard.security.certs import chain_certificate_names, init_certificates
+
+        store_ids = list(dict.fromkeys(store.store_id for store in [*demo_data.STORES, *self.stores]))
+        names = chain_certificate_names([region.code for region in demo_data.REGIONS], store_ids)
+        folder = self.data_dir / CERTS_DIR
+        init_certificates(folder, [*names, *(f"pos:{store_id}" for store_id in store_ids)])
+        return folder
+
+    def _admin_password(self) -> str:
+        path = self.data_dir / ADMIN_PASSWORD_FILE
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(18))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _log_in_admin(self, state: ChainState) -> str:
+        """Create the first HQ admin in HQ's database if absent, log in over gRPC, keep the token."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        from chaincard.security.client import issue_token, save_token
+        from hq_service.operators import bootstrap_admin
+
+        password = self._admin_password()
+        engine = create_engine(state.database_urls["hq"])
+        try:
+            with Session(engine) as session, session.begin():
+                bootstrap_admin(session, ADMIN_LOGIN, password, reset_password=True)
+        finally:
+            engine.dispose()
+        with open_channel(state.hq_endpoint, state.operator_transport(token=""), expected_server="hq") as channel:
+            answer = issue_token(channel, ADMIN_LOGIN, password)
+        save_token(answer, state.token_file)
+        return answer.token
 
     def _database_url(self, purpose: str) -> str:
         assert self.postgres is not None
@@ -125,10 +222,14 @@ class Chain:
             if process.poll() is not None:
                 tail = Path(info.log).read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{info.name} exited with code {process.returncode}; log tail:\n{tail}")
-            if check_health(info.endpoint, deadline=1.0) == "SERVING":
+            if check_health(info.endpoint, deadline=1.0, transport=self._probe_transport()) == "SERVING":
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{info.name} did not report SERVING within {timeout} s (log: {info.log})")
+
+    def _probe_transport(self) -> Transport:
+        assert self.state is not None
+        return self.state.operator_transport(token="")
 
     # ---- the chain -------------------------------------------------------------------------------
     def start(self) -> ChainState:
@@ -149,7 +250,10 @@ class Chain:
             "CHAINCARD_PHONE_HMAC_KEY": self._phone_key(),
             "CHAINCARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CHAINCARD_DEPLOYMENT": self.database_prefix,
+            "CHAINCARD_HQ_SIGNING_KEY_DIR": str(self.data_dir / "hq-keys"),
         }
+        tls_dir = "" if self.insecure else str(self._certificates())
+        env |= {"CHAINCARD_INSECURE": "1"} if self.insecure else {"CHAINCARD_TLS_DIR": tls_dir}
 
         hq_endpoint = f"127.0.0.1:{self._port()}"
         region_endpoints = {region.code: f"127.0.0.1:{self._port()}" for region in demo_data.REGIONS}
@@ -157,19 +261,25 @@ class Chain:
             data_dir=str(self.data_dir), kafka_bootstrap=self.kafka_bootstrap, hq_endpoint=hq_endpoint,
             database_urls={"hq": self._database_url("hq"), "settlement": self._database_url("settlement")}
             | {f"region_{code}": self._database_url(f"region_{code.lower()}") for code in region_endpoints},
+            tls_dir=tls_dir, insecure=self.insecure,
         )
         self.state = state
         hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
         state.processes.append(hq)
         self._wait_serving(hq)
-        seed_demo_chain(hq_endpoint, region_endpoints)
+        self.admin_token = self._log_in_admin(state)
+        seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token))
 
         env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
+        regions = [
+            self._spawn(f"region-{code}", ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
+                        endpoint, env)
+            for code, endpoint in region_endpoints.items()
+        ]
+        state.processes += regions
+        for info in regions:  # before the stores: an agent that finds its region down starts offline
+            self._wait_serving(info)
         started = []
-        for code, endpoint in region_endpoints.items():
-            started.append(self._spawn(
-                f"region-{code}", ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]], endpoint, env
-            ))
         for store in self.stores:
             database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
             started.append(self._spawn(
@@ -209,9 +319,10 @@ class Chain:
             state_file.unlink()
 
 
-def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str]) -> None:
-    """Idempotent upserts of the demo directory and program (safe on every start)."""
-    channel = open_channel(hq_endpoint)
+def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transport: Transport = PLAINTEXT) -> None:
+    """Idempotent upserts of the demo directory and program (safe on every start), as an HQ admin
+    (``transport`` carries the admin's token)."""
+    channel = open_channel(hq_endpoint, transport, expected_server=None if transport.tls is None else "hq")
     try:
         directory = directory_pb2_grpc.DirectoryServiceStub(channel)
         program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)

@@ -8,8 +8,10 @@ import time
 import grpc
 
 from chaincard.ids import new_id
+from chaincard.local.accounts import operator_token
 from chaincard.money import format_fen
-from chaincard.rpc.channels import call, open_channel
+from chaincard.rpc.channels import call
+from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -44,10 +46,10 @@ def print_member_view(view: member_view_pb2.GetMemberViewResponse) -> None:
         )
 
 
-def wait_for_member_view(hq_endpoint: str, phone: str, principal_fen: int, timeout: float = 30.0) -> member_view_pb2.GetMemberViewResponse:
+def wait_for_member_view(state, phone: str, principal_fen: int, timeout: float = 30.0) -> member_view_pb2.GetMemberViewResponse:  # type: ignore[no-untyped-def]
     """Poll HQ until its event-fed view shows the expected balance (it trails the region by the relay lag)."""
     deadline = time.monotonic() + timeout
-    with open_channel(hq_endpoint) as channel:
+    with state.channel("hq") as channel:
         stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
         while True:
             try:
@@ -66,7 +68,7 @@ def run_slice(state) -> None:  # type: ignore[no-untyped-def]
     store_endpoint = state.endpoint_of(DEMO_STORE)
     phone = f"139{random.randint(0, 99_999_999):08d}"
     print(f"\n== The slice, through store agent S-E-001 ({store_endpoint}) ==")
-    with open_channel(store_endpoint) as channel:
+    with state.channel(DEMO_STORE) as channel:
         members = members_pb2_grpc.MemberServiceStub(channel)
         cards = cards_pb2_grpc.CardServiceStub(channel)
         transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
@@ -102,7 +104,7 @@ def run_slice(state) -> None:  # type: ignore[no-untyped-def]
             print(f"     {line.text}")
 
     print("\n== HQ's chain-wide view, built from Kafka events (chaincard member show) ==")
-    view = wait_for_member_view(state.hq_endpoint, phone, principal_fen=38_000)
+    view = wait_for_member_view(state, phone, principal_fen=38_000)
     print_member_view(view)
 
 
@@ -115,7 +117,7 @@ def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
     """A Western Gold card bought in the East: level discount, points, split tender, partial refund."""
     phone = f"138{random.randint(0, 99_999_999):08d}"
     print("\n== A card from the West, used in the East (跨区刷卡) ==")
-    with open_channel(state.endpoint_of("store-S-W-002")) as west_channel, open_channel(state.endpoint_of("store-S-E-002")) as east_channel:
+    with state.channel("store-S-W-002") as west_channel, state.channel("store-S-E-002") as east_channel:
         west_members = members_pb2_grpc.MemberServiceStub(west_channel)
         west_cards = cards_pb2_grpc.CardServiceStub(west_channel)
         west_till = transactions_pb2_grpc.TransactionServiceStub(west_channel)
@@ -195,7 +197,8 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
     settlement_db.dispose()
     print(f"1. All {len(expected)} postings of today reached the clearing ledger (chaincard.postings.v1)")
 
-    with open_channel(state.endpoint_of("settlement")) as channel:
+    finance = operator_token(state, "finance", Role.HQ_FINANCE, Scope.chain(), display_name="HQ finance")
+    with state.channel("settlement", token=finance) as channel:
         stub = settlement_pb2_grpc.SettlementServiceStub(channel)
         try:
             call(stub.GetSettlementRun, settlement_pb2.GetSettlementRunRequest(business_date=today.isoformat()))
@@ -205,14 +208,32 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
                 raise
         run = call(stub.RunSettlement, settlement_pb2.RunSettlementRequest(request_id=new_id(), business_date=today.isoformat()),
                    deadline=120, metadata=[(CLOSE_EARLY_METADATA, "1")]).run
-    print(f"2. Settled: {run.clearing_record_count} cross-franchise records, {run.late_record_count} late ones, "
+    print(f"2. Settled by HQ finance: {run.clearing_record_count} cross-franchise records, {run.late_record_count} late ones, "
           f"nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex[:16]}…")
     out_dir = Path(state.data_dir) / "statements" / today.isoformat()
-    for entry in run.manifest.entries:
-        files = export_statement_files(state.endpoint_of("settlement"), entry.statement_id, ["pdf", "xlsx", "csv"], out_dir)
+    print("   Each franchisee's admin logs in and fetches its own statement (and only its own):")
+    entries = list(run.manifest.entries)
+    for index, entry in enumerate(entries):
+        franchisee_admin = operator_token(state, f"admin-{entry.franchisee_id}", Role.FRANCHISEE_ADMIN,
+                                          Scope.franchisee(entry.franchisee_id))
+        with state.channel("settlement", token=franchisee_admin) as channel:
+            files = export_statement_files(channel, entry.statement_id, ["pdf", "xlsx", "csv"], out_dir)
+            other = entries[(index + 1) % len(entries)]
+            refused = _refusal(settlement_pb2_grpc.SettlementServiceStub(channel).GetStatement,
+                               settlement_pb2.GetStatementRequest(statement_id=other.statement_id))
         verdict = "HQ pays it" if entry.net_fen > 0 else "it pays HQ" if entry.net_fen < 0 else "nothing to pay"
-        print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}")
+        print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}"
+              f"\n   {'':<10} asking for {other.franchisee_id}'s statement: {refused}")
     print(f"3. Statements (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
+
+
+def _refusal(method, request) -> str:  # type: ignore[no-untyped-def]
+    """The status a call that must be refused got."""
+    try:
+        call(method, request)
+    except grpc.RpcError as error:
+        return error.code().name
+    return "ALLOWED (it should not be!)"
 
 
 def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
@@ -227,7 +248,7 @@ def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
     region = chain.children["region-E"]
     phone = f"137{random.randint(0, 99_999_999):08d}"
     print("\n== A store that keeps selling when its link drops (离线收银, X4) ==")
-    with open_channel(state.endpoint_of(DEMO_STORE)) as channel:
+    with state.channel(DEMO_STORE) as channel:
         members = members_pb2_grpc.MemberServiceStub(channel)
         cards = cards_pb2_grpc.CardServiceStub(channel)
         till = transactions_pb2_grpc.TransactionServiceStub(channel)
@@ -323,7 +344,7 @@ def run_reports(state) -> None:  # type: ignore[no-untyped-def]
             if lags["hq-read-models"] == 0 and lags["hq-notifications"] == 0 and not waiting:
                 break
             time.sleep(0.3)
-        with open_channel(state.hq_endpoint) as channel:
+        with state.channel("hq") as channel:
             stub = reports_pb2_grpc.ReportServiceStub(channel)
             query = reports_pb2.SalesReportQuery(start_business_date=today, end_business_date=today,
                                                  grouping=reports_pb2.REPORT_GROUPING_STORE)

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from chaincard.rpc.transport import PLAINTEXT, Transport
+
 ResponseT = TypeVar("ResponseT")
 
 DEFAULT_DEADLINE_SECONDS = 5.0
@@ -34,15 +36,17 @@ _RETRY_SERVICE_CONFIG = json.dumps(
 )
 
 
-def open_channel(target: str) -> grpc.Channel:
-    return grpc.insecure_channel(
-        target,
-        options=[
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", _RETRY_SERVICE_CONFIG),
-            ("grpc.keepalive_time_ms", 30_000),
-        ],
-    )
+CHANNEL_OPTIONS = (
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", _RETRY_SERVICE_CONFIG),
+    ("grpc.keepalive_time_ms", 30_000),
+)
+
+
+def open_channel(target: str, transport: Transport = PLAINTEXT, *, expected_server: str | None = None) -> grpc.Channel:
+    """A channel to ``target`` over ``transport`` (plaintext only for ``--insecure`` set-ups and
+    tests of them), retrying transient failures."""
+    return transport.channel(target, expected_server=expected_server, options=CHANNEL_OPTIONS)
 
 
 def call(method: Callable[..., ResponseT], request: Any, *, deadline: float = DEFAULT_DEADLINE_SECONDS, **kwargs: Any) -> ResponseT:
@@ -50,9 +54,9 @@ def call(method: Callable[..., ResponseT], request: Any, *, deadline: float = DE
     return method(request, timeout=deadline, **kwargs)
 
 
-def check_health(target: str, service: str = "", deadline: float = 2.0) -> str:
+def check_health(target: str, service: str = "", deadline: float = 2.0, transport: Transport = PLAINTEXT) -> str:
     """The health status name of ``service`` at ``target`` (``UNREACHABLE`` if it does not answer)."""
-    with grpc.insecure_channel(target) as channel:
+    with transport.channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=deadline)

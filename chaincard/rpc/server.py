@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from chaincard.rpc.interceptors import DomainErrorInterceptor
+from chaincard.rpc.transport import PLAINTEXT, Transport
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,11 @@ def build_server(
     services: Sequence[ServiceRegistration],
     *,
     interceptors: Iterable[grpc.ServerInterceptor] = (),
+    transport: Transport = PLAINTEXT,
     max_workers: int = 32,
 ) -> RunningServer:
-    """Start a server on ``listen`` (port 0 picks one) with health and reflection; returns it running."""
+    """Start a server on ``listen`` (port 0 picks one) with health and reflection, over
+    ``transport`` (mTLS demanding a chain certificate, or plaintext); returns it running."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         # Auth interceptors (given) run before the error mapper, which wraps the servicer itself.
@@ -63,7 +66,7 @@ def build_server(
         add_to_server(servicer, server)
         names.append(name)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(listen)
+    port = transport.listen(server, listen)
     if port == 0:
         raise RuntimeError(f"cannot listen on {listen}")
     server.start()

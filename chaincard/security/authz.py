@@ -182,6 +182,11 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("MemberService", "GetMember", _REGION_READERS, at_till=True, owners=_MEMBER_OWNERS)
     store_facing("MemberService", "FindMember", _REGION_READERS, at_till=True, owners=_MEMBER_OWNERS)
     store_facing("MemberService", "UpdateMember", member_writers, store_fields=_STORE_ID)
+    store_facing("MemberService", "ExportMemberData", _roles(SM, CC, HA), store_fields=_STORE_ID, owners=_MEMBER_OWNERS)
+    # Erasure is an operator's act (call center, HQ): no till may erase a member on its certificate alone.
+    m[_rpc("MemberService", "EraseMember")] = Rule(
+        roles=_roles(CC, HA), peers=frozenset({"region"}), store_fields=_STORE_ID, scoped_by="handler",
+        note="operators only, not tills; the member and the acting store must lie in the scope")
 
     store_facing("CardService", "OpenCard", _roles(C, SM, IN), store_fields=_STORE_ID)
     store_facing("CardService", "GetCard", _REGION_READERS, at_till=True, owners=_CARD_OWNERS)

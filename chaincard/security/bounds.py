@@ -11,6 +11,8 @@ first field out of bounds, e.g. ``lines[2].unit_price_fen: must not be negative`
   ``signed_fen_patterns`` and bounded by ``±max_amount_fen``;
 - **other integers**: magnitude at most ``max_integer`` (sums of them cannot overflow int64);
 - **floats**: finite;
+- **timestamps** (``google.protobuf.Timestamp``): a real moment, 0001-01-01 to 9999-12-31 with
+  nanos in [0, 10⁹) — anything else cannot be converted, stored or audited;
 - **repeated and map fields**: at most the configured number of items (per field name, else
   ``max_repeated``); map keys at most ``max_map_key_length`` characters;
 - **enums**: a value the enum defines (proto3 would otherwise carry any number through);
@@ -38,6 +40,10 @@ _INTEGER_TYPES = {
     FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED32, FieldDescriptor.TYPE_SFIXED64,
 }
 _FLOAT_TYPES = {FieldDescriptor.TYPE_FLOAT, FieldDescriptor.TYPE_DOUBLE}
+# google.protobuf.Timestamp's own range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z).
+_TIMESTAMP = "google.protobuf.Timestamp"
+_TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)
+_NANOS_PER_SECOND = 1_000_000_000
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 # (field name pattern, most characters); the first match wins.
@@ -165,6 +171,8 @@ def _check_value(field: FieldDescriptor, value: object, bounds: FieldBounds, pat
     name = name or field.name
     kind = field.type
     if field.message_type is not None:
+        if field.message_type.full_name == _TIMESTAMP:
+            _check_timestamp(value, path)  # type: ignore[arg-type]
         _walk(value, bounds, path=path, plain=plain, depth=depth + 1)  # type: ignore[arg-type]
     elif kind == FieldDescriptor.TYPE_STRING:
         _check_text(value, bounds.string_limit(name), free_text=bounds.is_free_text(name), path=path)  # type: ignore[arg-type]
@@ -179,6 +187,14 @@ def _check_value(field: FieldDescriptor, value: object, bounds: FieldBounds, pat
     elif kind in _FLOAT_TYPES:
         if not math.isfinite(value):  # type: ignore[arg-type]
             raise InvalidArgument(path, "must be a finite number")
+
+
+def _check_timestamp(value: Message, path: str) -> None:
+    seconds, nanos = value.seconds, value.nanos  # type: ignore[attr-defined]
+    if not _TIMESTAMP_SECONDS[0] <= seconds <= _TIMESTAMP_SECONDS[1]:
+        raise InvalidArgument(path, "must be a moment between 0001-01-01 and 9999-12-31")
+    if not 0 <= nanos < _NANOS_PER_SECOND:
+        raise InvalidArgument(f"{path}.nanos", f"must be between 0 and {_NANOS_PER_SECOND - 1}")
 
 
 def _check_integer(name: str, value: int, bounds: FieldBounds, path: str, plain: str) -> None:

@@ -29,7 +29,7 @@ from chaincard.v1 import transactions_pb2 as chaincard_dot_v1_dot_transactions__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63haincard/v1/events.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x05 \x01(\t\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x14\n\x0c\x61ggregate_id\x18\x07 \x01(\t\"a\n\x10MemberRegistered\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x12\n\nphone_hmac\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"\x93\x01\n\rMemberUpdated\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nphone_hmac\x18\x03 \x01(\t\x12\x1b\n\x13previous_phone_hmac\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\"C\n\nCardOpened\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xd8\x01\n\x10\x43\x61rdStateChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12/\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x1f\n\x17replaced_by_card_number\x18\x07 \x01(\t\"\xcb\x03\n\x11TransactionPosted\x12.\n\x0btransaction\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x04 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x05 \x01(\t\x12\'\n\x08postings\x18\x06 \x03(\x0b\x32\x15.chaincard.v1.Posting\x12,\n\x07tenders\x18\x07 \x03(\x0b\x32\x1b.chaincard.v1.AppliedTender\x12\x15\n\rpoints_earned\x18\x08 \x01(\x03\x12\x17\n\x0fpoints_redeemed\x18\t \x01(\x03\x12,\n\x07\x63oupons\x18\n \x03(\x0b\x32\x1b.chaincard.v1.AppliedCoupon\x12\x18\n\x10issuing_store_id\x18\x0b \x01(\t\x12\x14\n\x0csubtotal_fen\x18\x0c \x01(\x03\x12\x14\n\x0c\x64iscount_fen\x18\r \x01(\x03\x12\x1c\n\x14points_deduction_fen\x18\x0e \x01(\x03\"I\n\x0c\x43ouponIssued\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xb3\x01\n\x12\x43ouponStateChanged\x12\x13\n\x0b\x63oupon_code\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x31\n\x0eprevious_state\x18\x03 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\"?\n\rConfigChanged\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\"=\n\x12\x41uditEntryRecorded\x12\'\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x18.chaincard.v1.AuditEntryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63haincard/v1/events.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x05 \x01(\t\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x14\n\x0c\x61ggregate_id\x18\x07 \x01(\t\"a\n\x10MemberRegistered\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x12\n\nphone_hmac\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"\x93\x01\n\rMemberUpdated\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nphone_hmac\x18\x03 \x01(\t\x12\x1b\n\x13previous_phone_hmac\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\"x\n\x0cMemberErased\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"C\n\nCardOpened\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xd8\x01\n\x10\x43\x61rdStateChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12/\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x1f\n\x17replaced_by_card_number\x18\x07 \x01(\t\"\xcb\x03\n\x11TransactionPosted\x12.\n\x0btransaction\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x04 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x05 \x01(\t\x12\'\n\x08postings\x18\x06 \x03(\x0b\x32\x15.chaincard.v1.Posting\x12,\n\x07tenders\x18\x07 \x03(\x0b\x32\x1b.chaincard.v1.AppliedTender\x12\x15\n\rpoints_earned\x18\x08 \x01(\x03\x12\x17\n\x0fpoints_redeemed\x18\t \x01(\x03\x12,\n\x07\x63oupons\x18\n \x03(\x0b\x32\x1b.chaincard.v1.AppliedCoupon\x12\x18\n\x10issuing_store_id\x18\x0b \x01(\t\x12\x14\n\x0csubtotal_fen\x18\x0c \x01(\x03\x12\x14\n\x0c\x64iscount_fen\x18\r \x01(\x03\x12\x1c\n\x14points_deduction_fen\x18\x0e \x01(\x03\"I\n\x0c\x43ouponIssued\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xb3\x01\n\x12\x43ouponStateChanged\x12\x13\n\x0b\x63oupon_code\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x31\n\x0eprevious_state\x18\x03 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\"?\n\rConfigChanged\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\"=\n\x12\x41uditEntryRecorded\x12\'\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x18.chaincard.v1.AuditEntryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,18 +42,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MEMBERREGISTERED']._serialized_end=474
   _globals['_MEMBERUPDATED']._serialized_start=477
   _globals['_MEMBERUPDATED']._serialized_end=624
-  _globals['_CARDOPENED']._serialized_start=626
-  _globals['_CARDOPENED']._serialized_end=693
-  _globals['_CARDSTATECHANGED']._serialized_start=696
-  _globals['_CARDSTATECHANGED']._serialized_end=912
-  _globals['_TRANSACTIONPOSTED']._serialized_start=915
-  _globals['_TRANSACTIONPOSTED']._serialized_end=1374
-  _globals['_COUPONISSUED']._serialized_start=1376
-  _globals['_COUPONISSUED']._serialized_end=1449
-  _globals['_COUPONSTATECHANGED']._serialized_start=1452
-  _globals['_COUPONSTATECHANGED']._serialized_end=1631
-  _globals['_CONFIGCHANGED']._serialized_start=1633
-  _globals['_CONFIGCHANGED']._serialized_end=1696
-  _globals['_AUDITENTRYRECORDED']._serialized_start=1698
-  _globals['_AUDITENTRYRECORDED']._serialized_end=1759
+  _globals['_MEMBERERASED']._serialized_start=626
+  _globals['_MEMBERERASED']._serialized_end=746
+  _globals['_CARDOPENED']._serialized_start=748
+  _globals['_CARDOPENED']._serialized_end=815
+  _globals['_CARDSTATECHANGED']._serialized_start=818
+  _globals['_CARDSTATECHANGED']._serialized_end=1034
+  _globals['_TRANSACTIONPOSTED']._serialized_start=1037
+  _globals['_TRANSACTIONPOSTED']._serialized_end=1496
+  _globals['_COUPONISSUED']._serialized_start=1498
+  _globals['_COUPONISSUED']._serialized_end=1571
+  _globals['_COUPONSTATECHANGED']._serialized_start=1574
+  _globals['_COUPONSTATECHANGED']._serialized_end=1753
+  _globals['_CONFIGCHANGED']._serialized_start=1755
+  _globals['_CONFIGCHANGED']._serialized_end=1818
+  _globals['_AUDITENTRYRECORDED']._serialized_start=1820
+  _globals['_AUDITENTRYRECORDED']._serialized_end=1881
 # @@protoc_insertion_point(module_scope)

@@ -55,6 +55,16 @@ class MemberUpdated(_message.Message):
     operator_id: str
     def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ..., phone_hmac: _Optional[str] = ..., previous_phone_hmac: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
+class MemberErased(_message.Message):
+    __slots__ = ("member", "erased_at", "operator_id")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    erased_at: _timestamp_pb2.Timestamp
+    operator_id: str
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
 class CardOpened(_message.Message):
     __slots__ = ("card", "operator_id")
     CARD_FIELD_NUMBER: _ClassVar[int]

@@ -1,4 +1,8 @@
+import datetime
+
+from chaincard.v1 import audit_pb2 as _audit_pb2
 from chaincard.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -122,3 +126,65 @@ class UpdateMemberResponse(_message.Message):
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     member: _common_pb2.Member
     def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id", "page_size", "page_token", "store_id", "operator_id", "reason")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    page_size: int
+    page_token: str
+    store_id: str
+    operator_id: str
+    reason: str
+    def __init__(self, member_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., store_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("member", "cards", "transactions", "audit_entries", "audit_entries_truncated", "next_page_token", "exported_at", "erased_at", "json_document")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ENTRIES_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    JSON_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    cards: _containers.RepeatedCompositeFieldContainer[_common_pb2.Card]
+    transactions: _containers.RepeatedCompositeFieldContainer[_common_pb2.Transaction]
+    audit_entries: _containers.RepeatedCompositeFieldContainer[_audit_pb2.AuditEntry]
+    audit_entries_truncated: bool
+    next_page_token: str
+    exported_at: _timestamp_pb2.Timestamp
+    erased_at: _timestamp_pb2.Timestamp
+    json_document: str
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[_common_pb2.Card, _Mapping]]] = ..., transactions: _Optional[_Iterable[_Union[_common_pb2.Transaction, _Mapping]]] = ..., audit_entries: _Optional[_Iterable[_Union[_audit_pb2.AuditEntry, _Mapping]]] = ..., audit_entries_truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., exported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., json_document: _Optional[str] = ...) -> None: ...
+
+class EraseMemberRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "store_id", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    store_id: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., store_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class EraseMemberResponse(_message.Message):
+    __slots__ = ("member", "erased_at", "already_erased")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_ERASED_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.Member
+    erased_at: _timestamp_pb2.Timestamp
+    already_erased: bool
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_erased: _Optional[bool] = ...) -> None: ...

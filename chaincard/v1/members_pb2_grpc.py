@@ -26,11 +26,11 @@ if _version_not_supported:
 
 
 class MemberServiceStub:
-    """Members (M1-M3). Served by every region_service, the authority for members homed in its region
-    (it forwards calls on other regions' members to the home region with the same request_id), and
-    by every store_agent for its POS terminals with the same messages (the agent fills store_id with
-    its own store and refuses writes while offline with UNAVAILABLE). Store-facing calls name the
-    acting cashier in operator_id; HQ tools call with an operator token.
+    """Members (M1-M3, M7). Served by every region_service, the authority for members homed in its
+    region (it forwards calls on other regions' members to the home region with the same
+    request_id), and by every store_agent for its POS terminals with the same messages (the agent
+    fills store_id with its own store and refuses writes while offline with UNAVAILABLE).
+    Store-facing calls name the acting cashier in operator_id; HQ tools call with an operator token.
     """
 
     def __init__(self, channel):
@@ -59,14 +59,24 @@ class MemberServiceStub:
                 request_serializer=chaincard_dot_v1_dot_members__pb2.UpdateMemberRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_members__pb2.UpdateMemberResponse.FromString,
                 _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/chaincard.v1.MemberService/ExportMemberData',
+                request_serializer=chaincard_dot_v1_dot_members__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_members__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/chaincard.v1.MemberService/EraseMember',
+                request_serializer=chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.FromString,
+                _registered_method=True)
 
 
 class MemberServiceServicer:
-    """Members (M1-M3). Served by every region_service, the authority for members homed in its region
-    (it forwards calls on other regions' members to the home region with the same request_id), and
-    by every store_agent for its POS terminals with the same messages (the agent fills store_id with
-    its own store and refuses writes while offline with UNAVAILABLE). Store-facing calls name the
-    acting cashier in operator_id; HQ tools call with an operator token.
+    """Members (M1-M3, M7). Served by every region_service, the authority for members homed in its
+    region (it forwards calls on other regions' members to the home region with the same
+    request_id), and by every store_agent for its POS terminals with the same messages (the agent
+    fills store_id with its own store and refuses writes while offline with UNAVAILABLE).
+    Store-facing calls name the acting cashier in operator_id; HQ tools call with an operator token.
     """
 
     def RegisterMember(self, request, context):
@@ -102,6 +112,49 @@ class MemberServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemberData(self, request, context):
+        """Exports everything the chain holds about one member (M7; PIPL art. 45, access and copy): the
+        profile, every card with its balances, the transactions on those cards oldest first (paged:
+        follow next_page_token until it is empty) and, on the first page, the audit entries about
+        the member and their cards (who on the staff acted is left out: that is staff data). The same
+        content comes as a JSON document to hand to the member. The phone stays masked, as in every
+        answer of the API. Served by the member's home region (other regions forward); NOT_FOUND if
+        no region knows the member. An operator below the chain scope exports only members
+        registered inside it (PERMISSION_DENIED otherwise). Each first page is audited
+        ("member.export": who, why).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseMember(self, request, context):
+        """Erases a member's personal data (M7; PIPL art. 47) and keeps the ledger whole. Irreversible.
+
+        Rule: a member is erased only once nothing of value or use is left on their cards: every card
+        CLOSED, REPLACED or EXPIRED, and every card account at zero (no principal, bonus, points or
+        count uses, nor an overdrawn balance). Otherwise FAILED_PRECONDITION naming each card and
+        why, and nothing is written: close the cards first with the member (CardService.CloseCard pays
+        the principal back and forfeits bonus and points, which the member must accept knowingly;
+        erasure never does that on their behalf, and an erased member could no longer prove a claim
+        on money left behind).
+
+        Effect, in one transaction at the home region: name and phone_masked become "[erased]";
+        raw phone, birthday, gender, e-mail, custom fields (addresses live there) and tags are
+        cleared, including the copies the region keeps for idempotent replays and in its outbox; the
+        member is audited ("member.erase", no personal data in before/after) and MemberErased is
+        published, so HQ's read model forgets the profile and cancels pending notices. The phone is
+        released in HQ's index at once (or, if HQ cannot be reached, when HQ applies MemberErased),
+        so it can register a new member. Kept: the member id, registration store and time, the
+        cards (numbers, states, links) and the whole ledger — postings name accounts, not people,
+        and prepaid-card records must be kept for years — so every balance, report and settlement
+        still adds up. Same request_id: the original answer. A member already erased under another
+        request_id: answered with already_erased and nothing changed. An operator below the chain
+        scope erases only members registered inside it (PERMISSION_DENIED otherwise, nothing written).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemberServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -125,6 +178,16 @@ def add_MemberServiceServicer_to_server(servicer, server):
                     request_deserializer=chaincard_dot_v1_dot_members__pb2.UpdateMemberRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_members__pb2.UpdateMemberResponse.SerializeToString,
             ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=chaincard_dot_v1_dot_members__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_members__pb2.ExportMemberDataResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chaincard.v1.MemberService', rpc_method_handlers)
@@ -134,11 +197,11 @@ def add_MemberServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MemberService:
-    """Members (M1-M3). Served by every region_service, the authority for members homed in its region
-    (it forwards calls on other regions' members to the home region with the same request_id), and
-    by every store_agent for its POS terminals with the same messages (the agent fills store_id with
-    its own store and refuses writes while offline with UNAVAILABLE). Store-facing calls name the
-    acting cashier in operator_id; HQ tools call with an operator token.
+    """Members (M1-M3, M7). Served by every region_service, the authority for members homed in its
+    region (it forwards calls on other regions' members to the home region with the same
+    request_id), and by every store_agent for its POS terminals with the same messages (the agent
+    fills store_id with its own store and refuses writes while offline with UNAVAILABLE).
+    Store-facing calls name the acting cashier in operator_id; HQ tools call with an operator token.
     """
 
     @staticmethod
@@ -239,6 +302,60 @@ class MemberService:
             '/chaincard.v1.MemberService/UpdateMember',
             chaincard_dot_v1_dot_members__pb2.UpdateMemberRequest.SerializeToString,
             chaincard_dot_v1_dot_members__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.MemberService/ExportMemberData',
+            chaincard_dot_v1_dot_members__pb2.ExportMemberDataRequest.SerializeToString,
+            chaincard_dot_v1_dot_members__pb2.ExportMemberDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.MemberService/EraseMember',
+            chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.SerializeToString,
+            chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -338,7 +338,7 @@ class NotificationTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., event: _Optional[_Union[NotificationEvent, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., body: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class ChainSettings(_message.Message):
-    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split")
+    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split", "pin_lock_minutes")
     CHAIN_NAME_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_DAY_CUTOFF_FIELD_NUMBER: _ClassVar[int]
@@ -346,6 +346,7 @@ class ChainSettings(_message.Message):
     HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FOOTER_FIELD_NUMBER: _ClassVar[int]
     STORED_VALUE_SPLIT_FIELD_NUMBER: _ClassVar[int]
+    PIN_LOCK_MINUTES_FIELD_NUMBER: _ClassVar[int]
     chain_name: str
     business_time_zone: str
     business_day_cutoff: str
@@ -353,7 +354,8 @@ class ChainSettings(_message.Message):
     holidays: _containers.RepeatedScalarFieldContainer[str]
     receipt_footer: str
     stored_value_split: StoredValueSplitRule
-    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ...) -> None: ...
+    pin_lock_minutes: int
+    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
     __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at")

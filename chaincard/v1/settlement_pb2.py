@@ -27,17 +27,17 @@ from chaincard.v1 import program_config_pb2 as chaincard_dot_v1_dot_program__con
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63haincard/v1/settlement.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x02\n\x0e\x43learingRecord\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x37\n\x10transaction_type\x18\x02 \x01(\x0e\x32\x1d.chaincard.v1.TransactionType\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\x12\x1d\n\x15settled_business_date\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x05 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x06 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x07 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x08 \x01(\t\x12\x15\n\rprincipal_fen\x18\t \x01(\x03\x12\x11\n\tbonus_fen\x18\n \x01(\x03\x12/\n\x0boccurred_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9d\x02\n\rStatementLine\x12\x13\n\x0bline_number\x18\x01 \x01(\x05\x12*\n\x04\x66low\x18\x02 \x01(\x0e\x32\x1c.chaincard.v1.SettlementFlow\x12\"\n\x1a\x63ounterparty_franchisee_id\x18\x03 \x01(\t\x12\x10\n\x08store_id\x18\x04 \x01(\t\x12\x19\n\x11transaction_count\x18\x05 \x01(\x03\x12\x11\n\tgross_fen\x18\x06 \x01(\x03\x12\x1c\n\x14\x63ounterparty_fee_fen\x18\x07 \x01(\x03\x12\x18\n\x10platform_fee_fen\x18\x08 \x01(\x03\x12\x0f\n\x07net_fen\x18\t \x01(\x03\x12\x1e\n\x16original_business_date\x18\n \x01(\t\"\xe3\x02\n\tStatement\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x17\n\x0f\x66ranchisee_name\x18\x03 \x01(\t\x12\x15\n\rbusiness_date\x18\x04 \x01(\t\x12*\n\x05lines\x18\x05 \x03(\x0b\x32\x1b.chaincard.v1.StatementLine\x12\x16\n\x0ereceivable_fen\x18\x06 \x01(\x03\x12\x13\n\x0bpayable_fen\x18\x07 \x01(\x03\x12\x10\n\x08\x66\x65\x65s_fen\x18\x08 \x01(\x03\x12\x0f\n\x07net_fen\x18\t \x01(\x03\x12/\n\x0c\x66\x65\x65_schedule\x18\n \x01(\x0b\x32\x19.chaincard.v1.FeeSchedule\x12\x30\n\x0cgenerated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x0c \x01(\t\"\x97\x01\n\x10StatementSummary\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\x12\x0f\n\x07net_fen\x18\x04 \x01(\x03\x12\x12\n\nline_count\x18\x05 \x01(\x05\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x06 \x01(\t\"i\n\rManifestEntry\x12\x15\n\rfranchisee_id\x18\x01 \x01(\t\x12\x14\n\x0cstatement_id\x18\x02 \x01(\t\x12\x0f\n\x07net_fen\x18\x03 \x01(\x03\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x04 \x01(\t\"\x8d\x01\n\x12SettlementManifest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12,\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x1b.chaincard.v1.ManifestEntry\x12\x15\n\rnet_total_fen\x18\x03 \x01(\x03\x12\x1b\n\x13manifest_sha256_hex\x18\x04 \x01(\t\"\x88\x03\n\rSettlementRun\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .chaincard.v1.SettlementRunState\x12.\n\nstarted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15\x63learing_record_count\x18\x05 \x01(\x03\x12\x19\n\x11late_record_count\x18\x06 \x01(\x03\x12\x17\n\x0fstatement_count\x18\x07 \x01(\x05\x12/\n\x0c\x66\x65\x65_schedule\x18\x08 \x01(\x0b\x32\x19.chaincard.v1.FeeSchedule\x12\x32\n\x08manifest\x18\t \x01(\x0b\x32 .chaincard.v1.SettlementManifest\x12\x15\n\rerror_message\x18\n \x01(\t\"A\n\x14RunSettlementRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\"A\n\x15RunSettlementResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.SettlementRun\"0\n\x17GetSettlementRunRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\"D\n\x18GetSettlementRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.SettlementRun\"z\n\x19ListSettlementRunsRequest\x12\x1b\n\x13start_business_date\x18\x01 \x01(\t\x12\x19\n\x11\x65nd_business_date\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x1aListSettlementRunsResponse\x12)\n\x04runs\x18\x01 \x03(\x0b\x32\x1b.chaincard.v1.SettlementRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x13GetStatementRequest\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\"B\n\x14GetStatementResponse\x12*\n\tstatement\x18\x01 \x01(\x0b\x32\x17.chaincard.v1.Statement\"\x8d\x01\n\x15ListStatementsRequest\x12\x15\n\rfranchisee_id\x18\x01 \x01(\t\x12\x1b\n\x13start_business_date\x18\x02 \x01(\t\x12\x19\n\x11\x65nd_business_date\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"e\n\x16ListStatementsResponse\x12\x32\n\nstatements\x18\x01 \x03(\x0b\x32\x1e.chaincard.v1.StatementSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x16\x45xportStatementRequest\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12*\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1a.chaincard.v1.ExportFormat\"C\n\x17\x45xportStatementResponse\x12(\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.ExportChunk\"L\n\x1cStreamClearingRecordsRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\"M\n\x1dStreamClearingRecordsResponse\x12,\n\x06record\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ClearingRecord*\xa1\x01\n\x12SettlementRunState\x12$\n SETTLEMENT_RUN_STATE_UNSPECIFIED\x10\x00\x12 \n\x1cSETTLEMENT_RUN_STATE_RUNNING\x10\x01\x12\"\n\x1eSETTLEMENT_RUN_STATE_COMPLETED\x10\x02\x12\x1f\n\x1bSETTLEMENT_RUN_STATE_FAILED\x10\x03*\xe5\x01\n\x0eSettlementFlow\x12\x1f\n\x1bSETTLEMENT_FLOW_UNSPECIFIED\x10\x00\x12\"\n\x1eSETTLEMENT_FLOW_SPEND_ACQUIRED\x10\x01\x12 \n\x1cSETTLEMENT_FLOW_SPEND_ISSUED\x10\x02\x12%\n!SETTLEMENT_FLOW_RECHARGE_ACQUIRED\x10\x03\x12#\n\x1fSETTLEMENT_FLOW_RECHARGE_ISSUED\x10\x04\x12 \n\x1cSETTLEMENT_FLOW_PLATFORM_FEE\x10\x05\x32\xc3\x05\n\x11SettlementService\x12X\n\rRunSettlement\x12\".chaincard.v1.RunSettlementRequest\x1a#.chaincard.v1.RunSettlementResponse\x12\x61\n\x10GetSettlementRun\x12%.chaincard.v1.GetSettlementRunRequest\x1a&.chaincard.v1.GetSettlementRunResponse\x12g\n\x12ListSettlementRuns\x12\'.chaincard.v1.ListSettlementRunsRequest\x1a(.chaincard.v1.ListSettlementRunsResponse\x12U\n\x0cGetStatement\x12!.chaincard.v1.GetStatementRequest\x1a\".chaincard.v1.GetStatementResponse\x12[\n\x0eListStatements\x12#.chaincard.v1.ListStatementsRequest\x1a$.chaincard.v1.ListStatementsResponse\x12`\n\x0f\x45xportStatement\x12$.chaincard.v1.ExportStatementRequest\x1a%.chaincard.v1.ExportStatementResponse0\x01\x12r\n\x15StreamClearingRecords\x12*.chaincard.v1.StreamClearingRecordsRequest\x1a+.chaincard.v1.StreamClearingRecordsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63haincard/v1/settlement.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x02\n\x0e\x43learingRecord\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x37\n\x10transaction_type\x18\x02 \x01(\x0e\x32\x1d.chaincard.v1.TransactionType\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\x12\x1d\n\x15settled_business_date\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x05 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x06 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x07 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x08 \x01(\t\x12\x15\n\rprincipal_fen\x18\t \x01(\x03\x12\x11\n\tbonus_fen\x18\n \x01(\x03\x12/\n\x0boccurred_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9d\x02\n\rStatementLine\x12\x13\n\x0bline_number\x18\x01 \x01(\x05\x12*\n\x04\x66low\x18\x02 \x01(\x0e\x32\x1c.chaincard.v1.SettlementFlow\x12\"\n\x1a\x63ounterparty_franchisee_id\x18\x03 \x01(\t\x12\x10\n\x08store_id\x18\x04 \x01(\t\x12\x19\n\x11transaction_count\x18\x05 \x01(\x03\x12\x11\n\tgross_fen\x18\x06 \x01(\x03\x12\x1c\n\x14\x63ounterparty_fee_fen\x18\x07 \x01(\x03\x12\x18\n\x10platform_fee_fen\x18\x08 \x01(\x03\x12\x0f\n\x07net_fen\x18\t \x01(\x03\x12\x1e\n\x16original_business_date\x18\n \x01(\t\"\xe3\x02\n\tStatement\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x17\n\x0f\x66ranchisee_name\x18\x03 \x01(\t\x12\x15\n\rbusiness_date\x18\x04 \x01(\t\x12*\n\x05lines\x18\x05 \x03(\x0b\x32\x1b.chaincard.v1.StatementLine\x12\x16\n\x0ereceivable_fen\x18\x06 \x01(\x03\x12\x13\n\x0bpayable_fen\x18\x07 \x01(\x03\x12\x10\n\x08\x66\x65\x65s_fen\x18\x08 \x01(\x03\x12\x0f\n\x07net_fen\x18\t \x01(\x03\x12/\n\x0c\x66\x65\x65_schedule\x18\n \x01(\x0b\x32\x19.chaincard.v1.FeeSchedule\x12\x30\n\x0cgenerated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x0c \x01(\t\"\x97\x01\n\x10StatementSummary\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\x12\x0f\n\x07net_fen\x18\x04 \x01(\x03\x12\x12\n\nline_count\x18\x05 \x01(\x05\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x06 \x01(\t\"i\n\rManifestEntry\x12\x15\n\rfranchisee_id\x18\x01 \x01(\t\x12\x14\n\x0cstatement_id\x18\x02 \x01(\t\x12\x0f\n\x07net_fen\x18\x03 \x01(\x03\x12\x1a\n\x12\x63ontent_sha256_hex\x18\x04 \x01(\t\"\xe2\x01\n\x12SettlementManifest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12,\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x1b.chaincard.v1.ManifestEntry\x12\x15\n\rnet_total_fen\x18\x03 \x01(\x03\x12\x1b\n\x13manifest_sha256_hex\x18\x04 \x01(\t\x12\x16\n\x0esigning_key_id\x18\x05 \x01(\t\x12\x1a\n\x12signing_public_key\x18\x06 \x01(\x0c\x12\x1f\n\x17manifest_json_signature\x18\x07 \x01(\x0c\"\x88\x03\n\rSettlementRun\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .chaincard.v1.SettlementRunState\x12.\n\nstarted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15\x63learing_record_count\x18\x05 \x01(\x03\x12\x19\n\x11late_record_count\x18\x06 \x01(\x03\x12\x17\n\x0fstatement_count\x18\x07 \x01(\x05\x12/\n\x0c\x66\x65\x65_schedule\x18\x08 \x01(\x0b\x32\x19.chaincard.v1.FeeSchedule\x12\x32\n\x08manifest\x18\t \x01(\x0b\x32 .chaincard.v1.SettlementManifest\x12\x15\n\rerror_message\x18\n \x01(\t\"A\n\x14RunSettlementRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\"A\n\x15RunSettlementResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.SettlementRun\"0\n\x17GetSettlementRunRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\"D\n\x18GetSettlementRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.SettlementRun\"z\n\x19ListSettlementRunsRequest\x12\x1b\n\x13start_business_date\x18\x01 \x01(\t\x12\x19\n\x11\x65nd_business_date\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x1aListSettlementRunsResponse\x12)\n\x04runs\x18\x01 \x03(\x0b\x32\x1b.chaincard.v1.SettlementRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x13GetStatementRequest\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\"B\n\x14GetStatementResponse\x12*\n\tstatement\x18\x01 \x01(\x0b\x32\x17.chaincard.v1.Statement\"\x8d\x01\n\x15ListStatementsRequest\x12\x15\n\rfranchisee_id\x18\x01 \x01(\t\x12\x1b\n\x13start_business_date\x18\x02 \x01(\t\x12\x19\n\x11\x65nd_business_date\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"e\n\x16ListStatementsResponse\x12\x32\n\nstatements\x18\x01 \x03(\x0b\x32\x1e.chaincard.v1.StatementSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x16\x45xportStatementRequest\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12*\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1a.chaincard.v1.ExportFormat\"C\n\x17\x45xportStatementResponse\x12(\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.ExportChunk\"L\n\x1cStreamClearingRecordsRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\"M\n\x1dStreamClearingRecordsResponse\x12,\n\x06record\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ClearingRecord*\xa1\x01\n\x12SettlementRunState\x12$\n SETTLEMENT_RUN_STATE_UNSPECIFIED\x10\x00\x12 \n\x1cSETTLEMENT_RUN_STATE_RUNNING\x10\x01\x12\"\n\x1eSETTLEMENT_RUN_STATE_COMPLETED\x10\x02\x12\x1f\n\x1bSETTLEMENT_RUN_STATE_FAILED\x10\x03*\xe5\x01\n\x0eSettlementFlow\x12\x1f\n\x1bSETTLEMENT_FLOW_UNSPECIFIED\x10\x00\x12\"\n\x1eSETTLEMENT_FLOW_SPEND_ACQUIRED\x10\x01\x12 \n\x1cSETTLEMENT_FLOW_SPEND_ISSUED\x10\x02\x12%\n!SETTLEMENT_FLOW_RECHARGE_ACQUIRED\x10\x03\x12#\n\x1fSETTLEMENT_FLOW_RECHARGE_ISSUED\x10\x04\x12 \n\x1cSETTLEMENT_FLOW_PLATFORM_FEE\x10\x05\x32\xc3\x05\n\x11SettlementService\x12X\n\rRunSettlement\x12\".chaincard.v1.RunSettlementRequest\x1a#.chaincard.v1.RunSettlementResponse\x12\x61\n\x10GetSettlementRun\x12%.chaincard.v1.GetSettlementRunRequest\x1a&.chaincard.v1.GetSettlementRunResponse\x12g\n\x12ListSettlementRuns\x12\'.chaincard.v1.ListSettlementRunsRequest\x1a(.chaincard.v1.ListSettlementRunsResponse\x12U\n\x0cGetStatement\x12!.chaincard.v1.GetStatementRequest\x1a\".chaincard.v1.GetStatementResponse\x12[\n\x0eListStatements\x12#.chaincard.v1.ListStatementsRequest\x1a$.chaincard.v1.ListStatementsResponse\x12`\n\x0f\x45xportStatement\x12$.chaincard.v1.ExportStatementRequest\x1a%.chaincard.v1.ExportStatementResponse0\x01\x12r\n\x15StreamClearingRecords\x12*.chaincard.v1.StreamClearingRecordsRequest\x1a+.chaincard.v1.StreamClearingRecordsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.settlement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SETTLEMENTRUNSTATE']._serialized_start=3147
-  _globals['_SETTLEMENTRUNSTATE']._serialized_end=3308
-  _globals['_SETTLEMENTFLOW']._serialized_start=3311
-  _globals['_SETTLEMENTFLOW']._serialized_end=3540
+  _globals['_SETTLEMENTRUNSTATE']._serialized_start=3232
+  _globals['_SETTLEMENTRUNSTATE']._serialized_end=3393
+  _globals['_SETTLEMENTFLOW']._serialized_start=3396
+  _globals['_SETTLEMENTFLOW']._serialized_end=3625
   _globals['_CLEARINGRECORD']._serialized_start=143
   _globals['_CLEARINGRECORD']._serialized_end=498
   _globals['_STATEMENTLINE']._serialized_start=501
@@ -49,37 +49,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MANIFESTENTRY']._serialized_start=1300
   _globals['_MANIFESTENTRY']._serialized_end=1405
   _globals['_SETTLEMENTMANIFEST']._serialized_start=1408
-  _globals['_SETTLEMENTMANIFEST']._serialized_end=1549
-  _globals['_SETTLEMENTRUN']._serialized_start=1552
-  _globals['_SETTLEMENTRUN']._serialized_end=1944
-  _globals['_RUNSETTLEMENTREQUEST']._serialized_start=1946
-  _globals['_RUNSETTLEMENTREQUEST']._serialized_end=2011
-  _globals['_RUNSETTLEMENTRESPONSE']._serialized_start=2013
-  _globals['_RUNSETTLEMENTRESPONSE']._serialized_end=2078
-  _globals['_GETSETTLEMENTRUNREQUEST']._serialized_start=2080
-  _globals['_GETSETTLEMENTRUNREQUEST']._serialized_end=2128
-  _globals['_GETSETTLEMENTRUNRESPONSE']._serialized_start=2130
-  _globals['_GETSETTLEMENTRUNRESPONSE']._serialized_end=2198
-  _globals['_LISTSETTLEMENTRUNSREQUEST']._serialized_start=2200
-  _globals['_LISTSETTLEMENTRUNSREQUEST']._serialized_end=2322
-  _globals['_LISTSETTLEMENTRUNSRESPONSE']._serialized_start=2324
-  _globals['_LISTSETTLEMENTRUNSRESPONSE']._serialized_end=2420
-  _globals['_GETSTATEMENTREQUEST']._serialized_start=2422
-  _globals['_GETSTATEMENTREQUEST']._serialized_end=2511
-  _globals['_GETSTATEMENTRESPONSE']._serialized_start=2513
-  _globals['_GETSTATEMENTRESPONSE']._serialized_end=2579
-  _globals['_LISTSTATEMENTSREQUEST']._serialized_start=2582
-  _globals['_LISTSTATEMENTSREQUEST']._serialized_end=2723
-  _globals['_LISTSTATEMENTSRESPONSE']._serialized_start=2725
-  _globals['_LISTSTATEMENTSRESPONSE']._serialized_end=2826
-  _globals['_EXPORTSTATEMENTREQUEST']._serialized_start=2828
-  _globals['_EXPORTSTATEMENTREQUEST']._serialized_end=2918
-  _globals['_EXPORTSTATEMENTRESPONSE']._serialized_start=2920
-  _globals['_EXPORTSTATEMENTRESPONSE']._serialized_end=2987
-  _globals['_STREAMCLEARINGRECORDSREQUEST']._serialized_start=2989
-  _globals['_STREAMCLEARINGRECORDSREQUEST']._serialized_end=3065
-  _globals['_STREAMCLEARINGRECORDSRESPONSE']._serialized_start=3067
-  _globals['_STREAMCLEARINGRECORDSRESPONSE']._serialized_end=3144
-  _globals['_SETTLEMENTSERVICE']._serialized_start=3543
-  _globals['_SETTLEMENTSERVICE']._serialized_end=4250
+  _globals['_SETTLEMENTMANIFEST']._serialized_end=1634
+  _globals['_SETTLEMENTRUN']._serialized_start=1637
+  _globals['_SETTLEMENTRUN']._serialized_end=2029
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_start=2031
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_end=2096
+  _globals['_RUNSETTLEMENTRESPONSE']._serialized_start=2098
+  _globals['_RUNSETTLEMENTRESPONSE']._serialized_end=2163
+  _globals['_GETSETTLEMENTRUNREQUEST']._serialized_start=2165
+  _globals['_GETSETTLEMENTRUNREQUEST']._serialized_end=2213
+  _globals['_GETSETTLEMENTRUNRESPONSE']._serialized_start=2215
+  _globals['_GETSETTLEMENTRUNRESPONSE']._serialized_end=2283
+  _globals['_LISTSETTLEMENTRUNSREQUEST']._serialized_start=2285
+  _globals['_LISTSETTLEMENTRUNSREQUEST']._serialized_end=2407
+  _globals['_LISTSETTLEMENTRUNSRESPONSE']._serialized_start=2409
+  _globals['_LISTSETTLEMENTRUNSRESPONSE']._serialized_end=2505
+  _globals['_GETSTATEMENTREQUEST']._serialized_start=2507
+  _globals['_GETSTATEMENTREQUEST']._serialized_end=2596
+  _globals['_GETSTATEMENTRESPONSE']._serialized_start=2598
+  _globals['_GETSTATEMENTRESPONSE']._serialized_end=2664
+  _globals['_LISTSTATEMENTSREQUEST']._serialized_start=2667
+  _globals['_LISTSTATEMENTSREQUEST']._serialized_end=2808
+  _globals['_LISTSTATEMENTSRESPONSE']._serialized_start=2810
+  _globals['_LISTSTATEMENTSRESPONSE']._serialized_end=2911
+  _globals['_EXPORTSTATEMENTREQUEST']._serialized_start=2913
+  _globals['_EXPORTSTATEMENTREQUEST']._serialized_end=3003
+  _globals['_EXPORTSTATEMENTRESPONSE']._serialized_start=3005
+  _globals['_EXPORTSTATEMENTRESPONSE']._serialized_end=3072
+  _globals['_STREAMCLEARINGRECORDSREQUEST']._serialized_start=3074
+  _globals['_STREAMCLEARINGRECORDSREQUEST']._serialized_end=3150
+  _globals['_STREAMCLEARINGRECORDSRESPONSE']._serialized_start=3152
+  _globals['_STREAMCLEARINGRECORDSRESPONSE']._serialized_end=3229
+  _globals['_SETTLEMENTSERVICE']._serialized_start=3628
+  _globals['_SETTLEMENTSERVICE']._serialized_end=4335
 # @@protoc_insertion_point(module_scope)

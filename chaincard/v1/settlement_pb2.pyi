@@ -145,16 +145,22 @@ class ManifestEntry(_message.Message):
     def __init__(self, franchisee_id: _Optional[str] = ..., statement_id: _Optional[str] = ..., net_fen: _Optional[int] = ..., content_sha256_hex: _Optional[str] = ...) -> None: ...
 
 class SettlementManifest(_message.Message):
-    __slots__ = ("business_date", "entries", "net_total_fen", "manifest_sha256_hex")
+    __slots__ = ("business_date", "entries", "net_total_fen", "manifest_sha256_hex", "signing_key_id", "signing_public_key", "manifest_json_signature")
     BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     NET_TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
     MANIFEST_SHA256_HEX_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_JSON_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     business_date: str
     entries: _containers.RepeatedCompositeFieldContainer[ManifestEntry]
     net_total_fen: int
     manifest_sha256_hex: str
-    def __init__(self, business_date: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[ManifestEntry, _Mapping]]] = ..., net_total_fen: _Optional[int] = ..., manifest_sha256_hex: _Optional[str] = ...) -> None: ...
+    signing_key_id: str
+    signing_public_key: bytes
+    manifest_json_signature: bytes
+    def __init__(self, business_date: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[ManifestEntry, _Mapping]]] = ..., net_total_fen: _Optional[int] = ..., manifest_sha256_hex: _Optional[str] = ..., signing_key_id: _Optional[str] = ..., signing_public_key: _Optional[bytes] = ..., manifest_json_signature: _Optional[bytes] = ...) -> None: ...
 
 class SettlementRun(_message.Message):
     __slots__ = ("business_date", "state", "started_at", "completed_at", "clearing_record_count", "late_record_count", "statement_count", "fee_schedule", "manifest", "error_message")

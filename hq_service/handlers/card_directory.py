@@ -8,6 +8,7 @@ from chaincard.db.idempotency import validate_request_id
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.ids import is_virtual_card_number, region_prefix_of
 from chaincard.v1 import common_pb2, member_index_pb2
+from hq_service import audit_log
 from hq_service.models import Franchisee, PhysicalCard, Region
 
 MAX_BATCH = 10_000
@@ -32,6 +33,8 @@ def register_physical_cards(session: Session, request: member_index_pb2.Register
             raise InvalidArgument(f"cards[{index}].home_region", f"unknown region {entry.home_region!r}")
         if entry.franchisee_id not in franchisees:
             raise InvalidArgument(f"cards[{index}].franchisee_id", f"unknown franchisee {entry.franchisee_id!r}")
+        if len(entry.card_type_code) > 32:
+            raise InvalidArgument(f"cards[{index}].card_type_code", "must be at most 32 characters")
         existing = session.get(PhysicalCard, number)
         if existing is None:
             session.add(PhysicalCard(card_number=number, home_region=entry.home_region, franchisee_id=entry.franchisee_id,
@@ -43,6 +46,12 @@ def register_physical_cards(session: Session, request: member_index_pb2.Register
             registered += 1
         else:
             conflicts.append(number)
+    # One entry per batch (up to 10,000 numbers): its range and outcome, not every number.
+    numbers = sorted(entry.card_number for entry in request.cards)
+    audit_log.record(session, action=audit_log.rpc("MemberIndexService", "RegisterPhysicalCards"), target_type="card_batch",
+                     target_id=f"{numbers[0]}..{numbers[-1]}", request_id=request.request_id,
+                     after={"numbers": len(numbers), "first": numbers[0], "last": numbers[-1], "registered_count": registered,
+                            "conflicts": conflicts[:100]})
     return member_index_pb2.RegisterPhysicalCardsResponse(registered_count=registered, conflicts=conflicts)
 
 

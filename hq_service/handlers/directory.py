@@ -1,13 +1,18 @@
-"""The chain directory (H1): regions, franchisees, stores. Every change bumps the config version."""
+"""The chain directory (H1): regions, franchisees, stores. Every change bumps the config version and
+is audited (before and after) in the same transaction."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chaincard.db.idempotency import validate_request_id
 from chaincard.errors import InvalidArgument, NotFound
+from chaincard.security.identity import Place
 from chaincard.v1 import directory_pb2
+from hq_service import audit_log
 from hq_service.models import ConfigVersion, Franchisee, Region, Store
 
 
@@ -17,6 +22,19 @@ def _text(field: str, value: str, max_length: int = 64) -> str:
         raise InvalidArgument(field, "is required")
     if len(value) > max_length or not value.isprintable():
         raise InvalidArgument(field, f"must be at most {max_length} printable characters")
+    return value
+
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+def time_zone(field: str, value: str) -> str:
+    """An IANA time zone every service can load (regions date each sale in its store's zone), or
+    INVALID_ARGUMENT: a zone stored here that a region cannot load would fail every sale there."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise InvalidArgument(field, f"unknown time zone {value!r}: use an IANA name such as {DEFAULT_TIME_ZONE}") from error
     return value
 
 
@@ -41,22 +59,28 @@ def upsert_region(session: Session, request: directory_pb2.UpsertRegionRequest) 
     clash = session.execute(select(Region).where(Region.card_prefix == region.card_prefix, Region.code != code)).scalar_one_or_none()
     if clash is not None:
         raise InvalidArgument("region.card_prefix", f"already used by region {clash.code}")
-    session.merge(Region(code=code, card_prefix=region.card_prefix, name=_text("region.name", region.name), endpoint=region.endpoint))
+    existing = session.get(Region, code)
+    before = region_message(existing) if existing is not None else None
+    stored = session.merge(Region(code=code, card_prefix=region.card_prefix, name=_text("region.name", region.name), endpoint=region.endpoint))
     bump_version(session)
+    audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertRegion"), target_type="region", target_id=code,
+                     place=Place(region=code), before=before, after=region_message(stored), request_id=request.request_id)
     return region
 
 
 def upsert_franchisee(session: Session, request: directory_pb2.UpsertFranchiseeRequest) -> directory_pb2.Franchisee:
     validate_request_id(request.request_id)
     item = request.franchisee
-    session.merge(
-        Franchisee(
-            franchisee_id=_text("franchisee.franchisee_id", item.franchisee_id, 32),
-            name=_text("franchisee.name", item.name, 128),
-            company_owned=item.company_owned,
-        )
+    franchisee_id = _text("franchisee.franchisee_id", item.franchisee_id, 32)
+    existing = session.get(Franchisee, franchisee_id)
+    before = franchisee_message(existing) if existing is not None else None
+    stored = session.merge(
+        Franchisee(franchisee_id=franchisee_id, name=_text("franchisee.name", item.name, 128), company_owned=item.company_owned)
     )
     bump_version(session)
+    audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertFranchisee"), target_type="franchisee",
+                     target_id=franchisee_id, place=Place(franchisee=franchisee_id), before=before,
+                     after=franchisee_message(stored), request_id=request.request_id)
     return item
 
 
@@ -67,16 +91,22 @@ def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) ->
         raise InvalidArgument("store.region_code", f"unknown region {item.region_code!r}")
     if session.get(Franchisee, item.franchisee_id) is None:
         raise InvalidArgument("store.franchisee_id", f"unknown franchisee {item.franchisee_id!r}")
-    session.merge(
+    store_id = _text("store.store_id", item.store_id, 32)
+    existing = session.get(Store, store_id)
+    before = store_message(existing) if existing is not None else None
+    stored = session.merge(
         Store(
-            store_id=_text("store.store_id", item.store_id, 32),
+            store_id=store_id,
             name=_text("store.name", item.name, 128),
             region_code=item.region_code,
             franchisee_id=item.franchisee_id,
-            time_zone=item.time_zone or "Asia/Shanghai",
+            time_zone=time_zone("store.time_zone", item.time_zone or DEFAULT_TIME_ZONE),
         )
     )
     bump_version(session)
+    audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStore"), target_type="store", target_id=store_id,
+                     place=Place(region=stored.region_code, franchisee=stored.franchisee_id, store=store_id),
+                     before=before, after=store_message(stored), request_id=request.request_id)
     return item
 
 

@@ -24,10 +24,10 @@ def claim_phone(session_factory: sessionmaker[Session], request: member_index_pb
     """Reserve a phone for a member. The same request id gets the original claim back, always."""
     validate_request_id(request.request_id)
     _check_hmac(request.phone_hmac)
-    if not request.member_id:
-        raise InvalidArgument("member_id", "is required")
-    if not request.home_region:
-        raise InvalidArgument("home_region", "is required")
+    if not request.member_id or len(request.member_id) > 36:
+        raise InvalidArgument("member_id", "is required, at most 36 characters (a UUID)")
+    if not request.home_region or len(request.home_region) > 8:
+        raise InvalidArgument("home_region", "is required, a region code of at most 8 characters")
     for _attempt in range(2):
         try:
             with session_factory() as session, session.begin():

@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import validate_request_id
 from chaincard.errors import InvalidArgument
+from chaincard.security.identity import Place
 from chaincard.v1 import program_config_pb2 as pc
+from hq_service import audit_log
 from hq_service.handlers.directory import (
     bump_version,
     current_version,
     list_franchisees,
     list_regions,
     list_stores,
+    time_zone,
 )
 from hq_service.models import ConfigItem
 
@@ -137,13 +140,22 @@ def _check_store_limits(item: pc.StoreOfflineLimits) -> None:
     _check_offline_limits(item.limits)
 
 
+def _two_digits(text: str) -> bool:
+    return 1 <= len(text) <= 2 and text.isascii() and text.isdigit()
+
+
 def _check_settings(item: pc.ChainSettings) -> None:
     if item.business_day_cutoff:
         hours, _, minutes = item.business_day_cutoff.partition(":")
-        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        # ASCII digits only: str.isdigit also accepts "¹²", which int() cannot read.
+        if not (_two_digits(hours) and _two_digits(minutes) and int(hours) < 24 and int(minutes) < 60):
             raise InvalidArgument("settings.business_day_cutoff", "must be HH:MM")
+    if item.business_time_zone:
+        time_zone("settings.business_time_zone", item.business_time_zone)
     if item.pin_max_failed_attempts < 0:
         raise InvalidArgument("settings.pin_max_failed_attempts", "must not be negative")
+    if not 0 <= item.pin_lock_minutes <= 1440:
+        raise InvalidArgument("settings.pin_lock_minutes", "must be between 0 (the default, 30) and 1440")
 
 
 @dataclass(frozen=True)
@@ -212,8 +224,16 @@ def change_config(session: Session, rpc_name: str, request: Message) -> Message:
     validate_request_id(request.request_id)
     item = getattr(request, kind.request_field)
     kind.check(item)
-    session.merge(ConfigItem(kind=kind.kind, item_key=kind.key(item), definition=item.SerializeToString(), updated_at=utc_now()))
+    key = kind.key(item)
+    existing = session.get(ConfigItem, (kind.kind, key))
+    before = type(item).FromString(existing.definition) if existing is not None else None
+    session.merge(ConfigItem(kind=kind.kind, item_key=key, definition=item.SerializeToString(), updated_at=utc_now()))
     version = bump_version(session)
+    # Store limits concern one store (its franchisee sees them); every other item is chain-wide.
+    place = audit_log.store_place(session, item.store_id) if kind.kind == "store_offline_limits" else Place()
+    audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
+                     target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
+                     request_id=request.request_id)
     response = kind.response_type(config_version=version)
     getattr(response, kind.request_field).CopyFrom(item)
     return response

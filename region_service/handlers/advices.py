@@ -16,7 +16,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from sqlalchemy import select
@@ -67,6 +67,10 @@ MAX_ADVICES_PER_UPLOAD = 500
 ADVICES_PER_TRANSACTION = 25
 # How many replacements (换卡/补卡) an advice follows to reach the card that holds the balance now.
 MAX_REPLACEMENT_HOPS = 8
+# When an advice may say it was approved: after the chain could have existed, and not later than a
+# store clock running a day fast (a later one could not be given a business day, or only a wrong one).
+EARLIEST_APPROVAL = datetime(2000, 1, 1, tzinfo=UTC)
+APPROVAL_CLOCK_SKEW = timedelta(days=1)
 _PAYABLE_OFFLINE = {
     common_pb2.TENDER_TYPE_STORED_VALUE, common_pb2.TENDER_TYPE_CASH, common_pb2.TENDER_TYPE_BANK_CARD,
     common_pb2.TENDER_TYPE_MOBILE_PAY,
@@ -98,6 +102,13 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
         raise InvalidArgument(f"{where}.sequence", "must be positive")
     if not advice.HasField("approved_at"):
         raise InvalidArgument(f"{where}.approved_at", "is required")
+    try:
+        approved_at = _moment(advice.approved_at)
+    except (ValueError, OverflowError) as error:
+        raise InvalidArgument(f"{where}.approved_at", "is not a valid moment") from error
+    if not EARLIEST_APPROVAL <= approved_at <= datetime.now(UTC) + APPROVAL_CLOCK_SKEW:
+        raise InvalidArgument(f"{where}.approved_at", f"must lie between {EARLIEST_APPROVAL:%Y-%m-%d} and a day from now "
+                              "(is the store's clock right?)")
     validation.card_number(advice.checkout.card_number, f"{where}.checkout.card_number")
     result = advice.offline_result
     if result.points_redeemed or result.points_deduction_fen:

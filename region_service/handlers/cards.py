@@ -44,8 +44,11 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
         replay = replay_or_reserve(session, IdempotencyKey, "OpenCard", request, cards_pb2.OpenCardResponse)
         if replay is not None:
             return replay
-        if session.get(Member, request.member_id) is None:
+        member = session.get(Member, request.member_id)
+        if member is None:
             raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
+        if member.erased_at is not None:
+            raise FailedPrecondition(f"member {request.member_id} was erased at their request (M7): register them again")
         if physical_number is not None:
             if session.get(Card, physical_number) is not None:
                 raise AlreadyExists(f"card {physical_number} is already issued")

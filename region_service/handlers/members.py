@@ -1,23 +1,52 @@
-"""Register and find members (M1, M2)."""
+"""Register, find, export and erase members (M1, M2, M7)."""
 
 from __future__ import annotations
 
-import grpc
-from sqlalchemy import select
+import base64
+import json
+import logging
+from datetime import datetime
 
+import grpc
+from google.protobuf import json_format
+from sqlalchemy import and_, or_, select, text, update
+
+from chaincard.db.base import utc_now
 from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
-from chaincard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
+from chaincard.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from chaincard.events import topics
+from chaincard.events.envelope import unwrap
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
+from chaincard.ledger import Asset
+from chaincard.money import format_fen
 from chaincard.phones import mask_phone, normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
-from chaincard.v1 import common_pb2, events_pb2, member_index_pb2, members_pb2
-from region_service import validation
+from chaincard.security.identity import Place, current_principal
+from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
+from region_service import audit, validation
 from region_service.context import RegionContext
-from region_service.ledger_store import card_balances
-from region_service.models import Card, IdempotencyKey, Member, OutboxMessage
-from region_service.translate import card_message, member_message
+from region_service.handlers.lifecycle import FINAL_STATES
+from region_service.ledger_store import CARD_PURPOSE, CardBalances, card_balances
+from region_service.models import (
+    AuditLogEntry,
+    Card,
+    IdempotencyKey,
+    LedgerAccount,
+    LedgerTransaction,
+    Member,
+    OutboxMessage,
+)
+from region_service.translate import card_message, member_message, timestamp, transaction_message
+
+log = logging.getLogger(__name__)
 
 MAX_TAGS = 20
 MAX_CUSTOM_FIELDS = 20
@@ -156,3 +185,338 @@ def find_member_locally(ctx: RegionContext, request: members_pb2.FindMemberReque
             return None
         message, cards = _member_with_cards(ctx, session, member)
         return members_pb2.FindMemberResponse(member=message, cards=cards)
+
+
+# ---- the member's own data (M7) ---------------------------------------------------------------------
+
+class MemberNotHere(NotFound):
+    """The member id is not homed in this region (the servicer then asks the other regions)."""
+
+
+ERASED = "[erased]"
+DEFAULT_EXPORT_PAGE = 500
+MAX_EXPORT_PAGE = 2000
+MAX_EXPORTED_AUDIT_ENTRIES = 1000
+MAX_REASON = 200
+# Answers kept for idempotent replays that carry a member's profile (scrubbed on erasure; the
+# partial index ix_idempotency_keys_profile_answers covers exactly these operations).
+_ANSWERS_WITH_PROFILE = {
+    "RegisterMember": members_pb2.RegisterMemberResponse,
+    "UpdateMember": members_pb2.UpdateMemberResponse,
+}
+# Member events that carry a profile (scrubbed in the outbox on erasure).
+_EVENTS_WITH_PROFILE = (events_pb2.MemberRegistered, events_pb2.MemberUpdated)
+
+
+def _member_id(value: str) -> str:
+    return validation.require_text("member_id", value, max_length=36)
+
+
+def _acting_store_id(ctx: RegionContext, store_id: str) -> str:
+    return ctx.program.store(store_id).store_id if store_id else ""
+
+
+def _franchisee_of(ctx: RegionContext, store_id: str) -> str:
+    if not store_id:
+        return ""
+    try:
+        return ctx.program.store(store_id).franchisee_id
+    except (InvalidArgument, NotFound):
+        return ""  # a store since removed from the directory: the member still belongs to the region
+
+
+def _store_place(ctx: RegionContext, store_id: str) -> Place:
+    return Place(region=ctx.region_code, franchisee=_franchisee_of(ctx, store_id), store=store_id)
+
+
+def _require_in_operator_scope(ctx: RegionContext, member: Member, acting_store_id: str) -> None:
+    """An operator below the chain scope exports or erases only members of their region, franchisee
+    or store, acting from a store inside it — checked before anything is written (the export's audit
+    entry, the erasure), which the matrix cannot do: a member id does not say where the member
+    belongs, and an answer checked after the call is too late for a write."""
+    principal = current_principal()
+    if principal is None or principal.scope is None:
+        return  # a service: its certificate was authorised for this call
+    if not principal.scope.covers(_store_place(ctx, member.registered_store_id)):
+        raise PermissionDenied(f"member {member.member_id} is outside your scope ({principal.scope})")
+    if acting_store_id and not principal.scope.covers(_store_place(ctx, acting_store_id)):
+        raise PermissionDenied(f"store {acting_store_id!r} is outside your scope ({principal.scope})")
+
+
+def _holdings(session, card_numbers: list[str]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """Every card account balance of these cards: card number → asset → balance."""
+    held: dict[str, dict[str, int]] = {number: {} for number in card_numbers}
+    if card_numbers:
+        rows = session.execute(
+            select(LedgerAccount.card_number, LedgerAccount.asset, LedgerAccount.balance)
+            .where(LedgerAccount.purpose == CARD_PURPOSE, LedgerAccount.card_number.in_(card_numbers))
+        )
+        for number, asset, balance in rows:
+            held[number][asset] = balance
+    return held
+
+
+_COUNT_USES_PREFIX = f"{Asset.COUNT_USES}:"
+
+
+def _card_with_holdings(ctx: RegionContext, card: Card, held: dict[str, int]) -> common_pb2.Card:
+    """The card with every balance it holds, count uses included."""
+    message = card_message(card, ctx.region_code, CardBalances(
+        principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0), bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
+        points=held.get(Asset.POINTS, 0),
+    ))
+    message.balances.count_uses.extend(
+        common_pb2.CountUseBalance(item_code=asset.removeprefix(_COUNT_USES_PREFIX), uses=uses)
+        for asset, uses in sorted(held.items()) if asset.startswith(_COUNT_USES_PREFIX) and uses
+    )
+    return message
+
+
+def _describe_holding(asset: str, amount: int) -> str:
+    if asset == Asset.STORED_VALUE_PRINCIPAL:
+        return f"principal {format_fen(amount)}"
+    if asset == Asset.STORED_VALUE_BONUS:
+        return f"bonus {format_fen(amount)}"
+    if asset == Asset.POINTS:
+        return f"{amount} points"
+    return f"{amount} uses of {asset.removeprefix(_COUNT_USES_PREFIX)}"
+
+
+def _json(value: dict | None) -> str:  # type: ignore[type-arg]
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _page_token(row: LedgerTransaction) -> str:
+    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.transaction_id}".encode()).decode()
+
+
+def _after_token(token: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    try:
+        created_at, transaction_id = base64.urlsafe_b64decode(token.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created_at), transaction_id
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidArgument("page_token", "is not a token this service issued") from error
+
+
+def _exported_audit_entry(ctx: RegionContext, row: AuditLogEntry) -> audit_pb2.AuditEntry:
+    """An audit entry as the member sees it: what was done, when, where and why; not which staff."""
+    return audit_pb2.AuditEntry(
+        entry_id=row.id, occurred_at=timestamp(row.occurred_at), producer=ctx.producer_name, action=row.action,
+        target_type=row.target_type, target_id=row.target_id, store_id=row.store_id, franchisee_id=row.franchisee_id,
+        region_code=ctx.region_code, request_id=row.request_id, reason=row.reason,
+        before_json=_json(row.before), after_json=_json(row.after),
+        outcome=row.outcome, amount_fen=row.amount_fen,
+    )
+
+
+def export_member_data(ctx: RegionContext, request: members_pb2.ExportMemberDataRequest) -> members_pb2.ExportMemberDataResponse:
+    """One page of everything this region holds about a member (the home region holds it all)."""
+    member_id = _member_id(request.member_id)
+    if not 0 <= request.page_size <= MAX_EXPORT_PAGE:
+        raise InvalidArgument("page_size", f"must be between 0 and {MAX_EXPORT_PAGE}")
+    size = request.page_size or DEFAULT_EXPORT_PAGE
+    after = _after_token(request.page_token)
+    store_id = _acting_store_id(ctx, request.store_id)
+    operator_id = validation.optional_text("operator_id", request.operator_id, max_length=64)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    with ctx.session_factory() as session, session.begin():
+        member = session.get(Member, member_id)
+        if member is None:
+            raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
+        _require_in_operator_scope(ctx, member, store_id)
+        cards = session.execute(
+            select(Card).where(Card.member_id == member_id).order_by(Card.opened_at, Card.card_number)
+        ).scalars().all()
+        numbers = [card.card_number for card in cards]
+        held = _holdings(session, numbers)
+        response = members_pb2.ExportMemberDataResponse(member=member_message(member, ctx.region_code))
+        response.cards.extend(_card_with_holdings(ctx, card, held[card.card_number]) for card in cards)
+
+        statement = select(LedgerTransaction).where(LedgerTransaction.card_number.in_(numbers))
+        if after is not None:
+            statement = statement.where(or_(
+                LedgerTransaction.created_at > after[0],
+                and_(LedgerTransaction.created_at == after[0], LedgerTransaction.transaction_id > after[1]),
+            ))
+        rows = session.execute(
+            statement.order_by(LedgerTransaction.created_at, LedgerTransaction.transaction_id).limit(size + 1)
+        ).scalars().all() if numbers else []
+        page = rows[:size]
+        response.transactions.extend(transaction_message(row, ctx.region_code) for row in page)
+        if len(rows) > size:
+            response.next_page_token = _page_token(page[-1])
+
+        if after is None:
+            entries = session.execute(
+                select(AuditLogEntry)
+                .where(or_(
+                    and_(AuditLogEntry.target_type == "member", AuditLogEntry.target_id == member_id),
+                    and_(AuditLogEntry.target_type == "card", AuditLogEntry.target_id.in_(numbers)),
+                ))
+                .order_by(AuditLogEntry.occurred_at, AuditLogEntry.id)
+                .limit(MAX_EXPORTED_AUDIT_ENTRIES + 1)
+            ).scalars().all()
+            response.audit_entries.extend(_exported_audit_entry(ctx, row) for row in entries[:MAX_EXPORTED_AUDIT_ENTRIES])
+            response.audit_entries_truncated = len(entries) > MAX_EXPORTED_AUDIT_ENTRIES
+            # Handing out a member's whole file is itself audited (once per export, on its first page).
+            audit.record(
+                session, ctx, action="member.export", target_type="member", target_id=member_id, operator_id=operator_id,
+                store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id), reason=reason,
+                after={"cards": len(cards), "transactions_on_first_page": len(page), "more_pages": bool(response.next_page_token),
+                       "erased": member.erased_at is not None},
+            )
+        response.exported_at.FromDatetime(utc_now())
+        if member.erased_at is not None:
+            response.erased_at.FromDatetime(member.erased_at)
+    response.json_document = json_format.MessageToJson(
+        response, preserving_proto_field_name=True, ensure_ascii=False, indent=2, sort_keys=True
+    )
+    return response
+
+
+def _refusals_to_erase(session, cards: list[Card]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Why the member cannot be erased yet: each card still usable or holding value."""
+    problems = [f"card {card.card_number} is {card.state.lower()}" for card in cards if card.state not in FINAL_STATES]
+    held = _holdings(session, [card.card_number for card in cards])
+    for number, balances in held.items():
+        left = [_describe_holding(asset, balance) for asset, balance in sorted(balances.items()) if balance]
+        if left:
+            problems.append(f"card {number} still holds {', '.join(left)}")
+    return problems
+
+
+def _erase_profile(member: Member, now: datetime) -> list[str]:
+    """Clear every personal field in place; returns the names of the fields that held something."""
+    held = [name for name, value in (
+        ("name", member.name), ("phone", member.phone), ("birthday", member.birthday),
+        ("gender", member.gender != "UNSPECIFIED"), ("email", member.email), ("custom_fields", member.custom_fields),
+        ("tags", member.tags),
+    ) if value]
+    member.name = ERASED
+    member.phone = ""
+    member.phone_masked = ERASED
+    # The unique look-up key must stay unique and must never match a real phone's HMAC again.
+    member.phone_hmac = f"erased:{member.member_id}"
+    member.birthday = None
+    member.gender = "UNSPECIFIED"
+    member.email = ""
+    member.custom_fields = {}
+    member.tags = []
+    member.erased_at = now
+    return held
+
+
+def _erase_stored_answers(session, member_id: str, erased: common_pb2.Member) -> int:  # type: ignore[no-untyped-def]
+    """Replace the profile in the answers kept for idempotent replays (a late retry of the
+    registration then gets the erased member back, not the personal data)."""
+    rows = session.execute(
+        select(IdempotencyKey.request_id, IdempotencyKey.operation, IdempotencyKey.response).where(
+            # The operations spelled out as the partial index ix_idempotency_keys_profile_answers has
+            # them, so the planner uses it; the member id is plain text inside a serialized answer.
+            text("operation IN ('RegisterMember', 'UpdateMember') AND position(:member_needle IN response) > 0")
+            .bindparams(member_needle=member_id.encode())
+        )
+    ).all()
+    changed = 0
+    for request_id, operation, stored in rows:
+        answer = _ANSWERS_WITH_PROFILE[operation].FromString(stored)
+        if answer.member.member_id != member_id:
+            continue
+        answer.member.CopyFrom(erased)
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.request_id == request_id)
+                        .values(response=answer.SerializeToString()))
+        changed += 1
+    return changed
+
+
+def _erase_outbox_copies(session, member_id: str, erased: common_pb2.Member) -> int:  # type: ignore[no-untyped-def]
+    """Replace the profile in this member's events still in the outbox (kept for replays during
+    the retention): a replay must not bring the personal data back. Ids and order are kept."""
+    rows = session.execute(
+        select(OutboxMessage).where(OutboxMessage.topic == topics.MEMBERS, OutboxMessage.message_key == member_id)
+    ).scalars().all()
+    changed = 0
+    for row in rows:
+        envelope = events_pb2.EventEnvelope.FromString(row.envelope)
+        payload = unwrap(envelope)
+        if not isinstance(payload, _EVENTS_WITH_PROFILE):
+            continue
+        payload.member.CopyFrom(erased)
+        payload.phone_hmac = ""
+        if isinstance(payload, events_pb2.MemberUpdated):
+            payload.previous_phone_hmac = ""
+        envelope.payload = payload.SerializeToString()
+        row.envelope = envelope.SerializeToString()
+        changed += 1
+    return changed
+
+
+def _release_phone(ctx: RegionContext, request_id: str, hmac_hex: str, member_id: str) -> None:
+    """Free the phone in HQ's index now; if HQ cannot be reached, HQ frees it when it applies
+    MemberErased (it drops whatever claim the member holds), so the erasure never waits on HQ."""
+    try:
+        call(
+            ctx.member_index.ReleasePhone,
+            member_index_pb2.ReleasePhoneRequest(request_id=request_id, phone_hmac=hmac_hex, member_id=member_id),
+            deadline=ctx.settings.rpc_deadline_seconds,
+        )
+    except grpc.RpcError as error:
+        log.warning("phone release deferred to MemberErased", extra={"fields": {
+            "member_id": member_id, "status": error.code().name}})
+
+
+@retry_on_conflict
+def erase_member(ctx: RegionContext, request: members_pb2.EraseMemberRequest) -> members_pb2.EraseMemberResponse:
+    """Erase the member's personal data (the rule is on MemberService.EraseMember in members.proto)."""
+    member_id = _member_id(request.member_id)
+    reason = validation.require_text("reason", request.reason, max_length=MAX_REASON)
+    operator_id = validation.optional_text("operator_id", request.operator_id, max_length=64)
+    store_id = _acting_store_id(ctx, request.store_id)
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "EraseMember", request, members_pb2.EraseMemberResponse)
+        if replay is not None:
+            return replay
+        # Locked: a concurrent registration retry, update or second erasure waits for this one.
+        member = session.get(Member, member_id, with_for_update=True)
+        if member is None:
+            raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
+        _require_in_operator_scope(ctx, member, store_id)
+        if member.erased_at is not None:
+            response = members_pb2.EraseMemberResponse(
+                member=member_message(member, ctx.region_code), erased_at=timestamp(member.erased_at), already_erased=True
+            )
+            remember(session, IdempotencyKey, "EraseMember", request, response)
+            return response
+        cards = session.execute(
+            select(Card).where(Card.member_id == member_id).order_by(Card.card_number).with_for_update()
+        ).scalars().all()
+        problems = _refusals_to_erase(session, cards)
+        if problems:
+            raise FailedPrecondition(
+                f"member {member_id} cannot be erased while a card is usable or holds value: {'; '.join(problems)}. "
+                "Close each card with the member first (CardService.CloseCard refunds the principal)"
+            )
+        held_phone_hmac = member.phone_hmac
+        now = utc_now()
+        erased_fields = _erase_profile(member, now)
+        session.flush()
+        erased = member_message(member, ctx.region_code)
+        replays_scrubbed = _erase_stored_answers(session, member_id, erased)
+        events_scrubbed = _erase_outbox_copies(session, member_id, erased)
+        audit.record(
+            session, ctx, action="member.erase", target_type="member", target_id=member_id, operator_id=operator_id,
+            store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
+            request_id=request.request_id, reason=reason,
+            before={"erased": False, "fields_held": erased_fields, "cards": {card.card_number: card.state for card in cards}},
+            after={"erased": True, "stored_answers_scrubbed": replays_scrubbed, "outbox_events_scrubbed": events_scrubbed},
+        )
+        add_event(
+            session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
+            payload=events_pb2.MemberErased(member=erased, erased_at=timestamp(now), operator_id=operator_id),
+        )
+        response = members_pb2.EraseMemberResponse(member=erased, erased_at=timestamp(now))
+        remember(session, IdempotencyKey, "EraseMember", request, response)
+    _release_phone(ctx, request.request_id, held_phone_hmac, member_id)
+    return response

@@ -1,18 +1,23 @@
 """Recharge (V1, V2) and checkout (X1, V3, V4, P1, P2, L1): one database transaction each, posted
-exactly once. Pricing is chaincard.pricing's; this module loads state, locks cards and posts."""
+exactly once. Pricing is chaincard.pricing's; this module loads state, locks cards and posts.
+
+Both read and write with SQLAlchemy Core statements, not ORM objects: a checkout is the region's
+busiest command, and the ORM was most of its CPU (docs/BENCHMARKS.md, Checkout). A card is loaded
+as an ORM object only for a PIN check, which updates its failure count."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
-from chaincard.errors import FailedPrecondition, InvalidArgument
+from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
@@ -33,8 +38,15 @@ from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import pins, pricing_terms, validation
 from region_service.context import RegionContext
 from region_service.handlers.cards import load_card, require_usable
-from region_service.ledger_store import card_accounts, card_balances, system_account_id
-from region_service.models import Card, IdempotencyKey, LedgerTransaction, Member
+from region_service.ledger_store import (
+    CARD_PURPOSE,
+    CardAccount,
+    LockedAccounts,
+    card_account_ids,
+    lock_card_accounts,
+    system_account_id,
+)
+from region_service.models import Card, IdempotencyKey, LedgerAccount, LedgerTransaction, Member
 from region_service.posting import record_transaction
 
 MAX_RECHARGE_FEN = 5_000_000  # ¥50,000: above this a recharge needs a manager (V5, later)
@@ -56,8 +68,51 @@ def tender_type_value(kind: str) -> int:
     return common_pb2.TenderType.Value("TENDER_TYPE_" + kind)
 
 
-def card_account_ids(session: Session, card_number: str) -> dict[str, str]:
-    return {asset: account.account_id for asset, account in card_accounts(session, card_number).items()}
+@dataclass(frozen=True)
+class LockedCard:
+    """What a payment needs of a card, read under its row lock; ``birthday`` is the holder's."""
+
+    card_number: str
+    member_id: str
+    card_type_code: str
+    state: str
+    level_code: str
+    issuing_franchisee_id: str
+    issuing_store_id: str
+    expires_at: datetime | None
+    pin_hash: str | None
+    replaced_by_card_number: str | None
+    birthday: date | None
+
+
+_cards = Card.__table__
+_members = Member.__table__
+_accounts = LedgerAccount.__table__
+# LockedCard's fields, in its order.
+_CARD_COLUMNS = (
+    _cards.c.card_number, _cards.c.member_id, _cards.c.card_type_code, _cards.c.state, _cards.c.level_code,
+    _cards.c.issuing_franchisee_id, _cards.c.issuing_store_id, _cards.c.expires_at, _cards.c.pin_hash,
+    _cards.c.replaced_by_card_number, _members.c.birthday,
+)
+_ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance)
+# Built once (building a statement per call costs more CPU than running it); locks in number order.
+_LOCK_CARD_ROWS = (
+    select(*_CARD_COLUMNS)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
+    .order_by(_cards.c.card_number)
+    .with_for_update(of=_cards)
+)
+# The cards and their accounts in one round trip: row by row, each card is locked before its
+# accounts, the cards in number order and a card's accounts in id order (docs/adr/0007).
+_LOCK_CARDS_AND_ACCOUNTS = (
+    select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _accounts.c.purpose == CARD_PURPOSE))
+    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
+    .order_by(_cards.c.card_number, _accounts.c.account_id)
+    .with_for_update(of=[_cards, _accounts])
+)
 
 
 def store_business_day(ctx: RegionContext, store) -> date:  # type: ignore[no-untyped-def]
@@ -70,10 +125,41 @@ def lock_cards(session: Session, card_numbers: list[str]) -> dict[str, Card]:
     return {number: load_card(session, number, for_update=True) for number in sorted(set(card_numbers))}
 
 
+def _locked_card(row: Row) -> LockedCard:
+    return LockedCard(*row[:len(_CARD_COLUMNS)])
+
+
+def lock_card_rows(session: Session, card_numbers: list[str]) -> dict[str, LockedCard]:
+    """Lock every card of a payment as :func:`lock_cards` does (number order), in one statement."""
+    numbers = sorted(set(card_numbers))
+    rows = session.execute(_LOCK_CARD_ROWS, {"card_numbers": numbers})
+    found = {row.card_number: _locked_card(row) for row in rows}
+    for number in numbers:
+        if number not in found:
+            raise NotFound(f"no card {number}")
+    return found
+
+
+def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:
+    """:func:`lock_card_rows` and :func:`region_service.ledger_store.lock_card_accounts` in one
+    statement: the cards and their accounts, locked and read."""
+    numbers = sorted(set(card_numbers))
+    rows = session.execute(_LOCK_CARDS_AND_ACCOUNTS, {"card_numbers": numbers}).all()
+    cards = {row.card_number: _locked_card(row) for row in rows}  # a row per account: the card repeats
+    if len(cards) != len(numbers):
+        # No such card (NOT_FOUND), or one without accounts, which the join leaves out: one by one.
+        return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
+    locked = LockedAccounts({
+        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows
+    })
+    return cards, locked
+
+
 def stored_value_postings(session: Session, franchisee_id: str, card_number: str, principal: int, bonus: int, *,
-                          refund: bool = False) -> list[Posting]:
-    """Stored value leaving a card for goods at ``franchisee_id``'s store (or coming back on refund)."""
-    accounts = card_account_ids(session, card_number)
+                          refund: bool = False, accounts: dict[str, str] | None = None) -> list[Posting]:
+    """Stored value leaving a card for goods at ``franchisee_id``'s store (or coming back on refund).
+    ``accounts``: the card's account ids by asset, when the caller has them already."""
+    accounts = accounts or card_account_ids(session, card_number)
     postings: list[Posting] = []
     for asset, amount in ((Asset.STORED_VALUE_PRINCIPAL, principal), (Asset.STORED_VALUE_BONUS, bonus)):
         redeemed = system_account_id(session, franchisee_id, SystemAccount.STORED_VALUE_REDEEMED, asset)
@@ -84,10 +170,13 @@ def stored_value_postings(session: Session, franchisee_id: str, card_number: str
     return postings
 
 
-def points_postings(session: Session, card: Card, *, to_card: int, from_card: int) -> list[Posting]:
+def points_postings(session: Session, card: Card | LockedCard, *, to_card: int, from_card: int,
+                    accounts: dict[str, str] | None = None) -> list[Posting]:
     """Points issued to the card (earned, returned) and taken from it (redeemed, clawed back),
     against the issuing franchisee's points liability."""
-    card_points = card_account_ids(session, card.card_number)[Asset.POINTS]
+    if not to_card and not from_card:
+        return []
+    card_points = (accounts or card_account_ids(session, card.card_number))[Asset.POINTS]
     liability = system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS)
     return [
         *transfer(Asset.POINTS, from_card, debit=card_points, credit=liability),
@@ -120,17 +209,18 @@ def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequ
         replay = replay_or_reserve(session, IdempotencyKey, "RechargeCard", request, transactions_pb2.RechargeCardResponse)
         if replay is not None:
             return replay
-        card = load_card(session, card_number, for_update=True)
+        cards, locked = lock_payment_cards(session, [card_number])
+        card = cards[card_number]
         require_usable(card)
         bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
-        accounts = card_account_ids(session, card_number)
+        accounts = locked.ids(card_number)
         cash = system_account_id(session, store.franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
         # The bonus is the issuer's promotion: it carries the cost, and gets it back if the card closes.
         promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
         postings = [
             *transfer(Asset.STORED_VALUE_PRINCIPAL, amount, debit=cash, credit=accounts[Asset.STORED_VALUE_PRINCIPAL]),
             *transfer(Asset.STORED_VALUE_BONUS, bonus.bonus_fen, debit=promotion, credit=accounts[Asset.STORED_VALUE_BONUS]),
-            *points_postings(session, card, to_card=bonus.bonus_points, from_card=0),
+            *points_postings(session, card, to_card=bonus.bonus_points, from_card=0, accounts=accounts),
         ]
         row = LedgerTransaction(
             transaction_id=new_id(), request_id=request.request_id, type="RECHARGE", card_number=card_number,
@@ -149,7 +239,7 @@ def recharge_card(ctx: RegionContext, request: transactions_pb2.RechargeCardRequ
         recorded = record_transaction(
             ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
             tenders=[transactions_pb2.AppliedTender(type=tender_type_value(str(tender)), amount_fen=amount)],
-            points_earned=bonus.bonus_points, receipt_title=f"RECHARGE  {store.name}", receipt_items=items,
+            points_earned=bonus.bonus_points, receipt_title=f"RECHARGE  {store.name}", receipt_items=items, locked=locked,
         )
         response = transactions_pb2.RechargeCardResponse(
             transaction=recorded.transaction, principal_fen=amount, bonus_fen=bonus.bonus_fen, points_earned=bonus.bonus_points,
@@ -185,26 +275,25 @@ def _tender_intents(request: transactions_pb2.CheckoutRequest) -> list[TenderInt
     return intents
 
 
-def _is_birthday(member: Member | None, local_day: date) -> bool:
-    return member is not None and member.birthday is not None and (member.birthday.month, member.birthday.day) == (
-        local_day.month, local_day.day)
+def _is_birthday(birthday: date | None, local_day: date) -> bool:
+    return birthday is not None and (birthday.month, birthday.day) == (local_day.month, local_day.day)
 
 
-def _price(ctx: RegionContext, request, card: Card, member: Member | None, cards: dict[str, Card], session: Session,  # type: ignore[no-untyped-def]
+def _price(ctx: RegionContext, request, card: LockedCard, cards: dict[str, LockedCard], locked: LockedAccounts,  # type: ignore[no-untyped-def]
            lines: list[BasketLine], intents: list[TenderIntent], store, local_time: datetime) -> CheckoutPlan:
     snapshot = ctx.program.snapshot()
-    held = card_balances(session, card.card_number)
+    held = locked.balances(card.card_number)
     others = {}
     for number, other in cards.items():
         if number != card.card_number:
             require_usable(other)
-            balance = card_balances(session, number)
+            balance = locked.balances(number)
             others[number] = StoredValue(balance.principal_fen, balance.bonus_fen)
     try:
         return price_checkout(CheckoutInput(
             lines=lines,
             context=SaleContext(store_id=store.store_id, level_code=card.level_code, local_time=local_time,
-                                is_birthday=_is_birthday(member, local_time.date())),
+                                is_birthday=_is_birthday(card.birthday, local_time.date())),
             card_number=card.card_number,
             level=pricing_terms.level_terms(ctx.program.level(card.level_code)),
             stored_value=StoredValue(held.principal_fen, held.bonus_fen),
@@ -274,21 +363,20 @@ def _checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest, sto
         replay = replay_or_reserve(session, IdempotencyKey, "Checkout", request, transactions_pb2.CheckoutResponse)
         if replay is not None:
             return replay
-        cards = lock_cards(session, [card_number, *other_numbers])
+        cards, locked = lock_payment_cards(session, [card_number, *other_numbers])
         card = cards[card_number]
         require_usable(card)
-        for number, locked in cards.items():
-            if pins.check_pin(ctx, session, locked, pins_given.get(number, ""), purpose="payment") is not None:
-                raise _WrongPin(number)
-        member = session.get(Member, card.member_id)
+        _check_pins(ctx, session, cards, pins_given)
         local_time = utc_now().astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
-        plan = _price(ctx, request, card, member, cards, session, lines, intents, store, local_time)
+        plan = _price(ctx, request, card, cards, locked, lines, intents, store, local_time)
         if plan.total_due_fen > MAX_CHECKOUT_FEN:
             raise InvalidArgument("lines", f"basket total must be at most {MAX_CHECKOUT_FEN} fen")
 
         own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
-        postings = [p for t in own for p in stored_value_postings(session, store.franchisee_id, card_number, t.principal_fen, t.bonus_fen)]
-        postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed)
+        accounts = locked.ids(card_number)
+        postings = [p for t in own for p in stored_value_postings(
+            session, store.franchisee_id, card_number, t.principal_fen, t.bonus_fen, accounts=accounts)]
+        postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts)
         if not postings:
             raise FailedPrecondition("nothing to record on the card: the sale is paid entirely by external tenders and earns no points")
         business_day = store_business_day(ctx, store)
@@ -311,8 +399,9 @@ def _checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest, sto
             tenders=[applied_message(t) for t in plan.tenders], points_earned=plan.points_earned,
             points_redeemed=plan.points_redeemed, receipt_title=f"SALE  {store.name}", receipt_items=_sale_receipt(plan),
             subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
+            locked=locked,
         )
-        _record_other_card_spends(ctx, session, plan, cards, row, store)
+        _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
         response = transactions_pb2.CheckoutResponse(
             transaction=recorded.transaction, subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen,
             points_deduction_fen=plan.points_deduction_fen, total_due_fen=plan.total_due_fen,
@@ -331,8 +420,20 @@ def _checkout(ctx: RegionContext, request: transactions_pb2.CheckoutRequest, sto
         return response
 
 
-def _record_other_card_spends(ctx: RegionContext, session: Session, plan: CheckoutPlan, cards: dict[str, Card],
-                              sale: LedgerTransaction, store) -> None:  # type: ignore[no-untyped-def]
+def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCard], pins_given: dict[str, str]) -> None:
+    """Check the PIN of every locked card that has one (in card-number order). Only such a card is
+    loaded as an ORM object: the check counts failures on it, and scrypt dwarfs the load anyway."""
+    for number, locked in cards.items():
+        if locked.pin_hash is None:
+            continue
+        card = session.get(Card, number)
+        assert card is not None  # locked above
+        if pins.check_pin(ctx, session, card, pins_given.get(number, ""), purpose="payment") is not None:
+            raise _WrongPin(number)
+
+
+def _record_other_card_spends(ctx: RegionContext, session: Session, plan: CheckoutPlan, cards: dict[str, LockedCard],
+                              locked: LockedAccounts, sale: LedgerTransaction, store) -> None:  # type: ignore[no-untyped-def]
     """A second member card (组合支付) gets its own SPEND on its own history, linked to the sale."""
     for tender in plan.tenders:
         if tender.kind is not TenderKind.OTHER_MEMBER_CARD:
@@ -348,9 +449,10 @@ def _record_other_card_spends(ctx: RegionContext, session: Session, plan: Checko
         )
         record_transaction(
             ctx, session, row=row, card=other, acquiring_franchisee_id=store.franchisee_id,
-            postings=stored_value_postings(session, store.franchisee_id, other.card_number, tender.principal_fen, tender.bonus_fen),
+            postings=stored_value_postings(session, store.franchisee_id, other.card_number, tender.principal_fen, tender.bonus_fen,
+                                           accounts=locked.ids(other.card_number)),
             tenders=[applied_message(tender)], receipt_title=f"SALE  {store.name}",
-            receipt_items=[amount_row(f"Paid for card ...{sale.card_number[-4:]}", tender.amount_fen)],
+            receipt_items=[amount_row(f"Paid for card ...{sale.card_number[-4:]}", tender.amount_fen)], locked=locked,
         )
 
 

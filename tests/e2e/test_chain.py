@@ -3,11 +3,12 @@ ledger invariants afterwards, and HQ's event-fed view of the balance (issue: fou
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
 import time
-import uuid
+from pathlib import Path
 
 import grpc
 import pytest
@@ -15,9 +16,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
-from chaincard.local.chain import Chain
+from chaincard.local.accounts import ensure_operator
 from chaincard.local.demo import wait_for_member_view
 from chaincard.rpc.channels import open_channel
+from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -32,27 +34,17 @@ from tests.ledger_invariants import assert_ledger_consistent
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory, postgres):
-    data_dir = tmp_path_factory.mktemp("chain")
-    prefix = f"cce2e_{uuid.uuid4().hex[:8]}"
-    # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
-    # chain's settlement and HQ, which read their topics from the beginning.
-    running = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=None, base_port=0, database_prefix=prefix)
-    state = running.start()
-    yield state
-    running.stop()
-    for name in state.database_urls:
-        postgres.drop_database(f"{prefix}_{name.lower()}")
-
-
 def test_every_process_reports_serving_over_grpc_health(chain):
     assert {p.role for p in chain.processes} == {"hq", "region", "store", "settlement"}
     assert len([p for p in chain.processes if p.role == "store"]) == 4
     for process in chain.processes:
-        with grpc.insecure_channel(process.endpoint) as channel:
+        with open_channel(process.endpoint, chain.operator_transport(token="")) as channel:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
             assert answer.status == health_pb2.HealthCheckResponse.SERVING, process.name
+        # Mutual TLS is on by default: a plaintext caller never gets an answer.
+        with grpc.insecure_channel(process.endpoint) as channel, pytest.raises(grpc.RpcError) as refused:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, process.name
 
 
 def test_status_command_sees_the_chain(chain):
@@ -65,7 +57,7 @@ def test_status_command_sees_the_chain(chain):
 
 def test_the_slice_end_to_end(chain):
     phone = f"136{random.randint(0, 99_999_999):08d}"
-    with open_channel(chain.endpoint_of("store-S-E-002")) as channel:
+    with chain.channel("store-S-E-002") as channel:
         members = members_pb2_grpc.MemberServiceStub(channel)
         cards = cards_pb2_grpc.CardServiceStub(channel)
         transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
@@ -82,7 +74,7 @@ def test_the_slice_end_to_end(chain):
         assert sale.balances_after.principal_fen == 38_000
 
     assert assert_ledger_consistent(chain.database_urls["region_E"]) >= 2
-    view = wait_for_member_view(chain.hq_endpoint, phone, principal_fen=38_000, timeout=30)
+    view = wait_for_member_view(chain, phone, principal_fen=38_000, timeout=30)
     assert view.cards[0].balances.principal_fen == 38_000
     assert [t.type for t in view.recent_transactions] == [common_pb2.TRANSACTION_TYPE_SPEND, common_pb2.TRANSACTION_TYPE_RECHARGE]
     assert view.member.phone_masked == phone[:3] + "****" + phone[-4:]
@@ -98,7 +90,7 @@ def test_the_slice_end_to_end(chain):
 
 def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):
     phone = f"135{random.randint(0, 99_999_999):08d}"
-    with open_channel(chain.endpoint_of("store-S-W-002")) as bamboo, open_channel(chain.endpoint_of("store-S-E-002")) as aurora:
+    with chain.channel("store-S-W-002") as bamboo, chain.channel("store-S-E-002") as aurora:
         member = members_pb2_grpc.MemberServiceStub(bamboo).RegisterMember(
             members_pb2.RegisterMemberRequest(request_id=new_id(), name="Settle", phone=phone), timeout=10).member
         card = cards_pb2_grpc.CardServiceStub(bamboo).OpenCard(
@@ -117,9 +109,23 @@ def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):
             assert time.monotonic() < deadline, "settlement never received the sale"
             time.sleep(0.3)
     engine.dispose()
-    result = subprocess.run(
+    # Settling is HQ finance's: log in as such an operator with the CLI, keeping its token apart.
+    password_file = Path(chain.data_dir) / "finance-password"
+    password_file.write_text(ensure_operator(chain, "finance", Role.HQ_FINANCE, Scope.chain()))
+    as_finance = {**os.environ, "CHAINCARD_TOKEN_FILE": str(Path(chain.data_dir) / "finance-token.json")}
+    login = subprocess.run(
+        [sys.executable, "-m", "chaincard.cli", "login", "finance", "--password-file", str(password_file),
+         "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=60, env=as_finance,
+    )
+    assert login.returncode == 0, login.stdout + login.stderr
+    as_admin = subprocess.run(
         [sys.executable, "-m", "chaincard.cli", "settle", "--date", sale.transaction.business_date, "--close-early",
          "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=120,
+    )
+    assert as_admin.returncode != 0 and "PERMISSION_DENIED" in as_admin.stderr, as_admin.stdout + as_admin.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "chaincard.cli", "settle", "--date", sale.transaction.business_date, "--close-early",
+         "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=120, env=as_finance,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     nets = {line.split()[0]: line.split()[2] for line in result.stdout.splitlines() if " net " in line and line.startswith("  F-")}

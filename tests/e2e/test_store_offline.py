@@ -36,6 +36,7 @@ from chaincard.ids import new_id
 from chaincard.local.broker import free_port
 from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health, open_channel
+from chaincard.security.certs import init_certificates
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -82,7 +83,7 @@ class Running:
         for agent in self.agents:
             if agent.store_id == store_id:
                 return agent
-        agent = Agent(store_id, self.region_endpoint(), self.data_dir)
+        agent = Agent(store_id, self.region_endpoint(), self.data_dir, self.state)
         agent.start()
         self.agents.append(agent)
         return agent
@@ -101,8 +102,9 @@ class Running:
 class Agent:
     """A store agent as its own process (``chaincard store``) on its own SQLite file."""
 
-    def __init__(self, store_id: str, region_endpoint: str, data_dir: Path) -> None:
+    def __init__(self, store_id: str, region_endpoint: str, data_dir: Path, state) -> None:  # type: ignore[no-untyped-def]
         self.store_id = store_id
+        self.state = state
         self.region_endpoint = region_endpoint
         self.database = data_dir / f"{store_id}.sqlite"
         self.log = data_dir / f"{store_id}.log"
@@ -116,14 +118,16 @@ class Agent:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "chaincard.cli", "store", "--id", self.store_id, "--region", self.region_endpoint,
                  "--database-url", f"sqlite:///{self.database}", "--listen", self.endpoint],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **AGENT_ENV}, start_new_session=True,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, **AGENT_ENV, "CHAINCARD_TLS_DIR": self.state.tls_dir},
             )
+        till = self.state.till_transport(self.store_id)
         deadline = time.monotonic() + 60
-        while check_health(self.endpoint, deadline=1.0) != "SERVING":
+        while check_health(self.endpoint, deadline=1.0, transport=till) != "SERVING":
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             assert time.monotonic() < deadline, f"{self.store_id} did not start"
             time.sleep(0.1)
-        self.channel = open_channel(self.endpoint)
+        self.channel = open_channel(self.endpoint, till, expected_server=f"store:{self.store_id}")
         self.members = members_pb2_grpc.MemberServiceStub(self.channel)
         self.cards = cards_pb2_grpc.CardServiceStub(self.channel)
         self.till = transactions_pb2_grpc.TransactionServiceStub(self.channel)
@@ -170,7 +174,9 @@ def running(tmp_path_factory, postgres):
     prefix = f"ccoff_{uuid.uuid4().hex[:8]}"
     chain = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=None, base_port=0, database_prefix=prefix)
     state = chain.start()
-    with open_channel(state.hq_endpoint) as channel:
+    # New stores get their agent's and tills' certificates from the chain CA, as in production.
+    init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in TEST_STORES for kind in ("store", "pos")])
+    with state.channel("hq") as channel:
         directory = directory_pb2_grpc.DirectoryServiceStub(channel)
         for store_id, franchisee in TEST_STORES.items():
             directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
@@ -224,7 +230,7 @@ def _postings_per_request(url: str, request_ids: list[str]) -> dict[str, int]:
 
 
 def _balance(running: Running, card: str) -> common_pb2.Balances:
-    with open_channel(running.region_endpoint()) as channel:
+    with running.state.channel("region-E", as_store="S-E-001") as channel:  # type: ignore[attr-defined]
         return cards_pb2_grpc.CardServiceStub(channel).GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[Runn
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
     urls = {key: postgres.url_for(name) for key, name in names.items()}
     base = Settings(
-        kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}"
+        kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}",
+        insecure=True,  # these tests are about behaviour; tests/e2e and test_security_* run mTLS and tokens
+        hq_signing_key_dir=tempfile.mkdtemp(prefix="cctest-hq-keys-"),  # never the checkout's .chaincard/
     )
     hq = start_hq(base.replace(database_url=urls["hq"]))
     hq_endpoint = f"127.0.0.1:{hq.port}"

@@ -22,6 +22,7 @@ from chaincard.ids import make_card_number, new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import build_server
+from chaincard.security.rate_limit import AttemptLimiter
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -62,6 +63,7 @@ def region_context(regions) -> Iterator:
         program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
         region_code="E",
         producer_name="region_service/E",
+        pin_attempts=AttemptLimiter(what="PIN attempts"),
     )
     channel.close()
     engine.dispose()

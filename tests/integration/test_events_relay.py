@@ -92,7 +92,8 @@ def test_consumer_lag_counts_what_a_group_has_not_committed(fresh_database, brok
     region, sink = _databases(fresh_database)
     deployment = f"lagtest{time.time_ns()}"
     before = {group.group_id: group for group in consumer_lag(broker.bootstrap, deployment)}
-    assert set(before) == {f"{deployment}.hq-read-models", f"{deployment}.hq-notifications", f"{deployment}.settlement-clearing"}
+    assert set(before) == {f"{deployment}.hq-read-models", f"{deployment}.hq-notifications", f"{deployment}.hq-audit",
+                           f"{deployment}.settlement-clearing"}
     _write(region, ["8811000000000027", "8811000000000035"], 25)
     relay = OutboxRelay(region, OutboxMessage, broker.bootstrap, name="lag-test")
     while relay.publish_batch():

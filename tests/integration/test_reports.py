@@ -10,6 +10,7 @@ refund, a full refund of a split sale, a sale void and a recharge void.
 from __future__ import annotations
 
 import csv
+import os
 import random
 import subprocess
 import sys
@@ -300,7 +301,8 @@ def test_bad_arguments_are_refused_naming_the_field(regions):
 
 
 def _cli(*arguments: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "CHAINCARD_INSECURE": "1"})  # the fixtures' HQ runs --insecure
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -35,7 +35,8 @@ def settled(ledger):
 def test_rerun_gives_identical_files_and_no_new_rows(settled, tmp_path):
     sessions, runner, folder, run = settled
     first = _hashes(folder)
-    assert len(first) == 3 * 3 + 1  # three statements × CSV, XLSX, PDF, and the manifest
+    # Three statements × CSV, XLSX, PDF; the manifest, its signature and the public key.
+    assert len(first) == 3 * 3 + 3
     rows = _row_counts(sessions)
 
     shutil.rmtree(folder)

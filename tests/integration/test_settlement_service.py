@@ -55,7 +55,7 @@ def service(fresh_database, broker, tmp_path):
     url = fresh_database("settlement_service")
     settings = Settings(
         database_url=url, kafka_bootstrap=broker.bootstrap, hq_endpoint=f"127.0.0.1:{hq.port}", deployment=f"test-{suffix}",
-        extra={"statements_dir": str(tmp_path / "statements"), "settlement_nightly_at": "off"},
+        extra={"statements_dir": str(tmp_path / "statements"), "settlement_nightly_at": "off"}, insecure=True,
     )
     running = start_settlement(settings)
     channel = open_channel(f"127.0.0.1:{running.port}")

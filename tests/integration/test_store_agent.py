@@ -176,7 +176,7 @@ def store(regions, tmp_path_factory) -> Iterator[Store]:
         for name, value in knobs.items():
             patch.setenv(name, value)
         running = start_store(Settings(listen="127.0.0.1:0", store_id=STORE, region_endpoint=proxy.endpoint,
-                                       database_url=database, rpc_deadline_seconds=2.0))
+                                       database_url=database, rpc_deadline_seconds=2.0, insecure=True))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield Store(
@@ -452,7 +452,8 @@ def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
 
 def _pos(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", store.endpoint, *args],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8", "CHAINCARD_INSECURE": "1"})  # this agent runs --insecure
 
 
 def test_the_cashier_cli(store):
@@ -493,5 +494,5 @@ def test_the_cashier_cli(store):
         store.proxy.restore()
     store.wait(lambda s: s.online and s.offline_queue_depth == 0)
     unreachable = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", "127.0.0.1:1", "status"],
-                                 capture_output=True, text=True, timeout=60)
+                                 capture_output=True, text=True, timeout=60, env={**os.environ, "CHAINCARD_INSECURE": "1"})
     assert unreachable.returncode == 1 and "is it running" in unreachable.stderr

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker
 from chaincard.local.chain import Chain
-from chaincard.rpc.channels import check_health, open_channel
+from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
 from tests.integration.region_fixtures import clients_for
 
@@ -55,7 +55,7 @@ def start_process(chain: Chain, name: str, command: list[str], environment: dict
     chain.children[name] = process
     info.pid = process.pid
     deadline = time.monotonic() + 60
-    while check_health(info.endpoint, deadline=1.0) != "SERVING":
+    while check_health(info.endpoint, deadline=1.0, transport=chain.state.operator_transport(token="")) != "SERVING":  # type: ignore[union-attr]
         assert process.poll() is None, f"{name} exited: {Path(info.log).read_text(errors='replace')[-2000:]}"
         assert time.monotonic() < deadline, f"{name} did not come back"
         time.sleep(0.2)
@@ -92,7 +92,7 @@ def open_cards(state, per_region: int, recharge_fen: int) -> Cards:  # type: ign
     """Members with a stored-value card each, recharged in cash, in both regions."""
     cards = Cards()
     for code, store in STORE_OF_REGION.items():
-        with open_channel(state.endpoint_of(f"region-{code}")) as channel:
+        with state.channel(f"region-{code}", as_store=store) as channel:
             clients = clients_for(channel)
             cards.by_region[code] = []
             for _ in range(per_region):
@@ -144,7 +144,7 @@ class CheckoutLoad:
             code = "E" if index % 2 == 0 else "W"
             region_cards = self.cards.by_region[code]
             jobs.append((code, region_cards[(index // 2) % len(region_cards)]))
-        channels = {code: open_channel(self.state.endpoint_of(f"region-{code}")) for code in STORE_OF_REGION}
+        channels = {code: self.state.channel(f"region-{code}", as_store=store) for code, store in STORE_OF_REGION.items()}
         stubs = {code: clients_for(channel).transactions for code, channel in channels.items()}
         started = time.monotonic()
         try:

@@ -1,0 +1,83 @@
+"""The authorising interceptor of one service, wired the same way in every bootstrap.
+
+Each service passes what only it knows: which peers it serves, where its operator-token keys come
+from, and how it places stores (and statements …) for scope checks. Everything else (field bounds
+on every mutating request, development mode under ``--insecure``) is the same everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import grpc
+
+from chaincard.security.authz import (
+    AuthorizationInterceptor,
+    Directory,
+    StaffRoles,
+    stores_from_snapshot,
+)
+from chaincard.security.bounds import DEFAULT_BOUNDS
+from chaincard.security.identity import Place, Principal
+from chaincard.security.tokens import CachedKeySource, KeySource, TokenVerifier, hq_key_fetcher
+
+
+def service_guard(
+    settings: Any,
+    *,
+    accepted_peers: Iterable[str],
+    keys: KeySource | None,
+    directory: Directory | None = None,
+    staff_roles: StaffRoles | None = None,
+    local_store: str | None = None,
+    on_denied: Callable[[str, Principal | None, str, str], None] | None = None,
+) -> AuthorizationInterceptor:
+    """The interceptor to put first in ``build_server(..., interceptors=[...])``. ``keys`` None:
+    this server accepts no operator tokens (its callers are services and tills only)."""
+    return AuthorizationInterceptor(
+        TokenVerifier(keys) if keys is not None else None,
+        accepted_peers=accepted_peers,
+        directory=directory,
+        staff_roles=staff_roles,
+        local_store=local_store,
+        bounds=DEFAULT_BOUNDS,
+        insecure_dev=bool(settings.insecure),
+        on_denied=on_denied,
+    )
+
+
+def hq_token_keys(hq_channel: grpc.Channel, settings: Any) -> CachedKeySource:
+    """HQ's published token keys and deny list, fetched over ``hq_channel`` and cached a minute."""
+    return CachedKeySource(hq_key_fetcher(hq_channel, deadline=settings.rpc_deadline_seconds))
+
+
+class SnapshotPlaces:
+    """The stores of a configuration snapshot, rebuilt only when its version changes.
+
+    ``snapshot`` returns the current ConfigSnapshot, or None while there is none yet (then no store
+    is known, and scope checks that need one fail closed).
+    """
+
+    def __init__(self, snapshot: Callable[[], Any]) -> None:
+        self._snapshot = snapshot
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._stores: Mapping[str, Place] = {}
+
+    def _current(self) -> None:
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return
+        with self._lock:
+            if snapshot.version != self._version:
+                self._stores = stores_from_snapshot(snapshot)
+                self._version = snapshot.version
+
+    def stores(self) -> Mapping[str, Place]:
+        self._current()
+        return self._stores
+
+    def directory(self, resolvers: Mapping[str, Callable[[str], Place | None]] | None = None) -> Directory:
+        return Directory(self.stores, resolvers)

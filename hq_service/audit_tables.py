@@ -1,0 +1,49 @@
+"""Audit entries as tables (H4): a compact one for the terminal and the full one exported to CSV or
+XLSX through the report exporter (hq_service.report_export), so audit files look like every other
+export of the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from chaincard.v1 import audit_pb2
+from hq_service.report_tables import Cell, Fen, Table
+
+EXPORT_HEADERS = [
+    "occurred at", "operator", "role", "scope", "producer", "action", "target type", "target", "store", "franchisee",
+    "region", "outcome", "amount", "reason", "before", "after", "request id", "entry id",
+]
+SCREEN_HEADERS = ["occurred at", "operator", "action", "target", "store", "outcome", "reason"]
+# A text cell starting with one of these is a formula to a spreadsheet program; audit texts come
+# from operators (reasons, names), so they are written as text (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _when(entry: audit_pb2.AuditEntry, zone: ZoneInfo) -> str:
+    return entry.occurred_at.ToDatetime(tzinfo=zone).isoformat(timespec="seconds")
+
+
+def export_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title: str = "Audit log") -> Table:
+    """Every field of every entry, times in ``zone`` (the chain's), money in yuan."""
+    table = Table(title, EXPORT_HEADERS)
+    for entry in entries:
+        texts = [entry.operator_id, entry.operator_role.removeprefix("OPERATOR_ROLE_"), entry.operator_scope,
+                 entry.producer, entry.action, entry.target_type, entry.target_id, entry.store_id, entry.franchisee_id,
+                 entry.region_code, entry.outcome]
+        row: list[Cell] = [_when(entry, zone), *(_text(text) for text in texts), Fen(entry.amount_fen)]
+        row += [_text(text) for text in (entry.reason, entry.before_json, entry.after_json, entry.request_id, entry.entry_id)]
+        table.rows.append(row)
+    return table
+
+
+def screen_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title: str = "Audit log") -> Table:
+    table = Table(title, SCREEN_HEADERS)
+    for entry in entries:
+        table.rows.append([_when(entry, zone), entry.operator_id or f"({entry.producer})", entry.action,
+                           f"{entry.target_type} {entry.target_id}", entry.store_id, entry.outcome, entry.reason])
+    return table
