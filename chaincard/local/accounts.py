@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+import grpc
+
 from chaincard.ids import new_id
 from chaincard.rpc.channels import call
 from chaincard.security.client import issue_token
@@ -37,13 +39,31 @@ def ensure_operator(state, operator_id: str, role: Role, scope: Scope, *, displa
     operator = operators_pb2.Operator(operator_id=operator_id, login_name=operator_id, display_name=display_name or operator_id,
                                       role=role.value, scope=scope.to_proto(), active=True)
     with state.channel("hq") as channel:
-        call(operators_pb2_grpc.OperatorServiceStub(channel).UpsertOperator,
+        operators = operators_pb2_grpc.OperatorServiceStub(channel)
+        call(operators.UpsertOperator,
              operators_pb2.UpsertOperatorRequest(request_id=new_id(), operator=operator, initial_password=password))
+        if _log_in(state, operator_id, password) is None:
+            # The account outlived an older data directory (a chain on a lasting PostgreSQL): the
+            # admin sets the password this directory holds.
+            call(operators.SetOperatorPassword, operators_pb2.SetOperatorPasswordRequest(
+                request_id=new_id(), operator_id=operator_id, new_password=password))
     return password
+
+
+def _log_in(state, operator_id: str, password: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The operator's token, or None when HQ refuses the password."""
+    with state.channel("hq", token="") as channel:
+        try:
+            return issue_token(channel, operator_id, password).token
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAUTHENTICATED:
+                raise
+            return None
 
 
 def operator_token(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
     """A fresh token of the operator (created first if need be), from HQ's IssueToken."""
     password = ensure_operator(state, operator_id, role, scope, display_name=display_name)
-    with state.channel("hq", token="") as channel:
-        return issue_token(channel, operator_id, password).token
+    token = _log_in(state, operator_id, password)
+    assert token is not None, f"{operator_id} cannot log in with the password just set"
+    return token

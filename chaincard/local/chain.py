@@ -99,12 +99,14 @@ class ChainState:
 
     def channel(self, name: str, *, token: str | None = None, as_store: str | None = None) -> grpc.Channel:
         """A channel to process ``name`` as its usual caller: a till for a store agent
-        (``store-<id>``); for anything else an operator (with ``token``, default the saved one) or,
-        with ``as_store``, that store's agent (a region's store-facing API)."""
+        (``store-<id>``; with ``token``, a till where that operator, e.g. a store manager, logged
+        in); for anything else an operator (with ``token``, default the saved one) or, with
+        ``as_store``, that store's agent (a region's store-facing API)."""
         process = self.process(name)
         if process.role == "store":
             store_id = name.removeprefix("store-")
-            return open_channel(process.endpoint, self.till_transport(store_id), expected_server=f"store:{store_id}")
+            till = self.till_transport(store_id).with_token(token)
+            return open_channel(process.endpoint, till, expected_server=None if self.insecure else f"store:{store_id}")
         expected = {"hq": "hq", "settlement": "settlement"}.get(name) or f"region:{name.removeprefix('region-')}"
         transport = self.store_transport(as_store) if as_store else self.operator_transport(token)
         return open_channel(process.endpoint, transport, expected_server=None if self.insecure else expected)
@@ -251,6 +253,8 @@ class Chain:
             "CHAINCARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CHAINCARD_DEPLOYMENT": self.database_prefix,
             "CHAINCARD_HQ_SIGNING_KEY_DIR": str(self.data_dir / "hq-keys"),
+            # Settlement's statement files and signed manifests (its signing key goes beside them).
+            "CHAINCARD_STATEMENTS_DIR": str(self.data_dir / "statements"),
         }
         tls_dir = "" if self.insecure else str(self._certificates())
         env |= {"CHAINCARD_INSECURE": "1"} if self.insecure else {"CHAINCARD_TLS_DIR": tls_dir}

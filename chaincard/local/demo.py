@@ -150,10 +150,17 @@ def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
               f"{sale.points_earned} points earned")
         _print_receipt(sale.receipt)
 
-        refund = call(east_till.RefundSale, transactions_pb2.RefundSaleRequest(
+        refund_request = transactions_pb2.RefundSaleRequest(
             request_id=new_id(), card_number=card.card_number, original_transaction_id=sale.transaction.transaction_id,
-            amount_fen=10_000, reason="one cup chipped"))
-        print(f"4. Partial refund of {format_fen(refund.refund_fen)}: principal +{format_fen(refund.principal_restored_fen)}, "
+            amount_fen=10_000, reason="one cup chipped")
+        # A refund is a store manager's: the till alone (a cashier) is refused; the manager logs in at it.
+        refused = _refusal(east_till.RefundSale, refund_request)
+        manager = operator_token(state, "manager-S-E-002", Role.STORE_MANAGER, Scope.store("S-E-002"),
+                                 display_name="Store manager, Hangzhou West Lake")
+        with state.channel("store-S-E-002", token=manager) as manager_channel:
+            refund = call(transactions_pb2_grpc.TransactionServiceStub(manager_channel).RefundSale, refund_request)
+        print(f"4. The cashier's refund is refused ({refused}); the store manager logs in at the till and refunds. "
+              f"Partial refund of {format_fen(refund.refund_fen)}: principal +{format_fen(refund.principal_restored_fen)}, "
               f"bonus +{format_fen(refund.bonus_restored_fen)}, {refund.points_clawed_back} points taken back, "
               f"{refund.points_restored} points returned")
         _print_receipt(refund.receipt)
@@ -171,6 +178,7 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
     from chaincard.db.base import utc_now
     from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
     from settlement.cli import export_statement_files
+    from settlement.manifests import verify_day_folder
     from settlement.servicers import CLOSE_EARLY_METADATA
 
     today = business_date(utc_now())
@@ -210,7 +218,10 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
                    deadline=120, metadata=[(CLOSE_EARLY_METADATA, "1")]).run
     print(f"2. Settled by HQ finance: {run.clearing_record_count} cross-franchise records, {run.late_record_count} late ones, "
           f"nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex[:16]}…")
-    out_dir = Path(state.data_dir) / "statements" / today.isoformat()
+    checks = verify_day_folder(Path(state.data_dir) / "statements" / today.isoformat())
+    print(f"   {sum(check.ok for check in checks)} of {len(checks)} checks of the signed manifest pass "
+          f"(chaincard statement verify --date {today})")
+    out_dir = Path(state.data_dir) / "downloads" / today.isoformat()
     print("   Each franchisee's admin logs in and fetches its own statement (and only its own):")
     entries = list(run.manifest.entries)
     for index, entry in enumerate(entries):
@@ -224,7 +235,7 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
         verdict = "HQ pays it" if entry.net_fen > 0 else "it pays HQ" if entry.net_fen < 0 else "nothing to pay"
         print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}"
               f"\n   {'':<10} asking for {other.franchisee_id}'s statement: {refused}")
-    print(f"3. Statements (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
+    print(f"3. The statements they downloaded (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
 
 
 def _refusal(method, request) -> str:  # type: ignore[no-untyped-def]

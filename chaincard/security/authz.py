@@ -175,7 +175,10 @@ def _build_matrix() -> dict[str, Rule]:
 
     # MemberService, CardService, TransactionService: region_service and store_agent.
     def store_facing(service: str, method: str, roles: frozenset[Role], **kwargs: Any) -> None:
-        m[_rpc(service, method)] = Rule(roles=roles, peers=_STORE_FACING_PEERS, **kwargs)
+        # What a cashier may not do, a till may not do on its certificate alone: it must send the
+        # token of someone allowed (a store manager at the till, say).
+        peers = _STORE_FACING_PEERS if C in roles else _STORE_FACING_PEERS - {"pos"}
+        m[_rpc(service, method)] = Rule(roles=roles, peers=peers, **kwargs)
 
     member_writers = _roles(C, SM, CC, HA, IN)
     store_facing("MemberService", "RegisterMember", member_writers, store_fields=_STORE_ID)

@@ -311,3 +311,19 @@ def test_wrong_pins_lock_the_card_in_every_store_of_every_region(chain, funded_c
                                              "WHERE card_number = :card"), {"card": funded_card}).scalar_one()
     engine.dispose()
     assert 0 < locked_for <= 60  # the configured minute, not the default half hour
+
+
+def test_a_till_needs_a_store_managers_log_in_for_what_a_cashier_may_not_do(chain, funded_card):
+    def adjust(token: str | None) -> grpc.StatusCode:
+        with chain.channel(f"store-{AURORA_STORE}", token=token) as till:
+            return _status(lambda: transactions_pb2_grpc.TransactionServiceStub(till).AdjustPoints(  # noqa: B023
+                transactions_pb2.AdjustPointsRequest(request_id=new_id(), card_number=funded_card, points_delta=5,
+                                                     reason="goodwill"), timeout=DEADLINE))
+
+    cashier = operator_token(chain, "till-e002-cashier", Role.CASHIER, Scope.store(AURORA_STORE))
+    manager = operator_token(chain, "till-e002-manager", Role.STORE_MANAGER, Scope.store(AURORA_STORE))
+    other_manager = operator_token(chain, "till-e001-manager", Role.STORE_MANAGER, Scope.store("S-E-001"))
+    assert adjust(None) == grpc.StatusCode.PERMISSION_DENIED  # the till's certificate alone
+    assert adjust(cashier) == grpc.StatusCode.PERMISSION_DENIED
+    assert adjust(other_manager) == grpc.StatusCode.PERMISSION_DENIED  # a manager of another store
+    assert adjust(manager) == grpc.StatusCode.OK

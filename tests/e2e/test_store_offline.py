@@ -33,10 +33,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
+from chaincard.local.accounts import operator_token
 from chaincard.local.broker import free_port
 from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health, open_channel
 from chaincard.security.certs import init_certificates
+from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -119,7 +121,8 @@ class Agent:
                 [sys.executable, "-m", "chaincard.cli", "store", "--id", self.store_id, "--region", self.region_endpoint,
                  "--database-url", f"sqlite:///{self.database}", "--listen", self.endpoint],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, **AGENT_ENV, "CHAINCARD_TLS_DIR": self.state.tls_dir},
+                env={**os.environ, **AGENT_ENV, "CHAINCARD_TLS_DIR": self.state.tls_dir,
+                     "CHAINCARD_HQ_ENDPOINT": self.state.hq_endpoint},  # to verify operators' tokens
             )
         till = self.state.till_transport(self.store_id)
         deadline = time.monotonic() + 60
@@ -242,7 +245,12 @@ def test_200_sales_across_20_cards_during_an_outage(running):
     plain = [_open_card(till, rng.choice([3_000, 8_000, 15_000, 30_000, 50_000])) for _ in range(17)]
     with_pin = _open_card(till, 30_000, pin="975310")
     frozen = _open_card(till, 30_000)
-    till.cards.FreezeCard(cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=frozen, reason="test"), timeout=10)
+    # Freezing is a store manager's: the manager logs in at this till.
+    manager = operator_token(running.state, "manager-S-E-T11", Role.STORE_MANAGER, Scope.store("S-E-T11"))
+    manager_till = running.state.till_transport("S-E-T11").with_token(manager)  # type: ignore[attr-defined]
+    with open_channel(till.endpoint, manager_till, expected_server="store:S-E-T11") as channel:
+        cards_pb2_grpc.CardServiceStub(channel).FreezeCard(
+            cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=frozen, reason="test"), timeout=10)
     unseen = _open_card(other, 30_000)  # only the other store ever saw it
     recharged = {card: _balance(running, card).principal_fen for card in [*plain, with_pin, frozen, unseen]}
     cards = [*plain, with_pin, frozen, unseen]
