@@ -25,3 +25,11 @@ def phone_hmac(normalised_phone: str, key: str) -> str:
 
 def mask_phone(normalised_phone: str) -> str:
     return normalised_phone[:3] + "****" + normalised_phone[-4:]
+
+
+def mask_email(email: str) -> str:
+    """``li.wei@example.com`` → ``l***@example.com``: enough for a person to recognise, not to write to."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***" if email else ""
+    return f"{local[:1]}***@{domain}"

@@ -15,15 +15,6 @@ EXPORT_HEADERS = [
     "region", "outcome", "amount", "reason", "before", "after", "request id", "entry id",
 ]
 SCREEN_HEADERS = ["occurred at", "operator", "action", "target", "store", "outcome", "reason"]
-# A text cell starting with one of these is a formula to a spreadsheet program; audit texts come
-# from operators (reasons, names), so they are written as text (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def _when(entry: audit_pb2.AuditEntry, zone: ZoneInfo) -> str:
     return entry.occurred_at.ToDatetime(tzinfo=zone).isoformat(timespec="seconds")
 
@@ -35,8 +26,8 @@ def export_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title:
         texts = [entry.operator_id, entry.operator_role.removeprefix("OPERATOR_ROLE_"), entry.operator_scope,
                  entry.producer, entry.action, entry.target_type, entry.target_id, entry.store_id, entry.franchisee_id,
                  entry.region_code, entry.outcome]
-        row: list[Cell] = [_when(entry, zone), *(_text(text) for text in texts), Fen(entry.amount_fen)]
-        row += [_text(text) for text in (entry.reason, entry.before_json, entry.after_json, entry.request_id, entry.entry_id)]
+        row: list[Cell] = [_when(entry, zone), *texts, Fen(entry.amount_fen)]
+        row += [entry.reason, entry.before_json, entry.after_json, entry.request_id, entry.entry_id]
         table.rows.append(row)
     return table
 

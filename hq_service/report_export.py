@@ -15,6 +15,15 @@ CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# A text cell starting with one of these is a formula to a spreadsheet program. Exported texts come
+# from people (member names, reasons in the audit log), so they stay text (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: object) -> object:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def to_csv(table: Table) -> bytes:
     """RFC 4180 CSV in UTF-8 with a byte-order mark (spreadsheet programs then read Chinese right);
     money in yuan with two decimals."""
@@ -22,7 +31,7 @@ def to_csv(table: Table) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow([str(cell.yuan()) if isinstance(cell, Fen) else cell for cell in row])
+        writer.writerow([str(cell.yuan()) if isinstance(cell, Fen) else _csv_text(cell) for cell in row])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
@@ -42,6 +51,8 @@ def to_xlsx(table: Table) -> bytes:
         for index, value in enumerate(row, start=1):
             if isinstance(value, Fen):
                 sheet.cell(row=sheet.max_row, column=index).number_format = "#,##0.00"
+            elif isinstance(value, str) and value.startswith("="):
+                sheet.cell(row=sheet.max_row, column=index).data_type = "s"  # text, never a formula
     sheet.freeze_panes = "A2"
     for index, header in enumerate(table.headers, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(10, len(header) + 2)

@@ -27,7 +27,7 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.ledger import Asset
 from chaincard.money import format_fen
-from chaincard.phones import mask_phone, normalise_phone, phone_hmac
+from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
@@ -134,9 +134,12 @@ def register_member(ctx: RegionContext, request: members_pb2.RegisterMemberReque
         session.add(member)
         session.flush()
         message = member_message(member, ctx.region_code)
+        published = common_pb2.Member()
+        published.CopyFrom(message)
+        published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
         add_event(
             session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
-            payload=events_pb2.MemberRegistered(member=message, phone_hmac=hmac_hex),
+            payload=events_pb2.MemberRegistered(member=published, phone_hmac=hmac_hex),
         )
         response = members_pb2.RegisterMemberResponse(member=message)
         remember(session, IdempotencyKey, "RegisterMember", request, response)

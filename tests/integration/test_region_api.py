@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
+from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
 from tests.integration.region_fixtures import run_regions
 from tests.ledger_invariants import assert_ledger_consistent
 
@@ -185,3 +185,23 @@ def test_points_adjustment_needs_a_reason_and_never_goes_negative(regions):
     engine.dispose()
     assert audited == 1
     assert_ledger_consistent(regions.database_urls["E"])
+
+
+def test_the_registration_event_carries_no_contact_details_in_clear(regions):
+    phone = _phone()
+    member = regions.clients["E"].members.RegisterMember(members_pb2.RegisterMemberRequest(
+        request_id=new_id(), store_id="S-E-001", name="Mail 会员", phone=phone, email="li.wei@example.com"),
+        timeout=10).member
+    assert member.email == "li.wei@example.com"  # the member's own region answers in full
+    engine = create_engine(regions.database_urls["E"])
+    with engine.connect() as connection:
+        envelopes = connection.execute(text("SELECT envelope FROM outbox WHERE message_key = :key"),
+                                       {"key": member.member_id}).scalars().all()
+    engine.dispose()
+    envelopes = [events_pb2.EventEnvelope.FromString(bytes(raw)) for raw in envelopes]
+    registered = [events_pb2.MemberRegistered.FromString(envelope.payload) for envelope in envelopes
+                  if envelope.type.endswith("MemberRegistered")]
+    assert len(registered) == 1
+    assert registered[0].member.email == "l***@example.com"
+    assert registered[0].member.phone_masked == phone[:3] + "****" + phone[-4:]
+    assert phone.encode() not in b"".join(envelope.payload for envelope in envelopes)
