@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Identity, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
@@ -41,6 +53,9 @@ class Store(Base):
     region_code: Mapped[str] = mapped_column(String(8), index=True)
     franchisee_id: Mapped[str] = mapped_column(String(32), index=True)
     time_zone: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    # False once the store has closed: kept for history (its transactions, statements).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ConfigItem(Base):

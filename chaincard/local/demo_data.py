@@ -14,10 +14,10 @@ FRANCHISEES = [
     directory_pb2.Franchisee(franchisee_id="F-BAMBOO", name="Bamboo Retail (竹林零售)"),
 ]
 STORES = [
-    directory_pb2.Store(store_id="S-E-001", name="Shanghai Jing'an", region_code="E", franchisee_id="F-HQ", time_zone="Asia/Shanghai"),
-    directory_pb2.Store(store_id="S-E-002", name="Hangzhou West Lake", region_code="E", franchisee_id="F-AURORA", time_zone="Asia/Shanghai"),
-    directory_pb2.Store(store_id="S-W-001", name="Chengdu Chunxi", region_code="W", franchisee_id="F-HQ", time_zone="Asia/Shanghai"),
-    directory_pb2.Store(store_id="S-W-002", name="Chongqing Jiefangbei", region_code="W", franchisee_id="F-BAMBOO", time_zone="Asia/Shanghai"),
+    directory_pb2.Store(store_id="S-E-001", name="Shanghai Jing'an", region_code="E", franchisee_id="F-HQ", time_zone="Asia/Shanghai", active=True),
+    directory_pb2.Store(store_id="S-E-002", name="Hangzhou West Lake", region_code="E", franchisee_id="F-AURORA", time_zone="Asia/Shanghai", active=True),
+    directory_pb2.Store(store_id="S-W-001", name="Chengdu Chunxi", region_code="W", franchisee_id="F-HQ", time_zone="Asia/Shanghai", active=True),
+    directory_pb2.Store(store_id="S-W-002", name="Chongqing Jiefangbei", region_code="W", franchisee_id="F-BAMBOO", time_zone="Asia/Shanghai", active=True),
 ]
 CARD_TYPES = [
     program_config_pb2.CardType(code="SV", name="储值卡 Stored-value card", kind_description="stored value and points", stored_value=True, points=True),

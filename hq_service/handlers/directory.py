@@ -16,9 +16,11 @@ from hq_service import audit_log
 from hq_service.models import ConfigVersion, Franchisee, Region, Store
 
 
-def _text(field: str, value: str, max_length: int = 64) -> str:
+def _text(field: str, value: str, max_length: int = 64, *, required: bool = True) -> str:
     value = (value or "").strip()
     if not value:
+        if not required:
+            return ""
         raise InvalidArgument(field, "is required")
     if len(value) > max_length or not value.isprintable():
         raise InvalidArgument(field, f"must be at most {max_length} printable characters")
@@ -101,6 +103,8 @@ def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) ->
             region_code=item.region_code,
             franchisee_id=item.franchisee_id,
             time_zone=time_zone("store.time_zone", item.time_zone or DEFAULT_TIME_ZONE),
+            address=_text("store.address", item.address, 256, required=False),
+            active=item.active,
         )
     )
     bump_version(session)
@@ -120,7 +124,8 @@ def franchisee_message(row: Franchisee) -> directory_pb2.Franchisee:
 
 def store_message(row: Store) -> directory_pb2.Store:
     return directory_pb2.Store(
-        store_id=row.store_id, name=row.name, region_code=row.region_code, franchisee_id=row.franchisee_id, time_zone=row.time_zone
+        store_id=row.store_id, name=row.name, region_code=row.region_code, franchisee_id=row.franchisee_id,
+        time_zone=row.time_zone, address=row.address, active=row.active,
     )
 
 
