@@ -45,6 +45,12 @@ def run_region(args: argparse.Namespace) -> int:
     return _serve(f"region-{args.code}", start_region, _service_settings(args, region_code=args.code))
 
 
+def run_relay(args: argparse.Namespace) -> int:
+    from region_service.bootstrap import start_relay
+
+    return _serve(f"relay-{args.code}", start_relay, _service_settings(args, region_code=args.code))
+
+
 def run_store(args: argparse.Namespace) -> int:
     from store_agent.bootstrap import start_store
 
@@ -226,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_service_flags(region)
     region.add_argument("--code", required=True, help="region code, e.g. E")
     region.set_defaults(handler=run_region)
+    relay = commands.add_parser("relay", help="run the outbox relay of one region alone (its region then runs with "
+                                             "CHAINCARD_RELAY_IN_PROCESS=0)")
+    _add_service_flags(relay)
+    relay.add_argument("--code", required=True, help="region code, e.g. E")
+    relay.set_defaults(handler=run_relay)
     store = commands.add_parser("store", help="run one store agent")
     _add_service_flags(store)
     store.add_argument("--id", required=True, help="store id, e.g. S-E-001")

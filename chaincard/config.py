@@ -49,6 +49,9 @@ class Settings:
     deployment: str = "chaincard"
     # Log level name.
     log_level: str = "INFO"
+    # Whether region_service publishes its outbox from a thread of its own process (True), or leaves
+    # it to a separate `chaincard relay` process (False: the region's CPU then serves calls only).
+    relay_in_process: bool = True
     # How long published outbox rows are kept for `chaincard events replay`, in hours (then deleted).
     outbox_retention_hours: float = 168.0
     # Quiet hours of transaction notices, "HH:MM-HH:MM" in the business time zone (may cross

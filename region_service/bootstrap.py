@@ -39,6 +39,29 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 60.0
 
 
+def region_relay(settings: Settings, session_factory) -> OutboxRelay:  # type: ignore[no-untyped-def]
+    """The publisher of this region's outbox (in this process, or alone: ``chaincard relay``)."""
+    return OutboxRelay(
+        session_factory, OutboxMessage, settings.kafka_bootstrap,
+        name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
+        retention_hours=settings.outbox_retention_hours,
+    )
+
+
+def start_relay(settings: Settings) -> RunningServer:
+    """``chaincard relay``: only the outbox relay of one region, with a gRPC health endpoint (no
+    services) so supervisors and `chaincard status` see it like any other process."""
+    if not settings.region_code:
+        raise SystemExit("the relay needs its region's code (--code)")
+    upgrade_to_head("region_service", settings.database_url)
+    engine = make_engine(settings.database_url)
+    relay = region_relay(settings, make_session_factory(engine)).start()
+    running = build_server(settings.listen, [], transport=Transport.for_service(settings, f"region:{settings.region_code}"))
+    running.on_stop += [engine.dispose, relay.stop]
+    log.info("outbox relay serving", extra={"fields": {"region": settings.region_code, "port": running.port}})
+    return running
+
+
 def start_region(settings: Settings) -> RunningServer:
     if not settings.region_code:
         raise SystemExit("region_service needs a region code (--code)")
@@ -74,13 +97,9 @@ def start_region(settings: Settings) -> RunningServer:
         interceptors=[guard],
         transport=transport,
     )
-    relay = OutboxRelay(
-        session_factory, OutboxMessage, settings.kafka_bootstrap,
-        name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
-        retention_hours=settings.outbox_retention_hours,
-    )
-    relay.start()
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, relay.stop, expiry.stop]
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop]
+    if settings.relay_in_process:
+        running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})
     return running

@@ -275,9 +275,11 @@ class Chain:
         seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token))
 
         env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
+        # Each region's outbox is published by a relay process of its own, so the region's CPU (and
+        # GIL) serves the tills only.
         regions = [
             self._spawn(f"region-{code}", ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
-                        endpoint, env)
+                        endpoint, env | {"CHAINCARD_RELAY_IN_PROCESS": "0"})
             for code, endpoint in region_endpoints.items()
         ]
         state.processes += regions
@@ -294,6 +296,11 @@ class Chain:
         started.append(self._spawn(
             "settlement", ["settlement", "--database-url", state.database_urls["settlement"]], f"127.0.0.1:{self._port()}", env
         ))
+        started += [
+            self._spawn(f"relay-{code}", ["relay", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
+                        f"127.0.0.1:{self._port()}", env)
+            for code in region_endpoints
+        ]
         state.processes += started
         for info in started:
             self._wait_serving(info)

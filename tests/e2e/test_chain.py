@@ -35,7 +35,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_process_reports_serving_over_grpc_health(chain):
-    assert {p.role for p in chain.processes} == {"hq", "region", "store", "settlement"}
+    assert {p.role for p in chain.processes} == {"hq", "region", "relay", "store", "settlement"}
     assert len([p for p in chain.processes if p.role == "store"]) == 4
     for process in chain.processes:
         with open_channel(process.endpoint, chain.operator_transport(token="")) as channel:

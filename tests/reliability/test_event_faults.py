@@ -38,15 +38,17 @@ def test_relay_killed_mid_batch_then_restarted(chain):
     cards = open_cards(state, per_region=10, recharge_fen=RECHARGE_FEN)
     load = CheckoutLoad(state, cards, total=1_000, rate=100).start()
     load.wait_until(300)
-    # Freeze the broker so region E's relay is caught between sending a batch and its acks,
-    # SIGKILL the region there, let the broker go on, and start the region again.
+    # Freeze the broker so region E's relay (a process of its own) is caught between sending a
+    # batch and its acks, SIGKILL it there and the region with it, let the broker go on, and start
+    # both again.
     freeze(chain.broker.process)
     time.sleep(1.0)
     try:
-        command, environment = kill_process(chain, "region-E")
+        killed = {name: kill_process(chain, name) for name in ("relay-E", "region-E")}
     finally:
         thaw(chain.broker.process)
-    start_process(chain, "region-E", command, environment)
+    for name, (command, environment) in killed.items():
+        start_process(chain, name, command, environment)
     load.wait_done()
     assert load.retries > 0  # checkouts did meet the dead region, and were retried with their request ids
     assert_exactly_once_and_in_order(state, cards, expected_spends=1_000)
