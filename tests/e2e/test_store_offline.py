@@ -30,7 +30,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.local.accounts import operator_token
@@ -55,6 +54,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from tests.ledger_invariants import assert_ledger_consistent
+from tests.sql import rows as _rows
 
 pytestmark = pytest.mark.e2e
 
@@ -216,14 +216,6 @@ def _sale(card: str, price_fen: int) -> transactions_pb2.CheckoutRequest:
         request_id=new_id(), card_number=card,
         lines=[transactions_pb2.BasketLine(sku="RICE-5", name="大米 rice 5kg", category="grocery", quantity=1, unit_price_fen=price_fen)])
 
-
-def _rows(url: str, sql: str, **params):  # type: ignore[no-untyped-def]
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
 
 
 def _postings_per_request(url: str, request_ids: list[str]) -> dict[str, int]:

@@ -5,18 +5,29 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
 
 from chaincard.config import Settings
+from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.local.broker import free_port
 from chaincard.local.chain import seed_demo_chain
 from chaincard.local.postgres import PostgresServer
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2_grpc, members_pb2_grpc, transactions_pb2_grpc
+from chaincard.v1 import (
+    cards_pb2_grpc,
+    member_index_pb2_grpc,
+    members_pb2_grpc,
+    program_config_pb2_grpc,
+    transactions_pb2_grpc,
+)
 from hq_service.bootstrap import start_hq
 from region_service.bootstrap import start_region
+from region_service.card_directory import CardDirectoryCache
+from region_service.context import RegionContext
+from region_service.program import ProgramCache
 
 PHONE_KEY = "test-phone-key"
 
@@ -73,3 +84,21 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[Runn
             server.stop(grace=1)
         for name in names.values():
             postgres.drop_database(name)
+
+
+@contextmanager
+def region_context(regions: RunningRegions, code: str = "E") -> Iterator[RegionContext]:
+    """A real RegionContext of region ``code`` in this process, to call its handlers directly."""
+    engine = make_engine(regions.database_urls[code])
+    channel = open_channel(regions.hq_endpoint)
+    try:
+        yield RegionContext(
+            settings=Settings(region_code=code, phone_hmac_key=PHONE_KEY, insecure=True),
+            session_factory=make_session_factory(engine),
+            program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
+            member_index=member_index_pb2_grpc.MemberIndexServiceStub(channel),
+            card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(channel), 5.0),
+        )
+    finally:
+        channel.close()
+        engine.dispose()

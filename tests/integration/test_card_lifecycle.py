@@ -6,14 +6,11 @@ import hashlib
 import random
 from collections.abc import Iterator
 from datetime import timedelta
-from types import SimpleNamespace
 
 import grpc
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
@@ -22,7 +19,6 @@ from chaincard.ids import make_card_number, new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import build_server
-from chaincard.security.rate_limit import AttemptLimiter
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -30,19 +26,21 @@ from chaincard.v1 import (
     member_index_pb2,
     member_index_pb2_grpc,
     members_pb2,
-    program_config_pb2_grpc,
     transactions_pb2,
 )
 from region_service import pins
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.ledger_store import card_accounts, post_transaction, system_account_id
 from region_service.models import LedgerTransaction
-from region_service.program import ProgramCache
 from store_agent.journal import RequestJournal
 from store_agent.region_link import RegionLink
 from store_agent.servicers import StoreCardServicer
+from tests.integration.region_fixtures import region_context as region_context_of
 from tests.integration.region_fixtures import run_regions
 from tests.ledger_invariants import assert_ledger_consistent
+from tests.sql import execute as _execute
+from tests.sql import rows as _rows
+from tests.sql import scalar as _scalar
 
 STATE = common_pb2.CardState
 
@@ -54,19 +52,9 @@ def regions(postgres, broker):
 
 @pytest.fixture(scope="module")
 def region_context(regions) -> Iterator:
-    """What expire_due_cards and verify_pin_for_payment need of region E: its database and HQ's snapshot."""
-    engine = make_engine(regions.database_urls["E"])
-    channel = open_channel(regions.hq_endpoint)
-    yield SimpleNamespace(
-        settings=Settings(region_code="E"),
-        session_factory=make_session_factory(engine),
-        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
-        region_code="E",
-        producer_name="region_service/E",
-        pin_attempts=AttemptLimiter(what="PIN attempts"),
-    )
-    channel.close()
-    engine.dispose()
+    """Region E's context, for expire_due_cards and verify_pin_for_payment called in this process."""
+    with region_context_of(regions) as context:
+        yield context
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
@@ -97,26 +85,7 @@ def _sale(card: str, price: int, store_id: str = "S-E-001") -> transactions_pb2.
     )
 
 
-def _rows(database_url: str, sql: str, **params) -> list:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params).all())
-    finally:
-        engine.dispose()
 
-
-def _scalar(database_url: str, sql: str, **params):
-    return _rows(database_url, sql, **params)[0][0]
-
-
-def _execute(database_url: str, sql: str, **params) -> None:
-    engine = create_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(sql), params)
-    finally:
-        engine.dispose()
 
 
 def _ledger_count(database_url: str) -> int:

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import grpc
 import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
-from chaincard.config import Settings
 from chaincard.db.base import utc_now
-from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.engine import make_engine
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
-from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, program_config_pb2_grpc, transactions_pb2
+from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
 from region_service.handlers import payments
 from region_service.ledger_store import (
     card_accounts,
@@ -29,7 +26,7 @@ from region_service.ledger_store import (
     system_account_id,
 )
 from region_service.models import LedgerTransaction
-from region_service.program import ProgramCache
+from tests.integration.region_fixtures import region_context as region_context_of
 from tests.integration.region_fixtures import run_regions
 from tests.ledger_invariants import assert_ledger_consistent
 
@@ -40,24 +37,10 @@ def regions(postgres, broker):
 
 
 @pytest.fixture(scope="module")
-def engine(regions) -> Iterator:
-    engine = make_engine(regions.database_urls["E"])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def region_context(regions, engine) -> Iterator:
-    """What the checkout handler needs of region E, to call it in this process."""
-    channel = open_channel(regions.hq_endpoint)
-    yield SimpleNamespace(
-        settings=Settings(region_code="E"),
-        session_factory=make_session_factory(engine),
-        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
-        region_code="E",
-        producer_name="region_service/E",
-    )
-    channel.close()
+def region_context(regions) -> Iterator:
+    """Region E's context, to call the checkout handler in this process."""
+    with region_context_of(regions) as context:
+        yield context
 
 
 def _funded_card(regions, amount: int = 100_000) -> str:
@@ -85,7 +68,8 @@ def _grant_row(card: str) -> LedgerTransaction:
     )
 
 
-def test_a_checkout_sends_five_statements_in_one_transaction(regions, engine, region_context):
+def test_a_checkout_sends_five_statements_in_one_transaction(regions, region_context):
+    engine = region_context.session_factory.kw["bind"]  # the engine the handler's sessions use
     card = _funded_card(regions)
     for _ in range(2):  # the first creates the system accounts; the second finds them committed and caches their ids
         payments.checkout(region_context, _sale(card))

@@ -37,6 +37,7 @@ from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
 from tests.integration.region_fixtures import run_regions
 from tests.ledger_invariants import assert_ledger_consistent
+from tests.sql import rows as _query
 
 ERASED = "[erased]"
 STORE = "S-E-001"
@@ -93,14 +94,6 @@ def _erase_request(member_id: str, request_id: str | None = None) -> members_pb2
     return members_pb2.EraseMemberRequest(request_id=request_id or new_id(), member_id=member_id,
                                           operator_id="cc-007", reason="member's deletion request, ticket 2026-119")
 
-
-def _query(url: str, sql: str, **params):  # type: ignore[no-untyped-def]
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
 
 
 def _tables_mentioning(url: str, needle: str) -> list[str]:

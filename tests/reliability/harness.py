@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker
@@ -25,6 +24,7 @@ from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
 from tests.integration.region_fixtures import clients_for
+from tests.sql import rows as _rows
 
 STORE_OF_REGION = {"E": "S-E-001", "W": "S-W-001"}
 PRICE_FEN = 1_000
@@ -184,14 +184,6 @@ class CheckoutLoad:
 
 
 # ---- invariants ------------------------------------------------------------------------------------
-def _rows(url: str, sql: str, **parameters):  # type: ignore[no-untyped-def]
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), parameters).all()
-    finally:
-        engine.dispose()
-
 
 def region_truth(state, cards: Cards) -> dict[str, tuple[int, int, int, int]]:  # type: ignore[no-untyped-def]
     """Per card, from its home region's ledger: (transactions, spends, principal, points)."""
