@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -24,15 +25,27 @@ _STATES = {
 }
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_BUSINESS_DAY = date(2000, 1, 1)
+LAST_BUSINESS_DAY = date(2999, 12, 31)
+
+
 def parse_day(field: str, value: str, *, required: bool = True) -> date | None:
     if not value:
         if required:
             raise InvalidArgument(field, "is required (YYYY-MM-DD)")
         return None
+    # Strictly YYYY-MM-DD in ASCII digits (fromisoformat alone also takes "20261125", "2026-W48-3"),
+    # and a business day the chain can have had: later days overflow the cut-off arithmetic.
+    if not _ISO_DAY.fullmatch(value):
+        raise InvalidArgument(field, f"{value[:40]!r} is not a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
         raise InvalidArgument(field, f"{value!r} is not a date YYYY-MM-DD") from error
+    if not FIRST_BUSINESS_DAY <= day <= LAST_BUSINESS_DAY:
+        raise InvalidArgument(field, f"must lie between {FIRST_BUSINESS_DAY} and {LAST_BUSINESS_DAY}")
+    return day
 
 
 def timestamp(moment) -> Timestamp:  # type: ignore[no-untyped-def]

@@ -10,6 +10,8 @@ import uuid
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from chaincard.config import Settings
@@ -28,8 +30,9 @@ from chaincard.v1 import (
     settlement_pb2_grpc,
 )
 from settlement.bootstrap import start_settlement
-from settlement.models import ClearingRecord, StatementFile
+from settlement.models import ClearingRecord, SettlementRun, StatementFile
 from settlement.servicers import CLOSE_EARLY_METADATA
+from tests.integration.test_hostile_input import ALLOWED, message_strategy
 from tests.integration.test_settlement_golden import DAY, DAY_ONE, EXPECTED_DAY_ONE_TOTALS, SNAPSHOT
 
 
@@ -133,3 +136,38 @@ def test_run_and_read_statements_over_grpc(service, broker):
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     early = stub.RunSettlement(open_day, timeout=60, metadata=[(CLOSE_EARLY_METADATA, "1")]).run
     assert early.state == settlement_pb2.SETTLEMENT_RUN_STATE_COMPLETED and early.manifest.net_total_fen == 0
+
+
+def test_hostile_settlement_requests_are_refused_precisely_and_settle_nothing(service):
+    """The settlement service's mutating RPC under generated hostile requests (issue 7): a precise
+    status, never INTERNAL or a hang, and no day settled by a refused request."""
+    stub = service[0]
+    sessions = service[2]
+
+    def completed_runs() -> int:
+        with sessions() as session:
+            return session.scalar(select(func.count()).select_from(SettlementRun).where(SettlementRun.state == "COMPLETED"))
+
+    hostile_dates = st.one_of(
+        st.text(max_size=40), st.sampled_from(["", "2026-02-30", "9999-12-31", "0001-01-01", "2026-11-25\x00",
+                                              "2026-1-5", "２０２６-１１-２５", "'; DROP TABLE settlement_runs; --"]),
+    )
+    requests = st.one_of(
+        message_strategy(settlement_pb2.RunSettlementRequest.DESCRIPTOR),
+        st.builds(lambda date: settlement_pb2.RunSettlementRequest(request_id=new_id(), business_date=date), hostile_dates),
+    )
+
+    @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(requests)
+    def attempt(request: settlement_pb2.RunSettlementRequest) -> None:
+        before = completed_runs()
+        try:
+            stub.RunSettlement(request, timeout=10)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            code = error.code()
+        assert code in ALLOWED, (code, request)
+        if code != grpc.StatusCode.OK:
+            assert completed_runs() == before, request
+
+    attempt()
