@@ -118,8 +118,17 @@ def verify_day_folder(folder: Path, *, trusted_public_key_pem: bytes | None = No
         return [Check(MANIFEST_FILE, False, f"not a settlement manifest ({type(error).__name__}: {error})")]
     checks = [_check_signature(folder, content, str(body.get("signing_key_id", "")), trusted_public_key_pem)]
     checks += [_check_file(folder, name, sha256, size) for name, sha256, size in listed]
+    checks += _unlisted_files(folder, {name for name, _sha256, _size in listed})
     checks.append(_check_nets(body))
     return checks
+
+
+def _unlisted_files(folder: Path, listed: set[str]) -> list[Check]:
+    """A file in the day's folder that the signed manifest does not list was not made by the run
+    (a forged extra statement, say): each one fails."""
+    own = {MANIFEST_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE}
+    return [Check(path.name, False, "in the folder but not in the signed manifest")
+            for path in sorted(folder.iterdir()) if path.is_file() and path.name not in listed | own]
 
 
 def _check_signature(folder: Path, content: bytes, named_key_id: str, trusted_pem: bytes | None) -> Check:

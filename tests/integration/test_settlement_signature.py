@@ -107,6 +107,14 @@ def test_a_tampered_statement_file_is_detected(settled):
     assert [check.detail for check in verify_day_folder(folder) if not check.ok] == ["missing"]
 
 
+def test_a_file_the_manifest_does_not_list_is_detected(settled):
+    _runner, _statements_dir, folder, _run = settled
+    forged = folder / "ST-2026-11-20-F-EVIL.pdf"
+    forged.write_bytes(b"%PDF-1.4 a statement the run never made")
+    failed = [check for check in verify_day_folder(folder) if not check.ok]
+    assert [(check.subject, check.detail) for check in failed] == [(forged.name, "in the folder but not in the signed manifest")]
+
+
 def test_a_tampered_manifest_is_detected(settled, capsys):
     _runner, statements_dir, folder, _run = settled
     manifest = folder / MANIFEST_FILE
