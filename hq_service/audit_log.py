@@ -176,11 +176,11 @@ def entry_row(entry: audit_pb2.AuditEntry, envelope: events_pb2.EventEnvelope) -
     occurred_at: datetime = stamp.ToDatetime(tzinfo=UTC)
     # Who, as the region itself writes it: the operator; else the store that called; else the
     # producing process (a scheduled job such as expiry, or the cardholder's self-service).
-    actor = entry.operator_id or (f"store:{entry.store_id}" if entry.store_id else producer)
+    actor = entry.actor or entry.operator_id or (f"store:{entry.store_id}" if entry.store_id else producer)
     return _clipped(AuditLogEntry(
         entry_id=entry.entry_id or envelope.event_id, occurred_at=occurred_at, recorded_at=utc_now(),
         actor=actor, operator_id=entry.operator_id, operator_role=entry.operator_role,
-        operator_scope=entry.operator_scope, producer=producer, origin="",
+        operator_scope=entry.operator_scope, producer=producer, origin=entry.origin,
         action=entry.action, target_type=entry.target_type, target_id=entry.target_id, store_id=entry.store_id,
         franchisee_id=entry.franchisee_id, region_code=entry.region_code, request_id=entry.request_id,
         reason=entry.reason, before_json=entry.before_json, after_json=entry.after_json,

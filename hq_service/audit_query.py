@@ -112,7 +112,7 @@ def entry_message(row: AuditLogEntry) -> audit_pb2.AuditEntry:
         operator_scope=row.operator_scope, producer=row.producer, action=row.action, target_type=row.target_type,
         target_id=row.target_id, store_id=row.store_id, franchisee_id=row.franchisee_id, region_code=row.region_code,
         request_id=row.request_id, reason=row.reason, before_json=row.before_json, after_json=row.after_json,
-        outcome=row.outcome, amount_fen=row.amount_fen,
+        outcome=row.outcome, amount_fen=row.amount_fen, actor=row.actor, origin=row.origin,
     )
 
 

@@ -11,10 +11,12 @@ from chaincard.v1 import audit_pb2
 from hq_service.report_tables import Cell, Fen, Table
 
 EXPORT_HEADERS = [
-    "occurred at", "operator", "role", "scope", "producer", "action", "target type", "target", "store", "franchisee",
-    "region", "outcome", "amount", "reason", "before", "after", "request id", "entry id",
+    "occurred at", "who", "operator", "role", "scope", "from", "producer", "action", "target type", "target", "store",
+    "franchisee", "region", "outcome", "amount", "reason", "before", "after", "request id", "entry id",
 ]
-SCREEN_HEADERS = ["occurred at", "operator", "action", "target", "store", "outcome", "reason"]
+SCREEN_HEADERS = ["occurred at", "who", "from", "action", "target", "store", "outcome", "reason"]
+
+
 def _when(entry: audit_pb2.AuditEntry, zone: ZoneInfo) -> str:
     return entry.occurred_at.ToDatetime(tzinfo=zone).isoformat(timespec="seconds")
 
@@ -23,8 +25,8 @@ def export_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title:
     """Every field of every entry, times in ``zone`` (the chain's), money in yuan."""
     table = Table(title, EXPORT_HEADERS)
     for entry in entries:
-        texts = [entry.operator_id, entry.operator_role.removeprefix("OPERATOR_ROLE_"), entry.operator_scope,
-                 entry.producer, entry.action, entry.target_type, entry.target_id, entry.store_id, entry.franchisee_id,
+        texts = [entry.actor or entry.operator_id, entry.operator_id, entry.operator_role.removeprefix("OPERATOR_ROLE_"),
+                 entry.operator_scope, entry.origin, entry.producer, entry.action, entry.target_type, entry.target_id, entry.store_id, entry.franchisee_id,
                  entry.region_code, entry.outcome]
         row: list[Cell] = [_when(entry, zone), *texts, Fen(entry.amount_fen)]
         row += [entry.reason, entry.before_json, entry.after_json, entry.request_id, entry.entry_id]
@@ -35,6 +37,7 @@ def export_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title:
 def screen_table(entries: Iterable[audit_pb2.AuditEntry], zone: ZoneInfo, title: str = "Audit log") -> Table:
     table = Table(title, SCREEN_HEADERS)
     for entry in entries:
-        table.rows.append([_when(entry, zone), entry.operator_id or f"({entry.producer})", entry.action,
+        table.rows.append([_when(entry, zone), entry.actor or entry.operator_id or f"({entry.producer})", entry.origin,
+                           entry.action,
                            f"{entry.target_type} {entry.target_id}", entry.store_id, entry.outcome, entry.reason])
     return table

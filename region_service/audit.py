@@ -86,6 +86,12 @@ def record(
     return entry
 
 
+def _origin() -> str:
+    """The certificate identity the call came from (empty for jobs and plaintext set-ups)."""
+    principal = current_principal()
+    return str(principal.peer) if principal is not None and principal.peer is not None else ""
+
+
 def _acting(operator_id: str) -> tuple[str, str, str]:
     """(operator id, role, scope) of who acted: the logged-in operator whose token authorised the
     call; else the staff member a store named in the request (its certificate vouches for it)."""
@@ -106,6 +112,8 @@ def _entry_message(entry: AuditLogEntry, operator_id: str, ctx: RegionContext, r
         operator_id=operator_id,
         operator_role=role,
         operator_scope=scope,
+        actor=entry.actor,
+        origin=_origin(),
         producer=ctx.producer_name,
         action=entry.action,
         target_type=entry.target_type,

@@ -22,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from chaincard.db.base import utc_now
 from chaincard.errors import RemoteStatus, Unavailable
 from chaincard.rpc.channels import call
+from chaincard.security.identity import current_principal
 from store_agent.journal import RequestJournal
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ class RegionLink:
     ) -> Any:
         """Journal the request, then send it until the region answers. ``before_send`` runs once the
         request is journaled (the checkout forwards the card's queued advices there)."""
+        name_the_operator(request)
         entry = self.journal.begin(method_name, request)
         if entry.state == "DONE":
             return response_type.FromString(entry.response)
@@ -235,3 +237,14 @@ class RegionLink:
         self.monitor.failure(reason)
         log.warning("region unreachable; request kept pending", extra={"fields": {"request_id": request_id, "reason": reason}})
         raise RegionUnreachable(self.monitor.offline_message(refused), in_doubt=timed_out)
+
+
+def name_the_operator(request: Message) -> None:
+    """An operator who logged in at the till (a store manager authorising a refund, say) is the one
+    the region audits: the agent names them in ``operator_id`` when the till left it empty. The
+    region sees only the store's certificate, which vouches for it."""
+    principal = current_principal()
+    if principal is None or not principal.is_operator or "operator_id" not in request.DESCRIPTOR.fields_by_name:
+        return
+    if not request.operator_id:  # type: ignore[attr-defined]
+        request.operator_id = principal.operator_id  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63haincard/v1/audit.proto\x12\x0c\x63haincard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x03\n\nAuditEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x15\n\roperator_role\x18\x04 \x01(\t\x12\x16\n\x0eoperator_scope\x18\x05 \x01(\t\x12\x10\n\x08producer\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x13\n\x0btarget_type\x18\x08 \x01(\t\x12\x11\n\ttarget_id\x18\t \x01(\t\x12\x10\n\x08store_id\x18\n \x01(\t\x12\x15\n\rfranchisee_id\x18\x0b \x01(\t\x12\x13\n\x0bregion_code\x18\x0c \x01(\t\x12\x12\n\nrequest_id\x18\r \x01(\t\x12\x0e\n\x06reason\x18\x0e \x01(\t\x12\x13\n\x0b\x62\x65\x66ore_json\x18\x0f \x01(\t\x12\x12\n\nafter_json\x18\x10 \x01(\t\x12\x0f\n\x07outcome\x18\x11 \x01(\t\x12\x12\n\namount_fen\x18\x12 \x01(\x03\"\xa9\x02\n\x17ListAuditEntriesRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x13\n\x0btarget_type\x18\x04 \x01(\t\x12\x11\n\ttarget_id\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x15\n\rfranchisee_id\x18\x08 \x01(\t\x12\x13\n\x0bregion_code\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\x05\x12\x12\n\npage_token\x18\x0b \x01(\t\"^\n\x18ListAuditEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.chaincard.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2q\n\x0c\x41uditService\x12\x61\n\x10ListAuditEntries\x12%.chaincard.v1.ListAuditEntriesRequest\x1a&.chaincard.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63haincard/v1/audit.proto\x12\x0c\x63haincard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x03\n\nAuditEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x15\n\roperator_role\x18\x04 \x01(\t\x12\x16\n\x0eoperator_scope\x18\x05 \x01(\t\x12\x10\n\x08producer\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x13\n\x0btarget_type\x18\x08 \x01(\t\x12\x11\n\ttarget_id\x18\t \x01(\t\x12\x10\n\x08store_id\x18\n \x01(\t\x12\x15\n\rfranchisee_id\x18\x0b \x01(\t\x12\x13\n\x0bregion_code\x18\x0c \x01(\t\x12\x12\n\nrequest_id\x18\r \x01(\t\x12\x0e\n\x06reason\x18\x0e \x01(\t\x12\x13\n\x0b\x62\x65\x66ore_json\x18\x0f \x01(\t\x12\x12\n\nafter_json\x18\x10 \x01(\t\x12\x0f\n\x07outcome\x18\x11 \x01(\t\x12\x12\n\namount_fen\x18\x12 \x01(\x03\x12\r\n\x05\x61\x63tor\x18\x13 \x01(\t\x12\x0e\n\x06origin\x18\x14 \x01(\t\"\xa9\x02\n\x17ListAuditEntriesRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x13\n\x0btarget_type\x18\x04 \x01(\t\x12\x11\n\ttarget_id\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x15\n\rfranchisee_id\x18\x08 \x01(\t\x12\x13\n\x0bregion_code\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\x05\x12\x12\n\npage_token\x18\x0b \x01(\t\"^\n\x18ListAuditEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.chaincard.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2q\n\x0c\x41uditService\x12\x61\n\x10ListAuditEntries\x12%.chaincard.v1.ListAuditEntriesRequest\x1a&.chaincard.v1.ListAuditEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.audit_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITENTRY']._serialized_start=76
-  _globals['_AUDITENTRY']._serialized_end=473
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=476
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=773
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=775
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=869
-  _globals['_AUDITSERVICE']._serialized_start=871
-  _globals['_AUDITSERVICE']._serialized_end=984
+  _globals['_AUDITENTRY']._serialized_end=504
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=507
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=804
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=806
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=900
+  _globals['_AUDITSERVICE']._serialized_start=902
+  _globals['_AUDITSERVICE']._serialized_end=1015
 # @@protoc_insertion_point(module_scope)

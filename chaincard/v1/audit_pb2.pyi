@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AuditEntry(_message.Message):
-    __slots__ = ("entry_id", "occurred_at", "operator_id", "operator_role", "operator_scope", "producer", "action", "target_type", "target_id", "store_id", "franchisee_id", "region_code", "request_id", "reason", "before_json", "after_json", "outcome", "amount_fen")
+    __slots__ = ("entry_id", "occurred_at", "operator_id", "operator_role", "operator_scope", "producer", "action", "target_type", "target_id", "store_id", "franchisee_id", "region_code", "request_id", "reason", "before_json", "after_json", "outcome", "amount_fen", "actor", "origin")
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,8 @@ class AuditEntry(_message.Message):
     AFTER_JSON_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     entry_id: str
     occurred_at: _timestamp_pb2.Timestamp
     operator_id: str
@@ -47,7 +49,9 @@ class AuditEntry(_message.Message):
     after_json: str
     outcome: str
     amount_fen: int
-    def __init__(self, entry_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ..., operator_role: _Optional[str] = ..., operator_scope: _Optional[str] = ..., producer: _Optional[str] = ..., action: _Optional[str] = ..., target_type: _Optional[str] = ..., target_id: _Optional[str] = ..., store_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., region_code: _Optional[str] = ..., request_id: _Optional[str] = ..., reason: _Optional[str] = ..., before_json: _Optional[str] = ..., after_json: _Optional[str] = ..., outcome: _Optional[str] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+    actor: str
+    origin: str
+    def __init__(self, entry_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ..., operator_role: _Optional[str] = ..., operator_scope: _Optional[str] = ..., producer: _Optional[str] = ..., action: _Optional[str] = ..., target_type: _Optional[str] = ..., target_id: _Optional[str] = ..., store_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., region_code: _Optional[str] = ..., request_id: _Optional[str] = ..., reason: _Optional[str] = ..., before_json: _Optional[str] = ..., after_json: _Optional[str] = ..., outcome: _Optional[str] = ..., amount_fen: _Optional[int] = ..., actor: _Optional[str] = ..., origin: _Optional[str] = ...) -> None: ...
 
 class ListAuditEntriesRequest(_message.Message):
     __slots__ = ("start_time", "end_time", "operator_id", "target_type", "target_id", "action", "store_id", "franchisee_id", "region_code", "page_size", "page_token")

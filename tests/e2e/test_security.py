@@ -327,3 +327,24 @@ def test_a_till_needs_a_store_managers_log_in_for_what_a_cashier_may_not_do(chai
     assert adjust(cashier) == grpc.StatusCode.PERMISSION_DENIED
     assert adjust(other_manager) == grpc.StatusCode.PERMISSION_DENIED  # a manager of another store
     assert adjust(manager) == grpc.StatusCode.OK
+
+
+def test_the_audit_log_names_the_operator_at_the_till_and_where_the_call_came_from(chain, funded_card):
+    manager = operator_token(chain, "till-e002-auditee", Role.STORE_MANAGER, Scope.store(AURORA_STORE))
+    with chain.channel(f"store-{AURORA_STORE}", token=manager) as till:
+        transactions_pb2_grpc.TransactionServiceStub(till).AdjustPoints(transactions_pb2.AdjustPointsRequest(
+            request_id=new_id(), card_number=funded_card, points_delta=7, reason="audited goodwill"), timeout=DEADLINE)
+    auditor = operator_token(chain, "sec-audit-reader", Role.AUDITOR, Scope.chain())
+    deadline = time.monotonic() + 30  # the region's entry reaches HQ through the outbox and Kafka
+    with chain.channel("hq", token=auditor) as channel:
+        audit = audit_pb2_grpc.AuditServiceStub(channel)
+        while True:
+            entries = [entry for entry in audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(
+                target_id=funded_card, action="points.adjust"), timeout=DEADLINE).entries if entry.reason == "audited goodwill"]
+            if entries or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    assert len(entries) == 1, "the adjustment never reached HQ's audit log"
+    entry = entries[0]
+    assert (entry.operator_id, entry.actor, entry.origin) == ("till-e002-auditee", "till-e002-auditee", f"store:{AURORA_STORE}")
+    assert (entry.store_id, entry.region_code, entry.outcome) == (AURORA_STORE, "E", "OK")
