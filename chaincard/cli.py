@@ -152,26 +152,15 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 # ---- asking a running chain --------------------------------------------------------------------
-def _hq_endpoint(args: argparse.Namespace) -> str:
-    if args.hq:
-        return args.hq
-    from chaincard.local.chain import ChainState
-
-    try:
-        return ChainState.load(Path(args.data_dir)).hq_endpoint
-    except FileNotFoundError:
-        return load_settings(args.config).hq_endpoint
-
-
 def run_member_show(args: argparse.Namespace) -> int:
     import grpc
 
     from chaincard.local.demo import print_member_view
     from chaincard.rpc.channels import call
-    from chaincard.security.cli import operator_channel
+    from chaincard.security.cli import hq_endpoint, operator_channel
     from chaincard.v1 import member_view_pb2, member_view_pb2_grpc
 
-    with operator_channel(_hq_endpoint(args), args.data_dir) as channel:
+    with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:
         stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
         request = member_view_pb2.GetMemberViewRequest()
         if args.key.isdigit() and len(args.key) >= 15:

@@ -24,21 +24,9 @@ TOP_ORDERS = {"spend": 1, "recharge": 2, "visits": 3, "points": 4}
 
 # ---- finding the chain -----------------------------------------------------------------------------
 def _chain_state(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from chaincard.local.chain import ChainState
+    from chaincard.security.cli import chain_state
 
-    try:
-        return ChainState.load(Path(args.data_dir))
-    except FileNotFoundError:
-        return None
-
-
-def _hq_endpoint(args: argparse.Namespace) -> str:
-    from chaincard.config import load_settings
-
-    if args.hq:
-        return args.hq
-    state = _chain_state(args)
-    return state.hq_endpoint if state is not None else load_settings(args.config).hq_endpoint
+    return chain_state(args.data_dir)
 
 
 def _today(args: argparse.Namespace) -> str:
@@ -71,9 +59,9 @@ def _export(stub, args: argparse.Namespace, **report) -> None:  # type: ignore[n
 
 def _hq_channel(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The channel every HQ command of this module uses: as the logged-in operator (``chaincard login``)."""
-    from chaincard.security.cli import operator_channel
+    from chaincard.security.cli import hq_endpoint, operator_channel
 
-    return operator_channel(_hq_endpoint(args), args.data_dir, expected_server="hq")
+    return operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq")
 
 
 def _run_with(stub_class, args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]

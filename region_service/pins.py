@@ -33,21 +33,23 @@ LOCK_DURATION = timedelta(minutes=30)
 
 # ---- lock state ------------------------------------------------------------------------------------
 
+def _chain_setting(ctx: RegionContext, name: str) -> int:
+    """A number of HQ's ChainSettings; 0 (use the default) when unset or HQ was never reached."""
+    try:
+        return int(getattr(ctx.program.snapshot().settings, name))
+    except ChainCardError:  # HQ never reached: the safe default still applies
+        return 0
+
+
 def max_failed_attempts(ctx: RegionContext) -> int:
     """ChainSettings.pin_max_failed_attempts from HQ's snapshot when set, else 5."""
-    try:
-        configured = ctx.program.snapshot().settings.pin_max_failed_attempts
-    except ChainCardError:  # HQ never reached: the safe default still applies
-        configured = 0
+    configured = _chain_setting(ctx, "pin_max_failed_attempts")
     return configured if configured > 0 else DEFAULT_MAX_FAILED_ATTEMPTS
 
 
 def lock_duration(ctx: RegionContext) -> timedelta:
     """ChainSettings.pin_lock_minutes from HQ's snapshot when set, else :data:`LOCK_DURATION`."""
-    try:
-        minutes = ctx.program.snapshot().settings.pin_lock_minutes
-    except ChainCardError:  # HQ never reached: the safe default still applies
-        minutes = 0
+    minutes = _chain_setting(ctx, "pin_lock_minutes")
     return timedelta(minutes=minutes) if minutes > 0 else LOCK_DURATION
 
 

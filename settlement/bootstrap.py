@@ -43,11 +43,11 @@ def signing_keys(settings: Settings, statements: Path) -> SigningKeyStore:
     return SigningKeyStore(statements.parent / DEFAULT_KEY_DIR_NAME)
 
 
-def make_runner(settings: Settings, session_factory) -> SettlementRunner:  # type: ignore[no-untyped-def]
+def make_runner(settings: Settings, session_factory, transport: Transport) -> SettlementRunner:  # type: ignore[no-untyped-def]
     statements = statements_dir(settings)
     return SettlementRunner(
         session_factory, HqConfigSource(settings.hq_endpoint, deadline_seconds=max(settings.rpc_deadline_seconds, 10.0),
-                                        transport=Transport.for_service(settings, "settlement")),
+                                        transport=transport),
         statements_dir=statements, time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff,
         signing_keys=signing_keys(settings, statements),
     )
@@ -57,8 +57,8 @@ def start_settlement(settings: Settings) -> RunningServer:
     upgrade_to_head("settlement", settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    runner = make_runner(settings, session_factory)
     transport = Transport.for_service(settings, "settlement")
+    runner = make_runner(settings, session_factory, transport)
     hq_channel = open_channel(settings.hq_endpoint, transport, expected_server="hq")
     running = build_server(settings.listen, [servicers.register(runner)],
                            interceptors=[settlement_guard(settings, session_factory, hq_channel)], transport=transport)

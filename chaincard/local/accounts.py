@@ -35,6 +35,16 @@ def _password_of(data_dir: str, operator_id: str) -> str:
 
 def ensure_operator(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
     """Create or update the operator as the chain's HQ admin (the saved admin token); returns its password."""
+    return _ensure(state, operator_id, role, scope, display_name)[0]
+
+
+def operator_token(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
+    """A fresh token of the operator (created first if need be), from HQ's IssueToken."""
+    return _ensure(state, operator_id, role, scope, display_name)[1]
+
+
+def _ensure(state, operator_id: str, role: Role, scope: Scope, display_name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Upsert the operator, log it in; returns (password, token)."""
     password = _password_of(state.data_dir, operator_id)
     operator = operators_pb2.Operator(operator_id=operator_id, login_name=operator_id, display_name=display_name or operator_id,
                                       role=role.value, scope=scope.to_proto(), active=True)
@@ -42,12 +52,15 @@ def ensure_operator(state, operator_id: str, role: Role, scope: Scope, *, displa
         operators = operators_pb2_grpc.OperatorServiceStub(channel)
         call(operators.UpsertOperator,
              operators_pb2.UpsertOperatorRequest(request_id=new_id(), operator=operator, initial_password=password))
-        if _log_in(state, operator_id, password) is None:
+        token = _log_in(state, operator_id, password)
+        if token is None:
             # The account outlived an older data directory (a chain on a lasting PostgreSQL): the
             # admin sets the password this directory holds.
             call(operators.SetOperatorPassword, operators_pb2.SetOperatorPasswordRequest(
                 request_id=new_id(), operator_id=operator_id, new_password=password))
-    return password
+            token = _log_in(state, operator_id, password)
+    assert token is not None, f"{operator_id} cannot log in with the password just set"
+    return password, token
 
 
 def _log_in(state, operator_id: str, password: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -59,11 +72,3 @@ def _log_in(state, operator_id: str, password: str) -> str | None:  # type: igno
             if error.code() != grpc.StatusCode.UNAUTHENTICATED:
                 raise
             return None
-
-
-def operator_token(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
-    """A fresh token of the operator (created first if need be), from HQ's IssueToken."""
-    password = ensure_operator(state, operator_id, role, scope, display_name=display_name)
-    token = _log_in(state, operator_id, password)
-    assert token is not None, f"{operator_id} cannot log in with the password just set"
-    return token

@@ -39,6 +39,7 @@ from google.protobuf.message import Message
 
 from chaincard.errors import ChainCardError, PermissionDenied, Unauthenticated
 from chaincard.security import fields
+from chaincard.security.bounds import check_bounds
 from chaincard.security.identity import (
     PEER_KINDS,
     PeerIdentity,
@@ -611,8 +612,6 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
 
     def _check_bounds(self, request: Message) -> None:
         if self.bounds is not None and "request_id" in request.DESCRIPTOR.fields_by_name:
-            from chaincard.security.bounds import check_bounds
-
             check_bounds(request, self.bounds)
 
     def _covered(self, scope: Scope, kind: str, value: str) -> bool:

@@ -23,7 +23,8 @@ DEFAULT_DATA_DIR = Path(".chaincard")
 DEFAULT_CLIENT_CERT = "client:ops"
 
 
-def _chain_state(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
+def chain_state(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
+    """The running local chain's state in ``data_dir`` (default ./.chaincard), or None."""
     from chaincard.local.chain import ChainState
 
     try:
@@ -32,13 +33,25 @@ def _chain_state(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
         return None
 
 
+def hq_endpoint(args: argparse.Namespace) -> str:
+    """HQ's address for a command: ``--hq``, else the running local chain's, else the settings'."""
+    if getattr(args, "hq", None):
+        return args.hq
+    state = chain_state(args.data_dir)
+    if state is not None:
+        return state.hq_endpoint
+    from chaincard.config import load_settings
+
+    return load_settings(args.config).hq_endpoint
+
+
 def token_file(data_dir: str | Path | None = None) -> Path:
     """Where the operator's token is kept: CHAINCARD_TOKEN_FILE, else the local chain's, else ~/.config."""
     from chaincard.security.client import DEFAULT_TOKEN_FILE
 
     if os.environ.get("CHAINCARD_TOKEN_FILE"):
         return Path(os.environ["CHAINCARD_TOKEN_FILE"]).expanduser()
-    state = _chain_state(data_dir)
+    state = chain_state(data_dir)
     return state.token_file if state is not None else DEFAULT_TOKEN_FILE.expanduser()
 
 
@@ -48,7 +61,7 @@ def operator_transport(data_dir: str | Path | None = None, *, with_token: bool =
 
     saved = load_token(token_file(data_dir)) if with_token else None
     token = saved.token if saved is not None else None
-    state = _chain_state(data_dir)
+    state = chain_state(data_dir)
     if os.environ.get("CHAINCARD_TLS_DIR"):
         return Transport.from_directory(os.environ["CHAINCARD_TLS_DIR"],
                                         os.environ.get("CHAINCARD_CLIENT_CERT", DEFAULT_CLIENT_CERT), token)
@@ -96,12 +109,7 @@ def run_login(args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import open_channel
     from chaincard.security.client import issue_token, save_token
 
-    state = _chain_state(args.data_dir)
-    endpoint = args.hq or (state.hq_endpoint if state is not None else None)
-    if endpoint is None:
-        from chaincard.config import load_settings
-
-        endpoint = load_settings(args.config).hq_endpoint
+    endpoint = hq_endpoint(args)
     transport = operator_transport(args.data_dir, with_token=False)
     try:
         with open_channel(endpoint, transport, expected_server=None if transport.tls is None else "hq") as channel:
@@ -132,14 +140,8 @@ def run_operator_add(args: argparse.Namespace) -> int:
     operator = operators_pb2.Operator(operator_id=args.operator_id, login_name=args.login or args.operator_id,
                                       display_name=args.name or args.operator_id, role=role.value, scope=scope.to_proto(),
                                       active=not args.inactive)
-    state = _chain_state(args.data_dir)
-    endpoint = args.hq or (state.hq_endpoint if state is not None else None)
-    if endpoint is None:
-        from chaincard.config import load_settings
-
-        endpoint = load_settings(args.config).hq_endpoint
     try:
-        with operator_channel(endpoint, args.data_dir, expected_server="hq") as channel:
+        with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:
             answer = call(operators_pb2_grpc.OperatorServiceStub(channel).UpsertOperator,
                           operators_pb2.UpsertOperatorRequest(request_id=new_id(), operator=operator,
                                                               initial_password=_password(args)))
