@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from kafka.errors import KafkaError
 
+from chaincard.events.lag import consumer_lag
 from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker
 from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
+from hq_service.cli import deployment_of
 from tests.integration.region_fixtures import clients_for
 from tests.sql import rows as _rows
 
@@ -253,14 +256,48 @@ def assert_exactly_once_and_in_order(state, cards: Cards, expected_spends: int, 
     # One notice per event and template: a redelivered event plans nothing twice. Expected: card
     # opened, then one per transaction (every transaction here is a member's recharge or spend).
     expected_notices = len(cards.all()) + sum(count for count, _, _, _ in truth.values())
-    deadline = time.monotonic() + 60
-    while (planned := _rows(hq, "SELECT COUNT(*) FROM notices WHERE card_number = ANY(:cards)", cards=cards.all())[0][0]) \
-            < expected_notices and time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert planned == expected_notices
+    planned = wait_for_notices(state, cards, expected_notices)
+    if planned != expected_notices:
+        unplanned = _rows(hq, "SELECT v.transaction_type, v.card_number, v.event_id FROM transaction_views v "
+                              "WHERE v.card_number = ANY(:cards) AND NOT EXISTS "
+                              "(SELECT 1 FROM notices n WHERE n.event_id = v.event_id) LIMIT 5", cards=cards.all())
+        strays = _rows(hq, "SELECT n.notification_event, n.card_number, n.event_id FROM notices n "
+                           "WHERE n.card_number = ANY(:cards) AND n.notification_event <> 'CARD_OPENED' AND NOT EXISTS "
+                           "(SELECT 1 FROM transaction_views v WHERE v.event_id = n.event_id) LIMIT 5", cards=cards.all())
+        raise AssertionError(f"{planned} notices planned, {expected_notices} expected; "
+                             f"transactions without one: {unplanned}; notices of no transaction: {strays}")
     doubled = _rows(hq, "SELECT event_id, template_code FROM notices WHERE card_number = ANY(:cards) "
                         "GROUP BY event_id, template_code HAVING COUNT(*) > 1", cards=cards.all())
     assert doubled == []
+
+
+def wait_for_notices(state, cards: Cards, expected: int, timeout: float = 180.0) -> int:  # type: ignore[no-untyped-def]
+    """Notices planned for ``cards``, once the notifications group has caught up (or ``timeout``).
+
+    The group runs behind the read models on a loaded machine, so a fixed wait is not enough: wait
+    until the expected count is reached, or the group has nothing left to read and the count has
+    stopped moving (then the count is what it will stay).
+    """
+    hq = state.database_urls["hq"]
+    deadline = time.monotonic() + timeout
+    last, steady_since = -1, time.monotonic()
+    while True:
+        planned = _rows(hq, "SELECT COUNT(*) FROM notices WHERE card_number = ANY(:cards)", cards=cards.all())[0][0]
+        if planned >= expected or time.monotonic() > deadline:
+            return planned
+        if planned != last:
+            last, steady_since = planned, time.monotonic()
+        elif time.monotonic() - steady_since > 10 and _notifications_lag(state) == 0:
+            return planned
+        time.sleep(0.5)
+
+
+def _notifications_lag(state) -> int | None:  # type: ignore[no-untyped-def]
+    try:
+        lags = consumer_lag(state.kafka_bootstrap, deployment_of(state), timeout=3.0)
+    except KafkaError:
+        return None
+    return next((group.lag for group in lags if group.group_id.endswith(".hq-notifications")), None)
 
 
 def wait_outbox_drained(state, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
