@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from chaincard.config import Settings
@@ -82,19 +81,6 @@ def _service_name(module, service: str) -> str:  # type: ignore[no-untyped-def]
     return module.DESCRIPTOR.services_by_name[service].full_name
 
 
-def serialise_sqlite_writes(engine: Engine) -> None:
-    """Every transaction starts with BEGIN IMMEDIATE: SQLite then queues writers on its busy timeout
-    instead of failing one that read before another wrote (pysqlite's deferred BEGIN would)."""
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def start_store(settings: Settings) -> RunningServer:
     if not settings.store_id:
         raise SystemExit("store_agent needs a store id (--id)")
@@ -106,8 +92,6 @@ def start_store(settings: Settings) -> RunningServer:
         Path(database_path).parent.mkdir(parents=True, exist_ok=True)
     upgrade_to_head("store_agent", database_url)
     engine = make_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        serialise_sqlite_writes(engine)
     session_factory = make_session_factory(engine)
     store_id = settings.store_id
     transport = Transport.for_service(settings, f"store:{store_id}")

@@ -72,8 +72,9 @@ class CardCache:
         row.principal_fen, row.bonus_fen, row.points = balances.principal_fen, balances.bonus_fen, balances.points
         row.balances_as_of = sent_at
 
-    def observe(self, request: Message, response: Message, sent_at: datetime) -> None:
-        """Learn what an online answer says about cards: whole cards, or a card's balances after."""
+    def observe(self, session: Session, request: Message, response: Message, sent_at: datetime) -> None:
+        """Learn what an online answer says about cards (whole cards, or a card's balances after), in
+        the caller's writing transaction."""
         cards: list[common_pb2.Card] = []
         balances: tuple[str, common_pb2.Balances, int] | None = None
         fields = {field.name for field, _ in response.ListFields()}
@@ -88,13 +89,10 @@ class CardCache:
             balances = (number, response.balances, getattr(response, "state", 0))  # type: ignore[attr-defined]
         elif number and "transaction" in fields and response.transaction.card_number == number:  # type: ignore[attr-defined]
             balances = (number, response.transaction.balances_after, 0)  # type: ignore[attr-defined]
-        if not cards and balances is None:
-            return
-        with self.session_factory.begin() as session:
-            for card in cards:
-                self.put_card(session, card, sent_at)
-            if balances is not None:
-                self.put_balances(session, *balances[:2], sent_at, state=balances[2])
+        for card in cards:
+            self.put_card(session, card, sent_at)
+        if balances is not None:
+            self.put_balances(session, *balances[:2], sent_at, state=balances[2])
 
     def apply_refresh(self, answer: store_sync_pb2.RefreshCardCacheResponse, sent_at: datetime) -> None:
         with self.session_factory.begin() as session:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 
 import grpc
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -27,6 +27,10 @@ from store_agent.models import OfflineAdvice
 from store_agent.region_link import UNREACHABLE, LinkMonitor
 
 log = logging.getLogger(__name__)
+
+_advices = OfflineAdvice.__table__
+_QUEUED = select(func.count()).select_from(_advices).where(_advices.c.state == "QUEUED")
+_QUEUED_OF_CARD = _QUEUED.where(_advices.c.card_number == bindparam("card_number"))
 
 BATCH_SIZE = 250
 FINAL = {
@@ -96,11 +100,11 @@ class AdviceForwarder:
 
     # ---- reads -----------------------------------------------------------------------------------
     def queue_depth(self, card_number: str | None = None) -> int:
+        """Advices still queued (of one card: asked before every online sale of it)."""
         with self.session_factory() as session:
-            query = select(func.count()).select_from(OfflineAdvice).where(OfflineAdvice.state == "QUEUED")
-            if card_number is not None:
-                query = query.where(OfflineAdvice.card_number == card_number)
-            return session.execute(query).scalar_one()
+            if card_number is None:
+                return session.connection().execute(_QUEUED).scalar_one()
+            return session.connection().execute(_QUEUED_OF_CARD, {"card_number": card_number}).scalar_one()
 
     # ---- uploads -----------------------------------------------------------------------------------
     def flush_card(self, card_number: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import RemoteStatus, Unavailable
@@ -152,14 +153,15 @@ class RegionLink:
         attempts: int = 3,
         backoff: float = 0.2,
         monitor: LinkMonitor | None = None,
-        observe: Callable[[Message, Message, datetime], None] | None = None,
+        observe: Callable[[Session, Message, Message, datetime], None] | None = None,
     ) -> None:
         self.journal = journal
         self.deadline = deadline
         self.attempts = attempts
         self.backoff = backoff
         self.monitor = monitor or LinkMonitor()
-        # Called with (request, response, sent_at) after every answer (the card cache learns from it).
+        # Called with (session, request, response, sent_at) after every answer, in a writing
+        # transaction (the card cache learns from it).
         self.observe = observe
 
     @property
@@ -167,12 +169,30 @@ class RegionLink:
         return self.monitor.online
 
     def _learn(self, request: Message, response: Message, sent_at: datetime) -> None:
+        """After a read: the card cache learns from the answer in a transaction of its own."""
         self.monitor.success()
         if self.observe is not None:
             try:
-                self.observe(request, response, sent_at)
+                with self.journal.session_factory.begin() as session:
+                    self.observe(session, request, response, sent_at)
             except Exception:  # noqa: BLE001 - the cache is a help, never a reason to fail a sale
                 log.exception("could not update the card cache")
+
+    def _complete(self, request: Message, response: Message, sent_at: datetime,
+                  receipt_of: Callable[[Any], tuple[str, str]] | None) -> None:
+        """After a write: keep the answer, and let the card cache learn from it in the same transaction."""
+        transaction_id, receipt = receipt_of(response) if receipt_of else ("", "")
+        card_number = getattr(request, "card_number", "")
+        observe = self.observe
+        learn = None if observe is None else (lambda session: observe(session, request, response, sent_at))
+        try:
+            self.journal.complete(request.request_id, response, receipt, transaction_id, card_number=card_number, also=learn)
+        except Exception:  # noqa: BLE001 - the cache is a help, never a reason to fail a sale
+            if learn is None:
+                raise
+            log.exception("could not update the card cache")
+            self.journal.complete(request.request_id, response, receipt, transaction_id, card_number=card_number)
+        self.monitor.success()
 
     def read(self, method: Callable[..., Any], request: Message) -> Any:
         if not self.monitor.online:
@@ -229,9 +249,7 @@ class RegionLink:
                     continue
                 self.journal.reject(request_id, error.code().name, error.details() or "")
                 raise RemoteStatus(error.code().name, error.details() or "the region refused the request") from error
-            transaction_id, receipt = receipt_of(response) if receipt_of else ("", "")
-            self.journal.complete(request_id, response, receipt, transaction_id, card_number=getattr(request, "card_number", ""))
-            self._learn(request, response, sent_at)
+            self._complete(request, response, sent_at, receipt_of)
             return response
         reason = last_error.code().name if last_error else "no answer"
         self.monitor.failure(reason)
