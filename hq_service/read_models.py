@@ -23,6 +23,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
@@ -120,8 +121,11 @@ def _batch(session: Session) -> _Batch:
     return batch
 
 
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _write_batch(session: Session) -> None:
@@ -129,12 +133,9 @@ def _write_batch(session: Session) -> None:
     if batch is None:
         return
     session.flush()  # members and cards changed through the ORM go first; the sums build on them
-    insert = _insert_for(session)
     if batch.posted:
         rows = [posted.row for posted in batch.posted.values()]
-        inserted = set(session.execute(
-            insert(TransactionView).values(rows).on_conflict_do_nothing().returning(TransactionView.transaction_id)
-        ).scalars())
+        inserted = set(session.connection().execute(_new_transactions(_dialect(session)), rows).scalars())
         cards: dict[str, dict[str, Any]] = {}
         for transaction_id, posted in batch.posted.items():
             if transaction_id not in inserted:
@@ -162,10 +163,25 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
     posting applied late must never roll balances back."""
     now = utc_now()
     values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, **row} for row in rows]
-    statement = _insert_for(session)(CardView).values(values)
-    table, new = CardView.__table__, statement.excluded
+    session.connection().execute(_card_upsert(_dialect(session)), values)
+
+
+# The batch statements are built once per dialect and run with one parameter set per row: a
+# ``.values(rows)`` statement is compiled anew for every batch size, and compiling cost the consumer
+# more CPU than PostgreSQL spent running it.
+@cache
+def _new_transactions(dialect: str):  # type: ignore[no-untyped-def]
+    table = TransactionView.__table__
+    return _INSERTS[dialect](table).on_conflict_do_nothing().returning(table.c.transaction_id)
+
+
+@cache
+def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
+    table = CardView.__table__
+    statement = _INSERTS[dialect](table)
+    new = statement.excluded
     newer = (table.c.last_transaction_at.is_(None)) | (new.last_transaction_at >= table.c.last_transaction_at)
-    session.execute(statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["card_number"],
         set_={
             "transaction_count": table.c.transaction_count + new.transaction_count,
@@ -173,7 +189,7 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
                for name in ("principal_fen", "bonus_fen", "points", "last_transaction_at")},
             "updated_at": new.updated_at,
         },
-    ))
+    )
 
 
 def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
@@ -186,11 +202,19 @@ def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> N
     if "updated_at" in table.c:
         for row in values:
             row["updated_at"] = now
-    statement = _insert_for(session)(model).values(values)
+    session.connection().execute(_sums_upsert(_dialect(session), model), values)
+
+
+@cache
+def _sums_upsert(dialect: str, model: type):  # type: ignore[no-untyped-def]
+    table = model.__table__  # type: ignore[attr-defined]
+    keys = [column.name for column in table.primary_key.columns]
+    counters = [column.name for column in table.columns if column.name not in keys and column.name != "updated_at"]
+    statement = _INSERTS[dialect](table)
     update = {name: table.c[name] + statement.excluded[name] for name in counters}
     if "updated_at" in table.c:
         update["updated_at"] = statement.excluded.updated_at
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
+    return statement.on_conflict_do_update(index_elements=keys, set_=update)
 
 
 class ReadModelProjector:
