@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import signal
 import sys
@@ -28,6 +29,10 @@ def _serve(process_name: str, start, settings: Settings) -> int:  # type: ignore
 
     configure_logging(process_name, settings.log_level)
     running = start(settings)
+    # What start-up built (modules, schemas, caches) lives as long as the process: freeze it out of
+    # the collector, whose full passes would otherwise walk it all and stall every call meanwhile.
+    gc.collect()
+    gc.freeze()
     write_port_file(settings.port_file, running.port)
     serve_until_signalled(running)
     return 0
