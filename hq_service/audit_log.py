@@ -25,10 +25,10 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
+from chaincard.db.dialects import insert_for
 from chaincard.ids import new_id
 from chaincard.security.identity import Place, Principal, Scope, ScopeLevel, current_principal
 from chaincard.v1 import audit_pb2, events_pb2
@@ -192,7 +192,7 @@ def insert_collected(session: Session, row: AuditLogEntry) -> None:
     """Insert unless an entry with this id is already stored (the same entry published again
     under another event id must not fail the consumer's batch)."""
     values = {column.key: getattr(row, column.key) for column in AuditLogEntry.__table__.columns}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     session.execute(insert(AuditLogEntry).values(values).on_conflict_do_nothing(index_elements=["entry_id"]))
 
 

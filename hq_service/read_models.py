@@ -29,12 +29,12 @@ from typing import Any
 from google.protobuf.message import Message
 from sqlalchemy import case, delete, select, update
 from sqlalchemy import event as sqlalchemy_events
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
+from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from hq_service.models import (
     CardView,
@@ -121,13 +121,6 @@ def _batch(session: Session) -> _Batch:
     return batch
 
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _write_batch(session: Session) -> None:
     batch: _Batch | None = session.info.pop(BATCH_KEY, None)
     if batch is None:
@@ -135,7 +128,7 @@ def _write_batch(session: Session) -> None:
     session.flush()  # members and cards changed through the ORM go first; the sums build on them
     if batch.posted:
         rows = [posted.row for posted in batch.posted.values()]
-        inserted = set(session.connection().execute(_new_transactions(_dialect(session)), rows).scalars())
+        inserted = set(session.connection().execute(_new_transactions(dialect_of(session)), rows).scalars())
         cards: dict[str, dict[str, Any]] = {}
         for transaction_id, posted in batch.posted.items():
             if transaction_id not in inserted:
@@ -163,7 +156,7 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
     posting applied late must never roll balances back."""
     now = utc_now()
     values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, **row} for row in rows]
-    session.connection().execute(_card_upsert(_dialect(session)), values)
+    session.connection().execute(_card_upsert(dialect_of(session)), values)
 
 
 # The batch statements are built once per dialect and run with one parameter set per row: a
@@ -172,13 +165,13 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
 @cache
 def _new_transactions(dialect: str):  # type: ignore[no-untyped-def]
     table = TransactionView.__table__
-    return _INSERTS[dialect](table).on_conflict_do_nothing().returning(table.c.transaction_id)
+    return INSERT_OF_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.transaction_id)
 
 
 @cache
 def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
     table = CardView.__table__
-    statement = _INSERTS[dialect](table)
+    statement = INSERT_OF_DIALECT[dialect](table)
     new = statement.excluded
     newer = (table.c.last_transaction_at.is_(None)) | (new.last_transaction_at >= table.c.last_transaction_at)
     return statement.on_conflict_do_update(
@@ -202,7 +195,7 @@ def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> N
     if "updated_at" in table.c:
         for row in values:
             row["updated_at"] = now
-    session.connection().execute(_sums_upsert(_dialect(session), model), values)
+    session.connection().execute(_sums_upsert(dialect_of(session), model), values)
 
 
 @cache
@@ -210,7 +203,7 @@ def _sums_upsert(dialect: str, model: type):  # type: ignore[no-untyped-def]
     table = model.__table__  # type: ignore[attr-defined]
     keys = [column.name for column in table.primary_key.columns]
     counters = [column.name for column in table.columns if column.name not in keys and column.name != "updated_at"]
-    statement = _INSERTS[dialect](table)
+    statement = INSERT_OF_DIALECT[dialect](table)
     update = {name: table.c[name] + statement.excluded[name] for name in counters}
     if "updated_at" in table.c:
         update["updated_at"] = statement.excluded.updated_at

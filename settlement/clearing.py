@@ -17,10 +17,10 @@ from functools import cache
 
 from google.protobuf.message import Message
 from sqlalchemy import ColumnElement, Insert, bindparam, case, func, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date as business_date_of
+from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from settlement.models import ClearingRecord, ClearingTotal
 from settlement.rules import flow_kind_of
@@ -43,7 +43,7 @@ class ClearingIntake:
         if values is None:
             return
         # A transaction is recorded once, whatever event carried it (the id is the region's).
-        inserted = session.connection().execute(_record_insert(_dialect(session)), values).scalar_one_or_none()
+        inserted = session.connection().execute(_record_insert(dialect_of(session)), values).scalar_one_or_none()
         if inserted is not None:
             add_record_to_totals(session, inserted)
 
@@ -114,12 +114,12 @@ def reported_type(records):  # type: ignore[no-untyped-def]
 def add_to_totals(session: Session, *where: ColumnElement[bool]) -> None:
     """Add the clearing records matching ``where`` to the running totals of their days — a bulk
     load's call (the benchmark's, once for all it copied). Each record must be added once only."""
-    session.execute(_totals_upsert(_dialect(session), *where))
+    session.execute(_totals_upsert(dialect_of(session), *where))
 
 
 def add_record_to_totals(session: Session, sequence: int) -> None:
     """Intake's call, for the one record it has just inserted: the same statement, built once."""
-    session.execute(_one_record_upsert(_dialect(session)), {"sequence": sequence})
+    session.execute(_one_record_upsert(dialect_of(session)), {"sequence": sequence})
 
 
 @cache
@@ -127,7 +127,7 @@ def _record_insert(dialect: str) -> Insert:
     """Built once, values bound per record (building and caching a statement per record cost more
     CPU than PostgreSQL spent on the insert)."""
     record = ClearingRecord.__table__
-    return (_INSERTS[dialect](record).on_conflict_do_nothing(index_elements=["transaction_id"])
+    return (INSERT_OF_DIALECT[dialect](record).on_conflict_do_nothing(index_elements=["transaction_id"])
             .returning(record.c.sequence))
 
 
@@ -144,16 +144,11 @@ def _totals_upsert(dialect: str, *where: ColumnElement[bool]) -> Insert:
     rows = select(*keys, *sums).where(*where).group_by(*keys)
     columns = [*_TOTAL_KEYS, "reported_type", "transaction_count", *_TOTAL_SUMS]
     total = ClearingTotal.__table__
-    statement = _INSERTS[dialect](total).from_select(columns, rows)
+    statement = INSERT_OF_DIALECT[dialect](total).from_select(columns, rows)
     return statement.on_conflict_do_update(
         index_elements=[*_TOTAL_KEYS, "reported_type"],
         set_={name: total.c[name] + statement.excluded[name] for name in ("transaction_count", *_TOTAL_SUMS)},
     )
 
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 

@@ -22,10 +22,10 @@ from functools import cache
 from google.protobuf.message import Message
 from kafka.errors import KafkaError
 from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
+from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.db.inbox import ProcessedEventColumns, claim_event
 from chaincard.events.envelope import unwrap
 from chaincard.events.kafka import ensure_topics, make_consumer
@@ -43,7 +43,7 @@ def claim_events(session: Session, model: type[ProcessedEventColumns], consumer:
         return set()
     now = utc_now()
     rows = [{"consumer": consumer, "event_id": event_id, "applied_at": now} for event_id in dict.fromkeys(event_ids)]
-    statement = _claim_statement(session.get_bind().dialect.name, model)
+    statement = _claim_statement(dialect_of(session), model)
     return set(session.connection().execute(statement, rows).scalars())
 
 
@@ -52,9 +52,8 @@ def _claim_statement(dialect: str, model: type[ProcessedEventColumns]) -> Insert
     """Built once and run with one parameter set per row (SQLAlchemy folds them into multi-row
     VALUES): a ``.values(rows)`` statement is compiled anew for every batch size, which cost the
     consumers more CPU than PostgreSQL spent on the insert."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+    return INSERT_OF_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.event_id)
 
 
 class IdempotentConsumer:
