@@ -58,6 +58,22 @@ class Store(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
+class StaffMember(Base):
+    """A person working in a store (S1); kept after they leave (``active`` false) for history."""
+
+    __tablename__ = "staff"
+
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # directory.proto StaffRole short name: "CASHIER" or "STORE_MANAGER".
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    employee_number: Mapped[str] = mapped_column(String(32))
+    # The operator account the person logs in with; "" when none.
+    operator_id: Mapped[str] = mapped_column(String(32))
+
+
 class ConfigItem(Base):
     """One item of program configuration (card type, level, promotion, rule, fee schedule, …).
 
@@ -100,7 +116,8 @@ class PhoneClaim(Base):
     __tablename__ = "phone_claims"
 
     phone_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
-    member_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # Not unique: during a phone change (M3) the member holds the new claim before the old is released.
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
     home_region: Mapped[str] = mapped_column(String(8))
     request_id: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)

@@ -276,6 +276,10 @@ class ReadModelProjector:
                                                           "store_id": member.registered_store_id}, {"new_members": 1})
 
     def member_updated(self, session: Session, event: events_pb2.MemberUpdated) -> None:
+        if event.previous_phone_hmac:
+            # Normally the home region released the old phone already; this covers a release that did not get through.
+            session.execute(delete(PhoneClaim).where(PhoneClaim.phone_hmac == event.previous_phone_hmac,
+                                                     PhoneClaim.member_id == event.member.member_id))
         view = session.get(MemberView, event.member.member_id)
         if view is None:
             return  # its MemberRegistered is on the same topic and key, so it came first; nothing to update

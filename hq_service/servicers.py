@@ -55,6 +55,16 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 stores=directory.list_stores(session, request.region_code, request.franchisee_id)
             )
 
+    def UpsertStaff(self, request, context):  # noqa: N802
+        with self.session_factory.begin() as session:
+            return directory_pb2.UpsertStaffResponse(staff=directory.upsert_staff(session, request))
+
+    def ListStaff(self, request, context):  # noqa: N802
+        with self.session_factory() as session:
+            return directory_pb2.ListStaffResponse(
+                staff=directory.list_staff(session, request.store_id, include_inactive=request.include_inactive)
+            )
+
 
 class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer):
     """Every configuration-changing RPC goes through ``program.change_config`` (see CONFIG_KINDS)."""

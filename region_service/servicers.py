@@ -45,6 +45,9 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
             raise NotFound("no member matches; register one first")
         return self.forwarder.forward(home, members_pb2_grpc.MemberServiceStub, "FindMember", request, context)
 
+    def UpdateMember(self, request, context):  # noqa: N802
+        return self._at_member_home("UpdateMember", members.update_member, request, context)
+
     def ExportMemberData(self, request, context):  # noqa: N802
         return self._at_member_home("ExportMemberData", members.export_member_data, request, context)
 

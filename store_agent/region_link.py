@@ -37,6 +37,7 @@ PROBE_INTERVAL_SECONDS = 1.0
 # What the till is told when a write cannot be taken offline (DESIGN §4), by RPC.
 OFFLINE_REFUSED = {
     "RegisterMember": "member registration needs the region",
+    "UpdateMember": "member profile changes need the region",
     "OpenCard": "cards cannot be opened offline",
     "RechargeCard": "recharges are not taken offline",
     "RefundSale": "refunds are not given offline",

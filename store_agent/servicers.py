@@ -54,6 +54,10 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
     def FindMember(self, request, context):  # noqa: N802
         return self.link.read(self.region.FindMember, request)
 
+    def UpdateMember(self, request, context):  # noqa: N802
+        request.store_id = self.store_id
+        return self.link.mutate("UpdateMember", self.region.UpdateMember, request, members_pb2.UpdateMemberResponse)
+
     def ExportMemberData(self, request, context):  # noqa: N802
         request.store_id = self.store_id
         return self.link.read(self.region.ExportMemberData, request)

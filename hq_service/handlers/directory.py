@@ -1,5 +1,5 @@
-"""The chain directory (H1): regions, franchisees, stores. Every change bumps the config version and
-is audited (before and after) in the same transaction."""
+"""The chain directory (H1, S1): regions, franchisees, stores and their staff. Every change bumps the
+config version and is audited (before and after) in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chaincard.db.idempotency import validate_request_id
-from chaincard.errors import InvalidArgument, NotFound
-from chaincard.security.identity import Place
+from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
+from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
 from hq_service import audit_log
-from hq_service.models import ConfigVersion, Franchisee, Region, Store
+from hq_service.models import ConfigVersion, Franchisee, Region, StaffMember, Store
+from hq_service.operator_models import Operator
 
 
 def _text(field: str, value: str, max_length: int = 64, *, required: bool = True) -> str:
@@ -151,3 +152,77 @@ def get_store(session: Session, store_id: str) -> directory_pb2.Store:
     if row is None:
         raise NotFound(f"no store {store_id!r}")
     return store_message(row)
+
+
+# ---- store staff (S1) ----------------------------------------------------------------------------
+
+_STAFF_ROLES = {
+    directory_pb2.STAFF_ROLE_CASHIER: "CASHIER",
+    directory_pb2.STAFF_ROLE_STORE_MANAGER: "STORE_MANAGER",
+}
+
+
+def staff_message(row: StaffMember) -> directory_pb2.Staff:
+    return directory_pb2.Staff(
+        staff_id=row.staff_id, store_id=row.store_id, name=row.name, role=directory_pb2.StaffRole.Value(f"STAFF_ROLE_{row.role}"),
+        active=row.active, employee_number=row.employee_number, operator_id=row.operator_id,
+    )
+
+
+def _store_place(store: Store) -> Place:
+    return Place(region=store.region_code, franchisee=store.franchisee_id, store=store.store_id)
+
+
+def _require_caller_covers(store: Store, what: str) -> None:
+    """The interceptor checked the store named in the request; a person moved from another store
+    must come from inside the caller's scope too (a franchisee cannot take another's staff)."""
+    principal = current_principal()
+    if principal is not None and principal.scope is not None and not principal.scope.covers(_store_place(store)):
+        raise PermissionDenied(f"{what} works at store {store.store_id}, outside your scope ({principal.scope})")
+
+
+def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) -> directory_pb2.Staff:
+    validate_request_id(request.request_id)
+    item = request.staff
+    staff_id = _text("staff.staff_id", item.staff_id, 32)
+    store = session.get(Store, _text("staff.store_id", item.store_id, 32))
+    if store is None:
+        raise InvalidArgument("staff.store_id", f"unknown store {item.store_id!r}")
+    if item.role not in _STAFF_ROLES:
+        raise InvalidArgument("staff.role", "must be STAFF_ROLE_CASHIER or STAFF_ROLE_STORE_MANAGER")
+    operator_id = _text("staff.operator_id", item.operator_id, 32, required=False)
+    if operator_id and session.get(Operator, operator_id) is None:
+        raise InvalidArgument("staff.operator_id", f"unknown operator {operator_id!r}")
+    existing = session.get(StaffMember, staff_id, with_for_update=True)
+    before = staff_message(existing) if existing is not None else None
+    if existing is not None and existing.store_id != store.store_id:
+        previous_store = session.get(Store, existing.store_id)
+        if previous_store is not None:
+            _require_caller_covers(previous_store, f"staff {staff_id}")
+    stored = session.merge(StaffMember(
+        staff_id=staff_id, store_id=store.store_id, name=_text("staff.name", item.name, 64), role=_STAFF_ROLES[item.role],
+        active=item.active, employee_number=_text("staff.employee_number", item.employee_number, 32, required=False),
+        operator_id=operator_id,
+    ))
+    after = staff_message(stored)
+    if before != after:
+        bump_version(session)
+        audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStaff"), target_type="staff",
+                         target_id=staff_id, place=_store_place(store), before=before, after=after,
+                         request_id=request.request_id)
+    return after
+
+
+def list_staff(session: Session, store_id: str, *, include_inactive: bool = False) -> list[directory_pb2.Staff]:
+    if session.get(Store, _text("store_id", store_id, 32)) is None:
+        raise NotFound(f"no store {store_id!r}")
+    statement = select(StaffMember).where(StaffMember.store_id == store_id).order_by(StaffMember.name, StaffMember.staff_id)
+    if not include_inactive:
+        statement = statement.where(StaffMember.active.is_(True))
+    return [staff_message(row) for row in session.execute(statement).scalars()]
+
+
+def all_staff(session: Session) -> list[directory_pb2.Staff]:
+    """Every store's staff, active or not (the config snapshot; each store agent gets its own)."""
+    rows = session.execute(select(StaffMember).order_by(StaffMember.store_id, StaffMember.name, StaffMember.staff_id)).scalars()
+    return [staff_message(row) for row in rows]

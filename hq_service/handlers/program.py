@@ -23,6 +23,7 @@ from chaincard.security.identity import Place
 from chaincard.v1 import program_config_pb2 as pc
 from hq_service import audit_log
 from hq_service.handlers.directory import (
+    all_staff,
     bump_version,
     current_version,
     list_franchisees,
@@ -242,7 +243,7 @@ def change_config(session: Session, rpc_name: str, request: Message) -> Message:
 def config_snapshot(session: Session) -> pc.ConfigSnapshot:
     snapshot = pc.ConfigSnapshot(
         version=current_version(session), regions=list_regions(session), franchisees=list_franchisees(session),
-        stores=list_stores(session),
+        stores=list_stores(session), staff=all_staff(session),
     )
     snapshot.generated_at.GetCurrentTime()
     items = session.execute(select(ConfigItem).order_by(ConfigItem.kind, ConfigItem.item_key)).scalars()

@@ -1,4 +1,4 @@
-"""Register, find, export and erase members (M1, M2, M7)."""
+"""Register, find, update, export and erase members (M1, M2, M3, M7)."""
 
 from __future__ import annotations
 
@@ -69,34 +69,49 @@ def _validated_member_fields(ctx: RegionContext, request: members_pb2.RegisterMe
     store = ctx.program.store(request.store_id)
     if store.region_code != ctx.region_code:
         raise InvalidArgument("store_id", f"store {store.store_id} belongs to region {store.region_code}, not {ctx.region_code}")
-    phone = normalise_phone(request.phone)
-    if phone is None:
-        raise InvalidArgument("phone", "must be an 11-digit mainland mobile number")
-    email = validation.optional_text("email", request.email, max_length=254)
-    if email and "@" not in email:
-        raise InvalidArgument("email", "must be an e-mail address")
     if len(request.tags) > MAX_TAGS:
         raise InvalidArgument("tags", f"at most {MAX_TAGS} tags")
-    tags = [validation.require_text(f"tags[{index}]", tag, max_length=32) for index, tag in enumerate(request.tags)]
     if len(request.custom_fields) > MAX_CUSTOM_FIELDS:
         raise InvalidArgument("custom_fields", f"at most {MAX_CUSTOM_FIELDS} fields")
-    custom_fields = {
-        validation.require_text("custom_fields key", key, max_length=32): validation.optional_text(
-            f"custom_fields[{key}]", value, max_length=256
-        )
-        for key, value in request.custom_fields.items()
-    }
     channel = request.channel or common_pb2.REGISTRATION_CHANNEL_STORE
     return {
         "name": validation.require_text("name", request.name),
-        "phone": phone,
+        "phone": _phone(request.phone),
         "birthday": validation.optional_date("birthday", request.birthday),
         "gender": validation.enum_choice("gender", request.gender, _GENDERS),
-        "email": email,
-        "tags": tags,
-        "custom_fields": custom_fields,
+        "email": _email(request.email),
+        "tags": _tags("tags", request.tags),
+        "custom_fields": _custom_fields(request.custom_fields),
         "channel": validation.enum_choice("channel", channel, _CHANNELS),
         "registered_store_id": store.store_id,
+    }
+
+
+def _phone(value: str) -> str:
+    phone = normalise_phone(value)
+    if phone is None:
+        raise InvalidArgument("phone", "must be an 11-digit mainland mobile number")
+    return phone
+
+
+def _email(value: str) -> str:
+    email = validation.optional_text("email", value, max_length=254)
+    if email and "@" not in email:
+        raise InvalidArgument("email", "must be an e-mail address")
+    return email
+
+
+def _tags(field: str, values) -> list[str]:  # type: ignore[no-untyped-def]
+    return [validation.require_text(f"{field}[{index}]", tag, max_length=32) for index, tag in enumerate(values)]
+
+
+def _custom_fields(fields) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Keys checked, values up to 256 characters; an empty value is kept as "" (the caller decides)."""
+    return {
+        validation.require_text("custom_fields key", key, max_length=32): validation.optional_text(
+            f"custom_fields[{key}]", value, max_length=256
+        )
+        for key, value in fields.items()
     }
 
 
@@ -144,6 +159,118 @@ def register_member(ctx: RegionContext, request: members_pb2.RegisterMemberReque
         response = members_pb2.RegisterMemberResponse(member=message)
         remember(session, IdempotencyKey, "RegisterMember", request, response)
         return response
+
+
+# ---- profile changes (M3) ----------------------------------------------------------------------------
+
+def _requested_changes(request: members_pb2.UpdateMemberRequest) -> dict:  # type: ignore[type-arg]
+    """The fields the request sets, validated as at registration (only the fields present change)."""
+    changes: dict = {}  # type: ignore[type-arg]
+    if request.HasField("name"):
+        changes["name"] = validation.require_text("name", request.name)
+    if request.HasField("phone"):
+        changes["phone"] = _phone(request.phone)
+    if request.HasField("birthday"):
+        changes["birthday"] = validation.optional_date("birthday", request.birthday)
+    if request.HasField("gender"):
+        changes["gender"] = validation.enum_choice("gender", request.gender, _GENDERS)
+    if request.HasField("email"):
+        changes["email"] = _email(request.email)
+    if len(request.custom_fields) > MAX_CUSTOM_FIELDS:
+        raise InvalidArgument("custom_fields", f"at most {MAX_CUSTOM_FIELDS} fields")
+    if len(request.add_tags) > MAX_TAGS or len(request.remove_tags) > MAX_TAGS:
+        raise InvalidArgument("add_tags" if len(request.add_tags) > MAX_TAGS else "remove_tags", f"at most {MAX_TAGS} tags")
+    changes["custom_fields"] = _custom_fields(request.custom_fields)
+    changes["add_tags"] = _tags("add_tags", request.add_tags)
+    changes["remove_tags"] = _tags("remove_tags", request.remove_tags)
+    return changes
+
+
+def _audited_profile(member: Member) -> dict:  # type: ignore[type-arg]
+    """The profile as the audit log keeps it: contact details masked."""
+    return {
+        "name": member.name, "phone_masked": member.phone_masked, "email": mask_email(member.email),
+        "birthday": member.birthday.isoformat() if member.birthday else "", "gender": member.gender,
+        "tags": list(member.tags), "custom_fields": dict(member.custom_fields),
+    }
+
+
+def _apply_changes(member: Member, changes: dict, hmac_hex: str | None) -> None:  # type: ignore[type-arg]
+    for name in ("name", "birthday", "gender", "email"):
+        if name in changes:
+            setattr(member, name, changes[name])
+    if "phone" in changes:
+        member.phone, member.phone_masked, member.phone_hmac = changes["phone"], mask_phone(changes["phone"]), hmac_hex
+    if changes["custom_fields"]:
+        merged = {**member.custom_fields, **changes["custom_fields"]}
+        member.custom_fields = {key: value for key, value in merged.items() if value}
+        if len(member.custom_fields) > MAX_CUSTOM_FIELDS:
+            raise InvalidArgument("custom_fields", f"a member holds at most {MAX_CUSTOM_FIELDS} fields")
+    if changes["add_tags"] or changes["remove_tags"]:
+        removed = set(changes["remove_tags"])
+        tags = [tag for tag in dict.fromkeys([*member.tags, *changes["add_tags"]]) if tag not in removed]
+        if len(tags) > MAX_TAGS:
+            raise InvalidArgument("add_tags", f"a member holds at most {MAX_TAGS} tags")
+        member.tags = tags
+
+
+@retry_on_conflict
+def update_member(ctx: RegionContext, request: members_pb2.UpdateMemberRequest) -> members_pb2.UpdateMemberResponse:
+    """Change a member's profile (M3): the rule is on MemberService.UpdateMember in members.proto."""
+    member_id = _member_id(request.member_id)
+    store_id = _acting_store_id(ctx, request.store_id)
+    operator_id = validation.optional_text("operator_id", request.operator_id, max_length=64)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    changes = _requested_changes(request)
+    new_hmac = phone_hmac(changes["phone"], ctx.settings.phone_hmac_key) if "phone" in changes else None
+    released_hmac = ""
+    with ctx.session_factory() as session, session.begin():
+        replay = replay_or_reserve(session, IdempotencyKey, "UpdateMember", request, members_pb2.UpdateMemberResponse)
+        if replay is not None:
+            return replay
+        # Locked: a concurrent update or erasure of the same member waits for this one.
+        member = session.get(Member, member_id, with_for_update=True)
+        if member is None:
+            raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
+        _require_in_operator_scope(ctx, member, store_id)
+        if member.erased_at is not None:
+            raise FailedPrecondition(f"member {member_id} was erased: an erased profile cannot be filled in again")
+        before = _audited_profile(member)
+        if new_hmac is not None and new_hmac != member.phone_hmac:
+            if session.execute(select(Member.member_id).where(Member.phone_hmac == new_hmac)).first():
+                raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
+            released_hmac = member.phone_hmac
+        elif new_hmac is not None:
+            del changes["phone"]  # the member's own number: nothing to change
+        _apply_changes(member, changes, new_hmac)  # checked in full before HQ is asked for the phone
+        if released_hmac and _claim_phone(ctx, request.request_id, new_hmac, member_id) != member_id:  # type: ignore[arg-type]
+            raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
+        session.flush()
+        after = _audited_profile(member)
+        changed = [name for name in after if after[name] != before[name]]
+        message = member_message(member, ctx.region_code)
+        if changed:
+            audit.record(
+                session, ctx, action="member.update", target_type="member", target_id=member_id, operator_id=operator_id,
+                store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
+                request_id=request.request_id, reason=reason,
+                before={name: before[name] for name in changed}, after={name: after[name] for name in changed},
+            )
+            published = common_pb2.Member()
+            published.CopyFrom(message)
+            published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
+            add_event(
+                session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
+                payload=events_pb2.MemberUpdated(
+                    member=published, changed_fields=changed, phone_hmac=new_hmac if released_hmac else "",
+                    previous_phone_hmac=released_hmac, operator_id=operator_id,
+                ),
+            )
+        response = members_pb2.UpdateMemberResponse(member=message)
+        remember(session, IdempotencyKey, "UpdateMember", request, response)
+    if released_hmac:
+        _release_phone(ctx, request.request_id, released_hmac, member_id)
+    return response
 
 
 def _member_with_cards(ctx: RegionContext, session, member: Member) -> tuple:  # type: ignore[no-untyped-def]
@@ -457,8 +584,8 @@ def _erase_outbox_copies(session, member_id: str, erased: common_pb2.Member) -> 
 
 
 def _release_phone(ctx: RegionContext, request_id: str, hmac_hex: str, member_id: str) -> None:
-    """Free the phone in HQ's index now; if HQ cannot be reached, HQ frees it when it applies
-    MemberErased (it drops whatever claim the member holds), so the erasure never waits on HQ."""
+    """Free the phone in HQ's index now; if HQ cannot be reached, HQ frees it when it applies the
+    MemberErased or MemberUpdated event, so an erasure or a phone change never waits on HQ."""
     try:
         call(
             ctx.member_index.ReleasePhone,
@@ -466,7 +593,7 @@ def _release_phone(ctx: RegionContext, request_id: str, hmac_hex: str, member_id
             deadline=ctx.settings.rpc_deadline_seconds,
         )
     except grpc.RpcError as error:
-        log.warning("phone release deferred to MemberErased", extra={"fields": {
+        log.warning("phone release left to HQ's member events", extra={"fields": {
             "member_id": member_id, "status": error.code().name}})
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
+from region_service.handlers.store_sync import snapshot_for_store
 from tests.integration.region_fixtures import run_regions
 
 
@@ -31,3 +33,60 @@ def test_a_store_keeps_its_address_and_whether_it_trades(regions):
             program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
     [seen] = [item for item in snapshot.stores if item.store_id == "S-E-DIR"]
     assert seen == closed
+
+
+def _staff(**fields) -> directory_pb2.Staff:  # type: ignore[no-untyped-def]
+    person = directory_pb2.Staff(staff_id="ST-DIR-1", store_id="S-E-001", name="周敏", role=directory_pb2.STAFF_ROLE_CASHIER,
+                                 active=True, employee_number="HR-0042")
+    for name, value in fields.items():
+        setattr(person, name, value)
+    return person
+
+
+def test_staff_are_kept_listed_by_store_and_handed_to_each_store_in_the_snapshot(regions):
+    with open_channel(regions.hq_endpoint) as channel:
+        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        config = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        version = config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot.version
+        cashier, manager = _staff(), _staff(staff_id="ST-DIR-2", name="陈强", role=directory_pb2.STAFF_ROLE_STORE_MANAGER)
+        for person in (cashier, manager):
+            stored = directory.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=10).staff
+            assert stored == person
+        left = _staff(active=False)
+        directory.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=left), timeout=10)
+
+        listed = directory.ListStaff(directory_pb2.ListStaffRequest(store_id="S-E-001"), timeout=10).staff
+        everyone = directory.ListStaff(directory_pb2.ListStaffRequest(store_id="S-E-001", include_inactive=True), timeout=10).staff
+        snapshot = config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+
+    assert [person.staff_id for person in listed if person.staff_id.startswith("ST-DIR")] == ["ST-DIR-2"]
+    assert {person.staff_id for person in everyone if person.staff_id.startswith("ST-DIR")} == {"ST-DIR-1", "ST-DIR-2"}
+    assert snapshot.version > version  # the regions and store agents pick the change up
+    assert {person.staff_id: person for person in snapshot.staff}["ST-DIR-1"] == left
+    # A store agent's copy of the snapshot holds its own store's staff only.
+    assert {person.store_id for person in snapshot_for_store(snapshot, "S-W-001").staff} <= {"S-W-001"}
+    assert "ST-DIR-2" in {person.staff_id for person in snapshot_for_store(snapshot, "S-E-001").staff}
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"staff_id": ""}, "staff.staff_id"),
+    ({"store_id": "S-NOWHERE"}, "staff.store_id"),
+    ({"role": directory_pb2.STAFF_ROLE_UNSPECIFIED}, "staff.role"),
+    ({"name": " "}, "staff.name"),
+    ({"operator_id": "OP-NOBODY"}, "staff.operator_id"),
+    ({"employee_number": "x" * 33}, "staff.employee_number"),
+])
+def test_bad_staff_are_refused_naming_the_field_and_change_nothing(regions, change, field):
+    with open_channel(regions.hq_endpoint) as channel:
+        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        config = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        before = config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+        with pytest.raises(grpc.RpcError) as refused:
+            directory.UpsertStaff(directory_pb2.UpsertStaffRequest(
+                request_id=new_id(), staff=_staff(**{"staff_id": "ST-DIR-BAD", **change})), timeout=10)
+        after = config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+        with pytest.raises(grpc.RpcError) as unknown_store:
+            directory.ListStaff(directory_pb2.ListStaffRequest(store_id="S-NOWHERE"), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and refused.value.details().startswith(field)
+    assert after.version == before.version and "ST-DIR-BAD" not in {person.staff_id for person in after.staff}
+    assert unknown_store.value.code() == grpc.StatusCode.NOT_FOUND

@@ -227,6 +227,20 @@ def _refused(call, request) -> grpc.RpcError:  # type: ignore[no-untyped-def]
 
 
 
+def test_a_member_profile_is_changed_at_the_till_and_attributed_to_the_store(store, regions):
+    member = store.members.RegisterMember(members_pb2.RegisterMemberRequest(
+        request_id=new_id(), name="Till 收银", phone=_phone()), timeout=10).member
+    request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id, name="收银 改名",
+                                              add_tags=["till"], reason="member asked at the till")
+
+    updated = store.members.UpdateMember(request, timeout=10).member
+
+    assert updated.name == "收银 改名" and list(updated.tags) == ["till"]
+    assert store.members.UpdateMember(request, timeout=10).member == updated  # journaled: a retry gets the same answer
+    assert _rows(regions.database_urls["E"], "SELECT store_id, reason FROM audit_log WHERE action = 'member.update' "
+                 "AND target_id = :id", id=member.member_id) == [(STORE, "member asked at the till")]
+
+
 def test_an_online_sale_is_cached_and_its_receipt_reprinted_at_both_widths(store):
     card = _open_card(store.members, store.cards)
     _recharge(store.till, card, 10_000)
