@@ -13,7 +13,7 @@ from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_REGION
-from chaincard.security.guard import SnapshotPlaces, hq_token_keys, service_guard
+from chaincard.security.guard import SnapshotPlaces, SnapshotStaff, hq_token_keys, service_guard
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -80,7 +80,7 @@ def start_region(settings: Settings) -> RunningServer:
     )
     guard = service_guard(
         settings, accepted_peers=PEERS_OF_REGION, keys=hq_token_keys(hq_channel, settings),
-        directory=SnapshotPlaces(ctx.program.snapshot).directory(),
+        directory=SnapshotPlaces(ctx.program.snapshot).directory(), staff_roles=SnapshotStaff(ctx.program.snapshot),
     )
     forwarder = Forwarder(ctx)
     running = build_server(

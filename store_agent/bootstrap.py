@@ -23,7 +23,7 @@ from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_STORE_AGENT
-from chaincard.security.guard import SnapshotPlaces, hq_token_keys, service_guard
+from chaincard.security.guard import SnapshotPlaces, SnapshotStaff, hq_token_keys, service_guard
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -143,6 +143,7 @@ def start_store(settings: Settings) -> RunningServer:
     guard = service_guard(
         settings, accepted_peers=PEERS_OF_STORE_AGENT, keys=hq_token_keys(hq_channel, settings),
         directory=SnapshotPlaces(config.snapshot).directory(), local_store=store_id,
+        staff_roles=SnapshotStaff(config.snapshot),
     )
     running = build_server(
         settings.listen,

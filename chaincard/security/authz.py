@@ -372,10 +372,17 @@ def stores_from_snapshot(snapshot: Any) -> dict[str, Place]:
             for store in snapshot.stores}
 
 
-def staff_roles_from_snapshot(snapshot: Any) -> Callable[[str, str], Role | None]:
+# What a staff resolver answers for a store with no staff on file: its certificate vouches for
+# whoever it names (as before HQ kept staff). Once HQ lists a store's staff, the list decides.
+STORE_VOUCHES = "store vouches"
+
+
+def staff_roles_from_snapshot(snapshot: Any) -> Callable[[str, str], Role | str | None]:
     """A staff resolver for AuthorizationInterceptor: (store id, operator id or staff id) → the
-    active staff member's role at that store, from a ConfigSnapshot's ``staff``."""
+    active staff member's role at that store, from a ConfigSnapshot's ``staff``; None when the
+    store lists staff but not this one; STORE_VOUCHES when the store lists no staff at all."""
     roles: dict[tuple[str, str], Role] = {}
+    listed = {staff.store_id for staff in snapshot.staff}
     for staff in snapshot.staff:
         if not staff.active:
             continue
@@ -385,11 +392,11 @@ def staff_roles_from_snapshot(snapshot: Any) -> Callable[[str, str], Role | None
         for key in (staff.operator_id, staff.staff_id):
             if key:
                 roles[(staff.store_id, key)] = role
-    return lambda store_id, operator_id: roles.get((store_id, operator_id))
+    return lambda store_id, operator_id: roles.get((store_id, operator_id)) if store_id in listed else STORE_VOUCHES
 
 
 class StaffRoles(Protocol):
-    def __call__(self, store_id: str, operator_id: str) -> Role | None: ...
+    def __call__(self, store_id: str, operator_id: str) -> Role | str | None: ...
 
 
 # ---- the interceptor ------------------------------------------------------------------------------
@@ -604,8 +611,11 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
         if "operator_id" not in request.DESCRIPTOR.fields_by_name:
             return
         operator_id = request.operator_id  # type: ignore[attr-defined]
-        role = self.staff_roles(peer.id, operator_id) if operator_id else Role.CASHIER
-        if role is None:
+        found = self.staff_roles(peer.id, operator_id)
+        if found == STORE_VOUCHES:
+            return
+        role = found if operator_id else Role.CASHIER  # nobody named: the least rights
+        if not isinstance(role, Role):
             raise PermissionDenied(f"operator_id {operator_id!r} is not active staff of store {peer.id}")
         if role not in rule.roles:
             raise PermissionDenied(f"a {role.name.lower().replace('_', ' ')} may not call {_short(method)}")
@@ -809,6 +819,7 @@ __all__ = [
     "Rule",
     "chaincard_methods",
     "render_matrix_markdown",
+    "STORE_VOUCHES",
     "staff_roles_from_snapshot",
     "stores_from_snapshot",
     "validate_matrix",

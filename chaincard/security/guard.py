@@ -14,13 +14,15 @@ from typing import Any
 import grpc
 
 from chaincard.security.authz import (
+    STORE_VOUCHES,
     AuthorizationInterceptor,
     Directory,
     StaffRoles,
+    staff_roles_from_snapshot,
     stores_from_snapshot,
 )
 from chaincard.security.bounds import DEFAULT_BOUNDS
-from chaincard.security.identity import Place, Principal
+from chaincard.security.identity import Place, Principal, Role
 from chaincard.security.tokens import CachedKeySource, KeySource, TokenVerifier, hq_key_fetcher
 
 
@@ -81,3 +83,25 @@ class SnapshotPlaces:
 
     def directory(self, resolvers: Mapping[str, Callable[[str], Place | None]] | None = None) -> Directory:
         return Directory(self.stores, resolvers)
+
+
+class SnapshotStaff:
+    """The staff of a configuration snapshot as a resolver for ``service_guard(staff_roles=...)``,
+    rebuilt only when the snapshot's version changes. While there is no snapshot yet, every store
+    vouches for its staff (as it did before HQ kept staff)."""
+
+    def __init__(self, snapshot: Callable[[], Any]) -> None:
+        self._snapshot = snapshot
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._resolve: Callable[[str, str], Role | str | None] | None = None
+
+    def __call__(self, store_id: str, operator_id: str) -> Role | str | None:
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return STORE_VOUCHES
+        with self._lock:
+            if snapshot.version != self._version or self._resolve is None:
+                self._resolve, self._version = staff_roles_from_snapshot(snapshot), snapshot.version
+            resolve = self._resolve
+        return resolve(store_id, operator_id)

@@ -280,27 +280,6 @@ def test_scoped_operators_stay_inside_their_scope(chain, funded_card):
     assert {item.franchisee_id for item in listed.statements} <= {"F-AURORA"}
 
 
-def test_a_franchisee_keeps_the_staff_of_its_own_stores_only(chain):
-    aurora_admin = operator_token(chain, "sec-aurora-staff", Role.FRANCHISEE_ADMIN, Scope.franchisee("F-AURORA"))
-    bamboo_admin = operator_token(chain, "sec-bamboo-staff", Role.FRANCHISEE_ADMIN, Scope.franchisee("F-BAMBOO"))
-
-    def upsert(token: str, store_id: str) -> grpc.StatusCode:
-        person = directory_pb2.Staff(staff_id="ST-SEC-1", store_id=store_id, name="Lin Yu", active=True,
-                                     role=directory_pb2.STAFF_ROLE_CASHIER)
-        with chain.channel("hq", token=token) as channel:
-            return _status(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStaff(
-                directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=DEADLINE))
-
-    assert upsert(aurora_admin, AURORA_STORE) == grpc.StatusCode.OK
-    assert upsert(aurora_admin, "S-W-002") == grpc.StatusCode.PERMISSION_DENIED  # Bamboo's store
-    # Bamboo may not take Aurora's cashier into its own store either.
-    assert upsert(bamboo_admin, "S-W-002") == grpc.StatusCode.PERMISSION_DENIED
-    with chain.channel("hq", token=bamboo_admin) as channel:
-        listing = _status(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).ListStaff(
-            directory_pb2.ListStaffRequest(store_id=AURORA_STORE), timeout=DEADLINE))
-    assert listing == grpc.StatusCode.PERMISSION_DENIED
-
-
 # ---- PINs ---------------------------------------------------------------------------------------------------
 def test_wrong_pins_lock_the_card_in_every_store_of_every_region(chain, funded_card):
     """Five wrong PINs, guessed at stores of both regions, lock the card for the configured time everywhere."""

@@ -18,6 +18,7 @@ from chaincard.security.authz import (
     MATRIX,
     PEERS_OF_REGION,
     PEERS_OF_STORE_AGENT,
+    STORE_VOUCHES,
     AuthorizationInterceptor,
     Directory,
     render_matrix_markdown,
@@ -205,6 +206,14 @@ def test_staff_named_by_a_store_are_held_to_their_role(pems: dict[str, bytes]) -
     with pytest.raises(PermissionDenied, match="not active staff"):
         gate.authorise(adjust, transactions_pb2.AdjustPointsRequest(operator_id="ST-3"), store)
     gate.authorise(rpc("TransactionService", "Checkout"), transactions_pb2.CheckoutRequest(operator_id="OP-C"), store)
+
+
+def test_a_store_with_no_staff_on_file_vouches_for_whoever_it_names() -> None:
+    resolve = staff_roles_from_snapshot(SNAPSHOT)
+    assert resolve("S-E-002", "anyone") == STORE_VOUCHES
+    assert resolve("S-E-001", "anyone") is None
+    assert resolve("S-E-001", "ST-3") is None  # has left
+    assert resolve("S-E-001", "OP-C") is Role.CASHIER
 
 
 def test_operator_roles_follow_the_matrix(pems: dict[str, bytes]) -> None:

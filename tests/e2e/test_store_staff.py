@@ -1,0 +1,101 @@
+"""Store staff (S1) over the real chain: a franchisee keeps the staff of its own stores only, and
+once HQ lists a store's staff, the `operator_id` its tills name must be one of them, checked by the
+store agent and again by the region (the store's certificate no longer vouches for anyone).
+
+A chain of its own: staff listed for a store change what that store's tills may do, and the shared
+e2e chain's tests must not see that.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import grpc
+import pytest
+
+from chaincard.ids import new_id
+from chaincard.local import demo_data
+from chaincard.local.accounts import operator_token
+from chaincard.local.chain import Chain
+from chaincard.security.identity import Role, Scope
+from chaincard.v1 import directory_pb2, directory_pb2_grpc, members_pb2, members_pb2_grpc
+
+AURORA_STORE = "S-E-002"  # F-AURORA's store in region E
+DEADLINE = 10
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, postgres):
+    prefix = f"ccstaff_{uuid.uuid4().hex[:8]}"
+    aurora = next(store for store in demo_data.STORES if store.store_id == AURORA_STORE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAINCARD_STORE_CONFIG_POLL_SECONDS", "0.5")  # the agent sees HQ's change at once
+        running = Chain(tmp_path_factory.mktemp("staff-chain"), pg_dsn=postgres.admin_dsn, base_port=0,
+                        database_prefix=prefix, stores=[aurora])
+        state = running.start()
+    yield state
+    running.stop()
+    for name in state.database_urls:
+        postgres.drop_database(f"{prefix}_{name.lower()}")
+
+
+def _status(attempt: Callable[[], object]) -> grpc.StatusCode:
+    try:
+        attempt()
+    except grpc.RpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+def _upsert(chain, token: str | None, store_id: str, staff_id: str = "ST-AUR-1") -> grpc.StatusCode:  # type: ignore[no-untyped-def]
+    person = directory_pb2.Staff(staff_id=staff_id, store_id=store_id, name="Lin Yu", active=True,
+                                 role=directory_pb2.STAFF_ROLE_CASHIER)
+    with chain.channel("hq", token=token) as channel:
+        return _status(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStaff(
+            directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=DEADLINE))
+
+
+def _register(channel: grpc.Channel, operator_id: str, store_id: str = "") -> grpc.StatusCode:
+    return _status(lambda: members_pb2_grpc.MemberServiceStub(channel).RegisterMember(members_pb2.RegisterMemberRequest(
+        request_id=new_id(), store_id=store_id, name="Staff Test", phone=f"139{uuid.uuid4().int % 10**8:08d}",
+        operator_id=operator_id), timeout=DEADLINE))
+
+
+def _until(outcome: Callable[[], grpc.StatusCode], expected: grpc.StatusCode, timeout: float = 30.0) -> grpc.StatusCode:
+    """The outcome once the processes picked up HQ's latest snapshot (the region re-reads it every 10 s)."""
+    deadline = time.monotonic() + timeout
+    while (seen := outcome()) != expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return seen
+
+
+def test_a_franchisee_keeps_the_staff_of_its_own_stores_only(chain):
+    aurora_admin = operator_token(chain, "staff-aurora-admin", Role.FRANCHISEE_ADMIN, Scope.franchisee("F-AURORA"))
+    bamboo_admin = operator_token(chain, "staff-bamboo-admin", Role.FRANCHISEE_ADMIN, Scope.franchisee("F-BAMBOO"))
+
+    assert _upsert(chain, aurora_admin, AURORA_STORE, "ST-AUR-9") == grpc.StatusCode.OK
+    assert _upsert(chain, aurora_admin, "S-W-002", "ST-AUR-9") == grpc.StatusCode.PERMISSION_DENIED  # Bamboo's store
+    # Bamboo may not take Aurora's cashier into its own store either.
+    assert _upsert(chain, bamboo_admin, "S-W-002", "ST-AUR-9") == grpc.StatusCode.PERMISSION_DENIED
+    with chain.channel("hq", token=bamboo_admin) as channel:
+        listing = _status(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).ListStaff(
+            directory_pb2.ListStaffRequest(store_id=AURORA_STORE), timeout=DEADLINE))
+    assert listing == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_once_a_store_lists_its_staff_its_tills_must_name_one_of_them(chain):
+    # S-W-001 lists nobody: its certificate still vouches for whoever it names.
+    with chain.channel("region-W", as_store="S-W-001") as region_w:
+        assert _register(region_w, "whoever") == grpc.StatusCode.OK
+
+    assert _upsert(chain, None, AURORA_STORE) == grpc.StatusCode.OK  # HQ admin lists Aurora's cashier
+    with chain.channel(f"store-{AURORA_STORE}") as till, chain.channel("region-E", as_store=AURORA_STORE) as region_e:
+        # The agent checks its tills, and the region checks the store's own calls.
+        assert _until(lambda: _register(till, "ST-NOBODY"), grpc.StatusCode.PERMISSION_DENIED) == grpc.StatusCode.PERMISSION_DENIED
+        assert _until(lambda: _register(region_e, "ST-NOBODY"), grpc.StatusCode.PERMISSION_DENIED) \
+            == grpc.StatusCode.PERMISSION_DENIED
+        assert _register(till, "ST-AUR-1") == grpc.StatusCode.OK
+        assert _register(region_e, "ST-AUR-1") == grpc.StatusCode.OK
+        assert _register(till, "") == grpc.StatusCode.OK  # nobody named: a cashier's rights
