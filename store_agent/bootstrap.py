@@ -58,7 +58,9 @@ KNOBS = {
     "card_refresh_age_seconds": 300.0,  # a cached card described longer ago than this is due
     "link_probe_seconds": 1.0,  # while offline, how often the region's health is asked
     "forward_idle_seconds": 1.0,  # how long the forwarder sleeps when it has nothing to do
+    "journal_retention_days": 7.0,  # answered requests (with any personal data in them) are then deleted
 }
+JOURNAL_SWEEP_SECONDS = 3600.0
 # Reconnect quickly once the region is back (gRPC's default backoff grows to two minutes).
 _CHANNEL_OPTIONS = [
     ("grpc.enable_retries", 1),
@@ -169,6 +171,8 @@ def start_store(settings: Settings) -> RunningServer:
     jobs = [
         PeriodicJob("config-pull", knob(settings, "config_poll_seconds"), pull_config).start(),
         PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
+        PeriodicJob("journal-retention", JOURNAL_SWEEP_SECONDS, lambda: journal.forget_answered(
+            timedelta(days=knob(settings, "journal_retention_days")))).start(),
     ]
     running.on_stop += [engine.dispose, channel.close, hq_channel.close, monitor.stop, forwarder.stop, *(job.stop for job in jobs)]
     log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port, "config_version": config.version}})

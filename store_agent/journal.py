@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from google.protobuf.message import Message
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,6 +93,22 @@ class RequestJournal:
         with self.session_factory.begin() as session:
             session.connection().execute(_FINISH, {"key": request_id, "state": "REJECTED", "error_code": code,
                                                    "error_message": message, "updated_at": utc_now()})
+
+    def forget_answered(self, older_than: timedelta, *, batch: int = 1000) -> int:
+        """Delete answered requests (DONE or REJECTED) last touched more than ``older_than`` ago;
+        returns how many. They hold personal data (a registration's name, phone and e-mail) that
+        the store needs only while a till might still retry; after that the region's own
+        idempotency keys still answer a late retry. Unanswered requests are kept until answered."""
+        cutoff = utc_now() - older_than
+        forgotten = 0
+        while True:
+            with self.session_factory.begin() as session:
+                ids = select(_requests.c.request_id).where(
+                    _requests.c.state.in_(("DONE", "REJECTED")), _requests.c.updated_at < cutoff).limit(batch)
+                deleted = session.connection().execute(delete(_requests).where(_requests.c.request_id.in_(ids))).rowcount
+            forgotten += deleted or 0
+            if not deleted or deleted < batch:
+                return forgotten
 
     def pending_count(self) -> int:
         with self.session_factory() as session:
