@@ -107,6 +107,16 @@ def run_slice(state) -> None:  # type: ignore[no-untyped-def]
     view = wait_for_member_view(state, phone, principal_fen=38_000)
     print_member_view(view)
 
+    new_phone = f"137{random.randint(0, 99_999_999):08d}"
+    with state.channel(DEMO_STORE) as channel:
+        updated = call(members_pb2_grpc.MemberServiceStub(channel).UpdateMember, members_pb2.UpdateMemberRequest(
+            request_id=new_id(), member_id=member.member_id, phone=new_phone, add_tags=["tea lover"],
+            reason="the member's new number")).member
+    with state.channel("store-S-W-001") as channel:
+        found = call(members_pb2_grpc.MemberServiceStub(channel).FindMember, members_pb2.FindMemberRequest(phone=new_phone))
+    print(f"5. {updated.name} gives a new phone at the till (M3, audited) → {updated.phone_masked}, tags {list(updated.tags)}; "
+          f"a West store finds him by it through HQ's index: member {found.member.member_id}, home region {found.member.home_region}")
+
 
 def _print_receipt(lines) -> None:  # type: ignore[no-untyped-def]
     for line in lines:
