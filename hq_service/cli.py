@@ -384,6 +384,40 @@ def run_notices_opt_out(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- store staff (S1) ----------------------------------------------------------------------------
+STAFF_ROLES = {"cashier": "STAFF_ROLE_CASHIER", "manager": "STAFF_ROLE_STORE_MANAGER"}
+
+
+def _staff_set(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.ids import new_id
+    from chaincard.v1 import directory_pb2
+
+    person = directory_pb2.Staff(
+        staff_id=args.staff_id, store_id=args.store, name=args.name, role=directory_pb2.StaffRole.Value(STAFF_ROLES[args.role]),
+        active=not args.left, employee_number=args.employee_number or "", operator_id=args.operator or "",
+    )
+    stored = stub.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=10).staff
+    print(f"{stored.staff_id} {stored.name}: {args.role} at {stored.store_id}, {'active' if stored.active else 'has left'}")
+
+
+def _staff_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import directory_pb2
+    from hq_service.report_tables import Table, render_text
+
+    staff = stub.ListStaff(directory_pb2.ListStaffRequest(store_id=args.store, include_inactive=args.all), timeout=10).staff
+    roles = {value: name for name, value in STAFF_ROLES.items()}
+    rows = [[person.staff_id, person.name, roles.get(directory_pb2.StaffRole.Name(person.role), "?"), person.employee_number,
+             person.operator_id, "yes" if person.active else "left"] for person in staff]
+    print(render_text(Table(title=f"Staff of store {args.store}",
+                            headers=["staff id", "name", "role", "employee no.", "operator", "active"], rows=rows)))
+
+
+def _run_staff(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+    from chaincard.v1 import directory_pb2_grpc
+
+    return _run_with(directory_pb2_grpc.DirectoryServiceStub, args, body)
+
+
 # ---- argument parsing ------------------------------------------------------------------------------
 def _target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
@@ -474,6 +508,24 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     lag.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     lag.add_argument("--config")
     lag.set_defaults(handler=run_events_lag)
+
+    staff = commands.add_parser("staff", help="the people working in each store (S1); tills must name one of them")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_set = staff_commands.add_parser("set", help="add a person to a store's staff, or change them (--left when they leave)")
+    staff_set.add_argument("staff_id", help="unique chain-wide, e.g. ST-000123")
+    staff_set.add_argument("--store", required=True)
+    staff_set.add_argument("--name", required=True)
+    staff_set.add_argument("--role", choices=list(STAFF_ROLES), default="cashier")
+    staff_set.add_argument("--employee-number", help="the HR number printed on receipts")
+    staff_set.add_argument("--operator", help="the operator account this person logs in with")
+    staff_set.add_argument("--left", action="store_true", help="the person has left (kept for history)")
+    staff_list = staff_commands.add_parser("list", help="a store's staff")
+    staff_list.add_argument("--store", required=True)
+    staff_list.add_argument("--all", action="store_true", help="also those who have left")
+    for sub in (staff_set, staff_list):
+        _target_flags(sub)
+    staff_set.set_defaults(handler=lambda args: _run_staff(args, _staff_set))
+    staff_list.set_defaults(handler=lambda args: _run_staff(args, _staff_list))
 
     notices = commands.add_parser("notices", help="transaction notices sent to members (N1), opt-out (N5)")
     notice_commands = notices.add_subparsers(dest="notices_command", required=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import grpc
 import pytest
 
@@ -90,3 +94,26 @@ def test_bad_staff_are_refused_naming_the_field_and_change_nothing(regions, chan
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and refused.value.details().startswith(field)
     assert after.version == before.version and "ST-DIR-BAD" not in {person.staff_id for person in after.staff}
     assert unknown_store.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "CHAINCARD_INSECURE": "1"})  # the fixtures' HQ runs --insecure
+
+
+def test_the_staff_cli_sets_and_lists_a_stores_staff(regions):
+    hq = ["--hq", regions.hq_endpoint]
+    added = _cli("staff", "set", "ST-CLI-1", "--store", "S-W-001", "--name", "Guo Jing", "--role", "manager",
+                 "--employee-number", "HR-7", *hq)
+    assert added.returncode == 0, added.stderr
+    assert "ST-CLI-1 Guo Jing: manager at S-W-001, active" in added.stdout
+    left = _cli("staff", "set", "ST-CLI-2", "--store", "S-W-001", "--name", "Huang Rong", "--left", *hq)
+    assert left.returncode == 0 and "has left" in left.stdout, left.stderr
+
+    listed = _cli("staff", "list", "--store", "S-W-001", *hq).stdout
+    everyone = _cli("staff", "list", "--store", "S-W-001", "--all", *hq).stdout
+    assert "ST-CLI-1" in listed and "manager" in listed and "HR-7" in listed and "ST-CLI-2" not in listed
+    assert "ST-CLI-2" in everyone and "left" in everyone
+
+    refused = _cli("staff", "set", "ST-CLI-3", "--store", "S-NOWHERE", "--name", "Nobody", *hq)
+    assert refused.returncode == 1 and refused.stderr.startswith("INVALID_ARGUMENT: staff.store_id")
