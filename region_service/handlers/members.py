@@ -228,11 +228,7 @@ def update_member(ctx: RegionContext, request: members_pb2.UpdateMemberRequest) 
         replay = replay_or_reserve(session, IdempotencyKey, "UpdateMember", request, members_pb2.UpdateMemberResponse)
         if replay is not None:
             return replay
-        # Locked: a concurrent update or erasure of the same member waits for this one.
-        member = session.get(Member, member_id, with_for_update=True)
-        if member is None:
-            raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
-        _require_in_operator_scope(ctx, member, store_id)
+        member = _locked_member(ctx, session, member_id, store_id)
         if member.erased_at is not None:
             raise FailedPrecondition(f"member {member_id} was erased: an erased profile cannot be filled in again")
         before = _audited_profile(member)
@@ -371,6 +367,16 @@ def _require_in_operator_scope(ctx: RegionContext, member: Member, acting_store_
         raise PermissionDenied(f"member {member.member_id} is outside your scope ({principal.scope})")
     if acting_store_id and not principal.scope.covers(_store_place(ctx, acting_store_id)):
         raise PermissionDenied(f"store {acting_store_id!r} is outside your scope ({principal.scope})")
+
+
+def _locked_member(ctx: RegionContext, session, member_id: str, acting_store_id: str) -> Member:  # type: ignore[no-untyped-def]
+    """The member homed here, row-locked (a concurrent update, registration retry or erasure of the
+    same member waits), and inside the calling operator's scope; MemberNotHere if homed elsewhere."""
+    member = session.get(Member, member_id, with_for_update=True)
+    if member is None:
+        raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
+    _require_in_operator_scope(ctx, member, acting_store_id)
+    return member
 
 
 def _holdings(session, card_numbers: list[str]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -608,11 +614,7 @@ def erase_member(ctx: RegionContext, request: members_pb2.EraseMemberRequest) ->
         replay = replay_or_reserve(session, IdempotencyKey, "EraseMember", request, members_pb2.EraseMemberResponse)
         if replay is not None:
             return replay
-        # Locked: a concurrent registration retry, update or second erasure waits for this one.
-        member = session.get(Member, member_id, with_for_update=True)
-        if member is None:
-            raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
-        _require_in_operator_scope(ctx, member, store_id)
+        member = _locked_member(ctx, session, member_id, store_id)
         if member.erased_at is not None:
             response = members_pb2.EraseMemberResponse(
                 member=member_message(member, ctx.region_code), erased_at=timestamp(member.erased_at), already_erased=True

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
+import pytest
 
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
@@ -52,6 +53,14 @@ def clients_for(channel: grpc.Channel) -> RegionClients:
         cards=cards_pb2_grpc.CardServiceStub(channel),
         transactions=transactions_pb2_grpc.TransactionServiceStub(channel),
     )
+
+
+def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str) -> Iterator[RunningRegions]:
+    """``run_regions`` from a working directory of its own: HQ keeps its token signing key under the
+    working directory (.chaincard/hq-keys, made on the first log-in), not in the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(directory)
+        yield from run_regions(postgres, kafka_bootstrap)
 
 
 def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[RunningRegions]:

@@ -35,7 +35,7 @@ from chaincard.v1 import (
 )
 from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
-from tests.integration.region_fixtures import run_regions
+from tests.integration.region_fixtures import run_regions_in_own_directory
 from tests.ledger_invariants import assert_ledger_consistent
 from tests.sql import rows as _query
 
@@ -46,11 +46,7 @@ TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", qu
 
 @pytest.fixture(scope="module")
 def regions(postgres, broker, tmp_path_factory):
-    # HQ keeps its token signing key under the working directory (.chaincard/hq-keys, created on the
-    # first log-in): this module's chain runs from a directory of its own, not the checkout.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(tmp_path_factory.mktemp("privacy-chain"))
-        yield from run_regions(postgres, broker.bootstrap)
+    yield from run_regions_in_own_directory(postgres, broker.bootstrap, tmp_path_factory.mktemp("privacy-chain"))
 
 
 def _phone() -> str:
