@@ -298,6 +298,8 @@ def cmd_status(channel, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     print(f"  offline queue   {status.offline_queue_depth} sale(s) to forward"
           + (f", oldest {status.oldest_queued_at.ToDatetime():%H:%M:%S} UTC" if status.offline_queue_depth else ""))
     print(f"  exposure        {format_fen(status.offline_exposure_fen)} of {format_fen(status.offline_exposure_limit_fen)}")
+    if status.rejected_advice_count:
+        print(f"  REJECTED        {status.rejected_advice_count} offline sale(s) the region refused to post: settle them by hand")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
     return 0
 

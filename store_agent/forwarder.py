@@ -37,6 +37,7 @@ FINAL = {
     store_sync_pb2.ADVICE_OUTCOME_POSTED: "POSTED",
     store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN: "POSTED_OVERDRAWN",
     store_sync_pb2.ADVICE_OUTCOME_DUPLICATE: "DUPLICATE",
+    store_sync_pb2.ADVICE_OUTCOME_REJECTED: "REJECTED",
 }
 
 
@@ -166,9 +167,14 @@ class AdviceForwarder:
                     all_final = False
                     row.last_error = (result.message if result is not None else "no answer for this advice")[:500]
                     continue
-                row.state, row.outcome = "POSTED", FINAL[result.outcome]
-                row.posted_transaction_id = result.transaction.transaction_id
+                rejected = result.outcome == store_sync_pb2.ADVICE_OUTCOME_REJECTED
+                row.state, row.outcome = ("REJECTED" if rejected else "POSTED"), FINAL[result.outcome]
+                row.posted_transaction_id = result.transaction.transaction_id or None
                 row.outcome_message, row.last_error, row.forwarded_at = result.message or None, None, now
+                if rejected:
+                    log.error("the region refused an offline sale for good: settle it by hand", extra={"fields": {
+                        "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})
+                    continue
                 if result.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN:
                     log.warning("an offline sale overdrew its card; the region flagged it", extra={"fields": {
                         "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})

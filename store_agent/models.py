@@ -120,7 +120,8 @@ class OfflineAdvice(Base):
     approved_at: Mapped[datetime] = mapped_column(UtcTimestamp)
     # The chaincard.v1.OfflineAdvice as it is forwarded (PIN never included).
     advice: Mapped[bytes] = mapped_column(LargeBinary)
-    # QUEUED until the home region answered POSTED, POSTED_OVERDRAWN or DUPLICATE; then POSTED.
+    # QUEUED until the home region answered POSTED, POSTED_OVERDRAWN or DUPLICATE; then POSTED. REJECTED when
+    # it refused the sale for good (its id names another transaction): the store settles it by hand.
     state: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
     posted_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -231,13 +231,14 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
                 select(func.count(), func.min(OfflineAdvice.approved_at)).where(OfflineAdvice.state == "QUEUED")
             ).one()
             exposure = queued_exposure(session)
+            rejected = session.execute(select(func.count()).where(OfflineAdvice.state == "REJECTED")).scalar_one()
         store = self.config.store()
         monitor = self.link.monitor
         response = store_agent_pb2.GetStoreStatusResponse(
             store_id=self.store_id, region_code=store.region_code if store is not None else "", online=monitor.online,
             offline_queue_depth=depth, offline_exposure_fen=exposure,
             offline_exposure_limit_fen=self.config.limits().store_exposure_limit_fen, config_version=self.config.version,
-            cached_card_count=self.cache.count(), agent_version=AGENT_VERSION,
+            cached_card_count=self.cache.count(), agent_version=AGENT_VERSION, rejected_advice_count=rejected,
         )
         for field, moment in (("last_region_contact_at", monitor.last_contact_at),
                               ("offline_since", None if monitor.online else monitor.offline_since), ("oldest_queued_at", oldest)):

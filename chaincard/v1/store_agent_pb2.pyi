@@ -16,7 +16,7 @@ class GetStoreStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStoreStatusResponse(_message.Message):
-    __slots__ = ("store_id", "region_code", "online", "last_region_contact_at", "offline_since", "offline_queue_depth", "oldest_queued_at", "offline_exposure_fen", "offline_exposure_limit_fen", "config_version", "cached_card_count", "agent_version")
+    __slots__ = ("store_id", "region_code", "online", "last_region_contact_at", "offline_since", "offline_queue_depth", "oldest_queued_at", "offline_exposure_fen", "offline_exposure_limit_fen", "config_version", "cached_card_count", "agent_version", "rejected_advice_count")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_CODE_FIELD_NUMBER: _ClassVar[int]
     ONLINE_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,7 @@ class GetStoreStatusResponse(_message.Message):
     CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
     CACHED_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_ADVICE_COUNT_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     region_code: str
     online: bool
@@ -41,7 +42,8 @@ class GetStoreStatusResponse(_message.Message):
     config_version: int
     cached_card_count: int
     agent_version: str
-    def __init__(self, store_id: _Optional[str] = ..., region_code: _Optional[str] = ..., online: _Optional[bool] = ..., last_region_contact_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_exposure_fen: _Optional[int] = ..., offline_exposure_limit_fen: _Optional[int] = ..., config_version: _Optional[int] = ..., cached_card_count: _Optional[int] = ..., agent_version: _Optional[str] = ...) -> None: ...
+    rejected_advice_count: int
+    def __init__(self, store_id: _Optional[str] = ..., region_code: _Optional[str] = ..., online: _Optional[bool] = ..., last_region_contact_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_exposure_fen: _Optional[int] = ..., offline_exposure_limit_fen: _Optional[int] = ..., config_version: _Optional[int] = ..., cached_card_count: _Optional[int] = ..., agent_version: _Optional[str] = ..., rejected_advice_count: _Optional[int] = ...) -> None: ...
 
 class ReprintReceiptRequest(_message.Message):
     __slots__ = ("transaction_id", "paper_width")

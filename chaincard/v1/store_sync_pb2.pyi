@@ -20,11 +20,13 @@ class AdviceOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ADVICE_OUTCOME_POSTED_OVERDRAWN: _ClassVar[AdviceOutcome]
     ADVICE_OUTCOME_DUPLICATE: _ClassVar[AdviceOutcome]
     ADVICE_OUTCOME_RETRY_LATER: _ClassVar[AdviceOutcome]
+    ADVICE_OUTCOME_REJECTED: _ClassVar[AdviceOutcome]
 ADVICE_OUTCOME_UNSPECIFIED: AdviceOutcome
 ADVICE_OUTCOME_POSTED: AdviceOutcome
 ADVICE_OUTCOME_POSTED_OVERDRAWN: AdviceOutcome
 ADVICE_OUTCOME_DUPLICATE: AdviceOutcome
 ADVICE_OUTCOME_RETRY_LATER: AdviceOutcome
+ADVICE_OUTCOME_REJECTED: AdviceOutcome
 
 class PullConfigSnapshotRequest(_message.Message):
     __slots__ = ("store_id", "known_version")

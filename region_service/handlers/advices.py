@@ -4,7 +4,8 @@ posted here once each, always, in the store's queue order.
 An advice is idempotent on its advice_id (the original Checkout's request_id): the ledger
 transaction carries it as its request_id, so an advice whose Checkout had in fact reached the
 region before the link dropped (a DEADLINE_EXCEEDED that hid a success) finds that SPEND and is
-answered DUPLICATE. Advices are posted in the store's queue order. An advice the card's stored value no longer covers is posted anyway: the card
+answered DUPLICATE; an advice whose id names any other transaction (a till reused a request id) is
+answered REJECTED, never taken for a duplicate. Advices are posted in the store's queue order. An advice the card's stored value no longer covers is posted anyway: the card
 gives what it holds (down to zero: card accounts never go negative) and the shortfall is debited to
 the issuing franchisee's OFFLINE_OVERDRAFT receivable — what the holder now owes — so the
 acquiring store is paid in full and the card is flagged on the overdrawn report (docs/adr/0011).
@@ -79,6 +80,7 @@ POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
 POSTED_OVERDRAWN = store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
 DUPLICATE = store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
 RETRY_LATER = store_sync_pb2.ADVICE_OUTCOME_RETRY_LATER
+REJECTED = store_sync_pb2.ADVICE_OUTCOME_REJECTED
 
 
 # ---- checks ------------------------------------------------------------------------------------------
@@ -216,6 +218,28 @@ def _record(
     return transaction
 
 
+def _same_sale(existing: LedgerTransaction, advice: store_sync_pb2.OfflineAdvice) -> bool:
+    """Whether the transaction already holding the advice's id is this very sale: this advice posted
+    before, or its checkout, which had reached the region before the link dropped."""
+    if existing.store_id != advice.store_id:
+        return False
+    return existing.type == "OFFLINE_ADVICE" or (existing.type == "SPEND" and existing.card_number == advice.checkout.card_number)
+
+
+def _rejected(advice: store_sync_pb2.OfflineAdvice, existing: LedgerTransaction) -> store_sync_pb2.OfflineAdviceResult:
+    """Another transaction holds the advice's id (a till reused a request id): answering DUPLICATE
+    would drop the sale without a word, and posting it under that id is impossible."""
+    log.error("offline advice refused: its id names another transaction", extra={"fields": {
+        "advice_id": advice.advice_id, "store_id": advice.store_id, "holder_type": existing.type,
+        "holder_store_id": existing.store_id}})
+    return store_sync_pb2.OfflineAdviceResult(
+        advice_id=advice.advice_id, outcome=REJECTED,
+        message=(f"advice_id {advice.advice_id!r} is the request id of another transaction (a {existing.type.lower()} of "
+                 f"card ...{existing.card_number[-4:]} at {existing.store_id}); this offline sale was not posted: "
+                 "settle it by hand"),
+    )
+
+
 def _duplicate(ctx: RegionContext, session: Session, row: LedgerTransaction) -> store_sync_pb2.OfflineAdviceResult:
     transaction = transaction_message(row, ctx.region_code)
     record = session.get(OfflineAdviceRecord, row.request_id)
@@ -261,6 +285,8 @@ def _post_in_session(
         select(LedgerTransaction).where(LedgerTransaction.request_id == advice.advice_id)
     ).scalar_one_or_none()
     if existing is not None:
+        if not _same_sale(existing, advice):
+            return _rejected(advice, existing)
         return _duplicate(ctx, session, existing)
     card = _current_card(session, advice.checkout.card_number)
     # The card's accounts, read under its row lock: their balances stay current through the posting.

@@ -331,6 +331,28 @@ def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwa
     assert assert_ledger_consistent(url) > 0
 
 
+def test_an_offline_sale_the_region_rejects_is_kept_for_the_store_to_settle_by_hand(store, regions):
+    card, other_card = _open_card(store.members, store.cards), _open_card(store.members, store.cards)
+    _recharge(regions.clients["E"].transactions, card, 5_000, "S-E-001")
+    store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the balance
+    reused_id = new_id()  # the till's request id, already used online for another card's recharge
+    regions.clients["E"].transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=reused_id, store_id="S-E-001", card_number=other_card, amount_fen=1_000,
+        tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    rejected_before = store.status().rejected_advice_count
+
+    store.proxy.cut()
+    sale = _sale(card, 800)
+    sale.request_id = reused_id
+    assert store.till.Checkout(sale, timeout=20).offline
+    store.proxy.restore()
+    status = store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    assert status.rejected_advice_count == rejected_before + 1  # not silently taken for the recharge
+    balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10)
+    assert balance.balances.principal_fen == 5_000  # the sale was not posted: the store settles it by hand
+
+
 def test_the_store_exposure_limit_refuses_once_reached(store, regions):
     cards = [_open_card(store.members, store.cards) for _ in range(3)]
     for card in cards:
@@ -458,6 +480,32 @@ def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
     shown = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "overdrawn", "--database-url", url],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0 and e_card in shown.stdout and "-¥35.00" in shown.stdout
+
+
+def test_an_advice_whose_id_names_another_transaction_is_rejected_not_taken_for_a_duplicate(regions):
+    east = regions.clients["E"]
+    card, other_card = (_open_card(east.members, east.cards, store_id="S-E-001") for _ in range(2))
+    _recharge(east.transactions, card, 5_000, "S-E-001")
+    reused_id = new_id()  # a till reuses the request id of another card's recharge for a sale it then approves offline
+    east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+        request_id=reused_id, store_id="S-E-001", card_number=other_card, amount_fen=1_000,
+        tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    url = regions.database_urls["E"]
+    before = _rows(url, "SELECT COUNT(*) FROM ledger_transactions")[0][0]
+
+    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+        sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
+        for _ in range(2):  # uploaded again, it gets the same answer
+            [result] = sync.UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
+                request_id=new_id(), store_id="S-E-001",
+                advices=[_advice(card, principal=700, sequence=9, request_id=reused_id)]), timeout=20).results
+            assert result.outcome == store_sync_pb2.ADVICE_OUTCOME_REJECTED
+            assert "another transaction" in result.message and other_card[-4:] in result.message
+            assert not result.transaction.transaction_id
+
+    assert _rows(url, "SELECT COUNT(*) FROM ledger_transactions")[0][0] == before
+    assert east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances.principal_fen == 5_000
+    assert_ledger_consistent(url)
 
 
 def _pos(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
