@@ -10,6 +10,7 @@ from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.consumer import IdempotentConsumer
+from chaincard.periodic import PeriodicJob
 from chaincard.rpc.server import RunningServer, ServiceRegistration, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_HQ
@@ -36,6 +37,7 @@ from hq_service.audit_query import AuditServicer
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
 from hq_service.operators import OperatorContext, OperatorServicer, hq_directory, local_key_source
+from hq_service.phone_claims import SWEEP_SECONDS, RegionMembers, release_abandoned_claims
 from hq_service.read_models import ReadModelProjector
 from hq_service.servicers import (
     DirectoryServicer,
@@ -78,8 +80,8 @@ def start_hq(settings: Settings) -> RunningServer:
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
-    running = build_server(settings.listen, services, interceptors=[guard],
-                           transport=Transport.for_service(settings, "hq"))
+    transport = Transport.for_service(settings, "hq")
+    running = build_server(settings.listen, services, interceptors=[guard], transport=transport)
     # Two consumer groups: a slow notice channel never delays the read models, and each group's lag
     # shows in `chaincard status`.
     read_models = IdempotentConsumer(
@@ -108,6 +110,10 @@ def start_hq(settings: Settings) -> RunningServer:
         handle=AuditCollector().apply,
     ).start()
     dispatcher = NoticeDispatcher(session_factory, default_channels(settings)).start()
-    running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop]
+    region_members = RegionMembers(session_factory, transport)
+    claim_sweep = PeriodicJob("phone-claim-sweep", SWEEP_SECONDS,
+                              lambda: release_abandoned_claims(session_factory, region_members)).start()
+    running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
+                        region_members.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import grpc
@@ -184,6 +184,9 @@ def _build_matrix() -> dict[str, Rule]:
     member_writers = _roles(C, SM, CC, HA, IN)
     store_facing("MemberService", "RegisterMember", member_writers, store_fields=_STORE_ID)
     store_facing("MemberService", "GetMember", _REGION_READERS, at_till=True, owners=_MEMBER_OWNERS)
+    # HQ asks a member's home region whether a registration holding a phone claim ever completed (ADR 0008).
+    m[_rpc("MemberService", "GetMember")] = replace(m[_rpc("MemberService", "GetMember")],
+                                                     peers=m[_rpc("MemberService", "GetMember")].peers | {"hq"})
     store_facing("MemberService", "FindMember", _REGION_READERS, at_till=True, owners=_MEMBER_OWNERS)
     store_facing("MemberService", "UpdateMember", member_writers, store_fields=_STORE_ID)
     store_facing("MemberService", "ExportMemberData", _roles(SM, CC, HA), store_fields=_STORE_ID, owners=_MEMBER_OWNERS)

@@ -31,7 +31,8 @@ def claim_phone(session_factory: sessionmaker[Session], request: member_index_pb
     for _attempt in range(2):
         try:
             with session_factory() as session, session.begin():
-                existing = session.get(PhoneClaim, request.phone_hmac)
+                # Locking: a sweep releasing an abandoned claim (hq_service.phone_claims) is waited for.
+                existing = session.get(PhoneClaim, request.phone_hmac, with_for_update=True)
                 if existing is not None:
                     if existing.request_id != request.request_id:
                         raise AlreadyExists("this phone number is already registered to a member of the chain")
