@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, utc_now
 from chaincard.db.idempotency import IdempotencyKeyColumns
+from chaincard.security.identity import Scope, ScopeLevel
 from hq_service.models import Base
 
 
@@ -36,6 +37,9 @@ class Operator(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, onupdate=utc_now)
+
+    def scope(self) -> Scope:
+        return Scope(ScopeLevel.from_label(self.scope_level), self.scope_id)
 
 
 class OperatorToken(Base):

@@ -105,7 +105,7 @@ def _timestamp(moment: datetime | None) -> Timestamp:
 
 
 def _scope_of(row: Operator) -> Scope:
-    return Scope(ScopeLevel.from_label(row.scope_level), row.scope_id)
+    return row.scope()
 
 
 def operator_message(row: Operator) -> operators_pb2.Operator:

@@ -191,8 +191,14 @@ def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) ->
     if item.role not in _STAFF_ROLES:
         raise InvalidArgument("staff.role", "must be STAFF_ROLE_CASHIER or STAFF_ROLE_STORE_MANAGER")
     operator_id = _text("staff.operator_id", item.operator_id, 32, required=False)
-    if operator_id and session.get(Operator, operator_id) is None:
-        raise InvalidArgument("staff.operator_id", f"unknown operator {operator_id!r}")
+    if operator_id:
+        operator = session.get(Operator, operator_id)
+        if operator is None:
+            raise InvalidArgument("staff.operator_id", f"unknown operator {operator_id!r}")
+        # The account a person logs in with at the till must be allowed at that store.
+        if not operator.scope().covers(_store_place(store)):
+            raise InvalidArgument("staff.operator_id", f"operator {operator_id}'s scope ({operator.scope()}) "
+                                                       f"does not include store {store.store_id}")
     existing = session.get(StaffMember, staff_id, with_for_update=True)
     before = staff_message(existing) if existing is not None else None
     if existing is not None and existing.store_id != store.store_id:

@@ -20,7 +20,14 @@ from chaincard.local import demo_data
 from chaincard.local.accounts import operator_token
 from chaincard.local.chain import Chain
 from chaincard.security.identity import Role, Scope
-from chaincard.v1 import directory_pb2, directory_pb2_grpc, members_pb2, members_pb2_grpc
+from chaincard.v1 import (
+    directory_pb2,
+    directory_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
 
 AURORA_STORE = "S-E-002"  # F-AURORA's store in region E
 DEADLINE = 10
@@ -49,9 +56,10 @@ def _status(attempt: Callable[[], object]) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-def _upsert(chain, token: str | None, store_id: str, staff_id: str = "ST-AUR-1") -> grpc.StatusCode:  # type: ignore[no-untyped-def]
-    person = directory_pb2.Staff(staff_id=staff_id, store_id=store_id, name="Lin Yu", active=True,
-                                 role=directory_pb2.STAFF_ROLE_CASHIER)
+def _upsert(chain, token: str | None, store_id: str, staff_id: str = "ST-AUR-1", *,  # type: ignore[no-untyped-def]
+            role: int = directory_pb2.STAFF_ROLE_CASHIER, operator_id: str = "") -> grpc.StatusCode:
+    person = directory_pb2.Staff(staff_id=staff_id, store_id=store_id, name="Lin Yu", active=True, role=role,
+                                 operator_id=operator_id)
     with chain.channel("hq", token=token) as channel:
         return _status(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStaff(
             directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=DEADLINE))
@@ -63,12 +71,17 @@ def _register(channel: grpc.Channel, operator_id: str, store_id: str = "") -> gr
         operator_id=operator_id), timeout=DEADLINE))
 
 
-def _until(outcome: Callable[[], grpc.StatusCode], expected: grpc.StatusCode, timeout: float = 30.0) -> grpc.StatusCode:
+def _until(outcome: Callable[[], grpc.StatusCode], done: Callable[[grpc.StatusCode], bool],
+           timeout: float = 30.0) -> grpc.StatusCode:
     """The outcome once the processes picked up HQ's latest snapshot (the region re-reads it every 10 s)."""
     deadline = time.monotonic() + timeout
-    while (seen := outcome()) != expected and time.monotonic() < deadline:
+    while not done(seen := outcome()) and time.monotonic() < deadline:
         time.sleep(0.5)
     return seen
+
+
+def _denied(code: grpc.StatusCode) -> bool:
+    return code == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_a_franchisee_keeps_the_staff_of_its_own_stores_only(chain):
@@ -93,9 +106,34 @@ def test_once_a_store_lists_its_staff_its_tills_must_name_one_of_them(chain):
     assert _upsert(chain, None, AURORA_STORE) == grpc.StatusCode.OK  # HQ admin lists Aurora's cashier
     with chain.channel(f"store-{AURORA_STORE}") as till, chain.channel("region-E", as_store=AURORA_STORE) as region_e:
         # The agent checks its tills, and the region checks the store's own calls.
-        assert _until(lambda: _register(till, "ST-NOBODY"), grpc.StatusCode.PERMISSION_DENIED) == grpc.StatusCode.PERMISSION_DENIED
-        assert _until(lambda: _register(region_e, "ST-NOBODY"), grpc.StatusCode.PERMISSION_DENIED) \
-            == grpc.StatusCode.PERMISSION_DENIED
+        assert _denied(_until(lambda: _register(till, "ST-NOBODY"), _denied))
+        assert _denied(_until(lambda: _register(region_e, "ST-NOBODY"), _denied))
         assert _register(till, "ST-AUR-1") == grpc.StatusCode.OK
         assert _register(region_e, "ST-AUR-1") == grpc.StatusCode.OK
         assert _register(till, "") == grpc.StatusCode.OK  # nobody named: a cashier's rights
+
+
+def test_a_store_manager_who_logs_in_at_the_till_must_be_on_its_staff(chain):
+    manager = "staff-aurora-manager"
+    manager_token = operator_token(chain, manager, Role.STORE_MANAGER, Scope.store(AURORA_STORE))
+    operator_token(chain, "staff-west-cashier", Role.CASHIER, Scope.store("S-W-001"))
+    # An account allowed elsewhere only cannot be linked to this store's staff.
+    assert _upsert(chain, None, AURORA_STORE, "ST-AUR-2", operator_id="staff-west-cashier") \
+        == grpc.StatusCode.INVALID_ARGUMENT
+    assert _upsert(chain, None, AURORA_STORE, "ST-AUR-1") == grpc.StatusCode.OK  # the store lists staff
+
+    def refund_unknown_sale(channel: grpc.Channel) -> grpc.StatusCode:
+        """A manager's act on a sale that does not exist: a call let through ends NOT_FOUND or INVALID_ARGUMENT."""
+        return _status(lambda: transactions_pb2_grpc.TransactionServiceStub(channel).RefundSale(
+            transactions_pb2.RefundSaleRequest(request_id=new_id(), card_number="8811000000000010",
+                                               original_transaction_id=new_id(), amount_fen=100, reason="staff test"),
+            timeout=DEADLINE))
+
+    with chain.channel(f"store-{AURORA_STORE}", token=manager_token) as till:
+        # Not on the store's staff: the region refuses the manager the agent names.
+        assert _denied(_until(lambda: refund_unknown_sale(till), _denied))
+        assert _upsert(chain, None, AURORA_STORE, "ST-AUR-3", role=directory_pb2.STAFF_ROLE_STORE_MANAGER,
+                       operator_id=manager) == grpc.StatusCode.OK
+        # On the staff as a store manager: the call goes through to the handler.
+        seen = _until(lambda: refund_unknown_sale(till), lambda code: not _denied(code))
+        assert seen in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT), seen
