@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 
@@ -24,6 +24,8 @@ from chaincard.security.authz import (
 from chaincard.security.bounds import DEFAULT_BOUNDS
 from chaincard.security.identity import Place, Principal, Role
 from chaincard.security.tokens import CachedKeySource, KeySource, TokenVerifier, hq_key_fetcher
+
+T = TypeVar("T")
 
 
 def service_guard(
@@ -55,31 +57,37 @@ def hq_token_keys(hq_channel: grpc.Channel, settings: Any) -> CachedKeySource:
     return CachedKeySource(hq_key_fetcher(hq_channel, deadline=settings.rpc_deadline_seconds))
 
 
-class SnapshotPlaces:
-    """The stores of a configuration snapshot, rebuilt only when its version changes.
+class _PerSnapshotVersion(Generic[T]):
+    """``derive(snapshot)`` of the current configuration snapshot, rebuilt only when its version
+    changes. ``snapshot`` returns the current ConfigSnapshot, or None while there is none yet; then
+    ``current()`` is None too (a snapshot source never goes back to None once it has one)."""
 
-    ``snapshot`` returns the current ConfigSnapshot, or None while there is none yet (then no store
-    is known, and scope checks that need one fail closed).
-    """
-
-    def __init__(self, snapshot: Callable[[], Any]) -> None:
+    def __init__(self, snapshot: Callable[[], Any], derive: Callable[[Any], T]) -> None:
         self._snapshot = snapshot
+        self._derive = derive
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._stores: Mapping[str, Place] = {}
+        self._value: T | None = None
 
-    def _current(self) -> None:
+    def current(self) -> T | None:
         snapshot = self._snapshot()
         if snapshot is None:
-            return
+            return self._value
         with self._lock:
-            if snapshot.version != self._version:
-                self._stores = stores_from_snapshot(snapshot)
-                self._version = snapshot.version
+            if snapshot.version != self._version or self._value is None:
+                self._value, self._version = self._derive(snapshot), snapshot.version
+            return self._value
+
+
+class SnapshotPlaces:
+    """The stores of a configuration snapshot, rebuilt only when its version changes (while there
+    is no snapshot yet, no store is known, and scope checks that need one fail closed)."""
+
+    def __init__(self, snapshot: Callable[[], Any]) -> None:
+        self._stores = _PerSnapshotVersion(snapshot, stores_from_snapshot)
 
     def stores(self) -> Mapping[str, Place]:
-        self._current()
-        return self._stores
+        return self._stores.current() or {}
 
     def directory(self, resolvers: Mapping[str, Callable[[str], Place | None]] | None = None) -> Directory:
         return Directory(self.stores, resolvers)
@@ -91,17 +99,8 @@ class SnapshotStaff:
     vouches for its staff (as it did before HQ kept staff)."""
 
     def __init__(self, snapshot: Callable[[], Any]) -> None:
-        self._snapshot = snapshot
-        self._lock = threading.Lock()
-        self._version: int | None = None
-        self._resolve: Callable[[str, str], Role | str | None] | None = None
+        self._resolve = _PerSnapshotVersion(snapshot, staff_roles_from_snapshot)
 
     def __call__(self, store_id: str, operator_id: str) -> Role | str | None:
-        snapshot = self._snapshot()
-        if snapshot is None:
-            return STORE_VOUCHES
-        with self._lock:
-            if snapshot.version != self._version or self._resolve is None:
-                self._resolve, self._version = staff_roles_from_snapshot(snapshot), snapshot.version
-            resolve = self._resolve
-        return resolve(store_id, operator_id)
+        resolve = self._resolve.current()
+        return STORE_VOUCHES if resolve is None else resolve(store_id, operator_id)
