@@ -78,7 +78,7 @@ def store_place(session: Session, store_id: str) -> Place:
     store = session.get(Store, store_id) if store_id else None
     if store is None:
         return Place(store=store_id)
-    return Place(region=store.region_code, franchisee=store.franchisee_id, store=store_id)
+    return Place.of_store(store)
 
 
 def scope_place(session: Session, scope: Scope | None) -> Place:

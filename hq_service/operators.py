@@ -521,8 +521,7 @@ def hq_directory(session_factory: sessionmaker[Session], *, refresh_seconds: flo
     def stores() -> dict[str, Place]:
         if clock() - cache["at"] >= refresh_seconds:
             with session_factory() as session:
-                cache["stores"] = {row.store_id: Place(region=row.region_code, franchisee=row.franchisee_id, store=row.store_id)
-                                   for row in session.execute(select(Store)).scalars()}
+                cache["stores"] = {row.store_id: Place.of_store(row) for row in session.execute(select(Store)).scalars()}
             cache["at"] = clock()
         return cache["stores"]
 

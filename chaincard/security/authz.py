@@ -371,8 +371,7 @@ class Directory:
 
 def stores_from_snapshot(snapshot: Any) -> dict[str, Place]:
     """Store id → Place from a chaincard.v1.ConfigSnapshot (or anything with ``stores``)."""
-    return {store.store_id: Place(region=store.region_code, franchisee=store.franchisee_id, store=store.store_id)
-            for store in snapshot.stores}
+    return {store.store_id: Place.of_store(store) for store in snapshot.stores}
 
 
 # What a staff resolver answers for a store with no staff on file: its certificate vouches for

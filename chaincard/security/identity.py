@@ -19,6 +19,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from chaincard.errors import InvalidArgument
 
@@ -92,6 +93,12 @@ class Place:
     region: str = ""
     franchisee: str = ""
     store: str = ""
+
+    @classmethod
+    def of_store(cls, store: Any) -> Place:
+        """Where a store sits: anything with ``store_id``, ``region_code`` and ``franchisee_id`` (a
+        directory row, a chaincard.v1.Store)."""
+        return cls(region=store.region_code, franchisee=store.franchisee_id, store=store.store_id)
 
 
 @dataclass(frozen=True)

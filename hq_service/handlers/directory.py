@@ -110,7 +110,7 @@ def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) ->
     )
     bump_version(session)
     audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStore"), target_type="store", target_id=store_id,
-                     place=Place(region=stored.region_code, franchisee=stored.franchisee_id, store=store_id),
+                     place=Place.of_store(stored),
                      before=before, after=store_message(stored), request_id=request.request_id)
     return item
 
@@ -169,15 +169,11 @@ def staff_message(row: StaffMember) -> directory_pb2.Staff:
     )
 
 
-def _store_place(store: Store) -> Place:
-    return Place(region=store.region_code, franchisee=store.franchisee_id, store=store.store_id)
-
-
 def _require_caller_covers(store: Store, what: str) -> None:
     """The interceptor checked the store named in the request; a person moved from another store
     must come from inside the caller's scope too (a franchisee cannot take another's staff)."""
     principal = current_principal()
-    if principal is not None and principal.scope is not None and not principal.scope.covers(_store_place(store)):
+    if principal is not None and principal.scope is not None and not principal.scope.covers(Place.of_store(store)):
         raise PermissionDenied(f"{what} works at store {store.store_id}, outside your scope ({principal.scope})")
 
 
@@ -196,7 +192,7 @@ def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) ->
         if operator is None:
             raise InvalidArgument("staff.operator_id", f"unknown operator {operator_id!r}")
         # The account a person logs in with at the till must be allowed at that store.
-        if not operator.scope().covers(_store_place(store)):
+        if not operator.scope().covers(Place.of_store(store)):
             raise InvalidArgument("staff.operator_id", f"operator {operator_id}'s scope ({operator.scope()}) "
                                                        f"does not include store {store.store_id}")
     existing = session.get(StaffMember, staff_id, with_for_update=True)
@@ -214,7 +210,7 @@ def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) ->
     if before != after:
         bump_version(session)
         audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStaff"), target_type="staff",
-                         target_id=staff_id, place=_store_place(store), before=before, after=after,
+                         target_id=staff_id, place=Place.of_store(store), before=before, after=after,
                          request_id=request.request_id)
     return after
 
