@@ -39,11 +39,18 @@ class IdempotencyKeyColumns:
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
-def fingerprint(operation: str, request: Message) -> str:
+SecretMask = Callable[[Message], Message]
+
+
+def fingerprint(operation: str, request: Message, mask_secrets: SecretMask | None = None) -> str:
     """A hash of what the request asks for (deterministic serialization, request id included),
-    with PINs replaced by their memory-hard digests first (chaincard.pins.mask_pins)."""
+    with PINs replaced by their memory-hard digests first (chaincard.pins.mask_pins), and any
+    other secrets by ``mask_secrets`` (HQ's operator passwords)."""
+    masked = mask_pins(request)
+    if mask_secrets is not None:
+        masked = mask_secrets(masked)
     digest = hashlib.sha256(operation.encode())
-    digest.update(mask_pins(request).SerializeToString(deterministic=True))
+    digest.update(masked.SerializeToString(deterministic=True))
     return digest.hexdigest()
 
 
@@ -60,6 +67,8 @@ def replay_or_reserve(
     operation: str,
     request: Message,
     response_type: type[ResponseT],
+    *,
+    mask_secrets: SecretMask | None = None,
 ) -> ResponseT | None:
     """The stored answer for a repeat of this request, or None when it is new.
 
@@ -72,7 +81,7 @@ def replay_or_reserve(
     existing = session.execute(_statements(model.__table__).find, {"request_id": request_id}).one_or_none()  # type: ignore[attr-defined]
     if existing is None:
         return None
-    if existing.operation != operation or existing.payload_sha256 != fingerprint(operation, request):
+    if existing.operation != operation or existing.payload_sha256 != fingerprint(operation, request, mask_secrets):
         raise AlreadyExists(
             f"request_id {request_id!r} was already used for a different request; "
             "use a new request_id for a new operation"
@@ -80,13 +89,14 @@ def replay_or_reserve(
     return response_type.FromString(existing.response)
 
 
-def remember(session: Session, model: type[IdempotencyKeyColumns], operation: str, request: Message, response: Message) -> None:
+def remember(session: Session, model: type[IdempotencyKeyColumns], operation: str, request: Message, response: Message,
+             *, mask_secrets: SecretMask | None = None) -> None:
     """Store the answer now, in the caller's transaction. A twin that raced this request fails here
     on the primary key (or this one fails at the twin's insert), and ``retry_on_conflict`` replays."""
     session.execute(_statements(model.__table__).insert, {  # type: ignore[attr-defined]
         "request_id": request.request_id,
         "operation": operation,
-        "payload_sha256": fingerprint(operation, request),
+        "payload_sha256": fingerprint(operation, request, mask_secrets),
         "response": response.SerializeToString(),
     })
 
@@ -112,7 +122,8 @@ _RETRYABLE_PGCODES = {"23505", "40P01", "40001"}
 MAX_ATTEMPTS = 3
 
 
-def _retryable(error: DBAPIError) -> bool:
+def is_retryable_conflict(error: DBAPIError) -> bool:
+    """Whether a failed transaction lost a race worth one more attempt (see retry_on_conflict)."""
     code = getattr(error.orig, "pgcode", None)
     if code is not None:
         return code in _RETRYABLE_PGCODES
@@ -134,7 +145,7 @@ def retry_on_conflict(handler: Callable[P, R]) -> Callable[P, R]:
             try:
                 return handler(*args, **kwargs)
             except DBAPIError as error:
-                if not _retryable(error):
+                if not is_retryable_conflict(error):
                     raise
                 if attempt == MAX_ATTEMPTS:
                     raise Aborted("the request conflicted with a concurrent one; retry it with the same request_id") from error

@@ -1,0 +1,122 @@
+"""One command pipeline for every mutating RPC of every service (STYLE rule 15).
+
+validate the request id → retry on a lost race → unit of work → idempotency replay or reserve →
+the handler's body → remember the answer → commit, written here once. A service wires one
+:class:`CommandRunner` in its bootstrap; a servicer calls ``runner.run(handler, request)`` and a
+handler is a plain function ``handler(uow, request) -> response`` that never commits.
+
+The operation name stored with the idempotency key is the RPC's name, taken from the request type
+(``CheckoutRequest`` → ``Checkout``), and the answer's type is the RPC's response message from the
+same proto file (``CheckoutResponse``): neither is typed twice.
+
+A handler validates its fields first thing in its body. The transaction has written nothing at
+that point (the replay check only reads), so a bad field still changes nothing; a repeat of a
+request that was refused was never stored and is validated again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from google.protobuf import message_factory
+from google.protobuf.message import Message
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.idempotency import (
+    MAX_ATTEMPTS,
+    IdempotencyKeyColumns,
+    is_retryable_conflict,
+    remember,
+    replay_or_reserve,
+    validate_request_id,
+)
+from chaincard.errors import Aborted
+
+RequestT = TypeVar("RequestT", bound=Message)
+ResponseT = TypeVar("ResponseT", bound=Message)
+UowT = TypeVar("UowT", bound="UnitOfWork")
+
+
+class UnitOfWork:
+    """One database transaction of one command: its session, committed by the pipeline only.
+
+    A service subclasses it to carry what its handlers need beside the session (the region's
+    program cache, settings, …), so a handler's whole world is ``(uow, request)``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+class _Secrets(Protocol):
+    def __call__(self, request: Message) -> Message: ...
+
+
+@functools.cache
+def operation_of(request_type: type[Message]) -> str:
+    """The RPC a request message belongs to: ``CheckoutRequest`` → ``Checkout``."""
+    name: str = request_type.DESCRIPTOR.name
+    if not name.endswith("Request"):
+        raise TypeError(f"{name} is not an RPC request message (its name must end in 'Request')")
+    return name.removesuffix("Request")
+
+
+@functools.cache
+def response_type_of(request_type: type[Message]) -> type[Message]:
+    """The response message of the RPC ``request_type`` belongs to, from the same proto file."""
+    operation = operation_of(request_type)
+    descriptor = request_type.DESCRIPTOR.file.message_types_by_name.get(operation + "Response")
+    if descriptor is None:
+        raise TypeError(f"no {operation}Response beside {request_type.DESCRIPTOR.full_name}")
+    response_type: type[Message] = message_factory.GetMessageClass(descriptor)
+    return response_type
+
+
+@dataclass(frozen=True)
+class CommandRunner(Generic[UowT]):
+    """Runs handlers through the pipeline; one per service, built in its bootstrap.
+
+    ``session_factory`` opens the service's sessions, ``keys`` is its idempotency-key table, and
+    ``unit_of_work`` wraps a session in the service's unit-of-work type. ``mask_secrets`` replaces
+    secrets in a request before it is fingerprinted (PINs by default; HQ's operator commands add
+    passwords)."""
+
+    session_factory: sessionmaker[Session]
+    keys: type[IdempotencyKeyColumns]
+    unit_of_work: Callable[[Session], UowT]
+    mask_secrets: _Secrets | None = None
+
+    def run(self, handler: Callable[[UowT, RequestT], ResponseT], request: RequestT) -> ResponseT:
+        """The answer to ``request``: the stored one for a repeat, else ``handler``'s, committed
+        with its effects and remembered under the request id, exactly once."""
+        validate_request_id(getattr(request, "request_id"))  # noqa: B009 - every command request has one
+        operation = operation_of(type(request))
+        response_type = response_type_of(type(request))
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self._transaction() as uow:
+                    replay = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
+                                               mask_secrets=self.mask_secrets)
+                    if replay is not None:
+                        return replay  # type: ignore[return-value]
+                    response = handler(uow, request)
+                    remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
+                    return response
+            except DBAPIError as error:
+                # Two attempts with one id both passed the replay check: the second fails on the
+                # key's primary key and its retry finds the first's answer. Deadlocks and
+                # serialization failures are retried the same way.
+                if not is_retryable_conflict(error):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    raise Aborted("the request conflicted with a concurrent one; retry it with the same request_id") from error
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[UowT]:
+        with self.session_factory.begin() as session:
+            yield self.unit_of_work(session)
