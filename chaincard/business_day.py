@@ -21,3 +21,10 @@ def business_date(moment: datetime, time_zone: str = "Asia/Shanghai", cutoff: st
 def cutoff_time(cutoff: str) -> time:
     hours, minutes = (int(part) for part in cutoff.split(":"))
     return time(hours, minutes)
+
+
+def store_business_date(moment: datetime, store_time_zone: str, *, chain_time_zone: str, cutoff: str) -> date:
+    """The business day of a moment at a store: the store's own time zone when it has one, else the
+    chain's, with the chain's cut-off. The one rule for online sales, offline stand-ins and their
+    advices, and lifecycle transactions alike."""
+    return business_date(moment, store_time_zone or chain_time_zone, cutoff)

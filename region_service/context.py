@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaincard.business_day import store_business_date
 from chaincard.config import Settings
+from chaincard.db.base import utc_now
 from chaincard.ids import region_prefix_of
 from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.security.rate_limit import AttemptLimiter
 from chaincard.v1 import member_index_pb2_grpc
 from region_service.card_directory import CardDirectoryCache
 from region_service.program import ProgramCache
+
+if TYPE_CHECKING:
+    from chaincard.commands import CommandRunner
+    from region_service.unit_of_work import RegionUnitOfWork
 
 
 @dataclass
@@ -41,6 +50,20 @@ class RegionContext:
             return region.code if region is not None else self.region_code
         resolved = self.card_directory.resolve(card_number)
         return resolved.home_region if resolved is not None else self.region_code
+
+    @functools.cached_property
+    def commands(self) -> CommandRunner[RegionUnitOfWork]:
+        """The region's command pipeline: ``ctx.commands.run(handler, request)`` for every mutating RPC."""
+        from chaincard.commands import CommandRunner
+        from region_service.models import IdempotencyKey
+        from region_service.unit_of_work import RegionUnitOfWork
+
+        return CommandRunner(self.session_factory, IdempotencyKey, lambda session: RegionUnitOfWork(session, self))
+
+    def store_business_day(self, store_time_zone: str, moment: datetime | None = None) -> date:
+        """Today's (or ``moment``'s) business day at a store in this region."""
+        return store_business_date(moment or utc_now(), store_time_zone, chain_time_zone=self.settings.business_time_zone,
+                                   cutoff=self.settings.business_day_cutoff)
 
     @property
     def producer_name(self) -> str:
