@@ -16,11 +16,10 @@ request that was refused was never stored and is validated again.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 from google.protobuf import message_factory
 from google.protobuf.message import Message
@@ -56,7 +55,6 @@ class _Secrets(Protocol):
     def __call__(self, request: Message) -> Message: ...
 
 
-@functools.cache
 def operation_of(request_type: type[Message]) -> str:
     """The RPC a request message belongs to: ``CheckoutRequest`` → ``Checkout``."""
     name: str = request_type.DESCRIPTOR.name
@@ -65,14 +63,20 @@ def operation_of(request_type: type[Message]) -> str:
     return name.removesuffix("Request")
 
 
-@functools.cache
+_response_types: dict[type[Message], type[Message]] = {}
+
+
 def response_type_of(request_type: type[Message]) -> type[Message]:
     """The response message of the RPC ``request_type`` belongs to, from the same proto file."""
+    known = _response_types.get(request_type)
+    if known is not None:
+        return known
     operation = operation_of(request_type)
     descriptor = request_type.DESCRIPTOR.file.message_types_by_name.get(operation + "Response")
     if descriptor is None:
         raise TypeError(f"no {operation}Response beside {request_type.DESCRIPTOR.full_name}")
     response_type: type[Message] = message_factory.GetMessageClass(descriptor)
+    _response_types[request_type] = response_type
     return response_type
 
 
@@ -102,7 +106,7 @@ class CommandRunner(Generic[UowT]):
                     replay = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
                                                mask_secrets=self.mask_secrets)
                     if replay is not None:
-                        return replay  # type: ignore[return-value]
+                        return cast(ResponseT, replay)  # the stored answer of this very RPC
                     response = handler(uow, request)
                     remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
                     return response
