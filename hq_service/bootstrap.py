@@ -10,7 +10,6 @@ from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.consumer import IdempotentConsumer
-from chaincard.periodic import PeriodicJob
 from chaincard.rpc.server import RunningServer, ServiceRegistration, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_HQ
@@ -32,6 +31,7 @@ from chaincard.v1 import (
     reports_pb2,
     reports_pb2_grpc,
 )
+from chaincard.workers import PeriodicJob
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.models import ProcessedEvent
@@ -90,7 +90,7 @@ def start_hq(settings: Settings) -> RunningServer:
         topics=[topics.MEMBERS, topics.CARDS, topics.POSTINGS],
         session_factory=session_factory,
         processed_model=ProcessedEvent,
-        handle=ReadModelProjector(settings).apply,
+        handle_batch=ReadModelProjector(settings).apply_batch,
     ).start()
     notices = IdempotentConsumer(
         name=f"{settings.deployment}.{NOTIFICATIONS_CONSUMER}",

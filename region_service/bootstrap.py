@@ -8,7 +8,6 @@ from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.relay import OutboxRelay
-from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
@@ -24,6 +23,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from chaincard.workers import PeriodicJob
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
