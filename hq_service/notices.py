@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,7 +64,7 @@ MAX_ATTEMPTS = 8
 RETRY_SECONDS = 2.0
 
 
-def short_name(enum_wrapper, prefix: str, number: int) -> str:  # type: ignore[no-untyped-def]
+def short_name(enum_wrapper: EnumTypeWrapper, prefix: str, number: int) -> str:
     return enum_wrapper.Name(number).removeprefix(prefix)
 
 

@@ -29,13 +29,14 @@ from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from chaincard.business_day import business_date
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
-from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
+from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from hq_service.models import (
     CardView,
@@ -133,8 +134,8 @@ def write_batch(session: Session, batch: _Batch) -> None:
         if cards:
             _upsert_cards(session, list(cards.values()))
     by_model: dict[type, list[dict[str, Any]]] = defaultdict(list)
-    for (model, keys), increments in batch.sums.items():
-        by_model[model].append({**dict(keys), **increments})
+    for (model, key_items), increments in batch.sums.items():
+        by_model[model].append({**dict(key_items), **increments})
     for model, rows in by_model.items():
         _upsert_sums(session, model, rows)
 
@@ -151,13 +152,13 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
 # ``.values(rows)`` statement is compiled anew for every batch size, and compiling cost the consumer
 # more CPU than PostgreSQL spent running it.
 @cache
-def _new_transactions(dialect: str):  # type: ignore[no-untyped-def]
+def _new_transactions(dialect: str) -> ReturningInsert[Any]:
     table = TransactionView.__table__
     return INSERT_OF_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.transaction_id)
 
 
 @cache
-def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
+def _card_upsert(dialect: str) -> ConflictInsert:
     table = CardView.__table__
     statement = INSERT_OF_DIALECT[dialect](table)
     new = statement.excluded
@@ -173,7 +174,7 @@ def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+def _upsert_sums(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """``INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column``, many rows at once."""
     table = model.__table__
     keys = [column.name for column in table.primary_key.columns]
@@ -183,12 +184,11 @@ def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> N
     if "updated_at" in table.c:
         for row in values:
             row["updated_at"] = now
-    session.connection().execute(_sums_upsert(dialect_of(session), model), values)
+    session.connection().execute(_sums_upsert(dialect_of(session), table), values)
 
 
 @cache
-def _sums_upsert(dialect: str, model: type):  # type: ignore[no-untyped-def]
-    table = model.__table__  # type: ignore[attr-defined]
+def _sums_upsert(dialect: str, table: Table) -> ConflictInsert:
     keys = [column.name for column in table.primary_key.columns]
     counters = [column.name for column in table.columns if column.name not in keys and column.name != "updated_at"]
     statement = INSERT_OF_DIALECT[dialect](table)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 60.0
 
 
-def region_relay(settings: Settings, session_factory) -> OutboxRelay:  # type: ignore[no-untyped-def]
+def region_relay(settings: Settings, session_factory: sessionmaker[Session]) -> OutboxRelay:
     """The publisher of this region's outbox (in this process, or alone: ``chaincard relay``)."""
     return OutboxRelay(
         session_factory, OutboxMessage, settings.kafka_bootstrap,

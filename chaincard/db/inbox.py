@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, Table
+from sqlalchemy import CursorResult, String, Table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -30,7 +30,7 @@ def claim_event(session: Session, model: type[ProcessedEventColumns], consumer: 
     """True when this event was not applied before by this consumer (and is now marked applied)."""
     values = {"consumer": consumer, "event_id": event_id, "applied_at": utc_now()}
     statement = insert_for(session)(model).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount == 1
 
 
 def claim_events(session: Session, model: type[ProcessedEventColumns], consumer: str, event_ids: list[str]) -> set[str]:

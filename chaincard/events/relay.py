@@ -16,10 +16,11 @@ import logging
 import time
 import zlib
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -160,7 +161,7 @@ def purge_published(session_factory: sessionmaker[Session], outbox_model: type[O
                 .limit(PURGE_CHUNK)
                 .scalar_subquery()
             )
-            deleted = session.execute(delete(model).where(model.position.in_(chunk))).rowcount
+            deleted = cast("CursorResult[Any]", session.execute(delete(model).where(model.position.in_(chunk)))).rowcount
         total += deleted
         if deleted < PURGE_CHUNK:
             return total
