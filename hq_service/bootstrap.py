@@ -9,8 +9,7 @@ from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
-from chaincard.events.consumer import IdempotentConsumer
-from chaincard.periodic import PeriodicJob
+from chaincard.events.consumer import BatchEventHandler, IdempotentConsumer, each_event
 from chaincard.rpc.server import RunningServer, ServiceRegistration, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_HQ
@@ -32,6 +31,7 @@ from chaincard.v1 import (
     reports_pb2,
     reports_pb2_grpc,
 )
+from chaincard.workers import PeriodicJob
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.models import ProcessedEvent
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 READ_MODEL_CONSUMER = "hq-read-models"
 NOTIFICATIONS_CONSUMER = "hq-notifications"
+AUDIT_CONSUMER = "hq-audit"
 
 
 def _name(module, service: str) -> str:  # type: ignore[no-untyped-def]
@@ -82,33 +83,18 @@ def start_hq(settings: Settings) -> RunningServer:
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
     transport = Transport.for_service(settings, "hq")
     running = build_server(settings.listen, services, interceptors=[guard], transport=transport)
+    def consumer(group: str, group_topics: list[str], handle_batch: BatchEventHandler) -> IdempotentConsumer:
+        return IdempotentConsumer(name=f"{settings.deployment}.{group}", bootstrap=settings.kafka_bootstrap,
+                                  topics=group_topics, session_factory=session_factory, processed_model=ProcessedEvent,
+                                  handle_batch=handle_batch).start()
+
     # Two consumer groups: a slow notice channel never delays the read models, and each group's lag
     # shows in `chaincard status`.
-    read_models = IdempotentConsumer(
-        name=f"{settings.deployment}.{READ_MODEL_CONSUMER}",
-        bootstrap=settings.kafka_bootstrap,
-        topics=[topics.MEMBERS, topics.CARDS, topics.POSTINGS],
-        session_factory=session_factory,
-        processed_model=ProcessedEvent,
-        handle=ReadModelProjector(settings).apply,
-    ).start()
-    notices = IdempotentConsumer(
-        name=f"{settings.deployment}.{NOTIFICATIONS_CONSUMER}",
-        bootstrap=settings.kafka_bootstrap,
-        topics=[topics.CARDS, topics.POSTINGS],
-        session_factory=session_factory,
-        processed_model=ProcessedEvent,
-        handle=NoticePlanner(settings).apply,
-    ).start()
+    read_models = consumer(READ_MODEL_CONSUMER, [topics.MEMBERS, topics.CARDS, topics.POSTINGS],
+                           ReadModelProjector(settings).apply_batch)
+    notices = consumer(NOTIFICATIONS_CONSUMER, [topics.CARDS, topics.POSTINGS], each_event(NoticePlanner(settings).apply))
     # The audit log's own group: it never waits for the read models or the notices.
-    audit = IdempotentConsumer(
-        name=f"{settings.deployment}.hq-audit",
-        bootstrap=settings.kafka_bootstrap,
-        topics=[topics.AUDIT],
-        session_factory=session_factory,
-        processed_model=ProcessedEvent,
-        handle=AuditCollector().apply,
-    ).start()
+    audit = consumer(AUDIT_CONSUMER, [topics.AUDIT], each_event(AuditCollector().apply))
     dispatcher = NoticeDispatcher(session_factory, default_channels(settings)).start()
     region_members = RegionMembers(session_factory, transport)
     claim_sweep = PeriodicJob("phone-claim-sweep", SWEEP_SECONDS,

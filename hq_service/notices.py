@@ -15,13 +15,13 @@ when sending, so an opt-out also stops notices already waiting).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +40,7 @@ from chaincard.notifications.quiet_hours import QuietHours
 from chaincard.notifications.templates import DEFAULT_TEMPLATES, render
 from chaincard.v1 import common_pb2, events_pb2
 from chaincard.v1 import program_config_pb2 as pc
+from chaincard.workers import Backoff, Worker
 from hq_service.models import ConfigItem, MemberView, Notice, NotificationPreference, Store
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,11 @@ TEMPLATE_CACHE_SECONDS = 10.0
 # How long a notice waits for its member's profile (another topic) before going out without a name.
 MEMBER_WAIT = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
+# A dispatch that failed (the database restarting) is tried again this much later.
+RETRY_SECONDS = 2.0
 
 
-def short_name(enum_wrapper, prefix: str, number: int) -> str:  # type: ignore[no-untyped-def]
+def short_name(enum_wrapper: EnumTypeWrapper, prefix: str, number: int) -> str:
     return enum_wrapper.Name(number).removeprefix(prefix)
 
 
@@ -148,37 +151,22 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
 
 
-class NoticeDispatcher:
-    """Sends due notices, a batch per transaction (rows locked with SKIP LOCKED, so HQ replicas share)."""
+class NoticeDispatcher(Worker):
+    """Sends due notices, a batch per transaction (rows locked with SKIP LOCKED, so HQ replicas share).
+
+    The loop sends batches back to back while they come full, then pauses ``interval_seconds``; a
+    failed batch (the database restarting) is tried again after ``RETRY_SECONDS``."""
 
     def __init__(self, session_factory: sessionmaker[Session], channels: Mapping[str, NotificationChannel], *,
                  interval_seconds: float = 0.5, batch_size: int = 100) -> None:
+        super().__init__("notice-dispatcher", idle_seconds=interval_seconds, backoff=Backoff(RETRY_SECONDS, RETRY_SECONDS))
         self.session_factory = session_factory
         self.channels = dict(channels)
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self.sent_total = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> NoticeDispatcher:
-        self._thread = threading.Thread(target=self._run, name="notice-dispatcher", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.dispatch_due() < self.batch_size:
-                    self._stop.wait(self.interval_seconds)
-            except Exception:  # noqa: BLE001 - the dispatcher outlives a database restart
-                log.exception("notice dispatch failed")
-                self._stop.wait(2.0)
+    def step(self) -> bool:
+        return self.dispatch_due() >= self.batch_size
 
     def dispatch_due(self) -> int:
         """Send up to ``batch_size`` due notices; returns how many were handled."""

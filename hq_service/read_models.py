@@ -6,35 +6,37 @@
 - report figures (R1, R2, V7): ``store_daily_figures``, ``store_daily_tenders`` and
   ``member_daily_figures``, summed as events arrive.
 
-The consumer loop (chaincard.events.consumer) calls ``ReadModelProjector.apply`` once per event id,
-in the transaction that records the id, so every sum here is exact under redelivery. Postings of
+The consumer loop (chaincard.events.consumer) calls ``ReadModelProjector.apply_batch`` with the new
+events of a poll, in the transaction that records their ids, so every sum here is exact under
+redelivery. Postings of
 one card arrive in order (keyed by card number); members and cards come on other topics and may
 arrive before or after a card's postings, which every handler allows for.
 
 Postings, the bulk of the traffic, are not written one by one: what each adds (its history row,
-its card's count and balances, its figures) is gathered in the transaction's ``_Batch`` and
-written just before the commit, a multi-row statement per table, so a consumer catching up after
-an outage applies hundreds of events per commit at the cost of a few statements.
+its card's count and balances, its figures) is gathered in a ``_Batch``, which ``apply_batch``
+writes after the last event (``write_batch``), a multi-row statement per table, so a consumer
+catching up after an outage applies hundreds of events per commit at the cost of a few statements.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import case, delete, select, update
-from sqlalchemy import event as sqlalchemy_events
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from chaincard.business_day import business_date
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
-from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
+from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from hq_service.models import (
     CardView,
@@ -98,8 +100,8 @@ class _Posted:
 
 @dataclass
 class _Batch:
-    """Everything the events of one database transaction add, written just before it commits in
-    a handful of multi-row statements — one per table, however many events the batch holds."""
+    """Everything the events of one database transaction add, written after the last of them in a
+    handful of multi-row statements — one per table, however many events the batch holds."""
 
     sums: dict[tuple[type, tuple[tuple[str, Any], ...]], dict[str, int]] = field(default_factory=dict)
     posted: dict[str, _Posted] = field(default_factory=dict)
@@ -110,21 +112,8 @@ class _Batch:
             bucket[name] += value
 
 
-BATCH_KEY = "hq_read_model_batch"
-
-
-def _batch(session: Session) -> _Batch:
-    batch = session.info.get(BATCH_KEY)
-    if batch is None:
-        batch = session.info[BATCH_KEY] = _Batch()
-        sqlalchemy_events.listen(session, "before_commit", _write_batch, once=True)
-    return batch
-
-
-def _write_batch(session: Session) -> None:
-    batch: _Batch | None = session.info.pop(BATCH_KEY, None)
-    if batch is None:
-        return
+def write_batch(session: Session, batch: _Batch) -> None:
+    """Write what a transaction's events gathered, in the same transaction (the caller commits)."""
     session.flush()  # members and cards changed through the ORM go first; the sums build on them
     if batch.posted:
         rows = [posted.row for posted in batch.posted.values()]
@@ -145,8 +134,8 @@ def _write_batch(session: Session) -> None:
         if cards:
             _upsert_cards(session, list(cards.values()))
     by_model: dict[type, list[dict[str, Any]]] = defaultdict(list)
-    for (model, keys), increments in batch.sums.items():
-        by_model[model].append({**dict(keys), **increments})
+    for (model, key_items), increments in batch.sums.items():
+        by_model[model].append({**dict(key_items), **increments})
     for model, rows in by_model.items():
         _upsert_sums(session, model, rows)
 
@@ -163,13 +152,13 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
 # ``.values(rows)`` statement is compiled anew for every batch size, and compiling cost the consumer
 # more CPU than PostgreSQL spent running it.
 @cache
-def _new_transactions(dialect: str):  # type: ignore[no-untyped-def]
+def _new_transactions(dialect: str) -> ReturningInsert[Any]:
     table = TransactionView.__table__
     return INSERT_OF_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.transaction_id)
 
 
 @cache
-def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
+def _card_upsert(dialect: str) -> ConflictInsert:
     table = CardView.__table__
     statement = INSERT_OF_DIALECT[dialect](table)
     new = statement.excluded
@@ -185,7 +174,7 @@ def _card_upsert(dialect: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+def _upsert_sums(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """``INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column``, many rows at once."""
     table = model.__table__
     keys = [column.name for column in table.primary_key.columns]
@@ -195,12 +184,11 @@ def _upsert_sums(session: Session, model: type, rows: list[dict[str, Any]]) -> N
     if "updated_at" in table.c:
         for row in values:
             row["updated_at"] = now
-    session.connection().execute(_sums_upsert(dialect_of(session), model), values)
+    session.connection().execute(_sums_upsert(dialect_of(session), table), values)
 
 
 @cache
-def _sums_upsert(dialect: str, model: type):  # type: ignore[no-untyped-def]
-    table = model.__table__  # type: ignore[attr-defined]
+def _sums_upsert(dialect: str, table: Table) -> ConflictInsert:
     keys = [column.name for column in table.primary_key.columns]
     counters = [column.name for column in table.columns if column.name not in keys and column.name != "updated_at"]
     statement = INSERT_OF_DIALECT[dialect](table)
@@ -219,16 +207,28 @@ class ReadModelProjector:
         self._store_zones: dict[str, str] = {}
 
     def apply(self, session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
+        """Apply one event (a batch of one)."""
+        self.apply_batch(session, [(envelope, payload)])
+
+    def apply_batch(self, session: Session, events: Sequence[tuple[events_pb2.EventEnvelope, Message]]) -> None:
+        """Apply a transaction's events in their order, then write what they gathered; the consumer
+        commits it with the events' ids."""
+        batch = _Batch()
+        for envelope, payload in events:
+            self._apply_one(session, batch, envelope, payload)
+        write_batch(session, batch)
+
+    def _apply_one(self, session: Session, batch: _Batch, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
         if isinstance(payload, events_pb2.TransactionPosted):
-            self.transaction_posted(session, envelope, payload)
+            self.transaction_posted(session, batch, envelope, payload)
         elif isinstance(payload, events_pb2.MemberRegistered):
-            self.member_registered(session, payload)
+            self.member_registered(session, batch, payload)
         elif isinstance(payload, events_pb2.MemberUpdated):
             self.member_updated(session, payload)
         elif isinstance(payload, events_pb2.MemberErased):
             self.member_erased(session, payload)
         elif isinstance(payload, events_pb2.CardOpened):
-            self.card_opened(session, payload)
+            self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
         # Other event types are not part of these read models.
@@ -257,7 +257,7 @@ class ReadModelProjector:
             return self.business_date_at(session, transaction.store_id, occurred_at)
 
     # ---- members and cards ----------------------------------------------------------------------
-    def member_registered(self, session: Session, event: events_pb2.MemberRegistered) -> None:
+    def member_registered(self, session: Session, batch: _Batch, event: events_pb2.MemberRegistered) -> None:
         member = event.member
         registered_at = member.registered_at.ToDatetime(tzinfo=UTC) if member.HasField("registered_at") else utc_now()
         view = session.get(MemberView, member.member_id)
@@ -272,8 +272,8 @@ class ReadModelProjector:
         view.registered_business_date = self.business_date_at(session, member.registered_store_id, registered_at)
         view.updated_at = utc_now()
         if first_time:
-            _batch(session).add_sums(StoreDailyFigures, {"business_date": view.registered_business_date,
-                                                          "store_id": member.registered_store_id}, {"new_members": 1})
+            batch.add_sums(StoreDailyFigures, {"business_date": view.registered_business_date,
+                                               "store_id": member.registered_store_id}, {"new_members": 1})
 
     def member_updated(self, session: Session, event: events_pb2.MemberUpdated) -> None:
         if event.previous_phone_hmac:
@@ -317,7 +317,7 @@ class ReadModelProjector:
         session.add(view)
         return view, True
 
-    def card_opened(self, session: Session, event: events_pb2.CardOpened) -> None:
+    def card_opened(self, session: Session, batch: _Batch, event: events_pb2.CardOpened) -> None:
         card = event.card
         view, _ = self._card(session, card.card_number)
         view.member_id = card.member_id
@@ -334,8 +334,8 @@ class ReadModelProjector:
             # No posting seen yet: the card's own balances are the newest we know.
             view.principal_fen, view.bonus_fen, view.points = card.balances.principal_fen, card.balances.bonus_fen, card.balances.points
         view.updated_at = utc_now()
-        _batch(session).add_sums(StoreDailyFigures, {"business_date": self.business_date_at(session, card.issuing_store_id, opened_at),
-                                                      "store_id": card.issuing_store_id}, {"new_cards": 1})
+        batch.add_sums(StoreDailyFigures, {"business_date": self.business_date_at(session, card.issuing_store_id, opened_at),
+                                           "store_id": card.issuing_store_id}, {"new_cards": 1})
 
     def card_state_changed(self, session: Session, event: events_pb2.CardStateChanged) -> None:
         view, _ = self._card(session, event.card_number)
@@ -343,9 +343,9 @@ class ReadModelProjector:
         view.updated_at = utc_now()
 
     # ---- transactions ---------------------------------------------------------------------------
-    def transaction_posted(self, session: Session, envelope: events_pb2.EventEnvelope, event: events_pb2.TransactionPosted) -> None:
+    def transaction_posted(self, session: Session, batch: _Batch, envelope: events_pb2.EventEnvelope,
+                           event: events_pb2.TransactionPosted) -> None:
         transaction = event.transaction
-        batch = _batch(session)
         if transaction.transaction_id in batch.posted:
             log.warning("transaction twice in one batch", extra={"fields": {"transaction_id": transaction.transaction_id}})
             return

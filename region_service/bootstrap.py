@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.relay import OutboxRelay
-from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
@@ -24,6 +25,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from chaincard.workers import PeriodicJob
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 60.0
 
 
-def region_relay(settings: Settings, session_factory) -> OutboxRelay:  # type: ignore[no-untyped-def]
+def region_relay(settings: Settings, session_factory: sessionmaker[Session]) -> OutboxRelay:
     """The publisher of this region's outbox (in this process, or alone: ``chaincard relay``)."""
     return OutboxRelay(
         session_factory, OutboxMessage, settings.kafka_bootstrap,

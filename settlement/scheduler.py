@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from chaincard.config import Settings
-from chaincard.periodic import PeriodicJob
+from chaincard.workers import PeriodicJob
 from settlement.models import ClearingRecord, SettlementRun
 from settlement.runs import SettlementRunner
 from settlement.statements import COMPLETED
@@ -51,12 +51,15 @@ def due_business_day(now: datetime, nightly_at: str, time_zone: str) -> date:
     return local.date() - timedelta(days=1)
 
 
-class NightlySettlement:
-    def __init__(self, runner: SettlementRunner, *, nightly_at: str, catch_up_days: int = 7) -> None:
+class NightlySettlement(PeriodicJob):
+    """Checks every ``check_every_seconds`` whether a business day is due, and settles it."""
+
+    def __init__(self, runner: SettlementRunner, *, nightly_at: str, catch_up_days: int = 7,
+                 check_every_seconds: float = CHECK_EVERY_SECONDS) -> None:
+        super().__init__("nightly-settlement", check_every_seconds, self.run_due)
         self.runner = runner
         self.nightly_at = nightly_at
         self.catch_up_days = catch_up_days
-        self._job: PeriodicJob | None = None
 
     @classmethod
     def from_settings(cls, runner: SettlementRunner, settings: Settings) -> NightlySettlement | None:
@@ -66,14 +69,6 @@ class NightlySettlement:
         datetime.strptime(nightly_at, "%H:%M")  # a bad value stops the process at start, not at night
         catch_up = int(setting(settings, "settlement_catch_up_days", "7"))
         return cls(runner, nightly_at=nightly_at, catch_up_days=catch_up)
-
-    def start(self, interval_seconds: float = CHECK_EVERY_SECONDS) -> NightlySettlement:
-        self._job = PeriodicJob("nightly-settlement", interval_seconds, self.run_due).start()
-        return self
-
-    def stop(self) -> None:
-        if self._job is not None:
-            self._job.stop()
 
     def days_to_settle(self) -> list[date]:
         due = due_business_day(self.runner.clock(), self.nightly_at, self.runner.time_zone)
@@ -88,7 +83,7 @@ class NightlySettlement:
         return sorted((waiting | {due}) - settled)
 
     def run_due(self) -> list[date]:
-        done = []
+        done: list[date] = []
         for day in self.days_to_settle():
             self.runner.run(day)
             done.append(day)

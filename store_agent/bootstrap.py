@@ -18,7 +18,6 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
-from chaincard.periodic import PeriodicJob
 from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
@@ -36,8 +35,9 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from chaincard.workers import PeriodicJob
 from store_agent.card_cache import CardCache
-from store_agent.config_sync import DEFAULT_POLL_SECONDS, StoreConfig
+from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreConfig
 from store_agent.forwarder import AdviceForwarder
 from store_agent.journal import RequestJournal
 from store_agent.offline import OfflineStandIn
@@ -113,17 +113,6 @@ def start_store(settings: Settings) -> RunningServer:
     stand_in = OfflineStandIn(store_id, session_factory, config, settings)
     region_transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
 
-    def pull_config() -> None:
-        try:
-            config.pull(sync, deadline=settings.rpc_deadline_seconds)
-        except grpc.RpcError as error:
-            if error.code() in UNREACHABLE:
-                monitor.failure(error.code().name)
-            else:
-                log.warning("configuration pull refused", extra={"fields": {"status": error.code().name, "details": error.details()}})
-            return
-        monitor.success()
-
     def refresh_cards() -> None:
         if not monitor.online:
             return
@@ -141,7 +130,9 @@ def start_store(settings: Settings) -> RunningServer:
             return
         cache.apply_refresh(answer, sent_at)
 
-    pull_config()  # before serving: an agent that starts offline keeps the snapshot it has
+    config_pull = ConfigPuller(config, sync, monitor, deadline=settings.rpc_deadline_seconds,
+                               interval_seconds=knob(settings, "config_poll_seconds"))
+    config_pull.pull_once()  # before serving: an agent that starts offline keeps the snapshot it has
     guard = service_guard(
         settings, accepted_peers=PEERS_OF_STORE_AGENT, keys=hq_token_keys(hq_channel, settings),
         directory=SnapshotPlaces(config.snapshot).directory(), local_store=store_id,
@@ -169,7 +160,7 @@ def start_store(settings: Settings) -> RunningServer:
     monitor.start()
     forwarder.start()
     jobs = [
-        PeriodicJob("config-pull", knob(settings, "config_poll_seconds"), pull_config).start(),
+        config_pull.start(),
         PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
         PeriodicJob("journal-retention", JOURNAL_SWEEP_SECONDS, lambda: journal.forget_answered(
             timedelta(days=knob(settings, "journal_retention_days")))).start(),

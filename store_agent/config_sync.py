@@ -1,19 +1,22 @@
 """The program configuration at the store (DESIGN §2: a versioned snapshot of HQ's, through the
-region): pulled every ~15 s while online, kept in SQLite so an agent restarted during an outage
-still knows its prices, levels, earn rules and offline limits."""
+region): pulled every ~15 s while online (``ConfigPuller``), kept in SQLite so an agent restarted
+during an outage still knows its prices, levels, earn rules and offline limits."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+import grpc
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.rpc.channels import call
 from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
+from chaincard.workers import PeriodicJob
 from store_agent.limits import OfflineLimits, limits_for_store
 from store_agent.models import ConfigSnapshotRecord
+from store_agent.region_link import UNREACHABLE, LinkMonitor
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +74,27 @@ class StoreConfig:
         with self._lock:
             self._snapshot = snapshot
         log.info("configuration snapshot installed", extra={"fields": {"version": snapshot.version}})
+
+
+class ConfigPuller(PeriodicJob):
+    """Pulls the snapshot every ``interval_seconds`` (and once before the agent serves, by
+    ``pull_once``); every answer, or the lack of one, tells the link monitor whether the region is up."""
+
+    def __init__(self, config: StoreConfig, stub: store_sync_pb2_grpc.StoreSyncServiceStub, monitor: LinkMonitor, *,
+                 deadline: float, interval_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+        super().__init__("config-pull", interval_seconds, self.pull_once)
+        self.config = config
+        self.stub = stub
+        self.monitor = monitor
+        self.deadline = deadline
+
+    def pull_once(self) -> None:
+        try:
+            self.config.pull(self.stub, deadline=self.deadline)
+        except grpc.RpcError as error:
+            if error.code() in UNREACHABLE:
+                self.monitor.failure(error.code().name)
+            else:
+                log.warning("configuration pull refused", extra={"fields": {"status": error.code().name, "details": error.details()}})
+            return
+        self.monitor.success()

@@ -22,6 +22,7 @@ from chaincard.db.base import utc_now
 from chaincard.ids import new_id
 from chaincard.rpc.channels import call
 from chaincard.v1 import store_sync_pb2, store_sync_pb2_grpc
+from chaincard.workers import Backoff, RetryLater, Worker
 from store_agent.card_cache import CardCache
 from store_agent.models import OfflineAdvice
 from store_agent.region_link import UNREACHABLE, LinkMonitor
@@ -33,6 +34,8 @@ _QUEUED = select(func.count()).select_from(_advices).where(_advices.c.state == "
 _QUEUED_OF_CARD = _QUEUED.where(_advices.c.card_number == bindparam("card_number"))
 
 BATCH_SIZE = 250
+# After failures in a row the pause doubles from 2 × idle_seconds, up to 2**MAX_DOUBLINGS × idle_seconds.
+MAX_DOUBLINGS = 5
 FINAL = {
     store_sync_pb2.ADVICE_OUTCOME_POSTED: "POSTED",
     store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN: "POSTED_OVERDRAWN",
@@ -41,7 +44,12 @@ FINAL = {
 }
 
 
-class AdviceForwarder:
+class AdviceForwarder(Worker):
+    """The forwarding loop: while the region answers and advices are queued, a batch after another;
+    idle (or offline), a check every ``idle_seconds``, sooner when the link monitor says the region
+    is back. A batch that did not get a final answer for each advice backs off from twice
+    ``idle_seconds`` to 32 times it."""
+
     def __init__(
         self,
         store_id: str,
@@ -54,6 +62,8 @@ class AdviceForwarder:
         batch_size: int = BATCH_SIZE,
         idle_seconds: float = 1.0,
     ) -> None:
+        super().__init__("advice-forwarder", idle_seconds=idle_seconds,
+                         backoff=Backoff(idle_seconds * 2, idle_seconds * 2**MAX_DOUBLINGS), join_seconds=10.0)
         self.store_id = store_id
         self.session_factory = session_factory
         self.stub = stub
@@ -62,42 +72,15 @@ class AdviceForwarder:
         # An upload of a whole batch gets more time than a single call.
         self.deadline = max(deadline, 2.0) * 4
         self.batch_size = batch_size
-        self.idle_seconds = idle_seconds
         self._upload_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="advice-forwarder", daemon=True)
         monitor.listeners.append(self.wake)
 
-    # ---- the background loop -----------------------------------------------------------------------
-    def start(self) -> AdviceForwarder:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(10)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            drained = True
-            if self.monitor.online and self.queue_depth():
-                try:
-                    drained = self.forward_batch()
-                except Exception:  # noqa: BLE001 - logged; the queue is durable, the next round retries
-                    log.exception("forwarding the offline queue failed")
-                    drained = False
-                if drained and self.queue_depth():
-                    failures = 0
-                    continue  # more to send: no pause
-            failures = 0 if drained else min(failures + 1, 5)
-            self._wake.wait(self.idle_seconds * (2**failures if failures else 1))
-            self._wake.clear()
+    def step(self) -> bool:
+        if not (self.monitor.online and self.queue_depth()):
+            return False
+        if not self.forward_batch():
+            raise RetryLater("not every advice of the batch got a final answer")  # forward_batch logged why
+        return bool(self.queue_depth())  # more to send: no pause
 
     # ---- reads -----------------------------------------------------------------------------------
     def queue_depth(self, card_number: str | None = None) -> int:

@@ -7,12 +7,15 @@ event finds its row and is skipped.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import String, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, String, Table
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import ReturningInsert
 
 from chaincard.db.base import UtcTimestamp, utc_now
+from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of, insert_for
 
 
 class ProcessedEventColumns:
@@ -25,12 +28,24 @@ class ProcessedEventColumns:
 
 def claim_event(session: Session, model: type[ProcessedEventColumns], consumer: str, event_id: str) -> bool:
     """True when this event was not applied before by this consumer (and is now marked applied)."""
-    dialect = session.get_bind().dialect.name
     values = {"consumer": consumer, "event_id": event_id, "applied_at": utc_now()}
-    if dialect == "postgresql":
-        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two engines above are supported
-        statement = insert(model).values(**values)
-    return session.execute(statement).rowcount == 1
+    statement = insert_for(session)(model).values(**values).on_conflict_do_nothing()
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount == 1
+
+
+def claim_events(session: Session, model: type[ProcessedEventColumns], consumer: str, event_ids: list[str]) -> set[str]:
+    """Insert ``(consumer, event_id)`` for every id in one statement; returns the ids that were new."""
+    if not event_ids:
+        return set()
+    now = utc_now()
+    rows = [{"consumer": consumer, "event_id": event_id, "applied_at": now} for event_id in dict.fromkeys(event_ids)]
+    statement = _claim_statement(dialect_of(session), model.__table__)  # type: ignore[attr-defined]
+    return set(session.connection().execute(statement, rows).scalars())
+
+
+@cache
+def _claim_statement(dialect: str, table: Table) -> ReturningInsert[Any]:
+    """Built once and run with one parameter set per row (SQLAlchemy folds them into multi-row
+    VALUES): a ``.values(rows)`` statement is compiled anew for every batch size, which cost the
+    consumers more CPU than PostgreSQL spent on the insert."""
+    return INSERT_OF_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.event_id)

@@ -13,18 +13,20 @@ broker lost data; a purge inside the relay's own loop deletes older ones.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import zlib
 from datetime import datetime, timedelta
+from typing import Any, cast
 
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.db.outbox import OutboxColumns
 from chaincard.events.kafka import ensure_topics, make_producer
+from chaincard.workers import Backoff, Worker
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,13 @@ def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
     return zlib.crc32(f"outbox-relay:{outbox_model.__tablename__}".encode())
 
 
-class OutboxRelay:
+class OutboxRelay(Worker):
+    """The relay's loop: publish a batch; pause ``poll_seconds`` when there was none; purge now and
+    then. A broker away (or a database restarting) costs a back-off from ``poll_seconds`` up to
+    ``MAX_BACKOFF_SECONDS``: the rows stay, nothing is lost, order is kept."""
+
+    transient_errors = (KafkaError, OSError)
+
     def __init__(
         self,
         session_factory: sessionmaker[Session],
@@ -58,56 +66,27 @@ class OutboxRelay:
         retention_hours: float = DEFAULT_RETENTION_HOURS,
         purge_interval_seconds: float = PURGE_INTERVAL_SECONDS,
     ) -> None:
+        super().__init__(f"outbox-relay-{name}", idle_seconds=poll_seconds,
+                         backoff=Backoff(poll_seconds, MAX_BACKOFF_SECONDS))
         self.session_factory = session_factory
         self.outbox_model = outbox_model
         self.bootstrap = bootstrap
-        self.name = name
         self.batch_size = batch_size
-        self.poll_seconds = poll_seconds
         self.retention = timedelta(hours=retention_hours)
         self.purge_interval_seconds = purge_interval_seconds
         self.lock_key = relay_lock_key(outbox_model)
         self.published_total = 0
         self.purged_total = 0
-        self._producer = None
+        self._producer: KafkaProducer | None = None
         self._next_purge = time.monotonic() + min(purge_interval_seconds, 30.0)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> OutboxRelay:
-        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
-        self._thread.start()
-        return self
+    def step(self) -> bool:
+        published = self.publish_batch()
+        if time.monotonic() >= self._next_purge:
+            self.purge_expired()
+        return published > 0
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._drop_producer()
-
-    def run(self) -> None:
-        backoff = self.poll_seconds
-        while not self._stop.is_set():
-            try:
-                published = self.publish_batch()
-                backoff = self.poll_seconds
-                if time.monotonic() >= self._next_purge:
-                    self.purge_expired()
-                if published == 0:
-                    self._stop.wait(self.poll_seconds)
-            except (KafkaError, OSError) as error:
-                # Broker away or frozen: keep the rows, back off, try again; nothing is lost, order is kept.
-                log.warning("outbox relay cannot reach the broker", extra={"fields": {"relay": self.name, "error": repr(error)}})
-                self._drop_producer()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            except Exception:  # noqa: BLE001 - a relay must outlive any one bad batch (the database may be restarting)
-                log.exception("outbox relay batch failed", extra={"fields": {"relay": self.name}})
-                self._drop_producer()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-
-    def _drop_producer(self) -> None:
+    def release(self) -> None:
         # A producer that saw a failure may hold records in flight: throw it away, so the retried batch
         # goes out from a fresh producer and its records cannot land between the retried ones.
         if self._producer is not None:
@@ -117,7 +96,7 @@ class OutboxRelay:
                 pass
             self._producer = None
 
-    def _get_producer(self):  # type: ignore[no-untyped-def]
+    def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
             ensure_topics(self.bootstrap)
             self._producer = make_producer(self.bootstrap)
@@ -162,7 +141,7 @@ class OutboxRelay:
         deleted = purge_published(self.session_factory, self.outbox_model, utc_now() - self.retention)
         self.purged_total += deleted
         if deleted:
-            log.info("outbox rows past retention deleted", extra={"fields": {"relay": self.name, "rows": deleted}})
+            log.info("outbox rows past retention deleted", extra={"fields": {"worker": self.name, "rows": deleted}})
         return deleted
 
 
@@ -182,7 +161,7 @@ def purge_published(session_factory: sessionmaker[Session], outbox_model: type[O
                 .limit(PURGE_CHUNK)
                 .scalar_subquery()
             )
-            deleted = session.execute(delete(model).where(model.position.in_(chunk))).rowcount
+            deleted = cast("CursorResult[Any]", session.execute(delete(model).where(model.position.in_(chunk)))).rowcount
         total += deleted
         if deleted < PURGE_CHUNK:
             return total

@@ -13,8 +13,9 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CursorResult, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.outbox import OutboxColumns
@@ -44,9 +45,9 @@ def mark_for_replay(session_factory: sessionmaker[Session], outbox_model: type[O
     with session_factory() as session, session.begin():
         # Wait for a relay batch in progress, so its stamps cannot overwrite ours.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": relay_lock_key(model)})
-        marked = session.execute(
+        marked = cast("CursorResult[Any]", session.execute(
             update(model).where(model.created_at >= since, model.published_at.is_not(None)).values(published_at=None)
-        ).rowcount
+        )).rowcount
         highest = session.execute(select(func.max(model.position))).scalar_one() or 0
     return marked, highest
 
