@@ -228,7 +228,8 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
           f"nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex[:16]}…")
     # The check a franchisee runs on the files it received: settlement's own command.
     verified = _chaincard(state, "statement", "verify", "--date", today.isoformat(),
-                          "--statements-dir", str(Path(state.data_dir) / "statements"), allowed_exit_codes=(0, 1))
+                          "--statements-dir", str(Path(state.data_dir) / "statements"), allowed_exit_codes=(0, 1),
+                          data_dir=False)
     outcomes = [line.split()[0] for line in verified.splitlines() if line.startswith(("  OK  ", "  FAIL"))]
     print(f"   {outcomes.count('OK')} of {len(outcomes)} checks of the signed manifest pass "
           f"(chaincard statement verify --date {today})")
@@ -249,10 +250,10 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
     print(f"3. The statements they downloaded (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
 
 
-def _chaincard(state, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,)) -> str:  # type: ignore[no-untyped-def]
-    """Run a ``chaincard`` command against the demo's chain (its data directory: its addresses,
-    certificates and the admin's saved token) and return what it printed. The demo reaches a
-    service's own commands this way, never by importing the service."""
+def _chaincard(state, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,), data_dir: bool = True) -> str:  # type: ignore[no-untyped-def]
+    """Run a ``chaincard`` command against the demo's chain (with ``data_dir``, its data directory:
+    its addresses, certificates and the admin's saved token) and return what it printed. The demo
+    reaches a service's own commands this way, never by importing the service."""
     import os
     import subprocess
     import sys
@@ -260,7 +261,8 @@ def _chaincard(state, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,
     # The chain's state decides how to reach it, as for the demo's own calls, not a shell's settings.
     env = {name: value for name, value in os.environ.items()
            if name not in ("CHAINCARD_TLS_DIR", "CHAINCARD_CLIENT_CERT", "CHAINCARD_TOKEN_FILE", "CHAINCARD_INSECURE")}
-    done = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments, "--data-dir", state.data_dir],
+    where = ["--data-dir", state.data_dir] if data_dir else []
+    done = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments, *where],
                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
     if done.returncode not in allowed_exit_codes:
         raise RuntimeError(f"chaincard {' '.join(arguments)} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
