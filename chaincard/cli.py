@@ -76,8 +76,8 @@ def run_settlement(args: argparse.Namespace) -> int:
     return _serve("settlement", start_settlement, _service_settings(args))
 
 
-def _add_service_commands(commands: argparse._SubParsersAction, hq: argparse.ArgumentParser,  # type: ignore[type-arg]
-                          region: argparse.ArgumentParser, events: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], hq: argparse.ArgumentParser,
+                          region: argparse.ArgumentParser, events: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Each service's CLI module adds its own subcommands, written beside that service's code:
     top-level ones (``add_commands``), and its operations under ``chaincard hq …`` / ``chaincard
     region …``. ``chaincard events replay`` is the regions' replay (``chaincard region replay``)

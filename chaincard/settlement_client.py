@@ -12,13 +12,13 @@ from pathlib import Path
 
 import grpc
 
-from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
+from chaincard.v1 import common_pb2, settlement_pb2, settlement_pb2_grpc
 
 # Metadata a caller sets to settle a business day before its cut-off (the demo; an operator
 # closing a day early). Records arriving afterwards settle in the next run as adjustments.
 CLOSE_EARLY_METADATA = "chaincard-close-day-early"
 # File format names as the CLI takes them → chaincard.v1.ExportFormat values.
-FORMAT_NAMES = {"csv": 1, "xlsx": 2, "pdf": 3}
+FORMAT_NAMES = {"csv": common_pb2.EXPORT_FORMAT_CSV, "xlsx": common_pb2.EXPORT_FORMAT_XLSX, "pdf": common_pb2.EXPORT_FORMAT_PDF}
 EXPORT_DEADLINE_SECONDS = 60.0
 
 

@@ -15,6 +15,10 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hq_service.models import Notice
 
 DEFAULT_DATA_DIR = ".chaincard"
 REPORT_DEADLINE_SECONDS = 60.0
@@ -289,7 +293,7 @@ def _hq_database(args: argparse.Namespace) -> str | None:
     return state.database_urls["hq"] if state is not None else None
 
 
-def _notice_record(notice) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _notice_record(notice: Notice) -> dict[str, object]:
     """One notice for ``notices list --json`` (the demo reads these): the card by its last four digits only."""
     def moment(value: datetime) -> str:
         return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
@@ -512,7 +516,7 @@ def run_bootstrap_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_hq_commands(hq_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # noqa: SLF001
+def add_hq_commands(hq_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add HQ's own operations under ``chaincard hq`` (whose bare form runs the service)."""
     bootstrap = hq_commands.add_parser(
         "bootstrap-admin", help="create the first HQ admin in HQ's database (nobody can log in to create one before)")

@@ -17,14 +17,19 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaincard.chain_state import ChainState
 
 DEFAULT_DATA_DIR = ".chaincard"
 
 
-def _chain_state(data_dir: str | None):  # type: ignore[no-untyped-def]
+def _chain_state(data_dir: str | None) -> ChainState | None:
     from chaincard.security.cli import chain_state
 
-    return chain_state(data_dir)
+    state: ChainState | None = chain_state(data_dir)
+    return state
 
 
 # ---- replay ----------------------------------------------------------------------------------------
@@ -120,7 +125,7 @@ def run_overdrawn(args: argparse.Namespace) -> int:
 
 
 # ---- parser ----------------------------------------------------------------------------------------
-def add_region_commands(region_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # noqa: SLF001
+def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the region's operations under ``chaincard region`` (whose bare form runs the service).
 
     ``--code`` may also come before the subcommand (``chaincard region --code E replay …``): here it

@@ -7,6 +7,7 @@ import time
 
 import grpc
 
+from chaincard.chain_state import ChainState
 from chaincard.ids import new_id
 from chaincard.local.accounts import operator_token
 from chaincard.money import format_fen
@@ -250,7 +251,7 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
     print(f"3. The statements they downloaded (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
 
 
-def _chaincard(state, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,), data_dir: bool = True) -> str:  # type: ignore[no-untyped-def]
+def _chaincard(state: ChainState, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,), data_dir: bool = True) -> str:
     """Run a ``chaincard`` command against the demo's chain (with ``data_dir``, its data directory:
     its addresses, certificates and the admin's saved token) and return what it printed. The demo
     reaches a service's own commands this way, never by importing the service."""
@@ -269,7 +270,7 @@ def _chaincard(state, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,
     return done.stdout
 
 
-def _notices(state, *, limit: int, status: str | None = None) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+def _notices(state: ChainState, *, limit: int, status: str | None = None) -> list[dict[str, str]]:
     """HQ's latest transaction notices, newest first (``chaincard notices list --json``)."""
     import json
 
