@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit protos check-protos lint lint-protos clean
+.PHONY: install demo up test unit protos check-protos lint lint-imports lint-protos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,12 @@ lint-protos:
 lint: install
 	$(BIN)/ruff check .
 
-## Everything CI checks: generated code, proto lint, code lint, the whole test suite.
-test: install check-protos lint-protos lint
+## The import contracts in pyproject.toml: services meet only over gRPC and Kafka; pure rules stay pure.
+lint-imports: install
+	$(BIN)/lint-imports
+
+## Everything CI checks: generated code, proto lint, code lint, import contracts, the whole test suite.
+test: install check-protos lint-protos lint lint-imports
 	$(BIN)/python -m pytest
 
 unit: install

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import signal
 import sys
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from chaincard.config import Settings, load_settings
 from chaincard.logs import configure_logging
+from chaincard.security import cli as security_cli
 
 DEFAULT_DATA_DIR = Path(".chaincard")
 
@@ -38,6 +38,10 @@ def _serve(process_name: str, start, settings: Settings) -> int:  # type: ignore
     return 0
 
 
+# ---- the supervisor's dispatch ----------------------------------------------------------------------
+# The only imports of service packages in the shared core, allowed by name in the import-linter
+# contract (pyproject.toml): each service's bootstrap, to run it as this process, and each
+# service's own CLI module, whose subcommands it adds. Nothing else of a service is reached from here.
 def run_hq(args: argparse.Namespace) -> int:
     from hq_service.bootstrap import start_hq
 
@@ -45,6 +49,9 @@ def run_hq(args: argparse.Namespace) -> int:
 
 
 def run_region(args: argparse.Namespace) -> int:
+    if not args.code:
+        print("chaincard region: the region service needs --code (e.g. --code E)", file=sys.stderr)
+        return 2
     from region_service.bootstrap import start_region
 
     return _serve(f"region-{args.code}", start_region, _service_settings(args, region_code=args.code))
@@ -67,6 +74,28 @@ def run_settlement(args: argparse.Namespace) -> int:
     from settlement.bootstrap import start_settlement
 
     return _serve("settlement", start_settlement, _service_settings(args))
+
+
+def _add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], hq: argparse.ArgumentParser,
+                          region: argparse.ArgumentParser, events: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Each service's CLI module adds its own subcommands, written beside that service's code:
+    top-level ones (``add_commands``), and its operations under ``chaincard hq …`` / ``chaincard
+    region …``. ``chaincard events replay`` is the regions' replay (``chaincard region replay``)
+    run for every region of the chain."""
+    from hq_service import cli as hq_cli
+    from region_service import cli as region_cli
+    from settlement import cli as settlement_cli
+    from store_agent import cli as store_cli
+
+    for module in (hq_cli, settlement_cli, store_cli):
+        module.add_commands(commands)
+    hq_cli.add_hq_commands(hq.add_subparsers(dest="hq_command", metavar="{bootstrap-admin}",
+                                             title="HQ's own operations (without one: run the service)"))
+    region_cli.add_region_commands(region.add_subparsers(dest="region_command", metavar="{replay,overdrawn}",
+                                                         title="the region's own operations (without one: run the service)"))
+    replay = events.add_parser(
+        "replay", help="publish again every region event since a moment (after a broker lost data); consumers drop duplicates")
+    region_cli.add_replay_flags(replay)
 
 
 # ---- a whole chain ---------------------------------------------------------------------------------
@@ -131,7 +160,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from chaincard.local.chain import ChainState
+    from chaincard.chain_state import ChainState
     from chaincard.rpc.channels import check_health
 
     try:
@@ -145,8 +174,8 @@ def run_status(args: argparse.Namespace) -> int:
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
     # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
+    from chaincard.chain_state import deployment_of
     from chaincard.events.lag import consumer_lag
-    from hq_service.cli import deployment_of
 
     try:
         for group in consumer_lag(state.kafka_bootstrap, deployment_of(state), timeout=3.0):
@@ -154,6 +183,21 @@ def run_status(args: argparse.Namespace) -> int:
     except Exception as error:  # noqa: BLE001 - status must print whatever the broker does
         print(f"{'consumer lag':<22} unknown: the broker at {state.kafka_bootstrap} did not answer ({type(error).__name__})")
     return 1 if failing else 0
+
+
+# ---- the event pipeline, chain-wide --------------------------------------------------------------
+def run_events_lag(args: argparse.Namespace) -> int:
+    from chaincard.chain_state import deployment_of
+    from chaincard.events.lag import consumer_lag
+    from chaincard.security.cli import chain_state
+
+    state = chain_state(args.data_dir)
+    settings = load_settings(args.config)
+    kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
+    deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
+    for group in consumer_lag(kafka, deployment):
+        print(f"{group.group_id:<40} lag {group.lag:>8}   ({group.end} records in its topics)")
+    return 0
 
 
 # ---- asking a running chain --------------------------------------------------------------------
@@ -194,9 +238,6 @@ def _add_service_flags(parser: argparse.ArgumentParser) -> None:
                         help="plaintext gRPC without certificates or authentication of services: development only")
 
 
-# Each service package adds its own subcommands (``add_commands(commands)``), so the CLI of one
-# area is written beside that area's code.
-COMMAND_MODULES = ("chaincard.security.cli", "hq_service.cli", "settlement.cli", "store_agent.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,12 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     status.set_defaults(handler=run_status)
 
-    hq = commands.add_parser("hq", help="run hq_service")
+    hq = commands.add_parser("hq", help="run hq_service (or one of HQ's own operations)")
     _add_service_flags(hq)
     hq.set_defaults(handler=run_hq)
-    region = commands.add_parser("region", help="run one region_service")
+    region = commands.add_parser("region", help="run one region_service (or one of the region's own operations)")
     _add_service_flags(region)
-    region.add_argument("--code", required=True, help="region code, e.g. E")
+    region.add_argument("--code", help="region code, e.g. E (required to run the service)")
     region.set_defaults(handler=run_region)
     relay = commands.add_parser("relay", help="run the outbox relay of one region alone (its region then runs with "
                                              "CHAINCARD_RELAY_IN_PROCESS=0)")
@@ -249,8 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     show.set_defaults(handler=run_member_show)
 
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).add_commands(commands)
+    events = commands.add_parser("events", help="the event pipeline: replay retained outbox events, consumer lag")
+    event_commands = events.add_subparsers(dest="events_command", required=True)
+    lag = event_commands.add_parser("lag", help="records each consumer group has not yet committed")
+    lag.add_argument("--kafka")
+    lag.add_argument("--deployment", help="deployment name (Settings.deployment)")
+    lag.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    lag.add_argument("--config")
+    lag.set_defaults(handler=run_events_lag)
+
+    security_cli.add_commands(commands)
+    _add_service_commands(commands, hq, region, event_commands)
     return parser
 
 

@@ -1,19 +1,24 @@
-"""HQ's subcommands of the chaincard CLI: reports, the audit log, events (replay, lag), transaction
-notices.
+"""HQ's subcommands of the chaincard CLI: reports, the audit log, store staff, transaction notices,
+and HQ's own set-up under ``chaincard hq`` (``chaincard hq bootstrap-admin``).
 
 Reports go through HQ's ReportService over gRPC (a deadline on every call); exports are produced
 by HQ (ExportReport) and written here. The audit log is read a page at a time over AuditService
-(so an operator sees only its scope) and written with the reports' CSV/XLSX code. ``events
-replay`` and ``notices`` work on the databases themselves: the region outboxes and HQ's notice
-tables have no RPC of their own.
+(so an operator sees only its scope) and written with the reports' CSV/XLSX code. ``notices`` and
+``hq bootstrap-admin`` work on HQ's database itself: the notice tables have no RPC of their own,
+and the first admin exists before anyone can log in to call one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hq_service.models import Notice
 
 DEFAULT_DATA_DIR = ".chaincard"
 REPORT_DEADLINE_SECONDS = 60.0
@@ -280,69 +285,22 @@ def _audit_flags(parser: argparse.ArgumentParser, *, range_required: bool) -> No
     parser.add_argument("--region", help="only this region")
 
 
-# ---- events ----------------------------------------------------------------------------------------
-def _parse_since(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def run_events_replay(args: argparse.Namespace) -> int:
-    from chaincard.db.engine import make_engine, make_session_factory
-    from chaincard.events.replay import replay_outbox
-    from region_service.models import OutboxMessage
-
-    since = _parse_since(args.since)
-    urls = list(args.database_url or [])
-    kafka = args.kafka
-    if not urls:
-        state = _chain_state(args)
-        if state is None:
-            print("give --database-url (a region's database), or run against a local chain (--data-dir)", file=sys.stderr)
-            return 2
-        urls = [url for name, url in sorted(state.database_urls.items()) if name.startswith("region_")]
-        kafka = kafka or state.kafka_bootstrap
-    if not kafka:
-        from chaincard.config import load_settings
-
-        kafka = load_settings(args.config).kafka_bootstrap
-    for url in urls:
-        engine = make_engine(url, pool_size=2)
-        try:
-            result = replay_outbox(make_session_factory(engine), OutboxMessage, kafka, since)
-        finally:
-            engine.dispose()
-        print(f"{engine.url.database}: {result.marked} events since {since.isoformat()} published again")
-        if result.oldest_retained is not None and result.oldest_retained > since:
-            print(f"  note: the outbox keeps events from {result.oldest_retained.isoformat()} on (retention); older ones are gone")
-    return 0
-
-
-def deployment_of(state) -> str:  # type: ignore[no-untyped-def]
-    """A local chain's deployment name (Chain uses its database prefix: "<prefix>_hq")."""
-    from sqlalchemy.engine import make_url
-
-    return (make_url(state.database_urls["hq"]).database or "chaincard").removesuffix("_hq")
-
-
-def run_events_lag(args: argparse.Namespace) -> int:
-    from chaincard.config import load_settings
-    from chaincard.events.lag import consumer_lag
-
-    state = _chain_state(args)
-    settings = load_settings(args.config)
-    kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
-    deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
-    for group in consumer_lag(kafka, deployment):
-        print(f"{group.group_id:<40} lag {group.lag:>8}   ({group.end} records in its topics)")
-    return 0
-
-
 # ---- notices ---------------------------------------------------------------------------------------
 def _hq_database(args: argparse.Namespace) -> str | None:
     if args.database_url:
         return args.database_url
     state = _chain_state(args)
     return state.database_urls["hq"] if state is not None else None
+
+
+def _notice_record(notice: Notice) -> dict[str, object]:
+    """One notice for ``notices list --json`` (the demo reads these): the card by its last four digits only."""
+    def moment(value: datetime) -> str:
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+
+    return {"created_at": moment(notice.created_at), "send_after": moment(notice.send_after),
+            "status": notice.status, "channel": notice.channel, "notification_event": notice.notification_event,
+            "card_last4": notice.card_number[-4:], "rendered": notice.rendered or "", "last_error": notice.last_error or ""}
 
 
 def run_notices_list(args: argparse.Namespace) -> int:
@@ -359,6 +317,10 @@ def run_notices_list(args: argparse.Namespace) -> int:
             notices = recent_notices(session, limit=args.limit, status=args.status)
     finally:
         engine.dispose()
+    if args.json:
+        for notice in reversed(notices):
+            print(json.dumps(_notice_record(notice), ensure_ascii=False))
+        return 0
     for notice in reversed(notices):
         text = notice.rendered or f"({notice.last_error or 'waiting'})"
         print(f"{notice.created_at:%Y-%m-%d %H:%M:%S} {notice.status:<9} {notice.channel:<6} {notice.notification_event:<11} "
@@ -492,23 +454,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     audit_export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     audit_export.set_defaults(handler=lambda args: _run_audit(args, _audit_export))
 
-    events = commands.add_parser("events", help="the event pipeline: replay retained outbox events, consumer lag")
-    event_commands = events.add_subparsers(dest="events_command", required=True)
-    replay = event_commands.add_parser(
-        "replay", help="publish again every region event since a moment (after a broker lost data); consumers drop duplicates")
-    replay.add_argument("--since", required=True, help="ISO time, e.g. 2026-11-25T08:00:00+08:00 (UTC if no offset)")
-    replay.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
-    replay.add_argument("--kafka", help="Kafka bootstrap host:port (default: the local chain's)")
-    replay.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    replay.add_argument("--config")
-    replay.set_defaults(handler=run_events_replay)
-    lag = event_commands.add_parser("lag", help="records each consumer group has not yet committed")
-    lag.add_argument("--kafka")
-    lag.add_argument("--deployment", help="deployment name (Settings.deployment)")
-    lag.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    lag.add_argument("--config")
-    lag.set_defaults(handler=run_events_lag)
-
     staff = commands.add_parser("staff", help="the people working in each store (S1); tills must name one of them")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
     staff_set = staff_commands.add_parser("set", help="add a person to a store's staff, or change them (--left when they leave)")
@@ -536,8 +481,49 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     opt_out.add_argument("member_id")
     opt_out.add_argument("--undo", action="store_true", help="resume notices")
     opt_out.add_argument("--note", help="who asked, and how (kept with the choice)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per notice (for scripts)")
     for sub in (listing, opt_out):
         sub.add_argument("--database-url", help="HQ's database (default: the local chain's)")
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     listing.set_defaults(handler=run_notices_list)
     opt_out.set_defaults(handler=run_notices_opt_out)
+
+
+# ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
+def run_bootstrap_admin(args: argparse.Namespace) -> int:
+    """Create the first HQ admin (chain scope) in HQ's database if absent; with --reset-password an
+    existing one gets the password given (the local chain supervisor, whose data directory holds it)."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.errors import ChainCardError
+    from hq_service.operators import bootstrap_admin
+
+    password = Path(args.password_file).read_text().strip() if args.password_file else None
+    if not password:
+        import getpass
+
+        password = getpass.getpass("Password of the first HQ admin (hidden): ")
+    engine = make_engine(args.database_url, pool_size=1)
+    try:
+        with make_session_factory(engine).begin() as session:
+            admin = bootstrap_admin(session, args.operator_id, password, login_name=args.login_name,
+                                    reset_password=args.reset_password)
+    except ChainCardError as error:
+        print(f"{getattr(error, 'status_name', type(error).__name__)}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"HQ admin {admin.operator_id} (log in as {admin.login_name}) is there")
+    return 0
+
+
+def add_hq_commands(hq_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add HQ's own operations under ``chaincard hq`` (whose bare form runs the service)."""
+    bootstrap = hq_commands.add_parser(
+        "bootstrap-admin", help="create the first HQ admin in HQ's database (nobody can log in to create one before)")
+    bootstrap.add_argument("--database-url", required=True, help="HQ's database")
+    bootstrap.add_argument("--operator-id", default="admin", help="the admin's operator id (default admin)")
+    bootstrap.add_argument("--login-name", help="the name it logs in with (default: the operator id)")
+    bootstrap.add_argument("--password-file", help="a file holding the password (default: asked, hidden)")
+    bootstrap.add_argument("--reset-password", action="store_true",
+                           help="an existing admin gets this password (a database that outlived the password's file)")
+    bootstrap.set_defaults(handler=run_bootstrap_admin)

@@ -21,15 +21,15 @@ from datetime import date
 from pathlib import Path
 
 from chaincard.config import load_settings
+from chaincard.settlement_client import FORMAT_NAMES
 
 DEFAULT_DATA_DIR = Path(".chaincard")
-FORMAT_NAMES = {"csv": 1, "xlsx": 2, "pdf": 3}  # chaincard.v1.ExportFormat values
 
 
 def _endpoint(args: argparse.Namespace) -> str:
     if args.endpoint:
         return args.endpoint
-    from chaincard.local.chain import ChainState
+    from chaincard.chain_state import ChainState
 
     try:
         return ChainState.load(Path(args.data_dir)).endpoint_of("settlement")
@@ -107,8 +107,8 @@ def run_settle(args: argparse.Namespace) -> int:
 
     from chaincard.ids import new_id
     from chaincard.rpc.channels import call
+    from chaincard.settlement_client import CLOSE_EARLY_METADATA
     from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
-    from settlement.servicers import CLOSE_EARLY_METADATA
 
     metadata = [(CLOSE_EARLY_METADATA, "1")] if args.close_early else []
     with _channel(args) as channel:
@@ -182,29 +182,6 @@ def run_statement_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_statement_files(channel, statement_id: str, formats: list[str], out_dir: Path) -> list[tuple[Path, str]]:  # type: ignore[no-untyped-def]
-    """Fetch a statement's files over ExportStatement on ``channel`` into ``out_dir``; checks each SHA-256."""
-    from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    stub = settlement_pb2_grpc.SettlementServiceStub(channel)
-    for file_format in formats:
-        data, name, claimed = bytearray(), "", ""
-        for response in stub.ExportStatement(
-                settlement_pb2.ExportStatementRequest(statement_id=statement_id, format=FORMAT_NAMES[file_format]), timeout=60):
-            name = response.chunk.file_name or name
-            data += response.chunk.data
-            claimed = response.chunk.sha256_hex or claimed
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != claimed:
-            raise RuntimeError(f"{name}: received bytes hash to {digest}, the service said {claimed}")
-        target = out_dir / name
-        target.write_bytes(bytes(data))
-        written.append((target, digest))
-    return written
-
-
 def run_statement_export(args: argparse.Namespace) -> int:
     formats = list(FORMAT_NAMES) if args.format == "all" else [args.format]
     out_dir = Path(args.out)
@@ -226,6 +203,8 @@ def run_statement_export(args: argparse.Namespace) -> int:
             print(f"{target}  sha256 {hashlib.sha256(content).hexdigest()}")
         return 0
     import grpc
+
+    from chaincard.settlement_client import export_statement_files
 
     try:
         with _channel(args) as channel:

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from chaincard.db.idempotency import remember, replay_or_reserve, validate_request_id
 from chaincard.errors import InvalidArgument, NotFound
+from chaincard.settlement_client import CLOSE_EARLY_METADATA  # the one name of the close-early metadata
 from chaincard.v1 import common_pb2, settlement_pb2, settlement_pb2_grpc
 from settlement import documents
 from settlement.models import ClearingRecord, IdempotencyKey, SettlementRun, Statement
@@ -31,9 +32,6 @@ from settlement.statements import (
 )
 
 CHUNK_BYTES = 64 * 1024
-# Metadata a caller sets to settle a business day before its cut-off (the demo; an operator
-# closing a day early). Records arriving afterwards settle in the next run as adjustments.
-CLOSE_EARLY_METADATA = "chaincard-close-day-early"
 _FORMATS = {common_pb2.EXPORT_FORMAT_CSV: "csv", common_pb2.EXPORT_FORMAT_XLSX: "xlsx", common_pb2.EXPORT_FORMAT_PDF: "pdf"}
 
 

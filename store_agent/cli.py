@@ -76,7 +76,7 @@ def store_endpoint(args: argparse.Namespace) -> str:
         return args.store
     if os.environ.get("CHAINCARD_STORE_ENDPOINT"):
         return os.environ["CHAINCARD_STORE_ENDPOINT"]
-    from chaincard.local.chain import ChainState
+    from chaincard.chain_state import ChainState
 
     try:
         return ChainState.load(Path(args.data_dir)).endpoint_of(DEFAULT_STORE_NAME)
@@ -90,7 +90,7 @@ def till_transport(args: argparse.Namespace, endpoint: str):  # type: ignore[no-
     """A till's credentials: its ``pos:<store>`` certificate — CHAINCARD_TILL_CERT in
     CHAINCARD_TLS_DIR, else the local chain's certificate of the store serving ``endpoint`` —
     or plaintext for a chain run with --insecure (CHAINCARD_INSECURE=1)."""
-    from chaincard.local.chain import ChainState
+    from chaincard.chain_state import ChainState
     from chaincard.rpc.transport import PLAINTEXT, Transport
 
     if os.environ.get("CHAINCARD_TLS_DIR") and os.environ.get("CHAINCARD_TILL_CERT"):
@@ -354,39 +354,16 @@ def cmd_join(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
 
 
 def run_overdrawn(args: argparse.Namespace) -> int:
-    """Back office: the region's report of cards that offline advices overdrew (DESIGN §4)."""
-    from chaincard.db.engine import make_engine, make_session_factory
-    from chaincard.money import format_fen
-    from region_service.handlers.advices import overdrawn_cards
+    """Back office: the region's report of cards that offline advices overdrew (DESIGN §4). The
+    report is the region's (``chaincard region overdrawn``, reading its database); the store's CLI
+    only runs that command, as the services meet only over gRPC and Kafka, never by import."""
+    import subprocess
 
-    database_url = args.database_url
-    data_dir = args.overdrawn_data_dir or args.data_dir
-    if not database_url:
-        from chaincard.local.chain import ChainState
-
-        try:
-            database_url = ChainState.load(Path(data_dir)).database_urls[f"region_{args.region}"]
-        except (FileNotFoundError, KeyError):
-            print(f"✗ give --database-url of region {args.region}'s database (no running local chain in {data_dir})",
-                  file=sys.stderr)
-            return 2
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            report = overdrawn_cards(session)
-    finally:
-        engine.dispose()
-    if not report:
-        print("no card is overdrawn by offline sales")
-        return 0
-    print(f"{'card':<17} {'issuer':<10} {'owed':>10} {'stored value':>13} {'net':>11}  advices")
-    for card in report:
-        print(f"{card.card_number:<17} {card.issuing_franchisee_id:<10} {format_fen(card.owed_fen):>10} "
-              f"{format_fen(card.stored_value_fen):>13} {format_fen(card.net_fen):>11}  {len(card.advices)}")
-        for advice in card.advices:
-            print(f"    {advice.business_date} at {advice.store_id:<9} spent {format_fen(advice.amount_fen):>10}, "
-                  f"short {format_fen(advice.shortfall_fen):>9}  txn {advice.transaction_id}")
-    return 0
+    command = [sys.executable, "-m", "chaincard.cli", "region", "overdrawn", "--code", args.region,
+               "--data-dir", args.overdrawn_data_dir or args.data_dir]
+    if args.database_url:
+        command += ["--database-url", args.database_url]
+    return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
@@ -444,7 +421,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     join.add_argument("--operator")
     join.add_argument("--request-id")
 
-    overdrawn = sub.add_parser("overdrawn", help="back office: cards overdrawn by offline sales (reads a region's database)")
+    overdrawn = sub.add_parser("overdrawn", help="back office: cards overdrawn by offline sales (runs `chaincard region overdrawn`)")
     overdrawn.add_argument("--region", default="E", help="region code (with a running local chain)")
     overdrawn.add_argument("--database-url", help="the region's database URL")
     overdrawn.add_argument("--data-dir", dest="overdrawn_data_dir", help="a running local chain's data directory")

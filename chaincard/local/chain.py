@@ -13,18 +13,15 @@ runs everything in plaintext instead (development only).
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import grpc
-
+from chaincard.chain_state import STATE_FILE, ChainState, ProcessInfo
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.broker import LocalBroker, free_port
@@ -33,92 +30,10 @@ from chaincard.rpc.channels import call, check_health, open_channel
 from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
 
-STATE_FILE = "chain.json"
 DEFAULT_BASE_PORT = 47100
 CERTS_DIR = "certs"
-TOKEN_FILE = "token.json"
 ADMIN_PASSWORD_FILE = "admin-password"
 ADMIN_LOGIN = "admin"
-OPERATOR_CLIENT = "client:ops"  # the certificate the CLI and the demo present, with an operator's token
-
-
-@dataclass
-class ProcessInfo:
-    name: str
-    role: str
-    endpoint: str
-    log: str
-    pid: int = 0
-
-
-@dataclass
-class ChainState:
-    """What ``chaincard status`` and the CLI need to find a running chain (kept in chain.json)."""
-
-    data_dir: str
-    kafka_bootstrap: str
-    hq_endpoint: str
-    database_urls: dict[str, str]
-    processes: list[ProcessInfo] = field(default_factory=list)
-    # The chain's certificates (empty when it runs in plaintext, insecure).
-    tls_dir: str = ""
-    insecure: bool = False
-
-    def endpoint_of(self, name: str) -> str:
-        return self.process(name).endpoint
-
-    def process(self, name: str) -> ProcessInfo:
-        for process in self.processes:
-            if process.name == name:
-                return process
-        raise KeyError(name)
-
-    @property
-    def token_file(self) -> Path:
-        return Path(self.data_dir) / TOKEN_FILE
-
-    def operator_transport(self, token: str | None = None) -> Transport:
-        """An operator's tool: the ``client:ops`` certificate and ``token`` (default: the token
-        saved in the data directory by the supervisor or ``chaincard login``)."""
-        if token is None:
-            from chaincard.security.client import load_token
-
-            saved = load_token(self.token_file)
-            token = saved.token if saved is not None else None
-        if self.insecure:
-            return PLAINTEXT.with_token(token)
-        return Transport.from_directory(self.tls_dir, OPERATOR_CLIENT, token)
-
-    def till_transport(self, store_id: str) -> Transport:
-        """A till of ``store_id``: its ``pos`` certificate (tills talk to their store agent only)."""
-        return PLAINTEXT if self.insecure else Transport.from_directory(self.tls_dir, f"pos:{store_id}")
-
-    def store_transport(self, store_id: str) -> Transport:
-        """A store agent of ``store_id``: its ``store`` certificate (as a region sees it)."""
-        return PLAINTEXT if self.insecure else Transport.from_directory(self.tls_dir, f"store:{store_id}")
-
-    def channel(self, name: str, *, token: str | None = None, as_store: str | None = None) -> grpc.Channel:
-        """A channel to process ``name`` as its usual caller: a till for a store agent
-        (``store-<id>``; with ``token``, a till where that operator, e.g. a store manager, logged
-        in); for anything else an operator (with ``token``, default the saved one) or, with
-        ``as_store``, that store's agent (a region's store-facing API)."""
-        process = self.process(name)
-        if process.role == "store":
-            store_id = name.removeprefix("store-")
-            till = self.till_transport(store_id).with_token(token)
-            return open_channel(process.endpoint, till, expected_server=None if self.insecure else f"store:{store_id}")
-        expected = {"hq": "hq", "settlement": "settlement"}.get(name) or f"region:{name.removeprefix('region-')}"
-        transport = self.store_transport(as_store) if as_store else self.operator_transport(token)
-        return open_channel(process.endpoint, transport, expected_server=None if self.insecure else expected)
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, data_dir: Path) -> ChainState:
-        raw = json.loads((data_dir / STATE_FILE).read_text())
-        raw["processes"] = [ProcessInfo(**item) for item in raw["processes"]]
-        return cls(**raw)
 
 
 class Chain:
@@ -181,20 +96,18 @@ class Chain:
         return path.read_text().strip()
 
     def _log_in_admin(self, state: ChainState) -> str:
-        """Create the first HQ admin in HQ's database if absent, log in over gRPC, keep the token."""
-        from sqlalchemy import create_engine
-        from sqlalchemy.orm import Session
-
+        """Create the first HQ admin if absent (HQ's own command, ``chaincard hq bootstrap-admin``,
+        run as a child process: the supervisor starts processes, it does not write HQ's database),
+        log in over gRPC, keep the token."""
         from chaincard.security.client import issue_token, save_token
-        from hq_service.operators import bootstrap_admin
 
         password = self._admin_password()
-        engine = create_engine(state.database_urls["hq"])
-        try:
-            with Session(engine) as session, session.begin():
-                bootstrap_admin(session, ADMIN_LOGIN, password, reset_password=True)
-        finally:
-            engine.dispose()
+        command = [sys.executable, "-m", "chaincard.cli", "hq", "bootstrap-admin", "--database-url", state.database_urls["hq"],
+                   "--operator-id", ADMIN_LOGIN, "--password-file", str(self.data_dir / ADMIN_PASSWORD_FILE),
+                   "--reset-password"]
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"creating the first HQ admin failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
         with open_channel(state.hq_endpoint, state.operator_transport(token=""), expected_server="hq") as channel:
             answer = issue_token(channel, ADMIN_LOGIN, password)
         save_token(answer, state.token_file)

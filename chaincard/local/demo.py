@@ -7,6 +7,7 @@ import time
 
 import grpc
 
+from chaincard.chain_state import ChainState
 from chaincard.ids import new_id
 from chaincard.local.accounts import operator_token
 from chaincard.money import format_fen
@@ -186,10 +187,8 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
 
     from chaincard.business_day import business_date
     from chaincard.db.base import utc_now
+    from chaincard.settlement_client import CLOSE_EARLY_METADATA, export_statement_files
     from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
-    from settlement.cli import export_statement_files
-    from settlement.manifests import verify_day_folder
-    from settlement.servicers import CLOSE_EARLY_METADATA
 
     today = business_date(utc_now())
     print(f"\n== The night's franchise settlement, business day {today} (chaincard settle --date {today}) ==")
@@ -228,8 +227,12 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
                    deadline=120, metadata=[(CLOSE_EARLY_METADATA, "1")]).run
     print(f"2. Settled by HQ finance: {run.clearing_record_count} cross-franchise records, {run.late_record_count} late ones, "
           f"nets sum to {format_fen(run.manifest.net_total_fen)}; manifest sha256 {run.manifest.manifest_sha256_hex[:16]}…")
-    checks = verify_day_folder(Path(state.data_dir) / "statements" / today.isoformat())
-    print(f"   {sum(check.ok for check in checks)} of {len(checks)} checks of the signed manifest pass "
+    # The check a franchisee runs on the files it received: settlement's own command.
+    verified = _chaincard(state, "statement", "verify", "--date", today.isoformat(),
+                          "--statements-dir", str(Path(state.data_dir) / "statements"), allowed_exit_codes=(0, 1),
+                          data_dir=False)
+    outcomes = [line.split()[0] for line in verified.splitlines() if line.startswith(("  OK  ", "  FAIL"))]
+    print(f"   {outcomes.count('OK')} of {len(outcomes)} checks of the signed manifest pass "
           f"(chaincard statement verify --date {today})")
     out_dir = Path(state.data_dir) / "downloads" / today.isoformat()
     print("   Each franchisee's admin logs in and fetches its own statement (and only its own):")
@@ -246,6 +249,33 @@ def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
         print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}"
               f"\n   {'':<10} asking for {other.franchisee_id}'s statement: {refused}")
     print(f"3. The statements they downloaded (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
+
+
+def _chaincard(state: ChainState, *arguments: str, allowed_exit_codes: tuple[int, ...] = (0,), data_dir: bool = True) -> str:
+    """Run a ``chaincard`` command against the demo's chain (with ``data_dir``, its data directory:
+    its addresses, certificates and the admin's saved token) and return what it printed. The demo
+    reaches a service's own commands this way, never by importing the service."""
+    import os
+    import subprocess
+    import sys
+
+    # The chain's state decides how to reach it, as for the demo's own calls, not a shell's settings.
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("CHAINCARD_TLS_DIR", "CHAINCARD_CLIENT_CERT", "CHAINCARD_TOKEN_FILE", "CHAINCARD_INSECURE")}
+    where = ["--data-dir", state.data_dir] if data_dir else []
+    done = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments, *where],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+    if done.returncode not in allowed_exit_codes:
+        raise RuntimeError(f"chaincard {' '.join(arguments)} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _notices(state: ChainState, *, limit: int, status: str | None = None) -> list[dict[str, str]]:
+    """HQ's latest transaction notices, newest first (``chaincard notices list --json``)."""
+    import json
+
+    arguments = ["notices", "list", "--json", "--limit", str(limit), *(["--status", status] if status else [])]
+    return list(reversed([json.loads(line) for line in _chaincard(state, *arguments).splitlines() if line.strip()]))
 
 
 def _refusal(method, request) -> str:  # type: ignore[no-untyped-def]
@@ -343,50 +373,43 @@ def run_reports(state) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     from chaincard.business_day import business_date
-    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.chain_state import deployment_of
     from chaincard.events.lag import consumer_lag
     from chaincard.v1 import reports_pb2, reports_pb2_grpc
-    from hq_service.cli import deployment_of, print_store_day
-    from hq_service.notices import recent_notices
 
     today = business_date(datetime.now(UTC)).isoformat()
     print(f"\n== HQ's reports, from the events (chaincard report daily --date {today}) ==")
-    engine = make_engine(state.database_urls["hq"], pool_size=1)
-    sessions = make_session_factory(engine)
-    try:
-        # HQ trails the regions by the relay and its consumers: wait until both groups caught up and
-        # the notices due have gone out.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            lags = {group.group_id.rpartition(".")[2]: group.lag for group in consumer_lag(state.kafka_bootstrap, deployment_of(state))}
-            with sessions() as session:
-                waiting = [notice for notice in recent_notices(session, limit=20, status="PENDING")
-                           if notice.send_after <= datetime.now(UTC)]
-            if lags["hq-read-models"] == 0 and lags["hq-notifications"] == 0 and not waiting:
+    # HQ trails the regions by the relay and its consumers: wait until both groups caught up and
+    # the notices due have gone out.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lags = {group.group_id.rpartition(".")[2]: group.lag for group in consumer_lag(state.kafka_bootstrap, deployment_of(state))}
+        if lags["hq-read-models"] == 0 and lags["hq-notifications"] == 0:
+            waiting = [notice for notice in _notices(state, limit=20, status="PENDING")
+                       if datetime.fromisoformat(notice["send_after"]) <= datetime.now(UTC)]
+            if not waiting:
                 break
-            time.sleep(0.3)
-        with state.channel("hq") as channel:
-            stub = reports_pb2_grpc.ReportServiceStub(channel)
-            query = reports_pb2.SalesReportQuery(start_business_date=today, end_business_date=today,
-                                                 grouping=reports_pb2.REPORT_GROUPING_STORE)
-            rows = [item.row for item in call(stub.StreamSalesReport, reports_pb2.StreamSalesReportRequest(query=query))]
-            print(f"{'store':<9} {'sales':>5} {'sales net':>12} {'member spend':>13} {'recharges':>9} {'recharged':>12} "
-                  f"{'refunds+voids':>14}")
-            for row in rows:
-                figures = row.figures
-                spent = figures.stored_value_principal_spent_fen + figures.stored_value_bonus_spent_fen
-                print(f"{row.group_key or '(HQ)':<9} {figures.sales_count:>5} {format_fen(figures.sales_net_fen):>12} "
-                      f"{format_fen(spent):>13} {figures.recharge_count:>9} {format_fen(figures.recharge_fen):>12} "
-                      f"{format_fen(figures.refund_fen + figures.void_fen):>14}")
-            print()
-            print_store_day(stub, "S-E-002", today)
-        print("\n== Transaction notices sent (chaincard notices list; log channel) ==")
-        with sessions() as session:
-            notices = list(reversed(recent_notices(session, limit=12)))
-        for notice in notices:
-            text = notice.rendered or f"({notice.status.lower()}: {notice.last_error or 'waiting'})"
-            print(f"   {notice.channel:<6} {notice.notification_event:<11} …{notice.card_number[-4:]}  {text}")
-        if not notices:
-            print("   (none yet)")
-    finally:
-        engine.dispose()
+        time.sleep(0.3)
+    with state.channel("hq") as channel:
+        stub = reports_pb2_grpc.ReportServiceStub(channel)
+        query = reports_pb2.SalesReportQuery(start_business_date=today, end_business_date=today,
+                                             grouping=reports_pb2.REPORT_GROUPING_STORE)
+        rows = [item.row for item in call(stub.StreamSalesReport, reports_pb2.StreamSalesReportRequest(query=query))]
+        print(f"{'store':<9} {'sales':>5} {'sales net':>12} {'member spend':>13} {'recharges':>9} {'recharged':>12} "
+              f"{'refunds+voids':>14}")
+        for row in rows:
+            figures = row.figures
+            spent = figures.stored_value_principal_spent_fen + figures.stored_value_bonus_spent_fen
+            print(f"{row.group_key or '(HQ)':<9} {figures.sales_count:>5} {format_fen(figures.sales_net_fen):>12} "
+                  f"{format_fen(spent):>13} {figures.recharge_count:>9} {format_fen(figures.recharge_fen):>12} "
+                  f"{format_fen(figures.refund_fen + figures.void_fen):>14}")
+    print()
+    # HQ's daily store report, as its own command prints it.
+    print(_chaincard(state, "report", "daily", "--store", "S-E-002", "--date", today), end="")
+    print("\n== Transaction notices sent (chaincard notices list; log channel) ==")
+    notices = list(reversed(_notices(state, limit=12)))
+    for notice in notices:
+        text = notice["rendered"] or f"({notice['status'].lower()}: {notice['last_error'] or 'waiting'})"
+        print(f"   {notice['channel']:<6} {notice['notification_event']:<11} …{notice['card_last4']}  {text}")
+    if not notices:
+        print("   (none yet)")

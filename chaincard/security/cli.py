@@ -25,7 +25,7 @@ DEFAULT_CLIENT_CERT = "client:ops"
 
 def chain_state(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
     """The running local chain's state in ``data_dir`` (default ./.chaincard), or None."""
-    from chaincard.local.chain import ChainState
+    from chaincard.chain_state import ChainState
 
     try:
         return ChainState.load(Path(data_dir or DEFAULT_DATA_DIR))

@@ -19,13 +19,13 @@ from pathlib import Path
 import grpc
 from kafka.errors import KafkaError
 
+from chaincard.chain_state import deployment_of
 from chaincard.events.lag import consumer_lag
 from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker
 from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from hq_service.cli import deployment_of
 from tests.integration.region_fixtures import clients_for
 from tests.sql import rows as _rows
 

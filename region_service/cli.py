@@ -1,0 +1,142 @@
+"""A region's own operations on its database, as subcommands of ``chaincard region``:
+
+    chaincard region replay --since 2026-11-25T08:00:00+08:00 [--code E | --database-url URL …]
+    chaincard region overdrawn --code E [--database-url URL]
+
+``replay`` publishes the region's retained outbox events again (after a broker lost data;
+consumers drop what they had applied); ``chaincard events replay`` runs it for every region of the
+chain. ``overdrawn`` is the back office's report of cards that offline sales overdrew (ADR 0011;
+also ``chaincard pos overdrawn``). Both work on the region's database: ``--database-url``, or the
+running local chain's (``--data-dir``). ``chaincard region --code E …`` without a subcommand runs
+the region service itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaincard.chain_state import ChainState
+
+DEFAULT_DATA_DIR = ".chaincard"
+
+
+def _chain_state(data_dir: str | None) -> ChainState | None:
+    from chaincard.security.cli import chain_state
+
+    state: ChainState | None = chain_state(data_dir)
+    return state
+
+
+# ---- replay ----------------------------------------------------------------------------------------
+def _parse_since(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Publish again the outbox events since ``--since`` of the regions asked: ``--database-url``
+    (repeatable), else region ``--code`` of the local chain, else every region of the local chain."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.events.replay import replay_outbox
+    from region_service.models import OutboxMessage
+
+    since = _parse_since(args.since)
+    urls = list(args.database_url or [])
+    kafka = args.kafka
+    code = getattr(args, "code", None)
+    if not urls:
+        state = _chain_state(args.data_dir)
+        if state is None:
+            print("give --database-url (a region's database), or run against a local chain (--data-dir)", file=sys.stderr)
+            return 2
+        wanted = f"region_{code}" if code else None
+        urls = [url for name, url in sorted(state.database_urls.items())
+                if name.startswith("region_") and (wanted is None or name == wanted)]
+        if not urls:
+            print(f"the local chain in {args.data_dir} has no region {code}", file=sys.stderr)
+            return 2
+        kafka = kafka or state.kafka_bootstrap
+    if not kafka:
+        from chaincard.config import load_settings
+
+        kafka = load_settings(args.config).kafka_bootstrap
+    for url in urls:
+        engine = make_engine(url, pool_size=2)
+        try:
+            result = replay_outbox(make_session_factory(engine), OutboxMessage, kafka, since)
+        finally:
+            engine.dispose()
+        print(f"{engine.url.database}: {result.marked} events since {since.isoformat()} published again")
+        if result.oldest_retained is not None and result.oldest_retained > since:
+            print(f"  note: the outbox keeps events from {result.oldest_retained.isoformat()} on (retention); older ones are gone")
+    return 0
+
+
+def add_replay_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of a replay (also ``chaincard events replay``, which runs this for every region)."""
+    parser.add_argument("--since", required=True, help="ISO time, e.g. 2026-11-25T08:00:00+08:00 (UTC if no offset)")
+    parser.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
+    parser.add_argument("--kafka", help="Kafka bootstrap host:port (default: the local chain's)")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    parser.add_argument("--config")
+    parser.set_defaults(handler=run_replay)
+
+
+# ---- overdrawn cards -------------------------------------------------------------------------------
+def run_overdrawn(args: argparse.Namespace) -> int:
+    """Back office: the region's report of cards that offline advices overdrew (DESIGN §4)."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.money import format_fen
+    from region_service.handlers.advices import overdrawn_cards
+
+    database_url = args.database_url
+    code = getattr(args, "code", None) or "E"
+    if not database_url:
+        from chaincard.chain_state import ChainState
+
+        try:
+            database_url = ChainState.load(Path(args.data_dir)).database_urls[f"region_{code}"]
+        except (FileNotFoundError, KeyError):
+            print(f"✗ give --database-url of region {code}'s database (no running local chain in {args.data_dir})",
+                  file=sys.stderr)
+            return 2
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = overdrawn_cards(session)
+    finally:
+        engine.dispose()
+    if not report:
+        print("no card is overdrawn by offline sales")
+        return 0
+    print(f"{'card':<17} {'issuer':<10} {'owed':>10} {'stored value':>13} {'net':>11}  advices")
+    for card in report:
+        print(f"{card.card_number:<17} {card.issuing_franchisee_id:<10} {format_fen(card.owed_fen):>10} "
+              f"{format_fen(card.stored_value_fen):>13} {format_fen(card.net_fen):>11}  {len(card.advices)}")
+        for advice in card.advices:
+            print(f"    {advice.business_date} at {advice.store_id:<9} spent {format_fen(advice.amount_fen):>10}, "
+                  f"short {format_fen(advice.shortfall_fen):>9}  txn {advice.transaction_id}")
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------------------
+def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the region's operations under ``chaincard region`` (whose bare form runs the service).
+
+    ``--code`` may also come before the subcommand (``chaincard region --code E replay …``): here it
+    has no default, so it does not overwrite the one given there."""
+    replay = region_commands.add_parser(
+        "replay", help="publish again this region's events since a moment (after a broker lost data); consumers drop duplicates")
+    replay.add_argument("--code", default=argparse.SUPPRESS, help="region code, e.g. E (default: every region of the local chain)")
+    add_replay_flags(replay)
+
+    overdrawn = region_commands.add_parser("overdrawn", help="back office: cards overdrawn by offline sales")
+    overdrawn.add_argument("--code", default=argparse.SUPPRESS, help="region code, e.g. E (default E, with a running local chain)")
+    overdrawn.add_argument("--database-url", help="the region's database URL (default: the local chain's)")
+    overdrawn.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
+    overdrawn.set_defaults(handler=run_overdrawn)

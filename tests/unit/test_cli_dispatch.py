@@ -1,0 +1,57 @@
+"""The ``chaincard`` command routes each line to the service whose operation it is (services meet
+only over gRPC and Kafka: a region's operations are the region's own commands)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from chaincard import cli
+from hq_service import cli as hq_cli
+from region_service import cli as region_cli
+from store_agent import cli as store_cli
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_a_bare_service_command_runs_the_service() -> None:
+    args = _parse("region", "--code", "E", "--database-url", "postgresql://db", "--listen", "127.0.0.1:1")
+    assert args.handler is cli.run_region
+    assert (args.code, args.database_url) == ("E", "postgresql://db")
+    assert _parse("hq", "--database-url", "postgresql://hq").handler is cli.run_hq
+
+
+def test_the_region_service_needs_its_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["region"]) == 2
+    assert "--code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ("region", "replay", "--code", "W", "--since", "2026-11-25T08:00"),
+    ("region", "--code", "W", "replay", "--since", "2026-11-25T08:00"),
+])
+def test_a_regions_replay_is_the_regions_command(argv: tuple[str, ...]) -> None:
+    args = _parse(*argv)
+    assert args.handler is region_cli.run_replay
+    assert args.code == "W"
+
+
+def test_events_replay_runs_the_regions_replay_for_every_region() -> None:
+    args = _parse("events", "replay", "--since", "2026-11-25T08:00")
+    assert args.handler is region_cli.run_replay
+    assert getattr(args, "code", None) is None
+    assert _parse("events", "lag").handler is cli.run_events_lag
+
+
+def test_the_overdrawn_report_is_the_regions_and_the_till_runs_it() -> None:
+    assert _parse("region", "overdrawn", "--code", "E").handler is region_cli.run_overdrawn
+    assert _parse("pos", "overdrawn", "--region", "W").handler is store_cli.run_overdrawn
+
+
+def test_the_first_admin_is_hqs_own_command() -> None:
+    args = _parse("hq", "bootstrap-admin", "--database-url", "postgresql://hq", "--password-file", "pw", "--reset-password")
+    assert args.handler is hq_cli.run_bootstrap_admin
+    assert (args.operator_id, args.reset_password) == ("admin", True)
