@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from chaincard.commands import CommandRunner
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
@@ -36,16 +37,19 @@ from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
-from hq_service.operators import OperatorContext, OperatorServicer, hq_directory, local_key_source
+from hq_service.operator_models import OperatorRequest
+from hq_service.operators import OperatorContext, hq_directory, local_key_source, mask_passwords
 from hq_service.phone_claims import SWEEP_SECONDS, RegionMembers, release_abandoned_claims
 from hq_service.read_models import ReadModelProjector
 from hq_service.servicers import (
     DirectoryServicer,
     MemberIndexServicer,
     MemberViewServicer,
+    OperatorServicer,
     ProgramConfigServicer,
     ReportServicer,
 )
+from hq_service.unit_of_work import HqUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +62,26 @@ def _name(module, service: str) -> str:  # type: ignore[no-untyped-def]
     return module.DESCRIPTOR.services_by_name[service].full_name
 
 
+def hq_commands(operators: OperatorContext) -> CommandRunner[HqUnitOfWork]:
+    """HQ's one command pipeline: every write of the directory, the program configuration, the
+    card directory and the operators runs through it. Its key table is ``operator_requests``
+    (hq_service.operator_models.OperatorRequest); passwords are digested before fingerprinting."""
+    return CommandRunner(operators.session_factory, OperatorRequest, lambda session: HqUnitOfWork(session, operators),
+                         mask_secrets=mask_passwords)
+
+
 def start_hq(settings: Settings) -> RunningServer:
     upgrade_to_head("hq_service", settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     operators = OperatorContext(session_factory, SigningKeyStore(Path(settings.hq_signing_key_dir)))
+    commands = hq_commands(operators)
     services: list[ServiceRegistration] = [
-        (directory_pb2_grpc.add_DirectoryServiceServicer_to_server, DirectoryServicer(session_factory),
+        (directory_pb2_grpc.add_DirectoryServiceServicer_to_server, DirectoryServicer(session_factory, commands),
          _name(directory_pb2, "DirectoryService")),
-        (program_config_pb2_grpc.add_ProgramConfigServiceServicer_to_server, ProgramConfigServicer(session_factory),
+        (program_config_pb2_grpc.add_ProgramConfigServiceServicer_to_server, ProgramConfigServicer(session_factory, commands),
          _name(program_config_pb2, "ProgramConfigService")),
-        (member_index_pb2_grpc.add_MemberIndexServiceServicer_to_server, MemberIndexServicer(session_factory),
+        (member_index_pb2_grpc.add_MemberIndexServiceServicer_to_server, MemberIndexServicer(session_factory, commands),
          _name(member_index_pb2, "MemberIndexService")),
         (member_view_pb2_grpc.add_MemberViewServiceServicer_to_server,
          MemberViewServicer(session_factory, settings.phone_hmac_key), _name(member_view_pb2, "MemberViewService")),
@@ -76,7 +89,7 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(reports_pb2, "ReportService")),
         (audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(session_factory),
          _name(audit_pb2, "AuditService")),
-        (operators_pb2_grpc.add_OperatorServiceServicer_to_server, OperatorServicer(operators),
+        (operators_pb2_grpc.add_OperatorServiceServicer_to_server, OperatorServicer(operators, commands),
          _name(operators_pb2, "OperatorService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),

@@ -1,5 +1,5 @@
 """HQ's operator tables (H2): operators, the tokens issued to them, and the idempotency keys of
-OperatorService. On hq_service.models.Base; the schema change is revision 0004
+HQ's commands (first OperatorService's, hence the table's name). On hq_service.models.Base; the schema change is revision 0004
 (migrations/versions/2026-11-26_operators.py)."""
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ class OperatorToken(Base):
 
 
 class OperatorRequest(IdempotencyKeyColumns, Base):
-    """Answers of OperatorService writes by request_id (tokens blanked, passwords digested)."""
+    """HQ's idempotency keys: the answers of its commands by request_id (passwords digested in the
+    fingerprint, IssueToken's answer without the token). The key table of HQ's one command runner
+    (hq_service.bootstrap.hq_commands): directory, program configuration, physical cards and
+    operators. It was OperatorService's alone at first, hence ``operator_requests``."""
 
     __tablename__ = "operator_requests"

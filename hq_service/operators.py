@@ -1,4 +1,10 @@
-"""Operators and their tokens (H2): OperatorService's servicer and handlers.
+"""Operators and their tokens (H2): OperatorService's handlers.
+
+- The writes are command handlers ``handler(uow, request)`` run by HQ's command runner
+  (hq_service.bootstrap.hq_commands), which fingerprints requests with :func:`mask_passwords`.
+  IssueToken and SetOperatorPassword are run by ``run_issue_token`` / ``run_set_operator_password``:
+  a wrong password is counted in a transaction of its own after the command's rolled back, and a
+  log-in's token is signed after the pipeline (the stored answer never holds it).
 
 - Operators have one role and one scope; passwords are salted scrypt hashes
   (chaincard.security.passwords); 5 failed log-ins in a row lock an operator for 15 minutes.
@@ -22,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -35,7 +40,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.db.idempotency import retry_on_conflict, validate_request_id
+from chaincard.commands import CommandRunner, RequestT, ResponseT, operation_of
+from chaincard.db.idempotency import retry_on_conflict
 from chaincard.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from chaincard.ids import new_id
 from chaincard.security import passwords
@@ -49,13 +55,13 @@ from chaincard.security.tokens import (
     SigningKeyStore,
     TokenClaims,
     TokenSigner,
-    key_set_to_proto,
     sign_claims,
 )
-from chaincard.v1 import operators_pb2, operators_pb2_grpc
+from chaincard.v1 import operators_pb2
 from hq_service import audit_log
 from hq_service.models import Store
-from hq_service.operator_models import Operator, OperatorRequest, OperatorToken
+from hq_service.operator_models import Operator, OperatorToken
+from hq_service.unit_of_work import HqUnitOfWork
 
 _OPERATOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _LOGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -117,30 +123,39 @@ def operator_message(row: Operator) -> operators_pb2.Operator:
 
 
 # ---- idempotency (passwords never hashed plainly into a fingerprint) ------------------------------
-def _fingerprint(operation: str, request: Message) -> str:
+def mask_passwords(request: Message) -> Message:
+    """``request`` with its password fields replaced by salted digests, for HQ's command runner to
+    fingerprint (its ``mask_secrets``): a request id's stored fingerprint never holds a password a
+    dictionary could find, yet a retry with another password is told apart (ALREADY_EXISTS)."""
+    present = [name for name in _PASSWORD_FIELDS if name in request.DESCRIPTOR.fields_by_name and getattr(request, name)]
+    if not present:
+        return request
     copy = type(request)()
     copy.CopyFrom(request)
-    for name in _PASSWORD_FIELDS:
-        if name in copy.DESCRIPTOR.fields_by_name and getattr(copy, name):
-            setattr(copy, name, passwords.salted_digest(getattr(copy, name), f"{request.request_id}:{name}"))  # type: ignore[attr-defined]
-    digest = hashlib.sha256(operation.encode())
-    digest.update(copy.SerializeToString(deterministic=True))
-    return digest.hexdigest()
+    for name in present:
+        setattr(copy, name, passwords.salted_digest(getattr(copy, name), f"{request.request_id}:{name}"))  # type: ignore[attr-defined]
+    return copy
 
 
-def _replay(session: Session, operation: str, request: Message, fingerprint: str, response_type: type[Message]) -> Message | None:
-    existing = session.get(OperatorRequest, request.request_id)  # type: ignore[attr-defined]
-    if existing is None:
-        return None
-    if existing.operation != operation or existing.payload_sha256 != fingerprint:
-        raise AlreadyExists(f"request_id {request.request_id!r} was already used for a different request; "  # type: ignore[attr-defined]
-                            "use a new request_id for a new operation")
-    return response_type.FromString(existing.response)
+class _WrongPassword(Exception):  # noqa: N818 - not an error the caller sees: the refusal it carries is
+    """A password that did not match, raised inside a command: the command's transaction rolls back,
+    the failed attempt is counted in a transaction of its own, then ``refusal`` is raised."""
+
+    def __init__(self, operator_id: str, refusal: Exception) -> None:
+        super().__init__(operator_id)
+        self.operator_id = operator_id
+        self.refusal = refusal
 
 
-def _remember(session: Session, operation: str, request: Message, fingerprint: str, response: Message) -> None:
-    session.add(OperatorRequest(request_id=request.request_id, operation=operation,  # type: ignore[attr-defined]
-                                payload_sha256=fingerprint, response=response.SerializeToString()))
+def _counting_wrong_passwords(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
+                              handler: Callable[[HqUnitOfWork, RequestT], ResponseT], request: RequestT) -> ResponseT:
+    """Run ``handler`` through HQ's command pipeline; a wrong password it finds is counted (towards
+    the lock-out) after its transaction, which changed nothing, is over."""
+    try:
+        return commands.run(handler, request)
+    except _WrongPassword as wrong:
+        _record_failed_login(ctx, wrong.operator_id, operation_of(type(request)))
+        raise wrong.refusal from None
 
 
 # ---- validation ----------------------------------------------------------------------------------
@@ -252,9 +267,7 @@ def _token_state(record: OperatorToken) -> dict[str, Any]:
 
 
 # ---- handlers --------------------------------------------------------------------------------------
-@retry_on_conflict
-def upsert_operator(ctx: OperatorContext, request: operators_pb2.UpsertOperatorRequest) -> operators_pb2.UpsertOperatorResponse:
-    validate_request_id(request.request_id)
+def upsert_operator(uow: HqUnitOfWork, request: operators_pb2.UpsertOperatorRequest) -> operators_pb2.UpsertOperatorResponse:
     item = request.operator
     operator_id = _check_operator_id("operator.operator_id", item.operator_id)
     login_name = _check_text("operator.login_name", item.login_name, 64)
@@ -266,45 +279,40 @@ def upsert_operator(ctx: OperatorContext, request: operators_pb2.UpsertOperatorR
     if len(item.staff_id) > 64:
         raise InvalidArgument("operator.staff_id", "must be at most 64 characters")
     principal = current_principal()
-    fingerprint = _fingerprint("UpsertOperator", request)
-    with ctx.session_factory.begin() as session:
-        replayed = _replay(session, "UpsertOperator", request, fingerprint, operators_pb2.UpsertOperatorResponse)
-        if replayed is not None:
-            return replayed  # type: ignore[return-value]
-        if scope.level is ScopeLevel.STORE and session.get(Store, scope.id) is None:
-            raise InvalidArgument("operator.scope.id", f"unknown store {scope.id!r}")
-        if not _may_manage(session, principal, role, scope):
-            raise PermissionDenied(f"you may not manage a {role.name} operator scoped to {scope}")
-        row = session.get(Operator, operator_id)
-        clash = session.execute(select(Operator).where(Operator.login_name == login_name)).scalar_one_or_none()
-        if clash is not None and clash.operator_id != operator_id:
-            raise AlreadyExists(f"login name {login_name!r} is taken")
-        now = ctx.now()
-        before = operator_message(row) if row is not None else None
-        tokens_revoked = 0
-        if row is None:
-            _check_password("initial_password", request.initial_password)
-            row = Operator(operator_id=operator_id, login_name=login_name, display_name=display_name, role=role.name,
-                           scope_level=scope.level.label, scope_id=scope.id, active=item.active, staff_id=item.staff_id,
-                           password_hash=passwords.hash_password(request.initial_password), failed_logins=0,
-                           created_at=now, updated_at=now)
-            session.add(row)
-        else:
-            if not _may_manage(session, principal, Role[row.role], _scope_of(row)):
-                raise PermissionDenied(f"you may not manage operator {operator_id}")
-            rights_changed = row.role != role.name or _scope_of(row) != scope or (row.active and not item.active)
-            row.login_name, row.display_name, row.role = login_name, display_name, role.name
-            row.scope_level, row.scope_id, row.active, row.staff_id = scope.level.label, scope.id, item.active, item.staff_id
-            row.updated_at = now
-            if rights_changed:
-                # Tokens carry role and scope: old ones must not outlive the change.
-                tokens_revoked = _revoke_live_tokens(session, operator_id, now, _caller_id(principal))
-        session.flush()
-        response = operators_pb2.UpsertOperatorResponse(operator=operator_message(row))
-        _audit(session, "UpsertOperator", row, before=before, request_id=request.request_id,
-               after={**audit_log.as_state(response.operator), "tokens_revoked": tokens_revoked})
-        _remember(session, "UpsertOperator", request, fingerprint, response)
-        return response
+    session = uow.session
+    if scope.level is ScopeLevel.STORE and session.get(Store, scope.id) is None:
+        raise InvalidArgument("operator.scope.id", f"unknown store {scope.id!r}")
+    if not _may_manage(session, principal, role, scope):
+        raise PermissionDenied(f"you may not manage a {role.name} operator scoped to {scope}")
+    row = session.get(Operator, operator_id)
+    clash = session.execute(select(Operator).where(Operator.login_name == login_name)).scalar_one_or_none()
+    if clash is not None and clash.operator_id != operator_id:
+        raise AlreadyExists(f"login name {login_name!r} is taken")
+    now = uow.operators.now()
+    before = operator_message(row) if row is not None else None
+    tokens_revoked = 0
+    if row is None:
+        _check_password("initial_password", request.initial_password)
+        row = Operator(operator_id=operator_id, login_name=login_name, display_name=display_name, role=role.name,
+                       scope_level=scope.level.label, scope_id=scope.id, active=item.active, staff_id=item.staff_id,
+                       password_hash=passwords.hash_password(request.initial_password), failed_logins=0,
+                       created_at=now, updated_at=now)
+        session.add(row)
+    else:
+        if not _may_manage(session, principal, Role[row.role], _scope_of(row)):
+            raise PermissionDenied(f"you may not manage operator {operator_id}")
+        rights_changed = row.role != role.name or _scope_of(row) != scope or (row.active and not item.active)
+        row.login_name, row.display_name, row.role = login_name, display_name, role.name
+        row.scope_level, row.scope_id, row.active, row.staff_id = scope.level.label, scope.id, item.active, item.staff_id
+        row.updated_at = now
+        if rights_changed:
+            # Tokens carry role and scope: old ones must not outlive the change.
+            tokens_revoked = _revoke_live_tokens(session, operator_id, now, _caller_id(principal))
+    session.flush()
+    response = operators_pb2.UpsertOperatorResponse(operator=operator_message(row))
+    _audit(session, "UpsertOperator", row, before=before, request_id=request.request_id,
+           after={**audit_log.as_state(response.operator), "tokens_revoked": tokens_revoked})
+    return response
 
 
 def get_operator(ctx: OperatorContext, request: operators_pb2.GetOperatorRequest) -> operators_pb2.GetOperatorResponse:
@@ -355,39 +363,36 @@ def list_operators(ctx: OperatorContext, request: operators_pb2.ListOperatorsReq
         return operators_pb2.ListOperatorsResponse(operators=[operator_message(row) for row in page], next_page_token=next_token)
 
 
-@retry_on_conflict
-def set_operator_password(ctx: OperatorContext, request: operators_pb2.SetOperatorPasswordRequest) -> operators_pb2.SetOperatorPasswordResponse:
-    validate_request_id(request.request_id)
+def set_operator_password(uow: HqUnitOfWork, request: operators_pb2.SetOperatorPasswordRequest) -> operators_pb2.SetOperatorPasswordResponse:
+    """The handler; run it with :func:`run_set_operator_password`, which counts a wrong current password."""
     _check_password("new_password", request.new_password)
     principal = current_principal()
-    fingerprint = _fingerprint("SetOperatorPassword", request)
-    with ctx.session_factory.begin() as session:
-        replayed = _replay(session, "SetOperatorPassword", request, fingerprint, operators_pb2.SetOperatorPasswordResponse)
-        if replayed is not None:
-            return replayed  # type: ignore[return-value]
-        row = session.get(Operator, request.operator_id)
-        if row is None:
-            raise NotFound(f"no operator {request.operator_id!r}")
-        own = principal is not None and principal.operator_id == row.operator_id
-        if not own and not _may_manage(session, principal, Role[row.role], _scope_of(row)):
-            raise NotFound(f"no operator {request.operator_id!r}")
-        # Changing one's own password proves the current one (a stolen token alone cannot).
-        wrong_current = own and not passwords.password_matches(request.current_password, row.password_hash)
-        if not wrong_current:
-            row.password_hash = passwords.hash_password(request.new_password)
-            row.failed_logins, row.locked_until = 0, None
-            now = ctx.now()
-            row.updated_at = now
-            # A new password ends the sessions the old one opened.
-            revoked = _revoke_live_tokens(session, row.operator_id, now, _caller_id(principal))
-            _audit(session, "SetOperatorPassword", row, request_id=request.request_id,
-                   after={"password_changed": True, "tokens_revoked": revoked})
-            response = operators_pb2.SetOperatorPasswordResponse()
-            _remember(session, "SetOperatorPassword", request, fingerprint, response)
-            return response
-    # Guessing the current password through this call counts like a failed log-in.
-    _record_failed_login(ctx, request.operator_id, "SetOperatorPassword")
-    raise PermissionDenied("current_password is wrong")
+    session = uow.session
+    row = session.get(Operator, request.operator_id)
+    if row is None:
+        raise NotFound(f"no operator {request.operator_id!r}")
+    own = principal is not None and principal.operator_id == row.operator_id
+    if not own and not _may_manage(session, principal, Role[row.role], _scope_of(row)):
+        raise NotFound(f"no operator {request.operator_id!r}")
+    # Changing one's own password proves the current one (a stolen token alone cannot). Guessing it
+    # through this call counts like a failed log-in.
+    if own and not passwords.password_matches(request.current_password, row.password_hash):
+        raise _WrongPassword(row.operator_id, PermissionDenied("current_password is wrong"))
+    row.password_hash = passwords.hash_password(request.new_password)
+    row.failed_logins, row.locked_until = 0, None
+    now = uow.operators.now()
+    row.updated_at = now
+    # A new password ends the sessions the old one opened.
+    revoked = _revoke_live_tokens(session, row.operator_id, now, _caller_id(principal))
+    _audit(session, "SetOperatorPassword", row, request_id=request.request_id,
+           after={"password_changed": True, "tokens_revoked": revoked})
+    return operators_pb2.SetOperatorPasswordResponse()
+
+
+def run_set_operator_password(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
+                              request: operators_pb2.SetOperatorPasswordRequest) -> operators_pb2.SetOperatorPasswordResponse:
+    """SetOperatorPassword through HQ's command pipeline, a wrong current password counted."""
+    return _counting_wrong_passwords(ctx, commands, set_operator_password, request)
 
 
 def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
@@ -397,6 +402,7 @@ def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
     return sign_claims(key, dataclasses.replace(claims, key_id=key.key_id))
 
 
+@retry_on_conflict
 def _record_failed_login(ctx: OperatorContext, operator_id: str, method: str) -> None:
     with ctx.session_factory.begin() as session:
         row = session.get(Operator, operator_id, with_for_update=True)
@@ -411,52 +417,49 @@ def _record_failed_login(ctx: OperatorContext, operator_id: str, method: str) ->
                "PERMISSION_DENIED", before=before, after={"failed_logins": row.failed_logins, "locked_until": row.locked_until})
 
 
-@retry_on_conflict
-def issue_token(ctx: OperatorContext, request: operators_pb2.IssueTokenRequest) -> operators_pb2.IssueTokenResponse:
-    validate_request_id(request.request_id)
+def issue_token(uow: HqUnitOfWork, request: operators_pb2.IssueTokenRequest) -> operators_pb2.IssueTokenResponse:
+    """The handler: records the new token's claims and answers without the token itself, which is
+    what the pipeline stores; :func:`run_issue_token` signs the claims into the token."""
     if not request.login_name or len(request.login_name) > 64:
         raise InvalidArgument("login_name", "is required (at most 64 characters)")
     if not request.password or len(request.password) > passwords.MAX_LENGTH:
         raise InvalidArgument("password", f"is required (at most {passwords.MAX_LENGTH} characters)")
-    fingerprint = _fingerprint("IssueToken", request)
-    with ctx.session_factory.begin() as session:
-        replayed = _replay(session, "IssueToken", request, fingerprint, operators_pb2.IssueTokenResponse)
-        if replayed is not None:
-            record = session.get(OperatorToken, replayed.token_id)  # type: ignore[attr-defined]
-            if record is None:
-                raise Unauthenticated(_LOGIN_REFUSED)
-            replayed.token = _sign(ctx, _claims_of(record))  # type: ignore[attr-defined]
-            return replayed  # type: ignore[return-value]
-        row = session.execute(select(Operator).where(Operator.login_name == request.login_name)).scalar_one_or_none()
-        if row is None or not row.password_hash:
-            passwords.spend_equal_time(request.password)
-            raise Unauthenticated(_LOGIN_REFUSED)
-        now = ctx.now()
-        locked = row.locked_until is not None and row.locked_until > now
-        matches = passwords.password_matches(request.password, row.password_hash)
-        operator_id = row.operator_id
-        # A refusal changes nothing here; a wrong password is counted in its own transaction below.
-        failed = not matches and not locked
-        if matches and not locked and row.active:
-            row.failed_logins, row.locked_until = 0, None
-            issued = ctx.signer.issue(row.operator_id, Role[row.role], _scope_of(row),
-                                      ttl_seconds=ctx.settings.token_ttl_seconds)
-            claims = issued.claims
-            session.add(OperatorToken(token_id=claims.token_id, operator_id=claims.operator_id, key_id=claims.key_id,
-                                      role=claims.role.name, scope=str(claims.scope), issued_at=claims.issued_at,
-                                      expires_at=claims.expires_at, revoked_by=""))
-            response = operators_pb2.IssueTokenResponse(
-                token_id=claims.token_id, expires_at=Timestamp(seconds=claims.expires_at), operator=operator_message(row)
-            )
-            _remember(session, "IssueToken", request, fingerprint, response)  # kept without the token itself
-            session.flush()
-            _audit(session, "IssueToken", row, target_type="token", target_id=claims.token_id, request_id=request.request_id,
-                   after=_token_state(session.get(OperatorToken, claims.token_id)), acting=_as_operator(row))
-            response.token = issued.token
-            return response
-    if failed:
-        _record_failed_login(ctx, operator_id, "IssueToken")
-    raise Unauthenticated(_LOGIN_REFUSED)
+    ctx, session = uow.operators, uow.session
+    row = session.execute(select(Operator).where(Operator.login_name == request.login_name)).scalar_one_or_none()
+    if row is None or not row.password_hash:
+        passwords.spend_equal_time(request.password)
+        raise Unauthenticated(_LOGIN_REFUSED)
+    locked = row.locked_until is not None and row.locked_until > ctx.now()
+    matches = passwords.password_matches(request.password, row.password_hash)
+    if not matches and not locked:
+        raise _WrongPassword(row.operator_id, Unauthenticated(_LOGIN_REFUSED))
+    if not matches or locked or not row.active:
+        raise Unauthenticated(_LOGIN_REFUSED)
+    row.failed_logins, row.locked_until = 0, None
+    claims = ctx.signer.issue(row.operator_id, Role[row.role], _scope_of(row), ttl_seconds=ctx.settings.token_ttl_seconds).claims
+    session.add(OperatorToken(token_id=claims.token_id, operator_id=claims.operator_id, key_id=claims.key_id,
+                              role=claims.role.name, scope=str(claims.scope), issued_at=claims.issued_at,
+                              expires_at=claims.expires_at, revoked_by=""))
+    session.flush()
+    _audit(session, "IssueToken", row, target_type="token", target_id=claims.token_id, request_id=request.request_id,
+           after=_token_state(session.get(OperatorToken, claims.token_id)), acting=_as_operator(row))
+    return operators_pb2.IssueTokenResponse(token_id=claims.token_id, expires_at=Timestamp(seconds=claims.expires_at),
+                                            operator=operator_message(row))
+
+
+def run_issue_token(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
+                    request: operators_pb2.IssueTokenRequest) -> operators_pb2.IssueTokenResponse:
+    """A log-in through HQ's command pipeline. The answer, first or replayed, is stored without the
+    token; the token is signed here from the recorded claims, after the pipeline, so the first
+    answer and every replay carry the same token (Ed25519 is deterministic; after a key rotation an
+    equally valid token with the same id). A wrong password is counted towards the lock-out."""
+    answer = _counting_wrong_passwords(ctx, commands, issue_token, request)
+    with ctx.session_factory() as session:
+        record = session.get(OperatorToken, answer.token_id)
+    if record is None:
+        raise Unauthenticated(_LOGIN_REFUSED)
+    answer.token = _sign(ctx, _claims_of(record))
+    return answer
 
 
 def _claims_of(record: OperatorToken) -> TokenClaims:
@@ -465,33 +468,25 @@ def _claims_of(record: OperatorToken) -> TokenClaims:
                        key_id=record.key_id)
 
 
-@retry_on_conflict
-def revoke_token(ctx: OperatorContext, request: operators_pb2.RevokeTokenRequest) -> operators_pb2.RevokeTokenResponse:
-    validate_request_id(request.request_id)
+def revoke_token(uow: HqUnitOfWork, request: operators_pb2.RevokeTokenRequest) -> operators_pb2.RevokeTokenResponse:
     if not request.token_id or len(request.token_id) > 36:
         raise InvalidArgument("token_id", "is required (at most 36 characters)")
     principal = current_principal()
-    fingerprint = _fingerprint("RevokeToken", request)
-    with ctx.session_factory.begin() as session:
-        replayed = _replay(session, "RevokeToken", request, fingerprint, operators_pb2.RevokeTokenResponse)
-        if replayed is not None:
-            return replayed  # type: ignore[return-value]
-        record = session.get(OperatorToken, request.token_id)
-        if record is None:
+    session = uow.session
+    record = session.get(OperatorToken, request.token_id)
+    if record is None:
+        raise NotFound(f"no token {request.token_id!r}")
+    if principal is not None and principal.operator_id != record.operator_id:
+        owner = session.get(Operator, record.operator_id)
+        if owner is None or not _may_manage(session, principal, Role[owner.role], _scope_of(owner)):
             raise NotFound(f"no token {request.token_id!r}")
-        if principal is not None and principal.operator_id != record.operator_id:
-            owner = session.get(Operator, record.operator_id)
-            if owner is None or not _may_manage(session, principal, Role[owner.role], _scope_of(owner)):
-                raise NotFound(f"no token {request.token_id!r}")
-        before = _token_state(record)
-        if record.revoked_at is None:
-            record.revoked_at = ctx.now()
-            record.revoked_by = _caller_id(principal)
-        _audit(session, "RevokeToken", session.get(Operator, record.operator_id), target_type="token",
-               target_id=record.token_id, request_id=request.request_id, before=before, after=_token_state(record))
-        response = operators_pb2.RevokeTokenResponse()
-        _remember(session, "RevokeToken", request, fingerprint, response)
-        return response
+    before = _token_state(record)
+    if record.revoked_at is None:
+        record.revoked_at = uow.operators.now()
+        record.revoked_by = _caller_id(principal)
+    _audit(session, "RevokeToken", session.get(Operator, record.operator_id), target_type="token",
+           target_id=record.token_id, request_id=request.request_id, before=before, after=_token_state(record))
+    return operators_pb2.RevokeTokenResponse()
 
 
 def verification_keys(ctx: OperatorContext) -> KeySet:
@@ -551,34 +546,6 @@ def bootstrap_admin(session: Session, operator_id: str, password: str, *, login_
         audit_log.record(session, action="hq_service.bootstrap_admin", target_type="operator", target_id=operator_id,
                          reason="password reset by the local chain supervisor")
     return operator_message(row)
-
-
-class OperatorServicer(operators_pb2_grpc.OperatorServiceServicer):
-    """Translates OperatorService calls into the handlers above."""
-
-    def __init__(self, ctx: OperatorContext) -> None:
-        self.ctx = ctx
-
-    def UpsertOperator(self, request, context):  # noqa: N802 - gRPC method names
-        return upsert_operator(self.ctx, request)
-
-    def GetOperator(self, request, context):  # noqa: N802
-        return get_operator(self.ctx, request)
-
-    def ListOperators(self, request, context):  # noqa: N802
-        return list_operators(self.ctx, request)
-
-    def SetOperatorPassword(self, request, context):  # noqa: N802
-        return set_operator_password(self.ctx, request)
-
-    def IssueToken(self, request, context):  # noqa: N802
-        return issue_token(self.ctx, request)
-
-    def RevokeToken(self, request, context):  # noqa: N802
-        return revoke_token(self.ctx, request)
-
-    def GetTokenVerificationKeys(self, request, context):  # noqa: N802
-        return key_set_to_proto(verification_keys(self.ctx))
 
 
 def new_operator_id() -> str:

@@ -1,49 +1,55 @@
-"""gRPC servicers of HQ: translate calls into handler calls, nothing more."""
+"""gRPC servicers of HQ: translate calls into handler calls, nothing more.
+
+One ``def`` per RPC. A write runs its handler through HQ's command runner (``commands``, wired in
+hq_service.bootstrap), which owns the request id, its replay, the retry and the commit; a read opens
+a session and calls its query. The grpc ``context`` stays here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaincard.commands import CommandRunner
 from chaincard.config import Settings
+from chaincard.security.tokens import key_set_to_proto
 from chaincard.v1 import (
     directory_pb2,
     directory_pb2_grpc,
     member_index_pb2_grpc,
     member_view_pb2_grpc,
-    program_config_pb2,
+    operators_pb2_grpc,
     program_config_pb2_grpc,
     reports_pb2,
     reports_pb2_grpc,
 )
+from hq_service import operators
 from hq_service.handlers import card_directory, directory, member_index, member_view, program, reports
+from hq_service.unit_of_work import HqUnitOfWork
+
+HqCommands = CommandRunner[HqUnitOfWork]
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], commands: HqCommands) -> None:
         self.session_factory = session_factory
+        self.commands = commands
 
     def UpsertRegion(self, request, context):  # noqa: N802 - gRPC method names
-        with self.session_factory.begin() as session:
-            return directory_pb2.UpsertRegionResponse(region=directory.upsert_region(session, request))
+        return self.commands.run(directory.upsert_region, request)
 
     def ListRegions(self, request, context):  # noqa: N802
         with self.session_factory() as session:
             return directory_pb2.ListRegionsResponse(regions=directory.list_regions(session))
 
     def UpsertFranchisee(self, request, context):  # noqa: N802
-        with self.session_factory.begin() as session:
-            return directory_pb2.UpsertFranchiseeResponse(franchisee=directory.upsert_franchisee(session, request))
+        return self.commands.run(directory.upsert_franchisee, request)
 
     def ListFranchisees(self, request, context):  # noqa: N802
         with self.session_factory() as session:
             return directory_pb2.ListFranchiseesResponse(franchisees=directory.list_franchisees(session))
 
     def UpsertStore(self, request, context):  # noqa: N802
-        with self.session_factory.begin() as session:
-            return directory_pb2.UpsertStoreResponse(store=directory.upsert_store(session, request))
+        return self.commands.run(directory.upsert_store, request)
 
     def GetStore(self, request, context):  # noqa: N802
         with self.session_factory() as session:
@@ -56,8 +62,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             )
 
     def UpsertStaff(self, request, context):  # noqa: N802
-        with self.session_factory.begin() as session:
-            return directory_pb2.UpsertStaffResponse(staff=directory.upsert_staff(session, request))
+        return self.commands.run(directory.upsert_staff, request)
 
     def ListStaff(self, request, context):  # noqa: N802
         with self.session_factory() as session:
@@ -67,37 +72,63 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
 
 
 class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer):
-    """Every configuration-changing RPC goes through ``program.change_config`` (see CONFIG_KINDS)."""
+    """Every configuration-changing RPC is handled by ``program.change_config`` (see CONFIG_KINDS)."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], commands: HqCommands) -> None:
         self.session_factory = session_factory
-
-    def _change(self, rpc_name: str, request):  # type: ignore[no-untyped-def]
-        with self.session_factory.begin() as session:
-            return program.change_config(session, rpc_name, request)
+        self.commands = commands
 
     def GetConfigSnapshot(self, request, context):  # noqa: N802
         with self.session_factory() as session:
-            if request.known_version and request.known_version == directory.current_version(session):
-                return program_config_pb2.GetConfigSnapshotResponse(unchanged=True)
-            return program_config_pb2.GetConfigSnapshotResponse(snapshot=program.config_snapshot(session))
+            return program.get_config_snapshot(session, request)
 
+    def UpsertCardType(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
 
-def _config_method(rpc_name: str):  # type: ignore[no-untyped-def]
-    def method(self, request, context):  # type: ignore[no-untyped-def]
-        return self._change(rpc_name, request)
+    def UpsertLevel(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
 
-    method.__name__ = rpc_name
-    return method
+    def UpsertRechargePromotion(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
 
+    def UpsertEarnRule(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
 
-for _rpc_name in program.CONFIG_KINDS:
-    setattr(ProgramConfigServicer, _rpc_name, _config_method(_rpc_name))
+    def UpsertPointsRedemptionRule(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def SetPointsDeductionPolicy(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def UpsertCouponTemplate(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def UpsertCountItem(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def SetFeeSchedule(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def SetOfflineLimits(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def SetStoreOfflineLimits(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def UpsertNotificationTemplate(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
+
+    def SetChainSettings(self, request, context):  # noqa: N802
+        return self.commands.run(program.change_config, request)
 
 
 class MemberIndexServicer(member_index_pb2_grpc.MemberIndexServiceServicer):
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    """ClaimPhone and ReleasePhone keep their own transactions: the phone claim itself is their
+    idempotency record (ADR 0008), not HQ's key table (see hq_service.handlers.member_index)."""
+
+    def __init__(self, session_factory: sessionmaker[Session], commands: HqCommands) -> None:
         self.session_factory = session_factory
+        self.commands = commands
 
     def ClaimPhone(self, request, context):  # noqa: N802
         return member_index.claim_phone(self.session_factory, request)
@@ -109,8 +140,7 @@ class MemberIndexServicer(member_index_pb2_grpc.MemberIndexServiceServicer):
         return member_index.release_phone(self.session_factory, request)
 
     def RegisterPhysicalCards(self, request, context):  # noqa: N802
-        with self.session_factory.begin() as session:
-            return card_directory.register_physical_cards(session, request)
+        return self.commands.run(card_directory.register_physical_cards, request)
 
     def ResolveCardNumber(self, request, context):  # noqa: N802
         with self.session_factory() as session:
@@ -134,35 +164,55 @@ class ReportServicer(reports_pb2_grpc.ReportServiceServicer):
         self.session_factory = session_factory
         self.settings = settings
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[Session]:
-        # A report runs several queries (figures, tenders, names) while events keep arriving:
-        # REPEATABLE READ makes them all see the same moment.
-        with self.session_factory() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            yield session
-
     def GetStoreDailySummary(self, request, context):  # noqa: N802
-        with self._snapshot() as session:
+        with reports.snapshot(self.session_factory) as session:
             return reports.store_daily_summary(session, request.query)
 
     def StreamSalesReport(self, request, context):  # noqa: N802
-        with self._snapshot() as session:
+        with reports.snapshot(self.session_factory) as session:
             for row in reports.sales_report(session, request.query):
                 yield reports_pb2.StreamSalesReportResponse(row=row)
 
     def StreamTopMembers(self, request, context):  # noqa: N802
-        with self._snapshot() as session:
+        with reports.snapshot(self.session_factory) as session:
             for row in reports.top_members(session, request.query):
                 yield reports_pb2.StreamTopMembersResponse(row=row)
 
     def StreamLiabilityReport(self, request, context):  # noqa: N802
-        with self._snapshot() as session:
+        with reports.snapshot(self.session_factory) as session:
             for row in reports.liability_report(session, request.query, self.settings):
                 yield reports_pb2.StreamLiabilityReportResponse(row=row)
 
     def ExportReport(self, request, context):  # noqa: N802
-        with self._snapshot() as session:
+        with reports.snapshot(self.session_factory) as session:
             for chunk in reports.export_report(session, request, self.settings):
                 yield reports_pb2.ExportReportResponse(chunk=chunk)
+
+
+class OperatorServicer(operators_pb2_grpc.OperatorServiceServicer):
+    """Translates OperatorService calls into the handlers of hq_service.operators."""
+
+    def __init__(self, ctx: operators.OperatorContext, commands: HqCommands) -> None:
+        self.ctx = ctx
+        self.commands = commands
+
+    def UpsertOperator(self, request, context):  # noqa: N802
+        return self.commands.run(operators.upsert_operator, request)
+
+    def GetOperator(self, request, context):  # noqa: N802
+        return operators.get_operator(self.ctx, request)
+
+    def ListOperators(self, request, context):  # noqa: N802
+        return operators.list_operators(self.ctx, request)
+
+    def SetOperatorPassword(self, request, context):  # noqa: N802
+        return operators.run_set_operator_password(self.ctx, self.commands, request)
+
+    def IssueToken(self, request, context):  # noqa: N802
+        return operators.run_issue_token(self.ctx, self.commands, request)
+
+    def RevokeToken(self, request, context):  # noqa: N802
+        return self.commands.run(operators.revoke_token, request)
+
+    def GetTokenVerificationKeys(self, request, context):  # noqa: N802
+        return key_set_to_proto(operators.verification_keys(self.ctx))

@@ -18,6 +18,7 @@ from chaincard.security.tokens import SigningKeyStore
 from settlement import servicers
 from settlement.access import settlement_guard
 from settlement.clearing import ClearingIntake
+from settlement.handlers import settlement_commands
 from settlement.hq import HqConfigSource
 from settlement.manifests import DEFAULT_KEY_DIR_NAME
 from settlement.models import ProcessedEvent
@@ -60,7 +61,7 @@ def start_settlement(settings: Settings) -> RunningServer:
     transport = Transport.for_service(settings, "settlement")
     runner = make_runner(settings, session_factory, transport)
     hq_channel = open_channel(settings.hq_endpoint, transport, expected_server="hq")
-    running = build_server(settings.listen, [servicers.register(runner)],
+    running = build_server(settings.listen, [servicers.register(runner, settlement_commands(session_factory))],
                            interceptors=[settlement_guard(settings, session_factory, hq_channel)], transport=transport)
     consumer = IdempotentConsumer(
         name=f"{settings.deployment}.{CLEARING_CONSUMER}",

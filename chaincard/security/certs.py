@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from chaincard.security.files import write_private
+
 URI_SCHEME = "chaincard://"
 DNS_SUFFIX = ".chaincard"
 CA_FILE = "ca.pem"
@@ -98,17 +100,6 @@ def file_stem(name: str) -> str:
 def service_dns_name(name: str) -> str:
     """The SAN DNS name that pins ``name`` (``store-s-e-001.chaincard``)."""
     return file_stem(name).lower() + DNS_SUFFIX
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    if temporary.exists():
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    temporary.replace(path)
-    path.chmod(0o600)
 
 
 def _write_public(path: Path, data: bytes) -> None:
@@ -246,7 +237,7 @@ def init_certificates(
     new_ca = loaded is None
     if loaded is None:
         loaded = _create_ca(ca_common_name, CA_VALID_DAYS)
-        _write_private(folder / CA_KEY_FILE, _key_pem(loaded[1]))
+        write_private(folder / CA_KEY_FILE, _key_pem(loaded[1]))
         _write_public(folder / CA_FILE, loaded[0].public_bytes(serialization.Encoding.PEM))
     ca_certificate, ca_key = loaded
 
@@ -256,7 +247,7 @@ def init_certificates(
         certificate_path, key_path = folder / f"{stem}.pem", folder / f"{stem}.key"
         if overwrite or new_ca or not (certificate_path.exists() and key_path.exists()):
             certificate, key = issue_certificate(ca_certificate, ca_key, name, hosts=hosts, valid_days=valid_days)
-            _write_private(key_path, _key_pem(key))
+            write_private(key_path, _key_pem(key))
             _write_public(certificate_path, certificate.public_bytes(serialization.Encoding.PEM))
         issued[name] = IssuedCertificate(name=name, certificate=certificate_path, key=key_path)
     return CertificateSet(directory=folder, ca_certificate=folder / CA_FILE, ca_key=folder / CA_KEY_FILE, issued=issued)

@@ -32,7 +32,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from chaincard.errors import ChainCardError, InvalidArgument, Unauthenticated
 from chaincard.ids import new_id
+from chaincard.security.files import write_private
 from chaincard.security.identity import Role, Scope
 
 TOKEN_PREFIX = "cc1"
@@ -373,7 +373,7 @@ class SigningKeyStore:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 self.directory.chmod(0o700)
                 if not self._current_path.exists():
-                    _write_private(self._current_path, SigningKey.generate().to_pem())
+                    write_private(self._current_path, SigningKey.generate().to_pem())
                 self._cached = SigningKey.from_pem(self._current_path.read_bytes())
             return self._cached
 
@@ -381,9 +381,9 @@ class SigningKeyStore:
         """Retire the current key (still published for MAX_TTL_SECONDS) and start a new one."""
         current = self.signing_key()
         with self._lock:
-            _write_private(self.directory / "previous.pem", current.to_pem())
+            write_private(self.directory / "previous.pem", current.to_pem())
             (self.directory / "previous.json").write_text(json.dumps({"retired_at": int(self.clock())}))
-            _write_private(self._current_path, SigningKey.generate().to_pem())
+            write_private(self._current_path, SigningKey.generate().to_pem())
             self._cached = None
         return self.signing_key()
 
@@ -396,13 +396,3 @@ class SigningKeyStore:
             if self.clock() <= not_after:
                 keys.append(SigningKey.from_pem(previous.read_bytes()).verification_key(not_after))
         return keys
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    if temporary.exists():
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    temporary.replace(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from chaincard.db.idempotency import validate_request_id
+from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.ids import is_virtual_card_number, region_prefix_of
 from chaincard.v1 import common_pb2, member_index_pb2
@@ -14,8 +14,9 @@ from hq_service.models import Franchisee, PhysicalCard, Region
 MAX_BATCH = 10_000
 
 
-def register_physical_cards(session: Session, request: member_index_pb2.RegisterPhysicalCardsRequest) -> member_index_pb2.RegisterPhysicalCardsResponse:
-    validate_request_id(request.request_id)
+def register_physical_cards(uow: UnitOfWork, request: member_index_pb2.RegisterPhysicalCardsRequest) -> member_index_pb2.RegisterPhysicalCardsResponse:
+    """A command handler (run by HQ's command runner): a repeat gets the first batch's answer."""
+    session = uow.session
     if not request.cards:
         raise InvalidArgument("cards", "needs at least one card number")
     if len(request.cards) > MAX_BATCH:

@@ -1,5 +1,8 @@
 """The chain directory (H1, S1): regions, franchisees, stores and their staff. Every change bumps the
-config version and is audited (before and after) in the same transaction."""
+config version and is audited (before and after) in the same transaction.
+
+The upserts are command handlers ``handler(uow, request) -> response`` run by HQ's command runner
+(hq_service.bootstrap.hq_commands): the request id, its replay and the commit are the runner's."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chaincard.db.idempotency import validate_request_id
+from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
@@ -53,8 +56,8 @@ def current_version(session: Session) -> int:
     return session.execute(select(ConfigVersion.version)).scalar_one_or_none() or 0
 
 
-def upsert_region(session: Session, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.Region:
-    validate_request_id(request.request_id)
+def upsert_region(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.UpsertRegionResponse:
+    session = uow.session
     region = request.region
     code = _text("region.code", region.code, 8)
     if not (len(region.card_prefix) == 2 and region.card_prefix.isdigit()):
@@ -68,11 +71,11 @@ def upsert_region(session: Session, request: directory_pb2.UpsertRegionRequest) 
     bump_version(session)
     audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertRegion"), target_type="region", target_id=code,
                      place=Place(region=code), before=before, after=region_message(stored), request_id=request.request_id)
-    return region
+    return directory_pb2.UpsertRegionResponse(region=region)
 
 
-def upsert_franchisee(session: Session, request: directory_pb2.UpsertFranchiseeRequest) -> directory_pb2.Franchisee:
-    validate_request_id(request.request_id)
+def upsert_franchisee(uow: UnitOfWork, request: directory_pb2.UpsertFranchiseeRequest) -> directory_pb2.UpsertFranchiseeResponse:
+    session = uow.session
     item = request.franchisee
     franchisee_id = _text("franchisee.franchisee_id", item.franchisee_id, 32)
     existing = session.get(Franchisee, franchisee_id)
@@ -84,11 +87,11 @@ def upsert_franchisee(session: Session, request: directory_pb2.UpsertFranchiseeR
     audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertFranchisee"), target_type="franchisee",
                      target_id=franchisee_id, place=Place(franchisee=franchisee_id), before=before,
                      after=franchisee_message(stored), request_id=request.request_id)
-    return item
+    return directory_pb2.UpsertFranchiseeResponse(franchisee=item)
 
 
-def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) -> directory_pb2.Store:
-    validate_request_id(request.request_id)
+def upsert_store(uow: UnitOfWork, request: directory_pb2.UpsertStoreRequest) -> directory_pb2.UpsertStoreResponse:
+    session = uow.session
     item = request.store
     if session.get(Region, item.region_code) is None:
         raise InvalidArgument("store.region_code", f"unknown region {item.region_code!r}")
@@ -112,7 +115,7 @@ def upsert_store(session: Session, request: directory_pb2.UpsertStoreRequest) ->
     audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStore"), target_type="store", target_id=store_id,
                      place=Place.of_store(stored),
                      before=before, after=store_message(stored), request_id=request.request_id)
-    return item
+    return directory_pb2.UpsertStoreResponse(store=item)
 
 
 def region_message(row: Region) -> directory_pb2.Region:
@@ -177,8 +180,8 @@ def _require_caller_covers(store: Store, what: str) -> None:
         raise PermissionDenied(f"{what} works at store {store.store_id}, outside your scope ({principal.scope})")
 
 
-def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) -> directory_pb2.Staff:
-    validate_request_id(request.request_id)
+def upsert_staff(uow: UnitOfWork, request: directory_pb2.UpsertStaffRequest) -> directory_pb2.UpsertStaffResponse:
+    session = uow.session
     item = request.staff
     staff_id = _text("staff.staff_id", item.staff_id, 32)
     store = session.get(Store, _text("staff.store_id", item.store_id, 32))
@@ -212,7 +215,7 @@ def upsert_staff(session: Session, request: directory_pb2.UpsertStaffRequest) ->
         audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStaff"), target_type="staff",
                          target_id=staff_id, place=Place.of_store(store), before=before, after=after,
                          request_id=request.request_id)
-    return after
+    return directory_pb2.UpsertStaffResponse(staff=after)
 
 
 def list_staff(session: Session, store_id: str, *, include_inactive: bool = False) -> list[directory_pb2.Staff]:

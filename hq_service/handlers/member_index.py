@@ -1,4 +1,11 @@
-"""The chain-wide phone index (M1 uniqueness, M2 lookup), keyed by HMAC: HQ never sees a raw phone here."""
+"""The chain-wide phone index (M1 uniqueness, M2 lookup), keyed by HMAC: HQ never sees a raw phone here.
+
+ClaimPhone and ReleasePhone are the two HQ writes that do not run through HQ's command runner and
+its key table: the claim row is their idempotency record (ADR 0008). A region retrying a
+registration sends the same request id with a *new* candidate member id and must get the first
+claim's member back (the key table would answer ALREADY_EXISTS); a phone change claims the new
+phone and releases the old one under the *same* request id (UpdateMember's); and a claim the sweep
+released (hq_service.phone_claims) must be claimed afresh by a late retry, not replayed."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 to regions and stores as one snapshot.
 
 Each RPC of ProgramConfigService that changes configuration is one row of ``CONFIG_KINDS``: which
-request field holds the item, how it is keyed, how it is checked, and where it goes in the snapshot.
+request field holds the item, how it is keyed, how it is checked, and where it goes in the snapshot;
+``change_config`` is the one handler of them all.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaincard.commands import UnitOfWork, operation_of, response_type_of
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import validate_request_id
 from chaincard.errors import InvalidArgument
 from chaincard.security.identity import Place
 from chaincard.v1 import program_config_pb2 as pc
@@ -166,7 +167,6 @@ class ConfigKind:
     snapshot_field: str
     key: Callable[[Message], str]
     check: Callable[[Message], None]
-    response_type: type[Message]
 
     @property
     def singleton(self) -> bool:
@@ -182,47 +182,37 @@ def _single(_item: Message) -> str:
 
 
 CONFIG_KINDS: dict[str, ConfigKind] = {
-    "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type, pc.UpsertCardTypeResponse),
-    "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level, pc.UpsertLevelResponse),
-    "UpsertRechargePromotion": ConfigKind(
-        "recharge_promotion", "promotion", "recharge_promotions", _by_code, _check_promotion, pc.UpsertRechargePromotionResponse
-    ),
-    "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule, pc.UpsertEarnRuleResponse),
-    "UpsertPointsRedemptionRule": ConfigKind(
-        "points_redemption_rule", "rule", "points_redemption_rules", _by_code, _check_coded("rule"),
-        pc.UpsertPointsRedemptionRuleResponse,
-    ),
-    "SetPointsDeductionPolicy": ConfigKind(
-        "points_deduction", "policy", "points_deduction", _single, _check_points_deduction, pc.SetPointsDeductionPolicyResponse
-    ),
-    "UpsertCouponTemplate": ConfigKind(
-        "coupon_template", "coupon_template", "coupon_templates", _by_code, _check_coded("coupon_template"),
-        pc.UpsertCouponTemplateResponse,
-    ),
-    "UpsertCountItem": ConfigKind(
-        "count_item", "count_item", "count_items", _by_code, _check_coded("count_item"), pc.UpsertCountItemResponse
-    ),
-    "SetFeeSchedule": ConfigKind(
-        "fee_schedule", "fee_schedule", "fee_schedules", lambda item: item.effective_from_business_date,
-        _check_fee_schedule, pc.SetFeeScheduleResponse,
-    ),
-    "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits, pc.SetOfflineLimitsResponse),
-    "SetStoreOfflineLimits": ConfigKind(
-        "store_offline_limits", "store_limits", "store_offline_limits", lambda item: item.store_id, _check_store_limits,
-        pc.SetStoreOfflineLimitsResponse,
-    ),
-    "UpsertNotificationTemplate": ConfigKind(
-        "notification_template", "template", "notification_templates", _by_code, _check_coded("template"),
-        pc.UpsertNotificationTemplateResponse,
-    ),
-    "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings, pc.SetChainSettingsResponse),
+    "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type),
+    "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level),
+    "UpsertRechargePromotion": ConfigKind("recharge_promotion", "promotion", "recharge_promotions", _by_code,
+                                          _check_promotion),
+    "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),
+    "UpsertPointsRedemptionRule": ConfigKind("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
+                                             _check_coded("rule")),
+    "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
+                                           _check_points_deduction),
+    "UpsertCouponTemplate": ConfigKind("coupon_template", "coupon_template", "coupon_templates", _by_code,
+                                       _check_coded("coupon_template")),
+    "UpsertCountItem": ConfigKind("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
+    "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
+                                 lambda item: item.effective_from_business_date, _check_fee_schedule),
+    "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits),
+    "SetStoreOfflineLimits": ConfigKind("store_offline_limits", "store_limits", "store_offline_limits",
+                                        lambda item: item.store_id, _check_store_limits),
+    "UpsertNotificationTemplate": ConfigKind("notification_template", "template", "notification_templates", _by_code,
+                                             _check_coded("template")),
+    "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings),
 }
 
 
-def change_config(session: Session, rpc_name: str, request: Message) -> Message:
-    """Validate and store one configuration item; bumps the config version all caches watch."""
+def change_config(uow: UnitOfWork, request: Message) -> Message:
+    """Validate and store one configuration item; bumps the config version all caches watch.
+
+    The handler of every configuration-changing RPC (run by HQ's command runner); which one it is
+    follows from the request's type (``UpsertLevelRequest`` → ``UpsertLevel``)."""
+    rpc_name = operation_of(type(request))
     kind = CONFIG_KINDS[rpc_name]
-    validate_request_id(request.request_id)
+    session = uow.session
     item = getattr(request, kind.request_field)
     kind.check(item)
     key = kind.key(item)
@@ -235,9 +225,16 @@ def change_config(session: Session, rpc_name: str, request: Message) -> Message:
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
                      request_id=request.request_id)
-    response = kind.response_type(config_version=version)
+    response = response_type_of(type(request))(config_version=version)
     getattr(response, kind.request_field).CopyFrom(item)
     return response
+
+
+def get_config_snapshot(session: Session, request: pc.GetConfigSnapshotRequest) -> pc.GetConfigSnapshotResponse:
+    """The snapshot, or ``unchanged`` when the caller already holds the current version."""
+    if request.known_version and request.known_version == current_version(session):
+        return pc.GetConfigSnapshotResponse(unchanged=True)
+    return pc.GetConfigSnapshotResponse(snapshot=config_snapshot(session))
 
 
 def config_snapshot(session: Session) -> pc.ConfigSnapshot:

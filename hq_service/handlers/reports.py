@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.business_day import business_date
 from chaincard.config import Settings
@@ -37,6 +38,16 @@ from hq_service.report_export import chunks, render
 MAX_RANGE_DAYS = 3 * 366
 DEFAULT_TOP_MEMBERS = 100
 MAX_TOP_MEMBERS = 10_000
+
+
+@contextmanager
+def snapshot(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for one report. A report runs several queries (figures, tenders, names) while
+    events keep arriving: REPEATABLE READ makes them all see the same moment."""
+    with session_factory() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
 
 FIGURE_FIELDS = [column.name for column in StoreDailyFigures.__table__.columns if column.name not in ("business_date", "store_id", "updated_at")]
 

@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from chaincard.commands import UnitOfWork
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.consumer import IdempotentConsumer
@@ -57,16 +58,16 @@ from chaincard.v1 import (
 )
 from hq_service.audit_log import AuditCollector, AuditLogIsAppendOnly, refusal_recorder
 from hq_service.audit_query import AuditServicer
+from hq_service.bootstrap import hq_commands
 from hq_service.handlers import directory
 from hq_service.models import AuditLogEntry, ProcessedEvent
 from hq_service.operators import (
     OperatorContext,
-    OperatorServicer,
     bootstrap_admin,
     hq_directory,
     local_key_source,
 )
-from hq_service.servicers import DirectoryServicer, ProgramConfigServicer
+from hq_service.servicers import DirectoryServicer, OperatorServicer, ProgramConfigServicer
 from region_service.models import OutboxMessage
 from tests.integration.region_fixtures import run_regions
 
@@ -290,21 +291,22 @@ def secured(postgres, tmp_path_factory) -> Iterator[SecuredHq]:  # type: ignore[
     sessions = make_session_factory(engine)
     with sessions.begin() as session:  # set up as "system" (no caller)
         for region in demo_data.REGIONS:
-            directory.upsert_region(session, directory_pb2.UpsertRegionRequest(request_id=new_id(), region=region))
+            directory.upsert_region(UnitOfWork(session), directory_pb2.UpsertRegionRequest(request_id=new_id(), region=region))
         for franchisee in demo_data.FRANCHISEES:
-            directory.upsert_franchisee(session, directory_pb2.UpsertFranchiseeRequest(request_id=new_id(), franchisee=franchisee))
+            directory.upsert_franchisee(UnitOfWork(session), directory_pb2.UpsertFranchiseeRequest(request_id=new_id(), franchisee=franchisee))
         for store in demo_data.STORES:
-            directory.upsert_store(session, directory_pb2.UpsertStoreRequest(request_id=new_id(), store=store))
+            directory.upsert_store(UnitOfWork(session), directory_pb2.UpsertStoreRequest(request_id=new_id(), store=store))
         bootstrap_admin(session, "OP-ADMIN", ADMIN_PASSWORD, login_name="admin")
     certs = tmp_path_factory.mktemp("audit-certs")
     init_certificates(certs, ["hq", "client:ops"])
     ctx = OperatorContext(sessions, SigningKeyStore(tmp_path_factory.mktemp("audit-keys")))
+    commands = hq_commands(ctx)
     authz = AuthorizationInterceptor(TokenVerifier(local_key_source(ctx, refresh_seconds=0)), accepted_peers=PEERS_OF_HQ,
                                      directory=hq_directory(sessions, refresh_seconds=0), on_denied=refusal_recorder(sessions))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[authz, DomainErrorInterceptor()])
-    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(DirectoryServicer(sessions), server)
-    program_config_pb2_grpc.add_ProgramConfigServiceServicer_to_server(ProgramConfigServicer(sessions), server)
-    operators_pb2_grpc.add_OperatorServiceServicer_to_server(OperatorServicer(ctx), server)
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(DirectoryServicer(sessions, commands), server)
+    program_config_pb2_grpc.add_ProgramConfigServiceServicer_to_server(ProgramConfigServicer(sessions, commands), server)
+    operators_pb2_grpc.add_OperatorServiceServicer_to_server(OperatorServicer(ctx, commands), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(sessions), server)
     port = add_port(server, "127.0.0.1:0", TlsFiles.from_directory(certs, "hq"))
     server.start()

@@ -117,3 +117,24 @@ def test_the_staff_cli_sets_and_lists_a_stores_staff(regions):
 
     refused = _cli("staff", "set", "ST-CLI-3", "--store", "S-NOWHERE", "--name", "Nobody", *hq)
     assert refused.returncode == 1 and refused.stderr.startswith("INVALID_ARGUMENT: staff.store_id")
+
+
+def test_a_repeated_directory_change_is_answered_once_and_a_reused_request_id_is_refused(regions):
+    """HQ's writes go through the command pipeline: a retry gets the first answer back (the config
+    version moves once), the same request id for another change is ALREADY_EXISTS."""
+    store = directory_pb2.Store(store_id="S-E-RPT", name="Hangzhou Hubin", region_code="E", franchisee_id="F-AURORA",
+                                time_zone="Asia/Shanghai", active=True)
+    request = directory_pb2.UpsertStoreRequest(request_id=new_id(), store=store)
+    with open_channel(regions.hq_endpoint) as channel:
+        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        config = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        first = directory.UpsertStore(request, timeout=10)
+        version = config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot.version
+        assert directory.UpsertStore(request, timeout=10) == first
+        assert config.GetConfigSnapshot(program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot.version == version
+        renamed = directory_pb2.UpsertStoreRequest(request_id=request.request_id, store=store)
+        renamed.store.name = "Hangzhou West Lake"
+        with pytest.raises(grpc.RpcError) as refused:
+            directory.UpsertStore(renamed, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert directory.GetStore(directory_pb2.GetStoreRequest(store_id="S-E-RPT"), timeout=10).store.name == "Hangzhou Hubin"

@@ -24,14 +24,15 @@ from chaincard.security.tls import TlsFiles, add_port, secure_channel
 from chaincard.security.tokens import SigningKeyStore, TokenVerifier, key_set_from_proto
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, operators_pb2, operators_pb2_grpc
 from hq_service import operator_models  # noqa: F401 - registers the operator tables on Base
+from hq_service.bootstrap import hq_commands
 from hq_service.models import Base, Store
 from hq_service.operators import (
     OperatorContext,
-    OperatorServicer,
     OperatorSettings,
     bootstrap_admin,
     local_key_source,
 )
+from hq_service.servicers import OperatorServicer
 
 DEADLINE = 10.0
 ADMIN_PASSWORD = "correct horse battery"
@@ -87,7 +88,7 @@ def hq(postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hq]:  # t
     verifier = TokenVerifier(local_key_source(ctx, refresh_seconds=0), clock=clock)
     authz = AuthorizationInterceptor(verifier, accepted_peers=PEERS_OF_HQ, directory=Directory(STORES))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[authz, DomainErrorInterceptor()])
-    operators_pb2_grpc.add_OperatorServiceServicer_to_server(OperatorServicer(ctx), server)
+    operators_pb2_grpc.add_OperatorServiceServicer_to_server(OperatorServicer(ctx, hq_commands(ctx)), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(Directories(), server)
     port = add_port(server, "127.0.0.1:0", TlsFiles.from_directory(certs, "hq"))
     server.start()

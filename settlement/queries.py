@@ -1,0 +1,160 @@
+"""SettlementService's reads: runs, statements, their export and the clearing records, each a
+function of a session and the request (the servicer only opens the session and translates).
+``RunSettlement`` is a command: settlement.handlers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from chaincard.errors import InvalidArgument, NotFound
+from chaincard.v1 import common_pb2, settlement_pb2
+from settlement import documents
+from settlement.models import ClearingRecord, SettlementRun, Statement
+from settlement.statements import (
+    COMPLETED,
+    find_statement,
+    load_document,
+    parse_day,
+    run_message,
+    statement_message,
+    summary_message,
+    timestamp,
+)
+
+CHUNK_BYTES = 64 * 1024
+_FORMATS = {common_pb2.EXPORT_FORMAT_CSV: "csv", common_pb2.EXPORT_FORMAT_XLSX: "xlsx", common_pb2.EXPORT_FORMAT_PDF: "pdf"}
+
+
+def _page(size: int, default: int, maximum: int) -> int:
+    if size < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    return min(size or default, maximum)
+
+
+def _offset(token: str) -> int:
+    if not token:
+        return 0
+    if not token.isdigit():
+        raise InvalidArgument("page_token", "is not a token this service gave")
+    return int(token)
+
+
+def get_run(session: Session, request: settlement_pb2.GetSettlementRunRequest) -> settlement_pb2.GetSettlementRunResponse:
+    day = parse_day("business_date", request.business_date)
+    row = session.get(SettlementRun, day)
+    if row is None:
+        raise NotFound(f"business day {request.business_date} is not settled")
+    return settlement_pb2.GetSettlementRunResponse(run=run_message(row))
+
+
+def list_runs(session: Session, request: settlement_pb2.ListSettlementRunsRequest) -> settlement_pb2.ListSettlementRunsResponse:
+    start = parse_day("start_business_date", request.start_business_date, required=False)
+    end = parse_day("end_business_date", request.end_business_date, required=False)
+    size, offset = _page(request.page_size, 31, 366), _offset(request.page_token)
+    query = select(SettlementRun).order_by(SettlementRun.business_date.desc())
+    if start:
+        query = query.where(SettlementRun.business_date >= start)
+    if end:
+        query = query.where(SettlementRun.business_date <= end)
+    rows = session.execute(query.offset(offset).limit(size + 1)).scalars().all()
+    return settlement_pb2.ListSettlementRunsResponse(
+        runs=[run_message(row, with_manifest=False) for row in rows[:size]],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
+
+
+def get_statement(session: Session, request: settlement_pb2.GetStatementRequest) -> settlement_pb2.GetStatementResponse:
+    day = parse_day("business_date", request.business_date, required=not request.statement_id)
+    row = find_statement(session, statement_id=request.statement_id, franchisee_id=request.franchisee_id, business_date=day)
+    return settlement_pb2.GetStatementResponse(statement=statement_message(row))
+
+
+def list_statements(session: Session, request: settlement_pb2.ListStatementsRequest) -> settlement_pb2.ListStatementsResponse:
+    start = parse_day("start_business_date", request.start_business_date, required=False)
+    end = parse_day("end_business_date", request.end_business_date, required=False)
+    size, offset = _page(request.page_size, 100, 1000), _offset(request.page_token)
+    query = select(Statement).order_by(Statement.business_date.desc(), Statement.franchisee_id)
+    if request.franchisee_id:
+        query = query.where(Statement.franchisee_id == request.franchisee_id)
+    if start:
+        query = query.where(Statement.business_date >= start)
+    if end:
+        query = query.where(Statement.business_date <= end)
+    rows = session.execute(query.offset(offset).limit(size + 1)).scalars().all()
+    return settlement_pb2.ListStatementsResponse(
+        statements=[summary_message(row) for row in rows[:size]],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
+
+
+def _export_format(request: settlement_pb2.ExportStatementRequest) -> str:
+    """The file format asked for; checked before the statement is read."""
+    file_format = _FORMATS.get(request.format)
+    if file_format is None:
+        raise InvalidArgument("format", "must be CSV, XLSX or PDF")
+    if not request.statement_id:
+        raise InvalidArgument("statement_id", "is required")
+    return file_format
+
+
+def export_statement(session: Session, request: settlement_pb2.ExportStatementRequest) -> Iterator[settlement_pb2.ExportStatementResponse]:
+    """The statement rendered in the format asked for, in chunks. The document is read at once (the
+    session may close before the chunks are sent)."""
+    file_format = _export_format(request)
+    document = load_document(session, request.statement_id)
+    content = documents.render(document, file_format)
+    return export_chunks(document.file_name(file_format), documents.CONTENT_TYPES[file_format], content)
+
+
+def clearing_records(session: Session, request: settlement_pb2.StreamClearingRecordsRequest) -> Iterator[settlement_pb2.StreamClearingRecordsResponse]:
+    """The day's cross-franchisee records, oldest first, read as they are streamed."""
+    day = parse_day("business_date", request.business_date)
+    assert day is not None
+    record = ClearingRecord
+    query = (
+        select(record)
+        .where(record.business_date == day, record.issuing_franchisee_id != record.acquiring_franchisee_id,
+               record.acquiring_franchisee_id != "")
+        .order_by(record.occurred_at, record.sequence)
+    )
+    if request.franchisee_id:
+        query = query.where(or_(record.issuing_franchisee_id == request.franchisee_id,
+                                record.acquiring_franchisee_id == request.franchisee_id))
+    run = session.get(SettlementRun, day)
+    watermark = run.watermark_sequence if run is not None and run.state == COMPLETED else None
+    for row in session.execute(query.execution_options(yield_per=1000)).scalars():
+        yield settlement_pb2.StreamClearingRecordsResponse(record=clearing_message(row, day, watermark))
+
+
+def clearing_message(row: ClearingRecord, day: date, watermark: int | None) -> settlement_pb2.ClearingRecord:
+    settled = row.settled_business_date or (day if watermark is not None and row.sequence <= watermark else None)
+    message = settlement_pb2.ClearingRecord(
+        transaction_id=row.transaction_id,
+        transaction_type=common_pb2.TransactionType.Value("TRANSACTION_TYPE_" + row.transaction_type),
+        business_date=row.business_date.isoformat(), settled_business_date=settled.isoformat() if settled else "",
+        card_number=row.card_number, issuing_franchisee_id=row.issuing_franchisee_id,
+        acquiring_store_id=row.acquiring_store_id, acquiring_franchisee_id=row.acquiring_franchisee_id,
+        principal_fen=row.principal_delta_fen if row.flow_kind == "RECHARGE" else -row.principal_delta_fen,
+        bonus_fen=row.bonus_delta_fen if row.flow_kind == "RECHARGE" else -row.bonus_delta_fen,
+    )
+    if row.occurred_at is not None:
+        message.occurred_at.CopyFrom(timestamp(row.occurred_at))
+    return message
+
+
+def export_chunks(file_name: str, content_type: str, content: bytes) -> Iterator[settlement_pb2.ExportStatementResponse]:
+    digest = hashlib.sha256(content).hexdigest()
+    offsets = range(0, max(len(content), 1), CHUNK_BYTES)
+    for index, offset in enumerate(offsets):
+        last = index == len(offsets) - 1
+        chunk = common_pb2.ExportChunk(data=content[offset:offset + CHUNK_BYTES], offset=offset, last=last)
+        if index == 0:
+            chunk.file_name, chunk.content_type = file_name, content_type
+        if last:
+            chunk.sha256_hex, chunk.total_bytes = digest, len(content)
+        yield settlement_pb2.ExportStatementResponse(chunk=chunk)
