@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from chaincard.errors import NotFound
@@ -164,7 +164,7 @@ _LOCK_CARDS_AND_ACCOUNTS = (
 )
 
 
-def _lock_accounts_where(holders):  # type: ignore[no-untyped-def]
+def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[tuple[str, str, str, int]]:
     """Card accounts matching ``holders``, locked in account-id order."""
     return (
         select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
@@ -203,7 +203,7 @@ def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_id
         rows = session.execute(_LOCK_ACCOUNTS_AND_IDS, {"card_numbers": numbers, "account_ids": ids})
     else:
         rows = session.execute(_LOCK_ACCOUNTS, {"card_numbers": numbers})
-    return LockedAccounts({row.account_id: CardAccount(*row) for row in rows})
+    return LockedAccounts({row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows})
 
 
 def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:

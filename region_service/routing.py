@@ -36,7 +36,7 @@ class Routing:
         request (same request_id) to the card's home region."""
         home = self.ctx.home_region_of(request.card_number)
         if home != self.ctx.region_code and not origin.forwarded:
-            return self._forward(home, stub_class, request, origin)  # type: ignore[no-any-return]
+            return self._forward(home, stub_class, request, origin)
         return here()
 
     def at_member_home(self, request: Any, origin: CallOrigin, here: Callable[[], ResponseT]) -> ResponseT:
@@ -52,7 +52,7 @@ class Routing:
             if region.code == self.ctx.region_code:
                 continue
             try:
-                return self._forward(region.code, members_pb2_grpc.MemberServiceStub, request, origin)  # type: ignore[no-any-return]
+                return self._forward(region.code, members_pb2_grpc.MemberServiceStub, request, origin)
             except RemoteStatus as refused:
                 if refused.status_name != "NOT_FOUND":
                     raise
@@ -71,7 +71,7 @@ class Routing:
         home = self._member_home_elsewhere(request)
         if home is None:
             raise NotFound("no member matches; register one first")
-        return self._forward(home, members_pb2_grpc.MemberServiceStub, request, origin)  # type: ignore[no-any-return]
+        return self._forward(home, members_pb2_grpc.MemberServiceStub, request, origin)
 
     def _member_home_elsewhere(self, request: members_pb2.FindMemberRequest) -> str | None:
         key = request.WhichOneof("key")

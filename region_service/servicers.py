@@ -8,11 +8,18 @@ RPCs not defined here answer UNIMPLEMENTED (the generated base class).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import grpc
+
 from chaincard.v1 import cards_pb2_grpc, members_pb2_grpc, transactions_pb2_grpc
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin
 from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds
 from region_service.routing import Routing
+
+ResponseT = TypeVar("ResponseT")
 
 # gRPC method names are the RPCs' names: noqa N802 on every method below.
 
@@ -50,7 +57,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self.ctx = ctx
         self.routing = routing
 
-    def _at_home(self, request, context, here):  # type: ignore[no-untyped-def]
+    def _at_home(self, request: Any, context: grpc.ServicerContext, here: Callable[[], ResponseT]) -> ResponseT:
         return self.routing.at_card_home(cards_pb2_grpc.CardServiceStub, request, CallOrigin.of(context), here)
 
     def OpenCard(self, request, context):  # noqa: N802
@@ -103,7 +110,7 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self.ctx = ctx
         self.routing = routing
 
-    def _at_home(self, request, context, here):  # type: ignore[no-untyped-def]
+    def _at_home(self, request: Any, context: grpc.ServicerContext, here: Callable[[], ResponseT]) -> ResponseT:
         return self.routing.at_card_home(transactions_pb2_grpc.TransactionServiceStub, request, CallOrigin.of(context), here)
 
     def RechargeCard(self, request, context):  # noqa: N802
