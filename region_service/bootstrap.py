@@ -22,6 +22,8 @@ from chaincard.v1 import (
     members_pb2,
     members_pb2_grpc,
     program_config_pb2_grpc,
+    store_sync_pb2,
+    store_sync_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
 )
@@ -32,8 +34,9 @@ from region_service.forwarding import Forwarder
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
+from region_service.routing import Routing
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
-from region_service.sync_servicer import store_sync_registration
+from region_service.sync_servicer import StoreSyncServicer
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +88,18 @@ def start_region(settings: Settings) -> RunningServer:
         directory=SnapshotPlaces(ctx.program.snapshot).directory(), staff_roles=SnapshotStaff(ctx.program.snapshot),
     )
     forwarder = Forwarder(ctx)
+    routing = Routing(ctx, forwarder)
     running = build_server(
         settings.listen,
         [
-            (members_pb2_grpc.add_MemberServiceServicer_to_server, MemberServicer(ctx, forwarder),
+            (members_pb2_grpc.add_MemberServiceServicer_to_server, MemberServicer(ctx, routing),
              members_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name),
-            (cards_pb2_grpc.add_CardServiceServicer_to_server, CardServicer(ctx, forwarder),
+            (cards_pb2_grpc.add_CardServiceServicer_to_server, CardServicer(ctx, routing),
              cards_pb2.DESCRIPTOR.services_by_name["CardService"].full_name),
-            (transactions_pb2_grpc.add_TransactionServiceServicer_to_server, TransactionServicer(ctx, forwarder),
+            (transactions_pb2_grpc.add_TransactionServiceServicer_to_server, TransactionServicer(ctx, routing),
              transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
-            store_sync_registration(ctx, forwarder),
+            (store_sync_pb2_grpc.add_StoreSyncServiceServicer_to_server, StoreSyncServicer(ctx, forwarder),
+             store_sync_pb2.DESCRIPTOR.services_by_name["StoreSyncService"].full_name),
         ],
         interceptors=[guard],
         transport=transport,

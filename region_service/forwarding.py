@@ -1,25 +1,57 @@
 """Cards homed in another region (X3): the call goes to the home region with the same request.
 
 Only the home region authorises a card, so two regions never both spend it. The forwarded call
-carries a marker so a region never forwards a forwarded call again (no loops between regions).
+carries a marker (chaincard.security.authz.FORWARDED_HEADER, which only a region may send) so a
+region never forwards a forwarded call again (no loops between regions).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
 from chaincard.errors import RemoteStatus
 from chaincard.rpc.channels import call, open_channel
+from chaincard.security.authz import FORWARDED_HEADER
 from region_service.context import RegionContext
 
-FORWARDED_HEADER = "x-chaincard-forwarded-by"
+# The caller's operator token, passed on so the home region authorises and audits the very
+# operator (not merely this region): tokens are checked locally everywhere, so this is safe.
+_PASSED_ON = ("authorization",)
+
+
+@dataclass(frozen=True)
+class CallOrigin:
+    """What the layers below a servicer may know of a gRPC call, taken from its context by the
+    servicer (:meth:`of`): no ``grpc.ServicerContext`` goes further down."""
+
+    # The region that forwarded the call; "" when the call entered the chain here.
+    forwarded_by: str = ""
+    # Metadata to pass on when the call is forwarded (the caller's operator token).
+    passed_on: tuple[tuple[str, str], ...] = ()
+    # Seconds left before the caller gives up; None when it set no deadline.
+    seconds_left: float | None = None
+
+    @property
+    def forwarded(self) -> bool:
+        return bool(self.forwarded_by)
+
+    @classmethod
+    def of(cls, context: grpc.ServicerContext) -> CallOrigin:
+        metadata = tuple(context.invocation_metadata() or ())
+        return cls(
+            forwarded_by=next((value for key, value in metadata if key == FORWARDED_HEADER), ""),
+            passed_on=tuple((key, value) for key, value in metadata if key in _PASSED_ON),
+            seconds_left=context.time_remaining(),
+        )
 
 
 class Forwarder:
+    """Calls on another region of the chain, over one channel per region (mTLS as this region)."""
+
     def __init__(self, ctx: RegionContext) -> None:
         self.ctx = ctx
         self._channels: dict[str, grpc.Channel] = {}
@@ -37,55 +69,28 @@ class Forwarder:
             return self._channels[region_code]
 
     def forward(
-        self, region_code: str, stub_class: type, method: str, request: Any, context: grpc.ServicerContext
+        self, region_code: str, stub_class: type, method: str, request: Any, origin: CallOrigin | grpc.ServicerContext,
     ) -> Any:
-        """Call ``method`` on the home region and hand its answer, or its exact status, back."""
+        """Call ``method`` on region ``region_code`` and hand its answer, or its exact status, back.
+
+        ``origin`` is the call being forwarded (a ``grpc.ServicerContext`` is still taken from the
+        offline-advice intake, region_service.handlers.advices, until it is given a CallOrigin)."""
+        if not isinstance(origin, CallOrigin):
+            origin = CallOrigin.of(origin)
+        deadline = self.ctx.settings.rpc_deadline_seconds
+        if origin.seconds_left is not None:
+            deadline = min(deadline, origin.seconds_left)
         stub = stub_class(self._channel(region_code))
         try:
             return call(
-                getattr(stub, method), request, deadline=self.ctx.settings.rpc_deadline_seconds,
-                metadata=((FORWARDED_HEADER, self.ctx.region_code), *_operator_token(context)),
+                getattr(stub, method), request, deadline=deadline,
+                metadata=((FORWARDED_HEADER, self.ctx.region_code), *origin.passed_on),
             )
         except grpc.RpcError as error:
             raise RemoteStatus(error.code().name, error.details() or f"region {region_code} refused the call") from error
-
-    def handle_or_forward(
-        self,
-        stub_class: type,
-        method: str,
-        handler: Callable[[RegionContext, Any], Any],
-        request: Any,
-        context: grpc.ServicerContext,
-    ) -> Any:
-        """Handle the call here for a local card; forward it to the card's home region otherwise."""
-        home = self.home_region_of(request.card_number)
-        if home != self.ctx.region_code and not was_forwarded(context):
-            return self.forward(home, stub_class, method, request, context)
-        return handler(self.ctx, request)
 
     def close(self) -> None:
         with self._lock:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
-
-
-def _operator_token(context: grpc.ServicerContext) -> list[tuple[str, str]]:
-    """The caller's operator token, passed on so the home region authorises and audits the very
-    operator (not merely this region) — tokens are checked locally everywhere, so this is safe."""
-    return [(key, value) for key, value in context.invocation_metadata() if key == "authorization"]
-
-
-def was_forwarded(context: grpc.ServicerContext) -> bool:
-    return any(key == FORWARDED_HEADER for key, _ in context.invocation_metadata())
-
-
-def routed(stub_class: type, method: str, handler: Callable[[RegionContext, Any], Any]) -> Callable[..., Any]:
-    """A servicer method (on a class with a ``forwarder``) that serves ``method`` with ``handler``
-    for this region's cards and forwards it to the home region for everyone else's."""
-
-    def servicer_method(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        return self.forwarder.handle_or_forward(stub_class, method, handler, request, context)
-
-    servicer_method.__name__ = method
-    return servicer_method

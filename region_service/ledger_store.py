@@ -3,16 +3,17 @@
 The money path runs here on every sale, so it speaks SQLAlchemy Core (plain rows; one statement
 that moves the balances and appends the transaction and its postings) rather than building ORM
 objects: under load the region was CPU-bound in the ORM's unit of work, not waiting for PostgreSQL
-(docs/BENCHMARKS.md, Checkout).
+(docs/BENCHMARKS.md, Checkout). The locking reads of cards and their accounts, and the lock order,
+are region_service.repository's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, bindparam, cast, func, insert, or_, select, true, update
+from sqlalchemy import BigInteger, Select, String, bindparam, cast, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -22,8 +23,8 @@ from chaincard.db.base import utc_now
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Direction, Posting, check_balanced
 from region_service.models import LedgerAccount, LedgerTransaction, PostingRecord
+from region_service.repository import CARD_PURPOSE, CardBalances, LockedAccounts, lock_card_accounts
 
-CARD_PURPOSE = "CARD"
 CARD_ASSETS = (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS, Asset.POINTS)
 
 _accounts = LedgerAccount.__table__
@@ -33,21 +34,6 @@ _postings = PostingRecord.__table__
 
 # The statements of the money path are built once: building and hashing a statement per call cost
 # more CPU than PostgreSQL spends running it. Parameters are bound per call.
-def _lock_accounts_where(holders):  # type: ignore[no-untyped-def]
-    """Card accounts matching ``holders``, locked in account-id order (docs/adr/0007)."""
-    return (
-        select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
-        .where(_accounts.c.purpose == CARD_PURPOSE, holders)
-        .order_by(_accounts.c.account_id)
-        .with_for_update()
-    )
-
-
-_of_cards = _accounts.c.card_number.in_(bindparam("card_numbers", expanding=True))
-_LOCK_ACCOUNTS = _lock_accounts_where(_of_cards)
-_LOCK_ACCOUNTS_AND_IDS = _lock_accounts_where(or_(_of_cards, _accounts.c.account_id.in_(bindparam("account_ids", expanding=True))))
-
-
 def _array_rows(name: str, **columns: type) -> Any:
     """``unnest(:a, :b, …) AS name(a, b, …)``: rows bound as one array parameter per column, so a
     statement with any number of rows is built, compiled and cached once."""
@@ -98,47 +84,6 @@ def _post_statement() -> Select:
 _POST = _post_statement()
 
 
-@dataclass(frozen=True)
-class CardBalances:
-    principal_fen: int
-    bonus_fen: int
-    points: int
-
-
-@dataclass
-class CardAccount:
-    """A card's account as read under its row lock; ``balance`` follows every posting made here."""
-
-    account_id: str
-    card_number: str
-    asset: str
-    balance: int
-
-
-@dataclass
-class LockedAccounts:
-    """Card accounts locked FOR UPDATE in this transaction, by id and by (card, asset)."""
-
-    by_id: dict[str, CardAccount] = field(default_factory=dict)
-
-    def of_card(self, card_number: str) -> dict[str, CardAccount]:
-        return {account.asset: account for account in self.by_id.values() if account.card_number == card_number}
-
-    def ids(self, card_number: str) -> dict[str, str]:
-        return {asset: account.account_id for asset, account in self.of_card(card_number).items()}
-
-    def balances(self, card_number: str) -> CardBalances:
-        held = {asset: account.balance for asset, account in self.of_card(card_number).items()}
-        return CardBalances(
-            principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
-            bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
-            points=held.get(Asset.POINTS, 0),
-        )
-
-    def holds_card(self, card_number: str) -> bool:
-        return any(account.card_number == card_number for account in self.by_id.values())
-
-
 def open_card_accounts(session: Session, card_number: str) -> None:
     for asset in CARD_ASSETS:
         session.add(
@@ -180,18 +125,6 @@ def card_balances(session: Session, card_number: str) -> CardBalances:
         bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
         points=held.get(Asset.POINTS, 0),
     )
-
-
-def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_ids: Iterable[str] = ()) -> LockedAccounts:
-    """Lock the cards' accounts (and any other card accounts among ``account_ids``) in account-id
-    order (docs/adr/0007), in one statement, and read their balances."""
-    session.flush()  # Core statements do not autoflush: accounts opened in this session must be visible
-    numbers, ids = sorted(set(card_numbers)), sorted(set(account_ids))
-    if ids:
-        rows = session.execute(_LOCK_ACCOUNTS_AND_IDS, {"card_numbers": numbers, "account_ids": ids})
-    else:
-        rows = session.execute(_LOCK_ACCOUNTS, {"card_numbers": numbers})
-    return LockedAccounts({row.account_id: CardAccount(*row) for row in rows})
 
 
 # System accounts never change id once created; caching them saves two statements per account

@@ -7,22 +7,23 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
-from region_service import validation
+from region_service import card_states, validation
 from region_service.context import RegionContext
 from region_service.ledger_store import card_balances, open_card_accounts
-from region_service.models import Card, IdempotencyKey, Member, OutboxMessage, card_serial
+from region_service.models import Card, Member, OutboxMessage, card_serial
+from region_service.repository import load_card
 from region_service.translate import balances_message, card_message, enum_value
+from region_service.unit_of_work import RegionUnitOfWork
 
 
-@retry_on_conflict
-def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_pb2.OpenCardResponse:
+def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> cards_pb2.OpenCardResponse:
+    ctx, session = uow.region, uow.session
     store = ctx.program.store(request.store_id)
     if store.region_code != ctx.region_code:
         raise InvalidArgument("store_id", f"store {store.store_id} belongs to region {store.region_code}")
@@ -32,7 +33,10 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
     pin_hash = hash_pin(validate_pin("pin", request.pin)) if request.pin else None
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
     if form == common_pb2.CARD_FORM_PHYSICAL:
-        physical_number = _registered_physical_number(ctx, request, store)
+        physical_number = validation.card_number(request.physical_card_number, "physical_card_number")
+        stock = registered_physical_card(ctx, physical_number)
+        card_states.require_stock_of(physical_number, stock, franchisee_id=store.franchisee_id,
+                                     card_type_code=request.card_type_code)
     elif form == common_pb2.CARD_FORM_VIRTUAL:
         physical_number = None
     else:
@@ -40,81 +44,54 @@ def open_card(ctx: RegionContext, request: cards_pb2.OpenCardRequest) -> cards_p
     region = ctx.program.region(ctx.region_code)
     level = ctx.program.level(card_type.default_level_code) if card_type.default_level_code else ctx.program.entry_level()
 
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "OpenCard", request, cards_pb2.OpenCardResponse)
-        if replay is not None:
-            return replay
-        member = session.get(Member, request.member_id)
-        if member is None:
-            raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
-        if member.erased_at is not None:
-            raise FailedPrecondition(f"member {request.member_id} was erased at their request (M7): register them again")
-        if physical_number is not None:
-            if session.get(Card, physical_number) is not None:
-                raise AlreadyExists(f"card {physical_number} is already issued")
-            number = physical_number
-        else:
-            number = make_card_number(region.card_prefix, session.execute(select(card_serial.next_value())).scalar_one())
-        now = utc_now()
-        card = Card(
-            card_number=number,
-            member_id=request.member_id,
-            card_type_code=card_type.code,
-            form="PHYSICAL" if physical_number is not None else "VIRTUAL",
-            state="ACTIVE",
-            level_code=level.code if level is not None else "",
-            issuing_franchisee_id=store.franchisee_id,
-            issuing_store_id=store.store_id,
-            opened_at=now,
-            expires_at=now + timedelta(days=card_type.validity_days) if card_type.validity_days > 0 else None,
-            failed_pin_attempts=0,
-            pin_hash=pin_hash,
-        )
-        session.add(card)
-        open_card_accounts(session, card.card_number)
-        session.flush()
-        message = card_message(card, ctx.region_code, card_balances(session, card.card_number))
-        add_event(
-            session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
-            payload=events_pb2.CardOpened(card=message),
-        )
-        response = cards_pb2.OpenCardResponse(card=message)
-        remember(session, IdempotencyKey, "OpenCard", request, response)
-        return response
+    member = session.get(Member, request.member_id)
+    if member is None:
+        raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
+    if member.erased_at is not None:
+        raise FailedPrecondition(f"member {request.member_id} was erased at their request (M7): register them again")
+    if physical_number is not None:
+        if session.get(Card, physical_number) is not None:
+            raise AlreadyExists(f"card {physical_number} is already issued")
+        number = physical_number
+    else:
+        number = make_card_number(region.card_prefix, session.execute(select(card_serial.next_value())).scalar_one())
+    now = utc_now()
+    card = Card(
+        card_number=number,
+        member_id=request.member_id,
+        card_type_code=card_type.code,
+        form="PHYSICAL" if physical_number is not None else "VIRTUAL",
+        state=card_states.ACTIVE,
+        level_code=level.code if level is not None else "",
+        issuing_franchisee_id=store.franchisee_id,
+        issuing_store_id=store.store_id,
+        opened_at=now,
+        expires_at=now + timedelta(days=card_type.validity_days) if card_type.validity_days > 0 else None,
+        failed_pin_attempts=0,
+        pin_hash=pin_hash,
+    )
+    session.add(card)
+    open_card_accounts(session, card.card_number)
+    session.flush()
+    message = card_message(card, ctx.region_code, card_balances(session, card.card_number))
+    add_event(
+        session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
+        payload=events_pb2.CardOpened(card=message),
+    )
+    return cards_pb2.OpenCardResponse(card=message)
 
 
-def _registered_physical_number(ctx: RegionContext, request: cards_pb2.OpenCardRequest, store) -> str:  # type: ignore[no-untyped-def]
-    """A pre-printed number must be in HQ's card directory, homed here, of this store's stock and type."""
-    number = validation.card_number(request.physical_card_number, "physical_card_number")
+def registered_physical_card(ctx: RegionContext, number: str, *, replacing: bool = False) -> card_states.StockEntry:
+    """HQ's directory entry of a pre-printed number, which must be registered as physical and homed
+    here (card_states.require_registered_here); the caller then checks whose stock it is."""
     entry = ctx.card_directory.resolve(number)
-    if entry is None or entry.form != common_pb2.CARD_FORM_PHYSICAL:
-        raise FailedPrecondition(f"card {number} is not registered in the chain's card directory")
-    if entry.home_region != ctx.region_code:
-        raise FailedPrecondition(f"card {number} belongs to region {entry.home_region}'s stock")
-    if entry.franchisee_id != store.franchisee_id:
-        raise FailedPrecondition(f"card {number} is stock of franchisee {entry.franchisee_id}, not of this store's")
-    if entry.card_type_code and entry.card_type_code != request.card_type_code:
-        raise InvalidArgument("card_type_code", f"card {number} was printed for card type {entry.card_type_code}")
-    return number
+    physical = entry if entry is not None and entry.form == common_pb2.CARD_FORM_PHYSICAL else None
+    return card_states.require_registered_here(number, physical, ctx.region_code, replacing=replacing)
 
 
-def load_card(session, card_number: str, *, for_update: bool = False) -> Card:  # type: ignore[no-untyped-def]
-    statement = select(Card).where(Card.card_number == card_number)
-    if for_update:
-        statement = statement.with_for_update()
-    card = session.execute(statement).scalar_one_or_none()
-    if card is None:
-        raise NotFound(f"no card {card_number}")
-    return card
-
-
-def require_usable(card: Card) -> None:
-    if card.state == "REPLACED" and card.replaced_by_card_number:
-        raise FailedPrecondition(f"card {card.card_number} was replaced by card {card.replaced_by_card_number}; use that one")
-    if card.state != "ACTIVE":
-        raise FailedPrecondition(f"card {card.card_number} is {card.state.lower()}; it cannot be used")
-    if card.expires_at is not None and card.expires_at <= utc_now():
-        raise FailedPrecondition(f"card {card.card_number} expired on {card.expires_at.date().isoformat()}")
+def require_usable(card: card_states.CardLike) -> None:
+    """The card may pay and be recharged now (card_states.require_usable)."""
+    card_states.require_usable(card, utc_now())
 
 
 def get_card(ctx: RegionContext, request: cards_pb2.GetCardRequest) -> cards_pb2.GetCardResponse:

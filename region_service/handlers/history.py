@@ -12,9 +12,9 @@ from chaincard.receipts import WIDTH_58MM, WIDTH_80MM, render_document
 from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import validation
 from region_service.context import RegionContext
-from region_service.handlers.cards import load_card
 from region_service.models import LedgerTransaction, PostingRecord, ReceiptRecord
 from region_service.posting import applied_tender
+from region_service.repository import load_card
 from region_service.translate import transaction_message
 
 DEFAULT_PAGE = 20

@@ -9,10 +9,9 @@ from datetime import datetime
 
 import grpc
 from google.protobuf import json_format
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, event, or_, select, text, update
 
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -31,9 +30,9 @@ from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
-from region_service import audit, validation
+from region_service import audit, repository, validation
+from region_service.card_states import FINAL_STATES
 from region_service.context import RegionContext
-from region_service.handlers.lifecycle import FINAL_STATES
 from region_service.ledger_store import CARD_PURPOSE, CardBalances, card_balances
 from region_service.models import (
     AuditLogEntry,
@@ -45,6 +44,7 @@ from region_service.models import (
     OutboxMessage,
 )
 from region_service.translate import card_message, member_message, timestamp, transaction_message
+from region_service.unit_of_work import RegionUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -134,31 +134,25 @@ def _claim_phone(ctx: RegionContext, request_id: str, hmac_hex: str, candidate_m
     return claim.member_id
 
 
-@retry_on_conflict
-def register_member(ctx: RegionContext, request: members_pb2.RegisterMemberRequest) -> members_pb2.RegisterMemberResponse:
+def register_member(uow: RegionUnitOfWork, request: members_pb2.RegisterMemberRequest) -> members_pb2.RegisterMemberResponse:
+    ctx, session = uow.region, uow.session
     fields = _validated_member_fields(ctx, request)
     hmac_hex = phone_hmac(fields["phone"], ctx.settings.phone_hmac_key)
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "RegisterMember", request, members_pb2.RegisterMemberResponse)
-        if replay is not None:
-            return replay
-        if session.execute(select(Member.member_id).where(Member.phone_hmac == hmac_hex)).first():
-            raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
-        member_id = _claim_phone(ctx, request.request_id, hmac_hex, new_id())
-        member = Member(member_id=member_id, phone_hmac=hmac_hex, phone_masked=mask_phone(fields["phone"]), **fields)
-        session.add(member)
-        session.flush()
-        message = member_message(member, ctx.region_code)
-        published = common_pb2.Member()
-        published.CopyFrom(message)
-        published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
-        add_event(
-            session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
-            payload=events_pb2.MemberRegistered(member=published, phone_hmac=hmac_hex),
-        )
-        response = members_pb2.RegisterMemberResponse(member=message)
-        remember(session, IdempotencyKey, "RegisterMember", request, response)
-        return response
+    if session.execute(select(Member.member_id).where(Member.phone_hmac == hmac_hex)).first():
+        raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
+    member_id = _claim_phone(ctx, request.request_id, hmac_hex, new_id())
+    member = Member(member_id=member_id, phone_hmac=hmac_hex, phone_masked=mask_phone(fields["phone"]), **fields)
+    session.add(member)
+    session.flush()
+    message = member_message(member, ctx.region_code)
+    published = common_pb2.Member()
+    published.CopyFrom(message)
+    published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
+    add_event(
+        session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
+        payload=events_pb2.MemberRegistered(member=published, phone_hmac=hmac_hex),
+    )
+    return members_pb2.RegisterMemberResponse(member=message)
 
 
 # ---- profile changes (M3) ----------------------------------------------------------------------------
@@ -214,9 +208,9 @@ def _apply_changes(member: Member, changes: dict, hmac_hex: str | None) -> None:
         member.tags = tags
 
 
-@retry_on_conflict
-def update_member(ctx: RegionContext, request: members_pb2.UpdateMemberRequest) -> members_pb2.UpdateMemberResponse:
+def update_member(uow: RegionUnitOfWork, request: members_pb2.UpdateMemberRequest) -> members_pb2.UpdateMemberResponse:
     """Change a member's profile (M3): the rule is on MemberService.UpdateMember in members.proto."""
+    ctx, session = uow.region, uow.session
     member_id = _member_id(request.member_id)
     store_id = _acting_store_id(ctx, request.store_id)
     operator_id = validation.optional_text("operator_id", request.operator_id, max_length=64)
@@ -224,49 +218,43 @@ def update_member(ctx: RegionContext, request: members_pb2.UpdateMemberRequest) 
     changes = _requested_changes(request)
     new_hmac = phone_hmac(changes["phone"], ctx.settings.phone_hmac_key) if "phone" in changes else None
     released_hmac = ""
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "UpdateMember", request, members_pb2.UpdateMemberResponse)
-        if replay is not None:
-            return replay
-        member = _locked_member(ctx, session, member_id, store_id)
-        if member.erased_at is not None:
-            raise FailedPrecondition(f"member {member_id} was erased: an erased profile cannot be filled in again")
-        before = _audited_profile(member)
-        if new_hmac is not None and new_hmac != member.phone_hmac:
-            if session.execute(select(Member.member_id).where(Member.phone_hmac == new_hmac)).first():
-                raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
-            released_hmac = member.phone_hmac
-        elif new_hmac is not None:
-            del changes["phone"]  # the member's own number: nothing to change
-        _apply_changes(member, changes, new_hmac)  # checked in full before HQ is asked for the phone
-        if released_hmac and _claim_phone(ctx, request.request_id, new_hmac, member_id) != member_id:  # type: ignore[arg-type]
+    member = _locked_member(ctx, session, member_id, store_id)
+    if member.erased_at is not None:
+        raise FailedPrecondition(f"member {member_id} was erased: an erased profile cannot be filled in again")
+    before = _audited_profile(member)
+    if new_hmac is not None and new_hmac != member.phone_hmac:
+        if session.execute(select(Member.member_id).where(Member.phone_hmac == new_hmac)).first():
             raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
-        session.flush()
-        after = _audited_profile(member)
-        changed = [name for name in after if after[name] != before[name]]
-        message = member_message(member, ctx.region_code)
-        if changed:
-            audit.record(
-                session, ctx, action="member.update", target_type="member", target_id=member_id, operator_id=operator_id,
-                store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
-                request_id=request.request_id, reason=reason,
-                before={name: before[name] for name in changed}, after={name: after[name] for name in changed},
-            )
-            published = common_pb2.Member()
-            published.CopyFrom(message)
-            published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
-            add_event(
-                session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
-                payload=events_pb2.MemberUpdated(
-                    member=published, changed_fields=changed, phone_hmac=new_hmac if released_hmac else "",
-                    previous_phone_hmac=released_hmac, operator_id=operator_id,
-                ),
-            )
-        response = members_pb2.UpdateMemberResponse(member=message)
-        remember(session, IdempotencyKey, "UpdateMember", request, response)
+        released_hmac = member.phone_hmac
+    elif new_hmac is not None:
+        del changes["phone"]  # the member's own number: nothing to change
+    _apply_changes(member, changes, new_hmac)  # checked in full before HQ is asked for the phone
+    if released_hmac and _claim_phone(ctx, request.request_id, new_hmac, member_id) != member_id:  # type: ignore[arg-type]
+        raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
+    session.flush()
+    after = _audited_profile(member)
+    changed = [name for name in after if after[name] != before[name]]
+    message = member_message(member, ctx.region_code)
+    if changed:
+        audit.record(
+            session, ctx, action="member.update", target_type="member", target_id=member_id, operator_id=operator_id,
+            store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
+            request_id=request.request_id, reason=reason,
+            before={name: before[name] for name in changed}, after={name: after[name] for name in changed},
+        )
+        published = common_pb2.Member()
+        published.CopyFrom(message)
+        published.email = mask_email(message.email)  # events carry no contact details in clear (M7)
+        add_event(
+            session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
+            payload=events_pb2.MemberUpdated(
+                member=published, changed_fields=changed, phone_hmac=new_hmac if released_hmac else "",
+                previous_phone_hmac=released_hmac, operator_id=operator_id,
+            ),
+        )
     if released_hmac:
-        _release_phone(ctx, request.request_id, released_hmac, member_id)
-    return response
+        _release_phone_after_commit(uow, request.request_id, released_hmac, member_id)
+    return members_pb2.UpdateMemberResponse(member=message)
 
 
 def _member_with_cards(ctx: RegionContext, session, member: Member) -> tuple:  # type: ignore[no-untyped-def]
@@ -372,7 +360,7 @@ def _require_in_operator_scope(ctx: RegionContext, member: Member, acting_store_
 def _locked_member(ctx: RegionContext, session, member_id: str, acting_store_id: str) -> Member:  # type: ignore[no-untyped-def]
     """The member homed here, row-locked (a concurrent update, registration retry or erasure of the
     same member waits), and inside the calling operator's scope; MemberNotHere if homed elsewhere."""
-    member = session.get(Member, member_id, with_for_update=True)
+    member = repository.get_member(session, member_id, for_update=True)
     if member is None:
         raise MemberNotHere(f"no member {member_id} in region {ctx.region_code}")
     _require_in_operator_scope(ctx, member, acting_store_id)
@@ -603,52 +591,49 @@ def _release_phone(ctx: RegionContext, request_id: str, hmac_hex: str, member_id
             "member_id": member_id, "status": error.code().name}})
 
 
-@retry_on_conflict
-def erase_member(ctx: RegionContext, request: members_pb2.EraseMemberRequest) -> members_pb2.EraseMemberResponse:
+def _release_phone_after_commit(uow: RegionUnitOfWork, request_id: str, hmac_hex: str, member_id: str) -> None:
+    """:func:`_release_phone` once the command's transaction has committed (never if it rolls back,
+    nor on a replay of the stored answer): the erasure or phone change never waits on HQ."""
+    event.listen(uow.session, "after_commit", lambda _session: _release_phone(uow.region, request_id, hmac_hex, member_id),
+                 once=True)
+
+
+def erase_member(uow: RegionUnitOfWork, request: members_pb2.EraseMemberRequest) -> members_pb2.EraseMemberResponse:
     """Erase the member's personal data (the rule is on MemberService.EraseMember in members.proto)."""
+    ctx, session = uow.region, uow.session
     member_id = _member_id(request.member_id)
     reason = validation.require_text("reason", request.reason, max_length=MAX_REASON)
     operator_id = validation.optional_text("operator_id", request.operator_id, max_length=64)
     store_id = _acting_store_id(ctx, request.store_id)
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "EraseMember", request, members_pb2.EraseMemberResponse)
-        if replay is not None:
-            return replay
-        member = _locked_member(ctx, session, member_id, store_id)
-        if member.erased_at is not None:
-            response = members_pb2.EraseMemberResponse(
-                member=member_message(member, ctx.region_code), erased_at=timestamp(member.erased_at), already_erased=True
-            )
-            remember(session, IdempotencyKey, "EraseMember", request, response)
-            return response
-        cards = session.execute(
-            select(Card).where(Card.member_id == member_id).order_by(Card.card_number).with_for_update()
-        ).scalars().all()
-        problems = _refusals_to_erase(session, cards)
-        if problems:
-            raise FailedPrecondition(
-                f"member {member_id} cannot be erased while a card is usable or holds value: {'; '.join(problems)}. "
-                "Close each card with the member first (CardService.CloseCard refunds the principal)"
-            )
-        held_phone_hmac = member.phone_hmac
-        now = utc_now()
-        erased_fields = _erase_profile(member, now)
-        session.flush()
-        erased = member_message(member, ctx.region_code)
-        replays_scrubbed = _erase_stored_answers(session, member_id, erased)
-        events_scrubbed = _erase_outbox_copies(session, member_id, erased)
-        audit.record(
-            session, ctx, action="member.erase", target_type="member", target_id=member_id, operator_id=operator_id,
-            store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
-            request_id=request.request_id, reason=reason,
-            before={"erased": False, "fields_held": erased_fields, "cards": {card.card_number: card.state for card in cards}},
-            after={"erased": True, "stored_answers_scrubbed": replays_scrubbed, "outbox_events_scrubbed": events_scrubbed},
+    member = _locked_member(ctx, session, member_id, store_id)
+    if member.erased_at is not None:
+        return members_pb2.EraseMemberResponse(
+            member=member_message(member, ctx.region_code), erased_at=timestamp(member.erased_at), already_erased=True
         )
-        add_event(
-            session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
-            payload=events_pb2.MemberErased(member=erased, erased_at=timestamp(now), operator_id=operator_id),
+    cards = repository.lock_cards_of_member(session, member_id)
+    problems = _refusals_to_erase(session, cards)
+    if problems:
+        raise FailedPrecondition(
+            f"member {member_id} cannot be erased while a card is usable or holds value: {'; '.join(problems)}. "
+            "Close each card with the member first (CardService.CloseCard refunds the principal)"
         )
-        response = members_pb2.EraseMemberResponse(member=erased, erased_at=timestamp(now))
-        remember(session, IdempotencyKey, "EraseMember", request, response)
-    _release_phone(ctx, request.request_id, held_phone_hmac, member_id)
-    return response
+    held_phone_hmac = member.phone_hmac
+    now = utc_now()
+    erased_fields = _erase_profile(member, now)
+    session.flush()
+    erased = member_message(member, ctx.region_code)
+    replays_scrubbed = _erase_stored_answers(session, member_id, erased)
+    events_scrubbed = _erase_outbox_copies(session, member_id, erased)
+    audit.record(
+        session, ctx, action="member.erase", target_type="member", target_id=member_id, operator_id=operator_id,
+        store_id=store_id, franchisee_id=_franchisee_of(ctx, member.registered_store_id),
+        request_id=request.request_id, reason=reason,
+        before={"erased": False, "fields_held": erased_fields, "cards": {card.card_number: card.state for card in cards}},
+        after={"erased": True, "stored_answers_scrubbed": replays_scrubbed, "outbox_events_scrubbed": events_scrubbed},
+    )
+    add_event(
+        session, OutboxMessage, topic=topics.MEMBERS, key=member_id, producer=ctx.producer_name,
+        payload=events_pb2.MemberErased(member=erased, erased_at=timestamp(now), operator_id=operator_id),
+    )
+    _release_phone_after_commit(uow, request.request_id, held_phone_hmac, member_id)
+    return members_pb2.EraseMemberResponse(member=erased, erased_at=timestamp(now))

@@ -7,17 +7,16 @@ as an ORM object only for a PIN check, which updates its failure count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
-from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound
+from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
@@ -37,17 +36,15 @@ from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import common_pb2, transactions_pb2
 from region_service import pins, pricing_terms, validation
 from region_service.context import RegionContext
-from region_service.handlers.cards import load_card, require_usable
+from region_service.handlers.cards import require_usable
 from region_service.ledger_store import (
-    CARD_PURPOSE,
-    CardAccount,
     LockedAccounts,
     card_account_ids,
-    lock_card_accounts,
     system_account_id,
 )
-from region_service.models import Card, IdempotencyKey, LedgerAccount, LedgerTransaction, Member
+from region_service.models import Card, IdempotencyKey, LedgerTransaction
 from region_service.posting import record_transaction
+from region_service.repository import LockedCard, lock_payment_cards
 
 MAX_RECHARGE_FEN = 5_000_000  # ¥50,000: above this a recharge needs a manager (V5, later)
 MAX_CHECKOUT_FEN = 100_000_000
@@ -68,91 +65,9 @@ def tender_type_value(kind: str) -> int:
     return common_pb2.TenderType.Value("TENDER_TYPE_" + kind)
 
 
-@dataclass(frozen=True)
-class LockedCard:
-    """What a payment needs of a card, read under its row lock; ``birthday`` is the holder's."""
-
-    card_number: str
-    member_id: str
-    card_type_code: str
-    state: str
-    level_code: str
-    issuing_franchisee_id: str
-    issuing_store_id: str
-    expires_at: datetime | None
-    pin_hash: str | None
-    replaced_by_card_number: str | None
-    birthday: date | None
-
-
-_cards = Card.__table__
-_members = Member.__table__
-_accounts = LedgerAccount.__table__
-# LockedCard's fields, in its order.
-_CARD_COLUMNS = (
-    _cards.c.card_number, _cards.c.member_id, _cards.c.card_type_code, _cards.c.state, _cards.c.level_code,
-    _cards.c.issuing_franchisee_id, _cards.c.issuing_store_id, _cards.c.expires_at, _cards.c.pin_hash,
-    _cards.c.replaced_by_card_number, _members.c.birthday,
-)
-_ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance)
-# Built once (building a statement per call costs more CPU than running it); locks in number order.
-_LOCK_CARD_ROWS = (
-    select(*_CARD_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
-    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
-    .order_by(_cards.c.card_number)
-    .with_for_update(of=_cards)
-)
-# The cards and their accounts in one round trip: row by row, each card is locked before its
-# accounts, the cards in number order and a card's accounts in id order (docs/adr/0007).
-_LOCK_CARDS_AND_ACCOUNTS = (
-    select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
-    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _accounts.c.purpose == CARD_PURPOSE))
-    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
-    .order_by(_cards.c.card_number, _accounts.c.account_id)
-    .with_for_update(of=[_cards, _accounts])
-)
-
-
 def store_business_day(ctx: RegionContext, store) -> date:  # type: ignore[no-untyped-def]
     """Today's business day at ``store`` (its time zone, the chain's cut-off)."""
     return business_date(utc_now(), store.time_zone or ctx.settings.business_time_zone, ctx.settings.business_day_cutoff)
-
-
-def lock_cards(session: Session, card_numbers: list[str]) -> dict[str, Card]:
-    """Lock every card of a transaction, in number order so two transactions never deadlock."""
-    return {number: load_card(session, number, for_update=True) for number in sorted(set(card_numbers))}
-
-
-def _locked_card(row: Row) -> LockedCard:
-    return LockedCard(*row[:len(_CARD_COLUMNS)])
-
-
-def lock_card_rows(session: Session, card_numbers: list[str]) -> dict[str, LockedCard]:
-    """Lock every card of a payment as :func:`lock_cards` does (number order), in one statement."""
-    numbers = sorted(set(card_numbers))
-    rows = session.execute(_LOCK_CARD_ROWS, {"card_numbers": numbers})
-    found = {row.card_number: _locked_card(row) for row in rows}
-    for number in numbers:
-        if number not in found:
-            raise NotFound(f"no card {number}")
-    return found
-
-
-def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:
-    """:func:`lock_card_rows` and :func:`region_service.ledger_store.lock_card_accounts` in one
-    statement: the cards and their accounts, locked and read."""
-    numbers = sorted(set(card_numbers))
-    rows = session.execute(_LOCK_CARDS_AND_ACCOUNTS, {"card_numbers": numbers}).all()
-    cards = {row.card_number: _locked_card(row) for row in rows}  # a row per account: the card repeats
-    if len(cards) != len(numbers):
-        # No such card (NOT_FOUND), or one without accounts, which the join leaves out: one by one.
-        return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
-    locked = LockedAccounts({
-        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows
-    })
-    return cards, locked
 
 
 def stored_value_postings(session: Session, franchisee_id: str, card_number: str, principal: int, bonus: int, *,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict
 from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
@@ -33,16 +32,16 @@ from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
     card_account_ids,
-    lock_cards,
     points_postings,
     sales_refunded_so_far,
-    store_business_day,
     stored_value_postings,
     tender_record,
 )
 from region_service.ledger_store import card_balances, system_account_id
-from region_service.models import Card, IdempotencyKey, LedgerTransaction
+from region_service.models import Card, LedgerTransaction
 from region_service.posting import Recorded, record_transaction
+from region_service.repository import lock_cards
+from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_REASON = 256
 
@@ -109,7 +108,7 @@ def _post_refund(
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type=kind, card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
-        business_date=store_business_day(ctx, store), amount_fen=plan.refund_fen, principal_delta_fen=restored_principal,
+        business_date=ctx.store_business_day(store.time_zone), amount_fen=plan.refund_fen, principal_delta_fen=restored_principal,
         bonus_delta_fen=restored_bonus, points_delta=plan.points_returned - clawback, principal_after_fen=0,
         bonus_after_fen=0, points_after=0, original_transaction_id=original.transaction_id, created_at=utc_now(),
         details={"tenders": [tender_record(t) for t in plan.tenders if t.amount_fen], "reason": reason,
@@ -163,118 +162,100 @@ def _audit(ctx: RegionContext, session: Session, action: str, request, store, or
     )
 
 
-@retry_on_conflict
-def refund_sale(ctx: RegionContext, request: transactions_pb2.RefundSaleRequest) -> transactions_pb2.RefundSaleResponse:
+def refund_sale(uow: RegionUnitOfWork, request: transactions_pb2.RefundSaleRequest) -> transactions_pb2.RefundSaleResponse:
+    ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
     reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "RefundSale", request, transactions_pb2.RefundSaleResponse)
-        if replay is not None:
-            return replay
-        original = _original(session, card_number, request.original_transaction_id, "SPEND")
-        if "paid_for_transaction_id" in original.details:
-            raise FailedPrecondition("refund the sale itself, on the card it was made with")
-        cards = lock_cards(session, [card_number, *_other_cards(original)])
-        already = sales_refunded_so_far(session, original)
-        try:
-            plan = plan_refund(_sale_record(original), already, _refund_amount(request, original))
-        except PricingError as error:
-            if error.precondition:
-                raise FailedPrecondition(str(error)) from error
-            raise InvalidArgument(error.field, error.problem) from error
-        recorded, clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="REFUND",
-                                          request=request, store=store, reason=reason)
-        _audit(ctx, session, "sale.refund", request, store, original, plan.refund_fen, reason)
-        own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
-        response = transactions_pb2.RefundSaleResponse(
-            transaction=recorded.transaction, refund_fen=plan.refund_fen,
-            principal_restored_fen=sum(t.principal_fen for t in own), bonus_restored_fen=sum(t.bonus_fen for t in own),
-            points_clawed_back=clawback, points_restored=plan.points_returned,
-            tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], balances_after=recorded.balances_after,
-            receipt=recorded.receipt,
-        )
-        remember(session, IdempotencyKey, "RefundSale", request, response)
-        return response
+    original = _original(session, card_number, request.original_transaction_id, "SPEND")
+    if "paid_for_transaction_id" in original.details:
+        raise FailedPrecondition("refund the sale itself, on the card it was made with")
+    cards = lock_cards(session, [card_number, *_other_cards(original)])
+    already = sales_refunded_so_far(session, original)
+    try:
+        plan = plan_refund(_sale_record(original), already, _refund_amount(request, original))
+    except PricingError as error:
+        if error.precondition:
+            raise FailedPrecondition(str(error)) from error
+        raise InvalidArgument(error.field, error.problem) from error
+    recorded, clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="REFUND",
+                                      request=request, store=store, reason=reason)
+    _audit(ctx, session, "sale.refund", request, store, original, plan.refund_fen, reason)
+    own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
+    return transactions_pb2.RefundSaleResponse(
+        transaction=recorded.transaction, refund_fen=plan.refund_fen,
+        principal_restored_fen=sum(t.principal_fen for t in own), bonus_restored_fen=sum(t.bonus_fen for t in own),
+        points_clawed_back=clawback, points_restored=plan.points_returned,
+        tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], balances_after=recorded.balances_after,
+        receipt=recorded.receipt,
+    )
 
 
-@retry_on_conflict
-def void_sale(ctx: RegionContext, request: transactions_pb2.VoidSaleRequest) -> transactions_pb2.VoidSaleResponse:
+def void_sale(uow: RegionUnitOfWork, request: transactions_pb2.VoidSaleRequest) -> transactions_pb2.VoidSaleResponse:
+    ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
     reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "VoidSale", request, transactions_pb2.VoidSaleResponse)
-        if replay is not None:
-            return replay
-        original = _original(session, card_number, request.original_transaction_id, "SPEND")
-        _require_same_day_same_store(ctx, original, store)
-        cards = lock_cards(session, [card_number, *_other_cards(original)])
-        if sales_refunded_so_far(session, original):
-            raise FailedPrecondition(f"sale {original.transaction_id} was already refunded or voided; refund what is left instead")
-        plan = plan_void(_sale_record(original))
-        recorded, _clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="VOID",
-                                           request=request, store=store, reason=reason)
-        _audit(ctx, session, "sale.void", request, store, original, plan.refund_fen, reason)
-        response = transactions_pb2.VoidSaleResponse(
-            transaction=recorded.transaction, tenders=[applied_message(t) for t in plan.tenders if t.amount_fen],
-            balances_after=recorded.balances_after, receipt=recorded.receipt,
-        )
-        remember(session, IdempotencyKey, "VoidSale", request, response)
-        return response
+    original = _original(session, card_number, request.original_transaction_id, "SPEND")
+    _require_same_day_same_store(ctx, original, store)
+    cards = lock_cards(session, [card_number, *_other_cards(original)])
+    if sales_refunded_so_far(session, original):
+        raise FailedPrecondition(f"sale {original.transaction_id} was already refunded or voided; refund what is left instead")
+    plan = plan_void(_sale_record(original))
+    recorded, _clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="VOID",
+                                       request=request, store=store, reason=reason)
+    _audit(ctx, session, "sale.void", request, store, original, plan.refund_fen, reason)
+    return transactions_pb2.VoidSaleResponse(
+        transaction=recorded.transaction, tenders=[applied_message(t) for t in plan.tenders if t.amount_fen],
+        balances_after=recorded.balances_after, receipt=recorded.receipt,
+    )
 
 
 def _require_same_day_same_store(ctx: RegionContext, original: LedgerTransaction, store) -> None:  # type: ignore[no-untyped-def]
     if original.store_id != store.store_id:
         raise FailedPrecondition(f"only store {original.store_id}, which made it, can void transaction {original.transaction_id}")
-    if original.business_date != store_business_day(ctx, store):
+    if original.business_date != ctx.store_business_day(store.time_zone):
         raise FailedPrecondition(f"transaction {original.transaction_id} is from business day {original.business_date}; "
                                  "only same-day transactions can be voided — refund it instead")
 
 
-@retry_on_conflict
-def void_recharge(ctx: RegionContext, request: transactions_pb2.VoidRechargeRequest) -> transactions_pb2.VoidRechargeResponse:
+def void_recharge(uow: RegionUnitOfWork, request: transactions_pb2.VoidRechargeRequest) -> transactions_pb2.VoidRechargeResponse:
+    ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
     reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
-    with ctx.session_factory() as session, session.begin():
-        replay = replay_or_reserve(session, IdempotencyKey, "VoidRecharge", request, transactions_pb2.VoidRechargeResponse)
-        if replay is not None:
-            return replay
-        original = _original(session, card_number, request.original_transaction_id, "RECHARGE")
-        _require_same_day_same_store(ctx, original, store)
-        card = lock_cards(session, [card_number])[card_number]
-        if sales_refunded_so_far(session, original):
-            raise FailedPrecondition(f"recharge {original.transaction_id} was already voided")
-        held = card_balances(session, card_number)
-        principal, bonus, points = original.principal_delta_fen, original.bonus_delta_fen, original.points_delta
-        if held.principal_fen < principal or held.bonus_fen < bonus or held.points < points:
-            raise FailedPrecondition("part of this recharge was already spent; it can no longer be voided")
-        accounts = card_account_ids(session, card_number)
-        cash = system_account_id(session, original.acquiring_franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
-        promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
-        postings = [
-            *transfer(Asset.STORED_VALUE_PRINCIPAL, principal, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
-            *transfer(Asset.STORED_VALUE_BONUS, bonus, debit=accounts[Asset.STORED_VALUE_BONUS], credit=promotion),
-            *points_postings(session, card, to_card=0, from_card=points),
-        ]
-        row = LedgerTransaction(
-            transaction_id=new_id(), request_id=request.request_id, type="VOID", card_number=card_number,
-            store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
-            business_date=original.business_date, amount_fen=original.amount_fen, principal_delta_fen=-principal,
-            bonus_delta_fen=-bonus, points_delta=-points, principal_after_fen=0, bonus_after_fen=0, points_after=0,
-            original_transaction_id=original.transaction_id, created_at=utc_now(),
-            details={"tenders": original.details.get("tenders", []), "reason": reason, "operator_id": request.operator_id},
-        )
-        recorded = record_transaction(
-            ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
-            receipt_title=f"VOID RECHARGE  {store.name}",
-            receipt_items=[amount_row("Recharge voided", original.amount_fen), amount_row("Cash back", principal)],
-        )
-        _audit(ctx, session, "recharge.void", request, store, original, original.amount_fen, reason)
-        response = transactions_pb2.VoidRechargeResponse(
-            transaction=recorded.transaction, principal_reversed_fen=principal, bonus_reversed_fen=bonus,
-            points_reversed=points, balances_after=recorded.balances_after, receipt=recorded.receipt,
-        )
-        remember(session, IdempotencyKey, "VoidRecharge", request, response)
-        return response
+    original = _original(session, card_number, request.original_transaction_id, "RECHARGE")
+    _require_same_day_same_store(ctx, original, store)
+    card = lock_cards(session, [card_number])[card_number]
+    if sales_refunded_so_far(session, original):
+        raise FailedPrecondition(f"recharge {original.transaction_id} was already voided")
+    held = card_balances(session, card_number)
+    principal, bonus, points = original.principal_delta_fen, original.bonus_delta_fen, original.points_delta
+    if held.principal_fen < principal or held.bonus_fen < bonus or held.points < points:
+        raise FailedPrecondition("part of this recharge was already spent; it can no longer be voided")
+    accounts = card_account_ids(session, card_number)
+    cash = system_account_id(session, original.acquiring_franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
+    promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
+    postings = [
+        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+        *transfer(Asset.STORED_VALUE_BONUS, bonus, debit=accounts[Asset.STORED_VALUE_BONUS], credit=promotion),
+        *points_postings(session, card, to_card=0, from_card=points),
+    ]
+    row = LedgerTransaction(
+        transaction_id=new_id(), request_id=request.request_id, type="VOID", card_number=card_number,
+        store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
+        business_date=original.business_date, amount_fen=original.amount_fen, principal_delta_fen=-principal,
+        bonus_delta_fen=-bonus, points_delta=-points, principal_after_fen=0, bonus_after_fen=0, points_after=0,
+        original_transaction_id=original.transaction_id, created_at=utc_now(),
+        details={"tenders": original.details.get("tenders", []), "reason": reason, "operator_id": request.operator_id},
+    )
+    recorded = record_transaction(
+        ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
+        receipt_title=f"VOID RECHARGE  {store.name}",
+        receipt_items=[amount_row("Recharge voided", original.amount_fen), amount_row("Cash back", principal)],
+    )
+    _audit(ctx, session, "recharge.void", request, store, original, original.amount_fen, reason)
+    return transactions_pb2.VoidRechargeResponse(
+        transaction=recorded.transaction, principal_reversed_fen=principal, bonus_reversed_fen=bonus,
+        points_reversed=points, balances_after=recorded.balances_after, receipt=recorded.receipt,
+    )

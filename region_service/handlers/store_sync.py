@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import grpc
 from sqlalchemy import func, select
 
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument, PermissionDenied
 from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
 from region_service.context import RegionContext
-from region_service.forwarding import Forwarder
-from region_service.handlers.payments import store_business_day
+from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
 from region_service.models import Card, OfflineAdviceRecord
 from region_service.translate import card_message, timestamp
@@ -65,9 +63,11 @@ def card_daily_limit_fen(snapshot: program_config_pb2.ConfigSnapshot, store_id: 
 
 
 def refresh_card_cache(
-    ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.RefreshCardCacheRequest, context: grpc.ServicerContext,
-    *, forwarded: bool,
+    ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.RefreshCardCacheRequest, origin: CallOrigin,
 ) -> store_sync_pb2.RefreshCardCacheResponse:
+    """Fresh state of the cards a store caches: read here for this region's cards, asked of their
+    home regions for the others (a forwarded call is answered from here only)."""
+    forwarded = origin.forwarded
     store = calling_store(ctx, request.store_id, forwarded=forwarded)
     numbers = list(dict.fromkeys(request.card_numbers))
     if len(numbers) > MAX_CARDS_PER_REFRESH:
@@ -87,7 +87,7 @@ def refresh_card_cache(
             remote[home].append(number)
     if local:
         limit = card_daily_limit_fen(ctx.program.snapshot(), store.store_id)
-        today = store_business_day(ctx, store)
+        today = ctx.store_business_day(store.time_zone)
         now = utc_now()
         with ctx.session_factory() as session:
             cards = {card.card_number: card for card in session.execute(select(Card).where(Card.card_number.in_(local))).scalars()}
@@ -110,7 +110,7 @@ def refresh_card_cache(
         try:
             answer = forwarder.forward(
                 region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "RefreshCardCache",
-                store_sync_pb2.RefreshCardCacheRequest(store_id=store.store_id, card_numbers=group), context,
+                store_sync_pb2.RefreshCardCacheRequest(store_id=store.store_id, card_numbers=group), origin,
             )
         except Exception:  # noqa: BLE001 - an unreachable home region leaves those cards as the store last saw them
             continue

@@ -1,0 +1,221 @@
+"""The region's locking reads: every ``SELECT … FOR UPDATE`` of a handler is here, in one lock order.
+
+Lock order (docs/adr/0007), the same in every transaction so two never wait on each other:
+
+1. a member's row, before any of its cards (member updates and erasure);
+2. cards, in card-number order (a payment with a second member card, a refund of such a sale);
+3. then each card's ledger accounts, in account-id order.
+
+A lock taken later in a transaction follows the same order: posting locks the accounts of its card
+after the card (region_service.ledger_store.post_transaction). A franchisee's system accounts are
+never locked: they carry no running balance (docs/adr/0007). The expiry job claims due cards with
+SKIP LOCKED, so it never waits on a command.
+
+The payment path reads with SQLAlchemy Core statements built once (docs/BENCHMARKS.md, Checkout):
+building a statement per call costs more CPU than PostgreSQL spends running it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from chaincard.errors import NotFound
+from chaincard.ledger import Asset
+from region_service.models import Card, LedgerAccount, Member
+
+CARD_PURPOSE = "CARD"
+
+
+# ---- cards ------------------------------------------------------------------------------------------
+
+def load_card(session: Session, card_number: str, *, for_update: bool = False) -> Card:
+    """The card (row-locked with ``for_update``); NOT_FOUND if there is none."""
+    statement = select(Card).where(Card.card_number == card_number)
+    if for_update:
+        statement = statement.with_for_update()
+    card = session.execute(statement).scalar_one_or_none()
+    if card is None:
+        raise NotFound(f"no card {card_number}")
+    return card
+
+
+def lock_cards(session: Session, card_numbers: Iterable[str]) -> dict[str, Card]:
+    """Lock every card of a transaction, in number order so two transactions never deadlock."""
+    return {number: load_card(session, number, for_update=True) for number in sorted(set(card_numbers))}
+
+
+def lock_cards_of_member(session: Session, member_id: str) -> list[Card]:
+    """Every card of a member, locked in number order (the member's row is locked first)."""
+    return list(session.execute(
+        select(Card).where(Card.member_id == member_id).order_by(Card.card_number).with_for_update()
+    ).scalars())
+
+
+def claim_cards_due_for_expiry(session: Session, states: Iterable[str], now: datetime, limit: int) -> list[Card]:
+    """Up to ``limit`` cards in ``states`` whose validity ended by ``now``, locked; cards another
+    transaction holds are skipped (SKIP LOCKED), so every replica may run the expiry job at once."""
+    return list(session.execute(
+        select(Card)
+        .where(Card.state.in_(sorted(states)), Card.expires_at.is_not(None), Card.expires_at <= now)
+        .order_by(Card.expires_at, Card.card_number)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars())
+
+
+# ---- members ----------------------------------------------------------------------------------------
+
+def get_member(session: Session, member_id: str, *, for_update: bool = False) -> Member | None:
+    """The member homed here (row-locked with ``for_update``), or None."""
+    return session.get(Member, member_id, with_for_update=for_update or None)
+
+
+# ---- a payment's cards and accounts (SQLAlchemy Core) -----------------------------------------------
+
+@dataclass(frozen=True)
+class CardBalances:
+    principal_fen: int
+    bonus_fen: int
+    points: int
+
+
+@dataclass
+class CardAccount:
+    """A card's account as read under its row lock; ``balance`` follows every posting made here."""
+
+    account_id: str
+    card_number: str
+    asset: str
+    balance: int
+
+
+@dataclass
+class LockedAccounts:
+    """Card accounts locked FOR UPDATE in this transaction, by id and by (card, asset)."""
+
+    by_id: dict[str, CardAccount] = field(default_factory=dict)
+
+    def of_card(self, card_number: str) -> dict[str, CardAccount]:
+        return {account.asset: account for account in self.by_id.values() if account.card_number == card_number}
+
+    def ids(self, card_number: str) -> dict[str, str]:
+        return {asset: account.account_id for asset, account in self.of_card(card_number).items()}
+
+    def balances(self, card_number: str) -> CardBalances:
+        held = {asset: account.balance for asset, account in self.of_card(card_number).items()}
+        return CardBalances(
+            principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
+            bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
+            points=held.get(Asset.POINTS, 0),
+        )
+
+    def holds_card(self, card_number: str) -> bool:
+        return any(account.card_number == card_number for account in self.by_id.values())
+
+
+@dataclass(frozen=True)
+class LockedCard:
+    """What a payment needs of a card, read under its row lock; ``birthday`` is the holder's."""
+
+    card_number: str
+    member_id: str
+    card_type_code: str
+    state: str
+    level_code: str
+    issuing_franchisee_id: str
+    issuing_store_id: str
+    expires_at: datetime | None
+    pin_hash: str | None
+    replaced_by_card_number: str | None
+    birthday: date | None
+
+
+_cards = Card.__table__
+_members = Member.__table__
+_accounts = LedgerAccount.__table__
+# LockedCard's fields, in its order.
+_CARD_COLUMNS = (
+    _cards.c.card_number, _cards.c.member_id, _cards.c.card_type_code, _cards.c.state, _cards.c.level_code,
+    _cards.c.issuing_franchisee_id, _cards.c.issuing_store_id, _cards.c.expires_at, _cards.c.pin_hash,
+    _cards.c.replaced_by_card_number, _members.c.birthday,
+)
+_ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance)
+_LOCK_CARD_ROWS = (
+    select(*_CARD_COLUMNS)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
+    .order_by(_cards.c.card_number)
+    .with_for_update(of=_cards)
+)
+# The cards and their accounts in one round trip: row by row, each card is locked before its
+# accounts, the cards in number order and a card's accounts in id order.
+_LOCK_CARDS_AND_ACCOUNTS = (
+    select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _accounts.c.purpose == CARD_PURPOSE))
+    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
+    .order_by(_cards.c.card_number, _accounts.c.account_id)
+    .with_for_update(of=[_cards, _accounts])
+)
+
+
+def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[tuple[str, str, str, int]]:
+    """Card accounts matching ``holders``, locked in account-id order."""
+    return (
+        select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
+        .where(_accounts.c.purpose == CARD_PURPOSE, holders)
+        .order_by(_accounts.c.account_id)
+        .with_for_update()
+    )
+
+
+_of_cards = _accounts.c.card_number.in_(bindparam("card_numbers", expanding=True))
+_LOCK_ACCOUNTS = _lock_accounts_where(_of_cards)
+_LOCK_ACCOUNTS_AND_IDS = _lock_accounts_where(or_(_of_cards, _accounts.c.account_id.in_(bindparam("account_ids", expanding=True))))
+
+
+def _locked_card(row: Row) -> LockedCard:
+    return LockedCard(*row[:len(_CARD_COLUMNS)])
+
+
+def lock_card_rows(session: Session, card_numbers: list[str]) -> dict[str, LockedCard]:
+    """Lock every card of a payment as :func:`lock_cards` does (number order), in one statement."""
+    numbers = sorted(set(card_numbers))
+    rows = session.execute(_LOCK_CARD_ROWS, {"card_numbers": numbers})
+    found = {row.card_number: _locked_card(row) for row in rows}
+    for number in numbers:
+        if number not in found:
+            raise NotFound(f"no card {number}")
+    return found
+
+
+def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_ids: Iterable[str] = ()) -> LockedAccounts:
+    """Lock the cards' accounts (and any other card accounts among ``account_ids``) in account-id
+    order, in one statement, and read their balances."""
+    session.flush()  # Core statements do not autoflush: accounts opened in this session must be visible
+    numbers, ids = sorted(set(card_numbers)), sorted(set(account_ids))
+    if ids:
+        rows = session.execute(_LOCK_ACCOUNTS_AND_IDS, {"card_numbers": numbers, "account_ids": ids})
+    else:
+        rows = session.execute(_LOCK_ACCOUNTS, {"card_numbers": numbers})
+    return LockedAccounts({row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows})
+
+
+def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:
+    """:func:`lock_card_rows` and :func:`lock_card_accounts` in one statement: the cards and their
+    accounts, locked and read."""
+    numbers = sorted(set(card_numbers))
+    rows = session.execute(_LOCK_CARDS_AND_ACCOUNTS, {"card_numbers": numbers}).all()
+    cards = {row.card_number: _locked_card(row) for row in rows}  # a row per account: the card repeats
+    if len(cards) != len(numbers):
+        # No such card (NOT_FOUND), or one without accounts, which the join leaves out: one by one.
+        return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
+    locked = LockedAccounts({
+        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows
+    })
+    return cards, locked
