@@ -106,8 +106,14 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self.forwarder = forwarder
 
     # Every money call is served by the card's home region (forwarded with the same request_id).
-    RechargeCard = routed(transactions_pb2_grpc.TransactionServiceStub, "RechargeCard", payments.recharge_card)
-    Checkout = routed(transactions_pb2_grpc.TransactionServiceStub, "Checkout", payments.checkout)
+    def RechargeCard(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(transactions_pb2_grpc.TransactionServiceStub, "RechargeCard",
+                                                lambda ctx, request: ctx.commands.run(payments.recharge_card, request), request, context)
+
+    def Checkout(self, request, context):  # noqa: N802
+        return self.forwarder.handle_or_forward(transactions_pb2_grpc.TransactionServiceStub, "Checkout",
+                                                lambda ctx, request: ctx.commands.run(payments.checkout, request), request, context)
+
     ListTransactions = routed(transactions_pb2_grpc.TransactionServiceStub, "ListTransactions", history.list_transactions)
     RefundSale = routed(transactions_pb2_grpc.TransactionServiceStub, "RefundSale", refunds.refund_sale)
     VoidSale = routed(transactions_pb2_grpc.TransactionServiceStub, "VoidSale", refunds.void_sale)
