@@ -34,10 +34,14 @@ _KEEP_RECEIPT_AND_EVENT = insert(OutboxMessage.__table__).add_cte(
 class CardFacts(Protocol):
     """What posting needs to know of a card: an ORM Card and a payment's LockedCard both have it."""
 
-    card_number: str
-    member_id: str
-    issuing_franchisee_id: str
-    issuing_store_id: str
+    @property
+    def card_number(self) -> str: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def issuing_franchisee_id(self) -> str: ...
+    @property
+    def issuing_store_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
