@@ -11,7 +11,8 @@ same proto file (``CheckoutResponse``): neither is typed twice.
 
 A handler validates its fields first thing in its body. The transaction has written nothing at
 that point (the replay check only reads), so a bad field still changes nothing; a repeat of a
-request that was refused was never stored and is validated again.
+request that was refused was never stored and is validated again. A refusal that must leave a
+trace (a wrong PIN's failure count, docs/adr/0013) is raised as :class:`CommitThenRefuse`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from chaincard.db.idempotency import (
     replay_or_reserve,
     validate_request_id,
 )
-from chaincard.errors import Aborted
+from chaincard.errors import Aborted, ChainCardError
 
 RequestT = TypeVar("RequestT", bound=Message)
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -49,6 +50,16 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+
+class CommitThenRefuse(Exception):  # noqa: N818 - an instruction to the pipeline, not an error of its own
+    """Raised by a handler to refuse its command yet keep what it wrote so far — a wrong PIN's
+    failure count and audit entry, written before anything else. The pipeline commits the
+    transaction without remembering an answer (a repeat is checked afresh), then raises ``refusal``."""
+
+    def __init__(self, refusal: ChainCardError) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
 
 
 class _Secrets(Protocol):
@@ -107,9 +118,14 @@ class CommandRunner(Generic[UowT]):
                                                mask_secrets=self.mask_secrets)
                     if replay is not None:
                         return cast(ResponseT, replay)  # the stored answer of this very RPC
-                    response = handler(uow, request)
-                    remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
-                    return response
+                    try:
+                        response = handler(uow, request)
+                    except CommitThenRefuse as kept:
+                        refusal = kept.refusal
+                    else:
+                        remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
+                        return response
+                raise refusal  # committed with what the handler wrote before it refused
             except DBAPIError as error:
                 # Two attempts with one id both passed the replay check: the second fails on the
                 # key's primary key and its retry finds the first's answer. Deadlocks and

@@ -154,7 +154,8 @@ def verify_pin_for_payment(ctx: RegionContext, card_number: str, pin: str) -> No
     refused. Locked → FAILED_PRECONDITION saying until when. Right → the failure count is reset.
 
     Call it *before* the payment's own transaction locks the card row (it locks that row itself
-    and would wait for the caller's lock forever).
+    and would wait for the caller's lock forever). Checkout does not: it checks with
+    :func:`check_pin` on the row its own transaction locks (docs/adr/0013).
     """
     refusal: PermissionDenied | None = None
     with ctx.session_factory() as session, session.begin():

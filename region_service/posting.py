@@ -10,11 +10,12 @@ from typing import Protocol
 from sqlalchemy import LargeBinary, String, bindparam, insert
 from sqlalchemy.orm import Session
 
+from chaincard.checkout.receipt import card_footer, receipt_lines
 from chaincard.db.outbox import outbox_row
 from chaincard.events import topics
 from chaincard.events.envelope import wrap
 from chaincard.ledger import Posting
-from chaincard.receipts import ReceiptItem, amount_row, render, to_document
+from chaincard.receipts import ReceiptItem, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
@@ -33,10 +34,14 @@ _KEEP_RECEIPT_AND_EVENT = insert(OutboxMessage.__table__).add_cte(
 class CardFacts(Protocol):
     """What posting needs to know of a card: an ORM Card and a payment's LockedCard both have it."""
 
-    card_number: str
-    member_id: str
-    issuing_franchisee_id: str
-    issuing_store_id: str
+    @property
+    def card_number(self) -> str: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def issuing_franchisee_id(self) -> str: ...
+    @property
+    def issuing_store_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -90,22 +95,29 @@ def record_transaction(
     discount_fen: int = 0,
     points_deduction_fen: int = 0,
     locked: LockedAccounts | None = None,
+    overdrawn: bool = False,
+    operator_id: str = "",
+    request_id: str = "",
 ) -> Recorded:
-    """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt, and
-    publish TransactionPosted through the outbox, keyed by card number. ``locked``: the card accounts
-    the caller already holds (region_service.ledger_store.lock_card_accounts)."""
+    """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt (the
+    caller's lines, then the card footer), and publish TransactionPosted through the outbox, keyed by
+    card number. ``locked``: the card accounts the caller already holds
+    (region_service.ledger_store.lock_card_accounts).
+
+    ``overdrawn``, ``operator_id`` and ``request_id`` are set on the Transaction of the answer and of
+    the event alike: an offline advice the card could not cover is flagged overdrawn, and an advice
+    names its till's operator and request; online answers leave them unset."""
     after = post_transaction(session, row, postings, locked)
     items = [
         *receipt_items,
-        ReceiptItem("-"),
-        amount_row("Principal left", after.principal_fen),
-        amount_row("Bonus left", after.bonus_fen),
-        ReceiptItem("Points", str(after.points)),
-        ReceiptItem(f"Card ...{card.card_number[-4:]}", row.business_date.isoformat()),
-        ReceiptItem("Txn", row.transaction_id[-12:]),
+        *card_footer(principal_fen=after.principal_fen, bonus_fen=after.bonus_fen, points=after.points,
+                     card_number=card.card_number, business_date=row.business_date, transaction_id=row.transaction_id),
     ]
     lines = render(receipt_title, items)
     transaction = transaction_message(row, ctx.region_code)
+    transaction.overdrawn = overdrawn
+    transaction.operator_id = operator_id
+    transaction.request_id = request_id
     envelope = wrap(
         events_pb2.TransactionPosted(
             transaction=transaction,
@@ -128,4 +140,4 @@ def record_transaction(
         **outbox_row(envelope, topic=topics.POSTINGS, key=card.card_number),
         "receipt_transaction_id": row.transaction_id, "receipt_lines": receipt_document(receipt_title, items),
     })
-    return Recorded(transaction, balances_message(after), [common_pb2.ReceiptLine(text=line) for line in lines])
+    return Recorded(transaction, balances_message(after), receipt_lines(lines))

@@ -114,10 +114,10 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         return self.routing.at_card_home(transactions_pb2_grpc.TransactionServiceStub, request, CallOrigin.of(context), here)
 
     def RechargeCard(self, request, context):  # noqa: N802
-        return self._at_home(request, context, lambda: payments.recharge_card(self.ctx, request))
+        return self._at_home(request, context, lambda: self.ctx.commands.run(payments.recharge_card, request))
 
     def Checkout(self, request, context):  # noqa: N802
-        return self._at_home(request, context, lambda: payments.checkout(self.ctx, request))
+        return self._at_home(request, context, lambda: self.ctx.commands.run(payments.checkout, request))
 
     def RefundSale(self, request, context):  # noqa: N802
         return self._at_home(request, context, lambda: self.ctx.commands.run(refunds.refund_sale, request))

@@ -27,36 +27,29 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.business_day import business_date
+from chaincard.business_day import store_business_date
+from chaincard.checkout import receipt
+from chaincard.checkout.receipt import OFFLINE_MARK
+from chaincard.checkout.request import (
+    CheckoutFields,
+    NotTakenOffline,
+    PricingRefused,
+    checkout_fields,
+    price,
+    pricing_input,
+    require_card_movement,
+)
+from chaincard.checkout.response import checkout_response
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
-from chaincard.errors import FailedPrecondition, InvalidArgument
+from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
 from chaincard.money import format_fen
-from chaincard.pricing import (
-    BasketLine,
-    CheckoutInput,
-    CheckoutPlan,
-    PricingError,
-    SaleContext,
-    StoredValue,
-    TenderIntent,
-    TenderKind,
-    price_checkout,
-)
-from chaincard.receipts import WIDTH_58MM, ReceiptItem, amount_row, render, to_document
+from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKind
+from chaincard.receipts import WIDTH_58MM, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
-from region_service import pricing_terms  # pure: proto snapshot → pricing terms, shared with the region
 from store_agent.config_sync import StoreConfig
 from store_agent.models import CachedCard, OfflineAdvice, OutgoingRequest, Receipt
-from store_agent.receipts import OFFLINE_MARK
-
-_TENDERS = {
-    common_pb2.TENDER_TYPE_STORED_VALUE: TenderKind.STORED_VALUE,
-    common_pb2.TENDER_TYPE_CASH: TenderKind.CASH,
-    common_pb2.TENDER_TYPE_BANK_CARD: TenderKind.BANK_CARD,
-    common_pb2.TENDER_TYPE_MOBILE_PAY: TenderKind.MOBILE_PAY,
-}
 
 
 class OfflineRefused(FailedPrecondition):
@@ -71,10 +64,6 @@ def _timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
-
-
-def _tender_value(kind: TenderKind) -> int:
-    return common_pb2.TenderType.Value("TENDER_TYPE_" + str(kind))
 
 
 def unreflected(session: Session, card_number: str, since: datetime | None, *, day: date | None = None) -> tuple[int, int, int]:
@@ -109,8 +98,8 @@ class OfflineStandIn:
 
     def business_day(self, moment: datetime) -> date:
         store = self.config.store()
-        zone = (store.time_zone if store is not None else "") or self.settings.business_time_zone
-        return business_date(moment, zone, self.settings.business_day_cutoff)
+        return store_business_date(moment, store.time_zone if store is not None else "",
+                                   chain_time_zone=self.settings.business_time_zone, cutoff=self.settings.business_day_cutoff)
 
     # ---- the checks ----------------------------------------------------------------------------------
     def _usable_card(self, card: CachedCard | None, number: str, now: datetime, max_age: int) -> CachedCard:
@@ -128,48 +117,19 @@ class OfflineStandIn:
             raise _refuse(f"card ...{number[-4:]} has a PIN, and a PIN cannot be checked while offline")
         return card
 
-    def _price(self, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue, now: datetime) -> CheckoutPlan:
+    def _price(self, fields: CheckoutFields, card: CachedCard, held: StoredValue, now: datetime) -> CheckoutPlan:
         snapshot = self.config.snapshot()
         assert snapshot is not None
         store = self.config.store()
         zone = (store.time_zone if store is not None else "") or self.settings.business_time_zone
-        level = next((level for level in snapshot.levels if level.code == card.level_code), None)
-        intents = []
-        for index, tender in enumerate(request.tenders):
-            kind = _TENDERS.get(tender.type)
-            if tender.type in (common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, common_pb2.TENDER_TYPE_COUNT_USES):
-                raise _refuse("a second member card or count-card uses cannot be taken offline")
-            if kind is None:
-                raise InvalidArgument(f"tenders[{index}].type", "must be stored value, cash, bank card or mobile pay")
-            intents.append(TenderIntent(kind=kind, amount_fen=tender.amount_fen))
-        lines = [
-            BasketLine(sku=line.sku, name=line.name or line.sku, category=line.category, quantity=line.quantity,
-                       unit_price_fen=line.unit_price_fen)
-            for line in request.lines
-        ]
-        for index, line in enumerate(lines):
-            if not line.sku:
-                raise InvalidArgument(f"lines[{index}].sku", "is required")
         try:
-            return price_checkout(CheckoutInput(
-                lines=lines,
-                # The member's birthday is not cached: offline sales earn no birthday points.
-                context=SaleContext(store_id=self.store_id, level_code=card.level_code,
-                                    local_time=now.astimezone(ZoneInfo(zone)), is_birthday=False),
-                card_number=card.card_number,
-                level=pricing_terms.level_terms(level),
-                stored_value=held,
-                points_balance=max(card.points, 0),
-                points_to_redeem=0,
-                points_policy=pricing_terms.points_policy(snapshot),
-                tenders=intents,
-                split_rule=pricing_terms.split_rule(snapshot),
-                earn_rules=pricing_terms.earn_rules(snapshot),
+            # The member's birthday is not cached: offline sales earn no birthday points.
+            return price(pricing_input(
+                fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
+                stored_value=held, points_balance=max(card.points, 0),
             ))
-        except PricingError as error:
-            if error.precondition:
-                raise _refuse(f"{error.problem} (last known balance, less today's offline sales)") from error
-            raise InvalidArgument(error.field, error.problem) from error
+        except PricingRefused as refused:
+            raise _refuse(f"{refused.problem} (last known balance, less today's offline sales)") from refused
 
     # ---- the approval --------------------------------------------------------------------------------
     def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False) -> transactions_pb2.CheckoutResponse:
@@ -189,14 +149,10 @@ class OfflineStandIn:
     def _approve(self, request: transactions_pb2.CheckoutRequest) -> transactions_pb2.CheckoutResponse:
         if self.config.snapshot() is None:
             raise _refuse("this store has no program configuration yet")
-        if not request.card_number:
-            raise InvalidArgument("card_number", "is required")
-        if request.coupon_codes:
-            raise InvalidArgument("coupon_codes", "coupons are not accepted yet")
-        if request.points_to_redeem < 0:
-            raise InvalidArgument("points_to_redeem", "must not be negative")
-        if request.points_to_redeem:
-            raise _refuse("points cannot be used as cash while offline")
+        try:
+            fields = checkout_fields(request, offline=True)
+        except NotTakenOffline as refused:
+            raise _refuse(refused.reason) from refused
         limits = self.config.limits()
         with self._lock, self.session_factory.begin() as session:
             entry = session.get(OutgoingRequest, request.request_id)
@@ -205,11 +161,11 @@ class OfflineStandIn:
             now = utc_now()
             today = self.business_day(now)
             card = self._usable_card(
-                session.get(CachedCard, request.card_number), request.card_number, now, limits.card_cache_max_age_seconds
+                session.get(CachedCard, fields.card_number), fields.card_number, now, limits.card_cache_max_age_seconds
             )
             spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
             held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
-            plan = self._price(request, card, held, now)
+            plan = self._price(fields, card, held, now)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)
             if stored_value > limits.pinless_limit_fen:
@@ -227,30 +183,29 @@ class OfflineStandIn:
             if stored_value and exposure + stored_value > limits.store_exposure_limit_fen:
                 raise _refuse(f"the store's offline exposure would exceed {format_fen(limits.store_exposure_limit_fen)} "
                               f"({format_fen(exposure)} awaits forwarding)")
-            if not stored_value and not plan.points_earned:
-                raise FailedPrecondition("nothing to record on the card: the sale is paid entirely by external tenders and earns no points")
+            require_card_movement(plan)
             return self._record(session, request, card, held, plan, own, now, today, earned)
 
-    def _record(self, session: Session, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue,  # type: ignore[no-untyped-def]
-                plan: CheckoutPlan, own, now: datetime, today: date, earned_before: int) -> transactions_pb2.CheckoutResponse:
+    def _record(self, session: Session, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue,
+                plan: CheckoutPlan, own: list[AppliedTender], now: datetime, today: date,
+                earned_before: int) -> transactions_pb2.CheckoutResponse:
         principal, bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
         balances_after = common_pb2.Balances(
             principal_fen=held.principal_fen - principal, bonus_fen=held.bonus_fen - bonus,
             points=card.points + earned_before + plan.points_earned,
         )
         transaction_id = new_id()
-        tenders = [
-            transactions_pb2.AppliedTender(
-                type=_tender_value(t.kind), amount_fen=t.amount_fen, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen,
-                card_number=card.card_number if t.kind is TenderKind.STORED_VALUE else "",
-            )
-            for t in plan.tenders
-        ]
         store = self.config.store()
-        title = f"SALE  {store.name if store is not None else self.store_id}"
-        items = self._receipt_items(plan, card, balances_after, today, transaction_id)
+        title = receipt.sale_title(store.name if store is not None else self.store_id)
+        items = [
+            *receipt.sale_lines(receipt.sale_figures(plan)),
+            *receipt.card_footer(principal_fen=balances_after.principal_fen, bonus_fen=balances_after.bonus_fen,
+                                 points=balances_after.points, card_number=card.card_number, business_date=today,
+                                 transaction_id=transaction_id, estimated=True),
+        ]
         lines = render(title, items, WIDTH_58MM, marks=[OFFLINE_MARK])
-        response = transactions_pb2.CheckoutResponse(
+        response = checkout_response(
+            plan,
             transaction=common_pb2.Transaction(
                 transaction_id=transaction_id, type=common_pb2.TRANSACTION_TYPE_SPEND, card_number=card.card_number,
                 store_id=self.store_id, amount_fen=plan.total_due_fen, principal_delta_fen=-principal, bonus_delta_fen=-bonus,
@@ -258,17 +213,7 @@ class OfflineStandIn:
                 business_date=today.isoformat(), home_region=card.home_region, operator_id=request.operator_id,
                 request_id=request.request_id,
             ),
-            subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=0, total_due_fen=plan.total_due_fen,
-            tenders=tenders, points_earned=plan.points_earned, points_redeemed=0, balances_after=balances_after,
-            receipt=[common_pb2.ReceiptLine(text=line) for line in lines], offline=True,
-            lines=[
-                transactions_pb2.PricedLine(
-                    sku=line.sku, quantity=line.quantity, gross_fen=line.gross_fen, level_discount_fen=line.level_discount_fen,
-                    coupon_discount_fen=line.coupon_discount_fen, points_deduction_fen=line.points_deduction_fen,
-                    net_fen=line.net_fen, points_earned=line.points_earned,
-                )
-                for line in plan.lines
-            ],
+            balances_after=balances_after, receipt=receipt.receipt_lines(lines), offline=True,
         )
         checkout = transactions_pb2.CheckoutRequest()
         checkout.CopyFrom(request)
@@ -292,28 +237,3 @@ class OfflineStandIn:
             document=to_document(title, items, [OFFLINE_MARK]), offline=True,
         ))
         return response
-
-    @staticmethod
-    def _receipt_items(plan: CheckoutPlan, card: CachedCard, after: common_pb2.Balances, today: date,
-                       transaction_id: str) -> list[ReceiptItem]:
-        items = [ReceiptItem(f"{line.quantity} x {line.name}"[:22], format_fen(line.gross_fen)) for line in plan.lines]
-        items.append(amount_row("Subtotal", plan.subtotal_fen))
-        if plan.level_discount_fen:
-            items.append(amount_row("Member discount", -plan.level_discount_fen))
-        items.append(amount_row("Total", plan.total_due_fen))
-        for tender in plan.tenders:
-            label = "card" if tender.kind is TenderKind.STORED_VALUE else str(tender.kind).lower().replace("_", " ")
-            items.append(amount_row(f"Paid {label}"[:22], tender.amount_fen))
-        items.append(ReceiptItem("Points earned", str(plan.points_earned)))
-        items += [ReceiptItem(note[:32]) for note in plan.notes]
-        items += [
-            ReceiptItem("-"),
-            amount_row("Principal left (est.)", after.principal_fen),
-            amount_row("Bonus left (est.)", after.bonus_fen),
-            ReceiptItem("Points (est.)", str(after.points)),
-            ReceiptItem(f"Card ...{card.card_number[-4:]}", today.isoformat()),
-            ReceiptItem("Txn", transaction_id[-12:]),
-            ReceiptItem("Approved offline; posted to"),
-            ReceiptItem("your card when the link returns"),
-        ]
-        return items

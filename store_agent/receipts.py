@@ -1,4 +1,5 @@
-"""The store's receipt marks and reprints (X2); layout and documents are chaincard.receipts'."""
+"""The store's copy mark and reprints (X2); layout and documents are chaincard.receipts', the OFFLINE mark
+chaincard.checkout.receipt's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from chaincard.receipts import WIDTH_58MM, WIDTH_80MM, center, clip, render_docu
 from chaincard.v1 import common_pb2
 
 COPY_MARK = "** COPY 重打 **"
-OFFLINE_MARK = "** OFFLINE 离线 **"
 
 
 def columns_for(paper_width: int) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,19 +25,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from chaincard.business_day import business_date
+from chaincard.checkout import receipt
+from chaincard.checkout.terms import split_rule
 from chaincard.db.base import utc_now
-from chaincard.db.idempotency import remember, replay_or_reserve, retry_on_conflict, validate_request_id
+from chaincard.db.idempotency import replay_or_reserve, retry_on_conflict, validate_request_id
 from chaincard.errors import ChainCardError, InvalidArgument
-from chaincard.events import topics
-from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
 from chaincard.pricing import StoredValue, split_stored_value
-from chaincard.receipts import ReceiptItem, amount_row
-from chaincard.v1 import common_pb2, events_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
-from region_service import pricing_terms, validation
+from chaincard.receipts import ReceiptItem
+from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
+from region_service import validation
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
 from region_service.handlers.cards import load_card
@@ -46,7 +46,6 @@ from region_service.ledger_store import (
     CARD_PURPOSE,
     card_accounts,
     card_balances,
-    post_transaction,
     system_account_id,
 )
 from region_service.models import (
@@ -55,11 +54,10 @@ from region_service.models import (
     LedgerAccount,
     LedgerTransaction,
     OfflineAdviceRecord,
-    OutboxMessage,
-    ReceiptRecord,
 )
-from region_service.posting import posting_message, receipt_document
+from region_service.posting import record_transaction
 from region_service.translate import transaction_message
+from region_service.unit_of_work import RegionUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -166,56 +164,11 @@ def _take(wanted: tuple[int, int], held_principal: int, held_bonus: int, split_r
 
 
 def _receipt_items(advice: store_sync_pb2.OfflineAdvice, take: _Take) -> list[ReceiptItem]:
-    result = advice.offline_result
-    names = {line.sku: line.name or line.sku for line in advice.checkout.lines}
-    items = [ReceiptItem(f"{line.quantity} x {names.get(line.sku, line.sku)}"[:22], format_fen(line.gross_fen)) for line in result.lines]
-    items.append(amount_row("Subtotal", result.subtotal_fen))
-    if result.discount_fen:
-        items.append(amount_row("Member discount", -result.discount_fen))
-    items.append(amount_row("Total", result.total_due_fen))
-    for tender in result.tenders:
-        label = "card" if tender.type == common_pb2.TENDER_TYPE_STORED_VALUE else (
-            common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " "))
-        items.append(amount_row(f"Paid {label}"[:22], tender.amount_fen))
-    items.append(ReceiptItem("Points earned", str(result.points_earned)))
-    items.append(ReceiptItem(f"OFFLINE at {advice.store_id} #{advice.sequence}"[:32]))
-    if take.shortfall_fen:
-        items.append(amount_row("Overdrawn (owed)", take.shortfall_fen))
-    return items
-
-
-def _record(
-    ctx: RegionContext, session: Session, *, row: LedgerTransaction, postings: list[Posting], card: Card,
-    store, tenders: list[transactions_pb2.AppliedTender], points_earned: int,  # type: ignore[no-untyped-def]
-    items: list[ReceiptItem], overdrawn: bool,
-) -> common_pb2.Transaction:
-    """region_service.posting.record_transaction, with Transaction.overdrawn set in the answer *and*
-    in the TransactionPosted event (record_transaction builds its event before a caller could)."""
-    after = post_transaction(session, row, postings)  # also fills row's balances-after
-    items = [
-        *items,
-        ReceiptItem("-"),
-        amount_row("Principal left", after.principal_fen),
-        amount_row("Bonus left", after.bonus_fen),
-        ReceiptItem("Points", str(after.points)),
-        ReceiptItem(f"Card ...{card.card_number[-4:]}", row.business_date.isoformat()),
-        ReceiptItem("Txn", row.transaction_id[-12:]),
+    """The sale as the store approved it, where and when, and what the card could not cover."""
+    return [
+        *receipt.sale_lines(receipt.advised_sale_figures(advice.checkout, advice.offline_result)),
+        *receipt.advice_marks(advice.store_id, advice.sequence, take.shortfall_fen),
     ]
-    title = f"SALE (OFFLINE)  {store.name}"
-    session.add(ReceiptRecord(transaction_id=row.transaction_id, lines=receipt_document(title, items)))
-    transaction = transaction_message(row, ctx.region_code)
-    transaction.overdrawn = overdrawn
-    transaction.operator_id = row.details.get("operator_id", "")
-    transaction.request_id = row.request_id
-    add_event(
-        session, OutboxMessage, topic=topics.POSTINGS, key=card.card_number, producer=ctx.producer_name,
-        payload=events_pb2.TransactionPosted(
-            transaction=transaction, member_id=card.member_id, issuing_franchisee_id=card.issuing_franchisee_id,
-            issuing_store_id=card.issuing_store_id, acquiring_store_id=row.store_id, acquiring_franchisee_id=store.franchisee_id,
-            postings=[posting_message(posting) for posting in postings], tenders=tenders, points_earned=points_earned,
-        ),
-    )
-    return transaction
 
 
 def _same_sale(existing: LedgerTransaction, advice: store_sync_pb2.OfflineAdvice) -> bool:
@@ -272,10 +225,11 @@ def _system_account(session: Session, cache: dict[tuple[str, str, str], str], fr
 
 
 def _post_in_session(
-    ctx: RegionContext, session: Session, advice: store_sync_pb2.OfflineAdvice, *, forwarded_by: str,
+    uow: RegionUnitOfWork, advice: store_sync_pb2.OfflineAdvice, *, forwarded_by: str,
     system_accounts: dict[tuple[str, str, str], str],
 ) -> store_sync_pb2.OfflineAdviceResult:
     """Post one advice inside the caller's transaction (see the module's docstring)."""
+    ctx, session = uow.region, uow.session
     store = ctx.program.store(advice.store_id, field="store_id")
     snapshot = ctx.program.snapshot()
     cache = system_accounts
@@ -293,7 +247,7 @@ def _post_in_session(
     accounts = _card_accounts(session, card.card_number)
     wanted = _stored_value_taken(result)
     take = _take(wanted, accounts[Asset.STORED_VALUE_PRINCIPAL].balance, accounts[Asset.STORED_VALUE_BONUS].balance,
-                 pricing_terms.split_rule(snapshot))
+                 split_rule(snapshot))
     issuer = card.issuing_franchisee_id
     postings: list[Posting] = []
     for asset, amount in ((Asset.STORED_VALUE_PRINCIPAL, take.principal_fen), (Asset.STORED_VALUE_BONUS, take.bonus_fen)):
@@ -319,7 +273,7 @@ def _post_in_session(
             applied.card_number = card.card_number
             applied.principal_fen, applied.bonus_fen = take.principal_fen + take.shortfall_fen, take.bonus_fen
         tenders.append(applied)
-    day = business_date(approved_at, store.time_zone or ctx.settings.business_time_zone, ctx.settings.business_day_cutoff)
+    day = ctx.store_business_day(store.time_zone, approved_at)
     row = LedgerTransaction(
         transaction_id=transaction_id, request_id=advice.advice_id, type="OFFLINE_ADVICE", card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=day,
@@ -343,10 +297,12 @@ def _post_in_session(
             "operator_id": advice.checkout.operator_id,
         },
     )
-    transaction = _record(
-        ctx, session, row=row, postings=postings, card=card, store=store, tenders=tenders,
-        points_earned=result.points_earned, items=_receipt_items(advice, take), overdrawn=take.shortfall_fen > 0,
-    )
+    transaction = record_transaction(
+        ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
+        receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
+        points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
+        request_id=advice.advice_id,
+    ).transaction
     session.add(OfflineAdviceRecord(
         advice_id=advice.advice_id, transaction_id=transaction_id, store_id=store.store_id, store_sequence=advice.sequence,
         card_number=card.card_number, advised_card_number=advice.checkout.card_number,
@@ -369,7 +325,7 @@ def post_advice(
 ) -> store_sync_pb2.OfflineAdviceResult:
     """Post one advice on a card homed here, exactly once, in its own transaction."""
     with ctx.session_factory() as session, session.begin():
-        answer = _post_in_session(ctx, session, advice, forwarded_by=forwarded_by,
+        answer = _post_in_session(RegionUnitOfWork(session, ctx), advice, forwarded_by=forwarded_by,
                                   system_accounts=system_accounts if system_accounts is not None else {})
     _log_overdraft(answer)
     return answer
@@ -383,7 +339,8 @@ def post_advices_together(
     with nothing written, if any of them fails — the caller then posts them one by one."""
     try:
         with ctx.session_factory() as session, session.begin():
-            answers = [_post_in_session(ctx, session, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
+            uow = RegionUnitOfWork(session, ctx)
+            answers = [_post_in_session(uow, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
                        for advice in advices]
     except (ChainCardError, DBAPIError):
         return None
@@ -496,14 +453,18 @@ def upload_offline_advices(
                 results[index] = _retry_later(advice.advice_id, message)
 
     response = store_sync_pb2.UploadOfflineAdvicesResponse(results=[result for result in results if result is not None])
-    if all(result.outcome != RETRY_LATER for result in response.results):
-        # Only a final answer is kept for the batch id: a batch with RETRY_LATER is simply sent again.
-        try:
-            with ctx.session_factory() as session, session.begin():
-                remember(session, IdempotencyKey, "UploadOfflineAdvices", request, response)
-        except DBAPIError:
-            pass  # a twin of this batch stored the same final answer first
-    return response
+    if any(result.outcome == RETRY_LATER for result in response.results):
+        return response  # only a final answer is kept for the batch id: a batch with RETRY_LATER is simply sent again
+    # Remembered through the command pipeline, so a twin of this batch that stored its final answer
+    # first is answered with that one.
+    return ctx.commands.run(_answered(response), request)
+
+
+def _answered(
+    response: store_sync_pb2.UploadOfflineAdvicesResponse,
+) -> Callable[[RegionUnitOfWork, store_sync_pb2.UploadOfflineAdvicesRequest], store_sync_pb2.UploadOfflineAdvicesResponse]:
+    """A command handler whose answer is already known (the advices were posted chunk by chunk)."""
+    return lambda uow, request: response
 
 
 # ---- the overdrawn report --------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_a_checkout_sends_five_statements_in_one_transaction(regions, region_con
     engine = region_context.session_factory.kw["bind"]  # the engine the handler's sessions use
     card = _funded_card(regions)
     for _ in range(2):  # the first creates the system accounts; the second finds them committed and caches their ids
-        payments.checkout(region_context, _sale(card))
+        region_context.commands.run(payments.checkout, _sale(card))
     sent: list[str] = []
     commits: list[int] = []
     listeners = [("before_cursor_execute", lambda conn, cursor, sql, *rest: sent.append(sql.split()[0])),
@@ -80,7 +80,7 @@ def test_a_checkout_sends_five_statements_in_one_transaction(regions, region_con
     for name, listener in listeners:
         event.listen(engine, name, listener)
     try:
-        answer = payments.checkout(region_context, _sale(card, 2_000))
+        answer = region_context.commands.run(payments.checkout, _sale(card, 2_000))
     finally:
         for name, listener in listeners:
             event.remove(engine, name, listener)

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chaincard.commands import CommandRunner, UnitOfWork, operation_of, response_type_of
+from chaincard.commands import CommandRunner, CommitThenRefuse, UnitOfWork, operation_of, response_type_of
 from chaincard.db.base import new_metadata
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.idempotency import IdempotencyKeyColumns
-from chaincard.errors import AlreadyExists, InvalidArgument
+from chaincard.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from chaincard.v1 import directory_pb2, transactions_pb2
 
 
@@ -105,3 +105,19 @@ def test_concurrent_twins_take_effect_once(runner):
         thread.join()
     assert len(answers) == 5 and all(answer == answers[0] for answer in answers)
     assert _effects(runner) == 1
+
+
+def test_a_refusal_that_keeps_its_writes_commits_them_and_remembers_no_answer(runner):
+    """A wrong PIN is counted even though the call is refused (docs/adr/0013): the handler raises
+    CommitThenRefuse, the pipeline commits what it wrote, and the same id may be sent again."""
+    request = directory_pb2.UpsertRegionRequest(request_id="r-3", region=directory_pb2.Region(code="E"))
+
+    def count_a_failure(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.UpsertRegionResponse:
+        uow.session.add(Effect(name="failure counted"))
+        raise CommitThenRefuse(PermissionDenied("wrong PIN"))
+
+    with pytest.raises(PermissionDenied, match="^wrong PIN$"):
+        runner.run(count_a_failure, request)
+    assert _effects(runner) == 1
+    runner.run(_upsert_region, request)
+    assert _effects(runner) == 2

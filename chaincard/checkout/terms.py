@@ -1,4 +1,5 @@
-"""HQ's configuration snapshot (protos) as the pricing engine's plain terms."""
+"""HQ's configuration snapshot (protos) as the pricing engine's plain terms: one mapping for the
+region and the store agent alike."""
 
 from __future__ import annotations
 

@@ -1,0 +1,175 @@
+"""A CheckoutRequest read as the pricing engine's input: one mapping for the region's online checkout
+and the store agent's offline stand-in (STYLE rule 15).
+
+Reading the request (:func:`checkout_fields`) checks every field and names the one at fault
+(INVALID_ARGUMENT), before anything is locked or written. Offline, what the stand-in cannot take —
+a second member card, count-card uses, points as cash — is refused with :class:`NotTakenOffline`
+(FAILED_PRECONDITION, "take another payment"). :func:`pricing_input` then adds what the caller
+loaded for the sale (the card's balances, the program snapshot, the store's clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from chaincard import validation
+from chaincard.checkout import terms
+from chaincard.errors import FailedPrecondition, InvalidArgument
+from chaincard.pricing import (
+    BasketLine,
+    CheckoutInput,
+    CheckoutPlan,
+    PricingError,
+    SaleContext,
+    StoredValue,
+    TenderIntent,
+    TenderKind,
+    price_checkout,
+)
+from chaincard.v1 import common_pb2, program_config_pb2, transactions_pb2
+
+_TENDER_KINDS = {
+    common_pb2.TENDER_TYPE_STORED_VALUE: TenderKind.STORED_VALUE,
+    common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD: TenderKind.OTHER_MEMBER_CARD,
+    common_pb2.TENDER_TYPE_CASH: TenderKind.CASH,
+    common_pb2.TENDER_TYPE_BANK_CARD: TenderKind.BANK_CARD,
+    common_pb2.TENDER_TYPE_MOBILE_PAY: TenderKind.MOBILE_PAY,
+}
+_NOT_OFFLINE = {common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, common_pb2.TENDER_TYPE_COUNT_USES}
+
+NOTHING_ON_THE_CARD = "nothing to record on the card: the sale is paid entirely by external tenders and earns no points"
+
+
+class NotTakenOffline(FailedPrecondition):
+    """What the offline stand-in cannot take; ``reason`` says what, for the cashier."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PricingRefused(FailedPrecondition):
+    """A well-formed sale the card's state forbids (balance too low, not enough points, points as
+    cash switched off): FAILED_PRECONDITION "field: problem"; ``problem`` alone for a caller that
+    words its own refusal."""
+
+    def __init__(self, error: PricingError) -> None:
+        super().__init__(str(error))
+        self.field = error.field
+        self.problem = error.problem
+
+
+@dataclass(frozen=True)
+class CheckoutFields:
+    """The request's fields, checked: the sale's card, its basket, its tenders, the points it uses."""
+
+    card_number: str
+    lines: tuple[BasketLine, ...]
+    tenders: tuple[TenderIntent, ...]
+    points_to_redeem: int
+
+    @property
+    def other_card_numbers(self) -> list[str]:
+        """The second member cards (组合支付) paying part of the bill."""
+        return [tender.card_number for tender in self.tenders if tender.kind is TenderKind.OTHER_MEMBER_CARD]
+
+
+def basket(request: transactions_pb2.CheckoutRequest) -> tuple[BasketLine, ...]:
+    lines = []
+    for index, line in enumerate(request.lines):
+        validation.require_text(f"lines[{index}].sku", line.sku)
+        lines.append(BasketLine(
+            sku=line.sku, name=validation.optional_text(f"lines[{index}].name", line.name) or line.sku,
+            category=line.category, quantity=line.quantity, unit_price_fen=line.unit_price_fen,
+        ))
+    return tuple(lines)
+
+
+def tender_intents(request: transactions_pb2.CheckoutRequest, *, offline: bool = False) -> tuple[TenderIntent, ...]:
+    intents = []
+    for index, tender in enumerate(request.tenders):
+        if offline and tender.type in _NOT_OFFLINE:
+            raise NotTakenOffline("a second member card or count-card uses cannot be taken offline")
+        kind = _TENDER_KINDS.get(tender.type)
+        if kind is None:
+            raise InvalidArgument(f"tenders[{index}].type", "must be stored value, cash, bank card or mobile pay" if offline
+                                  else "must be stored value, another member card, cash, bank card or mobile pay")
+        if tender.amount_fen < 0:
+            raise InvalidArgument(f"tenders[{index}].amount_fen", "must not be negative")
+        if kind is TenderKind.OTHER_MEMBER_CARD:
+            validation.card_number(tender.card_number, f"tenders[{index}].card_number")
+        intents.append(TenderIntent(kind=kind, amount_fen=tender.amount_fen, card_number=tender.card_number))
+    return tuple(intents)
+
+
+def checkout_fields(request: transactions_pb2.CheckoutRequest, *, offline: bool = False) -> CheckoutFields:
+    """Every field of ``request`` checked (INVALID_ARGUMENT naming the first at fault); ``offline``:
+    for the store's stand-in, which refuses what it cannot take (:class:`NotTakenOffline`)."""
+    card_number = validation.card_number(request.card_number)
+    lines = basket(request)
+    intents = tender_intents(request, offline=offline)
+    if request.coupon_codes:
+        raise InvalidArgument("coupon_codes", "coupons are not accepted yet")
+    if request.points_to_redeem < 0:
+        raise InvalidArgument("points_to_redeem", "must not be negative")
+    if offline and request.points_to_redeem:
+        raise NotTakenOffline("points cannot be used as cash while offline")
+    return CheckoutFields(card_number, lines, intents, request.points_to_redeem)
+
+
+def is_birthday(birthday: date | None, local_day: date) -> bool:
+    return birthday is not None and (birthday.month, birthday.day) == (local_day.month, local_day.day)
+
+
+def pricing_input(
+    fields: CheckoutFields,
+    snapshot: program_config_pb2.ConfigSnapshot,
+    *,
+    store_id: str,
+    local_time: datetime,
+    level_code: str,
+    stored_value: StoredValue,
+    points_balance: int,
+    birthday: date | None = None,
+    other_cards: Mapping[str, StoredValue] | None = None,
+) -> CheckoutInput:
+    """The pricing engine's input for the sale: the checked fields, what the card holds (and each
+    second card), the card's level terms and the chain's points, split and earn rules from
+    ``snapshot``. ``local_time``: the store's wall clock; ``birthday``: the holder's, when known
+    (the offline stand-in does not know it, so its sales earn no birthday points)."""
+    level = next((level for level in snapshot.levels if level.code == level_code), None)
+    return CheckoutInput(
+        lines=fields.lines,
+        context=SaleContext(store_id=store_id, level_code=level_code, local_time=local_time,
+                            is_birthday=is_birthday(birthday, local_time.date())),
+        card_number=fields.card_number,
+        level=terms.level_terms(level),
+        stored_value=stored_value,
+        points_balance=points_balance,
+        points_to_redeem=fields.points_to_redeem,
+        points_policy=terms.points_policy(snapshot),
+        tenders=fields.tenders,
+        other_cards=dict(other_cards or {}),
+        split_rule=terms.split_rule(snapshot),
+        earn_rules=terms.earn_rules(snapshot),
+    )
+
+
+def price(checkout_input: CheckoutInput) -> CheckoutPlan:
+    """The priced sale; INVALID_ARGUMENT naming the field for a malformed one, :class:`PricingRefused`
+    (FAILED_PRECONDITION) for one the card's state forbids."""
+    try:
+        return price_checkout(checkout_input)
+    except PricingError as error:
+        if error.precondition:
+            raise PricingRefused(error) from error
+        raise InvalidArgument(error.field, error.problem) from error
+
+
+def require_card_movement(plan: CheckoutPlan) -> None:
+    """A sale is recorded on its card: it takes stored value from it, or earns or uses points."""
+    takes = sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.STORED_VALUE)
+    if not takes and not plan.points_earned and not plan.points_redeemed:
+        raise FailedPrecondition(NOTHING_ON_THE_CARD)
