@@ -69,14 +69,10 @@ class Forwarder:
             return self._channels[region_code]
 
     def forward(
-        self, region_code: str, stub_class: type, method: str, request: Any, origin: CallOrigin | grpc.ServicerContext,
+        self, region_code: str, stub_class: type, method: str, request: Any, origin: CallOrigin,
     ) -> Any:
-        """Call ``method`` on region ``region_code`` and hand its answer, or its exact status, back.
-
-        ``origin`` is the call being forwarded (a ``grpc.ServicerContext`` is still taken from the
-        offline-advice intake, region_service.handlers.advices, until it is given a CallOrigin)."""
-        if not isinstance(origin, CallOrigin):
-            origin = CallOrigin.of(origin)
+        """Call ``method`` on region ``region_code`` for the call ``origin`` describes and hand its
+        answer, or its exact status, back."""
         deadline = self.ctx.settings.rpc_deadline_seconds
         if origin.seconds_left is not None:
             deadline = min(deadline, origin.seconds_left)

@@ -21,5 +21,4 @@ class StoreSyncServicer(store_sync_pb2_grpc.StoreSyncServiceServicer):
         return store_sync.refresh_card_cache(self.ctx, self.forwarder, request, CallOrigin.of(context))
 
     def UploadOfflineAdvices(self, request, context):  # noqa: N802
-        return advices.upload_offline_advices(
-            self.ctx, self.forwarder, request, context, forwarded_by=CallOrigin.of(context).forwarded_by)
+        return advices.upload_offline_advices(self.ctx, self.forwarder, request, CallOrigin.of(context))

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import grpc
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -38,7 +37,7 @@ from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
 from region_service import validation
 from region_service.context import RegionContext
-from region_service.forwarding import Forwarder
+from region_service.forwarding import CallOrigin, Forwarder
 from region_service.handlers.cards import load_card
 from region_service.handlers.store_sync import calling_store
 from region_service.ledger_store import (
@@ -383,8 +382,9 @@ def _forwarded_batch_id(request_id: str, region_code: str) -> str:
 
 def upload_offline_advices(
     ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.UploadOfflineAdvicesRequest,
-    context: grpc.ServicerContext, *, forwarded_by: str = "",
+    origin: CallOrigin,
 ) -> store_sync_pb2.UploadOfflineAdvicesResponse:
+    forwarded_by = origin.forwarded_by
     validate_request_id(request.request_id)
     if not request.store_id:
         raise InvalidArgument("store_id", "is required")
@@ -416,7 +416,7 @@ def upload_offline_advices(
             advices=[request.advices[index] for index in indexes],
         )
         try:
-            answer = forwarder.forward(region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "UploadOfflineAdvices", sub_request, context)
+            answer = forwarder.forward(region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "UploadOfflineAdvices", sub_request, origin)
             for index, result in zip(indexes, answer.results, strict=True):
                 results[index] = result
         except (ChainCardError, ValueError) as error:
