@@ -7,6 +7,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
 .PHONY: install demo up test unit protos check-protos lint lint-protos clean
+.PHONY: typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +42,12 @@ lint-protos:
 lint: install
 	$(BIN)/ruff check .
 
-## Everything CI checks: generated code, proto lint, code lint, the whole test suite.
-test: install check-protos lint-protos lint
+## Static types (configuration in pyproject.toml [tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
+
+## Everything CI checks: generated code, proto lint, code lint, types, the whole test suite.
+test: install check-protos lint-protos lint typecheck
 	$(BIN)/python -m pytest
 
 unit: install
