@@ -50,7 +50,7 @@ from chaincard.security.identity import (
     ScopeLevel,
     _current,
 )
-from chaincard.security.tls import peer_identity
+from chaincard.security.tls import auth_properties, peer_identity
 from chaincard.security.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -547,7 +547,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
         if rule is None:
             raise PermissionDenied(f"{method} is not in the authorisation matrix")
         peer = peer_identity(context)
-        if peer is None and self.insecure_dev and context.auth_context().get("transport_security_type") != [b"ssl"]:
+        if peer is None and self.insecure_dev and auth_properties(context).get("transport_security_type") != [b"ssl"]:
             peer = INSECURE_PEER
         if peer is not None and peer is not INSECURE_PEER and peer.kind not in self.accepted_peers:
             raise PermissionDenied(f"this server does not serve {peer.kind} callers")
