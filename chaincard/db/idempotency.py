@@ -13,14 +13,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Insert, LargeBinary, Select, String, Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from chaincard.db.base import UtcTimestamp, utc_now
+from chaincard.db.base import UtcTimestamp, table_of, utc_now
 from chaincard.errors import Aborted, AlreadyExists, InvalidArgument
 from chaincard.pins import mask_pins
 
@@ -31,8 +31,6 @@ R = TypeVar("R")
 
 class IdempotencyKeyColumns:
     __tablename__ = "idempotency_keys"
-    if TYPE_CHECKING:
-        __table__: ClassVar[Table]  # set by the declarative base of the service that maps it
 
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     operation: Mapped[str] = mapped_column(String(64))
@@ -80,7 +78,7 @@ def replay_or_reserve(
     request_id: str = getattr(request, "request_id")  # noqa: B009 - every command request has one
     validate_request_id(request_id)
     # Core, not an ORM object: this runs first in every command, and a new id (the usual case) reads nothing.
-    existing = session.execute(_statements(model.__table__).find, {"request_id": request_id}).one_or_none()
+    existing = session.execute(_statements(table_of(model)).find, {"request_id": request_id}).one_or_none()
     if existing is None:
         return None
     if existing.operation != operation or existing.payload_sha256 != fingerprint(operation, request, mask_secrets):
@@ -95,7 +93,7 @@ def remember(session: Session, model: type[IdempotencyKeyColumns], operation: st
              *, mask_secrets: SecretMask | None = None) -> None:
     """Store the answer now, in the caller's transaction. A twin that raced this request fails here
     on the primary key (or this one fails at the twin's insert), and ``retry_on_conflict`` replays."""
-    session.execute(_statements(model.__table__).insert, {
+    session.execute(_statements(table_of(model)).insert, {
         "request_id": getattr(request, "request_id"),  # noqa: B009 - every command request has one
         "operation": operation,
         "payload_sha256": fingerprint(operation, request, mask_secrets),
