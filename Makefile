@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit protos check-protos lint lint-imports lint-protos clean
+.PHONY: install demo up test unit protos check-protos lint lint-imports lint-protos typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,12 @@ lint: install
 lint-imports: install
 	$(BIN)/lint-imports
 
-## Everything CI checks: generated code, proto lint, code lint, import contracts, the whole test suite.
-test: install check-protos lint-protos lint lint-imports
+## Static types (configuration in pyproject.toml [tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
+
+## Everything CI checks: generated code, proto lint, code lint, import contracts, types, the whole test suite.
+test: install check-protos lint-protos lint lint-imports typecheck
 	$(BIN)/python -m pytest
 
 unit: install

@@ -61,6 +61,7 @@ from typing import Any
 import grpc
 import psutil
 import psycopg2
+import psycopg2.extensions
 from sqlalchemy.engine import make_url
 
 from chaincard.ids import new_id
@@ -138,6 +139,10 @@ POSTGRES_BACKGROUND = ("checkpointer", "background writer", "walwriter", "autova
                        "stats collector", "archiver", "io worker", "walsummarizer", " -D ")
 
 
+# When, CPU seconds by pid (with its label), and the machine's busy CPU seconds.
+CpuSnapshot = tuple[float, dict[int, tuple[str, float]], float]
+
+
 class CpuSampler:
     """CPU seconds of every process on the machine, grouped by role, between two snapshots.
 
@@ -175,7 +180,7 @@ class CpuSampler:
             return "py-spy"
         return f"other:{name or '?'}"
 
-    def snapshot(self) -> tuple[float, dict[int, tuple[str, float]], float]:
+    def snapshot(self) -> CpuSnapshot:
         per_pid: dict[int, tuple[str, float]] = {}
         for process in psutil.process_iter(["pid", "name", "cmdline", "cpu_times"]):
             times = process.info["cpu_times"]
@@ -187,7 +192,7 @@ class CpuSampler:
         return time.monotonic(), per_pid, busy
 
     @staticmethod
-    def difference(before: tuple, after: tuple) -> tuple[dict[str, float], float, float]:
+    def difference(before: CpuSnapshot, after: CpuSnapshot) -> tuple[dict[str, float], float, float]:
         """CPU seconds by label, the machine's busy CPU seconds (all cores) and the elapsed seconds.
 
         A process that exits inside the window is missed (pgbench's backends): use the machine
@@ -350,7 +355,7 @@ def connection_params(admin_dsn: str) -> dict[str, str]:
     return env
 
 
-def admin_connection(admin_dsn: str):  # type: ignore[no-untyped-def]
+def admin_connection(admin_dsn: str) -> psycopg2.extensions.connection:
     params = connection_params(admin_dsn)
     connection = psycopg2.connect(
         dbname="postgres", user=params["PGUSER"], password=params.get("PGPASSWORD"),
@@ -364,10 +369,12 @@ def server_facts(admin_dsn: str) -> dict[str, str]:
     connection = admin_connection(admin_dsn)
     try:
         with connection.cursor() as cursor:
-            facts = {}
+            facts: dict[str, str] = {}
             for setting in ("server_version", "max_connections", "shared_buffers", "synchronous_commit", "fsync"):
                 cursor.execute(f"SHOW {setting}")
-                facts[setting] = cursor.fetchone()[0]
+                row = cursor.fetchone()
+                assert row is not None  # SHOW answers one row
+                facts[setting] = row[0]
             return facts
     finally:
         connection.close()
@@ -452,7 +459,8 @@ def run_pgbench(
 def serve_echo() -> None:
     """Child process: a bare grpc server with the same thread pool as ours; prints its port."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=[("grpc.so_reuseport", 0)])
-    handler = grpc.unary_unary_rpc_method_handler(lambda request, _context: request)  # bytes in, bytes out
+    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
+        lambda request, _context: request)  # bytes in, bytes out
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(ECHO_SERVICE, {"Echo": handler}),))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -476,7 +484,7 @@ def start_echo_server() -> tuple[subprocess.Popen[str], str]:
 def echo_client(target: str, payload: bytes) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
     def make(_index: int) -> tuple[Callable[[], None], Callable[[], None]]:
         channel = open_channel(target)
-        method = channel.unary_unary(ECHO_METHOD)  # no serializers: bytes both ways
+        method: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(ECHO_METHOD)  # no serializers: bytes both ways
 
         def one_call() -> None:
             call(method, payload)
@@ -680,7 +688,9 @@ def spend_count(admin_dsn: str, database: str) -> int:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM ledger_transactions WHERE type = 'SPEND'")
-            return int(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            assert row is not None  # count(*) answers one row
+            return int(row[0])
     finally:
         connection.close()
 
@@ -951,7 +961,7 @@ def main() -> int:
             ("forwarded", "to region E, W cards (E forwards to W)", region_e, w_cards, "S-E-001", as_agent_e),
         ]
         scenarios = [scenario for scenario in scenarios if scenario[0] in chosen]
-        rows = []
+        rows: list[dict[str, Any]] = []
         windows: dict[str, dict[int, Window]] = {}
         for scenario, description, target, cards, store_id, transport in scenarios:
             windows[scenario] = {}

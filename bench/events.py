@@ -37,11 +37,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -53,7 +55,7 @@ from chaincard.events.relay import OutboxRelay  # noqa: E402
 from chaincard.ids import new_id  # noqa: E402
 from chaincard.local import demo_data  # noqa: E402
 from chaincard.local.broker import LocalBroker, free_port  # noqa: E402
-from chaincard.local.chain import Chain  # noqa: E402
+from chaincard.local.chain import Chain, ChainState  # noqa: E402
 from chaincard.local.postgres import PostgresServer  # noqa: E402
 from chaincard.v1 import (  # noqa: E402
     cards_pb2,
@@ -78,7 +80,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 # ---- 1. latency ------------------------------------------------------------------------------------
-def open_cards(state, per_region: int) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def open_cards(state: ChainState, per_region: int) -> dict[str, list[str]]:
     cards: dict[str, list[str]] = {}
     for code, store in STORE_OF_REGION.items():
         with state.channel(f"region-{code}", as_store=store) as channel:
@@ -104,7 +106,7 @@ def open_cards(state, per_region: int) -> dict[str, list[str]]:  # type: ignore[
     return cards
 
 
-def steady_checkouts(state, cards: dict[str, list[str]], rate: float, seconds: float) -> tuple[list[str], float]:  # type: ignore[no-untyped-def]
+def steady_checkouts(state: ChainState, cards: dict[str, list[str]], rate: float, seconds: float) -> tuple[list[str], float]:
     """Checkouts at ``rate`` per second; returns their transaction ids and the rate achieved."""
     total = int(rate * seconds)
     channels = {code: state.channel(f"region-{code}", as_store=store) for code, store in STORE_OF_REGION.items()}
@@ -169,7 +171,7 @@ def hq_latencies(hq_url: str, transaction_ids: list[str], timeout: float = 120.0
     return latencies
 
 
-def relay_latencies(state, transaction_ids: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+def relay_latencies(state: ChainState, transaction_ids: list[str]) -> list[float]:
     """The relay's share: outbox row written → stamped published (broker acknowledged)."""
     wanted = set(transaction_ids)
     latencies = []
@@ -189,7 +191,7 @@ def relay_latencies(state, transaction_ids: list[str]) -> list[float]:  # type: 
     return latencies
 
 
-def measure_latency(postgres: PostgresServer, data_dir: Path, rate: float, seconds: float, cards_per_region: int) -> dict:  # type: ignore[type-arg]
+def measure_latency(postgres: PostgresServer, data_dir: Path, rate: float, seconds: float, cards_per_region: int) -> dict[str, Any]:
     prefix = f"ccbenchev_{uuid.uuid4().hex[:8]}"
     chain = Chain(data_dir, pg_dsn=postgres.admin_dsn, base_port=0, database_prefix=prefix, stores=[demo_data.STORES[0]])
     try:
@@ -260,7 +262,7 @@ def bare_producer_rate(bootstrap: str, envelopes: list[tuple[str, str, bytes]]) 
         producer.close(timeout=5)
 
 
-def relay_rate(bootstrap: str, sessions, envelopes: list[tuple[str, str, bytes]]) -> float:  # type: ignore[no-untyped-def]
+def relay_rate(bootstrap: str, sessions: sessionmaker[Session], envelopes: list[tuple[str, str, bytes]]) -> float:
     with sessions.begin() as session:
         session.execute(delete(OutboxMessage))
         session.execute(insert(OutboxMessage), [
@@ -282,7 +284,7 @@ def relay_rate(bootstrap: str, sessions, envelopes: list[tuple[str, str, bytes]]
     return published / elapsed
 
 
-def measure_throughput(postgres: PostgresServer, data_dir: Path, count: int, rounds: int) -> dict:  # type: ignore[type-arg]
+def measure_throughput(postgres: PostgresServer, data_dir: Path, count: int, rounds: int) -> dict[str, Any]:
     broker = LocalBroker(free_port(), data_dir / "throughput-broker.log")
     broker.start()
     database = f"ccbenchev_relay_{uuid.uuid4().hex[:8]}"
@@ -331,7 +333,7 @@ def main() -> int:
     dsn = args.pg or os.environ.get(PG_DSN_VARIABLE)
     temp_dir = Path(tempfile.mkdtemp(prefix="ccbench-events-"))
     postgres = PostgresServer(dsn) if dsn else PostgresServer.embedded(temp_dir / "pg" / "data")
-    results: dict = {"command": "python bench/events.py " + " ".join(sys.argv[1:]), "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    results: dict[str, Any] = {"command": "python bench/events.py " + " ".join(sys.argv[1:]), "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                      "nproc": os.cpu_count()}
     try:
         print("1. checkout → HQ read model latency", flush=True)

@@ -38,12 +38,15 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, text  # noqa: E402
+from sqlalchemy import PoolProxiedConnection, delete, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from chaincard.db.engine import make_engine, make_session_factory  # noqa: E402
 from chaincard.db.migrate import upgrade_to_head  # noqa: E402
@@ -55,6 +58,9 @@ from settlement import clearing  # noqa: E402
 from settlement.hq import StaticConfigSource  # noqa: E402
 from settlement.models import ClearingRecord, SettlementRun, Statement, StatementFile  # noqa: E402
 from settlement.runs import SettlementRunner  # noqa: E402
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
 
 DAY = date(2026, 11, 20)
 MIX = [("SPEND", "SPEND", 70), ("RECHARGE", "RECHARGE", 18), ("REFUND", "SPEND", 5), ("OFFLINE_ADVICE", "SPEND", 3),
@@ -77,12 +83,12 @@ def snapshot(franchisees: list[str], stores: dict[str, str]) -> program_config_p
     )
 
 
-def load(raw_connection, records: int, franchisees: list[str], stores: dict[str, str], seed: int) -> None:  # type: ignore[no-untyped-def]
+def load(raw_connection: PoolProxiedConnection, records: int, franchisees: list[str], stores: dict[str, str], seed: int) -> None:
     rng = random.Random(seed)
     kinds = [(kind, flow) for kind, flow, weight in MIX for _ in range(weight)]
     store_ids = list(stores)
     received = datetime(2026, 11, 20, 12, tzinfo=UTC).isoformat()
-    cursor = raw_connection.cursor()
+    cursor = cast("psycopg2.extensions.cursor", raw_connection.cursor())  # PostgreSQL: COPY
     batch = 100_000
     for start in range(0, records, batch):
         buffer = io.StringIO()
@@ -101,24 +107,24 @@ def load(raw_connection, records: int, franchisees: list[str], stores: dict[str,
     raw_connection.commit()
 
 
-def bare_aggregate(sessions) -> None:  # type: ignore[no-untyped-def]
+def bare_aggregate(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         session.execute(BARE_AGGREGATE, {"day": DAY}).all()
 
 
-def fill_totals(sessions) -> None:  # type: ignore[no-untyped-def]
+def fill_totals(sessions: sessionmaker[Session]) -> None:
     """The running totals of the copied records, by the statement intake runs for each record."""
     with sessions() as session, session.begin():
         clearing.add_to_totals(session, ClearingRecord.business_date == DAY)
 
 
-def intake_cost(sessions, postings: int, franchisees: list[str], stores: dict[str, str]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def intake_cost(sessions: sessionmaker[Session], postings: int, franchisees: list[str], stores: dict[str, str]) -> tuple[float, float]:
     """Seconds per posting taken in (one transaction each, as a redelivery-safe consumer applies
     one) and the part of it spent adding the record to the totals."""
     upserts: list[float] = []
     add_record_to_totals = clearing.add_record_to_totals
 
-    def timed_add(session, sequence: int) -> None:  # type: ignore[no-untyped-def]
+    def timed_add(session: Session, sequence: int) -> None:
         upserts.append(timed(lambda: add_record_to_totals(session, sequence)))
 
     clearing.add_record_to_totals = timed_add  # instrumentation only: intake calls the module's function
@@ -143,13 +149,13 @@ def intake_cost(sessions, postings: int, franchisees: list[str], stores: dict[st
     return elapsed / postings, sum(upserts) / postings
 
 
-def timed(function) -> float:  # type: ignore[no-untyped-def]
+def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
 
 
-def forget_run(sessions) -> None:  # type: ignore[no-untyped-def]
+def forget_run(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, session.begin():
         session.execute(delete(StatementFile).where(StatementFile.business_date == DAY))
         session.execute(delete(Statement).where(Statement.business_date == DAY))

@@ -35,8 +35,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 from sqlalchemy import create_engine, text
@@ -82,10 +84,10 @@ def sale(card: str) -> transactions_pb2.CheckoutRequest:
     )
 
 
-def run_sales(endpoint: str, cards: list[str], count: int, clients: int, *, expect_offline: bool) -> dict:
+def run_sales(endpoint: str, cards: list[str], count: int, clients: int, *, expect_offline: bool) -> dict[str, Any]:
     """``count`` checkouts from ``clients`` threads, cards round-robin; rate and latencies."""
     latencies: list[float] = []
-    errors: list[str] = []
+    errors: list[str | None] = []  # gRPC details, when the status carried any
     lock = threading.Lock()
     next_index = iter(range(count))
 
@@ -144,7 +146,8 @@ class AgentProcess:
     def status(self) -> store_agent_pb2.GetStoreStatusResponse:
         return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=10)
 
-    def wait(self, predicate, timeout: float, poll: float = 0.05):  # type: ignore[no-untyped-def]
+    def wait(self, predicate: Callable[[store_agent_pb2.GetStoreStatusResponse], bool], timeout: float,
+             poll: float = 0.05) -> store_agent_pb2.GetStoreStatusResponse:
         deadline = time.monotonic() + timeout
         while True:
             status = self.status()
@@ -202,7 +205,7 @@ def main() -> int:
                   database_prefix=prefix, insecure=True)
     agent: AgentProcess | None = None
     state = None
-    results: dict = {}
+    results: dict[str, Any] = {}
     try:
         print("starting a chain (PostgreSQL, broker, HQ, 2 regions, 4 stores, settlement) and a bench agent…", flush=True)
         state = chain.start()

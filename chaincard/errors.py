@@ -6,11 +6,19 @@ domain terms and never imports grpc.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaincard.security.identity import Principal
+
 
 class ChainCardError(Exception):
     """Base of every error a caller is meant to see."""
 
     status_name = "UNKNOWN"
+    # Set (only) by the authorisation interceptor on a refusal: who was refused, for its audit line.
+    # Read it with getattr(error, "principal", None).
+    principal: Principal
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -86,14 +86,19 @@ def _is_repeated(field: FieldDescriptor) -> bool:
     # protobuf 6+ spells it ``is_repeated``; older releases only have ``label``.
     if hasattr(field, "is_repeated"):
         return bool(field.is_repeated)
-    return field.label == FieldDescriptor.LABEL_REPEATED
+    return bool(getattr(field, "label") == FieldDescriptor.LABEL_REPEATED)  # noqa: B009 - gone from the stubs
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    """Whether a message-typed field is a map (its type is a synthetic entry message)."""
+    return field.message_type is not None and bool(field.message_type.GetOptions().map_entry)
 
 
 def _has_pin(message: Message) -> bool:
     for field, value in message.ListFields():
         if field.name in PIN_FIELD_NAMES and value:
             return True
-        if field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+        if field.type == FieldDescriptor.TYPE_MESSAGE and not _is_map(field):
             children = value if _is_repeated(field) else [value]
             if any(_has_pin(child) for child in children):
                 return True
@@ -106,7 +111,7 @@ def _mask(message: Message, request_id: str, path: str) -> None:
         if field.name in PIN_FIELD_NAMES and isinstance(value, str) and value:
             salt = hashlib.sha256(f"chaincard.pin-mask|{request_id}|{here}".encode()).digest()
             setattr(message, field.name, f"{_SCHEME}:{_b64(_scrypt(value, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))}")
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+        elif field.type == FieldDescriptor.TYPE_MESSAGE and not _is_map(field):
             if _is_repeated(field):
                 for index, child in enumerate(value):
                     _mask(child, request_id, f"{here}[{index}]")

@@ -24,8 +24,8 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
-from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import insert_for
@@ -214,10 +214,10 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 @event.listens_for(AuditLogEntry, "before_update")
-def _refuse_update(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_update(mapper: Mapper[AuditLogEntry], connection: Connection, target: AuditLogEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.entry_id} cannot be changed")
 
 
 @event.listens_for(AuditLogEntry, "before_delete")
-def _refuse_delete(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_delete(mapper: Mapper[AuditLogEntry], connection: Connection, target: AuditLogEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.entry_id} cannot be deleted")

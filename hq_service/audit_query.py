@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,7 +59,7 @@ def page_size(requested: int) -> int:
     return requested or DEFAULT_PAGE_SIZE
 
 
-def filtered(request: audit_pb2.ListAuditEntriesRequest) -> Select[tuple[AuditLogEntry]]:
+def filtered(request: audit_pb2.ListAuditEntriesRequest) -> Select[AuditLogEntry]:
     """Every entry matching all of the request's filters (and the caller's scope)."""
     statement = select(AuditLogEntry)
     for field, column in TEXT_FILTERS.items():
@@ -122,6 +123,8 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
 
-    def ListAuditEntries(self, request, context):  # noqa: N802 - gRPC method names
+    def ListAuditEntries(  # noqa: N802 - gRPC method names
+        self, request: audit_pb2.ListAuditEntriesRequest, context: grpc.ServicerContext,
+    ) -> audit_pb2.ListAuditEntriesResponse:
         with self.session_factory() as session:
             return list_entries(session, request)

@@ -6,9 +6,13 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 from chaincard.v1 import common_pb2
 from hq_service.report_tables import Fen, Table
+
+if TYPE_CHECKING:  # to_xlsx imports openpyxl when it runs
+    from openpyxl.worksheet.worksheet import Worksheet
 
 CHUNK_BYTES = 64 * 1024
 CSV_TYPE = "text/csv"
@@ -39,9 +43,10 @@ def to_xlsx(table: Table) -> bytes:
     """One worksheet: a header row, then the rows; money as numbers in yuan shown with two decimals."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = cast("Worksheet", workbook.active)  # a new workbook's one sheet
     sheet.title = table.title[:31] or "Report"  # Excel's limit on sheet names
     sheet.append(table.headers)
     for cell in sheet[1]:
@@ -55,7 +60,7 @@ def to_xlsx(table: Table) -> bytes:
                 sheet.cell(row=sheet.max_row, column=index).data_type = "s"  # text, never a formula
     sheet.freeze_panes = "A2"
     for index, header in enumerate(table.headers, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(10, len(header) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(header) + 2)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

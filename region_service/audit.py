@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Mapper, Session
 
 from chaincard.db.base import utc_now
 from chaincard.events import topics
@@ -135,10 +135,10 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 @event.listens_for(AuditLogEntry, "before_update")
-def _refuse_update(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_update(mapper: Mapper[AuditLogEntry], connection: Connection, target: AuditLogEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed")
 
 
 @event.listens_for(AuditLogEntry, "before_delete")
-def _refuse_delete(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_delete(mapper: Mapper[AuditLogEntry], connection: Connection, target: AuditLogEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be deleted")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
+from typing import TypeVar
 
 import grpc
 
 from chaincard.errors import InvalidArgument, NotFound, Unavailable
 from chaincard.rpc.channels import call
 from chaincard.v1 import directory_pb2, program_config_pb2, program_config_pb2_grpc
+
+ItemT = TypeVar("ItemT")
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ class ProgramCache:
             self._snapshot = answer.snapshot
         self._fetched_at = time.monotonic()
 
-    def _find(self, items, key: str, value: str):  # type: ignore[no-untyped-def]
+    def _find(self, items: Iterable[ItemT], key: str, value: str) -> ItemT | None:
         for item in items:
             if getattr(item, key) == value:
                 return item

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar, cast
 
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
 from region_service.ledger_store import CardBalances
 from region_service.models import Card, LedgerTransaction, Member
+
+EnumT = TypeVar("EnumT", bound=int)
 
 
 def timestamp(moment: datetime | None) -> Timestamp | None:
@@ -20,13 +24,19 @@ def timestamp(moment: datetime | None) -> Timestamp | None:
     return stamp
 
 
-def enum_value(enum_wrapper, prefix: str, short_name: str) -> int:  # type: ignore[no-untyped-def]
-    """``enum_value(common_pb2.CardState, "CARD_STATE_", "ACTIVE")`` → the enum number."""
-    return enum_wrapper.Value(prefix + short_name)
+def enum_value(enum_type: type[EnumT], prefix: str, short_name: str) -> EnumT:
+    """``enum_value(common_pb2.CardState, "CARD_STATE_", "ACTIVE")`` → the enum number (typed as
+    that enum, so it goes straight into a message field)."""
+    return cast(EnumT, _wrapper(enum_type).Value(prefix + short_name))
 
 
-def enum_short_name(enum_wrapper, prefix: str, number: int) -> str:  # type: ignore[no-untyped-def]
-    return enum_wrapper.Name(number).removeprefix(prefix)
+def enum_short_name(enum_type: type[int], prefix: str, number: int) -> str:
+    return _wrapper(enum_type).Name(number).removeprefix(prefix)
+
+
+def _wrapper(enum_type: type[int]) -> EnumTypeWrapper:
+    """A generated enum class is an EnumTypeWrapper at run time (its metaclass in the stubs)."""
+    return cast(EnumTypeWrapper, enum_type)
 
 
 def balances_message(balances: CardBalances) -> common_pb2.Balances:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
@@ -19,7 +21,7 @@ from settlement import servicers
 from settlement.access import settlement_guard
 from settlement.clearing import ClearingIntake
 from settlement.handlers import settlement_commands
-from settlement.hq import HqConfigSource
+from settlement.hq import ConfigSource, HqConfigSource
 from settlement.manifests import DEFAULT_KEY_DIR_NAME
 from settlement.models import ProcessedEvent
 from settlement.runs import SettlementRunner
@@ -44,11 +46,10 @@ def signing_keys(settings: Settings, statements: Path) -> SigningKeyStore:
     return SigningKeyStore(statements.parent / DEFAULT_KEY_DIR_NAME)
 
 
-def make_runner(settings: Settings, session_factory, transport: Transport) -> SettlementRunner:  # type: ignore[no-untyped-def]
+def make_runner(settings: Settings, session_factory: sessionmaker[Session], config: ConfigSource) -> SettlementRunner:
     statements = statements_dir(settings)
     return SettlementRunner(
-        session_factory, HqConfigSource(settings.hq_endpoint, deadline_seconds=max(settings.rpc_deadline_seconds, 10.0),
-                                        transport=transport),
+        session_factory, config,
         statements_dir=statements, time_zone=settings.business_time_zone, cutoff=settings.business_day_cutoff,
         signing_keys=signing_keys(settings, statements),
     )
@@ -59,7 +60,9 @@ def start_settlement(settings: Settings) -> RunningServer:
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     transport = Transport.for_service(settings, "settlement")
-    runner = make_runner(settings, session_factory, transport)
+    config = HqConfigSource(settings.hq_endpoint, deadline_seconds=max(settings.rpc_deadline_seconds, 10.0),
+                            transport=transport)
+    runner = make_runner(settings, session_factory, config)
     hq_channel = open_channel(settings.hq_endpoint, transport, expected_server="hq")
     running = build_server(settings.listen, [servicers.register(runner, settlement_commands(session_factory))],
                            interceptors=[settlement_guard(settings, session_factory, hq_channel)], transport=transport)
@@ -75,7 +78,7 @@ def start_settlement(settings: Settings) -> RunningServer:
     nightly = NightlySettlement.from_settings(runner, settings)
     if nightly is not None:
         nightly.start()
-    running.on_stop += [engine.dispose, hq_channel.close, consumer.stop, runner.config.close]  # type: ignore[attr-defined]
+    running.on_stop += [engine.dispose, hq_channel.close, consumer.stop, config.close]
     if nightly is not None:
         running.on_stop.append(nightly.stop)
     log.info("settlement serving", extra={"fields": {

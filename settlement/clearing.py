@@ -14,12 +14,28 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date
 from functools import cache
+from typing import Any, cast
 
 from google.protobuf.message import Message
-from sqlalchemy import ColumnElement, Insert, bindparam, case, func, literal_column, select
+from sqlalchemy import (
+    Case,
+    Column,
+    ColumnClause,
+    ColumnElement,
+    Insert,
+    Table,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from chaincard.business_day import business_date as business_date_of
+from chaincard.db.base import table_of
 from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from settlement.models import ClearingRecord, ClearingTotal
@@ -47,7 +63,7 @@ class ClearingIntake:
         if inserted is not None:
             add_record_to_totals(session, inserted)
 
-    def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict | None:  # type: ignore[type-arg]
+    def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict[str, object] | None:
         transaction = payload.transaction
         if not transaction.transaction_id:
             log.warning("posting without a transaction id skipped")
@@ -102,10 +118,10 @@ _TOTAL_SUMS = {  # clearing_totals column ← the record column it sums
     "count_uses": "count_uses_delta",
 }
 # Inline, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
-_EMPTY = literal_column("''")
+_EMPTY: ColumnClause[str] = literal_column("''")
 
 
-def reported_type(records):  # type: ignore[no-untyped-def]
+def reported_type(records: type[ClearingRecord] | ReadOnlyColumnCollection[str, Column[Any]]) -> Case[str]:
     """The type of a record that is only reported (flow NONE: a memo item of its own); empty for a
     SPEND or RECHARGE flow, whose spends, refunds and voids are settled as one."""
     return case((records.flow_kind == _EMPTY, records.transaction_type), else_=_EMPTY)
@@ -122,12 +138,17 @@ def add_record_to_totals(session: Session, sequence: int) -> None:
     session.execute(_one_record_upsert(dialect_of(session)), {"sequence": sequence})
 
 
+def _upsert_into(dialect: str, table: Table) -> postgresql.Insert:
+    """The dialect's INSERT … ON CONFLICT construct (SQLite's has the same methods as PostgreSQL's)."""
+    return cast(postgresql.Insert, INSERT_OF_DIALECT[dialect](table))
+
+
 @cache
 def _record_insert(dialect: str) -> Insert:
     """Built once, values bound per record (building and caching a statement per record cost more
     CPU than PostgreSQL spent on the insert)."""
-    record = ClearingRecord.__table__
-    return (INSERT_OF_DIALECT[dialect](record).on_conflict_do_nothing(index_elements=["transaction_id"])
+    record = table_of(ClearingRecord)
+    return (_upsert_into(dialect, record).on_conflict_do_nothing(index_elements=["transaction_id"])
             .returning(record.c.sequence))
 
 
@@ -138,13 +159,13 @@ def _one_record_upsert(dialect: str) -> Insert:
 
 def _totals_upsert(dialect: str, *where: ColumnElement[bool]) -> Insert:
     """INSERT … SELECT the matching records' sums by total … ON CONFLICT add them to the total."""
-    record = ClearingRecord.__table__.c
+    record = table_of(ClearingRecord).c
     keys = [*(record[name] for name in _TOTAL_KEYS), reported_type(record)]
     sums = [func.count(), *(func.sum(record[source]) for source in _TOTAL_SUMS.values())]
     rows = select(*keys, *sums).where(*where).group_by(*keys)
     columns = [*_TOTAL_KEYS, "reported_type", "transaction_count", *_TOTAL_SUMS]
-    total = ClearingTotal.__table__
-    statement = INSERT_OF_DIALECT[dialect](total).from_select(columns, rows)
+    total = table_of(ClearingTotal)
+    statement = _upsert_into(dialect, total).from_select(columns, rows)
     return statement.on_conflict_do_update(
         index_elements=[*_TOTAL_KEYS, "reported_type"],
         set_={name: total.c[name] + statement.excluded[name] for name in ("transaction_count", *_TOTAL_SUMS)},

@@ -16,11 +16,16 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from chaincard.money import format_fen
 from chaincard.v1 import settlement_pb2
 from settlement.rules import LINE_TITLES, LineFlow, MemoLine
+
+if TYPE_CHECKING:  # the renderers import them when they run
+    from openpyxl.worksheet.worksheet import Worksheet
+    from reportlab.platypus import Flowable
 
 CONTENT_TYPES = {
     "csv": "text/csv",
@@ -41,7 +46,7 @@ class StatementDocument:
     statement: settlement_pb2.Statement
     memo: list[MemoLine]
     run_id: str
-    directory: dict  # type: ignore[type-arg]  # SettlementRun.directory
+    directory: dict[str, Any]  # SettlementRun.directory
 
     @property
     def generated_at(self) -> datetime:
@@ -148,7 +153,7 @@ def render_xlsx(document: StatementDocument) -> bytes:
     workbook.properties.lastModifiedBy = "ChainCard settlement"
     bold = Font(bold=True)
 
-    sheet = workbook.active
+    sheet = cast("Worksheet", workbook.active)  # a new workbook's one sheet
     sheet.title = "Statement"
     for row in _header_rows(document):
         sheet.append(row)
@@ -238,7 +243,7 @@ def render_pdf(document: StatementDocument) -> bytes:
     def para(text: str, size: float = 8.0, bold: bool = False) -> Paragraph:
         return Paragraph(_text(text, size, bold), style)
 
-    story: list[object] = [
+    story: list[Flowable] = [
         Paragraph(_text("Franchise settlement statement", 15, True), title_style),
         Paragraph(_text(f"{statement.franchisee_name}  ({statement.franchisee_id})", 11, False), style),
         Spacer(1, 3 * mm),
@@ -271,7 +276,7 @@ def render_pdf(document: StatementDocument) -> bytes:
     # Big tables hold plain strings (fast to lay out: a statement can have thousands of lines);
     # names, which may be Chinese, are in the small legend after them.
     header = ["#", "Flow", "Counterparty", "Store", "Orig. day", "Txns", "Gross", "Int./coll. fee", "Platform fee", "Net"]
-    rows: list[list[object]] = [header]
+    rows: list[list[str]] = [header]
     for line in statement.lines:
         rows.append([
             str(line.line_number), LINE_TITLES[LineFlow(line.flow)], line.counterparty_franchisee_id, line.store_id,
@@ -281,7 +286,7 @@ def render_pdf(document: StatementDocument) -> bytes:
     rows.append(["", "Net of all lines", "", "", "", str(sum(line.transaction_count for line in statement.lines)), "", "", "",
                  format_fen(net)])
     widths = [12 * mm, 55 * mm, 30 * mm, 28 * mm, 22 * mm, 16 * mm, 28 * mm, 26 * mm, 24 * mm, 26 * mm]
-    common = [
+    common: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("ALIGN", (5, 0), (-1, -1), "RIGHT"),
@@ -340,11 +345,11 @@ def render_pdf(document: StatementDocument) -> bytes:
             kwargs["invariant"] = 1
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
             _stamp(self, generated)
-            self._pages: list[dict] = []  # type: ignore[type-arg]
+            self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # noqa: N802 - reportlab's name
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
 
         def save(self) -> None:
             total = len(self._pages)
@@ -352,7 +357,7 @@ def render_pdf(document: StatementDocument) -> bytes:
                 self.__dict__.update(state)
                 self.setFont("Helvetica", 7)
                 self.drawString(15 * mm, 8 * mm, footer)
-                self.drawRightString(landscape(A4)[0] - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")
+                self.drawRightString(landscape(A4)[0] - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")  # type: ignore[attr-defined]
                 Canvas.showPage(self)
             Canvas.save(self)
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -169,7 +169,7 @@ def _check_file(folder: Path, name: str, sha256: str, size: int) -> Check:
     return Check(name, True, f"sha256 {digest} ({size} bytes)")
 
 
-def _check_nets(body: dict) -> Check:  # type: ignore[type-arg]
+def _check_nets(body: dict[str, Any]) -> Check:
     nets = [statement.get("net_fen", 0) for statement in body["statements"]]
     total = body.get("net_total_fen")
     if sum(nets) != total or total != 0:

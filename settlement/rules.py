@@ -24,11 +24,11 @@ figures of a day sum to zero (:func:`assemble_statements` refuses otherwise).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from chaincard.money import apply_rate
 
@@ -188,7 +188,7 @@ class MemoLine(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, raw: dict) -> MemoLine:  # type: ignore[type-arg]
+    def from_dict(cls, raw: Mapping[str, Any]) -> MemoLine:
         original = raw.get("original_business_date") or ""
         return cls(
             item=raw["item"], role=raw["role"], counterparty_franchisee_id=raw["counterparty_franchisee_id"],
@@ -359,8 +359,8 @@ def assemble_statements(
     drafts = {fid: StatementDraft(fid) for fid in (*franchisee_ids, *lines, *memo)}
     for owner, owned in lines.items():
         drafts[owner].lines = sorted(owned, key=Line.sort_key)
-    for owner, owned in memo.items():
-        drafts[owner].memo = sorted(owned, key=MemoLine.sort_key)
+    for owner, items in memo.items():
+        drafts[owner].memo = sorted(items, key=MemoLine.sort_key)
     total = sum(draft.net_fen for draft in drafts.values())
     if total != 0:
         raise NettingError(f"statements of {business_day.isoformat()} net to {total} fen, not 0")

@@ -31,19 +31,34 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import BigInteger, Date, and_, cast, func, insert, literal, outerjoin, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Label,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    outerjoin,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.db.base import utc_now
+from chaincard.db.base import table_of, utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.security.tokens import SigningKey, SigningKeyStore
 from chaincard.v1 import program_config_pb2, settlement_pb2
@@ -227,7 +242,7 @@ class SettlementRunner:
         statements = {fid: build_statement(draft, names[fid], day, schedule, started) for fid, draft in drafts.items()}
         key = self.signing_keys.signing_key()
         manifest = build_manifest(day, statements, key)
-        directory = {"franchisees": dict(sorted(names.items())), "stores": self._store_names(terms, drafts),
+        directory: dict[str, object] = {"franchisees": dict(sorted(names.items())), "stores": self._store_names(terms, drafts),
                      "time_zone": self.time_zone, "cutoff": self.cutoff}
         return _ComputedRun(day, schedule, drafts, statements, manifest, key, directory,
                             own_records=sum(g.transaction_count for g in groups if g.original_business_date is None),
@@ -270,7 +285,7 @@ class SettlementRunner:
         session.add(row)
         session.flush()
         # Core, not ORM objects: a busy day's statements carry tens of thousands of lines and memo items.
-        session.execute(insert(Statement.__table__), [
+        session.execute(insert(table_of(Statement)), [
             {"statement_id": statement.statement_id, "business_date": day, "franchisee_id": fid,
              "franchisee_name": statement.franchisee_name, "net_fen": statement.net_fen,
              "receivable_fen": statement.receivable_fen, "payable_fen": statement.payable_fen, "fees_fen": statement.fees_fen,
@@ -336,7 +351,7 @@ class SettlementRunner:
         return folder
 
 
-def signed_manifest_files(session: Session, run: SettlementRun, files: list[StatementFile]) -> dict[str, bytes]:
+def signed_manifest_files(session: Session, run: SettlementRun, files: Sequence[StatementFile]) -> dict[str, bytes]:
     """manifest.json from the run's rows, its stored signature and the public key, by file name.
 
     Raises if the rows no longer give the bytes that were signed (they must, to the byte).
@@ -420,26 +435,28 @@ _GROUP_KEYS = ("issuing_franchisee_id", "acquiring_franchisee_id", "settling_sto
 _SUMS = ("transaction_count", "principal_fen", "bonus_fen", "points", "count_uses")  # clearing_totals' names
 
 
-def _group_keys(rows) -> list:  # type: ignore[no-untyped-def, type-arg]
-    """Issuer, acquirer, store, flow and reported type, of totals or of records, named alike."""
-    item = rows.reported_type if rows is ClearingTotal else reported_type(rows).label("reported_type")
+def _group_keys(rows: type[ClearingTotal] | type[ClearingRecord]) -> list[Any]:
+    """Issuer, acquirer, store, flow and reported type, of totals or of records, named alike (column
+    expressions: ORM attributes and a labelled CASE)."""
+    item = rows.reported_type if issubclass(rows, ClearingTotal) else reported_type(rows).label("reported_type")
     return [rows.issuing_franchisee_id, rows.acquiring_franchisee_id, rows.settling_store_id, rows.flow_kind, item]
 
 
-def _record_sums(record) -> list:  # type: ignore[no-untyped-def, type-arg]
+def _record_sums(record: type[ClearingRecord]) -> list[Label[Any]]:
     """The sums a total keeps, of records, named as in clearing_totals (BIGINT: no Decimal back)."""
     summed = (record.principal_delta_fen, record.bonus_delta_fen, record.points_delta, record.count_uses_delta)
     return [func.count().label(_SUMS[0]),
             *(cast(func.sum(column), BigInteger).label(name) for name, column in zip(_SUMS[1:], summed, strict=True))]
 
 
-def _cross_franchise(rows) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+def _cross_franchise(rows: type[ClearingTotal] | type[ClearingRecord]) -> tuple[ColumnElement[bool], ...]:
     issuing, acquiring = rows.issuing_franchisee_id, rows.acquiring_franchisee_id
     return (issuing != acquiring, acquiring != "", issuing != "")
 
 
 # ---- messages -------------------------------------------------------------------------------------
-def build_statement(draft: StatementDraft, name: str, day: date, schedule, generated_at: datetime) -> settlement_pb2.Statement:  # type: ignore[no-untyped-def]
+def build_statement(draft: StatementDraft, name: str, day: date, schedule: program_config_pb2.FeeSchedule,
+                    generated_at: datetime) -> settlement_pb2.Statement:
     statement = settlement_pb2.Statement(
         statement_id=f"ST-{day.isoformat()}-{draft.franchisee_id}",
         franchisee_id=draft.franchisee_id,

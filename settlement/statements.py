@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
@@ -48,7 +48,7 @@ def parse_day(field: str, value: str, *, required: bool = True) -> date | None:
     return day
 
 
-def timestamp(moment) -> Timestamp:  # type: ignore[no-untyped-def]
+def timestamp(moment: datetime | None) -> Timestamp:
     stamp = Timestamp()
     if moment is not None:
         stamp.FromDatetime(moment)

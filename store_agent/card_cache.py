@@ -6,10 +6,10 @@ knows which of its own forwarded advices that balance already includes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -77,18 +77,19 @@ class CardCache:
         the caller's writing transaction."""
         cards: list[common_pb2.Card] = []
         balances: tuple[str, common_pb2.Balances, int] | None = None
-        fields = {field.name for field, _ in response.ListFields()}
-        if "card" in fields and isinstance(response.card, common_pb2.Card):  # type: ignore[attr-defined]
-            cards.append(response.card)  # type: ignore[attr-defined]
+        # Any response type: its set fields by name.
+        fields: dict[str, Any] = {field.name: value for field, value in response.ListFields()}
+        if isinstance(fields.get("card"), common_pb2.Card):
+            cards.append(fields["card"])
         if "cards" in fields:
-            cards.extend(card for card in response.cards if isinstance(card, common_pb2.Card))  # type: ignore[attr-defined]
+            cards.extend(card for card in fields["cards"] if isinstance(card, common_pb2.Card))
         number = getattr(request, "card_number", "")
         if number and "balances_after" in fields:
-            balances = (number, response.balances_after, 0)  # type: ignore[attr-defined]
-        elif number and "balances" in fields and isinstance(response.balances, common_pb2.Balances):  # type: ignore[attr-defined]
-            balances = (number, response.balances, getattr(response, "state", 0))  # type: ignore[attr-defined]
-        elif number and "transaction" in fields and response.transaction.card_number == number:  # type: ignore[attr-defined]
-            balances = (number, response.transaction.balances_after, 0)  # type: ignore[attr-defined]
+            balances = (number, fields["balances_after"], 0)
+        elif number and isinstance(fields.get("balances"), common_pb2.Balances):
+            balances = (number, fields["balances"], getattr(response, "state", 0))
+        elif number and "transaction" in fields and fields["transaction"].card_number == number:
+            balances = (number, fields["transaction"].balances_after, 0)
         for card in cards:
             self.put_card(session, card, sent_at)
         if balances is not None:
@@ -104,7 +105,7 @@ class CardCache:
     def forget_unseen(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
             result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
-            return result.rowcount or 0
+            return cast("CursorResult[Any]", result).rowcount or 0
 
     # ---- reads -----------------------------------------------------------------------------------
     def due_for_refresh(self, *, older_than: timedelta, limit: int = 1000) -> list[str]:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -111,7 +111,8 @@ class LinkMonitor:
         if self.channel is None:
             return self.online
         try:
-            answer = health_pb2_grpc.HealthStub(self.channel).Check(
+            # The grpc_health stubs declare HealthStub without its methods.
+            answer = health_pb2_grpc.HealthStub(self.channel).Check(  # type: ignore[attr-defined]
                 health_pb2.HealthCheckRequest(service=""), timeout=PROBE_DEADLINE_SECONDS
             )
         except grpc.RpcError as error:
@@ -183,16 +184,17 @@ class RegionLink:
                   receipt_of: Callable[[Any], tuple[str, str]] | None) -> None:
         """After a write: keep the answer, and let the card cache learn from it in the same transaction."""
         transaction_id, receipt = receipt_of(response) if receipt_of else ("", "")
+        request_id: str = getattr(request, "request_id")  # noqa: B009 - every journaled request has one
         card_number = getattr(request, "card_number", "")
         observe = self.observe
         learn = None if observe is None else (lambda session: observe(session, request, response, sent_at))
         try:
-            self.journal.complete(request.request_id, response, receipt, transaction_id, card_number=card_number, also=learn)
+            self.journal.complete(request_id, response, receipt, transaction_id, card_number=card_number, also=learn)
         except Exception:  # noqa: BLE001 - the cache is a help, never a reason to fail a sale
             if learn is None:
                 raise
             log.exception("could not update the card cache")
-            self.journal.complete(request.request_id, response, receipt, transaction_id, card_number=card_number)
+            self.journal.complete(request_id, response, receipt, transaction_id, card_number=card_number)
         self.monitor.success()
 
     def read(self, method: Callable[..., Any], request: Message) -> Any:
@@ -224,7 +226,7 @@ class RegionLink:
         name_the_operator(request)
         entry = self.journal.begin(method_name, request)
         if entry.state == "DONE":
-            return response_type.FromString(entry.response)
+            return response_type.FromString(cast(bytes, entry.response))  # a DONE entry keeps its answer
         if entry.state == "REJECTED":
             raise RemoteStatus(entry.error_code or "UNKNOWN", entry.error_message or "refused")
         refused = OFFLINE_REFUSED.get(method_name, "this needs the region")
@@ -232,7 +234,7 @@ class RegionLink:
             raise RegionUnreachable(self.monitor.offline_message(refused))
         if before_send is not None:
             before_send()
-        request_id = request.request_id
+        request_id: str = getattr(request, "request_id")  # noqa: B009 - every journaled request has one
         last_error: grpc.RpcError | None = None
         timed_out = False
         for attempt in range(self.attempts):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -18,6 +19,12 @@ NAMING_CONVENTION = {
 
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[object]) -> Table:
+    """The Core table of a mapped class, for Core statements (declarative types ``__table__`` as any
+    FromClause; a class mapped to a table has a Table)."""
+    return cast(Table, getattr(model, "__table__"))  # noqa: B009 - not declared on ``object``
 
 
 def utc_now() -> datetime:

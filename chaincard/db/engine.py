@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
 WRITES_OPTION = "chaincard_writes"
@@ -20,7 +22,7 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # We say when transactions begin (below), not the driver: its deferred BEGIN before the
             # first write fails a transaction that read before another one wrote.
             dbapi_connection.isolation_level = None
@@ -32,7 +34,7 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(connection):  # type: ignore[no-untyped-def]
+        def _begin(connection: Connection) -> None:
             # A writing transaction takes SQLite's write lock at once; a reading one reads a snapshot.
             writes = connection.get_execution_options().get(WRITES_OPTION, False)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
@@ -60,7 +62,7 @@ class OneWriterSessions(sessionmaker[Session]):
         self._turn = threading.RLock()
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:  # type: ignore[override]
+    def begin(self) -> Iterator[Session]:
         with self._turn, super().begin() as session:
             session.connection(execution_options={WRITES_OPTION: True})
             yield session

@@ -20,7 +20,7 @@ from sqlalchemy import Insert, LargeBinary, Select, String, Table, bindparam, in
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from chaincard.db.base import UtcTimestamp, utc_now
+from chaincard.db.base import UtcTimestamp, table_of, utc_now
 from chaincard.errors import Aborted, AlreadyExists, InvalidArgument
 from chaincard.pins import mask_pins
 
@@ -75,10 +75,10 @@ def replay_or_reserve(
     Concurrent first attempts with one id race on the primary key at commit; the loser's
     transaction fails and its retry then finds the winner's answer here.
     """
-    request_id = request.request_id
+    request_id: str = getattr(request, "request_id")  # noqa: B009 - every command request has one
     validate_request_id(request_id)
     # Core, not an ORM object: this runs first in every command, and a new id (the usual case) reads nothing.
-    existing = session.execute(_statements(model.__table__).find, {"request_id": request_id}).one_or_none()  # type: ignore[attr-defined]
+    existing = session.execute(_statements(table_of(model)).find, {"request_id": request_id}).one_or_none()
     if existing is None:
         return None
     if existing.operation != operation or existing.payload_sha256 != fingerprint(operation, request, mask_secrets):
@@ -93,8 +93,8 @@ def remember(session: Session, model: type[IdempotencyKeyColumns], operation: st
              *, mask_secrets: SecretMask | None = None) -> None:
     """Store the answer now, in the caller's transaction. A twin that raced this request fails here
     on the primary key (or this one fails at the twin's insert), and ``retry_on_conflict`` replays."""
-    session.execute(_statements(model.__table__).insert, {  # type: ignore[attr-defined]
-        "request_id": request.request_id,
+    session.execute(_statements(table_of(model)).insert, {
+        "request_id": getattr(request, "request_id"),  # noqa: B009 - every command request has one
         "operation": operation,
         "payload_sha256": fingerprint(operation, request, mask_secrets),
         "response": response.SerializeToString(),
@@ -103,7 +103,7 @@ def remember(session: Session, model: type[IdempotencyKeyColumns], operation: st
 
 @dataclass(frozen=True)
 class _KeyStatements:
-    find: Select
+    find: Select[str, str, bytes]
     insert: Insert
 
 

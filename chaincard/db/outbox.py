@@ -11,13 +11,15 @@ aggregate's events (docs/adr/0005).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf.message import Message
 from sqlalchemy import BigInteger, Identity, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, utc_now
+
+if TYPE_CHECKING:
+    from chaincard.v1 import events_pb2
 
 
 class OutboxColumns:
@@ -37,14 +39,13 @@ class OutboxColumns:
     published_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True, index=True)
 
 
-def outbox_row(envelope: Message, *, topic: str, key: str) -> dict[str, Any]:
-    """The values of the outbox row that carries ``envelope`` (a chaincard.v1.EventEnvelope),
-    named as the table's columns (every one given: a Core INSERT with a CTE skips column defaults)."""
+def outbox_row(envelope: events_pb2.EventEnvelope, *, topic: str, key: str) -> dict[str, Any]:
+    """The values of the outbox row that carries ``envelope``, named as the table's columns (every one given: a Core INSERT with a CTE skips column defaults)."""
     return {
-        "event_id": envelope.event_id,  # type: ignore[attr-defined]
+        "event_id": envelope.event_id,
         "topic": topic,
         "message_key": key,
-        "event_type": envelope.type,  # type: ignore[attr-defined]
+        "event_type": envelope.type,
         "envelope": envelope.SerializeToString(),
         "created_at": utc_now(),
     }

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class LogChannel:
                 handle.write(line)
 
 
-def _post_json(url: str, body: dict, headers: dict[str, str], timeout: float) -> dict:  # type: ignore[type-arg]
+def _post_json(url: str, body: dict[str, object], headers: dict[str, str], timeout: float) -> dict[str, Any]:
     request = urllib.request.Request(
         url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
         headers={"Content-Type": "application/json; charset=utf-8", **headers},

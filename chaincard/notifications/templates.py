@@ -38,7 +38,7 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
 }
 
 
-class _KeepUnknown(dict):  # type: ignore[type-arg]
+class _KeepUnknown(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -478,9 +478,11 @@ def _check_balances(request: CheckoutInput, payments: list[_Payment]) -> None:
         if payment.kind is TenderKind.STORED_VALUE:
             culprit, held = "card_number", request.stored_value
         elif payment.kind is TenderKind.OTHER_MEMBER_CARD:
-            culprit, held = f"{payment.field_prefix}.card_number", request.other_cards.get(payment.card_number)
-            if held is None:
+            culprit = f"{payment.field_prefix}.card_number"
+            other = request.other_cards.get(payment.card_number)
+            if other is None:
                 raise PricingError(culprit, f"no stored value is known for card {payment.card_number}", precondition=True)
+            held = other
         else:
             continue
         if payment.amount_fen > held.total_fen:

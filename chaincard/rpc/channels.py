@@ -59,7 +59,8 @@ def check_health(target: str, service: str = "", deadline: float = 2.0, transpor
     with transport.channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=deadline)
+            # The grpc_health stubs declare HealthStub without its methods.
+            answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=deadline)  # type: ignore[attr-defined]
         except grpc.RpcError:
             return "UNREACHABLE"
         return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)

@@ -32,7 +32,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -50,8 +50,11 @@ from chaincard.security.identity import (
     ScopeLevel,
     _current,
 )
-from chaincard.security.tls import peer_identity
+from chaincard.security.tls import auth_properties, peer_identity
 from chaincard.security.tokens import TokenVerifier
+
+if TYPE_CHECKING:
+    from chaincard.v1 import member_view_pb2
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +161,18 @@ _REPORT_READERS = _roles(SM, FA, RM, HF, HA, AU)
 _MEMBER_VIEW_READERS = _roles(SM, FA, RM, CC, HF, HA, AU, IN)
 
 
-def _member_view_filter(response: Message, covered: Callable[[str, str], bool]) -> None:
+def _member_view_filter(answer: Message, covered: Callable[[str, str], bool]) -> None:
     """GetMemberView: keep the cards issued inside the scope and the transactions on them."""
-    keep = [card for card in response.cards  # type: ignore[attr-defined]
+    response = cast("member_view_pb2.GetMemberViewResponse", answer)
+    keep = [card for card in response.cards
             if covered("franchisee", card.issuing_franchisee_id) or covered("store", card.issuing_store_id)
             or covered("region", card.home_region)]
     kept_numbers = {card.card_number for card in keep}
-    transactions = [item for item in response.recent_transactions if item.card_number in kept_numbers]  # type: ignore[attr-defined]
-    del response.cards[:]  # type: ignore[attr-defined]
-    response.cards.extend(keep)  # type: ignore[attr-defined]
-    del response.recent_transactions[:]  # type: ignore[attr-defined]
-    response.recent_transactions.extend(transactions)  # type: ignore[attr-defined]
+    transactions = [item for item in response.recent_transactions if item.card_number in kept_numbers]
+    del response.cards[:]
+    response.cards.extend(keep)
+    del response.recent_transactions[:]
+    response.recent_transactions.extend(transactions)
 
 
 def _build_matrix() -> dict[str, Rule]:
@@ -547,7 +551,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
         if rule is None:
             raise PermissionDenied(f"{method} is not in the authorisation matrix")
         peer = peer_identity(context)
-        if peer is None and self.insecure_dev and context.auth_context().get("transport_security_type") != [b"ssl"]:
+        if peer is None and self.insecure_dev and auth_properties(context).get("transport_security_type") != [b"ssl"]:
             peer = INSECURE_PEER
         if peer is not None and peer is not INSECURE_PEER and peer.kind not in self.accepted_peers:
             raise PermissionDenied(f"this server does not serve {peer.kind} callers")
@@ -575,7 +579,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
                 check_answer = self._keep_in_scope(method, rule, request, claims.scope)
                 self._check_bounds(request)
             except ChainCardError as error:
-                error.principal = principal  # type: ignore[attr-defined]
+                error.principal = principal
                 raise
             return _Decision(principal, rule, check_answer)
 
@@ -589,7 +593,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
             self._check_staff(method, rule, request, peer)
             self._check_bounds(request)
         except ChainCardError as error:
-            error.principal = principal  # type: ignore[attr-defined]
+            error.principal = principal
             raise
         return _Decision(principal, rule, check_answer=False)
 

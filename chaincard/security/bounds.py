@@ -27,10 +27,13 @@ from __future__ import annotations
 import fnmatch
 import math
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.errors import InvalidArgument
 
@@ -152,11 +155,12 @@ def _walk(message: Message, bounds: FieldBounds, *, path: str, plain: str, depth
 
 def _check_map(field: FieldDescriptor, value: object, bounds: FieldBounds, path: str, plain: str, depth: int) -> None:
     limit = bounds.repeated_limit(field.name)
-    entries = dict(value)  # type: ignore[call-overload]
+    entries = dict(cast("Mapping[object, object]", value))
     if len(entries) > limit:
         raise InvalidArgument(path, f"must have at most {limit} entries")
-    key_field = field.message_type.fields_by_name["key"]
-    value_field = field.message_type.fields_by_name["value"]
+    entry_type = cast(Descriptor, field.message_type)  # a map field's entry message
+    key_field = entry_type.fields_by_name["key"]
+    value_field = entry_type.fields_by_name["value"]
     for key, item in entries.items():
         item_path = f"{path}[{key!r}]" if isinstance(key, str) and len(key) <= bounds.max_map_key_length else f"{path}[…]"
         if isinstance(key, str):
@@ -172,25 +176,26 @@ def _check_value(field: FieldDescriptor, value: object, bounds: FieldBounds, pat
     kind = field.type
     if field.message_type is not None:
         if field.message_type.full_name == _TIMESTAMP:
-            _check_timestamp(value, path)  # type: ignore[arg-type]
-        _walk(value, bounds, path=path, plain=plain, depth=depth + 1)  # type: ignore[arg-type]
+            _check_timestamp(cast(Timestamp, value), path)
+        _walk(cast(Message, value), bounds, path=path, plain=plain, depth=depth + 1)
     elif kind == FieldDescriptor.TYPE_STRING:
-        _check_text(value, bounds.string_limit(name), free_text=bounds.is_free_text(name), path=path)  # type: ignore[arg-type]
+        _check_text(cast(str, value), bounds.string_limit(name), free_text=bounds.is_free_text(name), path=path)
     elif kind == FieldDescriptor.TYPE_BYTES:
-        if len(value) > bounds.max_bytes:  # type: ignore[arg-type]
+        if len(cast(bytes, value)) > bounds.max_bytes:
             raise InvalidArgument(path, f"must be at most {bounds.max_bytes} bytes")
     elif kind == FieldDescriptor.TYPE_ENUM:
-        if field.enum_type.values_by_number.get(value) is None:  # type: ignore[call-overload]
-            raise InvalidArgument(path, f"{value} is not a {field.enum_type.name} value")
+        enum_type = cast(EnumDescriptor, field.enum_type)  # an enum field has one
+        if enum_type.values_by_number.get(cast(int, value)) is None:
+            raise InvalidArgument(path, f"{value} is not a {enum_type.name} value")
     elif kind in _INTEGER_TYPES:
-        _check_integer(name, int(value), bounds, path, plain)  # type: ignore[call-overload]
+        _check_integer(name, int(cast(int, value)), bounds, path, plain)
     elif kind in _FLOAT_TYPES:
-        if not math.isfinite(value):  # type: ignore[arg-type]
+        if not math.isfinite(cast(float, value)):
             raise InvalidArgument(path, "must be a finite number")
 
 
-def _check_timestamp(value: Message, path: str) -> None:
-    seconds, nanos = value.seconds, value.nanos  # type: ignore[attr-defined]
+def _check_timestamp(value: Timestamp, path: str) -> None:
+    seconds, nanos = value.seconds, value.nanos
     if not _TIMESTAMP_SECONDS[0] <= seconds <= _TIMESTAMP_SECONDS[1]:
         raise InvalidArgument(path, "must be a moment between 0001-01-01 and 9999-12-31")
     if not 0 <= nanos < _NANOS_PER_SECOND:

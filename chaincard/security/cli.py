@@ -14,16 +14,20 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import grpc
 
 from chaincard.rpc.transport import PLAINTEXT, Transport
 
+if TYPE_CHECKING:
+    from chaincard.local.chain import ChainState
+
 DEFAULT_DATA_DIR = Path(".chaincard")
 DEFAULT_CLIENT_CERT = "client:ops"
 
 
-def chain_state(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
+def chain_state(data_dir: str | Path | None) -> ChainState | None:
     """The running local chain's state in ``data_dir`` (default ./.chaincard), or None."""
     from chaincard.chain_state import ChainState
 
@@ -138,7 +142,7 @@ def run_operator_add(args: argparse.Namespace) -> int:
         print(f"invalid: {error}", file=sys.stderr)
         return 2
     operator = operators_pb2.Operator(operator_id=args.operator_id, login_name=args.login or args.operator_id,
-                                      display_name=args.name or args.operator_id, role=role.value, scope=scope.to_proto(),
+                                      display_name=args.name or args.operator_id, role=cast(operators_pb2.OperatorRole, role.value), scope=scope.to_proto(),
                                       active=not args.inactive)
     try:
         with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:
@@ -153,7 +157,7 @@ def run_operator_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     certs = commands.add_parser("certs", help="the chain's certificates (mutual TLS between services)")
     certs_commands = certs.add_subparsers(dest="certs_command", required=True)
     init = certs_commands.add_parser("init", help="make the chain CA (once) and a certificate per service, store and till")

@@ -19,9 +19,12 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chaincard.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from chaincard.v1 import operators_pb2
 
 
 class Role(enum.IntEnum):
@@ -137,14 +140,13 @@ class Scope:
         return cls(ScopeLevel.from_label(label), ident)
 
     @classmethod
-    def from_proto(cls, scope: object) -> Scope:
-        """From an operators_pb2.OperatorScope."""
-        return cls(ScopeLevel.from_proto(scope.level), scope.id)  # type: ignore[attr-defined]
+    def from_proto(cls, scope: operators_pb2.OperatorScope) -> Scope:
+        return cls(ScopeLevel.from_proto(scope.level), scope.id)
 
-    def to_proto(self):  # type: ignore[no-untyped-def]
+    def to_proto(self) -> operators_pb2.OperatorScope:
         from chaincard.v1 import operators_pb2
 
-        return operators_pb2.OperatorScope(level=self.level.number, id=self.id)
+        return operators_pb2.OperatorScope(level=cast(operators_pb2.ScopeLevel, self.level.number), id=self.id)
 
     def __str__(self) -> str:
         return self.level.label if self.level is ScopeLevel.CHAIN else f"{self.level.label}:{self.id}"

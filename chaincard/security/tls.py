@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from cryptography import x509
@@ -121,10 +121,16 @@ def _identity_of_pem(pem: bytes) -> PeerIdentity | None:
     return _identity_from_common_name(str(names[0].value)) if len(names) == 1 else None
 
 
+def auth_properties(context: grpc.ServicerContext) -> Mapping[str, Sequence[bytes]]:
+    """The connection's authentication properties. gRPC gives each as a list of values; the
+    published stubs type them as single ``bytes``, hence the cast."""
+    return cast("Mapping[str, Sequence[bytes]]", context.auth_context() or {})
+
+
 def peer_identity(context: grpc.ServicerContext) -> PeerIdentity | None:
     """The identity in the caller's verified client certificate; None over plaintext or when the
     certificate names no ChainCard identity. (gRPC has already checked it against the CA.)"""
-    auth = context.auth_context() or {}
+    auth = auth_properties(context)
     if auth.get("transport_security_type") != [b"ssl"]:
         return None
     pems = auth.get("x509_pem_cert") or []

@@ -8,12 +8,13 @@ the *issuing* side, which holds the stored value.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Label, Row, and_, case, extract, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from chaincard.business_day import business_date
 from chaincard.config import Settings
@@ -70,9 +71,13 @@ def parse_range(start: str, end: str) -> tuple[date, date]:
     return first, last
 
 
-def _scope_filters(scope: reports_pb2.ReportScope, store_column: ColumnElement) -> list[ColumnElement]:  # type: ignore[type-arg]
+# A column a report groups by: a model's attribute, or an expression on one.
+GroupColumn = InstrumentedAttribute[str] | ColumnElement[Any]
+
+
+def _scope_filters(scope: reports_pb2.ReportScope, store_column: InstrumentedAttribute[str]) -> list[ColumnElement[bool]]:
     """Filters on the acquiring store; the caller joins Store on ``store_column``."""
-    filters = []
+    filters: list[ColumnElement[bool]] = []
     if scope.store_id:
         filters.append(store_column == scope.store_id)
     if scope.franchisee_id:
@@ -82,7 +87,8 @@ def _scope_filters(scope: reports_pb2.ReportScope, store_column: ColumnElement) 
     return filters
 
 
-def _group_column(grouping: int, store_column: ColumnElement, region_column: ColumnElement, franchisee_column: ColumnElement):  # type: ignore[no-untyped-def,type-arg]
+def _group_column(grouping: int, store_column: GroupColumn, region_column: GroupColumn,
+                  franchisee_column: GroupColumn) -> GroupColumn | None:
     if grouping == reports_pb2.REPORT_GROUPING_STORE:
         return store_column
     if grouping == reports_pb2.REPORT_GROUPING_FRANCHISEE:
@@ -92,11 +98,11 @@ def _group_column(grouping: int, store_column: ColumnElement, region_column: Col
     return None  # the whole chain: one group (PostgreSQL refuses GROUP BY a constant)
 
 
-def _group_by(*columns):  # type: ignore[no-untyped-def]
+def _group_by(*columns: GroupColumn | Label[Any] | None) -> list[GroupColumn | Label[Any]]:
     return [column for column in columns if column is not None]
 
 
-def _labelled_group(column):  # type: ignore[no-untyped-def]
+def _labelled_group(column: GroupColumn | None) -> Label[str]:
     return (column if column is not None else literal("")).label("group_key")
 
 
@@ -113,7 +119,8 @@ def _group_names(session: Session, grouping: int) -> dict[str, str]:
 
 
 def _figures(values: dict[str, int], tenders: dict[int, list[int]]) -> reports_pb2.ReportFigures:
-    figures = reports_pb2.ReportFigures(**{name: int(values.get(name) or 0) for name in FIGURE_FIELDS})
+    counters: dict[str, Any] = {name: int(values.get(name) or 0) for name in FIGURE_FIELDS}
+    figures = reports_pb2.ReportFigures(**counters)
     for tender_type in sorted(tenders):
         amount, count = tenders[tender_type]
         figures.tenders.add(type=tender_type, amount_fen=int(amount), count=int(count))
@@ -144,7 +151,7 @@ def store_daily_summary(session: Session, query: reports_pb2.StoreDailyQuery) ->
 
 
 # ---- R2: sales by period and group ---------------------------------------------------------------
-def _period_columns(period: int, day_column: ColumnElement) -> list[ColumnElement]:  # type: ignore[type-arg]
+def _period_columns(period: int, day_column: InstrumentedAttribute[date]) -> list[Label[Any]]:
     if period == reports_pb2.REPORT_PERIOD_MONTH:
         return [extract("year", day_column).label("year"), extract("month", day_column).label("month")]
     if period == reports_pb2.REPORT_PERIOD_YEAR:
@@ -154,7 +161,7 @@ def _period_columns(period: int, day_column: ColumnElement) -> list[ColumnElemen
     return [day_column.label("day")]
 
 
-def _period_of(period: int, parts: tuple, first: date, last: date) -> tuple[date, str]:  # type: ignore[type-arg]
+def _period_of(period: int, parts: tuple[Any, ...], first: date, last: date) -> tuple[date, str]:
     """(first business day of the row's period within the range, label)."""
     if period == reports_pb2.REPORT_PERIOD_MONTH:
         year, month = int(parts[0]), int(parts[1])
@@ -174,7 +181,11 @@ def sales_report(session: Session, query: reports_pb2.SalesReportQuery) -> Itera
     grouping = query.grouping or reports_pb2.REPORT_GROUPING_CHAIN
     names = _group_names(session, grouping)
 
-    def grouped(model, value_columns, extra_keys=()):  # type: ignore[no-untyped-def]
+    def grouped(
+        model: type[StoreDailyFigures] | type[StoreDailyTender],
+        value_columns: Sequence[ColumnElement[Any]],
+        extra_keys: Sequence[InstrumentedAttribute[int]] = (),
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
         periods = _period_columns(period, model.business_date)
         group = _group_column(grouping, model.store_id, Store.region_code, Store.franchisee_id)
         statement = (
@@ -190,8 +201,8 @@ def sales_report(session: Session, query: reports_pb2.SalesReportQuery) -> Itera
     figure_rows, width = grouped(StoreDailyFigures, sums)
     tender_rows, _ = grouped(StoreDailyTender, [func.sum(StoreDailyTender.amount_fen), func.sum(StoreDailyTender.payment_count)],
                              extra_keys=[StoreDailyTender.tender_type])
-    rows: dict[tuple, dict[str, int]] = {}  # type: ignore[type-arg]
-    tenders: dict[tuple, dict[int, list[int]]] = defaultdict(dict)  # type: ignore[type-arg]
+    rows: dict[tuple[date, str, str], dict[str, int]] = {}
+    tenders: dict[tuple[date, str, str], dict[int, list[int]]] = defaultdict(dict)
     for row in figure_rows:
         start, label = _period_of(period, tuple(row[:width]), first, last)
         rows[(start, label, row.group_key)] = {name: getattr(row, name) for name in FIGURE_FIELDS}
