@@ -53,8 +53,8 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _rows
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _rows
 
 pytestmark = pytest.mark.e2e
 

@@ -68,7 +68,6 @@ from hq_service.operators import (
 )
 from hq_service.servicers import DirectoryServicer, ProgramConfigServicer
 from region_service.models import OutboxMessage
-from tests.integration.region_fixtures import run_regions
 
 DEADLINE = 10.0
 ADMIN_PASSWORD = "correct horse battery"
@@ -115,8 +114,9 @@ def _status(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
 
 # ---- the chain: regions publish, HQ collects ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def chain(postgres, broker):  # type: ignore[no-untyped-def]
-    yield from run_regions(postgres, broker.bootstrap)
+def chain(regions):  # type: ignore[no-untyped-def]
+    """The regions of this module, under the name its tests use."""
+    return regions
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 
 import grpc
@@ -35,26 +34,12 @@ from region_service.models import LedgerTransaction
 from store_agent.journal import RequestJournal
 from store_agent.region_link import RegionLink
 from store_agent.servicers import StoreCardServicer
-from tests.integration.region_fixtures import region_context as region_context_of
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import execute as _execute
-from tests.sql import rows as _rows
-from tests.sql import scalar as _scalar
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import execute as _execute
+from tests.support.sql import rows as _rows
+from tests.support.sql import scalar as _scalar
 
 STATE = common_pb2.CardState
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-@pytest.fixture(scope="module")
-def region_context(regions) -> Iterator:
-    """Region E's context, for expire_due_cards and verify_pin_for_payment called in this process."""
-    with region_context_of(regions) as context:
-        yield context
 
 
 # ---- helpers ------------------------------------------------------------------------------------------

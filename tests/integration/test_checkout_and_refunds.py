@@ -13,16 +13,10 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
+from tests.support.ledger import assert_ledger_consistent
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 def _card(clients, store: str, card_type: str = "GOLD", birthday: str = "", pin: str = "") -> str:

@@ -5,7 +5,6 @@ database's CHECK on card balances, every touched card account moved, no stale OR
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -26,21 +25,7 @@ from region_service.ledger_store import (
     system_account_id,
 )
 from region_service.models import LedgerTransaction
-from tests.integration.region_fixtures import region_context as region_context_of
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-@pytest.fixture(scope="module")
-def region_context(regions) -> Iterator:
-    """Region E's context, to call the checkout handler in this process."""
-    with region_context_of(regions) as context:
-        yield context
+from tests.support.ledger import assert_ledger_consistent
 
 
 def _funded_card(regions, amount: int = 100_000) -> str:

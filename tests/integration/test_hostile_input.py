@@ -68,8 +68,7 @@ from chaincard.v1 import (
     transactions_pb2,
 )
 from hq_service.operators import bootstrap_admin
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
+from tests.support.ledger import assert_ledger_consistent
 
 # ---- which RPCs --------------------------------------------------------------------------------------
 REGION_SERVICES = ("MemberService", "CardService", "TransactionService", "StoreSyncService")
@@ -824,11 +823,6 @@ def filled(chain: Chain, descriptor: Descriptor, store: str, card: CardSet, dept
 
 
 # ---- the fixtures --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
 @pytest.fixture(scope="module")
 def chain(regions) -> Iterator[Chain]:
     attacked = Chain(regions)

@@ -8,21 +8,14 @@ import random
 import secrets
 
 import grpc
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
+from tests.support.ledger import assert_ledger_consistent
 
 EXPECTED_REFUSALS = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 operation = st.one_of(

@@ -35,9 +35,8 @@ from chaincard.v1 import (
 )
 from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
-from tests.integration.region_fixtures import run_regions_in_own_directory
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _query
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _query
 
 ERASED = "[erased]"
 STORE = "S-E-001"
@@ -45,8 +44,8 @@ TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", qu
 
 
 @pytest.fixture(scope="module")
-def regions(postgres, broker, tmp_path_factory):
-    yield from run_regions_in_own_directory(postgres, broker.bootstrap, tmp_path_factory.mktemp("privacy-chain"))
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return tmp_path_factory.mktemp("privacy-chain")
 
 
 def _phone() -> str:

@@ -16,16 +16,15 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import common_pb2, members_pb2
-from tests.integration.region_fixtures import run_regions_in_own_directory
 from tests.integration.test_member_privacy import _counts, _hq_member, _wait_for_hq
-from tests.sql import rows as _query
+from tests.support.sql import rows as _query
 
 STORE_E, STORE_W = "S-E-001", "S-W-001"
 
 
 @pytest.fixture(scope="module")
-def regions(postgres, broker, tmp_path_factory):
-    yield from run_regions_in_own_directory(postgres, broker.bootstrap, tmp_path_factory.mktemp("member-updates-chain"))
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return tmp_path_factory.mktemp("member-updates-chain")
 
 
 def _phone() -> str:

@@ -23,13 +23,8 @@ from chaincard.rpc.transport import PLAINTEXT
 from chaincard.v1 import member_index_pb2, member_index_pb2_grpc, members_pb2
 from hq_service.models import PhoneClaim
 from hq_service.phone_claims import RegionMembers, release_abandoned_claims
-from tests.integration.region_fixtures import PHONE_KEY, run_regions
-from tests.sql import rows as _rows
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
+from tests.support.regions import PHONE_KEY
+from tests.support.sql import rows as _rows
 
 
 @pytest.fixture

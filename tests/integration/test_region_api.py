@@ -10,13 +10,7 @@ from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
+from tests.support.ledger import assert_ledger_consistent
 
 
 def _phone() -> str:

@@ -26,7 +26,6 @@ from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, reports_pb2, reports_pb2_grpc, transactions_pb2
-from tests.integration.region_fixtures import run_regions
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
@@ -35,18 +34,13 @@ TENDER = common_pb2.TenderType
 
 
 @pytest.fixture(scope="module")
-def own_broker(tmp_path_factory):
+def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
     """A broker of this module's own: HQ's read models must hold this day's events and nothing
     that other modules published (the session's broker carries events of the same demo stores)."""
     local = LocalBroker(free_port(), tmp_path_factory.mktemp("reports-broker") / "broker.log")
     local.start()
     yield local
     local.stop()
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, own_broker):
-    yield from run_regions(postgres, own_broker.bootstrap)
 
 
 def _member_card(clients, store: str, card_type: str = "GOLD") -> tuple[str, str]:

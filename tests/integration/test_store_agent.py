@@ -45,10 +45,9 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from store_agent.bootstrap import start_store
-from tests.integration.region_fixtures import run_regions
 from tests.integration.test_hostile_input import ALLOWED, message_strategy
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _rows
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _rows
 
 STORE = "S-E-T01"
 EXPOSURE_LIMIT_FEN = 25_000  # this store's own override of the chain's ¥5,000 (H3: only lower)
@@ -149,11 +148,6 @@ class Store:
             if time.monotonic() > deadline:
                 raise AssertionError(f"store status never matched: {status}")
             time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 def _region_endpoint(hq_endpoint: str, code: str) -> str:
