@@ -8,16 +8,25 @@ its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.migrate import upgrade_to_head
+from chaincard.events.consumer import IdempotentConsumer
 from chaincard.local.broker import LocalBroker
 from chaincard.local.postgres import PostgresServer
 from region_service.context import RegionContext
+from settlement.bootstrap import CLEARING_CONSUMER
+from settlement.clearing import record_posting
+from settlement.hq import StaticConfigSource
+from settlement.models import ProcessedEvent
+from settlement.runs import SettlementRunner
 from tests.support.regions import RunningRegions, run_regions, run_regions_in_own_directory
 from tests.support.regions import region_context as region_context_of
+from tests.support.settlement import NOW, SNAPSHOT
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +54,18 @@ def region_context(regions: RunningRegions) -> Iterator[RegionContext]:
     """Region E's context, to call its handlers (checkout, expire_due_cards, PIN checks) in this process."""
     with region_context_of(regions) as context:
         yield context
+
+
+@pytest.fixture
+def ledger(fresh_database: Callable[[str], str], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A settlement database fed through the clearing consumer's own intake, and a runner that settles
+    it at ``NOW`` with the golden scenario's ``SNAPSHOT``: (sessions, consumer, runner, statements dir)."""
+    url = fresh_database("settlement_golden")
+    upgrade_to_head("settlement", url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    consumer = IdempotentConsumer(name=f"test.{CLEARING_CONSUMER}", bootstrap="unused:0", topics=[],
+                                  session_factory=sessions, processed_model=ProcessedEvent, handle=record_posting)
+    runner = SettlementRunner(sessions, StaticConfigSource(SNAPSHOT), statements_dir=tmp_path / "statements", clock=lambda: NOW)
+    yield sessions, consumer, runner, tmp_path / "statements"
+    engine.dispose()

@@ -16,7 +16,7 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import common_pb2, members_pb2
-from tests.integration.test_member_privacy import _counts, _hq_member, _wait_for_hq
+from tests.support.members import hq_member, table_counts, wait_for_hq_member
 from tests.support.sql import rows as _query
 
 STORE_E, STORE_W = "S-E-001", "S-W-001"
@@ -72,14 +72,14 @@ def test_an_update_changes_only_the_fields_sent_and_is_audited_before_and_after(
     assert before["email"] != "wang.fang@example.com" and "@" in before["email"]  # masked, never in clear
     assert after["custom_fields"] == {"shoe_size": "37"}
     # HQ's member view follows through the members topic.
-    _wait_for_hq(regions, member.member_id, lambda seen, _hmac: seen.name == "王芳芳")
+    wait_for_hq_member(regions, member.member_id, lambda seen, _hmac: seen.name == "王芳芳")
 
 
 def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions):
     east, west = regions.clients["E"], regions.clients["W"]
     old_phone, new_phone = _phone(), _phone()
     member = _register(east, old_phone)
-    _, old_hmac = _wait_for_hq(regions, member.member_id, lambda seen, _hmac: True), _hq_member(regions, member.member_id)[1]
+    _, old_hmac = wait_for_hq_member(regions, member.member_id, lambda seen, _hmac: True), hq_member(regions, member.member_id)[1]
 
     updated = east.members.UpdateMember(members_pb2.UpdateMemberRequest(
         request_id=new_id(), member_id=member.member_id, phone=new_phone, reason="new number"), timeout=10).member
@@ -90,7 +90,7 @@ def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions
     [(before, after, _, _)] = _update_audits(regions, member.member_id)
     assert before == {"phone_masked": member.phone_masked} and after == {"phone_masked": updated.phone_masked}
     assert old_phone not in json.dumps([before, after]) and new_phone not in json.dumps([before, after])
-    _wait_for_hq(regions, member.member_id, lambda seen, hmac: hmac != old_hmac and seen.phone_masked == updated.phone_masked)
+    wait_for_hq_member(regions, member.member_id, lambda seen, hmac: hmac != old_hmac and seen.phone_masked == updated.phone_masked)
     # The old number is free again: another person can register with it, in either region.
     newcomer = west.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE_W, name="李雷", phone=old_phone), timeout=10).member
@@ -102,14 +102,14 @@ def test_a_phone_held_by_another_member_is_refused_and_nothing_is_written(region
     member, other_phone = _register(east, _phone()), _phone()
     west.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE_W, name="韩梅梅", phone=other_phone), timeout=10)
-    before = _counts(regions.database_urls["E"])
+    before = table_counts(regions.database_urls["E"])
 
     with pytest.raises(grpc.RpcError) as taken:
         east.members.UpdateMember(members_pb2.UpdateMemberRequest(
             request_id=new_id(), member_id=member.member_id, phone=other_phone, name="改名"), timeout=10)
 
     assert taken.value.code() == grpc.StatusCode.ALREADY_EXISTS and taken.value.details().startswith("phone")
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before
     unchanged = east.members.GetMember(members_pb2.GetMemberRequest(member_id=member.member_id), timeout=10).member
     assert unchanged.name == "王芳" and unchanged.phone_masked == member.phone_masked
 
@@ -150,7 +150,7 @@ def test_nothing_to_change_writes_no_audit_entry(regions):
 def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, change, code, field):
     east = regions.clients["E"]
     member = _register(east, _phone())
-    before = _counts(regions.database_urls["E"])
+    before = table_counts(regions.database_urls["E"])
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id)
     for name, value in change.items():
         if isinstance(value, list):
@@ -162,7 +162,7 @@ def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, cha
         east.members.UpdateMember(request, timeout=10)
 
     assert refused.value.code() == code and refused.value.details().startswith(field)
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before
 
 
 def test_an_erased_member_cannot_be_filled_in_again(regions):
@@ -170,11 +170,11 @@ def test_an_erased_member_cannot_be_filled_in_again(regions):
     member = _register(east, _phone())
     east.members.EraseMember(members_pb2.EraseMemberRequest(
         request_id=new_id(), member_id=member.member_id, reason="member's deletion request"), timeout=10)
-    before = _counts(regions.database_urls["E"])
+    before = table_counts(regions.database_urls["E"])
 
     with pytest.raises(grpc.RpcError) as refused:
         east.members.UpdateMember(members_pb2.UpdateMemberRequest(
             request_id=new_id(), member_id=member.member_id, name="王芳"), timeout=10)
 
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "erased" in refused.value.details()
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before

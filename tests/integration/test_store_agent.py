@@ -45,7 +45,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from store_agent.bootstrap import start_store
-from tests.integration.test_hostile_input import ALLOWED, message_strategy
+from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows as _rows
 
