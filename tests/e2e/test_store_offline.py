@@ -44,7 +44,6 @@ from chaincard.v1 import (
     common_pb2,
     directory_pb2,
     directory_pb2_grpc,
-    members_pb2,
     members_pb2_grpc,
     program_config_pb2,
     program_config_pb2_grpc,
@@ -53,6 +52,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from tests.support.cards import open_card, recharge_card
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows as _rows
 
@@ -201,12 +201,8 @@ def running(tmp_path_factory, postgres):
 
 # ---- helpers ---------------------------------------------------------------------------------------
 def _open_card(agent: Agent, amount_fen: int, *, pin: str = "") -> str:
-    member = agent.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), name="离线 Offline", phone=f"134{random.randint(0, 99_999_999):08d}"), timeout=10).member
-    card = agent.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), member_id=member.member_id, card_type_code="SV", pin=pin), timeout=10).card.card_number
-    agent.till.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    card = open_card(agent, store_id="", pin=pin, name="离线 Offline")  # the agent fills in its store
+    recharge_card(agent.till, card, amount_fen, store_id="")
     agent.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # cached with its balance
     return card
 

@@ -34,6 +34,7 @@ from chaincard.v1 import (
 )
 from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
+from tests.support.cards import recharge_card
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.members import table_counts, wait_for_hq_member
 from tests.support.sql import rows as _query
@@ -67,11 +68,6 @@ def _register(clients, token: str, phone: str, store_id: str = STORE) -> common_
 def _open_card(clients, member_id: str) -> str:  # type: ignore[no-untyped-def]
     return clients.cards.OpenCard(cards_pb2.OpenCardRequest(
         request_id=new_id(), store_id=STORE, member_id=member_id, card_type_code="SV"), timeout=10).card.card_number
-
-
-def _recharge(clients, card: str, amount_fen: int) -> None:  # type: ignore[no-untyped-def]
-    clients.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=STORE, card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
 
 
 def _spend(clients, card: str) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +121,7 @@ def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
     token = _token()
     member = _register(east, token, _phone())
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 50_000)
+    recharge_card(east.transactions, card, 50_000, STORE)
     _spend(east, card)
     audits_before = table_counts(regions.database_urls["E"])["audit_log"]
 
@@ -170,7 +166,7 @@ def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(
     token = _token()
     member = _register(east, token, _phone())
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 20_000)
+    recharge_card(east.transactions, card, 20_000, STORE)
     before, ledger = table_counts(regions.database_urls["E"]), _ledger_state(regions.database_urls["E"])
     request = _erase_request(member.member_id)
     with pytest.raises(grpc.RpcError) as refused:
@@ -203,7 +199,7 @@ def test_erasure_forgets_the_member_everywhere_and_leaves_the_ledger_as_it_was(r
         birthday="1988-02-29", custom_fields={"address": f"{token} Lane 3"}, channel=common_pb2.REGISTRATION_CHANNEL_STORE)
     member = east.members.RegisterMember(registration, timeout=10).member
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 50_000)
+    recharge_card(east.transactions, card, 50_000, STORE)
     _spend(east, card)
     closed = _close(east, card)
     assert closed.principal_refunded_fen == 38_000
