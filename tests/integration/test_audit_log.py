@@ -2,7 +2,7 @@
 actions with the operator who did them, AuditService lists them within the caller's scope (filters,
 paging, bad arguments), redelivery adds nothing, the table refuses changes, and the CLI exports.
 
-Two HQs: the chain of region_fixtures (HQ, two regions, the real broker) for everything that travels
+Two HQs: the regions fixture's chain (HQ, two regions, the real broker) for everything that travels
 as events, and an HQ of this module behind real mTLS and the authorising interceptor, where the
 operators log in and act with tokens.
 """
