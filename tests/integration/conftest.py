@@ -1,6 +1,7 @@
 """Fixtures of the integration tests: HQ and regions E and W started in this process (``regions``,
-one set per test module), region E's context to call its handlers directly (``region_context``),
-and a settlement ledger on a fresh database (``ledger``).
+one set per test module), region E's context to call its handlers directly (``region_context``), a
+settlement ledger on a fresh database (``ledger``), and an empty database of each kind, SQLite and
+PostgreSQL (``sqlite_or_postgresql_url``).
 
 A module changes how its regions run by overriding one of the fixtures ``regions`` is built from:
 ``regions_broker`` (a broker of its own) or ``regions_working_directory`` (run from a directory of
@@ -54,6 +55,16 @@ def region_context(regions: RunningRegions) -> Iterator[RegionContext]:
     """Region E's context, to call its handlers (checkout, expire_due_cards, PIN checks) in this process."""
     with region_context_of(regions) as context:
         yield context
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sqlite_or_postgresql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once SQLite and once PostgreSQL: one persistence contract, one suite, run
+    against both (eventsourcing's way)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'contract.sqlite'}"
+    fresh_database: Callable[[str], str] = request.getfixturevalue("fresh_database")
+    return fresh_database("contract")
 
 
 @pytest.fixture
