@@ -34,7 +34,7 @@ from chaincard.v1 import (
 )
 from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
-from tests.support.cards import recharge_card
+from tests.support.cards import random_phone, recharge_card
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.members import table_counts, wait_for_hq_member
 from tests.support.sql import rows as _query
@@ -47,10 +47,6 @@ TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", qu
 @pytest.fixture(scope="module")
 def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
     return tmp_path_factory.mktemp("privacy-chain")
-
-
-def _phone() -> str:
-    return f"136{random.randint(0, 99_999_999):08d}"
 
 
 def _token() -> str:
@@ -119,7 +115,7 @@ def _ledger_state(url: str) -> dict[str, object]:
 def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
     east, west = regions.clients["E"], regions.clients["W"]
     token = _token()
-    member = _register(east, token, _phone())
+    member = _register(east, token, random_phone("136"))
     card = _open_card(east, member.member_id)
     recharge_card(east.transactions, card, 50_000, STORE)
     _spend(east, card)
@@ -164,7 +160,7 @@ def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
 def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(regions):
     east = regions.clients["E"]
     token = _token()
-    member = _register(east, token, _phone())
+    member = _register(east, token, random_phone("136"))
     card = _open_card(east, member.member_id)
     recharge_card(east.transactions, card, 20_000, STORE)
     before, ledger = table_counts(regions.database_urls["E"]), _ledger_state(regions.database_urls["E"])
@@ -179,7 +175,7 @@ def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(
     assert name == f"隐私 {token}" and erased_at is None
 
     # A card that is merely open (nothing on it) stands in the way too: it could still be used.
-    empty_holder = _register(east, _token(), _phone())
+    empty_holder = _register(east, _token(), random_phone("136"))
     empty_card = _open_card(east, empty_holder.member_id)
     with pytest.raises(grpc.RpcError) as usable:
         east.members.EraseMember(_erase_request(empty_holder.member_id), timeout=10)
@@ -193,7 +189,7 @@ def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(
 def test_erasure_forgets_the_member_everywhere_and_leaves_the_ledger_as_it_was(regions):
     east, west = regions.clients["E"], regions.clients["W"]
     east_url, hq_url = regions.database_urls["E"], regions.database_urls["hq"]
-    token, phone = _token(), _phone()
+    token, phone = _token(), random_phone("136")
     registration = members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE, name=f"隐私 {token}", phone=phone, email=f"{token}@example.com",
         birthday="1988-02-29", custom_fields={"address": f"{token} Lane 3"}, channel=common_pb2.REGISTRATION_CHANNEL_STORE)
@@ -295,7 +291,7 @@ def store_members(regions, tmp_path_factory) -> Iterator[members_pb2_grpc.Member
 
 def test_the_store_agent_passes_export_and_erasure_to_its_region(regions, store_members):
     token = _token()
-    member = _register(regions.clients["E"], token, _phone())
+    member = _register(regions.clients["E"], token, random_phone("136"))
     export = store_members.ExportMemberData(members_pb2.ExportMemberDataRequest(
         member_id=member.member_id, operator_id="", reason="asked at the till"), timeout=10)
     assert export.member.name == f"隐私 {token}" and export.cards == []
@@ -336,7 +332,7 @@ def test_operators_export_and_erase_only_members_inside_their_scope(regions):
         "OP-CASHIER": (Role.CASHIER, Scope.store("S-E-001")),
     })
     token = _token()
-    member = _register(east, token, _phone())  # registered at S-E-001, homed in the East
+    member = _register(east, token, random_phone("136"))  # registered at S-E-001, homed in the East
     before = table_counts(east_url)
 
     def refused(call, request, operator_id: str) -> grpc.RpcError:  # type: ignore[no-untyped-def]

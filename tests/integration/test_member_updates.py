@@ -9,13 +9,13 @@ HQ's read model.
 from __future__ import annotations
 
 import json
-import random
 
 import grpc
 import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import common_pb2, members_pb2
+from tests.support.cards import random_phone
 from tests.support.members import hq_member, table_counts, wait_for_hq_member
 from tests.support.sql import rows as _query
 
@@ -25,10 +25,6 @@ STORE_E, STORE_W = "S-E-001", "S-W-001"
 @pytest.fixture(scope="module")
 def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
     return tmp_path_factory.mktemp("member-updates-chain")
-
-
-def _phone() -> str:
-    return f"137{random.randint(0, 99_999_999):08d}"
 
 
 def _register(clients, phone: str) -> common_pb2.Member:  # type: ignore[no-untyped-def]
@@ -53,7 +49,7 @@ def _update_audits(regions, member_id: str) -> list[tuple]:  # type: ignore[type
 
 def test_an_update_changes_only_the_fields_sent_and_is_audited_before_and_after(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
 
     # Sent to the West region: served at the member's home, the East.
     updated = west.members.UpdateMember(members_pb2.UpdateMemberRequest(
@@ -77,7 +73,7 @@ def test_an_update_changes_only_the_fields_sent_and_is_audited_before_and_after(
 
 def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    old_phone, new_phone = _phone(), _phone()
+    old_phone, new_phone = random_phone("137"), random_phone("137")
     member = _register(east, old_phone)
     _, old_hmac = wait_for_hq_member(regions, member.member_id, lambda seen, _hmac: True), hq_member(regions, member.member_id)[1]
 
@@ -99,7 +95,7 @@ def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions
 
 def test_a_phone_held_by_another_member_is_refused_and_nothing_is_written(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    member, other_phone = _register(east, _phone()), _phone()
+    member, other_phone = _register(east, random_phone("137")), random_phone("137")
     west.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE_W, name="韩梅梅", phone=other_phone), timeout=10)
     before = table_counts(regions.database_urls["E"])
@@ -116,7 +112,7 @@ def test_a_phone_held_by_another_member_is_refused_and_nothing_is_written(region
 
 def test_retries_replay_the_first_answer_and_a_reused_id_is_refused(regions):
     east = regions.clients["E"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id, add_tags=["again"])
 
     first = east.members.UpdateMember(request, timeout=10)
@@ -130,7 +126,7 @@ def test_retries_replay_the_first_answer_and_a_reused_id_is_refused(regions):
 
 def test_nothing_to_change_writes_no_audit_entry(regions):
     east = regions.clients["E"]
-    phone = _phone()
+    phone = random_phone("137")
     member = _register(east, phone)
     same = east.members.UpdateMember(members_pb2.UpdateMemberRequest(
         request_id=new_id(), member_id=member.member_id, phone=phone, name="王芳", add_tags=["tea"]), timeout=10).member
@@ -149,7 +145,7 @@ def test_nothing_to_change_writes_no_audit_entry(regions):
 ])
 def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, change, code, field):
     east = regions.clients["E"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
     before = table_counts(regions.database_urls["E"])
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id)
     for name, value in change.items():
@@ -167,7 +163,7 @@ def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, cha
 
 def test_an_erased_member_cannot_be_filled_in_again(regions):
     east = regions.clients["E"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
     east.members.EraseMember(members_pb2.EraseMemberRequest(
         request_id=new_id(), member_id=member.member_id, reason="member's deletion request"), timeout=10)
     before = table_counts(regions.database_urls["E"])

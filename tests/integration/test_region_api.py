@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import random
-
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
-from tests.support.cards import open_card
+from tests.support.cards import open_card, random_phone
 from tests.support.ledger import assert_ledger_consistent
-
-
-def _phone() -> str:
-    return f"137{random.randint(0, 99_999_999):08d}"
 
 
 def _count(database_url: str, table: str) -> int:
@@ -108,7 +102,7 @@ def test_refusals_are_precise(regions):
 
 
 def test_a_phone_is_unique_chain_wide(regions):
-    phone = _phone()
+    phone = random_phone("137")
     open_card(regions.clients["E"], "S-E-001", phone_number=phone)
     with pytest.raises(grpc.RpcError) as duplicate:
         regions.clients["W"].members.RegisterMember(
@@ -174,7 +168,7 @@ def test_points_adjustment_needs_a_reason_and_never_goes_negative(regions):
 
 
 def test_the_registration_event_carries_no_contact_details_in_clear(regions):
-    phone = _phone()
+    phone = random_phone("137")
     member = regions.clients["E"].members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id="S-E-001", name="Mail 会员", phone=phone, email="li.wei@example.com"),
         timeout=10).member

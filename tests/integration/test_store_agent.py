@@ -7,7 +7,6 @@ home region, overdrafts flagged); and the ``chaincard pos`` cashier CLI."""
 from __future__ import annotations
 
 import os
-import random
 import select
 import socket
 import subprocess
@@ -45,7 +44,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from store_agent.bootstrap import start_store
-from tests.support.cards import open_card, recharge_card, refusal
+from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows as _rows
@@ -189,10 +188,6 @@ def store(regions, tmp_path_factory) -> Iterator[Store]:
         proxy.close()
 
 
-def _phone() -> str:
-    return f"135{random.randint(0, 99_999_999):08d}"
-
-
 def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutRequest:  # type: ignore[no-untyped-def]
     return transactions_pb2.CheckoutRequest(
         request_id=new_id(), card_number=card,
@@ -204,7 +199,7 @@ def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutReques
 
 def test_a_member_profile_is_changed_at_the_till_and_attributed_to_the_store(store, regions):
     member = store.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), name="Till 收银", phone=_phone()), timeout=10).member
+        request_id=new_id(), name="Till 收银", phone=random_phone("135")), timeout=10).member
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id, name="收银 改名",
                                               add_tags=["till"], reason="member asked at the till")
 
@@ -490,7 +485,7 @@ def _pos(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_cashier_cli(store):
-    phone = _phone()
+    phone = random_phone("135")
     joined = _pos(store, "join", "--name", "王芳", "--phone", phone)
     assert joined.returncode == 0, joined.stderr
     card = joined.stdout.split("card ")[1].split()[0]

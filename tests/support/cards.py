@@ -32,7 +32,7 @@ class Clients(Protocol):
     cards: cards_pb2_grpc.CardServiceStub
 
 
-def phone(prefix: str = "135") -> str:
+def random_phone(prefix: str = "135") -> str:
     """A random mobile number, new to the chain (eleven digits, ``prefix`` first). From ``secrets``,
     not ``random``: hypothesis seeds ``random`` alike for every example, which would repeat numbers."""
     return f"{prefix}{secrets.randbelow(10**8):08d}"
@@ -42,7 +42,7 @@ def open_card(clients: Clients, store_id: str = "S-E-001", *, card_type: str = "
               name: str = "Test 测试", phone_number: str = "") -> str:
     """A new member with a new card of ``card_type`` at ``store_id``; returns the card number."""
     member = clients.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id=store_id, name=name, phone=phone_number or phone(), birthday=birthday), timeout=DEADLINE).member
+        request_id=new_id(), store_id=store_id, name=name, phone=phone_number or random_phone(), birthday=birthday), timeout=DEADLINE).member
     return clients.cards.OpenCard(cards_pb2.OpenCardRequest(
         request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code=card_type, pin=pin),
         timeout=DEADLINE).card.card_number
