@@ -4,7 +4,6 @@ lock that holds in every store of every region."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ from chaincard.v1 import (
     common_pb2,
     directory_pb2,
     directory_pb2_grpc,
-    members_pb2,
-    members_pb2_grpc,
     operators_pb2,
     operators_pb2_grpc,
     program_config_pb2,
@@ -45,6 +42,8 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from tests.support.cards import funded_card as fund_card
+from tests.support.regions import clients_for
 
 pytestmark = pytest.mark.e2e
 
@@ -67,14 +66,7 @@ def _status(attempt: Callable[[], Any]) -> grpc.StatusCode:
 def funded_card(chain):
     """A member's card homed in region E with ¥1,000, opened at a till of S-E-002."""
     with chain.channel(f"store-{AURORA_STORE}") as till:
-        member = members_pb2_grpc.MemberServiceStub(till).RegisterMember(members_pb2.RegisterMemberRequest(
-            request_id=new_id(), name="安全 Security", phone=f"134{random.randint(0, 99_999_999):08d}"), timeout=DEADLINE).member
-        card = cards_pb2_grpc.CardServiceStub(till).OpenCard(cards_pb2.OpenCardRequest(
-            request_id=new_id(), member_id=member.member_id, card_type_code="SV"), timeout=DEADLINE).card
-        transactions_pb2_grpc.TransactionServiceStub(till).RechargeCard(transactions_pb2.RechargeCardRequest(
-            request_id=new_id(), card_number=card.card_number, amount_fen=100_000, tender=common_pb2.TENDER_TYPE_CASH),
-            timeout=DEADLINE)
-    return card.card_number
+        return fund_card(clients_for(till), 100_000, store_id="", name="安全 Security")  # the till fills in its store
 
 
 # ---- who may connect at all ----------------------------------------------------------------------------

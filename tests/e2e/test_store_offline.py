@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,7 +43,6 @@ from chaincard.v1 import (
     common_pb2,
     directory_pb2,
     directory_pb2_grpc,
-    members_pb2,
     members_pb2_grpc,
     program_config_pb2,
     program_config_pb2_grpc,
@@ -53,8 +51,10 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _rows
+from tests.support.cards import open_card, recharge_card
+from tests.support.chains import running_chain
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _rows
 
 pytestmark = pytest.mark.e2e
 
@@ -174,39 +174,30 @@ class Agent:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory, postgres):
     data_dir = tmp_path_factory.mktemp("offline-chain")
-    prefix = f"ccoff_{uuid.uuid4().hex[:8]}"
-    chain = Chain(data_dir, pg_dsn=postgres.admin_dsn, kafka_bootstrap=None, base_port=0, database_prefix=prefix)
-    state = chain.start()
-    # New stores get their agent's and tills' certificates from the chain CA, as in production.
-    init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in TEST_STORES for kind in ("store", "pos")])
-    with state.channel("hq") as channel:
-        directory = directory_pb2_grpc.DirectoryServiceStub(channel)
-        for store_id, franchisee in TEST_STORES.items():
-            directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
-                store_id=store_id, name=f"Test {store_id}", region_code="E", franchisee_id=franchisee,
-                time_zone="Asia/Shanghai", active=True)), timeout=10)
-        program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
-            request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
-                store_id="S-E-T11", limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=T11_EXPOSURE_FEN))), timeout=10)
-    handle = Running(chain, state, data_dir, state.database_urls["region_E"])
-    try:
-        yield handle
-    finally:
-        for agent in handle.agents:
-            agent.stop()
-        chain.stop()
-        for name in state.database_urls:
-            postgres.drop_database(f"{prefix}_{name.lower()}")
+    with running_chain(postgres, data_dir, "ccoff", kafka_bootstrap=None) as (chain, state):
+        # New stores get their agent's and tills' certificates from the chain CA, as in production.
+        init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in TEST_STORES for kind in ("store", "pos")])
+        with state.channel("hq") as channel:
+            directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+            for store_id, franchisee in TEST_STORES.items():
+                directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
+                    store_id=store_id, name=f"Test {store_id}", region_code="E", franchisee_id=franchisee,
+                    time_zone="Asia/Shanghai", active=True)), timeout=10)
+            program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
+                request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
+                    store_id="S-E-T11", limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=T11_EXPOSURE_FEN))), timeout=10)
+        handle = Running(chain, state, data_dir, state.database_urls["region_E"])
+        try:
+            yield handle
+        finally:
+            for agent in handle.agents:
+                agent.stop()
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
 def _open_card(agent: Agent, amount_fen: int, *, pin: str = "") -> str:
-    member = agent.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), name="离线 Offline", phone=f"134{random.randint(0, 99_999_999):08d}"), timeout=10).member
-    card = agent.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), member_id=member.member_id, card_type_code="SV", pin=pin), timeout=10).card.card_number
-    agent.till.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+    card = open_card(agent, store_id="", pin=pin, name="离线 Offline")  # the agent fills in its store
+    recharge_card(agent.till, card, amount_fen, store_id="")
     agent.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # cached with its balance
     return card
 

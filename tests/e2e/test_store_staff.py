@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import grpc
 import pytest
@@ -18,7 +19,6 @@ import pytest
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.accounts import operator_token
-from chaincard.local.chain import Chain
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     directory_pb2,
@@ -28,6 +28,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from tests.support.chains import running_chain
 
 AURORA_STORE = "S-E-002"  # F-AURORA's store in region E
 DEADLINE = 10
@@ -35,17 +36,13 @@ DEADLINE = 10
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory, postgres):
-    prefix = f"ccstaff_{uuid.uuid4().hex[:8]}"
     aurora = next(store for store in demo_data.STORES if store.store_id == AURORA_STORE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINCARD_STORE_CONFIG_POLL_SECONDS", "0.5")  # the agent sees HQ's change at once
-        running = Chain(tmp_path_factory.mktemp("staff-chain"), pg_dsn=postgres.admin_dsn, base_port=0,
-                        database_prefix=prefix, stores=[aurora])
-        state = running.start()
-    yield state
-    running.stop()
-    for name in state.database_urls:
-        postgres.drop_database(f"{prefix}_{name.lower()}")
+    with ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CHAINCARD_STORE_CONFIG_POLL_SECONDS", "0.5")  # the agent sees HQ's change at once
+            _, state = stack.enter_context(running_chain(postgres, tmp_path_factory.mktemp("staff-chain"), "ccstaff",
+                                                         stores=[aurora]))
+        yield state
 
 
 def _status(attempt: Callable[[], object]) -> grpc.StatusCode:

@@ -2,7 +2,7 @@
 actions with the operator who did them, AuditService lists them within the caller's scope (filters,
 paging, bad arguments), redelivery adds nothing, the table refuses changes, and the CLI exports.
 
-Two HQs: the chain of region_fixtures (HQ, two regions, the real broker) for everything that travels
+Two HQs: the regions fixture's chain (HQ, two regions, the real broker) for everything that travels
 as events, and an HQ of this module behind real mTLS and the authorising interceptor, where the
 operators log in and act with tokens.
 """
@@ -69,7 +69,6 @@ from hq_service.operators import (
 )
 from hq_service.servicers import DirectoryServicer, OperatorServicer, ProgramConfigServicer
 from region_service.models import OutboxMessage
-from tests.integration.region_fixtures import run_regions
 
 DEADLINE = 10.0
 ADMIN_PASSWORD = "correct horse battery"
@@ -116,8 +115,9 @@ def _status(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
 
 # ---- the chain: regions publish, HQ collects ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def chain(postgres, broker):  # type: ignore[no-untyped-def]
-    yield from run_regions(postgres, broker.bootstrap)
+def chain(regions):  # type: ignore[no-untyped-def]
+    """The regions of this module, under the name its tests use."""
+    return regions
 
 
 @pytest.fixture(scope="module")

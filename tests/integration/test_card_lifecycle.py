@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 
 import grpc
@@ -25,7 +24,6 @@ from chaincard.v1 import (
     common_pb2,
     member_index_pb2,
     member_index_pb2_grpc,
-    members_pb2,
     transactions_pb2,
 )
 from region_service import pins
@@ -36,48 +34,16 @@ from region_service.models import LedgerTransaction
 from store_agent.journal import RequestJournal
 from store_agent.region_link import RegionLink
 from store_agent.servicers import StoreCardServicer
-from tests.integration.region_fixtures import region_context as region_context_of
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import execute as _execute
-from tests.sql import rows as _rows
-from tests.sql import scalar as _scalar
+from tests.support.cards import assert_refused, open_card, recharge_request
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import execute as _execute
+from tests.support.sql import rows as _rows
+from tests.support.sql import scalar as _scalar
 
 STATE = common_pb2.CardState
 
 
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-@pytest.fixture(scope="module")
-def region_context(regions) -> Iterator:
-    """Region E's context, for expire_due_cards and verify_pin_for_payment called in this process."""
-    with region_context_of(regions) as context:
-        yield context
-
-
 # ---- helpers ------------------------------------------------------------------------------------------
-
-def _phone() -> str:
-    return f"139{random.randint(0, 99_999_999):08d}"
-
-
-def _open_card(clients, store_id: str = "S-E-001") -> str:
-    member = clients.members.RegisterMember(
-        members_pb2.RegisterMemberRequest(request_id=new_id(), store_id=store_id, name="Lifecycle 测试", phone=_phone()), timeout=10
-    ).member
-    return clients.cards.OpenCard(
-        cards_pb2.OpenCardRequest(request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV"), timeout=10
-    ).card.card_number
-
-
-def _recharge_request(card: str, amount: int, store_id: str = "S-E-001") -> transactions_pb2.RechargeCardRequest:
-    return transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=store_id, card_number=card, amount_fen=amount, tender=common_pb2.TENDER_TYPE_CASH
-    )
-
 
 def _sale(card: str, price: int, store_id: str = "S-E-001") -> transactions_pb2.CheckoutRequest:
     return transactions_pb2.CheckoutRequest(
@@ -133,27 +99,20 @@ def _grant(database_url: str, card: str, *, bonus: int = 0, points: int = 0) -> 
 
 def _funded_card(regions, principal: int = 40_000, bonus: int = 0, points: int = 100) -> str:
     east = regions.clients["E"]
-    card = _open_card(east)
+    card = open_card(east)
     if principal:
-        east.transactions.RechargeCard(_recharge_request(card, principal), timeout=10)
+        east.transactions.RechargeCard(recharge_request(card, principal), timeout=10)
     if bonus or points:
         _grant(regions.database_urls["E"], card, bonus=bonus, points=points)
     return card
-
-
-def _refused(call, request, code: grpc.StatusCode) -> str:
-    with pytest.raises(grpc.RpcError) as refused:
-        call(request, timeout=10)
-    assert refused.value.code() == code, refused.value.details()
-    return refused.value.details()
 
 
 def _assert_unusable(regions, card: str, word: str) -> None:
     """Recharge and checkout are refused with FAILED_PRECONDITION saying why, and write nothing."""
     east, url = regions.clients["E"], regions.database_urls["E"]
     before = _ledger_count(url)
-    recharge = _refused(east.transactions.RechargeCard, _recharge_request(card, 1_000), grpc.StatusCode.FAILED_PRECONDITION)
-    checkout = _refused(east.transactions.Checkout, _sale(card, 100), grpc.StatusCode.FAILED_PRECONDITION)
+    recharge = assert_refused(east.transactions.RechargeCard, recharge_request(card, 1_000), grpc.StatusCode.FAILED_PRECONDITION)
+    checkout = assert_refused(east.transactions.Checkout, _sale(card, 100), grpc.StatusCode.FAILED_PRECONDITION)
     assert word in recharge and word in checkout, (recharge, checkout)
     assert _ledger_count(url) == before
 
@@ -169,13 +128,13 @@ def _freeze(card: str, request_id: str | None = None, reason: str = "suspected f
 def test_freeze_and_unfreeze(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
     card = _funded_card(regions)
-    missing_reason = _refused(east.cards.FreezeCard, _freeze(card, reason=""), grpc.StatusCode.INVALID_ARGUMENT)
+    missing_reason = assert_refused(east.cards.FreezeCard, _freeze(card, reason=""), grpc.StatusCode.INVALID_ARGUMENT)
     assert missing_reason.startswith("reason")
 
     frozen = east.cards.FreezeCard(_freeze(card), timeout=10).card
     assert frozen.state == STATE.Value("CARD_STATE_FROZEN")
     assert (frozen.balances.principal_fen, frozen.balances.points) == (40_000, 100)
-    again = _refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
+    again = assert_refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
     assert again == f"card {card} is frozen; it cannot be frozen (only active cards can)"
     _assert_unusable(regions, card, "frozen")
 
@@ -183,8 +142,8 @@ def test_freeze_and_unfreeze(regions):
                                              reason="holder identified")
     assert east.cards.UnfreezeCard(unfreeze, timeout=10).card.state == STATE.Value("CARD_STATE_ACTIVE")
     unfreeze.request_id = new_id()
-    assert "is active; it cannot be unfrozen" in _refused(east.cards.UnfreezeCard, unfreeze, grpc.StatusCode.FAILED_PRECONDITION)
-    east.transactions.RechargeCard(_recharge_request(card, 100), timeout=10)  # usable again
+    assert "is active; it cannot be unfrozen" in assert_refused(east.cards.UnfreezeCard, unfreeze, grpc.StatusCode.FAILED_PRECONDITION)
+    east.transactions.RechargeCard(recharge_request(card, 100), timeout=10)  # usable again
 
     assert _audit_actions(url, card) == ["card.freeze", "card.unfreeze"]
     assert _state_events(url, card) == 2
@@ -202,12 +161,12 @@ def test_report_lost_and_cancel_the_loss(regions):
         request_id=new_id(), store_id="S-E-001", card_number=card, reason="left on the bus"), timeout=10).card
     assert lost.state == STATE.Value("CARD_STATE_LOST")  # a frozen card can be reported lost too
     _assert_unusable(regions, card, "lost")
-    assert "is lost; it cannot be frozen" in _refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
+    assert "is lost; it cannot be frozen" in assert_refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
 
     cancel = cards_pb2.CancelCardLossRequest(request_id=new_id(), card_number=card, reason="found it")  # call center: no store
     assert east.cards.CancelCardLoss(cancel, timeout=10).card.state == STATE.Value("CARD_STATE_ACTIVE")
     cancel.request_id = new_id()
-    assert "is active; it cannot be restored" in _refused(east.cards.CancelCardLoss, cancel, grpc.StatusCode.FAILED_PRECONDITION)
+    assert "is active; it cannot be restored" in assert_refused(east.cards.CancelCardLoss, cancel, grpc.StatusCode.FAILED_PRECONDITION)
     assert _audit_actions(url, card) == ["card.freeze", "card.report_lost", "card.cancel_loss"]
     assert _rows(url, "SELECT actor FROM audit_log WHERE target_id = :card AND action = 'card.cancel_loss'", card=card)[0][0] == "system"
     assert _state_events(url, card) == 3
@@ -215,25 +174,25 @@ def test_report_lost_and_cancel_the_loss(regions):
 
 def test_activate_an_inactive_card(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     _execute(url, "UPDATE cards SET state = 'INACTIVE' WHERE card_number = :card", card=card)  # as a pre-sold physical card
     _assert_unusable(regions, card, "inactive")
     activate = cards_pb2.ActivateCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card, operator_id="op-2")
     assert east.cards.ActivateCard(activate, timeout=10).card.state == STATE.Value("CARD_STATE_ACTIVE")
     activate.request_id = new_id()
-    assert "is active; it cannot be activated (only inactive cards can)" in _refused(
+    assert "is active; it cannot be activated (only inactive cards can)" in assert_refused(
         east.cards.ActivateCard, activate, grpc.StatusCode.FAILED_PRECONDITION)
     assert _audit_actions(url, card) == ["card.activate"]
 
 
 def test_unknown_cards_and_bad_fields_are_refused(regions):
     east = regions.clients["E"]
-    assert _refused(east.cards.FreezeCard, _freeze(make_card_number("11", 9_999_999_999)), grpc.StatusCode.NOT_FOUND)
+    assert assert_refused(east.cards.FreezeCard, _freeze(make_card_number("11", 9_999_999_999)), grpc.StatusCode.NOT_FOUND)
     bad = _freeze("12")
-    assert _refused(east.cards.FreezeCard, bad, grpc.StatusCode.INVALID_ARGUMENT).startswith("card_number")
-    no_id = _freeze(_open_card(east))
+    assert assert_refused(east.cards.FreezeCard, bad, grpc.StatusCode.INVALID_ARGUMENT).startswith("card_number")
+    no_id = _freeze(open_card(east))
     no_id.request_id = ""
-    assert _refused(east.cards.FreezeCard, no_id, grpc.StatusCode.INVALID_ARGUMENT).startswith("request_id")
+    assert assert_refused(east.cards.FreezeCard, no_id, grpc.StatusCode.INVALID_ARGUMENT).startswith("request_id")
 
 
 # ---- replacement and reissue ------------------------------------------------------------------------
@@ -265,11 +224,11 @@ def test_replace_moves_every_balance_to_a_new_number(regions):
     old = east.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10).card
     assert old.state == STATE.Value("CARD_STATE_REPLACED")
     _assert_unusable(regions, card, "replaced")
-    assert "cannot be frozen" in _refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
+    assert "cannot be frozen" in assert_refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION)
     again = cards_pb2.ReplaceCardRequest(request_id=new_id(), store_id="S-E-002", card_number=card)
-    assert "cannot be replaced" in _refused(east.cards.ReplaceCard, again, grpc.StatusCode.FAILED_PRECONDITION)
+    assert "cannot be replaced" in assert_refused(east.cards.ReplaceCard, again, grpc.StatusCode.FAILED_PRECONDITION)
 
-    recharge = east.transactions.RechargeCard(_recharge_request(new, 1_000), timeout=10)
+    recharge = east.transactions.RechargeCard(recharge_request(new, 1_000), timeout=10)
     assert recharge.transaction.balances_after.principal_fen == before.principal_fen + 1_000
     assert _audit_actions(url, card) == ["card.replace"]
     assert _audit_actions(url, new) == ["card.replace.new_card"]
@@ -295,8 +254,8 @@ def test_replace_onto_a_registered_physical_card(regions):
         return cards_pb2.ReplaceCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card,
                                             form=common_pb2.CARD_FORM_PHYSICAL, new_physical_card_number=number)
 
-    assert "not registered" in _refused(east.cards.ReplaceCard, replace("6200000000000001"), grpc.StatusCode.FAILED_PRECONDITION)
-    assert "stock of franchisee F-AURORA" in _refused(east.cards.ReplaceCard, replace(foreign), grpc.StatusCode.FAILED_PRECONDITION)
+    assert "not registered" in assert_refused(east.cards.ReplaceCard, replace("6200000000000001"), grpc.StatusCode.FAILED_PRECONDITION)
+    assert "stock of franchisee F-AURORA" in assert_refused(east.cards.ReplaceCard, replace(foreign), grpc.StatusCode.FAILED_PRECONDITION)
     replaced = east.cards.ReplaceCard(replace(plastic), timeout=10)
     assert replaced.new_card.card_number == plastic and replaced.new_card.form == common_pb2.CARD_FORM_PHYSICAL
     assert (replaced.new_card.balances.principal_fen, replaced.new_card.balances.points) == (9_000, 30)
@@ -306,7 +265,7 @@ def test_replace_onto_a_registered_physical_card(regions):
 
 def test_replacing_an_empty_card_posts_nothing(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     before = _ledger_count(url)
     replaced = east.cards.ReplaceCard(cards_pb2.ReplaceCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card), timeout=10)
     assert not replaced.HasField("transaction")
@@ -319,11 +278,11 @@ def test_reissue_only_a_lost_card(regions):
     card = _funded_card(regions, principal=15_000, points=50)
     request = cards_pb2.ReissueCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card, operator_id="op-4",
                                            reason="ID card seen")
-    assert f"card {card} is active; it cannot be reissued (only lost cards can)" == _refused(
+    assert f"card {card} is active; it cannot be reissued (only lost cards can)" == assert_refused(
         east.cards.ReissueCard, request, grpc.StatusCode.FAILED_PRECONDITION)
     east.cards.ReportCardLost(cards_pb2.ReportCardLostRequest(request_id=new_id(), card_number=card), timeout=10)
     replace = cards_pb2.ReplaceCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card)
-    assert "is lost; it cannot be replaced (only active cards can)" in _refused(
+    assert "is lost; it cannot be replaced (only active cards can)" in assert_refused(
         east.cards.ReplaceCard, replace, grpc.StatusCode.FAILED_PRECONDITION)
 
     request.request_id = new_id()
@@ -365,10 +324,10 @@ def test_close_refunds_principal_and_forfeits_the_rest(regions):
     assert_ledger_consistent(url)
 
     _assert_unusable(regions, card, "closed")
-    assert _refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION) == (
+    assert assert_refused(east.cards.FreezeCard, _freeze(card), grpc.StatusCode.FAILED_PRECONDITION) == (
         f"card {card} is closed; it cannot be frozen (only active cards can)")
     again = cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-002", card_number=card)
-    assert "is closed; it cannot be closed" in _refused(east.cards.CloseCard, again, grpc.StatusCode.FAILED_PRECONDITION)
+    assert "is closed; it cannot be closed" in assert_refused(east.cards.CloseCard, again, grpc.StatusCode.FAILED_PRECONDITION)
     after = _rows(url, "SELECT after FROM audit_log WHERE target_id = :card AND action = 'card.close'", card=card)[0][0]
     assert after["state"] == "CLOSED" and after["balances"] == {"principal_fen": 0, "bonus_fen": 0, "points": 0}
     assert _scalar(url, "SELECT amount_fen FROM audit_log WHERE target_id = :card AND action = 'card.close'", card=card) == held.principal_fen
@@ -379,9 +338,9 @@ def test_a_frozen_card_is_not_closed_and_an_empty_card_closes_without_a_transact
     card = _funded_card(regions, principal=1_000, points=0)
     east.cards.FreezeCard(_freeze(card), timeout=10)
     close = cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card)
-    assert "frozen; unfreeze it before closing" in _refused(east.cards.CloseCard, close, grpc.StatusCode.FAILED_PRECONDITION)
+    assert "frozen; unfreeze it before closing" in assert_refused(east.cards.CloseCard, close, grpc.StatusCode.FAILED_PRECONDITION)
 
-    empty = _open_card(east)
+    empty = open_card(east)
     before = _ledger_count(url)
     closed = east.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-001", card_number=empty), timeout=10)
     assert closed.card.state == STATE.Value("CARD_STATE_CLOSED") and not closed.HasField("transaction")
@@ -393,9 +352,9 @@ def test_closing_a_card_with_a_pin_needs_the_pin(regions):
     card = _funded_card(regions, principal=5_000, points=0)
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), store_id="S-E-001", card_number=card, pin="246810"), timeout=10)
     close = cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card)
-    assert _refused(east.cards.CloseCard, close, grpc.StatusCode.PERMISSION_DENIED) == "PIN required"
+    assert assert_refused(east.cards.CloseCard, close, grpc.StatusCode.PERMISSION_DENIED) == "PIN required"
     close.pin = "111111"
-    assert _refused(east.cards.CloseCard, close, grpc.StatusCode.PERMISSION_DENIED) == "wrong PIN (4 attempts left)"
+    assert assert_refused(east.cards.CloseCard, close, grpc.StatusCode.PERMISSION_DENIED) == "wrong PIN (4 attempts left)"
     assert _scalar(url, "SELECT state FROM cards WHERE card_number = :card", card=card) == "ACTIVE"
     close.request_id, close.pin = new_id(), "246810"
     closed = east.cards.CloseCard(close, timeout=10)
@@ -415,7 +374,7 @@ def test_expired_cards_are_refused_then_marked_expired(regions, region_context):
     _execute(url, "UPDATE cards SET expires_at = :when WHERE card_number = :card", when=utc_now() - timedelta(hours=1),
              card=unfreeze_target)
     unfreeze = cards_pb2.UnfreezeCardRequest(request_id=new_id(), card_number=unfreeze_target, reason="cleared")
-    assert "expired on" in _refused(east.cards.UnfreezeCard, unfreeze, grpc.StatusCode.FAILED_PRECONDITION)
+    assert "expired on" in assert_refused(east.cards.UnfreezeCard, unfreeze, grpc.StatusCode.FAILED_PRECONDITION)
 
     assert expire_due_cards(region_context) >= 2
     assert expire_due_cards(region_context) == 0  # nothing left to expire: the job is repeatable
@@ -435,30 +394,30 @@ def test_expired_cards_are_refused_then_marked_expired(regions, region_context):
 
 def test_set_change_and_reset_a_pin(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     for bad in ("12345", "1234567", "12a456", ""):
-        details = _refused(east.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin=bad),
+        details = assert_refused(east.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin=bad),
                            grpc.StatusCode.INVALID_ARGUMENT)
         assert details.startswith("pin")
     set_request = cards_pb2.SetPinRequest(request_id=new_id(), store_id="S-E-001", card_number=card, pin="135790", operator_id="op-6")
     assert east.cards.SetPin(set_request, timeout=10).card.pin_set
     stored = _scalar(url, "SELECT pin_hash FROM cards WHERE card_number = :card", card=card)
     assert stored.startswith("scrypt$16384$8$1$") and "135790" not in stored
-    assert "already has a PIN" in _refused(
+    assert "already has a PIN" in assert_refused(
         east.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="111111"), grpc.StatusCode.FAILED_PRECONDITION)
 
     change = cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="000000", new_pin="864200")
-    assert _refused(east.cards.ChangePin, change, grpc.StatusCode.PERMISSION_DENIED) == "wrong PIN (4 attempts left)"
+    assert assert_refused(east.cards.ChangePin, change, grpc.StatusCode.PERMISSION_DENIED) == "wrong PIN (4 attempts left)"
     assert _scalar(url, "SELECT failed_pin_attempts FROM cards WHERE card_number = :card", card=card) == 1
     change = cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="135790", new_pin="864200")
     changed = east.cards.ChangePin(change, timeout=10).card
     assert changed.pin_set and not changed.pin_locked
     assert _scalar(url, "SELECT failed_pin_attempts FROM cards WHERE card_number = :card", card=card) == 0
-    assert _refused(east.cards.ChangePin, cards_pb2.ChangePinRequest(
+    assert assert_refused(east.cards.ChangePin, cards_pb2.ChangePinRequest(
         request_id=new_id(), card_number=card, old_pin="135790", new_pin="111111"), grpc.StatusCode.PERMISSION_DENIED).startswith("wrong PIN")
 
     reset = cards_pb2.ResetPinRequest(request_id=new_id(), store_id="S-E-001", card_number=card, new_pin="975310", reason="ID card seen")
-    assert _refused(east.cards.ResetPin, reset, grpc.StatusCode.INVALID_ARGUMENT).startswith("operator_id")
+    assert assert_refused(east.cards.ResetPin, reset, grpc.StatusCode.INVALID_ARGUMENT).startswith("operator_id")
     reset.operator_id = "manager-1"
     assert east.cards.ResetPin(reset, timeout=10).card.pin_set
     east.cards.ChangePin(cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="975310", new_pin="123123"), timeout=10)
@@ -473,16 +432,16 @@ def test_set_change_and_reset_a_pin(regions):
 
 def test_five_wrong_pins_lock_the_pin_until_a_reset(regions):
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="102938"), timeout=10)
 
     def change(old: str) -> cards_pb2.ChangePinRequest:
         return cards_pb2.ChangePinRequest(request_id=new_id(), store_id="S-E-001", card_number=card, old_pin=old, new_pin="564738")
 
-    answers = [_refused(east.cards.ChangePin, change("999999"), grpc.StatusCode.PERMISSION_DENIED) for _ in range(5)]
+    answers = [assert_refused(east.cards.ChangePin, change("999999"), grpc.StatusCode.PERMISSION_DENIED) for _ in range(5)]
     assert answers[:4] == [f"wrong PIN ({left} attempt{'' if left == 1 else 's'} left)" for left in (4, 3, 2, 1)]
     assert answers[4].startswith("wrong PIN (0 attempts left); the PIN is locked until ")
-    locked = _refused(east.cards.ChangePin, change("102938"), grpc.StatusCode.FAILED_PRECONDITION)  # even the right PIN
+    locked = assert_refused(east.cards.ChangePin, change("102938"), grpc.StatusCode.FAILED_PRECONDITION)  # even the right PIN
     assert f"the PIN of card {card} is locked after too many wrong attempts until " in locked
     until = _scalar(url, "SELECT pin_locked_until FROM cards WHERE card_number = :card", card=card)
     assert timedelta(minutes=29) < until - utc_now() <= timedelta(minutes=30)
@@ -499,7 +458,7 @@ def test_five_wrong_pins_lock_the_pin_until_a_reset(regions):
 
 def test_pin_check_for_payments(regions, region_context):
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     pins.verify_pin_for_payment(region_context, card, "")  # no PIN set: nothing to check
     pins.verify_pin_for_payment(region_context, card, "anything")
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="314159"), timeout=10)
@@ -532,7 +491,7 @@ def test_lifecycle_calls_replay_on_their_request_id(regions):
     assert east.cards.FreezeCard(freeze, timeout=10) == first
     assert _audit_actions(url, card) == ["card.freeze"] and _state_events(url, card) == 1
     different = _freeze(card, request_id=freeze.request_id, reason="another reason")
-    assert "already used" in _refused(east.cards.FreezeCard, different, grpc.StatusCode.ALREADY_EXISTS)
+    assert "already used" in assert_refused(east.cards.FreezeCard, different, grpc.StatusCode.ALREADY_EXISTS)
 
     east.cards.UnfreezeCard(cards_pb2.UnfreezeCardRequest(request_id=new_id(), card_number=card, reason="ok"), timeout=10)
     replace = cards_pb2.ReplaceCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card)
@@ -541,11 +500,11 @@ def test_lifecycle_calls_replay_on_their_request_id(regions):
     assert east.cards.ReplaceCard(replace, timeout=10) == replaced
     assert _ledger_count(url) == ledger
 
-    other = _open_card(east)
+    other = open_card(east)
     set_pin = cards_pb2.SetPinRequest(request_id=new_id(), card_number=other, pin="192837")
     assert east.cards.SetPin(set_pin, timeout=10) == east.cards.SetPin(set_pin, timeout=10)
     set_pin.pin = "192838"
-    _refused(east.cards.SetPin, set_pin, grpc.StatusCode.ALREADY_EXISTS)
+    assert_refused(east.cards.SetPin, set_pin, grpc.StatusCode.ALREADY_EXISTS)
     fingerprint = _scalar(url, "SELECT payload_sha256 FROM idempotency_keys WHERE request_id = :id", id=set_pin.request_id)
     set_pin.pin = "192837"
     plain = hashlib.sha256(b"SetPin" + set_pin.SerializeToString(deterministic=True)).hexdigest()
@@ -556,14 +515,14 @@ def test_lifecycle_calls_replay_on_their_request_id(regions):
 
 def test_a_west_card_is_managed_from_the_east(regions):
     east, west_url = regions.clients["E"], regions.database_urls["W"]
-    card = _open_card(regions.clients["W"], "S-W-001")
-    east.transactions.RechargeCard(_recharge_request(card, 7_000, store_id="S-E-002"), timeout=10)
+    card = open_card(regions.clients["W"], "S-W-001")
+    east.transactions.RechargeCard(recharge_request(card, 7_000, store_id="S-E-002"), timeout=10)
     frozen = east.cards.FreezeCard(cards_pb2.FreezeCardRequest(
         request_id=new_id(), store_id="S-E-002", card_number=card, reason="fraud check"), timeout=10)
     assert frozen.card.state == STATE.Value("CARD_STATE_FROZEN") and frozen.card.home_region == "W"
     assert _audit_actions(west_url, card) == ["card.freeze"]
     assert _scalar(west_url, "SELECT store_id FROM audit_log WHERE target_id = :card", card=card) == "S-E-002"
-    assert "cannot be frozen" in _refused(east.cards.FreezeCard, cards_pb2.FreezeCardRequest(
+    assert "cannot be frozen" in assert_refused(east.cards.FreezeCard, cards_pb2.FreezeCardRequest(
         request_id=new_id(), card_number=card, reason="again"), grpc.StatusCode.FAILED_PRECONDITION)
     east.cards.UnfreezeCard(cards_pb2.UnfreezeCardRequest(request_id=new_id(), card_number=card, reason="ok"), timeout=10)
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="556677"), timeout=10)
@@ -584,13 +543,13 @@ def test_the_store_agent_passes_lifecycle_calls_through(regions, tmp_path):
     channel = open_channel(f"127.0.0.1:{server.port}")
     try:
         pos = cards_pb2_grpc.CardServiceStub(channel)
-        card = _open_card(regions.clients["E"])
+        card = open_card(regions.clients["E"])
         freeze = cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=card, operator_id="cashier-9", reason="at the till")
         assert pos.FreezeCard(freeze, timeout=10).card.state == STATE.Value("CARD_STATE_FROZEN")
         assert pos.FreezeCard(freeze, timeout=10).card.state == STATE.Value("CARD_STATE_FROZEN")  # journaled answer
         assert _rows(url, "SELECT store_id, actor FROM audit_log WHERE target_id = :card", card=card) == [("S-E-002", "cashier-9")]
         refused = cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=card, reason="again")
-        assert "is frozen" in _refused(pos.FreezeCard, refused, grpc.StatusCode.FAILED_PRECONDITION)
+        assert "is frozen" in assert_refused(pos.FreezeCard, refused, grpc.StatusCode.FAILED_PRECONDITION)
         pos.UnfreezeCard(cards_pb2.UnfreezeCardRequest(request_id=new_id(), card_number=card, reason="ok"), timeout=10)
         assert pos.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="778899"), timeout=10).card.pin_set
         pos.ChangePin(cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="778899", new_pin="889900"), timeout=10)
@@ -613,7 +572,7 @@ def test_the_store_agent_passes_lifecycle_calls_through(regions, tmp_path):
 
 def test_the_audit_log_is_append_only(regions):
     url = regions.database_urls["E"]
-    card = _open_card(regions.clients["E"])
+    card = open_card(regions.clients["E"])
     regions.clients["E"].cards.FreezeCard(_freeze(card), timeout=10)
     for statement in ("UPDATE audit_log SET actor = 'someone else' WHERE target_id = :card",
                       "DELETE FROM audit_log WHERE target_id = :card", "TRUNCATE audit_log"):
@@ -628,7 +587,7 @@ def test_a_wrong_pin_is_counted_alone_and_a_pin_changed_in_between_runs_the_comm
     under the card's lock: a PIN reset between the command's check and the count is not counted as
     a failure, the command runs again instead (ADR 0013)."""
     east, url = regions.clients["E"], regions.database_urls["E"]
-    card = _open_card(east)
+    card = open_card(east)
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="246810"), timeout=10)
     seen: list[str] = []
 

@@ -4,68 +4,41 @@ get ¥150 and 200 points on Gold cards; 100 points pay ¥1, up to half a bill)."
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import grpc
-import pytest
 
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
+from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from tests.support.cards import assert_refused, open_card, recharge_card
+from tests.support.ledger import assert_ledger_consistent
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-def _card(clients, store: str, card_type: str = "GOLD", birthday: str = "", pin: str = "") -> str:
-    member = clients.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id=store, name="Checkout", phone=f"134{random.randint(0, 99_999_999):08d}",
-        birthday=birthday), timeout=10).member
-    return clients.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), store_id=store, member_id=member.member_id, card_type_code=card_type, pin=pin), timeout=10).card.card_number
-
-
-def _recharge(clients, store: str, card: str, amount: int) -> transactions_pb2.RechargeCardResponse:
-    return clients.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=store, card_number=card, amount_fen=amount, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
 
 
 def _balances(clients, card: str) -> common_pb2.Balances:
     return clients.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
 
 
-def _refused(call, request, code: grpc.StatusCode) -> str:
-    with pytest.raises(grpc.RpcError) as refused:
-        call(request, timeout=10)
-    assert refused.value.code() == code, refused.value.details()
-    return refused.value.details()
-
-
 def test_recharge_promotion_adds_bonus_and_points(regions):
     east = regions.clients["E"]
-    card = _card(east, "S-E-001")
-    answer = _recharge(east, "S-E-001", card, 100_000)
+    card = open_card(east, "S-E-001", card_type="GOLD")
+    answer = recharge_card(east.transactions, card, 100_000, "S-E-001")
     assert (answer.principal_fen, answer.bonus_fen, answer.points_earned, answer.promotion_code) == (100_000, 15_000, 200, "WINTER-2026")
     assert any("WINTER-2026" in line.text for line in answer.receipt)
-    small = _recharge(east, "S-E-001", card, 60_000)
+    small = recharge_card(east.transactions, card, 60_000, "S-E-001")
     assert (small.bonus_fen, small.points_earned) == (5_000, 0)
-    plain = _card(east, "S-E-001", card_type="SV")
-    assert _recharge(east, "S-E-001", plain, 100_000).bonus_fen == 0  # the promotion is for Gold cards only
+    plain = open_card(east, "S-E-001", card_type="SV")
+    assert recharge_card(east.transactions, plain, 100_000, "S-E-001").bonus_fen == 0  # the promotion is for Gold cards only
     assert_ledger_consistent(regions.database_urls["E"])
 
 
 def test_gold_checkout_with_points_and_cash_then_refunds_restore_exactly(regions):
     east = regions.clients["E"]
-    card = _card(east, "S-E-001")
-    _recharge(east, "S-E-001", card, 100_000)  # principal 100,000, bonus 15,000, points 200
+    card = open_card(east, "S-E-001", card_type="GOLD")
+    recharge_card(east.transactions, card, 100_000, "S-E-001")  # principal 100,000, bonus 15,000, points 200
     sale = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, lines=[TEA, CUPS], points_to_redeem=200,
         tenders=[
@@ -88,10 +61,10 @@ def test_gold_checkout_with_points_and_cash_then_refunds_restore_exactly(regions
         reason="one cup broken"), timeout=10)
     assert first.refund_fen == 10_000 and sum(t.amount_fen for t in first.tenders) == 10_000
     assert 0 < first.points_clawed_back <= sale.points_earned
-    _refused(east.transactions.RefundSale, transactions_pb2.RefundSaleRequest(
+    assert_refused(east.transactions.RefundSale, transactions_pb2.RefundSaleRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id, amount_fen=17_301),
         grpc.StatusCode.INVALID_ARGUMENT)
-    _refused(east.transactions.VoidSale, transactions_pb2.VoidSaleRequest(
+    assert_refused(east.transactions.VoidSale, transactions_pb2.VoidSaleRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id),
         grpc.StatusCode.FAILED_PRECONDITION)
     rest = east.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
@@ -102,7 +75,7 @@ def test_gold_checkout_with_points_and_cash_then_refunds_restore_exactly(regions
     assert first.points_restored + rest.points_restored == 200
     final = _balances(east, card)
     assert (final.principal_fen, final.bonus_fen, final.points) == (100_000, 15_000, 200)
-    _refused(east.transactions.RefundSale, transactions_pb2.RefundSaleRequest(
+    assert_refused(east.transactions.RefundSale, transactions_pb2.RefundSaleRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id, amount_fen=1),
         grpc.StatusCode.FAILED_PRECONDITION)
     assert_ledger_consistent(regions.database_urls["E"])
@@ -110,14 +83,14 @@ def test_gold_checkout_with_points_and_cash_then_refunds_restore_exactly(regions
 
 def test_void_sale_and_void_recharge_rules(regions):
     east = regions.clients["E"]
-    card = _card(east, "S-E-001", card_type="SV")
-    recharge = _recharge(east, "S-E-001", card, 20_000)
+    card = open_card(east, "S-E-001", card_type="SV")
+    recharge = recharge_card(east.transactions, card, 20_000, "S-E-001")
     sale = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, lines=[TEA]), timeout=10)
-    _refused(east.transactions.VoidSale, transactions_pb2.VoidSaleRequest(
+    assert_refused(east.transactions.VoidSale, transactions_pb2.VoidSaleRequest(
         request_id=new_id(), store_id="S-E-002", card_number=card, original_transaction_id=sale.transaction.transaction_id),
         grpc.StatusCode.FAILED_PRECONDITION)
-    _refused(east.transactions.VoidRecharge, transactions_pb2.VoidRechargeRequest(
+    assert_refused(east.transactions.VoidRecharge, transactions_pb2.VoidRechargeRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=recharge.transaction.transaction_id),
         grpc.StatusCode.FAILED_PRECONDITION)  # part of it was spent
     voided = east.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
@@ -132,14 +105,14 @@ def test_void_sale_and_void_recharge_rules(regions):
 
 def test_a_second_member_card_pays_the_rest_and_is_refunded(regions):
     east = regions.clients["E"]
-    payer, helper = _card(east, "S-E-001", card_type="SV"), _card(east, "S-E-001", card_type="SV", pin="246810")
-    _recharge(east, "S-E-001", payer, 3_000)
-    _recharge(east, "S-E-001", helper, 50_000)
+    payer, helper = open_card(east, "S-E-001", card_type="SV"), open_card(east, "S-E-001", card_type="SV", pin="246810")
+    recharge_card(east.transactions, payer, 3_000, "S-E-001")
+    recharge_card(east.transactions, helper, 50_000, "S-E-001")
     request = transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-001", card_number=payer, lines=[TEA],
         tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=3_000),
                  transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, card_number=helper, pin="000000")])
-    _refused(east.transactions.Checkout, request, grpc.StatusCode.PERMISSION_DENIED)
+    assert_refused(east.transactions.Checkout, request, grpc.StatusCode.PERMISSION_DENIED)
     request.request_id, request.tenders[1].pin = new_id(), "246810"
     sale = east.transactions.Checkout(request, timeout=10)
     assert [t.amount_fen for t in sale.tenders] == [3_000, 7_000]
@@ -157,14 +130,14 @@ def test_birthday_doubles_points_and_a_wrong_pin_writes_nothing(regions):
     east = regions.clients["E"]
     today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     birthday = today.replace(year=1990) if (today.month, today.day) != (2, 29) else today.replace(year=1992)
-    party, ordinary = _card(east, "S-E-001", "SV", birthday=birthday.isoformat()), _card(east, "S-E-001", "SV", pin="135790")
+    party, ordinary = open_card(east, "S-E-001", card_type="SV", birthday=birthday.isoformat()), open_card(east, "S-E-001", card_type="SV", pin="135790")
     for card in (party, ordinary):
-        _recharge(east, "S-E-001", card, 20_000)
+        recharge_card(east.transactions, card, 20_000, "S-E-001")
     doubled = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-001", card_number=party, lines=[TEA]), timeout=10)
     assert doubled.points_earned == 200  # 1 point per ¥1 on ¥100, doubled on the birthday
     before = _balances(east, ordinary)
-    details = _refused(east.transactions.Checkout, transactions_pb2.CheckoutRequest(
+    details = assert_refused(east.transactions.Checkout, transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-001", card_number=ordinary, lines=[TEA], pin="111111"), grpc.StatusCode.PERMISSION_DENIED)
     assert "PIN" in details
     assert _balances(east, ordinary) == before
@@ -174,8 +147,8 @@ def test_birthday_doubles_points_and_a_wrong_pin_writes_nothing(regions):
 
 
 def test_cross_region_gold_checkout_through_a_store_region(regions):
-    west_card = _card(regions.clients["W"], "S-W-002")
-    _recharge(regions.clients["E"], "S-E-002", west_card, 100_000)  # recharged in the East, posted in the West
+    west_card = open_card(regions.clients["W"], "S-W-002", card_type="GOLD")
+    recharge_card(regions.clients["E"].transactions, west_card, 100_000, "S-E-002")  # recharged in the East, posted in the West
     sale = regions.clients["E"].transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=new_id(), store_id="S-E-002", card_number=west_card, lines=[CUPS], points_to_redeem=100), timeout=10)
     assert sale.transaction.home_region == "W" and sale.discount_fen == 2_000 and sale.points_deduction_fen == 100

@@ -32,13 +32,9 @@ class Effect(Base):
     name: Mapped[str] = mapped_column(String(64))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def runner(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pipeline.sqlite'}"
-    else:
-        url = request.getfixturevalue("fresh_database")("pipeline")
-    engine = make_engine(url)
+@pytest.fixture
+def runner(sqlite_or_postgresql_url):
+    engine = make_engine(sqlite_or_postgresql_url)
     Base.metadata.create_all(engine)
     yield CommandRunner(make_session_factory(engine), Keys, UnitOfWork)
     engine.dispose()

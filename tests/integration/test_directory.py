@@ -13,12 +13,6 @@ from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
 from region_service.handlers.store_sync import snapshot_for_store
-from tests.integration.region_fixtures import run_regions
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 def test_a_store_keeps_its_address_and_whether_it_trades(regions):

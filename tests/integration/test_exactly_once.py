@@ -3,7 +3,6 @@ region the spends come through, and a request id posts once however often it is 
 
 from __future__ import annotations
 
-import random
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -11,24 +10,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-def _funded_card(clients, store_id: str, amount_fen: int) -> str:
-    member = clients.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id=store_id, name="Concurrency", phone=f"135{random.randint(0, 99_999_999):08d}"), timeout=10).member
-    card = clients.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV"), timeout=10).card.card_number
-    clients.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=store_id, card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
-    return card
+from chaincard.v1 import cards_pb2, transactions_pb2
+from tests.support.cards import funded_card
+from tests.support.ledger import assert_ledger_consistent
 
 
 def _sale(card: str, store_id: str, price: int, request_id: str | None = None) -> transactions_pb2.CheckoutRequest:
@@ -56,7 +40,7 @@ def _ledger_rows(database_url: str, card: str) -> int:
 
 
 def test_fifty_concurrent_spends_through_two_regions_take_exactly_the_balance(regions):
-    card = _funded_card(regions.clients["E"], "S-E-001", 100_000)
+    card = funded_card(regions.clients["E"], 100_000, "S-E-001")
     calls = []
     for index in range(50):
         region, store = ("E", "S-E-001") if index % 2 == 0 else ("W", "S-W-002")
@@ -73,7 +57,7 @@ def test_fifty_concurrent_spends_through_two_regions_take_exactly_the_balance(re
 
 
 def test_one_request_sent_five_times_at_once_posts_once(regions):
-    card = _funded_card(regions.clients["W"], "S-W-001", 10_000)
+    card = funded_card(regions.clients["W"], 10_000, "S-W-001")
     request = _sale(card, "S-E-001", 1_234)
     # Some copies go straight to the home region W, some through E (forwarded with the same id).
     stubs = [regions.clients["W"].transactions, regions.clients["E"].transactions] * 3

@@ -5,24 +5,17 @@ goes negative, and no call ever fails with anything but a precise, expected stat
 from __future__ import annotations
 
 import random
-import secrets
 
 import grpc
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
+from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from tests.support.cards import open_card
+from tests.support.ledger import assert_ledger_consistent
 
 EXPECTED_REFUSALS = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 operation = st.one_of(
@@ -34,18 +27,11 @@ operation = st.one_of(
 )
 
 
-def _card(east, card_type: str) -> str:
-    member = east.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id="S-E-001", name="Property", phone=f"133{secrets.randbelow(10**8):08d}"), timeout=10).member
-    return east.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), store_id="S-E-001", member_id=member.member_id, card_type_code=card_type), timeout=10).card.card_number
-
-
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(operation, min_size=5, max_size=25))
 def test_random_sequences_keep_the_ledger_sound(regions, steps):
     east = regions.clients["E"]
-    cards = [_card(east, "GOLD"), _card(east, "SV")]
+    cards = [open_card(east, card_type="GOLD"), open_card(east, card_type="SV")]
     sales: list[tuple[int, str]] = []
     for step in steps:
         kind, which = step[0], step[1]

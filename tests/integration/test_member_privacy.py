@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import string
-import time
 from collections.abc import Iterator
 
 import grpc
@@ -35,9 +34,10 @@ from chaincard.v1 import (
 )
 from hq_service.operators import bootstrap_admin
 from store_agent.bootstrap import start_store
-from tests.integration.region_fixtures import run_regions_in_own_directory
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _query
+from tests.support.cards import random_phone, recharge_card
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.members import table_counts, wait_for_hq_member
+from tests.support.sql import rows as _query
 
 ERASED = "[erased]"
 STORE = "S-E-001"
@@ -45,12 +45,8 @@ TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", qu
 
 
 @pytest.fixture(scope="module")
-def regions(postgres, broker, tmp_path_factory):
-    yield from run_regions_in_own_directory(postgres, broker.bootstrap, tmp_path_factory.mktemp("privacy-chain"))
-
-
-def _phone() -> str:
-    return f"136{random.randint(0, 99_999_999):08d}"
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return tmp_path_factory.mktemp("privacy-chain")
 
 
 def _token() -> str:
@@ -68,11 +64,6 @@ def _register(clients, token: str, phone: str, store_id: str = STORE) -> common_
 def _open_card(clients, member_id: str) -> str:  # type: ignore[no-untyped-def]
     return clients.cards.OpenCard(cards_pb2.OpenCardRequest(
         request_id=new_id(), store_id=STORE, member_id=member_id, card_type_code="SV"), timeout=10).card.card_number
-
-
-def _recharge(clients, card: str, amount_fen: int) -> None:  # type: ignore[no-untyped-def]
-    clients.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=STORE, card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
 
 
 def _spend(clients, card: str) -> None:  # type: ignore[no-untyped-def]
@@ -121,34 +112,14 @@ def _ledger_state(url: str) -> dict[str, object]:
     return {"rows": fingerprints, "system_balances": system}
 
 
-def _counts(url: str) -> dict[str, int]:
-    return {table: _query(url, f"SELECT COUNT(*) FROM {table}")[0][0]
-            for table in ("members", "audit_log", "outbox", "idempotency_keys", "ledger_transactions")}
-
-
-def _hq_member(regions, member_id: str) -> tuple[common_pb2.Member, str] | None:  # type: ignore[no-untyped-def]
-    rows = _query(regions.database_urls["hq"], "SELECT member, phone_hmac FROM member_views WHERE member_id = :id", id=member_id)
-    return (common_pb2.Member.FromString(rows[0][0]), rows[0][1]) if rows else None
-
-
-def _wait_for_hq(regions, member_id: str, predicate, timeout: float = 60.0) -> common_pb2.Member:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = _hq_member(regions, member_id)
-        if seen is not None and predicate(*seen):
-            return seen[0]
-        assert time.monotonic() < deadline, f"HQ's view of member {member_id} never matched: {seen}"
-        time.sleep(0.2)
-
-
 def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
     east, west = regions.clients["E"], regions.clients["W"]
     token = _token()
-    member = _register(east, token, _phone())
+    member = _register(east, token, random_phone("136"))
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 50_000)
+    recharge_card(east.transactions, card, 50_000, STORE)
     _spend(east, card)
-    audits_before = _counts(regions.database_urls["E"])["audit_log"]
+    audits_before = table_counts(regions.database_urls["E"])["audit_log"]
 
     # Asked at the West region: forwarded to the member's home, the East.
     export = west.members.ExportMemberData(members_pb2.ExportMemberDataRequest(
@@ -176,7 +147,7 @@ def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
     exports = _query(regions.database_urls["E"], "SELECT actor, reason FROM audit_log WHERE action = 'member.export' "
                      "AND target_id = :id ORDER BY occurred_at", id=member.member_id)
     assert [reason for _, reason in exports] == ["member's access request", ""]
-    assert _counts(regions.database_urls["E"])["audit_log"] == audits_before + 2
+    assert table_counts(regions.database_urls["E"])["audit_log"] == audits_before + 2
 
     with pytest.raises(grpc.RpcError) as unknown:
         west.members.ExportMemberData(members_pb2.ExportMemberDataRequest(member_id=new_id()), timeout=10)
@@ -189,22 +160,22 @@ def test_export_returns_the_members_data_from_any_region_page_by_page(regions):
 def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(regions):
     east = regions.clients["E"]
     token = _token()
-    member = _register(east, token, _phone())
+    member = _register(east, token, random_phone("136"))
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 20_000)
-    before, ledger = _counts(regions.database_urls["E"]), _ledger_state(regions.database_urls["E"])
+    recharge_card(east.transactions, card, 20_000, STORE)
+    before, ledger = table_counts(regions.database_urls["E"]), _ledger_state(regions.database_urls["E"])
     request = _erase_request(member.member_id)
     with pytest.raises(grpc.RpcError) as refused:
         east.members.EraseMember(request, timeout=10)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert card in refused.value.details() and "principal ¥200.00" in refused.value.details()
-    assert _counts(regions.database_urls["E"]) == before and _ledger_state(regions.database_urls["E"]) == ledger
+    assert table_counts(regions.database_urls["E"]) == before and _ledger_state(regions.database_urls["E"]) == ledger
     [(name, erased_at)] = _query(regions.database_urls["E"], "SELECT name, erased_at FROM members WHERE member_id = :id",
                                  id=member.member_id)
     assert name == f"隐私 {token}" and erased_at is None
 
     # A card that is merely open (nothing on it) stands in the way too: it could still be used.
-    empty_holder = _register(east, _token(), _phone())
+    empty_holder = _register(east, _token(), random_phone("136"))
     empty_card = _open_card(east, empty_holder.member_id)
     with pytest.raises(grpc.RpcError) as usable:
         east.members.EraseMember(_erase_request(empty_holder.member_id), timeout=10)
@@ -218,17 +189,17 @@ def test_erasure_is_refused_while_a_card_holds_principal_and_nothing_is_written(
 def test_erasure_forgets_the_member_everywhere_and_leaves_the_ledger_as_it_was(regions):
     east, west = regions.clients["E"], regions.clients["W"]
     east_url, hq_url = regions.database_urls["E"], regions.database_urls["hq"]
-    token, phone = _token(), _phone()
+    token, phone = _token(), random_phone("136")
     registration = members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE, name=f"隐私 {token}", phone=phone, email=f"{token}@example.com",
         birthday="1988-02-29", custom_fields={"address": f"{token} Lane 3"}, channel=common_pb2.REGISTRATION_CHANNEL_STORE)
     member = east.members.RegisterMember(registration, timeout=10).member
     card = _open_card(east, member.member_id)
-    _recharge(east, card, 50_000)
+    recharge_card(east.transactions, card, 50_000, STORE)
     _spend(east, card)
     closed = _close(east, card)
     assert closed.principal_refunded_fen == 38_000
-    _wait_for_hq(regions, member.member_id, lambda view, phone_hmac: view.name == f"隐私 {token}" and phone_hmac)
+    wait_for_hq_member(regions, member.member_id, lambda view, phone_hmac: view.name == f"隐私 {token}" and phone_hmac)
     assert _tables_mentioning(east_url, token) and _tables_mentioning(hq_url, token)
     ledger = _ledger_state(east_url)
     transactions = assert_ledger_consistent(east_url)
@@ -263,7 +234,7 @@ def test_erasure_forgets_the_member_everywhere_and_leaves_the_ledger_as_it_was(r
     assert '"name"' in before and token not in before + after and '"erased": true' in after
 
     # HQ forgets the profile once MemberErased arrives, and the phone is free again.
-    seen = _wait_for_hq(regions, member.member_id, lambda view, phone_hmac: view.name == ERASED and phone_hmac == "")
+    seen = wait_for_hq_member(regions, member.member_id, lambda view, phone_hmac: view.name == ERASED and phone_hmac == "")
     assert seen.email == "" and seen.registered_store_id == STORE
     assert _tables_mentioning(hq_url, token) == []
     assert _query(hq_url, "SELECT COUNT(*) FROM phone_claims WHERE member_id = :id", id=member.member_id)[0][0] == 0
@@ -273,11 +244,11 @@ def test_erasure_forgets_the_member_everywhere_and_leaves_the_ledger_as_it_was(r
 
     # Idempotent: the same request_id (even through another region) gets the original answer and
     # writes nothing; a new request_id finds the member already erased.
-    audits = _counts(east_url)["audit_log"]
+    audits = table_counts(east_url)["audit_log"]
     assert west.members.EraseMember(request, timeout=10) == erased
     again = east.members.EraseMember(_erase_request(member.member_id), timeout=10)
     assert again.already_erased and again.erased_at == erased.erased_at and again.member == erased.member
-    assert _counts(east_url)["audit_log"] == audits
+    assert table_counts(east_url)["audit_log"] == audits
     with pytest.raises(grpc.RpcError) as reused:
         east.members.EraseMember(members_pb2.EraseMemberRequest(
             request_id=request.request_id, member_id=member.member_id, reason="something else"), timeout=10)
@@ -320,7 +291,7 @@ def store_members(regions, tmp_path_factory) -> Iterator[members_pb2_grpc.Member
 
 def test_the_store_agent_passes_export_and_erasure_to_its_region(regions, store_members):
     token = _token()
-    member = _register(regions.clients["E"], token, _phone())
+    member = _register(regions.clients["E"], token, random_phone("136"))
     export = store_members.ExportMemberData(members_pb2.ExportMemberDataRequest(
         member_id=member.member_id, operator_id="", reason="asked at the till"), timeout=10)
     assert export.member.name == f"隐私 {token}" and export.cards == []
@@ -361,8 +332,8 @@ def test_operators_export_and_erase_only_members_inside_their_scope(regions):
         "OP-CASHIER": (Role.CASHIER, Scope.store("S-E-001")),
     })
     token = _token()
-    member = _register(east, token, _phone())  # registered at S-E-001, homed in the East
-    before = _counts(east_url)
+    member = _register(east, token, random_phone("136"))  # registered at S-E-001, homed in the East
+    before = table_counts(east_url)
 
     def refused(call, request, operator_id: str) -> grpc.RpcError:  # type: ignore[no-untyped-def]
         with pytest.raises(grpc.RpcError) as error:
@@ -375,7 +346,7 @@ def test_operators_export_and_erase_only_members_inside_their_scope(regions):
     assert refused(east.members.ExportMemberData, export, "OP-SM-E002").code() == grpc.StatusCode.PERMISSION_DENIED
     assert refused(east.members.EraseMember, erase, "OP-CC-WEST").code() == grpc.StatusCode.PERMISSION_DENIED
     assert refused(east.members.EraseMember, erase, "OP-CASHIER").code() == grpc.StatusCode.PERMISSION_DENIED
-    assert _counts(east_url) == before
+    assert table_counts(east_url) == before
 
     # The chain's call center exports and erases; the audit log names the operator.
     chain = bearer_metadata(tokens["OP-CC-CHAIN"])

@@ -9,27 +9,22 @@ HQ's read model.
 from __future__ import annotations
 
 import json
-import random
 
 import grpc
 import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import common_pb2, members_pb2
-from tests.integration.region_fixtures import run_regions_in_own_directory
-from tests.integration.test_member_privacy import _counts, _hq_member, _wait_for_hq
-from tests.sql import rows as _query
+from tests.support.cards import random_phone
+from tests.support.members import hq_member, table_counts, wait_for_hq_member
+from tests.support.sql import rows as _query
 
 STORE_E, STORE_W = "S-E-001", "S-W-001"
 
 
 @pytest.fixture(scope="module")
-def regions(postgres, broker, tmp_path_factory):
-    yield from run_regions_in_own_directory(postgres, broker.bootstrap, tmp_path_factory.mktemp("member-updates-chain"))
-
-
-def _phone() -> str:
-    return f"137{random.randint(0, 99_999_999):08d}"
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return tmp_path_factory.mktemp("member-updates-chain")
 
 
 def _register(clients, phone: str) -> common_pb2.Member:  # type: ignore[no-untyped-def]
@@ -54,7 +49,7 @@ def _update_audits(regions, member_id: str) -> list[tuple]:  # type: ignore[type
 
 def test_an_update_changes_only_the_fields_sent_and_is_audited_before_and_after(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
 
     # Sent to the West region: served at the member's home, the East.
     updated = west.members.UpdateMember(members_pb2.UpdateMemberRequest(
@@ -73,14 +68,14 @@ def test_an_update_changes_only_the_fields_sent_and_is_audited_before_and_after(
     assert before["email"] != "wang.fang@example.com" and "@" in before["email"]  # masked, never in clear
     assert after["custom_fields"] == {"shoe_size": "37"}
     # HQ's member view follows through the members topic.
-    _wait_for_hq(regions, member.member_id, lambda seen, _hmac: seen.name == "王芳芳")
+    wait_for_hq_member(regions, member.member_id, lambda seen, _hmac: seen.name == "王芳芳")
 
 
 def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    old_phone, new_phone = _phone(), _phone()
+    old_phone, new_phone = random_phone("137"), random_phone("137")
     member = _register(east, old_phone)
-    _, old_hmac = _wait_for_hq(regions, member.member_id, lambda seen, _hmac: True), _hq_member(regions, member.member_id)[1]
+    _, old_hmac = wait_for_hq_member(regions, member.member_id, lambda seen, _hmac: True), hq_member(regions, member.member_id)[1]
 
     updated = east.members.UpdateMember(members_pb2.UpdateMemberRequest(
         request_id=new_id(), member_id=member.member_id, phone=new_phone, reason="new number"), timeout=10).member
@@ -91,7 +86,7 @@ def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions
     [(before, after, _, _)] = _update_audits(regions, member.member_id)
     assert before == {"phone_masked": member.phone_masked} and after == {"phone_masked": updated.phone_masked}
     assert old_phone not in json.dumps([before, after]) and new_phone not in json.dumps([before, after])
-    _wait_for_hq(regions, member.member_id, lambda seen, hmac: hmac != old_hmac and seen.phone_masked == updated.phone_masked)
+    wait_for_hq_member(regions, member.member_id, lambda seen, hmac: hmac != old_hmac and seen.phone_masked == updated.phone_masked)
     # The old number is free again: another person can register with it, in either region.
     newcomer = west.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE_W, name="李雷", phone=old_phone), timeout=10).member
@@ -100,24 +95,24 @@ def test_a_new_phone_moves_in_the_chain_wide_index_and_frees_the_old_one(regions
 
 def test_a_phone_held_by_another_member_is_refused_and_nothing_is_written(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    member, other_phone = _register(east, _phone()), _phone()
+    member, other_phone = _register(east, random_phone("137")), random_phone("137")
     west.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=STORE_W, name="韩梅梅", phone=other_phone), timeout=10)
-    before = _counts(regions.database_urls["E"])
+    before = table_counts(regions.database_urls["E"])
 
     with pytest.raises(grpc.RpcError) as taken:
         east.members.UpdateMember(members_pb2.UpdateMemberRequest(
             request_id=new_id(), member_id=member.member_id, phone=other_phone, name="改名"), timeout=10)
 
     assert taken.value.code() == grpc.StatusCode.ALREADY_EXISTS and taken.value.details().startswith("phone")
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before
     unchanged = east.members.GetMember(members_pb2.GetMemberRequest(member_id=member.member_id), timeout=10).member
     assert unchanged.name == "王芳" and unchanged.phone_masked == member.phone_masked
 
 
 def test_retries_replay_the_first_answer_and_a_reused_id_is_refused(regions):
     east = regions.clients["E"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id, add_tags=["again"])
 
     first = east.members.UpdateMember(request, timeout=10)
@@ -131,7 +126,7 @@ def test_retries_replay_the_first_answer_and_a_reused_id_is_refused(regions):
 
 def test_nothing_to_change_writes_no_audit_entry(regions):
     east = regions.clients["E"]
-    phone = _phone()
+    phone = random_phone("137")
     member = _register(east, phone)
     same = east.members.UpdateMember(members_pb2.UpdateMemberRequest(
         request_id=new_id(), member_id=member.member_id, phone=phone, name="王芳", add_tags=["tea"]), timeout=10).member
@@ -150,8 +145,8 @@ def test_nothing_to_change_writes_no_audit_entry(regions):
 ])
 def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, change, code, field):
     east = regions.clients["E"]
-    member = _register(east, _phone())
-    before = _counts(regions.database_urls["E"])
+    member = _register(east, random_phone("137"))
+    before = table_counts(regions.database_urls["E"])
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id)
     for name, value in change.items():
         if isinstance(value, list):
@@ -163,19 +158,19 @@ def test_bad_changes_are_refused_naming_the_field_and_write_nothing(regions, cha
         east.members.UpdateMember(request, timeout=10)
 
     assert refused.value.code() == code and refused.value.details().startswith(field)
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before
 
 
 def test_an_erased_member_cannot_be_filled_in_again(regions):
     east = regions.clients["E"]
-    member = _register(east, _phone())
+    member = _register(east, random_phone("137"))
     east.members.EraseMember(members_pb2.EraseMemberRequest(
         request_id=new_id(), member_id=member.member_id, reason="member's deletion request"), timeout=10)
-    before = _counts(regions.database_urls["E"])
+    before = table_counts(regions.database_urls["E"])
 
     with pytest.raises(grpc.RpcError) as refused:
         east.members.UpdateMember(members_pb2.UpdateMemberRequest(
             request_id=new_id(), member_id=member.member_id, name="王芳"), timeout=10)
 
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "erased" in refused.value.details()
-    assert _counts(regions.database_urls["E"]) == before
+    assert table_counts(regions.database_urls["E"]) == before

@@ -25,13 +25,9 @@ class Keys(IdempotencyKeyColumns, Base):
     pass
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'contract.sqlite'}"
-    else:
-        url = request.getfixturevalue("fresh_database")("contract")
-    engine = make_engine(url)
+@pytest.fixture
+def sessions(sqlite_or_postgresql_url):
+    engine = make_engine(sqlite_or_postgresql_url)
     Base.metadata.create_all(engine)
     yield make_session_factory(engine)
     engine.dispose()

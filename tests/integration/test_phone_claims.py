@@ -7,7 +7,6 @@ Real HQ and regions over gRPC, real PostgreSQL.
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 import grpc
@@ -23,13 +22,9 @@ from chaincard.rpc.transport import PLAINTEXT
 from chaincard.v1 import member_index_pb2, member_index_pb2_grpc, members_pb2
 from hq_service.models import PhoneClaim
 from hq_service.phone_claims import RegionMembers, release_abandoned_claims
-from tests.integration.region_fixtures import PHONE_KEY, run_regions
-from tests.sql import rows as _rows
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
+from tests.support.cards import random_phone
+from tests.support.regions import PHONE_KEY
+from tests.support.sql import rows as _rows
 
 
 @pytest.fixture
@@ -37,10 +32,6 @@ def hq_sessions(regions):
     engine = make_engine(regions.database_urls["hq"])
     yield make_session_factory(engine)
     engine.dispose()
-
-
-def _phone() -> str:
-    return f"135{random.randint(0, 99_999_999):08d}"
 
 
 def _claim(regions, phone: str, member_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +54,7 @@ def _held(hq_sessions, phone: str) -> bool:  # type: ignore[no-untyped-def]
 
 def test_an_abandoned_claim_is_released_and_the_phone_registers_again(regions, hq_sessions):
     east = regions.clients["E"]
-    abandoned, registered, young = _phone(), _phone(), _phone()
+    abandoned, registered, young = random_phone("135"), random_phone("135"), random_phone("135")
     ghost = new_id()  # the member the crashed registration never committed
     _claim(regions, abandoned, ghost)
     member = east.members.RegisterMember(members_pb2.RegisterMemberRequest(

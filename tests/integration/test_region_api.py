@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import random
-
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-def _phone() -> str:
-    return f"137{random.randint(0, 99_999_999):08d}"
-
-
-def _open_card(clients, store_id: str, phone: str | None = None) -> str:
-    member = clients.members.RegisterMember(
-        members_pb2.RegisterMemberRequest(request_id=new_id(), store_id=store_id, name="Test 测试", phone=phone or _phone()), timeout=10
-    ).member
-    return clients.cards.OpenCard(
-        cards_pb2.OpenCardRequest(request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV"), timeout=10
-    ).card.card_number
+from tests.support.cards import open_card, random_phone
+from tests.support.ledger import assert_ledger_consistent
 
 
 def _count(database_url: str, table: str) -> int:
@@ -50,7 +30,7 @@ def _sale(card: str, price: int, request_id: str | None = None) -> transactions_
 
 def test_recharge_then_spend_posts_a_balanced_ledger(regions):
     east = regions.clients["E"]
-    card = _open_card(east, "S-E-001")
+    card = open_card(east, "S-E-001")
     assert card.startswith("8811")
     recharge = east.transactions.RechargeCard(
         transactions_pb2.RechargeCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=50_000,
@@ -72,7 +52,7 @@ def test_recharge_then_spend_posts_a_balanced_ledger(regions):
 
 def test_a_retried_checkout_is_posted_once(regions):
     east = regions.clients["E"]
-    card = _open_card(east, "S-E-001")
+    card = open_card(east, "S-E-001")
     east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
     request = _sale(card, 3_000)
@@ -108,7 +88,7 @@ def test_bad_registrations_name_the_field_and_write_nothing(regions, request_fie
 
 def test_refusals_are_precise(regions):
     east = regions.clients["E"]
-    card = _open_card(east, "S-E-001")
+    card = open_card(east, "S-E-001")
     with pytest.raises(grpc.RpcError) as broke:
         east.transactions.Checkout(_sale(card, 100), timeout=10)
     assert broke.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -122,8 +102,8 @@ def test_refusals_are_precise(regions):
 
 
 def test_a_phone_is_unique_chain_wide(regions):
-    phone = _phone()
-    _open_card(regions.clients["E"], "S-E-001", phone)
+    phone = random_phone("137")
+    open_card(regions.clients["E"], "S-E-001", phone_number=phone)
     with pytest.raises(grpc.RpcError) as duplicate:
         regions.clients["W"].members.RegisterMember(
             members_pb2.RegisterMemberRequest(request_id=new_id(), store_id="S-W-001", name="Other", phone=phone), timeout=10)
@@ -131,7 +111,7 @@ def test_a_phone_is_unique_chain_wide(regions):
 
 
 def test_a_card_homed_in_the_west_works_in_the_east(regions):
-    west_card = _open_card(regions.clients["W"], "S-W-001")
+    west_card = open_card(regions.clients["W"], "S-W-001")
     assert west_card.startswith("8821")
     recharge = regions.clients["E"].transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
         request_id=new_id(), store_id="S-E-002", card_number=west_card, amount_fen=20_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
@@ -145,7 +125,7 @@ def test_a_card_homed_in_the_west_works_in_the_east(regions):
 
 def test_receipt_reprint_at_both_widths_and_transaction_detail(regions):
     east = regions.clients["E"]
-    card = _open_card(east, "S-E-001")
+    card = open_card(east, "S-E-001")
     east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
         request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=5_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
     sale = east.transactions.Checkout(_sale(card, 1_500), timeout=10)
@@ -161,13 +141,13 @@ def test_receipt_reprint_at_both_widths_and_transaction_detail(regions):
     assert sum(p.amount for p in detail.postings if p.direction == common_pb2.POSTING_DIRECTION_DEBIT) == sum(
         p.amount for p in detail.postings if p.direction == common_pb2.POSTING_DIRECTION_CREDIT)
     with pytest.raises(grpc.RpcError) as other_card:
-        east.transactions.GetReceipt(transactions_pb2.GetReceiptRequest(transaction_id=transaction_id, card_number=_open_card(east, "S-E-001")), timeout=10)
+        east.transactions.GetReceipt(transactions_pb2.GetReceiptRequest(transaction_id=transaction_id, card_number=open_card(east, "S-E-001")), timeout=10)
     assert other_card.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_points_adjustment_needs_a_reason_and_never_goes_negative(regions):
     east = regions.clients["E"]
-    card = _open_card(east, "S-E-001")
+    card = open_card(east, "S-E-001")
     with pytest.raises(grpc.RpcError) as no_reason:
         east.transactions.AdjustPoints(transactions_pb2.AdjustPointsRequest(
             request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=50), timeout=10)
@@ -188,7 +168,7 @@ def test_points_adjustment_needs_a_reason_and_never_goes_negative(regions):
 
 
 def test_the_registration_event_carries_no_contact_details_in_clear(regions):
-    phone = _phone()
+    phone = random_phone("137")
     member = regions.clients["E"].members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id="S-E-001", name="Mail 会员", phone=phone, email="li.wei@example.com"),
         timeout=10).member

@@ -26,7 +26,7 @@ from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, reports_pb2, reports_pb2_grpc, transactions_pb2
-from tests.integration.region_fixtures import run_regions
+from tests.support.cards import recharge_card
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
@@ -35,7 +35,7 @@ TENDER = common_pb2.TenderType
 
 
 @pytest.fixture(scope="module")
-def own_broker(tmp_path_factory):
+def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
     """A broker of this module's own: HQ's read models must hold this day's events and nothing
     that other modules published (the session's broker carries events of the same demo stores)."""
     local = LocalBroker(free_port(), tmp_path_factory.mktemp("reports-broker") / "broker.log")
@@ -44,22 +44,12 @@ def own_broker(tmp_path_factory):
     local.stop()
 
 
-@pytest.fixture(scope="module")
-def regions(postgres, own_broker):
-    yield from run_regions(postgres, own_broker.bootstrap)
-
-
 def _member_card(clients, store: str, card_type: str = "GOLD") -> tuple[str, str]:
     member = clients.members.RegisterMember(members_pb2.RegisterMemberRequest(
         request_id=new_id(), store_id=store, name="报表 Report", phone=f"135{random.randint(0, 99_999_999):08d}"), timeout=10).member
     card = clients.cards.OpenCard(cards_pb2.OpenCardRequest(
         request_id=new_id(), store_id=store, member_id=member.member_id, card_type_code=card_type), timeout=10).card
     return member.member_id, card.card_number
-
-
-def _recharge(clients, store: str, card: str, amount: int, tender=common_pb2.TENDER_TYPE_CASH):  # type: ignore[no-untyped-def]
-    return clients.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=store, card_number=card, amount_fen=amount, tender=tender), timeout=10)
 
 
 def _checkout(clients, store: str, card: str, lines, tenders=(), points: int = 0):  # type: ignore[no-untyped-def]
@@ -76,10 +66,10 @@ def seeded_day(regions):
     _, gold_west = _member_card(west, "S-W-002")
     _member_card(west, "S-W-001", card_type="SV")  # a member and card with no money: new members, new cards
 
-    recharge = _recharge(east, "S-E-001", gold_east, 100_000)  # + ¥150 bonus, 200 points (WINTER-2026)
-    _recharge(east, "S-E-002", gold_east, 50_000, common_pb2.TENDER_TYPE_MOBILE_PAY)
-    _recharge(east, "S-E-002", helper, 30_000, common_pb2.TENDER_TYPE_BANK_CARD)
-    _recharge(west, "S-W-002", gold_west, 100_000, common_pb2.TENDER_TYPE_MOBILE_PAY)
+    recharge = recharge_card(east.transactions, gold_east, 100_000, "S-E-001")  # + ¥150 bonus, 200 points (WINTER-2026)
+    recharge_card(east.transactions, gold_east, 50_000, "S-E-002", common_pb2.TENDER_TYPE_MOBILE_PAY)
+    recharge_card(east.transactions, helper, 30_000, "S-E-002", common_pb2.TENDER_TYPE_BANK_CARD)
+    recharge_card(west.transactions, gold_west, 100_000, "S-W-002", common_pb2.TENDER_TYPE_MOBILE_PAY)
     day = recharge.transaction.business_date
 
     split = _checkout(east, "S-E-001", gold_east, [TEA, CUPS], points=200, tenders=[
@@ -104,7 +94,7 @@ def seeded_day(regions):
     east.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
         request_id=new_id(), store_id="S-E-001", card_number=gold_east, original_transaction_id=voided_sale.transaction.transaction_id,
         reason="wrong card"), timeout=10)
-    voided_recharge = _recharge(east, "S-E-001", helper, 20_000)
+    voided_recharge = recharge_card(east.transactions, helper, 20_000, "S-E-001")
     east.transactions.VoidRecharge(transactions_pb2.VoidRechargeRequest(
         request_id=new_id(), store_id="S-E-001", card_number=helper,
         original_transaction_id=voided_recharge.transaction.transaction_id, reason="typo"), timeout=10)

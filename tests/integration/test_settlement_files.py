@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 from chaincard.money import format_fen
 from settlement.hq import StaticConfigSource
 from settlement.runs import SettlementRunner
-from tests.integration.test_settlement_golden import DAY, DAY_ONE, NOW, SNAPSHOT, _feed, _row_counts
-from tests.integration.test_settlement_golden import ledger as ledger  # the same fixture
+from tests.support.settlement import DAY, DAY_ONE, NOW, SNAPSHOT, feed, row_counts
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -27,7 +26,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 @pytest.fixture
 def settled(ledger):
     sessions, consumer, runner, statements_dir = ledger
-    _feed(consumer, DAY_ONE)
+    feed(consumer, DAY_ONE)
     run = runner.run(DAY)
     return sessions, runner, statements_dir / DAY.isoformat(), run
 
@@ -37,12 +36,12 @@ def test_rerun_gives_identical_files_and_no_new_rows(settled, tmp_path):
     first = _hashes(folder)
     # Three statements × CSV, XLSX, PDF; the manifest, its signature and the public key.
     assert len(first) == 3 * 3 + 3
-    rows = _row_counts(sessions)
+    rows = row_counts(sessions)
 
     shutil.rmtree(folder)
     assert runner.run(DAY) == run  # the stored run, not a new one
     assert _hashes(folder) == first
-    assert _row_counts(sessions) == rows
+    assert row_counts(sessions) == rows
 
     # Another process, another directory, hours later: the same bytes again.
     later = SettlementRunner(sessions, StaticConfigSource(SNAPSHOT), statements_dir=tmp_path / "elsewhere",

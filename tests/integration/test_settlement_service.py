@@ -32,8 +32,8 @@ from chaincard.v1 import (
 from settlement.bootstrap import start_settlement
 from settlement.models import ClearingRecord, SettlementRun, StatementFile
 from settlement.servicers import CLOSE_EARLY_METADATA
-from tests.integration.test_hostile_input import ALLOWED, message_strategy
-from tests.integration.test_settlement_golden import DAY, DAY_ONE, EXPECTED_DAY_ONE_TOTALS, SNAPSHOT
+from tests.support.hostile import ALLOWED, message_strategy
+from tests.support.settlement import DAY, DAY_ONE, EXPECTED_DAY_ONE_TOTALS, SNAPSHOT
 
 
 class FakeHqConfig(program_config_pb2_grpc.ProgramConfigServiceServicer):

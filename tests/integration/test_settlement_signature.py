@@ -21,14 +21,13 @@ from chaincard.security.tokens import SigningKeyStore, key_id_of
 from settlement.hq import StaticConfigSource
 from settlement.manifests import MANIFEST_FILE, PUBLIC_KEY_FILE, SIGNATURE_FILE, verify_day_folder
 from settlement.runs import SettlementRunner
-from tests.integration.test_settlement_golden import DAY, DAY_ONE, NOW, SNAPSHOT, _feed
-from tests.integration.test_settlement_golden import ledger as ledger  # the same fixture
+from tests.support.settlement import DAY, DAY_ONE, NOW, SNAPSHOT, feed
 
 
 @pytest.fixture
 def settled(ledger):
     sessions, consumer, runner, statements_dir = ledger
-    _feed(consumer, DAY_ONE)
+    feed(consumer, DAY_ONE)
     run = runner.run(DAY)
     return runner, statements_dir, statements_dir / DAY.isoformat(), run
 

@@ -13,8 +13,7 @@ from chaincard.events.envelope import wrap
 from settlement.clearing import record_posting
 from settlement.models import ClearingRecord, ClearingTotal
 from settlement.runs import aggregate_groups
-from tests.integration.test_settlement_golden import DAY, DAY_ONE, DAY_TWO, LATE, _feed
-from tests.integration.test_settlement_golden import ledger as ledger  # the same fixture
+from tests.support.settlement import DAY, DAY_ONE, DAY_TWO, LATE, feed
 
 SUMMED = ("principal_delta_fen", "bonus_delta_fen", "points_delta", "count_uses_delta")
 
@@ -38,7 +37,7 @@ def _by_flow(records, *, with_day: bool) -> dict[tuple, list[int]]:  # type: ign
 
 def test_intake_totals_match_the_records_and_count_a_transaction_once(ledger):
     sessions, consumer, _runner, _statements_dir = ledger
-    _feed(consumer, [*DAY_ONE, LATE, *DAY_TWO])
+    feed(consumer, [*DAY_ONE, LATE, *DAY_TWO])
     # The same transaction again in another event (another id): recorded once, counted once.
     with sessions() as session, session.begin():
         again = DAY_ONE[0]
@@ -58,7 +57,7 @@ def test_intake_totals_match_the_records_and_count_a_transaction_once(ledger):
 
 def test_the_aggregate_from_totals_equals_the_records_up_to_any_watermark(ledger):
     sessions, consumer, _runner, _statements_dir = ledger
-    _feed(consumer, DAY_ONE)
+    feed(consumer, DAY_ONE)
     with sessions() as session:
         records = [record for record in _records(session) if record.business_date == DAY]
         for watermark in [0, *(record.sequence for record in records)]:

@@ -7,7 +7,6 @@ home region, overdrafts flagged); and the ``chaincard pos`` cashier CLI."""
 from __future__ import annotations
 
 import os
-import random
 import select
 import socket
 import subprocess
@@ -45,10 +44,10 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from store_agent.bootstrap import start_store
-from tests.integration.region_fixtures import run_regions
-from tests.integration.test_hostile_input import ALLOWED, message_strategy
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _rows
+from tests.support.cards import open_card, random_phone, recharge_card, refusal
+from tests.support.hostile import ALLOWED, message_strategy
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _rows
 
 STORE = "S-E-T01"
 EXPOSURE_LIMIT_FEN = 25_000  # this store's own override of the chain's ¥5,000 (H3: only lower)
@@ -151,11 +150,6 @@ class Store:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
 def _region_endpoint(hq_endpoint: str, code: str) -> str:
     with open_channel(hq_endpoint) as channel:
         snapshot = program_config_pb2_grpc.ProgramConfigServiceStub(channel).GetConfigSnapshot(
@@ -194,24 +188,6 @@ def store(regions, tmp_path_factory) -> Iterator[Store]:
         proxy.close()
 
 
-def _phone() -> str:
-    return f"135{random.randint(0, 99_999_999):08d}"
-
-
-def _open_card(members, cards, *, pin: str = "", store_id: str = "") -> str:  # type: ignore[no-untyped-def]
-    """A new SV card; ``store_id`` when calling a region directly (a store agent fills in its own)."""
-    member = members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id=store_id, name="Till 收银", phone=_phone()), timeout=10).member
-    return cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV", pin=pin), timeout=10).card.card_number
-
-
-def _recharge(till, card: str, amount_fen: int, store_id: str = "") -> None:  # type: ignore[no-untyped-def]
-    till.RechargeCard(transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), store_id=store_id, card_number=card, amount_fen=amount_fen, tender=common_pb2.TENDER_TYPE_CASH),
-        timeout=10)
-
-
 def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutRequest:  # type: ignore[no-untyped-def]
     return transactions_pb2.CheckoutRequest(
         request_id=new_id(), card_number=card,
@@ -220,16 +196,10 @@ def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutReques
     )
 
 
-def _refused(call, request) -> grpc.RpcError:  # type: ignore[no-untyped-def]
-    with pytest.raises(grpc.RpcError) as caught:
-        call(request, timeout=20)
-    return caught.value
-
-
 
 def test_a_member_profile_is_changed_at_the_till_and_attributed_to_the_store(store, regions):
     member = store.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), name="Till 收银", phone=_phone()), timeout=10).member
+        request_id=new_id(), name="Till 收银", phone=random_phone("135")), timeout=10).member
     request = members_pb2.UpdateMemberRequest(request_id=new_id(), member_id=member.member_id, name="收银 改名",
                                               add_tags=["till"], reason="member asked at the till")
 
@@ -242,8 +212,8 @@ def test_a_member_profile_is_changed_at_the_till_and_attributed_to_the_store(sto
 
 
 def test_an_online_sale_is_cached_and_its_receipt_reprinted_at_both_widths(store):
-    card = _open_card(store.members, store.cards)
-    _recharge(store.till, card, 10_000)
+    card = open_card(store, store_id="")
+    recharge_card(store.till, card, 10_000, store_id="")
     sale = store.till.Checkout(_sale(card, 2_500), timeout=10)
     assert not sale.offline and sale.balances_after.principal_fen == 7_500
     status = store.wait(lambda s: s.online and s.config_version > 0 and s.cached_card_count >= 1)
@@ -256,17 +226,17 @@ def test_an_online_sale_is_cached_and_its_receipt_reprinted_at_both_widths(store
         texts = [line.text for line in copy.receipt]
         assert any("COPY" in line for line in texts[:3]) and any("Total" in line for line in texts)
         assert max(len(line) for line in texts) <= columns
-    missing = _refused(store.agent.ReprintReceipt, store_agent_pb2.ReprintReceiptRequest(transaction_id=new_id()))
+    missing = refusal(store.agent.ReprintReceipt, store_agent_pb2.ReprintReceiptRequest(transaction_id=new_id()), timeout=20)
     assert missing.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwards_later(store, regions):
-    plain = _open_card(store.members, store.cards)
-    with_pin = _open_card(store.members, store.cards, pin="246810")
-    frozen = _open_card(store.members, store.cards)
-    unseen = _open_card(regions.clients["E"].members, regions.clients["E"].cards, store_id="S-E-001")  # never seen here
+    plain = open_card(store, store_id="")
+    with_pin = open_card(store, store_id="", pin="246810")
+    frozen = open_card(store, store_id="")
+    unseen = open_card(regions.clients["E"], store_id="S-E-001")  # never seen here
     for card in (plain, with_pin, frozen, unseen):
-        _recharge(regions.clients["E"].transactions, card, 30_000, "S-E-001")
+        recharge_card(regions.clients["E"].transactions, card, 30_000, "S-E-001")
     for card in (plain, with_pin, frozen):
         store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the balance
     store.cards.FreezeCard(cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=frozen, reason="test"), timeout=10)
@@ -281,26 +251,26 @@ def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwa
     assert again.transaction.transaction_id == approved.transaction.transaction_id
     assert store.status().online is False
 
-    too_big = _refused(store.till.Checkout, _sale(plain, 12_000))
+    too_big = refusal(store.till.Checkout, _sale(plain, 12_000), timeout=20)
     assert too_big.code() == grpc.StatusCode.FAILED_PRECONDITION and "limit of one offline spend" in too_big.details()
     for price in (9_000, 8_000):
         assert store.till.Checkout(_sale(plain, price), timeout=20).offline
-    over_day = _refused(store.till.Checkout, _sale(plain, 2_000))  # ¥190 approved today, floor ¥200
+    over_day = refusal(store.till.Checkout, _sale(plain, 2_000), timeout=20)  # ¥190 approved today, floor ¥200
     assert over_day.code() == grpc.StatusCode.FAILED_PRECONDITION and "per day" in over_day.details()
-    assert "PIN" in _refused(store.till.Checkout, _sale(with_pin, 1_000, pin="246810")).details()
-    blocked = _refused(store.till.Checkout, _sale(frozen, 1_000))
+    assert "PIN" in refusal(store.till.Checkout, _sale(with_pin, 1_000, pin="246810"), timeout=20).details()
+    blocked = refusal(store.till.Checkout, _sale(frozen, 1_000), timeout=20)
     assert blocked.code() == grpc.StatusCode.FAILED_PRECONDITION and "frozen" in blocked.details()
-    assert "not been seen" in _refused(store.till.Checkout, _sale(unseen, 1_000)).details()
-    assert "points" in _refused(store.till.Checkout, _sale(plain, 1_000, points_to_redeem=100)).details()
+    assert "not been seen" in refusal(store.till.Checkout, _sale(unseen, 1_000), timeout=20).details()
+    assert "points" in refusal(store.till.Checkout, _sale(plain, 1_000, points_to_redeem=100), timeout=20).details()
 
-    recharge = _refused(store.till.RechargeCard, transactions_pb2.RechargeCardRequest(
-        request_id=new_id(), card_number=plain, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH))
+    recharge = refusal(store.till.RechargeCard, transactions_pb2.RechargeCardRequest(
+        request_id=new_id(), card_number=plain, amount_fen=10_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=20)
     assert recharge.code() == grpc.StatusCode.UNAVAILABLE and "recharges are not taken offline" in recharge.details()
-    opening = _refused(store.cards.OpenCard, cards_pb2.OpenCardRequest(request_id=new_id(), member_id=new_id(), card_type_code="SV"))
+    opening = refusal(store.cards.OpenCard, cards_pb2.OpenCardRequest(request_id=new_id(), member_id=new_id(), card_type_code="SV"), timeout=20)
     assert "cannot be opened offline" in opening.details()
-    freeze = _refused(store.cards.FreezeCard, cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=plain, reason="x"))
+    freeze = refusal(store.cards.FreezeCard, cards_pb2.FreezeCardRequest(request_id=new_id(), card_number=plain, reason="x"), timeout=20)
     assert freeze.code() == grpc.StatusCode.UNAVAILABLE and "store offline" in freeze.details()
-    pin = _refused(store.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=plain, pin="135790"))
+    pin = refusal(store.cards.SetPin, cards_pb2.SetPinRequest(request_id=new_id(), card_number=plain, pin="135790"), timeout=20)
     assert "PIN changes need the region" in pin.details()
 
     balance = store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=plain), timeout=10)
@@ -332,8 +302,8 @@ def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwa
 
 
 def test_an_offline_sale_the_region_rejects_is_kept_for_the_store_to_settle_by_hand(store, regions):
-    card, other_card = _open_card(store.members, store.cards), _open_card(store.members, store.cards)
-    _recharge(regions.clients["E"].transactions, card, 5_000, "S-E-001")
+    card, other_card = open_card(store, store_id=""), open_card(store, store_id="")
+    recharge_card(regions.clients["E"].transactions, card, 5_000, "S-E-001")
     store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the balance
     reused_id = new_id()  # the till's request id, already used online for another card's recharge
     regions.clients["E"].transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
@@ -354,14 +324,14 @@ def test_an_offline_sale_the_region_rejects_is_kept_for_the_store_to_settle_by_h
 
 
 def test_the_store_exposure_limit_refuses_once_reached(store, regions):
-    cards = [_open_card(store.members, store.cards) for _ in range(3)]
+    cards = [open_card(store, store_id="") for _ in range(3)]
     for card in cards:
-        _recharge(store.till, card, 20_000)
+        recharge_card(store.till, card, 20_000, store_id="")
     store.proxy.cut()
     try:
         assert store.till.Checkout(_sale(cards[0], 10_000), timeout=20).offline
         assert store.till.Checkout(_sale(cards[1], 10_000), timeout=20).offline
-        refused = _refused(store.till.Checkout, _sale(cards[2], 6_000))
+        refused = refusal(store.till.Checkout, _sale(cards[2], 6_000), timeout=20)
         assert "exposure would exceed ¥250.00" in refused.details()
         assert store.till.Checkout(_sale(cards[2], 5_000), timeout=20).offline  # exactly at the limit
     finally:
@@ -371,9 +341,9 @@ def test_the_store_exposure_limit_refuses_once_reached(store, regions):
 
 def test_the_region_serves_snapshots_and_card_state_to_its_stores(regions):
     east = regions.clients["E"]
-    e_card = _open_card(east.members, east.cards, store_id="S-E-001")
+    e_card = open_card(east, store_id="S-E-001")
     west = regions.clients["W"]
-    w_card = _open_card(west.members, west.cards, pin="112233", store_id="S-W-001")
+    w_card = open_card(west, pin="112233", store_id="S-W-001")
     with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
         sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
         first = sync.PullConfigSnapshot(store_sync_pb2.PullConfigSnapshotRequest(store_id="S-E-001"), timeout=10)
@@ -417,10 +387,10 @@ def _advice(card: str, *, principal: int, bonus: int = 0, points: int = 0, seque
 
 def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
     east, west = regions.clients["E"], regions.clients["W"]
-    e_card = _open_card(east.members, east.cards, store_id="S-E-001")
-    w_card = _open_card(west.members, west.cards, store_id="S-W-001")
-    _recharge(east.transactions, e_card, 5_000, "S-E-001")
-    _recharge(west.transactions, w_card, 5_000, "S-W-001")
+    e_card = open_card(east, store_id="S-E-001")
+    w_card = open_card(west, store_id="S-W-001")
+    recharge_card(east.transactions, e_card, 5_000, "S-E-001")
+    recharge_card(west.transactions, w_card, 5_000, "S-W-001")
     online_request_id = new_id()
     online = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=online_request_id, store_id="S-E-001", card_number=e_card,
@@ -484,8 +454,8 @@ def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
 
 def test_an_advice_whose_id_names_another_transaction_is_rejected_not_taken_for_a_duplicate(regions):
     east = regions.clients["E"]
-    card, other_card = (_open_card(east.members, east.cards, store_id="S-E-001") for _ in range(2))
-    _recharge(east.transactions, card, 5_000, "S-E-001")
+    card, other_card = (open_card(east, store_id="S-E-001") for _ in range(2))
+    recharge_card(east.transactions, card, 5_000, "S-E-001")
     reused_id = new_id()  # a till reuses the request id of another card's recharge for a sale it then approves offline
     east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
         request_id=reused_id, store_id="S-E-001", card_number=other_card, amount_fen=1_000,
@@ -515,7 +485,7 @@ def _pos(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_cashier_cli(store):
-    phone = _phone()
+    phone = random_phone("135")
     joined = _pos(store, "join", "--name", "王芳", "--phone", phone)
     assert joined.returncode == 0, joined.stderr
     card = joined.stdout.split("card ")[1].split()[0]

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 
 import pytest
 
 from chaincard.local import demo_data
-from chaincard.local.chain import Chain
+from tests.support.chains import running_chain
 
 
 @pytest.fixture
 def chain(tmp_path, postgres):
-    prefix = f"ccrel_{uuid.uuid4().hex[:8]}"
-    running = Chain(tmp_path / "chain", pg_dsn=postgres.admin_dsn, base_port=0, database_prefix=prefix,
-                    stores=[demo_data.STORES[0]])
-    state = running.start()
-    yield running
-    # A failed test may leave a process frozen: let everything run again so it can stop.
-    for process in [*running.children.values(), *([running.broker.process] if running.broker and running.broker.process else [])]:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGCONT)
-    running.stop()
-    for name in state.database_urls:
-        postgres.drop_database(f"{prefix}_{name.lower()}")
+    with running_chain(postgres, tmp_path / "chain", "ccrel", stores=[demo_data.STORES[0]]) as (running, _):
+        yield running
+        # A failed test may leave a process frozen: let everything run again so it can stop.
+        for process in [*running.children.values(), *([running.broker.process] if running.broker and running.broker.process else [])]:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.reliability.harness import (
+from tests.support.reliability import (
     CheckoutLoad,
     assert_exactly_once_and_in_order,
     freeze,

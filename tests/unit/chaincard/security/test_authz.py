@@ -43,7 +43,7 @@ from chaincard.v1 import (
     transactions_pb2,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+DOCS = Path(__file__).resolve().parents[4] / "docs" / "security.md"
 STORES = [
     directory_pb2.Store(store_id="S-E-001", region_code="E", franchisee_id="F-HQ"),
     directory_pb2.Store(store_id="S-E-002", region_code="E", franchisee_id="F-AURORA"),

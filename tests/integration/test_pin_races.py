@@ -13,14 +13,12 @@ import threading
 from collections import Counter
 
 import grpc
-import pytest
 
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-from tests.sql import rows as _rows
-from tests.sql import scalar as _scalar
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.sql import rows as _rows
+from tests.support.sql import scalar as _scalar
 
 OLD_PIN = "135791"
 SALE_PIN = "246802"  # wrong until a reset sets it
@@ -29,11 +27,6 @@ SALE_THREADS = 2
 SALES_PER_THREAD = 4  # with the resets' checks, within a card's burst of PIN attempts (10)
 RESETS = 4
 PRICE = 1_000
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
 
 
 def _card_with_pin(east) -> str:  # type: ignore[no-untyped-def]

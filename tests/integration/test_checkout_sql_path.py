@@ -4,9 +4,6 @@ database's CHECK on card balances, every touched card account moved, no stale OR
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
-
 import grpc
 import pytest
 from sqlalchemy import event, select, text
@@ -16,7 +13,7 @@ from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
+from chaincard.v1 import transactions_pb2
 from region_service.handlers import payments
 from region_service.ledger_store import (
     card_accounts,
@@ -26,33 +23,8 @@ from region_service.ledger_store import (
     system_account_id,
 )
 from region_service.models import LedgerTransaction
-from tests.integration.region_fixtures import region_context as region_context_of
-from tests.integration.region_fixtures import run_regions
-from tests.ledger_invariants import assert_ledger_consistent
-
-
-@pytest.fixture(scope="module")
-def regions(postgres, broker):
-    yield from run_regions(postgres, broker.bootstrap)
-
-
-@pytest.fixture(scope="module")
-def region_context(regions) -> Iterator:
-    """Region E's context, to call the checkout handler in this process."""
-    with region_context_of(regions) as context:
-        yield context
-
-
-def _funded_card(regions, amount: int = 100_000) -> str:
-    east = regions.clients["E"]
-    member = east.members.RegisterMember(members_pb2.RegisterMemberRequest(
-        request_id=new_id(), store_id="S-E-001", name="Speed", phone=f"136{random.randint(0, 99_999_999):08d}"), timeout=10).member
-    card = east.cards.OpenCard(cards_pb2.OpenCardRequest(
-        request_id=new_id(), store_id="S-E-001", member_id=member.member_id, card_type_code="SV"), timeout=10).card.card_number
-    if amount:
-        east.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
-            request_id=new_id(), store_id="S-E-001", card_number=card, amount_fen=amount, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
-    return card
+from tests.support.cards import funded_card
+from tests.support.ledger import assert_ledger_consistent
 
 
 def _sale(card: str, price: int = 1_500) -> transactions_pb2.CheckoutRequest:
@@ -70,7 +42,7 @@ def _grant_row(card: str) -> LedgerTransaction:
 
 def test_a_checkout_sends_five_statements_in_one_transaction(regions, region_context):
     engine = region_context.session_factory.kw["bind"]  # the engine the handler's sessions use
-    card = _funded_card(regions)
+    card = funded_card(regions.clients["E"], 100_000)
     for _ in range(2):  # the first creates the system accounts; the second finds them committed and caches their ids
         region_context.commands.run(payments.checkout, _sale(card))
     sent: list[str] = []
@@ -92,7 +64,7 @@ def test_a_checkout_sends_five_statements_in_one_transaction(regions, region_con
 
 
 def test_the_database_refuses_an_overdraft_even_past_pricing(regions, region_context):
-    card = _funded_card(regions, amount=1_000)
+    card = funded_card(regions.clients["E"], 1_000)
     row = _grant_row(card)
     with pytest.raises(IntegrityError, match="card_balance_not_negative"):
         with region_context.session_factory.begin() as session:
@@ -109,7 +81,7 @@ def test_the_database_refuses_an_overdraft_even_past_pricing(regions, region_con
 def test_a_card_account_the_caller_did_not_lock_still_moves(regions, region_context):
     """Postings may reach a card account beyond those the caller locked: it is locked and moved too,
     never mistaken for a system account (which keeps no running balance)."""
-    giver, taker = _funded_card(regions, amount=5_000), _funded_card(regions, amount=0)
+    giver, taker = funded_card(regions.clients["E"], 5_000), funded_card(regions.clients["E"], 0)
     with region_context.session_factory.begin() as session:
         locked = lock_card_accounts(session, [giver])
         taker_principal = card_accounts(session, taker)[Asset.STORED_VALUE_PRINCIPAL].account_id
@@ -122,7 +94,7 @@ def test_a_card_account_the_caller_did_not_lock_still_moves(regions, region_cont
 
 
 def test_orm_copies_loaded_before_a_posting_show_the_new_balance(regions, region_context):
-    card = _funded_card(regions, amount=7_000)
+    card = funded_card(regions.clients["E"], 7_000)
     with region_context.session_factory.begin() as session:
         loaded = card_accounts(session, card)[Asset.STORED_VALUE_PRINCIPAL]
         assert loaded.balance == 7_000

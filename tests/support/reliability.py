@@ -26,8 +26,8 @@ from chaincard.local.broker import LocalBroker
 from chaincard.local.chain import Chain
 from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
-from tests.integration.region_fixtures import clients_for
-from tests.sql import rows as _rows
+from tests.support.regions import clients_for
+from tests.support.sql import rows as _rows
 
 STORE_OF_REGION = {"E": "S-E-001", "W": "S-W-001"}
 PRICE_FEN = 1_000

@@ -1,0 +1,148 @@
+"""The settlement golden scenario (issue 5): three franchisees, HQ-owned stores, two regions, recharges
+and spends across them, a refund and a void, a card closure, a late posting, and the statements
+computed by hand for it (the numbers were written before the settlement code first ran). The
+scenario day by day is told in tests/integration/test_settlement_golden.py; its data lives here so
+that every settlement test feeds the same events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from chaincard.events.consumer import IdempotentConsumer
+from chaincard.events.envelope import wrap
+from chaincard.v1 import common_pb2, directory_pb2, events_pb2, program_config_pb2
+from settlement.models import ClearingRecord, SettlementRun, Statement, StatementFile
+
+DAY = date(2026, 11, 20)
+NEXT_DAY = date(2026, 11, 21)
+NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+
+SNAPSHOT = program_config_pb2.ConfigSnapshot(
+    version=7,
+    franchisees=[
+        directory_pb2.Franchisee(franchisee_id="F-HQ", name="ChainCard HQ (直营)", company_owned=True),
+        directory_pb2.Franchisee(franchisee_id="F-AURORA", name="Aurora Trading (曙光商贸)"),
+        directory_pb2.Franchisee(franchisee_id="F-BAMBOO", name="Bamboo Retail (竹林零售)"),
+    ],
+    stores=[
+        directory_pb2.Store(store_id="S-E-001", name="Shanghai Jing'an", region_code="E", franchisee_id="F-HQ"),
+        directory_pb2.Store(store_id="S-E-002", name="Hangzhou West Lake", region_code="E", franchisee_id="F-AURORA"),
+        directory_pb2.Store(store_id="S-W-001", name="Chengdu Chunxi", region_code="W", franchisee_id="F-HQ"),
+        directory_pb2.Store(store_id="S-W-002", name="Chongqing Jiefangbei", region_code="W", franchisee_id="F-BAMBOO"),
+    ],
+    fee_schedules=[
+        program_config_pb2.FeeSchedule(effective_from_business_date="2026-01-01", interchange_bp=100, collection_fee_bp=50),
+        program_config_pb2.FeeSchedule(effective_from_business_date="2026-06-01", interchange_bp=150, collection_fee_bp=50,
+                                       platform_fee_bp=20),
+    ],
+)
+STORE_FRANCHISEE = {store.store_id: store.franchisee_id for store in SNAPSHOT.stores}
+CARDS = {  # card → (issuing franchisee, home region)
+    "881100000000011": ("F-AURORA", "E"),  # A1
+    "882100000000012": ("F-BAMBOO", "W"),  # B1
+    "882100000000020": ("F-BAMBOO", "W"),  # B2
+    "881100000000038": ("F-HQ", "E"),  # H1
+}
+A1, B1, B2, H1 = CARDS
+
+
+def posted(transaction_id: str, kind: str, card: str, store: str, day: date, principal: int, bonus: int = 0, points: int = 0,
+           original: str = "", original_store: str = "") -> events_pb2.TransactionPosted:
+    issuer, home = CARDS[card]
+    acquirer = STORE_FRANCHISEE[original_store or store]  # refunds settle with the original's store's franchisee
+    return events_pb2.TransactionPosted(
+        transaction=common_pb2.Transaction(
+            transaction_id=transaction_id, type=common_pb2.TransactionType.Value("TRANSACTION_TYPE_" + kind),
+            card_number=card, store_id=store, amount_fen=abs(principal + bonus), principal_delta_fen=principal,
+            bonus_delta_fen=bonus, points_delta=points, business_date=day.isoformat(), original_transaction_id=original,
+            home_region=home,
+        ),
+        issuing_franchisee_id=issuer, acquiring_store_id=store, acquiring_franchisee_id=acquirer,
+    )
+
+
+DAY_ONE = [
+    posted("T01", "RECHARGE", B1, "S-E-002", DAY, 100_000, 15_000, points=200),
+    posted("T02", "SPEND", B1, "S-E-002", DAY, -20_001, -3_000),
+    posted("T03", "SPEND", B1, "S-E-002", DAY, -8_700, -1_299),
+    posted("T04", "REFUND", B1, "S-E-002", DAY, 5_000, 750, original="T02"),
+    posted("T05", "SPEND", A1, "S-W-001", DAY, -12_345),
+    posted("T06", "RECHARGE", H1, "S-W-002", DAY, 50_000, 5_000),
+    posted("T07", "SPEND", H1, "S-E-002", DAY, -7_777, -778, points=85),
+    posted("T08", "SPEND", A1, "S-E-002", DAY, -5_000),
+    posted("T09", "RECHARGE", H1, "S-E-001", DAY, 30_000),
+    posted("T10", "CARD_CLOSURE", B2, "S-E-001", DAY, -4_321, -500),
+    posted("T11", "SPEND", A1, "S-W-002", DAY, -3_000),
+    posted("T12", "VOID", A1, "S-W-002", DAY, 3_000, original="T11"),
+]
+LATE = posted("T13", "SPEND", B1, "S-E-001", DAY, -6_000, -1_001)
+DAY_TWO = [
+    posted("T14", "RECHARGE", A1, "S-W-002", NEXT_DAY, 20_000),
+    posted("T15", "REFUND", B1, "S-E-002", NEXT_DAY, 870, 130, original="T03"),
+]
+
+# (flow, counterparty, store, original day, records, gross, interchange/collection fee, platform fee, net)
+EXPECTED_DAY_ONE = {
+    "F-AURORA": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-002", "", 3, 27_250, 409, 55, 26_786),
+        ("SPEND_ACQUIRED", "F-HQ", "S-E-002", "", 1, 8_555, 128, 17, 8_410),
+        ("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-HQ", "S-W-001", "", 1, 12_345, 185, 0, -12_160),
+        ("RECHARGE_ACQUIRED", "F-BAMBOO", "S-E-002", "", 1, 100_000, 500, 0, -99_500),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "", 3, 27_250, 409, 0, -26_841),
+        ("RECHARGE_ACQUIRED", "F-HQ", "S-W-002", "", 1, 50_000, 250, 0, -49_750),
+        ("RECHARGE_ISSUED", "F-AURORA", "S-E-002", "", 1, 100_000, 500, 200, 99_300),
+    ],
+    "F-HQ": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-001", "", 1, 12_345, 185, 0, 12_160),
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "", 1, 8_555, 128, 0, -8_427),
+        ("RECHARGE_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 50_000, 250, 0, 49_750),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "", 4, 35_805, 0, 72, 72),
+        ("PLATFORM_FEE", "F-BAMBOO", "S-E-002", "", 1, 100_000, 0, 200, 200),
+    ],
+}
+# franchisee → (receivable, payable, platform fees charged, net)
+EXPECTED_DAY_ONE_TOTALS = {
+    "F-AURORA": (35_196, 111_660, 72, -76_464),
+    "F-BAMBOO": (99_300, 76_591, 200, 22_709),
+    "F-HQ": (62_182, 8_427, 0, 53_755),
+}
+EXPECTED_DAY_TWO = {
+    "F-AURORA": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-002", "", 1, -1_000, -15, -2, -983),
+        ("RECHARGE_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 20_000, 100, 40, 19_860),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "", 1, -1_000, -15, 0, 985),
+        ("SPEND_ISSUED", "F-HQ", "S-E-001", "2026-11-20", 1, 7_001, 105, 0, -6_896),
+        ("RECHARGE_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 20_000, 100, 0, -19_900),
+    ],
+    "F-HQ": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-001", "2026-11-20", 1, 7_001, 105, 0, 6_896),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "", 1, -1_000, 0, -2, -2),
+        ("PLATFORM_FEE", "F-AURORA", "S-W-002", "", 1, 20_000, 0, 40, 40),
+    ],
+}
+EXPECTED_DAY_TWO_TOTALS = {
+    "F-AURORA": (19_860, 983, 38, 18_877),
+    "F-BAMBOO": (985, 26_796, 0, -25_811),
+    "F-HQ": (6_936, 2, 0, 6_934),
+}
+
+
+def feed(consumer: IdempotentConsumer, events: list[events_pb2.TransactionPosted]) -> None:
+    for event in events:
+        envelope = wrap(event, producer="region-test", aggregate_id=event.transaction.card_number).SerializeToString()
+        assert consumer.apply(envelope) is True
+        assert consumer.apply(envelope) is False  # redelivery changes nothing
+
+
+def row_counts(sessions) -> dict[str, int]:
+    with sessions() as session:
+        return {model.__tablename__: session.execute(select(func.count()).select_from(model)).scalar_one()
+                for model in (ClearingRecord, SettlementRun, Statement, StatementFile)}

@@ -1,0 +1,111 @@
+"""store_agent.card_cache: the freshness rules of the offline stand-in's card cache — an answer
+never replaces what a later-sent call already told, whole cards and balances each by their own
+clock — checked on the cache's writes in memory (a session that only gets and adds rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from store_agent.card_cache import CardCache
+from store_agent.models import CachedCard
+
+CARD = "881100000123451"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+EARLIER, LATER = T0 - timedelta(seconds=5), T0 + timedelta(seconds=5)
+
+
+class Rows:
+    """What CardCache's writes need of a session: get and add."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, CachedCard] = {}
+
+    def get(self, model: type, key: str) -> CachedCard | None:
+        assert model is CachedCard
+        return self.rows.get(key)
+
+    def add(self, row: CachedCard) -> None:
+        self.rows[row.card_number] = row
+
+
+def _card(principal: int = 10_000, *, state: int = common_pb2.CARD_STATE_ACTIVE, level: str = "L1", **fields: Any) -> common_pb2.Card:
+    return common_pb2.Card(card_number=CARD, card_type_code="SV", level_code=level, state=state, issuing_franchisee_id="F-HQ",
+                           home_region="E", balances=common_pb2.Balances(principal_fen=principal, bonus_fen=100, points=5), **fields)
+
+
+def _cache() -> tuple[CardCache, Rows]:
+    return CardCache(session_factory=None), Rows()  # type: ignore[arg-type]
+
+
+def test_a_whole_card_is_cached_complete_with_its_balances() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(pin_set=True), T0, allowance_fen=4_000)  # type: ignore[arg-type]
+    row = session.rows[CARD]
+    assert row.complete and row.state == "ACTIVE" and (row.card_type_code, row.level_code) == ("SV", "L1")
+    assert (row.issuing_franchisee_id, row.home_region, row.pin_set) == ("F-HQ", "E", True)
+    assert (row.principal_fen, row.bonus_fen, row.points, row.balances_as_of) == (10_000, 100, 5, T0)
+    assert (row.refreshed_at, row.last_seen_at) == (T0, T0)
+    assert (row.offline_allowance_fen, row.allowance_as_of) == (4_000, T0)
+
+
+def test_a_locked_pin_counts_as_a_pin() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(pin_locked=True), T0)  # type: ignore[arg-type]
+    assert session.rows[CARD].pin_set
+
+
+def test_an_older_description_never_replaces_a_newer_one() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(20_000, level="L2"), LATER)  # type: ignore[arg-type]
+    cache.put_card(session, _card(10_000, state=common_pb2.CARD_STATE_FROZEN), EARLIER)  # type: ignore[arg-type]
+    row = session.rows[CARD]
+    assert (row.state, row.level_code, row.principal_fen, row.refreshed_at, row.balances_as_of) == ("ACTIVE", "L2", 20_000, LATER, LATER)
+    assert row.last_seen_at == LATER
+
+
+def test_balances_alone_keep_the_card_incomplete_and_never_go_back_in_time() -> None:
+    cache, session = _cache()
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=7_000), T0)  # type: ignore[arg-type]
+    row = session.rows[CARD]
+    assert not row.complete and row.refreshed_at is None and row.state == ""
+    assert (row.principal_fen, row.balances_as_of) == (7_000, T0)
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=9_000), EARLIER)  # type: ignore[arg-type]
+    assert (row.principal_fen, row.balances_as_of) == (7_000, T0)
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=5_000), LATER)  # type: ignore[arg-type]
+    assert (row.principal_fen, row.balances_as_of) == (5_000, LATER)
+
+
+def test_newer_balances_update_a_card_but_not_its_description() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(10_000), T0)  # type: ignore[arg-type]
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=4_000), LATER)  # type: ignore[arg-type]
+    row = session.rows[CARD]
+    assert (row.principal_fen, row.balances_as_of, row.refreshed_at) == (4_000, LATER, T0)
+    cache.put_card(session, _card(10_000), T0 + timedelta(seconds=1))  # type: ignore[arg-type]  # described later, balances older
+    assert (row.principal_fen, row.balances_as_of, row.refreshed_at) == (4_000, LATER, T0 + timedelta(seconds=1))
+
+
+def test_a_state_with_balances_applies_only_if_not_older_than_the_description() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(), T0)  # type: ignore[arg-type]
+    cache.put_balances(session, CARD, common_pb2.Balances(), EARLIER, state=common_pb2.CARD_STATE_FROZEN)  # type: ignore[arg-type]
+    assert session.rows[CARD].state == "ACTIVE"
+    cache.put_balances(session, CARD, common_pb2.Balances(), LATER, state=common_pb2.CARD_STATE_FROZEN)  # type: ignore[arg-type]
+    assert session.rows[CARD].state == "FROZEN"
+
+
+def test_observe_learns_cards_and_balances_from_online_answers() -> None:
+    cache, session = _cache()
+    cache.observe(session, cards_pb2.GetCardRequest(card_number=CARD), cards_pb2.GetCardResponse(card=_card(12_000)), T0)  # type: ignore[arg-type]
+    assert session.rows[CARD].complete and session.rows[CARD].principal_fen == 12_000
+    sale = transactions_pb2.CheckoutResponse(balances_after=common_pb2.Balances(principal_fen=11_000, points=6))
+    cache.observe(session, transactions_pb2.CheckoutRequest(card_number=CARD), sale, LATER)  # type: ignore[arg-type]
+    assert (session.rows[CARD].principal_fen, session.rows[CARD].points, session.rows[CARD].balances_as_of) == (11_000, 6, LATER)
+
+
+def test_observe_ignores_answers_about_no_card() -> None:
+    cache, session = _cache()
+    cache.observe(session, transactions_pb2.CheckoutRequest(card_number=CARD), transactions_pb2.CheckoutResponse(), T0)  # type: ignore[arg-type]
+    assert session.rows == {}
