@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import ModuleType
+
+from google.protobuf.descriptor import FileDescriptor
 
 from chaincard.commands import CommandRunner
 from chaincard.config import Settings
@@ -58,8 +61,10 @@ NOTIFICATIONS_CONSUMER = "hq-notifications"
 AUDIT_CONSUMER = "hq-audit"
 
 
-def _name(module, service: str) -> str:  # type: ignore[no-untyped-def]
-    return module.DESCRIPTOR.services_by_name[service].full_name
+def _name(module: ModuleType, service: str) -> str:
+    """The full name of ``service`` declared in the generated ``module`` (a *_pb2)."""
+    descriptor: FileDescriptor = module.DESCRIPTOR
+    return descriptor.services_by_name[service].full_name
 
 
 def hq_commands(operators: OperatorContext) -> CommandRunner[HqUnitOfWork]:

@@ -13,12 +13,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    import grpc
+
+    from chaincard.chain_state import ChainState
+    from chaincard.v1 import audit_pb2, audit_pb2_grpc, directory_pb2_grpc, reports_pb2, reports_pb2_grpc
     from hq_service.models import Notice
+
+    # What a command does with its stub once the channel is open (see _run_with).
+    ReportBody = Callable[[reports_pb2_grpc.ReportServiceStub, argparse.Namespace], None]
+    AuditBody = Callable[[audit_pb2_grpc.AuditServiceStub, argparse.Namespace], None]
+    StaffBody = Callable[[directory_pb2_grpc.DirectoryServiceStub, argparse.Namespace], None]
+
+StubT = TypeVar("StubT")
 
 DEFAULT_DATA_DIR = ".chaincard"
 REPORT_DEADLINE_SECONDS = 60.0
@@ -28,7 +42,7 @@ TOP_ORDERS = {"spend": 1, "recharge": 2, "visits": 3, "points": 4}
 
 
 # ---- finding the chain -----------------------------------------------------------------------------
-def _chain_state(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _chain_state(args: argparse.Namespace) -> ChainState | None:
     from chaincard.security.cli import chain_state
 
     return chain_state(args.data_dir)
@@ -43,33 +57,37 @@ def _today(args: argparse.Namespace) -> str:
 
 
 # ---- reports ---------------------------------------------------------------------------------------
-def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _scope(args: argparse.Namespace) -> reports_pb2.ReportScope:
     from chaincard.v1 import reports_pb2
 
     return reports_pb2.ReportScope(region_code=args.region or "", franchisee_id=args.franchisee or "", store_id=args.store or "")
 
 
-def _export(stub, args: argparse.Namespace, **report) -> None:  # type: ignore[no-untyped-def]
+def _export(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace, report: reports_pb2.ExportReportRequest) -> None:
+    """Export ``report`` (an ExportReportRequest naming its query) to the --csv and --xlsx files asked for."""
     from chaincard.v1 import common_pb2, reports_pb2
     from hq_service.report_export import assemble
 
     for path, export_format in ((args.csv, common_pb2.EXPORT_FORMAT_CSV), (args.xlsx, common_pb2.EXPORT_FORMAT_XLSX)):
         if not path:
             continue
-        request = reports_pb2.ExportReportRequest(format=export_format, **report)
+        request = reports_pb2.ExportReportRequest()
+        request.CopyFrom(report)
+        request.format = export_format
         _, data = assemble(chunk.chunk for chunk in stub.ExportReport(request, timeout=REPORT_DEADLINE_SECONDS))
         Path(path).write_bytes(data)
         print(f"wrote {path} ({len(data)} bytes)")
 
 
-def _hq_channel(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _hq_channel(args: argparse.Namespace) -> grpc.Channel:
     """The channel every HQ command of this module uses: as the logged-in operator (``chaincard login``)."""
     from chaincard.security.cli import hq_endpoint, operator_channel
 
     return operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq")
 
 
-def _run_with(stub_class, args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+def _run_with(stub_class: Callable[[grpc.Channel], StubT], args: argparse.Namespace,
+              body: Callable[[StubT, argparse.Namespace], None]) -> int:
     """Run ``body(stub, args)`` on an HQ stub of ``stub_class``; a refusal prints its status and exits 1."""
     import grpc
 
@@ -82,13 +100,13 @@ def _run_with(stub_class, args: argparse.Namespace, body) -> int:  # type: ignor
     return 0
 
 
-def _run_report(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+def _run_report(args: argparse.Namespace, body: ReportBody) -> int:
     from chaincard.v1 import reports_pb2_grpc
 
     return _run_with(reports_pb2_grpc.ReportServiceStub, args, body)
 
 
-def print_store_day(stub, store_id: str, day: str) -> None:  # type: ignore[no-untyped-def]
+def print_store_day(stub: reports_pb2_grpc.ReportServiceStub, store_id: str, day: str) -> None:
     from chaincard.v1 import reports_pb2
     from hq_service.report_tables import daily_table, render_text
 
@@ -99,13 +117,13 @@ def print_store_day(stub, store_id: str, day: str) -> None:  # type: ignore[no-u
     print(render_text(daily_table(summary)))
 
 
-def _daily(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _daily(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import reports_pb2
 
     day = args.date or _today(args)
     if args.store:
         print_store_day(stub, args.store, day)
-        _export(stub, args, store_daily=reports_pb2.StoreDailyQuery(store_id=args.store, business_date=day))
+        _export(stub, args, reports_pb2.ExportReportRequest(store_daily=reports_pb2.StoreDailyQuery(store_id=args.store, business_date=day)))
         return
     query = reports_pb2.SalesReportQuery(start_business_date=day, end_business_date=day, period=reports_pb2.REPORT_PERIOD_DAY,
                                          grouping=reports_pb2.REPORT_GROUPING_STORE, scope=_scope(args))
@@ -116,59 +134,60 @@ def _daily(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-d
         if row.group_key:  # activity outside any store (HQ actions) has no daily settlement
             print_store_day(stub, row.group_key, day)
             print()
-    _export(stub, args, sales=query)
+    _export(stub, args, reports_pb2.ExportReportRequest(sales=query))
 
 
-def _sales_query(args: argparse.Namespace, default_by: str = "chain"):  # type: ignore[no-untyped-def]
+def _sales_query(args: argparse.Namespace, default_by: str = "chain") -> reports_pb2.SalesReportQuery:
     from chaincard.v1 import reports_pb2
 
     return reports_pb2.SalesReportQuery(
         start_business_date=args.date_from, end_business_date=args.date_to or args.date_from,
-        period=PERIODS[args.period], grouping=GROUPINGS[args.by or default_by], scope=_scope(args),
+        period=cast(reports_pb2.ReportPeriod, PERIODS[args.period]),
+        grouping=cast(reports_pb2.ReportGrouping, GROUPINGS[args.by or default_by]), scope=_scope(args),
     )
 
 
-def _sales(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _sales(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import reports_pb2
     from hq_service.report_tables import render_text, sales_table
 
     query = _sales_query(args)
     rows = [item.row for item in stub.StreamSalesReport(reports_pb2.StreamSalesReportRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
     print(render_text(sales_table(rows, f"Sales {query.start_business_date}..{query.end_business_date} by {args.by or 'chain'}")))
-    _export(stub, args, sales=query)
+    _export(stub, args, reports_pb2.ExportReportRequest(sales=query))
 
 
-def _new_members(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _new_members(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import reports_pb2
     from hq_service.report_tables import new_members_table, render_text
 
     query = _sales_query(args, default_by="store")
     rows = [item.row for item in stub.StreamSalesReport(reports_pb2.StreamSalesReportRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
     print(render_text(new_members_table(row for row in rows if row.figures.new_members or row.figures.new_cards)))
-    _export(stub, args, sales=query)
+    _export(stub, args, reports_pb2.ExportReportRequest(sales=query))
 
 
-def _top_members(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _top_members(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import reports_pb2
     from hq_service.report_tables import render_text, top_members_table
 
     query = reports_pb2.TopMembersQuery(start_business_date=args.date_from, end_business_date=args.date_to or args.date_from,
-                                        order_by=TOP_ORDERS[args.order], limit=args.limit, scope=_scope(args))
+                                        order_by=cast(reports_pb2.TopMembersOrder, TOP_ORDERS[args.order]), limit=args.limit, scope=_scope(args))
     rows = [item.row for item in stub.StreamTopMembers(reports_pb2.StreamTopMembersRequest(query=query), timeout=REPORT_DEADLINE_SECONDS)]
     print(render_text(top_members_table(rows)))
-    _export(stub, args, top_members=query)
+    _export(stub, args, reports_pb2.ExportReportRequest(top_members=query))
 
 
-def _liability(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _liability(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import reports_pb2
     from hq_service.report_tables import liability_table, render_text
 
-    query = reports_pb2.LiabilityQuery(as_of_business_date=args.as_of or "", grouping=GROUPINGS[args.by or "franchisee"],
+    query = reports_pb2.LiabilityQuery(as_of_business_date=args.as_of or "", grouping=cast(reports_pb2.ReportGrouping, GROUPINGS[args.by or "franchisee"]),
                                        scope=_scope(args))
     rows = [item.row for item in stub.StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(query=query),
                                                              timeout=REPORT_DEADLINE_SECONDS)]
     print(render_text(liability_table(rows)))
-    _export(stub, args, liability=query)
+    _export(stub, args, reports_pb2.ExportReportRequest(liability=query))
 
 
 # ---- audit log -------------------------------------------------------------------------------------
@@ -176,7 +195,7 @@ AUDIT_PAGE_SIZE = 1000
 AUDIT_FORMATS = ("csv", "xlsx")
 
 
-def _chain_zone(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _chain_zone(args: argparse.Namespace) -> ZoneInfo:
     from zoneinfo import ZoneInfo
 
     from chaincard.config import load_settings
@@ -184,7 +203,7 @@ def _chain_zone(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return ZoneInfo(load_settings(args.config).business_time_zone)
 
 
-def _audit_moment(text: str, zone, *, end: bool) -> datetime:  # type: ignore[no-untyped-def]
+def _audit_moment(text: str, zone: tzinfo, *, end: bool) -> datetime:
     """A date is a whole day in the chain's time zone (``--to`` includes it); a time without an
     offset is in that zone too."""
     from datetime import date, time, timedelta
@@ -197,7 +216,7 @@ def _audit_moment(text: str, zone, *, end: bool) -> datetime:  # type: ignore[no
     return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=zone)
 
 
-def _audit_request(args: argparse.Namespace, zone):  # type: ignore[no-untyped-def]
+def _audit_request(args: argparse.Namespace, zone: tzinfo) -> audit_pb2.ListAuditEntriesRequest:
     from chaincard.v1 import audit_pb2
 
     request = audit_pb2.ListAuditEntriesRequest(
@@ -212,7 +231,8 @@ def _audit_request(args: argparse.Namespace, zone):  # type: ignore[no-untyped-d
     return request
 
 
-def _audit_entries(stub, request, limit: int | None = None):  # type: ignore[no-untyped-def]
+def _audit_entries(stub: audit_pb2_grpc.AuditServiceStub, request: audit_pb2.ListAuditEntriesRequest,
+                   limit: int | None = None) -> Iterator[audit_pb2.AuditEntry]:
     """Every matching entry, newest first, following the page tokens (at most ``limit``)."""
     while True:
         request.page_size = min(AUDIT_PAGE_SIZE, limit) if limit else AUDIT_PAGE_SIZE
@@ -228,7 +248,7 @@ def _audit_entries(stub, request, limit: int | None = None):  # type: ignore[no-
         request.page_token = page.next_page_token
 
 
-def _audit_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _audit_list(stub: audit_pb2_grpc.AuditServiceStub, args: argparse.Namespace) -> None:
     from hq_service.audit_tables import screen_table
     from hq_service.report_tables import render_text
 
@@ -236,7 +256,7 @@ def _audit_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-unty
     print(render_text(screen_table(_audit_entries(stub, _audit_request(args, zone), args.limit), zone)))
 
 
-def _audit_export(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _audit_export(stub: audit_pb2_grpc.AuditServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import common_pb2
     from hq_service.audit_tables import export_table
     from hq_service.report_export import render
@@ -248,7 +268,7 @@ def _audit_export(stub, args: argparse.Namespace) -> None:  # type: ignore[no-un
     print(f"wrote {args.out} ({len(table.rows)} entries, {len(data)} bytes)")
 
 
-def _run_audit(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+def _run_audit(args: argparse.Namespace, body: AuditBody) -> int:
     from chaincard.v1 import audit_pb2_grpc
 
     return _run_with(audit_pb2_grpc.AuditServiceStub, args, body)
@@ -350,19 +370,19 @@ def run_notices_opt_out(args: argparse.Namespace) -> int:
 STAFF_ROLES = {"cashier": "STAFF_ROLE_CASHIER", "manager": "STAFF_ROLE_STORE_MANAGER"}
 
 
-def _staff_set(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _staff_set(stub: directory_pb2_grpc.DirectoryServiceStub, args: argparse.Namespace) -> None:
     from chaincard.ids import new_id
     from chaincard.v1 import directory_pb2
 
     person = directory_pb2.Staff(
-        staff_id=args.staff_id, store_id=args.store, name=args.name, role=directory_pb2.StaffRole.Value(STAFF_ROLES[args.role]),
+        staff_id=args.staff_id, store_id=args.store, name=args.name, role=cast(directory_pb2.StaffRole, directory_pb2.StaffRole.Value(STAFF_ROLES[args.role])),
         active=not args.left, employee_number=args.employee_number or "", operator_id=args.operator or "",
     )
     stored = stub.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=10).staff
     print(f"{stored.staff_id} {stored.name}: {args.role} at {stored.store_id}, {'active' if stored.active else 'has left'}")
 
 
-def _staff_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _staff_list(stub: directory_pb2_grpc.DirectoryServiceStub, args: argparse.Namespace) -> None:
     from chaincard.v1 import directory_pb2
     from hq_service.report_tables import Table, render_text
 
@@ -374,7 +394,7 @@ def _staff_list(stub, args: argparse.Namespace) -> None:  # type: ignore[no-unty
                             headers=["staff id", "name", "role", "employee no.", "operator", "active"], rows=rows)))
 
 
-def _run_staff(args: argparse.Namespace, body) -> int:  # type: ignore[no-untyped-def]
+def _run_staff(args: argparse.Namespace, body: StaffBody) -> int:
     from chaincard.v1 import directory_pb2_grpc
 
     return _run_with(directory_pb2_grpc.DirectoryServiceStub, args, body)
@@ -401,11 +421,11 @@ def _range_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="date_to", help="last business day YYYY-MM-DD (default: --from)")
 
 
-def _with_report(body):  # type: ignore[no-untyped-def]
+def _with_report(body: ReportBody) -> Callable[[argparse.Namespace], int]:
     return lambda args: _run_report(args, body)
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
     report = commands.add_parser("report", help="reports from HQ's chain-wide read models (R1, R2, V7), CSV/XLSX export")
     reports = report.add_subparsers(dest="report_command", required=True)

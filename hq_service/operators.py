@@ -33,11 +33,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.commands import CommandRunner, RequestT, ResponseT, operation_of
@@ -117,7 +117,7 @@ def _scope_of(row: Operator) -> Scope:
 def operator_message(row: Operator) -> operators_pb2.Operator:
     return operators_pb2.Operator(
         operator_id=row.operator_id, login_name=row.login_name, display_name=row.display_name,
-        role=Role[row.role].value, scope=_scope_of(row).to_proto(), active=row.active,
+        role=cast(operators_pb2.OperatorRole, Role[row.role].value), scope=_scope_of(row).to_proto(), active=row.active,
         created_at=_timestamp(row.created_at), staff_id=row.staff_id,
     )
 
@@ -133,7 +133,8 @@ def mask_passwords(request: Message) -> Message:
     copy = type(request)()
     copy.CopyFrom(request)
     for name in present:
-        setattr(copy, name, passwords.salted_digest(getattr(copy, name), f"{request.request_id}:{name}"))  # type: ignore[attr-defined]
+        salt = f"{getattr(request, 'request_id')}:{name}"  # noqa: B009 - every command request has one
+        setattr(copy, name, passwords.salted_digest(getattr(copy, name), salt))
     return copy
 
 
@@ -232,12 +233,12 @@ def _caller_id(principal: Principal | None) -> str:
 
 def _revoke_live_tokens(session: Session, operator_id: str, now: datetime, by: str) -> int:
     """Revoke the operator's unexpired tokens; returns how many (for the audit entry)."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(OperatorToken)
         .where(OperatorToken.operator_id == operator_id, OperatorToken.revoked_at.is_(None),
                OperatorToken.expires_at > int(now.timestamp()))
         .values(revoked_at=now, revoked_by=by)
-    )
+    ))
     return result.rowcount
 
 
@@ -437,12 +438,13 @@ def issue_token(uow: HqUnitOfWork, request: operators_pb2.IssueTokenRequest) -> 
         raise Unauthenticated(_LOGIN_REFUSED)
     row.failed_logins, row.locked_until = 0, None
     claims = ctx.signer.issue(row.operator_id, Role[row.role], _scope_of(row), ttl_seconds=ctx.settings.token_ttl_seconds).claims
-    session.add(OperatorToken(token_id=claims.token_id, operator_id=claims.operator_id, key_id=claims.key_id,
-                              role=claims.role.name, scope=str(claims.scope), issued_at=claims.issued_at,
-                              expires_at=claims.expires_at, revoked_by=""))
+    token = OperatorToken(token_id=claims.token_id, operator_id=claims.operator_id, key_id=claims.key_id,
+                          role=claims.role.name, scope=str(claims.scope), issued_at=claims.issued_at,
+                          expires_at=claims.expires_at, revoked_by="")
+    session.add(token)
     session.flush()
     _audit(session, "IssueToken", row, target_type="token", target_id=claims.token_id, request_id=request.request_id,
-           after=_token_state(session.get(OperatorToken, claims.token_id)), acting=_as_operator(row))
+           after=_token_state(token), acting=_as_operator(row))
     return operators_pb2.IssueTokenResponse(token_id=claims.token_id, expires_at=Timestamp(seconds=claims.expires_at),
                                             operator=operator_message(row))
 

@@ -442,7 +442,7 @@ class ReadModelProjector:
             figures[f"{prefix}_count"] = 1
             figures[f"{prefix}_fen"] = transaction.amount_fen
             # A void of a recharge names no tenders: it gives back what the recharge took.
-            given_back = [(tender.type, tender.amount_fen) for tender in event.tenders] or [
+            given_back: list[tuple[int, int]] = [(tender.type, tender.amount_fen) for tender in event.tenders] or [
                 (tender_type, amount) for tender_type, amount in (original[1] if original is not None else [])
             ]
             for tender_type, amount in given_back:

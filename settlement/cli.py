@@ -17,11 +17,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaincard.config import load_settings
 from chaincard.settlement_client import FORMAT_NAMES
+
+if TYPE_CHECKING:
+    import grpc
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from chaincard.v1 import settlement_pb2
 
 DEFAULT_DATA_DIR = Path(".chaincard")
 
@@ -37,14 +45,14 @@ def _endpoint(args: argparse.Namespace) -> str:
         raise SystemExit(f"no chain is running from {args.data_dir}: give --endpoint or --database-url") from None
 
 
-def _channel(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _channel(args: argparse.Namespace) -> grpc.Channel:
     """A channel to the settlement service as the logged-in operator (``chaincard login``)."""
     from chaincard.security.cli import operator_channel
 
     return operator_channel(_endpoint(args), args.data_dir, expected_server="settlement")
 
 
-def _direct_sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _direct_sessions(args: argparse.Namespace) -> sessionmaker[Session]:
     from chaincard.db.engine import make_engine, make_session_factory
     from chaincard.db.migrate import upgrade_to_head
 
@@ -52,7 +60,7 @@ def _direct_sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(args.database_url))
 
 
-def _fail(error) -> int:  # type: ignore[no-untyped-def]
+def _fail(error: Exception) -> int:
     import grpc
 
     if isinstance(error, grpc.RpcError):
@@ -63,7 +71,7 @@ def _fail(error) -> int:  # type: ignore[no-untyped-def]
 
 
 # ---- settle ----------------------------------------------------------------------------------------
-def print_run(run) -> None:  # type: ignore[no-untyped-def]
+def print_run(run: settlement_pb2.SettlementRun) -> None:
     from chaincard.money import format_fen
     from chaincard.v1 import settlement_pb2
 
@@ -123,7 +131,7 @@ def run_settle(args: argparse.Namespace) -> int:
 
 
 # ---- statements ------------------------------------------------------------------------------------
-def print_statement(statement, memo=()) -> None:  # type: ignore[no-untyped-def]
+def print_statement(statement: settlement_pb2.Statement, memo: Iterable[object] = ()) -> None:
     from chaincard.money import format_fen
     from settlement.documents import flow_name
 
@@ -145,7 +153,7 @@ def print_statement(statement, memo=()) -> None:  # type: ignore[no-untyped-def]
     print(f"  content sha256 {statement.content_sha256_hex}")
 
 
-def _statement_request(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _statement_request(args: argparse.Namespace) -> settlement_pb2.GetStatementRequest:
     from chaincard.v1 import settlement_pb2
 
     if not args.id and not (args.franchisee and args.date):
@@ -223,12 +231,10 @@ def run_statement_list(args: argparse.Namespace) -> int:
     request = settlement_pb2.ListStatementsRequest(franchisee_id=args.franchisee or "", start_business_date=args.start or "",
                                                    end_business_date=args.end or "", page_size=1000)
     if args.database_url:
-        from settlement.hq import StaticConfigSource
-        from settlement.runs import SettlementRunner
-        from settlement.servicers import SettlementServicer
+        from settlement.queries import list_statements
 
-        runner = SettlementRunner(_direct_sessions(args), StaticConfigSource(None), statements_dir=Path("."))  # type: ignore[arg-type]
-        answer = SettlementServicer(runner).ListStatements(request, None)
+        with _direct_sessions(args)() as session:
+            answer = list_statements(session, request)
     else:
         import grpc
 
@@ -276,7 +282,7 @@ def _connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the local chain's data directory")
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
     settle = commands.add_parser("settle", help="settle one business day (idempotent: a settled day is returned as it was)")
     settle.add_argument("--date", required=True, help="business date YYYY-MM-DD")

@@ -341,9 +341,9 @@ def render_pdf(document: StatementDocument) -> bytes:
     class NumberedCanvas(Canvas):
         """Writes 'page N of M' once every page is known."""
 
-        def __init__(self, *args: object, **kwargs: object) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # whatever reportlab's doc template passes on
             kwargs["invariant"] = 1
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            super().__init__(*args, **kwargs)
             _stamp(self, generated)
             self._pages: list[dict[str, Any]] = []
 
@@ -357,7 +357,7 @@ def render_pdf(document: StatementDocument) -> bytes:
                 self.__dict__.update(state)
                 self.setFont("Helvetica", 7)
                 self.drawString(15 * mm, 8 * mm, footer)
-                self.drawRightString(landscape(A4)[0] - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")  # type: ignore[attr-defined]
+                self.drawRightString(landscape(A4)[0] - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
                 Canvas.showPage(self)
             Canvas.save(self)
 

@@ -53,7 +53,7 @@ def _memo_row(item: MemoLine | dict[str, Any]) -> MemoLine:
     """The item as a JSON array can hold it (a named tuple is one), its original day as text."""
     memo = MemoLine.from_dict(item) if isinstance(item, dict) else item
     original = memo.original_business_date
-    return memo if original is None else memo._replace(original_business_date=original.isoformat())  # type: ignore[arg-type]
+    return memo if original is None else memo._replace(original_business_date=original.isoformat())  # type: ignore[arg-type]  # the JSON row holds the day as text
 
 
 def _memo_dict(columns: list[str], row: list[Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import date
+from typing import cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -135,7 +136,8 @@ def clearing_message(row: ClearingRecord, day: date, watermark: int | None) -> s
     settled = row.settled_business_date or (day if watermark is not None and row.sequence <= watermark else None)
     message = settlement_pb2.ClearingRecord(
         transaction_id=row.transaction_id,
-        transaction_type=common_pb2.TransactionType.Value("TRANSACTION_TYPE_" + row.transaction_type),
+        transaction_type=cast(common_pb2.TransactionType,
+                              common_pb2.TransactionType.Value("TRANSACTION_TYPE_" + row.transaction_type)),
         business_date=row.business_date.isoformat(), settled_business_date=settled.isoformat() if settled else "",
         card_number=row.card_number, issuing_franchisee_id=row.issuing_franchisee_id,
         acquiring_store_id=row.acquiring_store_id, acquiring_franchisee_id=row.acquiring_franchisee_id,

@@ -8,16 +8,19 @@ are honoured as given and every caller is treated as HQ finance.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+import grpc
 
 from chaincard.commands import CommandRunner, UnitOfWork
+from chaincard.rpc.server import ServiceRegistration
 from chaincard.settlement_client import CLOSE_EARLY_METADATA  # the one name of the close-early metadata
 from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
 from settlement import handlers, queries
 from settlement.runs import SettlementRunner
 
 
-def close_early_asked(metadata) -> bool:  # type: ignore[no-untyped-def]
+def close_early_asked(metadata: Iterable[tuple[str, str | bytes]] | None) -> bool:
     """Whether the call's metadata asks to settle the day before its cut-off."""
     return any(key == CLOSE_EARLY_METADATA and value in ("1", "true") for key, value in metadata or ())
 
@@ -32,38 +35,38 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         # The settlement CLI builds a servicer for its reads alone, with no pipeline wired.
         self.commands = commands if commands is not None else handlers.settlement_commands(runner.session_factory)
 
-    def RunSettlement(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802 - generated name
+    def RunSettlement(self, request: settlement_pb2.RunSettlementRequest, context: grpc.ServicerContext) -> settlement_pb2.RunSettlementResponse:  # noqa: N802 - generated name
         close_early = close_early_asked(context.invocation_metadata())
         return self.commands.run(functools.partial(handlers.run_settlement, runner=self.runner, close_early=close_early),
                                  request)
 
-    def GetSettlementRun(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    def GetSettlementRun(self, request: settlement_pb2.GetSettlementRunRequest, context: grpc.ServicerContext) -> settlement_pb2.GetSettlementRunResponse:  # noqa: N802
         with self.sessions() as session:
             return queries.get_run(session, request)
 
-    def ListSettlementRuns(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    def ListSettlementRuns(self, request: settlement_pb2.ListSettlementRunsRequest, context: grpc.ServicerContext) -> settlement_pb2.ListSettlementRunsResponse:  # noqa: N802
         with self.sessions() as session:
             return queries.list_runs(session, request)
 
-    def GetStatement(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    def GetStatement(self, request: settlement_pb2.GetStatementRequest, context: grpc.ServicerContext) -> settlement_pb2.GetStatementResponse:  # noqa: N802
         with self.sessions() as session:
             return queries.get_statement(session, request)
 
-    def ListStatements(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    def ListStatements(self, request: settlement_pb2.ListStatementsRequest, context: grpc.ServicerContext) -> settlement_pb2.ListStatementsResponse:  # noqa: N802
         with self.sessions() as session:
             return queries.list_statements(session, request)
 
-    def ExportStatement(self, request, context) -> Iterator[settlement_pb2.ExportStatementResponse]:  # type: ignore[no-untyped-def]  # noqa: N802
+    def ExportStatement(self, request: settlement_pb2.ExportStatementRequest, context: grpc.ServicerContext) -> Iterator[settlement_pb2.ExportStatementResponse]:  # noqa: N802
         with self.sessions() as session:
             chunks = queries.export_statement(session, request)
         yield from chunks
 
-    def StreamClearingRecords(self, request, context) -> Iterator[settlement_pb2.StreamClearingRecordsResponse]:  # type: ignore[no-untyped-def]  # noqa: N802
+    def StreamClearingRecords(self, request: settlement_pb2.StreamClearingRecordsRequest, context: grpc.ServicerContext) -> Iterator[settlement_pb2.StreamClearingRecordsResponse]:  # noqa: N802
         with self.sessions() as session:
             yield from queries.clearing_records(session, request)
 
 
-def register(runner: SettlementRunner, commands: CommandRunner[UnitOfWork] | None = None):  # type: ignore[no-untyped-def]
+def register(runner: SettlementRunner, commands: CommandRunner[UnitOfWork] | None = None) -> ServiceRegistration:
     """The (add_to_server, servicer, service name) triple for chaincard.rpc.server.build_server."""
     return (settlement_pb2_grpc.add_SettlementServiceServicer_to_server, SettlementServicer(runner, commands),
             settlement_pb2.DESCRIPTOR.services_by_name["SettlementService"].full_name)

@@ -6,6 +6,7 @@ The upserts are command handlers ``handler(uow, request) -> response`` run by HQ
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
@@ -167,7 +168,7 @@ _STAFF_ROLES = {
 
 def staff_message(row: StaffMember) -> directory_pb2.Staff:
     return directory_pb2.Staff(
-        staff_id=row.staff_id, store_id=row.store_id, name=row.name, role=directory_pb2.StaffRole.Value(f"STAFF_ROLE_{row.role}"),
+        staff_id=row.staff_id, store_id=row.store_id, name=row.name, role=cast(directory_pb2.StaffRole, directory_pb2.StaffRole.Value(f"STAFF_ROLE_{row.role}")),
         active=row.active, employee_number=row.employee_number, operator_id=row.operator_id,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,10 +46,12 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
         member=common_pb2.Member.FromString(view.member),
         cards=[
             member_view_pb2.CardView(
-                card_number=card.card_number, card_type_code=card.card_type_code, state=card.state,
+                card_number=card.card_number, card_type_code=card.card_type_code,
+                state=cast(common_pb2.CardState, card.state),  # the read model keeps the proto enum numbers
                 home_region=card.home_region, issuing_franchisee_id=card.issuing_franchisee_id,
                 balances=common_pb2.Balances(principal_fen=card.principal_fen, bonus_fen=card.bonus_fen, points=card.points),
-                level_code=card.level_code, issuing_store_id=card.issuing_store_id, form=card.form,
+                level_code=card.level_code, issuing_store_id=card.issuing_store_id,
+                form=cast(common_pb2.CardForm, card.form),
             )
             for card in cards
         ],

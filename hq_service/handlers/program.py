@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -35,6 +36,15 @@ from hq_service.handlers.directory import (
 from hq_service.models import ConfigItem
 
 MAX_BP = 10_000
+
+ItemT = TypeVar("ItemT", bound=Message)
+
+
+class _Coded(Protocol):
+    """A configuration item keyed by its ``code``."""
+
+    @property
+    def code(self) -> str: ...
 
 
 def _code(field: str, value: str, max_length: int = 32) -> str:
@@ -113,8 +123,8 @@ def _check_points_deduction(item: pc.PointsDeductionPolicy) -> None:
     _not_negative("policy.min_points", item.min_points)
 
 
-def _check_coded(prefix: str) -> Callable[[Message], None]:
-    def check(item: Message) -> None:
+def _check_coded(prefix: str) -> Callable[[_Coded], None]:
+    def check(item: _Coded) -> None:
         _code(f"{prefix}.code", item.code)
 
     return check
@@ -161,19 +171,21 @@ def _check_settings(item: pc.ChainSettings) -> None:
 
 
 @dataclass(frozen=True)
-class ConfigKind:
+class ConfigKind(Generic[ItemT]):
+    """One kind of item; ``ItemT`` is its message (``key`` and ``check`` take one)."""
+
     kind: str
     request_field: str
     snapshot_field: str
-    key: Callable[[Message], str]
-    check: Callable[[Message], None]
+    key: Callable[[ItemT], str]
+    check: Callable[[ItemT], None]
 
     @property
     def singleton(self) -> bool:
         return self.snapshot_field in ("points_deduction", "offline_limits", "settings")
 
 
-def _by_code(item: Message) -> str:
+def _by_code(item: _Coded) -> str:
     return item.code
 
 
@@ -181,25 +193,26 @@ def _single(_item: Message) -> str:
     return ""
 
 
-CONFIG_KINDS: dict[str, ConfigKind] = {
+# ``Any``: each kind has its own item message; ``change_config`` reads the item by field name.
+CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type),
     "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level),
     "UpsertRechargePromotion": ConfigKind("recharge_promotion", "promotion", "recharge_promotions", _by_code,
                                           _check_promotion),
     "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),
-    "UpsertPointsRedemptionRule": ConfigKind("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
+    "UpsertPointsRedemptionRule": ConfigKind[pc.PointsRedemptionRule]("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
                                              _check_coded("rule")),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
-    "UpsertCouponTemplate": ConfigKind("coupon_template", "coupon_template", "coupon_templates", _by_code,
+    "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template")),
-    "UpsertCountItem": ConfigKind("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
+    "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
     "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
                                  lambda item: item.effective_from_business_date, _check_fee_schedule),
     "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits),
     "SetStoreOfflineLimits": ConfigKind("store_offline_limits", "store_limits", "store_offline_limits",
                                         lambda item: item.store_id, _check_store_limits),
-    "UpsertNotificationTemplate": ConfigKind("notification_template", "template", "notification_templates", _by_code,
+    "UpsertNotificationTemplate": ConfigKind[pc.NotificationTemplate]("notification_template", "template", "notification_templates", _by_code,
                                              _check_coded("template")),
     "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings),
 }
@@ -224,7 +237,7 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     place = audit_log.store_place(session, item.store_id) if kind.kind == "store_offline_limits" else Place()
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
-                     request_id=request.request_id)
+                     request_id=getattr(request, "request_id"))  # noqa: B009 - every command request has one
     response = response_type_of(type(request))(config_version=version)
     getattr(response, kind.request_field).CopyFrom(item)
     return response
