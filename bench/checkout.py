@@ -923,7 +923,8 @@ def main() -> int:
                 print(f"  echo -c {clients}: {echo[clients].rate:.0f} calls/s", flush=True)
             report["echo"] = {"payload_bytes": len(payload), "server": "grpc.server(ThreadPoolExecutor(32)) in a child process",
                               "runs": {str(c): w.summary() for c, w in echo.items()}}
-            echo_process.stdin.close()  # type: ignore[union-attr]
+            assert echo_process.stdin is not None  # started with stdin=PIPE
+            echo_process.stdin.close()
             echo_process.wait(10)
             echo_process = None
 

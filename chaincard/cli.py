@@ -7,11 +7,17 @@ import gc
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaincard.config import Settings, load_settings
 from chaincard.logs import configure_logging
 from chaincard.security import cli as security_cli
+
+if TYPE_CHECKING:
+    from chaincard.chain_state import ChainState
+    from chaincard.rpc.server import RunningServer
 
 DEFAULT_DATA_DIR = Path(".chaincard")
 
@@ -24,7 +30,7 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
     )
 
 
-def _serve(process_name: str, start, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
     from chaincard.rpc.server import serve_until_signalled, write_port_file
 
     configure_logging(process_name, settings.log_level)
@@ -99,7 +105,7 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
 
 
 # ---- a whole chain ---------------------------------------------------------------------------------
-def _print_chain(state) -> None:  # type: ignore[no-untyped-def]
+def _print_chain(state: ChainState) -> None:
     print(f"ChainCard is up. Data in {state.data_dir}")
     print(f"  {'kafka broker':<22} {state.kafka_bootstrap}")
     for process in state.processes:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast
 
 from google.protobuf import message_factory
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,7 +85,9 @@ def response_type_of(request_type: type[Message]) -> type[Message]:
         return known
     operation = operation_of(request_type)
     descriptor = request_type.DESCRIPTOR.file.message_types_by_name.get(operation + "Response")
-    if descriptor is None:
+    # The stubs type a message's descriptor as the Python or the upb (C) class; at run time the
+    # Python class's metaclass accepts both in isinstance, so this only narrows (and skips None).
+    if not isinstance(descriptor, Descriptor):
         raise TypeError(f"no {operation}Response beside {request_type.DESCRIPTOR.full_name}")
     response_type: type[Message] = message_factory.GetMessageClass(descriptor)
     _response_types[request_type] = response_type

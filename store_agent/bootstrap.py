@@ -9,6 +9,7 @@ import logging
 import os
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import grpc
@@ -79,8 +80,10 @@ def knob(settings: Settings, name: str) -> float:
     return float(raw) if raw not in (None, "") else KNOBS[name]
 
 
-def _service_name(module, service: str) -> str:  # type: ignore[no-untyped-def]
-    return module.DESCRIPTOR.services_by_name[service].full_name
+def _service_name(module: ModuleType, service: str) -> str:
+    """The full name of ``service`` in a generated ``*_pb2`` module."""
+    name: str = module.DESCRIPTOR.services_by_name[service].full_name
+    return name
 
 
 def start_store(settings: Settings) -> RunningServer:

@@ -19,14 +19,21 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the till starts fast: grpc and the messages are imported where used
+    import grpc
+
+    from chaincard.rpc.transport import Transport
+    from chaincard.v1 import common_pb2
 
 DEFAULT_DATA_DIR = Path(".chaincard")
 DEFAULT_STORE_NAME = "store-S-E-001"
 CALL_DEADLINE_SECONDS = 30.0
+# The TenderType labels: a message field takes an enum by its label as well as by its number.
 _TENDERS = {"cash": "TENDER_TYPE_CASH", "bank": "TENDER_TYPE_BANK_CARD", "mobile": "TENDER_TYPE_MOBILE_PAY"}
 
 
@@ -64,7 +71,7 @@ def parse_item(spec: str) -> dict[str, Any]:
             "unit_price_fen": parse_yuan(price, f"--item {sku} price")}
 
 
-def paper_width(value: str) -> int:
+def paper_width(value: str) -> common_pb2.PaperWidth:
     from chaincard.v1 import common_pb2
 
     return {"58": common_pb2.PAPER_WIDTH_58_MM, "80": common_pb2.PAPER_WIDTH_80_MM}[value]
@@ -86,7 +93,7 @@ def store_endpoint(args: argparse.Namespace) -> str:
         ) from None
 
 
-def till_transport(args: argparse.Namespace, endpoint: str):  # type: ignore[no-untyped-def]
+def till_transport(args: argparse.Namespace, endpoint: str) -> Transport:
     """A till's credentials: its ``pos:<store>`` certificate — CHAINCARD_TILL_CERT in
     CHAINCARD_TLS_DIR, else the local chain's certificate of the store serving ``endpoint`` —
     or plaintext for a chain run with --insecure (CHAINCARD_INSECURE=1)."""
@@ -129,7 +136,7 @@ def _explain(error: Any, endpoint: str) -> str:
     return f"{hint}: {details}"
 
 
-def _run(args: argparse.Namespace, body: Callable[[Any, argparse.Namespace], int]) -> int:
+def _run(args: argparse.Namespace, body: Callable[[grpc.Channel, argparse.Namespace], int]) -> int:
     import grpc
 
     from chaincard.rpc.channels import open_channel
@@ -156,20 +163,20 @@ def _request_id(args: argparse.Namespace) -> str:
     return args.request_id_used
 
 
-def _print_receipt(lines) -> None:  # type: ignore[no-untyped-def]
+def _print_receipt(lines: Iterable[common_pb2.ReceiptLine]) -> None:
     print()
     for line in lines:
         print(f"    {line.text}")
     print()
 
 
-def _state(card) -> str:  # type: ignore[no-untyped-def]
+def _state(card: common_pb2.Card) -> str:
     from chaincard.v1 import common_pb2
 
     return common_pb2.CardState.Name(card.state).removeprefix("CARD_STATE_")
 
 
-def _balances(balances) -> str:  # type: ignore[no-untyped-def]
+def _balances(balances: common_pb2.Balances) -> str:
     from chaincard.money import format_fen
 
     return (f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  "
@@ -177,7 +184,7 @@ def _balances(balances) -> str:  # type: ignore[no-untyped-def]
 
 
 # ---- the commands ------------------------------------------------------------------------------
-def cmd_find(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_find(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import call
     from chaincard.v1 import members_pb2, members_pb2_grpc
 
@@ -195,7 +202,7 @@ def cmd_find(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def cmd_sell(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_sell(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
     from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
@@ -207,7 +214,7 @@ def cmd_sell(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     for name in ("cash", "bank", "mobile"):
         amount = getattr(args, name)
         if amount is not None:
-            tenders.append(transactions_pb2.TenderRequest(type=common_pb2.TenderType.Value(_TENDERS[name]),
+            tenders.append(transactions_pb2.TenderRequest(type=_TENDERS[name],
                                                           amount_fen=parse_yuan(amount, f"--{name}")))
     if not args.external_only:
         tenders.append(transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=0))  # the rest
@@ -234,17 +241,17 @@ def cmd_sell(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def cmd_recharge(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_recharge(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
-    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
 
     amount = parse_yuan(args.amount, "--amount")
     if amount <= 0:
         raise UsageError("--amount must be above 0")
     request = transactions_pb2.RechargeCardRequest(
         request_id=_request_id(args), card_number=args.card, amount_fen=amount,
-        tender=common_pb2.TenderType.Value(_TENDERS[args.tender]), operator_id=args.operator or "",
+        tender=_TENDERS[args.tender], operator_id=args.operator or "",
     )
     answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).RechargeCard, request, deadline=CALL_DEADLINE_SECONDS)
     promotion = f"  promotion {answer.promotion_code}: +{format_fen(answer.bonus_fen)} bonus, +{answer.points_earned} points" if answer.promotion_code else ""
@@ -254,7 +261,7 @@ def cmd_recharge(channel, args: argparse.Namespace) -> int:  # type: ignore[no-u
     return 0
 
 
-def cmd_balance(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_balance(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import call
     from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2
 
@@ -268,7 +275,7 @@ def cmd_balance(channel, args: argparse.Namespace) -> int:  # type: ignore[no-un
     return 0
 
 
-def cmd_history(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_history(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
     from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
@@ -286,7 +293,7 @@ def cmd_history(channel, args: argparse.Namespace) -> int:  # type: ignore[no-un
     return 0
 
 
-def cmd_status(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
     from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
@@ -304,7 +311,7 @@ def cmd_status(channel, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     return 0
 
 
-def cmd_queue(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_queue(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
     from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
@@ -323,7 +330,7 @@ def cmd_queue(channel, args: argparse.Namespace) -> int:  # type: ignore[no-unty
     return 0
 
 
-def _reprint(channel, transaction_id: str, paper: str) -> int:  # type: ignore[no-untyped-def]
+def _reprint(channel: grpc.Channel, transaction_id: str, paper: str) -> int:
     from chaincard.rpc.channels import call
     from chaincard.v1 import store_agent_pb2, store_agent_pb2_grpc
 
@@ -334,11 +341,11 @@ def _reprint(channel, transaction_id: str, paper: str) -> int:  # type: ignore[n
     return 0
 
 
-def cmd_reprint(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_reprint(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return _reprint(channel, args.transaction_id, args.paper)
 
 
-def cmd_join(channel, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def cmd_join(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.ids import new_id
     from chaincard.rpc.channels import call
     from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, members_pb2, members_pb2_grpc
@@ -366,7 +373,7 @@ def run_overdrawn(args: argparse.Namespace) -> int:
     return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse has no public type for it
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
     pos = commands.add_parser("pos", help="the cashier's till, through a store agent (find, sell, recharge, balance…)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -374,7 +381,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # noqa: SLF001 
     pos.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="a running local chain's data directory")
     sub = pos.add_subparsers(dest="pos_command", required=True)
 
-    def add(name: str, handler: Callable[[Any, argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Callable[[grpc.Channel, argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
         parser.set_defaults(handler=lambda args: _run(args, handler))
         return parser

@@ -32,7 +32,7 @@ class StoreCommands:
              before_send: Callable[[], None] | None = None) -> Any:
         """``request`` to the same RPC of ``region`` (its stub), through the journal. ``prints_receipt``:
         the answer's receipt is kept for reprints; ``before_send`` runs once the request is journaled."""
-        request.store_id = self.store_id  # type: ignore[attr-defined]
+        request.store_id = self.store_id  # type: ignore[attr-defined]  # every store request has the field; Message does not say
         operation = operation_of(type(request))
         return self.link.mutate(operation, getattr(region, operation), request, response_type_of(type(request)),
                                 receipt_of=receipt_of if prints_receipt else None, before_send=before_send)

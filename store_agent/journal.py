@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.db.base import utc_now
+from chaincard.db.base import table_of, utc_now
 from chaincard.db.idempotency import fingerprint, validate_request_id
 from chaincard.errors import AlreadyExists
 from chaincard.pins import mask_pins
@@ -29,8 +29,8 @@ class JournalEntry:
     error_message: str | None
 
 
-_requests = OutgoingRequest.__table__
-_receipts = Receipt.__table__
+_requests = table_of(OutgoingRequest)
+_receipts = table_of(Receipt)
 
 # Built once (the journal is written twice per sale; building statements per call cost more CPU than
 # SQLite spends running them). Core, not the ORM, for the same reason.
@@ -50,7 +50,7 @@ class RequestJournal:
 
     def begin(self, method: str, request: Message) -> JournalEntry:
         """Record the request (or find it again). A different payload under a used id is refused."""
-        request_id = request.request_id
+        request_id: str = getattr(request, "request_id")  # noqa: B009 - every journaled request has one
         validate_request_id(request_id)
         digest = fingerprint(method, request)
         with self.session_factory.begin() as session:

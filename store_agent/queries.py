@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -99,7 +100,8 @@ def cached_balance(cached: CachedCard) -> cards_pb2.GetBalanceResponse:
     """A balance from the card cache, marked as such (``from_cache``, ``as_of``)."""
     response = cards_pb2.GetBalanceResponse(
         card_number=cached.card_number,
-        state=common_pb2.CardState.Value("CARD_STATE_" + cached.state) if cached.state else common_pb2.CARD_STATE_UNSPECIFIED,
+        state=(cast(common_pb2.CardState, common_pb2.CardState.Value("CARD_STATE_" + cached.state)) if cached.state
+               else common_pb2.CARD_STATE_UNSPECIFIED),
         balances=common_pb2.Balances(principal_fen=cached.principal_fen, bonus_fen=cached.bonus_fen, points=cached.points),
         from_cache=True,
     )

@@ -17,12 +17,12 @@ from typing import Any, cast
 
 import grpc
 from google.protobuf.message import Message
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import RemoteStatus, Unavailable
-from chaincard.rpc.channels import call
+from chaincard.rpc.channels import call, health_check
 from chaincard.security.identity import current_principal
 from store_agent.journal import RequestJournal
 
@@ -111,10 +111,7 @@ class LinkMonitor:
         if self.channel is None:
             return self.online
         try:
-            # The grpc_health stubs declare HealthStub without its methods.
-            answer = health_pb2_grpc.HealthStub(self.channel).Check(  # type: ignore[attr-defined]
-                health_pb2.HealthCheckRequest(service=""), timeout=PROBE_DEADLINE_SECONDS
-            )
+            answer = health_check(self.channel, deadline=PROBE_DEADLINE_SECONDS)
         except grpc.RpcError as error:
             self.failure(error.code().name)
             return False
@@ -267,5 +264,6 @@ def name_the_operator(request: Message) -> None:
     principal = current_principal()
     if principal is None or not principal.is_operator or "operator_id" not in request.DESCRIPTOR.fields_by_name:
         return
+    # Any request message: the field is known to be there (checked above), not to the type checker.
     if not request.operator_id:  # type: ignore[attr-defined]
         request.operator_id = principal.operator_id  # type: ignore[attr-defined]

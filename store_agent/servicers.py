@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import grpc
+
 from chaincard.v1 import (
+    cards_pb2,
     cards_pb2_grpc,
+    members_pb2,
     members_pb2_grpc,
     store_agent_pb2,
     store_agent_pb2_grpc,
+    transactions_pb2,
     transactions_pb2_grpc,
 )
 from store_agent import queries
@@ -32,23 +37,35 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
         self.link, self.region = link, region
         self.commands = StoreCommands(store_id, link)
 
-    def RegisterMember(self, request, context):  # noqa: N802 - gRPC method names
+    def RegisterMember(  # noqa: N802 - gRPC method names
+        self, request: members_pb2.RegisterMemberRequest, context: grpc.ServicerContext
+    ) -> members_pb2.RegisterMemberResponse:
         return self.commands.send(self.region, request)
 
-    def GetMember(self, request, context):  # noqa: N802
+    def GetMember(  # noqa: N802
+        self, request: members_pb2.GetMemberRequest, context: grpc.ServicerContext
+    ) -> members_pb2.GetMemberResponse:
         return self.link.read(self.region.GetMember, request)
 
-    def FindMember(self, request, context):  # noqa: N802
+    def FindMember(  # noqa: N802
+        self, request: members_pb2.FindMemberRequest, context: grpc.ServicerContext
+    ) -> members_pb2.FindMemberResponse:
         return self.link.read(self.region.FindMember, request)
 
-    def UpdateMember(self, request, context):  # noqa: N802
+    def UpdateMember(  # noqa: N802
+        self, request: members_pb2.UpdateMemberRequest, context: grpc.ServicerContext
+    ) -> members_pb2.UpdateMemberResponse:
         return self.commands.send(self.region, request)
 
-    def ExportMemberData(self, request, context):  # noqa: N802
+    def ExportMemberData(  # noqa: N802
+        self, request: members_pb2.ExportMemberDataRequest, context: grpc.ServicerContext
+    ) -> members_pb2.ExportMemberDataResponse:
         request.store_id = self.commands.store_id
         return self.link.read(self.region.ExportMemberData, request)
 
-    def EraseMember(self, request, context):  # noqa: N802
+    def EraseMember(  # noqa: N802
+        self, request: members_pb2.EraseMemberRequest, context: grpc.ServicerContext
+    ) -> members_pb2.EraseMemberResponse:
         return self.commands.send(self.region, request)
 
 
@@ -62,13 +79,19 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
         self.link, self.region, self.cache = link, region, cache
         self.commands = StoreCommands(store_id, link)
 
-    def OpenCard(self, request, context):  # noqa: N802
+    def OpenCard(  # noqa: N802
+        self, request: cards_pb2.OpenCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.OpenCardResponse:
         return self.commands.send(self.region, request)
 
-    def GetCard(self, request, context):  # noqa: N802
+    def GetCard(  # noqa: N802
+        self, request: cards_pb2.GetCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.GetCardResponse:
         return self.link.read(self.region.GetCard, request)
 
-    def GetBalance(self, request, context):  # noqa: N802
+    def GetBalance(  # noqa: N802
+        self, request: cards_pb2.GetBalanceRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.GetBalanceResponse:
         try:
             return self.link.read(self.region.GetBalance, request)
         except RegionUnreachable:
@@ -77,37 +100,59 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
                 raise
         return queries.cached_balance(cached)
 
-    def ActivateCard(self, request, context):  # noqa: N802
+    def ActivateCard(  # noqa: N802
+        self, request: cards_pb2.ActivateCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ActivateCardResponse:
         return self.commands.send(self.region, request)
 
-    def ReportCardLost(self, request, context):  # noqa: N802
+    def ReportCardLost(  # noqa: N802
+        self, request: cards_pb2.ReportCardLostRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ReportCardLostResponse:
         return self.commands.send(self.region, request)
 
-    def CancelCardLoss(self, request, context):  # noqa: N802
+    def CancelCardLoss(  # noqa: N802
+        self, request: cards_pb2.CancelCardLossRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.CancelCardLossResponse:
         return self.commands.send(self.region, request)
 
-    def FreezeCard(self, request, context):  # noqa: N802
+    def FreezeCard(  # noqa: N802
+        self, request: cards_pb2.FreezeCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.FreezeCardResponse:
         return self.commands.send(self.region, request)
 
-    def UnfreezeCard(self, request, context):  # noqa: N802
+    def UnfreezeCard(  # noqa: N802
+        self, request: cards_pb2.UnfreezeCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.UnfreezeCardResponse:
         return self.commands.send(self.region, request)
 
-    def ReplaceCard(self, request, context):  # noqa: N802
+    def ReplaceCard(  # noqa: N802
+        self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ReplaceCardResponse:
         return self.commands.send(self.region, request)
 
-    def ReissueCard(self, request, context):  # noqa: N802
+    def ReissueCard(  # noqa: N802
+        self, request: cards_pb2.ReissueCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ReissueCardResponse:
         return self.commands.send(self.region, request)
 
-    def CloseCard(self, request, context):  # noqa: N802
+    def CloseCard(  # noqa: N802
+        self, request: cards_pb2.CloseCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.CloseCardResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
-    def SetPin(self, request, context):  # noqa: N802
+    def SetPin(  # noqa: N802
+        self, request: cards_pb2.SetPinRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.SetPinResponse:
         return self.commands.send(self.region, request)
 
-    def ChangePin(self, request, context):  # noqa: N802
+    def ChangePin(  # noqa: N802
+        self, request: cards_pb2.ChangePinRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ChangePinResponse:
         return self.commands.send(self.region, request)
 
-    def ResetPin(self, request, context):  # noqa: N802
+    def ResetPin(  # noqa: N802
+        self, request: cards_pb2.ResetPinRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ResetPinResponse:
         return self.commands.send(self.region, request)
 
 
@@ -131,10 +176,14 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
             raise RegionUnreachable(self.link.monitor.offline_message(
                 f"card ...{card_number[-4:]} still has offline sales the region has not taken yet"))
 
-    def RechargeCard(self, request, context):  # noqa: N802
+    def RechargeCard(  # noqa: N802
+        self, request: transactions_pb2.RechargeCardRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.RechargeCardResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
-    def Checkout(self, request, context):  # noqa: N802
+    def Checkout(  # noqa: N802
+        self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.CheckoutResponse:
         try:
             return self.commands.send(self.region, request, prints_receipt=True,
                                       before_send=lambda: self._forward_card_queue_first(request.card_number))
@@ -143,25 +192,39 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
                 raise
             return self.stand_in.approve(request, in_doubt=unreachable.in_doubt)
 
-    def ListTransactions(self, request, context):  # noqa: N802
+    def ListTransactions(  # noqa: N802
+        self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.ListTransactionsResponse:
         return self.link.read(self.region.ListTransactions, request)
 
-    def GetTransaction(self, request, context):  # noqa: N802
+    def GetTransaction(  # noqa: N802
+        self, request: transactions_pb2.GetTransactionRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.GetTransactionResponse:
         return self.link.read(self.region.GetTransaction, request)
 
-    def GetReceipt(self, request, context):  # noqa: N802
+    def GetReceipt(  # noqa: N802
+        self, request: transactions_pb2.GetReceiptRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.GetReceiptResponse:
         return self.link.read(self.region.GetReceipt, request)
 
-    def RefundSale(self, request, context):  # noqa: N802
+    def RefundSale(  # noqa: N802
+        self, request: transactions_pb2.RefundSaleRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.RefundSaleResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
-    def VoidSale(self, request, context):  # noqa: N802
+    def VoidSale(  # noqa: N802
+        self, request: transactions_pb2.VoidSaleRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.VoidSaleResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
-    def VoidRecharge(self, request, context):  # noqa: N802
+    def VoidRecharge(  # noqa: N802
+        self, request: transactions_pb2.VoidRechargeRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.VoidRechargeResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
-    def AdjustPoints(self, request, context):  # noqa: N802
+    def AdjustPoints(  # noqa: N802
+        self, request: transactions_pb2.AdjustPointsRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.AdjustPointsResponse:
         return self.commands.send(self.region, request)
 
 
@@ -181,7 +244,9 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
         self.store_id, self.link, self.config, self.cache, self.region = store_id, link, config, cache, region
         self.session_factory = link.journal.session_factory
 
-    def GetStoreStatus(self, request, context):  # noqa: N802
+    def GetStoreStatus(  # noqa: N802
+        self, request: store_agent_pb2.GetStoreStatusRequest, context: grpc.ServicerContext
+    ) -> store_agent_pb2.GetStoreStatusResponse:
         with self.session_factory() as session:
             queue = queries.offline_queue(session)
         store = self.config.store()
@@ -199,11 +264,15 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
                 getattr(response, field).FromDatetime(moment)
         return response
 
-    def ReprintReceipt(self, request, context):  # noqa: N802
+    def ReprintReceipt(  # noqa: N802
+        self, request: store_agent_pb2.ReprintReceiptRequest, context: grpc.ServicerContext
+    ) -> store_agent_pb2.ReprintReceiptResponse:
         with self.session_factory() as session:
             stored = queries.kept_receipt(session, request.transaction_id)
         return queries.reprint(stored, request, self.link, self.region)
 
-    def ListQueuedAdvices(self, request, context):  # noqa: N802
+    def ListQueuedAdvices(  # noqa: N802
+        self, request: store_agent_pb2.ListQueuedAdvicesRequest, context: grpc.ServicerContext
+    ) -> store_agent_pb2.ListQueuedAdvicesResponse:
         with self.session_factory() as session:
             return queries.queued_advices(session, request)

@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, String, Table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
-from chaincard.db.base import UtcTimestamp, utc_now
+from chaincard.db.base import UtcTimestamp, table_of, utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of, insert_for
 
 
@@ -39,7 +39,7 @@ def claim_events(session: Session, model: type[ProcessedEventColumns], consumer:
         return set()
     now = utc_now()
     rows = [{"consumer": consumer, "event_id": event_id, "applied_at": now} for event_id in dict.fromkeys(event_ids)]
-    statement = _claim_statement(dialect_of(session), model.__table__)  # type: ignore[attr-defined]
+    statement = _claim_statement(dialect_of(session), table_of(model))
     return set(session.connection().execute(statement, rows).scalars())
 
 

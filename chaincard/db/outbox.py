@@ -38,6 +38,10 @@ class OutboxColumns:
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     published_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True, index=True)
 
+    if TYPE_CHECKING:
+        # What the mapped class (``OutboxMessage(OutboxColumns, Base)``) takes: its declarative constructor.
+        def __init__(self, **columns: Any) -> None: ...
+
 
 def outbox_row(envelope: events_pb2.EventEnvelope, *, topic: str, key: str) -> dict[str, Any]:
     """The values of the outbox row that carries ``envelope``, named as the table's columns (every one given: a Core INSERT with a CTE skips column defaults)."""

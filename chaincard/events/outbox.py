@@ -21,7 +21,7 @@ def add_event(
 ) -> str:
     """Write one event to the outbox inside the caller's transaction; returns its event id."""
     envelope = wrap(payload, producer=producer, aggregate_id=aggregate_id or key)
-    row = outbox_model(  # type: ignore[call-arg]
+    row = outbox_model(
         event_id=envelope.event_id,
         topic=topic,
         message_key=key,

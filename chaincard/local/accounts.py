@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 
+from chaincard.chain_state import ChainState
 from chaincard.ids import new_id
 from chaincard.rpc.channels import call
 from chaincard.security.client import issue_token
@@ -33,21 +34,21 @@ def _password_of(data_dir: str, operator_id: str) -> str:
     return path.read_text().strip()
 
 
-def ensure_operator(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
+def ensure_operator(state: ChainState, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:
     """Create or update the operator as the chain's HQ admin (the saved admin token); returns its password."""
     return _ensure(state, operator_id, role, scope, display_name)[0]
 
 
-def operator_token(state, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:  # type: ignore[no-untyped-def]
+def operator_token(state: ChainState, operator_id: str, role: Role, scope: Scope, *, display_name: str = "") -> str:
     """A fresh token of the operator (created first if need be), from HQ's IssueToken."""
     return _ensure(state, operator_id, role, scope, display_name)[1]
 
 
-def _ensure(state, operator_id: str, role: Role, scope: Scope, display_name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _ensure(state: ChainState, operator_id: str, role: Role, scope: Scope, display_name: str) -> tuple[str, str]:
     """Upsert the operator, log it in; returns (password, token)."""
     password = _password_of(state.data_dir, operator_id)
     operator = operators_pb2.Operator(operator_id=operator_id, login_name=operator_id, display_name=display_name or operator_id,
-                                      role=role.value, scope=scope.to_proto(), active=True)
+                                      role=role.to_proto(), scope=scope.to_proto(), active=True)
     with state.channel("hq") as channel:
         operators = operators_pb2_grpc.OperatorServiceStub(channel)
         call(operators.UpsertOperator,
@@ -63,7 +64,7 @@ def _ensure(state, operator_id: str, role: Role, scope: Scope, display_name: str
     return password, token
 
 
-def _log_in(state, operator_id: str, password: str) -> str | None:  # type: ignore[no-untyped-def]
+def _log_in(state: ChainState, operator_id: str, password: str) -> str | None:
     """The operator's token, or None when HQ refuses the password."""
     with state.channel("hq", token="") as channel:
         try:

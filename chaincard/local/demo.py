@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import grpc
+from google.protobuf.message import Message
 
 from chaincard.chain_state import ChainState
 from chaincard.ids import new_id
@@ -24,6 +27,9 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+
+if TYPE_CHECKING:
+    from chaincard.local.chain import Chain
 
 DEMO_STORE = "store-S-E-001"
 
@@ -47,7 +53,7 @@ def print_member_view(view: member_view_pb2.GetMemberViewResponse) -> None:
         )
 
 
-def wait_for_member_view(state, phone: str, principal_fen: int, timeout: float = 30.0) -> member_view_pb2.GetMemberViewResponse:  # type: ignore[no-untyped-def]
+def wait_for_member_view(state: ChainState, phone: str, principal_fen: int, timeout: float = 30.0) -> member_view_pb2.GetMemberViewResponse:
     """Poll HQ until its event-fed view shows the expected balance (it trails the region by the relay lag)."""
     deadline = time.monotonic() + timeout
     with state.channel("hq") as channel:
@@ -65,7 +71,7 @@ def wait_for_member_view(state, phone: str, principal_fen: int, timeout: float =
             time.sleep(0.2)
 
 
-def run_slice(state) -> None:  # type: ignore[no-untyped-def]
+def run_slice(state: ChainState) -> None:
     store_endpoint = state.endpoint_of(DEMO_STORE)
     phone = f"139{random.randint(0, 99_999_999):08d}"
     print(f"\n== The slice, through store agent S-E-001 ({store_endpoint}) ==")
@@ -119,12 +125,12 @@ def run_slice(state) -> None:  # type: ignore[no-untyped-def]
           f"a West store finds him by it through HQ's index: member {found.member.member_id}, home region {found.member.home_region}")
 
 
-def _print_receipt(lines) -> None:  # type: ignore[no-untyped-def]
+def _print_receipt(lines: Iterable[common_pb2.ReceiptLine]) -> None:
     for line in lines:
         print(f"     {line.text}")
 
 
-def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
+def run_cross_region_sale(state: ChainState) -> None:
     """A Western Gold card bought in the East: level discount, points, split tender, partial refund."""
     phone = f"138{random.randint(0, 99_999_999):08d}"
     print("\n== A card from the West, used in the East (跨区刷卡) ==")
@@ -177,7 +183,7 @@ def run_cross_region_sale(state) -> None:  # type: ignore[no-untyped-def]
         _print_receipt(refund.receipt)
 
 
-def run_nightly_settlement(state) -> None:  # type: ignore[no-untyped-def]
+def run_nightly_settlement(state: ChainState) -> None:
     """The night's settlement (F2, F3): once every posting of today has reached the settlement
     service, settle today's business day there (closing it early: this is a demo), then print each
     franchisee's net and fetch its statement files over gRPC into the chain's data directory."""
@@ -278,7 +284,7 @@ def _notices(state: ChainState, *, limit: int, status: str | None = None) -> lis
     return list(reversed([json.loads(line) for line in _chaincard(state, *arguments).splitlines() if line.strip()]))
 
 
-def _refusal(method, request) -> str:  # type: ignore[no-untyped-def]
+def _refusal(method: Callable[..., object], request: Message) -> str:
     """The status a call that must be refused got."""
     try:
         call(method, request)
@@ -287,7 +293,7 @@ def _refusal(method, request) -> str:  # type: ignore[no-untyped-def]
     return "ALLOWED (it should not be!)"
 
 
-def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
+def run_offline_store(state: ChainState, chain: Chain) -> None:
     """X4 live: store S-E-001 loses its link (region E's process is stopped with SIGSTOP, so its
     sockets stay open and simply go silent, like a dead WAN line), keeps selling within its offline
     limits, refuses what it may not do alone, and forwards its queue once the region is back."""
@@ -305,7 +311,7 @@ def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
         till = transactions_pb2_grpc.TransactionServiceStub(channel)
         agent = store_agent_pb2_grpc.StoreAgentServiceStub(channel)
 
-        def status():  # type: ignore[no-untyped-def]
+        def status() -> store_agent_pb2.GetStoreStatusResponse:
             return call(agent.GetStoreStatus, store_agent_pb2.GetStoreStatusRequest())
 
         def sale(price_fen: int, name: str) -> transactions_pb2.CheckoutRequest:
@@ -367,7 +373,7 @@ def run_offline_store(state, chain) -> None:  # type: ignore[no-untyped-def]
               "reached the region before the cut, its SPEND would stand and the advice be answered DUPLICATE)")
 
 
-def run_reports(state) -> None:  # type: ignore[no-untyped-def]
+def run_reports(state: ChainState) -> None:
     """HQ's daily store report for today (R1) and the transaction notices sent (N1), both built from
     the Kafka events of everything the demo did."""
     from datetime import UTC, datetime

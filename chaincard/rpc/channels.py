@@ -54,13 +54,20 @@ def call(method: Callable[..., ResponseT], request: Any, *, deadline: float = DE
     return method(request, timeout=deadline, **kwargs)
 
 
+def health_check(channel: grpc.Channel, service: str = "", *, deadline: float) -> health_pb2.HealthCheckResponse:
+    """grpc.health.v1 ``Health.Check`` of ``service`` over ``channel``; raises grpc.RpcError as any call."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    # types-grpcio-health-checking declares HealthStub without its methods (Check is there at run time).
+    answer: health_pb2.HealthCheckResponse = stub.Check(  # type: ignore[attr-defined]
+        health_pb2.HealthCheckRequest(service=service), timeout=deadline)
+    return answer
+
+
 def check_health(target: str, service: str = "", deadline: float = 2.0, transport: Transport = PLAINTEXT) -> str:
     """The health status name of ``service`` at ``target`` (``UNREACHABLE`` if it does not answer)."""
     with transport.channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
         try:
-            # The grpc_health stubs declare HealthStub without its methods.
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=deadline)  # type: ignore[attr-defined]
+            answer = health_check(channel, service, deadline=deadline)
         except grpc.RpcError:
             return "UNREACHABLE"
         return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)

@@ -616,7 +616,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
             return
         if "operator_id" not in request.DESCRIPTOR.fields_by_name:
             return
-        operator_id = request.operator_id  # type: ignore[attr-defined]
+        operator_id = request.operator_id  # type: ignore[attr-defined]  # any request: the field is checked above
         found = self.staff_roles(peer.id, operator_id)
         if found == STORE_VOUCHES:
             return

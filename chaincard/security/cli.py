@@ -14,7 +14,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -142,7 +142,7 @@ def run_operator_add(args: argparse.Namespace) -> int:
         print(f"invalid: {error}", file=sys.stderr)
         return 2
     operator = operators_pb2.Operator(operator_id=args.operator_id, login_name=args.login or args.operator_id,
-                                      display_name=args.name or args.operator_id, role=cast(operators_pb2.OperatorRole, role.value), scope=scope.to_proto(),
+                                      display_name=args.name or args.operator_id, role=role.to_proto(), scope=scope.to_proto(),
                                       active=not args.inactive)
     try:
         with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:

@@ -45,6 +45,10 @@ class Role(enum.IntEnum):
         """``OPERATOR_ROLE_CASHIER`` …, as written in the audit log."""
         return f"OPERATOR_ROLE_{self.name}"
 
+    def to_proto(self) -> operators_pb2.OperatorRole:
+        """The operators.proto ``OperatorRole`` (the same number as the value)."""
+        return cast("operators_pb2.OperatorRole", self.value)
+
     @classmethod
     def parse(cls, text: str) -> Role:
         """A role from ``CASHIER`` or ``OPERATOR_ROLE_CASHIER`` (any case)."""

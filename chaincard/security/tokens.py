@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -46,6 +47,11 @@ from chaincard.errors import ChainCardError, InvalidArgument, Unauthenticated
 from chaincard.ids import new_id
 from chaincard.security.files import write_private
 from chaincard.security.identity import Role, Scope
+
+if TYPE_CHECKING:  # for annotations only: the messages are imported where used, as before
+    import grpc
+
+    from chaincard.v1 import operators_pb2
 
 TOKEN_PREFIX = "cc1"
 ALGORITHM = "Ed25519"
@@ -152,7 +158,7 @@ class KeySet:
         return cls({key.key_id: key for key in keys}, frozenset(revoked))
 
 
-def key_set_to_proto(key_set: KeySet):  # type: ignore[no-untyped-def]
+def key_set_to_proto(key_set: KeySet) -> operators_pb2.GetTokenVerificationKeysResponse:
     """The GetTokenVerificationKeysResponse publishing ``key_set``."""
     from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -166,7 +172,7 @@ def key_set_to_proto(key_set: KeySet):  # type: ignore[no-untyped-def]
     return response
 
 
-def key_set_from_proto(response) -> KeySet:  # type: ignore[no-untyped-def]
+def key_set_from_proto(response: operators_pb2.GetTokenVerificationKeysResponse) -> KeySet:
     """Read a GetTokenVerificationKeysResponse (keys of other algorithms are ignored)."""
     keys = []
     for key in response.keys:
@@ -272,7 +278,7 @@ class CachedKeySource(KeySource):
                 self._next_fetch = now + self._retry_seconds
 
 
-def hq_key_fetcher(channel, *, deadline: float = 5.0) -> Callable[[], KeySet]:  # type: ignore[no-untyped-def]
+def hq_key_fetcher(channel: grpc.Channel, *, deadline: float = 5.0) -> Callable[[], KeySet]:
     """A fetch function for :class:`CachedKeySource` reading HQ's GetTokenVerificationKeys."""
     from chaincard.v1 import operators_pb2, operators_pb2_grpc
 
