@@ -51,6 +51,13 @@ from region_service.unit_of_work import RegionUnitOfWork
 
 RequestT = TypeVar("RequestT", bound=Message)
 ResponseT = TypeVar("ResponseT", bound=Message)
+# The commands that only move a card from one state to another (:func:`_change_state`).
+_StateChangeRequest = (
+    cards_pb2.ActivateCardRequest | cards_pb2.ReportCardLostRequest | cards_pb2.CancelCardLossRequest
+    | cards_pb2.FreezeCardRequest | cards_pb2.UnfreezeCardRequest
+)
+# The commands that move a card's balances to a new card (:func:`_move_to_new_card`).
+_NewCardRequest = cards_pb2.ReplaceCardRequest | cards_pb2.ReissueCardRequest
 # The answer of a move to a new card (replacement or reissue): both carry the same fields.
 NewCardResponseT = TypeVar("NewCardResponseT", cards_pb2.ReplaceCardResponse, cards_pb2.ReissueCardResponse)
 
@@ -101,7 +108,7 @@ def _balances_json(balances: CardBalances) -> dict[str, int]:
     return {"principal_fen": balances.principal_fen, "bonus_fen": balances.bonus_fen, "points": balances.points}
 
 
-def _change_state(uow: RegionUnitOfWork, request: Any, transition: card_states.Transition, *, reason: str) -> common_pb2.Card:
+def _change_state(uow: RegionUnitOfWork, request: _StateChangeRequest, transition: card_states.Transition, *, reason: str) -> common_pb2.Card:
     """Move the card by ``transition``, with its event and audit entry; the card as it is now."""
     ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
@@ -150,7 +157,7 @@ def unfreeze_card(uow: RegionUnitOfWork, request: cards_pb2.UnfreezeCardRequest)
 
 # ---- replacement (换卡) and reissue (补卡) ------------------------------------------------------------
 
-def _new_physical_card(ctx: RegionContext, request: Any) -> tuple[str, card_states.StockEntry] | None:
+def _new_physical_card(ctx: RegionContext, request: _NewCardRequest) -> tuple[str, card_states.StockEntry] | None:
     """The pre-printed number the balances move to, with its entry in HQ's card directory; None
     for a new virtual card. Resolved before the card is locked: it may call HQ."""
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
@@ -208,7 +215,7 @@ class _MoveAuditFields(TypedDict):
 
 
 def _move_to_new_card(
-    uow: RegionUnitOfWork, request: cards_pb2.ReplaceCardRequest | cards_pb2.ReissueCardRequest,
+    uow: RegionUnitOfWork, request: _NewCardRequest,
     transition: card_states.Transition, *, title: str, response_type: type[NewCardResponseT],
 ) -> NewCardResponseT:
     ctx, session = uow.region, uow.session
@@ -533,7 +540,7 @@ def _pin_response(
     card: Card,
     *,
     action: str,
-    request: Any,
+    request: cards_pb2.SetPinRequest | cards_pb2.ChangePinRequest | cards_pb2.ResetPinRequest,
     before: dict[str, Any],
     operator_id: str,
     store_id: str,
