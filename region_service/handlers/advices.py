@@ -56,7 +56,7 @@ from region_service.models import (
     OfflineAdviceRecord,
 )
 from region_service.posting import record_transaction
-from region_service.translate import transaction_message
+from region_service.translate import enum_short_name, transaction_message
 from region_service.unit_of_work import RegionUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def _post_in_session(
             "offline_split": {"principal_fen": wanted[0], "bonus_fen": wanted[1]},
             "advised_card_number": advice.checkout.card_number, "forwarded_by": forwarded_by,
             "tenders": [
-                {"type": common_pb2.TenderType.Name(t.type).removeprefix("TENDER_TYPE_"), "amount_fen": t.amount_fen,
+                {"type": enum_short_name(common_pb2.TenderType, "TENDER_TYPE_", t.type), "amount_fen": t.amount_fen,
                  "principal_fen": t.principal_fen, "bonus_fen": t.bonus_fen, "card_number": t.card_number}
                 for t in tenders
             ],
