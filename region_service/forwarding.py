@@ -41,7 +41,8 @@ class CallOrigin:
 
     @classmethod
     def of(cls, context: grpc.ServicerContext) -> CallOrigin:
-        metadata = tuple(context.invocation_metadata() or ())
+        # The keys read here are text keys: gRPC gives bytes only for keys ending in "-bin".
+        metadata = tuple((key, value) for key, value in context.invocation_metadata() or () if isinstance(value, str))
         return cls(
             forwarded_by=next((value for key, value in metadata if key == FORWARDED_HEADER), ""),
             passed_on=tuple((key, value) for key, value in metadata if key in _PASSED_ON),

@@ -9,17 +9,31 @@ are region_service.repository's.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, bindparam, cast, func, insert, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.types import TypeEngine
 
-from chaincard.db.base import utc_now
+from chaincard.db.base import table_of, utc_now
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Direction, Posting, check_balanced
 from region_service.models import LedgerAccount, LedgerTransaction, PostingRecord
@@ -27,14 +41,14 @@ from region_service.repository import CARD_PURPOSE, CardBalances, LockedAccounts
 
 CARD_ASSETS = (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS, Asset.POINTS)
 
-_accounts = LedgerAccount.__table__
-_transactions = LedgerTransaction.__table__
-_postings = PostingRecord.__table__
+_accounts = table_of(LedgerAccount)
+_transactions = table_of(LedgerTransaction)
+_postings = table_of(PostingRecord)
 
 
 # The statements of the money path are built once: building and hashing a statement per call cost
 # more CPU than PostgreSQL spends running it. Parameters are bound per call.
-def _array_rows(name: str, **columns: type) -> Any:
+def _array_rows(name: str, **columns: type[TypeEngine[Any]]) -> Any:
     """``unnest(:a, :b, …) AS name(a, b, …)``: rows bound as one array parameter per column, so a
     statement with any number of rows is built, compiled and cached once."""
     arrays = [cast(bindparam(column), ARRAY(kind)) for column, kind in columns.items()]
@@ -46,7 +60,7 @@ def _array_rows(name: str, **columns: type) -> Any:
 _TRANSACTION_PREFIX = "transaction_"
 
 
-def _post_statement() -> Select:
+def _post_statement() -> Select[str, int]:
     """Posting as one statement (one round trip): move the card accounts' running balances (CHECK
     constraints hold them ≥ 0 and equal to credits − debits), append the transaction and its
     postings, and answer the moved accounts' new balances.
@@ -137,18 +151,20 @@ _known_system_ids: set[str] = set()
 
 def system_account_id(session: Session, franchisee_id: str, purpose: str, asset: str) -> str:
     """The id of a franchisee's system account, created on first use (race-free under concurrency)."""
-    key = (str(session.get_bind().url), franchisee_id, purpose, asset)
+    # The bind's engine: a session bound to a Connection (not an Engine) has its url there.
+    key = (str(session.get_bind().engine.url), franchisee_id, purpose, asset)
     cached = _system_account_ids.get(key)
     if cached is not None:
         return cached
-    inserted = session.execute(
+    # An INSERT's result is a CursorResult (Session.execute is typed for any statement).
+    inserted = typing.cast(CursorResult[Any], session.execute(
         pg_insert(LedgerAccount)
         .values(
             account_id=new_id(), purpose=purpose, card_number="", franchisee_id=franchisee_id, asset=asset,
             balance=0, debits_posted=0, credits_posted=0,
         )
         .on_conflict_do_nothing(constraint="holder_purpose_asset")
-    ).rowcount
+    )).rowcount
     account_id = session.execute(
         select(LedgerAccount.account_id).where(
             LedgerAccount.card_number == "",

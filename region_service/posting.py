@@ -4,13 +4,15 @@ statements (see region_service.ledger_store for why)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import LargeBinary, String, bindparam, insert
 from sqlalchemy.orm import Session
 
 from chaincard.checkout.receipt import card_footer, receipt_lines
+from chaincard.db.base import table_of
 from chaincard.db.outbox import outbox_row
 from chaincard.events import topics
 from chaincard.events.envelope import wrap
@@ -20,12 +22,12 @@ from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
-from region_service.translate import balances_message, transaction_message
+from region_service.translate import balances_message, enum_value, transaction_message
 
 # The receipt and the TransactionPosted event in one statement (one round trip), built once. The
 # outbox row's values are passed under its column names (chaincard.db.outbox.outbox_row).
-_KEEP_RECEIPT_AND_EVENT = insert(OutboxMessage.__table__).add_cte(
-    insert(ReceiptRecord.__table__)
+_KEEP_RECEIPT_AND_EVENT = insert(table_of(OutboxMessage)).add_cte(
+    insert(table_of(ReceiptRecord))
     .values(transaction_id=bindparam("receipt_transaction_id", type_=String), lines=bindparam("receipt_lines", type_=LargeBinary))
     .cte("receipt")
 )
@@ -56,10 +58,10 @@ def receipt_document(title: str, items: list[ReceiptItem]) -> bytes:
     return to_document(title, items).encode()
 
 
-def applied_tender(stored: dict) -> transactions_pb2.AppliedTender:
+def applied_tender(stored: Mapping[str, Any]) -> transactions_pb2.AppliedTender:
     """A tender as kept in a transaction's details (``{"type": "CASH", "amount_fen": …}``)."""
     return transactions_pb2.AppliedTender(
-        type=common_pb2.TenderType.Value("TENDER_TYPE_" + stored["type"]),
+        type=enum_value(common_pb2.TenderType, "TENDER_TYPE_", stored["type"]),
         amount_fen=stored["amount_fen"],
         principal_fen=stored.get("principal_fen", 0),
         bonus_fen=stored.get("bonus_fen", 0),
@@ -71,9 +73,9 @@ def posting_message(posting: Posting) -> common_pb2.Posting:
     asset, _, item = posting.asset.partition(":")
     return common_pb2.Posting(
         account_id=posting.account_id,
-        asset=common_pb2.Asset.Value("ASSET_" + asset),
+        asset=enum_value(common_pb2.Asset, "ASSET_", asset),
         asset_item=item,
-        direction=common_pb2.PostingDirection.Value("POSTING_DIRECTION_" + posting.direction.value),
+        direction=enum_value(common_pb2.PostingDirection, "POSTING_DIRECTION_", posting.direction.value),
         amount=posting.amount,
     )
 
@@ -88,7 +90,7 @@ def record_transaction(
     acquiring_franchisee_id: str,
     receipt_title: str,
     receipt_items: list[ReceiptItem],
-    tenders: list[transactions_pb2.AppliedTender] = (),  # type: ignore[assignment]
+    tenders: Sequence[transactions_pb2.AppliedTender] = (),
     points_earned: int = 0,
     points_redeemed: int = 0,
     subtotal_fen: int = 0,

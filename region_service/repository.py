@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -164,7 +165,7 @@ _LOCK_CARDS_AND_ACCOUNTS = (
 )
 
 
-def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[tuple[str, str, str, int]]:
+def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[str, str, str, int]:
     """Card accounts matching ``holders``, locked in account-id order."""
     return (
         select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
@@ -179,7 +180,7 @@ _LOCK_ACCOUNTS = _lock_accounts_where(_of_cards)
 _LOCK_ACCOUNTS_AND_IDS = _lock_accounts_where(or_(_of_cards, _accounts.c.account_id.in_(bindparam("account_ids", expanding=True))))
 
 
-def _locked_card(row: Row) -> LockedCard:
+def _locked_card(row: Row[*tuple[Any, ...]]) -> LockedCard:
     return LockedCard(*row[:len(_CARD_COLUMNS)])
 
 

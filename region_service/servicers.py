@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 
 import grpc
 
-from chaincard.v1 import cards_pb2_grpc, members_pb2_grpc, transactions_pb2_grpc
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin
 from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds
@@ -29,23 +36,35 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
         self.ctx = ctx
         self.routing = routing
 
-    def RegisterMember(self, request, context):  # noqa: N802
+    def RegisterMember(  # noqa: N802
+        self, request: members_pb2.RegisterMemberRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.RegisterMemberResponse:
         return self.ctx.commands.run(members.register_member, request)
 
-    def GetMember(self, request, context):  # noqa: N802
+    def GetMember(  # noqa: N802
+        self, request: members_pb2.GetMemberRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.GetMemberResponse:
         return members.get_member(self.ctx, request)
 
-    def FindMember(self, request, context):  # noqa: N802
+    def FindMember(  # noqa: N802
+        self, request: members_pb2.FindMemberRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.FindMemberResponse:
         return self.routing.find_member(request, CallOrigin.of(context))
 
-    def UpdateMember(self, request, context):  # noqa: N802
+    def UpdateMember(  # noqa: N802
+        self, request: members_pb2.UpdateMemberRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.UpdateMemberResponse:
         return self.routing.at_member_home(
             request, CallOrigin.of(context), lambda: self.ctx.commands.run(members.update_member, request))
 
-    def ExportMemberData(self, request, context):  # noqa: N802
+    def ExportMemberData(  # noqa: N802
+        self, request: members_pb2.ExportMemberDataRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.ExportMemberDataResponse:
         return self.routing.at_member_home(request, CallOrigin.of(context), lambda: members.export_member_data(self.ctx, request))
 
-    def EraseMember(self, request, context):  # noqa: N802
+    def EraseMember(  # noqa: N802
+        self, request: members_pb2.EraseMemberRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.EraseMemberResponse:
         return self.routing.at_member_home(
             request, CallOrigin.of(context), lambda: self.ctx.commands.run(members.erase_member, request))
 
@@ -60,46 +79,74 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     def _at_home(self, request: Any, context: grpc.ServicerContext, here: Callable[[], ResponseT]) -> ResponseT:
         return self.routing.at_card_home(cards_pb2_grpc.CardServiceStub, request, CallOrigin.of(context), here)
 
-    def OpenCard(self, request, context):  # noqa: N802
+    def OpenCard(  # noqa: N802
+        self, request: cards_pb2.OpenCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.OpenCardResponse:
         return self.ctx.commands.run(cards.open_card, request)
 
-    def GetCard(self, request, context):  # noqa: N802
+    def GetCard(  # noqa: N802
+        self, request: cards_pb2.GetCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.GetCardResponse:
         return self._at_home(request, context, lambda: cards.get_card(self.ctx, request))
 
-    def GetBalance(self, request, context):  # noqa: N802
+    def GetBalance(  # noqa: N802
+        self, request: cards_pb2.GetBalanceRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.GetBalanceResponse:
         return self._at_home(request, context, lambda: cards.get_balance(self.ctx, request))
 
-    def ActivateCard(self, request, context):  # noqa: N802
+    def ActivateCard(  # noqa: N802
+        self, request: cards_pb2.ActivateCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ActivateCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.activate_card, request))
 
-    def ReportCardLost(self, request, context):  # noqa: N802
+    def ReportCardLost(  # noqa: N802
+        self, request: cards_pb2.ReportCardLostRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReportCardLostResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.report_card_lost, request))
 
-    def CancelCardLoss(self, request, context):  # noqa: N802
+    def CancelCardLoss(  # noqa: N802
+        self, request: cards_pb2.CancelCardLossRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.CancelCardLossResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.cancel_card_loss, request))
 
-    def FreezeCard(self, request, context):  # noqa: N802
+    def FreezeCard(  # noqa: N802
+        self, request: cards_pb2.FreezeCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.FreezeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.freeze_card, request))
 
-    def UnfreezeCard(self, request, context):  # noqa: N802
+    def UnfreezeCard(  # noqa: N802
+        self, request: cards_pb2.UnfreezeCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.UnfreezeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.unfreeze_card, request))
 
-    def ReplaceCard(self, request, context):  # noqa: N802
+    def ReplaceCard(  # noqa: N802
+        self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReplaceCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.replace_card, request))
 
-    def ReissueCard(self, request, context):  # noqa: N802
+    def ReissueCard(  # noqa: N802
+        self, request: cards_pb2.ReissueCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReissueCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.reissue_card, request))
 
-    def CloseCard(self, request, context):  # noqa: N802
+    def CloseCard(  # noqa: N802
+        self, request: cards_pb2.CloseCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.CloseCardResponse:
         return self._at_home(request, context, lambda: lifecycle.run_counting_wrong_pins(self.ctx, lifecycle.close_card, request))
 
-    def SetPin(self, request, context):  # noqa: N802
+    def SetPin(  # noqa: N802
+        self, request: cards_pb2.SetPinRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.SetPinResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.set_pin, request))
 
-    def ChangePin(self, request, context):  # noqa: N802
+    def ChangePin(  # noqa: N802
+        self, request: cards_pb2.ChangePinRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ChangePinResponse:
         return self._at_home(request, context, lambda: lifecycle.run_counting_wrong_pins(self.ctx, lifecycle.change_pin, request))
 
-    def ResetPin(self, request, context):  # noqa: N802
+    def ResetPin(  # noqa: N802
+        self, request: cards_pb2.ResetPinRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ResetPinResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.reset_pin, request))
 
 
@@ -113,29 +160,47 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def _at_home(self, request: Any, context: grpc.ServicerContext, here: Callable[[], ResponseT]) -> ResponseT:
         return self.routing.at_card_home(transactions_pb2_grpc.TransactionServiceStub, request, CallOrigin.of(context), here)
 
-    def RechargeCard(self, request, context):  # noqa: N802
+    def RechargeCard(  # noqa: N802
+        self, request: transactions_pb2.RechargeCardRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.RechargeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(payments.recharge_card, request))
 
-    def Checkout(self, request, context):  # noqa: N802
+    def Checkout(  # noqa: N802
+        self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.CheckoutResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(payments.checkout, request))
 
-    def RefundSale(self, request, context):  # noqa: N802
+    def RefundSale(  # noqa: N802
+        self, request: transactions_pb2.RefundSaleRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.RefundSaleResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(refunds.refund_sale, request))
 
-    def VoidSale(self, request, context):  # noqa: N802
+    def VoidSale(  # noqa: N802
+        self, request: transactions_pb2.VoidSaleRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.VoidSaleResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(refunds.void_sale, request))
 
-    def VoidRecharge(self, request, context):  # noqa: N802
+    def VoidRecharge(  # noqa: N802
+        self, request: transactions_pb2.VoidRechargeRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.VoidRechargeResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(refunds.void_recharge, request))
 
-    def AdjustPoints(self, request, context):  # noqa: N802
+    def AdjustPoints(  # noqa: N802
+        self, request: transactions_pb2.AdjustPointsRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.AdjustPointsResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(points.adjust_points, request))
 
-    def ListTransactions(self, request, context):  # noqa: N802
+    def ListTransactions(  # noqa: N802
+        self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.ListTransactionsResponse:
         return self._at_home(request, context, lambda: history.list_transactions(self.ctx, request))
 
-    def GetReceipt(self, request, context):  # noqa: N802
+    def GetReceipt(  # noqa: N802
+        self, request: transactions_pb2.GetReceiptRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.GetReceiptResponse:
         return self._at_home(request, context, lambda: history.get_receipt(self.ctx, request))
 
-    def GetTransaction(self, request, context):  # noqa: N802
+    def GetTransaction(  # noqa: N802
+        self, request: transactions_pb2.GetTransactionRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.GetTransactionResponse:
         return self._at_home(request, context, lambda: history.get_transaction(self.ctx, request))

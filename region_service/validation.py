@@ -3,12 +3,17 @@ every service shares (text, card numbers) are chaincard.validation's, re-exporte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import TypeVar
 
 from chaincard.errors import InvalidArgument
 from chaincard.validation import MAX_TEXT, card_number, optional_text, require_text
 
 __all__ = ["MAX_TEXT", "amount_fen", "card_number", "enum_choice", "optional_date", "optional_text", "require_text"]
+
+EnumT = TypeVar("EnumT", bound=int)
+ChoiceT = TypeVar("ChoiceT", bound=str)
 
 
 def optional_date(field: str, value: str) -> date | None:
@@ -31,7 +36,8 @@ def amount_fen(field: str, value: int, *, maximum: int) -> int:
     return value
 
 
-def enum_choice(field: str, value: int, allowed: dict[int, str]) -> str:
+def enum_choice(field: str, value: EnumT, allowed: Mapping[EnumT, ChoiceT]) -> ChoiceT:
+    """What ``allowed`` maps a proto enum value to; INVALID_ARGUMENT for a value not in it."""
     if value not in allowed:
         raise InvalidArgument(field, f"must be one of {', '.join(sorted(allowed.values()))}")
     return allowed[value]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from chaincard.errors import ChainCardError, InvalidArgument
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
-from chaincard.pricing import StoredValue, split_stored_value
+from chaincard.pricing import SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
 from region_service import validation
@@ -55,7 +56,7 @@ from region_service.models import (
     OfflineAdviceRecord,
 )
 from region_service.posting import record_transaction
-from region_service.translate import transaction_message
+from region_service.translate import enum_short_name, transaction_message
 from region_service.unit_of_work import RegionUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
 
 
 # ---- posting one advice ----------------------------------------------------------------------------
-def _moment(stamp) -> datetime:  # type: ignore[no-untyped-def]
+def _moment(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
@@ -150,7 +151,7 @@ class _Take:
     shortfall_fen: int
 
 
-def _take(wanted: tuple[int, int], held_principal: int, held_bonus: int, split_rule) -> _Take:  # type: ignore[no-untyped-def]
+def _take(wanted: tuple[int, int], held_principal: int, held_bonus: int, rule: SplitRule) -> _Take:
     """What the card gives: the store's own principal/bonus split when the card still holds it, else
     everything it holds up to the amount (split by the chain's rule), the rest being the shortfall."""
     principal, bonus = wanted
@@ -158,7 +159,7 @@ def _take(wanted: tuple[int, int], held_principal: int, held_bonus: int, split_r
         return _Take(principal, bonus, 0)
     held = StoredValue(max(held_principal, 0), max(held_bonus, 0))
     taken = min(principal + bonus, held.total_fen)
-    taken_principal, taken_bonus = split_stored_value(taken, held, split_rule) if taken else (0, 0)
+    taken_principal, taken_bonus = split_stored_value(taken, held, rule) if taken else (0, 0)
     return _Take(taken_principal, taken_bonus, principal + bonus - taken)
 
 
@@ -288,7 +289,7 @@ def _post_in_session(
             "offline_split": {"principal_fen": wanted[0], "bonus_fen": wanted[1]},
             "advised_card_number": advice.checkout.card_number, "forwarded_by": forwarded_by,
             "tenders": [
-                {"type": common_pb2.TenderType.Name(t.type).removeprefix("TENDER_TYPE_"), "amount_fen": t.amount_fen,
+                {"type": enum_short_name(common_pb2.TenderType, "TENDER_TYPE_", t.type), "amount_fen": t.amount_fen,
                  "principal_fen": t.principal_fen, "bonus_fen": t.bonus_fen, "card_number": t.card_number}
                 for t in tenders
             ],

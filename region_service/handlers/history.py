@@ -15,7 +15,7 @@ from region_service.context import RegionContext
 from region_service.models import LedgerTransaction, PostingRecord, ReceiptRecord
 from region_service.posting import applied_tender
 from region_service.repository import load_card
-from region_service.translate import transaction_message
+from region_service.translate import enum_value, transaction_message
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 200
@@ -94,9 +94,9 @@ def get_transaction(ctx: RegionContext, request: transactions_pb2.GetTransaction
             postings=[
                 common_pb2.Posting(
                     account_id=posting.account_id,
-                    asset=common_pb2.Asset.Value("ASSET_" + posting.asset.partition(":")[0]),
+                    asset=enum_value(common_pb2.Asset, "ASSET_", posting.asset.partition(":")[0]),
                     asset_item=posting.asset.partition(":")[2],
-                    direction=common_pb2.PostingDirection.Value("POSTING_DIRECTION_" + posting.direction),
+                    direction=enum_value(common_pb2.PostingDirection, "POSTING_DIRECTION_", posting.direction),
                     amount=posting.amount,
                 )
                 for posting in postings

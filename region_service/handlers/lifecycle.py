@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -51,6 +51,15 @@ from region_service.unit_of_work import RegionUnitOfWork
 
 RequestT = TypeVar("RequestT", bound=Message)
 ResponseT = TypeVar("ResponseT", bound=Message)
+# The commands that only move a card from one state to another (:func:`_change_state`).
+_StateChangeRequest = (
+    cards_pb2.ActivateCardRequest | cards_pb2.ReportCardLostRequest | cards_pb2.CancelCardLossRequest
+    | cards_pb2.FreezeCardRequest | cards_pb2.UnfreezeCardRequest
+)
+# The commands that move a card's balances to a new card (:func:`_move_to_new_card`).
+_NewCardRequest = cards_pb2.ReplaceCardRequest | cards_pb2.ReissueCardRequest
+# The answer of a move to a new card (replacement or reissue): both carry the same fields.
+NewCardResponseT = TypeVar("NewCardResponseT", cards_pb2.ReplaceCardResponse, cards_pb2.ReissueCardResponse)
 
 MAX_REASON = 200
 
@@ -99,7 +108,7 @@ def _balances_json(balances: CardBalances) -> dict[str, int]:
     return {"principal_fen": balances.principal_fen, "bonus_fen": balances.bonus_fen, "points": balances.points}
 
 
-def _change_state(uow: RegionUnitOfWork, request: Any, transition: card_states.Transition, *, reason: str) -> common_pb2.Card:
+def _change_state(uow: RegionUnitOfWork, request: _StateChangeRequest, transition: card_states.Transition, *, reason: str) -> common_pb2.Card:
     """Move the card by ``transition``, with its event and audit entry; the card as it is now."""
     ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
@@ -148,7 +157,7 @@ def unfreeze_card(uow: RegionUnitOfWork, request: cards_pb2.UnfreezeCardRequest)
 
 # ---- replacement (换卡) and reissue (补卡) ------------------------------------------------------------
 
-def _new_physical_card(ctx: RegionContext, request: Any) -> tuple[str, card_states.StockEntry] | None:
+def _new_physical_card(ctx: RegionContext, request: _NewCardRequest) -> tuple[str, card_states.StockEntry] | None:
     """The pre-printed number the balances move to, with its entry in HQ's card directory; None
     for a new virtual card. Resolved before the card is locked: it may call HQ."""
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
@@ -194,9 +203,21 @@ def _transfer_postings(session: Session, old_number: str, new_number: str) -> tu
     return postings, moved
 
 
+class _MoveAuditFields(TypedDict):
+    """What the two audit entries of a move to a new card (old card, new card) share."""
+
+    operator_id: str
+    store_id: str
+    franchisee_id: str
+    request_id: str
+    reason: str
+    amount_fen: int
+
+
 def _move_to_new_card(
-    uow: RegionUnitOfWork, request: Any, transition: card_states.Transition, *, title: str, response_type: type[ResponseT],
-) -> ResponseT:
+    uow: RegionUnitOfWork, request: _NewCardRequest,
+    transition: card_states.Transition, *, title: str, response_type: type[NewCardResponseT],
+) -> NewCardResponseT:
     ctx, session = uow.region, uow.session
     old_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
@@ -277,7 +298,7 @@ def _move_to_new_card(
         payload=events_pb2.CardOpened(card=card_view(session, new, ctx.region_code)),
     )
     _announce_state(ctx, session, old, previous, reason=reason, operator_id=operator_id, store_id=store.store_id)
-    common = {
+    common: _MoveAuditFields = {
         "operator_id": operator_id, "store_id": store.store_id, "franchisee_id": old.issuing_franchisee_id,
         "request_id": request.request_id, "reason": reason, "amount_fen": transaction.amount_fen if transaction else 0,
     }
@@ -297,7 +318,7 @@ def _move_to_new_card(
         old_card=card_view(session, old, ctx.region_code), new_card=card_view(session, new, ctx.region_code),
     )
     if transaction is not None:
-        response.transaction.CopyFrom(transaction)  # type: ignore[attr-defined]
+        response.transaction.CopyFrom(transaction)
     return response
 
 
@@ -381,7 +402,7 @@ def _close(
     transaction: common_pb2.Transaction | None = None
     if postings:
         tenders = [transactions_pb2.AppliedTender(
-            type=common_pb2.TenderType.Value("TENDER_TYPE_" + tender), amount_fen=held.principal_fen)] if held.principal_fen else []
+            type=enum_value(common_pb2.TenderType, "TENDER_TYPE_", tender), amount_fen=held.principal_fen)] if held.principal_fen else []
         row = LedgerTransaction(
             transaction_id=new_id(), request_id=request_id, type="CARD_CLOSURE", card_number=card.card_number,
             store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
@@ -519,7 +540,7 @@ def _pin_response(
     card: Card,
     *,
     action: str,
-    request: Any,
+    request: cards_pb2.SetPinRequest | cards_pb2.ChangePinRequest | cards_pb2.ResetPinRequest,
     before: dict[str, Any],
     operator_id: str,
     store_id: str,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Literal, TypedDict
 
 import grpc
 from google.protobuf import json_format
 from sqlalchemy import and_, event, or_, select, text, update
+from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import (
@@ -65,7 +68,21 @@ _CHANNELS = {
 }
 
 
-def _validated_member_fields(ctx: RegionContext, request: members_pb2.RegisterMemberRequest) -> dict:
+class _MemberFields(TypedDict):
+    """A new member's profile, validated (the keyword arguments of :class:`Member` beside the phone's HMAC)."""
+
+    name: str
+    phone: str
+    birthday: date | None
+    gender: str
+    email: str
+    tags: list[str]
+    custom_fields: dict[str, str]
+    channel: str
+    registered_store_id: str
+
+
+def _validated_member_fields(ctx: RegionContext, request: members_pb2.RegisterMemberRequest) -> _MemberFields:
     store = ctx.program.store(request.store_id)
     if store.region_code != ctx.region_code:
         raise InvalidArgument("store_id", f"store {store.store_id} belongs to region {store.region_code}, not {ctx.region_code}")
@@ -101,11 +118,11 @@ def _email(value: str) -> str:
     return email
 
 
-def _tags(field: str, values) -> list[str]:  # type: ignore[no-untyped-def]
+def _tags(field: str, values: Iterable[str]) -> list[str]:
     return [validation.require_text(f"{field}[{index}]", tag, max_length=32) for index, tag in enumerate(values)]
 
 
-def _custom_fields(fields) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _custom_fields(fields: Mapping[str, str]) -> dict[str, str]:
     """Keys checked, values up to 256 characters; an empty value is kept as "" (the caller decides)."""
     return {
         validation.require_text("custom_fields key", key, max_length=32): validation.optional_text(
@@ -157,9 +174,28 @@ def register_member(uow: RegionUnitOfWork, request: members_pb2.RegisterMemberRe
 
 # ---- profile changes (M3) ----------------------------------------------------------------------------
 
-def _requested_changes(request: members_pb2.UpdateMemberRequest) -> dict:  # type: ignore[type-arg]
+# The profile fields an update sets as given (the phone, tags and custom fields are merged).
+_PlainField = Literal["name", "birthday", "gender", "email"]
+_PLAIN_FIELDS: tuple[_PlainField, ...] = ("name", "birthday", "gender", "email")
+
+
+class _Changes(TypedDict, total=False):
+    """What an UpdateMember request changes, validated: only the fields present change; the
+    custom fields and tags are always there (empty when the request changes none)."""
+
+    name: str
+    phone: str
+    birthday: date | None
+    gender: str
+    email: str
+    custom_fields: dict[str, str]
+    add_tags: list[str]
+    remove_tags: list[str]
+
+
+def _requested_changes(request: members_pb2.UpdateMemberRequest) -> _Changes:
     """The fields the request sets, validated as at registration (only the fields present change)."""
-    changes: dict = {}  # type: ignore[type-arg]
+    changes = _Changes()
     if request.HasField("name"):
         changes["name"] = validation.require_text("name", request.name)
     if request.HasField("phone"):
@@ -180,7 +216,7 @@ def _requested_changes(request: members_pb2.UpdateMemberRequest) -> dict:  # typ
     return changes
 
 
-def _audited_profile(member: Member) -> dict:  # type: ignore[type-arg]
+def _audited_profile(member: Member) -> dict[str, Any]:
     """The profile as the audit log keeps it: contact details masked."""
     return {
         "name": member.name, "phone_masked": member.phone_masked, "email": mask_email(member.email),
@@ -189,11 +225,12 @@ def _audited_profile(member: Member) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _apply_changes(member: Member, changes: dict, hmac_hex: str | None) -> None:  # type: ignore[type-arg]
-    for name in ("name", "birthday", "gender", "email"):
+def _apply_changes(member: Member, changes: _Changes, hmac_hex: str | None) -> None:
+    """``hmac_hex`` is the HMAC of the new phone, set whenever ``changes`` has a phone."""
+    for name in _PLAIN_FIELDS:
         if name in changes:
             setattr(member, name, changes[name])
-    if "phone" in changes:
+    if "phone" in changes and hmac_hex is not None:
         member.phone, member.phone_masked, member.phone_hmac = changes["phone"], mask_phone(changes["phone"]), hmac_hex
     if changes["custom_fields"]:
         merged = {**member.custom_fields, **changes["custom_fields"]}
@@ -229,7 +266,8 @@ def update_member(uow: RegionUnitOfWork, request: members_pb2.UpdateMemberReques
     elif new_hmac is not None:
         del changes["phone"]  # the member's own number: nothing to change
     _apply_changes(member, changes, new_hmac)  # checked in full before HQ is asked for the phone
-    if released_hmac and _claim_phone(ctx, request.request_id, new_hmac, member_id) != member_id:  # type: ignore[arg-type]
+    # A phone is released only for a new one (new_hmac is then set).
+    if released_hmac and new_hmac is not None and _claim_phone(ctx, request.request_id, new_hmac, member_id) != member_id:
         raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
     session.flush()
     after = _audited_profile(member)
@@ -257,7 +295,7 @@ def update_member(uow: RegionUnitOfWork, request: members_pb2.UpdateMemberReques
     return members_pb2.UpdateMemberResponse(member=message)
 
 
-def _member_with_cards(ctx: RegionContext, session, member: Member) -> tuple:  # type: ignore[no-untyped-def]
+def _member_with_cards(ctx: RegionContext, session: Session, member: Member) -> tuple[common_pb2.Member, list[common_pb2.Card]]:
     cards = session.execute(select(Card).where(Card.member_id == member.member_id).order_by(Card.opened_at)).scalars()
     return member_message(member, ctx.region_code), [
         card_message(card, ctx.region_code, card_balances(session, card.card_number)) for card in cards
@@ -314,7 +352,7 @@ MAX_EXPORTED_AUDIT_ENTRIES = 1000
 MAX_REASON = 200
 # Answers kept for idempotent replays that carry a member's profile (scrubbed on erasure; the
 # partial index ix_idempotency_keys_profile_answers covers exactly these operations).
-_ANSWERS_WITH_PROFILE = {
+_ANSWERS_WITH_PROFILE: dict[str, type[members_pb2.RegisterMemberResponse] | type[members_pb2.UpdateMemberResponse]] = {
     "RegisterMember": members_pb2.RegisterMemberResponse,
     "UpdateMember": members_pb2.UpdateMemberResponse,
 }
@@ -357,7 +395,7 @@ def _require_in_operator_scope(ctx: RegionContext, member: Member, acting_store_
         raise PermissionDenied(f"store {acting_store_id!r} is outside your scope ({principal.scope})")
 
 
-def _locked_member(ctx: RegionContext, session, member_id: str, acting_store_id: str) -> Member:  # type: ignore[no-untyped-def]
+def _locked_member(ctx: RegionContext, session: Session, member_id: str, acting_store_id: str) -> Member:
     """The member homed here, row-locked (a concurrent update, registration retry or erasure of the
     same member waits), and inside the calling operator's scope; MemberNotHere if homed elsewhere."""
     member = repository.get_member(session, member_id, for_update=True)
@@ -367,7 +405,7 @@ def _locked_member(ctx: RegionContext, session, member_id: str, acting_store_id:
     return member
 
 
-def _holdings(session, card_numbers: list[str]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
+def _holdings(session: Session, card_numbers: list[str]) -> dict[str, dict[str, int]]:
     """Every card account balance of these cards: card number → asset → balance."""
     held: dict[str, dict[str, int]] = {number: {} for number in card_numbers}
     if card_numbers:
@@ -406,7 +444,7 @@ def _describe_holding(asset: str, amount: int) -> str:
     return f"{amount} uses of {asset.removeprefix(_COUNT_USES_PREFIX)}"
 
 
-def _json(value: dict | None) -> str:  # type: ignore[type-arg]
+def _json(value: dict[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -500,7 +538,7 @@ def export_member_data(ctx: RegionContext, request: members_pb2.ExportMemberData
     return response
 
 
-def _refusals_to_erase(session, cards: list[Card]) -> list[str]:  # type: ignore[no-untyped-def]
+def _refusals_to_erase(session: Session, cards: list[Card]) -> list[str]:
     """Why the member cannot be erased yet: each card still usable or holding value."""
     problems = [f"card {card.card_number} is {card.state.lower()}" for card in cards if card.state not in FINAL_STATES]
     held = _holdings(session, [card.card_number for card in cards])
@@ -532,7 +570,7 @@ def _erase_profile(member: Member, now: datetime) -> list[str]:
     return held
 
 
-def _erase_stored_answers(session, member_id: str, erased: common_pb2.Member) -> int:  # type: ignore[no-untyped-def]
+def _erase_stored_answers(session: Session, member_id: str, erased: common_pb2.Member) -> int:
     """Replace the profile in the answers kept for idempotent replays (a late retry of the
     registration then gets the erased member back, not the personal data)."""
     rows = session.execute(
@@ -555,7 +593,7 @@ def _erase_stored_answers(session, member_id: str, erased: common_pb2.Member) ->
     return changed
 
 
-def _erase_outbox_copies(session, member_id: str, erased: common_pb2.Member) -> int:  # type: ignore[no-untyped-def]
+def _erase_outbox_copies(session: Session, member_id: str, erased: common_pb2.Member) -> int:
     """Replace the profile in this member's events still in the outbox (kept for replays during
     the retention): a replay must not bring the personal data back. Ids and order are kept."""
     rows = session.execute(

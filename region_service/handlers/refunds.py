@@ -26,7 +26,7 @@ from chaincard.pricing import (
     plan_void,
 )
 from chaincard.receipts import ReceiptItem, amount_row
-from chaincard.v1 import transactions_pb2
+from chaincard.v1 import directory_pb2, transactions_pb2
 from region_service import audit, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
@@ -44,6 +44,8 @@ from region_service.repository import lock_cards
 from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_REASON = 256
+# A refund or void of a sale (both post through _post_refund).
+_SaleReversal = transactions_pb2.RefundSaleRequest | transactions_pb2.VoidSaleRequest
 
 
 def _original(session: Session, card_number: str, transaction_id: str, kind: str) -> LedgerTransaction:
@@ -93,7 +95,7 @@ def _refund_amount(request: transactions_pb2.RefundSaleRequest, original: Ledger
 
 def _post_refund(
     ctx: RegionContext, session: Session, *, original: LedgerTransaction, plan: RefundPlan, cards: dict[str, Card],
-    kind: str, request, store, reason: str,  # type: ignore[no-untyped-def]
+    kind: str, request: _SaleReversal, store: directory_pb2.Store, reason: str,
 ) -> tuple[Recorded, int]:
     """Post the refund on the sale's card (and linked rows on any second card); returns the record
     and the points actually clawed back (never more than the card still holds)."""
@@ -153,8 +155,8 @@ def _other_cards(original: LedgerTransaction) -> list[str]:
     return [t["card_number"] for t in original.details.get("tenders", []) if t["type"] == "OTHER_MEMBER_CARD"]
 
 
-def _audit(ctx: RegionContext, session: Session, action: str, request, store, original: LedgerTransaction, amount: int,  # type: ignore[no-untyped-def]
-           reason: str) -> None:
+def _audit(ctx: RegionContext, session: Session, action: str, request: _SaleReversal | transactions_pb2.VoidRechargeRequest,
+           store: directory_pb2.Store, original: LedgerTransaction, amount: int, reason: str) -> None:
     audit.record(
         session, ctx, action=action, target_type="transaction", target_id=original.transaction_id,
         operator_id=request.operator_id, store_id=store.store_id, franchisee_id=store.franchisee_id,
@@ -211,7 +213,7 @@ def void_sale(uow: RegionUnitOfWork, request: transactions_pb2.VoidSaleRequest) 
     )
 
 
-def _require_same_day_same_store(ctx: RegionContext, original: LedgerTransaction, store) -> None:  # type: ignore[no-untyped-def]
+def _require_same_day_same_store(ctx: RegionContext, original: LedgerTransaction, store: directory_pb2.Store) -> None:
     if original.store_id != store.store_id:
         raise FailedPrecondition(f"only store {original.store_id}, which made it, can void transaction {original.transaction_id}")
     if original.business_date != ctx.store_business_day(store.time_zone):
