@@ -40,8 +40,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.commands import CommandRunner, RequestT, ResponseT, operation_of
-from chaincard.db.idempotency import retry_on_conflict
+from chaincard.commands import CommandRunner, CommitThenRefuse
 from chaincard.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from chaincard.ids import new_id
 from chaincard.security import passwords
@@ -136,27 +135,6 @@ def mask_passwords(request: Message) -> Message:
         salt = f"{getattr(request, 'request_id')}:{name}"  # noqa: B009 - every command request has one
         setattr(copy, name, passwords.salted_digest(getattr(copy, name), salt))
     return copy
-
-
-class _WrongPassword(Exception):  # noqa: N818 - not an error the caller sees: the refusal it carries is
-    """A password that did not match, raised inside a command: the command's transaction rolls back,
-    the failed attempt is counted in a transaction of its own, then ``refusal`` is raised."""
-
-    def __init__(self, operator_id: str, refusal: Exception) -> None:
-        super().__init__(operator_id)
-        self.operator_id = operator_id
-        self.refusal = refusal
-
-
-def _counting_wrong_passwords(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
-                              handler: Callable[[HqUnitOfWork, RequestT], ResponseT], request: RequestT) -> ResponseT:
-    """Run ``handler`` through HQ's command pipeline; a wrong password it finds is counted (towards
-    the lock-out) after its transaction, which changed nothing, is over."""
-    try:
-        return commands.run(handler, request)
-    except _WrongPassword as wrong:
-        _record_failed_login(ctx, wrong.operator_id, operation_of(type(request)))
-        raise wrong.refusal from None
 
 
 # ---- validation ----------------------------------------------------------------------------------
@@ -378,7 +356,8 @@ def set_operator_password(uow: HqUnitOfWork, request: operators_pb2.SetOperatorP
     # Changing one's own password proves the current one (a stolen token alone cannot). Guessing it
     # through this call counts like a failed log-in.
     if own and not passwords.password_matches(request.current_password, row.password_hash):
-        raise _WrongPassword(row.operator_id, PermissionDenied("current_password is wrong"))
+        _count_failed_login(uow, row, "SetOperatorPassword")
+        raise CommitThenRefuse(PermissionDenied("current_password is wrong"))
     row.password_hash = passwords.hash_password(request.new_password)
     row.failed_logins, row.locked_until = 0, None
     now = uow.operators.now()
@@ -393,7 +372,7 @@ def set_operator_password(uow: HqUnitOfWork, request: operators_pb2.SetOperatorP
 def run_set_operator_password(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
                               request: operators_pb2.SetOperatorPasswordRequest) -> operators_pb2.SetOperatorPasswordResponse:
     """SetOperatorPassword through HQ's command pipeline, a wrong current password counted."""
-    return _counting_wrong_passwords(ctx, commands, set_operator_password, request)
+    return commands.run(set_operator_password, request)
 
 
 def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
@@ -403,19 +382,19 @@ def _sign(ctx: OperatorContext, claims: TokenClaims) -> str:
     return sign_claims(key, dataclasses.replace(claims, key_id=key.key_id))
 
 
-@retry_on_conflict
-def _record_failed_login(ctx: OperatorContext, operator_id: str, method: str) -> None:
-    with ctx.session_factory.begin() as session:
-        row = session.get(Operator, operator_id, with_for_update=True)
-        if row is None:
-            return
-        before = {"failed_logins": row.failed_logins, "locked_until": row.locked_until}
-        row.failed_logins += 1
-        if row.failed_logins >= ctx.settings.max_failed_logins:
-            row.locked_until = ctx.now() + timedelta(seconds=ctx.settings.lockout_seconds)
-            row.failed_logins = 0
-        _audit(session, method, row, reason="wrong password", outcome="UNAUTHENTICATED" if method == "IssueToken" else
-               "PERMISSION_DENIED", before=before, after={"failed_logins": row.failed_logins, "locked_until": row.locked_until})
+def _count_failed_login(uow: HqUnitOfWork, row: Operator, method: str) -> None:
+    """Count a wrong password towards the lock-out, in the command's own transaction: the command
+    is then refused with ``CommitThenRefuse``, which commits this count and its audit entry alone.
+    The row is read again under its lock, so concurrent wrong guesses are all counted."""
+    session, ctx = uow.session, uow.operators
+    session.refresh(row, with_for_update=True)
+    before = {"failed_logins": row.failed_logins, "locked_until": row.locked_until}
+    row.failed_logins += 1
+    if row.failed_logins >= ctx.settings.max_failed_logins:
+        row.locked_until = ctx.now() + timedelta(seconds=ctx.settings.lockout_seconds)
+        row.failed_logins = 0
+    _audit(session, method, row, reason="wrong password", outcome="UNAUTHENTICATED" if method == "IssueToken" else
+           "PERMISSION_DENIED", before=before, after={"failed_logins": row.failed_logins, "locked_until": row.locked_until})
 
 
 def issue_token(uow: HqUnitOfWork, request: operators_pb2.IssueTokenRequest) -> operators_pb2.IssueTokenResponse:
@@ -433,7 +412,8 @@ def issue_token(uow: HqUnitOfWork, request: operators_pb2.IssueTokenRequest) -> 
     locked = row.locked_until is not None and row.locked_until > ctx.now()
     matches = passwords.password_matches(request.password, row.password_hash)
     if not matches and not locked:
-        raise _WrongPassword(row.operator_id, Unauthenticated(_LOGIN_REFUSED))
+        _count_failed_login(uow, row, "IssueToken")
+        raise CommitThenRefuse(Unauthenticated(_LOGIN_REFUSED))
     if not matches or locked or not row.active:
         raise Unauthenticated(_LOGIN_REFUSED)
     row.failed_logins, row.locked_until = 0, None
@@ -455,7 +435,7 @@ def run_issue_token(ctx: OperatorContext, commands: CommandRunner[HqUnitOfWork],
     token; the token is signed here from the recorded claims, after the pipeline, so the first
     answer and every replay carry the same token (Ed25519 is deterministic; after a key rotation an
     equally valid token with the same id). A wrong password is counted towards the lock-out."""
-    answer = _counting_wrong_passwords(ctx, commands, issue_token, request)
+    answer = commands.run(issue_token, request)
     with ctx.session_factory() as session:
         record = session.get(OperatorToken, answer.token_id)
     if record is None:

@@ -132,7 +132,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     def CloseCard(  # noqa: N802
         self, request: cards_pb2.CloseCardRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.CloseCardResponse:
-        return self._at_home(request, context, lambda: lifecycle.run_counting_wrong_pins(self.ctx, lifecycle.close_card, request))
+        return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.close_card, request))
 
     def SetPin(  # noqa: N802
         self, request: cards_pb2.SetPinRequest, context: grpc.ServicerContext,
@@ -142,7 +142,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     def ChangePin(  # noqa: N802
         self, request: cards_pb2.ChangePinRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.ChangePinResponse:
-        return self._at_home(request, context, lambda: lifecycle.run_counting_wrong_pins(self.ctx, lifecycle.change_pin, request))
+        return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.change_pin, request))
 
     def ResetPin(  # noqa: N802
         self, request: cards_pb2.ResetPinRequest, context: grpc.ServicerContext,

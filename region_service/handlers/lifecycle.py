@@ -6,13 +6,13 @@ machine (region_service.card_states) whether the command is allowed — FAILED_P
 why otherwise — and writes the change together with its CardStateChanged event, its audit entry
 and, for replacement and closure, the ledger transaction that moves or settles the balances.
 
-A command that checks a PIN (ChangePin, CloseCard) runs through :func:`run_counting_wrong_pins`:
-a wrong PIN rolls the command back and is counted in a transaction of its own (ADR 0013).
+A command that checks a PIN (ChangePin, CloseCard) checks it on the card row it has locked, before
+it writes anything else: a wrong PIN is counted and audited, and the command refused with
+``CommitThenRefuse``, so the pipeline commits the count alone (ADR 0013, as checkout does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, TypeVar
@@ -21,8 +21,9 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaincard.commands import CommitThenRefuse
 from chaincard.db.base import utc_now
-from chaincard.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
+from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number, new_id
@@ -335,7 +336,7 @@ def reissue_card(uow: RegionUnitOfWork, request: cards_pb2.ReissueCardRequest) -
 def close_card(uow: RegionUnitOfWork, request: cards_pb2.CloseCardRequest) -> cards_pb2.CloseCardResponse:
     """Principal paid back by the closing store (its franchisee's CASH_COLLECTED), bonus forfeited to
     the issuer's PROMOTION_EXPENSE, points to the issuer's POINTS_LIABILITY; the card becomes CLOSED.
-    Run through :func:`run_counting_wrong_pins` (the holder's PIN, when the card has one)."""
+    A wrong PIN (the holder's, when the card has one) is counted and the closure refused."""
     ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
@@ -494,45 +495,12 @@ class PinCheck:
                               operator_id=self.operator_id, request_id=self.request_id, now=now)
 
 
-class WrongPin(PermissionDenied):
-    """A command found a wrong PIN: its transaction rolls back, nothing of it written, and
-    :func:`run_counting_wrong_pins` counts the failure in a transaction of its own."""
-
-    def __init__(self, check: PinCheck, refusal: PermissionDenied) -> None:
-        super().__init__(refusal.message)
-        self.check = check
-
-
 def _require_right_pin(uow: RegionUnitOfWork, card: Card, check: PinCheck, now: datetime) -> None:
+    """Refuse the command on a wrong PIN, keeping the failure count and its audit entry: the card is
+    locked, so no ResetPin can come between the check and the count (docs/adr/0013)."""
     refusal = check.run(uow.region, uow.session, card, now)
     if refusal is not None:
-        raise WrongPin(check, refusal)
-
-
-# A PIN changed between the command and the count (a ResetPin raced it) runs the command again;
-# this many times at most, then ABORTED.
-MAX_PIN_RECHECKS = 3
-
-
-def run_counting_wrong_pins(
-    ctx: RegionContext, handler: Callable[[RegionUnitOfWork, RequestT], ResponseT], request: RequestT,
-) -> ResponseT:
-    """``ctx.commands.run(handler, request)`` for a command that checks the holder's PIN.
-
-    A wrong PIN is counted even though the command is refused (ADR 0013), in a transaction of its
-    own: the command's rolled back. The count re-checks the PIN under the card's lock, so a PIN
-    reset in between is never counted against: the command then runs again.
-    """
-    for _ in range(MAX_PIN_RECHECKS):
-        try:
-            return ctx.commands.run(handler, request)
-        except WrongPin as wrong:
-            with ctx.session_factory() as session, session.begin():
-                card = load_card(session, wrong.check.card_number, for_update=True)
-                refusal = wrong.check.run(ctx, session, card, utc_now())
-            if refusal is not None:  # counted and committed above
-                raise refusal from None
-    raise Aborted("the card's PIN changed while this request was checked; retry it with the same request_id")
+        raise CommitThenRefuse(refusal)
 
 
 def _pin_response(
@@ -582,7 +550,7 @@ def set_pin(uow: RegionUnitOfWork, request: cards_pb2.SetPinRequest) -> cards_pb
 
 
 def change_pin(uow: RegionUnitOfWork, request: cards_pb2.ChangePinRequest) -> cards_pb2.ChangePinResponse:
-    """Run through :func:`run_counting_wrong_pins`: a wrong old PIN is counted."""
+    """A wrong old PIN is counted and the change refused."""
     ctx = uow.region
     card_number = validation.card_number(request.card_number)
     if not request.old_pin:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
-from chaincard.errors import Aborted, FailedPrecondition, PermissionDenied
+from chaincard.errors import FailedPrecondition, PermissionDenied
 from chaincard.ids import make_card_number, new_id
 from chaincard.ledger import Asset, SystemAccount, transfer
 from chaincard.rpc.channels import open_channel
@@ -582,43 +582,29 @@ def test_the_audit_log_is_append_only(regions):
     assert _scalar(url, "SELECT COUNT(*) FROM outbox WHERE message_key = :card AND topic = 'chaincard.audit.v1'", card=card) == 1
 
 
-def test_a_wrong_pin_is_counted_alone_and_a_pin_changed_in_between_runs_the_command_again(regions, region_context):
-    """ChangePin and CloseCard count a wrong PIN in a transaction of their own, re-checking the PIN
-    under the card's lock: a PIN reset between the command's check and the count is not counted as
-    a failure, the command runs again instead (ADR 0013)."""
+def test_a_wrong_pin_is_counted_and_the_command_refused_with_nothing_else_written(regions, region_context):
+    """ChangePin and CloseCard check the PIN on the card they have locked and, when it is wrong,
+    commit the failure count and its audit entry alone: no answer remembered, nothing else written
+    (ADR 0013, as checkout does)."""
     east, url = regions.clients["E"], regions.database_urls["E"]
     card = open_card(east)
     east.cards.SetPin(cards_pb2.SetPinRequest(request_id=new_id(), card_number=card, pin="246810"), timeout=10)
-    seen: list[str] = []
-
-    def change_pin_seeing_an_old_pin(uow, request):  # type: ignore[no-untyped-def]
-        seen.append(request.request_id)
-        if len(seen) == 1:  # as if a ResetPin to request.old_pin committed right after this check
-            check = lifecycle.PinCheck(card, request.old_pin, purpose="PIN change", field="old_pin")
-            raise lifecycle.WrongPin(check, PermissionDenied("wrong PIN (4 attempts left)"))
-        return lifecycle.change_pin(uow, request)
-
+    change = cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="999999", new_pin="135246")
+    with pytest.raises(PermissionDenied, match=r"^wrong PIN \(4 attempts left\)$"):
+        region_context.commands.run(lifecycle.change_pin, change)
+    assert _scalar(url, "SELECT COUNT(*) FROM idempotency_keys WHERE request_id = :id", id=change.request_id) == 0
     change = cards_pb2.ChangePinRequest(request_id=new_id(), card_number=card, old_pin="246810", new_pin="135246")
-    assert lifecycle.run_counting_wrong_pins(region_context, change_pin_seeing_an_old_pin, change).card.pin_set
-    assert seen == [change.request_id] * 2
+    assert region_context.commands.run(lifecycle.change_pin, change).card.pin_set
     assert _scalar(url, "SELECT failed_pin_attempts FROM cards WHERE card_number = :card", card=card) == 0
-    assert _audit_actions(url, card) == ["pin.set", "pin.change"]
-
-    def always_seeing_an_old_pin(uow, request):  # type: ignore[no-untyped-def]
-        raise lifecycle.WrongPin(lifecycle.PinCheck(card, "135246", purpose="PIN change"), PermissionDenied("wrong PIN"))
-
-    with pytest.raises(Aborted, match="retry it with the same request_id"):
-        lifecycle.run_counting_wrong_pins(region_context, always_seeing_an_old_pin, cards_pb2.ChangePinRequest(
-            request_id=new_id(), card_number=card, old_pin="135246", new_pin="999000"))
-    assert _audit_actions(url, card) == ["pin.set", "pin.change"]
+    assert _audit_actions(url, card) == ["pin.set", "pin.wrong_attempt", "pin.change"]
 
     # A real wrong PIN: the command's transaction writes nothing, the count commits on its own.
     before = _ledger_count(url)
     close = cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-001", card_number=card, pin="000000")
     with pytest.raises(PermissionDenied, match=r"^wrong PIN \(4 attempts left\)$"):
-        lifecycle.run_counting_wrong_pins(region_context, lifecycle.close_card, close)
+        region_context.commands.run(lifecycle.close_card, close)
     assert _scalar(url, "SELECT failed_pin_attempts FROM cards WHERE card_number = :card", card=card) == 1
     assert _scalar(url, "SELECT state FROM cards WHERE card_number = :card", card=card) == "ACTIVE"
     assert _scalar(url, "SELECT COUNT(*) FROM idempotency_keys WHERE request_id = :id", id=close.request_id) == 0
     assert _ledger_count(url) == before
-    assert _audit_actions(url, card) == ["pin.set", "pin.change", "pin.wrong_attempt"]
+    assert _audit_actions(url, card) == ["pin.set", "pin.wrong_attempt", "pin.change", "pin.wrong_attempt"]
