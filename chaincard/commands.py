@@ -25,18 +25,16 @@ from typing import Generic, Protocol, TypeVar, cast
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.idempotency import (
-    MAX_ATTEMPTS,
     IdempotencyKeyColumns,
-    is_retryable_conflict,
     remember,
     replay_or_reserve,
+    retry_on_conflict,
     validate_request_id,
 )
-from chaincard.errors import Aborted, ChainCardError
+from chaincard.errors import ChainCardError
 
 RequestT = TypeVar("RequestT", bound=Message)
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -114,30 +112,25 @@ class CommandRunner(Generic[UowT]):
         validate_request_id(getattr(request, "request_id"))  # noqa: B009 - every command request has one
         operation = operation_of(type(request))
         response_type = response_type_of(type(request))
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        # A race lost to a twin with the same id (unique key), a deadlock or a serialization
+        # failure runs the whole transaction again; the twin's stored answer is then replayed.
+        return retry_on_conflict(self._run_once)(handler, request, operation, response_type)
+
+    def _run_once(self, handler: Callable[[UowT, RequestT], ResponseT], request: RequestT, operation: str,
+                  response_type: type[Message]) -> ResponseT:
+        with self._transaction() as uow:
+            replay = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
+                                       mask_secrets=self.mask_secrets)
+            if replay is not None:
+                return cast(ResponseT, replay)  # the stored answer of this very RPC
             try:
-                with self._transaction() as uow:
-                    replay = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
-                                               mask_secrets=self.mask_secrets)
-                    if replay is not None:
-                        return cast(ResponseT, replay)  # the stored answer of this very RPC
-                    try:
-                        response = handler(uow, request)
-                    except CommitThenRefuse as kept:
-                        refusal = kept.refusal
-                    else:
-                        remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
-                        return response
-                raise refusal  # committed with what the handler wrote before it refused
-            except DBAPIError as error:
-                # Two attempts with one id both passed the replay check: the second fails on the
-                # key's primary key and its retry finds the first's answer. Deadlocks and
-                # serialization failures are retried the same way.
-                if not is_retryable_conflict(error):
-                    raise
-                if attempt == MAX_ATTEMPTS:
-                    raise Aborted("the request conflicted with a concurrent one; retry it with the same request_id") from error
-        raise AssertionError("unreachable: the loop returns or raises")
+                response = handler(uow, request)
+            except CommitThenRefuse as kept:
+                refusal = kept.refusal
+            else:
+                remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
+                return response
+        raise refusal  # committed with what the handler wrote before it refused
 
     @contextmanager
     def _transaction(self) -> Iterator[UowT]:
