@@ -97,7 +97,7 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
         module.add_commands(commands)
     hq_cli.add_hq_commands(hq.add_subparsers(dest="hq_command", metavar="{bootstrap-admin}",
                                              title="HQ's own operations (without one: run the service)"))
-    region_cli.add_region_commands(region.add_subparsers(dest="region_command", metavar="{replay,overdrawn}",
+    region_cli.add_region_commands(region.add_subparsers(dest="region_command", metavar="{replay,overdrawn,postings}",
                                                          title="the region's own operations (without one: run the service)"))
     replay = events.add_parser(
         "replay", help="publish again every region event since a moment (after a broker lost data); consumers drop duplicates")

@@ -2,11 +2,14 @@
 
     chaincard region replay --since 2026-11-25T08:00:00+08:00 [--code E | --database-url URL …]
     chaincard region overdrawn --code E [--database-url URL]
+    chaincard region postings --date 2026-11-25 [--code E | --database-url URL …]
 
 ``replay`` publishes the region's retained outbox events again (after a broker lost data;
 consumers drop what they had applied); ``chaincard events replay`` runs it for every region of the
 chain. ``overdrawn`` is the back office's report of cards that offline sales overdrew (ADR 0011;
-also ``chaincard pos overdrawn``). Both work on the region's database: ``--database-url``, or the
+also ``chaincard pos overdrawn``). ``postings`` prints the ids of the ledger transactions the
+region posted on a business day, one a line (the demo compares them with what reached settlement:
+``chaincard clearing postings``). All work on the region's database: ``--database-url``, or the
 running local chain's (``--data-dir``). ``chaincard region --code E …`` without a subcommand runs
 the region service itself.
 """
@@ -38,6 +41,26 @@ def _parse_since(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _region_urls(args: argparse.Namespace) -> tuple[list[str], ChainState | None]:
+    """The databases of the regions asked: ``--database-url`` (repeatable), else region ``--code``
+    of the local chain, else every region of the local chain; with the local chain's state if it
+    was read. No database: a message is printed and the list is empty."""
+    urls = list(args.database_url or [])
+    if urls:
+        return urls, None
+    code = getattr(args, "code", None)
+    state = _chain_state(args.data_dir)
+    if state is None:
+        print("give --database-url (a region's database), or run against a local chain (--data-dir)", file=sys.stderr)
+        return [], None
+    wanted = f"region_{code}" if code else None
+    urls = [url for name, url in sorted(state.database_urls.items())
+            if name.startswith("region_") and (wanted is None or name == wanted)]
+    if not urls:
+        print(f"the local chain in {args.data_dir} has no region {code}", file=sys.stderr)
+    return urls, state
+
+
 def run_replay(args: argparse.Namespace) -> int:
     """Publish again the outbox events since ``--since`` of the regions asked: ``--database-url``
     (repeatable), else region ``--code`` of the local chain, else every region of the local chain."""
@@ -46,21 +69,10 @@ def run_replay(args: argparse.Namespace) -> int:
     from region_service.models import OutboxMessage
 
     since = _parse_since(args.since)
-    urls = list(args.database_url or [])
-    kafka = args.kafka
-    code = getattr(args, "code", None)
+    urls, state = _region_urls(args)
     if not urls:
-        state = _chain_state(args.data_dir)
-        if state is None:
-            print("give --database-url (a region's database), or run against a local chain (--data-dir)", file=sys.stderr)
-            return 2
-        wanted = f"region_{code}" if code else None
-        urls = [url for name, url in sorted(state.database_urls.items())
-                if name.startswith("region_") and (wanted is None or name == wanted)]
-        if not urls:
-            print(f"the local chain in {args.data_dir} has no region {code}", file=sys.stderr)
-            return 2
-        kafka = kafka or state.kafka_bootstrap
+        return 2
+    kafka = args.kafka or (state.kafka_bootstrap if state is not None else None)
     if not kafka:
         from chaincard.config import load_settings
 
@@ -124,6 +136,30 @@ def run_overdrawn(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- postings of a day ----------------------------------------------------------------------------
+def run_postings(args: argparse.Namespace) -> int:
+    """The ids of the ledger transactions posted on business day ``--date``, one a line, in the
+    regions asked (as for ``replay``: default every region of the local chain)."""
+    from datetime import date
+
+    from chaincard.db.engine import make_engine, make_session_factory
+    from region_service.ledger_store import posted_transaction_ids
+
+    day = date.fromisoformat(args.date)
+    urls, _ = _region_urls(args)
+    if not urls:
+        return 2
+    for url in urls:
+        engine = make_engine(url, pool_size=1)
+        try:
+            with make_session_factory(engine)() as session:
+                for transaction_id in posted_transaction_ids(session, day):
+                    print(transaction_id)
+        finally:
+            engine.dispose()
+    return 0
+
+
 # ---- parser ----------------------------------------------------------------------------------------
 def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the region's operations under ``chaincard region`` (whose bare form runs the service).
@@ -140,3 +176,11 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     overdrawn.add_argument("--database-url", help="the region's database URL (default: the local chain's)")
     overdrawn.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
     overdrawn.set_defaults(handler=run_overdrawn)
+
+    postings = region_commands.add_parser(
+        "postings", help="the ids of the ledger transactions posted on a business day, one a line")
+    postings.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    postings.add_argument("--code", default=argparse.SUPPRESS, help="region code, e.g. E (default: every region of the local chain)")
+    postings.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
+    postings.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
+    postings.set_defaults(handler=run_postings)

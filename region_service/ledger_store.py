@@ -12,6 +12,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -147,6 +148,12 @@ _system_account_ids: dict[tuple[str, str, str, str], str] = {}
 # Every system account id this process has handed out, committed or not: lets post_transaction tell
 # a system account (no running balance) from a card account it was not given, without a query.
 _known_system_ids: set[str] = set()
+
+
+def posted_transaction_ids(session: Session, day: date) -> list[str]:
+    """The ids of the transactions posted on business day ``day`` (``chaincard region postings``)."""
+    query = select(LedgerTransaction.transaction_id).where(LedgerTransaction.business_date == day)
+    return list(session.execute(query.order_by(LedgerTransaction.transaction_id)).scalars())
 
 
 def system_account_id(session: Session, franchisee_id: str, purpose: str, asset: str) -> str:

@@ -5,11 +5,14 @@
     chaincard statement export --id ST-2026-11-20-F-AURORA [--format pdf|csv|xlsx|all] [--out DIR]
     chaincard statement list [--franchisee F-AURORA] [--from D] [--to D]
     chaincard statement verify --date 2026-11-20 [--statements-dir DIR] [--public-key PEM]
+    chaincard clearing postings --date 2026-11-20 [--database-url URL]
 
 Each talks to the running settlement service over gRPC (``--endpoint``, default: the local chain's
 from ``--data-dir``), or with ``--database-url`` works straight on the settlement database (and,
 for ``settle``, reads the fee schedule from HQ at ``--hq``). ``verify`` needs neither: it reads the
-day's files only, as a franchisee received them.
+day's files only, as a franchisee received them. ``clearing postings`` reads the settlement
+database (``--database-url``, default: the local chain's): the ids of the day's postings that
+reached the clearing ledger, one a line (the demo waits for a day's postings with it).
 """
 
 from __future__ import annotations
@@ -274,6 +277,33 @@ def run_statement_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- the clearing ledger ---------------------------------------------------------------------------
+def run_clearing_postings(args: argparse.Namespace) -> int:
+    """The ids of business day ``--date``'s postings in the clearing ledger, one a line."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from settlement.queries import clearing_transaction_ids
+
+    database_url = args.database_url
+    if not database_url:
+        from chaincard.chain_state import ChainState
+
+        try:
+            database_url = ChainState.load(Path(args.data_dir)).database_urls["settlement"]
+        except (FileNotFoundError, KeyError):
+            print(f"give --database-url of the settlement database (no running local chain in {args.data_dir})",
+                  file=sys.stderr)
+            return 2
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with make_session_factory(engine)() as session:
+            transaction_ids = clearing_transaction_ids(session, date.fromisoformat(args.date))
+    finally:
+        engine.dispose()
+    for transaction_id in transaction_ids:
+        print(transaction_id)
+    return 0
+
+
 # ---- parser ----------------------------------------------------------------------------------------
 def _connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", help="the settlement service host:port (default: the running local chain's)")
@@ -321,3 +351,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     verify.add_argument("--public-key", help="the settlement service's public key (PEM) to trust; default: the one beside the files")
     verify.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
     verify.set_defaults(handler=run_statement_verify)
+
+    clearing = commands.add_parser("clearing", help="the clearing ledger: the postings settlement took in")
+    clearing_commands = clearing.add_subparsers(dest="clearing_command", required=True)
+    postings = clearing_commands.add_parser(
+        "postings", help="the ids of a business day's postings that reached the clearing ledger, one a line")
+    postings.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    postings.add_argument("--database-url", help="the settlement database (default: the running local chain's)")
+    postings.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the local chain's data directory")
+    postings.set_defaults(handler=run_clearing_postings)

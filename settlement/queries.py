@@ -132,6 +132,14 @@ def clearing_records(session: Session, request: settlement_pb2.StreamClearingRec
         yield settlement_pb2.StreamClearingRecordsResponse(record=clearing_message(row, day, watermark))
 
 
+def clearing_transaction_ids(session: Session, day: date) -> list[str]:
+    """The ids of every posting of business day ``day`` that reached the clearing ledger, its own
+    franchisee's business included (``chaincard clearing postings``; the stream above shows only the
+    cross-franchisee records)."""
+    query = select(ClearingRecord.transaction_id).where(ClearingRecord.business_date == day)
+    return list(session.execute(query.order_by(ClearingRecord.transaction_id)).scalars())
+
+
 def clearing_message(row: ClearingRecord, day: date, watermark: int | None) -> settlement_pb2.ClearingRecord:
     settled = row.settled_business_date or (day if watermark is not None and row.sequence <= watermark else None)
     message = settlement_pb2.ClearingRecord(

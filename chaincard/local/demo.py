@@ -189,8 +189,6 @@ def run_nightly_settlement(state: ChainState) -> None:
     franchisee's net and fetch its statement files over gRPC into the chain's data directory."""
     from pathlib import Path
 
-    from sqlalchemy import create_engine, text
-
     from chaincard.business_day import business_date
     from chaincard.db.base import utc_now
     from chaincard.settlement_client import CLOSE_EARLY_METADATA, export_statement_files
@@ -198,26 +196,17 @@ def run_nightly_settlement(state: ChainState) -> None:
 
     today = business_date(utc_now())
     print(f"\n== The night's franchise settlement, business day {today} (chaincard settle --date {today}) ==")
-    region_urls = [url for name, url in state.database_urls.items() if name.startswith("region_")]
-    expected: set[str] = set()
-    for url in region_urls:
-        engine = create_engine(url)
-        with engine.connect() as connection:
-            expected |= set(connection.execute(
-                text("SELECT transaction_id FROM ledger_transactions WHERE business_date = :day"), {"day": today}).scalars())
-        engine.dispose()
-    settlement_db = create_engine(state.database_urls["settlement"])
+    # What each region posted today and what reached settlement, each by the service's own command
+    # on its own database (``chaincard region postings``, ``chaincard clearing postings``).
+    expected = set(_chaincard(state, "region", "postings", "--date", today.isoformat()).split())
     deadline = time.monotonic() + 60
     while True:
-        with settlement_db.connect() as connection:
-            arrived = set(connection.execute(
-                text("SELECT transaction_id FROM clearing_records WHERE business_date = :day"), {"day": today}).scalars())
+        arrived = set(_chaincard(state, "clearing", "postings", "--date", today.isoformat()).split())
         if expected <= arrived:
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"{len(expected - arrived)} of today's postings did not reach settlement in time")
         time.sleep(0.2)
-    settlement_db.dispose()
     print(f"1. All {len(expected)} postings of today reached the clearing ledger (chaincard.postings.v1)")
 
     finance = operator_token(state, "finance", Role.HQ_FINANCE, Scope.chain(), display_name="HQ finance")

@@ -133,3 +133,31 @@ def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):
     assert nets["F-AURORA"].startswith("¥") and nets["F-AURORA"] != "¥0.00"
     assert nets["F-BAMBOO"].startswith("-¥")
     assert "nets sum to ¥0.00" in result.stdout
+
+
+def test_each_service_lists_a_days_postings_with_its_own_command(chain):
+    """What the demo waits on before settling: the region's and settlement's own commands, each
+    on its own database (the supervisor reads no service's database)."""
+    phone = f"134{random.randint(0, 99_999_999):08d}"
+    with chain.channel("store-S-W-002") as bamboo:
+        member = members_pb2_grpc.MemberServiceStub(bamboo).RegisterMember(
+            members_pb2.RegisterMemberRequest(request_id=new_id(), name="Postings", phone=phone), timeout=10).member
+        card = cards_pb2_grpc.CardServiceStub(bamboo).OpenCard(
+            cards_pb2.OpenCardRequest(request_id=new_id(), member_id=member.member_id, card_type_code="SV"), timeout=10).card
+        recharge = transactions_pb2_grpc.TransactionServiceStub(bamboo).RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card.card_number, amount_fen=5_000, tender=common_pb2.TENDER_TYPE_CASH),
+            timeout=10).transaction
+
+    def listed(*arguments: str) -> set[str]:
+        done = subprocess.run([sys.executable, "-m", "chaincard.cli", *arguments, "--date", recharge.business_date,
+                               "--data-dir", chain.data_dir], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return set(done.stdout.split())
+
+    assert recharge.transaction_id in listed("region", "postings", "--code", "W")
+    assert recharge.transaction_id not in listed("region", "postings", "--code", "E")
+    assert recharge.transaction_id in listed("region", "postings")  # every region of the chain
+    deadline = time.monotonic() + 30
+    while recharge.transaction_id not in listed("clearing", "postings"):
+        assert time.monotonic() < deadline, "settlement never received the recharge"
+        time.sleep(0.3)

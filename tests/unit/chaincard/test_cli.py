@@ -10,6 +10,7 @@ import pytest
 from chaincard import cli
 from hq_service import cli as hq_cli
 from region_service import cli as region_cli
+from settlement import cli as settlement_cli
 from store_agent import cli as store_cli
 
 
@@ -49,6 +50,14 @@ def test_events_replay_runs_the_regions_replay_for_every_region() -> None:
 def test_the_overdrawn_report_is_the_regions_and_the_till_runs_it() -> None:
     assert _parse("region", "overdrawn", "--code", "E").handler is region_cli.run_overdrawn
     assert _parse("pos", "overdrawn", "--region", "W").handler is store_cli.run_overdrawn
+
+
+def test_a_days_postings_are_each_services_own_commands() -> None:
+    args = _parse("region", "postings", "--code", "W", "--date", "2026-11-25")
+    assert args.handler is region_cli.run_postings
+    assert (args.code, args.date) == ("W", "2026-11-25")
+    assert getattr(_parse("region", "postings", "--date", "2026-11-25"), "code", None) is None  # every region
+    assert _parse("clearing", "postings", "--date", "2026-11-25").handler is settlement_cli.run_clearing_postings
 
 
 def test_the_first_admin_is_hqs_own_command() -> None:
