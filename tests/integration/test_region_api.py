@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
+from chaincard.errors import UNREACHABLE_REGION_TRAILER
 from chaincard.ids import new_id
+from chaincard.local.broker import free_port
+from chaincard.rpc.channels import open_channel, unreachable_region
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
+from region_service.forwarding import Forwarder
 from tests.support.cards import open_card, random_phone
 from tests.support.ledger import assert_ledger_consistent
 
@@ -185,3 +193,76 @@ def test_the_registration_event_carries_no_contact_details_in_clear(regions):
     assert registered[0].member.email == "l***@example.com"
     assert registered[0].member.phone_masked == phone[:3] + "****" + phone[-4:]
     assert phone.encode() not in b"".join(envelope.payload for envelope in envelopes)
+
+
+@contextmanager
+def _region_e_seen_from_the_west_as(endpoint: str) -> Iterator[None]:
+    """Region W's calls on region E go to ``endpoint`` (nothing there, or a peer that never answers);
+    region E itself keeps running and answers its own clients."""
+    original = Forwarder._channel
+    dead = open_channel(endpoint)
+
+    def channel(self: Forwarder, region_code: str) -> grpc.Channel:
+        return dead if region_code == "E" and self.ctx.region_code == "W" else original(self, region_code)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Forwarder, "_channel", channel)
+        try:
+            yield
+        finally:
+            dead.close()
+
+
+@contextmanager
+def _silent_peer() -> Iterator[str]:
+    """A TCP port that takes connections and never answers (a stopped process, a dead WAN link)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+
+
+def _west_sale(card: str, price: int) -> transactions_pb2.CheckoutRequest:
+    request = _sale(card, price)
+    request.store_id = "S-W-001"
+    return request
+
+
+def test_a_home_region_that_does_not_answer_is_named_in_a_trailer_and_a_refusal_is_not(regions):
+    """Whose link is down (issue 21): region W answers for region E's card that E does not answer
+    (UNAVAILABLE + ``chaincard-unreachable-region: E``), once, while W's own cards keep selling;
+    E's own refusal, forwarded, comes back as it is with no trailer."""
+    east, west = regions.clients["E"], regions.clients["W"]
+    east_card, broke_east_card, west_card = open_card(east, "S-E-001"), open_card(east, "S-E-001"), open_card(west, "S-W-001")
+    for card, client in ((east_card, east), (west_card, west)):
+        client.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), store_id="S-W-001", card_number=card, amount_fen=10_000,
+            tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+
+    # E up: its refusal (balance too low) comes back through W unchanged, with no trailer.
+    with pytest.raises(grpc.RpcError) as refused:
+        west.transactions.Checkout(_west_sale(broke_east_card, 100), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert unreachable_region(refused.value) == ""
+    assert UNREACHABLE_REGION_TRAILER not in dict(refused.value.trailing_metadata() or ())
+
+    with _silent_peer() as silent:
+        for endpoint in (f"127.0.0.1:{free_port()}", silent):  # nothing listening (UNAVAILABLE); never answers (DEADLINE_EXCEEDED)
+            with _region_e_seen_from_the_west_as(endpoint):
+                sale = _west_sale(east_card, 1_000)
+                with pytest.raises(grpc.RpcError) as unreachable:
+                    west.transactions.Checkout(sale, timeout=3)
+                # Within the caller's deadline: W answers itself, naming the region that did not.
+                assert unreachable.value.code() == grpc.StatusCode.UNAVAILABLE, unreachable.value.details()
+                assert unreachable_region(unreachable.value) == "E"
+                assert "home region E not answering" in unreachable.value.details()
+                # A region's own refusal is still bare; W's own cards sell as ever.
+                assert west.transactions.Checkout(_west_sale(west_card, 500), timeout=10).balances_after.principal_fen > 0
+                with pytest.raises(grpc.RpcError) as bare:
+                    west.cards.GetCard(cards_pb2.GetCardRequest(card_number="882100000999990"), timeout=10)
+                assert unreachable_region(bare.value) == ""
+                # Not posted anywhere; the same request, once E answers again, is posted once.
+    posted = east.transactions.Checkout(sale, timeout=10)
+    assert west.transactions.Checkout(sale, timeout=10) == posted
+    assert posted.balances_after.principal_fen == 9_000
+    assert_ledger_consistent(regions.database_urls["E"])
