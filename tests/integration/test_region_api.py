@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,11 +9,11 @@ from sqlalchemy import create_engine, text
 from chaincard.errors import UNREACHABLE_REGION_TRAILER
 from chaincard.ids import new_id
 from chaincard.local.broker import free_port
-from chaincard.rpc.channels import open_channel, unreachable_region
+from chaincard.rpc.channels import unreachable_region
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
-from region_service.forwarding import Forwarder
 from tests.support.cards import open_card, random_phone
 from tests.support.ledger import assert_ledger_consistent
+from tests.support.regions import home_region_unreachable, silent_peer
 
 
 def _count(database_url: str, table: str) -> int:
@@ -195,33 +191,6 @@ def test_the_registration_event_carries_no_contact_details_in_clear(regions):
     assert phone.encode() not in b"".join(envelope.payload for envelope in envelopes)
 
 
-@contextmanager
-def _region_e_seen_from_the_west_as(endpoint: str) -> Iterator[None]:
-    """Region W's calls on region E go to ``endpoint`` (nothing there, or a peer that never answers);
-    region E itself keeps running and answers its own clients."""
-    original = Forwarder._channel
-    dead = open_channel(endpoint)
-
-    def channel(self: Forwarder, region_code: str) -> grpc.Channel:
-        return dead if region_code == "E" and self.ctx.region_code == "W" else original(self, region_code)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Forwarder, "_channel", channel)
-        try:
-            yield
-        finally:
-            dead.close()
-
-
-@contextmanager
-def _silent_peer() -> Iterator[str]:
-    """A TCP port that takes connections and never answers (a stopped process, a dead WAN link)."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-
-
 def _west_sale(card: str, price: int) -> transactions_pb2.CheckoutRequest:
     request = _sale(card, price)
     request.store_id = "S-W-001"
@@ -246,9 +215,9 @@ def test_a_home_region_that_does_not_answer_is_named_in_a_trailer_and_a_refusal_
     assert unreachable_region(refused.value) == ""
     assert UNREACHABLE_REGION_TRAILER not in dict(refused.value.trailing_metadata() or ())
 
-    with _silent_peer() as silent:
+    with silent_peer() as silent:
         for endpoint in (f"127.0.0.1:{free_port()}", silent):  # nothing listening (UNAVAILABLE); never answers (DEADLINE_EXCEEDED)
-            with _region_e_seen_from_the_west_as(endpoint):
+            with home_region_unreachable("W", "E", endpoint):
                 sale = _west_sale(east_card, 1_000)
                 with pytest.raises(grpc.RpcError) as unreachable:
                     west.transactions.Checkout(sale, timeout=3)
