@@ -29,6 +29,7 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 from sqlalchemy.orm import Session
 
+from chaincard.checkout.receipt import home_region_mark
 from chaincard.db.base import utc_now
 from chaincard.errors import NO_RETRY_PUSHBACK, UNREACHABLE_REGION_TRAILER, RemoteStatus, Unavailable
 from chaincard.rpc.channels import call, health_check, unreachable_region
@@ -91,7 +92,7 @@ class HomeRegionNotAnswering(RegionUnreachable):
 
 def home_region_message(region_code: str) -> str:
     """What the receipt and the store's status say of a card homed in a region that does not answer."""
-    return f"home region {region_code} not answering"
+    return home_region_mark(region_code)
 
 
 @dataclass
