@@ -596,6 +596,9 @@ def test_when_a_cards_home_region_does_not_answer_the_store_stays_online_and_sta
         assert recharge.code() == grpc.StatusCode.UNAVAILABLE and unreachable_region(recharge) == "W"
         assert "home region W not answering" in recharge.details() and "store offline" not in recharge.details()
         assert store.status().online and store.status().offline_queue_depth == 1
+        shown = _pos(store, "status")
+        assert shown.returncode == 0, shown.stderr
+        assert "ONLINE" in shown.stdout and "home region W not answering" in shown.stdout
 
     store.wait(lambda s: s.online and s.offline_queue_depth == 0 and not s.home_regions_not_answering)
     posted = _rows(regions.database_urls["W"], "SELECT COUNT(*) FROM ledger_transactions WHERE request_id = :id", id=sale.request_id)
