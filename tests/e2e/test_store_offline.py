@@ -474,7 +474,7 @@ def test_a_west_store_stays_online_while_region_e_is_stopped_and_stands_in_for_e
         again = _sale(east_card, 3_000)
         assert west.till.Checkout(again, timeout=20).offline
         east_ids.append(again.request_id)
-        assert time.monotonic() - started < 1.0  # no wait on a region known not to answer
+        assert time.monotonic() - started < 3.0  # no wait on a region known not to answer (an upload to it: 5 s)
         # Beyond the limits, and an East card this store never saw: refused, naming the real cause.
         for card, price, reason in ((east_card, 12_000, "limit of one offline spend"), (unseen_east_card, 1_000, "not been seen")):
             request = _sale(card, price)
