@@ -11,7 +11,8 @@ of the card the call is about is not: chaincard.errors.HomeRegionUnreachable), t
 online, the call fails with :class:`HomeRegionNotAnswering` for that card alone (the checkout may be
 stood in for, within the same offline limits), and the monitor remembers the region for the
 store's status ("home region E not answering") until a call on one of the cards it failed for is
-answered (or its offline sales are posted), or ``HOME_REGION_MARK_SECONDS`` pass without another such answer.
+answered (or its offline sales are posted), or ``HOME_REGION_MARK_SECONDS`` pass without another
+such answer.
 """
 
 from __future__ import annotations
@@ -257,9 +258,10 @@ class RegionLink:
         card_number = getattr(request, "card_number", "")
         self.monitor.success()
         self.monitor.home_region_failed(region_code, card_number)
+        about = f" (card ...{card_number[-4:]})" if card_number else ""
         return HomeRegionNotAnswering(region_code, (
-            f"{home_region_message(region_code)}: this store's region is up, but cannot reach the region of card "
-            f"...{card_number[-4:]} ({error.details() or 'no answer'})"
+            f"{home_region_message(region_code)}{about}: this store and its region are up; retry with the same "
+            f"request_id once region {region_code} answers again"
         ))
 
     def _learn(self, request: Message, response: Message, sent_at: datetime) -> None:
