@@ -12,10 +12,21 @@ if TYPE_CHECKING:
     from chaincard.security.identity import Principal
 
 
+# The trailer that tells a caller which region of the chain did not answer: set on UNAVAILABLE when
+# a region (or a store agent relaying it) could not reach the card's home region. Its value is that
+# region's code. Documented on TransactionService in protos/chaincard/v1/transactions.proto.
+UNREACHABLE_REGION_TRAILER = "chaincard-unreachable-region"
+# Sent beside it: gRPC's server pushback (a negative value: "do not retry this attempt"), so a
+# channel's retry policy does not resend at once what the region has just tried and failed.
+NO_RETRY_PUSHBACK = ("grpc-retry-pushback-ms", "-1")
+
+
 class ChainCardError(Exception):
     """Base of every error a caller is meant to see."""
 
     status_name = "UNKNOWN"
+    # Trailing metadata the interceptor sends with the status (text keys and values).
+    trailing_metadata: tuple[tuple[str, str], ...] = ()
     # Set (only) by the authorisation interceptor on a refusal: who was refused, for its audit line.
     # Read it with getattr(error, "principal", None).
     principal: Principal
@@ -59,6 +70,18 @@ class Unavailable(ChainCardError):
     """A dependency is down for now: retry later with the same request id."""
 
     status_name = "UNAVAILABLE"
+
+
+class HomeRegionUnreachable(Unavailable):
+    """Another region of the chain, home of the card (or member) a call is about, did not answer
+    (UNAVAILABLE or DEADLINE_EXCEEDED when the call was forwarded to it): UNAVAILABLE, with the
+    trailer ``chaincard-unreachable-region`` naming it, so the caller knows that its own region did
+    answer. Never used for the other region's own refusals, which come back as they are."""
+
+    def __init__(self, region_code: str, message: str) -> None:
+        super().__init__(message)
+        self.region_code = region_code
+        self.trailing_metadata = ((UNREACHABLE_REGION_TRAILER, region_code), NO_RETRY_PUSHBACK)
 
 
 class PermissionDenied(ChainCardError):

@@ -3,6 +3,13 @@
 Only the home region authorises a card, so two regions never both spend it. The forwarded call
 carries a marker (chaincard.security.authz.FORWARDED_HEADER, which only a region may send) so a
 region never forwards a forwarded call again (no loops between regions).
+
+When the home region does not answer (UNAVAILABLE or DEADLINE_EXCEEDED), the caller is told so
+distinctly: UNAVAILABLE with the trailer ``chaincard-unreachable-region`` naming that region
+(:class:`chaincard.errors.HomeRegionUnreachable`), so a store agent knows its own region did answer.
+The forward gives up a little before the caller does (``FORWARD_SHARE`` of the caller's time left),
+so that answer reaches the caller before its own deadline. Every other answer of the home region,
+its refusals included, comes back with its status unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 
 import grpc
 
-from chaincard.errors import RemoteStatus
+from chaincard.errors import HomeRegionUnreachable, RemoteStatus
 from chaincard.rpc.channels import call, open_channel
 from chaincard.security.authz import FORWARDED_HEADER
 from region_service.context import RegionContext
@@ -21,6 +28,11 @@ from region_service.context import RegionContext
 # The caller's operator token, passed on so the home region authorises and audits the very
 # operator (not merely this region): tokens are checked locally everywhere, so this is safe.
 _PASSED_ON = ("authorization",)
+# The share of the caller's time left that a forwarded call may use: the rest is for telling the
+# caller that the home region did not answer, before the caller's own deadline.
+FORWARD_SHARE = 0.8
+# The home region's answers that mean it could not be reached (not a refusal of its own).
+_NOT_ANSWERING = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class Forwarder:
         answer, or its exact status, back."""
         deadline = self.ctx.settings.rpc_deadline_seconds
         if origin.seconds_left is not None:
-            deadline = min(deadline, origin.seconds_left)
+            deadline = min(deadline, origin.seconds_left * FORWARD_SHARE)
         stub = stub_class(self._channel(region_code))
         try:
             return call(
@@ -84,6 +96,11 @@ class Forwarder:
                 metadata=((FORWARDED_HEADER, self.ctx.region_code), *origin.passed_on),
             )
         except grpc.RpcError as error:
+            if error.code() in _NOT_ANSWERING:
+                raise HomeRegionUnreachable(region_code, (
+                    f"home region {region_code} not answering ({error.code().name}: {error.details() or 'no answer'}); "
+                    f"region {self.ctx.region_code} is up: retry later with the same request_id"
+                )) from error
             raise RemoteStatus(error.code().name, error.details() or f"region {region_code} refused the call") from error
 
     def close(self) -> None:

@@ -305,6 +305,10 @@ def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
     print(f"  offline queue   {status.offline_queue_depth} sale(s) to forward"
           + (f", oldest {status.oldest_queued_at.ToDatetime():%H:%M:%S} UTC" if status.offline_queue_depth else ""))
     print(f"  exposure        {format_fen(status.offline_exposure_fen)} of {format_fen(status.offline_exposure_limit_fen)}")
+    for down in status.home_regions_not_answering:
+        print(f"  {down.message or 'home region ' + down.region_code + ' not answering'}"
+              f" (since {down.since.ToDatetime():%H:%M:%S} UTC, last {down.last_failure_at.ToDatetime():%H:%M:%S} UTC):"
+              " its cards are stood in for offline; every other card sells online")
     if status.rejected_advice_count:
         print(f"  REJECTED        {status.rejected_advice_count} offline sale(s) the region refused to post: settle them by hand")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")

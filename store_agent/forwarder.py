@@ -166,4 +166,7 @@ class AdviceForwarder(Worker):
                     latest_balances[row.card_number] = result.transaction.balances_after
             for number, balances in latest_balances.items():
                 self.cache.put_balances(session, number, balances, now)
+        for row in rows:  # a card whose offline sales were posted: its home region answers again
+            if by_id.get(row.advice_id) is not None and by_id[row.advice_id].outcome in FINAL:
+                self.monitor.card_answered(row.card_number)
         return all_final

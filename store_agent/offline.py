@@ -15,6 +15,12 @@ Refusals are FAILED_PRECONDITION with the reason ("don't retry": a till or a cha
 must not resend a refused sale in a loop; the cashier takes another payment). The journal keeps
 the request PENDING, so the same request_id can still be sent once the link is back. The approval, the queued advice, the journal's answer and the
 receipt are written in one SQLite transaction (WAL, synchronous=FULL): an approved sale is never lost.
+
+The same stand-in, with the same limits, serves a card whose home region does not answer while the
+store's own region does (``home_region``: the region answered UNAVAILABLE with the
+``chaincard-unreachable-region`` trailer). Then the refusal names that cause ("home region E not
+answering, sale not approved: …", not "store offline") and the receipt carries the mark
+"home region E not answering" under the OFFLINE mark; every other card keeps selling online.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from chaincard.receipts import WIDTH_58MM, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
 from store_agent.config_sync import StoreConfig
 from store_agent.models import CachedCard, OfflineAdvice, OutgoingRequest, Receipt
+from store_agent.region_link import home_region_message
 
 
 class OfflineRefused(FailedPrecondition):
@@ -58,6 +65,16 @@ class OfflineRefused(FailedPrecondition):
 
 def _refuse(reason: str) -> OfflineRefused:
     return OfflineRefused(f"store offline, sale not approved: {reason}. Take another payment, or retry once the link is back")
+
+
+def _cause_named(refusal: OfflineRefused, home_region: str) -> OfflineRefused:
+    """A refusal of the stand-in for a card whose home region does not answer (this store's link is up)."""
+    if not home_region:
+        return refusal
+    reason = refusal.message.removeprefix("store offline, sale not approved: ").removesuffix(
+        ". Take another payment, or retry once the link is back")
+    return OfflineRefused(f"{home_region_message(home_region)} (this store is online), sale not approved: {reason}. "
+                          f"Take another payment, or retry once region {home_region} answers again")
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -101,6 +118,14 @@ class OfflineStandIn:
         return store_business_date(moment, store.time_zone if store is not None else "",
                                    chain_time_zone=self.settings.business_time_zone, cutoff=self.settings.business_day_cutoff)
 
+    def home_region_elsewhere(self, card_number: str) -> str:
+        """The card's home region as last known, when it is not this store's region; "" otherwise."""
+        store = self.config.store()
+        with self.session_factory() as session:
+            card = session.get(CachedCard, card_number)
+        home = card.home_region if card is not None else ""
+        return home if home and store is not None and home != store.region_code else ""
+
     # ---- the checks ----------------------------------------------------------------------------------
     def _usable_card(self, card: CachedCard | None, number: str, now: datetime, max_age: int) -> CachedCard:
         if card is None:
@@ -132,21 +157,29 @@ class OfflineStandIn:
             raise _refuse(f"{refused.problem} (last known balance, less today's offline sales)") from refused
 
     # ---- the approval --------------------------------------------------------------------------------
-    def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False) -> transactions_pb2.CheckoutResponse:
+    def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False,
+                home_region: str = "") -> transactions_pb2.CheckoutResponse:
         """Approve alone, or refuse saying why. ``in_doubt``: the request was sent and timed out, so
         the region may yet take it; a refusal then tells the till to retry with the same request_id
-        once the link is back (which returns the region's answer if it did) before charging again."""
+        once the link is back (which returns the region's answer if it did) before charging again.
+        ``home_region``: this store's region is up, the card's home region (that code) is not."""
         try:
-            return self._approve(request)
-        except OfflineRefused as refusal:
+            return self._approve(request, home_region)
+        except OfflineRefused as refused:
+            refusal = _cause_named(refused, home_region)
             if not in_doubt:
-                raise
-            raise OfflineRefused(
-                f"{refusal.message} — NOTE: the region may have received this sale before the link dropped; "
-                "retry it with the same request_id once the link is back to learn whether it was taken"
-            ) from refusal
+                if refusal is refused:
+                    raise
+                raise refusal from refused
+            if home_region:
+                note = (f"home region {home_region} may have received this sale before it stopped answering; retry it "
+                        f"with the same request_id once it answers again to learn whether it was taken")
+            else:
+                note = ("the region may have received this sale before the link dropped; retry it with the same "
+                        "request_id once the link is back to learn whether it was taken")
+            raise OfflineRefused(f"{refusal.message} — NOTE: {note}") from refused
 
-    def _approve(self, request: transactions_pb2.CheckoutRequest) -> transactions_pb2.CheckoutResponse:
+    def _approve(self, request: transactions_pb2.CheckoutRequest, home_region: str = "") -> transactions_pb2.CheckoutResponse:
         if self.config.snapshot() is None:
             raise _refuse("this store has no program configuration yet")
         try:
@@ -184,11 +217,12 @@ class OfflineStandIn:
                 raise _refuse(f"the store's offline exposure would exceed {format_fen(limits.store_exposure_limit_fen)} "
                               f"({format_fen(exposure)} awaits forwarding)")
             require_card_movement(plan)
-            return self._record(session, request, card, held, plan, own, now, today, earned)
+            marks = [OFFLINE_MARK, *([home_region_message(home_region)] if home_region else [])]
+            return self._record(session, request, card, held, plan, own, now, today, earned, marks)
 
     def _record(self, session: Session, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue,
                 plan: CheckoutPlan, own: list[AppliedTender], now: datetime, today: date,
-                earned_before: int) -> transactions_pb2.CheckoutResponse:
+                earned_before: int, marks: list[str]) -> transactions_pb2.CheckoutResponse:
         principal, bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
         balances_after = common_pb2.Balances(
             principal_fen=held.principal_fen - principal, bonus_fen=held.bonus_fen - bonus,
@@ -203,7 +237,7 @@ class OfflineStandIn:
                                  points=balances_after.points, card_number=card.card_number, business_date=today,
                                  transaction_id=transaction_id, estimated=True),
         ]
-        lines = render(title, items, WIDTH_58MM, marks=[OFFLINE_MARK])
+        lines = render(title, items, WIDTH_58MM, marks=marks)
         response = checkout_response(
             plan,
             transaction=common_pb2.Transaction(
@@ -234,6 +268,6 @@ class OfflineStandIn:
             entry.state, entry.response, entry.updated_at = "DONE", response.SerializeToString(), now
         session.add(Receipt(
             transaction_id=transaction_id, text="\n".join(lines), card_number=card.card_number,
-            document=to_document(title, items, [OFFLINE_MARK]), offline=True,
+            document=to_document(title, items, marks), offline=True,
         ))
         return response

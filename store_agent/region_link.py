@@ -4,6 +4,15 @@ the same request id, final answers (and final refusals) written to the journal.
 The link also knows whether the region is reachable (``LinkMonitor``). Once it is not, calls fail
 at once with UNAVAILABLE instead of each waiting out its deadlines at the till, and a probe asks the
 region's health service every second until it answers again (then the offline queue is forwarded).
+
+Whose link is down: only a region that does not answer takes the store offline. When the region
+answers UNAVAILABLE with the trailer ``chaincard-unreachable-region`` (it is up, but the home region
+of the card the call is about is not: chaincard.errors.HomeRegionUnreachable), the link stays
+online, the call fails with :class:`HomeRegionNotAnswering` for that card alone (the checkout may be
+stood in for, within the same offline limits), and the monitor remembers the region for the
+store's status ("home region E not answering") until a call on one of the cards it failed for is
+answered (or its offline sales are posted), or ``HOME_REGION_MARK_SECONDS`` pass without another
+such answer.
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import grpc
@@ -20,9 +30,10 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 from sqlalchemy.orm import Session
 
+from chaincard.checkout.receipt import home_region_mark
 from chaincard.db.base import utc_now
-from chaincard.errors import RemoteStatus, Unavailable
-from chaincard.rpc.channels import call, health_check
+from chaincard.errors import NO_RETRY_PUSHBACK, UNREACHABLE_REGION_TRAILER, RemoteStatus, Unavailable
+from chaincard.rpc.channels import call, health_check, unreachable_region
 from chaincard.security.identity import current_principal
 from store_agent.journal import RequestJournal
 
@@ -33,6 +44,8 @@ TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grp
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 PROBE_DEADLINE_SECONDS = 1.0
 PROBE_INTERVAL_SECONDS = 1.0
+# How long a home region that did not answer stays on the store's status without another such answer.
+HOME_REGION_MARK_SECONDS = 600.0
 
 # What the till is told when a write cannot be taken offline (DESIGN §4), by RPC.
 OFFLINE_REFUSED = {
@@ -65,6 +78,38 @@ class RegionUnreachable(Unavailable):
         self.in_doubt = in_doubt
 
 
+class HomeRegionNotAnswering(RegionUnreachable):
+    """The store's region answered, but the home region of the card the call is about did not (the
+    region's UNAVAILABLE carried the ``chaincard-unreachable-region`` trailer). For that card alone it
+    is as if the region were unreachable (the checkout may be stood in for); the link stays online.
+    Passed on to the till with the same trailer. ``in_doubt``: the region's forward may have reached
+    the home region before it stopped answering, so a refusal says to retry with the same request_id."""
+
+    def __init__(self, region_code: str, message: str) -> None:
+        super().__init__(message, in_doubt=True)
+        self.region_code = region_code
+        self.trailing_metadata = ((UNREACHABLE_REGION_TRAILER, region_code), NO_RETRY_PUSHBACK)
+
+
+def home_region_message(region_code: str) -> str:
+    """What the receipt and the store's status say of a card homed in a region that does not answer."""
+    return home_region_mark(region_code)
+
+
+@dataclass
+class HomeRegionOutage:
+    """A home region the store's region could not reach: since when, last told when, for which cards."""
+
+    region_code: str
+    since: datetime
+    last_failure_at: datetime
+    cards: set[str] = field(default_factory=set)
+
+    @property
+    def message(self) -> str:
+        return home_region_message(self.region_code)
+
+
 def _clock(moment: datetime | None) -> str:
     return moment.strftime("%H:%M:%S UTC") if moment else "just now"
 
@@ -80,6 +125,8 @@ class LinkMonitor:
         self.last_contact_at: datetime | None = None
         self.offline_since: datetime | None = None
         self.listeners: list[Callable[[], None]] = []
+        # Home regions of other cards that the region answered it could not reach, by region code.
+        self._home_outages: dict[str, HomeRegionOutage] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -105,6 +152,41 @@ class LinkMonitor:
                 self.offline_since = utc_now()
         if went_down:
             log.warning("region unreachable: working offline", extra={"fields": {"reason": reason}})
+
+    # ---- home regions of other cards (the region answered; the card's home region did not) ----------
+    def home_region_failed(self, region_code: str, card_number: str = "") -> None:
+        now = utc_now()
+        with self._lock:
+            outage = self._home_outages.get(region_code)
+            if outage is None or now - outage.last_failure_at > timedelta(seconds=HOME_REGION_MARK_SECONDS):
+                outage = self._home_outages[region_code] = HomeRegionOutage(region_code, since=now, last_failure_at=now)
+                log.warning("the region answers that a home region does not: its cards are stood in for",
+                            extra={"fields": {"home_region": region_code}})
+            outage.last_failure_at = now
+            if card_number:
+                outage.cards.add(card_number)
+
+    def card_answered(self, card_number: str) -> None:
+        """A call on this card was answered (or its offline sales posted): its home region answers again."""
+        if not card_number:
+            return
+        with self._lock:
+            for code, outage in list(self._home_outages.items()):
+                if card_number in outage.cards:
+                    del self._home_outages[code]
+                    log.warning("home region answers again", extra={"fields": {"home_region": code}})
+
+    def home_region_down_for(self, card_number: str) -> str:
+        """The home region a recent call on this card could not reach; "" when none is known."""
+        for outage in self.home_regions_not_answering():
+            if card_number in outage.cards:
+                return outage.region_code
+        return ""
+
+    def home_regions_not_answering(self) -> list[HomeRegionOutage]:
+        cutoff = utc_now() - timedelta(seconds=HOME_REGION_MARK_SECONDS)
+        with self._lock:
+            return [outage for _, outage in sorted(self._home_outages.items()) if outage.last_failure_at >= cutoff]
 
     def probe(self) -> bool:
         """Ask the region's health service once; updates the state."""
@@ -167,9 +249,25 @@ class RegionLink:
     def online(self) -> bool:
         return self.monitor.online
 
+    def _home_region_not_answering(self, error: grpc.RpcError, request: Message) -> HomeRegionNotAnswering | None:
+        """The region's answer that the card's home region does not answer (the trailer), as the
+        error to raise; None for any other failure. The region did answer: the link is up."""
+        region_code = unreachable_region(error)
+        if not region_code:
+            return None
+        card_number = getattr(request, "card_number", "")
+        self.monitor.success()
+        self.monitor.home_region_failed(region_code, card_number)
+        about = f" (card ...{card_number[-4:]})" if card_number else ""
+        return HomeRegionNotAnswering(region_code, (
+            f"{home_region_message(region_code)}{about}: this store and its region are up; retry with the same "
+            f"request_id once region {region_code} answers again"
+        ))
+
     def _learn(self, request: Message, response: Message, sent_at: datetime) -> None:
         """After a read: the card cache learns from the answer in a transaction of its own."""
         self.monitor.success()
+        self.monitor.card_answered(getattr(request, "card_number", ""))
         if self.observe is not None:
             try:
                 with self.journal.session_factory.begin() as session:
@@ -193,6 +291,7 @@ class RegionLink:
             log.exception("could not update the card cache")
             self.journal.complete(request_id, response, receipt, transaction_id, card_number=card_number)
         self.monitor.success()
+        self.monitor.card_answered(card_number)
 
     def read(self, method: Callable[..., Any], request: Message) -> Any:
         if not self.monitor.online:
@@ -201,6 +300,9 @@ class RegionLink:
         try:
             response = call(method, request, deadline=self.deadline)
         except grpc.RpcError as error:
+            home_down = self._home_region_not_answering(error, request)
+            if home_down is not None:
+                raise home_down from error
             if error.code() in UNREACHABLE:
                 self.monitor.failure(error.code().name)
                 raise RegionUnreachable(self.monitor.offline_message("this needs the region")) from error
@@ -239,6 +341,11 @@ class RegionLink:
             try:
                 response = call(method, request, deadline=self.deadline)
             except grpc.RpcError as error:
+                home_down = self._home_region_not_answering(error, request)
+                if home_down is not None:
+                    # The region already tried the home region for this very call: no resend now. The
+                    # request stays PENDING in the journal (retry it with the same request_id later).
+                    raise home_down from error
                 last_error = error
                 timed_out = timed_out or error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
                 if error.code() in TRANSIENT:

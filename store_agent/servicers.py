@@ -4,7 +4,9 @@ agent's own StoreAgentService (status, receipt reprints, the offline queue).
 
 While the region is unreachable a checkout is approved by the offline stand-in within its limits
 (store_agent.offline), a balance is answered from the card cache (from_cache = true), and every
-other write is refused with UNAVAILABLE saying why (DESIGN §4).
+other write is refused with UNAVAILABLE saying why (DESIGN §4). The same holds for one card alone
+when the region answers that the card's home region does not (HomeRegionNotAnswering): the store
+stays online for every other card, and says so in its status ("home region E not answering").
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from store_agent.commands import StoreCommands
 from store_agent.config_sync import StoreConfig
 from store_agent.forwarder import AdviceForwarder
 from store_agent.offline import OfflineStandIn
-from store_agent.region_link import RegionLink, RegionUnreachable
+from store_agent.region_link import HomeRegionNotAnswering, RegionLink, RegionUnreachable, home_region_message
 
 
 class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
@@ -171,9 +173,27 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         self.stand_in, self.forwarder = stand_in, forwarder
 
     def _forward_card_queue_first(self, card_number: str) -> None:
-        """The region must post this card's offline spends before its new one (per-card order)."""
-        if self.forwarder is not None and card_number and not self.forwarder.flush_card(card_number):
-            raise RegionUnreachable(self.link.monitor.offline_message(
+        """The region must post this card's offline spends before its new one (per-card order). While
+        the card's home region is known not to answer, they cannot be: the sale is stood in for at
+        once (the advice forwarder keeps offering them; once posted, the card sells online again)."""
+        if self.forwarder is None or not card_number:
+            return
+        monitor = self.link.monitor
+        home_down = monitor.home_region_down_for(card_number)
+        if home_down and self.forwarder.queue_depth(card_number):
+            raise HomeRegionNotAnswering(home_down, (
+                f"{home_region_message(home_down)}: card ...{card_number[-4:]} still has offline sales that region "
+                "has not taken yet"))
+        if not self.forwarder.flush_card(card_number):
+            # The region answered, yet did not post them: the card's home region, elsewhere, did not take them.
+            home_down = monitor.home_region_down_for(card_number) or (
+                self.stand_in.home_region_elsewhere(card_number) if monitor.online and self.stand_in is not None else "")
+            if home_down and monitor.online:
+                monitor.home_region_failed(home_down, card_number)
+                raise HomeRegionNotAnswering(home_down, (
+                    f"{home_region_message(home_down)}: card ...{card_number[-4:]} still has offline sales that "
+                    "region has not taken yet"))
+            raise RegionUnreachable(monitor.offline_message(
                 f"card ...{card_number[-4:]} still has offline sales the region has not taken yet"))
 
     def RechargeCard(  # noqa: N802
@@ -190,7 +210,8 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         except RegionUnreachable as unreachable:
             if self.stand_in is None:
                 raise
-            return self.stand_in.approve(request, in_doubt=unreachable.in_doubt)
+            home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
+            return self.stand_in.approve(request, in_doubt=unreachable.in_doubt, home_region=home_region)
 
     def ListTransactions(  # noqa: N802
         self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext
@@ -262,6 +283,10 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
                               ("oldest_queued_at", queue.oldest_queued_at)):
             if moment is not None:
                 getattr(response, field).FromDatetime(moment)
+        for outage in monitor.home_regions_not_answering():
+            down = response.home_regions_not_answering.add(region_code=outage.region_code, message=outage.message)
+            down.since.FromDatetime(outage.since)
+            down.last_failure_at.FromDatetime(outage.last_failure_at)
         return response
 
     def ReprintReceipt(  # noqa: N802

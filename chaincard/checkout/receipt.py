@@ -22,6 +22,13 @@ from chaincard.v1 import common_pb2, transactions_pb2
 
 # Centred under the title of a receipt the store agent approved alone.
 OFFLINE_MARK = "** OFFLINE 离线 **"
+
+
+def home_region_mark(region_code: str) -> str:
+    """Centred under OFFLINE_MARK when the store was online but the card's home region did not answer
+    (the store's status says the same)."""
+    return f"home region {region_code} not answering"
+
 # Item labels are cut so that a value still fits beside them at 58 mm; a note takes a whole line.
 LABEL_COLUMNS = 22
 NOTE_COLUMNS = 32

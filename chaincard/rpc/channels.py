@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from chaincard.errors import UNREACHABLE_REGION_TRAILER
 from chaincard.rpc.transport import PLAINTEXT, Transport
 
 ResponseT = TypeVar("ResponseT")
@@ -52,6 +53,20 @@ def open_channel(target: str, transport: Transport = PLAINTEXT, *, expected_serv
 def call(method: Callable[..., ResponseT], request: Any, *, deadline: float = DEFAULT_DEADLINE_SECONDS, **kwargs: Any) -> ResponseT:
     """Invoke a stub method with a deadline; no call leaves ChainCard without one."""
     return method(request, timeout=deadline, **kwargs)
+
+
+def unreachable_region(error: grpc.RpcError) -> str:
+    """The region an UNAVAILABLE answer names as not answering (the ``chaincard-unreachable-region``
+    trailer: the region called did answer, the card's home region did not); "" for any other failure."""
+    if error.code() != grpc.StatusCode.UNAVAILABLE:
+        return ""
+    # A failed call is also a grpc.Call, whose trailers these are (typed as neither by grpc's stubs).
+    trailing: Any = getattr(error, "trailing_metadata", None)
+    for item in (trailing() if callable(trailing) else None) or ():
+        key, value = item[0], item[1]  # a (key, value) pair: grpc's _Metadatum or a plain tuple
+        if key == UNREACHABLE_REGION_TRAILER and isinstance(value, str):
+            return value
+    return ""
 
 
 def health_check(channel: grpc.Channel, service: str = "", *, deadline: float) -> health_pb2.HealthCheckResponse:

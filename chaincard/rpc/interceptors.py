@@ -21,6 +21,12 @@ def _status_of(error: ChainCardError) -> grpc.StatusCode:
     return grpc.StatusCode[error.status_name]
 
 
+def _abort(context: grpc.ServicerContext, error: ChainCardError) -> None:
+    if error.trailing_metadata:
+        context.set_trailing_metadata(error.trailing_metadata)
+    context.abort(_status_of(error), error.message)
+
+
 def _already_aborted(context: grpc.ServicerContext) -> bool:
     """True once the servicer called ``context.abort``: its status must reach the caller as set."""
     code = getattr(context, "code", None)
@@ -32,7 +38,7 @@ def _guard_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any
         try:
             return behavior(request, context)
         except ChainCardError as error:
-            context.abort(_status_of(error), error.message)
+            _abort(context, error)
         except Exception:
             if _already_aborted(context):
                 raise
@@ -47,7 +53,7 @@ def _guard_stream(behavior: Callable[..., Any], method: str) -> Callable[..., An
         try:
             yield from behavior(request, context)
         except ChainCardError as error:
-            context.abort(_status_of(error), error.message)
+            _abort(context, error)
         except Exception:
             if _already_aborted(context):
                 raise

@@ -62,7 +62,7 @@ class StoreAgentServiceServicer:
 
     def GetStoreStatus(self, request, context):
         """Returns whether the agent reaches its region, the offline queue depth and the offline
-        exposure against its limit.
+        exposure against its limit, and the home regions of other cards its region cannot reach.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -34,6 +34,17 @@ class TransactionServiceStub:
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
     and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
 
+    Whose link is down: when a region cannot reach the home region of the card a call is about (the
+    forwarded call ends in UNAVAILABLE or DEADLINE_EXCEEDED), it answers UNAVAILABLE with the
+    trailing metadata `chaincard-unreachable-region` set to that home region's code (and
+    `grpc-retry-pushback-ms: -1`, so a channel's retry policy does not resend it at once). A bare
+    UNAVAILABLE or DEADLINE_EXCEEDED means the region called did not answer itself. The home region's
+    own refusals come back with their own status and no such trailer. A store agent that gets the
+    trailer stays online: it may approve that card's Checkout alone within the offline limits
+    (offline = true, receipt marked "home region E not answering"), answers every other card online,
+    and passes the same trailer on to the till when it cannot stand in
+    (StoreAgentService.GetStoreStatus lists such regions).
+
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or
     UNAVAILABLE with the same request_id never charges twice. A blocked card (lost, frozen,
@@ -118,6 +129,17 @@ class TransactionServiceServicer:
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
     and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
 
+    Whose link is down: when a region cannot reach the home region of the card a call is about (the
+    forwarded call ends in UNAVAILABLE or DEADLINE_EXCEEDED), it answers UNAVAILABLE with the
+    trailing metadata `chaincard-unreachable-region` set to that home region's code (and
+    `grpc-retry-pushback-ms: -1`, so a channel's retry policy does not resend it at once). A bare
+    UNAVAILABLE or DEADLINE_EXCEEDED means the region called did not answer itself. The home region's
+    own refusals come back with their own status and no such trailer. A store agent that gets the
+    trailer stays online: it may approve that card's Checkout alone within the offline limits
+    (offline = true, receipt marked "home region E not answering"), answers every other card online,
+    and passes the same trailer on to the till when it cannot stand in
+    (StoreAgentService.GetStoreStatus lists such regions).
+
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or
     UNAVAILABLE with the same request_id never charges twice. A blocked card (lost, frozen,
@@ -144,6 +166,8 @@ class TransactionServiceServicer:
         """Prices and pays a basket in one call (X1): level discount by category, then coupons, then
         points deduction, then tenders (stored value, count uses, external tenders, another member
         card), then points earned; answers with the breakdown, balances after and receipt (X2).
+        UNAVAILABLE with the `chaincard-unreachable-region` trailer when the card's home region does
+        not answer (see above); at a store agent, the stand-in may approve it offline instead.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -295,6 +319,17 @@ class TransactionService:
     messages (the agent fills store_id with its own store); when its region is unreachable, the
     agent may approve a Checkout alone within the offline limits (X4, answered with offline = true
     and forwarded later as an advice) and refuses every other write with UNAVAILABLE.
+
+    Whose link is down: when a region cannot reach the home region of the card a call is about (the
+    forwarded call ends in UNAVAILABLE or DEADLINE_EXCEEDED), it answers UNAVAILABLE with the
+    trailing metadata `chaincard-unreachable-region` set to that home region's code (and
+    `grpc-retry-pushback-ms: -1`, so a channel's retry policy does not resend it at once). A bare
+    UNAVAILABLE or DEADLINE_EXCEEDED means the region called did not answer itself. The home region's
+    own refusals come back with their own status and no such trailer. A store agent that gets the
+    trailer stays online: it may approve that card's Checkout alone within the offline limits
+    (offline = true, receipt marked "home region E not answering"), answers every other card online,
+    and passes the same trailer on to the till when it cannot stand in
+    (StoreAgentService.GetStoreStatus lists such regions).
 
     Every write commits all its legs in one database transaction (recharge + bonus + points; spend
     + coupons + points) and is idempotent on request_id (X5): a retry after DEADLINE_EXCEEDED or

@@ -9,7 +9,10 @@ nothing, like a dead WAN link; SIGCONT brings it back). The outages are seconds,
 - one card spent offline at two stores at once beyond its balance: both posted, the card flagged
   and on the overdrawn report;
 - the region back while the queue drains and new online sales arrive: nothing lost, nothing twice,
-  each card's spends posted in the order the store made them.
+  each card's spends posted in the order the store made them;
+- whose link is down (issue 21): region E stopped, a West store stays online, sells West cards
+  online and stands in for East cards alone, within the limits, receipts marked "home region E not
+  answering"; region E back, each East sale posted there once.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from tests.support.sql import rows as _rows
 pytestmark = pytest.mark.e2e
 
 TEST_STORES = {"S-E-T11": "F-AURORA", "S-E-T12": "F-AURORA", "S-E-T13": "F-HQ", "S-E-T14": "F-HQ", "S-E-T15": "F-AURORA"}
+WEST_TEST_STORES = {"S-W-T21": "F-BAMBOO"}  # a store of region W (whose link stays up while E is stopped)
 T11_EXPOSURE_FEN = 200_000  # S-E-T11 lowers the chain's ¥5,000 to ¥2,000 so the 200 sales reach it
 AGENT_ENV = {
     "CHAINCARD_RPC_DEADLINE_SECONDS": "1.5",
@@ -80,12 +84,12 @@ class Running:
     def region_endpoint(self, code: str = "E") -> str:
         return self.state.endpoint_of(f"region-{code}")  # type: ignore[attr-defined]
 
-    def agent(self, store_id: str) -> Agent:
+    def agent(self, store_id: str, region: str = "E") -> Agent:
         """The store's agent process (one per store: two on one SQLite file would share its queue)."""
         for agent in self.agents:
             if agent.store_id == store_id:
                 return agent
-        agent = Agent(store_id, self.region_endpoint(), self.data_dir, self.state)
+        agent = Agent(store_id, self.region_endpoint(region), self.data_dir, self.state)
         agent.start()
         self.agents.append(agent)
         return agent
@@ -176,13 +180,15 @@ def running(tmp_path_factory, postgres):
     data_dir = tmp_path_factory.mktemp("offline-chain")
     with running_chain(postgres, data_dir, "ccoff", kafka_bootstrap=None) as (chain, state):
         # New stores get their agent's and tills' certificates from the chain CA, as in production.
-        init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in TEST_STORES for kind in ("store", "pos")])
+        init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in [*TEST_STORES, *WEST_TEST_STORES]
+                                          for kind in ("store", "pos")])
         with state.channel("hq") as channel:
             directory = directory_pb2_grpc.DirectoryServiceStub(channel)
-            for store_id, franchisee in TEST_STORES.items():
-                directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
-                    store_id=store_id, name=f"Test {store_id}", region_code="E", franchisee_id=franchisee,
-                    time_zone="Asia/Shanghai", active=True)), timeout=10)
+            for region, stores in (("E", TEST_STORES), ("W", WEST_TEST_STORES)):
+                for store_id, franchisee in stores.items():
+                    directory.UpsertStore(directory_pb2.UpsertStoreRequest(request_id=new_id(), store=directory_pb2.Store(
+                        store_id=store_id, name=f"Test {store_id}", region_code=region, franchisee_id=franchisee,
+                        time_zone="Asia/Shanghai", active=True)), timeout=10)
             program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
                 request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
                     store_id="S-E-T11", limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=T11_EXPOSURE_FEN))), timeout=10)
@@ -422,3 +428,71 @@ def test_the_region_returns_while_the_queue_drains_and_online_sales_arrive(runni
         assert order == offline_ids[card] + online_ids[card], card
         assert _balance(running, card).principal_fen == 30_000 - 40 * 100 - 5 * 200
     assert assert_ledger_consistent(running.region_e_url) > 0
+
+
+def test_a_west_store_stays_online_while_region_e_is_stopped_and_stands_in_for_east_cards_alone(running):
+    """Issue 21, whose link is down: region W answers that region E does not (the
+    ``chaincard-unreachable-region`` trailer), so the West store neither goes offline nor stands in
+    for West cards; it stands in for East cards alone, within the same limits, and says so."""
+    west = running.agent("S-W-T21", region="W")
+    east_store = running.agent("S-E-T12")
+    west_cards = [_open_card(west, 50_000) for _ in range(4)]
+    assert all(card.startswith("8821") for card in west_cards)
+    east_card = _open_card(east_store, 30_000)
+    unseen_east_card = _open_card(east_store, 30_000)  # never seen at the West store
+    assert east_card.startswith("8811")
+    west.cards.GetCard(cards_pb2.GetCardRequest(card_number=east_card), timeout=10)  # the West store caches it (via W → E)
+
+    east_ids: list[str] = []
+    west_ids: list[str] = []
+    refused_ids: list[str] = []
+    with running.region_e_stopped():
+        # An East card: region W answers that E does not; the store stands in for it and stays online.
+        sale = _sale(east_card, 2_000)
+        answer = west.till.Checkout(sale, timeout=20)
+        east_ids.append(sale.request_id)
+        assert answer.offline
+        receipt_text = "\n".join(line.text for line in answer.receipt)
+        assert "OFFLINE" in receipt_text and "home region E not answering" in receipt_text
+        status = west.status()
+        assert status.online and not status.HasField("offline_since")
+        assert [(down.region_code, down.message) for down in status.home_regions_not_answering] == [
+            ("E", "home region E not answering")]
+
+        # West cards keep selling online, not one stand-in.
+        for index in range(24):
+            request = _sale(west_cards[index % len(west_cards)], 500)
+            online = west.till.Checkout(request, timeout=20)
+            assert not online.offline, index
+            assert not any("OFFLINE" in line.text for line in online.receipt)
+            west_ids.append(request.request_id)
+            if index % 8 == 7:
+                assert west.status().online
+
+        # The East card again (its first sale still queued): stood in for at once, within the limits.
+        started = time.monotonic()
+        again = _sale(east_card, 3_000)
+        assert west.till.Checkout(again, timeout=20).offline
+        east_ids.append(again.request_id)
+        assert time.monotonic() - started < 3.0  # no wait on a region known not to answer (an upload to it: 5 s)
+        # Beyond the limits, and an East card this store never saw: refused, naming the real cause.
+        for card, price, reason in ((east_card, 12_000, "limit of one offline spend"), (unseen_east_card, 1_000, "not been seen")):
+            request = _sale(card, price)
+            with pytest.raises(grpc.RpcError) as refused:
+                west.till.Checkout(request, timeout=20)
+            refused_ids.append(request.request_id)
+            assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.value.details()
+            assert "home region E not answering" in refused.value.details() and reason in refused.value.details()
+            assert "store offline" not in refused.value.details()
+        status = west.status()
+        assert status.online and status.offline_queue_depth == 2 and status.offline_exposure_fen == 5_000
+
+    # Region E back: the queue drains, the store forgets the outage, each East sale is posted once.
+    west.wait(lambda s: s.online and s.offline_queue_depth == 0 and not s.home_regions_not_answering, timeout=60)
+    assert west.outcomes() == dict.fromkeys(east_ids, "POSTED")
+    assert _postings_per_request(running.region_e_url, east_ids + refused_ids) == dict.fromkeys(east_ids, 1)
+    region_w_url = running.state.database_urls["region_W"]  # type: ignore[attr-defined]
+    assert _postings_per_request(region_w_url, west_ids + east_ids) == dict.fromkeys(west_ids, 1)
+    assert _balance(running, east_card).principal_fen == 30_000 - 5_000
+    assert assert_ledger_consistent(running.region_e_url) > 0
+    assert assert_ledger_consistent(region_w_url) > 0

@@ -6,10 +6,14 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
+from chaincard.errors import UNREACHABLE_REGION_TRAILER
 from chaincard.ids import new_id
+from chaincard.local.broker import free_port
+from chaincard.rpc.channels import unreachable_region
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2, members_pb2, transactions_pb2
 from tests.support.cards import open_card, random_phone
 from tests.support.ledger import assert_ledger_consistent
+from tests.support.regions import home_region_unreachable, silent_peer
 
 
 def _count(database_url: str, table: str) -> int:
@@ -185,3 +189,49 @@ def test_the_registration_event_carries_no_contact_details_in_clear(regions):
     assert registered[0].member.email == "l***@example.com"
     assert registered[0].member.phone_masked == phone[:3] + "****" + phone[-4:]
     assert phone.encode() not in b"".join(envelope.payload for envelope in envelopes)
+
+
+def _west_sale(card: str, price: int) -> transactions_pb2.CheckoutRequest:
+    request = _sale(card, price)
+    request.store_id = "S-W-001"
+    return request
+
+
+def test_a_home_region_that_does_not_answer_is_named_in_a_trailer_and_a_refusal_is_not(regions):
+    """Whose link is down (issue 21): region W answers for region E's card that E does not answer
+    (UNAVAILABLE + ``chaincard-unreachable-region: E``), once, while W's own cards keep selling;
+    E's own refusal, forwarded, comes back as it is with no trailer."""
+    east, west = regions.clients["E"], regions.clients["W"]
+    east_card, broke_east_card, west_card = open_card(east, "S-E-001"), open_card(east, "S-E-001"), open_card(west, "S-W-001")
+    for card, client in ((east_card, east), (west_card, west)):
+        client.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), store_id="S-W-001", card_number=card, amount_fen=10_000,
+            tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
+
+    # E up: its refusal (balance too low) comes back through W unchanged, with no trailer.
+    with pytest.raises(grpc.RpcError) as refused:
+        west.transactions.Checkout(_west_sale(broke_east_card, 100), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert unreachable_region(refused.value) == ""
+    assert UNREACHABLE_REGION_TRAILER not in dict(refused.value.trailing_metadata() or ())
+
+    with silent_peer() as silent:
+        for endpoint in (f"127.0.0.1:{free_port()}", silent):  # nothing listening (UNAVAILABLE); never answers (DEADLINE_EXCEEDED)
+            with home_region_unreachable("W", "E", endpoint):
+                sale = _west_sale(east_card, 1_000)
+                with pytest.raises(grpc.RpcError) as unreachable:
+                    west.transactions.Checkout(sale, timeout=3)
+                # Within the caller's deadline: W answers itself, naming the region that did not.
+                assert unreachable.value.code() == grpc.StatusCode.UNAVAILABLE, unreachable.value.details()
+                assert unreachable_region(unreachable.value) == "E"
+                assert "home region E not answering" in unreachable.value.details()
+                # A region's own refusal is still bare; W's own cards sell as ever.
+                assert west.transactions.Checkout(_west_sale(west_card, 500), timeout=10).balances_after.principal_fen > 0
+                with pytest.raises(grpc.RpcError) as bare:
+                    west.cards.GetCard(cards_pb2.GetCardRequest(card_number="882100000999990"), timeout=10)
+                assert unreachable_region(bare.value) == ""
+                # Not posted anywhere; the same request, once E answers again, is posted once.
+    posted = east.transactions.Checkout(sale, timeout=10)
+    assert west.transactions.Checkout(sale, timeout=10) == posted
+    assert posted.balances_after.principal_fen == 9_000
+    assert_ledger_consistent(regions.database_urls["E"])

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 
 from chaincard.config import Settings
 from chaincard.ids import new_id
-from chaincard.rpc.channels import open_channel
+from chaincard.rpc.channels import open_channel, unreachable_region
 from chaincard.security.authz import chaincard_methods
 from chaincard.v1 import (
     cards_pb2,
@@ -47,6 +47,7 @@ from store_agent.bootstrap import start_store
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
+from tests.support.regions import home_region_unreachable, silent_peer
 from tests.support.sql import rows as _rows
 
 STORE = "S-E-T01"
@@ -564,3 +565,43 @@ def test_hostile_requests_through_the_till_are_refused_precisely_and_post_nothin
         attempt()
     finally:
         channel.close()
+
+
+def test_when_a_cards_home_region_does_not_answer_the_store_stays_online_and_stands_in_for_that_card_alone(store, regions):
+    """Issue 21, whose link is down, without processes: region E (this store's) is up, region W does
+    not answer E. A West card is stood in for (receipt marked), its balance answered from the cache,
+    its other writes refused naming region W with the trailer passed on; East cards sell online."""
+    west_card = open_card(regions.clients["W"], store_id="S-W-001")
+    recharge_card(regions.clients["W"].transactions, west_card, 20_000, "S-W-001")
+    store.cards.GetCard(cards_pb2.GetCardRequest(card_number=west_card), timeout=10)  # cached here, through E → W
+    east_card = open_card(store, store_id="")
+    recharge_card(store.till, east_card, 20_000, store_id="")
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    with silent_peer() as silent, home_region_unreachable("E", "W", silent):
+        sale = _sale(west_card, 1_500)
+        stood_in = store.till.Checkout(sale, timeout=20)
+        assert stood_in.offline and stood_in.balances_after.principal_fen == 18_500
+        assert "home region W not answering" in [line.text.strip() for line in stood_in.receipt[:3]]
+        status = store.status()
+        assert status.online and [down.region_code for down in status.home_regions_not_answering] == ["W"]
+        for _ in range(3):
+            online = store.till.Checkout(_sale(east_card, 1_000), timeout=20)
+            assert not online.offline
+        assert store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=west_card), timeout=20).from_cache
+        card = refusal(store.cards.GetCard, cards_pb2.GetCardRequest(card_number=west_card), timeout=20)
+        assert card.code() == grpc.StatusCode.UNAVAILABLE and unreachable_region(card) == "W"
+        recharge = refusal(store.till.RechargeCard, transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=west_card, amount_fen=1_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=20)
+        assert recharge.code() == grpc.StatusCode.UNAVAILABLE and unreachable_region(recharge) == "W"
+        assert "home region W not answering" in recharge.details() and "store offline" not in recharge.details()
+        assert store.status().online and store.status().offline_queue_depth == 1
+        shown = _pos(store, "status")
+        assert shown.returncode == 0, shown.stderr
+        assert "ONLINE" in shown.stdout and "home region W not answering" in shown.stdout
+
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0 and not s.home_regions_not_answering)
+    posted = _rows(regions.database_urls["W"], "SELECT COUNT(*) FROM ledger_transactions WHERE request_id = :id", id=sale.request_id)
+    assert posted[0][0] == 1
+    balance = regions.clients["W"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=west_card), timeout=10)
+    assert balance.balances.principal_fen == 18_500

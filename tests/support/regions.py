@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from hq_service.bootstrap import start_hq
 from region_service.bootstrap import start_region
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
+from region_service.forwarding import Forwarder
 from region_service.program import ProgramCache
 
 PHONE_KEY = "test-phone-key"
@@ -111,3 +113,31 @@ def region_context(regions: RunningRegions, code: str = "E") -> Iterator[RegionC
     finally:
         channel.close()
         engine.dispose()
+
+
+@contextmanager
+def home_region_unreachable(seen_from: str, home: str, endpoint: str) -> Iterator[None]:
+    """Region ``seen_from``'s forwarded calls to region ``home`` go to ``endpoint`` (nothing there, or
+    a peer that never answers, see ``silent_peer``); ``home`` itself keeps running and answers its
+    own clients. For the regions this process runs (``run_regions``)."""
+    original = Forwarder._channel
+    dead = open_channel(endpoint)
+
+    def channel(self: Forwarder, region_code: str) -> grpc.Channel:
+        return dead if region_code == home and self.ctx.region_code == seen_from else original(self, region_code)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Forwarder, "_channel", channel)
+        try:
+            yield
+        finally:
+            dead.close()
+
+
+@contextmanager
+def silent_peer() -> Iterator[str]:
+    """A TCP endpoint that takes connections and never answers (a stopped process, a dead WAN link)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
