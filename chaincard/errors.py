@@ -61,6 +61,18 @@ class Unavailable(ChainCardError):
     status_name = "UNAVAILABLE"
 
 
+class OutOfRange(ChainCardError):
+    """A position or page past what is kept (or not reached yet): start again from the beginning."""
+
+    status_name = "OUT_OF_RANGE"
+
+
+class ResourceExhausted(ChainCardError):
+    """Too many callers at once for a bounded resource: try again later."""
+
+    status_name = "RESOURCE_EXHAUSTED"
+
+
 class PermissionDenied(ChainCardError):
     status_name = "PERMISSION_DENIED"
 

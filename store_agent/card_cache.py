@@ -1,7 +1,10 @@
 """The offline stand-in's cache of recently seen cards (DESIGN §4): state, PIN set or not (never a
 PIN hash), level and last known balances, refreshed by every online answer that carries them and
-by RefreshCardCache. Each balance remembers when the call that returned it was *sent*, so the stand-in
-knows which of its own forwarded advices that balance already includes."""
+by RefreshCardCache, and by the region's push of balance changes (SubscribeCardBalances,
+store_agent.balance_push, docs/adr/0017). Each balance remembers when it was confirmed (the *send*
+time of the call that returned it, or the time the region posted a pushed one), so the stand-in
+knows which of its own forwarded advices that balance already includes; a newer balance always
+replaces an older one, never the reverse."""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2, store_sync_pb2
-from store_agent.models import CachedCard
+from store_agent.models import BalancePushPosition, CachedCard
 
 # Cards not seen for this long leave the cache.
 FORGET_AFTER = timedelta(days=30)
+# The region pushes the balances of at most this many cards (the most recently used) to a store.
+MAX_PUSHED_CARDS = 1000
 
 
 def _moment(stamp: Any) -> datetime | None:
@@ -31,6 +36,9 @@ def _state_name(state: int) -> str:
 class CardCache:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
+        # Goes up when a card enters the cache (maybe in a transaction that then rolls back): the
+        # balance subscription asks again with the new card.
+        self.generation = 0
 
     # ---- writes ----------------------------------------------------------------------------------
     def _row(self, session: Session, card_number: str, sent_at: datetime) -> CachedCard:
@@ -40,6 +48,7 @@ class CardCache:
                              state="", card_type_code="", level_code="", issuing_franchisee_id="", home_region="",
                              pin_set=False, principal_fen=0, bonus_fen=0, points=0)
             session.add(row)
+            self.generation += 1
         row.last_seen_at = max(row.last_seen_at, sent_at)
         return row
 
@@ -102,6 +111,25 @@ class CardCache:
             if answer.unknown_card_numbers:
                 session.execute(delete(CachedCard).where(CachedCard.card_number.in_(list(answer.unknown_card_numbers))))
 
+    def apply_pushed(self, answer: store_sync_pb2.SubscribeCardBalancesResponse) -> None:
+        """The region's pushed balances of cached cards, and the position reached, in one transaction.
+        A card no longer cached is not added back."""
+        with self.session_factory.begin() as session:
+            for change in answer.changes:
+                row = session.get(CachedCard, change.card_number)
+                if row is not None:
+                    self._set_balances(row, change.balances, change.as_of.ToDatetime(tzinfo=UTC))
+            mark = session.get(BalancePushPosition, 1)
+            if mark is None:
+                session.add(BalancePushPosition(id=1, position=answer.position))
+            elif answer.position != mark.position:
+                mark.position = answer.position
+
+    def reset_push_position(self) -> None:
+        """Start the push again at the region's head (the region no longer keeps our position)."""
+        with self.session_factory.begin() as session:
+            session.execute(delete(BalancePushPosition))
+
     def forget_unseen(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
             result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
@@ -118,6 +146,19 @@ class CardCache:
                 .order_by(CachedCard.complete, CachedCard.refreshed_at)
                 .limit(limit)
             ).scalars())
+
+    def push_position(self) -> int:
+        with self.session_factory() as session:
+            mark = session.get(BalancePushPosition, 1)
+            return mark.position if mark is not None else 0
+
+    def recently_used(self, *, within: timedelta | None = None, limit: int = MAX_PUSHED_CARDS) -> list[str]:
+        """The cards seen most recently first (those seen within ``within`` when given)."""
+        query = select(CachedCard.card_number).order_by(CachedCard.last_seen_at.desc()).limit(limit)
+        if within is not None:
+            query = query.where(CachedCard.last_seen_at >= utc_now() - within)
+        with self.session_factory() as session:
+            return list(session.execute(query).scalars())
 
     def get(self, card_number: str) -> CachedCard | None:
         with self.session_factory() as session:
