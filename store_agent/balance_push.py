@@ -2,11 +2,14 @@
 kept open while the region answers, resumed after the last position applied (kept in SQLite with
 the balances it brought, in one transaction).
 
-- A card that enters the cache makes the subscription start again naming it, at once.
-- When a subscription starts (the region's first message), the cards are refreshed with
-  RefreshCardCache: after a reconnect all recently used ones (changes while the stream was down,
-  and cards of other regions, which the region does not push); otherwise the newly named ones (their
-  changes before the subscription began).
+- A card that enters the cache makes the subscription start again naming it, at once, from the
+  position applied before the answer that brought the card was sent: every change of the card after
+  that answer lies beyond it (the region's feed is in commit order). Changes of the other cards are
+  sent again and change nothing (a balance never replaces a newer one).
+- After a reconnect (the agent's start, the region back, a failed stream), once the subscription
+  has started (the region's first message), every recently used card is refreshed with
+  RefreshCardCache: changes while the stream was down, and cards of other regions, which the region
+  does not push. A refresh sent after the subscription started misses nothing before it.
 - A stream that fails is opened again after a back-off; it does not decide that the region is
   unreachable (the link monitor does, from the calls and its health probe). When the monitor says
   the region is back, the stream is opened again at once (it may have been silent all along).
@@ -56,13 +59,13 @@ class BalanceSubscriber(Worker):
         self.stream_seconds = stream_seconds
         self._call: Any = None
         self._call_lock = threading.Lock()
-        # The cards of the last subscription that started; None: none since the last reconnect.
-        self._subscribed: set[str] | None = None
+        # True until a subscription has started since the last reconnect.
+        self._reconnected = True
         monitor.listeners.append(self.reconnect)
 
     def reconnect(self) -> None:
         """The region answers again: subscribe anew and refresh the recently used cards."""
-        self._subscribed = None
+        self._reconnected = True
         self._cancel()
         self.wake()
 
@@ -80,14 +83,12 @@ class BalanceSubscriber(Worker):
 
     def step(self) -> bool:
         if not self.monitor.online:
-            self._subscribed = None
+            self._reconnected = True
             return False
         generation = self.cache.generation
         numbers = self.cache.recently_used()
-        if not numbers:
-            return False
         request = store_sync_pb2.SubscribeCardBalancesRequest(
-            store_id=self.store_id, after_position=self.cache.push_position(), card_numbers=numbers)
+            store_id=self.store_id, after_position=self.cache.resume_position(), card_numbers=numbers)
         with self._call_lock:
             if self.stopping:
                 return False
@@ -96,10 +97,10 @@ class BalanceSubscriber(Worker):
         try:
             started = False
             for answer in stream:
+                self.cache.apply_pushed(answer)
                 if not started:
                     started = True
-                    self._refresh_on_start(numbers)
-                self.cache.apply_pushed(answer)
+                    self._started(generation)
                 if self.cache.generation != generation or self.stopping:
                     stream.cancel()
         except grpc.RpcError as error:
@@ -110,9 +111,10 @@ class BalanceSubscriber(Worker):
                 log.warning("the region no longer keeps our balance position; starting again from its head",
                             extra={"fields": {"position": request.after_position}})
                 self.cache.reset_push_position()
-                self._subscribed = None
+                self.cache.forget_push_history()
+                self._reconnected = True
                 return True
-            self._subscribed = None
+            self._reconnected = True
             log.info("balance subscription ended; retrying", extra={"fields": {"status": code.name}})
             raise RetryLater from error
         finally:
@@ -120,11 +122,12 @@ class BalanceSubscriber(Worker):
                 self._call = None
         return True
 
-    def _refresh_on_start(self, numbers: list[str]) -> None:
-        if self._subscribed is None:
+    def _started(self, generation: int) -> None:
+        left_over = self.cache.subscription_started(generation)
+        if self._reconnected:
+            self._reconnected = False
             fresh = self.cache.recently_used(within=RECENTLY_USED)
         else:
-            fresh = [number for number in numbers if number not in self._subscribed]
-        self._subscribed = set(numbers)
+            fresh = left_over
         if fresh:
             self.refresh(fresh)

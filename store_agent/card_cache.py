@@ -8,6 +8,8 @@ replaces an older one, never the reverse."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -37,8 +39,16 @@ class CardCache:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
         # Goes up when a card enters the cache (maybe in a transaction that then rolls back): the
-        # balance subscription asks again with the new card.
+        # balance subscription asks again with the new card (store_agent.balance_push).
         self.generation = 0
+        # What the subscription needs to catch a new card up (in memory: a restart refreshes all):
+        # when each push position was applied; for each new card, the position applied before its
+        # answer was sent (the region's changes of it after that answer all lie beyond), or, when
+        # none is known, the card, to refresh once the next subscription has started.
+        self._push_lock = threading.Lock()
+        self._applied: deque[tuple[datetime, int]] = deque(maxlen=4096)
+        self._rewinds: list[tuple[int, int]] = []
+        self._to_refresh: set[str] = set()
 
     # ---- writes ----------------------------------------------------------------------------------
     def _row(self, session: Session, card_number: str, sent_at: datetime) -> CachedCard:
@@ -48,9 +58,18 @@ class CardCache:
                              state="", card_type_code="", level_code="", issuing_franchisee_id="", home_region="",
                              pin_set=False, principal_fen=0, bonus_fen=0, points=0)
             session.add(row)
-            self.generation += 1
+            self._entered(card_number, sent_at)
         row.last_seen_at = max(row.last_seen_at, sent_at)
         return row
+
+    def _entered(self, card_number: str, sent_at: datetime) -> None:
+        with self._push_lock:
+            self.generation += 1
+            known = [position for applied_at, position in self._applied if applied_at <= sent_at]
+            if known:
+                self._rewinds.append((self.generation, known[-1]))
+            else:
+                self._to_refresh.add(card_number)
 
     def put_card(self, session: Session, card: common_pb2.Card, sent_at: datetime, *, allowance_fen: int | None = None) -> None:
         row = self._row(session, card.card_number, sent_at)
@@ -124,6 +143,31 @@ class CardCache:
                 session.add(BalancePushPosition(id=1, position=answer.position))
             elif answer.position != mark.position:
                 mark.position = answer.position
+        with self._push_lock:
+            self._applied.append((utc_now(), answer.position))
+
+    def resume_position(self) -> int:
+        """Where the next subscription starts: after the last change applied, or earlier when a card
+        entered the cache since (so that card's changes after its answer are sent too)."""
+        stored = self.push_position()
+        with self._push_lock:
+            return min([stored, *(position for _, position in self._rewinds)])
+
+    def subscription_started(self, generation: int) -> list[str]:
+        """A subscription asked at ``generation`` has started: the cards it caught up by position are
+        done; returns those to refresh instead (no position known from before their answer)."""
+        with self._push_lock:
+            self._rewinds = [(seen, position) for seen, position in self._rewinds if seen > generation]
+            cards, self._to_refresh = sorted(self._to_refresh), set()
+            return cards
+
+    def forget_push_history(self) -> None:
+        """The region no longer keeps our positions: none known is of use (every recently used card is
+        refreshed once the next subscription starts)."""
+        with self._push_lock:
+            self._applied.clear()
+            self._rewinds.clear()
+            self._to_refresh.clear()
 
     def reset_push_position(self) -> None:
         """Start the push again at the region's head (the region no longer keeps our position)."""
