@@ -24,7 +24,7 @@ MAX_CARDS_PER_REFRESH = 1000
 MAX_CARDS_PER_SUBSCRIPTION = 1000
 # How often a subscription looks at the feed, and the longest silence (a heartbeat ends it).
 SUBSCRIPTION_POLL_SECONDS = 0.2
-SUBSCRIPTION_HEARTBEAT_SECONDS = 2.0
+SUBSCRIPTION_HEARTBEAT_SECONDS = 1.0
 # DESIGN §4's default per-card offline floor (the store agent applies the same default: store_agent.limits).
 DEFAULT_CARD_DAILY_LIMIT_FEN = 20_000
 
