@@ -66,7 +66,7 @@ class CardCache:
         with self._push_lock:
             self.generation += 1
             known = [position for applied_at, position in self._applied if applied_at <= sent_at]
-            if known:
+            if known and known[-1] > 0:  # 0 would ask for the region's head, not its beginning
                 self._rewinds.append((self.generation, known[-1]))
             else:
                 self._to_refresh.add(card_number)

@@ -9,7 +9,9 @@ nothing, like a dead WAN link; SIGCONT brings it back). The outages are seconds,
 - one card spent offline at two stores at once beyond its balance: both posted, the card flagged
   and on the overdrawn report;
 - the region back while the queue drains and new online sales arrive: nothing lost, nothing twice,
-  each card's spends posted in the order the store made them.
+  each card's spends posted in the order the store made them;
+- a card spent online at one store, then offline at another: the region pushed the balance after
+  the first sale to the second store before the cut, and its stand-in uses it (docs/adr/0017).
 """
 
 from __future__ import annotations

@@ -170,3 +170,12 @@ def test_a_card_seen_before_any_known_position_is_refreshed_once_a_subscription_
     assert cache.resume_position() == 30
     assert cache.subscription_started(cache.generation) == [CARD]
     assert cache.subscription_started(cache.generation) == []
+
+
+def test_a_card_seen_when_only_position_0_was_applied_is_refreshed_not_rewound_to_0() -> None:
+    cache, session = _cache()
+    cache._applied.append((EARLIER, 0))  # a region whose feed was empty: 0 would mean "its head"
+    cache.push_position = lambda: 5  # type: ignore[method-assign]
+    cache.put_card(session, _card(), T0)  # type: ignore[arg-type]
+    assert cache.resume_position() == 5
+    assert cache.subscription_started(cache.generation) == [CARD]
