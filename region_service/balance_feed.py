@@ -14,6 +14,7 @@ reader that has seen position P never gets a change below P later.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -35,6 +36,15 @@ COPIER_LOCK_KEY = 0x62616C66656564
 MAX_ROWS_PER_COPY = 2_000
 # Feed rows older than this are deleted; a store that was away longer starts again from 0.
 RETENTION = timedelta(days=7)
+# Notified when this process's copier added changes: the subscriptions served here look at once
+# (they also look every second, for changes copied by another replica's copier).
+FEED_ADVANCED = threading.Condition()
+
+
+def wait_for_feed(seconds: float) -> None:
+    """Until this process's copier adds changes, or ``seconds``."""
+    with FEED_ADVANCED:
+        FEED_ADVANCED.wait(seconds)
 
 
 def _xmin(session: Session) -> int:
@@ -140,6 +150,9 @@ class BalanceFeedCopier(Worker):
 
     def step(self) -> bool:
         copied = copy_into_feed(self.session_factory)
+        if copied:
+            with FEED_ADVANCED:
+                FEED_ADVANCED.notify_all()
         now = utc_now().timestamp()
         if now - self._pruned_at > self.PRUNE_EVERY_SECONDS:
             self._pruned_at = now

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument, OutOfRange, PermissionDenied
 from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
-from region_service.balance_feed import changes_after, feed_bounds
+from region_service.balance_feed import changes_after, feed_bounds, wait_for_feed
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
@@ -22,8 +22,9 @@ from region_service.translate import card_message, timestamp
 
 MAX_CARDS_PER_REFRESH = 1000
 MAX_CARDS_PER_SUBSCRIPTION = 1000
-# How often a subscription looks at the feed, and the longest silence (a heartbeat ends it).
-SUBSCRIPTION_POLL_SECONDS = 0.2
+# How often a subscription looks at the feed at least (at once when this process's copier added to
+# it), and the longest silence (a heartbeat ends it).
+SUBSCRIPTION_POLL_SECONDS = 0.5
 SUBSCRIPTION_HEARTBEAT_SECONDS = 1.0
 # DESIGN §4's default per-card offline floor (the store agent applies the same default: store_agent.limits).
 DEFAULT_CARD_DAILY_LIMIT_FEN = 20_000
@@ -142,7 +143,8 @@ def subscribe_card_balances(
     numbers = list(dict.fromkeys(request.card_numbers))
     if len(numbers) > MAX_CARDS_PER_SUBSCRIPTION:
         raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_SUBSCRIPTION} per subscription, {len(numbers)} given")
-    own = [number for number in numbers if number.isdigit() and len(number) <= 32 and ctx.home_region_of(number) == ctx.region_code]
+    # Cards homed elsewhere need no sorting out: this region's feed holds only its own cards.
+    own = [number for number in numbers if number.isdigit() and len(number) <= 32]
     with ctx.session_factory() as session:
         pruned, head = feed_bounds(session)
     position = request.after_position or head
@@ -160,4 +162,4 @@ def subscribe_card_balances(
             yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)
             quiet_since = time.monotonic()
             continue
-        time.sleep(SUBSCRIPTION_POLL_SECONDS)
+        wait_for_feed(SUBSCRIPTION_POLL_SECONDS)
