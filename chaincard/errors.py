@@ -84,6 +84,18 @@ class HomeRegionUnreachable(Unavailable):
         self.trailing_metadata = ((UNREACHABLE_REGION_TRAILER, region_code), NO_RETRY_PUSHBACK)
 
 
+class OutOfRange(ChainCardError):
+    """A position or page past what is kept (or not reached yet): start again from the beginning."""
+
+    status_name = "OUT_OF_RANGE"
+
+
+class ResourceExhausted(ChainCardError):
+    """Too many callers at once for a bounded resource: try again later."""
+
+    status_name = "RESOURCE_EXHAUSTED"
+
+
 class PermissionDenied(ChainCardError):
     status_name = "PERMISSION_DENIED"
 

@@ -28,6 +28,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob
+from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
@@ -36,7 +37,7 @@ from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
 from region_service.routing import Routing
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
-from region_service.sync_servicer import StoreSyncServicer
+from region_service.sync_servicer import MAX_BALANCE_SUBSCRIPTIONS, StoreSyncServicer
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,12 @@ def start_region(settings: Settings) -> RunningServer:
         ],
         interceptors=[guard],
         transport=transport,
+        # The stores' balance subscriptions each hold a thread; the other calls keep their 32.
+        max_workers=32 + MAX_BALANCE_SUBSCRIPTIONS,
     )
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop]
+    feed = BalanceFeedCopier(session_factory).start()
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, feed.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

@@ -152,7 +152,47 @@ class IdempotencyKey(IdempotencyKeyColumns, Base):
 
 
 class OutboxMessage(OutboxColumns, Base):
-    pass
+    # The id of the database transaction that wrote the row, set by PostgreSQL. Outbox positions are
+    # not commit order; the balance feed copies rows only once every transaction with a lower id has
+    # ended (region_service.balance_feed, docs/adr/0017).
+    transaction_xid: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint"), index=True,
+    )
+
+
+class BalanceFeedEntry(Base):
+    """A card's balances after one ledger transaction, in commit order: what StoreSyncService's
+    SubscribeCardBalances streams to the stores caching the card (docs/adr/0017). Written only by
+    region_service.balance_feed (one writer at a time), from the outbox's TransactionPosted rows."""
+
+    __tablename__ = "balance_feed"
+    __table_args__ = (Index("ix_balance_feed_card_position", "card_number", "position"),)
+
+    # Dense and increasing in the order the feed's single writer committed the rows.
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The TransactionPosted event copied (its outbox row may be deleted later by retention).
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    card_number: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    transaction_type: Mapped[str] = mapped_column(String(32))
+    store_id: Mapped[str] = mapped_column(String(32))
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    bonus_fen: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)
+    # When the transaction was posted (its outbox row's insert time, taken under the card's lock).
+    as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+
+
+class BalanceFeedMark(Base):
+    """The balance feed's progress (one row): outbox rows written by transactions with an id below
+    ``copied_below_xid`` are in the feed; positions up to ``pruned_through`` were deleted."""
+
+    __tablename__ = "balance_feed_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copied_below_xid: Mapped[int] = mapped_column(BigInteger)
+    pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReceiptRecord(Base):

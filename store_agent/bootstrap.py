@@ -1,12 +1,13 @@
 """Wires a store agent together: its SQLite, the link to its region, the POS-facing gRPC server, and
-the background jobs of the offline stand-in (configuration pulls, card cache refreshes, the link
-probe and the advice forwarder)."""
+the background jobs of the offline stand-in (configuration pulls, card cache refreshes, the region's
+push of the cached cards' balances, the link probe and the advice forwarder)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +38,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob
+from store_agent.balance_push import BalanceSubscriber
 from store_agent.card_cache import CardCache
 from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreConfig
 from store_agent.forwarder import AdviceForwarder
@@ -116,13 +118,7 @@ def start_store(settings: Settings) -> RunningServer:
     stand_in = OfflineStandIn(store_id, session_factory, config, settings)
     region_transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
 
-    def refresh_cards() -> None:
-        if not monitor.online:
-            return
-        numbers = cache.due_for_refresh(older_than=timedelta(seconds=knob(settings, "card_refresh_age_seconds")))
-        if not numbers:
-            cache.forget_unseen()
-            return
+    def refresh(numbers: Sequence[str]) -> None:
         sent_at = utc_now()
         try:
             answer = call(sync.RefreshCardCache, store_sync_pb2.RefreshCardCacheRequest(store_id=store_id, card_numbers=numbers),
@@ -132,6 +128,15 @@ def start_store(settings: Settings) -> RunningServer:
                 monitor.failure(error.code().name)
             return
         cache.apply_refresh(answer, sent_at)
+
+    def refresh_cards() -> None:
+        if not monitor.online:
+            return
+        numbers = cache.due_for_refresh(older_than=timedelta(seconds=knob(settings, "card_refresh_age_seconds")))
+        if not numbers:
+            cache.forget_unseen()
+            return
+        refresh(numbers)
 
     config_pull = ConfigPuller(config, sync, monitor, deadline=settings.rpc_deadline_seconds,
                                interval_seconds=knob(settings, "config_poll_seconds"))
@@ -160,14 +165,16 @@ def start_store(settings: Settings) -> RunningServer:
         interceptors=[guard],
         transport=transport,
     )
+    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresh)
     monitor.start()
     forwarder.start()
+    pushed.start()
     jobs = [
         config_pull.start(),
         PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
         PeriodicJob("journal-retention", JOURNAL_SWEEP_SECONDS, lambda: journal.forget_answered(
             timedelta(days=knob(settings, "journal_retention_days")))).start(),
     ]
-    running.on_stop += [engine.dispose, channel.close, hq_channel.close, monitor.stop, forwarder.stop, *(job.stop for job in jobs)]
+    running.on_stop += [engine.dispose, channel.close, hq_channel.close, monitor.stop, forwarder.stop, pushed.stop, *(job.stop for job in jobs)]
     log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port, "config_version": config.version}})
     return running

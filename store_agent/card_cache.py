@@ -1,10 +1,15 @@
 """The offline stand-in's cache of recently seen cards (DESIGN §4): state, PIN set or not (never a
 PIN hash), level and last known balances, refreshed by every online answer that carries them and
-by RefreshCardCache. Each balance remembers when the call that returned it was *sent*, so the stand-in
-knows which of its own forwarded advices that balance already includes."""
+by RefreshCardCache, and by the region's push of balance changes (SubscribeCardBalances,
+store_agent.balance_push, docs/adr/0017). Each balance remembers when it was confirmed (the *send*
+time of the call that returned it, or the time the region posted a pushed one), so the stand-in
+knows which of its own forwarded advices that balance already includes; a newer balance always
+replaces an older one, never the reverse."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -14,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2, store_sync_pb2
-from store_agent.models import CachedCard
+from store_agent.models import BalancePushPosition, CachedCard
 
 # Cards not seen for this long leave the cache.
 FORGET_AFTER = timedelta(days=30)
+# The region pushes the balances of at most this many cards (the most recently used) to a store.
+MAX_PUSHED_CARDS = 1000
 
 
 def _moment(stamp: Any) -> datetime | None:
@@ -31,6 +38,17 @@ def _state_name(state: int) -> str:
 class CardCache:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
+        # Goes up when a card enters the cache (maybe in a transaction that then rolls back): the
+        # balance subscription asks again with the new card (store_agent.balance_push).
+        self.generation = 0
+        # What the subscription needs to catch a new card up (in memory: a restart refreshes all):
+        # when each push position was applied; for each new card, the position applied before its
+        # answer was sent (the region's changes of it after that answer all lie beyond), or, when
+        # none is known, the card, to refresh once the next subscription has started.
+        self._push_lock = threading.Lock()
+        self._applied: deque[tuple[datetime, int]] = deque(maxlen=4096)
+        self._rewinds: list[tuple[int, int]] = []
+        self._to_refresh: set[str] = set()
 
     # ---- writes ----------------------------------------------------------------------------------
     def _row(self, session: Session, card_number: str, sent_at: datetime) -> CachedCard:
@@ -40,8 +58,18 @@ class CardCache:
                              state="", card_type_code="", level_code="", issuing_franchisee_id="", home_region="",
                              pin_set=False, principal_fen=0, bonus_fen=0, points=0)
             session.add(row)
+            self._entered(card_number, sent_at)
         row.last_seen_at = max(row.last_seen_at, sent_at)
         return row
+
+    def _entered(self, card_number: str, sent_at: datetime) -> None:
+        with self._push_lock:
+            self.generation += 1
+            known = [position for applied_at, position in self._applied if applied_at <= sent_at]
+            if known and known[-1] > 0:  # 0 would ask for the region's head, not its beginning
+                self._rewinds.append((self.generation, known[-1]))
+            else:
+                self._to_refresh.add(card_number)
 
     def put_card(self, session: Session, card: common_pb2.Card, sent_at: datetime, *, allowance_fen: int | None = None) -> None:
         row = self._row(session, card.card_number, sent_at)
@@ -102,6 +130,50 @@ class CardCache:
             if answer.unknown_card_numbers:
                 session.execute(delete(CachedCard).where(CachedCard.card_number.in_(list(answer.unknown_card_numbers))))
 
+    def apply_pushed(self, answer: store_sync_pb2.SubscribeCardBalancesResponse) -> None:
+        """The region's pushed balances of cached cards, and the position reached, in one transaction.
+        A card no longer cached is not added back."""
+        with self.session_factory.begin() as session:
+            for change in answer.changes:
+                row = session.get(CachedCard, change.card_number)
+                if row is not None:
+                    self._set_balances(row, change.balances, change.as_of.ToDatetime(tzinfo=UTC))
+            mark = session.get(BalancePushPosition, 1)
+            if mark is None:
+                session.add(BalancePushPosition(id=1, position=answer.position))
+            elif answer.position != mark.position:
+                mark.position = answer.position
+        with self._push_lock:
+            self._applied.append((utc_now(), answer.position))
+
+    def resume_position(self) -> int:
+        """Where the next subscription starts: after the last change applied, or earlier when a card
+        entered the cache since (so that card's changes after its answer are sent too)."""
+        stored = self.push_position()
+        with self._push_lock:
+            return min([stored, *(position for _, position in self._rewinds)])
+
+    def subscription_started(self, generation: int) -> list[str]:
+        """A subscription asked at ``generation`` has started: the cards it caught up by position are
+        done; returns those to refresh instead (no position known from before their answer)."""
+        with self._push_lock:
+            self._rewinds = [(seen, position) for seen, position in self._rewinds if seen > generation]
+            cards, self._to_refresh = sorted(self._to_refresh), set()
+            return cards
+
+    def forget_push_history(self) -> None:
+        """The region no longer keeps our positions: none known is of use (every recently used card is
+        refreshed once the next subscription starts)."""
+        with self._push_lock:
+            self._applied.clear()
+            self._rewinds.clear()
+            self._to_refresh.clear()
+
+    def reset_push_position(self) -> None:
+        """Start the push again at the region's head (the region no longer keeps our position)."""
+        with self.session_factory.begin() as session:
+            session.execute(delete(BalancePushPosition))
+
     def forget_unseen(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
             result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
@@ -118,6 +190,19 @@ class CardCache:
                 .order_by(CachedCard.complete, CachedCard.refreshed_at)
                 .limit(limit)
             ).scalars())
+
+    def push_position(self) -> int:
+        with self.session_factory() as session:
+            mark = session.get(BalancePushPosition, 1)
+            return mark.position if mark is not None else 0
+
+    def recently_used(self, *, within: timedelta | None = None, limit: int = MAX_PUSHED_CARDS) -> list[str]:
+        """The cards seen most recently first (those seen within ``within`` when given)."""
+        query = select(CachedCard.card_number).order_by(CachedCard.last_seen_at.desc()).limit(limit)
+        if within is not None:
+            query = query.where(CachedCard.last_seen_at >= utc_now() - within)
+        with self.session_factory() as session:
+            return list(session.execute(query).scalars())
 
     def get(self, card_number: str) -> CachedCard | None:
         with self.session_factory() as session:

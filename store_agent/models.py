@@ -1,5 +1,6 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
-configuration snapshot, the offline stand-in's card cache and its queue of offline advices (X4)."""
+configuration snapshot, the offline stand-in's card cache, where the region's push of its cards'
+balances got to, and its queue of offline advices (X4)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ class CachedCard(Base):
     principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
-    # When the call that returned these balances was sent: advices forwarded before then are in them.
+    # When the balances were confirmed: the send time of the call that returned them, or, for a
+    # balance the region pushed, when the region posted it. Advices forwarded before then are in them.
     balances_as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
     # The region's offline allowance for this card today at this store (RefreshCardCache), and when asked.
     offline_allowance_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -94,6 +96,17 @@ class CachedCard(Base):
     # Last full description (state, PIN, level) from the region.
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+
+
+class BalancePushPosition(Base):
+    """Where the region's stream of this store's card balances got to (one row): the position of the
+    last change applied, to resume after on reconnect (docs/adr/0017). 0: start at the region's head."""
+
+    __tablename__ = "balance_push_position"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, onupdate=utc_now)
 
 
 class OfflineAdvice(Base):

@@ -230,6 +230,7 @@ def _build_matrix() -> dict[str, Rule]:
     # StoreSyncService: store agents with their own certificate; regions forward advices.
     m[_rpc("StoreSyncService", "PullConfigSnapshot")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
     m[_rpc("StoreSyncService", "RefreshCardCache")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
+    m[_rpc("StoreSyncService", "SubscribeCardBalances")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
     m[_rpc("StoreSyncService", "UploadOfflineAdvices")] = Rule(
         peers=frozenset({"store", "region"}),
         store_fields=("store_id", "advices[].store_id", "advices[].checkout.store_id"),

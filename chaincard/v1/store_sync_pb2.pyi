@@ -115,3 +115,39 @@ class UploadOfflineAdvicesResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[OfflineAdviceResult]
     def __init__(self, results: _Optional[_Iterable[_Union[OfflineAdviceResult, _Mapping]]] = ...) -> None: ...
+
+class SubscribeCardBalancesRequest(_message.Message):
+    __slots__ = ("store_id", "after_position", "card_numbers")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    after_position: int
+    card_numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, store_id: _Optional[str] = ..., after_position: _Optional[int] = ..., card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SubscribeCardBalancesResponse(_message.Message):
+    __slots__ = ("position", "changes")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    changes: _containers.RepeatedCompositeFieldContainer[CardBalanceChanged]
+    def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ...) -> None: ...
+
+class CardBalanceChanged(_message.Message):
+    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    card_number: str
+    balances: _common_pb2.Balances
+    as_of: _timestamp_pb2.Timestamp
+    transaction_id: str
+    store_id: str
+    transaction_type: _common_pb2.TransactionType
+    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ...) -> None: ...

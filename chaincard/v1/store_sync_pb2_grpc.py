@@ -53,6 +53,11 @@ class StoreSyncServiceStub:
                 request_serializer=chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesResponse.FromString,
                 _registered_method=True)
+        self.SubscribeCardBalances = channel.unary_stream(
+                '/chaincard.v1.StoreSyncService/SubscribeCardBalances',
+                request_serializer=chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesResponse.FromString,
+                _registered_method=True)
 
 
 class StoreSyncServiceServicer:
@@ -89,6 +94,20 @@ class StoreSyncServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubscribeCardBalances(self, request, context):
+        """Streams the balance changes of the named cards homed in this region, so the store's offline
+        stand-in works on fresh balances (docs/adr/0017). The stream starts after after_position and
+        sends, in position order, every later change of those cards; a message with no changes is a
+        heartbeat (at least every few seconds) that moves the position on. A store resumes after a
+        reconnect from the last position it applied. Cards homed in other regions are not streamed
+        (the store refreshes them with RefreshCardCache). OUT_OF_RANGE: after_position is no longer
+        (or not yet) kept by this region; subscribe again from 0 and refresh the cards.
+        RESOURCE_EXHAUSTED: too many stores subscribed at once; try again later.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StoreSyncServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -106,6 +125,11 @@ def add_StoreSyncServiceServicer_to_server(servicer, server):
                     servicer.UploadOfflineAdvices,
                     request_deserializer=chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesResponse.SerializeToString,
+            ),
+            'SubscribeCardBalances': grpc.unary_stream_rpc_method_handler(
+                    servicer.SubscribeCardBalances,
+                    request_deserializer=chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -193,6 +217,33 @@ class StoreSyncService:
             '/chaincard.v1.StoreSyncService/UploadOfflineAdvices',
             chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesRequest.SerializeToString,
             chaincard_dot_v1_dot_store__sync__pb2.UploadOfflineAdvicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubscribeCardBalances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/chaincard.v1.StoreSyncService/SubscribeCardBalances',
+            chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesRequest.SerializeToString,
+            chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,15 +1,19 @@
 """What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
-and fresh state of the cards in its offline stand-in cache. Reads only; nothing is written."""
+fresh state of the cards in its offline stand-in cache, and the stream of those cards' balance
+changes (docs/adr/0017). Reads only; nothing is written."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import func, select
 
 from chaincard.db.base import utc_now
-from chaincard.errors import InvalidArgument, PermissionDenied
+from chaincard.errors import InvalidArgument, OutOfRange, PermissionDenied
 from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
+from region_service.balance_feed import changes_after, feed_bounds, wait_for_feed
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
@@ -17,6 +21,11 @@ from region_service.models import Card, OfflineAdviceRecord
 from region_service.translate import card_message, timestamp
 
 MAX_CARDS_PER_REFRESH = 1000
+MAX_CARDS_PER_SUBSCRIPTION = 1000
+# How often a subscription looks at the feed at least (at once when this process's copier added to
+# it), and the longest silence (a heartbeat ends it).
+SUBSCRIPTION_POLL_SECONDS = 0.5
+SUBSCRIPTION_HEARTBEAT_SECONDS = 1.0
 # DESIGN §4's default per-card offline floor (the store agent applies the same default: store_agent.limits).
 DEFAULT_CARD_DAILY_LIMIT_FEN = 20_000
 
@@ -121,3 +130,36 @@ def refresh_card_cache(
         cards=[found[number] for number in numbers if number in found],
         unknown_card_numbers=[number for number in numbers if number in unknown],
     )
+
+
+def subscribe_card_balances(
+    ctx: RegionContext, request: store_sync_pb2.SubscribeCardBalancesRequest, still_wanted: Callable[[], bool],
+) -> Iterator[store_sync_pb2.SubscribeCardBalancesResponse]:
+    """The balance changes of the store's cards homed here after ``after_position``, then as they
+    come, with a heartbeat when nothing changed for a while; ends when ``still_wanted()`` is false."""
+    calling_store(ctx, request.store_id, forwarded=False)
+    if request.after_position < 0:
+        raise InvalidArgument("after_position", "must not be negative")
+    numbers = list(dict.fromkeys(request.card_numbers))
+    if len(numbers) > MAX_CARDS_PER_SUBSCRIPTION:
+        raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_SUBSCRIPTION} per subscription, {len(numbers)} given")
+    # Cards homed elsewhere need no sorting out: this region's feed holds only its own cards.
+    own = [number for number in numbers if number.isdigit() and len(number) <= 32]
+    with ctx.session_factory() as session:
+        pruned, head = feed_bounds(session)
+    position = request.after_position or head
+    if position < pruned or position > head:
+        raise OutOfRange(f"position {position} is not kept by region {ctx.region_code} (it keeps {pruned} to {head}): "
+                         "subscribe from 0 and refresh the cards")
+    yield store_sync_pb2.SubscribeCardBalancesResponse(position=position)  # subscribed: the store may refresh now
+    quiet_since = time.monotonic()
+    while still_wanted():
+        with ctx.session_factory() as session:
+            _, head = feed_bounds(session)
+            changes = changes_after(session, position, head, own)
+        if changes or time.monotonic() - quiet_since >= SUBSCRIPTION_HEARTBEAT_SECONDS:
+            position = max(position, head)
+            yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)
+            quiet_since = time.monotonic()
+            continue
+        wait_for_feed(SUBSCRIPTION_POLL_SECONDS)

@@ -13,6 +13,8 @@ nothing, like a dead WAN link; SIGCONT brings it back). The outages are seconds,
 - whose link is down (issue 21): region E stopped, a West store stays online, sells West cards
   online and stands in for East cards alone, within the limits, receipts marked "home region E not
   answering"; region E back, each East sale posted there once.
+- a card spent online at one store, then offline at another: the region pushed the balance after
+  the first sale to the second store before the cut, and its stand-in uses it (docs/adr/0017).
 """
 
 from __future__ import annotations
@@ -496,3 +498,50 @@ def test_a_west_store_stays_online_while_region_e_is_stopped_and_stands_in_for_e
     assert _balance(running, east_card).principal_fen == 30_000 - 5_000
     assert assert_ledger_consistent(running.region_e_url) > 0
     assert assert_ledger_consistent(region_w_url) > 0
+
+
+def _cached(agent: Agent, card: str) -> tuple[int, str, str]:
+    """(principal, balances confirmed at, fully described at) of the card in the agent's cache."""
+    with sqlite3.connect(agent.database) as connection:
+        row = connection.execute("SELECT principal_fen, balances_as_of, refreshed_at FROM cached_cards WHERE card_number = ?",
+                                 (card,)).fetchone()
+    assert row is not None, f"{card} is not cached at {agent.store_id}"
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def test_a_card_spent_online_at_one_store_is_stood_in_for_at_another_on_the_balance_after_that_sale(running):
+    first, second = running.agent("S-E-T13"), running.agent("S-E-T12")
+    card = _open_card(second, 15_000)  # the second store knows the card with ¥150
+    first.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)
+    time.sleep(3)  # the second store's subscription names the new card (it asks again within a heartbeat)
+    principal, _, described_at = _cached(second, card)
+    assert principal == 15_000
+
+    assert not first.till.Checkout(_sale(card, 12_000), timeout=20).offline  # spent online at the first store
+    deadline = time.monotonic() + 10
+    while _cached(second, card)[0] != 3_000:  # pushed by the region to the second store
+        assert time.monotonic() < deadline, f"the sale's balance never reached the second store: {_cached(second, card)}"
+        time.sleep(0.1)
+    assert _cached(second, card)[2] == described_at  # not a RefreshCardCache: the push brought it
+
+    refused_id = approved_id = ""
+    with running.region_e_stopped():
+        second.wait(lambda s: not s.online, timeout=20)
+        stale = _sale(card, 5_000)  # within ¥150, not within the ¥30 left
+        with pytest.raises(grpc.RpcError) as refused:
+            second.till.Checkout(stale, timeout=20)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "insufficient stored value" in refused.value.details(), refused.value.details()
+        refused_id = stale.request_id
+        fits = _sale(card, 2_000)
+        answer = second.till.Checkout(fits, timeout=20)
+        assert answer.offline and answer.balances_after.principal_fen == 1_000  # ¥30 after the first store's sale, less ¥20
+        approved_id = fits.request_id
+    second.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    assert _postings_per_request(running.region_e_url, [approved_id, refused_id]) == {approved_id: 1}
+    assert _balance(running, card).principal_fen == 1_000
+    shortfall = _rows(running.region_e_url, "SELECT COALESCE(SUM(shortfall_fen), 0) FROM offline_advices WHERE card_number = :card",
+                      card=card)
+    assert shortfall[0][0] == 0  # no overdraft: the stand-in knew the balance after the online sale
+    assert assert_ledger_consistent(running.region_e_url) > 0

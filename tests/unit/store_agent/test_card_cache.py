@@ -109,3 +109,73 @@ def test_observe_ignores_answers_about_no_card() -> None:
     cache, session = _cache()
     cache.observe(session, transactions_pb2.CheckoutRequest(card_number=CARD), transactions_pb2.CheckoutResponse(), T0)  # type: ignore[arg-type]
     assert session.rows == {}
+
+
+# ---- the region's push (store_agent.balance_push, docs/adr/0017) -----------------------------------------
+def _sqlite_cache(tmp_path: Any) -> CardCache:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from store_agent.models import Base
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'cache.sqlite'}")
+    Base.metadata.create_all(engine)
+    return CardCache(sessionmaker(engine, expire_on_commit=False))
+
+
+def _pushed(position: int, *changes: tuple[str, int, datetime]) -> Any:
+    from chaincard.v1 import store_sync_pb2
+
+    answer = store_sync_pb2.SubscribeCardBalancesResponse(position=position)
+    for number, principal, as_of in changes:
+        change = answer.changes.add(card_number=number, balances=common_pb2.Balances(principal_fen=principal))
+        change.as_of.FromDatetime(as_of)
+    return answer
+
+
+def test_a_pushed_balance_replaces_an_older_one_only_and_never_adds_a_card(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(10_000), T0)
+    cache.apply_pushed(_pushed(7, (CARD, 4_000, LATER), ("881100000999990", 1, LATER)))
+    row = cache.get(CARD)
+    assert row is not None and (row.principal_fen, row.balances_as_of.replace(tzinfo=UTC), row.refreshed_at is not None) == (4_000, LATER, True)
+    assert cache.get("881100000999990") is None and cache.push_position() == 7
+    cache.apply_pushed(_pushed(8, (CARD, 9_999, EARLIER)))  # older than what the cache holds: ignored
+    row = cache.get(CARD)
+    assert row is not None and row.principal_fen == 4_000 and cache.push_position() == 8
+    cache.reset_push_position()
+    assert cache.push_position() == 0
+
+
+def test_a_card_entering_the_cache_is_caught_up_from_the_position_applied_before_its_answer_was_sent() -> None:
+    cache, session = _cache()
+    cache._applied.extend([(EARLIER, 10), (T0, 20), (LATER, 30)])
+    cache.push_position = lambda: 30  # type: ignore[method-assign]
+    before = cache.generation
+    cache.put_card(session, _card(), T0 + timedelta(seconds=1))  # type: ignore[arg-type]
+    assert cache.generation == before + 1
+    assert cache.resume_position() == 20  # its changes after the answer's send all lie beyond 20
+    assert cache.subscription_started(before) == []  # a subscription asked before the card: still owed
+    assert cache.resume_position() == 20
+    assert cache.subscription_started(cache.generation) == []
+    assert cache.resume_position() == 30
+
+
+def test_a_card_seen_before_any_known_position_is_refreshed_once_a_subscription_started() -> None:
+    cache, session = _cache()
+    cache._applied.append((LATER, 30))
+    cache.push_position = lambda: 30  # type: ignore[method-assign]
+    cache.put_card(session, _card(), T0)  # type: ignore[arg-type]
+    assert cache.resume_position() == 30
+    assert cache.subscription_started(cache.generation) == [CARD]
+    assert cache.subscription_started(cache.generation) == []
+
+
+def test_a_card_seen_when_only_position_0_was_applied_is_refreshed_not_rewound_to_0() -> None:
+    cache, session = _cache()
+    cache._applied.append((EARLIER, 0))  # a region whose feed was empty: 0 would mean "its head"
+    cache.push_position = lambda: 5  # type: ignore[method-assign]
+    cache.put_card(session, _card(), T0)  # type: ignore[arg-type]
+    assert cache.resume_position() == 5
+    assert cache.subscription_started(cache.generation) == [CARD]

@@ -1,0 +1,160 @@
+"""The region's balance feed (docs/adr/0017): every card balance change, in commit order, under a
+dense position a store can resume from. StoreSyncService.SubscribeCardBalances streams it.
+
+Outbox positions are taken at insert, not at commit, so a lower one may commit after a higher one
+was read (docs/adr/0005). The feed therefore copies an outbox row only once every database
+transaction that could still write a row before it has ended: each outbox row carries the id of the
+transaction that wrote it (``transaction_xid``), and PostgreSQL's snapshot ``xmin`` is the lowest id
+still running. Rows written by transactions below it are final; the copier takes those it has not
+taken yet (``copied_below_xid`` up to ``xmin``), in (transaction id, outbox position) order, and
+numbers them on. One copier at a time (an advisory lock), so feed positions are commit order and a
+reader that has seen position P never gets a change below P later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.base import utc_now
+from chaincard.events.envelope import unwrap
+from chaincard.v1 import common_pb2, events_pb2, store_sync_pb2
+from chaincard.workers import Backoff, Worker
+from region_service.models import BalanceFeedEntry, BalanceFeedMark, OutboxMessage
+from region_service.translate import timestamp
+
+log = logging.getLogger(__name__)
+
+TRANSACTION_POSTED = events_pb2.TransactionPosted.DESCRIPTOR.full_name
+# pg_try_advisory_xact_lock key of the feed's one copier ("balfeed" in ASCII, fits a bigint).
+COPIER_LOCK_KEY = 0x62616C66656564
+MAX_ROWS_PER_COPY = 2_000
+# Feed rows older than this are deleted; a store that was away longer starts again from 0.
+RETENTION = timedelta(days=7)
+# Notified when this process's copier added changes: the subscriptions served here look at once
+# (they also look every second, for changes copied by another replica's copier).
+FEED_ADVANCED = threading.Condition()
+
+
+def wait_for_feed(seconds: float) -> None:
+    """Until this process's copier adds changes, or ``seconds``."""
+    with FEED_ADVANCED:
+        FEED_ADVANCED.wait(seconds)
+
+
+def _xmin(session: Session) -> int:
+    return int(session.execute(text("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")).scalar_one())
+
+
+def copy_into_feed(session_factory: sessionmaker[Session], *, limit: int = MAX_ROWS_PER_COPY) -> int:
+    """Copy the TransactionPosted rows that became final into the feed; the number of changes added
+    (0 when another copier holds the lock)."""
+    with session_factory.begin() as session:
+        if not session.execute(select(func.pg_try_advisory_xact_lock(COPIER_LOCK_KEY))).scalar_one():
+            return 0
+        mark = session.execute(select(BalanceFeedMark).where(BalanceFeedMark.id == 1)).scalar_one()
+        horizon = _xmin(session)
+        if horizon <= mark.copied_below_xid:
+            return 0
+        query = (
+            select(OutboxMessage.transaction_xid, OutboxMessage.event_id, OutboxMessage.envelope, OutboxMessage.created_at)
+            .where(OutboxMessage.event_type == TRANSACTION_POSTED, OutboxMessage.transaction_xid >= mark.copied_below_xid,
+                   OutboxMessage.transaction_xid < horizon)
+            .order_by(OutboxMessage.transaction_xid, OutboxMessage.position)
+        )
+        rows = session.execute(query.limit(limit + 1)).all()
+        if len(rows) > limit:
+            # Never split one transaction's rows between two copies: stop before the last one's
+            # transaction, or take that whole transaction when it alone is over the limit.
+            last_xid = rows[-1].transaction_xid
+            if last_xid > rows[0].transaction_xid:
+                rows = [row for row in rows if row.transaction_xid < last_xid]
+                horizon = last_xid
+            else:
+                rows = session.execute(query.where(OutboxMessage.transaction_xid == last_xid)).all()
+                horizon = last_xid + 1
+        head = session.execute(select(func.coalesce(func.max(BalanceFeedEntry.position), mark.pruned_through))).scalar_one()
+        entries = []
+        for row in rows:
+            posted = unwrap(events_pb2.EventEnvelope.FromString(row.envelope))
+            assert isinstance(posted, events_pb2.TransactionPosted)
+            transaction = posted.transaction
+            head += 1
+            entries.append(BalanceFeedEntry(
+                position=head, event_id=row.event_id, card_number=transaction.card_number,
+                transaction_id=transaction.transaction_id,
+                transaction_type=common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_"),
+                store_id=transaction.store_id, principal_fen=transaction.balances_after.principal_fen,
+                bonus_fen=transaction.balances_after.bonus_fen, points=transaction.balances_after.points,
+                as_of=row.created_at,
+            ))
+        session.add_all(entries)
+        mark.copied_below_xid = horizon
+        return len(entries)
+
+
+def prune_feed(session_factory: sessionmaker[Session], *, older_than: timedelta = RETENTION) -> int:
+    with session_factory.begin() as session:
+        cutoff = utc_now() - older_than
+        last = session.execute(select(func.max(BalanceFeedEntry.position)).where(BalanceFeedEntry.created_at < cutoff)).scalar_one()
+        if last is None:
+            return 0
+        deleted = session.execute(delete(BalanceFeedEntry).where(BalanceFeedEntry.position <= last)).rowcount  # type: ignore[attr-defined]
+        session.execute(update(BalanceFeedMark).where(BalanceFeedMark.id == 1, BalanceFeedMark.pruned_through < last)
+                        .values(pruned_through=last))
+        return int(deleted or 0)
+
+
+def feed_bounds(session: Session) -> tuple[int, int]:
+    """(positions deleted up to, head): a reader may resume after any position between them."""
+    pruned = session.execute(select(BalanceFeedMark.pruned_through).where(BalanceFeedMark.id == 1)).scalar_one()
+    head = session.execute(select(func.coalesce(func.max(BalanceFeedEntry.position), pruned))).scalar_one()
+    return int(pruned), int(head)
+
+
+def changes_after(session: Session, after: int, through: int, card_numbers: Sequence[str]) -> list[store_sync_pb2.CardBalanceChanged]:
+    """The changes of ``card_numbers`` with a position in (after, through], in position order."""
+    if not card_numbers or through <= after:
+        return []
+    entries = session.execute(
+        select(BalanceFeedEntry)
+        .where(BalanceFeedEntry.position > after, BalanceFeedEntry.position <= through,
+               BalanceFeedEntry.card_number.in_(list(card_numbers)))
+        .order_by(BalanceFeedEntry.position)
+    ).scalars()
+    return [
+        store_sync_pb2.CardBalanceChanged(
+            position=entry.position, card_number=entry.card_number,
+            balances=common_pb2.Balances(principal_fen=entry.principal_fen, bonus_fen=entry.bonus_fen, points=entry.points),
+            as_of=timestamp(entry.as_of), transaction_id=entry.transaction_id, store_id=entry.store_id,
+            transaction_type=f"TRANSACTION_TYPE_{entry.transaction_type}",
+        )
+        for entry in entries
+    ]
+
+
+class BalanceFeedCopier(Worker):
+    """Keeps the feed a fraction of a second behind the outbox (and prunes it now and then)."""
+
+    PRUNE_EVERY_SECONDS = 3600.0
+
+    def __init__(self, session_factory: sessionmaker[Session], *, idle_seconds: float = 0.2) -> None:
+        super().__init__("balance-feed", idle_seconds=idle_seconds, backoff=Backoff(0.5, 10.0))
+        self.session_factory = session_factory
+        self._pruned_at = 0.0
+
+    def step(self) -> bool:
+        copied = copy_into_feed(self.session_factory)
+        if copied:
+            with FEED_ADVANCED:
+                FEED_ADVANCED.notify_all()
+        now = utc_now().timestamp()
+        if now - self._pruned_at > self.PRUNE_EVERY_SECONDS:
+            self._pruned_at = now
+            prune_feed(self.session_factory)
+        return copied >= MAX_ROWS_PER_COPY
