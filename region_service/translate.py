@@ -40,7 +40,8 @@ def _wrapper(enum_type: type[int]) -> EnumTypeWrapper:
 
 
 def balances_message(balances: CardBalances) -> common_pb2.Balances:
-    return common_pb2.Balances(principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen, points=balances.points)
+    return common_pb2.Balances(principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen, points=balances.points,
+                               owed_fen=balances.owed_fen, points_owed=balances.points_owed)
 
 
 def member_message(member: Member, home_region: str) -> common_pb2.Member:

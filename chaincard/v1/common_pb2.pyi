@@ -172,16 +172,20 @@ class CountUseBalance(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Balances(_message.Message):
-    __slots__ = ("principal_fen", "bonus_fen", "points", "count_uses")
+    __slots__ = ("principal_fen", "bonus_fen", "points", "count_uses", "owed_fen", "points_owed")
     PRINCIPAL_FEN_FIELD_NUMBER: _ClassVar[int]
     BONUS_FEN_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     COUNT_USES_FIELD_NUMBER: _ClassVar[int]
+    OWED_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_OWED_FIELD_NUMBER: _ClassVar[int]
     principal_fen: int
     bonus_fen: int
     points: int
     count_uses: _containers.RepeatedCompositeFieldContainer[CountUseBalance]
-    def __init__(self, principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[_Iterable[_Union[CountUseBalance, _Mapping]]] = ...) -> None: ...
+    owed_fen: int
+    points_owed: int
+    def __init__(self, principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[_Iterable[_Union[CountUseBalance, _Mapping]]] = ..., owed_fen: _Optional[int] = ..., points_owed: _Optional[int] = ...) -> None: ...
 
 class ReceiptLine(_message.Message):
     __slots__ = ("text",)

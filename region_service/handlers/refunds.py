@@ -27,7 +27,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, validation
+from region_service import audit, receivables, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -40,7 +40,7 @@ from region_service.handlers.payments import (
 from region_service.ledger_store import card_balances, system_account_id
 from region_service.models import Card, LedgerTransaction
 from region_service.posting import Recorded, record_transaction
-from region_service.repository import lock_cards
+from region_service.repository import lock_card_accounts, lock_cards
 from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_REASON = 256
@@ -106,6 +106,13 @@ def _post_refund(
     held_points = card_balances(session, card.card_number).points + plan.points_returned
     clawback = min(plan.points_clawback, held_points)
     postings += points_postings(session, card, to_card=plan.points_returned, from_card=clawback)
+    # Points the card no longer holds are owed: a receivable on the card, paid from the next points
+    # it earns (issue 21, docs/adr/0017).
+    locked = lock_card_accounts(session, [card.card_number])
+    postings += receivables.owe(
+        session, locked, card.card_number, Asset.POINTS, plan.points_clawback - clawback,
+        credit=system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
+    )
     restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type=kind, card_number=card.card_number,
@@ -121,6 +128,8 @@ def _post_refund(
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
     if clawback:
         items.append(ReceiptItem("Points taken back", str(clawback)))
+    if plan.points_clawback > clawback:
+        items.append(ReceiptItem("Points now owed", str(plan.points_clawback - clawback)))
     if plan.points_returned:
         items.append(ReceiptItem("Points returned", str(plan.points_returned)))
     if not postings:
@@ -128,7 +137,7 @@ def _post_refund(
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
-        receipt_items=items,
+        receipt_items=items, locked=locked,
     )
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
