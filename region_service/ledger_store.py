@@ -309,6 +309,10 @@ def post_transaction(
     transaction.principal_after_fen, transaction.bonus_after_fen, transaction.points_after = (
         after.principal_fen, after.bonus_fen, after.points,
     )
+    if after.owed_fen or after.points_owed:
+        # What the card still owes (issue 21) has no column of its own: the details carry it.
+        transaction.details = {**(transaction.details or {}), "owed_after_fen": after.owed_fen,
+                               "points_owed_after": after.points_owed}
     written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
     if written != expected:
         raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")

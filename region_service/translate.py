@@ -82,6 +82,11 @@ def card_message(card: Card, home_region: str, balances: CardBalances) -> common
     )
 
 
+# Keys of a transaction's details: what the card owed after it (absent: nothing).
+OWED_AFTER = "owed_after_fen"
+POINTS_OWED_AFTER = "points_owed_after"
+
+
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
     return common_pb2.Transaction(
         transaction_id=row.transaction_id,
@@ -93,7 +98,9 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         bonus_delta_fen=row.bonus_delta_fen,
         points_delta=row.points_delta,
         balances_after=common_pb2.Balances(
-            principal_fen=row.principal_after_fen, bonus_fen=row.bonus_after_fen, points=row.points_after
+            principal_fen=row.principal_after_fen, bonus_fen=row.bonus_after_fen, points=row.points_after,
+            # What the card owed after it (issue 21), kept in the details only when it owed something.
+            owed_fen=(row.details or {}).get(OWED_AFTER, 0), points_owed=(row.details or {}).get(POINTS_OWED_AFTER, 0),
         ),
         occurred_at=timestamp(row.created_at),
         business_date=row.business_date.isoformat(),

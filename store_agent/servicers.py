@@ -155,6 +155,11 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.ResetPinResponse:
         return self.commands.send(self.region, request)
 
+    def WriteOffReceivable(  # noqa: N802
+        self, request: cards_pb2.WriteOffReceivableRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.WriteOffReceivableResponse:
+        return self.commands.send(self.region, request, prints_receipt=True)
+
 
 class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def __init__(

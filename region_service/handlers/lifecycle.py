@@ -375,8 +375,9 @@ def _close(
     if others:
         raise FailedPrecondition(f"card {card.card_number} still holds {', '.join(others)}; closing such cards is not supported yet")
     held = card_balances(session, card.card_number)
-    if min(held.principal_fen, held.bonus_fen, held.points) < 0:
-        raise FailedPrecondition(f"card {card.card_number} is overdrawn; settle the balance before closing it")
+    if min(held.principal_fen, held.bonus_fen, held.points) < 0 or held.owed_fen or held.points_owed:
+        raise FailedPrecondition(f"card {card.card_number} owes {held.owed_fen} fen and {held.points_owed} points; "
+                                 "recharge or write it off before closing the card")
 
     def card_account(asset: str) -> str:
         return accounts[asset].account_id
