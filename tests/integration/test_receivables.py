@@ -6,6 +6,8 @@ paid from the next points earned."""
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -18,6 +20,8 @@ from chaincard.v1 import (
     common_pb2,
     program_config_pb2,
     program_config_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
     store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
@@ -165,4 +169,51 @@ def test_points_a_refund_cannot_claw_back_are_owed_and_paid_from_the_next_points
     assert later.points_earned == earned
     after = _balances(east, card)
     assert (after.points, after.points_owed) == (earned - short, 0)  # the points earned paid what was owed first
+    assert_ledger_consistent(regions.database_urls["E"])
+
+
+def _wait_for_hq(regions, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Until HQ applied every transaction of both regions (the read models lag by the relay)."""
+    wanted = sum(rows(regions.database_urls[code], "SELECT COUNT(*) FROM ledger_transactions")[0][0] for code in ("E", "W"))
+    deadline = time.monotonic() + timeout
+    while (seen := rows(regions.database_urls["hq"], "SELECT COUNT(*) FROM transaction_views")[0][0]) != wanted:
+        assert time.monotonic() < deadline, f"HQ has {seen} transactions, the regions {wanted}"
+        time.sleep(0.2)
+
+
+def test_hqs_liability_report_shows_what_cards_owe_per_franchisee(regions):
+    east = regions.clients["E"]
+    card = open_card(east, STORE)
+    recharge_card(east.transactions, card, 500, STORE)
+    _overdraw(regions, card, 1_700)
+    assert _balances(east, card).owed_fen == 1_200
+    owed: dict[str, int] = defaultdict(int)
+    for code in ("E", "W"):
+        for franchisee, balance in rows(regions.database_urls[code], (
+                "SELECT c.issuing_franchisee_id, SUM(a.balance) FROM ledger_accounts a JOIN cards c USING (card_number) "
+                "WHERE a.purpose = 'RECEIVABLE' AND a.asset = 'STORED_VALUE_PRINCIPAL' GROUP BY 1")):
+            owed[franchisee] -= int(balance)
+    [issuer] = rows(regions.database_urls["E"], "SELECT issuing_franchisee_id FROM cards WHERE card_number = :card", card=card)[0]
+    assert owed[issuer] >= 1_200
+    _wait_for_hq(regions)
+    with open_channel(regions.hq_endpoint) as channel:
+        report = reports_pb2_grpc.ReportServiceStub(channel).StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(
+            query=reports_pb2.LiabilityQuery(grouping=reports_pb2.REPORT_GROUPING_FRANCHISEE)), timeout=10)
+        by_franchisee = {item.row.group_key: item.row for item in report}
+    assert {key: row.receivable_fen for key, row in by_franchisee.items() if row.receivable_fen} == {
+        key: value for key, value in owed.items() if value}
+    assert by_franchisee[issuer].receivable_card_count >= 1
+
+
+def test_what_a_card_owes_follows_it_to_its_replacement(regions):
+    east = regions.clients["E"]
+    card = open_card(east, STORE)
+    recharge_card(east.transactions, card, 1_000, STORE)
+    _overdraw(regions, card, 1_800)
+    replaced = east.cards.ReplaceCard(cards_pb2.ReplaceCardRequest(
+        request_id=new_id(), store_id=STORE, card_number=card, form=common_pb2.CARD_FORM_VIRTUAL, reason="damaged"), timeout=10)
+    new_card = replaced.new_card.card_number
+    assert (_balances(east, card).owed_fen, _balances(east, new_card).owed_fen) == (0, 800)
+    recharge = recharge_card(east.transactions, new_card, 1_000, STORE)
+    assert (recharge.transaction.balances_after.principal_fen, recharge.transaction.balances_after.owed_fen) == (200, 0)
     assert_ledger_consistent(regions.database_urls["E"])

@@ -241,6 +241,7 @@ def test_sales_report_by_region_includes_other_regions_cards_at_its_stores(regio
 
 def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
     expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    owed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for code in ("E", "W"):
         engine = create_engine(regions.database_urls[code])
         with engine.connect() as connection:
@@ -248,6 +249,10 @@ def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
                     "SELECT c.issuing_franchisee_id, a.asset, SUM(a.balance) FROM ledger_accounts a "
                     "JOIN cards c ON c.card_number = a.card_number WHERE a.purpose = 'CARD' GROUP BY 1, 2")).all():
                 expected[franchisee][asset] += int(balance)
+            for franchisee, asset, balance in connection.execute(text(
+                    "SELECT c.issuing_franchisee_id, a.asset, SUM(a.balance) FROM ledger_accounts a "
+                    "JOIN cards c ON c.card_number = a.card_number WHERE a.purpose = 'RECEIVABLE' GROUP BY 1, 2")).all():
+                owed[franchisee][asset] -= int(balance)  # what cards owe (issue 21): credit-normal, so negated
         engine.dispose()
     with open_channel(regions.hq_endpoint) as channel:
         stub = reports_pb2_grpc.ReportServiceStub(channel)
@@ -260,6 +265,9 @@ def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
                 assets = expected[franchisee]
                 assert (row.principal_fen, row.bonus_fen, row.points) == (
                     assets["STORED_VALUE_PRINCIPAL"], assets["STORED_VALUE_BONUS"], assets["POINTS"]), franchisee
+                if not as_of:  # receivables now (an as-of report sees what was owed at that day's end)
+                    assert (row.receivable_fen, row.points_receivable) == (
+                        owed[franchisee]["STORED_VALUE_PRINCIPAL"], owed[franchisee]["POINTS"]), franchisee
         before = reports_pb2.LiabilityQuery(as_of_business_date=(date.fromisoformat(seeded_day).replace(year=2000)).isoformat())
         assert list(stub.StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(query=before), timeout=10)) == []
 
