@@ -234,6 +234,12 @@ class StoreDailyFigures(Base):
     new_members: Mapped[int] = mapped_column(BigInteger, default=0)
     new_cards: Mapped[int] = mapped_column(BigInteger, default=0)
     overdrawn_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Exposure (issue 21): offline approvals, the receivables they opened, and receivables settled here.
+    offline_approval_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    offline_approved_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    overdraft_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    receivable_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    receivable_written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 

@@ -408,6 +408,15 @@ class ReadModelProjector:
         tenders: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         member: dict[str, int] = defaultdict(int)
         figures["overdrawn_count"] = int(transaction.overdrawn)
+        # Exposure (issue 21): what the store approved offline, what it left owing, what was settled here.
+        if kind == T.TRANSACTION_TYPE_OFFLINE_ADVICE:
+            figures["offline_approval_count"] = 1
+            figures["offline_approved_fen"] = -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
+        if transaction.owed_delta_fen > 0:
+            figures["overdraft_fen"] = transaction.owed_delta_fen
+        elif transaction.owed_delta_fen < 0:
+            settled = "receivable_written_off_fen" if kind == T.TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF else "receivable_collected_fen"
+            figures[settled] = -transaction.owed_delta_fen
         figures["points_earned"] = event.points_earned
         figures["points_redeemed"] = event.points_redeemed
 

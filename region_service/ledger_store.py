@@ -299,6 +299,7 @@ def post_transaction(
     if unknown or not locked.holds_card(transaction.card_number):
         for account_id, account in lock_card_accounts(session, [transaction.card_number], unknown).by_id.items():
             locked.by_id.setdefault(account_id, account)
+    owed_before = locked.owed(transaction.card_number, Asset.STORED_VALUE_PRINCIPAL)
     moved = _movements(postings, locked)
     # The rows are locked, so their new balances are known before the statement that writes them,
     # and the transaction row (written by that same statement) can carry the balances after.
@@ -309,10 +310,11 @@ def post_transaction(
     transaction.principal_after_fen, transaction.bonus_after_fen, transaction.points_after = (
         after.principal_fen, after.bonus_fen, after.points,
     )
-    if after.owed_fen or after.points_owed:
-        # What the card still owes (issue 21) has no column of its own: the details carry it.
-        transaction.details = {**(transaction.details or {}), "owed_after_fen": after.owed_fen,
-                               "points_owed_after": after.points_owed}
+    owed = {"owed_after_fen": after.owed_fen, "points_owed_after": after.points_owed,
+            "owed_delta_fen": after.owed_fen - owed_before}
+    if any(owed.values()):
+        # What the card owes (issue 21) has no columns of its own: the details carry it when it matters.
+        transaction.details = {**(transaction.details or {}), **{key: value for key, value in owed.items() if value}}
     written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
     if written != expected:
         raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")

@@ -85,6 +85,7 @@ def card_message(card: Card, home_region: str, balances: CardBalances) -> common
 # Keys of a transaction's details: what the card owed after it (absent: nothing).
 OWED_AFTER = "owed_after_fen"
 POINTS_OWED_AFTER = "points_owed_after"
+OWED_DELTA = "owed_delta_fen"
 
 
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
@@ -102,6 +103,7 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
             # What the card owed after it (issue 21), kept in the details only when it owed something.
             owed_fen=(row.details or {}).get(OWED_AFTER, 0), points_owed=(row.details or {}).get(POINTS_OWED_AFTER, 0),
         ),
+        owed_delta_fen=(row.details or {}).get(OWED_DELTA, 0),
         occurred_at=timestamp(row.created_at),
         business_date=row.business_date.isoformat(),
         original_transaction_id=row.original_transaction_id or "",

@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import grpc
+import pytest
 
 from chaincard.ids import new_id
+from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
@@ -31,6 +33,16 @@ from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows
 
 STORE = "S-E-001"
+
+
+@pytest.fixture(scope="module")
+def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A broker of this module's own: HQ's read models hold this module's events only (the session's
+    broker carries other modules' events of the same demo cards)."""
+    local = LocalBroker(free_port(), tmp_path_factory.mktemp("receivables-broker") / "broker.log")
+    local.start()
+    yield local
+    local.stop()
 
 
 def _line(amount_fen: int, sku: str = "X") -> transactions_pb2.BasketLine:
@@ -203,6 +215,13 @@ def test_hqs_liability_report_shows_what_cards_owe_per_franchisee(regions):
     assert {key: row.receivable_fen for key, row in by_franchisee.items() if row.receivable_fen} == {
         key: value for key, value in owed.items() if value}
     assert by_franchisee[issuer].receivable_card_count >= 1
+    # Exposure per store and day (item 4): the offline approval and what it left owing, at the store.
+    day = rows(regions.database_urls["E"], "SELECT business_date FROM offline_advices WHERE card_number = :card", card=card)[0][0]
+    with open_channel(regions.hq_endpoint) as channel:
+        summary = reports_pb2_grpc.ReportServiceStub(channel).GetStoreDailySummary(reports_pb2.GetStoreDailySummaryRequest(
+            query=reports_pb2.StoreDailyQuery(store_id=STORE, business_date=day.isoformat())), timeout=10)
+    assert summary.figures.offline_approval_count >= 1 and summary.figures.offline_approved_fen >= 1_700
+    assert summary.figures.overdraft_fen >= 1_200
 
 
 def test_what_a_card_owes_follows_it_to_its_replacement(regions):

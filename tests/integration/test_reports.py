@@ -152,6 +152,15 @@ def expected_store_figures(region_urls: list[str], day: str) -> dict[str, dict[s
         for row in rows:
             store = figures[row.store_id]
             tenders = row.details.get("tenders", [])
+            # Exposure (issue 21): offline approvals, what they left owing, receivables settled at the store.
+            if row.type == "OFFLINE_ADVICE":
+                store["offline_approval_count"] += 1
+                store["offline_approved_fen"] -= row.principal_delta_fen + row.bonus_delta_fen
+            owed_delta = row.details.get("owed_delta_fen", 0)
+            if owed_delta > 0:
+                store["overdraft_fen"] += owed_delta
+            elif owed_delta < 0:
+                store["receivable_written_off_fen" if row.type == "RECEIVABLE_WRITE_OFF" else "receivable_collected_fen"] -= owed_delta
             if row.linked:
                 store["stored_value_principal_spent_fen"] -= row.principal_delta_fen
                 store["stored_value_bonus_spent_fen"] -= row.bonus_delta_fen
@@ -190,7 +199,8 @@ def expected_store_figures(region_urls: list[str], day: str) -> dict[str, dict[s
 
 COMPARED = ["sales_count", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count",
             "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned",
-            "points_redeemed", "new_members", "new_cards"]
+            "points_redeemed", "new_members", "new_cards", "offline_approval_count", "offline_approved_fen", "overdraft_fen",
+            "receivable_collected_fen", "receivable_written_off_fen"]
 
 
 def _as_dict(figures: reports_pb2.ReportFigures) -> dict[str, int]:
