@@ -281,6 +281,8 @@ def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwa
     assert queued.advices[0].advice.sequence < queued.advices[1].advice.sequence
     status = store.status()
     assert (status.offline_queue_depth, status.offline_exposure_fen) == (3, 19_000)
+    # Today's exposure (issue 21 item 4): the three approvals, none posted yet, so none overdrawn.
+    assert (status.offline_approvals_today, status.offline_approved_today_fen, status.overdrawn_today) == (3, 19_000, 0)
     wide = store.agent.ReprintReceipt(store_agent_pb2.ReprintReceiptRequest(
         transaction_id=approved.transaction.transaction_id, paper_width=common_pb2.PAPER_WIDTH_80_MM), timeout=10)
     assert wide.columns == 48 and any("OFFLINE" in line.text for line in wide.receipt)
