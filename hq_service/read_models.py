@@ -412,11 +412,12 @@ class ReadModelProjector:
         if kind == T.TRANSACTION_TYPE_OFFLINE_ADVICE:
             figures["offline_approval_count"] = 1
             figures["offline_approved_fen"] = -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
-        if transaction.owed_delta_fen > 0:
             figures["overdraft_fen"] = transaction.owed_delta_fen
-        elif transaction.owed_delta_fen < 0:
-            settled = "receivable_written_off_fen" if kind == T.TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF else "receivable_collected_fen"
-            figures[settled] = -transaction.owed_delta_fen
+        elif kind == T.TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF:
+            figures["receivable_written_off_fen"] = -transaction.owed_delta_fen
+        elif transaction.owed_delta_fen:
+            # Recharges collect; a void of such a recharge makes it owed again (a negative collection).
+            figures["receivable_collected_fen"] = -transaction.owed_delta_fen
         figures["points_earned"] = event.points_earned
         figures["points_redeemed"] = event.points_redeemed
 

@@ -108,6 +108,7 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     # What the card owes is paid first, in this same transaction (issue 21): only the rest lands on
     # the card. A retry with the same request_id is answered from the first, so it is paid once.
     owed_paid = receivables.collectable(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, amount)
+    points_owed_paid = receivables.collectable(locked, card_number, Asset.POINTS, bonus.bonus_points)
     postings = [
         *receivables.collect(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, debit=cash),
         *transfer(Asset.STORED_VALUE_PRINCIPAL, amount - owed_paid, debit=cash, credit=accounts[Asset.STORED_VALUE_PRINCIPAL]),
@@ -124,7 +125,7 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
         principal_after_fen=0, bonus_after_fen=0, points_after=0, created_at=utc_now(),
         details={"tenders": [{"type": str(tender), "amount_fen": amount}], "promotion_code": bonus.promotion_code,
                  "bonus_fen": bonus.bonus_fen, "bonus_points": bonus.bonus_points, "operator_id": request.operator_id,
-                 "owed_paid_fen": owed_paid},
+                 "owed_paid_fen": owed_paid, "points_owed_paid": points_owed_paid},
     )
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,

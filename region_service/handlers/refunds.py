@@ -242,15 +242,21 @@ def void_recharge(uow: RegionUnitOfWork, request: transactions_pb2.VoidRechargeR
         raise FailedPrecondition(f"recharge {original.transaction_id} was already voided")
     held = card_balances(session, card_number)
     principal, bonus, points = original.principal_delta_fen, original.bonus_delta_fen, original.points_delta
-    if held.principal_fen < principal or held.bonus_fen < bonus or held.points < points:
+    # What the recharge paid of what the card owed (issue 21) is owed again: only the rest leaves the card.
+    owed_paid, points_owed_paid = original.details.get("owed_paid_fen", 0), original.details.get("points_owed_paid", 0)
+    if held.principal_fen < principal - owed_paid or held.bonus_fen < bonus or held.points < points - points_owed_paid:
         raise FailedPrecondition("part of this recharge was already spent; it can no longer be voided")
     accounts = card_account_ids(session, card_number)
+    locked = lock_card_accounts(session, [card_number])
     cash = system_account_id(session, original.acquiring_franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
     promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
+    liability = system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS)
     postings = [
-        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal - owed_paid, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+        *receivables.owe(session, locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, credit=cash),
         *transfer(Asset.STORED_VALUE_BONUS, bonus, debit=accounts[Asset.STORED_VALUE_BONUS], credit=promotion),
-        *points_postings(session, card, to_card=0, from_card=points),
+        *points_postings(session, card, to_card=0, from_card=points - points_owed_paid),
+        *receivables.owe(session, locked, card_number, Asset.POINTS, points_owed_paid, credit=liability),
     ]
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="VOID", card_number=card_number,
@@ -264,6 +270,7 @@ def void_recharge(uow: RegionUnitOfWork, request: transactions_pb2.VoidRechargeR
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         receipt_title=f"VOID RECHARGE  {store.name}",
         receipt_items=[amount_row("Recharge voided", original.amount_fen), amount_row("Cash back", principal)],
+        locked=locked,
     )
     _audit(ctx, session, "recharge.void", request, store, original, original.amount_fen, reason)
     return transactions_pb2.VoidRechargeResponse(

@@ -236,3 +236,19 @@ def test_what_a_card_owes_follows_it_to_its_replacement(regions):
     recharge = recharge_card(east.transactions, new_card, 1_000, STORE)
     assert (recharge.transaction.balances_after.principal_fen, recharge.transaction.balances_after.owed_fen) == (200, 0)
     assert_ledger_consistent(regions.database_urls["E"])
+
+
+def test_voiding_a_recharge_that_paid_what_the_card_owed_makes_it_owed_again(regions):
+    east = regions.clients["E"]
+    card = open_card(east, STORE)
+    recharge_card(east.transactions, card, 1_000, STORE)
+    _overdraw(regions, card, 4_000)
+    recharge = recharge_card(east.transactions, card, 5_000, STORE)  # 3,000 pays the debt, 2,000 lands
+    assert (recharge.transaction.balances_after.principal_fen, recharge.transaction.balances_after.owed_fen) == (2_000, 0)
+    void = east.transactions.VoidRecharge(transactions_pb2.VoidRechargeRequest(
+        request_id=new_id(), store_id=STORE, card_number=card, original_transaction_id=recharge.transaction.transaction_id,
+        reason="wrong amount"), timeout=10)
+    assert void.principal_reversed_fen == 5_000
+    after = _balances(east, card)
+    assert (after.principal_fen, after.owed_fen) == (0, 3_000)
+    assert_ledger_consistent(regions.database_urls["E"])

@@ -153,13 +153,12 @@ def expected_store_figures(region_urls: list[str], day: str) -> dict[str, dict[s
             store = figures[row.store_id]
             tenders = row.details.get("tenders", [])
             # Exposure (issue 21): offline approvals, what they left owing, receivables settled at the store.
+            owed_delta = row.details.get("owed_delta_fen", 0)
             if row.type == "OFFLINE_ADVICE":
                 store["offline_approval_count"] += 1
                 store["offline_approved_fen"] -= row.principal_delta_fen + row.bonus_delta_fen
-            owed_delta = row.details.get("owed_delta_fen", 0)
-            if owed_delta > 0:
                 store["overdraft_fen"] += owed_delta
-            elif owed_delta < 0:
+            else:
                 store["receivable_written_off_fen" if row.type == "RECEIVABLE_WRITE_OFF" else "receivable_collected_fen"] -= owed_delta
             if row.linked:
                 store["stored_value_principal_spent_fen"] -= row.principal_delta_fen
