@@ -152,6 +152,9 @@ class CardView(Base):
     principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the card owes (issue 21: offline overdrafts in fen, points a refund could not claw back).
+    owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The newest transaction applied; an older event arriving late must not roll balances back.
     last_transaction_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     issuing_store_id: Mapped[str] = mapped_column(String(32), default="", index=True)
@@ -192,6 +195,9 @@ class TransactionView(Base):
     principal_after_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_after_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     points_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the card owed after it (issue 21).
+    owed_after_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_owed_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # How it was paid: [[TenderType number, amount_fen], …] (a void of a recharge gives these back).
     tenders: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     event_id: Mapped[str] = mapped_column(String(36), default="")
@@ -228,6 +234,12 @@ class StoreDailyFigures(Base):
     new_members: Mapped[int] = mapped_column(BigInteger, default=0)
     new_cards: Mapped[int] = mapped_column(BigInteger, default=0)
     overdrawn_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Exposure (issue 21): offline approvals, the receivables they opened, and receivables settled here.
+    offline_approval_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    offline_approved_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    overdraft_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    receivable_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    receivable_written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 

@@ -130,7 +130,8 @@ def write_batch(session: Session, batch: _Batch) -> None:
             card["transaction_count"] += 1
             if card.get("last_transaction_at") is None or posted.occurred_at >= card["last_transaction_at"]:
                 card.update(principal_fen=posted.row["principal_after_fen"], bonus_fen=posted.row["bonus_after_fen"],
-                            points=posted.row["points_after"], last_transaction_at=posted.occurred_at)
+                            points=posted.row["points_after"], owed_fen=posted.row["owed_after_fen"],
+                            points_owed=posted.row["points_owed_after"], last_transaction_at=posted.occurred_at)
         if cards:
             _upsert_cards(session, list(cards.values()))
     by_model: dict[type, list[dict[str, Any]]] = defaultdict(list)
@@ -144,7 +145,8 @@ def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
     """New cards get a row; known ones add to their count and take the newer balances only: a
     posting applied late must never roll balances back."""
     now = utc_now()
-    values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, **row} for row in rows]
+    values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, "owed_fen": 0, "points_owed": 0,
+               **row} for row in rows]
     session.connection().execute(_card_upsert(dialect_of(session)), values)
 
 
@@ -168,7 +170,7 @@ def _card_upsert(dialect: str) -> ConflictInsert:
         set_={
             "transaction_count": table.c.transaction_count + new.transaction_count,
             **{name: case((newer, new[name]), else_=table.c[name])
-               for name in ("principal_fen", "bonus_fen", "points", "last_transaction_at")},
+               for name in ("principal_fen", "bonus_fen", "points", "owed_fen", "points_owed", "last_transaction_at")},
             "updated_at": new.updated_at,
         },
     )
@@ -381,6 +383,8 @@ class ReadModelProjector:
                 principal_after_fen=balances.principal_fen,
                 bonus_after_fen=balances.bonus_fen,
                 points_after=balances.points,
+                owed_after_fen=balances.owed_fen,
+                points_owed_after=balances.points_owed,
                 tenders=[[tender.type, tender.amount_fen] for tender in event.tenders],
                 event_id=envelope.event_id,
                 applied_at=utc_now(),
@@ -404,6 +408,16 @@ class ReadModelProjector:
         tenders: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         member: dict[str, int] = defaultdict(int)
         figures["overdrawn_count"] = int(transaction.overdrawn)
+        # Exposure (issue 21): what the store approved offline, what it left owing, what was settled here.
+        if kind == T.TRANSACTION_TYPE_OFFLINE_ADVICE:
+            figures["offline_approval_count"] = 1
+            figures["offline_approved_fen"] = -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
+            figures["overdraft_fen"] = transaction.owed_delta_fen
+        elif kind == T.TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF:
+            figures["receivable_written_off_fen"] = -transaction.owed_delta_fen
+        elif transaction.owed_delta_fen:
+            # Recharges collect; a void of such a recharge makes it owed again (a negative collection).
+            figures["receivable_collected_fen"] = -transaction.owed_delta_fen
         figures["points_earned"] = event.points_earned
         figures["points_redeemed"] = event.points_redeemed
 

@@ -69,6 +69,11 @@ FIGURE_COLUMNS: list[tuple[str, str, bool]] = [
     ("new members", "new_members", False),
     ("new cards", "new_cards", False),
     ("overdrawn", "overdrawn_count", False),
+    ("offline sales", "offline_approval_count", False),
+    ("offline value", "offline_approved_fen", True),
+    ("overdrafts owed", "overdraft_fen", True),
+    ("owed collected", "receivable_collected_fen", True),
+    ("owed written off", "receivable_written_off_fen", True),
 ]
 FIGURE_HEADERS = [header for header, _, _ in FIGURE_COLUMNS] + [f"paid {tender_label(t)}" for t in TENDER_COLUMNS]
 
@@ -121,12 +126,14 @@ def top_members_table(rows: Iterable[reports_pb2.TopMemberRow]) -> Table:
 
 def liability_table(rows: Iterable[reports_pb2.LiabilityRow]) -> Table:
     table = Table("Prepaid liability", ["group", "name", "as of", "cards", "principal", "bonus", "stored value", "points",
-                                        "count uses", "overdrawn cards", "overdrawn"])
+                                        "count uses", "overdrawn cards", "overdrawn", "cards owing", "owed",
+                                        "points owed"])
     for row in rows:
         table.rows.append([
             row.group_key, row.group_name, row.as_of_business_date, int(row.card_count), Fen(row.principal_fen),
             Fen(row.bonus_fen), Fen(row.principal_fen + row.bonus_fen), int(row.points), int(row.count_uses),
-            int(row.overdrawn_card_count), Fen(row.overdrawn_fen),
+            int(row.overdrawn_card_count), Fen(row.overdrawn_fen), int(row.receivable_card_count), Fen(row.receivable_fen),
+            int(row.points_receivable),
         ])
     return table
 

@@ -38,7 +38,15 @@ from chaincard.db.base import table_of, utc_now
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Direction, Posting, check_balanced
 from region_service.models import LedgerAccount, LedgerTransaction, PostingRecord
-from region_service.repository import CARD_PURPOSE, CardBalances, LockedAccounts, lock_card_accounts
+from region_service.repository import (
+    CARD_HELD_PURPOSES,
+    CARD_PURPOSE,
+    RECEIVABLE_PURPOSE,
+    CardAccount,
+    CardBalances,
+    LockedAccounts,
+    lock_card_accounts,
+)
 
 CARD_ASSETS = (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS, Asset.POINTS)
 
@@ -131,15 +139,40 @@ def card_account_ids(session: Session, card_number: str) -> dict[str, str]:
 
 def card_balances(session: Session, card_number: str) -> CardBalances:
     session.flush()  # accounts opened in this session but not yet written must count (as zero)
-    held = dict(session.execute(
-        select(_accounts.c.asset, _accounts.c.balance)
-        .where(_accounts.c.card_number == card_number, _accounts.c.purpose == CARD_PURPOSE)
-    ).all())
+    held: dict[str, int] = {}
+    owed: dict[str, int] = {}
+    for asset, balance, purpose in session.execute(
+        select(_accounts.c.asset, _accounts.c.balance, _accounts.c.purpose)
+        .where(_accounts.c.card_number == card_number, _accounts.c.purpose.in_(CARD_HELD_PURPOSES))
+    ):
+        if purpose == RECEIVABLE_PURPOSE:
+            owed[asset] = -balance
+        else:
+            held[asset] = balance
     return CardBalances(
         principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
         bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
         points=held.get(Asset.POINTS, 0),
+        owed_fen=owed.get(Asset.STORED_VALUE_PRINCIPAL, 0),
+        points_owed=owed.get(Asset.POINTS, 0),
     )
+
+
+def receivable_account_id(session: Session, locked: LockedAccounts, card_number: str, asset: str) -> str:
+    """The id of the card's receivable account of ``asset`` (what the card owes), opened on first use.
+    The caller holds the card's row lock (every path that opens one does), so two never race to
+    open it; the new account joins ``locked`` with a zero balance."""
+    existing = locked.receivables(card_number).get(asset)
+    if existing is not None:
+        return existing.account_id
+    account_id = new_id()
+    session.add(LedgerAccount(
+        account_id=account_id, purpose=RECEIVABLE_PURPOSE, card_number=card_number, franchisee_id="", asset=asset,
+        balance=0, debits_posted=0, credits_posted=0,
+    ))
+    session.flush()
+    locked.by_id[account_id] = CardAccount(account_id, card_number, asset, 0, RECEIVABLE_PURPOSE)
+    return account_id
 
 
 # System accounts never change id once created; caching them saves two statements per account
@@ -266,6 +299,7 @@ def post_transaction(
     if unknown or not locked.holds_card(transaction.card_number):
         for account_id, account in lock_card_accounts(session, [transaction.card_number], unknown).by_id.items():
             locked.by_id.setdefault(account_id, account)
+    owed_before = locked.owed(transaction.card_number, Asset.STORED_VALUE_PRINCIPAL)
     moved = _movements(postings, locked)
     # The rows are locked, so their new balances are known before the statement that writes them,
     # and the transaction row (written by that same statement) can carry the balances after.
@@ -276,6 +310,11 @@ def post_transaction(
     transaction.principal_after_fen, transaction.bonus_after_fen, transaction.points_after = (
         after.principal_fen, after.bonus_fen, after.points,
     )
+    owed = {"owed_after_fen": after.owed_fen, "points_owed_after": after.points_owed,
+            "owed_delta_fen": after.owed_fen - owed_before}
+    if any(owed.values()):
+        # What the card owes (issue 21) has no columns of its own: the details carry it when it matters.
+        transaction.details = {**(transaction.details or {}), **{key: value for key, value in owed.items() if value}}
     written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
     if written != expected:
         raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")

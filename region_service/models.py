@@ -88,12 +88,17 @@ class LedgerAccount(Base):
     __table_args__ = (
         UniqueConstraint("card_number", "franchisee_id", "purpose", "asset", name="holder_purpose_asset"),
         CheckConstraint("purpose <> 'CARD' OR balance >= 0", name="card_balance_not_negative"),
+        # What a card owes (an offline overdraft, points a refund could not claw back): the holder
+        # owes the chain, so the credit-normal balance is at or below zero, and collecting never
+        # overpays it (issue 21).
+        CheckConstraint("purpose <> 'RECEIVABLE' OR balance <= 0", name="receivable_not_positive"),
         CheckConstraint("debits_posted >= 0 AND credits_posted >= 0", name="totals_not_negative"),
         CheckConstraint("balance = credits_posted - debits_posted", name="balance_matches_totals"),
     )
 
     account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    # "CARD" for a card's own account, else a chaincard.ledger.SystemAccount name.
+    # "CARD" for a card's own account, "RECEIVABLE" for what a card owes (same card_number, one per
+    # asset, opened on first use), else a chaincard.ledger.SystemAccount name.
     purpose: Mapped[str] = mapped_column(String(32))
     card_number: Mapped[str] = mapped_column(String(32), default="")
     franchisee_id: Mapped[str] = mapped_column(String(32), default="")

@@ -113,7 +113,8 @@ def record_transaction(
     items = [
         *receipt_items,
         *card_footer(principal_fen=after.principal_fen, bonus_fen=after.bonus_fen, points=after.points,
-                     card_number=card.card_number, business_date=row.business_date, transaction_id=row.transaction_id),
+                     card_number=card.card_number, business_date=row.business_date, transaction_id=row.transaction_id,
+                     owed_fen=after.owed_fen, points_owed=after.points_owed),
     ]
     lines = render(receipt_title, items)
     transaction = transaction_message(row, ctx.region_code)

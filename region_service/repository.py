@@ -30,6 +30,10 @@ from chaincard.ledger import Asset
 from region_service.models import Card, LedgerAccount, Member
 
 CARD_PURPOSE = "CARD"
+# What a card owes (issue 21): an account per asset on the card, credit-normal at or below zero,
+# locked and moved like the card's own accounts (docs/adr/0018).
+RECEIVABLE_PURPOSE = "RECEIVABLE"
+CARD_HELD_PURPOSES = (CARD_PURPOSE, RECEIVABLE_PURPOSE)
 
 
 # ---- cards ------------------------------------------------------------------------------------------
@@ -83,6 +87,9 @@ class CardBalances:
     principal_fen: int
     bonus_fen: int
     points: int
+    # What the card owes (its receivables, as positive amounts): fen of stored value, and points.
+    owed_fen: int = 0
+    points_owed: int = 0
 
 
 @dataclass
@@ -93,16 +100,29 @@ class CardAccount:
     card_number: str
     asset: str
     balance: int
+    purpose: str = CARD_PURPOSE
 
 
 @dataclass
 class LockedAccounts:
-    """Card accounts locked FOR UPDATE in this transaction, by id and by (card, asset)."""
+    """Card accounts locked FOR UPDATE in this transaction, by id and by (card, asset); a card's
+    receivables (purpose RECEIVABLE) are locked with them, apart in :meth:`receivables`."""
 
     by_id: dict[str, CardAccount] = field(default_factory=dict)
 
     def of_card(self, card_number: str) -> dict[str, CardAccount]:
-        return {account.asset: account for account in self.by_id.values() if account.card_number == card_number}
+        return {account.asset: account for account in self.by_id.values()
+                if account.card_number == card_number and account.purpose == CARD_PURPOSE}
+
+    def receivables(self, card_number: str) -> dict[str, CardAccount]:
+        """The card's receivable accounts by asset (only those opened so far)."""
+        return {account.asset: account for account in self.by_id.values()
+                if account.card_number == card_number and account.purpose == RECEIVABLE_PURPOSE}
+
+    def owed(self, card_number: str, asset: str) -> int:
+        """What the card owes of ``asset``, as a positive amount (0 when nothing is owed)."""
+        account = self.receivables(card_number).get(asset)
+        return -account.balance if account is not None else 0
 
     def ids(self, card_number: str) -> dict[str, str]:
         return {asset: account.account_id for asset, account in self.of_card(card_number).items()}
@@ -113,6 +133,8 @@ class LockedAccounts:
             principal_fen=held.get(Asset.STORED_VALUE_PRINCIPAL, 0),
             bonus_fen=held.get(Asset.STORED_VALUE_BONUS, 0),
             points=held.get(Asset.POINTS, 0),
+            owed_fen=self.owed(card_number, Asset.STORED_VALUE_PRINCIPAL),
+            points_owed=self.owed(card_number, Asset.POINTS),
         )
 
     def holds_card(self, card_number: str) -> bool:
@@ -145,7 +167,8 @@ _CARD_COLUMNS = (
     _cards.c.issuing_franchisee_id, _cards.c.issuing_store_id, _cards.c.expires_at, _cards.c.pin_hash,
     _cards.c.replaced_by_card_number, _members.c.birthday,
 )
-_ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance)
+_ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance, _accounts.c.purpose)
+_held_by_card = _accounts.c.purpose.in_(CARD_HELD_PURPOSES)
 _LOCK_CARD_ROWS = (
     select(*_CARD_COLUMNS)
     .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
@@ -158,7 +181,7 @@ _LOCK_CARD_ROWS = (
 _LOCK_CARDS_AND_ACCOUNTS = (
     select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
     .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
-    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _accounts.c.purpose == CARD_PURPOSE))
+    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _held_by_card))
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
     .order_by(_cards.c.card_number, _accounts.c.account_id)
     .with_for_update(of=[_cards, _accounts])
@@ -168,8 +191,8 @@ _LOCK_CARDS_AND_ACCOUNTS = (
 def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[str, str, str, int]:
     """Card accounts matching ``holders``, locked in account-id order."""
     return (
-        select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance)
-        .where(_accounts.c.purpose == CARD_PURPOSE, holders)
+        select(_accounts.c.account_id, _accounts.c.card_number, _accounts.c.asset, _accounts.c.balance, _accounts.c.purpose)
+        .where(_held_by_card, holders)
         .order_by(_accounts.c.account_id)
         .with_for_update()
     )
@@ -204,7 +227,9 @@ def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_id
         rows = session.execute(_LOCK_ACCOUNTS_AND_IDS, {"card_numbers": numbers, "account_ids": ids})
     else:
         rows = session.execute(_LOCK_ACCOUNTS, {"card_numbers": numbers})
-    return LockedAccounts({row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows})
+    return LockedAccounts({
+        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance, row.purpose) for row in rows
+    })
 
 
 def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:
@@ -217,6 +242,6 @@ def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[
         # No such card (NOT_FOUND), or one without accounts, which the join leaves out: one by one.
         return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
     locked = LockedAccounts({
-        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance) for row in rows
+        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance, row.purpose) for row in rows
     })
     return cards, locked

@@ -23,7 +23,7 @@ from chaincard.v1 import (
 )
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin
-from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds
+from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds, write_offs
 from region_service.routing import Routing
 
 ResponseT = TypeVar("ResponseT")
@@ -148,6 +148,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.ResetPinRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.ResetPinResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.reset_pin, request))
+
+    def WriteOffReceivable(  # noqa: N802
+        self, request: cards_pb2.WriteOffReceivableRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.WriteOffReceivableResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(write_offs.write_off_receivable, request))
 
 
 class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):

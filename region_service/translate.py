@@ -40,7 +40,8 @@ def _wrapper(enum_type: type[int]) -> EnumTypeWrapper:
 
 
 def balances_message(balances: CardBalances) -> common_pb2.Balances:
-    return common_pb2.Balances(principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen, points=balances.points)
+    return common_pb2.Balances(principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen, points=balances.points,
+                               owed_fen=balances.owed_fen, points_owed=balances.points_owed)
 
 
 def member_message(member: Member, home_region: str) -> common_pb2.Member:
@@ -81,6 +82,12 @@ def card_message(card: Card, home_region: str, balances: CardBalances) -> common
     )
 
 
+# Keys of a transaction's details: what the card owed after it (absent: nothing).
+OWED_AFTER = "owed_after_fen"
+POINTS_OWED_AFTER = "points_owed_after"
+OWED_DELTA = "owed_delta_fen"
+
+
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
     return common_pb2.Transaction(
         transaction_id=row.transaction_id,
@@ -92,8 +99,11 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         bonus_delta_fen=row.bonus_delta_fen,
         points_delta=row.points_delta,
         balances_after=common_pb2.Balances(
-            principal_fen=row.principal_after_fen, bonus_fen=row.bonus_after_fen, points=row.points_after
+            principal_fen=row.principal_after_fen, bonus_fen=row.bonus_after_fen, points=row.points_after,
+            # What the card owed after it (issue 21), kept in the details only when it owed something.
+            owed_fen=(row.details or {}).get(OWED_AFTER, 0), points_owed=(row.details or {}).get(POINTS_OWED_AFTER, 0),
         ),
+        owed_delta_fen=(row.details or {}).get(OWED_DELTA, 0),
         occurred_at=timestamp(row.created_at),
         business_date=row.business_date.isoformat(),
         original_transaction_id=row.original_transaction_id or "",

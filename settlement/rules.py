@@ -4,7 +4,11 @@ Money flows, with A the card's issuing franchisee and B the franchisee owning th
 
 - a spend of stored value S (principal and bonus alike) from A's card at B's store: A owes B
   S − interchange;
-- a recharge of principal R on A's card at B's store: B owes A R − collection fee;
+- a recharge of principal R on A's card at B's store: B owes A R − collection fee — all of R, also
+  the part that paid what the card owed first (an offline overdraft's receivable on the card, issue
+  21): the recharge's principal delta is the holder's position, receivable included, so a receivable
+  collected at another franchisee's store clears like stored value (and the overdrawing advice, a
+  spend of its full amount, like any spend);
 - HQ's platform fee, a share of every cross-franchise flow's gross, is charged to whichever side
   receives the flow's money and credited to the company-owned franchisee (none when that side is
   the company-owned franchisee itself: it would pay itself);

@@ -159,7 +159,7 @@ def start_store(settings: Settings) -> RunningServer:
              StoreTransactionServicer(store_id, link, region_transactions, stand_in=stand_in, forwarder=forwarder),
              _service_name(transactions_pb2, "TransactionService")),
             (store_agent_pb2_grpc.add_StoreAgentServiceServicer_to_server,
-             StoreAgentServicer(store_id, link, config, cache, region_transactions),
+             StoreAgentServicer(store_id, link, config, cache, region_transactions, business_day=stand_in.business_day),
              _service_name(store_agent_pb2, "StoreAgentService")),
         ],
         interceptors=[guard],

@@ -311,6 +311,8 @@ def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
               " its cards are stood in for offline; every other card sells online")
     if status.rejected_advice_count:
         print(f"  REJECTED        {status.rejected_advice_count} offline sale(s) the region refused to post: settle them by hand")
+    print(f"  offline today   {status.offline_approvals_today} sale(s), {format_fen(status.offline_approved_today_fen)}; "
+          f"overdrawn {status.overdrawn_today} sale(s), {format_fen(status.overdrawn_today_fen)}")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
     return 0
 

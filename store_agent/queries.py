@@ -4,7 +4,7 @@ the balance a POS is given from the card cache while the region cannot be reache
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import func, select
@@ -41,6 +41,27 @@ def offline_queue(session: Session) -> OfflineQueue:
     ).one()
     rejected = session.execute(select(func.count()).where(OfflineAdvice.state == "REJECTED")).scalar_one()
     return OfflineQueue(depth=depth, oldest_queued_at=oldest, exposure_fen=queued_exposure(session), rejected=rejected)
+
+
+@dataclass(frozen=True)
+class OfflineDay:
+    """What the store approved offline on one business day, and which of it overdrew cards."""
+
+    approvals: int
+    approved_fen: int
+    overdrawn: int
+    overdrawn_fen: int
+
+
+def offline_day(session: Session, day: date) -> OfflineDay:
+    overdrawn = OfflineAdvice.outcome == "POSTED_OVERDRAWN"
+    approvals, approved, overdrawn_count, overdrawn_fen = session.execute(
+        select(func.count(), func.coalesce(func.sum(OfflineAdvice.stored_value_fen), 0),
+               func.count().filter(overdrawn),
+               func.coalesce(func.sum(OfflineAdvice.stored_value_fen).filter(overdrawn), 0))
+        .where(OfflineAdvice.business_date == day)
+    ).one()
+    return OfflineDay(int(approvals), int(approved), int(overdrawn_count), int(overdrawn_fen))
 
 
 def kept_receipt(session: Session, transaction_id: str) -> Receipt:

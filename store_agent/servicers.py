@@ -11,10 +11,13 @@ stays online for every other card, and says so in its status ("home region E not
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from importlib import metadata
 
 import grpc
 
+from chaincard.db.base import utc_now
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -157,6 +160,11 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.ResetPinResponse:
         return self.commands.send(self.region, request)
 
+    def WriteOffReceivable(  # noqa: N802
+        self, request: cards_pb2.WriteOffReceivableRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.WriteOffReceivableResponse:
+        return self.commands.send(self.region, request, prints_receipt=True)
+
 
 class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def __init__(
@@ -261,15 +269,19 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
     region for a fresh layout when they can)."""
 
     def __init__(self, store_id: str, link: RegionLink, config: StoreConfig, cache: CardCache,
-                 region: transactions_pb2_grpc.TransactionServiceStub) -> None:
+                 region: transactions_pb2_grpc.TransactionServiceStub,
+                 business_day: Callable[[datetime], date] | None = None) -> None:
         self.store_id, self.link, self.config, self.cache, self.region = store_id, link, config, cache, region
         self.session_factory = link.journal.session_factory
+        # The store's business day of a moment (the stand-in's rule), for today's exposure figures.
+        self.business_day = business_day or (lambda moment: moment.date())
 
     def GetStoreStatus(  # noqa: N802
         self, request: store_agent_pb2.GetStoreStatusRequest, context: grpc.ServicerContext
     ) -> store_agent_pb2.GetStoreStatusResponse:
         with self.session_factory() as session:
             queue = queries.offline_queue(session)
+            today = queries.offline_day(session, self.business_day(utc_now()))
         store = self.config.store()
         monitor = self.link.monitor
         response = store_agent_pb2.GetStoreStatusResponse(
@@ -277,6 +289,8 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
             offline_queue_depth=queue.depth, offline_exposure_fen=queue.exposure_fen,
             offline_exposure_limit_fen=self.config.limits().store_exposure_limit_fen, config_version=self.config.version,
             cached_card_count=self.cache.count(), agent_version=AGENT_VERSION, rejected_advice_count=queue.rejected,
+            offline_approvals_today=today.approvals, offline_approved_today_fen=today.approved_fen,
+            overdrawn_today=today.overdrawn, overdrawn_today_fen=today.overdrawn_fen,
         )
         for field, moment in (("last_region_contact_at", monitor.last_contact_at),
                               ("offline_since", None if monitor.online else monitor.offline_since),

@@ -138,9 +138,12 @@ def paid_for_card_lines(paid_for_card_number: str, amount_fen: int) -> list[Rece
 
 
 def recharge_lines(amount_fen: int, tender: TenderKind | str, *, promotion_code: str = "", bonus_fen: int = 0,
-                   bonus_points: int = 0) -> list[ReceiptItem]:
-    """The principal recharged, the promotion's bonus and points, and how it was paid."""
+                   bonus_points: int = 0, owed_paid_fen: int = 0) -> list[ReceiptItem]:
+    """The principal recharged, the promotion's bonus and points, and how it was paid;
+    ``owed_paid_fen``: the part that paid what the card owed first (issue 21)."""
     items = [amount_row("Recharged (principal)", amount_fen)]
+    if owed_paid_fen:
+        items.append(amount_row("Paid what card owed", owed_paid_fen))
     if promotion_code:
         items.append(amount_row(f"Bonus {promotion_code}"[:LABEL_COLUMNS], bonus_fen))
         if bonus_points:
@@ -166,16 +169,25 @@ def card_footer(
     business_date: date,
     transaction_id: str,
     estimated: bool = False,
+    owed_fen: int = 0,
+    points_owed: int = 0,
 ) -> list[ReceiptItem]:
     """What the card holds after the transaction, the card's tail and business day, the transaction
     id. ``estimated``: the offline stand-in's figures (last known balances less what it approved),
-    with the note that the sale reaches the card when the link returns."""
+    with the note that the sale reaches the card when the link returns. ``owed_fen`` and
+    ``points_owed``: what the card still owes (issue 21), printed only when it owes something."""
     mark = " (est.)" if estimated else ""
     items = [
         ReceiptItem("-"),
         amount_row(f"Principal left{mark}", principal_fen),
         amount_row(f"Bonus left{mark}", bonus_fen),
         ReceiptItem(f"Points{mark}", str(points)),
+    ]
+    if owed_fen:
+        items.append(amount_row("Card owes", owed_fen))
+    if points_owed:
+        items.append(ReceiptItem("Points owed", str(points_owed)))
+    items += [
         ReceiptItem(f"Card ...{card_number[-4:]}", business_date.isoformat()),
         ReceiptItem("Txn", transaction_id[-12:]),
     ]

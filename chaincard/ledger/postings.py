@@ -34,7 +34,11 @@ class SystemAccount(StrEnum):
     STORED_VALUE_REDEEMED = "STORED_VALUE_REDEEMED"  # goods handed over against stored value
     PROMOTION_EXPENSE = "PROMOTION_EXPENSE"  # bonus value given away by recharge promotions
     POINTS_LIABILITY = "POINTS_LIABILITY"  # points issued, not yet redeemed
-    OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"  # owed by holders whose offline spends (X4) exceeded their balance
+    # Before issue 21, what holders owed for offline spends (X4) beyond their balance; now only
+    # history: an overdraft is a receivable on the card itself (purpose RECEIVABLE).
+    OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"
+    # What a card owed and a store manager wrote off (the issuer's loss), principal or points.
+    RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
 
 
 class UnbalancedTransaction(ValueError):

@@ -214,6 +214,8 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("CardService", "RotateQrToken", _roles(C, SM, IN), at_till=True)
     store_facing("CardService", "ListCardCoupons", _REGION_READERS, at_till=True)
     store_facing("CardService", "IssueCoupon", _roles(SM, HF, HA), store_fields=_STORE_ID)
+    store_facing("CardService", "WriteOffReceivable", _roles(SM), store_fields=_STORE_ID,
+                 note="a store manager's decision, with a reason (audited)")
 
     till = _roles(C, SM, IN)
     for method in ("RechargeCard", "QuoteCheckout", "Checkout", "RedeemPoints", "PurchaseCountUses"):

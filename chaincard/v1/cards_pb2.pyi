@@ -379,3 +379,31 @@ class IssueCouponResponse(_message.Message):
     COUPONS_FIELD_NUMBER: _ClassVar[int]
     coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
     def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ...) -> None: ...
+
+class WriteOffReceivableRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WriteOffReceivableResponse(_message.Message):
+    __slots__ = ("transaction", "written_off_fen", "points_written_off", "balances", "receipt")
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    WRITTEN_OFF_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_WRITTEN_OFF_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    transaction: _common_pb2.Transaction
+    written_off_fen: int
+    points_written_off: int
+    balances: _common_pb2.Balances
+    receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., written_off_fen: _Optional[int] = ..., points_written_off: _Optional[int] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...

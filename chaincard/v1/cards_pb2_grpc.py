@@ -126,6 +126,11 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.FromString,
                 _registered_method=True)
+        self.WriteOffReceivable = channel.unary_unary(
+                '/chaincard.v1.CardService/WriteOffReceivable',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.FromString,
+                _registered_method=True)
 
 
 class CardServiceServicer:
@@ -263,6 +268,15 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WriteOffReceivable(self, request, context):
+        """Writes off everything a card owes (Balances.owed_fen and points_owed: offline overdrafts,
+        points a refund could not claw back), a store manager's decision with a reason, audited. The
+        card's issuing franchisee bears the loss. FAILED_PRECONDITION when the card owes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -350,6 +364,11 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.IssueCoupon,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.SerializeToString,
+            ),
+            'WriteOffReceivable': grpc.unary_unary_rpc_method_handler(
+                    servicer.WriteOffReceivable,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -818,6 +837,33 @@ class CardService:
             '/chaincard.v1.CardService/IssueCoupon',
             chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteOffReceivable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/WriteOffReceivable',
+            chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.FromString,
             options,
             channel_credentials,
             insecure,

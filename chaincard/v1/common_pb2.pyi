@@ -74,6 +74,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_POINTS_REDEMPTION: _ClassVar[TransactionType]
     TRANSACTION_TYPE_COUNT_USES_PURCHASE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_EXPIRY: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -145,6 +146,7 @@ TRANSACTION_TYPE_OFFLINE_ADVICE: TransactionType
 TRANSACTION_TYPE_POINTS_REDEMPTION: TransactionType
 TRANSACTION_TYPE_COUNT_USES_PURCHASE: TransactionType
 TRANSACTION_TYPE_EXPIRY: TransactionType
+TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection
@@ -172,16 +174,20 @@ class CountUseBalance(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Balances(_message.Message):
-    __slots__ = ("principal_fen", "bonus_fen", "points", "count_uses")
+    __slots__ = ("principal_fen", "bonus_fen", "points", "count_uses", "owed_fen", "points_owed")
     PRINCIPAL_FEN_FIELD_NUMBER: _ClassVar[int]
     BONUS_FEN_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     COUNT_USES_FIELD_NUMBER: _ClassVar[int]
+    OWED_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_OWED_FIELD_NUMBER: _ClassVar[int]
     principal_fen: int
     bonus_fen: int
     points: int
     count_uses: _containers.RepeatedCompositeFieldContainer[CountUseBalance]
-    def __init__(self, principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[_Iterable[_Union[CountUseBalance, _Mapping]]] = ...) -> None: ...
+    owed_fen: int
+    points_owed: int
+    def __init__(self, principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[_Iterable[_Union[CountUseBalance, _Mapping]]] = ..., owed_fen: _Optional[int] = ..., points_owed: _Optional[int] = ...) -> None: ...
 
 class ReceiptLine(_message.Message):
     __slots__ = ("text",)
@@ -212,7 +218,7 @@ class CountUseChange(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses_delta: _Optional[int] = ...) -> None: ...
 
 class Transaction(_message.Message):
-    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason")
+    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -231,6 +237,7 @@ class Transaction(_message.Message):
     COUNT_USE_DELTAS_FIELD_NUMBER: _ClassVar[int]
     OVERDRAWN_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    OWED_DELTA_FEN_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     type: TransactionType
     card_number: str
@@ -249,7 +256,8 @@ class Transaction(_message.Message):
     count_use_deltas: _containers.RepeatedCompositeFieldContainer[CountUseChange]
     overdrawn: bool
     reason: str
-    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    owed_delta_fen: int
+    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("member_id", "home_region", "name", "phone_masked", "birthday", "gender", "email", "custom_fields", "tags", "channel", "registered_store_id", "registered_at", "updated_at")

@@ -71,7 +71,7 @@ class TenderTotal(_message.Message):
     def __init__(self, type: _Optional[_Union[_common_pb2.TenderType, str]] = ..., amount_fen: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ReportFigures(_message.Message):
-    __slots__ = ("sales_count", "sales_gross_fen", "discount_fen", "points_deduction_fen", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count", "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned", "points_redeemed", "count_uses_consumed", "new_members", "new_cards", "tenders", "overdrawn_count")
+    __slots__ = ("sales_count", "sales_gross_fen", "discount_fen", "points_deduction_fen", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count", "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned", "points_redeemed", "count_uses_consumed", "new_members", "new_cards", "tenders", "overdrawn_count", "offline_approval_count", "offline_approved_fen", "overdraft_fen", "receivable_collected_fen", "receivable_written_off_fen")
     SALES_COUNT_FIELD_NUMBER: _ClassVar[int]
     SALES_GROSS_FEN_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +93,11 @@ class ReportFigures(_message.Message):
     NEW_CARDS_FIELD_NUMBER: _ClassVar[int]
     TENDERS_FIELD_NUMBER: _ClassVar[int]
     OVERDRAWN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_APPROVAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_APPROVED_FEN_FIELD_NUMBER: _ClassVar[int]
+    OVERDRAFT_FEN_FIELD_NUMBER: _ClassVar[int]
+    RECEIVABLE_COLLECTED_FEN_FIELD_NUMBER: _ClassVar[int]
+    RECEIVABLE_WRITTEN_OFF_FEN_FIELD_NUMBER: _ClassVar[int]
     sales_count: int
     sales_gross_fen: int
     discount_fen: int
@@ -114,7 +119,12 @@ class ReportFigures(_message.Message):
     new_cards: int
     tenders: _containers.RepeatedCompositeFieldContainer[TenderTotal]
     overdrawn_count: int
-    def __init__(self, sales_count: _Optional[int] = ..., sales_gross_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., sales_net_fen: _Optional[int] = ..., stored_value_principal_spent_fen: _Optional[int] = ..., stored_value_bonus_spent_fen: _Optional[int] = ..., recharge_count: _Optional[int] = ..., recharge_fen: _Optional[int] = ..., recharge_bonus_fen: _Optional[int] = ..., refund_count: _Optional[int] = ..., refund_fen: _Optional[int] = ..., void_count: _Optional[int] = ..., void_fen: _Optional[int] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., count_uses_consumed: _Optional[int] = ..., new_members: _Optional[int] = ..., new_cards: _Optional[int] = ..., tenders: _Optional[_Iterable[_Union[TenderTotal, _Mapping]]] = ..., overdrawn_count: _Optional[int] = ...) -> None: ...
+    offline_approval_count: int
+    offline_approved_fen: int
+    overdraft_fen: int
+    receivable_collected_fen: int
+    receivable_written_off_fen: int
+    def __init__(self, sales_count: _Optional[int] = ..., sales_gross_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., sales_net_fen: _Optional[int] = ..., stored_value_principal_spent_fen: _Optional[int] = ..., stored_value_bonus_spent_fen: _Optional[int] = ..., recharge_count: _Optional[int] = ..., recharge_fen: _Optional[int] = ..., recharge_bonus_fen: _Optional[int] = ..., refund_count: _Optional[int] = ..., refund_fen: _Optional[int] = ..., void_count: _Optional[int] = ..., void_fen: _Optional[int] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., count_uses_consumed: _Optional[int] = ..., new_members: _Optional[int] = ..., new_cards: _Optional[int] = ..., tenders: _Optional[_Iterable[_Union[TenderTotal, _Mapping]]] = ..., overdrawn_count: _Optional[int] = ..., offline_approval_count: _Optional[int] = ..., offline_approved_fen: _Optional[int] = ..., overdraft_fen: _Optional[int] = ..., receivable_collected_fen: _Optional[int] = ..., receivable_written_off_fen: _Optional[int] = ...) -> None: ...
 
 class StoreDailyQuery(_message.Message):
     __slots__ = ("store_id", "business_date")
@@ -245,7 +255,7 @@ class StreamTopMembersResponse(_message.Message):
     def __init__(self, row: _Optional[_Union[TopMemberRow, _Mapping]] = ...) -> None: ...
 
 class LiabilityRow(_message.Message):
-    __slots__ = ("group_key", "group_name", "as_of_business_date", "card_count", "principal_fen", "bonus_fen", "points", "count_uses", "overdrawn_card_count", "overdrawn_fen")
+    __slots__ = ("group_key", "group_name", "as_of_business_date", "card_count", "principal_fen", "bonus_fen", "points", "count_uses", "overdrawn_card_count", "overdrawn_fen", "receivable_card_count", "receivable_fen", "points_receivable")
     GROUP_KEY_FIELD_NUMBER: _ClassVar[int]
     GROUP_NAME_FIELD_NUMBER: _ClassVar[int]
     AS_OF_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -256,6 +266,9 @@ class LiabilityRow(_message.Message):
     COUNT_USES_FIELD_NUMBER: _ClassVar[int]
     OVERDRAWN_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
     OVERDRAWN_FEN_FIELD_NUMBER: _ClassVar[int]
+    RECEIVABLE_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RECEIVABLE_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_RECEIVABLE_FIELD_NUMBER: _ClassVar[int]
     group_key: str
     group_name: str
     as_of_business_date: str
@@ -266,7 +279,10 @@ class LiabilityRow(_message.Message):
     count_uses: int
     overdrawn_card_count: int
     overdrawn_fen: int
-    def __init__(self, group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., as_of_business_date: _Optional[str] = ..., card_count: _Optional[int] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[int] = ..., overdrawn_card_count: _Optional[int] = ..., overdrawn_fen: _Optional[int] = ...) -> None: ...
+    receivable_card_count: int
+    receivable_fen: int
+    points_receivable: int
+    def __init__(self, group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., as_of_business_date: _Optional[str] = ..., card_count: _Optional[int] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[int] = ..., overdrawn_card_count: _Optional[int] = ..., overdrawn_fen: _Optional[int] = ..., receivable_card_count: _Optional[int] = ..., receivable_fen: _Optional[int] = ..., points_receivable: _Optional[int] = ...) -> None: ...
 
 class StreamLiabilityReportRequest(_message.Message):
     __slots__ = ("query",)

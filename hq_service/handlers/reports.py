@@ -279,6 +279,8 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
                 TransactionView.principal_after_fen.label("principal"),
                 TransactionView.bonus_after_fen.label("bonus"),
                 TransactionView.points_after.label("points"),
+                TransactionView.owed_after_fen.label("owed"),
+                TransactionView.points_owed_after.label("points_owed"),
                 func.row_number().over(
                     partition_by=TransactionView.card_number,
                     order_by=(TransactionView.business_date.desc(), TransactionView.occurred_at.desc(),
@@ -290,7 +292,7 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
         )
         balances = (
             select(CardView.card_number, CardView.issuing_store_id, CardView.issuing_franchisee_id, CardView.home_region,
-                   ranked.c.principal, ranked.c.bonus, ranked.c.points)
+                   ranked.c.principal, ranked.c.bonus, ranked.c.points, ranked.c.owed, ranked.c.points_owed)
             .join(ranked, and_(ranked.c.card_number == CardView.card_number, ranked.c.newest == 1))
             .subquery()
         )
@@ -299,6 +301,7 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
         balances = select(
             CardView.card_number, CardView.issuing_store_id, CardView.issuing_franchisee_id, CardView.home_region,
             CardView.principal_fen.label("principal"), CardView.bonus_fen.label("bonus"), CardView.points.label("points"),
+            CardView.owed_fen.label("owed"), CardView.points_owed.label("points_owed"),
         ).subquery()
     group = _group_column(grouping, balances.c.issuing_store_id, balances.c.home_region, balances.c.issuing_franchisee_id)
     stored = balances.c.principal + balances.c.bonus
@@ -318,6 +321,9 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
             func.sum(balances.c.points).label("points"),
             func.count().filter(stored < 0).label("overdrawn_cards"),
             func.coalesce(func.sum(case((stored < 0, stored), else_=0)), 0).label("overdrawn"),
+            func.count().filter(or_(balances.c.owed > 0, balances.c.points_owed > 0)).label("owing_cards"),
+            func.sum(balances.c.owed).label("owed"),
+            func.sum(balances.c.points_owed).label("points_owed"),
         )
         .where(*filters)
         .group_by(*_group_by(group))
@@ -329,6 +335,8 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
             group_key=row.group_key, group_name=names.get(row.group_key, row.group_key), as_of_business_date=as_of.isoformat(),
             card_count=int(row.cards or 0), principal_fen=int(row.principal or 0), bonus_fen=int(row.bonus or 0),
             points=int(row.points or 0), overdrawn_card_count=int(row.overdrawn_cards or 0), overdrawn_fen=int(row.overdrawn or 0),
+            receivable_card_count=int(row.owing_cards or 0), receivable_fen=int(row.owed or 0),
+            points_receivable=int(row.points_owed or 0),
         )
 
 

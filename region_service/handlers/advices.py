@@ -7,8 +7,9 @@ region before the link dropped (a DEADLINE_EXCEEDED that hid a success) finds th
 answered DUPLICATE; an advice whose id names any other transaction (a till reused a request id) is
 answered REJECTED, never taken for a duplicate. Advices are posted in the store's queue order. An advice the card's stored value no longer covers is posted anyway: the card
 gives what it holds (down to zero: card accounts never go negative) and the shortfall is debited to
-the issuing franchisee's OFFLINE_OVERDRAFT receivable — what the holder now owes — so the
-acquiring store is paid in full and the card is flagged on the overdrawn report (docs/adr/0011).
+the card's own RECEIVABLE account — what the holder now owes, which the next recharge pays first
+(issue 21, docs/adr/0018) — so the acquiring store is paid in full and the card is on the overdrawn
+report until the debt is paid or written off (docs/adr/0011).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from chaincard.money import format_fen
 from chaincard.pricing import SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
-from region_service import validation
+from region_service import receivables, validation
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.handlers.cards import load_card
@@ -56,6 +57,7 @@ from region_service.models import (
     OfflineAdviceRecord,
 )
 from region_service.posting import record_transaction
+from region_service.repository import lock_card_accounts
 from region_service.translate import enum_short_name, transaction_message
 from region_service.unit_of_work import RegionUnitOfWork
 
@@ -253,15 +255,19 @@ def _post_in_session(
     for asset, amount in ((Asset.STORED_VALUE_PRINCIPAL, take.principal_fen), (Asset.STORED_VALUE_BONUS, take.bonus_fen)):
         redeemed = _system_account(session, cache, store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED, asset)
         postings += transfer(asset, amount, debit=accounts[asset].account_id, credit=redeemed)
-    if take.shortfall_fen:
-        postings += transfer(
-            Asset.STORED_VALUE_PRINCIPAL, take.shortfall_fen,
-            debit=_system_account(session, cache, issuer, SystemAccount.OFFLINE_OVERDRAFT, Asset.STORED_VALUE_PRINCIPAL),
-            credit=_system_account(session, cache, store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED,
-                                   Asset.STORED_VALUE_PRINCIPAL),
-        )
-    postings += transfer(Asset.POINTS, result.points_earned, credit=accounts[Asset.POINTS].account_id,
-                         debit=_system_account(session, cache, issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS))
+    # The shortfall is a receivable on the card itself (issue 21, docs/adr/0018): the next recharge
+    # pays it first. Its account is locked with the card's others, under the card's row lock.
+    locked = lock_card_accounts(session, [card.card_number])
+    postings += receivables.owe(
+        session, locked, card.card_number, Asset.STORED_VALUE_PRINCIPAL, take.shortfall_fen,
+        credit=_system_account(session, cache, store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED,
+                               Asset.STORED_VALUE_PRINCIPAL),
+    )
+    liability = _system_account(session, cache, issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS)
+    points_owed_paid = receivables.collectable(locked, card.card_number, Asset.POINTS, result.points_earned)
+    postings += receivables.collect(locked, card.card_number, Asset.POINTS, points_owed_paid, debit=liability)
+    postings += transfer(Asset.POINTS, result.points_earned - points_owed_paid, credit=accounts[Asset.POINTS].account_id,
+                         debit=liability)
     transaction_id = result.transaction.transaction_id
     if not transaction_id or len(transaction_id) > 36 or session.get(LedgerTransaction, transaction_id) is not None:
         transaction_id = new_id()
@@ -301,7 +307,7 @@ def _post_in_session(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
         points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
-        request_id=advice.advice_id,
+        request_id=advice.advice_id, locked=locked,
     ).transaction
     session.add(OfflineAdviceRecord(
         advice_id=advice.advice_id, transaction_id=transaction_id, store_id=store.store_id, store_sequence=advice.sequence,
@@ -371,8 +377,7 @@ def _open_system_accounts(ctx: RegionContext, store_id: str, card_numbers: list[
     with ctx.session_factory() as session, session.begin():
         issuers = set(session.execute(select(Card.issuing_franchisee_id).where(Card.card_number.in_(card_numbers))).scalars())
         for issuer in sorted(issuers):
-            wanted += [(issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
-                       (issuer, SystemAccount.OFFLINE_OVERDRAFT, Asset.STORED_VALUE_PRINCIPAL)]
+            wanted.append((issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS))
         return {key: system_account_id(session, *key) for key in wanted}
 
 
@@ -484,7 +489,7 @@ class OverdrawnAdvice:
 class OverdrawnCard:
     card_number: str
     issuing_franchisee_id: str
-    # What the holder owes: the sum of the shortfalls.
+    # What the holder owes now: its receivable (the shortfalls less what was paid or written off).
     owed_fen: int
     # The card's stored value now (principal + bonus), and that less what is owed.
     stored_value_fen: int
@@ -493,7 +498,8 @@ class OverdrawnCard:
 
 
 def overdrawn_cards(session: Session) -> list[OverdrawnCard]:
-    """Cards that offline advices overdrew, each with the advices concerned (oldest first)."""
+    """Cards that offline advices overdrew and that still owe, each with the advices concerned
+    (oldest first)."""
     rows = session.execute(
         select(OfflineAdviceRecord).where(OfflineAdviceRecord.shortfall_fen > 0)
         .order_by(OfflineAdviceRecord.card_number, OfflineAdviceRecord.posted_order)
@@ -504,7 +510,9 @@ def overdrawn_cards(session: Session) -> list[OverdrawnCard]:
     report = []
     for card_number, advices in by_card.items():
         held = card_balances(session, card_number)
-        owed = sum(row.shortfall_fen for row in advices)
+        owed = held.owed_fen
+        if not owed:
+            continue  # paid by a recharge, or written off
         report.append(OverdrawnCard(
             card_number=card_number, issuing_franchisee_id=advices[0].issuing_franchisee_id, owed_fen=owed,
             stored_value_fen=held.principal_fen + held.bonus_fen, net_fen=held.principal_fen + held.bonus_fen - owed,

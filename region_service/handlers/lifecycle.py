@@ -46,7 +46,7 @@ from region_service.ledger_store import (
 )
 from region_service.models import Card, LedgerAccount, LedgerTransaction, OutboxMessage, card_serial
 from region_service.posting import record_transaction
-from region_service.repository import claim_cards_due_for_expiry, load_card
+from region_service.repository import RECEIVABLE_PURPOSE, claim_cards_due_for_expiry, load_card
 from region_service.translate import card_message, enum_value
 from region_service.unit_of_work import RegionUnitOfWork
 
@@ -204,6 +204,27 @@ def _transfer_postings(session: Session, old_number: str, new_number: str) -> tu
     return postings, moved
 
 
+def _owed_transfer_postings(session: Session, old_number: str, new_number: str) -> tuple[list[Posting], dict[str, int]]:
+    """Postings that move what the old card owes (its receivables, issue 21) to the new card: the
+    debt follows the holder, as the balances do."""
+    postings: list[Posting] = []
+    owed: dict[str, int] = {}
+    receivables = session.execute(
+        select(LedgerAccount).where(LedgerAccount.card_number == old_number, LedgerAccount.purpose == RECEIVABLE_PURPOSE)
+        .order_by(LedgerAccount.asset).execution_options(populate_existing=True)
+    ).scalars().all()
+    for account in receivables:
+        if account.balance >= 0:
+            continue
+        successor = LedgerAccount(account_id=new_id(), purpose=RECEIVABLE_PURPOSE, card_number=new_number, franchisee_id="",
+                                  asset=account.asset, balance=0, debits_posted=0, credits_posted=0)
+        session.add(successor)
+        session.flush()
+        postings += transfer(account.asset, -account.balance, debit=successor.account_id, credit=account.account_id)
+        owed[account.asset] = -account.balance
+    return postings, owed
+
+
 class _MoveAuditFields(TypedDict):
     """What the two audit entries of a move to a new card (old card, new card) share."""
 
@@ -268,6 +289,8 @@ def _move_to_new_card(
     session.flush()
 
     postings, moved = _transfer_postings(session, old_number, new_number)
+    owed_postings, owed_moved = _owed_transfer_postings(session, old_number, new_number)
+    postings += owed_postings
     transaction: common_pb2.Transaction | None = None
     if postings:
         principal = moved.get(Asset.STORED_VALUE_PRINCIPAL, 0)
@@ -279,7 +302,8 @@ def _move_to_new_card(
             business_date=ctx.store_business_day(store.time_zone),
             amount_fen=principal + bonus, principal_delta_fen=principal, bonus_delta_fen=bonus, points_delta=points,
             principal_after_fen=0, bonus_after_fen=0, points_after=0,
-            details={"from_card_number": old_number, "to_card_number": new_number, "moved": moved, "reason": reason},
+            details={"from_card_number": old_number, "to_card_number": new_number, "moved": moved, "reason": reason,
+                     **({"owed_moved": owed_moved} if owed_moved else {})},
             created_at=now,
         )
         recorded = record_transaction(
@@ -375,8 +399,9 @@ def _close(
     if others:
         raise FailedPrecondition(f"card {card.card_number} still holds {', '.join(others)}; closing such cards is not supported yet")
     held = card_balances(session, card.card_number)
-    if min(held.principal_fen, held.bonus_fen, held.points) < 0:
-        raise FailedPrecondition(f"card {card.card_number} is overdrawn; settle the balance before closing it")
+    if min(held.principal_fen, held.bonus_fen, held.points) < 0 or held.owed_fen or held.points_owed:
+        raise FailedPrecondition(f"card {card.card_number} owes {held.owed_fen} fen and {held.points_owed} points; "
+                                 "recharge or write it off before closing the card")
 
     def card_account(asset: str) -> str:
         return accounts[asset].account_id

@@ -33,7 +33,7 @@ from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
-from region_service import pins, validation
+from region_service import pins, receivables, validation
 from region_service.context import RegionContext
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import (
@@ -72,16 +72,19 @@ def stored_value_postings(session: Session, franchisee_id: str, card_number: str
 
 
 def points_postings(session: Session, card: Card | LockedCard, *, to_card: int, from_card: int,
-                    accounts: dict[str, str] | None = None) -> list[Posting]:
+                    accounts: dict[str, str] | None = None, locked: LockedAccounts | None = None) -> list[Posting]:
     """Points issued to the card (earned, returned) and taken from it (redeemed, clawed back),
-    against the issuing franchisee's points liability."""
+    against the issuing franchisee's points liability. With the card's ``locked`` accounts, points
+    issued pay what the card owes in points first (issue 21)."""
     if not to_card and not from_card:
         return []
     card_points = (accounts or card_account_ids(session, card.card_number))[Asset.POINTS]
     liability = system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS)
+    owed_paid = receivables.collectable(locked, card.card_number, Asset.POINTS, to_card) if locked is not None else 0
     return [
         *transfer(Asset.POINTS, from_card, debit=card_points, credit=liability),
-        *transfer(Asset.POINTS, to_card, debit=liability, credit=card_points),
+        *(receivables.collect(locked, card.card_number, Asset.POINTS, owed_paid, debit=liability) if locked else []),
+        *transfer(Asset.POINTS, to_card - owed_paid, debit=liability, credit=card_points),
     ]
 
 
@@ -102,25 +105,34 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     cash = system_account_id(session, store.franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
     # The bonus is the issuer's promotion: it carries the cost, and gets it back if the card closes.
     promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
+    # What the card owes is paid first, in this same transaction (issue 21): only the rest lands on
+    # the card. A retry with the same request_id is answered from the first, so it is paid once.
+    owed_paid = receivables.collectable(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, amount)
+    points_owed_paid = receivables.collectable(locked, card_number, Asset.POINTS, bonus.bonus_points)
     postings = [
-        *transfer(Asset.STORED_VALUE_PRINCIPAL, amount, debit=cash, credit=accounts[Asset.STORED_VALUE_PRINCIPAL]),
+        *receivables.collect(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, debit=cash),
+        *transfer(Asset.STORED_VALUE_PRINCIPAL, amount - owed_paid, debit=cash, credit=accounts[Asset.STORED_VALUE_PRINCIPAL]),
         *transfer(Asset.STORED_VALUE_BONUS, bonus.bonus_fen, debit=promotion, credit=accounts[Asset.STORED_VALUE_BONUS]),
-        *points_postings(session, card, to_card=bonus.bonus_points, from_card=0, accounts=accounts),
+        *points_postings(session, card, to_card=bonus.bonus_points, from_card=0, accounts=accounts, locked=locked),
     ]
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="RECHARGE", card_number=card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
+        # The holder's principal position, receivable included (as an advice's is): the acquirer
+        # collected it all, so settlement owes the issuer all of it (a receivable collected at
+        # another franchisee's store clears like stored value).
         amount_fen=amount, principal_delta_fen=amount, bonus_delta_fen=bonus.bonus_fen, points_delta=bonus.bonus_points,
         principal_after_fen=0, bonus_after_fen=0, points_after=0, created_at=utc_now(),
         details={"tenders": [{"type": str(tender), "amount_fen": amount}], "promotion_code": bonus.promotion_code,
-                 "bonus_fen": bonus.bonus_fen, "bonus_points": bonus.bonus_points, "operator_id": request.operator_id},
+                 "bonus_fen": bonus.bonus_fen, "bonus_points": bonus.bonus_points, "operator_id": request.operator_id,
+                 "owed_paid_fen": owed_paid, "points_owed_paid": points_owed_paid},
     )
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         tenders=[transactions_pb2.AppliedTender(type=tender_type_value(tender), amount_fen=amount)],
         points_earned=bonus.bonus_points, receipt_title=receipt.recharge_title(store.name),
         receipt_items=receipt.recharge_lines(amount, tender, promotion_code=bonus.promotion_code, bonus_fen=bonus.bonus_fen,
-                                             bonus_points=bonus.bonus_points),
+                                             bonus_points=bonus.bonus_points, owed_paid_fen=owed_paid),
         locked=locked,
     )
     return transactions_pb2.RechargeCardResponse(
@@ -157,7 +169,8 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     accounts = locked.ids(card.card_number)
     postings = [p for t in own for p in stored_value_postings(
         session, store.franchisee_id, card.card_number, t.principal_fen, t.bonus_fen, accounts=accounts)]
-    postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts)
+    postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts,
+                                locked=locked)
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="SPEND", card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
@@ -209,10 +222,12 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
         if number != card.card_number:
             require_usable(other)
             balance = locked.balances(number)
-            others[number] = StoredValue(balance.principal_fen, balance.bonus_fen)
+            others[number] = StoredValue(*receivables.spendable(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
+    # A card that owes cannot spend the stored value that would pay its debt (issue 21).
+    spendable = StoredValue(*receivables.spendable(held.principal_fen, held.bonus_fen, held.owed_fen))
     return price(pricing_input(
         fields, ctx.program.snapshot(), store_id=store.store_id, local_time=local_time, level_code=card.level_code,
-        stored_value=StoredValue(held.principal_fen, held.bonus_fen), points_balance=held.points, birthday=card.birthday,
+        stored_value=spendable, points_balance=held.points, birthday=card.birthday,
         other_cards=others,
     ))
 

@@ -27,7 +27,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, validation
+from region_service import audit, receivables, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -40,7 +40,7 @@ from region_service.handlers.payments import (
 from region_service.ledger_store import card_balances, system_account_id
 from region_service.models import Card, LedgerTransaction
 from region_service.posting import Recorded, record_transaction
-from region_service.repository import lock_cards
+from region_service.repository import lock_card_accounts, lock_cards
 from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_REASON = 256
@@ -106,6 +106,13 @@ def _post_refund(
     held_points = card_balances(session, card.card_number).points + plan.points_returned
     clawback = min(plan.points_clawback, held_points)
     postings += points_postings(session, card, to_card=plan.points_returned, from_card=clawback)
+    # Points the card no longer holds are owed: a receivable on the card, paid from the next points
+    # it earns (issue 21, docs/adr/0018).
+    locked = lock_card_accounts(session, [card.card_number])
+    postings += receivables.owe(
+        session, locked, card.card_number, Asset.POINTS, plan.points_clawback - clawback,
+        credit=system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
+    )
     restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type=kind, card_number=card.card_number,
@@ -121,6 +128,8 @@ def _post_refund(
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
     if clawback:
         items.append(ReceiptItem("Points taken back", str(clawback)))
+    if plan.points_clawback > clawback:
+        items.append(ReceiptItem("Points now owed", str(plan.points_clawback - clawback)))
     if plan.points_returned:
         items.append(ReceiptItem("Points returned", str(plan.points_returned)))
     if not postings:
@@ -128,7 +137,7 @@ def _post_refund(
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
-        receipt_items=items,
+        receipt_items=items, locked=locked,
     )
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
@@ -233,15 +242,21 @@ def void_recharge(uow: RegionUnitOfWork, request: transactions_pb2.VoidRechargeR
         raise FailedPrecondition(f"recharge {original.transaction_id} was already voided")
     held = card_balances(session, card_number)
     principal, bonus, points = original.principal_delta_fen, original.bonus_delta_fen, original.points_delta
-    if held.principal_fen < principal or held.bonus_fen < bonus or held.points < points:
+    # What the recharge paid of what the card owed (issue 21) is owed again: only the rest leaves the card.
+    owed_paid, points_owed_paid = original.details.get("owed_paid_fen", 0), original.details.get("points_owed_paid", 0)
+    if held.principal_fen < principal - owed_paid or held.bonus_fen < bonus or held.points < points - points_owed_paid:
         raise FailedPrecondition("part of this recharge was already spent; it can no longer be voided")
     accounts = card_account_ids(session, card_number)
+    locked = lock_card_accounts(session, [card_number])
     cash = system_account_id(session, original.acquiring_franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
     promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
+    liability = system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS)
     postings = [
-        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal - owed_paid, debit=accounts[Asset.STORED_VALUE_PRINCIPAL], credit=cash),
+        *receivables.owe(session, locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, credit=cash),
         *transfer(Asset.STORED_VALUE_BONUS, bonus, debit=accounts[Asset.STORED_VALUE_BONUS], credit=promotion),
-        *points_postings(session, card, to_card=0, from_card=points),
+        *points_postings(session, card, to_card=0, from_card=points - points_owed_paid),
+        *receivables.owe(session, locked, card_number, Asset.POINTS, points_owed_paid, credit=liability),
     ]
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="VOID", card_number=card_number,
@@ -255,6 +270,7 @@ def void_recharge(uow: RegionUnitOfWork, request: transactions_pb2.VoidRechargeR
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         receipt_title=f"VOID RECHARGE  {store.name}",
         receipt_items=[amount_row("Recharge voided", original.amount_fen), amount_row("Cash back", principal)],
+        locked=locked,
     )
     _audit(ctx, session, "recharge.void", request, store, original, original.amount_fen, reason)
     return transactions_pb2.VoidRechargeResponse(

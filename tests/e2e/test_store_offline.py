@@ -348,6 +348,7 @@ def test_one_card_spent_offline_at_two_stores_beyond_its_balance_is_posted_and_f
     card = _open_card(first, 15_000)
     second.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)
     requests: dict[str, list[str]] = {}
+    before = {agent.store_id: agent.status() for agent in (first, second)}
     with running.region_e_stopped():
         first.wait(lambda s: not s.online, timeout=20)
         second.wait(lambda s: not s.online, timeout=20)
@@ -380,6 +381,18 @@ def test_one_card_spent_offline_at_two_stores_beyond_its_balance_is_posted_and_f
     assert report.returncode == 0, report.stderr
     line = next(line for line in report.stdout.splitlines() if line.startswith(card))
     assert "¥110.00" in line and "-¥110.00" in line
+    # What the card owes is a receivable on it (issue 21): GetBalance shows it, and the stores'
+    # status counts today's offline approvals and overdrafts.
+    assert _balance(running, card).owed_fen == 11_000
+    after = {agent.store_id: agent.status() for agent in (first, second)}
+    for store_id in after:
+        assert after[store_id].offline_approvals_today - before[store_id].offline_approvals_today == 2
+        assert after[store_id].offline_approved_today_fen - before[store_id].offline_approved_today_fen == 13_000
+    assert sum(after[s].overdrawn_today - before[s].overdrawn_today for s in after) >= 1
+    # The next recharge pays what the card owes first.
+    recharge = recharge_card(first.till, card, 20_000, store_id="")
+    assert (recharge.transaction.balances_after.principal_fen, recharge.transaction.balances_after.owed_fen) == (9_000, 0)
+    assert (_balance(running, card).principal_fen, _balance(running, card).owed_fen) == (9_000, 0)
     assert assert_ledger_consistent(running.region_e_url) > 0
 
 

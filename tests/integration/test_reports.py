@@ -152,6 +152,14 @@ def expected_store_figures(region_urls: list[str], day: str) -> dict[str, dict[s
         for row in rows:
             store = figures[row.store_id]
             tenders = row.details.get("tenders", [])
+            # Exposure (issue 21): offline approvals, what they left owing, receivables settled at the store.
+            owed_delta = row.details.get("owed_delta_fen", 0)
+            if row.type == "OFFLINE_ADVICE":
+                store["offline_approval_count"] += 1
+                store["offline_approved_fen"] -= row.principal_delta_fen + row.bonus_delta_fen
+                store["overdraft_fen"] += owed_delta
+            else:
+                store["receivable_written_off_fen" if row.type == "RECEIVABLE_WRITE_OFF" else "receivable_collected_fen"] -= owed_delta
             if row.linked:
                 store["stored_value_principal_spent_fen"] -= row.principal_delta_fen
                 store["stored_value_bonus_spent_fen"] -= row.bonus_delta_fen
@@ -190,7 +198,8 @@ def expected_store_figures(region_urls: list[str], day: str) -> dict[str, dict[s
 
 COMPARED = ["sales_count", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count",
             "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned",
-            "points_redeemed", "new_members", "new_cards"]
+            "points_redeemed", "new_members", "new_cards", "offline_approval_count", "offline_approved_fen", "overdraft_fen",
+            "receivable_collected_fen", "receivable_written_off_fen"]
 
 
 def _as_dict(figures: reports_pb2.ReportFigures) -> dict[str, int]:
@@ -241,6 +250,7 @@ def test_sales_report_by_region_includes_other_regions_cards_at_its_stores(regio
 
 def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
     expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    owed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for code in ("E", "W"):
         engine = create_engine(regions.database_urls[code])
         with engine.connect() as connection:
@@ -248,6 +258,10 @@ def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
                     "SELECT c.issuing_franchisee_id, a.asset, SUM(a.balance) FROM ledger_accounts a "
                     "JOIN cards c ON c.card_number = a.card_number WHERE a.purpose = 'CARD' GROUP BY 1, 2")).all():
                 expected[franchisee][asset] += int(balance)
+            for franchisee, asset, balance in connection.execute(text(
+                    "SELECT c.issuing_franchisee_id, a.asset, SUM(a.balance) FROM ledger_accounts a "
+                    "JOIN cards c ON c.card_number = a.card_number WHERE a.purpose = 'RECEIVABLE' GROUP BY 1, 2")).all():
+                owed[franchisee][asset] -= int(balance)  # what cards owe (issue 21): credit-normal, so negated
         engine.dispose()
     with open_channel(regions.hq_endpoint) as channel:
         stub = reports_pb2_grpc.ReportServiceStub(channel)
@@ -260,6 +274,9 @@ def test_liability_per_franchisee_equals_card_accounts(regions, seeded_day):
                 assets = expected[franchisee]
                 assert (row.principal_fen, row.bonus_fen, row.points) == (
                     assets["STORED_VALUE_PRINCIPAL"], assets["STORED_VALUE_BONUS"], assets["POINTS"]), franchisee
+                if not as_of:  # receivables now (an as-of report sees what was owed at that day's end)
+                    assert (row.receivable_fen, row.points_receivable) == (
+                        owed[franchisee]["STORED_VALUE_PRINCIPAL"], owed[franchisee]["POINTS"]), franchisee
         before = reports_pb2.LiabilityQuery(as_of_business_date=(date.fromisoformat(seeded_day).replace(year=2000)).isoformat())
         assert list(stub.StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(query=before), timeout=10)) == []
 

@@ -28,6 +28,16 @@ Late: T13 SPEND B1 at S-E-001 (HQ) of 2026-11-20, principal −6,000 bonus −1,
 Day 2026-11-21:
   T14 RECHARGE A1 at S-W-002 (Bamboo)  principal 20,000 → collection 100, platform 40 (Aurora receives)
   T15 REFUND   of T3 at S-E-002        principal +870 bonus +130 → gross −1,000: interchange −15, platform −2
+  A receivable collected across franchisees (issue 21, docs/adr/0018):
+  T16 OFFLINE_ADVICE A1 at S-W-001 (HQ) principal −4,000, of which the card held 1,500: 2,500 is now a
+      receivable on A1. The acquirer is paid in full by the issuer, as for any spend: gross 4,000,
+      interchange 60; no platform fee (HQ receives). Aurora pays 3,940, HQ receives 3,940.
+  T17 RECHARGE A1 at S-E-001 (HQ)      principal 3,000: the first 2,500 pays A1's receivable, 500
+      lands on the card. HQ took all 3,000 in cash for Aurora, so it clears like any recharge:
+      collection 15, platform 6 (Aurora receives); HQ pays 2,985, Aurora receives 2,979.
+  Totals: Aurora receivable 19,860 + 2,979 = 22,839, payable 983 + 3,940 = 4,923, fees 38 + 6 = 44,
+  net 17,916; HQ receivable 3,940 + 6,896 + 6 + 40 = 10,882, payable 2 + 2,985 = 2,987, net 7,895;
+  Bamboo unchanged (−25,811); 17,916 + 7,895 − 25,811 = 0.
 """
 
 from __future__ import annotations
@@ -105,7 +115,7 @@ def test_golden_scenario_two_days_with_a_late_posting(ledger):
 
     feed(consumer, DAY_TWO)
     second = runner.run(NEXT_DAY)
-    assert (second.clearing_record_count, second.late_record_count) == (2, 1)
+    assert (second.clearing_record_count, second.late_record_count) == (4, 1)
     assert second.manifest.net_total_fen == 0
     with sessions() as session:
         for franchisee, expected in EXPECTED_DAY_TWO.items():

@@ -282,6 +282,8 @@ def test_offline_the_agent_approves_within_its_limits_refuses_the_rest_and_forwa
     assert queued.advices[0].advice.sequence < queued.advices[1].advice.sequence
     status = store.status()
     assert (status.offline_queue_depth, status.offline_exposure_fen) == (3, 19_000)
+    # Today's exposure (issue 21 item 4): the three approvals, none posted yet, so none overdrawn.
+    assert (status.offline_approvals_today, status.offline_approved_today_fen, status.overdrawn_today) == (3, 19_000, 0)
     wide = store.agent.ReprintReceipt(store_agent_pb2.ReprintReceiptRequest(
         transaction_id=approved.transaction.transaction_id, paper_width=common_pb2.PAPER_WIDTH_80_MM), timeout=10)
     assert wide.columns == 48 and any("OFFLINE" in line.text for line in wide.receipt)
@@ -434,10 +436,10 @@ def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
     assert east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=e_card), timeout=10).balances.principal_fen == 0
     url = regions.database_urls["E"]
     assert _rows(url, "SELECT shortfall_fen FROM offline_advices WHERE card_number = :card", card=e_card) == [(3_500,)]
-    # System accounts keep no running balance (docs/adr/0007): the receivable is the sum of its postings.
-    owed = _rows(url, "SELECT SUM(CASE WHEN p.direction = 'DEBIT' THEN p.amount ELSE -p.amount END) FROM postings p "
-                      "JOIN ledger_accounts a USING (account_id) WHERE a.purpose = 'OFFLINE_OVERDRAFT'")[0][0]
-    assert owed == 3_500
+    # The receivable is an account on the card itself (issue 21): its running balance, and GetBalance, show it.
+    owed = _rows(url, "SELECT -balance FROM ledger_accounts WHERE purpose = 'RECEIVABLE' AND card_number = :card", card=e_card)
+    assert owed == [(3_500,)]
+    assert east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=e_card), timeout=10).balances.owed_fen == 3_500
     assert assert_ledger_consistent(url) > 0 and assert_ledger_consistent(regions.database_urls["W"]) > 0
 
     from chaincard.db.engine import make_engine, make_session_factory

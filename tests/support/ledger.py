@@ -25,14 +25,14 @@ def assert_ledger_consistent(database_url: str) -> int:
                 """
                 SELECT a.account_id, a.balance, COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
                 FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.account_id
-                WHERE a.purpose = 'CARD'
+                WHERE a.purpose IN ('CARD', 'RECEIVABLE')
                 GROUP BY a.account_id, a.balance
                 HAVING a.balance <> COALESCE(SUM(CASE WHEN p.direction = 'CREDIT' THEN p.amount ELSE -p.amount END), 0)
                 """
             )).all()
             assert not drifted, f"balances that differ from their postings: {drifted}"
             cached_system = connection.execute(text(
-                "SELECT account_id FROM ledger_accounts WHERE purpose <> 'CARD' "
+                "SELECT account_id FROM ledger_accounts WHERE purpose NOT IN ('CARD', 'RECEIVABLE') "
                 "AND (balance <> 0 OR debits_posted <> 0 OR credits_posted <> 0)"
             )).all()
             assert not cached_system, f"system accounts with a cached balance: {cached_system}"

@@ -78,9 +78,27 @@ DAY_ONE = [
     posted("T12", "VOID", A1, "S-W-002", DAY, 3_000, original="T11"),
 ]
 LATE = posted("T13", "SPEND", B1, "S-E-001", DAY, -6_000, -1_001)
+
+
+def _overdrawn(event: events_pb2.TransactionPosted, owed_fen: int) -> events_pb2.TransactionPosted:
+    """An offline advice the card could not cover: ``owed_fen`` of it is a receivable on the card."""
+    event.transaction.overdrawn = True
+    event.transaction.balances_after.owed_fen = owed_fen
+    return event
+
+
+def _after(event: events_pb2.TransactionPosted, principal_fen: int) -> events_pb2.TransactionPosted:
+    event.transaction.balances_after.principal_fen = principal_fen
+    return event
+
+
 DAY_TWO = [
     posted("T14", "RECHARGE", A1, "S-W-002", NEXT_DAY, 20_000),
     posted("T15", "REFUND", B1, "S-E-002", NEXT_DAY, 870, 130, original="T03"),
+    # A receivable collected across franchisees (issue 21): A1 is overdrawn offline at HQ's store, then
+    # recharged at another HQ store, which collects what A1 owes first.
+    _overdrawn(posted("T16", "OFFLINE_ADVICE", A1, "S-W-001", NEXT_DAY, -4_000), owed_fen=2_500),
+    _after(posted("T17", "RECHARGE", A1, "S-E-001", NEXT_DAY, 3_000), principal_fen=500),
 ]
 
 # (flow, counterparty, store, original day, records, gross, interchange/collection fee, platform fee, net)
@@ -115,7 +133,9 @@ EXPECTED_DAY_ONE_TOTALS = {
 EXPECTED_DAY_TWO = {
     "F-AURORA": [
         ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-002", "", 1, -1_000, -15, -2, -983),
+        ("SPEND_ISSUED", "F-HQ", "S-W-001", "", 1, 4_000, 60, 0, -3_940),
         ("RECHARGE_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 20_000, 100, 40, 19_860),
+        ("RECHARGE_ISSUED", "F-HQ", "S-E-001", "", 1, 3_000, 15, 6, 2_979),
     ],
     "F-BAMBOO": [
         ("SPEND_ISSUED", "F-AURORA", "S-E-002", "", 1, -1_000, -15, 0, 985),
@@ -123,15 +143,18 @@ EXPECTED_DAY_TWO = {
         ("RECHARGE_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 20_000, 100, 0, -19_900),
     ],
     "F-HQ": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-001", "", 1, 4_000, 60, 0, 3_940),
         ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-001", "2026-11-20", 1, 7_001, 105, 0, 6_896),
+        ("RECHARGE_ACQUIRED", "F-AURORA", "S-E-001", "", 1, 3_000, 15, 0, -2_985),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-001", "", 1, 3_000, 0, 6, 6),
         ("PLATFORM_FEE", "F-AURORA", "S-E-002", "", 1, -1_000, 0, -2, -2),
         ("PLATFORM_FEE", "F-AURORA", "S-W-002", "", 1, 20_000, 0, 40, 40),
     ],
 }
 EXPECTED_DAY_TWO_TOTALS = {
-    "F-AURORA": (19_860, 983, 38, 18_877),
+    "F-AURORA": (22_839, 4_923, 44, 17_916),
     "F-BAMBOO": (985, 26_796, 0, -25_811),
-    "F-HQ": (6_936, 2, 0, 6_934),
+    "F-HQ": (10_882, 2_987, 0, 7_895),
 }
 
 

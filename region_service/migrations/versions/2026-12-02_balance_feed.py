@@ -1,7 +1,7 @@
 """balance feed (docs/adr/0017): the writing transaction's id on each outbox row, and the feed of
 card balance changes that StoreSyncService.SubscribeCardBalances streams to stores
 
-Revision ID: 0005_balance_feed
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-02 19:00:00.000000
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_balance_feed"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

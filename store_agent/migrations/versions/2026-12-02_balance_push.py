@@ -1,6 +1,6 @@
 """balance push (docs/adr/0017): where the region's stream of the store's card balances got to
 
-Revision ID: 0003_balance_push
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02 19:00:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_balance_push"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

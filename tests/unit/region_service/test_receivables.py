@@ -1,0 +1,43 @@
+"""What a card owes (issue 21): the pure parts — what an owing card may spend, what a payment
+collects first — on locked accounts built by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaincard.ledger import Asset, Direction, check_balanced
+from region_service import receivables
+from region_service.repository import RECEIVABLE_PURPOSE, CardAccount, LockedAccounts
+
+
+@pytest.mark.parametrize(("principal", "bonus", "owed", "spendable"), [
+    (5_000, 1_000, 0, (5_000, 1_000)),
+    (5_000, 1_000, 3_000, (2_000, 1_000)),  # held back from principal first
+    (2_000, 1_000, 2_500, (0, 500)),  # then from bonus
+    (2_000, 1_000, 9_000, (0, 0)),
+    (0, 0, 3_000, (0, 0)),
+])
+def test_an_owing_card_spends_only_what_its_debt_leaves(principal: int, bonus: int, owed: int, spendable: tuple[int, int]) -> None:
+    assert receivables.spendable(principal, bonus, owed) == spendable
+
+
+def _locked(owed_fen: int) -> LockedAccounts:
+    return LockedAccounts({
+        "p": CardAccount("p", "C1", Asset.STORED_VALUE_PRINCIPAL, 0),
+        "r": CardAccount("r", "C1", Asset.STORED_VALUE_PRINCIPAL, -owed_fen, RECEIVABLE_PURPOSE),
+        "o": CardAccount("o", "C2", Asset.STORED_VALUE_PRINCIPAL, -100, RECEIVABLE_PURPOSE),
+    })
+
+
+def test_a_payment_collects_what_is_owed_first_and_never_more() -> None:
+    locked = _locked(3_000)
+    assert locked.owed("C1", Asset.STORED_VALUE_PRINCIPAL) == 3_000 and locked.owed("C1", Asset.POINTS) == 0
+    assert locked.balances("C1").owed_fen == 3_000 and locked.balances("C1").principal_fen == 0
+    assert set(locked.of_card("C1")) == {Asset.STORED_VALUE_PRINCIPAL} and locked.of_card("C1")[Asset.STORED_VALUE_PRINCIPAL].account_id == "p"
+    assert receivables.collectable(locked, "C1", Asset.STORED_VALUE_PRINCIPAL, 5_000) == 3_000
+    assert receivables.collectable(locked, "C1", Asset.STORED_VALUE_PRINCIPAL, 1_000) == 1_000
+    assert receivables.collectable(locked, "C1", Asset.POINTS, 50) == 0
+    postings = receivables.collect(locked, "C1", Asset.STORED_VALUE_PRINCIPAL, 3_000, debit="cash")
+    check_balanced(postings)
+    assert [(p.account_id, p.direction) for p in postings] == [("cash", Direction.DEBIT), ("r", Direction.CREDIT)]
+    assert receivables.collect(locked, "C1", Asset.STORED_VALUE_PRINCIPAL, 0, debit="cash") == []
