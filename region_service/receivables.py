@@ -5,7 +5,8 @@ points earned) or written off by a store manager.
 
 The receivable moves in the same transaction as the posting that collects it, under the card's row
 lock, so a retried recharge (same request_id) collects it exactly once: the replay answers, it does
-not post again.
+not post again. What an owing card may spend is the shared core's rule
+(chaincard.ledger.receivables.spendable_stored_value: the store's stand-in holds it back too).
 """
 
 from __future__ import annotations
@@ -36,11 +37,3 @@ def collect(locked: LockedAccounts, card_number: str, asset: str, amount: int, *
     receivable = locked.receivables(card_number)[asset]
     return transfer(asset, amount, debit=debit, credit=receivable.account_id)
 
-
-def spendable(principal_fen: int, bonus_fen: int, owed_fen: int) -> tuple[int, int]:
-    """The stored value a card may spend online while it owes ``owed_fen``: what it owes is held
-    back, from principal first, then bonus (a recharge pays the debt first, so stored value sits on
-    an owing card only when a refund or a recharge's bonus put it there)."""
-    from_principal = min(principal_fen, owed_fen)
-    from_bonus = min(bonus_fen, owed_fen - from_principal)
-    return principal_fen - from_principal, bonus_fen - from_bonus

@@ -31,6 +31,7 @@ from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
+from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from region_service import pins, receivables, validation
@@ -222,9 +223,9 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
         if number != card.card_number:
             require_usable(other)
             balance = locked.balances(number)
-            others[number] = StoredValue(*receivables.spendable(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
+            others[number] = StoredValue(*spendable_stored_value(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
     # A card that owes cannot spend the stored value that would pay its debt (issue 21).
-    spendable = StoredValue(*receivables.spendable(held.principal_fen, held.bonus_fen, held.owed_fen))
+    spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, held.owed_fen))
     return price(pricing_input(
         fields, ctx.program.snapshot(), store_id=store.store_id, local_time=local_time, level_code=card.level_code,
         stored_value=spendable, points_balance=held.points, birthday=card.birthday,

@@ -11,6 +11,7 @@ from chaincard.ledger import (
     check_balanced,
     transfer,
 )
+from chaincard.ledger.receivables import spendable_stored_value
 
 
 def test_transfer_balances_and_moves_credit_normal_balances():
@@ -42,3 +43,14 @@ def test_posting_amounts_are_positive_integers(amount):
 def test_any_set_of_transfers_balances(moves):
     postings = [p for asset, amount in moves for p in transfer(asset, amount, debit="x", credit="y")]
     check_balanced(postings)
+
+
+@pytest.mark.parametrize(("principal", "bonus", "owed", "spendable"), [
+    (5_000, 1_000, 0, (5_000, 1_000)),
+    (5_000, 1_000, 3_000, (2_000, 1_000)),  # held back from principal first
+    (2_000, 1_000, 2_500, (0, 500)),  # then from bonus
+    (2_000, 1_000, 9_000, (0, 0)),
+    (0, 0, 3_000, (0, 0)),
+])
+def test_an_owing_card_spends_only_what_its_debt_leaves(principal: int, bonus: int, owed: int, spendable: tuple[int, int]) -> None:
+    assert spendable_stored_value(principal, bonus, owed) == spendable

@@ -1,24 +1,11 @@
-"""What a card owes (issue 21): the pure parts — what an owing card may spend, what a payment
-collects first — on locked accounts built by hand."""
+"""What a card owes (issue 21): the pure parts — what a payment collects first — on locked accounts
+built by hand (what an owing card may spend: tests/unit/chaincard/test_ledger.py)."""
 
 from __future__ import annotations
-
-import pytest
 
 from chaincard.ledger import Asset, Direction, check_balanced
 from region_service import receivables
 from region_service.repository import RECEIVABLE_PURPOSE, CardAccount, LockedAccounts
-
-
-@pytest.mark.parametrize(("principal", "bonus", "owed", "spendable"), [
-    (5_000, 1_000, 0, (5_000, 1_000)),
-    (5_000, 1_000, 3_000, (2_000, 1_000)),  # held back from principal first
-    (2_000, 1_000, 2_500, (0, 500)),  # then from bonus
-    (2_000, 1_000, 9_000, (0, 0)),
-    (0, 0, 3_000, (0, 0)),
-])
-def test_an_owing_card_spends_only_what_its_debt_leaves(principal: int, bonus: int, owed: int, spendable: tuple[int, int]) -> None:
-    assert receivables.spendable(principal, bonus, owed) == spendable
 
 
 def _locked(owed_fen: int) -> LockedAccounts:
