@@ -91,6 +91,7 @@ def copy_into_feed(session_factory: sessionmaker[Session], *, limit: int = MAX_R
                 transaction_type=common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_"),
                 store_id=transaction.store_id, principal_fen=transaction.balances_after.principal_fen,
                 bonus_fen=transaction.balances_after.bonus_fen, points=transaction.balances_after.points,
+                owed_fen=transaction.balances_after.owed_fen, points_owed=transaction.balances_after.points_owed,
                 as_of=row.created_at,
             ))
         session.add_all(entries)
@@ -130,7 +131,8 @@ def changes_after(session: Session, after: int, through: int, card_numbers: Sequ
     return [
         store_sync_pb2.CardBalanceChanged(
             position=entry.position, card_number=entry.card_number,
-            balances=common_pb2.Balances(principal_fen=entry.principal_fen, bonus_fen=entry.bonus_fen, points=entry.points),
+            balances=common_pb2.Balances(principal_fen=entry.principal_fen, bonus_fen=entry.bonus_fen, points=entry.points,
+                                         owed_fen=entry.owed_fen, points_owed=entry.points_owed),
             as_of=timestamp(entry.as_of), transaction_id=entry.transaction_id, store_id=entry.store_id,
             transaction_type=f"TRANSACTION_TYPE_{entry.transaction_type}",
         )

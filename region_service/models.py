@@ -184,6 +184,9 @@ class BalanceFeedEntry(Base):
     principal_fen: Mapped[int] = mapped_column(BigInteger)
     bonus_fen: Mapped[int] = mapped_column(BigInteger)
     points: Mapped[int] = mapped_column(BigInteger)
+    # What the card owes after it (docs/adr/0018): its receivables, in fen and points.
+    owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # When the transaction was posted (its outbox row's insert time, taken under the card's lock).
     as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)

@@ -1,7 +1,7 @@
 """The offline stand-in's cache of recently seen cards (DESIGN §4): state, PIN set or not (never a
-PIN hash), level and last known balances, refreshed by every online answer that carries them and
-by RefreshCardCache, and by the region's push of balance changes (SubscribeCardBalances,
-store_agent.balance_push, docs/adr/0017). Each balance remembers when it was confirmed (the *send*
+PIN hash), level and last known balances (what the card owes included, docs/adr/0018), refreshed
+by every online answer that carries them, by RefreshCardCache, and by the region's push of balance
+changes (SubscribeCardBalances, store_agent.balance_push, docs/adr/0017). Each balance remembers when it was confirmed (the *send*
 time of the call that returned it, or the time the region posted a pushed one), so the stand-in
 knows which of its own forwarded advices that balance already includes; a newer balance always
 replaces an older one, never the reverse."""
@@ -56,7 +56,7 @@ class CardCache:
         if row is None:
             row = CachedCard(card_number=card_number, complete=False, balances_as_of=sent_at, last_seen_at=sent_at,
                              state="", card_type_code="", level_code="", issuing_franchisee_id="", home_region="",
-                             pin_set=False, principal_fen=0, bonus_fen=0, points=0)
+                             pin_set=False, principal_fen=0, bonus_fen=0, points=0, owed_fen=0)
             session.add(row)
             self._entered(card_number, sent_at)
         row.last_seen_at = max(row.last_seen_at, sent_at)
@@ -98,6 +98,7 @@ class CardCache:
         if row.balances_as_of > sent_at:
             return  # never replace a newer balance with an older one
         row.principal_fen, row.bonus_fen, row.points = balances.principal_fen, balances.bonus_fen, balances.points
+        row.owed_fen = balances.owed_fen
         row.balances_as_of = sent_at
 
     def observe(self, session: Session, request: Message, response: Message, sent_at: datetime) -> None:

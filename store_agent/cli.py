@@ -312,7 +312,8 @@ def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
     if status.rejected_advice_count:
         print(f"  REJECTED        {status.rejected_advice_count} offline sale(s) the region refused to post: settle them by hand")
     print(f"  offline today   {status.offline_approvals_today} sale(s), {format_fen(status.offline_approved_today_fen)}; "
-          f"overdrawn {status.overdrawn_today} sale(s), {format_fen(status.overdrawn_today_fen)}")
+          f"overdrawn {status.overdrawn_today} sale(s), {format_fen(status.overdrawn_today_fen)}; "
+          f"still owed {format_fen(status.receivable_today_fen)} by {status.receivable_cards_today} card(s)")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
     return 0
 

@@ -87,6 +87,9 @@ class CachedCard(Base):
     principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the card owes (its receivable, docs/adr/0018), in fen, with the balances: the stand-in
+    # holds it back from the stored value the card may spend.
+    owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # When the balances were confirmed: the send time of the call that returned them, or, for a
     # balance the region pushed, when the region posted it. Advices forwarded before then are in them.
     balances_as_of: Mapped[datetime] = mapped_column(UtcTimestamp)

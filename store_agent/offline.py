@@ -6,7 +6,8 @@ A spend is approved only if, checked in this order (the first that fails is the 
    ACTIVE, not past its expiry, and has no PIN (a PIN cannot be checked offline: docs/adr/0011);
 2. the basket uses no points as cash, no coupons and no second member card;
 3. the stored value it takes is covered by the card's last known balance less what this store
-   approved offline since that balance was read (priced by chaincard.pricing on those balances);
+   approved offline since that balance was read, less what the card owes (held back from principal
+   first, then bonus, as online: chaincard.ledger.receivables; priced by chaincard.pricing on it);
 4. that stored value is at most the PIN-less limit of one offline spend (default ¥100);
 5. with what this store already approved offline for the card today, it stays within the card's
    offline floor (default ¥200/day; the region's allowance for the card when it gave one);
@@ -50,6 +51,7 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
+from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.money import format_fen
 from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKind
 from chaincard.receipts import WIDTH_58MM, render, to_document
@@ -142,7 +144,7 @@ class OfflineStandIn:
             raise _refuse(f"card ...{number[-4:]} has a PIN, and a PIN cannot be checked while offline")
         return card
 
-    def _price(self, fields: CheckoutFields, card: CachedCard, held: StoredValue, now: datetime) -> CheckoutPlan:
+    def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime) -> CheckoutPlan:
         snapshot = self.config.snapshot()
         assert snapshot is not None
         store = self.config.store()
@@ -151,10 +153,11 @@ class OfflineStandIn:
             # The member's birthday is not cached: offline sales earn no birthday points.
             return price(pricing_input(
                 fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
-                stored_value=held, points_balance=max(card.points, 0),
+                stored_value=spendable, points_balance=max(card.points, 0),
             ))
         except PricingRefused as refused:
-            raise _refuse(f"{refused.problem} (last known balance, less today's offline sales)") from refused
+            owes = f", less the {format_fen(card.owed_fen)} the card owes" if card.owed_fen > 0 else ""
+            raise _refuse(f"{refused.problem} (last known balance, less today's offline sales{owes})") from refused
 
     # ---- the approval --------------------------------------------------------------------------------
     def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False,
@@ -198,7 +201,9 @@ class OfflineStandIn:
             )
             spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
             held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
-            plan = self._price(fields, card, held, now)
+            # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
+            spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
+            plan = self._price(fields, card, spendable, now)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)
             if stored_value > limits.pinless_limit_fen:
@@ -226,7 +231,7 @@ class OfflineStandIn:
         principal, bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
         balances_after = common_pb2.Balances(
             principal_fen=held.principal_fen - principal, bonus_fen=held.bonus_fen - bonus,
-            points=card.points + earned_before + plan.points_earned,
+            points=card.points + earned_before + plan.points_earned, owed_fen=max(card.owed_fen, 0),
         )
         transaction_id = new_id()
         store = self.config.store()
@@ -235,7 +240,7 @@ class OfflineStandIn:
             *receipt.sale_lines(receipt.sale_figures(plan)),
             *receipt.card_footer(principal_fen=balances_after.principal_fen, bonus_fen=balances_after.bonus_fen,
                                  points=balances_after.points, card_number=card.card_number, business_date=today,
-                                 transaction_id=transaction_id, estimated=True),
+                                 transaction_id=transaction_id, estimated=True, owed_fen=balances_after.owed_fen),
         ]
         lines = render(title, items, WIDTH_58MM, marks=marks)
         response = checkout_response(

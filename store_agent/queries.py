@@ -45,12 +45,15 @@ def offline_queue(session: Session) -> OfflineQueue:
 
 @dataclass(frozen=True)
 class OfflineDay:
-    """What the store approved offline on one business day, and which of it overdrew cards."""
+    """What the store approved offline on one business day, which of it overdrew cards, and what the
+    cards it approved that day owe now (as last known here)."""
 
     approvals: int
     approved_fen: int
     overdrawn: int
     overdrawn_fen: int
+    receivable_cards: int = 0
+    receivable_fen: int = 0
 
 
 def offline_day(session: Session, day: date) -> OfflineDay:
@@ -61,7 +64,12 @@ def offline_day(session: Session, day: date) -> OfflineDay:
                func.coalesce(func.sum(OfflineAdvice.stored_value_fen).filter(overdrawn), 0))
         .where(OfflineAdvice.business_date == day)
     ).one()
-    return OfflineDay(int(approvals), int(approved), int(overdrawn_count), int(overdrawn_fen))
+    approved_cards = select(OfflineAdvice.card_number).where(OfflineAdvice.business_date == day).distinct()
+    owing, owed = session.execute(
+        select(func.count(), func.coalesce(func.sum(CachedCard.owed_fen), 0))
+        .where(CachedCard.owed_fen > 0, CachedCard.card_number.in_(approved_cards))
+    ).one()
+    return OfflineDay(int(approvals), int(approved), int(overdrawn_count), int(overdrawn_fen), int(owing), int(owed))
 
 
 def kept_receipt(session: Session, transaction_id: str) -> Receipt:
@@ -123,7 +131,8 @@ def cached_balance(cached: CachedCard) -> cards_pb2.GetBalanceResponse:
         card_number=cached.card_number,
         state=(cast(common_pb2.CardState, common_pb2.CardState.Value("CARD_STATE_" + cached.state)) if cached.state
                else common_pb2.CARD_STATE_UNSPECIFIED),
-        balances=common_pb2.Balances(principal_fen=cached.principal_fen, bonus_fen=cached.bonus_fen, points=cached.points),
+        balances=common_pb2.Balances(principal_fen=cached.principal_fen, bonus_fen=cached.bonus_fen, points=cached.points,
+                                     owed_fen=cached.owed_fen),
         from_cache=True,
     )
     response.as_of.FromDatetime(cached.balances_as_of)

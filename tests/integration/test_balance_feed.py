@@ -123,6 +123,33 @@ def test_a_subscription_resumed_from_a_position_gets_exactly_the_later_changes(r
     assert [c.transaction_id for c in tail] == [again.transaction_id]
 
 
+def test_a_pushed_change_says_what_the_card_owes(regions, region_context, sync):
+    """Issue 21: the stores' stand-in holds back what a card owes, so the push carries it."""
+    from datetime import UTC, datetime
+
+    card = _funded(region_context, regions.clients["E"], 6_000)
+    start = _head(sync, [card])
+    request_id = new_id()
+    line = transactions_pb2.BasketLine(sku="X", name="thing", category="misc", quantity=1, unit_price_fen=9_000)
+    advice = store_sync_pb2.OfflineAdvice(
+        advice_id=request_id, sequence=1, store_id=STORE,
+        checkout=transactions_pb2.CheckoutRequest(request_id=request_id, store_id=STORE, card_number=card, lines=[line]),
+        offline_result=transactions_pb2.CheckoutResponse(
+            transaction=common_pb2.Transaction(transaction_id=new_id(), card_number=card, store_id=STORE, amount_fen=9_000),
+            subtotal_fen=9_000, total_due_fen=9_000, offline=True,
+            tenders=[transactions_pb2.AppliedTender(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=9_000, principal_fen=9_000,
+                                                    card_number=card)],
+            lines=[transactions_pb2.PricedLine(sku="X", quantity=1, gross_fen=9_000, net_fen=9_000)]))
+    advice.approved_at.FromDatetime(datetime.now(UTC))
+    [overdrawn] = sync.UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
+        request_id=new_id(), store_id=STORE, advices=[advice]), timeout=20).results
+    assert overdrawn.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
+    paid = recharge_card(regions.clients["E"].transactions, card, 5_000).transaction
+    _, changes = _collect(sync, [card], start, until=_feed_position(region_context, paid.transaction_id))
+    assert [(c.transaction_id, c.balances.principal_fen, c.balances.owed_fen) for c in changes] == [
+        (overdrawn.transaction.transaction_id, 0, 3_000), (paid.transaction_id, 2_000, 0)]
+
+
 def test_a_change_committed_late_under_a_lower_outbox_position_is_neither_skipped_nor_reordered(regions, region_context, sync):
     region = regions.clients["E"]
     card = _funded(region_context, region, 10_000)

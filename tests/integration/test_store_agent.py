@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -128,6 +129,7 @@ class LinkProxy:
 class Store:
     port: int
     proxy: LinkProxy
+    database: str
     members: members_pb2_grpc.MemberServiceStub
     cards: cards_pb2_grpc.CardServiceStub
     till: transactions_pb2_grpc.TransactionServiceStub
@@ -179,7 +181,7 @@ def store(regions, tmp_path_factory) -> Iterator[Store]:
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield Store(
-            port=running.port, proxy=proxy, members=members_pb2_grpc.MemberServiceStub(channel),
+            port=running.port, proxy=proxy, database=database, members=members_pb2_grpc.MemberServiceStub(channel),
             cards=cards_pb2_grpc.CardServiceStub(channel), till=transactions_pb2_grpc.TransactionServiceStub(channel),
             agent=store_agent_pb2_grpc.StoreAgentServiceStub(channel),
         )
@@ -324,6 +326,73 @@ def test_an_offline_sale_the_region_rejects_is_kept_for_the_store_to_settle_by_h
     assert status.rejected_advice_count == rejected_before + 1  # not silently taken for the recharge
     balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10)
     assert balance.balances.principal_fen == 5_000  # the sale was not posted: the store settles it by hand
+
+
+def _cached_owed(store: Store, card: str) -> int:
+    with sqlite3.connect(store.database.removeprefix("sqlite:///")) as connection:
+        row = connection.execute("SELECT owed_fen FROM cached_cards WHERE card_number = ?", (card,)).fetchone()
+    return int(row[0]) if row is not None else -1
+
+
+def test_a_card_that_owes_is_stood_in_for_only_up_to_its_balance_less_what_it_owes(store, regions):
+    """Issue 21: what a card owes reaches the store's cache (pushed by the region) and the stand-in
+    holds it back, as online checkout does; the store's status shows what today's offline cards owe."""
+    east = regions.clients["E"]
+    card = open_card(store, store_id="")
+    recharge_card(store.till, card, 10_000, store_id="")
+    store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # fully described here
+    # Elsewhere: a sale online, another store's offline sale the card could not cover (¥30 owed), and
+    # a refund of the first sale, which puts ¥40 back on the card while it owes ¥30.
+    online = east.transactions.Checkout(_sale(card, 4_000, store_id="S-E-001"), timeout=10)
+    overdraw = _advice(card, principal=9_000, sequence=1_000)
+    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+        answer = store_sync_pb2_grpc.StoreSyncServiceStub(channel).UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
+            request_id=new_id(), store_id="S-E-001", advices=[overdraw]), timeout=20)
+    assert answer.results[0].outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
+    east.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=online.transaction.transaction_id,
+        amount_fen=4_000, reason="returned"), timeout=10)
+    deadline = time.monotonic() + 15
+    while _cached_owed(store, card) != 3_000:  # the region pushed it (no call on the card passed through this store)
+        assert time.monotonic() < deadline, f"what the card owes never reached the store: {_cached_owed(store, card)}"
+        time.sleep(0.1)
+    before = store.status()
+
+    store.proxy.cut()
+    try:
+        store.wait(lambda s: not s.online)
+        cached = store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10)
+        assert cached.from_cache and (cached.balances.principal_fen, cached.balances.owed_fen) == (4_000, 3_000)
+        beyond = refusal(store.till.Checkout, _sale(card, 1_001), timeout=20)  # within ¥40, not within the ¥10 its debt leaves
+        assert beyond.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "insufficient stored value" in beyond.details() and "less the ¥30.00 the card owes" in beyond.details()
+        fits = _sale(card, 1_000)
+        approved = store.till.Checkout(fits, timeout=20)
+        assert approved.offline
+        assert (approved.balances_after.principal_fen, approved.balances_after.owed_fen) == (3_000, 3_000)
+        assert any("Card owes" in line.text and "¥30.00" in line.text for line in approved.receipt)
+        status = store.status()
+        assert status.receivable_cards_today - before.receivable_cards_today == 1
+        assert status.receivable_today_fen - before.receivable_today_fen == 3_000
+        assert "still owed" in _pos(store, "status").stdout
+    finally:
+        store.proxy.restore()
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    url = regions.database_urls["E"]
+    with sqlite3.connect(store.database.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("SELECT outcome FROM offline_advices WHERE advice_id = ?", (fits.request_id,)).fetchall() == [("POSTED",)]
+    assert _rows(url, "SELECT SUM(shortfall_fen) FROM offline_advices WHERE card_number = :card", card=card) == [(3_000,)]  # no new debt
+    balances = east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
+    assert (balances.principal_fen, balances.owed_fen) == (3_000, 3_000)
+    # The next recharge pays the debt first: the store learns it from the answer, and today's offline
+    # cards owe nothing more.
+    paid = recharge_card(store.till, card, 5_000, store_id="")
+    assert (paid.transaction.balances_after.principal_fen, paid.transaction.balances_after.owed_fen) == (5_000, 0)
+    assert _cached_owed(store, card) == 0
+    after = store.status()
+    assert (after.receivable_cards_today, after.receivable_today_fen) == (before.receivable_cards_today, before.receivable_today_fen)
+    assert assert_ledger_consistent(url) > 0
 
 
 def test_the_store_exposure_limit_refuses_once_reached(store, regions):

@@ -105,6 +105,18 @@ def test_observe_learns_cards_and_balances_from_online_answers() -> None:
     assert (session.rows[CARD].principal_fen, session.rows[CARD].points, session.rows[CARD].balances_as_of) == (11_000, 6, LATER)
 
 
+def test_what_a_card_owes_comes_and_goes_with_its_balances() -> None:
+    cache, session = _cache()
+    cache.put_card(session, _card(10_000), T0)  # type: ignore[arg-type]
+    assert session.rows[CARD].owed_fen == 0
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=4_000, owed_fen=3_000), LATER)  # type: ignore[arg-type]
+    assert (session.rows[CARD].principal_fen, session.rows[CARD].owed_fen) == (4_000, 3_000)
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=9_000), EARLIER)  # type: ignore[arg-type]  # older: ignored
+    assert session.rows[CARD].owed_fen == 3_000
+    cache.put_balances(session, CARD, common_pb2.Balances(principal_fen=2_000), LATER + timedelta(seconds=1))  # type: ignore[arg-type]
+    assert session.rows[CARD].owed_fen == 0  # paid
+
+
 def test_observe_ignores_answers_about_no_card() -> None:
     cache, session = _cache()
     cache.observe(session, transactions_pb2.CheckoutRequest(card_number=CARD), transactions_pb2.CheckoutResponse(), T0)  # type: ignore[arg-type]
@@ -123,12 +135,12 @@ def _sqlite_cache(tmp_path: Any) -> CardCache:
     return CardCache(sessionmaker(engine, expire_on_commit=False))
 
 
-def _pushed(position: int, *changes: tuple[str, int, datetime]) -> Any:
+def _pushed(position: int, *changes: tuple[str, int, datetime], owed_fen: int = 0) -> Any:
     from chaincard.v1 import store_sync_pb2
 
     answer = store_sync_pb2.SubscribeCardBalancesResponse(position=position)
     for number, principal, as_of in changes:
-        change = answer.changes.add(card_number=number, balances=common_pb2.Balances(principal_fen=principal))
+        change = answer.changes.add(card_number=number, balances=common_pb2.Balances(principal_fen=principal, owed_fen=owed_fen))
         change.as_of.FromDatetime(as_of)
     return answer
 
@@ -146,6 +158,15 @@ def test_a_pushed_balance_replaces_an_older_one_only_and_never_adds_a_card(tmp_p
     assert row is not None and row.principal_fen == 4_000 and cache.push_position() == 8
     cache.reset_push_position()
     assert cache.push_position() == 0
+
+
+def test_a_pushed_balance_brings_what_the_card_owes(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(10_000), T0)
+    cache.apply_pushed(_pushed(3, (CARD, 4_000, LATER), owed_fen=3_000))
+    row = cache.get(CARD)
+    assert row is not None and (row.principal_fen, row.owed_fen) == (4_000, 3_000)
 
 
 def test_a_card_entering_the_cache_is_caught_up_from_the_position_applied_before_its_answer_was_sent() -> None:
