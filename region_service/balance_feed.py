@@ -36,15 +36,32 @@ COPIER_LOCK_KEY = 0x62616C66656564
 MAX_ROWS_PER_COPY = 2_000
 # Feed rows older than this are deleted; a store that was away longer starts again from 0.
 RETENTION = timedelta(days=7)
-# Notified when this process's copier added changes: the subscriptions served here look at once
-# (they also look every second, for changes copied by another replica's copier).
-FEED_ADVANCED = threading.Condition()
+class FeedWaiters:
+    """The subscriptions served by this process, each woken when this process's copier added changes
+    (they also look every half second, for changes copied by another replica's copier) or, through
+    its own event, when a relayed region's message arrived for it (region_service.balance_relay)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: set[threading.Event] = set()
+
+    def register(self) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._events.add(event)
+        return event
+
+    def unregister(self, event: threading.Event) -> None:
+        with self._lock:
+            self._events.discard(event)
+
+    def notify_all(self) -> None:
+        with self._lock:
+            for event in self._events:
+                event.set()
 
 
-def wait_for_feed(seconds: float) -> None:
-    """Until this process's copier adds changes, or ``seconds``."""
-    with FEED_ADVANCED:
-        FEED_ADVANCED.wait(seconds)
+FEED_WAITERS = FeedWaiters()
 
 
 def _xmin(session: Session) -> int:
@@ -153,8 +170,7 @@ class BalanceFeedCopier(Worker):
     def step(self) -> bool:
         copied = copy_into_feed(self.session_factory)
         if copied:
-            with FEED_ADVANCED:
-                FEED_ADVANCED.notify_all()
+            FEED_WAITERS.notify_all()
         now = utc_now().timestamp()
         if now - self._pruned_at > self.PRUNE_EVERY_SECONDS:
             self._pruned_at = now

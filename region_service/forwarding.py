@@ -103,6 +103,12 @@ class Forwarder:
                 )) from error
             raise RemoteStatus(error.code().name, error.details() or f"region {region_code} refused the call") from error
 
+    def open_stream(self, region_code: str, stub_class: type, method: str, request: Any, *, timeout: float) -> Any:
+        """Start the server-streaming ``method`` on region ``region_code`` as a forwarded call; the
+        call (an iterator of answers, cancellable) is the caller's to read and cancel."""
+        stub = stub_class(self._channel(region_code))
+        return getattr(stub, method)(request, timeout=timeout, metadata=((FORWARDED_HEADER, self.ctx.region_code),))
+
     def close(self) -> None:
         with self._lock:
             for channel in self._channels.values():

@@ -46,6 +46,6 @@ class StoreSyncServicer(store_sync_pb2_grpc.StoreSyncServiceServicer):
         if not self.subscriptions.acquire(blocking=False):
             raise ResourceExhausted(f"{MAX_BALANCE_SUBSCRIPTIONS} stores are subscribed already; try again later")
         try:
-            yield from store_sync.subscribe_card_balances(self.ctx, request, context.is_active)
+            yield from store_sync.subscribe_card_balances(self.ctx, request, context.is_active, self.forwarder, CallOrigin.of(context))
         finally:
             self.subscriptions.release()

@@ -6,10 +6,14 @@ the balances it brought, in one transaction).
   position applied before the answer that brought the card was sent: every change of the card after
   that answer lies beyond it (the region's feed is in commit order). Changes of the other cards are
   sent again and change nothing (a balance never replaces a newer one).
+- Cards known to be homed in other regions are named per region (``other_regions``, with the
+  position applied in each region's feed): the store's region relays those regions' feeds, and its
+  messages carry the region's code (docs/adr/0017, addendum). Such a card named for the first time
+  (or whose home region just became known) is refreshed once the subscription has started.
 - After a reconnect (the agent's start, the region back, a failed stream), once the subscription
-  has started (the region's first message), every recently used card is refreshed with
-  RefreshCardCache: changes while the stream was down, and cards of other regions, which the region
-  does not push. A refresh sent after the subscription started misses nothing before it.
+  has started (the region's first message, sent once the relayed streams started), every recently
+  used card is refreshed with RefreshCardCache: changes while the stream was down. A refresh sent
+  after the subscription started misses nothing before it.
 - A stream that fails is opened again after a back-off; it does not decide that the region is
   unreachable (the link monitor does, from the calls and its health probe). When the monitor says
   the region is back, the stream is opened again at once (it may have been silent all along).
@@ -47,6 +51,7 @@ class BalanceSubscriber(Worker):
         cache: CardCache,
         refresh: Callable[[Sequence[str]], None],
         *,
+        own_region: Callable[[], str] = lambda: "",
         idle_seconds: float = 1.0,
         stream_seconds: float = STREAM_SECONDS,
     ) -> None:
@@ -57,6 +62,10 @@ class BalanceSubscriber(Worker):
         self.cache = cache
         self.refresh = refresh
         self.stream_seconds = stream_seconds
+        self.own_region = own_region
+        # The cards of other regions named in the last subscription that started: one named for the
+        # first time is refreshed once its region's relay has started.
+        self._relayed_before: set[str] = set()
         self._call: Any = None
         self._call_lock = threading.Lock()
         # True until a subscription has started since the last reconnect.
@@ -87,8 +96,16 @@ class BalanceSubscriber(Worker):
             return False
         generation = self.cache.generation
         numbers = self.cache.recently_used()
+        elsewhere = self.cache.homed_elsewhere(numbers, self.own_region())
+        relayed = {number for group in elsewhere.values() for number in group}
+        positions = self.cache.relayed_positions()
         request = store_sync_pb2.SubscribeCardBalancesRequest(
-            store_id=self.store_id, after_position=self.cache.resume_position(), card_numbers=numbers)
+            store_id=self.store_id, after_position=self.cache.resume_position(),
+            card_numbers=[number for number in numbers if number not in relayed],
+            other_regions=[store_sync_pb2.RelayedSubscription(region_code=region, after_position=positions.get(region, 0),
+                                                              card_numbers=group)
+                           for region, group in sorted(elsewhere.items())],
+        )
         with self._call_lock:
             if self.stopping:
                 return False
@@ -100,7 +117,7 @@ class BalanceSubscriber(Worker):
                 self.cache.apply_pushed(answer)
                 if not started:
                     started = True
-                    self._started(generation)
+                    self._started(generation, relayed)
                 if self.cache.generation != generation or self.stopping:
                     stream.cancel()
         except grpc.RpcError as error:
@@ -122,12 +139,16 @@ class BalanceSubscriber(Worker):
                 self._call = None
         return True
 
-    def _started(self, generation: int) -> None:
+    def _started(self, generation: int, relayed: set[str]) -> None:
         left_over = self.cache.subscription_started(generation)
+        newly_relayed = relayed - self._relayed_before
+        self._relayed_before = relayed
         if self._reconnected:
             self._reconnected = False
             fresh = self.cache.recently_used(within=RECENTLY_USED)
         else:
-            fresh = left_over
+            # Another region's card named for the first time: its relay starts at the position
+            # applied in that region's feed, which may lie after the card's last answer here.
+            fresh = sorted({*left_over, *newly_relayed})
         if fresh:
             self.refresh(fresh)

@@ -165,7 +165,11 @@ def start_store(settings: Settings) -> RunningServer:
         interceptors=[guard],
         transport=transport,
     )
-    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresh)
+    def own_region() -> str:
+        store = config.store()
+        return store.region_code if store is not None else ""
+
+    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresh, own_region=own_region)
     monitor.start()
     forwarder.start()
     pushed.start()

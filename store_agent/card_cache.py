@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2, store_sync_pb2
-from store_agent.models import BalancePushPosition, CachedCard
+from store_agent.models import BalancePushPosition, CachedCard, RelayedPushPosition
 
 # Cards not seen for this long leave the cache.
 FORGET_AFTER = timedelta(days=30)
@@ -71,13 +71,23 @@ class CardCache:
             else:
                 self._to_refresh.add(card_number)
 
+    def _home_region_learnt(self) -> None:
+        """A card's home region became known: the subscription asks again, naming it under that
+        region when it is another one (relayed, docs/adr/0017 addendum)."""
+        with self._push_lock:
+            self.generation += 1
+
     def put_card(self, session: Session, card: common_pb2.Card, sent_at: datetime, *, allowance_fen: int | None = None) -> None:
+        generation = self.generation
         row = self._row(session, card.card_number, sent_at)
+        entered = self.generation != generation  # the subscription asks again anyway
         if row.refreshed_at is not None and row.refreshed_at > sent_at:
             return  # a newer description is already here
         row.complete = True
         row.state = _state_name(card.state)
         row.card_type_code, row.level_code = card.card_type_code, card.level_code
+        if card.home_region != row.home_region and not entered:
+            self._home_region_learnt()
         row.issuing_franchisee_id, row.home_region = card.issuing_franchisee_id, card.home_region
         row.pin_set = card.pin_set or card.pin_locked
         row.expires_at = _moment(card.expires_at)
@@ -132,13 +142,21 @@ class CardCache:
                 session.execute(delete(CachedCard).where(CachedCard.card_number.in_(list(answer.unknown_card_numbers))))
 
     def apply_pushed(self, answer: store_sync_pb2.SubscribeCardBalancesResponse) -> None:
-        """The region's pushed balances of cached cards, and the position reached, in one transaction.
-        A card no longer cached is not added back."""
+        """The region's pushed balances of cached cards, and the position reached (in the region's
+        own feed, or in the relayed region's: ``answer.region_code``), in one transaction. A card no
+        longer cached is not added back."""
         with self.session_factory.begin() as session:
             for change in answer.changes:
                 row = session.get(CachedCard, change.card_number)
                 if row is not None:
                     self._set_balances(row, change.balances, change.as_of.ToDatetime(tzinfo=UTC))
+            if answer.region_code:
+                relayed = session.get(RelayedPushPosition, answer.region_code)
+                if relayed is None:
+                    session.add(RelayedPushPosition(region_code=answer.region_code, position=answer.position))
+                elif answer.position != relayed.position:
+                    relayed.position = answer.position
+                return
             mark = session.get(BalancePushPosition, 1)
             if mark is None:
                 session.add(BalancePushPosition(id=1, position=answer.position))
@@ -171,9 +189,10 @@ class CardCache:
             self._to_refresh.clear()
 
     def reset_push_position(self) -> None:
-        """Start the push again at the region's head (the region no longer keeps our position)."""
+        """Start the push again at the regions' heads (a region no longer keeps our position)."""
         with self.session_factory.begin() as session:
             session.execute(delete(BalancePushPosition))
+            session.execute(delete(RelayedPushPosition))
 
     def forget_unseen(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
@@ -196,6 +215,28 @@ class CardCache:
         with self.session_factory() as session:
             mark = session.get(BalancePushPosition, 1)
             return mark.position if mark is not None else 0
+
+    def relayed_positions(self) -> dict[str, int]:
+        """The position applied in each other region's relayed feed."""
+        with self.session_factory() as session:
+            return {row.region_code: row.position for row in session.execute(select(RelayedPushPosition)).scalars()}
+
+    def homed_elsewhere(self, card_numbers: list[str], own_region: str) -> dict[str, list[str]]:
+        """Of ``card_numbers``, those known to be homed in a region other than ``own_region``, per
+        region (in the order given)."""
+        if not own_region or not card_numbers:
+            return {}
+        with self.session_factory() as session:
+            homes = {number: home for number, home in session.execute(
+                select(CachedCard.card_number, CachedCard.home_region)
+                .where(CachedCard.card_number.in_(card_numbers), CachedCard.home_region != "",
+                       CachedCard.home_region != own_region)
+            )}
+        grouped: dict[str, list[str]] = {}
+        for number in card_numbers:
+            if number in homes:
+                grouped.setdefault(homes[number], []).append(number)
+        return grouped
 
     def recently_used(self, *, within: timedelta | None = None, limit: int = MAX_PUSHED_CARDS) -> list[str]:
         """The cards seen most recently first (those seen within ``within`` when given)."""

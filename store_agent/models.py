@@ -1,6 +1,6 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
 configuration snapshot, the offline stand-in's card cache, where the region's push of its cards'
-balances got to, and its queue of offline advices (X4)."""
+balances got to (per region for the feeds it relays), and its queue of offline advices (X4)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,18 @@ class BalancePushPosition(Base):
     __tablename__ = "balance_push_position"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, onupdate=utc_now)
+
+
+class RelayedPushPosition(Base):
+    """Where the push of this store's cards homed in another region got to, per region: the store's
+    region relays that region's feed, with positions in it (docs/adr/0017, addendum). No row: start
+    at that region's head."""
+
+    __tablename__ = "balance_push_region_positions"
+
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, onupdate=utc_now)
 

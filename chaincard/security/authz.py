@@ -231,8 +231,10 @@ def _build_matrix() -> dict[str, Rule]:
 
     # StoreSyncService: store agents with their own certificate; regions forward advices.
     m[_rpc("StoreSyncService", "PullConfigSnapshot")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
-    m[_rpc("StoreSyncService", "RefreshCardCache")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
-    m[_rpc("StoreSyncService", "SubscribeCardBalances")] = Rule(peers=frozenset({"store"}), store_fields=_STORE_ID)
+    # A store's region refreshes its cards of other regions, and relays their balance feeds, by
+    # forwarding these calls to the cards' home regions (docs/adr/0017).
+    m[_rpc("StoreSyncService", "RefreshCardCache")] = Rule(peers=frozenset({"store", "region"}), store_fields=_STORE_ID)
+    m[_rpc("StoreSyncService", "SubscribeCardBalances")] = Rule(peers=frozenset({"store", "region"}), store_fields=_STORE_ID)
     m[_rpc("StoreSyncService", "UploadOfflineAdvices")] = Rule(
         peers=frozenset({"store", "region"}),
         store_fields=("store_id", "advices[].store_id", "advices[].checkout.store_id"),

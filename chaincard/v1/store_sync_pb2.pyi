@@ -117,22 +117,36 @@ class UploadOfflineAdvicesResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[OfflineAdviceResult, _Mapping]]] = ...) -> None: ...
 
 class SubscribeCardBalancesRequest(_message.Message):
-    __slots__ = ("store_id", "after_position", "card_numbers")
+    __slots__ = ("store_id", "after_position", "card_numbers", "other_regions")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_POSITION_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    OTHER_REGIONS_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     after_position: int
     card_numbers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, store_id: _Optional[str] = ..., after_position: _Optional[int] = ..., card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+    other_regions: _containers.RepeatedCompositeFieldContainer[RelayedSubscription]
+    def __init__(self, store_id: _Optional[str] = ..., after_position: _Optional[int] = ..., card_numbers: _Optional[_Iterable[str]] = ..., other_regions: _Optional[_Iterable[_Union[RelayedSubscription, _Mapping]]] = ...) -> None: ...
+
+class RelayedSubscription(_message.Message):
+    __slots__ = ("region_code", "after_position", "card_numbers")
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    region_code: str
+    after_position: int
+    card_numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, region_code: _Optional[str] = ..., after_position: _Optional[int] = ..., card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubscribeCardBalancesResponse(_message.Message):
-    __slots__ = ("position", "changes")
+    __slots__ = ("position", "changes", "region_code")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CHANGES_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
     position: int
     changes: _containers.RepeatedCompositeFieldContainer[CardBalanceChanged]
-    def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ...) -> None: ...
+    region_code: str
+    def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ..., region_code: _Optional[str] = ...) -> None: ...
 
 class CardBalanceChanged(_message.Message):
     __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type")

@@ -99,10 +99,13 @@ class StoreSyncServiceServicer:
         stand-in works on fresh balances (docs/adr/0017). The stream starts after after_position and
         sends, in position order, every later change of those cards; a message with no changes is a
         heartbeat (at least every few seconds) that moves the position on. A store resumes after a
-        reconnect from the last position it applied. Cards homed in other regions are not streamed
-        (the store refreshes them with RefreshCardCache). OUT_OF_RANGE: after_position is no longer
-        (or not yet) kept by this region; subscribe again from 0 and refresh the cards.
-        RESOURCE_EXHAUSTED: too many stores subscribed at once; try again later.
+        reconnect from the last position it applied. Cards homed in other regions, named per region in
+        other_regions, are relayed: this region subscribes to each such region for the store (as a
+        forwarded call) and passes its messages on, marked with that region's code and carrying
+        positions in that region's feed (docs/adr/0017, addendum). OUT_OF_RANGE: after_position (or an
+        other region's, named in the message) is no longer (or not yet) kept; subscribe again from 0
+        everywhere and refresh the cards. RESOURCE_EXHAUSTED: too many stores subscribed at once; try
+        again later.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -4,6 +4,7 @@ changes (docs/adr/0017). Reads only; nothing is written."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -11,9 +12,10 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import func, select
 
 from chaincard.db.base import utc_now
-from chaincard.errors import InvalidArgument, OutOfRange, PermissionDenied
+from chaincard.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
 from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
-from region_service.balance_feed import changes_after, feed_bounds, wait_for_feed
+from region_service.balance_feed import FEED_WAITERS, changes_after, feed_bounds
+from region_service.balance_relay import Relayed, RelayedFeed
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
@@ -26,6 +28,8 @@ MAX_CARDS_PER_SUBSCRIPTION = 1000
 # it), and the longest silence (a heartbeat ends it).
 SUBSCRIPTION_POLL_SECONDS = 0.5
 SUBSCRIPTION_HEARTBEAT_SECONDS = 1.0
+# How long a subscription waits for the regions it relays to start before its own first message.
+RELAY_START_WAIT_SECONDS = 3.0
 # DESIGN §4's default per-card offline floor (the store agent applies the same default: store_agent.limits).
 DEFAULT_CARD_DAILY_LIMIT_FEN = 20_000
 
@@ -134,15 +138,21 @@ def refresh_card_cache(
 
 def subscribe_card_balances(
     ctx: RegionContext, request: store_sync_pb2.SubscribeCardBalancesRequest, still_wanted: Callable[[], bool],
+    forwarder: Forwarder | None = None, origin: CallOrigin | None = None,
 ) -> Iterator[store_sync_pb2.SubscribeCardBalancesResponse]:
     """The balance changes of the store's cards homed here after ``after_position``, then as they
-    come, with a heartbeat when nothing changed for a while; ends when ``still_wanted()`` is false."""
-    calling_store(ctx, request.store_id, forwarded=False)
+    come, with a heartbeat when nothing changed for a while; ends when ``still_wanted()`` is false.
+    The store's cards of other regions (``other_regions``) are relayed from those regions
+    (region_service.balance_relay), except in a call forwarded by another region."""
+    forwarded = origin is not None and origin.forwarded
+    calling_store(ctx, request.store_id, forwarded=forwarded)
     if request.after_position < 0:
         raise InvalidArgument("after_position", "must not be negative")
     numbers = list(dict.fromkeys(request.card_numbers))
-    if len(numbers) > MAX_CARDS_PER_SUBSCRIPTION:
-        raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_SUBSCRIPTION} per subscription, {len(numbers)} given")
+    relayed = [] if forwarded or forwarder is None else _relayed_subscriptions(ctx, request)
+    total = len(numbers) + sum(len(item.card_numbers) for item in relayed)
+    if total > MAX_CARDS_PER_SUBSCRIPTION:
+        raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_SUBSCRIPTION} per subscription, {total} given")
     # Cards homed elsewhere need no sorting out: this region's feed holds only its own cards.
     own = [number for number in numbers if number.isdigit() and len(number) <= 32]
     with ctx.session_factory() as session:
@@ -151,15 +161,55 @@ def subscribe_card_balances(
     if position < pruned or position > head:
         raise OutOfRange(f"position {position} is not kept by region {ctx.region_code} (it keeps {pruned} to {head}): "
                          "subscribe from 0 and refresh the cards")
-    yield store_sync_pb2.SubscribeCardBalancesResponse(position=position)  # subscribed: the store may refresh now
-    quiet_since = time.monotonic()
-    while still_wanted():
-        with ctx.session_factory() as session:
-            _, head = feed_bounds(session)
-            changes = changes_after(session, position, head, own)
-        if changes or time.monotonic() - quiet_since >= SUBSCRIPTION_HEARTBEAT_SECONDS:
-            position = max(position, head)
-            yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)
-            quiet_since = time.monotonic()
-            continue
-        wait_for_feed(SUBSCRIPTION_POLL_SECONDS)
+    wake = FEED_WAITERS.register()
+    out: queue.Queue[Relayed] = queue.Queue()
+    relays = [RelayedFeed(forwarder, request.store_id, item, out, wake, still_wanted) for item in relayed if forwarder is not None]
+    try:
+        for relay in relays:
+            relay.start()
+        # The store refreshes its cards once the first message arrives: every relayed stream is in
+        # place by then (or its region did not answer), so the refresh misses nothing after it.
+        started_by = time.monotonic() + RELAY_START_WAIT_SECONDS
+        for relay in relays:
+            relay.started.wait(max(0.0, started_by - time.monotonic()))
+        yield store_sync_pb2.SubscribeCardBalancesResponse(position=position)  # subscribed: the store may refresh now
+        quiet_since = time.monotonic()
+        while still_wanted():
+            wake.clear()
+            while not out.empty():
+                item = out.get_nowait()
+                if isinstance(item, OutOfRange):
+                    raise item
+                yield item
+            with ctx.session_factory() as session:
+                _, head = feed_bounds(session)
+                changes = changes_after(session, position, head, own)
+            if changes or time.monotonic() - quiet_since >= SUBSCRIPTION_HEARTBEAT_SECONDS:
+                position = max(position, head)
+                yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)
+                quiet_since = time.monotonic()
+                continue
+            wake.wait(SUBSCRIPTION_POLL_SECONDS)
+    finally:
+        FEED_WAITERS.unregister(wake)
+        for relay in relays:
+            relay.stop()
+
+
+def _relayed_subscriptions(ctx: RegionContext, request: store_sync_pb2.SubscribeCardBalancesRequest) -> list[store_sync_pb2.RelayedSubscription]:
+    """The other regions' cards to relay, one subscription per known region (its cards merged)."""
+    merged: dict[str, store_sync_pb2.RelayedSubscription] = {}
+    for index, item in enumerate(request.other_regions):
+        if item.after_position < 0:
+            raise InvalidArgument(f"other_regions[{index}].after_position", "must not be negative")
+        if item.region_code == ctx.region_code:
+            raise InvalidArgument(f"other_regions[{index}].region_code", f"is this region ({ctx.region_code}): name its cards in card_numbers")
+        try:
+            ctx.program.region(item.region_code)
+        except NotFound as unknown:
+            raise InvalidArgument(f"other_regions[{index}].region_code", f"{item.region_code!r} is not a region of the chain") from unknown
+        target = merged.setdefault(item.region_code, store_sync_pb2.RelayedSubscription(
+            region_code=item.region_code, after_position=item.after_position))
+        target.card_numbers.extend(number for number in item.card_numbers
+                                   if number.isdigit() and len(number) <= 32 and number not in target.card_numbers)
+    return [item for item in merged.values() if item.card_numbers]

@@ -7,14 +7,16 @@ nothing, like a dead WAN link; SIGCONT brings it back). The outages are seconds,
 - an agent killed with SIGKILL with 500 sales queued (and again while forwarding): all 500 posted
   once, in queue order;
 - one card spent offline at two stores at once beyond its balance: both posted, the card flagged
-  and on the overdrawn report;
+  and on the overdrawn report, what it owes shown in both stores' status until a recharge pays it;
 - the region back while the queue drains and new online sales arrive: nothing lost, nothing twice,
   each card's spends posted in the order the store made them;
 - whose link is down (issue 21): region E stopped, a West store stays online, sells West cards
   online and stands in for East cards alone, within the limits, receipts marked "home region E not
   answering"; region E back, each East sale posted there once.
 - a card spent online at one store, then offline at another: the region pushed the balance after
-  the first sale to the second store before the cut, and its stand-in uses it (docs/adr/0017).
+  the first sale to the second store before the cut, and its stand-in uses it (docs/adr/0017);
+- a West card used at an East store: its later balance, after a sale at a West store, is pushed
+  to the East store (region E relays region W's feed).
 """
 
 from __future__ import annotations
@@ -389,10 +391,18 @@ def test_one_card_spent_offline_at_two_stores_beyond_its_balance_is_posted_and_f
         assert after[store_id].offline_approvals_today - before[store_id].offline_approvals_today == 2
         assert after[store_id].offline_approved_today_fen - before[store_id].offline_approved_today_fen == 13_000
     assert sum(after[s].overdrawn_today - before[s].overdrawn_today for s in after) >= 1
+    # Both stores learn what the card owes (the advices' answers, the push) and show it as still owed
+    # by a card they approved offline today.
+    for agent in (first, second):
+        agent.wait(lambda s, agent=agent: (s.receivable_cards_today - before[agent.store_id].receivable_cards_today,
+                                           s.receivable_today_fen - before[agent.store_id].receivable_today_fen) == (1, 11_000),
+                   timeout=20)
     # The next recharge pays what the card owes first.
     recharge = recharge_card(first.till, card, 20_000, store_id="")
     assert (recharge.transaction.balances_after.principal_fen, recharge.transaction.balances_after.owed_fen) == (9_000, 0)
     assert (_balance(running, card).principal_fen, _balance(running, card).owed_fen) == (9_000, 0)
+    for agent in (first, second):  # paid: the answer tells the first store, the push the second
+        agent.wait(lambda s, agent=agent: s.receivable_today_fen == before[agent.store_id].receivable_today_fen, timeout=20)
     assert assert_ledger_consistent(running.region_e_url) > 0
 
 
@@ -558,3 +568,25 @@ def test_a_card_spent_online_at_one_store_is_stood_in_for_at_another_on_the_bala
                       card=card)
     assert shortfall[0][0] == 0  # no overdraft: the stand-in knew the balance after the online sale
     assert assert_ledger_consistent(running.region_e_url) > 0
+
+
+def test_a_west_card_used_at_an_east_store_has_its_later_balance_pushed_there(running):
+    """Docs/adr/0017, addendum: region E relays region W's feed for the East store's West cards, so a
+    sale at a West store reaches the East store's cache without a call on the card passing there."""
+    west, east = running.agent("S-W-T21", region="W"), running.agent("S-E-T15")
+    card = _open_card(west, 20_000)
+    assert card.startswith("8821")
+    east.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # used at the East store (via E → W)
+    time.sleep(3)  # the East store's subscription names the card under region W, and refreshes it once relayed
+    principal, _, described_at = _cached(east, card)
+    assert principal == 20_000
+
+    assert not west.till.Checkout(_sale(card, 7_000), timeout=20).offline  # spent online at the West store
+    deadline = time.monotonic() + 15
+    while _cached(east, card)[0] != 13_000:  # pushed by W, relayed by E to the East store
+        assert time.monotonic() < deadline, f"the West sale's balance never reached the East store: {_cached(east, card)}"
+        time.sleep(0.1)
+    assert _cached(east, card)[2] == described_at  # not a RefreshCardCache: the relayed push brought it
+    with sqlite3.connect(east.database) as connection:
+        positions = dict(connection.execute("SELECT region_code, position FROM balance_push_region_positions"))
+    assert positions.get("W", 0) > 0  # the East store keeps its position in region W's feed

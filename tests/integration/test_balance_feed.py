@@ -150,6 +150,59 @@ def test_a_pushed_change_says_what_the_card_owes(regions, region_context, sync):
         (overdrawn.transaction.transaction_id, 0, 3_000), (paid.transaction_id, 2_000, 0)]
 
 
+def test_a_stores_cards_of_another_region_are_relayed_with_that_regions_positions(regions, region_context, sync):
+    """Docs/adr/0017, addendum: region E relays region W's feed for the store's West cards."""
+    west = regions.clients["W"]
+    card = open_card(west, "S-W-001")
+    east_card = _funded(region_context, regions.clients["E"], 1_000)
+    request = store_sync_pb2.SubscribeCardBalancesRequest(
+        store_id=STORE, card_numbers=[east_card],
+        other_regions=[store_sync_pb2.RelayedSubscription(region_code="W", card_numbers=[card])])
+    stream = sync.SubscribeCardBalances(request, timeout=30)
+    try:
+        answers = iter(stream)
+        first = next(answers)
+        assert first.region_code == "" and not first.changes  # region E's own feed starts
+        recharged = recharge_card(west.transactions, card, 2_500, "S-W-001").transaction
+        relayed: list[store_sync_pb2.SubscribeCardBalancesResponse] = []
+        deadline = time.monotonic() + 20
+        for answer in answers:
+            if answer.region_code == "W":
+                relayed.append(answer)
+                if any(change.transaction_id == recharged.transaction_id for change in answer.changes):
+                    break
+            assert time.monotonic() < deadline, "region W's change was never relayed"
+    finally:
+        stream.cancel()
+    [change] = [change for answer in relayed for change in answer.changes]
+    assert (change.card_number, change.balances.principal_fen) == (card, 2_500)
+    positions = [answer.position for answer in relayed]
+    assert positions == sorted(positions) and relayed[-1].position >= change.position  # positions in W's feed
+
+    # Resumed after W's position: nothing of W again before something new happens there.
+    resumed = store_sync_pb2.SubscribeCardBalancesRequest(store_id=STORE, other_regions=[
+        store_sync_pb2.RelayedSubscription(region_code="W", after_position=relayed[-1].position, card_numbers=[card])])
+    again = recharge_card(west.transactions, card, 100, "S-W-001").transaction
+    stream = sync.SubscribeCardBalances(resumed, timeout=30)
+    try:
+        changes = []
+        for answer in stream:
+            changes.extend(change.transaction_id for change in answer.changes if answer.region_code == "W")
+            if again.transaction_id in changes:
+                break
+    finally:
+        stream.cancel()
+    assert changes == [again.transaction_id]
+
+    for bad, field in ((store_sync_pb2.RelayedSubscription(region_code="E", card_numbers=[card]), "other_regions[0].region_code"),
+                       (store_sync_pb2.RelayedSubscription(region_code="Q", card_numbers=[card]), "other_regions[0].region_code"),
+                       (store_sync_pb2.RelayedSubscription(region_code="W", after_position=-1), "other_regions[0].after_position")):
+        with pytest.raises(grpc.RpcError) as refused:
+            next(iter(sync.SubscribeCardBalances(store_sync_pb2.SubscribeCardBalancesRequest(store_id=STORE, other_regions=[bad]),
+                                                 timeout=10)))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()
+
+
 def test_a_change_committed_late_under_a_lower_outbox_position_is_neither_skipped_nor_reordered(regions, region_context, sync):
     region = regions.clients["E"]
     card = _funded(region_context, region, 10_000)

@@ -200,3 +200,36 @@ def test_a_card_seen_when_only_position_0_was_applied_is_refreshed_not_rewound_t
     cache.put_card(session, _card(), T0)  # type: ignore[arg-type]
     assert cache.resume_position() == 5
     assert cache.subscription_started(cache.generation) == [CARD]
+
+
+# ---- other regions' feeds, relayed by the store's region (docs/adr/0017, addendum) ------------------------
+def test_a_relayed_push_moves_that_regions_position_only(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(10_000), T0)
+    cache.apply_pushed(_pushed(7))
+    relayed = _pushed(900, (CARD, 2_500, LATER))
+    relayed.region_code = "W"
+    cache.apply_pushed(relayed)
+    row = cache.get(CARD)
+    assert row is not None and row.principal_fen == 2_500
+    assert (cache.push_position(), cache.relayed_positions()) == (7, {"W": 900})
+    assert cache.resume_position() == 7  # the own feed's history knows nothing of W's positions
+    cache.reset_push_position()
+    assert (cache.push_position(), cache.relayed_positions()) == (0, {})
+
+
+def test_cards_of_other_regions_are_grouped_by_home_region_and_a_learnt_home_asks_again(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    west, unknown = "882100000000001", "881100000999990"
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(10_000), T0)  # home region E
+        cache.put_balances(session, west, common_pb2.Balances(principal_fen=1), T0)  # home region not known yet
+        cache.put_balances(session, unknown, common_pb2.Balances(principal_fen=1), T0)
+    assert cache.homed_elsewhere([CARD, west, unknown], "E") == {}
+    before = cache.generation
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, common_pb2.Card(card_number=west, home_region="W", state=common_pb2.CARD_STATE_ACTIVE), LATER)
+    assert cache.generation == before + 1  # the subscription asks again, naming it under W
+    assert cache.homed_elsewhere([CARD, west, unknown], "E") == {"W": [west]}
+    assert cache.homed_elsewhere([CARD, west], "") == {}  # own region not known yet: nothing relayed
