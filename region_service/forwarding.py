@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 
 from chaincard.errors import HomeRegionUnreachable, RemoteStatus
-from chaincard.rpc.channels import CHANNEL_OPTIONS, call
+from chaincard.rpc.channels import call, open_channel
 from chaincard.security.authz import FORWARDED_HEADER
 from region_service.context import RegionContext
 
@@ -33,11 +33,6 @@ _PASSED_ON = ("authorization",)
 FORWARD_SHARE = 0.8
 # The home region's answers that mean it could not be reached (not a refusal of its own).
 _NOT_ANSWERING = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
-# Reconnect to a home region within 2 s of its return, as the store agent does to its region: with
-# gRPC's default backoff (growing to two minutes) every call on its cards would go on being answered
-# "home region not answering", and stood in for by the stores, long after it is back.
-_CHANNEL_OPTIONS = (*CHANNEL_OPTIONS, ("grpc.initial_reconnect_backoff_ms", 250), ("grpc.min_reconnect_backoff_ms", 250),
-                    ("grpc.max_reconnect_backoff_ms", 2_000))
 
 
 @dataclass(frozen=True)
@@ -81,8 +76,8 @@ class Forwarder:
     def _channel(self, region_code: str) -> grpc.Channel:
         with self._lock:
             if region_code not in self._channels:
-                self._channels[region_code] = self.ctx.transport.channel(
-                    self.ctx.program.region(region_code).endpoint, expected_server=f"region:{region_code}", options=_CHANNEL_OPTIONS
+                self._channels[region_code] = open_channel(
+                    self.ctx.program.region(region_code).endpoint, self.ctx.transport, expected_server=f"region:{region_code}"
                 )
             return self._channels[region_code]
 
