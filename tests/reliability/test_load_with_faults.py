@@ -192,18 +192,38 @@ def hq_balances(state, cards: Cards) -> dict[str, tuple[int, ...]]:  # type: ign
     return {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
 
 
-def wait_hq_equals_regions(state, cards: Cards, timeout: float = 150.0) -> dict[str, tuple[int, ...]]:  # type: ignore[no-untyped-def]
+def wait_hq_equals_regions(state, cards: Cards, timeout: float = 120.0, settled: float = 45.0) -> dict[str, tuple[int, ...]]:  # type: ignore[no-untyped-def]
+    """HQ's view of every card once it equals the home regions'; fails after ``timeout``, or once HQ's
+    view has not moved for ``settled`` seconds (it has applied all it will)."""
     truth = region_balances(state, cards)
     deadline = time.monotonic() + timeout
+    last, moved_at = None, time.monotonic()
     while True:
         seen = hq_balances(state, cards)
         if seen == truth:
             return truth
-        if time.monotonic() > deadline:
+        if seen != last:
+            last, moved_at = seen, time.monotonic()
+        if time.monotonic() > deadline or time.monotonic() - moved_at > settled:
             differing = {card: (truth.get(card), seen.get(card)) for card in truth if truth.get(card) != seen.get(card)}
             raise AssertionError(f"HQ differs from the home regions (region, hq) as (transactions, principal, bonus, points, "
-                                 f"owed, points owed): {differing}")
+                                 f"owed, points owed): {differing}; {_last_postings(state, cards, list(differing))}")
         time.sleep(0.5)
+
+
+def _last_postings(state, cards: Cards, differing: list[str]) -> str:  # type: ignore[no-untyped-def]
+    """For a failure message: each differing card's last transactions in the order its region posted
+    them (type, occurred at, principal after) and the moment of the one HQ took its balances from."""
+    lines = []
+    for card in differing:
+        region = state.database_urls[f"region_{home_of(card, cards)}"]
+        posted = _rows(region, "SELECT t.type, t.created_at, t.principal_after_fen, t.store_id FROM ledger_transactions t "
+                               "JOIN postings p ON p.transaction_id = t.transaction_id WHERE t.card_number = :card "
+                               "GROUP BY t.transaction_id ORDER BY MIN(p.posting_id) DESC LIMIT 4", card=card)
+        hq = _rows(state.database_urls["hq"], "SELECT last_transaction_at FROM card_views WHERE card_number = :card", card=card)
+        lines.append(f"{card}: last posted {[(kind, str(at), after, store) for kind, at, after, store in posted]}, "
+                     f"HQ's balances as of {hq[0][0] if hq else None}")
+    return "; ".join(lines)
 
 
 def inject_faults(chain: Chain) -> None:
