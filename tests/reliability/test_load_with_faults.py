@@ -192,6 +192,18 @@ def hq_balances(state, cards: Cards) -> dict[str, tuple[int, ...]]:  # type: ign
     return {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
 
 
+# HQ's card view takes a card's balances from its latest-dated posting, and an offline advice is
+# dated when the store approved it: posted after a later-dated online sale of the card (another
+# store's, while the advising store's forwarder was still backing off), its balances are dropped
+# (tests/integration/test_hq_card_view_order.py). The run is marked xfail when that, and only that,
+# keeps HQ from the regions.
+HQ_ADVICE_ORDER_BUG = (
+    "HQ bug: card_views take balances only from an event with occurred_at >= last_transaction_at "
+    "(hq_service/read_models.py); an OFFLINE_ADVICE's occurred_at is its approval time, so an advice posted after a "
+    "later-dated online sale of the same card leaves HQ's balances behind the home region's until the card's next "
+    "transaction (tests/integration/test_hq_card_view_order.py)")
+
+
 def wait_hq_equals_regions(state, cards: Cards, timeout: float = 120.0, settled: float = 45.0) -> dict[str, tuple[int, ...]]:  # type: ignore[no-untyped-def]
     """HQ's view of every card once it equals the home regions'; fails after ``timeout``, or once HQ's
     view has not moved for ``settled`` seconds (it has applied all it will)."""
@@ -206,9 +218,24 @@ def wait_hq_equals_regions(state, cards: Cards, timeout: float = 120.0, settled:
             last, moved_at = seen, time.monotonic()
         if time.monotonic() > deadline or time.monotonic() - moved_at > settled:
             differing = {card: (truth.get(card), seen.get(card)) for card in truth if truth.get(card) != seen.get(card)}
+            described = f"{differing}; {_last_postings(state, cards, list(differing))}"
+            if all(_behind_by_a_late_advice(state, cards, card, truth[card], seen.get(card)) for card in differing):
+                pytest.xfail(f"{HQ_ADVICE_ORDER_BUG}. Here: {described}")
             raise AssertionError(f"HQ differs from the home regions (region, hq) as (transactions, principal, bonus, points, "
-                                 f"owed, points owed): {differing}; {_last_postings(state, cards, list(differing))}")
+                                 f"owed, points owed): {described}")
         time.sleep(0.5)
+
+
+def _behind_by_a_late_advice(state, cards: Cards, card: str, truth: tuple[int, ...], seen: tuple[int, ...] | None) -> bool:  # type: ignore[no-untyped-def]
+    """HQ has applied every transaction of the card, and the one its region posted last is an offline
+    advice dated before the transaction HQ took the card's balances from (HQ_ADVICE_ORDER_BUG)."""
+    if seen is None or seen[0] != truth[0]:
+        return False
+    region = state.database_urls[f"region_{home_of(card, cards)}"]
+    last = _rows(region, "SELECT t.type, t.created_at FROM ledger_transactions t JOIN postings p ON p.transaction_id = t.transaction_id "
+                         "WHERE t.card_number = :card GROUP BY t.transaction_id ORDER BY MIN(p.posting_id) DESC LIMIT 1", card=card)
+    hq = _rows(state.database_urls["hq"], "SELECT last_transaction_at FROM card_views WHERE card_number = :card", card=card)
+    return bool(last and hq and last[0][0] == "OFFLINE_ADVICE" and hq[0][0] is not None and last[0][1] < hq[0][0])
 
 
 def _last_postings(state, cards: Cards, differing: list[str]) -> str:  # type: ignore[no-untyped-def]
@@ -341,13 +368,14 @@ def test_six_tills_while_region_e_is_killed_the_broker_frozen_and_relay_w_killed
                            if sale.request_id in charged and sale not in in_doubt]
         assert wrongly_charged == [], f"sales refused at the till, yet posted: {wrongly_charged[:5]}"
 
-        # HQ equal to the regions, balances and what cards owe included.
-        truth = wait_hq_equals_regions(state, cards)
-        for code in cards.by_region:
-            assert assert_ledger_consistent(state.database_urls[f"region_{code}"]) > 0
         reasons = Counter(re.sub(r"\.\.\.\d+|\d{6,}", "…", sale.refusal)[:110] for sale in refused)
         retried = sum((till.retried for till in tills), Counter())
         print(f"\n{len(sales)} sales, {len(approved)} OK ({len(stood_in)} stood in, {len(marked)} for a home region not "
               f"answering), refused {dict(reasons)} ({len(in_doubt)} in doubt, "
               f"{sum(sale.request_id in charged for sale in in_doubt)} of them posted), retried {dict(retried)}; owed after: "
-              f"{ {card: balances[4] for card, balances in truth.items() if balances[4]} }")
+              f"{ {card: balances[4] for card, balances in region_balances(state, cards).items() if balances[4]} }")
+        for code in cards.by_region:
+            assert assert_ledger_consistent(state.database_urls[f"region_{code}"]) > 0
+        # HQ equal to the regions, balances and what cards owe included (last: it may end the run as xfail).
+        wait_hq_equals_regions(state, cards)
+
