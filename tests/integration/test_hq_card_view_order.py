@@ -1,7 +1,8 @@
 """HQ's card view takes a card's balances from its newest posting. An offline advice is dated when
 the store approved it (Transaction.occurred_at, docs/adr/0011) but posted when it reaches the card's
-home region, possibly after online sales of the same card dated later (another store's, while this
-store's queue waited): its balances after are then the card's newest, although its date is not.
+home region, possibly after transactions of the same card dated later (another store's online sale,
+or its advice, while this store's queue waited): its balances after are then the card's newest,
+although its date is not.
 Found by tests/reliability/test_load_with_faults.py (issue 21). Real PostgreSQL; the events are fed
 to the projector as the consumer does."""
 

@@ -11,17 +11,16 @@ killed and started again. Once the chain has healed and every store's offline qu
 - every sale a till was told OK is posted exactly once, in its card's home region, found by its
   request id (an online answer's transaction is the one posted);
 - HQ's view of every card (transactions, principal, bonus, points, what it owes) equals its home
-  region's.
+  region's. A known HQ bug can keep it from that (HQ_ADVICE_ORDER_BUG): the run then ends as xfail,
+  but only when every card HQ has wrong is explained by it; any other difference fails.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
-from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -98,7 +97,6 @@ class Till:
     channel: grpc.Channel
     stop: threading.Event
     sales: list[Sale] = field(default_factory=list)
-    retried: Counter[str] = field(default_factory=Counter)
     error: BaseException | None = None
     thread: threading.Thread | None = None
 
@@ -139,7 +137,6 @@ class Till:
                     return sale
                 if error.code() not in RETRYABLE or time.monotonic() > deadline:
                     raise AssertionError(f"till {self.number} at {self.store_id}: {error.code().name} {error.details()}") from error
-                self.retried[error.code().name] += 1
                 time.sleep(0.3)
 
 
@@ -193,14 +190,15 @@ def hq_balances(state, cards: Cards) -> dict[str, tuple[int, ...]]:  # type: ign
 
 
 # HQ's card view takes a card's balances from its latest-dated posting, and an offline advice is
-# dated when the store approved it: posted after a later-dated online sale of the card (another
-# store's, while the advising store's forwarder was still backing off), its balances are dropped
+# dated when the store approved it: posted after a later-dated transaction of the card (an online
+# sale, or another store's advice, while the advising store's forwarder was still backing off), its
+# balances are dropped
 # (tests/integration/test_hq_card_view_order.py). The run is marked xfail when that, and only that,
 # keeps HQ from the regions.
 HQ_ADVICE_ORDER_BUG = (
     "HQ bug: card_views take balances only from an event with occurred_at >= last_transaction_at "
     "(hq_service/read_models.py); an OFFLINE_ADVICE's occurred_at is its approval time, so an advice posted after a "
-    "later-dated online sale of the same card leaves HQ's balances behind the home region's until the card's next "
+    "later-dated transaction of the same card (an online sale, another store's advice) leaves HQ's balances behind the home region's until the card's next "
     "transaction (tests/integration/test_hq_card_view_order.py)")
 
 
@@ -368,12 +366,7 @@ def test_six_tills_while_region_e_is_killed_the_broker_frozen_and_relay_w_killed
                            if sale.request_id in charged and sale not in in_doubt]
         assert wrongly_charged == [], f"sales refused at the till, yet posted: {wrongly_charged[:5]}"
 
-        reasons = Counter(re.sub(r"\.\.\.\d+|\d{6,}", "…", sale.refusal)[:110] for sale in refused)
-        retried = sum((till.retried for till in tills), Counter())
-        print(f"\n{len(sales)} sales, {len(approved)} OK ({len(stood_in)} stood in, {len(marked)} for a home region not "
-              f"answering), refused {dict(reasons)} ({len(in_doubt)} in doubt, "
-              f"{sum(sale.request_id in charged for sale in in_doubt)} of them posted), retried {dict(retried)}; owed after: "
-              f"{ {card: balances[4] for card, balances in region_balances(state, cards).items() if balances[4]} }")
+
         for code in cards.by_region:
             assert assert_ledger_consistent(state.database_urls[f"region_{code}"]) > 0
         # HQ equal to the regions, balances and what cards owe included (last: it may end the run as xfail).
