@@ -26,6 +26,13 @@ class CouponKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COUPON_KIND_DISCOUNT: _ClassVar[CouponKind]
     COUPON_KIND_PRODUCT: _ClassVar[CouponKind]
 
+class PointsExpiryRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    POINTS_EXPIRY_RULE_UNSPECIFIED: _ClassVar[PointsExpiryRule]
+    POINTS_EXPIRY_RULE_NEVER: _ClassVar[PointsExpiryRule]
+    POINTS_EXPIRY_RULE_END_OF_FOLLOWING_YEAR: _ClassVar[PointsExpiryRule]
+    POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING: _ClassVar[PointsExpiryRule]
+
 class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     NOTIFICATION_EVENT_UNSPECIFIED: _ClassVar[NotificationEvent]
@@ -57,6 +64,10 @@ COUPON_KIND_UNSPECIFIED: CouponKind
 COUPON_KIND_CASH_VOUCHER: CouponKind
 COUPON_KIND_DISCOUNT: CouponKind
 COUPON_KIND_PRODUCT: CouponKind
+POINTS_EXPIRY_RULE_UNSPECIFIED: PointsExpiryRule
+POINTS_EXPIRY_RULE_NEVER: PointsExpiryRule
+POINTS_EXPIRY_RULE_END_OF_FOLLOWING_YEAR: PointsExpiryRule
+POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING: PointsExpiryRule
 NOTIFICATION_EVENT_UNSPECIFIED: NotificationEvent
 NOTIFICATION_EVENT_CARD_OPENED: NotificationEvent
 NOTIFICATION_EVENT_RECHARGE: NotificationEvent
@@ -237,8 +248,18 @@ class PointsDeductionPolicy(_message.Message):
     min_points: int
     def __init__(self, enabled: _Optional[bool] = ..., points_per_unit: _Optional[int] = ..., unit_value_fen: _Optional[int] = ..., max_bill_share_bp: _Optional[int] = ..., min_points: _Optional[int] = ...) -> None: ...
 
+class PointsExpiryPolicy(_message.Message):
+    __slots__ = ("rule", "days", "reminder_days_before_expiry")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    REMINDER_DAYS_BEFORE_EXPIRY_FIELD_NUMBER: _ClassVar[int]
+    rule: PointsExpiryRule
+    days: int
+    reminder_days_before_expiry: int
+    def __init__(self, rule: _Optional[_Union[PointsExpiryRule, str]] = ..., days: _Optional[int] = ..., reminder_days_before_expiry: _Optional[int] = ...) -> None: ...
+
 class CouponTemplate(_message.Message):
-    __slots__ = ("code", "name", "kind", "face_value_fen", "discount_bp", "max_discount_fen", "product_skus", "min_spend_fen", "categories", "store_ids", "weekdays", "exclude_holidays", "validity_days", "valid_until", "stackable", "active")
+    __slots__ = ("code", "name", "kind", "face_value_fen", "discount_bp", "max_discount_fen", "product_skus", "min_spend_fen", "categories", "store_ids", "weekdays", "exclude_holidays", "validity_days", "valid_until", "stackable", "active", "start_minute_of_day", "end_minute_of_day", "level_codes", "issuer_franchisee_id", "valid_from", "transferable", "transfer_reward_points", "reminder_days_before_expiry")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +276,14 @@ class CouponTemplate(_message.Message):
     VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
     STACKABLE_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    START_MINUTE_OF_DAY_FIELD_NUMBER: _ClassVar[int]
+    END_MINUTE_OF_DAY_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODES_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    TRANSFERABLE_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_REWARD_POINTS_FIELD_NUMBER: _ClassVar[int]
+    REMINDER_DAYS_BEFORE_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     kind: CouponKind
@@ -271,7 +300,15 @@ class CouponTemplate(_message.Message):
     valid_until: _timestamp_pb2.Timestamp
     stackable: bool
     active: bool
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CouponKind, str]] = ..., face_value_fen: _Optional[int] = ..., discount_bp: _Optional[int] = ..., max_discount_fen: _Optional[int] = ..., product_skus: _Optional[_Iterable[str]] = ..., min_spend_fen: _Optional[int] = ..., categories: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., exclude_holidays: _Optional[bool] = ..., validity_days: _Optional[int] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stackable: _Optional[bool] = ..., active: _Optional[bool] = ...) -> None: ...
+    start_minute_of_day: int
+    end_minute_of_day: int
+    level_codes: _containers.RepeatedScalarFieldContainer[str]
+    issuer_franchisee_id: str
+    valid_from: _timestamp_pb2.Timestamp
+    transferable: bool
+    transfer_reward_points: int
+    reminder_days_before_expiry: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CouponKind, str]] = ..., face_value_fen: _Optional[int] = ..., discount_bp: _Optional[int] = ..., max_discount_fen: _Optional[int] = ..., product_skus: _Optional[_Iterable[str]] = ..., min_spend_fen: _Optional[int] = ..., categories: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., exclude_holidays: _Optional[bool] = ..., validity_days: _Optional[int] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stackable: _Optional[bool] = ..., active: _Optional[bool] = ..., start_minute_of_day: _Optional[int] = ..., end_minute_of_day: _Optional[int] = ..., level_codes: _Optional[_Iterable[str]] = ..., issuer_franchisee_id: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transferable: _Optional[bool] = ..., transfer_reward_points: _Optional[int] = ..., reminder_days_before_expiry: _Optional[int] = ...) -> None: ...
 
 class CountItem(_message.Message):
     __slots__ = ("code", "name", "eligible_skus", "uses_per_pack", "pack_price_fen", "validity_days", "active")
@@ -292,16 +329,18 @@ class CountItem(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class FeeSchedule(_message.Message):
-    __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp")
+    __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp")
     EFFECTIVE_FROM_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
     INTERCHANGE_BP_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_FEE_BP_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FEE_BP_FIELD_NUMBER: _ClassVar[int]
+    COUPON_FEE_BP_FIELD_NUMBER: _ClassVar[int]
     effective_from_business_date: str
     interchange_bp: int
     collection_fee_bp: int
     platform_fee_bp: int
-    def __init__(self, effective_from_business_date: _Optional[str] = ..., interchange_bp: _Optional[int] = ..., collection_fee_bp: _Optional[int] = ..., platform_fee_bp: _Optional[int] = ...) -> None: ...
+    coupon_fee_bp: int
+    def __init__(self, effective_from_business_date: _Optional[str] = ..., interchange_bp: _Optional[int] = ..., collection_fee_bp: _Optional[int] = ..., platform_fee_bp: _Optional[int] = ..., coupon_fee_bp: _Optional[int] = ...) -> None: ...
 
 class OfflineLimits(_message.Message):
     __slots__ = ("card_daily_limit_fen", "store_exposure_limit_fen", "pinless_limit_fen", "card_cache_max_age_seconds")
@@ -338,7 +377,7 @@ class NotificationTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., event: _Optional[_Union[NotificationEvent, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., body: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class ChainSettings(_message.Message):
-    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split", "pin_lock_minutes")
+    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split", "pin_lock_minutes", "registration_coupon_template_codes", "birthday_coupon_template_codes")
     CHAIN_NAME_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_DAY_CUTOFF_FIELD_NUMBER: _ClassVar[int]
@@ -347,6 +386,8 @@ class ChainSettings(_message.Message):
     RECEIPT_FOOTER_FIELD_NUMBER: _ClassVar[int]
     STORED_VALUE_SPLIT_FIELD_NUMBER: _ClassVar[int]
     PIN_LOCK_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_COUPON_TEMPLATE_CODES_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_COUPON_TEMPLATE_CODES_FIELD_NUMBER: _ClassVar[int]
     chain_name: str
     business_time_zone: str
     business_day_cutoff: str
@@ -355,10 +396,12 @@ class ChainSettings(_message.Message):
     receipt_footer: str
     stored_value_split: StoredValueSplitRule
     pin_lock_minutes: int
-    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ...) -> None: ...
+    registration_coupon_template_codes: _containers.RepeatedScalarFieldContainer[str]
+    birthday_coupon_template_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ..., registration_coupon_template_codes: _Optional[_Iterable[str]] = ..., birthday_coupon_template_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
-    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at")
+    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPES_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
@@ -378,6 +421,7 @@ class ConfigSnapshot(_message.Message):
     STAFF_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     version: int
     card_types: _containers.RepeatedCompositeFieldContainer[CardType]
     levels: _containers.RepeatedCompositeFieldContainer[Level]
@@ -397,7 +441,8 @@ class ConfigSnapshot(_message.Message):
     staff: _containers.RepeatedCompositeFieldContainer[_directory_pb2.Staff]
     settings: ChainSettings
     generated_at: _timestamp_pb2.Timestamp
-    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    points_expiry: PointsExpiryPolicy
+    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ...) -> None: ...
 
 class UpsertCardTypeRequest(_message.Message):
     __slots__ = ("request_id", "card_type")

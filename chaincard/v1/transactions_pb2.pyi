@@ -112,14 +112,16 @@ class PricedLine(_message.Message):
     def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., gross_fen: _Optional[int] = ..., level_discount_fen: _Optional[int] = ..., coupon_discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., points_earned: _Optional[int] = ...) -> None: ...
 
 class AppliedCoupon(_message.Message):
-    __slots__ = ("coupon_code", "template_code", "discount_fen")
+    __slots__ = ("coupon_code", "template_code", "discount_fen", "issuer_franchisee_id")
     COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
     coupon_code: str
     template_code: str
     discount_fen: int
-    def __init__(self, coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., discount_fen: _Optional[int] = ...) -> None: ...
+    issuer_franchisee_id: str
+    def __init__(self, coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., discount_fen: _Optional[int] = ..., issuer_franchisee_id: _Optional[str] = ...) -> None: ...
 
 class RejectedCoupon(_message.Message):
     __slots__ = ("coupon_code", "reason")
