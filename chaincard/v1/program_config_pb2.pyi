@@ -540,6 +540,22 @@ class SetPointsDeductionPolicyResponse(_message.Message):
     config_version: int
     def __init__(self, policy: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
 
+class SetPointsExpiryPolicyRequest(_message.Message):
+    __slots__ = ("request_id", "policy")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    policy: PointsExpiryPolicy
+    def __init__(self, request_id: _Optional[str] = ..., policy: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ...) -> None: ...
+
+class SetPointsExpiryPolicyResponse(_message.Message):
+    __slots__ = ("policy", "config_version")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    policy: PointsExpiryPolicy
+    config_version: int
+    def __init__(self, policy: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
+
 class UpsertCouponTemplateRequest(_message.Message):
     __slots__ = ("request_id", "coupon_template")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

@@ -68,6 +68,11 @@ class ProgramConfigServiceStub:
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyResponse.FromString,
                 _registered_method=True)
+        self.SetPointsExpiryPolicy = channel.unary_unary(
+                '/chaincard.v1.ProgramConfigService/SetPointsExpiryPolicy',
+                request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.FromString,
+                _registered_method=True)
         self.UpsertCouponTemplate = channel.unary_unary(
                 '/chaincard.v1.ProgramConfigService/UpsertCouponTemplate',
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCouponTemplateRequest.SerializeToString,
@@ -154,6 +159,13 @@ class ProgramConfigServiceServicer:
 
     def SetPointsDeductionPolicy(self, request, context):
         """Replaces the points-as-cash policy (P2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPointsExpiryPolicy(self, request, context):
+        """Replaces the points expiry policy (P3); lots already earned keep the expiry they were given.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -248,6 +260,11 @@ def add_ProgramConfigServiceServicer_to_server(servicer, server):
                     servicer.SetPointsDeductionPolicy,
                     request_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyResponse.SerializeToString,
+            ),
+            'SetPointsExpiryPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPointsExpiryPolicy,
+                    request_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.SerializeToString,
             ),
             'UpsertCouponTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.UpsertCouponTemplate,
@@ -456,6 +473,33 @@ class ProgramConfigService:
             '/chaincard.v1.ProgramConfigService/SetPointsDeductionPolicy',
             chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyRequest.SerializeToString,
             chaincard_dot_v1_dot_program__config__pb2.SetPointsDeductionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPointsExpiryPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ProgramConfigService/SetPointsExpiryPolicy',
+            chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.SerializeToString,
+            chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
