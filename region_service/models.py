@@ -81,6 +81,40 @@ class Card(Base):
     replaces_card_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class Coupon(Base):
+    """A coupon held on a card (Q2–Q5), homed with its card. Its rules are its template's, read from
+    HQ's configuration snapshot by code; the row keeps only what is the coupon's own."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        # The nightly expiry and reminder jobs look for AVAILABLE coupons by end of validity.
+        Index("ix_coupons_state_valid_until", "state", "valid_until"),
+        CheckConstraint("state IN ('AVAILABLE', 'REDEEMED', 'EXPIRED', 'VOIDED')", name="state_known"),
+        CheckConstraint("valid_from < valid_until", name="validity_not_empty"),
+    )
+
+    # chaincard.coupons.codes: 17 digits, homed in this region.
+    coupon_code: Mapped[str] = mapped_column(String(17), primary_key=True)
+    template_code: Mapped[str] = mapped_column(String(64))
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), index=True)
+    # AVAILABLE, REDEEMED, EXPIRED or VOIDED (common.proto CouponState without the prefix).
+    state: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[datetime] = mapped_column(UtcTimestamp)
+    valid_until: Mapped[datetime] = mapped_column(UtcTimestamp)
+    issued_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    issued_reason: Mapped[str] = mapped_column(String(128))
+    # What issued it, unique, so an issue retried or resumed issues nothing twice: e.g.
+    # "recharge:<transaction id>:<template>:<n>", "registration:<card>:<template>",
+    # "birthday:<card>:<year>:<template>", "bulk:<job id>:<card>", "manual:<request id>:<n>".
+    issue_key: Mapped[str] = mapped_column(String(160), unique=True)
+    # While REDEEMED: the checkout that used it.
+    redeemed_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # When the expiry reminder went out (Q5), so it goes out once.
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
 class LedgerAccount(Base):
     """One account per (holder, asset). Card accounts never go below zero; system accounts may."""
 
