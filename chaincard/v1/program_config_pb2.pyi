@@ -41,6 +41,8 @@ class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_EVENT_SPEND: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_REDEMPTION: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_REFUND: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_COUPON_EXPIRING: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_POINTS_EXPIRING: _ClassVar[NotificationEvent]
 
 class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -74,6 +76,8 @@ NOTIFICATION_EVENT_RECHARGE: NotificationEvent
 NOTIFICATION_EVENT_SPEND: NotificationEvent
 NOTIFICATION_EVENT_REDEMPTION: NotificationEvent
 NOTIFICATION_EVENT_REFUND: NotificationEvent
+NOTIFICATION_EVENT_COUPON_EXPIRING: NotificationEvent
+NOTIFICATION_EVENT_POINTS_EXPIRING: NotificationEvent
 NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_WECHAT: NotificationChannel
