@@ -314,6 +314,9 @@ def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
     print(f"  offline today   {status.offline_approvals_today} sale(s), {format_fen(status.offline_approved_today_fen)}; "
           f"overdrawn {status.overdrawn_today} sale(s), {format_fen(status.overdrawn_today_fen)}; "
           f"still owed {format_fen(status.receivable_today_fen)} by {status.receivable_cards_today} card(s)")
+    if status.coupon_conflicts_today:
+        print(f"  COUPON CONFLICT {status.coupon_conflicts_today} offline sale(s) today used coupons already used elsewhere: "
+              f"{format_fen(status.coupon_conflict_today_fen)} of discount this store bears")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
     return 0
 

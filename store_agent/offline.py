@@ -4,7 +4,10 @@ checkout alone, within its limits, and queues it as an advice for the card's hom
 A spend is approved only if, checked in this order (the first that fails is the reason given):
 1. the card is in the cache, fully described, described recently enough (card_cache_max_age_seconds),
    ACTIVE, not past its expiry, and has no PIN (a PIN cannot be checked offline: docs/adr/0011);
-2. the basket uses no points as cash, no coupons and no second member card;
+2. the basket uses no points as cash and no second member card; each coupon it names is one of the
+   card's AVAILABLE coupons as the region last listed them (RefreshCardCache or the balance push,
+   within card_cache_max_age_seconds) and no offline sale of this store used it since; the core
+   then checks the coupon's rules as online (docs/adr/0025);
 3. the stored value it takes is covered by the card's last known balance less what this store
    approved offline since that balance was read, less what the card owes (held back from principal
    first, then bonus, as online: chaincard.ledger.receivables; priced by chaincard.pricing on it);
@@ -16,6 +19,10 @@ Refusals are FAILED_PRECONDITION with the reason ("don't retry": a till or a cha
 must not resend a refused sale in a loop; the cashier takes another payment). The journal keeps
 the request PENDING, so the same request_id can still be sent once the link is back. The approval, the queued advice, the journal's answer and the
 receipt are written in one SQLite transaction (WAL, synchronous=FULL): an approved sale is never lost.
+The coupons it used are marked used here in that same transaction (offline_coupon_uses): a second
+offline sale naming one of them is refused. The advice carries the codes (the checkout's
+coupon_codes) and their discounts (the offline answer's coupons); the home region redeems them, or
+flags the sale when one was used elsewhere meanwhile (region_service.handlers.advices).
 
 The same stand-in, with the same limits, serves a card whose home region does not answer while the
 store's own region does (``home_region``: the region answered UNAVAILABLE with the
@@ -48,6 +55,7 @@ from chaincard.checkout.request import (
 )
 from chaincard.checkout.response import checkout_response
 from chaincard.config import Settings
+from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
@@ -57,7 +65,7 @@ from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKi
 from chaincard.receipts import WIDTH_58MM, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
 from store_agent.config_sync import StoreConfig
-from store_agent.models import CachedCard, OfflineAdvice, OutgoingRequest, Receipt
+from store_agent.models import CachedCard, CachedCoupon, OfflineAdvice, OfflineCouponUse, OutgoingRequest, Receipt
 from store_agent.region_link import home_region_message
 
 
@@ -98,6 +106,16 @@ def unreflected(session: Session, card_number: str, since: datetime | None, *, d
         query = query.where(OfflineAdvice.business_date == day)
     principal, bonus, points = session.execute(query).one()
     return int(principal), int(bonus), int(points)
+
+
+def used_offline(session: Session, coupon_code: str, listed_at: datetime | None) -> OfflineAdvice | None:
+    """The advice of this store's offline sale that used the coupon and that a coupon list read at
+    ``listed_at`` cannot include yet (still queued, or forwarded after it); None when there is none."""
+    query = (select(OfflineAdvice).join(OfflineCouponUse, OfflineCouponUse.advice_id == OfflineAdvice.advice_id)
+             .where(OfflineCouponUse.coupon_code == coupon_code))
+    if listed_at is not None:
+        query = query.where(or_(OfflineAdvice.forwarded_at.is_(None), OfflineAdvice.forwarded_at > listed_at))
+    return session.execute(query.order_by(OfflineAdvice.sequence.desc()).limit(1)).scalar_one_or_none()
 
 
 def queued_exposure(session: Session) -> int:
@@ -144,7 +162,35 @@ class OfflineStandIn:
             raise _refuse(f"card ...{number[-4:]} has a PIN, and a PIN cannot be checked while offline")
         return card
 
-    def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime) -> CheckoutPlan:
+    def _held_coupons(self, session: Session, fields: CheckoutFields, card: CachedCard, now: datetime,
+                      max_age: int) -> list[HeldCoupon]:
+        """The coupons the sale names, in order, as this store last knew them; a coupon it does not
+        know, or that one of its offline sales already used, is refused here (the core checks the rest)."""
+        if not fields.coupon_codes:
+            return []
+        number = card.card_number
+        listed_at = card.coupons_as_of
+        if listed_at is None:
+            raise _refuse(f"the coupons of card ...{number[-4:]} are not known to this store yet")
+        if now - listed_at > timedelta(seconds=max_age):
+            raise _refuse(f"what this store knows of the coupons of card ...{number[-4:]} is older than {max_age // 3600} h")
+        held = []
+        for index, code in enumerate(fields.coupon_codes):
+            used = used_offline(session, code, listed_at)
+            if used is not None:
+                raise _refuse(f"coupon_codes[{index}]: coupon {code} was already used offline at this store "
+                              f"(sale {used.transaction_id}, {used.approved_at:%Y-%m-%d %H:%M} UTC)")
+            cached = session.get(CachedCoupon, code)
+            if cached is None:
+                raise _refuse(f"coupon_codes[{index}]: coupon {code} is not among the usable coupons this store knows "
+                              f"of card ...{number[-4:]}")
+            held.append(HeldCoupon(coupon_code=cached.coupon_code, template_code=cached.template_code,
+                                   card_number=cached.card_number, state=cached.state,
+                                   valid_from=cached.valid_from, valid_until=cached.valid_until))
+        return held
+
+    def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime,
+               coupons: list[HeldCoupon]) -> CheckoutPlan:
         snapshot = self.config.snapshot()
         assert snapshot is not None
         store = self.config.store()
@@ -154,6 +200,7 @@ class OfflineStandIn:
             return price(pricing_input(
                 fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
                 stored_value=spendable, points_balance=max(card.points, 0),
+                coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
             ))
         except PricingRefused as refused:
             owes = f", less the {format_fen(card.owed_fen)} the card owes" if card.owed_fen > 0 else ""
@@ -203,7 +250,8 @@ class OfflineStandIn:
             held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
             # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
             spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
-            plan = self._price(fields, card, spendable, now)
+            coupons = self._held_coupons(session, fields, card, now, limits.card_cache_max_age_seconds)
+            plan = self._price(fields, card, spendable, now, coupons)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)
             if stored_value > limits.pinless_limit_fen:
@@ -263,6 +311,10 @@ class OfflineStandIn:
             approved_at=now, advice=b"", state="QUEUED", attempts=0,
         )
         session.add(row)
+        # Used here from now on: a second offline sale naming one of them is refused (used_offline).
+        session.add_all(OfflineCouponUse(coupon_code=applied.coupon_code, advice_id=request.request_id,
+                                         card_number=card.card_number, discount_fen=applied.discount_fen, used_at=now)
+                        for applied in plan.applied_coupons)
         session.flush()  # the sequence is SQLite's rowid
         row.advice = store_sync_pb2.OfflineAdvice(
             advice_id=request.request_id, sequence=row.sequence, store_id=self.store_id, checkout=checkout,

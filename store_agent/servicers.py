@@ -292,6 +292,7 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
             offline_approvals_today=today.approvals, offline_approved_today_fen=today.approved_fen,
             overdrawn_today=today.overdrawn, overdrawn_today_fen=today.overdrawn_fen,
             receivable_cards_today=today.receivable_cards, receivable_today_fen=today.receivable_fen,
+            coupon_conflicts_today=today.coupon_conflicts, coupon_conflict_today_fen=today.coupon_conflict_fen,
         )
         for field, moment in (("last_region_contact_at", monitor.last_contact_at),
                               ("offline_since", None if monitor.online else monitor.offline_since),

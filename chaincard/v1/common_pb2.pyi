@@ -218,7 +218,7 @@ class CountUseChange(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses_delta: _Optional[int] = ...) -> None: ...
 
 class Transaction(_message.Message):
-    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen")
+    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "coupon_conflicts")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -238,6 +238,7 @@ class Transaction(_message.Message):
     OVERDRAWN_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     OWED_DELTA_FEN_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     type: TransactionType
     card_number: str
@@ -257,7 +258,20 @@ class Transaction(_message.Message):
     overdrawn: bool
     reason: str
     owed_delta_fen: int
-    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ...) -> None: ...
+    coupon_conflicts: _containers.RepeatedCompositeFieldContainer[CouponConflict]
+    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ...) -> None: ...
+
+class CouponConflict(_message.Message):
+    __slots__ = ("coupon_code", "template_code", "discount_fen", "reason")
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    coupon_code: str
+    template_code: str
+    discount_fen: int
+    reason: str
+    def __init__(self, coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., discount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("member_id", "home_region", "name", "phone_masked", "birthday", "gender", "email", "custom_fields", "tags", "channel", "registered_store_id", "registered_at", "updated_at")
