@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
+from region_service.advised_coupons import COUPON_CONFLICTS, conflict_messages
 from region_service.ledger_store import CardBalances
 from region_service.models import Card, LedgerTransaction, Member
 
@@ -104,6 +105,8 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
             owed_fen=(row.details or {}).get(OWED_AFTER, 0), points_owed=(row.details or {}).get(POINTS_OWED_AFTER, 0),
         ),
         owed_delta_fen=(row.details or {}).get(OWED_DELTA, 0),
+        # An offline advice's coupons its region could not redeem (docs/adr/0025).
+        coupon_conflicts=conflict_messages((row.details or {}).get(COUPON_CONFLICTS)),
         occurred_at=timestamp(row.created_at),
         business_date=row.business_date.isoformat(),
         original_transaction_id=row.original_transaction_id or "",

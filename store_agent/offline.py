@@ -37,6 +37,7 @@ import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from chaincard.coupons.rules import HeldCoupon
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,7 +56,6 @@ from chaincard.checkout.request import (
 )
 from chaincard.checkout.response import checkout_response
 from chaincard.config import Settings
-from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
@@ -65,7 +65,14 @@ from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKi
 from chaincard.receipts import WIDTH_58MM, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
 from store_agent.config_sync import StoreConfig
-from store_agent.models import CachedCard, CachedCoupon, OfflineAdvice, OfflineCouponUse, OutgoingRequest, Receipt
+from store_agent.models import (
+    CachedCard,
+    CachedCoupon,
+    OfflineAdvice,
+    OfflineCouponUse,
+    OutgoingRequest,
+    Receipt,
+)
 from store_agent.region_link import home_region_message
 
 

@@ -39,6 +39,10 @@ class SystemAccount(StrEnum):
     OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"
     # What a card owed and a store manager wrote off (the issuer's loss), principal or points.
     RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
+    # Coupon discounts an acquiring store gave offline on coupons that turned out used elsewhere,
+    # voided or expired when the advice arrived (X4, docs/adr/0025): the store's own loss, in
+    # COUPON_VALUE, opposite its COUPON_REDEEMED (no issuer pays them).
+    COUPON_CONFLICT_EXPENSE = "COUPON_CONFLICT_EXPENSE"
 
 
 class UnbalancedTransaction(ValueError):

@@ -10,6 +10,11 @@ gives what it holds (down to zero: card accounts never go negative) and the shor
 the card's own RECEIVABLE account — what the holder now owes, which the next recharge pays first
 (issue 21, docs/adr/0018) — so the acquiring store is paid in full and the card is on the overdrawn
 report until the debt is paid or written off (docs/adr/0011).
+
+The coupons the store let the sale use (its offline answer's coupons) are redeemed with it, or, if
+one was used by another sale meanwhile (or voided, or had expired), the sale is posted without that
+coupon's flow and flagged: Transaction.coupon_conflicts, the acquiring store's loss
+(region_service.advised_coupons, docs/adr/0025).
 """
 
 from __future__ import annotations
@@ -31,13 +36,16 @@ from chaincard.checkout.terms import split_rule
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import replay_or_reserve, retry_on_conflict, validate_request_id
 from chaincard.errors import ChainCardError, InvalidArgument
+from chaincard.events import topics
+from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
 from chaincard.pricing import SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
-from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
+from chaincard.v1 import common_pb2, events_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
 from region_service import receivables, validation
+from region_service.advised_coupons import COUPON_CONFLICTS, settle_advised_coupons
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.handlers.cards import load_card
@@ -51,10 +59,12 @@ from region_service.ledger_store import (
 )
 from region_service.models import (
     Card,
+    Coupon,
     IdempotencyKey,
     LedgerAccount,
     LedgerTransaction,
     OfflineAdviceRecord,
+    OutboxMessage,
 )
 from region_service.posting import record_transaction
 from region_service.repository import lock_card_accounts
@@ -127,6 +137,15 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
             raise InvalidArgument(f"{field}.amount_fen", "must equal principal_fen + bonus_fen")
     if result.total_due_fen != sum(t.amount_fen for t in result.tenders):
         raise InvalidArgument(f"{where}.offline_result.total_due_fen", "must equal the sum of the tenders")
+    named = set(advice.checkout.coupon_codes)
+    seen: set[str] = set()
+    for position, coupon in enumerate(result.coupons):
+        field = f"{where}.offline_result.coupons[{position}]"
+        if coupon.coupon_code not in named or coupon.coupon_code in seen:
+            raise InvalidArgument(f"{field}.coupon_code", "must be one of the checkout's coupon_codes, once")
+        if coupon.discount_fen < 0:
+            raise InvalidArgument(f"{field}.discount_fen", "must not be negative")
+        seen.add(coupon.coupon_code)
     if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
 
@@ -271,6 +290,13 @@ def _post_in_session(
     transaction_id = result.transaction.transaction_id
     if not transaction_id or len(transaction_id) > 36 or session.get(LedgerTransaction, transaction_id) is not None:
         transaction_id = new_id()
+    coupons = settle_advised_coupons(
+        session, list(result.coupons), card_numbers=(advice.checkout.card_number, card.card_number),
+        transaction_id=transaction_id, approved_at=approved_at, acquiring_franchisee_id=store.franchisee_id,
+        system_account=lambda franchisee, purpose, asset: _system_account(session, cache, franchisee, purpose, asset),
+        redeem=lambda row, applied: _redeem(uow, row, transaction_id, approved_at),
+    )
+    postings += coupons.postings
     tenders = []
     for tender in result.tenders:
         applied = transactions_pb2.AppliedTender()
@@ -301,6 +327,7 @@ def _post_in_session(
             ],
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in result.lines],
             "operator_id": advice.checkout.operator_id,
+            **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
         },
     )
     transaction = record_transaction(
@@ -315,13 +342,32 @@ def _post_in_session(
         issuing_franchisee_id=issuer, business_date=day, amount_fen=sum(wanted),
         shortfall_fen=take.shortfall_fen, approved_at=approved_at, posted_at=utc_now(), forwarded_by=forwarded_by,
     ))
+    if coupons.conflicts:
+        log.warning("offline advice used coupons already used elsewhere: posted, flagged", extra={"fields": {
+            "advice_id": advice.advice_id, "store_id": store.store_id,
+            "coupons": [conflict.coupon_code for conflict in coupons.conflicts], "discount_fen": coupons.conflict_fen}})
+    conflict_note = "; ".join(f"{conflict.reason}: {format_fen(conflict.discount_fen)} discount borne by store "
+                              f"{store.store_id}, flagged" for conflict in coupons.conflicts)
     if take.shortfall_fen:
         return store_sync_pb2.OfflineAdviceResult(
             advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
             message=f"card ...{card.card_number[-4:]} held {format_fen(sum(wanted) - take.shortfall_fen)} of "
-                    f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up",
+                    f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up"
+                    + (f"; {conflict_note}" if conflict_note else ""),
         )
-    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction)
+    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
+                                              message=conflict_note)
+
+
+def _redeem(uow: RegionUnitOfWork, row: Coupon, transaction_id: str, approved_at: datetime) -> None:
+    """The locked coupon redeemed by the advice's sale, when the store approved it."""
+    previous = row.state
+    row.state, row.redeemed_transaction_id, row.redeemed_at, row.updated_at = "REDEEMED", transaction_id, approved_at, utc_now()
+    add_event(uow.session, OutboxMessage, topic=topics.CARDS, key=row.card_number, producer=uow.region.producer_name,
+              payload=events_pb2.CouponStateChanged(
+                  coupon_code=row.coupon_code, card_number=row.card_number,
+                  previous_state=common_pb2.CouponState.Value(f"COUPON_STATE_{previous}"),
+                  state=common_pb2.COUPON_STATE_REDEEMED, transaction_id=transaction_id))
 
 
 @retry_on_conflict

@@ -1,0 +1,117 @@
+"""The coupons of an offline advice (X4, docs/adr/0025): each coupon the store let the sale use is
+redeemed now, as an online checkout redeems it, or — when the region finds it used by another sale
+meanwhile, voided, or expired before the store approved the sale — it is a *coupon conflict*: the
+sale is posted anyway (it happened), without that coupon's redemption and clearing flow, and the
+discount the member got is the acquiring store's loss, posted and flagged (never silent).
+
+Decided under the coupon's row lock, in the advice's own transaction: an advice and an online
+checkout racing for one coupon cannot both redeem it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chaincard.ledger import Asset, Posting, SystemAccount, transfer
+from chaincard.v1 import common_pb2, transactions_pb2
+from region_service.models import Coupon
+
+# Where a conflict is kept in the transaction's details (region_service.translate reads it back).
+COUPON_CONFLICTS = "coupon_conflicts"
+
+
+@dataclass
+class AdvisedCoupons:
+    """What the advice's coupons came to: those redeemed now (as the checkout's applied coupons), the
+    conflicts, and their ledger postings."""
+
+    redeemed: list[transactions_pb2.AppliedCoupon] = field(default_factory=list)
+    conflicts: list[common_pb2.CouponConflict] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+
+    @property
+    def conflict_fen(self) -> int:
+        return sum(conflict.discount_fen for conflict in self.conflicts)
+
+    def details(self) -> list[dict[str, object]]:
+        return [{"coupon_code": c.coupon_code, "template_code": c.template_code, "discount_fen": c.discount_fen,
+                 "reason": c.reason} for c in self.conflicts]
+
+
+def conflict_messages(details: object) -> list[common_pb2.CouponConflict]:
+    """The conflicts kept in a transaction's details (empty for any other transaction)."""
+    if not isinstance(details, list):
+        return []
+    return [common_pb2.CouponConflict(coupon_code=str(item.get("coupon_code", "")), template_code=str(item.get("template_code", "")),
+                                      discount_fen=int(item.get("discount_fen", 0)), reason=str(item.get("reason", "")))
+            for item in details if isinstance(item, dict)]
+
+
+def _why_not(coupon: Coupon | None, code: str, card_numbers: tuple[str, ...], approved_at: datetime) -> str:
+    """Why the region cannot redeem the coupon for this advice; "" when it can."""
+    if coupon is None:
+        return f"no coupon {code} in this region"
+    if coupon.card_number not in card_numbers:
+        return f"coupon {code} is held by card ...{coupon.card_number[-4:]}, not this sale's card"
+    if coupon.state == "REDEEMED":
+        return f"coupon {code} was already redeemed by transaction {coupon.redeemed_transaction_id or '?'}"
+    if coupon.state == "VOIDED":
+        return f"coupon {code} was voided"
+    if not coupon.valid_from <= approved_at < coupon.valid_until:
+        return (f"coupon {code} was not valid when the store approved the sale ({approved_at:%Y-%m-%d %H:%M} UTC; "
+                f"valid {coupon.valid_from:%Y-%m-%d %H:%M} to {coupon.valid_until:%Y-%m-%d %H:%M} UTC)")
+    # AVAILABLE, or EXPIRED by the nightly job after the store used it while still valid: redeemed.
+    return ""
+
+
+def settle_advised_coupons(
+    session: Session,
+    applied: list[transactions_pb2.AppliedCoupon],
+    *,
+    card_numbers: tuple[str, ...],
+    transaction_id: str,
+    approved_at: datetime,
+    acquiring_franchisee_id: str,
+    system_account: Callable[[str, str, str], str],
+    redeem: Callable[[Coupon, transactions_pb2.AppliedCoupon], None],
+) -> AdvisedCoupons:
+    """Redeem or flag each coupon the store applied (``applied``: the offline answer's coupons, with
+    the discount it gave on each). ``card_numbers``: the advised card and the card posted to (its
+    successor after a replacement). ``system_account(franchisee, purpose, asset)``: an account id.
+    ``redeem(row, applied)``: marks the locked coupon REDEEMED by ``transaction_id``, as the online
+    checkout does (its event included)."""
+    outcome = AdvisedCoupons()
+    codes = [coupon.coupon_code for coupon in applied]
+    rows = {row.coupon_code: row for row in session.execute(
+        select(Coupon).where(Coupon.coupon_code.in_(codes)).order_by(Coupon.coupon_code).with_for_update()
+    ).scalars()}
+    for coupon in applied:
+        row = rows.get(coupon.coupon_code)
+        reason = _why_not(row, coupon.coupon_code, card_numbers, approved_at)
+        if not reason:
+            assert row is not None
+            redeem(row, coupon)
+            outcome.redeemed.append(coupon)
+            # As online: the cost bearer's coupon expense pays the acquirer's redeemed coupons.
+            outcome.postings += transfer(
+                Asset.COUPON_VALUE, coupon.discount_fen,
+                debit=system_account(coupon.issuer_franchisee_id, SystemAccount.COUPON_EXPENSE, Asset.COUPON_VALUE),
+                credit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE),
+            )
+            continue
+        outcome.conflicts.append(common_pb2.CouponConflict(
+            coupon_code=coupon.coupon_code, template_code=coupon.template_code, discount_fen=coupon.discount_fen,
+            reason=reason))
+        # The discount was given at the acquiring store and nobody clears it to that store: the store
+        # bears it (docs/adr/0025). Same shape as a redemption, the store itself the cost bearer.
+        outcome.postings += transfer(
+            Asset.COUPON_VALUE, coupon.discount_fen,
+            debit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_CONFLICT_EXPENSE, Asset.COUPON_VALUE),
+            credit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE),
+        )
+    return outcome
