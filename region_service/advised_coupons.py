@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.v1 import common_pb2, transactions_pb2
+from region_service.coupons.issuing import lock_coupons
 from region_service.models import Coupon
 
 # Where a conflict is kept in the transaction's details (region_service.translate reads it back).
@@ -86,10 +86,7 @@ def settle_advised_coupons(
     ``redeem(row, applied)``: marks the locked coupon REDEEMED by ``transaction_id``, as the online
     checkout does (its event included)."""
     outcome = AdvisedCoupons()
-    codes = [coupon.coupon_code for coupon in applied]
-    rows = {row.coupon_code: row for row in session.execute(
-        select(Coupon).where(Coupon.coupon_code.in_(codes)).order_by(Coupon.coupon_code).with_for_update()
-    ).scalars()}
+    rows = lock_coupons(session, [coupon.coupon_code for coupon in applied])
     for coupon in applied:
         row = rows.get(coupon.coupon_code)
         reason = _why_not(row, coupon.coupon_code, card_numbers, approved_at)
