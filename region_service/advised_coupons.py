@@ -20,9 +20,9 @@ from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.v1 import common_pb2, transactions_pb2
 from region_service.coupons.issuing import lock_coupons
 from region_service.models import Coupon
+from region_service.translate import COUPON_CONFLICTS, conflict_messages
 
-# Where a conflict is kept in the transaction's details (region_service.translate reads it back).
-COUPON_CONFLICTS = "coupon_conflicts"
+__all__ = ["COUPON_CONFLICTS", "AdvisedCoupons", "conflict_messages", "settle_advised_coupons"]
 
 
 @dataclass
@@ -41,15 +41,6 @@ class AdvisedCoupons:
     def details(self) -> list[dict[str, object]]:
         return [{"coupon_code": c.coupon_code, "template_code": c.template_code, "discount_fen": c.discount_fen,
                  "reason": c.reason} for c in self.conflicts]
-
-
-def conflict_messages(details: object) -> list[common_pb2.CouponConflict]:
-    """The conflicts kept in a transaction's details (empty for any other transaction)."""
-    if not isinstance(details, list):
-        return []
-    return [common_pb2.CouponConflict(coupon_code=str(item.get("coupon_code", "")), template_code=str(item.get("template_code", "")),
-                                      discount_fen=int(item.get("discount_fen", 0)), reason=str(item.get("reason", "")))
-            for item in details if isinstance(item, dict)]
 
 
 def _why_not(coupon: Coupon | None, code: str, card_numbers: tuple[str, ...], approved_at: datetime) -> str:

@@ -10,7 +10,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
-from region_service.advised_coupons import COUPON_CONFLICTS, conflict_messages
 from region_service.ledger_store import CardBalances
 from region_service.models import Card, LedgerTransaction, Member
 
@@ -87,6 +86,19 @@ def card_message(card: Card, home_region: str, balances: CardBalances) -> common
 OWED_AFTER = "owed_after_fen"
 POINTS_OWED_AFTER = "points_owed_after"
 OWED_DELTA = "owed_delta_fen"
+
+
+# Where an offline advice's coupon conflicts are kept in its transaction's details (docs/adr/0025).
+COUPON_CONFLICTS = "coupon_conflicts"
+
+
+def conflict_messages(details: object) -> list[common_pb2.CouponConflict]:
+    """The coupon conflicts kept in a transaction's details (none for any other transaction)."""
+    if not isinstance(details, list):
+        return []
+    return [common_pb2.CouponConflict(coupon_code=str(item.get("coupon_code", "")), template_code=str(item.get("template_code", "")),
+                                      discount_fen=int(item.get("discount_fen", 0)), reason=str(item.get("reason", "")))
+            for item in details if isinstance(item, dict)]
 
 
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
