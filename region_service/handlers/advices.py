@@ -361,3 +361,204 @@ def _redeem(uow: RegionUnitOfWork, row: Coupon, transaction_id: str, approved_at
     """The locked coupon redeemed by the advice's sale, as of when the store approved it."""
     change_state(uow.region, uow.session, row, "REDEEMED", transaction_id=transaction_id, now=approved_at,
                  reason="redeemed offline")
+
+
+@retry_on_conflict
+def post_advice(
+    ctx: RegionContext, advice: store_sync_pb2.OfflineAdvice, *, forwarded_by: str = "",
+    system_accounts: dict[tuple[str, str, str], str] | None = None,
+) -> store_sync_pb2.OfflineAdviceResult:
+    """Post one advice on a card homed here, exactly once, in its own transaction."""
+    with ctx.session_factory() as session, session.begin():
+        answer = _post_in_session(RegionUnitOfWork(session, ctx), advice, forwarded_by=forwarded_by,
+                                  system_accounts=system_accounts if system_accounts is not None else {})
+    _log_overdraft(answer)
+    return answer
+
+
+def post_advices_together(
+    ctx: RegionContext, advices: list[store_sync_pb2.OfflineAdvice], *, forwarded_by: str,
+    system_accounts: dict[tuple[str, str, str], str],
+) -> list[store_sync_pb2.OfflineAdviceResult] | None:
+    """Post several advices, in order, in one transaction (one commit instead of one each); None,
+    with nothing written, if any of them fails — the caller then posts them one by one."""
+    try:
+        with ctx.session_factory() as session, session.begin():
+            uow = RegionUnitOfWork(session, ctx)
+            answers = [_post_in_session(uow, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
+                       for advice in advices]
+    except (ChainCardError, DBAPIError):
+        return None
+    for answer in answers:
+        _log_overdraft(answer)
+    return answers
+
+
+def _log_overdraft(answer: store_sync_pb2.OfflineAdviceResult) -> None:
+    if answer.outcome == POSTED_OVERDRAWN:
+        log.warning("offline advice overdrew a card", extra={"fields": {
+            "advice_id": answer.advice_id, "card": answer.transaction.card_number, "message": answer.message}})
+
+
+# ---- a store's upload -----------------------------------------------------------------------------
+def _retry_later(advice_id: str, message: str) -> store_sync_pb2.OfflineAdviceResult:
+    return store_sync_pb2.OfflineAdviceResult(advice_id=advice_id, outcome=RETRY_LATER, message=message)
+
+
+def _open_system_accounts(ctx: RegionContext, store_id: str, card_numbers: list[str]) -> dict[tuple[str, str, str], str]:
+    """The system accounts an upload posts to, created first in their own short transaction (so two
+    stores' uploads never race to create one), by (franchisee, purpose, asset)."""
+    if not card_numbers:
+        return {}
+    store = ctx.program.store(store_id)
+    wanted = [(store.franchisee_id, SystemAccount.STORED_VALUE_REDEEMED, asset)
+              for asset in (Asset.STORED_VALUE_PRINCIPAL, Asset.STORED_VALUE_BONUS)]
+    with ctx.session_factory() as session, session.begin():
+        issuers = set(session.execute(select(Card.issuing_franchisee_id).where(Card.card_number.in_(card_numbers))).scalars())
+        for issuer in sorted(issuers):
+            wanted.append((issuer, SystemAccount.POINTS_LIABILITY, Asset.POINTS))
+        return {key: system_account_id(session, *key) for key in wanted}
+
+
+def _forwarded_batch_id(request_id: str, region_code: str) -> str:
+    """The same sub-batch id for the same batch, so a home region can replay its answer."""
+    return "fwd-" + hashlib.sha256(f"{request_id}|{region_code}".encode()).hexdigest()[:40]
+
+
+def upload_offline_advices(
+    ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.UploadOfflineAdvicesRequest,
+    origin: CallOrigin,
+) -> store_sync_pb2.UploadOfflineAdvicesResponse:
+    forwarded_by = origin.forwarded_by
+    validate_request_id(request.request_id)
+    if not request.store_id:
+        raise InvalidArgument("store_id", "is required")
+    if len(request.advices) > MAX_ADVICES_PER_UPLOAD:
+        raise InvalidArgument("advices", f"at most {MAX_ADVICES_PER_UPLOAD} per call, {len(request.advices)} given")
+    calling_store(ctx, request.store_id, forwarded=bool(forwarded_by))
+    for index, advice in enumerate(request.advices):
+        validate_advice(index, advice, request.store_id)
+    with ctx.session_factory() as session:
+        replay = replay_or_reserve(
+            session, IdempotencyKey, "UploadOfflineAdvices", request, store_sync_pb2.UploadOfflineAdvicesResponse
+        )
+    if replay is not None:
+        return replay
+
+    results: list[store_sync_pb2.OfflineAdviceResult | None] = [None] * len(request.advices)
+    remote: dict[str, list[int]] = defaultdict(list)
+    local: list[int] = []
+    for index, advice in enumerate(request.advices):
+        home = ctx.home_region_of(advice.checkout.card_number)
+        if home == ctx.region_code or forwarded_by:
+            local.append(index)
+        else:
+            remote[home].append(index)
+
+    for region_code, indexes in remote.items():
+        sub_request = store_sync_pb2.UploadOfflineAdvicesRequest(
+            request_id=_forwarded_batch_id(request.request_id, region_code), store_id=request.store_id,
+            advices=[request.advices[index] for index in indexes],
+        )
+        try:
+            answer = forwarder.forward(region_code, store_sync_pb2_grpc.StoreSyncServiceStub, "UploadOfflineAdvices", sub_request, origin)
+            for index, result in zip(indexes, answer.results, strict=True):
+                results[index] = result
+        except (ChainCardError, ValueError) as error:
+            message = f"home region {region_code} did not take the advices: {getattr(error, 'message', error)}"
+            for index in indexes:
+                results[index] = _retry_later(request.advices[index].advice_id, message)
+
+    # Posted in queue order (the order the store approved them), a chunk per transaction; a chunk that
+    # fails is posted again one by one, and an advice that cannot be posted now holds back the later
+    # advices of its card (per-card order), not the others.
+    system_accounts = _open_system_accounts(ctx, request.store_id, [request.advices[index].checkout.card_number for index in local])
+    held_back: dict[str, str] = {}
+    for start in range(0, len(local), ADVICES_PER_TRANSACTION):
+        chunk = local[start:start + ADVICES_PER_TRANSACTION]
+        together = post_advices_together(ctx, [request.advices[index] for index in chunk], forwarded_by=forwarded_by,
+                                         system_accounts=system_accounts)
+        if together is not None:
+            for index, answer in zip(chunk, together, strict=True):
+                results[index] = answer
+            continue
+        for index in chunk:
+            advice = request.advices[index]
+            card = advice.checkout.card_number
+            if card in held_back:
+                results[index] = _retry_later(advice.advice_id, f"an earlier advice of this card could not be posted: {held_back[card]}")
+                continue
+            try:
+                results[index] = post_advice(ctx, advice, forwarded_by=forwarded_by, system_accounts=system_accounts)
+            except (ChainCardError, DBAPIError) as error:
+                message = getattr(error, "message", None) or type(error).__name__
+                log.warning("offline advice not posted; the store will send it again",
+                            extra={"fields": {"advice_id": advice.advice_id, "error": message}})
+                held_back[card] = message
+                results[index] = _retry_later(advice.advice_id, message)
+
+    response = store_sync_pb2.UploadOfflineAdvicesResponse(results=[result for result in results if result is not None])
+    if any(result.outcome == RETRY_LATER for result in response.results):
+        return response  # only a final answer is kept for the batch id: a batch with RETRY_LATER is simply sent again
+    # Remembered through the command pipeline, so a twin of this batch that stored its final answer
+    # first is answered with that one.
+    return ctx.commands.run(_answered(response), request)
+
+
+def _answered(
+    response: store_sync_pb2.UploadOfflineAdvicesResponse,
+) -> Callable[[RegionUnitOfWork, store_sync_pb2.UploadOfflineAdvicesRequest], store_sync_pb2.UploadOfflineAdvicesResponse]:
+    """A command handler whose answer is already known (the advices were posted chunk by chunk)."""
+    return lambda uow, request: response
+
+
+# ---- the overdrawn report --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OverdrawnAdvice:
+    advice_id: str
+    transaction_id: str
+    store_id: str
+    business_date: date
+    amount_fen: int
+    shortfall_fen: int
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class OverdrawnCard:
+    card_number: str
+    issuing_franchisee_id: str
+    # What the holder owes now: its receivable (the shortfalls less what was paid or written off).
+    owed_fen: int
+    # The card's stored value now (principal + bonus), and that less what is owed.
+    stored_value_fen: int
+    net_fen: int
+    advices: tuple[OverdrawnAdvice, ...]
+
+
+def overdrawn_cards(session: Session) -> list[OverdrawnCard]:
+    """Cards that offline advices overdrew and that still owe, each with the advices concerned
+    (oldest first)."""
+    rows = session.execute(
+        select(OfflineAdviceRecord).where(OfflineAdviceRecord.shortfall_fen > 0)
+        .order_by(OfflineAdviceRecord.card_number, OfflineAdviceRecord.posted_order)
+    ).scalars().all()
+    by_card: dict[str, list[OfflineAdviceRecord]] = defaultdict(list)
+    for row in rows:
+        by_card[row.card_number].append(row)
+    report = []
+    for card_number, advices in by_card.items():
+        held = card_balances(session, card_number)
+        owed = held.owed_fen
+        if not owed:
+            continue  # paid by a recharge, or written off
+        report.append(OverdrawnCard(
+            card_number=card_number, issuing_franchisee_id=advices[0].issuing_franchisee_id, owed_fen=owed,
+            stored_value_fen=held.principal_fen + held.bonus_fen, net_fen=held.principal_fen + held.bonus_fen - owed,
+            advices=tuple(
+                OverdrawnAdvice(row.advice_id, row.transaction_id, row.store_id, row.business_date, row.amount_fen,
+                                row.shortfall_fen, row.approved_at)
+                for row in advices
+            ),
+        ))
+    return report
