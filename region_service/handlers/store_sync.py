@@ -95,12 +95,12 @@ def with_coupons(session: Session, changes: list[store_sync_pb2.CardBalanceChang
     """The changes, each with its card's AVAILABLE coupons as read now (after every change sent)."""
     if not changes:
         return changes
-    read_at = timestamp(utc_now())
+    read_at = utc_now()
     held = available_coupons(session, {change.card_number for change in changes})
     for change in changes:
         change.coupons.extend(held.get(change.card_number, []))
         change.coupons_listed = True
-        change.coupons_as_of.CopyFrom(read_at)
+        change.coupons_as_of.FromDatetime(read_at)
     return changes
 
 
