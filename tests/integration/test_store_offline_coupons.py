@@ -21,6 +21,7 @@ import grpc
 import pytest
 
 from chaincard.config import Settings
+from chaincard.coupons.codes import new_coupon_code
 from chaincard.coupons.templates import issuable_template
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
@@ -161,7 +162,7 @@ def test_a_coupon_redeemed_offline_posts_once_and_a_second_offline_use_is_refuse
         again = refusal(store.till.Checkout, _sale(card, 3_000, code), timeout=20)
         assert again.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert "coupon_codes[0]" in again.details() and code in again.details() and "already used offline" in again.details()
-        unknown = refusal(store.till.Checkout, _sale(card, 3_000, "10000000000000001"), timeout=20)
+        unknown = refusal(store.till.Checkout, _sale(card, 3_000, new_coupon_code(code[1:3])), timeout=20)
         assert unknown.code() == grpc.StatusCode.FAILED_PRECONDITION and "coupon_codes[0]" in unknown.details()
         assert store.status().offline_queue_depth == 1
     finally:
