@@ -29,7 +29,8 @@ from tests.support.coupons import upsert_template
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows
 
-STORE = "S-E-001"
+STORE = "S-E-002"  # franchisee F-AURORA: the store that stood in
+CARD_STORE = "S-E-001"  # franchisee F-HQ: the cards' issuer, the vouchers' cost bearer
 TEMPLATE = "ADV-CASH-10"
 VOUCHER_FEN = 1_000
 
@@ -46,8 +47,8 @@ def sync(regions) -> Iterator[store_sync_pb2_grpc.StoreSyncServiceStub]:  # type
 
 
 def _card_with_coupon(regions, region_context) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    card = open_card(regions.clients["E"], STORE)
-    recharge_card(regions.clients["E"].transactions, card, 20_000, STORE)
+    card = open_card(regions.clients["E"], CARD_STORE)
+    recharge_card(regions.clients["E"].transactions, card, 20_000, CARD_STORE)
     terms = issuable_template(region_context.program.snapshot(force=True), TEMPLATE)
     with region_context.session_factory() as session, session.begin():
         [coupon] = issue_coupons(region_context, session, session.get(Card, card), terms, count=1, reason="advice test",
@@ -151,7 +152,7 @@ def test_a_coupon_used_elsewhere_meanwhile_posts_the_sale_flagged_the_discount_t
     card, code = _card_with_coupon(regions, region_context)
     approved_at = datetime.now(UTC) - timedelta(minutes=5)
     online = regions.clients["E"].transactions.Checkout(transactions_pb2.CheckoutRequest(
-        request_id=new_id(), store_id="S-E-002", card_number=card, coupon_codes=[code],
+        request_id=new_id(), store_id=CARD_STORE, card_number=card, coupon_codes=[code],
         lines=[transactions_pb2.BasketLine(sku="TEA-1", name="tea", category="tea", quantity=1, unit_price_fen=6_000)]),
         timeout=10)
     assert [c.coupon_code for c in online.coupons] == [code]
