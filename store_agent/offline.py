@@ -210,6 +210,8 @@ class OfflineStandIn:
                 coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
             ))
         except PricingRefused as refused:
+            if refused.field.startswith("coupon_codes"):  # a coupon's rule, as online
+                raise _refuse(f"{refused.field}: {refused.problem}") from refused
             owes = f", less the {format_fen(card.owed_fen)} the card owes" if card.owed_fen > 0 else ""
             raise _refuse(f"{refused.problem} (last known balance, less today's offline sales{owes})") from refused
 
