@@ -1,7 +1,7 @@
 """offline coupon conflicts (issue 13, X4, docs/adr/0025): each store's day counts the offline sales
 whose coupons were used elsewhere meanwhile, and the discount it gave on them
 
-Revision ID: 0010
+Revision ID: 0014
 Revises: 0009
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0014"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
