@@ -37,7 +37,6 @@ import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from chaincard.coupons.rules import HeldCoupon
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,6 +55,7 @@ from chaincard.checkout.request import (
 )
 from chaincard.checkout.response import checkout_response
 from chaincard.config import Settings
+from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id

@@ -32,7 +32,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaincard.checkout import receipt
+from chaincard.checkout.response import coupon_record
 from chaincard.checkout.terms import split_rule
+from chaincard.coupons.rules import AppliedCouponTerms
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import replay_or_reserve, retry_on_conflict, validate_request_id
 from chaincard.errors import ChainCardError, InvalidArgument
@@ -85,6 +87,9 @@ _PAYABLE_OFFLINE = {
     common_pb2.TENDER_TYPE_MOBILE_PAY,
 }
 POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
+# Where a sale's details keep the coupons it redeemed, as the online checkout keeps them (the key of
+# redeem's region_service.coupon_redemption.DETAILS_KEY): a refund or void of the sale reads them.
+COUPONS = "coupons"
 POSTED_OVERDRAWN = store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
 DUPLICATE = store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
 RETRY_LATER = store_sync_pb2.ADVICE_OUTCOME_RETRY_LATER
@@ -325,12 +330,16 @@ def _post_in_session(
             ],
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in result.lines],
             "operator_id": advice.checkout.operator_id,
+            # As an online sale keeps them (a refund or void of it gives them back), and the conflicts.
+            **({COUPONS: [coupon_record(AppliedCouponTerms(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id))
+                          for c in coupons.redeemed]} if coupons.redeemed else {}),
             **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
         },
     )
     transaction = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
+        coupons=coupons.redeemed,
         points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
         request_id=advice.advice_id, locked=locked,
     ).transaction
