@@ -15,6 +15,7 @@ from chaincard.coupons.templates import issuable_template
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
+    cards_pb2,
     common_pb2,
     program_config_pb2,
     program_config_pb2_grpc,
@@ -56,16 +57,16 @@ def _card_with_coupon(regions, region_context) -> tuple[str, str]:  # type: igno
         return card, coupon.coupon_code
 
 
-def _advice(card: str, code: str, *, approved_at: datetime | None = None) -> store_sync_pb2.OfflineAdvice:
+def _advice(card: str, code: str, *, approved_at: datetime | None = None, store_id: str = STORE) -> store_sync_pb2.OfflineAdvice:
     """What a store's stand-in queues for a ¥50 sale with a ¥10 voucher, ¥40 from the card."""
     request_id = new_id()
     line = transactions_pb2.BasketLine(sku="TEA-1", name="tea", category="tea", quantity=1, unit_price_fen=5_000)
     advice = store_sync_pb2.OfflineAdvice(
-        advice_id=request_id, sequence=1, store_id=STORE,
-        checkout=transactions_pb2.CheckoutRequest(request_id=request_id, store_id=STORE, card_number=card, lines=[line],
+        advice_id=request_id, sequence=1, store_id=store_id,
+        checkout=transactions_pb2.CheckoutRequest(request_id=request_id, store_id=store_id, card_number=card, lines=[line],
                                                   coupon_codes=[code]),
         offline_result=transactions_pb2.CheckoutResponse(
-            transaction=common_pb2.Transaction(transaction_id=new_id(), card_number=card, store_id=STORE, amount_fen=4_000),
+            transaction=common_pb2.Transaction(transaction_id=new_id(), card_number=card, store_id=store_id, amount_fen=4_000),
             subtotal_fen=5_000, discount_fen=VOUCHER_FEN, total_due_fen=4_000, offline=True, points_earned=40,
             tenders=[transactions_pb2.AppliedTender(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=4_000,
                                                     principal_fen=4_000, card_number=card)],
@@ -79,7 +80,7 @@ def _advice(card: str, code: str, *, approved_at: datetime | None = None) -> sto
 
 def _upload(sync, advice: store_sync_pb2.OfflineAdvice) -> store_sync_pb2.OfflineAdviceResult:  # type: ignore[no-untyped-def]
     [result] = sync.UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
-        request_id=new_id(), store_id=STORE, advices=[advice]), timeout=20).results
+        request_id=new_id(), store_id=advice.store_id, advices=[advice]), timeout=20).results
     return result
 
 
@@ -148,14 +149,14 @@ def test_a_coupon_the_nightly_job_expired_after_the_store_used_it_in_time_is_red
     assert _coupon(regions, code) == (REDEEMED, posted.transaction.transaction_id)
 
 
-def test_a_coupon_used_elsewhere_meanwhile_posts_the_sale_flagged_the_discount_the_stores_loss(regions, region_context, sync):
+def test_a_coupon_two_stores_used_offline_posts_the_later_advice_flagged_the_discount_its_stores_loss(regions, region_context, sync):
+    """Each store knows only its own offline uses: both approve, the first advice posted redeems the
+    coupon, the other is posted as approved and flagged (the online case: tests/integration/
+    test_store_offline_coupons.py)."""
     card, code = _card_with_coupon(regions, region_context)
     approved_at = datetime.now(UTC) - timedelta(minutes=5)
-    online = regions.clients["E"].transactions.Checkout(transactions_pb2.CheckoutRequest(
-        request_id=new_id(), store_id=CARD_STORE, card_number=card, coupon_codes=[code],
-        lines=[transactions_pb2.BasketLine(sku="TEA-1", name="tea", category="tea", quantity=1, unit_price_fen=6_000)]),
-        timeout=10)
-    assert [c.coupon_code for c in online.coupons] == [code]
+    first = _upload(sync, _advice(card, code, store_id=CARD_STORE))
+    assert first.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED and not first.transaction.coupon_conflicts
 
     advice = _advice(card, code, approved_at=approved_at)
     posted = _upload(sync, advice)
@@ -164,11 +165,13 @@ def test_a_coupon_used_elsewhere_meanwhile_posts_the_sale_flagged_the_discount_t
     assert transaction.amount_fen == 4_000 and transaction.principal_delta_fen == -4_000
     [conflict] = transaction.coupon_conflicts
     assert (conflict.coupon_code, conflict.template_code, conflict.discount_fen) == (code, TEMPLATE, VOUCHER_FEN)
-    assert "already redeemed" in conflict.reason and online.transaction.transaction_id in conflict.reason
-    assert code in posted.message and "borne by store" in posted.message
-    assert _coupon(regions, code) == (REDEEMED, online.transaction.transaction_id)
+    assert "already redeemed" in conflict.reason and first.transaction.transaction_id in conflict.reason
+    assert code in posted.message and "borne by store S-E-002" in posted.message
+    assert _coupon(regions, code) == (REDEEMED, first.transaction.transaction_id)  # the first keeps it
     assert _coupon_legs(regions, transaction.transaction_id) == {
         ("F-AURORA", "COUPON_CONFLICT_EXPENSE", "DEBIT"): VOUCHER_FEN, ("F-AURORA", "COUPON_REDEEMED", "CREDIT"): VOUCHER_FEN}
+    balances = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
+    assert balances.principal_fen == 20_000 - 2 * 4_000 and balances.owed_fen == 0  # both sales, as approved
     # The flag stays on the transaction wherever it is read (here: the advice forwarded again).
     again = _upload(sync, advice)
     assert again.outcome == store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
