@@ -200,9 +200,14 @@ def price(checkout_input: CheckoutInput) -> CheckoutPlan:
     try:
         return price_checkout(checkout_input)
     except PricingError as error:
-        if error.precondition:
-            raise PricingRefused(error) from error
-        raise InvalidArgument(error.field, error.problem) from error
+        raise pricing_refusal(error) from error
+
+
+def pricing_refusal(error: PricingError) -> PricingRefused | InvalidArgument:
+    """The pricing engine's refusal as the caller's: FAILED_PRECONDITION or INVALID_ARGUMENT."""
+    if error.precondition:
+        return PricingRefused(error)
+    return InvalidArgument(error.field, error.problem)
 
 
 def require_card_movement(plan: CheckoutPlan) -> None:
