@@ -17,7 +17,14 @@ from chaincard.checkout.request import CheckoutFields, basket, coupon_codes, pri
 from chaincard.checkout.response import applied_coupon_message, applied_message, priced_line_message
 from chaincard.coupons.rules import CouponRefused
 from chaincard.errors import InvalidArgument
-from chaincard.pricing import CheckoutInput, CheckoutPlan, PricingError, TenderIntent, TenderKind, price_checkout
+from chaincard.pricing import (
+    CheckoutInput,
+    CheckoutPlan,
+    PricingError,
+    TenderIntent,
+    TenderKind,
+    price_checkout,
+)
 from chaincard.v1 import common_pb2, transactions_pb2
 
 NOT_FOUND_REASON = "was not found: check the code"

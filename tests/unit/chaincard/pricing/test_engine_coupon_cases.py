@@ -26,7 +26,8 @@ from chaincard.coupons.rules import HeldCoupon
 from chaincard.errors import ChainCardError
 from chaincard.ids import luhn_check_digit
 from chaincard.pricing import StoredValue
-from chaincard.v1 import common_pb2, program_config_pb2 as pc, transactions_pb2
+from chaincard.v1 import common_pb2, transactions_pb2
+from chaincard.v1 import program_config_pb2 as pc
 
 SHANGHAI = timezone(timedelta(hours=8))
 WEDNESDAY_1430 = datetime(2025, 3, 5, 14, 30, tzinfo=SHANGHAI)
