@@ -58,6 +58,7 @@ __all__ = [
     "HeldCoupon",
     "apply_coupons",
     "check_redeemable",
+    "coupons_restored",
 ]
 
 AVAILABLE = "AVAILABLE"
@@ -299,3 +300,15 @@ def _nothing_to_take(lines: Sequence[CouponLine], template: CouponTemplateTerms,
     if stacked:
         return f"has nothing left to take off {_scope(template)} after the other coupons"
     return f"takes nothing off this sale ({_scope(template)} cost nothing after discounts)"
+
+
+def coupons_restored(used: Sequence[HeldCoupon], *, whole_sale: bool, now: datetime) -> tuple[str, ...]:
+    """The codes a refund or void makes AVAILABLE again (V6, docs/adr/0019-coupons.md): when it
+    leaves nothing of the sale unrefunded (a void, a full refund, or the partial refund that
+    completes the others), each coupon the sale used that is still REDEEMED and within
+    [valid_from, valid_until) at ``now``; a partial refund restores none — the coupon's discount was
+    for the whole basket, and the lines still kept were bought with it."""
+    if not whole_sale:
+        return ()
+    return tuple(coupon.coupon_code for coupon in used
+                 if coupon.state == "REDEEMED" and coupon.valid_from <= now < coupon.valid_until)
