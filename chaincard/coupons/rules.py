@@ -1,7 +1,8 @@
 """The rules a coupon redemption must meet (Q3), and what each used coupon takes off: pure Python.
 
-A sale may use a coupon when, checked in this order for each coupon (the first rule broken is the
-refusal, naming ``coupon_codes[i]``, the code and the rule):
+A sale may use its coupons when (the first rule broken is the refusal, naming ``coupon_codes[i]``,
+the code and the rule; rules 1–9 are checked for every coupon in coupon_codes order, then rule 10,
+then rule 11 for every coupon, then rule 12 as the amounts are taken):
 
 1. its template is in the program configuration;
 2. it is held by the sale's card; 3. it is AVAILABLE;
