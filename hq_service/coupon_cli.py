@@ -20,22 +20,25 @@ KINDS = {"cash": "COUPON_KIND_CASH_VOUCHER", "discount": "COUPON_KIND_DISCOUNT",
 DEADLINE_SECONDS = 10.0
 
 
-def _moment(text: str, zone: tzinfo) -> datetime:
-    """``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DDTHH:MM`` in the chain's zone, unless it names its own offset."""
+def moment(text: str) -> datetime:
+    """``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DDTHH:MM``; without an offset it is read in the chain's zone."""
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from error
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
-def _hours(text: str) -> tuple[int, int]:
-    """``HH:MM-HH:MM`` as (start, end) minutes of the day; ``24:00`` ends at midnight."""
-    try:
-        start, end = (int(part[:2]) * 60 + int(part[3:]) for part in text.split("-") if len(part) == 5 and part[2] == ":")
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HH:MM-HH:MM") from error
+def hours(text: str) -> tuple[int, int]:
+    """``HH:MM-HH:MM`` as (start, end) minutes of the store's day; ``24:00`` ends at midnight."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(len(part) == 5 and part[2] == ":" and (part[:2] + part[3:]).isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not HH:MM-HH:MM")
+    start, end = (int(part[:2]) * 60 + int(part[3:]) for part in parts)
     return start, end
+
+
+def _in_zone(value: datetime, zone: tzinfo) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
 def template_from_args(args: argparse.Namespace, zone: tzinfo) -> program_config_pb2.CouponTemplate:
@@ -52,12 +55,11 @@ def template_from_args(args: argparse.Namespace, zone: tzinfo) -> program_config
         transfer_reward_points=args.transfer_reward_points, reminder_days_before_expiry=args.reminder_days,
     )
     if args.hours:
-        start, end = _hours(args.hours)
-        template.start_minute_of_day, template.end_minute_of_day = start, end
+        template.start_minute_of_day, template.end_minute_of_day = args.hours
     if args.valid_from:
-        template.valid_from.FromDatetime(_moment(args.valid_from, zone))
+        template.valid_from.FromDatetime(_in_zone(args.valid_from, zone))
     if args.valid_until:
-        template.valid_until.FromDatetime(_moment(args.valid_until, zone))
+        template.valid_until.FromDatetime(_in_zone(args.valid_until, zone))
     return template
 
 
@@ -142,13 +144,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     setter.add_argument("--min-spend-fen", type=int, default=0, help="minimum eligible spend (满额)")
     setter.add_argument("--store", action="append", help="a store where it works (repeat; default all)")
     setter.add_argument("--weekday", type=int, action="append", help="1 (Monday) … 7 (Sunday) (repeat; default all)")
-    setter.add_argument("--hours", help="HH:MM-HH:MM of the store's day (default all day)")
+    setter.add_argument("--hours", type=hours, help="HH:MM-HH:MM of the store's day (default all day)")
     setter.add_argument("--exclude-holidays", action="store_true", help="not on the chain's holidays")
     setter.add_argument("--level", action="append", help="a card level that may use it (repeat; default all)")
     setter.add_argument("--issuer", help="the franchisee bearing its cost (default: the card's issuing franchisee)")
     setter.add_argument("--validity-days", type=int, default=0, help="days from issue")
-    setter.add_argument("--valid-from", help="fixed start, YYYY-MM-DD[THH:MM] in the chain's time zone")
-    setter.add_argument("--valid-until", help="fixed end (exclusive), YYYY-MM-DD[THH:MM]")
+    setter.add_argument("--valid-from", type=moment, help="fixed start, YYYY-MM-DD[THH:MM] in the chain's time zone")
+    setter.add_argument("--valid-until", type=moment, help="fixed end (exclusive), YYYY-MM-DD[THH:MM]")
     setter.add_argument("--stackable", action="store_true", help="may be used with other stackable coupons")
     setter.add_argument("--transferable", action="store_true", help="a member may give it to another member")
     setter.add_argument("--transfer-reward-points", type=int, default=0, help="points the giver gets")

@@ -184,8 +184,10 @@ def check_redeemable(coupon: HeldCoupon, template: CouponTemplateTerms | None, s
     if not _in_window(now.hour * 60 + now.minute, start, end):
         return f"cannot be used at this hour (only from {_clock(start)} to {_clock(end)})"
     if template.level_codes and sale.level_code not in template.level_codes:
-        level = f"level {sale.level_code}" if sale.level_code else "this card's level"
-        return f"is not for {level} cards (only {', '.join(template.level_codes)})"
+        levels = ", ".join(template.level_codes)
+        if not sale.level_code:
+            return f"is only for level {levels} cards"
+        return f"is not for level {sale.level_code} cards (only {levels})"
     return None
 
 
