@@ -235,7 +235,9 @@ def test_pricing_input_carries_the_coupons_and_their_terms():
     assert checkout_input.coupon_templates["CASH-5"].face_value_fen == 500
     assert (checkout_input.holidays, checkout_input.issuing_franchisee_id) == (frozenset({"2026-10-01"}), "F-EAST")
     with pytest.raises(ValueError, match="fields.coupon_codes"):
-        _coupon_input(request)  # the caller must load every coupon named
+        _coupon_input(_request(coupon_codes=[COUPON_A, COUPON_B]), _held(COUPON_A, "CASH-5"))  # load every coupon named
+    with pytest.raises(FailedPrecondition, match="coupon_codes: coupons cannot be used at this checkout yet"):
+        _coupon_input(request)  # a caller that loads none
 
 
 def test_a_coupon_is_priced_answered_and_printed():
