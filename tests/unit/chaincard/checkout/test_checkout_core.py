@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chaincard.checkout import receipt
+from chaincard.checkout import receipt, terms
 from chaincard.checkout.quote import NOT_FOUND_REASON, quote, quote_fields, quote_response
 from chaincard.checkout.request import (
     NotTakenOffline,
@@ -249,7 +249,8 @@ def test_a_coupon_is_priced_answered_and_printed():
                                offline=False)
     assert [(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in answer.coupons] == [
         (COUPON_A, "CASH-5", 500, "F-EAST")]
-    items = _items(receipt.sale_lines(receipt.sale_figures(plan, {"CASH-5": "满30减5"})))
+    assert terms.coupon_names(_coupon_snapshot()) == {"CASH-5": "满30减5", "TEA-HOUR": "tea hour"}
+    items = _items(receipt.sale_lines(receipt.sale_figures(plan, terms.coupon_names(_coupon_snapshot()))))
     assert items[3:7] == [("Member discount", "-¥2.05"), ("Coupon 满30减5", "-¥5.00"), (f"  {COUPON_A}", ""),
                           ("Total", "¥33.94")]
     advised = _items(receipt.sale_lines(receipt.advised_sale_figures(_request(), answer)))
