@@ -68,7 +68,7 @@ def describe(template: program_config_pb2.CouponTemplate) -> list[str]:
     from chaincard.money import format_fen
     from chaincard.v1 import program_config_pb2 as pc
 
-    kind = {value: name for name, value in KINDS.items()}.get(pc.CouponKind.Name(template.kind), "?")
+    kind = {pc.CouponKind.Value(value): name for name, value in KINDS.items()}.get(template.kind, "?")
     if template.kind == pc.COUPON_KIND_CASH_VOUCHER:
         value = format_fen(template.face_value_fen) + " off"
     elif template.kind == pc.COUPON_KIND_DISCOUNT:

@@ -5,7 +5,6 @@ gives the configuration snapshot the template must fit (stores, levels, franchis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -76,8 +75,9 @@ def _check_when(template: pc.CouponTemplate) -> None:
         raise InvalidArgument(_field("end_minute_of_day"), "must differ from start_minute_of_day (an empty window)")
     if template.validity_days == 0 and not _is_set(template.valid_until):
         raise InvalidArgument(_field("validity_days"), "set validity_days (days from issue) or valid_until")
-    if _is_set(template.valid_from) and _is_set(template.valid_until) and (
-            template.valid_until.ToDatetime(tzinfo=UTC) <= template.valid_from.ToDatetime(tzinfo=UTC)):
+    start, end = template.valid_from, template.valid_until
+    # Compared as (seconds, nanos): no conversion that a hostile timestamp could overflow.
+    if _is_set(start) and _is_set(end) and (end.seconds, end.nanos) <= (start.seconds, start.nanos):
         raise InvalidArgument(_field("valid_until"), "must be after valid_from")
 
 
