@@ -19,6 +19,8 @@ from chaincard.v1 import (
     common_pb2,
     program_config_pb2,
     program_config_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
     store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
@@ -177,3 +179,15 @@ def test_a_coupon_two_stores_used_offline_posts_the_later_advice_flagged_the_dis
     assert again.outcome == store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
     assert [c.coupon_code for c in again.transaction.coupon_conflicts] == [code]
     assert assert_ledger_consistent(regions.database_urls["E"]) > 0
+    # HQ's store report counts it, on the day the store approved the sale.
+    deadline = time.monotonic() + 60
+    with open_channel(regions.hq_endpoint) as channel:
+        reports = reports_pb2_grpc.ReportServiceStub(channel)
+        while True:
+            figures = reports.GetStoreDailySummary(reports_pb2.GetStoreDailySummaryRequest(query=reports_pb2.StoreDailyQuery(
+                store_id=STORE, business_date=transaction.business_date)), timeout=10).figures
+            if figures.coupon_conflict_count:
+                break
+            assert time.monotonic() < deadline, f"HQ's store report never counted the conflict: {figures}"
+            time.sleep(0.2)
+    assert figures.coupon_conflict_fen >= VOUCHER_FEN
