@@ -151,6 +151,7 @@ def clearing_message(row: ClearingRecord, day: date, watermark: int | None) -> s
         acquiring_store_id=row.acquiring_store_id, acquiring_franchisee_id=row.acquiring_franchisee_id,
         principal_fen=row.principal_delta_fen if row.flow_kind == "RECHARGE" else -row.principal_delta_fen,
         bonus_fen=row.bonus_delta_fen if row.flow_kind == "RECHARGE" else -row.bonus_delta_fen,
+        coupon_fen=row.coupon_fen,
     )
     if row.occurred_at is not None:
         message.occurred_at.CopyFrom(timestamp(row.occurred_at))
