@@ -1,8 +1,9 @@
-"""HQ's coupon report (issue 13) from real events: cards opened through the regions' API; coupon
-events and coupon-carrying postings written to the home regions' own outboxes (the checkout and
-coupon services that will write them are other rooms of issue 13), published by the regions' own
-relays to a broker of this module's, applied by HQ's real read-model consumer, and read over HQ's
-real gRPC ReportService and the CLI's CSV/XLSX export.
+"""HQ's coupon report (issue 13) from real events: cards opened through the regions' API, coupons
+issued and expired by the home regions' own coupon code (region_service.coupons.issuing: the rows,
+CouponIssued, CouponStateChanged); the coupon-carrying postings a checkout will write (the `redeem`
+room) are written to the region's own outbox as the checkout will. The regions' own relays publish
+everything to a broker of this module's, HQ's real read-model consumer applies it, and the report
+is read over HQ's real gRPC ReportService and the CLI's CSV/XLSX export.
 
 The coupons (templates T-A borne by Aurora, T-H by HQ), issued on 2026-11-20, used on 2026-11-21:
   e1, an Aurora card (opened at S-E-002): A1 redeemed at S-E-002 (Aurora) 1,000 off; A2 redeemed
@@ -28,6 +29,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -35,6 +37,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from chaincard.business_day import business_date
+from chaincard.coupons.templates import issuable_template
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
@@ -50,7 +53,11 @@ from chaincard.v1 import (
     transactions_pb2,
 )
 from hq_service.bootstrap import READ_MODEL_CONSUMER
-from region_service.models import OutboxMessage
+from region_service.context import RegionContext
+from region_service.coupons.issuing import EXPIRED, change_state, issue_coupons, lock_coupons
+from region_service.models import Card, OutboxMessage
+from tests.support.coupons import upsert_template
+from tests.support.regions import region_context as region_context_of
 
 ISSUED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 USE_DAY = "2026-11-21"
@@ -73,13 +80,6 @@ def _card(clients, store: str) -> str:  # type: ignore[no-untyped-def]
         request_id=new_id(), store_id=store, member_id=member.member_id, card_type_code="GOLD"), timeout=10).card.card_number
 
 
-def _issued(code: str, template: str, card: str) -> events_pb2.CouponIssued:
-    coupon = common_pb2.Coupon(coupon_code=code, template_code=template, card_number=card, state=common_pb2.COUPON_STATE_AVAILABLE,
-                               issued_reason="test")
-    coupon.issued_at.FromDatetime(ISSUED_AT)
-    return events_pb2.CouponIssued(coupon=coupon)
-
-
 def _posted(transaction_id: str, kind: int, card: str, store: str, coupons: list[tuple[str, str, int]],
             original: str = "") -> events_pb2.TransactionPosted:
     transaction = common_pb2.Transaction(transaction_id=transaction_id, type=kind, card_number=card, store_id=store,
@@ -90,59 +90,83 @@ def _posted(transaction_id: str, kind: int, card: str, store: str, coupons: list
         for code, template, discount in coupons])
 
 
-def _publish(url: str, events: list[tuple[str, str, object]]) -> list[str]:
+def _publish(url: str, events: list[tuple[str, str, object]]) -> None:
     """Write (topic, card, payload) events to a region's own outbox, in order; its relay publishes them."""
     engine = create_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            return [add_event(session, OutboxMessage, topic=topic, key=card, payload=payload, producer="test")  # type: ignore[arg-type]
-                    for topic, card, payload in events]
+            for topic, card, payload in events:
+                add_event(session, OutboxMessage, topic=topic, key=card, payload=payload, producer="test")  # type: ignore[arg-type]
     finally:
         engine.dispose()
 
 
-def _wait_applied(hq_url: str, event_ids: list[str], timeout: float = 60.0) -> None:
-    engine = create_engine(hq_url)
+def _wait_drained(regions, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Until HQ's read-model consumer applied every event the two regions' outboxes hold."""
+    ids: list[str] = []
+    for code in ("E", "W"):
+        engine = create_engine(regions.database_urls[code])
+        with engine.connect() as connection:
+            ids += list(connection.execute(text("SELECT event_id FROM outbox")).scalars())
+        engine.dispose()
+    engine = create_engine(regions.database_urls["hq"])
     deadline = time.monotonic() + timeout
     try:
         while True:
             with engine.connect() as connection:
                 seen = connection.execute(
                     text("SELECT count(*) FROM processed_events WHERE consumer LIKE :group AND event_id = ANY(:ids)"),
-                    {"group": f"%{READ_MODEL_CONSUMER}", "ids": event_ids}).scalar_one()
-            if seen == len(event_ids):
+                    {"group": f"%{READ_MODEL_CONSUMER}", "ids": ids}).scalar_one()
+            if seen == len(ids):
                 return
-            assert time.monotonic() < deadline, f"HQ applied {seen} of {len(event_ids)} events"
+            assert time.monotonic() < deadline, f"HQ applied {seen} of {len(ids)} events"
             time.sleep(0.2)
     finally:
         engine.dispose()
 
 
+def _issue(ctx: RegionContext, card_number: str, template: str, count: int) -> list[str]:
+    """``count`` coupons of ``template`` issued to the card by the region's own code, on 2026-11-20."""
+    terms = issuable_template(ctx.program.snapshot(force=True), template)
+    with ctx.session_factory() as session, session.begin():
+        card = session.get(Card, card_number)
+        rows = issue_coupons(ctx, session, card, terms, count=count, reason="report test", issue_key=f"test:{card_number}",
+                             now=ISSUED_AT)
+        return [row.coupon_code for row in rows]
+
+
+def _expire(ctx: RegionContext, code: str) -> None:
+    with ctx.session_factory() as session, session.begin():
+        change_state(ctx, session, lock_coupons(session, [code])[code], EXPIRED, reason="report test")
+
+
 @pytest.fixture(scope="module")
 def coupons(regions):  # type: ignore[no-untyped-def]
+    """The scenario of the module docstring; returns today's business day (the day of the expiry)."""
+    upsert_template(regions.hq_endpoint, "T-A", issuer_franchisee_id="F-AURORA")
+    upsert_template(regions.hq_endpoint, "T-H", issuer_franchisee_id="F-HQ")
     east, west = regions.clients["E"], regions.clients["W"]
     e1, h1, w1 = _card(east, "S-E-002"), _card(east, "S-E-001"), _card(west, "S-W-002")
+    with region_context_of(regions, "E") as east_context, region_context_of(regions, "W") as west_context:
+        a1, a2, a3, _a4 = _issue(east_context, e1, "T-A", 4)
+        h_1, _h2 = _issue(east_context, h1, "T-H", 2)
+        (a5,) = _issue(west_context, w1, "T-A", 1)
+        _expire(east_context, a3)
     sale, refund = common_pb2.TRANSACTION_TYPE_SPEND, common_pb2.TRANSACTION_TYPE_REFUND
-    expired = events_pb2.CouponStateChanged(coupon_code="A3", card_number=e1, previous_state=common_pb2.COUPON_STATE_AVAILABLE,
-                                            state=common_pb2.COUPON_STATE_EXPIRED)
-    h1_sale = _posted("CT-4", sale, h1, "S-E-002", [("H1", "T-H", 555)])
+    h1_sale = _posted("CT-4", sale, h1, "S-E-002", [(h_1, "T-H", 555)])
     east_events = [
-        *((topics.CARDS, e1, _issued(code, "T-A", e1)) for code in ("A1", "A2", "A3", "A4")),
-        *((topics.CARDS, h1, _issued(code, "T-H", h1)) for code in ("H1", "H2")),
-        (topics.POSTINGS, e1, _posted("CT-1", sale, e1, "S-E-002", [("A1", "T-A", 1_000)])),
-        (topics.POSTINGS, e1, _posted("CT-2", sale, e1, "S-W-002", [("A2", "T-A", 1_000)])),
-        (topics.POSTINGS, e1, _posted("CT-3", refund, e1, "S-W-002", [("A2", "T-A", 1_000)], original="CT-2")),
+        (topics.POSTINGS, e1, _posted("CT-1", sale, e1, "S-E-002", [(a1, "T-A", 1_000)])),
+        (topics.POSTINGS, e1, _posted("CT-2", sale, e1, "S-W-002", [(a2, "T-A", 1_000)])),
+        (topics.POSTINGS, e1, _posted("CT-3", refund, e1, "S-W-002", [(a2, "T-A", 1_000)], original="CT-2")),
         (topics.POSTINGS, h1, h1_sale),
         (topics.POSTINGS, h1, h1_sale),  # the same posting again under another event id: counted once
-        (topics.CARDS, e1, expired),
     ]
-    west_events = [
-        (topics.CARDS, w1, _issued("A5", "T-A", w1)),
-        (topics.POSTINGS, w1, _posted("CT-5", sale, w1, "S-E-002", [("A5", "T-A", 1_000)])),
-    ]
-    ids = _publish(regions.database_urls["E"], east_events) + _publish(regions.database_urls["W"], west_events)
-    _wait_applied(regions.database_urls["hq"], ids)
-    return business_date(datetime.now(UTC), "Asia/Shanghai", "04:00").isoformat()
+    west_events = [(topics.POSTINGS, w1, _posted("CT-5", sale, w1, "S-E-002", [(a5, "T-A", 1_000)]))]
+    _publish(regions.database_urls["E"], east_events)
+    _publish(regions.database_urls["W"], west_events)
+    _wait_drained(regions)
+    return SimpleNamespace(today=business_date(datetime.now(UTC), "Asia/Shanghai", "04:00").isoformat(),
+                           restored=a2, redeemed=a1, expired=a3, all=sorted([a1, a2, a3, _a4, h_1, _h2, a5]))
 
 
 def _figures(row: reports_pb2.CouponReportRow) -> tuple:  # type: ignore[type-arg]
@@ -159,7 +183,7 @@ EXPECTED = [
 
 
 def test_coupon_report_counts_issued_redeemed_expired_and_the_rate(regions, coupons):
-    today = coupons
+    today = coupons.today
     with open_channel(regions.hq_endpoint) as channel:
         stub = reports_pb2_grpc.ReportServiceStub(channel)
 
@@ -224,7 +248,7 @@ def test_hq_keeps_one_row_per_coupon_and_the_restored_one_unredeemed(regions, co
             rows = {row.coupon_code: row for row in session.execute(select(CouponView)).scalars()}
     finally:
         engine.dispose()
-    assert sorted(rows) == ["A1", "A2", "A3", "A4", "A5", "H1", "H2"]
-    assert (rows["A2"].redeemed_transaction_id, rows["A2"].redeemed_discount_fen) == (None, 0)
-    assert (rows["A1"].redeemed_store_id, rows["A1"].redeemed_transaction_id) == ("S-E-002", "CT-1")
-    assert rows["A3"].state == common_pb2.COUPON_STATE_EXPIRED
+    assert sorted(rows) == coupons.all
+    assert (rows[coupons.restored].redeemed_transaction_id, rows[coupons.restored].redeemed_discount_fen) == (None, 0)
+    assert (rows[coupons.redeemed].redeemed_store_id, rows[coupons.redeemed].redeemed_transaction_id) == ("S-E-002", "CT-1")
+    assert rows[coupons.expired].state == common_pb2.COUPON_STATE_EXPIRED
