@@ -202,6 +202,17 @@ def test_golden_coupons_clear_from_cost_bearer_to_the_store_and_reverse_on_refun
             assert _lines(statement) == expected, franchisee
             assert _totals(statement) == EXPECTED_COUPON_DAY_ONE_TOTALS[franchisee], franchisee
         assert (session.get(ClearingRecord, "C04").coupon_fen, session.get(ClearingRecord, "C07").coupon_fen) == (1_500, -800)
+    # The day's cross-franchise records include C03: Bamboo's card at Bamboo's store, with HQ's coupon.
+    from settlement.queries import clearing_records
+
+    with sessions() as session:
+        streamed = [item.record for item in clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(
+            business_date="2026-11-23"))]
+        assert sorted((r.transaction_id, r.coupon_fen) for r in streamed) == [
+            ("C01", 2_000), ("C03", 1_235), ("C04", 1_500), ("C06", 800), ("C07", -800)]
+        hq_side = clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(business_date="2026-11-23",
+                                                                                     franchisee_id="F-HQ"))
+        assert sorted(item.record.transaction_id for item in hq_side) == ["C03", "C04", "C06", "C07"]
     # The statement files show the coupon lines by name.
     csv = (statements_dir / "2026-11-23" / "ST-2026-11-23-F-BAMBOO.csv").read_text(encoding="utf-8-sig")
     assert "COUPON_ACQUIRED" in csv and "coupon_fee_bp,300" in csv
