@@ -82,7 +82,7 @@ def remind_expiring_coupons(ctx: RegionContext, *, now: datetime | None = None, 
                 .where(Coupon.template_code == code, Coupon.state == AVAILABLE, Coupon.reminded_at.is_(None),
                        Coupon.valid_until > now, Coupon.valid_until <= horizon)
                 .order_by(Coupon.valid_until, Coupon.coupon_code).limit(batch_size).with_for_update(of=Coupon, skip_locked=True)
-            ).tuples())
+            ).all())
             for coupon, member_id in due:
                 coupon.reminded_at = now
                 add_event(
@@ -121,7 +121,7 @@ def issue_birthday_coupons(ctx: RegionContext, *, today: date | None = None, now
                        Member.erased_at.is_(None), Card.state == card_states.ACTIVE, Member.member_id > last_member)
                 .order_by(Member.member_id, Card.opened_at.desc(), Card.card_number.desc())
                 .limit(batch_size)
-            ).tuples())
+            ).all())
             chosen: dict[str, Card] = {}
             for card, member_id in rows:
                 chosen.setdefault(member_id, card)  # the first of a member's rows is the card opened last

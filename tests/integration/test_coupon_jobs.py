@@ -15,7 +15,7 @@ import pytest
 from chaincard.coupons.templates import issuable_template
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import events_pb2
+from chaincard.v1 import cards_pb2, events_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from chaincard.v1 import program_config_pb2_grpc
 from region_service.coupons import jobs
@@ -140,13 +140,16 @@ def test_birthday_coupons_are_issued_once_a_year_on_the_newest_active_card(regio
     ctx = program
     east = regions.clients["E"]
     birthday = _birthday_today(ctx)
-    card = open_card(east, birthday=birthday)
-    older = open_card(east, birthday="1991-01-01")
+    older = open_card(east, birthday=birthday)
+    member_id = east.cards.GetCard(cards_pb2.GetCardRequest(card_number=older), timeout=DEADLINE).card.member_id
+    card = east.cards.OpenCard(cards_pb2.OpenCardRequest(request_id=new_id(), store_id="S-E-001", member_id=member_id,
+                                                         card_type_code="SV"), timeout=DEADLINE).card.card_number
+    not_today = open_card(east, birthday="1991-01-01" if birthday[5:] != "01-01" else "1991-01-02")
     assert jobs.issue_birthday_coupons(ctx) >= 1
     assert jobs.issue_birthday_coupons(ctx) == 0  # the second run of the day
     year = ctx.store_business_day(ctx.settings.business_time_zone).year
     assert [(row.template_code, row.issue_key) for row in coupon_rows(ctx, card)] == [("JB-BDAY", f"birthday:{card}:{year}:JB-BDAY:0")]
-    assert coupon_rows(ctx, older) == []
+    assert coupon_rows(ctx, older) == [] and coupon_rows(ctx, not_today) == []
 
 
 # ---- CLI --------------------------------------------------------------------------------------------
