@@ -32,7 +32,6 @@ from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.coupons.jobs import run_coupon_jobs
-from region_service.forwarding import Forwarder
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
@@ -91,7 +90,7 @@ def start_region(settings: Settings) -> RunningServer:
         settings, accepted_peers=PEERS_OF_REGION, keys=hq_token_keys(hq_channel, settings),
         directory=SnapshotPlaces(ctx.program.snapshot).directory(), staff_roles=SnapshotStaff(ctx.program.snapshot),
     )
-    forwarder = Forwarder(ctx)
+    forwarder = ctx.peers
     routing = Routing(ctx, forwarder)
     running = build_server(
         settings.listen,

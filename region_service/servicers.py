@@ -170,6 +170,12 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.TransferCouponResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(transfer.transfer_coupon, request))
 
+    def ReceiveTransferredCoupon(  # noqa: N802
+        self, request: cards_pb2.ReceiveTransferredCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReceiveTransferredCouponResponse:
+        # Region to region only (the matrix): the recipient is homed here.
+        return self.ctx.commands.run(transfer.receive_transferred_coupon, request)
+
 
 class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     """Every money call is served by the card's home region (forwarded with the same request_id)."""

@@ -1,17 +1,25 @@
 """TransferCoupon (Q4): the holder gives an AVAILABLE coupon of a transferable template to another
-member, named by phone.
+member, named by phone, in any region.
 
 The giver's coupon becomes VOIDED (its CouponStateChanged says "transferred to card …") and the
 recipient's card gets a new coupon of the same template and validity, issued with the key
-``transfer:<coupon code>`` (so one coupon is given once, whatever the retries); the giver's card
+``transfer:<coupon code>``, so one coupon is received once whatever the retries; the giver's card
 earns the template's transfer_reward_points through the ledger. The recipient's card is the
-member's only active card, else their most recently opened active one. Both cards must be homed
-here: a recipient homed in another region is refused (FAILED_PRECONDITION) for now (docs/adr/0020).
+member's only active card, else their most recently opened active one.
+
+A recipient homed in another region receives the coupon there: the giver's region, holding the
+giver's card and coupon locked, asks the recipient's region (ReceiveTransferredCoupon, region to
+region) and voids its own coupon only once that answered, in the same transaction. If that
+transaction then fails, the retry (same request_id) finds the coupon still AVAILABLE and the
+recipient's region answers with the coupon it issued the first time (docs/adr/0020).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +33,7 @@ from chaincard.phones import normalise_phone, phone_hmac
 from chaincard.pins import validate_pin
 from chaincard.receipts import ReceiptItem
 from chaincard.rpc.channels import call
-from chaincard.v1 import cards_pb2, common_pb2, directory_pb2, member_index_pb2
+from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, directory_pb2, member_index_pb2
 from region_service import audit, card_states, pins, receivables, validation
 from region_service.context import RegionContext
 from region_service.coupons.issuing import (
@@ -37,41 +45,96 @@ from region_service.coupons.issuing import (
     lock_coupons,
 )
 from region_service.coupons.terms import known_template
+from region_service.forwarding import CallOrigin
 from region_service.ledger_store import lock_card_accounts, system_account_id
-from region_service.models import Card, LedgerTransaction, Member
+from region_service.models import Card, Coupon, LedgerTransaction, Member
 from region_service.posting import record_transaction
 from region_service.repository import lock_cards
+from region_service.translate import timestamp
 from region_service.unit_of_work import RegionUnitOfWork
 
+_NO_MEMBER = "recipient_phone: no member has this phone"
+
+
+def _phone(value: str) -> str:
+    if not value:
+        raise InvalidArgument("recipient_phone", "is required")
+    phone = normalise_phone(value)
+    if phone is None:
+        raise InvalidArgument("recipient_phone", "must be an 11-digit mainland mobile number")
+    return phone
+
+
+def _masked(card_number: str) -> str:
+    return f"{'*' * (len(card_number) - 4)}{card_number[-4:]}"
+
+
+# ---- the giver's region -----------------------------------------------------------------------------
 
 def transfer_coupon(uow: RegionUnitOfWork, request: cards_pb2.TransferCouponRequest) -> cards_pb2.TransferCouponResponse:
     ctx, session = uow.region, uow.session
     giver_number = validation.card_number(request.card_number)
     code = coupon_code(request.coupon_code)
-    phone = normalise_phone(request.recipient_phone) if request.recipient_phone else None
-    if not request.recipient_phone:
-        raise InvalidArgument("recipient_phone", "is required")
-    if phone is None:
-        raise InvalidArgument("recipient_phone", "must be an 11-digit mainland mobile number")
+    phone = _phone(request.recipient_phone)
     if request.pin:
         validate_pin("pin", request.pin)
     operator_id = validation.optional_text("operator_id", request.operator_id)
     store = ctx.program.store(request.store_id) if request.store_id else None
     now = utc_now()
 
-    recipient = _recipient_card(ctx, session, phone)
-    cards = lock_cards(session, [giver_number, recipient])
-    giver, receiver = cards[giver_number], cards[recipient]
-    if receiver.member_id == giver.member_id:
-        raise InvalidArgument("recipient_phone", "is the giver's own; give the coupon to another member")
+    hashed = phone_hmac(phone, ctx.settings.phone_hmac_key)
+    local_recipient = _recipient_card(session, hashed)
+    recipient_home = ctx.region_code
+    if local_recipient is None:
+        recipient_home = _home_region_of_phone(ctx, hashed)
+        if not recipient_home or recipient_home == ctx.region_code:
+            raise NotFound(_NO_MEMBER)
+    cards = lock_cards(session, [giver_number, *([local_recipient] if local_recipient else [])])
+    giver = cards[giver_number]
     card_states.require_usable(giver, now)
-    card_states.require_usable(receiver, now)
+    if local_recipient is not None:
+        receiver = cards[local_recipient]
+        if receiver.member_id == giver.member_id:
+            raise InvalidArgument("recipient_phone", "is the giver's own; give the coupon to another member")
+        card_states.require_usable(receiver, now)
     if giver.pin_hash is not None:
         refusal = pins.check_pin(ctx, session, giver, request.pin, purpose="coupon transfer",
                                  store_id=store.store_id if store else "", operator_id=operator_id, request_id=request.request_id)
         if refusal is not None:
             raise CommitThenRefuse(refusal)
+    coupon = _givable(session, code, giver_number, now)
+    terms = known_template(ctx, coupon.template_code)
+    if terms is None or not terms.transferable:
+        raise FailedPrecondition(f"coupon {code} ({coupon.template_code}) is not transferable")
 
+    if local_recipient is not None:
+        received = coupon_message(issue_coupons(
+            ctx, session, cards[local_recipient], terms, count=1, reason=f"given by card ...{giver_number[-4:]}",
+            issue_key=f"transfer:{code}", operator_id=operator_id, now=now, window=(coupon.valid_from, coupon.valid_until),
+        )[0])
+    else:
+        received = _receive_elsewhere(ctx, recipient_home, request, coupon, giver_number, operator_id)
+    change_state(ctx, session, coupon, VOIDED, reason=f"transferred to card {received.card_number}", operator_id=operator_id,
+                 now=now)
+    response = cards_pb2.TransferCouponResponse(
+        given=coupon_message(coupon), received=received, recipient_card_masked=_masked(received.card_number),
+        reward_points=terms.transfer_reward_points,
+    )
+    if terms.transfer_reward_points > 0:
+        response.reward_transaction.CopyFrom(_reward(ctx, session, giver, terms.transfer_reward_points, store, code,
+                                                     request_id=request.request_id, operator_id=operator_id))
+    audit.record(
+        session, ctx, action="coupon.transfer", target_type="card", target_id=giver_number, operator_id=operator_id,
+        store_id=store.store_id if store else "", franchisee_id=giver.issuing_franchisee_id, request_id=request.request_id,
+        before={"coupon_code": code, "state": AVAILABLE},
+        after={"coupon_code": code, "state": VOIDED, "to_card_number": received.card_number, "to_region": recipient_home,
+               "received_coupon_code": received.coupon_code, "reward_points": terms.transfer_reward_points},
+    )
+    return response
+
+
+def _givable(session: Session, code: str, giver_number: str, now: datetime) -> Coupon:
+    """The giver's coupon, locked: it must be theirs, AVAILABLE and within its validity."""
     coupon = lock_coupons(session, [code]).get(code)
     if coupon is None:
         raise NotFound(f"coupon_code: no coupon {code}")
@@ -81,44 +144,30 @@ def transfer_coupon(uow: RegionUnitOfWork, request: cards_pb2.TransferCouponRequ
         raise FailedPrecondition(f"coupon {code} is {coupon.state.lower()}; only an available coupon can be given")
     if coupon.valid_until <= now:
         raise FailedPrecondition(f"coupon {code} expired on {coupon.valid_until.date().isoformat()}")
-    terms = known_template(ctx, coupon.template_code)
-    if terms is None or not terms.transferable:
-        raise FailedPrecondition(f"coupon {code} ({coupon.template_code}) is not transferable")
+    return coupon
 
-    change_state(ctx, session, coupon, VOIDED, reason=f"transferred to card {recipient}", operator_id=operator_id, now=now)
-    received = issue_coupons(
-        ctx, session, receiver, terms, count=1, reason=f"given by card ...{giver_number[-4:]}",
-        issue_key=f"transfer:{code}", operator_id=operator_id, now=now, window=(coupon.valid_from, coupon.valid_until),
-    )[0]
-    response = cards_pb2.TransferCouponResponse(
-        given=coupon_message(coupon), received=coupon_message(received),
-        recipient_card_masked=f"{'*' * (len(recipient) - 4)}{recipient[-4:]}", reward_points=terms.transfer_reward_points,
+
+def _receive_elsewhere(ctx: RegionContext, region_code: str, request: cards_pb2.TransferCouponRequest, coupon: Coupon,
+                       giver_number: str, operator_id: str) -> common_pb2.Coupon:
+    """The recipient's region issues the coupon; its refusal (no such member, no active card)
+    comes back with its status, and nothing is written here."""
+    asked = cards_pb2.ReceiveTransferredCouponRequest(
+        request_id=request.request_id, recipient_phone=request.recipient_phone, coupon_code=coupon.coupon_code,
+        template_code=coupon.template_code, valid_from=timestamp(coupon.valid_from), valid_until=timestamp(coupon.valid_until),
+        giver_card_last4=giver_number[-4:], operator_id=operator_id,
     )
-    if terms.transfer_reward_points > 0:
-        response.reward_transaction.CopyFrom(_reward(ctx, session, giver, terms.transfer_reward_points, store, code,
-                                                     request_id=request.request_id, operator_id=operator_id))
-    audit.record(
-        session, ctx, action="coupon.transfer", target_type="card", target_id=giver_number, operator_id=operator_id,
-        store_id=store.store_id if store else "", franchisee_id=giver.issuing_franchisee_id, request_id=request.request_id,
-        before={"coupon_code": code, "state": AVAILABLE},
-        after={"coupon_code": code, "state": VOIDED, "to_card_number": recipient, "received_coupon_code": received.coupon_code,
-               "reward_points": terms.transfer_reward_points},
-    )
-    return response
+    answer: cards_pb2.ReceiveTransferredCouponResponse = ctx.peers.forward(
+        region_code, cards_pb2_grpc.CardServiceStub, "ReceiveTransferredCoupon", asked, CallOrigin())
+    return answer.coupon
 
 
-def _recipient_card(ctx: RegionContext, session: Session, phone: str) -> str:
-    """The card a coupon given to ``phone`` goes to: the member's only active card, else the one
-    opened last. NOT_FOUND for a phone no member holds; FAILED_PRECONDITION for a member homed in
-    another region, or without an active card."""
-    hashed = phone_hmac(phone, ctx.settings.phone_hmac_key)
-    member = session.execute(select(Member).where(Member.phone_hmac == hashed)).scalar_one_or_none()
+def _recipient_card(session: Session, hashed_phone: str) -> str | None:
+    """The card a coupon given to the phone goes to, when its member is homed here: the member's
+    only active card, else the one opened last; None when no member here has the phone.
+    FAILED_PRECONDITION when the member has no active card."""
+    member = session.execute(select(Member).where(Member.phone_hmac == hashed_phone)).scalar_one_or_none()
     if member is None or member.erased_at is not None:
-        home = _home_region_of_phone(ctx, hashed)
-        if home and home != ctx.region_code:
-            raise FailedPrecondition(f"recipient_phone: the member is homed in region {home}; "
-                                     "coupons are given only to members of the giver's region for now")
-        raise NotFound("recipient_phone: no member has this phone")
+        return None
     number = session.execute(
         select(Card.card_number).where(Card.member_id == member.member_id, Card.state == card_states.ACTIVE)
         .order_by(Card.opened_at.desc(), Card.card_number.desc()).limit(1)
@@ -160,3 +209,41 @@ def _reward(ctx: RegionContext, session: Session, card: Card, points: int, store
         receipt_title=f"COUPON GIVEN  {at.name}",
         receipt_items=[ReceiptItem("Coupon", f"...{code[-4:]}"), ReceiptItem("Points", f"+{points}")], locked=locked,
     ).transaction
+
+
+# ---- the recipient's region -------------------------------------------------------------------------
+
+def receive_transferred_coupon(uow: RegionUnitOfWork,
+                               request: cards_pb2.ReceiveTransferredCouponRequest) -> cards_pb2.ReceiveTransferredCouponResponse:
+    """Issue the coupon another region's member gave to a member homed here (key ``transfer:<code>``:
+    once, whatever the retries), with the given coupon's template and validity."""
+    ctx, session = uow.region, uow.session
+    code = coupon_code(request.coupon_code)
+    phone = _phone(request.recipient_phone)
+    if not request.template_code:
+        raise InvalidArgument("template_code", "is required")
+    valid_from, valid_until = _moment(request.valid_from), _moment(request.valid_until)
+    if valid_from is None or valid_until is None or valid_from >= valid_until:
+        raise InvalidArgument("valid_until", "must be set and after valid_from")
+    last4 = validation.optional_text("giver_card_last4", request.giver_card_last4, max_length=4)
+    operator_id = validation.optional_text("operator_id", request.operator_id)
+    number = _recipient_card(session, phone_hmac(phone, ctx.settings.phone_hmac_key))
+    if number is None:
+        raise NotFound(_NO_MEMBER)
+    card = lock_cards(session, [number])[number]
+    card_states.require_usable(card, utc_now())
+    terms = known_template(ctx, request.template_code)
+    if terms is None:
+        raise FailedPrecondition(f"template_code: no coupon template {request.template_code!r}")
+    received = issue_coupons(ctx, session, card, terms, count=1, reason=f"given by card ...{last4}", issue_key=f"transfer:{code}",
+                             operator_id=operator_id, window=(valid_from, valid_until))[0]
+    audit.record(
+        session, ctx, action="coupon.receive", target_type="card", target_id=number, operator_id=operator_id,
+        franchisee_id=card.issuing_franchisee_id, request_id=request.request_id, reason=f"given coupon {code}",
+        before=None, after={"coupon_code": received.coupon_code, "from_coupon_code": code, "template_code": terms.code},
+    )
+    return cards_pb2.ReceiveTransferredCouponResponse(coupon=coupon_message(received))
+
+
+def _moment(stamp: Timestamp) -> datetime | None:
+    return stamp.ToDatetime(tzinfo=UTC) if stamp.seconds or stamp.nanos else None

@@ -270,8 +270,9 @@ def test_transfer_refusals_are_precise(regions, program):
     gift = east.cards.IssueCoupon(_issue_request(giver, "CP-GIFT"), timeout=DEADLINE).coupons[0]
     other = open_card(east)
     others = east.cards.IssueCoupon(_issue_request(other, "CP-GIFT"), timeout=DEADLINE).coupons[0]
-    west_phone = random_phone()
-    open_card(regions.clients["W"], "S-W-001", phone_number=west_phone)
+    no_card_phone = random_phone()
+    no_card = open_card(east, phone_number=no_card_phone)
+    east.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-E-001", card_number=no_card), timeout=DEADLINE)
 
     def give(code: str, to: str, **fields):  # type: ignore[no-untyped-def]
         return cards_pb2.TransferCouponRequest(request_id=new_id(), store_id="S-E-001", card_number=giver, coupon_code=code,
@@ -281,10 +282,37 @@ def test_transfer_refusals_are_precise(regions, program):
     assert_refused(refuse, give(plain.coupon_code, phone), grpc.StatusCode.FAILED_PRECONDITION, "not transferable")
     assert_refused(refuse, give(others.coupon_code, phone), grpc.StatusCode.FAILED_PRECONDITION, f"not held by card {giver}")
     assert_refused(refuse, give(gift.coupon_code, random_phone()), grpc.StatusCode.NOT_FOUND, "recipient_phone")
-    assert_refused(refuse, give(gift.coupon_code, west_phone), grpc.StatusCode.FAILED_PRECONDITION, "region W")
+    assert_refused(refuse, give(gift.coupon_code, no_card_phone), grpc.StatusCode.FAILED_PRECONDITION, "no active card")
     assert_refused(refuse, give(gift.coupon_code, "12345"), grpc.StatusCode.INVALID_ARGUMENT, "recipient_phone")
     assert_refused(refuse, give("123", phone), grpc.StatusCode.INVALID_ARGUMENT, "coupon_code")
     assert gift.coupon_code in [c.coupon_code for c in _list(east.cards, giver)]  # nothing changed
+
+
+def test_transfer_to_a_member_homed_in_another_region(regions, program):
+    east, west = regions.clients["E"], regions.clients["W"]
+    giver = open_card(east)
+    phone = random_phone()
+    recipient = open_card(west, "S-W-001", phone_number=phone)
+    gift = east.cards.IssueCoupon(_issue_request(giver, "CP-GIFT"), timeout=DEADLINE).coupons[0]
+    request = cards_pb2.TransferCouponRequest(request_id=new_id(), store_id="S-E-001", card_number=giver,
+                                              coupon_code=gift.coupon_code, recipient_phone=phone)
+    answer = east.cards.TransferCoupon(request, timeout=DEADLINE)
+    assert east.cards.TransferCoupon(request, timeout=DEADLINE) == answer
+    assert answer.received.card_number == recipient and answer.received.coupon_code[1:3] == "21"  # homed in W
+    assert answer.received.valid_until == gift.valid_until and answer.given.state == common_pb2.COUPON_STATE_VOIDED
+    assert [c.coupon_code for c in _list(west.cards, recipient) if c.template_code == "CP-GIFT"] == [answer.received.coupon_code]
+    assert scalar(regions.database_urls["W"], "SELECT count(*) FROM coupons WHERE issue_key = :key",
+                  key=f"transfer:{gift.coupon_code}:0") == 1
+    assert east.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=giver), timeout=DEADLINE).balances.points == 25
+    # The recipient's region refusing (no active card there) leaves the giver's coupon as it was.
+    closed_phone = random_phone()
+    closed = open_card(west, "S-W-001", phone_number=closed_phone)
+    west.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id="S-W-001", card_number=closed), timeout=DEADLINE)
+    other = east.cards.IssueCoupon(_issue_request(giver, "CP-GIFT"), timeout=DEADLINE).coupons[0]
+    assert_refused(east.cards.TransferCoupon, cards_pb2.TransferCouponRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=giver, coupon_code=other.coupon_code, recipient_phone=closed_phone),
+        grpc.StatusCode.FAILED_PRECONDITION, "no active card")
+    assert other.coupon_code in [c.coupon_code for c in _list(east.cards, giver)]
 
 
 # ---- closure and replacement ------------------------------------------------------------------------
