@@ -9,15 +9,15 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chaincard.coupons.templates import issuable_template
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, events_pb2
+from chaincard.v1 import cards_pb2, events_pb2, program_config_pb2_grpc
 from chaincard.v1 import program_config_pb2 as pc
-from chaincard.v1 import program_config_pb2_grpc
 from region_service.coupons import jobs
 from region_service.coupons.issuing import issue_coupons
 from region_service.models import Card
@@ -124,7 +124,7 @@ def test_a_reminder_goes_out_once_and_reaches_hqs_notices(regions, program):
     variables = notices[0].variables
     assert variables["coupon_name"] == "Ten-day voucher" and variables["card_last4"] == card[-4:]
     last_day = (now + timedelta(days=10) - timedelta(microseconds=1)).astimezone(
-        __import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+        ZoneInfo("Asia/Shanghai")).date()
     assert variables["expires_on"] == last_day.isoformat()
 
 

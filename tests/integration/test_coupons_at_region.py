@@ -15,11 +15,16 @@ from chaincard.errors import PermissionDenied
 from chaincard.ids import make_card_number, new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.security.identity import Principal, Role, Scope, acting_as
-from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, events_pb2, transactions_pb2
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    program_config_pb2_grpc,
+    transactions_pb2,
+)
 from chaincard.v1 import program_config_pb2 as pc
-from chaincard.v1 import program_config_pb2_grpc
 from region_service.coupons.manual import issue_coupon
-from region_service.unit_of_work import RegionUnitOfWork
 from store_agent.bootstrap import start_store
 from tests.support.cards import DEADLINE, assert_refused, open_card, random_phone, recharge_card
 from tests.support.coupons import coupon_rows, outbox_events, upsert_template
