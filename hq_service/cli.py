@@ -508,6 +508,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.set_defaults(handler=run_notices_list)
     opt_out.set_defaults(handler=run_notices_opt_out)
 
+    from hq_service import coupon_cli
+
+    coupon_cli.add_commands(commands)
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:
