@@ -163,10 +163,10 @@ def run_postings(args: argparse.Namespace) -> int:
 # ---- parser ----------------------------------------------------------------------------------------
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Top-level commands served by the regions: ``chaincard coupon issue|list``."""
+    from chaincard.command_groups import command_group
     from region_service.coupon_cli import add_card_coupon_commands
 
-    coupon = commands.add_parser("coupon", help="coupons held on cards: issue by hand, list a card's")
-    add_card_coupon_commands(coupon.add_subparsers(dest="coupon_command", required=True))
+    add_card_coupon_commands(command_group(commands, "coupon", "coupons (Q1–Q5): templates at HQ, coupons held on cards"))
 
 
 def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
