@@ -198,6 +198,12 @@ def test_issue_and_list_through_the_store_agent(regions, program, store):
     assert len(listed) == 3  # two and the registration coupon
     assert_refused(store.IssueCoupon, _issue_request(card, "CP-10", quantity=0, store=""), grpc.StatusCode.INVALID_ARGUMENT,
                    "quantity")
+    gift = store.IssueCoupon(_issue_request(card, "CP-GIFT", store=""), timeout=DEADLINE).coupons[0]
+    phone = random_phone()
+    recipient = open_card(regions.clients["E"], phone_number=phone)
+    given = store.TransferCoupon(cards_pb2.TransferCouponRequest(
+        request_id=new_id(), card_number=card, coupon_code=gift.coupon_code, recipient_phone=phone), timeout=DEADLINE)
+    assert given.received.card_number == recipient and given.reward_transaction.store_id == "S-E-001"
 
 
 # ---- coupons issued by rules ------------------------------------------------------------------------
