@@ -213,7 +213,12 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("CardService", "ResetPin", _roles(SM, CC), store_fields=_STORE_ID)
     store_facing("CardService", "RotateQrToken", _roles(C, SM, IN), at_till=True)
     store_facing("CardService", "ListCardCoupons", _REGION_READERS, at_till=True)
-    store_facing("CardService", "IssueCoupon", _roles(SM, HF, HA), store_fields=_STORE_ID)
+    store_facing("CardService", "IssueCoupon", _roles(SM, RM, HF, HA), store_fields=_STORE_ID, scoped_by="handler",
+                 note="a store manager of the card's issuing franchisee, its region's manager, or HQ; with a reason (audited)")
+    store_facing("CardService", "TransferCoupon", _roles(C, SM, IN), store_fields=_STORE_ID,
+                 note="the holder gives a coupon at a till or by self-service")
+    m[_rpc("CardService", "ReceiveTransferredCoupon")] = Rule(
+        peers=frozenset({"region"}), scoped_by="none", note="region to region: a coupon given to a member homed there")
     store_facing("CardService", "WriteOffReceivable", _roles(SM), store_fields=_STORE_ID,
                  note="a store manager's decision, with a reason (audited)")
 
