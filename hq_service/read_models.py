@@ -38,6 +38,7 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
+from hq_service import coupon_views
 from hq_service.models import (
     CardView,
     MemberDailyFigures,
@@ -245,6 +246,10 @@ class ReadModelProjector:
             self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
+        elif isinstance(payload, events_pb2.CouponIssued):
+            coupon_views.coupon_issued(self, session, envelope, payload)
+        elif isinstance(payload, events_pb2.CouponStateChanged):
+            coupon_views.coupon_state_changed(self, session, envelope, payload)
         # Other event types are not part of these read models.
 
     # ---- business days --------------------------------------------------------------------------
@@ -414,6 +419,8 @@ class ReadModelProjector:
         )
         posted.sums = self._figures(event, day, original)
         batch.posted[transaction.transaction_id] = posted
+        if event.coupons:
+            coupon_views.coupons_posted(session, event, day)
 
     def _figures(self, event: events_pb2.TransactionPosted, day: date, original: Any) -> list[tuple[type, dict[str, Any], dict[str, int]]]:
         """What one transaction adds to its store's day (docs/adr/0012 defines each figure)."""

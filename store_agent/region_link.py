@@ -66,6 +66,8 @@ OFFLINE_REFUSED = {
     "ChangePin": "PIN changes need the region",
     "ResetPin": "PIN changes need the region",
     "Checkout": "this sale cannot be approved offline",
+    "IssueCoupon": "coupons are issued by the region",
+    "TransferCoupon": "coupons are given away through the region",
 }
 
 

@@ -146,7 +146,7 @@ def _check_fee_schedule(item: pc.FeeSchedule) -> None:
         date.fromisoformat(item.effective_from_business_date)
     except ValueError as error:
         raise InvalidArgument("fee_schedule.effective_from_business_date", "must be a date YYYY-MM-DD") from error
-    for field in ("interchange_bp", "collection_fee_bp"):
+    for field in ("interchange_bp", "collection_fee_bp", "coupon_fee_bp"):
         _bp(f"fee_schedule.{field}", getattr(item, field))
 
 
