@@ -59,7 +59,8 @@ def _card_with_coupon(regions, region_context) -> tuple[str, str]:  # type: igno
         return card, coupon.coupon_code
 
 
-def _advice(card: str, code: str, *, approved_at: datetime | None = None, store_id: str = STORE) -> store_sync_pb2.OfflineAdvice:
+def _advice(card: str, code: str, *, approved_at: datetime | None = None, store_id: str = STORE,
+            template: str = TEMPLATE) -> store_sync_pb2.OfflineAdvice:
     """What a store's stand-in queues for a ¥50 sale with a ¥10 voucher, ¥40 from the card."""
     request_id = new_id()
     line = transactions_pb2.BasketLine(sku="TEA-1", name="tea", category="tea", quantity=1, unit_price_fen=5_000)
@@ -74,7 +75,7 @@ def _advice(card: str, code: str, *, approved_at: datetime | None = None, store_
                                                     principal_fen=4_000, card_number=card)],
             lines=[transactions_pb2.PricedLine(sku="TEA-1", quantity=1, gross_fen=5_000, coupon_discount_fen=VOUCHER_FEN,
                                                net_fen=4_000)],
-            coupons=[transactions_pb2.AppliedCoupon(coupon_code=code, template_code=TEMPLATE, discount_fen=VOUCHER_FEN,
+            coupons=[transactions_pb2.AppliedCoupon(coupon_code=code, template_code=template, discount_fen=VOUCHER_FEN,
                                                     issuer_franchisee_id="F-HQ")]))
     advice.approved_at.FromDatetime(approved_at or datetime.now(UTC))
     return advice

@@ -7,7 +7,8 @@ SQLite file, its link to region E through a TCP proxy the tests cut for real.
   advice posts once, the coupon REDEEMED by it, with the ledger's coupon flow;
 - a coupon used offline at this store and online at another before the link returns: the advice is
   posted anyway and flagged (Transaction.coupon_conflicts), the discount the store's loss in the
-  ledger, the conflict in the store's status and in HQ's store report; nothing lost.
+  ledger, the conflict in the store's status and in HQ's store report; nothing lost;
+- the same when the other use was another store's offline sale whose advice reached the region first.
 """
 
 from __future__ import annotations
@@ -35,12 +36,15 @@ from chaincard.v1 import (
     reports_pb2_grpc,
     store_agent_pb2,
     store_agent_pb2_grpc,
+    store_sync_pb2,
+    store_sync_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
 )
 from region_service.coupons.issuing import issue_coupons
 from region_service.models import Card
 from store_agent.bootstrap import start_store
+from tests.integration.test_advised_coupons import _advice as other_store_advice
 from tests.integration.test_store_agent import LinkProxy, _region_endpoint
 from tests.support.cards import open_card, recharge_card, refusal
 from tests.support.coupons import upsert_template
@@ -242,4 +246,35 @@ def test_a_coupon_used_offline_here_and_online_elsewhere_is_flagged_and_nothing_
             assert time.monotonic() < deadline, f"HQ's store report never counted the conflict: {figures}"
             time.sleep(0.2)
     assert figures.coupon_conflict_fen >= VOUCHER_FEN
+    assert assert_ledger_consistent(regions.database_urls["E"]) > 0
+
+
+def test_a_coupon_another_store_used_offline_first_shows_as_a_conflict_in_this_stores_status(store, regions, region_context):
+    card, code = _card_with_coupon(store, region_context)
+    store.wait(lambda s: s.online and s.config_version > 0)
+    before = store.status()
+
+    store.proxy.cut()
+    try:
+        offline = _sale(card, 5_000, code)
+        approved = store.till.Checkout(offline, timeout=20)
+        assert approved.offline and [c.coupon_code for c in approved.coupons] == [code]
+        # Another store, offline too, used the coupon; its advice reaches the region first.
+        with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+            [first] = store_sync_pb2_grpc.StoreSyncServiceStub(channel).UploadOfflineAdvices(
+                store_sync_pb2.UploadOfflineAdvicesRequest(request_id=new_id(), store_id="S-E-001", advices=[
+                    other_store_advice(card, code, store_id="S-E-001", template=TEMPLATE)]), timeout=20).results
+        assert first.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED and not first.transaction.coupon_conflicts
+    finally:
+        store.proxy.restore()
+
+    status = store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    assert status.coupon_conflicts_today - before.coupon_conflicts_today == 1
+    assert status.coupon_conflict_today_fen - before.coupon_conflict_today_fen == VOUCHER_FEN
+    assert _coupon_state(regions, code) == ("REDEEMED", first.transaction.transaction_id)
+    [(amount,)] = rows(regions.database_urls["E"], "SELECT amount_fen FROM ledger_transactions WHERE request_id = :id",
+                       id=offline.request_id)
+    assert amount == 4_000  # posted as approved
+    assert _coupon_postings(regions, approved.transaction.transaction_id) == {
+        ("F-AURORA", "COUPON_CONFLICT_EXPENSE", "DEBIT"): VOUCHER_FEN, ("F-AURORA", "COUPON_REDEEMED", "CREDIT"): VOUCHER_FEN}
     assert assert_ledger_consistent(regions.database_urls["E"]) > 0
