@@ -123,6 +123,16 @@ def _check_points_deduction(item: pc.PointsDeductionPolicy) -> None:
     _not_negative("policy.min_points", item.min_points)
 
 
+def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
+    if item.rule not in pc.PointsExpiryRule.values():
+        raise InvalidArgument("policy.rule", "is not a known points expiry rule")
+    if item.rule == pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING and item.days <= 0:
+        raise InvalidArgument("policy.days", "must be 1 or more for DAYS_AFTER_EARNING")
+    if item.rule != pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING and item.days:
+        raise InvalidArgument("policy.days", "is only for DAYS_AFTER_EARNING")
+    _not_negative("policy.reminder_days_before_expiry", item.reminder_days_before_expiry)
+
+
 def _check_coded(prefix: str) -> Callable[[_Coded], None]:
     def check(item: _Coded) -> None:
         _code(f"{prefix}.code", item.code)
@@ -182,7 +192,7 @@ class ConfigKind(Generic[ItemT]):
 
     @property
     def singleton(self) -> bool:
-        return self.snapshot_field in ("points_deduction", "offline_limits", "settings")
+        return self.snapshot_field in ("points_deduction", "points_expiry", "offline_limits", "settings")
 
 
 def _by_code(item: _Coded) -> str:
@@ -204,6 +214,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
                                              _check_coded("rule")),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
+    "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template")),
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
