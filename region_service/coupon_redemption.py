@@ -18,37 +18,24 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from chaincard.coupons.rules import AppliedCouponTerms, HeldCoupon
 from chaincard.errors import NotFound
-from chaincard.events import topics
-from chaincard.events.outbox import add_event
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
-from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
+from chaincard.v1 import transactions_pb2
 from region_service.context import RegionContext
+from region_service.coupons.issuing import AVAILABLE, EXPIRED, REDEEMED, change_state, lock_coupons
 from region_service.ledger_store import system_account_id
-from region_service.models import Coupon, LedgerTransaction, OutboxMessage
-from region_service.repository import lock_coupons
-from region_service.translate import enum_value
+from region_service.models import Coupon, LedgerTransaction
+from region_service.repository import read_coupons
 
-AVAILABLE, REDEEMED, EXPIRED = "AVAILABLE", "REDEEMED", "EXPIRED"
 # The key of a sale's details (and of its refund's or void's) listing its coupons as
 # :func:`coupon_record` writes them.
 DETAILS_KEY = "coupons"
 
-_coupons = Coupon.__table__
-# One statement per changed coupon, built once (a sale uses one or two).
-_SET_STATE = (
-    update(_coupons)
-    .where(_coupons.c.coupon_code == bindparam("code"))
-    .values(state=bindparam("new_state"), redeemed_transaction_id=bindparam("redeemed_by"),
-            redeemed_at=bindparam("redeemed_moment"), updated_at=bindparam("moment"))
-)
 
-
-def held_coupon(row: Any) -> HeldCoupon:
+def held_coupon(row: Coupon) -> HeldCoupon:
     return HeldCoupon(coupon_code=row.coupon_code, template_code=row.template_code, card_number=row.card_number,
                       state=row.state, valid_from=row.valid_from, valid_until=row.valid_until)
 
@@ -57,7 +44,9 @@ def lock_sale_coupons(session: Session, coupon_codes: Sequence[str], *, for_upda
     """The sale's coupons as held, in the request's order, locked until the sale commits (a quote's
     are read without ``for_update``); NOT_FOUND naming the first code this region does not hold.
     Whose they are, and whether they may be used, is the pricing engine's to say."""
-    rows = lock_coupons(session, coupon_codes, for_update=for_update)
+    if not coupon_codes:
+        return []
+    rows = lock_coupons(session, coupon_codes) if for_update else read_coupons(session, coupon_codes)
     held = []
     for index, code in enumerate(coupon_codes):
         row = rows.get(code)
@@ -91,6 +80,8 @@ def coupon_postings(session: Session, records: Sequence[Mapping[str, Any]], acqu
     """Each coupon's discount from its cost bearer's coupon expense to the acquirer's redeemed
     coupons (back again with ``reverse``); nothing for a coupon that took nothing off."""
     postings: list[Posting] = []
+    if not records:
+        return postings
     redeemed = system_account_id(session, acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE)
     for record in records:
         expense = system_account_id(session, record["issuer_franchisee_id"], SystemAccount.COUPON_EXPENSE, Asset.COUPON_VALUE)
@@ -101,35 +92,26 @@ def coupon_postings(session: Session, records: Sequence[Mapping[str, Any]], acqu
 
 # ---- state changes ---------------------------------------------------------------------------------
 
-def _change(ctx: RegionContext, session: Session, *, code: str, card_number: str, previous: str, state: str,
-            transaction_id: str, moment: datetime, redeemed_by: str | None) -> None:
-    """Move one locked coupon to ``state``, with its CouponStateChanged event in the same transaction."""
-    session.execute(_SET_STATE, {"code": code, "new_state": state, "redeemed_by": redeemed_by,
-                                 "redeemed_moment": moment if redeemed_by else None, "moment": moment})
-    add_event(
-        session, OutboxMessage, topic=topics.CARDS, key=card_number, producer=ctx.producer_name,
-        payload=events_pb2.CouponStateChanged(
-            coupon_code=code, card_number=card_number, transaction_id=transaction_id,
-            previous_state=enum_value(common_pb2.CouponState, "COUPON_STATE_", previous),
-            state=enum_value(common_pb2.CouponState, "COUPON_STATE_", state),
-        ),
-    )
-
-
-def mark_redeemed(ctx: RegionContext, session: Session, applied: Sequence[AppliedCouponTerms], *, card_number: str,
-                  transaction_id: str, moment: datetime) -> None:
-    """The coupons the sale used are REDEEMED by it (the engine only uses AVAILABLE ones)."""
+def mark_redeemed(ctx: RegionContext, session: Session, applied: Sequence[AppliedCouponTerms], *, transaction_id: str,
+                  moment: datetime) -> None:
+    """The coupons the sale used are REDEEMED by it (the engine uses only AVAILABLE ones; they are
+    locked since :func:`lock_sale_coupons`), each with its CouponStateChanged."""
+    if not applied:
+        return
+    rows = lock_coupons(session, [coupon.coupon_code for coupon in applied])  # held already: no wait
     for coupon in applied:
-        _change(ctx, session, code=coupon.coupon_code, card_number=card_number, previous=AVAILABLE, state=REDEEMED,
-                transaction_id=transaction_id, moment=moment, redeemed_by=transaction_id)
+        change_state(ctx, session, rows[coupon.coupon_code], REDEEMED, transaction_id=transaction_id, reason="checkout",
+                     now=moment)
 
 
 def restore(ctx: RegionContext, session: Session, original: LedgerTransaction, *, transaction_id: str,
             moment: datetime) -> list[str]:
     """Give back the coupons ``original`` redeemed and still holds: AVAILABLE while still valid at
-    ``moment``, else EXPIRED (the nightly job would have expired them). The card is locked by the
-    caller (so are its accounts), the coupons here. Answers the codes made AVAILABLE again."""
+    ``moment``, else EXPIRED (the nightly job would have expired them by now). The caller holds the
+    card's lock and its accounts'; the coupons are locked here. Answers the codes made AVAILABLE."""
     records = recorded_coupons(original)
+    if not records:
+        return []
     rows = lock_coupons(session, [record["coupon_code"] for record in records])
     restored = []
     for record in records:
@@ -137,8 +119,8 @@ def restore(ctx: RegionContext, session: Session, original: LedgerTransaction, *
         if row is None or row.state != REDEEMED or row.redeemed_transaction_id != original.transaction_id:
             continue  # no longer this sale's to give back (e.g. voided with its card)
         state = AVAILABLE if moment < row.valid_until else EXPIRED
-        _change(ctx, session, code=row.coupon_code, card_number=row.card_number, previous=REDEEMED, state=state,
-                transaction_id=transaction_id, moment=moment, redeemed_by=None)
+        change_state(ctx, session, row, state, transaction_id=transaction_id,
+                     reason=f"{original.transaction_id} reversed", now=moment)
         if state == AVAILABLE:
             restored.append(row.coupon_code)
     return restored

@@ -252,23 +252,13 @@ def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[
 
 # ---- coupons (after the cards and their accounts) ---------------------------------------------------
 
-_coupons = Coupon.__table__
-_READ_COUPONS = (
-    select(_coupons)
-    .where(_coupons.c.coupon_code.in_(bindparam("coupon_codes", expanding=True)))
-    .order_by(_coupons.c.coupon_code)
-)
-_LOCK_COUPONS = _READ_COUPONS.with_for_update()
-
-
-def lock_coupons(session: Session, coupon_codes: Iterable[str], *, for_update: bool = True) -> dict[str, Row[Any]]:
-    """The coupons homed here among ``coupon_codes``, by code, locked in code order (unless
-    ``for_update`` is false: a quote locks nothing). A code not found is absent: the caller names it."""
+def read_coupons(session: Session, coupon_codes: Iterable[str]) -> dict[str, Coupon]:
+    """The coupons homed here among ``coupon_codes``, by code, not locked (a quote locks nothing);
+    a checkout's are locked by region_service.coupons.issuing.lock_coupons, in this order."""
     codes = sorted(set(coupon_codes))
     if not codes:
         return {}
-    statement = _LOCK_COUPONS if for_update else _READ_COUPONS
-    return {row.coupon_code: row for row in session.execute(statement, {"coupon_codes": codes})}
+    return {row.coupon_code: row for row in session.execute(select(Coupon).where(Coupon.coupon_code.in_(codes))).scalars()}
 
 
 # ---- a quote's cards: read, never locked ------------------------------------------------------------

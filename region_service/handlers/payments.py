@@ -194,8 +194,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             **({coupon_redemption.DETAILS_KEY: used} if used else {}),
         },
     )
-    coupon_redemption.mark_redeemed(ctx, session, plan.applied_coupons, card_number=card.card_number,
-                                    transaction_id=row.transaction_id, moment=now)
+    coupon_redemption.mark_redeemed(ctx, session, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     applied_coupons = [coupon_redemption.applied_message(record) for record in used]
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
