@@ -14,12 +14,13 @@ region its prefix names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from chaincard.checkout.response import applied_coupon_message, applied_coupon_terms, coupon_record
 from chaincard.coupons.rules import AppliedCouponTerms, HeldCoupon
 from chaincard.errors import NotFound
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
@@ -28,10 +29,9 @@ from region_service.context import RegionContext
 from region_service.coupons.issuing import AVAILABLE, EXPIRED, REDEEMED, change_state, lock_coupons
 from region_service.ledger_store import system_account_id
 from region_service.models import Coupon, LedgerTransaction
-from region_service.repository import read_coupons
 
-# The key of a sale's details (and of its refund's or void's) listing its coupons as
-# :func:`coupon_record` writes them.
+# The key of a sale's details (and of its refund's or void's) listing its coupons, each as
+# chaincard.checkout.response.coupon_record writes it.
 DETAILS_KEY = "coupons"
 
 
@@ -40,13 +40,13 @@ def held_coupon(row: Coupon) -> HeldCoupon:
                       state=row.state, valid_from=row.valid_from, valid_until=row.valid_until)
 
 
-def lock_sale_coupons(session: Session, coupon_codes: Sequence[str], *, for_update: bool = True) -> list[HeldCoupon]:
-    """The sale's coupons as held, in the request's order, locked until the sale commits (a quote's
-    are read without ``for_update``); NOT_FOUND naming the first code this region does not hold.
-    Whose they are, and whether they may be used, is the pricing engine's to say."""
+def lock_sale_coupons(session: Session, coupon_codes: Sequence[str]) -> list[HeldCoupon]:
+    """The sale's coupons as held, in the request's order, locked until the sale commits; NOT_FOUND
+    naming the first code this region does not hold. Whose they are, and whether they may be used,
+    is the pricing engine's to say."""
     if not coupon_codes:
         return []
-    rows = lock_coupons(session, coupon_codes) if for_update else read_coupons(session, coupon_codes)
+    rows = lock_coupons(session, coupon_codes)
     held = []
     for index, code in enumerate(coupon_codes):
         row = rows.get(code)
@@ -58,35 +58,32 @@ def lock_sale_coupons(session: Session, coupon_codes: Sequence[str], *, for_upda
 
 # ---- what a sale records of its coupons ------------------------------------------------------------
 
-def coupon_record(applied: AppliedCouponTerms) -> dict[str, Any]:
-    """A used coupon as a transaction's details keep it (read back by :func:`applied_message`)."""
-    return {"coupon_code": applied.coupon_code, "template_code": applied.template_code,
-            "discount_fen": applied.discount_fen, "issuer_franchisee_id": applied.issuer_franchisee_id}
+def details_of(applied: Sequence[AppliedCouponTerms]) -> dict[str, Any]:
+    """What a transaction's details keep of its coupons (nothing when there are none)."""
+    return {DETAILS_KEY: [coupon_record(coupon) for coupon in applied]} if applied else {}
 
 
-def applied_message(record: Mapping[str, Any]) -> transactions_pb2.AppliedCoupon:
-    return transactions_pb2.AppliedCoupon(
-        coupon_code=record["coupon_code"], template_code=record["template_code"], discount_fen=record["discount_fen"],
-        issuer_franchisee_id=record["issuer_franchisee_id"],
-    )
+def recorded_coupons(row: LedgerTransaction) -> list[AppliedCouponTerms]:
+    """The coupons a transaction's details name: a sale's used, a refund's or void's reversed."""
+    return [applied_coupon_terms(record) for record in (row.details or {}).get(DETAILS_KEY, [])]
 
 
-def recorded_coupons(row: LedgerTransaction) -> list[dict[str, Any]]:
-    return list((row.details or {}).get(DETAILS_KEY, []))
+def coupon_messages(applied: Sequence[AppliedCouponTerms]) -> list[transactions_pb2.AppliedCoupon]:
+    return [applied_coupon_message(coupon) for coupon in applied]
 
 
-def coupon_postings(session: Session, records: Sequence[Mapping[str, Any]], acquiring_franchisee_id: str, *,
+def coupon_postings(session: Session, applied: Sequence[AppliedCouponTerms], acquiring_franchisee_id: str, *,
                     reverse: bool = False) -> list[Posting]:
     """Each coupon's discount from its cost bearer's coupon expense to the acquirer's redeemed
     coupons (back again with ``reverse``); nothing for a coupon that took nothing off."""
     postings: list[Posting] = []
-    if not records:
+    if not applied:
         return postings
     redeemed = system_account_id(session, acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE)
-    for record in records:
-        expense = system_account_id(session, record["issuer_franchisee_id"], SystemAccount.COUPON_EXPENSE, Asset.COUPON_VALUE)
+    for coupon in applied:
+        expense = system_account_id(session, coupon.issuer_franchisee_id, SystemAccount.COUPON_EXPENSE, Asset.COUPON_VALUE)
         debit, credit = (redeemed, expense) if reverse else (expense, redeemed)
-        postings += transfer(Asset.COUPON_VALUE, record["discount_fen"], debit=debit, credit=credit)
+        postings += transfer(Asset.COUPON_VALUE, coupon.discount_fen, debit=debit, credit=credit)
     return postings
 
 
@@ -109,13 +106,13 @@ def restore(ctx: RegionContext, session: Session, original: LedgerTransaction, *
     """Give back the coupons ``original`` redeemed and still holds: AVAILABLE while still valid at
     ``moment``, else EXPIRED (the nightly job would have expired them by now). The caller holds the
     card's lock and its accounts'; the coupons are locked here. Answers the codes made AVAILABLE."""
-    records = recorded_coupons(original)
-    if not records:
+    used = recorded_coupons(original)
+    if not used:
         return []
-    rows = lock_coupons(session, [record["coupon_code"] for record in records])
+    rows = lock_coupons(session, [coupon.coupon_code for coupon in used])
     restored = []
-    for record in records:
-        row = rows.get(record["coupon_code"])
+    for coupon in used:
+        row = rows.get(coupon.coupon_code)
         if row is None or row.state != REDEEMED or row.redeemed_transaction_id != original.transaction_id:
             continue  # no longer this sale's to give back (e.g. voided with its card)
         state = AVAILABLE if moment < row.valid_until else EXPIRED

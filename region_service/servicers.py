@@ -23,7 +23,17 @@ from chaincard.v1 import (
 )
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin
-from region_service.handlers import cards, history, lifecycle, members, payments, points, quotes, refunds, write_offs
+from region_service.handlers import (
+    cards,
+    history,
+    lifecycle,
+    members,
+    payments,
+    points,
+    quotes,
+    refunds,
+    write_offs,
+)
 from region_service.routing import Routing
 
 ResponseT = TypeVar("ResponseT")

@@ -102,5 +102,5 @@ def get_transaction(ctx: RegionContext, request: transactions_pb2.GetTransaction
                 for posting in postings
             ],
             tenders=[applied_tender(tender) for tender in row.details.get("tenders", [])],
-            coupons=[coupon_redemption.applied_message(record) for record in coupon_redemption.recorded_coupons(row)],
+            coupons=coupon_redemption.coupon_messages(coupon_redemption.recorded_coupons(row)),
         )

@@ -177,8 +177,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
         session, store.franchisee_id, card.card_number, t.principal_fen, t.bonus_fen, accounts=accounts)]
     postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts,
                                 locked=locked)
-    used = [coupon_redemption.coupon_record(coupon) for coupon in plan.applied_coupons]
-    postings += coupon_redemption.coupon_postings(session, used, store.franchisee_id)
+    postings += coupon_redemption.coupon_postings(session, plan.applied_coupons, store.franchisee_id)
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="SPEND", card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
@@ -191,22 +190,28 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             "points_deduction_fen": plan.points_deduction_fen, "tenders": [tender_record(t) for t in plan.tenders],
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in plan.lines],
             "operator_id": request.operator_id,
-            **({coupon_redemption.DETAILS_KEY: used} if used else {}),
+            **coupon_redemption.details_of(plan.applied_coupons),
         },
     )
     coupon_redemption.mark_redeemed(ctx, session, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
-    applied_coupons = [coupon_redemption.applied_message(record) for record in used]
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
-        tenders=[applied_message(t) for t in plan.tenders], coupons=applied_coupons, points_earned=plan.points_earned,
+        tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons), points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
-        receipt_items=receipt.sale_lines(receipt.sale_figures(plan)),
+        receipt_items=receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         locked=locked,
     )
     _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
     return checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
                              receipt=recorded.receipt, offline=False)
+
+
+def _coupon_names(ctx: RegionContext, plan: CheckoutPlan) -> dict[str, str]:
+    """The receipt prints a coupon by its template's name."""
+    if not plan.applied_coupons:
+        return {}
+    return {template.code: template.name or template.code for template in ctx.program.snapshot().coupon_templates}
 
 
 def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCard], pins_given: dict[str, str]) -> None:

@@ -1,52 +1,40 @@
 """QuoteCheckout (X1): what Checkout would charge now, priced by the same core on the same state,
-with nothing locked and nothing written (the transaction is READ ONLY, so PostgreSQL itself refuses a
-write). A coupon the sale could not use is left out and listed with the reason (chaincard.checkout.quote);
-what Checkout refuses before pricing (an unknown card or coupon, a blocked card) the quote refuses
-alike. The card is optional: without one the basket is priced for a non-member, here."""
+with nothing locked and nothing written (the transaction is READ ONLY, so PostgreSQL itself refuses
+a write). A coupon the sale could not use — or that this region does not hold — is left out and
+listed with the reason (chaincard.checkout.quote); what Checkout refuses before pricing (an unknown
+card, a blocked card) the quote refuses alike. The card is optional: without one the basket is
+priced for a non-member, where the call lands (docs/adr/0021)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from chaincard.checkout.quote import quote, quote_response
-from chaincard.checkout.request import CheckoutFields, basket, checkout_fields, pricing_input, tender_intents
+from chaincard.checkout.quote import Quote, quote, quote_fields, quote_response
+from chaincard.checkout.request import PricingRefused, pricing_input
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ledger.receivables import spendable_stored_value
-from chaincard.pricing import StoredValue, TenderKind
+from chaincard.pricing import CheckoutInput, PricingError, StoredValue, TenderKind
 from chaincard.v1 import transactions_pb2
 from region_service import coupon_redemption
 from region_service.context import RegionContext
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import card_balances
-from region_service.repository import read_payment_cards
+from region_service.repository import read_coupons, read_payment_cards
 from region_service.translate import balances_message
 
 
-def as_checkout(request: transactions_pb2.QuoteCheckoutRequest) -> transactions_pb2.CheckoutRequest:
-    """The Checkout the quote prices: the same basket fields, read by the same core."""
-    return transactions_pb2.CheckoutRequest(
-        store_id=request.store_id, card_number=request.card_number, lines=request.lines,
-        points_to_redeem=request.points_to_redeem, coupon_codes=request.coupon_codes, tenders=request.tenders,
-    )
-
-
-def quote_fields(request: transactions_pb2.QuoteCheckoutRequest) -> CheckoutFields:
-    """The request's fields checked as Checkout checks them; without a card, only a basket and
-    external tenders (a non-member has no coupons, points or stored value)."""
-    if request.card_number:
-        return checkout_fields(as_checkout(request))
-    if request.coupon_codes:
-        raise InvalidArgument("card_number", "is required to use coupons")
-    if request.points_to_redeem:
-        raise InvalidArgument("card_number", "is required to use points")
-    intents = tender_intents(as_checkout(request))
-    for index, intent in enumerate(intents):
-        if intent.kind in (TenderKind.STORED_VALUE, TenderKind.OTHER_MEMBER_CARD):
-            raise InvalidArgument(f"tenders[{index}].type", "a member card's stored value needs card_number")
-    return CheckoutFields(card_number="", lines=basket(as_checkout(request)), tenders=intents, points_to_redeem=0)
+def _quoted(checkout_input: CheckoutInput, not_found: list[str]) -> Quote:
+    """The core's quote; a refusal that is not a coupon's is the checkout's own status."""
+    try:
+        return quote(checkout_input, not_found=not_found)
+    except PricingError as error:
+        if error.precondition:
+            raise PricingRefused(error) from error
+        raise InvalidArgument(error.field, error.problem) from error
 
 
 def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRequest) -> transactions_pb2.QuoteCheckoutResponse:
@@ -57,13 +45,18 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
             raise FailedPrecondition(f"card {number} is homed in another region; a second card must share the first's home region")
     local_time = utc_now().astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
     snapshot = ctx.program.snapshot()
+    if not fields.card_number:
+        if fields.coupon_codes or fields.points_to_redeem:
+            raise InvalidArgument("card_number", "is required to use coupons or points")
+        for index, tender in enumerate(fields.tenders):
+            if tender.kind in (TenderKind.STORED_VALUE, TenderKind.OTHER_MEMBER_CARD):
+                raise InvalidArgument(f"tenders[{index}].type", "a member card's stored value needs card_number")
+        return quote_response(_quoted(pricing_input(
+            fields, snapshot, store_id=store.store_id, local_time=local_time, level_code="",
+            stored_value=StoredValue(0, 0), points_balance=0,
+        ), []), balances=None)
     with ctx.session_factory() as session:
         session.execute(text("SET TRANSACTION READ ONLY"))
-        if not fields.card_number:
-            return quote_response(quote(pricing_input(
-                fields, snapshot, store_id=store.store_id, local_time=local_time, level_code="",
-                stored_value=StoredValue(0, 0), points_balance=0,
-            )), balances=None)
         cards = read_payment_cards(session, [fields.card_number, *fields.other_card_numbers])
         card = cards[fields.card_number]
         require_usable(card)
@@ -74,11 +67,14 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
                 balance = card_balances(session, number)
                 others[number] = StoredValue(*spendable_stored_value(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
         held = card_balances(session, card.card_number)
-        coupons = coupon_redemption.lock_sale_coupons(session, fields.coupon_codes, for_update=False)
-        priced = quote(pricing_input(
-            fields, snapshot, store_id=store.store_id, local_time=local_time, level_code=card.level_code,
+        rows = read_coupons(session, fields.coupon_codes)
+        found = [coupon_redemption.held_coupon(rows[code]) for code in fields.coupon_codes if code in rows]
+        not_found = [code for code in fields.coupon_codes if code not in rows]
+        priced = _quoted(pricing_input(
+            replace(fields, coupon_codes=tuple(coupon.coupon_code for coupon in found)), snapshot, store_id=store.store_id,
+            local_time=local_time, level_code=card.level_code,
             stored_value=StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, held.owed_fen)),
-            points_balance=held.points, birthday=card.birthday, other_cards=others, coupons=coupons,
+            points_balance=held.points, birthday=card.birthday, other_cards=others, coupons=found,
             issuing_franchisee_id=card.issuing_franchisee_id,
-        ))
+        ), not_found)
         return quote_response(priced, balances=balances_message(held))

@@ -132,7 +132,7 @@ def _post_refund(
         details={"tenders": [tender_record(t) for t in plan.tenders if t.amount_fen], "reason": reason,
                  "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
                  "points_returned": plan.points_returned, "operator_id": request.operator_id,
-                 **({coupon_redemption.DETAILS_KEY: reversed_coupons, "coupons_restored": restored} if reversed_coupons else {})},
+                 **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {})},
     )
     items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
@@ -149,7 +149,7 @@ def _post_refund(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
         receipt_items=items, locked=locked,
-        coupons=[coupon_redemption.applied_message(record) for record in reversed_coupons],
+        coupons=coupon_redemption.coupon_messages(reversed_coupons),
     )
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:

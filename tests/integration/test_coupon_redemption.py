@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
+from chaincard.checkout.quote import NOT_FOUND_REASON
 from chaincard.coupons.codes import new_coupon_code
 from chaincard.db.base import utc_now
 from chaincard.events.envelope import unwrap
@@ -230,9 +231,10 @@ def test_an_unknown_coupon_or_one_homed_in_another_region_is_not_found_and_nothi
                 regions.clients[region].transactions.Checkout(request, timeout=DEADLINE)
             assert refused.value.code() == grpc.StatusCode.NOT_FOUND
             assert refused.value.details() == f"coupon_codes[1]: no coupon {other}"
-            with pytest.raises(grpc.RpcError) as not_quoted:
-                regions.clients[region].transactions.QuoteCheckout(_quote_of(request), timeout=DEADLINE)
-            assert not_quoted.value.code() == grpc.StatusCode.NOT_FOUND
+            # The quote prices the rest and lists the code the checkout would not find.
+            quoted = regions.clients[region].transactions.QuoteCheckout(_quote_of(request), timeout=DEADLINE)
+            assert [c.coupon_code for c in quoted.coupons] == [held]
+            assert [(r.coupon_code, r.reason) for r in quoted.rejected_coupons] == [(other, NOT_FOUND_REASON)]
     assert [t.type for t in ledger_transactions(url, card)] == ["RECHARGE"]
     assert coupon(url, held).state == "AVAILABLE" and state_changes(url, card) == 0
 
