@@ -118,6 +118,9 @@ def restore(ctx: RegionContext, session: Session, original: LedgerTransaction, *
         state = AVAILABLE if moment < row.valid_until else EXPIRED
         change_state(ctx, session, row, state, transaction_id=transaction_id,
                      reason=f"{original.transaction_id} reversed", now=moment)
+        if state == EXPIRED:  # no longer the sale's either (issuing's change_state keeps it for REDEEMED only)
+            row.redeemed_transaction_id, row.redeemed_at = None, None
+            session.flush()
         if state == AVAILABLE:
             restored.append(row.coupon_code)
     return restored

@@ -18,6 +18,7 @@ from chaincard.local.accounts import operator_token
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     cards_pb2_grpc,
+    common_pb2,
     members_pb2_grpc,
     program_config_pb2_grpc,
     transactions_pb2,
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.e2e
 SUFFIX = new_id()[-6:].upper()
 CASH, PERCENT = f"E2E-CASH-{SUFFIX}", f"E2E-PCT-{SUFFIX}"
 DEADLINE = 30.0
+# The card's stored value pays what is due (the quote then shows the tender as the sale applies it).
+STORED_VALUE = transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE)
 
 
 class Till:
@@ -55,12 +58,12 @@ class Till:
 
 def _sale(card: str, codes: list[str], *, price_fen: int = 12_000, points: int = 0) -> transactions_pb2.CheckoutRequest:
     return transactions_pb2.CheckoutRequest(
-        request_id=new_id(), card_number=card, coupon_codes=codes, points_to_redeem=points,
+        request_id=new_id(), card_number=card, coupon_codes=codes, points_to_redeem=points, tenders=[STORED_VALUE],
         lines=[transactions_pb2.BasketLine(sku="TEA-1", name="Longjing", category="tea", quantity=1, unit_price_fen=price_fen)])
 
 
 def _quote_of(sale: transactions_pb2.CheckoutRequest) -> transactions_pb2.QuoteCheckoutRequest:
-    return transactions_pb2.QuoteCheckoutRequest(card_number=sale.card_number, lines=sale.lines,
+    return transactions_pb2.QuoteCheckoutRequest(card_number=sale.card_number, lines=sale.lines, tenders=sale.tenders,
                                                  points_to_redeem=sale.points_to_redeem, coupon_codes=sale.coupon_codes)
 
 

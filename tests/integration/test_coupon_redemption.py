@@ -40,6 +40,8 @@ CASH = "RDM-CASH-20"  # ¥20 off ¥100 or more, borne by the card's issuer
 PERCENT = "RDM-PCT-10"  # 10% off, at most ¥15, borne by F-AURORA
 W_ONLY = "RDM-W-ONLY"  # ¥5 off, only at S-W-002
 DEADLINE = 30.0
+# The card's stored value pays what is due (the quote then shows the tender as the sale applies it).
+STORED_VALUE = transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE)
 
 
 def _line(price_fen: int, sku: str = "TEA-1", quantity: int = 1) -> transactions_pb2.BasketLine:
@@ -50,7 +52,7 @@ def _sale(card: str, store: str, codes: list[str], *, price_fen: int = 12_000, r
           points: int = 0) -> transactions_pb2.CheckoutRequest:
     return transactions_pb2.CheckoutRequest(
         request_id=request_id or new_id(), store_id=store, card_number=card, lines=[_line(price_fen)], coupon_codes=codes,
-        points_to_redeem=points)
+        points_to_redeem=points, tenders=[STORED_VALUE])
 
 
 def _quote_of(sale: transactions_pb2.CheckoutRequest) -> transactions_pb2.QuoteCheckoutRequest:
@@ -176,9 +178,9 @@ def test_a_refund_of_the_whole_sale_gives_the_coupon_back_once_and_a_partial_one
     assert list(part.coupons_restored) == []
     assert coupon(url, code).state == "REDEEMED"
     rest_id = new_id()
-    rest = refund(0, rest_id)  # everything still refundable: the sale is now wholly refunded
+    rest = refund(6_000, rest_id)  # what is left: the sale is now wholly refunded
     assert rest.refund_fen == 6_000 and list(rest.coupons_restored) == [code]
-    assert refund(0, rest_id) == rest  # the retried refund answers the same, and gives nothing back again
+    assert refund(6_000, rest_id) == rest  # the retried refund answers the same, and gives nothing back again
     row = coupon(url, code)
     assert (row.state, row.redeemed_transaction_id, row.redeemed_at) == ("AVAILABLE", None, None)
     assert state_changes(url, card) == 2  # REDEEMED, then AVAILABLE
