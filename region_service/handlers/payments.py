@@ -2,7 +2,7 @@
 run by the region's pipeline (``ctx.commands.run``), one database transaction each, posted exactly
 once. The request → pricing mapping, the receipt layout and the answer are the checkout core's
 (chaincard.checkout, shared with the store agent's offline stand-in); this module loads state, locks
-cards, checks PINs and posts.
+cards, checks PINs, locks the sale's coupons and posts (their redemption: region_service.coupon_redemption).
 
 Both read and write with SQLAlchemy Core statements, not ORM objects: a checkout is the region's
 busiest command, and the ORM was most of its CPU (docs/BENCHMARKS.md, Checkout). A card is loaded
@@ -196,7 +196,8 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     coupon_redemption.mark_redeemed(ctx, session, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
-        tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons), points_earned=plan.points_earned,
+        tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
+        points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
         receipt_items=receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
