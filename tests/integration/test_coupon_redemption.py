@@ -146,6 +146,11 @@ def test_a_retried_checkout_with_a_coupon_posts_once(templates):
     assert posted[1].details["coupons"] == [{"coupon_code": code, "template_code": PERCENT, "discount_fen": 1_200,
                                              "issuer_franchisee_id": "F-AURORA"}]
     assert state_changes(url, card) == 1
+    shown = regions.clients["W"].transactions.GetTransaction(transactions_pb2.GetTransactionRequest(
+        card_number=card, transaction_id=first.transaction.transaction_id), timeout=DEADLINE)
+    assert list(shown.coupons) == applied
+    assert any(p.asset == common_pb2.ASSET_COUPON_VALUE for p in shown.postings)
+    assert any(line.text.strip() == code for line in first.receipt)  # the receipt names the coupon
     assert coupon_flow(url, [first.transaction.transaction_id]) == {"COUPON_EXPENSE:F-AURORA": -1_200,
                                                                      "COUPON_REDEEMED:F-BAMBOO": 1_200}
     # The sale's TransactionPosted carries the coupon, for settlement.
