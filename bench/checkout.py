@@ -97,7 +97,7 @@ ECHO_METHOD = f"/{ECHO_SERVICE}/Echo"
 SCENARIOS = ("region-E", "store-agent", "forwarded", "coupon-points")
 COUPON_TEMPLATE = "BENCH-CASH-5"  # ¥5 off, no minimum: one per coupon-points checkout
 COUPONS_PER_CARD = 4_000
-BENCH_POINTS = 100_000_000  # points put on each coupon-points card: 100 a checkout never runs out
+BENCH_POINTS = 10_000_000  # points put on each coupon-points card (the most one adjustment may add): 100 a checkout
 SKUS = [("TEA-001", "Longjing tea 50g", "tea"), ("SNK-014", "Sesame biscuits", "snack"), ("CUP-002", "Paper cups", "homeware")]
 
 

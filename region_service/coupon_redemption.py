@@ -14,7 +14,8 @@ region its prefix names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,12 +41,20 @@ def held_coupon(row: Coupon) -> HeldCoupon:
                       state=row.state, valid_from=row.valid_from, valid_until=row.valid_until)
 
 
-def lock_sale_coupons(session: Session, coupon_codes: Sequence[str]) -> list[HeldCoupon]:
-    """The sale's coupons as held, in the request's order, locked until the sale commits; NOT_FOUND
-    naming the first code this region does not hold. Whose they are, and whether they may be used,
-    is the pricing engine's to say."""
+@dataclass(frozen=True)
+class SaleCoupons:
+    """A checkout's coupons, locked: as the engine reads them (``held``, in the request's order) and
+    the locked rows by code (to mark those it used)."""
+
+    held: tuple[HeldCoupon, ...] = ()
+    rows: Mapping[str, Coupon] = field(default_factory=dict)
+
+
+def lock_sale_coupons(session: Session, coupon_codes: Sequence[str]) -> SaleCoupons:
+    """The sale's coupons, locked until the sale commits; NOT_FOUND naming the first code this region
+    does not hold. Whose they are, and whether they may be used, is the pricing engine's to say."""
     if not coupon_codes:
-        return []
+        return SaleCoupons()
     rows = lock_coupons(session, coupon_codes)
     held = []
     for index, code in enumerate(coupon_codes):
@@ -53,7 +62,7 @@ def lock_sale_coupons(session: Session, coupon_codes: Sequence[str]) -> list[Hel
         if row is None:
             raise NotFound(f"coupon_codes[{index}]: no coupon {code}")
         held.append(held_coupon(row))
-    return held
+    return SaleCoupons(tuple(held), rows)
 
 
 # ---- what a sale records of its coupons ------------------------------------------------------------
@@ -89,16 +98,13 @@ def coupon_postings(session: Session, applied: Sequence[AppliedCouponTerms], acq
 
 # ---- state changes ---------------------------------------------------------------------------------
 
-def mark_redeemed(ctx: RegionContext, session: Session, applied: Sequence[AppliedCouponTerms], *, transaction_id: str,
-                  moment: datetime) -> None:
-    """The coupons the sale used are REDEEMED by it (the engine uses only AVAILABLE ones; they are
-    locked since :func:`lock_sale_coupons`), each with its CouponStateChanged."""
-    if not applied:
-        return
-    rows = lock_coupons(session, [coupon.coupon_code for coupon in applied])  # held already: no wait
+def mark_redeemed(ctx: RegionContext, session: Session, coupons: SaleCoupons, applied: Sequence[AppliedCouponTerms], *,
+                  transaction_id: str, moment: datetime) -> None:
+    """The coupons the sale used are REDEEMED by it (the engine uses only AVAILABLE ones, locked by
+    :func:`lock_sale_coupons`), each with its CouponStateChanged."""
     for coupon in applied:
-        change_state(ctx, session, rows[coupon.coupon_code], REDEEMED, transaction_id=transaction_id, reason="checkout",
-                     now=moment)
+        change_state(ctx, session, coupons.rows[coupon.coupon_code], REDEEMED, transaction_id=transaction_id,
+                     reason="checkout", now=moment)
 
 
 def restore(ctx: RegionContext, session: Session, original: LedgerTransaction, *, transaction_id: str,

@@ -166,7 +166,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     coupons = coupon_redemption.lock_sale_coupons(session, fields.coupon_codes)
     now = utc_now()
     local_time = now.astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
-    plan = _price(ctx, fields, card, cards, locked, store, local_time, coupons)
+    plan = _price(ctx, fields, card, cards, locked, store, local_time, coupons.held)
     if plan.total_due_fen > MAX_CHECKOUT_FEN:
         raise InvalidArgument("lines", f"basket total must be at most {MAX_CHECKOUT_FEN} fen")
     require_card_movement(plan)
@@ -193,7 +193,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             **coupon_redemption.details_of(plan.applied_coupons),
         },
     )
-    coupon_redemption.mark_redeemed(ctx, session, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
+    coupon_redemption.mark_redeemed(ctx, session, coupons, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
