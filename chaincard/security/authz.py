@@ -153,7 +153,7 @@ _CARD_OWNERS = (Check("card.issuing_franchisee_id", "franchisee"), Check("card.i
 _REPORT_FILTERS = {ScopeLevel.REGION: ("query.scope.region_code",), ScopeLevel.FRANCHISEE: ("query.scope.franchisee_id",),
                    ScopeLevel.STORE: ("query.scope.store_id",)}
 _EXPORT_FILTERS = {
-    level: tuple(f"{report}.scope.{name}" for report in ("sales", "top_members", "liability"))
+    level: tuple(f"{report}.scope.{name}" for report in ("sales", "top_members", "liability", "coupons"))
     for level, name in ((ScopeLevel.REGION, "region_code"), (ScopeLevel.FRANCHISEE, "franchisee_id"),
                         (ScopeLevel.STORE, "store_id"))
 }
@@ -264,7 +264,7 @@ def _build_matrix() -> dict[str, Rule]:
 
     # ReportService (HQ).
     m[_rpc("ReportService", "GetStoreDailySummary")] = Rule(roles=_REPORT_READERS, targets=(Check("query.store_id", "store"),))
-    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport"):
+    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport"):
         m[_rpc("ReportService", method)] = Rule(roles=_REPORT_READERS, filters=_REPORT_FILTERS)
     m[_rpc("ReportService", "ExportReport")] = Rule(
         roles=_REPORT_READERS, filters=_EXPORT_FILTERS, targets=(Check("store_daily.store_id", "store"),)
