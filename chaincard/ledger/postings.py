@@ -19,6 +19,9 @@ class Asset(StrEnum):
     POINTS = "POINTS"
     # Count-card uses are one asset per item: "COUNT_USES:<item code>".
     COUNT_USES = "COUNT_USES"
+    # The face value coupons took off sales (Q3), in fen: moves only between franchisees' system
+    # accounts (who bears a coupon's cost, whose store honoured it), never on a card (ADR 0021).
+    COUPON_VALUE = "COUPON_VALUE"
 
 
 class Direction(StrEnum):
@@ -39,6 +42,10 @@ class SystemAccount(StrEnum):
     OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"
     # What a card owed and a store manager wrote off (the issuer's loss), principal or points.
     RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
+    # Coupons (Q3, ADR 0021): what the cost bearer's coupons took off sales (debited), and what the
+    # acquiring franchisee's stores honoured (credited); settlement clears the difference (F1).
+    COUPON_EXPENSE = "COUPON_EXPENSE"
+    COUPON_REDEEMED = "COUPON_REDEEMED"
 
 
 class UnbalancedTransaction(ValueError):

@@ -49,6 +49,7 @@ class Asset(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ASSET_STORED_VALUE_BONUS: _ClassVar[Asset]
     ASSET_POINTS: _ClassVar[Asset]
     ASSET_COUNT_USES: _ClassVar[Asset]
+    ASSET_COUPON_VALUE: _ClassVar[Asset]
 
 class TenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -127,6 +128,7 @@ ASSET_STORED_VALUE_PRINCIPAL: Asset
 ASSET_STORED_VALUE_BONUS: Asset
 ASSET_POINTS: Asset
 ASSET_COUNT_USES: Asset
+ASSET_COUPON_VALUE: Asset
 TENDER_TYPE_UNSPECIFIED: TenderType
 TENDER_TYPE_STORED_VALUE: TenderType
 TENDER_TYPE_CASH: TenderType
