@@ -10,27 +10,30 @@ checkout racing for one coupon cannot both redeem it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from chaincard.coupons.rules import AppliedCouponTerms
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.v1 import common_pb2, transactions_pb2
+from region_service.context import RegionContext
+from region_service.coupon_redemption import SaleCoupons, coupon_postings, mark_redeemed
 from region_service.coupons.issuing import lock_coupons
+from region_service.ledger_store import system_account_id
 from region_service.models import Coupon
 from region_service.translate import COUPON_CONFLICTS, conflict_messages
 
-__all__ = ["COUPON_CONFLICTS", "AdvisedCoupons", "conflict_messages", "settle_advised_coupons"]
+__all__ = ["COUPON_CONFLICTS", "AdvisedCoupons", "advised_terms", "conflict_messages", "settle_advised_coupons"]
 
 
 @dataclass
 class AdvisedCoupons:
-    """What the advice's coupons came to: those redeemed now (as the checkout's applied coupons), the
-    conflicts, and their ledger postings."""
+    """What the advice's coupons came to: those redeemed now, the conflicts, and their ledger postings."""
 
-    redeemed: list[transactions_pb2.AppliedCoupon] = field(default_factory=list)
+    redeemed: list[AppliedCouponTerms] = field(default_factory=list)
     conflicts: list[common_pb2.CouponConflict] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
 
@@ -41,6 +44,11 @@ class AdvisedCoupons:
     def details(self) -> list[dict[str, object]]:
         return [{"coupon_code": c.coupon_code, "template_code": c.template_code, "discount_fen": c.discount_fen,
                  "reason": c.reason} for c in self.conflicts]
+
+
+def advised_terms(applied: Sequence[transactions_pb2.AppliedCoupon]) -> list[AppliedCouponTerms]:
+    """The coupons of the store's offline answer, with the discount it gave on each."""
+    return [AppliedCouponTerms(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in applied]
 
 
 def _why_not(coupon: Coupon | None, code: str, card_numbers: tuple[str, ...], approved_at: datetime) -> str:
@@ -61,36 +69,25 @@ def _why_not(coupon: Coupon | None, code: str, card_numbers: tuple[str, ...], ap
 
 
 def settle_advised_coupons(
+    ctx: RegionContext,
     session: Session,
-    applied: list[transactions_pb2.AppliedCoupon],
+    applied: Sequence[AppliedCouponTerms],
     *,
     card_numbers: tuple[str, ...],
     transaction_id: str,
     approved_at: datetime,
     acquiring_franchisee_id: str,
-    system_account: Callable[[str, str, str], str],
-    redeem: Callable[[Coupon, transactions_pb2.AppliedCoupon], None],
 ) -> AdvisedCoupons:
-    """Redeem or flag each coupon the store applied (``applied``: the offline answer's coupons, with
-    the discount it gave on each). ``card_numbers``: the advised card and the card posted to (its
-    successor after a replacement). ``system_account(franchisee, purpose, asset)``: an account id.
-    ``redeem(row, applied)``: marks the locked coupon REDEEMED by ``transaction_id``, as the online
-    checkout does (its event included)."""
+    """Redeem or flag each coupon the store applied (``applied``, with the discount it gave on each).
+    ``card_numbers``: the advised card and the card posted to (its successor after a replacement).
+    Redeemed as the online checkout redeems (region_service.coupon_redemption): REDEEMED by
+    ``transaction_id`` as of the approval, with its event and the cost bearer's flow."""
     outcome = AdvisedCoupons()
     rows = lock_coupons(session, [coupon.coupon_code for coupon in applied])
     for coupon in applied:
-        row = rows.get(coupon.coupon_code)
-        reason = _why_not(row, coupon.coupon_code, card_numbers, approved_at)
+        reason = _why_not(rows.get(coupon.coupon_code), coupon.coupon_code, card_numbers, approved_at)
         if not reason:
-            assert row is not None
-            redeem(row, coupon)
             outcome.redeemed.append(coupon)
-            # As online: the cost bearer's coupon expense pays the acquirer's redeemed coupons.
-            outcome.postings += transfer(
-                Asset.COUPON_VALUE, coupon.discount_fen,
-                debit=system_account(coupon.issuer_franchisee_id, SystemAccount.COUPON_EXPENSE, Asset.COUPON_VALUE),
-                credit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE),
-            )
             continue
         outcome.conflicts.append(common_pb2.CouponConflict(
             coupon_code=coupon.coupon_code, template_code=coupon.template_code, discount_fen=coupon.discount_fen,
@@ -99,7 +96,9 @@ def settle_advised_coupons(
         # bears it (docs/adr/0025). Same shape as a redemption, the store itself the cost bearer.
         outcome.postings += transfer(
             Asset.COUPON_VALUE, coupon.discount_fen,
-            debit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_CONFLICT_EXPENSE, Asset.COUPON_VALUE),
-            credit=system_account(acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE),
+            debit=system_account_id(session, acquiring_franchisee_id, SystemAccount.COUPON_CONFLICT_EXPENSE, Asset.COUPON_VALUE),
+            credit=system_account_id(session, acquiring_franchisee_id, SystemAccount.COUPON_REDEEMED, Asset.COUPON_VALUE),
         )
+    mark_redeemed(ctx, session, SaleCoupons(rows=rows), outcome.redeemed, transaction_id=transaction_id, moment=approved_at)
+    outcome.postings = coupon_postings(session, outcome.redeemed, acquiring_franchisee_id) + outcome.postings
     return outcome

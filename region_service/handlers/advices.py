@@ -32,9 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaincard.checkout import receipt
-from chaincard.checkout.response import coupon_record
 from chaincard.checkout.terms import split_rule
-from chaincard.coupons.rules import AppliedCouponTerms
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import replay_or_reserve, retry_on_conflict, validate_request_id
 from chaincard.errors import ChainCardError, InvalidArgument
@@ -45,9 +43,9 @@ from chaincard.pricing import SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
 from region_service import receivables, validation
-from region_service.advised_coupons import COUPON_CONFLICTS, settle_advised_coupons
+from region_service.advised_coupons import COUPON_CONFLICTS, advised_terms, settle_advised_coupons
 from region_service.context import RegionContext
-from region_service.coupons.issuing import change_state
+from region_service.coupon_redemption import coupon_messages, details_of
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.handlers.cards import load_card
 from region_service.handlers.store_sync import calling_store
@@ -60,7 +58,6 @@ from region_service.ledger_store import (
 )
 from region_service.models import (
     Card,
-    Coupon,
     IdempotencyKey,
     LedgerAccount,
     LedgerTransaction,
@@ -87,9 +84,6 @@ _PAYABLE_OFFLINE = {
     common_pb2.TENDER_TYPE_MOBILE_PAY,
 }
 POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
-# Where a sale's details keep the coupons it redeemed, as the online checkout keeps them (the key of
-# redeem's region_service.coupon_redemption.DETAILS_KEY): a refund or void of the sale reads them.
-COUPONS = "coupons"
 POSTED_OVERDRAWN = store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
 DUPLICATE = store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
 RETRY_LATER = store_sync_pb2.ADVICE_OUTCOME_RETRY_LATER
@@ -294,10 +288,8 @@ def _post_in_session(
     if not transaction_id or len(transaction_id) > 36 or session.get(LedgerTransaction, transaction_id) is not None:
         transaction_id = new_id()
     coupons = settle_advised_coupons(
-        session, list(result.coupons), card_numbers=(advice.checkout.card_number, card.card_number),
+        ctx, session, advised_terms(result.coupons), card_numbers=(advice.checkout.card_number, card.card_number),
         transaction_id=transaction_id, approved_at=approved_at, acquiring_franchisee_id=store.franchisee_id,
-        system_account=lambda franchisee, purpose, asset: _system_account(session, cache, franchisee, purpose, asset),
-        redeem=lambda row, applied: _redeem(uow, row, transaction_id, approved_at),
     )
     postings += coupons.postings
     tenders = []
@@ -331,15 +323,14 @@ def _post_in_session(
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in result.lines],
             "operator_id": advice.checkout.operator_id,
             # As an online sale keeps them (a refund or void of it gives them back), and the conflicts.
-            **({COUPONS: [coupon_record(AppliedCouponTerms(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id))
-                          for c in coupons.redeemed]} if coupons.redeemed else {}),
+            **details_of(coupons.redeemed),
             **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
         },
     )
     transaction = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
-        coupons=coupons.redeemed,
+        coupons=coupon_messages(coupons.redeemed),
         points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
         request_id=advice.advice_id, locked=locked,
     ).transaction
@@ -364,12 +355,6 @@ def _post_in_session(
         )
     return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
                                               message=conflict_note)
-
-
-def _redeem(uow: RegionUnitOfWork, row: Coupon, transaction_id: str, approved_at: datetime) -> None:
-    """The locked coupon redeemed by the advice's sale, as of when the store approved it."""
-    change_state(uow.region, uow.session, row, "REDEEMED", transaction_id=transaction_id, now=approved_at,
-                 reason="redeemed offline")
 
 
 @retry_on_conflict
