@@ -136,6 +136,11 @@ def _sale(card: str, price_fen: int, *coupons: str, store_id: str = "") -> trans
         lines=[transactions_pb2.BasketLine(sku="TEA-1", name="龙井 Longjing", category="tea", quantity=1, unit_price_fen=price_fen)])
 
 
+def _quote(sale: transactions_pb2.CheckoutRequest) -> transactions_pb2.QuoteCheckoutRequest:
+    return transactions_pb2.QuoteCheckoutRequest(store_id=sale.store_id, card_number=sale.card_number, lines=sale.lines,
+                                                 coupon_codes=sale.coupon_codes)
+
+
 def _coupon_state(regions, code: str) -> tuple[str, str | None]:  # type: ignore[no-untyped-def]
     [(state, transaction_id)] = rows(regions.database_urls["E"],
                                      "SELECT state, redeemed_transaction_id FROM coupons WHERE coupon_code = :code", code=code)
@@ -158,6 +163,8 @@ def test_a_coupon_redeemed_offline_posts_once_and_a_second_offline_use_is_refuse
     store.proxy.cut()
     try:
         first = _sale(card, 5_000, code)
+        quoted = store.till.QuoteCheckout(_quote(first), timeout=20)  # what the till shows first, offline
+        assert quoted.total_due_fen == 4_000 and [c.coupon_code for c in quoted.coupons] == [code]
         approved = store.till.Checkout(first, timeout=20)
         assert approved.offline and approved.total_due_fen == 5_000 - VOUCHER_FEN
         assert [(c.coupon_code, c.discount_fen) for c in approved.coupons] == [(code, VOUCHER_FEN)]
@@ -169,6 +176,9 @@ def test_a_coupon_redeemed_offline_posts_once_and_a_second_offline_use_is_refuse
         unknown = refusal(store.till.Checkout, _sale(card, 3_000, new_coupon_code(code[1:3])), timeout=20)
         assert unknown.code() == grpc.StatusCode.FAILED_PRECONDITION and "coupon_codes[0]" in unknown.details()
         assert store.status().offline_queue_depth == 1
+        requoted = store.till.QuoteCheckout(_quote(first), timeout=20)  # the coupon is left out, with why
+        assert requoted.total_due_fen == 5_000 and not requoted.coupons
+        assert [(r.coupon_code, "already used offline" in r.reason) for r in requoted.rejected_coupons] == [(code, True)]
     finally:
         store.proxy.restore()
 
