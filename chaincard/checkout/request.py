@@ -5,9 +5,8 @@ Reading the request (:func:`checkout_fields`) checks every field and names the o
 (INVALID_ARGUMENT), before anything is locked or written. Offline, what the stand-in cannot take —
 a second member card, count-card uses, points as cash — is refused with :class:`NotTakenOffline`
 (FAILED_PRECONDITION, "take another payment"); coupons are taken offline from the store's cache
-(docs/adr/0025). :func:`pricing_input` then
-adds what the caller loaded for the sale (the card's balances, its held coupons, the program
-snapshot, the store's clock).
+(docs/adr/0025). :func:`pricing_input` then adds what the caller loaded for the sale (the card's
+balances, its held coupons, the program snapshot, the store's clock).
 """
 
 from __future__ import annotations
