@@ -140,8 +140,8 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
         field = f"{where}.offline_result.coupons[{position}]"
         if coupon.coupon_code not in named or coupon.coupon_code in seen:
             raise InvalidArgument(f"{field}.coupon_code", "must be one of the checkout's coupon_codes, once")
-        if coupon.discount_fen < 0:
-            raise InvalidArgument(f"{field}.discount_fen", "must not be negative")
+        if not 0 <= coupon.discount_fen <= result.subtotal_fen:
+            raise InvalidArgument(f"{field}.discount_fen", "must be between 0 and the sale's subtotal_fen")
         seen.add(coupon.coupon_code)
     if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
