@@ -11,7 +11,7 @@ from chaincard.v1 import common_pb2
 from region_service.advised_coupons import AdvisedCoupons, _why_not, conflict_messages
 from region_service.models import Coupon
 
-CARD, SUCCESSOR, OTHER = "881100000123451", "881100000123469", "881100000999990"
+CARD, SUCCESSOR, OTHER = "881100000123457", "881100000123469", "881100000999990"
 CODE = "10000000000000001"
 APPROVED = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -49,3 +49,34 @@ def test_conflicts_are_kept_in_the_details_and_read_back() -> None:
     assert outcome.conflict_fen == 1_000
     assert conflict_messages(outcome.details()) == list(outcome.conflicts)
     assert conflict_messages(None) == [] and conflict_messages({"x": 1}) == []
+
+
+def _advice_with(coupons: list[tuple[str, int]], codes: list[str]):  # type: ignore[no-untyped-def]
+    from chaincard.v1 import store_sync_pb2, transactions_pb2
+
+    advice = store_sync_pb2.OfflineAdvice(
+        advice_id="01938f2e-1111-7000-8000-000000000001", sequence=1, store_id="S-E-001",
+        checkout=transactions_pb2.CheckoutRequest(request_id="01938f2e-1111-7000-8000-000000000001", card_number=CARD,
+                                                  coupon_codes=codes),
+        offline_result=transactions_pb2.CheckoutResponse(
+            subtotal_fen=5_000, total_due_fen=4_000, points_earned=40,
+            tenders=[transactions_pb2.AppliedTender(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=4_000, principal_fen=4_000)],
+            coupons=[transactions_pb2.AppliedCoupon(coupon_code=code, discount_fen=discount) for code, discount in coupons]))
+    advice.approved_at.FromDatetime(APPROVED)
+    return advice
+
+
+@pytest.mark.parametrize(("coupons", "codes", "field"), [
+    ([("9880000000000000", 1_000)], [], "advices[0].offline_result.coupons[0].coupon_code"),  # not one the checkout named
+    ([(CODE, 1_000), (CODE, 1_000)], [CODE], "advices[0].offline_result.coupons[1].coupon_code"),  # twice
+    ([(CODE, -1)], [CODE], "advices[0].offline_result.coupons[0].discount_fen"),
+    ([(CODE, 5_001)], [CODE], "advices[0].offline_result.coupons[0].discount_fen"),  # more than the basket
+])
+def test_an_advices_coupons_are_checked_naming_the_field(coupons, codes, field) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.errors import InvalidArgument
+    from region_service.handlers.advices import validate_advice
+
+    validate_advice(0, _advice_with([(CODE, 1_000)], [CODE]), "S-E-001")  # well-formed
+    with pytest.raises(InvalidArgument) as refused:
+        validate_advice(0, _advice_with(coupons, codes), "S-E-001")
+    assert refused.value.field == field
