@@ -114,6 +114,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
     def SetPointsDeductionPolicy(self, request: pc.SetPointsDeductionPolicyRequest, context: grpc.ServicerContext) -> pc.SetPointsDeductionPolicyResponse:  # noqa: N802
         return self._change_config(request, pc.SetPointsDeductionPolicyResponse)
 
+    def SetPointsExpiryPolicy(self, request: pc.SetPointsExpiryPolicyRequest, context: grpc.ServicerContext) -> pc.SetPointsExpiryPolicyResponse:  # noqa: N802
+        return self._change_config(request, pc.SetPointsExpiryPolicyResponse)
+
     def UpsertCouponTemplate(self, request: pc.UpsertCouponTemplateRequest, context: grpc.ServicerContext) -> pc.UpsertCouponTemplateResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertCouponTemplateResponse)
 

@@ -123,6 +123,22 @@ def _check_points_deduction(item: pc.PointsDeductionPolicy) -> None:
     _not_negative("policy.min_points", item.min_points)
 
 
+# A lot's lifetime at most (DAYS_AFTER_EARNING): ten years, far beyond any chain's rule.
+MAX_POINTS_EXPIRY_DAYS = 3660
+
+
+def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
+    if item.rule not in pc.PointsExpiryRule.values():
+        raise InvalidArgument("policy.rule", "must be a PointsExpiryRule")
+    if item.rule == pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING:
+        if not 1 <= item.days <= MAX_POINTS_EXPIRY_DAYS:
+            raise InvalidArgument("policy.days", f"must be between 1 and {MAX_POINTS_EXPIRY_DAYS} for DAYS_AFTER_EARNING")
+    elif item.days:
+        raise InvalidArgument("policy.days", "is only for DAYS_AFTER_EARNING; leave it 0")
+    if not 0 <= item.reminder_days_before_expiry <= 366:
+        raise InvalidArgument("policy.reminder_days_before_expiry", "must be between 0 (no reminder) and 366")
+
+
 def _check_coded(prefix: str) -> Callable[[_Coded], None]:
     def check(item: _Coded) -> None:
         _code(f"{prefix}.code", item.code)
@@ -182,7 +198,7 @@ class ConfigKind(Generic[ItemT]):
 
     @property
     def singleton(self) -> bool:
-        return self.snapshot_field in ("points_deduction", "offline_limits", "settings")
+        return self.snapshot_field in ("points_deduction", "points_expiry", "offline_limits", "settings")
 
 
 def _by_code(item: _Coded) -> str:
@@ -204,6 +220,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
                                              _check_coded("rule")),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
+    "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template")),
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
