@@ -53,9 +53,9 @@ _TAKE = (
 def _unnest_lots() -> Any:
     """``unnest(...)`` of new lots bound as one array per column: the receipt-and-event statement
     inserts them (region_service.posting), so creating lots costs no round trip of its own."""
-    columns = {"lot_ids": String, "lot_cards": String, "lot_earned": UtcTimestamp, "lot_expires": UtcTimestamp,
+    columns: dict[str, Any] = {"lot_ids": String, "lot_cards": String, "lot_earned": UtcTimestamp, "lot_expires": UtcTimestamp,
                "lot_points": BigInteger, "lot_sources": String}
-    arrays = [cast(bindparam(name), ARRAY(kind)) for name, kind in columns.items()]
+    arrays: list[Any] = [cast(bindparam(name), ARRAY(kind)) for name, kind in columns.items()]
     return func.unnest(*arrays).table_valued(*columns).render_derived(name="new_lot")
 
 

@@ -21,8 +21,8 @@ from chaincard.receipts import ReceiptItem, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
-from region_service.points_lots import expiry_policy, follow_postings, insert_lots_statement
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
+from region_service.points_lots import expiry_policy, follow_postings, insert_lots_statement
 from region_service.translate import balances_message, enum_value, transaction_message
 
 # The receipt and the TransactionPosted event in one statement (one round trip), built once. The
