@@ -77,6 +77,7 @@ def expire_card_points(ctx: RegionContext, card_number: str, now: datetime) -> i
             select(func.coalesce(func.sum(PointsLot.points_remaining), 0), func.max(PointsLot.expires_at))
             .where(PointsLot.card_number == card_number, _due(now))
         ).one()
+        points = int(points)  # SUM of a BIGINT is NUMERIC in PostgreSQL: a Decimal
         if not points or last_expiry is None:
             return 0
         request_id = expiry_request_id(card_number, last_expiry, ctx.settings.business_time_zone)

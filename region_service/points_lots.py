@@ -88,15 +88,16 @@ def _points_moved(postings: Iterable[Posting], locked: LockedAccounts) -> dict[s
     return moved
 
 
-def consume_lots(session: Session, card_number: str, points: int, *, first_from: str | None) -> list[Taken]:
+def consume_lots(session: Session, card_number: str, points: int, *, first_from: str | None) -> tuple[list[Taken], int]:
+    """Take up to ``points`` from the card's open lots; answers what was taken, and the part its lots
+    could not cover (which the same transaction's own credit to the card must: see follow_postings)."""
     lots = [Lot(lot_id, remaining, expires_at, earned_at, source)
             for lot_id, remaining, expires_at, earned_at, source in session.execute(_OPEN_LOTS, {"lots_card": card_number})]
-    try:
-        taken = consume(lots, points, first_from=first_from)
-    except ValueError as broken:
-        raise RuntimeError(f"card {card_number}: {broken} (its lots no longer match its points)") from broken
-    session.execute(_TAKE, [{"taken_lot": part.lot_id, "taken_points": part.points} for part in taken])
-    return taken
+    covered = min(points, sum(lot.remaining for lot in lots))
+    taken = consume(lots, covered, first_from=first_from)
+    if taken:
+        session.execute(_TAKE, [{"taken_lot": part.lot_id, "taken_points": part.points} for part in taken])
+    return taken, points - covered
 
 
 def follow_postings(session: Session, *, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts,
@@ -107,9 +108,16 @@ def follow_postings(session: Session, *, transaction: LedgerTransaction, posting
     moved = _points_moved(postings, locked)
     new: list[tuple[str, str, datetime, datetime | None, int, str]] = []
     carried: dict[str, list[Taken]] = {}
-    for card_number, (debited, _) in sorted(moved.items()):
+    for card_number, (debited, credited) in sorted(moved.items()):
         if debited:
-            carried[card_number] = consume_lots(session, card_number, debited, first_from=transaction.original_transaction_id)
+            carried[card_number], short = consume_lots(session, card_number, debited, first_from=transaction.original_transaction_id)
+            # A transaction that both takes and gives points (a refund returning the points a sale
+            # redeemed while clawing back those it earned) may take more than the lots held before
+            # it: the rest nets against what it gives the same card.
+            if short > credited:
+                raise RuntimeError(f"card {card_number}: its lots hold {debited - short} points, fewer than the "
+                                   f"{debited - credited} taken (its lots no longer match its points)")
+            moved[card_number][1] = credited - short
     earned_at = transaction.created_at
     for card_number, (_, credited) in sorted(moved.items()):
         # Points another card gave up in this transaction keep their dates (a replacement's transfer).
