@@ -5,7 +5,8 @@ request id (the command pipeline). Cash deduction at checkout is PointsDeduction
 
 The points leave the card to its issuer's points liability and consume its lots oldest expiry first
 (region_service.points_lots, through posting). Only points the card does not owe may be spent
-(issue 21). Count-card uses are refused: count cards are not sold yet (K1).
+(issue 21). Coupons are issued through region_service.coupons.issuing, one per unit, in the same
+transaction. Count-card uses are refused: count cards are not sold yet (K1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from chaincard.commands import CommitThenRefuse
+from chaincard.coupons.templates import CouponTemplateTerms, issuable_template, validity
 from chaincard.db.base import utc_now
 from chaincard.errors import ChainCardError, FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
@@ -26,6 +28,7 @@ from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service import audit, card_states, gifts, pins, validation
 from region_service.context import RegionContext
+from region_service.coupons.issuing import coupon_message, issue_coupons
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import system_account_id
 from region_service.models import Card, LedgerTransaction
@@ -88,6 +91,7 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
     rule = offer(ctx, request.rule_code)
     store = ctx.program.store(request.store_id)
     require_redeemable(rule, store)
+    terms = _coupon_terms(ctx, rule)
     cost = rule.points_cost * quantity
 
     card = load_card(session, card_number, for_update=True)
@@ -125,7 +129,7 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
         points_redeemed=cost, receipt_title=f"POINTS REDEEMED  {store.name}",
         receipt_items=_receipt_items(rule, quantity, cost, bonus), locked=locked,
     )
-    coupons = _issue_coupons(ctx, session, card, rule, quantity, request)
+    coupons = _issue_coupons(ctx, session, card, terms, quantity, request, rule)
     audit.record(
         session, ctx, action="points.redeem", target_type="card", target_id=card_number, operator_id=request.operator_id,
         store_id=store.store_id, franchisee_id=store.franchisee_id, request_id=request.request_id, amount_fen=bonus,
@@ -187,8 +191,21 @@ def _receipt_items(rule: pc.PointsRedemptionRule, quantity: int, cost: int, bonu
     return items
 
 
-def _issue_coupons(ctx: RegionContext, session: Session, card: Card, rule: pc.PointsRedemptionRule, quantity: int,
-                   request: transactions_pb2.RedeemPointsRequest) -> Sequence[common_pb2.Coupon]:
+def _coupon_terms(ctx: RegionContext, rule: pc.PointsRedemptionRule) -> CouponTemplateTerms | None:
+    """A coupon offer's template, checked issuable now (before anything is written)."""
     if rule.kind != pc.POINTS_REDEMPTION_KIND_COUPON:
+        return None
+    terms = issuable_template(ctx.program.snapshot(), rule.coupon_template_code, field="rule_code")
+    validity(terms, utc_now())  # FAILED_PRECONDITION when the template's coupons could no longer be valid
+    return terms
+
+
+def _issue_coupons(ctx: RegionContext, session: Session, card: Card, terms: CouponTemplateTerms | None, quantity: int,
+                   request: transactions_pb2.RedeemPointsRequest, rule: pc.PointsRedemptionRule) -> Sequence[common_pb2.Coupon]:
+    """One coupon per unit, in the redemption's transaction; the issue key is the request's, so a
+    retry (answered from the stored response anyway) could never issue twice."""
+    if terms is None:
         return []
-    raise FailedPrecondition("coupons are not issued by this region yet: points cannot be redeemed for coupons")
+    issued = issue_coupons(ctx, session, card, terms, count=quantity, reason=f"points redemption {rule.code}"[:128],
+                           issue_key=f"points-redemption:{request.request_id}", operator_id=request.operator_id)
+    return [coupon_message(coupon) for coupon in issued]

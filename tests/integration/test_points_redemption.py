@@ -69,6 +69,23 @@ def test_points_for_stored_value_credit_bonus_once_however_often_retried(regions
     assert_ledger_consistent(regions.database_urls["E"])
 
 
+def test_points_for_coupons_issue_one_per_unit_once(regions, ctx):
+    card = _card_with_points(regions, ctx, 200)
+    request = redeem(card, "COUPON-5", 2)
+    answer = ctx.commands.run(redemption.redeem_points, request)
+    assert answer.points_spent == 160 and len(answer.coupons_issued) == 2
+    assert {coupon.template_code for coupon in answer.coupons_issued} == {"PTS-CASH-5"}
+    assert ctx.commands.run(redemption.redeem_points, request) == answer
+    engine = create_engine(regions.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            held = connection.execute(text("SELECT COUNT(*) FROM coupons WHERE card_number = :card"), {"card": card}).scalar_one()
+    finally:
+        engine.dispose()
+    assert held == 2 and points_balance(ctx, card) == 40
+    assert_lots_hold_the_balance(ctx, card)
+
+
 def test_a_gift_leaves_the_stores_stock_once_and_is_refused_when_none_is_left(regions, ctx):
     set_gift_stock(ctx, store_id="S-E-001", sku="UMBRELLA-01", quantity=1, operator_id="SM-TEST")
     card = _card_with_points(regions, ctx, 1_000)

@@ -28,6 +28,8 @@ OFFERS = [
                             stored_value_fen=1_000, active=True),
     pc.PointsRedemptionRule(code="COUNT-WASH", name="Car wash", kind=pc.POINTS_REDEMPTION_KIND_COUNT_USES, points_cost=50,
                             count_item_code="WASH", count_uses=1, active=True),
+    pc.PointsRedemptionRule(code="COUPON-5", name="¥5 voucher", kind=pc.POINTS_REDEMPTION_KIND_COUPON, points_cost=80,
+                            coupon_template_code="PTS-CASH-5", active=True),
     pc.PointsRedemptionRule(code="SV-OFF", name="Switched off", kind=pc.POINTS_REDEMPTION_KIND_STORED_VALUE, points_cost=10,
                             stored_value_fen=100, active=False),
     pc.PointsRedemptionRule(code="SV-E2", name="Only at Hangzhou", kind=pc.POINTS_REDEMPTION_KIND_STORED_VALUE, points_cost=10,
@@ -45,6 +47,9 @@ def set_points_programme(regions: RunningRegions) -> None:
         program.SetPointsExpiryPolicy(pc.SetPointsExpiryPolicyRequest(request_id=new_id(), policy=pc.PointsExpiryPolicy(
             rule=pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING, days=EXPIRY_DAYS, reminder_days_before_expiry=REMINDER_DAYS)),
             timeout=10)
+        program.UpsertCouponTemplate(pc.UpsertCouponTemplateRequest(request_id=new_id(), coupon_template=pc.CouponTemplate(
+            code="PTS-CASH-5", name="¥5 off", kind=pc.COUPON_KIND_CASH_VOUCHER, face_value_fen=500, validity_days=30,
+            active=True)), timeout=10)
         for offer in OFFERS:
             program.UpsertPointsRedemptionRule(pc.UpsertPointsRedemptionRuleRequest(request_id=new_id(), rule=offer), timeout=10)
     time.sleep(CONFIG_MAX_AGE_SECONDS + 1)  # not an assertion: the servers' cache age, so they see the programme
