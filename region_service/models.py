@@ -153,6 +153,18 @@ class PointsExpiryReminder(Base):
     sent_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
+class PointsExpiryOutlookSent(Base):
+    """The expiry outlook of a card last sent to HQ (PointsExpiryOutlook), so the points job sends
+    one only when the figures change."""
+
+    __tablename__ = "points_expiry_outlooks"
+
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    expiring_30_days: Mapped[int] = mapped_column(BigInteger)
+    expiring_90_days: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
 class GiftStock(Base):
     """Gifts a store of this region holds for points redemption (P2, docs/adr/0022): set by its
     manager (``chaincard region gift-stock``), taken by RedeemPoints of a GIFT offer at the store."""

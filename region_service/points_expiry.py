@@ -9,6 +9,8 @@ region points expire|remind``). Running them often, twice, or again after a cras
   sort first: oldest expiry). A lot it expired holds nothing any more, so a second run finds
   nothing to do; a crash loses at most the card in flight, rolled back whole. The request id
   ``points-expiry:<card>:<expiry date>`` (unique on the ledger) is a second guard.
+- **outlooks** tell HQ what each card's lots expire in the next 30 and 90 days, when it changes
+  (the liability report, V7), instead of an event on every sale that moves points.
 - **reminders** go out once per card and expiry moment (the ``points_expiry_reminders`` row and the
   PointsExpiring event are written in one transaction; the row's key refuses a second).
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -34,7 +36,13 @@ from chaincard.receipts import ReceiptItem
 from chaincard.v1 import events_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import system_account_id
-from region_service.models import LedgerTransaction, OutboxMessage, PointsExpiryReminder, PointsLot
+from region_service.models import (
+    LedgerTransaction,
+    OutboxMessage,
+    PointsExpiryOutlookSent,
+    PointsExpiryReminder,
+    PointsLot,
+)
 from region_service.points_lots import expiry_policy
 from region_service.posting import record_transaction
 from region_service.repository import load_card, lock_card_accounts
@@ -156,9 +164,54 @@ def send_expiry_reminders(ctx: RegionContext, *, now: datetime | None = None) ->
     return sent
 
 
+OUTLOOK_DAYS = (30, 90)
+
+
+def send_expiry_outlooks(ctx: RegionContext, *, now: datetime | None = None) -> int:
+    """A PointsExpiryOutlook for every card whose points expiring within 30 and 90 days changed
+    since the last one sent (HQ's liability report, V7); returns how many were sent. Cards whose
+    lots no longer expire soon get a last one with zeros."""
+    now = now or utc_now()
+    near, far = (now + timedelta(days=days) for days in OUTLOOK_DAYS)
+    due_by = func.coalesce(func.sum(PointsLot.points_remaining).filter(PointsLot.expires_at <= near), 0)
+    current = (
+        select(PointsLot.card_number.label("card_number"), due_by.label("near"),
+               func.sum(PointsLot.points_remaining).label("far"))
+        .where(PointsLot.points_remaining > 0, PointsLot.expires_at <= far)
+        .group_by(PointsLot.card_number).subquery()
+    )
+    sent = PointsExpiryOutlookSent
+    changed = (
+        select(func.coalesce(current.c.card_number, sent.card_number), func.coalesce(current.c.near, 0),
+               func.coalesce(current.c.far, 0))
+        .select_from(current.join(sent, sent.card_number == current.c.card_number, full=True))
+        .where(or_(sent.card_number.is_(None), current.c.card_number.is_(None),
+                   sent.expiring_30_days != current.c.near, sent.expiring_90_days != current.c.far))
+        .where(or_(current.c.card_number.is_not(None), sent.expiring_90_days != 0))
+    )
+    count = 0
+    with ctx.session_factory.begin() as session:
+        for card_number, near_points, far_points in session.execute(changed).all():
+            card = load_card(session, card_number)
+            session.execute(
+                pg_insert(sent).values(card_number=card_number, expiring_30_days=near_points, expiring_90_days=far_points,
+                                       as_of=now)
+                .on_conflict_do_update(index_elements=["card_number"], set_={
+                    "expiring_30_days": near_points, "expiring_90_days": far_points, "as_of": now}))
+            add_event(session, OutboxMessage, topic=topics.CARDS, key=card_number, producer=ctx.producer_name,
+                      payload=events_pb2.PointsExpiryOutlook(
+                          card_number=card_number, issuing_franchisee_id=card.issuing_franchisee_id,
+                          points_expiring_30_days=int(near_points), points_expiring_90_days=int(far_points),
+                          as_of=timestamp(now)))
+            count += 1
+    return count
+
+
 def run_points_jobs(ctx: RegionContext) -> None:
-    """The periodic job: expire what is due, then remind of what comes due."""
+    """The periodic job: expire what is due, remind of what comes due, tell HQ what expires soon."""
     run = expire_due_points(ctx)
     reminders = send_expiry_reminders(ctx)
-    if run.cards or reminders:
-        log.info("points expiry", extra={"fields": {"cards": run.cards, "points": run.points, "reminders": reminders}})
+    outlooks = send_expiry_outlooks(ctx)
+    if run.cards or reminders or outlooks:
+        log.info("points expiry", extra={"fields": {"cards": run.cards, "points": run.points, "reminders": reminders,
+                                                    "outlooks": outlooks}})

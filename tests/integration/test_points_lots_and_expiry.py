@@ -16,9 +16,15 @@ from chaincard.db.base import utc_now
 from chaincard.errors import ChainCardError
 from chaincard.ids import new_id
 from chaincard.points.lots import ExpiryPolicy, lot_expiry
-from chaincard.v1 import cards_pb2
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import cards_pb2, reports_pb2, reports_pb2_grpc
 from region_service.handlers import payments, points, redemption, refunds
-from region_service.points_expiry import expire_card_points, expire_due_points, send_expiry_reminders
+from region_service.points_expiry import (
+    expire_card_points,
+    expire_due_points,
+    send_expiry_outlooks,
+    send_expiry_reminders,
+)
 from tests.support.cards import funded_card
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.points import (
@@ -221,3 +227,36 @@ def test_a_reminder_goes_out_once_per_card_and_expiry_and_reaches_hq_notices(reg
     finally:
         hq.dispose()
     assert len(notices) == 1 and notices[0]["points"] == 88 and notices[0]["expires_on"]
+
+
+def test_hq_liability_report_shows_the_points_expiring_in_30_and_90_days_per_franchisee(regions, ctx):
+    card = funded_card(regions.clients["E"], 100_000)
+    ctx.commands.run(points.adjust_points, adjust(card, 60))
+    ctx.commands.run(points.adjust_points, adjust(card, 25))
+    _age_lots(ctx, card, -10, limit=1)  # 60 points expire in 10 days; 25 in about 31
+    expire_due_points(ctx)  # nothing left due from earlier tests: the outlook counts lots still held
+    send_expiry_outlooks(ctx)
+    assert send_expiry_outlooks(ctx) == 0  # unchanged: nothing sent again
+    engine = create_engine(regions.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT expiring_30_days, expiring_90_days FROM points_expiry_outlooks WHERE card_number = :card"),
+                {"card": card}).one() == (60, 85)
+            expected = {franchisee: (int(near), int(far)) for franchisee, near, far in connection.execute(text(
+                "SELECT c.issuing_franchisee_id, SUM(o.expiring_30_days), SUM(o.expiring_90_days) "
+                "FROM points_expiry_outlooks o JOIN cards c ON c.card_number = o.card_number GROUP BY c.issuing_franchisee_id"))}
+    finally:
+        engine.dispose()
+    with open_channel(regions.hq_endpoint) as channel:
+        reports = reports_pb2_grpc.ReportServiceStub(channel)
+        deadline = time.monotonic() + 60
+        while True:
+            rows = {answer.row.group_key: (answer.row.points_expiring_30_days, answer.row.points_expiring_90_days)
+                    for answer in reports.StreamLiabilityReport(reports_pb2.StreamLiabilityReportRequest(
+                        query=reports_pb2.LiabilityQuery(grouping=reports_pb2.REPORT_GROUPING_FRANCHISEE)), timeout=10)}
+            if all(rows.get(franchisee) == figures for franchisee, figures in expected.items()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    assert {franchisee: rows.get(franchisee) for franchisee in expected} == expected
+    assert expected["F-HQ"][0] >= 60 and expected["F-HQ"][1] >= 85

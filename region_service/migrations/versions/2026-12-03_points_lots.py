@@ -1,4 +1,4 @@
-"""points lots with expiry (P3), expiry reminders sent, and gift stock per store (P2)
+"""points lots with expiry (P3), expiry reminders and outlooks sent, and gift stock per store (P2)
 
 Every card already holding points gets one opening lot of its balance that never expires (its
 points were earned before lots kept an expiry; docs/adr/0022).
@@ -53,6 +53,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("card_number", "expires_at", name=op.f("pk_points_expiry_reminders")),
     )
     op.create_table(
+        "points_expiry_outlooks",
+        sa.Column("card_number", sa.String(length=32), nullable=False),
+        sa.Column("expiring_30_days", sa.BigInteger(), nullable=False),
+        sa.Column("expiring_90_days", sa.BigInteger(), nullable=False),
+        sa.Column("as_of", UtcTimestamp(), nullable=False),
+        sa.ForeignKeyConstraint(["card_number"], ["cards.card_number"],
+                                name=op.f("fk_points_expiry_outlooks_card_number_cards")),
+        sa.PrimaryKeyConstraint("card_number", name=op.f("pk_points_expiry_outlooks")),
+    )
+    op.create_table(
         "gift_stock",
         sa.Column("store_id", sa.String(length=32), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=False),
@@ -83,6 +93,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("gift_stock_takings")
     op.drop_table("gift_stock")
+    op.drop_table("points_expiry_outlooks")
     op.drop_table("points_expiry_reminders")
     op.drop_index(op.f("ix_points_lots_source_transaction_id"), table_name="points_lots")
     op.drop_index("ix_points_lots_open_expiry", table_name="points_lots")
