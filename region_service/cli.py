@@ -212,12 +212,17 @@ def run_points(args: argparse.Namespace) -> int:
 
 
 def run_gift_stock(args: argparse.Namespace) -> int:
+    from chaincard.errors import ChainCardError
     from region_service.gifts import set_gift_stock
 
     ctx = _region_context(args)
     if ctx is None:
         return 2
-    before = set_gift_stock(ctx, store_id=args.store, sku=args.sku, quantity=args.quantity, operator_id=args.operator or "")
+    try:
+        before = set_gift_stock(ctx, store_id=args.store, sku=args.sku, quantity=args.quantity, operator_id=args.operator or "")
+    except ChainCardError as refused:
+        print(f"✗ {refused.message}", file=sys.stderr)
+        return 1
     print(f"store {args.store}: gift {args.sku} stock {before} → {args.quantity}")
     return 0
 

@@ -1,6 +1,6 @@
 """A card's points lots (P3, docs/adr/0022), kept beside its POINTS postings, in one place.
 
-Every ledger transaction is recorded by region_service.posting.record_transaction; it calls
+Every ledger transaction is posted by region_service.ledger_store.post_transaction; it calls
 :func:`follow_postings` with the transaction's postings, so whatever moves points on a card —
 checkout, recharge bonus, AdjustPoints, refunds and voids, advices, RedeemPoints, a balance transfer,
 a card closure, the expiry job — moves its lots too, written once:
@@ -51,8 +51,8 @@ _TAKE = (
 
 
 def _unnest_lots() -> Any:
-    """``unnest(...)`` of new lots bound as one array per column: the receipt-and-event statement
-    inserts them (region_service.posting), so creating lots costs no round trip of its own."""
+    """``unnest(...)`` of new lots bound as one array per column: the posting statement inserts them
+    (region_service.ledger_store), so creating lots costs no round trip of its own."""
     columns: dict[str, Any] = {"lot_ids": String, "lot_cards": String, "lot_earned": UtcTimestamp, "lot_expires": UtcTimestamp,
                "lot_points": BigInteger, "lot_sources": String}
     arrays: list[Any] = [cast(bindparam(name), ARRAY(kind)) for name, kind in columns.items()]
@@ -103,8 +103,8 @@ def consume_lots(session: Session, card_number: str, points: int, *, first_from:
 def follow_postings(session: Session, *, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts,
                     policy: ExpiryPolicy, time_zone: str) -> dict[str, list[Any]]:
     """Consume the lots the transaction's POINTS debits take, and answer the lots its credits create
-    as the array parameters of :func:`insert_lots_statement` (the caller inserts them with its next
-    statement). The caller holds the cards' account locks (posting took them)."""
+    as the array parameters of :func:`insert_lots_statement` (the caller inserts them with its
+    posting statement). The caller holds the cards' account locks."""
     moved = _points_moved(postings, locked)
     new: list[tuple[str, str, datetime, datetime | None, int, str]] = []
     carried: dict[str, list[Taken]] = {}

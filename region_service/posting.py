@@ -22,17 +22,16 @@ from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
-from region_service.points_lots import expiry_policy, follow_postings, insert_lots_statement
+from region_service.points_lots import expiry_policy
 from region_service.translate import balances_message, enum_value, transaction_message
 
 # The receipt and the TransactionPosted event in one statement (one round trip), built once. The
 # outbox row's values are passed under its column names (chaincard.db.outbox.outbox_row).
-# The points lots the transaction's credits create ride along (region_service.points_lots).
 _KEEP_RECEIPT_AND_EVENT = insert(table_of(OutboxMessage)).add_cte(
     insert(table_of(ReceiptRecord))
     .values(transaction_id=bindparam("receipt_transaction_id", type_=String), lines=bindparam("receipt_lines", type_=LargeBinary))
     .cte("receipt")
-).add_cte(insert_lots_statement().cte("new_lots"))
+)
 
 
 class CardFacts(Protocol):
@@ -111,12 +110,9 @@ def record_transaction(
     ``overdrawn``, ``operator_id`` and ``request_id`` are set on the Transaction of the answer and of
     the event alike: an offline advice the card could not cover is flagged overdrawn, and an advice
     names its till's operator and request; online answers leave them unset."""
-    locked = locked if locked is not None else LockedAccounts()
-    after = post_transaction(session, row, postings, locked)
-    # The card's points lots follow its POINTS postings, here for every kind of transaction (ADR 0022).
-    new_lots = follow_postings(session, transaction=row, postings=postings, locked=locked,
-                               policy=expiry_policy(ctx.program.snapshot().points_expiry),
-                               time_zone=ctx.settings.business_time_zone)
+    # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
+    after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
+                             time_zone=ctx.settings.business_time_zone)
     items = [
         *receipt_items,
         *card_footer(principal_fen=after.principal_fen, bonus_fen=after.bonus_fen, points=after.points,
@@ -149,6 +145,5 @@ def record_transaction(
     session.execute(_KEEP_RECEIPT_AND_EVENT, {
         **outbox_row(envelope, topic=topics.POSTINGS, key=card.card_number),
         "receipt_transaction_id": row.transaction_id, "receipt_lines": receipt_document(receipt_title, items),
-        **new_lots,
     })
     return Recorded(transaction, balances_message(after), receipt_lines(lines))

@@ -157,3 +157,18 @@ def test_points_adjusted_through_the_handler_keep_their_lots(regions, ctx):
     ctx.commands.run(points.adjust_points, adjust(card, -10))
     assert points_balance(ctx, card) == 0
     assert_lots_hold_the_balance(ctx, card)
+
+
+def test_a_manager_sets_gift_stock_and_expires_points_from_the_command_line(regions, ctx, capsys):
+    from chaincard.cli import main
+
+    where = ["--database-url", regions.database_urls["E"], "--hq", regions.hq_endpoint]
+    assert main(["region", "gift-stock", "--code", "E", "--store", "S-E-002", "--sku", "KITE-01", "--quantity", "7",
+                 "--operator", "SM-TEST", *where]) == 0
+    assert "gift KITE-01 stock 0 → 7" in capsys.readouterr().out
+    with ctx.session_factory() as session:
+        assert gift_stock(session, "S-E-002", "KITE-01") == 7
+    assert main(["region", "gift-stock", "--code", "E", "--store", "S-W-001", "--sku", "KITE-01", "--quantity", "7", *where]) == 1
+    assert "kept by its own region W" in capsys.readouterr().err
+    assert main(["region", "points", "remind", "--code", "E", *where]) == 0
+    assert "points expiry reminder(s) sent" in capsys.readouterr().out
