@@ -39,6 +39,8 @@ from region_service.unit_of_work import RegionUnitOfWork
 ResponseT = TypeVar("ResponseT")
 
 MAX_UNITS = 1_000
+# What one unit of a stored-value offer may credit (HQ refuses more; an older snapshot may not).
+MAX_STORED_VALUE_FEN = 500_000
 TRANSACTION_TYPE = "POINTS_REDEMPTION"
 KIND_NAMES = {
     pc.POINTS_REDEMPTION_KIND_GIFT: "GIFT",
@@ -76,8 +78,8 @@ def require_redeemable(rule: pc.PointsRedemptionRule, store: directory_pb2.Store
         raise FailedPrecondition("count cards are not sold yet: points cannot be redeemed for count uses")
     if rule.kind == pc.POINTS_REDEMPTION_KIND_GIFT and not rule.gift_sku:
         raise FailedPrecondition(f"points offer {rule.code} names no gift SKU")
-    if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE and rule.stored_value_fen <= 0:
-        raise FailedPrecondition(f"points offer {rule.code} credits no stored value")
+    if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE and not 0 < rule.stored_value_fen <= MAX_STORED_VALUE_FEN:
+        raise FailedPrecondition(f"points offer {rule.code} credits no stored value, or more than {MAX_STORED_VALUE_FEN} fen")
     if rule.kind == pc.POINTS_REDEMPTION_KIND_COUPON and not rule.coupon_template_code:
         raise FailedPrecondition(f"points offer {rule.code} names no coupon template")
     if rule.kind not in KIND_NAMES:

@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.errors import ChainCardError, FailedPrecondition, InvalidArgument
-from chaincard.v1 import common_pb2
+from chaincard.ids import new_id
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import common_pb2, program_config_pb2_grpc
+from chaincard.v1 import program_config_pb2 as pc
 from region_service.gifts import gift_stock, set_gift_stock
 from region_service.handlers import payments, points, redemption, refunds
 from tests.support.cards import funded_card, refusal
@@ -172,3 +175,24 @@ def test_a_manager_sets_gift_stock_and_expires_points_from_the_command_line(regi
     assert "kept by its own region W" in capsys.readouterr().err
     assert main(["region", "points", "remind", "--code", "E", *where]) == 0
     assert "points expiry reminder(s) sent" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("request_", "field"), [
+    (pc.UpsertPointsRedemptionRuleRequest(rule=pc.PointsRedemptionRule(
+        code="BAD-SV", name="No value", kind=pc.POINTS_REDEMPTION_KIND_STORED_VALUE, points_cost=10)), "rule.stored_value_fen"),
+    (pc.UpsertPointsRedemptionRuleRequest(rule=pc.PointsRedemptionRule(
+        code="BAD-GIFT", name="No SKU", kind=pc.POINTS_REDEMPTION_KIND_GIFT, points_cost=10)), "rule.gift_sku"),
+    (pc.UpsertPointsRedemptionRuleRequest(rule=pc.PointsRedemptionRule(
+        code="BAD-COST", name="Free", kind=pc.POINTS_REDEMPTION_KIND_COUPON, coupon_template_code="PTS-CASH-5")),
+     "rule.points_cost"),
+    (pc.SetPointsExpiryPolicyRequest(policy=pc.PointsExpiryPolicy(rule=pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING)), "policy.days"),
+    (pc.SetPointsExpiryPolicyRequest(policy=pc.PointsExpiryPolicy(rule=pc.POINTS_EXPIRY_RULE_NEVER, days=30)), "policy.days"),
+])
+def test_hq_refuses_points_offers_and_expiry_policies_it_could_not_honour_naming_the_field(regions, request_, field):
+    request_.request_id = new_id()
+    with open_channel(regions.hq_endpoint) as channel:
+        program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        call = program.UpsertPointsRedemptionRule if isinstance(request_, pc.UpsertPointsRedemptionRuleRequest) \
+            else program.SetPointsExpiryPolicy
+        refused = refusal(call, request_)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.details()
