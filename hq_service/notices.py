@@ -1,8 +1,8 @@
 """Transaction notices (N1, N5) at HQ: planned from events, delivered by a dispatcher.
 
 - ``NoticePlanner.apply`` is the handler of the ``<deployment>.hq-notifications`` consumer: for a
-  card opening, recharge, spend, points redemption, refund or void of a member's card, and for points
-  about to expire (PointsExpiring, P3), it writes a
+  card opening, recharge, spend, points redemption, refund or void of a member's card, a coupon
+  about to expire (CouponExpiring), or points about to expire (PointsExpiring, P3), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
 - ``NoticeDispatcher`` sends due notices through their channel and records the outcome. Sending
@@ -131,6 +131,17 @@ class NoticePlanner:
             self._plan(session, envelope, E.NOTIFICATION_EVENT_CARD_OPENED, member_id=card.member_id,
                        card_number=card.card_number, store_id=card.issuing_store_id, moment=moment, amount_fen=0,
                        balances=card.balances, points=0)
+        elif isinstance(payload, events_pb2.CouponExpiring):
+            coupon = payload.coupon
+            if not payload.member_id:
+                return
+            # valid_until is exclusive: the last day it can be used is the day before it ends.
+            last_moment = coupon.valid_until.ToDatetime(tzinfo=UTC) - timedelta(microseconds=1)
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_COUPON_EXPIRING, member_id=payload.member_id,
+                       card_number=coupon.card_number, store_id="", moment=envelope.occurred_at.ToDatetime(tzinfo=UTC),
+                       amount_fen=0, balances=common_pb2.Balances(), points=0,
+                       extra={"coupon_name": payload.coupon_name or coupon.template_code,
+                              "expires_on": last_moment.astimezone(ZoneInfo(self.time_zone)).date().isoformat()})
 
     def _plan(self, session: Session, envelope: events_pb2.EventEnvelope, notice_event: int, *, member_id: str,
               card_number: str, store_id: str, moment: datetime, amount_fen: int, balances: common_pb2.Balances,

@@ -31,7 +31,7 @@ from chaincard.workers import PeriodicJob
 from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
-from region_service.forwarding import Forwarder
+from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.points_expiry import run_points_jobs
@@ -47,6 +47,8 @@ EXPIRY_SWEEP_SECONDS = 60.0
 # How often due points lots are expired and expiry reminders sent (P3). Lots expire at the chain's
 # midnight, so this is the "nightly" job run often: a run with nothing due reads one index.
 POINTS_EXPIRY_SWEEP_SECONDS = 300.0
+# How often coupons are expired, reminders sent and birthday coupons issued (each exactly once).
+COUPON_JOBS_SECONDS = 300.0
 
 
 def region_relay(settings: Settings, session_factory: sessionmaker[Session]) -> OutboxRelay:
@@ -92,7 +94,7 @@ def start_region(settings: Settings) -> RunningServer:
         settings, accepted_peers=PEERS_OF_REGION, keys=hq_token_keys(hq_channel, settings),
         directory=SnapshotPlaces(ctx.program.snapshot).directory(), staff_roles=SnapshotStaff(ctx.program.snapshot),
     )
-    forwarder = Forwarder(ctx)
+    forwarder = ctx.peers
     routing = Routing(ctx, forwarder)
     running = build_server(
         settings.listen,
@@ -113,8 +115,10 @@ def start_region(settings: Settings) -> RunningServer:
     )
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
     points_expiry = PeriodicJob("points-expiry", POINTS_EXPIRY_SWEEP_SECONDS, lambda: run_points_jobs(ctx)).start()
+    coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, feed.stop]
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, coupon_jobs.stop,
+                        feed.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

@@ -236,6 +236,14 @@ def _add_context_flags(parser: argparse.ArgumentParser) -> None:
 
 
 # ---- parser ----------------------------------------------------------------------------------------
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Top-level commands served by the regions: ``chaincard coupon issue|list``."""
+    from chaincard.command_groups import command_group
+    from region_service.coupon_cli import add_card_coupon_commands
+
+    add_card_coupon_commands(command_group(commands, "coupon", "coupons (Q1–Q5): templates at HQ, coupons held on cards"))
+
+
 def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the region's operations under ``chaincard region`` (whose bare form runs the service).
 
@@ -259,6 +267,10 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     postings.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
     postings.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
     postings.set_defaults(handler=run_postings)
+
+    from region_service.coupon_cli import add_region_coupon_commands
+
+    add_region_coupon_commands(region_commands)
 
     points = region_commands.add_parser("points", help="points expiry (P3): expire the lots due now, or send the reminders due")
     points.add_argument("points_command", choices=("expire", "remind"))

@@ -22,6 +22,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from region_service.context import RegionContext
+from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
 from region_service.handlers import (
     cards,
@@ -30,6 +31,7 @@ from region_service.handlers import (
     members,
     payments,
     points,
+    quotes,
     redemption,
     refunds,
     write_offs,
@@ -164,6 +166,27 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.WriteOffReceivableResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(write_offs.write_off_receivable, request))
 
+    def ListCardCoupons(  # noqa: N802
+        self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ListCardCouponsResponse:
+        return self._at_home(request, context, lambda: manual.list_card_coupons(self.ctx, request))
+
+    def IssueCoupon(  # noqa: N802
+        self, request: cards_pb2.IssueCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.IssueCouponResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(manual.issue_coupon, request))
+
+    def TransferCoupon(  # noqa: N802
+        self, request: cards_pb2.TransferCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.TransferCouponResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(transfer.transfer_coupon, request))
+
+    def ReceiveTransferredCoupon(  # noqa: N802
+        self, request: cards_pb2.ReceiveTransferredCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReceiveTransferredCouponResponse:
+        # Region to region only (the matrix): the recipient is homed here.
+        return self.ctx.commands.run(transfer.receive_transferred_coupon, request)
+
 
 class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     """Every money call is served by the card's home region (forwarded with the same request_id)."""
@@ -179,6 +202,13 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self, request: transactions_pb2.RechargeCardRequest, context: grpc.ServicerContext,
     ) -> transactions_pb2.RechargeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(payments.recharge_card, request))
+
+    def QuoteCheckout(  # noqa: N802
+        self, request: transactions_pb2.QuoteCheckoutRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.QuoteCheckoutResponse:
+        if not request.card_number:  # a non-member's basket: priced here
+            return quotes.quote_checkout(self.ctx, request)
+        return self._at_home(request, context, lambda: quotes.quote_checkout(self.ctx, request))
 
     def Checkout(  # noqa: N802
         self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext,

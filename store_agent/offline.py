@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.business_day import store_business_date
 from chaincard.checkout import receipt
+from chaincard.checkout.quote import quote, quote_response
 from chaincard.checkout.receipt import OFFLINE_MARK
 from chaincard.checkout.request import (
     CheckoutFields,
@@ -159,6 +160,53 @@ class OfflineStandIn:
             owes = f", less the {format_fen(card.owed_fen)} the card owes" if card.owed_fen > 0 else ""
             raise _refuse(f"{refused.problem} (last known balance, less today's offline sales{owes})") from refused
 
+    @staticmethod
+    def _held(session: Session, card: CachedCard) -> tuple[StoredValue, StoredValue, int]:
+        """What the card holds as this store knows it (last known balance less this store's advices the
+        region had not counted then), what of it may be spent, and the points those advices earned."""
+        spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
+        held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
+        # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
+        spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
+        return held, spendable, earned
+
+    # ---- the quote -----------------------------------------------------------------------------------
+    def quote(self, request: transactions_pb2.QuoteCheckoutRequest, *, home_region: str = "") -> transactions_pb2.QuoteCheckoutResponse:
+        """What the stand-in would charge for this basket now, priced as :meth:`approve` prices it, on
+        the card cache; nothing is written. The limits on what it may approve are checked only when
+        the sale comes (a quote is no approval). Coupons and points as cash are refused as the sale
+        would be (offline, the core takes neither)."""
+        if self.config.snapshot() is None:
+            raise _cause_named(_refuse("this store has no program configuration yet"), home_region)
+        checkout = transactions_pb2.CheckoutRequest(
+            store_id=request.store_id, card_number=request.card_number, lines=request.lines,
+            points_to_redeem=request.points_to_redeem, coupon_codes=request.coupon_codes, tenders=request.tenders,
+        )
+        try:
+            fields = checkout_fields(checkout, offline=True)
+        except NotTakenOffline as refused:
+            raise _cause_named(_refuse(refused.reason), home_region) from refused
+        limits = self.config.limits()
+        now = utc_now()
+        try:
+            with self.session_factory() as session:
+                card = self._usable_card(session.get(CachedCard, fields.card_number), fields.card_number, now,
+                                         limits.card_cache_max_age_seconds)
+                held, spendable, earned = self._held(session, card)
+        except OfflineRefused as refused:
+            raise _cause_named(refused, home_region) from refused
+        snapshot = self.config.snapshot()
+        assert snapshot is not None
+        store = self.config.store()
+        zone = (store.time_zone if store is not None else "") or self.settings.business_time_zone
+        priced = quote(pricing_input(
+            fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
+            stored_value=spendable, points_balance=max(card.points, 0),
+        ))
+        return quote_response(priced, balances=common_pb2.Balances(
+            principal_fen=held.principal_fen, bonus_fen=held.bonus_fen, points=card.points + earned, owed_fen=max(card.owed_fen, 0),
+        ))
+
     # ---- the approval --------------------------------------------------------------------------------
     def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False,
                 home_region: str = "") -> transactions_pb2.CheckoutResponse:
@@ -199,10 +247,7 @@ class OfflineStandIn:
             card = self._usable_card(
                 session.get(CachedCard, fields.card_number), fields.card_number, now, limits.card_cache_max_age_seconds
             )
-            spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
-            held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
-            # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
-            spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
+            held, spendable, earned = self._held(session, card)
             plan = self._price(fields, card, spendable, now)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)

@@ -165,6 +165,21 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.WriteOffReceivableResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
+    def ListCardCoupons(  # noqa: N802
+        self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ListCardCouponsResponse:
+        return self.link.read(self.region.ListCardCoupons, request)
+
+    def IssueCoupon(  # noqa: N802
+        self, request: cards_pb2.IssueCouponRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.IssueCouponResponse:
+        return self.commands.send(self.region, request)
+
+    def TransferCoupon(  # noqa: N802
+        self, request: cards_pb2.TransferCouponRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.TransferCouponResponse:
+        return self.commands.send(self.region, request)
+
 
 class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def __init__(
@@ -208,6 +223,20 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         self, request: transactions_pb2.RechargeCardRequest, context: grpc.ServicerContext
     ) -> transactions_pb2.RechargeCardResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
+
+    def QuoteCheckout(  # noqa: N802
+        self, request: transactions_pb2.QuoteCheckoutRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.QuoteCheckoutResponse:
+        """The region's quote when it answers; else the stand-in's, priced on the card cache as it
+        would approve the sale (coupons and points as cash are not taken offline)."""
+        request.store_id = self.commands.store_id
+        try:
+            return self.link.read(self.region.QuoteCheckout, request)
+        except RegionUnreachable as unreachable:
+            if self.stand_in is None or not request.card_number:
+                raise
+            home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
+            return self.stand_in.quote(request, home_region=home_region)
 
     def Checkout(  # noqa: N802
         self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext

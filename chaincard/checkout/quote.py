@@ -13,11 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from chaincard import validation
-from chaincard.checkout.request import CheckoutFields, basket, coupon_codes, tender_intents
+from chaincard.checkout.request import CheckoutFields, basket, coupon_codes, pricing_refusal, tender_intents
 from chaincard.checkout.response import applied_coupon_message, applied_message, priced_line_message
 from chaincard.coupons.rules import CouponRefused
 from chaincard.errors import InvalidArgument
-from chaincard.pricing import CheckoutInput, CheckoutPlan, TenderIntent, TenderKind, price_checkout
+from chaincard.pricing import (
+    CheckoutInput,
+    CheckoutPlan,
+    PricingError,
+    TenderIntent,
+    TenderKind,
+    price_checkout,
+)
 from chaincard.v1 import common_pb2, transactions_pb2
 
 NOT_FOUND_REASON = "was not found: check the code"
@@ -57,7 +64,7 @@ def quote(checkout_input: CheckoutInput, *, not_found: Sequence[str] = ()) -> Qu
     cannot be used (the checkout's own refusal) is left out and listed with its reason, and the
     rest is priced again, until every coupon left is usable. ``not_found``: codes the caller could
     not find (left out of the input), listed as such. Any other refusal (points, tenders, lines) is
-    raised as ``PricingError``, as the checkout would.
+    raised as the checkout raises it (``request.price``): INVALID_ARGUMENT or PricingRefused.
 
     Without tenders the quote is priced with a placeholder "the rest in cash" tender, and shows no
     tenders: what the till has not chosen is not shown."""
@@ -73,6 +80,8 @@ def quote(checkout_input: CheckoutInput, *, not_found: Sequence[str] = ()) -> Qu
             coupon = coupons.pop(refused.index)
             rejected.append(RejectedCouponTerms(coupon.coupon_code, refused.reason))
             continue
+        except PricingError as error:
+            raise pricing_refusal(error) from error
         break
     if not chosen:
         plan = replace(plan, tenders=())

@@ -169,7 +169,11 @@ def pricing_input(
     ``coupons``: the held coupons of ``fields.coupon_codes``, in that order, loaded by the caller (a
     code it cannot find is its own NOT_FOUND "coupon_codes[i]: no coupon <code>"); with the
     snapshot's coupon templates and holidays, and the card's ``issuing_franchisee_id`` (who bears a
-    coupon whose template names no issuer). Coupons that are not the fields' is a caller's bug."""
+    coupon whose template names no issuer). Coupons that are not the fields' is a caller's bug; none
+    at all for a sale that names coupons is FAILED_PRECONDITION (a caller that does not load them)."""
+    if fields.coupon_codes and not coupons:
+        # A caller that loads no coupons (one not yet taught to redeem them) refuses them precisely.
+        raise FailedPrecondition("coupon_codes: coupons cannot be used at this checkout yet")
     if tuple(coupon.coupon_code for coupon in coupons) != fields.coupon_codes:
         raise ValueError("pricing_input needs the held coupons of fields.coupon_codes, in that order")
     level = next((level for level in snapshot.levels if level.code == level_code), None)
@@ -200,9 +204,14 @@ def price(checkout_input: CheckoutInput) -> CheckoutPlan:
     try:
         return price_checkout(checkout_input)
     except PricingError as error:
-        if error.precondition:
-            raise PricingRefused(error) from error
-        raise InvalidArgument(error.field, error.problem) from error
+        raise pricing_refusal(error) from error
+
+
+def pricing_refusal(error: PricingError) -> PricingRefused | InvalidArgument:
+    """The pricing engine's refusal as the caller's: FAILED_PRECONDITION or INVALID_ARGUMENT."""
+    if error.precondition:
+        return PricingRefused(error)
+    return InvalidArgument(error.field, error.problem)
 
 
 def require_card_movement(plan: CheckoutPlan) -> None:

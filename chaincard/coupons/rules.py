@@ -1,7 +1,8 @@
 """The rules a coupon redemption must meet (Q3), and what each used coupon takes off: pure Python.
 
-A sale may use a coupon when, checked in this order for each coupon (the first rule broken is the
-refusal, naming ``coupon_codes[i]``, the code and the rule):
+A sale may use its coupons when (the first rule broken is the refusal, naming ``coupon_codes[i]``,
+the code and the rule; rules 1–9 are checked for every coupon in coupon_codes order, then rule 10,
+then rule 11 for every coupon, then rule 12 as the amounts are taken):
 
 1. its template is in the program configuration;
 2. it is held by the sale's card; 3. it is AVAILABLE;
@@ -58,6 +59,7 @@ __all__ = [
     "HeldCoupon",
     "apply_coupons",
     "check_redeemable",
+    "coupons_restored",
 ]
 
 AVAILABLE = "AVAILABLE"
@@ -182,8 +184,10 @@ def check_redeemable(coupon: HeldCoupon, template: CouponTemplateTerms | None, s
     if not _in_window(now.hour * 60 + now.minute, start, end):
         return f"cannot be used at this hour (only from {_clock(start)} to {_clock(end)})"
     if template.level_codes and sale.level_code not in template.level_codes:
-        level = f"level {sale.level_code}" if sale.level_code else "this card's level"
-        return f"is not for {level} cards (only {', '.join(template.level_codes)})"
+        levels = ", ".join(template.level_codes)
+        if not sale.level_code:
+            return f"is only for level {levels} cards"
+        return f"is not for level {sale.level_code} cards (only {levels})"
     return None
 
 
@@ -299,3 +303,15 @@ def _nothing_to_take(lines: Sequence[CouponLine], template: CouponTemplateTerms,
     if stacked:
         return f"has nothing left to take off {_scope(template)} after the other coupons"
     return f"takes nothing off this sale ({_scope(template)} cost nothing after discounts)"
+
+
+def coupons_restored(used: Sequence[HeldCoupon], *, whole_sale: bool, now: datetime) -> tuple[str, ...]:
+    """The codes a refund or void makes AVAILABLE again (V6, docs/adr/0019-coupons.md): when it
+    leaves nothing of the sale unrefunded (a void, a full refund, or the partial refund that
+    completes the others), each coupon the sale used that is still REDEEMED and within
+    [valid_from, valid_until) at ``now``; a partial refund restores none — the coupon's discount was
+    for the whole basket, and the lines still kept were bought with it."""
+    if not whole_sale:
+        return ()
+    return tuple(coupon.coupon_code for coupon in used
+                 if coupon.state == "REDEEMED" and coupon.valid_from <= now < coupon.valid_until)

@@ -19,6 +19,9 @@ class Asset(StrEnum):
     POINTS = "POINTS"
     # Count-card uses are one asset per item: "COUNT_USES:<item code>".
     COUNT_USES = "COUNT_USES"
+    # The face value coupons took off sales (Q3), in fen: moves only between franchisees' system
+    # accounts (who bears a coupon's cost, whose store honoured it), never on a card (ADR 0021).
+    COUPON_VALUE = "COUPON_VALUE"
 
 
 class Direction(StrEnum):
@@ -41,6 +44,10 @@ class SystemAccount(StrEnum):
     RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
     # Points that expired on the franchisee's cards (P3): its points liability, gone (ADR 0022).
     EXPIRED_POINTS_INCOME = "EXPIRED_POINTS_INCOME"
+    # Coupons (Q3, ADR 0021): what the cost bearer's coupons took off sales (debited), and what the
+    # acquiring franchisee's stores honoured (credited); settlement clears the difference (F1).
+    COUPON_EXPENSE = "COUPON_EXPENSE"
+    COUPON_REDEEMED = "COUPON_REDEEMED"
 
 
 class UnbalancedTransaction(ValueError):

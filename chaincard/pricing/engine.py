@@ -190,10 +190,12 @@ class CheckoutPlan:
 def price_checkout(request: CheckoutInput) -> CheckoutPlan:
     """Price a checkout; raises ``PricingError`` naming the field at fault.
 
-    Rounding happens in three places only: the level discount per line (``apply_rate``, half-up),
-    the principal/bonus split of a PROPORTIONAL stored-value tender (``split_proportionally``,
-    half-up on the bonus, principal takes the rest) and the points earned (see ``earning.py``).
-    The points deduction is spread over lines with ``allocation.spread_to_largest``.
+    Rounding happens in four places only: the level discount per line (``apply_rate``, half-up),
+    a coupon's amount (a percentage of its lines, a product coupon's unit: half-up, see
+    ``chaincard.coupons.rules``), the principal/bonus split of a PROPORTIONAL stored-value tender
+    (``split_proportionally``, half-up on the bonus, principal takes the rest) and the points earned
+    (see ``earning.py``). A coupon's amount and the points deduction are spread over lines with
+    ``allocation.spread_to_largest``.
     """
     if request.level.code and request.context.level_code and request.level.code != request.context.level_code:
         raise ValueError("level.code and context.level_code disagree")

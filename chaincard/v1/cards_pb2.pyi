@@ -418,6 +418,32 @@ class TransferCouponResponse(_message.Message):
     reward_transaction: _common_pb2.Transaction
     def __init__(self, given: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., received: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., recipient_card_masked: _Optional[str] = ..., reward_points: _Optional[int] = ..., reward_transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ...) -> None: ...
 
+class ReceiveTransferredCouponRequest(_message.Message):
+    __slots__ = ("request_id", "recipient_phone", "coupon_code", "template_code", "valid_from", "valid_until", "giver_card_last4", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_PHONE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    GIVER_CARD_LAST4_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    recipient_phone: str
+    coupon_code: str
+    template_code: str
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    giver_card_last4: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., recipient_phone: _Optional[str] = ..., coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., giver_card_last4: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class ReceiveTransferredCouponResponse(_message.Message):
+    __slots__ = ("coupon",)
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: _common_pb2.Coupon
+    def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ...) -> None: ...
+
 class WriteOffReceivableRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

@@ -131,6 +131,11 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.FromString,
                 _registered_method=True)
+        self.ReceiveTransferredCoupon = channel.unary_unary(
+                '/chaincard.v1.CardService/ReceiveTransferredCoupon',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.FromString,
+                _registered_method=True)
         self.WriteOffReceivable = channel.unary_unary(
                 '/chaincard.v1.CardService/WriteOffReceivable',
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
@@ -283,6 +288,15 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReceiveTransferredCoupon(self, request, context):
+        """Region to region, for TransferCoupon: the recipient's home region issues the given coupon to
+        the recipient's card, once per given coupon (issue key "transfer:<coupon_code>"). Only regions
+        may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WriteOffReceivable(self, request, context):
         """Writes off everything a card owes (Balances.owed_fen and points_owed: offline overdrafts,
         points a refund could not claw back), a store manager's decision with a reason, audited. The
@@ -384,6 +398,11 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.TransferCoupon,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.SerializeToString,
+            ),
+            'ReceiveTransferredCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveTransferredCoupon,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.SerializeToString,
             ),
             'WriteOffReceivable': grpc.unary_unary_rpc_method_handler(
                     servicer.WriteOffReceivable,
@@ -884,6 +903,33 @@ class CardService:
             '/chaincard.v1.CardService/TransferCoupon',
             chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveTransferredCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/ReceiveTransferredCoupon',
+            chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.FromString,
             options,
             channel_credentials,
             insecure,

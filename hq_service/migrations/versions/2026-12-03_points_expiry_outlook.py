@@ -2,7 +2,7 @@
 it, for the liability report (V7)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 from chaincard.db.base import UtcTimestamp
 
 revision: str = "0013"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chaincard.checkout import receipt
+from chaincard.checkout import receipt, terms
 from chaincard.checkout.quote import NOT_FOUND_REASON, quote, quote_fields, quote_response
 from chaincard.checkout.request import (
     NotTakenOffline,
@@ -235,7 +235,9 @@ def test_pricing_input_carries_the_coupons_and_their_terms():
     assert checkout_input.coupon_templates["CASH-5"].face_value_fen == 500
     assert (checkout_input.holidays, checkout_input.issuing_franchisee_id) == (frozenset({"2026-10-01"}), "F-EAST")
     with pytest.raises(ValueError, match="fields.coupon_codes"):
-        _coupon_input(request)  # the caller must load every coupon named
+        _coupon_input(_request(coupon_codes=[COUPON_A, COUPON_B]), _held(COUPON_A, "CASH-5"))  # load every coupon named
+    with pytest.raises(FailedPrecondition, match="coupon_codes: coupons cannot be used at this checkout yet"):
+        _coupon_input(request)  # a caller that loads none
 
 
 def test_a_coupon_is_priced_answered_and_printed():
@@ -247,7 +249,8 @@ def test_a_coupon_is_priced_answered_and_printed():
                                offline=False)
     assert [(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in answer.coupons] == [
         (COUPON_A, "CASH-5", 500, "F-EAST")]
-    items = _items(receipt.sale_lines(receipt.sale_figures(plan, {"CASH-5": "满30减5"})))
+    assert terms.coupon_names(_coupon_snapshot()) == {"CASH-5": "满30减5", "TEA-HOUR": "tea hour"}
+    items = _items(receipt.sale_lines(receipt.sale_figures(plan, terms.coupon_names(_coupon_snapshot()))))
     assert items[3:7] == [("Member discount", "-¥2.05"), ("Coupon 满30减5", "-¥5.00"), (f"  {COUPON_A}", ""),
                           ("Total", "¥33.94")]
     advised = _items(receipt.sale_lines(receipt.advised_sale_figures(_request(), answer)))

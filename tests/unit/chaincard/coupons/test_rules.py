@@ -16,6 +16,7 @@ from chaincard.coupons.rules import (
     HeldCoupon,
     apply_coupons,
     check_redeemable,
+    coupons_restored,
 )
 from chaincard.coupons.templates import CouponKind, CouponTemplateTerms
 from chaincard.pricing import PricedLine
@@ -205,3 +206,12 @@ def test_a_stacked_coupon_with_nothing_left_is_refused() -> None:
 
 def test_no_coupons_take_nothing() -> None:
     assert apply_coupons([TEA, CAKE], [], {}, SALE).per_line == (0, 0)
+
+
+# ---- refunds --------------------------------------------------------------------------------------
+
+def test_only_a_refund_of_the_whole_sale_restores_its_still_valid_coupons() -> None:
+    used = [held(CODE_A, state="REDEEMED"), held(CODE_B, state="REDEEMED", valid_until=datetime(2026, 12, 1, tzinfo=UTC)),
+            held(CODE_C, state="VOIDED")]
+    assert coupons_restored(used, whole_sale=True, now=WEDNESDAY_NOON) == (CODE_A,)  # B has expired, C is not this sale's use
+    assert coupons_restored(used, whole_sale=False, now=WEDNESDAY_NOON) == ()
