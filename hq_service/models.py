@@ -155,6 +155,11 @@ class CardView(Base):
     # What the card owes (issue 21: offline overdrafts in fen, points a refund could not claw back).
     owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     points_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Points of its lots expiring within 30 / 90 days, as its home region last reported them
+    # (PointsExpiryOutlook, P3), and when; the liability report sums them (docs/adr/0022).
+    points_expiring_30_days: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_expiring_90_days: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_outlook_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     # When the newest transaction applied happened (Transaction.occurred_at).
     last_transaction_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     # When the home region posted the transaction whose balances this row shows (Transaction.posted_at;

@@ -1,8 +1,8 @@
 """Transaction notices (N1, N5) at HQ: planned from events, delivered by a dispatcher.
 
 - ``NoticePlanner.apply`` is the handler of the ``<deployment>.hq-notifications`` consumer: for a
-  card opening, recharge, spend, points redemption, refund or void of a member's card, or a coupon
-  about to expire (CouponExpiring), it writes a
+  card opening, recharge, spend, points redemption, refund or void of a member's card, a coupon
+  about to expire (CouponExpiring), or points about to expire (PointsExpiring, P3), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
 - ``NoticeDispatcher`` sends due notices through their channel and records the outcome. Sending
@@ -113,6 +113,16 @@ class NoticePlanner:
             self._plan(session, envelope, notice_event, member_id=payload.member_id, card_number=transaction.card_number,
                        store_id=transaction.store_id, moment=transaction.occurred_at.ToDatetime(tzinfo=UTC),
                        amount_fen=transaction.amount_fen, balances=balances, points=points)
+        elif isinstance(payload, events_pb2.PointsExpiring):
+            if not payload.member_id:
+                return
+            expires_at = payload.expires_at.ToDatetime(tzinfo=UTC)
+            # The last day they can be spent: the lot stops being spendable at the start of expires_at's day.
+            last_day = (expires_at.astimezone(ZoneInfo(self.time_zone)) - timedelta(microseconds=1)).date()
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_POINTS_EXPIRING, member_id=payload.member_id,
+                       card_number=payload.card_number, store_id=payload.issuing_store_id, moment=utc_now(), amount_fen=0,
+                       balances=common_pb2.Balances(points=payload.points_balance), points=payload.points,
+                       extra={"expires_on": last_day.isoformat()})
         elif isinstance(payload, events_pb2.CardOpened):
             card = payload.card
             if not card.member_id:

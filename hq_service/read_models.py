@@ -246,6 +246,8 @@ class ReadModelProjector:
             self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
+        elif isinstance(payload, events_pb2.PointsExpiryOutlook):
+            self.points_expiry_outlook(session, payload)
         elif isinstance(payload, events_pb2.CouponIssued):
             coupon_views.coupon_issued(self, session, envelope, payload)
         elif isinstance(payload, events_pb2.CouponStateChanged):
@@ -359,6 +361,19 @@ class ReadModelProjector:
     def card_state_changed(self, session: Session, event: events_pb2.CardStateChanged) -> None:
         view, _ = self._card(session, event.card_number)
         view.state = event.state
+        view.updated_at = utc_now()
+
+    def points_expiry_outlook(self, session: Session, event: events_pb2.PointsExpiryOutlook) -> None:
+        """The card's points expiring soon (P3), for the liability report; the newest report wins."""
+        as_of = event.as_of.ToDatetime(tzinfo=UTC)
+        view, created = self._card(session, event.card_number)
+        if created:
+            view.issuing_franchisee_id = event.issuing_franchisee_id
+        if view.points_outlook_at is not None and view.points_outlook_at >= as_of:
+            return
+        view.points_expiring_30_days = event.points_expiring_30_days
+        view.points_expiring_90_days = event.points_expiring_90_days
+        view.points_outlook_at = as_of
         view.updated_at = utc_now()
 
     # ---- transactions ---------------------------------------------------------------------------

@@ -129,13 +129,13 @@ def top_members_table(rows: Iterable[reports_pb2.TopMemberRow]) -> Table:
 def liability_table(rows: Iterable[reports_pb2.LiabilityRow]) -> Table:
     table = Table("Prepaid liability", ["group", "name", "as of", "cards", "principal", "bonus", "stored value", "points",
                                         "count uses", "overdrawn cards", "overdrawn", "cards owing", "owed",
-                                        "points owed"])
+                                        "points owed", "points expiring 30 days", "points expiring 90 days"])
     for row in rows:
         table.rows.append([
             row.group_key, row.group_name, row.as_of_business_date, int(row.card_count), Fen(row.principal_fen),
             Fen(row.bonus_fen), Fen(row.principal_fen + row.bonus_fen), int(row.points), int(row.count_uses),
             int(row.overdrawn_card_count), Fen(row.overdrawn_fen), int(row.receivable_card_count), Fen(row.receivable_fen),
-            int(row.points_receivable),
+            int(row.points_receivable), int(row.points_expiring_30_days), int(row.points_expiring_90_days),
         ])
     return table
 

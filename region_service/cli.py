@@ -3,13 +3,18 @@
     chaincard region replay --since 2026-11-25T08:00:00+08:00 [--code E | --database-url URL …]
     chaincard region overdrawn --code E [--database-url URL]
     chaincard region postings --date 2026-11-25 [--code E | --database-url URL …]
+    chaincard region points expire|remind --code E [--database-url URL --hq HOST:PORT]
+    chaincard region gift-stock --code E --store S-E-001 --sku GIFT-UMBRELLA --quantity 20
 
 ``replay`` publishes the region's retained outbox events again (after a broker lost data;
 consumers drop what they had applied); ``chaincard events replay`` runs it for every region of the
 chain. ``overdrawn`` is the back office's report of cards that offline sales overdrew (ADR 0011;
 also ``chaincard pos overdrawn``). ``postings`` prints the ids of the ledger transactions the
 region posted on a business day, one a line (the demo compares them with what reached settlement:
-``chaincard clearing postings``). All work on the region's database: ``--database-url``, or the
+``chaincard clearing postings``). ``points expire`` expires the points lots due now and ``points
+remind`` sends the expiry reminders due (both also run inside the region every few minutes;
+running them again does nothing twice: docs/adr/0022). ``gift-stock`` sets how many of a gift a
+store of the region holds for points redemption (P2). All work on the region's database: ``--database-url``, or the
 running local chain's (``--data-dir``). ``chaincard region --code E …`` without a subcommand runs
 the region service itself.
 """
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chaincard.chain_state import ChainState
+    from region_service.context import RegionContext
 
 DEFAULT_DATA_DIR = ".chaincard"
 
@@ -160,6 +166,75 @@ def run_postings(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- points expiry and gift stock ----------------------------------------------------------------
+def _region_context(args: argparse.Namespace) -> RegionContext | None:
+    """A RegionContext over the region's database and HQ's configuration (the jobs need the
+    snapshot's expiry policy): ``--database-url`` and ``--hq``, else the running local chain's."""
+    from chaincard.config import load_settings
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.rpc.channels import open_channel
+    from chaincard.rpc.transport import PLAINTEXT
+    from chaincard.v1 import member_index_pb2_grpc, program_config_pb2_grpc
+    from region_service.card_directory import CardDirectoryCache
+    from region_service.context import RegionContext
+    from region_service.program import ProgramCache
+
+    code = getattr(args, "code", None) or "E"
+    state = None if (args.database_url and args.hq) else _chain_state(args.data_dir)
+    database_url = args.database_url or (state.database_urls.get(f"region_{code}") if state else None)
+    hq = args.hq or (state.hq_endpoint if state else None)
+    if not database_url or not hq:
+        print(f"give --database-url and --hq of region {code}, or run against a local chain (--data-dir)", file=sys.stderr)
+        return None
+    transport = state.operator_transport() if state is not None and not state.insecure else PLAINTEXT
+    settings = load_settings(args.config, region_code=code, database_url=database_url, hq_endpoint=hq)
+    channel = open_channel(hq, transport, expected_server="hq")
+    return RegionContext(
+        settings=settings, session_factory=make_session_factory(make_engine(database_url, pool_size=2)),
+        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
+        member_index=member_index_pb2_grpc.MemberIndexServiceStub(channel),
+        card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(channel), 5.0), transport=transport,
+    )
+
+
+def run_points(args: argparse.Namespace) -> int:
+    from region_service.points_expiry import expire_due_points, send_expiry_reminders
+
+    ctx = _region_context(args)
+    if ctx is None:
+        return 2
+    if args.points_command == "expire":
+        run = expire_due_points(ctx)
+        print(f"region {ctx.region_code}: {run.points} points expired on {run.cards} card(s)")
+    else:
+        print(f"region {ctx.region_code}: {send_expiry_reminders(ctx)} points expiry reminder(s) sent")
+    return 0
+
+
+def run_gift_stock(args: argparse.Namespace) -> int:
+    from chaincard.errors import ChainCardError
+    from region_service.gifts import set_gift_stock
+
+    ctx = _region_context(args)
+    if ctx is None:
+        return 2
+    try:
+        before = set_gift_stock(ctx, store_id=args.store, sku=args.sku, quantity=args.quantity, operator_id=args.operator or "")
+    except ChainCardError as refused:
+        print(f"✗ {refused.message}", file=sys.stderr)
+        return 1
+    print(f"store {args.store}: gift {args.sku} stock {before} → {args.quantity}")
+    return 0
+
+
+def _add_context_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--code", default=argparse.SUPPRESS, help="region code, e.g. E (default E, with a running local chain)")
+    parser.add_argument("--database-url", help="the region's database URL (default: the local chain's)")
+    parser.add_argument("--hq", help="HQ's host:port, for the configuration (default: the local chain's)")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
+    parser.add_argument("--config")
+
+
 # ---- parser ----------------------------------------------------------------------------------------
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Top-level commands served by the regions: ``chaincard coupon issue|list``."""
@@ -196,3 +271,16 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     from region_service.coupon_cli import add_region_coupon_commands
 
     add_region_coupon_commands(region_commands)
+
+    points = region_commands.add_parser("points", help="points expiry (P3): expire the lots due now, or send the reminders due")
+    points.add_argument("points_command", choices=("expire", "remind"))
+    _add_context_flags(points)
+    points.set_defaults(handler=run_points)
+
+    gifts = region_commands.add_parser("gift-stock", help="set how many of a gift a store of this region holds for points redemption")
+    gifts.add_argument("--store", required=True, help="the store, e.g. S-E-001")
+    gifts.add_argument("--sku", required=True, help="the gift's SKU (PointsRedemptionRule.gift_sku)")
+    gifts.add_argument("--quantity", required=True, type=int, help="how many the store now holds")
+    gifts.add_argument("--operator", help="the manager setting it (audited)")
+    _add_context_flags(gifts)
+    gifts.set_defaults(handler=run_gift_stock)

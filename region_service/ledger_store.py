@@ -37,7 +37,9 @@ from sqlalchemy.types import TypeEngine
 from chaincard.db.base import table_of, utc_now
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Direction, Posting, check_balanced
+from chaincard.points.lots import ExpiryPolicy
 from region_service.models import LedgerAccount, LedgerTransaction, PostingRecord
+from region_service.points_lots import follow_postings, insert_lots_statement
 from region_service.repository import (
     CARD_HELD_PURPOSES,
     CARD_PURPOSE,
@@ -101,7 +103,9 @@ def _post_statement() -> Select[str, int]:
         select(appended.c.transaction_id, entry.c.posting_accounts, entry.c.posting_assets, entry.c.posting_directions,
                entry.c.posting_amounts).select_from(appended).join(entry, true()),
     ).cte("posted")
-    return select(moved.c.account_id, moved.c.balance).add_cte(posted)
+    # The points lots the transaction's credits create (region_service.points_lots), in the same statement.
+    new_lots = insert_lots_statement().cte("new_lots")
+    return select(moved.c.account_id, moved.c.balance).add_cte(posted).add_cte(new_lots)
 
 
 _POST = _post_statement()
@@ -282,8 +286,12 @@ def _post_parameters(transaction: LedgerTransaction, postings: list[Posting], mo
     }
 
 
+NO_EXPIRY = ExpiryPolicy()
+
+
 def post_transaction(
-    session: Session, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts | None = None,
+    session: Session, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts | None = None, *,
+    points_expiry: ExpiryPolicy = NO_EXPIRY, time_zone: str = "Asia/Shanghai",
 ) -> CardBalances:
     """Append the transaction and its postings, move the card's running balances beside them (STYLE
     rule 5), and fill the transaction's balances-after from the card's accounts while they are locked.
@@ -295,6 +303,9 @@ def post_transaction(
     locks follow the card's. A franchisee's system accounts are on one side of every sale at its
     stores; updating their rows too would serialise all of those sales on one lock, so their
     balance is the sum of their postings instead (docs/adr/0007).
+
+    The cards' points lots follow their POINTS postings here, for every transaction (ADR 0022): lots
+    created expire by ``points_expiry`` (the chain's policy, read by the caller) in ``time_zone``.
     """
     check_balanced(postings)
     locked = locked if locked is not None else LockedAccounts()
@@ -321,7 +332,11 @@ def post_transaction(
     # a card's balances from its latest-posted transaction (Transaction.posted_at, docs/adr/0012).
     transaction.details = {**(transaction.details or {}), **{key: value for key, value in owed.items() if value},
                            POSTED_AT: utc_now().isoformat()}
-    written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
+    if transaction.created_at is None:
+        transaction.created_at = utc_now()
+    new_lots = follow_postings(session, transaction=transaction, postings=postings, locked=locked, policy=points_expiry,
+                               time_zone=time_zone)
+    written = dict(session.execute(_POST, {**_post_parameters(transaction, postings, moved), **new_lots}).all())
     if written != expected:
         raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")
     _expire_loaded_accounts(session, moved)

@@ -115,6 +115,85 @@ class Coupon(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
+class PointsLot(Base):
+    """Points a card earned together (P3, docs/adr/0022): one lot per credit to the card's POINTS
+    account, consumed by debits oldest expiry first. Invariant: a card's lots' ``points_remaining``
+    sum to its POINTS account's balance. Written only beside the postings (region_service.points_lots),
+    under the card's account locks."""
+
+    __tablename__ = "points_lots"
+    __table_args__ = (
+        # A debit reads a card's lots with points left; the expiry job reads lots due by expiry.
+        Index("ix_points_lots_card_open", "card_number", "expires_at", postgresql_where=text("points_remaining > 0")),
+        Index("ix_points_lots_open_expiry", "expires_at", postgresql_where=text("points_remaining > 0")),
+        CheckConstraint("points_earned > 0", name="earned_positive"),
+        CheckConstraint("points_remaining >= 0 AND points_remaining <= points_earned", name="remaining_within_earned"),
+    )
+
+    lot_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"))
+    # When its points reached the card (for a balance transfer: when they first did, on the old card).
+    earned_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # No longer spendable from this moment (the nightly job then expires it); None: never.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    points_earned: Mapped[int] = mapped_column(BigInteger)
+    points_remaining: Mapped[int] = mapped_column(BigInteger)
+    # The ledger transaction that credited it (None: the opening lot of points held before lots existed).
+    source_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+
+
+class PointsExpiryReminder(Base):
+    """A points-expiring reminder sent (P3): one per card and expiry moment, so a rerun sends none twice."""
+
+    __tablename__ = "points_expiry_reminders"
+
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcTimestamp, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class PointsExpiryOutlookSent(Base):
+    """The expiry outlook of a card last sent to HQ (PointsExpiryOutlook), so the points job sends
+    one only when the figures change."""
+
+    __tablename__ = "points_expiry_outlooks"
+
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    expiring_30_days: Mapped[int] = mapped_column(BigInteger)
+    expiring_90_days: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class GiftStock(Base):
+    """Gifts a store of this region holds for points redemption (P2, docs/adr/0022): set by its
+    manager (``chaincard region gift-stock``), taken by RedeemPoints of a GIFT offer at the store."""
+
+    __tablename__ = "gift_stock"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class GiftStockTaking(Base):
+    """Gifts one RedeemPoints request took from a store's stock, by its request id, so a retried or
+    forwarded request takes them once and a refused one puts them back."""
+
+    __tablename__ = "gift_stock_takings"
+    __table_args__ = (CheckConstraint("state IN ('TAKEN', 'RETURNED')", name="state_known"),)
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    # TAKEN: handed over (or in doubt: a retry settles it); RETURNED: the redemption was refused.
+    state: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
 class LedgerAccount(Base):
     """One account per (holder, asset). Card accounts never go below zero; system accounts may."""
 

@@ -22,6 +22,7 @@ from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
+from region_service.points_lots import expiry_policy
 from region_service.translate import balances_message, enum_value, transaction_message
 
 # The receipt and the TransactionPosted event in one statement (one round trip), built once. The
@@ -114,7 +115,9 @@ def record_transaction(
     ``coupons``: on a sale, the coupons it used; on a refund or void, those whose flow it reverses
     (docs/adr/0021). The event carries them (settlement clears each between franchisees); the
     Transaction message has no field for them, so the row's details keep them."""
-    after = post_transaction(session, row, postings, locked)
+    # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
+    after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
+                             time_zone=ctx.settings.business_time_zone)
     items = [
         *receipt_items,
         *card_footer(principal_fen=after.principal_fen, bonus_fen=after.bonus_fen, points=after.points,

@@ -32,6 +32,7 @@ from region_service.handlers import (
     payments,
     points,
     quotes,
+    redemption,
     refunds,
     write_offs,
 )
@@ -233,6 +234,20 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self, request: transactions_pb2.AdjustPointsRequest, context: grpc.ServicerContext,
     ) -> transactions_pb2.AdjustPointsResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(points.adjust_points, request))
+
+    def RedeemPoints(  # noqa: N802
+        self, request: transactions_pb2.RedeemPointsRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.RedeemPointsResponse:
+        origin = CallOrigin.of(context)
+
+        def at_home() -> transactions_pb2.RedeemPointsResponse:
+            return self.routing.at_card_home(transactions_pb2_grpc.TransactionServiceStub, request, origin,
+                                             lambda: self.ctx.commands.run(redemption.redeem_points, request))
+
+        if origin.forwarded or self.ctx.home_region_of(request.card_number) == self.ctx.region_code:
+            return at_home()
+        # A gift leaves this region's store before the card's home region posts its points.
+        return redemption.take_gift_then_forward(self.ctx, request, at_home)
 
     def ListTransactions(  # noqa: N802
         self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext,

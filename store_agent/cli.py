@@ -303,6 +303,29 @@ def cmd_recharge(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redeem_points(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard points redeem CARD RULE [--units N]``: exchange points for an HQ offer (P2)."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    if args.units < 1:
+        raise UsageError("--units must be 1 or more")
+    pin = getpass.getpass("PIN: ") if args.pin else ""
+    request = transactions_pb2.RedeemPointsRequest(
+        request_id=_request_id(args), card_number=args.card, rule_code=args.rule, quantity=args.units, pin=pin,
+        operator_id=args.operator or "",
+    )
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).RedeemPoints, request, deadline=CALL_DEADLINE_SECONDS)
+    got = [f"gift {answer.gift_sku} x{args.units}: hand it over" if answer.gift_sku else "",
+           f"+{format_fen(answer.bonus_credited_fen)} bonus" if answer.bonus_credited_fen else "",
+           ", ".join(coupon.coupon_code for coupon in answer.coupons_issued)]
+    print(f"✓ REDEEMED {answer.points_spent} points for {args.rule}: {'; '.join(part for part in got if part)}")
+    print(f"  card after: {_balances(answer.balances_after)}")
+    _print_receipt(answer.receipt)
+    return 0
+
+
 def cmd_balance(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import call
     from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2
@@ -490,8 +513,26 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     join.add_argument("--operator")
     join.add_argument("--request-id")
 
+    _add_points_commands(commands)
+
     overdrawn = sub.add_parser("overdrawn", help="back office: cards overdrawn by offline sales (runs `chaincard region overdrawn`)")
     overdrawn.add_argument("--region", default="E", help="region code (with a running local chain)")
     overdrawn.add_argument("--database-url", help="the region's database URL")
     overdrawn.add_argument("--data-dir", dest="overdrawn_data_dir", help="a running local chain's data directory")
     overdrawn.set_defaults(handler=run_overdrawn)
+
+
+def _add_points_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001
+    """``chaincard points redeem CARD RULE [--units N]``, through the store agent like the till."""
+    points = commands.add_parser("points", help="a card's points at the store: redeem them for an HQ offer (P2)")
+    points.add_argument("--store", help="the store agent host:port (default: $CHAINCARD_STORE_ENDPOINT, or the local chain's S-E-001)")
+    points.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="a running local chain's data directory")
+    sub = points.add_subparsers(dest="points_command", required=True)
+    redeem = sub.add_parser("redeem", help="exchange points for a gift, bonus stored value or coupons (PointsRedemptionRule)")
+    redeem.add_argument("card", help="the member card number")
+    redeem.add_argument("rule", help="the offer's code, e.g. GIFT-UMBRELLA")
+    redeem.add_argument("--units", type=int, default=1, help="how many of the offer (default 1)")
+    redeem.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden)")
+    redeem.add_argument("--operator", help="cashier id")
+    redeem.add_argument("--request-id", help="retry an earlier redemption without spending twice")
+    redeem.set_defaults(handler=lambda args: _run(args, cmd_redeem_points))

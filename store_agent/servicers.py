@@ -285,6 +285,12 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
     ) -> transactions_pb2.AdjustPointsResponse:
         return self.commands.send(self.region, request)
 
+    def RedeemPoints(  # noqa: N802
+        self, request: transactions_pb2.RedeemPointsRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.RedeemPointsResponse:
+        # Online only: points live in the card's home region (no offline stand-in for them).
+        return self.commands.send(self.region, request, prints_receipt=True)
+
 
 AGENT_VERSION = "unknown"
 try:

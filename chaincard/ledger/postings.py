@@ -46,6 +46,8 @@ class SystemAccount(StrEnum):
     OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"
     # What a card owed and a store manager wrote off (the issuer's loss), principal or points.
     RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
+    # Points that expired on the franchisee's cards (P3): its points liability, gone (ADR 0022).
+    EXPIRED_POINTS_INCOME = "EXPIRED_POINTS_INCOME"
     # Coupons (Q3, ADR 0021): what the cost bearer's coupons took off sales (debited), and what the
     # acquiring franchisee's stores honoured (credited); settlement clears the difference (F1).
     COUPON_EXPENSE = "COUPON_EXPENSE"

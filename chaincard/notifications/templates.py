@@ -12,7 +12,8 @@ from chaincard.v1 import program_config_pb2 as pc
 
 E = pc.NotificationEvent
 
-PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time")
+PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time",
+                "expires_on")
 
 DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_CARD_OPENED: pc.NotificationTemplate(
@@ -34,6 +35,10 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_REFUND: pc.NotificationTemplate(
         code="DEFAULT-REFUND", event=E.NOTIFICATION_EVENT_REFUND, channel=pc.NOTIFICATION_CHANNEL_SMS, active=True,
         body="尊敬的{member_name}，您的会员卡(尾号{card_last4})于{time}在{store_name}退款{amount}，当前余额{balance}，积分{points_balance}。",
+    ),
+    E.NOTIFICATION_EVENT_POINTS_EXPIRING: pc.NotificationTemplate(
+        code="DEFAULT-POINTS-EXPIRING", event=E.NOTIFICATION_EVENT_POINTS_EXPIRING, channel=pc.NOTIFICATION_CHANNEL_SMS, active=True,
+        body="尊敬的{member_name}，您的会员卡(尾号{card_last4})有{points}积分将于{expires_on}到期，请尽快使用。当前积分{points_balance}。",
     ),
     E.NOTIFICATION_EVENT_COUPON_EXPIRING: pc.NotificationTemplate(
         code="DEFAULT-COUPON-EXPIRING", event=E.NOTIFICATION_EVENT_COUPON_EXPIRING, channel=pc.NOTIFICATION_CHANNEL_SMS,

@@ -161,6 +161,38 @@ class CouponExpiring(_message.Message):
     member_id: str
     def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., coupon_name: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
 
+class PointsExpiring(_message.Message):
+    __slots__ = ("card_number", "member_id", "issuing_franchisee_id", "issuing_store_id", "points", "expires_at", "points_balance")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    member_id: str
+    issuing_franchisee_id: str
+    issuing_store_id: str
+    points: int
+    expires_at: _timestamp_pb2.Timestamp
+    points_balance: int
+    def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., points: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_balance: _Optional[int] = ...) -> None: ...
+
+class PointsExpiryOutlook(_message.Message):
+    __slots__ = ("card_number", "issuing_franchisee_id", "points_expiring_30_days", "points_expiring_90_days", "as_of")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXPIRING_30_DAYS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXPIRING_90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    issuing_franchisee_id: str
+    points_expiring_30_days: int
+    points_expiring_90_days: int
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, card_number: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., points_expiring_30_days: _Optional[int] = ..., points_expiring_90_days: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class ConfigChanged(_message.Message):
     __slots__ = ("snapshot",)
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]

@@ -259,7 +259,7 @@ class StreamTopMembersResponse(_message.Message):
     def __init__(self, row: _Optional[_Union[TopMemberRow, _Mapping]] = ...) -> None: ...
 
 class LiabilityRow(_message.Message):
-    __slots__ = ("group_key", "group_name", "as_of_business_date", "card_count", "principal_fen", "bonus_fen", "points", "count_uses", "overdrawn_card_count", "overdrawn_fen", "receivable_card_count", "receivable_fen", "points_receivable")
+    __slots__ = ("group_key", "group_name", "as_of_business_date", "card_count", "principal_fen", "bonus_fen", "points", "count_uses", "overdrawn_card_count", "overdrawn_fen", "receivable_card_count", "receivable_fen", "points_receivable", "points_expiring_30_days", "points_expiring_90_days")
     GROUP_KEY_FIELD_NUMBER: _ClassVar[int]
     GROUP_NAME_FIELD_NUMBER: _ClassVar[int]
     AS_OF_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -273,6 +273,8 @@ class LiabilityRow(_message.Message):
     RECEIVABLE_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_FEN_FIELD_NUMBER: _ClassVar[int]
     POINTS_RECEIVABLE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXPIRING_30_DAYS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXPIRING_90_DAYS_FIELD_NUMBER: _ClassVar[int]
     group_key: str
     group_name: str
     as_of_business_date: str
@@ -286,7 +288,9 @@ class LiabilityRow(_message.Message):
     receivable_card_count: int
     receivable_fen: int
     points_receivable: int
-    def __init__(self, group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., as_of_business_date: _Optional[str] = ..., card_count: _Optional[int] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[int] = ..., overdrawn_card_count: _Optional[int] = ..., overdrawn_fen: _Optional[int] = ..., receivable_card_count: _Optional[int] = ..., receivable_fen: _Optional[int] = ..., points_receivable: _Optional[int] = ...) -> None: ...
+    points_expiring_30_days: int
+    points_expiring_90_days: int
+    def __init__(self, group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., as_of_business_date: _Optional[str] = ..., card_count: _Optional[int] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., count_uses: _Optional[int] = ..., overdrawn_card_count: _Optional[int] = ..., overdrawn_fen: _Optional[int] = ..., receivable_card_count: _Optional[int] = ..., receivable_fen: _Optional[int] = ..., points_receivable: _Optional[int] = ..., points_expiring_30_days: _Optional[int] = ..., points_expiring_90_days: _Optional[int] = ...) -> None: ...
 
 class StreamLiabilityReportRequest(_message.Message):
     __slots__ = ("query",)

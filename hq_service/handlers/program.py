@@ -134,6 +134,28 @@ def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
     _not_negative("policy.reminder_days_before_expiry", item.reminder_days_before_expiry)
 
 
+# A points offer's stored value per unit at most (P2): ¥5,000, the ceiling of a recharge without a manager.
+MAX_REDEMPTION_STORED_VALUE_FEN = 500_000
+
+
+def _check_redemption_rule(item: pc.PointsRedemptionRule) -> None:
+    """A points offer (P2) that RedeemPoints can honour: a kind, a cost, and what its kind gives."""
+    _code("rule.code", item.code)
+    _name("rule.name", item.name)
+    if item.kind not in pc.PointsRedemptionKind.values() or item.kind == pc.POINTS_REDEMPTION_KIND_UNSPECIFIED:
+        raise InvalidArgument("rule.kind", "must be GIFT, STORED_VALUE, COUNT_USES or COUPON")
+    if item.points_cost <= 0:
+        raise InvalidArgument("rule.points_cost", "must be a positive number of points")
+    if item.kind == pc.POINTS_REDEMPTION_KIND_GIFT and not item.gift_sku:
+        raise InvalidArgument("rule.gift_sku", "is required for a GIFT offer")
+    if item.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE and not 0 < item.stored_value_fen <= MAX_REDEMPTION_STORED_VALUE_FEN:
+        raise InvalidArgument("rule.stored_value_fen", f"must be 1 to {MAX_REDEMPTION_STORED_VALUE_FEN} fen for a STORED_VALUE offer")
+    if item.kind == pc.POINTS_REDEMPTION_KIND_COUNT_USES and (not item.count_item_code or item.count_uses <= 0):
+        raise InvalidArgument("rule.count_item_code", "a COUNT_USES offer needs count_item_code and count_uses above 0")
+    if item.kind == pc.POINTS_REDEMPTION_KIND_COUPON and not item.coupon_template_code:
+        raise InvalidArgument("rule.coupon_template_code", "is required for a COUPON offer")
+
+
 def _check_coded(prefix: str) -> Callable[[_Coded], None]:
     def check(item: _Coded) -> None:
         _code(f"{prefix}.code", item.code)
@@ -231,7 +253,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
                                           _check_promotion, _check_promotion_coupons),
     "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),
     "UpsertPointsRedemptionRule": ConfigKind[pc.PointsRedemptionRule]("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
-                                             _check_coded("rule")),
+                                             _check_redemption_rule),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
     "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),

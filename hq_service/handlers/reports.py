@@ -268,6 +268,12 @@ def top_members(session: Session, query: reports_pb2.TopMembersQuery) -> Iterato
 
 
 # ---- V7: prepaid liability -----------------------------------------------------------------------
+def _points_expiring() -> tuple[Any, Any]:
+    """What cards' points lots expire soon, as their home regions last reported (PointsExpiryOutlook):
+    current figures, whatever day the report is as of (HQ keeps no history of lots; ADR 0022)."""
+    return (CardView.points_expiring_30_days.label("expiring_30"), CardView.points_expiring_90_days.label("expiring_90"))
+
+
 def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settings: Settings) -> Iterator[reports_pb2.LiabilityRow]:
     grouping = query.grouping or reports_pb2.REPORT_GROUPING_FRANCHISEE
     if query.as_of_business_date:
@@ -292,7 +298,8 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
         )
         balances = (
             select(CardView.card_number, CardView.issuing_store_id, CardView.issuing_franchisee_id, CardView.home_region,
-                   ranked.c.principal, ranked.c.bonus, ranked.c.points, ranked.c.owed, ranked.c.points_owed)
+                   ranked.c.principal, ranked.c.bonus, ranked.c.points, ranked.c.owed, ranked.c.points_owed,
+                   *_points_expiring())
             .join(ranked, and_(ranked.c.card_number == CardView.card_number, ranked.c.newest == 1))
             .subquery()
         )
@@ -301,7 +308,7 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
         balances = select(
             CardView.card_number, CardView.issuing_store_id, CardView.issuing_franchisee_id, CardView.home_region,
             CardView.principal_fen.label("principal"), CardView.bonus_fen.label("bonus"), CardView.points.label("points"),
-            CardView.owed_fen.label("owed"), CardView.points_owed.label("points_owed"),
+            CardView.owed_fen.label("owed"), CardView.points_owed.label("points_owed"), *_points_expiring(),
         ).subquery()
     group = _group_column(grouping, balances.c.issuing_store_id, balances.c.home_region, balances.c.issuing_franchisee_id)
     stored = balances.c.principal + balances.c.bonus
@@ -324,6 +331,8 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
             func.count().filter(or_(balances.c.owed > 0, balances.c.points_owed > 0)).label("owing_cards"),
             func.sum(balances.c.owed).label("owed"),
             func.sum(balances.c.points_owed).label("points_owed"),
+            func.sum(balances.c.expiring_30).label("expiring_30"),
+            func.sum(balances.c.expiring_90).label("expiring_90"),
         )
         .where(*filters)
         .group_by(*_group_by(group))
@@ -336,7 +345,8 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
             card_count=int(row.cards or 0), principal_fen=int(row.principal or 0), bonus_fen=int(row.bonus or 0),
             points=int(row.points or 0), overdrawn_card_count=int(row.overdrawn_cards or 0), overdrawn_fen=int(row.overdrawn or 0),
             receivable_card_count=int(row.owing_cards or 0), receivable_fen=int(row.owed or 0),
-            points_receivable=int(row.points_owed or 0),
+            points_receivable=int(row.points_owed or 0), points_expiring_30_days=int(row.expiring_30 or 0),
+            points_expiring_90_days=int(row.expiring_90 or 0),
         )
 
 

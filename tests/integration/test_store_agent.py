@@ -48,6 +48,7 @@ from store_agent.bootstrap import start_store
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
+from tests.support.points import set_points_programme
 from tests.support.regions import home_region_unreachable, silent_peer
 from tests.support.sql import rows as _rows
 
@@ -596,6 +597,27 @@ def test_the_cashier_cli(store):
     unreachable = subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", "127.0.0.1:1", "status"],
                                  capture_output=True, text=True, timeout=60, env={**os.environ, "CHAINCARD_INSECURE": "1"})
     assert unreachable.returncode == 1 and "is it running" in unreachable.stderr
+
+
+def test_points_are_redeemed_at_the_till_online_once_and_from_the_cashier_cli(store, regions):
+    set_points_programme(regions)
+    card = open_card(store, store_id="")
+    store.till.AdjustPoints(transactions_pb2.AdjustPointsRequest(request_id=new_id(), card_number=card, points_delta=500,
+                                                                 reason="welcome", operator_id="SM-1"), timeout=10)
+    request = transactions_pb2.RedeemPointsRequest(request_id=new_id(), card_number=card, rule_code="SV-10", quantity=2)
+    answer = store.till.RedeemPoints(request, timeout=10)
+    assert (answer.points_spent, answer.bonus_credited_fen, answer.balances_after.points) == (200, 2_000, 300)
+    assert answer.transaction.store_id == STORE and answer.receipt
+    assert store.till.RedeemPoints(request, timeout=10) == answer  # a retry posts nothing more
+    redeemed = subprocess.run([sys.executable, "-m", "chaincard.cli", "points", "--store", store.endpoint, "redeem", card,
+                               "SV-10", "--units", "3"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHONIOENCODING": "utf-8", "CHAINCARD_INSECURE": "1"})
+    assert redeemed.returncode == 0, redeemed.stderr
+    assert "REDEEMED 300 points for SV-10" in redeemed.stdout and "points 0" in redeemed.stdout
+    refused = subprocess.run([sys.executable, "-m", "chaincard.cli", "points", "--store", store.endpoint, "redeem", card,
+                              "SV-10"], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONIOENCODING": "utf-8", "CHAINCARD_INSECURE": "1"})
+    assert refused.returncode == 1 and "has 0 points to spend" in refused.stderr
 
 
 # ---- hostile input through the till (issue 7): last in this module, it may leave odd members behind ----

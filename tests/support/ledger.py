@@ -1,10 +1,11 @@
 """Checks every test of the money path ends with: each ledger transaction balances per asset, each
 card account's cached balance equals the sum of its postings (STYLE rule 5), and system accounts
-carry no cached balance at all (theirs is the sum of their postings: docs/adr/0007)."""
+carry no cached balance at all (theirs is the sum of their postings: docs/adr/0007), and each card's
+points lots hold exactly its POINTS balance (docs/adr/0022)."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 
 def assert_ledger_consistent(database_url: str) -> int:
@@ -41,6 +42,20 @@ def assert_ledger_consistent(database_url: str) -> int:
                 "GROUP BY t.transaction_id HAVING COUNT(p.posting_id) < 2"
             )).all()
             assert not without_postings, f"transactions with fewer than two postings: {without_postings}"
+            assert not lots_differing_from_points(connection), "points lots that differ from their cards' POINTS balances"
             return connection.execute(text("SELECT COUNT(*) FROM ledger_transactions")).scalar_one()
     finally:
         engine.dispose()
+
+
+def lots_differing_from_points(connection: Connection) -> list[tuple[str, int, int]]:
+    """(card, POINTS balance, points its lots hold) of every card whose lots do not hold its balance."""
+    return [tuple(row) for row in connection.execute(text(
+        """
+        SELECT a.card_number, a.balance, COALESCE(l.remaining, 0)
+        FROM ledger_accounts a
+        LEFT JOIN (SELECT card_number, SUM(points_remaining) AS remaining FROM points_lots GROUP BY card_number) l
+               ON l.card_number = a.card_number
+        WHERE a.purpose = 'CARD' AND a.asset = 'POINTS' AND a.balance <> COALESCE(l.remaining, 0)
+        """
+    )).all()]

@@ -1,0 +1,1 @@
+"""Points rules shared by the services (P2, P3): pure Python."""
