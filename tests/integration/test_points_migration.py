@@ -1,4 +1,4 @@
-"""Region migration 0010 (points lots, ADR 0022): its tables match the models, and a card already
+"""Region migration 0009 (points lots, ADR 0022): its tables match the models, and a card already
 holding points gets one opening lot of its balance that never expires, so lots equal the ledger
 from the first day."""
 

@@ -3,7 +3,7 @@
 Every card already holding points gets one opening lot of its balance that never expires (its
 points were earned before lots kept an expiry; docs/adr/0022).
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 08:00:00.000000
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 from chaincard.db.base import UtcTimestamp
 
-revision: str = "0010"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
