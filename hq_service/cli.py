@@ -508,6 +508,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.set_defaults(handler=run_notices_list)
     opt_out.set_defaults(handler=run_notices_opt_out)
 
+    from hq_service.bulk_issue_cli import add_bulk_commands
+
+    add_bulk_commands(commands)  # chaincard coupon bulk-issue|bulk-status|bulk-list|filter
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from chaincard.coupons.codes import new_coupon_code
 from chaincard.coupons.templates import CouponTemplateTerms, issuable_template, validity
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import insert_for
-from chaincard.errors import InvalidArgument
+from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.v1 import common_pb2, coupon_issue_pb2, events_pb2
@@ -87,9 +87,10 @@ def _read(uow: RegionUnitOfWork, request: coupon_issue_pb2.IssueCouponBatchReque
 def issue_coupon_batch(uow: RegionUnitOfWork, request: coupon_issue_pb2.IssueCouponBatchRequest) -> coupon_issue_pb2.IssueCouponBatchResponse:
     """Handler of IssueCouponBatch (through the region's command pipeline)."""
     chunk = _read(uow, request)
-    terms = issuable_template(uow.region.program.snapshot(), chunk.template_code)
+    terms = _template(uow, chunk.template_code)
     session = uow.session
-    states = dict(session.execute(select(Card.card_number, Card.state).where(Card.card_number.in_(chunk.cards))).tuples())
+    states = {card: state for card, state in
+              session.execute(select(Card.card_number, Card.state).where(Card.card_number.in_(chunk.cards))).all()}
     keys = {card: issue_key_of(chunk.job_id, card) for card in chunk.cards}
     held = _held_codes(session, keys.values())
     wanted = [card for card in chunk.cards if keys[card] not in held and states.get(card) == card_states.ACTIVE]
@@ -109,10 +110,19 @@ def issue_coupon_batch(uow: RegionUnitOfWork, request: coupon_issue_pb2.IssueCou
     return coupon_issue_pb2.IssueCouponBatchResponse(results=results)
 
 
+def _template(uow: RegionUnitOfWork, code: str) -> CouponTemplateTerms:
+    """The template from the cached snapshot; read afresh from HQ once before refusing, since HQ
+    starts a job on a template it has just been given, which a snapshot up to 10 s old may lack."""
+    try:
+        return issuable_template(uow.region.program.snapshot(), code)
+    except FailedPrecondition:
+        return issuable_template(uow.region.program.snapshot(force=True), code)
+
+
 def _held_codes(session: Session, keys: Iterable[str]) -> dict[str, str]:
     """issue key → coupon code of the coupons already issued under ``keys``."""
     rows = session.execute(select(Coupon.issue_key, Coupon.coupon_code).where(Coupon.issue_key.in_(list(keys))))
-    return dict(rows.tuples())
+    return {key: code for key, code in rows.all()}
 
 
 def _insert_coupons(uow: RegionUnitOfWork, chunk: _Chunk, terms: CouponTemplateTerms, cards: Sequence[str],
@@ -133,7 +143,7 @@ def _insert_coupons(uow: RegionUnitOfWork, chunk: _Chunk, terms: CouponTemplateT
         inserted = session.execute(
             insert_for(session)(Coupon).values(rows).on_conflict_do_nothing()
             .returning(Coupon.issue_key, Coupon.coupon_code, Coupon.card_number)
-        ).tuples().all()
+        ).all()
         for key, code, card in inserted:
             issued[key] = code
             _publish(session, uow, chunk, card, code, valid_from, valid_until, now)

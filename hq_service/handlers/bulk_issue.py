@@ -196,7 +196,7 @@ def _store_job(session: Session, ask: BulkIssueAsk, region: str) -> BulkIssueJob
 def home_regions(session: Session, cards: Iterable[str]) -> dict[str, str]:
     """Card number → home region code: virtual numbers by their prefix, physical ones by HQ's card
     directory. A card of no known home is left out."""
-    by_prefix = {prefix: code for code, prefix in session.execute(select(Region.code, Region.card_prefix)).tuples()}
+    by_prefix = {prefix: code for code, prefix in session.execute(select(Region.code, Region.card_prefix)).all()}
     homes: dict[str, str] = {}
     physical = []
     for card in cards:
@@ -208,8 +208,8 @@ def home_regions(session: Session, cards: Iterable[str]) -> dict[str, str]:
             physical.append(card)
     for start in range(0, len(physical), 10_000):
         found = session.execute(select(PhysicalCard.card_number, PhysicalCard.home_region)
-                                .where(PhysicalCard.card_number.in_(physical[start:start + 10_000]))).tuples()
-        homes.update(dict(found))
+                                .where(PhysicalCard.card_number.in_(physical[start:start + 10_000]))).all()
+        homes.update({card: region for card, region in found})
     return homes
 
 
@@ -225,7 +225,7 @@ def _filter_cards(session: Session, name: str, region: str, homes: dict[str, str
                           (CardView.issuing_store_id, saved.issuing_store_id), (CardView.home_region, region)):
         if value:
             query = query.where(column == value)
-    found = dict(session.execute(query.order_by(CardView.card_number)).tuples())
+    found = {card: region for card, region in session.execute(query.order_by(CardView.card_number)).all()}
     if not found:
         raise FailedPrecondition(f"stream[0].start.filter_name: filter {name!r} selects no active card"
                                  + (f" in region {region}" if region else ""))
