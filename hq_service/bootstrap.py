@@ -41,6 +41,7 @@ from chaincard.workers import PeriodicJob
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
+from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
 from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
@@ -125,8 +126,9 @@ def start_hq(settings: Settings) -> RunningServer:
                               lambda: release_abandoned_claims(session_factory, region_members)).start()
     # Bulk coupon issues: each job's cards to their home regions, a chunk at a time (docs/adr/0024).
     coupon_batches = RegionCouponBatches(session_factory, transport)
-    bulk_issue = BulkIssueWorker(session_factory, coupon_batches).start()
+    bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
+                  for index in range(BULK_ISSUE_WORKERS)]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        region_members.close, bulk_issue.stop, coupon_batches.close]
+                        region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

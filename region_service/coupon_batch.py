@@ -14,16 +14,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from chaincard.coupons.codes import new_coupon_code
 from chaincard.coupons.templates import CouponTemplateTerms, issuable_template, validity
-from chaincard.db.base import utc_now
+from chaincard.db.base import table_of, utc_now
 from chaincard.db.dialects import insert_for
+from chaincard.db.outbox import outbox_row
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.events import topics
-from chaincard.events.outbox import add_event
+from chaincard.events.envelope import wrap
 from chaincard.v1 import common_pb2, coupon_issue_pb2, events_pb2
 from region_service import card_states
 from region_service.models import Card, Coupon, OutboxMessage
@@ -89,8 +90,11 @@ def issue_coupon_batch(uow: RegionUnitOfWork, request: coupon_issue_pb2.IssueCou
     chunk = _read(uow, request)
     terms = _template(uow, chunk.template_code)
     session = uow.session
-    states = {card: state for card, state in
-              session.execute(select(Card.card_number, Card.state).where(Card.card_number.in_(chunk.cards))).all()}
+    # Locked, in card-number order, as every writer of a card's events does (docs/adr/0005): its
+    # CouponIssued then sits in the outbox in commit order with the card's other events.
+    locked = session.execute(select(Card.card_number, Card.state).where(Card.card_number.in_(chunk.cards))
+                             .order_by(Card.card_number).with_for_update()).all()
+    states = {card: state for card, state in locked}
     keys = {card: issue_key_of(chunk.job_id, card) for card in chunk.cards}
     held = _held_codes(session, keys.values())
     wanted = [card for card in chunk.cards if keys[card] not in held and states.get(card) == card_states.ACTIVE]
@@ -136,24 +140,25 @@ def _insert_coupons(uow: RegionUnitOfWork, chunk: _Chunk, terms: CouponTemplateT
     now = utc_now()
     valid_from, valid_until = validity(terms, now)
     prefix = uow.region.program.region(uow.region.region_code).card_prefix
+    # One executemany INSERT of plain rows (Core): an ORM object or a multi-row VALUES statement per
+    # coupon costs more than the database's work for 1000 rows.
+    statement = (insert_for(session)(table_of(Coupon)).on_conflict_do_nothing()
+                 .returning(Coupon.issue_key, Coupon.coupon_code, Coupon.card_number))
     issued: dict[str, str] = {}
+    events = []
     pending = list(cards)
     for _ in range(MAX_CODE_DRAWS):
         rows = [_row(card, chunk, keys[card], new_coupon_code(prefix), valid_from, valid_until, now) for card in pending]
-        inserted = session.execute(
-            insert_for(session)(Coupon).values(rows).on_conflict_do_nothing()
-            .returning(Coupon.issue_key, Coupon.coupon_code, Coupon.card_number)
-        ).all()
-        for key, code, card in inserted:
+        for key, code, card in session.execute(statement, rows).all():
             issued[key] = code
-            _publish(session, uow, chunk, card, code, valid_from, valid_until, now)
+            events.append(_event(uow, chunk, card, code, valid_from, valid_until, now))
         missing = [card for card in pending if keys[card] not in issued]
-        if not missing:
-            return issued
-        taken = _held_codes(session, [keys[card] for card in missing])
+        taken = _held_codes(session, [keys[card] for card in missing]) if missing else {}
         issued.update(taken)
         pending = [card for card in missing if keys[card] not in taken]
         if not pending:
+            if events:
+                session.execute(insert(table_of(OutboxMessage)), events)
             return issued
     raise RuntimeError(f"could not draw free coupon codes for {len(pending)} cards")
 
@@ -165,12 +170,13 @@ def _row(card: str, chunk: _Chunk, key: str, code: str, valid_from: datetime, va
             "issued_reason": chunk.reason, "issue_key": key, "updated_at": now}
 
 
-def _publish(session: Session, uow: RegionUnitOfWork, chunk: _Chunk, card: str, code: str, valid_from: datetime,
-             valid_until: datetime, now: datetime) -> None:
+def _event(uow: RegionUnitOfWork, chunk: _Chunk, card: str, code: str, valid_from: datetime, valid_until: datetime,
+           now: datetime) -> dict[str, object]:
+    """The outbox row of the coupon's CouponIssued (topic chaincard.cards.v1, keyed by its card)."""
     coupon = common_pb2.Coupon(coupon_code=code, template_code=chunk.template_code, card_number=card,
                                state=common_pb2.COUPON_STATE_AVAILABLE, valid_from=timestamp(valid_from),
                                valid_until=timestamp(valid_until), issued_at=timestamp(now),
                                issued_reason=chunk.reason)
-    add_event(session, OutboxMessage, topic=topics.CARDS, key=card,
-              payload=events_pb2.CouponIssued(coupon=coupon, operator_id=chunk.operator_id),
-              producer=uow.region.producer_name)
+    envelope = wrap(events_pb2.CouponIssued(coupon=coupon, operator_id=chunk.operator_id),
+                    producer=uow.region.producer_name, aggregate_id=card)
+    return outbox_row(envelope, topic=topics.CARDS, key=card)

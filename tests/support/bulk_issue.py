@@ -3,12 +3,15 @@ for a job to finish, and the coupons a region holds from a job."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import time
 from collections.abc import Iterator, Sequence
 
 import grpc
+from sqlalchemy import create_engine
 
-from chaincard.ids import new_id
+from chaincard.ids import make_card_number, new_id
 from chaincard.v1 import coupon_issue_pb2, coupon_issue_pb2_grpc, program_config_pb2, program_config_pb2_grpc
 from tests.support.sql import rows
 
@@ -51,3 +54,38 @@ def job_coupons(region_database_url: str, job_id: str) -> dict[str, list[str]]:
                            key=f"bulk:{job_id}:%"):
         held.setdefault(card, []).append(code)
     return held
+
+
+def copy_cards(database_url: str, region_prefix: str, count: int, *, store_id: str, franchisee_id: str = "F-HQ",
+               first_serial: int = 5_000_000_000) -> list[str]:
+    """Test set-up only: ``count`` members with an ACTIVE stored-value card each, written straight into a
+    region's database with COPY (opening 100,000 cards through the API would take most of an hour).
+    Returns the card numbers."""
+    cards = [make_card_number(region_prefix, first_serial + index) for index in range(count)]
+    members = io.StringIO()
+    rows_of_cards = io.StringIO()
+    for index, card in enumerate(cards):
+        member = f"bulk-{region_prefix}-{first_serial + index}"
+        phone = f"19{first_serial + index:09d}"[-11:]
+        members.write(f"{member}\t{hashlib.sha256(phone.encode()).hexdigest()}\t{phone}\t{phone[:3]}****{phone[-4:]}\t"
+                      f"Bulk {index}\t\t\t{{}}\t[]\tPOS\t{store_id}\t2026-12-01 00:00:00+00\n")
+        rows_of_cards.write(f"{card}\t{member}\tSV\tVIRTUAL\tACTIVE\tNORMAL\t{franchisee_id}\t{store_id}\t"
+                            "2026-12-01 00:00:00+00\t0\n")
+    engine = create_engine(database_url)
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            members.seek(0)
+            cursor.copy_expert("COPY members (member_id, phone_hmac, phone, phone_masked, name, gender, email, custom_fields, "
+                               "tags, channel, registered_store_id, registered_at) FROM STDIN", members)
+            rows_of_cards.seek(0)
+            cursor.copy_expert("COPY cards (card_number, member_id, card_type_code, form, state, level_code, "
+                               "issuing_franchisee_id, issuing_store_id, opened_at, failed_pin_attempts) FROM STDIN",
+                               rows_of_cards)
+            connection.commit()
+        finally:
+            connection.close()
+    finally:
+        engine.dispose()
+    return cards
