@@ -229,3 +229,31 @@ def test_a_regional_manager_may_issue_only_to_their_regions_cards(regions, cards
         assert (job.region_code, job.operator_id) == ("E", "rm-east")
     finally:
         engine.dispose()
+
+
+def test_the_migration_creates_the_tables_the_models_describe(fresh_database) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from chaincard.db.migrate import alembic_config, upgrade_to_head
+    from hq_service.bulk_issue_models import BulkIssueJobRow
+
+    mine = {"member_filters", "bulk_issue_jobs", "bulk_issue_cards", "bulk_issue_cursors"}
+    url = fresh_database("bulk_issue_migration")
+    upgrade_to_head("hq_service", url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert mine <= set(inspect(connection).get_table_names())
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = [diff for diff in compare_metadata(context, BulkIssueJobRow.metadata)
+                           if any(getattr(getattr(item, "table", item), "name", item) in mine
+                                  for entry in (diff if isinstance(diff, list) else [diff]) for item in entry)]
+        assert differences == []
+        command.downgrade(alembic_config("hq_service", url), "0009")
+        with engine.connect() as connection:
+            assert not mine & set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
