@@ -93,11 +93,11 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
     from settlement import cli as settlement_cli
     from store_agent import cli as store_cli
 
-    for module in (hq_cli, settlement_cli, store_cli):
+    for module in (hq_cli, settlement_cli, store_cli, region_cli):
         module.add_commands(commands)
     hq_cli.add_hq_commands(hq.add_subparsers(dest="hq_command", metavar="{bootstrap-admin}",
                                              title="HQ's own operations (without one: run the service)"))
-    region_cli.add_region_commands(region.add_subparsers(dest="region_command", metavar="{replay,overdrawn,postings}",
+    region_cli.add_region_commands(region.add_subparsers(dest="region_command", metavar="{replay,overdrawn,postings,coupons}",
                                                          title="the region's own operations (without one: run the service)"))
     replay = events.add_parser(
         "replay", help="publish again every region event since a moment (after a broker lost data); consumers drop duplicates")

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chaincard.command_groups import command_group
+
 if TYPE_CHECKING:
     from chaincard.v1 import coupon_issue_pb2, coupon_issue_pb2_grpc
 
@@ -27,18 +29,6 @@ CARDS_PER_MESSAGE = 1000
 START_DEADLINE_SECONDS = 600.0
 READ_DEADLINE_SECONDS = 30.0
 _REQUEST_IDS = uuid.UUID("3f1f0a52-62d8-4d7e-9a53-62756c6b2d69")
-
-
-def coupon_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse._SubParsersAction[argparse.ArgumentParser]:  # noqa: SLF001 - argparse has no public type for it
-    """The subcommands of ``chaincard coupon``: the existing parser's when another module (templates,
-    issue, list) added it first, else a new one."""
-    parser = commands.choices.get("coupon")
-    if parser is None:
-        parser = commands.add_parser("coupon", help="coupons (Q1–Q5): templates, issuing, bulk issues")
-    for action in parser._actions:  # noqa: SLF001 - the only way to find a parser's subcommands
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
-            return action
-    return parser.add_subparsers(dest="coupon_command", required=True)
 
 
 def read_card_file(path: str) -> list[str]:
@@ -150,7 +140,7 @@ def _target_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_bulk_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001
-    coupon = coupon_commands(commands)
+    coupon = command_group(commands, "coupon", "coupons (Q1–Q5): templates at HQ, coupons held on cards")
     bulk = coupon.add_parser("bulk-issue", help="issue one coupon of a template to each card of a file or a saved filter (HQ)")
     bulk.add_argument("template", help="coupon template code")
     targets = bulk.add_mutually_exclusive_group(required=True)

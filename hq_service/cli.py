@@ -190,6 +190,19 @@ def _liability(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespac
     _export(stub, args, reports_pb2.ExportReportRequest(liability=query))
 
 
+def _coupons(stub: reports_pb2_grpc.ReportServiceStub, args: argparse.Namespace) -> None:
+    from chaincard.v1 import reports_pb2
+    from hq_service.report_tables import coupon_table, render_text
+
+    query = reports_pb2.CouponReportQuery(start_business_date=args.date_from, end_business_date=args.date_to or args.date_from,
+                                          grouping=cast(reports_pb2.ReportGrouping, GROUPINGS[args.by]), scope=_scope(args),
+                                          template_code=args.template or "")
+    rows = [item.row for item in stub.StreamCouponReport(reports_pb2.StreamCouponReportRequest(query=query),
+                                                          timeout=REPORT_DEADLINE_SECONDS)]
+    print(render_text(coupon_table(rows)))
+    _export(stub, args, reports_pb2.ExportReportRequest(coupons=query))
+
+
 # ---- audit log -------------------------------------------------------------------------------------
 AUDIT_PAGE_SIZE = 1000
 AUDIT_FORMATS = ("csv", "xlsx")
@@ -462,6 +475,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _report_flags(liability)
     liability.set_defaults(handler=_with_report(_liability))
 
+    coupons = reports.add_parser("coupons", help="coupons issued, redeemed, expired and the redemption rate per template "
+                                                 "and store/franchisee/region (issued: the holder's side; redeemed: where used)")
+    _range_flags(coupons)
+    coupons.add_argument("--by", choices=list(GROUPINGS), default="franchisee")
+    coupons.add_argument("--template", help="only this coupon template")
+    _report_flags(coupons)
+    coupons.set_defaults(handler=_with_report(_coupons))
+
     audit = commands.add_parser("audit", help="the chain's audit log (H4): who did what, when, where, before and after")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_list = audit_commands.add_parser("list", help="the latest audit entries matching the filters, newest first")
@@ -507,6 +528,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     listing.set_defaults(handler=run_notices_list)
     opt_out.set_defaults(handler=run_notices_opt_out)
+
+    from hq_service import coupon_cli
+
+    coupon_cli.add_commands(commands)
 
     from hq_service.bulk_issue_cli import add_bulk_commands
 

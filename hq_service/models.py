@@ -155,8 +155,12 @@ class CardView(Base):
     # What the card owes (issue 21: offline overdrafts in fen, points a refund could not claw back).
     owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     points_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    # The newest transaction applied; an older event arriving late must not roll balances back.
+    # When the newest transaction applied happened (Transaction.occurred_at).
     last_transaction_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # When the home region posted the transaction whose balances this row shows (Transaction.posted_at;
+    # its occurred_at for an event without one): an event posted earlier, applied late, must not roll
+    # the balances back. Null on rows from before HQ revision 0010: last_transaction_at stands in.
+    posted_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     issuing_store_id: Mapped[str] = mapped_column(String(32), default="", index=True)
     level_code: Mapped[str] = mapped_column(String(32), default="")
     form: Mapped[int] = mapped_column(Integer, default=0)

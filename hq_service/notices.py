@@ -1,7 +1,8 @@
 """Transaction notices (N1, N5) at HQ: planned from events, delivered by a dispatcher.
 
 - ``NoticePlanner.apply`` is the handler of the ``<deployment>.hq-notifications`` consumer: for a
-  card opening, recharge, spend, points redemption, refund or void of a member's card it writes a
+  card opening, recharge, spend, points redemption, refund or void of a member's card, or a coupon
+  about to expire (CouponExpiring), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
 - ``NoticeDispatcher`` sends due notices through their channel and records the outcome. Sending
@@ -120,10 +121,21 @@ class NoticePlanner:
             self._plan(session, envelope, E.NOTIFICATION_EVENT_CARD_OPENED, member_id=card.member_id,
                        card_number=card.card_number, store_id=card.issuing_store_id, moment=moment, amount_fen=0,
                        balances=card.balances, points=0)
+        elif isinstance(payload, events_pb2.CouponExpiring):
+            coupon = payload.coupon
+            if not payload.member_id:
+                return
+            # valid_until is exclusive: the last day it can be used is the day before it ends.
+            last_moment = coupon.valid_until.ToDatetime(tzinfo=UTC) - timedelta(microseconds=1)
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_COUPON_EXPIRING, member_id=payload.member_id,
+                       card_number=coupon.card_number, store_id="", moment=envelope.occurred_at.ToDatetime(tzinfo=UTC),
+                       amount_fen=0, balances=common_pb2.Balances(), points=0,
+                       extra={"coupon_name": payload.coupon_name or coupon.template_code,
+                              "expires_on": last_moment.astimezone(ZoneInfo(self.time_zone)).date().isoformat()})
 
     def _plan(self, session: Session, envelope: events_pb2.EventEnvelope, notice_event: int, *, member_id: str,
               card_number: str, store_id: str, moment: datetime, amount_fen: int, balances: common_pb2.Balances,
-              points: int) -> None:
+              points: int, extra: Mapping[str, str] | None = None) -> None:
         self._refresh(session)
         store_name = self._store_names.get(store_id)
         variables = {
@@ -134,6 +146,7 @@ class NoticePlanner:
             "points_balance": balances.points,
             "store_name": store_name or store_id or "总部",
             "time": moment.astimezone(ZoneInfo(self.time_zone)).strftime("%Y-%m-%d %H:%M"),
+            **(extra or {}),
         }
         now = utc_now()
         send_after = self.quiet_hours.release_time(now) if self.quiet_hours else now

@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import Table, case, delete, select, update
+from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -38,6 +38,7 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
+from hq_service import coupon_views
 from hq_service.models import (
     CardView,
     MemberDailyFigures,
@@ -93,6 +94,9 @@ class _Posted:
     row: dict[str, Any]
     card_number: str
     occurred_at: datetime
+    # When the home region posted it (Transaction.posted_at), or occurred_at for an event without
+    # one: what orders a card's balances (see _card_upsert).
+    posted_at: datetime
     # Card view columns to use if the card has no row yet (its CardOpened comes on another topic).
     card_defaults: dict[str, Any]
     sums: list[tuple[type, dict[str, Any], dict[str, int]]] = field(default_factory=list)
@@ -128,10 +132,12 @@ def write_batch(session: Session, batch: _Batch) -> None:
                 batch.add_sums(model, keys, increments)
             card = cards.setdefault(posted.card_number, {**posted.card_defaults, "transaction_count": 0})
             card["transaction_count"] += 1
-            if card.get("last_transaction_at") is None or posted.occurred_at >= card["last_transaction_at"]:
+            if card.get("posted_at") is None or posted.posted_at >= card["posted_at"]:
                 card.update(principal_fen=posted.row["principal_after_fen"], bonus_fen=posted.row["bonus_after_fen"],
                             points=posted.row["points_after"], owed_fen=posted.row["owed_after_fen"],
-                            points_owed=posted.row["points_owed_after"], last_transaction_at=posted.occurred_at)
+                            points_owed=posted.row["points_owed_after"], posted_at=posted.posted_at)
+            if card.get("last_transaction_at") is None or posted.occurred_at > card["last_transaction_at"]:
+                card["last_transaction_at"] = posted.occurred_at
         if cards:
             _upsert_cards(session, list(cards.values()))
     by_model: dict[type, list[dict[str, Any]]] = defaultdict(list)
@@ -142,8 +148,8 @@ def write_batch(session: Session, batch: _Batch) -> None:
 
 
 def _upsert_cards(session: Session, rows: list[dict[str, Any]]) -> None:
-    """New cards get a row; known ones add to their count and take the newer balances only: a
-    posting applied late must never roll balances back."""
+    """New cards get a row; known ones add to their count and take the later-posted balances only:
+    a posting applied late must never roll balances back."""
     now = utc_now()
     values = [{"card_type_code": "", "state": 0, "level_code": "", "form": 0, "updated_at": now, "owed_fen": 0, "points_owed": 0,
                **row} for row in rows]
@@ -164,13 +170,20 @@ def _card_upsert(dialect: str) -> ConflictInsert:
     table = CardView.__table__
     statement = INSERT_OF_DIALECT[dialect](table)
     new = statement.excluded
-    newer = (table.c.last_transaction_at.is_(None)) | (new.last_transaction_at >= table.c.last_transaction_at)
+    # Balances follow the order the home region posted the card's transactions in (posted_at), not
+    # when they happened: an offline advice happened when its store approved it, and may be posted
+    # after a later-dated sale elsewhere, with the card's newest balances (docs/adr/0012). A row
+    # from before posted_at was kept orders by its last_transaction_at.
+    shown = func.coalesce(table.c.posted_at, table.c.last_transaction_at)
+    newer = shown.is_(None) | (new.posted_at >= shown)
+    latest = table.c.last_transaction_at.is_(None) | (new.last_transaction_at > table.c.last_transaction_at)
     return statement.on_conflict_do_update(
         index_elements=["card_number"],
         set_={
             "transaction_count": table.c.transaction_count + new.transaction_count,
             **{name: case((newer, new[name]), else_=table.c[name])
-               for name in ("principal_fen", "bonus_fen", "points", "owed_fen", "points_owed", "last_transaction_at")},
+               for name in ("principal_fen", "bonus_fen", "points", "owed_fen", "points_owed", "posted_at")},
+            "last_transaction_at": case((latest, new.last_transaction_at), else_=table.c.last_transaction_at),
             "updated_at": new.updated_at,
         },
     )
@@ -233,6 +246,10 @@ class ReadModelProjector:
             self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
+        elif isinstance(payload, events_pb2.CouponIssued):
+            coupon_views.coupon_issued(self, session, envelope, payload)
+        elif isinstance(payload, events_pb2.CouponStateChanged):
+            coupon_views.coupon_state_changed(self, session, envelope, payload)
         # Other event types are not part of these read models.
 
     # ---- business days --------------------------------------------------------------------------
@@ -352,6 +369,8 @@ class ReadModelProjector:
             log.warning("transaction twice in one batch", extra={"fields": {"transaction_id": transaction.transaction_id}})
             return
         occurred_at = transaction.occurred_at.ToDatetime(tzinfo=UTC) if transaction.HasField("occurred_at") else utc_now()
+        # Events from before Transaction.posted_at existed order by when they happened.
+        posted_at = transaction.posted_at.ToDatetime(tzinfo=UTC) if transaction.HasField("posted_at") else occurred_at
         day = self._business_date_of(session, transaction, occurred_at)
         balances = transaction.balances_after
         original = None
@@ -391,6 +410,7 @@ class ReadModelProjector:
             ),
             card_number=transaction.card_number,
             occurred_at=occurred_at,
+            posted_at=posted_at,
             # Used only if the card has no row yet: its CardOpened (another topic) has not arrived.
             card_defaults=dict(
                 card_number=transaction.card_number, member_id=event.member_id, home_region=transaction.home_region,
@@ -399,6 +419,8 @@ class ReadModelProjector:
         )
         posted.sums = self._figures(event, day, original)
         batch.posted[transaction.transaction_id] = posted
+        if event.coupons:
+            coupon_views.coupons_posted(session, event, day)
 
     def _figures(self, event: events_pb2.TransactionPosted, day: date, original: Any) -> list[tuple[type, dict[str, Any], dict[str, int]]]:
         """What one transaction adds to its store's day (docs/adr/0012 defines each figure)."""

@@ -138,6 +138,20 @@ def liability_table(rows: Iterable[reports_pb2.LiabilityRow]) -> Table:
     return table
 
 
+def coupon_table(rows: Iterable[reports_pb2.CouponReportRow]) -> Table:
+    """Coupons per template and group (issue 13); the rate as a percentage with two decimals."""
+    table = Table("Coupons", ["template", "group", "name", "issued", "redeemed", "discount given", "expired",
+                              "issued and redeemed", "redemption rate %"])
+    for row in rows:
+        rate = row.redemption_rate_bp
+        table.rows.append([
+            row.template_code, row.group_key, row.group_name, int(row.issued_count), int(row.redeemed_count),
+            Fen(row.redeemed_discount_fen), int(row.expired_count), int(row.issued_redeemed_count),
+            f"{rate // 100}.{rate % 100:02d}",
+        ])
+    return table
+
+
 def screen_text(cell: Cell) -> str:
     if isinstance(cell, Fen):
         return format_fen(int(cell))

@@ -32,7 +32,15 @@ from chaincard.v1 import (
 )
 from chaincard.v1 import program_config_pb2 as pc
 from hq_service import operators
-from hq_service.handlers import card_directory, directory, member_index, member_view, program, reports
+from hq_service.handlers import (
+    card_directory,
+    coupon_report,
+    directory,
+    member_index,
+    member_view,
+    program,
+    reports,
+)
 from hq_service.unit_of_work import HqUnitOfWork
 
 HqCommands = CommandRunner[HqUnitOfWork]
@@ -113,6 +121,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
 
     def SetPointsDeductionPolicy(self, request: pc.SetPointsDeductionPolicyRequest, context: grpc.ServicerContext) -> pc.SetPointsDeductionPolicyResponse:  # noqa: N802
         return self._change_config(request, pc.SetPointsDeductionPolicyResponse)
+
+    def SetPointsExpiryPolicy(self, request: pc.SetPointsExpiryPolicyRequest, context: grpc.ServicerContext) -> pc.SetPointsExpiryPolicyResponse:  # noqa: N802
+        return self._change_config(request, pc.SetPointsExpiryPolicyResponse)
 
     def UpsertCouponTemplate(self, request: pc.UpsertCouponTemplateRequest, context: grpc.ServicerContext) -> pc.UpsertCouponTemplateResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertCouponTemplateResponse)
@@ -196,6 +207,11 @@ class ReportServicer(reports_pb2_grpc.ReportServiceServicer):
         with reports.snapshot(self.session_factory) as session:
             for row in reports.liability_report(session, request.query, self.settings):
                 yield reports_pb2.StreamLiabilityReportResponse(row=row)
+
+    def StreamCouponReport(self, request: reports_pb2.StreamCouponReportRequest, context: grpc.ServicerContext) -> Iterator[reports_pb2.StreamCouponReportResponse]:  # noqa: N802
+        with reports.snapshot(self.session_factory) as session:
+            for row in coupon_report.coupon_report(session, request.query):
+                yield reports_pb2.StreamCouponReportResponse(row=row)
 
     def ExportReport(self, request: reports_pb2.ExportReportRequest, context: grpc.ServicerContext) -> Iterator[reports_pb2.ExportReportResponse]:  # noqa: N802
         with reports.snapshot(self.session_factory) as session:

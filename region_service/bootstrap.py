@@ -34,7 +34,7 @@ from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.coupon_batch_servicer import CouponBatchServicer
-from region_service.forwarding import Forwarder
+from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
 from region_service.program import ProgramCache
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # How often cards past their validity are marked EXPIRED (they are refused at once either way).
 EXPIRY_SWEEP_SECONDS = 60.0
+# How often coupons are expired, reminders sent and birthday coupons issued (each exactly once).
+COUPON_JOBS_SECONDS = 300.0
 
 
 def region_relay(settings: Settings, session_factory: sessionmaker[Session]) -> OutboxRelay:
@@ -91,7 +93,7 @@ def start_region(settings: Settings) -> RunningServer:
         settings, accepted_peers=PEERS_OF_REGION, keys=hq_token_keys(hq_channel, settings),
         directory=SnapshotPlaces(ctx.program.snapshot).directory(), staff_roles=SnapshotStaff(ctx.program.snapshot),
     )
-    forwarder = Forwarder(ctx)
+    forwarder = ctx.peers
     routing = Routing(ctx, forwarder)
     running = build_server(
         settings.listen,
@@ -113,8 +115,9 @@ def start_region(settings: Settings) -> RunningServer:
         max_workers=32 + MAX_BALANCE_SUBSCRIPTIONS,
     )
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
+    coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, feed.stop]
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, coupon_jobs.stop, feed.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

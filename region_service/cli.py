@@ -161,6 +161,14 @@ def run_postings(args: argparse.Namespace) -> int:
 
 
 # ---- parser ----------------------------------------------------------------------------------------
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Top-level commands served by the regions: ``chaincard coupon issue|list``."""
+    from chaincard.command_groups import command_group
+    from region_service.coupon_cli import add_card_coupon_commands
+
+    add_card_coupon_commands(command_group(commands, "coupon", "coupons (Q1–Q5): templates at HQ, coupons held on cards"))
+
+
 def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the region's operations under ``chaincard region`` (whose bare form runs the service).
 
@@ -184,3 +192,7 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     postings.add_argument("--database-url", action="append", help="a region's database (repeatable; default: the local chain's regions)")
     postings.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="a running local chain's data directory")
     postings.set_defaults(handler=run_postings)
+
+    from region_service.coupon_cli import add_region_coupon_commands
+
+    add_region_coupon_commands(region_commands)

@@ -21,6 +21,7 @@ from region_service.program import ProgramCache
 
 if TYPE_CHECKING:
     from chaincard.commands import CommandRunner
+    from region_service.forwarding import Forwarder
     from region_service.unit_of_work import RegionUnitOfWork
 
 
@@ -59,6 +60,14 @@ class RegionContext:
         from region_service.unit_of_work import RegionUnitOfWork
 
         return CommandRunner(self.session_factory, IdempotencyKey, lambda session: RegionUnitOfWork(session, self))
+
+    @functools.cached_property
+    def peers(self) -> Forwarder:
+        """Calls on the chain's other regions (one channel each): forwarded card calls, and what a
+        handler asks of another region itself (a coupon given to a member homed there)."""
+        from region_service.forwarding import Forwarder
+
+        return Forwarder(self)
 
     def store_business_day(self, store_time_zone: str, moment: datetime | None = None) -> date:
         """Today's (or ``moment``'s) business day at a store in this region."""

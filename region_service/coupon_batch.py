@@ -1,11 +1,13 @@
 """A chunk of HQ's bulk coupon issue (coupon_issue.proto CouponBatchService, docs/adr/0024): one coupon
 of a template to each card of the chunk, exactly once per (job, card).
 
-Each coupon's issue key is ``issue_key_of(job, card)``: the key ``issue_coupons`` gives the first
-coupon of the cause ``"bulk:<job id>:<card>"`` (``<cause>:<n>``, n = 0), so a chunk sent again
-after a crash, or a manual issue of the same cause, finds the coupon already there. The rows and
-their CouponIssued events are written a chunk at a time (one INSERT of up to 1000 rows) rather than
-a card at a time: 100,000 cards must take well under a few minutes.
+Each coupon's issue key is ``issue_key_of(job, card)``: the key ``issue_coupons``
+(region_service.coupons.issuing) gives the first coupon of the cause ``"bulk:<job id>:<card>"``
+(``<cause>:<n>``, n = 0), so a chunk sent again after a crash, or an issue_coupons call for the
+same cause, finds the coupon already there. The rows (the fields issue_coupons writes) and their
+CouponIssued events (issuing's ``coupon_message``) are written a chunk at a time, one executemany
+INSERT each, rather than through issue_coupons a card at a time (a SELECT, an INSERT and an ORM
+event per card): 100,000 cards must take well under a few minutes.
 """
 
 from __future__ import annotations
@@ -25,16 +27,14 @@ from chaincard.db.outbox import outbox_row
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.events import topics
 from chaincard.events.envelope import wrap
-from chaincard.v1 import common_pb2, coupon_issue_pb2, events_pb2
+from chaincard.v1 import coupon_issue_pb2, events_pb2
 from region_service import card_states
+from region_service.coupons.issuing import AVAILABLE, MAX_REASON, coupon_message
 from region_service.models import Card, Coupon, OutboxMessage
-from region_service.translate import timestamp
 from region_service.unit_of_work import RegionUnitOfWork
 from region_service.validation import card_number, require_text
 
 MAX_CARDS_PER_CHUNK = 1000
-# coupons.issued_reason is 128 characters.
-MAX_REASON = 128
 # A fresh code that collides with an existing one (13 random digits) is drawn again, at most this often.
 MAX_CODE_DRAWS = 5
 
@@ -143,15 +143,16 @@ def _insert_coupons(uow: RegionUnitOfWork, chunk: _Chunk, terms: CouponTemplateT
     # One executemany INSERT of plain rows (Core): an ORM object or a multi-row VALUES statement per
     # coupon costs more than the database's work for 1000 rows.
     statement = (insert_for(session)(table_of(Coupon)).on_conflict_do_nothing()
-                 .returning(Coupon.issue_key, Coupon.coupon_code, Coupon.card_number))
+                 .returning(Coupon.issue_key, Coupon.coupon_code))
     issued: dict[str, str] = {}
     events = []
     pending = list(cards)
     for _ in range(MAX_CODE_DRAWS):
-        rows = [_row(card, chunk, keys[card], new_coupon_code(prefix), valid_from, valid_until, now) for card in pending]
-        for key, code, card in session.execute(statement, rows).all():
+        rows = {keys[card]: _row(card, chunk, keys[card], new_coupon_code(prefix), valid_from, valid_until, now)
+                for card in pending}
+        for key, code in session.execute(statement, list(rows.values())).all():
             issued[key] = code
-            events.append(_event(uow, chunk, card, code, valid_from, valid_until, now))
+            events.append(_event(uow, chunk, rows[key]))
         missing = [card for card in pending if keys[card] not in issued]
         taken = _held_codes(session, [keys[card] for card in missing]) if missing else {}
         issued.update(taken)
@@ -165,18 +166,16 @@ def _insert_coupons(uow: RegionUnitOfWork, chunk: _Chunk, terms: CouponTemplateT
 
 def _row(card: str, chunk: _Chunk, key: str, code: str, valid_from: datetime, valid_until: datetime,
          now: datetime) -> dict[str, object]:
+    """The same row issue_coupons writes for one coupon (its fields, AVAILABLE, the reason cut alike)."""
     return {"coupon_code": code, "template_code": chunk.template_code, "card_number": card,
-            "state": "AVAILABLE", "valid_from": valid_from, "valid_until": valid_until, "issued_at": now,
-            "issued_reason": chunk.reason, "issue_key": key, "updated_at": now}
+            "state": AVAILABLE, "valid_from": valid_from, "valid_until": valid_until, "issued_at": now,
+            "issued_reason": chunk.reason[:MAX_REASON], "issue_key": key, "updated_at": now}
 
 
-def _event(uow: RegionUnitOfWork, chunk: _Chunk, card: str, code: str, valid_from: datetime, valid_until: datetime,
-           now: datetime) -> dict[str, object]:
-    """The outbox row of the coupon's CouponIssued (topic chaincard.cards.v1, keyed by its card)."""
-    coupon = common_pb2.Coupon(coupon_code=code, template_code=chunk.template_code, card_number=card,
-                               state=common_pb2.COUPON_STATE_AVAILABLE, valid_from=timestamp(valid_from),
-                               valid_until=timestamp(valid_until), issued_at=timestamp(now),
-                               issued_reason=chunk.reason)
-    envelope = wrap(events_pb2.CouponIssued(coupon=coupon, operator_id=chunk.operator_id),
+def _event(uow: RegionUnitOfWork, chunk: _Chunk, row: dict[str, object]) -> dict[str, object]:
+    """The outbox row of the coupon's CouponIssued (topic chaincard.cards.v1, keyed by its card), its
+    coupon read by issuing's own ``coupon_message`` from the row as inserted."""
+    card = str(row["card_number"])
+    envelope = wrap(events_pb2.CouponIssued(coupon=coupon_message(Coupon(**row)), operator_id=chunk.operator_id),
                     producer=uow.region.producer_name, aggregate_id=card)
     return outbox_row(envelope, topic=topics.CARDS, key=card)

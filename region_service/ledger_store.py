@@ -182,6 +182,9 @@ _system_account_ids: dict[tuple[str, str, str, str], str] = {}
 # a system account (no running balance) from a card account it was not given, without a query.
 _known_system_ids: set[str] = set()
 
+# Key of a transaction's details: when the region posted it (ISO 8601, UTC), set by post_transaction.
+POSTED_AT = "posted_at"
+
 
 def posted_transaction_ids(session: Session, day: date) -> list[str]:
     """The ids of the transactions posted on business day ``day`` (``chaincard region postings``)."""
@@ -312,9 +315,12 @@ def post_transaction(
     )
     owed = {"owed_after_fen": after.owed_fen, "points_owed_after": after.points_owed,
             "owed_delta_fen": after.owed_fen - owed_before}
-    if any(owed.values()):
-        # What the card owes (issue 21) has no columns of its own: the details carry it when it matters.
-        transaction.details = {**(transaction.details or {}), **{key: value for key, value in owed.items() if value}}
+    # What the card owes (issue 21) has no columns of its own: the details carry it when it matters.
+    # The posting moment is taken while the card's accounts are locked, so per card it follows commit
+    # order (an offline advice's created_at is when the store approved it, often earlier): HQ takes
+    # a card's balances from its latest-posted transaction (Transaction.posted_at, docs/adr/0012).
+    transaction.details = {**(transaction.details or {}), **{key: value for key, value in owed.items() if value},
+                           POSTED_AT: utc_now().isoformat()}
     written = dict(session.execute(_POST, _post_parameters(transaction, postings, moved)).all())
     if written != expected:
         raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")

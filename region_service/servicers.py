@@ -22,6 +22,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from region_service.context import RegionContext
+from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
 from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds, write_offs
 from region_service.routing import Routing
@@ -153,6 +154,27 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.WriteOffReceivableRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.WriteOffReceivableResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(write_offs.write_off_receivable, request))
+
+    def ListCardCoupons(  # noqa: N802
+        self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ListCardCouponsResponse:
+        return self._at_home(request, context, lambda: manual.list_card_coupons(self.ctx, request))
+
+    def IssueCoupon(  # noqa: N802
+        self, request: cards_pb2.IssueCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.IssueCouponResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(manual.issue_coupon, request))
+
+    def TransferCoupon(  # noqa: N802
+        self, request: cards_pb2.TransferCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.TransferCouponResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(transfer.transfer_coupon, request))
+
+    def ReceiveTransferredCoupon(  # noqa: N802
+        self, request: cards_pb2.ReceiveTransferredCouponRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ReceiveTransferredCouponResponse:
+        # Region to region only (the matrix): the recipient is homed here.
+        return self.ctx.commands.run(transfer.receive_transferred_coupon, request)
 
 
 class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):

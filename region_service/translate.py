@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
-from region_service.ledger_store import CardBalances
+from region_service.ledger_store import POSTED_AT, CardBalances
 from region_service.models import Card, LedgerTransaction, Member
 
 EnumT = TypeVar("EnumT", bound=int)
@@ -88,6 +88,13 @@ POINTS_OWED_AFTER = "points_owed_after"
 OWED_DELTA = "owed_delta_fen"
 
 
+def posted_at(row: LedgerTransaction) -> datetime | None:
+    """When the region posted the row, kept in its details (region_service.ledger_store.POSTED_AT).
+    Rows written before it was kept give their created_at (for an offline advice: its approval time)."""
+    kept = (row.details or {}).get(POSTED_AT)
+    return datetime.fromisoformat(kept) if kept else row.created_at
+
+
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
     return common_pb2.Transaction(
         transaction_id=row.transaction_id,
@@ -105,6 +112,7 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         ),
         owed_delta_fen=(row.details or {}).get(OWED_DELTA, 0),
         occurred_at=timestamp(row.created_at),
+        posted_at=timestamp(posted_at(row)),
         business_date=row.business_date.isoformat(),
         original_transaction_id=row.original_transaction_id or "",
         home_region=home_region,

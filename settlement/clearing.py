@@ -38,8 +38,8 @@ from chaincard.business_day import business_date as business_date_of
 from chaincard.db.base import table_of
 from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
-from settlement.models import ClearingRecord, ClearingTotal
-from settlement.rules import flow_kind_of
+from settlement.models import ClearingCoupon, ClearingRecord, ClearingTotal
+from settlement.rules import CouponUse, coupon_uses, flow_kind_of
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,15 @@ class ClearingIntake:
         values = self.record_values(session, payload)
         if values is None:
             return
+        coupons = coupon_uses(str(values["transaction_type"]),
+                              ((c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in payload.coupons))
+        values["coupon_fen"] = sum(coupon.discount_fen for coupon in coupons)
         # A transaction is recorded once, whatever event carried it (the id is the region's).
         inserted = session.connection().execute(_record_insert(dialect_of(session)), values).scalar_one_or_none()
         if inserted is not None:
             add_record_to_totals(session, inserted)
+            if coupons:  # with their record only, so a redelivered posting adds none twice
+                record_coupons(session, str(values["transaction_id"]), cast(date, values["business_date"]), coupons)
 
     def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict[str, object] | None:
         transaction = payload.transaction
@@ -108,6 +113,15 @@ class ClearingIntake:
             "original_business_date": original_day,
             "occurred_at": occurred_at,
         }
+
+
+def record_coupons(session: Session, transaction_id: str, business_day: date, coupons: list[CouponUse]) -> None:
+    """The coupons of the record just inserted, each with its cost bearer and signed discount."""
+    session.connection().execute(table_of(ClearingCoupon).insert(), [
+        {"transaction_id": transaction_id, "coupon_code": coupon.coupon_code, "template_code": coupon.template_code,
+         "issuer_franchisee_id": coupon.issuer_franchisee_id, "discount_fen": coupon.discount_fen, "business_date": business_day}
+        for coupon in coupons
+    ])
 
 
 record_posting = ClearingIntake()

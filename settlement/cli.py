@@ -142,7 +142,7 @@ def print_statement(statement: settlement_pb2.Statement, memo: Iterable[object] 
           f"business day {statement.business_date}")
     schedule = statement.fee_schedule
     print(f"  fee schedule from {schedule.effective_from_business_date}: interchange {schedule.interchange_bp} bp, "
-          f"collection {schedule.collection_fee_bp} bp, platform {schedule.platform_fee_bp} bp")
+          f"collection {schedule.collection_fee_bp} bp, platform {schedule.platform_fee_bp} bp, coupon {schedule.coupon_fee_bp} bp")
     print(f"  {'#':>3} {'flow':<18} {'counterparty':<12} {'store':<9} {'orig. day':<10} {'txns':>5} {'gross':>14} "
           f"{'fee':>11} {'platform':>10} {'net':>14}")
     for line in statement.lines:

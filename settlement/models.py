@@ -97,6 +97,9 @@ class ClearingRecord(Base):
     bonus_delta_fen: Mapped[int] = mapped_column(BigInteger)
     points_delta: Mapped[int] = mapped_column(BigInteger)
     count_uses_delta: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The coupon discounts it applied, summed (negative for a refund or void restoring them); each
+    # coupon, with the franchisee bearing its cost, is a ClearingCoupon row.
+    coupon_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # For refunds and voids: the transaction reversed, its type and its business date (when the
     # clearing ledger holds it).
     original_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -106,6 +109,25 @@ class ClearingRecord(Base):
     # Set only on a record that arrived after its own day was settled: the day whose run settled it.
     settled_business_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class ClearingCoupon(Base):
+    """One coupon a clearing record applied (or, for a refund or void, restored): its cost bearer
+    clears the discount with the record's acquiring franchisee (F1). Written with its record, once;
+    late or not is its record's (the run joins them on the transaction id)."""
+
+    __tablename__ = "clearing_coupons"
+    __table_args__ = (Index("ix_clearing_coupons_business_date", "business_date"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(36), ForeignKey("clearing_records.transaction_id"), primary_key=True)
+    coupon_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template_code: Mapped[str] = mapped_column(String(64))
+    # The franchisee bearing the coupon's cost (AppliedCoupon.issuer_franchisee_id).
+    issuer_franchisee_id: Mapped[str] = mapped_column(String(32))
+    # Signed: the discount taken by a sale, its negative when a refund or void restored the coupon.
+    discount_fen: Mapped[int] = mapped_column(BigInteger)
+    # The record's business date, copied so a run finds the day's coupons by index.
+    business_date: Mapped[date] = mapped_column(Date)
 
 
 class ClearingTotal(Base):

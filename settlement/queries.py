@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.v1 import common_pb2, settlement_pb2
 from settlement import documents
-from settlement.models import ClearingRecord, SettlementRun, Statement
+from settlement.models import ClearingCoupon, ClearingRecord, SettlementRun, Statement
 from settlement.statements import (
     COMPLETED,
     find_statement,
@@ -113,19 +113,23 @@ def export_statement(session: Session, request: settlement_pb2.ExportStatementRe
 
 
 def clearing_records(session: Session, request: settlement_pb2.StreamClearingRecordsRequest) -> Iterator[settlement_pb2.StreamClearingRecordsResponse]:
-    """The day's cross-franchisee records, oldest first, read as they are streamed."""
+    """The day's cross-franchisee records, oldest first, read as they are streamed: a card of one
+    franchisee at another's store, or a coupon one franchisee bears used at another's store."""
     day = parse_day("business_date", request.business_date)
     assert day is not None
-    record = ClearingRecord
+    record, coupon = ClearingRecord, ClearingCoupon
+    cross_coupon = select(coupon.transaction_id).where(
+        coupon.transaction_id == record.transaction_id, coupon.issuer_franchisee_id != record.acquiring_franchisee_id)
     query = (
         select(record)
-        .where(record.business_date == day, record.issuing_franchisee_id != record.acquiring_franchisee_id,
-               record.acquiring_franchisee_id != "")
+        .where(record.business_date == day, record.acquiring_franchisee_id != "",
+               or_(record.issuing_franchisee_id != record.acquiring_franchisee_id, cross_coupon.exists()))
         .order_by(record.occurred_at, record.sequence)
     )
     if request.franchisee_id:
+        bearer = cross_coupon.where(coupon.issuer_franchisee_id == request.franchisee_id)
         query = query.where(or_(record.issuing_franchisee_id == request.franchisee_id,
-                                record.acquiring_franchisee_id == request.franchisee_id))
+                                record.acquiring_franchisee_id == request.franchisee_id, bearer.exists()))
     run = session.get(SettlementRun, day)
     watermark = run.watermark_sequence if run is not None and run.state == COMPLETED else None
     for row in session.execute(query.execution_options(yield_per=1000)).scalars():
@@ -151,6 +155,7 @@ def clearing_message(row: ClearingRecord, day: date, watermark: int | None) -> s
         acquiring_store_id=row.acquiring_store_id, acquiring_franchisee_id=row.acquiring_franchisee_id,
         principal_fen=row.principal_delta_fen if row.flow_kind == "RECHARGE" else -row.principal_delta_fen,
         bonus_fen=row.bonus_delta_fen if row.flow_kind == "RECHARGE" else -row.bonus_delta_fen,
+        coupon_fen=row.coupon_fen,
     )
     if row.occurred_at is not None:
         message.occurred_at.CopyFrom(timestamp(row.occurred_at))

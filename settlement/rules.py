@@ -9,6 +9,10 @@ Money flows, with A the card's issuing franchisee and B the franchisee owning th
   21): the recharge's principal delta is the holder's position, receivable included, so a receivable
   collected at another franchisee's store clears like stored value (and the overdrawing advice, a
   spend of its full amount, like any spend);
+- a coupon whose cost A bears (AppliedCoupon.issuer_franchisee_id: the template's issuer, else the
+  card's) redeemed at B's store, whoever issued the card: A owes B the discount less the coupon fee
+  (FeeSchedule.coupon_fee_bp) — B gave the member what A promised; a refund or void restoring the
+  coupon reverses it;
 - HQ's platform fee, a share of every cross-franchise flow's gross, is charged to whichever side
   receives the flow's money and credited to the company-owned franchisee (none when that side is
   the company-owned franchisee itself: it would pay itself);
@@ -40,6 +44,9 @@ from chaincard.money import apply_rate
 class FlowKind(StrEnum):
     SPEND = "SPEND"
     RECHARGE = "RECHARGE"
+    # Coupons redeemed at another franchisee's store than their cost bearer's. Never a clearing
+    # record's own flow: a record's coupons are kept per cost bearer (settlement.clearing).
+    COUPON = "COUPON"
     NONE = ""
 
 
@@ -51,7 +58,14 @@ class LineFlow(IntEnum):
     RECHARGE_ACQUIRED = 3
     RECHARGE_ISSUED = 4
     PLATFORM_FEE = 5
+    COUPON_ACQUIRED = 6
+    COUPON_ISSUED = 7
 
+
+# A statement lists the flows first, HQ's fee income last (the enum grew coupons after the fee).
+_LINE_ORDER = {flow: index for index, flow in enumerate((
+    LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED, LineFlow.RECHARGE_ACQUIRED, LineFlow.RECHARGE_ISSUED,
+    LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED, LineFlow.PLATFORM_FEE))}
 
 LINE_TITLES = {
     LineFlow.SPEND_ACQUIRED: "Their cards spent at our store",
@@ -59,6 +73,8 @@ LINE_TITLES = {
     LineFlow.RECHARGE_ACQUIRED: "Their cards recharged at our store",
     LineFlow.RECHARGE_ISSUED: "Our cards recharged at their store",
     LineFlow.PLATFORM_FEE: "HQ platform fee income",
+    LineFlow.COUPON_ACQUIRED: "Their coupons redeemed at our store",
+    LineFlow.COUPON_ISSUED: "Our coupons redeemed at their store",
 }
 
 _SPEND_TYPES = frozenset({"SPEND", "OFFLINE_ADVICE"})
@@ -82,6 +98,29 @@ def flow_kind_of(transaction_type: str, original_type: str | None, principal_del
     return FlowKind.NONE
 
 
+class CouponUse(NamedTuple):
+    """One coupon of a posting as the clearing ledger keeps it: its discount signed by the posting."""
+
+    coupon_code: str
+    template_code: str
+    issuer_franchisee_id: str  # the franchisee bearing its cost
+    discount_fen: int  # the sale's discount; its negative when a refund or void restored it
+
+
+def coupon_uses(transaction_type: str, coupons: Iterable[tuple[str, str, int, str]]) -> list[CouponUse]:
+    """The coupons of one posting, ``(code, template, discount, cost bearer)`` as AppliedCoupon has
+    them, one per code. The sign comes from the type, not the event: a refund or void lists the
+    coupons it restored and takes their discounts back, however it signed them."""
+    sign = -1 if transaction_type in _REVERSAL_TYPES else 1
+    uses: dict[str, CouponUse] = {}
+    for code, template, discount, issuer in coupons:
+        amount = sign * abs(discount)
+        seen = uses.get(code)
+        uses[code] = (CouponUse(code, template, issuer, amount) if seen is None
+                      else seen._replace(discount_fen=seen.discount_fen + amount))
+    return list(uses.values())
+
+
 def gross_of(kind: FlowKind, principal_delta_fen: int, bonus_delta_fen: int) -> int:
     """The flow's gross in fen from the card's deltas: stored value taken for spends (principal and
     bonus), principal collected for recharges; negative for reversals."""
@@ -100,6 +139,7 @@ class FeeRates:
     interchange_bp: int
     collection_fee_bp: int
     platform_fee_bp: int = 0
+    coupon_fee_bp: int = 0
 
 
 def effective_rates(schedules: Iterable[FeeRates], business_day: date) -> FeeRates | None:
@@ -129,6 +169,9 @@ class ClearingGroup(NamedTuple):
     bonus_fen: int
     points: int = 0
     count_uses: int = 0
+    # Coupon discounts, signed (restored coupons negative). Only COUPON groups have them, and for
+    # those ``issuing_franchisee_id`` is the coupons' cost bearer, not the cards' issuer.
+    coupon_fen: int = 0
 
 
 class Flow(NamedTuple):
@@ -143,7 +186,7 @@ class Flow(NamedTuple):
 
 class PricedFlow(NamedTuple):
     flow: Flow
-    counterparty_fee_fen: int  # interchange (spend) or collection fee (recharge)
+    counterparty_fee_fen: int  # interchange (spend), collection fee (recharge) or coupon fee
     platform_fee_fen: int
     receiver: str  # the franchisee receiving the flow's money (pays the platform fee)
     payer: str
@@ -162,7 +205,7 @@ class Line(NamedTuple):
 
     def sort_key(self) -> tuple[int, str, str, date]:
         """Statement order: flow, counterparty, store, the day's own records before adjustments."""
-        return (self.flow, self.counterparty_franchisee_id, self.store_id, self.original_business_date or date.min)
+        return (_LINE_ORDER[self.flow], self.counterparty_franchisee_id, self.store_id, self.original_business_date or date.min)
 
 
 class MemoLine(NamedTuple):
@@ -244,12 +287,12 @@ def is_cross_franchise(issuing: str, acquiring: str) -> bool:
 def flows_from_groups(groups: Iterable[ClearingGroup]) -> list[Flow]:
     """Merge the groups of one flow (spends, refunds and voids together) before any fee is taken."""
     sums: dict[tuple[str, str, str, FlowKind, date | None], list[int]] = defaultdict(lambda: [0, 0])
-    for issuing, acquiring, store, kind, _type, original, count, principal, bonus, _points, _uses in groups:
+    for issuing, acquiring, store, kind, _type, original, count, principal, bonus, _points, _uses, coupon in groups:
         if kind is FlowKind.NONE or not is_cross_franchise(issuing, acquiring):
             continue
         totals = sums[(issuing, acquiring, store, kind, original)]
         totals[0] += count
-        totals[1] += gross_of(kind, principal, bonus)
+        totals[1] += coupon if kind is FlowKind.COUPON else gross_of(kind, principal, bonus)
     return [
         Flow(issuing, acquiring, store, kind, original, count, gross)
         for (issuing, acquiring, store, kind, original), (count, gross) in sums.items()
@@ -261,6 +304,9 @@ def price_flow(flow: Flow, rates: FeeRates, company_franchisee_id: str) -> Price
     if flow.kind is FlowKind.SPEND:
         counterparty_fee = apply_rate(flow.gross_fen, rates.interchange_bp)
         receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
+    elif flow.kind is FlowKind.COUPON:  # the cost bearer reimburses the store that gave the discount
+        counterparty_fee = apply_rate(flow.gross_fen, rates.coupon_fee_bp)
+        receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
     else:
         counterparty_fee = apply_rate(flow.gross_fen, rates.collection_fee_bp)
         receiver, payer = flow.issuing_franchisee_id, flow.acquiring_franchisee_id
@@ -271,10 +317,7 @@ def price_flow(flow: Flow, rates: FeeRates, company_franchisee_id: str) -> Price
 def lines_of(priced: PricedFlow) -> list[tuple[str, Line]]:
     """The flow as each party's statement shows it: (franchisee, line) pairs whose nets sum to 0."""
     flow = priced.flow
-    receiving_flow, paying_flow = (
-        (LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED) if flow.kind is FlowKind.SPEND
-        else (LineFlow.RECHARGE_ISSUED, LineFlow.RECHARGE_ACQUIRED)
-    )
+    receiving_flow, paying_flow = _LINE_FLOWS[flow.kind]
     owed = flow.gross_fen - priced.counterparty_fee_fen
     store, original, count, gross, fee = (flow.store_id, flow.original_business_date, flow.transaction_count, flow.gross_fen,
                                           priced.counterparty_fee_fen)
@@ -283,6 +326,13 @@ def lines_of(priced: PricedFlow) -> list[tuple[str, Line]]:
                                owed - priced.platform_fee_fen)),
         (priced.payer, Line(paying_flow, priced.receiver, store, original, count, gross, fee, 0, -owed)),
     ]
+
+
+_LINE_FLOWS = {  # flow kind → (the receiver's line, the payer's line)
+    FlowKind.SPEND: (LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED),
+    FlowKind.RECHARGE: (LineFlow.RECHARGE_ISSUED, LineFlow.RECHARGE_ACQUIRED),
+    FlowKind.COUPON: (LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED),
+}
 
 
 class _PlatformFees:
@@ -317,8 +367,8 @@ def memo_lines(groups: Iterable[ClearingGroup]) -> list[tuple[str, MemoLine]]:
             for index, value in enumerate(values):
                 totals[index] += value
 
-    for issuer, acquirer, store, kind, reported_type, original, count, principal, bonus, points, uses in groups:
-        if not is_cross_franchise(issuer, acquirer):
+    for issuer, acquirer, store, kind, reported_type, original, count, principal, bonus, points, uses, _coupon in groups:
+        if kind is FlowKind.COUPON or not is_cross_franchise(issuer, acquirer):
             continue
         if kind is FlowKind.NONE:
             items = [(reported_type, (count, principal, bonus, points, uses))]

@@ -75,7 +75,14 @@ from settlement.manifests import (
     manifest_json,
     public_key_pem,
 )
-from settlement.models import ClearingRecord, ClearingTotal, SettlementRun, Statement, StatementFile
+from settlement.models import (
+    ClearingCoupon,
+    ClearingRecord,
+    ClearingTotal,
+    SettlementRun,
+    Statement,
+    StatementFile,
+)
 from settlement.rules import ClearingGroup, FlowKind, MissingFeeSchedule, StatementDraft, assemble_statements
 from settlement.statements import (
     COMPLETED,
@@ -242,11 +249,12 @@ class SettlementRunner:
         statements = {fid: build_statement(draft, names[fid], day, schedule, started) for fid, draft in drafts.items()}
         key = self.signing_keys.signing_key()
         manifest = build_manifest(day, statements, key)
+        records = [g for g in groups if g.flow_kind is not FlowKind.COUPON]  # coupon groups count coupons
         directory: dict[str, object] = {"franchisees": dict(sorted(names.items())), "stores": self._store_names(terms, drafts),
                      "time_zone": self.time_zone, "cutoff": self.cutoff}
         return _ComputedRun(day, schedule, drafts, statements, manifest, key, directory,
-                            own_records=sum(g.transaction_count for g in groups if g.original_business_date is None),
-                            late_records=sum(g.transaction_count for g in groups if g.original_business_date is not None))
+                            own_records=sum(g.transaction_count for g in records if g.original_business_date is None),
+                            late_records=sum(g.transaction_count for g in records if g.original_business_date is not None))
 
     def _render(self, computed: _ComputedRun) -> tuple[dict[str, bytes], list[StatementFile]]:
         """Every statement's files (unless ``render_files`` is off) and their hashes."""
@@ -425,9 +433,30 @@ def aggregate_groups(session: Session, day: date, watermark: int) -> list[Cleari
         .group_by(*record_keys, record.business_date)
     )
     return [
-        ClearingGroup(issuing, acquiring, store, _FLOW_KINDS[flow], item, original, count, principal, bonus, points, uses)
-        for issuing, acquiring, store, flow, item, original, count, principal, bonus, points, uses
-        in session.execute(own.union_all(late))
+        *(ClearingGroup(issuing, acquiring, store, _FLOW_KINDS[flow], item, original, count, principal, bonus, points, uses)
+          for issuing, acquiring, store, flow, item, original, count, principal, bonus, points, uses
+          in session.execute(own.union_all(late))),
+        *coupon_groups(session, day, watermark),
+    ]
+
+
+def coupon_groups(session: Session, day: date, watermark: int) -> list[ClearingGroup]:
+    """The coupons to clear today, by cost bearer, acquirer, settling store and original day: those
+    of the day's own records up to the watermark and those of the late records settled today. Read
+    from their records' rows, not running totals: coupons are a small share of the postings."""
+    coupon, record = ClearingCoupon, ClearingRecord
+    keys = (coupon.issuer_franchisee_id, record.acquiring_franchisee_id, record.settling_store_id)
+    sums = (func.count(), cast(func.sum(coupon.discount_fen), BigInteger))
+    cross = (coupon.issuer_franchisee_id != record.acquiring_franchisee_id, coupon.issuer_franchisee_id != "",
+             record.acquiring_franchisee_id != "")
+    joined = select().select_from(coupon).join(record, record.transaction_id == coupon.transaction_id)
+    own = (joined.add_columns(*keys, literal(None, Date), *sums)
+           .where(coupon.business_date == day, record.sequence <= watermark, *cross).group_by(*keys))
+    late = (joined.add_columns(*keys, record.business_date, *sums)
+            .where(record.settled_business_date == day, *cross).group_by(*keys, record.business_date))
+    return [
+        ClearingGroup(bearer, acquiring, store, FlowKind.COUPON, "", original, count, 0, 0, 0, 0, discount)
+        for bearer, acquiring, store, original, count, discount in session.execute(own.union_all(late))
     ]
 
 

@@ -46,9 +46,9 @@ FINAL = {
 
 class AdviceForwarder(Worker):
     """The forwarding loop: while the region answers and advices are queued, a batch after another;
-    idle (or offline), a check every ``idle_seconds``, sooner when the link monitor says the region
-    is back. A batch that did not get a final answer for each advice backs off from twice
-    ``idle_seconds`` to 32 times it."""
+    idle (or offline), a check every ``idle_seconds``, sooner when the link monitor says the region,
+    or a home region its calls could not reach, answers again. A batch that did not get a final
+    answer for each advice backs off from twice ``idle_seconds`` to 32 times it."""
 
     def __init__(
         self,
@@ -74,6 +74,8 @@ class AdviceForwarder(Worker):
         self.batch_size = batch_size
         self._upload_lock = threading.Lock()
         monitor.listeners.append(self.wake)
+        # Advices of cards homed there were answered RETRY_LATER and wait out the back-off (up to 32 s).
+        monitor.home_region_listeners.append(lambda _region_code: self.wake())
 
     def step(self) -> bool:
         if not (self.monitor.online and self.queue_depth()):

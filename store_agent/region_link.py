@@ -66,6 +66,8 @@ OFFLINE_REFUSED = {
     "ChangePin": "PIN changes need the region",
     "ResetPin": "PIN changes need the region",
     "Checkout": "this sale cannot be approved offline",
+    "IssueCoupon": "coupons are issued by the region",
+    "TransferCoupon": "coupons are given away through the region",
 }
 
 
@@ -125,6 +127,9 @@ class LinkMonitor:
         self.last_contact_at: datetime | None = None
         self.offline_since: datetime | None = None
         self.listeners: list[Callable[[], None]] = []
+        # Told the code of a home region that answers again (a call on one of the cards it failed
+        # for was answered): the forwarder offers its queued advices at once, not after its back-off.
+        self.home_region_listeners: list[Callable[[str], None]] = []
         # Home regions of other cards that the region answered it could not reach, by region code.
         self._home_outages: dict[str, HomeRegionOutage] = {}
         self._lock = threading.Lock()
@@ -170,11 +175,16 @@ class LinkMonitor:
         """A call on this card was answered (or its offline sales posted): its home region answers again."""
         if not card_number:
             return
+        back = []
         with self._lock:
             for code, outage in list(self._home_outages.items()):
                 if card_number in outage.cards:
                     del self._home_outages[code]
-                    log.warning("home region answers again", extra={"fields": {"home_region": code}})
+                    back.append(code)
+        for code in back:
+            log.warning("home region answers again", extra={"fields": {"home_region": code}})
+            for listener in self.home_region_listeners:
+                listener(code)
 
     def home_region_down_for(self, card_number: str) -> str:
         """The home region a recent call on this card could not reach; "" when none is known."""

@@ -165,6 +165,21 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.WriteOffReceivableResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
+    def ListCardCoupons(  # noqa: N802
+        self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ListCardCouponsResponse:
+        return self.link.read(self.region.ListCardCoupons, request)
+
+    def IssueCoupon(  # noqa: N802
+        self, request: cards_pb2.IssueCouponRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.IssueCouponResponse:
+        return self.commands.send(self.region, request)
+
+    def TransferCoupon(  # noqa: N802
+        self, request: cards_pb2.TransferCouponRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.TransferCouponResponse:
+        return self.commands.send(self.region, request)
+
 
 class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
     def __init__(

@@ -3,7 +3,7 @@ offline marks, for the region's online checkout and recharge, its intake of offl
 store agent's offline stand-in alike. Rows are chaincard.receipts' items, printable at either width.
 
 A sale receipt reads, top to bottom: the title (``SALE  <store>``), the sale lines (items,
-subtotal, member discount, points used as cash, total, each tender, points earned, the pricing
+subtotal, member discount, each coupon used, points used as cash, total, each tender, points earned, the pricing
 notes), the offline marks of an advice, then the card footer (what the card holds after it, the
 card's tail and business day, the transaction id). The offline stand-in's footer says its figures
 are estimates and that the sale reaches the card when the link returns.
@@ -11,7 +11,7 @@ are estimates and that the sale reaches the card when the link returns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,6 +55,15 @@ class SoldLine:
 
 
 @dataclass(frozen=True)
+class UsedCoupon:
+    """A coupon on the receipt: its template's name (else the template code), its code, what it took off."""
+
+    name: str
+    coupon_code: str
+    discount_fen: int
+
+
+@dataclass(frozen=True)
 class PaidTender:
     kind: TenderKind
     amount_fen: int
@@ -75,15 +84,21 @@ class SaleFigures:
     points_redeemed: int = 0
     points_deduction_fen: int = 0
     notes: tuple[str, ...] = ()
+    coupons: tuple[UsedCoupon, ...] = ()
 
 
-def sale_figures(plan: CheckoutPlan) -> SaleFigures:
+def sale_figures(plan: CheckoutPlan, coupon_names: Mapping[str, str] | None = None) -> SaleFigures:
+    """``coupon_names``: template code → name (e.g. from chaincard.coupons.templates.coupon_templates),
+    to print a coupon by its name rather than its template's code."""
+    names = coupon_names or {}
     return SaleFigures(
         lines=tuple(SoldLine(line.quantity, line.name, line.gross_fen) for line in plan.lines),
         subtotal_fen=plan.subtotal_fen, member_discount_fen=plan.level_discount_fen, total_due_fen=plan.total_due_fen,
         tenders=tuple(PaidTender(tender.kind, tender.amount_fen, tender.card_number) for tender in plan.tenders),
         points_earned=plan.points_earned, points_redeemed=plan.points_redeemed,
         points_deduction_fen=plan.points_deduction_fen, notes=plan.notes,
+        coupons=tuple(UsedCoupon(names.get(c.template_code, c.template_code), c.coupon_code, c.discount_fen)
+                      for c in plan.applied_coupons),
     )
 
 
@@ -95,12 +110,15 @@ def tender_kind(tender_type: int) -> TenderKind:
 def advised_sale_figures(request: transactions_pb2.CheckoutRequest, result: transactions_pb2.CheckoutResponse) -> SaleFigures:
     """An offline sale as its advice tells it: the store's answer, with the names from the request."""
     names = {line.sku: line.name or line.sku for line in request.lines}
+    coupon_fen = sum(coupon.discount_fen for coupon in result.coupons)
     return SaleFigures(
         lines=tuple(SoldLine(line.quantity, names.get(line.sku, line.sku), line.gross_fen) for line in result.lines),
-        subtotal_fen=result.subtotal_fen, member_discount_fen=result.discount_fen, total_due_fen=result.total_due_fen,
+        subtotal_fen=result.subtotal_fen, member_discount_fen=result.discount_fen - coupon_fen,
+        total_due_fen=result.total_due_fen,
         tenders=tuple(PaidTender(tender_kind(tender.type), tender.amount_fen, tender.card_number) for tender in result.tenders),
         points_earned=result.points_earned, points_redeemed=result.points_redeemed,
         points_deduction_fen=result.points_deduction_fen,
+        coupons=tuple(UsedCoupon(c.template_code, c.coupon_code, c.discount_fen) for c in result.coupons),
     )
 
 
@@ -118,17 +136,28 @@ def _paid_label(tender: PaidTender) -> str:
 
 
 def sale_lines(sale: SaleFigures) -> list[ReceiptItem]:
-    """Items, subtotal, member discount, points used as cash, total, tenders, points earned, notes."""
+    """Items, subtotal, member discount, coupons, points used as cash, total, tenders, points earned, notes."""
     items = [ReceiptItem(f"{line.quantity} x {line.name}"[:LABEL_COLUMNS], format_fen(line.gross_fen)) for line in sale.lines]
     items.append(amount_row("Subtotal", sale.subtotal_fen))
     if sale.member_discount_fen:
         items.append(amount_row("Member discount", -sale.member_discount_fen))
+    items += coupon_lines(sale.coupons)
     if sale.points_deduction_fen:
         items.append(amount_row(f"{sale.points_redeemed} points", -sale.points_deduction_fen))
     items.append(amount_row("Total", sale.total_due_fen))
     items += [amount_row(_paid_label(tender)[:LABEL_COLUMNS], tender.amount_fen) for tender in sale.tenders]
     items.append(ReceiptItem("Points earned", str(sale.points_earned)))
     items += [ReceiptItem(note[:NOTE_COLUMNS]) for note in sale.notes]
+    return items
+
+
+def coupon_lines(coupons: Sequence[UsedCoupon]) -> list[ReceiptItem]:
+    """Each coupon as "Coupon <name>" and −¥x.xx, then its code on a line of its own (a code does not
+    fit beside an amount at 58 mm)."""
+    items: list[ReceiptItem] = []
+    for coupon in coupons:
+        items.append(amount_row(f"Coupon {coupon.name}"[:LABEL_COLUMNS], -coupon.discount_fen))
+        items.append(ReceiptItem(f"  {coupon.coupon_code}"))
     return items
 
 

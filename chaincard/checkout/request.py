@@ -3,19 +3,23 @@ and the store agent's offline stand-in (STYLE rule 15).
 
 Reading the request (:func:`checkout_fields`) checks every field and names the one at fault
 (INVALID_ARGUMENT), before anything is locked or written. Offline, what the stand-in cannot take —
-a second member card, count-card uses, points as cash — is refused with :class:`NotTakenOffline`
-(FAILED_PRECONDITION, "take another payment"). :func:`pricing_input` then adds what the caller
-loaded for the sale (the card's balances, the program snapshot, the store's clock).
+a second member card, count-card uses, points as cash, coupons — is refused with
+:class:`NotTakenOffline` (FAILED_PRECONDITION, "take another payment"). :func:`pricing_input` then
+adds what the caller loaded for the sale (the card's balances, its held coupons, the program
+snapshot, the store's clock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from chaincard import validation
 from chaincard.checkout import terms
+from chaincard.coupons.codes import coupon_code
+from chaincard.coupons.rules import HeldCoupon
+from chaincard.coupons.templates import coupon_templates
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.pricing import (
     BasketLine,
@@ -63,12 +67,14 @@ class PricingRefused(FailedPrecondition):
 
 @dataclass(frozen=True)
 class CheckoutFields:
-    """The request's fields, checked: the sale's card, its basket, its tenders, the points it uses."""
+    """The request's fields, checked: the sale's card, its basket, its tenders, the points and the
+    coupons it uses (codes normalised, none repeated)."""
 
     card_number: str
     lines: tuple[BasketLine, ...]
     tenders: tuple[TenderIntent, ...]
     points_to_redeem: int
+    coupon_codes: tuple[str, ...] = ()
 
     @property
     def other_card_numbers(self) -> list[str]:
@@ -76,7 +82,11 @@ class CheckoutFields:
         return [tender.card_number for tender in self.tenders if tender.kind is TenderKind.OTHER_MEMBER_CARD]
 
 
-def basket(request: transactions_pb2.CheckoutRequest) -> tuple[BasketLine, ...]:
+# What a checkout and a quote share: the basket, the tenders, the coupons.
+SaleRequest = transactions_pb2.CheckoutRequest | transactions_pb2.QuoteCheckoutRequest
+
+
+def basket(request: SaleRequest) -> tuple[BasketLine, ...]:
     lines = []
     for index, line in enumerate(request.lines):
         validation.require_text(f"lines[{index}].sku", line.sku)
@@ -87,7 +97,7 @@ def basket(request: transactions_pb2.CheckoutRequest) -> tuple[BasketLine, ...]:
     return tuple(lines)
 
 
-def tender_intents(request: transactions_pb2.CheckoutRequest, *, offline: bool = False) -> tuple[TenderIntent, ...]:
+def tender_intents(request: SaleRequest, *, offline: bool = False) -> tuple[TenderIntent, ...]:
     intents = []
     for index, tender in enumerate(request.tenders):
         if offline and tender.type in _NOT_OFFLINE:
@@ -110,13 +120,27 @@ def checkout_fields(request: transactions_pb2.CheckoutRequest, *, offline: bool 
     card_number = validation.card_number(request.card_number)
     lines = basket(request)
     intents = tender_intents(request, offline=offline)
-    if request.coupon_codes:
-        raise InvalidArgument("coupon_codes", "coupons are not accepted yet")
+    codes = coupon_codes(request)
     if request.points_to_redeem < 0:
         raise InvalidArgument("points_to_redeem", "must not be negative")
     if offline and request.points_to_redeem:
         raise NotTakenOffline("points cannot be used as cash while offline")
-    return CheckoutFields(card_number, lines, intents, request.points_to_redeem)
+    if offline and codes:
+        raise NotTakenOffline("coupons cannot be used offline yet")
+    return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes)
+
+
+def coupon_codes(request: SaleRequest) -> tuple[str, ...]:
+    """Each code read with :func:`chaincard.coupons.codes.coupon_code` (spaces and dashes dropped);
+    a code given twice is INVALID_ARGUMENT naming the second."""
+    codes: list[str] = []
+    for index, text in enumerate(request.coupon_codes):
+        field = f"coupon_codes[{index}]"
+        code = coupon_code(text, field)
+        if code in codes:
+            raise InvalidArgument(field, f"coupon {code} is already given as coupon_codes[{codes.index(code)}]")
+        codes.append(code)
+    return tuple(codes)
 
 
 def is_birthday(birthday: date | None, local_day: date) -> bool:
@@ -134,11 +158,24 @@ def pricing_input(
     points_balance: int,
     birthday: date | None = None,
     other_cards: Mapping[str, StoredValue] | None = None,
+    coupons: Sequence[HeldCoupon] = (),
+    issuing_franchisee_id: str = "",
 ) -> CheckoutInput:
     """The pricing engine's input for the sale: the checked fields, what the card holds (and each
     second card), the card's level terms and the chain's points, split and earn rules from
     ``snapshot``. ``local_time``: the store's wall clock; ``birthday``: the holder's, when known
-    (the offline stand-in does not know it, so its sales earn no birthday points)."""
+    (the offline stand-in does not know it, so its sales earn no birthday points).
+
+    ``coupons``: the held coupons of ``fields.coupon_codes``, in that order, loaded by the caller (a
+    code it cannot find is its own NOT_FOUND "coupon_codes[i]: no coupon <code>"); with the
+    snapshot's coupon templates and holidays, and the card's ``issuing_franchisee_id`` (who bears a
+    coupon whose template names no issuer). Coupons that are not the fields' is a caller's bug; none
+    at all for a sale that names coupons is FAILED_PRECONDITION (a caller that does not load them)."""
+    if fields.coupon_codes and not coupons:
+        # A caller that loads no coupons (one not yet taught to redeem them) refuses them precisely.
+        raise FailedPrecondition("coupon_codes: coupons cannot be used at this checkout yet")
+    if tuple(coupon.coupon_code for coupon in coupons) != fields.coupon_codes:
+        raise ValueError("pricing_input needs the held coupons of fields.coupon_codes, in that order")
     level = next((level for level in snapshot.levels if level.code == level_code), None)
     return CheckoutInput(
         lines=fields.lines,
@@ -154,6 +191,10 @@ def pricing_input(
         other_cards=dict(other_cards or {}),
         split_rule=terms.split_rule(snapshot),
         earn_rules=terms.earn_rules(snapshot),
+        coupons=tuple(coupons),
+        coupon_templates=coupon_templates(snapshot) if coupons else {},
+        holidays=frozenset(snapshot.settings.holidays),
+        issuing_franchisee_id=issuing_franchisee_id,
     )
 
 
@@ -163,9 +204,14 @@ def price(checkout_input: CheckoutInput) -> CheckoutPlan:
     try:
         return price_checkout(checkout_input)
     except PricingError as error:
-        if error.precondition:
-            raise PricingRefused(error) from error
-        raise InvalidArgument(error.field, error.problem) from error
+        raise pricing_refusal(error) from error
+
+
+def pricing_refusal(error: PricingError) -> PricingRefused | InvalidArgument:
+    """The pricing engine's refusal as the caller's: FAILED_PRECONDITION or INVALID_ARGUMENT."""
+    if error.precondition:
+        return PricingRefused(error)
+    return InvalidArgument(error.field, error.problem)
 
 
 def require_card_movement(plan: CheckoutPlan) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from chaincard.coupons.rules import AppliedCouponTerms
 from chaincard.pricing import AppliedTender, CheckoutPlan, PricedLine, TenderKind
 from chaincard.v1 import common_pb2, transactions_pb2
 
@@ -25,6 +26,24 @@ def tender_record(tender: AppliedTender) -> dict[str, Any]:
     """A tender as a transaction's details keep it (read back by region_service.posting.applied_tender)."""
     return {"type": str(tender.kind), "amount_fen": tender.amount_fen, "principal_fen": tender.principal_fen,
             "bonus_fen": tender.bonus_fen, "card_number": tender.card_number}
+
+
+def applied_coupon_message(coupon: AppliedCouponTerms) -> transactions_pb2.AppliedCoupon:
+    return transactions_pb2.AppliedCoupon(
+        coupon_code=coupon.coupon_code, template_code=coupon.template_code, discount_fen=coupon.discount_fen,
+        issuer_franchisee_id=coupon.issuer_franchisee_id,
+    )
+
+
+def coupon_record(coupon: AppliedCouponTerms) -> dict[str, Any]:
+    """A used coupon as a transaction's details keep it (read back by :func:`applied_coupon_terms`)."""
+    return {"coupon_code": coupon.coupon_code, "template_code": coupon.template_code, "discount_fen": coupon.discount_fen,
+            "issuer_franchisee_id": coupon.issuer_franchisee_id}
+
+
+def applied_coupon_terms(record: dict[str, Any]) -> AppliedCouponTerms:
+    return AppliedCouponTerms(str(record["coupon_code"]), str(record["template_code"]), int(record["discount_fen"]),
+                              str(record.get("issuer_franchisee_id", "")))
 
 
 def priced_line_message(line: PricedLine) -> transactions_pb2.PricedLine:
@@ -51,4 +70,5 @@ def checkout_response(
         tenders=[applied_message(tender) for tender in plan.tenders], points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, balances_after=balances_after, receipt=list(receipt), offline=offline,
         lines=[priced_line_message(line) for line in plan.lines],
+        coupons=[applied_coupon_message(coupon) for coupon in plan.applied_coupons],
     )

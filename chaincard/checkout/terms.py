@@ -80,3 +80,8 @@ def recharge_promotions(snapshot: pc.ConfigSnapshot) -> tuple[RechargePromotionT
         )
         for promotion in snapshot.recharge_promotions
     )
+
+
+def coupon_names(snapshot: pc.ConfigSnapshot) -> dict[str, str]:
+    """Template code → name, for the receipt's coupon lines (``receipt.sale_figures``)."""
+    return {template.code: template.name or template.code for template in snapshot.coupon_templates}

@@ -35,6 +35,10 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
         code="DEFAULT-REFUND", event=E.NOTIFICATION_EVENT_REFUND, channel=pc.NOTIFICATION_CHANNEL_SMS, active=True,
         body="尊敬的{member_name}，您的会员卡(尾号{card_last4})于{time}在{store_name}退款{amount}，当前余额{balance}，积分{points_balance}。",
     ),
+    E.NOTIFICATION_EVENT_COUPON_EXPIRING: pc.NotificationTemplate(
+        code="DEFAULT-COUPON-EXPIRING", event=E.NOTIFICATION_EVENT_COUPON_EXPIRING, channel=pc.NOTIFICATION_CHANNEL_SMS,
+        active=True, body="尊敬的{member_name}，您会员卡(尾号{card_last4})上的{coupon_name}将于{expires_on}到期，请尽快使用。",
+    ),
 }
 
 

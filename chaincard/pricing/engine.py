@@ -4,8 +4,9 @@
 
 a. lines: gross = quantity × unit_price_fen;
 b. level discount per line by category (``LevelTerms``), half-up with ``apply_rate``;
-c. coupons (``CouponStage`` hook, none by default), then count-card uses (``CountUsesStage`` hook,
-   none by default: fen of a line that count-card uses pay for);
+c. coupons (``chaincard.coupons.rules``: each coupon's rules checked, its discount spread over its
+   lines), then count-card uses (``CountUsesStage`` hook, none by default: fen of a line that
+   count-card uses pay for);
 d. points as cash (``PointsDeductionPolicy``), spread over the lines;
 e. tenders in the order given, stored value split into principal and bonus;
 f. points earned (``earning.py``) on what the lines cost after discounts and the points deduction,
@@ -23,6 +24,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
+# A module import, not ``from … import name``: chaincard.coupons.rules imports chaincard.pricing
+# (allocation, errors), so when it is imported first this module sees it half-loaded; its names are
+# read only when a sale is priced (tests/unit/chaincard/coupons/test_rules.py imports it first).
+from chaincard.coupons import rules as coupon_rules
+from chaincard.coupons.templates import CouponTemplateTerms
 from chaincard.money import BASIS_POINTS, apply_rate, format_fen, split_proportionally
 from chaincard.pricing.allocation import spread_to_largest
 from chaincard.pricing.earning import earn_points
@@ -46,13 +52,11 @@ __all__ = [
     "CheckoutInput",
     "CheckoutPlan",
     "CountUsesStage",
-    "CouponStage",
     "ExternalTender",
     "PricedLine",
     "PricingError",
     "TenderIntent",
     "no_count_uses",
-    "no_coupons",
     "price_checkout",
     "split_stored_value",
 ]
@@ -118,21 +122,10 @@ class PricedLine:
     count_uses_fen: int = 0
 
 
-class CouponStage(Protocol):
-    """Given the lines after the level discount, the coupon discount per line in fen (0..net_fen).
-    A coupon that cannot be used raises ``PricingError`` naming ``coupon_codes[i]``."""
-
-    def __call__(self, lines: tuple[PricedLine, ...], /) -> Sequence[int]: ...
-
-
 class CountUsesStage(Protocol):
     """Given the lines after coupons, the fen of each line paid by count-card uses (0..net_fen)."""
 
     def __call__(self, lines: tuple[PricedLine, ...], /) -> Sequence[int]: ...
-
-
-def no_coupons(lines: tuple[PricedLine, ...], /) -> Sequence[int]:
-    return (0,) * len(lines)
 
 
 def no_count_uses(lines: tuple[PricedLine, ...], /) -> Sequence[int]:
@@ -147,6 +140,10 @@ class CheckoutInput:
     ``points_balance`` and ``stored_value`` are what this card holds; ``other_cards`` what each
     OTHER_MEMBER_CARD tender's card holds. Without a card_number the sale earns and redeems no
     points and cannot use stored value.
+
+    ``coupons``: the held coupons the sale uses, in coupon_codes order, with the program's
+    ``coupon_templates`` (by code), the chain's ``holidays`` ("YYYY-MM-DD") and the card's
+    ``issuing_franchisee_id`` (who bears a coupon whose template names no issuer).
     """
 
     lines: Sequence[BasketLine]
@@ -161,7 +158,10 @@ class CheckoutInput:
     other_cards: Mapping[str, StoredValue] = field(default_factory=dict)
     split_rule: SplitRule | str = SplitRule.PROPORTIONAL
     earn_rules: Sequence[EarnRule] = ()
-    coupon_stage: CouponStage = no_coupons
+    coupons: Sequence[coupon_rules.HeldCoupon] = ()
+    coupon_templates: Mapping[str, CouponTemplateTerms] = field(default_factory=dict)
+    holidays: frozenset[str] = frozenset()
+    issuing_franchisee_id: str = ""
     count_uses_stage: CountUsesStage = no_count_uses
 
 
@@ -183,21 +183,25 @@ class CheckoutPlan:
     # The most points this bill could take as cash (QuoteCheckoutResponse.max_points_redeemable).
     max_points_redeemable: int = 0
     notes: tuple[str, ...] = ()
+    # The coupons used, in coupon_codes order; their discounts add up to coupon_discount_fen.
+    applied_coupons: tuple[coupon_rules.AppliedCouponTerms, ...] = ()
 
 
 def price_checkout(request: CheckoutInput) -> CheckoutPlan:
     """Price a checkout; raises ``PricingError`` naming the field at fault.
 
-    Rounding happens in three places only: the level discount per line (``apply_rate``, half-up),
-    the principal/bonus split of a PROPORTIONAL stored-value tender (``split_proportionally``,
-    half-up on the bonus, principal takes the rest) and the points earned (see ``earning.py``).
-    The points deduction is spread over lines with ``allocation.spread_to_largest``.
+    Rounding happens in four places only: the level discount per line (``apply_rate``, half-up),
+    a coupon's amount (a percentage of its lines, a product coupon's unit: half-up, see
+    ``chaincard.coupons.rules``), the principal/bonus split of a PROPORTIONAL stored-value tender
+    (``split_proportionally``, half-up on the bonus, principal takes the rest) and the points earned
+    (see ``earning.py``). A coupon's amount and the points deduction are spread over lines with
+    ``allocation.spread_to_largest``.
     """
     if request.level.code and request.context.level_code and request.level.code != request.context.level_code:
         raise ValueError("level.code and context.level_code disagree")
     split_rule = SplitRule(request.split_rule)
     lines = _price_lines(request.lines, request.level)
-    lines = _apply_coupons(lines, request.coupon_stage)
+    lines, applied_coupons = _apply_coupons(lines, request)
     lines = _apply_count_uses(lines, request.count_uses_stage)
     lines, points_deduction_fen, max_points = _redeem_points(lines, request)
     total_due = sum(line.net_fen for line in lines)
@@ -244,6 +248,7 @@ def price_checkout(request: CheckoutInput) -> CheckoutPlan:
         points_earned=sum(line.points_earned for line in lines),
         max_points_redeemable=max_points,
         notes=tuple(notes),
+        applied_coupons=applied_coupons,
     )
 
 
@@ -306,12 +311,25 @@ def _stage_amounts(stage_name: str, amounts: Sequence[int], lines: tuple[PricedL
     return amounts
 
 
-def _apply_coupons(lines: tuple[PricedLine, ...], stage: CouponStage) -> tuple[PricedLine, ...]:
-    discounts = _stage_amounts("coupon stage", stage(lines), lines)
-    return tuple(
+def _apply_coupons(
+    lines: tuple[PricedLine, ...], request: CheckoutInput
+) -> tuple[tuple[PricedLine, ...], tuple[coupon_rules.AppliedCouponTerms, ...]]:
+    """Stage c: the coupons' rules checked (``CouponRefused``, a PricingError naming
+    coupon_codes[i]) and their discounts taken off the lines."""
+    if not request.coupons:
+        return lines, ()
+    sale = coupon_rules.CouponSale(
+        card_number=request.card_number, store_id=request.context.store_id,
+        level_code=request.context.level_code or request.level.code, local_time=request.context.local_time,
+        holidays=request.holidays, issuing_franchisee_id=request.issuing_franchisee_id,
+    )
+    result = coupon_rules.apply_coupons(lines, request.coupons, request.coupon_templates, sale)
+    discounts = _stage_amounts("coupon stage", result.per_line, lines)
+    priced = tuple(
         replace(line, coupon_discount_fen=discount, net_fen=line.net_fen - discount)
         for line, discount in zip(lines, discounts, strict=True)
     )
+    return priced, result.applied
 
 
 def _apply_count_uses(lines: tuple[PricedLine, ...], stage: CountUsesStage) -> tuple[PricedLine, ...]:

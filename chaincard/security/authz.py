@@ -153,7 +153,7 @@ _CARD_OWNERS = (Check("card.issuing_franchisee_id", "franchisee"), Check("card.i
 _REPORT_FILTERS = {ScopeLevel.REGION: ("query.scope.region_code",), ScopeLevel.FRANCHISEE: ("query.scope.franchisee_id",),
                    ScopeLevel.STORE: ("query.scope.store_id",)}
 _EXPORT_FILTERS = {
-    level: tuple(f"{report}.scope.{name}" for report in ("sales", "top_members", "liability"))
+    level: tuple(f"{report}.scope.{name}" for report in ("sales", "top_members", "liability", "coupons"))
     for level, name in ((ScopeLevel.REGION, "region_code"), (ScopeLevel.FRANCHISEE, "franchisee_id"),
                         (ScopeLevel.STORE, "store_id"))
 }
@@ -213,7 +213,12 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("CardService", "ResetPin", _roles(SM, CC), store_fields=_STORE_ID)
     store_facing("CardService", "RotateQrToken", _roles(C, SM, IN), at_till=True)
     store_facing("CardService", "ListCardCoupons", _REGION_READERS, at_till=True)
-    store_facing("CardService", "IssueCoupon", _roles(SM, HF, HA), store_fields=_STORE_ID)
+    store_facing("CardService", "IssueCoupon", _roles(SM, RM, HF, HA), store_fields=_STORE_ID, scoped_by="handler",
+                 note="a store manager of the card's issuing franchisee, its region's manager, or HQ; with a reason (audited)")
+    store_facing("CardService", "TransferCoupon", _roles(C, SM, IN), store_fields=_STORE_ID,
+                 note="the holder gives a coupon at a till or by self-service")
+    m[_rpc("CardService", "ReceiveTransferredCoupon")] = Rule(
+        peers=frozenset({"region"}), scoped_by="none", note="region to region: a coupon given to a member homed there")
     store_facing("CardService", "WriteOffReceivable", _roles(SM), store_fields=_STORE_ID,
                  note="a store manager's decision, with a reason (audited)")
 
@@ -264,7 +269,7 @@ def _build_matrix() -> dict[str, Rule]:
 
     # ReportService (HQ).
     m[_rpc("ReportService", "GetStoreDailySummary")] = Rule(roles=_REPORT_READERS, targets=(Check("query.store_id", "store"),))
-    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport"):
+    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport"):
         m[_rpc("ReportService", method)] = Rule(roles=_REPORT_READERS, filters=_REPORT_FILTERS)
     m[_rpc("ReportService", "ExportReport")] = Rule(
         roles=_REPORT_READERS, filters=_EXPORT_FILTERS, targets=(Check("store_daily.store_id", "store"),)
@@ -313,7 +318,7 @@ def _build_matrix() -> dict[str, Rule]:
 
     # ProgramConfigService (HQ): writes are HQ's; the snapshot is read by regions and settlement.
     for method in ("UpsertCardType", "UpsertLevel", "UpsertRechargePromotion", "UpsertEarnRule",
-                   "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "UpsertCouponTemplate", "UpsertCountItem",
+                   "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "SetPointsExpiryPolicy", "UpsertCouponTemplate", "UpsertCountItem",
                    "SetOfflineLimits", "SetStoreOfflineLimits", "UpsertNotificationTemplate", "SetChainSettings"):
         m[_rpc("ProgramConfigService", method)] = Rule(roles=_roles(HA), note="configuration: HQ admin only")
     m[_rpc("ProgramConfigService", "SetFeeSchedule")] = Rule(roles=_roles(HA, HF))

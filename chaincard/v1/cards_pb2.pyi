@@ -343,18 +343,24 @@ class RotateQrTokenResponse(_message.Message):
     def __init__(self, qr_token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListCardCouponsRequest(_message.Message):
-    __slots__ = ("card_number", "include_inactive")
+    __slots__ = ("card_number", "include_inactive", "page_size", "page_token")
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     card_number: str
     include_inactive: bool
-    def __init__(self, card_number: _Optional[str] = ..., include_inactive: _Optional[bool] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, card_number: _Optional[str] = ..., include_inactive: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListCardCouponsResponse(_message.Message):
-    __slots__ = ("coupons",)
+    __slots__ = ("coupons", "next_page_token")
     COUPONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
-    def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class IssueCouponRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "card_number", "template_code", "quantity", "operator_id", "reason")
@@ -379,6 +385,64 @@ class IssueCouponResponse(_message.Message):
     COUPONS_FIELD_NUMBER: _ClassVar[int]
     coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
     def __init__(self, coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ...) -> None: ...
+
+class TransferCouponRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "coupon_code", "recipient_phone", "operator_id", "pin")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_PHONE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    coupon_code: str
+    recipient_phone: str
+    operator_id: str
+    pin: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., coupon_code: _Optional[str] = ..., recipient_phone: _Optional[str] = ..., operator_id: _Optional[str] = ..., pin: _Optional[str] = ...) -> None: ...
+
+class TransferCouponResponse(_message.Message):
+    __slots__ = ("given", "received", "recipient_card_masked", "reward_points", "reward_transaction")
+    GIVEN_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_CARD_MASKED_FIELD_NUMBER: _ClassVar[int]
+    REWARD_POINTS_FIELD_NUMBER: _ClassVar[int]
+    REWARD_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    given: _common_pb2.Coupon
+    received: _common_pb2.Coupon
+    recipient_card_masked: str
+    reward_points: int
+    reward_transaction: _common_pb2.Transaction
+    def __init__(self, given: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., received: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., recipient_card_masked: _Optional[str] = ..., reward_points: _Optional[int] = ..., reward_transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ...) -> None: ...
+
+class ReceiveTransferredCouponRequest(_message.Message):
+    __slots__ = ("request_id", "recipient_phone", "coupon_code", "template_code", "valid_from", "valid_until", "giver_card_last4", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_PHONE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    GIVER_CARD_LAST4_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    recipient_phone: str
+    coupon_code: str
+    template_code: str
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    giver_card_last4: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., recipient_phone: _Optional[str] = ..., coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., giver_card_last4: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class ReceiveTransferredCouponResponse(_message.Message):
+    __slots__ = ("coupon",)
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: _common_pb2.Coupon
+    def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ...) -> None: ...
 
 class WriteOffReceivableRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")

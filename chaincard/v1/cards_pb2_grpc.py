@@ -126,6 +126,16 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.FromString,
                 _registered_method=True)
+        self.TransferCoupon = channel.unary_unary(
+                '/chaincard.v1.CardService/TransferCoupon',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.FromString,
+                _registered_method=True)
+        self.ReceiveTransferredCoupon = channel.unary_unary(
+                '/chaincard.v1.CardService/ReceiveTransferredCoupon',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.FromString,
+                _registered_method=True)
         self.WriteOffReceivable = channel.unary_unary(
                 '/chaincard.v1.CardService/WriteOffReceivable',
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
@@ -255,14 +265,33 @@ class CardServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCardCoupons(self, request, context):
-        """Lists the coupons held on a card (Q3).
+        """Lists the coupons held on a card (Q3): the usable ones (AVAILABLE, validity not ended) unless
+        include_inactive, soonest expiry first, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def IssueCoupon(self, request, context):
-        """Issues coupons of a template to a card by hand (Q2, manual issue). May be UNIMPLEMENTED.
+        """Issues coupons of a template to a card by hand (Q2, manual issue): a store manager of the
+        card's issuing franchisee, a region manager or HQ; audited, with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferCoupon(self, request, context):
+        """The holder gives an AVAILABLE coupon of a transferable template to another member, named by
+        phone (Q4); the giver's card earns the template's transfer_reward_points. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveTransferredCoupon(self, request, context):
+        """Region to region, for TransferCoupon: the recipient's home region issues the given coupon to
+        the recipient's card, once per given coupon (issue key "transfer:<coupon_code>"). Only regions
+        may call it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -364,6 +393,16 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.IssueCoupon,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.SerializeToString,
+            ),
+            'TransferCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferCoupon,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.SerializeToString,
+            ),
+            'ReceiveTransferredCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveTransferredCoupon,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.SerializeToString,
             ),
             'WriteOffReceivable': grpc.unary_unary_rpc_method_handler(
                     servicer.WriteOffReceivable,
@@ -837,6 +876,60 @@ class CardService:
             '/chaincard.v1.CardService/IssueCoupon',
             chaincard_dot_v1_dot_cards__pb2.IssueCouponRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.IssueCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/TransferCoupon',
+            chaincard_dot_v1_dot_cards__pb2.TransferCouponRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.TransferCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveTransferredCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/ReceiveTransferredCoupon',
+            chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.ReceiveTransferredCouponResponse.FromString,
             options,
             channel_credentials,
             insecure,

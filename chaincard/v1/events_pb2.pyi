@@ -132,18 +132,34 @@ class CouponIssued(_message.Message):
     def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
 class CouponStateChanged(_message.Message):
-    __slots__ = ("coupon_code", "card_number", "previous_state", "state", "transaction_id")
+    __slots__ = ("coupon_code", "card_number", "previous_state", "state", "transaction_id", "reason", "previous_card_number", "operator_id")
     COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     coupon_code: str
     card_number: str
     previous_state: _common_pb2.CouponState
     state: _common_pb2.CouponState
     transaction_id: str
-    def __init__(self, coupon_code: _Optional[str] = ..., card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., transaction_id: _Optional[str] = ...) -> None: ...
+    reason: str
+    previous_card_number: str
+    operator_id: str
+    def __init__(self, coupon_code: _Optional[str] = ..., card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., transaction_id: _Optional[str] = ..., reason: _Optional[str] = ..., previous_card_number: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class CouponExpiring(_message.Message):
+    __slots__ = ("coupon", "coupon_name", "member_id")
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    COUPON_NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    coupon: _common_pb2.Coupon
+    coupon_name: str
+    member_id: str
+    def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., coupon_name: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
 
 class ConfigChanged(_message.Message):
     __slots__ = ("snapshot",)

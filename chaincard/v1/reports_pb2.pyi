@@ -296,19 +296,69 @@ class StreamLiabilityReportResponse(_message.Message):
     row: LiabilityRow
     def __init__(self, row: _Optional[_Union[LiabilityRow, _Mapping]] = ...) -> None: ...
 
+class CouponReportQuery(_message.Message):
+    __slots__ = ("start_business_date", "end_business_date", "grouping", "scope", "template_code")
+    START_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    GROUPING_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    start_business_date: str
+    end_business_date: str
+    grouping: ReportGrouping
+    scope: ReportScope
+    template_code: str
+    def __init__(self, start_business_date: _Optional[str] = ..., end_business_date: _Optional[str] = ..., grouping: _Optional[_Union[ReportGrouping, str]] = ..., scope: _Optional[_Union[ReportScope, _Mapping]] = ..., template_code: _Optional[str] = ...) -> None: ...
+
+class CouponReportRow(_message.Message):
+    __slots__ = ("template_code", "group_key", "group_name", "issued_count", "redeemed_count", "redeemed_discount_fen", "expired_count", "issued_redeemed_count", "redemption_rate_bp")
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_KEY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_NAME_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REDEEMED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REDEEMED_DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_REDEEMED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTION_RATE_BP_FIELD_NUMBER: _ClassVar[int]
+    template_code: str
+    group_key: str
+    group_name: str
+    issued_count: int
+    redeemed_count: int
+    redeemed_discount_fen: int
+    expired_count: int
+    issued_redeemed_count: int
+    redemption_rate_bp: int
+    def __init__(self, template_code: _Optional[str] = ..., group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., issued_count: _Optional[int] = ..., redeemed_count: _Optional[int] = ..., redeemed_discount_fen: _Optional[int] = ..., expired_count: _Optional[int] = ..., issued_redeemed_count: _Optional[int] = ..., redemption_rate_bp: _Optional[int] = ...) -> None: ...
+
+class StreamCouponReportRequest(_message.Message):
+    __slots__ = ("query",)
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    query: CouponReportQuery
+    def __init__(self, query: _Optional[_Union[CouponReportQuery, _Mapping]] = ...) -> None: ...
+
+class StreamCouponReportResponse(_message.Message):
+    __slots__ = ("row",)
+    ROW_FIELD_NUMBER: _ClassVar[int]
+    row: CouponReportRow
+    def __init__(self, row: _Optional[_Union[CouponReportRow, _Mapping]] = ...) -> None: ...
+
 class ExportReportRequest(_message.Message):
-    __slots__ = ("format", "store_daily", "sales", "top_members", "liability")
+    __slots__ = ("format", "store_daily", "sales", "top_members", "liability", "coupons")
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     STORE_DAILY_FIELD_NUMBER: _ClassVar[int]
     SALES_FIELD_NUMBER: _ClassVar[int]
     TOP_MEMBERS_FIELD_NUMBER: _ClassVar[int]
     LIABILITY_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
     format: _common_pb2.ExportFormat
     store_daily: StoreDailyQuery
     sales: SalesReportQuery
     top_members: TopMembersQuery
     liability: LiabilityQuery
-    def __init__(self, format: _Optional[_Union[_common_pb2.ExportFormat, str]] = ..., store_daily: _Optional[_Union[StoreDailyQuery, _Mapping]] = ..., sales: _Optional[_Union[SalesReportQuery, _Mapping]] = ..., top_members: _Optional[_Union[TopMembersQuery, _Mapping]] = ..., liability: _Optional[_Union[LiabilityQuery, _Mapping]] = ...) -> None: ...
+    coupons: CouponReportQuery
+    def __init__(self, format: _Optional[_Union[_common_pb2.ExportFormat, str]] = ..., store_daily: _Optional[_Union[StoreDailyQuery, _Mapping]] = ..., sales: _Optional[_Union[SalesReportQuery, _Mapping]] = ..., top_members: _Optional[_Union[TopMembersQuery, _Mapping]] = ..., liability: _Optional[_Union[LiabilityQuery, _Mapping]] = ..., coupons: _Optional[_Union[CouponReportQuery, _Mapping]] = ...) -> None: ...
 
 class ExportReportResponse(_message.Message):
     __slots__ = ("chunk",)

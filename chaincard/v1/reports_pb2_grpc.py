@@ -60,6 +60,11 @@ class ReportServiceStub:
                 request_serializer=chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportResponse.FromString,
                 _registered_method=True)
+        self.StreamCouponReport = channel.unary_stream(
+                '/chaincard.v1.ReportService/StreamCouponReport',
+                request_serializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.FromString,
+                _registered_method=True)
         self.ExportReport = channel.unary_stream(
                 '/chaincard.v1.ReportService/ExportReport',
                 request_serializer=chaincard_dot_v1_dot_reports__pb2.ExportReportRequest.SerializeToString,
@@ -107,6 +112,14 @@ class ReportServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamCouponReport(self, request, context):
+        """Coupons issued, redeemed and expired per template and store, franchisee, region or chain,
+        with the redemption rate (issue 13). One response per row.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportReport(self, request, context):
         """Exports any of the reports above as CSV or XLSX (R3), streamed in chunks; the last chunk
         carries the file's SHA-256. PDF is INVALID_ARGUMENT.
@@ -137,6 +150,11 @@ def add_ReportServiceServicer_to_server(servicer, server):
                     servicer.StreamLiabilityReport,
                     request_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportResponse.SerializeToString,
+            ),
+            'StreamCouponReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamCouponReport,
+                    request_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.SerializeToString,
             ),
             'ExportReport': grpc.unary_stream_rpc_method_handler(
                     servicer.ExportReport,
@@ -258,6 +276,33 @@ class ReportService:
             '/chaincard.v1.ReportService/StreamLiabilityReport',
             chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportRequest.SerializeToString,
             chaincard_dot_v1_dot_reports__pb2.StreamLiabilityReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamCouponReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/chaincard.v1.ReportService/StreamCouponReport',
+            chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.SerializeToString,
+            chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,6 +27,8 @@ class SettlementFlow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SETTLEMENT_FLOW_RECHARGE_ACQUIRED: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_RECHARGE_ISSUED: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_PLATFORM_FEE: _ClassVar[SettlementFlow]
+    SETTLEMENT_FLOW_COUPON_ACQUIRED: _ClassVar[SettlementFlow]
+    SETTLEMENT_FLOW_COUPON_ISSUED: _ClassVar[SettlementFlow]
 SETTLEMENT_RUN_STATE_UNSPECIFIED: SettlementRunState
 SETTLEMENT_RUN_STATE_RUNNING: SettlementRunState
 SETTLEMENT_RUN_STATE_COMPLETED: SettlementRunState
@@ -37,9 +39,11 @@ SETTLEMENT_FLOW_SPEND_ISSUED: SettlementFlow
 SETTLEMENT_FLOW_RECHARGE_ACQUIRED: SettlementFlow
 SETTLEMENT_FLOW_RECHARGE_ISSUED: SettlementFlow
 SETTLEMENT_FLOW_PLATFORM_FEE: SettlementFlow
+SETTLEMENT_FLOW_COUPON_ACQUIRED: SettlementFlow
+SETTLEMENT_FLOW_COUPON_ISSUED: SettlementFlow
 
 class ClearingRecord(_message.Message):
-    __slots__ = ("transaction_id", "transaction_type", "business_date", "settled_business_date", "card_number", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "principal_fen", "bonus_fen", "occurred_at")
+    __slots__ = ("transaction_id", "transaction_type", "business_date", "settled_business_date", "card_number", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "principal_fen", "bonus_fen", "occurred_at", "coupon_fen")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +55,7 @@ class ClearingRecord(_message.Message):
     PRINCIPAL_FEN_FIELD_NUMBER: _ClassVar[int]
     BONUS_FEN_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_FEN_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     transaction_type: _common_pb2.TransactionType
     business_date: str
@@ -62,7 +67,8 @@ class ClearingRecord(_message.Message):
     principal_fen: int
     bonus_fen: int
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, transaction_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., business_date: _Optional[str] = ..., settled_business_date: _Optional[str] = ..., card_number: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    coupon_fen: int
+    def __init__(self, transaction_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., business_date: _Optional[str] = ..., settled_business_date: _Optional[str] = ..., card_number: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_fen: _Optional[int] = ...) -> None: ...
 
 class StatementLine(_message.Message):
     __slots__ = ("line_number", "flow", "counterparty_franchisee_id", "store_id", "transaction_count", "gross_fen", "counterparty_fee_fen", "platform_fee_fen", "net_fen", "original_business_date")

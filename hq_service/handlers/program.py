@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chaincard.commands import UnitOfWork, operation_of, response_type_of
+from chaincard.coupons.checks import check_template, check_template_codes
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument
 from chaincard.security.identity import Place
@@ -123,6 +124,16 @@ def _check_points_deduction(item: pc.PointsDeductionPolicy) -> None:
     _not_negative("policy.min_points", item.min_points)
 
 
+def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
+    if item.rule not in pc.PointsExpiryRule.values():
+        raise InvalidArgument("policy.rule", "is not a known points expiry rule")
+    if item.rule == pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING and item.days <= 0:
+        raise InvalidArgument("policy.days", "must be 1 or more for DAYS_AFTER_EARNING")
+    if item.rule != pc.POINTS_EXPIRY_RULE_DAYS_AFTER_EARNING and item.days:
+        raise InvalidArgument("policy.days", "is only for DAYS_AFTER_EARNING")
+    _not_negative("policy.reminder_days_before_expiry", item.reminder_days_before_expiry)
+
+
 def _check_coded(prefix: str) -> Callable[[_Coded], None]:
     def check(item: _Coded) -> None:
         _code(f"{prefix}.code", item.code)
@@ -135,7 +146,7 @@ def _check_fee_schedule(item: pc.FeeSchedule) -> None:
         date.fromisoformat(item.effective_from_business_date)
     except ValueError as error:
         raise InvalidArgument("fee_schedule.effective_from_business_date", "must be a date YYYY-MM-DD") from error
-    for field in ("interchange_bp", "collection_fee_bp"):
+    for field in ("interchange_bp", "collection_fee_bp", "coupon_fee_bp"):
         _bp(f"fee_schedule.{field}", getattr(item, field))
 
 
@@ -168,21 +179,40 @@ def _check_settings(item: pc.ChainSettings) -> None:
         raise InvalidArgument("settings.pin_max_failed_attempts", "must not be negative")
     if not 0 <= item.pin_lock_minutes <= 1440:
         raise InvalidArgument("settings.pin_lock_minutes", "must be between 0 (the default, 30) and 1440")
+    for index, holiday in enumerate(item.holidays):
+        try:
+            date.fromisoformat(holiday)
+        except ValueError as error:  # coupons compare holidays with the store's date as text: YYYY-MM-DD only
+            raise InvalidArgument(f"settings.holidays[{index}]", "must be a date YYYY-MM-DD") from error
+        if len(holiday) != len("YYYY-MM-DD"):
+            raise InvalidArgument(f"settings.holidays[{index}]", "must be a date YYYY-MM-DD")
+
+
+def _check_promotion_coupons(item: pc.RechargePromotion, snapshot: pc.ConfigSnapshot) -> None:
+    for index, tier in enumerate(item.tiers):
+        check_template_codes(f"promotion.tiers[{index}].coupon_template_codes", tier.coupon_template_codes, snapshot)
+
+
+def _check_settings_coupons(item: pc.ChainSettings, snapshot: pc.ConfigSnapshot) -> None:
+    check_template_codes("settings.registration_coupon_template_codes", item.registration_coupon_template_codes, snapshot)
+    check_template_codes("settings.birthday_coupon_template_codes", item.birthday_coupon_template_codes, snapshot)
 
 
 @dataclass(frozen=True)
 class ConfigKind(Generic[ItemT]):
-    """One kind of item; ``ItemT`` is its message (``key`` and ``check`` take one)."""
+    """One kind of item; ``ItemT`` is its message (``key`` and ``check`` take one). ``check_in``:
+    the checks against the rest of the configuration (the current snapshot), after ``check``."""
 
     kind: str
     request_field: str
     snapshot_field: str
     key: Callable[[ItemT], str]
     check: Callable[[ItemT], None]
+    check_in: Callable[[ItemT, pc.ConfigSnapshot], None] | None = None
 
     @property
     def singleton(self) -> bool:
-        return self.snapshot_field in ("points_deduction", "offline_limits", "settings")
+        return self.snapshot_field in ("points_deduction", "points_expiry", "offline_limits", "settings")
 
 
 def _by_code(item: _Coded) -> str:
@@ -198,14 +228,15 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type),
     "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level),
     "UpsertRechargePromotion": ConfigKind("recharge_promotion", "promotion", "recharge_promotions", _by_code,
-                                          _check_promotion),
+                                          _check_promotion, _check_promotion_coupons),
     "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),
     "UpsertPointsRedemptionRule": ConfigKind[pc.PointsRedemptionRule]("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
                                              _check_coded("rule")),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
+    "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
-                                       _check_coded("coupon_template")),
+                                       _check_coded("coupon_template"), check_template),
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
     "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
                                  lambda item: item.effective_from_business_date, _check_fee_schedule),
@@ -214,7 +245,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
                                         lambda item: item.store_id, _check_store_limits),
     "UpsertNotificationTemplate": ConfigKind[pc.NotificationTemplate]("notification_template", "template", "notification_templates", _by_code,
                                              _check_coded("template")),
-    "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings),
+    "SetChainSettings": ConfigKind("settings", "settings", "settings", _single, _check_settings, _check_settings_coupons),
 }
 
 
@@ -228,6 +259,8 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     session = uow.session
     item = getattr(request, kind.request_field)
     kind.check(item)
+    if kind.check_in is not None:
+        kind.check_in(item, config_snapshot(session))
     key = kind.key(item)
     existing = session.get(ConfigItem, (kind.kind, key))
     before = type(item).FromString(existing.definition) if existing is not None else None

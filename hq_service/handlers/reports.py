@@ -358,7 +358,12 @@ def export_report(session: Session, request: reports_pb2.ExportReportRequest, se
         rows = list(liability_report(session, request.liability, settings))
         table = report_tables.liability_table(rows)
         name = f"liability-{rows[0].as_of_business_date if rows else request.liability.as_of_business_date or 'now'}"
+    elif which == "coupons":
+        from hq_service.handlers.coupon_report import coupon_report  # it builds on this module
+
+        table = report_tables.coupon_table(coupon_report(session, request.coupons))
+        name = f"coupons-{request.coupons.start_business_date}-{request.coupons.end_business_date}"
     else:
-        raise InvalidArgument("report", "give one of store_daily, sales, top_members, liability")
+        raise InvalidArgument("report", "give one of store_daily, sales, top_members, liability, coupons")
     data, extension, content_type = render(table, request.format)
     yield from chunks(data, f"{name}.{extension}", content_type)

@@ -15,6 +15,7 @@ from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
 from region_service import card_states, validation
 from region_service.context import RegionContext
+from region_service.coupons.rules_issue import issue_listed
 from region_service.ledger_store import card_balances, open_card_accounts
 from region_service.models import Card, Member, OutboxMessage, card_serial
 from region_service.repository import load_card
@@ -78,6 +79,9 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
         session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
         payload=events_pb2.CardOpened(card=message),
     )
+    # The chain's registration coupons (Q2), in the opening's transaction: once per card and template.
+    issue_listed(ctx, session, card, ctx.program.snapshot().settings.registration_coupon_template_codes,
+                 key_prefix=f"registration:{card.card_number}", reason="registration", now=now)
     return cards_pb2.OpenCardResponse(card=message)
 
 

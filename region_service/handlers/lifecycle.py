@@ -35,6 +35,7 @@ from chaincard.v1 import cards_pb2, common_pb2, directory_pb2, events_pb2, trans
 from region_service import audit, card_states, pins, validation
 from region_service.card_states import ACTIVE, CLOSED, EXPIRED, REPLACED
 from region_service.context import RegionContext
+from region_service.coupons.card_changes import move_for_replacement, void_for_closure
 from region_service.handlers.cards import registered_physical_card
 from region_service.ledger_store import (
     CARD_PURPOSE,
@@ -322,6 +323,7 @@ def _move_to_new_card(
         session, OutboxMessage, topic=topics.CARDS, key=new_number, producer=ctx.producer_name,
         payload=events_pb2.CardOpened(card=card_view(session, new, ctx.region_code)),
     )
+    coupons_moved = move_for_replacement(ctx, session, old_number, new_number, now=now)
     _announce_state(ctx, session, old, previous, reason=reason, operator_id=operator_id, store_id=store.store_id)
     common: _MoveAuditFields = {
         "operator_id": operator_id, "store_id": store.store_id, "franchisee_id": old.issuing_franchisee_id,
@@ -336,7 +338,8 @@ def _move_to_new_card(
     audit.record(
         session, ctx, action=f"{transition.action}.new_card", target_type="card", target_id=new_number,
         before=None,
-        after={"state": ACTIVE, "replaces_card_number": old_number, "balances": _balances_json(card_balances(session, new_number))},
+        after={"state": ACTIVE, "replaces_card_number": old_number, "balances": _balances_json(card_balances(session, new_number)),
+               **({"coupons_moved": coupons_moved} if coupons_moved else {})},
         **common,
     )
     response = response_type(
@@ -453,12 +456,14 @@ def _close(
     previous = card.state
     card.state = CLOSED
     session.flush()
+    coupons_voided = void_for_closure(ctx, session, card.card_number, operator_id=operator_id, now=now)
     _announce_state(ctx, session, card, previous, reason=reason, operator_id=operator_id, store_id=store.store_id)
     audit.record(
         session, ctx, action="card.close", target_type="card", target_id=card.card_number,
         operator_id=operator_id, store_id=store.store_id, franchisee_id=issuer, request_id=request_id, reason=reason,
         before={"state": previous, "balances": _balances_json(held)},
-        after={"state": CLOSED, "balances": _balances_json(card_balances(session, card.card_number)), "refund_tender": tender},
+        after={"state": CLOSED, "balances": _balances_json(card_balances(session, card.card_number)), "refund_tender": tender,
+               **({"coupons_voided": coupons_voided} if coupons_voided else {})},
         amount_fen=held.principal_fen,
     )
     response = cards_pb2.CloseCardResponse(

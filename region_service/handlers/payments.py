@@ -36,6 +36,9 @@ from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_rech
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from region_service import pins, receivables, validation
 from region_service.context import RegionContext
+from region_service.coupons.issuing import coupon_message
+from region_service.coupons.rules_issue import issue_listed
+from region_service.coupons.rules_issue import receipt_items as coupon_receipt_items
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import (
     LockedAccounts,
@@ -128,17 +131,22 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
                  "bonus_fen": bonus.bonus_fen, "bonus_points": bonus.bonus_points, "operator_id": request.operator_id,
                  "owed_paid_fen": owed_paid, "points_owed_paid": points_owed_paid},
     )
+    # The tier's coupons, in this same transaction (Q2): a retry is answered from the first, and the
+    # issue keys name this transaction, so they are issued once.
+    coupons = issue_listed(ctx, session, card, bonus.coupon_template_codes, key_prefix=f"recharge:{row.transaction_id}",
+                           reason=f"recharge promotion {bonus.promotion_code}", now=row.created_at)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         tenders=[transactions_pb2.AppliedTender(type=tender_type_value(tender), amount_fen=amount)],
         points_earned=bonus.bonus_points, receipt_title=receipt.recharge_title(store.name),
-        receipt_items=receipt.recharge_lines(amount, tender, promotion_code=bonus.promotion_code, bonus_fen=bonus.bonus_fen,
-                                             bonus_points=bonus.bonus_points, owed_paid_fen=owed_paid),
+        receipt_items=[*receipt.recharge_lines(amount, tender, promotion_code=bonus.promotion_code, bonus_fen=bonus.bonus_fen,
+                                               bonus_points=bonus.bonus_points, owed_paid_fen=owed_paid),
+                       *coupon_receipt_items(ctx, coupons)],
         locked=locked,
     )
     return transactions_pb2.RechargeCardResponse(
         transaction=recorded.transaction, principal_fen=amount, bonus_fen=bonus.bonus_fen, points_earned=bonus.bonus_points,
-        promotion_code=bonus.promotion_code, receipt=recorded.receipt,
+        promotion_code=bonus.promotion_code, receipt=recorded.receipt, coupons_issued=[coupon_message(c) for c in coupons],
     )
 
 

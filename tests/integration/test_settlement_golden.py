@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from chaincard.v1 import settlement_pb2
 from settlement.models import ClearingRecord, Statement, StatementFile
@@ -137,3 +137,95 @@ def test_the_nightly_schedule_settles_the_closed_day_and_catches_up(ledger):
     assert nightly.run_due() == []
     with sessions() as session:
         assert load_statement(session, franchisee_id="F-BAMBOO", business_date=DAY).net_fen == 22_709
+
+
+def test_golden_coupons_clear_from_cost_bearer_to_the_store_and_reverse_on_refund(ledger):
+    """Coupons (issue 13, F1): the franchisee bearing a coupon's cost pays the store's franchisee its
+    discount less the coupon fee; the receiver pays HQ's platform fee as on every flow. Schedule from
+    2026-11-23: interchange 150 bp, collection 50 bp, platform 20 bp, coupon 300 bp.
+
+    Day 2026-11-23 (A1 Aurora's card, B1 Bamboo's, H1 HQ's; S-W-002 Bamboo's store, S-E-002 Aurora's,
+    S-E-001 HQ's):
+      C01 SPEND A1 at S-W-002, principal −8,000, CP1 (Aurora bears) 2,000 off
+          spend Aurora→Bamboo 8,000: interchange 120, platform 16 → Bamboo +7,864, Aurora −7,880
+          coupon Aurora→Bamboo 2,000: fee 2,000 × 3% = 60, platform 4 → Bamboo +1,936, Aurora −1,940
+      C02 SPEND B1 at S-W-002, CP2 (Bamboo bears) 1,500 — card and coupon within Bamboo: nothing
+      C03 SPEND B1 at S-W-002, CP3 (HQ bears) 1,235 — the card flow is Bamboo's own (nothing), the
+          coupon is HQ's: fee 37.05 → 37, platform 2.47 → 2 → Bamboo +1,196, HQ −1,198
+      C04 SPEND H1 at S-E-002, principal −6,000 bonus −500, CP4 (Aurora bears) 1,000 and CP5 (HQ) 500
+          spend HQ→Aurora 6,500: interchange 97.5 → 98, platform 13 → Aurora +6,389, HQ −6,402
+          CP4 is Aurora's own coupon at its own store: nothing; CP5 HQ→Aurora 500: fee 15,
+          platform 1 → Aurora +484, HQ −485
+      C06 SPEND A1 at S-E-001 (HQ), −4,200, CP6 (Aurora) 800; C07 VOID of C06 restoring CP6
+          spend and coupon flows Aurora→HQ each net to gross 0 over 2 records: zero lines
+      HQ's fee income: Aurora 13 + 1 = 14 (gross 7,000); Bamboo 16 + 4 + 2 = 22 (gross 11,235)
+      Nets: Aurora 6,389 + 484 − 7,880 − 1,940 = −2,947; Bamboo 7,864 + 1,936 + 1,196 = 10,996;
+      HQ 14 + 22 − 6,402 − 485 − 1,198 = −8,049; −2,947 + 10,996 − 8,049 = 0.
+    Late: C08 OFFLINE_ADVICE B1 at S-E-002 of 2026-11-23, −2,000, CP7 (Bamboo) 1,000, after the day
+      was settled → adjustments in 2026-11-24's run citing 2026-11-23:
+          spend Bamboo→Aurora 2,000: interchange 30, platform 4 → Aurora +1,966, Bamboo −1,970
+          coupon Bamboo→Aurora 1,000: fee 30, platform 2 → Aurora +968, Bamboo −970
+    Day 2026-11-24:
+      C05 REFUND of C01 at S-W-002, principal +8,000, restoring CP1: both flows reverse —
+          spend −8,000: interchange −120, platform −16 → Bamboo −7,864, Aurora +7,880
+          coupon −2,000: fee −60, platform −4 → Bamboo −1,936, Aurora +1,940
+      Nets: Aurora 1,966 + 968 + 7,880 + 1,940 = 12,754; Bamboo −7,864 − 1,970 − 1,936 − 970 = −12,740;
+      HQ 6 − 20 = −14; 12,754 − 12,740 − 14 = 0.
+    """
+    from settlement.hq import StaticConfigSource
+    from settlement.models import ClearingCoupon
+    from settlement.runs import SettlementRunner
+    from tests.support.settlement import (
+        COUPON_DAY,
+        COUPON_DAY_ONE,
+        COUPON_DAY_TWO,
+        COUPON_LATE,
+        COUPON_NEXT_DAY,
+        COUPON_NOW,
+        COUPON_SNAPSHOT,
+        EXPECTED_COUPON_DAY_ONE,
+        EXPECTED_COUPON_DAY_ONE_TOTALS,
+        EXPECTED_COUPON_DAY_TWO,
+        EXPECTED_COUPON_DAY_TWO_TOTALS,
+    )
+
+    sessions, consumer, _runner, statements_dir = ledger
+    runner = SettlementRunner(sessions, StaticConfigSource(COUPON_SNAPSHOT), statements_dir=statements_dir,
+                              clock=lambda: COUPON_NOW)
+    feed(consumer, COUPON_DAY_ONE)
+    run = runner.run(COUPON_DAY)
+    assert (run.clearing_record_count, run.late_record_count, run.manifest.net_total_fen) == (4, 0, 0)
+    assert run.fee_schedule.coupon_fee_bp == 300
+    with sessions() as session:
+        for franchisee, expected in EXPECTED_COUPON_DAY_ONE.items():
+            statement = load_statement(session, franchisee_id=franchisee, business_date=COUPON_DAY)
+            assert _lines(statement) == expected, franchisee
+            assert _totals(statement) == EXPECTED_COUPON_DAY_ONE_TOTALS[franchisee], franchisee
+        assert (session.get(ClearingRecord, "C04").coupon_fen, session.get(ClearingRecord, "C07").coupon_fen) == (1_500, -800)
+    # The day's cross-franchise records include C03: Bamboo's card at Bamboo's store, with HQ's coupon.
+    from settlement.queries import clearing_records
+
+    with sessions() as session:
+        streamed = [item.record for item in clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(
+            business_date="2026-11-23"))]
+        assert sorted((r.transaction_id, r.coupon_fen) for r in streamed) == [
+            ("C01", 2_000), ("C03", 1_235), ("C04", 1_500), ("C06", 800), ("C07", -800)]
+        hq_side = clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(business_date="2026-11-23",
+                                                                                     franchisee_id="F-HQ"))
+        assert sorted(item.record.transaction_id for item in hq_side) == ["C03", "C04", "C06", "C07"]
+    # The statement files show the coupon lines by name.
+    csv = (statements_dir / "2026-11-23" / "ST-2026-11-23-F-BAMBOO.csv").read_text(encoding="utf-8-sig")
+    assert "COUPON_ACQUIRED" in csv and "coupon_fee_bp,300" in csv
+
+    feed(consumer, [COUPON_LATE])
+    feed(consumer, COUPON_DAY_TWO)
+    second = runner.run(COUPON_NEXT_DAY)
+    assert (second.clearing_record_count, second.late_record_count, second.manifest.net_total_fen) == (1, 1, 0)
+    with sessions() as session:
+        for franchisee, expected in EXPECTED_COUPON_DAY_TWO.items():
+            statement = load_statement(session, franchisee_id=franchisee, business_date=COUPON_NEXT_DAY)
+            assert _lines(statement) == expected, franchisee
+            assert _totals(statement) == EXPECTED_COUPON_DAY_TWO_TOTALS[franchisee], franchisee
+        restored = session.get(ClearingCoupon, ("C05", "CP1"))
+        assert (restored.issuer_franchisee_id, restored.discount_fen) == ("F-AURORA", -2_000)
+        assert session.execute(select(func.count()).select_from(ClearingCoupon)).scalar_one() == 9  # each once

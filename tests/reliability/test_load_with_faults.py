@@ -11,8 +11,8 @@ killed and started again. Once the chain has healed and every store's offline qu
 - every sale a till was told OK is posted exactly once, in its card's home region, found by its
   request id (an online answer's transaction is the one posted);
 - HQ's view of every card (transactions, principal, bonus, points, what it owes) equals its home
-  region's. A known HQ bug can keep it from that (HQ_ADVICE_ORDER_BUG): the run then ends as xfail,
-  but only when every card HQ has wrong is explained by it; any other difference fails.
+  region's, also when an offline advice is posted after a later-dated transaction of its card (HQ
+  orders a card's balances by Transaction.posted_at: tests/integration/test_hq_card_view_order.py).
 """
 
 from __future__ import annotations
@@ -189,19 +189,6 @@ def hq_balances(state, cards: Cards) -> dict[str, tuple[int, ...]]:  # type: ign
     return {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
 
 
-# HQ's card view takes a card's balances from its latest-dated posting, and an offline advice is
-# dated when the store approved it: posted after a later-dated transaction of the card (an online
-# sale, or another store's advice, while the advising store's forwarder was still backing off), its
-# balances are dropped
-# (tests/integration/test_hq_card_view_order.py). The run is marked xfail when that, and only that,
-# keeps HQ from the regions.
-HQ_ADVICE_ORDER_BUG = (
-    "HQ bug: card_views take balances only from an event with occurred_at >= last_transaction_at "
-    "(hq_service/read_models.py); an OFFLINE_ADVICE's occurred_at is its approval time, so an advice posted after a "
-    "later-dated transaction of the same card (an online sale, another store's advice) leaves HQ's balances behind the home region's until the card's next "
-    "transaction (tests/integration/test_hq_card_view_order.py)")
-
-
 def wait_hq_equals_regions(state, cards: Cards, timeout: float = 120.0, settled: float = 45.0) -> dict[str, tuple[int, ...]]:  # type: ignore[no-untyped-def]
     """HQ's view of every card once it equals the home regions'; fails after ``timeout``, or once HQ's
     view has not moved for ``settled`` seconds (it has applied all it will)."""
@@ -217,37 +204,25 @@ def wait_hq_equals_regions(state, cards: Cards, timeout: float = 120.0, settled:
         if time.monotonic() > deadline or time.monotonic() - moved_at > settled:
             differing = {card: (truth.get(card), seen.get(card)) for card in truth if truth.get(card) != seen.get(card)}
             described = f"{differing}; {_last_postings(state, cards, list(differing))}"
-            if all(_behind_by_a_late_advice(state, cards, card, truth[card], seen.get(card)) for card in differing):
-                pytest.xfail(f"{HQ_ADVICE_ORDER_BUG}. Here: {described}")
             raise AssertionError(f"HQ differs from the home regions (region, hq) as (transactions, principal, bonus, points, "
                                  f"owed, points owed): {described}")
         time.sleep(0.5)
 
 
-def _behind_by_a_late_advice(state, cards: Cards, card: str, truth: tuple[int, ...], seen: tuple[int, ...] | None) -> bool:  # type: ignore[no-untyped-def]
-    """HQ has applied every transaction of the card, and the one its region posted last is an offline
-    advice dated before the transaction HQ took the card's balances from (HQ_ADVICE_ORDER_BUG)."""
-    if seen is None or seen[0] != truth[0]:
-        return False
-    region = state.database_urls[f"region_{home_of(card, cards)}"]
-    last = _rows(region, "SELECT t.type, t.created_at FROM ledger_transactions t JOIN postings p ON p.transaction_id = t.transaction_id "
-                         "WHERE t.card_number = :card GROUP BY t.transaction_id ORDER BY MIN(p.posting_id) DESC LIMIT 1", card=card)
-    hq = _rows(state.database_urls["hq"], "SELECT last_transaction_at FROM card_views WHERE card_number = :card", card=card)
-    return bool(last and hq and last[0][0] == "OFFLINE_ADVICE" and hq[0][0] is not None and last[0][1] < hq[0][0])
-
-
 def _last_postings(state, cards: Cards, differing: list[str]) -> str:  # type: ignore[no-untyped-def]
     """For a failure message: each differing card's last transactions in the order its region posted
-    them (type, occurred at, principal after) and the moment of the one HQ took its balances from."""
+    them (type, occurred at, principal after, store) and the posting moment of the one HQ took its
+    balances from."""
     lines = []
     for card in differing:
         region = state.database_urls[f"region_{home_of(card, cards)}"]
         posted = _rows(region, "SELECT t.type, t.created_at, t.principal_after_fen, t.store_id FROM ledger_transactions t "
                                "JOIN postings p ON p.transaction_id = t.transaction_id WHERE t.card_number = :card "
                                "GROUP BY t.transaction_id ORDER BY MIN(p.posting_id) DESC LIMIT 4", card=card)
-        hq = _rows(state.database_urls["hq"], "SELECT last_transaction_at FROM card_views WHERE card_number = :card", card=card)
+        hq = _rows(state.database_urls["hq"], "SELECT posted_at, last_transaction_at FROM card_views WHERE card_number = :card",
+                   card=card)
         lines.append(f"{card}: last posted {[(kind, str(at), after, store) for kind, at, after, store in posted]}, "
-                     f"HQ's balances as of {hq[0][0] if hq else None}")
+                     f"HQ's balances as posted at {hq[0][0] if hq else None} (last used {hq[0][1] if hq else None})")
     return "; ".join(lines)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from chaincard.events.consumer import IdempotentConsumer
 from chaincard.events.envelope import wrap
-from chaincard.v1 import common_pb2, directory_pb2, events_pb2, program_config_pb2
+from chaincard.v1 import common_pb2, directory_pb2, events_pb2, program_config_pb2, transactions_pb2
 from settlement.models import ClearingRecord, SettlementRun, Statement, StatementFile
 
 DAY = date(2026, 11, 20)
@@ -49,7 +49,8 @@ A1, B1, B2, H1 = CARDS
 
 
 def posted(transaction_id: str, kind: str, card: str, store: str, day: date, principal: int, bonus: int = 0, points: int = 0,
-           original: str = "", original_store: str = "") -> events_pb2.TransactionPosted:
+           original: str = "", original_store: str = "",
+           coupons: tuple[tuple[str, str, int, str], ...] = ()) -> events_pb2.TransactionPosted:
     issuer, home = CARDS[card]
     acquirer = STORE_FRANCHISEE[original_store or store]  # refunds settle with the original's store's franchisee
     return events_pb2.TransactionPosted(
@@ -60,6 +61,8 @@ def posted(transaction_id: str, kind: str, card: str, store: str, day: date, pri
             home_region=home,
         ),
         issuing_franchisee_id=issuer, acquiring_store_id=store, acquiring_franchisee_id=acquirer,
+        coupons=[transactions_pb2.AppliedCoupon(coupon_code=code, template_code=template, discount_fen=discount,
+                                                issuer_franchisee_id=bearer) for code, template, discount, bearer in coupons],
     )
 
 
@@ -155,6 +158,89 @@ EXPECTED_DAY_TWO_TOTALS = {
     "F-AURORA": (22_839, 4_923, 44, 17_916),
     "F-BAMBOO": (985, 26_796, 0, -25_811),
     "F-HQ": (10_882, 2_987, 0, 7_895),
+}
+
+
+# ---- coupons (issue 13, F1): tests/integration/test_settlement_golden.py tells the arithmetic ----------
+COUPON_DAY = date(2026, 11, 23)
+COUPON_NEXT_DAY = date(2026, 11, 24)
+COUPON_NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: both days closed
+COUPON_SNAPSHOT = program_config_pb2.ConfigSnapshot()
+COUPON_SNAPSHOT.CopyFrom(SNAPSHOT)
+COUPON_SNAPSHOT.fee_schedules.add(effective_from_business_date="2026-11-23", interchange_bp=150, collection_fee_bp=50,
+                                  platform_fee_bp=20, coupon_fee_bp=300)
+# (code, template, discount, cost bearer) as AppliedCoupon has them
+CP1 = ("CP1", "A-CASH-20", 2_000, "F-AURORA")
+CP2 = ("CP2", "B-CASH-15", 1_500, "F-BAMBOO")
+CP3 = ("CP3", "HQ-PCT-12", 1_235, "F-HQ")
+CP4 = ("CP4", "A-CASH-10", 1_000, "F-AURORA")
+CP5 = ("CP5", "HQ-CASH-5", 500, "F-HQ")
+CP6 = ("CP6", "A-CASH-8", 800, "F-AURORA")
+CP7 = ("CP7", "B-CASH-10", 1_000, "F-BAMBOO")
+COUPON_DAY_ONE = [
+    posted("C01", "SPEND", A1, "S-W-002", COUPON_DAY, -8_000, coupons=(CP1,)),
+    posted("C02", "SPEND", B1, "S-W-002", COUPON_DAY, -3_500, coupons=(CP2,)),
+    posted("C03", "SPEND", B1, "S-W-002", COUPON_DAY, -8_765, coupons=(CP3,)),
+    posted("C04", "SPEND", H1, "S-E-002", COUPON_DAY, -6_000, -500, coupons=(CP4, CP5)),
+    posted("C06", "SPEND", A1, "S-E-001", COUPON_DAY, -4_200, coupons=(CP6,)),
+    posted("C07", "VOID", A1, "S-E-001", COUPON_DAY, 4_200, original="C06", coupons=(CP6,)),
+]
+COUPON_LATE = posted("C08", "OFFLINE_ADVICE", B1, "S-E-002", COUPON_DAY, -2_000, coupons=(CP7,))
+COUPON_DAY_TWO = [
+    # The region lists the restored coupon as the sale had it; settlement takes the discount back.
+    posted("C05", "REFUND", A1, "S-W-002", COUPON_NEXT_DAY, 8_000, original="C01", coupons=(CP1,)),
+]
+EXPECTED_COUPON_DAY_ONE = {
+    "F-AURORA": [
+        ("SPEND_ACQUIRED", "F-HQ", "S-E-002", "", 1, 6_500, 98, 13, 6_389),
+        ("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 8_000, 120, 0, -7_880),
+        ("SPEND_ISSUED", "F-HQ", "S-E-001", "", 2, 0, 0, 0, 0),
+        ("COUPON_ACQUIRED", "F-HQ", "S-E-002", "", 1, 500, 15, 1, 484),
+        ("COUPON_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 2_000, 60, 0, -1_940),
+        ("COUPON_ISSUED", "F-HQ", "S-E-001", "", 2, 0, 0, 0, 0),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 8_000, 120, 16, 7_864),
+        ("COUPON_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 2_000, 60, 4, 1_936),
+        ("COUPON_ACQUIRED", "F-HQ", "S-W-002", "", 1, 1_235, 37, 2, 1_196),
+    ],
+    "F-HQ": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-E-001", "", 2, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "", 1, 6_500, 98, 0, -6_402),
+        ("COUPON_ACQUIRED", "F-AURORA", "S-E-001", "", 2, 0, 0, 0, 0),
+        ("COUPON_ISSUED", "F-AURORA", "S-E-002", "", 1, 500, 15, 0, -485),
+        ("COUPON_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 1_235, 37, 0, -1_198),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "", 2, 7_000, 0, 14, 14),
+        ("PLATFORM_FEE", "F-BAMBOO", "S-W-002", "", 3, 11_235, 0, 22, 22),
+    ],
+}
+EXPECTED_COUPON_DAY_ONE_TOTALS = {  # receivable, payable, platform fees charged, net
+    "F-AURORA": (6_873, 9_820, 14, -2_947),
+    "F-BAMBOO": (10_996, 0, 22, 10_996),
+    "F-HQ": (36, 8_085, 0, -8_049),
+}
+EXPECTED_COUPON_DAY_TWO = {
+    "F-AURORA": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-002", "2026-11-23", 1, 2_000, 30, 4, 1_966),
+        ("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 1, -8_000, -120, 0, 7_880),
+        ("COUPON_ACQUIRED", "F-BAMBOO", "S-E-002", "2026-11-23", 1, 1_000, 30, 2, 968),
+        ("COUPON_ISSUED", "F-BAMBOO", "S-W-002", "", 1, -2_000, -60, 0, 1_940),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 1, -8_000, -120, -16, -7_864),
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "2026-11-23", 1, 2_000, 30, 0, -1_970),
+        ("COUPON_ACQUIRED", "F-AURORA", "S-W-002", "", 1, -2_000, -60, -4, -1_936),
+        ("COUPON_ISSUED", "F-AURORA", "S-E-002", "2026-11-23", 1, 1_000, 30, 0, -970),
+    ],
+    "F-HQ": [
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "2026-11-23", 2, 3_000, 0, 6, 6),
+        ("PLATFORM_FEE", "F-BAMBOO", "S-W-002", "", 2, -10_000, 0, -20, -20),
+    ],
+}
+EXPECTED_COUPON_DAY_TWO_TOTALS = {
+    "F-AURORA": (12_754, 0, 6, 12_754),
+    "F-BAMBOO": (0, 12_740, -20, -12_740),
+    "F-HQ": (6, 20, 0, -14),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2
-from region_service.ledger_store import CardBalances
+from region_service.ledger_store import POSTED_AT, CardBalances
 from region_service.models import Card, LedgerTransaction, Member
 from region_service.translate import (
     balances_message,
@@ -102,6 +102,20 @@ def test_transaction_message() -> None:
         transaction_id="T-2", type=common_pb2.TRANSACTION_TYPE_REFUND, card_number="881100000123451", store_id="S-E-002",
         amount_fen=5_750, principal_delta_fen=5_000, bonus_delta_fen=750, points_delta=-10,
         balances_after=common_pb2.Balances(principal_fen=20_000, bonus_fen=1_750, points=90), occurred_at=timestamp(OPENED),
-        business_date="2026-11-20", original_transaction_id="T-1", home_region="E")
+        # A row from before its posting moment was kept: posted when it was created.
+        posted_at=timestamp(OPENED), business_date="2026-11-20", original_transaction_id="T-1", home_region="E")
+
+
+def test_an_advice_happened_when_approved_and_was_posted_later() -> None:
+    """posting order (docs/adr/0012): occurred_at is the store's approval, posted_at the region's posting."""
+    posted = OPENED + timedelta(minutes=7)
+    row = LedgerTransaction(
+        transaction_id="T-3", request_id="A-3", type="OFFLINE_ADVICE", card_number="881100000123451", store_id="S-W-002",
+        acquiring_franchisee_id="F-AURORA", business_date=date(2026, 11, 20), amount_fen=1_000, principal_delta_fen=-1_000,
+        bonus_delta_fen=0, points_delta=0, principal_after_fen=19_000, bonus_after_fen=1_750, points_after=90,
+        created_at=OPENED, details={"offline": True, POSTED_AT: posted.isoformat()},
+    )
+    message = transaction_message(row, "E")
+    assert (message.occurred_at, message.posted_at) == (timestamp(OPENED), timestamp(posted))
     row.original_transaction_id = None
     assert transaction_message(row, "E").original_transaction_id == ""

@@ -9,6 +9,7 @@ import pytest
 
 from settlement.rules import (
     ClearingGroup,
+    CouponUse,
     FeeRates,
     Flow,
     FlowKind,
@@ -16,6 +17,7 @@ from settlement.rules import (
     MissingFeeSchedule,
     NettingError,
     assemble_statements,
+    coupon_uses,
     effective_rates,
     flow_kind_of,
     lines_of,
@@ -104,3 +106,48 @@ def test_business_day_closes_at_the_next_cutoff_and_the_night_run_follows():
     assert default_nightly_at("04:00") == "04:30"
     assert due_business_day(datetime(2026, 11, 20, 20, 29, tzinfo=UTC), "04:30", "Asia/Shanghai") == date(2026, 11, 19)
     assert due_business_day(datetime(2026, 11, 20, 20, 30, tzinfo=UTC), "04:30", "Asia/Shanghai") == day
+
+
+COUPON_RATES = FeeRates(date(2026, 1, 1), interchange_bp=150, collection_fee_bp=50, platform_fee_bp=20, coupon_fee_bp=300)
+
+
+def test_coupon_uses_take_their_sign_from_the_posting_type():
+    sale = coupon_uses("SPEND", [("C1", "T-CASH", 1_000, "F-A"), ("C2", "T-PCT", 255, "F-B")])
+    assert sale == [CouponUse("C1", "T-CASH", "F-A", 1_000), CouponUse("C2", "T-PCT", "F-B", 255)]
+    # A refund restoring the coupons takes the discounts back, whichever sign the region wrote.
+    assert [use.discount_fen for use in coupon_uses("REFUND", [("C1", "T", 1_000, "F-A"), ("C2", "T", -255, "F-B")])] == [-1_000, -255]
+    assert [use.discount_fen for use in coupon_uses("VOID", [("C1", "T", 1_000, "F-A")])] == [-1_000]
+    assert coupon_uses("OFFLINE_ADVICE", [("C1", "T", 500, "F-A"), ("C1", "T", 500, "F-A")]) == [CouponUse("C1", "T", "F-A", 1_000)]
+
+
+def test_a_coupon_flow_has_the_cost_bearer_pay_the_store_less_the_coupon_fee():
+    # F-A bears a 2,550 fen discount given at F-B's store: fee 2,550 × 3% = 76.5 → 77 (half up),
+    # platform 2,550 × 0.2% = 5.1 → 5 charged to F-B (it receives). F-B gets 2,550 − 77 − 5 = 2,468;
+    # F-A pays 2,550 − 77 = 2,473; HQ's fee income 5; 2,468 − 2,473 + 5 = 0.
+    coupon = ClearingGroup("F-A", "F-B", "S-B", FlowKind.COUPON, "", None, 1, 0, 0, 0, 0, 2_550)
+    same = ClearingGroup("F-B", "F-B", "S-B", FlowKind.COUPON, "", None, 1, 0, 0, 0, 0, 900)  # settles nothing
+    drafts = assemble_statements([coupon, same], business_day=date(2026, 11, 20), rates_for=lambda _day: COUPON_RATES,
+                                 company_franchisee_id="F-HQ", franchisee_ids=["F-A", "F-B", "F-HQ"])
+    assert [(line.flow, line.counterparty_franchisee_id, line.gross_fen, line.counterparty_fee_fen, line.platform_fee_fen,
+             line.net_fen) for line in drafts["F-B"].lines] == [(LineFlow.COUPON_ACQUIRED, "F-A", 2_550, 77, 5, 2_468)]
+    assert [(line.flow, line.net_fen) for line in drafts["F-A"].lines] == [(LineFlow.COUPON_ISSUED, -2_473)]
+    assert [(line.flow, line.net_fen) for line in drafts["F-HQ"].lines] == [(LineFlow.PLATFORM_FEE, 5)]
+    assert drafts["F-A"].memo == drafts["F-B"].memo == []
+    # Restored the same day, the flow is gone; restored later, it reverses symmetrically.
+    restored = coupon._replace(coupon_fen=-2_550)
+    assert price_flow(Flow("F-A", "F-B", "S-B", FlowKind.COUPON, None, 1, -2_550), COUPON_RATES, "F-HQ")[1:3] == (-77, -5)
+    netted = assemble_statements([coupon, restored], business_day=date(2026, 11, 20), rates_for=lambda _day: COUPON_RATES,
+                                 company_franchisee_id="F-HQ")
+    assert [(line.gross_fen, line.net_fen) for line in netted["F-B"].lines] == [(0, 0)]
+
+
+def test_coupon_lines_come_after_the_card_flows_and_before_hq_fees():
+    groups = [
+        ClearingGroup("F-A", "F-HQ", "S-H", FlowKind.COUPON, "", None, 1, 0, 0, 0, 0, 1_000),
+        _group("F-A", "F-HQ", "S-H", FlowKind.SPEND, "SPEND", -5_000),
+        ClearingGroup("F-HQ", "F-A", "S-A", FlowKind.COUPON, "", None, 1, 0, 0, 0, 0, 2_000),
+    ]
+    drafts = assemble_statements(groups, business_day=date(2026, 11, 20), rates_for=lambda _day: COUPON_RATES,
+                                 company_franchisee_id="F-HQ")
+    assert [line.flow for line in drafts["F-HQ"].lines] == [
+        LineFlow.SPEND_ACQUIRED, LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED, LineFlow.PLATFORM_FEE]

@@ -142,3 +142,17 @@ def test_a_bare_unavailable_is_the_region_itself_not_answering():
     assert not isinstance(raised.value, HomeRegionNotAnswering)
     assert region.calls == 3 and journal.entries == {"r-1": "PENDING"}
     assert link.monitor.home_regions_not_answering() == []
+
+
+def test_the_monitor_tells_its_listeners_once_when_a_home_region_answers_again():
+    """The forwarder listens: it then offers its queued advices at once (test_store_forwarder_wake.py)."""
+    link, _ = _link()
+    told: list[str] = []
+    link.monitor.home_region_listeners.append(told.append)
+    with pytest.raises(HomeRegionNotAnswering):
+        link.read(Stub(HOME_E_DOWN), cards_pb2.GetBalanceRequest(card_number=EAST_CARD))
+    link.read(Stub(answer=cards_pb2.GetBalanceResponse()), cards_pb2.GetBalanceRequest(card_number="882100000123453"))
+    assert told == []  # another card's answer says nothing of E
+    link.read(Stub(answer=cards_pb2.GetBalanceResponse()), cards_pb2.GetBalanceRequest(card_number=EAST_CARD))
+    link.read(Stub(answer=cards_pb2.GetBalanceResponse()), cards_pb2.GetBalanceRequest(card_number=EAST_CARD))
+    assert told == ["E"]

@@ -3,11 +3,12 @@ answer for the region's online checkout, its intake of offline advices and the s
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chaincard.checkout import receipt
+from chaincard.checkout import receipt, terms
+from chaincard.checkout.quote import NOT_FOUND_REASON, quote, quote_fields, quote_response
 from chaincard.checkout.request import (
     NotTakenOffline,
     PricingRefused,
@@ -17,6 +18,7 @@ from chaincard.checkout.request import (
     require_card_movement,
 )
 from chaincard.checkout.response import checkout_response
+from chaincard.coupons.rules import HeldCoupon
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.pricing import StoredValue, TenderKind
 from chaincard.receipts import render
@@ -25,6 +27,8 @@ from chaincard.v1 import common_pb2, program_config_pb2, transactions_pb2
 CARD = "881234567890123"
 OTHER = "881234567890131"
 NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+COUPON_A = "98800000000000006"
+COUPON_B = "98800000000000014"
 
 
 def _snapshot() -> program_config_pb2.ConfigSnapshot:
@@ -66,7 +70,8 @@ def _plan(request: transactions_pb2.CheckoutRequest, *, held: StoredValue | None
     ({"tenders": [transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH, amount_fen=-1)]}, "tenders[0].amount_fen"),
     ({"tenders": [transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, card_number="12")]},
      "tenders[0].card_number"),
-    ({"coupon_codes": ["C1"]}, "coupon_codes"),
+    ({"coupon_codes": ["C1"]}, "coupon_codes[0]"),
+    ({"coupon_codes": [COUPON_A, "9880-0000-0000-0000-6"]}, "coupon_codes[1]"),
     ({"points_to_redeem": -1}, "points_to_redeem"),
 ])
 def test_a_bad_field_is_named_online_and_offline_alike(change, field):  # type: ignore[no-untyped-def]
@@ -190,3 +195,104 @@ def test_the_answer_carries_the_priced_lines_and_tenders():
         (common_pb2.TENDER_TYPE_STORED_VALUE, 1_500, CARD), (common_pb2.TENDER_TYPE_CASH, 2_394, "")]
     assert [(line.sku, line.net_fen) for line in answer.lines] == [(line.sku, line.net_fen) for line in plan.lines]
     assert answer.transaction.transaction_id == "t" and answer.receipt[0].text == "x" and not answer.offline
+
+
+# ---- coupons -----------------------------------------------------------------------------------------
+
+def _coupon_snapshot() -> program_config_pb2.ConfigSnapshot:
+    snapshot = _snapshot()
+    snapshot.coupon_templates.extend([
+        program_config_pb2.CouponTemplate(code="CASH-5", name="满30减5", kind=program_config_pb2.COUPON_KIND_CASH_VOUCHER,
+                                          face_value_fen=500, min_spend_fen=3_000, active=True, validity_days=30),
+        program_config_pb2.CouponTemplate(code="TEA-HOUR", name="tea hour", kind=program_config_pb2.COUPON_KIND_DISCOUNT,
+                                          discount_bp=2_000, start_minute_of_day=15 * 60, end_minute_of_day=17 * 60,
+                                          active=True, validity_days=30, issuer_franchisee_id="F-HQ"),
+    ])
+    snapshot.settings.holidays.append("2026-10-01")
+    return snapshot
+
+
+def _held(code: str, template: str) -> HeldCoupon:
+    return HeldCoupon(code, template, CARD, "AVAILABLE", NOON - timedelta(days=1), NOON + timedelta(days=1))
+
+
+def _coupon_input(request: transactions_pb2.CheckoutRequest, *coupons: HeldCoupon):  # type: ignore[no-untyped-def]
+    return pricing_input(checkout_fields(request), _coupon_snapshot(), store_id="S-E-001", local_time=NOON,
+                         level_code="GOLD", stored_value=StoredValue(100_000, 500), points_balance=0, coupons=coupons,
+                         issuing_franchisee_id="F-EAST")
+
+
+def test_coupon_codes_are_read_and_refused_offline():
+    fields = checkout_fields(_request(coupon_codes=[" 9880 0000 0000 0000 6", COUPON_B]))
+    assert fields.coupon_codes == (COUPON_A, COUPON_B)
+    with pytest.raises(NotTakenOffline, match="coupons cannot be used offline yet"):
+        checkout_fields(_request(coupon_codes=[COUPON_A]), offline=True)
+
+
+def test_pricing_input_carries_the_coupons_and_their_terms():
+    request = _request(coupon_codes=[COUPON_A])
+    checkout_input = _coupon_input(request, _held(COUPON_A, "CASH-5"))
+    assert checkout_input.coupon_templates["CASH-5"].face_value_fen == 500
+    assert (checkout_input.holidays, checkout_input.issuing_franchisee_id) == (frozenset({"2026-10-01"}), "F-EAST")
+    with pytest.raises(ValueError, match="fields.coupon_codes"):
+        _coupon_input(_request(coupon_codes=[COUPON_A, COUPON_B]), _held(COUPON_A, "CASH-5"))  # load every coupon named
+    with pytest.raises(FailedPrecondition, match="coupon_codes: coupons cannot be used at this checkout yet"):
+        _coupon_input(request)  # a caller that loads none
+
+
+def test_a_coupon_is_priced_answered_and_printed():
+    plan = price(_coupon_input(_request(coupon_codes=[COUPON_A]), _held(COUPON_A, "CASH-5")))
+    # 3100 − 155 (5%) = 2945; 999 − 50 = 949; eligible 3894 ≥ 3000: 500 off, 500×2945/3894 = 378.15 → 378, 122
+    assert [line.coupon_discount_fen for line in plan.lines] == [378, 122]
+    assert (plan.coupon_discount_fen, plan.discount_fen, plan.total_due_fen) == (500, 705, 3_394)
+    answer = checkout_response(plan, transaction=common_pb2.Transaction(), balances_after=common_pb2.Balances(), receipt=[],
+                               offline=False)
+    assert [(c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in answer.coupons] == [
+        (COUPON_A, "CASH-5", 500, "F-EAST")]
+    assert terms.coupon_names(_coupon_snapshot()) == {"CASH-5": "满30减5", "TEA-HOUR": "tea hour"}
+    items = _items(receipt.sale_lines(receipt.sale_figures(plan, terms.coupon_names(_coupon_snapshot()))))
+    assert items[3:7] == [("Member discount", "-¥2.05"), ("Coupon 满30减5", "-¥5.00"), (f"  {COUPON_A}", ""),
+                          ("Total", "¥33.94")]
+    advised = _items(receipt.sale_lines(receipt.advised_sale_figures(_request(), answer)))
+    assert advised[3:6] == [("Member discount", "-¥2.05"), ("Coupon CASH-5", "-¥5.00"), (f"  {COUPON_A}", "")]
+
+
+def test_a_checkout_refuses_an_unusable_coupon_naming_it():
+    with pytest.raises(PricingRefused) as refused:
+        price(_coupon_input(_request(coupon_codes=[COUPON_A, COUPON_B]), _held(COUPON_A, "CASH-5"),
+                            _held(COUPON_B, "TEA-HOUR")))
+    assert str(refused.value) == (f"coupon_codes[1]: coupon {COUPON_B} cannot be used at this hour "
+                                  "(only from 15:00 to 17:00)")
+
+
+# ---- the quote ---------------------------------------------------------------------------------------
+
+def test_a_quote_leaves_out_what_the_checkout_would_refuse_and_says_why():
+    request = _request(coupon_codes=[COUPON_A, COUPON_B])
+    result = quote(_coupon_input(request, _held(COUPON_A, "CASH-5"), _held(COUPON_B, "TEA-HOUR")), not_found=["98800000000000022"])
+    assert [(r.coupon_code, r.reason) for r in result.rejected] == [
+        ("98800000000000022", NOT_FOUND_REASON), (COUPON_B, "cannot be used at this hour (only from 15:00 to 17:00)")]
+    alone = price(_coupon_input(_request(coupon_codes=[COUPON_A]), _held(COUPON_A, "CASH-5")))
+    assert result.plan.total_due_fen == alone.total_due_fen == 3_394 and result.plan.tenders == ()
+    answer = quote_response(result, balances=common_pb2.Balances(principal_fen=100_000))
+    assert (answer.subtotal_fen, answer.discount_fen, answer.total_due_fen, answer.points_earned) == (
+        4_099, 705, 3_394, alone.points_earned)
+    assert [c.coupon_code for c in answer.coupons] == [COUPON_A] and answer.balances.principal_fen == 100_000
+    assert [(r.coupon_code, r.reason) for r in answer.rejected_coupons][1] == (
+        COUPON_B, "cannot be used at this hour (only from 15:00 to 17:00)")
+    assert [line.coupon_discount_fen for line in answer.lines] == [378, 122] and not answer.tenders
+
+
+def test_a_quote_for_a_non_member_reads_its_request():
+    request = transactions_pb2.QuoteCheckoutRequest(store_id="S-E-001", lines=_request().lines, coupon_codes=[COUPON_A])
+    fields = quote_fields(request)
+    assert (fields.card_number, fields.coupon_codes) == ("", (COUPON_A,))
+    coupon = _held(COUPON_A, "CASH-5")
+    result = quote(pricing_input(fields, _coupon_snapshot(), store_id="S-E-001", local_time=NOON, level_code="",
+                                 stored_value=StoredValue(0, 0), points_balance=0, coupons=[coupon]))
+    assert [(r.coupon_code, r.reason) for r in result.rejected] == [
+        (COUPON_A, "can only be used with the member card holding it")]
+    assert (result.plan.total_due_fen, result.plan.points_earned, result.plan.max_points_redeemable) == (4_099, 0, 0)
+    with pytest.raises(InvalidArgument) as bad:
+        quote_fields(transactions_pb2.QuoteCheckoutRequest(card_number="12", lines=_request().lines))
+    assert bad.value.field == "card_number"

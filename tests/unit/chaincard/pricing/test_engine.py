@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chaincard.coupons.rules import AppliedCouponTerms, HeldCoupon
+from chaincard.coupons.templates import CouponKind, CouponTemplateTerms
 from chaincard.pricing import (
     MAX_LINES,
     BasketLine,
@@ -30,6 +32,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 NOON = datetime(2025, 3, 5, 12, 0, tzinfo=SHANGHAI)
 CARD = "8601000000000017"
 OTHER_CARD = "8601000000000025"
+COUPON = "98800000000000006"
 TEA = BasketLine(sku="T", name="tea", category="tea", quantity=1, unit_price_fen=12_000)
 POLICY = PointsDeductionPolicy(enabled=True, points_per_unit=100, unit_value_fen=100, max_bill_share_bp=5000,
                                min_points=200)
@@ -81,15 +84,17 @@ def test_external_tender_alias_still_works():
 
 # ---- the coupon and count-uses hooks --------------------------------------------------------------
 
-def test_coupon_hook_discounts_before_points_and_earning():
-    def half_off_first_line(lines):
-        return [lines[0].net_fen // 2] + [0] * (len(lines) - 1)
-
-    plan = price_checkout(request(TEA, BasketLine("B", "bun", "bakery", 1, 1_000), coupon_stage=half_off_first_line))
+def test_coupons_discount_before_points_and_earning():
+    half_off_tea = CouponTemplateTerms(code="TEA-50", name="tea half off", kind=CouponKind.DISCOUNT, discount_bp=5000,
+                                       categories=("tea",))
+    coupon = HeldCoupon(COUPON, "TEA-50", CARD, "AVAILABLE", NOON - timedelta(days=1), NOON + timedelta(days=1))
+    plan = price_checkout(request(TEA, BasketLine("B", "bun", "bakery", 1, 1_000), coupons=(coupon,),
+                                  coupon_templates={"TEA-50": half_off_tea}, issuing_franchisee_id="F1"))
     # tea 12000 → coupon 6000 → 6000; bun 1000; due 7000; points 60 + 10
     assert [(line.coupon_discount_fen, line.net_fen, line.points_earned) for line in plan.lines] == [
         (6_000, 6_000, 60), (0, 1_000, 10)]
     assert (plan.discount_fen, plan.coupon_discount_fen, plan.total_due_fen) == (6_000, 6_000, 7_000)
+    assert plan.applied_coupons == (AppliedCouponTerms(COUPON, "TEA-50", 6_000, "F1"),)
 
 
 def test_count_uses_hook_pays_a_line_that_then_earns_nothing():
@@ -126,15 +131,15 @@ def test_count_uses_placeholder_tender_keeps_request_indexes():
 @pytest.mark.parametrize("answer", [[], [0, 0], [-1], [12_001], [1.5]])
 def test_broken_hook_is_a_bug_not_a_request_error(answer):
     with pytest.raises(ValueError) as broken:
-        price_checkout(request(coupon_stage=lambda lines: answer))
+        price_checkout(request(count_uses_stage=lambda lines: answer))
     assert not isinstance(broken.value, PricingError)
 
 
-def test_hook_may_refuse_a_coupon_by_name():
-    def refuse(lines):
-        raise PricingError("coupon_codes[0]", "minimum spend ¥200 not reached", precondition=True)
-
-    assert refusal(request(coupon_stage=refuse)).field == "coupon_codes[0]"
+def test_an_unusable_coupon_is_refused_by_name():
+    coupon = HeldCoupon(COUPON, "GONE", CARD, "AVAILABLE", NOON - timedelta(days=1), NOON + timedelta(days=1))
+    refused = refusal(request(coupons=(coupon,)))
+    assert (refused.field, refused.precondition) == ("coupon_codes[0]", True)
+    assert COUPON in refused.problem and "template GONE" in refused.problem
 
 
 # ---- which field a refusal names ---------------------------------------------------------------
