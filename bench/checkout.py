@@ -17,7 +17,11 @@ What it does, in order (see docs/BENCHMARKS.md for the figures and how to read t
 4. Scenarios, each at every client count, each for ``--seconds`` after a ``--warmup``:
    (a) ``region-E``: Checkout straight to region E with E cards (store_id S-E-001);
    (b) ``store-agent``: through store agent S-E-001 with E cards (the agent fills store_id);
-   (c) ``forwarded``: to region E with cards homed in region W (region E forwards to W).
+   (c) ``forwarded``: to region E with cards homed in region W (region E forwards to W);
+   (d) ``coupon-points``: as (a), each checkout also redeeming one coupon (a ¥5 cash voucher, a
+   row put on the card beforehand, one per checkout) and 100 points as cash (points added to each
+   card beforehand with AdjustPoints): the sale locks, prices and marks its coupon and posts the
+   coupon and points legs. Its ratio to (a) in the same run is what coupons and points cost.
    CPU time of every process on the machine is sampled around each window (ms of CPU per call);
    CPU used by processes that are not this benchmark's (another test run on the same machine)
    is reported as interference and the windows it disturbed are flagged.
@@ -90,7 +94,10 @@ AIM_RATIO = 0.35
 AIM_P99_MS = 50.0
 ECHO_SERVICE = "bench.Echo"
 ECHO_METHOD = f"/{ECHO_SERVICE}/Echo"
-SCENARIOS = ("region-E", "store-agent", "forwarded")
+SCENARIOS = ("region-E", "store-agent", "forwarded", "coupon-points")
+COUPON_TEMPLATE = "BENCH-CASH-5"  # ¥5 off, no minimum: one per coupon-points checkout
+COUPONS_PER_CARD = 4_000
+BENCH_POINTS = 10_000_000  # points put on each coupon-points card (the most one adjustment may add): 100 a checkout
 SKUS = [("TEA-001", "Longjing tea 50g", "tea"), ("SNK-014", "Sesame biscuits", "snack"), ("CUP-002", "Paper cups", "homeware")]
 
 
@@ -542,6 +549,72 @@ def checkout_client(
     return make
 
 
+def coupon_points_client(
+    target: str, cards: list[str], coupons: dict[str, list[str]], store_id: str, transport: Transport
+) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
+    """As :func:`checkout_client`, each checkout with the card's next coupon and 100 points as cash.
+    Coupons are taken in order across runs (a card serves one client at a time)."""
+    def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
+        channel = open_channel(target, transport)
+        checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
+        card_number = cards[index]
+        unused = coupons[card_number]
+        rng = random.Random(index)
+
+        def one_call() -> None:
+            # Above ¥20: 100 points (¥1) stay within half of the bill after the ¥5 coupon.
+            line = basket_line(rng)
+            line.unit_price_fen += 2_000
+            call(checkout, transactions_pb2.CheckoutRequest(
+                request_id=new_id(), store_id=store_id, card_number=card_number, lines=[line], points_to_redeem=100,
+                coupon_codes=[unused.pop()],
+            ))
+
+        return one_call, channel.close
+
+    return make
+
+
+def prepare_coupon_cards(state: Any, region_url: str, cards: list[str]) -> dict[str, list[str]]:
+    """The coupon template at HQ, points on each card (AdjustPoints, as an HQ finance operator) and
+    ``COUPONS_PER_CARD`` coupon rows on each card in region E's database, as issuing leaves them
+    (one statement per card). Returns each card's coupon codes."""
+    from psycopg2.extras import execute_values
+
+    from chaincard.coupons.codes import new_coupon_code
+    from chaincard.local.accounts import operator_token
+    from chaincard.security.identity import Role, Scope
+    from chaincard.v1 import program_config_pb2 as pc
+    from chaincard.v1 import program_config_pb2_grpc
+
+    admin = operator_token(state, "bench-admin", Role.HQ_ADMIN, Scope.chain())
+    with state.channel("hq", token=admin) as channel:
+        call(program_config_pb2_grpc.ProgramConfigServiceStub(channel).UpsertCouponTemplate, pc.UpsertCouponTemplateRequest(
+            request_id=new_id(), coupon_template=pc.CouponTemplate(
+                code=COUPON_TEMPLATE, name="¥5 off", kind=pc.COUPON_KIND_CASH_VOUCHER, face_value_fen=500, validity_days=30,
+                active=True, stackable=False)), deadline=30)
+    finance = operator_token(state, "bench-finance", Role.HQ_FINANCE, Scope.chain())
+    with state.channel("region-E", token=finance) as channel:
+        transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
+        for card in cards:
+            call(transactions.AdjustPoints, transactions_pb2.AdjustPointsRequest(
+                request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=BENCH_POINTS, reason="bench"), deadline=30)
+    coupons = {card: [new_coupon_code("11") for _ in range(COUPONS_PER_CARD)] for card in cards}
+    url = make_url(region_url)
+    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database)
+    try:
+        with connection, connection.cursor() as cursor:
+            for card, codes in coupons.items():
+                execute_values(cursor, (
+                    "INSERT INTO coupons (coupon_code, template_code, card_number, state, valid_from, valid_until, issued_at, "
+                    "issued_reason, issue_key, updated_at) VALUES %s"
+                ), [(code, COUPON_TEMPLATE, card, "AVAILABLE", "2100-01-01", "bench", f"bench:{code}")
+                    for code in codes], template="(%s, %s, %s, %s, now() - interval '1 hour', %s, now(), %s, %s, now())")
+    finally:
+        connection.close()
+    return coupons
+
+
 # ---- profile -------------------------------------------------------------------------------------
 def find_py_spy() -> str | None:
     beside = Path(sys.executable).parent / "py-spy"
@@ -945,7 +1018,7 @@ def main() -> int:
         recharges = 2 + int(args.seconds // 5)  # ≥ ¥100,000 a card: the 1-client runs spend the most per card
         began = time.monotonic()
         # One card set per scenario on E cards; at least one, because the profile runs on E cards.
-        e_count = most * max(1, ("region-E" in chosen) + ("store-agent" in chosen))
+        e_count = most * max(1, ("region-E" in chosen) + ("store-agent" in chosen) + ("coupon-points" in chosen))
         w_count = most if "forwarded" in chosen else 0
         with futures.ThreadPoolExecutor(8) as pool:
             e_cards = list(pool.map(lambda _: open_funded_card(region_e, "S-E-001", recharges, as_agent_e), range(e_count)))
@@ -955,11 +1028,17 @@ def main() -> int:
         print(f"chain: up in {report['chain_start_seconds']} s; {report['setup']['cards']} cards opened and funded "
               f"in {report['setup']['seconds']} s", flush=True)
 
-        agent_cards = e_cards[most:] if "region-E" in chosen else e_cards[:most]
+        # Each E scenario its own cards, in the order the scenarios are listed.
+        e_sets = iter(e_cards[i * most:(i + 1) * most] for i in range(e_count // most))
+        region_cards = next(e_sets) if "region-E" in chosen else e_cards[:most]
+        agent_cards = next(e_sets) if "store-agent" in chosen else e_cards[:most]
+        coupon_cards = next(e_sets) if "coupon-points" in chosen else []
+        coupons = prepare_coupon_cards(state, state.database_urls["region_E"], coupon_cards) if coupon_cards else {}
         scenarios = [
-            ("region-E", "straight to region E, E cards", region_e, e_cards[:most], "S-E-001", as_agent_e),
+            ("region-E", "straight to region E, E cards", region_e, region_cards, "S-E-001", as_agent_e),
             ("store-agent", "through store agent S-E-001, E cards", store_e, agent_cards, "", state.till_transport("S-E-001")),
             ("forwarded", "to region E, W cards (E forwards to W)", region_e, w_cards, "S-E-001", as_agent_e),
+            ("coupon-points", "as region-E, with one coupon and 100 points as cash", region_e, coupon_cards, "S-E-001", as_agent_e),
         ]
         scenarios = [scenario for scenario in scenarios if scenario[0] in chosen]
         rows: list[dict[str, Any]] = []
@@ -967,8 +1046,9 @@ def main() -> int:
         for scenario, description, target, cards, store_id, transport in scenarios:
             windows[scenario] = {}
             for clients in clients_list:
-                window = run_load(scenario, clients, checkout_client(target, cards, store_id, transport),
-                                  warmup=args.warmup, seconds=args.seconds, sampler=sampler)
+                client = (coupon_points_client(target, cards, coupons, store_id, transport) if scenario == "coupon-points"
+                          else checkout_client(target, cards, store_id, transport))
+                window = run_load(scenario, clients, client, warmup=args.warmup, seconds=args.seconds, sampler=sampler)
                 windows[scenario][clients] = window
                 tps = pgbench_result["runs"][str(clients)]["tps"] if pgbench_result else None
                 rows.append({

@@ -244,6 +244,9 @@ class StoreDailyFigures(Base):
     overdraft_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     receivable_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     receivable_written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Offline sales whose coupons were used elsewhere meanwhile, and their discount (docs/adr/0025).
+    coupon_conflict_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    coupon_conflict_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 

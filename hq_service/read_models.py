@@ -435,6 +435,9 @@ class ReadModelProjector:
             figures["offline_approval_count"] = 1
             figures["offline_approved_fen"] = -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
             figures["overdraft_fen"] = transaction.owed_delta_fen
+            if transaction.coupon_conflicts:  # docs/adr/0025
+                figures["coupon_conflict_count"] = 1
+                figures["coupon_conflict_fen"] = sum(conflict.discount_fen for conflict in transaction.coupon_conflicts)
         elif kind == T.TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF:
             figures["receivable_written_off_fen"] = -transaction.owed_delta_fen
         elif transaction.owed_delta_fen:

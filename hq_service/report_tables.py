@@ -74,6 +74,8 @@ FIGURE_COLUMNS: list[tuple[str, str, bool]] = [
     ("overdrafts owed", "overdraft_fen", True),
     ("owed collected", "receivable_collected_fen", True),
     ("owed written off", "receivable_written_off_fen", True),
+    ("coupon conflicts", "coupon_conflict_count", False),
+    ("coupon conflict loss", "coupon_conflict_fen", True),
 ]
 FIGURE_HEADERS = [header for header, _, _ in FIGURE_COLUMNS] + [f"paid {tender_label(t)}" for t in TENDER_COLUMNS]
 

@@ -91,6 +91,7 @@ def record_transaction(
     receipt_title: str,
     receipt_items: list[ReceiptItem],
     tenders: Sequence[transactions_pb2.AppliedTender] = (),
+    coupons: Sequence[transactions_pb2.AppliedCoupon] = (),
     points_earned: int = 0,
     points_redeemed: int = 0,
     subtotal_fen: int = 0,
@@ -108,7 +109,11 @@ def record_transaction(
 
     ``overdrawn``, ``operator_id`` and ``request_id`` are set on the Transaction of the answer and of
     the event alike: an offline advice the card could not cover is flagged overdrawn, and an advice
-    names its till's operator and request; online answers leave them unset."""
+    names its till's operator and request; online answers leave them unset.
+
+    ``coupons``: on a sale, the coupons it used; on a refund or void, those whose flow it reverses
+    (docs/adr/0021). The event carries them (settlement clears each between franchisees); the
+    Transaction message has no field for them, so the row's details keep them."""
     after = post_transaction(session, row, postings, locked)
     items = [
         *receipt_items,
@@ -131,6 +136,7 @@ def record_transaction(
             acquiring_franchisee_id=acquiring_franchisee_id,
             postings=[posting_message(posting) for posting in postings],
             tenders=list(tenders),
+            coupons=list(coupons),
             points_earned=points_earned,
             points_redeemed=points_redeemed,
             subtotal_fen=subtotal_fen,

@@ -4,7 +4,10 @@ Lock order (docs/adr/0007), the same in every transaction so two never wait on e
 
 1. a member's row, before any of its cards (member updates and erasure);
 2. cards, in card-number order (a payment with a second member card, a refund of such a sale);
-3. then each card's ledger accounts, in account-id order.
+3. then each card's ledger accounts, in account-id order;
+4. then coupons, in code order (a checkout's coupons, the coupons a refund or void restores:
+   docs/adr/0021). A coupon is locked only under the lock of the card the sale is on, never the
+   other way round, so a coupon held by another card only waits, never deadlocks.
 
 A lock taken later in a transaction follows the same order: posting locks the accounts of its card
 after the card (region_service.ledger_store.post_transaction). A franchisee's system accounts are
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.errors import NotFound
 from chaincard.ledger import Asset
-from region_service.models import Card, LedgerAccount, Member
+from region_service.models import Card, Coupon, LedgerAccount, Member
 
 CARD_PURPOSE = "CARD"
 # What a card owes (issue 21): an account per asset on the card, credit-normal at or below zero,
@@ -245,3 +248,35 @@ def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[
         row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance, row.purpose) for row in rows
     })
     return cards, locked
+
+
+# ---- coupons (after the cards and their accounts) ---------------------------------------------------
+
+def read_coupons(session: Session, coupon_codes: Iterable[str]) -> dict[str, Coupon]:
+    """The coupons homed here among ``coupon_codes``, by code, not locked (a quote locks nothing);
+    a checkout's are locked by region_service.coupons.issuing.lock_coupons, in this order."""
+    codes = sorted(set(coupon_codes))
+    if not codes:
+        return {}
+    return {row.coupon_code: row for row in session.execute(select(Coupon).where(Coupon.coupon_code.in_(codes))).scalars()}
+
+
+# ---- a quote's cards: read, never locked ------------------------------------------------------------
+
+_READ_CARD_ROWS = (
+    select(*_CARD_COLUMNS)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
+)
+
+
+def read_payment_cards(session: Session, card_numbers: list[str]) -> dict[str, LockedCard]:
+    """What :func:`lock_card_rows` reads, without a lock (QuoteCheckout writes nothing); NOT_FOUND
+    for a card that is not here."""
+    numbers = sorted(set(card_numbers))
+    found = {row.card_number: _locked_card(row) for row in session.execute(_READ_CARD_ROWS, {"card_numbers": numbers})}
+    for number in numbers:
+        if number not in found:
+            raise NotFound(f"no card {number}")
+    return found
+

@@ -24,7 +24,17 @@ from chaincard.v1 import (
 from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
-from region_service.handlers import cards, history, lifecycle, members, payments, points, refunds, write_offs
+from region_service.handlers import (
+    cards,
+    history,
+    lifecycle,
+    members,
+    payments,
+    points,
+    quotes,
+    refunds,
+    write_offs,
+)
 from region_service.routing import Routing
 
 ResponseT = TypeVar("ResponseT")
@@ -191,6 +201,13 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
         self, request: transactions_pb2.RechargeCardRequest, context: grpc.ServicerContext,
     ) -> transactions_pb2.RechargeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(payments.recharge_card, request))
+
+    def QuoteCheckout(  # noqa: N802
+        self, request: transactions_pb2.QuoteCheckoutRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.QuoteCheckoutResponse:
+        if not request.card_number:  # a non-member's basket: priced here
+            return quotes.quote_checkout(self.ctx, request)
+        return self._at_home(request, context, lambda: quotes.quote_checkout(self.ctx, request))
 
     def Checkout(  # noqa: N802
         self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext,

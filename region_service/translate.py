@@ -88,6 +88,19 @@ POINTS_OWED_AFTER = "points_owed_after"
 OWED_DELTA = "owed_delta_fen"
 
 
+# Where an offline advice's coupon conflicts are kept in its transaction's details (docs/adr/0025).
+COUPON_CONFLICTS = "coupon_conflicts"
+
+
+def conflict_messages(details: object) -> list[common_pb2.CouponConflict]:
+    """The coupon conflicts kept in a transaction's details (none for any other transaction)."""
+    if not isinstance(details, list):
+        return []
+    return [common_pb2.CouponConflict(coupon_code=str(item.get("coupon_code", "")), template_code=str(item.get("template_code", "")),
+                                      discount_fen=int(item.get("discount_fen", 0)), reason=str(item.get("reason", "")))
+            for item in details if isinstance(item, dict)]
+
+
 def posted_at(row: LedgerTransaction) -> datetime | None:
     """When the region posted the row, kept in its details (region_service.ledger_store.POSTED_AT).
     Rows written before it was kept give their created_at (for an offline advice: its approval time)."""
@@ -111,6 +124,8 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
             owed_fen=(row.details or {}).get(OWED_AFTER, 0), points_owed=(row.details or {}).get(POINTS_OWED_AFTER, 0),
         ),
         owed_delta_fen=(row.details or {}).get(OWED_DELTA, 0),
+        # An offline advice's coupons its region could not redeem (docs/adr/0025).
+        coupon_conflicts=conflict_messages((row.details or {}).get(COUPON_CONFLICTS)),
         occurred_at=timestamp(row.created_at),
         posted_at=timestamp(posted_at(row)),
         business_date=row.business_date.isoformat(),

@@ -4,12 +4,16 @@ by every online answer that carries them, by RefreshCardCache, and by the region
 changes (SubscribeCardBalances, store_agent.balance_push, docs/adr/0017). Each balance remembers when it was confirmed (the *send*
 time of the call that returned it, or the time the region posted a pushed one), so the stand-in
 knows which of its own forwarded advices that balance already includes; a newer balance always
-replaces an older one, never the reverse."""
+replaces an older one, never the reverse.
+
+With each card its AVAILABLE coupons (docs/adr/0025): the list RefreshCardCache or a pushed change
+brings replaces the card's cached coupons whole, unless a later list is already here."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2, store_sync_pb2
-from store_agent.models import BalancePushPosition, CachedCard, RelayedPushPosition
+from store_agent.models import BalancePushPosition, CachedCard, CachedCoupon, RelayedPushPosition
 
 # Cards not seen for this long leave the cache.
 FORGET_AFTER = timedelta(days=30)
@@ -111,6 +115,26 @@ class CardCache:
         row.owed_fen = balances.owed_fen
         row.balances_as_of = sent_at
 
+    @staticmethod
+    def put_coupons(session: Session, row: CachedCard, coupons: Sequence[common_pb2.Coupon], read_at: datetime) -> None:
+        """The card's AVAILABLE coupons as its region listed them at ``read_at``: they replace the
+        cached ones, unless a list read later is already here. Coupons of another card are ignored."""
+        if row.coupons_as_of is not None and row.coupons_as_of > read_at:
+            return
+        session.execute(delete(CachedCoupon).where(CachedCoupon.card_number == row.card_number))
+        session.flush()
+        for coupon in coupons:
+            if coupon.card_number != row.card_number or coupon.state != common_pb2.COUPON_STATE_AVAILABLE:
+                continue
+            valid_from, valid_until = _moment(coupon.valid_from), _moment(coupon.valid_until)
+            if valid_from is None or valid_until is None:
+                continue
+            # merge: a coupon given to this card by another (Q4) may still be cached under the giver.
+            session.merge(CachedCoupon(coupon_code=coupon.coupon_code, card_number=row.card_number,
+                                       template_code=coupon.template_code, state="AVAILABLE",
+                                       valid_from=valid_from, valid_until=valid_until))
+        row.coupons_as_of = read_at
+
     def observe(self, session: Session, request: Message, response: Message, sent_at: datetime) -> None:
         """Learn what an online answer says about cards (whole cards, or a card's balances after), in
         the caller's writing transaction."""
@@ -138,8 +162,14 @@ class CardCache:
         with self.session_factory.begin() as session:
             for cached in answer.cards:
                 self.put_card(session, cached.card, sent_at, allowance_fen=cached.offline_allowance_fen)
+                if cached.coupons_listed:
+                    row = session.get(CachedCard, cached.card.card_number)
+                    if row is not None:
+                        self.put_coupons(session, row, cached.coupons, sent_at)
             if answer.unknown_card_numbers:
-                session.execute(delete(CachedCard).where(CachedCard.card_number.in_(list(answer.unknown_card_numbers))))
+                unknown = list(answer.unknown_card_numbers)
+                session.execute(delete(CachedCoupon).where(CachedCoupon.card_number.in_(unknown)))
+                session.execute(delete(CachedCard).where(CachedCard.card_number.in_(unknown)))
 
     def apply_pushed(self, answer: store_sync_pb2.SubscribeCardBalancesResponse) -> None:
         """The region's pushed balances of cached cards, and the position reached (in the region's
@@ -150,6 +180,9 @@ class CardCache:
                 row = session.get(CachedCard, change.card_number)
                 if row is not None:
                     self._set_balances(row, change.balances, change.as_of.ToDatetime(tzinfo=UTC))
+                    if change.coupons_listed:
+                        self.put_coupons(session, row, change.coupons,
+                                         _moment(change.coupons_as_of) or change.as_of.ToDatetime(tzinfo=UTC))
             if answer.region_code:
                 relayed = session.get(RelayedPushPosition, answer.region_code)
                 if relayed is None:
@@ -196,6 +229,8 @@ class CardCache:
 
     def forget_unseen(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
+            forgotten = select(CachedCard.card_number).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER)
+            session.execute(delete(CachedCoupon).where(CachedCoupon.card_number.in_(forgotten)))
             result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
             return cast("CursorResult[Any]", result).rowcount or 0
 

@@ -3,7 +3,8 @@ without a POS integration. It talks only to the store agent (``--store host:port
 working — within the offline limits — when the store's link to its region is down.
 
     chaincard pos find 13800138000                      member, cards and balances
-    chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20
+    chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20 [--coupon 9…]
+    chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
@@ -202,10 +203,9 @@ def cmd_find(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sell(channel: grpc.Channel, args: argparse.Namespace) -> int:
-    from chaincard.money import format_fen
-    from chaincard.rpc.channels import call
-    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+def _basket_and_tenders(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    """The basket lines and tenders typed for ``pos sell`` and ``pos quote`` alike."""
+    from chaincard.v1 import common_pb2, transactions_pb2
 
     if not args.item:
         raise UsageError("ring up at least one --item SKU:name:category:qty:price")
@@ -222,22 +222,64 @@ def cmd_sell(channel: grpc.Channel, args: argparse.Namespace) -> int:
         tenders[-1].amount_fen = 0  # the last external tender pays whatever is left
     else:
         raise UsageError("--external-only needs --cash, --bank or --mobile")
+    return lines, tenders
+
+
+def _print_tenders_and_coupons(tenders: Iterable[Any], coupons: Iterable[Any]) -> None:
+    from chaincard.money import format_fen
+    from chaincard.v1 import common_pb2
+
+    for tender in tenders:
+        kind = common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " ")
+        split = f"  (principal {format_fen(tender.principal_fen)}, bonus {format_fen(tender.bonus_fen)})" if tender.principal_fen or tender.bonus_fen else ""
+        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}")
+    for coupon in coupons:
+        print(f"  coupon {coupon.coupon_code} ({coupon.template_code})  -{format_fen(coupon.discount_fen)}")
+
+
+def cmd_sell(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    lines, tenders = _basket_and_tenders(args)
     pin = getpass.getpass("Card PIN (hidden): ") if args.pin else ""
     request = transactions_pb2.CheckoutRequest(
         request_id=_request_id(args), card_number=args.card, lines=lines, points_to_redeem=args.points, tenders=tenders,
-        pin=pin, operator_id=args.operator or "",
+        pin=pin, operator_id=args.operator or "", coupon_codes=args.coupon,
     )
     sale = call(transactions_pb2_grpc.TransactionServiceStub(channel).Checkout, request, deadline=CALL_DEADLINE_SECONDS)
     banner = "APPROVED OFFLINE — queued, posted when the link returns" if sale.offline else "PAID"
     print(f"✓ {banner}: total {format_fen(sale.total_due_fen)}  (discount {format_fen(sale.discount_fen)}, "
           f"points used {sale.points_redeemed}, points earned {sale.points_earned})")
-    for tender in sale.tenders:
-        kind = common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " ")
-        split = f"  (principal {format_fen(tender.principal_fen)}, bonus {format_fen(tender.bonus_fen)})" if tender.principal_fen or tender.bonus_fen else ""
-        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}")
+    _print_tenders_and_coupons(sale.tenders, sale.coupons)
     print(f"  card after: {_balances(sale.balances_after)}{'  (estimate)' if sale.offline else ''}")
     _print_receipt(sale.receipt)
     print(f"  transaction {sale.transaction.transaction_id}   (80 mm: chaincard pos reprint {sale.transaction.transaction_id} --paper 80)")
+    return 0
+
+
+def cmd_quote(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """What ``pos sell`` with the same arguments would charge now; nothing is charged or written."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import common_pb2, transactions_pb2, transactions_pb2_grpc
+
+    lines, tenders = _basket_and_tenders(args)
+    if not args.card:  # a non-member has no stored value: quote the external tenders alone
+        tenders = [tender for tender in tenders if tender.type != common_pb2.TENDER_TYPE_STORED_VALUE]
+    request = transactions_pb2.QuoteCheckoutRequest(
+        card_number=args.card or "", lines=lines, points_to_redeem=args.points, tenders=tenders, coupon_codes=args.coupon,
+    )
+    quoted = call(transactions_pb2_grpc.TransactionServiceStub(channel).QuoteCheckout, request, deadline=CALL_DEADLINE_SECONDS)
+    print(f"QUOTE (nothing charged): subtotal {format_fen(quoted.subtotal_fen)}  discount {format_fen(quoted.discount_fen)}  "
+          f"points as cash {format_fen(quoted.points_deduction_fen)}  total {format_fen(quoted.total_due_fen)}")
+    print(f"  points used {quoted.points_redeemed} (at most {quoted.max_points_redeemable}), points earned {quoted.points_earned}")
+    _print_tenders_and_coupons(quoted.tenders, quoted.coupons)
+    for rejected in quoted.rejected_coupons:
+        print(f"  coupon {rejected.coupon_code} NOT USABLE: {rejected.reason}")
+    if quoted.HasField("balances"):
+        print(f"  card now: {_balances(quoted.balances)}")
     return 0
 
 
@@ -314,6 +356,9 @@ def cmd_status(channel: grpc.Channel, args: argparse.Namespace) -> int:
     print(f"  offline today   {status.offline_approvals_today} sale(s), {format_fen(status.offline_approved_today_fen)}; "
           f"overdrawn {status.overdrawn_today} sale(s), {format_fen(status.overdrawn_today_fen)}; "
           f"still owed {format_fen(status.receivable_today_fen)} by {status.receivable_cards_today} card(s)")
+    if status.coupon_conflicts_today:
+        print(f"  COUPON CONFLICT {status.coupon_conflicts_today} offline sale(s) today used coupons already used elsewhere: "
+              f"{format_fen(status.coupon_conflict_today_fen)} of discount this store bears")
     print(f"  config version  {status.config_version}    cached cards {status.cached_card_count}    agent {status.agent_version}")
     return 0
 
@@ -380,6 +425,20 @@ def run_overdrawn(args: argparse.Namespace) -> int:
     return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
 
 
+def _add_basket_arguments(parser: argparse.ArgumentParser) -> None:
+    """What ``pos sell`` and ``pos quote`` both take: the basket, points, coupons and tenders."""
+    parser.add_argument("--item", action="append", default=[], metavar="SKU:NAME:CATEGORY:QTY:PRICE",
+                        help="one basket line, price per unit in yuan; repeat for more lines")
+    parser.add_argument("--points", type=int, default=0, help="points to use as cash")
+    parser.add_argument("--coupon", action="append", default=[], metavar="CODE",
+                        help="a coupon held on the card (17 digits); repeat for more")
+    parser.add_argument("--cash", metavar="YUAN", help="paid in cash")
+    parser.add_argument("--bank", metavar="YUAN", help="paid by bank card")
+    parser.add_argument("--mobile", metavar="YUAN", help="paid by mobile pay")
+    parser.add_argument("--external-only", action="store_true",
+                        help="no stored value: the last of --cash/--bank/--mobile pays the rest")
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001 - argparse has no public type for it
     """Add this package's subcommands to the ``chaincard`` command."""
     pos = commands.add_parser("pos", help="the cashier's till, through a store agent (find, sell, recharge, balance…)",
@@ -398,14 +457,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     sell = add("sell", cmd_sell, "ring up items and take payment (card stored value pays what cash etc. do not)")
     sell.add_argument("--card", required=True, help="the member card number")
-    sell.add_argument("--item", action="append", default=[], metavar="SKU:NAME:CATEGORY:QTY:PRICE",
-                      help="one basket line, price per unit in yuan; repeat for more lines")
-    sell.add_argument("--points", type=int, default=0, help="points to use as cash")
-    sell.add_argument("--cash", metavar="YUAN", help="paid in cash")
-    sell.add_argument("--bank", metavar="YUAN", help="paid by bank card")
-    sell.add_argument("--mobile", metavar="YUAN", help="paid by mobile pay")
-    sell.add_argument("--external-only", action="store_true",
-                      help="no stored value: the last of --cash/--bank/--mobile pays the rest")
+    quote = add("quote", cmd_quote, "price a basket as `sell` would, charging nothing (coupons and points shown)")
+    quote.add_argument("--card", help="the member card number (none: a non-member's price)")
+    _add_basket_arguments(sell)
+    _add_basket_arguments(quote)
     sell.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden)")
     sell.add_argument("--operator", help="cashier id")
     sell.add_argument("--request-id", help="retry an earlier sale without charging twice")

@@ -160,6 +160,14 @@ class AdviceForwarder(Worker):
                     log.error("the region refused an offline sale for good: settle it by hand", extra={"fields": {
                         "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})
                     continue
+                conflicts = result.transaction.coupon_conflicts
+                row.coupon_conflicts = len(conflicts)
+                row.coupon_conflict_fen = sum(conflict.discount_fen for conflict in conflicts)
+                if conflicts:
+                    log.warning("an offline sale used coupons its home region found used elsewhere; the region flagged it",
+                                extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,
+                                                  "coupons": [conflict.coupon_code for conflict in conflicts],
+                                                  "discount_fen": row.coupon_conflict_fen}})
                 if result.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN:
                     log.warning("an offline sale overdrew its card; the region flagged it", extra={"fields": {
                         "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})

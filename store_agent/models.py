@@ -1,5 +1,5 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
-configuration snapshot, the offline stand-in's card cache, where the region's push of its cards'
+configuration snapshot, the offline stand-in's card cache (and its cards' coupons), where the region's push of its cards'
 balances got to (per region for the feeds it relays), and its queue of offline advices (X4)."""
 
 from __future__ import annotations
@@ -98,7 +98,41 @@ class CachedCard(Base):
     allowance_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     # Last full description (state, PIN, level) from the region.
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # When the region read the card's AVAILABLE coupons held in cached_coupons (docs/adr/0025);
+    # None: never listed. A list read earlier never replaces a later one.
+    coupons_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+
+
+class CachedCoupon(Base):
+    """An AVAILABLE coupon of a cached card, as its home region last listed it (RefreshCardCache, or
+    the balance push): the stand-in redeems it offline (docs/adr/0025). A card's rows are replaced
+    whole by each newer list; what this store used offline is kept apart (OfflineCouponUse), so a
+    list read before an advice was posted cannot make its coupon usable again here."""
+
+    __tablename__ = "cached_coupons"
+
+    coupon_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(32), index=True)
+    template_code: Mapped[str] = mapped_column(String(64))
+    # As listed: AVAILABLE (a list holds only those).
+    state: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[datetime] = mapped_column(UtcTimestamp)
+    valid_until: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class OfflineCouponUse(Base):
+    """A coupon an offline sale of this store used (docs/adr/0025). It stays used here while its
+    advice is queued, and until a coupon list read after the advice was forwarded says otherwise
+    (the region restored it, e.g. by a refund): two offline sales never use one coupon."""
+
+    __tablename__ = "offline_coupon_uses"
+
+    coupon_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    advice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(32))
+    discount_fen: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[datetime] = mapped_column(UtcTimestamp)
 
 
 class BalancePushPosition(Base):
@@ -158,3 +192,7 @@ class OfflineAdvice(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     forwarded_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Coupons the sale used that its home region found used elsewhere, expired or voided when it
+    # posted the advice (Transaction.coupon_conflicts, docs/adr/0025), and the discount given on them.
+    coupon_conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    coupon_conflict_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

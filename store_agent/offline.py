@@ -4,7 +4,10 @@ checkout alone, within its limits, and queues it as an advice for the card's hom
 A spend is approved only if, checked in this order (the first that fails is the reason given):
 1. the card is in the cache, fully described, described recently enough (card_cache_max_age_seconds),
    ACTIVE, not past its expiry, and has no PIN (a PIN cannot be checked offline: docs/adr/0011);
-2. the basket uses no points as cash, no coupons and no second member card;
+2. the basket uses no points as cash and no second member card; each coupon it names is one of the
+   card's AVAILABLE coupons as the region last listed them (RefreshCardCache or the balance push,
+   within card_cache_max_age_seconds) and no offline sale of this store used it since; the core
+   then checks the coupon's rules as online (docs/adr/0025);
 3. the stored value it takes is covered by the card's last known balance less what this store
    approved offline since that balance was read, less what the card owes (held back from principal
    first, then bonus, as online: chaincard.ledger.receivables; priced by chaincard.pricing on it);
@@ -16,6 +19,10 @@ Refusals are FAILED_PRECONDITION with the reason ("don't retry": a till or a cha
 must not resend a refused sale in a loop; the cashier takes another payment). The journal keeps
 the request PENDING, so the same request_id can still be sent once the link is back. The approval, the queued advice, the journal's answer and the
 receipt are written in one SQLite transaction (WAL, synchronous=FULL): an approved sale is never lost.
+The coupons it used are marked used here in that same transaction (offline_coupon_uses): a second
+offline sale naming one of them is refused. The advice carries the codes (the checkout's
+coupon_codes) and their discounts (the offline answer's coupons); the home region redeems them, or
+flags the sale when one was used elsewhere meanwhile (region_service.handlers.advices).
 
 The same stand-in, with the same limits, serves a card whose home region does not answer while the
 store's own region does (``home_region``: the region answered UNAVAILABLE with the
@@ -27,6 +34,7 @@ answering, sale not approved: …", not "store offline") and the receipt carries
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.business_day import store_business_date
 from chaincard.checkout import receipt
+from chaincard.checkout.quote import quote, quote_response
 from chaincard.checkout.receipt import OFFLINE_MARK
 from chaincard.checkout.request import (
     CheckoutFields,
@@ -48,6 +57,7 @@ from chaincard.checkout.request import (
 )
 from chaincard.checkout.response import checkout_response
 from chaincard.config import Settings
+from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
@@ -57,7 +67,14 @@ from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKi
 from chaincard.receipts import WIDTH_58MM, render, to_document
 from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
 from store_agent.config_sync import StoreConfig
-from store_agent.models import CachedCard, OfflineAdvice, OutgoingRequest, Receipt
+from store_agent.models import (
+    CachedCard,
+    CachedCoupon,
+    OfflineAdvice,
+    OfflineCouponUse,
+    OutgoingRequest,
+    Receipt,
+)
 from store_agent.region_link import home_region_message
 
 
@@ -98,6 +115,16 @@ def unreflected(session: Session, card_number: str, since: datetime | None, *, d
         query = query.where(OfflineAdvice.business_date == day)
     principal, bonus, points = session.execute(query).one()
     return int(principal), int(bonus), int(points)
+
+
+def used_offline(session: Session, coupon_code: str, listed_at: datetime | None) -> OfflineAdvice | None:
+    """The advice of this store's offline sale that used the coupon and that a coupon list read at
+    ``listed_at`` cannot include yet (still queued, or forwarded after it); None when there is none."""
+    query = (select(OfflineAdvice).join(OfflineCouponUse, OfflineCouponUse.advice_id == OfflineAdvice.advice_id)
+             .where(OfflineCouponUse.coupon_code == coupon_code))
+    if listed_at is not None:
+        query = query.where(or_(OfflineAdvice.forwarded_at.is_(None), OfflineAdvice.forwarded_at > listed_at))
+    return session.execute(query.order_by(OfflineAdvice.sequence.desc()).limit(1)).scalar_one_or_none()
 
 
 def queued_exposure(session: Session) -> int:
@@ -144,7 +171,46 @@ class OfflineStandIn:
             raise _refuse(f"card ...{number[-4:]} has a PIN, and a PIN cannot be checked while offline")
         return card
 
-    def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime) -> CheckoutPlan:
+    @staticmethod
+    def _cached_coupons(session: Session, fields: CheckoutFields, card: CachedCard, now: datetime,
+                        max_age: int) -> list[HeldCoupon | str]:
+        """Each coupon the sale names, in order, as this store last knew it, or why this store cannot
+        take it (it does not know it, or one of its offline sales already used it); the core checks
+        the rest, as online."""
+        number = card.card_number
+        listed_at = card.coupons_as_of
+        if fields.coupon_codes and listed_at is None:
+            return [f"the coupons of card ...{number[-4:]} are not known to this store yet"] * len(fields.coupon_codes)
+        if fields.coupon_codes and listed_at is not None and now - listed_at > timedelta(seconds=max_age):
+            stale = f"what this store knows of the coupons of card ...{number[-4:]} is older than {max_age // 3600} h"
+            return [stale] * len(fields.coupon_codes)
+        found: list[HeldCoupon | str] = []
+        for code in fields.coupon_codes:
+            used = used_offline(session, code, listed_at)
+            cached = session.get(CachedCoupon, code)
+            if used is not None:
+                found.append(f"coupon {code} was already used offline at this store "
+                             f"(sale {used.transaction_id}, {used.approved_at:%Y-%m-%d %H:%M} UTC)")
+            elif cached is None:
+                found.append(f"coupon {code} is not among the usable coupons this store knows of card ...{number[-4:]}")
+            else:
+                found.append(HeldCoupon(coupon_code=cached.coupon_code, template_code=cached.template_code,
+                                        card_number=cached.card_number, state=cached.state,
+                                        valid_from=cached.valid_from, valid_until=cached.valid_until))
+        return found
+
+    def _held_coupons(self, session: Session, fields: CheckoutFields, card: CachedCard, now: datetime,
+                      max_age: int) -> list[HeldCoupon]:
+        """The sale's coupons from the cache, or the refusal of the first this store cannot take."""
+        held = []
+        for index, found in enumerate(self._cached_coupons(session, fields, card, now, max_age)):
+            if isinstance(found, str):
+                raise _refuse(f"coupon_codes[{index}]: {found}")
+            held.append(found)
+        return held
+
+    def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime,
+               coupons: list[HeldCoupon]) -> CheckoutPlan:
         snapshot = self.config.snapshot()
         assert snapshot is not None
         store = self.config.store()
@@ -154,10 +220,68 @@ class OfflineStandIn:
             return price(pricing_input(
                 fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
                 stored_value=spendable, points_balance=max(card.points, 0),
+                coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
             ))
         except PricingRefused as refused:
+            if refused.field.startswith("coupon_codes"):  # a coupon's rule, as online
+                raise _refuse(f"{refused.field}: {refused.problem}") from refused
             owes = f", less the {format_fen(card.owed_fen)} the card owes" if card.owed_fen > 0 else ""
             raise _refuse(f"{refused.problem} (last known balance, less today's offline sales{owes})") from refused
+
+    @staticmethod
+    def _held(session: Session, card: CachedCard) -> tuple[StoredValue, StoredValue, int]:
+        """What the card holds as this store knows it (last known balance less this store's advices the
+        region had not counted then), what of it may be spent, and the points those advices earned."""
+        spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
+        held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
+        # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
+        spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
+        return held, spendable, earned
+
+    # ---- the quote -----------------------------------------------------------------------------------
+    def quote(self, request: transactions_pb2.QuoteCheckoutRequest, *, home_region: str = "") -> transactions_pb2.QuoteCheckoutResponse:
+        """What the stand-in would charge for this basket now, priced as :meth:`approve` prices it, on
+        the card cache; nothing is written. The limits on what it may approve are checked only when
+        the sale comes (a quote is no approval). Points as cash are refused as the sale would be; a
+        coupon the sale could not use (the core's rules, or not usable here: unknown to this store,
+        already used offline here) is left out and listed with the reason, as online."""
+        if self.config.snapshot() is None:
+            raise _cause_named(_refuse("this store has no program configuration yet"), home_region)
+        checkout = transactions_pb2.CheckoutRequest(
+            store_id=request.store_id, card_number=request.card_number, lines=request.lines,
+            points_to_redeem=request.points_to_redeem, coupon_codes=request.coupon_codes, tenders=request.tenders,
+        )
+        try:
+            fields = checkout_fields(checkout, offline=True)
+        except NotTakenOffline as refused:
+            raise _cause_named(_refuse(refused.reason), home_region) from refused
+        limits = self.config.limits()
+        now = utc_now()
+        try:
+            with self.session_factory() as session:
+                card = self._usable_card(session.get(CachedCard, fields.card_number), fields.card_number, now,
+                                         limits.card_cache_max_age_seconds)
+                held, spendable, earned = self._held(session, card)
+                cached = self._cached_coupons(session, fields, card, now, limits.card_cache_max_age_seconds)
+        except OfflineRefused as refused:
+            raise _cause_named(refused, home_region) from refused
+        usable = [coupon for coupon in cached if isinstance(coupon, HeldCoupon)]
+        not_here = [(code, why) for code, why in zip(fields.coupon_codes, cached, strict=True) if isinstance(why, str)]
+        fields = replace(fields, coupon_codes=tuple(coupon.coupon_code for coupon in usable))
+        snapshot = self.config.snapshot()
+        assert snapshot is not None
+        store = self.config.store()
+        zone = (store.time_zone if store is not None else "") or self.settings.business_time_zone
+        priced = quote(pricing_input(
+            fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
+            stored_value=spendable, points_balance=max(card.points, 0),
+            coupons=usable, issuing_franchisee_id=card.issuing_franchisee_id,
+        ))
+        response = quote_response(priced, balances=common_pb2.Balances(
+            principal_fen=held.principal_fen, bonus_fen=held.bonus_fen, points=card.points + earned, owed_fen=max(card.owed_fen, 0),
+        ))
+        response.rejected_coupons.extend(transactions_pb2.RejectedCoupon(coupon_code=code, reason=why) for code, why in not_here)
+        return response
 
     # ---- the approval --------------------------------------------------------------------------------
     def approve(self, request: transactions_pb2.CheckoutRequest, *, in_doubt: bool = False,
@@ -199,11 +323,9 @@ class OfflineStandIn:
             card = self._usable_card(
                 session.get(CachedCard, fields.card_number), fields.card_number, now, limits.card_cache_max_age_seconds
             )
-            spent_principal, spent_bonus, earned = unreflected(session, card.card_number, card.balances_as_of)
-            held = StoredValue(max(card.principal_fen - spent_principal, 0), max(card.bonus_fen - spent_bonus, 0))
-            # What the card owes is held back, as online (docs/adr/0018): the stand-in adds to no debt it knows of.
-            spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
-            plan = self._price(fields, card, spendable, now)
+            held, spendable, earned = self._held(session, card)
+            coupons = self._held_coupons(session, fields, card, now, limits.card_cache_max_age_seconds)
+            plan = self._price(fields, card, spendable, now, coupons)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)
             if stored_value > limits.pinless_limit_fen:
@@ -263,6 +385,10 @@ class OfflineStandIn:
             approved_at=now, advice=b"", state="QUEUED", attempts=0,
         )
         session.add(row)
+        # Used here from now on: a second offline sale naming one of them is refused (used_offline).
+        session.add_all(OfflineCouponUse(coupon_code=applied.coupon_code, advice_id=request.request_id,
+                                         card_number=card.card_number, discount_fen=applied.discount_fen, used_at=now)
+                        for applied in plan.applied_coupons)
         session.flush()  # the sequence is SQLite's rowid
         row.advice = store_sync_pb2.OfflineAdvice(
             advice_id=request.request_id, sequence=row.sequence, store_id=self.store_id, checkout=checkout,

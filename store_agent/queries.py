@@ -54,6 +54,9 @@ class OfflineDay:
     overdrawn_fen: int
     receivable_cards: int = 0
     receivable_fen: int = 0
+    # Sales whose coupons their home region found used elsewhere, expired or voided (docs/adr/0025).
+    coupon_conflicts: int = 0
+    coupon_conflict_fen: int = 0
 
 
 def offline_day(session: Session, day: date) -> OfflineDay:
@@ -69,7 +72,12 @@ def offline_day(session: Session, day: date) -> OfflineDay:
         select(func.count(), func.coalesce(func.sum(CachedCard.owed_fen), 0))
         .where(CachedCard.owed_fen > 0, CachedCard.card_number.in_(approved_cards))
     ).one()
-    return OfflineDay(int(approvals), int(approved), int(overdrawn_count), int(overdrawn_fen), int(owing), int(owed))
+    conflicts, conflict_fen = session.execute(
+        select(func.count(), func.coalesce(func.sum(OfflineAdvice.coupon_conflict_fen), 0))
+        .where(OfflineAdvice.business_date == day, OfflineAdvice.coupon_conflicts > 0)
+    ).one()
+    return OfflineDay(int(approvals), int(approved), int(overdrawn_count), int(overdrawn_fen), int(owing), int(owed),
+                      int(conflicts), int(conflict_fen))
 
 
 def kept_receipt(session: Session, transaction_id: str) -> Receipt:

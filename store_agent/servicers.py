@@ -224,6 +224,20 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
     ) -> transactions_pb2.RechargeCardResponse:
         return self.commands.send(self.region, request, prints_receipt=True)
 
+    def QuoteCheckout(  # noqa: N802
+        self, request: transactions_pb2.QuoteCheckoutRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.QuoteCheckoutResponse:
+        """The region's quote when it answers; else the stand-in's, priced on the card cache as it
+        would approve the sale (coupons and points as cash are not taken offline)."""
+        request.store_id = self.commands.store_id
+        try:
+            return self.link.read(self.region.QuoteCheckout, request)
+        except RegionUnreachable as unreachable:
+            if self.stand_in is None or not request.card_number:
+                raise
+            home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
+            return self.stand_in.quote(request, home_region=home_region)
+
     def Checkout(  # noqa: N802
         self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext
     ) -> transactions_pb2.CheckoutResponse:
@@ -307,6 +321,7 @@ class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):
             offline_approvals_today=today.approvals, offline_approved_today_fen=today.approved_fen,
             overdrawn_today=today.overdrawn, overdrawn_today_fen=today.overdrawn_fen,
             receivable_cards_today=today.receivable_cards, receivable_today_fen=today.receivable_fen,
+            coupon_conflicts_today=today.coupon_conflicts, coupon_conflict_today_fen=today.coupon_conflict_fen,
         )
         for field, moment in (("last_region_contact_at", monitor.last_contact_at),
                               ("offline_since", None if monitor.online else monitor.offline_since),

@@ -3,10 +3,10 @@ and the store agent's offline stand-in (STYLE rule 15).
 
 Reading the request (:func:`checkout_fields`) checks every field and names the one at fault
 (INVALID_ARGUMENT), before anything is locked or written. Offline, what the stand-in cannot take —
-a second member card, count-card uses, points as cash, coupons — is refused with
-:class:`NotTakenOffline` (FAILED_PRECONDITION, "take another payment"). :func:`pricing_input` then
-adds what the caller loaded for the sale (the card's balances, its held coupons, the program
-snapshot, the store's clock).
+a second member card, count-card uses, points as cash — is refused with :class:`NotTakenOffline`
+(FAILED_PRECONDITION, "take another payment"); coupons are taken offline from the store's cache
+(docs/adr/0025). :func:`pricing_input` then adds what the caller loaded for the sale (the card's
+balances, its held coupons, the program snapshot, the store's clock).
 """
 
 from __future__ import annotations
@@ -125,8 +125,6 @@ def checkout_fields(request: transactions_pb2.CheckoutRequest, *, offline: bool 
         raise InvalidArgument("points_to_redeem", "must not be negative")
     if offline and request.points_to_redeem:
         raise NotTakenOffline("points cannot be used as cash while offline")
-    if offline and codes:
-        raise NotTakenOffline("coupons cannot be used offline yet")
     return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes)
 
 

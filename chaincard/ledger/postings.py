@@ -19,6 +19,9 @@ class Asset(StrEnum):
     POINTS = "POINTS"
     # Count-card uses are one asset per item: "COUNT_USES:<item code>".
     COUNT_USES = "COUNT_USES"
+    # The face value coupons took off sales (Q3), in fen: moves only between franchisees' system
+    # accounts (who bears a coupon's cost, whose store honoured it), never on a card (ADR 0021).
+    COUPON_VALUE = "COUPON_VALUE"
 
 
 class Direction(StrEnum):
@@ -34,11 +37,19 @@ class SystemAccount(StrEnum):
     STORED_VALUE_REDEEMED = "STORED_VALUE_REDEEMED"  # goods handed over against stored value
     PROMOTION_EXPENSE = "PROMOTION_EXPENSE"  # bonus value given away by recharge promotions
     POINTS_LIABILITY = "POINTS_LIABILITY"  # points issued, not yet redeemed
+    # Coupon discounts an acquiring store gave offline on coupons that turned out used elsewhere,
+    # voided or expired when the advice arrived (X4, docs/adr/0025): the store's own loss, in
+    # COUPON_VALUE, opposite its COUPON_REDEEMED (no issuer pays them).
+    COUPON_CONFLICT_EXPENSE = "COUPON_CONFLICT_EXPENSE"
     # Before issue 21, what holders owed for offline spends (X4) beyond their balance; now only
     # history: an overdraft is a receivable on the card itself (purpose RECEIVABLE).
     OFFLINE_OVERDRAFT = "OFFLINE_OVERDRAFT"
     # What a card owed and a store manager wrote off (the issuer's loss), principal or points.
     RECEIVABLE_WRITTEN_OFF = "RECEIVABLE_WRITTEN_OFF"
+    # Coupons (Q3, ADR 0021): what the cost bearer's coupons took off sales (debited), and what the
+    # acquiring franchisee's stores honoured (credited); settlement clears the difference (F1).
+    COUPON_EXPENSE = "COUPON_EXPENSE"
+    COUPON_REDEEMED = "COUPON_REDEEMED"
 
 
 class UnbalancedTransaction(ValueError):

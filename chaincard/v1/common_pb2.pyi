@@ -49,6 +49,7 @@ class Asset(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ASSET_STORED_VALUE_BONUS: _ClassVar[Asset]
     ASSET_POINTS: _ClassVar[Asset]
     ASSET_COUNT_USES: _ClassVar[Asset]
+    ASSET_COUPON_VALUE: _ClassVar[Asset]
 
 class TenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -127,6 +128,7 @@ ASSET_STORED_VALUE_PRINCIPAL: Asset
 ASSET_STORED_VALUE_BONUS: Asset
 ASSET_POINTS: Asset
 ASSET_COUNT_USES: Asset
+ASSET_COUPON_VALUE: Asset
 TENDER_TYPE_UNSPECIFIED: TenderType
 TENDER_TYPE_STORED_VALUE: TenderType
 TENDER_TYPE_CASH: TenderType
@@ -218,7 +220,7 @@ class CountUseChange(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses_delta: _Optional[int] = ...) -> None: ...
 
 class Transaction(_message.Message):
-    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at")
+    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at", "coupon_conflicts")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -239,6 +241,7 @@ class Transaction(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     OWED_DELTA_FEN_FIELD_NUMBER: _ClassVar[int]
     POSTED_AT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     type: TransactionType
     card_number: str
@@ -259,7 +262,20 @@ class Transaction(_message.Message):
     reason: str
     owed_delta_fen: int
     posted_at: _timestamp_pb2.Timestamp
-    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    coupon_conflicts: _containers.RepeatedCompositeFieldContainer[CouponConflict]
+    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ...) -> None: ...
+
+class CouponConflict(_message.Message):
+    __slots__ = ("coupon_code", "template_code", "discount_fen", "reason")
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    coupon_code: str
+    template_code: str
+    discount_fen: int
+    reason: str
+    def __init__(self, coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., discount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("member_id", "home_region", "name", "phone_masked", "birthday", "gender", "email", "custom_fields", "tags", "channel", "registered_store_id", "registered_at", "updated_at")

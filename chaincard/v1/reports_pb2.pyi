@@ -71,7 +71,7 @@ class TenderTotal(_message.Message):
     def __init__(self, type: _Optional[_Union[_common_pb2.TenderType, str]] = ..., amount_fen: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ReportFigures(_message.Message):
-    __slots__ = ("sales_count", "sales_gross_fen", "discount_fen", "points_deduction_fen", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count", "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned", "points_redeemed", "count_uses_consumed", "new_members", "new_cards", "tenders", "overdrawn_count", "offline_approval_count", "offline_approved_fen", "overdraft_fen", "receivable_collected_fen", "receivable_written_off_fen")
+    __slots__ = ("sales_count", "sales_gross_fen", "discount_fen", "points_deduction_fen", "sales_net_fen", "stored_value_principal_spent_fen", "stored_value_bonus_spent_fen", "recharge_count", "recharge_fen", "recharge_bonus_fen", "refund_count", "refund_fen", "void_count", "void_fen", "points_earned", "points_redeemed", "count_uses_consumed", "new_members", "new_cards", "tenders", "overdrawn_count", "offline_approval_count", "offline_approved_fen", "overdraft_fen", "receivable_collected_fen", "receivable_written_off_fen", "coupon_conflict_count", "coupon_conflict_fen")
     SALES_COUNT_FIELD_NUMBER: _ClassVar[int]
     SALES_GROSS_FEN_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,8 @@ class ReportFigures(_message.Message):
     OVERDRAFT_FEN_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_COLLECTED_FEN_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_WRITTEN_OFF_FEN_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICT_FEN_FIELD_NUMBER: _ClassVar[int]
     sales_count: int
     sales_gross_fen: int
     discount_fen: int
@@ -124,7 +126,9 @@ class ReportFigures(_message.Message):
     overdraft_fen: int
     receivable_collected_fen: int
     receivable_written_off_fen: int
-    def __init__(self, sales_count: _Optional[int] = ..., sales_gross_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., sales_net_fen: _Optional[int] = ..., stored_value_principal_spent_fen: _Optional[int] = ..., stored_value_bonus_spent_fen: _Optional[int] = ..., recharge_count: _Optional[int] = ..., recharge_fen: _Optional[int] = ..., recharge_bonus_fen: _Optional[int] = ..., refund_count: _Optional[int] = ..., refund_fen: _Optional[int] = ..., void_count: _Optional[int] = ..., void_fen: _Optional[int] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., count_uses_consumed: _Optional[int] = ..., new_members: _Optional[int] = ..., new_cards: _Optional[int] = ..., tenders: _Optional[_Iterable[_Union[TenderTotal, _Mapping]]] = ..., overdrawn_count: _Optional[int] = ..., offline_approval_count: _Optional[int] = ..., offline_approved_fen: _Optional[int] = ..., overdraft_fen: _Optional[int] = ..., receivable_collected_fen: _Optional[int] = ..., receivable_written_off_fen: _Optional[int] = ...) -> None: ...
+    coupon_conflict_count: int
+    coupon_conflict_fen: int
+    def __init__(self, sales_count: _Optional[int] = ..., sales_gross_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., sales_net_fen: _Optional[int] = ..., stored_value_principal_spent_fen: _Optional[int] = ..., stored_value_bonus_spent_fen: _Optional[int] = ..., recharge_count: _Optional[int] = ..., recharge_fen: _Optional[int] = ..., recharge_bonus_fen: _Optional[int] = ..., refund_count: _Optional[int] = ..., refund_fen: _Optional[int] = ..., void_count: _Optional[int] = ..., void_fen: _Optional[int] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., count_uses_consumed: _Optional[int] = ..., new_members: _Optional[int] = ..., new_cards: _Optional[int] = ..., tenders: _Optional[_Iterable[_Union[TenderTotal, _Mapping]]] = ..., overdrawn_count: _Optional[int] = ..., offline_approval_count: _Optional[int] = ..., offline_approved_fen: _Optional[int] = ..., overdraft_fen: _Optional[int] = ..., receivable_collected_fen: _Optional[int] = ..., receivable_written_off_fen: _Optional[int] = ..., coupon_conflict_count: _Optional[int] = ..., coupon_conflict_fen: _Optional[int] = ...) -> None: ...
 
 class StoreDailyQuery(_message.Message):
     __slots__ = ("store_id", "business_date")

@@ -27,7 +27,7 @@ from chaincard.v1 import store_sync_pb2 as chaincard_dot_v1_dot_store__sync__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63haincard/v1/store_agent.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a\x1d\x63haincard/v1/store_sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetStoreStatusRequest\"\xbf\x05\n\x16GetStoreStatusResponse\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12:\n\x16last_region_contact_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\roffline_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13offline_queue_depth\x18\x06 \x01(\x03\x12\x34\n\x10oldest_queued_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14offline_exposure_fen\x18\x08 \x01(\x03\x12\"\n\x1aoffline_exposure_limit_fen\x18\t \x01(\x03\x12\x16\n\x0e\x63onfig_version\x18\n \x01(\x03\x12\x19\n\x11\x63\x61\x63hed_card_count\x18\x0b \x01(\x03\x12\x15\n\ragent_version\x18\x0c \x01(\t\x12\x1d\n\x15rejected_advice_count\x18\r \x01(\x03\x12H\n\x1ahome_regions_not_answering\x18\x0e \x03(\x0b\x32$.chaincard.v1.HomeRegionNotAnswering\x12\x1f\n\x17offline_approvals_today\x18\x0f \x01(\x03\x12\"\n\x1aoffline_approved_today_fen\x18\x10 \x01(\x03\x12\x17\n\x0foverdrawn_today\x18\x11 \x01(\x03\x12\x1b\n\x13overdrawn_today_fen\x18\x12 \x01(\x03\x12\x1e\n\x16receivable_cards_today\x18\x13 \x01(\x03\x12\x1c\n\x14receivable_today_fen\x18\x14 \x01(\x03\"\x9e\x01\n\x16HomeRegionNotAnswering\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_failure_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\x04 \x01(\t\"^\n\x15ReprintReceiptRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12-\n\x0bpaper_width\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.PaperWidth\"U\n\x16ReprintReceiptResponse\x12*\n\x07receipt\x18\x01 \x03(\x0b\x32\x19.chaincard.v1.ReceiptLine\x12\x0f\n\x07\x63olumns\x18\x02 \x01(\x05\"A\n\x18ListQueuedAdvicesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\x96\x01\n\x0cQueuedAdvice\x12+\n\x06\x61\x64vice\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.OfflineAdvice\x12\x10\n\x08\x61ttempts\x18\x02 \x01(\x05\x12\x33\n\x0flast_attempt_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x04 \x01(\t\"a\n\x19ListQueuedAdvicesResponse\x12+\n\x07\x61\x64vices\x18\x01 \x03(\x0b\x32\x1a.chaincard.v1.QueuedAdvice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x02\n\x11StoreAgentService\x12[\n\x0eGetStoreStatus\x12#.chaincard.v1.GetStoreStatusRequest\x1a$.chaincard.v1.GetStoreStatusResponse\x12[\n\x0eReprintReceipt\x12#.chaincard.v1.ReprintReceiptRequest\x1a$.chaincard.v1.ReprintReceiptResponse\x12\x64\n\x11ListQueuedAdvices\x12&.chaincard.v1.ListQueuedAdvicesRequest\x1a\'.chaincard.v1.ListQueuedAdvicesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63haincard/v1/store_agent.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a\x1d\x63haincard/v1/store_sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetStoreStatusRequest\"\x82\x06\n\x16GetStoreStatusResponse\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12:\n\x16last_region_contact_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\roffline_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13offline_queue_depth\x18\x06 \x01(\x03\x12\x34\n\x10oldest_queued_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14offline_exposure_fen\x18\x08 \x01(\x03\x12\"\n\x1aoffline_exposure_limit_fen\x18\t \x01(\x03\x12\x16\n\x0e\x63onfig_version\x18\n \x01(\x03\x12\x19\n\x11\x63\x61\x63hed_card_count\x18\x0b \x01(\x03\x12\x15\n\ragent_version\x18\x0c \x01(\t\x12\x1d\n\x15rejected_advice_count\x18\r \x01(\x03\x12H\n\x1ahome_regions_not_answering\x18\x0e \x03(\x0b\x32$.chaincard.v1.HomeRegionNotAnswering\x12\x1f\n\x17offline_approvals_today\x18\x0f \x01(\x03\x12\"\n\x1aoffline_approved_today_fen\x18\x10 \x01(\x03\x12\x17\n\x0foverdrawn_today\x18\x11 \x01(\x03\x12\x1b\n\x13overdrawn_today_fen\x18\x12 \x01(\x03\x12\x1e\n\x16receivable_cards_today\x18\x13 \x01(\x03\x12\x1c\n\x14receivable_today_fen\x18\x14 \x01(\x03\x12\x1e\n\x16\x63oupon_conflicts_today\x18\x15 \x01(\x03\x12!\n\x19\x63oupon_conflict_today_fen\x18\x16 \x01(\x03\"\x9e\x01\n\x16HomeRegionNotAnswering\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_failure_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\x04 \x01(\t\"^\n\x15ReprintReceiptRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12-\n\x0bpaper_width\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.PaperWidth\"U\n\x16ReprintReceiptResponse\x12*\n\x07receipt\x18\x01 \x03(\x0b\x32\x19.chaincard.v1.ReceiptLine\x12\x0f\n\x07\x63olumns\x18\x02 \x01(\x05\"A\n\x18ListQueuedAdvicesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\x96\x01\n\x0cQueuedAdvice\x12+\n\x06\x61\x64vice\x18\x01 \x01(\x0b\x32\x1b.chaincard.v1.OfflineAdvice\x12\x10\n\x08\x61ttempts\x18\x02 \x01(\x05\x12\x33\n\x0flast_attempt_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x04 \x01(\t\"a\n\x19ListQueuedAdvicesResponse\x12+\n\x07\x61\x64vices\x18\x01 \x03(\x0b\x32\x1a.chaincard.v1.QueuedAdvice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x02\n\x11StoreAgentService\x12[\n\x0eGetStoreStatus\x12#.chaincard.v1.GetStoreStatusRequest\x1a$.chaincard.v1.GetStoreStatusResponse\x12[\n\x0eReprintReceipt\x12#.chaincard.v1.ReprintReceiptRequest\x1a$.chaincard.v1.ReprintReceiptResponse\x12\x64\n\x11ListQueuedAdvices\x12&.chaincard.v1.ListQueuedAdvicesRequest\x1a\'.chaincard.v1.ListQueuedAdvicesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,19 +37,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTORESTATUSREQUEST']._serialized_start=139
   _globals['_GETSTORESTATUSREQUEST']._serialized_end=162
   _globals['_GETSTORESTATUSRESPONSE']._serialized_start=165
-  _globals['_GETSTORESTATUSRESPONSE']._serialized_end=868
-  _globals['_HOMEREGIONNOTANSWERING']._serialized_start=871
-  _globals['_HOMEREGIONNOTANSWERING']._serialized_end=1029
-  _globals['_REPRINTRECEIPTREQUEST']._serialized_start=1031
-  _globals['_REPRINTRECEIPTREQUEST']._serialized_end=1125
-  _globals['_REPRINTRECEIPTRESPONSE']._serialized_start=1127
-  _globals['_REPRINTRECEIPTRESPONSE']._serialized_end=1212
-  _globals['_LISTQUEUEDADVICESREQUEST']._serialized_start=1214
-  _globals['_LISTQUEUEDADVICESREQUEST']._serialized_end=1279
-  _globals['_QUEUEDADVICE']._serialized_start=1282
-  _globals['_QUEUEDADVICE']._serialized_end=1432
-  _globals['_LISTQUEUEDADVICESRESPONSE']._serialized_start=1434
-  _globals['_LISTQUEUEDADVICESRESPONSE']._serialized_end=1531
-  _globals['_STOREAGENTSERVICE']._serialized_start=1534
-  _globals['_STOREAGENTSERVICE']._serialized_end=1841
+  _globals['_GETSTORESTATUSRESPONSE']._serialized_end=935
+  _globals['_HOMEREGIONNOTANSWERING']._serialized_start=938
+  _globals['_HOMEREGIONNOTANSWERING']._serialized_end=1096
+  _globals['_REPRINTRECEIPTREQUEST']._serialized_start=1098
+  _globals['_REPRINTRECEIPTREQUEST']._serialized_end=1192
+  _globals['_REPRINTRECEIPTRESPONSE']._serialized_start=1194
+  _globals['_REPRINTRECEIPTRESPONSE']._serialized_end=1279
+  _globals['_LISTQUEUEDADVICESREQUEST']._serialized_start=1281
+  _globals['_LISTQUEUEDADVICESREQUEST']._serialized_end=1346
+  _globals['_QUEUEDADVICE']._serialized_start=1349
+  _globals['_QUEUEDADVICE']._serialized_end=1499
+  _globals['_LISTQUEUEDADVICESRESPONSE']._serialized_start=1501
+  _globals['_LISTQUEUEDADVICESRESPONSE']._serialized_end=1598
+  _globals['_STOREAGENTSERVICE']._serialized_start=1601
+  _globals['_STOREAGENTSERVICE']._serialized_end=1908
 # @@protoc_insertion_point(module_scope)

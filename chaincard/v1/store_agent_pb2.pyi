@@ -16,7 +16,7 @@ class GetStoreStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStoreStatusResponse(_message.Message):
-    __slots__ = ("store_id", "region_code", "online", "last_region_contact_at", "offline_since", "offline_queue_depth", "oldest_queued_at", "offline_exposure_fen", "offline_exposure_limit_fen", "config_version", "cached_card_count", "agent_version", "rejected_advice_count", "home_regions_not_answering", "offline_approvals_today", "offline_approved_today_fen", "overdrawn_today", "overdrawn_today_fen", "receivable_cards_today", "receivable_today_fen")
+    __slots__ = ("store_id", "region_code", "online", "last_region_contact_at", "offline_since", "offline_queue_depth", "oldest_queued_at", "offline_exposure_fen", "offline_exposure_limit_fen", "config_version", "cached_card_count", "agent_version", "rejected_advice_count", "home_regions_not_answering", "offline_approvals_today", "offline_approved_today_fen", "overdrawn_today", "overdrawn_today_fen", "receivable_cards_today", "receivable_today_fen", "coupon_conflicts_today", "coupon_conflict_today_fen")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_CODE_FIELD_NUMBER: _ClassVar[int]
     ONLINE_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +37,8 @@ class GetStoreStatusResponse(_message.Message):
     OVERDRAWN_TODAY_FEN_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_CARDS_TODAY_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_TODAY_FEN_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICTS_TODAY_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CONFLICT_TODAY_FEN_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     region_code: str
     online: bool
@@ -57,7 +59,9 @@ class GetStoreStatusResponse(_message.Message):
     overdrawn_today_fen: int
     receivable_cards_today: int
     receivable_today_fen: int
-    def __init__(self, store_id: _Optional[str] = ..., region_code: _Optional[str] = ..., online: _Optional[bool] = ..., last_region_contact_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_exposure_fen: _Optional[int] = ..., offline_exposure_limit_fen: _Optional[int] = ..., config_version: _Optional[int] = ..., cached_card_count: _Optional[int] = ..., agent_version: _Optional[str] = ..., rejected_advice_count: _Optional[int] = ..., home_regions_not_answering: _Optional[_Iterable[_Union[HomeRegionNotAnswering, _Mapping]]] = ..., offline_approvals_today: _Optional[int] = ..., offline_approved_today_fen: _Optional[int] = ..., overdrawn_today: _Optional[int] = ..., overdrawn_today_fen: _Optional[int] = ..., receivable_cards_today: _Optional[int] = ..., receivable_today_fen: _Optional[int] = ...) -> None: ...
+    coupon_conflicts_today: int
+    coupon_conflict_today_fen: int
+    def __init__(self, store_id: _Optional[str] = ..., region_code: _Optional[str] = ..., online: _Optional[bool] = ..., last_region_contact_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_exposure_fen: _Optional[int] = ..., offline_exposure_limit_fen: _Optional[int] = ..., config_version: _Optional[int] = ..., cached_card_count: _Optional[int] = ..., agent_version: _Optional[str] = ..., rejected_advice_count: _Optional[int] = ..., home_regions_not_answering: _Optional[_Iterable[_Union[HomeRegionNotAnswering, _Mapping]]] = ..., offline_approvals_today: _Optional[int] = ..., offline_approved_today_fen: _Optional[int] = ..., overdrawn_today: _Optional[int] = ..., overdrawn_today_fen: _Optional[int] = ..., receivable_cards_today: _Optional[int] = ..., receivable_today_fen: _Optional[int] = ..., coupon_conflicts_today: _Optional[int] = ..., coupon_conflict_today_fen: _Optional[int] = ...) -> None: ...
 
 class HomeRegionNotAnswering(_message.Message):
     __slots__ = ("region_code", "since", "last_failure_at", "message")

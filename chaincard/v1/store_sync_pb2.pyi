@@ -45,14 +45,18 @@ class PullConfigSnapshotResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_program_config_pb2.ConfigSnapshot, _Mapping]] = ..., unchanged: _Optional[bool] = ...) -> None: ...
 
 class CachedCard(_message.Message):
-    __slots__ = ("card", "as_of", "offline_allowance_fen")
+    __slots__ = ("card", "as_of", "offline_allowance_fen", "coupons", "coupons_listed")
     CARD_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_ALLOWANCE_FEN_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_LISTED_FIELD_NUMBER: _ClassVar[int]
     card: _common_pb2.Card
     as_of: _timestamp_pb2.Timestamp
     offline_allowance_fen: int
-    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ...) -> None: ...
+    coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
+    coupons_listed: bool
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ...) -> None: ...
 
 class RefreshCardCacheRequest(_message.Message):
     __slots__ = ("store_id", "card_numbers")
@@ -149,7 +153,7 @@ class SubscribeCardBalancesResponse(_message.Message):
     def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ..., region_code: _Optional[str] = ...) -> None: ...
 
 class CardBalanceChanged(_message.Message):
-    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type")
+    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type", "coupons", "coupons_listed", "coupons_as_of")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     BALANCES_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +161,9 @@ class CardBalanceChanged(_message.Message):
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_LISTED_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_AS_OF_FIELD_NUMBER: _ClassVar[int]
     position: int
     card_number: str
     balances: _common_pb2.Balances
@@ -164,4 +171,7 @@ class CardBalanceChanged(_message.Message):
     transaction_id: str
     store_id: str
     transaction_type: _common_pb2.TransactionType
-    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ...) -> None: ...
+    coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
+    coupons_listed: bool
+    coupons_as_of: _timestamp_pb2.Timestamp
+    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., coupons_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -78,7 +78,8 @@ class StoreSyncServiceServicer:
 
     def RefreshCardCache(self, request, context):
         """Returns fresh state, balances and offline allowances of the cards the store has seen, for its
-        offline stand-in cache. Never returns PIN hashes.
+        offline stand-in cache, with each card's AVAILABLE coupons (docs/adr/0025). Never returns PIN
+        hashes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

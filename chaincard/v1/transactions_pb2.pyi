@@ -450,14 +450,16 @@ class GetTransactionRequest(_message.Message):
     def __init__(self, transaction_id: _Optional[str] = ..., card_number: _Optional[str] = ...) -> None: ...
 
 class GetTransactionResponse(_message.Message):
-    __slots__ = ("transaction", "postings", "tenders")
+    __slots__ = ("transaction", "postings", "tenders", "coupons")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     POSTINGS_FIELD_NUMBER: _ClassVar[int]
     TENDERS_FIELD_NUMBER: _ClassVar[int]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
     transaction: _common_pb2.Transaction
     postings: _containers.RepeatedCompositeFieldContainer[_common_pb2.Posting]
     tenders: _containers.RepeatedCompositeFieldContainer[AppliedTender]
-    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[AppliedTender, _Mapping]]] = ...) -> None: ...
+    coupons: _containers.RepeatedCompositeFieldContainer[AppliedCoupon]
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[AppliedTender, _Mapping]]] = ..., coupons: _Optional[_Iterable[_Union[AppliedCoupon, _Mapping]]] = ...) -> None: ...
 
 class GetReceiptRequest(_message.Message):
     __slots__ = ("transaction_id", "card_number", "paper_width")

@@ -10,6 +10,11 @@ gives what it holds (down to zero: card accounts never go negative) and the shor
 the card's own RECEIVABLE account — what the holder now owes, which the next recharge pays first
 (issue 21, docs/adr/0018) — so the acquiring store is paid in full and the card is on the overdrawn
 report until the debt is paid or written off (docs/adr/0011).
+
+The coupons the store let the sale use (its offline answer's coupons) are redeemed with it, or, if
+one was used by another sale meanwhile (or voided, or had expired), the sale is posted without that
+coupon's flow and flagged: Transaction.coupon_conflicts, the acquiring store's loss
+(region_service.advised_coupons, docs/adr/0025).
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ from chaincard.pricing import SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
 from region_service import receivables, validation
+from region_service.advised_coupons import COUPON_CONFLICTS, advised_terms, settle_advised_coupons
 from region_service.context import RegionContext
+from region_service.coupon_redemption import coupon_messages, details_of
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.handlers.cards import load_card
 from region_service.handlers.store_sync import calling_store
@@ -127,6 +134,15 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
             raise InvalidArgument(f"{field}.amount_fen", "must equal principal_fen + bonus_fen")
     if result.total_due_fen != sum(t.amount_fen for t in result.tenders):
         raise InvalidArgument(f"{where}.offline_result.total_due_fen", "must equal the sum of the tenders")
+    named = set(advice.checkout.coupon_codes)
+    seen: set[str] = set()
+    for position, coupon in enumerate(result.coupons):
+        field = f"{where}.offline_result.coupons[{position}]"
+        if coupon.coupon_code not in named or coupon.coupon_code in seen:
+            raise InvalidArgument(f"{field}.coupon_code", "must be one of the checkout's coupon_codes, once")
+        if not 0 <= coupon.discount_fen <= result.subtotal_fen:
+            raise InvalidArgument(f"{field}.discount_fen", "must be between 0 and the sale's subtotal_fen")
+        seen.add(coupon.coupon_code)
     if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
 
@@ -271,6 +287,11 @@ def _post_in_session(
     transaction_id = result.transaction.transaction_id
     if not transaction_id or len(transaction_id) > 36 or session.get(LedgerTransaction, transaction_id) is not None:
         transaction_id = new_id()
+    coupons = settle_advised_coupons(
+        ctx, session, advised_terms(result.coupons), card_numbers=(advice.checkout.card_number, card.card_number),
+        transaction_id=transaction_id, approved_at=approved_at, acquiring_franchisee_id=store.franchisee_id,
+    )
+    postings += coupons.postings
     tenders = []
     for tender in result.tenders:
         applied = transactions_pb2.AppliedTender()
@@ -301,11 +322,15 @@ def _post_in_session(
             ],
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in result.lines],
             "operator_id": advice.checkout.operator_id,
+            # As an online sale keeps them (a refund or void of it gives them back), and the conflicts.
+            **details_of(coupons.redeemed),
+            **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
         },
     )
     transaction = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
+        coupons=coupon_messages(coupons.redeemed),
         points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
         request_id=advice.advice_id, locked=locked,
     ).transaction
@@ -315,13 +340,21 @@ def _post_in_session(
         issuing_franchisee_id=issuer, business_date=day, amount_fen=sum(wanted),
         shortfall_fen=take.shortfall_fen, approved_at=approved_at, posted_at=utc_now(), forwarded_by=forwarded_by,
     ))
+    if coupons.conflicts:
+        log.warning("offline advice used coupons already used elsewhere: posted, flagged", extra={"fields": {
+            "advice_id": advice.advice_id, "store_id": store.store_id,
+            "coupons": [conflict.coupon_code for conflict in coupons.conflicts], "discount_fen": coupons.conflict_fen}})
+    conflict_note = "; ".join(f"{conflict.reason}: {format_fen(conflict.discount_fen)} discount borne by store "
+                              f"{store.store_id}, flagged" for conflict in coupons.conflicts)
     if take.shortfall_fen:
         return store_sync_pb2.OfflineAdviceResult(
             advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
             message=f"card ...{card.card_number[-4:]} held {format_fen(sum(wanted) - take.shortfall_fen)} of "
-                    f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up",
+                    f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up"
+                    + (f"; {conflict_note}" if conflict_note else ""),
         )
-    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction)
+    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
+                                              message=conflict_note)
 
 
 @retry_on_conflict

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.receipts import WIDTH_58MM, WIDTH_80MM, render_document
 from chaincard.v1 import common_pb2, transactions_pb2
-from region_service import validation
+from region_service import coupon_redemption, validation
 from region_service.context import RegionContext
 from region_service.models import LedgerTransaction, PostingRecord, ReceiptRecord
 from region_service.posting import applied_tender
@@ -102,4 +102,5 @@ def get_transaction(ctx: RegionContext, request: transactions_pb2.GetTransaction
                 for posting in postings
             ],
             tenders=[applied_tender(tender) for tender in row.details.get("tenders", [])],
+            coupons=coupon_redemption.coupon_messages(coupon_redemption.recorded_coupons(row)),
         )

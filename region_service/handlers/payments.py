@@ -2,7 +2,7 @@
 run by the region's pipeline (``ctx.commands.run``), one database transaction each, posted exactly
 once. The request → pricing mapping, the receipt layout and the answer are the checkout core's
 (chaincard.checkout, shared with the store agent's offline stand-in); this module loads state, locks
-cards, checks PINs and posts.
+cards, checks PINs, locks the sale's coupons and posts (their redemption: region_service.coupon_redemption).
 
 Both read and write with SQLAlchemy Core statements, not ORM objects: a checkout is the region's
 busiest command, and the ORM was most of its CPU (docs/BENCHMARKS.md, Checkout). A card is loaded
@@ -10,6 +10,7 @@ as an ORM object only for a PIN check, which updates its failure count."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from chaincard.checkout.request import (
 from chaincard.checkout.response import applied_message, checkout_response, tender_record, tender_type_value
 from chaincard.checkout.terms import recharge_promotions
 from chaincard.commands import CommitThenRefuse
+from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
@@ -34,7 +36,7 @@ from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
-from region_service import pins, receivables, validation
+from region_service import coupon_redemption, pins, receivables, validation
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
@@ -168,8 +170,11 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     card = cards[fields.card_number]
     require_usable(card)
     _check_pins(ctx, session, cards, pins_given)
-    local_time = utc_now().astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
-    plan = _price(ctx, fields, card, cards, locked, store, local_time)
+    # The coupons last (docs/adr/0021): a second till racing for one waits here, then finds it used.
+    coupons = coupon_redemption.lock_sale_coupons(session, fields.coupon_codes)
+    now = utc_now()
+    local_time = now.astimezone(ZoneInfo(store.time_zone or ctx.settings.business_time_zone))
+    plan = _price(ctx, fields, card, cards, locked, store, local_time, coupons.held)
     if plan.total_due_fen > MAX_CHECKOUT_FEN:
         raise InvalidArgument("lines", f"basket total must be at most {MAX_CHECKOUT_FEN} fen")
     require_card_movement(plan)
@@ -180,6 +185,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
         session, store.franchisee_id, card.card_number, t.principal_fen, t.bonus_fen, accounts=accounts)]
     postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts,
                                 locked=locked)
+    postings += coupon_redemption.coupon_postings(session, plan.applied_coupons, store.franchisee_id)
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="SPEND", card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
@@ -192,19 +198,29 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             "points_deduction_fen": plan.points_deduction_fen, "tenders": [tender_record(t) for t in plan.tenders],
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in plan.lines],
             "operator_id": request.operator_id,
+            **coupon_redemption.details_of(plan.applied_coupons),
         },
     )
+    coupon_redemption.mark_redeemed(ctx, session, coupons, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
-        tenders=[applied_message(t) for t in plan.tenders], points_earned=plan.points_earned,
+        tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
+        points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
-        receipt_items=receipt.sale_lines(receipt.sale_figures(plan)),
+        receipt_items=receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         locked=locked,
     )
     _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
     return checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
                              receipt=recorded.receipt, offline=False)
+
+
+def _coupon_names(ctx: RegionContext, plan: CheckoutPlan) -> dict[str, str]:
+    """The receipt prints a coupon by its template's name."""
+    if not plan.applied_coupons:
+        return {}
+    return {template.code: template.name or template.code for template in ctx.program.snapshot().coupon_templates}
 
 
 def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCard], pins_given: dict[str, str]) -> None:
@@ -224,7 +240,7 @@ def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCar
 
 
 def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: dict[str, LockedCard], locked: LockedAccounts,
-           store: directory_pb2.Store, local_time: datetime) -> CheckoutPlan:
+           store: directory_pb2.Store, local_time: datetime, coupons: Sequence[HeldCoupon]) -> CheckoutPlan:
     held = locked.balances(card.card_number)
     others = {}
     for number, other in cards.items():
@@ -237,7 +253,7 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
     return price(pricing_input(
         fields, ctx.program.snapshot(), store_id=store.store_id, local_time=local_time, level_code=card.level_code,
         stored_value=spendable, points_balance=held.points, birthday=card.birthday,
-        other_cards=others,
+        other_cards=others, coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
     ))
 
 

@@ -3,7 +3,9 @@
 A refund of part of a sale restores stored value to each card that paid, in the sale's own
 principal/bonus proportion, claws back the points the sale earned and returns the points it
 redeemed, each in proportion (chaincard.pricing.plan_refund). A void is the whole sale, on its
-business day, at its store, before any refund. A recharge is voided only while everything it put
+business day, at its store, before any refund. A void, or the refund after which nothing of the
+sale is left to refund, gives its coupons back (region_service.coupon_redemption, docs/adr/0021);
+a partial refund gives none back (docs/adr/0019). A recharge is voided only while everything it put
 on the card is still there.
 """
 
@@ -27,7 +29,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, receivables, validation
+from region_service import audit, coupon_redemption, receivables, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -95,11 +97,14 @@ def _refund_amount(request: transactions_pb2.RefundSaleRequest, original: Ledger
 
 def _post_refund(
     ctx: RegionContext, session: Session, *, original: LedgerTransaction, plan: RefundPlan, cards: dict[str, Card],
-    kind: str, request: _SaleReversal, store: directory_pb2.Store, reason: str,
-) -> tuple[Recorded, int]:
-    """Post the refund on the sale's card (and linked rows on any second card); returns the record
-    and the points actually clawed back (never more than the card still holds)."""
+    kind: str, request: _SaleReversal, store: directory_pb2.Store, reason: str, whole: bool,
+) -> tuple[Recorded, int, list[str]]:
+    """Post the refund on the sale's card (and linked rows on any second card); returns the record,
+    the points actually clawed back (never more than the card still holds) and the coupons made
+    AVAILABLE again. ``whole``: nothing of the sale is left to refund after this one, so its coupons
+    come back and their flow is reversed (docs/adr/0019, 0021); a partial refund keeps them used."""
     card = cards[original.card_number]
+    transaction_id, now = new_id(), utc_now()
     own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
     postings = [p for t in own for p in stored_value_postings(
         session, original.acquiring_franchisee_id, card.card_number, t.principal_fen, t.bonus_fen, refund=True)]
@@ -113,16 +118,21 @@ def _post_refund(
         session, locked, card.card_number, Asset.POINTS, plan.points_clawback - clawback,
         credit=system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
     )
+    # The coupons after the card and its accounts (region_service.repository's lock order).
+    reversed_coupons = coupon_redemption.recorded_coupons(original) if whole else []
+    restored = coupon_redemption.restore(ctx, session, original, transaction_id=transaction_id, moment=now) if whole else []
+    postings += coupon_redemption.coupon_postings(session, reversed_coupons, original.acquiring_franchisee_id, reverse=True)
     restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
     row = LedgerTransaction(
-        transaction_id=new_id(), request_id=request.request_id, type=kind, card_number=card.card_number,
+        transaction_id=transaction_id, request_id=request.request_id, type=kind, card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
         business_date=ctx.store_business_day(store.time_zone), amount_fen=plan.refund_fen, principal_delta_fen=restored_principal,
         bonus_delta_fen=restored_bonus, points_delta=plan.points_returned - clawback, principal_after_fen=0,
-        bonus_after_fen=0, points_after=0, original_transaction_id=original.transaction_id, created_at=utc_now(),
+        bonus_after_fen=0, points_after=0, original_transaction_id=original.transaction_id, created_at=now,
         details={"tenders": [tender_record(t) for t in plan.tenders if t.amount_fen], "reason": reason,
                  "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
-                 "points_returned": plan.points_returned, "operator_id": request.operator_id},
+                 "points_returned": plan.points_returned, "operator_id": request.operator_id,
+                 **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {})},
     )
     items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
@@ -132,12 +142,14 @@ def _post_refund(
         items.append(ReceiptItem("Points now owed", str(plan.points_clawback - clawback)))
     if plan.points_returned:
         items.append(ReceiptItem("Points returned", str(plan.points_returned)))
+    items += [ReceiptItem("Coupon returned", f"...{code[-6:]}") for code in restored]
     if not postings:
         raise FailedPrecondition("nothing to give back to the card: this part of the sale was paid outside the card")
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
         receipt_items=items, locked=locked,
+        coupons=coupon_redemption.coupon_messages(reversed_coupons),
     )
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
@@ -157,7 +169,7 @@ def _post_refund(
                 tenders=[applied_message(tender)], receipt_title=f"{kind}  {store.name}",
                 receipt_items=[amount_row(f"Back for card ...{card.card_number[-4:]}", tender.amount_fen)],
             )
-    return recorded, clawback
+    return recorded, clawback, restored
 
 
 def _other_cards(original: LedgerTransaction) -> list[str]:
@@ -189,14 +201,15 @@ def refund_sale(uow: RegionUnitOfWork, request: transactions_pb2.RefundSaleReque
         if error.precondition:
             raise FailedPrecondition(str(error)) from error
         raise InvalidArgument(error.field, error.problem) from error
-    recorded, clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="REFUND",
-                                      request=request, store=store, reason=reason)
+    recorded, clawback, restored = _post_refund(
+        ctx, session, original=original, plan=plan, cards=cards, kind="REFUND", request=request, store=store, reason=reason,
+        whole=already + plan.refund_fen >= original.details["total_due_fen"])
     _audit(ctx, session, "sale.refund", request, store, original, plan.refund_fen, reason)
     own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
     return transactions_pb2.RefundSaleResponse(
         transaction=recorded.transaction, refund_fen=plan.refund_fen,
         principal_restored_fen=sum(t.principal_fen for t in own), bonus_restored_fen=sum(t.bonus_fen for t in own),
-        points_clawed_back=clawback, points_restored=plan.points_returned,
+        points_clawed_back=clawback, points_restored=plan.points_returned, coupons_restored=restored,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], balances_after=recorded.balances_after,
         receipt=recorded.receipt,
     )
@@ -213,12 +226,12 @@ def void_sale(uow: RegionUnitOfWork, request: transactions_pb2.VoidSaleRequest) 
     if sales_refunded_so_far(session, original):
         raise FailedPrecondition(f"sale {original.transaction_id} was already refunded or voided; refund what is left instead")
     plan = plan_void(_sale_record(original))
-    recorded, _clawback = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="VOID",
-                                       request=request, store=store, reason=reason)
+    recorded, _clawback, restored = _post_refund(ctx, session, original=original, plan=plan, cards=cards, kind="VOID",
+                                                  request=request, store=store, reason=reason, whole=True)
     _audit(ctx, session, "sale.void", request, store, original, plan.refund_fen, reason)
     return transactions_pb2.VoidSaleResponse(
         transaction=recorded.transaction, tenders=[applied_message(t) for t in plan.tenders if t.amount_fen],
-        balances_after=recorded.balances_after, receipt=recorded.receipt,
+        coupons_restored=restored, balances_after=recorded.balances_after, receipt=recorded.receipt,
     )
 
 

@@ -1,25 +1,28 @@
 """What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
 fresh state of the cards in its offline stand-in cache, and the stream of those cards' balance
-changes (docs/adr/0017). Reads only; nothing is written."""
+changes (docs/adr/0017); with each card, its AVAILABLE coupons (the stand-in redeems them offline,
+docs/adr/0025). Reads only; nothing is written."""
 
 from __future__ import annotations
 
 import queue
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
-from chaincard.v1 import directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
+from chaincard.v1 import common_pb2, directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
 from region_service.balance_feed import FEED_WAITERS, changes_after, feed_bounds
 from region_service.balance_relay import Relayed, RelayedFeed
 from region_service.context import RegionContext
+from region_service.coupons.issuing import coupon_message
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
-from region_service.models import Card, OfflineAdviceRecord
+from region_service.models import Card, Coupon, OfflineAdviceRecord
 from region_service.translate import card_message, timestamp
 
 MAX_CARDS_PER_REFRESH = 1000
@@ -75,6 +78,32 @@ def card_daily_limit_fen(snapshot: program_config_pb2.ConfigSnapshot, store_id: 
     return limit
 
 
+def available_coupons(session: Session, card_numbers: Collection[str]) -> dict[str, list[common_pb2.Coupon]]:
+    """The AVAILABLE coupons of each card (a card with none is absent), soonest to expire first."""
+    if not card_numbers:
+        return {}
+    held: dict[str, list[common_pb2.Coupon]] = defaultdict(list)
+    for row in session.execute(
+        select(Coupon).where(Coupon.card_number.in_(list(card_numbers)), Coupon.state == "AVAILABLE")
+        .order_by(Coupon.card_number, Coupon.valid_until, Coupon.coupon_code)
+    ).scalars():
+        held[row.card_number].append(coupon_message(row))
+    return held
+
+
+def with_coupons(session: Session, changes: list[store_sync_pb2.CardBalanceChanged]) -> list[store_sync_pb2.CardBalanceChanged]:
+    """The changes, each with its card's AVAILABLE coupons as read now (after every change sent)."""
+    if not changes:
+        return changes
+    read_at = utc_now()
+    held = available_coupons(session, {change.card_number for change in changes})
+    for change in changes:
+        change.coupons.extend(held.get(change.card_number, []))
+        change.coupons_listed = True
+        change.coupons_as_of.FromDatetime(read_at)
+    return changes
+
+
 def refresh_card_cache(
     ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.RefreshCardCacheRequest, origin: CallOrigin,
 ) -> store_sync_pb2.RefreshCardCacheResponse:
@@ -109,6 +138,7 @@ def refresh_card_cache(
                 .where(OfflineAdviceRecord.card_number.in_(local), OfflineAdviceRecord.business_date == today)
                 .group_by(OfflineAdviceRecord.card_number)
             ).all())
+            coupons = available_coupons(session, list(cards))
             for number in local:
                 card = cards.get(number)
                 if card is None:
@@ -118,6 +148,7 @@ def refresh_card_cache(
                     card=card_message(card, ctx.region_code, card_balances(session, number)),
                     as_of=timestamp(now),
                     offline_allowance_fen=max(0, limit - int(spent.get(number) or 0)),
+                    coupons=coupons.get(number, []), coupons_listed=True,
                 )
     for region_code, group in remote.items():
         try:
@@ -183,7 +214,7 @@ def subscribe_card_balances(
                 yield item
             with ctx.session_factory() as session:
                 _, head = feed_bounds(session)
-                changes = changes_after(session, position, head, own)
+                changes = with_coupons(session, changes_after(session, position, head, own))
             if changes or time.monotonic() - quiet_since >= SUBSCRIPTION_HEARTBEAT_SECONDS:
                 position = max(position, head)
                 yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)

@@ -233,3 +233,65 @@ def test_cards_of_other_regions_are_grouped_by_home_region_and_a_learnt_home_ask
     assert cache.generation == before + 1  # the subscription asks again, naming it under W
     assert cache.homed_elsewhere([CARD, west, unknown], "E") == {"W": [west]}
     assert cache.homed_elsewhere([CARD, west], "") == {}  # own region not known yet: nothing relayed
+
+
+# ---- the cards' coupons (docs/adr/0025) ------------------------------------------------------------
+def _coupon(code: str, *, card: str = CARD, state: int = common_pb2.COUPON_STATE_AVAILABLE) -> common_pb2.Coupon:
+    coupon = common_pb2.Coupon(coupon_code=code, template_code="CASH-10", card_number=card, state=state)
+    coupon.valid_from.FromDatetime(T0 - timedelta(days=1))
+    coupon.valid_until.FromDatetime(T0 + timedelta(days=30))
+    return coupon
+
+
+def _cached_codes(cache: CardCache) -> list[str]:
+    from sqlalchemy import select
+
+    from store_agent.models import CachedCoupon
+
+    with cache.session_factory() as session:
+        return list(session.execute(select(CachedCoupon.coupon_code).where(CachedCoupon.card_number == CARD)
+                                    .order_by(CachedCoupon.coupon_code)).scalars())
+
+
+def _refreshed(*coupons: common_pb2.Coupon, listed: bool = True) -> Any:
+    from chaincard.v1 import store_sync_pb2
+
+    cached = store_sync_pb2.CachedCard(card=_card(), offline_allowance_fen=20_000, coupons=coupons, coupons_listed=listed)
+    cached.as_of.FromDatetime(T0)
+    return store_sync_pb2.RefreshCardCacheResponse(cards=[cached])
+
+
+def test_a_refresh_lists_the_cards_available_coupons_and_the_next_list_replaces_them_whole(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    cache.apply_refresh(_refreshed(_coupon("10000000000000001"), _coupon("10000000000000002"),
+                                   _coupon("10000000000000003", state=common_pb2.COUPON_STATE_REDEEMED),
+                                   _coupon("10000000000000004", card="881100000999990")), T0)
+    assert _cached_codes(cache) == ["10000000000000001", "10000000000000002"]  # AVAILABLE and this card's only
+    row = cache.get(CARD)
+    assert row is not None and row.coupons_as_of is not None and row.coupons_as_of.replace(tzinfo=UTC) == T0
+    cache.apply_refresh(_refreshed(_coupon("10000000000000002")), LATER)  # the first was used elsewhere
+    assert _cached_codes(cache) == ["10000000000000002"]
+    cache.apply_refresh(_refreshed(_coupon("10000000000000001"), _coupon("10000000000000002")), EARLIER)  # sent earlier: ignored
+    assert _cached_codes(cache) == ["10000000000000002"]
+    cache.apply_refresh(_refreshed(listed=False), LATER + timedelta(seconds=1))  # a region that lists no coupons: kept
+    assert _cached_codes(cache) == ["10000000000000002"]
+    cache.apply_refresh(_refreshed(), LATER + timedelta(seconds=2))  # listed, none left
+    assert _cached_codes(cache) == []
+
+
+def test_a_pushed_change_brings_the_cards_coupons_unless_a_later_list_is_here(tmp_path: Any) -> None:
+    cache = _sqlite_cache(tmp_path)
+    cache.apply_refresh(_refreshed(_coupon("10000000000000001")), T0)
+    pushed = _pushed(5, (CARD, 4_000, LATER))
+    pushed.changes[0].coupons.append(_coupon("10000000000000009"))  # a recharge issued one, the sale used the other
+    pushed.changes[0].coupons_listed = True
+    pushed.changes[0].coupons_as_of.FromDatetime(LATER)
+    cache.apply_pushed(pushed)
+    assert _cached_codes(cache) == ["10000000000000009"]
+    stale = _pushed(6, (CARD, 4_000, LATER))
+    stale.changes[0].coupons_listed = True  # an empty list read before the one applied
+    stale.changes[0].coupons_as_of.FromDatetime(T0)
+    cache.apply_pushed(stale)
+    assert _cached_codes(cache) == ["10000000000000009"]
+    cache.apply_pushed(_pushed(7, (CARD, 3_000, LATER + timedelta(seconds=1))))  # from an older region: coupons kept
+    assert _cached_codes(cache) == ["10000000000000009"]
