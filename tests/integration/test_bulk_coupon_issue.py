@@ -252,7 +252,7 @@ def test_the_migration_creates_the_tables_the_models_describe(fresh_database) ->
                            if any(getattr(getattr(item, "table", item), "name", item) in mine
                                   for entry in (diff if isinstance(diff, list) else [diff]) for item in entry)]
         assert differences == []
-        command.downgrade(alembic_config("hq_service", url), "0011")
+        command.downgrade(alembic_config("hq_service", url), "0014")
         with engine.connect() as connection:
             assert not mine & set(inspect(connection).get_table_names())
     finally:

@@ -2,7 +2,7 @@
 cursor per (job, home region)
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-03 08:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from chaincard.db.base import UtcTimestamp
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
