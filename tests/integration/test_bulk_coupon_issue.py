@@ -257,3 +257,31 @@ def test_the_migration_creates_the_tables_the_models_describe(fresh_database) ->
             assert not mine & set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_region_refusing_the_chunk_itself_fails_the_job_saying_why(regions, bulk, cards) -> None:  # type: ignore[no-untyped-def]
+    # Set-up: a job on a template deactivated after the job was stored (written as HQ stores one,
+    # since HQ itself refuses to start a job on an inactive template).
+    from hq_service.bulk_issue_models import BulkIssueCard, BulkIssueCursor, BulkIssueJobRow
+
+    engine = make_engine(regions.database_urls["hq"])
+    job_id = new_id()
+    try:
+        with make_session_factory(engine).begin() as session:
+            session.add(BulkIssueJobRow(job_id=job_id, request_id=new_id(), fingerprint="-", template_code="BULK-OFF",
+                                        reason="deactivated meanwhile", filter_name="", state="RUNNING", operator_id="",
+                                        region_code="", cards_total=1, cards_issued=0, cards_skipped_unknown=0,
+                                        cards_skipped_not_active=0, last_error=""))
+            session.flush()
+            session.add(BulkIssueCard(job_id=job_id, card_number=cards["E"][0], region_code="E", outcome="", coupon_code="",
+                                      detail=""))
+            session.add(BulkIssueCursor(job_id=job_id, region_code="E", last_card_number="", done=False))
+    finally:
+        engine.dispose()
+    failed = wait_for_job(bulk, job_id)
+    assert failed.state == coupon_issue_pb2.BULK_ISSUE_STATE_FAILED
+    assert "FAILED_PRECONDITION" in failed.last_error and "BULK-OFF" in failed.last_error
+    assert (failed.cards_done, failed.cards_issued) == (0, 0)
+    assert job_coupons(regions.database_urls["E"], job_id) == {}
+    assert rows(regions.database_urls["hq"], "SELECT action, outcome FROM audit_entries WHERE target_id = :job",
+                job=job_id) == [("coupon.bulk_issue.failed", "FAILED_PRECONDITION")]
