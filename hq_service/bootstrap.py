@@ -22,6 +22,8 @@ from chaincard.security.tokens import SigningKeyStore
 from chaincard.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    coupon_issue_pb2,
+    coupon_issue_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     member_index_pb2,
@@ -38,6 +40,9 @@ from chaincard.v1 import (
 from chaincard.workers import PeriodicJob
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
+from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
+from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
+from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
 from hq_service.operator_models import OperatorRequest
@@ -96,6 +101,8 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(audit_pb2, "AuditService")),
         (operators_pb2_grpc.add_OperatorServiceServicer_to_server, OperatorServicer(operators, commands),
          _name(operators_pb2, "OperatorService")),
+        (coupon_issue_pb2_grpc.add_BulkCouponIssueServiceServicer_to_server,
+         BulkCouponIssueServicer(session_factory, commands), _name(coupon_issue_pb2, "BulkCouponIssueService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
@@ -117,7 +124,11 @@ def start_hq(settings: Settings) -> RunningServer:
     region_members = RegionMembers(session_factory, transport)
     claim_sweep = PeriodicJob("phone-claim-sweep", SWEEP_SECONDS,
                               lambda: release_abandoned_claims(session_factory, region_members)).start()
+    # Bulk coupon issues: each job's cards to their home regions, a chunk at a time (docs/adr/0024).
+    coupon_batches = RegionCouponBatches(session_factory, transport)
+    bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
+                  for index in range(BULK_ISSUE_WORKERS)]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        region_members.close]
+                        region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

@@ -533,6 +533,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     coupon_cli.add_commands(commands)
 
+    from hq_service.bulk_issue_cli import add_bulk_commands
+
+    add_bulk_commands(commands)  # chaincard coupon bulk-issue|bulk-status|bulk-list|filter
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

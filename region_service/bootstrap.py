@@ -18,6 +18,8 @@ from chaincard.security.guard import SnapshotPlaces, SnapshotStaff, hq_token_key
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
+    coupon_issue_pb2,
+    coupon_issue_pb2_grpc,
     member_index_pb2_grpc,
     members_pb2,
     members_pb2_grpc,
@@ -31,6 +33,7 @@ from chaincard.workers import PeriodicJob
 from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
+from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.models import OutboxMessage
@@ -107,6 +110,8 @@ def start_region(settings: Settings) -> RunningServer:
              transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
             (store_sync_pb2_grpc.add_StoreSyncServiceServicer_to_server, StoreSyncServicer(ctx, forwarder),
              store_sync_pb2.DESCRIPTOR.services_by_name["StoreSyncService"].full_name),
+            (coupon_issue_pb2_grpc.add_CouponBatchServiceServicer_to_server, CouponBatchServicer(ctx),
+             coupon_issue_pb2.DESCRIPTOR.services_by_name["CouponBatchService"].full_name),
         ],
         interceptors=[guard],
         transport=transport,

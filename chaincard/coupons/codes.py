@@ -23,7 +23,9 @@ def new_coupon_code(region_card_prefix: str) -> str:
     """A fresh code homed in the region whose card prefix is ``region_card_prefix`` (two digits)."""
     if not (len(region_card_prefix) == 2 and region_card_prefix.isascii() and region_card_prefix.isdigit()):
         raise ValueError("a region's card prefix is two digits")
-    body = COUPON_PREFIX + region_card_prefix + "".join(secrets.choice("0123456789") for _ in range(_RANDOM_DIGITS))
+    # One draw of the whole number (uniform like a draw per digit, a 13th of the system calls: bulk
+    # issues draw 100,000 codes).
+    body = COUPON_PREFIX + region_card_prefix + f"{secrets.randbelow(10**_RANDOM_DIGITS):0{_RANDOM_DIGITS}d}"
     return body + luhn_check_digit(body)
 
 

@@ -81,4 +81,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+        if handler.stream_unary:  # a request stream (StartBulkIssue): one answer, guarded as a unary call's
+            return grpc.stream_unary_rpc_method_handler(
+                _guard_unary(handler.stream_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         return handler

@@ -30,7 +30,8 @@ class _CallDetails(
     pass
 
 
-class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                         grpc.StreamUnaryClientInterceptor):
     """Adds the operator's token to every call (works over TLS and, for development, plaintext)."""
 
     def __init__(self, token: str) -> None:
@@ -46,6 +47,9 @@ class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClien
 
     def intercept_unary_stream(self, continuation: Any, details: grpc.ClientCallDetails, request: Any) -> Any:
         return continuation(self._with_token(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: grpc.ClientCallDetails, request_iterator: Any) -> Any:
+        return continuation(self._with_token(details), request_iterator)
 
 
 @dataclass(frozen=True)

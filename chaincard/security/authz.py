@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -331,6 +331,20 @@ def _build_matrix() -> dict[str, Rule]:
                  ScopeLevel.STORE: ("store_id",)},
     )
 
+    # BulkCouponIssueService (HQ) and CouponBatchService (regions): bulk coupon issue (docs/adr/0024).
+    bulk_issuers = _roles(HA, HF, RM)
+    m[_rpc("BulkCouponIssueService", "StartBulkIssue")] = Rule(
+        roles=bulk_issuers, scoped_by="handler",
+        note="streamed cards; a regional manager only for cards homed in their region (checked by the handler)")
+    m[_rpc("BulkCouponIssueService", "GetBulkIssue")] = Rule(
+        roles=_roles(HA, HF, RM, AU), owners=(Check("job.region_code", "region"),))
+    m[_rpc("BulkCouponIssueService", "ListBulkIssues")] = Rule(
+        roles=_roles(HA, HF, RM, AU), filters={ScopeLevel.REGION: ("region_code",)})
+    m[_rpc("BulkCouponIssueService", "UpsertMemberFilter")] = Rule(roles=_roles(HA, HF), note="saved member filters: HQ's")
+    m[_rpc("BulkCouponIssueService", "ListMemberFilters")] = Rule(roles=_roles(HA, HF, RM, AU), scoped_by="none")
+    m[_rpc("CouponBatchService", "IssueCouponBatch")] = Rule(
+        peers=frozenset({"hq"}), note="HQ sends each chunk of a bulk issue to the cards' home region")
+
     # OperatorService (HQ): its handlers apply the finer rules (self-service, own stores' staff).
     m[_rpc("OperatorService", "UpsertOperator")] = Rule(roles=_roles(HA, FA), scoped_by="handler")
     m[_rpc("OperatorService", "GetOperator")] = Rule(roles=ALL_ROLES, scoped_by="handler")
@@ -494,10 +508,15 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
                 self._guard_stream(handler.unary_stream, method),
                 request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer,
             )
-        # No chaincard.v1 RPC streams requests: refuse one rather than pass it through unchecked.
-        make = grpc.stream_unary_rpc_method_handler if handler.stream_unary else grpc.stream_stream_rpc_method_handler
-        return make(self._refuse_streaming(method), request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._guard_stream_unary(handler.stream_unary, method),
+                request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer,
+            )
+        # No chaincard.v1 RPC streams both ways: refuse one rather than pass it through unchecked.
+        return grpc.stream_stream_rpc_method_handler(self._refuse_streaming(method),
+                                                     request_deserializer=handler.request_deserializer,
+                                                     response_serializer=handler.response_serializer)
 
     def _refuse_streaming(self, method: str) -> Callable[..., Any]:
         def refuse(request_iterator: Any, context: grpc.ServicerContext) -> Any:
@@ -550,6 +569,34 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
                 yield from behavior(request, context)
             finally:
                 _current.set(previous)
+
+        return guarded
+
+    def _guard_stream_unary(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+        """A request stream (StartBulkIssue) is authorised on its first message, which names what
+        the call does; every later message passes the same bounds check before the handler sees it."""
+
+        def guarded(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            first = next(request_iterator, None)
+            if first is None:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the request stream is empty")
+            try:
+                decision = self.authorise(method, first, context)
+            except ChainCardError as error:
+                self._abort(context, method, getattr(error, "principal", None), error)
+                return None
+
+            def checked() -> Iterator[Any]:
+                yield first
+                for message in request_iterator:
+                    self._check_bounds(message)
+                    yield message
+
+            token = _current.set(decision.principal)
+            try:
+                return behavior(checked(), context)
+            finally:
+                _current.reset(token)
 
         return guarded
 
