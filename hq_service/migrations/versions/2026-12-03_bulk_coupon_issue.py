@@ -1,7 +1,7 @@
 """bulk coupon issue (issue 13, Q2): saved member filters, bulk issue jobs, their cards and a
 cursor per (job, home region)
 
-Revision ID: 0012
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-03 08:00:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 from chaincard.db.base import UtcTimestamp
 
-revision: str = "0012"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
