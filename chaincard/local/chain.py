@@ -263,6 +263,13 @@ def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transpor
             call(program.UpsertCardType, program_config_pb2.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type))
         for level in demo_data.LEVELS:
             call(program.UpsertLevel, program_config_pb2.UpsertLevelRequest(request_id=new_id(), level=level))
+        # Templates first: a recharge tier may only name known ones.
+        for template in demo_data.COUPON_TEMPLATES:
+            call(program.UpsertCouponTemplate,
+                 program_config_pb2.UpsertCouponTemplateRequest(request_id=new_id(), coupon_template=template))
+        for rule in demo_data.POINTS_REDEMPTION_RULES:
+            call(program.UpsertPointsRedemptionRule,
+                 program_config_pb2.UpsertPointsRedemptionRuleRequest(request_id=new_id(), rule=rule))
         for promotion in demo_data.RECHARGE_PROMOTIONS:
             call(program.UpsertRechargePromotion,
                  program_config_pb2.UpsertRechargePromotionRequest(request_id=new_id(), promotion=promotion))

@@ -148,23 +148,42 @@ def run_cross_region_sale(state: ChainState) -> None:
         recharge = call(west_till.RechargeCard, transactions_pb2.RechargeCardRequest(
             request_id=new_id(), card_number=card.card_number, amount_fen=100_000, tender=common_pb2.TENDER_TYPE_MOBILE_PAY))
         print(f"2. Recharged {format_fen(recharge.principal_fen)} by mobile pay; promotion {recharge.promotion_code} adds "
-              f"{format_fen(recharge.bonus_fen)} bonus and {recharge.points_earned} points")
+              f"{format_fen(recharge.bonus_fen)} bonus, {recharge.points_earned} points and "
+              f"{len(recharge.coupons_issued)} coupon(s): "
+              + ", ".join(f"{coupon.template_code} {coupon.coupon_code}" for coupon in recharge.coupons_issued))
+        coupon_codes = [coupon.coupon_code for coupon in recharge.coupons_issued]
+        # Points for a gift at the card's own store, which keeps umbrellas in stock (P2).
+        _chaincard(state, "region", "gift-stock", "--code", "W", "--store", "S-W-002", "--sku", "GIFT-UMBRELLA",
+                   "--quantity", "20")
+        gift = call(west_till.RedeemPoints, transactions_pb2.RedeemPointsRequest(
+            request_id=new_id(), card_number=card.card_number, store_id="S-W-002", rule_code="GIFT-UMBRELLA", quantity=1))
+        print(f"3. {gift.points_spent} points buy a ChainCard umbrella at the counter (chaincard points redeem); "
+              f"{gift.balances_after.points} points left")
 
+        basket = [
+            transactions_pb2.BasketLine(sku="TEA-001", name="Longjing tea 250g", category="tea", quantity=1, unit_price_fen=10_000),
+            transactions_pb2.BasketLine(sku="CUP-002", name="Celadon cup", category="homeware", quantity=2, unit_price_fen=10_000),
+        ]
+        tenders = [
+            transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH, amount_fen=5_000),
+            transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE),
+        ]
+        # The till shows the member the total first: a quote writes nothing (X1).
+        quote = call(east_till.QuoteCheckout, transactions_pb2.QuoteCheckoutRequest(
+            store_id="S-E-002", card_number=card.card_number, lines=basket, points_to_redeem=100, coupon_codes=coupon_codes,
+            tenders=tenders))
+        print(f"4. At S-E-002 (Aurora, Hangzhou), another franchisee's store: the quote (chaincard pos quote) shows "
+              f"subtotal {format_fen(quote.subtotal_fen)}, discounts {format_fen(quote.discount_fen)} of which coupons "
+              f"{format_fen(sum(coupon.discount_fen for coupon in quote.coupons))}, total {format_fen(quote.total_due_fen)}")
         sale = call(east_till.Checkout, transactions_pb2.CheckoutRequest(
-            request_id=new_id(), card_number=card.card_number, points_to_redeem=200,
-            lines=[
-                transactions_pb2.BasketLine(sku="TEA-001", name="Longjing tea 250g", category="tea", quantity=1, unit_price_fen=10_000),
-                transactions_pb2.BasketLine(sku="CUP-002", name="Celadon cup", category="homeware", quantity=2, unit_price_fen=10_000),
-            ],
-            tenders=[
-                transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH, amount_fen=5_000),
-                transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE),
-            ],
+            request_id=new_id(), card_number=card.card_number, points_to_redeem=100, coupon_codes=coupon_codes,
+            lines=basket, tenders=tenders,
         ))
-        print(f"3. At S-E-002 (Aurora, Hangzhou) — the East forwards to the card's home region {sale.transaction.home_region}: "
-              f"subtotal {format_fen(sale.subtotal_fen)}, Gold discount {format_fen(sale.discount_fen)}, "
+        print(f"5. The sale — the East forwards to the card's home region {sale.transaction.home_region}: "
+              f"subtotal {format_fen(sale.subtotal_fen)}, Gold discount and coupon {format_fen(sale.discount_fen)}, "
               f"{sale.points_redeemed} points pay {format_fen(sale.points_deduction_fen)}, total {format_fen(sale.total_due_fen)}; "
-              f"{sale.points_earned} points earned")
+              f"{sale.points_earned} points earned. The coupon is Bamboo's (the card's issuer): tonight Bamboo pays "
+              f"Aurora its {format_fen(sum(coupon.discount_fen for coupon in sale.coupons))}")
         _print_receipt(sale.receipt)
 
         refund_request = transactions_pb2.RefundSaleRequest(
@@ -176,7 +195,7 @@ def run_cross_region_sale(state: ChainState) -> None:
                                  display_name="Store manager, Hangzhou West Lake")
         with state.channel("store-S-E-002", token=manager) as manager_channel:
             refund = call(transactions_pb2_grpc.TransactionServiceStub(manager_channel).RefundSale, refund_request)
-        print(f"4. The cashier's refund is refused ({refused}); the store manager logs in at the till and refunds. "
+        print(f"6. The cashier's refund is refused ({refused}); the store manager logs in at the till and refunds. "
               f"Partial refund of {format_fen(refund.refund_fen)}: principal +{format_fen(refund.principal_restored_fen)}, "
               f"bonus +{format_fen(refund.bonus_restored_fen)}, {refund.points_clawed_back} points taken back, "
               f"{refund.points_restored} points returned")
@@ -238,11 +257,20 @@ def run_nightly_settlement(state: ChainState) -> None:
         with state.channel("settlement", token=franchisee_admin) as channel:
             files = export_statement_files(channel, entry.statement_id, ["pdf", "xlsx", "csv"], out_dir)
             other = entries[(index + 1) % len(entries)]
-            refused = _refusal(settlement_pb2_grpc.SettlementServiceStub(channel).GetStatement,
-                               settlement_pb2.GetStatementRequest(statement_id=other.statement_id))
+            statements = settlement_pb2_grpc.SettlementServiceStub(channel)
+            refused = _refusal(statements.GetStatement, settlement_pb2.GetStatementRequest(statement_id=other.statement_id))
+            # Coupons one franchisee bears and another's store redeemed clear like stored value (F1).
+            own = call(statements.GetStatement, settlement_pb2.GetStatementRequest(statement_id=entry.statement_id)).statement
+            coupon_lines = [line for line in own.lines if line.flow in (settlement_pb2.SETTLEMENT_FLOW_COUPON_ACQUIRED,
+                                                                         settlement_pb2.SETTLEMENT_FLOW_COUPON_ISSUED)]
         verdict = "HQ pays it" if entry.net_fen > 0 else "it pays HQ" if entry.net_fen < 0 else "nothing to pay"
         print(f"   {entry.franchisee_id:<10} net {format_fen(entry.net_fen):>12} ({verdict})  {files[0][0]}"
               f"\n   {'':<10} asking for {other.franchisee_id}'s statement: {refused}")
+        for line in coupon_lines:
+            side = "their coupons redeemed here" if line.flow == settlement_pb2.SETTLEMENT_FLOW_COUPON_ACQUIRED \
+                else "our coupons redeemed there"
+            print(f"   {'':<10} coupons: {line.transaction_count} of {line.counterparty_franchisee_id}'s ({side}), "
+                  f"{format_fen(line.gross_fen)} → net {format_fen(line.net_fen)}")
     print(f"3. The statements they downloaded (PDF, XLSX, CSV, each checked against its SHA-256) are in {out_dir}")
 
 

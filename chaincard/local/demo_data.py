@@ -33,13 +33,29 @@ LEVELS = [
                              category_discount_bp={"tea": 500, "tobacco": 0}),
 ]
 
+# Given by the ¥1,000 Gold recharge tier: ¥30 off a bill of ¥200 or more, for 30 days, at any
+# store; its cost is borne by the card's issuing franchisee (Q1, F1).
+COUPON_TEMPLATES = [
+    program_config_pb2.CouponTemplate(
+        code="GOLD-30-OVER-200", name="满 200 减 30 Gold welcome", kind=program_config_pb2.COUPON_KIND_CASH_VOUCHER,
+        face_value_fen=3_000, min_spend_fen=20_000, validity_days=30, reminder_days_before_expiry=3, active=True,
+    ),
+]
+# 100 points buy a branded umbrella at the counter (礼品兑换, P2).
+POINTS_REDEMPTION_RULES = [
+    program_config_pb2.PointsRedemptionRule(
+        code="GIFT-UMBRELLA", name="ChainCard umbrella 雨伞", kind=program_config_pb2.POINTS_REDEMPTION_KIND_GIFT,
+        points_cost=100, gift_sku="GIFT-UMBRELLA", active=True,
+    ),
+]
 RECHARGE_PROMOTIONS = [
     program_config_pb2.RechargePromotion(
-        code="WINTER-2026", name="充值赠送 Pay ¥500 get ¥50, pay ¥1,000 get ¥150 and 200 points", priority=10, active=True,
+        code="WINTER-2026", name="充值赠送 Pay ¥500 get ¥50, pay ¥1,000 get ¥150, 200 points and a ¥30 coupon", priority=10, active=True,
         card_type_codes=["GOLD"],  # the plain SV card of the thin slice stays promotion-free
         tiers=[
             program_config_pb2.RechargeTier(min_amount_fen=50_000, bonus_fen=5_000),
-            program_config_pb2.RechargeTier(min_amount_fen=100_000, bonus_fen=15_000, bonus_points=200),
+            program_config_pb2.RechargeTier(min_amount_fen=100_000, bonus_fen=15_000, bonus_points=200,
+                                            coupon_template_codes=["GOLD-30-OVER-200"]),
         ],
     ),
 ]
