@@ -2,7 +2,7 @@
 
 Upgrade: right after a qualifying transaction, the card moves to the best-ranked level above its own
 whose rule it meets by ANY of the rule's set criteria (spend or recharge over the rule's rolling
-window, a single recharge, a points balance). Downgrade: the nightly review moves a card whose
+window, a single recharge or sale, a points balance). Downgrade: the nightly review moves a card whose
 level has a rule with keep thresholds, held for longer than the grace period, and meeting none of
 them, one step to the rule's ``downgrade_to_level_code`` (else the card type's default level).
 A level changed on the review's day is never reviewed that day, so a second run changes nothing
@@ -28,13 +28,14 @@ class DailyTotals:
 
 @dataclass(frozen=True)
 class CardFacts:
-    """The facts a rule reads. ``single_recharge_fen``: the qualifying recharge just posted (0 for
-    anything else); ``days``: per business date, at least as far back as the longest window."""
+    """The facts a rule reads. ``single_recharge_fen`` / ``single_spend_fen``: the qualifying recharge
+    or sale just posted (0 for anything else); ``days``: per business date, at least as far back as the longest window."""
 
     today: date
     points: int
     days: Sequence[DailyTotals] = ()
     single_recharge_fen: int = 0
+    single_spend_fen: int = 0
 
     def window(self, window_days: int) -> DailyTotals:
         """Totals over the last ``window_days`` business dates, today included."""
@@ -43,8 +44,14 @@ class CardFacts:
         return DailyTotals(self.today, sum(day.spend_fen for day in chosen), sum(day.recharge_fen for day in chosen))
 
 
+def _uses_window(rule: pc.LevelRule) -> bool:
+    return any((rule.upgrade_window_spend_fen, rule.upgrade_window_recharge_fen, rule.keep_window_spend_fen,
+                rule.keep_window_recharge_fen))
+
+
 def longest_window(rules: Iterable[pc.LevelRule]) -> int:
-    return max((rule.window_days for rule in rules if rule.active), default=0)
+    """The days of history the rules read (0: none, so no query)."""
+    return max((rule.window_days for rule in rules if rule.active and _uses_window(rule)), default=0)
 
 
 def meets_upgrade(rule: pc.LevelRule, facts: CardFacts) -> bool:
@@ -54,6 +61,7 @@ def meets_upgrade(rule: pc.LevelRule, facts: CardFacts) -> bool:
         rule.upgrade_window_spend_fen > 0 and totals.spend_fen >= rule.upgrade_window_spend_fen,
         rule.upgrade_window_recharge_fen > 0 and totals.recharge_fen >= rule.upgrade_window_recharge_fen,
         rule.upgrade_single_recharge_fen > 0 and facts.single_recharge_fen >= rule.upgrade_single_recharge_fen,
+        rule.upgrade_single_spend_fen > 0 and facts.single_spend_fen >= rule.upgrade_single_spend_fen,
         rule.upgrade_points_balance > 0 and facts.points >= rule.upgrade_points_balance,
     ))
 

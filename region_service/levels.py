@@ -57,10 +57,11 @@ def daily_totals(session: Session, card_number: str, first: date) -> list[DailyT
 
 
 def _facts(session: Session, card_number: str, rules: list[pc.LevelRule], today: date, points: int,
-           single_recharge_fen: int = 0) -> CardFacts:
+           single_recharge_fen: int = 0, single_spend_fen: int = 0) -> CardFacts:
     window = longest_window(rules)
     days = daily_totals(session, card_number, today - timedelta(days=window - 1)) if window else []
-    return CardFacts(today=today, points=points, days=days, single_recharge_fen=single_recharge_fen)
+    return CardFacts(today=today, points=points, days=days, single_recharge_fen=single_recharge_fen,
+                     single_spend_fen=single_spend_fen)
 
 
 def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str, *, cause: str, now: datetime,
@@ -99,8 +100,9 @@ def upgrade_after(ctx: RegionContext, session: Session, row: LedgerTransaction, 
     rules = [rule for rule in snapshot.level_rules if rule.active and ranks.get(rule.level_code, -1) > floor]
     if not rules:
         return None
-    single = row.amount_fen if row.type == "RECHARGE" else 0
-    target = upgrade_target(rules, ranks, card.level_code, _facts(session, card.card_number, rules, row.business_date, points_after, single))
+    recharge = row.amount_fen if row.type == "RECHARGE" else 0
+    facts = _facts(session, card.card_number, rules, row.business_date, points_after, recharge, row.amount_fen - recharge)
+    target = upgrade_target(rules, ranks, card.level_code, facts)
     if target is None:
         return None
     set_level(ctx, session, card, target, cause="upgrade", now=row.created_at or utc_now(), operator_id=operator_id,

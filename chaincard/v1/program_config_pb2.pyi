@@ -405,7 +405,7 @@ class ChainSettings(_message.Message):
     def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ..., registration_coupon_template_codes: _Optional[_Iterable[str]] = ..., birthday_coupon_template_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LevelRule(_message.Message):
-    __slots__ = ("level_code", "name", "window_days", "upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen", "upgrade_points_balance", "keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance", "grace_days", "downgrade_to_level_code", "active")
+    __slots__ = ("level_code", "name", "window_days", "upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen", "upgrade_points_balance", "keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance", "grace_days", "downgrade_to_level_code", "active", "upgrade_single_spend_fen")
     LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +419,7 @@ class LevelRule(_message.Message):
     GRACE_DAYS_FIELD_NUMBER: _ClassVar[int]
     DOWNGRADE_TO_LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_SINGLE_SPEND_FEN_FIELD_NUMBER: _ClassVar[int]
     level_code: str
     name: str
     window_days: int
@@ -432,7 +433,8 @@ class LevelRule(_message.Message):
     grace_days: int
     downgrade_to_level_code: str
     active: bool
-    def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+    upgrade_single_spend_fen: int
+    def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ..., upgrade_single_spend_fen: _Optional[int] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
     __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules")

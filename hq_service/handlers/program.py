@@ -90,7 +90,7 @@ def _check_level(item: pc.Level) -> None:
 
 
 _UPGRADE_THRESHOLDS = ("upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen",
-                       "upgrade_points_balance")
+                       "upgrade_single_spend_fen", "upgrade_points_balance")
 _KEEP_THRESHOLDS = ("keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance")
 _WINDOW_THRESHOLDS = ("upgrade_window_spend_fen", "upgrade_window_recharge_fen", "keep_window_spend_fen", "keep_window_recharge_fen")
 

@@ -30,6 +30,9 @@ KEEP_SPEND_FEN = 500_000
 GOLD_RULE = pc.LevelRule(level_code="LV-GOLD", name="One ¥8,888 recharge", window_days=30,
                          upgrade_single_recharge_fen=UPGRADE_RECHARGE_FEN, keep_window_spend_fen=KEEP_SPEND_FEN, grace_days=2,
                          downgrade_to_level_code="LV-SILVER", active=True)
+# 满额变会员 (L3): one sale of ¥7,777 makes a member of LV-SILVER.
+MEMBERSHIP_SALE_FEN = 777_700
+SILVER_RULE = pc.LevelRule(level_code="LV-SILVER", name="One ¥7,777 sale", upgrade_single_spend_fen=MEMBERSHIP_SALE_FEN, active=True)
 
 
 def _program(regions):  # type: ignore[no-untyped-def]
@@ -41,7 +44,8 @@ def programme(regions):  # type: ignore[no-untyped-def]
     program = _program(regions)
     for level in LEVELS:
         program.UpsertLevel(pc.UpsertLevelRequest(request_id=new_id(), level=level), timeout=DEADLINE)
-    program.UpsertLevelRule(pc.UpsertLevelRuleRequest(request_id=new_id(), level_rule=GOLD_RULE), timeout=DEADLINE)
+    for rule in (GOLD_RULE, SILVER_RULE):
+        program.UpsertLevelRule(pc.UpsertLevelRuleRequest(request_id=new_id(), level_rule=rule), timeout=DEADLINE)
     time.sleep(CONFIG_MAX_AGE_SECONDS + 1)  # not an assertion: the servers' cache age, so they see the rules
 
 
@@ -80,7 +84,7 @@ def test_level_rules_are_validated_naming_the_field(regions, programme):  # type
         assert_refused(program.UpsertLevelRule, pc.UpsertLevelRuleRequest(request_id=new_id(), level_rule=rule),
                        grpc.StatusCode.INVALID_ARGUMENT, field)
     snapshot = program.GetConfigSnapshot(pc.GetConfigSnapshotRequest(), timeout=DEADLINE).snapshot
-    assert list(snapshot.level_rules) == [GOLD_RULE]
+    assert list(snapshot.level_rules) == [GOLD_RULE, SILVER_RULE]
 
 
 def test_a_qualifying_recharge_upgrades_the_card_at_once(regions, ctx):  # type: ignore[no-untyped-def]
@@ -96,6 +100,17 @@ def test_a_qualifying_recharge_upgrades_the_card_at_once(regions, ctx):  # type:
     again = recharge_card(till, card, UPGRADE_RECHARGE_FEN)
     assert not any("Level upgraded" in line.text for line in again.receipt)
     assert len(_changes(ctx, card)) == 1
+
+
+def test_a_qualifying_purchase_makes_a_member_of_the_level(regions, ctx):  # type: ignore[no-untyped-def]
+    card = funded_card(regions.clients["E"], MEMBERSHIP_SALE_FEN)
+    short = ctx.commands.run(payments.checkout, sale(card, MEMBERSHIP_SALE_FEN - 1))
+    assert not any("Level upgraded" in line.text for line in short.receipt) and _level(regions, card) == "NORMAL"
+    recharge_card(regions.clients["E"].transactions, card, MEMBERSHIP_SALE_FEN)
+    answer = ctx.commands.run(payments.checkout, sale(card, MEMBERSHIP_SALE_FEN))
+    assert "Level upgraded to LV-SILVER" in [line.text for line in answer.receipt]
+    assert _level(regions, card) == "LV-SILVER"
+    assert _changes(ctx, card) == [("card.level.upgrade", "", "LV-SILVER")]
 
 
 def _upgraded_card(regions, ctx, days_ago: int) -> str:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from chaincard.levels import CardFacts, DailyTotals, review_target, upgrade_target
+from chaincard.levels import CardFacts, DailyTotals, longest_window, review_target, upgrade_target
 from chaincard.v1 import program_config_pb2 as pc
 
 TODAY = date(2026, 12, 3)
@@ -17,6 +17,8 @@ SILVER = pc.LevelRule(level_code="SILVER", window_days=30, upgrade_window_spend_
 GOLD = pc.LevelRule(level_code="GOLD", window_days=90, upgrade_window_recharge_fen=300_000, upgrade_single_recharge_fen=100_000,
                     upgrade_points_balance=10_000, keep_window_recharge_fen=100_000, keep_points_balance=5_000, grace_days=30,
                     downgrade_to_level_code="SILVER", active=True)
+# 满额变会员 (L3): a single sale of ¥300 makes a member of the SILVER level.
+SILVER_BY_SALE = pc.LevelRule(level_code="SILVER", upgrade_single_spend_fen=30_000, active=True)
 DIAMOND_OFF = pc.LevelRule(level_code="DIAMOND", upgrade_single_recharge_fen=1, keep_points_balance=1, active=False)
 RULES = [SILVER, GOLD, DIAMOND_OFF]
 
@@ -47,11 +49,26 @@ UPGRADES = [
      CardFacts(TODAY, 0, [recharge(date(2026, 9, 4), 200_000), recharge(TODAY, 100_000)]), None),
     ("an inactive rule lifts nobody", "GOLD", CardFacts(TODAY, 0, single_recharge_fen=1_000_000), None),
 ]
+PURCHASES = [
+    ("a single sale of the amount", "NORMAL", CardFacts(TODAY, 0, single_spend_fen=30_000), "SILVER"),
+    ("a single sale one fen short", "NORMAL", CardFacts(TODAY, 0, [spend(TODAY, 60_000)], single_spend_fen=29_999), None),
+    ("a recharge is no sale", "NORMAL", CardFacts(TODAY, 0, single_recharge_fen=30_000), None),
+]
 
 
 @pytest.mark.parametrize(("case", "current", "facts", "expected"), UPGRADES, ids=[case[0] for case in UPGRADES])
 def test_upgrades(case: str, current: str, facts: CardFacts, expected: str | None) -> None:
     assert upgrade_target(RULES, RANKS, current, facts) == expected
+
+
+@pytest.mark.parametrize(("case", "current", "facts", "expected"), PURCHASES, ids=[case[0] for case in PURCHASES])
+def test_membership_on_a_qualifying_purchase(case: str, current: str, facts: CardFacts, expected: str | None) -> None:
+    assert upgrade_target([SILVER_BY_SALE], RANKS, current, facts) == expected
+
+
+def test_only_window_criteria_read_history() -> None:
+    assert longest_window([SILVER_BY_SALE, DIAMOND_OFF]) == 0
+    assert longest_window(RULES) == 90
 
 
 # (current level, level since, facts, expected level or None). GOLD's grace: held 30 days; SILVER's: 7.
