@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from chaincard.db.base import utc_now
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
-from chaincard.levels import CardFacts, DailyTotals, longest_window, review_target, upgrade_target
+from chaincard.levels import (
+    CardFacts,
+    DailyTotals,
+    has_keep_thresholds,
+    longest_window,
+    review_target,
+    upgrade_target,
+)
 from chaincard.v1 import events_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service import audit
@@ -141,7 +148,7 @@ def review_levels(ctx: RegionContext, *, now: datetime | None = None) -> ReviewR
     card moved today (up or down) is not reviewed again today: a second run changes nothing."""
     now = now or utc_now()
     snapshot = ctx.program.snapshot()
-    levels = sorted({rule.level_code for rule in snapshot.level_rules if rule.active})
+    levels = sorted({rule.level_code for rule in snapshot.level_rules if rule.active and has_keep_thresholds(rule)})
     reviewed = moved = 0
     last = ""
     while levels:
