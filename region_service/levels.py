@@ -75,7 +75,7 @@ def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str,
               reason: str = "", operator_id: str = "", store_id: str = "", transaction_id: str = "",
               request_id: str = "") -> None:
     """Move ``card`` (locked, or its accounts locked by the caller) to ``level_code``: the row, the
-    CardLevelChanged event (HQ's views and the stores follow it) and the audit entry."""
+    CardLevelChanged event (HQ's card and member views follow it) and the audit entry."""
     previous = card.level_code
     card.level_code, card.level_since = level_code, now
     add_event(session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
