@@ -75,8 +75,8 @@ class Routing:
 
     def _member_home_elsewhere(self, request: members_pb2.FindMemberRequest) -> str | None:
         key = request.WhichOneof("key")
-        if key == "card_number":
-            home = self.ctx.home_region_of(request.card_number)
+        if key in ("card_number", "qr_token"):
+            home = self.ctx.home_region_of(getattr(request, key))
             return home if home != self.ctx.region_code else None
         if key == "phone":
             hmac_hex = phone_hmac(normalise_phone(request.phone) or "", self.ctx.settings.phone_hmac_key)
