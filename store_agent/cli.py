@@ -208,12 +208,22 @@ def cmd_find(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return 0
 
 
+def write_qr_images(code: str, *, svg: str | None = None, png: str | None = None, scale: int = 8) -> None:
+    """``code`` as a QR image: numeric mode, error correction at least M (segno raises it when the
+    size allows), the standard 4-module quiet zone."""
+    import segno
+
+    image = segno.make_qr(code, error="m")
+    if svg:
+        image.save(svg, kind="svg", scale=scale, border=4)
+    if png:
+        image.save(png, kind="png", scale=scale, border=4)
+
+
 def cmd_qr(channel: grpc.Channel, args: argparse.Namespace) -> int:
     """A fresh QR member code for a virtual card (what a member app shows), printed and optionally
     written as an SVG and/or a PNG image (segno: numeric mode, error correction M)."""
     import uuid
-
-    import segno
 
     from chaincard.rpc.channels import call
     from chaincard.v1 import cards_pb2, cards_pb2_grpc
@@ -221,11 +231,7 @@ def cmd_qr(channel: grpc.Channel, args: argparse.Namespace) -> int:
     answer = call(cards_pb2_grpc.CardServiceStub(channel).RotateQrToken,
                   cards_pb2.RotateQrTokenRequest(request_id=args.request_id or str(uuid.uuid4()), card_number=args.card),
                   deadline=CALL_DEADLINE_SECONDS)
-    image = segno.make_qr(answer.qr_token, error="m")
-    if args.svg:
-        image.save(args.svg, kind="svg", scale=args.scale, border=4)
-    if args.png:
-        image.save(args.png, kind="png", scale=args.scale, border=4)
+    write_qr_images(answer.qr_token, svg=args.svg, png=args.png, scale=args.scale)
     print(answer.qr_token)
     print(f"  valid until {answer.expires_at.ToDatetime():%Y-%m-%d %H:%M:%S} UTC, once, at any store of the chain")
     return 0

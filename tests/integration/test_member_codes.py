@@ -14,6 +14,7 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, members_pb2, transactions_pb2
+from store_agent.cli import write_qr_images
 from tests.support.cards import assert_refused, funded_card
 from tests.support.ledger import assert_ledger_consistent
 
@@ -103,3 +104,14 @@ def test_an_unknown_card_gets_no_code(regions):
     east = regions.clients["E"]
     assert_refused(east.cards.RotateQrToken, cards_pb2.RotateQrTokenRequest(request_id=new_id(), card_number="12345678"),
                    grpc.StatusCode.NOT_FOUND)
+
+
+def test_a_code_renders_as_a_png_and_an_svg_qr_image(regions, tmp_path):
+    code = _rotate(regions.clients["E"], funded_card(regions.clients["E"], 0))
+    svg, png = tmp_path / "code.svg", tmp_path / "code.png"
+    write_qr_images(code, svg=str(svg), png=str(png), scale=4)
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    document = svg.read_text()
+    assert "<svg" in document and "</svg>" in document
+    # 25×25 modules (version 2, numeric mode) plus the 4-module quiet zone each side, 4 px a module.
+    assert 'width="132"' in document
