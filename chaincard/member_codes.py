@@ -80,6 +80,13 @@ def card_number_of(text: str) -> str:
     return parse(text).card_number if is_member_code(text) else text
 
 
+def card_number_of_shape(text: str) -> str:
+    """The card digits of anything shaped like a code, checked or not (a rate limiter's key);
+    ``text`` itself otherwise. Never raises."""
+    match = _CODE.match(text.strip()) if text.isascii() else None
+    return match.group(1) if match else text
+
+
 def verify(code: MemberCode, key: bytes, now: datetime, field: str = "card_number") -> None:
     """Refuse a forged code (INVALID_ARGUMENT naming ``field``) or a stale one (FAILED_PRECONDITION).
     Whether it was already used is the caller's to check, where it records uses."""

@@ -21,6 +21,7 @@ def test_a_code_is_36_digits_naming_its_card_and_verifies_within_its_minute() ->
     assert expires_at == NOW + timedelta(seconds=member_codes.VALID_SECONDS)
     assert member_codes.is_member_code(code) and not member_codes.is_member_code(CARD)
     assert member_codes.card_number_of(code) == CARD and member_codes.card_number_of(CARD) == CARD
+    assert member_codes.card_number_of_shape(code) == CARD and member_codes.card_number_of_shape("x") == "x"
     parsed = member_codes.parse(code)
     member_codes.verify(parsed, KEY, NOW + timedelta(seconds=59))
 
