@@ -35,6 +35,9 @@ class Settings:
     store_id: str = ""
     # Secret key of the HMAC that indexes phone numbers chain-wide; shared by HQ and every region.
     phone_hmac_key: str = "dev-only-phone-key-change-me"
+    # Secret of this region's QR member codes (region_service; each region its own): every card's
+    # code key is derived from it and the card number (chaincard.member_codes, docs/adr/0026).
+    member_code_key: str = "dev-only-member-code-key-change-me"
     # Deadline in seconds of every outgoing RPC.
     rpc_deadline_seconds: float = 5.0
     # How often the outbox relay looks for unpublished rows, in seconds.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaincard import member_codes
 from chaincard.business_day import store_business_date
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
@@ -44,7 +45,9 @@ class RegionContext:
         return self.settings.region_code
 
     def home_region_of(self, card_number: str) -> str:
-        """The home region of any card number (virtual by prefix, physical through HQ's directory)."""
+        """The home region of any card number (virtual by prefix, physical through HQ's directory), or
+        of a QR member code's card (unverified: its home region checks it)."""
+        card_number = member_codes.card_number_of(card_number)
         prefix = region_prefix_of(card_number)
         if prefix is not None:
             region = self.program.region_by_card_prefix(prefix)

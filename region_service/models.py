@@ -196,6 +196,21 @@ class GiftStockTaking(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
+class UsedMemberCode(Base):
+    """A QR member code taken by a checkout (docs/adr/0026): recorded in the sale's own transaction at
+    the card's home region, so a code pays once. A code is stale after a minute; old rows only keep
+    the audit trail."""
+
+    __tablename__ = "used_member_codes"
+
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    # When the code was issued (Unix milliseconds): with the card, it names the code.
+    issued_at: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The checkout's request id (its SPEND transaction, or its offline advice).
+    request_id: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
 class LedgerAccount(Base):
     """One account per (holder, asset). Card accounts never go below zero; system accounts may."""
 

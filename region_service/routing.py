@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from chaincard import member_codes
 from chaincard.commands import operation_of
 from chaincard.errors import NotFound, RemoteStatus
 from chaincard.phones import normalise_phone, phone_hmac
@@ -75,8 +76,8 @@ class Routing:
 
     def _member_home_elsewhere(self, request: members_pb2.FindMemberRequest) -> str | None:
         key = request.WhichOneof("key")
-        if key == "card_number":
-            home = self.ctx.home_region_of(request.card_number)
+        if key in ("card_number", "qr_token"):
+            home = self.ctx.home_region_of(getattr(request, key))
             return home if home != self.ctx.region_code else None
         if key == "phone":
             hmac_hex = phone_hmac(normalise_phone(request.phone) or "", self.ctx.settings.phone_hmac_key)
@@ -92,9 +93,11 @@ class Routing:
 
 
 def _lookup_key(request: members_pb2.FindMemberRequest) -> str:
-    """What a look-up tries: the phone or card number asked for (rate-limited like PIN attempts)."""
+    """What a look-up tries: the phone or card number asked for (rate-limited like PIN attempts); for
+    a QR member code, the card it names, so guesses at one card's codes count together."""
     key = request.WhichOneof("key")
-    return str(getattr(request, key)) if key else ""
+    value = str(getattr(request, key)) if key else ""
+    return member_codes.card_number_of_shape(value) if key == "qr_token" else value
 
 
 def _calling_store() -> str:

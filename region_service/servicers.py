@@ -21,6 +21,7 @@ from chaincard.v1 import (
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from region_service import member_codes as region_member_codes
 from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
@@ -171,6 +172,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.WriteOffReceivableRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.WriteOffReceivableResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(write_offs.write_off_receivable, request))
+
+    def RotateQrToken(  # noqa: N802
+        self, request: cards_pb2.RotateQrTokenRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.RotateQrTokenResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(region_member_codes.rotate_qr_token, request))
 
     def ListCardCoupons(  # noqa: N802
         self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext,

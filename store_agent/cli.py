@@ -9,6 +9,7 @@ working — within the offline limits — when the store's link to its region is
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
+    chaincard pos qr 8811… --svg code.svg --png code.png  a member's QR code (sell/quote/find take it as the card)
     chaincard pos overdrawn --region E                  back office: cards offline sales overdrew
 
 Amounts are typed in yuan (``12.50``, ``¥12.50``); nothing is ever rounded.
@@ -186,11 +187,15 @@ def _balances(balances: common_pb2.Balances) -> str:
 
 # ---- the commands ------------------------------------------------------------------------------
 def cmd_find(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    from chaincard.member_codes import is_member_code
     from chaincard.rpc.channels import call
     from chaincard.v1 import members_pb2, members_pb2_grpc
 
     key = args.key.replace(" ", "")
-    request = members_pb2.FindMemberRequest(card_number=key) if len(key) >= 12 else members_pb2.FindMemberRequest(phone=key)
+    if is_member_code(key):  # a scanned QR member code
+        request = members_pb2.FindMemberRequest(qr_token=key)
+    else:
+        request = members_pb2.FindMemberRequest(card_number=key) if len(key) >= 12 else members_pb2.FindMemberRequest(phone=key)
     found = call(members_pb2_grpc.MemberServiceStub(channel).FindMember, request, deadline=CALL_DEADLINE_SECONDS)
     member = found.member
     print(f"{member.name}  {member.phone_masked}  member {member.member_id}  home region {member.home_region}")
@@ -200,6 +205,35 @@ def cmd_find(channel: grpc.Channel, args: argparse.Namespace) -> int:
         print(f"       {_balances(card.balances)}")
     if not found.cards:
         print("  (no cards yet: `chaincard pos join` opens one)")
+    return 0
+
+
+def write_qr_images(code: str, *, svg: str | None = None, png: str | None = None, scale: int = 8) -> None:
+    """``code`` as a QR image: numeric mode, error correction at least M (segno raises it when the
+    size allows), the standard 4-module quiet zone."""
+    import segno
+
+    image = segno.make_qr(code, error="m")
+    if svg:
+        image.save(svg, kind="svg", scale=scale, border=4)
+    if png:
+        image.save(png, kind="png", scale=scale, border=4)
+
+
+def cmd_qr(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """A fresh QR member code for a virtual card (what a member app shows), printed and optionally
+    written as an SVG and/or a PNG image (segno: numeric mode, error correction M)."""
+    import uuid
+
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import cards_pb2, cards_pb2_grpc
+
+    answer = call(cards_pb2_grpc.CardServiceStub(channel).RotateQrToken,
+                  cards_pb2.RotateQrTokenRequest(request_id=args.request_id or str(uuid.uuid4()), card_number=args.card),
+                  deadline=CALL_DEADLINE_SECONDS)
+    write_qr_images(answer.qr_token, svg=args.svg, png=args.png, scale=args.scale)
+    print(answer.qr_token)
+    print(f"  valid until {answer.expires_at.ToDatetime():%Y-%m-%d %H:%M:%S} UTC, once, at any store of the chain")
     return 0
 
 
@@ -479,7 +513,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     find.add_argument("key", help="mobile phone or card number")
 
     sell = add("sell", cmd_sell, "ring up items and take payment (card stored value pays what cash etc. do not)")
-    sell.add_argument("--card", required=True, help="the member card number")
+    sell.add_argument("--card", required=True, help="the member card number, or a scanned QR member code")
     quote = add("quote", cmd_quote, "price a basket as `sell` would, charging nothing (coupons and points shown)")
     quote.add_argument("--card", help="the member card number (none: a non-member's price)")
     _add_basket_arguments(sell)
@@ -487,6 +521,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sell.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden)")
     sell.add_argument("--operator", help="cashier id")
     sell.add_argument("--request-id", help="retry an earlier sale without charging twice")
+
+    qr = add("qr", cmd_qr, "a fresh QR member code for a virtual card (valid about a minute, once), as SVG/PNG")
+    qr.add_argument("card", help="the virtual card number")
+    qr.add_argument("--svg", metavar="FILE", help="write the QR image as SVG")
+    qr.add_argument("--png", metavar="FILE", help="write the QR image as PNG")
+    qr.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")
+    qr.add_argument("--request-id", help="fetch the same code again")
 
     recharge = add("recharge", cmd_recharge, "add stored value to a card")
     recharge.add_argument("--card", required=True)

@@ -17,6 +17,7 @@ from importlib import metadata
 
 import grpc
 
+from chaincard import member_codes
 from chaincard.db.base import utc_now
 from chaincard.v1 import (
     cards_pb2,
@@ -88,6 +89,13 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.OpenCardRequest, context: grpc.ServicerContext
     ) -> cards_pb2.OpenCardResponse:
         return self.commands.send(self.region, request)
+
+    def RotateQrToken(  # noqa: N802
+        self, request: cards_pb2.RotateQrTokenRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.RotateQrTokenResponse:
+        """Issued by the card's home region only (it holds the key); UNAVAILABLE when unreachable. Not
+        journaled: nothing is written, and a retry with the same request_id gets the same code."""
+        return self.link.read(self.region.RotateQrToken, request)
 
     def GetCard(  # noqa: N802
         self, request: cards_pb2.GetCardRequest, context: grpc.ServicerContext
@@ -238,8 +246,8 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         try:
             return self.link.read(self.region.QuoteCheckout, request)
         except RegionUnreachable as unreachable:
-            if self.stand_in is None or not request.card_number:
-                raise
+            if self.stand_in is None or not request.card_number or member_codes.is_member_code(request.card_number):
+                raise  # a QR member code is checked by its home region only (docs/adr/0026)
             home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
             return self.stand_in.quote(request, home_region=home_region)
 
@@ -248,10 +256,10 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
     ) -> transactions_pb2.CheckoutResponse:
         try:
             return self.commands.send(self.region, request, prints_receipt=True,
-                                      before_send=lambda: self._forward_card_queue_first(request.card_number))
+                                      before_send=lambda: self._forward_card_queue_first(member_codes.card_number_of(request.card_number)))
         except RegionUnreachable as unreachable:
-            if self.stand_in is None:
-                raise
+            if self.stand_in is None or member_codes.is_member_code(request.card_number):
+                raise  # a QR member code is checked by its home region only (docs/adr/0026)
             home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
             return self.stand_in.approve(request, in_doubt=unreachable.in_doubt, home_region=home_region)
 

@@ -54,7 +54,7 @@ DEFAULT_STRING_LIMITS: tuple[tuple[str, int], ...] = (
     ("request_id", 64),
     ("advice_id", 64),
     ("phone_hmac", 64),
-    ("*card_number", 32),
+    ("*card_number", 40),  # 8-32 digits, or a 36-digit QR member code (chaincard/member_codes.py)
     ("pin", 16), ("*_pin", 16),
     ("*password", 256),
     ("phone", 32),

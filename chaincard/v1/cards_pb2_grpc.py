@@ -271,7 +271,8 @@ class CardServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RotateQrToken(self, request, context):
-        """Issues a fresh short-lived QR token for a virtual card; the previous token stops working (C2).
+        """Issues a fresh short-lived QR member code for a virtual card (C2, M2; docs/adr/0026); an earlier
+        code keeps working until it expires (about a minute) or pays once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -33,7 +33,7 @@ from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
-from region_service import audit, repository, validation
+from region_service import audit, member_codes, repository, validation
 from region_service.card_states import FINAL_STATES
 from region_service.context import RegionContext
 from region_service.ledger_store import CARD_PURPOSE, CardBalances, card_balances
@@ -329,8 +329,10 @@ def find_member_locally(ctx: RegionContext, request: members_pb2.FindMemberReque
             member = session.get(Member, card.member_id) if card is not None else None
         elif key == "member_id":
             member = session.get(Member, request.member_id)
-        elif key == "qr_token":
-            raise InvalidArgument("qr_token", "QR tokens are not issued yet; use phone or card_number")
+        elif key == "qr_token":  # checked (genuine, fresh, unused), not taken: the checkout takes it
+            code = member_codes.verified(ctx, session, request.qr_token, "qr_token")
+            card = session.get(Card, code.card_number)
+            member = session.get(Member, card.member_id) if card is not None else None
         else:
             raise InvalidArgument("key", "give one of phone, card_number, qr_token, member_id")
         if member is None:

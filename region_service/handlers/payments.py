@@ -36,7 +36,7 @@ from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
-from region_service import coupon_redemption, pins, receivables, validation
+from region_service import coupon_redemption, member_codes, pins, receivables, validation
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
@@ -158,6 +158,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     post, keep the receipt and the event: one transaction (docs/adr/0013). A wrong PIN ends it
     there, committed with only the failure count, and the sale is refused."""
     ctx, session = uow.region, uow.session
+    request, member_code = member_codes.checkout_by_code(ctx, session, request)  # a QR code for the card
     fields = checkout_fields(request)
     store = ctx.program.store(request.store_id)
     for number in fields.other_card_numbers:
@@ -170,6 +171,8 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     card = cards[fields.card_number]
     require_usable(card)
     _check_pins(ctx, session, cards, pins_given)
+    if member_code is not None:  # under the card's lock: a second sale with the code waits, then is refused
+        member_codes.take(session, member_code, request.request_id)
     # The coupons last (docs/adr/0021): a second till racing for one waits here, then finds it used.
     coupons = coupon_redemption.lock_sale_coupons(session, fields.coupon_codes)
     now = utc_now()

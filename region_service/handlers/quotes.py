@@ -19,7 +19,7 @@ from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutInput, PricingError, StoredValue, TenderKind
 from chaincard.v1 import transactions_pb2
-from region_service import coupon_redemption
+from region_service import coupon_redemption, member_codes
 from region_service.context import RegionContext
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import card_balances
@@ -38,6 +38,7 @@ def _quoted(checkout_input: CheckoutInput, not_found: list[str]) -> Quote:
 
 
 def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRequest) -> transactions_pb2.QuoteCheckoutResponse:
+    request = member_codes.quote_by_code(ctx, request)  # a QR code is checked here, taken only by the checkout
     fields = quote_fields(request)
     store = ctx.program.store(request.store_id)
     for number in fields.other_card_numbers:
