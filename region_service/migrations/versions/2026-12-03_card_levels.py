@@ -4,7 +4,7 @@ Cards keep NULL until their level first changes: the review then counts from the
 (docs/adr/0027). The review finds cards by level.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 08:30:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from chaincard.db.base import UtcTimestamp
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
