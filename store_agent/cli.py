@@ -6,6 +6,7 @@ working — within the offline limits — when the store's link to its region is
     chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20 [--coupon 9…]
     chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
+    chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡)
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
@@ -36,6 +37,8 @@ DEFAULT_STORE_NAME = "store-S-E-001"
 CALL_DEADLINE_SECONDS = 30.0
 # The TenderType labels: a message field takes an enum by its label as well as by its number.
 _TENDERS = {"cash": "TENDER_TYPE_CASH", "bank": "TENDER_TYPE_BANK_CARD", "mobile": "TENDER_TYPE_MOBILE_PAY"}
+# Count uses may also be paid by the card's own stored value.
+_BUY_USES_TENDERS = {**_TENDERS, "card": "TENDER_TYPE_STORED_VALUE"}
 
 
 class UsageError(Exception):
@@ -180,8 +183,9 @@ def _state(card: common_pb2.Card) -> str:
 def _balances(balances: common_pb2.Balances) -> str:
     from chaincard.money import format_fen
 
+    uses = "".join(f"  {held.item_code} {held.uses} uses" for held in balances.count_uses)
     return (f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  "
-            f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}")
+            f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}{uses}")
 
 
 # ---- the commands ------------------------------------------------------------------------------
@@ -321,6 +325,29 @@ def cmd_redeem_points(channel: grpc.Channel, args: argparse.Namespace) -> int:
            f"+{format_fen(answer.bonus_credited_fen)} bonus" if answer.bonus_credited_fen else "",
            ", ".join(coupon.coupon_code for coupon in answer.coupons_issued)]
     print(f"✓ REDEEMED {answer.points_spent} points for {args.rule}: {'; '.join(part for part in got if part)}")
+    print(f"  card after: {_balances(answer.balances_after)}")
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def cmd_buy_uses(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard pos buy-uses CARD ITEM [--packs N]``: sell packs of a count item's uses onto a card (K1)."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    if args.packs < 1:
+        raise UsageError("--packs must be 1 or more")
+    pin = getpass.getpass("PIN: ") if args.pin else ""
+    request = transactions_pb2.PurchaseCountUsesRequest(
+        request_id=_request_id(args), card_number=args.card, item_code=args.item, packs=args.packs,
+        tender=_BUY_USES_TENDERS[args.tender], pin=pin, operator_id=args.operator or "",
+    )
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).PurchaseCountUses, request,
+                  deadline=CALL_DEADLINE_SECONDS)
+    expiry = answer.expires_at.ToDatetime().date().isoformat() if answer.HasField("expires_at") else "never"
+    print(f"✓ SOLD {answer.uses_added} uses of {args.item} for {format_fen(answer.amount_fen)} by {args.tender}"
+          f" (expire {expiry}); {answer.count_use_balance.uses} uses left")
     print(f"  card after: {_balances(answer.balances_after)}")
     _print_receipt(answer.receipt)
     return 0
@@ -494,6 +521,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     recharge.add_argument("--tender", choices=sorted(_TENDERS), default="cash")
     recharge.add_argument("--operator")
     recharge.add_argument("--request-id", help="retry an earlier recharge without charging twice")
+
+    buy_uses = add("buy-uses", cmd_buy_uses, "sell packs of a count item's uses onto a card (计次卡)")
+    buy_uses.add_argument("card", help="the member card number")
+    buy_uses.add_argument("item", help="the count item's code, e.g. CARWASH")
+    buy_uses.add_argument("--packs", type=int, default=1, help="packs bought (default 1)")
+    buy_uses.add_argument("--tender", choices=sorted(_BUY_USES_TENDERS), default="cash",
+                          help="how the member pays (card: the card's stored value)")
+    buy_uses.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden; paying by card)")
+    buy_uses.add_argument("--operator", help="cashier id")
+    buy_uses.add_argument("--request-id", help="retry an earlier purchase without charging twice")
 
     balance = add("balance", cmd_balance, "a card's balances (from the store's cache while offline)")
     balance.add_argument("card")
