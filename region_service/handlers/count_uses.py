@@ -23,7 +23,7 @@ from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.money import format_fen
 from chaincard.pricing import StoredValue, TenderKind, split_stored_value
 from chaincard.receipts import ReceiptItem
-from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
+from chaincard.v1 import common_pb2, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service import count_uses, pins, validation
 from region_service.handlers.cards import require_usable
@@ -36,7 +36,7 @@ from region_service.translate import timestamp
 from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_PACKS = 100
-TRANSACTION_TYPE = "COUNT_USES_PURCHASE"
+TRANSACTION_TYPE = count_uses.PURCHASE
 _TENDERS = {
     common_pb2.TENDER_TYPE_CASH: TenderKind.CASH,
     common_pb2.TENDER_TYPE_BANK_CARD: TenderKind.BANK_CARD,
@@ -53,12 +53,6 @@ def count_item(snapshot: pc.ConfigSnapshot, item_code: str, *, field: str = "ite
         if item.code == item_code:
             return item
     raise InvalidArgument(field, f"no count item {item_code!r}")
-
-
-def require_at_store(item: pc.CountItem, store: directory_pb2.Store) -> None:
-    """The item's store list (K3) admits ``store``."""
-    if item.store_ids and store.store_id not in item.store_ids:
-        raise FailedPrecondition(f"count item {item.code} is not sold or used at store {store.store_id}")
 
 
 def require_holdable(card_type: pc.CardType, item: pc.CountItem) -> None:
@@ -83,7 +77,7 @@ def purchase_count_uses(uow: RegionUnitOfWork,
         raise FailedPrecondition(f"count item {item.code} is no longer sold")
     if item.uses_per_pack <= 0 or item.pack_price_fen < 0:
         raise FailedPrecondition(f"count item {item.code} has no pack configured")
-    require_at_store(item, store)
+    count_uses.require_at_store(item, store)
     price = item.pack_price_fen * request.packs
     uses = item.uses_per_pack * request.packs
 
@@ -123,7 +117,7 @@ def purchase_count_uses(uow: RegionUnitOfWork,
         bonus_after_fen=0, points_after=0, created_at=now,
         details={"tenders": [{"type": str(tender), "amount_fen": price, "principal_fen": principal, "bonus_fen": bonus,
                               "card_number": card_number if tender is TenderKind.STORED_VALUE else ""}],
-                 "item_code": item.code, "packs": request.packs, "count_uses": {item.code: uses},
+                 "item_code": item.code, "packs": request.packs, count_uses.DETAILS_USES: {item.code: uses},
                  "expires_at": expires_at.isoformat() if expires_at else "", "operator_id": request.operator_id},
     )
     count_uses.add_pack(session, card_number=card_number, item_code=item.code, franchisee_id=store.franchisee_id,

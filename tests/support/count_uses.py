@@ -55,3 +55,15 @@ def packs_of(database_url: str, card: str) -> list[tuple[str, int, int]]:
                 "ORDER BY bought_at, pack_id"), {"card": card})]
     finally:
         engine.dispose()
+
+
+def wash_sale(card: str, uses: int = 1, *, item: str = "WASH", store: str = "S-E-001", washes: int | None = None,
+              money: tuple[transactions_pb2.TenderRequest, ...] = ()) -> transactions_pb2.CheckoutRequest:
+    """A checkout of ``washes`` (default ``uses``) car washes at ¥30.00 each, ``uses`` of them paid by
+    count uses of ``item``, the rest by ``money``."""
+    return transactions_pb2.CheckoutRequest(
+        request_id=new_id(), store_id=store, card_number=card, operator_id="C-TEST",
+        lines=[transactions_pb2.BasketLine(sku="WASH-1", name="Car wash", category="service", quantity=washes or uses,
+                                           unit_price_fen=3_000)],
+        tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=item, uses=uses),
+                 *money])
