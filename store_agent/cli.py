@@ -4,6 +4,7 @@ working — within the offline limits — when the store's link to its region is
 
     chaincard pos find 13800138000                      member, cards and balances
     chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20 [--coupon 9…]
+    chaincard pos sell --card 8811… --item WASH-1:Car wash:service:1:30.00 --uses CARWASH:1
     chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
     chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡)
@@ -46,6 +47,14 @@ class UsageError(Exception):
 
 
 # ---- parsing what the cashier typed ------------------------------------------------------------
+def parse_uses(spec: str) -> tuple[str, int]:
+    """``ITEM:N`` of ``pos sell --uses``: N uses of count item ITEM, e.g. ``CARWASH:1``."""
+    item, _, count = spec.rpartition(":")
+    if not item or not count.isdigit() or int(count) < 1:
+        raise UsageError(f"--uses {spec!r}: give ITEM:N, e.g. CARWASH:1")
+    return item, int(count)
+
+
 def parse_yuan(text: str, what: str = "amount") -> int:
     """'12.50', '¥12.50', '12' → fen; more than two decimals or a negative amount is refused."""
     cleaned = text.strip().lstrip("¥￥").replace(",", "")
@@ -214,7 +223,9 @@ def _basket_and_tenders(args: argparse.Namespace) -> tuple[list[Any], list[Any]]
     if not args.item:
         raise UsageError("ring up at least one --item SKU:name:category:qty:price")
     lines = [transactions_pb2.BasketLine(**parse_item(spec)) for spec in args.item]
-    tenders = []
+    # Count-card uses first (计次卡): each pays for units of the lines its item covers.
+    tenders = [transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=item, uses=uses)
+               for item, uses in map(parse_uses, args.uses)]
     for name in ("cash", "bank", "mobile"):
         amount = getattr(args, name)
         if amount is not None:
@@ -236,7 +247,8 @@ def _print_tenders_and_coupons(tenders: Iterable[Any], coupons: Iterable[Any]) -
     for tender in tenders:
         kind = common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " ")
         split = f"  (principal {format_fen(tender.principal_fen)}, bonus {format_fen(tender.bonus_fen)})" if tender.principal_fen or tender.bonus_fen else ""
-        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}")
+        uses = f"  ({tender.uses} uses of {tender.count_item_code})" if tender.count_item_code else ""
+        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}{uses}")
     for coupon in coupons:
         print(f"  coupon {coupon.coupon_code} ({coupon.template_code})  -{format_fen(coupon.discount_fen)}")
 
@@ -482,6 +494,8 @@ def _add_basket_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, default=0, help="points to use as cash")
     parser.add_argument("--coupon", action="append", default=[], metavar="CODE",
                         help="a coupon held on the card (17 digits); repeat for more")
+    parser.add_argument("--uses", action="append", default=[], metavar="ITEM:N",
+                        help="N count-card uses of ITEM pay for N units of the lines it covers; repeat per item")
     parser.add_argument("--cash", metavar="YUAN", help="paid in cash")
     parser.add_argument("--bank", metavar="YUAN", help="paid by bank card")
     parser.add_argument("--mobile", metavar="YUAN", help="paid by mobile pay")

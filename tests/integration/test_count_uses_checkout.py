@@ -62,6 +62,12 @@ def test_more_uses_than_the_card_holds_or_the_basket_covers_are_refused(programm
                    "tenders[0].count_item_code")
     assert_refused(clients.transactions.Checkout, wash_sale(card, 0, washes=1), grpc.StatusCode.INVALID_ARGUMENT,
                    "tenders[0].uses")
+    wanted = wash_sale(card, 1, washes=2, money=(transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH),))
+    # A quote prices the uses, charging nothing.
+    quoted = clients.transactions.QuoteCheckout(transactions_pb2.QuoteCheckoutRequest(
+        store_id="S-E-001", card_number=card, lines=wanted.lines, tenders=wanted.tenders), timeout=10)
+    assert [(t.type, t.amount_fen) for t in quoted.tenders] == [(common_pb2.TENDER_TYPE_COUNT_USES, 3_000),
+                                                               (common_pb2.TENDER_TYPE_CASH, 3_000)]
     assert _uses(clients, card) == [("WASH", 10)]
 
 
