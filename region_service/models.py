@@ -144,6 +144,32 @@ class PointsLot(Base):
     source_transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
+class CountUsePack(Base):
+    """Uses of one count item bought together (K1, docs/adr/0029): one pack row per PurchaseCountUses,
+    consumed by checkouts earliest expiry first. Invariant: a card's packs' ``uses_left`` of an item
+    sum to its COUNT_USES:<item> account's balance. Written only beside the postings, under the
+    card's row lock."""
+
+    __tablename__ = "count_use_packs"
+    __table_args__ = (
+        Index("ix_count_use_packs_card_open", "card_number", "item_code", "expires_at", postgresql_where=text("uses_left > 0")),
+        CheckConstraint("uses_bought > 0", name="bought_positive"),
+        CheckConstraint("uses_left >= 0 AND uses_left <= uses_bought", name="left_within_bought"),
+    )
+
+    pack_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    # The selling franchisee: its count-use liability is the other side of the card's uses.
+    franchisee_id: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(36), index=True)
+    uses_bought: Mapped[int] = mapped_column(BigInteger)
+    uses_left: Mapped[int] = mapped_column(BigInteger)
+    bought_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # No longer usable from this moment; None: never.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+
+
 class PointsExpiryReminder(Base):
     """A points-expiring reminder sent (P3): one per card and expiry moment, so a rerun sends none twice."""
 

@@ -28,6 +28,7 @@ from region_service.forwarding import CallOrigin
 from region_service.handlers import (
     card_levels,
     cards,
+    count_uses,
     history,
     lifecycle,
     members,
@@ -260,6 +261,11 @@ class TransactionServicer(transactions_pb2_grpc.TransactionServiceServicer):
             return at_home()
         # A gift leaves this region's store before the card's home region posts its points.
         return redemption.take_gift_then_forward(self.ctx, request, at_home)
+
+    def PurchaseCountUses(  # noqa: N802
+        self, request: transactions_pb2.PurchaseCountUsesRequest, context: grpc.ServicerContext,
+    ) -> transactions_pb2.PurchaseCountUsesResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(count_uses.purchase_count_uses, request))
 
     def ListTransactions(  # noqa: N802
         self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext,

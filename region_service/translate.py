@@ -108,6 +108,10 @@ def posted_at(row: LedgerTransaction) -> datetime | None:
     return datetime.fromisoformat(kept) if kept else row.created_at
 
 
+# Key of a transaction's details: the count-card uses it moved per item (K1).
+COUNT_USES = "count_uses"
+
+
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
     return common_pb2.Transaction(
         transaction_id=row.transaction_id,
@@ -131,4 +135,7 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         business_date=row.business_date.isoformat(),
         original_transaction_id=row.original_transaction_id or "",
         home_region=home_region,
+        # Count-card uses moved (K1, docs/adr/0029), kept in the details as {item code: signed uses}.
+        count_use_deltas=[common_pb2.CountUseChange(item_code=item, uses_delta=int(delta))
+                          for item, delta in sorted(((row.details or {}).get(COUNT_USES) or {}).items()) if delta],
     )

@@ -4,8 +4,10 @@ working — within the offline limits — when the store's link to its region is
 
     chaincard pos find 13800138000                      member, cards and balances
     chaincard pos sell --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --cash 20 [--coupon 9…]
+    chaincard pos sell --card 8811… --item WASH-1:Car wash:service:1:30.00 --uses CARWASH:1
     chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
+    chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡)
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
@@ -37,6 +39,8 @@ DEFAULT_STORE_NAME = "store-S-E-001"
 CALL_DEADLINE_SECONDS = 30.0
 # The TenderType labels: a message field takes an enum by its label as well as by its number.
 _TENDERS = {"cash": "TENDER_TYPE_CASH", "bank": "TENDER_TYPE_BANK_CARD", "mobile": "TENDER_TYPE_MOBILE_PAY"}
+# Count uses may also be paid by the card's own stored value.
+_BUY_USES_TENDERS = {**_TENDERS, "card": "TENDER_TYPE_STORED_VALUE"}
 
 
 class UsageError(Exception):
@@ -44,6 +48,14 @@ class UsageError(Exception):
 
 
 # ---- parsing what the cashier typed ------------------------------------------------------------
+def parse_uses(spec: str) -> tuple[str, int]:
+    """``ITEM:N`` of ``pos sell --uses``: N uses of count item ITEM, e.g. ``CARWASH:1``."""
+    item, _, count = spec.rpartition(":")
+    if not item or not count.isdigit() or int(count) < 1:
+        raise UsageError(f"--uses {spec!r}: give ITEM:N, e.g. CARWASH:1")
+    return item, int(count)
+
+
 def parse_yuan(text: str, what: str = "amount") -> int:
     """'12.50', '¥12.50', '12' → fen; more than two decimals or a negative amount is refused."""
     cleaned = text.strip().lstrip("¥￥").replace(",", "")
@@ -181,8 +193,9 @@ def _state(card: common_pb2.Card) -> str:
 def _balances(balances: common_pb2.Balances) -> str:
     from chaincard.money import format_fen
 
+    uses = "".join(f"  {held.item_code} {held.uses} uses" for held in balances.count_uses)
     return (f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  "
-            f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}")
+            f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}{uses}")
 
 
 # ---- the commands ------------------------------------------------------------------------------
@@ -244,7 +257,9 @@ def _basket_and_tenders(args: argparse.Namespace) -> tuple[list[Any], list[Any]]
     if not args.item:
         raise UsageError("ring up at least one --item SKU:name:category:qty:price")
     lines = [transactions_pb2.BasketLine(**parse_item(spec)) for spec in args.item]
-    tenders = []
+    # Count-card uses first (计次卡): each pays for units of the lines its item covers.
+    tenders = [transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=item, uses=uses)
+               for item, uses in map(parse_uses, args.uses)]
     for name in ("cash", "bank", "mobile"):
         amount = getattr(args, name)
         if amount is not None:
@@ -266,7 +281,8 @@ def _print_tenders_and_coupons(tenders: Iterable[Any], coupons: Iterable[Any]) -
     for tender in tenders:
         kind = common_pb2.TenderType.Name(tender.type).removeprefix("TENDER_TYPE_").lower().replace("_", " ")
         split = f"  (principal {format_fen(tender.principal_fen)}, bonus {format_fen(tender.bonus_fen)})" if tender.principal_fen or tender.bonus_fen else ""
-        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}")
+        uses = f"  ({tender.uses} uses of {tender.count_item_code})" if tender.count_item_code else ""
+        print(f"  {kind:<12} {format_fen(tender.amount_fen):>12}{split}{uses}")
     for coupon in coupons:
         print(f"  coupon {coupon.coupon_code} ({coupon.template_code})  -{format_fen(coupon.discount_fen)}")
 
@@ -355,6 +371,29 @@ def cmd_redeem_points(channel: grpc.Channel, args: argparse.Namespace) -> int:
            f"+{format_fen(answer.bonus_credited_fen)} bonus" if answer.bonus_credited_fen else "",
            ", ".join(coupon.coupon_code for coupon in answer.coupons_issued)]
     print(f"✓ REDEEMED {answer.points_spent} points for {args.rule}: {'; '.join(part for part in got if part)}")
+    print(f"  card after: {_balances(answer.balances_after)}")
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def cmd_buy_uses(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard pos buy-uses CARD ITEM [--packs N]``: sell packs of a count item's uses onto a card (K1)."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    if args.packs < 1:
+        raise UsageError("--packs must be 1 or more")
+    pin = getpass.getpass("PIN: ") if args.pin else ""
+    request = transactions_pb2.PurchaseCountUsesRequest(
+        request_id=_request_id(args), card_number=args.card, item_code=args.item, packs=args.packs,
+        tender=_BUY_USES_TENDERS[args.tender], pin=pin, operator_id=args.operator or "",
+    )
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).PurchaseCountUses, request,
+                  deadline=CALL_DEADLINE_SECONDS)
+    expiry = answer.expires_at.ToDatetime().date().isoformat() if answer.HasField("expires_at") else "never"
+    print(f"✓ SOLD {answer.uses_added} uses of {args.item} for {format_fen(answer.amount_fen)} by {args.tender}"
+          f" (expire {expiry}); {answer.count_use_balance.uses} uses left")
     print(f"  card after: {_balances(answer.balances_after)}")
     _print_receipt(answer.receipt)
     return 0
@@ -489,6 +528,8 @@ def _add_basket_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, default=0, help="points to use as cash")
     parser.add_argument("--coupon", action="append", default=[], metavar="CODE",
                         help="a coupon held on the card (17 digits); repeat for more")
+    parser.add_argument("--uses", action="append", default=[], metavar="ITEM:N",
+                        help="N count-card uses of ITEM pay for N units of the lines it covers; repeat per item")
     parser.add_argument("--cash", metavar="YUAN", help="paid in cash")
     parser.add_argument("--bank", metavar="YUAN", help="paid by bank card")
     parser.add_argument("--mobile", metavar="YUAN", help="paid by mobile pay")
@@ -535,6 +576,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     recharge.add_argument("--tender", choices=sorted(_TENDERS), default="cash")
     recharge.add_argument("--operator")
     recharge.add_argument("--request-id", help="retry an earlier recharge without charging twice")
+
+    buy_uses = add("buy-uses", cmd_buy_uses, "sell packs of a count item's uses onto a card (计次卡)")
+    buy_uses.add_argument("card", help="the member card number")
+    buy_uses.add_argument("item", help="the count item's code, e.g. CARWASH")
+    buy_uses.add_argument("--packs", type=int, default=1, help="packs bought (default 1)")
+    buy_uses.add_argument("--tender", choices=sorted(_BUY_USES_TENDERS), default="cash",
+                          help="how the member pays (card: the card's stored value)")
+    buy_uses.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden; paying by card)")
+    buy_uses.add_argument("--operator", help="cashier id")
+    buy_uses.add_argument("--request-id", help="retry an earlier purchase without charging twice")
 
     balance = add("balance", cmd_balance, "a card's balances (from the store's cache while offline)")
     balance.add_argument("card")

@@ -304,6 +304,12 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         # Online only: points live in the card's home region (no offline stand-in for them).
         return self.commands.send(self.region, request, prints_receipt=True)
 
+    def PurchaseCountUses(  # noqa: N802
+        self, request: transactions_pb2.PurchaseCountUsesRequest, context: grpc.ServicerContext
+    ) -> transactions_pb2.PurchaseCountUsesResponse:
+        # Online only: count uses live in the card's home region (no offline stand-in for them).
+        return self.commands.send(self.region, request, prints_receipt=True)
+
 
 AGENT_VERSION = "unknown"
 try:

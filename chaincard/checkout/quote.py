@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from chaincard import validation
-from chaincard.checkout.request import CheckoutFields, basket, coupon_codes, pricing_refusal, tender_intents
+from chaincard.checkout.request import (
+    CheckoutFields,
+    basket,
+    count_use_intents,
+    coupon_codes,
+    pricing_refusal,
+    tender_intents,
+)
 from chaincard.checkout.response import applied_coupon_message, applied_message, priced_line_message
 from chaincard.coupons.rules import CouponRefused
 from chaincard.errors import InvalidArgument
@@ -56,7 +63,8 @@ def quote_fields(request: transactions_pb2.QuoteCheckoutRequest) -> CheckoutFiel
     codes = coupon_codes(request)
     if request.points_to_redeem < 0:
         raise InvalidArgument("points_to_redeem", "must not be negative")
-    return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes)
+    # Count uses are priced (what they would pay for); whether the card holds them is the checkout's.
+    return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes, count_use_intents(request))
 
 
 def quote(checkout_input: CheckoutInput, *, not_found: Sequence[str] = ()) -> Quote:

@@ -25,11 +25,15 @@ from chaincard.pricing import (
     BasketLine,
     CheckoutInput,
     CheckoutPlan,
+    CountUseIntent,
+    CountUsesStage,
     PricingError,
     SaleContext,
     StoredValue,
     TenderIntent,
     TenderKind,
+    count_uses_stage,
+    no_count_uses,
     price_checkout,
 )
 from chaincard.v1 import common_pb2, program_config_pb2, transactions_pb2
@@ -40,7 +44,9 @@ _TENDER_KINDS = {
     common_pb2.TENDER_TYPE_CASH: TenderKind.CASH,
     common_pb2.TENDER_TYPE_BANK_CARD: TenderKind.BANK_CARD,
     common_pb2.TENDER_TYPE_MOBILE_PAY: TenderKind.MOBILE_PAY,
+    common_pb2.TENDER_TYPE_COUNT_USES: TenderKind.COUNT_USES,
 }
+MAX_USES = 1_000
 _NOT_OFFLINE = {common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, common_pb2.TENDER_TYPE_COUNT_USES}
 
 NOTHING_ON_THE_CARD = "nothing to record on the card: the sale is paid entirely by external tenders and earns no points"
@@ -75,6 +81,8 @@ class CheckoutFields:
     tenders: tuple[TenderIntent, ...]
     points_to_redeem: int
     coupon_codes: tuple[str, ...] = ()
+    # The COUNT_USES tenders: uses of which item (K1), one tender per item.
+    count_uses: tuple[CountUseIntent, ...] = ()
 
     @property
     def other_card_numbers(self) -> list[str]:
@@ -105,12 +113,32 @@ def tender_intents(request: SaleRequest, *, offline: bool = False) -> tuple[Tend
         kind = _TENDER_KINDS.get(tender.type)
         if kind is None:
             raise InvalidArgument(f"tenders[{index}].type", "must be stored value, cash, bank card or mobile pay" if offline
-                                  else "must be stored value, another member card, cash, bank card or mobile pay")
+                                  else "must be stored value, another member card, count uses, cash, bank card or mobile pay")
         if tender.amount_fen < 0:
             raise InvalidArgument(f"tenders[{index}].amount_fen", "must not be negative")
         if kind is TenderKind.OTHER_MEMBER_CARD:
             validation.card_number(tender.card_number, f"tenders[{index}].card_number")
         intents.append(TenderIntent(kind=kind, amount_fen=tender.amount_fen, card_number=tender.card_number))
+    return tuple(intents)
+
+
+def count_use_intents(request: SaleRequest) -> tuple[CountUseIntent, ...]:
+    """The COUNT_USES tenders: each names an item and 1..MAX_USES uses; an item named twice is
+    INVALID_ARGUMENT naming the second tender."""
+    intents: list[CountUseIntent] = []
+    for index, tender in enumerate(request.tenders):
+        if tender.type != common_pb2.TENDER_TYPE_COUNT_USES:
+            continue
+        where = f"tenders[{index}]"
+        item = validation.require_text(f"{where}.count_item_code", tender.count_item_code)
+        if not 1 <= tender.uses <= MAX_USES:
+            raise InvalidArgument(f"{where}.uses", f"must be between 1 and {MAX_USES}")
+        if tender.amount_fen:
+            raise InvalidArgument(f"{where}.amount_fen", "count-card uses are valued by the sale's lines: leave 0")
+        earlier = next((intent.where for intent in intents if intent.item_code == item), None)
+        if earlier is not None:
+            raise InvalidArgument(f"{where}.count_item_code", f"item {item} is already paid by {earlier}")
+        intents.append(CountUseIntent(where, item, tender.uses))
     return tuple(intents)
 
 
@@ -120,12 +148,13 @@ def checkout_fields(request: transactions_pb2.CheckoutRequest, *, offline: bool 
     card_number = validation.card_number(request.card_number)
     lines = basket(request)
     intents = tender_intents(request, offline=offline)
+    uses = count_use_intents(request)
     codes = coupon_codes(request)
     if request.points_to_redeem < 0:
         raise InvalidArgument("points_to_redeem", "must not be negative")
     if offline and request.points_to_redeem:
         raise NotTakenOffline("points cannot be used as cash while offline")
-    return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes)
+    return CheckoutFields(card_number, lines, intents, request.points_to_redeem, codes, uses)
 
 
 def coupon_codes(request: SaleRequest) -> tuple[str, ...]:
@@ -193,7 +222,20 @@ def pricing_input(
         coupon_templates=coupon_templates(snapshot) if coupons else {},
         holidays=frozenset(snapshot.settings.holidays),
         issuing_franchisee_id=issuing_franchisee_id,
+        count_uses_stage=_count_uses_stage(fields.count_uses, snapshot),
     )
+
+
+def _count_uses_stage(intents: Sequence[CountUseIntent], snapshot: program_config_pb2.ConfigSnapshot) -> CountUsesStage:
+    """The stage paying for lines with the sale's count uses; an item HQ does not know is
+    INVALID_ARGUMENT naming its tender (an item no longer sold still pays: its uses stay valid)."""
+    if not intents:
+        return no_count_uses
+    items = {item.code: frozenset(item.eligible_skus) for item in snapshot.count_items}
+    for intent in intents:
+        if intent.item_code not in items:
+            raise InvalidArgument(f"{intent.where}.count_item_code", f"no count item {intent.item_code!r}")
+    return count_uses_stage(intents, items)
 
 
 def price(checkout_input: CheckoutInput) -> CheckoutPlan:
@@ -214,6 +256,6 @@ def pricing_refusal(error: PricingError) -> PricingRefused | InvalidArgument:
 
 def require_card_movement(plan: CheckoutPlan) -> None:
     """A sale is recorded on its card: it takes stored value from it, or earns or uses points."""
-    takes = sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.STORED_VALUE)
+    takes = sum(t.amount_fen for t in plan.tenders if t.kind in (TenderKind.STORED_VALUE, TenderKind.COUNT_USES))
     if not takes and not plan.points_earned and not plan.points_redeemed:
         raise FailedPrecondition(NOTHING_ON_THE_CARD)

@@ -8,6 +8,7 @@ from chaincard.ledger.postings import (
     UnbalancedTransaction,
     balance_change,
     check_balanced,
+    count_uses_asset,
     transfer,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "UnbalancedTransaction",
     "balance_change",
     "check_balanced",
+    "count_uses_asset",
     "transfer",
 ]

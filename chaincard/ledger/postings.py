@@ -52,6 +52,14 @@ class SystemAccount(StrEnum):
     # acquiring franchisee's stores honoured (credited); settlement clears the difference (F1).
     COUPON_EXPENSE = "COUPON_EXPENSE"
     COUPON_REDEEMED = "COUPON_REDEEMED"
+    # Count-card uses (K1, docs/adr/0029): the selling franchisee's uses sold and not yet consumed,
+    # in COUNT_USES:<item> (debited when sold, credited back when a use is consumed or refunded).
+    COUNT_USE_LIABILITY = "COUNT_USE_LIABILITY"
+
+
+def count_uses_asset(item_code: str) -> str:
+    """The ledger asset of one count item's uses: "COUNT_USES:<item code>"."""
+    return f"{Asset.COUNT_USES}:{item_code}"
 
 
 class UnbalancedTransaction(ValueError):

@@ -2,6 +2,7 @@
 refund plans and recharge promotions. Money is int fen, points int, rates int basis points."""
 
 from chaincard.pricing.allocation import apportion, cumulative_shares, spread_to_largest
+from chaincard.pricing.count_uses import CountUseIntent, count_uses_stage
 from chaincard.pricing.earning import (
     DEFAULT_BASE_RULE,
     DEFAULT_BIRTHDAY_MULTIPLIER_BP,
@@ -41,6 +42,8 @@ from chaincard.pricing.terms import (
 )
 
 __all__ = [
+    "CountUseIntent",
+    "count_uses_stage",
     "DEFAULT_BASE_RULE",
     "DEFAULT_BIRTHDAY_MULTIPLIER_BP",
     "MAX_LINES",

@@ -315,7 +315,7 @@ class CouponTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CouponKind, str]] = ..., face_value_fen: _Optional[int] = ..., discount_bp: _Optional[int] = ..., max_discount_fen: _Optional[int] = ..., product_skus: _Optional[_Iterable[str]] = ..., min_spend_fen: _Optional[int] = ..., categories: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., exclude_holidays: _Optional[bool] = ..., validity_days: _Optional[int] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stackable: _Optional[bool] = ..., active: _Optional[bool] = ..., start_minute_of_day: _Optional[int] = ..., end_minute_of_day: _Optional[int] = ..., level_codes: _Optional[_Iterable[str]] = ..., issuer_franchisee_id: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transferable: _Optional[bool] = ..., transfer_reward_points: _Optional[int] = ..., reminder_days_before_expiry: _Optional[int] = ...) -> None: ...
 
 class CountItem(_message.Message):
-    __slots__ = ("code", "name", "eligible_skus", "uses_per_pack", "pack_price_fen", "validity_days", "active")
+    __slots__ = ("code", "name", "eligible_skus", "uses_per_pack", "pack_price_fen", "validity_days", "active", "store_ids", "daily_uses_per_store")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ELIGIBLE_SKUS_FIELD_NUMBER: _ClassVar[int]
@@ -323,6 +323,8 @@ class CountItem(_message.Message):
     PACK_PRICE_FEN_FIELD_NUMBER: _ClassVar[int]
     VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    DAILY_USES_PER_STORE_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     eligible_skus: _containers.RepeatedScalarFieldContainer[str]
@@ -330,7 +332,9 @@ class CountItem(_message.Message):
     pack_price_fen: int
     validity_days: int
     active: bool
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
+    store_ids: _containers.RepeatedScalarFieldContainer[str]
+    daily_uses_per_store: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ..., store_ids: _Optional[_Iterable[str]] = ..., daily_uses_per_store: _Optional[int] = ...) -> None: ...
 
 class FeeSchedule(_message.Message):
     __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp")

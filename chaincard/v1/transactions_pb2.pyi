@@ -1,4 +1,7 @@
+import datetime
+
 from chaincard.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -426,20 +429,22 @@ class PurchaseCountUsesRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., item_code: _Optional[str] = ..., packs: _Optional[int] = ..., tender: _Optional[_Union[_common_pb2.TenderType, str]] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
 class PurchaseCountUsesResponse(_message.Message):
-    __slots__ = ("transaction", "amount_fen", "uses_added", "count_use_balance", "balances_after", "receipt")
+    __slots__ = ("transaction", "amount_fen", "uses_added", "count_use_balance", "balances_after", "receipt", "expires_at")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     USES_ADDED_FIELD_NUMBER: _ClassVar[int]
     COUNT_USE_BALANCE_FIELD_NUMBER: _ClassVar[int]
     BALANCES_AFTER_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     transaction: _common_pb2.Transaction
     amount_fen: int
     uses_added: int
     count_use_balance: _common_pb2.CountUseBalance
     balances_after: _common_pb2.Balances
     receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
-    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., amount_fen: _Optional[int] = ..., uses_added: _Optional[int] = ..., count_use_balance: _Optional[_Union[_common_pb2.CountUseBalance, _Mapping]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., amount_fen: _Optional[int] = ..., uses_added: _Optional[int] = ..., count_use_balance: _Optional[_Union[_common_pb2.CountUseBalance, _Mapping]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetTransactionRequest(_message.Message):
     __slots__ = ("transaction_id", "card_number")

@@ -195,6 +195,17 @@ def _check_coded(prefix: str) -> Callable[[_Coded], None]:
     return check
 
 
+def _check_count_item(item: pc.CountItem) -> None:
+    """A count item (K1, K3) that can be sold and used: packs of at least one use, no negative
+    price, validity or daily quota."""
+    _code("count_item.code", item.code)
+    if item.uses_per_pack < 1:
+        raise InvalidArgument("count_item.uses_per_pack", "must be at least 1")
+    for field in ("pack_price_fen", "validity_days", "daily_uses_per_store"):
+        if getattr(item, field) < 0:
+            raise InvalidArgument(f"count_item.{field}", "must not be negative")
+
+
 def _check_fee_schedule(item: pc.FeeSchedule) -> None:
     try:
         date.fromisoformat(item.effective_from_business_date)
@@ -293,7 +304,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template"), check_template),
-    "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_coded("count_item")),
+    "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_count_item),
     "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
                                  lambda item: item.effective_from_business_date, _check_fee_schedule),
     "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits),

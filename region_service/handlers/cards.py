@@ -13,7 +13,7 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
-from region_service import card_states, validation
+from region_service import card_states, count_uses, validation
 from region_service.context import RegionContext
 from region_service.coupons.rules_issue import issue_listed
 from region_service.ledger_store import card_balances, open_card_accounts
@@ -102,15 +102,17 @@ def get_card(ctx: RegionContext, request: cards_pb2.GetCardRequest) -> cards_pb2
     number = validation.card_number(request.card_number)
     with ctx.session_factory() as session:
         card = load_card(session, number)
-        return cards_pb2.GetCardResponse(card=card_message(card, ctx.region_code, card_balances(session, number)))
+        message = card_message(card, ctx.region_code, card_balances(session, number))
+        message.balances.count_uses.extend(count_uses.read_balances(session, number))
+        return cards_pb2.GetCardResponse(card=message)
 
 
 def get_balance(ctx: RegionContext, request: cards_pb2.GetBalanceRequest) -> cards_pb2.GetBalanceResponse:
     number = validation.card_number(request.card_number)
     with ctx.session_factory() as session:
         card = load_card(session, number)
+        balances = balances_message(card_balances(session, number))
+        balances.count_uses.extend(count_uses.read_balances(session, number))
         return cards_pb2.GetBalanceResponse(
-            card_number=number,
-            state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state),
-            balances=balances_message(card_balances(session, number)),
+            card_number=number, state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state), balances=balances,
         )

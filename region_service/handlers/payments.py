@@ -32,11 +32,11 @@ from chaincard.coupons.rules import HeldCoupon
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
-from chaincard.ledger import Asset, Posting, SystemAccount, transfer
+from chaincard.ledger import Asset, Posting, SystemAccount, count_uses_asset, transfer
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
-from region_service import coupon_redemption, member_codes, pins, receivables, validation
+from region_service import count_uses, coupon_redemption, member_codes, pins, receivables, validation
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
@@ -181,6 +181,11 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     if plan.total_due_fen > MAX_CHECKOUT_FEN:
         raise InvalidArgument("lines", f"basket total must be at most {MAX_CHECKOUT_FEN} fen")
     require_card_movement(plan)
+    business_date = ctx.store_business_day(store.time_zone)
+    # Count-card uses (K1, K3): taken from the card's packs under its row lock, so racing tills
+    # serialise here and never take more uses than the card holds.
+    uses = count_uses.take_for_sale(session, locked, ctx.program.snapshot(), fields.count_uses, card_number=card.card_number,
+                                    store=store, business_date=business_date, now=now)
 
     own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
     accounts = locked.ids(card.card_number)
@@ -189,9 +194,10 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     postings += points_postings(session, card, to_card=plan.points_earned, from_card=plan.points_redeemed, accounts=accounts,
                                 locked=locked)
     postings += coupon_redemption.coupon_postings(session, plan.applied_coupons, store.franchisee_id)
+    postings += uses.postings
     row = LedgerTransaction(
         transaction_id=new_id(), request_id=request.request_id, type="SPEND", card_number=card.card_number,
-        store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
+        store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=business_date,
         amount_fen=plan.total_due_fen, principal_delta_fen=-sum(t.principal_fen for t in own),
         bonus_delta_fen=-sum(t.bonus_fen for t in own), points_delta=plan.points_earned - plan.points_redeemed,
         principal_after_fen=0, bonus_after_fen=0, points_after=0, created_at=utc_now(),
@@ -202,21 +208,46 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_fen": line.net_fen} for line in plan.lines],
             "operator_id": request.operator_id,
             **coupon_redemption.details_of(plan.applied_coupons),
+            **uses.details(),
         },
     )
     coupon_redemption.mark_redeemed(ctx, session, coupons, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
+    tenders = _with_count_items([applied_message(t) for t in plan.tenders], fields)
+    uses_left = _uses_left(locked, card.card_number, uses) if uses.uses else []
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
-        tenders=[applied_message(t) for t in plan.tenders], coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
+        tenders=tenders, coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
         points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
-        receipt_items=receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
+        receipt_items=[*receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
+                       *count_uses.receipt_items(uses, uses_left)],
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         locked=locked,
     )
     _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
-    return checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
-                             receipt=recorded.receipt, offline=False)
+    recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
+    response = checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
+                                 receipt=recorded.receipt, offline=False)
+    del response.tenders[:]
+    response.tenders.extend(tenders)
+    return response
+
+
+def _with_count_items(tenders: list[transactions_pb2.AppliedTender], fields: CheckoutFields) -> list[transactions_pb2.AppliedTender]:
+    """The count-uses tender names its item and uses when the sale used one item (the pricing engine
+    values all count uses as one tender)."""
+    if len(fields.count_uses) == 1:
+        for tender in tenders:
+            if tender.type == common_pb2.TENDER_TYPE_COUNT_USES:
+                tender.count_item_code, tender.uses = fields.count_uses[0].item_code, fields.count_uses[0].uses
+    return tenders
+
+
+def _uses_left(locked: LockedAccounts, card_number: str, uses: count_uses.SaleUses) -> list[common_pb2.CountUseBalance]:
+    """Each item's uses on the card once the sale's are taken (its accounts are locked, not yet moved)."""
+    held = locked.of_card(card_number)
+    return [common_pb2.CountUseBalance(item_code=item, uses=held[count_uses_asset(item)].balance - taken)
+            for item, taken in uses.uses.items()]
 
 
 def _coupon_names(ctx: RegionContext, plan: CheckoutPlan) -> dict[str, str]:

@@ -29,7 +29,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, coupon_redemption, receivables, validation
+from region_service import audit, count_uses, coupon_redemption, receivables, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -118,6 +118,10 @@ def _post_refund(
         session, locked, card.card_number, Asset.POINTS, plan.points_clawback - clawback,
         credit=system_account_id(session, card.issuing_franchisee_id, SystemAccount.POINTS_LIABILITY, Asset.POINTS),
     )
+    # Count-card uses the sale took come back with the refund (K1, docs/adr/0029).
+    given = count_uses.give_back(session, locked, original, whole=whole,
+                                 count_fen_now=sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.COUNT_USES))
+    postings += given.postings
     # The coupons after the card and its accounts (region_service.repository's lock order).
     reversed_coupons = coupon_redemption.recorded_coupons(original) if whole else []
     restored = coupon_redemption.restore(ctx, session, original, transaction_id=transaction_id, moment=now) if whole else []
@@ -132,7 +136,8 @@ def _post_refund(
         details={"tenders": [tender_record(t) for t in plan.tenders if t.amount_fen], "reason": reason,
                  "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
                  "points_returned": plan.points_returned, "operator_id": request.operator_id,
-                 **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {})},
+                 **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {}),
+                 **given.details(sign=1)},
     )
     items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
@@ -143,6 +148,7 @@ def _post_refund(
     if plan.points_returned:
         items.append(ReceiptItem("Points returned", str(plan.points_returned)))
     items += [ReceiptItem("Coupon returned", f"...{code[-6:]}") for code in restored]
+    items += [ReceiptItem(f"Uses returned {item}"[:22], str(uses)) for item, uses in given.uses.items() if uses]
     if not postings:
         raise FailedPrecondition("nothing to give back to the card: this part of the sale was paid outside the card")
     recorded = record_transaction(
@@ -151,6 +157,7 @@ def _post_refund(
         receipt_items=items, locked=locked,
         coupons=coupon_redemption.coupon_messages(reversed_coupons),
     )
+    recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
             other = cards[tender.card_number]

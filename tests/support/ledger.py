@@ -1,7 +1,8 @@
 """Checks every test of the money path ends with: each ledger transaction balances per asset, each
 card account's cached balance equals the sum of its postings (STYLE rule 5), and system accounts
-carry no cached balance at all (theirs is the sum of their postings: docs/adr/0007), and each card's
-points lots hold exactly its POINTS balance (docs/adr/0022)."""
+carry no cached balance at all (theirs is the sum of their postings: docs/adr/0007), each card's
+points lots hold exactly its POINTS balance (docs/adr/0022), and each card's count-use packs of an
+item hold exactly its COUNT_USES:<item> balance (docs/adr/0029)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def assert_ledger_consistent(database_url: str) -> int:
             )).all()
             assert not without_postings, f"transactions with fewer than two postings: {without_postings}"
             assert not lots_differing_from_points(connection), "points lots that differ from their cards' POINTS balances"
+            assert not packs_differing_from_uses(connection), "count-use packs that differ from their cards' COUNT_USES balances"
             return connection.execute(text("SELECT COUNT(*) FROM ledger_transactions")).scalar_one()
     finally:
         engine.dispose()
@@ -57,5 +59,19 @@ def lots_differing_from_points(connection: Connection) -> list[tuple[str, int, i
         LEFT JOIN (SELECT card_number, SUM(points_remaining) AS remaining FROM points_lots GROUP BY card_number) l
                ON l.card_number = a.card_number
         WHERE a.purpose = 'CARD' AND a.asset = 'POINTS' AND a.balance <> COALESCE(l.remaining, 0)
+        """
+    )).all()]
+
+
+def packs_differing_from_uses(connection: Connection) -> list[tuple[str, str, int, int]]:
+    """(card, asset, balance, uses its packs hold) of every count-use account its packs do not hold."""
+    return [tuple(row) for row in connection.execute(text(
+        """
+        SELECT a.card_number, a.asset, a.balance, COALESCE(p.left_, 0)
+        FROM ledger_accounts a
+        LEFT JOIN (SELECT card_number, 'COUNT_USES:' || item_code AS asset, SUM(uses_left) AS left_
+                   FROM count_use_packs GROUP BY card_number, item_code) p
+               ON p.card_number = a.card_number AND p.asset = a.asset
+        WHERE a.purpose = 'CARD' AND a.asset LIKE 'COUNT\\_USES:%' AND a.balance <> COALESCE(p.left_, 0)
         """
     )).all()]

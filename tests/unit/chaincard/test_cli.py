@@ -64,3 +64,18 @@ def test_the_first_admin_is_hqs_own_command() -> None:
     args = _parse("hq", "bootstrap-admin", "--database-url", "postgresql://hq", "--password-file", "pw", "--reset-password")
     assert args.handler is hq_cli.run_bootstrap_admin
     assert (args.operator_id, args.reset_password) == ("admin", True)
+
+
+def test_the_till_sells_count_uses_and_takes_them_at_a_sale() -> None:
+    from chaincard.v1 import common_pb2
+
+    bought = _parse("pos", "buy-uses", "881100000000018", "CARWASH", "--packs", "2", "--tender", "card")
+    assert (bought.card, bought.item, bought.packs, bought.tender) == ("881100000000018", "CARWASH", 2, "card")
+    sale = _parse("pos", "sell", "--card", "881100000000018", "--item", "WASH-1:Car wash:service:2:30.00",
+                  "--uses", "CARWASH:1", "--cash", "30")
+    _lines, tenders = store_cli._basket_and_tenders(sale)  # noqa: SLF001 - the till's own parsing
+    assert [(t.type, t.count_item_code, t.uses) for t in tenders][:2] == [
+        (common_pb2.TENDER_TYPE_COUNT_USES, "CARWASH", 1), (common_pb2.TENDER_TYPE_CASH, "", 0)]
+    for wrong in ("CARWASH", "CARWASH:0", ":2", "CARWASH:x"):
+        with pytest.raises(store_cli.UsageError, match="--uses"):
+            store_cli.parse_uses(wrong)

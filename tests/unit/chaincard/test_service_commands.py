@@ -58,7 +58,7 @@ SERVICERS = [
 
 
 # What the store agent does not serve yet (the base class answers UNIMPLEMENTED).
-NOT_AT_THE_STORE = {"ReceiveTransferredCoupon", "QuoteCheckout", "PurchaseCountUses"}
+NOT_AT_THE_STORE = {"ReceiveTransferredCoupon", "QuoteCheckout"}
 
 
 @pytest.mark.parametrize(("module", "service", "servicer"), SERVICERS, ids=[service for _, service, _ in SERVICERS])

@@ -90,8 +90,14 @@ def test_offline_takes_no_second_card_no_count_uses_and_no_points_as_cash():
             checkout_fields(request, offline=True)
     assert checkout_fields(_request(tenders=[transactions_pb2.TenderRequest(
         type=common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, card_number=OTHER)])).other_card_numbers == [OTHER]
-    with pytest.raises(InvalidArgument, match="must be stored value, another member card, cash"):
+    with pytest.raises(InvalidArgument) as unnamed:  # online, count uses are taken: the item must be named
         checkout_fields(_request(tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES)]))
+    assert unnamed.value.field == "tenders[0].count_item_code"
+    uses = transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code="WASH", uses=2)
+    assert [(i.where, i.item_code, i.uses) for i in checkout_fields(_request(tenders=[uses])).count_uses] == [("tenders[0]", "WASH", 2)]
+    with pytest.raises(InvalidArgument) as twice:
+        checkout_fields(_request(tenders=[uses, uses]))
+    assert twice.value.field == "tenders[1].count_item_code"
     with pytest.raises(NotTakenOffline, match="points cannot be used as cash while offline"):
         checkout_fields(_request(points_to_redeem=100), offline=True)
     assert checkout_fields(_request(points_to_redeem=100)).points_to_redeem == 100

@@ -1,0 +1,154 @@
+"""The COUNT_USES tender at checkout (K1, K3) on real regions over gRPC: uses taken earliest expiry
+first, shown left on the balances and the receipt; the store list and the daily quota refused
+precisely, writing nothing; and the issue's race: 30 concurrent uses of a 10-use card from two
+regions' stores, exactly 10 succeed, the ledger balances per item, nothing negative."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from chaincard.ids import new_id
+from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from tests.support.cards import assert_refused, funded_card
+from tests.support.count_uses import COUNT_CARD, packs_of, purchase, set_count_programme, wash_sale
+from tests.support.ledger import assert_ledger_consistent
+
+
+@pytest.fixture(scope="module")
+def programme(regions):  # type: ignore[no-untyped-def]
+    set_count_programme(regions)
+    return regions
+
+
+def _uses(clients, card: str) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    balance = clients.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances
+    return [(held.item_code, held.uses) for held in balance.count_uses]
+
+
+def test_a_use_pays_for_a_wash_from_the_oldest_pack_and_the_receipt_shows_uses_left(programme):  # type: ignore[no-untyped-def]
+    clients = programme.clients["E"]
+    card = funded_card(clients, 10_000, card_type=COUNT_CARD)
+    clients.transactions.PurchaseCountUses(purchase(card), timeout=10)
+    clients.transactions.PurchaseCountUses(purchase(card), timeout=10)
+    # Three washes: two paid by uses, the third by the card's stored value.
+    sale = clients.transactions.Checkout(wash_sale(card, 2, washes=3), timeout=10)
+    assert (sale.total_due_fen, sale.points_earned) == (9_000, 30)
+    paid = {tender.type: tender for tender in sale.tenders}
+    assert paid[common_pb2.TENDER_TYPE_COUNT_USES].amount_fen == 6_000
+    assert (paid[common_pb2.TENDER_TYPE_COUNT_USES].count_item_code, paid[common_pb2.TENDER_TYPE_COUNT_USES].uses) == ("WASH", 2)
+    assert paid[common_pb2.TENDER_TYPE_STORED_VALUE].amount_fen == 3_000
+    assert [(d.item_code, d.uses_delta) for d in sale.transaction.count_use_deltas] == [("WASH", -2)]
+    assert [(u.item_code, u.uses) for u in sale.balances_after.count_uses] == [("WASH", 18)]
+    assert any("Uses WASH -2" in line.text and "18 left" in line.text for line in sale.receipt)
+    assert packs_of(programme.database_urls["E"], card) == [("WASH", 10, 8), ("WASH", 10, 10)]
+    assert _uses(clients, card) == [("WASH", 18)]
+    assert_ledger_consistent(programme.database_urls["E"])
+
+
+def test_more_uses_than_the_card_holds_or_the_basket_covers_are_refused(programme):  # type: ignore[no-untyped-def]
+    clients = programme.clients["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)
+    clients.transactions.PurchaseCountUses(purchase(card), timeout=10)  # 10 uses
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 11), grpc.StatusCode.FAILED_PRECONDITION,
+                   "has 10 usable uses of WASH; the sale needs 11")
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 2, washes=1), grpc.StatusCode.INVALID_ARGUMENT,
+                   "tenders[0].uses")
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 1, item="NO-SUCH"), grpc.StatusCode.INVALID_ARGUMENT,
+                   "tenders[0].count_item_code")
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 0, washes=1), grpc.StatusCode.INVALID_ARGUMENT,
+                   "tenders[0].uses")
+    wanted = wash_sale(card, 1, washes=2, money=(transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_CASH),))
+    # A quote prices the uses, charging nothing.
+    quoted = clients.transactions.QuoteCheckout(transactions_pb2.QuoteCheckoutRequest(
+        store_id="S-E-001", card_number=card, lines=wanted.lines, tenders=wanted.tenders), timeout=10)
+    assert [(t.type, t.amount_fen) for t in quoted.tenders] == [(common_pb2.TENDER_TYPE_COUNT_USES, 3_000),
+                                                               (common_pb2.TENDER_TYPE_CASH, 3_000)]
+    assert _uses(clients, card) == [("WASH", 10)]
+
+
+def test_the_store_list_and_the_daily_quota_are_refused_precisely(programme):  # type: ignore[no-untyped-def]
+    clients = programme.clients["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)
+    clients.transactions.PurchaseCountUses(purchase(card, "WASH-E1"), timeout=10)  # 5 uses, 2 a day at S-E-001 only
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 1, item="WASH-E1", store="S-E-002"),
+                   grpc.StatusCode.FAILED_PRECONDITION, "count item WASH-E1 is not sold or used at store S-E-002")
+    clients.transactions.Checkout(wash_sale(card, 1, item="WASH-E1"), timeout=10)
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 2, item="WASH-E1"), grpc.StatusCode.FAILED_PRECONDITION,
+                   "WASH-E1 allows 2 uses per day at store S-E-001; card " + card + " used 1 today, so 2 more is too many")
+    clients.transactions.Checkout(wash_sale(card, 1, item="WASH-E1"), timeout=10)
+    assert_refused(clients.transactions.Checkout, wash_sale(card, 1, item="WASH-E1"), grpc.StatusCode.FAILED_PRECONDITION,
+                   "used 2 today, so 1 more is too many")
+    assert _uses(clients, card) == [("WASH-E1", 3)]
+    assert_ledger_consistent(programme.database_urls["E"])
+
+
+def test_30_concurrent_uses_of_a_10_use_card_from_two_regions_exactly_10_succeed(programme):  # type: ignore[no-untyped-def]
+    card = funded_card(programme.clients["E"], 0, card_type=COUNT_CARD)
+    programme.clients["E"].transactions.PurchaseCountUses(purchase(card), timeout=10)  # 10 uses
+    requests = [(programme.clients["E" if n % 2 else "W"], wash_sale(card, 1, store="S-E-001" if n % 2 else "S-W-001"))
+                for n in range(30)]
+    barrier = threading.Barrier(len(requests))
+
+    def use(clients, request: transactions_pb2.CheckoutRequest):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            return clients.transactions.Checkout(request, timeout=60)
+        except grpc.RpcError as refused:
+            return refused
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        answers = list(pool.map(lambda pair: use(*pair), requests))
+    sold = [answer for answer in answers if isinstance(answer, transactions_pb2.CheckoutResponse)]
+    refused = [answer for answer in answers if isinstance(answer, grpc.RpcError)]
+    assert len(sold) == 10 and len(refused) == 20
+    assert {error.code() for error in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
+    assert all("usable uses of WASH" in error.details() for error in refused)
+    assert sorted(answer.balances_after.count_uses[0].uses if answer.balances_after.count_uses else 0 for answer in sold) == list(range(10))
+    assert _uses(programme.clients["E"], card) == []
+    assert packs_of(programme.database_urls["E"], card) == [("WASH", 10, 0)]
+    assert_ledger_consistent(programme.database_urls["E"])
+    engine = create_engine(programme.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            per_item = connection.execute(text(
+                "SELECT asset, SUM(CASE WHEN direction = 'CREDIT' THEN amount ELSE -amount END) FROM postings "
+                "WHERE asset LIKE 'COUNT_USES:%' GROUP BY asset")).all()
+            negative = connection.execute(text(
+                "SELECT COUNT(*) FROM ledger_accounts WHERE purpose = 'CARD' AND balance < 0")).scalar_one()
+            spends = connection.execute(text(
+                "SELECT COUNT(*) FROM ledger_transactions WHERE card_number = :card AND type = 'SPEND'"), {"card": card}).scalar_one()
+    finally:
+        engine.dispose()
+    assert all(net == 0 for _, net in per_item) and negative == 0 and spends == 10
+
+
+def test_refunds_and_voids_give_the_uses_back(programme):  # type: ignore[no-untyped-def]
+    clients = programme.clients["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)
+    clients.transactions.PurchaseCountUses(purchase(card), timeout=10)  # 10 uses
+    sale = clients.transactions.Checkout(wash_sale(card, 2), timeout=10)
+    first = clients.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale.transaction.transaction_id,
+        lines=[transactions_pb2.RefundLine(sku="WASH-1", quantity=1)], reason="one wash not done"), timeout=10)
+    assert [(d.item_code, d.uses_delta) for d in first.transaction.count_use_deltas] == [("WASH", 1)]
+    assert [(u.item_code, u.uses) for u in first.balances_after.count_uses] == [("WASH", 9)]
+    assert any("Uses returned WASH" in line.text for line in first.receipt)
+    rest = clients.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale.transaction.transaction_id,
+        lines=[transactions_pb2.RefundLine(sku="WASH-1", quantity=1)], reason="the other neither"), timeout=10)
+    assert [(d.item_code, d.uses_delta) for d in rest.transaction.count_use_deltas] == [("WASH", 1)]
+    assert _uses(clients, card) == [("WASH", 10)]
+    voided = clients.transactions.Checkout(wash_sale(card, 3), timeout=10)
+    assert _uses(clients, card) == [("WASH", 7)]
+    void = clients.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=voided.transaction.transaction_id,
+        reason="rung up twice"), timeout=10)
+    assert [(d.item_code, d.uses_delta) for d in void.transaction.count_use_deltas] == [("WASH", 3)]
+    assert _uses(clients, card) == [("WASH", 10)]
+    assert packs_of(programme.database_urls["E"], card) == [("WASH", 10, 10)]
+    assert_ledger_consistent(programme.database_urls["E"])
