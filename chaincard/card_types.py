@@ -1,0 +1,79 @@
+"""What a card's type allows (C1): HQ's CardType flags as rules, pure (no database, no gRPC), read by
+the region's recharge, checkout, quote and points commands and by the store agent's offline stand-in
+through the checkout core (chaincard.checkout.request.pricing_input). docs/adr/0028-card-types.md.
+
+- ``stored_value`` false: the card is never recharged and never pays by stored value (its own or as
+  a second member card).
+- ``points`` false: the card earns no points, uses none as cash at checkout, redeems no points offer
+  and takes no manual adjustment.
+- ``discount`` false: the card's level gives no member discount; its points multiplier still applies.
+- ``trial``: a trial card (体验卡) is never recharged; it expires ``validity_days`` after opening as
+  every card does (the card's ``expires_at``, set at opening).
+
+A refusal is FAILED_PRECONDITION naming the card type and the flag. A card whose type the snapshot
+does not list (a snapshot older than the type) is not restricted: the region refuses unknown types
+when a card is opened, so this is only a transient state of a store's copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chaincard.errors import FailedPrecondition
+from chaincard.v1 import program_config_pb2 as pc
+
+
+class CardTypeRefused(FailedPrecondition):
+    """The card's type does not allow what was asked; ``flag`` is the CardType field at fault."""
+
+    def __init__(self, card_type_code: str, flag: str, problem: str) -> None:
+        super().__init__(f"card type {card_type_code} {problem} ({flag})")
+        self.card_type_code = card_type_code
+        self.flag = flag
+
+
+@dataclass(frozen=True)
+class CardTypeRules:
+    """The flags that change what a card may do; all allowed for a type the snapshot does not list."""
+
+    code: str
+    stored_value: bool = True
+    points: bool = True
+    discount: bool = True
+    trial: bool = False
+
+    @property
+    def rechargeable(self) -> bool:
+        return self.stored_value and not self.trial
+
+    def require_stored_value(self, what: str) -> None:
+        if not self.stored_value:
+            raise CardTypeRefused(self.code, "stored_value", f"carries no stored value: {what}")
+
+    def require_rechargeable(self) -> None:
+        """A recharge is allowed: the type carries stored value and is not a trial card."""
+        self.require_stored_value("the card cannot be recharged")
+        if self.trial:
+            raise CardTypeRefused(self.code, "trial", "is a trial card: the card cannot be recharged")
+
+    def require_points(self, what: str) -> None:
+        if not self.points:
+            raise CardTypeRefused(self.code, "points", f"carries no points: {what}")
+
+
+def find(card_types: Iterable[pc.CardType], code: str) -> pc.CardType | None:
+    return next((card_type for card_type in card_types if card_type.code == code), None)
+
+
+def rules(card_type: pc.CardType | None, code: str = "") -> CardTypeRules:
+    """The rules of ``card_type``; unrestricted (named ``code``) when it is None."""
+    if card_type is None:
+        return CardTypeRules(code=code)
+    return CardTypeRules(code=card_type.code, stored_value=card_type.stored_value, points=card_type.points,
+                         discount=card_type.discount, trial=card_type.trial)
+
+
+def rules_of(snapshot: pc.ConfigSnapshot, code: str) -> CardTypeRules:
+    """The rules of the card type ``code`` in HQ's ``snapshot``."""
+    return rules(find(snapshot.card_types, code), code)
