@@ -10,6 +10,10 @@ through the checkout core (chaincard.checkout.request.pricing_input). docs/adr/0
 - ``trial``: a trial card (体验卡) is never recharged; it expires ``validity_days`` after opening as
   every card does (the card's ``expires_at``, set at opening).
 
+- renewal (RenewCard, :func:`renewed_expiry`): a card whose validity has ended or ends within
+  ``RENEWAL_WINDOW`` gets ``validity_days`` more, counted from the later of now and its old expiry;
+  never a trial card (it is a taste, not a product) nor a type with no ``validity_days``.
+
 A refusal is FAILED_PRECONDITION naming the card type and the flag. A card whose type the snapshot
 does not list (a snapshot older than the type) is not restricted: the region refuses unknown types
 when a card is opened, so this is only a transient state of a store's copy.
@@ -19,9 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from chaincard.errors import FailedPrecondition
 from chaincard.v1 import program_config_pb2 as pc
+
+# How long before its end a card may be renewed (an expired one always may).
+RENEWAL_WINDOW = timedelta(days=30)
 
 
 class CardTypeRefused(FailedPrecondition):
@@ -77,3 +85,17 @@ def rules(card_type: pc.CardType | None, code: str = "") -> CardTypeRules:
 def rules_of(snapshot: pc.ConfigSnapshot, code: str) -> CardTypeRules:
     """The rules of the card type ``code`` in HQ's ``snapshot``."""
     return rules(find(snapshot.card_types, code), code)
+
+
+def renewed_expiry(card_type: pc.CardType, card_number: str, expires_at: datetime | None, now: datetime) -> datetime:
+    """The card's new expiry when renewed now (RenewCard), or FAILED_PRECONDITION saying why not."""
+    if card_type.trial:
+        raise CardTypeRefused(card_type.code, "trial", "is a trial card: the card cannot be renewed")
+    if card_type.validity_days <= 0:
+        raise CardTypeRefused(card_type.code, "validity_days", "never expires: the card cannot be renewed")
+    if expires_at is None:
+        raise FailedPrecondition(f"card {card_number} never expires; there is nothing to renew")
+    if expires_at - now > RENEWAL_WINDOW:
+        raise FailedPrecondition(f"card {card_number} is valid until {expires_at.date().isoformat()}; it can be renewed "
+                                 f"from {(expires_at - RENEWAL_WINDOW).date().isoformat()}")
+    return max(expires_at, now) + timedelta(days=card_type.validity_days)

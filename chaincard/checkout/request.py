@@ -176,7 +176,8 @@ def pricing_input(
     stored-value tender without ``stored_value``, no points earned or used without ``points``, no
     level discount without ``discount``; empty (a quote without a card) restricts nothing."""
     rules = card_types.rules_of(snapshot, card_type_code)
-    if any(tender.kind is TenderKind.STORED_VALUE for tender in fields.tenders):
+    # No tenders at all means the card's stored value pays (the engine's implied tender).
+    if not fields.tenders or any(tender.kind is TenderKind.STORED_VALUE for tender in fields.tenders):
         rules.require_stored_value("the card cannot pay by stored value")
     if fields.points_to_redeem:
         rules.require_points("the card cannot use points as cash")

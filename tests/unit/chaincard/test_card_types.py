@@ -3,13 +3,14 @@ it for the region and the store's offline stand-in alike (chaincard.checkout.req
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chaincard import card_types
 from chaincard.card_types import CardTypeRefused
 from chaincard.checkout.request import checkout_fields, price, pricing_input
+from chaincard.errors import FailedPrecondition
 from chaincard.pricing import StoredValue
 from chaincard.v1 import common_pb2, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
@@ -53,6 +54,11 @@ def test_without_stored_value_a_card_cannot_pay_by_it():
     assert refused.value.flag == "stored_value"
     assert "card type PTS" in str(refused.value) and "stored_value" in str(refused.value)
     assert _sale("PTS", tender=common_pb2.TENDER_TYPE_CASH).points_earned == 180
+    request = transactions_pb2.CheckoutRequest(card_number=CARD, lines=[transactions_pb2.BasketLine(
+        sku="TEA", quantity=1, unit_price_fen=100)])  # no tenders: stored value is implied
+    with pytest.raises(CardTypeRefused, match="stored_value"):
+        pricing_input(checkout_fields(request), SNAPSHOT, store_id="S-E-001", local_time=NOON, level_code="",
+                      stored_value=StoredValue(0, 0), points_balance=0, card_type_code="PTS")
 
 
 def test_without_points_a_card_earns_none_and_uses_none():
@@ -78,3 +84,28 @@ def test_recharge_refused_without_stored_value_and_for_a_trial_card(code: str, f
         card_types.rules_of(SNAPSHOT, code).require_rechargeable()
     assert refused.value.flag == flag and f"card type {code}" in str(refused.value)
     card_types.rules_of(SNAPSHOT, "FULL").require_rechargeable()
+
+
+# ---- renewal ------------------------------------------------------------------------------------------
+YEAR = pc.CardType(code="YEAR", validity_days=365)
+
+
+@pytest.mark.parametrize(("ends_in", "renewed_after"), [
+    (timedelta(days=-40), timedelta(days=365)),  # ended long ago: a year from now
+    (timedelta(0), timedelta(days=365)),
+    (timedelta(days=10), timedelta(days=375)),  # ending soon: a year after its old end
+    (timedelta(days=30), timedelta(days=395)),  # the first day of the window
+])
+def test_renewal_adds_validity_days_to_the_later_of_now_and_the_old_end(ends_in: timedelta, renewed_after: timedelta):
+    assert card_types.renewed_expiry(YEAR, CARD, NOON + ends_in, NOON) == NOON + renewed_after
+
+
+def test_renewal_refused_too_early_for_a_card_that_never_expires_a_trial_and_an_endless_type():
+    with pytest.raises(FailedPrecondition, match="can be renewed from 2026-12-02"):
+        card_types.renewed_expiry(YEAR, CARD, NOON + timedelta(days=30, seconds=1), NOON)
+    with pytest.raises(FailedPrecondition, match="never expires"):
+        card_types.renewed_expiry(YEAR, CARD, None, NOON)
+    for card_type, flag in ((pc.CardType(code="T", trial=True, validity_days=7), "trial"), (pc.CardType(code="E"), "validity_days")):
+        with pytest.raises(CardTypeRefused) as refused:
+            card_types.renewed_expiry(card_type, CARD, NOON, NOON)
+        assert refused.value.flag == flag and f"card type {card_type.code}" in str(refused.value)
