@@ -64,6 +64,9 @@ def test_stored_value_flag_a_points_only_card_is_never_recharged_nor_pays_by_sto
     assert "stored_value" in details
     details = assert_refused(east.transactions.Checkout, _sale(card, tender=common_pb2.TENDER_TYPE_STORED_VALUE), FP, "CT-PTS")
     assert "stored_value" in details
+    sale = _sale(card, tender=common_pb2.TENDER_TYPE_STORED_VALUE)
+    quote = transactions_pb2.QuoteCheckoutRequest(store_id=sale.store_id, card_number=card, lines=sale.lines, tenders=sale.tenders)
+    assert "stored_value" in assert_refused(east.transactions.QuoteCheckout, quote, FP, "card type CT-PTS")
     no_tenders = _sale(card)
     del no_tenders.tenders[:]  # no tenders: the card's stored value is implied
     assert "stored_value" in assert_refused(east.transactions.Checkout, no_tenders, FP, "card type CT-PTS")
@@ -87,6 +90,8 @@ def test_points_flag_a_card_without_points_earns_none_and_uses_none(regions, eas
         (east.transactions.Checkout, _sale(card, tender=common_pb2.TENDER_TYPE_STORED_VALUE, points_to_redeem=100)),
         (east.transactions.RedeemPoints, redeem(card, OFFER.code)),
         (east.transactions.AdjustPoints, adjust(card, 100)),
+        (east.transactions.QuoteCheckout, transactions_pb2.QuoteCheckoutRequest(
+            store_id="S-E-001", card_number=card, points_to_redeem=100, lines=_sale(card).lines)),
     ]:
         details = assert_refused(call, request, FP, "card type CT-SV")
         assert "points" in details
