@@ -7,6 +7,9 @@ through the checkout core (chaincard.checkout.request.pricing_input). docs/adr/0
 - ``points`` false: the card earns no points, uses none as cash at checkout, redeems no points offer
   and takes no manual adjustment.
 - ``discount`` false: the card's level gives no member discount; its points multiplier still applies.
+- ``count_uses`` / ``time_limited``: whether the card may hold count-card uses (K1) or time-card
+  periods (K4); :meth:`CardTypeRules.require_count_uses` and :meth:`CardTypeRules.require_time_limited`
+  are the refusals the count and time card commands use (issue 14 items 2 and 4).
 - ``trial``: a trial card (体验卡) is never recharged; it expires ``validity_days`` after opening as
   every card does (the card's ``expires_at``, set at opening).
 
@@ -50,6 +53,8 @@ class CardTypeRules:
     points: bool = True
     discount: bool = True
     trial: bool = False
+    count_uses: bool = True
+    time_limited: bool = True
 
     @property
     def rechargeable(self) -> bool:
@@ -69,6 +74,14 @@ class CardTypeRules:
         if not self.points:
             raise CardTypeRefused(self.code, "points", f"carries no points: {what}")
 
+    def require_count_uses(self, what: str) -> None:
+        if not self.count_uses:
+            raise CardTypeRefused(self.code, "count_uses", f"holds no count-card uses: {what}")
+
+    def require_time_limited(self, what: str) -> None:
+        if not self.time_limited:
+            raise CardTypeRefused(self.code, "time_limited", f"is not a time card: {what}")
+
 
 def find(card_types: Iterable[pc.CardType], code: str) -> pc.CardType | None:
     return next((card_type for card_type in card_types if card_type.code == code), None)
@@ -79,7 +92,8 @@ def rules(card_type: pc.CardType | None, code: str = "") -> CardTypeRules:
     if card_type is None:
         return CardTypeRules(code=code)
     return CardTypeRules(code=card_type.code, stored_value=card_type.stored_value, points=card_type.points,
-                         discount=card_type.discount, trial=card_type.trial)
+                         discount=card_type.discount, trial=card_type.trial, count_uses=card_type.count_uses,
+                         time_limited=card_type.time_limited)
 
 
 def rules_of(snapshot: pc.ConfigSnapshot, code: str) -> CardTypeRules:

@@ -109,3 +109,11 @@ def test_renewal_refused_too_early_for_a_card_that_never_expires_a_trial_and_an_
         with pytest.raises(CardTypeRefused) as refused:
             card_types.renewed_expiry(card_type, CARD, NOON, NOON)
         assert refused.value.flag == flag and f"card type {card_type.code}" in str(refused.value)
+
+
+@pytest.mark.parametrize(("flag", "check"), [("count_uses", "require_count_uses"), ("time_limited", "require_time_limited")])
+def test_count_and_time_card_refusals_name_the_type_and_the_flag(flag: str, check: str):
+    with pytest.raises(CardTypeRefused) as refused:
+        getattr(card_types.rules_of(SNAPSHOT, "FULL"), check)("uses cannot be sold onto it")
+    assert refused.value.flag == flag and "card type FULL" in str(refused.value)
+    getattr(card_types.rules(pc.CardType(code="K", count_uses=True, time_limited=True, validity_days=30)), check)("x")
