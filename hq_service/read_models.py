@@ -246,6 +246,8 @@ class ReadModelProjector:
             self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
+        elif isinstance(payload, events_pb2.CardLevelChanged):
+            self.card_level_changed(session, payload)
         elif isinstance(payload, events_pb2.PointsExpiryOutlook):
             self.points_expiry_outlook(session, payload)
         elif isinstance(payload, events_pb2.CouponIssued):
@@ -361,6 +363,12 @@ class ReadModelProjector:
     def card_state_changed(self, session: Session, event: events_pb2.CardStateChanged) -> None:
         view, _ = self._card(session, event.card_number)
         view.state = event.state
+        view.updated_at = utc_now()
+
+    def card_level_changed(self, session: Session, event: events_pb2.CardLevelChanged) -> None:
+        """A card's level moved (L2); the card's events come in order (one key), so the last one wins."""
+        view, _ = self._card(session, event.card_number)
+        view.level_code = event.level_code
         view.updated_at = utc_now()
 
     def points_expiry_outlook(self, session: Session, event: events_pb2.PointsExpiryOutlook) -> None:

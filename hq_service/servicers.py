@@ -110,6 +110,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
     def UpsertLevel(self, request: pc.UpsertLevelRequest, context: grpc.ServicerContext) -> pc.UpsertLevelResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertLevelResponse)
 
+    def UpsertLevelRule(self, request: pc.UpsertLevelRuleRequest, context: grpc.ServicerContext) -> pc.UpsertLevelRuleResponse:  # noqa: N802
+        return self._change_config(request, pc.UpsertLevelRuleResponse)
+
     def UpsertRechargePromotion(self, request: pc.UpsertRechargePromotionRequest, context: grpc.ServicerContext) -> pc.UpsertRechargePromotionResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertRechargePromotionResponse)
 

@@ -36,6 +36,7 @@ from region_service.context import RegionContext
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
+from region_service.levels import NightlyReview
 from region_service.models import OutboxMessage
 from region_service.points_expiry import run_points_jobs
 from region_service.program import ProgramCache
@@ -50,6 +51,8 @@ EXPIRY_SWEEP_SECONDS = 60.0
 # How often due points lots are expired and expiry reminders sent (P3). Lots expire at the chain's
 # midnight, so this is the "nightly" job run often: a run with nothing due reads one index.
 POINTS_EXPIRY_SWEEP_SECONDS = 300.0
+# How often the level review (L2) looks whether a new business day began; it reviews once per day.
+LEVEL_REVIEW_CHECK_SECONDS = 600.0
 # How often coupons are expired, reminders sent and birthday coupons issued (each exactly once).
 COUPON_JOBS_SECONDS = 300.0
 
@@ -121,9 +124,10 @@ def start_region(settings: Settings) -> RunningServer:
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
     points_expiry = PeriodicJob("points-expiry", POINTS_EXPIRY_SWEEP_SECONDS, lambda: run_points_jobs(ctx)).start()
     coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
+    level_review = PeriodicJob("level-review", LEVEL_REVIEW_CHECK_SECONDS, NightlyReview(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
     running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, coupon_jobs.stop,
-                        feed.stop]
+                        level_review.stop, feed.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

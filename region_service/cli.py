@@ -5,6 +5,7 @@
     chaincard region postings --date 2026-11-25 [--code E | --database-url URL …]
     chaincard region points expire|remind --code E [--database-url URL --hq HOST:PORT]
     chaincard region gift-stock --code E --store S-E-001 --sku GIFT-UMBRELLA --quantity 20
+    chaincard region levels review --code E [--database-url URL --hq HOST:PORT]
 
 ``replay`` publishes the region's retained outbox events again (after a broker lost data;
 consumers drop what they had applied); ``chaincard events replay`` runs it for every region of the
@@ -14,7 +15,9 @@ region posted on a business day, one a line (the demo compares them with what re
 ``chaincard clearing postings``). ``points expire`` expires the points lots due now and ``points
 remind`` sends the expiry reminders due (both also run inside the region every few minutes;
 running them again does nothing twice: docs/adr/0022). ``gift-stock`` sets how many of a gift a
-store of the region holds for points redemption (P2). All work on the region's database: ``--database-url``, or the
+store of the region holds for points redemption (P2). ``levels review`` runs the nightly level
+review now (L2: cards below their level's keep thresholds after its grace period move down; a
+second run the same day changes nothing: docs/adr/0027). All work on the region's database: ``--database-url``, or the
 running local chain's (``--data-dir``). ``chaincard region --code E …`` without a subcommand runs
 the region service itself.
 """
@@ -211,6 +214,17 @@ def run_points(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_levels(args: argparse.Namespace) -> int:
+    from region_service.levels import review_levels
+
+    ctx = _region_context(args)
+    if ctx is None:
+        return 2
+    run = review_levels(ctx)
+    print(f"region {ctx.region_code}: {run.cards_moved_down} of {run.cards_reviewed} card(s) reviewed moved down a level")
+    return 0
+
+
 def run_gift_stock(args: argparse.Namespace) -> int:
     from chaincard.errors import ChainCardError
     from region_service.gifts import set_gift_stock
@@ -276,6 +290,11 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     points.add_argument("points_command", choices=("expire", "remind"))
     _add_context_flags(points)
     points.set_defaults(handler=run_points)
+
+    levels = region_commands.add_parser("levels", help="levels (L2): run the nightly downgrade review now")
+    levels.add_argument("levels_command", choices=("review",))
+    _add_context_flags(levels)
+    levels.set_defaults(handler=run_levels)
 
     gifts = region_commands.add_parser("gift-stock", help="set how many of a gift a store of this region holds for points redemption")
     gifts.add_argument("--store", required=True, help="the store, e.g. S-E-001")

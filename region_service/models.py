@@ -59,8 +59,8 @@ class Member(Base):
 
 class Card(Base):
     __tablename__ = "cards"
-    # The expiry job looks for cards whose validity has ended.
-    __table_args__ = (Index("ix_cards_expires_at", "expires_at"),)
+    # The expiry job looks for cards whose validity has ended; the level review for cards by level.
+    __table_args__ = (Index("ix_cards_expires_at", "expires_at"), Index("ix_cards_level_code", "level_code"))
 
     card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
@@ -68,6 +68,8 @@ class Card(Base):
     form: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     level_code: Mapped[str] = mapped_column(String(32))
+    # When level_code was last set (L2, docs/adr/0027); NULL: at opening.
+    level_since: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     issuing_franchisee_id: Mapped[str] = mapped_column(String(32))
     issuing_store_id: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)

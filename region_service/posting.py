@@ -21,6 +21,7 @@ from chaincard.receipts import ReceiptItem, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
 from region_service.ledger_store import LockedAccounts, post_transaction
+from region_service.levels import upgrade_after
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
 from region_service.points_lots import expiry_policy
 from region_service.translate import balances_message, enum_value, transaction_message
@@ -118,8 +119,11 @@ def record_transaction(
     # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
     after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
                              time_zone=ctx.settings.business_time_zone)
+    # Levels that move (L2): the card's level rules, applied at once in this transaction.
+    upgraded = upgrade_after(ctx, session, row, after.points, operator_id=operator_id, request_id=request_id)
     items = [
         *receipt_items,
+        *([ReceiptItem(f"Level upgraded to {upgraded}")] if upgraded else []),
         *card_footer(principal_fen=after.principal_fen, bonus_fen=after.bonus_fen, points=after.points,
                      card_number=card.card_number, business_date=row.business_date, transaction_id=row.transaction_id,
                      owed_fen=after.owed_fen, points_owed=after.points_owed),

@@ -25,6 +25,7 @@ from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
 from region_service.handlers import (
+    card_levels,
     cards,
     history,
     lifecycle,
@@ -135,6 +136,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.RenewCardRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.RenewCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.renew_card, request))
+
+    def ChangeCardLevel(  # noqa: N802
+        self, request: cards_pb2.ChangeCardLevelRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ChangeCardLevelResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(card_levels.change_card_level, request))
 
     def ReplaceCard(  # noqa: N802
         self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext,

@@ -62,6 +62,7 @@ OFFLINE_REFUSED = {
          "CloseCard", "RenewCard"),
         "card lifecycle changes need the region",
     ),
+    "ChangeCardLevel": "level changes need the region",
     "SetPin": "PIN changes need the region",
     "ChangePin": "PIN changes need the region",
     "ResetPin": "PIN changes need the region",

@@ -125,6 +125,11 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.FreezeCardResponse:
         return self.commands.send(self.region, request)
 
+    def ChangeCardLevel(  # noqa: N802
+        self, request: cards_pb2.ChangeCardLevelRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ChangeCardLevelResponse:
+        return self.commands.send(self.region, request)
+
     def UnfreezeCard(  # noqa: N802
         self, request: cards_pb2.UnfreezeCardRequest, context: grpc.ServicerContext
     ) -> cards_pb2.UnfreezeCardResponse:

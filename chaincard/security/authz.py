@@ -206,6 +206,8 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("CardService", "ReportCardLost", _roles(C, SM, CC, HA, IN), store_fields=_STORE_ID)
     for method in ("CancelCardLoss", "FreezeCard", "UnfreezeCard", "RenewCard"):
         store_facing("CardService", method, _roles(SM, CC, HA), store_fields=_STORE_ID)
+    # A level set by hand (L2): a store manager at their store, or HQ; audited with its reason.
+    store_facing("CardService", "ChangeCardLevel", _roles(SM, HA), store_fields=_STORE_ID)
     for method in ("ReplaceCard", "ReissueCard", "CloseCard"):
         store_facing("CardService", method, _roles(SM), store_fields=_STORE_ID)
     store_facing("CardService", "SetPin", _roles(C, SM), store_fields=_STORE_ID)
@@ -317,7 +319,7 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("DirectoryService", "ListStaff")] = Rule(roles=_roles(HA, FA, SM, AU, RM), targets=(Check("store_id", "store"),))
 
     # ProgramConfigService (HQ): writes are HQ's; the snapshot is read by regions and settlement.
-    for method in ("UpsertCardType", "UpsertLevel", "UpsertRechargePromotion", "UpsertEarnRule",
+    for method in ("UpsertCardType", "UpsertLevel", "UpsertLevelRule", "UpsertRechargePromotion", "UpsertEarnRule",
                    "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "SetPointsExpiryPolicy", "UpsertCouponTemplate", "UpsertCountItem",
                    "SetOfflineLimits", "SetStoreOfflineLimits", "UpsertNotificationTemplate", "SetChainSettings"):
         m[_rpc("ProgramConfigService", method)] = Rule(roles=_roles(HA), note="configuration: HQ admin only")

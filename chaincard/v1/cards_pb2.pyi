@@ -148,6 +148,28 @@ class FreezeCardResponse(_message.Message):
     card: _common_pb2.Card
     def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
 
+class ChangeCardLevelRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "level_code", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    level_code: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., level_code: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ChangeCardLevelResponse(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ...) -> None: ...
+
 class UnfreezeCardRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

@@ -81,6 +81,11 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.UnfreezeCardRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.UnfreezeCardResponse.FromString,
                 _registered_method=True)
+        self.ChangeCardLevel = channel.unary_unary(
+                '/chaincard.v1.CardService/ChangeCardLevel',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelResponse.FromString,
+                _registered_method=True)
         self.ReplaceCard = channel.unary_unary(
                 '/chaincard.v1.CardService/ReplaceCard',
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.ReplaceCardRequest.SerializeToString,
@@ -211,6 +216,14 @@ class CardServiceServicer:
 
     def UnfreezeCard(self, request, context):
         """Unfreezes a FROZEN card (解冻) back to ACTIVE (C3).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeCardLevel(self, request, context):
+        """Sets a card's level by hand (L2), e.g. a manager's goodwill upgrade; audited with its reason,
+        announced as CardLevelChanged. Level rules may move it again later.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -364,6 +377,11 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.UnfreezeCard,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.UnfreezeCardRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.UnfreezeCardResponse.SerializeToString,
+            ),
+            'ChangeCardLevel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeCardLevel,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelResponse.SerializeToString,
             ),
             'ReplaceCard': grpc.unary_unary_rpc_method_handler(
                     servicer.ReplaceCard,
@@ -654,6 +672,33 @@ class CardService:
             '/chaincard.v1.CardService/UnfreezeCard',
             chaincard_dot_v1_dot_cards__pb2.UnfreezeCardRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.UnfreezeCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeCardLevel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/ChangeCardLevel',
+            chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.ChangeCardLevelResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -91,6 +91,28 @@ class CardStateChanged(_message.Message):
     replaced_by_card_number: str
     def __init__(self, card_number: _Optional[str] = ..., previous_state: _Optional[_Union[_common_pb2.CardState, str]] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., reason: _Optional[str] = ..., operator_id: _Optional[str] = ..., store_id: _Optional[str] = ..., replaced_by_card_number: _Optional[str] = ...) -> None: ...
 
+class CardLevelChanged(_message.Message):
+    __slots__ = ("card_number", "previous_level_code", "level_code", "cause", "reason", "operator_id", "store_id", "transaction_id", "changed_at")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    previous_level_code: str
+    level_code: str
+    cause: str
+    reason: str
+    operator_id: str
+    store_id: str
+    transaction_id: str
+    changed_at: _timestamp_pb2.Timestamp
+    def __init__(self, card_number: _Optional[str] = ..., previous_level_code: _Optional[str] = ..., level_code: _Optional[str] = ..., cause: _Optional[str] = ..., reason: _Optional[str] = ..., operator_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class TransactionPosted(_message.Message):
     __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id", "subtotal_fen", "discount_fen", "points_deduction_fen")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]

@@ -404,8 +404,40 @@ class ChainSettings(_message.Message):
     birthday_coupon_template_codes: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ..., registration_coupon_template_codes: _Optional[_Iterable[str]] = ..., birthday_coupon_template_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class LevelRule(_message.Message):
+    __slots__ = ("level_code", "name", "window_days", "upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen", "upgrade_points_balance", "keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance", "grace_days", "downgrade_to_level_code", "active", "upgrade_single_spend_fen")
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_WINDOW_SPEND_FEN_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_WINDOW_RECHARGE_FEN_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_SINGLE_RECHARGE_FEN_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_POINTS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_WINDOW_SPEND_FEN_FIELD_NUMBER: _ClassVar[int]
+    KEEP_WINDOW_RECHARGE_FEN_FIELD_NUMBER: _ClassVar[int]
+    KEEP_POINTS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    GRACE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    DOWNGRADE_TO_LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_SINGLE_SPEND_FEN_FIELD_NUMBER: _ClassVar[int]
+    level_code: str
+    name: str
+    window_days: int
+    upgrade_window_spend_fen: int
+    upgrade_window_recharge_fen: int
+    upgrade_single_recharge_fen: int
+    upgrade_points_balance: int
+    keep_window_spend_fen: int
+    keep_window_recharge_fen: int
+    keep_points_balance: int
+    grace_days: int
+    downgrade_to_level_code: str
+    active: bool
+    upgrade_single_spend_fen: int
+    def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ..., upgrade_single_spend_fen: _Optional[int] = ...) -> None: ...
+
 class ConfigSnapshot(_message.Message):
-    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry")
+    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPES_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
@@ -426,6 +458,7 @@ class ConfigSnapshot(_message.Message):
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
     POINTS_EXPIRY_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_RULES_FIELD_NUMBER: _ClassVar[int]
     version: int
     card_types: _containers.RepeatedCompositeFieldContainer[CardType]
     levels: _containers.RepeatedCompositeFieldContainer[Level]
@@ -446,7 +479,8 @@ class ConfigSnapshot(_message.Message):
     settings: ChainSettings
     generated_at: _timestamp_pb2.Timestamp
     points_expiry: PointsExpiryPolicy
-    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ...) -> None: ...
+    level_rules: _containers.RepeatedCompositeFieldContainer[LevelRule]
+    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ...) -> None: ...
 
 class UpsertCardTypeRequest(_message.Message):
     __slots__ = ("request_id", "card_type")
@@ -479,6 +513,22 @@ class UpsertLevelResponse(_message.Message):
     level: Level
     config_version: int
     def __init__(self, level: _Optional[_Union[Level, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
+
+class UpsertLevelRuleRequest(_message.Message):
+    __slots__ = ("request_id", "level_rule")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_RULE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    level_rule: LevelRule
+    def __init__(self, request_id: _Optional[str] = ..., level_rule: _Optional[_Union[LevelRule, _Mapping]] = ...) -> None: ...
+
+class UpsertLevelRuleResponse(_message.Message):
+    __slots__ = ("level_rule", "config_version")
+    LEVEL_RULE_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    level_rule: LevelRule
+    config_version: int
+    def __init__(self, level_rule: _Optional[_Union[LevelRule, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
 
 class UpsertRechargePromotionRequest(_message.Message):
     __slots__ = ("request_id", "promotion")

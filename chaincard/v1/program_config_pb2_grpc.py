@@ -48,6 +48,11 @@ class ProgramConfigServiceStub:
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelResponse.FromString,
                 _registered_method=True)
+        self.UpsertLevelRule = channel.unary_unary(
+                '/chaincard.v1.ProgramConfigService/UpsertLevelRule',
+                request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleResponse.FromString,
+                _registered_method=True)
         self.UpsertRechargePromotion = channel.unary_unary(
                 '/chaincard.v1.ProgramConfigService/UpsertRechargePromotion',
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertRechargePromotionRequest.SerializeToString,
@@ -131,6 +136,13 @@ class ProgramConfigServiceServicer:
 
     def UpsertLevel(self, request, context):
         """Creates or replaces a level (L1), keyed by code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertLevelRule(self, request, context):
+        """Creates or replaces a level rule (L2), keyed by level_code.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -240,6 +252,11 @@ def add_ProgramConfigServiceServicer_to_server(servicer, server):
                     servicer.UpsertLevel,
                     request_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelResponse.SerializeToString,
+            ),
+            'UpsertLevelRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertLevelRule,
+                    request_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleResponse.SerializeToString,
             ),
             'UpsertRechargePromotion': grpc.unary_unary_rpc_method_handler(
                     servicer.UpsertRechargePromotion,
@@ -365,6 +382,33 @@ class ProgramConfigService:
             '/chaincard.v1.ProgramConfigService/UpsertLevel',
             chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRequest.SerializeToString,
             chaincard_dot_v1_dot_program__config__pb2.UpsertLevelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertLevelRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ProgramConfigService/UpsertLevelRule',
+            chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleRequest.SerializeToString,
+            chaincard_dot_v1_dot_program__config__pb2.UpsertLevelRuleResponse.FromString,
             options,
             channel_credentials,
             insecure,

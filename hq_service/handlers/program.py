@@ -91,6 +91,38 @@ def _check_level(item: pc.Level) -> None:
         _bp(f"level.category_discount_bp[{category}]", rate)
 
 
+_UPGRADE_THRESHOLDS = ("upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen",
+                       "upgrade_single_spend_fen", "upgrade_points_balance")
+_KEEP_THRESHOLDS = ("keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance")
+_WINDOW_THRESHOLDS = ("upgrade_window_spend_fen", "upgrade_window_recharge_fen", "keep_window_spend_fen", "keep_window_recharge_fen")
+
+
+def _check_level_rule(item: pc.LevelRule) -> None:
+    _code("level_rule.level_code", item.level_code)
+    _name("level_rule.name", item.name)
+    for name in (*_UPGRADE_THRESHOLDS, *_KEEP_THRESHOLDS):
+        _not_negative(f"level_rule.{name}", getattr(item, name))
+    if not 0 <= item.window_days <= 3660:
+        raise InvalidArgument("level_rule.window_days", "must be between 0 and 3660")
+    if item.window_days == 0 and any(getattr(item, name) for name in _WINDOW_THRESHOLDS):
+        raise InvalidArgument("level_rule.window_days", "is required with a spend or recharge threshold")
+    if not 0 <= item.grace_days <= 3660:
+        raise InvalidArgument("level_rule.grace_days", "must be between 0 and 3660")
+    if not any(getattr(item, name) for name in (*_UPGRADE_THRESHOLDS, *_KEEP_THRESHOLDS)):
+        raise InvalidArgument("level_rule", "needs at least one upgrade or keep threshold")
+
+
+def _check_level_rule_levels(item: pc.LevelRule, snapshot: pc.ConfigSnapshot) -> None:
+    ranks = {level.code: level.rank for level in snapshot.levels}
+    if item.level_code not in ranks:
+        raise InvalidArgument("level_rule.level_code", f"names no level: {item.level_code}")
+    target = item.downgrade_to_level_code
+    if target and target not in ranks:
+        raise InvalidArgument("level_rule.downgrade_to_level_code", f"names no level: {target}")
+    if target and ranks[target] >= ranks[item.level_code]:
+        raise InvalidArgument("level_rule.downgrade_to_level_code", "must rank below level_code")
+
+
 def _check_promotion(item: pc.RechargePromotion) -> None:
     _code("promotion.code", item.code)
     _name("promotion.name", item.name)
@@ -251,6 +283,8 @@ def _single(_item: Message) -> str:
 CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type),
     "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level),
+    "UpsertLevelRule": ConfigKind[pc.LevelRule]("level_rule", "level_rule", "level_rules", lambda item: item.level_code,
+                                                _check_level_rule, _check_level_rule_levels),
     "UpsertRechargePromotion": ConfigKind("recharge_promotion", "promotion", "recharge_promotions", _by_code,
                                           _check_promotion, _check_promotion_coupons),
     "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),

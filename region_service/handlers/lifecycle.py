@@ -309,6 +309,8 @@ def _move_to_new_card(
         form="PHYSICAL" if physical is not None else "VIRTUAL",
         state=ACTIVE,
         level_code=old.level_code,
+        # The level's grace period runs on from the old card (docs/adr/0027).
+        level_since=old.level_since or old.opened_at,
         # The liability stays with the franchisee that issued the original card.
         issuing_franchisee_id=old.issuing_franchisee_id,
         issuing_store_id=old.issuing_store_id,

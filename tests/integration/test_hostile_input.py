@@ -398,7 +398,7 @@ def _now() -> Timestamp:
 
 # Which card state a request needs to get anywhere, and which RPCs use their card up when they succeed.
 CARD_STATE_FOR = {"CancelCardLoss": "LOST", "ReissueCard": "LOST", "UnfreezeCard": "FROZEN", "SetPin": "NO_PIN"}
-USES_THE_CARD_UP = {"ReportCardLost", "CancelCardLoss", "FreezeCard", "UnfreezeCard", "ReplaceCard", "ReissueCard", "CloseCard",
+USES_THE_CARD_UP = {"ReportCardLost", "CancelCardLoss", "FreezeCard", "UnfreezeCard", "ReplaceCard", "ReissueCard", "CloseCard", "ChangeCardLevel",
                     "SetPin", "ChangePin", "ResetPin", "VoidSale", "VoidRecharge", "RefundSale"}
 
 
@@ -475,6 +475,8 @@ def region_template(chain: Chain, method: str, target: str, store: str, card: Ca
             )])
         case "ReportCardLost" | "CancelCardLoss" | "FreezeCard" | "UnfreezeCard" | "RenewCard":
             return getattr(cards_pb2, f"{method}Request")(**common, reason="fuzz")
+        case "ChangeCardLevel":
+            return cards_pb2.ChangeCardLevelRequest(**common, level_code="GOLD", reason="goodwill")
     return filled(chain, chaincard_methods()[f"/{_service_of(method)}/{method}"].input_type, store, card)
 
 
@@ -521,6 +523,11 @@ def hq_template(chain: Chain, method: str) -> Message:
             return pc.UpsertLevelRequest(request_id=rid, level=pc.Level(
                 code="FZ-LEVEL", name="Fuzz level", rank=9, discount_bp=100, points_multiplier_bp=10_000,
                 category_discount_bp={"tea": 50}, privileges=["free tea"]))
+        case "UpsertLevelRule":
+            # Switched off: the fuzz chain's cards keep their levels.
+            return pc.UpsertLevelRuleRequest(request_id=rid, level_rule=pc.LevelRule(
+                level_code="GOLD", name="Fuzz level rule", window_days=30, upgrade_window_spend_fen=100_000,
+                keep_window_spend_fen=50_000, grace_days=7, downgrade_to_level_code="NORMAL", active=False))
         case "UpsertRechargePromotion":
             return pc.UpsertRechargePromotionRequest(request_id=rid, promotion=pc.RechargePromotion(
                 code="FZ-PROMO", name="Fuzz promotion", priority=1, active=True, card_type_codes=["FZ-CARD"],

@@ -106,3 +106,23 @@ def test_one_batch_per_poll_and_one_event_per_transaction_give_the_same_read_mod
     assert _figures(batched_db) == _figures(one_by_one_db) == expected
     assert batched.apply_all(raw) == 0  # redelivered: nothing applied twice
     assert _figures(batched_db) == expected
+
+
+def test_a_level_change_reaches_hqs_card_view(hq_databases) -> None:  # type: ignore[no-untyped-def]
+    sessions = hq_databases[0]
+    card = common_pb2.Card(card_number=CARD, member_id="M-1", home_region="E", issuing_store_id=STORE, level_code="NORMAL")
+    card.opened_at.FromDatetime(MOMENT)
+    payloads = [events_pb2.CardOpened(card=card),
+                events_pb2.CardLevelChanged(card_number=CARD, previous_level_code="NORMAL", level_code="GOLD", cause="upgrade"),
+                events_pb2.CardLevelChanged(card_number=CARD, previous_level_code="GOLD", level_code="SILVER", cause="review")]
+    consumer = IdempotentConsumer(name="read-models", bootstrap="unused:9092", topics=[], session_factory=sessions,
+                                  processed_model=ProcessedEvent, handle_batch=ReadModelProjector(Settings()).apply_batch)
+    raw = [wrap(payload, producer="test", aggregate_id=CARD).SerializeToString() for payload in payloads]
+    assert consumer.apply_all(raw[:2]) == 2
+    with sessions() as session:
+        view = session.get(CardView, CARD)
+        assert view is not None and view.level_code == "GOLD"
+    assert consumer.apply_all(raw) == 1  # the first two again: applied once
+    with sessions() as session:
+        view = session.get(CardView, CARD)
+        assert view is not None and view.level_code == "SILVER"

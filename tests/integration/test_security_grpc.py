@@ -35,6 +35,8 @@ from chaincard.security.identity import Role, Scope, current_principal
 from chaincard.security.tls import TlsFiles, add_port, peer_identity, secure_channel
 from chaincard.security.tokens import KeySet, SigningKey, StaticKeySource, TokenSigner, TokenVerifier
 from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
     common_pb2,
     directory_pb2,
     directory_pb2_grpc,
@@ -132,11 +134,19 @@ class ProgramConfig(program_config_pb2_grpc.ProgramConfigServiceServicer):
     def UpsertLevel(self, request, context):  # noqa: N802
         return program_config_pb2.UpsertLevelResponse(level=request.level)
 
+    def UpsertLevelRule(self, request, context):  # noqa: N802
+        return program_config_pb2.UpsertLevelRuleResponse(level_rule=request.level_rule)
+
+
+class Cards(cards_pb2_grpc.CardServiceServicer):
+    def ChangeCardLevel(self, request, context):  # noqa: N802
+        return cards_pb2.ChangeCardLevelResponse(card=common_pb2.Card(card_number=request.card_number))
+
 
 IMPLEMENTED = {
     "TransactionService": Transactions, "StoreSyncService": StoreSync, "SettlementService": Settlement,
     "MemberViewService": MemberViews, "ReportService": Reports, "DirectoryService": Directory_,
-    "ProgramConfigService": ProgramConfig,
+    "ProgramConfigService": ProgramConfig, "CardService": Cards,
 }
 
 
@@ -275,6 +285,14 @@ CASES: list[tuple[str, tuple[Role, Scope], str, Any, grpc.StatusCode]] = [
      transactions_pb2.CheckoutRequest(store_id="S-E-002"), DENIED),
     ("cashier adjusts points", CASHIER_E1, "TransactionService/AdjustPoints", transactions_pb2.AdjustPointsRequest(), DENIED),
     ("manager adjusts points", MANAGER_E1, "TransactionService/AdjustPoints", transactions_pb2.AdjustPointsRequest(), OK),
+    ("cashier changes a card's level", CASHIER_E1, "CardService/ChangeCardLevel", cards_pb2.ChangeCardLevelRequest(), DENIED),
+    ("manager changes a card's level at own store", MANAGER_E1, "CardService/ChangeCardLevel", cards_pb2.ChangeCardLevelRequest(), OK),
+    ("manager changes a card's level for another store", MANAGER_E1, "CardService/ChangeCardLevel",
+     cards_pb2.ChangeCardLevelRequest(store_id="S-E-002"), DENIED),
+    ("HQ admin changes a level rule", (Role.HQ_ADMIN, Scope.chain()), "ProgramConfigService/UpsertLevelRule",
+     program_config_pb2.UpsertLevelRuleRequest(), OK),
+    ("franchisee changes a level rule", (Role.FRANCHISEE_ADMIN, AURORA), "ProgramConfigService/UpsertLevelRule",
+     program_config_pb2.UpsertLevelRuleRequest(), DENIED),
     ("cashier changes config", CASHIER_E1, "ProgramConfigService/UpsertLevel", program_config_pb2.UpsertLevelRequest(), DENIED),
     ("HQ admin changes config", (Role.HQ_ADMIN, Scope.chain()), "ProgramConfigService/UpsertLevel",
      program_config_pb2.UpsertLevelRequest(), OK),
