@@ -134,6 +134,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.UnfreezeCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.unfreeze_card, request))
 
+    def RenewCard(  # noqa: N802
+        self, request: cards_pb2.RenewCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.RenewCardResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.renew_card, request))
+
     def ChangeCardLevel(  # noqa: N802
         self, request: cards_pb2.ChangeCardLevelRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.ChangeCardLevelResponse:

@@ -220,7 +220,7 @@ class OfflineStandIn:
             return price(pricing_input(
                 fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
                 stored_value=spendable, points_balance=max(card.points, 0),
-                coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
+                coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id, card_type_code=card.card_type_code,
             ))
         except PricingRefused as refused:
             if refused.field.startswith("coupon_codes"):  # a coupon's rule, as online
@@ -275,7 +275,7 @@ class OfflineStandIn:
         priced = quote(pricing_input(
             fields, snapshot, store_id=self.store_id, local_time=now.astimezone(ZoneInfo(zone)), level_code=card.level_code,
             stored_value=spendable, points_balance=max(card.points, 0),
-            coupons=usable, issuing_franchisee_id=card.issuing_franchisee_id,
+            coupons=usable, issuing_franchisee_id=card.issuing_franchisee_id, card_type_code=card.card_type_code,
         ))
         response = quote_response(priced, balances=common_pb2.Balances(
             principal_fen=held.principal_fen, bonus_fen=held.bonus_fen, points=card.points + earned, owed_fen=max(card.owed_fen, 0),

@@ -59,7 +59,7 @@ OFFLINE_REFUSED = {
     "AdjustPoints": "points are not adjusted offline",
     **dict.fromkeys(
         ("ActivateCard", "ReportCardLost", "CancelCardLoss", "FreezeCard", "UnfreezeCard", "ReplaceCard", "ReissueCard",
-         "CloseCard"),
+         "CloseCard", "RenewCard"),
         "card lifecycle changes need the region",
     ),
     "ChangeCardLevel": "level changes need the region",

@@ -143,6 +143,11 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.UnfreezeCardResponse:
         return self.commands.send(self.region, request)
 
+    def RenewCard(  # noqa: N802
+        self, request: cards_pb2.RenewCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.RenewCardResponse:
+        return self.commands.send(self.region, request)
+
     def ReplaceCard(  # noqa: N802
         self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext
     ) -> cards_pb2.ReplaceCardResponse:

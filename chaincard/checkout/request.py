@@ -12,10 +12,10 @@ balances, its held coupons, the program snapshot, the store's clock).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from chaincard import validation
+from chaincard import card_types, validation
 from chaincard.checkout import terms
 from chaincard.coupons.codes import coupon_code
 from chaincard.coupons.rules import HeldCoupon
@@ -27,6 +27,7 @@ from chaincard.pricing import (
     CheckoutPlan,
     CountUseIntent,
     CountUsesStage,
+    PointsDeductionPolicy,
     PricingError,
     SaleContext,
     StoredValue,
@@ -187,6 +188,7 @@ def pricing_input(
     other_cards: Mapping[str, StoredValue] | None = None,
     coupons: Sequence[HeldCoupon] = (),
     issuing_franchisee_id: str = "",
+    card_type_code: str = "",
 ) -> CheckoutInput:
     """The pricing engine's input for the sale: the checked fields, what the card holds (and each
     second card), the card's level terms and the chain's points, split and earn rules from
@@ -197,27 +199,40 @@ def pricing_input(
     code it cannot find is its own NOT_FOUND "coupon_codes[i]: no coupon <code>"); with the
     snapshot's coupon templates and holidays, and the card's ``issuing_franchisee_id`` (who bears a
     coupon whose template names no issuer). Coupons that are not the fields' is a caller's bug; none
-    at all for a sale that names coupons is FAILED_PRECONDITION (a caller that does not load them)."""
+    at all for a sale that names coupons is FAILED_PRECONDITION (a caller that does not load them).
+
+    ``card_type_code``: the card's type, whose flags the sale follows (chaincard.card_types): no
+    stored-value tender without ``stored_value``, no points earned or used without ``points``, no
+    level discount without ``discount``; empty (a quote without a card) restricts nothing."""
+    rules = card_types.rules_of(snapshot, card_type_code)
+    # No tenders at all means the card's stored value pays (the engine's implied tender).
+    if not fields.tenders or any(tender.kind is TenderKind.STORED_VALUE for tender in fields.tenders):
+        rules.require_stored_value("the card cannot pay by stored value")
+    if fields.points_to_redeem:
+        rules.require_points("the card cannot use points as cash")
     if fields.coupon_codes and not coupons:
         # A caller that loads no coupons (one not yet taught to redeem them) refuses them precisely.
         raise FailedPrecondition("coupon_codes: coupons cannot be used at this checkout yet")
     if tuple(coupon.coupon_code for coupon in coupons) != fields.coupon_codes:
         raise ValueError("pricing_input needs the held coupons of fields.coupon_codes, in that order")
-    level = next((level for level in snapshot.levels if level.code == level_code), None)
+    level = terms.level_terms(next((level for level in snapshot.levels if level.code == level_code), None))
+    if not rules.discount:
+        level = replace(level, discount_bp=0, category_discount_bp={})
     return CheckoutInput(
         lines=fields.lines,
         context=SaleContext(store_id=store_id, level_code=level_code, local_time=local_time,
                             is_birthday=is_birthday(birthday, local_time.date())),
         card_number=fields.card_number,
-        level=terms.level_terms(level),
+        level=level,
         stored_value=stored_value,
         points_balance=points_balance,
         points_to_redeem=fields.points_to_redeem,
-        points_policy=terms.points_policy(snapshot),
+        points_policy=terms.points_policy(snapshot) if rules.points else PointsDeductionPolicy(),
         tenders=fields.tenders,
         other_cards=dict(other_cards or {}),
         split_rule=terms.split_rule(snapshot),
         earn_rules=terms.earn_rules(snapshot),
+        earns_points=rules.points,
         coupons=tuple(coupons),
         coupon_templates=coupon_templates(snapshot) if coupons else {},
         holidays=frozenset(snapshot.settings.holidays),

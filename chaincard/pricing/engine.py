@@ -158,6 +158,8 @@ class CheckoutInput:
     other_cards: Mapping[str, StoredValue] = field(default_factory=dict)
     split_rule: SplitRule | str = SplitRule.PROPORTIONAL
     earn_rules: Sequence[EarnRule] = ()
+    # False: the card's type carries no points (CardType.points, chaincard.card_types): it earns none.
+    earns_points: bool = True
     coupons: Sequence[coupon_rules.HeldCoupon] = ()
     coupon_templates: Mapping[str, CouponTemplateTerms] = field(default_factory=dict)
     holidays: frozenset[str] = frozenset()
@@ -223,7 +225,7 @@ def price_checkout(request: CheckoutInput) -> CheckoutPlan:
     notes: list[str] = []
     if request.points_to_redeem:
         notes.append(f"{request.points_to_redeem} points used as {format_fen(points_deduction_fen)}")
-    if request.card_number:
+    if request.card_number and request.earns_points:
         earned = earn_points(
             [(line.category, line.net_fen - line.count_uses_fen) for line in lines],
             request.earn_rules,

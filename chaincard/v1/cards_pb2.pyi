@@ -493,3 +493,25 @@ class WriteOffReceivableResponse(_message.Message):
     balances: _common_pb2.Balances
     receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
     def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., written_off_fen: _Optional[int] = ..., points_written_off: _Optional[int] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...
+
+class RenewCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RenewCardResponse(_message.Message):
+    __slots__ = ("card", "previous_expires_at")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    card: _common_pb2.Card
+    previous_expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., previous_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -146,6 +146,11 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.FromString,
                 _registered_method=True)
+        self.RenewCard = channel.unary_unary(
+                '/chaincard.v1.CardService/RenewCard',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.FromString,
+                _registered_method=True)
 
 
 class CardServiceServicer:
@@ -320,6 +325,17 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenewCard(self, request, context):
+        """Renews a card whose validity has ended or ends within 30 days (续期, C1): its expiry moves
+        CardType.validity_days past the later of now and the old expiry, and an EXPIRED card is ACTIVE
+        again. Refused (FAILED_PRECONDITION naming the card type and the flag) for a trial card or a
+        type that never expires; refused for a closed, replaced, lost, frozen or inactive card, and
+        for one whose validity ends later than 30 days from now. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -427,6 +443,11 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.WriteOffReceivable,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.SerializeToString,
+            ),
+            'RenewCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewCard,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1003,6 +1024,33 @@ class CardService:
             '/chaincard.v1.CardService/WriteOffReceivable',
             chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.WriteOffReceivableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/RenewCard',
+            chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -78,6 +78,8 @@ def _check_card_type(item: pc.CardType) -> None:
     _code("card_type.code", item.code)
     _name("card_type.name", item.name)
     _not_negative("card_type.validity_days", item.validity_days)
+    if item.trial and item.validity_days <= 0:  # a trial card (体验卡) always ends (chaincard.card_types)
+        raise InvalidArgument("card_type.validity_days", "a trial card type needs validity_days > 0")
 
 
 def _check_level(item: pc.Level) -> None:

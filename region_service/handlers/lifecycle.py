@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaincard import card_types
 from chaincard.commands import CommitThenRefuse
 from chaincard.db.base import utc_now
 from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
@@ -155,6 +156,45 @@ def freeze_card(uow: RegionUnitOfWork, request: cards_pb2.FreezeCardRequest) -> 
 def unfreeze_card(uow: RegionUnitOfWork, request: cards_pb2.UnfreezeCardRequest) -> cards_pb2.UnfreezeCardResponse:
     reason = _reason(request.reason, required=True)
     return cards_pb2.UnfreezeCardResponse(card=_change_state(uow, request, card_states.UNFREEZE, reason=reason))
+
+
+# ---- renewal (续期, C1) -------------------------------------------------------------------------------
+
+# What may be renewed: a working card near its end, or one the expiry job already marked EXPIRED.
+# A lost, frozen or inactive card is dealt with first (cancel the loss, unfreeze, activate).
+_RENEWABLE_STATES = frozenset({ACTIVE, EXPIRED})
+
+
+def renew_card(uow: RegionUnitOfWork, request: cards_pb2.RenewCardRequest) -> cards_pb2.RenewCardResponse:
+    """Extend the card's validity by its type's rule (chaincard.card_types.renewed_expiry); an
+    EXPIRED card is ACTIVE again, announced like any state change. Audited; once per request_id."""
+    ctx, session = uow.region, uow.session
+    card_number = validation.card_number(request.card_number)
+    reason = _reason(request.reason, required=False)
+    store = _optional_store(ctx, request.store_id)
+    store_id = store.store_id if store else ""
+    operator_id = validation.optional_text("operator_id", request.operator_id)
+    card = load_card(session, card_number, for_update=True)
+    card_states.require_state(card, _RENEWABLE_STATES, "renewed")
+    previous_state, previous_expiry = card.state, card.expires_at
+    card.expires_at = card_types.renewed_expiry(ctx.program.card_type(card.card_type_code), card_number, previous_expiry,
+                                                utc_now())
+    card.state = ACTIVE
+    session.flush()
+    if previous_state != ACTIVE:
+        _announce_state(ctx, session, card, previous_state, reason=reason or "renewed", operator_id=operator_id,
+                        store_id=store_id)
+    audit.record(
+        session, ctx, action="card.renew", target_type="card", target_id=card_number,
+        operator_id=operator_id, store_id=store_id, franchisee_id=card.issuing_franchisee_id,
+        request_id=request.request_id, reason=reason,
+        before={"state": previous_state, "expires_at": previous_expiry.isoformat() if previous_expiry else None},
+        after={"state": card.state, "expires_at": card.expires_at.isoformat()},
+    )
+    response = cards_pb2.RenewCardResponse(card=card_view(session, card, ctx.region_code))
+    if previous_expiry is not None:
+        response.previous_expires_at.FromDatetime(previous_expiry)
+    return response
 
 
 # ---- replacement (换卡) and reissue (补卡) ------------------------------------------------------------

@@ -11,12 +11,14 @@ as an ORM object only for a PIN check, which updates its failure count."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaincard import card_types
 from chaincard.checkout import receipt
 from chaincard.checkout.request import (
     CheckoutFields,
@@ -106,7 +108,11 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     cards, locked = lock_payment_cards(session, [card_number])
     card = cards[card_number]
     require_usable(card)
+    rules = card_types.rules_of(ctx.program.snapshot(), card.card_type_code)
+    rules.require_rechargeable()
     bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
+    if not rules.points:  # a tier's bonus points go nowhere on a card without points (C1)
+        bonus = replace(bonus, bonus_points=0)
     accounts = locked.ids(card_number)
     cash = system_account_id(session, store.franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
     # The bonus is the issuer's promotion: it carries the cost, and gets it back if the card closes.
@@ -280,6 +286,8 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
     for number, other in cards.items():
         if number != card.card_number:
             require_usable(other)
+            card_types.rules_of(ctx.program.snapshot(), other.card_type_code).require_stored_value(
+                f"card {number} cannot pay as a second member card")
             balance = locked.balances(number)
             others[number] = StoredValue(*spendable_stored_value(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
     # A card that owes cannot spend the stored value that would pay its debt (issue 21).
@@ -288,6 +296,7 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
         fields, ctx.program.snapshot(), store_id=store.store_id, local_time=local_time, level_code=card.level_code,
         stored_value=spendable, points_balance=held.points, birthday=card.birthday,
         other_cards=others, coupons=coupons, issuing_franchisee_id=card.issuing_franchisee_id,
+        card_type_code=card.card_type_code,
     ))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chaincard import card_types
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ids import new_id
@@ -27,6 +28,7 @@ def adjust_points(uow: RegionUnitOfWork, request: transactions_pb2.AdjustPointsR
     store = ctx.program.store(request.store_id)
 
     card = load_card(session, card_number, for_update=True)
+    card_types.rules_of(ctx.program.snapshot(), card.card_type_code).require_points("its points cannot be adjusted")
     card_states.require_points_adjustable(card)
     before = card_balances(session, card_number)
     if before.points + request.points_delta < 0:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from chaincard import card_types
 from chaincard.checkout.quote import Quote, quote, quote_fields, quote_response
 from chaincard.checkout.request import PricingRefused, pricing_input
 from chaincard.db.base import utc_now
@@ -65,6 +66,8 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
         for number, other in cards.items():
             if number != card.card_number:
                 require_usable(other)
+                card_types.rules_of(snapshot, other.card_type_code).require_stored_value(
+                    f"card {number} cannot pay as a second member card")
                 balance = card_balances(session, number)
                 others[number] = StoredValue(*spendable_stored_value(balance.principal_fen, balance.bonus_fen, balance.owed_fen))
         held = card_balances(session, card.card_number)
@@ -76,6 +79,6 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
             local_time=local_time, level_code=card.level_code,
             stored_value=StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, held.owed_fen)),
             points_balance=held.points, birthday=card.birthday, other_cards=others, coupons=found,
-            issuing_franchisee_id=card.issuing_franchisee_id,
+            issuing_franchisee_id=card.issuing_franchisee_id, card_type_code=card.card_type_code,
         ), not_found)
         return quote_response(priced, balances=balances_message(held))

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from chaincard import card_types
 from chaincard.commands import CommitThenRefuse
 from chaincard.coupons.templates import CouponTemplateTerms, issuable_template, validity
 from chaincard.db.base import utc_now
@@ -98,6 +99,10 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
 
     card = load_card(session, card_number, for_update=True)
     require_usable(card)
+    rules = card_types.rules_of(ctx.program.snapshot(), card.card_type_code)
+    rules.require_points("its points cannot be redeemed")
+    if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE:
+        rules.require_stored_value(f"points offer {rule.code} cannot credit it")
     card_states.require_points_adjustable(card)
     refusal = pins.check_pin(ctx, session, card, request.pin, purpose="points redemption", store_id=store.store_id,
                              operator_id=request.operator_id, request_id=request.request_id)

@@ -473,7 +473,7 @@ def region_template(chain: Chain, method: str, target: str, store: str, card: Ca
                     lines=[transactions_pb2.PricedLine(sku="TEA-01", quantity=1, gross_fen=1_250, net_fen=1_250, points_earned=12)],
                 ),
             )])
-        case "ReportCardLost" | "CancelCardLoss" | "FreezeCard" | "UnfreezeCard":
+        case "ReportCardLost" | "CancelCardLoss" | "FreezeCard" | "UnfreezeCard" | "RenewCard":
             return getattr(cards_pb2, f"{method}Request")(**common, reason="fuzz")
         case "ChangeCardLevel":
             return cards_pb2.ChangeCardLevelRequest(**common, level_code="GOLD", reason="goodwill")

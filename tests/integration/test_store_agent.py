@@ -48,7 +48,7 @@ from store_agent.bootstrap import start_store
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
-from tests.support.points import set_points_programme
+from tests.support.points import CONFIG_MAX_AGE_SECONDS, set_points_programme
 from tests.support.regions import home_region_unreachable, silent_peer
 from tests.support.sql import rows as _rows
 
@@ -698,3 +698,37 @@ def test_when_a_cards_home_region_does_not_answer_the_store_stays_online_and_sta
     assert posted[0][0] == 1
     balance = regions.clients["W"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=west_card), timeout=10)
     assert balance.balances.principal_fen == 18_500
+
+
+def test_offline_the_stand_in_follows_the_card_type_as_the_region_does(store, regions):
+    """C1 through the checkout core: a card without stored value cannot pay by it offline either, and
+    a card without the discount flag pays full price offline at its level, as online."""
+    with open_channel(regions.hq_endpoint) as channel:
+        program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        for card_type in (
+            program_config_pb2.CardType(code="CT-OFF-PTS", name="Points only", points=True, discount=True,
+                                        default_level_code="GOLD", active=True),
+            program_config_pb2.CardType(code="CT-OFF-PLAIN", name="No discount", stored_value=True, points=True,
+                                        default_level_code="GOLD", active=True),
+        ):
+            program.UpsertCardType(program_config_pb2.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type), timeout=10)
+    time.sleep(CONFIG_MAX_AGE_SECONDS + 1)  # not an assertion: the region servers' configuration cache age
+    points_only = open_card(regions.clients["E"], store_id="S-E-001", card_type="CT-OFF-PTS")
+    plain = open_card(regions.clients["E"], store_id="S-E-001", card_type="CT-OFF-PLAIN")
+    recharge_card(regions.clients["E"].transactions, plain, 10_000, "S-E-001")
+    for card in (points_only, plain):
+        store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the card
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+
+    store.proxy.cut()
+    try:
+        refused = refusal(store.till.Checkout, _sale(points_only, 1_000), timeout=20)
+        assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.details()
+        assert "card type CT-OFF-PTS" in refused.details() and "stored_value" in refused.details()
+        full_price = store.till.Checkout(_sale(plain, 2_000), timeout=20)
+        assert full_price.offline and (full_price.discount_fen, full_price.total_due_fen) == (0, 2_000)
+    finally:
+        store.proxy.restore()
+    store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+    balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=plain), timeout=10)
+    assert balance.balances.principal_fen == 8_000
