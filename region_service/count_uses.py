@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, count_uses_asset, transfer
+from chaincard.ledger.count_use_value import value_returned, value_taken
 from chaincard.pricing import CountUseIntent
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, directory_pb2
@@ -26,12 +27,14 @@ from chaincard.v1 import program_config_pb2 as pc
 from region_service.ledger_store import system_account_id
 from region_service.models import CountUsePack, LedgerAccount, LedgerTransaction
 from region_service.repository import CARD_PURPOSE, CardAccount, LockedAccounts
-from region_service.translate import timestamp
+from region_service.translate import COUNT_USE_CONSUMPTIONS, timestamp
 
 _PREFIX = f"{Asset.COUNT_USES}:"
 PURCHASE = "COUNT_USES_PURCHASE"
 # Keys of a transaction's details: uses moved per item ({item: signed uses}, as
-# region_service.translate.COUNT_USES), and the packs a sale took them from ([[pack id, uses], …]).
+# region_service.translate.COUNT_USES), the packs a sale took them from ([[pack id, uses, value fen], …];
+# rows from before docs/adr/0031 lack the value), and per item and seller the uses and their value
+# (translate.COUNT_USE_CONSUMPTIONS: Transaction.count_use_consumptions, cleared by settlement).
 DETAILS_USES = "count_uses"
 DETAILS_PACKS = "count_use_packs"
 
@@ -49,10 +52,24 @@ class SaleUses:
     postings: list[Posting] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)
     packs: list[list[str | int]] = field(default_factory=list)
+    # (item, seller) → [uses, value fen]: what settlement clears (docs/adr/0031).
+    by_seller: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    def add(self, pack: CountUsePack, uses: int, value_fen: int) -> None:
+        self.packs.append([pack.pack_id, uses, value_fen])
+        group = self.by_seller.setdefault((pack.item_code, pack.franchisee_id), [0, 0])
+        group[0] += uses
+        group[1] += value_fen
 
     def details(self, *, sign: int = -1) -> dict[str, object]:
-        """As a transaction's details keep them: a sale's uses negative, a refund's (``sign`` 1) positive."""
-        return {DETAILS_USES: {item: sign * uses for item, uses in self.uses.items()}, DETAILS_PACKS: self.packs} if self.uses else {}
+        """As a transaction's details keep them: a sale's uses negative, a refund's (``sign`` 1) positive;
+        the consumptions unsigned (the transaction's type says which way they went)."""
+        if not self.uses:
+            return {}
+        consumptions = [{"item_code": item, "uses": uses, "seller_franchisee_id": seller, "value_fen": value}
+                        for (item, seller), (uses, value) in sorted(self.by_seller.items()) if uses]
+        return {DETAILS_USES: {item: sign * uses for item, uses in self.uses.items()}, DETAILS_PACKS: self.packs,
+                COUNT_USE_CONSUMPTIONS: consumptions}
 
 
 def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigSnapshot, intents: Sequence[CountUseIntent], *,
@@ -87,9 +104,11 @@ def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigS
             if wanted == 0:
                 break
             n = min(wanted, pack.uses_left)
+            value = value_taken(pack.value_left_fen, pack.uses_left, n)  # the pack's last use takes the rest
             pack.uses_left -= n
+            pack.value_left_fen -= value
             wanted -= n
-            taken.packs.append([pack.pack_id, n])
+            taken.add(pack, n, value)
             liability = system_account_id(session, pack.franchisee_id, SystemAccount.COUNT_USE_LIABILITY, asset)
             taken.postings += transfer(asset, n, debit=card_account, credit=liability)
         taken.uses[item.code] = intent.uses
@@ -129,10 +148,11 @@ def account_id(session: Session, locked: LockedAccounts, card_number: str, item_
 
 
 def add_pack(session: Session, *, card_number: str, item_code: str, franchisee_id: str, transaction_id: str, uses: int,
-             bought_at: datetime, expires_at: datetime | None) -> None:
+             bought_at: datetime, expires_at: datetime | None, price_fen: int = 0) -> None:
+    """A pack of ``uses`` sold for ``price_fen`` (what its uses are worth when consumed, docs/adr/0031)."""
     session.add(CountUsePack(pack_id=new_id(), card_number=card_number, item_code=item_code, franchisee_id=franchisee_id,
                              transaction_id=transaction_id, uses_bought=uses, uses_left=uses, bought_at=bought_at,
-                             expires_at=expires_at))
+                             expires_at=expires_at, price_fen=price_fen, value_left_fen=price_fen))
 
 
 def balances(session: Session, locked: LockedAccounts, card_number: str) -> list[common_pb2.CountUseBalance]:
@@ -193,9 +213,11 @@ def give_back(session: Session, locked: LockedAccounts, original: LedgerTransact
     for details in earlier:
         for item, uses in (details.get(DETAILS_USES) or {}).items():
             back_already[item] = back_already.get(item, 0) + uses
-        for pack_id, uses in details.get(DETAILS_PACKS) or []:
+        for pack_id, uses, *_value in details.get(DETAILS_PACKS) or []:
             pack_back[str(pack_id)] = pack_back.get(str(pack_id), 0) + int(uses)
-    sale_packs = [(str(pack_id), int(uses)) for pack_id, uses in original.details.get(DETAILS_PACKS) or []]
+    # [pack id, uses, value fen]; a sale from before docs/adr/0031 kept no value (None: the pack's price share).
+    sale_packs = [(str(entry[0]), int(entry[1]), int(entry[2]) if len(entry) > 2 else None)
+                  for entry in original.details.get(DETAILS_PACKS) or []]
     for item, uses in taken_uses.items():
         target = uses if whole or not count_fen else min(uses, uses * refunded_fen // count_fen)
         due = target - back_already.get(item, 0)
@@ -203,7 +225,7 @@ def give_back(session: Session, locked: LockedAccounts, original: LedgerTransact
             continue
         asset = count_uses_asset(item)
         card_account = locked.of_card(original.card_number)[asset].account_id
-        for pack_id, took in reversed(sale_packs):
+        for pack_id, took, took_value in reversed(sale_packs):
             if due == 0:
                 break
             pack = session.get(CountUsePack, pack_id, with_for_update=True)
@@ -212,10 +234,13 @@ def give_back(session: Session, locked: LockedAccounts, original: LedgerTransact
             n = min(due, took - pack_back.get(pack_id, 0))
             if n <= 0:
                 continue
+            sale_value = pack.price_fen * took // pack.uses_bought if took_value is None else took_value
+            value = value_returned(sale_value, took, pack_back.get(pack_id, 0), n)
             pack.uses_left += n
+            pack.value_left_fen += value
             pack_back[pack_id] = pack_back.get(pack_id, 0) + n
             due -= n
-            returned.packs.append([pack_id, n])
+            returned.add(pack, n, value)
             liability = system_account_id(session, pack.franchisee_id, SystemAccount.COUNT_USE_LIABILITY, asset)
             returned.postings += transfer(asset, n, debit=liability, credit=card_account)
         returned.uses[item] = target - back_already.get(item, 0) - due

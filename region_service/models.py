@@ -155,6 +155,7 @@ class CountUsePack(Base):
         Index("ix_count_use_packs_card_open", "card_number", "item_code", "expires_at", postgresql_where=text("uses_left > 0")),
         CheckConstraint("uses_bought > 0", name="bought_positive"),
         CheckConstraint("uses_left >= 0 AND uses_left <= uses_bought", name="left_within_bought"),
+        CheckConstraint("value_left_fen >= 0 AND value_left_fen <= price_fen", name="value_within_price"),
     )
 
     pack_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -168,6 +169,11 @@ class CountUsePack(Base):
     bought_at: Mapped[datetime] = mapped_column(UtcTimestamp)
     # No longer usable from this moment; None: never.
     expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # What the pack was sold for, in fen, and what its uses left are worth: uses taken are valued
+    # from these (chaincard.ledger.count_use_value), so that a pack's uses sum to its price and
+    # settlement clears them between franchisees (docs/adr/0031).
+    price_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    value_left_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class PointsExpiryReminder(Base):

@@ -110,6 +110,9 @@ def posted_at(row: LedgerTransaction) -> datetime | None:
 
 # Key of a transaction's details: the count-card uses it moved per item (K1).
 COUNT_USES = "count_uses"
+# Key of a transaction's details: the uses it consumed or returned per item and seller, with their
+# value ([{item_code, uses, seller_franchisee_id, value_fen}], docs/adr/0031).
+COUNT_USE_CONSUMPTIONS = "count_use_consumptions"
 
 
 def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.Transaction:
@@ -138,4 +141,14 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         # Count-card uses moved (K1, docs/adr/0029), kept in the details as {item code: signed uses}.
         count_use_deltas=[common_pb2.CountUseChange(item_code=item, uses_delta=int(delta))
                           for item, delta in sorted(((row.details or {}).get(COUNT_USES) or {}).items()) if delta],
+        count_use_consumptions=consumption_messages((row.details or {}).get(COUNT_USE_CONSUMPTIONS)),
     )
+
+
+def consumption_messages(details: object) -> list[common_pb2.CountUseConsumption]:
+    """The count-use consumptions kept in a transaction's details (none for any other transaction)."""
+    if not isinstance(details, list):
+        return []
+    return [common_pb2.CountUseConsumption(item_code=str(item["item_code"]), uses=int(item["uses"]),
+                                           seller_franchisee_id=str(item["seller_franchisee_id"]), value_fen=int(item["value_fen"]))
+            for item in details if isinstance(item, dict)]

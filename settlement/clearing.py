@@ -38,8 +38,8 @@ from chaincard.business_day import business_date as business_date_of
 from chaincard.db.base import table_of
 from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
-from settlement.models import ClearingCoupon, ClearingRecord, ClearingTotal
-from settlement.rules import CouponUse, coupon_uses, flow_kind_of
+from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, ClearingTotal
+from settlement.rules import CountUseGroup, CouponUse, count_use_groups, coupon_uses, flow_kind_of
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ class ClearingIntake:
             add_record_to_totals(session, inserted)
             if coupons:  # with their record only, so a redelivered posting adds none twice
                 record_coupons(session, str(values["transaction_id"]), cast(date, values["business_date"]), coupons)
+            uses = count_use_groups(str(values["transaction_type"]), (
+                (c.item_code, c.uses, c.seller_franchisee_id, c.value_fen) for c in payload.transaction.count_use_consumptions))
+            if uses:  # likewise (docs/adr/0031)
+                record_count_uses(session, str(values["transaction_id"]), cast(date, values["business_date"]), uses)
 
     def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict[str, object] | None:
         transaction = payload.transaction
@@ -121,6 +125,15 @@ def record_coupons(session: Session, transaction_id: str, business_day: date, co
         {"transaction_id": transaction_id, "coupon_code": coupon.coupon_code, "template_code": coupon.template_code,
          "issuer_franchisee_id": coupon.issuer_franchisee_id, "discount_fen": coupon.discount_fen, "business_date": business_day}
         for coupon in coupons
+    ])
+
+
+def record_count_uses(session: Session, transaction_id: str, business_day: date, groups: list[CountUseGroup]) -> None:
+    """The count uses of the record just inserted, per item and seller, signed."""
+    session.connection().execute(table_of(ClearingCountUse).insert(), [
+        {"transaction_id": transaction_id, "item_code": group.item_code, "seller_franchisee_id": group.seller_franchisee_id,
+         "uses": group.uses, "value_fen": group.value_fen, "business_date": business_day}
+        for group in groups
     ])
 
 

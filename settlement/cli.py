@@ -142,11 +142,12 @@ def print_statement(statement: settlement_pb2.Statement, memo: Iterable[object] 
           f"business day {statement.business_date}")
     schedule = statement.fee_schedule
     print(f"  fee schedule from {schedule.effective_from_business_date}: interchange {schedule.interchange_bp} bp, "
-          f"collection {schedule.collection_fee_bp} bp, platform {schedule.platform_fee_bp} bp, coupon {schedule.coupon_fee_bp} bp")
-    print(f"  {'#':>3} {'flow':<18} {'counterparty':<12} {'store':<9} {'orig. day':<10} {'txns':>5} {'gross':>14} "
+          f"collection {schedule.collection_fee_bp} bp, platform {schedule.platform_fee_bp} bp, coupon {schedule.coupon_fee_bp} bp, "
+          f"count uses {schedule.count_use_fee_bp} bp")
+    print(f"  {'#':>3} {'flow':<19} {'counterparty':<12} {'store':<9} {'orig. day':<10} {'txns':>5} {'gross':>14} "
           f"{'fee':>11} {'platform':>10} {'net':>14}")
     for line in statement.lines:
-        print(f"  {line.line_number:>3} {flow_name(line.flow):<18} {line.counterparty_franchisee_id:<12} {line.store_id:<9} "
+        print(f"  {line.line_number:>3} {flow_name(line.flow):<19} {line.counterparty_franchisee_id:<12} {line.store_id:<9} "
               f"{line.original_business_date:<10} {line.transaction_count:>5} {format_fen(line.gross_fen):>14} "
               f"{format_fen(line.counterparty_fee_fen):>11} {format_fen(line.platform_fee_fen):>10} {format_fen(line.net_fen):>14}")
     if not statement.lines:

@@ -110,6 +110,7 @@ def _header_rows(document: StatementDocument) -> list[list[object]]:
         ["platform_fee_bp", statement.fee_schedule.platform_fee_bp],
         # Only when set: statements of schedules without it re-render byte for byte.
         *([["coupon_fee_bp", statement.fee_schedule.coupon_fee_bp]] if statement.fee_schedule.coupon_fee_bp else []),
+        *([["count_use_fee_bp", statement.fee_schedule.count_use_fee_bp]] if statement.fee_schedule.count_use_fee_bp else []),
         ["content_sha256", statement.content_sha256_hex],
     ]
 
@@ -257,7 +258,8 @@ def render_pdf(document: StatementDocument) -> bytes:
         ["Generated", generated.strftime("%Y-%m-%d %H:%M:%S UTC"), "Fee schedule",
          f"from {schedule.effective_from_business_date}: interchange {schedule.interchange_bp} bp, "
          f"collection {schedule.collection_fee_bp} bp, platform {schedule.platform_fee_bp} bp"
-         + (f", coupon {schedule.coupon_fee_bp} bp" if schedule.coupon_fee_bp else "")],
+         + (f", coupon {schedule.coupon_fee_bp} bp" if schedule.coupon_fee_bp else "")
+         + (f", count uses {schedule.count_use_fee_bp} bp" if schedule.count_use_fee_bp else "")],
     ]
     fact_table = Table([[para(str(cell), bold=index % 2 == 0) for index, cell in enumerate(row)] for row in facts],
                        colWidths=[22 * mm, 70 * mm, 25 * mm, 150 * mm])

@@ -84,7 +84,7 @@ class ChainTerms:
                    {s.store_id: s.name for s in snapshot.stores})
 
     def rates(self) -> list[FeeRates]:
-        return [FeeRates(day, s.interchange_bp, s.collection_fee_bp, s.platform_fee_bp, s.coupon_fee_bp)
+        return [FeeRates(day, s.interchange_bp, s.collection_fee_bp, s.platform_fee_bp, s.coupon_fee_bp, s.count_use_fee_bp)
                 for day, s in self.schedules.items()]
 
     def rates_for(self, business_day: date) -> FeeRates | None:

@@ -130,6 +130,25 @@ class ClearingCoupon(Base):
     business_date: Mapped[date] = mapped_column(Date)
 
 
+class ClearingCountUse(Base):
+    """Count-card uses of one item and one seller that a clearing record consumed (or, for a refund
+    or void, returned): the seller clears their value with the record's acquiring franchisee
+    (docs/adr/0031). Written with its record, once; late or not is its record's."""
+
+    __tablename__ = "clearing_count_uses"
+    __table_args__ = (Index("ix_clearing_count_uses_business_date", "business_date"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(36), ForeignKey("clearing_records.transaction_id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The franchisee that sold the uses (CountUseConsumption.seller_franchisee_id).
+    seller_franchisee_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Signed: consumed by a sale, negative when a refund or void returned them.
+    uses: Mapped[int] = mapped_column(BigInteger)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    # The record's business date, copied so a run finds the day's uses by index.
+    business_date: Mapped[date] = mapped_column(Date)
+
+
 class ClearingTotal(Base):
     """Running sums of the clearing records sharing a business day, issuer, acquirer, settling store
     and flow — kept by intake in the transaction that inserts each record, so a run reads one row

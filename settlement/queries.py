@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.v1 import common_pb2, settlement_pb2
 from settlement import documents
-from settlement.models import ClearingCoupon, ClearingRecord, SettlementRun, Statement
+from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, SettlementRun, Statement
 from settlement.statements import (
     COMPLETED,
     find_statement,
@@ -114,22 +114,26 @@ def export_statement(session: Session, request: settlement_pb2.ExportStatementRe
 
 def clearing_records(session: Session, request: settlement_pb2.StreamClearingRecordsRequest) -> Iterator[settlement_pb2.StreamClearingRecordsResponse]:
     """The day's cross-franchisee records, oldest first, read as they are streamed: a card of one
-    franchisee at another's store, or a coupon one franchisee bears used at another's store."""
+    franchisee at another's store, a coupon one franchisee bears used at another's store, or count
+    uses one franchisee sold consumed at another's store."""
     day = parse_day("business_date", request.business_date)
     assert day is not None
-    record, coupon = ClearingRecord, ClearingCoupon
+    record, coupon, uses = ClearingRecord, ClearingCoupon, ClearingCountUse
     cross_coupon = select(coupon.transaction_id).where(
         coupon.transaction_id == record.transaction_id, coupon.issuer_franchisee_id != record.acquiring_franchisee_id)
+    cross_uses = select(uses.transaction_id).where(
+        uses.transaction_id == record.transaction_id, uses.seller_franchisee_id != record.acquiring_franchisee_id)
     query = (
         select(record)
         .where(record.business_date == day, record.acquiring_franchisee_id != "",
-               or_(record.issuing_franchisee_id != record.acquiring_franchisee_id, cross_coupon.exists()))
+               or_(record.issuing_franchisee_id != record.acquiring_franchisee_id, cross_coupon.exists(), cross_uses.exists()))
         .order_by(record.occurred_at, record.sequence)
     )
     if request.franchisee_id:
         bearer = cross_coupon.where(coupon.issuer_franchisee_id == request.franchisee_id)
+        seller = cross_uses.where(uses.seller_franchisee_id == request.franchisee_id)
         query = query.where(or_(record.issuing_franchisee_id == request.franchisee_id,
-                                record.acquiring_franchisee_id == request.franchisee_id, bearer.exists()))
+                                record.acquiring_franchisee_id == request.franchisee_id, bearer.exists(), seller.exists()))
     run = session.get(SettlementRun, day)
     watermark = run.watermark_sequence if run is not None and run.state == COMPLETED else None
     for row in session.execute(query.execution_options(yield_per=1000)).scalars():

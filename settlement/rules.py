@@ -13,12 +13,17 @@ Money flows, with A the card's issuing franchisee and B the franchisee owning th
   card's) redeemed at B's store, whoever issued the card: A owes B the discount less the coupon fee
   (FeeSchedule.coupon_fee_bp) — B gave the member what A promised; a refund or void restoring the
   coupon reverses it;
+- count-card uses sold by A (the pack's seller, CountUseConsumption.seller_franchisee_id) consumed
+  at B's store, whoever issued the card: A owes B the uses' value less the count-use fee
+  (FeeSchedule.count_use_fee_bp) — A took the money for a service B gave; a refund or void returning
+  the uses reverses it (docs/adr/0031);
 - HQ's platform fee, a share of every cross-franchise flow's gross, is charged to whichever side
   receives the flow's money and credited to the company-owned franchisee (none when that side is
   the company-owned franchisee itself: it would pay itself);
 - refunds and voids are the same flows with a negative gross, so they reverse them, fees included;
-- flows within one franchisee settle nothing; points, count uses, card closures and the other
-  transaction types are reported (memo lines) and settle nothing: the fee schedule prices none.
+- flows within one franchisee settle nothing; points, count uses by the card's issuer (the seller's
+  flow above settles their value), card closures and the other transaction types are reported
+  (memo lines) and settle nothing: the fee schedule prices none.
 
 Rounding happens in exactly one place, :func:`price_flow`: each fee is ``apply_rate`` (half-up to
 the fen, symmetric for negative amounts) of one flow's gross — one flow being the day's records of
@@ -47,6 +52,9 @@ class FlowKind(StrEnum):
     # Coupons redeemed at another franchisee's store than their cost bearer's. Never a clearing
     # record's own flow: a record's coupons are kept per cost bearer (settlement.clearing).
     COUPON = "COUPON"
+    # Count-card uses consumed at another franchisee's store than their seller's; like COUPON,
+    # never a record's own flow: kept per seller (settlement.clearing, docs/adr/0031).
+    COUNT_USES = "COUNT_USES"
     NONE = ""
 
 
@@ -60,12 +68,16 @@ class LineFlow(IntEnum):
     PLATFORM_FEE = 5
     COUPON_ACQUIRED = 6
     COUPON_ISSUED = 7
+    COUNT_USES_ACQUIRED = 8
+    COUNT_USES_ISSUED = 9
 
 
-# A statement lists the flows first, HQ's fee income last (the enum grew coupons after the fee).
+# A statement lists the flows first, HQ's fee income last (the enum grew coupons and count uses
+# after the fee).
 _LINE_ORDER = {flow: index for index, flow in enumerate((
     LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED, LineFlow.RECHARGE_ACQUIRED, LineFlow.RECHARGE_ISSUED,
-    LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED, LineFlow.PLATFORM_FEE))}
+    LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED, LineFlow.COUNT_USES_ACQUIRED, LineFlow.COUNT_USES_ISSUED,
+    LineFlow.PLATFORM_FEE))}
 
 LINE_TITLES = {
     LineFlow.SPEND_ACQUIRED: "Their cards spent at our store",
@@ -75,6 +87,8 @@ LINE_TITLES = {
     LineFlow.PLATFORM_FEE: "HQ platform fee income",
     LineFlow.COUPON_ACQUIRED: "Their coupons redeemed at our store",
     LineFlow.COUPON_ISSUED: "Our coupons redeemed at their store",
+    LineFlow.COUNT_USES_ACQUIRED: "Their count uses consumed at our store",
+    LineFlow.COUNT_USES_ISSUED: "Our count uses consumed at their store",
 }
 
 _SPEND_TYPES = frozenset({"SPEND", "OFFLINE_ADVICE"})
@@ -121,6 +135,28 @@ def coupon_uses(transaction_type: str, coupons: Iterable[tuple[str, str, int, st
     return list(uses.values())
 
 
+class CountUseGroup(NamedTuple):
+    """Uses of one item sold by one franchisee that a posting consumed (or returned), signed by it."""
+
+    item_code: str
+    seller_franchisee_id: str
+    uses: int  # negative when a refund or void returned them
+    value_fen: int  # likewise
+
+
+def count_use_groups(transaction_type: str, consumptions: Iterable[tuple[str, int, str, int]]) -> list[CountUseGroup]:
+    """The count-use consumptions of one posting, ``(item, uses, seller, value)`` as
+    CountUseConsumption has them, one per item and seller. As for coupons, the sign comes from the
+    type: a refund or void returns the uses and takes their value back."""
+    sign = -1 if transaction_type in _REVERSAL_TYPES else 1
+    groups: dict[tuple[str, str], CountUseGroup] = {}
+    for item, uses, seller, value in consumptions:
+        seen = groups.get((item, seller))
+        groups[(item, seller)] = (CountUseGroup(item, seller, sign * abs(uses), sign * abs(value)) if seen is None
+                                  else seen._replace(uses=seen.uses + sign * abs(uses), value_fen=seen.value_fen + sign * abs(value)))
+    return list(groups.values())
+
+
 def gross_of(kind: FlowKind, principal_delta_fen: int, bonus_delta_fen: int) -> int:
     """The flow's gross in fen from the card's deltas: stored value taken for spends (principal and
     bonus), principal collected for recharges; negative for reversals."""
@@ -140,6 +176,7 @@ class FeeRates:
     collection_fee_bp: int
     platform_fee_bp: int = 0
     coupon_fee_bp: int = 0
+    count_use_fee_bp: int = 0
 
 
 def effective_rates(schedules: Iterable[FeeRates], business_day: date) -> FeeRates | None:
@@ -172,6 +209,9 @@ class ClearingGroup(NamedTuple):
     # Coupon discounts, signed (restored coupons negative). Only COUPON groups have them, and for
     # those ``issuing_franchisee_id`` is the coupons' cost bearer, not the cards' issuer.
     coupon_fen: int = 0
+    # Value of count uses consumed, signed (returned uses negative). Only COUNT_USES groups have it,
+    # and for those ``issuing_franchisee_id`` is the uses' seller, not the cards' issuer.
+    count_use_fen: int = 0
 
 
 class Flow(NamedTuple):
@@ -186,7 +226,7 @@ class Flow(NamedTuple):
 
 class PricedFlow(NamedTuple):
     flow: Flow
-    counterparty_fee_fen: int  # interchange (spend), collection fee (recharge) or coupon fee
+    counterparty_fee_fen: int  # interchange (spend), collection fee (recharge), coupon or count-use fee
     platform_fee_fen: int
     receiver: str  # the franchisee receiving the flow's money (pays the platform fee)
     payer: str
@@ -287,12 +327,13 @@ def is_cross_franchise(issuing: str, acquiring: str) -> bool:
 def flows_from_groups(groups: Iterable[ClearingGroup]) -> list[Flow]:
     """Merge the groups of one flow (spends, refunds and voids together) before any fee is taken."""
     sums: dict[tuple[str, str, str, FlowKind, date | None], list[int]] = defaultdict(lambda: [0, 0])
-    for issuing, acquiring, store, kind, _type, original, count, principal, bonus, _points, _uses, coupon in groups:
+    for issuing, acquiring, store, kind, _type, original, count, principal, bonus, _points, _uses, coupon, use_value in groups:
         if kind is FlowKind.NONE or not is_cross_franchise(issuing, acquiring):
             continue
         totals = sums[(issuing, acquiring, store, kind, original)]
         totals[0] += count
-        totals[1] += coupon if kind is FlowKind.COUPON else gross_of(kind, principal, bonus)
+        totals[1] += (coupon if kind is FlowKind.COUPON else use_value if kind is FlowKind.COUNT_USES
+                      else gross_of(kind, principal, bonus))
     return [
         Flow(issuing, acquiring, store, kind, original, count, gross)
         for (issuing, acquiring, store, kind, original), (count, gross) in sums.items()
@@ -306,6 +347,9 @@ def price_flow(flow: Flow, rates: FeeRates, company_franchisee_id: str) -> Price
         receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
     elif flow.kind is FlowKind.COUPON:  # the cost bearer reimburses the store that gave the discount
         counterparty_fee = apply_rate(flow.gross_fen, rates.coupon_fee_bp)
+        receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
+    elif flow.kind is FlowKind.COUNT_USES:  # the seller took the money; the store gave the service
+        counterparty_fee = apply_rate(flow.gross_fen, rates.count_use_fee_bp)
         receiver, payer = flow.acquiring_franchisee_id, flow.issuing_franchisee_id
     else:
         counterparty_fee = apply_rate(flow.gross_fen, rates.collection_fee_bp)
@@ -332,6 +376,7 @@ _LINE_FLOWS = {  # flow kind → (the receiver's line, the payer's line)
     FlowKind.SPEND: (LineFlow.SPEND_ACQUIRED, LineFlow.SPEND_ISSUED),
     FlowKind.RECHARGE: (LineFlow.RECHARGE_ISSUED, LineFlow.RECHARGE_ACQUIRED),
     FlowKind.COUPON: (LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED),
+    FlowKind.COUNT_USES: (LineFlow.COUNT_USES_ACQUIRED, LineFlow.COUNT_USES_ISSUED),
 }
 
 
@@ -355,6 +400,9 @@ class _PlatformFees:
         ]
 
 
+_SELLER_FLOWS = frozenset({FlowKind.COUPON, FlowKind.COUNT_USES})  # kept per cost bearer or seller, not per card
+
+
 def memo_lines(groups: Iterable[ClearingGroup]) -> list[tuple[str, MemoLine]]:
     """What is reported on both parties' statements without settling (franchisee, memo line)."""
     sums: dict[tuple[str, str, str, str, str, date | None], list[int]] = {}
@@ -367,8 +415,8 @@ def memo_lines(groups: Iterable[ClearingGroup]) -> list[tuple[str, MemoLine]]:
             for index, value in enumerate(values):
                 totals[index] += value
 
-    for issuer, acquirer, store, kind, reported_type, original, count, principal, bonus, points, uses, _coupon in groups:
-        if kind is FlowKind.COUPON or not is_cross_franchise(issuer, acquirer):
+    for issuer, acquirer, store, kind, reported_type, original, count, principal, bonus, points, uses, _coupon, _value in groups:
+        if kind in _SELLER_FLOWS or not is_cross_franchise(issuer, acquirer):
             continue
         if kind is FlowKind.NONE:
             items = [(reported_type, (count, principal, bonus, points, uses))]

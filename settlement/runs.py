@@ -76,6 +76,7 @@ from settlement.manifests import (
     public_key_pem,
 )
 from settlement.models import (
+    ClearingCountUse,
     ClearingCoupon,
     ClearingRecord,
     ClearingTotal,
@@ -249,7 +250,8 @@ class SettlementRunner:
         statements = {fid: build_statement(draft, names[fid], day, schedule, started) for fid, draft in drafts.items()}
         key = self.signing_keys.signing_key()
         manifest = build_manifest(day, statements, key)
-        records = [g for g in groups if g.flow_kind is not FlowKind.COUPON]  # coupon groups count coupons
+        # Coupon and count-use groups count coupons and use groups, not records.
+        records = [g for g in groups if g.flow_kind not in (FlowKind.COUPON, FlowKind.COUNT_USES)]
         directory: dict[str, object] = {"franchisees": dict(sorted(names.items())), "stores": self._store_names(terms, drafts),
                      "time_zone": self.time_zone, "cutoff": self.cutoff}
         return _ComputedRun(day, schedule, drafts, statements, manifest, key, directory,
@@ -437,6 +439,7 @@ def aggregate_groups(session: Session, day: date, watermark: int) -> list[Cleari
           for issuing, acquiring, store, flow, item, original, count, principal, bonus, points, uses
           in session.execute(own.union_all(late))),
         *coupon_groups(session, day, watermark),
+        *count_use_flow_groups(session, day, watermark),
     ]
 
 
@@ -457,6 +460,25 @@ def coupon_groups(session: Session, day: date, watermark: int) -> list[ClearingG
     return [
         ClearingGroup(bearer, acquiring, store, FlowKind.COUPON, "", original, count, 0, 0, 0, 0, discount)
         for bearer, acquiring, store, original, count, discount in session.execute(own.union_all(late))
+    ]
+
+
+def count_use_flow_groups(session: Session, day: date, watermark: int) -> list[ClearingGroup]:
+    """The count uses to clear today, by seller, acquirer, settling store and original day — read as
+    coupon_groups reads coupons (docs/adr/0031)."""
+    uses, record = ClearingCountUse, ClearingRecord
+    keys = (uses.seller_franchisee_id, record.acquiring_franchisee_id, record.settling_store_id)
+    sums = (func.count(), cast(func.sum(uses.uses), BigInteger), cast(func.sum(uses.value_fen), BigInteger))
+    cross = (uses.seller_franchisee_id != record.acquiring_franchisee_id, uses.seller_franchisee_id != "",
+             record.acquiring_franchisee_id != "")
+    joined = select().select_from(uses).join(record, record.transaction_id == uses.transaction_id)
+    own = (joined.add_columns(*keys, literal(None, Date), *sums)
+           .where(uses.business_date == day, record.sequence <= watermark, *cross).group_by(*keys))
+    late = (joined.add_columns(*keys, record.business_date, *sums)
+            .where(record.settled_business_date == day, *cross).group_by(*keys, record.business_date))
+    return [
+        ClearingGroup(seller, acquiring, store, FlowKind.COUNT_USES, "", original, count, 0, 0, 0, used, 0, value)
+        for seller, acquiring, store, original, count, used, value in session.execute(own.union_all(late))
     ]
 
 

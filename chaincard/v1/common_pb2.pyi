@@ -221,8 +221,20 @@ class CountUseChange(_message.Message):
     uses_delta: int
     def __init__(self, item_code: _Optional[str] = ..., uses_delta: _Optional[int] = ...) -> None: ...
 
+class CountUseConsumption(_message.Message):
+    __slots__ = ("item_code", "uses", "seller_franchisee_id", "value_fen")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    USES_FIELD_NUMBER: _ClassVar[int]
+    SELLER_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    uses: int
+    seller_franchisee_id: str
+    value_fen: int
+    def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., seller_franchisee_id: _Optional[str] = ..., value_fen: _Optional[int] = ...) -> None: ...
+
 class Transaction(_message.Message):
-    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at", "coupon_conflicts")
+    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at", "coupon_conflicts", "count_use_consumptions")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +256,7 @@ class Transaction(_message.Message):
     OWED_DELTA_FEN_FIELD_NUMBER: _ClassVar[int]
     POSTED_AT_FIELD_NUMBER: _ClassVar[int]
     COUPON_CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_USE_CONSUMPTIONS_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     type: TransactionType
     card_number: str
@@ -265,7 +278,8 @@ class Transaction(_message.Message):
     owed_delta_fen: int
     posted_at: _timestamp_pb2.Timestamp
     coupon_conflicts: _containers.RepeatedCompositeFieldContainer[CouponConflict]
-    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ...) -> None: ...
+    count_use_consumptions: _containers.RepeatedCompositeFieldContainer[CountUseConsumption]
+    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ..., count_use_consumptions: _Optional[_Iterable[_Union[CountUseConsumption, _Mapping]]] = ...) -> None: ...
 
 class CouponConflict(_message.Message):
     __slots__ = ("coupon_code", "template_code", "discount_fen", "reason")

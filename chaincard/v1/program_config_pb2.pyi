@@ -337,18 +337,20 @@ class CountItem(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ..., store_ids: _Optional[_Iterable[str]] = ..., daily_uses_per_store: _Optional[int] = ...) -> None: ...
 
 class FeeSchedule(_message.Message):
-    __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp")
+    __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp", "count_use_fee_bp")
     EFFECTIVE_FROM_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
     INTERCHANGE_BP_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_FEE_BP_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FEE_BP_FIELD_NUMBER: _ClassVar[int]
     COUPON_FEE_BP_FIELD_NUMBER: _ClassVar[int]
+    COUNT_USE_FEE_BP_FIELD_NUMBER: _ClassVar[int]
     effective_from_business_date: str
     interchange_bp: int
     collection_fee_bp: int
     platform_fee_bp: int
     coupon_fee_bp: int
-    def __init__(self, effective_from_business_date: _Optional[str] = ..., interchange_bp: _Optional[int] = ..., collection_fee_bp: _Optional[int] = ..., platform_fee_bp: _Optional[int] = ..., coupon_fee_bp: _Optional[int] = ...) -> None: ...
+    count_use_fee_bp: int
+    def __init__(self, effective_from_business_date: _Optional[str] = ..., interchange_bp: _Optional[int] = ..., collection_fee_bp: _Optional[int] = ..., platform_fee_bp: _Optional[int] = ..., coupon_fee_bp: _Optional[int] = ..., count_use_fee_bp: _Optional[int] = ...) -> None: ...
 
 class OfflineLimits(_message.Message):
     __slots__ = ("card_daily_limit_fen", "store_exposure_limit_fen", "pinless_limit_fen", "card_cache_max_age_seconds")

@@ -29,6 +29,8 @@ class SettlementFlow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SETTLEMENT_FLOW_PLATFORM_FEE: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_COUPON_ACQUIRED: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_COUPON_ISSUED: _ClassVar[SettlementFlow]
+    SETTLEMENT_FLOW_COUNT_USES_ACQUIRED: _ClassVar[SettlementFlow]
+    SETTLEMENT_FLOW_COUNT_USES_ISSUED: _ClassVar[SettlementFlow]
 SETTLEMENT_RUN_STATE_UNSPECIFIED: SettlementRunState
 SETTLEMENT_RUN_STATE_RUNNING: SettlementRunState
 SETTLEMENT_RUN_STATE_COMPLETED: SettlementRunState
@@ -41,6 +43,8 @@ SETTLEMENT_FLOW_RECHARGE_ISSUED: SettlementFlow
 SETTLEMENT_FLOW_PLATFORM_FEE: SettlementFlow
 SETTLEMENT_FLOW_COUPON_ACQUIRED: SettlementFlow
 SETTLEMENT_FLOW_COUPON_ISSUED: SettlementFlow
+SETTLEMENT_FLOW_COUNT_USES_ACQUIRED: SettlementFlow
+SETTLEMENT_FLOW_COUNT_USES_ISSUED: SettlementFlow
 
 class ClearingRecord(_message.Message):
     __slots__ = ("transaction_id", "transaction_type", "business_date", "settled_business_date", "card_number", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "principal_fen", "bonus_fen", "occurred_at", "coupon_fen")

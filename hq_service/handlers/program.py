@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -213,7 +213,7 @@ def _check_fee_schedule(item: pc.FeeSchedule) -> None:
         date.fromisoformat(item.effective_from_business_date)
     except ValueError as error:
         raise InvalidArgument("fee_schedule.effective_from_business_date", "must be a date YYYY-MM-DD") from error
-    for field in ("interchange_bp", "collection_fee_bp", "coupon_fee_bp"):
+    for field in ("interchange_bp", "collection_fee_bp", "coupon_fee_bp", "count_use_fee_bp"):
         _bp(f"fee_schedule.{field}", getattr(item, field))
 
 
@@ -340,7 +340,7 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
                      request_id=getattr(request, "request_id"))  # noqa: B009 - every command request has one
-    response = response_type_of(type(request))(config_version=version)
+    response = cast(Any, response_type_of(type(request)))(config_version=version)  # the kind's own Set/Upsert…Response
     getattr(response, kind.request_field).CopyFrom(item)
     return response
 

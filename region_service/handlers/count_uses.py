@@ -121,7 +121,7 @@ def purchase_count_uses(uow: RegionUnitOfWork,
                  "expires_at": expires_at.isoformat() if expires_at else "", "operator_id": request.operator_id},
     )
     count_uses.add_pack(session, card_number=card_number, item_code=item.code, franchisee_id=store.franchisee_id,
-                        transaction_id=row.transaction_id, uses=uses, bought_at=now, expires_at=expires_at)
+                        transaction_id=row.transaction_id, uses=uses, bought_at=now, expires_at=expires_at, price_fen=price)
     applied = transactions_pb2.AppliedTender(type=tender_type_value(tender), amount_fen=price, principal_fen=principal,
                                              bonus_fen=bonus, card_number=card_number if tender is TenderKind.STORED_VALUE else "")
     uses_after = locked.of_card(card_number)[asset].balance + uses

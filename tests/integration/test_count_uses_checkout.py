@@ -152,3 +152,47 @@ def test_refunds_and_voids_give_the_uses_back(programme):  # type: ignore[no-unt
     assert _uses(clients, card) == [("WASH", 10)]
     assert packs_of(programme.database_urls["E"], card) == [("WASH", 10, 10)]
     assert_ledger_consistent(programme.database_urls["E"])
+
+
+def _consumptions(transaction: common_pb2.Transaction) -> list[tuple[str, int, str, int]]:
+    return [(c.item_code, c.uses, c.seller_franchisee_id, c.value_fen) for c in transaction.count_use_consumptions]
+
+
+def _pack_values(database_url: str, card: str) -> list[tuple[str, int, int, int]]:
+    """(seller, uses left, price, value left) of each of the card's packs, oldest first."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(
+                "SELECT franchisee_id, uses_left, price_fen, value_left_fen FROM count_use_packs WHERE card_number = :card "
+                "ORDER BY bought_at, pack_id"), {"card": card})]
+    finally:
+        engine.dispose()
+
+
+def test_sales_and_reversals_carry_their_uses_by_seller_with_their_value(programme):  # type: ignore[no-untyped-def]
+    """Issue 14 item 9 (docs/adr/0031): each transaction names, per item and seller, the uses it
+    consumed or gave back and their value — a use is worth its floor share of its pack's value left,
+    so a pack's uses sum to its price, and a reversal gives back what the sale took."""
+    clients, url = programme.clients["E"], programme.database_urls["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)
+    bought = clients.transactions.PurchaseCountUses(purchase(card, store="S-E-002"), timeout=10)  # Aurora: 10 for 30,000
+    assert _consumptions(bought.transaction) == []
+    first = clients.transactions.Checkout(wash_sale(card, 3), timeout=10)
+    assert _consumptions(first.transaction) == [("WASH", 3, "F-AURORA", 9_000)]  # 30,000 × 3 // 10
+    clients.transactions.PurchaseCountUses(purchase(card), timeout=10)  # HQ (S-E-001): 10 for 30,000, expiring later
+    # 8 uses: the 7 left of Aurora's pack take all its 21,000 left, the 8th 30,000 // 10 of HQ's.
+    second = clients.transactions.Checkout(wash_sale(card, 8), timeout=10)
+    assert _consumptions(second.transaction) == [("WASH", 7, "F-AURORA", 21_000), ("WASH", 1, "F-HQ", 3_000)]
+    assert _pack_values(url, card) == [("F-AURORA", 0, 30_000, 0), ("F-HQ", 9, 30_000, 27_000)]
+    void = clients.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=second.transaction.transaction_id,
+        reason="rung up twice"), timeout=10)
+    assert _consumptions(void.transaction) == [("WASH", 7, "F-AURORA", 21_000), ("WASH", 1, "F-HQ", 3_000)]
+    # One of the first sale's three washes refunded: one use back, a third of the 9,000 it took.
+    refund = clients.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=first.transaction.transaction_id,
+        lines=[transactions_pb2.RefundLine(sku="WASH-1", quantity=1)], reason="one wash not done"), timeout=10)
+    assert _consumptions(refund.transaction) == [("WASH", 1, "F-AURORA", 3_000)]
+    assert _pack_values(url, card) == [("F-AURORA", 8, 30_000, 24_000), ("F-HQ", 10, 30_000, 30_000)]
+    assert_ledger_consistent(url)

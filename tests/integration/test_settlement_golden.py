@@ -229,3 +229,101 @@ def test_golden_coupons_clear_from_cost_bearer_to_the_store_and_reverse_on_refun
         restored = session.get(ClearingCoupon, ("C05", "CP1"))
         assert (restored.issuer_franchisee_id, restored.discount_fen) == ("F-AURORA", -2_000)
         assert session.execute(select(func.count()).select_from(ClearingCoupon)).scalar_one() == 9  # each once
+
+
+def test_golden_count_uses_clear_from_seller_to_the_store_and_reverse_on_refund(ledger):
+    """Count uses (issue 14 item 9, docs/adr/0031): the franchisee that sold a pack of uses pays the
+    franchisee whose store gave the service the uses' value less the count-use fee; the receiver pays
+    HQ's platform fee as on every flow. Schedule from 2026-11-26: interchange 150 bp, platform 20 bp,
+    count-use fee 500 bp. Fees half up, once per flow.
+
+    What uses are worth (the region's rule, chaincard.ledger.count_use_value): a use taken from a
+    pack is worth value-left × uses // uses-left of the pack, so the last use takes the remainder:
+      Bamboo's WASH pack on A1, 10,000 for 3: 10,000 × 1 // 3 = 3,333 (6,667 left for 2), then
+        6,667 × 1 // 2 = 3,333 (3,334 left for the last use);
+      Aurora's COFFEE pack on B1, 3,000 for 4: two uses at once 3,000 × 2 // 4 = 1,500;
+      Bamboo's COFFEE pack on B1, 5,000 for 7: 5,000 // 7 = 714;
+      Aurora's WASH pack on H1, 2,001 for 2: both at once = 2,001 (the whole pack);
+      HQ's COFFEE pack on H1, 5,000 for 7 of which 5 were used: 1,430 left for 2 → 715.
+
+    Day 2026-11-26 (A1 Aurora's card, B1 Bamboo's, H1 HQ's; S-E-002 Aurora's store, S-W-002
+    Bamboo's, S-E-001 HQ's):
+      U01 SPEND A1 at S-E-002, 1 WASH use sold by Bamboo (3,333), no stored value: the card is
+          Aurora's at its own store (nothing); uses Bamboo→Aurora 3,333: fee 166.65 → 167,
+          platform 6.666 → 7 → Aurora +3,159, Bamboo −3,166
+      U02 SPEND A1 at S-W-002, principal −2,000 and 1 WASH use sold by Bamboo (3,333): the uses
+          are Bamboo's at its own store (nothing); spend Aurora→Bamboo 2,000: interchange 30,
+          platform 4 → Bamboo +1,966, Aurora −1,970
+      U03 SPEND B1 at S-E-001, 3 COFFEE uses from two packs: 2 sold by Aurora (1,500) and 1 by
+          Bamboo (714), no stored value: spend Bamboo→HQ gross 0 (a zero line); uses Aurora→HQ
+          1,500: fee 75, no platform fee (HQ receives) → HQ +1,425, Aurora −1,425; uses
+          Bamboo→HQ 714: fee 35.7 → 36 → HQ +678, Bamboo −678
+      U04 SPEND H1 at S-W-002, 2 WASH uses sold by Aurora (2,001); U05 VOID of U04 returning them:
+          spend HQ→Bamboo and uses Aurora→Bamboo each net to gross 0 over 2 records: zero lines
+      HQ's fee income: Aurora 7 (gross 3,333), Bamboo 4 (gross 2,000)
+      Nets: Aurora 3,159 − 1,970 − 1,425 = −236; Bamboo 1,966 − 3,166 − 678 = −1,878;
+      HQ 1,425 + 678 + 7 + 4 = 2,114; −236 − 1,878 + 2,114 = 0.
+    Late: U07 SPEND H1 at S-E-002 of 2026-11-26, principal −1,000 and 1 COFFEE use sold by HQ (715),
+      after the day was settled → adjustments in 2026-11-27's run citing 2026-11-26:
+          spend HQ→Aurora 1,000: interchange 15, platform 2 → Aurora +983, HQ −985
+          uses HQ→Aurora 715: fee 35.75 → 36, platform 1.43 → 1 → Aurora +678, HQ −679
+    Day 2026-11-27:
+      U08 REFUND of U03 at S-E-001 giving back 1 COFFEE use: the region returns the use taken last,
+          Bamboo's (714, all the value U03 took from that pack): uses Bamboo→HQ −714: fee −36
+          (symmetric rounding), no platform fee → HQ −678, Bamboo +678; spend gross 0 (a zero line)
+      Nets: Aurora 983 + 678 = 1,661; Bamboo 678; HQ 3 − 985 − 678 − 679 = −2,339;
+      1,661 + 678 − 2,339 = 0.
+    """
+    from settlement.hq import StaticConfigSource
+    from settlement.models import ClearingCountUse
+    from settlement.queries import clearing_records
+    from settlement.runs import SettlementRunner
+    from tests.support.settlement import (
+        COUNT_DAY,
+        COUNT_DAY_ONE,
+        COUNT_DAY_TWO,
+        COUNT_LATE,
+        COUNT_NEXT_DAY,
+        COUNT_NOW,
+        COUNT_SNAPSHOT,
+        EXPECTED_COUNT_DAY_ONE,
+        EXPECTED_COUNT_DAY_ONE_TOTALS,
+        EXPECTED_COUNT_DAY_TWO,
+        EXPECTED_COUNT_DAY_TWO_TOTALS,
+    )
+
+    sessions, consumer, _runner, statements_dir = ledger
+    runner = SettlementRunner(sessions, StaticConfigSource(COUNT_SNAPSHOT), statements_dir=statements_dir,
+                              clock=lambda: COUNT_NOW)
+    feed(consumer, COUNT_DAY_ONE)
+    run = runner.run(COUNT_DAY)
+    # Records: U02, U03, U04, U05 (cards of another franchisee); use groups are not records.
+    assert (run.clearing_record_count, run.late_record_count, run.manifest.net_total_fen) == (4, 0, 0)
+    assert run.fee_schedule.count_use_fee_bp == 500
+    with sessions() as session:
+        for franchisee, expected in EXPECTED_COUNT_DAY_ONE.items():
+            statement = load_statement(session, franchisee_id=franchisee, business_date=COUNT_DAY)
+            assert _lines(statement) == expected, franchisee
+            assert _totals(statement) == EXPECTED_COUNT_DAY_ONE_TOTALS[franchisee], franchisee
+        # U01 (Aurora's card at Aurora's store) is listed: Bamboo sold the uses it consumed.
+        streamed = clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(business_date="2026-11-26"))
+        assert sorted(item.record.transaction_id for item in streamed) == ["U01", "U02", "U03", "U04", "U05"]
+        hq_side = clearing_records(session, settlement_pb2.StreamClearingRecordsRequest(business_date="2026-11-26",
+                                                                                    franchisee_id="F-HQ"))
+        assert sorted(item.record.transaction_id for item in hq_side) == ["U03", "U04", "U05"]
+    # The statement files show the count-use lines by name and the fee they were priced with.
+    csv = (statements_dir / "2026-11-26" / "ST-2026-11-26-F-AURORA.csv").read_text(encoding="utf-8-sig")
+    assert "COUNT_USES_ACQUIRED" in csv and "COUNT_USES_ISSUED" in csv and "count_use_fee_bp,500" in csv
+
+    feed(consumer, [COUNT_LATE])
+    feed(consumer, COUNT_DAY_TWO)
+    second = runner.run(COUNT_NEXT_DAY)
+    assert (second.clearing_record_count, second.late_record_count, second.manifest.net_total_fen) == (1, 1, 0)
+    with sessions() as session:
+        for franchisee, expected in EXPECTED_COUNT_DAY_TWO.items():
+            statement = load_statement(session, franchisee_id=franchisee, business_date=COUNT_NEXT_DAY)
+            assert _lines(statement) == expected, franchisee
+            assert _totals(statement) == EXPECTED_COUNT_DAY_TWO_TOTALS[franchisee], franchisee
+        returned = session.get(ClearingCountUse, ("U08", "COFFEE", "F-BAMBOO"))
+        assert (returned.uses, returned.value_fen) == (-1, -714)
+        assert session.execute(select(func.count()).select_from(ClearingCountUse)).scalar_one() == 8  # each once

@@ -50,15 +50,25 @@ A1, B1, B2, H1 = CARDS
 
 def posted(transaction_id: str, kind: str, card: str, store: str, day: date, principal: int, bonus: int = 0, points: int = 0,
            original: str = "", original_store: str = "",
-           coupons: tuple[tuple[str, str, int, str], ...] = ()) -> events_pb2.TransactionPosted:
+           coupons: tuple[tuple[str, str, int, str], ...] = (),
+           uses: tuple[tuple[str, int, str, int], ...] = ()) -> events_pb2.TransactionPosted:
+    """``uses``: count uses consumed or returned, ``(item, uses, seller, value fen)`` as
+    CountUseConsumption has them (magnitudes; the type says which way)."""
     issuer, home = CARDS[card]
     acquirer = STORE_FRANCHISEE[original_store or store]  # refunds settle with the original's store's franchisee
+    sign = 1 if kind in ("REFUND", "VOID") else -1
+    deltas: dict[str, int] = {}
+    for item, count, _seller, _value in uses:
+        deltas[item] = deltas.get(item, 0) + sign * count
     return events_pb2.TransactionPosted(
         transaction=common_pb2.Transaction(
             transaction_id=transaction_id, type=common_pb2.TransactionType.Value("TRANSACTION_TYPE_" + kind),
             card_number=card, store_id=store, amount_fen=abs(principal + bonus), principal_delta_fen=principal,
             bonus_delta_fen=bonus, points_delta=points, business_date=day.isoformat(), original_transaction_id=original,
             home_region=home,
+            count_use_deltas=[common_pb2.CountUseChange(item_code=item, uses_delta=delta) for item, delta in deltas.items()],
+            count_use_consumptions=[common_pb2.CountUseConsumption(item_code=item, uses=count, seller_franchisee_id=seller,
+                                                                   value_fen=value) for item, count, seller, value in uses],
         ),
         issuing_franchisee_id=issuer, acquiring_store_id=store, acquiring_franchisee_id=acquirer,
         coupons=[transactions_pb2.AppliedCoupon(coupon_code=code, template_code=template, discount_fen=discount,
@@ -255,3 +265,75 @@ def row_counts(sessions) -> dict[str, int]:
     with sessions() as session:
         return {model.__tablename__: session.execute(select(func.count()).select_from(model)).scalar_one()
                 for model in (ClearingRecord, SettlementRun, Statement, StatementFile)}
+
+
+# ---- count uses (issue 14 item 9): tests/integration/test_settlement_golden.py tells the arithmetic ----
+COUNT_DAY = date(2026, 11, 26)
+COUNT_NEXT_DAY = date(2026, 11, 27)
+COUNT_NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: both days closed
+COUNT_SNAPSHOT = program_config_pb2.ConfigSnapshot()
+COUNT_SNAPSHOT.CopyFrom(COUPON_SNAPSHOT)
+COUNT_SNAPSHOT.fee_schedules.add(effective_from_business_date="2026-11-26", interchange_bp=150, collection_fee_bp=50,
+                                 platform_fee_bp=20, coupon_fee_bp=300, count_use_fee_bp=500)
+COUNT_DAY_ONE = [
+    posted("U01", "SPEND", A1, "S-E-002", COUNT_DAY, 0, uses=(("WASH", 1, "F-BAMBOO", 3_333),)),
+    posted("U02", "SPEND", A1, "S-W-002", COUNT_DAY, -2_000, uses=(("WASH", 1, "F-BAMBOO", 3_333),)),
+    posted("U03", "SPEND", B1, "S-E-001", COUNT_DAY, 0, uses=(("COFFEE", 2, "F-AURORA", 1_500), ("COFFEE", 1, "F-BAMBOO", 714))),
+    posted("U04", "SPEND", H1, "S-W-002", COUNT_DAY, 0, uses=(("WASH", 2, "F-AURORA", 2_001),)),
+    posted("U05", "VOID", H1, "S-W-002", COUNT_DAY, 0, original="U04", uses=(("WASH", 2, "F-AURORA", 2_001),)),
+]
+COUNT_LATE = posted("U07", "SPEND", H1, "S-E-002", COUNT_DAY, -1_000, uses=(("COFFEE", 1, "F-HQ", 715),))
+COUNT_DAY_TWO = [
+    posted("U08", "REFUND", B1, "S-E-001", COUNT_NEXT_DAY, 0, original="U03", uses=(("COFFEE", 1, "F-BAMBOO", 714),)),
+]
+EXPECTED_COUNT_DAY_ONE = {
+    "F-AURORA": [
+        ("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 2_000, 30, 0, -1_970),
+        ("COUNT_USES_ACQUIRED", "F-BAMBOO", "S-E-002", "", 1, 3_333, 167, 7, 3_159),
+        ("COUNT_USES_ISSUED", "F-BAMBOO", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("COUNT_USES_ISSUED", "F-HQ", "S-E-001", "", 1, 1_500, 75, 0, -1_425),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 2_000, 30, 4, 1_966),
+        ("SPEND_ACQUIRED", "F-HQ", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-HQ", "S-E-001", "", 1, 0, 0, 0, 0),
+        ("COUNT_USES_ACQUIRED", "F-AURORA", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("COUNT_USES_ISSUED", "F-AURORA", "S-E-002", "", 1, 3_333, 167, 0, -3_166),
+        ("COUNT_USES_ISSUED", "F-HQ", "S-E-001", "", 1, 714, 36, 0, -678),
+    ],
+    "F-HQ": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-001", "", 1, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 2, 0, 0, 0, 0),
+        ("COUNT_USES_ACQUIRED", "F-AURORA", "S-E-001", "", 1, 1_500, 75, 0, 1_425),
+        ("COUNT_USES_ACQUIRED", "F-BAMBOO", "S-E-001", "", 1, 714, 36, 0, 678),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "", 1, 3_333, 0, 7, 7),
+        ("PLATFORM_FEE", "F-BAMBOO", "S-W-002", "", 1, 2_000, 0, 4, 4),
+    ],
+}
+EXPECTED_COUNT_DAY_ONE_TOTALS = {  # receivable, payable, platform fees charged, net
+    "F-AURORA": (3_159, 3_395, 7, -236),
+    "F-BAMBOO": (1_966, 3_844, 4, -1_878),
+    "F-HQ": (2_114, 0, 0, 2_114),
+}
+EXPECTED_COUNT_DAY_TWO = {
+    "F-AURORA": [
+        ("SPEND_ACQUIRED", "F-HQ", "S-E-002", "2026-11-26", 1, 1_000, 15, 2, 983),
+        ("COUNT_USES_ACQUIRED", "F-HQ", "S-E-002", "2026-11-26", 1, 715, 36, 1, 678),
+    ],
+    "F-BAMBOO": [
+        ("SPEND_ISSUED", "F-HQ", "S-E-001", "", 1, 0, 0, 0, 0),
+        ("COUNT_USES_ISSUED", "F-HQ", "S-E-001", "", 1, -714, -36, 0, 678),
+    ],
+    "F-HQ": [
+        ("SPEND_ACQUIRED", "F-BAMBOO", "S-E-001", "", 1, 0, 0, 0, 0),
+        ("SPEND_ISSUED", "F-AURORA", "S-E-002", "2026-11-26", 1, 1_000, 15, 0, -985),
+        ("COUNT_USES_ACQUIRED", "F-BAMBOO", "S-E-001", "", 1, -714, -36, 0, -678),
+        ("COUNT_USES_ISSUED", "F-AURORA", "S-E-002", "2026-11-26", 1, 715, 36, 0, -679),
+        ("PLATFORM_FEE", "F-AURORA", "S-E-002", "2026-11-26", 2, 1_715, 0, 3, 3),
+    ],
+}
+EXPECTED_COUNT_DAY_TWO_TOTALS = {
+    "F-AURORA": (1_661, 0, 3, 1_661),
+    "F-BAMBOO": (678, 0, 0, 678),
+    "F-HQ": (3, 2_342, 0, -2_339),
+}

@@ -9,6 +9,7 @@ import pytest
 
 from settlement.rules import (
     ClearingGroup,
+    CountUseGroup,
     CouponUse,
     FeeRates,
     Flow,
@@ -17,6 +18,7 @@ from settlement.rules import (
     MissingFeeSchedule,
     NettingError,
     assemble_statements,
+    count_use_groups,
     coupon_uses,
     effective_rates,
     flow_kind_of,
@@ -151,3 +153,46 @@ def test_coupon_lines_come_after_the_card_flows_and_before_hq_fees():
                                  company_franchisee_id="F-HQ")
     assert [line.flow for line in drafts["F-HQ"].lines] == [
         LineFlow.SPEND_ACQUIRED, LineFlow.COUPON_ACQUIRED, LineFlow.COUPON_ISSUED, LineFlow.PLATFORM_FEE]
+
+
+COUNT_RATES = FeeRates(date(2026, 1, 1), interchange_bp=150, collection_fee_bp=50, platform_fee_bp=20, count_use_fee_bp=500)
+
+
+def _uses(seller: str, acquirer: str, store: str, value: int) -> ClearingGroup:
+    return ClearingGroup(seller, acquirer, store, FlowKind.COUNT_USES, "", None, 1, 0, 0, 0, 1, 0, value)
+
+
+def test_count_use_groups_take_their_sign_from_the_posting_type():
+    sale = count_use_groups("SPEND", [("WASH", 2, "F-A", 2_001), ("WASH", 1, "F-B", 714), ("WASH", 1, "F-A", 1_000)])
+    assert sale == [CountUseGroup("WASH", "F-A", 3, 3_001), CountUseGroup("WASH", "F-B", 1, 714)]
+    assert count_use_groups("VOID", [("WASH", 2, "F-A", 2_001)]) == [CountUseGroup("WASH", "F-A", -2, -2_001)]
+    assert count_use_groups("REFUND", [("WASH", -1, "F-A", -714)]) == [CountUseGroup("WASH", "F-A", -1, -714)]
+
+
+def test_a_count_use_flow_has_the_seller_pay_the_store_less_the_count_use_fee():
+    # F-A sold uses worth 3,333 consumed at F-B's store: fee 3,333 × 5% = 166.65 → 167, platform
+    # 3,333 × 0.2% = 6.666 → 7 charged to F-B. F-B gets 3,333 − 167 − 7 = 3,159; F-A pays 3,166;
+    # HQ's income 7; 3,159 − 3,166 + 7 = 0. Uses sold by the store's own franchisee settle nothing.
+    drafts = assemble_statements([_uses("F-A", "F-B", "S-B", 3_333), _uses("F-B", "F-B", "S-B", 999)],
+                                 business_day=date(2026, 11, 26), rates_for=lambda _day: COUNT_RATES,
+                                 company_franchisee_id="F-HQ", franchisee_ids=["F-A", "F-B", "F-HQ"])
+    assert [(line.flow, line.counterparty_franchisee_id, line.gross_fen, line.counterparty_fee_fen, line.platform_fee_fen,
+             line.net_fen) for line in drafts["F-B"].lines] == [(LineFlow.COUNT_USES_ACQUIRED, "F-A", 3_333, 167, 7, 3_159)]
+    assert [(line.flow, line.net_fen) for line in drafts["F-A"].lines] == [(LineFlow.COUNT_USES_ISSUED, -3_166)]
+    assert [(line.flow, line.net_fen) for line in drafts["F-HQ"].lines] == [(LineFlow.PLATFORM_FEE, 7)]
+    assert drafts["F-A"].memo == drafts["F-B"].memo == []  # the seller's flow is not a card's memo
+    # Returned later, it reverses symmetrically; HQ receiving pays no platform fee.
+    assert price_flow(Flow("F-A", "F-B", "S-B", FlowKind.COUNT_USES, None, 1, -3_333), COUNT_RATES, "F-HQ")[1:3] == (-167, -7)
+    assert price_flow(Flow("F-A", "F-HQ", "S-H", FlowKind.COUNT_USES, None, 1, 714), COUNT_RATES, "F-HQ")[1:3] == (36, 0)
+
+
+def test_count_use_lines_come_after_the_coupon_lines_and_before_hq_fees():
+    groups = [
+        _uses("F-A", "F-HQ", "S-H", 1_000),
+        ClearingGroup("F-A", "F-HQ", "S-H", FlowKind.COUPON, "", None, 1, 0, 0, 0, 0, 1_000),
+        _uses("F-HQ", "F-A", "S-A", 2_000),
+    ]
+    drafts = assemble_statements(groups, business_day=date(2026, 11, 26), rates_for=lambda _day: COUNT_RATES,
+                                 company_franchisee_id="F-HQ")
+    assert [line.flow for line in drafts["F-HQ"].lines] == [
+        LineFlow.COUPON_ACQUIRED, LineFlow.COUNT_USES_ACQUIRED, LineFlow.COUNT_USES_ISSUED, LineFlow.PLATFORM_FEE]
