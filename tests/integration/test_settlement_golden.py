@@ -231,7 +231,7 @@ def test_golden_coupons_clear_from_cost_bearer_to_the_store_and_reverse_on_refun
         assert session.execute(select(func.count()).select_from(ClearingCoupon)).scalar_one() == 9  # each once
 
 
-def test_golden_count_uses_clear_from_seller_to_the_store_and_reverse_on_refund(ledger):
+def test_golden_count_uses_clear_from_seller_to_the_store_and_reverse_on_refund(ledger, capsys):
     """Count uses (issue 14 item 9, docs/adr/0031): the franchisee that sold a pack of uses pays the
     franchisee whose store gave the service the uses' value less the count-use fee; the receiver pays
     HQ's platform fee as on every flow. Schedule from 2026-11-26: interchange 150 bp, platform 20 bp,
@@ -314,6 +314,12 @@ def test_golden_count_uses_clear_from_seller_to_the_store_and_reverse_on_refund(
     # The statement files show the count-use lines by name and the fee they were priced with.
     csv = (statements_dir / "2026-11-26" / "ST-2026-11-26-F-AURORA.csv").read_text(encoding="utf-8-sig")
     assert "COUNT_USES_ACQUIRED" in csv and "COUNT_USES_ISSUED" in csv and "count_use_fee_bp,500" in csv
+    from settlement.cli import print_statement
+
+    with sessions() as session:
+        print_statement(load_statement(session, franchisee_id="F-AURORA", business_date=COUNT_DAY))
+    printed = capsys.readouterr().out
+    assert "count uses 500 bp" in printed and "COUNT_USES_ACQUIRED" in printed and "COUNT_USES_ISSUED" in printed
 
     feed(consumer, [COUNT_LATE])
     feed(consumer, COUNT_DAY_TWO)
