@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
+from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.migrate import upgrade_to_head
+from chaincard.events.consumer import IdempotentConsumer
 from chaincard.ids import new_id
 from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from settlement.clearing import record_posting
+from settlement.hq import StaticConfigSource
+from settlement.models import ProcessedEvent
+from settlement.runs import SettlementRunner
 from tests.support.cards import assert_refused, funded_card
 from tests.support.count_uses import COUNT_CARD, packs_of, purchase, set_count_programme, wash_sale
 from tests.support.ledger import assert_ledger_consistent
@@ -196,3 +204,67 @@ def test_sales_and_reversals_carry_their_uses_by_seller_with_their_value(program
     assert _consumptions(refund.transaction) == [("WASH", 1, "F-AURORA", 3_000)]
     assert _pack_values(url, card) == [("F-AURORA", 8, 30_000, 24_000), ("F-HQ", 10, 30_000, 30_000)]
     assert_ledger_consistent(url)
+
+
+def test_a_region_s_postings_settle_the_uses_from_seller_to_store(programme, fresh_database, tmp_path):  # type: ignore[no-untyped-def]
+    """From the region's own outbox to a statement (docs/adr/0031): HQ's card holds uses Aurora sold
+    (10 for 30,000); consumed at HQ's store, Aurora pays HQ their value less the count-use fee.
+    Sale 3 uses 9,000; sale 2 uses 21,000 × 2 // 7 = 6,000; its void −6,000; a refund of one of the
+    first sale's washes −3,000 → gross 6,000 over 4 use groups: fee 500 bp = 300, no platform fee
+    (HQ receives) → HQ +5,700, Aurora −5,700."""
+    from chaincard.local import demo_data
+    from chaincard.v1 import program_config_pb2, settlement_pb2
+    from settlement.statements import load_statement
+
+    clients, url = programme.clients["E"], programme.database_urls["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)  # opened at S-E-001: HQ's card
+    clients.transactions.PurchaseCountUses(purchase(card, store="S-E-002"), timeout=10)
+    first = clients.transactions.Checkout(wash_sale(card, 3), timeout=10)
+    second = clients.transactions.Checkout(wash_sale(card, 2), timeout=10)
+    clients.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=second.transaction.transaction_id,
+        reason="rung up twice"), timeout=10)
+    refund = clients.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=first.transaction.transaction_id,
+        lines=[transactions_pb2.RefundLine(sku="WASH-1", quantity=1)], reason="one wash not done"), timeout=10)
+    if refund.transaction.business_date != first.transaction.business_date:
+        pytest.skip("the sales straddled the business day's cut-off")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            envelopes = list(connection.execute(text(
+                "SELECT envelope FROM outbox WHERE message_key = :card AND event_type = 'chaincard.v1.TransactionPosted' "
+                "ORDER BY position"), {"card": card}).scalars())
+    finally:
+        engine.dispose()
+    assert len(envelopes) == 5
+
+    settlement_url = fresh_database("count_use_clearing")
+    upgrade_to_head("settlement", settlement_url)
+    settlement_engine = make_engine(settlement_url)
+    try:
+        sessions = make_session_factory(settlement_engine)
+        consumer = IdempotentConsumer(name="test.clearing", bootstrap="unused:0", topics=[], session_factory=sessions,
+                                      processed_model=ProcessedEvent, handle=record_posting)
+        for envelope in envelopes:
+            assert consumer.apply(bytes(envelope)) is True
+        snapshot = program_config_pb2.ConfigSnapshot(
+            franchisees=demo_data.FRANCHISEES, stores=demo_data.STORES,
+            fee_schedules=[program_config_pb2.FeeSchedule(effective_from_business_date="2020-01-01", interchange_bp=150,
+                                                          collection_fee_bp=50, platform_fee_bp=20, count_use_fee_bp=500)])
+        runner = SettlementRunner(sessions, StaticConfigSource(snapshot), statements_dir=tmp_path, render_files=False,
+                                  clock=lambda: datetime.now(UTC) + timedelta(days=3))
+        day = date.fromisoformat(first.transaction.business_date)
+        assert runner.run(day).manifest.net_total_fen == 0
+        with sessions() as session:
+            lines = {franchisee: [(settlement_pb2.SettlementFlow.Name(line.flow).removeprefix("SETTLEMENT_FLOW_"),
+                                   line.counterparty_franchisee_id, line.store_id, line.transaction_count, line.gross_fen,
+                                   line.counterparty_fee_fen, line.platform_fee_fen, line.net_fen)
+                                  for line in load_statement(session, franchisee_id=franchisee, business_date=day).lines]
+                     for franchisee in ("F-HQ", "F-AURORA")}
+    finally:
+        settlement_engine.dispose()
+    assert lines == {
+        "F-HQ": [("COUNT_USES_ACQUIRED", "F-AURORA", "S-E-001", 4, 6_000, 300, 0, 5_700)],
+        "F-AURORA": [("COUNT_USES_ISSUED", "F-HQ", "S-E-001", 4, 6_000, 300, 0, -5_700)],
+    }
