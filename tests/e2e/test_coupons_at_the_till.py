@@ -139,7 +139,7 @@ def test_two_tills_in_two_regions_race_for_one_coupon_twenty_times_and_one_sale_
     ("S-W-002", PERCENT, 30_000, 0),
     ("S-W-001", CASH, 15_000, 200),
     ("S-E-001", None, 8_000, 0),
-])
+], ids=["cash-coupon-east", "percent-coupon-west", "cash-coupon-and-points-west", "no-coupon-east"])
 def test_the_quote_at_the_store_is_what_checkout_charges(chain, tills, store, template, price_fen, points):
     url = chain.database_urls["region_E"]
     # A gold card: recharged ¥1,000 it gets 200 points (the demo's WINTER-2026 promotion) and 5% off tea.
