@@ -93,6 +93,7 @@ class CardCache:
         if card.home_region != row.home_region and not entered:
             self._home_region_learnt()
         row.issuing_franchisee_id, row.home_region = card.issuing_franchisee_id, card.home_region
+        row.member_id = card.member_id
         row.pin_set = card.pin_set or card.pin_locked
         row.expires_at = _moment(card.expires_at)
         row.refreshed_at = sent_at
@@ -162,6 +163,10 @@ class CardCache:
         with self.session_factory.begin() as session:
             for cached in answer.cards:
                 self.put_card(session, cached.card, sent_at, allowance_fen=cached.offline_allowance_fen)
+                if cached.member_code_key:  # a region older than the field leaves the key we hold
+                    row = session.get(CachedCard, cached.card.card_number)
+                    if row is not None:
+                        row.member_code_key = cached.member_code_key
                 if cached.coupons_listed:
                     row = session.get(CachedCard, cached.card.card_number)
                     if row is not None:
