@@ -103,7 +103,8 @@ class CachedCard(Base):
     coupons_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
     # The card's own QR member-code key (RefreshCardCache, docs/adr/0026), to verify its codes
-    # offline; None until a refresh gave one (a physical card has none, nor a card of an older region).
+    # offline. None until a refresh answered (the card is then due for one); empty when the refresh
+    # gave none (a physical card, or a region older than the field): its codes are refused offline.
     member_code_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The holder (empty: anonymous, or not known yet), for FindMember by code offline.
     member_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
