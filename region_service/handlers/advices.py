@@ -164,6 +164,10 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
             raise InvalidArgument(f"{where}.member_code", "must name the card in checkout.card_number")
         if not advice.HasField("member_code_verified_at"):
             raise InvalidArgument(f"{where}.member_code_verified_at", "is required with member_code")
+        try:
+            _moment(advice.member_code_verified_at)
+        except (ValueError, OverflowError) as error:
+            raise InvalidArgument(f"{where}.member_code_verified_at", "is not a valid moment") from error
 
 
 # ---- posting one advice ----------------------------------------------------------------------------
