@@ -15,7 +15,7 @@ import grpc
 from chaincard import member_codes
 from chaincard.db.base import utc_now
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, members_pb2
+from chaincard.v1 import cards_pb2, members_pb2, transactions_pb2
 from tests.integration import test_store_agent
 from tests.integration.test_store_agent import Store, _pos, _sale
 from tests.support.cards import funded_card, open_card, recharge_card, refusal
@@ -93,6 +93,8 @@ def test_with_the_link_down_the_store_verifies_a_code_and_the_region_posts_it_on
             refused = refusal(store.till.Checkout, _sale(text_, 1_000), timeout=30)
             assert refused.code() == status and words in (refused.details() or ""), refused.details()
 
+        quoted = store.till.QuoteCheckout(transactions_pb2.QuoteCheckoutRequest(card_number=code, lines=sale.lines), timeout=30)
+        assert quoted.total_due_fen == 1_000 and quoted.balances.principal_fen == 10_000  # checked, not taken
         sold = store.till.Checkout(sale, timeout=30)
         assert sold.offline and sold.transaction.card_number == card and sold.balances_after.principal_fen == 9_000
         assert store.till.Checkout(sale, timeout=30) == sold  # the till's retry: the same answer
