@@ -2,7 +2,7 @@
 (docs/adr/0026): a code rendered as SVG and PNG finds the member and pays once, a card of another
 region pays by code at this store, and with the link down the store verifies a code of a cached
 card itself (expired, forged, unknown card or replayed here: refused) and its sale is posted once
-when the link returns."""
+when the link returns; a code used online meanwhile is posted for the offline sale, and flagged."""
 
 from __future__ import annotations
 
@@ -79,7 +79,13 @@ def test_with_the_link_down_the_store_verifies_a_code_and_the_region_posts_it_on
     code = store.cards.RotateQrToken(cards_pb2.RotateQrTokenRequest(request_id=new_id(), card_number=card), timeout=10).qr_token
     stale, _ = member_codes.issue(key, card, utc_now() - timedelta(seconds=61))  # no test waits a minute
     forged = code[:-1] + str((int(code[-1]) + 1) % 10)
-    unknown = open_card(store, store_id="")  # a card not cached here: its key is unknown to the store
+    unknown = open_card(regions.clients["E"])  # opened elsewhere, never seen here: its key is unknown to the store
+    shared = open_card(store, store_id="")  # its code is shown here offline and at another store online
+    recharge_card(store.till, shared, 5_000, store_id="")
+    _cached_key(store, shared)
+    shared_code = store.cards.RotateQrToken(cards_pb2.RotateQrTokenRequest(request_id=new_id(), card_number=shared),
+                                            timeout=10).qr_token
+    elsewhere = _sale(shared_code, 1_000, store_id="S-E-001")
     unknown_code = member_codes.issue(b"any", unknown, utc_now())[0]
     sale = _sale(code, 1_000)
     store.proxy.cut()
@@ -100,7 +106,10 @@ def test_with_the_link_down_the_store_verifies_a_code_and_the_region_posts_it_on
         assert store.till.Checkout(sale, timeout=30) == sold  # the till's retry: the same answer
         replay = refusal(store.till.Checkout, _sale(code, 1_000), timeout=30)
         assert replay.code() == grpc.StatusCode.FAILED_PRECONDITION and "member code already used" in (replay.details() or "")
-        assert store.status().offline_queue_depth == 1
+        shared_sale = _sale(shared_code, 2_000)
+        assert store.till.Checkout(shared_sale, timeout=30).offline
+        regions.clients["E"].transactions.Checkout(elsewhere, timeout=10)  # the region takes the code first
+        assert store.status().offline_queue_depth == 2
     finally:
         store.proxy.restore()
     store.wait(lambda s: s.online and s.offline_queue_depth == 0)
@@ -111,3 +120,10 @@ def test_with_the_link_down_the_store_verifies_a_code_and_the_region_posts_it_on
     online = refusal(store.till.Checkout, _sale(code, 1_000), timeout=20)
     assert online.code() == grpc.StatusCode.FAILED_PRECONDITION and "already used" in (online.details() or "")
     assert store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10).balances.principal_fen == 9_000
+    # The code already used online: the advice is posted all the same (the sale was made), flagged.
+    with sqlite3.connect(store.database.removeprefix("sqlite:///")) as connection:
+        [(outcome, message)] = connection.execute("SELECT outcome, outcome_message FROM offline_advices WHERE advice_id = ?",
+                                                  (shared_sale.request_id,)).fetchall()
+    assert outcome == "POSTED" and f"member code already used by {elsewhere.request_id}" in message
+    assert _rows(database, "SELECT request_id FROM used_member_codes WHERE card_number = :card", card=shared) == [(elsewhere.request_id,)]
+    assert store.cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=shared), timeout=10).balances.principal_fen == 2_000
