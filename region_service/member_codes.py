@@ -1,5 +1,6 @@
 """QR member codes at the card's home region (docs/adr/0026): issue them, read them for a look-up or
-a quote, and take one for a checkout, once, in the checkout's own transaction."""
+a quote, and take one for a checkout, once, in the checkout's own transaction (or in the posting of
+the offline advice of a sale a store approved by code while it could not reach us)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ def take(session: Session, code: member_codes.MemberCode, request_id: str) -> No
         raise FailedPrecondition("member code already used; show a fresh one")
     session.add(UsedMemberCode(card_number=code.card_number, issued_at=code.issued_at, request_id=request_id, used_at=utc_now()))
     session.flush()
+
+
+def take_advised(session: Session, code: member_codes.MemberCode, advice_id: str) -> UsedMemberCode | None:
+    """Record a code an offline advice carried (the store verified it offline) as used by the advice,
+    in the posting's transaction, with the card row locked; returns the earlier use instead when the
+    code was already used (online, or by another store's advice): the advice is posted anyway, a sale
+    already made, and flagged for review (docs/adr/0026)."""
+    used = session.get(UsedMemberCode, (code.card_number, code.issued_at))
+    if used is not None:
+        return used
+    session.add(UsedMemberCode(card_number=code.card_number, issued_at=code.issued_at, request_id=advice_id, used_at=utc_now()))
+    session.flush()
+    return None
 
 
 def checkout_by_code(

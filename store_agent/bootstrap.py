@@ -150,7 +150,7 @@ def start_store(settings: Settings) -> RunningServer:
         settings.listen,
         [
             (members_pb2_grpc.add_MemberServiceServicer_to_server,
-             StoreMemberServicer(store_id, link, members_pb2_grpc.MemberServiceStub(channel)),
+             StoreMemberServicer(store_id, link, members_pb2_grpc.MemberServiceStub(channel), stand_in=stand_in),
              _service_name(members_pb2, "MemberService")),
             (cards_pb2_grpc.add_CardServiceServicer_to_server,
              StoreCardServicer(store_id, link, cards_pb2_grpc.CardServiceStub(channel), cache),

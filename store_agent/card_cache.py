@@ -7,7 +7,9 @@ knows which of its own forwarded advices that balance already includes; a newer 
 replaces an older one, never the reverse.
 
 With each card its AVAILABLE coupons (docs/adr/0025): the list RefreshCardCache or a pushed change
-brings replaces the card's cached coupons whole, unless a later list is already here."""
+brings replaces the card's cached coupons whole, unless a later list is already here. And its QR
+member-code key (docs/adr/0026), which only RefreshCardCache gives: a card first described by an
+online answer is refreshed at once for it."""
 
 from __future__ import annotations
 
@@ -93,6 +95,7 @@ class CardCache:
         if card.home_region != row.home_region and not entered:
             self._home_region_learnt()
         row.issuing_franchisee_id, row.home_region = card.issuing_franchisee_id, card.home_region
+        row.member_id = card.member_id
         row.pin_set = card.pin_set or card.pin_locked
         row.expires_at = _moment(card.expires_at)
         row.refreshed_at = sent_at
@@ -162,6 +165,9 @@ class CardCache:
         with self.session_factory.begin() as session:
             for cached in answer.cards:
                 self.put_card(session, cached.card, sent_at, allowance_fen=cached.offline_allowance_fen)
+                row = session.get(CachedCard, cached.card.card_number)
+                if row is not None:  # empty: the card has no codes (physical), or its region gives no keys
+                    row.member_code_key = cached.member_code_key
                 if cached.coupons_listed:
                     row = session.get(CachedCard, cached.card.card_number)
                     if row is not None:
@@ -236,12 +242,15 @@ class CardCache:
 
     # ---- reads -----------------------------------------------------------------------------------
     def due_for_refresh(self, *, older_than: timedelta, limit: int = 1000) -> list[str]:
-        """Cards known only in part first, then those described longest ago."""
+        """Cards known only in part first, then those described longest ago; a card whose code key
+        was never asked for (docs/adr/0026) is due at once."""
         cutoff = utc_now() - older_than
         with self.session_factory() as session:
             return list(session.execute(
                 select(CachedCard.card_number)
-                .where(or_(CachedCard.complete.is_(False), CachedCard.refreshed_at.is_(None), CachedCard.refreshed_at < cutoff))
+                .where(or_(CachedCard.complete.is_(False), CachedCard.refreshed_at.is_(None), CachedCard.refreshed_at < cutoff,
+                           # described by an online answer only: the code key comes with a refresh
+                           CachedCard.member_code_key.is_(None)))
                 .order_by(CachedCard.complete, CachedCard.refreshed_at)
                 .limit(limit)
             ).scalars())

@@ -168,6 +168,10 @@ class AdviceForwarder(Worker):
                                 extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,
                                                   "coupons": [conflict.coupon_code for conflict in conflicts],
                                                   "discount_fen": row.coupon_conflict_fen}})
+                if result.member_code_replayed:
+                    log.warning("an offline sale's QR member code had been used before; the region flagged it",
+                                extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,
+                                                  "replay_of": result.member_code_replay_of}})
                 if result.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN:
                     log.warning("an offline sale overdrew its card; the region flagged it", extra={"fields": {
                         "advice_id": row.advice_id, "card": row.card_number, "message": result.message}})

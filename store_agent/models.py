@@ -1,5 +1,5 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
-configuration snapshot, the offline stand-in's card cache (and its cards' coupons), where the region's push of its cards'
+configuration snapshot, the offline stand-in's card cache (its cards' coupons and QR member-code keys), where the region's push of its cards'
 balances got to (per region for the feeds it relays), and its queue of offline advices (X4)."""
 
 from __future__ import annotations
@@ -102,6 +102,12 @@ class CachedCard(Base):
     # None: never listed. A list read earlier never replaces a later one.
     coupons_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)
+    # The card's own QR member-code key (RefreshCardCache, docs/adr/0026), to verify its codes
+    # offline. None until a refresh answered (the card is then due for one); empty when the refresh
+    # gave none (a physical card, or a region older than the field): its codes are refused offline.
+    member_code_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The holder (empty: anonymous, or not known yet), for FindMember by code offline.
+    member_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
 
 
 class CachedCoupon(Base):
@@ -132,6 +138,20 @@ class OfflineCouponUse(Base):
     advice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     card_number: Mapped[str] = mapped_column(String(32))
     discount_fen: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class OfflineMemberCodeUse(Base):
+    """A QR member code an offline sale of this store took (docs/adr/0026), written with the sale:
+    the same code is refused at this store from then on (its home region records the use when it
+    posts the advice). A code is stale after a minute; rows are kept as the store's trail."""
+
+    __tablename__ = "offline_member_code_uses"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # When the code was issued (Unix milliseconds): with the card, it names the code.
+    issued_at: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    advice_id: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime] = mapped_column(UtcTimestamp)
 
 

@@ -29,6 +29,12 @@ store's own region does (``home_region``: the region answered UNAVAILABLE with t
 ``chaincard-unreachable-region`` trailer). Then the refusal names that cause ("home region E not
 answering, sale not approved: …", not "store offline") and the receipt carries the mark
 "home region E not answering" under the OFFLINE mark; every other card keeps selling online.
+
+A sale by QR member code is stood in for when the store holds the card's key (docs/adr/0026,
+store_agent.offline_codes): the code is verified first (forged: INVALID_ARGUMENT; expired or already
+taken by an offline sale here: FAILED_PRECONDITION; a card this store has no key for: refused as
+above), then the sale is checked as one by card number; the code is taken in the sale's transaction
+and its advice carries it (OfflineAdvice.member_code), with checkout.card_number naming the card.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaincard import member_codes
 from chaincard.business_day import store_business_date
 from chaincard.checkout import receipt
 from chaincard.checkout.quote import quote, quote_response
@@ -65,7 +72,7 @@ from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.money import format_fen
 from chaincard.pricing import AppliedTender, CheckoutPlan, StoredValue, TenderKind
 from chaincard.receipts import WIDTH_58MM, render, to_document
-from chaincard.v1 import common_pb2, store_sync_pb2, transactions_pb2
+from chaincard.v1 import common_pb2, members_pb2, store_sync_pb2, transactions_pb2
 from store_agent.config_sync import StoreConfig
 from store_agent.models import (
     CachedCard,
@@ -75,6 +82,7 @@ from store_agent.models import (
     OutgoingRequest,
     Receipt,
 )
+from store_agent.offline_codes import NotCheckableHere, checked_offline, found_offline, take_offline
 from store_agent.region_link import home_region_message
 
 
@@ -100,6 +108,14 @@ def _timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
+
+
+def _by_card(request: transactions_pb2.CheckoutRequest) -> transactions_pb2.CheckoutRequest:
+    """A copy of the checkout naming the card itself where the till scanned a QR member code."""
+    checkout = transactions_pb2.CheckoutRequest()
+    checkout.CopyFrom(request)
+    checkout.card_number = member_codes.card_number_of(request.card_number)
+    return checkout
 
 
 def unreflected(session: Session, card_number: str, since: datetime | None, *, day: date | None = None) -> tuple[int, int, int]:
@@ -238,6 +254,16 @@ class OfflineStandIn:
         spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, max(card.owed_fen, 0)))
         return held, spendable, earned
 
+    # ---- a look-up by code ---------------------------------------------------------------------------
+    def find_by_code(self, text: str) -> members_pb2.FindMemberResponse:
+        """FindMember by a QR member code while its home region cannot be reached: the code checked
+        (not taken) as the sale will check it, the member's id and the card from the card cache."""
+        with self.session_factory() as session:
+            code = self._checked_code(session, text, utc_now(), "qr_token")
+            card = session.get(CachedCard, code.card_number)
+            assert card is not None  # checked_offline found it
+            return found_offline(card)
+
     # ---- the quote -----------------------------------------------------------------------------------
     def quote(self, request: transactions_pb2.QuoteCheckoutRequest, *, home_region: str = "") -> transactions_pb2.QuoteCheckoutResponse:
         """What the stand-in would charge for this basket now, priced as :meth:`approve` prices it, on
@@ -248,7 +274,7 @@ class OfflineStandIn:
         if self.config.snapshot() is None:
             raise _cause_named(_refuse("this store has no program configuration yet"), home_region)
         checkout = transactions_pb2.CheckoutRequest(
-            store_id=request.store_id, card_number=request.card_number, lines=request.lines,
+            store_id=request.store_id, card_number=member_codes.card_number_of(request.card_number), lines=request.lines,
             points_to_redeem=request.points_to_redeem, coupon_codes=request.coupon_codes, tenders=request.tenders,
         )
         try:
@@ -259,6 +285,8 @@ class OfflineStandIn:
         now = utc_now()
         try:
             with self.session_factory() as session:
+                if member_codes.is_member_code(request.card_number):  # checked, not taken: the sale takes it
+                    self._checked_code(session, request.card_number, now)
                 card = self._usable_card(session.get(CachedCard, fields.card_number), fields.card_number, now,
                                          limits.card_cache_max_age_seconds)
                 held, spendable, earned = self._held(session, card)
@@ -309,8 +337,10 @@ class OfflineStandIn:
     def _approve(self, request: transactions_pb2.CheckoutRequest, home_region: str = "") -> transactions_pb2.CheckoutResponse:
         if self.config.snapshot() is None:
             raise _refuse("this store has no program configuration yet")
+        by_code = member_codes.is_member_code(request.card_number)
         try:
-            fields = checkout_fields(request, offline=True)
+            # A code names its card (verified below, once the journal shows no twin answered already).
+            fields = checkout_fields(_by_card(request) if by_code else request, offline=True)
         except NotTakenOffline as refused:
             raise _refuse(refused.reason) from refused
         limits = self.config.limits()
@@ -319,6 +349,7 @@ class OfflineStandIn:
             if entry is not None and entry.state == "DONE" and entry.response is not None:
                 return transactions_pb2.CheckoutResponse.FromString(entry.response)  # a twin got here first
             now = utc_now()
+            code = self._checked_code(session, request.card_number, now) if by_code else None
             today = self.business_day(now)
             card = self._usable_card(
                 session.get(CachedCard, fields.card_number), fields.card_number, now, limits.card_cache_max_age_seconds
@@ -345,11 +376,19 @@ class OfflineStandIn:
                               f"({format_fen(exposure)} awaits forwarding)")
             require_card_movement(plan)
             marks = [OFFLINE_MARK, *([home_region_message(home_region)] if home_region else [])]
-            return self._record(session, request, card, held, plan, own, now, today, earned, marks)
+            return self._record(session, request, card, held, plan, own, now, today, earned, marks, code)
+
+    @staticmethod
+    def _checked_code(session: Session, text: str, now: datetime, field: str = "card_number") -> member_codes.MemberCode:
+        """The QR member code verified here, with the card's cached key (store_agent.offline_codes)."""
+        try:
+            return checked_offline(session, text, now, field)
+        except NotCheckableHere as unknown:
+            raise _refuse(unknown.reason) from unknown
 
     def _record(self, session: Session, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue,
                 plan: CheckoutPlan, own: list[AppliedTender], now: datetime, today: date,
-                earned_before: int, marks: list[str]) -> transactions_pb2.CheckoutResponse:
+                earned_before: int, marks: list[str], code: member_codes.MemberCode | None) -> transactions_pb2.CheckoutResponse:
         principal, bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
         balances_after = common_pb2.Balances(
             principal_fen=held.principal_fen - principal, bonus_fen=held.bonus_fen - bonus,
@@ -376,8 +415,7 @@ class OfflineStandIn:
             ),
             balances_after=balances_after, receipt=receipt.receipt_lines(lines), offline=True,
         )
-        checkout = transactions_pb2.CheckoutRequest()
-        checkout.CopyFrom(request)
+        checkout = _by_card(request)
         checkout.pin = ""
         row = OfflineAdvice(
             advice_id=request.request_id, card_number=card.card_number, business_date=today, stored_value_fen=principal + bonus,
@@ -389,11 +427,17 @@ class OfflineStandIn:
         session.add_all(OfflineCouponUse(coupon_code=applied.coupon_code, advice_id=request.request_id,
                                          card_number=card.card_number, discount_fen=applied.discount_fen, used_at=now)
                         for applied in plan.applied_coupons)
+        if code is not None:  # taken here from now on; the advice carries it to the home region
+            take_offline(session, code, request.request_id, now)
         session.flush()  # the sequence is SQLite's rowid
-        row.advice = store_sync_pb2.OfflineAdvice(
+        advice = store_sync_pb2.OfflineAdvice(
             advice_id=request.request_id, sequence=row.sequence, store_id=self.store_id, checkout=checkout,
             offline_result=response, approved_at=_timestamp(now), pin_entered=bool(request.pin),
-        ).SerializeToString()
+        )
+        if code is not None:
+            advice.member_code = code.text
+            advice.member_code_verified_at.CopyFrom(_timestamp(now))
+        row.advice = advice.SerializeToString()
         entry = session.get(OutgoingRequest, request.request_id)
         if entry is not None:
             entry.state, entry.response, entry.updated_at = "DONE", response.SerializeToString(), now

@@ -3,8 +3,10 @@ served locally, with this store's id filled in and every mutating request journa
 agent's own StoreAgentService (status, receipt reprints, the offline queue).
 
 While the region is unreachable a checkout is approved by the offline stand-in within its limits
-(store_agent.offline), a balance is answered from the card cache (from_cache = true), and every
-other write is refused with UNAVAILABLE saying why (DESIGN §4). The same holds for one card alone
+(store_agent.offline), by card number or by a QR member code of a card whose key the store caches
+(docs/adr/0026; FindMember by such a code answers from the card cache too), a balance is answered
+from the card cache (from_cache = true), and every other write is refused with UNAVAILABLE saying
+why (DESIGN §4). The same holds for one card alone
 when the region answers that the card's home region does not (HomeRegionNotAnswering): the store
 stays online for every other card, and says so in its status ("home region E not answering").
 """
@@ -39,9 +41,11 @@ from store_agent.region_link import HomeRegionNotAnswering, RegionLink, RegionUn
 
 
 class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
-    def __init__(self, store_id: str, link: RegionLink, region: members_pb2_grpc.MemberServiceStub) -> None:
+    def __init__(self, store_id: str, link: RegionLink, region: members_pb2_grpc.MemberServiceStub,
+                 stand_in: OfflineStandIn | None = None) -> None:
         self.link, self.region = link, region
         self.commands = StoreCommands(store_id, link)
+        self.stand_in = stand_in
 
     def RegisterMember(  # noqa: N802 - gRPC method names
         self, request: members_pb2.RegisterMemberRequest, context: grpc.ServicerContext
@@ -56,7 +60,13 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
     def FindMember(  # noqa: N802
         self, request: members_pb2.FindMemberRequest, context: grpc.ServicerContext
     ) -> members_pb2.FindMemberResponse:
-        return self.link.read(self.region.FindMember, request)
+        try:
+            return self.link.read(self.region.FindMember, request)
+        except RegionUnreachable:
+            # A QR member code of a cached card is checked here (docs/adr/0026); other keys need the region.
+            if self.stand_in is None or request.WhichOneof("key") != "qr_token":
+                raise
+            return self.stand_in.find_by_code(request.qr_token)
 
     def UpdateMember(  # noqa: N802
         self, request: members_pb2.UpdateMemberRequest, context: grpc.ServicerContext
@@ -251,8 +261,8 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         try:
             return self.link.read(self.region.QuoteCheckout, request)
         except RegionUnreachable as unreachable:
-            if self.stand_in is None or not request.card_number or member_codes.is_member_code(request.card_number):
-                raise  # a QR member code is checked by its home region only (docs/adr/0026)
+            if self.stand_in is None or not request.card_number:
+                raise
             home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
             return self.stand_in.quote(request, home_region=home_region)
 
@@ -263,8 +273,8 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
             return self.commands.send(self.region, request, prints_receipt=True,
                                       before_send=lambda: self._forward_card_queue_first(member_codes.card_number_of(request.card_number)))
         except RegionUnreachable as unreachable:
-            if self.stand_in is None or member_codes.is_member_code(request.card_number):
-                raise  # a QR member code is checked by its home region only (docs/adr/0026)
+            if self.stand_in is None:
+                raise
             home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
             return self.stand_in.approve(request, in_doubt=unreachable.in_doubt, home_region=home_region)
 

@@ -28,41 +28,41 @@ from chaincard.v1 import transactions_pb2 as chaincard_dot_v1_dot_transactions__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63haincard/v1/store_sync.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x19PullConfigSnapshotRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x15\n\rknown_version\x18\x02 \x01(\x03\"_\n\x1aPullConfigSnapshotResponse\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\x12\x11\n\tunchanged\x18\x02 \x01(\x08\"\xb7\x01\n\nCachedCard\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15offline_allowance_fen\x18\x03 \x01(\x03\x12%\n\x07\x63oupons\x18\x04 \x03(\x0b\x32\x14.chaincard.v1.Coupon\x12\x16\n\x0e\x63oupons_listed\x18\x05 \x01(\x08\"A\n\x17RefreshCardCacheRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61rd_numbers\x18\x02 \x03(\t\"a\n\x18RefreshCardCacheResponse\x12\'\n\x05\x63\x61rds\x18\x01 \x03(\x0b\x32\x18.chaincard.v1.CachedCard\x12\x1c\n\x14unknown_card_numbers\x18\x02 \x03(\t\"\xf5\x01\n\rOfflineAdvice\x12\x11\n\tadvice_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12/\n\x08\x63heckout\x18\x04 \x01(\x0b\x32\x1d.chaincard.v1.CheckoutRequest\x12\x36\n\x0eoffline_result\x18\x05 \x01(\x0b\x32\x1e.chaincard.v1.CheckoutResponse\x12/\n\x0b\x61pproved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpin_entered\x18\x07 \x01(\x08\"\x97\x01\n\x13OfflineAdviceResult\x12\x11\n\tadvice_id\x18\x01 \x01(\t\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.chaincard.v1.AdviceOutcome\x12.\n\x0btransaction\x18\x03 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x0f\n\x07message\x18\x04 \x01(\t\"q\n\x1bUploadOfflineAdvicesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12,\n\x07\x61\x64vices\x18\x03 \x03(\x0b\x32\x1b.chaincard.v1.OfflineAdvice\"R\n\x1cUploadOfflineAdvicesResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.chaincard.v1.OfflineAdviceResult\"\x98\x01\n\x1cSubscribeCardBalancesRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x02 \x01(\x03\x12\x14\n\x0c\x63\x61rd_numbers\x18\x03 \x03(\t\x12\x38\n\rother_regions\x18\x04 \x03(\x0b\x32!.chaincard.v1.RelayedSubscription\"X\n\x13RelayedSubscription\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x02 \x01(\x03\x12\x14\n\x0c\x63\x61rd_numbers\x18\x03 \x03(\t\"y\n\x1dSubscribeCardBalancesResponse\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x31\n\x07\x63hanges\x18\x02 \x03(\x0b\x32 .chaincard.v1.CardBalanceChanged\x12\x13\n\x0bregion_code\x18\x03 \x01(\t\"\xe5\x02\n\x12\x43\x61rdBalanceChanged\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12(\n\x08\x62\x61lances\x18\x03 \x01(\x0b\x32\x16.chaincard.v1.Balances\x12)\n\x05\x61s_of\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x37\n\x10transaction_type\x18\x07 \x01(\x0e\x32\x1d.chaincard.v1.TransactionType\x12%\n\x07\x63oupons\x18\x08 \x03(\x0b\x32\x14.chaincard.v1.Coupon\x12\x16\n\x0e\x63oupons_listed\x18\t \x01(\x08\x12\x31\n\rcoupons_as_of\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xca\x01\n\rAdviceOutcome\x12\x1e\n\x1a\x41\x44VICE_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x44VICE_OUTCOME_POSTED\x10\x01\x12#\n\x1f\x41\x44VICE_OUTCOME_POSTED_OVERDRAWN\x10\x02\x12\x1c\n\x18\x41\x44VICE_OUTCOME_DUPLICATE\x10\x03\x12\x1e\n\x1a\x41\x44VICE_OUTCOME_RETRY_LATER\x10\x04\x12\x1b\n\x17\x41\x44VICE_OUTCOME_REJECTED\x10\x05\x32\xc1\x03\n\x10StoreSyncService\x12g\n\x12PullConfigSnapshot\x12\'.chaincard.v1.PullConfigSnapshotRequest\x1a(.chaincard.v1.PullConfigSnapshotResponse\x12\x61\n\x10RefreshCardCache\x12%.chaincard.v1.RefreshCardCacheRequest\x1a&.chaincard.v1.RefreshCardCacheResponse\x12m\n\x14UploadOfflineAdvices\x12).chaincard.v1.UploadOfflineAdvicesRequest\x1a*.chaincard.v1.UploadOfflineAdvicesResponse\x12r\n\x15SubscribeCardBalances\x12*.chaincard.v1.SubscribeCardBalancesRequest\x1a+.chaincard.v1.SubscribeCardBalancesResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63haincard/v1/store_sync.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x19PullConfigSnapshotRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x15\n\rknown_version\x18\x02 \x01(\x03\"_\n\x1aPullConfigSnapshotResponse\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\x12\x11\n\tunchanged\x18\x02 \x01(\x08\"\xe3\x01\n\nCachedCard\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15offline_allowance_fen\x18\x03 \x01(\x03\x12%\n\x07\x63oupons\x18\x04 \x03(\x0b\x32\x14.chaincard.v1.Coupon\x12\x16\n\x0e\x63oupons_listed\x18\x05 \x01(\x08\x12\x17\n\x0fmember_code_key\x18\x06 \x01(\x0c\x12\x11\n\tmember_id\x18\x07 \x01(\t\"A\n\x17RefreshCardCacheRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61rd_numbers\x18\x02 \x03(\t\"a\n\x18RefreshCardCacheResponse\x12\'\n\x05\x63\x61rds\x18\x01 \x03(\x0b\x32\x18.chaincard.v1.CachedCard\x12\x1c\n\x14unknown_card_numbers\x18\x02 \x03(\t\"\xc7\x02\n\rOfflineAdvice\x12\x11\n\tadvice_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12/\n\x08\x63heckout\x18\x04 \x01(\x0b\x32\x1d.chaincard.v1.CheckoutRequest\x12\x36\n\x0eoffline_result\x18\x05 \x01(\x0b\x32\x1e.chaincard.v1.CheckoutResponse\x12/\n\x0b\x61pproved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpin_entered\x18\x07 \x01(\x08\x12\x13\n\x0bmember_code\x18\x08 \x01(\t\x12;\n\x17member_code_verified_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x13OfflineAdviceResult\x12\x11\n\tadvice_id\x18\x01 \x01(\t\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.chaincard.v1.AdviceOutcome\x12.\n\x0btransaction\x18\x03 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x1c\n\x14member_code_replayed\x18\x05 \x01(\x08\x12\x1d\n\x15member_code_replay_of\x18\x06 \x01(\t\"q\n\x1bUploadOfflineAdvicesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12,\n\x07\x61\x64vices\x18\x03 \x03(\x0b\x32\x1b.chaincard.v1.OfflineAdvice\"R\n\x1cUploadOfflineAdvicesResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.chaincard.v1.OfflineAdviceResult\"\x98\x01\n\x1cSubscribeCardBalancesRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x02 \x01(\x03\x12\x14\n\x0c\x63\x61rd_numbers\x18\x03 \x03(\t\x12\x38\n\rother_regions\x18\x04 \x03(\x0b\x32!.chaincard.v1.RelayedSubscription\"X\n\x13RelayedSubscription\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x02 \x01(\x03\x12\x14\n\x0c\x63\x61rd_numbers\x18\x03 \x03(\t\"y\n\x1dSubscribeCardBalancesResponse\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x31\n\x07\x63hanges\x18\x02 \x03(\x0b\x32 .chaincard.v1.CardBalanceChanged\x12\x13\n\x0bregion_code\x18\x03 \x01(\t\"\xe5\x02\n\x12\x43\x61rdBalanceChanged\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12(\n\x08\x62\x61lances\x18\x03 \x01(\x0b\x32\x16.chaincard.v1.Balances\x12)\n\x05\x61s_of\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x37\n\x10transaction_type\x18\x07 \x01(\x0e\x32\x1d.chaincard.v1.TransactionType\x12%\n\x07\x63oupons\x18\x08 \x03(\x0b\x32\x14.chaincard.v1.Coupon\x12\x16\n\x0e\x63oupons_listed\x18\t \x01(\x08\x12\x31\n\rcoupons_as_of\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xca\x01\n\rAdviceOutcome\x12\x1e\n\x1a\x41\x44VICE_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x44VICE_OUTCOME_POSTED\x10\x01\x12#\n\x1f\x41\x44VICE_OUTCOME_POSTED_OVERDRAWN\x10\x02\x12\x1c\n\x18\x41\x44VICE_OUTCOME_DUPLICATE\x10\x03\x12\x1e\n\x1a\x41\x44VICE_OUTCOME_RETRY_LATER\x10\x04\x12\x1b\n\x17\x41\x44VICE_OUTCOME_REJECTED\x10\x05\x32\xc1\x03\n\x10StoreSyncService\x12g\n\x12PullConfigSnapshot\x12\'.chaincard.v1.PullConfigSnapshotRequest\x1a(.chaincard.v1.PullConfigSnapshotResponse\x12\x61\n\x10RefreshCardCache\x12%.chaincard.v1.RefreshCardCacheRequest\x1a&.chaincard.v1.RefreshCardCacheResponse\x12m\n\x14UploadOfflineAdvices\x12).chaincard.v1.UploadOfflineAdvicesRequest\x1a*.chaincard.v1.UploadOfflineAdvicesResponse\x12r\n\x15SubscribeCardBalances\x12*.chaincard.v1.SubscribeCardBalancesRequest\x1a+.chaincard.v1.SubscribeCardBalancesResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.store_sync_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ADVICEOUTCOME']._serialized_start=2024
-  _globals['_ADVICEOUTCOME']._serialized_end=2226
+  _globals['_ADVICEOUTCOME']._serialized_start=2211
+  _globals['_ADVICEOUTCOME']._serialized_end=2413
   _globals['_PULLCONFIGSNAPSHOTREQUEST']._serialized_start=175
   _globals['_PULLCONFIGSNAPSHOTREQUEST']._serialized_end=243
   _globals['_PULLCONFIGSNAPSHOTRESPONSE']._serialized_start=245
   _globals['_PULLCONFIGSNAPSHOTRESPONSE']._serialized_end=340
   _globals['_CACHEDCARD']._serialized_start=343
-  _globals['_CACHEDCARD']._serialized_end=526
-  _globals['_REFRESHCARDCACHEREQUEST']._serialized_start=528
-  _globals['_REFRESHCARDCACHEREQUEST']._serialized_end=593
-  _globals['_REFRESHCARDCACHERESPONSE']._serialized_start=595
-  _globals['_REFRESHCARDCACHERESPONSE']._serialized_end=692
-  _globals['_OFFLINEADVICE']._serialized_start=695
-  _globals['_OFFLINEADVICE']._serialized_end=940
-  _globals['_OFFLINEADVICERESULT']._serialized_start=943
-  _globals['_OFFLINEADVICERESULT']._serialized_end=1094
-  _globals['_UPLOADOFFLINEADVICESREQUEST']._serialized_start=1096
-  _globals['_UPLOADOFFLINEADVICESREQUEST']._serialized_end=1209
-  _globals['_UPLOADOFFLINEADVICESRESPONSE']._serialized_start=1211
-  _globals['_UPLOADOFFLINEADVICESRESPONSE']._serialized_end=1293
-  _globals['_SUBSCRIBECARDBALANCESREQUEST']._serialized_start=1296
-  _globals['_SUBSCRIBECARDBALANCESREQUEST']._serialized_end=1448
-  _globals['_RELAYEDSUBSCRIPTION']._serialized_start=1450
-  _globals['_RELAYEDSUBSCRIPTION']._serialized_end=1538
-  _globals['_SUBSCRIBECARDBALANCESRESPONSE']._serialized_start=1540
-  _globals['_SUBSCRIBECARDBALANCESRESPONSE']._serialized_end=1661
-  _globals['_CARDBALANCECHANGED']._serialized_start=1664
-  _globals['_CARDBALANCECHANGED']._serialized_end=2021
-  _globals['_STORESYNCSERVICE']._serialized_start=2229
-  _globals['_STORESYNCSERVICE']._serialized_end=2678
+  _globals['_CACHEDCARD']._serialized_end=570
+  _globals['_REFRESHCARDCACHEREQUEST']._serialized_start=572
+  _globals['_REFRESHCARDCACHEREQUEST']._serialized_end=637
+  _globals['_REFRESHCARDCACHERESPONSE']._serialized_start=639
+  _globals['_REFRESHCARDCACHERESPONSE']._serialized_end=736
+  _globals['_OFFLINEADVICE']._serialized_start=739
+  _globals['_OFFLINEADVICE']._serialized_end=1066
+  _globals['_OFFLINEADVICERESULT']._serialized_start=1069
+  _globals['_OFFLINEADVICERESULT']._serialized_end=1281
+  _globals['_UPLOADOFFLINEADVICESREQUEST']._serialized_start=1283
+  _globals['_UPLOADOFFLINEADVICESREQUEST']._serialized_end=1396
+  _globals['_UPLOADOFFLINEADVICESRESPONSE']._serialized_start=1398
+  _globals['_UPLOADOFFLINEADVICESRESPONSE']._serialized_end=1480
+  _globals['_SUBSCRIBECARDBALANCESREQUEST']._serialized_start=1483
+  _globals['_SUBSCRIBECARDBALANCESREQUEST']._serialized_end=1635
+  _globals['_RELAYEDSUBSCRIPTION']._serialized_start=1637
+  _globals['_RELAYEDSUBSCRIPTION']._serialized_end=1725
+  _globals['_SUBSCRIBECARDBALANCESRESPONSE']._serialized_start=1727
+  _globals['_SUBSCRIBECARDBALANCESRESPONSE']._serialized_end=1848
+  _globals['_CARDBALANCECHANGED']._serialized_start=1851
+  _globals['_CARDBALANCECHANGED']._serialized_end=2208
+  _globals['_STORESYNCSERVICE']._serialized_start=2416
+  _globals['_STORESYNCSERVICE']._serialized_end=2865
 # @@protoc_insertion_point(module_scope)

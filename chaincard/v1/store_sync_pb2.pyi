@@ -45,18 +45,22 @@ class PullConfigSnapshotResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_program_config_pb2.ConfigSnapshot, _Mapping]] = ..., unchanged: _Optional[bool] = ...) -> None: ...
 
 class CachedCard(_message.Message):
-    __slots__ = ("card", "as_of", "offline_allowance_fen", "coupons", "coupons_listed")
+    __slots__ = ("card", "as_of", "offline_allowance_fen", "coupons", "coupons_listed", "member_code_key", "member_id")
     CARD_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_ALLOWANCE_FEN_FIELD_NUMBER: _ClassVar[int]
     COUPONS_FIELD_NUMBER: _ClassVar[int]
     COUPONS_LISTED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_KEY_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     card: _common_pb2.Card
     as_of: _timestamp_pb2.Timestamp
     offline_allowance_fen: int
     coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
     coupons_listed: bool
-    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ...) -> None: ...
+    member_code_key: bytes
+    member_id: str
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., member_code_key: _Optional[bytes] = ..., member_id: _Optional[str] = ...) -> None: ...
 
 class RefreshCardCacheRequest(_message.Message):
     __slots__ = ("store_id", "card_numbers")
@@ -75,7 +79,7 @@ class RefreshCardCacheResponse(_message.Message):
     def __init__(self, cards: _Optional[_Iterable[_Union[CachedCard, _Mapping]]] = ..., unknown_card_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OfflineAdvice(_message.Message):
-    __slots__ = ("advice_id", "sequence", "store_id", "checkout", "offline_result", "approved_at", "pin_entered")
+    __slots__ = ("advice_id", "sequence", "store_id", "checkout", "offline_result", "approved_at", "pin_entered", "member_code", "member_code_verified_at")
     ADVICE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +87,8 @@ class OfflineAdvice(_message.Message):
     OFFLINE_RESULT_FIELD_NUMBER: _ClassVar[int]
     APPROVED_AT_FIELD_NUMBER: _ClassVar[int]
     PIN_ENTERED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_VERIFIED_AT_FIELD_NUMBER: _ClassVar[int]
     advice_id: str
     sequence: int
     store_id: str
@@ -90,19 +96,25 @@ class OfflineAdvice(_message.Message):
     offline_result: _transactions_pb2.CheckoutResponse
     approved_at: _timestamp_pb2.Timestamp
     pin_entered: bool
-    def __init__(self, advice_id: _Optional[str] = ..., sequence: _Optional[int] = ..., store_id: _Optional[str] = ..., checkout: _Optional[_Union[_transactions_pb2.CheckoutRequest, _Mapping]] = ..., offline_result: _Optional[_Union[_transactions_pb2.CheckoutResponse, _Mapping]] = ..., approved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_entered: _Optional[bool] = ...) -> None: ...
+    member_code: str
+    member_code_verified_at: _timestamp_pb2.Timestamp
+    def __init__(self, advice_id: _Optional[str] = ..., sequence: _Optional[int] = ..., store_id: _Optional[str] = ..., checkout: _Optional[_Union[_transactions_pb2.CheckoutRequest, _Mapping]] = ..., offline_result: _Optional[_Union[_transactions_pb2.CheckoutResponse, _Mapping]] = ..., approved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_entered: _Optional[bool] = ..., member_code: _Optional[str] = ..., member_code_verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OfflineAdviceResult(_message.Message):
-    __slots__ = ("advice_id", "outcome", "transaction", "message")
+    __slots__ = ("advice_id", "outcome", "transaction", "message", "member_code_replayed", "member_code_replay_of")
     ADVICE_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_REPLAY_OF_FIELD_NUMBER: _ClassVar[int]
     advice_id: str
     outcome: AdviceOutcome
     transaction: _common_pb2.Transaction
     message: str
-    def __init__(self, advice_id: _Optional[str] = ..., outcome: _Optional[_Union[AdviceOutcome, str]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
+    member_code_replayed: bool
+    member_code_replay_of: str
+    def __init__(self, advice_id: _Optional[str] = ..., outcome: _Optional[_Union[AdviceOutcome, str]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., message: _Optional[str] = ..., member_code_replayed: _Optional[bool] = ..., member_code_replay_of: _Optional[str] = ...) -> None: ...
 
 class UploadOfflineAdvicesRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "advices")

@@ -15,6 +15,13 @@ The coupons the store let the sale use (its offline answer's coupons) are redeem
 one was used by another sale meanwhile (or voided, or had expired), the sale is posted without that
 coupon's flow and flagged: Transaction.coupon_conflicts, the acquiring store's loss
 (region_service.advised_coupons, docs/adr/0025).
+
+A sale the store approved by a QR member code it verified offline carries the code: the posting
+records it in used_member_codes (once: the advice is posted once), so an online use after is
+refused. A code already used (online before the link returned, or by another store's offline sale
+within its minute) does not stop the posting, a sale already made: the transaction's details keep
+``member_code.replay_of`` (the request id of the first use), the result says member_code_replayed,
+and a warning is logged, for review (docs/adr/0026).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from chaincard import member_codes
 from chaincard.checkout import receipt
 from chaincard.checkout.terms import split_rule
 from chaincard.db.base import utc_now
@@ -56,6 +64,7 @@ from region_service.ledger_store import (
     card_balances,
     system_account_id,
 )
+from region_service.member_codes import take_advised
 from region_service.models import (
     Card,
     IdempotencyKey,
@@ -84,6 +93,8 @@ _PAYABLE_OFFLINE = {
     common_pb2.TENDER_TYPE_MOBILE_PAY,
 }
 POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
+# The transaction's details key of the member code an advice carried (docs/adr/0026).
+MEMBER_CODE = "member_code"
 POSTED_OVERDRAWN = store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
 DUPLICATE = store_sync_pb2.ADVICE_OUTCOME_DUPLICATE
 RETRY_LATER = store_sync_pb2.ADVICE_OUTCOME_RETRY_LATER
@@ -145,6 +156,18 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
         seen.add(coupon.coupon_code)
     if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
+    if advice.member_code:
+        # Only its shape and card: the store verified its MAC and age offline, and the region's
+        # secret may have changed since (the sale stands either way).
+        code = member_codes.parse(advice.member_code, f"{where}.member_code")
+        if code.card_number != advice.checkout.card_number:
+            raise InvalidArgument(f"{where}.member_code", "must name the card in checkout.card_number")
+        if not advice.HasField("member_code_verified_at"):
+            raise InvalidArgument(f"{where}.member_code_verified_at", "is required with member_code")
+        try:
+            _moment(advice.member_code_verified_at)
+        except (ValueError, OverflowError) as error:
+            raise InvalidArgument(f"{where}.member_code_verified_at", "is not a valid moment") from error
 
 
 # ---- posting one advice ----------------------------------------------------------------------------
@@ -216,10 +239,25 @@ def _duplicate(ctx: RegionContext, session: Session, row: LedgerTransaction) -> 
     record = session.get(OfflineAdviceRecord, row.request_id)
     transaction.overdrawn = record is not None and record.shortfall_fen > 0
     transaction.request_id = row.request_id
+    replay_of = str(((row.details or {}).get(MEMBER_CODE) or {}).get("replay_of") or "")
     return store_sync_pb2.OfflineAdviceResult(
         advice_id=row.request_id, outcome=DUPLICATE, transaction=transaction,
         message="already posted" if record is not None else "the original checkout had reached the region; it stands",
+        member_code_replayed=bool(replay_of), member_code_replay_of=replay_of,
     )
+
+
+def _advised_code(session: Session, advice: store_sync_pb2.OfflineAdvice) -> tuple[dict[str, object], str]:
+    """The transaction's details of the advice's member code, recorded as used now, and the request
+    id of its earlier use ("" when there was none); nothing when the advice names no code. Call it
+    with the advised card's row locked (as a checkout taking a code holds it)."""
+    if not advice.member_code:
+        return {}, ""
+    code = member_codes.parse(advice.member_code)
+    earlier = take_advised(session, code, advice.advice_id)
+    replay_of = earlier.request_id if earlier is not None else ""
+    return {MEMBER_CODE: {"issued_at": code.issued_at, "verified_at": _moment(advice.member_code_verified_at).isoformat(),
+                          **({"replay_of": replay_of} if replay_of else {})}}, replay_of
 
 
 def _card_accounts(session: Session, card_number: str) -> dict[str, LedgerAccount]:
@@ -261,6 +299,7 @@ def _post_in_session(
             return _rejected(advice, existing)
         return _duplicate(ctx, session, existing)
     card = _current_card(session, advice.checkout.card_number)
+    code_details, replay_of = _advised_code(session, advice)
     # The card's accounts, read under its row lock: their balances stay current through the posting.
     accounts = _card_accounts(session, card.card_number)
     wanted = _stored_value_taken(result)
@@ -325,6 +364,7 @@ def _post_in_session(
             # As an online sale keeps them (a refund or void of it gives them back), and the conflicts.
             **details_of(coupons.redeemed),
             **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
+            **code_details,
         },
     )
     transaction = record_transaction(
@@ -346,15 +386,24 @@ def _post_in_session(
             "coupons": [conflict.coupon_code for conflict in coupons.conflicts], "discount_fen": coupons.conflict_fen}})
     conflict_note = "; ".join(f"{conflict.reason}: {format_fen(conflict.discount_fen)} discount borne by store "
                               f"{store.store_id}, flagged" for conflict in coupons.conflicts)
+    if replay_of:
+        log.warning("offline advice used a member code already used: posted, flagged", extra={"fields": {
+            "advice_id": advice.advice_id, "store_id": store.store_id, "card": advice.checkout.card_number,
+            "replay_of": replay_of}})
+        conflict_note = "; ".join(filter(None, [conflict_note, f"member code already used by {replay_of}: posted, "
+                                                               "flagged as a replay for review"]))
     if take.shortfall_fen:
-        return store_sync_pb2.OfflineAdviceResult(
+        answer = store_sync_pb2.OfflineAdviceResult(
             advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
             message=f"card ...{card.card_number[-4:]} held {format_fen(sum(wanted) - take.shortfall_fen)} of "
                     f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up"
                     + (f"; {conflict_note}" if conflict_note else ""),
         )
-    return store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
-                                              message=conflict_note)
+    else:
+        answer = store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
+                                                    message=conflict_note)
+    answer.member_code_replayed, answer.member_code_replay_of = bool(replay_of), replay_of
+    return answer
 
 
 @retry_on_conflict

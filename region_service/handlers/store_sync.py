@@ -1,7 +1,8 @@
 """What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
 fresh state of the cards in its offline stand-in cache, and the stream of those cards' balance
 changes (docs/adr/0017); with each card, its AVAILABLE coupons (the stand-in redeems them offline,
-docs/adr/0025). Reads only; nothing is written."""
+docs/adr/0025) and its QR member-code key (it verifies the card's codes offline, docs/adr/0026).
+Reads only; nothing is written."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
+from chaincard.ids import is_virtual_card_number
 from chaincard.v1 import common_pb2, directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
 from region_service.balance_feed import FEED_WAITERS, changes_after, feed_bounds
 from region_service.balance_relay import Relayed, RelayedFeed
@@ -22,6 +24,7 @@ from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.forwarding import CallOrigin, Forwarder
 from region_service.ledger_store import card_balances
+from region_service.member_codes import card_key
 from region_service.models import Card, Coupon, OfflineAdviceRecord
 from region_service.translate import card_message, timestamp
 
@@ -149,6 +152,10 @@ def refresh_card_cache(
                     as_of=timestamp(now),
                     offline_allowance_fen=max(0, limit - int(spent.get(number) or 0)),
                     coupons=coupons.get(number, []), coupons_listed=True,
+                    # The card's own code key (never the region's secret): the store verifies the
+                    # card's QR member codes with it while it cannot reach us (docs/adr/0026).
+                    member_code_key=card_key(ctx, number) if is_virtual_card_number(number) else b"",
+                    member_id=card.member_id or "",
                 )
     for region_code, group in remote.items():
         try:
