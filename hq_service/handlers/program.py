@@ -340,7 +340,8 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
                      request_id=getattr(request, "request_id"))  # noqa: B009 - every command request has one
-    response = response_type_of(type(request))(config_version=version)
+    response_type: Any = response_type_of(type(request))  # the message stubs (types-protobuf 7.35) type no fields
+    response = response_type(config_version=version)
     getattr(response, kind.request_field).CopyFrom(item)
     return response
 
