@@ -169,14 +169,13 @@ def run_show(entity: ConfigEntity, args: argparse.Namespace) -> int:
         if args.key:
             running = [item for item in running if entity.key_of(item) == args.key]
         if not running:
-            missing.append(args.key or entity.name)
+            missing.append(args.key or "")
             return
         print(dump([to_document(item, zone) for item in running], entity.snapshot_field, args.format), end="")
 
     status = _run_with(_stub_class(), args, body)
     if missing:
-        print(f"NOT_FOUND: no {entity.name} {missing[0] if args.key else ''}in HQ's configuration".replace("  ", " "),
-              file=sys.stderr)
+        print(f"NOT_FOUND: no {' '.join(filter(None, [entity.name, args.key]))} in HQ's configuration", file=sys.stderr)
         return 1
     return status
 
