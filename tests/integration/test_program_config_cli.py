@@ -131,5 +131,7 @@ def test_a_field_the_message_lacks_is_refused_with_status_2_and_nothing_changes(
     assert unknown_flag.value.code == 2
     status, _, err = program("level", "set", "IT-CLI-BAD", "--rank", "seven")
     assert status == 2 and "rank: 'seven' is not a whole number" in err
+    status, _, err = program("count-item", "set", "IT-CLI-NONE", "--uses-per-pack", "0")  # HQ's own checks
+    assert status == 1 and err.startswith("INVALID_ARGUMENT: count_item.uses_per_pack"), err
     after = _snapshot(regions)
     assert after.version == version and not {"IT-CLI-OK", "IT-CLI-BAD"} & {level.code for level in after.levels}
