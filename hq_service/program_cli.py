@@ -259,7 +259,8 @@ def _add_entity(entities: argparse._SubParsersAction[argparse.ArgumentParser], e
     commands = parser.add_subparsers(dest="program_entity_command", required=True)
     key = f"the {entity.key_field}" if entity.keyed else ""
 
-    setter = commands.add_parser("set", help=f"set a {entity.message.name} from flags or a TOML/YAML file")
+    # No abbreviations: a misspelt field must be refused, not taken for another it happens to prefix.
+    setter = commands.add_parser("set", help=f"set a {entity.message.name} from flags or a TOML/YAML file", allow_abbrev=False)
     if entity.keyed:
         setter.add_argument("key", nargs="?", metavar="KEY", help=f"{key} (or --{entity.key_field.replace('_', '-')})")
     setter.add_argument("--file", help="set the item(s) in this .toml/.yaml file as written (fields absent: default)")

@@ -71,3 +71,5 @@ def test_an_unknown_field_flag_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as refused:
         _args("level", "set", "GOLD", "--colour", "red")
     assert refused.value.code == 2
+    with pytest.raises(SystemExit):  # a prefix of a field is not taken for it
+        _args("level", "set", "GOLD", "--privilege", "lounge")
