@@ -529,9 +529,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.set_defaults(handler=run_notices_list)
     opt_out.set_defaults(handler=run_notices_opt_out)
 
-    from hq_service import coupon_cli
+    from hq_service import coupon_cli, program_cli
 
     coupon_cli.add_commands(commands)
+    program_cli.add_commands(commands)  # chaincard program ENTITY set|list|show|diff
 
     from hq_service.bulk_issue_cli import add_bulk_commands
 

@@ -1,7 +1,8 @@
 """``chaincard coupon template set|list``: HQ's coupon templates (Q1) over ProgramConfigService.
 
 ``set CODE …`` replaces the whole template (UpsertCouponTemplate is an upsert of the whole item):
-give every rule it should have. HQ checks it and names the field at fault. ``list`` reads the
+give every rule it should have. Its flags read like the till's (``--kind cash``, ``--hours``); it
+sends and reads through the generic ``chaincard program coupon-template`` code (program_cli). HQ checks it and names the field at fault. ``list`` reads the
 templates from HQ's configuration snapshot. Dates are read in the chain's business time zone.
 """
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from chaincard.v1 import program_config_pb2, program_config_pb2_grpc
 
 KINDS = {"cash": "COUPON_KIND_CASH_VOUCHER", "discount": "COUPON_KIND_DISCOUNT", "product": "COUPON_KIND_PRODUCT"}
-DEADLINE_SECONDS = 10.0
 
 
 def moment(text: str) -> datetime:
@@ -96,22 +96,20 @@ def describe(template: program_config_pb2.CouponTemplate) -> list[str]:
 
 
 def _set(stub: program_config_pb2_grpc.ProgramConfigServiceStub, args: argparse.Namespace) -> None:
-    from chaincard.ids import new_id
-    from chaincard.v1 import program_config_pb2 as pc
+    from chaincard.program_config.entities import ENTITIES
     from hq_service.cli import _chain_zone
+    from hq_service.program_cli import send
 
-    request = pc.UpsertCouponTemplateRequest(request_id=new_id(), coupon_template=template_from_args(args, _chain_zone(args)))
-    answer = stub.UpsertCouponTemplate(request, timeout=DEADLINE_SECONDS)
-    row = describe(answer.coupon_template)
-    print(f"{row[0]} {row[1]}: {row[2]}, {row[3]} (configuration version {answer.config_version})")
+    stored, version = send(stub, ENTITIES["coupon-template"], template_from_args(args, _chain_zone(args)))
+    row = describe(cast("program_config_pb2.CouponTemplate", stored))
+    print(f"{row[0]} {row[1]}: {row[2]}, {row[3]} (configuration version {version})")
 
 
 def _list(stub: program_config_pb2_grpc.ProgramConfigServiceStub, args: argparse.Namespace) -> None:
-    from chaincard.v1 import program_config_pb2 as pc
+    from hq_service.program_cli import snapshot
     from hq_service.report_tables import Cell, Table, render_text
 
-    snapshot = stub.GetConfigSnapshot(pc.GetConfigSnapshotRequest(), timeout=DEADLINE_SECONDS).snapshot
-    templates = [t for t in snapshot.coupon_templates if args.all or t.active]
+    templates = [t for t in snapshot(stub).coupon_templates if args.all or t.active]
     print(render_text(Table(title="Coupon templates", headers=[
         "code", "name", "kind", "value", "min spend", "when", "stores", "levels", "cost borne by", "validity", "flags"],
         rows=[list[Cell](describe(template)) for template in sorted(templates, key=lambda t: t.code)])))
