@@ -22,6 +22,10 @@ What it does, in order (see docs/BENCHMARKS.md for the figures and how to read t
    row put on the card beforehand, one per checkout) and 100 points as cash (points added to each
    card beforehand with AdjustPoints): the sale locks, prices and marks its coupon and posts the
    coupon and points legs. Its ratio to (a) in the same run is what coupons and points cost.
+   (e) ``count-uses``: as (a), each basket also holding one car wash paid by one count-card use
+   (a COUNT_USES tender; uses bought beforehand with PurchaseCountUses, on cards of a count-and-
+   stored-value card type set at HQ): the sale takes the use from the card's packs under its lock
+   and posts the uses leg. Its ratio to (a) in the same run is what a count use costs.
    CPU time of every process on the machine is sampled around each window (ms of CPU per call);
    CPU used by processes that are not this benchmark's (another test run on the same machine)
    is reported as interference and the windows it disturbed are flagged.
@@ -94,10 +98,19 @@ AIM_RATIO = 0.35
 AIM_P99_MS = 50.0
 ECHO_SERVICE = "bench.Echo"
 ECHO_METHOD = f"/{ECHO_SERVICE}/Echo"
-SCENARIOS = ("region-E", "store-agent", "forwarded", "coupon-points")
+SCENARIOS = ("region-E", "store-agent", "forwarded", "coupon-points", "count-uses")
 COUPON_TEMPLATE = "BENCH-CASH-5"  # ¥5 off, no minimum: one per coupon-points checkout
 COUPONS_PER_CARD = 4_000
 BENCH_POINTS = 10_000_000  # points put on each coupon-points card (the most one adjustment may add): 100 a checkout
+# count-uses: a card type of its own and an item without a daily quota (the demo's CARWASH allows
+# one wash a day per card and store); one pack of 10,000 uses a card, more than a card serves. One
+# pack, as a member's card mostly holds: a sale reads every usable pack of the card's item.
+COUNT_CARD_TYPE = "BENCH-CNT"
+COUNT_ITEM = "BENCH-WASH"
+COUNT_SKU = "BENCH-WASH-1"
+COUNT_USES_PER_PACK = 10_000
+COUNT_PACKS = 1
+CONFIG_MAX_AGE_SECONDS = 10.0  # region_service.program.ProgramCache: how long a region keeps HQ's snapshot
 SKUS = [("TEA-001", "Longjing tea 50g", "tea"), ("SNK-014", "Sesame biscuits", "snack"), ("CUP-002", "Paper cups", "homeware")]
 
 
@@ -507,8 +520,8 @@ def basket_line(rng: random.Random) -> transactions_pb2.BasketLine:
     return transactions_pb2.BasketLine(sku=sku, name=name, category=category, quantity=1, unit_price_fen=rng.randint(100, 2000))
 
 
-def open_funded_card(region_endpoint: str, store_id: str, recharges: int, transport: Transport) -> str:
-    """Register a member in the store's region, open an SV card, recharge it; returns the card number."""
+def open_funded_card(region_endpoint: str, store_id: str, recharges: int, transport: Transport, card_type: str = "SV") -> str:
+    """Register a member in the store's region, open a card (SV unless told), recharge it; returns the card number."""
     with open_channel(region_endpoint, transport) as channel:
         members = members_pb2_grpc.MemberServiceStub(channel)
         cards = cards_pb2_grpc.CardServiceStub(channel)
@@ -519,7 +532,7 @@ def open_funded_card(region_endpoint: str, store_id: str, recharges: int, transp
             channel=common_pb2.REGISTRATION_CHANNEL_STORE,
         ), deadline=30).member
         card = call(cards.OpenCard, cards_pb2.OpenCardRequest(
-            request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code="SV",
+            request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code=card_type,
             form=common_pb2.CARD_FORM_VIRTUAL,
         ), deadline=30).card
         for _ in range(recharges):
@@ -573,6 +586,59 @@ def coupon_points_client(
         return one_call, channel.close
 
     return make
+
+
+def count_uses_client(
+    target: str, cards: list[str], store_id: str, transport: Transport
+) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
+    """As :func:`checkout_client`, each basket also holding one car wash paid by one count use; the
+    plain line is paid from stored value as in (a)."""
+    def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
+        channel = open_channel(target, transport)
+        checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
+        card_number = cards[index]
+        rng = random.Random(index)
+
+        def one_call() -> None:
+            wash = transactions_pb2.BasketLine(sku=COUNT_SKU, name="Car wash", category="service", quantity=1,
+                                               unit_price_fen=rng.randint(100, 2000))
+            call(checkout, transactions_pb2.CheckoutRequest(
+                request_id=new_id(), store_id=store_id, card_number=card_number, lines=[basket_line(rng), wash],
+                tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=COUNT_ITEM, uses=1),
+                         transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE)],
+            ))
+
+        return one_call, channel.close
+
+    return make
+
+
+def set_count_programme(state: Any) -> float:
+    """The count item and the count-and-stored-value card type at HQ, as an HQ admin; returns when
+    (time.monotonic()) they were set: a region sees them within its snapshot's maximum age."""
+    from chaincard.local.accounts import operator_token
+    from chaincard.security.identity import Role, Scope
+    from chaincard.v1 import program_config_pb2 as pc
+    from chaincard.v1 import program_config_pb2_grpc
+
+    admin = operator_token(state, "bench-admin", Role.HQ_ADMIN, Scope.chain())
+    with state.channel("hq", token=admin) as channel:
+        program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        call(program.UpsertCountItem, pc.UpsertCountItemRequest(request_id=new_id(), count_item=pc.CountItem(
+            code=COUNT_ITEM, name="Bench car wash", eligible_skus=[COUNT_SKU], uses_per_pack=COUNT_USES_PER_PACK,
+            pack_price_fen=100, active=True)), deadline=30)
+        call(program.UpsertCardType, pc.UpsertCardTypeRequest(request_id=new_id(), card_type=pc.CardType(
+            code=COUNT_CARD_TYPE, name="Bench count and stored value", kind_description="count uses and stored value",
+            stored_value=True, points=True, count_uses=True, count_item_codes=[COUNT_ITEM], active=True)), deadline=30)
+    return time.monotonic()
+
+
+def buy_count_uses(region_endpoint: str, store_id: str, card: str, transport: Transport) -> None:
+    """``COUNT_PACKS`` packs of the bench item on ``card``, paid in cash."""
+    with open_channel(region_endpoint, transport) as channel:
+        call(transactions_pb2_grpc.TransactionServiceStub(channel).PurchaseCountUses, transactions_pb2.PurchaseCountUsesRequest(
+            request_id=new_id(), store_id=store_id, card_number=card, item_code=COUNT_ITEM, packs=COUNT_PACKS,
+            tender=common_pb2.TENDER_TYPE_CASH), deadline=30)
 
 
 def prepare_coupon_cards(state: Any, region_url: str, cards: list[str]) -> dict[str, list[str]]:
@@ -871,6 +937,15 @@ def wait_until_quiet(sampler: CpuSampler, patience: float) -> float:
 
 
 # ---- report --------------------------------------------------------------------------------------
+def same_run_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the extra legs cost: coupon-points and count-uses rates over the plain region-E rate at
+    the same client count, both measured in this run."""
+    plain = {row["clients"]: row["checkouts_per_s"] for row in rows if row["scenario"] == "region-E"}
+    return [{"scenario": row["scenario"], "clients": row["clients"], "checkouts_per_s": row["checkouts_per_s"],
+             "region_E_per_s": plain[row["clients"]], "ratio": round(row["checkouts_per_s"] / plain[row["clients"]], 3)}
+            for row in rows if row["scenario"] in ("coupon-points", "count-uses") and plain.get(row["clients"])]
+
+
 def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any] | None, echo: dict[int, Window]) -> None:
     header = f"{'scenario':<12} {'clients':>7} {'checkouts/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} " \
              f"{'pgbench tps':>11} {'ratio':>6} {'echo calls/s':>12} {'co/echo':>7}"
@@ -1016,6 +1091,7 @@ def main() -> int:
         store_e = state.endpoint_of("store-S-E-001")
         as_agent_e, as_agent_w = state.store_transport("S-E-001"), state.store_transport("S-W-001")
         recharges = 2 + int(args.seconds // 5)  # ≥ ¥100,000 a card: the 1-client runs spend the most per card
+        count_set_at = set_count_programme(state) if "count-uses" in chosen else 0.0
         began = time.monotonic()
         # One card set per scenario on E cards; at least one, because the profile runs on E cards.
         e_count = most * max(1, ("region-E" in chosen) + ("store-agent" in chosen) + ("coupon-points" in chosen))
@@ -1023,7 +1099,15 @@ def main() -> int:
         with futures.ThreadPoolExecutor(8) as pool:
             e_cards = list(pool.map(lambda _: open_funded_card(region_e, "S-E-001", recharges, as_agent_e), range(e_count)))
             w_cards = list(pool.map(lambda _: open_funded_card(region_w, "S-W-001", recharges, as_agent_w), range(w_count)))
-        report["setup"] = {"cards": len(e_cards) + len(w_cards), "recharged_fen_per_card": recharges * RECHARGE_FEN,
+            count_cards: list[str] = []
+            if "count-uses" in chosen:
+                # Not an assertion: region E's snapshot, refreshed at most this long after the upsert, knows the card type.
+                time.sleep(max(0.0, count_set_at + CONFIG_MAX_AGE_SECONDS + 1 - time.monotonic()))
+                count_cards = list(pool.map(lambda _: open_funded_card(region_e, "S-E-001", recharges, as_agent_e, COUNT_CARD_TYPE),
+                                            range(most)))
+                list(pool.map(lambda card: buy_count_uses(region_e, "S-E-001", card, as_agent_e), count_cards))
+        report["setup"] = {"cards": len(e_cards) + len(w_cards) + len(count_cards), "recharged_fen_per_card": recharges * RECHARGE_FEN,
+                           "count_uses_per_card": COUNT_PACKS * COUNT_USES_PER_PACK if count_cards else 0,
                            "seconds": round(time.monotonic() - began, 1)}
         print(f"chain: up in {report['chain_start_seconds']} s; {report['setup']['cards']} cards opened and funded "
               f"in {report['setup']['seconds']} s", flush=True)
@@ -1039,6 +1123,7 @@ def main() -> int:
             ("store-agent", "through store agent S-E-001, E cards", store_e, agent_cards, "", state.till_transport("S-E-001")),
             ("forwarded", "to region E, W cards (E forwards to W)", region_e, w_cards, "S-E-001", as_agent_e),
             ("coupon-points", "as region-E, with one coupon and 100 points as cash", region_e, coupon_cards, "S-E-001", as_agent_e),
+            ("count-uses", "as region-E, plus one car wash paid by one count use", region_e, count_cards, "S-E-001", as_agent_e),
         ]
         scenarios = [scenario for scenario in scenarios if scenario[0] in chosen]
         rows: list[dict[str, Any]] = []
@@ -1047,6 +1132,7 @@ def main() -> int:
             windows[scenario] = {}
             for clients in clients_list:
                 client = (coupon_points_client(target, cards, coupons, store_id, transport) if scenario == "coupon-points"
+                          else count_uses_client(target, cards, store_id, transport) if scenario == "count-uses"
                           else checkout_client(target, cards, store_id, transport))
                 window = run_load(scenario, clients, client, warmup=args.warmup, seconds=args.seconds, sampler=sampler)
                 windows[scenario][clients] = window
@@ -1064,6 +1150,7 @@ def main() -> int:
                 print(f"  {scenario} -c {clients}: {window.rate:.1f} checkouts/s, p50 {window.percentile(0.5):.1f} ms, "
                       f"p99 {window.percentile(0.99):.1f} ms, errors {window.errors}", flush=True)
         report["results"] = rows
+        report["ratios_to_region_E"] = same_run_ratios(rows)
 
         # 5. profile of region E under scenario (a) at the most clients (separate, unmeasured runs)
         if not args.no_profile:
@@ -1124,6 +1211,9 @@ def main() -> int:
             }
         print()
         print_table(rows, pgbench_result, echo)
+        for ratio in report["ratios_to_region_E"]:
+            print(f"{ratio['scenario']} / region-E at {ratio['clients']} clients, same run: {ratio['ratio']:.2f} "
+                  f"({ratio['checkouts_per_s']} vs {ratio['region_E_per_s']} checkouts/s)")
         if "aim" in report:
             aim = report["aim"]
             print(f"\naim at {most} clients straight to region E: checkouts/pgbench = {aim['ratio_pgbench']} "

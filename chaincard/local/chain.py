@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from chaincard.chain_state import STATE_FILE, ChainState, ProcessInfo
@@ -47,6 +48,7 @@ class Chain:
         database_prefix: str = "chaincard",
         stores: list[directory_pb2.Store] | None = None,
         insecure: bool = False,
+        level_rules: Sequence[program_config_pb2.LevelRule] = (),
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -55,6 +57,7 @@ class Chain:
         self.database_prefix = database_prefix
         self.stores = stores or demo_data.STORES
         self.insecure = insecure
+        self.level_rules = list(level_rules)
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -185,7 +188,7 @@ class Chain:
         state.processes.append(hq)
         self._wait_serving(hq)
         self.admin_token = self._log_in_admin(state)
-        seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token))
+        seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token), level_rules=self.level_rules)
 
         env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
         # Each region's outbox is published by a relay process of its own, so the region's CPU (and
@@ -243,9 +246,11 @@ class Chain:
             state_file.unlink()
 
 
-def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transport: Transport = PLAINTEXT) -> None:
+def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transport: Transport = PLAINTEXT, *,
+                    level_rules: Sequence[program_config_pb2.LevelRule] = ()) -> None:
     """Idempotent upserts of the demo directory and program (safe on every start), as an HQ admin
-    (``transport`` carries the admin's token)."""
+    (``transport`` carries the admin's token). ``level_rules`` only when asked: a rule moves every
+    card below its level (demo_data.LEVEL_RULES says which chains carry them)."""
     channel = open_channel(hq_endpoint, transport, expected_server=None if transport.tls is None else "hq")
     try:
         directory = directory_pb2_grpc.DirectoryServiceStub(channel)
@@ -259,10 +264,15 @@ def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transpor
             call(directory.UpsertFranchisee, directory_pb2.UpsertFranchiseeRequest(request_id=new_id(), franchisee=franchisee))
         for store in demo_data.STORES:
             call(directory.UpsertStore, directory_pb2.UpsertStoreRequest(request_id=new_id(), store=store))
+        # Count items before the card types that name them.
+        for item in demo_data.COUNT_ITEMS:
+            call(program.UpsertCountItem, program_config_pb2.UpsertCountItemRequest(request_id=new_id(), count_item=item))
         for card_type in demo_data.CARD_TYPES:
             call(program.UpsertCardType, program_config_pb2.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type))
         for level in demo_data.LEVELS:
             call(program.UpsertLevel, program_config_pb2.UpsertLevelRequest(request_id=new_id(), level=level))
+        for level_rule in level_rules:  # after the levels they name
+            call(program.UpsertLevelRule, program_config_pb2.UpsertLevelRuleRequest(request_id=new_id(), level_rule=level_rule))
         # Templates first: a recharge tier may only name known ones.
         for template in demo_data.COUPON_TEMPLATES:
             call(program.UpsertCouponTemplate,

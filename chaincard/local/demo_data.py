@@ -23,7 +23,15 @@ CARD_TYPES = [
     program_config_pb2.CardType(code="SV", name="储值卡 Stored-value card", kind_description="stored value and points", stored_value=True, points=True),
     program_config_pb2.CardType(code="GOLD", name="金卡 Gold stored-value card", kind_description="stored value, points, gold level",
                                 stored_value=True, points=True, discount=True, default_level_code="GOLD"),
-    program_config_pb2.CardType(code="COUNT", name="计次卡 Count card", kind_description="prepaid service uses", count_uses=True, validity_days=365),
+    program_config_pb2.CardType(code="COUNT", name="计次卡 Count card", kind_description="prepaid service uses", count_uses=True,
+                                validity_days=365, count_item_codes=["CARWASH"]),
+]
+# Ten car washes for ¥300, valid a year, sold and used at any store; one wash a day per card and
+# store (K1, K3). Its uses pay for the SKU below at checkout (a TENDER_TYPE_COUNT_USES tender).
+CARWASH_SKU = "WASH-1"
+COUNT_ITEMS = [
+    program_config_pb2.CountItem(code="CARWASH", name="精洗一次 Car wash", eligible_skus=[CARWASH_SKU], uses_per_pack=10,
+                                 pack_price_fen=30_000, validity_days=365, active=True, daily_uses_per_store=1),
 ]
 LEVELS = [
     program_config_pb2.Level(code="NORMAL", name="普卡 Standard", rank=1, discount_bp=0, points_multiplier_bp=10_000),
@@ -31,6 +39,17 @@ LEVELS = [
     # Gold: 10% off, but only 5% on tea and none on tobacco (category overrides, L1).
     program_config_pb2.Level(code="GOLD", name="金卡 Gold", rank=3, discount_bp=1000, points_multiplier_bp=15_000,
                              category_discount_bp={"tea": 500, "tobacco": 0}),
+]
+
+# 充值满 5000 升银卡: one recharge of ¥5,000 or more makes a Standard card Silver at once (L2,
+# docs/adr/0027). Only the demo chain (`chaincard demo`, `chaincard up`) and the e2e chain carry it
+# (Chain's ``level_rules``): a rule applies to every card below its level, so the test chains'
+# other cards, and the benchmarks' ¥50,000 recharges, would move up too. Above every recharge the
+# e2e tests make (¥2,000 at most), below none the demo's own level step makes.
+LEVEL_UPGRADE_RECHARGE_FEN = 500_000
+LEVEL_RULES = [
+    program_config_pb2.LevelRule(level_code="SILVER", name="充值满 5000 升银卡 One ¥5,000 recharge",
+                                 upgrade_single_recharge_fen=LEVEL_UPGRADE_RECHARGE_FEN, active=True),
 ]
 
 # Given by the ¥1,000 Gold recharge tier: ¥30 off a bill of ¥200 or more, for 30 days, at any

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chaincard.local import demo_data
 from tests.support.chains import running_chain
 
 
@@ -12,5 +13,7 @@ from tests.support.chains import running_chain
 def chain(tmp_path_factory, postgres):
     # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
     # chain's settlement and HQ, which read their topics from the beginning.
-    with running_chain(postgres, tmp_path_factory.mktemp("chain"), "cce2e", kafka_bootstrap=None) as (_, state):
+    # With the demo's level rule, as `chaincard demo` runs: the e2e tests' recharges stay below it.
+    with running_chain(postgres, tmp_path_factory.mktemp("chain"), "cce2e", kafka_bootstrap=None,
+                       level_rules=demo_data.LEVEL_RULES) as (_, state):
         yield state

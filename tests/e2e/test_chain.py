@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from chaincard.ids import new_id
 from chaincard.local.accounts import ensure_operator
 from chaincard.local.demo import wait_for_member_view
+from chaincard.local.demo_cards import run_count_card, run_level_and_qr
 from chaincard.rpc.channels import open_channel
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
@@ -86,6 +87,24 @@ def test_the_slice_end_to_end(chain):
     assert shown.returncode == 0, shown.stderr
     assert "¥380.00" in shown.stdout and card.card_number in shown.stdout
     assert phone not in shown.stdout  # HQ's view is masked
+
+
+def test_the_demos_count_card_level_upgrade_and_qr_checkout(chain, capsys):
+    """The steps `chaincard demo` plays (issue 14 item 10), with what they print checked."""
+    counted = run_count_card(chain)
+    assert (counted.uses_bought, counted.uses_left_after_wash) == (10, 9)
+    assert counted.second_wash_refusal.startswith("FAILED_PRECONDITION") and "S-W-001" in counted.second_wash_refusal
+    shown = run_level_and_qr(chain)
+    assert (shown.level_before, shown.level_after) == ("NORMAL", "SILVER")
+    assert "Level upgraded to SILVER" in shown.upgrade_receipt
+    assert len(shown.qr_code) == 39 and shown.qr_code.startswith("7") and shown.qr_code[1:16] == shown.card_number
+    assert all(image.stat().st_size > 0 for image in shown.qr_images)
+    assert shown.qr_sale_points_earned == 144  # ¥120 at SILVER's 1.2×
+    assert shown.second_scan_refusal == "FAILED_PRECONDITION: member code already used; show a fresh one"
+    printed = capsys.readouterr().out
+    assert "Uses left CARWASH             10" in printed and "Uses CARWASH -1           9 left" in printed
+    assert "level NORMAL → SILVER" in printed and str(shown.qr_images[1]) in printed
+    assert assert_ledger_consistent(chain.database_urls["region_E"]) >= 2  # the packs match the uses accounts
 
 
 def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):

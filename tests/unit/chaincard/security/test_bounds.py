@@ -84,6 +84,8 @@ def test_the_demo_configuration_is_within_bounds() -> None:
         *(directory_pb2.UpsertStoreRequest(request_id="r", store=item) for item in demo_data.STORES),
         *(program_config_pb2.UpsertCardTypeRequest(request_id="r", card_type=item) for item in demo_data.CARD_TYPES),
         *(program_config_pb2.UpsertLevelRequest(request_id="r", level=item) for item in demo_data.LEVELS),
+        *(program_config_pb2.UpsertLevelRuleRequest(request_id="r", level_rule=item) for item in demo_data.LEVEL_RULES),
+        *(program_config_pb2.UpsertCountItemRequest(request_id="r", count_item=item) for item in demo_data.COUNT_ITEMS),
         *(program_config_pb2.UpsertRechargePromotionRequest(request_id="r", promotion=item)
           for item in demo_data.RECHARGE_PROMOTIONS),
         program_config_pb2.SetFeeScheduleRequest(request_id="r", fee_schedule=demo_data.FEE_SCHEDULE),
