@@ -30,6 +30,8 @@ from region_service.translate import timestamp
 
 _PREFIX = f"{Asset.COUNT_USES}:"
 PURCHASE = "COUNT_USES_PURCHASE"
+# Uses that expired in their packs (region_service.count_pack_expiry, docs/adr/0030).
+EXPIRY = "COUNT_USES_EXPIRY"
 # Keys of a transaction's details: uses moved per item ({item: signed uses}, as
 # region_service.translate.COUNT_USES), and the packs a sale took them from ([[pack id, uses], …]).
 DETAILS_USES = "count_uses"
@@ -98,11 +100,11 @@ def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigS
 
 def used_today(session: Session, card_number: str, store_id: str, business_date: date, item_code: str) -> int:
     """Uses of ``item_code`` the card consumed at the store on the business day, net of those
-    returned by refunds and voids (purchases left out)."""
+    returned by refunds and voids (purchases and expiries left out)."""
     rows = session.execute(
         select(LedgerTransaction.details)
         .where(LedgerTransaction.card_number == card_number, LedgerTransaction.store_id == store_id,
-               LedgerTransaction.business_date == business_date, LedgerTransaction.type != PURCHASE)
+               LedgerTransaction.business_date == business_date, LedgerTransaction.type.not_in((PURCHASE, EXPIRY)))
     ).scalars()
     return -sum(int(((details or {}).get(DETAILS_USES) or {}).get(item_code, 0)) for details in rows)
 
@@ -129,10 +131,10 @@ def account_id(session: Session, locked: LockedAccounts, card_number: str, item_
 
 
 def add_pack(session: Session, *, card_number: str, item_code: str, franchisee_id: str, transaction_id: str, uses: int,
-             bought_at: datetime, expires_at: datetime | None) -> None:
+             bought_at: datetime, expires_at: datetime | None, price_fen: int = 0, package_code: str = "") -> None:
     session.add(CountUsePack(pack_id=new_id(), card_number=card_number, item_code=item_code, franchisee_id=franchisee_id,
                              transaction_id=transaction_id, uses_bought=uses, uses_left=uses, bought_at=bought_at,
-                             expires_at=expires_at))
+                             expires_at=expires_at, price_fen=price_fen, package_code=package_code))
 
 
 def balances(session: Session, locked: LockedAccounts, card_number: str) -> list[common_pb2.CountUseBalance]:
