@@ -11,7 +11,7 @@ items (K4, 月卡). No database, no gRPC: the region's purchase, checkout and re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -98,8 +98,3 @@ def released_uses(taken: int, already_released: int, *, whole: bool, refunded_fe
     the count-uses fen refunded so far (this refund's included), rounded down, less earlier releases."""
     target = taken if whole or not count_fen else min(taken, taken * refunded_fen // count_fen)
     return max(target - already_released, 0)
-
-
-def time_intents(intents: Sequence[str], items: Mapping[str, pc.CountItem]) -> set[str]:
-    """Which of the item codes ``intents`` are time items."""
-    return {code for code in intents if code in items and is_time_item(items[code])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -378,7 +378,8 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
                      request_id=getattr(request, "request_id"))  # noqa: B009 - every command request has one
-    response = response_type_of(type(request))(config_version=version)
+    # cast: the stubs type a response class as bare Message, whose constructor takes no fields.
+    response = cast(Any, response_type_of(type(request)))(config_version=version)
     getattr(response, kind.request_field).CopyFrom(item)
     return response
 
