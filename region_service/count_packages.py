@@ -20,7 +20,7 @@ def _count_item(snapshot: pc.ConfigSnapshot, item_code: str, field: str) -> pc.C
 
 
 def _require_configured(item: pc.CountItem) -> None:
-    if not count_products.is_time_item(item) and item.uses_per_pack <= 0 or item.pack_price_fen < 0:
+    if (not count_products.is_time_item(item) and item.uses_per_pack <= 0) or item.pack_price_fen < 0:
         raise FailedPrecondition(f"count item {item.code} has no pack configured")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.v1 import transactions_pb2
+from region_service.context import RegionContext
 from region_service.count_pack_expiry import expire_due_packs
 from tests.support.cards import funded_card
 from tests.support.count_products import TIME_CARD, buy_package, set_products_programme
@@ -47,6 +48,21 @@ def test_random_count_use_sequences_keep_balances_equal_to_postings(programme, s
     east = programme.clients["E"]
     card = funded_card(east, 0, card_type=TIME_CARD)
     sales: list[str] = []
+    with region_context(programme) as ctx:  # one database pool per example (the server's connections are shared)
+        _run(east, ctx, card, steps, sales)
+    assert_ledger_consistent(programme.database_urls["E"])
+    engine = create_engine(programme.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            days = connection.execute(text(
+                "SELECT business_date, SUM(uses) FROM count_time_uses WHERE card_number = :card GROUP BY business_date"),
+                {"card": card}).all()
+    finally:
+        engine.dispose()
+    assert all(0 <= used <= MONTH_CAP for _, used in days), days
+
+
+def _run(east, ctx: RegionContext, card: str, steps, sales: list[str]) -> None:  # type: ignore[no-untyped-def]
     for step in steps:
         kind = step[0]
         try:
@@ -68,17 +84,6 @@ def test_random_count_use_sequences_keep_balances_equal_to_postings(programme, s
                         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id,
                         reason="property"), timeout=10)
             elif kind == "expire":
-                with region_context(programme) as ctx:
-                    expire_due_packs(ctx, now=datetime.now(UTC) + timedelta(days=step[1]))
+                expire_due_packs(ctx, now=datetime.now(UTC) + timedelta(days=step[1]))
         except grpc.RpcError as error:
             assert error.code() in EXPECTED_REFUSALS, f"{step}: {error.code().name} {error.details()}"
-    assert_ledger_consistent(programme.database_urls["E"])
-    engine = create_engine(programme.database_urls["E"])
-    try:
-        with engine.connect() as connection:
-            days = connection.execute(text(
-                "SELECT business_date, SUM(uses) FROM count_time_uses WHERE card_number = :card GROUP BY business_date"),
-                {"card": card}).all()
-    finally:
-        engine.dispose()
-    assert all(0 <= used <= MONTH_CAP for _, used in days), days
