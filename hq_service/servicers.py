@@ -134,6 +134,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
     def UpsertCountItem(self, request: pc.UpsertCountItemRequest, context: grpc.ServicerContext) -> pc.UpsertCountItemResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertCountItemResponse)
 
+    def UpsertCountPackage(self, request: pc.UpsertCountPackageRequest, context: grpc.ServicerContext) -> pc.UpsertCountPackageResponse:  # noqa: N802
+        return self._change_config(request, pc.UpsertCountPackageResponse)
+
     def SetFeeSchedule(self, request: pc.SetFeeScheduleRequest, context: grpc.ServicerContext) -> pc.SetFeeScheduleResponse:  # noqa: N802
         return self._change_config(request, pc.SetFeeScheduleResponse)
 

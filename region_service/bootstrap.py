@@ -33,6 +33,7 @@ from chaincard.workers import PeriodicJob
 from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
+from region_service.count_pack_expiry import expire_due_packs
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
@@ -123,10 +124,12 @@ def start_region(settings: Settings) -> RunningServer:
     )
     expiry = PeriodicJob("card-expiry", EXPIRY_SWEEP_SECONDS, lambda: expire_due_cards(ctx)).start()
     points_expiry = PeriodicJob("points-expiry", POINTS_EXPIRY_SWEEP_SECONDS, lambda: run_points_jobs(ctx)).start()
+    # Count-use packs past their expiry (docs/adr/0030), as often as the points lots.
+    pack_expiry = PeriodicJob("count-pack-expiry", POINTS_EXPIRY_SWEEP_SECONDS, lambda: expire_due_packs(ctx)).start()
     coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
     level_review = PeriodicJob("level-review", LEVEL_REVIEW_CHECK_SECONDS, NightlyReview(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
-    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, coupon_jobs.stop,
+    running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, pack_expiry.stop, coupon_jobs.stop,
                         level_review.stop, feed.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)

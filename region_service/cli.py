@@ -17,7 +17,8 @@ remind`` sends the expiry reminders due (both also run inside the region every f
 running them again does nothing twice: docs/adr/0022). ``gift-stock`` sets how many of a gift a
 store of the region holds for points redemption (P2). ``levels review`` runs the nightly level
 review now (L2: cards below their level's keep thresholds after its grace period move down; a
-second run the same day changes nothing: docs/adr/0027). All work on the region's database: ``--database-url``, or the
+second run the same day changes nothing: docs/adr/0027). ``count-uses expire`` expires the uses of count-use packs
+past their expiry now (also run inside the region; a second run expires nothing twice: docs/adr/0030). All work on the region's database: ``--database-url``, or the
 running local chain's (``--data-dir``). ``chaincard region --code E …`` without a subcommand runs
 the region service itself.
 """
@@ -214,6 +215,17 @@ def run_points(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_count_uses(args: argparse.Namespace) -> int:
+    from region_service.count_pack_expiry import expire_due_packs
+
+    ctx = _region_context(args)
+    if ctx is None:
+        return 2
+    run = expire_due_packs(ctx)
+    print(f"region {ctx.region_code}: {run.uses} count use(s) expired on {run.cards} card(s)")
+    return 0
+
+
 def run_levels(args: argparse.Namespace) -> int:
     from region_service.levels import review_levels
 
@@ -290,6 +302,11 @@ def add_region_commands(region_commands: argparse._SubParsersAction[argparse.Arg
     points.add_argument("points_command", choices=("expire", "remind"))
     _add_context_flags(points)
     points.set_defaults(handler=run_points)
+
+    count_uses = region_commands.add_parser("count-uses", help="count cards (K1): expire the uses of packs past their expiry now")
+    count_uses.add_argument("count_uses_command", choices=("expire",))
+    _add_context_flags(count_uses)
+    count_uses.set_defaults(handler=run_count_uses)
 
     levels = region_commands.add_parser("levels", help="levels (L2): run the nightly downgrade review now")
     levels.add_argument("levels_command", choices=("review",))

@@ -31,6 +31,8 @@ from region_service.translate import COUNT_USE_CONSUMPTIONS, timestamp
 
 _PREFIX = f"{Asset.COUNT_USES}:"
 PURCHASE = "COUNT_USES_PURCHASE"
+# Uses that expired in their packs (region_service.count_pack_expiry, docs/adr/0030).
+EXPIRY = "COUNT_USES_EXPIRY"
 # Keys of a transaction's details: uses moved per item ({item: signed uses}, as
 # region_service.translate.COUNT_USES), the packs a sale took them from ([[pack id, uses, value fen], …];
 # rows from before docs/adr/0031 lack the value), and per item and seller the uses and their value
@@ -117,11 +119,11 @@ def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigS
 
 def used_today(session: Session, card_number: str, store_id: str, business_date: date, item_code: str) -> int:
     """Uses of ``item_code`` the card consumed at the store on the business day, net of those
-    returned by refunds and voids (purchases left out)."""
+    returned by refunds and voids (purchases and expiries left out)."""
     rows = session.execute(
         select(LedgerTransaction.details)
         .where(LedgerTransaction.card_number == card_number, LedgerTransaction.store_id == store_id,
-               LedgerTransaction.business_date == business_date, LedgerTransaction.type != PURCHASE)
+               LedgerTransaction.business_date == business_date, LedgerTransaction.type.not_in((PURCHASE, EXPIRY)))
     ).scalars()
     return -sum(int(((details or {}).get(DETAILS_USES) or {}).get(item_code, 0)) for details in rows)
 
@@ -148,11 +150,13 @@ def account_id(session: Session, locked: LockedAccounts, card_number: str, item_
 
 
 def add_pack(session: Session, *, card_number: str, item_code: str, franchisee_id: str, transaction_id: str, uses: int,
-             bought_at: datetime, expires_at: datetime | None, price_fen: int = 0) -> None:
-    """A pack of ``uses`` sold for ``price_fen`` (what its uses are worth when consumed, docs/adr/0031)."""
+             bought_at: datetime, expires_at: datetime | None, price_fen: int = 0, package_code: str = "") -> None:
+    """A pack of ``uses`` sold for ``price_fen`` (what its uses are worth when consumed, docs/adr/0031),
+    bought alone or in ``package_code`` (its share of the package's price, docs/adr/0030)."""
     session.add(CountUsePack(pack_id=new_id(), card_number=card_number, item_code=item_code, franchisee_id=franchisee_id,
                              transaction_id=transaction_id, uses_bought=uses, uses_left=uses, bought_at=bought_at,
-                             expires_at=expires_at, price_fen=price_fen, value_left_fen=price_fen))
+                             expires_at=expires_at, price_fen=price_fen, value_left_fen=price_fen,
+                             package_code=package_code))
 
 
 def balances(session: Session, locked: LockedAccounts, card_number: str) -> list[common_pb2.CountUseBalance]:

@@ -291,7 +291,7 @@ NO_EXPIRY = ExpiryPolicy()
 
 def post_transaction(
     session: Session, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts | None = None, *,
-    points_expiry: ExpiryPolicy = NO_EXPIRY, time_zone: str = "Asia/Shanghai",
+    points_expiry: ExpiryPolicy = NO_EXPIRY, time_zone: str = "Asia/Shanghai", memo: bool = False,
 ) -> CardBalances:
     """Append the transaction and its postings, move the card's running balances beside them (STYLE
     rule 5), and fill the transaction's balances-after from the card's accounts while they are locked.
@@ -306,8 +306,12 @@ def post_transaction(
 
     The cards' points lots follow their POINTS postings here, for every transaction (ADR 0022): lots
     created expire by ``points_expiry`` (the chain's policy, read by the caller) in ``time_zone``.
+
+    ``memo``: the transaction may move nothing (a time pass bought for cash or used, docs/adr/0030):
+    with no postings it is recorded alone; any postings it has must still balance.
     """
-    check_balanced(postings)
+    if postings or not memo:
+        check_balanced(postings)
     locked = locked if locked is not None else LockedAccounts()
     unknown = {p.account_id for p in postings} - _known_system_ids - locked.by_id.keys()
     if unknown or not locked.holds_card(transaction.card_number):

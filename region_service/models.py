@@ -174,6 +174,51 @@ class CountUsePack(Base):
     # settlement clears them between franchisees (docs/adr/0031).
     price_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     value_left_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The package it was bought in (CountPackage.code); "" when the item was bought alone.
+    package_code: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+
+
+class CountTimePeriod(Base):
+    """One purchase of a time item (K4, docs/adr/0030): unlimited use of the item from ``starts_at``
+    to ``ends_at``. A card's periods of an item follow each other (a purchase starts at the later of
+    now and the last end), so its pass ends at their latest ``ends_at``. Written under the card's lock."""
+
+    __tablename__ = "count_time_periods"
+    __table_args__ = (
+        Index("ix_count_time_periods_card_item", "card_number", "item_code", "ends_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    period_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    # The selling franchisee, and the purchase (its share of a package's price in price_fen).
+    franchisee_id: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(36), index=True)
+    package_code: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    ends_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class CountTimeUse(Base):
+    """Uses of a time pass (K4) by one transaction, for reports and the daily cap: a sale's row has
+    its uses, a refund's or void's row the uses it released (negative), dated on the sale's business
+    day so the day's count nets them."""
+
+    __tablename__ = "count_time_uses"
+    __table_args__ = (Index("ix_count_time_uses_card_day", "card_number", "item_code", "business_date"),)
+
+    use_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The period that covered the use (its seller), the store that served it.
+    period_id: Mapped[str] = mapped_column(String(36))
+    store_id: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[date] = mapped_column(Date)
+    uses: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp)
 
 
 class PointsExpiryReminder(Base):

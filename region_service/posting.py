@@ -103,6 +103,7 @@ def record_transaction(
     overdrawn: bool = False,
     operator_id: str = "",
     request_id: str = "",
+    memo: bool = False,
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt (the
     caller's lines, then the card footer), and publish TransactionPosted through the outbox, keyed by
@@ -115,10 +116,12 @@ def record_transaction(
 
     ``coupons``: on a sale, the coupons it used; on a refund or void, those whose flow it reverses
     (docs/adr/0021). The event carries them (settlement clears each between franchisees); the
-    Transaction message has no field for them, so the row's details keep them."""
+    Transaction message has no field for them, so the row's details keep them.
+
+    ``memo``: the row may have no postings (region_service.ledger_store.post_transaction)."""
     # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
     after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
-                             time_zone=ctx.settings.business_time_zone)
+                             time_zone=ctx.settings.business_time_zone, memo=memo)
     # Levels that move (L2): the card's level rules, applied at once in this transaction.
     upgraded = upgrade_after(ctx, session, row, after.points, operator_id=operator_id, request_id=request_id)
     items = [

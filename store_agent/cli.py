@@ -7,7 +7,7 @@ working — within the offline limits — when the store's link to its region is
     chaincard pos sell --card 8811… --item WASH-1:Car wash:service:1:30.00 --uses CARWASH:1
     chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
-    chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡)
+    chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡; --package CODE: 套餐)
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
@@ -193,7 +193,8 @@ def _state(card: common_pb2.Card) -> str:
 def _balances(balances: common_pb2.Balances) -> str:
     from chaincard.money import format_fen
 
-    uses = "".join(f"  {held.item_code} {held.uses} uses" for held in balances.count_uses)
+    uses = "".join(f"  {held.item_code} pass to {held.period_ends_at.ToDatetime().date().isoformat()}" if held.time_pass
+                   else f"  {held.item_code} {held.uses} uses" for held in balances.count_uses)
     return (f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  "
             f"total {format_fen(balances.principal_fen + balances.bonus_fen)}  points {balances.points}{uses}")
 
@@ -377,23 +378,27 @@ def cmd_redeem_points(channel: grpc.Channel, args: argparse.Namespace) -> int:
 
 
 def cmd_buy_uses(channel: grpc.Channel, args: argparse.Namespace) -> int:
-    """``chaincard pos buy-uses CARD ITEM [--packs N]``: sell packs of a count item's uses onto a card (K1)."""
+    """``chaincard pos buy-uses CARD ITEM [--packs N]``: sell packs of a count item's uses onto a card (K1),
+    or periods of a time item's pass (K4); ``--package CODE`` instead of ITEM sells a package (K2)."""
     from chaincard.money import format_fen
     from chaincard.rpc.channels import call
     from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
 
     if args.packs < 1:
         raise UsageError("--packs must be 1 or more")
+    if bool(args.item) == bool(args.package):
+        raise UsageError("give either ITEM or --package CODE")
     pin = getpass.getpass("PIN: ") if args.pin else ""
     request = transactions_pb2.PurchaseCountUsesRequest(
-        request_id=_request_id(args), card_number=args.card, item_code=args.item, packs=args.packs,
-        tender=_BUY_USES_TENDERS[args.tender], pin=pin, operator_id=args.operator or "",
+        request_id=_request_id(args), card_number=args.card, item_code=args.item or "", package_code=args.package or "",
+        packs=args.packs, tender=_BUY_USES_TENDERS[args.tender], pin=pin, operator_id=args.operator or "",
     )
     answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).PurchaseCountUses, request,
                   deadline=CALL_DEADLINE_SECONDS)
-    expiry = answer.expires_at.ToDatetime().date().isoformat() if answer.HasField("expires_at") else "never"
-    print(f"✓ SOLD {answer.uses_added} uses of {args.item} for {format_fen(answer.amount_fen)} by {args.tender}"
-          f" (expire {expiry}); {answer.count_use_balance.uses} uses left")
+    print(f"✓ SOLD {args.packs} × {args.package or args.item} for {format_fen(answer.amount_fen)} by {args.tender}")
+    for held in answer.count_use_balances:
+        until = held.expires_at.ToDatetime().date().isoformat() if held.HasField("expires_at") else "never"
+        print(f"  {held.item_code}: pass to {until}" if held.time_pass else f"  {held.item_code}: {held.uses} uses left (expire {until})")
     print(f"  card after: {_balances(answer.balances_after)}")
     _print_receipt(answer.receipt)
     return 0
@@ -579,7 +584,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     buy_uses = add("buy-uses", cmd_buy_uses, "sell packs of a count item's uses onto a card (计次卡)")
     buy_uses.add_argument("card", help="the member card number")
-    buy_uses.add_argument("item", help="the count item's code, e.g. CARWASH")
+    buy_uses.add_argument("item", nargs="?", help="the count item's code, e.g. CARWASH (or give --package)")
+    buy_uses.add_argument("--package", help="a package's code instead of an item (套餐), e.g. WASH-SET")
     buy_uses.add_argument("--packs", type=int, default=1, help="packs bought (default 1)")
     buy_uses.add_argument("--tender", choices=sorted(_BUY_USES_TENDERS), default="cash",
                           help="how the member pays (card: the card's stored value)")

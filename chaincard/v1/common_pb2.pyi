@@ -77,6 +77,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_EXPIRY: _ClassVar[TransactionType]
     TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF: _ClassVar[TransactionType]
     TRANSACTION_TYPE_POINTS_EXPIRY: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_COUNT_USES_EXPIRY: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -151,6 +152,7 @@ TRANSACTION_TYPE_COUNT_USES_PURCHASE: TransactionType
 TRANSACTION_TYPE_EXPIRY: TransactionType
 TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF: TransactionType
 TRANSACTION_TYPE_POINTS_EXPIRY: TransactionType
+TRANSACTION_TYPE_COUNT_USES_EXPIRY: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection
@@ -168,14 +170,22 @@ COUPON_STATE_EXPIRED: CouponState
 COUPON_STATE_VOIDED: CouponState
 
 class CountUseBalance(_message.Message):
-    __slots__ = ("item_code", "uses", "expires_at")
+    __slots__ = ("item_code", "uses", "expires_at", "time_pass", "period_ends_at", "daily_cap_uses", "used_today")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     USES_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    TIME_PASS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    DAILY_CAP_USES_FIELD_NUMBER: _ClassVar[int]
+    USED_TODAY_FIELD_NUMBER: _ClassVar[int]
     item_code: str
     uses: int
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    time_pass: bool
+    period_ends_at: _timestamp_pb2.Timestamp
+    daily_cap_uses: int
+    used_today: int
+    def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_pass: _Optional[bool] = ..., period_ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., daily_cap_uses: _Optional[int] = ..., used_today: _Optional[int] = ...) -> None: ...
 
 class Balances(_message.Message):
     __slots__ = ("principal_fen", "bonus_fen", "points", "count_uses", "owed_fen", "points_owed")

@@ -315,7 +315,7 @@ class CouponTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CouponKind, str]] = ..., face_value_fen: _Optional[int] = ..., discount_bp: _Optional[int] = ..., max_discount_fen: _Optional[int] = ..., product_skus: _Optional[_Iterable[str]] = ..., min_spend_fen: _Optional[int] = ..., categories: _Optional[_Iterable[str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., exclude_holidays: _Optional[bool] = ..., validity_days: _Optional[int] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stackable: _Optional[bool] = ..., active: _Optional[bool] = ..., start_minute_of_day: _Optional[int] = ..., end_minute_of_day: _Optional[int] = ..., level_codes: _Optional[_Iterable[str]] = ..., issuer_franchisee_id: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transferable: _Optional[bool] = ..., transfer_reward_points: _Optional[int] = ..., reminder_days_before_expiry: _Optional[int] = ...) -> None: ...
 
 class CountItem(_message.Message):
-    __slots__ = ("code", "name", "eligible_skus", "uses_per_pack", "pack_price_fen", "validity_days", "active", "store_ids", "daily_uses_per_store")
+    __slots__ = ("code", "name", "eligible_skus", "uses_per_pack", "pack_price_fen", "validity_days", "active", "store_ids", "daily_uses_per_store", "period_days", "daily_cap_uses", "package_only")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ELIGIBLE_SKUS_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +325,9 @@ class CountItem(_message.Message):
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     STORE_IDS_FIELD_NUMBER: _ClassVar[int]
     DAILY_USES_PER_STORE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    DAILY_CAP_USES_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_ONLY_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     eligible_skus: _containers.RepeatedScalarFieldContainer[str]
@@ -334,7 +337,36 @@ class CountItem(_message.Message):
     active: bool
     store_ids: _containers.RepeatedScalarFieldContainer[str]
     daily_uses_per_store: int
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ..., store_ids: _Optional[_Iterable[str]] = ..., daily_uses_per_store: _Optional[int] = ...) -> None: ...
+    period_days: int
+    daily_cap_uses: int
+    package_only: bool
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., eligible_skus: _Optional[_Iterable[str]] = ..., uses_per_pack: _Optional[int] = ..., pack_price_fen: _Optional[int] = ..., validity_days: _Optional[int] = ..., active: _Optional[bool] = ..., store_ids: _Optional[_Iterable[str]] = ..., daily_uses_per_store: _Optional[int] = ..., period_days: _Optional[int] = ..., daily_cap_uses: _Optional[int] = ..., package_only: _Optional[bool] = ...) -> None: ...
+
+class CountPackageItem(_message.Message):
+    __slots__ = ("item_code", "uses")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    USES_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    uses: int
+    def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ...) -> None: ...
+
+class CountPackage(_message.Message):
+    __slots__ = ("code", "name", "price_fen", "items", "validity_days", "store_ids", "active")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    price_fen: int
+    items: _containers.RepeatedCompositeFieldContainer[CountPackageItem]
+    validity_days: int
+    store_ids: _containers.RepeatedScalarFieldContainer[str]
+    active: bool
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., price_fen: _Optional[int] = ..., items: _Optional[_Iterable[_Union[CountPackageItem, _Mapping]]] = ..., validity_days: _Optional[int] = ..., store_ids: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class FeeSchedule(_message.Message):
     __slots__ = ("effective_from_business_date", "interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp", "count_use_fee_bp")
@@ -443,7 +475,7 @@ class LevelRule(_message.Message):
     def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ..., upgrade_single_spend_fen: _Optional[int] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
-    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules")
+    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules", "count_packages")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPES_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
@@ -465,6 +497,7 @@ class ConfigSnapshot(_message.Message):
     GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
     POINTS_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     LEVEL_RULES_FIELD_NUMBER: _ClassVar[int]
+    COUNT_PACKAGES_FIELD_NUMBER: _ClassVar[int]
     version: int
     card_types: _containers.RepeatedCompositeFieldContainer[CardType]
     levels: _containers.RepeatedCompositeFieldContainer[Level]
@@ -486,7 +519,8 @@ class ConfigSnapshot(_message.Message):
     generated_at: _timestamp_pb2.Timestamp
     points_expiry: PointsExpiryPolicy
     level_rules: _containers.RepeatedCompositeFieldContainer[LevelRule]
-    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ...) -> None: ...
+    count_packages: _containers.RepeatedCompositeFieldContainer[CountPackage]
+    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ..., count_packages: _Optional[_Iterable[_Union[CountPackage, _Mapping]]] = ...) -> None: ...
 
 class UpsertCardTypeRequest(_message.Message):
     __slots__ = ("request_id", "card_type")
@@ -647,6 +681,22 @@ class UpsertCountItemResponse(_message.Message):
     count_item: CountItem
     config_version: int
     def __init__(self, count_item: _Optional[_Union[CountItem, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
+
+class UpsertCountPackageRequest(_message.Message):
+    __slots__ = ("request_id", "count_package")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    count_package: CountPackage
+    def __init__(self, request_id: _Optional[str] = ..., count_package: _Optional[_Union[CountPackage, _Mapping]] = ...) -> None: ...
+
+class UpsertCountPackageResponse(_message.Message):
+    __slots__ = ("count_package", "config_version")
+    COUNT_PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    count_package: CountPackage
+    config_version: int
+    def __init__(self, count_package: _Optional[_Union[CountPackage, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
 
 class SetFeeScheduleRequest(_message.Message):
     __slots__ = ("request_id", "fee_schedule")

@@ -88,6 +88,11 @@ class ProgramConfigServiceStub:
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemResponse.FromString,
                 _registered_method=True)
+        self.UpsertCountPackage = channel.unary_unary(
+                '/chaincard.v1.ProgramConfigService/UpsertCountPackage',
+                request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageResponse.FromString,
+                _registered_method=True)
         self.SetFeeSchedule = channel.unary_unary(
                 '/chaincard.v1.ProgramConfigService/SetFeeSchedule',
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetFeeScheduleRequest.SerializeToString,
@@ -197,6 +202,13 @@ class ProgramConfigServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertCountPackage(self, request, context):
+        """Creates or replaces a count package (K2), keyed by code; its items must be count items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetFeeSchedule(self, request, context):
         """Adds or replaces the fee schedule effective from a business date (F5). A schedule whose date
         has already been settled cannot change (FAILED_PRECONDITION).
@@ -292,6 +304,11 @@ def add_ProgramConfigServiceServicer_to_server(servicer, server):
                     servicer.UpsertCountItem,
                     request_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemResponse.SerializeToString,
+            ),
+            'UpsertCountPackage': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertCountPackage,
+                    request_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageResponse.SerializeToString,
             ),
             'SetFeeSchedule': grpc.unary_unary_rpc_method_handler(
                     servicer.SetFeeSchedule,
@@ -598,6 +615,33 @@ class ProgramConfigService:
             '/chaincard.v1.ProgramConfigService/UpsertCountItem',
             chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemRequest.SerializeToString,
             chaincard_dot_v1_dot_program__config__pb2.UpsertCountItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertCountPackage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ProgramConfigService/UpsertCountPackage',
+            chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageRequest.SerializeToString,
+            chaincard_dot_v1_dot_program__config__pb2.UpsertCountPackageResponse.FromString,
             options,
             channel_credentials,
             insecure,

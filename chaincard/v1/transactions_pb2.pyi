@@ -409,7 +409,7 @@ class RedeemPointsResponse(_message.Message):
     def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., points_spent: _Optional[int] = ..., gift_sku: _Optional[str] = ..., bonus_credited_fen: _Optional[int] = ..., count_item_code: _Optional[str] = ..., count_uses_credited: _Optional[int] = ..., coupons_issued: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...
 
 class PurchaseCountUsesRequest(_message.Message):
-    __slots__ = ("request_id", "store_id", "card_number", "item_code", "packs", "tender", "pin", "operator_id")
+    __slots__ = ("request_id", "store_id", "card_number", "item_code", "packs", "tender", "pin", "operator_id", "package_code")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -418,6 +418,7 @@ class PurchaseCountUsesRequest(_message.Message):
     TENDER_FIELD_NUMBER: _ClassVar[int]
     PIN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     store_id: str
     card_number: str
@@ -426,10 +427,11 @@ class PurchaseCountUsesRequest(_message.Message):
     tender: _common_pb2.TenderType
     pin: str
     operator_id: str
-    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., item_code: _Optional[str] = ..., packs: _Optional[int] = ..., tender: _Optional[_Union[_common_pb2.TenderType, str]] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+    package_code: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., item_code: _Optional[str] = ..., packs: _Optional[int] = ..., tender: _Optional[_Union[_common_pb2.TenderType, str]] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ..., package_code: _Optional[str] = ...) -> None: ...
 
 class PurchaseCountUsesResponse(_message.Message):
-    __slots__ = ("transaction", "amount_fen", "uses_added", "count_use_balance", "balances_after", "receipt", "expires_at")
+    __slots__ = ("transaction", "amount_fen", "uses_added", "count_use_balance", "balances_after", "receipt", "expires_at", "count_use_balances", "package_code")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     USES_ADDED_FIELD_NUMBER: _ClassVar[int]
@@ -437,6 +439,8 @@ class PurchaseCountUsesResponse(_message.Message):
     BALANCES_AFTER_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_USE_BALANCES_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     transaction: _common_pb2.Transaction
     amount_fen: int
     uses_added: int
@@ -444,7 +448,9 @@ class PurchaseCountUsesResponse(_message.Message):
     balances_after: _common_pb2.Balances
     receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., amount_fen: _Optional[int] = ..., uses_added: _Optional[int] = ..., count_use_balance: _Optional[_Union[_common_pb2.CountUseBalance, _Mapping]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    count_use_balances: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountUseBalance]
+    package_code: str
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., amount_fen: _Optional[int] = ..., uses_added: _Optional[int] = ..., count_use_balance: _Optional[_Union[_common_pb2.CountUseBalance, _Mapping]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., count_use_balances: _Optional[_Iterable[_Union[_common_pb2.CountUseBalance, _Mapping]]] = ..., package_code: _Optional[str] = ...) -> None: ...
 
 class GetTransactionRequest(_message.Message):
     __slots__ = ("transaction_id", "card_number")

@@ -198,14 +198,50 @@ def _check_coded(prefix: str) -> Callable[[_Coded], None]:
 
 
 def _check_count_item(item: pc.CountItem) -> None:
-    """A count item (K1, K3) that can be sold and used: packs of at least one use, no negative
-    price, validity or daily quota."""
+    """A count item (K1, K3) that can be sold and used: packs of at least one use (a time item, K4:
+    a period of days instead), no negative price, validity, period, daily quota or cap."""
     _code("count_item.code", item.code)
-    if item.uses_per_pack < 1:
+    if item.period_days <= 0 and item.uses_per_pack < 1:  # a time item (K4) sells periods, not uses
         raise InvalidArgument("count_item.uses_per_pack", "must be at least 1")
-    for field in ("pack_price_fen", "validity_days", "daily_uses_per_store"):
+    for field in ("pack_price_fen", "validity_days", "daily_uses_per_store", "period_days", "daily_cap_uses"):
         if getattr(item, field) < 0:
             raise InvalidArgument(f"count_item.{field}", "must not be negative")
+    if item.daily_cap_uses and not item.period_days:
+        raise InvalidArgument("count_item.daily_cap_uses", "is only for a time item (period_days above 0)")
+
+
+# Uses (or periods) of one item in one package at most: a package is a bundle, not a bulk sale.
+MAX_PACKAGE_ITEM_USES = 1_000
+
+
+def _check_count_package(item: pc.CountPackage) -> None:
+    """A package (K2) that can be sold: a code, a name, a price, items each once with uses."""
+    _code("count_package.code", item.code)
+    _name("count_package.name", item.name)
+    for field in ("price_fen", "validity_days"):
+        if getattr(item, field) < 0:
+            raise InvalidArgument(f"count_package.{field}", "must not be negative")
+    if not item.items:
+        raise InvalidArgument("count_package.items", "must list at least one count item")
+    seen: set[str] = set()
+    for index, line in enumerate(item.items):
+        _code(f"count_package.items[{index}].item_code", line.item_code)
+        if line.item_code in seen:
+            raise InvalidArgument(f"count_package.items[{index}].item_code", f"item {line.item_code} is listed twice")
+        seen.add(line.item_code)
+        if not 1 <= line.uses <= MAX_PACKAGE_ITEM_USES:
+            raise InvalidArgument(f"count_package.items[{index}].uses", f"must be 1 to {MAX_PACKAGE_ITEM_USES}")
+    for index, store_id in enumerate(item.store_ids):
+        if not store_id:
+            raise InvalidArgument(f"count_package.store_ids[{index}]", "must not be empty")
+
+
+def _check_count_package_items(item: pc.CountPackage, snapshot: pc.ConfigSnapshot) -> None:
+    """Every item of the package is a count item HQ knows."""
+    known = {count_item.code for count_item in snapshot.count_items}
+    for index, line in enumerate(item.items):
+        if line.item_code not in known:
+            raise InvalidArgument(f"count_package.items[{index}].item_code", f"no count item {line.item_code!r}")
 
 
 def _check_fee_schedule(item: pc.FeeSchedule) -> None:
@@ -307,6 +343,8 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template"), check_template),
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_count_item),
+    "UpsertCountPackage": ConfigKind[pc.CountPackage]("count_package", "count_package", "count_packages", _by_code,
+                                                      _check_count_package, _check_count_package_items),
     "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
                                  lambda item: item.effective_from_business_date, _check_fee_schedule),
     "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -13,7 +14,7 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
-from region_service import card_states, count_uses, validation
+from region_service import card_states, count_uses, time_passes, validation
 from region_service.context import RegionContext
 from region_service.coupons.rules_issue import issue_listed
 from region_service.ledger_store import card_balances, open_card_accounts
@@ -98,12 +99,20 @@ def require_usable(card: card_states.CardLike) -> None:
     card_states.require_usable(card, utc_now())
 
 
+def _time_passes(ctx: RegionContext, session: Session, card: Card) -> list[common_pb2.CountUseBalance]:
+    """The card's time passes (K4) with today's uses (the region's business day)."""
+    now = utc_now()
+    return time_passes.balances(session, ctx.program.snapshot(), card.card_type_code, card.card_number,
+                                business_date=ctx.store_business_day("", now), now=now)
+
+
 def get_card(ctx: RegionContext, request: cards_pb2.GetCardRequest) -> cards_pb2.GetCardResponse:
     number = validation.card_number(request.card_number)
     with ctx.session_factory() as session:
         card = load_card(session, number)
         message = card_message(card, ctx.region_code, card_balances(session, number))
         message.balances.count_uses.extend(count_uses.read_balances(session, number))
+        message.balances.count_uses.extend(_time_passes(ctx, session, card))
         return cards_pb2.GetCardResponse(card=message)
 
 
@@ -113,6 +122,7 @@ def get_balance(ctx: RegionContext, request: cards_pb2.GetBalanceRequest) -> car
         card = load_card(session, number)
         balances = balances_message(card_balances(session, number))
         balances.count_uses.extend(count_uses.read_balances(session, number))
+        balances.count_uses.extend(_time_passes(ctx, session, card))
         return cards_pb2.GetBalanceResponse(
             card_number=number, state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state), balances=balances,
         )

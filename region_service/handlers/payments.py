@@ -38,7 +38,15 @@ from chaincard.ledger import Asset, Posting, SystemAccount, count_uses_asset, tr
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
-from region_service import count_uses, coupon_redemption, member_codes, pins, receivables, validation
+from region_service import (
+    count_uses,
+    coupon_redemption,
+    member_codes,
+    pins,
+    receivables,
+    time_passes,
+    validation,
+)
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
@@ -190,8 +198,13 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     business_date = ctx.store_business_day(store.time_zone)
     # Count-card uses (K1, K3): taken from the card's packs under its row lock, so racing tills
     # serialise here and never take more uses than the card holds.
-    uses = count_uses.take_for_sale(session, locked, ctx.program.snapshot(), fields.count_uses, card_number=card.card_number,
-                                    store=store, business_date=business_date, now=now)
+    snapshot = ctx.program.snapshot()
+    time_intents = [intent for intent in fields.count_uses if time_passes.is_time_intent(snapshot, intent)]
+    uses = count_uses.take_for_sale(session, locked, snapshot, [i for i in fields.count_uses if i not in time_intents],
+                                    card_number=card.card_number, store=store, business_date=business_date, now=now)
+    # Time passes (K4, docs/adr/0030): nothing leaves the ledger; the period and daily cap are checked here.
+    passes = time_passes.take_for_sale(session, snapshot, time_intents, card_number=card.card_number, store=store,
+                                       business_date=business_date, now=now)
 
     own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
     accounts = locked.ids(card.card_number)
@@ -215,8 +228,13 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             "operator_id": request.operator_id,
             **coupon_redemption.details_of(plan.applied_coupons),
             **uses.details(),
+            **passes.details(),
         },
     )
+    time_passes.record(session, passes, card_number=card.card_number, transaction_id=row.transaction_id, store_id=store.store_id,
+                       business_date=business_date, now=now)
+    pass_balances = time_passes.balances(session, snapshot, card.card_type_code, card.card_number, business_date=business_date,
+                                         now=now) if passes.uses else []
     coupon_redemption.mark_redeemed(ctx, session, coupons, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     tenders = _with_count_items([applied_message(t) for t in plan.tenders], fields)
     uses_left = _uses_left(locked, card.card_number, uses) if uses.uses else []
@@ -226,12 +244,13 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
         points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
         receipt_items=[*receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
-                       *count_uses.receipt_items(uses, uses_left)],
+                       *count_uses.receipt_items(uses, uses_left), *time_passes.receipt_items(passes, pass_balances)],
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
-        locked=locked,
+        locked=locked, memo=bool(passes.uses),  # a sale paid by a time pass alone moves nothing on the ledger
     )
     _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
     recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
+    recorded.balances_after.count_uses.extend(pass_balances)
     response = checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
                                  receipt=recorded.receipt, offline=False)
     del response.tenders[:]

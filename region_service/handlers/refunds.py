@@ -29,7 +29,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, count_uses, coupon_redemption, receivables, validation
+from region_service import audit, count_uses, coupon_redemption, receivables, time_passes, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -122,6 +122,9 @@ def _post_refund(
     given = count_uses.give_back(session, locked, original, whole=whole,
                                  count_fen_now=sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.COUNT_USES))
     postings += given.postings
+    # Time-pass uses the sale took are released from its day (K4, docs/adr/0030): nothing on the ledger.
+    released = time_passes.give_back(session, original, transaction_id=transaction_id, store_id=store.store_id, whole=whole, now=now,
+                                     count_fen_now=sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.COUNT_USES))
     # The coupons after the card and its accounts (region_service.repository's lock order).
     reversed_coupons = coupon_redemption.recorded_coupons(original) if whole else []
     restored = coupon_redemption.restore(ctx, session, original, transaction_id=transaction_id, moment=now) if whole else []
@@ -137,7 +140,7 @@ def _post_refund(
                  "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
                  "points_returned": plan.points_returned, "operator_id": request.operator_id,
                  **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {}),
-                 **given.details(sign=1)},
+                 **given.details(sign=1), **released.details()},
     )
     items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
@@ -149,15 +152,19 @@ def _post_refund(
         items.append(ReceiptItem("Points returned", str(plan.points_returned)))
     items += [ReceiptItem("Coupon returned", f"...{code[-6:]}") for code in restored]
     items += [ReceiptItem(f"Uses returned {item}"[:22], str(uses)) for item, uses in given.uses.items() if uses]
-    if not postings:
+    items += [ReceiptItem(f"Pass uses back {item}"[:22], str(-uses)) for item, uses in released.uses.items()]
+    if not postings and not released.uses:
         raise FailedPrecondition("nothing to give back to the card: this part of the sale was paid outside the card")
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
-        receipt_items=items, locked=locked,
+        receipt_items=items, locked=locked, memo=bool(released.uses),
         coupons=coupon_redemption.coupon_messages(reversed_coupons),
     )
     recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
+    if released.uses:
+        recorded.balances_after.count_uses.extend(time_passes.balances(
+            session, ctx.program.snapshot(), card.card_type_code, card.card_number, business_date=row.business_date, now=now))
     for tender in plan.tenders:
         if tender.kind is TenderKind.OTHER_MEMBER_CARD and tender.amount_fen:
             other = cards[tender.card_number]

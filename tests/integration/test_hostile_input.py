@@ -554,6 +554,10 @@ def hq_template(chain: Chain, method: str) -> Message:
             return pc.UpsertCountItemRequest(request_id=rid, count_item=pc.CountItem(
                 code="FZ-WASH", name="Fuzz car wash", eligible_skus=["WASH"], uses_per_pack=10, pack_price_fen=10_000,
                 validity_days=365, active=True))
+        case "UpsertCountPackage":
+            return pc.UpsertCountPackageRequest(request_id=rid, count_package=pc.CountPackage(
+                code="FZ-SET", name="Fuzz wash set", price_fen=15_000, items=[pc.CountPackageItem(item_code="FZ-WASH", uses=12)],
+                validity_days=365, active=True))
         case "SetFeeSchedule":
             return pc.SetFeeScheduleRequest(request_id=rid, fee_schedule=demo_data.FEE_SCHEDULE)
         case "SetOfflineLimits":

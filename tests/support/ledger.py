@@ -40,7 +40,9 @@ def assert_ledger_consistent(database_url: str) -> int:
             assert not cached_system, f"system accounts with a cached balance: {cached_system}"
             without_postings = connection.execute(text(
                 "SELECT t.transaction_id FROM ledger_transactions t LEFT JOIN postings p ON p.transaction_id = t.transaction_id "
-                "GROUP BY t.transaction_id HAVING COUNT(p.posting_id) < 2"
+                # A time pass bought for cash, or used, moves nothing: its row alone (docs/adr/0030).
+                "GROUP BY t.transaction_id HAVING COUNT(p.posting_id) < 2 AND NOT (COUNT(p.posting_id) = 0 "
+                "AND (bool_or(t.details -> 'time_pass_uses' IS NOT NULL) OR bool_or(t.details -> 'time_pass_days' IS NOT NULL)))"
             )).all()
             assert not without_postings, f"transactions with fewer than two postings: {without_postings}"
             assert not lots_differing_from_points(connection), "points lots that differ from their cards' POINTS balances"

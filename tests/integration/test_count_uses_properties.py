@@ -1,0 +1,89 @@
+"""Any sequence of count-card purchases (an item, a package, a time pass), uses, refunds, voids and
+pack expiries keeps the count uses sound (issue 14: "balances equal to postings"): every ledger
+transaction balances, each card's packs hold its COUNT_USES balance, no count goes negative, a
+time pass never goes past its daily cap, and every refusal is a precise, expected status."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+
+from chaincard.ids import new_id
+from chaincard.v1 import transactions_pb2
+from region_service.context import RegionContext
+from region_service.count_pack_expiry import expire_due_packs
+from tests.support.cards import funded_card
+from tests.support.count_products import TIME_CARD, buy_package, set_products_programme
+from tests.support.count_uses import purchase, wash_sale
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.regions import region_context
+
+EXPECTED_REFUSALS = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT}
+MONTH_CAP = 2  # tests.support.count_products: MONTH.daily_cap_uses
+
+operation = st.one_of(
+    st.tuples(st.just("buy"), st.sampled_from(["WASH", "MONTH", "SET"]), st.integers(1, 2)),
+    st.tuples(st.just("use"), st.sampled_from(["WASH", "MONTH"]), st.integers(1, 3)),
+    st.tuples(st.just("refund"), st.integers(1, 2)),
+    st.tuples(st.just("void"), st.just(0)),
+    st.tuples(st.just("expire"), st.integers(1, 120)),
+)
+
+
+@pytest.fixture(scope="module")
+def programme(regions):  # type: ignore[no-untyped-def]
+    set_products_programme(regions)
+    return regions
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(operation, min_size=4, max_size=14))
+def test_random_count_use_sequences_keep_balances_equal_to_postings(programme, steps):  # type: ignore[no-untyped-def]
+    east = programme.clients["E"]
+    card = funded_card(east, 0, card_type=TIME_CARD)
+    sales: list[str] = []
+    with region_context(programme) as ctx:  # one database pool per example (the server's connections are shared)
+        _run(east, ctx, card, steps, sales)
+    assert_ledger_consistent(programme.database_urls["E"])
+    engine = create_engine(programme.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            days = connection.execute(text(
+                "SELECT business_date, SUM(uses) FROM count_time_uses WHERE card_number = :card GROUP BY business_date"),
+                {"card": card}).all()
+    finally:
+        engine.dispose()
+    assert all(0 <= used <= MONTH_CAP for _, used in days), days
+
+
+def _run(east, ctx: RegionContext, card: str, steps, sales: list[str]) -> None:  # type: ignore[no-untyped-def]
+    for step in steps:
+        kind = step[0]
+        try:
+            if kind == "buy":
+                _, what, packs = step
+                request = buy_package(card, what, packs) if what == "SET" else purchase(card, what, packs)
+                east.transactions.PurchaseCountUses(request, timeout=10)
+            elif kind == "use":
+                _, item, uses = step
+                sales.append(east.transactions.Checkout(wash_sale(card, uses, item=item), timeout=10).transaction.transaction_id)
+            elif kind in ("refund", "void") and sales:
+                sale_id = random.choice(sales)
+                if kind == "refund":
+                    east.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+                        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id,
+                        lines=[transactions_pb2.RefundLine(sku="WASH-1", quantity=step[1])], reason="property"), timeout=10)
+                else:
+                    east.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
+                        request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id,
+                        reason="property"), timeout=10)
+            elif kind == "expire":
+                expire_due_packs(ctx, now=datetime.now(UTC) + timedelta(days=step[1]))
+        except grpc.RpcError as error:
+            assert error.code() in EXPECTED_REFUSALS, f"{step}: {error.code().name} {error.details()}"
