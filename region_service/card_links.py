@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaincard import linked_cards
-from chaincard.errors import Aborted
+from chaincard.errors import Aborted, FailedPrecondition
 from region_service.models import CardLink, CardLinkUsage
 
 # Keys of a transaction's details naming who used a linked card's spend (Transaction fields 23–24).
@@ -78,3 +78,16 @@ def add_spend(session: Session, linked_card_number: str, month: str, amount_fen:
     else:
         usage.spent_fen = max(usage.spent_fen + amount_fen, 0)
     session.flush()
+
+
+def require_unlinked(session: Session, card_number: str, verb: str) -> None:
+    """A card whose balances move or end (replacement, reissue, closure) is neither linked nor a main
+    card with links: unlink first (exact under the card's lock, which LinkCard also takes)."""
+    link = link_of(session, card_number)
+    if link is not None:
+        raise FailedPrecondition(f"card {card_number} is linked to main card {link.main_card_number}; unlink it before it "
+                                 f"is {verb}")
+    links = count_links_of(session, card_number)
+    if links:
+        raise FailedPrecondition(f"card {card_number} is a main card with {links} linked card(s); unlink them before it "
+                                 f"is {verb}")

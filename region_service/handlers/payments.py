@@ -180,11 +180,6 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     request, member_code = member_codes.checkout_by_code(ctx, session, request)  # a QR code for the card
     fields = checkout_fields(request)
     store = ctx.program.store(request.store_id)
-    # A linked card (C5) spends its main card's stored value: read before anything is locked, so the
-    # main card is locked with the others in number order; read again under the locks below.
-    main_number = card_links.main_card_of(session, fields.card_number)
-    if main_number is not None:
-        fields = drawn_on_main_card(fields, main_number)
     for number in fields.other_card_numbers:
         if ctx.home_region_of(number) != ctx.region_code:
             raise FailedPrecondition(f"card {number} is homed in another region; a second card must share the first's home region")
@@ -194,9 +189,13 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     cards, locked = lock_payment_cards(session, [fields.card_number, *fields.other_card_numbers])
     card = cards[fields.card_number]
     require_usable(card)
-    link = card_links.require_same_link(session, card.card_number, main_number) if main_number is not None else None
+    link = None
+    if card.main_card_number is not None:  # a linked card (C5) spends its main card's stored value
+        fields = drawn_on_main_card(fields, card.main_card_number)
+        cards, locked = _with_main_card(session, cards, locked, card.main_card_number)
+        link = card_links.require_same_link(session, card.card_number, card.main_card_number)
     # The PIN of the card presented pays: the main card's own PIN is not asked for its linked cards.
-    _check_pins(ctx, session, cards, pins_given, not_asked={main_number} if main_number else set())
+    _check_pins(ctx, session, cards, pins_given, not_asked={link.main_card_number} if link else set())
     if member_code is not None:  # under the card's lock: a second sale with the code waits, then is refused
         member_codes.take(session, member_code, request.request_id)
     # The coupons last (docs/adr/0021): a second till racing for one waits here, then finds it used.
@@ -371,6 +370,19 @@ class LinkedSpend:
     def receipt_items(self) -> list[ReceiptItem]:
         return [ReceiptItem("Card used", f"...{self.presenting_card_number[-4:]}"),
                 ReceiptItem("Paid by main card", f"...{self.main_card_number[-4:]}")]
+
+
+def _with_main_card(session: Session, cards: dict[str, LockedCard], locked: LockedAccounts,
+                    main_card_number: str) -> tuple[dict[str, LockedCard], LockedAccounts]:
+    """The sale's cards and accounts with its linked card's main card locked too. The main card is
+    known only once the sale's cards are locked (the lock reads the link, so a sale on an unlinked
+    card sends no extra statement), so it is locked after them, which may break card-number order:
+    a transaction locking the pair in order (a refund of a linked sale, LinkCard) can then deadlock
+    with this one; PostgreSQL breaks it and the pipeline retries (chaincard.db.idempotency)."""
+    if main_card_number in cards:
+        return cards, locked
+    main_cards, main_accounts = lock_payment_cards(session, [main_card_number])
+    return {**cards, **main_cards}, LockedAccounts({**locked.by_id, **main_accounts.by_id})
 
 
 def _linked_spend(ctx: RegionContext, session: Session, plan: CheckoutPlan, link: CardLink | None,

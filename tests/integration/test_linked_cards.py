@@ -66,7 +66,11 @@ def test_a_linked_card_spends_the_main_cards_stored_value_and_each_spend_names_w
     card = east.cards.GetCard(cards_pb2.GetCardRequest(card_number=linked), timeout=10).card
     assert (card.main_card_number, card.linked_monthly_limit_fen) == (main, 20_000)
 
-    sale = east.transactions.Checkout(_sale(linked, 3_000, pin="246810"), timeout=10)  # the linked card's own PIN
+    request = _sale(linked, 3_000, pin="246810")
+    quote = east.transactions.QuoteCheckout(transactions_pb2.QuoteCheckoutRequest(
+        store_id=request.store_id, card_number=linked, lines=request.lines, tenders=request.tenders), timeout=10)
+    assert [(t.type, t.card_number) for t in quote.tenders] == [(common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, main)]
+    sale = east.transactions.Checkout(request, timeout=10)  # the linked card's own PIN
     paid = sale.transaction.amount_fen
     assert paid > 0
     assert (sale.transaction.presenting_card_number, sale.transaction.funding_card_number) == (linked, main)
@@ -104,7 +108,10 @@ def test_the_monthly_limit_is_refused_precisely_and_unlinking_moves_nothing(regi
     east.cards.LinkCard(_link(main, linked, 5_000), timeout=10)
     first = east.transactions.Checkout(_sale(linked, 4_000), timeout=10).transaction.amount_fen
     held = _stored_value(east, main)
-    details = assert_refused(east.transactions.Checkout, _sale(linked, 4_000), FP, f"linked card {linked} may spend 5000 fen")
+    sale = _sale(linked, 4_000)
+    quote = transactions_pb2.QuoteCheckoutRequest(store_id=sale.store_id, card_number=linked, lines=sale.lines, tenders=sale.tenders)
+    assert_refused(east.transactions.QuoteCheckout, quote, FP, f"linked card {linked} may spend 5000 fen")  # as Checkout
+    details = assert_refused(east.transactions.Checkout, sale, FP, f"linked card {linked} may spend 5000 fen")
     assert f"{first} fen spent" in details
     assert _stored_value(east, main) == held
     # Cash still works for the linked card, and a recharge of it is refused: the main card is recharged.
@@ -148,6 +155,11 @@ def test_each_link_rule_is_refused(regions, east):
     for _ in range(MAX_LINKED_CARDS - 1):
         east.cards.LinkCard(_link(main, open_card(east), 1_000), timeout=10)
     assert_refused(east.cards.LinkCard, _link(main, open_card(east), 1_000), FP, f"already has {MAX_LINKED_CARDS} linked cards")
+    # A main card with links, or a linked card, is not replaced nor closed before it is unlinked.
+    assert_refused(east.cards.ReplaceCard, cards_pb2.ReplaceCardRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=main, reason="damaged"), FP, "unlink them")
+    assert_refused(east.cards.CloseCard, cards_pb2.CloseCardRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=linked, reason="leaving"), FP, "unlink it")
     # Linking again to the same main card changes the limit (not a sixth link).
     assert east.cards.LinkCard(_link(main, linked, 2_000), timeout=10).link.monthly_limit_fen == 2_000
 
@@ -163,21 +175,23 @@ def test_racing_linked_cards_never_overdraw_the_main_card_nor_pass_their_limits(
         east.cards.LinkCard(_link(main, card, 3 * due), timeout=10)
     held = _stored_value(east, main)
 
-    def spend(card: str) -> int:
-        done = 0
+    def spend(card: str) -> list[int]:
+        paid = []
         for _ in range(6):
             try:
-                east.transactions.Checkout(_sale(card, 1_000), timeout=30)
-                done += 1
+                paid.append(east.transactions.Checkout(_sale(card, 1_000), timeout=30).transaction.amount_fen)
             except grpc.RpcError as error:
                 assert error.code() == FP, error.details()
-        return done
+                assert "may spend" in error.details() or "insufficient stored value" in error.details(), error.details()
+        return paid
 
     with ThreadPoolExecutor(max_workers=len(cards)) as pool:
-        done = list(pool.map(spend, cards))
-    assert all(count <= 3 for count in done)  # each card's limit holds exactly
-    assert sum(done) == min(held // due, 3 * len(cards))  # every fen the main card can give, no more
-    assert _stored_value(east, main) == held - sum(done) * due >= 0
+        paid = list(pool.map(spend, cards))
+    spent = [sum(amounts) for amounts in paid]
+    assert all(total <= 3 * due for total in spent)  # each card's limit holds
+    assert _stored_value(east, main) == held - sum(spent) >= 0  # the main card is never overdrawn
     links = _links(east, main)
-    assert [links[card].spent_this_month_fen for card in cards] == [count * due for count in done]
+    assert [links[card].spent_this_month_fen for card in cards] == spent
+    if {amount for amounts in paid for amount in amounts} == {due}:  # exactly: every fen the main card can give, no more
+        assert sum(len(amounts) for amounts in paid) == min(held // due, 3 * len(cards))
     assert_ledger_consistent(regions.database_urls["E"])
