@@ -1,10 +1,10 @@
 """Linked cards' links and monthly usage in the region's database (C5, docs/adr/0032).
 
 Links and usage are written only under the row locks of the cards involved (the main card's lock
-serialises every spend drawing on it). A checkout reads a card's link before it locks anything
-(:func:`main_card_of`), so it can lock the main card with the others in card-number order, then
-reads it again under the locks (:func:`require_same_link`): a link made or undone in between
-answers ABORTED, and the pipeline retries the whole command.
+serialises every spend drawing on it). A checkout learns a card's main card from the statement that
+locks the card (region_service.repository.LockedCard.main_card_number), locks the main card next,
+and reads the link again under both locks (:func:`require_same_link`): a link undone in between
+answers ABORTED, and the caller retries the whole command.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main_card_of(session: Session, card_number: str) -> str | None:
 
 def require_same_link(session: Session, card_number: str, expected_main: str | None) -> CardLink | None:
     """The card's link, read again under the cards' locks; ABORTED (retry) when it changed since
-    :func:`main_card_of` read it."""
+    the lock statement read it (region_service.repository.LockedCard.main_card_number)."""
     link = link_of(session, card_number)
     if (link.main_card_number if link else None) != expected_main:
         raise Aborted(f"card {card_number}'s link changed during the sale; retry")
