@@ -340,7 +340,9 @@ def change_config(uow: UnitOfWork, request: Message) -> Message:
     audit_log.record(session, action=audit_log.rpc("ProgramConfigService", rpc_name), target_type="config",
                      target_id=f"{kind.kind}:{key}" if key else kind.kind, place=place, before=before, after=item,
                      request_id=getattr(request, "request_id"))  # noqa: B009 - every command request has one
-    response = response_type_of(type(request))(config_version=version)
+    response = response_type_of(type(request))()
+    # The response type is known only at run time (newer protobuf stubs refuse its keywords).
+    setattr(response, "config_version", version)  # noqa: B010
     getattr(response, kind.request_field).CopyFrom(item)
     return response
 
