@@ -263,11 +263,13 @@ def _add_context_flags(parser: argparse.ArgumentParser) -> None:
 
 # ---- parser ----------------------------------------------------------------------------------------
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Top-level commands served by the regions: ``chaincard coupon issue|list``."""
+    """Top-level commands served by the regions: ``chaincard coupon issue|list``, ``chaincard card link|unlink|links``."""
     from chaincard.command_groups import command_group
+    from region_service.card_link_cli import add_card_link_commands
     from region_service.coupon_cli import add_card_coupon_commands
 
     add_card_coupon_commands(command_group(commands, "coupon", "coupons (Q1–Q5): templates at HQ, coupons held on cards"))
+    add_card_link_commands(command_group(commands, "card", "cards at their home region: linked cards (C5)"))
 
 
 def add_region_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

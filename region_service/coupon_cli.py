@@ -17,7 +17,7 @@ DEFAULT_DATA_DIR = ".chaincard"
 
 
 # ---- chaincard coupon issue | list ------------------------------------------------------------------
-def _region_channel(args: argparse.Namespace) -> grpc.Channel:
+def region_channel(args: argparse.Namespace) -> grpc.Channel:
     """The logged-in operator's channel to ``--region`` (else region ``--code`` of the local chain);
     a region serves a card homed elsewhere by forwarding to its home."""
     from chaincard.security.cli import chain_state, operator_channel
@@ -51,7 +51,7 @@ def run_coupon_issue(args: argparse.Namespace) -> int:
     request = cards_pb2.IssueCouponRequest(
         request_id=args.request_id or new_id(), store_id=args.store or "", card_number=args.card,
         template_code=args.template, quantity=args.count, reason=args.reason, operator_id=args.operator or "")
-    with _region_channel(args) as channel:
+    with region_channel(args) as channel:
         try:
             answer = call(cards_pb2_grpc.CardServiceStub(channel).IssueCoupon, request)
         except grpc.RpcError as error:
@@ -71,7 +71,7 @@ def run_coupon_list(args: argparse.Namespace) -> int:
 
     shown = 0
     token = ""
-    with _region_channel(args) as channel:
+    with region_channel(args) as channel:
         stub = cards_pb2_grpc.CardServiceStub(channel)
         while True:
             try:

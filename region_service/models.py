@@ -288,6 +288,38 @@ class UsedMemberCode(Base):
     used_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
 
 
+class CardLink(Base):
+    """A linked card (C5, docs/adr/0032): it spends its main card's stored value, within a monthly
+    limit. One row per linked card, so a card has one main at most; deleted on unlink (the audit
+    log keeps the history). Written under both cards' row locks."""
+
+    __tablename__ = "card_links"
+    __table_args__ = (
+        CheckConstraint("monthly_limit_fen > 0", name="limit_positive"),
+        CheckConstraint("linked_card_number <> main_card_number", name="not_self"),
+    )
+
+    linked_card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    main_card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), index=True)
+    monthly_limit_fen: Mapped[int] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class CardLinkUsage(Base):
+    """What a linked card spent of its main card's stored value in one calendar month (the chain's
+    time zone), net of refunds, in fen: checked against the limit and moved under the main card's
+    row lock (docs/adr/0032). Kept per linked card, not per link, so unlinking and linking again
+    within a month does not reset it."""
+
+    __tablename__ = "card_link_usage"
+    __table_args__ = (CheckConstraint("spent_fen >= 0", name="spent_not_negative"),)
+
+    linked_card_number: Mapped[str] = mapped_column(ForeignKey("cards.card_number"), primary_key=True)
+    # "YYYY-MM".
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    spent_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 class LedgerAccount(Base):
     """One account per (holder, asset). Card accounts never go below zero; system accounts may."""
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.errors import NotFound
 from chaincard.ledger import Asset
-from region_service.models import Card, Coupon, LedgerAccount, Member
+from region_service.models import Card, CardLink, Coupon, LedgerAccount, Member
 
 CARD_PURPOSE = "CARD"
 # What a card owes (issue 21): an account per asset on the card, credit-normal at or below zero,
@@ -159,22 +159,27 @@ class LockedCard:
     pin_hash: str | None
     replaced_by_card_number: str | None
     birthday: date | None
+    # For a linked card (C5): its main card, as read with the lock; the caller confirms it under
+    # the main card's lock too (region_service.card_links.require_same_link).
+    main_card_number: str | None = None
 
 
 _cards = Card.__table__
 _members = Member.__table__
 _accounts = LedgerAccount.__table__
+_links = CardLink.__table__
 # LockedCard's fields, in its order.
 _CARD_COLUMNS = (
     _cards.c.card_number, _cards.c.member_id, _cards.c.card_type_code, _cards.c.state, _cards.c.level_code,
     _cards.c.issuing_franchisee_id, _cards.c.issuing_store_id, _cards.c.expires_at, _cards.c.pin_hash,
-    _cards.c.replaced_by_card_number, _members.c.birthday,
+    _cards.c.replaced_by_card_number, _members.c.birthday, _links.c.main_card_number,
 )
 _ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balance, _accounts.c.purpose)
 _held_by_card = _accounts.c.purpose.in_(CARD_HELD_PURPOSES)
 _LOCK_CARD_ROWS = (
     select(*_CARD_COLUMNS)
     .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
     .order_by(_cards.c.card_number)
     .with_for_update(of=_cards)
@@ -184,6 +189,7 @@ _LOCK_CARD_ROWS = (
 _LOCK_CARDS_AND_ACCOUNTS = (
     select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
     .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _held_by_card))
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
     .order_by(_cards.c.card_number, _accounts.c.account_id)
@@ -266,6 +272,7 @@ def read_coupons(session: Session, coupon_codes: Iterable[str]) -> dict[str, Cou
 _READ_CARD_ROWS = (
     select(*_CARD_COLUMNS)
     .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
 )
 

@@ -31,6 +31,7 @@ from region_service.handlers import (
     count_uses,
     history,
     lifecycle,
+    linked_cards,
     members,
     payments,
     points,
@@ -138,6 +139,21 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.RenewCardRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.RenewCardResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(lifecycle.renew_card, request))
+
+    def LinkCard(  # noqa: N802
+        self, request: cards_pb2.LinkCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.LinkCardResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(linked_cards.link_card, request))
+
+    def UnlinkCard(  # noqa: N802
+        self, request: cards_pb2.UnlinkCardRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.UnlinkCardResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(linked_cards.unlink_card, request))
+
+    def ListLinkedCards(  # noqa: N802
+        self, request: cards_pb2.ListLinkedCardsRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.ListLinkedCardsResponse:
+        return self._at_home(request, context, lambda: linked_cards.list_linked_cards(self.ctx, request))
 
     def ChangeCardLevel(  # noqa: N802
         self, request: cards_pb2.ChangeCardLevelRequest, context: grpc.ServicerContext,

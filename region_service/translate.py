@@ -61,8 +61,12 @@ def member_message(member: Member, home_region: str) -> common_pb2.Member:
     )
 
 
-def card_message(card: Card, home_region: str, balances: CardBalances) -> common_pb2.Card:
+def card_message(card: Card, home_region: str, balances: CardBalances, *, main_card_number: str = "",
+                 linked_monthly_limit_fen: int = 0) -> common_pb2.Card:
+    """The card; ``main_card_number`` and its limit for a linked card (C5), when the caller read its link."""
     return common_pb2.Card(
+        main_card_number=main_card_number,
+        linked_monthly_limit_fen=linked_monthly_limit_fen,
         card_number=card.card_number,
         member_id=card.member_id,
         card_type_code=card.card_type_code,
@@ -142,6 +146,9 @@ def transaction_message(row: LedgerTransaction, home_region: str) -> common_pb2.
         count_use_deltas=[common_pb2.CountUseChange(item_code=item, uses_delta=int(delta))
                           for item, delta in sorted(((row.details or {}).get(COUNT_USES) or {}).items()) if delta],
         count_use_consumptions=consumption_messages((row.details or {}).get(COUNT_USE_CONSUMPTIONS)),
+        # Who used a linked card's spend (C5, docs/adr/0032; keys as region_service.card_links').
+        presenting_card_number=(row.details or {}).get("presenting_card_number", ""),
+        funding_card_number=(row.details or {}).get("funding_card_number", ""),
     )
 
 

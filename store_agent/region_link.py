@@ -63,6 +63,8 @@ OFFLINE_REFUSED = {
         "card lifecycle changes need the region",
     ),
     "ChangeCardLevel": "level changes need the region",
+    "LinkCard": "linking cards needs the region",
+    "UnlinkCard": "unlinking cards needs the region",
     "SetPin": "PIN changes need the region",
     "ChangePin": "PIN changes need the region",
     "ResetPin": "PIN changes need the region",

@@ -158,6 +158,16 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.RenewCardResponse:
         return self.commands.send(self.region, request)
 
+    def LinkCard(  # noqa: N802
+        self, request: cards_pb2.LinkCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.LinkCardResponse:
+        return self.commands.send(self.region, request)
+
+    def UnlinkCard(  # noqa: N802
+        self, request: cards_pb2.UnlinkCardRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.UnlinkCardResponse:
+        return self.commands.send(self.region, request)
+
     def ReplaceCard(  # noqa: N802
         self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext
     ) -> cards_pb2.ReplaceCardResponse:
@@ -197,6 +207,11 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.ListCardCouponsRequest, context: grpc.ServicerContext
     ) -> cards_pb2.ListCardCouponsResponse:
         return self.link.read(self.region.ListCardCoupons, request)
+
+    def ListLinkedCards(  # noqa: N802
+        self, request: cards_pb2.ListLinkedCardsRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.ListLinkedCardsResponse:
+        return self.link.read(self.region.ListLinkedCards, request)
 
     def IssueCoupon(  # noqa: N802
         self, request: cards_pb2.IssueCouponRequest, context: grpc.ServicerContext

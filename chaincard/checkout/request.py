@@ -91,6 +91,22 @@ class CheckoutFields:
         return [tender.card_number for tender in self.tenders if tender.kind is TenderKind.OTHER_MEMBER_CARD]
 
 
+def drawn_on_main_card(fields: CheckoutFields, main_card_number: str) -> CheckoutFields:
+    """A linked card's sale (C5, docs/adr/0032): its stored-value tender — or the stored value the
+    engine implies when no money tender is given — draws on its main card, priced as that card's
+    OTHER_MEMBER_CARD tender (so the main card's principal/bonus split applies, and its spend, refund
+    and void follow the second-card path). Other tenders are left as they are."""
+    money = [tender for tender in fields.tenders if tender.kind is not TenderKind.COUNT_USES]
+    if not money:
+        main = TenderIntent(kind=TenderKind.OTHER_MEMBER_CARD, amount_fen=0, card_number=main_card_number)
+        return replace(fields, tenders=(*fields.tenders, main))
+    return replace(fields, tenders=tuple(
+        replace(tender, kind=TenderKind.OTHER_MEMBER_CARD, card_number=main_card_number)
+        if tender.kind is TenderKind.STORED_VALUE else tender
+        for tender in fields.tenders
+    ))
+
+
 # What a checkout and a quote share: the basket, the tenders, the coupons.
 SaleRequest = transactions_pb2.CheckoutRequest | transactions_pb2.QuoteCheckoutRequest
 

@@ -202,9 +202,11 @@ def _build_matrix() -> dict[str, Rule]:
     store_facing("CardService", "OpenCard", _roles(C, SM, IN), store_fields=_STORE_ID)
     store_facing("CardService", "GetCard", _REGION_READERS, at_till=True, owners=_CARD_OWNERS)
     store_facing("CardService", "GetBalance", _REGION_READERS, at_till=True)
+    # A main card's linked cards with their limits and this month's spending (C5).
+    store_facing("CardService", "ListLinkedCards", _REGION_READERS, at_till=True)
     store_facing("CardService", "ActivateCard", _roles(C, SM, CC, HA), store_fields=_STORE_ID)
     store_facing("CardService", "ReportCardLost", _roles(C, SM, CC, HA, IN), store_fields=_STORE_ID)
-    for method in ("CancelCardLoss", "FreezeCard", "UnfreezeCard", "RenewCard"):
+    for method in ("CancelCardLoss", "FreezeCard", "UnfreezeCard", "RenewCard", "LinkCard", "UnlinkCard"):
         store_facing("CardService", method, _roles(SM, CC, HA), store_fields=_STORE_ID)
     # A level set by hand (L2): a store manager at their store, or HQ; audited with its reason.
     store_facing("CardService", "ChangeCardLevel", _roles(SM, HA), store_fields=_STORE_ID)

@@ -515,3 +515,81 @@ class RenewCardResponse(_message.Message):
     card: _common_pb2.Card
     previous_expires_at: _timestamp_pb2.Timestamp
     def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., previous_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class LinkCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "linked_card_number", "monthly_limit_fen", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LINKED_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_LIMIT_FEN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    linked_card_number: str
+    monthly_limit_fen: int
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., linked_card_number: _Optional[str] = ..., monthly_limit_fen: _Optional[int] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class LinkCardResponse(_message.Message):
+    __slots__ = ("link",)
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    link: LinkedCard
+    def __init__(self, link: _Optional[_Union[LinkedCard, _Mapping]] = ...) -> None: ...
+
+class UnlinkCardRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "linked_card_number", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LINKED_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    linked_card_number: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., linked_card_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UnlinkCardResponse(_message.Message):
+    __slots__ = ("link",)
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    link: LinkedCard
+    def __init__(self, link: _Optional[_Union[LinkedCard, _Mapping]] = ...) -> None: ...
+
+class ListLinkedCardsRequest(_message.Message):
+    __slots__ = ("card_number",)
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    def __init__(self, card_number: _Optional[str] = ...) -> None: ...
+
+class ListLinkedCardsResponse(_message.Message):
+    __slots__ = ("links",)
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    links: _containers.RepeatedCompositeFieldContainer[LinkedCard]
+    def __init__(self, links: _Optional[_Iterable[_Union[LinkedCard, _Mapping]]] = ...) -> None: ...
+
+class LinkedCard(_message.Message):
+    __slots__ = ("main_card_number", "linked_card_number", "member_id", "state", "monthly_limit_fen", "spent_this_month_fen", "month", "linked_at")
+    MAIN_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LINKED_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_LIMIT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPENT_THIS_MONTH_FEN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    LINKED_AT_FIELD_NUMBER: _ClassVar[int]
+    main_card_number: str
+    linked_card_number: str
+    member_id: str
+    state: _common_pb2.CardState
+    monthly_limit_fen: int
+    spent_this_month_fen: int
+    month: str
+    linked_at: _timestamp_pb2.Timestamp
+    def __init__(self, main_card_number: _Optional[str] = ..., linked_card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., monthly_limit_fen: _Optional[int] = ..., spent_this_month_fen: _Optional[int] = ..., month: _Optional[str] = ..., linked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

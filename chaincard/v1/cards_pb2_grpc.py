@@ -151,6 +151,21 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.FromString,
                 _registered_method=True)
+        self.LinkCard = channel.unary_unary(
+                '/chaincard.v1.CardService/LinkCard',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.LinkCardRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.LinkCardResponse.FromString,
+                _registered_method=True)
+        self.UnlinkCard = channel.unary_unary(
+                '/chaincard.v1.CardService/UnlinkCard',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.UnlinkCardRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.UnlinkCardResponse.FromString,
+                _registered_method=True)
+        self.ListLinkedCards = channel.unary_unary(
+                '/chaincard.v1.CardService/ListLinkedCards',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.FromString,
+                _registered_method=True)
 
 
 class CardServiceServicer:
@@ -336,6 +351,34 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LinkCard(self, request, context):
+        """Links a card to a main card (关联卡/家庭卡, C5; docs/adr/0032): the linked card's
+        TENDER_TYPE_STORED_VALUE tenders then draw on the main card's stored value, at most
+        monthly_limit_fen per calendar month (the chain's time zone, net of refunds). Both cards ACTIVE
+        and homed in the same region (else FAILED_PRECONDITION saying so); the main card's type carries
+        stored_value; the linked card holds no stored value of its own; a card is linked to one main
+        at most and is never both a main and a linked card; a main card has at most 5 linked cards.
+        Linking a card already linked to the same main card changes its limit. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnlinkCard(self, request, context):
+        """Unlinks a linked card from its main card: nothing moves (the main card keeps its stored value,
+        the linked card its points; their histories stay as they are). Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLinkedCards(self, request, context):
+        """Lists a main card's linked cards, each with its monthly limit and what it spent this month.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -448,6 +491,21 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.RenewCard,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.SerializeToString,
+            ),
+            'LinkCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkCard,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.LinkCardRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.LinkCardResponse.SerializeToString,
+            ),
+            'UnlinkCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlinkCard,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.UnlinkCardRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.UnlinkCardResponse.SerializeToString,
+            ),
+            'ListLinkedCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLinkedCards,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1051,6 +1109,87 @@ class CardService:
             '/chaincard.v1.CardService/RenewCard',
             chaincard_dot_v1_dot_cards__pb2.RenewCardRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.RenewCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LinkCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/LinkCard',
+            chaincard_dot_v1_dot_cards__pb2.LinkCardRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.LinkCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlinkCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/UnlinkCard',
+            chaincard_dot_v1_dot_cards__pb2.UnlinkCardRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.UnlinkCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLinkedCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/ListLinkedCards',
+            chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.FromString,
             options,
             channel_credentials,
             insecure,

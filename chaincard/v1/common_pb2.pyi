@@ -244,7 +244,7 @@ class CountUseConsumption(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., uses: _Optional[int] = ..., seller_franchisee_id: _Optional[str] = ..., value_fen: _Optional[int] = ...) -> None: ...
 
 class Transaction(_message.Message):
-    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at", "coupon_conflicts", "count_use_consumptions")
+    __slots__ = ("transaction_id", "type", "card_number", "store_id", "amount_fen", "principal_delta_fen", "bonus_delta_fen", "points_delta", "balances_after", "occurred_at", "business_date", "original_transaction_id", "home_region", "operator_id", "request_id", "count_use_deltas", "overdrawn", "reason", "owed_delta_fen", "posted_at", "coupon_conflicts", "count_use_consumptions", "presenting_card_number", "funding_card_number")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -267,6 +267,8 @@ class Transaction(_message.Message):
     POSTED_AT_FIELD_NUMBER: _ClassVar[int]
     COUPON_CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     COUNT_USE_CONSUMPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PRESENTING_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     type: TransactionType
     card_number: str
@@ -289,7 +291,9 @@ class Transaction(_message.Message):
     posted_at: _timestamp_pb2.Timestamp
     coupon_conflicts: _containers.RepeatedCompositeFieldContainer[CouponConflict]
     count_use_consumptions: _containers.RepeatedCompositeFieldContainer[CountUseConsumption]
-    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ..., count_use_consumptions: _Optional[_Iterable[_Union[CountUseConsumption, _Mapping]]] = ...) -> None: ...
+    presenting_card_number: str
+    funding_card_number: str
+    def __init__(self, transaction_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., card_number: _Optional[str] = ..., store_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., principal_delta_fen: _Optional[int] = ..., bonus_delta_fen: _Optional[int] = ..., points_delta: _Optional[int] = ..., balances_after: _Optional[_Union[Balances, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_date: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., home_region: _Optional[str] = ..., operator_id: _Optional[str] = ..., request_id: _Optional[str] = ..., count_use_deltas: _Optional[_Iterable[_Union[CountUseChange, _Mapping]]] = ..., overdrawn: _Optional[bool] = ..., reason: _Optional[str] = ..., owed_delta_fen: _Optional[int] = ..., posted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_conflicts: _Optional[_Iterable[_Union[CouponConflict, _Mapping]]] = ..., count_use_consumptions: _Optional[_Iterable[_Union[CountUseConsumption, _Mapping]]] = ..., presenting_card_number: _Optional[str] = ..., funding_card_number: _Optional[str] = ...) -> None: ...
 
 class CouponConflict(_message.Message):
     __slots__ = ("coupon_code", "template_code", "discount_fen", "reason")
@@ -341,7 +345,7 @@ class Member(_message.Message):
     def __init__(self, member_id: _Optional[str] = ..., home_region: _Optional[str] = ..., name: _Optional[str] = ..., phone_masked: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[RegistrationChannel, str]] = ..., registered_store_id: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Card(_message.Message):
-    __slots__ = ("card_number", "member_id", "card_type_code", "form", "state", "level_code", "issuing_franchisee_id", "issuing_store_id", "home_region", "balances", "opened_at", "expires_at", "pin_set", "pin_locked", "replaced_by_card_number", "replaces_card_number")
+    __slots__ = ("card_number", "member_id", "card_type_code", "form", "state", "level_code", "issuing_franchisee_id", "issuing_store_id", "home_region", "balances", "opened_at", "expires_at", "pin_set", "pin_locked", "replaced_by_card_number", "replaces_card_number", "main_card_number", "linked_monthly_limit_fen")
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -358,6 +362,8 @@ class Card(_message.Message):
     PIN_LOCKED_FIELD_NUMBER: _ClassVar[int]
     REPLACED_BY_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     REPLACES_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MAIN_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LINKED_MONTHLY_LIMIT_FEN_FIELD_NUMBER: _ClassVar[int]
     card_number: str
     member_id: str
     card_type_code: str
@@ -374,7 +380,9 @@ class Card(_message.Message):
     pin_locked: bool
     replaced_by_card_number: str
     replaces_card_number: str
-    def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., card_type_code: _Optional[str] = ..., form: _Optional[_Union[CardForm, str]] = ..., state: _Optional[_Union[CardState, str]] = ..., level_code: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., home_region: _Optional[str] = ..., balances: _Optional[_Union[Balances, _Mapping]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_set: _Optional[bool] = ..., pin_locked: _Optional[bool] = ..., replaced_by_card_number: _Optional[str] = ..., replaces_card_number: _Optional[str] = ...) -> None: ...
+    main_card_number: str
+    linked_monthly_limit_fen: int
+    def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., card_type_code: _Optional[str] = ..., form: _Optional[_Union[CardForm, str]] = ..., state: _Optional[_Union[CardState, str]] = ..., level_code: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., home_region: _Optional[str] = ..., balances: _Optional[_Union[Balances, _Mapping]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_set: _Optional[bool] = ..., pin_locked: _Optional[bool] = ..., replaced_by_card_number: _Optional[str] = ..., replaces_card_number: _Optional[str] = ..., main_card_number: _Optional[str] = ..., linked_monthly_limit_fen: _Optional[int] = ...) -> None: ...
 
 class Coupon(_message.Message):
     __slots__ = ("coupon_code", "template_code", "card_number", "state", "valid_from", "valid_until", "issued_at", "issued_reason", "redeemed_transaction_id")

@@ -14,7 +14,7 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
-from region_service import card_states, count_uses, time_passes, validation
+from region_service import card_links, card_states, count_uses, time_passes, validation
 from region_service.context import RegionContext
 from region_service.coupons.rules_issue import issue_listed
 from region_service.ledger_store import card_balances, open_card_accounts
@@ -110,7 +110,10 @@ def get_card(ctx: RegionContext, request: cards_pb2.GetCardRequest) -> cards_pb2
     number = validation.card_number(request.card_number)
     with ctx.session_factory() as session:
         card = load_card(session, number)
-        message = card_message(card, ctx.region_code, card_balances(session, number))
+        link = card_links.link_of(session, number)
+        message = card_message(card, ctx.region_code, card_balances(session, number),
+                               main_card_number=link.main_card_number if link else "",
+                               linked_monthly_limit_fen=link.monthly_limit_fen if link else 0)
         message.balances.count_uses.extend(count_uses.read_balances(session, number))
         message.balances.count_uses.extend(_time_passes(ctx, session, card))
         return cards_pb2.GetCardResponse(card=message)

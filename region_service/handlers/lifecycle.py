@@ -33,7 +33,7 @@ from chaincard.money import format_fen
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.receipts import ReceiptItem, amount_row, render
 from chaincard.v1 import cards_pb2, common_pb2, directory_pb2, events_pb2, transactions_pb2
-from region_service import audit, card_states, pins, validation
+from region_service import audit, card_links, card_states, pins, validation
 from region_service.card_states import ACTIVE, CLOSED, EXPIRED, REPLACED
 from region_service.context import RegionContext
 from region_service.coupons.card_changes import move_for_replacement, void_for_closure
@@ -292,6 +292,7 @@ def _move_to_new_card(
     now = utc_now()
     old = load_card(session, old_number, for_update=True)
     card_states.require_transition(old, transition, now)
+    card_links.require_unlinked(session, old_number, "moved to a new card")
     if physical is not None:
         physical_number, stock = physical
         card_states.require_stock_of(physical_number, stock, franchisee_id=old.issuing_franchisee_id,
@@ -418,6 +419,7 @@ def close_card(uow: RegionUnitOfWork, request: cards_pb2.CloseCardRequest) -> ca
     now = utc_now()
     card = load_card(session, card_number, for_update=True)
     card_states.require_transition(card, card_states.CLOSE, now)
+    card_links.require_unlinked(session, card_number, "closed")
     _require_right_pin(uow, card, PinCheck(
         card_number, request.pin, purpose="card closure", store_id=store.store_id, operator_id=operator_id,
         request_id=request.request_id,

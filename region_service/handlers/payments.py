@@ -11,18 +11,19 @@ as an ORM object only for a PIN check, which updates its failure count."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chaincard import card_types
+from chaincard import card_types, linked_cards
 from chaincard.checkout import receipt
 from chaincard.checkout.request import (
     CheckoutFields,
     checkout_fields,
+    drawn_on_main_card,
     price,
     pricing_input,
     require_card_movement,
@@ -37,8 +38,10 @@ from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, count_uses_asset, transfer
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
+from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from region_service import (
+    card_links,
     count_uses,
     coupon_redemption,
     member_codes,
@@ -57,7 +60,7 @@ from region_service.ledger_store import (
     card_account_ids,
     system_account_id,
 )
-from region_service.models import Card, LedgerTransaction
+from region_service.models import Card, CardLink, LedgerTransaction
 from region_service.posting import record_transaction
 from region_service.repository import LockedCard, lock_payment_cards
 from region_service.unit_of_work import RegionUnitOfWork
@@ -116,6 +119,9 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     cards, locked = lock_payment_cards(session, [card_number])
     card = cards[card_number]
     require_usable(card)
+    main_number = card_links.main_card_of(session, card_number)  # exact: LinkCard takes this card's lock too
+    if main_number is not None:
+        raise linked_cards.not_rechargeable(card_number, main_number)
     rules = card_types.rules_of(ctx.program.snapshot(), card.card_type_code)
     rules.require_rechargeable()
     bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
@@ -184,7 +190,13 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     cards, locked = lock_payment_cards(session, [fields.card_number, *fields.other_card_numbers])
     card = cards[fields.card_number]
     require_usable(card)
-    _check_pins(ctx, session, cards, pins_given)
+    link = None
+    if card.main_card_number is not None:  # a linked card (C5) spends its main card's stored value
+        fields = drawn_on_main_card(fields, card.main_card_number)
+        cards, locked = _with_main_card(session, cards, locked, card.main_card_number)
+        link = card_links.require_same_link(session, card.card_number, card.main_card_number)
+    # The PIN of the card presented pays: the main card's own PIN is not asked for its linked cards.
+    _check_pins(ctx, session, cards, pins_given, not_asked={link.main_card_number} if link else set())
     if member_code is not None:  # under the card's lock: a second sale with the code waits, then is refused
         member_codes.take(session, member_code, request.request_id)
     # The coupons last (docs/adr/0021): a second till racing for one waits here, then finds it used.
@@ -194,7 +206,9 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     plan = _price(ctx, fields, card, cards, locked, store, local_time, coupons.held)
     if plan.total_due_fen > MAX_CHECKOUT_FEN:
         raise InvalidArgument("lines", f"basket total must be at most {MAX_CHECKOUT_FEN} fen")
-    require_card_movement(plan)
+    funding = _linked_spend(ctx, session, plan, link, now)
+    if funding is None:
+        require_card_movement(plan)
     business_date = ctx.store_business_day(store.time_zone)
     # Count-card uses (K1, K3): taken from the card's packs under its row lock, so racing tills
     # serialise here and never take more uses than the card holds.
@@ -229,6 +243,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             **coupon_redemption.details_of(plan.applied_coupons),
             **uses.details(),
             **passes.details(),
+            **(funding.details() if funding else {}),
         },
     )
     time_passes.record(session, passes, card_number=card.card_number, transaction_id=row.transaction_id, store_id=store.store_id,
@@ -244,11 +259,12 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
         points_earned=plan.points_earned,
         points_redeemed=plan.points_redeemed, receipt_title=receipt.sale_title(store.name),
         receipt_items=[*receipt.sale_lines(receipt.sale_figures(plan, _coupon_names(ctx, plan))),
-                       *count_uses.receipt_items(uses, uses_left), *time_passes.receipt_items(passes, pass_balances)],
+                       *count_uses.receipt_items(uses, uses_left), *time_passes.receipt_items(passes, pass_balances),
+                       *(funding.receipt_items() if funding else [])],
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         locked=locked, memo=bool(passes.uses),  # a sale paid by a time pass alone moves nothing on the ledger
     )
-    _record_other_card_spends(ctx, session, plan, cards, locked, row, store)
+    _record_other_card_spends(ctx, session, plan, cards, locked, row, store, funding)
     recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
     recorded.balances_after.count_uses.extend(pass_balances)
     response = checkout_response(plan, transaction=recorded.transaction, balances_after=recorded.balances_after,
@@ -282,14 +298,15 @@ def _coupon_names(ctx: RegionContext, plan: CheckoutPlan) -> dict[str, str]:
     return {template.code: template.name or template.code for template in ctx.program.snapshot().coupon_templates}
 
 
-def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCard], pins_given: dict[str, str]) -> None:
+def _check_pins(ctx: RegionContext, session: Session, cards: dict[str, LockedCard], pins_given: dict[str, str], *,
+                not_asked: set[str]) -> None:
     """Check the PIN of every locked card that has one (in card-number order), under the sale's own
     card lock, so no ResetPin can come between the check and the count. Only such a card is loaded
     as an ORM object: the check counts failures on it, and scrypt dwarfs the load anyway. A wrong PIN
     is counted and the sale refused: the transaction commits with the count alone (nothing else is
     written before this point), and the caller gets the refusal (docs/adr/0013)."""
     for number, locked in cards.items():
-        if locked.pin_hash is None:
+        if locked.pin_hash is None or number in not_asked:
             continue
         card = session.get(Card, number)
         assert card is not None  # locked above
@@ -320,11 +337,14 @@ def _price(ctx: RegionContext, fields: CheckoutFields, card: LockedCard, cards: 
 
 
 def _record_other_card_spends(ctx: RegionContext, session: Session, plan: CheckoutPlan, cards: dict[str, LockedCard],
-                              locked: LockedAccounts, sale: LedgerTransaction, store: directory_pb2.Store) -> None:
-    """A second member card (组合支付) gets its own SPEND on its own history, linked to the sale."""
+                              locked: LockedAccounts, sale: LedgerTransaction, store: directory_pb2.Store,
+                              funding: LinkedSpend | None) -> None:
+    """A second member card (组合支付) gets its own SPEND on its own history, linked to the sale; so
+    does a linked card's main card (C5), its row naming who used it."""
     for tender in plan.tenders:
-        if tender.kind is not TenderKind.OTHER_MEMBER_CARD:
+        if tender.kind is not TenderKind.OTHER_MEMBER_CARD or not tender.amount_fen:
             continue
+        funded = funding is not None and tender.card_number == funding.main_card_number
         other = cards[tender.card_number]
         row = LedgerTransaction(
             transaction_id=new_id(), request_id=f"linked:{new_id()}", type="SPEND", card_number=other.card_number,
@@ -332,15 +352,69 @@ def _record_other_card_spends(ctx: RegionContext, session: Session, plan: Checko
             amount_fen=tender.amount_fen, principal_delta_fen=-tender.principal_fen, bonus_delta_fen=-tender.bonus_fen,
             points_delta=0, principal_after_fen=0, bonus_after_fen=0, points_after=0, created_at=sale.created_at,
             details={"paid_for_transaction_id": sale.transaction_id, "total_due_fen": tender.amount_fen,
-                     "tenders": [tender_record(tender)]},
+                     "tenders": [tender_record(tender)], **(funding.who() if funding and funded else {})},
         )
         record_transaction(
             ctx, session, row=row, card=other, acquiring_franchisee_id=store.franchisee_id,
             postings=stored_value_postings(session, store.franchisee_id, other.card_number, tender.principal_fen, tender.bonus_fen,
                                            accounts=locked.ids(other.card_number)),
             tenders=[applied_message(tender)], receipt_title=receipt.sale_title(store.name),
-            receipt_items=receipt.paid_for_card_lines(sale.card_number, tender.amount_fen), locked=locked,
+            receipt_items=[*receipt.paid_for_card_lines(sale.card_number, tender.amount_fen),
+                           *(funding.receipt_items() if funding and funded else [])], locked=locked,
         )
+
+
+@dataclass(frozen=True)
+class LinkedSpend:
+    """A linked card's sale drawing on its main card's stored value (C5, docs/adr/0032)."""
+
+    presenting_card_number: str
+    main_card_number: str
+    amount_fen: int
+    month: str
+
+    def who(self) -> dict[str, str]:
+        """The details keys naming who used it (Transaction fields 23–24)."""
+        return {card_links.PRESENTING_CARD: self.presenting_card_number, card_links.FUNDING_CARD: self.main_card_number}
+
+    def details(self) -> dict[str, str]:
+        return {**self.who(), card_links.LINK_MONTH: self.month}
+
+    def receipt_items(self) -> list[ReceiptItem]:
+        return [ReceiptItem("Card used", f"...{self.presenting_card_number[-4:]}"),
+                ReceiptItem("Paid by main card", f"...{self.main_card_number[-4:]}")]
+
+
+def _with_main_card(session: Session, cards: dict[str, LockedCard], locked: LockedAccounts,
+                    main_card_number: str) -> tuple[dict[str, LockedCard], LockedAccounts]:
+    """The sale's cards and accounts with its linked card's main card locked too. The main card is
+    known only once the sale's cards are locked (the lock reads the link, so a sale on an unlinked
+    card sends no extra statement), so it is locked after them, which may break card-number order:
+    a transaction locking the pair in order (a refund of a linked sale, LinkCard) can then deadlock
+    with this one; PostgreSQL breaks it and the pipeline retries (chaincard.db.idempotency)."""
+    if main_card_number in cards:
+        return cards, locked
+    main_cards, main_accounts = lock_payment_cards(session, [main_card_number])
+    return {**cards, **main_cards}, LockedAccounts({**locked.by_id, **main_accounts.by_id})
+
+
+def _linked_spend(ctx: RegionContext, session: Session, plan: CheckoutPlan, link: CardLink | None,
+                  now: datetime) -> LinkedSpend | None:
+    """What a linked card's sale takes of its main card's stored value, checked against the card's
+    monthly limit and counted, under the main card's row lock (held): linked cards racing on one main
+    card serialise here. None for a sale that takes nothing from a main card."""
+    if link is None:
+        return None
+    amount = sum(t.amount_fen for t in plan.tenders
+                 if t.kind is TenderKind.OTHER_MEMBER_CARD and t.card_number == link.main_card_number)
+    if not amount:
+        return None
+    month = linked_cards.month_of(now, ctx.settings.business_time_zone)
+    linked_cards.require_within_limit(link.linked_card_number, limit_fen=link.monthly_limit_fen,
+                                      spent_fen=card_links.spent_in(session, link.linked_card_number, month),
+                                      amount_fen=amount, month=month)
+    card_links.add_spend(session, link.linked_card_number, month, amount)
+    return LinkedSpend(link.linked_card_number, link.main_card_number, amount, month)
 
 
 def sales_refunded_so_far(session: Session, original: LedgerTransaction) -> int:

@@ -11,19 +11,21 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from chaincard import card_types
+from chaincard import card_types, linked_cards
 from chaincard.checkout.quote import Quote, quote, quote_fields, quote_response
-from chaincard.checkout.request import PricingRefused, pricing_input
+from chaincard.checkout.request import PricingRefused, drawn_on_main_card, pricing_input
 from chaincard.db.base import utc_now
 from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutInput, PricingError, StoredValue, TenderKind
 from chaincard.v1 import transactions_pb2
-from region_service import coupon_redemption, member_codes
+from region_service import card_links, coupon_redemption, member_codes
 from region_service.context import RegionContext
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import card_balances
+from region_service.models import CardLink
 from region_service.repository import read_coupons, read_payment_cards
 from region_service.translate import balances_message
 
@@ -59,6 +61,11 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
         ), []), balances=None)
     with ctx.session_factory() as session:
         session.execute(text("SET TRANSACTION READ ONLY"))
+        link = card_links.link_of(session, fields.card_number)
+        if link is not None and any(tender.kind is TenderKind.STORED_VALUE for tender in fields.tenders):
+            fields = drawn_on_main_card(fields, link.main_card_number)  # a linked card's stored value is its main card's (C5)
+        else:
+            link = None
         cards = read_payment_cards(session, [fields.card_number, *fields.other_card_numbers])
         card = cards[fields.card_number]
         require_usable(card)
@@ -81,4 +88,17 @@ def quote_checkout(ctx: RegionContext, request: transactions_pb2.QuoteCheckoutRe
             points_balance=held.points, birthday=card.birthday, other_cards=others, coupons=found,
             issuing_franchisee_id=card.issuing_franchisee_id, card_type_code=card.card_type_code,
         ), not_found)
+        if link is not None:
+            _require_within_link_limit(ctx, session, link, priced)
         return quote_response(priced, balances=balances_message(held))
+
+
+def _require_within_link_limit(ctx: RegionContext, session: Session, link: CardLink, priced: Quote) -> None:
+    """A linked card's quote is refused as its checkout would be when it passes the monthly limit (C5)."""
+    amount = sum(t.amount_fen for t in priced.plan.tenders
+                 if t.kind is TenderKind.OTHER_MEMBER_CARD and t.card_number == link.main_card_number)
+    if amount:
+        month = linked_cards.month_of(utc_now(), ctx.settings.business_time_zone)
+        linked_cards.require_within_limit(link.linked_card_number, limit_fen=link.monthly_limit_fen,
+                                          spent_fen=card_links.spent_in(session, link.linked_card_number, month),
+                                          amount_fen=amount, month=month)

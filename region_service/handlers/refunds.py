@@ -29,7 +29,7 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, count_uses, coupon_redemption, receivables, time_passes, validation
+from region_service import audit, card_links, count_uses, coupon_redemption, receivables, time_passes, validation
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
@@ -130,6 +130,7 @@ def _post_refund(
     restored = coupon_redemption.restore(ctx, session, original, transaction_id=transaction_id, moment=now) if whole else []
     postings += coupon_redemption.coupon_postings(session, reversed_coupons, original.acquiring_franchisee_id, reverse=True)
     restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
+    who = _released_link_usage(session, original, plan)
     row = LedgerTransaction(
         transaction_id=transaction_id, request_id=request.request_id, type=kind, card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
@@ -140,7 +141,7 @@ def _post_refund(
                  "points_clawback": clawback, "points_clawback_short": plan.points_clawback - clawback,
                  "points_returned": plan.points_returned, "operator_id": request.operator_id,
                  **coupon_redemption.details_of(reversed_coupons), **({"coupons_restored": restored} if restored else {}),
-                 **given.details(sign=1), **released.details()},
+                 **given.details(sign=1), **released.details(), **who},
     )
     items = [amount_row(f"{kind.title()} of sale", plan.refund_fen)]
     items += [amount_row(f"Back to {str(t.kind).lower().replace('_', ' ')}"[:22], t.amount_fen) for t in plan.tenders if t.amount_fen]
@@ -174,7 +175,8 @@ def _post_refund(
                 business_date=row.business_date, amount_fen=tender.amount_fen, principal_delta_fen=tender.principal_fen,
                 bonus_delta_fen=tender.bonus_fen, points_delta=0, principal_after_fen=0, bonus_after_fen=0, points_after=0,
                 original_transaction_id=original.transaction_id, created_at=row.created_at,
-                details={"refund_transaction_id": row.transaction_id, "tenders": [tender_record(tender)]},
+                details={"refund_transaction_id": row.transaction_id, "tenders": [tender_record(tender)],
+                         **(who if who.get(card_links.FUNDING_CARD) == other.card_number else {})},
             )
             record_transaction(
                 ctx, session, row=linked, card=other, acquiring_franchisee_id=original.acquiring_franchisee_id,
@@ -184,6 +186,20 @@ def _post_refund(
                 receipt_items=[amount_row(f"Back for card ...{card.card_number[-4:]}", tender.amount_fen)],
             )
     return recorded, clawback, restored
+
+
+def _released_link_usage(session: Session, original: LedgerTransaction, plan: RefundPlan) -> dict[str, str]:
+    """A linked card's sale (C5, docs/adr/0032): what the refund gives back to the main card is
+    released from the linked card's usage of the month the sale counted in (the main card's lock is
+    held). The details naming who used it, for the refund's rows; empty for any other sale."""
+    details = original.details
+    main, presenting = details.get(card_links.FUNDING_CARD), details.get(card_links.PRESENTING_CARD)
+    if not main or not presenting:
+        return {}
+    back = sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.OTHER_MEMBER_CARD and t.card_number == main)
+    if back:
+        card_links.add_spend(session, presenting, details[card_links.LINK_MONTH], -back)
+    return {card_links.PRESENTING_CARD: presenting, card_links.FUNDING_CARD: main}
 
 
 def _other_cards(original: LedgerTransaction) -> list[str]:

@@ -477,6 +477,10 @@ def region_template(chain: Chain, method: str, target: str, store: str, card: Ca
             return getattr(cards_pb2, f"{method}Request")(**common, reason="fuzz")
         case "ChangeCardLevel":
             return cards_pb2.ChangeCardLevelRequest(**common, level_code="GOLD", reason="goodwill")
+        case "LinkCard" | "UnlinkCard":  # refused for the other card's stored value, or as not linked (C5)
+            other = chain.card(card.home, "NO_PIN" if card.pin else "ACTIVE").card_number
+            extra = {"monthly_limit_fen": 10_000} if method == "LinkCard" else {}
+            return getattr(cards_pb2, f"{method}Request")(**common, linked_card_number=other, reason="fuzz", **extra)
     return filled(chain, chaincard_methods()[f"/{_service_of(method)}/{method}"].input_type, store, card)
 
 
