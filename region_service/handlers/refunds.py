@@ -29,7 +29,15 @@ from chaincard.pricing import (
 )
 from chaincard.receipts import ReceiptItem, amount_row
 from chaincard.v1 import directory_pb2, transactions_pb2
-from region_service import audit, card_links, count_uses, coupon_redemption, receivables, time_passes, validation
+from region_service import (
+    audit,
+    card_links,
+    count_uses,
+    coupon_redemption,
+    receivables,
+    time_passes,
+    validation,
+)
 from region_service.context import RegionContext
 from region_service.handlers.payments import (
     applied_message,
