@@ -64,7 +64,7 @@ def member_message(member: Member, home_region: str) -> common_pb2.Member:
 def card_message(card: Card, home_region: str, balances: CardBalances) -> common_pb2.Card:
     return common_pb2.Card(
         card_number=card.card_number,
-        member_id=card.member_id,
+        member_id=card.member_id or "",  # empty: a bearer card
         card_type_code=card.card_type_code,
         form=enum_value(common_pb2.CardForm, "CARD_FORM_", card.form),
         state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state),

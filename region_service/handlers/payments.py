@@ -37,9 +37,11 @@ from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, count_uses_asset, transfer
 from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.pricing import CheckoutPlan, StoredValue, TenderKind, select_recharge_bonus
+from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from region_service import count_uses, coupon_redemption, member_codes, pins, receivables, validation
 from region_service.context import RegionContext
+from region_service.conversions import convert_on_recharge
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
 from region_service.coupons.rules_issue import receipt_items as coupon_receipt_items
@@ -108,6 +110,11 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     cards, locked = lock_payment_cards(session, [card_number])
     card = cards[card_number]
     require_usable(card)
+    transaction_id, now = new_id(), utc_now()
+    # A convertible trial card becomes its paid type first (docs/adr/0034); the recharge follows that type.
+    trial_type_code = card.card_type_code
+    card = convert_on_recharge(ctx, session, card, amount, store=store, operator_id=request.operator_id,
+                               transaction_id=transaction_id, request_id=request.request_id, now=now)
     rules = card_types.rules_of(ctx.program.snapshot(), card.card_type_code)
     rules.require_rechargeable()
     bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
@@ -128,7 +135,7 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
         *points_postings(session, card, to_card=bonus.bonus_points, from_card=0, accounts=accounts, locked=locked),
     ]
     row = LedgerTransaction(
-        transaction_id=new_id(), request_id=request.request_id, type="RECHARGE", card_number=card_number,
+        transaction_id=transaction_id, request_id=request.request_id, type="RECHARGE", card_number=card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
         # The holder's principal position, receivable included (as an advice's is): the acquirer
         # collected it all, so settlement owes the issuer all of it (a receivable collected at
@@ -149,7 +156,9 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
         points_earned=bonus.bonus_points, receipt_title=receipt.recharge_title(store.name),
         receipt_items=[*receipt.recharge_lines(amount, tender, promotion_code=bonus.promotion_code, bonus_fen=bonus.bonus_fen,
                                                bonus_points=bonus.bonus_points, owed_paid_fen=owed_paid),
-                       *coupon_receipt_items(ctx, coupons)],
+                       *coupon_receipt_items(ctx, coupons),
+                       *([ReceiptItem(f"Card converted to {card.card_type_code}")]
+                         if card.card_type_code != trial_type_code else [])],
         locked=locked,
     )
     return transactions_pb2.RechargeCardResponse(
