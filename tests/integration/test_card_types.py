@@ -13,7 +13,7 @@ import pytest
 from chaincard.db.base import utc_now
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, common_pb2, program_config_pb2_grpc, transactions_pb2
+from chaincard.v1 import cards_pb2, common_pb2, members_pb2, program_config_pb2_grpc, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service.handlers.lifecycle import expire_due_cards
 from tests.support.cards import assert_refused, open_card, recharge_card, recharge_request
@@ -220,6 +220,8 @@ def test_a_trial_card_converts_on_its_first_qualifying_recharge_once(regions, ea
     assert converted.card_type_code == "CT-GOLD" and converted.level_code == "GOLD"
     assert not converted.HasField("expires_at")  # CT-GOLD never expires
     assert _events_of(regions, card, "CardTypeChanged") == 1 and "card.convert" in _audit_actions(regions, card)
+    # Its level moved to CT-GOLD's default: announced, and the member told (MemberLevelChanged).
+    assert _events_of(regions, card, "CardLevelChanged") == _events_of(regions, card, "MemberLevelChanged") == 1
     # From now on the card is a CT-GOLD card: recharged like one, with no conversion.
     recharge_card(east.transactions, card, 500)
     assert _events_of(regions, card, "CardTypeChanged") == 1 and _transactions(regions, card) == 2
@@ -273,6 +275,15 @@ def test_a_bearer_card_opens_without_a_member_pays_and_is_recharged_and_earns_no
     assert sold.balances_after.principal_fen == 10_000
     member_ids = rows(regions.database_urls["E"], "SELECT member_id FROM cards WHERE card_number = :card", card=opened.card_number)
     assert member_ids == [(None,)]
+    # A look-up by its number finds no member (it has none), rather than failing.
+    assert_refused(east.members.FindMember, members_pb2.FindMemberRequest(card_number=opened.card_number),
+                   grpc.StatusCode.NOT_FOUND)
+    # A bearer card's level change tells no one: no MemberLevelChanged.
+    east.cards.ChangeCardLevel(cards_pb2.ChangeCardLevelRequest(
+        request_id=new_id(), store_id="S-E-001", card_number=opened.card_number, level_code="GOLD", reason="gift upgrade",
+        operator_id="SM-TEST"), timeout=10)
+    assert _events_of(regions, opened.card_number, "CardLevelChanged") == 1
+    assert _events_of(regions, opened.card_number, "MemberLevelChanged") == 0
 
 
 def test_opening_refuses_a_member_on_a_bearer_type_and_none_on_another(regions, east):
