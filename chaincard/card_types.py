@@ -13,6 +13,12 @@ through the checkout core (chaincard.checkout.request.pricing_input). docs/adr/0
 - ``trial``: a trial card (体验卡) is never recharged; it expires ``validity_days`` after opening as
   every card does (the card's ``expires_at``, set at opening).
 
+- conversion (:func:`conversion_target`, docs/adr/0034): a trial type naming
+  ``converts_to_card_type_code`` converts its card to that type on the first recharge of at least
+  ``conversion_min_recharge_fen``, in the recharge's transaction, before the money lands; the card then
+  follows the new type's rules (validity from the conversion, its default level when better).
+- ``anonymous``: a bearer card (不记名卡) is opened without a member (:func:`require_member_rule`).
+
 - renewal (RenewCard, :func:`renewed_expiry`): a card whose validity has ended or ends within
   ``RENEWAL_WINDOW`` gets ``validity_days`` more, counted from the later of now and its old expiry;
   never a trial card (it is a taste, not a product) nor a type with no ``validity_days``.
@@ -28,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chaincard.errors import FailedPrecondition
+from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.v1 import program_config_pb2 as pc
 
 # How long before its end a card may be renewed (an expired one always may).
@@ -91,7 +97,9 @@ def rules(card_type: pc.CardType | None, code: str = "") -> CardTypeRules:
     """The rules of ``card_type``; unrestricted (named ``code``) when it is None."""
     if card_type is None:
         return CardTypeRules(code=code)
-    return CardTypeRules(code=card_type.code, stored_value=card_type.stored_value, points=card_type.points,
+    # A bearer card (anonymous) has no member to earn for: it carries no points whatever the flag says.
+    return CardTypeRules(code=card_type.code, stored_value=card_type.stored_value,
+                         points=card_type.points and not card_type.anonymous,
                          discount=card_type.discount, trial=card_type.trial, count_uses=card_type.count_uses,
                          time_limited=card_type.time_limited)
 
@@ -99,6 +107,37 @@ def rules(card_type: pc.CardType | None, code: str = "") -> CardTypeRules:
 def rules_of(snapshot: pc.ConfigSnapshot, code: str) -> CardTypeRules:
     """The rules of the card type ``code`` in HQ's ``snapshot``."""
     return rules(find(snapshot.card_types, code), code)
+
+
+def conversion_target(snapshot: pc.ConfigSnapshot, card_type_code: str, amount_fen: int) -> pc.CardType | None:
+    """The type a card of ``card_type_code`` converts to on a recharge of ``amount_fen``, or None when
+    it is no convertible trial type (the recharge then follows the type's own rules). A recharge of a
+    convertible trial card below its type's ``conversion_min_recharge_fen`` is refused."""
+    card_type = find(snapshot.card_types, card_type_code)
+    if card_type is None or not card_type.trial or not card_type.converts_to_card_type_code:
+        return None
+    target = find(snapshot.card_types, card_type.converts_to_card_type_code)
+    if target is None or target.trial or not target.stored_value:
+        # HQ refuses such a target; a store's older copy may lack it: the trial card stays as it is.
+        return None
+    if amount_fen < card_type.conversion_min_recharge_fen:
+        raise CardTypeRefused(card_type.code, "conversion_min_recharge_fen",
+                              f"is a trial card: it converts to {target.code} on a recharge of at least "
+                              f"{card_type.conversion_min_recharge_fen} fen")
+    return target
+
+
+def converted_expiry(target: pc.CardType, now: datetime) -> datetime | None:
+    """A converted card's validity end: the new type's ``validity_days`` from the conversion."""
+    return now + timedelta(days=target.validity_days) if target.validity_days > 0 else None
+
+
+def require_member_rule(card_type: pc.CardType, member_id: str) -> None:
+    """OpenCard's member rule: a bearer (``anonymous``) type takes no member, every other type needs one."""
+    if card_type.anonymous and member_id:
+        raise InvalidArgument("member_id", f"must be empty: card type {card_type.code} is a bearer card (anonymous)")
+    if not card_type.anonymous and not member_id:
+        raise InvalidArgument("member_id", f"is required: card type {card_type.code} is not a bearer card (anonymous)")
 
 
 def renewed_expiry(card_type: pc.CardType, card_number: str, expires_at: datetime | None, now: datetime) -> datetime:

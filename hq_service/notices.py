@@ -2,7 +2,8 @@
 
 - ``NoticePlanner.apply`` is the handler of the ``<deployment>.hq-notifications`` consumer: for a
   card opening, recharge, spend, points redemption, refund or void of a member's card, a coupon
-  about to expire (CouponExpiring), or points about to expire (PointsExpiring, P3), it writes a
+  about to expire (CouponExpiring), points about to expire (PointsExpiring, P3), or a level change
+  of a member's card (MemberLevelChanged, L2), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
 - ``NoticeDispatcher`` sends due notices through their channel and records the outcome. Sending
@@ -131,6 +132,15 @@ class NoticePlanner:
             self._plan(session, envelope, E.NOTIFICATION_EVENT_CARD_OPENED, member_id=card.member_id,
                        card_number=card.card_number, store_id=card.issuing_store_id, moment=moment, amount_fen=0,
                        balances=card.balances, points=0)
+        elif isinstance(payload, events_pb2.MemberLevelChanged):
+            # A level change of a member's card (L2, docs/adr/0034); a bearer card's sends none.
+            if not payload.member_id:
+                return
+            moment = payload.changed_at.ToDatetime(tzinfo=UTC) if payload.HasField("changed_at") else utc_now()
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_LEVEL_CHANGED, member_id=payload.member_id,
+                       card_number=payload.card_number, store_id=payload.store_id, moment=moment, amount_fen=0,
+                       balances=common_pb2.Balances(), points=0,
+                       extra={"level": payload.level_name, "previous_level": payload.previous_level_name})
         elif isinstance(payload, events_pb2.CouponExpiring):
             coupon = payload.coupon
             if not payload.member_id:

@@ -246,6 +246,8 @@ class ReadModelProjector:
             self.card_opened(session, batch, payload)
         elif isinstance(payload, events_pb2.CardStateChanged):
             self.card_state_changed(session, payload)
+        elif isinstance(payload, events_pb2.CardTypeChanged):
+            self.card_type_changed(session, payload)
         elif isinstance(payload, events_pb2.CardLevelChanged):
             self.card_level_changed(session, payload)
         elif isinstance(payload, events_pb2.PointsExpiryOutlook):
@@ -369,6 +371,14 @@ class ReadModelProjector:
         """A card's level moved (L2); the card's events come in order (one key), so the last one wins."""
         view, _ = self._card(session, event.card_number)
         view.level_code = event.level_code
+        view.updated_at = utc_now()
+
+    def card_type_changed(self, session: Session, event: events_pb2.CardTypeChanged) -> None:
+        """A trial card converted (docs/adr/0034): its type, and its level, which may have moved with it."""
+        view, _ = self._card(session, event.card_number)
+        view.card_type_code = event.card_type_code
+        if event.level_code:
+            view.level_code = event.level_code
         view.updated_at = utc_now()
 
     def points_expiry_outlook(self, session: Session, event: events_pb2.PointsExpiryOutlook) -> None:

@@ -75,7 +75,8 @@ def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str,
               reason: str = "", operator_id: str = "", store_id: str = "", transaction_id: str = "",
               request_id: str = "") -> None:
     """Move ``card`` (locked, or its accounts locked by the caller) to ``level_code``: the row, the
-    CardLevelChanged event (HQ's card and member views follow it) and the audit entry."""
+    CardLevelChanged event (HQ's card and member views follow it), for a member's card the
+    MemberLevelChanged event HQ's notices follow, and the audit entry."""
     previous = card.level_code
     card.level_code, card.level_since = level_code, now
     add_event(session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
@@ -83,6 +84,13 @@ def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str,
                   card_number=card.card_number, previous_level_code=previous, level_code=level_code, cause=cause,
                   reason=reason, operator_id=operator_id, store_id=store_id, transaction_id=transaction_id,
                   changed_at=timestamp(now)))
+    if card.member_id:  # the member's notice (docs/adr/0034); a bearer card has no one to tell
+        names = {level.code: level.name or level.code for level in ctx.program.snapshot().levels}
+        add_event(session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
+                  payload=events_pb2.MemberLevelChanged(
+                      card_number=card.card_number, member_id=card.member_id,
+                      previous_level_name=names.get(previous, previous), level_name=names.get(level_code, level_code),
+                      cause=cause, store_id=store_id, changed_at=timestamp(now)))
     audit.record(session, ctx, action=f"card.level.{cause}", target_type="card", target_id=card.card_number,
                  operator_id=operator_id, actor=None if operator_id else audit.SYSTEM, store_id=store_id,
                  franchisee_id=card.issuing_franchisee_id, request_id=request_id, reason=reason,

@@ -63,7 +63,8 @@ class Card(Base):
     __table_args__ = (Index("ix_cards_expires_at", "expires_at"), Index("ix_cards_level_code", "level_code"))
 
     card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
-    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    # None for a bearer card (an ``anonymous`` card type, docs/adr/0034).
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.member_id"), index=True, nullable=True)
     card_type_code: Mapped[str] = mapped_column(String(32))
     form: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))

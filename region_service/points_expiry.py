@@ -157,7 +157,7 @@ def send_expiry_reminders(ctx: RegionContext, *, now: datetime | None = None) ->
                                       .where(PointsLot.card_number == card_number)).scalar_one()
             add_event(session, OutboxMessage, topic=topics.CARDS, key=card_number, producer=ctx.producer_name,
                       payload=events_pb2.PointsExpiring(
-                          card_number=card_number, member_id=card.member_id, issuing_franchisee_id=card.issuing_franchisee_id,
+                          card_number=card_number, member_id=card.member_id or "", issuing_franchisee_id=card.issuing_franchisee_id,
                           issuing_store_id=card.issuing_store_id, points=int(points), expires_at=timestamp(expires_at),
                           points_balance=int(balance)))
             sent += 1

@@ -41,7 +41,7 @@ class CardFacts(Protocol):
     @property
     def card_number(self) -> str: ...
     @property
-    def member_id(self) -> str: ...
+    def member_id(self) -> str | None: ...
     @property
     def issuing_franchisee_id(self) -> str: ...
     @property
@@ -139,7 +139,7 @@ def record_transaction(
     envelope = wrap(
         events_pb2.TransactionPosted(
             transaction=transaction,
-            member_id=card.member_id,
+            member_id=card.member_id or "",  # empty: a bearer card, which gets no notice
             issuing_franchisee_id=card.issuing_franchisee_id,
             issuing_store_id=card.issuing_store_id,
             acquiring_store_id=row.store_id,

@@ -149,7 +149,7 @@ class LockedCard:
     """What a payment needs of a card, read under its row lock; ``birthday`` is the holder's."""
 
     card_number: str
-    member_id: str
+    member_id: str | None  # None: a bearer card
     card_type_code: str
     state: str
     level_code: str
@@ -178,7 +178,7 @@ _ACCOUNT_COLUMNS = (_accounts.c.account_id, _accounts.c.asset, _accounts.c.balan
 _held_by_card = _accounts.c.purpose.in_(CARD_HELD_PURPOSES)
 _LOCK_CARD_ROWS = (
     select(*_CARD_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id, isouter=True)  # bearer cards: no member
     .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
     .order_by(_cards.c.card_number)
@@ -188,7 +188,7 @@ _LOCK_CARD_ROWS = (
 # accounts, the cards in number order and a card's accounts in id order.
 _LOCK_CARDS_AND_ACCOUNTS = (
     select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id, isouter=True)  # bearer cards: no member
     .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _held_by_card))
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
@@ -271,7 +271,7 @@ def read_coupons(session: Session, coupon_codes: Iterable[str]) -> dict[str, Cou
 
 _READ_CARD_ROWS = (
     select(*_CARD_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id)
+    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id, isouter=True)  # bearer cards: no member
     .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
     .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
 )

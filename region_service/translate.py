@@ -68,7 +68,7 @@ def card_message(card: Card, home_region: str, balances: CardBalances, *, main_c
         main_card_number=main_card_number,
         linked_monthly_limit_fen=linked_monthly_limit_fen,
         card_number=card.card_number,
-        member_id=card.member_id,
+        member_id=card.member_id or "",  # empty: a bearer card
         card_type_code=card.card_type_code,
         form=enum_value(common_pb2.CardForm, "CARD_FORM_", card.form),
         state=enum_value(common_pb2.CardState, "CARD_STATE_", card.state),

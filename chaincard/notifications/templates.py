@@ -13,7 +13,7 @@ from chaincard.v1 import program_config_pb2 as pc
 E = pc.NotificationEvent
 
 PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time",
-                "expires_on")
+                "expires_on", "level", "previous_level")
 
 DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_CARD_OPENED: pc.NotificationTemplate(
@@ -43,6 +43,10 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_COUPON_EXPIRING: pc.NotificationTemplate(
         code="DEFAULT-COUPON-EXPIRING", event=E.NOTIFICATION_EVENT_COUPON_EXPIRING, channel=pc.NOTIFICATION_CHANNEL_SMS,
         active=True, body="尊敬的{member_name}，您会员卡(尾号{card_last4})上的{coupon_name}将于{expires_on}到期，请尽快使用。",
+    ),
+    E.NOTIFICATION_EVENT_LEVEL_CHANGED: pc.NotificationTemplate(
+        code="DEFAULT-LEVEL-CHANGED", event=E.NOTIFICATION_EVENT_LEVEL_CHANGED, channel=pc.NOTIFICATION_CHANNEL_SMS,
+        active=True, body="尊敬的{member_name}，您的会员卡(尾号{card_last4})于{time}由{previous_level}变更为{level}。",
     ),
 }
 

@@ -226,3 +226,47 @@ class AuditEntryRecorded(_message.Message):
     ENTRY_FIELD_NUMBER: _ClassVar[int]
     entry: _audit_pb2.AuditEntry
     def __init__(self, entry: _Optional[_Union[_audit_pb2.AuditEntry, _Mapping]] = ...) -> None: ...
+
+class CardTypeChanged(_message.Message):
+    __slots__ = ("card_number", "previous_card_type_code", "card_type_code", "cause", "expires_at", "level_code", "transaction_id", "store_id", "operator_id", "changed_at", "member_id")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    previous_card_type_code: str
+    card_type_code: str
+    cause: str
+    expires_at: _timestamp_pb2.Timestamp
+    level_code: str
+    transaction_id: str
+    store_id: str
+    operator_id: str
+    changed_at: _timestamp_pb2.Timestamp
+    member_id: str
+    def __init__(self, card_number: _Optional[str] = ..., previous_card_type_code: _Optional[str] = ..., card_type_code: _Optional[str] = ..., cause: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level_code: _Optional[str] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class MemberLevelChanged(_message.Message):
+    __slots__ = ("card_number", "member_id", "previous_level_name", "level_name", "cause", "store_id", "changed_at")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    member_id: str
+    previous_level_name: str
+    level_name: str
+    cause: str
+    store_id: str
+    changed_at: _timestamp_pb2.Timestamp
+    def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., previous_level_name: _Optional[str] = ..., level_name: _Optional[str] = ..., cause: _Optional[str] = ..., store_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -43,6 +43,7 @@ class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_EVENT_REFUND: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_COUPON_EXPIRING: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_POINTS_EXPIRING: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_LEVEL_CHANGED: _ClassVar[NotificationEvent]
 
 class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -78,6 +79,7 @@ NOTIFICATION_EVENT_REDEMPTION: NotificationEvent
 NOTIFICATION_EVENT_REFUND: NotificationEvent
 NOTIFICATION_EVENT_COUPON_EXPIRING: NotificationEvent
 NOTIFICATION_EVENT_POINTS_EXPIRING: NotificationEvent
+NOTIFICATION_EVENT_LEVEL_CHANGED: NotificationEvent
 NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_WECHAT: NotificationChannel
@@ -88,7 +90,7 @@ STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: StoredValueSplitRule
 STORED_VALUE_SPLIT_RULE_BONUS_FIRST: StoredValueSplitRule
 
 class CardType(_message.Message):
-    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active")
+    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +104,9 @@ class CardType(_message.Message):
     DEFAULT_LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
     COUNT_ITEM_CODES_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CONVERTS_TO_CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    ANONYMOUS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_MIN_RECHARGE_FEN_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     kind_description: str
@@ -115,7 +120,10 @@ class CardType(_message.Message):
     default_level_code: str
     count_item_codes: _containers.RepeatedScalarFieldContainer[str]
     active: bool
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ...) -> None: ...
+    converts_to_card_type_code: str
+    anonymous: bool
+    conversion_min_recharge_fen: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ...) -> None: ...
 
 class Level(_message.Message):
     __slots__ = ("code", "name", "rank", "discount_bp", "points_multiplier_bp", "category_discount_bp", "privileges")

@@ -24,6 +24,8 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
         view = session.execute(select(MemberView).where(MemberView.phone_hmac == phone_hmac(phone, phone_key))).scalar_one_or_none()
     elif key == "card_number":
         card = session.get(CardView, request.card_number)
+        if card is not None and not card.member_id and card.card_type_code:
+            raise NotFound(f"card {request.card_number} is a bearer card: it has no member")
         view = session.get(MemberView, card.member_id) if card is not None else None
     elif key == "member_id":
         view = session.get(MemberView, request.member_id)

@@ -80,6 +80,29 @@ def _check_card_type(item: pc.CardType) -> None:
     _not_negative("card_type.validity_days", item.validity_days)
     if item.trial and item.validity_days <= 0:  # a trial card (体验卡) always ends (chaincard.card_types)
         raise InvalidArgument("card_type.validity_days", "a trial card type needs validity_days > 0")
+    # Trial conversion and bearer cards (docs/adr/0034).
+    _not_negative("card_type.conversion_min_recharge_fen", item.conversion_min_recharge_fen)
+    if item.converts_to_card_type_code and not item.trial:
+        raise InvalidArgument("card_type.converts_to_card_type_code", "only a trial card type converts")
+    if item.conversion_min_recharge_fen and not item.converts_to_card_type_code:
+        raise InvalidArgument("card_type.conversion_min_recharge_fen", "needs converts_to_card_type_code")
+    if item.converts_to_card_type_code == item.code:
+        raise InvalidArgument("card_type.converts_to_card_type_code", "must name another card type")
+    if item.anonymous and item.trial:
+        raise InvalidArgument("card_type.anonymous", "a trial card type is a member's taste: it cannot be a bearer card")
+
+
+def _check_card_type_target(item: pc.CardType, snapshot: pc.ConfigSnapshot) -> None:
+    """A trial type converts to a type that exists, carries stored value and is no trial type."""
+    code = item.converts_to_card_type_code
+    if not code:
+        return
+    target = next((card_type for card_type in snapshot.card_types if card_type.code == code), None)
+    if target is None:
+        raise InvalidArgument("card_type.converts_to_card_type_code", f"names no card type: {code}")
+    if target.trial or not target.stored_value:
+        raise InvalidArgument("card_type.converts_to_card_type_code",
+                              f"card type {code} must carry stored value and not be a trial type")
 
 
 def _check_level(item: pc.Level) -> None:
@@ -328,7 +351,8 @@ def _single(_item: Message) -> str:
 
 # ``Any``: each kind has its own item message; ``change_config`` reads the item by field name.
 CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
-    "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type),
+    "UpsertCardType": ConfigKind("card_type", "card_type", "card_types", _by_code, _check_card_type,
+                                  _check_card_type_target),
     "UpsertLevel": ConfigKind("level", "level", "levels", _by_code, _check_level),
     "UpsertLevelRule": ConfigKind[pc.LevelRule]("level_rule", "level_rule", "level_rules", lambda item: item.level_code,
                                                 _check_level_rule, _check_level_rule_levels),

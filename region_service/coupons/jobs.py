@@ -87,7 +87,7 @@ def remind_expiring_coupons(ctx: RegionContext, *, now: datetime | None = None, 
                 coupon.reminded_at = now
                 add_event(
                     session, OutboxMessage, topic=topics.CARDS, key=coupon.card_number, producer=ctx.producer_name,
-                    payload=events_pb2.CouponExpiring(coupon=coupon_message(coupon), coupon_name=name, member_id=member_id),
+                    payload=events_pb2.CouponExpiring(coupon=coupon_message(coupon), coupon_name=name, member_id=member_id or ""),
                 )
             return len(due)
 

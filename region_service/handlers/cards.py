@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaincard import card_types
 from chaincard.db.base import utc_now
 from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chaincard.events import topics
@@ -30,8 +31,7 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
     if store.region_code != ctx.region_code:
         raise InvalidArgument("store_id", f"store {store.store_id} belongs to region {store.region_code}")
     card_type = ctx.program.card_type(request.card_type_code)
-    if not request.member_id:
-        raise InvalidArgument("member_id", "is required")
+    card_types.require_member_rule(card_type, request.member_id)  # a bearer type takes none (docs/adr/0034)
     pin_hash = hash_pin(validate_pin("pin", request.pin)) if request.pin else None
     form = request.form or common_pb2.CARD_FORM_VIRTUAL
     if form == common_pb2.CARD_FORM_PHYSICAL:
@@ -46,10 +46,10 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
     region = ctx.program.region(ctx.region_code)
     level = ctx.program.level(card_type.default_level_code) if card_type.default_level_code else ctx.program.entry_level()
 
-    member = session.get(Member, request.member_id)
-    if member is None:
+    member = session.get(Member, request.member_id) if request.member_id else None
+    if request.member_id and member is None:
         raise NotFound(f"no member {request.member_id} in region {ctx.region_code}")
-    if member.erased_at is not None:
+    if member is not None and member.erased_at is not None:
         raise FailedPrecondition(f"member {request.member_id} was erased at their request (M7): register them again")
     if physical_number is not None:
         if session.get(Card, physical_number) is not None:
@@ -60,7 +60,7 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
     now = utc_now()
     card = Card(
         card_number=number,
-        member_id=request.member_id,
+        member_id=request.member_id or None,  # None: a bearer card
         card_type_code=card_type.code,
         form="PHYSICAL" if physical_number is not None else "VIRTUAL",
         state=card_states.ACTIVE,
@@ -80,9 +80,11 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
         session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
         payload=events_pb2.CardOpened(card=message),
     )
-    # The chain's registration coupons (Q2), in the opening's transaction: once per card and template.
-    issue_listed(ctx, session, card, ctx.program.snapshot().settings.registration_coupon_template_codes,
-                 key_prefix=f"registration:{card.card_number}", reason="registration", now=now)
+    # The chain's registration coupons (Q2), in the opening's transaction: once per card and template;
+    # a bearer card registers no one, so it gets none.
+    if member is not None:
+            issue_listed(ctx, session, card, ctx.program.snapshot().settings.registration_coupon_template_codes,
+                     key_prefix=f"registration:{card.card_number}", reason="registration", now=now)
     return cards_pb2.OpenCardResponse(card=message)
 
 

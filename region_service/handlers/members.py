@@ -326,13 +326,13 @@ def find_member_locally(ctx: RegionContext, request: members_pb2.FindMemberReque
             ).scalar_one_or_none()
         elif key == "card_number":
             card = session.get(Card, validation.card_number(request.card_number))
-            member = session.get(Member, card.member_id) if card is not None else None
+            member = session.get(Member, card.member_id) if card is not None and card.member_id else None  # bearer: none
         elif key == "member_id":
             member = session.get(Member, request.member_id)
         elif key == "qr_token":  # checked (genuine, fresh, unused), not taken: the checkout takes it
             code = member_codes.verified(ctx, session, request.qr_token, "qr_token")
             card = session.get(Card, code.card_number)
-            member = session.get(Member, card.member_id) if card is not None else None
+            member = session.get(Member, card.member_id) if card is not None and card.member_id else None  # bearer: none
         else:
             raise InvalidArgument("key", "give one of phone, card_number, qr_token, member_id")
         if member is None:

@@ -51,6 +51,7 @@ from region_service import (
     validation,
 )
 from region_service.context import RegionContext
+from region_service.conversions import convert_on_recharge
 from region_service.coupons.issuing import coupon_message
 from region_service.coupons.rules_issue import issue_listed
 from region_service.coupons.rules_issue import receipt_items as coupon_receipt_items
@@ -122,6 +123,11 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     main_number = card_links.main_card_of(session, card_number)  # exact: LinkCard takes this card's lock too
     if main_number is not None:
         raise linked_cards.not_rechargeable(card_number, main_number)
+    transaction_id, now = new_id(), utc_now()
+    # A convertible trial card becomes its paid type first (docs/adr/0034); the recharge follows that type.
+    trial_type_code = card.card_type_code
+    card = convert_on_recharge(ctx, session, card, amount, store=store, operator_id=request.operator_id,
+                               transaction_id=transaction_id, request_id=request.request_id, now=now)
     rules = card_types.rules_of(ctx.program.snapshot(), card.card_type_code)
     rules.require_rechargeable()
     bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
@@ -142,7 +148,7 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
         *points_postings(session, card, to_card=bonus.bonus_points, from_card=0, accounts=accounts, locked=locked),
     ]
     row = LedgerTransaction(
-        transaction_id=new_id(), request_id=request.request_id, type="RECHARGE", card_number=card_number,
+        transaction_id=transaction_id, request_id=request.request_id, type="RECHARGE", card_number=card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
         # The holder's principal position, receivable included (as an advice's is): the acquirer
         # collected it all, so settlement owes the issuer all of it (a receivable collected at
@@ -163,7 +169,9 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
         points_earned=bonus.bonus_points, receipt_title=receipt.recharge_title(store.name),
         receipt_items=[*receipt.recharge_lines(amount, tender, promotion_code=bonus.promotion_code, bonus_fen=bonus.bonus_fen,
                                                bonus_points=bonus.bonus_points, owed_paid_fen=owed_paid),
-                       *coupon_receipt_items(ctx, coupons)],
+                       *coupon_receipt_items(ctx, coupons),
+                       *([ReceiptItem(f"Card converted to {card.card_type_code}")]
+                         if card.card_type_code != trial_type_code else [])],
         locked=locked,
     )
     return transactions_pb2.RechargeCardResponse(

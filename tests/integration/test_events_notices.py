@@ -165,3 +165,22 @@ def test_quiet_hours_and_templates_by_themselves():
         QuietHours.parse("late", "Asia/Shanghai")
     assert render("{member_name} {unknown} {amount}", {"member_name": "Li", "amount": "¥1.00"}) == "Li {unknown} ¥1.00"
     assert render("broken {", {}) == "broken {"
+
+
+def _level_changed(member_id: str) -> bytes:
+    changed = events_pb2.MemberLevelChanged(card_number=CARD, member_id=member_id, previous_level_name="银卡",
+                                            level_name="金卡", cause="upgrade", store_id="S-E-001")
+    changed.changed_at.FromDatetime(datetime(2026, 11, 25, 6, 30, tzinfo=UTC))
+    return wrap(changed, producer="test", aggregate_id=CARD).SerializeToString()
+
+
+def test_a_level_change_notice_names_both_levels_and_a_bearer_card_gets_none(hq, tmp_path):
+    _register(hq, "m-6")
+    planner = _consumer(hq, NoticePlanner(Settings()).apply, "notifications")
+    assert planner.apply(_level_changed("m-6")) is True
+    assert planner.apply(_level_changed("")) is True  # a bearer card's change: applied, nothing planned
+    log_file = tmp_path / "notices.jsonl"
+    assert NoticeDispatcher(hq, {"*": LogChannel("test", log_file)}).dispatch_due() == 1
+    [line] = log_file.read_text(encoding="utf-8").splitlines()
+    sent = json.loads(line)
+    assert sent["event"] == "LEVEL_CHANGED" and "银卡" in sent["text"] and "金卡" in sent["text"] and "14:30" in sent["text"]

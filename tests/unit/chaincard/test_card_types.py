@@ -10,7 +10,7 @@ import pytest
 from chaincard import card_types
 from chaincard.card_types import CardTypeRefused
 from chaincard.checkout.request import checkout_fields, price, pricing_input
-from chaincard.errors import FailedPrecondition
+from chaincard.errors import FailedPrecondition, InvalidArgument
 from chaincard.pricing import StoredValue
 from chaincard.v1 import common_pb2, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
@@ -117,3 +117,37 @@ def test_count_and_time_card_refusals_name_the_type_and_the_flag(flag: str, chec
         getattr(card_types.rules_of(SNAPSHOT, "FULL"), check)("uses cannot be sold onto it")
     assert refused.value.flag == flag and "card type FULL" in str(refused.value)
     getattr(card_types.rules(pc.CardType(code="K", count_uses=True, time_limited=True, validity_days=30)), check)("x")
+
+
+# ---- trial conversion and bearer cards (docs/adr/0034) ----------------------------------------------------
+
+_PAID = pc.CardType(code="PAID", stored_value=True, points=True, validity_days=365)
+_TASTE = pc.CardType(code="TASTE", trial=True, validity_days=7, converts_to_card_type_code="PAID",
+                     conversion_min_recharge_fen=10_000)
+_CONVERSIONS = pc.ConfigSnapshot(card_types=[
+    _PAID, _TASTE, pc.CardType(code="DEAD-END", trial=True, validity_days=7, converts_to_card_type_code="GONE"),
+    pc.CardType(code="PLAIN-TRIAL", trial=True, validity_days=7)])
+
+
+def test_a_trial_card_converts_on_a_recharge_of_at_least_its_minimum():
+    assert card_types.conversion_target(_CONVERSIONS, "TASTE", 10_000) == _PAID
+    with pytest.raises(CardTypeRefused) as refused:
+        card_types.conversion_target(_CONVERSIONS, "TASTE", 9_999)
+    assert refused.value.flag == "conversion_min_recharge_fen" and "PAID" in str(refused.value)
+    # No conversion rule, a target this copy lacks, a non-trial type: the card's own rules apply.
+    for code in ("PLAIN-TRIAL", "DEAD-END", "PAID", "UNKNOWN"):
+        assert card_types.conversion_target(_CONVERSIONS, code, 10_000) is None
+    assert card_types.converted_expiry(_PAID, NOON) == NOON + timedelta(days=365)
+    assert card_types.converted_expiry(pc.CardType(code="FOREVER"), NOON) is None
+
+
+def test_a_bearer_type_takes_no_member_and_every_other_type_needs_one():
+    bearer, named = pc.CardType(code="GIFT", anonymous=True), pc.CardType(code="NAMED")
+    card_types.require_member_rule(bearer, "")
+    card_types.require_member_rule(named, "M-1")
+    for card_type, member in ((bearer, "M-1"), (named, "")):
+        with pytest.raises(InvalidArgument) as refused:
+            card_types.require_member_rule(card_type, member)
+        assert refused.value.field == "member_id" and "anonymous" in str(refused.value)
+    # A bearer card has no member to earn for: its type's rules carry no points.
+    assert not card_types.rules(pc.CardType(code="GIFT", anonymous=True, stored_value=True, points=True)).points
