@@ -93,6 +93,9 @@ LINE_TITLES = {
 
 _SPEND_TYPES = frozenset({"SPEND", "OFFLINE_ADVICE"})
 _REVERSAL_TYPES = frozenset({"REFUND", "VOID"})
+# Purchases at the till that a card may pay from its own stored value (count uses, a paid level):
+# paid so, they take the issuer's liability at the acquirer's store exactly as a spend does.
+_STORED_VALUE_PURCHASE_TYPES = frozenset({"COUNT_USES_PURCHASE", "LEVEL_PURCHASE"})
 
 
 def flow_kind_of(transaction_type: str, original_type: str | None, principal_delta_fen: int, bonus_delta_fen: int) -> FlowKind:
@@ -101,6 +104,8 @@ def flow_kind_of(transaction_type: str, original_type: str | None, principal_del
         return FlowKind.SPEND
     if transaction_type == "RECHARGE":
         return FlowKind.RECHARGE
+    if transaction_type in _STORED_VALUE_PURCHASE_TYPES and principal_delta_fen + bonus_delta_fen < 0:
+        return FlowKind.SPEND
     if transaction_type in _REVERSAL_TYPES:
         if original_type == "RECHARGE":
             return FlowKind.RECHARGE

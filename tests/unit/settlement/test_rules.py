@@ -39,8 +39,17 @@ def test_flow_kinds():
     assert flow_kind_of("VOID", "SPEND", 100, 0) is FlowKind.SPEND
     assert flow_kind_of("VOID", None, -100, 0) is FlowKind.RECHARGE  # original unknown: by the sign
     assert flow_kind_of("REFUND", None, 100, 0) is FlowKind.SPEND
-    for reported in ("CARD_CLOSURE", "POINTS_ADJUSTMENT", "BALANCE_TRANSFER", "COUNT_USES_PURCHASE", "EXPIRY"):
+    for reported in ("CARD_CLOSURE", "POINTS_ADJUSTMENT", "BALANCE_TRANSFER", "EXPIRY"):
         assert flow_kind_of(reported, None, -100, 0) is FlowKind.NONE
+
+
+def test_a_purchase_paid_from_stored_value_is_a_spend_and_one_paid_otherwise_only_reported():
+    # Uses or a level bought with the card's own stored value take the issuer's liability at the
+    # store, as a sale does; bought with cash they move no stored value and are a memo item.
+    for purchase in ("COUNT_USES_PURCHASE", "LEVEL_PURCHASE"):
+        assert flow_kind_of(purchase, None, -100, -20) is FlowKind.SPEND
+        assert flow_kind_of(purchase, None, 0, -20) is FlowKind.SPEND
+        assert flow_kind_of(purchase, None, 0, 0) is FlowKind.NONE
 
 
 def test_the_latest_schedule_on_or_before_the_day_applies():
