@@ -149,7 +149,7 @@ def run_demo(args: argparse.Namespace) -> int:
         run_reports,
         run_slice,
     )
-    from chaincard.local.demo_cards import run_count_card, run_level_and_qr
+    from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
 
     configure_logging("demo", "WARNING")
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0, insecure=args.insecure,
@@ -161,8 +161,7 @@ def run_demo(args: argparse.Namespace) -> int:
         run_slice(state)
         run_cross_region_sale(state)
         run_count_card(state)
-        # Here comes the monthly card (月卡) with its daily cap (K4, issue 14 item 10) once time
-        # cards land: a step of chaincard/local/demo_cards.py beside run_count_card.
+        run_monthly_card(state)
         run_level_and_qr(state)
         run_offline_store(state, chain)
         run_nightly_settlement(state)

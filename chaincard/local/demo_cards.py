@@ -1,5 +1,5 @@
 """The demo's kinds of card (issue 14 item 10): a count card bought in the East and used in the
-West, a level upgrade after a recharge, and a checkout by QR member code. Each step returns what
+West, a monthly card with its daily cap, a level upgrade after a recharge, and a checkout by QR member code. Each step returns what
 it showed, so tests/e2e/test_chain.py checks the same outcomes a new user reads."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.chain_state import ChainState
 from chaincard.ids import new_id
@@ -29,6 +30,7 @@ from chaincard.v1 import (
 )
 
 CAR_WASH_PRICE_FEN = 3_500
+TEA_POT_PRICE_FEN = 3_800
 
 
 def _refused(method: Callable[..., object], request: Message) -> str:
@@ -92,6 +94,79 @@ def run_count_card(state: ChainState) -> CountCardShown:
               f"\n     {refusal}")
     return CountCardShown(card_number=card.card_number, uses_bought=bought.uses_added, uses_left_after_wash=left,
                           second_wash_refusal=refusal)
+
+
+def _pass_of(balances: common_pb2.Balances, item_code: str) -> common_pb2.CountUseBalance:
+    return next(held for held in balances.count_uses if held.item_code == item_code and held.time_pass)
+
+
+def _day(moment: Timestamp) -> str:
+    return moment.ToDatetime().date().isoformat()
+
+
+@dataclass(frozen=True)
+class MonthlyCardShown:
+    card_number: str
+    first_end: str
+    used_today_after_two: int
+    third_pot_refusal: str
+    extended_end: str
+    pot_receipts: list[list[str]]
+
+
+def run_monthly_card(state: ChainState) -> MonthlyCardShown:
+    """K4: a month of tea sold at S-E-002 (region E), two pots drunk at S-W-001 (region W forwards
+    each sale to the card's home region), a third the same day refused by the daily cap, and a
+    second month bought early, which extends the pass from its current end."""
+    item = next(item for item in demo_data.COUNT_ITEMS if item.period_days > 0)
+    phone = f"136{random.randint(0, 99_999_999):08d}"
+    print("\n== A monthly tea card with its daily cap: bought in the East, used in the West (月卡) ==")
+    with state.channel("store-S-E-002") as east_channel, state.channel("store-S-W-001") as west_channel:
+        member = call(members_pb2_grpc.MemberServiceStub(east_channel).RegisterMember, members_pb2.RegisterMemberRequest(
+            request_id=new_id(), name="Sun Mei 孙梅", phone=phone, channel=common_pb2.REGISTRATION_CHANNEL_STORE)).member
+        card = call(cards_pb2_grpc.CardServiceStub(east_channel).OpenCard, cards_pb2.OpenCardRequest(
+            request_id=new_id(), member_id=member.member_id, card_type_code="MONTHLY")).card
+        east_till = transactions_pb2_grpc.TransactionServiceStub(east_channel)
+
+        def one_month() -> transactions_pb2.PurchaseCountUsesRequest:
+            return transactions_pb2.PurchaseCountUsesRequest(request_id=new_id(), card_number=card.card_number, item_code=item.code,
+                                                             packs=1, tender=common_pb2.TENDER_TYPE_MOBILE_PAY)
+
+        bought = call(east_till.PurchaseCountUses, one_month())
+        first_end = _day(bought.expires_at)
+        print(f"1. At S-E-002 (Hangzhou, region E): {member.name} gets monthly card {card.card_number} and buys "
+              f"{item.period_days} days of {item.name} for {format_fen(bought.amount_fen)} by mobile pay "
+              f"(chaincard pos buy-uses): unlimited pots until {first_end}, at most {item.daily_cap_uses} a day at any store")
+        _print_receipt(bought.receipt)
+
+        west_till = transactions_pb2_grpc.TransactionServiceStub(west_channel)
+
+        def pot() -> transactions_pb2.CheckoutRequest:
+            return transactions_pb2.CheckoutRequest(
+                request_id=new_id(), card_number=card.card_number,
+                lines=[transactions_pb2.BasketLine(sku=demo_data.TEA_POT_SKU, name="Longjing pot 龙井", category="tea",
+                                                   quantity=1, unit_price_fen=TEA_POT_PRICE_FEN)],
+                tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=item.code, uses=1)])
+
+        receipts = []
+        for number in (2, 3):
+            sale = call(west_till.Checkout, pot())
+            held = _pass_of(sale.balances_after, item.code)
+            receipts.append([line.text for line in sale.receipt])
+            print(f"{number}. At S-W-001 (Chengdu, region W) a {format_fen(TEA_POT_PRICE_FEN)} pot is paid by the pass, no money "
+                  f"(chaincard pos sell --uses {item.code}:1); home region {sale.transaction.home_region} counts "
+                  f"{held.used_today} of {held.daily_cap_uses} today, pass until {_day(held.period_ends_at)}")
+            _print_receipt(sale.receipt)
+        refusal = _refused(west_till.Checkout, pot())
+        print(f"4. A third pot at S-W-001 today is refused by the daily cap ({item.daily_cap_uses} a day, any store, K4):"
+              f"\n     {refusal}")
+        extended = call(east_till.PurchaseCountUses, one_month())
+        extended_end = _day(extended.expires_at)
+        print(f"5. Back at S-E-002 a second month is bought early for {format_fen(extended.amount_fen)}: it starts where "
+              f"the first ends, so the pass now runs until {extended_end} (was {first_end})")
+        _print_receipt(extended.receipt)
+    return MonthlyCardShown(card_number=card.card_number, first_end=first_end, used_today_after_two=held.used_today,
+                            third_pot_refusal=refusal, extended_end=extended_end, pot_receipts=receipts)
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,19 @@ CARD_TYPES = [
                                 stored_value=True, points=True, discount=True, default_level_code="GOLD"),
     program_config_pb2.CardType(code="COUNT", name="计次卡 Count card", kind_description="prepaid service uses", count_uses=True,
                                 validity_days=365, count_item_codes=["CARWASH"]),
+    program_config_pb2.CardType(code="MONTHLY", name="月卡 Monthly tea card", kind_description="a tea-house time pass",
+                                time_limited=True, validity_days=365, count_item_codes=["MONTHLY-TEA"]),
 ]
 # Ten car washes for ¥300, valid a year, sold and used at any store; one wash a day per card and
 # store (K1, K3). Its uses pay for the SKU below at checkout (a TENDER_TYPE_COUNT_USES tender).
 CARWASH_SKU = "WASH-1"
+TEA_POT_SKU = "TEA-POT"
 COUNT_ITEMS = [
     program_config_pb2.CountItem(code="CARWASH", name="精洗一次 Car wash", eligible_skus=[CARWASH_SKU], uses_per_pack=10,
                                  pack_price_fen=30_000, validity_days=365, active=True, daily_uses_per_store=1),
+    # 月卡: a month of tea-house pots for ¥199, at most two a day at any store (K4, docs/adr/0030).
+    program_config_pb2.CountItem(code="MONTHLY-TEA", name="茶馆月卡 Monthly tea", eligible_skus=[TEA_POT_SKU], pack_price_fen=19_900,
+                                 period_days=30, daily_cap_uses=2, active=True),
 ]
 LEVELS = [
     program_config_pb2.Level(code="NORMAL", name="普卡 Standard", rank=1, discount_bp=0, points_multiplier_bp=10_000),

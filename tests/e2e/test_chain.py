@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import grpc
@@ -18,7 +19,7 @@ from sqlalchemy import create_engine, text
 from chaincard.ids import new_id
 from chaincard.local.accounts import ensure_operator
 from chaincard.local.demo import wait_for_member_view
-from chaincard.local.demo_cards import run_count_card, run_level_and_qr
+from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
 from chaincard.rpc.channels import open_channel
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
@@ -94,6 +95,13 @@ def test_the_demos_count_card_level_upgrade_and_qr_checkout(chain, capsys):
     counted = run_count_card(chain)
     assert (counted.uses_bought, counted.uses_left_after_wash) == (10, 9)
     assert counted.second_wash_refusal.startswith("FAILED_PRECONDITION") and "S-W-001" in counted.second_wash_refusal
+    monthly = run_monthly_card(chain)
+    assert monthly.used_today_after_two == 2
+    assert monthly.third_pot_refusal.startswith("FAILED_PRECONDITION") and "MONTHLY-TEA" in monthly.third_pot_refusal
+    assert date.fromisoformat(monthly.extended_end) - date.fromisoformat(monthly.first_end) == timedelta(days=30)
+    for used, receipt in enumerate(monthly.pot_receipts, start=1):  # each pot's receipt: the day's uses and the pass's end
+        assert any(line.startswith("Pass MONTHLY-TEA -1") and line.endswith(f"{used}/2 today") for line in receipt), receipt
+        assert any(line.startswith("Pass until") and line.endswith(monthly.first_end) for line in receipt), receipt
     shown = run_level_and_qr(chain)
     assert (shown.level_before, shown.level_after) == ("NORMAL", "SILVER")
     assert "Level upgraded to SILVER" in shown.upgrade_receipt
