@@ -51,7 +51,7 @@ typecheck: install
 
 ## Everything CI checks: generated code, proto lint, code lint, import contracts, types, the whole test suite.
 test: install check-protos lint-protos lint lint-imports typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
