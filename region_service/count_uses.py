@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -193,6 +194,23 @@ def _balances(session: Session, card_number: str, held: dict[str, int]) -> list[
     return found
 
 
+def refund_progress(session: Session, original: LedgerTransaction,
+                    count_fen_now: int) -> tuple[list[dict[str, Any]], int, int]:
+    """How far the refunds of a sale paid by count uses have gone: the details of its earlier
+    refunds and voids, the fen its count-uses tenders paid, and the count-uses fen refunded so far
+    (``count_fen_now`` by this refund included). Packs (below) and time passes
+    (region_service.time_passes) give uses back in this proportion."""
+    earlier = list(session.execute(
+        select(LedgerTransaction.details).where(
+            LedgerTransaction.original_transaction_id == original.transaction_id,
+            LedgerTransaction.card_number == original.card_number, LedgerTransaction.type.in_(("REFUND", "VOID")))
+    ).scalars().all())
+    count_fen = sum(t["amount_fen"] for t in original.details.get("tenders", []) if t["type"] == str(Asset.COUNT_USES))
+    refunded_fen = count_fen_now + sum(t["amount_fen"] for details in earlier for t in details.get("tenders", [])
+                                       if t["type"] == str(Asset.COUNT_USES))
+    return earlier, count_fen, refunded_fen
+
+
 def give_back(session: Session, locked: LockedAccounts, original: LedgerTransaction, *, count_fen_now: int,
               whole: bool) -> SaleUses:
     """The uses a refund or void of ``original`` returns to the card (K1, docs/adr/0029): all that
@@ -204,14 +222,7 @@ def give_back(session: Session, locked: LockedAccounts, original: LedgerTransact
     returned = SaleUses()
     if not taken_uses:
         return returned
-    earlier = session.execute(
-        select(LedgerTransaction.details).where(
-            LedgerTransaction.original_transaction_id == original.transaction_id,
-            LedgerTransaction.card_number == original.card_number, LedgerTransaction.type.in_(("REFUND", "VOID")))
-    ).scalars().all()
-    count_fen = sum(t["amount_fen"] for t in original.details.get("tenders", []) if t["type"] == str(Asset.COUNT_USES))
-    refunded_fen = count_fen_now + sum(t["amount_fen"] for details in earlier for t in details.get("tenders", [])
-                                       if t["type"] == str(Asset.COUNT_USES))
+    earlier, count_fen, refunded_fen = refund_progress(session, original, count_fen_now)
     back_already: dict[str, int] = {}
     pack_back: dict[str, int] = {}
     for details in earlier:

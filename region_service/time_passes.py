@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 from chaincard import card_types, count_products
 from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
-from chaincard.ledger import Asset
 from chaincard.pricing import CountUseIntent
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, directory_pb2
 from chaincard.v1 import program_config_pb2 as pc
-from region_service.count_uses import require_at_store
+from region_service.count_uses import refund_progress, require_at_store
 from region_service.models import CountTimePeriod, CountTimeUse, LedgerTransaction
 from region_service.translate import timestamp
 
@@ -115,14 +114,7 @@ def give_back(session: Session, original: LedgerTransaction, *, transaction_id: 
     released = TimeUses()
     if not sale_uses:
         return released
-    earlier = session.execute(
-        select(LedgerTransaction.details).where(
-            LedgerTransaction.original_transaction_id == original.transaction_id,
-            LedgerTransaction.card_number == original.card_number, LedgerTransaction.type.in_(("REFUND", "VOID")))
-    ).scalars().all()
-    count_fen = sum(t["amount_fen"] for t in original.details.get("tenders", []) if t["type"] == str(Asset.COUNT_USES))
-    refunded_fen = count_fen_now + sum(t["amount_fen"] for details in earlier for t in details.get("tenders", [])
-                                       if t["type"] == str(Asset.COUNT_USES))
+    earlier, count_fen, refunded_fen = refund_progress(session, original, count_fen_now)
     periods = dict(session.execute(select(CountTimeUse.item_code, CountTimeUse.period_id)
                                    .where(CountTimeUse.transaction_id == original.transaction_id)).tuples().all())
     for item, uses in sale_uses.items():
