@@ -93,9 +93,12 @@ def upgrade_target(rules: Sequence[pc.LevelRule], ranks: Mapping[str, int], curr
 
 
 def review_target(rules: Sequence[pc.LevelRule], ranks: Mapping[str, int], current: str, *, level_since: date,
-                  facts: CardFacts, default_level: str) -> str | None:
+                  facts: CardFacts, default_level: str, paid_until: date | None = None) -> str | None:
     """The level the nightly review moves the card down to, or None to keep it. ``level_since``:
-    the business date its current level was set on."""
+    the business date its current level was set on; ``paid_until``: for a bought level with a paid
+    validity, the business date from which the review's normal rules apply again."""
+    if paid_until is not None and facts.today < paid_until:
+        return None  # a bought level is kept for what was paid
     rule = next((rule for rule in rules if rule.active and rule.level_code == current and has_keep_thresholds(rule)), None)
     if rule is None:
         return None  # a level without keep thresholds is kept for good
@@ -106,3 +109,18 @@ def review_target(rules: Sequence[pc.LevelRule], ranks: Mapping[str, int], curre
     if target not in ranks or ranks[target] >= ranks.get(current, 0):
         return None  # nothing lower to go to
     return target
+
+
+def paid_until(level: pc.Level, bought_on: date) -> date | None:
+    """The business date until which a level bought on ``bought_on`` is kept from the review; None
+    when the level has no paid validity (the review's normal rules, grace included, apply)."""
+    return bought_on + timedelta(days=level.paid_validity_days) if level.paid_validity_days > 0 else None
+
+
+def can_buy(level: pc.Level, ranks: Mapping[str, int], current: str) -> str | None:
+    """Why ``level`` cannot be bought by a card at ``current``, naming the field; None when it can."""
+    if level.price_fen <= 0:
+        return f"price_fen: level {level.code} is not for sale"
+    if level.rank <= ranks.get(current, -1):
+        return f"level_code: level {level.code} is not ranked above the card's level {current}"
+    return None

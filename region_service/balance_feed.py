@@ -1,5 +1,6 @@
 """The region's balance feed (docs/adr/0017): every card balance change, in commit order, under a
-dense position a store can resume from. StoreSyncService.SubscribeCardBalances streams it.
+dense position a store can resume from, with the card's level and type when they moved (addendum
+"level and type changes"). StoreSyncService.SubscribeCardBalances streams it.
 
 Outbox positions are taken at insert, not at commit, so a lower one may commit after a higher one
 was read (docs/adr/0005). The feed therefore copies an outbox row only once every database
@@ -15,22 +16,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.events.envelope import unwrap
 from chaincard.v1 import common_pb2, events_pb2, store_sync_pb2
 from chaincard.workers import Backoff, Worker
+from region_service.ledger_store import card_balances
 from region_service.models import BalanceFeedEntry, BalanceFeedMark, OutboxMessage
 from region_service.translate import timestamp
 
 log = logging.getLogger(__name__)
 
 TRANSACTION_POSTED = events_pb2.TransactionPosted.DESCRIPTOR.full_name
+CARD_LEVEL_CHANGED = events_pb2.CardLevelChanged.DESCRIPTOR.full_name
+CARD_TYPE_CHANGED = events_pb2.CardTypeChanged.DESCRIPTOR.full_name
+FEED_EVENT_TYPES = (TRANSACTION_POSTED, CARD_LEVEL_CHANGED, CARD_TYPE_CHANGED)
 # pg_try_advisory_xact_lock key of the feed's one copier ("balfeed" in ASCII, fits a bigint).
 COPIER_LOCK_KEY = 0x62616C66656564
 MAX_ROWS_PER_COPY = 2_000
@@ -68,9 +74,54 @@ def _xmin(session: Session) -> int:
     return int(session.execute(text("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")).scalar_one())
 
 
+def _feed_rows(session: Session, rows: Sequence[Row[int, str, bytes, datetime]]) -> Iterator[BalanceFeedEntry]:
+    """The feed entries of outbox ``rows`` (in commit order, whole database transactions), unnumbered.
+
+    A level or type change rides on the card's TransactionPosted entries of the same database
+    transaction (an upgrade in its qualifying transaction, a conversion by a recharge); one made
+    without a transaction (the nightly review, ChangeCardLevel) becomes an entry of its own, with the
+    card's current balances (later than the change, never older than any entry before it: applying
+    them is harmless)."""
+    for _, group in groupby(rows, key=lambda row: row.transaction_xid):
+        events = [(row, unwrap(events_pb2.EventEnvelope.FromString(row.envelope))) for row in group]
+        moved: dict[str, tuple[str, str]] = {}  # card -> (level, type) after this database transaction
+        for _, event in events:
+            if isinstance(event, events_pb2.CardLevelChanged):
+                moved[event.card_number] = (event.level_code, moved.get(event.card_number, ("", ""))[1])
+            elif isinstance(event, events_pb2.CardTypeChanged):
+                level = event.level_code or moved.get(event.card_number, ("", ""))[0]
+                moved[event.card_number] = (level, event.card_type_code)
+        posted_cards = {event.transaction.card_number for _, event in events if isinstance(event, events_pb2.TransactionPosted)}
+        for row, event in events:
+            if isinstance(event, events_pb2.TransactionPosted):
+                transaction = event.transaction
+                level, card_type = moved.get(transaction.card_number, ("", ""))
+                yield BalanceFeedEntry(
+                    event_id=row.event_id, card_number=transaction.card_number,
+                    transaction_id=transaction.transaction_id,
+                    transaction_type=common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_"),
+                    store_id=transaction.store_id, principal_fen=transaction.balances_after.principal_fen,
+                    bonus_fen=transaction.balances_after.bonus_fen, points=transaction.balances_after.points,
+                    owed_fen=transaction.balances_after.owed_fen, points_owed=transaction.balances_after.points_owed,
+                    level_code=level, card_type_code=card_type, as_of=row.created_at,
+                )
+            elif isinstance(event, events_pb2.CardLevelChanged | events_pb2.CardTypeChanged):
+                number = event.card_number
+                if number in posted_cards or number not in moved:
+                    continue  # rides on the transaction's entry, or already written for this card
+                level, card_type = moved.pop(number)
+                balances = card_balances(session, number)
+                yield BalanceFeedEntry(
+                    event_id=row.event_id, card_number=number, transaction_id="", transaction_type="",
+                    store_id=event.store_id, principal_fen=balances.principal_fen, bonus_fen=balances.bonus_fen,
+                    points=balances.points, owed_fen=balances.owed_fen, points_owed=balances.points_owed,
+                    level_code=level, card_type_code=card_type, as_of=row.created_at,
+                )
+
+
 def copy_into_feed(session_factory: sessionmaker[Session], *, limit: int = MAX_ROWS_PER_COPY) -> int:
-    """Copy the TransactionPosted rows that became final into the feed; the number of changes added
-    (0 when another copier holds the lock)."""
+    """Copy the TransactionPosted, CardLevelChanged and CardTypeChanged rows that became final into
+    the feed; the number of changes added (0 when another copier holds the lock)."""
     with session_factory.begin() as session:
         if not session.execute(select(func.pg_try_advisory_xact_lock(COPIER_LOCK_KEY))).scalar_one():
             return 0
@@ -80,7 +131,7 @@ def copy_into_feed(session_factory: sessionmaker[Session], *, limit: int = MAX_R
             return 0
         query = (
             select(OutboxMessage.transaction_xid, OutboxMessage.event_id, OutboxMessage.envelope, OutboxMessage.created_at)
-            .where(OutboxMessage.event_type == TRANSACTION_POSTED, OutboxMessage.transaction_xid >= mark.copied_below_xid,
+            .where(OutboxMessage.event_type.in_(FEED_EVENT_TYPES), OutboxMessage.transaction_xid >= mark.copied_below_xid,
                    OutboxMessage.transaction_xid < horizon)
             .order_by(OutboxMessage.transaction_xid, OutboxMessage.position)
         )
@@ -97,20 +148,10 @@ def copy_into_feed(session_factory: sessionmaker[Session], *, limit: int = MAX_R
                 horizon = last_xid + 1
         head = session.execute(select(func.coalesce(func.max(BalanceFeedEntry.position), mark.pruned_through))).scalar_one()
         entries = []
-        for row in rows:
-            posted = unwrap(events_pb2.EventEnvelope.FromString(row.envelope))
-            assert isinstance(posted, events_pb2.TransactionPosted)
-            transaction = posted.transaction
+        for row in _feed_rows(session, rows):
             head += 1
-            entries.append(BalanceFeedEntry(
-                position=head, event_id=row.event_id, card_number=transaction.card_number,
-                transaction_id=transaction.transaction_id,
-                transaction_type=common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_"),
-                store_id=transaction.store_id, principal_fen=transaction.balances_after.principal_fen,
-                bonus_fen=transaction.balances_after.bonus_fen, points=transaction.balances_after.points,
-                owed_fen=transaction.balances_after.owed_fen, points_owed=transaction.balances_after.points_owed,
-                as_of=row.created_at,
-            ))
+            row.position = head
+            entries.append(row)
         session.add_all(entries)
         mark.copied_below_xid = horizon
         return len(entries)
@@ -151,7 +192,8 @@ def changes_after(session: Session, after: int, through: int, card_numbers: Sequ
             balances=common_pb2.Balances(principal_fen=entry.principal_fen, bonus_fen=entry.bonus_fen, points=entry.points,
                                          owed_fen=entry.owed_fen, points_owed=entry.points_owed),
             as_of=timestamp(entry.as_of), transaction_id=entry.transaction_id, store_id=entry.store_id,
-            transaction_type=f"TRANSACTION_TYPE_{entry.transaction_type}",
+            transaction_type=f"TRANSACTION_TYPE_{entry.transaction_type or 'UNSPECIFIED'}",
+            level_code=entry.level_code, card_type_code=entry.card_type_code,
         )
         for entry in entries
     ]

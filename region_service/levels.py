@@ -73,12 +73,14 @@ def _facts(session: Session, card_number: str, rules: list[pc.LevelRule], today:
 
 def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str, *, cause: str, now: datetime,
               reason: str = "", operator_id: str = "", store_id: str = "", transaction_id: str = "",
-              request_id: str = "") -> None:
+              request_id: str = "", paid_until: date | None = None, action: str = "") -> None:
     """Move ``card`` (locked, or its accounts locked by the caller) to ``level_code``: the row, the
     CardLevelChanged event (HQ's card and member views follow it), for a member's card the
-    MemberLevelChanged event HQ's notices follow, and the audit entry."""
+    MemberLevelChanged event HQ's notices follow, and the audit entry. ``paid_until``: for a bought
+    level, the business date until which the review keeps it (any other change clears it);
+    ``action``: the audit action, by default ``card.level.<cause>``."""
     previous = card.level_code
-    card.level_code, card.level_since = level_code, now
+    card.level_code, card.level_since, card.level_paid_until = level_code, now, paid_until
     add_event(session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
               payload=events_pb2.CardLevelChanged(
                   card_number=card.card_number, previous_level_code=previous, level_code=level_code, cause=cause,
@@ -91,7 +93,7 @@ def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str,
                       card_number=card.card_number, member_id=card.member_id,
                       previous_level_name=names.get(previous, previous), level_name=names.get(level_code, level_code),
                       cause=cause, store_id=store_id, changed_at=timestamp(now)))
-    audit.record(session, ctx, action=f"card.level.{cause}", target_type="card", target_id=card.card_number,
+    audit.record(session, ctx, action=action or f"card.level.{cause}", target_type="card", target_id=card.card_number,
                  operator_id=operator_id, actor=None if operator_id else audit.SYSTEM, store_id=store_id,
                  franchisee_id=card.issuing_franchisee_id, request_id=request_id, reason=reason,
                  before={"level_code": previous}, after={"level_code": level_code, "transaction_id": transaction_id})
@@ -144,7 +146,7 @@ def review_card(ctx: RegionContext, card_number: str, snapshot: pc.ConfigSnapsho
         since = ctx.store_business_day("", card.level_since or card.opened_at)
         facts = _facts(session, card_number, rules, today, card_balances(session, card_number).points)
         target = review_target(rules, ranks, card.level_code, level_since=since, facts=facts,
-                               default_level=defaults.get(card.card_type_code, ""))
+                               default_level=defaults.get(card.card_type_code, ""), paid_until=card.level_paid_until)
         if target is None:
             return False
         set_level(ctx, session, card, target, cause="review", now=now, request_id=f"level-review:{card_number}:{today.isoformat()}")

@@ -71,6 +71,9 @@ class Card(Base):
     level_code: Mapped[str] = mapped_column(String(32))
     # When level_code was last set (L2, docs/adr/0027); NULL: at opening.
     level_since: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Business date until which a bought level is kept from the nightly review (paid levels,
+    # docs/adr/0027); NULL: the level was not bought, or its paid validity is open-ended.
+    level_paid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     issuing_franchisee_id: Mapped[str] = mapped_column(String(32))
     issuing_store_id: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
@@ -408,7 +411,8 @@ class OutboxMessage(OutboxColumns, Base):
 class BalanceFeedEntry(Base):
     """A card's balances after one ledger transaction, in commit order: what StoreSyncService's
     SubscribeCardBalances streams to the stores caching the card (docs/adr/0017). Written only by
-    region_service.balance_feed (one writer at a time), from the outbox's TransactionPosted rows."""
+    region_service.balance_feed (one writer at a time), from the outbox's TransactionPosted rows (and
+    its CardLevelChanged and CardTypeChanged rows)."""
 
     __tablename__ = "balance_feed"
     __table_args__ = (Index("ix_balance_feed_card_position", "card_number", "position"),)
@@ -427,6 +431,11 @@ class BalanceFeedEntry(Base):
     # What the card owes after it (docs/adr/0018): its receivables, in fen and points.
     owed_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     points_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The card's level and type when the entry's database transaction moved them (docs/adr/0017
+    # addendum); empty: unchanged. An entry copied from a CardLevelChanged or CardTypeChanged made
+    # without a ledger transaction has empty transaction_id and transaction_type.
+    level_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    card_type_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
     # When the transaction was posted (its outbox row's insert time, taken under the card's lock).
     as_of: Mapped[datetime] = mapped_column(UtcTimestamp)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now, index=True)

@@ -26,6 +26,7 @@ from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
 from region_service.handlers import (
+    buy_level,
     card_levels,
     cards,
     count_uses,
@@ -159,6 +160,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         self, request: cards_pb2.ChangeCardLevelRequest, context: grpc.ServicerContext,
     ) -> cards_pb2.ChangeCardLevelResponse:
         return self._at_home(request, context, lambda: self.ctx.commands.run(card_levels.change_card_level, request))
+
+    def BuyLevel(  # noqa: N802
+        self, request: cards_pb2.BuyLevelRequest, context: grpc.ServicerContext,
+    ) -> cards_pb2.BuyLevelResponse:
+        return self._at_home(request, context, lambda: self.ctx.commands.run(buy_level.buy_level, request))
 
     def ReplaceCard(  # noqa: N802
         self, request: cards_pb2.ReplaceCardRequest, context: grpc.ServicerContext,

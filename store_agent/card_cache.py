@@ -91,7 +91,9 @@ class CardCache:
             return  # a newer description is already here
         row.complete = True
         row.state = _state_name(card.state)
-        row.card_type_code, row.level_code = card.card_type_code, card.level_code
+        if row.level_as_of is None or row.level_as_of <= sent_at:  # a pushed change may be newer
+            row.card_type_code, row.level_code = card.card_type_code, card.level_code
+            row.level_as_of = sent_at
         if card.home_region != row.home_region and not entered:
             self._home_region_learnt()
         row.issuing_franchisee_id, row.home_region = card.issuing_franchisee_id, card.home_region
@@ -117,6 +119,20 @@ class CardCache:
         row.principal_fen, row.bonus_fen, row.points = balances.principal_fen, balances.bonus_fen, balances.points
         row.owed_fen = balances.owed_fen
         row.balances_as_of = sent_at
+
+    @staticmethod
+    def _set_level(row: CachedCard, change: store_sync_pb2.CardBalanceChanged) -> None:
+        """A pushed level or type change (empty: unchanged), unless the cache learnt them later."""
+        if not change.level_code and not change.card_type_code:
+            return
+        as_of = change.as_of.ToDatetime(tzinfo=UTC)
+        if row.level_as_of is not None and row.level_as_of > as_of:
+            return  # never replace a newer level with an older one
+        if change.level_code:
+            row.level_code = change.level_code
+        if change.card_type_code:
+            row.card_type_code = change.card_type_code
+        row.level_as_of = as_of
 
     @staticmethod
     def put_coupons(session: Session, row: CachedCard, coupons: Sequence[common_pb2.Coupon], read_at: datetime) -> None:
@@ -186,6 +202,7 @@ class CardCache:
                 row = session.get(CachedCard, change.card_number)
                 if row is not None:
                     self._set_balances(row, change.balances, change.as_of.ToDatetime(tzinfo=UTC))
+                    self._set_level(row, change)
                     if change.coupons_listed:
                         self.put_coupons(session, row, change.coupons,
                                          _moment(change.coupons_as_of) or change.as_of.ToDatetime(tzinfo=UTC))

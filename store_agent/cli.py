@@ -8,6 +8,7 @@ working — within the offline limits — when the store's link to its region is
     chaincard pos quote --card 8811… --item TEA-1:Longjing tea:tea:1:88.00 --coupon 9…   price it, charge nothing
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
     chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡; --package CODE: 套餐)
+    chaincard pos buy-level 8811… GOLD --tender card                  buy a paid level (付费会员)
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
@@ -404,6 +405,26 @@ def cmd_buy_uses(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_buy_level(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard pos buy-level CARD LEVEL [--tender ...]``: sell a paid level to a card (L2)."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import cards_pb2, cards_pb2_grpc
+
+    pin = getpass.getpass("PIN: ") if args.pin else ""
+    request = cards_pb2.BuyLevelRequest(
+        request_id=_request_id(args), card_number=args.card, level_code=args.level,
+        tender=_BUY_USES_TENDERS[args.tender], pin=pin, operator_id=args.operator or "",
+    )
+    answer = call(cards_pb2_grpc.CardServiceStub(channel).BuyLevel, request, deadline=CALL_DEADLINE_SECONDS)
+    until = answer.paid_until.ToDatetime().date().isoformat() if answer.HasField("paid_until") else "the review's rules"
+    print(f"✓ LEVEL {answer.previous_level_code} → {answer.level_code} for {format_fen(answer.amount_fen)} "
+          f"by {args.tender} (kept to {until})")
+    print(f"  card after: {_balances(answer.balances_after)}")
+    _print_receipt(answer.receipt)
+    return 0
+
+
 def cmd_balance(channel: grpc.Channel, args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import call
     from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2
@@ -592,6 +613,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     buy_uses.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden; paying by card)")
     buy_uses.add_argument("--operator", help="cashier id")
     buy_uses.add_argument("--request-id", help="retry an earlier purchase without charging twice")
+    buy_level = add("buy-level", cmd_buy_level, "sell a paid level to a card (付费会员)")
+    buy_level.add_argument("card", help="the member card number")
+    buy_level.add_argument("level", help="the level's code, e.g. GOLD (it must have a price)")
+    buy_level.add_argument("--tender", choices=sorted(_BUY_USES_TENDERS), default="cash",
+                           help="how the member pays (default cash; card = the card's stored value)")
+    buy_level.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden; paying by card)")
+    buy_level.add_argument("--operator", help="cashier id")
+    buy_level.add_argument("--request-id", help="retry an earlier purchase without charging twice")
 
     balance = add("balance", cmd_balance, "a card's balances (from the store's cache while offline)")
     balance.add_argument("card")

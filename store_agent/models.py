@@ -96,6 +96,10 @@ class CachedCard(Base):
     # The region's offline allowance for this card today at this store (RefreshCardCache), and when asked.
     offline_allowance_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     allowance_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # When level_code and card_type_code were learnt: a refresh's send time, or the time of a
+    # pushed level or type change (docs/adr/0017 addendum); None: never. Neither is replaced by an
+    # older description.
+    level_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     # Last full description (state, PIN, level) from the region.
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
     # When the region read the card's AVAILABLE coupons held in cached_coupons (docs/adr/0025);

@@ -63,6 +63,7 @@ OFFLINE_REFUSED = {
         "card lifecycle changes need the region",
     ),
     "ChangeCardLevel": "level changes need the region",
+    "BuyLevel": "levels are bought through the region",
     "LinkCard": "linking cards needs the region",
     "UnlinkCard": "unlinking cards needs the region",
     "SetPin": "PIN changes need the region",

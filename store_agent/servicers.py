@@ -148,6 +148,12 @@ class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     ) -> cards_pb2.ChangeCardLevelResponse:
         return self.commands.send(self.region, request)
 
+    def BuyLevel(  # noqa: N802
+        self, request: cards_pb2.BuyLevelRequest, context: grpc.ServicerContext
+    ) -> cards_pb2.BuyLevelResponse:
+        # Online only, like PurchaseCountUses: the level lives in the card's home region.
+        return self.commands.send(self.region, request, prints_receipt=True)
+
     def UnfreezeCard(  # noqa: N802
         self, request: cards_pb2.UnfreezeCardRequest, context: grpc.ServicerContext
     ) -> cards_pb2.UnfreezeCardResponse:

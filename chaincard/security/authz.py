@@ -210,6 +210,8 @@ def _build_matrix() -> dict[str, Rule]:
         store_facing("CardService", method, _roles(SM, CC, HA), store_fields=_STORE_ID)
     # A level set by hand (L2): a store manager at their store, or HQ; audited with its reason.
     store_facing("CardService", "ChangeCardLevel", _roles(SM, HA), store_fields=_STORE_ID)
+    # A paid level (L2) is a sale at a till: the same roles as PurchaseCountUses.
+    store_facing("CardService", "BuyLevel", _roles(C, SM, IN), store_fields=_STORE_ID)
     for method in ("ReplaceCard", "ReissueCard", "CloseCard"):
         store_facing("CardService", method, _roles(SM), store_fields=_STORE_ID)
     store_facing("CardService", "SetPin", _roles(C, SM), store_fields=_STORE_ID)

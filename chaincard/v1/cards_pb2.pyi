@@ -593,3 +593,39 @@ class LinkedCard(_message.Message):
     month: str
     linked_at: _timestamp_pb2.Timestamp
     def __init__(self, main_card_number: _Optional[str] = ..., linked_card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., monthly_limit_fen: _Optional[int] = ..., spent_this_month_fen: _Optional[int] = ..., month: _Optional[str] = ..., linked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BuyLevelRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "card_number", "level_code", "tender", "pin", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    TENDER_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    card_number: str
+    level_code: str
+    tender: _common_pb2.TenderType
+    pin: str
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_number: _Optional[str] = ..., level_code: _Optional[str] = ..., tender: _Optional[_Union[_common_pb2.TenderType, str]] = ..., pin: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class BuyLevelResponse(_message.Message):
+    __slots__ = ("transaction", "amount_fen", "previous_level_code", "level_code", "paid_until", "balances_after", "receipt")
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    PAID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_AFTER_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    transaction: _common_pb2.Transaction
+    amount_fen: int
+    previous_level_code: str
+    level_code: str
+    paid_until: _timestamp_pb2.Timestamp
+    balances_after: _common_pb2.Balances
+    receipt: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReceiptLine]
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., amount_fen: _Optional[int] = ..., previous_level_code: _Optional[str] = ..., level_code: _Optional[str] = ..., paid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., balances_after: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., receipt: _Optional[_Iterable[_Union[_common_pb2.ReceiptLine, _Mapping]]] = ...) -> None: ...

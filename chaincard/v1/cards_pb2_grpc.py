@@ -166,6 +166,11 @@ class CardServiceStub:
                 request_serializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.FromString,
                 _registered_method=True)
+        self.BuyLevel = channel.unary_unary(
+                '/chaincard.v1.CardService/BuyLevel',
+                request_serializer=chaincard_dot_v1_dot_cards__pb2.BuyLevelRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_cards__pb2.BuyLevelResponse.FromString,
+                _registered_method=True)
 
 
 class CardServiceServicer:
@@ -379,6 +384,16 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BuyLevel(self, request, context):
+        """Sells a paid level (Level.price_fen > 0) to a card at a till (L2, docs/adr/0027 "Paid
+        levels"): the card moves to the level at once and the review keeps it for
+        Level.paid_validity_days. Paid like a count-use purchase: an external tender or the card's
+        stored value. Exactly once per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -506,6 +521,11 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.ListLinkedCards,
                     request_deserializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.SerializeToString,
+            ),
+            'BuyLevel': grpc.unary_unary_rpc_method_handler(
+                    servicer.BuyLevel,
+                    request_deserializer=chaincard_dot_v1_dot_cards__pb2.BuyLevelRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_cards__pb2.BuyLevelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1190,6 +1210,33 @@ class CardService:
             '/chaincard.v1.CardService/ListLinkedCards',
             chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsRequest.SerializeToString,
             chaincard_dot_v1_dot_cards__pb2.ListLinkedCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BuyLevel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CardService/BuyLevel',
+            chaincard_dot_v1_dot_cards__pb2.BuyLevelRequest.SerializeToString,
+            chaincard_dot_v1_dot_cards__pb2.BuyLevelResponse.FromString,
             options,
             channel_credentials,
             insecure,

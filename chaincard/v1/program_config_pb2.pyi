@@ -126,7 +126,7 @@ class CardType(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ...) -> None: ...
 
 class Level(_message.Message):
-    __slots__ = ("code", "name", "rank", "discount_bp", "points_multiplier_bp", "category_discount_bp", "privileges")
+    __slots__ = ("code", "name", "rank", "discount_bp", "points_multiplier_bp", "category_discount_bp", "privileges", "price_fen", "paid_validity_days")
     class CategoryDiscountBpEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +141,8 @@ class Level(_message.Message):
     POINTS_MULTIPLIER_BP_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_DISCOUNT_BP_FIELD_NUMBER: _ClassVar[int]
     PRIVILEGES_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_FIELD_NUMBER: _ClassVar[int]
+    PAID_VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     rank: int
@@ -148,7 +150,9 @@ class Level(_message.Message):
     points_multiplier_bp: int
     category_discount_bp: _containers.ScalarMap[str, int]
     privileges: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., discount_bp: _Optional[int] = ..., points_multiplier_bp: _Optional[int] = ..., category_discount_bp: _Optional[_Mapping[str, int]] = ..., privileges: _Optional[_Iterable[str]] = ...) -> None: ...
+    price_fen: int
+    paid_validity_days: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., discount_bp: _Optional[int] = ..., points_multiplier_bp: _Optional[int] = ..., category_discount_bp: _Optional[_Mapping[str, int]] = ..., privileges: _Optional[_Iterable[str]] = ..., price_fen: _Optional[int] = ..., paid_validity_days: _Optional[int] = ...) -> None: ...
 
 class RechargeTier(_message.Message):
     __slots__ = ("min_amount_fen", "bonus_fen", "bonus_points", "coupon_template_codes")

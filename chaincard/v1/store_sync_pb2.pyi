@@ -165,7 +165,7 @@ class SubscribeCardBalancesResponse(_message.Message):
     def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ..., region_code: _Optional[str] = ...) -> None: ...
 
 class CardBalanceChanged(_message.Message):
-    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type", "coupons", "coupons_listed", "coupons_as_of")
+    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type", "coupons", "coupons_listed", "coupons_as_of", "level_code", "card_type_code")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     BALANCES_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,8 @@ class CardBalanceChanged(_message.Message):
     COUPONS_FIELD_NUMBER: _ClassVar[int]
     COUPONS_LISTED_FIELD_NUMBER: _ClassVar[int]
     COUPONS_AS_OF_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
     position: int
     card_number: str
     balances: _common_pb2.Balances
@@ -186,4 +188,6 @@ class CardBalanceChanged(_message.Message):
     coupons: _containers.RepeatedCompositeFieldContainer[_common_pb2.Coupon]
     coupons_listed: bool
     coupons_as_of: _timestamp_pb2.Timestamp
-    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., coupons_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    level_code: str
+    card_type_code: str
+    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., coupons_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level_code: _Optional[str] = ..., card_type_code: _Optional[str] = ...) -> None: ...

@@ -112,6 +112,10 @@ def _check_level(item: pc.Level) -> None:
     _bp("level.points_multiplier_bp", item.points_multiplier_bp, 100_000)
     for category, rate in item.category_discount_bp.items():
         _bp(f"level.category_discount_bp[{category}]", rate)
+    if item.price_fen < 0:
+        raise InvalidArgument("level.price_fen", "must not be negative")
+    if item.paid_validity_days < 0:
+        raise InvalidArgument("level.paid_validity_days", "must not be negative")
 
 
 _UPGRADE_THRESHOLDS = ("upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen",

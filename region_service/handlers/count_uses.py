@@ -16,34 +16,24 @@ from datetime import datetime, timedelta
 
 from chaincard import count_products
 from chaincard.checkout.response import tender_type_value
-from chaincard.checkout.terms import split_rule
-from chaincard.commands import CommitThenRefuse
 from chaincard.db.base import utc_now
-from chaincard.errors import FailedPrecondition
 from chaincard.ids import new_id
 from chaincard.ledger import SystemAccount, count_uses_asset, transfer
-from chaincard.ledger.receivables import spendable_stored_value
 from chaincard.money import format_fen
-from chaincard.pricing import StoredValue, TenderKind, split_stored_value
+from chaincard.pricing import TenderKind
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, transactions_pb2
-from region_service import count_packages, count_uses, pins, time_passes, validation
+from region_service import count_packages, count_uses, time_passes, validation
+from region_service.handlers import till_payment
 from region_service.handlers.cards import require_usable
-from region_service.handlers.payments import stored_value_postings
 from region_service.ledger_store import system_account_id
-from region_service.models import Card, LedgerTransaction
+from region_service.models import LedgerTransaction
 from region_service.posting import record_transaction
 from region_service.repository import lock_payment_cards
 from region_service.translate import timestamp
 from region_service.unit_of_work import RegionUnitOfWork
 
 TRANSACTION_TYPE = count_uses.PURCHASE
-_TENDERS = {
-    common_pb2.TENDER_TYPE_CASH: TenderKind.CASH,
-    common_pb2.TENDER_TYPE_BANK_CARD: TenderKind.BANK_CARD,
-    common_pb2.TENDER_TYPE_MOBILE_PAY: TenderKind.MOBILE_PAY,
-    common_pb2.TENDER_TYPE_STORED_VALUE: TenderKind.STORED_VALUE,
-}
 
 
 def purchase_count_uses(uow: RegionUnitOfWork,
@@ -51,7 +41,7 @@ def purchase_count_uses(uow: RegionUnitOfWork,
     ctx, session = uow.region, uow.session
     card_number = validation.card_number(request.card_number)
     snapshot = ctx.program.snapshot()
-    tender = validation.enum_choice("tender", request.tender or common_pb2.TENDER_TYPE_CASH, _TENDERS)
+    tender = validation.enum_choice("tender", request.tender or common_pb2.TENDER_TYPE_CASH, till_payment.TENDERS)
     store = ctx.program.store(request.store_id)
     # One item's packs, or a package's items with their price shares (K2, docs/adr/0030).
     lines = count_packages.purchase_lines(snapshot, item_code=request.item_code, package_code=request.package_code,
@@ -65,24 +55,11 @@ def purchase_count_uses(uow: RegionUnitOfWork,
     card_type = ctx.program.card_type(card.card_type_code)
     for line in lines:
         count_products.require_holdable(card_type, line.item, card.card_type_code)
-    postings = []
-    principal = bonus = 0
-    if tender is TenderKind.STORED_VALUE and price:
-        if card.pin_hash is not None:
-            holder = session.get(Card, card_number)
-            assert holder is not None  # locked above
-            refusal = pins.check_pin(ctx, session, holder, request.pin, purpose="count-use purchase", store_id=store.store_id,
-                                     operator_id=request.operator_id, request_id=request.request_id)
-            if refusal is not None:
-                raise CommitThenRefuse(refusal)
-        held = locked.balances(card_number)
-        spendable = StoredValue(*spendable_stored_value(held.principal_fen, held.bonus_fen, held.owed_fen))
-        if price > spendable.total_fen:
-            raise FailedPrecondition(f"card {card_number} has {format_fen(spendable.total_fen)} of stored value to spend; "
-                                     f"{what} costs {format_fen(price)}")
-        principal, bonus = split_stored_value(price, spendable, split_rule(snapshot))
-        postings += stored_value_postings(session, store.franchisee_id, card_number, principal, bonus,
-                                          accounts=locked.ids(card_number))
+    paid = till_payment.pay(uow, card_number=card_number, locked=locked, franchisee_id=store.franchisee_id,
+                            store_id=store.store_id, price_fen=price, tender=tender, pin=request.pin,
+                            operator_id=request.operator_id, request_id=request.request_id, what=what,
+                            purpose="count-use purchase")
+    postings, principal, bonus = paid.postings, paid.principal_fen, paid.bonus_fen
     now = utc_now()
     transaction_id = new_id()
     uses_added: dict[str, int] = {}

@@ -295,7 +295,7 @@ class Chain:
 
     # -- real things to aim at
     def _set_up_program(self) -> None:
-        """The fuzz's own store (S-E-FZ, region E), a coupon template, a count item and a gift rule, so
+        """The fuzz's own store (S-E-FZ, region E), a coupon template, a count item, a gift rule and a paid level, so
         the RPCs that name one reach their handler."""
         config = "/chaincard.v1.ProgramConfigService/"
         self.call("HQ", "/chaincard.v1.DirectoryService/UpsertStore", hq_template(self, "UpsertStore"))
@@ -303,6 +303,7 @@ class Chain:
             ("UpsertCouponTemplate", hq_template(self, "UpsertCouponTemplate")),
             ("UpsertCountItem", hq_template(self, "UpsertCountItem")),
             ("UpsertPointsRedemptionRule", hq_template(self, "UpsertPointsRedemptionRule")),
+            ("UpsertLevel", hq_template(self, "UpsertLevel")),  # a paid level, for BuyLevel
         ):
             self.call("HQ", config + method, request)
 
@@ -398,7 +399,7 @@ def _now() -> Timestamp:
 
 # Which card state a request needs to get anywhere, and which RPCs use their card up when they succeed.
 CARD_STATE_FOR = {"CancelCardLoss": "LOST", "ReissueCard": "LOST", "UnfreezeCard": "FROZEN", "SetPin": "NO_PIN"}
-USES_THE_CARD_UP = {"ReportCardLost", "CancelCardLoss", "FreezeCard", "UnfreezeCard", "ReplaceCard", "ReissueCard", "CloseCard", "ChangeCardLevel",
+USES_THE_CARD_UP = {"ReportCardLost", "CancelCardLoss", "FreezeCard", "UnfreezeCard", "ReplaceCard", "ReissueCard", "CloseCard", "ChangeCardLevel", "BuyLevel",
                     "SetPin", "ChangePin", "ResetPin", "VoidSale", "VoidRecharge", "RefundSale"}
 
 
@@ -477,6 +478,9 @@ def region_template(chain: Chain, method: str, target: str, store: str, card: Ca
             return getattr(cards_pb2, f"{method}Request")(**common, reason="fuzz")
         case "ChangeCardLevel":
             return cards_pb2.ChangeCardLevelRequest(**common, level_code="GOLD", reason="goodwill")
+        case "BuyLevel":
+            return cards_pb2.BuyLevelRequest(**common, level_code="FZ-LEVEL", tender=common_pb2.TENDER_TYPE_STORED_VALUE, pin=PIN,
+                                             operator_id="C-FZ")
         case "LinkCard" | "UnlinkCard":  # refused for the other card's stored value, or as not linked (C5)
             other = chain.card(card.home, "NO_PIN" if card.pin else "ACTIVE").card_number
             extra = {"monthly_limit_fen": 10_000} if method == "LinkCard" else {}
@@ -526,7 +530,7 @@ def hq_template(chain: Chain, method: str) -> Message:
         case "UpsertLevel":
             return pc.UpsertLevelRequest(request_id=rid, level=pc.Level(
                 code="FZ-LEVEL", name="Fuzz level", rank=9, discount_bp=100, points_multiplier_bp=10_000,
-                category_discount_bp={"tea": 50}, privileges=["free tea"]))
+                category_discount_bp={"tea": 50}, privileges=["free tea"], price_fen=1_000, paid_validity_days=30))
         case "UpsertLevelRule":
             # Switched off: the fuzz chain's cards keep their levels.
             return pc.UpsertLevelRuleRequest(request_id=rid, level_rule=pc.LevelRule(

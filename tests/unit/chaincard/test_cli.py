@@ -71,6 +71,8 @@ def test_the_till_sells_count_uses_and_takes_them_at_a_sale() -> None:
 
     bought = _parse("pos", "buy-uses", "881100000000018", "CARWASH", "--packs", "2", "--tender", "card")
     assert (bought.card, bought.item, bought.packs, bought.tender) == ("881100000000018", "CARWASH", 2, "card")
+    level = _parse("pos", "buy-level", "881100000000018", "GOLD", "--tender", "card")
+    assert (level.card, level.level, level.tender) == ("881100000000018", "GOLD", "card")
     package = _parse("pos", "buy-uses", "881100000000018", "--package", "WASH-SET")
     assert (package.item, package.package, package.packs) == (None, "WASH-SET", 1)
     sale = _parse("pos", "sell", "--card", "881100000000018", "--item", "WASH-1:Car wash:service:2:30.00",

@@ -3,11 +3,19 @@ review's keep thresholds and grace period (chaincard.levels, docs/adr/0027)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from chaincard.levels import CardFacts, DailyTotals, longest_window, review_target, upgrade_target
+from chaincard.levels import (
+    CardFacts,
+    DailyTotals,
+    can_buy,
+    longest_window,
+    paid_until,
+    review_target,
+    upgrade_target,
+)
 from chaincard.v1 import program_config_pb2 as pc
 
 TODAY = date(2026, 12, 3)
@@ -105,3 +113,21 @@ def test_a_second_review_the_same_day_changes_nothing_even_without_grace() -> No
 def test_never_down_to_a_level_ranked_as_high() -> None:
     odd = pc.LevelRule(level_code="SILVER", keep_points_balance=1, downgrade_to_level_code="GOLD", active=True)
     assert review_target([odd], RANKS, "SILVER", level_since=date(2026, 1, 1), facts=CardFacts(TODAY, 0), default_level="NORMAL") is None
+
+
+def test_a_bought_level_is_kept_until_its_paid_validity_ends() -> None:
+    no_grace = pc.LevelRule(level_code="SILVER", window_days=30, keep_window_spend_fen=50_000, active=True)
+    old = date(2026, 1, 1)
+    assert review_target([no_grace], RANKS, "SILVER", level_since=old, facts=CardFacts(TODAY, 0), default_level="NORMAL",
+                         paid_until=TODAY + timedelta(days=1)) is None
+    assert review_target([no_grace], RANKS, "SILVER", level_since=old, facts=CardFacts(TODAY, 0), default_level="NORMAL",
+                         paid_until=TODAY) == "NORMAL"
+
+
+def test_paid_until_and_who_can_buy() -> None:
+    level = pc.Level(code="GOLD", rank=RANKS["GOLD"], price_fen=10_000, paid_validity_days=30)
+    assert paid_until(level, TODAY) == TODAY + timedelta(days=30)
+    assert paid_until(pc.Level(code="GOLD", price_fen=1), TODAY) is None
+    assert can_buy(level, RANKS, "NORMAL") is None
+    assert "not ranked above" in (can_buy(level, RANKS, "GOLD") or "")
+    assert "price_fen" in (can_buy(pc.Level(code="GOLD", rank=RANKS["GOLD"]), RANKS, "NORMAL") or "")

@@ -160,6 +160,32 @@ def test_a_pushed_balance_replaces_an_older_one_only_and_never_adds_a_card(tmp_p
     assert cache.push_position() == 0
 
 
+def test_a_pushed_level_and_type_change_replaces_older_ones_only(tmp_path: Any) -> None:
+    """docs/adr/0017 addendum: empty means unchanged; neither a push nor a description sent before
+    the cache learnt a level replaces it."""
+    cache = _sqlite_cache(tmp_path)
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(10_000), T0)
+    pushed = _pushed(3, (CARD, 10_000, LATER))
+    pushed.changes[0].level_code, pushed.changes[0].card_type_code = "L2", "SV-PAID"
+    cache.apply_pushed(pushed)
+    row = cache.get(CARD)
+    assert row is not None and (row.level_code, row.card_type_code) == ("L2", "SV-PAID")
+    unchanged = _pushed(4, (CARD, 9_000, LATER + timedelta(seconds=1)))  # a sale: no level, no type
+    cache.apply_pushed(unchanged)
+    older = _pushed(5, (CARD, 9_000, T0))
+    older.changes[0].level_code = "L0"
+    cache.apply_pushed(older)
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(9_000, level="L1"), T0 + timedelta(seconds=1))  # sent before the push's change
+    row = cache.get(CARD)
+    assert row is not None and (row.level_code, row.card_type_code) == ("L2", "SV-PAID")
+    with cache.session_factory.begin() as session:
+        cache.put_card(session, _card(9_000, level="L3"), LATER + timedelta(seconds=2))  # a later description
+    row = cache.get(CARD)
+    assert row is not None and (row.level_code, row.card_type_code) == ("L3", "SV")
+
+
 def test_a_pushed_balance_brings_what_the_card_owes(tmp_path: Any) -> None:
     cache = _sqlite_cache(tmp_path)
     with cache.session_factory.begin() as session:
