@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaincard.config import Settings, load_settings
+from chaincard.ids import is_ascii_digits
 from chaincard.logs import configure_logging
 from chaincard.security import cli as security_cli
 
@@ -225,7 +226,7 @@ def run_member_show(args: argparse.Namespace) -> int:
     with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:
         stub = member_view_pb2_grpc.MemberViewServiceStub(channel)
         request = member_view_pb2.GetMemberViewRequest()
-        if args.key.isdigit() and len(args.key) >= 15:
+        if is_ascii_digits(args.key) and len(args.key) >= 15:
             request.card_number = args.key
         else:
             request.phone = args.key

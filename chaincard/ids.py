@@ -32,12 +32,18 @@ def luhn_check_digit(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def is_ascii_digits(text: str) -> bool:
+    """True for a non-empty run of 0-9 only: str.isdigit also takes full-width "１２" and "²",
+    which a till's input method can produce and which must never become a card number or a key."""
+    return text.isascii() and text.isdigit()
+
+
 def luhn_is_valid(number: str) -> bool:
-    return number.isdigit() and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
+    return is_ascii_digits(number) and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
 
 
 def make_card_number(region_card_prefix: str, serial: int) -> str:
-    if not (len(region_card_prefix) == 2 and region_card_prefix.isdigit()):
+    if not (len(region_card_prefix) == 2 and is_ascii_digits(region_card_prefix)):
         raise ValueError("a region's card prefix is two digits")
     if not 0 <= serial < 10**10:
         raise ValueError("card serial out of range")

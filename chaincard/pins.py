@@ -21,6 +21,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from chaincard.errors import InvalidArgument
+from chaincard.ids import is_ascii_digits
 
 PIN_LENGTH = 6
 PIN_FIELD_NAMES = frozenset({"pin", "old_pin", "new_pin"})
@@ -40,7 +41,7 @@ def validate_pin(field: str, value: str) -> str:
     """The PIN if it is exactly 6 ASCII digits; INVALID_ARGUMENT naming ``field`` otherwise."""
     if not value:
         raise InvalidArgument(field, "is required")
-    if len(value) != PIN_LENGTH or not (value.isascii() and value.isdigit()):
+    if len(value) != PIN_LENGTH or not is_ascii_digits(value):
         raise InvalidArgument(field, f"must be exactly {PIN_LENGTH} digits")
     return value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chaincard.errors import InvalidArgument
-from chaincard.ids import is_virtual_card_number
+from chaincard.ids import is_ascii_digits, is_virtual_card_number
 
 MAX_TEXT = 64
 
@@ -27,7 +27,7 @@ def card_number(value: str, field: str = "card_number") -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidArgument(field, "is required")
-    if not value.isdigit() or not 8 <= len(value) <= 32:
+    if not is_ascii_digits(value) or not 8 <= len(value) <= 32:
         raise InvalidArgument(field, "must be 8 to 32 digits")
     if value.startswith("88") and len(value) == 15 and not is_virtual_card_number(value):
         raise InvalidArgument(field, "check digit does not match (mistyped?)")

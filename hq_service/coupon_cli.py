@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, cast
 
 from chaincard.command_groups import command_group
+from chaincard.ids import is_ascii_digits
 
 if TYPE_CHECKING:
     from chaincard.v1 import program_config_pb2, program_config_pb2_grpc
@@ -31,7 +32,7 @@ def moment(text: str) -> datetime:
 def hours(text: str) -> tuple[int, int]:
     """``HH:MM-HH:MM`` as (start, end) minutes of the store's day; ``24:00`` ends at midnight."""
     parts = text.split("-")
-    if len(parts) != 2 or not all(len(part) == 5 and part[2] == ":" and (part[:2] + part[3:]).isdigit() for part in parts):
+    if len(parts) != 2 or not all(len(part) == 5 and part[2] == ":" and is_ascii_digits(part[:2] + part[3:]) for part in parts):
         raise argparse.ArgumentTypeError(f"{text!r} is not HH:MM-HH:MM")
     start, end = (int(part[:2]) * 60 + int(part[3:]) for part in parts)
     return start, end

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from chaincard.errors import InvalidArgument, NotFound
+from chaincard.ids import is_ascii_digits
 from chaincard.v1 import common_pb2, settlement_pb2
 from settlement import documents
 from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, SettlementRun, Statement
@@ -40,7 +41,7 @@ def _page(size: int, default: int, maximum: int) -> int:
 def _offset(token: str) -> int:
     if not token:
         return 0
-    if not token.isdigit():
+    if not is_ascii_digits(token):
         raise InvalidArgument("page_token", "is not a token this service gave")
     return int(token)
 

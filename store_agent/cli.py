@@ -29,6 +29,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chaincard.ids import is_ascii_digits
+
 if TYPE_CHECKING:  # the till starts fast: grpc and the messages are imported where used
     import grpc
 
@@ -52,7 +54,7 @@ class UsageError(Exception):
 def parse_uses(spec: str) -> tuple[str, int]:
     """``ITEM:N`` of ``pos sell --uses``: N uses of count item ITEM, e.g. ``CARWASH:1``."""
     item, _, count = spec.rpartition(":")
-    if not item or not count.isdigit() or int(count) < 1:
+    if not item or not is_ascii_digits(count) or int(count) < 1:
         raise UsageError(f"--uses {spec!r}: give ITEM:N, e.g. CARWASH:1")
     return item, int(count)
 
@@ -80,7 +82,7 @@ def parse_item(spec: str) -> dict[str, Any]:
     sku, name, category, quantity, price = (part.strip() for part in parts)
     if not sku:
         raise UsageError(f"--item {spec!r}: the SKU is missing")
-    if not quantity.isdigit() or int(quantity) <= 0:
+    if not is_ascii_digits(quantity) or int(quantity) <= 0:
         raise UsageError(f"--item {spec!r}: quantity {quantity!r} must be a whole number above 0")
     return {"sku": sku, "name": name or sku, "category": category, "quantity": int(quantity),
             "unit_price_fen": parse_yuan(price, f"--item {sku} price")}

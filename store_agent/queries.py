@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaincard.errors import ChainCardError, InvalidArgument, NotFound
+from chaincard.ids import is_ascii_digits
 from chaincard.v1 import (
     cards_pb2,
     common_pb2,
@@ -115,7 +116,7 @@ def queued_advices(session: Session, request: store_agent_pb2.ListQueuedAdvicesR
     size = min(request.page_size or 100, MAX_PAGE)
     after = 0
     if request.page_token:
-        if not request.page_token.isdigit():
+        if not is_ascii_digits(request.page_token):
             raise InvalidArgument("page_token", "is not a token this store gave")
         after = int(request.page_token)
     rows = session.execute(

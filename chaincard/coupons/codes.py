@@ -12,7 +12,7 @@ import re
 import secrets
 
 from chaincard.errors import InvalidArgument
-from chaincard.ids import luhn_check_digit, luhn_is_valid
+from chaincard.ids import is_ascii_digits, luhn_check_digit, luhn_is_valid
 
 COUPON_PREFIX = "9"
 _RANDOM_DIGITS = 13
@@ -21,7 +21,7 @@ _CODE = re.compile(r"^9\d{16}$")
 
 def new_coupon_code(region_card_prefix: str) -> str:
     """A fresh code homed in the region whose card prefix is ``region_card_prefix`` (two digits)."""
-    if not (len(region_card_prefix) == 2 and region_card_prefix.isascii() and region_card_prefix.isdigit()):
+    if not (len(region_card_prefix) == 2 and is_ascii_digits(region_card_prefix)):
         raise ValueError("a region's card prefix is two digits")
     # One draw of the whole number (uniform like a draw per digit, a 13th of the system calls: bulk
     # issues draw 100,000 codes).

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound
-from chaincard.ids import is_virtual_card_number, region_prefix_of
+from chaincard.ids import is_ascii_digits, is_virtual_card_number, region_prefix_of
 from chaincard.v1 import common_pb2, member_index_pb2
 from hq_service import audit_log
 from hq_service.models import Franchisee, PhysicalCard, Region
@@ -26,7 +26,7 @@ def register_physical_cards(uow: UnitOfWork, request: member_index_pb2.RegisterP
     registered, conflicts = 0, []
     for index, entry in enumerate(request.cards):
         number = entry.card_number
-        if not number.isdigit() or not 8 <= len(number) <= 32:
+        if not is_ascii_digits(number) or not 8 <= len(number) <= 32:
             raise InvalidArgument(f"cards[{index}].card_number", "must be 8 to 32 digits")
         if number.startswith("88") and len(number) == 15:
             raise InvalidArgument(f"cards[{index}].card_number", "the 88 prefix of 15 digits is reserved for virtual cards")

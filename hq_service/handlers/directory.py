@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
+from chaincard.ids import is_ascii_digits
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
 from hq_service import audit_log
@@ -61,7 +62,7 @@ def upsert_region(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -
     session = uow.session
     region = request.region
     code = _text("region.code", region.code, 8)
-    if not (len(region.card_prefix) == 2 and region.card_prefix.isdigit()):
+    if not (len(region.card_prefix) == 2 and is_ascii_digits(region.card_prefix)):
         raise InvalidArgument("region.card_prefix", "must be two digits")
     clash = session.execute(select(Region).where(Region.card_prefix == region.card_prefix, Region.code != code)).scalar_one_or_none()
     if clash is not None:

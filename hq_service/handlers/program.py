@@ -22,6 +22,7 @@ from chaincard.commands import UnitOfWork, operation_of, response_type_of
 from chaincard.coupons.checks import check_template, check_template_codes
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument
+from chaincard.ids import is_ascii_digits
 from chaincard.security.identity import Place
 from chaincard.v1 import program_config_pb2 as pc
 from hq_service import audit_log
@@ -294,13 +295,12 @@ def _check_store_limits(item: pc.StoreOfflineLimits) -> None:
 
 
 def _two_digits(text: str) -> bool:
-    return 1 <= len(text) <= 2 and text.isascii() and text.isdigit()
+    return 1 <= len(text) <= 2 and is_ascii_digits(text)
 
 
 def _check_settings(item: pc.ChainSettings) -> None:
     if item.business_day_cutoff:
         hours, _, minutes = item.business_day_cutoff.partition(":")
-        # ASCII digits only: str.isdigit also accepts "¹²", which int() cannot read.
         if not (_two_digits(hours) and _two_digits(minutes) and int(hours) < 24 and int(minutes) < 60):
             raise InvalidArgument("settings.business_day_cutoff", "must be HH:MM")
     if item.business_time_zone:

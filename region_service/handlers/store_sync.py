@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
-from chaincard.ids import is_virtual_card_number
+from chaincard.ids import is_ascii_digits, is_virtual_card_number
 from chaincard.v1 import common_pb2, directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
 from region_service.balance_feed import FEED_WAITERS, changes_after, feed_bounds
 from region_service.balance_relay import Relayed, RelayedFeed
@@ -122,7 +122,7 @@ def refresh_card_cache(
     local: list[str] = []
     remote: dict[str, list[str]] = defaultdict(list)
     for number in numbers:
-        if not number.isdigit() or len(number) > 32:
+        if not is_ascii_digits(number) or len(number) > 32:
             unknown.add(number)
             continue
         home = ctx.home_region_of(number)
@@ -192,7 +192,7 @@ def subscribe_card_balances(
     if total > MAX_CARDS_PER_SUBSCRIPTION:
         raise InvalidArgument("card_numbers", f"at most {MAX_CARDS_PER_SUBSCRIPTION} per subscription, {total} given")
     # Cards homed elsewhere need no sorting out: this region's feed holds only its own cards.
-    own = [number for number in numbers if number.isdigit() and len(number) <= 32]
+    own = [number for number in numbers if is_ascii_digits(number) and len(number) <= 32]
     with ctx.session_factory() as session:
         pruned, head = feed_bounds(session)
     position = request.after_position or head
@@ -249,5 +249,5 @@ def _relayed_subscriptions(ctx: RegionContext, request: store_sync_pb2.Subscribe
         target = merged.setdefault(item.region_code, store_sync_pb2.RelayedSubscription(
             region_code=item.region_code, after_position=item.after_position))
         target.card_numbers.extend(number for number in item.card_numbers
-                                   if number.isdigit() and len(number) <= 32 and number not in target.card_numbers)
+                                   if is_ascii_digits(number) and len(number) <= 32 and number not in target.card_numbers)
     return [item for item in merged.values() if item.card_numbers]

@@ -1,7 +1,10 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chaincard.errors import InvalidArgument
 from chaincard.ids import (
+    is_ascii_digits,
     is_virtual_card_number,
     luhn_check_digit,
     luhn_is_valid,
@@ -9,6 +12,7 @@ from chaincard.ids import (
     new_id,
     region_prefix_of,
 )
+from chaincard.validation import card_number
 
 
 def test_known_luhn_numbers():
@@ -36,3 +40,15 @@ def test_ids_are_unique_and_time_ordered():
     ids = [new_id() for _ in range(1000)]
     assert len(set(ids)) == 1000
     assert ids == sorted(ids)
+
+
+@pytest.mark.parametrize("text", ["８８１１００００００００４２３", "12³", "", "12a", "١٢٣"])
+def test_only_ascii_digits_are_digits(text):
+    # A till's input method can type full-width or other scripts' digits; str.isdigit takes them.
+    assert not is_ascii_digits(text)
+    with pytest.raises(InvalidArgument):
+        card_number(text)
+
+
+def test_ascii_digits_are_digits():
+    assert is_ascii_digits("0123456789")
