@@ -94,7 +94,7 @@ def start_hq(settings: Settings) -> RunningServer:
         (member_index_pb2_grpc.add_MemberIndexServiceServicer_to_server, MemberIndexServicer(session_factory, commands),
          _name(member_index_pb2, "MemberIndexService")),
         (member_view_pb2_grpc.add_MemberViewServiceServicer_to_server,
-         MemberViewServicer(session_factory, settings.phone_hmac_key), _name(member_view_pb2, "MemberViewService")),
+         MemberViewServicer(session_factory, settings.phone_hmac_key, settings.business_time_zone), _name(member_view_pb2, "MemberViewService")),
         (reports_pb2_grpc.add_ReportServiceServicer_to_server, ReportServicer(session_factory, settings),
          _name(reports_pb2, "ReportService")),
         (audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(session_factory),

@@ -215,6 +215,31 @@ class TransactionView(Base):
     applied_sequence: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
 
 
+class CardLinkView(Base):
+    """A linked card's link to its main card (C5), as CardLinkChanged events report it (read
+    model, docs/adr/0037); deleted when the card is unlinked."""
+
+    __tablename__ = "card_link_views"
+
+    linked_card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    main_card_number: Mapped[str] = mapped_column(String(32), index=True)
+    monthly_limit_fen: Mapped[int] = mapped_column(BigInteger)
+    # When the event that linked it (or changed its limit) happened.
+    linked_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+
+
+class CardLinkUsageView(Base):
+    """What a linked card spent of its main card's stored value in a month, net of refunds, as its
+    home region last reported it (read model, docs/adr/0037). Kept per card, as the region's usage
+    is, so a link made again within the month shows what was spent already."""
+
+    __tablename__ = "card_link_usage_views"
+
+    linked_card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    spent_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 class StoreDailyFigures(Base):
     """One store's figures of one business day (R1), summed as events arrive (reports read these)."""
 

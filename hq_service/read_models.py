@@ -38,7 +38,7 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
-from hq_service import coupon_views
+from hq_service import coupon_views, link_views
 from hq_service.models import (
     CardView,
     MemberDailyFigures,
@@ -252,6 +252,8 @@ class ReadModelProjector:
             self.card_level_changed(session, payload)
         elif isinstance(payload, events_pb2.PointsExpiryOutlook):
             self.points_expiry_outlook(session, payload)
+        elif isinstance(payload, events_pb2.CardLinkChanged):
+            link_views.card_link_changed(session, payload)
         elif isinstance(payload, events_pb2.CouponIssued):
             coupon_views.coupon_issued(self, session, envelope, payload)
         elif isinstance(payload, events_pb2.CouponStateChanged):

@@ -179,13 +179,14 @@ class MemberIndexServicer(member_index_pb2_grpc.MemberIndexServiceServicer):
 
 
 class MemberViewServicer(member_view_pb2_grpc.MemberViewServiceServicer):
-    def __init__(self, session_factory: sessionmaker[Session], phone_key: str) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], phone_key: str, time_zone: str) -> None:
         self.session_factory = session_factory
         self.phone_key = phone_key
+        self.time_zone = time_zone  # the chain's: linked cards' usage months (C5)
 
     def GetMemberView(self, request: member_view_pb2.GetMemberViewRequest, context: grpc.ServicerContext) -> member_view_pb2.GetMemberViewResponse:  # noqa: N802
         with self.session_factory() as session:
-            return member_view.get_member_view(session, request, self.phone_key)
+            return member_view.get_member_view(session, request, self.phone_key, time_zone=self.time_zone)
 
 
 class ReportServicer(reports_pb2_grpc.ReportServiceServicer):

@@ -15,14 +15,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaincard import linked_cards
+from chaincard.db.base import utc_now
 from chaincard.errors import Aborted, FailedPrecondition
-from region_service.models import CardLink, CardLinkUsage
+from chaincard.events import topics
+from chaincard.events.outbox import add_event
+from chaincard.v1 import events_pb2
+from region_service.context import RegionContext
+from region_service.models import Card, CardLink, CardLinkUsage, OutboxMessage
+from region_service.translate import timestamp
 
 # Keys of a transaction's details naming who used a linked card's spend (Transaction fields 23–24).
 PRESENTING_CARD = "presenting_card_number"
 FUNDING_CARD = "funding_card_number"
 # Key of a linked card's sale's details: the month its spend counts in (refunds release it there).
 LINK_MONTH = "link_month"
+# CardLinkChanged.cause values.
+LINKED, UNLINKED, USAGE = "link", "unlink", "usage"
 
 
 def link_of(session: Session, linked_card_number: str) -> CardLink | None:
@@ -78,6 +86,27 @@ def add_spend(session: Session, linked_card_number: str, month: str, amount_fen:
     else:
         usage.spent_fen = max(usage.spent_fen + amount_fen, 0)
     session.flush()
+
+
+def announce(ctx: RegionContext, session: Session, linked_card_number: str, main_card_number: str, *, cause: str,
+             month: str = "", transaction_id: str = "", operator_id: str = "") -> None:
+    """Publish the linked card's link and its usage of ``month`` (default: the current one) as they
+    stand in this transaction (CardLinkChanged, keyed by the linked card so HQ applies one card's
+    changes in order; docs/adr/0037). The caller holds the cards' locks: nothing changes them before
+    the commit that sends the event."""
+    session.flush()
+    link = session.get(CardLink, linked_card_number)
+    linked = link is not None and link.main_card_number == main_card_number
+    card = session.get(Card, linked_card_number)
+    now = utc_now()
+    month = month or linked_cards.month_of(now, ctx.settings.business_time_zone)
+    add_event(session, OutboxMessage, topic=topics.CARDS, key=linked_card_number, producer=ctx.producer_name,
+              payload=events_pb2.CardLinkChanged(
+                  linked_card_number=linked_card_number, main_card_number=main_card_number, linked=linked,
+                  monthly_limit_fen=link.monthly_limit_fen if link is not None and linked else 0, month=month,
+                  spent_fen=spent_in(session, linked_card_number, month), cause=cause,
+                  member_id=(card.member_id or "") if card is not None else "", transaction_id=transaction_id,
+                  operator_id=operator_id, changed_at=timestamp(now)))
 
 
 def require_unlinked(session: Session, card_number: str, verb: str) -> None:

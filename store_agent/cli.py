@@ -373,6 +373,7 @@ def cmd_redeem_points(channel: grpc.Channel, args: argparse.Namespace) -> int:
     answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).RedeemPoints, request, deadline=CALL_DEADLINE_SECONDS)
     got = [f"gift {answer.gift_sku} x{args.units}: hand it over" if answer.gift_sku else "",
            f"+{format_fen(answer.bonus_credited_fen)} bonus" if answer.bonus_credited_fen else "",
+           f"+{answer.count_uses_credited} uses of {answer.count_item_code}" if answer.count_uses_credited else "",
            ", ".join(coupon.coupon_code for coupon in answer.coupons_issued)]
     print(f"✓ REDEEMED {answer.points_spent} points for {args.rule}: {'; '.join(part for part in got if part)}")
     print(f"  card after: {_balances(answer.balances_after)}")

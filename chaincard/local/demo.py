@@ -44,12 +44,21 @@ def print_member_view(view: member_view_pb2.GetMemberViewResponse) -> None:
             f"  card {card.card_number} [{card.card_type_code}, {state}, issued by {card.issuing_franchisee_id}] "
             f"principal {format_fen(balances.principal_fen)}  bonus {format_fen(balances.bonus_fen)}  points {balances.points}"
         )
+    for link in view.linked_cards:  # C5: cards spending one of the member's cards' stored value
+        print(
+            f"  linked card {link.card_number} → main {link.main_card_number}  "
+            f"holder {link.holder_name or link.holder_member_id or '-'}  limit {format_fen(link.monthly_limit_fen)}/month  "
+            f"used {format_fen(link.spent_this_month_fen)} in {link.month}"
+        )
     print("  recent transactions:")
     for transaction in view.recent_transactions:
         kind = common_pb2.TransactionType.Name(transaction.type).removeprefix("TRANSACTION_TYPE_")
+        # The card used: the linked card presented, for a spend its main card paid (C5).
+        used = transaction.presenting_card_number or transaction.card_number
         print(
             f"    {transaction.business_date} {kind:<9} {format_fen(transaction.amount_fen):>10} at {transaction.store_id:<8} "
-            f"→ principal {format_fen(transaction.balances_after.principal_fen)}, points {transaction.balances_after.points}"
+            f"card {used} → principal {format_fen(transaction.balances_after.principal_fen)}, "
+            f"points {transaction.balances_after.points}"
         )
 
 

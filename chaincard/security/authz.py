@@ -162,15 +162,23 @@ _MEMBER_VIEW_READERS = _roles(SM, FA, RM, CC, HF, HA, AU, IN)
 
 
 def _member_view_filter(answer: Message, covered: Callable[[str, str], bool]) -> None:
-    """GetMemberView: keep the cards issued inside the scope and the transactions on them."""
+    """GetMemberView: keep the cards issued inside the scope, the linked cards (C5) issued inside it
+    whose main card is kept, and the transactions on the cards kept."""
     response = cast("member_view_pb2.GetMemberViewResponse", answer)
-    keep = [card for card in response.cards
-            if covered("franchisee", card.issuing_franchisee_id) or covered("store", card.issuing_store_id)
-            or covered("region", card.home_region)]
+
+    def inside(card: member_view_pb2.CardView | member_view_pb2.LinkedCardView) -> bool:
+        return (covered("franchisee", card.issuing_franchisee_id) or covered("store", card.issuing_store_id)
+                or covered("region", card.home_region))
+
+    keep = [card for card in response.cards if inside(card)]
     kept_numbers = {card.card_number for card in keep}
+    links = [link for link in response.linked_cards if link.main_card_number in kept_numbers and inside(link)]
+    kept_numbers |= {link.card_number for link in links}
     transactions = [item for item in response.recent_transactions if item.card_number in kept_numbers]
     del response.cards[:]
     response.cards.extend(keep)
+    del response.linked_cards[:]
+    response.linked_cards.extend(links)
     del response.recent_transactions[:]
     response.recent_transactions.extend(transactions)
 

@@ -270,3 +270,29 @@ class MemberLevelChanged(_message.Message):
     store_id: str
     changed_at: _timestamp_pb2.Timestamp
     def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., previous_level_name: _Optional[str] = ..., level_name: _Optional[str] = ..., cause: _Optional[str] = ..., store_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CardLinkChanged(_message.Message):
+    __slots__ = ("linked_card_number", "main_card_number", "linked", "monthly_limit_fen", "month", "spent_fen", "cause", "member_id", "transaction_id", "operator_id", "changed_at")
+    LINKED_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MAIN_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_LIMIT_FEN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    linked_card_number: str
+    main_card_number: str
+    linked: bool
+    monthly_limit_fen: int
+    month: str
+    spent_fen: int
+    cause: str
+    member_id: str
+    transaction_id: str
+    operator_id: str
+    changed_at: _timestamp_pb2.Timestamp
+    def __init__(self, linked_card_number: _Optional[str] = ..., main_card_number: _Optional[str] = ..., linked: _Optional[bool] = ..., monthly_limit_fen: _Optional[int] = ..., month: _Optional[str] = ..., spent_fen: _Optional[int] = ..., cause: _Optional[str] = ..., member_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

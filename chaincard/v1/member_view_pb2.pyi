@@ -43,16 +43,46 @@ class CardView(_message.Message):
     def __init__(self, card_number: _Optional[str] = ..., card_type_code: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., home_region: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., issuing_franchisee_id: _Optional[str] = ..., level_code: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., form: _Optional[_Union[_common_pb2.CardForm, str]] = ...) -> None: ...
 
 class GetMemberViewResponse(_message.Message):
-    __slots__ = ("member", "cards", "recent_transactions", "as_of")
+    __slots__ = ("member", "cards", "recent_transactions", "as_of", "linked_cards")
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     CARDS_FIELD_NUMBER: _ClassVar[int]
     RECENT_TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    LINKED_CARDS_FIELD_NUMBER: _ClassVar[int]
     member: _common_pb2.Member
     cards: _containers.RepeatedCompositeFieldContainer[CardView]
     recent_transactions: _containers.RepeatedCompositeFieldContainer[_common_pb2.Transaction]
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[CardView, _Mapping]]] = ..., recent_transactions: _Optional[_Iterable[_Union[_common_pb2.Transaction, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    linked_cards: _containers.RepeatedCompositeFieldContainer[LinkedCardView]
+    def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[CardView, _Mapping]]] = ..., recent_transactions: _Optional[_Iterable[_Union[_common_pb2.Transaction, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_cards: _Optional[_Iterable[_Union[LinkedCardView, _Mapping]]] = ...) -> None: ...
+
+class LinkedCardView(_message.Message):
+    __slots__ = ("card_number", "main_card_number", "holder_member_id", "holder_name", "monthly_limit_fen", "spent_this_month_fen", "month", "state", "issuing_franchisee_id", "issuing_store_id", "home_region", "linked_at")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MAIN_CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_NAME_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_LIMIT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPENT_THIS_MONTH_FEN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    HOME_REGION_FIELD_NUMBER: _ClassVar[int]
+    LINKED_AT_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    main_card_number: str
+    holder_member_id: str
+    holder_name: str
+    monthly_limit_fen: int
+    spent_this_month_fen: int
+    month: str
+    state: _common_pb2.CardState
+    issuing_franchisee_id: str
+    issuing_store_id: str
+    home_region: str
+    linked_at: _timestamp_pb2.Timestamp
+    def __init__(self, card_number: _Optional[str] = ..., main_card_number: _Optional[str] = ..., holder_member_id: _Optional[str] = ..., holder_name: _Optional[str] = ..., monthly_limit_fen: _Optional[int] = ..., spent_this_month_fen: _Optional[int] = ..., month: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CardState, str]] = ..., issuing_franchisee_id: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., home_region: _Optional[str] = ..., linked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SearchMemberViewsRequest(_message.Message):
     __slots__ = ("name_prefix", "tag", "level_code", "home_region", "registered_store_id", "issuing_franchisee_id", "page_size", "page_token")

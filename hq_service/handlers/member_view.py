@@ -1,21 +1,25 @@
-"""Member 360 from HQ's read model (masked PII): profile, cards with balances, recent transactions."""
+"""Member 360 from HQ's read model (masked PII): profile, cards with balances, the cards linked to
+them (C5, docs/adr/0037), recent transactions over all of those."""
 
 from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.phones import normalise_phone, phone_hmac
 from chaincard.v1 import common_pb2, member_view_pb2
+from hq_service import link_views
 from hq_service.models import CardView, MemberView, TransactionView
 
 RECENT_TRANSACTIONS = 20
 
 
-def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequest, phone_key: str) -> member_view_pb2.GetMemberViewResponse:
+def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequest, phone_key: str, *,
+                    time_zone: str) -> member_view_pb2.GetMemberViewResponse:
+    """``time_zone``: the chain's, whose calendar month linked cards' usage counts in."""
     key = request.WhichOneof("key")
     if key == "phone":
         phone = normalise_phone(request.phone)
@@ -38,9 +42,13 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
         select(CardView).where(CardView.member_id == view.member_id)
         .order_by(CardView.opened_at.desc().nulls_last(), CardView.card_number)
     ).scalars().all()
+    # A main card's member sees its linked cards and their history too (C5), whoever holds them.
+    linked = link_views.linked_to(session, {card.card_number for card in cards}, time_zone)
+    linked_numbers = sorted({link.card_number for link in linked})
     transactions = session.execute(
         select(TransactionView.transaction)
-        .where(TransactionView.member_id == view.member_id)
+        .where(or_(TransactionView.member_id == view.member_id, TransactionView.card_number.in_(linked_numbers))
+               if linked_numbers else TransactionView.member_id == view.member_id)
         .order_by(TransactionView.occurred_at.desc())
         .limit(RECENT_TRANSACTIONS)
     ).scalars()
@@ -58,6 +66,7 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
             for card in cards
         ],
         recent_transactions=[common_pb2.Transaction.FromString(raw) for raw in transactions],
+        linked_cards=linked,
     )
     changes = [moment for moment in [view.updated_at, *(card.updated_at for card in cards)] if moment is not None]
     if changes:

@@ -198,6 +198,8 @@ def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
 
 # A points offer's stored value per unit at most (P2): ¥5,000, the ceiling of a recharge without a manager.
 MAX_REDEMPTION_STORED_VALUE_FEN = 500_000
+# A points offer's uses per unit at most (P2 × K1): as many as one item of a package may carry.
+MAX_REDEMPTION_COUNT_USES = 1_000
 
 
 def _check_redemption_rule(item: pc.PointsRedemptionRule) -> None:
@@ -214,8 +216,22 @@ def _check_redemption_rule(item: pc.PointsRedemptionRule) -> None:
         raise InvalidArgument("rule.stored_value_fen", f"must be 1 to {MAX_REDEMPTION_STORED_VALUE_FEN} fen for a STORED_VALUE offer")
     if item.kind == pc.POINTS_REDEMPTION_KIND_COUNT_USES and (not item.count_item_code or item.count_uses <= 0):
         raise InvalidArgument("rule.count_item_code", "a COUNT_USES offer needs count_item_code and count_uses above 0")
+    if item.kind == pc.POINTS_REDEMPTION_KIND_COUNT_USES and item.count_uses > MAX_REDEMPTION_COUNT_USES:
+        raise InvalidArgument("rule.count_uses", f"must be 1 to {MAX_REDEMPTION_COUNT_USES} uses per unit")
     if item.kind == pc.POINTS_REDEMPTION_KIND_COUPON and not item.coupon_template_code:
         raise InvalidArgument("rule.coupon_template_code", "is required for a COUPON offer")
+
+
+def _check_redemption_rule_item(item: pc.PointsRedemptionRule, snapshot: pc.ConfigSnapshot) -> None:
+    """A COUNT_USES offer names a count item HQ knows, and not a time item: a pack of uses is what
+    RedeemPoints adds (docs/adr/0037); passes are not offered for points."""
+    if item.kind != pc.POINTS_REDEMPTION_KIND_COUNT_USES:
+        return
+    count_item = next((known for known in snapshot.count_items if known.code == item.count_item_code), None)
+    if count_item is None:
+        raise InvalidArgument("rule.count_item_code", f"no count item {item.count_item_code!r}")
+    if count_item.period_days > 0:
+        raise InvalidArgument("rule.count_item_code", f"{count_item.code} is a time item: only count items' uses are offered for points")
 
 
 def _check_coded(prefix: str) -> Callable[[_Coded], None]:
@@ -364,7 +380,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
                                           _check_promotion, _check_promotion_coupons),
     "UpsertEarnRule": ConfigKind("earn_rule", "earn_rule", "earn_rules", _by_code, _check_earn_rule),
     "UpsertPointsRedemptionRule": ConfigKind[pc.PointsRedemptionRule]("points_redemption_rule", "rule", "points_redemption_rules", _by_code,
-                                             _check_redemption_rule),
+                                             _check_redemption_rule, _check_redemption_rule_item),
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
     "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),

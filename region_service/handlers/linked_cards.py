@@ -78,6 +78,7 @@ def link_card(uow: RegionUnitOfWork, request: cards_pb2.LinkCardRequest) -> card
         store_id=store_id, franchisee_id=linked.issuing_franchisee_id, request_id=request.request_id, reason=reason,
         before=before, after={"main_card_number": main_number, "monthly_limit_fen": limit},
     )
+    card_links.announce(ctx, session, linked_number, main_number, cause=card_links.LINKED, operator_id=operator_id)
     return cards_pb2.LinkCardResponse(link=link_message(ctx, session, existing, linked))
 
 
@@ -104,6 +105,7 @@ def unlink_card(uow: RegionUnitOfWork, request: cards_pb2.UnlinkCardRequest) -> 
         store_id=store_id, franchisee_id=linked.issuing_franchisee_id, request_id=request.request_id, reason=reason,
         before={"main_card_number": main_number, "monthly_limit_fen": link.monthly_limit_fen}, after=None,
     )
+    card_links.announce(ctx, session, linked_number, main_number, cause=card_links.UNLINKED, operator_id=operator_id)
     return cards_pb2.UnlinkCardResponse(link=message)
 
 

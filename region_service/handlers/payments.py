@@ -348,7 +348,11 @@ def _record_other_card_spends(ctx: RegionContext, session: Session, plan: Checko
                               locked: LockedAccounts, sale: LedgerTransaction, store: directory_pb2.Store,
                               funding: LinkedSpend | None) -> None:
     """A second member card (组合支付) gets its own SPEND on its own history, linked to the sale; so
-    does a linked card's main card (C5), its row naming who used it."""
+    does a linked card's main card (C5), its row naming who used it, and HQ hears of the linked
+    card's new usage (CardLinkChanged, docs/adr/0037)."""
+    if funding is not None:
+        card_links.announce(ctx, session, funding.presenting_card_number, funding.main_card_number, cause=card_links.USAGE,
+                            month=funding.month, transaction_id=sale.transaction_id)
     for tender in plan.tenders:
         if tender.kind is not TenderKind.OTHER_MEMBER_CARD or not tender.amount_fen:
             continue

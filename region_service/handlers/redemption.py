@@ -6,7 +6,8 @@ request id (the command pipeline). Cash deduction at checkout is PointsDeduction
 The points leave the card to its issuer's points liability and consume its lots oldest expiry first
 (region_service.points_lots, through posting). Only points the card does not owe may be spent
 (issue 21). Coupons are issued through region_service.coupons.issuing, one per unit, in the same
-transaction. Count-card uses are refused: count cards are not sold yet (K1).
+transaction; count uses as one free pack of the offer's item (region_service.points_for_uses,
+docs/adr/0037). A redemption is not reversed: a mistake is put right by a points adjustment.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from chaincard import card_types
+from chaincard import card_types, count_products
 from chaincard.commands import CommitThenRefuse
 from chaincard.coupons.templates import CouponTemplateTerms, issuable_template, validity
 from chaincard.db.base import utc_now
@@ -27,7 +28,7 @@ from chaincard.money import format_fen
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, directory_pb2, transactions_pb2
 from chaincard.v1 import program_config_pb2 as pc
-from region_service import audit, card_states, gifts, pins, validation
+from region_service import audit, card_states, count_uses, gifts, pins, points_for_uses, validation
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message, issue_coupons
 from region_service.handlers.cards import require_usable
@@ -75,8 +76,6 @@ def require_redeemable(rule: pc.PointsRedemptionRule, store: directory_pb2.Store
         raise FailedPrecondition(f"points offer {rule.code} is not redeemable at store {store.store_id}")
     if rule.points_cost <= 0:
         raise FailedPrecondition(f"points offer {rule.code} has no points cost configured")
-    if rule.kind == pc.POINTS_REDEMPTION_KIND_COUNT_USES:
-        raise FailedPrecondition("count cards are not sold yet: points cannot be redeemed for count uses")
     if rule.kind == pc.POINTS_REDEMPTION_KIND_GIFT and not rule.gift_sku:
         raise FailedPrecondition(f"points offer {rule.code} names no gift SKU")
     if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE and not 0 < rule.stored_value_fen <= MAX_STORED_VALUE_FEN:
@@ -95,6 +94,8 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
     store = ctx.program.store(request.store_id)
     require_redeemable(rule, store)
     terms = _coupon_terms(ctx, rule)
+    item = points_for_uses.offered_item(ctx.program.snapshot(), rule, store) \
+        if rule.kind == pc.POINTS_REDEMPTION_KIND_COUNT_USES else None
     cost = rule.points_cost * quantity
 
     card = load_card(session, card_number, for_update=True)
@@ -103,6 +104,9 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
     rules.require_points("its points cannot be redeemed")
     if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE:
         rules.require_stored_value(f"points offer {rule.code} cannot credit it")
+    if item is not None:
+        card_type = ctx.program.card_type(card.card_type_code) if card.card_type_code else None
+        count_products.require_holdable(card_type, item, card.card_type_code)
     card_states.require_points_adjustable(card)
     refusal = pins.check_pin(ctx, session, card, request.pin, purpose="points redemption", store_id=store.store_id,
                              operator_id=request.operator_id, request_id=request.request_id)
@@ -122,30 +126,43 @@ def redeem_points(uow: RegionUnitOfWork, request: transactions_pb2.RedeemPointsR
 
     bonus = rule.stored_value_fen * quantity if rule.kind == pc.POINTS_REDEMPTION_KIND_STORED_VALUE else 0
     postings = _postings(session, card, locked, points=cost, bonus_fen=bonus)
+    transaction_id, now = new_id(), utc_now()
+    credited = None
+    if item is not None:
+        credited = points_for_uses.credit_pack(session, locked, card, item, uses=rule.count_uses * quantity,
+                                               transaction_id=transaction_id, now=now)
+        postings += credited.postings
     row = LedgerTransaction(
-        transaction_id=new_id(), request_id=request.request_id, type=TRANSACTION_TYPE, card_number=card_number,
+        transaction_id=transaction_id, request_id=request.request_id, type=TRANSACTION_TYPE, card_number=card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=ctx.store_business_day(store.time_zone),
         amount_fen=bonus, principal_delta_fen=0, bonus_delta_fen=bonus, points_delta=-cost, principal_after_fen=0,
-        bonus_after_fen=0, points_after=0, created_at=utc_now(),
+        bonus_after_fen=0, points_after=0, created_at=now,
         details={"rule_code": rule.code, "kind": KIND_NAMES[rule.kind], "quantity": quantity, "points_spent": cost,
                  "gift_sku": rule.gift_sku if rule.kind == pc.POINTS_REDEMPTION_KIND_GIFT else "",
-                 "bonus_fen": bonus, "operator_id": request.operator_id},
+                 "bonus_fen": bonus, "operator_id": request.operator_id,
+                 # Transaction.count_use_deltas reads this (region_service.translate), as for a purchase.
+                 **({count_uses.DETAILS_USES: {rule.count_item_code: credited.uses},
+                     "expires_at": credited.expires_at.isoformat() if credited.expires_at else ""} if credited else {})},
     )
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         points_redeemed=cost, receipt_title=f"POINTS REDEEMED  {store.name}",
-        receipt_items=_receipt_items(rule, quantity, cost, bonus), locked=locked,
+        receipt_items=_receipt_items(rule, quantity, cost, bonus, credited), locked=locked,
     )
+    if credited is not None:
+        recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card_number))
     coupons = _issue_coupons(ctx, session, card, terms, quantity, request, rule)
     audit.record(
         session, ctx, action="points.redeem", target_type="card", target_id=card_number, operator_id=request.operator_id,
         store_id=store.store_id, franchisee_id=store.franchisee_id, request_id=request.request_id, amount_fen=bonus,
         reason=f"{rule.code} x{quantity}", before={"points": held.points},
-        after={"points": held.points - cost, "rule_code": rule.code, "kind": KIND_NAMES[rule.kind], "quantity": quantity},
+        after={"points": held.points - cost, "rule_code": rule.code, "kind": KIND_NAMES[rule.kind], "quantity": quantity,
+               **({"count_item_code": rule.count_item_code, "count_uses": credited.uses} if credited else {})},
     )
     return transactions_pb2.RedeemPointsResponse(
         transaction=recorded.transaction, points_spent=cost,
         gift_sku=rule.gift_sku if rule.kind == pc.POINTS_REDEMPTION_KIND_GIFT else "", bonus_credited_fen=bonus,
+        count_item_code=rule.count_item_code if credited else "", count_uses_credited=credited.uses if credited else 0,
         coupons_issued=coupons, balances_after=recorded.balances_after, receipt=recorded.receipt,
     )
 
@@ -186,7 +203,8 @@ def _postings(session: Session, card: Card, locked: LockedAccounts, *, points: i
     return postings
 
 
-def _receipt_items(rule: pc.PointsRedemptionRule, quantity: int, cost: int, bonus_fen: int) -> list[ReceiptItem]:
+def _receipt_items(rule: pc.PointsRedemptionRule, quantity: int, cost: int, bonus_fen: int,
+                   credited: points_for_uses.Credited | None) -> list[ReceiptItem]:
     items = [ReceiptItem("Offer", rule.name[:20] or rule.code), ReceiptItem("Units", str(quantity)),
              ReceiptItem("Points spent", str(cost))]
     if rule.kind == pc.POINTS_REDEMPTION_KIND_GIFT:
@@ -195,6 +213,10 @@ def _receipt_items(rule: pc.PointsRedemptionRule, quantity: int, cost: int, bonu
         items.append(ReceiptItem("Bonus credited", format_fen(bonus_fen)))
     if rule.kind == pc.POINTS_REDEMPTION_KIND_COUPON:
         items.append(ReceiptItem("Coupons issued", f"{rule.coupon_template_code} x{quantity}"))
+    if credited is not None:
+        expiry = credited.expires_at.date().isoformat() if credited.expires_at else "never"
+        items += [ReceiptItem(f"Uses added {rule.count_item_code}"[:20], str(credited.uses)),
+                  ReceiptItem(f"Uses expire {rule.count_item_code}"[:20], expiry)]
     return items
 
 

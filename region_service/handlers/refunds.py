@@ -138,7 +138,7 @@ def _post_refund(
     restored = coupon_redemption.restore(ctx, session, original, transaction_id=transaction_id, moment=now) if whole else []
     postings += coupon_redemption.coupon_postings(session, reversed_coupons, original.acquiring_franchisee_id, reverse=True)
     restored_principal, restored_bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
-    who = _released_link_usage(session, original, plan)
+    who = _released_link_usage(ctx, session, original, plan)
     row = LedgerTransaction(
         transaction_id=transaction_id, request_id=request.request_id, type=kind, card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=original.acquiring_franchisee_id,
@@ -196,7 +196,7 @@ def _post_refund(
     return recorded, clawback, restored
 
 
-def _released_link_usage(session: Session, original: LedgerTransaction, plan: RefundPlan) -> dict[str, str]:
+def _released_link_usage(ctx: RegionContext, session: Session, original: LedgerTransaction, plan: RefundPlan) -> dict[str, str]:
     """A linked card's sale (C5, docs/adr/0032): what the refund gives back to the main card is
     released from the linked card's usage of the month the sale counted in (the main card's lock is
     held). The details naming who used it, for the refund's rows; empty for any other sale."""
@@ -207,6 +207,8 @@ def _released_link_usage(session: Session, original: LedgerTransaction, plan: Re
     back = sum(t.amount_fen for t in plan.tenders if t.kind is TenderKind.OTHER_MEMBER_CARD and t.card_number == main)
     if back:
         card_links.add_spend(session, presenting, details[card_links.LINK_MONTH], -back)
+        card_links.announce(ctx, session, presenting, main, cause=card_links.USAGE, month=details[card_links.LINK_MONTH],
+                            transaction_id=original.transaction_id)
     return {card_links.PRESENTING_CARD: presenting, card_links.FUNDING_CARD: main}
 
 

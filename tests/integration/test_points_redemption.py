@@ -105,7 +105,7 @@ def test_a_gift_leaves_the_stores_stock_once_and_is_refused_when_none_is_left(re
 
 
 @pytest.mark.parametrize(("rule", "quantity", "error", "text_"), [
-    ("COUNT-WASH", 1, FailedPrecondition, "count cards are not sold yet"),
+    ("COUNT-WASH", 1, FailedPrecondition, "card type SV carries no count uses"),
     ("SV-OFF", 1, FailedPrecondition, "SV-OFF is switched off"),
     ("SV-E2", 1, FailedPrecondition, "SV-E2 is not redeemable at store S-E-001"),
     ("NO-SUCH", 1, InvalidArgument, "rule_code"),

@@ -50,6 +50,10 @@ def set_points_programme(regions: RunningRegions) -> None:
         program.UpsertCouponTemplate(pc.UpsertCouponTemplateRequest(request_id=new_id(), coupon_template=pc.CouponTemplate(
             code="PTS-CASH-5", name="¥5 off", kind=pc.COUPON_KIND_CASH_VOUCHER, face_value_fen=500, validity_days=30,
             active=True)), timeout=10)
+        # The count item COUNT-WASH offers, first: HQ refuses an offer of an item it does not know.
+        from tests.support.count_uses import ITEMS  # here: that module reads this one's cache age
+
+        program.UpsertCountItem(pc.UpsertCountItemRequest(request_id=new_id(), count_item=ITEMS[0]), timeout=10)
         for offer in OFFERS:
             program.UpsertPointsRedemptionRule(pc.UpsertPointsRedemptionRuleRequest(request_id=new_id(), rule=offer), timeout=10)
     time.sleep(CONFIG_MAX_AGE_SECONDS + 1)  # not an assertion: the servers' cache age, so they see the programme

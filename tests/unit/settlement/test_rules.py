@@ -195,6 +195,18 @@ def test_a_count_use_flow_has_the_seller_pay_the_store_less_the_count_use_fee():
     assert price_flow(Flow("F-A", "F-HQ", "S-H", FlowKind.COUNT_USES, None, 1, 714), COUNT_RATES, "F-HQ")[1:3] == (36, 0)
 
 
+def test_uses_of_a_free_pack_clear_at_zero():
+    # Points redeemed for uses (docs/adr/0037): the pack is free, so its uses are worth 0. Consumed
+    # at another franchisee's store they still appear (the uses), and move no money and no fee.
+    drafts = assemble_statements([_uses("F-A", "F-B", "S-B", 0)], business_day=date(2026, 12, 3),
+                                 rates_for=lambda _day: COUNT_RATES, company_franchisee_id="F-HQ",
+                                 franchisee_ids=["F-A", "F-B", "F-HQ"])
+    assert [(line.flow, line.gross_fen, line.counterparty_fee_fen, line.platform_fee_fen, line.net_fen)
+            for line in drafts["F-B"].lines] == [(LineFlow.COUNT_USES_ACQUIRED, 0, 0, 0, 0)]
+    assert [(line.flow, line.net_fen) for line in drafts["F-A"].lines] == [(LineFlow.COUNT_USES_ISSUED, 0)]
+    assert all(draft.net_fen == 0 for draft in drafts.values())
+
+
 def test_count_use_lines_come_after_the_coupon_lines_and_before_hq_fees():
     groups = [
         _uses("F-A", "F-HQ", "S-H", 1_000),

@@ -281,12 +281,17 @@ def test_answers_outside_the_scope_are_refused_or_cut(pems: dict[str, bytes]) ->
         member=common_pb2.Member(member_id="M1", home_region="W", registered_store_id="S-W-002"),
         cards=[member_view_pb2.CardView(card_number="A", issuing_franchisee_id="F-AURORA", issuing_store_id="S-E-002"),
                member_view_pb2.CardView(card_number="B", issuing_franchisee_id="F-BAMBOO", issuing_store_id="S-W-002")],
-        recent_transactions=[common_pb2.Transaction(card_number="A"), common_pb2.Transaction(card_number="B")],
+        # Linked cards (C5): L (Aurora's, on A) is kept; X (Bamboo's, on A) and Y (Aurora's, on B) are not.
+        linked_cards=[member_view_pb2.LinkedCardView(card_number="L", main_card_number="A", issuing_franchisee_id="F-AURORA"),
+                      member_view_pb2.LinkedCardView(card_number="X", main_card_number="A", issuing_franchisee_id="F-BAMBOO"),
+                      member_view_pb2.LinkedCardView(card_number="Y", main_card_number="B", issuing_franchisee_id="F-AURORA")],
+        recent_transactions=[common_pb2.Transaction(card_number=number) for number in ("A", "B", "L", "X", "Y")],
     )
     decision = gate.authorise(rpc("MemberViewService", "GetMemberView"), member_view_pb2.GetMemberViewRequest(member_id="M1"), aurora)
     gate._check_answer(decision, view)
     assert [card.card_number for card in view.cards] == ["A"]
-    assert [item.card_number for item in view.recent_transactions] == ["A"]
+    assert [link.card_number for link in view.linked_cards] == ["L"]
+    assert [item.card_number for item in view.recent_transactions] == ["A", "L"]
     stranger = member_view_pb2.GetMemberViewResponse(member=common_pb2.Member(member_id="M2", home_region="W"),
                                                      cards=[member_view_pb2.CardView(card_number="B", issuing_franchisee_id="F-BAMBOO")])
     with pytest.raises(PermissionDenied):
