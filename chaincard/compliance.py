@@ -19,7 +19,8 @@ from datetime import timedelta
 
 from chaincard.errors import FailedPrecondition, PermissionDenied
 from chaincard.money import format_fen
-from chaincard.v1 import directory_pb2, program_config_pb2 as pc
+from chaincard.v1 import directory_pb2
+from chaincard.v1 import program_config_pb2 as pc
 
 # National defaults, in fen (docs/adr/0038 names the article of each).
 NAMED_BALANCE_CAP_FEN = 500_000  # ¥5,000 on a named card (记名卡)
@@ -30,7 +31,7 @@ NON_CASH_THRESHOLD_FEN = 5_000_000  # ¥50,000 at once by an individual: no cash
 # calendar years, leap days included.
 MIN_RECORD_RETENTION = timedelta(days=5 * 365 + 2)
 
-_ROLE_NAMES = {directory_pb2.STAFF_ROLE_CASHIER: "cashier", directory_pb2.STAFF_ROLE_STORE_MANAGER: "store manager"}
+_ROLE_NAMES: dict[int, str] = {directory_pb2.STAFF_ROLE_CASHIER: "cashier", directory_pb2.STAFF_ROLE_STORE_MANAGER: "store manager"}
 
 
 class ComplianceRefused(FailedPrecondition):

@@ -23,7 +23,8 @@ from chaincard.coupons.checks import check_template, check_template_codes
 from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument
 from chaincard.security.identity import Place
-from chaincard.v1 import directory_pb2, program_config_pb2 as pc
+from chaincard.v1 import directory_pb2
+from chaincard.v1 import program_config_pb2 as pc
 from hq_service import audit_log
 from hq_service.handlers.directory import (
     all_staff,
