@@ -1,8 +1,8 @@
 """Prepaid-card compliance (V9) and recharge rules (V5): what a recharge must satisfy, pure (no
 database, no gRPC), from HQ's CardType. docs/adr/0038-prepaid-compliance.md, docs/adr/0039-recharge-rules.md.
 
-The region's RechargeCard calls :func:`check_recharge` under the card's lock and before anything is
-written; the store agent never takes a recharge offline (store_agent.region_link.OFFLINE_REFUSED),
+The region's RechargeCard calls :func:`check_recharge`, and PurchaseCountUses paid from outside the
+card :func:`check_purchase`, under the card's lock and before anything is written; the store agent never takes a recharge offline (store_agent.region_link.OFFLINE_REFUSED),
 so no second copy of these rules runs there. Each refusal names the rule and the limit:
 FAILED_PRECONDITION for the V9 rules and the approval, PERMISSION_DENIED for a store or role the
 card type does not allow.
@@ -130,6 +130,23 @@ def check_recharge(card_type: pc.CardType, recharge: Recharge) -> None:
         raise ComplianceRefused("V5 manager approval", rules.approval_threshold_fen,
                                 f"recharge of {amount} exceeds the approval threshold "
                                 f"{format_fen(rules.approval_threshold_fen)}: a store manager must approve it at the till")
+
+
+def check_purchase(card_type: pc.CardType, *, amount_fen: int, cash: bool, real_name: bool, what: str) -> None:
+    """Refuse a purchase of prepaid uses onto a card of ``card_type`` (count-card packs, K1) paid from
+    outside the card, by the real-name and non-cash rules (V9): a count card is a prepaid card too.
+    The balance cap is about stored value, and the V5 rules about recharges: neither applies."""
+    rules = limits(card_type)
+    amount = format_fen(amount_fen)
+    if amount_fen >= rules.real_name_threshold_fen and not real_name:
+        holder = "a bearer card" if rules.anonymous else "the holder's name is not on file"
+        raise ComplianceRefused("V9 real-name registration", rules.real_name_threshold_fen,
+                                f"{what} of {amount} reaches the real-name threshold "
+                                f"{format_fen(rules.real_name_threshold_fen)} and {holder}: register the holder by name")
+    if cash and amount_fen >= rules.non_cash_threshold_fen:
+        raise ComplianceRefused("V9 non-cash payment", rules.non_cash_threshold_fen,
+                                f"{what} of {amount} reaches the non-cash threshold "
+                                f"{format_fen(rules.non_cash_threshold_fen)}: cash is refused, pay by bank card or mobile pay")
 
 
 def needs_approval(card_type: pc.CardType, amount_fen: int) -> bool:

@@ -66,6 +66,14 @@ def check(ctx: RegionContext, session: Session, *, card_type_code: str, member_i
     return needs
 
 
+def check_purchase(ctx: RegionContext, session: Session, *, card_type_code: str, member_id: str | None,
+                   amount_fen: int, cash: bool, what: str) -> None:
+    """The V9 real-name and non-cash rules for prepaid uses bought onto a card (PurchaseCountUses)."""
+    card_type = card_types.find(ctx.program.snapshot().card_types, card_type_code) or pc.CardType(code=card_type_code)
+    real_name = has_real_name(session, member_id) if amount_fen >= compliance.limits(card_type).real_name_threshold_fen else True
+    compliance.check_purchase(card_type, amount_fen=amount_fen, cash=cash, real_name=real_name, what=what)
+
+
 def audit_approval(ctx: RegionContext, session: Session, *, card_number: str, card_type_code: str, franchisee_id: str,
                    store_id: str, operator_id: str, request_id: str, amount_fen: int, transaction_id: str) -> None:
     """The manager's approval of a recharge above the threshold, in the recharge's transaction (V5)."""

@@ -23,6 +23,7 @@ from chaincard.v1 import (
 from chaincard.v1 import program_config_pb2 as pc
 from region_service.handlers.payments import recharge_card as recharge_handler
 from tests.support.cards import assert_refused, open_card, recharge_card, recharge_request
+from tests.support.count_uses import purchase
 from tests.support.points import CONFIG_MAX_AGE_SECONDS
 from tests.support.sql import rows, scalar
 
@@ -40,7 +41,12 @@ TYPES = [
     pc.CardType(code="PC-AURORA", name="Aurora only", stored_value=True, recharge_store_ids=["S-E-002"], active=True),
     pc.CardType(code="PC-MGR", name="Managers only", stored_value=True, recharge_roles=[MANAGER], active=True),
     pc.CardType(code="PC-APPROVE", name="Approval", stored_value=True, recharge_approval_threshold_fen=200_000, active=True),
+    # Count cards (K1) are prepaid too: their packs bought from outside the card follow real name and non-cash.
+    pc.CardType(code="PC-CNT", name="Spa count card", count_uses=True, count_item_codes=["PC-SPA"], active=True),
+    pc.CardType(code="PC-CNTGIFT", name="Spa bearer card", count_uses=True, anonymous=True, count_item_codes=["PC-SPA"],
+                active=True),
 ]
+SPA = pc.CountItem(code="PC-SPA", name="Spa day", eligible_skus=["SPA-1"], uses_per_pack=1, pack_price_fen=1_000_000, active=True)
 STAFF = [
     directory_pb2.Staff(staff_id="ST-PC-1", store_id="S-E-001", name="周敏", role=CASHIER, active=True),
     directory_pb2.Staff(staff_id="ST-PC-2", store_id="S-E-001", name="陈强", role=MANAGER, active=True),
@@ -51,6 +57,7 @@ STAFF = [
 def east(regions):  # type: ignore[no-untyped-def]
     with open_channel(regions.hq_endpoint) as channel:
         program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        program.UpsertCountItem(pc.UpsertCountItemRequest(request_id=new_id(), count_item=SPA), timeout=10)
         for card_type in TYPES:
             program.UpsertCardType(pc.UpsertCardTypeRequest(request_id=new_id(), card_type=card_type), timeout=10)
         directory = directory_pb2_grpc.DirectoryServiceStub(channel)
@@ -118,6 +125,20 @@ def test_non_cash_payment_refuses_cash_at_fifty_thousand_yuan(regions, east):
     assert "cash is refused" in details and details.endswith("(V9 non-cash payment)")
     assert _written(regions, card) == before
     assert recharge_card(east.transactions, card, 5_000_000, tender=MOBILE).principal_fen == 5_000_000
+
+
+def test_count_packs_bought_in_cash_or_onto_a_bearer_card_follow_the_same_thresholds(regions, east):
+    card = open_card(east, card_type="PC-CNT")
+    before = _written(regions, card)
+    details = assert_refused(east.transactions.PurchaseCountUses, purchase(card, "PC-SPA", 5), FP,
+                             "purchase of 5 × PC-SPA of ¥50,000.00 reaches the non-cash threshold ¥50,000.00")
+    assert details.endswith("(V9 non-cash payment)") and _written(regions, card) == before
+    assert east.transactions.PurchaseCountUses(purchase(card, "PC-SPA", 5, tender=MOBILE), timeout=10).transaction.amount_fen == 5_000_000
+    gift = _bearer_card(east, "PC-CNTGIFT")
+    before = _written(regions, gift)
+    details = assert_refused(east.transactions.PurchaseCountUses, purchase(gift, "PC-SPA", 1, tender=MOBILE), FP,
+                             "reaches the real-name threshold ¥10,000.00 and a bearer card")
+    assert details.endswith("(V9 real-name registration)") and _written(regions, gift) == before
 
 
 def test_a_store_not_allowed_cannot_recharge_the_type(regions, east):

@@ -117,3 +117,13 @@ def test_record_retention_at_least_five_years() -> None:
     assert load_settings().record_retention_days == 1827
     with pytest.raises(ValueError, match="5 years, V9 record retention"):
         load_settings(record_retention_days=1000)
+
+
+def test_count_packs_bought_from_outside_the_card_follow_real_name_and_non_cash() -> None:
+    count = pc.CardType(code="CNT", count_uses=True)
+    compliance.check_purchase(count, amount_fen=4_999_999, cash=True, real_name=True, what="purchase of 5 × SPA")
+    with pytest.raises(ComplianceRefused, match=r"purchase of 5 × SPA of ¥50,000.00 reaches the non-cash threshold .*\(V9 non-cash payment\)"):
+        compliance.check_purchase(count, amount_fen=5_000_000, cash=True, real_name=True, what="purchase of 5 × SPA")
+    gift = pc.CardType(code="GIFT", count_uses=True, anonymous=True)
+    with pytest.raises(ComplianceRefused, match=r"a bearer card: register the holder by name \(V9 real-name registration\)"):
+        compliance.check_purchase(gift, amount_fen=1_000_000, cash=False, real_name=False, what="purchase")
