@@ -55,8 +55,9 @@ def check(ctx: RegionContext, session: Session, *, card_type_code: str, member_i
     A card type the snapshot does not list (a transient state) is held to the national defaults."""
     snapshot = ctx.program.snapshot()
     card_type = card_types.find(snapshot.card_types, card_type_code) or pc.CardType(code=card_type_code)
-    role = operator_role(snapshot, store_id, operator_id)
     needs = compliance.needs_approval(card_type, amount_fen)
+    # The role only when a rule reads it: the staff look-up is not on every recharge's path.
+    role = operator_role(snapshot, store_id, operator_id) if needs or card_type.recharge_roles else None
     real_name = has_real_name(session, member_id) if amount_fen >= compliance.limits(card_type).real_name_threshold_fen else True
     compliance.check_recharge(card_type, compliance.Recharge(
         amount_fen=amount_fen, principal_before_fen=principal_before_fen, principal_after_fen=principal_after_fen,
