@@ -41,6 +41,9 @@ TYPES = [
     pc.CardType(code="PC-AURORA", name="Aurora only", stored_value=True, recharge_store_ids=["S-E-002"], active=True),
     pc.CardType(code="PC-MGR", name="Managers only", stored_value=True, recharge_roles=[MANAGER], active=True),
     pc.CardType(code="PC-APPROVE", name="Approval", stored_value=True, recharge_approval_threshold_fen=200_000, active=True),
+    # A trial card converting to PC-NAMED on its first recharge (docs/adr/0034): the cap still holds.
+    pc.CardType(code="PC-TASTE", name="Trial", stored_value=True, trial=True, validity_days=7,
+                converts_to_card_type_code="PC-NAMED", active=True),
     # Count cards (K1) are prepaid too: their packs bought from outside the card follow real name and non-cash.
     pc.CardType(code="PC-CNT", name="Spa count card", count_uses=True, count_item_codes=["PC-SPA"], active=True),
     pc.CardType(code="PC-CNTGIFT", name="Spa bearer card", count_uses=True, anonymous=True, count_item_codes=["PC-SPA"],
@@ -94,6 +97,16 @@ def test_named_card_balance_cap_refuses_a_recharge_past_five_thousand_yuan(regio
     assert "exceeds the named-card balance cap ¥5,000.00" in details and details.endswith("(V9 balance cap)")
     assert _written(regions, card) == before
     assert recharge_card(east.transactions, card, 100_000).principal_fen == 100_000  # exactly the cap
+
+
+def test_a_converting_trial_card_is_held_to_its_new_types_cap_and_a_refusal_converts_nothing(regions, east):
+    card = open_card(east, card_type="PC-TASTE")
+    before = _written(regions, card)
+    assert_refused(east.transactions.RechargeCard, _request(card, 600_000), FP, "named-card balance cap ¥5,000.00")
+    assert _written(regions, card) == before  # no conversion, no audit entry, no transaction
+    assert east.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10).card.card_type_code == "PC-TASTE"
+    recharge_card(east.transactions, card, 500_000)
+    assert east.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10).card.card_type_code == "PC-NAMED"
 
 
 def test_bearer_card_balance_cap_is_one_thousand_yuan(regions, east):
