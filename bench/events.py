@@ -95,7 +95,7 @@ def open_cards(state: ChainState, per_region: int) -> dict[str, list[str]]:
                 card = card_service.OpenCard(cards_pb2.OpenCardRequest(
                     request_id=new_id(), store_id=store, member_id=member.member_id, card_type_code="SV"), timeout=10).card
                 till.RechargeCard(transactions_pb2.RechargeCardRequest(
-                    request_id=new_id(), store_id=store, card_number=card.card_number, amount_fen=5_000_000,
+                    request_id=new_id(), store_id=store, card_number=card.card_number, amount_fen=500_000,  # ¥5,000: the named-card cap (V9)
                     tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
                 cards[code].append(card.card_number)
             # One sale per region before the load, so no measured checkout is a region's very first.

@@ -179,7 +179,7 @@ def open_cards(endpoint: str, count: int) -> list[str]:
             card = card_service.OpenCard(cards_pb2.OpenCardRequest(
                 request_id=new_id(), member_id=member.member_id, card_type_code="SV"), timeout=30).card.card_number
             till.RechargeCard(transactions_pb2.RechargeCardRequest(
-                request_id=new_id(), card_number=card, amount_fen=5_000_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=30)
+                request_id=new_id(), card_number=card, amount_fen=500_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=30)  # ¥5,000: the named-card cap (V9)
             card_service.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=30)
             cards.append(card)
     return cards

@@ -11,8 +11,11 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from chaincard.compliance import require_record_retention
 
 ENV_PREFIX = "CHAINCARD_"
 
@@ -57,6 +60,10 @@ class Settings:
     relay_in_process: bool = True
     # How long published outbox rows are kept for `chaincard events replay`, in hours (then deleted).
     outbox_retention_hours: float = 168.0
+    # How long the chain keeps its records (ledger, audit log, registrations), in days. Prepaid-card
+    # rules ask for at least 5 years (V9, docs/adr/0038): a shorter value is refused at start-up.
+    # Nothing deletes records today; a future purge must read this (chaincard.compliance).
+    record_retention_days: int = 1827
     # Quiet hours of transaction notices, "HH:MM-HH:MM" in the business time zone (may cross
     # midnight, e.g. "22:00-08:00"); notices raised inside wait until the end. Empty: none.
     notification_quiet_hours: str = ""
@@ -119,4 +126,6 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
             raise TypeError(f"unknown setting {name!r}")
         values[name] = _coerce(name, value)
 
-    return Settings(**values, extra=extra)
+    settings = Settings(**values, extra=extra)
+    require_record_retention("record_retention_days", timedelta(days=settings.record_retention_days))
+    return settings

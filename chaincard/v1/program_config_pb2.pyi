@@ -90,7 +90,7 @@ STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: StoredValueSplitRule
 STORED_VALUE_SPLIT_RULE_BONUS_FIRST: StoredValueSplitRule
 
 class CardType(_message.Message):
-    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen")
+    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen", "balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_store_ids", "recharge_roles", "recharge_approval_threshold_fen")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,12 @@ class CardType(_message.Message):
     CONVERTS_TO_CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
     ANONYMOUS_FIELD_NUMBER: _ClassVar[int]
     CONVERSION_MIN_RECHARGE_FEN_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_CAP_FEN_FIELD_NUMBER: _ClassVar[int]
+    REAL_NAME_THRESHOLD_FEN_FIELD_NUMBER: _ClassVar[int]
+    NON_CASH_THRESHOLD_FEN_FIELD_NUMBER: _ClassVar[int]
+    RECHARGE_STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    RECHARGE_ROLES_FIELD_NUMBER: _ClassVar[int]
+    RECHARGE_APPROVAL_THRESHOLD_FEN_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     kind_description: str
@@ -123,7 +129,13 @@ class CardType(_message.Message):
     converts_to_card_type_code: str
     anonymous: bool
     conversion_min_recharge_fen: int
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ...) -> None: ...
+    balance_cap_fen: int
+    real_name_threshold_fen: int
+    non_cash_threshold_fen: int
+    recharge_store_ids: _containers.RepeatedScalarFieldContainer[str]
+    recharge_roles: _containers.RepeatedScalarFieldContainer[_directory_pb2.StaffRole]
+    recharge_approval_threshold_fen: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ..., balance_cap_fen: _Optional[int] = ..., real_name_threshold_fen: _Optional[int] = ..., non_cash_threshold_fen: _Optional[int] = ..., recharge_store_ids: _Optional[_Iterable[str]] = ..., recharge_roles: _Optional[_Iterable[_Union[_directory_pb2.StaffRole, str]]] = ..., recharge_approval_threshold_fen: _Optional[int] = ...) -> None: ...
 
 class Level(_message.Message):
     __slots__ = ("code", "name", "rank", "discount_bp", "points_multiplier_bp", "category_discount_bp", "privileges", "price_fen", "paid_validity_days")

@@ -24,6 +24,7 @@ from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument
 from chaincard.ids import is_ascii_digits
 from chaincard.security.identity import Place
+from chaincard.v1 import directory_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from hq_service import audit_log
 from hq_service.handlers.directory import (
@@ -91,10 +92,21 @@ def _check_card_type(item: pc.CardType) -> None:
         raise InvalidArgument("card_type.converts_to_card_type_code", "must name another card type")
     if item.anonymous and item.trial:
         raise InvalidArgument("card_type.anonymous", "a trial card type is a member's taste: it cannot be a bearer card")
+    # Prepaid compliance and recharge rules (docs/adr/0038, 0039): 0 takes the national default.
+    for field in ("balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_approval_threshold_fen"):
+        _not_negative(f"card_type.{field}", getattr(item, field))
+    for index, role in enumerate(item.recharge_roles):
+        if role not in (directory_pb2.STAFF_ROLE_CASHIER, directory_pb2.STAFF_ROLE_STORE_MANAGER):
+            raise InvalidArgument(f"card_type.recharge_roles[{index}]", "must be cashier or store_manager")
 
 
 def _check_card_type_target(item: pc.CardType, snapshot: pc.ConfigSnapshot) -> None:
-    """A trial type converts to a type that exists, carries stored value and is no trial type."""
+    """A trial type converts to a type that exists, carries stored value and is no trial type; the
+    stores allowed to recharge it (V5) are stores HQ knows."""
+    stores = {store.store_id for store in snapshot.stores}
+    for index, store_id in enumerate(item.recharge_store_ids):
+        if store_id not in stores:
+            raise InvalidArgument(f"card_type.recharge_store_ids[{index}]", f"names no store: {store_id!r}")
     code = item.converts_to_card_type_code
     if not code:
         return

@@ -23,7 +23,7 @@ from chaincard.money import format_fen
 from chaincard.pricing import TenderKind
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, transactions_pb2
-from region_service import count_packages, count_uses, time_passes, validation
+from region_service import count_packages, count_uses, recharge_rules, time_passes, validation
 from region_service.handlers import till_payment
 from region_service.handlers.cards import require_usable
 from region_service.ledger_store import system_account_id
@@ -55,6 +55,9 @@ def purchase_count_uses(uow: RegionUnitOfWork,
     card_type = ctx.program.card_type(card.card_type_code)
     for line in lines:
         count_products.require_holdable(card_type, line.item, card.card_type_code)
+    if tender is not TenderKind.STORED_VALUE:  # new prepaid value from outside the card (V9, docs/adr/0038)
+        recharge_rules.check_purchase(ctx, session, card_type_code=card.card_type_code, member_id=card.member_id,
+                                      amount_fen=price, cash=tender is TenderKind.CASH, what=f"purchase of {what}")
     paid = till_payment.pay(uow, card_number=card_number, locked=locked, franchisee_id=store.franchisee_id,
                             store_id=store.store_id, price_fen=price, tender=tender, pin=request.pin,
                             operator_id=request.operator_id, request_id=request.request_id, what=what,

@@ -47,6 +47,7 @@ from region_service import (
     member_codes,
     pins,
     receivables,
+    recharge_rules,
     time_passes,
     validation,
 )
@@ -66,7 +67,9 @@ from region_service.posting import record_transaction
 from region_service.repository import LockedCard, lock_payment_cards
 from region_service.unit_of_work import RegionUnitOfWork
 
-MAX_RECHARGE_FEN = 5_000_000  # ¥50,000: above this a recharge needs a manager (V5, later)
+# Only a bound on the field (¥1,000,000): what a card may take is the card type's rules
+# (chaincard.compliance: the V9 balance cap, real-name and non-cash thresholds; the V5 approval).
+MAX_RECHARGE_FEN = 100_000_000
 MAX_CHECKOUT_FEN = 100_000_000
 
 _EXTERNAL_TENDERS = {
@@ -133,13 +136,19 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     bonus = select_recharge_bonus(amount, promotions, card_type_code=card.card_type_code, store_id=store.store_id, now=utc_now())
     if not rules.points:  # a tier's bonus points go nowhere on a card without points (C1)
         bonus = replace(bonus, bonus_points=0)
+    # What the card owes is paid first, in this same transaction (issue 21): only the rest lands on
+    # the card. A retry with the same request_id is answered from the first, so it is paid once.
+    owed_paid = receivables.collectable(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, amount)
+    principal_before = locked.balances(card_number).principal_fen
+    # V9 compliance and V5 recharge rules, before anything is posted (docs/adr/0038, 0039).
+    approved = recharge_rules.check(
+        ctx, session, card_type_code=card.card_type_code, member_id=card.member_id, store_id=store.store_id,
+        operator_id=request.operator_id, amount_fen=amount, cash=tender is TenderKind.CASH,
+        principal_before_fen=principal_before, principal_after_fen=principal_before + amount - owed_paid)
     accounts = locked.ids(card_number)
     cash = system_account_id(session, store.franchisee_id, SystemAccount.CASH_COLLECTED, Asset.STORED_VALUE_PRINCIPAL)
     # The bonus is the issuer's promotion: it carries the cost, and gets it back if the card closes.
     promotion = system_account_id(session, card.issuing_franchisee_id, SystemAccount.PROMOTION_EXPENSE, Asset.STORED_VALUE_BONUS)
-    # What the card owes is paid first, in this same transaction (issue 21): only the rest lands on
-    # the card. A retry with the same request_id is answered from the first, so it is paid once.
-    owed_paid = receivables.collectable(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, amount)
     points_owed_paid = receivables.collectable(locked, card_number, Asset.POINTS, bonus.bonus_points)
     postings = [
         *receivables.collect(locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, debit=cash),
@@ -163,6 +172,11 @@ def recharge_card(uow: RegionUnitOfWork, request: transactions_pb2.RechargeCardR
     # issue keys name this transaction, so they are issued once.
     coupons = issue_listed(ctx, session, card, bonus.coupon_template_codes, key_prefix=f"recharge:{row.transaction_id}",
                            reason=f"recharge promotion {bonus.promotion_code}", now=row.created_at)
+    if approved:  # a store manager approved a recharge above the threshold (V5): audited with it
+        recharge_rules.audit_approval(ctx, session, card_number=card_number, card_type_code=card.card_type_code,
+                                      franchisee_id=store.franchisee_id, store_id=store.store_id,
+                                      operator_id=request.operator_id, request_id=request.request_id,
+                                      amount_fen=amount, transaction_id=transaction_id)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         tenders=[transactions_pb2.AppliedTender(type=tender_type_value(tender), amount_fen=amount)],

@@ -21,13 +21,20 @@ from chaincard.local import demo_data
 from chaincard.local.accounts import operator_token
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
     directory_pb2,
     directory_pb2_grpc,
     members_pb2,
     members_pb2_grpc,
+    program_config_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
 )
+from chaincard.v1 import program_config_pb2 as pc
 from tests.support.chains import running_chain
 
 AURORA_STORE = "S-E-002"  # F-AURORA's store in region E
@@ -134,3 +141,52 @@ def test_a_store_manager_who_logs_in_at_the_till_must_be_on_its_staff(chain):
         # On the staff as a store manager: the call goes through to the handler.
         seen = _until(lambda: refund_unknown_sale(till), lambda code: not _denied(code))
         assert seen in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT), seen
+
+
+def test_a_recharge_above_the_threshold_needs_a_store_managers_token_at_the_till(chain):
+    """V5 (docs/adr/0039): the cashier is refused naming the rule; the manager who logs in at the till
+    for it recharges, and the approval reaches HQ's audit log under the manager's name."""
+    approver = "staff-aurora-approver"
+    approver_token = operator_token(chain, approver, Role.STORE_MANAGER, Scope.store(AURORA_STORE))
+    assert _upsert(chain, None, AURORA_STORE, "ST-AUR-1") == grpc.StatusCode.OK
+    assert _upsert(chain, None, AURORA_STORE, "ST-AUR-5", role=directory_pb2.STAFF_ROLE_STORE_MANAGER,
+                   operator_id=approver) == grpc.StatusCode.OK
+    with chain.channel("hq") as channel:
+        program_config_pb2_grpc.ProgramConfigServiceStub(channel).UpsertCardType(pc.UpsertCardTypeRequest(
+            request_id=new_id(), card_type=pc.CardType(code="APPROVE-2K", name="Approval above ¥2,000", stored_value=True,
+                                                       recharge_approval_threshold_fen=200_000, active=True)), timeout=DEADLINE)
+
+    def recharge(channel: grpc.Channel, card: str, operator_id: str = "") -> transactions_pb2.RechargeCardResponse:
+        return transactions_pb2_grpc.TransactionServiceStub(channel).RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), card_number=card, amount_fen=300_000, tender=common_pb2.TENDER_TYPE_MOBILE_PAY,
+            operator_id=operator_id), timeout=DEADLINE)
+
+    with chain.channel(f"store-{AURORA_STORE}") as till, chain.channel(f"store-{AURORA_STORE}", token=approver_token) as manager_till:
+        member = members_pb2_grpc.MemberServiceStub(till).RegisterMember(members_pb2.RegisterMemberRequest(
+            request_id=new_id(), name="Approval Test", phone=f"139{uuid.uuid4().int % 10**8:08d}", operator_id="ST-AUR-1"),
+            timeout=DEADLINE).member
+
+        def open_card() -> grpc.StatusCode:
+            opened.extend([cards_pb2_grpc.CardServiceStub(till).OpenCard(cards_pb2.OpenCardRequest(
+                request_id=new_id(), member_id=member.member_id, card_type_code="APPROVE-2K", operator_id="ST-AUR-1"),
+                timeout=DEADLINE).card.card_number])
+            return grpc.StatusCode.OK
+
+        opened: list[str] = []
+        assert _until(lambda: _status(open_card), lambda code: code == grpc.StatusCode.OK) == grpc.StatusCode.OK  # the type is known
+        card = opened[-1]
+        with pytest.raises(grpc.RpcError) as refused:
+            recharge(till, card, "ST-AUR-1")
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "exceeds the approval threshold ¥2,000.00" in refused.value.details()
+        assert refused.value.details().endswith("(V5 manager approval)")
+        answer = recharge(manager_till, card)
+    assert answer.principal_fen == 300_000
+
+    auditor = operator_token(chain, "staff-audit-reader", Role.AUDITOR, Scope.chain())
+    deadline = time.monotonic() + 30  # the region's entry reaches HQ through the outbox and Kafka
+    with chain.channel("hq", token=auditor) as channel:
+        while not (entries := list(audit_pb2_grpc.AuditServiceStub(channel).ListAuditEntries(audit_pb2.ListAuditEntriesRequest(
+                target_id=card, action="recharge.approve"), timeout=DEADLINE).entries)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert [(entry.actor, entry.store_id, entry.amount_fen) for entry in entries] == [(approver, AURORA_STORE, 300_000)]

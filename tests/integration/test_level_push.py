@@ -40,10 +40,10 @@ from tests.integration.test_store_agent import LinkProxy, _region_endpoint
 from tests.support.cards import DEADLINE, open_card, recharge_card, recharge_request
 
 STORE = "S-E-001"
-# GOLD (the test chain's level: 10% off, tea 5%, tobacco none) for one recharge of ¥10,000; this
-# module's chain only.
-UPGRADE_RECHARGE_FEN = 1_000_000
-GOLD_RULE = pc.LevelRule(level_code="GOLD", name="One ¥10,000 recharge", upgrade_single_recharge_fen=UPGRADE_RECHARGE_FEN,
+# GOLD (the test chain's level: 10% off, tea 5%, tobacco none) for one recharge of ¥4,000; this
+# module's chain only. Below the named-card balance cap of ¥5,000 with what the card holds (V9).
+UPGRADE_RECHARGE_FEN = 400_000
+GOLD_RULE = pc.LevelRule(level_code="GOLD", name="One ¥4,000 recharge", upgrade_single_recharge_fen=UPGRADE_RECHARGE_FEN,
                          active=True)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from chaincard.db.base import utc_now
 from chaincard.ids import new_id
+from chaincard.local.demo_data import CARD_TYPES
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, program_config_pb2_grpc
 from chaincard.v1 import program_config_pb2 as pc
@@ -46,6 +47,12 @@ def programme(regions):  # type: ignore[no-untyped-def]
         program.UpsertLevel(pc.UpsertLevelRequest(request_id=new_id(), level=level), timeout=DEADLINE)
     for rule in (GOLD_RULE, SILVER_RULE):
         program.UpsertLevelRule(pc.UpsertLevelRuleRequest(request_id=new_id(), level_rule=rule), timeout=DEADLINE)
+    # This module's amounts lie above the named-card balance cap of ¥5,000 (V9, docs/adr/0038, tested
+    # on its own): its chain's SV cards may hold up to ¥100,000.
+    stored_value = pc.CardType()
+    stored_value.CopyFrom(next(card_type for card_type in CARD_TYPES if card_type.code == "SV"))
+    stored_value.balance_cap_fen = 10_000_000
+    program.UpsertCardType(pc.UpsertCardTypeRequest(request_id=new_id(), card_type=stored_value), timeout=DEADLINE)
     time.sleep(CONFIG_MAX_AGE_SECONDS + 1)  # not an assertion: the servers' cache age, so they see the rules
 
 

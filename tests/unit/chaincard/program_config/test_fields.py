@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+import yaml
 
 from chaincard.program_config.entities import ENTITIES
 from chaincard.program_config.fields import FieldError, enum_choices, flag_document, to_document, to_message
+from chaincard.v1 import directory_pb2
 from chaincard.v1 import program_config_pb2 as pc
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -91,3 +93,21 @@ def test_every_entity_reads_back_what_to_document_writes(entity) -> None:  # typ
     document = to_document(item, SHANGHAI)
     assert set(document) >= {f.name for f in item.DESCRIPTOR.fields if f.message_type is None}
     assert to_message(document, type(item), SHANGHAI) == item
+
+
+def test_card_type_compliance_and_recharge_rules_from_flags_and_yaml() -> None:
+    """V9 and V5 settings (docs/adr/0038, 0039): `chaincard program card-type set` takes them as flags
+    and in a file alike, roles by their short names."""
+    flags = flag_document(pc.CardType.DESCRIPTOR, {
+        "code": ["GIFT"], "anonymous": ["true"], "balance-cap-fen": ["80000"], "real-name-threshold-fen": ["500000"],
+        "non-cash-threshold-fen": ["2000000"], "recharge-store-ids": ["S-E-001,S-E-002"],
+        "recharge-roles": ["store_manager"], "recharge-approval-threshold-fen": ["50000"],
+    })
+    from_flags = to_message(flags, pc.CardType, SHANGHAI)
+    from_yaml = to_message(yaml.safe_load(
+        "code: GIFT\nanonymous: true\nbalance_cap_fen: 80000\nreal_name_threshold_fen: 500000\n"
+        "non_cash_threshold_fen: 2000000\nrecharge_store_ids: [S-E-001, S-E-002]\nrecharge_roles: [store-manager]\n"
+        "recharge_approval_threshold_fen: 50000\n"), pc.CardType, SHANGHAI)
+    assert from_flags == from_yaml == pc.CardType(
+        code="GIFT", anonymous=True, balance_cap_fen=80_000, real_name_threshold_fen=500_000, non_cash_threshold_fen=2_000_000,
+        recharge_store_ids=["S-E-001", "S-E-002"], recharge_roles=[directory_pb2.STAFF_ROLE_STORE_MANAGER], recharge_approval_threshold_fen=50_000)
