@@ -1,6 +1,7 @@
 """The fonts statement PDFs embed (PDF/A-2b: every font inside the file, none left to the reader).
 
-- Latin text: Bitstream Vera Sans and Vera Sans Bold, the TrueType files reportlab itself ships.
+- Latin text: Bitstream Vera Sans and Vera Sans Bold, the TrueType files reportlab itself ships
+  (their hinting instructions left out).
 - Everything else (Chinese names): Noto Sans SC (SIL Open Font License), from the PyPI package
   ``pylopdf-fonts-zh-cn``, so ``pip install`` brings it and nothing is downloaded at run time.
 
@@ -43,7 +44,27 @@ def register_latin() -> None:
     with _lock:
         for name, file_name in _LATIN_FILES.items():
             if name not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont(name, file_name))  # found in reportlab's own fonts folder
+                pdfmetrics.registerFont(TTFont(name, io.BytesIO(_unhinted(file_name))))
+
+
+def _unhinted(file_name: str) -> bytes:
+    """A font file of reportlab's own fonts folder without its hinting instructions (which only
+    help low-resolution screens, and were half of what a statement PDF embedded of it)."""
+    from pathlib import Path
+
+    import reportlab
+    from fontTools.subset import Options, Subsetter
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(Path(reportlab.__file__).with_name("fonts") / file_name, recalcTimestamp=False)
+    options = Options(hinting=False, name_IDs=["*"], name_languages=["*"], notdef_outline=True, glyph_names=True,
+                      layout_features=["*"])
+    subsetter = Subsetter(options)
+    subsetter.populate(unicodes=font.getBestCmap())
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
 
 
 @cache
