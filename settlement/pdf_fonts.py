@@ -44,7 +44,20 @@ def register_latin() -> None:
     with _lock:
         for name, file_name in _LATIN_FILES.items():
             if name not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont(name, io.BytesIO(_unhinted(file_name))))
+                _install(TTFont(name, io.BytesIO(_unhinted(file_name))))
+
+
+def _install(font: Any) -> None:
+    """Register ``font`` (a reportlab TTFont) under its name, replacing any font of that name.
+
+    reportlab has no way to replace a font, and registerFont gives a new name the font registered
+    first under the same face name (another user's Vera, the previous document's Noto Sans SC).
+    """
+    from reportlab.pdfbase import pdfmetrics
+
+    pdfmetrics.registerFont(font)
+    if pdfmetrics.getFont(font.fontName) is not font:
+        pdfmetrics._fonts[font.fontName] = font  # type: ignore[attr-defined]  # reportlab's own registry
 
 
 def _unhinted(file_name: str) -> bytes:
@@ -100,19 +113,14 @@ def cjk_font(text: Iterable[str]) -> Iterator[frozenset[str]]:
     """While the block runs, reportlab's font ``CJK`` holds the characters of ``text`` that Noto Sans
     SC has; yields those (a character it lacks must not be drawn in it: PDF/A forbids the .notdef
     box). One document at a time in a process: the block holds a lock."""
-    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     with _lock:
         cmap = _source_cmap()
         characters = frozenset(char for char in set(text) if ord(char) in cmap)
-        font = TTFont(CJK, io.BytesIO(_truetype(sorted(characters))))
-        if CJK in pdfmetrics.getRegisteredFontNames():
-            # reportlab has no way to replace a font: registerFont keeps the first one of a name (and
-            # of a face name), and a name per document would grow its registry without end.
-            pdfmetrics._fonts[CJK] = font  # type: ignore[attr-defined]  # reportlab's own registry
-        else:
-            pdfmetrics.registerFont(font)
+        # One name for every document's font: a name per document would grow reportlab's registry
+        # without end.
+        _install(TTFont(CJK, io.BytesIO(_truetype(sorted(characters)))))
         yield characters
 
 
