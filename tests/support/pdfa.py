@@ -1,8 +1,9 @@
 """What a test can check of PDF/A-2b without veraPDF (Java, not packaged for this machine): a small
 reader of the PDFs reportlab writes (objects one after another, one cross-reference section, no
 object streams), and checks of the rules a reportlab document could break — every font embedded
-with the widths its program has, the XMP metadata that declares PDF/A-2b and repeats the
-information dictionary, the sRGB output intent, stream lengths and ends, cross-reference offsets."""
+with the widths its program has, no missing-glyph box drawn, the XMP metadata that declares PDF/A-2b
+and repeats the information dictionary, the sRGB output intent, stream lengths and ends,
+cross-reference offsets."""
 
 from __future__ import annotations
 
@@ -135,4 +136,41 @@ def check_pdfa_2b(pdf: bytes) -> dict[str, str]:
         assert name is not None
         fonts[name.decode().lstrip("/")] = fonts.get(name.decode().lstrip("/"), "") + characters
     assert fonts, "no font"
+    _check_no_missing_glyph_drawn(objects)
     return fonts
+
+
+_TEXT_OPERATION = re.compile(rb"/(\S+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) ?Tj|<([0-9a-fA-F]*)> ?Tj|\] ?TJ|'|\"", re.S)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
+
+
+def _unescape(literal: bytes) -> bytes:
+    named = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+    return _ESCAPE.sub(lambda match: bytes([int(match.group(1), 8)]) if match.group(1)[:1].isdigit()
+                       else named.get(match.group(1), match.group(1)), literal)
+
+
+def _check_no_missing_glyph_drawn(objects: dict[int, PdfObject]) -> None:
+    """PDF/A forbids drawing a font's .notdef glyph (the empty box): every code a page shows maps,
+    in its font's program, to a real glyph."""
+    for page in (obj for obj in objects.values() if obj.entry("Type") == b"/Page"):
+        resources = re.search(rb"/Font (\d+) 0 R", page.dictionary)
+        assert resources is not None
+        by_name = {name.decode(): int(number) for name, number in
+                   re.findall(rb"/(\S+) (\d+) 0 R", objects[int(resources.group(1))].dictionary)}
+        programs: dict[str, dict[int, str]] = {}
+        font = None
+        for operation in _TEXT_OPERATION.finditer(objects[page.reference("Contents")].data()):
+            name, literal, hex_string = operation.group(1, 2, 3)
+            if name is not None:
+                font = name.decode()
+                if font not in programs:
+                    descriptor = objects[objects[by_name[font]].reference("FontDescriptor")]
+                    program = TTFont(io.BytesIO(objects[descriptor.reference("FontFile2")].data()))
+                    programs[font] = program["cmap"].tables[0].cmap
+                continue
+            assert literal is not None or hex_string is not None, f"text shown other than by Tj: {operation.group(0)!r}"
+            codes = _unescape(literal) if literal is not None else bytes.fromhex(hex_string.decode())
+            assert font is not None
+            drawn = [programs[font].get(code, ".notdef") for code in codes]
+            assert ".notdef" not in drawn, (font, codes)
