@@ -4,9 +4,11 @@ is rendered — every timestamp inside comes from the run (``generated_at``), ne
 - CSV: RFC 4180, UTF-8 with a byte-order mark, CRLF line ends.
 - XLSX (openpyxl): workbook properties created/modified set to the run's time, and the zip entries'
   own timestamps rewritten to it too (openpyxl stamps them with the current time).
-- PDF (reportlab): invariant mode (no random document id), creation date set to the run's time;
-  Latin text in Helvetica, Chinese names in the standard STSong-Light CID font (no font file to
-  ship: readers bring it).
+- PDF (reportlab): PDF/A-2b (settlement.pdfa: XMP metadata, sRGB output intent), so it reads the
+  same in any reader for as long as statements are kept; invariant mode (no random document id),
+  creation date set to the run's time. Every font is embedded (settlement.pdf_fonts): Latin text in
+  Vera Sans (shipped with reportlab), Chinese names in Noto Sans SC (from a PyPI package), each
+  reduced to the characters the statement shows. A character neither font has is drawn as "?".
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 from chaincard.money import format_fen
 from chaincard.v1 import settlement_pb2
+from settlement import pdf_fonts
+from settlement.pdfa import finish as finish_pdfa
+from settlement.pdfa import make_pdfa
 from settlement.rules import LINE_TITLES, LineFlow, MemoLine
 
 if TYPE_CHECKING:  # the renderers import them when they run
@@ -204,32 +209,47 @@ def _fixed_zip_times(archive: bytes, moment: datetime) -> bytes:
 
 
 # ---- PDF -------------------------------------------------------------------------------------------
-_CJK_FONT = "STSong-Light"
 _ROWS_PER_TABLE = 40
 
 
-def _register_fonts() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+@dataclass(frozen=True)
+class _Fonts:
+    """One document's fonts: the Latin one, and the CJK one holding the characters it shows."""
 
-    if _CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
+    latin: frozenset[str]
+    cjk_characters: frozenset[str]
 
+    def markup(self, text: str, size: float = 8.0, bold: bool = False) -> str:
+        """Reportlab paragraph markup: each run of text in the font that has its characters."""
+        from itertools import groupby
+        from xml.sax.saxutils import escape
 
-def _text(text: str, size: float = 8.0, bold: bool = False) -> str:
-    """Reportlab paragraph markup: Latin runs in Helvetica, other runs (Chinese) in the CJK font."""
-    from itertools import groupby
-    from xml.sax.saxutils import escape
+        latin = pdf_fonts.LATIN_BOLD if bold else pdf_fonts.LATIN
+        runs = []
+        for cjk, chars in groupby(text, key=lambda char: char not in self.latin and char in self.cjk_characters):
+            run = "".join(chars)
+            face, run = (pdf_fonts.CJK, run) if cjk else (latin, self.plain(run))
+            runs.append(f'<font face="{face}" size="{size}">{escape(run)}</font>')
+        return "".join(runs)
 
-    face = "Helvetica-Bold" if bold else "Helvetica"
-    runs = []
-    for latin, chars in groupby(text, key=lambda char: ord(char) < 0x250):
-        run = escape("".join(chars))
-        runs.append(f'<font face="{face if latin else _CJK_FONT}" size="{size}">{run}</font>')
-    return "".join(runs)
+    def plain(self, text: str) -> str:
+        """``text`` for the Latin font alone: "?" for a character it lacks (rather than an empty box,
+        which PDF/A forbids drawing)."""
+        return "".join(char if char in self.latin else "?" for char in text)
 
 
 def render_pdf(document: StatementDocument) -> bytes:
+    statement = document.statement
+    parties = sorted({line.counterparty_franchisee_id for line in statement.lines}
+                     | {memo.counterparty_franchisee_id for memo in document.memo})
+    stores = sorted({line.store_id for line in statement.lines} | {memo.store_id for memo in document.memo})
+    # Only names can hold Chinese: the CJK font is made of theirs.
+    names = [statement.franchisee_name, *map(document.franchisee_name, parties), *map(document.store_name, stores)]
+    with pdf_fonts.cjk_font("".join(names)) as cjk_characters:
+        return finish_pdfa(_pdf(document, _Fonts(pdf_fonts.latin_characters(), cjk_characters), parties, stores))
+
+
+def _pdf(document: StatementDocument, fonts: _Fonts, parties: list[str], stores: list[str]) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -237,18 +257,20 @@ def render_pdf(document: StatementDocument) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _register_fonts()
     statement = document.statement
     generated = document.generated_at
-    style = ParagraphStyle("cell", fontName="Helvetica", fontSize=8, leading=10)
-    title_style = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=15, leading=19)
+    style = ParagraphStyle("cell", fontName=pdf_fonts.LATIN, fontSize=8, leading=10)
+    title_style = ParagraphStyle("title", fontName=pdf_fonts.LATIN_BOLD, fontSize=15, leading=19)
+
+    # Tables draw even paragraph cells with their cell font set (reportlab's default: Helvetica).
+    latin_cells = ("FONT", (0, 0), (-1, -1), pdf_fonts.LATIN, 8)
 
     def para(text: str, size: float = 8.0, bold: bool = False) -> Paragraph:
-        return Paragraph(_text(text, size, bold), style)
+        return Paragraph(fonts.markup(text, size, bold), style)
 
     story: list[Flowable] = [
-        Paragraph(_text("Franchise settlement statement", 15, True), title_style),
-        Paragraph(_text(f"{statement.franchisee_name}  ({statement.franchisee_id})", 11, False), style),
+        Paragraph(fonts.markup("Franchise settlement statement", 15, True), title_style),
+        Paragraph(fonts.markup(f"{statement.franchisee_name}  ({statement.franchisee_id})", 11, False), style),
         Spacer(1, 3 * mm),
     ]
     schedule = statement.fee_schedule
@@ -262,8 +284,8 @@ def render_pdf(document: StatementDocument) -> bytes:
          + (f", count uses {schedule.count_use_fee_bp} bp" if schedule.count_use_fee_bp else "")],
     ]
     fact_table = Table([[para(str(cell), bold=index % 2 == 0) for index, cell in enumerate(row)] for row in facts],
-                       colWidths=[22 * mm, 70 * mm, 25 * mm, 150 * mm])
-    fact_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+                       colWidths=[22 * mm, 70 * mm, 28 * mm, 147 * mm])
+    fact_table.setStyle(TableStyle([latin_cells, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     story += [fact_table, Spacer(1, 4 * mm)]
 
     net = statement.net_fen
@@ -273,27 +295,28 @@ def render_pdf(document: StatementDocument) -> bytes:
          "Platform fees charged", format_fen(statement.fees_fen), "NET", format_fen(net)],
     ]
     summary_table = Table([[para(cell, 10, index % 2 == 0) for index, cell in enumerate(summary[0])]],
-                          colWidths=[28 * mm, 30 * mm, 22 * mm, 30 * mm, 44 * mm, 26 * mm, 16 * mm, 40 * mm])
-    summary_table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.black),
+                          colWidths=[28 * mm, 30 * mm, 22 * mm, 30 * mm, 56 * mm, 26 * mm, 16 * mm, 40 * mm])
+    summary_table.setStyle(TableStyle([latin_cells, ("BOX", (0, 0), (-1, -1), 0.8, colors.black),
                                        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#F2F2F2"))]))
     story += [summary_table, Spacer(1, 1 * mm), para(verdict, 11, True), Spacer(1, 4 * mm)]
 
-    # Big tables hold plain strings (fast to lay out: a statement can have thousands of lines);
-    # names, which may be Chinese, are in the small legend after them.
+    # Big tables hold plain strings in the Latin font (fast to lay out: a statement can have thousands
+    # of lines); names, which may be Chinese, are in the small legend after them.
     header = ["#", "Flow", "Counterparty", "Store", "Orig. day", "Txns", "Gross", "Int./coll. fee", "Platform fee", "Net"]
     rows: list[list[str]] = [header]
     for line in statement.lines:
         rows.append([
-            str(line.line_number), LINE_TITLES[LineFlow(line.flow)], line.counterparty_franchisee_id, line.store_id,
+            str(line.line_number), LINE_TITLES[LineFlow(line.flow)], fonts.plain(line.counterparty_franchisee_id),
+            fonts.plain(line.store_id),
             line.original_business_date, str(line.transaction_count), format_fen(line.gross_fen),
             format_fen(line.counterparty_fee_fen), format_fen(line.platform_fee_fen), format_fen(line.net_fen),
         ])
     rows.append(["", "Net of all lines", "", "", "", str(sum(line.transaction_count for line in statement.lines)), "", "", "",
                  format_fen(net)])
-    widths = [12 * mm, 55 * mm, 30 * mm, 28 * mm, 22 * mm, 16 * mm, 28 * mm, 26 * mm, 24 * mm, 26 * mm]
+    widths = [12 * mm, 64 * mm, 26 * mm, 24 * mm, 22 * mm, 16 * mm, 28 * mm, 26 * mm, 24 * mm, 25 * mm]
     common: list[tuple[Any, ...]] = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("FONT", (0, 0), (-1, -1), pdf_fonts.LATIN, 8),
+        ("FONT", (0, 0), (-1, 0), pdf_fonts.LATIN_BOLD, 8),
         ("ALIGN", (5, 0), (-1, -1), "RIGHT"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
@@ -306,32 +329,29 @@ def render_pdf(document: StatementDocument) -> bytes:
         final = start + _ROWS_PER_TABLE >= len(body)
         chunk_style = [*common, ("ROWBACKGROUNDS", (0, 1), (-1, -2 if final else -1), [colors.white, colors.HexColor("#F7F7F7")])]
         if final:
-            chunk_style += [("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8), ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black)]
+            chunk_style += [("FONT", (0, -1), (-1, -1), pdf_fonts.LATIN_BOLD, 8), ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black)]
         table = Table([header, *chunk], colWidths=widths)
         table.setStyle(TableStyle(chunk_style))
         story.append(table)
 
-    parties = sorted({line.counterparty_franchisee_id for line in statement.lines}
-                     | {memo.counterparty_franchisee_id for memo in document.memo})
-    stores = sorted({line.store_id for line in statement.lines} | {memo.store_id for memo in document.memo})
     legend = [[para(party, bold=True), para(document.franchisee_name(party))] for party in parties]
     legend += [[para(store, bold=True), para(document.store_name(store))] for store in stores]
     if legend:
         legend_table = Table(legend, colWidths=[30 * mm, 120 * mm], hAlign="LEFT")
-        legend_table.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        legend_table.setStyle(TableStyle([latin_cells, ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
         story += [Spacer(1, 4 * mm), para("Counterparties and stores", 11, True), Spacer(1, 1 * mm), legend_table]
 
     if document.memo:
         memo_rows: list[list[object]] = [["Item", "Role", "Counterparty", "Store", "Orig. day", "Txns", "Principal", "Bonus",
                                           "Points", "Count uses"]]
         for memo in document.memo:
-            memo_rows.append([memo.item, memo.role.lower(), memo.counterparty_franchisee_id, memo.store_id,
+            memo_rows.append([memo.item, memo.role.lower(), fonts.plain(memo.counterparty_franchisee_id), fonts.plain(memo.store_id),
                               memo.original_business_date.isoformat() if memo.original_business_date else "",
                               str(memo.transaction_count), format_fen(memo.principal_fen), format_fen(memo.bonus_fen),
                               str(memo.points), str(memo.count_uses)])
         memo_table = Table(memo_rows, repeatRows=1, hAlign="LEFT")
         memo_table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+            ("FONT", (0, 0), (-1, -1), pdf_fonts.LATIN, 8), ("FONT", (0, 0), (-1, 0), pdf_fonts.LATIN_BOLD, 8),
             ("ALIGN", (5, 0), (-1, -1), "RIGHT"), ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
             ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
         ]))
@@ -341,13 +361,14 @@ def render_pdf(document: StatementDocument) -> bytes:
               para("Positive amounts are owed to you, negative amounts you owe; HQ is the central counterparty and "
                    "settles the net figure. Fees are rounded half-up to the fen once per flow.")]
 
-    footer = f"{statement.statement_id} - run {document.run_id}"
+    footer = fonts.plain(f"{statement.statement_id} - run {document.run_id}")
 
     class NumberedCanvas(Canvas):
         """Writes 'page N of M' once every page is known."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:  # whatever reportlab's doc template passes on
             kwargs["invariant"] = 1
+            kwargs["initialFontName"] = pdf_fonts.LATIN  # not Helvetica, which would be named and not embedded
             super().__init__(*args, **kwargs)
             _stamp(self, generated)
             self._pages: list[dict[str, Any]] = []
@@ -360,10 +381,11 @@ def render_pdf(document: StatementDocument) -> bytes:
             total = len(self._pages)
             for state in self._pages:
                 self.__dict__.update(state)
-                self.setFont("Helvetica", 7)
+                self.setFont(pdf_fonts.LATIN, 7)
                 self.drawString(15 * mm, 8 * mm, footer)
                 self.drawRightString(landscape(A4)[0] - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
                 Canvas.showPage(self)
+            make_pdfa(self._doc, generated)  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
             Canvas.save(self)
 
     buffer = io.BytesIO()

@@ -1,5 +1,7 @@
 """Statement files (F3, F4): re-running a settled day gives the same files byte for byte and no new
-rows; the PDF renders to PNG pages (pdftoppm) and shows the CSV's totals; the XLSX agrees too."""
+rows; the PDF renders to PNG pages (pdftoppm) and shows the CSV's totals; the XLSX agrees too. The
+PDF is PDF/A-2b with every font embedded (issue 15 item 8): poppler finds no font outside the file
+and extracts the Chinese names as text."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from openpyxl import load_workbook
 from chaincard.money import format_fen
 from settlement.hq import StaticConfigSource
 from settlement.runs import SettlementRunner
+from tests.support.pdfa import check_pdfa_2b
 from tests.support.settlement import DAY, DAY_ONE, NOW, SNAPSHOT, feed, row_counts
 
 
@@ -61,11 +64,24 @@ def _csv_totals(content: bytes) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[0].endswith("_fen")}
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None, reason="poppler-utils missing")
+def _poppler(*command: str) -> str:
+    return subprocess.run(command, check=True, capture_output=True, timeout=60).stdout.decode()
+
+
+@pytest.mark.skipif(any(shutil.which(tool) is None for tool in ("pdftoppm", "pdftotext", "pdffonts", "pdfinfo")),
+                    reason="poppler-utils missing (.ci/run installs it)")
 def test_pdf_renders_to_png_and_shows_the_csv_totals(settled, tmp_path):
     _sessions, _runner, folder, run = settled
+    names = {franchisee.franchisee_id: franchisee.name for franchisee in SNAPSHOT.franchisees}
     for entry in run.manifest.entries:
         pdf = folder / f"{entry.statement_id}.pdf"
+        # Every font inside the file (this machine has no Asian font pack: a font left to the
+        # reader would draw the Chinese names as empty boxes), and the PDF/A-2b markers.
+        fonts = _poppler("pdffonts", str(pdf)).splitlines()[2:]
+        assert fonts and all(line.split()[-5:-2] == ["yes", "yes", "yes"] for line in fonts), fonts  # emb, sub, uni
+        assert not any("STSong" in line or "Helvetica" in line for line in fonts)
+        assert "Metadata Stream: yes" in _poppler("pdfinfo", str(pdf))
+        check_pdfa_2b(pdf.read_bytes())
         totals = _csv_totals((folder / f"{entry.statement_id}.csv").read_bytes())
         assert totals["net_fen"] == entry.net_fen
 
@@ -74,7 +90,8 @@ def test_pdf_renders_to_png_and_shows_the_csv_totals(settled, tmp_path):
         pages = sorted(tmp_path.glob(f"{entry.franchisee_id}*.png"))
         assert pages and all(page.read_bytes().startswith(b"\x89PNG") for page in pages)
 
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
+        text = _poppler("pdftotext", "-layout", str(pdf), "-")
+        assert names[entry.franchisee_id] in text  # "Aurora Trading (曙光商贸)", "ChainCard HQ (直营)", …
         for label in ("receivable_fen", "payable_fen", "platform_fees_fen", "net_fen"):
             assert format_fen(totals[label]) in text, (entry.franchisee_id, label)
         assert entry.statement_id in text and run.business_date in text
