@@ -5,6 +5,10 @@ to two refunds racing; expired uses are refused naming why; the ledger's invaria
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +16,11 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
+from chaincard.config import Settings
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, common_pb2, transactions_pb2
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import cards_pb2, common_pb2, program_config_pb2, program_config_pb2_grpc, transactions_pb2
+from store_agent.bootstrap import start_store
 from tests.support.cards import assert_refused, funded_card
 from tests.support.count_products import TIME_CARD, buy_package, set_products_programme
 from tests.support.count_uses import COUNT_CARD, packs_of, purchase, wash_sale
@@ -175,3 +182,41 @@ def test_two_refunds_racing_refund_once(programme):  # type: ignore[no-untyped-d
     assert _stored_value(clients, card) == 100_000
     assert packs_of(url, card) == [("WASH", 10, 0)]
     assert_ledger_consistent(url)
+
+
+@pytest.fixture(scope="module")
+def store_endpoint(programme, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A store agent of S-E-001 on region E, for the cashier's CLI."""
+    with open_channel(programme.hq_endpoint) as channel:
+        snapshot = program_config_pb2_grpc.ProgramConfigServiceStub(channel).GetConfigSnapshot(
+            program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+    endpoint = next(region.endpoint for region in snapshot.regions if region.code == "E")
+    database = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite'}"
+    running = start_store(Settings(listen="127.0.0.1:0", store_id="S-E-001", region_endpoint=endpoint, database_url=database,
+                                   rpc_deadline_seconds=5.0, insecure=True))
+    try:
+        yield f"127.0.0.1:{running.port}"
+    finally:
+        running.stop(grace=1)
+
+
+def _pos(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chaincard.cli", "pos", "--store", endpoint, *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8", "CHAINCARD_INSECURE": "1"})
+
+
+def test_the_cashier_cli_refunds_and_voids_a_purchase_with_its_receipt(programme, store_endpoint):  # type: ignore[no-untyped-def]
+    clients = programme.clients["E"]
+    card = funded_card(clients, 100_000, card_type=COUNT_CARD)
+    bought = clients.transactions.PurchaseCountUses(purchase(card, "WASH", tender=CARD), timeout=10)
+    refunded = _pos(store_endpoint, "refund", card, bought.transaction.transaction_id, "--uses", "WASH:2", "--reason", "moving")
+    assert refunded.returncode == 0, refunded.stderr
+    assert "REFUNDED ¥60.00" in refunded.stdout and "uses removed: WASH 2" in refunded.stdout
+    assert "money back to the card: ¥60.00" in refunded.stdout and "Uses removed WASH" in refunded.stdout
+    again = clients.transactions.PurchaseCountUses(purchase(card, "WASH"), timeout=10)
+    voided = _pos(store_endpoint, "void", card, again.transaction.transaction_id)
+    assert voided.returncode == 0, voided.stderr
+    assert "VOIDED" in voided.stdout and "money back at the till: ¥300.00 (cash)" in voided.stdout
+    twice = _pos(store_endpoint, "void", card, again.transaction.transaction_id)
+    assert twice.returncode == 1 and "already refunded or voided" in twice.stderr
+    assert_ledger_consistent(programme.database_urls["E"])
