@@ -124,6 +124,14 @@ def test_a_package_refund_returns_each_packs_unused_uses(programme):  # type: ig
     assert sorted((d.item_code, d.uses_delta) for d in refund.transaction.count_use_deltas) == [("WASH", -9), ("WAX", -5)]
     assert sorted(packs_of(url, card)) == [("WASH", 10, 0), ("WAX", 5, 0)]
     assert _stored_value(clients, card) == 100_000 - 40_000 + refund.refund_fen
+    # A package of a pass and a pack, unused: its 30 days and 5 uses, the whole price, to the card.
+    holder = funded_card(clients, 50_000, card_type=TIME_CARD)
+    both = clients.transactions.PurchaseCountUses(buy_package(holder, "SET-MONTH", tender=CARD), timeout=10)
+    whole = clients.transactions.RefundSale(_refund(holder, both.transaction.transaction_id), timeout=10)
+    assert (whole.refund_fen, whole.principal_restored_fen + whole.bonus_restored_fen) == (30_000, 30_000)
+    assert "Pass MONTH days" in _texts(whole) and "Uses removed WAX" in _texts(whole)
+    assert not [held for held in whole.balances_after.count_uses if held.time_pass or held.uses]
+    assert _stored_value(clients, holder) == 50_000
     assert_ledger_consistent(url)
 
 
