@@ -230,3 +230,15 @@ def test_the_cashier_cli_refunds_and_voids_a_purchase_with_its_receipt(programme
     twice = _pos(store_endpoint, "void", card, again.transaction.transaction_id)
     assert twice.returncode == 1 and "already refunded or voided" in twice.stderr
     assert_ledger_consistent(programme.database_urls["E"])
+
+
+def test_a_purchase_refund_is_not_a_use_of_the_days_quota(programme):  # type: ignore[no-untyped-def]
+    clients, url = programme.clients["E"], programme.database_urls["E"]
+    card = funded_card(clients, 0, card_type=COUNT_CARD)
+    bought = clients.transactions.PurchaseCountUses(purchase(card, "WASH-E1"), timeout=10)  # 5 uses, 2 a day at S-E-001
+    refund = clients.transactions.RefundSale(_refund(card, bought.transaction.transaction_id, **{"WASH-E1": 3}), timeout=10)
+    assert refund.refund_fen == 6_000
+    sale = clients.transactions.Checkout(wash_sale(card, 2, item="WASH-E1"), timeout=10)  # the day's 2 uses, still free
+    assert [(d.item_code, d.uses_delta) for d in sale.transaction.count_use_deltas] == [("WASH-E1", -2)]
+    assert packs_of(url, card) == [("WASH-E1", 5, 0)]
+    assert_ledger_consistent(url)
