@@ -143,7 +143,8 @@ def _take_back_days(session: Session, original: LedgerTransaction, taken: Revers
     for period in _periods(session, original):
         total = bought_days.get(period.item_code) or (period.ends_at - period.starts_at) // DAY
         left = (period.ends_at - period.starts_at) // DAY
-        used_today = time_passes.used_on(session, original.card_number, period.item_code, business_date) > 0
+        used_today = (time_passes.used_on(session, original.card_number, period.item_code, business_date) > 0
+                      or _used_in_day_under_way(session, period, now))
         days = left if whole else min(left, unused_pass_days(period.starts_at, period.ends_at, now, used_today=used_today))
         if days <= 0:
             continue
@@ -152,6 +153,16 @@ def _take_back_days(session: Session, original: LedgerTransaction, taken: Revers
         taken.days[period.item_code] = taken.days.get(period.item_code, 0) + days
         taken.value_fen += value
         taken.periods.append([period.period_id, days, value])
+
+
+def _used_in_day_under_way(session: Session, period: CountTimePeriod, now: datetime) -> bool:
+    """The period's 24-hour day under way saw a use of it (the business day may have turned since:
+    a use late last evening still makes that day used)."""
+    if now <= period.starts_at:
+        return False
+    day_began = period.starts_at + ((now - period.starts_at) // DAY) * DAY
+    return session.execute(select(func.count()).select_from(CountTimeUse).where(
+        CountTimeUse.period_id == period.period_id, CountTimeUse.uses > 0, CountTimeUse.created_at >= day_began)).scalar_one() > 0
 
 
 def _shorten(session: Session, period: CountTimePeriod, days: int) -> None:
