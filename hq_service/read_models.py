@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 
 T = common_pb2.TransactionType
 SALE_TYPES = frozenset({T.TRANSACTION_TYPE_SPEND, T.TRANSACTION_TYPE_OFFLINE_ADVICE})
+# Sales at the till that are not checkouts (count uses, a paid level): no sale figures, and their
+# refunds and voids (docs/adr/0035) count as refunds and voids only.
+TILL_PURCHASE_TYPES = frozenset({"COUNT_USES_PURCHASE", "LEVEL_PURCHASE"})
 
 
 def type_name(transaction_type: int) -> str:
@@ -511,6 +514,12 @@ class ReadModelProjector:
                 tenders[tender.type][0] += tender.amount_fen
                 tenders[tender.type][1] += 1
             member.update(recharge_fen=transaction.principal_delta_fen, points_earned=event.points_earned)
+        elif kind in (T.TRANSACTION_TYPE_REFUND, T.TRANSACTION_TYPE_VOID) and original is not None \
+                and original[0] in TILL_PURCHASE_TYPES:
+            # The purchase added no sale, tender or spend figure: nor does its refund (docs/adr/0035).
+            prefix = "refund" if kind == T.TRANSACTION_TYPE_REFUND else "void"
+            figures[f"{prefix}_count"] = 1
+            figures[f"{prefix}_fen"] = transaction.amount_fen
         elif kind in (T.TRANSACTION_TYPE_REFUND, T.TRANSACTION_TYPE_VOID):
             prefix = "refund" if kind == T.TRANSACTION_TYPE_REFUND else "void"
             figures[f"{prefix}_count"] = 1

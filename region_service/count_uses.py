@@ -40,6 +40,9 @@ EXPIRY = "COUNT_USES_EXPIRY"
 # (translate.COUNT_USE_CONSUMPTIONS: Transaction.count_use_consumptions, cleared by settlement).
 DETAILS_USES = "count_uses"
 DETAILS_PACKS = "count_use_packs"
+# Key of a refund's or void's details when it takes back uses a purchase sold (not uses a sale
+# consumed: region_service.count_purchase_refunds, docs/adr/0035).
+DETAILS_PURCHASE_REFUND = "count_purchase_refund"
 
 
 def require_at_store(item: pc.CountItem, store: directory_pb2.Store) -> None:
@@ -120,13 +123,14 @@ def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigS
 
 def used_today(session: Session, card_number: str, store_id: str, business_date: date, item_code: str) -> int:
     """Uses of ``item_code`` the card consumed at the store on the business day, net of those
-    returned by refunds and voids (purchases and expiries left out)."""
+    returned by refunds and voids (purchases, their refunds and expiries left out)."""
     rows = session.execute(
         select(LedgerTransaction.details)
         .where(LedgerTransaction.card_number == card_number, LedgerTransaction.store_id == store_id,
                LedgerTransaction.business_date == business_date, LedgerTransaction.type.not_in((PURCHASE, EXPIRY)))
     ).scalars()
-    return -sum(int(((details or {}).get(DETAILS_USES) or {}).get(item_code, 0)) for details in rows)
+    return -sum(int(((details or {}).get(DETAILS_USES) or {}).get(item_code, 0)) for details in rows
+                if DETAILS_PURCHASE_REFUND not in (details or {}))
 
 
 def receipt_items(taken: SaleUses, left: Sequence[common_pb2.CountUseBalance]) -> list[ReceiptItem]:

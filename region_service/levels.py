@@ -28,6 +28,7 @@ from chaincard.v1 import events_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service import audit
 from region_service.context import RegionContext
+from region_service.count_uses import DETAILS_PURCHASE_REFUND
 from region_service.ledger_store import card_balances
 from region_service.models import Card, LedgerTransaction, OutboxMessage
 from region_service.repository import load_card
@@ -48,7 +49,9 @@ def daily_totals(session: Session, card_number: str, first: date) -> list[DailyT
     rows = session.execute(
         select(LedgerTransaction.business_date, LedgerTransaction.type, func.sum(LedgerTransaction.amount_fen))
         .where(LedgerTransaction.card_number == card_number, LedgerTransaction.business_date >= first,
-               LedgerTransaction.type.in_([*_SPEND_SIGN, *_RECHARGE_TYPES]))
+               LedgerTransaction.type.in_([*_SPEND_SIGN, *_RECHARGE_TYPES]),
+               # A refund of a count-use purchase takes back no spend: the purchase counted none (docs/adr/0035).
+               LedgerTransaction.details[DETAILS_PURCHASE_REFUND].is_(None))
         .group_by(LedgerTransaction.business_date, LedgerTransaction.type)
     ).all()
     days: dict[date, DailyTotals] = {}

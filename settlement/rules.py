@@ -107,6 +107,10 @@ def flow_kind_of(transaction_type: str, original_type: str | None, principal_del
     if transaction_type in _STORED_VALUE_PURCHASE_TYPES and principal_delta_fen + bonus_delta_fen < 0:
         return FlowKind.SPEND
     if transaction_type in _REVERSAL_TYPES:
+        if original_type in _STORED_VALUE_PURCHASE_TYPES:
+            # A refund or void of such a purchase follows it: a spend reversed when stored value
+            # comes back, a memo item when it paid in cash (docs/adr/0035).
+            return FlowKind.SPEND if principal_delta_fen + bonus_delta_fen > 0 else FlowKind.NONE
         if original_type == "RECHARGE":
             return FlowKind.RECHARGE
         if original_type in _SPEND_TYPES:

@@ -9,6 +9,8 @@ working — within the offline limits — when the store's link to its region is
     chaincard pos recharge --card 8811… --amount 500 --tender mobile
     chaincard pos buy-uses 8811… CARWASH --packs 1 --tender card   count-card uses (计次卡; --package CODE: 套餐)
     chaincard pos buy-level 8811… GOLD --tender card                  buy a paid level (付费会员)
+    chaincard pos refund 8811… <transaction id> [--uses CARWASH:2]   refund a sale or count-use purchase (manager)
+    chaincard pos void 8811… <transaction id>                        void today's sale or purchase (manager)
     chaincard pos balance 8811…    chaincard pos history 8811…    chaincard pos status
     chaincard pos queue            chaincard pos reprint <transaction id> --paper 80
     chaincard pos join --name 李伟 --phone 13800138000   register a member and open a card
@@ -153,14 +155,19 @@ def _explain(error: Any, endpoint: str) -> str:
     return f"{hint}: {details}"
 
 
-def _run(args: argparse.Namespace, body: Callable[[grpc.Channel, argparse.Namespace], int]) -> int:
+def _run(args: argparse.Namespace, body: Callable[[grpc.Channel, argparse.Namespace], int], *, manager: bool = False) -> int:
+    """Run ``body`` on a channel to the store agent, as the till (``manager``: with the store
+    manager's token, as when they log in at the till to authorise a refund or void)."""
     import grpc
 
     from chaincard.rpc.channels import open_channel
 
     try:
         endpoint = store_endpoint(args)
-        with open_channel(endpoint, till_transport(args, endpoint)) as channel:
+        transport = till_transport(args, endpoint)
+        if manager:
+            transport = transport.with_token(_manager_token(args))
+        with open_channel(endpoint, transport) as channel:
             return body(channel, args)
     except UsageError as error:
         print(f"✗ {error}", file=sys.stderr)
@@ -171,6 +178,18 @@ def _run(args: argparse.Namespace, body: Callable[[grpc.Channel, argparse.Namesp
         if request_id and error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             print(f"  to retry without charging twice: add --request-id {request_id}", file=sys.stderr)
         return 1
+
+
+def _manager_token(args: argparse.Namespace) -> str | None:
+    """The store manager's token: ``--token-file``, else the one ``chaincard login`` saved; None
+    when there is none (the till alone: a secured chain refuses it, naming the role needed)."""
+    from chaincard.security.cli import token_file
+    from chaincard.security.client import load_token
+
+    if args.token_file and not Path(args.token_file).exists():
+        raise UsageError(f"--token-file {args.token_file}: no such file (save one with `chaincard login`)")
+    saved = load_token(Path(args.token_file) if args.token_file else token_file(args.data_dir))
+    return saved.token if saved is not None else None
 
 
 def _request_id(args: argparse.Namespace) -> str:
@@ -408,6 +427,75 @@ def cmd_buy_uses(channel: grpc.Channel, args: argparse.Namespace) -> int:
     return 0
 
 
+def _refund_lines(args: argparse.Namespace) -> list[Any]:
+    """``--uses ITEM:N`` (a count-use purchase's uses) and ``--line SKU:N`` (a sale's units), as RefundLines."""
+    from chaincard.v1 import transactions_pb2
+
+    wanted = [parse_uses(spec) for spec in args.uses]
+    for spec in args.line:
+        sku, _, count = spec.rpartition(":")
+        if not sku or not count.isdigit() or int(count) < 1:
+            raise UsageError(f"--line {spec!r}: give SKU:N, e.g. TEA-1:1")
+        wanted.append((sku, int(count)))
+    return [transactions_pb2.RefundLine(sku=sku, quantity=quantity) for sku, quantity in wanted]
+
+
+def cmd_refund(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard pos refund CARD TRANSACTION``: refund a sale (``--amount`` or ``--line``; nothing:
+    all that is left) or a count-use purchase (``--uses ITEM:N``; nothing: all its unused uses and
+    pass days), as the store manager (V6, docs/adr/0035)."""
+    from chaincard.money import format_fen
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    lines = _refund_lines(args)
+    amount = parse_yuan(args.amount, "--amount") if args.amount else 0
+    if amount and lines:
+        raise UsageError("give --amount or --line/--uses, not both")
+    request = transactions_pb2.RefundSaleRequest(
+        request_id=_request_id(args), card_number=args.card, original_transaction_id=args.transaction, lines=lines,
+        amount_fen=amount, operator_id=args.operator or "", reason=args.reason or "")
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).RefundSale, request, deadline=CALL_DEADLINE_SECONDS)
+    print(f"✓ REFUNDED {format_fen(answer.refund_fen)} of {args.transaction}")
+    _print_reversal(answer.transaction, answer.tenders, answer.balances_after)
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def cmd_void(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """``chaincard pos void CARD TRANSACTION``: void today's sale or count-use purchase at this store,
+    whole, as the store manager (V6, docs/adr/0035)."""
+    from chaincard.rpc.channels import call
+    from chaincard.v1 import transactions_pb2, transactions_pb2_grpc
+
+    request = transactions_pb2.VoidSaleRequest(request_id=_request_id(args), card_number=args.card,
+                                               original_transaction_id=args.transaction, operator_id=args.operator or "",
+                                               reason=args.reason or "")
+    answer = call(transactions_pb2_grpc.TransactionServiceStub(channel).VoidSale, request, deadline=CALL_DEADLINE_SECONDS)
+    print(f"✓ VOIDED {args.transaction}")
+    _print_reversal(answer.transaction, answer.tenders, answer.balances_after)
+    _print_receipt(answer.receipt)
+    return 0
+
+
+def _print_reversal(transaction: Any, tenders: Iterable[Any], balances: common_pb2.Balances) -> None:
+    """What a refund or void took back (uses) and gives back (money, per tender)."""
+    from chaincard.money import format_fen
+
+    for change in transaction.count_use_deltas:
+        print(f"  uses removed: {change.item_code} {-change.uses_delta}")
+    for tender in tenders:
+        where = "to the card" if tender.card_number else "at the till"
+        print(f"  money back {where}: {format_fen(tender.amount_fen)} ({_tender_label(tender.type)})")
+    print(f"  card after: {_balances(balances)}")
+
+
+def _tender_label(tender_type: int) -> str:
+    from chaincard.v1 import common_pb2
+
+    return common_pb2.TenderType.Name(tender_type).removeprefix("TENDER_TYPE_").replace("_", " ").lower()
+
+
 def cmd_buy_level(channel: grpc.Channel, args: argparse.Namespace) -> int:
     """``chaincard pos buy-level CARD LEVEL [--tender ...]``: sell a paid level to a card (L2)."""
     from chaincard.money import format_fen
@@ -574,9 +662,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     pos.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="a running local chain's data directory")
     sub = pos.add_subparsers(dest="pos_command", required=True)
 
-    def add(name: str, handler: Callable[[grpc.Channel, argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Callable[[grpc.Channel, argparse.Namespace], int], help_text: str, *,
+            manager: bool = False) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
-        parser.set_defaults(handler=lambda args: _run(args, handler))
+        parser.set_defaults(handler=lambda args: _run(args, handler, manager=manager))
         return parser
 
     find = add("find", cmd_find, "find a member by phone or card number")
@@ -624,6 +713,23 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     buy_level.add_argument("--pin", action="store_true", help="ask for the card PIN (typed hidden; paying by card)")
     buy_level.add_argument("--operator", help="cashier id")
     buy_level.add_argument("--request-id", help="retry an earlier purchase without charging twice")
+
+    refund = add("refund", cmd_refund, "refund a sale or a count-use purchase (store manager: `chaincard login` first)",
+                 manager=True)
+    refund.add_argument("card", help="the card of the sale or purchase")
+    refund.add_argument("transaction", help="the sale's or count-use purchase's transaction id")
+    refund.add_argument("--amount", metavar="YUAN", help="a sale: the amount to refund (default: all that is left)")
+    refund.add_argument("--line", action="append", default=[], metavar="SKU:N", help="a sale: N units of SKU; repeat per line")
+    refund.add_argument("--uses", action="append", default=[], metavar="ITEM:N",
+                        help="a count-use purchase: N of its unused uses of ITEM (default: all unused uses and pass days)")
+    void = add("void", cmd_void, "void today's sale or count-use purchase, whole (store manager)", manager=True)
+    void.add_argument("card", help="the card of the sale or purchase")
+    void.add_argument("transaction", help="the transaction id to void")
+    for parser in (refund, void):
+        parser.add_argument("--reason", help="why (audited)")
+        parser.add_argument("--operator", help="the store manager's id (default: the one logged in)")
+        parser.add_argument("--request-id", help="retry without refunding twice")
+        parser.add_argument("--token-file", help="the store manager's saved token (default: `chaincard login`'s)")
 
     balance = add("balance", cmd_balance, "a card's balances (from the store's cache while offline)")
     balance.add_argument("card")

@@ -6,7 +6,8 @@ redeemed, each in proportion (chaincard.pricing.plan_refund). A void is the whol
 business day, at its store, before any refund. A void, or the refund after which nothing of the
 sale is left to refund, gives its coupons back (region_service.coupon_redemption, docs/adr/0021);
 a partial refund gives none back (docs/adr/0019). A recharge is voided only while everything it put
-on the card is still there.
+on the card is still there; a count-use purchase is refunded or voided as
+region_service.handlers.purchase_refunds says (docs/adr/0035).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from region_service import (
     validation,
 )
 from region_service.context import RegionContext
+from region_service.handlers import purchase_refunds
 from region_service.handlers.payments import (
     applied_message,
     card_account_ids,
@@ -66,6 +68,15 @@ def _original(session: Session, card_number: str, transaction_id: str, kind: str
         raise NotFound(f"no transaction {transaction_id} on card {card_number}")
     if row.type != kind:
         raise FailedPrecondition(f"transaction {transaction_id} is a {row.type.lower()}, not a {kind.lower()}")
+    return row
+
+
+def _count_purchase(session: Session, card_number: str, transaction_id: str) -> LedgerTransaction | None:
+    """The original when it is a count-use purchase of the card (refunded by
+    region_service.handlers.purchase_refunds, docs/adr/0035); None for anything else."""
+    row = session.get(LedgerTransaction, transaction_id) if transaction_id else None
+    if row is None or row.card_number != card_number or row.type != count_uses.PURCHASE:
+        return None
     return row
 
 
@@ -230,6 +241,9 @@ def refund_sale(uow: RegionUnitOfWork, request: transactions_pb2.RefundSaleReque
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
     reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    purchase = _count_purchase(session, card_number, request.original_transaction_id)
+    if purchase is not None:
+        return purchase_refunds.refund_purchase(uow, request, purchase, store, reason)
     original = _original(session, card_number, request.original_transaction_id, "SPEND")
     if "paid_for_transaction_id" in original.details:
         raise FailedPrecondition("refund the sale itself, on the card it was made with")
@@ -260,6 +274,10 @@ def void_sale(uow: RegionUnitOfWork, request: transactions_pb2.VoidSaleRequest) 
     card_number = validation.card_number(request.card_number)
     store = ctx.program.store(request.store_id)
     reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    purchase = _count_purchase(session, card_number, request.original_transaction_id)
+    if purchase is not None:
+        _require_same_day_same_store(ctx, purchase, store)
+        return purchase_refunds.void_purchase(uow, request, purchase, store, reason)
     original = _original(session, card_number, request.original_transaction_id, "SPEND")
     _require_same_day_same_store(ctx, original, store)
     cards = lock_cards(session, [card_number, *_other_cards(original)])

@@ -1,8 +1,8 @@
 """Any sequence of count-card purchases (an item, a package, a time pass), uses, refunds, voids,
-pack expiries and level changes (a manager's ChangeCardLevel, a recharge that qualifies for a level
+refunds and voids of the purchases themselves (docs/adr/0035), pack expiries and level changes (a manager's ChangeCardLevel, a recharge that qualifies for a level
 rule) keeps the count uses sound (issue 14: "balances equal to postings"): every ledger
 transaction balances, each card's packs hold its COUNT_USES balance, no count goes negative, a
-time pass never goes past its daily cap, the card's level is the one the last change set, and
+time pass never goes past its daily cap, no purchase gives back more than it cost, the card's level is the one the last change set, and
 every refusal is a precise, expected status."""
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ operation = st.one_of(
     st.tuples(st.just("use"), st.sampled_from(["WASH", "MONTH"]), st.integers(1, 3)),
     st.tuples(st.just("refund"), st.integers(1, 2)),
     st.tuples(st.just("void"), st.just(0)),
+    # A purchase refunded (0: all that is unused; N: N of its WASH uses) or voided.
+    st.tuples(st.just("refund-purchase"), st.integers(0, 3)),
+    st.tuples(st.just("void-purchase"), st.just(0)),
     st.tuples(st.just("expire"), st.integers(1, 120)),
     st.tuples(st.just("level"), st.sampled_from(["NORMAL", "SILVER", "GOLD"])),
     st.tuples(st.just("recharge"), st.sampled_from([10_000, UPGRADE_RECHARGE_FEN])),
@@ -61,8 +64,9 @@ def test_random_count_use_sequences_keep_balances_equal_to_postings(programme, s
     east = programme.clients["E"]
     card = funded_card(east, 0, card_type=TIME_CARD)
     sales: list[str] = []
+    purchases: list[str] = []
     with region_context(programme) as ctx:  # one database pool per example (the server's connections are shared)
-        _run(east, ctx, card, steps, sales)
+        _run(east, ctx, card, steps, sales, purchases)
     assert_ledger_consistent(programme.database_urls["E"])
     engine = create_engine(programme.database_urls["E"])
     try:
@@ -70,12 +74,18 @@ def test_random_count_use_sequences_keep_balances_equal_to_postings(programme, s
             days = connection.execute(text(
                 "SELECT business_date, SUM(uses) FROM count_time_uses WHERE card_number = :card GROUP BY business_date"),
                 {"card": card}).all()
+            overpaid = connection.execute(text(
+                "SELECT p.transaction_id, p.amount_fen, SUM(r.amount_fen) FROM ledger_transactions p "
+                "JOIN ledger_transactions r ON r.original_transaction_id = p.transaction_id "
+                "WHERE p.card_number = :card AND p.type = 'COUNT_USES_PURCHASE' "
+                "GROUP BY p.transaction_id, p.amount_fen HAVING SUM(r.amount_fen) > p.amount_fen"), {"card": card}).all()
     finally:
         engine.dispose()
     assert all(0 <= used <= MONTH_CAP for _, used in days), days
+    assert not overpaid, f"purchases that gave back more than they cost: {overpaid}"
 
 
-def _run(east, ctx: RegionContext, card: str, steps, sales: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _run(east, ctx: RegionContext, card: str, steps, sales: list[str], purchases: list[str]) -> None:  # type: ignore[no-untyped-def]
     level = "NORMAL"  # what the card's level must be: the last change's
     for step in steps:
         kind = step[0]
@@ -83,7 +93,7 @@ def _run(east, ctx: RegionContext, card: str, steps, sales: list[str]) -> None: 
             if kind == "buy":
                 _, what, packs = step
                 request = buy_package(card, what, packs) if what == "SET" else purchase(card, what, packs)
-                east.transactions.PurchaseCountUses(request, timeout=10)
+                purchases.append(east.transactions.PurchaseCountUses(request, timeout=10).transaction.transaction_id)
             elif kind == "use":
                 _, item, uses = step
                 sales.append(east.transactions.Checkout(wash_sale(card, uses, item=item), timeout=10).transaction.transaction_id)
@@ -97,6 +107,15 @@ def _run(east, ctx: RegionContext, card: str, steps, sales: list[str]) -> None: 
                     east.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
                         request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=sale_id,
                         reason="property"), timeout=10)
+            elif kind == "refund-purchase" and purchases:
+                east.transactions.RefundSale(transactions_pb2.RefundSaleRequest(
+                    request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=random.choice(purchases),
+                    lines=[transactions_pb2.RefundLine(sku="WASH", quantity=step[1])] if step[1] else [],
+                    reason="property"), timeout=10)
+            elif kind == "void-purchase" and purchases:
+                east.transactions.VoidSale(transactions_pb2.VoidSaleRequest(
+                    request_id=new_id(), store_id="S-E-001", card_number=card, original_transaction_id=random.choice(purchases),
+                    reason="property"), timeout=10)
             elif kind == "expire":
                 expire_due_packs(ctx, now=datetime.now(UTC) + timedelta(days=step[1]))
             elif kind == "level":

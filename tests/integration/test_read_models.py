@@ -126,3 +126,21 @@ def test_a_level_change_reaches_hqs_card_view(hq_databases) -> None:  # type: ig
     with sessions() as session:
         view = session.get(CardView, CARD)
         assert view is not None and view.level_code == "SILVER"
+
+
+def test_a_refund_of_a_count_use_purchase_counts_as_a_refund_and_takes_no_sales_away(hq_databases) -> None:  # type: ignore[no-untyped-def]
+    # The purchase added no sale, tender or spend figure; its refund (docs/adr/0035) adds none either.
+    from hq_service.models import StoreDailyTender
+
+    sessions = hq_databases[0]
+    bought = _posted("t-buy", common_pb2.TRANSACTION_TYPE_COUNT_USES_PURCHASE, 30_000, 0)
+    refund = _posted("t-refund", common_pb2.TRANSACTION_TYPE_REFUND, 21_000, 0, original="t-buy")
+    refund.tenders.add(type=common_pb2.TENDER_TYPE_CASH, amount_fen=21_000)
+    consumer = IdempotentConsumer(name="read-models", bootstrap="unused:9092", topics=[], session_factory=sessions,
+                                  processed_model=ProcessedEvent, handle=ReadModelProjector(Settings()).apply)
+    for payload in (bought, refund):
+        assert consumer.apply(wrap(payload, producer="test", aggregate_id=CARD).SerializeToString())
+    with sessions() as session:
+        day = session.execute(select(StoreDailyFigures).where(StoreDailyFigures.store_id == STORE)).scalar_one()
+        assert (day.refund_count, day.refund_fen, day.sales_net_fen, day.stored_value_principal_spent_fen) == (1, 21_000, 0, 0)
+        assert session.execute(select(func.count()).select_from(StoreDailyTender)).scalar_one() == 0

@@ -333,3 +333,53 @@ def test_golden_count_uses_clear_from_seller_to_the_store_and_reverse_on_refund(
         returned = session.get(ClearingCountUse, ("U08", "COFFEE", "F-BAMBOO"))
         assert (returned.uses, returned.value_fen) == (-1, -714)
         assert session.execute(select(func.count()).select_from(ClearingCountUse)).scalar_one() == 8  # each once
+
+
+def test_golden_count_use_purchase_refunds_follow_their_purchase(ledger):
+    """A count-use purchase paid from the card's stored value is a spend (docs/adr/0031 addendum);
+    its refund reverses that spend, and a cash purchase's refund, like the purchase, is only
+    reported (docs/adr/0035). Schedule from 2026-11-26: interchange 150 bp, platform 20 bp.
+
+    Day 2026-11-29:
+      P01 COUNT_USES_PURCHASE A1 (Aurora's card) at S-W-002 (Bamboo), 10 uses for principal −30,000:
+          spend Aurora→Bamboo 30,000: interchange 450, platform 60 → Bamboo +29,490, Aurora −29,550, HQ +60
+      P02 COUNT_USES_PURCHASE B1 (Bamboo's) at S-E-002 (Aurora) in cash, and P03 its REFUND the same
+          day: no stored value moves — memo items, no spend line (a zero line before ADR 0035)
+    Day 2026-11-30:
+      P04 REFUND of P01 at S-W-002 after 3 uses: the 7 left, principal +21,000 → spend gross −21,000:
+          interchange −315, platform −42 → Bamboo −20,643, Aurora +20,685, HQ −42; 20,685 − 20,643 − 42 = 0.
+    """
+    from settlement.hq import StaticConfigSource
+    from settlement.runs import SettlementRunner
+    from tests.support.settlement import (
+        COUNT_SNAPSHOT,
+        EXPECTED_PURCHASE_DAY_ONE,
+        EXPECTED_PURCHASE_DAY_ONE_TOTALS,
+        EXPECTED_PURCHASE_DAY_TWO,
+        EXPECTED_PURCHASE_DAY_TWO_TOTALS,
+        PURCHASE_DAY,
+        PURCHASE_DAY_ONE,
+        PURCHASE_DAY_TWO,
+        PURCHASE_NEXT_DAY,
+        PURCHASE_NOW,
+    )
+
+    sessions, consumer, _runner, statements_dir = ledger
+    runner = SettlementRunner(sessions, StaticConfigSource(COUNT_SNAPSHOT), statements_dir=statements_dir,
+                              clock=lambda: PURCHASE_NOW)
+    for day, events, expected_lines, expected_totals in (
+        (PURCHASE_DAY, PURCHASE_DAY_ONE, EXPECTED_PURCHASE_DAY_ONE, EXPECTED_PURCHASE_DAY_ONE_TOTALS),
+        (PURCHASE_NEXT_DAY, PURCHASE_DAY_TWO, EXPECTED_PURCHASE_DAY_TWO, EXPECTED_PURCHASE_DAY_TWO_TOTALS),
+    ):
+        feed(consumer, events)
+        run = runner.run(day)
+        assert run.manifest.net_total_fen == 0
+        with sessions() as session:
+            for franchisee, expected in expected_lines.items():
+                statement = load_statement(session, franchisee_id=franchisee, business_date=day)
+                assert _lines(statement) == expected, franchisee
+                assert _totals(statement) == expected_totals[franchisee], franchisee
+    with sessions() as session:
+        flows = dict(session.execute(select(ClearingRecord.transaction_id, ClearingRecord.flow_kind)).tuples().all())
+    assert (flows["P01"], flows["P04"]) == ("SPEND", "SPEND")
+    assert flows["P02"] == flows["P03"] != "SPEND"

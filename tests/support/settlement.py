@@ -337,3 +337,37 @@ EXPECTED_COUNT_DAY_TWO_TOTALS = {
     "F-BAMBOO": (678, 0, 0, 678),
     "F-HQ": (3, 2_342, 0, -2_339),
 }
+
+
+# ---- count-use purchases refunded (docs/adr/0035): tests/integration/test_settlement_golden.py tells the arithmetic ----
+PURCHASE_DAY = date(2026, 11, 29)
+PURCHASE_NEXT_DAY = date(2026, 11, 30)
+PURCHASE_NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: both days closed
+PURCHASE_DAY_ONE = [
+    posted("P01", "COUNT_USES_PURCHASE", A1, "S-W-002", PURCHASE_DAY, -30_000),
+    posted("P02", "COUNT_USES_PURCHASE", B1, "S-E-002", PURCHASE_DAY, 0),
+    posted("P03", "REFUND", B1, "S-E-002", PURCHASE_DAY, 0, original="P02"),
+]
+PURCHASE_DAY_TWO = [
+    posted("P04", "REFUND", A1, "S-W-002", PURCHASE_NEXT_DAY, 21_000, original="P01"),
+]
+EXPECTED_PURCHASE_DAY_ONE = {
+    "F-AURORA": [("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 1, 30_000, 450, 0, -29_550)],
+    "F-BAMBOO": [("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 1, 30_000, 450, 60, 29_490)],
+    "F-HQ": [("PLATFORM_FEE", "F-BAMBOO", "S-W-002", "", 1, 30_000, 0, 60, 60)],
+}
+EXPECTED_PURCHASE_DAY_ONE_TOTALS = {  # receivable, payable, platform fees charged, net
+    "F-AURORA": (0, 29_550, 0, -29_550),
+    "F-BAMBOO": (29_490, 0, 60, 29_490),
+    "F-HQ": (60, 0, 0, 60),
+}
+EXPECTED_PURCHASE_DAY_TWO = {
+    "F-AURORA": [("SPEND_ISSUED", "F-BAMBOO", "S-W-002", "", 1, -21_000, -315, 0, 20_685)],
+    "F-BAMBOO": [("SPEND_ACQUIRED", "F-AURORA", "S-W-002", "", 1, -21_000, -315, -42, -20_643)],
+    "F-HQ": [("PLATFORM_FEE", "F-BAMBOO", "S-W-002", "", 1, -21_000, 0, -42, -42)],
+}
+EXPECTED_PURCHASE_DAY_TWO_TOTALS = {
+    "F-AURORA": (20_685, 0, 0, 20_685),
+    "F-BAMBOO": (0, 20_643, -42, -20_643),
+    "F-HQ": (0, 42, 0, -42),
+}

@@ -83,3 +83,15 @@ def test_the_till_sells_count_uses_and_takes_them_at_a_sale() -> None:
     for wrong in ("CARWASH", "CARWASH:0", ":2", "CARWASH:x"):
         with pytest.raises(store_cli.UsageError, match="--uses"):
             store_cli.parse_uses(wrong)
+
+
+def test_the_till_refunds_and_voids_sales_and_count_use_purchases() -> None:
+    refund = _parse("pos", "refund", "881100000000018", "T-1", "--uses", "CARWASH:2", "--reason", "moved away")
+    assert (refund.card, refund.transaction, refund.uses, refund.reason) == ("881100000000018", "T-1", ["CARWASH:2"], "moved away")
+    assert [(line.sku, line.quantity) for line in store_cli._refund_lines(refund)] == [("CARWASH", 2)]  # noqa: SLF001
+    sale = _parse("pos", "refund", "881100000000018", "T-2", "--line", "TEA-1:1")
+    assert [(line.sku, line.quantity) for line in store_cli._refund_lines(sale)] == [("TEA-1", 1)]  # noqa: SLF001
+    with pytest.raises(store_cli.UsageError, match="--line"):
+        store_cli._refund_lines(_parse("pos", "refund", "881100000000018", "T-2", "--line", "TEA-1"))  # noqa: SLF001
+    void = _parse("pos", "void", "881100000000018", "T-3", "--token-file", "manager.json")
+    assert (void.transaction, void.token_file) == ("T-3", "manager.json")

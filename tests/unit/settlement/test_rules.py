@@ -22,6 +22,7 @@ from settlement.rules import (
     coupon_uses,
     effective_rates,
     flow_kind_of,
+    gross_of,
     lines_of,
     price_flow,
 )
@@ -50,6 +51,14 @@ def test_a_purchase_paid_from_stored_value_is_a_spend_and_one_paid_otherwise_onl
         assert flow_kind_of(purchase, None, -100, -20) is FlowKind.SPEND
         assert flow_kind_of(purchase, None, 0, -20) is FlowKind.SPEND
         assert flow_kind_of(purchase, None, 0, 0) is FlowKind.NONE
+
+
+def test_a_refund_or_void_of_a_purchase_follows_the_purchase():
+    # Stored value back reverses the spend; a cash purchase's refund stays a memo item (docs/adr/0035).
+    for reversal in ("REFUND", "VOID"):
+        assert flow_kind_of(reversal, "COUNT_USES_PURCHASE", 70, 30) is FlowKind.SPEND
+        assert gross_of(FlowKind.SPEND, 70, 30) == -100
+        assert flow_kind_of(reversal, "COUNT_USES_PURCHASE", 0, 0) is FlowKind.NONE
 
 
 def test_the_latest_schedule_on_or_before_the_day_applies():
