@@ -116,7 +116,7 @@ def give_back(session: Session, original: LedgerTransaction, *, transaction_id: 
         return released
     earlier, count_fen, refunded_fen = refund_progress(session, original, count_fen_now)
     periods = dict(session.execute(select(CountTimeUse.item_code, CountTimeUse.period_id)
-                                   .where(CountTimeUse.transaction_id == original.transaction_id)).tuples().all())
+                                   .where(CountTimeUse.transaction_id == original.transaction_id)).all())
     for item, uses in sale_uses.items():
         already = -sum(int((details.get(DETAILS_TIME_USES) or {}).get(item, 0)) for details in earlier)
         n = count_products.released_uses(uses, already, whole=whole, refunded_fen=refunded_fen, count_fen=count_fen)
@@ -139,7 +139,7 @@ def balances(session: Session, snapshot: pc.ConfigSnapshot, card_type_code: str,
         select(CountTimePeriod.item_code, func.max(CountTimePeriod.ends_at))
         .where(CountTimePeriod.card_number == card_number).group_by(CountTimePeriod.item_code)
         .having(func.max(CountTimePeriod.ends_at) > now)
-    ).tuples().all()
+    ).all()
     found = []
     for item_code, end in sorted(ends):
         item = items.get(item_code)
