@@ -380,6 +380,6 @@ def test_golden_count_use_purchase_refunds_follow_their_purchase(ledger):
                 assert _lines(statement) == expected, franchisee
                 assert _totals(statement) == expected_totals[franchisee], franchisee
     with sessions() as session:
-        flows = dict(session.execute(select(ClearingRecord.transaction_id, ClearingRecord.flow_kind)).tuples().all())
+        flows = dict(session.execute(select(ClearingRecord.transaction_id, ClearingRecord.flow_kind)).all())
     assert (flows["P01"], flows["P04"]) == ("SPEND", "SPEND")
     assert flows["P02"] == flows["P03"] != "SPEND"
