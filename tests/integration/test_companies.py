@@ -97,3 +97,23 @@ def test_an_unknown_company_is_not_found(companies) -> None:  # type: ignore[no-
     with pytest.raises(grpc.RpcError) as refused:
         companies.GetCompany(companies_pb2.GetCompanyRequest(company_id="CO-NONE"), timeout=DEADLINE)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_cli_creates_shows_and_lists_a_company_and_a_second_run_answers_the_same(regions, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.cli import main
+
+    monkeypatch.setenv("CHAINCARD_INSECURE", "1")  # the fixtures' HQ runs --insecure
+    hq = ["--hq", regions.hq_endpoint]
+    create = ["company", "create", "CO-CLI", "--name", "竹林科技", "--tax-id", tax_id(5), "--contact", "陈强",
+              "--phone", "13800001111", "--region", "W", "--franchisee", "F-BAMBOO", *hq]
+    assert main(create) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("CO-CLI: 竹林科技  tax id ") and "home region W, buys from F-BAMBOO" in first
+    assert main(create) == 0  # the derived request id: the same company, not ALREADY_EXISTS
+    assert capsys.readouterr().out == first
+    assert main(["company", "show", "CO-CLI", *hq]) == 0
+    assert capsys.readouterr().out == first
+    assert main(["company", "list", "--region", "W", *hq]) == 0
+    assert "CO-CLI:" in capsys.readouterr().out
+    assert main(["company", "show", "CO-NONE", *hq]) == 1
+    assert capsys.readouterr().err.startswith("NOT_FOUND")
