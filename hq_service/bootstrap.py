@@ -22,6 +22,8 @@ from chaincard.security.tokens import SigningKeyStore
 from chaincard.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    companies_pb2,
+    companies_pb2_grpc,
     coupon_issue_pb2,
     coupon_issue_pb2_grpc,
     directory_pb2,
@@ -43,6 +45,7 @@ from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
 from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
 from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
+from hq_service.company_servicer import CompanyServicer
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
 from hq_service.operator_models import OperatorRequest
@@ -103,6 +106,8 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(operators_pb2, "OperatorService")),
         (coupon_issue_pb2_grpc.add_BulkCouponIssueServiceServicer_to_server,
          BulkCouponIssueServicer(session_factory, commands), _name(coupon_issue_pb2, "BulkCouponIssueService")),
+        (companies_pb2_grpc.add_CompanyServiceServicer_to_server, CompanyServicer(session_factory, commands),
+         _name(companies_pb2, "CompanyService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))

@@ -538,6 +538,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     add_bulk_commands(commands)  # chaincard coupon bulk-issue|bulk-status|bulk-list|filter
 
+    from hq_service import company_cli
+
+    company_cli.add_commands(commands)  # chaincard company create|list|show
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

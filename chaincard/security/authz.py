@@ -359,6 +359,15 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("CouponBatchService", "IssueCouponBatch")] = Rule(
         peers=frozenset({"hq"}), note="HQ sends each chunk of a bulk issue to the cards' home region")
 
+    # CompanyService (HQ): corporate card accounts (C6, docs/adr/0045). HQ creates them; a region's
+    # manager and the franchisee a company buys from see it.
+    company_readers = _roles(HA, HF, AU, RM, FA)
+    company_owners = (Check("company.home_region", "region"), Check("company.franchisee_id", "franchisee"))
+    m[_rpc("CompanyService", "CreateCompany")] = Rule(roles=_roles(HA, HF), note="company accounts: HQ's")
+    m[_rpc("CompanyService", "GetCompany")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "ListCompanies")] = Rule(
+        roles=company_readers, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
+
     # OperatorService (HQ): its handlers apply the finer rules (self-service, own stores' staff).
     m[_rpc("OperatorService", "UpsertOperator")] = Rule(roles=_roles(HA, FA), scoped_by="handler")
     m[_rpc("OperatorService", "GetOperator")] = Rule(roles=ALL_ROLES, scoped_by="handler")

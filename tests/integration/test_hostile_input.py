@@ -51,9 +51,11 @@ from chaincard.local import demo_data
 from chaincard.rpc.channels import open_channel
 from chaincard.security.authz import chaincard_methods
 from chaincard.security.client import bearer_metadata
+from chaincard.tax_ids import check_character
 from chaincard.v1 import (
     cards_pb2,
     common_pb2,
+    companies_pb2,
     directory_pb2,
     directory_pb2_grpc,
     member_index_pb2,
@@ -78,7 +80,7 @@ from tests.support.ledger import assert_ledger_consistent
 
 # ---- which RPCs --------------------------------------------------------------------------------------
 REGION_SERVICES = ("MemberService", "CardService", "TransactionService", "StoreSyncService")
-HQ_SERVICES = ("DirectoryService", "ProgramConfigService", "MemberIndexService", "OperatorService")
+HQ_SERVICES = ("DirectoryService", "ProgramConfigService", "MemberIndexService", "OperatorService", "CompanyService")
 _SERVICE_ORDER = {f"chaincard.v1.{name}": index for index, name in enumerate((*REGION_SERVICES, *HQ_SERVICES))}
 
 
@@ -508,6 +510,11 @@ def hq_template(chain: Chain, method: str) -> Message:
             return directory_pb2.UpsertStaffRequest(request_id=rid, staff=directory_pb2.Staff(
                 staff_id=f"ST-FZ-{number}", store_id="S-E-002", name="Fuzz cashier", role=directory_pb2.STAFF_ROLE_CASHIER,
                 active=True, employee_number=f"E{number}"))
+        case "CreateCompany":  # a new company each time: its id and tax id are unique
+            first_17 = f"91310000FX{number:07d}"
+            return companies_pb2.CreateCompanyRequest(request_id=rid, company=companies_pb2.Company(
+                company_id=f"CO-FZ-{number}", name="Fuzz company", tax_id=first_17 + check_character(first_17),
+                contact_name="Fuzz contact", contact_phone="13900000000", home_region="E", franchisee_id="F-AURORA"))
         case "ClaimPhone":
             return member_index_pb2.ClaimPhoneRequest(request_id=rid, phone_hmac=f"{number:064x}", member_id=new_id(), home_region="E")
         case "ReleasePhone":

@@ -38,6 +38,8 @@ from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
     common_pb2,
+    companies_pb2,
+    companies_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     member_view_pb2,
@@ -143,8 +145,28 @@ class Cards(cards_pb2_grpc.CardServiceServicer):
         return cards_pb2.ChangeCardLevelResponse(card=common_pb2.Card(card_number=request.card_number))
 
 
+COMPANIES = {"CO-A": ("E", "F-AURORA"), "CO-B": ("W", "F-BAMBOO")}
+
+
+class Companies(companies_pb2_grpc.CompanyServiceServicer):
+    def _company(self, company_id: str) -> companies_pb2.Company:
+        region, franchisee = COMPANIES.get(company_id, ("", ""))
+        return companies_pb2.Company(company_id=company_id, home_region=region, franchisee_id=franchisee)
+
+    def CreateCompany(self, request, context):  # noqa: N802
+        return companies_pb2.CreateCompanyResponse(company=request.company)
+
+    def GetCompany(self, request, context):  # noqa: N802
+        return companies_pb2.GetCompanyResponse(company=self._company(request.company_id))
+
+    def ListCompanies(self, request, context):  # noqa: N802
+        return companies_pb2.ListCompaniesResponse(companies=[
+            self._company(company_id) for company_id, (region, franchisee) in COMPANIES.items()
+            if request.home_region in ("", region) and request.franchisee_id in ("", franchisee)])
+
+
 IMPLEMENTED = {
-    "TransactionService": Transactions, "StoreSyncService": StoreSync, "SettlementService": Settlement,
+    "CompanyService": Companies, "TransactionService": Transactions, "StoreSyncService": StoreSync, "SettlementService": Settlement,
     "MemberViewService": MemberViews, "ReportService": Reports, "DirectoryService": Directory_,
     "ProgramConfigService": ProgramConfig, "CardService": Cards,
 }
@@ -325,6 +347,16 @@ CASES: list[tuple[str, tuple[Role, Scope], str, Any, grpc.StatusCode]] = [
     ("regional manager lists another region's stores", (Role.REGIONAL_MANAGER, Scope.region("E")), "DirectoryService/ListStores",
      directory_pb2.ListStoresRequest(region_code="W"), DENIED),
     ("cashier lists stores", CASHIER_E1, "DirectoryService/ListStores", directory_pb2.ListStoresRequest(), DENIED),
+    ("HQ finance creates a company", (Role.HQ_FINANCE, Scope.chain()), "CompanyService/CreateCompany",
+     companies_pb2.CreateCompanyRequest(), OK),
+    ("franchisee creates a company", (Role.FRANCHISEE_ADMIN, AURORA), "CompanyService/CreateCompany",
+     companies_pb2.CreateCompanyRequest(), DENIED),
+    ("franchisee reads a company buying from it", (Role.FRANCHISEE_ADMIN, AURORA), "CompanyService/GetCompany",
+     companies_pb2.GetCompanyRequest(company_id="CO-A"), OK),
+    ("franchisee reads another's company", (Role.FRANCHISEE_ADMIN, AURORA), "CompanyService/GetCompany",
+     companies_pb2.GetCompanyRequest(company_id="CO-B"), DENIED),
+    ("regional manager lists another region's companies", (Role.REGIONAL_MANAGER, Scope.region("E")),
+     "CompanyService/ListCompanies", companies_pb2.ListCompaniesRequest(home_region="W"), DENIED),
     ("integrator of a franchisee asks for a balance", (Role.INTEGRATOR, AURORA), "CardService/GetBalance",
      common_pb2.Balances(), DENIED),
 ]
@@ -365,6 +397,10 @@ def test_allowed_calls_are_kept_inside_the_scope(chain: Chain, ops_channel: grpc
     east = bearer_metadata(chain.token(Role.REGIONAL_MANAGER, Scope.region("E")))
     stores = _call(ops_channel, "DirectoryService/ListStores", directory_pb2.ListStoresRequest(), east)
     assert [store.store_id for store in stores.stores] == ["S-E-001", "S-E-002"]
+    companies = _call(ops_channel, "CompanyService/ListCompanies", companies_pb2.ListCompaniesRequest(), east)
+    assert [company.company_id for company in companies.companies] == ["CO-A"]
+    companies = _call(ops_channel, "CompanyService/ListCompanies", companies_pb2.ListCompaniesRequest(), aurora)
+    assert [company.company_id for company in companies.companies] == ["CO-A"]
     sale = _call(ops_channel, "TransactionService/Checkout", transactions_pb2.CheckoutRequest(),
                  bearer_metadata(chain.token(*CASHIER_E1)))
     assert sale.transaction.store_id == "S-E-001"

@@ -10,6 +10,7 @@ import pytest
 
 from chaincard.v1 import (
     cards_pb2,
+    companies_pb2,
     directory_pb2,
     member_index_pb2,
     members_pb2,
@@ -21,6 +22,7 @@ from chaincard.v1 import (
     transactions_pb2,
 )
 from hq_service import servicers as hq_servicers
+from hq_service.company_servicer import CompanyServicer
 from hq_service.operators import mask_passwords
 from settlement.servicers import SettlementServicer, close_early_asked
 from store_agent import servicers as store_servicers
@@ -49,6 +51,7 @@ SERVICERS = [
     (member_index_pb2, "MemberIndexService", hq_servicers.MemberIndexServicer),
     (operators_pb2, "OperatorService", hq_servicers.OperatorServicer),
     (reports_pb2, "ReportService", hq_servicers.ReportServicer),
+    (companies_pb2, "CompanyService", CompanyServicer),
     (settlement_pb2, "SettlementService", SettlementServicer),
     (members_pb2, "MemberService", store_servicers.StoreMemberServicer),
     (cards_pb2, "CardService", store_servicers.StoreCardServicer),
