@@ -538,6 +538,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     add_bulk_commands(commands)  # chaincard coupon bulk-issue|bulk-status|bulk-list|filter
 
+    from hq_service import import_cli
+
+    import_cli.add_commands(commands)  # chaincard import members|cards|balances|reconcile
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

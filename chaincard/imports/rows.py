@@ -204,14 +204,23 @@ def _optional(parse: Parse[str], default: str) -> Parse[str]:
     return wrapped
 
 
-def _member_fields(check: _RowChecker) -> dict[str, str]:
-    return {
-        "name": check.check("name", _text("name"), ""),
-        "phone": check.check("phone", _phone, ""),
-        "birthday": check.check("birthday", _optional(parse_birthday, ""), ""),
-        "gender": check.check("gender", _gender, "UNSPECIFIED"),
-        "email": check.check("email", _email, ""),
-    }
+@dataclass(frozen=True)
+class _Member:
+    name: str
+    phone: str
+    birthday: str
+    gender: str
+    email: str
+
+
+def _member_fields(check: _RowChecker) -> _Member:
+    return _Member(
+        name=check.check("name", _text("name"), ""),
+        phone=check.check("phone", _phone, ""),
+        birthday=check.check("birthday", _optional(parse_birthday, ""), ""),
+        gender=check.check("gender", _gender, "UNSPECIFIED"),
+        email=check.check("email", _email, ""),
+    )
 
 
 def _store(check: _RowChecker, catalogue: Catalogue) -> StoreFacts | None:
@@ -225,15 +234,25 @@ def _store(check: _RowChecker, catalogue: Catalogue) -> StoreFacts | None:
     return store
 
 
-def _amounts(check: _RowChecker) -> dict[str, int]:
-    return {
-        "principal_fen": check.check("principal", parse_yuan, 0),
-        "bonus_fen": check.check("bonus", parse_yuan, 0),
-        "points": check.check("points", parse_points, 0),
-    }
+@dataclass(frozen=True)
+class _Amounts:
+    principal_fen: int = 0
+    bonus_fen: int = 0
+    points: int = 0
+
+    def any(self) -> bool:
+        return bool(self.principal_fen or self.bonus_fen or self.points)
 
 
-def _card_type(check: _RowChecker, catalogue: Catalogue, amounts: Mapping[str, int]) -> str:
+def _amounts(check: _RowChecker) -> _Amounts:
+    return _Amounts(
+        principal_fen=check.check("principal", parse_yuan, 0),
+        bonus_fen=check.check("bonus", parse_yuan, 0),
+        points=check.check("points", parse_points, 0),
+    )
+
+
+def _card_type(check: _RowChecker, catalogue: Catalogue, amounts: _Amounts) -> str:
     code = check.value("card_type")
     if not code:
         check.problem("card_type", "is required")
@@ -244,9 +263,9 @@ def _card_type(check: _RowChecker, catalogue: Catalogue, amounts: Mapping[str, i
         return code
     if card_type.anonymous:
         check.problem("card_type", f"card type {code} is a bearer type (anonymous): imported cards are named")
-    if not card_type.stored_value and (amounts["principal_fen"] or amounts["bonus_fen"]):
-        check.problem("principal" if amounts["principal_fen"] else "bonus", f"card type {code} holds no stored value")
-    if not card_type.points and amounts["points"]:
+    if not card_type.stored_value and (amounts.principal_fen or amounts.bonus_fen):
+        check.problem("principal" if amounts.principal_fen else "bonus", f"card type {code} holds no stored value")
+    if not card_type.points and amounts.points:
         check.problem("points", f"card type {code} holds no points")
     return code
 
@@ -256,21 +275,27 @@ def _validate_row(kind: Kind, raw: RawRow, catalogue: Catalogue) -> tuple[ValidR
     if kind is Kind.BALANCES:
         number = check.check("card_number", _card_number, "")
         amounts = _amounts(check)
-        if not check.errors and not any(amounts.values()):
+        if not check.errors and not amounts.any():
             check.problem("", "gives no balance (principal, bonus and points all empty or 0)")
-        return (None if check.errors else ValidRow(row=raw.row, card_number=number, **amounts)), check.errors
+        if check.errors:
+            return None, check.errors
+        return ValidRow(row=raw.row, card_number=number, principal_fen=amounts.principal_fen,
+                        bonus_fen=amounts.bonus_fen, points=amounts.points), []
     member = _member_fields(check)
     store = _store(check, catalogue)
-    card: dict[str, str] = {}
-    amounts: dict[str, int] = {}
+    number, card_type, amounts = "", "", _Amounts()
     if kind is Kind.CARDS:
-        card["card_number"] = check.check("card_number", _card_number, "")
+        number = check.check("card_number", _card_number, "")
         amounts = _amounts(check)
-        card["card_type"] = _card_type(check, catalogue, amounts)
+        card_type = _card_type(check, catalogue, amounts)
     if check.errors or store is None:
         return None, check.errors
-    return ValidRow(row=raw.row, store_id=store.store_id, region_code=store.region_code,
-                    franchisee_id=store.franchisee_id, **member, **card, **amounts), []
+    return ValidRow(
+        row=raw.row, name=member.name, phone=member.phone, birthday=member.birthday, gender=member.gender,
+        email=member.email, store_id=store.store_id, region_code=store.region_code, franchisee_id=store.franchisee_id,
+        card_number=number, card_type=card_type, principal_fen=amounts.principal_fen, bonus_fen=amounts.bonus_fen,
+        points=amounts.points,
+    ), []
 
 
 def _cross_row_errors(kind: Kind, rows: Iterable[ValidRow]) -> list[RowError]:
