@@ -37,9 +37,9 @@ from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.count_pack_expiry import expire_due_packs
 from region_service.coupon_batch_servicer import CouponBatchServicer
-from region_service.import_servicer import RegionImportServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
+from region_service.import_servicer import RegionImportServicer
 from region_service.levels import NightlyReview
 from region_service.models import OutboxMessage
 from region_service.points_expiry import run_points_jobs

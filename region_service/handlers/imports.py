@@ -16,13 +16,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chaincard.db.base import utc_now
 from chaincard import validation
+from chaincard.db.base import utc_now
 from chaincard.errors import ChainCardError, InvalidArgument
-from chaincard.imports.rows import MAX_AMOUNT_FEN, MAX_POINTS
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
+from chaincard.imports.rows import MAX_AMOUNT_FEN, MAX_POINTS
 from chaincard.ledger import Asset, SystemAccount, transfer
 from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
 from chaincard.receipts import ReceiptItem, amount_row

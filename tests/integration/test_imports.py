@@ -162,6 +162,6 @@ def test_hostile_streams_are_refused_naming_the_field(regions) -> None:  # type:
             with pytest.raises(grpc.RpcError) as refused:
                 stub.ImportRows(iter(messages), timeout=30)
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (field, refused.value.details())
-            assert (refused.value.details() or "").startswith(field), (field, refused.value.details())
+            assert field in (refused.value.details() or ""), (field, refused.value.details())
     assert scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards WHERE card_number = '7100000000001'") == 0
     assert scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM physical_cards WHERE card_number = '7100000000001'") == 0
