@@ -25,10 +25,12 @@ EXIT_ROWS_IN_ERROR = 3
 _FIELDS = ("name", "phone", "card_number", "card_type", "store", "principal", "bonus", "points", "birthday", "gender", "email")
 
 
-def stream_messages(file: ImportFile, kind: int, mode: int, file_name: str) -> Iterator[imports_pb2.ImportRowsRequest]:
+def stream_messages(file: ImportFile, kind: int, mode: int, file_name: str,
+                    chunk_rows: int = 0) -> Iterator[imports_pb2.ImportRowsRequest]:
     from chaincard.v1 import imports_pb2
 
-    start = imports_pb2.ImportStart(kind=kind, mode=mode, file_sha256=file.sha256, file_name=file_name[-255:])  # type: ignore[arg-type]
+    start = imports_pb2.ImportStart(kind=kind, mode=mode, file_sha256=file.sha256, file_name=file_name[-255:],  # type: ignore[arg-type]
+                                    chunk_rows=chunk_rows)
     rows = [imports_pb2.ImportRow(row=raw.row, **{name: raw.values.get(name, "") for name in _FIELDS}) for raw in file.rows]
     yield imports_pb2.ImportRowsRequest(start=start, rows=rows[:ROWS_PER_MESSAGE])
     for offset in range(ROWS_PER_MESSAGE, len(rows), ROWS_PER_MESSAGE):
@@ -91,7 +93,7 @@ def _run_import(args: argparse.Namespace, mode_name: str) -> int:
     try:
         with operator_channel(hq_endpoint(args), args.data_dir, expected_server="hq") as channel:
             answer = imports_pb2_grpc.ImportServiceStub(channel).ImportRows(
-                stream_messages(file, kind, mode, str(args.file)), timeout=IMPORT_DEADLINE_SECONDS)
+                stream_messages(file, kind, mode, str(args.file), args.chunk_rows), timeout=IMPORT_DEADLINE_SECONDS)
     except grpc.RpcError as error:
         print(f"{error.code().name}: {error.details()}", file=sys.stderr)
         return 1
@@ -151,6 +153,8 @@ def _flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV (UTF-8 or GBK) or XLSX file")
     parser.add_argument("--report", metavar="FILE", help="write every problem to FILE (.csv or .xlsx): row, column, problem")
     parser.add_argument("--show", type=int, default=20, help="problems printed (default 20)")
+    parser.add_argument("--chunk-rows", type=int, default=0,
+                        help="rows per chunk each region commits on its own (1-1000; default 200): smaller loses less to a crash")
     parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
     parser.add_argument("--config", help="TOML settings file")

@@ -24,43 +24,43 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63haincard/v1/imports.proto\x12\x0c\x63haincard.v1\"\x85\x01\n\x0bImportStart\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.chaincard.v1.ImportKind\x12&\n\x04mode\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.ImportMode\x12\x13\n\x0b\x66ile_sha256\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\"\xcf\x01\n\tImportRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x04 \x01(\t\x12\x11\n\tcard_type\x18\x05 \x01(\t\x12\r\n\x05store\x18\x06 \x01(\t\x12\x11\n\tprincipal\x18\x07 \x01(\t\x12\r\n\x05\x62onus\x18\x08 \x01(\t\x12\x0e\n\x06points\x18\t \x01(\t\x12\x10\n\x08\x62irthday\x18\n \x01(\t\x12\x0e\n\x06gender\x18\x0b \x01(\t\x12\r\n\x05\x65mail\x18\x0c \x01(\t\"d\n\x11ImportRowsRequest\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.ImportStart\x12%\n\x04rows\x18\x02 \x03(\x0b\x32\x17.chaincard.v1.ImportRow\">\n\x0eImportRowError\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0f\n\x07problem\x18\x03 \x01(\t\"h\n\x0cImportCounts\x12\x0f\n\x07members\x18\x01 \x01(\x03\x12\r\n\x05\x63\x61rds\x18\x02 \x01(\x03\x12\x15\n\rprincipal_fen\x18\x03 \x01(\x03\x12\x11\n\tbonus_fen\x18\x04 \x01(\x03\x12\x0e\n\x06points\x18\x05 \x01(\x03\"\x90\x01\n\x0cImportTotals\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12(\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x1a.chaincard.v1.ImportCounts\x12*\n\x06ledger\x18\x04 \x01(\x0b\x32\x1a.chaincard.v1.ImportCounts\"\xfe\x01\n\x12ImportRowsResponse\x12\x11\n\trows_read\x18\x01 \x01(\x03\x12\x12\n\nrows_valid\x18\x02 \x01(\x03\x12\x15\n\rrows_imported\x18\x03 \x01(\x03\x12\x1d\n\x15rows_already_imported\x18\x04 \x01(\x03\x12,\n\x06\x65rrors\x18\x05 \x03(\x0b\x32\x1c.chaincard.v1.ImportRowError\x12*\n\x06totals\x18\x06 \x03(\x0b\x32\x1a.chaincard.v1.ImportTotals\x12\x31\n\x0b\x64ifferences\x18\x07 \x03(\x0b\x32\x1c.chaincard.v1.ImportRowError\"\xf7\x01\n\x0eImportChunkRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x10\n\x08\x62irthday\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x08 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\t \x01(\t\x12\x10\n\x08store_id\x18\n \x01(\t\x12\x15\n\rprincipal_fen\x18\x0b \x01(\x03\x12\x11\n\tbonus_fen\x18\x0c \x01(\x03\x12\x0e\n\x06points\x18\r \x01(\x03\"\x94\x01\n\x12ImportChunkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.ImportKind\x12\x16\n\x0ereconcile_only\x18\x03 \x01(\x08\x12*\n\x04rows\x18\x04 \x03(\x0b\x32\x1c.chaincard.v1.ImportChunkRow\"\xef\x01\n\x11ImportChunkResult\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12/\n\x07outcome\x18\x02 \x01(\x0e\x32\x1e.chaincard.v1.ImportRowOutcome\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12\x15\n\rmember_exists\x18\x05 \x01(\x08\x12\x13\n\x0b\x63\x61rd_exists\x18\x06 \x01(\x08\x12\x15\n\rprincipal_fen\x18\x07 \x01(\x03\x12\x11\n\tbonus_fen\x18\x08 \x01(\x03\x12\x0e\n\x06points\x18\t \x01(\x03\x12\x15\n\rfranchisee_id\x18\n \x01(\t\"G\n\x13ImportChunkResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.chaincard.v1.ImportChunkResult*s\n\nImportKind\x12\x1b\n\x17IMPORT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_KIND_MEMBERS\x10\x01\x12\x15\n\x11IMPORT_KIND_CARDS\x10\x02\x12\x18\n\x14IMPORT_KIND_BALANCES\x10\x03*u\n\nImportMode\x12\x1b\n\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_MODE_DRY_RUN\x10\x01\x12\x16\n\x12IMPORT_MODE_IMPORT\x10\x02\x12\x19\n\x15IMPORT_MODE_RECONCILE\x10\x03*\xbd\x01\n\x10ImportRowOutcome\x12\"\n\x1eIMPORT_ROW_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n\x1bIMPORT_ROW_OUTCOME_IMPORTED\x10\x01\x12\'\n#IMPORT_ROW_OUTCOME_ALREADY_IMPORTED\x10\x02\x12\x1e\n\x1aIMPORT_ROW_OUTCOME_REFUSED\x10\x03\x12\x1b\n\x17IMPORT_ROW_OUTCOME_READ\x10\x04\x32\x62\n\rImportService\x12Q\n\nImportRows\x12\x1f.chaincard.v1.ImportRowsRequest\x1a .chaincard.v1.ImportRowsResponse(\x01\x32i\n\x13RegionImportService\x12R\n\x0bImportChunk\x12 .chaincard.v1.ImportChunkRequest\x1a!.chaincard.v1.ImportChunkResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63haincard/v1/imports.proto\x12\x0c\x63haincard.v1\"\x99\x01\n\x0bImportStart\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.chaincard.v1.ImportKind\x12&\n\x04mode\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.ImportMode\x12\x13\n\x0b\x66ile_sha256\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\x12\x12\n\nchunk_rows\x18\x05 \x01(\x05\"\xcf\x01\n\tImportRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x04 \x01(\t\x12\x11\n\tcard_type\x18\x05 \x01(\t\x12\r\n\x05store\x18\x06 \x01(\t\x12\x11\n\tprincipal\x18\x07 \x01(\t\x12\r\n\x05\x62onus\x18\x08 \x01(\t\x12\x0e\n\x06points\x18\t \x01(\t\x12\x10\n\x08\x62irthday\x18\n \x01(\t\x12\x0e\n\x06gender\x18\x0b \x01(\t\x12\r\n\x05\x65mail\x18\x0c \x01(\t\"d\n\x11ImportRowsRequest\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.ImportStart\x12%\n\x04rows\x18\x02 \x03(\x0b\x32\x17.chaincard.v1.ImportRow\">\n\x0eImportRowError\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0f\n\x07problem\x18\x03 \x01(\t\"h\n\x0cImportCounts\x12\x0f\n\x07members\x18\x01 \x01(\x03\x12\r\n\x05\x63\x61rds\x18\x02 \x01(\x03\x12\x15\n\rprincipal_fen\x18\x03 \x01(\x03\x12\x11\n\tbonus_fen\x18\x04 \x01(\x03\x12\x0e\n\x06points\x18\x05 \x01(\x03\"\x90\x01\n\x0cImportTotals\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\x12(\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x1a.chaincard.v1.ImportCounts\x12*\n\x06ledger\x18\x04 \x01(\x0b\x32\x1a.chaincard.v1.ImportCounts\"\xfe\x01\n\x12ImportRowsResponse\x12\x11\n\trows_read\x18\x01 \x01(\x03\x12\x12\n\nrows_valid\x18\x02 \x01(\x03\x12\x15\n\rrows_imported\x18\x03 \x01(\x03\x12\x1d\n\x15rows_already_imported\x18\x04 \x01(\x03\x12,\n\x06\x65rrors\x18\x05 \x03(\x0b\x32\x1c.chaincard.v1.ImportRowError\x12*\n\x06totals\x18\x06 \x03(\x0b\x32\x1a.chaincard.v1.ImportTotals\x12\x31\n\x0b\x64ifferences\x18\x07 \x03(\x0b\x32\x1c.chaincard.v1.ImportRowError\"\xf7\x01\n\x0eImportChunkRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x10\n\x08\x62irthday\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x08 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\t \x01(\t\x12\x10\n\x08store_id\x18\n \x01(\t\x12\x15\n\rprincipal_fen\x18\x0b \x01(\x03\x12\x11\n\tbonus_fen\x18\x0c \x01(\x03\x12\x0e\n\x06points\x18\r \x01(\x03\"\x94\x01\n\x12ImportChunkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.chaincard.v1.ImportKind\x12\x16\n\x0ereconcile_only\x18\x03 \x01(\x08\x12*\n\x04rows\x18\x04 \x03(\x0b\x32\x1c.chaincard.v1.ImportChunkRow\"\xef\x01\n\x11ImportChunkResult\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12/\n\x07outcome\x18\x02 \x01(\x0e\x32\x1e.chaincard.v1.ImportRowOutcome\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12\x15\n\rmember_exists\x18\x05 \x01(\x08\x12\x13\n\x0b\x63\x61rd_exists\x18\x06 \x01(\x08\x12\x15\n\rprincipal_fen\x18\x07 \x01(\x03\x12\x11\n\tbonus_fen\x18\x08 \x01(\x03\x12\x0e\n\x06points\x18\t \x01(\x03\x12\x15\n\rfranchisee_id\x18\n \x01(\t\"G\n\x13ImportChunkResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.chaincard.v1.ImportChunkResult*s\n\nImportKind\x12\x1b\n\x17IMPORT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_KIND_MEMBERS\x10\x01\x12\x15\n\x11IMPORT_KIND_CARDS\x10\x02\x12\x18\n\x14IMPORT_KIND_BALANCES\x10\x03*u\n\nImportMode\x12\x1b\n\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_MODE_DRY_RUN\x10\x01\x12\x16\n\x12IMPORT_MODE_IMPORT\x10\x02\x12\x19\n\x15IMPORT_MODE_RECONCILE\x10\x03*\xbd\x01\n\x10ImportRowOutcome\x12\"\n\x1eIMPORT_ROW_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n\x1bIMPORT_ROW_OUTCOME_IMPORTED\x10\x01\x12\'\n#IMPORT_ROW_OUTCOME_ALREADY_IMPORTED\x10\x02\x12\x1e\n\x1aIMPORT_ROW_OUTCOME_REFUSED\x10\x03\x12\x1b\n\x17IMPORT_ROW_OUTCOME_READ\x10\x04\x32\x62\n\rImportService\x12Q\n\nImportRows\x12\x1f.chaincard.v1.ImportRowsRequest\x1a .chaincard.v1.ImportRowsResponse(\x01\x32i\n\x13RegionImportService\x12R\n\x0bImportChunk\x12 .chaincard.v1.ImportChunkRequest\x1a!.chaincard.v1.ImportChunkResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.imports_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IMPORTKIND']._serialized_start=1782
-  _globals['_IMPORTKIND']._serialized_end=1897
-  _globals['_IMPORTMODE']._serialized_start=1899
-  _globals['_IMPORTMODE']._serialized_end=2016
-  _globals['_IMPORTROWOUTCOME']._serialized_start=2019
-  _globals['_IMPORTROWOUTCOME']._serialized_end=2208
+  _globals['_IMPORTKIND']._serialized_start=1802
+  _globals['_IMPORTKIND']._serialized_end=1917
+  _globals['_IMPORTMODE']._serialized_start=1919
+  _globals['_IMPORTMODE']._serialized_end=2036
+  _globals['_IMPORTROWOUTCOME']._serialized_start=2039
+  _globals['_IMPORTROWOUTCOME']._serialized_end=2228
   _globals['_IMPORTSTART']._serialized_start=45
-  _globals['_IMPORTSTART']._serialized_end=178
-  _globals['_IMPORTROW']._serialized_start=181
-  _globals['_IMPORTROW']._serialized_end=388
-  _globals['_IMPORTROWSREQUEST']._serialized_start=390
-  _globals['_IMPORTROWSREQUEST']._serialized_end=490
-  _globals['_IMPORTROWERROR']._serialized_start=492
-  _globals['_IMPORTROWERROR']._serialized_end=554
-  _globals['_IMPORTCOUNTS']._serialized_start=556
-  _globals['_IMPORTCOUNTS']._serialized_end=660
-  _globals['_IMPORTTOTALS']._serialized_start=663
-  _globals['_IMPORTTOTALS']._serialized_end=807
-  _globals['_IMPORTROWSRESPONSE']._serialized_start=810
-  _globals['_IMPORTROWSRESPONSE']._serialized_end=1064
-  _globals['_IMPORTCHUNKROW']._serialized_start=1067
-  _globals['_IMPORTCHUNKROW']._serialized_end=1314
-  _globals['_IMPORTCHUNKREQUEST']._serialized_start=1317
-  _globals['_IMPORTCHUNKREQUEST']._serialized_end=1465
-  _globals['_IMPORTCHUNKRESULT']._serialized_start=1468
-  _globals['_IMPORTCHUNKRESULT']._serialized_end=1707
-  _globals['_IMPORTCHUNKRESPONSE']._serialized_start=1709
-  _globals['_IMPORTCHUNKRESPONSE']._serialized_end=1780
-  _globals['_IMPORTSERVICE']._serialized_start=2210
-  _globals['_IMPORTSERVICE']._serialized_end=2308
-  _globals['_REGIONIMPORTSERVICE']._serialized_start=2310
-  _globals['_REGIONIMPORTSERVICE']._serialized_end=2415
+  _globals['_IMPORTSTART']._serialized_end=198
+  _globals['_IMPORTROW']._serialized_start=201
+  _globals['_IMPORTROW']._serialized_end=408
+  _globals['_IMPORTROWSREQUEST']._serialized_start=410
+  _globals['_IMPORTROWSREQUEST']._serialized_end=510
+  _globals['_IMPORTROWERROR']._serialized_start=512
+  _globals['_IMPORTROWERROR']._serialized_end=574
+  _globals['_IMPORTCOUNTS']._serialized_start=576
+  _globals['_IMPORTCOUNTS']._serialized_end=680
+  _globals['_IMPORTTOTALS']._serialized_start=683
+  _globals['_IMPORTTOTALS']._serialized_end=827
+  _globals['_IMPORTROWSRESPONSE']._serialized_start=830
+  _globals['_IMPORTROWSRESPONSE']._serialized_end=1084
+  _globals['_IMPORTCHUNKROW']._serialized_start=1087
+  _globals['_IMPORTCHUNKROW']._serialized_end=1334
+  _globals['_IMPORTCHUNKREQUEST']._serialized_start=1337
+  _globals['_IMPORTCHUNKREQUEST']._serialized_end=1485
+  _globals['_IMPORTCHUNKRESULT']._serialized_start=1488
+  _globals['_IMPORTCHUNKRESULT']._serialized_end=1727
+  _globals['_IMPORTCHUNKRESPONSE']._serialized_start=1729
+  _globals['_IMPORTCHUNKRESPONSE']._serialized_end=1800
+  _globals['_IMPORTSERVICE']._serialized_start=2230
+  _globals['_IMPORTSERVICE']._serialized_end=2328
+  _globals['_REGIONIMPORTSERVICE']._serialized_start=2330
+  _globals['_REGIONIMPORTSERVICE']._serialized_end=2435
 # @@protoc_insertion_point(module_scope)

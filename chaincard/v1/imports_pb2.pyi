@@ -43,16 +43,18 @@ IMPORT_ROW_OUTCOME_REFUSED: ImportRowOutcome
 IMPORT_ROW_OUTCOME_READ: ImportRowOutcome
 
 class ImportStart(_message.Message):
-    __slots__ = ("kind", "mode", "file_sha256", "file_name")
+    __slots__ = ("kind", "mode", "file_sha256", "file_name", "chunk_rows")
     KIND_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     FILE_SHA256_FIELD_NUMBER: _ClassVar[int]
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_ROWS_FIELD_NUMBER: _ClassVar[int]
     kind: ImportKind
     mode: ImportMode
     file_sha256: str
     file_name: str
-    def __init__(self, kind: _Optional[_Union[ImportKind, str]] = ..., mode: _Optional[_Union[ImportMode, str]] = ..., file_sha256: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
+    chunk_rows: int
+    def __init__(self, kind: _Optional[_Union[ImportKind, str]] = ..., mode: _Optional[_Union[ImportMode, str]] = ..., file_sha256: _Optional[str] = ..., file_name: _Optional[str] = ..., chunk_rows: _Optional[int] = ...) -> None: ...
 
 class ImportRow(_message.Message):
     __slots__ = ("row", "name", "phone", "card_number", "card_type", "store", "principal", "bonus", "points", "birthday", "gender", "email")

@@ -108,7 +108,7 @@ def import_chunk(uow: RegionUnitOfWork, request: imports_pb2.ImportChunkRequest)
     results = []
     for row in request.rows:
         if request.reconcile_only:
-            results.append(_read_back(session, row))
+            results.append(_read_back(session, row)[0])
             continue
         try:
             with session.begin_nested():
@@ -117,33 +117,38 @@ def import_chunk(uow: RegionUnitOfWork, request: imports_pb2.ImportChunkRequest)
             results.append(R.ImportChunkResult(row=row.row, outcome=R.IMPORT_ROW_OUTCOME_REFUSED,
                                                column=refused.column, problem=refused.problem))
             continue
-        result = _read_back(session, row)
-        result.outcome = (R.IMPORT_ROW_OUTCOME_IMPORTED if (wrote.member or wrote.card or wrote.opening)
-                          else R.IMPORT_ROW_OUTCOME_ALREADY_IMPORTED)
+        result, opened_by = _read_back(session, row)
+        # An earlier attempt of this very send (a transport retry of a call that had committed) wrote
+        # the opening balance: the row was imported by this send all the same.
+        written = wrote.member or wrote.card or wrote.opening or opened_by == request.request_id
+        result.outcome = R.IMPORT_ROW_OUTCOME_IMPORTED if written else R.IMPORT_ROW_OUTCOME_ALREADY_IMPORTED
         results.append(result)
     return R.ImportChunkResponse(results=results)
 
 
-def _read_back(session: Session, row: imports_pb2.ImportChunkRow) -> imports_pb2.ImportChunkResult:
-    """What the region holds for the row: member, card, and the card's opening balance as posted."""
+def _read_back(session: Session, row: imports_pb2.ImportChunkRow) -> tuple[imports_pb2.ImportChunkResult, str]:
+    """What the region holds for the row (member, card, the card's opening balance as posted), and
+    the request id of the chunk that posted the opening balance ("" if none)."""
     result = R.ImportChunkResult(row=row.row, outcome=R.IMPORT_ROW_OUTCOME_READ)
     result.member_exists = bool(row.member_id) and session.get(Member, row.member_id) is not None
     if not row.card_number:
-        return result
+        return result, ""
     card = session.get(Card, row.card_number)
     if card is None:
-        return result
+        return result, ""
     result.card_exists = True
     result.franchisee_id = card.issuing_franchisee_id
     if not row.member_id and card.member_id:
         result.member_exists = True
     opening = session.execute(
-        select(LedgerTransaction.principal_delta_fen, LedgerTransaction.bonus_delta_fen, LedgerTransaction.points_delta)
+        select(LedgerTransaction.principal_delta_fen, LedgerTransaction.bonus_delta_fen, LedgerTransaction.points_delta,
+               LedgerTransaction.details)
         .where(LedgerTransaction.request_id == opening_request_id(card.card_number))
     ).first()
-    if opening is not None:
-        result.principal_fen, result.bonus_fen, result.points = opening
-    return result
+    if opening is None:
+        return result, ""
+    result.principal_fen, result.bonus_fen, result.points = opening[0], opening[1], opening[2]
+    return result, str((opening[3] or {}).get("import_chunk", ""))
 
 
 def _import_row(ctx: RegionContext, session: Session, request: imports_pb2.ImportChunkRequest,

@@ -26,6 +26,8 @@ ROWS = int(os.environ.get("CHAINCARD_IMPORT_TEST_ROWS", "1000"))
 BAD = 50
 CARD_BASE = 6_200_000_000_000
 PHONE_BASE = 13_800_000_000
+# Three runs of the file in one test: on the shared two-core machine under load it exceeds the default 300 s.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture
