@@ -167,3 +167,38 @@ def test_hostile_streams_are_refused_naming_the_field(regions) -> None:  # type:
             assert field in (refused.value.details() or ""), (field, refused.value.details())
     assert scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards WHERE card_number = '7100000000001'") == 0
     assert scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM physical_cards WHERE card_number = '7100000000001'") == 0
+
+
+def test_members_then_cards_then_balances_each_once(regions, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The three kinds in turn: members alone, their cards without balances, then the balances; each re-run writes nothing."""
+    members = tmp_path / "members.csv"
+    members.write_text("姓名,手机号,门店,生日,性别\n王芳,13500000001,S-E-002,1985/3/4,女\n赵强,13500000002,S-W-001,,男\n",
+                       encoding="utf-8-sig")
+    cards = tmp_path / "cards.csv"
+    cards.write_text("Name,Phone,Card No.,Card Type,Store\n王芳,13500000001,7300000000001,SV,S-E-002\n"
+                     "赵强,13500000002,7300000000002,GOLD,S-W-001\n", encoding="utf-8")
+    balances = tmp_path / "balances.csv"
+    balances.write_text("卡号,本金余额,赠送余额,积分\n7300000000001,88.80,8,100\n7300000000002,1000,,\n7300000000009,1,,\n",
+                        encoding="gbk")
+    for path, imported in ((members, 2), (cards, 2)):
+        status, out, err = cli(path.name.removesuffix(".csv"), str(path))
+        assert status == 0, out + err
+        assert (_count(out, "imported"), _count(out, "already imported")) == (imported, 0)
+        status, out, err = cli(path.name.removesuffix(".csv"), str(path))
+        assert (status, _count(out, "imported"), _count(out, "already imported")) == (0, 0, imported), out + err
+    east, west = regions.database_urls["E"], regions.database_urls["W"]
+    assert scalar(east, "SELECT member_id FROM cards WHERE card_number = '7300000000001'") == scalar(
+        east, "SELECT member_id FROM members WHERE name = '王芳' AND channel = 'BATCH_IMPORT'")
+    assert scalar(east, "SELECT COUNT(*) FROM ledger_transactions WHERE card_number = '7300000000001'") == 0
+
+    status, out, err = cli("balances", str(balances), "--report", str(tmp_path / "errors.csv"))
+    assert status == 3, out + err  # the unknown card
+    assert _report(tmp_path / "errors.csv") == {4: "卡号"}
+    assert (_count(out, "imported"), _count(out, "already imported")) == (2, 0)
+    assert rows(east, "SELECT principal_delta_fen, bonus_delta_fen, points_delta FROM ledger_transactions "
+                      "WHERE card_number = '7300000000001' AND type = 'OPENING_BALANCE'") == [(8880, 800, 100)]
+    assert rows(west, "SELECT principal_delta_fen FROM ledger_transactions WHERE card_number = '7300000000002'") == [(100_000,)]
+    status, out, err = cli("balances", str(balances))
+    assert (_count(out, "imported"), _count(out, "already imported")) == (0, 2)
+    status, out, err = cli("reconcile", str(balances), "--kind", "balances")
+    assert status == 0 and "balanced to the fen" in out, out + err
