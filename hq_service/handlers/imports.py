@@ -180,7 +180,9 @@ def import_rows(session_factory: sessionmaker[Session], regions: RegionStubs, ph
     totals = _Totals()
     for row in rows:
         totals.add_file(row)
-    if ask.mode != imports_pb2.IMPORT_MODE_DRY_RUN:
+    if ask.mode == imports_pb2.IMPORT_MODE_DRY_RUN:
+        errors += _index_conflicts(session_factory, phone_key, ask.kind, rows)
+    else:
         differences: list[RowError] = []
         _run_chunks(session_factory, regions, phone_key, ask, rows, response, errors, differences, totals)
         response.differences.extend(imports_pb2.ImportRowError(row=d.row, column=d.column, problem=d.problem)
@@ -325,22 +327,38 @@ def _members_of(session_factory: sessionmaker[Session], region: str, chunk: list
     return members, errors
 
 
-def _register_cards(session_factory: sessionmaker[Session], region: str, chunk: list[ValidRow]) -> list[RowError]:
+def _index_conflicts(session_factory: sessionmaker[Session], phone_key: str, kind: Kind,
+                     rows: list[ValidRow]) -> list[RowError]:
+    """A dry run's look at what an import would meet at HQ, writing nothing: a phone held for another
+    region, a card number in the card directory for another home or issuer."""
+    errors: list[RowError] = []
+    for region, chunk in _chunks(rows, MAX_ROWS_PER_MESSAGE):
+        if kind is not Kind.BALANCES:
+            errors += _members_of(session_factory, region, chunk, phone_key, claim=False)[1]
+        if kind is Kind.CARDS:
+            errors += _register_cards(session_factory, region, chunk, write=False)
+    return errors
+
+
+def _register_cards(session_factory: sessionmaker[Session], region: str, chunk: list[ValidRow], *,
+                    write: bool = True) -> list[RowError]:
     """The chunk's card numbers in HQ's card directory, homed here under their issuer (as pre-printed
-    cards are, RegisterPhysicalCards); a number already there for another home or issuer is the row's error."""
+    cards are, RegisterPhysicalCards); a number already there for another home or issuer is the row's
+    error. ``write`` False: only those errors (a dry run)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     with session_factory.begin() as session:
-        session.execute(pg_insert(PhysicalCard).values([
-            {"card_number": row.card_number, "home_region": region, "franchisee_id": row.franchisee_id,
-             "card_type_code": row.card_type} for row in chunk
-        ]).on_conflict_do_nothing(index_elements=["card_number"]))
+        if write:
+            session.execute(pg_insert(PhysicalCard).values([
+                {"card_number": row.card_number, "home_region": region, "franchisee_id": row.franchisee_id,
+                 "card_type_code": row.card_type} for row in chunk
+            ]).on_conflict_do_nothing(index_elements=["card_number"]))
         entries = {card.card_number: card for card in session.execute(
             select(PhysicalCard).where(PhysicalCard.card_number.in_([row.card_number for row in chunk]))).scalars()}
     errors = []
     for row in chunk:
-        entry = entries[row.card_number]
-        if (entry.home_region, entry.franchisee_id) != (region, row.franchisee_id):
+        entry = entries.get(row.card_number)
+        if entry is not None and (entry.home_region, entry.franchisee_id) != (region, row.franchisee_id):
             errors.append(RowError(row.row, "card_number", f"{row.card_number} is already in the chain's card directory "
                                                            f"for region {entry.home_region}, franchisee {entry.franchisee_id}"))
     return errors

@@ -202,3 +202,20 @@ def test_members_then_cards_then_balances_each_once(regions, cli, tmp_path) -> N
     assert (_count(out, "imported"), _count(out, "already imported")) == (0, 2)
     status, out, err = cli("reconcile", str(balances), "--kind", "balances")
     assert status == 0 and "balanced to the fen" in out, out + err
+
+
+def test_a_dry_run_also_reports_what_hq_holds_against_a_row(regions, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A phone already homed in another region, a card number in the directory for another home: found by the dry run too."""
+    first = tmp_path / "first.csv"
+    first.write_text("姓名,手机号,卡号,卡类型,开卡门店\n孙丽,13500000011,7400000000001,SV,S-E-001\n", encoding="utf-8")
+    status, out, err = cli("cards", str(first))
+    assert status == 0, out + err
+    clash = tmp_path / "clash.csv"
+    clash.write_text("姓名,手机号,卡号,卡类型,开卡门店\n孙丽,13500000011,7400000000002,SV,S-W-001\n"
+                     "周杰,13500000012,7400000000001,SV,S-W-002\n", encoding="utf-8")
+    report = tmp_path / "clash-errors.csv"
+    for extra in (["--dry-run"], []):
+        status, out, err = cli("cards", str(clash), "--report", str(report), *extra)
+        assert status == 3, out + err
+        assert _report(report) == {2: "手机号", 3: "卡号"}
+    assert scalar(regions.database_urls["W"], "SELECT COUNT(*) FROM cards WHERE card_number LIKE '74%'") == 0
