@@ -28,6 +28,8 @@ from chaincard.v1 import (
     coupon_issue_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
     member_index_pb2,
     member_index_pb2_grpc,
     member_view_pb2,
@@ -46,6 +48,7 @@ from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
 from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
 from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
 from hq_service.company_servicer import CompanyServicer
+from hq_service.import_servicer import ImportServicer, RegionImports
 from hq_service.models import ProcessedEvent
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
 from hq_service.operator_models import OperatorRequest
@@ -89,6 +92,8 @@ def start_hq(settings: Settings) -> RunningServer:
     session_factory = make_session_factory(engine)
     operators = OperatorContext(session_factory, SigningKeyStore(Path(settings.hq_signing_key_dir)))
     commands = hq_commands(operators)
+    transport = Transport.for_service(settings, "hq")
+    region_imports = RegionImports(session_factory, transport)
     services: list[ServiceRegistration] = [
         (directory_pb2_grpc.add_DirectoryServiceServicer_to_server, DirectoryServicer(session_factory, commands),
          _name(directory_pb2, "DirectoryService")),
@@ -108,10 +113,11 @@ def start_hq(settings: Settings) -> RunningServer:
          BulkCouponIssueServicer(session_factory, commands), _name(coupon_issue_pb2, "BulkCouponIssueService")),
         (companies_pb2_grpc.add_CompanyServiceServicer_to_server, CompanyServicer(session_factory, commands),
          _name(companies_pb2, "CompanyService")),
+        (imports_pb2_grpc.add_ImportServiceServicer_to_server,
+         ImportServicer(session_factory, region_imports, settings.phone_hmac_key), _name(imports_pb2, "ImportService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
-    transport = Transport.for_service(settings, "hq")
     running = build_server(settings.listen, services, interceptors=[guard], transport=transport)
     def consumer(group: str, group_topics: list[str], handle_batch: BatchEventHandler) -> IdempotentConsumer:
         return IdempotentConsumer(name=f"{settings.deployment}.{group}", bootstrap=settings.kafka_bootstrap,
@@ -134,6 +140,7 @@ def start_hq(settings: Settings) -> RunningServer:
     bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
                   for index in range(BULK_ISSUE_WORKERS)]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close]
+                        region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
+                        region_imports.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

@@ -542,6 +542,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     company_cli.add_commands(commands)  # chaincard company create|list|show
 
+    from hq_service import import_cli
+
+    import_cli.add_commands(commands)  # chaincard import members|cards|balances|reconcile
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

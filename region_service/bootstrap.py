@@ -20,6 +20,8 @@ from chaincard.v1 import (
     cards_pb2_grpc,
     coupon_issue_pb2,
     coupon_issue_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
     member_index_pb2_grpc,
     members_pb2,
     members_pb2_grpc,
@@ -37,6 +39,7 @@ from region_service.count_pack_expiry import expire_due_packs
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
+from region_service.import_servicer import RegionImportServicer
 from region_service.levels import NightlyReview
 from region_service.models import OutboxMessage
 from region_service.points_expiry import run_points_jobs
@@ -116,6 +119,8 @@ def start_region(settings: Settings) -> RunningServer:
              store_sync_pb2.DESCRIPTOR.services_by_name["StoreSyncService"].full_name),
             (coupon_issue_pb2_grpc.add_CouponBatchServiceServicer_to_server, CouponBatchServicer(ctx),
              coupon_issue_pb2.DESCRIPTOR.services_by_name["CouponBatchService"].full_name),
+            (imports_pb2_grpc.add_RegionImportServiceServicer_to_server, RegionImportServicer(ctx),
+             imports_pb2.DESCRIPTOR.services_by_name["RegionImportService"].full_name),
         ],
         interceptors=[guard],
         transport=transport,

@@ -55,6 +55,10 @@ class SystemAccount(StrEnum):
     # Count-card uses (K1, docs/adr/0029): the selling franchisee's uses sold and not yet consumed,
     # in COUNT_USES:<item> (debited when sold, credited back when a use is consumed or refunded).
     COUNT_USE_LIABILITY = "COUNT_USE_LIABILITY"
+    # Balances brought over from the chain's old system (V8, docs/adr/0040): debited by each opening
+    # balance, opposite the card's credit, for the issuing franchisee. Its (negative) balance is the
+    # prepaid liability the franchisee took over, in principal, bonus and points.
+    MIGRATION_OPENING = "MIGRATION_OPENING"
 
 
 def count_uses_asset(item_code: str) -> str:

@@ -367,6 +367,11 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("CompanyService", "GetCompany")] = Rule(roles=company_readers, owners=company_owners)
     m[_rpc("CompanyService", "ListCompanies")] = Rule(
         roles=company_readers, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
+    # ImportService (HQ) and RegionImportService (regions): a chain's old data (docs/adr/0040).
+    m[_rpc("ImportService", "ImportRows")] = Rule(
+        roles=_roles(HA), scoped_by="none", note="streamed rows; going live imports the whole chain's members and balances")
+    m[_rpc("RegionImportService", "ImportChunk")] = Rule(
+        peers=frozenset({"hq"}), note="HQ sends each chunk of an import to its members' home region")
 
     # OperatorService (HQ): its handlers apply the finer rules (self-service, own stores' staff).
     m[_rpc("OperatorService", "UpsertOperator")] = Rule(roles=_roles(HA, FA), scoped_by="handler")

@@ -79,6 +79,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_POINTS_EXPIRY: _ClassVar[TransactionType]
     TRANSACTION_TYPE_COUNT_USES_EXPIRY: _ClassVar[TransactionType]
     TRANSACTION_TYPE_LEVEL_PURCHASE: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_OPENING_BALANCE: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -155,6 +156,7 @@ TRANSACTION_TYPE_RECEIVABLE_WRITE_OFF: TransactionType
 TRANSACTION_TYPE_POINTS_EXPIRY: TransactionType
 TRANSACTION_TYPE_COUNT_USES_EXPIRY: TransactionType
 TRANSACTION_TYPE_LEVEL_PURCHASE: TransactionType
+TRANSACTION_TYPE_OPENING_BALANCE: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection

@@ -58,6 +58,7 @@ from chaincard.v1 import (
     companies_pb2,
     directory_pb2,
     directory_pb2_grpc,
+    imports_pb2,
     member_index_pb2,
     members_pb2,
     operators_pb2,
@@ -79,7 +80,7 @@ from tests.support.hostile import (
 from tests.support.ledger import assert_ledger_consistent
 
 # ---- which RPCs --------------------------------------------------------------------------------------
-REGION_SERVICES = ("MemberService", "CardService", "TransactionService", "StoreSyncService")
+REGION_SERVICES = ("MemberService", "CardService", "TransactionService", "StoreSyncService", "RegionImportService")
 HQ_SERVICES = ("DirectoryService", "ProgramConfigService", "MemberIndexService", "OperatorService", "CompanyService")
 _SERVICE_ORDER = {f"chaincard.v1.{name}": index for index, name in enumerate((*REGION_SERVICES, *HQ_SERVICES))}
 
@@ -416,6 +417,11 @@ def region_template(chain: Chain, method: str, target: str, store: str, card: Ca
                 request_id=rid, store_id=store, name="Fuzz 测试", phone=chain.fresh_phone(), birthday="1990-05-17",
                 gender=common_pb2.GENDER_FEMALE, email="fuzz@example.com", custom_fields={"source": "fuzz"}, tags=["vip"],
                 channel=common_pb2.REGISTRATION_CHANNEL_STORE)
+        case "ImportChunk":  # a chunk of an import (docs/adr/0040): a fresh member with a card and its opening balance
+            return imports_pb2.ImportChunkRequest(request_id=rid, kind=imports_pb2.IMPORT_KIND_CARDS, rows=[
+                imports_pb2.ImportChunkRow(row=2, member_id=new_id(), name="Fuzz 导入", phone=chain.fresh_phone(),
+                                           birthday="1990-05-17", gender="FEMALE", card_number=f"71{chain.next_number():011d}",
+                                           card_type_code="SV", store_id=store, principal_fen=1_000, bonus_fen=100, points=10)])
         case "UpdateMember":
             return members_pb2.UpdateMemberRequest(request_id=rid, member_id=card.member_id, store_id=store, name="Renamed",
                                                    email="new@example.com", add_tags=["vip"], reason="fuzz")
