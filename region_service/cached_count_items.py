@@ -33,7 +33,7 @@ def count_items(session: Session, snapshot: pc.ConfigSnapshot, card_numbers: Col
                or_(CountUsePack.expires_at.is_(None), CountUsePack.expires_at > now))
         .group_by(CountUsePack.card_number, CountUsePack.item_code, CountUsePack.expires_at)
         .order_by(CountUsePack.card_number, CountUsePack.item_code, CountUsePack.expires_at.asc().nulls_last())
-    ).tuples():
+    ):
         item = found[card_number].setdefault(item_code, store_sync_pb2.CachedCountItem(item_code=item_code))
         item.packs.add(uses=int(uses), expires_at=timestamp(expires_at))
     caps = {item.code: item.daily_cap_uses for item in snapshot.count_items}
@@ -44,7 +44,7 @@ def count_items(session: Session, snapshot: pc.ConfigSnapshot, card_numbers: Col
                func.max(CountTimePeriod.ends_at))
         .where(CountTimePeriod.card_number.in_(numbers), CountTimePeriod.ends_at > now)
         .group_by(CountTimePeriod.card_number, CountTimePeriod.item_code)
-    ).tuples():
+    ):
         found[card_number][item_code] = store_sync_pb2.CachedCountItem(
             item_code=item_code, time_pass=True, valid_from=timestamp(starts_at), valid_until=timestamp(ends_at),
             daily_cap_uses=caps.get(item_code, 0))
@@ -54,7 +54,7 @@ def count_items(session: Session, snapshot: pc.ConfigSnapshot, card_numbers: Col
             select(CountTimeUse.card_number, CountTimeUse.item_code, func.sum(CountTimeUse.uses))
             .where(CountTimeUse.card_number.in_(holders), CountTimeUse.business_date == business_date)
             .group_by(CountTimeUse.card_number, CountTimeUse.item_code)
-        ).tuples():
+        ):
             held = found[card_number].get(item_code)
             if held is not None and held.time_pass:
                 held.used_today = int(uses)
@@ -63,7 +63,7 @@ def count_items(session: Session, snapshot: pc.ConfigSnapshot, card_numbers: Col
             select(LedgerTransaction.card_number, LedgerTransaction.details)
             .where(LedgerTransaction.card_number.in_(holders), LedgerTransaction.store_id == store_id,
                    LedgerTransaction.business_date == business_date, LedgerTransaction.type.not_in((PURCHASE, EXPIRY)))
-        ).tuples():
+        ):
             for item_code, delta in ((details or {}).get(DETAILS_USES) or {}).items():
                 held = found[card_number].get(item_code)
                 if held is not None:
