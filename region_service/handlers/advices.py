@@ -162,6 +162,10 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
             raise InvalidArgument(f"{field}.discount_fen", "must be between 0 and the sale's subtotal_fen")
         seen.add(coupon.coupon_code)
     intents = _advised_intents(where, advice.checkout)
+    for position, tender in enumerate(result.tenders):
+        if tender.type == common_pb2.TENDER_TYPE_COUNT_USES and not intents:
+            raise InvalidArgument(f"{where}.offline_result.tenders[{position}].type",
+                                  "count uses were paid but the checkout names no COUNT_USES tender")
     if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0 and not intents:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
     if advice.member_code:
