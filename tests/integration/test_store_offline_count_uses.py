@@ -80,7 +80,7 @@ class Store:
 
     def wait_cached(self, card: str, predicate, what: str) -> None:  # type: ignore[no-untyped-def]
         self.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # cached, then refreshed
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # refreshed every half second, or pushed; generous on a loaded machine
         while not predicate():
             assert time.monotonic() < deadline, f"the store never cached {what} of card {card}"
             time.sleep(0.1)
