@@ -1,6 +1,7 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
-configuration snapshot, the offline stand-in's card cache (its cards' coupons and QR member-code keys), where the region's push of its cards'
-balances got to (per region for the feeds it relays), and its queue of offline advices (X4)."""
+configuration snapshot, the offline stand-in's card cache (its cards' coupons, count-card uses and
+time passes, and QR member-code keys), where the region's push of its cards' balances got to (per
+region for the feeds it relays), and its queue of offline advices (X4)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
 fresh state of the cards in its offline stand-in cache, and the stream of those cards' balance
 changes (docs/adr/0017); with each card, its AVAILABLE coupons (the stand-in redeems them offline,
-docs/adr/0025) and its QR member-code key (it verifies the card's codes offline, docs/adr/0026).
+docs/adr/0025), its count-card uses and time passes (it takes them offline, docs/adr/0036) and its
+QR member-code key (it verifies the card's codes offline, docs/adr/0026).
 Reads only; nothing is written."""
 
 from __future__ import annotations
