@@ -7,7 +7,8 @@ knows which of its own forwarded advices that balance already includes; a newer 
 replaces an older one, never the reverse.
 
 With each card its AVAILABLE coupons (docs/adr/0025): the list RefreshCardCache or a pushed change
-brings replaces the card's cached coupons whole, unless a later list is already here. And its QR
+brings replaces the card's cached coupons whole, unless a later list is already here; so do its
+count-card uses and time passes (docs/adr/0036). And its QR
 member-code key (docs/adr/0026), which only RefreshCardCache gives: a card first described by an
 online answer is refreshed at once for it."""
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from google.protobuf.message import Message
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
 from chaincard.v1 import common_pb2, store_sync_pb2
-from store_agent.models import BalancePushPosition, CachedCard, CachedCoupon, RelayedPushPosition
+from store_agent.models import (
+    BalancePushPosition,
+    CachedCard,
+    CachedCountItem,
+    CachedCountPack,
+    CachedCoupon,
+    RelayedPushPosition,
+)
 
 # Cards not seen for this long leave the cache.
 FORGET_AFTER = timedelta(days=30)
@@ -39,6 +47,13 @@ def _moment(stamp: Any) -> datetime | None:
 
 def _state_name(state: int) -> str:
     return common_pb2.CardState.Name(state).removeprefix("CARD_STATE_")
+
+
+def _drop_count_items(session: Session, card_numbers: Any) -> None:
+    """Forget the cached count items of ``card_numbers`` (a list, or a select of numbers)."""
+    session.execute(delete(CachedCountPack).where(CachedCountPack.card_number.in_(card_numbers)))
+    session.execute(delete(CachedCountItem).where(CachedCountItem.card_number.in_(card_numbers)))
+    session.flush()
 
 
 class CardCache:
@@ -154,6 +169,26 @@ class CardCache:
                                        valid_from=valid_from, valid_until=valid_until))
         row.coupons_as_of = read_at
 
+    @staticmethod
+    def put_count_items(session: Session, row: CachedCard, items: Sequence[store_sync_pb2.CachedCountItem], read_at: datetime,
+                        business_date: str) -> None:
+        """The card's count-card uses and time passes as its region listed them at ``read_at`` (their
+        day's uses counted on ``business_date``): they replace the cached ones, unless a list read
+        later is already here."""
+        if row.count_items_as_of is not None and row.count_items_as_of > read_at:
+            return
+        _drop_count_items(session, [row.card_number])
+        for item in items:
+            session.add(CachedCountItem(
+                card_number=row.card_number, item_code=item.item_code, used_here_today=item.used_here_today,
+                time_pass=item.time_pass, valid_from=_moment(item.valid_from), valid_until=_moment(item.valid_until),
+                daily_cap_uses=item.daily_cap_uses, used_today=item.used_today))
+            session.add_all(CachedCountPack(card_number=row.card_number, item_code=item.item_code, position=position,
+                                            uses=pack.uses, expires_at=_moment(pack.expires_at))
+                            for position, pack in enumerate(item.packs))
+        row.count_items_as_of = read_at
+        row.count_items_day = date.fromisoformat(business_date) if business_date else None
+
     def observe(self, session: Session, request: Message, response: Message, sent_at: datetime) -> None:
         """Learn what an online answer says about cards (whole cards, or a card's balances after), in
         the caller's writing transaction."""
@@ -188,9 +223,12 @@ class CardCache:
                     row = session.get(CachedCard, cached.card.card_number)
                     if row is not None:
                         self.put_coupons(session, row, cached.coupons, sent_at)
+                if cached.count_items_listed and row is not None:
+                    self.put_count_items(session, row, cached.count_items, sent_at, cached.count_items_business_date)
             if answer.unknown_card_numbers:
                 unknown = list(answer.unknown_card_numbers)
                 session.execute(delete(CachedCoupon).where(CachedCoupon.card_number.in_(unknown)))
+                _drop_count_items(session, unknown)
                 session.execute(delete(CachedCard).where(CachedCard.card_number.in_(unknown)))
 
     def apply_pushed(self, answer: store_sync_pb2.SubscribeCardBalancesResponse) -> None:
@@ -206,6 +244,10 @@ class CardCache:
                     if change.coupons_listed:
                         self.put_coupons(session, row, change.coupons,
                                          _moment(change.coupons_as_of) or change.as_of.ToDatetime(tzinfo=UTC))
+                    if change.count_items_listed:
+                        self.put_count_items(session, row, change.count_items,
+                                             _moment(change.count_items_as_of) or change.as_of.ToDatetime(tzinfo=UTC),
+                                             change.count_items_business_date)
             if answer.region_code:
                 relayed = session.get(RelayedPushPosition, answer.region_code)
                 if relayed is None:
@@ -254,6 +296,7 @@ class CardCache:
         with self.session_factory.begin() as session:
             forgotten = select(CachedCard.card_number).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER)
             session.execute(delete(CachedCoupon).where(CachedCoupon.card_number.in_(forgotten)))
+            _drop_count_items(session, forgotten)
             result = session.execute(delete(CachedCard).where(CachedCard.last_seen_at < (now or utc_now()) - FORGET_AFTER))
             return cast("CursorResult[Any]", result).rowcount or 0
 

@@ -168,6 +168,12 @@ class AdviceForwarder(Worker):
                                 extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,
                                                   "coupons": [conflict.coupon_code for conflict in conflicts],
                                                   "discount_fen": row.coupon_conflict_fen}})
+                # Uses the card no longer held when posted (docs/adr/0036): owed by the card, flagged.
+                row.count_use_shortfall = -sum(change.uses_delta for change in result.count_use_shortfalls)
+                if row.count_use_shortfall:
+                    log.warning("an offline sale used count-card uses its card no longer held; the region flagged it",
+                                extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,
+                                                  "uses_owed": row.count_use_shortfall}})
                 if result.member_code_replayed:
                     log.warning("an offline sale's QR member code had been used before; the region flagged it",
                                 extra={"fields": {"advice_id": row.advice_id, "card": row.card_number,

@@ -1,6 +1,7 @@
 """Store agent schema (SQLite): every mutating request is written here before its first send; the
-configuration snapshot, the offline stand-in's card cache (its cards' coupons and QR member-code keys), where the region's push of its cards'
-balances got to (per region for the feeds it relays), and its queue of offline advices (X4)."""
+configuration snapshot, the offline stand-in's card cache (its cards' coupons, count-card uses and
+time passes, and QR member-code keys), where the region's push of its cards' balances got to (per
+region for the feeds it relays), and its queue of offline advices (X4)."""
 
 from __future__ import annotations
 
@@ -112,6 +113,11 @@ class CachedCard(Base):
     member_code_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The holder (empty: anonymous, or not known yet), for FindMember by code offline.
     member_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
+    # When the region read the card's count-card uses and passes held in cached_count_items
+    # (docs/adr/0036); None: never listed. A list read earlier never replaces a later one.
+    count_items_as_of: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # The business day (this store's) of the uses counted in the cached items' used_* columns.
+    count_items_day: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class CachedCoupon(Base):
@@ -129,6 +135,54 @@ class CachedCoupon(Base):
     state: Mapped[str] = mapped_column(String(16))
     valid_from: Mapped[datetime] = mapped_column(UtcTimestamp)
     valid_until: Mapped[datetime] = mapped_column(UtcTimestamp)
+
+
+class CachedCountItem(Base):
+    """What a cached card holds of one count item as its home region last listed it (RefreshCardCache
+    or the balance push, docs/adr/0036): uses left per expiry (CachedCountPack), or a time pass's
+    validity and daily cap; with the uses already counted on the listed business day. A card's rows
+    are replaced whole by each newer list; this store's offline uses are kept apart (OfflineCountUse)."""
+
+    __tablename__ = "cached_count_items"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The card's uses of the item at this store on the listed day (the per-store quota, K3).
+    used_here_today: Mapped[int] = mapped_column(Integer, default=0)
+    time_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # A time pass's cap per day (0: none) and the card's uses of it on the listed day, any store.
+    daily_cap_uses: Mapped[int] = mapped_column(Integer, default=0)
+    used_today: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CachedCountPack(Base):
+    """Uses left of a cached card's count item that expire together (NULL: never), as listed."""
+
+    __tablename__ = "cached_count_packs"
+
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Position in the list: earliest expiry first, never-expiring last (the order a use takes them).
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uses: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+
+
+class OfflineCountUse(Base):
+    """Count-card uses (or time-pass uses) an offline sale of this store took (docs/adr/0036), written
+    with the sale. They count against the card's cached uses while the advice is queued, and until a
+    list read after it was forwarded includes them."""
+
+    __tablename__ = "offline_count_uses"
+
+    advice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(32), index=True)
+    uses: Mapped[int] = mapped_column(Integer)
+    time_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    business_date: Mapped[date] = mapped_column(Date)
 
 
 class OfflineCouponUse(Base):
@@ -220,3 +274,6 @@ class OfflineAdvice(Base):
     # posted the advice (Transaction.coupon_conflicts, docs/adr/0025), and the discount given on them.
     coupon_conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     coupon_conflict_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Count-card uses the region found the card no longer held when it posted the advice
+    # (OfflineAdviceResult.count_use_shortfalls, docs/adr/0036): owed by the card, flagged.
+    count_use_shortfall: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -7,7 +7,10 @@ A spend is approved only if, checked in this order (the first that fails is the 
 2. the basket uses no points as cash and no second member card; each coupon it names is one of the
    card's AVAILABLE coupons as the region last listed them (RefreshCardCache or the balance push,
    within card_cache_max_age_seconds) and no offline sale of this store used it since; the core
-   then checks the coupon's rules as online (docs/adr/0025);
+   then checks the coupon's rules as online (docs/adr/0025); each COUNT_USES tender stays within
+   the card's cached uses of the item less those this store's offline sales took since, the item's
+   store list and per-store daily quota, and for a time pass its validity and daily cap
+   (store_agent.offline_count_uses, docs/adr/0036);
 3. the stored value it takes is covered by the card's last known balance less what this store
    approved offline since that balance was read, less what the card owes (held back from principal
    first, then bonus, as online: chaincard.ledger.receivables; priced by chaincard.pricing on it);
@@ -78,11 +81,15 @@ from store_agent.models import (
     CachedCard,
     CachedCoupon,
     OfflineAdvice,
+    OfflineCountUse,
     OfflineCouponUse,
     OutgoingRequest,
     Receipt,
 )
 from store_agent.offline_codes import NotCheckableHere, checked_offline, found_offline, take_offline
+from store_agent.offline_count_uses import NotCountableHere, TakenUses, count_receipt_items
+from store_agent.offline_count_uses import balances_after as balances_after_uses
+from store_agent.offline_count_uses import take_offline as take_uses_offline
 from store_agent.region_link import home_region_message
 
 
@@ -225,6 +232,17 @@ class OfflineStandIn:
             held.append(found)
         return held
 
+    def _count_uses(self, session: Session, fields: CheckoutFields, card: CachedCard, now: datetime, today: date,
+                    max_age: int) -> list[TakenUses]:
+        """The sale's count-card uses checked against the cache, or the refusal naming the item and limit."""
+        snapshot = self.config.snapshot()
+        assert snapshot is not None
+        try:
+            return take_uses_offline(session, card, fields.count_uses, snapshot, store_id=self.store_id, now=now,
+                                     today=today, max_age_seconds=max_age)
+        except NotCountableHere as refused:
+            raise _refuse(refused.reason) from refused
+
     def _price(self, fields: CheckoutFields, card: CachedCard, spendable: StoredValue, now: datetime,
                coupons: list[HeldCoupon]) -> CheckoutPlan:
         snapshot = self.config.snapshot()
@@ -356,6 +374,7 @@ class OfflineStandIn:
             )
             held, spendable, earned = self._held(session, card)
             coupons = self._held_coupons(session, fields, card, now, limits.card_cache_max_age_seconds)
+            uses = self._count_uses(session, fields, card, now, today, limits.card_cache_max_age_seconds)
             plan = self._price(fields, card, spendable, now, coupons)
             own = [t for t in plan.tenders if t.kind is TenderKind.STORED_VALUE]
             stored_value = sum(t.amount_fen for t in own)
@@ -376,7 +395,7 @@ class OfflineStandIn:
                               f"({format_fen(exposure)} awaits forwarding)")
             require_card_movement(plan)
             marks = [OFFLINE_MARK, *([home_region_message(home_region)] if home_region else [])]
-            return self._record(session, request, card, held, plan, own, now, today, earned, marks, code)
+            return self._record(session, request, card, held, plan, own, now, today, earned, marks, code, uses)
 
     @staticmethod
     def _checked_code(session: Session, text: str, now: datetime, field: str = "card_number") -> member_codes.MemberCode:
@@ -388,17 +407,20 @@ class OfflineStandIn:
 
     def _record(self, session: Session, request: transactions_pb2.CheckoutRequest, card: CachedCard, held: StoredValue,
                 plan: CheckoutPlan, own: list[AppliedTender], now: datetime, today: date,
-                earned_before: int, marks: list[str], code: member_codes.MemberCode | None) -> transactions_pb2.CheckoutResponse:
+                earned_before: int, marks: list[str], code: member_codes.MemberCode | None,
+                uses: list[TakenUses]) -> transactions_pb2.CheckoutResponse:
         principal, bonus = sum(t.principal_fen for t in own), sum(t.bonus_fen for t in own)
         balances_after = common_pb2.Balances(
             principal_fen=held.principal_fen - principal, bonus_fen=held.bonus_fen - bonus,
             points=card.points + earned_before + plan.points_earned, owed_fen=max(card.owed_fen, 0),
+            count_uses=balances_after_uses(uses),
         )
         transaction_id = new_id()
         store = self.config.store()
         title = receipt.sale_title(store.name if store is not None else self.store_id)
         items = [
             *receipt.sale_lines(receipt.sale_figures(plan)),
+            *count_receipt_items(uses),
             *receipt.card_footer(principal_fen=balances_after.principal_fen, bonus_fen=balances_after.bonus_fen,
                                  points=balances_after.points, card_number=card.card_number, business_date=today,
                                  transaction_id=transaction_id, estimated=True, owed_fen=balances_after.owed_fen),
@@ -415,6 +437,9 @@ class OfflineStandIn:
             ),
             balances_after=balances_after, receipt=receipt.receipt_lines(lines), offline=True,
         )
+        for tender in response.tenders:  # the count-uses tender names its item when the sale used one (as online)
+            if tender.type == common_pb2.TENDER_TYPE_COUNT_USES and len(uses) == 1:
+                tender.count_item_code, tender.uses = uses[0].item_code, uses[0].uses
         checkout = _by_card(request)
         checkout.pin = ""
         row = OfflineAdvice(
@@ -427,6 +452,9 @@ class OfflineStandIn:
         session.add_all(OfflineCouponUse(coupon_code=applied.coupon_code, advice_id=request.request_id,
                                          card_number=card.card_number, discount_fen=applied.discount_fen, used_at=now)
                         for applied in plan.applied_coupons)
+        # Taken here from now on: later offline sales count them against the cached uses.
+        session.add_all(OfflineCountUse(advice_id=request.request_id, item_code=taken.item_code, card_number=card.card_number,
+                                        uses=taken.uses, time_pass=taken.time_pass, business_date=today) for taken in uses)
         if code is not None:  # taken here from now on; the advice carries it to the home region
             take_offline(session, code, request.request_id, now)
         session.flush()  # the sequence is SQLite's rowid

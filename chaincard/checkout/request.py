@@ -3,10 +3,11 @@ and the store agent's offline stand-in (STYLE rule 15).
 
 Reading the request (:func:`checkout_fields`) checks every field and names the one at fault
 (INVALID_ARGUMENT), before anything is locked or written. Offline, what the stand-in cannot take —
-a second member card, count-card uses, points as cash — is refused with :class:`NotTakenOffline`
+a second member card, points as cash — is refused with :class:`NotTakenOffline`
 (FAILED_PRECONDITION, "take another payment"); coupons are taken offline from the store's cache
-(docs/adr/0025). :func:`pricing_input` then adds what the caller loaded for the sale (the card's
-balances, its held coupons, the program snapshot, the store's clock).
+(docs/adr/0025), count-card uses from its cache of them (docs/adr/0036). :func:`pricing_input` then
+adds what the caller loaded for the sale (the card's balances, its held coupons, the program
+snapshot, the store's clock).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ _TENDER_KINDS = {
     common_pb2.TENDER_TYPE_COUNT_USES: TenderKind.COUNT_USES,
 }
 MAX_USES = 1_000
-_NOT_OFFLINE = {common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD, common_pb2.TENDER_TYPE_COUNT_USES}
+# Count uses are taken offline within the store's cache of them (docs/adr/0036); a second card is not.
+_NOT_OFFLINE = {common_pb2.TENDER_TYPE_OTHER_MEMBER_CARD}
 
 NOTHING_ON_THE_CARD = "nothing to record on the card: the sale is paid entirely by external tenders and earns no points"
 
@@ -126,10 +128,10 @@ def tender_intents(request: SaleRequest, *, offline: bool = False) -> tuple[Tend
     intents = []
     for index, tender in enumerate(request.tenders):
         if offline and tender.type in _NOT_OFFLINE:
-            raise NotTakenOffline("a second member card or count-card uses cannot be taken offline")
+            raise NotTakenOffline("a second member card cannot be taken offline")
         kind = _TENDER_KINDS.get(tender.type)
         if kind is None:
-            raise InvalidArgument(f"tenders[{index}].type", "must be stored value, cash, bank card or mobile pay" if offline
+            raise InvalidArgument(f"tenders[{index}].type", "must be stored value, count uses, cash, bank card or mobile pay" if offline
                                   else "must be stored value, another member card, count uses, cash, bank card or mobile pay")
         if tender.amount_fen < 0:
             raise InvalidArgument(f"tenders[{index}].amount_fen", "must not be negative")

@@ -45,7 +45,7 @@ class PullConfigSnapshotResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_program_config_pb2.ConfigSnapshot, _Mapping]] = ..., unchanged: _Optional[bool] = ...) -> None: ...
 
 class CachedCard(_message.Message):
-    __slots__ = ("card", "as_of", "offline_allowance_fen", "coupons", "coupons_listed", "member_code_key", "member_id")
+    __slots__ = ("card", "as_of", "offline_allowance_fen", "coupons", "coupons_listed", "member_code_key", "member_id", "count_items", "count_items_listed", "count_items_business_date")
     CARD_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_ALLOWANCE_FEN_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,9 @@ class CachedCard(_message.Message):
     COUPONS_LISTED_FIELD_NUMBER: _ClassVar[int]
     MEMBER_CODE_KEY_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_LISTED_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
     card: _common_pb2.Card
     as_of: _timestamp_pb2.Timestamp
     offline_allowance_fen: int
@@ -60,7 +63,38 @@ class CachedCard(_message.Message):
     coupons_listed: bool
     member_code_key: bytes
     member_id: str
-    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., member_code_key: _Optional[bytes] = ..., member_id: _Optional[str] = ...) -> None: ...
+    count_items: _containers.RepeatedCompositeFieldContainer[CachedCountItem]
+    count_items_listed: bool
+    count_items_business_date: str
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., offline_allowance_fen: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., member_code_key: _Optional[bytes] = ..., member_id: _Optional[str] = ..., count_items: _Optional[_Iterable[_Union[CachedCountItem, _Mapping]]] = ..., count_items_listed: _Optional[bool] = ..., count_items_business_date: _Optional[str] = ...) -> None: ...
+
+class CachedCountItem(_message.Message):
+    __slots__ = ("item_code", "packs", "used_here_today", "time_pass", "valid_from", "valid_until", "daily_cap_uses", "used_today")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    PACKS_FIELD_NUMBER: _ClassVar[int]
+    USED_HERE_TODAY_FIELD_NUMBER: _ClassVar[int]
+    TIME_PASS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    DAILY_CAP_USES_FIELD_NUMBER: _ClassVar[int]
+    USED_TODAY_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    packs: _containers.RepeatedCompositeFieldContainer[CachedCountPack]
+    used_here_today: int
+    time_pass: bool
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    daily_cap_uses: int
+    used_today: int
+    def __init__(self, item_code: _Optional[str] = ..., packs: _Optional[_Iterable[_Union[CachedCountPack, _Mapping]]] = ..., used_here_today: _Optional[int] = ..., time_pass: _Optional[bool] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., daily_cap_uses: _Optional[int] = ..., used_today: _Optional[int] = ...) -> None: ...
+
+class CachedCountPack(_message.Message):
+    __slots__ = ("uses", "expires_at")
+    USES_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    uses: int
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, uses: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RefreshCardCacheRequest(_message.Message):
     __slots__ = ("store_id", "card_numbers")
@@ -101,20 +135,22 @@ class OfflineAdvice(_message.Message):
     def __init__(self, advice_id: _Optional[str] = ..., sequence: _Optional[int] = ..., store_id: _Optional[str] = ..., checkout: _Optional[_Union[_transactions_pb2.CheckoutRequest, _Mapping]] = ..., offline_result: _Optional[_Union[_transactions_pb2.CheckoutResponse, _Mapping]] = ..., approved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pin_entered: _Optional[bool] = ..., member_code: _Optional[str] = ..., member_code_verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OfflineAdviceResult(_message.Message):
-    __slots__ = ("advice_id", "outcome", "transaction", "message", "member_code_replayed", "member_code_replay_of")
+    __slots__ = ("advice_id", "outcome", "transaction", "message", "member_code_replayed", "member_code_replay_of", "count_use_shortfalls")
     ADVICE_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MEMBER_CODE_REPLAYED_FIELD_NUMBER: _ClassVar[int]
     MEMBER_CODE_REPLAY_OF_FIELD_NUMBER: _ClassVar[int]
+    COUNT_USE_SHORTFALLS_FIELD_NUMBER: _ClassVar[int]
     advice_id: str
     outcome: AdviceOutcome
     transaction: _common_pb2.Transaction
     message: str
     member_code_replayed: bool
     member_code_replay_of: str
-    def __init__(self, advice_id: _Optional[str] = ..., outcome: _Optional[_Union[AdviceOutcome, str]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., message: _Optional[str] = ..., member_code_replayed: _Optional[bool] = ..., member_code_replay_of: _Optional[str] = ...) -> None: ...
+    count_use_shortfalls: _containers.RepeatedCompositeFieldContainer[_common_pb2.CountUseChange]
+    def __init__(self, advice_id: _Optional[str] = ..., outcome: _Optional[_Union[AdviceOutcome, str]] = ..., transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., message: _Optional[str] = ..., member_code_replayed: _Optional[bool] = ..., member_code_replay_of: _Optional[str] = ..., count_use_shortfalls: _Optional[_Iterable[_Union[_common_pb2.CountUseChange, _Mapping]]] = ...) -> None: ...
 
 class UploadOfflineAdvicesRequest(_message.Message):
     __slots__ = ("request_id", "store_id", "advices")
@@ -165,7 +201,7 @@ class SubscribeCardBalancesResponse(_message.Message):
     def __init__(self, position: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[CardBalanceChanged, _Mapping]]] = ..., region_code: _Optional[str] = ...) -> None: ...
 
 class CardBalanceChanged(_message.Message):
-    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type", "coupons", "coupons_listed", "coupons_as_of", "level_code", "card_type_code")
+    __slots__ = ("position", "card_number", "balances", "as_of", "transaction_id", "store_id", "transaction_type", "coupons", "coupons_listed", "coupons_as_of", "level_code", "card_type_code", "count_items", "count_items_listed", "count_items_as_of", "count_items_business_date")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     BALANCES_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +214,10 @@ class CardBalanceChanged(_message.Message):
     COUPONS_AS_OF_FIELD_NUMBER: _ClassVar[int]
     LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_LISTED_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_AS_OF_FIELD_NUMBER: _ClassVar[int]
+    COUNT_ITEMS_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
     position: int
     card_number: str
     balances: _common_pb2.Balances
@@ -190,4 +230,8 @@ class CardBalanceChanged(_message.Message):
     coupons_as_of: _timestamp_pb2.Timestamp
     level_code: str
     card_type_code: str
-    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., coupons_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level_code: _Optional[str] = ..., card_type_code: _Optional[str] = ...) -> None: ...
+    count_items: _containers.RepeatedCompositeFieldContainer[CachedCountItem]
+    count_items_listed: bool
+    count_items_as_of: _timestamp_pb2.Timestamp
+    count_items_business_date: str
+    def __init__(self, position: _Optional[int] = ..., card_number: _Optional[str] = ..., balances: _Optional[_Union[_common_pb2.Balances, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_type: _Optional[_Union[_common_pb2.TransactionType, str]] = ..., coupons: _Optional[_Iterable[_Union[_common_pb2.Coupon, _Mapping]]] = ..., coupons_listed: _Optional[bool] = ..., coupons_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., level_code: _Optional[str] = ..., card_type_code: _Optional[str] = ..., count_items: _Optional[_Iterable[_Union[CachedCountItem, _Mapping]]] = ..., count_items_listed: _Optional[bool] = ..., count_items_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., count_items_business_date: _Optional[str] = ...) -> None: ...

@@ -16,6 +16,11 @@ one was used by another sale meanwhile (or voided, or had expired), the sale is 
 coupon's flow and flagged: Transaction.coupon_conflicts, the acquiring store's loss
 (region_service.advised_coupons, docs/adr/0025).
 
+The count-card uses the store let the sale take (the checkout's COUNT_USES tenders) come out of
+the card's packs as online, earliest expiry first; uses the card no longer holds (spent elsewhere
+meanwhile) are owed by the card, never a negative count, and the answer is POSTED_OVERDRAWN with
+count_use_shortfalls (region_service.advised_count_uses, docs/adr/0036). Time-pass uses are recorded.
+
 A sale the store approved by a QR member code it verified offline carries the code: the posting
 records it in used_member_codes (once: the advice is posted once), so an online use after is
 refused. A code already used (online before the link returned, or by another store's offline sale
@@ -40,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from chaincard import member_codes
 from chaincard.checkout import receipt
+from chaincard.checkout.request import count_use_intents
 from chaincard.checkout.terms import split_rule
 from chaincard.db.base import utc_now
 from chaincard.db.idempotency import replay_or_reserve, retry_on_conflict, validate_request_id
@@ -47,10 +53,11 @@ from chaincard.errors import ChainCardError, InvalidArgument
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.money import format_fen
-from chaincard.pricing import SplitRule, StoredValue, split_stored_value
+from chaincard.pricing import CountUseIntent, SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
-from region_service import receivables, validation
+from region_service import receivables, time_passes, validation
+from region_service.advised_count_uses import settle_advised_uses, shortfall_of
 from region_service.advised_coupons import COUPON_CONFLICTS, advised_terms, settle_advised_coupons
 from region_service.context import RegionContext
 from region_service.coupon_redemption import coupon_messages, details_of
@@ -90,7 +97,7 @@ EARLIEST_APPROVAL = datetime(2000, 1, 1, tzinfo=UTC)
 APPROVAL_CLOCK_SKEW = timedelta(days=1)
 _PAYABLE_OFFLINE = {
     common_pb2.TENDER_TYPE_STORED_VALUE, common_pb2.TENDER_TYPE_CASH, common_pb2.TENDER_TYPE_BANK_CARD,
-    common_pb2.TENDER_TYPE_MOBILE_PAY,
+    common_pb2.TENDER_TYPE_MOBILE_PAY, common_pb2.TENDER_TYPE_COUNT_USES,
 }
 POSTED = store_sync_pb2.ADVICE_OUTCOME_POSTED
 # The transaction's details key of the member code an advice carried (docs/adr/0026).
@@ -138,7 +145,7 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
     for position, tender in enumerate(result.tenders):
         field = f"{where}.offline_result.tenders[{position}]"
         if tender.type not in _PAYABLE_OFFLINE:
-            raise InvalidArgument(f"{field}.type", "only stored value, cash, bank card and mobile pay are taken offline")
+            raise InvalidArgument(f"{field}.type", "only stored value, count uses, cash, bank card and mobile pay are taken offline")
         if min(tender.amount_fen, tender.principal_fen, tender.bonus_fen) < 0:
             raise InvalidArgument(f"{field}.amount_fen", "must not be negative")
         if tender.type == common_pb2.TENDER_TYPE_STORED_VALUE and tender.principal_fen + tender.bonus_fen != tender.amount_fen:
@@ -154,7 +161,12 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
         if not 0 <= coupon.discount_fen <= result.subtotal_fen:
             raise InvalidArgument(f"{field}.discount_fen", "must be between 0 and the sale's subtotal_fen")
         seen.add(coupon.coupon_code)
-    if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0:
+    intents = _advised_intents(where, advice.checkout)
+    for position, tender in enumerate(result.tenders):
+        if tender.type == common_pb2.TENDER_TYPE_COUNT_USES and not intents:
+            raise InvalidArgument(f"{where}.offline_result.tenders[{position}].type",
+                                  "count uses were paid but the checkout names no COUNT_USES tender")
+    if sum(_stored_value_taken(result)) == 0 and result.points_earned == 0 and not intents:
         raise InvalidArgument(f"{where}.offline_result", "moves nothing on the card: no stored value and no points")
     if advice.member_code:
         # Only its shape and card: the store verified its MAC and age offline, and the region's
@@ -168,6 +180,14 @@ def validate_advice(index: int, advice: store_sync_pb2.OfflineAdvice, store_id: 
             _moment(advice.member_code_verified_at)
         except (ValueError, OverflowError) as error:
             raise InvalidArgument(f"{where}.member_code_verified_at", "is not a valid moment") from error
+
+
+def _advised_intents(where: str, checkout: transactions_pb2.CheckoutRequest) -> tuple[CountUseIntent, ...]:
+    """The checkout's COUNT_USES tenders (docs/adr/0036), or INVALID_ARGUMENT naming the field."""
+    try:
+        return count_use_intents(checkout)
+    except InvalidArgument as error:
+        raise InvalidArgument(f"{where}.checkout.{error.field}", error.message.split(": ", 1)[-1]) from error
 
 
 # ---- posting one advice ----------------------------------------------------------------------------
@@ -237,13 +257,14 @@ def _rejected(advice: store_sync_pb2.OfflineAdvice, existing: LedgerTransaction)
 def _duplicate(ctx: RegionContext, session: Session, row: LedgerTransaction) -> store_sync_pb2.OfflineAdviceResult:
     transaction = transaction_message(row, ctx.region_code)
     record = session.get(OfflineAdviceRecord, row.request_id)
-    transaction.overdrawn = record is not None and record.shortfall_fen > 0
+    uses_owed = shortfall_of(row.details) if record is not None else []
+    transaction.overdrawn = record is not None and (record.shortfall_fen > 0 or bool(uses_owed))
     transaction.request_id = row.request_id
     replay_of = str(((row.details or {}).get(MEMBER_CODE) or {}).get("replay_of") or "")
     return store_sync_pb2.OfflineAdviceResult(
         advice_id=row.request_id, outcome=DUPLICATE, transaction=transaction,
         message="already posted" if record is not None else "the original checkout had reached the region; it stands",
-        member_code_replayed=bool(replay_of), member_code_replay_of=replay_of,
+        member_code_replayed=bool(replay_of), member_code_replay_of=replay_of, count_use_shortfalls=uses_owed,
     )
 
 
@@ -331,6 +352,11 @@ def _post_in_session(
         transaction_id=transaction_id, approved_at=approved_at, acquiring_franchisee_id=store.franchisee_id,
     )
     postings += coupons.postings
+    # Count-card and time-pass uses (docs/adr/0036): from the packs in online order; what the card no
+    # longer holds is owed, never a negative count.
+    uses = settle_advised_uses(session, locked, snapshot, count_use_intents(advice.checkout), card_number=card.card_number,
+                               issuing_franchisee_id=issuer, approved_at=approved_at)
+    postings += uses.postings
     tenders = []
     for tender in result.tenders:
         applied = transactions_pb2.AppliedTender()
@@ -340,6 +366,9 @@ def _post_in_session(
             applied.principal_fen, applied.bonus_fen = take.principal_fen + take.shortfall_fen, take.bonus_fen
         tenders.append(applied)
     day = ctx.store_business_day(store.time_zone, approved_at)
+    time_passes.record(session, uses.passes, card_number=card.card_number, transaction_id=transaction_id, store_id=store.store_id,
+                       business_date=day, now=approved_at)
+    overdrawn = take.shortfall_fen > 0 or bool(uses.shortfall)
     row = LedgerTransaction(
         transaction_id=transaction_id, request_id=advice.advice_id, type="OFFLINE_ADVICE", card_number=card.card_number,
         store_id=store.store_id, acquiring_franchisee_id=store.franchisee_id, business_date=day,
@@ -365,14 +394,15 @@ def _post_in_session(
             **details_of(coupons.redeemed),
             **({COUPON_CONFLICTS: coupons.details()} if coupons.conflicts else {}),
             **code_details,
+            **uses.details(),
         },
     )
     transaction = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,
         coupons=coupon_messages(coupons.redeemed),
-        points_earned=result.points_earned, overdrawn=take.shortfall_fen > 0, operator_id=advice.checkout.operator_id,
-        request_id=advice.advice_id, locked=locked,
+        points_earned=result.points_earned, overdrawn=overdrawn, operator_id=advice.checkout.operator_id,
+        request_id=advice.advice_id, locked=locked, memo=bool(uses.passes.uses),  # a pass alone moves nothing
     ).transaction
     session.add(OfflineAdviceRecord(
         advice_id=advice.advice_id, transaction_id=transaction_id, store_id=store.store_id, store_sequence=advice.sequence,
@@ -392,6 +422,12 @@ def _post_in_session(
             "replay_of": replay_of}})
         conflict_note = "; ".join(filter(None, [conflict_note, f"member code already used by {replay_of}: posted, "
                                                                "flagged as a replay for review"]))
+    if uses.shortfall:
+        log.warning("offline advice used count-card uses the card no longer held: posted, owed", extra={"fields": {
+            "advice_id": advice.advice_id, "store_id": store.store_id, "card": card.card_number, "uses_owed": uses.shortfall}})
+        owed_uses = "; ".join(f"card ...{card.card_number[-4:]} lacked {n} uses of {item}: owed, flagged for follow-up"
+                              for item, n in sorted(uses.shortfall.items()))
+        conflict_note = "; ".join(filter(None, [owed_uses, conflict_note]))
     if take.shortfall_fen:
         answer = store_sync_pb2.OfflineAdviceResult(
             advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
@@ -399,10 +435,14 @@ def _post_in_session(
                     f"{format_fen(sum(wanted))}: {format_fen(take.shortfall_fen)} owed, flagged for follow-up"
                     + (f"; {conflict_note}" if conflict_note else ""),
         )
+    elif uses.shortfall:
+        answer = store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED_OVERDRAWN, transaction=transaction,
+                                                    message=conflict_note)
     else:
         answer = store_sync_pb2.OfflineAdviceResult(advice_id=advice.advice_id, outcome=POSTED, transaction=transaction,
                                                     message=conflict_note)
     answer.member_code_replayed, answer.member_code_replay_of = bool(replay_of), replay_of
+    answer.count_use_shortfalls.extend(uses.shortfall_messages())
     return answer
 
 

@@ -1,7 +1,8 @@
 """What a store agent pulls from its region (DESIGN §1, §4): the configuration snapshot it needs,
 fresh state of the cards in its offline stand-in cache, and the stream of those cards' balance
 changes (docs/adr/0017); with each card, its AVAILABLE coupons (the stand-in redeems them offline,
-docs/adr/0025) and its QR member-code key (it verifies the card's codes offline, docs/adr/0026).
+docs/adr/0025), its count-card uses and time passes (it takes them offline, docs/adr/0036) and its
+QR member-code key (it verifies the card's codes offline, docs/adr/0026).
 Reads only; nothing is written."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chaincard.ids import is_ascii_digits, is_virtual_card_number
 from chaincard.v1 import common_pb2, directory_pb2, program_config_pb2, store_sync_pb2, store_sync_pb2_grpc
 from region_service.balance_feed import FEED_WAITERS, changes_after, feed_bounds
 from region_service.balance_relay import Relayed, RelayedFeed
+from region_service.cached_count_items import count_items
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.forwarding import CallOrigin, Forwarder
@@ -107,6 +109,24 @@ def with_coupons(session: Session, changes: list[store_sync_pb2.CardBalanceChang
     return changes
 
 
+def with_count_items(ctx: RegionContext, session: Session, store: directory_pb2.Store,
+                     changes: list[store_sync_pb2.CardBalanceChanged]) -> list[store_sync_pb2.CardBalanceChanged]:
+    """The changes, each with its card's count-card uses and time passes as read now, for the
+    subscribing store (its quota and business day, docs/adr/0036)."""
+    if not changes:
+        return changes
+    read_at = utc_now()
+    day = ctx.store_business_day(store.time_zone, read_at)
+    held = count_items(session, ctx.program.snapshot(), {change.card_number for change in changes}, store_id=store.store_id,
+                       business_date=day, now=read_at)
+    for change in changes:
+        change.count_items.extend(held.get(change.card_number, []))
+        change.count_items_listed = True
+        change.count_items_as_of.FromDatetime(read_at)
+        change.count_items_business_date = day.isoformat()
+    return changes
+
+
 def refresh_card_cache(
     ctx: RegionContext, forwarder: Forwarder, request: store_sync_pb2.RefreshCardCacheRequest, origin: CallOrigin,
 ) -> store_sync_pb2.RefreshCardCacheResponse:
@@ -142,6 +162,9 @@ def refresh_card_cache(
                 .group_by(OfflineAdviceRecord.card_number)
             ).all())
             coupons = available_coupons(session, list(cards))
+            # Count uses and passes (docs/adr/0036), counted for this store's quota and business day.
+            items = count_items(session, ctx.program.snapshot(), list(cards), store_id=store.store_id, business_date=today,
+                                now=now)
             for number in local:
                 card = cards.get(number)
                 if card is None:
@@ -156,6 +179,8 @@ def refresh_card_cache(
                     # card's QR member codes with it while it cannot reach us (docs/adr/0026).
                     member_code_key=card_key(ctx, number) if is_virtual_card_number(number) else b"",
                     member_id=card.member_id or "",
+                    count_items=items.get(number, []), count_items_listed=True,
+                    count_items_business_date=today.isoformat(),
                 )
     for region_code, group in remote.items():
         try:
@@ -183,7 +208,7 @@ def subscribe_card_balances(
     The store's cards of other regions (``other_regions``) are relayed from those regions
     (region_service.balance_relay), except in a call forwarded by another region."""
     forwarded = origin is not None and origin.forwarded
-    calling_store(ctx, request.store_id, forwarded=forwarded)
+    store = calling_store(ctx, request.store_id, forwarded=forwarded)
     if request.after_position < 0:
         raise InvalidArgument("after_position", "must not be negative")
     numbers = list(dict.fromkeys(request.card_numbers))
@@ -221,7 +246,7 @@ def subscribe_card_balances(
                 yield item
             with ctx.session_factory() as session:
                 _, head = feed_bounds(session)
-                changes = with_coupons(session, changes_after(session, position, head, own))
+                changes = with_count_items(ctx, session, store, with_coupons(session, changes_after(session, position, head, own)))
             if changes or time.monotonic() - quiet_since >= SUBSCRIPTION_HEARTBEAT_SECONDS:
                 position = max(position, head)
                 yield store_sync_pb2.SubscribeCardBalancesResponse(position=position, changes=changes)
