@@ -23,6 +23,10 @@ CARD_TYPES = [
     program_config_pb2.CardType(code="SV", name="储值卡 Stored-value card", kind_description="stored value and points", stored_value=True, points=True),
     program_config_pb2.CardType(code="GOLD", name="金卡 Gold stored-value card", kind_description="stored value, points, gold level",
                                 stored_value=True, points=True, discount=True, default_level_code="GOLD"),
+    # A recharge above ¥2,000 on a business card needs the store manager at the till (V5; the demo's
+    # go-live step shows it).
+    program_config_pb2.CardType(code="BIZ", name="商务储值卡 Business stored-value card", kind_description="stored value and points",
+                                stored_value=True, points=True, recharge_approval_threshold_fen=200_000),
     program_config_pb2.CardType(code="COUNT", name="计次卡 Count card", kind_description="prepaid service uses", count_uses=True,
                                 validity_days=365, count_item_codes=["CARWASH"]),
     program_config_pb2.CardType(code="MONTHLY", name="月卡 Monthly tea card", kind_description="a tea-house time pass",

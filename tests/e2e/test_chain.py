@@ -20,6 +20,7 @@ from chaincard.ids import new_id
 from chaincard.local.accounts import ensure_operator
 from chaincard.local.demo import wait_for_member_view
 from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
+from chaincard.local.demo_golive import run_import
 from chaincard.rpc.channels import open_channel
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
@@ -113,6 +114,18 @@ def test_the_demos_count_card_level_upgrade_and_qr_checkout(chain, capsys):
     assert "Uses left CARWASH             10" in printed and "Uses CARWASH -1           9 left" in printed
     assert "level NORMAL → SILVER" in printed and str(shown.qr_images[1]) in printed
     assert assert_ledger_consistent(chain.database_urls["region_E"]) >= 2  # the packs match the uses accounts
+
+
+def test_the_demos_going_live_steps(chain, capsys):
+    """`chaincard demo`'s import of an old system's file (issue 15 item 9), as a user reads it."""
+    shown = run_import(chain)
+    assert "rows read 8, valid 6, in error 2" in shown.dry_run
+    assert "手机号" in shown.dry_run and "本金余额(元)" in shown.dry_run  # each problem named by the file's own column
+    assert "rows read 8, valid 6, in error 2" in shown.real_run
+    assert "balanced to the fen" in shown.reconciliation
+    assert "imported 0, already imported 6" in shown.again
+    assert "row 8 手机号" in capsys.readouterr().out
+    # The demo's manager-approved recharge lists S-E-002's staff: tests/e2e/test_store_staff.py plays it.
 
 
 def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):

@@ -19,6 +19,7 @@ import pytest
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.accounts import operator_token
+from chaincard.local.demo_golive import run_recharge_approval
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
     audit_pb2,
@@ -190,3 +191,13 @@ def test_a_recharge_above_the_threshold_needs_a_store_managers_token_at_the_till
                 target_id=card, action="recharge.approve"), timeout=DEADLINE).entries)) and time.monotonic() < deadline:
             time.sleep(0.5)
     assert [(entry.actor, entry.store_id, entry.amount_fen) for entry in entries] == [(approver, AURORA_STORE, 300_000)]
+
+
+def test_the_demos_manager_approved_recharge(chain, capsys):  # type: ignore[no-untyped-def]
+    """`chaincard demo`'s V5 step (issue 15 item 9): it lists S-E-002's staff, so it plays last here,
+    where the store's staff are listed already."""
+    shown = run_recharge_approval(chain)
+    assert shown.cashier_refusal.startswith("FAILED_PRECONDITION")
+    assert "exceeds the approval threshold ¥2,000.00" in shown.cashier_refusal
+    assert shown.approved_principal_fen == 300_000
+    assert "approves: principal ¥3,000.00" in capsys.readouterr().out
