@@ -29,8 +29,8 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.ledger import Asset
 from chaincard.money import format_fen
-from chaincard.referrals import referral_code
 from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
+from chaincard.referrals import referral_code
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
