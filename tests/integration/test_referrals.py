@@ -14,7 +14,7 @@ from chaincard.ids import new_id
 from chaincard.referrals import ALPHABET
 from chaincard.v1 import common_pb2, members_pb2
 from tests.support.cards import assert_refused, random_phone
-from tests.support.members import table_counts
+from tests.support.members import table_counts, wait_for_hq_member
 from tests.support.sql import rows
 
 STORE_E, STORE_W = "S-E-001", "S-W-001"
@@ -65,6 +65,9 @@ def test_a_member_of_another_region_registers_with_a_code_and_is_audited(regions
     assert len(_referral_audits(regions, "W", referee.member_id)) == 1
     shown = west.members.GetMember(members_pb2.GetMemberRequest(member_id=referee.member_id), timeout=10).member
     assert shown.referrer_member_id == referrer.member_id and shown.referral_code == referee.referral_code
+    # HQ's member view shows both, through the members topic.
+    wait_for_hq_member(regions, referee.member_id, lambda seen, _hmac: (seen.referral_code, seen.referrer_member_id)
+                       == (referee.referral_code, referrer.member_id))
 
 
 def test_a_code_of_the_same_region_works_too(regions):
@@ -93,3 +96,17 @@ def test_unknown_malformed_and_own_codes_are_refused_with_nothing_written(region
                    grpc.StatusCode.INVALID_ARGUMENT, "cannot refer themselves")
 
     assert {code: table_counts(regions.database_urls[code]) for code in ("E", "W")} == before
+
+
+def test_an_erased_members_code_refers_no_one(regions):
+    east, west = regions.clients["E"], regions.clients["W"]
+    phone = random_phone("139")
+    erased = east.members.RegisterMember(_request(STORE_E, phone), timeout=10).member
+    east.members.EraseMember(members_pb2.EraseMemberRequest(
+        request_id=new_id(), member_id=erased.member_id, operator_id="cc-007", reason="member asked"), timeout=10)
+
+    for client, store in ((east, STORE_E), (west, STORE_W)):
+        assert_refused(client.members.RegisterMember, _request(store, random_phone("139"), erased.referral_code),
+                       grpc.StatusCode.NOT_FOUND, "referral_code")
+    assert_refused(west.members.FindMember, members_pb2.FindMemberRequest(referral_code=erased.referral_code),
+                   grpc.StatusCode.NOT_FOUND)
