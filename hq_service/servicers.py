@@ -128,6 +128,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
     def SetPointsExpiryPolicy(self, request: pc.SetPointsExpiryPolicyRequest, context: grpc.ServicerContext) -> pc.SetPointsExpiryPolicyResponse:  # noqa: N802
         return self._change_config(request, pc.SetPointsExpiryPolicyResponse)
 
+    def SetReferralProgram(self, request: pc.SetReferralProgramRequest, context: grpc.ServicerContext) -> pc.SetReferralProgramResponse:  # noqa: N802
+        return self._change_config(request, pc.SetReferralProgramResponse)
+
     def UpsertCouponTemplate(self, request: pc.UpsertCouponTemplateRequest, context: grpc.ServicerContext) -> pc.UpsertCouponTemplateResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertCouponTemplateResponse)
 

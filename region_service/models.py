@@ -55,6 +55,13 @@ class Member(Base):
     registered_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     # Set when the member's personal data was erased (M7, region_service.handlers.members.erase_member).
     erased_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # The member's own referral code (M5, docs/adr/0044); NULL for members registered before
+    # referrals existed. Unique here; its region tag makes it unique chain-wide.
+    referral_code: Mapped[str | None] = mapped_column(String(8), unique=True, nullable=True)
+    # Who referred this member, fixed at registration (so referrals never form a loop), and where
+    # that member is homed (the referrer's awards are posted there).
+    referrer_member_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    referrer_home_region: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class Card(Base):

@@ -17,6 +17,7 @@ from chaincard import member_codes
 from chaincard.commands import operation_of
 from chaincard.errors import NotFound, RemoteStatus
 from chaincard.phones import normalise_phone, phone_hmac
+from chaincard.referrals import referral_code, region_prefix_of_referral_code
 from chaincard.rpc.channels import call
 from chaincard.security.identity import current_principal
 from chaincard.v1 import member_index_pb2, members_pb2, members_pb2_grpc
@@ -79,6 +80,9 @@ class Routing:
         if key in ("card_number", "qr_token"):
             home = self.ctx.home_region_of(getattr(request, key))
             return home if home != self.ctx.region_code else None
+        if key == "referral_code":
+            region = self.ctx.program.region_by_card_prefix(region_prefix_of_referral_code(referral_code(request.referral_code)))
+            return region.code if region is not None and region.code != self.ctx.region_code else None
         if key == "phone":
             hmac_hex = phone_hmac(normalise_phone(request.phone) or "", self.ctx.settings.phone_hmac_key)
             try:

@@ -58,6 +58,8 @@ def member_message(member: Member, home_region: str) -> common_pb2.Member:
         channel=enum_value(common_pb2.RegistrationChannel, "REGISTRATION_CHANNEL_", member.channel),
         registered_store_id=member.registered_store_id,
         registered_at=timestamp(member.registered_at),
+        referral_code=member.referral_code or "",
+        referrer_member_id=member.referrer_member_id or "",
     )
 
 

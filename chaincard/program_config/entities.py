@@ -115,6 +115,8 @@ ENTITIES: dict[str, ConfigEntity] = {entity.name: entity for entity in (
     ConfigEntity("points-deduction", "SetPointsDeductionPolicy", "policy", "points_deduction", "",
                  ("enabled", "points_per_unit", "unit_value_fen", "max_bill_share_bp")),
     ConfigEntity("points-expiry", "SetPointsExpiryPolicy", "policy", "points_expiry", "", ("rule", "days")),
+    ConfigEntity("referral", "SetReferralProgram", "program", "referral_program", "",
+                 ("active", "points_on_card_opening", "spend_points_bp", "period_days")),
     ConfigEntity("offline-limits", "SetOfflineLimits", "limits", "offline_limits", "",
                  ("card_daily_limit_fen", "store_exposure_limit_fen", "pinless_limit_fen")),
     ConfigEntity("chain-settings", "SetChainSettings", "settings", "settings", "",

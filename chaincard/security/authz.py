@@ -332,7 +332,7 @@ def _build_matrix() -> dict[str, Rule]:
 
     # ProgramConfigService (HQ): writes are HQ's; the snapshot is read by regions and settlement.
     for method in ("UpsertCardType", "UpsertLevel", "UpsertLevelRule", "UpsertRechargePromotion", "UpsertEarnRule",
-                   "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "SetPointsExpiryPolicy", "UpsertCouponTemplate", "UpsertCountItem",
+                   "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "SetPointsExpiryPolicy", "SetReferralProgram", "UpsertCouponTemplate", "UpsertCountItem",
                    "UpsertCountPackage", "SetOfflineLimits", "SetStoreOfflineLimits", "UpsertNotificationTemplate", "SetChainSettings"):
         m[_rpc("ProgramConfigService", method)] = Rule(roles=_roles(HA), note="configuration: HQ admin only")
     m[_rpc("ProgramConfigService", "SetFeeSchedule")] = Rule(roles=_roles(HA, HF))

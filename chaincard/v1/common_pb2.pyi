@@ -312,7 +312,7 @@ class CouponConflict(_message.Message):
     def __init__(self, coupon_code: _Optional[str] = ..., template_code: _Optional[str] = ..., discount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ("member_id", "home_region", "name", "phone_masked", "birthday", "gender", "email", "custom_fields", "tags", "channel", "registered_store_id", "registered_at", "updated_at")
+    __slots__ = ("member_id", "home_region", "name", "phone_masked", "birthday", "gender", "email", "custom_fields", "tags", "channel", "registered_store_id", "registered_at", "updated_at", "referral_code", "referrer_member_id")
     class CustomFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -333,6 +333,8 @@ class Member(_message.Message):
     REGISTERED_STORE_ID_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     home_region: str
     name: str
@@ -346,7 +348,9 @@ class Member(_message.Message):
     registered_store_id: str
     registered_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, member_id: _Optional[str] = ..., home_region: _Optional[str] = ..., name: _Optional[str] = ..., phone_masked: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[RegistrationChannel, str]] = ..., registered_store_id: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    referral_code: str
+    referrer_member_id: str
+    def __init__(self, member_id: _Optional[str] = ..., home_region: _Optional[str] = ..., name: _Optional[str] = ..., phone_masked: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[RegistrationChannel, str]] = ..., registered_store_id: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., referral_code: _Optional[str] = ..., referrer_member_id: _Optional[str] = ...) -> None: ...
 
 class Card(_message.Message):
     __slots__ = ("card_number", "member_id", "card_type_code", "form", "state", "level_code", "issuing_franchisee_id", "issuing_store_id", "home_region", "balances", "opened_at", "expires_at", "pin_set", "pin_locked", "replaced_by_card_number", "replaces_card_number", "main_card_number", "linked_monthly_limit_fen")

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegisterMemberRequest(_message.Message):
-    __slots__ = ("request_id", "store_id", "name", "phone", "birthday", "gender", "email", "custom_fields", "tags", "channel", "operator_id")
+    __slots__ = ("request_id", "store_id", "name", "phone", "birthday", "gender", "email", "custom_fields", "tags", "channel", "operator_id", "referral_code")
     class CustomFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class RegisterMemberRequest(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_CODE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     store_id: str
     name: str
@@ -42,7 +43,8 @@ class RegisterMemberRequest(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     channel: _common_pb2.RegistrationChannel
     operator_id: str
-    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[_common_pb2.Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.RegistrationChannel, str]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+    referral_code: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., birthday: _Optional[str] = ..., gender: _Optional[_Union[_common_pb2.Gender, str]] = ..., email: _Optional[str] = ..., custom_fields: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_common_pb2.RegistrationChannel, str]] = ..., operator_id: _Optional[str] = ..., referral_code: _Optional[str] = ...) -> None: ...
 
 class RegisterMemberResponse(_message.Message):
     __slots__ = ("member",)
@@ -65,16 +67,18 @@ class GetMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[_common_pb2.Card, _Mapping]]] = ...) -> None: ...
 
 class FindMemberRequest(_message.Message):
-    __slots__ = ("phone", "card_number", "qr_token", "member_id")
+    __slots__ = ("phone", "card_number", "qr_token", "member_id", "referral_code")
     PHONE_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     QR_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_CODE_FIELD_NUMBER: _ClassVar[int]
     phone: str
     card_number: str
     qr_token: str
     member_id: str
-    def __init__(self, phone: _Optional[str] = ..., card_number: _Optional[str] = ..., qr_token: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+    referral_code: str
+    def __init__(self, phone: _Optional[str] = ..., card_number: _Optional[str] = ..., qr_token: _Optional[str] = ..., member_id: _Optional[str] = ..., referral_code: _Optional[str] = ...) -> None: ...
 
 class FindMemberResponse(_message.Message):
     __slots__ = ("member", "cards")

@@ -286,6 +286,18 @@ class PointsExpiryPolicy(_message.Message):
     reminder_days_before_expiry: int
     def __init__(self, rule: _Optional[_Union[PointsExpiryRule, str]] = ..., days: _Optional[int] = ..., reminder_days_before_expiry: _Optional[int] = ...) -> None: ...
 
+class ReferralProgram(_message.Message):
+    __slots__ = ("active", "points_on_card_opening", "spend_points_bp", "period_days")
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_ON_CARD_OPENING_FIELD_NUMBER: _ClassVar[int]
+    SPEND_POINTS_BP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    active: bool
+    points_on_card_opening: int
+    spend_points_bp: int
+    period_days: int
+    def __init__(self, active: _Optional[bool] = ..., points_on_card_opening: _Optional[int] = ..., spend_points_bp: _Optional[int] = ..., period_days: _Optional[int] = ...) -> None: ...
+
 class CouponTemplate(_message.Message):
     __slots__ = ("code", "name", "kind", "face_value_fen", "discount_bp", "max_discount_fen", "product_skus", "min_spend_fen", "categories", "store_ids", "weekdays", "exclude_holidays", "validity_days", "valid_until", "stackable", "active", "start_minute_of_day", "end_minute_of_day", "level_codes", "issuer_franchisee_id", "valid_from", "transferable", "transfer_reward_points", "reminder_days_before_expiry")
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -499,7 +511,7 @@ class LevelRule(_message.Message):
     def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ..., upgrade_single_spend_fen: _Optional[int] = ...) -> None: ...
 
 class ConfigSnapshot(_message.Message):
-    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules", "count_packages")
+    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules", "count_packages", "referral_program")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPES_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
@@ -522,6 +534,7 @@ class ConfigSnapshot(_message.Message):
     POINTS_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     LEVEL_RULES_FIELD_NUMBER: _ClassVar[int]
     COUNT_PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_PROGRAM_FIELD_NUMBER: _ClassVar[int]
     version: int
     card_types: _containers.RepeatedCompositeFieldContainer[CardType]
     levels: _containers.RepeatedCompositeFieldContainer[Level]
@@ -544,7 +557,8 @@ class ConfigSnapshot(_message.Message):
     points_expiry: PointsExpiryPolicy
     level_rules: _containers.RepeatedCompositeFieldContainer[LevelRule]
     count_packages: _containers.RepeatedCompositeFieldContainer[CountPackage]
-    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ..., count_packages: _Optional[_Iterable[_Union[CountPackage, _Mapping]]] = ...) -> None: ...
+    referral_program: ReferralProgram
+    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ..., count_packages: _Optional[_Iterable[_Union[CountPackage, _Mapping]]] = ..., referral_program: _Optional[_Union[ReferralProgram, _Mapping]] = ...) -> None: ...
 
 class UpsertCardTypeRequest(_message.Message):
     __slots__ = ("request_id", "card_type")
@@ -673,6 +687,22 @@ class SetPointsExpiryPolicyResponse(_message.Message):
     policy: PointsExpiryPolicy
     config_version: int
     def __init__(self, policy: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
+
+class SetReferralProgramRequest(_message.Message):
+    __slots__ = ("request_id", "program")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    program: ReferralProgram
+    def __init__(self, request_id: _Optional[str] = ..., program: _Optional[_Union[ReferralProgram, _Mapping]] = ...) -> None: ...
+
+class SetReferralProgramResponse(_message.Message):
+    __slots__ = ("program", "config_version")
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    program: ReferralProgram
+    config_version: int
+    def __init__(self, program: _Optional[_Union[ReferralProgram, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
 
 class UpsertCouponTemplateRequest(_message.Message):
     __slots__ = ("request_id", "coupon_template")

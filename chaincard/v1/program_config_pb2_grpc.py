@@ -78,6 +78,11 @@ class ProgramConfigServiceStub:
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.FromString,
                 _registered_method=True)
+        self.SetReferralProgram = channel.unary_unary(
+                '/chaincard.v1.ProgramConfigService/SetReferralProgram',
+                request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramResponse.FromString,
+                _registered_method=True)
         self.UpsertCouponTemplate = channel.unary_unary(
                 '/chaincard.v1.ProgramConfigService/UpsertCouponTemplate',
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCouponTemplateRequest.SerializeToString,
@@ -183,6 +188,14 @@ class ProgramConfigServiceServicer:
 
     def SetPointsExpiryPolicy(self, request, context):
         """Replaces the points expiry policy (P3); lots already earned keep the expiry they were given.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetReferralProgram(self, request, context):
+        """Replaces the referral programme (M5); the period of a member already referred follows the
+        programme in force when an award is made.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -294,6 +307,11 @@ def add_ProgramConfigServiceServicer_to_server(servicer, server):
                     servicer.SetPointsExpiryPolicy,
                     request_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.SerializeToString,
+            ),
+            'SetReferralProgram': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetReferralProgram,
+                    request_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramResponse.SerializeToString,
             ),
             'UpsertCouponTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.UpsertCouponTemplate,
@@ -561,6 +579,33 @@ class ProgramConfigService:
             '/chaincard.v1.ProgramConfigService/SetPointsExpiryPolicy',
             chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyRequest.SerializeToString,
             chaincard_dot_v1_dot_program__config__pb2.SetPointsExpiryPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetReferralProgram(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ProgramConfigService/SetReferralProgram',
+            chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramRequest.SerializeToString,
+            chaincard_dot_v1_dot_program__config__pb2.SetReferralProgramResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -208,6 +208,17 @@ def _check_points_expiry(item: pc.PointsExpiryPolicy) -> None:
     _not_negative("policy.reminder_days_before_expiry", item.reminder_days_before_expiry)
 
 
+# A referral period at most (M5): ten years.
+MAX_REFERRAL_PERIOD_DAYS = 3660
+
+
+def _check_referral_program(item: pc.ReferralProgram) -> None:
+    _not_negative("program.points_on_card_opening", item.points_on_card_opening)
+    _bp("program.spend_points_bp", item.spend_points_bp)
+    if not 0 <= item.period_days <= MAX_REFERRAL_PERIOD_DAYS:
+        raise InvalidArgument("program.period_days", f"must be 0 to {MAX_REFERRAL_PERIOD_DAYS}")
+
+
 # A points offer's stored value per unit at most (P2): ¥5,000, the ceiling of a recharge without a manager.
 MAX_REDEMPTION_STORED_VALUE_FEN = 500_000
 # A points offer's uses per unit at most (P2 × K1): as many as one item of a package may carry.
@@ -370,7 +381,7 @@ class ConfigKind(Generic[ItemT]):
 
     @property
     def singleton(self) -> bool:
-        return self.snapshot_field in ("points_deduction", "points_expiry", "offline_limits", "settings")
+        return self.snapshot_field in ("points_deduction", "points_expiry", "offline_limits", "settings", "referral_program")
 
 
 def _by_code(item: _Coded) -> str:
@@ -396,6 +407,7 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "SetPointsDeductionPolicy": ConfigKind("points_deduction", "policy", "points_deduction", _single,
                                            _check_points_deduction),
     "SetPointsExpiryPolicy": ConfigKind("points_expiry", "policy", "points_expiry", _single, _check_points_expiry),
+    "SetReferralProgram": ConfigKind("referral_program", "program", "referral_program", _single, _check_referral_program),
     "UpsertCouponTemplate": ConfigKind[pc.CouponTemplate]("coupon_template", "coupon_template", "coupon_templates", _by_code,
                                        _check_coded("coupon_template"), check_template),
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_count_item),

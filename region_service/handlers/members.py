@@ -30,10 +30,11 @@ from chaincard.ids import new_id
 from chaincard.ledger import Asset
 from chaincard.money import format_fen
 from chaincard.phones import mask_email, mask_phone, normalise_phone, phone_hmac
+from chaincard.referrals import referral_code
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import audit_pb2, common_pb2, events_pb2, member_index_pb2, members_pb2
-from region_service import audit, member_codes, repository, validation
+from region_service import audit, member_codes, referrals, repository, validation
 from region_service.card_states import FINAL_STATES
 from region_service.context import RegionContext
 from region_service.ledger_store import CARD_PURPOSE, CardBalances, card_balances
@@ -155,12 +156,26 @@ def register_member(uow: RegionUnitOfWork, request: members_pb2.RegisterMemberRe
     ctx, session = uow.region, uow.session
     fields = _validated_member_fields(ctx, request)
     hmac_hex = phone_hmac(fields["phone"], ctx.settings.phone_hmac_key)
+    # Before the phone check: a member re-using their own code is told so, not "already registered".
+    referrer = referrals.referrer_of(ctx, session, request.referral_code, hmac_hex) if request.referral_code else None
     if session.execute(select(Member.member_id).where(Member.phone_hmac == hmac_hex)).first():
         raise AlreadyExists("phone: a member with this phone number is already registered in the chain")
     member_id = _claim_phone(ctx, request.request_id, hmac_hex, new_id())
-    member = Member(member_id=member_id, phone_hmac=hmac_hex, phone_masked=mask_phone(fields["phone"]), **fields)
+    member = Member(member_id=member_id, phone_hmac=hmac_hex, phone_masked=mask_phone(fields["phone"]),
+                    referral_code=referrals.own_code(ctx, session), **fields)
+    if referrer is not None:
+        # Fixed here for good: a new member has referred no one, so no loop can form (ADR 0044).
+        member.referrer_member_id, member.referrer_home_region = referrer.member_id, referrer.home_region
     session.add(member)
     session.flush()
+    if referrer is not None:
+        audit.record(
+            session, ctx, action="member.referred", target_type="member", target_id=member_id,
+            operator_id=request.operator_id[:64], store_id=fields["registered_store_id"],
+            franchisee_id=_franchisee_of(ctx, fields["registered_store_id"]), request_id=request.request_id,
+            after={"referral_code": referrer.code, "referrer_member_id": referrer.member_id,
+                   "referrer_home_region": referrer.home_region},
+        )
     message = member_message(member, ctx.region_code)
     published = common_pb2.Member()
     published.CopyFrom(message)
@@ -329,12 +344,15 @@ def find_member_locally(ctx: RegionContext, request: members_pb2.FindMemberReque
             member = session.get(Member, card.member_id) if card is not None and card.member_id else None  # bearer: none
         elif key == "member_id":
             member = session.get(Member, request.member_id)
+        elif key == "referral_code":  # an erased member refers no one
+            member = session.execute(select(Member).where(
+                Member.referral_code == referral_code(request.referral_code), Member.erased_at.is_(None))).scalar_one_or_none()
         elif key == "qr_token":  # checked (genuine, fresh, unused), not taken: the checkout takes it
             code = member_codes.verified(ctx, session, request.qr_token, "qr_token")
             card = session.get(Card, code.card_number)
             member = session.get(Member, card.member_id) if card is not None and card.member_id else None  # bearer: none
         else:
-            raise InvalidArgument("key", "give one of phone, card_number, qr_token, member_id")
+            raise InvalidArgument("key", "give one of phone, card_number, qr_token, member_id, referral_code")
         if member is None:
             return None
         message, cards = _member_with_cards(ctx, session, member)

@@ -567,6 +567,9 @@ def hq_template(chain: Chain, method: str) -> Message:
         case "SetPointsExpiryPolicy":
             return pc.SetPointsExpiryPolicyRequest(request_id=rid, policy=pc.PointsExpiryPolicy(
                 rule=pc.POINTS_EXPIRY_RULE_END_OF_FOLLOWING_YEAR, reminder_days_before_expiry=30))
+        case "SetReferralProgram":
+            return pc.SetReferralProgramRequest(request_id=rid, program=pc.ReferralProgram(
+                active=True, points_on_card_opening=100, spend_points_bp=500, period_days=30))
         case "UpsertCouponTemplate":
             return pc.UpsertCouponTemplateRequest(request_id=rid, coupon_template=pc.CouponTemplate(
                 code="FZ-COUPON", name="Fuzz voucher", kind=pc.COUPON_KIND_CASH_VOUCHER, face_value_fen=500, min_spend_fen=1_000,

@@ -135,3 +135,19 @@ def test_a_field_the_message_lacks_is_refused_with_status_2_and_nothing_changes(
     assert status == 1 and err.startswith("INVALID_ARGUMENT: count_item.uses_per_pack"), err
     after = _snapshot(regions)
     assert after.version == version and not {"IT-CLI-OK", "IT-CLI-BAD"} & {level.code for level in after.levels}
+
+
+def test_the_referral_programme_is_set_shown_and_checked(regions, program, tmp_path: Path):  # type: ignore[no-untyped-def]
+    status, _, err = program("referral", "set", "--active", "--points-on-card-opening", "200",
+                             "--spend-points-bp", "500", "--period-days", "30")
+    assert status == 0, err
+    stored = _snapshot(regions).referral_program
+    assert (stored.active, stored.points_on_card_opening, stored.spend_points_bp, stored.period_days) == (True, 200, 500, 30)
+    status, out, err = program("referral", "show", "--format", "toml")
+    assert status == 0, err
+    exported = tmp_path / "referral.toml"
+    exported.write_text(out, encoding="utf-8")
+    assert program("referral", "diff", "--file", str(exported))[0] == 0
+    status, _, err = program("referral", "set", "--spend-points-bp", "10001")  # HQ's own checks
+    assert status == 1 and err.startswith("INVALID_ARGUMENT: program.spend_points_bp"), err
+    assert _snapshot(regions).referral_program == stored
