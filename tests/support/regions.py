@@ -33,6 +33,9 @@ from region_service.forwarding import Forwarder
 from region_service.program import ProgramCache
 
 PHONE_KEY = "test-phone-key"
+# How old the region servers' copy of HQ's configuration may get (Settings.config_max_age_seconds):
+# short, so a test that changes the configuration waits a second for them to see it, not ten.
+CONFIG_MAX_AGE_SECONDS = 1.0
 
 
 @dataclass
@@ -71,6 +74,7 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[Runn
     urls = {key: postgres.url_for(name) for key, name in names.items()}
     base = Settings(
         kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}",
+        config_max_age_seconds=CONFIG_MAX_AGE_SECONDS,
         insecure=True,  # these tests are about behaviour; tests/e2e and test_security_* run mTLS and tokens
         hq_signing_key_dir=tempfile.mkdtemp(prefix="cctest-hq-keys-"),  # never the checkout's .chaincard/
     )
@@ -106,7 +110,7 @@ def region_context(regions: RunningRegions, code: str = "E") -> Iterator[RegionC
         yield RegionContext(
             settings=Settings(region_code=code, phone_hmac_key=PHONE_KEY, insecure=True),
             session_factory=make_session_factory(engine),
-            program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
+            program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel), max_age_seconds=CONFIG_MAX_AGE_SECONDS),
             member_index=member_index_pb2_grpc.MemberIndexServiceStub(channel),
             card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(channel), 5.0),
         )
