@@ -14,6 +14,7 @@ import pytest
 from chaincard.db.engine import IDLE_CONNECTIONS_VARIABLE
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
+from tests.support.templates import MigratedTemplates
 
 PG_DSN_VARIABLE = "CHAINCARD_TEST_PG_DSN"
 EMBEDDED_MAX_CONNECTIONS = 200
@@ -66,6 +67,14 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
     server = PostgresServer.embedded(tmp_path_factory.mktemp("pg") / "data", max_connections=EMBEDDED_MAX_CONNECTIONS)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated(postgres: PostgresServer) -> Iterator[MigratedTemplates]:
+    """New databases already at a service's head: copies of a template migrated once per session."""
+    templates = MigratedTemplates(postgres)
+    yield templates
+    templates.drop()
 
 
 @pytest.fixture(scope="session")

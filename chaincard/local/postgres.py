@@ -87,14 +87,19 @@ class PostgresServer:
         connection.autocommit = True
         return connection
 
-    def create_database(self, database: str) -> None:
+    def create_database(self, database: str, *, template: str | None = None) -> None:
+        """Create ``database`` if missing: empty, or a copy of the database ``template`` (which no one
+        may be connected to meanwhile)."""
         # Not `with connection`: in psycopg2 that opens a transaction, and CREATE DATABASE refuses one.
         connection = self._connect_admin()
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
                 if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
+                    if template is not None:
+                        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                    cursor.execute(create)
         finally:
             connection.close()
 

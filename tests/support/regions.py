@@ -31,6 +31,7 @@ from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
 from region_service.program import ProgramCache
+from tests.support.templates import MigratedTemplates
 
 PHONE_KEY = "test-phone-key"
 # How old the region servers' copy of HQ's configuration may get (Settings.config_max_age_seconds):
@@ -60,18 +61,24 @@ def clients_for(channel: grpc.Channel) -> RegionClients:
     )
 
 
-def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str) -> Iterator[RunningRegions]:
+def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str,
+                                 templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
     """``run_regions`` from a working directory of its own: HQ keeps its token signing key under the
     working directory (.chaincard/hq-keys, made on the first log-in), not in the checkout."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(directory)
-        yield from run_regions(postgres, kafka_bootstrap)
+        yield from run_regions(postgres, kafka_bootstrap, templates)
 
 
-def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[RunningRegions]:
+def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
+    """HQ and regions E and W on new databases: empty ones the services migrate at start, or, given
+    ``templates``, copies already at head (the services' own upgrade then finds nothing to do)."""
     suffix = uuid.uuid4().hex[:8]
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
-    urls = {key: postgres.url_for(name) for key, name in names.items()}
+    if templates is None:
+        urls = {key: postgres.url_for(name) for key, name in names.items()}
+    else:
+        urls = {key: templates.url_for("hq_service" if key == "hq" else "region_service", name) for key, name in names.items()}
     base = Settings(
         kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}",
         config_max_age_seconds=CONFIG_MAX_AGE_SECONDS,
