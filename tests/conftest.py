@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,26 +31,36 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(IDLE_CONNECTIONS_VARIABLE, "2")
 
 
-def _group(item: pytest.Item) -> str | None:
-    """The xdist group ``item`` runs in (a group runs on one worker, in file order): the e2e tests
-    share one chain and some need the state earlier ones left, so they are one group; every other
-    file that starts services is a group of its own, so its module fixtures start once; unit tests
-    go one by one."""
-    tier = item.path.relative_to(TESTS).parts[0]
-    if tier == "unit":
-        return None
+def _group(nodeid: str) -> str:
+    """The group a test runs in under xdist (a group runs on one worker, in file order): the e2e
+    tests share one chain and some need the state earlier ones left, so they are one group; every
+    other file that starts services is a group of its own, so its module fixtures start once; a unit
+    test is a group by itself."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
         return "e2e"
-    return item.path.relative_to(TESTS).as_posix()
+    if tier in ("integration", "reliability"):
+        return path
+    return nodeid
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-by-scope scheduler with ``_group`` as the scope. (Not ``xdist_group`` marks:
+    --dist loadgroup renames the items to carry them, which pytest 9.2's node ids ignore.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Each worker collects alike; the scheduler hands out the groups in this order.
         tiers = [item.path.relative_to(TESTS).parts[0] for item in items]
         order = {tier: rank for rank, tier in enumerate(LONGEST_FIRST)}
         # Stable: each file keeps its tests' order.
