@@ -45,7 +45,8 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     capacity = 2 * pool_size
-    kept = min(pool_size, int(os.environ.get(IDLE_CONNECTIONS_VARIABLE) or pool_size))
+    # At least 1: SQLAlchemy reads a pool_size of 0 as "keep every connection".
+    kept = max(1, min(pool_size, int(os.environ.get(IDLE_CONNECTIONS_VARIABLE) or pool_size)))
     # No pre-ping (a SELECT 1 per checkout); connections are recycled instead so none goes stale.
     return create_engine(url, pool_size=kept, max_overflow=capacity - kept, pool_recycle=1800)
 
