@@ -50,8 +50,9 @@ typecheck: install
 	$(BIN)/mypy
 
 ## Everything CI checks: generated code, proto lint, code lint, import contracts, types, the whole test suite.
+## Two workers; a test file that starts services stays on one, the e2e tests together (tests/conftest.py, docs/adr/0042).
 test: install check-protos lint-protos lint lint-imports typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

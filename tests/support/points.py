@@ -14,12 +14,10 @@ from chaincard.rpc.channels import open_channel
 from chaincard.v1 import program_config_pb2 as pc
 from chaincard.v1 import program_config_pb2_grpc, transactions_pb2
 from region_service.context import RegionContext
-from tests.support.regions import RunningRegions
+from tests.support.regions import CONFIG_MAX_AGE_SECONDS, RunningRegions
 
 EXPIRY_DAYS = 30
 REMINDER_DAYS = 45  # longer than a lot lives: every lot is within its reminder window at once
-# The region servers re-read HQ's configuration when their copy is older than this (ProgramCache).
-CONFIG_MAX_AGE_SECONDS = 10.0
 
 OFFERS = [
     pc.PointsRedemptionRule(code="GIFT-UMBRELLA", name="Umbrella", kind=pc.POINTS_REDEMPTION_KIND_GIFT, points_cost=300,

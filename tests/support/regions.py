@@ -31,8 +31,12 @@ from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.forwarding import Forwarder
 from region_service.program import ProgramCache
+from tests.support.templates import MigratedTemplates
 
 PHONE_KEY = "test-phone-key"
+# How old the region servers' copy of HQ's configuration may get (Settings.config_max_age_seconds):
+# short, so a test that changes the configuration waits a second for them to see it, not ten.
+CONFIG_MAX_AGE_SECONDS = 1.0
 
 
 @dataclass
@@ -57,20 +61,27 @@ def clients_for(channel: grpc.Channel) -> RegionClients:
     )
 
 
-def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str) -> Iterator[RunningRegions]:
+def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str,
+                                 templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
     """``run_regions`` from a working directory of its own: HQ keeps its token signing key under the
     working directory (.chaincard/hq-keys, made on the first log-in), not in the checkout."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(directory)
-        yield from run_regions(postgres, kafka_bootstrap)
+        yield from run_regions(postgres, kafka_bootstrap, templates)
 
 
-def run_regions(postgres: PostgresServer, kafka_bootstrap: str) -> Iterator[RunningRegions]:
+def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
+    """HQ and regions E and W on new databases: empty ones the services migrate at start, or, given
+    ``templates``, copies already at head (the services' own upgrade then finds nothing to do)."""
     suffix = uuid.uuid4().hex[:8]
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
-    urls = {key: postgres.url_for(name) for key, name in names.items()}
+    if templates is None:
+        urls = {key: postgres.url_for(name) for key, name in names.items()}
+    else:
+        urls = {key: templates.url_for("hq_service" if key == "hq" else "region_service", name) for key, name in names.items()}
     base = Settings(
         kafka_bootstrap=kafka_bootstrap, phone_hmac_key=PHONE_KEY, outbox_poll_seconds=0.05, deployment=f"test-{suffix}",
+        config_max_age_seconds=CONFIG_MAX_AGE_SECONDS,
         insecure=True,  # these tests are about behaviour; tests/e2e and test_security_* run mTLS and tokens
         hq_signing_key_dir=tempfile.mkdtemp(prefix="cctest-hq-keys-"),  # never the checkout's .chaincard/
     )
@@ -106,7 +117,7 @@ def region_context(regions: RunningRegions, code: str = "E") -> Iterator[RegionC
         yield RegionContext(
             settings=Settings(region_code=code, phone_hmac_key=PHONE_KEY, insecure=True),
             session_factory=make_session_factory(engine),
-            program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel)),
+            program=ProgramCache(program_config_pb2_grpc.ProgramConfigServiceStub(channel), max_age_seconds=CONFIG_MAX_AGE_SECONDS),
             member_index=member_index_pb2_grpc.MemberIndexServiceStub(channel),
             card_directory=CardDirectoryCache(member_index_pb2_grpc.MemberIndexServiceStub(channel), 5.0),
         )
