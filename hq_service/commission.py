@@ -62,7 +62,7 @@ CATCH_UP_DAYS = 7
 
 def parse_day(field: str, value: str) -> date:
     try:
-        if len(value) != len("YYYY-MM-DD"):
+        if len(value) != len("YYYY-MM-DD") or not value.isascii():
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError as error:
