@@ -40,7 +40,8 @@ from chaincard.v1 import program_config_pb2 as pc
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
 A_STORE, B_STORE = "S-E-001", "S-E-002"
-A, B = ("ST-CM-A", "op-cm-a"), ("ST-CM-B", "op-cm-b")  # (staff id, operator id the tills name)
+# (staff id, operator id the tills name): a till may name the staff id itself (S1).
+A, B = ("ST-CM-A", "ST-CM-A"), ("ST-CM-B", "ST-CM-B")
 PLANS = [
     pc.CommissionPlan(code="CM-OPEN", name="开卡 ¥5", event=pc.COMMISSION_EVENT_CARD_OPENING, fixed_fen=500, active=True),
     pc.CommissionPlan(code="CM-RECH", name="充值 1%", event=pc.COMMISSION_EVENT_RECHARGE, rate_bp=100, active=True),
@@ -85,10 +86,10 @@ def _hq_config(regions) -> None:  # type: ignore[no-untyped-def]
         for plan in PLANS:
             program.UpsertCommissionPlan(pc.UpsertCommissionPlanRequest(request_id=new_id(), commission_plan=plan), timeout=DEADLINE)
         directory = directory_pb2_grpc.DirectoryServiceStub(channel)
-        for (staff_id, operator_id), store, role, name in ((A, A_STORE, directory_pb2.STAFF_ROLE_CASHIER, "Zhou Min"),
+        for (staff_id, _), store, role, name in ((A, A_STORE, directory_pb2.STAFF_ROLE_CASHIER, "Zhou Min"),
                                                            (B, B_STORE, directory_pb2.STAFF_ROLE_STORE_MANAGER, "Li Na")):
             directory.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=directory_pb2.Staff(
-                staff_id=staff_id, store_id=store, name=name, role=role, active=True, operator_id=operator_id)), timeout=DEADLINE)
+                staff_id=staff_id, store_id=store, name=name, role=role, active=True)), timeout=DEADLINE)
 
 
 def _open(clients, store: str, operator: str, card_type: str) -> str:  # type: ignore[no-untyped-def]
