@@ -28,7 +28,7 @@ def _export(stub: commission_pb2_grpc.CommissionServiceStub, args: argparse.Name
 
     request = commission_pb2.ExportStaffReportRequest(report=report, business_date=args.day, store_id=args.store or "",  # type: ignore[arg-type]
                                                       format=FORMATS[args.format])  # type: ignore[arg-type]
-    name, data = assemble(stub.ExportStaffReport(request, timeout=DEADLINE_SECONDS))
+    name, data = assemble(item.chunk for item in stub.ExportStaffReport(request, timeout=DEADLINE_SECONDS))
     path = Path(args.out or name)
     path.write_bytes(data)
     print(f"wrote {path} ({len(data)} bytes)")

@@ -20,7 +20,6 @@ from chaincard.security.tokens import key_set_to_proto
 from chaincard.v1 import (
     commission_pb2,
     commission_pb2_grpc,
-    common_pb2,
     directory_pb2,
     directory_pb2_grpc,
     member_index_pb2,
@@ -250,9 +249,10 @@ class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
         with reports.snapshot(self.session_factory) as session:
             return commission.staff_sales(session, request)
 
-    def ExportStaffReport(self, request: commission_pb2.ExportStaffReportRequest, context: grpc.ServicerContext) -> Iterator[common_pb2.ExportChunk]:  # noqa: N802
+    def ExportStaffReport(self, request: commission_pb2.ExportStaffReportRequest, context: grpc.ServicerContext) -> Iterator[commission_pb2.ExportStaffReportResponse]:  # noqa: N802
         with reports.snapshot(self.session_factory) as session:
-            yield from commission.export_staff_report(session, request)
+            for chunk in commission.export_staff_report(session, request):
+                yield commission_pb2.ExportStaffReportResponse(chunk=chunk)
 
 
 class OperatorServicer(operators_pb2_grpc.OperatorServiceServicer):

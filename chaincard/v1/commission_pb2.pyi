@@ -121,3 +121,9 @@ class ExportStaffReportRequest(_message.Message):
     store_id: str
     format: _common_pb2.ExportFormat
     def __init__(self, report: _Optional[_Union[StaffReportKind, str]] = ..., business_date: _Optional[str] = ..., store_id: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.ExportFormat, str]] = ...) -> None: ...
+
+class ExportStaffReportResponse(_message.Message):
+    __slots__ = ("chunk",)
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _common_pb2.ExportChunk
+    def __init__(self, chunk: _Optional[_Union[_common_pb2.ExportChunk, _Mapping]] = ...) -> None: ...

@@ -4,7 +4,6 @@ import grpc
 import warnings
 
 from chaincard.v1 import commission_pb2 as chaincard_dot_v1_dot_commission__pb2
-from chaincard.v1 import common_pb2 as chaincard_dot_v1_dot_common__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -56,7 +55,7 @@ class CommissionServiceStub:
         self.ExportStaffReport = channel.unary_stream(
                 '/chaincard.v1.CommissionService/ExportStaffReport',
                 request_serializer=chaincard_dot_v1_dot_commission__pb2.ExportStaffReportRequest.SerializeToString,
-                response_deserializer=chaincard_dot_v1_dot_common__pb2.ExportChunk.FromString,
+                response_deserializer=chaincard_dot_v1_dot_commission__pb2.ExportStaffReportResponse.FromString,
                 _registered_method=True)
 
 
@@ -116,7 +115,7 @@ def add_CommissionServiceServicer_to_server(servicer, server):
             'ExportStaffReport': grpc.unary_stream_rpc_method_handler(
                     servicer.ExportStaffReport,
                     request_deserializer=chaincard_dot_v1_dot_commission__pb2.ExportStaffReportRequest.FromString,
-                    response_serializer=chaincard_dot_v1_dot_common__pb2.ExportChunk.SerializeToString,
+                    response_serializer=chaincard_dot_v1_dot_commission__pb2.ExportStaffReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -229,7 +228,7 @@ class CommissionService:
             target,
             '/chaincard.v1.CommissionService/ExportStaffReport',
             chaincard_dot_v1_dot_commission__pb2.ExportStaffReportRequest.SerializeToString,
-            chaincard_dot_v1_dot_common__pb2.ExportChunk.FromString,
+            chaincard_dot_v1_dot_commission__pb2.ExportStaffReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
