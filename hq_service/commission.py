@@ -70,6 +70,8 @@ def parse_day(field: str, value: str) -> date:
 
 
 # ---- who ------------------------------------------------------------------------------------------
+_ROLES = {"CASHIER": directory_pb2.STAFF_ROLE_CASHIER, "STORE_MANAGER": directory_pb2.STAFF_ROLE_STORE_MANAGER}
+
 @dataclass(frozen=True)
 class Person:
     staff_id: str
@@ -84,7 +86,7 @@ class StaffBook:
         self._by_key: dict[tuple[str, str], Person] = {}
         self._names: dict[str, str] = {}
         for staff in session.execute(select(StaffMember)).scalars():
-            role = directory_pb2.StaffRole.Value("STAFF_ROLE_" + staff.role) if staff.role else 0
+            role = _ROLES.get(staff.role, 0)  # an unknown role matches only plans without a role filter
             person = Person(staff.staff_id, staff.name, role)
             self._names[staff.staff_id] = staff.name
             for key in (staff.staff_id, staff.operator_id):
