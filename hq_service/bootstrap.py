@@ -22,6 +22,8 @@ from chaincard.security.tokens import SigningKeyStore
 from chaincard.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    commission_pb2,
+    commission_pb2_grpc,
     companies_pb2,
     companies_pb2_grpc,
     coupon_issue_pb2,
@@ -42,6 +44,7 @@ from chaincard.v1 import (
     reports_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob
+from hq_service import commission
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
@@ -56,6 +59,7 @@ from hq_service.operators import OperatorContext, hq_directory, local_key_source
 from hq_service.phone_claims import SWEEP_SECONDS, RegionMembers, release_abandoned_claims
 from hq_service.read_models import ReadModelProjector
 from hq_service.servicers import (
+    CommissionServicer,
     DirectoryServicer,
     MemberIndexServicer,
     MemberViewServicer,
@@ -109,6 +113,8 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(audit_pb2, "AuditService")),
         (operators_pb2_grpc.add_OperatorServiceServicer_to_server, OperatorServicer(operators, commands),
          _name(operators_pb2, "OperatorService")),
+        (commission_pb2_grpc.add_CommissionServiceServicer_to_server, CommissionServicer(session_factory, settings),
+         _name(commission_pb2, "CommissionService")),
         (coupon_issue_pb2_grpc.add_BulkCouponIssueServiceServicer_to_server,
          BulkCouponIssueServicer(session_factory, commands), _name(coupon_issue_pb2, "BulkCouponIssueService")),
         (companies_pb2_grpc.add_CompanyServiceServicer_to_server, CompanyServicer(session_factory, commands),
@@ -139,7 +145,11 @@ def start_hq(settings: Settings) -> RunningServer:
     coupon_batches = RegionCouponBatches(session_factory, transport)
     bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
                   for index in range(BULK_ISSUE_WORKERS)]
+    # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
+    nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
+                                     lambda: commission.run_due(session_factory, settings)).start()
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
+                        nightly_commission.stop,
                         region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
                         region_imports.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})

@@ -483,6 +483,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _report_flags(coupons)
     coupons.set_defaults(handler=_with_report(_coupons))
 
+    from hq_service.commission_cli import add_reports
+
+    add_reports(reports, _target_flags, _hq_channel)
+
     audit = commands.add_parser("audit", help="the chain's audit log (H4): who did what, when, where, before and after")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_list = audit_commands.add_parser("list", help="the latest audit entries matching the filters, newest first")

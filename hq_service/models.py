@@ -170,6 +170,10 @@ class CardView(Base):
     level_code: Mapped[str] = mapped_column(String(32), default="")
     form: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    # Who opened the card (CardOpened.operator_id) and the issuing store's business day it was
+    # opened on: the card openings staff commission pays on (docs/adr/0043). Null before HQ 0019.
+    opened_operator_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    opened_business_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     # TransactionPosted events applied to this card: equals the home region's count of the card's
     # transactions unless an event was lost or applied twice (the reliability tests compare them).
     transaction_count: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -238,6 +242,42 @@ class CardLinkUsageView(Base):
     linked_card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     spent_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class CommissionEntry(Base):
+    """What one event earned (or a refund clawed back) one staff member under one plan (C7, S2;
+    docs/adr/0043), written by the nightly run. ``source_id`` is the transaction's id, or
+    ``card:<number>`` for a card opening; one row per source and plan, so no event pays twice."""
+
+    __tablename__ = "commission_entries"
+    __table_args__ = (Index("ix_commission_entries_day_store_staff", "business_date", "store_id", "staff_id"),)
+
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    store_id: Mapped[str] = mapped_column(String(32))
+    # Staff.staff_id, or the operator id when HQ lists nobody for it at the store.
+    staff_id: Mapped[str] = mapped_column(String(64))
+    # program_config.proto CommissionEvent number.
+    event: Mapped[int] = mapped_column(Integer)
+    # 1 for an event that earned, 0 for a clawback.
+    event_count: Mapped[int] = mapped_column(Integer)
+    # The event's amount (negative: what a refund gave back), in fen.
+    basis_fen: Mapped[int] = mapped_column(BigInteger)
+    commission_fen: Mapped[int] = mapped_column(BigInteger)
+    # For a clawback: the source whose commission it takes back; "" otherwise.
+    original_source_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CommissionRun(Base):
+    """A business day whose commission was computed (docs/adr/0043): its presence makes a rerun a
+    no-op, so the nightly job, a catch-up and a manual run compute each day exactly once."""
+
+    __tablename__ = "commission_runs"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    entries_written: Mapped[int] = mapped_column(BigInteger)
 
 
 class StoreDailyFigures(Base):

@@ -360,11 +360,14 @@ class ReadModelProjector:
         view.form = card.form
         opened_at = card.opened_at.ToDatetime(tzinfo=UTC) if card.HasField("opened_at") else utc_now()
         view.opened_at = opened_at
+        # The opening staff commission pays on (docs/adr/0043): who, and the issuing store's day.
+        view.opened_operator_id = event.operator_id
+        view.opened_business_date = self.business_date_at(session, card.issuing_store_id, opened_at)
         if view.last_transaction_at is None:
             # No posting seen yet: the card's own balances are the newest we know.
             view.principal_fen, view.bonus_fen, view.points = card.balances.principal_fen, card.balances.bonus_fen, card.balances.points
         view.updated_at = utc_now()
-        batch.add_sums(StoreDailyFigures, {"business_date": self.business_date_at(session, card.issuing_store_id, opened_at),
+        batch.add_sums(StoreDailyFigures, {"business_date": view.opened_business_date,
                                            "store_id": card.issuing_store_id}, {"new_cards": 1})
 
     def card_state_changed(self, session: Session, event: events_pb2.CardStateChanged) -> None:

@@ -18,6 +18,8 @@ from chaincard.commands import CommandRunner, ResponseT
 from chaincard.config import Settings
 from chaincard.security.tokens import key_set_to_proto
 from chaincard.v1 import (
+    commission_pb2,
+    commission_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     member_index_pb2,
@@ -31,7 +33,7 @@ from chaincard.v1 import (
     reports_pb2_grpc,
 )
 from chaincard.v1 import program_config_pb2 as pc
-from hq_service import operators
+from hq_service import commission, operators
 from hq_service.handlers import (
     card_directory,
     coupon_report,
@@ -140,6 +142,9 @@ class ProgramConfigServicer(program_config_pb2_grpc.ProgramConfigServiceServicer
     def UpsertCountPackage(self, request: pc.UpsertCountPackageRequest, context: grpc.ServicerContext) -> pc.UpsertCountPackageResponse:  # noqa: N802
         return self._change_config(request, pc.UpsertCountPackageResponse)
 
+    def UpsertCommissionPlan(self, request: pc.UpsertCommissionPlanRequest, context: grpc.ServicerContext) -> pc.UpsertCommissionPlanResponse:  # noqa: N802
+        return self._change_config(request, pc.UpsertCommissionPlanResponse)
+
     def SetFeeSchedule(self, request: pc.SetFeeScheduleRequest, context: grpc.ServicerContext) -> pc.SetFeeScheduleResponse:  # noqa: N802
         return self._change_config(request, pc.SetFeeScheduleResponse)
 
@@ -227,6 +232,30 @@ class ReportServicer(reports_pb2_grpc.ReportServiceServicer):
         with reports.snapshot(self.session_factory) as session:
             for chunk in reports.export_report(session, request, self.settings):
                 yield reports_pb2.ExportReportResponse(chunk=chunk)
+
+
+class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
+    """Staff commission (C7, S2; docs/adr/0043): the day's run and the staff reports."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+
+    def RunCommission(self, request: commission_pb2.RunCommissionRequest, context: grpc.ServicerContext) -> commission_pb2.RunCommissionResponse:  # noqa: N802
+        return commission.run_commission(self.session_factory, self.settings, request)
+
+    def GetCommissionReport(self, request: commission_pb2.GetCommissionReportRequest, context: grpc.ServicerContext) -> commission_pb2.GetCommissionReportResponse:  # noqa: N802
+        with reports.snapshot(self.session_factory) as session:
+            return commission.commission_report(session, request)
+
+    def GetStaffSalesReport(self, request: commission_pb2.GetStaffSalesReportRequest, context: grpc.ServicerContext) -> commission_pb2.GetStaffSalesReportResponse:  # noqa: N802
+        with reports.snapshot(self.session_factory) as session:
+            return commission.staff_sales(session, request)
+
+    def ExportStaffReport(self, request: commission_pb2.ExportStaffReportRequest, context: grpc.ServicerContext) -> Iterator[commission_pb2.ExportStaffReportResponse]:  # noqa: N802
+        with reports.snapshot(self.session_factory) as session:
+            for chunk in commission.export_staff_report(session, request):
+                yield commission_pb2.ExportStaffReportResponse(chunk=chunk)
 
 
 class OperatorServicer(operators_pb2_grpc.OperatorServiceServicer):

@@ -136,9 +136,15 @@ def record_transaction(
     transaction.overdrawn = overdrawn
     transaction.operator_id = operator_id
     transaction.request_id = request_id
+    # The event names who did it and the call's key even when the online answer leaves them unset:
+    # HQ's staff commission and sales per staff member read them (docs/adr/0043).
+    published = common_pb2.Transaction()
+    published.CopyFrom(transaction)
+    published.operator_id = published.operator_id or str((row.details or {}).get("operator_id") or "")
+    published.request_id = published.request_id or row.request_id or ""
     envelope = wrap(
         events_pb2.TransactionPosted(
-            transaction=transaction,
+            transaction=published,
             member_id=card.member_id or "",  # empty: a bearer card, which gets no notice
             issuing_franchisee_id=card.issuing_franchisee_id,
             issuing_store_id=card.issuing_store_id,

@@ -106,6 +106,8 @@ ENTITIES: dict[str, ConfigEntity] = {entity.name: entity for entity in (
                  ("uses_per_pack", "pack_price_fen", "period_days", "validity_days", "eligible_skus")),
     ConfigEntity("count-package", "UpsertCountPackage", "count_package", "count_packages", "code",
                  ("price_fen", "validity_days", "store_ids")),
+    ConfigEntity("commission-plan", "UpsertCommissionPlan", "commission_plan", "commission_plans", "code",
+                 ("event", "fixed_fen", "rate_bp", "level_codes", "staff_roles")),
     ConfigEntity("fee-schedule", "SetFeeSchedule", "fee_schedule", "fee_schedules", "effective_from_business_date",
                  ("interchange_bp", "collection_fee_bp", "platform_fee_bp", "coupon_fee_bp")),
     ConfigEntity("store-offline-limits", "SetStoreOfflineLimits", "store_limits", "store_offline_limits", "store_id",

@@ -289,6 +289,12 @@ def _build_matrix() -> dict[str, Rule]:
         roles=_REPORT_READERS, filters=_EXPORT_FILTERS, targets=(Check("store_daily.store_id", "store"),)
     )
 
+    # CommissionService (HQ, docs/adr/0043): the nightly computation is HQ's; the reports are read
+    # by HQ for the whole chain and by a store's managers (FA, RM, SM) for one store in their scope.
+    m[_rpc("CommissionService", "RunCommission")] = Rule(roles=_roles(HA, HF))
+    for method in ("GetCommissionReport", "GetStaffSalesReport", "ExportStaffReport"):
+        m[_rpc("CommissionService", method)] = Rule(roles=_REPORT_READERS, targets=(Check("store_id", "store"),))
+
     # SettlementService.
     statement_readers = _roles(HF, FA, AU)
     m[_rpc("SettlementService", "RunSettlement")] = Rule(roles=_roles(HF))
@@ -333,7 +339,7 @@ def _build_matrix() -> dict[str, Rule]:
     # ProgramConfigService (HQ): writes are HQ's; the snapshot is read by regions and settlement.
     for method in ("UpsertCardType", "UpsertLevel", "UpsertLevelRule", "UpsertRechargePromotion", "UpsertEarnRule",
                    "UpsertPointsRedemptionRule", "SetPointsDeductionPolicy", "SetPointsExpiryPolicy", "SetReferralProgram", "UpsertCouponTemplate", "UpsertCountItem",
-                   "UpsertCountPackage", "SetOfflineLimits", "SetStoreOfflineLimits", "UpsertNotificationTemplate", "SetChainSettings"):
+                   "UpsertCountPackage", "UpsertCommissionPlan", "SetOfflineLimits", "SetStoreOfflineLimits", "UpsertNotificationTemplate", "SetChainSettings"):
         m[_rpc("ProgramConfigService", method)] = Rule(roles=_roles(HA), note="configuration: HQ admin only")
     m[_rpc("ProgramConfigService", "SetFeeSchedule")] = Rule(roles=_roles(HA, HF))
     m[_rpc("ProgramConfigService", "GetConfigSnapshot")] = Rule(roles=_roles(HA, HF, AU, IN), peers=directory_peers)

@@ -58,6 +58,13 @@ class StoredValueSplitRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STORED_VALUE_SPLIT_RULE_PROPORTIONAL: _ClassVar[StoredValueSplitRule]
     STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: _ClassVar[StoredValueSplitRule]
     STORED_VALUE_SPLIT_RULE_BONUS_FIRST: _ClassVar[StoredValueSplitRule]
+
+class CommissionEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMMISSION_EVENT_UNSPECIFIED: _ClassVar[CommissionEvent]
+    COMMISSION_EVENT_CARD_OPENING: _ClassVar[CommissionEvent]
+    COMMISSION_EVENT_RECHARGE: _ClassVar[CommissionEvent]
+    COMMISSION_EVENT_SPEND: _ClassVar[CommissionEvent]
 POINTS_REDEMPTION_KIND_UNSPECIFIED: PointsRedemptionKind
 POINTS_REDEMPTION_KIND_GIFT: PointsRedemptionKind
 POINTS_REDEMPTION_KIND_STORED_VALUE: PointsRedemptionKind
@@ -88,6 +95,10 @@ STORED_VALUE_SPLIT_RULE_UNSPECIFIED: StoredValueSplitRule
 STORED_VALUE_SPLIT_RULE_PROPORTIONAL: StoredValueSplitRule
 STORED_VALUE_SPLIT_RULE_PRINCIPAL_FIRST: StoredValueSplitRule
 STORED_VALUE_SPLIT_RULE_BONUS_FIRST: StoredValueSplitRule
+COMMISSION_EVENT_UNSPECIFIED: CommissionEvent
+COMMISSION_EVENT_CARD_OPENING: CommissionEvent
+COMMISSION_EVENT_RECHARGE: CommissionEvent
+COMMISSION_EVENT_SPEND: CommissionEvent
 
 class CardType(_message.Message):
     __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen", "balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_store_ids", "recharge_roles", "recharge_approval_threshold_fen")
@@ -510,8 +521,32 @@ class LevelRule(_message.Message):
     upgrade_single_spend_fen: int
     def __init__(self, level_code: _Optional[str] = ..., name: _Optional[str] = ..., window_days: _Optional[int] = ..., upgrade_window_spend_fen: _Optional[int] = ..., upgrade_window_recharge_fen: _Optional[int] = ..., upgrade_single_recharge_fen: _Optional[int] = ..., upgrade_points_balance: _Optional[int] = ..., keep_window_spend_fen: _Optional[int] = ..., keep_window_recharge_fen: _Optional[int] = ..., keep_points_balance: _Optional[int] = ..., grace_days: _Optional[int] = ..., downgrade_to_level_code: _Optional[str] = ..., active: _Optional[bool] = ..., upgrade_single_spend_fen: _Optional[int] = ...) -> None: ...
 
+class CommissionPlan(_message.Message):
+    __slots__ = ("code", "name", "event", "fixed_fen", "rate_bp", "level_codes", "staff_roles", "valid_from_business_date", "valid_until_business_date", "active")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    FIXED_FEN_FIELD_NUMBER: _ClassVar[int]
+    RATE_BP_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODES_FIELD_NUMBER: _ClassVar[int]
+    STAFF_ROLES_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    event: CommissionEvent
+    fixed_fen: int
+    rate_bp: int
+    level_codes: _containers.RepeatedScalarFieldContainer[str]
+    staff_roles: _containers.RepeatedScalarFieldContainer[_directory_pb2.StaffRole]
+    valid_from_business_date: str
+    valid_until_business_date: str
+    active: bool
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., event: _Optional[_Union[CommissionEvent, str]] = ..., fixed_fen: _Optional[int] = ..., rate_bp: _Optional[int] = ..., level_codes: _Optional[_Iterable[str]] = ..., staff_roles: _Optional[_Iterable[_Union[_directory_pb2.StaffRole, str]]] = ..., valid_from_business_date: _Optional[str] = ..., valid_until_business_date: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
 class ConfigSnapshot(_message.Message):
-    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules", "count_packages", "referral_program")
+    __slots__ = ("version", "card_types", "levels", "regions", "franchisees", "stores", "recharge_promotions", "earn_rules", "points_redemption_rules", "points_deduction", "coupon_templates", "count_items", "fee_schedules", "offline_limits", "store_offline_limits", "notification_templates", "staff", "settings", "generated_at", "points_expiry", "level_rules", "count_packages", "commission_plans", "referral_program")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPES_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
@@ -534,6 +569,7 @@ class ConfigSnapshot(_message.Message):
     POINTS_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     LEVEL_RULES_FIELD_NUMBER: _ClassVar[int]
     COUNT_PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_PLANS_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_PROGRAM_FIELD_NUMBER: _ClassVar[int]
     version: int
     card_types: _containers.RepeatedCompositeFieldContainer[CardType]
@@ -557,8 +593,9 @@ class ConfigSnapshot(_message.Message):
     points_expiry: PointsExpiryPolicy
     level_rules: _containers.RepeatedCompositeFieldContainer[LevelRule]
     count_packages: _containers.RepeatedCompositeFieldContainer[CountPackage]
+    commission_plans: _containers.RepeatedCompositeFieldContainer[CommissionPlan]
     referral_program: ReferralProgram
-    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ..., count_packages: _Optional[_Iterable[_Union[CountPackage, _Mapping]]] = ..., referral_program: _Optional[_Union[ReferralProgram, _Mapping]] = ...) -> None: ...
+    def __init__(self, version: _Optional[int] = ..., card_types: _Optional[_Iterable[_Union[CardType, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., regions: _Optional[_Iterable[_Union[_directory_pb2.Region, _Mapping]]] = ..., franchisees: _Optional[_Iterable[_Union[_directory_pb2.Franchisee, _Mapping]]] = ..., stores: _Optional[_Iterable[_Union[_directory_pb2.Store, _Mapping]]] = ..., recharge_promotions: _Optional[_Iterable[_Union[RechargePromotion, _Mapping]]] = ..., earn_rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ..., points_redemption_rules: _Optional[_Iterable[_Union[PointsRedemptionRule, _Mapping]]] = ..., points_deduction: _Optional[_Union[PointsDeductionPolicy, _Mapping]] = ..., coupon_templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ..., count_items: _Optional[_Iterable[_Union[CountItem, _Mapping]]] = ..., fee_schedules: _Optional[_Iterable[_Union[FeeSchedule, _Mapping]]] = ..., offline_limits: _Optional[_Union[OfflineLimits, _Mapping]] = ..., store_offline_limits: _Optional[_Iterable[_Union[StoreOfflineLimits, _Mapping]]] = ..., notification_templates: _Optional[_Iterable[_Union[NotificationTemplate, _Mapping]]] = ..., staff: _Optional[_Iterable[_Union[_directory_pb2.Staff, _Mapping]]] = ..., settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_expiry: _Optional[_Union[PointsExpiryPolicy, _Mapping]] = ..., level_rules: _Optional[_Iterable[_Union[LevelRule, _Mapping]]] = ..., count_packages: _Optional[_Iterable[_Union[CountPackage, _Mapping]]] = ..., commission_plans: _Optional[_Iterable[_Union[CommissionPlan, _Mapping]]] = ..., referral_program: _Optional[_Union[ReferralProgram, _Mapping]] = ...) -> None: ...
 
 class UpsertCardTypeRequest(_message.Message):
     __slots__ = ("request_id", "card_type")
@@ -831,6 +868,22 @@ class SetChainSettingsResponse(_message.Message):
     settings: ChainSettings
     config_version: int
     def __init__(self, settings: _Optional[_Union[ChainSettings, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
+
+class UpsertCommissionPlanRequest(_message.Message):
+    __slots__ = ("request_id", "commission_plan")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_PLAN_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    commission_plan: CommissionPlan
+    def __init__(self, request_id: _Optional[str] = ..., commission_plan: _Optional[_Union[CommissionPlan, _Mapping]] = ...) -> None: ...
+
+class UpsertCommissionPlanResponse(_message.Message):
+    __slots__ = ("commission_plan", "config_version")
+    COMMISSION_PLAN_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    commission_plan: CommissionPlan
+    config_version: int
+    def __init__(self, commission_plan: _Optional[_Union[CommissionPlan, _Mapping]] = ..., config_version: _Optional[int] = ...) -> None: ...
 
 class GetConfigSnapshotRequest(_message.Message):
     __slots__ = ("known_version",)

@@ -123,6 +123,11 @@ class ProgramConfigServiceStub:
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsResponse.FromString,
                 _registered_method=True)
+        self.UpsertCommissionPlan = channel.unary_unary(
+                '/chaincard.v1.ProgramConfigService/UpsertCommissionPlan',
+                request_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanResponse.FromString,
+                _registered_method=True)
         self.GetConfigSnapshot = channel.unary_unary(
                 '/chaincard.v1.ProgramConfigService/GetConfigSnapshot',
                 request_serializer=chaincard_dot_v1_dot_program__config__pb2.GetConfigSnapshotRequest.SerializeToString,
@@ -258,6 +263,13 @@ class ProgramConfigServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertCommissionPlan(self, request, context):
+        """Creates or replaces a staff commission plan (C7, S2), keyed by code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetConfigSnapshot(self, request, context):
         """Returns the current snapshot, or only unchanged = true when known_version is current.
         """
@@ -352,6 +364,11 @@ def add_ProgramConfigServiceServicer_to_server(servicer, server):
                     servicer.SetChainSettings,
                     request_deserializer=chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsResponse.SerializeToString,
+            ),
+            'UpsertCommissionPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertCommissionPlan,
+                    request_deserializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanResponse.SerializeToString,
             ),
             'GetConfigSnapshot': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConfigSnapshot,
@@ -822,6 +839,33 @@ class ProgramConfigService:
             '/chaincard.v1.ProgramConfigService/SetChainSettings',
             chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsRequest.SerializeToString,
             chaincard_dot_v1_dot_program__config__pb2.SetChainSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertCommissionPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ProgramConfigService/UpsertCommissionPlan',
+            chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanRequest.SerializeToString,
+            chaincard_dot_v1_dot_program__config__pb2.UpsertCommissionPlanResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -311,6 +311,44 @@ def _check_count_package_items(item: pc.CountPackage, snapshot: pc.ConfigSnapsho
             raise InvalidArgument(f"count_package.items[{index}].item_code", f"no count item {line.item_code!r}")
 
 
+def _check_commission_plan(item: pc.CommissionPlan) -> None:
+    """A staff commission plan (C7, S2; docs/adr/0043): an event, exactly one of a fixed amount and
+    a rate (none on a card opening, which has no amount), known roles, valid dates in order."""
+    _code("commission_plan.code", item.code)
+    _name("commission_plan.name", item.name)
+    if item.event not in pc.CommissionEvent.values() or item.event == pc.COMMISSION_EVENT_UNSPECIFIED:
+        raise InvalidArgument("commission_plan.event", "must be CARD_OPENING, RECHARGE or SPEND")
+    _not_negative("commission_plan.fixed_fen", item.fixed_fen)
+    _bp("commission_plan.rate_bp", item.rate_bp)
+    if (item.fixed_fen > 0) == (item.rate_bp > 0):
+        raise InvalidArgument("commission_plan.fixed_fen", "exactly one of fixed_fen and rate_bp must be above 0")
+    if item.rate_bp and item.event == pc.COMMISSION_EVENT_CARD_OPENING:
+        raise InvalidArgument("commission_plan.rate_bp", "a card opening has no amount: use fixed_fen")
+    for index, role in enumerate(item.staff_roles):
+        if role not in (directory_pb2.STAFF_ROLE_CASHIER, directory_pb2.STAFF_ROLE_STORE_MANAGER):
+            raise InvalidArgument(f"commission_plan.staff_roles[{index}]", "must be cashier or store_manager")
+    days: list[date] = []
+    for field in ("valid_from_business_date", "valid_until_business_date"):
+        text = getattr(item, field)
+        if not text:
+            continue
+        try:
+            if len(text) != len("YYYY-MM-DD"):
+                raise ValueError(text)
+            days.append(date.fromisoformat(text))
+        except ValueError as error:
+            raise InvalidArgument(f"commission_plan.{field}", "must be a date YYYY-MM-DD") from error
+    if len(days) == 2 and days[1] <= days[0]:
+        raise InvalidArgument("commission_plan.valid_until_business_date", "must be after valid_from_business_date")
+
+
+def _check_commission_plan_levels(item: pc.CommissionPlan, snapshot: pc.ConfigSnapshot) -> None:
+    known = {level.code for level in snapshot.levels}
+    for index, code in enumerate(item.level_codes):
+        if code not in known:
+            raise InvalidArgument(f"commission_plan.level_codes[{index}]", f"names no level: {code!r}")
+
+
 def _check_fee_schedule(item: pc.FeeSchedule) -> None:
     try:
         date.fromisoformat(item.effective_from_business_date)
@@ -413,6 +451,8 @@ CONFIG_KINDS: dict[str, ConfigKind[Any]] = {
     "UpsertCountItem": ConfigKind[pc.CountItem]("count_item", "count_item", "count_items", _by_code, _check_count_item),
     "UpsertCountPackage": ConfigKind[pc.CountPackage]("count_package", "count_package", "count_packages", _by_code,
                                                       _check_count_package, _check_count_package_items),
+    "UpsertCommissionPlan": ConfigKind[pc.CommissionPlan]("commission_plan", "commission_plan", "commission_plans", _by_code,
+                                                          _check_commission_plan, _check_commission_plan_levels),
     "SetFeeSchedule": ConfigKind("fee_schedule", "fee_schedule", "fee_schedules",
                                  lambda item: item.effective_from_business_date, _check_fee_schedule),
     "SetOfflineLimits": ConfigKind("offline_limits", "limits", "offline_limits", _single, _check_offline_limits),

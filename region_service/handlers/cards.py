@@ -78,7 +78,7 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
     message = card_message(card, ctx.region_code, card_balances(session, card.card_number))
     add_event(
         session, OutboxMessage, topic=topics.CARDS, key=card.card_number, producer=ctx.producer_name,
-        payload=events_pb2.CardOpened(card=message),
+        payload=events_pb2.CardOpened(card=message, operator_id=request.operator_id),
     )
     # The chain's registration coupons (Q2), in the opening's transaction: once per card and template;
     # a bearer card registers no one, so it gets none.

@@ -1,5 +1,5 @@
 """HQ migration 0020 (company accounts, ADR 0045): its table matches the model, and it goes down
-cleanly to 0018."""
+cleanly to 0019."""
 
 from __future__ import annotations
 
@@ -18,5 +18,5 @@ def test_the_migration_matches_the_model_and_goes_down(fresh_database):  # type:
     upgrade_to_head("hq_service", url)
     assert MINE <= table_names(url)
     assert model_differences(url, Base.metadata, MINE) == []
-    command.downgrade(alembic_config("hq_service", url), "0018")
+    command.downgrade(alembic_config("hq_service", url), "0019")
     assert not MINE & table_names(url)

@@ -582,6 +582,10 @@ def hq_template(chain: Chain, method: str) -> Message:
             return pc.UpsertCountPackageRequest(request_id=rid, count_package=pc.CountPackage(
                 code="FZ-SET", name="Fuzz wash set", price_fen=15_000, items=[pc.CountPackageItem(item_code="FZ-WASH", uses=12)],
                 validity_days=365, active=True))
+        case "UpsertCommissionPlan":
+            return pc.UpsertCommissionPlanRequest(request_id=rid, commission_plan=pc.CommissionPlan(
+                code="FZ-COMMISSION", name="Fuzz recharge commission", event=pc.COMMISSION_EVENT_RECHARGE, rate_bp=100,
+                staff_roles=[directory_pb2.STAFF_ROLE_CASHIER], valid_from_business_date="2026-01-01", active=True))
         case "SetFeeSchedule":
             return pc.SetFeeScheduleRequest(request_id=rid, fee_schedule=demo_data.FEE_SCHEDULE)
         case "SetOfflineLimits":
@@ -782,6 +786,40 @@ def test_hostile_requests_are_refused_precisely_and_write_nothing(chain, method)
     chain.fuzzed.add(method)
     for code in ("E", "W"):
         assert_ledger_consistent(chain.regions.database_urls[code])
+
+
+# CommissionService (docs/adr/0043) has no request_id (its run is exactly-once by its business day):
+# its RPCs get hostile requests of their own, which must be refused precisely and write nothing.
+COMMISSION_RPCS = [name for name in chaincard_methods() if name.startswith("/chaincard.v1.CommissionService/")]
+
+
+@pytest.mark.parametrize("method", COMMISSION_RPCS, ids=[_short(name) for name in COMMISSION_RPCS])
+def test_hostile_commission_requests_are_refused_precisely(chain, method):
+    descriptor = chaincard_methods()[method]
+    request_type = descriptor.input_type
+    if descriptor.server_streaming:  # ExportStaffReport: read the whole stream
+        stream = chain.channels["HQ"].unary_stream(method, request_serializer=lambda message: message.SerializeToString(),
+                                                   response_deserializer=GetMessageClass(descriptor.output_type).FromString)
+        send: Callable[[Message], Any] = lambda request: list(stream(request, timeout=CALL_DEADLINE_SECONDS))  # noqa: E731
+    else:
+        send = lambda request: chain.unary("HQ", method)(request, timeout=CALL_DEADLINE_SECONDS)  # noqa: E731
+    hostile_days = ["", "2026-13-45", "9999-12-31", "0001-01-01", "2026-1-1", "x" * 10_000, "2026-12-03\x00", "'; DROP TABLE x;--"]
+
+    @settings(max_examples=DEFAULT_EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @given(request=st.one_of(message_strategy(request_type, 0, True), message_strategy(request_type, 0, False),
+                             st.builds(lambda day: GetMessageClass(request_type)(business_date=day), st.sampled_from(hostile_days))))
+    def fuzz(request: Message) -> None:
+        before = chain.fingerprint()
+        try:
+            send(request)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            code = error.code()
+        assert code in ALLOWED, f"{_short(method)} answered {code.name} to {request!r}"
+        assert chain.fingerprint() == before
+
+    fuzz()
 
 
 def test_after_the_fuzz_the_chain_still_serves_and_its_ledgers_balance(chain):
