@@ -516,7 +516,10 @@ def test_a_west_store_stays_online_while_region_e_is_stopped_and_stands_in_for_e
 
     # Region E back: the queue drains, the store forgets the outage, each East sale is posted once.
     west.wait(lambda s: s.online and s.offline_queue_depth == 0 and not s.home_regions_not_answering, timeout=60)
-    assert west.outcomes() == dict.fromkeys(east_ids, "POSTED")
+    # POSTED, or DUPLICATE when an upload's answer was lost (a loaded machine) and the resend found the
+    # sale already posted: the region's ledger, next, counts each exactly once either way.
+    outcomes = west.outcomes()
+    assert set(outcomes) == set(east_ids) and set(outcomes.values()) <= {"POSTED", "DUPLICATE"}, outcomes
     assert _postings_per_request(running.region_e_url, east_ids + refused_ids) == dict.fromkeys(east_ids, 1)
     region_w_url = running.state.database_urls["region_W"]  # type: ignore[attr-defined]
     assert _postings_per_request(region_w_url, west_ids + east_ids) == dict.fromkeys(west_ids, 1)

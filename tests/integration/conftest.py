@@ -17,7 +17,7 @@ import pytest
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.consumer import IdempotentConsumer
-from chaincard.local.broker import LocalBroker
+from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
 from region_service.context import RegionContext
 from settlement.bootstrap import CLEARING_CONSUMER
@@ -32,9 +32,22 @@ from tests.support.templates import MigratedTemplates
 
 
 @pytest.fixture(scope="module")
-def regions_broker(broker: LocalBroker) -> LocalBroker:
-    """The broker the module's regions publish to: the session's, unless the module overrides it."""
-    return broker
+def regions_broker(request: pytest.FixtureRequest, broker: LocalBroker,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """The broker the module's regions publish to: the session's, or one of the module's own when it
+    sets ``OWN_BROKER = True``. HQ's read models read their topics from the start, and every test
+    chain numbers its cards alike, so a module that asserts on HQ's views of its cards needs its own:
+    on the session's broker they would hold other modules' events (earlier ones, and in a parallel
+    run concurrent ones) about the same card numbers."""
+    if not getattr(request.module, "OWN_BROKER", False):
+        yield broker
+        return
+    own = LocalBroker(free_port(), tmp_path_factory.mktemp("module-broker") / "broker.log")
+    own.start()
+    try:
+        yield own
+    finally:
+        own.stop()
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,6 @@ from chaincard.events.envelope import wrap
 from chaincard.events.replay import replay_outbox
 from chaincard.ids import new_id
 from chaincard.local import demo_data
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.interceptors import DomainErrorInterceptor
 from chaincard.security.authz import PEERS_OF_HQ, AuthorizationInterceptor
@@ -70,6 +69,9 @@ from hq_service.operators import (
 )
 from hq_service.servicers import DirectoryServicer, OperatorServicer, ProgramConfigServicer
 from region_service.models import OutboxMessage
+
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
 
 DEADLINE = 10.0
 ADMIN_PASSWORD = "correct horse battery"
@@ -115,15 +117,6 @@ def _status(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
 
 
 # ---- the chain: regions publish, HQ collects ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: HQ collects the audit topic from its start, and on the session's
-    broker other modules' regions froze cards of the same numbers (each region database numbers its
-    cards from the same first one), which HQ would collect as a second freeze of this card."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("audit-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,6 @@ from chaincard.coupons.templates import issuable_template
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
@@ -59,18 +58,12 @@ from region_service.models import Card, OutboxMessage
 from tests.support.coupons import upsert_template
 from tests.support.regions import region_context as region_context_of
 
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
+
 ISSUED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 USE_DAY = "2026-11-21"
 GROUP = reports_pb2.REPORT_GROUPING_FRANCHISEE
-
-
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: HQ's coupon views must hold these events only."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("coupon-report-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
 
 
 def _card(clients, store: str) -> str:  # type: ignore[no-untyped-def]

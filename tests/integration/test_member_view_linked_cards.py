@@ -9,25 +9,16 @@ import time
 from collections.abc import Callable
 
 import grpc
-import pytest
 
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.demo import print_member_view
 from chaincard.money import format_fen
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, common_pb2, member_view_pb2, member_view_pb2_grpc, transactions_pb2
 from tests.support.cards import funded_card, open_card
 
-
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: the session's carries other modules' events about the same
-    demo card numbers, which HQ's view of a linked card would otherwise list too."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("linked-views-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
 
 
 def _link(main: str, linked: str, limit: int) -> cards_pb2.LinkCardRequest:

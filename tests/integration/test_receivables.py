@@ -12,10 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import grpc
-import pytest
 
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
@@ -32,17 +30,10 @@ from tests.support.cards import assert_refused, open_card, recharge_card, rechar
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows
 
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
+
 STORE = "S-E-001"
-
-
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: HQ's read models hold this module's events only (the session's
-    broker carries other modules' events of the same demo cards)."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("receivables-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
 
 
 def _line(amount_fen: int, sku: str = "X") -> transactions_pb2.BasketLine:

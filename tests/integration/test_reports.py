@@ -23,25 +23,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, reports_pb2, reports_pb2_grpc, transactions_pb2
 from tests.support.cards import recharge_card
+
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
 STORES = ["S-E-001", "S-E-002", "S-W-001", "S-W-002"]
 TENDER = common_pb2.TenderType
-
-
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: HQ's read models must hold this day's events and nothing
-    that other modules published (the session's broker carries events of the same demo stores)."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("reports-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
 
 
 def _member_card(clients, store: str, card_type: str = "GOLD") -> tuple[str, str]:

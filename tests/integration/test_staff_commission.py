@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker, free_port
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
@@ -36,6 +35,9 @@ from chaincard.v1 import (
     transactions_pb2,
 )
 from chaincard.v1 import program_config_pb2 as pc
+
+# HQ's views in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
 
 TEA = transactions_pb2.BasketLine(sku="TEA", name="Longjing", category="tea", quantity=1, unit_price_fen=10_000)
 CUPS = transactions_pb2.BasketLine(sku="CUP", name="Cups", category="homeware", quantity=2, unit_price_fen=10_000)
@@ -69,15 +71,6 @@ EXPECTED_SALES = {  # (store, staff) -> (sales, sales net, recharges, recharged,
     (B_STORE, "ST-CM-B"): (2, 28_000, 1, 33_333, 1),
 }
 DEADLINE = 10
-
-
-@pytest.fixture(scope="module")
-def regions_broker(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A broker of this module's own: HQ's read models hold this module's events only."""
-    local = LocalBroker(free_port(), tmp_path_factory.mktemp("commission-broker") / "broker.log")
-    local.start()
-    yield local
-    local.stop()
 
 
 def _hq_config(regions) -> None:  # type: ignore[no-untyped-def]
