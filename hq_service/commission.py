@@ -150,7 +150,7 @@ def _entries_of_day(session: Session, day: date) -> list[CommissionEntry]:
     transactions = day_transactions(session, day, (*SALES, "RECHARGE", *CORRECTIONS))
     cards = {number for number in (t.card_number for t in transactions)}
     levels = dict(session.execute(select(CardView.card_number, CardView.level_code)
-                                  .where(CardView.card_number.in_(cards))).tuples().all()) if cards else {}
+                                  .where(CardView.card_number.in_(cards))).all()) if cards else {}
     entries: list[CommissionEntry] = []
 
     def pay(source_id: str, store_id: str, operator_id: str, event: int, amount: int, level: str) -> None:
@@ -184,13 +184,13 @@ def _clawbacks(session: Session, day: date, corrections: list[_Posted], today: l
         if entry.source_id in originals:
             earned_by[entry.source_id].append(entry)
     amounts = dict(session.execute(select(TransactionView.transaction_id, TransactionView.amount_fen)
-                                   .where(TransactionView.transaction_id.in_(originals))).tuples().all())
+                                   .where(TransactionView.transaction_id.in_(originals))).all())
     # Refunded before this day, per original and plan: what earlier clawbacks gave back.
     refunded: dict[tuple[str, str], int] = defaultdict(int)
     for source, plan, basis in session.execute(
             select(CommissionEntry.original_source_id, CommissionEntry.plan_code, func.sum(CommissionEntry.basis_fen))
             .where(CommissionEntry.original_source_id.in_(originals))
-            .group_by(CommissionEntry.original_source_id, CommissionEntry.plan_code)).tuples():
+            .group_by(CommissionEntry.original_source_id, CommissionEntry.plan_code)):
         refunded[(source, plan)] = -int(basis or 0)
     out: list[CommissionEntry] = []
     for posted in corrections:
@@ -269,7 +269,7 @@ def commission_report(session: Session, request: commission_pb2.GetCommissionRep
         business_date=day.isoformat(), store_id=store_id, staff_id=staff_id, staff_name=staff.name_of(staff_id),
         plan_code=plan_code, event=cast(pc.CommissionEvent, event), event_count=int(count or 0),
         basis_fen=int(basis or 0), commission_fen=int(commission or 0))
-        for store_id, staff_id, plan_code, event, count, basis, commission in session.execute(query).tuples()]
+        for store_id, staff_id, plan_code, event, count, basis, commission in session.execute(query)]
     computed = session.get(CommissionRun, day) is not None
     return commission_pb2.GetCommissionReportResponse(lines=lines, computed=computed)
 

@@ -19,18 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chaincard import count_products
-from chaincard.ledger import Posting, SystemAccount, count_uses_asset, transfer
-from chaincard.ledger.count_use_value import value_taken
+from chaincard.ledger import Posting, SystemAccount, count_uses_asset
 from chaincard.pricing import CountUseIntent
 from chaincard.v1 import common_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from region_service import count_uses, receivables
 from region_service.ledger_store import system_account_id
-from region_service.models import CountTimePeriod, CountUsePack
+from region_service.models import CountTimePeriod
 from region_service.repository import LockedAccounts
 from region_service.time_passes import TimeUses
 
@@ -88,25 +87,9 @@ def _take_from_packs(session: Session, locked: LockedAccounts, posted: AdvisedUs
                      issuer: str, approved_at: datetime) -> None:
     asset = count_uses_asset(intent.item_code)
     card_account = count_uses.account_id(session, locked, card_number, intent.item_code)
-    packs = session.execute(
-        select(CountUsePack)
-        .where(CountUsePack.card_number == card_number, CountUsePack.item_code == intent.item_code, CountUsePack.uses_left > 0,
-               or_(CountUsePack.expires_at.is_(None), CountUsePack.expires_at > approved_at))
-        .order_by(CountUsePack.expires_at.asc().nulls_last(), CountUsePack.bought_at, CountUsePack.pack_id)
-        .with_for_update()
-    ).scalars().all()
-    wanted = intent.uses
-    for pack in packs:
-        if wanted == 0:
-            break
-        n = min(wanted, pack.uses_left)
-        value = value_taken(pack.value_left_fen, pack.uses_left, n)  # the pack's last use takes the rest
-        pack.uses_left -= n
-        pack.value_left_fen -= value
-        wanted -= n
-        posted.packs.add(pack, n, value)
-        liability = system_account_id(session, pack.franchisee_id, SystemAccount.COUNT_USE_LIABILITY, asset)
-        posted.postings += transfer(asset, n, debit=card_account, credit=liability)
+    packs = count_uses.usable_packs(session, card_number, intent.item_code, approved_at, for_update=True)
+    wanted = count_uses.take_from_packs(session, packs, intent.uses, asset=asset, card_account=card_account,
+                                        into=posted.packs, postings=posted.postings)
     posted.packs.uses[intent.item_code] = intent.uses - wanted
     if wanted:
         # Owed by the card, never a negative count: the issuer's liability carries the uses no pack holds.

@@ -95,30 +95,47 @@ def take_for_sale(session: Session, locked: LockedAccounts, snapshot: pc.ConfigS
                     f"count item {item.code} allows {item.daily_uses_per_store} uses per day at store {store.store_id}; "
                     f"card {card_number} used {used} today, so {intent.uses} more is too many")
         asset = count_uses_asset(item.code)
-        packs = session.execute(
-            select(CountUsePack)
-            .where(CountUsePack.card_number == card_number, CountUsePack.item_code == item.code, CountUsePack.uses_left > 0,
-                   or_(CountUsePack.expires_at.is_(None), CountUsePack.expires_at > now))
-            .order_by(CountUsePack.expires_at.asc().nulls_last(), CountUsePack.bought_at, CountUsePack.pack_id)
-        ).scalars().all()
+        packs = usable_packs(session, card_number, item.code, now)
         usable = sum(pack.uses_left for pack in packs)
         if usable < intent.uses:
             raise FailedPrecondition(f"card {card_number} has {usable} usable uses of {item.code}; the sale needs {intent.uses}")
-        wanted = intent.uses
         card_account = locked.of_card(card_number)[asset].account_id
-        for pack in packs:
-            if wanted == 0:
-                break
-            n = min(wanted, pack.uses_left)
-            value = value_taken(pack.value_left_fen, pack.uses_left, n)  # the pack's last use takes the rest
-            pack.uses_left -= n
-            pack.value_left_fen -= value
-            wanted -= n
-            taken.add(pack, n, value)
-            liability = system_account_id(session, pack.franchisee_id, SystemAccount.COUNT_USE_LIABILITY, asset)
-            taken.postings += transfer(asset, n, debit=card_account, credit=liability)
+        take_from_packs(session, packs, intent.uses, asset=asset, card_account=card_account, into=taken, postings=taken.postings)
         taken.uses[item.code] = intent.uses
     return taken
+
+
+def usable_packs(session: Session, card_number: str, item_code: str, at: datetime, *,
+                 for_update: bool = False) -> Sequence[CountUsePack]:
+    """The card's packs of the item with uses left and not expired at ``at``, in the order uses come
+    out of them: earliest expiry first (packs that never expire last), then the oldest."""
+    query = (
+        select(CountUsePack)
+        .where(CountUsePack.card_number == card_number, CountUsePack.item_code == item_code, CountUsePack.uses_left > 0,
+               or_(CountUsePack.expires_at.is_(None), CountUsePack.expires_at > at))
+        .order_by(CountUsePack.expires_at.asc().nulls_last(), CountUsePack.bought_at, CountUsePack.pack_id)
+    )
+    return session.execute(query.with_for_update() if for_update else query).scalars().all()
+
+
+def take_from_packs(session: Session, packs: Sequence[CountUsePack], uses: int, *, asset: str, card_account: str,
+                    into: SaleUses, postings: list[Posting]) -> int:
+    """Take up to ``uses`` from ``packs`` in their order, each at its floor-share value, into ``into``;
+    each use moves from the card's account to the liability of the franchisee that sold its pack
+    (appended to ``postings``). Returns the uses the packs could not give."""
+    wanted = uses
+    for pack in packs:
+        if wanted == 0:
+            break
+        n = min(wanted, pack.uses_left)
+        value = value_taken(pack.value_left_fen, pack.uses_left, n)  # the pack's last use takes the rest
+        pack.uses_left -= n
+        pack.value_left_fen -= value
+        wanted -= n
+        into.add(pack, n, value)
+        liability = system_account_id(session, pack.franchisee_id, SystemAccount.COUNT_USE_LIABILITY, asset)
+        postings += transfer(asset, n, debit=card_account, credit=liability)
+    return wanted
 
 
 def used_today(session: Session, card_number: str, store_id: str, business_date: date, item_code: str) -> int:
