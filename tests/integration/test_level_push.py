@@ -14,30 +14,22 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
-from chaincard.config import Settings
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
-    cards_pb2_grpc,
-    members_pb2_grpc,
     program_config_pb2_grpc,
-    store_agent_pb2,
-    store_agent_pb2_grpc,
     transactions_pb2,
-    transactions_pb2_grpc,
 )
 from chaincard.v1 import program_config_pb2 as pc
 from region_service.handlers import payments
 from region_service.models import BalanceFeedEntry
-from store_agent.bootstrap import start_store
-from tests.integration.test_store_agent import LinkProxy, _region_endpoint
 from tests.support.cards import DEADLINE, open_card, recharge_card, recharge_request
+from tests.support.stores import FAST_STORE, StoreUnderTest, running_store
 
 STORE = "S-E-001"
 # GOLD (the test chain's level: 10% off, tea 5%, tobacco none) for one recharge of ¥4,000; this
@@ -47,24 +39,8 @@ GOLD_RULE = pc.LevelRule(level_code="GOLD", name="One ¥4,000 recharge", upgrade
                          active=True)
 
 
-@dataclass
-class Store:
-    proxy: LinkProxy
-    database: str
-    cards: cards_pb2_grpc.CardServiceStub
-    till: transactions_pb2_grpc.TransactionServiceStub
-    agent: store_agent_pb2_grpc.StoreAgentServiceStub
-    members: members_pb2_grpc.MemberServiceStub
-
-    def status(self) -> store_agent_pb2.GetStoreStatusResponse:
-        return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=5)
-
-    def wait(self, predicate, timeout: float = 30.0) -> store_agent_pb2.GetStoreStatusResponse:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while not predicate(status := self.status()):
-            assert time.monotonic() < deadline, f"store status never matched: {status}"
-            time.sleep(0.1)
-        return status
+class Store(StoreUnderTest):
+    """The store agent of this module, with what it reads of the store's own database."""
 
     def cached(self, card: str) -> tuple[bool, str, str | None, str | None] | None:
         """The cached card's (complete, level, when last refreshed, when its level was learnt), None
@@ -84,27 +60,11 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(regions, tmp_path_factory) -> Iterator[Store]:  # type: ignore[no-untyped-def]
-    proxy = LinkProxy(_region_endpoint(regions.hq_endpoint, "E"))
     database = f"sqlite:///{tmp_path_factory.mktemp('level-push-store') / 'store.sqlite'}"
     # A new card is refreshed at once; a described one not again within the test.
-    knobs = {"CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5", "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.3",
-             "CHAINCARD_STORE_CARD_REFRESH_AGE_SECONDS": "3600", "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3",
-             "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2"}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in knobs.items():
-            patch.setenv(name, value)
-        running = start_store(Settings(listen="127.0.0.1:0", store_id=STORE, region_endpoint=proxy.endpoint,
-                                       database_url=database, rpc_deadline_seconds=2.0, insecure=True))
-    channel = open_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield Store(proxy=proxy, database=database, cards=cards_pb2_grpc.CardServiceStub(channel),
-                    till=transactions_pb2_grpc.TransactionServiceStub(channel),
-                    agent=store_agent_pb2_grpc.StoreAgentServiceStub(channel),
-                    members=members_pb2_grpc.MemberServiceStub(channel))
-    finally:
-        channel.close()
-        running.stop(grace=1)
-        proxy.close()
+    knobs = {**FAST_STORE, "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.3", "CHAINCARD_STORE_CARD_REFRESH_AGE_SECONDS": "3600"}
+    with running_store(regions.hq_endpoint, STORE, database, knobs, kind=Store) as running:
+        yield running
 
 
 def _feed_levels(region_context, card: str, timeout: float = 30.0) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -7,15 +7,11 @@ home region, overdrafts flagged); and the ``chaincard pos`` cashier CLI."""
 from __future__ import annotations
 
 import os
-import select
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import grpc
@@ -23,173 +19,45 @@ import pytest
 from google.protobuf.message_factory import GetMessageClass
 from hypothesis import HealthCheck, given, settings
 
-from chaincard.config import Settings
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel, unreachable_region
 from chaincard.security.authz import chaincard_methods
 from chaincard.v1 import (
     cards_pb2,
-    cards_pb2_grpc,
     common_pb2,
-    directory_pb2,
-    directory_pb2_grpc,
     members_pb2,
-    members_pb2_grpc,
     program_config_pb2,
     program_config_pb2_grpc,
     store_agent_pb2,
-    store_agent_pb2_grpc,
     store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
-    transactions_pb2_grpc,
 )
-from store_agent.bootstrap import start_store
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.points import CONFIG_MAX_AGE_SECONDS, set_points_programme
 from tests.support.regions import home_region_unreachable, silent_peer
 from tests.support.sql import rows as _rows
+from tests.support.stores import FAST_STORE, StoreUnderTest, add_store, region_endpoint, running_store
 
 STORE = "S-E-T01"
 EXPOSURE_LIMIT_FEN = 25_000  # this store's own override of the chain's ¥5,000 (H3: only lower)
 
 
-class LinkProxy:
-    """A TCP proxy in front of the region. ``cut()`` drops every connection and refuses new ones —
-    the store's WAN link going down; ``restore()`` lets connections through again."""
-
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.endpoint = f"127.0.0.1:{self.listener.getsockname()[1]}"
-        self.down = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.down:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-
-    def _pump(self, a: socket.socket, b: socket.socket) -> None:
-        try:
-            while not self.down:
-                ready, _, _ = select.select([a, b], [], [], 0.1)
-                for source in ready:
-                    data = source.recv(65536)
-                    if not data:
-                        raise OSError("closed")
-                    (b if source is a else a).sendall(data)
-        except OSError:
-            pass
-        for sock in (a, b):
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        self.down = True
-        with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self._sockets.clear()
-
-    def restore(self) -> None:
-        self.down = False
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
-
-
-@dataclass
-class Store:
-    port: int
-    proxy: LinkProxy
-    database: str
-    members: members_pb2_grpc.MemberServiceStub
-    cards: cards_pb2_grpc.CardServiceStub
-    till: transactions_pb2_grpc.TransactionServiceStub
-    agent: store_agent_pb2_grpc.StoreAgentServiceStub
-
-    @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def status(self) -> store_agent_pb2.GetStoreStatusResponse:
-        return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=5)
-
-    def wait(self, predicate, timeout: float = 20.0) -> store_agent_pb2.GetStoreStatusResponse:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.status()
-            if predicate(status):
-                return status
-            if time.monotonic() > deadline:
-                raise AssertionError(f"store status never matched: {status}")
-            time.sleep(0.1)
-
-
-def _region_endpoint(hq_endpoint: str, code: str) -> str:
-    with open_channel(hq_endpoint) as channel:
-        snapshot = program_config_pb2_grpc.ProgramConfigServiceStub(channel).GetConfigSnapshot(
-            program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
-    return next(region.endpoint for region in snapshot.regions if region.code == code)
+Store = StoreUnderTest
 
 
 @pytest.fixture(scope="module")
-def store(regions, tmp_path_factory) -> Iterator[Store]:
+def store(regions, tmp_path_factory) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    add_store(regions.hq_endpoint, STORE, "Test 测试店")
     with open_channel(regions.hq_endpoint) as channel:
-        directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStore(directory_pb2.UpsertStoreRequest(
-            request_id=new_id(), store=directory_pb2.Store(store_id=STORE, name="Test 测试店", region_code="E",
-                                                           franchisee_id="F-AURORA", time_zone="Asia/Shanghai", active=True)), timeout=10)
         program_config_pb2_grpc.ProgramConfigServiceStub(channel).SetStoreOfflineLimits(program_config_pb2.SetStoreOfflineLimitsRequest(
             request_id=new_id(), store_limits=program_config_pb2.StoreOfflineLimits(
                 store_id=STORE, limits=program_config_pb2.OfflineLimits(store_exposure_limit_fen=EXPOSURE_LIMIT_FEN))), timeout=10)
-    proxy = LinkProxy(_region_endpoint(regions.hq_endpoint, "E"))
     database = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite'}"
-    knobs = {"CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5", "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.5",
-             "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3", "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2"}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in knobs.items():
-            patch.setenv(name, value)
-        running = start_store(Settings(listen="127.0.0.1:0", store_id=STORE, region_endpoint=proxy.endpoint,
-                                       database_url=database, rpc_deadline_seconds=2.0, insecure=True))
-    channel = open_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield Store(
-            port=running.port, proxy=proxy, database=database, members=members_pb2_grpc.MemberServiceStub(channel),
-            cards=cards_pb2_grpc.CardServiceStub(channel), till=transactions_pb2_grpc.TransactionServiceStub(channel),
-            agent=store_agent_pb2_grpc.StoreAgentServiceStub(channel),
-        )
-    finally:
-        channel.close()
-        running.stop(grace=1)
-        proxy.close()
+    with running_store(regions.hq_endpoint, STORE, database, {**FAST_STORE, "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.5"}) as running:
+        yield running
 
 
 def _sale(card: str, price_fen: int, **extra) -> transactions_pb2.CheckoutRequest:  # type: ignore[no-untyped-def]
@@ -347,7 +215,7 @@ def test_a_card_that_owes_is_stood_in_for_only_up_to_its_balance_less_what_it_ow
     # a refund of the first sale, which puts ¥40 back on the card while it owes ¥30.
     online = east.transactions.Checkout(_sale(card, 4_000, store_id="S-E-001"), timeout=10)
     overdraw = _advice(card, principal=9_000, sequence=1_000)
-    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+    with open_channel(region_endpoint(regions.hq_endpoint, "E")) as channel:
         answer = store_sync_pb2_grpc.StoreSyncServiceStub(channel).UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(
             request_id=new_id(), store_id="S-E-001", advices=[overdraw]), timeout=20)
     assert answer.results[0].outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED_OVERDRAWN
@@ -420,7 +288,7 @@ def test_the_region_serves_snapshots_and_card_state_to_its_stores(regions):
     e_card = open_card(east, store_id="S-E-001")
     west = regions.clients["W"]
     w_card = open_card(west, pin="112233", store_id="S-W-001")
-    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+    with open_channel(region_endpoint(regions.hq_endpoint, "E")) as channel:
         sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
         first = sync.PullConfigSnapshot(store_sync_pb2.PullConfigSnapshotRequest(store_id="S-E-001"), timeout=10)
         assert first.snapshot.version > 0 and not first.unchanged
@@ -471,7 +339,7 @@ def test_advices_are_posted_once_forwarded_home_and_overdrafts_flagged(regions):
     online = east.transactions.Checkout(transactions_pb2.CheckoutRequest(
         request_id=online_request_id, store_id="S-E-001", card_number=e_card,
         lines=[transactions_pb2.BasketLine(sku="X", name="x", category="misc", quantity=1, unit_price_fen=500)]), timeout=10)
-    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+    with open_channel(region_endpoint(regions.hq_endpoint, "E")) as channel:
         sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
 
         def upload(*advices, request_id=None):  # type: ignore[no-untyped-def]
@@ -539,7 +407,7 @@ def test_an_advice_whose_id_names_another_transaction_is_rejected_not_taken_for_
     url = regions.database_urls["E"]
     before = _rows(url, "SELECT COUNT(*) FROM ledger_transactions")[0][0]
 
-    with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+    with open_channel(region_endpoint(regions.hq_endpoint, "E")) as channel:
         sync = store_sync_pb2_grpc.StoreSyncServiceStub(channel)
         for _ in range(2):  # uploaded again, it gets the same answer
             [result] = sync.UploadOfflineAdvices(store_sync_pb2.UploadOfflineAdvicesRequest(

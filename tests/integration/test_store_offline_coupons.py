@@ -16,64 +16,38 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
 
-from chaincard.config import Settings
 from chaincard.coupons.codes import new_coupon_code
 from chaincard.coupons.templates import issuable_template
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2,
-    cards_pb2_grpc,
-    directory_pb2,
-    directory_pb2_grpc,
-    members_pb2_grpc,
     reports_pb2,
     reports_pb2_grpc,
-    store_agent_pb2,
-    store_agent_pb2_grpc,
     store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
-    transactions_pb2_grpc,
 )
 from region_service.coupons.issuing import issue_coupons
 from region_service.models import Card
-from store_agent.bootstrap import start_store
 from tests.integration.test_advised_coupons import _advice as other_store_advice
-from tests.integration.test_store_agent import LinkProxy, _region_endpoint
 from tests.support.cards import open_card, recharge_card, refusal
 from tests.support.coupons import upsert_template
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.sql import rows
+from tests.support.stores import FAST_STORE, StoreUnderTest, add_store, region_endpoint, running_store
 
 STORE = "S-E-T31"
 TEMPLATE = "OFF-CASH-10"  # ¥10 off, HQ's test voucher (tests.support.coupons)
 VOUCHER_FEN = 1_000
 
 
-@dataclass
-class Store:
-    proxy: LinkProxy
-    database: str
-    cards: cards_pb2_grpc.CardServiceStub
-    till: transactions_pb2_grpc.TransactionServiceStub
-    agent: store_agent_pb2_grpc.StoreAgentServiceStub
-    members: members_pb2_grpc.MemberServiceStub
-
-    def status(self) -> store_agent_pb2.GetStoreStatusResponse:
-        return self.agent.GetStoreStatus(store_agent_pb2.GetStoreStatusRequest(), timeout=5)
-
-    def wait(self, predicate, timeout: float = 30.0) -> store_agent_pb2.GetStoreStatusResponse:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while not predicate(status := self.status()):
-            assert time.monotonic() < deadline, f"store status never matched: {status}"
-            time.sleep(0.1)
-        return status
+class Store(StoreUnderTest):
+    """The store agent of this module, with what it reads of the store's own database."""
 
     def cached_coupons(self, card: str) -> list[str]:
         with sqlite3.connect(self.database.removeprefix("sqlite:///")) as connection:
@@ -83,33 +57,14 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(regions, tmp_path_factory) -> Iterator[Store]:
-    with open_channel(regions.hq_endpoint) as channel:
-        directory_pb2_grpc.DirectoryServiceStub(channel).UpsertStore(directory_pb2.UpsertStoreRequest(
-            request_id=new_id(), store=directory_pb2.Store(store_id=STORE, name="Coupons 券店", region_code="E",
-                                                           franchisee_id="F-AURORA", time_zone="Asia/Shanghai", active=True)), timeout=10)
+    add_store(regions.hq_endpoint, STORE, "Coupons 券店")
     upsert_template(regions.hq_endpoint, TEMPLATE, face_value_fen=VOUCHER_FEN, validity_days=30)
-    proxy = LinkProxy(_region_endpoint(regions.hq_endpoint, "E"))
     database = f"sqlite:///{tmp_path_factory.mktemp('coupon-store') / 'store.sqlite'}"
     # Cards are refreshed (their coupons listed) twice a second: a coupon issued without a balance
     # change reaches the store with the card's next refresh.
-    knobs = {"CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5", "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.5",
-             "CHAINCARD_STORE_CARD_REFRESH_AGE_SECONDS": "0.5", "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3",
-             "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2"}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in knobs.items():
-            patch.setenv(name, value)
-        running = start_store(Settings(listen="127.0.0.1:0", store_id=STORE, region_endpoint=proxy.endpoint,
-                                       database_url=database, rpc_deadline_seconds=2.0, insecure=True))
-    channel = open_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield Store(proxy=proxy, database=database, cards=cards_pb2_grpc.CardServiceStub(channel),
-                    till=transactions_pb2_grpc.TransactionServiceStub(channel),
-                    agent=store_agent_pb2_grpc.StoreAgentServiceStub(channel),
-                    members=members_pb2_grpc.MemberServiceStub(channel))
-    finally:
-        channel.close()
-        running.stop(grace=1)
-        proxy.close()
+    knobs = {**FAST_STORE, "CHAINCARD_STORE_CARD_REFRESH_SECONDS": "0.5", "CHAINCARD_STORE_CARD_REFRESH_AGE_SECONDS": "0.5"}
+    with running_store(regions.hq_endpoint, STORE, database, knobs, kind=Store) as running:
+        yield running
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -270,7 +225,7 @@ def test_a_coupon_another_store_used_offline_first_shows_as_a_conflict_in_this_s
         approved = store.till.Checkout(offline, timeout=20)
         assert approved.offline and [c.coupon_code for c in approved.coupons] == [code]
         # Another store, offline too, used the coupon; its advice reaches the region first.
-        with open_channel(_region_endpoint(regions.hq_endpoint, "E")) as channel:
+        with open_channel(region_endpoint(regions.hq_endpoint, "E")) as channel:
             [first] = store_sync_pb2_grpc.StoreSyncServiceStub(channel).UploadOfflineAdvices(
                 store_sync_pb2.UploadOfflineAdvicesRequest(request_id=new_id(), store_id="S-E-001", advices=[
                     other_store_advice(card, code, store_id="S-E-001", template=TEMPLATE)]), timeout=20).results
