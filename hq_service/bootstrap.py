@@ -50,6 +50,7 @@ from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
 from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
 from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
+from hq_service.company_recharge_worker import CompanyRechargeWorker, RegionCompanyOrders
 from hq_service.company_servicer import CompanyServicer
 from hq_service.import_servicer import ImportServicer, RegionImports
 from hq_service.models import ProcessedEvent
@@ -145,12 +146,16 @@ def start_hq(settings: Settings) -> RunningServer:
     coupon_batches = RegionCouponBatches(session_factory, transport)
     bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
                   for index in range(BULK_ISSUE_WORKERS)]
+    # Companies' bulk recharges: each job's chunk to each home region (docs/adr/0045).
+    company_orders = RegionCompanyOrders(session_factory, transport)
+    company_recharge = CompanyRechargeWorker(session_factory, company_orders).start()
     # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
     nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
                                      lambda: commission.run_due(session_factory, settings)).start()
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
                         nightly_commission.stop,
                         region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
+                        company_recharge.stop, company_orders.close,
                         region_imports.close]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

@@ -1,11 +1,12 @@
 """HQ's company accounts (C6, docs/adr/0045). On hq_service.models.Base; the schema change is
-revision 0020 (migrations/versions/2026-12-03_companies.py)."""
+revision 0020 (migrations/versions/2026-12-03_companies.py);
+its bulk recharges and cards are revision 0021 (2026-12-03_company_recharges.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, utc_now
@@ -27,3 +28,71 @@ class CompanyRow(Base):
     home_region: Mapped[str] = mapped_column(String(8), index=True)
     franchisee_id: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class CompanyRechargeJobRow(Base):
+    """One BulkRecharge (companies.proto CompanyRechargeJob). Revision 0021."""
+
+    __tablename__ = "company_recharge_jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('RUNNING', 'COMPLETED', 'FAILED')", name="state_known"),
+        Index("ix_company_recharge_jobs_running", "state", "created_at"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The BulkRecharge request id: a retry finds this job (unique).
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of what the request asked: the same request id with anything else is ALREADY_EXISTS.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.company_id"), index=True)
+    store_id: Mapped[str] = mapped_column(String(32))
+    card_type_code: Mapped[str] = mapped_column(String(32), default="")
+    operator_id: Mapped[str] = mapped_column(String(64), default="")
+    # RUNNING, COMPLETED or FAILED (CompanyRechargeState without the prefix).
+    state: Mapped[str] = mapped_column(String(16))
+    lines_total: Mapped[int] = mapped_column(Integer)
+    amount_total_fen: Mapped[int] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+
+
+class CompanyRechargeLine(Base):
+    """One line of a job: what it asks, its home region, and once its region answered, what was posted."""
+
+    __tablename__ = "company_recharge_lines"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("company_recharge_jobs.job_id"), primary_key=True)
+    line_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), index=True)
+    # The card named by the line ("" for a new card); once posted, the card credited.
+    card_number: Mapped[str] = mapped_column(String(32), default="")
+    holder_name: Mapped[str] = mapped_column(String(64), default="")
+    # A new holder's phone, normalised, kept only until its region has posted the line (then "": the
+    # member's phone lives in their home region, HQ keeps only its HMAC index).
+    holder_phone: Mapped[str] = mapped_column(String(11), default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # "" while waiting, POSTED or REFUSED.
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    transaction_id: Mapped[str] = mapped_column(String(36), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class CompanyRechargeRegion(Base):
+    """A job's chunk for one home region: sent until the region posts or refuses it."""
+
+    __tablename__ = "company_recharge_regions"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("company_recharge_jobs.job_id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CompanyCard(Base):
+    """A card a company bought or recharged: from the region's answer to a chunk and from
+    TransactionPosted.company_id (whichever HQ sees first; both insert-if-absent)."""
+
+    __tablename__ = "company_cards"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)

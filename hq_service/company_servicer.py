@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.commands import CommandRunner
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
-from hq_service.handlers import companies
+from hq_service.handlers import companies, company_recharges
 from hq_service.unit_of_work import HqUnitOfWork
 
 
@@ -26,3 +26,16 @@ class CompanyServicer(companies_pb2_grpc.CompanyServiceServicer):
     def ListCompanies(self, request: companies_pb2.ListCompaniesRequest, context: grpc.ServicerContext) -> companies_pb2.ListCompaniesResponse:  # noqa: N802
         with self.session_factory() as session:
             return companies.list_companies(session, request)
+
+    def BulkRecharge(self, request: companies_pb2.BulkRechargeRequest, context: grpc.ServicerContext) -> companies_pb2.BulkRechargeResponse:  # noqa: N802
+        # Its own transaction: the job's unique request id is its idempotency record, and a retry
+        # answers the job as it is now (not as it was when first placed).
+        return company_recharges.bulk_recharge(self.session_factory, request)
+
+    def GetBulkRecharge(self, request: companies_pb2.GetBulkRechargeRequest, context: grpc.ServicerContext) -> companies_pb2.GetBulkRechargeResponse:  # noqa: N802
+        with self.session_factory() as session:
+            return company_recharges.get_bulk_recharge(session, request)
+
+    def ListCompanyCards(self, request: companies_pb2.ListCompanyCardsRequest, context: grpc.ServicerContext) -> companies_pb2.ListCompanyCardsResponse:  # noqa: N802
+        with self.session_factory() as session:
+            return company_recharges.list_company_cards(session, request)

@@ -39,6 +39,7 @@ from chaincard.db.base import utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
 from hq_service import coupon_views, link_views
+from hq_service.company_models import CompanyCard
 from hq_service.models import (
     CardView,
     MemberDailyFigures,
@@ -459,6 +460,9 @@ class ReadModelProjector:
             ),
         )
         posted.sums = self._figures(event, day, original)
+        if event.company_id:  # a company's card (C6): ListCompanyCards finds it (the worker may have first)
+            session.execute(INSERT_OF_DIALECT[dialect_of(session)](CompanyCard.__table__).values(company_id=event.company_id, card_number=transaction.card_number)
+                            .on_conflict_do_nothing())
         batch.posted[transaction.transaction_id] = posted
         if event.coupons:
             coupon_views.coupons_posted(session, event, day)
@@ -509,7 +513,8 @@ class ReadModelProjector:
                 tenders[tender.type][0] += tender.amount_fen
                 tenders[tender.type][1] += 1
             member.update(spend_fen=net, visit_count=1, points_earned=event.points_earned)
-        elif kind == T.TRANSACTION_TYPE_RECHARGE:
+        elif kind in (T.TRANSACTION_TYPE_RECHARGE, T.TRANSACTION_TYPE_COMPANY_RECHARGE):
+            # A company's invoiced recharge is a recharge of the store's day, paid by INVOICE (C6).
             figures["recharge_count"] = 1
             figures["recharge_fen"] = transaction.principal_delta_fen
             figures["recharge_bonus_fen"] = transaction.bonus_delta_fen

@@ -40,6 +40,7 @@ TENDER_COLUMNS = [
     common_pb2.TENDER_TYPE_BANK_CARD,
     common_pb2.TENDER_TYPE_MOBILE_PAY,
     common_pb2.TENDER_TYPE_COUNT_USES,
+    common_pb2.TENDER_TYPE_INVOICE,  # companies' bulk recharges (C6)
 ]
 
 

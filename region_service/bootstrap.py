@@ -18,6 +18,8 @@ from chaincard.security.guard import SnapshotPlaces, SnapshotStaff, hq_token_key
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
+    companies_pb2,
+    companies_pb2_grpc,
     coupon_issue_pb2,
     coupon_issue_pb2_grpc,
     imports_pb2,
@@ -36,6 +38,7 @@ from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
 from region_service.context import RegionContext
 from region_service.count_pack_expiry import expire_due_packs
+from region_service.company_order_servicer import CompanyOrderServicer
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards
@@ -119,6 +122,8 @@ def start_region(settings: Settings) -> RunningServer:
              store_sync_pb2.DESCRIPTOR.services_by_name["StoreSyncService"].full_name),
             (coupon_issue_pb2_grpc.add_CouponBatchServiceServicer_to_server, CouponBatchServicer(ctx),
              coupon_issue_pb2.DESCRIPTOR.services_by_name["CouponBatchService"].full_name),
+            (companies_pb2_grpc.add_CompanyOrderServiceServicer_to_server, CompanyOrderServicer(ctx),
+             companies_pb2.DESCRIPTOR.services_by_name["CompanyOrderService"].full_name),
             (imports_pb2_grpc.add_RegionImportServiceServicer_to_server, RegionImportServicer(ctx),
              imports_pb2.DESCRIPTOR.services_by_name["RegionImportService"].full_name),
         ],

@@ -104,6 +104,7 @@ def record_transaction(
     operator_id: str = "",
     request_id: str = "",
     memo: bool = False,
+    company_id: str = "",
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt (the
     caller's lines, then the card footer), and publish TransactionPosted through the outbox, keyed by
@@ -118,7 +119,8 @@ def record_transaction(
     (docs/adr/0021). The event carries them (settlement clears each between franchisees); the
     Transaction message has no field for them, so the row's details keep them.
 
-    ``memo``: the row may have no postings (region_service.ledger_store.post_transaction)."""
+    ``memo``: the row may have no postings (region_service.ledger_store.post_transaction).
+    ``company_id``: the company account of a COMPANY_RECHARGE, carried on the event (C6)."""
     # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
     after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
                              time_zone=ctx.settings.business_time_zone, memo=memo)
@@ -158,6 +160,7 @@ def record_transaction(
             subtotal_fen=subtotal_fen,
             discount_fen=discount_fen,
             points_deduction_fen=points_deduction_fen,
+            company_id=company_id,
         ),
         producer=ctx.producer_name, aggregate_id=card.card_number,
     )

@@ -59,6 +59,9 @@ class SystemAccount(StrEnum):
     # balance, opposite the card's credit, for the issuing franchisee. Its (negative) balance is the
     # prepaid liability the franchisee took over, in principal, bonus and points.
     MIGRATION_OPENING = "MIGRATION_OPENING"
+    # What companies owe the selling franchisee for cards bought and recharged on invoice (C6,
+    # docs/adr/0045): debited by each COMPANY_RECHARGE, credited when the company pays.
+    COMPANY_RECEIVABLE = "COMPANY_RECEIVABLE"
 
 
 def count_uses_asset(item_code: str) -> str:

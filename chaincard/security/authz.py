@@ -373,6 +373,12 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("CompanyService", "GetCompany")] = Rule(roles=company_readers, owners=company_owners)
     m[_rpc("CompanyService", "ListCompanies")] = Rule(
         roles=company_readers, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
+    m[_rpc("CompanyService", "BulkRecharge")] = Rule(
+        roles=_roles(HA, HF), scoped_by="none", note="invoiced bulk recharge: HQ finance places a company's order")
+    m[_rpc("CompanyService", "GetBulkRecharge")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "ListCompanyCards")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyOrderService", "PostCompanyOrder")] = Rule(
+        peers=frozenset({"hq"}), note="HQ sends each region the chunk of a company's bulk recharge it homes")
     # ImportService (HQ) and RegionImportService (regions): a chain's old data (docs/adr/0040).
     m[_rpc("ImportService", "ImportRows")] = Rule(
         roles=_roles(HA), scoped_by="none", note="streamed rows; going live imports the whole chain's members and balances")

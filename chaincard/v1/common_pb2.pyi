@@ -60,6 +60,7 @@ class TenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TENDER_TYPE_MOBILE_PAY: _ClassVar[TenderType]
     TENDER_TYPE_OTHER_MEMBER_CARD: _ClassVar[TenderType]
     TENDER_TYPE_COUNT_USES: _ClassVar[TenderType]
+    TENDER_TYPE_INVOICE: _ClassVar[TenderType]
 
 class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -80,6 +81,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_COUNT_USES_EXPIRY: _ClassVar[TransactionType]
     TRANSACTION_TYPE_LEVEL_PURCHASE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_OPENING_BALANCE: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_COMPANY_RECHARGE: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -140,6 +142,7 @@ TENDER_TYPE_BANK_CARD: TenderType
 TENDER_TYPE_MOBILE_PAY: TenderType
 TENDER_TYPE_OTHER_MEMBER_CARD: TenderType
 TENDER_TYPE_COUNT_USES: TenderType
+TENDER_TYPE_INVOICE: TenderType
 TRANSACTION_TYPE_UNSPECIFIED: TransactionType
 TRANSACTION_TYPE_RECHARGE: TransactionType
 TRANSACTION_TYPE_SPEND: TransactionType
@@ -157,6 +160,7 @@ TRANSACTION_TYPE_POINTS_EXPIRY: TransactionType
 TRANSACTION_TYPE_COUNT_USES_EXPIRY: TransactionType
 TRANSACTION_TYPE_LEVEL_PURCHASE: TransactionType
 TRANSACTION_TYPE_OPENING_BALANCE: TransactionType
+TRANSACTION_TYPE_COMPANY_RECHARGE: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63haincard/v1/companies.proto\x12\x0c\x63haincard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x01\n\x07\x43ompany\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06tax_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x04 \x01(\t\x12\x15\n\rcontact_phone\x18\x05 \x01(\t\x12\x13\n\x0bhome_region\x18\x06 \x01(\t\x12\x15\n\rfranchisee_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\x14\x43reateCompanyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x07\x63ompany\x18\x02 \x01(\x0b\x32\x15.chaincard.v1.Company\"?\n\x15\x43reateCompanyResponse\x12&\n\x07\x63ompany\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Company\"\'\n\x11GetCompanyRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\"<\n\x12GetCompanyResponse\x12&\n\x07\x63ompany\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Company\"B\n\x14ListCompaniesRequest\x12\x13\n\x0bhome_region\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\"A\n\x15ListCompaniesResponse\x12(\n\tcompanies\x18\x01 \x03(\x0b\x32\x15.chaincard.v1.Company2\x95\x02\n\x0e\x43ompanyService\x12X\n\rCreateCompany\x12\".chaincard.v1.CreateCompanyRequest\x1a#.chaincard.v1.CreateCompanyResponse\x12O\n\nGetCompany\x12\x1f.chaincard.v1.GetCompanyRequest\x1a .chaincard.v1.GetCompanyResponse\x12X\n\rListCompanies\x12\".chaincard.v1.ListCompaniesRequest\x1a#.chaincard.v1.ListCompaniesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63haincard/v1/companies.proto\x12\x0c\x63haincard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x01\n\x07\x43ompany\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06tax_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x04 \x01(\t\x12\x15\n\rcontact_phone\x18\x05 \x01(\t\x12\x13\n\x0bhome_region\x18\x06 \x01(\t\x12\x15\n\rfranchisee_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\x14\x43reateCompanyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12&\n\x07\x63ompany\x18\x02 \x01(\x0b\x32\x15.chaincard.v1.Company\"?\n\x15\x43reateCompanyResponse\x12&\n\x07\x63ompany\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Company\"\'\n\x11GetCompanyRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\"<\n\x12GetCompanyResponse\x12&\n\x07\x63ompany\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Company\"B\n\x14ListCompaniesRequest\x12\x13\n\x0bhome_region\x18\x01 \x01(\t\x12\x15\n\rfranchisee_id\x18\x02 \x01(\t\"A\n\x15ListCompaniesResponse\x12(\n\tcompanies\x18\x01 \x03(\x0b\x32\x15.chaincard.v1.Company\"f\n\x10\x43ompanyOrderLine\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x13\n\x0bholder_name\x18\x02 \x01(\t\x12\x14\n\x0cholder_phone\x18\x03 \x01(\t\x12\x12\n\namount_fen\x18\x04 \x01(\x03\"\x96\x01\n\x13\x42ulkRechargeRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\ncompany_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\x04 \x01(\t\x12-\n\x05lines\x18\x05 \x03(\x0b\x32\x1e.chaincard.v1.CompanyOrderLine\"\xa6\x01\n\x19\x43ompanyRechargeLineResult\x12\x12\n\nline_index\x18\x01 \x01(\x05\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x13\n\x0bregion_code\x18\x03 \x01(\t\x12\x12\n\namount_fen\x18\x04 \x01(\x03\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x0f\n\x07outcome\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"\x8a\x03\n\x12\x43ompanyRechargeJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncompany_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\".chaincard.v1.CompanyRechargeState\x12\x13\n\x0blines_total\x18\x05 \x01(\x05\x12\x14\n\x0clines_posted\x18\x06 \x01(\x05\x12\x18\n\x10\x61mount_total_fen\x18\x07 \x01(\x03\x12\x19\n\x11\x61mount_posted_fen\x18\x08 \x01(\x03\x12\x12\n\nlast_error\x18\t \x01(\t\x12\x36\n\x05lines\x18\n \x03(\x0b\x32\'.chaincard.v1.CompanyRechargeLineResult\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x14\x42ulkRechargeResponse\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .chaincard.v1.CompanyRechargeJob\"(\n\x16GetBulkRechargeRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"p\n\x17GetBulkRechargeResponse\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .chaincard.v1.CompanyRechargeJob\x12&\n\x07\x63ompany\x18\x02 \x01(\x0b\x32\x15.chaincard.v1.Company\"-\n\x17ListCompanyCardsRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\"\xec\x01\n\x0b\x43ompanyCard\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x13\n\x0bhome_region\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x15\n\rprincipal_fen\x18\x04 \x01(\x03\x12\x11\n\tbonus_fen\x18\x05 \x01(\x03\x12\x0e\n\x06points\x18\x06 \x01(\x03\x12\x19\n\x11transaction_count\x18\x07 \x01(\x03\x12\x37\n\x13last_transaction_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nbought_fen\x18\t \x01(\x03\"l\n\x18ListCompanyCardsResponse\x12&\n\x07\x63ompany\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Company\x12(\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x19.chaincard.v1.CompanyCard\"\xc4\x01\n\x17PostCompanyOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x12\n\ncompany_id\x18\x03 \x01(\t\x12\x10\n\x08store_id\x18\x04 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\x05 \x01(\t\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\x12\x32\n\x05lines\x18\x07 \x03(\x0b\x32#.chaincard.v1.CompanyOrderChunkLine\"Y\n\x15\x43ompanyOrderChunkLine\x12\x12\n\nline_index\x18\x01 \x01(\x05\x12,\n\x04line\x18\x02 \x01(\x0b\x32\x1e.chaincard.v1.CompanyOrderLine\"O\n\x18PostCompanyOrderResponse\x12\x33\n\x05lines\x18\x01 \x03(\x0b\x32$.chaincard.v1.CompanyOrderLinePosted\"l\n\x16\x43ompanyOrderLinePosted\x12\x12\n\nline_index\x18\x01 \x01(\x05\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12\x11\n\tmember_id\x18\x04 \x01(\t*\xab\x01\n\x14\x43ompanyRechargeState\x12&\n\"COMPANY_RECHARGE_STATE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x43OMPANY_RECHARGE_STATE_RUNNING\x10\x01\x12$\n COMPANY_RECHARGE_STATE_COMPLETED\x10\x02\x12!\n\x1d\x43OMPANY_RECHARGE_STATE_FAILED\x10\x03\x32\xaf\x04\n\x0e\x43ompanyService\x12X\n\rCreateCompany\x12\".chaincard.v1.CreateCompanyRequest\x1a#.chaincard.v1.CreateCompanyResponse\x12O\n\nGetCompany\x12\x1f.chaincard.v1.GetCompanyRequest\x1a .chaincard.v1.GetCompanyResponse\x12X\n\rListCompanies\x12\".chaincard.v1.ListCompaniesRequest\x1a#.chaincard.v1.ListCompaniesResponse\x12U\n\x0c\x42ulkRecharge\x12!.chaincard.v1.BulkRechargeRequest\x1a\".chaincard.v1.BulkRechargeResponse\x12^\n\x0fGetBulkRecharge\x12$.chaincard.v1.GetBulkRechargeRequest\x1a%.chaincard.v1.GetBulkRechargeResponse\x12\x61\n\x10ListCompanyCards\x12%.chaincard.v1.ListCompanyCardsRequest\x1a&.chaincard.v1.ListCompanyCardsResponse2x\n\x13\x43ompanyOrderService\x12\x61\n\x10PostCompanyOrder\x12%.chaincard.v1.PostCompanyOrderRequest\x1a&.chaincard.v1.PostCompanyOrderResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.companies_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_COMPANYRECHARGESTATE']._serialized_start=2593
+  _globals['_COMPANYRECHARGESTATE']._serialized_end=2764
   _globals['_COMPANY']._serialized_start=80
   _globals['_COMPANY']._serialized_end=276
   _globals['_CREATECOMPANYREQUEST']._serialized_start=278
@@ -46,6 +48,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCOMPANIESREQUEST']._serialized_end=596
   _globals['_LISTCOMPANIESRESPONSE']._serialized_start=598
   _globals['_LISTCOMPANIESRESPONSE']._serialized_end=663
-  _globals['_COMPANYSERVICE']._serialized_start=666
-  _globals['_COMPANYSERVICE']._serialized_end=943
+  _globals['_COMPANYORDERLINE']._serialized_start=665
+  _globals['_COMPANYORDERLINE']._serialized_end=767
+  _globals['_BULKRECHARGEREQUEST']._serialized_start=770
+  _globals['_BULKRECHARGEREQUEST']._serialized_end=920
+  _globals['_COMPANYRECHARGELINERESULT']._serialized_start=923
+  _globals['_COMPANYRECHARGELINERESULT']._serialized_end=1089
+  _globals['_COMPANYRECHARGEJOB']._serialized_start=1092
+  _globals['_COMPANYRECHARGEJOB']._serialized_end=1486
+  _globals['_BULKRECHARGERESPONSE']._serialized_start=1488
+  _globals['_BULKRECHARGERESPONSE']._serialized_end=1557
+  _globals['_GETBULKRECHARGEREQUEST']._serialized_start=1559
+  _globals['_GETBULKRECHARGEREQUEST']._serialized_end=1599
+  _globals['_GETBULKRECHARGERESPONSE']._serialized_start=1601
+  _globals['_GETBULKRECHARGERESPONSE']._serialized_end=1713
+  _globals['_LISTCOMPANYCARDSREQUEST']._serialized_start=1715
+  _globals['_LISTCOMPANYCARDSREQUEST']._serialized_end=1760
+  _globals['_COMPANYCARD']._serialized_start=1763
+  _globals['_COMPANYCARD']._serialized_end=1999
+  _globals['_LISTCOMPANYCARDSRESPONSE']._serialized_start=2001
+  _globals['_LISTCOMPANYCARDSRESPONSE']._serialized_end=2109
+  _globals['_POSTCOMPANYORDERREQUEST']._serialized_start=2112
+  _globals['_POSTCOMPANYORDERREQUEST']._serialized_end=2308
+  _globals['_COMPANYORDERCHUNKLINE']._serialized_start=2310
+  _globals['_COMPANYORDERCHUNKLINE']._serialized_end=2399
+  _globals['_POSTCOMPANYORDERRESPONSE']._serialized_start=2401
+  _globals['_POSTCOMPANYORDERRESPONSE']._serialized_end=2480
+  _globals['_COMPANYORDERLINEPOSTED']._serialized_start=2482
+  _globals['_COMPANYORDERLINEPOSTED']._serialized_end=2590
+  _globals['_COMPANYSERVICE']._serialized_start=2767
+  _globals['_COMPANYSERVICE']._serialized_end=3326
+  _globals['_COMPANYORDERSERVICE']._serialized_start=3328
+  _globals['_COMPANYORDERSERVICE']._serialized_end=3448
 # @@protoc_insertion_point(module_scope)

@@ -2,12 +2,24 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CompanyRechargeState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMPANY_RECHARGE_STATE_UNSPECIFIED: _ClassVar[CompanyRechargeState]
+    COMPANY_RECHARGE_STATE_RUNNING: _ClassVar[CompanyRechargeState]
+    COMPANY_RECHARGE_STATE_COMPLETED: _ClassVar[CompanyRechargeState]
+    COMPANY_RECHARGE_STATE_FAILED: _ClassVar[CompanyRechargeState]
+COMPANY_RECHARGE_STATE_UNSPECIFIED: CompanyRechargeState
+COMPANY_RECHARGE_STATE_RUNNING: CompanyRechargeState
+COMPANY_RECHARGE_STATE_COMPLETED: CompanyRechargeState
+COMPANY_RECHARGE_STATE_FAILED: CompanyRechargeState
 
 class Company(_message.Message):
     __slots__ = ("company_id", "name", "tax_id", "contact_name", "contact_phone", "home_region", "franchisee_id", "created_at")
@@ -68,3 +80,175 @@ class ListCompaniesResponse(_message.Message):
     COMPANIES_FIELD_NUMBER: _ClassVar[int]
     companies: _containers.RepeatedCompositeFieldContainer[Company]
     def __init__(self, companies: _Optional[_Iterable[_Union[Company, _Mapping]]] = ...) -> None: ...
+
+class CompanyOrderLine(_message.Message):
+    __slots__ = ("card_number", "holder_name", "holder_phone", "amount_fen")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_NAME_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_PHONE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    holder_name: str
+    holder_phone: str
+    amount_fen: int
+    def __init__(self, card_number: _Optional[str] = ..., holder_name: _Optional[str] = ..., holder_phone: _Optional[str] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+
+class BulkRechargeRequest(_message.Message):
+    __slots__ = ("request_id", "company_id", "store_id", "card_type_code", "lines")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    company_id: str
+    store_id: str
+    card_type_code: str
+    lines: _containers.RepeatedCompositeFieldContainer[CompanyOrderLine]
+    def __init__(self, request_id: _Optional[str] = ..., company_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_type_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CompanyOrderLine, _Mapping]]] = ...) -> None: ...
+
+class CompanyRechargeLineResult(_message.Message):
+    __slots__ = ("line_index", "card_number", "region_code", "amount_fen", "transaction_id", "outcome", "detail")
+    LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    line_index: int
+    card_number: str
+    region_code: str
+    amount_fen: int
+    transaction_id: str
+    outcome: str
+    detail: str
+    def __init__(self, line_index: _Optional[int] = ..., card_number: _Optional[str] = ..., region_code: _Optional[str] = ..., amount_fen: _Optional[int] = ..., transaction_id: _Optional[str] = ..., outcome: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class CompanyRechargeJob(_message.Message):
+    __slots__ = ("job_id", "company_id", "store_id", "state", "lines_total", "lines_posted", "amount_total_fen", "amount_posted_fen", "last_error", "lines", "created_at", "finished_at")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    LINES_POSTED_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_POSTED_FEN_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    company_id: str
+    store_id: str
+    state: CompanyRechargeState
+    lines_total: int
+    lines_posted: int
+    amount_total_fen: int
+    amount_posted_fen: int
+    last_error: str
+    lines: _containers.RepeatedCompositeFieldContainer[CompanyRechargeLineResult]
+    created_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, job_id: _Optional[str] = ..., company_id: _Optional[str] = ..., store_id: _Optional[str] = ..., state: _Optional[_Union[CompanyRechargeState, str]] = ..., lines_total: _Optional[int] = ..., lines_posted: _Optional[int] = ..., amount_total_fen: _Optional[int] = ..., amount_posted_fen: _Optional[int] = ..., last_error: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CompanyRechargeLineResult, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BulkRechargeResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: CompanyRechargeJob
+    def __init__(self, job: _Optional[_Union[CompanyRechargeJob, _Mapping]] = ...) -> None: ...
+
+class GetBulkRechargeRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class GetBulkRechargeResponse(_message.Message):
+    __slots__ = ("job", "company")
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    job: CompanyRechargeJob
+    company: Company
+    def __init__(self, job: _Optional[_Union[CompanyRechargeJob, _Mapping]] = ..., company: _Optional[_Union[Company, _Mapping]] = ...) -> None: ...
+
+class ListCompanyCardsRequest(_message.Message):
+    __slots__ = ("company_id",)
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    def __init__(self, company_id: _Optional[str] = ...) -> None: ...
+
+class CompanyCard(_message.Message):
+    __slots__ = ("card_number", "home_region", "member_id", "principal_fen", "bonus_fen", "points", "transaction_count", "last_transaction_at", "bought_fen")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    HOME_REGION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    BONUS_FEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRANSACTION_AT_FIELD_NUMBER: _ClassVar[int]
+    BOUGHT_FEN_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    home_region: str
+    member_id: str
+    principal_fen: int
+    bonus_fen: int
+    points: int
+    transaction_count: int
+    last_transaction_at: _timestamp_pb2.Timestamp
+    bought_fen: int
+    def __init__(self, card_number: _Optional[str] = ..., home_region: _Optional[str] = ..., member_id: _Optional[str] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., transaction_count: _Optional[int] = ..., last_transaction_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bought_fen: _Optional[int] = ...) -> None: ...
+
+class ListCompanyCardsResponse(_message.Message):
+    __slots__ = ("company", "cards")
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    company: Company
+    cards: _containers.RepeatedCompositeFieldContainer[CompanyCard]
+    def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[CompanyCard, _Mapping]]] = ...) -> None: ...
+
+class PostCompanyOrderRequest(_message.Message):
+    __slots__ = ("request_id", "job_id", "company_id", "store_id", "card_type_code", "operator_id", "lines")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    job_id: str
+    company_id: str
+    store_id: str
+    card_type_code: str
+    operator_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[CompanyOrderChunkLine]
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., company_id: _Optional[str] = ..., store_id: _Optional[str] = ..., card_type_code: _Optional[str] = ..., operator_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[CompanyOrderChunkLine, _Mapping]]] = ...) -> None: ...
+
+class CompanyOrderChunkLine(_message.Message):
+    __slots__ = ("line_index", "line")
+    LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    line_index: int
+    line: CompanyOrderLine
+    def __init__(self, line_index: _Optional[int] = ..., line: _Optional[_Union[CompanyOrderLine, _Mapping]] = ...) -> None: ...
+
+class PostCompanyOrderResponse(_message.Message):
+    __slots__ = ("lines",)
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[CompanyOrderLinePosted]
+    def __init__(self, lines: _Optional[_Iterable[_Union[CompanyOrderLinePosted, _Mapping]]] = ...) -> None: ...
+
+class CompanyOrderLinePosted(_message.Message):
+    __slots__ = ("line_index", "card_number", "transaction_id", "member_id")
+    LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    line_index: int
+    card_number: str
+    transaction_id: str
+    member_id: str
+    def __init__(self, line_index: _Optional[int] = ..., card_number: _Optional[str] = ..., transaction_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...

@@ -51,6 +51,21 @@ class CompanyServiceStub:
                 request_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompaniesRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompaniesResponse.FromString,
                 _registered_method=True)
+        self.BulkRecharge = channel.unary_unary(
+                '/chaincard.v1.CompanyService/BulkRecharge',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.BulkRechargeRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.BulkRechargeResponse.FromString,
+                _registered_method=True)
+        self.GetBulkRecharge = channel.unary_unary(
+                '/chaincard.v1.CompanyService/GetBulkRecharge',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeResponse.FromString,
+                _registered_method=True)
+        self.ListCompanyCards = channel.unary_unary(
+                '/chaincard.v1.CompanyService/ListCompanyCards',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsResponse.FromString,
+                _registered_method=True)
 
 
 class CompanyServiceServicer:
@@ -80,6 +95,32 @@ class CompanyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BulkRecharge(self, request, context):
+        """Buys new cards and recharges existing ones for a company in one call, paid by invoice
+        (TENDER_TYPE_INVOICE). Every line is checked first (a refusal names `lines[i].<field>` and
+        records nothing); then HQ records a job and sends one chunk per home region, which the region
+        posts all-or-nothing. Answers at once with the job (RUNNING); GetBulkRecharge follows it.
+        Idempotent by request_id: a retry answers the same job and posts nothing twice. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBulkRecharge(self, request, context):
+        """One bulk recharge job with its lines' outcomes; NOT_FOUND when there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCompanyCards(self, request, context):
+        """The company's cards with their balances and last use, from HQ's read models (not the regions):
+        what the last event HQ applied showed. NOT_FOUND for an unknown company.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompanyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -97,6 +138,21 @@ def add_CompanyServiceServicer_to_server(servicer, server):
                     servicer.ListCompanies,
                     request_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompaniesRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompaniesResponse.SerializeToString,
+            ),
+            'BulkRecharge': grpc.unary_unary_rpc_method_handler(
+                    servicer.BulkRecharge,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.BulkRechargeRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.BulkRechargeResponse.SerializeToString,
+            ),
+            'GetBulkRecharge': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBulkRecharge,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeResponse.SerializeToString,
+            ),
+            'ListCompanyCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCompanyCards,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -182,6 +238,167 @@ class CompanyService:
             '/chaincard.v1.CompanyService/ListCompanies',
             chaincard_dot_v1_dot_companies__pb2.ListCompaniesRequest.SerializeToString,
             chaincard_dot_v1_dot_companies__pb2.ListCompaniesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BulkRecharge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyService/BulkRecharge',
+            chaincard_dot_v1_dot_companies__pb2.BulkRechargeRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.BulkRechargeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBulkRecharge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyService/GetBulkRecharge',
+            chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.GetBulkRechargeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCompanyCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyService/ListCompanyCards',
+            chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class CompanyOrderServiceStub:
+    """A region's side of a company's bulk recharge: HQ sends it the job's lines whose cards it homes.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.PostCompanyOrder = channel.unary_unary(
+                '/chaincard.v1.CompanyOrderService/PostCompanyOrder',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.FromString,
+                _registered_method=True)
+
+
+class CompanyOrderServiceServicer:
+    """A region's side of a company's bulk recharge: HQ sends it the job's lines whose cards it homes.
+    """
+
+    def PostCompanyOrder(self, request, context):
+        """Posts one chunk all-or-nothing in one transaction: a new holder's line registers the member and
+        opens a virtual card, then every line credits its card's principal as a COMPANY_RECHARGE against
+        the selling franchisee's COMPANY_RECEIVABLE. A line a region rule refuses (V5, V9, a card not
+        usable) refuses the whole chunk, naming `lines[i]`, and nothing is written. Each line's key is
+        `company:<job_id>:<line_index>`: a chunk sent again answers what was posted and opens no second card.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CompanyOrderServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'PostCompanyOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostCompanyOrder,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'chaincard.v1.CompanyOrderService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('chaincard.v1.CompanyOrderService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CompanyOrderService:
+    """A region's side of a company's bulk recharge: HQ sends it the job's lines whose cards it homes.
+    """
+
+    @staticmethod
+    def PostCompanyOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyOrderService/PostCompanyOrder',
+            chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -114,7 +114,7 @@ class CardLevelChanged(_message.Message):
     def __init__(self, card_number: _Optional[str] = ..., previous_level_code: _Optional[str] = ..., level_code: _Optional[str] = ..., cause: _Optional[str] = ..., reason: _Optional[str] = ..., operator_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TransactionPosted(_message.Message):
-    __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id", "subtotal_fen", "discount_fen", "points_deduction_fen")
+    __slots__ = ("transaction", "member_id", "issuing_franchisee_id", "acquiring_store_id", "acquiring_franchisee_id", "postings", "tenders", "points_earned", "points_redeemed", "coupons", "issuing_store_id", "subtotal_fen", "discount_fen", "points_deduction_fen", "company_id")
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUING_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +129,7 @@ class TransactionPosted(_message.Message):
     SUBTOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     POINTS_DEDUCTION_FEN_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     transaction: _common_pb2.Transaction
     member_id: str
     issuing_franchisee_id: str
@@ -143,7 +144,8 @@ class TransactionPosted(_message.Message):
     subtotal_fen: int
     discount_fen: int
     points_deduction_fen: int
-    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ..., subtotal_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ...) -> None: ...
+    company_id: str
+    def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ..., subtotal_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., company_id: _Optional[str] = ...) -> None: ...
 
 class CouponIssued(_message.Message):
     __slots__ = ("coupon", "operator_id")

@@ -1,0 +1,195 @@
+"""Sends each region its chunk of a company's bulk recharge (C6, docs/adr/0045), as the bulk coupon
+issue does (hq_service.bulk_issue_worker, docs/adr/0024), one (job, region) chunk per step:
+
+1. lock the chunk's row (``FOR UPDATE SKIP LOCKED``: other workers take other chunks);
+2. call the region's ``CompanyOrderService.PostCompanyOrder`` with every line of the job homed
+   there (at most 1000: one region transaction posts them all or nothing);
+3. lock the job's row, record each line's card and transaction (a new holder's phone is dropped),
+   the company's cards, and close the chunk; the job completes with its last chunk, then commit.
+
+The chunk's request id is derived from the job and the region, and each line's region key is
+``company:<job>:<line>``: a chunk sent again after a crash between 2 and 3 is answered with what
+was posted the first time. A region that does not answer is tried again by the worker's back-off;
+one that refuses the chunk (a line broke one of its rules) fails the job: that region's lines are
+REFUSED with the reason, the other regions' chunks are still sent (their invoice lines stand).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+import grpc
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from chaincard.db.base import utc_now
+from chaincard.rpc.channels import call, open_channel
+from chaincard.rpc.transport import Transport
+from chaincard.security.identity import Place
+from chaincard.v1 import companies_pb2, companies_pb2_grpc
+from chaincard.workers import Backoff, RetryLater, Worker
+from hq_service import audit_log
+from hq_service.bulk_issue_worker import RETRYABLE
+from hq_service.company_models import CompanyCard, CompanyRechargeJobRow, CompanyRechargeLine, CompanyRechargeRegion
+from hq_service.handlers.company_recharges import POSTED, REFUSED
+from hq_service.models import Region
+
+log = logging.getLogger(__name__)
+
+# A chunk of 1000 lines opening cards (each a phone claim at HQ) takes seconds; room for a loaded region.
+CHUNK_DEADLINE_SECONDS = 120.0
+IDLE_SECONDS = 1.0
+_CHUNK_IDS = uuid.UUID("3e1d4c55-8f0b-4a3c-b7a1-636f72702d63")
+
+
+def chunk_request_id(job_id: str, region_code: str) -> str:
+    """The same chunk has the same request id on every send."""
+    return str(uuid.uuid5(_CHUNK_IDS, f"{job_id}:{region_code}"))
+
+
+class RegionCompanyOrders:
+    """One CompanyOrderService channel per region, opened on first use from HQ's region directory."""
+
+    def __init__(self, session_factory: sessionmaker[Session], transport: Transport) -> None:
+        self.session_factory = session_factory
+        self.transport = transport
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def stub(self, region_code: str) -> companies_pb2_grpc.CompanyOrderServiceStub:
+        with self._lock:
+            if region_code not in self._channels:
+                with self.session_factory() as session:
+                    region = session.get(Region, region_code)
+                if region is None or not region.endpoint:
+                    raise RetryLater(f"region {region_code} has no endpoint in HQ's directory")
+                self._channels[region_code] = open_channel(region.endpoint, self.transport,
+                                                           expected_server=f"region:{region_code}")
+            return companies_pb2_grpc.CompanyOrderServiceStub(self._channels[region_code])
+
+    def close(self) -> None:
+        with self._lock:
+            for channel in self._channels.values():
+                channel.close()
+            self._channels.clear()
+
+
+class _RegionWaiting(Exception):  # noqa: N818 - the region is not answering yet: the chunk waits
+    def __init__(self, job_id: str, text: str) -> None:
+        super().__init__(text)
+        self.job_id = job_id
+        self.text = text
+
+
+class CompanyRechargeWorker(Worker):
+    def __init__(self, session_factory: sessionmaker[Session], regions: RegionCompanyOrders, *,
+                 name: str = "company-recharge") -> None:
+        super().__init__(name, idle_seconds=IDLE_SECONDS, backoff=Backoff(0.5, 10.0))
+        self.session_factory = session_factory
+        self.regions = regions
+
+    def step(self) -> bool:
+        try:
+            return self._step()
+        except _RegionWaiting as waiting:  # noted once the chunk's transaction has ended
+            log.warning("company recharge waits for a region", extra={"fields": {"job_id": waiting.job_id, "error": waiting.text}})
+            with self.session_factory.begin() as session:
+                session.execute(update(CompanyRechargeJobRow).where(CompanyRechargeJobRow.job_id == waiting.job_id)
+                                .values(last_error=waiting.text[:500]))
+            raise RetryLater(waiting.text) from waiting
+
+    def _step(self) -> bool:
+        with self.session_factory.begin() as session:
+            chunk = session.execute(
+                select(CompanyRechargeRegion)
+                .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeRegion.job_id)
+                .where(CompanyRechargeJobRow.state.in_(("RUNNING", "FAILED")), CompanyRechargeRegion.done.is_(False))
+                .order_by(CompanyRechargeJobRow.created_at, CompanyRechargeRegion.job_id, CompanyRechargeRegion.region_code)
+                .limit(1).with_for_update(of=CompanyRechargeRegion, skip_locked=True)
+            ).scalar_one_or_none()
+            if chunk is None:
+                return False
+            job = session.get(CompanyRechargeJobRow, chunk.job_id)
+            assert job is not None
+            lines = list(session.execute(
+                select(CompanyRechargeLine)
+                .where(CompanyRechargeLine.job_id == job.job_id, CompanyRechargeLine.region_code == chunk.region_code)
+                .order_by(CompanyRechargeLine.line_index)).scalars())
+            answer = self._send(job, chunk.region_code, lines)
+            # The job's row is locked from here to the commit: of two workers closing its last two
+            # chunks, the second sees the first's committed.
+            session.refresh(job, with_for_update=True)
+            if isinstance(answer, grpc.RpcError):
+                _refused(session, job, chunk.region_code, lines, answer)
+            else:
+                _record(session, job, lines, answer)
+            chunk.done = True
+            _finish_if_done(session, job)
+        return True
+
+    def _send(self, job: CompanyRechargeJobRow, region_code: str,
+              lines: list[CompanyRechargeLine]) -> list[companies_pb2.CompanyOrderLinePosted] | grpc.RpcError:
+        request = companies_pb2.PostCompanyOrderRequest(
+            request_id=chunk_request_id(job.job_id, region_code), job_id=job.job_id, company_id=job.company_id,
+            store_id=job.store_id, card_type_code=job.card_type_code, operator_id=job.operator_id,
+            lines=[companies_pb2.CompanyOrderChunkLine(line_index=line.line_index, line=companies_pb2.CompanyOrderLine(
+                card_number=line.card_number, holder_name=line.holder_name, holder_phone=line.holder_phone,
+                amount_fen=line.amount_fen)) for line in lines],
+        )
+        try:
+            response = call(self.regions.stub(region_code).PostCompanyOrder, request, deadline=CHUNK_DEADLINE_SECONDS)
+        except grpc.RpcError as error:
+            if error.code() in RETRYABLE:
+                raise _RegionWaiting(job.job_id, f"region {region_code}: {error.code().name}: {error.details()}") from error
+            return error
+        posted = list(response.lines)
+        if [line.line_index for line in posted] != [line.line_index for line in lines]:
+            raise RuntimeError(f"region {region_code} answered other lines than the chunk it was sent")
+        return posted
+
+    def release(self) -> None:
+        """Channels are kept: they reconnect by themselves."""
+
+
+def _record(session: Session, job: CompanyRechargeJobRow, lines: list[CompanyRechargeLine],
+            posted: list[companies_pb2.CompanyOrderLinePosted]) -> None:
+    for line, answer in zip(lines, posted, strict=True):
+        line.card_number, line.transaction_id, line.outcome = answer.card_number, answer.transaction_id, POSTED
+        line.holder_phone = ""  # the member's phone now lives in their home region
+    if posted:
+        session.execute(pg_insert(CompanyCard).values(
+            [{"company_id": job.company_id, "card_number": answer.card_number} for answer in posted]).on_conflict_do_nothing())
+    if job.state == "RUNNING":
+        job.last_error = ""
+
+
+def _refused(session: Session, job: CompanyRechargeJobRow, region_code: str, lines: list[CompanyRechargeLine],
+             error: grpc.RpcError) -> None:
+    """The region refused its chunk (nothing of it posted): its lines are REFUSED and the job fails."""
+    reason = f"region {region_code} refused its chunk: {error.code().name}: {error.details()}"[:500]
+    for line in lines:
+        line.outcome, line.detail, line.holder_phone = REFUSED, reason, ""
+    job.state, job.last_error = "FAILED", reason
+    log.warning("company recharge failed", extra={"fields": {"job_id": job.job_id, "error": reason}})
+    audit_log.record(session, action="company.bulk_recharge.failed", target_type="company_recharge", target_id=job.job_id,
+                     place=Place(region=region_code), reason=reason, outcome=error.code().name)
+
+
+def _finish_if_done(session: Session, job: CompanyRechargeJobRow) -> None:
+    session.flush()
+    waiting = session.execute(select(CompanyRechargeRegion.region_code).where(
+        CompanyRechargeRegion.job_id == job.job_id, CompanyRechargeRegion.done.is_(False))).first()
+    if waiting is not None or job.finished_at is not None:
+        return
+    job.finished_at = utc_now()
+    if job.state == "RUNNING":
+        job.state = "COMPLETED"
+    posted = session.execute(select(CompanyRechargeLine.amount_fen).where(
+        CompanyRechargeLine.job_id == job.job_id, CompanyRechargeLine.outcome == POSTED)).scalars().all()
+    audit_log.record(session, action=f"company.bulk_recharge.{job.state.lower()}", target_type="company_recharge",
+                     target_id=job.job_id, place=Place(), amount_fen=sum(posted),
+                     after={"company_id": job.company_id, "lines_total": job.lines_total, "lines_posted": len(posted),
+                            "amount_posted_fen": sum(posted)})
