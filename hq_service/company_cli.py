@@ -52,6 +52,62 @@ def _show(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace)
     print_company(stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS).company)
 
 
+def _recharge(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
+    """Read and check the order file, send one BulkRecharge, wait for its regions, print each line.
+    The request id is derived from the file's bytes, company and store: running it again posts nothing twice."""
+    import hashlib
+    import time
+    from pathlib import Path
+
+    from chaincard.errors import InvalidArgument
+    from chaincard.v1 import companies_pb2
+    from hq_service.company_orders import check_lines, read_rows
+
+    try:
+        lines = check_lines(read_rows(args.file))
+    except InvalidArgument as error:
+        raise SystemExit(f"{args.file}: {error.message}") from error
+    digest = hashlib.sha256(Path(args.file).read_bytes()).hexdigest()
+    request_id = args.request_id or str(uuid.uuid5(_REQUEST_IDS, f"recharge:{args.company_id}:{args.store}:{digest}"))
+    request = companies_pb2.BulkRechargeRequest(
+        request_id=request_id, company_id=args.company_id, store_id=args.store, card_type_code=args.card_type or "",
+        lines=[companies_pb2.CompanyOrderLine(card_number=line.card_number, holder_name=line.holder_name,
+                                              holder_phone=line.holder_phone, amount_fen=line.amount_fen) for line in lines])
+    job = stub.BulkRecharge(request, timeout=DEADLINE_SECONDS).job
+    deadline = time.monotonic() + args.wait
+    while job.state == companies_pb2.COMPANY_RECHARGE_STATE_RUNNING and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = stub.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=job.job_id), timeout=DEADLINE_SECONDS).job
+    print_job(job)
+
+
+def print_job(job: companies_pb2.CompanyRechargeJob) -> None:
+    from chaincard.money import format_fen
+    from chaincard.v1 import companies_pb2
+
+    state = companies_pb2.CompanyRechargeState.Name(job.state).removeprefix("COMPANY_RECHARGE_STATE_")
+    print(f"bulk recharge {job.job_id} for {job.company_id} at {job.store_id}: {state}, {job.lines_posted}/{job.lines_total} "
+          f"lines, {format_fen(job.amount_posted_fen)} of {format_fen(job.amount_total_fen)} invoiced")
+    if job.last_error:
+        print(f"  {job.last_error}")
+    for line in job.lines:
+        print(f"  line {line.line_index}: {line.card_number or '(new card)'} {format_fen(line.amount_fen)} "
+              f"{line.outcome or 'WAITING'} {line.transaction_id}")
+
+
+def _cards(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
+    from chaincard.money import format_fen
+    from chaincard.v1 import companies_pb2
+
+    answer = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS)
+    print(f"{answer.company.company_id}: {len(answer.cards)} cards")
+    for card in answer.cards:
+        last = card.last_transaction_at.ToDatetime().isoformat(timespec="seconds") if card.HasField("last_transaction_at") else "-"
+        print(f"  {card.card_number} region {card.home_region or '?'}  principal {format_fen(card.principal_fen)}  "
+              f"bonus {format_fen(card.bonus_fen)}  bought {format_fen(card.bought_fen)}  "
+              f"{card.transaction_count} transactions, last {last}")
+
+
 def _run(body: Body) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         import grpc
@@ -87,7 +143,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.add_argument("--franchisee", help="only those buying from this franchisee")
     show = sub.add_parser("show", help="one company account")
     show.add_argument("company_id")
-    for parser, body in ((create, _create), (listing, _list), (show, _show)):
+    recharge = sub.add_parser("recharge", help="buy and recharge a company's cards from an order file, paid by invoice")
+    recharge.add_argument("company_id")
+    recharge.add_argument("file", help="CSV or XLSX with columns card_number, holder_name, holder_phone, amount (yuan)")
+    recharge.add_argument("--store", required=True, help="the selling franchisee's store placing the order")
+    recharge.add_argument("--card-type", help="card type of the new cards (needed when a line opens one)")
+    recharge.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the regions to post (default 60)")
+    recharge.add_argument("--request-id", help="idempotency key (default: derived from the file, company and store)")
+    cards = sub.add_parser("cards", help="a company's cards with their balances and last use")
+    cards.add_argument("company_id")
+    for parser, body in ((create, _create), (listing, _list), (show, _show), (recharge, _recharge), (cards, _cards)):
         parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
         parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
         parser.add_argument("--config", help="TOML settings file")

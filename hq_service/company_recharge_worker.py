@@ -33,7 +33,12 @@ from chaincard.v1 import companies_pb2, companies_pb2_grpc
 from chaincard.workers import Backoff, RetryLater, Worker
 from hq_service import audit_log
 from hq_service.bulk_issue_worker import RETRYABLE
-from hq_service.company_models import CompanyCard, CompanyRechargeJobRow, CompanyRechargeLine, CompanyRechargeRegion
+from hq_service.company_models import (
+    CompanyCard,
+    CompanyRechargeJobRow,
+    CompanyRechargeLine,
+    CompanyRechargeRegion,
+)
 from hq_service.handlers.company_recharges import POSTED, REFUSED
 from hq_service.models import Region
 

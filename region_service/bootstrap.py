@@ -36,9 +36,9 @@ from chaincard.v1 import (
 from chaincard.workers import PeriodicJob
 from region_service.balance_feed import BalanceFeedCopier
 from region_service.card_directory import CardDirectoryCache
+from region_service.company_order_servicer import CompanyOrderServicer
 from region_service.context import RegionContext
 from region_service.count_pack_expiry import expire_due_packs
-from region_service.company_order_servicer import CompanyOrderServicer
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
 from region_service.handlers.lifecycle import expire_due_cards

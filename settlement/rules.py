@@ -96,13 +96,16 @@ _REVERSAL_TYPES = frozenset({"REFUND", "VOID"})
 # Purchases at the till that a card may pay from its own stored value (count uses, a paid level):
 # paid so, they take the issuer's liability at the acquirer's store exactly as a spend does.
 _STORED_VALUE_PURCHASE_TYPES = frozenset({"COUNT_USES_PURCHASE", "LEVEL_PURCHASE"})
+# Principal bought at the acquirer's store: at a till, or by a company on invoice (C6, docs/adr/0045),
+# whose selling franchisee collects the invoice and owes the card's issuer the principal alike.
+_RECHARGE_TYPES = frozenset({"RECHARGE", "COMPANY_RECHARGE"})
 
 
 def flow_kind_of(transaction_type: str, original_type: str | None, principal_delta_fen: int, bonus_delta_fen: int) -> FlowKind:
     """Which flow a transaction moves (or reverses); NONE for what is reported only."""
     if transaction_type in _SPEND_TYPES:
         return FlowKind.SPEND
-    if transaction_type == "RECHARGE":
+    if transaction_type in _RECHARGE_TYPES:
         return FlowKind.RECHARGE
     if transaction_type in _STORED_VALUE_PURCHASE_TYPES and principal_delta_fen + bonus_delta_fen < 0:
         return FlowKind.SPEND
@@ -111,7 +114,7 @@ def flow_kind_of(transaction_type: str, original_type: str | None, principal_del
             # A refund or void of such a purchase follows it: a spend reversed when stored value
             # comes back, a memo item when it paid in cash (docs/adr/0035).
             return FlowKind.SPEND if principal_delta_fen + bonus_delta_fen > 0 else FlowKind.NONE
-        if original_type == "RECHARGE":
+        if original_type in _RECHARGE_TYPES:
             return FlowKind.RECHARGE
         if original_type in _SPEND_TYPES:
             return FlowKind.SPEND

@@ -29,7 +29,13 @@ from chaincard.v1 import companies_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from chaincard.validation import require_text
 from hq_service import audit_log
-from hq_service.company_models import CompanyCard, CompanyRechargeJobRow, CompanyRechargeLine, CompanyRechargeRegion, CompanyRow
+from hq_service.company_models import (
+    CompanyCard,
+    CompanyRechargeJobRow,
+    CompanyRechargeLine,
+    CompanyRechargeRegion,
+    CompanyRow,
+)
 from hq_service.company_orders import OrderLine, check_lines
 from hq_service.handlers.bulk_issue import home_regions
 from hq_service.handlers.companies import company_id, company_message

@@ -428,6 +428,12 @@ def close_card(uow: RegionUnitOfWork, request: cards_pb2.CloseCardRequest) -> ca
                   request_id=request.request_id, now=now)
 
 
+def _bought_by_a_company(session: Session, card_number: str) -> bool:
+    """The card was ever recharged on a company's invoice (a COMPANY_RECHARGE)."""
+    return session.execute(select(LedgerTransaction.transaction_id).where(
+        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "COMPANY_RECHARGE").limit(1)).first() is not None
+
+
 def _close(
     ctx: RegionContext,
     session: Session,
@@ -453,6 +459,11 @@ def _close(
     def card_account(asset: str) -> str:
         return accounts[asset].account_id
 
+    if held.principal_fen and _bought_by_a_company(session, card.card_number):
+        # Its principal was (at least partly) paid by a company's invoice (C6, docs/adr/0045): it is
+        # owed back to the company, not paid out at the till; that path is not built yet.
+        raise FailedPrecondition(f"card {card.card_number} holds principal a company bought by invoice: it is paid "
+                                 "back to the company by HQ finance, not at a till; spend it or transfer it first")
     issuer = card.issuing_franchisee_id
     postings: list[Posting] = []
     if held.principal_fen:

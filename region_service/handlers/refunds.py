@@ -57,6 +57,9 @@ from region_service.unit_of_work import RegionUnitOfWork
 
 MAX_REASON = 256
 # A refund or void of a sale (both post through _post_refund).
+# A company's bulk recharge (region_service.company_orders.TRANSACTION_TYPE).
+COMPANY_RECHARGE = "COMPANY_RECHARGE"
+
 _SaleReversal = transactions_pb2.RefundSaleRequest | transactions_pb2.VoidSaleRequest
 
 
@@ -66,6 +69,10 @@ def _original(session: Session, card_number: str, transaction_id: str, kind: str
     row = session.get(LedgerTransaction, transaction_id)
     if row is None or row.card_number != card_number:
         raise NotFound(f"no transaction {transaction_id} on card {card_number}")
+    if row.type == COMPANY_RECHARGE:
+        # Paid by invoice (C6): reversing it at a till would pay cash for money never taken there.
+        raise FailedPrecondition(f"transaction {transaction_id} is a company's invoiced recharge: it is corrected "
+                                 "by a credit note to the company, not voided or refunded at a till")
     if row.type != kind:
         raise FailedPrecondition(f"transaction {transaction_id} is a {row.type.lower()}, not a {kind.lower()}")
     return row

@@ -11,27 +11,12 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.tax_ids import check_character
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
+from tests.support.companies import company, tax_id
 from tests.support.regions import RunningRegions
 from tests.support.sql import scalar
 
 DEADLINE = 10.0
-
-
-def tax_id(serial: int) -> str:
-    """A valid unified social credit code of its own per ``serial``."""
-    first_17 = f"91320500MA{serial:07d}"
-    return first_17 + check_character(first_17)
-
-
-def company(identifier: str, serial: int, **changes: str) -> companies_pb2.Company:
-    wanted = companies_pb2.Company(company_id=identifier, name="苏州安科信息技术有限公司", tax_id=tax_id(serial),
-                                   contact_name="王芳", contact_phone="+86 139-1234-5678", home_region="E",
-                                   franchisee_id="F-AURORA")
-    for name, value in changes.items():
-        setattr(wanted, name, value)
-    return wanted
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,204 @@
+"""A company's bulk purchase and recharge by invoice (C6) over real gRPC, PostgreSQL and the broker:
+HQ checks every line and records a job, its worker sends each home region its chunk, a region posts
+its chunk all-or-nothing (new holders registered, cards opened, COMPANY_RECHARGE against the selling
+franchisee's COMPANY_RECEIVABLE), a retry posts nothing twice, and a region rule refusing one line
+fails that region's chunk with nothing written. The ledger stays balanced; HQ lists the company's cards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from chaincard.ids import new_id
+from chaincard.rpc.channels import open_channel
+from chaincard.v1 import cards_pb2, companies_pb2, companies_pb2_grpc, transactions_pb2
+from tests.support.cards import DEADLINE, open_card, random_phone
+from tests.support.companies import company
+from tests.support.ledger import assert_ledger_consistent
+from tests.support.regions import RunningRegions
+from tests.support.sql import rows, scalar
+
+# HQ's card view in this module must hold its own cards' events only (tests/integration/conftest.py).
+OWN_BROKER = True
+
+COMPANY = "CO-BULK"
+OTHER = "CO-OTHER"
+STORE = "S-E-002"  # F-AURORA's store in region E, the company's home region
+RUNNING = companies_pb2.COMPANY_RECHARGE_STATE_RUNNING
+
+
+@pytest.fixture(scope="module")
+def stub(regions: RunningRegions) -> Iterator[companies_pb2_grpc.CompanyServiceStub]:
+    with open_channel(regions.hq_endpoint) as channel:
+        companies = companies_pb2_grpc.CompanyServiceStub(channel)
+        for identifier, serial in ((COMPANY, 101), (OTHER, 102)):
+            companies.CreateCompany(companies_pb2.CreateCompanyRequest(
+                request_id=new_id(), company=company(identifier, serial)), timeout=DEADLINE)
+        yield companies
+
+
+def _new(amount_fen: int) -> companies_pb2.CompanyOrderLine:
+    return companies_pb2.CompanyOrderLine(holder_name="员工 张三", holder_phone=random_phone("136"), amount_fen=amount_fen)
+
+
+def _card(number: str, amount_fen: int) -> companies_pb2.CompanyOrderLine:
+    return companies_pb2.CompanyOrderLine(card_number=number, amount_fen=amount_fen)
+
+
+def _order(lines: list[companies_pb2.CompanyOrderLine], *, request_id: str = "", company_id: str = COMPANY,
+           store_id: str = STORE, card_type_code: str = "SV") -> companies_pb2.BulkRechargeRequest:
+    return companies_pb2.BulkRechargeRequest(request_id=request_id or new_id(), company_id=company_id, store_id=store_id,
+                                             card_type_code=card_type_code, lines=lines)
+
+
+def _wait(stub: companies_pb2_grpc.CompanyServiceStub, job_id: str) -> companies_pb2.CompanyRechargeJob:
+    deadline = time.monotonic() + 60
+    while True:
+        job = stub.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=job_id), timeout=DEADLINE).job
+        if job.state != RUNNING or time.monotonic() > deadline:
+            return job
+        time.sleep(0.3)
+
+
+def _job_transactions(regions: RunningRegions, code: str, job_id: str) -> list[tuple[str, str, int, str]]:
+    return [tuple(row) for row in rows(  # type: ignore[misc]
+        regions.database_urls[code], "SELECT request_id, card_number, amount_fen, type FROM ledger_transactions "
+        "WHERE request_id LIKE :key ORDER BY request_id", key=f"company:{job_id}:%")]
+
+
+def _receivable(regions: RunningRegions, code: str) -> int:
+    """F-AURORA's COMPANY_RECHARGE receivable in region ``code``: debits minus credits of its postings."""
+    return int(scalar(regions.database_urls[code], (
+        "SELECT COALESCE(SUM(CASE WHEN p.direction = 'DEBIT' THEN p.amount ELSE -p.amount END), 0) FROM postings p "
+        "JOIN ledger_accounts a ON a.account_id = p.account_id "
+        "WHERE a.purpose = 'COMPANY_RECEIVABLE' AND a.franchisee_id = 'F-AURORA'")))
+
+
+def test_new_cards_and_recharges_in_two_regions_post_once_however_often_sent(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    east, west = open_card(regions.clients["E"]), open_card(regions.clients["W"], "S-W-001")
+    receivable_before = {code: _receivable(regions, code) for code in ("E", "W")}
+    cards_before = int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards"))
+    lines = [_new(10_000), _card(east, 5_000), _new(20_000), _card(west, 8_000), _new(30_000)]
+    request = _order(lines)
+    job = stub.BulkRecharge(request, timeout=DEADLINE).job
+    assert (job.lines_total, job.amount_total_fen) == (5, 73_000)
+    done = _wait(stub, job.job_id)
+    assert done.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, done.last_error
+    assert (done.lines_posted, done.amount_posted_fen) == (5, 73_000)
+    assert [line.region_code for line in done.lines] == ["E", "E", "E", "W", "E"]
+    assert all(line.outcome == "POSTED" and line.transaction_id for line in done.lines)
+    new_cards = [done.lines[index].card_number for index in (0, 2, 4)]
+    assert all(number.startswith("88") for number in new_cards) and len(set(new_cards)) == 3
+    assert (done.lines[1].card_number, done.lines[3].card_number) == (east, west)
+
+    posted_east = _job_transactions(regions, "E", job.job_id)
+    assert [(key.rsplit(":", 1)[1], amount, kind) for key, _, amount, kind in posted_east] == [
+        ("0", 10_000, "COMPANY_RECHARGE"), ("1", 5_000, "COMPANY_RECHARGE"), ("2", 20_000, "COMPANY_RECHARGE"),
+        ("4", 30_000, "COMPANY_RECHARGE")]
+    assert [(card, amount) for _, card, amount, _ in _job_transactions(regions, "W", job.job_id)] == [(west, 8_000)]
+    assert _receivable(regions, "E") - receivable_before["E"] == 65_000
+    assert _receivable(regions, "W") - receivable_before["W"] == 8_000  # F-AURORA's store acquired W's card
+    for number, amount in zip(new_cards, (10_000, 20_000, 30_000), strict=True):
+        card = regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=number), timeout=DEADLINE).card
+        assert (card.balances.principal_fen, card.balances.bonus_fen, card.issuing_store_id) == (amount, 0, STORE)
+
+    # The whole call again (same request id): the same job, nothing posted twice, no card opened twice.
+    assert stub.BulkRecharge(request, timeout=DEADLINE).job.job_id == job.job_id
+    # A chunk sent again after a crash, even under another request id, answers what was posted.
+    east_lines = [companies_pb2.CompanyOrderChunkLine(line_index=index, line=line) for index, line in enumerate(lines)
+                  if index != 3]
+    for line in east_lines[:1]:  # the new holder's phone: HQ dropped it after posting; the region answers by key
+        line.line.holder_phone = lines[0].holder_phone
+    endpoint = str(scalar(regions.database_urls["hq"], "SELECT endpoint FROM regions WHERE code = 'E'"))
+    with open_channel(endpoint) as channel:
+        again = companies_pb2_grpc.CompanyOrderServiceStub(channel).PostCompanyOrder(companies_pb2.PostCompanyOrderRequest(
+            request_id=new_id(), job_id=job.job_id, company_id=COMPANY, store_id=STORE, card_type_code="SV",
+            lines=east_lines), timeout=DEADLINE)
+    assert [line.card_number for line in again.lines] == [new_cards[0], east, new_cards[1], new_cards[2]]
+    time.sleep(1.5)  # a second job or send, had one posted, would have by now
+    assert _job_transactions(regions, "E", job.job_id) == posted_east
+    assert int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards")) == cards_before + 3
+    assert int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_recharge_jobs WHERE request_id = :id",
+                      id=request.request_id)) == 1
+    with pytest.raises(grpc.RpcError) as refused:  # the same request id asking something else
+        stub.BulkRecharge(_order(lines[:2], request_id=request.request_id), timeout=DEADLINE)
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    for code in ("E", "W"):
+        assert_ledger_consistent(regions.database_urls[code])
+
+    # HQ's read models: the company's five cards with their balances; the other company has none of them.
+    wanted = {**dict(zip(new_cards, (10_000, 20_000, 30_000), strict=True)), east: 5_000, west: 8_000}
+    deadline = time.monotonic() + 30
+    while True:
+        listed = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=COMPANY), timeout=DEADLINE)
+        seen = {card.card_number: card.principal_fen for card in listed.cards}
+        if seen == wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert seen == wanted
+    assert all(card.bought_fen == wanted[card.card_number] and card.HasField("last_transaction_at") for card in listed.cards)
+    assert listed.company.company_id == COMPANY
+    others = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=OTHER), timeout=DEADLINE).cards
+    assert not set(wanted) & {card.card_number for card in others}
+
+    # The paths that do not know the invoice tender yet refuse it, writing nothing.
+    till = regions.clients["E"]
+    with pytest.raises(grpc.RpcError) as voided:
+        till.transactions.VoidRecharge(transactions_pb2.VoidRechargeRequest(
+            request_id=new_id(), store_id=STORE, card_number=new_cards[0],
+            original_transaction_id=done.lines[0].transaction_id), timeout=DEADLINE)
+    assert voided.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "invoice" in voided.value.details()
+    with pytest.raises(grpc.RpcError) as closed:
+        till.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id=STORE, card_number=new_cards[0],
+                                                        reason="leaving the company"), timeout=DEADLINE)
+    assert closed.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "invoice" in closed.value.details()
+    assert _job_transactions(regions, "E", job.job_id) == posted_east
+
+
+def test_a_line_a_region_refuses_fails_its_chunk_with_nothing_written(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    east, west = open_card(regions.clients["E"]), open_card(regions.clients["W"], "S-W-001")
+    cards_before = int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards"))
+    members_before = int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM members"))
+    # ¥6,000 onto a named card is over the V9 balance cap (¥5,000): region E refuses its whole chunk.
+    job = stub.BulkRecharge(_order([_new(10_000), _card(east, 600_000), _card(west, 1_000)]), timeout=DEADLINE).job
+    done = _wait(stub, job.job_id)
+    assert done.state == companies_pb2.COMPANY_RECHARGE_STATE_FAILED
+    assert "lines[1]" in done.last_error and "V9 balance cap" in done.last_error, done.last_error
+    assert [line.outcome for line in done.lines] == ["REFUSED", "REFUSED", "POSTED"]  # region W's chunk stands
+    assert (done.lines_posted, done.amount_posted_fen) == (1, 1_000)
+    assert _job_transactions(regions, "E", job.job_id) == []
+    assert int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM cards")) == cards_before
+    assert int(scalar(regions.database_urls["E"], "SELECT COUNT(*) FROM members")) == members_before
+    assert len(_job_transactions(regions, "W", job.job_id)) == 1
+    assert_ledger_consistent(regions.database_urls["E"])
+
+
+def test_bad_orders_are_refused_naming_the_field_with_nothing_recorded(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    east = open_card(regions.clients["E"])
+    phone = random_phone("137")
+    jobs = int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_recharge_jobs"))
+    cases = [
+        (_order([_card(east, 100), _card("12345", 100)]), grpc.StatusCode.INVALID_ARGUMENT, "lines[1].card_number"),
+        (_order([_card(east, 100), _card(east, 200)]), grpc.StatusCode.INVALID_ARGUMENT, "lines[1].card_number"),
+        (_order([companies_pb2.CompanyOrderLine(holder_name="李四", holder_phone="12", amount_fen=100)]),
+         grpc.StatusCode.INVALID_ARGUMENT, "lines[0].holder_phone"),
+        (_order([companies_pb2.CompanyOrderLine(holder_name="李四", holder_phone=phone, amount_fen=100),
+                 companies_pb2.CompanyOrderLine(holder_name="王五", holder_phone=phone, amount_fen=100)]),
+         grpc.StatusCode.INVALID_ARGUMENT, "lines[1].holder_phone"),
+        (_order([_card(east, 100), _card(east[:-1] + str((int(east[-1]) + 1) % 10), 0)]),
+         grpc.StatusCode.INVALID_ARGUMENT, "lines[1]."),
+        (_order([_card(east, 100), companies_pb2.CompanyOrderLine(holder_name="李四", holder_phone=phone, amount_fen=0)]),
+         grpc.StatusCode.INVALID_ARGUMENT, "lines[1].amount_fen"),
+        (_order([]), grpc.StatusCode.INVALID_ARGUMENT, "lines"),
+        (_order([_card(east, 100)], store_id="S-E-001"), grpc.StatusCode.INVALID_ARGUMENT, "store_id"),  # F-HQ's store
+        (_order([_new(100)], card_type_code=""), grpc.StatusCode.INVALID_ARGUMENT, "card_type_code"),
+        (_order([_card(east, 100)], company_id="CO-NOBODY"), grpc.StatusCode.NOT_FOUND, "CO-NOBODY"),
+    ]
+    for request, status, named in cases:
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.BulkRecharge(request, timeout=DEADLINE)
+        assert refused.value.code() == status and named in refused.value.details(), (named, refused.value.details())
+    assert int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_recharge_jobs")) == jobs
