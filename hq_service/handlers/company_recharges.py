@@ -182,18 +182,18 @@ def list_company_cards(session: Session, request: companies_pb2.ListCompanyCards
     company = session.get(CompanyRow, company_id(request.company_id))
     if company is None:
         raise NotFound(f"no company {request.company_id!r}")
-    bought = dict(session.execute(
+    bought: dict[str, int] = {number: int(total or 0) for number, total in session.execute(
         select(CompanyRechargeLine.card_number, func.sum(CompanyRechargeLine.amount_fen))
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
         .where(CompanyRechargeJobRow.company_id == company.company_id, CompanyRechargeLine.outcome == POSTED)
-        .group_by(CompanyRechargeLine.card_number)).tuples().all())
+        .group_by(CompanyRechargeLine.card_number)).all()}
     rows = session.execute(
         select(CompanyCard.card_number, CardView)
         .outerjoin(CardView, CardView.card_number == CompanyCard.card_number)
-        .where(CompanyCard.company_id == company.company_id).order_by(CompanyCard.card_number)).tuples().all()
+        .where(CompanyCard.company_id == company.company_id).order_by(CompanyCard.card_number)).all()
     cards = []
     for number, view in rows:
-        card = companies_pb2.CompanyCard(card_number=number, bought_fen=int(bought.get(number) or 0))
+        card = companies_pb2.CompanyCard(card_number=number, bought_fen=bought.get(number, 0))
         if view is not None:  # else: the card's events have not reached HQ yet
             card.home_region, card.member_id = view.home_region, view.member_id
             card.principal_fen, card.bonus_fen, card.points = view.principal_fen, view.bonus_fen, view.points
