@@ -151,7 +151,7 @@ def run_demo(args: argparse.Namespace) -> int:
         run_slice,
     )
     from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
-    from chaincard.local.demo_golive import run_import, run_recharge_approval
+    from chaincard.local.demo_golive import run_company_purchase, run_import, run_recharge_approval
 
     configure_logging("demo", "WARNING")
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0, insecure=args.insecure,
@@ -166,6 +166,7 @@ def run_demo(args: argparse.Namespace) -> int:
         run_monthly_card(state)
         run_level_and_qr(state)
         run_import(state)
+        run_company_purchase(state)
         run_offline_store(state, chain)
         run_recharge_approval(state)  # lists S-E-002's staff: its tills name their operator from then on
         run_nightly_settlement(state)

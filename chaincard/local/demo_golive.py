@@ -1,7 +1,8 @@
 """The demo's going-live steps (issue 15 item 9): a small file from a chain's old system imported
 with `chaincard import` (a dry run reports the bad rows, the real run brings the rest, the
 reconciliation balances), and a recharge above its card type's approval threshold that the cashier
-cannot make and the store manager approves at the till. Each step returns what it showed, so
+cannot make and the store manager approves at the till, and a company buying 20 cards in one call
+by invoice (C6). Each step returns what it showed, so
 tests/e2e/test_chain.py checks the same outcomes a new user reads."""
 
 from __future__ import annotations
@@ -182,3 +183,45 @@ def run_recharge_approval(state: ChainState) -> ApprovalShown:
     print(f"3. The store manager logs in at the till and approves: principal {format_fen(principal)}; "
           "the approval is in HQ's audit log (recharge.approve)")
     return ApprovalShown(card_number=card.card_number, cashier_refusal=refused, approved_principal_fen=principal)
+
+
+@dataclass(frozen=True)
+class CompanyShown:
+    purchase: str
+    cards: str
+
+
+COMPANY_ID = "CO-DEMO"
+COMPANY_STORE = "S-E-002"  # F-AURORA's store in region E, where the company buys
+COMPANY_CARDS = 20
+
+
+def _demo_tax_id() -> str:
+    from chaincard.tax_ids import check_character
+
+    first_17 = "91330100MA2DEM700"  # no I, O, S, V or Z in the alphabet
+    return first_17 + check_character(first_17)
+
+
+def run_company_purchase(state: ChainState) -> CompanyShown:
+    """C6: a company buys 20 named cards in one call from an order file, paid by invoice (HQ records
+    the job, region E posts its chunk all-or-nothing), then lists its cards with their balances."""
+    print("\n== A company buys 20 cards by invoice (企业购卡) ==")
+    _chaincard(state, "company", "create", COMPANY_ID, "--name", "杭州西湖科技有限公司", "--tax-id", _demo_tax_id(),
+               "--contact", "赵敏", "--phone", "13900001111", "--region", "E", "--franchisee", "F-AURORA")
+    order = Path(state.data_dir) / "company-order.csv"
+    lines = [f",员工{index + 1:02d},139{random.randint(0, 99_999_999):08d},{100 + 10 * index}.00" for index in range(COMPANY_CARDS)]
+    order.write_text("\n".join(["card_number,holder_name,holder_phone,amount", *lines, ""]), encoding="utf-8")
+    print(f"1. {COMPANY_ID} (Aurora's customer) sends {order.name}: {COMPANY_CARDS} staff members, a card each")
+    purchase = _chaincard(state, "company", "recharge", COMPANY_ID, str(order), "--store", COMPANY_STORE, "--card-type", "SV")
+    print(f"2. `chaincard company recharge {COMPANY_ID} {order.name} --store {COMPANY_STORE} --card-type SV`:")
+    print(_indented("\n".join(purchase.splitlines()[:4] + ["…"])))
+    deadline = time.monotonic() + SETTLING_SECONDS
+    while True:  # HQ's card view follows the region's events within seconds
+        cards = _chaincard(state, "company", "cards", COMPANY_ID)
+        if (cards.count("principal ¥") == COMPANY_CARDS and "principal ¥0.00" not in cards) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    print(f"3. `chaincard company cards {COMPANY_ID}`: its cards, balances and last use from HQ's read models")
+    print(_indented("\n".join(cards.splitlines()[:6] + ["…"])))
+    return CompanyShown(purchase=purchase, cards=cards)

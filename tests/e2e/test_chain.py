@@ -20,7 +20,7 @@ from chaincard.ids import new_id
 from chaincard.local.accounts import ensure_operator
 from chaincard.local.demo import wait_for_member_view
 from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
-from chaincard.local.demo_golive import run_import
+from chaincard.local.demo_golive import COMPANY_CARDS, run_company_purchase, run_import
 from chaincard.rpc.channels import open_channel
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
@@ -126,6 +126,10 @@ def test_the_demos_going_live_steps(chain, capsys):
     assert "imported 0, already imported 6" in shown.again
     assert "row 8 手机号" in capsys.readouterr().out
     # The demo's manager-approved recharge lists S-E-002's staff: tests/e2e/test_store_staff.py plays it.
+    company = run_company_purchase(chain)  # C6: 20 cards bought in one call, by invoice
+    assert f"COMPLETED, {COMPANY_CARDS}/{COMPANY_CARDS} lines" in company.purchase, company.purchase
+    assert f"CO-DEMO: {COMPANY_CARDS} cards" in company.cards
+    assert company.cards.count("principal ¥") == COMPANY_CARDS and "principal ¥0.00" not in company.cards, company.cards
 
 
 def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):
