@@ -36,6 +36,8 @@ def test_flow_kinds():
     assert flow_kind_of("SPEND", None, -100, 0) is FlowKind.SPEND
     assert flow_kind_of("OFFLINE_ADVICE", None, -100, 0) is FlowKind.SPEND
     assert flow_kind_of("RECHARGE", None, 100, 10) is FlowKind.RECHARGE
+    # A company's invoiced recharge (C6): the selling franchisee owes the card's issuer the principal alike.
+    assert flow_kind_of("COMPANY_RECHARGE", None, 100, 0) is FlowKind.RECHARGE
     assert flow_kind_of("VOID", "RECHARGE", -100, -10) is FlowKind.RECHARGE
     assert flow_kind_of("VOID", "SPEND", 100, 0) is FlowKind.SPEND
     assert flow_kind_of("VOID", None, -100, 0) is FlowKind.RECHARGE  # original unknown: by the sign
