@@ -343,3 +343,21 @@ def test_insecure_development_mode_trusts_plaintext_callers_only_when_asked() ->
     with pytest.raises(PermissionDenied):
         interceptor(insecure_dev=True).authorise(rpc("DirectoryService", "UpsertRegion"), request,
                                                  FakeContext(None, token(Role.CASHIER, Scope.store("S-E-001"))))
+
+
+def test_a_companys_cards_are_seen_by_its_franchisee_only_and_its_orders_placed_by_hq(pems: dict[str, bytes]) -> None:
+    from chaincard.v1 import companies_pb2
+
+    gate = interceptor()
+    aurora = FakeContext(pems["client:ops"], token(Role.FRANCHISEE_ADMIN, Scope.franchisee("F-AURORA")))
+    list_cards = rpc("CompanyService", "ListCompanyCards")
+    decision = gate.authorise(list_cards, companies_pb2.ListCompanyCardsRequest(company_id="CO-A"), aurora)
+    gate._check_answer(decision, companies_pb2.ListCompanyCardsResponse(
+        company=companies_pb2.Company(company_id="CO-A", home_region="E", franchisee_id="F-AURORA")))
+    with pytest.raises(PermissionDenied, match="answer is outside"):
+        gate._check_answer(decision, companies_pb2.ListCompanyCardsResponse(
+            company=companies_pb2.Company(company_id="CO-B", home_region="E", franchisee_id="F-BAMBOO")))
+    with pytest.raises(PermissionDenied):  # an order by invoice is HQ finance's to place
+        gate.authorise(rpc("CompanyService", "BulkRecharge"), companies_pb2.BulkRechargeRequest(request_id="r"), aurora)
+    finance = FakeContext(pems["client:ops"], token(Role.HQ_FINANCE, Scope.chain()))
+    gate.authorise(rpc("CompanyService", "BulkRecharge"), companies_pb2.BulkRechargeRequest(request_id="r"), finance)
