@@ -14,7 +14,7 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, companies_pb2, companies_pb2_grpc, transactions_pb2
+from chaincard.v1 import cards_pb2, common_pb2, companies_pb2, companies_pb2_grpc, transactions_pb2
 from tests.support.cards import DEADLINE, open_card, random_phone
 from tests.support.companies import company
 from tests.support.ledger import assert_ledger_consistent
@@ -155,6 +155,11 @@ def test_new_cards_and_recharges_in_two_regions_post_once_however_often_sent(reg
         till.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id=STORE, card_number=new_cards[0],
                                                         reason="leaving the company"), timeout=DEADLINE)
     assert closed.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "invoice" in closed.value.details()
+    with pytest.raises(grpc.RpcError) as at_till:  # an invoice is never a till's tender
+        till.transactions.RechargeCard(transactions_pb2.RechargeCardRequest(
+            request_id=new_id(), store_id=STORE, card_number=new_cards[0], amount_fen=100,
+            tender=common_pb2.TENDER_TYPE_INVOICE), timeout=DEADLINE)
+    assert at_till.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "tender" in at_till.value.details()
     assert _job_transactions(regions, "E", job.job_id) == posted_east
 
 
