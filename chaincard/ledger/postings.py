@@ -59,6 +59,9 @@ class SystemAccount(StrEnum):
     # balance, opposite the card's credit, for the issuing franchisee. Its (negative) balance is the
     # prepaid liability the franchisee took over, in principal, bonus and points.
     MIGRATION_OPENING = "MIGRATION_OPENING"
+    # Referral points (M5, docs/adr/0044): the marketing expense of the referrer's card's issuer,
+    # debited by each award and credited by each claw-back, in POINTS.
+    REFERRAL_EXPENSE = "REFERRAL_EXPENSE"
 
 
 def count_uses_asset(item_code: str) -> str:

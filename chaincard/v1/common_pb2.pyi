@@ -80,6 +80,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_COUNT_USES_EXPIRY: _ClassVar[TransactionType]
     TRANSACTION_TYPE_LEVEL_PURCHASE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_OPENING_BALANCE: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_REFERRAL_POINTS: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -157,6 +158,7 @@ TRANSACTION_TYPE_POINTS_EXPIRY: TransactionType
 TRANSACTION_TYPE_COUNT_USES_EXPIRY: TransactionType
 TRANSACTION_TYPE_LEVEL_PURCHASE: TransactionType
 TRANSACTION_TYPE_OPENING_BALANCE: TransactionType
+TRANSACTION_TYPE_REFERRAL_POINTS: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection
