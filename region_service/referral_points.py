@@ -24,6 +24,7 @@ from chaincard.db.base import utc_now
 from chaincard.errors import ChainCardError
 from chaincard.events import topics
 from chaincard.events.consumer import IdempotentConsumer
+from chaincard.events.lag import region_referrals_group
 from chaincard.ids import new_id
 from chaincard.ledger import Asset, Posting, SystemAccount, transfer
 from chaincard.receipts import ReceiptItem
@@ -45,7 +46,7 @@ Kind = events_pb2.ReferralPointsEarned.Kind
 
 def consumer_name(ctx: RegionContext) -> str:
     """The consumer group (and inbox consumer) of a region: one per region of a deployment."""
-    return f"{ctx.settings.deployment}.region-{ctx.region_code}-referrals"
+    return f"{ctx.settings.deployment}.{region_referrals_group(ctx.region_code)}"
 
 
 def referral_consumer(ctx: RegionContext) -> IdempotentConsumer:
@@ -85,8 +86,8 @@ class ReferralPoster:
     def _first_card(self, session: Session, member_id: str) -> Card | None:
         """The member's first active, unexpired card that carries points, locked."""
         snapshot, now = self.ctx.program.snapshot(), utc_now()
-        numbers = session.execute(select(Card.card_number).where(
-            Card.member_id == member_id, Card.state == card_states.ACTIVE).order_by(Card.opened_at, Card.card_number)).scalars()
+        numbers = list(session.execute(select(Card.card_number).where(
+            Card.member_id == member_id, Card.state == card_states.ACTIVE).order_by(Card.opened_at, Card.card_number)).scalars())
         for number in numbers:
             card = load_card(session, number, for_update=True)
             if card.state == card_states.ACTIVE and not card_states.is_expired(card, now) and \

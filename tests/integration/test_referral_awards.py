@@ -18,6 +18,7 @@ import pytest
 
 from chaincard.db.base import utc_now
 from chaincard.events.consumer import IdempotentConsumer
+from chaincard.events.lag import consumer_lag
 from chaincard.events.replay import replay_outbox
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
@@ -143,7 +144,11 @@ def test_a_same_region_referral_goes_the_same_way_and_is_applied_once_under_rede
     later = regions.clients["E"].transactions.Checkout(sale(referee_card, 2_000), timeout=10)
     assert later.transaction.transaction_id
     awards = _wait(lambda: _awards(regions, "E", referrer_card), lambda seen: len(seen) >= 3)
-    time.sleep(1)  # not an assertion: room for a duplicate to show up, were the inbox not there
+    # The region's group shows in the lag report (chaincard status) and catches up.
+    deployment, group = consumer_name.rsplit(".", 1)
+    lags = _wait(lambda: {g.group_id: g.lag for g in consumer_lag(regions_broker.bootstrap, deployment, region_codes=["E", "W"])},
+                 lambda seen: seen.get(consumer_name) == 0)
+    assert lags[consumer_name] == 0 and group == "region-E-referrals" and f"{deployment}.region-W-referrals" in lags
     assert [points for points, *_ in _awards(regions, "E", referrer_card)] == [OPENING_POINTS, 166, 100]
 
 
