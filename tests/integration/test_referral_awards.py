@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,16 @@ from chaincard.events.lag import consumer_lag
 from chaincard.events.replay import replay_outbox
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import cards_pb2, common_pb2, members_pb2, program_config_pb2, program_config_pb2_grpc
+from chaincard.v1 import (
+    cards_pb2,
+    common_pb2,
+    members_pb2,
+    program_config_pb2,
+    program_config_pb2_grpc,
+    store_sync_pb2,
+    store_sync_pb2_grpc,
+    transactions_pb2,
+)
 from region_service.models import OutboxMessage, ProcessedEvent
 from region_service.referral_awards import event_id_of
 from region_service.referral_points import ReferralPoster
@@ -119,6 +128,10 @@ def test_cross_region_opening_and_spend_earn_the_referrer_points_then_a_refund_c
     assert (balances.points, balances.points_owed) == (0, 350)
     assert rows(regions.database_urls["E"], "SELECT after->>'points_clawback', after->>'points_clawback_short' FROM audit_log "
                 "WHERE action = 'referral.points_clawed_back' AND target_id = :card", card=referrer_card) == [("150", "350")]
+    # HQ's view of the card follows the postings' events.
+    hq = _wait(lambda: rows(regions.database_urls["hq"], "SELECT points, points_owed FROM card_views WHERE card_number = :card",
+                            card=referrer_card), lambda seen: [tuple(row) for row in seen] == [(0, 350)])
+    assert [tuple(row) for row in hq] == [(0, 350)]
     for code in ("E", "W"):
         assert_ledger_consistent(regions.database_urls[code])
 
@@ -186,3 +199,35 @@ def test_a_referrer_without_an_active_card_earns_nothing_and_the_skip_is_audited
     # A card opened later does not collect the skipped award.
     card = _card(regions, "E", referrer.member_id)
     assert _points(regions, "E", card).points == 0
+
+
+def _offline_sale(regions: RunningRegions, code: str, card: str, amount_fen: int) -> store_sync_pb2.OfflineAdviceResult:
+    """A sale the store approved offline a minute ago, uploaded to the card's home region now."""
+    with open_channel(regions.hq_endpoint) as channel:
+        snapshot = program_config_pb2_grpc.ProgramConfigServiceStub(channel).GetConfigSnapshot(
+            program_config_pb2.GetConfigSnapshotRequest(), timeout=10).snapshot
+    endpoint = next(region.endpoint for region in snapshot.regions if region.code == code)
+    request_id, store = new_id(), STORE[code]
+    checkout = transactions_pb2.CheckoutRequest(request_id=request_id, store_id=store, card_number=card, lines=[
+        transactions_pb2.BasketLine(sku="X", name="thing", category="misc", quantity=1, unit_price_fen=amount_fen)])
+    result = transactions_pb2.CheckoutResponse(
+        transaction=common_pb2.Transaction(transaction_id=new_id(), card_number=card, store_id=store, amount_fen=amount_fen),
+        subtotal_fen=amount_fen, total_due_fen=amount_fen, offline=True,
+        tenders=[transactions_pb2.AppliedTender(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=amount_fen,
+                                                principal_fen=amount_fen, card_number=card)],
+        lines=[transactions_pb2.PricedLine(sku="X", quantity=1, gross_fen=amount_fen, net_fen=amount_fen)])
+    advice = store_sync_pb2.OfflineAdvice(advice_id=request_id, sequence=1, store_id=store, checkout=checkout, offline_result=result)
+    advice.approved_at.FromDatetime(datetime.now(UTC) - timedelta(minutes=1))
+    with open_channel(endpoint) as channel:
+        [answer] = store_sync_pb2_grpc.StoreSyncServiceStub(channel).UploadOfflineAdvices(
+            store_sync_pb2.UploadOfflineAdvicesRequest(request_id=new_id(), store_id=store, advices=[advice]), timeout=20).results
+    return answer
+
+
+def test_an_offline_sale_earns_the_referrer_its_share_as_an_online_one_does(regions):
+    referrer_card, _referee_id, referee_card = _referred_pair(regions, "W", "E")
+    posted = _offline_sale(regions, "E", referee_card, 4_000)
+    assert posted.outcome == store_sync_pb2.ADVICE_OUTCOME_POSTED
+    awards = _wait(lambda: _awards(regions, "W", referrer_card), lambda seen: len(seen) >= 2)
+    assert [(points, kind) for points, kind, *_ in awards] == [(OPENING_POINTS, "CARD_OPENING"), (200, "SPEND")]
+    assert _points(regions, "W", referrer_card).points == OPENING_POINTS + 200
