@@ -106,3 +106,8 @@ def deployment_of(state: ChainState) -> str:
     from sqlalchemy.engine import make_url
 
     return (make_url(state.database_urls["hq"]).database or "chaincard").removesuffix("_hq")
+
+
+def region_codes_of(state: ChainState) -> list[str]:
+    """The codes of a local chain's regions (its databases "region_<code>")."""
+    return sorted(name.removeprefix("region_") for name in state.database_urls if name.startswith("region_"))

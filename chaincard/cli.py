@@ -192,11 +192,11 @@ def run_status(args: argparse.Namespace) -> int:
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
     # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
-    from chaincard.chain_state import deployment_of
+    from chaincard.chain_state import deployment_of, region_codes_of
     from chaincard.events.lag import consumer_lag
 
     try:
-        for group in consumer_lag(state.kafka_bootstrap, deployment_of(state), timeout=3.0):
+        for group in consumer_lag(state.kafka_bootstrap, deployment_of(state), timeout=3.0, region_codes=region_codes_of(state)):
             print(f"{'consumer group':<22} {group.group_id:<44} lag {group.lag} (records not yet committed)")
     except Exception as error:  # noqa: BLE001 - status must print whatever the broker does
         print(f"{'consumer lag':<22} unknown: the broker at {state.kafka_bootstrap} did not answer ({type(error).__name__})")
@@ -205,7 +205,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 # ---- the event pipeline, chain-wide --------------------------------------------------------------
 def run_events_lag(args: argparse.Namespace) -> int:
-    from chaincard.chain_state import deployment_of
+    from chaincard.chain_state import deployment_of, region_codes_of
     from chaincard.events.lag import consumer_lag
     from chaincard.security.cli import chain_state
 
@@ -213,7 +213,7 @@ def run_events_lag(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
     deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
-    for group in consumer_lag(kafka, deployment):
+    for group in consumer_lag(kafka, deployment, region_codes=region_codes_of(state) if state else []):
         print(f"{group.group_id:<40} lag {group.lag:>8}   ({group.end} records in its topics)")
     return 0
 

@@ -47,6 +47,7 @@ from region_service.levels import NightlyReview
 from region_service.models import OutboxMessage
 from region_service.points_expiry import run_points_jobs
 from region_service.program import ProgramCache
+from region_service.referral_points import referral_consumer
 from region_service.routing import Routing
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
 from region_service.sync_servicer import MAX_BALANCE_SUBSCRIPTIONS, StoreSyncServicer
@@ -139,8 +140,10 @@ def start_region(settings: Settings) -> RunningServer:
     coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
     level_review = PeriodicJob("level-review", LEVEL_REVIEW_CHECK_SECONDS, NightlyReview(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
+    # The region's one consumer: its members' referral awards, wherever the referee is (docs/adr/0044).
+    referrals = referral_consumer(ctx).start()
     running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, pack_expiry.stop, coupon_jobs.stop,
-                        level_review.stop, feed.stop]
+                        level_review.stop, feed.stop, referrals.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chaincard.db.base import UtcTimestamp, new_metadata, utc_now
 from chaincard.db.idempotency import IdempotencyKeyColumns
+from chaincard.db.inbox import ProcessedEventColumns
 from chaincard.db.outbox import OutboxColumns
 
 
@@ -404,6 +405,11 @@ class IdempotencyKey(IdempotencyKeyColumns, Base):
         Index("ix_idempotency_keys_profile_answers", "operation",
               postgresql_where=text("operation IN ('RegisterMember', 'UpdateMember')")),
     )
+
+
+class ProcessedEvent(ProcessedEventColumns, Base):
+    """The region's inbox (chaincard.events.consumer): events its consumers applied, each once
+    (referral awards, docs/adr/0044)."""
 
 
 class OutboxMessage(OutboxColumns, Base):

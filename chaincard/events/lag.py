@@ -12,6 +12,7 @@ Kafka cluster the same code reads at most one record per partition.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
@@ -26,6 +27,17 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "hq-audit": (topics.AUDIT,),
     "settlement-clearing": (topics.POSTINGS,),
 }
+
+
+def region_referrals_group(region_code: str) -> str:
+    """The suffix of a region's referral consumer group (docs/adr/0044): one group per region, as
+    each region reads the whole topic and acts on its own members' referrals."""
+    return f"region-{region_code}-referrals"
+
+
+def groups_of(region_codes: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
+    """The deployment's consumer groups: HQ's and settlement's, and each region's of ``region_codes``."""
+    return {**CONSUMER_GROUPS, **{region_referrals_group(code): (topics.REFERRALS,) for code in region_codes}}
 
 
 @dataclass
@@ -65,15 +77,17 @@ def _high_watermarks(consumer: KafkaConsumer, partitions: list[TopicPartition], 
     return found
 
 
-def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0) -> list[GroupLag]:
-    """Lag of every ChainCard consumer group of ``deployment``; raises KafkaError if the broker is away."""
+def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0, region_codes: Sequence[str] = ()) -> list[GroupLag]:
+    """Lag of every ChainCard consumer group of ``deployment`` (with the referral groups of the
+    regions ``region_codes``); raises KafkaError if the broker is away."""
+    groups = groups_of(region_codes)
     results = []
     probe = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","), enable_auto_commit=False, group_id=None, fetch_max_wait_ms=50,
         max_partition_fetch_bytes=1024, **_client_timeouts(timeout),
     )
     try:
-        wanted = {topic for group_topics in CONSUMER_GROUPS.values() for topic in group_topics}
+        wanted = {topic for group_topics in groups.values() for topic in group_topics}
         partitions = [
             TopicPartition(topic, number)
             for topic in sorted(wanted)
@@ -83,7 +97,7 @@ def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0) -> li
         ends = _high_watermarks(probe, partitions, timeout) if partitions else {}
     finally:
         probe.close()
-    for suffix, group_topics in CONSUMER_GROUPS.items():
+    for suffix, group_topics in groups.items():
         group_id = f"{deployment}.{suffix}"
         reader = KafkaConsumer(
             bootstrap_servers=bootstrap.split(","), group_id=group_id, enable_auto_commit=False, **_client_timeouts(timeout),

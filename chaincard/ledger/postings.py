@@ -62,6 +62,9 @@ class SystemAccount(StrEnum):
     # What companies owe the selling franchisee for cards bought and recharged on invoice (C6,
     # docs/adr/0045): debited by each COMPANY_RECHARGE, credited when the company pays.
     COMPANY_RECEIVABLE = "COMPANY_RECEIVABLE"
+    # Referral points (M5, docs/adr/0044): the marketing expense of the referrer's card's issuer,
+    # debited by each award and credited by each claw-back, in POINTS.
+    REFERRAL_EXPENSE = "REFERRAL_EXPENSE"
 
 
 def count_uses_asset(item_code: str) -> str:

@@ -6,6 +6,7 @@ from chaincard.v1 import program_config_pb2 as _program_config_pb2
 from chaincard.v1 import transactions_pb2 as _transactions_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -298,3 +299,41 @@ class CardLinkChanged(_message.Message):
     operator_id: str
     changed_at: _timestamp_pb2.Timestamp
     def __init__(self, linked_card_number: _Optional[str] = ..., main_card_number: _Optional[str] = ..., linked: _Optional[bool] = ..., monthly_limit_fen: _Optional[int] = ..., month: _Optional[str] = ..., spent_fen: _Optional[int] = ..., cause: _Optional[str] = ..., member_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReferralPointsEarned(_message.Message):
+    __slots__ = ("kind", "referrer_member_id", "referrer_home_region", "referee_member_id", "referee_home_region", "points", "transaction_id", "card_number", "amount_fen", "spend_points_bp", "award_event_id", "occurred_at")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[ReferralPointsEarned.Kind]
+        KIND_CARD_OPENING: _ClassVar[ReferralPointsEarned.Kind]
+        KIND_SPEND: _ClassVar[ReferralPointsEarned.Kind]
+        KIND_CLAWBACK: _ClassVar[ReferralPointsEarned.Kind]
+    KIND_UNSPECIFIED: ReferralPointsEarned.Kind
+    KIND_CARD_OPENING: ReferralPointsEarned.Kind
+    KIND_SPEND: ReferralPointsEarned.Kind
+    KIND_CLAWBACK: ReferralPointsEarned.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_HOME_REGION_FIELD_NUMBER: _ClassVar[int]
+    REFEREE_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFEREE_HOME_REGION_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPEND_POINTS_BP_FIELD_NUMBER: _ClassVar[int]
+    AWARD_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    kind: ReferralPointsEarned.Kind
+    referrer_member_id: str
+    referrer_home_region: str
+    referee_member_id: str
+    referee_home_region: str
+    points: int
+    transaction_id: str
+    card_number: str
+    amount_fen: int
+    spend_points_bp: int
+    award_event_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[ReferralPointsEarned.Kind, str]] = ..., referrer_member_id: _Optional[str] = ..., referrer_home_region: _Optional[str] = ..., referee_member_id: _Optional[str] = ..., referee_home_region: _Optional[str] = ..., points: _Optional[int] = ..., transaction_id: _Optional[str] = ..., card_number: _Optional[str] = ..., amount_fen: _Optional[int] = ..., spend_points_bp: _Optional[int] = ..., award_event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -56,7 +56,7 @@ from chaincard.money import format_fen
 from chaincard.pricing import CountUseIntent, SplitRule, StoredValue, split_stored_value
 from chaincard.receipts import ReceiptItem
 from chaincard.v1 import common_pb2, store_sync_pb2, store_sync_pb2_grpc, transactions_pb2
-from region_service import receivables, time_passes, validation
+from region_service import receivables, referral_awards, time_passes, validation
 from region_service.advised_count_uses import settle_advised_uses, shortfall_of
 from region_service.advised_coupons import COUPON_CONFLICTS, advised_terms, settle_advised_coupons
 from region_service.context import RegionContext
@@ -397,6 +397,9 @@ def _post_in_session(
             **uses.details(),
         },
     )
+    # An offline spend earns a referral share as an online one does, as of when the till approved it (docs/adr/0044).
+    row.details.update(referral_awards.on_spend(ctx, session, member_id=card.member_id, card_number=card.card_number,
+                                                transaction_id=transaction_id, amount_fen=result.total_due_fen, now=approved_at))
     transaction = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         receipt_title=receipt.offline_sale_title(store.name), receipt_items=_receipt_items(advice, take), tenders=tenders,

@@ -15,7 +15,7 @@ from chaincard.events.outbox import add_event
 from chaincard.ids import make_card_number
 from chaincard.pins import hash_pin, validate_pin
 from chaincard.v1 import cards_pb2, common_pb2, events_pb2
-from region_service import card_links, card_states, count_uses, time_passes, validation
+from region_service import card_links, card_states, count_uses, referral_awards, time_passes, validation
 from region_service.context import RegionContext
 from region_service.coupons.rules_issue import issue_listed
 from region_service.ledger_store import card_balances, open_card_accounts
@@ -83,8 +83,10 @@ def open_card(uow: RegionUnitOfWork, request: cards_pb2.OpenCardRequest) -> card
     # The chain's registration coupons (Q2), in the opening's transaction: once per card and template;
     # a bearer card registers no one, so it gets none.
     if member is not None:
-            issue_listed(ctx, session, card, ctx.program.snapshot().settings.registration_coupon_template_codes,
+        issue_listed(ctx, session, card, ctx.program.snapshot().settings.registration_coupon_template_codes,
                      key_prefix=f"registration:{card.card_number}", reason="registration", now=now)
+        # A referred member's first card earns their referrer points (M5, docs/adr/0044).
+        referral_awards.on_card_opened(ctx, session, card, now)
     return cards_pb2.OpenCardResponse(card=message)
 
 

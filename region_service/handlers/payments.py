@@ -48,6 +48,7 @@ from region_service import (
     pins,
     receivables,
     recharge_rules,
+    referral_awards,
     time_passes,
     validation,
 )
@@ -268,6 +269,10 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
             **(funding.details() if funding else {}),
         },
     )
+    # A referred member's spend within the programme's period earns their referrer a share (M5,
+    # docs/adr/0044); the row keeps the award so that its refunds take back the same share.
+    row.details.update(referral_awards.on_spend(ctx, session, member_id=card.member_id, card_number=card.card_number,
+                                                transaction_id=row.transaction_id, amount_fen=plan.total_due_fen, now=now))
     time_passes.record(session, passes, card_number=card.card_number, transaction_id=row.transaction_id, store_id=store.store_id,
                        business_date=business_date, now=now)
     pass_balances = time_passes.balances(session, snapshot, card.card_type_code, card.card_number, business_date=business_date,

@@ -36,6 +36,7 @@ from region_service import (
     count_uses,
     coupon_redemption,
     receivables,
+    referral_awards,
     time_passes,
     validation,
 )
@@ -182,6 +183,11 @@ def _post_refund(
     items += [ReceiptItem(f"Pass uses back {item}"[:22], str(-uses)) for item, uses in released.uses.items()]
     if not postings and not released.uses:
         raise FailedPrecondition("nothing to give back to the card: this part of the sale was paid outside the card")
+    # An awarded spend's referrer gives back the same share of what this returns (docs/adr/0044).
+    referral_clawback = referral_awards.on_refund(ctx, session, original=original, member_id=card.member_id,
+                                                  refund_transaction_id=transaction_id, refund_fen=plan.refund_fen, now=now)
+    if referral_clawback:
+        row.details["referral_points_clawback"] = referral_clawback
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=original.acquiring_franchisee_id,
         tenders=[applied_message(t) for t in plan.tenders if t.amount_fen], receipt_title=f"{kind}  {store.name}",
