@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from chaincard.rpc.server import RunningServer
 
 DEFAULT_DATA_DIR = Path(".chaincard")
+log = logging.getLogger(__name__)
 
 
 # ---- running one service ---------------------------------------------------------------------------
@@ -32,10 +34,18 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
+    from chaincard.observability.metrics import serve_metrics
+    from chaincard.observability.tracing import configure_tracing, otlp_endpoint, shutdown_tracing
     from chaincard.rpc.server import serve_until_signalled, write_port_file
 
     configure_logging(process_name, settings.log_level)
+    # Before start: the channels a service opens carry trace context only when tracing is on by then.
+    configure_tracing(process_name, otlp_endpoint(settings.otlp_endpoint))
+    if settings.metrics_listen:
+        metrics_port = serve_metrics(settings.metrics_listen)
+        log.info("metrics served", extra={"fields": {"metrics": f"{settings.metrics_listen.rpartition(':')[0]}:{metrics_port}"}})
     running = start(settings)
+    running.on_stop.insert(0, shutdown_tracing)  # stopped last (callbacks run in reverse): spans of the drain go out
     # What start-up built (modules, schemas, caches) lives as long as the process: freeze it out of
     # the collector, whose full passes would otherwise walk it all and stall every call meanwhile.
     gc.collect()
@@ -110,7 +120,9 @@ def _print_chain(state: ChainState) -> None:
     print(f"ChainCard is up. Data in {state.data_dir}")
     print(f"  {'kafka broker':<22} {state.kafka_bootstrap}")
     for process in state.processes:
-        print(f"  {process.name:<22} {process.endpoint:<22} log: {process.log}")
+        metrics = f"metrics: http://{process.metrics}/metrics  " if process.metrics else ""
+        print(f"  {process.name:<22} {process.endpoint:<22} {metrics}log: {process.log}")
+    print("  Every process serves Prometheus metrics at its metrics: address (`chaincard status` sums the headline figures)")
     if state.insecure:
         print("  INSECURE: plaintext gRPC, nobody is authenticated (development only)")
     else:

@@ -29,7 +29,7 @@ from chaincard.v1 import transactions_pb2 as chaincard_dot_v1_dot_transactions__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63haincard/v1/events.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x05 \x01(\t\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x14\n\x0c\x61ggregate_id\x18\x07 \x01(\t\"a\n\x10MemberRegistered\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x12\n\nphone_hmac\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"\x93\x01\n\rMemberUpdated\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nphone_hmac\x18\x03 \x01(\t\x12\x1b\n\x13previous_phone_hmac\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\"x\n\x0cMemberErased\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"C\n\nCardOpened\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xd8\x01\n\x10\x43\x61rdStateChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12/\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x1f\n\x17replaced_by_card_number\x18\x07 \x01(\t\"\xe6\x01\n\x10\x43\x61rdLevelChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1b\n\x13previous_level_code\x18\x02 \x01(\t\x12\x12\n\nlevel_code\x18\x03 \x01(\t\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12.\n\nchanged_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcb\x03\n\x11TransactionPosted\x12.\n\x0btransaction\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x04 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x05 \x01(\t\x12\'\n\x08postings\x18\x06 \x03(\x0b\x32\x15.chaincard.v1.Posting\x12,\n\x07tenders\x18\x07 \x03(\x0b\x32\x1b.chaincard.v1.AppliedTender\x12\x15\n\rpoints_earned\x18\x08 \x01(\x03\x12\x17\n\x0fpoints_redeemed\x18\t \x01(\x03\x12,\n\x07\x63oupons\x18\n \x03(\x0b\x32\x1b.chaincard.v1.AppliedCoupon\x12\x18\n\x10issuing_store_id\x18\x0b \x01(\t\x12\x14\n\x0csubtotal_fen\x18\x0c \x01(\x03\x12\x14\n\x0c\x64iscount_fen\x18\r \x01(\x03\x12\x1c\n\x14points_deduction_fen\x18\x0e \x01(\x03\"I\n\x0c\x43ouponIssued\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xf6\x01\n\x12\x43ouponStateChanged\x12\x13\n\x0b\x63oupon_code\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x31\n\x0eprevious_state\x18\x03 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x1c\n\x14previous_card_number\x18\x07 \x01(\t\x12\x13\n\x0boperator_id\x18\x08 \x01(\t\"^\n\x0e\x43ouponExpiring\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0b\x63oupon_name\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\"\xc9\x01\n\x0ePointsExpiring\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x18\n\x10issuing_store_id\x18\x04 \x01(\t\x12\x0e\n\x06points\x18\x05 \x01(\x03\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epoints_balance\x18\x07 \x01(\x03\"\xb6\x01\n\x13PointsExpiryOutlook\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x02 \x01(\t\x12\x1f\n\x17points_expiring_30_days\x18\x03 \x01(\x03\x12\x1f\n\x17points_expiring_90_days\x18\x04 \x01(\x03\x12)\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\rConfigChanged\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\"=\n\x12\x41uditEntryRecorded\x12\'\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x18.chaincard.v1.AuditEntry\"\xb4\x02\n\x0f\x43\x61rdTypeChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1f\n\x17previous_card_type_code\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\x03 \x01(\t\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlevel_code\x18\x06 \x01(\t\x12\x16\n\x0etransaction_id\x18\x07 \x01(\t\x12\x10\n\x08store_id\x18\x08 \x01(\t\x12\x13\n\x0boperator_id\x18\t \x01(\t\x12.\n\nchanged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x0b \x01(\t\"\xbe\x01\n\x12MemberLevelChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1b\n\x13previous_level_name\x18\x03 \x01(\t\x12\x12\n\nlevel_name\x18\x04 \x01(\t\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x02\n\x0f\x43\x61rdLinkChanged\x12\x1a\n\x12linked_card_number\x18\x01 \x01(\t\x12\x18\n\x10main_card_number\x18\x02 \x01(\t\x12\x0e\n\x06linked\x18\x03 \x01(\x08\x12\x19\n\x11monthly_limit_fen\x18\x04 \x01(\x03\x12\r\n\x05month\x18\x05 \x01(\t\x12\x11\n\tspent_fen\x18\x06 \x01(\x03\x12\r\n\x05\x63\x61use\x18\x07 \x01(\t\x12\x11\n\tmember_id\x18\x08 \x01(\t\x12\x16\n\x0etransaction_id\x18\t \x01(\t\x12\x13\n\x0boperator_id\x18\n \x01(\t\x12.\n\nchanged_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63haincard/v1/events.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1f\x63haincard/v1/transactions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x05 \x01(\t\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x14\n\x0c\x61ggregate_id\x18\x07 \x01(\t\x12\x13\n\x0btraceparent\x18\x08 \x01(\t\"a\n\x10MemberRegistered\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x12\n\nphone_hmac\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"\x93\x01\n\rMemberUpdated\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nphone_hmac\x18\x03 \x01(\t\x12\x1b\n\x13previous_phone_hmac\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\"x\n\x0cMemberErased\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\"C\n\nCardOpened\x12 \n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x12.chaincard.v1.Card\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xd8\x01\n\x10\x43\x61rdStateChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12/\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12&\n\x05state\x18\x03 \x01(\x0e\x32\x17.chaincard.v1.CardState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12\x1f\n\x17replaced_by_card_number\x18\x07 \x01(\t\"\xe6\x01\n\x10\x43\x61rdLevelChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1b\n\x13previous_level_code\x18\x02 \x01(\t\x12\x12\n\nlevel_code\x18\x03 \x01(\t\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12.\n\nchanged_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcb\x03\n\x11TransactionPosted\x12.\n\x0btransaction\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.Transaction\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x63quiring_store_id\x18\x04 \x01(\t\x12\x1f\n\x17\x61\x63quiring_franchisee_id\x18\x05 \x01(\t\x12\'\n\x08postings\x18\x06 \x03(\x0b\x32\x15.chaincard.v1.Posting\x12,\n\x07tenders\x18\x07 \x03(\x0b\x32\x1b.chaincard.v1.AppliedTender\x12\x15\n\rpoints_earned\x18\x08 \x01(\x03\x12\x17\n\x0fpoints_redeemed\x18\t \x01(\x03\x12,\n\x07\x63oupons\x18\n \x03(\x0b\x32\x1b.chaincard.v1.AppliedCoupon\x12\x18\n\x10issuing_store_id\x18\x0b \x01(\t\x12\x14\n\x0csubtotal_fen\x18\x0c \x01(\x03\x12\x14\n\x0c\x64iscount_fen\x18\r \x01(\x03\x12\x1c\n\x14points_deduction_fen\x18\x0e \x01(\x03\"I\n\x0c\x43ouponIssued\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"\xf6\x01\n\x12\x43ouponStateChanged\x12\x13\n\x0b\x63oupon_code\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x31\n\x0eprevious_state\x18\x03 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.chaincard.v1.CouponState\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x1c\n\x14previous_card_number\x18\x07 \x01(\t\x12\x13\n\x0boperator_id\x18\x08 \x01(\t\"^\n\x0e\x43ouponExpiring\x12$\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Coupon\x12\x13\n\x0b\x63oupon_name\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\"\xc9\x01\n\x0ePointsExpiring\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x03 \x01(\t\x12\x18\n\x10issuing_store_id\x18\x04 \x01(\t\x12\x0e\n\x06points\x18\x05 \x01(\x03\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epoints_balance\x18\x07 \x01(\x03\"\xb6\x01\n\x13PointsExpiryOutlook\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1d\n\x15issuing_franchisee_id\x18\x02 \x01(\t\x12\x1f\n\x17points_expiring_30_days\x18\x03 \x01(\x03\x12\x1f\n\x17points_expiring_90_days\x18\x04 \x01(\x03\x12)\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\rConfigChanged\x12.\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.chaincard.v1.ConfigSnapshot\"=\n\x12\x41uditEntryRecorded\x12\'\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x18.chaincard.v1.AuditEntry\"\xb4\x02\n\x0f\x43\x61rdTypeChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x1f\n\x17previous_card_type_code\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61rd_type_code\x18\x03 \x01(\t\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlevel_code\x18\x06 \x01(\t\x12\x16\n\x0etransaction_id\x18\x07 \x01(\t\x12\x10\n\x08store_id\x18\x08 \x01(\t\x12\x13\n\x0boperator_id\x18\t \x01(\t\x12.\n\nchanged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x0b \x01(\t\"\xbe\x01\n\x12MemberLevelChanged\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x1b\n\x13previous_level_name\x18\x03 \x01(\t\x12\x12\n\nlevel_name\x18\x04 \x01(\t\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\x10\n\x08store_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x02\n\x0f\x43\x61rdLinkChanged\x12\x1a\n\x12linked_card_number\x18\x01 \x01(\t\x12\x18\n\x10main_card_number\x18\x02 \x01(\t\x12\x0e\n\x06linked\x18\x03 \x01(\x08\x12\x19\n\x11monthly_limit_fen\x18\x04 \x01(\x03\x12\r\n\x05month\x18\x05 \x01(\t\x12\x11\n\tspent_fen\x18\x06 \x01(\x03\x12\r\n\x05\x63\x61use\x18\x07 \x01(\t\x12\x11\n\tmember_id\x18\x08 \x01(\t\x12\x16\n\x0etransaction_id\x18\t \x01(\t\x12\x13\n\x0boperator_id\x18\n \x01(\t\x12.\n\nchanged_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,39 +37,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.events_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENTENVELOPE']._serialized_start=198
-  _globals['_EVENTENVELOPE']._serialized_end=375
-  _globals['_MEMBERREGISTERED']._serialized_start=377
-  _globals['_MEMBERREGISTERED']._serialized_end=474
-  _globals['_MEMBERUPDATED']._serialized_start=477
-  _globals['_MEMBERUPDATED']._serialized_end=624
-  _globals['_MEMBERERASED']._serialized_start=626
-  _globals['_MEMBERERASED']._serialized_end=746
-  _globals['_CARDOPENED']._serialized_start=748
-  _globals['_CARDOPENED']._serialized_end=815
-  _globals['_CARDSTATECHANGED']._serialized_start=818
-  _globals['_CARDSTATECHANGED']._serialized_end=1034
-  _globals['_CARDLEVELCHANGED']._serialized_start=1037
-  _globals['_CARDLEVELCHANGED']._serialized_end=1267
-  _globals['_TRANSACTIONPOSTED']._serialized_start=1270
-  _globals['_TRANSACTIONPOSTED']._serialized_end=1729
-  _globals['_COUPONISSUED']._serialized_start=1731
-  _globals['_COUPONISSUED']._serialized_end=1804
-  _globals['_COUPONSTATECHANGED']._serialized_start=1807
-  _globals['_COUPONSTATECHANGED']._serialized_end=2053
-  _globals['_COUPONEXPIRING']._serialized_start=2055
-  _globals['_COUPONEXPIRING']._serialized_end=2149
-  _globals['_POINTSEXPIRING']._serialized_start=2152
-  _globals['_POINTSEXPIRING']._serialized_end=2353
-  _globals['_POINTSEXPIRYOUTLOOK']._serialized_start=2356
-  _globals['_POINTSEXPIRYOUTLOOK']._serialized_end=2538
-  _globals['_CONFIGCHANGED']._serialized_start=2540
-  _globals['_CONFIGCHANGED']._serialized_end=2603
-  _globals['_AUDITENTRYRECORDED']._serialized_start=2605
-  _globals['_AUDITENTRYRECORDED']._serialized_end=2666
-  _globals['_CARDTYPECHANGED']._serialized_start=2669
-  _globals['_CARDTYPECHANGED']._serialized_end=2977
-  _globals['_MEMBERLEVELCHANGED']._serialized_start=2980
-  _globals['_MEMBERLEVELCHANGED']._serialized_end=3170
-  _globals['_CARDLINKCHANGED']._serialized_start=3173
-  _globals['_CARDLINKCHANGED']._serialized_end=3448
+  _globals['_EVENTENVELOPE']._serialized_end=396
+  _globals['_MEMBERREGISTERED']._serialized_start=398
+  _globals['_MEMBERREGISTERED']._serialized_end=495
+  _globals['_MEMBERUPDATED']._serialized_start=498
+  _globals['_MEMBERUPDATED']._serialized_end=645
+  _globals['_MEMBERERASED']._serialized_start=647
+  _globals['_MEMBERERASED']._serialized_end=767
+  _globals['_CARDOPENED']._serialized_start=769
+  _globals['_CARDOPENED']._serialized_end=836
+  _globals['_CARDSTATECHANGED']._serialized_start=839
+  _globals['_CARDSTATECHANGED']._serialized_end=1055
+  _globals['_CARDLEVELCHANGED']._serialized_start=1058
+  _globals['_CARDLEVELCHANGED']._serialized_end=1288
+  _globals['_TRANSACTIONPOSTED']._serialized_start=1291
+  _globals['_TRANSACTIONPOSTED']._serialized_end=1750
+  _globals['_COUPONISSUED']._serialized_start=1752
+  _globals['_COUPONISSUED']._serialized_end=1825
+  _globals['_COUPONSTATECHANGED']._serialized_start=1828
+  _globals['_COUPONSTATECHANGED']._serialized_end=2074
+  _globals['_COUPONEXPIRING']._serialized_start=2076
+  _globals['_COUPONEXPIRING']._serialized_end=2170
+  _globals['_POINTSEXPIRING']._serialized_start=2173
+  _globals['_POINTSEXPIRING']._serialized_end=2374
+  _globals['_POINTSEXPIRYOUTLOOK']._serialized_start=2377
+  _globals['_POINTSEXPIRYOUTLOOK']._serialized_end=2559
+  _globals['_CONFIGCHANGED']._serialized_start=2561
+  _globals['_CONFIGCHANGED']._serialized_end=2624
+  _globals['_AUDITENTRYRECORDED']._serialized_start=2626
+  _globals['_AUDITENTRYRECORDED']._serialized_end=2687
+  _globals['_CARDTYPECHANGED']._serialized_start=2690
+  _globals['_CARDTYPECHANGED']._serialized_end=2998
+  _globals['_MEMBERLEVELCHANGED']._serialized_start=3001
+  _globals['_MEMBERLEVELCHANGED']._serialized_end=3191
+  _globals['_CARDLINKCHANGED']._serialized_start=3194
+  _globals['_CARDLINKCHANGED']._serialized_end=3469
 # @@protoc_insertion_point(module_scope)
