@@ -202,6 +202,16 @@ def run_status(args: argparse.Namespace) -> int:
         status = check_health(process.endpoint, transport=state.operator_transport(token=""))
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
+    # The headline figures, summed over every process's /metrics (docs/adr/0051).
+    from chaincard.observability.headline import headline
+
+    served = [(process.name, process.metrics) for process in state.processes if process.metrics]
+    if served:
+        figures = headline(served)
+        for line in figures.lines():
+            print(f"{'metrics':<22} {line}")
+        if figures.unreachable:
+            print(f"{'metrics':<22} not answering: {', '.join(figures.unreachable)}")
     # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
     from chaincard.chain_state import deployment_of
     from chaincard.events.lag import consumer_lag
