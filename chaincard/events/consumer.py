@@ -106,7 +106,9 @@ class IdempotentConsumer(Worker):
             records = [record for partition_records in batches.values() for record in partition_records]
             spans = tracing.start_consume_spans(self.group, records)
             try:
-                applied = self.apply_all([record.value for record in records])
+                # A poll of one traced record: its span is current, so the handler's log lines carry its trace id.
+                with tracing.current_if_single(spans):
+                    applied = self.apply_all([record.value for record in records])
                 self._consumer.commit()
             except BaseException as error:
                 tracing.end_spans(spans, error)

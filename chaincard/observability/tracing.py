@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 TRACEPARENT = "traceparent"
 _propagator = TraceContextTextMapPropagator()
-_state: dict[str, Any] = {"enabled": False, "provider": None}
+_state: dict[str, Any] = {"enabled": False, "provider": None, "tracer": None}
 # Process roles by the first word of the process name (chaincard.cli._serve): the OTel service name.
 SERVICE_NAMES = {"hq": "hq_service", "region": "region_service", "relay": "region_relay", "store": "store_agent",
                  "settlement": "settlement"}
@@ -56,7 +57,8 @@ def configure_tracing(process_name: str, endpoint: str) -> bool:
     insecure = endpoint.startswith("http://")
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=insecure)))
     trace.set_tracer_provider(provider)
-    _state.update(enabled=True, provider=provider)
+    # One tracer for the process: asking the provider for it on every call costs more than the span.
+    _state.update(enabled=True, provider=provider, tracer=provider.get_tracer("chaincard"))
     log.info("traces exported by OTLP", extra={"fields": {"endpoint": endpoint}})
     return True
 
@@ -66,11 +68,12 @@ def shutdown_tracing() -> None:
     provider = _state["provider"]
     if provider is not None:
         provider.shutdown()
-        _state.update(enabled=False, provider=None)
+        _state.update(enabled=False, provider=None, tracer=None)
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("chaincard")
+    found: trace.Tracer | None = _state["tracer"]
+    return found if found is not None else trace.get_tracer("chaincard")
 
 
 def context_of(traceparent: str) -> otel_context.Context | None:
@@ -114,6 +117,13 @@ def start_publish_span(topic: str, traceparent: str) -> tuple[Span | None, str]:
     span = tracer().start_span(f"publish {topic}", context=parent, kind=SpanKind.PRODUCER,
                                attributes={"messaging.system": "kafka", "messaging.destination.name": topic})
     return span, traceparent_of(span)
+
+
+def current_if_single(spans: Sequence[Span]) -> AbstractContextManager[object]:
+    """Make the only span of ``spans`` current (log lines then name its trace); several: none is."""
+    if len(spans) == 1:
+        return trace.use_span(spans[0], end_on_exit=False)
+    return nullcontext()
 
 
 def end_spans(spans: Iterable[Span | None], error: BaseException | None = None) -> None:

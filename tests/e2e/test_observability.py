@@ -13,7 +13,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chaincard.ids import new_id
-from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, members_pb2, members_pb2_grpc, transactions_pb2, transactions_pb2_grpc
+from chaincard.v1 import (
+    cards_pb2,
+    cards_pb2_grpc,
+    common_pb2,
+    members_pb2,
+    members_pb2_grpc,
+    transactions_pb2,
+    transactions_pb2_grpc,
+)
 
 pytestmark = pytest.mark.e2e
 
