@@ -343,9 +343,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _traced(args: argparse.Namespace) -> int:
+    """Run a one-off command (a till's sale, an operator's tool) in a span of its own when an OTLP
+    endpoint is configured, so the till → store agent hop starts the trace; a ``TRACEPARENT``
+    environment variable (OpenTelemetry's environment carrier) makes it part of a caller's trace."""
+    import os
+
+    from chaincard.observability import tracing
+
+    endpoint = tracing.otlp_endpoint(os.environ.get("CHAINCARD_OTLP_ENDPOINT", ""))
+    if not tracing.configure_tracing("cli", endpoint):
+        return int(args.handler(args))
+    from opentelemetry.trace import SpanKind
+
+    try:
+        with tracing.tracer().start_as_current_span(
+                f"chaincard {args.command}", context=tracing.context_of(os.environ.get("TRACEPARENT", "")), kind=SpanKind.CLIENT):
+            return int(args.handler(args))
+    finally:
+        tracing.shutdown_tracing()  # flush before the process ends
+
+
+# Long-running processes: each sets up its own tracing (``_serve``) or none (the local supervisor).
+_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    if args.handler in _LONG_RUNNING:
+        return int(args.handler(args))
+    return _traced(args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ _propagator = TraceContextTextMapPropagator()
 _state: dict[str, Any] = {"enabled": False, "provider": None, "tracer": None}
 # Process roles by the first word of the process name (chaincard.cli._serve): the OTel service name.
 SERVICE_NAMES = {"hq": "hq_service", "region": "region_service", "relay": "region_relay", "store": "store_agent",
-                 "settlement": "settlement"}
+                 "settlement": "settlement", "cli": "chaincard_cli"}
 
 
 def enabled() -> bool:

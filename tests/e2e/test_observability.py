@@ -1,11 +1,16 @@
-"""Metrics and traces of a running chain (issue 18 items 5 and 6): a cross-region checkout moves the
-store's checkout counter and latency histogram on its /metrics, the consumers' lag returns to zero,
-and one trace holds the spans of the store agent, both regions, the relay and HQ's consumers."""
+"""Metrics and traces of a running chain (issue 18 items 5 and 6): a cross-region checkout at a till
+moves the store's checkout counter and latency histogram on its /metrics, the consumers' lag returns
+to zero, and one trace holds the spans of the till, the store agent, both regions, the relay and
+HQ's consumers."""
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import secrets
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -26,7 +31,7 @@ from chaincard.v1 import (
 pytestmark = pytest.mark.e2e
 
 CHECKOUT = "/chaincard.v1.TransactionService/Checkout"
-SPAN_KIND_SERVER, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER = 2, 4, 5
+SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER = 2, 3, 4, 5
 
 
 def scrape(chain, process_name: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -47,12 +52,12 @@ def group_values(samples, name: str) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def cross_region_sale(chain):
-    """A West card bought with in the East, its checkout sent with a trace context of the test's own
-    (the till's); with the store's and HQ's figures before it."""
+def cross_region_sale(chain, otlp):
+    """A West card sold at an Eastern till (``chaincard pos sell``, tracing to ``otlp``, inside a
+    trace of the test's own given as TRACEPARENT); with the store's and HQ's figures before it."""
     before = {"store": scrape(chain, "store-S-E-002"), "hq": scrape(chain, "hq")}
     phone = f"137{random.randint(0, 99_999_999):08d}"
-    with chain.channel("store-S-W-002") as west, chain.channel("store-S-E-002") as east:
+    with chain.channel("store-S-W-002") as west:
         member = members_pb2_grpc.MemberServiceStub(west).RegisterMember(
             members_pb2.RegisterMemberRequest(request_id=new_id(), name="Trace 会员", phone=phone), timeout=10).member
         card = cards_pb2_grpc.CardServiceStub(west).OpenCard(
@@ -60,13 +65,15 @@ def cross_region_sale(chain):
         assert card.home_region == "W"
         transactions_pb2_grpc.TransactionServiceStub(west).RechargeCard(transactions_pb2.RechargeCardRequest(
             request_id=new_id(), card_number=card.card_number, amount_fen=20_000, tender=common_pb2.TENDER_TYPE_CASH), timeout=10)
-        trace_id = secrets.token_hex(16)
-        sale = transactions_pb2_grpc.TransactionServiceStub(east).Checkout(transactions_pb2.CheckoutRequest(
-            request_id=new_id(), card_number=card.card_number,
-            lines=[transactions_pb2.BasketLine(sku="A", name="tea", category="tea", quantity=1, unit_price_fen=3_000)]),
-            timeout=15, metadata=[("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01")])
-    assert sale.transaction.home_region == "W" and not sale.offline
-    return {"before": before, "trace_id": trace_id, "total_due_fen": sale.total_due_fen}
+    trace_id = secrets.token_hex(16)
+    till = [sys.executable, "-m", "chaincard.cli", "pos", "--store", chain.endpoint_of("store-S-E-002"), "--data-dir", chain.data_dir]
+    sold = subprocess.run([*till, "sell", "--card", card.card_number, "--item", "A:tea:tea:1:30.00"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "CHAINCARD_OTLP_ENDPOINT": otlp.endpoint,
+                                            "TRACEPARENT": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert sold.returncode == 0 and "PAID" in sold.stdout, sold.stdout + sold.stderr
+    total = re.search(r"total ¥([\d,]+)\.(\d\d)", sold.stdout)
+    assert total, sold.stdout
+    return {"before": before, "trace_id": trace_id, "total_due_fen": int(total[1].replace(",", "")) * 100 + int(total[2])}
 
 
 def test_a_checkout_moves_the_stores_metrics_and_the_consumers_catch_up(chain, cross_region_sale):
@@ -98,9 +105,9 @@ def test_a_checkout_moves_the_stores_metrics_and_the_consumers_catch_up(chain, c
     assert value(relay, "chaincard_outbox_published_total", outbox="outbox") >= 1
 
 
-def test_one_trace_spans_the_store_agent_both_regions_the_relay_and_hqs_consumers(otlp, cross_region_sale):
+def test_one_trace_spans_the_till_the_store_agent_both_regions_the_relay_and_hqs_consumers(otlp, cross_region_sale):
     trace_id = cross_region_sale["trace_id"]
-    wanted = {"store-S-E-002", "region-E", "region-W", "relay-W", "hq"}
+    wanted = {"cli", "store-S-E-002", "region-E", "region-W", "relay-W", "hq"}
     spans = otlp.wait_for(trace_id, wanted, timeout=90)
     by_instance = {span.instance for span in spans}
     assert wanted <= by_instance, f"spans from {sorted(by_instance)} only"
@@ -116,6 +123,7 @@ def test_one_trace_spans_the_store_agent_both_regions_the_relay_and_hqs_consumer
 
     store_span = next(s for s in spans if s.instance == "store-S-E-002" and s.name.endswith("TransactionService/Checkout"))
     assert store_span.kind == SPAN_KIND_SERVER and store_span.service == "store_agent"
+    assert chain_of(store_span) == [("cli", SPAN_KIND_CLIENT)]  # the till's command, child of the test's TRACEPARENT
     west = next(s for s in spans if s.instance == "region-W" and s.kind == SPAN_KIND_SERVER)
     assert ("region-E", SPAN_KIND_SERVER) in chain_of(west) and ("store-S-E-002", SPAN_KIND_SERVER) in chain_of(west)
     consumed = [s for s in spans if s.instance == "hq" and s.kind == SPAN_KIND_CONSUMER]
