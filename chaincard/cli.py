@@ -43,6 +43,7 @@ def _serve(process_name: str, start: Callable[[Settings], RunningServer], settin
     configure_tracing(process_name, otlp_endpoint(settings.otlp_endpoint))
     if settings.metrics_listen:
         metrics_port = serve_metrics(settings.metrics_listen)
+        write_port_file(settings.metrics_port_file, metrics_port)
         log.info("metrics served", extra={"fields": {"metrics": f"{settings.metrics_listen.rpartition(':')[0]}:{metrics_port}"}})
     running = start(settings)
     running.on_stop.insert(0, shutdown_tracing)  # stopped last (callbacks run in reverse): spans of the drain go out
