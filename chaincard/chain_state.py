@@ -29,6 +29,8 @@ class ProcessInfo:
     endpoint: str
     log: str
     pid: int = 0
+    # host:port of the process's Prometheus /metrics ("" when it serves none).
+    metrics: str = ""
 
 
 @dataclass

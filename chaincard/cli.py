@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from chaincard.rpc.server import RunningServer
 
 DEFAULT_DATA_DIR = Path(".chaincard")
+log = logging.getLogger(__name__)
 
 
 # ---- running one service ---------------------------------------------------------------------------
@@ -32,10 +34,19 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
+    from chaincard.observability.metrics import serve_metrics
+    from chaincard.observability.tracing import configure_tracing, otlp_endpoint, shutdown_tracing
     from chaincard.rpc.server import serve_until_signalled, write_port_file
 
     configure_logging(process_name, settings.log_level)
+    # Before start: the channels a service opens carry trace context only when tracing is on by then.
+    configure_tracing(process_name, otlp_endpoint(settings.otlp_endpoint))
+    if settings.metrics_listen:
+        metrics_port = serve_metrics(settings.metrics_listen)
+        write_port_file(settings.metrics_port_file, metrics_port)
+        log.info("metrics served", extra={"fields": {"metrics": f"{settings.metrics_listen.rpartition(':')[0]}:{metrics_port}"}})
     running = start(settings)
+    running.on_stop.insert(0, shutdown_tracing)  # stopped last (callbacks run in reverse): spans of the drain go out
     # What start-up built (modules, schemas, caches) lives as long as the process: freeze it out of
     # the collector, whose full passes would otherwise walk it all and stall every call meanwhile.
     gc.collect()
@@ -110,7 +121,9 @@ def _print_chain(state: ChainState) -> None:
     print(f"ChainCard is up. Data in {state.data_dir}")
     print(f"  {'kafka broker':<22} {state.kafka_bootstrap}")
     for process in state.processes:
-        print(f"  {process.name:<22} {process.endpoint:<22} log: {process.log}")
+        metrics = f"metrics: http://{process.metrics}/metrics  " if process.metrics else ""
+        print(f"  {process.name:<22} {process.endpoint:<22} {metrics}log: {process.log}")
+    print("  Every process serves Prometheus metrics at its metrics: address (`chaincard status` sums the headline figures)")
     if state.insecure:
         print("  INSECURE: plaintext gRPC, nobody is authenticated (development only)")
     else:
@@ -191,6 +204,16 @@ def run_status(args: argparse.Namespace) -> int:
         status = check_health(process.endpoint, transport=state.operator_transport(token=""))
         failing += status != "SERVING"
         print(f"{process.name:<22} {process.endpoint:<22} {status}")
+    # The headline figures, summed over every process's /metrics (docs/adr/0051).
+    from chaincard.observability.headline import headline
+
+    served = [(process.name, process.metrics) for process in state.processes if process.metrics]
+    if served:
+        figures = headline(served)
+        for line in figures.lines():
+            print(f"{'metrics':<22} {line}")
+        if figures.unreachable:
+            print(f"{'metrics':<22} not answering: {', '.join(figures.unreachable)}")
     # Consumer lag: records each group has not committed yet (committed offsets vs the topics' ends).
     from chaincard.chain_state import deployment_of, region_codes_of
     from chaincard.events.lag import consumer_lag
@@ -322,9 +345,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _traced(args: argparse.Namespace) -> int:
+    """Run a one-off command (a till's sale, an operator's tool) in a span of its own when an OTLP
+    endpoint is configured, so the till → store agent hop starts the trace; a ``TRACEPARENT``
+    environment variable (OpenTelemetry's environment carrier) makes it part of a caller's trace."""
+    import os
+
+    from chaincard.observability import tracing
+
+    endpoint = tracing.otlp_endpoint(os.environ.get("CHAINCARD_OTLP_ENDPOINT", ""))
+    if not tracing.configure_tracing("cli", endpoint):
+        return int(args.handler(args))
+    from opentelemetry.trace import SpanKind
+
+    try:
+        with tracing.tracer().start_as_current_span(
+                f"chaincard {args.command}", context=tracing.context_of(os.environ.get("TRACEPARENT", "")), kind=SpanKind.CLIENT):
+            return int(args.handler(args))
+    finally:
+        tracing.shutdown_tracing()  # flush before the process ends
+
+
+# Long-running processes: each sets up its own tracing (``_serve``) or none (the local supervisor).
+_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    if args.handler in _LONG_RUNNING:
+        return int(args.handler(args))
+    return _traced(args)
 
 
 if __name__ == "__main__":

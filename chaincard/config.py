@@ -83,6 +83,14 @@ class Settings:
     # Directory of the key that signs settlement manifests (settlement only; a secret, mode 0700).
     # Empty: `settlement-keys` beside the statements directory (./.chaincard/settlement-keys).
     settlement_signing_key_dir: str = ""
+    # Where this process serves Prometheus metrics over HTTP (``/metrics``), host:port; port 0 picks a
+    # free one. Empty: no metrics endpoint (the local chain gives every process one; docs/adr/0051).
+    metrics_listen: str = ""
+    # Write the metrics port bound here once serving (a supervisor's port 0, as ``port_file``).
+    metrics_port_file: str = ""
+    # OTLP/gRPC endpoint traces are exported to, e.g. "http://collector:4317" (http: plaintext).
+    # Empty: OpenTelemetry's own OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, and without either no tracing.
+    otlp_endpoint: str = ""
     # Extra settings a service may read without widening this class.
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -1,4 +1,8 @@
-"""Structured logging: one JSON object per line, so logs of many processes can be merged and queried."""
+"""Structured logging: one JSON object per line, so logs of many processes can be merged and queried.
+
+Every line has the same fields in every service: ts, level, process, logger, msg, and (inside a
+traced call or event, docs/adr/0051) the W3C trace_id and span_id, which join a line to its trace.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import logging
 import re
 import sys
 import time
+
+from chaincard.observability.tracing import log_ids
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
@@ -29,6 +35,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": mask_phone_numbers(record.getMessage()),
         }
+        ids = log_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         fields = getattr(record, "fields", None)
         if fields:
             entry.update({key: mask_phone_numbers(str(value)) for key, value in fields.items()})

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
 from chaincard.errors import ChainCardError, FailedPrecondition, NotFound, PermissionDenied
+from chaincard.observability import metrics
 from chaincard.pins import pin_matches, validate_pin
 from region_service import audit
 from region_service.context import RegionContext
@@ -136,6 +137,7 @@ def check_pin(
     message = f"wrong PIN ({left} attempt{'' if left == 1 else 's'} left)"
     if left == 0:
         card.pin_locked_until = now + lock_duration(ctx)
+        metrics.PIN_LOCKOUTS.labels(ctx.region_code).inc()
         message += f"; the PIN is locked until {_utc_text(card.pin_locked_until)}"
     audit.record(
         session, ctx, action="pin.lock" if left == 0 else "pin.wrong_attempt", target_type="card",

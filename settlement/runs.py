@@ -60,6 +60,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import table_of, utc_now
 from chaincard.errors import FailedPrecondition
+from chaincard.observability import metrics
 from chaincard.security.tokens import SigningKey, SigningKeyStore
 from chaincard.v1 import program_config_pb2, settlement_pb2
 from settlement import documents
@@ -141,6 +142,12 @@ def business_day_closed(day: date, now: datetime, time_zone: str, cutoff: str) -
     return now >= end
 
 
+def _observe_run(result: str, seconds: float) -> None:
+    """A run that computed a day (not one answered from a completed run): its result and duration."""
+    metrics.SETTLEMENT_RUNS.labels(result).inc()
+    metrics.SETTLEMENT_SECONDS.observe(seconds)
+
+
 class SettlementRunner:
     def __init__(
         self,
@@ -184,19 +191,23 @@ class SettlementRunner:
             terms = ChainTerms.of(self.config.snapshot())
             started = self.clock().astimezone(UTC).replace(microsecond=0)
             self.timings = RunTimings()
+            whole_run = _Stopwatch()
             try:
                 watermark = self._take_watermark()
                 with _cycle_collection(enabled=False):
                     row, rendered = self._settle(business_day, terms, watermark, started)
             except MissingFeeSchedule as error:
                 self._record_failure(business_day, started, str(error))
+                _observe_run("failed", whole_run.lap())
                 raise FailedPrecondition(str(error)) from error
             except Exception as error:
                 self._record_failure(business_day, started, f"{type(error).__name__}: {error}")
+                _observe_run("failed", whole_run.lap())
                 raise
             mark = _Stopwatch()
             self.write_files(business_day, rendered=rendered)
             self.timings.write = mark.lap()
+            _observe_run("completed", whole_run.lap())
             log.info("settlement run completed", extra={"fields": {
                 "business_date": business_day.isoformat(), "run_id": row.run_id, "statements": row.statement_count,
                 "records": row.clearing_record_count, "late": row.late_record_count}})

@@ -15,11 +15,13 @@ from typing import Any
 
 import grpc
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
+from chaincard.observability import metrics
 from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
@@ -38,6 +40,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob
+from store_agent import queries
 from store_agent.balance_push import BalanceSubscriber
 from store_agent.card_cache import CardCache
 from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreConfig
@@ -80,6 +83,12 @@ _CHANNEL_OPTIONS = [
 def knob(settings: Settings, name: str) -> float:
     raw: Any = os.environ.get(f"CHAINCARD_STORE_{name.upper()}") or settings.extra.get(name)
     return float(raw) if raw not in (None, "") else KNOBS[name]
+
+
+def queued_sales(session_factory: sessionmaker[Session]) -> int:
+    """Offline sales waiting for the region (read when Prometheus scrapes)."""
+    with session_factory() as session:
+        return queries.offline_queue(session).depth
 
 
 def _service_name(module: ModuleType, service: str) -> str:
@@ -180,5 +189,7 @@ def start_store(settings: Settings) -> RunningServer:
             timedelta(days=knob(settings, "journal_retention_days")))).start(),
     ]
     running.on_stop += [engine.dispose, channel.close, hq_channel.close, monitor.stop, forwarder.stop, pushed.stop, *(job.stop for job in jobs)]
+    metrics.gauge_from(metrics.STORE_OFFLINE, store_id, lambda: 0 if monitor.online else 1)
+    metrics.gauge_from(metrics.STORE_QUEUED_SALES, store_id, lambda: queued_sales(session_factory))
     log.info("store agent serving", extra={"fields": {"store": store_id, "port": running.port, "config_version": config.version}})
     return running

@@ -21,6 +21,7 @@ import grpc
 
 from chaincard import member_codes
 from chaincard.db.base import utc_now
+from chaincard.observability import metrics
 from chaincard.v1 import (
     cards_pb2,
     cards_pb2_grpc,
@@ -240,7 +241,7 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         stand_in: OfflineStandIn | None = None,
         forwarder: AdviceForwarder | None = None,
     ) -> None:
-        self.link, self.region = link, region
+        self.store_id, self.link, self.region = store_id, link, region
         self.commands = StoreCommands(store_id, link)
         self.stand_in, self.forwarder = stand_in, forwarder
 
@@ -291,13 +292,15 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         self, request: transactions_pb2.CheckoutRequest, context: grpc.ServicerContext
     ) -> transactions_pb2.CheckoutResponse:
         try:
-            return self.commands.send(self.region, request, prints_receipt=True,
+            sale = self.commands.send(self.region, request, prints_receipt=True,
                                       before_send=lambda: self._forward_card_queue_first(member_codes.card_number_of(request.card_number)))
         except RegionUnreachable as unreachable:
             if self.stand_in is None:
                 raise
             home_region = unreachable.region_code if isinstance(unreachable, HomeRegionNotAnswering) else ""
-            return self.stand_in.approve(request, in_doubt=unreachable.in_doubt, home_region=home_region)
+            sale = self.stand_in.approve(request, in_doubt=unreachable.in_doubt, home_region=home_region)
+        metrics.record_checkout(self.store_id, sale.total_due_fen, offline=sale.offline)
+        return sale
 
     def ListTransactions(  # noqa: N802
         self, request: transactions_pb2.ListTransactionsRequest, context: grpc.ServicerContext

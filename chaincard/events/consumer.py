@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chaincard.db.inbox import ProcessedEventColumns, claim_event, claim_events
 from chaincard.events.envelope import unwrap
 from chaincard.events.kafka import ensure_topics, make_consumer
+from chaincard.observability import metrics, tracing
 from chaincard.v1 import events_pb2
 from chaincard.workers import Backoff, Worker
 
@@ -37,6 +38,8 @@ EventHandler = Callable[[Session, events_pb2.EventEnvelope, Message], None]
 BatchEventHandler = Callable[[Session, Sequence[tuple[events_pb2.EventEnvelope, Message]]], None]
 
 POLL_MILLISECONDS = 200
+# How often the group's lag figure is refreshed (from the fetches' high watermarks, no extra request).
+LAG_REFRESH_SECONDS = 1.0
 # A lost broker or a failed batch: the pause before a new Kafka consumer rejoins the group.
 RETRY_SECONDS = 1.0
 
@@ -89,6 +92,9 @@ class IdempotentConsumer(Worker):
         # time.time() of the last poll that returned records (for health and tests).
         self.last_applied_at = 0.0
         self._consumer: KafkaConsumer | None = None
+        self._lag_metric = metrics.CONSUMER_LAG.labels(name)
+        self._applied_metric = metrics.CONSUMER_APPLIED.labels(name)
+        self._next_lag_refresh = 0.0
 
     def step(self) -> bool:
         if self._consumer is None:
@@ -97,10 +103,40 @@ class IdempotentConsumer(Worker):
         batches = self._consumer.poll(timeout_ms=POLL_MILLISECONDS)
         if batches:
             # Records of one partition stay in their order; partitions are independent.
-            self.apply_all([record.value for records in batches.values() for record in records])
-            self._consumer.commit()
+            records = [record for partition_records in batches.values() for record in partition_records]
+            spans = tracing.start_consume_spans(self.group, records)
+            try:
+                # A poll of one traced record: its span is current, so the handler's log lines carry its trace id.
+                with tracing.current_if_single(spans):
+                    applied = self.apply_all([record.value for record in records])
+                self._consumer.commit()
+            except BaseException as error:
+                tracing.end_spans(spans, error)
+                raise
+            tracing.end_spans(spans)
+            self._applied_metric.inc(applied)
             self.last_applied_at = time.time()
+            self._next_lag_refresh = 0.0  # what was just committed shows at once
+        if time.monotonic() >= self._next_lag_refresh:
+            self._lag_metric.set(self.assigned_lag())
+            self._next_lag_refresh = time.monotonic() + LAG_REFRESH_SECONDS
         return True  # the poll itself waits for records
+
+    def assigned_lag(self) -> int:
+        """Records of this member's partitions not yet applied: the high watermark the last fetch
+        reported minus the position (a partition not fetched yet counts 0)."""
+        consumer = self._consumer
+        if consumer is None:
+            return 0
+        lag = 0
+        for partition in consumer.assignment():
+            high = consumer.highwater(partition)
+            if high is None:
+                continue
+            position = consumer.position(partition, timeout_ms=100)  # known after a poll; never wait long
+            if position is not None:
+                lag += max(high - position, 0)
+        return lag
 
     def release(self) -> None:
         if self._consumer is not None:

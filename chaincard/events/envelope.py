@@ -7,6 +7,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincard.ids import new_id
+from chaincard.observability.tracing import current_traceparent
 from chaincard.v1 import events_pb2
 
 SCHEMA_VERSION = 1
@@ -23,6 +24,7 @@ def wrap(payload: Message, *, producer: str, aggregate_id: str) -> events_pb2.Ev
         producer=producer,
         payload=payload.SerializeToString(),
         aggregate_id=aggregate_id,
+        traceparent=current_traceparent(),  # "" unless tracing is on and a request is being served
     )
 
 

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from chaincard.db.base import utc_now
 from chaincard.db.outbox import OutboxColumns
 from chaincard.events.kafka import ensure_topics, make_producer
+from chaincard.observability import metrics, tracing
+from chaincard.v1 import events_pb2
 from chaincard.workers import Backoff, Worker
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,11 @@ class OutboxRelay(Worker):
         self.purged_total = 0
         self._producer: KafkaProducer | None = None
         self._next_purge = time.monotonic() + min(purge_interval_seconds, 30.0)
+        table = outbox_model.__tablename__
+        self._published_metric = metrics.OUTBOX_PUBLISHED.labels(table)
+        # Depth and lag are read when Prometheus scrapes, not on every loop.
+        metrics.gauge_from(metrics.OUTBOX_PENDING, table, lambda: outbox_backlog(session_factory, outbox_model)[0])
+        metrics.gauge_from(metrics.OUTBOX_LAG, table, lambda: outbox_backlog(session_factory, outbox_model)[1])
 
     def step(self) -> bool:
         published = self.publish_batch()
@@ -117,22 +124,30 @@ class OutboxRelay(Worker):
             if not rows:
                 return 0
             producer = self._get_producer()
-            futures = [
-                producer.send(
-                    row.topic,
-                    key=row.message_key.encode(),
-                    value=row.envelope,
-                    headers=[("event_id", row.event_id.encode()), ("type", row.event_type.encode())],
-                )
-                for row in rows
-            ]
-            producer.flush(timeout=ACK_TIMEOUT_SECONDS)
-            for future in futures:
-                future.get(timeout=ACK_TIMEOUT_SECONDS)  # raises if the broker refused any of them
+            futures = []
+            spans: list[tracing.Span | None] = []
+            try:
+                for row in rows:
+                    headers = [("event_id", row.event_id.encode()), ("type", row.event_type.encode())]
+                    # The request's trace goes on in the record's headers (through a publish span when traced here).
+                    traceparent = events_pb2.EventEnvelope.FromString(row.envelope).traceparent
+                    if traceparent:
+                        span, traceparent = tracing.start_publish_span(row.topic, traceparent)
+                        spans.append(span)
+                        headers.append((tracing.TRACEPARENT, traceparent.encode()))
+                    futures.append(producer.send(row.topic, key=row.message_key.encode(), value=row.envelope, headers=headers))
+                producer.flush(timeout=ACK_TIMEOUT_SECONDS)
+                for future in futures:
+                    future.get(timeout=ACK_TIMEOUT_SECONDS)  # raises if the broker refused any of them
+            except BaseException as error:
+                tracing.end_spans(spans, error)
+                raise
+            tracing.end_spans(spans)
             session.execute(
                 update(model).where(model.position.in_([row.position for row in rows])).values(published_at=utc_now())
             )
         self.published_total += len(rows)
+        self._published_metric.inc(len(rows))
         return len(rows)
 
     def purge_expired(self) -> int:
@@ -172,6 +187,15 @@ def pending_count(session_factory: sessionmaker[Session], outbox_model: type[Out
         return session.execute(
             select(func.count()).select_from(outbox_model).where(outbox_model.published_at.is_(None))
         ).scalar_one()
+
+
+def outbox_backlog(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns]) -> tuple[int, float]:
+    """(unpublished rows, age in seconds of the oldest of them or 0) — the relay's depth and lag."""
+    with session_factory() as session:
+        count, oldest = session.execute(
+            select(func.count(), func.min(outbox_model.created_at)).where(outbox_model.published_at.is_(None))
+        ).one()
+    return int(count), max((utc_now() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
 
 
 def wait_until_drained(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns], timeout: float) -> bool:

@@ -49,6 +49,7 @@ class Chain:
         stores: list[directory_pb2.Store] | None = None,
         insecure: bool = False,
         level_rules: Sequence[program_config_pb2.LevelRule] = (),
+        trace_endpoint: str = "",
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -58,6 +59,8 @@ class Chain:
         self.stores = stores or demo_data.STORES
         self.insecure = insecure
         self.level_rules = list(level_rules)
+        # OTLP/gRPC endpoint every process exports its spans to ("" : the processes' own settings).
+        self.trace_endpoint = trace_endpoint
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -124,11 +127,20 @@ class Chain:
     def _spawn(self, name: str, args: list[str], endpoint: str, env: dict[str, str]) -> ProcessInfo:
         log_path = self.data_dir / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Every process serves /metrics on a port of its own, picked by the process (port 0) and
+        # read from its file once it serves (no race for a free port); traces go where
+        # ``trace_endpoint`` says, if anywhere (docs/adr/0051).
+        metrics_port_file = self.data_dir / "ports" / f"{name}.metrics"
+        metrics_port_file.parent.mkdir(parents=True, exist_ok=True)
+        metrics_port_file.unlink(missing_ok=True)
+        observed = {"CHAINCARD_METRICS_LISTEN": "127.0.0.1:0", "CHAINCARD_METRICS_PORT_FILE": str(metrics_port_file)}
+        if self.trace_endpoint:
+            observed |= {"CHAINCARD_OTLP_ENDPOINT": self.trace_endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
         with log_path.open("ab") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "chaincard.cli", *args, "--listen", endpoint],
                 stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **env}, start_new_session=True,  # Ctrl-C reaches only the supervisor
+                env={**os.environ, **env, **observed}, start_new_session=True,  # Ctrl-C reaches only the supervisor
             )
         self.children[name] = process
         return ProcessInfo(name=name, role=args[0], endpoint=endpoint, log=str(log_path), pid=process.pid)
@@ -141,6 +153,9 @@ class Chain:
                 tail = Path(info.log).read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{info.name} exited with code {process.returncode}; log tail:\n{tail}")
             if check_health(info.endpoint, deadline=1.0, transport=self._probe_transport()) == "SERVING":
+                metrics_port_file = self.data_dir / "ports" / f"{info.name}.metrics"
+                if metrics_port_file.exists():  # written before the service started serving
+                    info.metrics = f"127.0.0.1:{metrics_port_file.read_text().strip()}"
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{info.name} did not report SERVING within {timeout} s (log: {info.log})")

@@ -15,6 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from chaincard.observability.grpc_observe import ObservingServerInterceptor
 from chaincard.rpc.interceptors import DomainErrorInterceptor
 from chaincard.rpc.transport import PLAINTEXT, Transport
 
@@ -56,7 +57,8 @@ def build_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         # Auth interceptors (given) run before the error mapper, which wraps the servicer itself.
-        interceptors=[*interceptors, DomainErrorInterceptor()],
+        # The observer first: it counts and times what the auth interceptors refuse, too.
+        interceptors=[ObservingServerInterceptor(), *interceptors, DomainErrorInterceptor()],
         options=[("grpc.so_reuseport", 0)],
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)

@@ -30,6 +30,12 @@ class _CallDetails(
     pass
 
 
+def replace_metadata(details: grpc.ClientCallDetails, metadata: Sequence[tuple[str, str | bytes]]) -> grpc.ClientCallDetails:
+    """``details`` with ``metadata`` instead of its own (what a client interceptor adds headers with)."""
+    return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                        getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+
+
 class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
                          grpc.StreamUnaryClientInterceptor):
     """Adds the operator's token to every call (works over TLS and, for development, plaintext)."""
@@ -39,8 +45,7 @@ class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClien
 
     def _with_token(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
         metadata = [item for item in (details.metadata or ()) if item[0] != "authorization"]
-        return _CallDetails(details.method, details.timeout, [*metadata, self._header], details.credentials,
-                            getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+        return replace_metadata(details, [*metadata, self._header])
 
     def intercept_unary_unary(self, continuation: Any, details: grpc.ClientCallDetails, request: Any) -> Any:
         return continuation(self._with_token(details), request)
@@ -98,9 +103,16 @@ class Transport:
             channel = grpc.insecure_channel(target, options=list(options))
         else:
             channel = secure_channel(target, self.tls, expected_server=expected_server, options=options)
+        interceptors: list[Any] = []
         if self.token:
-            return grpc.intercept_channel(channel, _BearerInterceptor(self.token))
-        return channel
+            interceptors.append(_BearerInterceptor(self.token))
+        from chaincard.observability import tracing
+
+        if tracing.enabled():  # set up before a process opens its channels (chaincard.cli._serve)
+            from chaincard.observability.grpc_observe import TraceContextClientInterceptor
+
+            interceptors.append(TraceContextClientInterceptor())
+        return grpc.intercept_channel(channel, *interceptors) if interceptors else channel
 
 
 PLAINTEXT = Transport()

@@ -15,7 +15,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class EventEnvelope(_message.Message):
-    __slots__ = ("event_id", "type", "schema_version", "occurred_at", "producer", "payload", "aggregate_id")
+    __slots__ = ("event_id", "type", "schema_version", "occurred_at", "producer", "payload", "aggregate_id", "traceparent")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class EventEnvelope(_message.Message):
     PRODUCER_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     AGGREGATE_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     schema_version: int
@@ -30,7 +31,8 @@ class EventEnvelope(_message.Message):
     producer: str
     payload: bytes
     aggregate_id: str
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., payload: _Optional[bytes] = ..., aggregate_id: _Optional[str] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., payload: _Optional[bytes] = ..., aggregate_id: _Optional[str] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class MemberRegistered(_message.Message):
     __slots__ = ("member", "phone_hmac", "operator_id")

@@ -7,13 +7,22 @@ import pytest
 
 from chaincard.local import demo_data
 from tests.support.chains import running_chain
+from tests.support.otlp import otlp_receiver
 
 
 @pytest.fixture(scope="session")
-def chain(tmp_path_factory, postgres):
+def otlp():
+    """Where the shared chain's processes export their spans (tests/e2e/test_observability.py)."""
+    with otlp_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def chain(tmp_path_factory, postgres, otlp):
     # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
     # chain's settlement and HQ, which read their topics from the beginning.
     # With the demo's level rule, as `chaincard demo` runs: the e2e tests' recharges stay below it.
+    # Traced as a deployment with a collector is: every process exports its spans to ``otlp``.
     with running_chain(postgres, tmp_path_factory.mktemp("chain"), "cce2e", kafka_bootstrap=None,
-                       level_rules=demo_data.LEVEL_RULES) as (_, state):
+                       level_rules=demo_data.LEVEL_RULES, trace_endpoint=otlp.endpoint) as (_, state):
         yield state

@@ -56,6 +56,9 @@ def test_status_command_sees_the_chain(chain):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SERVING") == len(chain.processes)
+    # The headline figures summed over every process's /metrics (docs/adr/0051), none missing.
+    assert "checkouts " in result.stdout and "stores offline " in result.stdout, result.stdout
+    assert "not answering" not in result.stdout, result.stdout
 
 
 def test_the_slice_end_to_end(chain):
