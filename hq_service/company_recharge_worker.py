@@ -173,11 +173,12 @@ def _record(session: Session, job: CompanyRechargeJobRow, lines: list[CompanyRec
 
 def _refused(session: Session, job: CompanyRechargeJobRow, region_code: str, lines: list[CompanyRechargeLine],
              error: grpc.RpcError) -> None:
-    """The region refused its chunk (nothing of it posted): its lines are REFUSED and the job fails."""
+    """The region refused its chunk (nothing of it posted): its lines are REFUSED, and the job will
+    end FAILED once the other regions have answered (it stays RUNNING until then, so a caller that
+    waits for the end sees every region's outcome)."""
     reason = f"region {region_code} refused its chunk: {error.code().name}: {error.details()}"[:500]
     for line in lines:
         line.outcome, line.detail, line.holder_phone = REFUSED, reason, ""
-    job.state, job.last_error = "FAILED", reason
     log.warning("company recharge failed", extra={"fields": {"job_id": job.job_id, "error": reason}})
     audit_log.record(session, action="company.bulk_recharge.failed", target_type="company_recharge", target_id=job.job_id,
                      place=Place(region=region_code), reason=reason, outcome=error.code().name)
@@ -190,7 +191,12 @@ def _finish_if_done(session: Session, job: CompanyRechargeJobRow) -> None:
     if waiting is not None or job.finished_at is not None:
         return
     job.finished_at = utc_now()
-    if job.state == "RUNNING":
+    refused = session.execute(select(CompanyRechargeLine.detail).where(
+        CompanyRechargeLine.job_id == job.job_id, CompanyRechargeLine.outcome == REFUSED)
+        .order_by(CompanyRechargeLine.line_index)).scalars().first()
+    if refused is not None:
+        job.state, job.last_error = "FAILED", refused
+    elif job.state == "RUNNING":
         job.state = "COMPLETED"
     posted = session.execute(select(CompanyRechargeLine.amount_fen).where(
         CompanyRechargeLine.job_id == job.job_id, CompanyRechargeLine.outcome == POSTED)).scalars().all()
