@@ -82,6 +82,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_LEVEL_PURCHASE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_OPENING_BALANCE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_COMPANY_RECHARGE: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_COMPANY_PAYMENT: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -161,6 +162,7 @@ TRANSACTION_TYPE_COUNT_USES_EXPIRY: TransactionType
 TRANSACTION_TYPE_LEVEL_PURCHASE: TransactionType
 TRANSACTION_TYPE_OPENING_BALANCE: TransactionType
 TRANSACTION_TYPE_COMPANY_RECHARGE: TransactionType
+TRANSACTION_TYPE_COMPANY_PAYMENT: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection
