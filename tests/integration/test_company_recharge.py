@@ -8,6 +8,7 @@ part once (COMPANY_PAYMENT, CompanyPaymentPosted)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Iterator
 
@@ -241,7 +242,7 @@ def _owed(stub: companies_pb2_grpc.CompanyServiceStub) -> tuple[int, int, int]:
     return answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen
 
 
-def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(regions, stub) -> None:  # type: ignore[no-untyped-def]
+def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(regions, stub, capsys) -> None:  # type: ignore[no-untyped-def]
     stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(PAYER, 103)), timeout=DEADLINE)
     east, west, later = open_card(regions.clients["E"]), open_card(regions.clients["W"], "S-W-001"), open_card(regions.clients["E"])
     for lines in ([_card(east, 10_000), _card(west, 8_000)], [_card(later, 5_000)]):  # two invoices, oldest first
@@ -280,10 +281,19 @@ def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(
     assert other.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert len(_payment_rows(regions, "E")) == len(_payment_rows(regions, "W")) == 1
 
-    # The rest: W's 60.00 still owed on the older invoice, then E's 50.00 of the later one.
-    rest = _posted(stub, _payment(11_000))
-    assert [(part.region_code, part.amount_fen) for part in rest.payment.parts] == [("E", 5_000), ("W", 6_000)]
-    assert rest.outstanding_fen == 0 and _owed(stub) == (23_000, 23_000, 0)
+    # The rest, through the CLI's own `company pay` and `company show`: W's 60.00 still owed on the
+    # older invoice, then E's 50.00 of the later one.
+    from hq_service import company_cli
+
+    capsys.readouterr()
+    company_cli._pay(stub, argparse.Namespace(company_id=PAYER, amount="110.00", reference="CMB 20261203-0002",
+                                              request_id=None, wait=60.0))
+    company_cli._show(stub, argparse.Namespace(company_id=PAYER))
+    printed = capsys.readouterr().out
+    assert "of ¥110.00 from CO-PAYER: POSTED; outstanding ¥0.00" in printed, printed
+    assert "region E: ¥50.00" in printed and "region W: ¥60.00" in printed, printed
+    assert "invoiced ¥230.00, paid ¥230.00, outstanding ¥0.00" in printed, printed
+    assert _owed(stub) == (23_000, 23_000, 0)
     with pytest.raises(grpc.RpcError) as over:
         stub.RecordCompanyPayment(_payment(1), timeout=DEADLINE)
     assert over.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "amount_fen" in over.value.details()
