@@ -61,7 +61,8 @@ def _wait(stub: companies_pb2_grpc.CompanyServiceStub, job_id: str) -> companies
     deadline = time.monotonic() + 60
     while True:
         job = stub.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=job_id), timeout=DEADLINE).job
-        if job.state != RUNNING or time.monotonic() > deadline:
+        # A failed job's other regions' chunks are still sent: wait for every line's outcome too.
+        if (job.state != RUNNING and all(line.outcome for line in job.lines)) or time.monotonic() > deadline:
             return job
         time.sleep(0.3)
 
