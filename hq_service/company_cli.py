@@ -1,8 +1,10 @@
-"""``chaincard company create|list|show``: HQ's company accounts (C6, docs/adr/0045) over
-CompanyService, as the logged-in operator.
+"""``chaincard company create|list|show|recharge|cards|pay``: HQ's company accounts (C6,
+docs/adr/0045) over CompanyService, as the logged-in operator.
 
 ``create`` derives its request id from the company id unless ``--request-id`` is given: running
-the same command again (after a broken connection, say) answers the company it created."""
+the same command again (after a broken connection, say) answers the company it created. ``pay``
+derives it from the company and the bank transfer's ``--reference`` (one transfer, one payment);
+without a reference it makes a new one and prints it, for ``--request-id`` on a retry."""
 
 from __future__ import annotations
 
@@ -47,9 +49,49 @@ def _list(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace)
 
 
 def _show(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
+    from chaincard.money import format_fen
     from chaincard.v1 import companies_pb2
 
-    print_company(stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS).company)
+    answer = stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS)
+    print_company(answer.company)
+    print(f"  invoiced {format_fen(answer.invoiced_fen)}, paid {format_fen(answer.paid_fen)}, "
+          f"outstanding {format_fen(answer.outstanding_fen)}")
+
+
+def _pay(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
+    """Record a company's payment (AMOUNT in yuan), wait for its regions to post it, print its parts."""
+    import time
+    from decimal import Decimal, InvalidOperation
+
+    from chaincard.money import format_fen
+    from chaincard.v1 import companies_pb2
+
+    try:  # yuan with at most two decimals, as on the bank statement; HQ checks the amount owed
+        yuan = Decimal(args.amount.strip().replace(",", ""))
+    except InvalidOperation:
+        raise SystemExit(f"amount: {args.amount!r} is not an amount in yuan (e.g. 1500.00)") from None
+    if not yuan.is_finite() or yuan != yuan.quantize(Decimal("0.01")) or yuan <= 0:
+        raise SystemExit(f"amount: {args.amount!r} must be positive, with at most two decimals")
+    amount_fen = int(yuan * 100)
+    if args.request_id:
+        request_id = args.request_id
+    elif args.reference:
+        request_id = str(uuid.uuid5(_REQUEST_IDS, f"pay:{args.company_id}:{args.reference}"))
+    else:
+        request_id = str(uuid.uuid4())
+        print(f"request id {request_id} (give it as --request-id to retry this payment)")
+    request = companies_pb2.RecordCompanyPaymentRequest(request_id=request_id, company_id=args.company_id,
+                                                        amount_fen=amount_fen, reference=args.reference or "")
+    answer = stub.RecordCompanyPayment(request, timeout=DEADLINE_SECONDS)
+    deadline = time.monotonic() + args.wait
+    while not answer.payment.posted and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answer = stub.RecordCompanyPayment(request, timeout=DEADLINE_SECONDS)  # the same id answers it as it is now
+    payment = answer.payment
+    print(f"payment {payment.payment_id} of {format_fen(payment.amount_fen)} from {payment.company_id}: "
+          f"{'POSTED' if payment.posted else 'WAITING for a region'}; outstanding {format_fen(answer.outstanding_fen)}")
+    for part in payment.parts:
+        print(f"  region {part.region_code}: {format_fen(part.amount_fen)} {part.transaction_id or 'WAITING'}")
 
 
 def _recharge(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
@@ -152,7 +194,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     recharge.add_argument("--request-id", help="idempotency key (default: derived from the file, company and store)")
     cards = sub.add_parser("cards", help="a company's cards with their balances and last use")
     cards.add_argument("company_id")
-    for parser, body in ((create, _create), (listing, _list), (show, _show), (recharge, _recharge), (cards, _cards)):
+    pay = sub.add_parser("pay", help="record a company's payment of its invoices (split over the regions it owes)")
+    pay.add_argument("company_id")
+    pay.add_argument("amount", help="the amount received, in yuan (e.g. 1500.00)")
+    pay.add_argument("--reference", help="the bank transfer's reference (also makes the request id)")
+    pay.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the regions to post (default 30)")
+    pay.add_argument("--request-id", help="idempotency key (default: derived from the company and the reference)")
+    for parser, body in ((create, _create), (listing, _list), (show, _show), (recharge, _recharge), (cards, _cards),
+                         (pay, _pay)):
         parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
         parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
         parser.add_argument("--config", help="TOML settings file")

@@ -1,6 +1,7 @@
 """HQ's company accounts (C6, docs/adr/0045). On hq_service.models.Base; the schema change is
 revision 0020 (migrations/versions/2026-12-03_companies.py);
-its bulk recharges and cards are revision 0021 (2026-12-03_company_recharges.py)."""
+its bulk recharges and cards are revision 0021 (2026-12-03_company_recharges.py); its payments are
+revision 0023 (2026-12-03_company_payments.py)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,38 @@ class CompanyCard(Base):
 
     company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     card_number: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class CompanyPaymentRow(Base):
+    """One RecordCompanyPayment (companies.proto CompanyPayment). Revision 0023."""
+
+    __tablename__ = "company_payments"
+
+    payment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The RecordCompanyPayment request id: a retry finds this payment (unique).
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of what the request asked: the same request id with anything else is ALREADY_EXISTS.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.company_id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    operator_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class CompanyPaymentPartRow(Base):
+    """A payment's part in one region: posted there once (its COMPANY_PAYMENT transaction). Revision 0023."""
+
+    __tablename__ = "company_payment_parts"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_company_payment_parts_waiting", "transaction_id"),
+    )
+
+    payment_id: Mapped[str] = mapped_column(ForeignKey("company_payments.payment_id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # "" until the region has posted it.
+    transaction_id: Mapped[str] = mapped_column(String(36), default="")
+    # Why the region has not posted it yet (a region not answering); "" otherwise.
+    last_error: Mapped[str] = mapped_column(String(500), default="")

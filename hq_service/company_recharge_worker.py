@@ -12,6 +12,9 @@ The chunk's request id is derived from the job and the region, and each line's r
 was posted the first time. A region that does not answer is tried again by the worker's back-off;
 one that refuses the chunk (a line broke one of its rules) fails the job: that region's lines are
 REFUSED with the reason, the other regions' chunks are still sent (their invoice lines stand).
+
+With no chunk to send, a step posts one waiting part of a company's payment in its region
+(``PostCompanyPayment``, keyed there by the payment: exactly once however often it is sent).
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ from hq_service import audit_log
 from hq_service.bulk_issue_worker import RETRYABLE
 from hq_service.company_models import (
     CompanyCard,
+    CompanyPaymentPartRow,
+    CompanyPaymentRow,
     CompanyRechargeJobRow,
     CompanyRechargeLine,
     CompanyRechargeRegion,
+    CompanyRow,
 )
 from hq_service.handlers.company_recharges import POSTED, REFUSED
 from hq_service.models import Region
@@ -46,8 +52,14 @@ log = logging.getLogger(__name__)
 
 # A chunk of 1000 lines opening cards (each a phone claim at HQ) takes seconds; room for a loaded region.
 CHUNK_DEADLINE_SECONDS = 120.0
+PART_DEADLINE_SECONDS = 30.0
 IDLE_SECONDS = 1.0
 _CHUNK_IDS = uuid.UUID("3e1d4c55-8f0b-4a3c-b7a1-636f72702d63")
+
+
+def part_request_id(payment_id: str, region_code: str) -> str:
+    """The same payment part has the same request id on every send."""
+    return str(uuid.uuid5(_CHUNK_IDS, f"payment:{payment_id}:{region_code}"))
 
 
 def chunk_request_id(job_id: str, region_code: str) -> str:
@@ -89,6 +101,14 @@ class _RegionWaiting(Exception):  # noqa: N818 - the region is not answering yet
         self.text = text
 
 
+class _PartWaiting(Exception):  # noqa: N818 - a payment part's region has not posted it yet
+    def __init__(self, payment_id: str, region_code: str, text: str) -> None:
+        super().__init__(text)
+        self.payment_id = payment_id
+        self.region_code = region_code
+        self.text = text
+
+
 class CompanyRechargeWorker(Worker):
     def __init__(self, session_factory: sessionmaker[Session], regions: RegionCompanyOrders, *,
                  name: str = "company-recharge") -> None:
@@ -99,6 +119,14 @@ class CompanyRechargeWorker(Worker):
     def step(self) -> bool:
         try:
             return self._step()
+        except _PartWaiting as waiting:  # noted once the part's transaction has ended
+            log.warning("company payment waits for a region", extra={"fields": {
+                "payment_id": waiting.payment_id, "region": waiting.region_code, "error": waiting.text}})
+            with self.session_factory.begin() as session:
+                session.execute(update(CompanyPaymentPartRow).where(
+                    CompanyPaymentPartRow.payment_id == waiting.payment_id,
+                    CompanyPaymentPartRow.region_code == waiting.region_code).values(last_error=waiting.text[:500]))
+            raise RetryLater(waiting.text) from waiting
         except _RegionWaiting as waiting:  # noted once the chunk's transaction has ended
             log.warning("company recharge waits for a region", extra={"fields": {"job_id": waiting.job_id, "error": waiting.text}})
             with self.session_factory.begin() as session:
@@ -116,7 +144,7 @@ class CompanyRechargeWorker(Worker):
                 .limit(1).with_for_update(of=CompanyRechargeRegion, skip_locked=True)
             ).scalar_one_or_none()
             if chunk is None:
-                return False
+                return self._post_payment_part(session)
             job = session.get(CompanyRechargeJobRow, chunk.job_id)
             assert job is not None
             lines = list(session.execute(
@@ -154,6 +182,39 @@ class CompanyRechargeWorker(Worker):
         if [line.line_index for line in posted] != [line.line_index for line in lines]:
             raise RuntimeError(f"region {region_code} answered other lines than the chunk it was sent")
         return posted
+
+    def _post_payment_part(self, session: Session) -> bool:
+        """One waiting part of a company's payment, posted in its region (then the part records the
+        region's transaction). The region keys the posting by the payment: sent again after a crash
+        before this commit, it answers the first posting. A region not answering is tried again by
+        the worker's back-off."""
+        part = session.execute(
+            select(CompanyPaymentPartRow).where(CompanyPaymentPartRow.transaction_id == "")
+            # Parts a region has not taken yet go last, so one region down delays no other.
+            .order_by(CompanyPaymentPartRow.last_error != "", CompanyPaymentPartRow.payment_id,
+                      CompanyPaymentPartRow.region_code)
+            .limit(1).with_for_update(skip_locked=True)).scalar_one_or_none()
+        if part is None:
+            return False
+        payment = session.get(CompanyPaymentRow, part.payment_id)
+        company = session.get(CompanyRow, payment.company_id) if payment is not None else None
+        assert payment is not None and company is not None  # foreign keys
+        request = companies_pb2.PostCompanyPaymentRequest(
+            request_id=part_request_id(part.payment_id, part.region_code), payment_id=part.payment_id,
+            company_id=payment.company_id, franchisee_id=company.franchisee_id, amount_fen=part.amount_fen,
+            operator_id=payment.operator_id, reference=payment.reference)
+        try:
+            answer = call(self.regions.stub(part.region_code).PostCompanyPayment, request, deadline=PART_DEADLINE_SECONDS)
+        except (grpc.RpcError, RetryLater) as error:
+            text = (f"region {part.region_code}: {error.code().name}: {error.details()}" if isinstance(error, grpc.RpcError)
+                    else str(error))
+            raise _PartWaiting(part.payment_id, part.region_code, text) from error
+        part.transaction_id, part.last_error = answer.transaction_id, ""
+        audit_log.record(session, action="company.payment.posted", target_type="company_payment",
+                         target_id=part.payment_id, place=Place(region=part.region_code, franchisee=company.franchisee_id),
+                         amount_fen=part.amount_fen, after={"company_id": payment.company_id,
+                                                            "transaction_id": answer.transaction_id})
+        return True
 
     def release(self) -> None:
         """Channels are kept: they reconnect by themselves."""

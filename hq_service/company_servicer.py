@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.commands import CommandRunner
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
-from hq_service.handlers import companies, company_recharges
+from hq_service.handlers import companies, company_payments, company_recharges
 from hq_service.unit_of_work import HqUnitOfWork
 
 
@@ -21,7 +21,10 @@ class CompanyServicer(companies_pb2_grpc.CompanyServiceServicer):
 
     def GetCompany(self, request: companies_pb2.GetCompanyRequest, context: grpc.ServicerContext) -> companies_pb2.GetCompanyResponse:  # noqa: N802
         with self.session_factory() as session:
-            return companies.get_company(session, request)
+            answer = companies.get_company(session, request)
+            owed = company_payments.owed(session, answer.company.company_id)
+            answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen = owed.invoiced_fen, owed.paid_fen, owed.outstanding_fen
+            return answer
 
     def ListCompanies(self, request: companies_pb2.ListCompaniesRequest, context: grpc.ServicerContext) -> companies_pb2.ListCompaniesResponse:  # noqa: N802
         with self.session_factory() as session:
@@ -39,3 +42,8 @@ class CompanyServicer(companies_pb2_grpc.CompanyServiceServicer):
     def ListCompanyCards(self, request: companies_pb2.ListCompanyCardsRequest, context: grpc.ServicerContext) -> companies_pb2.ListCompanyCardsResponse:  # noqa: N802
         with self.session_factory() as session:
             return company_recharges.list_company_cards(session, request)
+
+    def RecordCompanyPayment(self, request: companies_pb2.RecordCompanyPaymentRequest, context: grpc.ServicerContext) -> companies_pb2.RecordCompanyPaymentResponse:  # noqa: N802
+        # Its own transaction, as BulkRecharge: the payment's unique request id is its idempotency
+        # record, and a retry answers the payment as it is now (its parts posted since or not).
+        return company_payments.record_company_payment(self.session_factory, request)

@@ -6,6 +6,7 @@ import grpc
 
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
 from region_service.company_orders import post_company_order
+from region_service.company_payments import post_company_payment
 from region_service.context import RegionContext
 
 
@@ -17,3 +18,8 @@ class CompanyOrderServicer(companies_pb2_grpc.CompanyOrderServiceServicer):
         self, request: companies_pb2.PostCompanyOrderRequest, context: grpc.ServicerContext,
     ) -> companies_pb2.PostCompanyOrderResponse:
         return self.ctx.commands.run(post_company_order, request)
+
+    def PostCompanyPayment(  # noqa: N802 - gRPC method name
+        self, request: companies_pb2.PostCompanyPaymentRequest, context: grpc.ServicerContext,
+    ) -> companies_pb2.PostCompanyPaymentResponse:
+        return self.ctx.commands.run(post_company_payment, request)

@@ -7,6 +7,11 @@ clearing ledger itself: per-card ordering on the topic means the original was ta
 
 Each record inserted is also added to the running totals of its day (``clearing_totals``), in the
 same transaction and only when the insert took place: a redelivered posting counts once.
+
+A company's receivable (C6, docs/adr/0045) rides along the same way: a COMPANY_RECHARGE carrying a
+``company_id`` records what it invoiced, and a ``CompanyPaymentPosted`` (a region's COMPANY_PAYMENT,
+tied to no card) becomes a clearing record of its own — issuer and acquirer both the selling
+franchisee, so it settles nothing — with what it paid. Both only with their record's insert.
 """
 
 from __future__ import annotations
@@ -38,10 +43,19 @@ from chaincard.business_day import business_date as business_date_of
 from chaincard.db.base import table_of
 from chaincard.db.dialects import INSERT_OF_DIALECT, dialect_of
 from chaincard.v1 import common_pb2, events_pb2
-from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, ClearingTotal
+from settlement.models import (
+    ClearingCompanyReceivable,
+    ClearingCountUse,
+    ClearingCoupon,
+    ClearingRecord,
+    ClearingTotal,
+)
 from settlement.rules import CountUseGroup, CouponUse, count_use_groups, coupon_uses, flow_kind_of
 
 log = logging.getLogger(__name__)
+
+COMPANY_RECHARGE = "COMPANY_RECHARGE"
+COMPANY_PAYMENT = "COMPANY_PAYMENT"
 
 
 class ClearingIntake:
@@ -53,6 +67,9 @@ class ClearingIntake:
         self.cutoff = cutoff
 
     def __call__(self, session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
+        if isinstance(payload, events_pb2.CompanyPaymentPosted):
+            self.company_payment(session, payload)
+            return
         if not isinstance(payload, events_pb2.TransactionPosted):
             return
         values = self.record_values(session, payload)
@@ -71,6 +88,31 @@ class ClearingIntake:
                 (c.item_code, c.uses, c.seller_franchisee_id, c.value_fen) for c in payload.transaction.count_use_consumptions))
             if uses:  # likewise (docs/adr/0031)
                 record_count_uses(session, str(values["transaction_id"]), cast(date, values["business_date"]), uses)
+            if payload.company_id and values["transaction_type"] == COMPANY_RECHARGE:
+                record_company_receivable(session, str(values["transaction_id"]), cast(date, values["business_date"]),
+                                          payload.company_id, payload.acquiring_franchisee_id,
+                                          invoiced_fen=payload.transaction.amount_fen)
+
+    def company_payment(self, session: Session, payload: events_pb2.CompanyPaymentPosted) -> None:
+        """A region's COMPANY_PAYMENT: a clearing record within the selling franchisee, and what it paid."""
+        if not payload.transaction_id or not payload.business_date:
+            log.warning("company payment without a transaction id or business date skipped")
+            return
+        day = date.fromisoformat(payload.business_date)
+        values: dict[str, object] = {
+            "transaction_id": payload.transaction_id, "transaction_type": COMPANY_PAYMENT, "card_number": "",
+            "home_region": payload.region_code, "issuing_franchisee_id": payload.franchisee_id,
+            "acquiring_franchisee_id": payload.franchisee_id, "acquiring_store_id": "", "settling_store_id": "",
+            "business_date": day, "flow_kind": "", "amount_fen": payload.amount_fen, "principal_delta_fen": 0,
+            "bonus_delta_fen": 0, "points_delta": 0, "count_uses_delta": 0, "coupon_fen": 0,
+            "original_transaction_id": None, "original_transaction_type": None, "original_business_date": None,
+            "occurred_at": payload.occurred_at.ToDatetime(tzinfo=UTC) if payload.HasField("occurred_at") else None,
+        }
+        inserted = session.connection().execute(_record_insert(dialect_of(session)), values).scalar_one_or_none()
+        if inserted is not None:
+            add_record_to_totals(session, inserted)
+            record_company_receivable(session, payload.transaction_id, day, payload.company_id, payload.franchisee_id,
+                                      paid_fen=payload.amount_fen)
 
     def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict[str, object] | None:
         transaction = payload.transaction
@@ -135,6 +177,14 @@ def record_count_uses(session: Session, transaction_id: str, business_day: date,
          "uses": group.uses, "value_fen": group.value_fen, "business_date": business_day}
         for group in groups
     ])
+
+
+def record_company_receivable(session: Session, transaction_id: str, business_day: date, company_id: str,
+                              franchisee_id: str, *, invoiced_fen: int = 0, paid_fen: int = 0) -> None:
+    """What the record just inserted did to a company's receivable at its selling franchisee."""
+    session.connection().execute(table_of(ClearingCompanyReceivable).insert(), {
+        "transaction_id": transaction_id, "company_id": company_id, "franchisee_id": franchisee_id,
+        "invoiced_fen": invoiced_fen, "paid_fen": paid_fen, "business_date": business_day})
 
 
 record_posting = ClearingIntake()

@@ -40,6 +40,7 @@ CONTENT_TYPES = {
 FORMATS = tuple(CONTENT_TYPES)
 LINE_HEADER = ["line", "flow", "counterparty", "counterparty_name", "store", "store_name", "original_business_date",
                "transactions", "gross_fen", "counterparty_fee_fen", "platform_fee_fen", "net_fen"]
+COMPANY_HEADER = ["company", "invoiced_fen", "paid_fen", "outstanding_fen"]
 MEMO_HEADER = ["item", "role", "counterparty", "store", "original_business_date", "transactions", "principal_fen",
                "bonus_fen", "points", "count_uses"]
 
@@ -99,6 +100,13 @@ def _memo_rows(document: StatementDocument) -> list[list[object]]:
     ]
 
 
+def _company_rows(statement: settlement_pb2.Statement) -> list[list[object]]:
+    """The "company receivables" section (C6, docs/adr/0045): reported, not in the net. Files of a
+    statement without companies show no section at all (they re-render byte for byte)."""
+    return [[owed.company_id, owed.invoiced_fen, owed.paid_fen, owed.outstanding_fen]
+            for owed in statement.company_receivables]
+
+
 def _header_rows(document: StatementDocument) -> list[list[object]]:
     statement = document.statement
     return [
@@ -131,7 +139,8 @@ def _total_rows(statement: settlement_pb2.Statement) -> list[list[object]]:
 
 # ---- CSV -------------------------------------------------------------------------------------------
 def render_csv(document: StatementDocument) -> bytes:
-    """Sections separated by a blank row: header fields, lines, totals, reported-only memo."""
+    """Sections separated by a blank row: header fields, lines, totals, company receivables (when
+    there are any), reported-only memo."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(_header_rows(document))
@@ -141,6 +150,11 @@ def render_csv(document: StatementDocument) -> bytes:
     writer.writerow([])
     writer.writerows(_total_rows(document.statement))
     writer.writerow([])
+    companies = _company_rows(document.statement)
+    if companies:
+        writer.writerow(["company_receivables", *COMPANY_HEADER])
+        writer.writerows([["company", *row] for row in companies])
+        writer.writerow([])
     writer.writerow(["reported_not_settled", *MEMO_HEADER])
     writer.writerows([["memo", *row] for row in _memo_rows(document)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -177,6 +191,15 @@ def render_xlsx(document: StatementDocument) -> bytes:
         sheet.cell(sheet.max_row, 1).font = bold
     for column, width in zip("ABCDEFGHIJKL", (14, 20, 14, 28, 10, 22, 14, 12, 14, 14, 14, 14), strict=True):
         sheet.column_dimensions[column].width = width
+
+    companies = _company_rows(statement)
+    if companies:
+        owed = workbook.create_sheet("Company receivables")
+        owed.append(COMPANY_HEADER)
+        for cell in owed[1]:
+            cell.font = bold
+        for row in companies:
+            owed.append(row)
 
     memo = workbook.create_sheet("Reported, not settled")
     memo.append(MEMO_HEADER)
@@ -340,6 +363,19 @@ def _pdf(document: StatementDocument, fonts: _Fonts, parties: list[str], stores:
         legend_table = Table(legend, colWidths=[30 * mm, 120 * mm], hAlign="LEFT")
         legend_table.setStyle(TableStyle([latin_cells, ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
         story += [Spacer(1, 4 * mm), para("Counterparties and stores", 11, True), Spacer(1, 1 * mm), legend_table]
+
+    if statement.company_receivables:
+        owed_rows = [["Company", "Invoiced today", "Paid today", "Outstanding"]]
+        owed_rows += [[fonts.plain(owed.company_id), format_fen(owed.invoiced_fen), format_fen(owed.paid_fen),
+                       format_fen(owed.outstanding_fen)] for owed in statement.company_receivables]
+        owed_table = Table(owed_rows, repeatRows=1, hAlign="LEFT")
+        owed_table.setStyle(TableStyle([
+            ("FONT", (0, 0), (-1, -1), pdf_fonts.LATIN, 8), ("FONT", (0, 0), (-1, 0), pdf_fonts.LATIN_BOLD, 8),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+            ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]))
+        story += [Spacer(1, 5 * mm), para("Company receivables (invoiced cards; not part of the net above)", 11, True),
+                  Spacer(1, 1 * mm), owed_table]
 
     if document.memo:
         memo_rows: list[list[object]] = [["Item", "Role", "Counterparty", "Store", "Orig. day", "Txns", "Principal", "Bonus",

@@ -149,6 +149,28 @@ class ClearingCountUse(Base):
     business_date: Mapped[date] = mapped_column(Date)
 
 
+class ClearingCompanyReceivable(Base):
+    """What one clearing record did to a company's receivable at the franchisee that sold it cards by
+    invoice (C6, docs/adr/0045): a COMPANY_RECHARGE invoiced its principal, a COMPANY_PAYMENT paid.
+    Written with its record, once; late or not is its record's. Reported on the selling franchisee's
+    statement ("company receivables"), never netted: a company is not a franchisee."""
+
+    __tablename__ = "clearing_company_receivables"
+    __table_args__ = (
+        Index("ix_clearing_company_receivables_business_date", "business_date"),
+        Index("ix_clearing_company_receivables_franchisee_company", "franchisee_id", "company_id"),
+    )
+
+    transaction_id: Mapped[str] = mapped_column(String(36), ForeignKey("clearing_records.transaction_id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(32))
+    # The selling franchisee, whose COMPANY_RECEIVABLE it moved.
+    franchisee_id: Mapped[str] = mapped_column(String(32))
+    invoiced_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The record's business date, copied so a run finds the day's rows by index.
+    business_date: Mapped[date] = mapped_column(Date)
+
+
 class ClearingTotal(Base):
     """Running sums of the clearing records sharing a business day, issuer, acquirer, settling store
     and flow — kept by intake in the transaction that inserts each record, so a run reads one row

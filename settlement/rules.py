@@ -297,11 +297,22 @@ class MemoLine(NamedTuple):
         )
 
 
+class CompanyReceivableLine(NamedTuple):
+    """A company's receivable on its selling franchisee's statement (C6, docs/adr/0045): reported
+    beside the lines, never netted (a company is not a franchisee and pays by bank transfer)."""
+
+    company_id: str
+    invoiced_fen: int  # COMPANY_RECHARGE principal invoiced on the day (late postings settled with it too)
+    paid_fen: int  # COMPANY_PAYMENT received on the day (likewise)
+    outstanding_fen: int  # everything invoiced less everything paid, up to the run
+
+
 @dataclass
 class StatementDraft:
     franchisee_id: str
     lines: list[Line] = field(default_factory=list)
     memo: list[MemoLine] = field(default_factory=list)
+    company_receivables: list[CompanyReceivableLine] = field(default_factory=list)
 
     @property
     def net_fen(self) -> int:

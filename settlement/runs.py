@@ -47,6 +47,7 @@ from sqlalchemy import (
     Date,
     Label,
     and_,
+    case,
     cast,
     func,
     insert,
@@ -77,6 +78,7 @@ from settlement.manifests import (
     public_key_pem,
 )
 from settlement.models import (
+    ClearingCompanyReceivable,
     ClearingCountUse,
     ClearingCoupon,
     ClearingRecord,
@@ -85,7 +87,14 @@ from settlement.models import (
     Statement,
     StatementFile,
 )
-from settlement.rules import ClearingGroup, FlowKind, MissingFeeSchedule, StatementDraft, assemble_statements
+from settlement.rules import (
+    ClearingGroup,
+    CompanyReceivableLine,
+    FlowKind,
+    MissingFeeSchedule,
+    StatementDraft,
+    assemble_statements,
+)
 from settlement.statements import (
     COMPLETED,
     FAILED,
@@ -241,8 +250,9 @@ class SettlementRunner:
                 session.flush()
             _mark_late_records(session, day, watermark)
             groups = aggregate_groups(session, day, watermark)
+            receivables = company_receivables(session, day, watermark)
             self.timings.aggregate = mark.lap()
-            computed = self._compute(day, terms, groups, started)
+            computed = self._compute(day, terms, groups, started, receivables)
             self.timings.rules = mark.lap()
             rendered, files = self._render(computed)
             self.timings.files = mark.lap()
@@ -250,13 +260,17 @@ class SettlementRunner:
         self.timings.store = mark.lap()
         return row, rendered
 
-    def _compute(self, day: date, terms: ChainTerms, groups: list[ClearingGroup], started: datetime) -> _ComputedRun:
+    def _compute(self, day: date, terms: ChainTerms, groups: list[ClearingGroup], started: datetime,
+                 receivables: dict[str, list[CompanyReceivableLine]] | None = None) -> _ComputedRun:
         """The statements and the manifest of the day (pure: nothing is stored yet)."""
         schedule = terms.schedule_for(day)
         if schedule is None:
             raise MissingFeeSchedule(day)
         drafts = assemble_statements(groups, business_day=day, rates_for=terms.rates_for,
-                                     company_franchisee_id=terms.company_franchisee_id, franchisee_ids=terms.franchisee_names)
+                                     company_franchisee_id=terms.company_franchisee_id,
+                                     franchisee_ids=[*terms.franchisee_names, *(receivables or {})])
+        for fid, owed in (receivables or {}).items():
+            drafts[fid].company_receivables = owed
         names = {fid: terms.franchisee_names.get(fid, fid) for fid in drafts}
         statements = {fid: build_statement(draft, names[fid], day, schedule, started) for fid, draft in drafts.items()}
         key = self.signing_keys.signing_key()
@@ -493,6 +507,33 @@ def count_use_flow_groups(session: Session, day: date, watermark: int) -> list[C
     ]
 
 
+def company_receivables(session: Session, day: date, watermark: int) -> dict[str, list[CompanyReceivableLine]]:
+    """Each selling franchisee's companies (C6, docs/adr/0045), by company id: what the day's
+    records up to the watermark and the late records settled today invoiced and paid, and what is
+    outstanding after them — every record of a day up to this one, up to the watermark. A company
+    shows while it owes something or moved on the day."""
+    owed, record = ClearingCompanyReceivable, ClearingRecord
+    keys = (owed.franchisee_id, owed.company_id)
+    todays = and_(record.sequence <= watermark,
+                  ((owed.business_date == day) & record.settled_business_date.is_(None))
+                  | (record.settled_business_date == day))
+
+    def on_day(column: Any) -> Any:
+        return cast(func.coalesce(func.sum(case((todays, column), else_=0)), 0), BigInteger)
+
+    rows = session.execute(
+        select(*keys, on_day(owed.invoiced_fen), on_day(owed.paid_fen),
+               cast(func.sum(owed.invoiced_fen - owed.paid_fen), BigInteger))
+        .join(record, record.transaction_id == owed.transaction_id)
+        .where(owed.business_date <= day, record.sequence <= watermark)
+        .group_by(*keys).order_by(*keys))
+    found: dict[str, list[CompanyReceivableLine]] = {}
+    for franchisee, company, invoiced, paid, outstanding in rows:
+        if invoiced or paid or outstanding:
+            found.setdefault(franchisee, []).append(CompanyReceivableLine(company, invoiced, paid, outstanding))
+    return found
+
+
 _GROUP_KEYS = ("issuing_franchisee_id", "acquiring_franchisee_id", "settling_store_id", "flow_kind", "reported_type")
 _SUMS = ("transaction_count", "principal_fen", "bonus_fen", "points", "count_uses")  # clearing_totals' names
 
@@ -531,6 +572,9 @@ def build_statement(draft: StatementDraft, name: str, day: date, schedule: progr
         fee_schedule=schedule,
         generated_at=timestamp(generated_at),
     )
+    for owed in draft.company_receivables:  # reported only: never in the nets above
+        statement.company_receivables.add(company_id=owed.company_id, invoiced_fen=owed.invoiced_fen, paid_fen=owed.paid_fen,
+                                          outstanding_fen=owed.outstanding_fen)
     add_line = statement.lines.add  # built in place: copying ready-made lines in costs twice as much
     for number, (flow, counterparty, store, original, count, gross, fee, platform_fee, net) in enumerate(draft.lines, start=1):
         line = add_line(line_number=number, flow=flow, counterparty_franchisee_id=counterparty, store_id=store,

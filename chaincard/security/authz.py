@@ -377,8 +377,12 @@ def _build_matrix() -> dict[str, Rule]:
         roles=_roles(HA, HF), scoped_by="none", note="invoiced bulk recharge: HQ finance places a company's order")
     m[_rpc("CompanyService", "GetBulkRecharge")] = Rule(roles=company_readers, owners=company_owners)
     m[_rpc("CompanyService", "ListCompanyCards")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "RecordCompanyPayment")] = Rule(
+        roles=_roles(HA, HF), scoped_by="none", note="a company's payment of its invoices: HQ finance records it")
     m[_rpc("CompanyOrderService", "PostCompanyOrder")] = Rule(
         peers=frozenset({"hq"}), note="HQ sends each region the chunk of a company's bulk recharge it homes")
+    m[_rpc("CompanyOrderService", "PostCompanyPayment")] = Rule(
+        peers=frozenset({"hq"}), note="HQ sends each region its part of a company's payment")
     # ImportService (HQ) and RegionImportService (regions): a chain's old data (docs/adr/0040).
     m[_rpc("ImportService", "ImportRows")] = Rule(
         roles=_roles(HA), scoped_by="none", note="streamed rows; going live imports the whole chain's members and balances")

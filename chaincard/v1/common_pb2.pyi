@@ -83,6 +83,7 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_OPENING_BALANCE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_COMPANY_RECHARGE: _ClassVar[TransactionType]
     TRANSACTION_TYPE_REFERRAL_POINTS: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_COMPANY_PAYMENT: _ClassVar[TransactionType]
 
 class PostingDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -163,6 +164,7 @@ TRANSACTION_TYPE_LEVEL_PURCHASE: TransactionType
 TRANSACTION_TYPE_OPENING_BALANCE: TransactionType
 TRANSACTION_TYPE_COMPANY_RECHARGE: TransactionType
 TRANSACTION_TYPE_REFERRAL_POINTS: TransactionType
+TRANSACTION_TYPE_COMPANY_PAYMENT: TransactionType
 POSTING_DIRECTION_UNSPECIFIED: PostingDirection
 POSTING_DIRECTION_DEBIT: PostingDirection
 POSTING_DIRECTION_CREDIT: PostingDirection

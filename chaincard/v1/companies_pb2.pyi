@@ -62,10 +62,16 @@ class GetCompanyRequest(_message.Message):
     def __init__(self, company_id: _Optional[str] = ...) -> None: ...
 
 class GetCompanyResponse(_message.Message):
-    __slots__ = ("company",)
+    __slots__ = ("company", "invoiced_fen", "paid_fen", "outstanding_fen")
     COMPANY_FIELD_NUMBER: _ClassVar[int]
+    INVOICED_FEN_FIELD_NUMBER: _ClassVar[int]
+    PAID_FEN_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_FEN_FIELD_NUMBER: _ClassVar[int]
     company: Company
-    def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ...) -> None: ...
+    invoiced_fen: int
+    paid_fen: int
+    outstanding_fen: int
+    def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ..., invoiced_fen: _Optional[int] = ..., paid_fen: _Optional[int] = ..., outstanding_fen: _Optional[int] = ...) -> None: ...
 
 class ListCompaniesRequest(_message.Message):
     __slots__ = ("home_region", "franchisee_id")
@@ -252,3 +258,77 @@ class CompanyOrderLinePosted(_message.Message):
     transaction_id: str
     member_id: str
     def __init__(self, line_index: _Optional[int] = ..., card_number: _Optional[str] = ..., transaction_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class RecordCompanyPaymentRequest(_message.Message):
+    __slots__ = ("request_id", "company_id", "amount_fen", "reference")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    company_id: str
+    amount_fen: int
+    reference: str
+    def __init__(self, request_id: _Optional[str] = ..., company_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class CompanyPaymentPart(_message.Message):
+    __slots__ = ("region_code", "amount_fen", "transaction_id")
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    region_code: str
+    amount_fen: int
+    transaction_id: str
+    def __init__(self, region_code: _Optional[str] = ..., amount_fen: _Optional[int] = ..., transaction_id: _Optional[str] = ...) -> None: ...
+
+class CompanyPayment(_message.Message):
+    __slots__ = ("payment_id", "company_id", "amount_fen", "reference", "parts", "created_at", "posted")
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    POSTED_FIELD_NUMBER: _ClassVar[int]
+    payment_id: str
+    company_id: str
+    amount_fen: int
+    reference: str
+    parts: _containers.RepeatedCompositeFieldContainer[CompanyPaymentPart]
+    created_at: _timestamp_pb2.Timestamp
+    posted: bool
+    def __init__(self, payment_id: _Optional[str] = ..., company_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., reference: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CompanyPaymentPart, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., posted: _Optional[bool] = ...) -> None: ...
+
+class RecordCompanyPaymentResponse(_message.Message):
+    __slots__ = ("payment", "outstanding_fen")
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_FEN_FIELD_NUMBER: _ClassVar[int]
+    payment: CompanyPayment
+    outstanding_fen: int
+    def __init__(self, payment: _Optional[_Union[CompanyPayment, _Mapping]] = ..., outstanding_fen: _Optional[int] = ...) -> None: ...
+
+class PostCompanyPaymentRequest(_message.Message):
+    __slots__ = ("request_id", "payment_id", "company_id", "franchisee_id", "amount_fen", "operator_id", "reference")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    payment_id: str
+    company_id: str
+    franchisee_id: str
+    amount_fen: int
+    operator_id: str
+    reference: str
+    def __init__(self, request_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., company_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., operator_id: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class PostCompanyPaymentResponse(_message.Message):
+    __slots__ = ("transaction_id", "business_date")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    business_date: str
+    def __init__(self, transaction_id: _Optional[str] = ..., business_date: _Optional[str] = ...) -> None: ...

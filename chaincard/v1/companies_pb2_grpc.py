@@ -66,6 +66,11 @@ class CompanyServiceStub:
                 request_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsResponse.FromString,
                 _registered_method=True)
+        self.RecordCompanyPayment = channel.unary_unary(
+                '/chaincard.v1.CompanyService/RecordCompanyPayment',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentResponse.FromString,
+                _registered_method=True)
 
 
 class CompanyServiceServicer:
@@ -121,6 +126,17 @@ class CompanyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordCompanyPayment(self, request, context):
+        """Records a company's payment of its invoices (HQ finance or admin). HQ splits it over the regions
+        holding the company's receivable, oldest invoiced lines first, and each region posts its part as
+        a COMPANY_PAYMENT exactly once. More than the company owes is INVALID_ARGUMENT naming amount_fen,
+        and nothing is recorded. Idempotent by request_id: a retry answers the payment as it is now and
+        sends again any part a region has not posted yet; the same id asking anything else is ALREADY_EXISTS. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompanyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +169,11 @@ def add_CompanyServiceServicer_to_server(servicer, server):
                     servicer.ListCompanyCards,
                     request_deserializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_companies__pb2.ListCompanyCardsResponse.SerializeToString,
+            ),
+            'RecordCompanyPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCompanyPayment,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -329,6 +350,33 @@ class CompanyService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def RecordCompanyPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyService/RecordCompanyPayment',
+            chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class CompanyOrderServiceStub:
     """A region's side of a company's bulk recharge: HQ sends it the job's lines whose cards it homes.
@@ -344,6 +392,11 @@ class CompanyOrderServiceStub:
                 '/chaincard.v1.CompanyOrderService/PostCompanyOrder',
                 request_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.FromString,
+                _registered_method=True)
+        self.PostCompanyPayment = channel.unary_unary(
+                '/chaincard.v1.CompanyOrderService/PostCompanyPayment',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.FromString,
                 _registered_method=True)
 
 
@@ -362,6 +415,15 @@ class CompanyOrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PostCompanyPayment(self, request, context):
+        """Posts the region's part of a company's payment: one COMPANY_PAYMENT transaction (debit the selling
+        franchisee's CASH_COLLECTED, credit its COMPANY_RECEIVABLE), tied to no card, and its
+        CompanyPaymentPosted event. Keyed by the payment: sent again, it answers the first posting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompanyOrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -369,6 +431,11 @@ def add_CompanyOrderServiceServicer_to_server(servicer, server):
                     servicer.PostCompanyOrder,
                     request_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.SerializeToString,
+            ),
+            'PostCompanyPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostCompanyPayment,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -399,6 +466,33 @@ class CompanyOrderService:
             '/chaincard.v1.CompanyOrderService/PostCompanyOrder',
             chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderRequest.SerializeToString,
             chaincard_dot_v1_dot_companies__pb2.PostCompanyOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostCompanyPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyOrderService/PostCompanyPayment',
+            chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -150,6 +150,30 @@ class TransactionPosted(_message.Message):
     company_id: str
     def __init__(self, transaction: _Optional[_Union[_common_pb2.Transaction, _Mapping]] = ..., member_id: _Optional[str] = ..., issuing_franchisee_id: _Optional[str] = ..., acquiring_store_id: _Optional[str] = ..., acquiring_franchisee_id: _Optional[str] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., tenders: _Optional[_Iterable[_Union[_transactions_pb2.AppliedTender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_redeemed: _Optional[int] = ..., coupons: _Optional[_Iterable[_Union[_transactions_pb2.AppliedCoupon, _Mapping]]] = ..., issuing_store_id: _Optional[str] = ..., subtotal_fen: _Optional[int] = ..., discount_fen: _Optional[int] = ..., points_deduction_fen: _Optional[int] = ..., company_id: _Optional[str] = ...) -> None: ...
 
+class CompanyPaymentPosted(_message.Message):
+    __slots__ = ("transaction_id", "payment_id", "company_id", "franchisee_id", "region_code", "business_date", "amount_fen", "postings", "occurred_at", "operator_id")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    POSTINGS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    payment_id: str
+    company_id: str
+    franchisee_id: str
+    region_code: str
+    business_date: str
+    amount_fen: int
+    postings: _containers.RepeatedCompositeFieldContainer[_common_pb2.Posting]
+    occurred_at: _timestamp_pb2.Timestamp
+    operator_id: str
+    def __init__(self, transaction_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., company_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., region_code: _Optional[str] = ..., business_date: _Optional[str] = ..., amount_fen: _Optional[int] = ..., postings: _Optional[_Iterable[_Union[_common_pb2.Posting, _Mapping]]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
 class CouponIssued(_message.Message):
     __slots__ = ("coupon", "operator_id")
     COUPON_FIELD_NUMBER: _ClassVar[int]

@@ -99,7 +99,7 @@ class StatementLine(_message.Message):
     def __init__(self, line_number: _Optional[int] = ..., flow: _Optional[_Union[SettlementFlow, str]] = ..., counterparty_franchisee_id: _Optional[str] = ..., store_id: _Optional[str] = ..., transaction_count: _Optional[int] = ..., gross_fen: _Optional[int] = ..., counterparty_fee_fen: _Optional[int] = ..., platform_fee_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., original_business_date: _Optional[str] = ...) -> None: ...
 
 class Statement(_message.Message):
-    __slots__ = ("statement_id", "franchisee_id", "franchisee_name", "business_date", "lines", "receivable_fen", "payable_fen", "fees_fen", "net_fen", "fee_schedule", "generated_at", "content_sha256_hex")
+    __slots__ = ("statement_id", "franchisee_id", "franchisee_name", "business_date", "lines", "receivable_fen", "payable_fen", "fees_fen", "net_fen", "fee_schedule", "generated_at", "content_sha256_hex", "company_receivables")
     STATEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
     FRANCHISEE_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class Statement(_message.Message):
     FEE_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
     CONTENT_SHA256_HEX_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_RECEIVABLES_FIELD_NUMBER: _ClassVar[int]
     statement_id: str
     franchisee_id: str
     franchisee_name: str
@@ -124,7 +125,20 @@ class Statement(_message.Message):
     fee_schedule: _program_config_pb2.FeeSchedule
     generated_at: _timestamp_pb2.Timestamp
     content_sha256_hex: str
-    def __init__(self, statement_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., franchisee_name: _Optional[str] = ..., business_date: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., receivable_fen: _Optional[int] = ..., payable_fen: _Optional[int] = ..., fees_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., fee_schedule: _Optional[_Union[_program_config_pb2.FeeSchedule, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_sha256_hex: _Optional[str] = ...) -> None: ...
+    company_receivables: _containers.RepeatedCompositeFieldContainer[CompanyReceivable]
+    def __init__(self, statement_id: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., franchisee_name: _Optional[str] = ..., business_date: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., receivable_fen: _Optional[int] = ..., payable_fen: _Optional[int] = ..., fees_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., fee_schedule: _Optional[_Union[_program_config_pb2.FeeSchedule, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_sha256_hex: _Optional[str] = ..., company_receivables: _Optional[_Iterable[_Union[CompanyReceivable, _Mapping]]] = ...) -> None: ...
+
+class CompanyReceivable(_message.Message):
+    __slots__ = ("company_id", "invoiced_fen", "paid_fen", "outstanding_fen")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICED_FEN_FIELD_NUMBER: _ClassVar[int]
+    PAID_FEN_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_FEN_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    invoiced_fen: int
+    paid_fen: int
+    outstanding_fen: int
+    def __init__(self, company_id: _Optional[str] = ..., invoiced_fen: _Optional[int] = ..., paid_fen: _Optional[int] = ..., outstanding_fen: _Optional[int] = ...) -> None: ...
 
 class StatementSummary(_message.Message):
     __slots__ = ("statement_id", "franchisee_id", "business_date", "net_fen", "line_count", "content_sha256_hex")

@@ -97,7 +97,7 @@ def test_the_cli_creates_shows_and_lists_a_company_and_a_second_run_answers_the_
     assert main(create) == 0  # the derived request id: the same company, not ALREADY_EXISTS
     assert capsys.readouterr().out == first
     assert main(["company", "show", "CO-CLI", *hq]) == 0
-    assert capsys.readouterr().out == first
+    assert capsys.readouterr().out == first + "  invoiced ¥0.00, paid ¥0.00, outstanding ¥0.00\n"  # nothing bought yet
     assert main(["company", "list", "--region", "W", *hq]) == 0
     assert "CO-CLI:" in capsys.readouterr().out
     assert main(["company", "show", "CO-NONE", *hq]) == 1

@@ -2,10 +2,13 @@
 HQ checks every line and records a job, its worker sends each home region its chunk, a region posts
 its chunk all-or-nothing (new holders registered, cards opened, COMPANY_RECHARGE against the selling
 franchisee's COMPANY_RECEIVABLE), a retry posts nothing twice, and a region rule refusing one line
-fails that region's chunk with nothing written. The ledger stays balanced; HQ lists the company's cards."""
+fails that region's chunk with nothing written. The ledger stays balanced; HQ lists the company's cards.
+A company's payment is split over the regions it owes, oldest lines first, and each region posts its
+part once (COMPANY_PAYMENT, CompanyPaymentPosted)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Iterator
 
@@ -58,7 +61,8 @@ def _wait(stub: companies_pb2_grpc.CompanyServiceStub, job_id: str) -> companies
     deadline = time.monotonic() + 60
     while True:
         job = stub.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=job_id), timeout=DEADLINE).job
-        if job.state != RUNNING or time.monotonic() > deadline:
+        # A failed job's other regions' chunks are still sent: wait for every line's outcome too.
+        if (job.state != RUNNING and all(line.outcome for line in job.lines)) or time.monotonic() > deadline:
             return job
         time.sleep(0.3)
 
@@ -207,3 +211,98 @@ def test_bad_orders_are_refused_naming_the_field_with_nothing_recorded(regions, 
             stub.BulkRecharge(request, timeout=DEADLINE)
         assert refused.value.code() == status and named in refused.value.details(), (named, refused.value.details())
     assert int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_recharge_jobs")) == jobs
+
+
+PAYER = "CO-PAYER"
+
+
+def _payment(amount_fen: int, *, request_id: str = "", company_id: str = PAYER) -> companies_pb2.RecordCompanyPaymentRequest:
+    return companies_pb2.RecordCompanyPaymentRequest(request_id=request_id or new_id(), company_id=company_id,
+                                                     amount_fen=amount_fen, reference="CMB 20261203-0001")
+
+
+def _posted(stub: companies_pb2_grpc.CompanyServiceStub,
+            request: companies_pb2.RecordCompanyPaymentRequest) -> companies_pb2.RecordCompanyPaymentResponse:
+    """The payment once the worker has posted every part (the same request id answers it as it is now)."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = stub.RecordCompanyPayment(request, timeout=DEADLINE)
+        if answer.payment.posted or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.3)
+
+
+def _payment_rows(regions: RunningRegions, code: str) -> list[tuple[str, int, str]]:
+    return [tuple(row) for row in rows(  # type: ignore[misc]
+        regions.database_urls[code], "SELECT request_id, amount_fen, card_number FROM ledger_transactions "
+        "WHERE type = 'COMPANY_PAYMENT' AND details->>'company_id' = :company ORDER BY created_at", company=PAYER)]
+
+
+def _owed(stub: companies_pb2_grpc.CompanyServiceStub) -> tuple[int, int, int]:
+    answer = stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=PAYER), timeout=DEADLINE)
+    return answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen
+
+
+def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(regions, stub, capsys) -> None:  # type: ignore[no-untyped-def]
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(PAYER, 103)), timeout=DEADLINE)
+    east, west, later = open_card(regions.clients["E"]), open_card(regions.clients["W"], "S-W-001"), open_card(regions.clients["E"])
+    for lines in ([_card(east, 10_000), _card(west, 8_000)], [_card(later, 5_000)]):  # two invoices, oldest first
+        job = _wait(stub, stub.BulkRecharge(_order(lines, company_id=PAYER), timeout=DEADLINE).job.job_id)
+        assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    assert _owed(stub) == (23_000, 0, 23_000)
+    receivable_before = {code: _receivable(regions, code) for code in ("E", "W")}
+
+    # Refusals name the field and record nothing.
+    for request, status, named in ((_payment(23_001), grpc.StatusCode.INVALID_ARGUMENT, "amount_fen"),
+                                   (_payment(0), grpc.StatusCode.INVALID_ARGUMENT, "amount_fen"),
+                                   (_payment(100, company_id="CO-NOBODY"), grpc.StatusCode.NOT_FOUND, "CO-NOBODY")):
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.RecordCompanyPayment(request, timeout=DEADLINE)
+        assert refused.value.code() == status and named in refused.value.details(), refused.value.details()
+    assert int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_payments WHERE company_id = :c",
+                      c=PAYER)) == 0
+
+    # 120.00 pays the oldest lines: E's 100.00, then 20.00 of W's 80.00.
+    first = _payment(12_000)
+    paid = _posted(stub, first)
+    assert [(part.region_code, part.amount_fen) for part in paid.payment.parts] == [("E", 10_000), ("W", 2_000)]
+    assert all(part.transaction_id for part in paid.payment.parts) and paid.outstanding_fen == 11_000
+    key = f"company-payment:{paid.payment.payment_id}"
+    assert _payment_rows(regions, "E") == [(key, 10_000, "")] and _payment_rows(regions, "W") == [(key, 2_000, "")]
+    # Sent again: the same payment; to the region under another request id: the same posting.
+    assert stub.RecordCompanyPayment(first, timeout=DEADLINE).payment == paid.payment
+    endpoint = str(scalar(regions.database_urls["hq"], "SELECT endpoint FROM regions WHERE code = 'E'"))
+    with open_channel(endpoint) as channel:
+        again = companies_pb2_grpc.CompanyOrderServiceStub(channel).PostCompanyPayment(companies_pb2.PostCompanyPaymentRequest(
+            request_id=new_id(), payment_id=paid.payment.payment_id, company_id=PAYER, franchisee_id="F-AURORA",
+            amount_fen=10_000), timeout=DEADLINE)
+    assert again.transaction_id == paid.payment.parts[0].transaction_id
+    with pytest.raises(grpc.RpcError) as other:  # the same request id asking another amount
+        stub.RecordCompanyPayment(_payment(100, request_id=first.request_id), timeout=DEADLINE)
+    assert other.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert len(_payment_rows(regions, "E")) == len(_payment_rows(regions, "W")) == 1
+
+    # The rest, through the CLI's own `company pay` and `company show`: W's 60.00 still owed on the
+    # older invoice, then E's 50.00 of the later one.
+    from hq_service import company_cli
+
+    capsys.readouterr()
+    company_cli._pay(stub, argparse.Namespace(company_id=PAYER, amount="110.00", reference="CMB 20261203-0002",
+                                              request_id=None, wait=60.0))
+    company_cli._show(stub, argparse.Namespace(company_id=PAYER))
+    printed = capsys.readouterr().out
+    assert "of ¥110.00 from CO-PAYER: POSTED; outstanding ¥0.00" in printed, printed
+    assert "region E: ¥50.00" in printed and "region W: ¥60.00" in printed, printed
+    assert "invoiced ¥230.00, paid ¥230.00, outstanding ¥0.00" in printed, printed
+    assert _owed(stub) == (23_000, 23_000, 0)
+    with pytest.raises(grpc.RpcError) as over:
+        stub.RecordCompanyPayment(_payment(1), timeout=DEADLINE)
+    assert over.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "amount_fen" in over.value.details()
+
+    # Each region's receivable went down by what it was paid, cash up alike; the ledgers balance; the
+    # event of each part is on its way to settlement, keyed by the company, not a card.
+    assert {code: receivable_before[code] - _receivable(regions, code) for code in ("E", "W")} == {"E": 15_000, "W": 8_000}
+    for code, parts in (("E", 2), ("W", 2)):
+        assert_ledger_consistent(regions.database_urls[code])
+        assert int(scalar(regions.database_urls[code], "SELECT COUNT(*) FROM outbox WHERE message_key = :key "
+                          "AND event_type = 'chaincard.v1.CompanyPaymentPosted'", key=f"company:{PAYER}")) == parts

@@ -383,3 +383,76 @@ def test_golden_count_use_purchase_refunds_follow_their_purchase(ledger):
         flows = dict(session.execute(select(ClearingRecord.transaction_id, ClearingRecord.flow_kind)).all())
     assert (flows["P01"], flows["P04"]) == ("SPEND", "SPEND")
     assert flows["P02"] == flows["P03"] != "SPEND"
+
+
+def test_golden_company_receivables_on_the_sellers_statement(ledger):
+    """Companies' invoiced cards (C6, docs/adr/0045). Aurora sells cards by invoice to CO-ACME and
+    CO-BETA at S-E-002; schedule from 2026-11-26: collection 50 bp, platform 20 bp.
+
+    Day 2026-12-01:
+      K01 COMPANY_RECHARGE A1 (Aurora's own card) 50,000 for CO-ACME — within Aurora: no line
+      K02 COMPANY_RECHARGE H1 (HQ's card) 20,000 for CO-ACME — a recharge flow: Aurora collects the
+          invoice and owes HQ the principal: collection 100, no platform fee (HQ receives) → HQ +19,900
+      K03 COMPANY_RECHARGE B1 (Bamboo's card) 10,000 for CO-BETA: collection 50, platform 20 →
+          Bamboo +9,930, Aurora −9,950, HQ +20
+      K04 COMPANY_PAYMENT CO-ACME 30,000 (region E) — within Aurora: no line, only its receivable
+      Nets: −29,850 + 9,930 + 19,920 = 0 (the receivables are not in them).
+      Aurora's company receivables: CO-ACME invoiced 70,000, paid 30,000, outstanding 40,000;
+      CO-BETA invoiced 10,000, outstanding 10,000. Nobody else's statement has the section.
+    Late: K05 COMPANY_PAYMENT CO-ACME 5,000 (region W) of 2026-12-01, after that day was settled.
+    Day 2026-12-02:
+      K06 COMPANY_PAYMENT CO-BETA 10,000 (region W).
+      Aurora's company receivables: CO-ACME paid 5,000 (the late one), outstanding 35,000; CO-BETA
+      paid 10,000, outstanding 0 (shown: it moved that day). No lines at all.
+    """
+    from settlement.hq import StaticConfigSource
+    from settlement.models import ClearingCompanyReceivable
+    from settlement.runs import SettlementRunner
+    from tests.support.settlement import (
+        COMPANY_DAY,
+        COMPANY_DAY_ONE,
+        COMPANY_DAY_TWO,
+        COMPANY_LATE,
+        COMPANY_NEXT_DAY,
+        COMPANY_NOW,
+        COUNT_SNAPSHOT,
+        EXPECTED_COMPANY_DAY_ONE,
+        EXPECTED_COMPANY_DAY_ONE_TOTALS,
+        EXPECTED_COMPANY_RECEIVABLES_DAY_ONE,
+        EXPECTED_COMPANY_RECEIVABLES_DAY_TWO,
+    )
+
+    def receivables(statement: settlement_pb2.Statement) -> dict[str, tuple[int, int, int]]:
+        return {owed.company_id: (owed.invoiced_fen, owed.paid_fen, owed.outstanding_fen)
+                for owed in statement.company_receivables}
+
+    sessions, consumer, _runner, statements_dir = ledger
+    runner = SettlementRunner(sessions, StaticConfigSource(COUNT_SNAPSHOT), statements_dir=statements_dir,
+                              clock=lambda: COMPANY_NOW)
+    feed(consumer, COMPANY_DAY_ONE)  # each event twice: redelivery counts once
+    run = runner.run(COMPANY_DAY)
+    assert (run.clearing_record_count, run.manifest.net_total_fen) == (2, 0)
+    with sessions() as session:
+        for franchisee, expected in EXPECTED_COMPANY_DAY_ONE.items():
+            statement = load_statement(session, franchisee_id=franchisee, business_date=COMPANY_DAY)
+            assert _lines(statement) == expected, franchisee
+            assert _totals(statement) == EXPECTED_COMPANY_DAY_ONE_TOTALS[franchisee], franchisee
+            assert receivables(statement) == (EXPECTED_COMPANY_RECEIVABLES_DAY_ONE if franchisee == "F-AURORA" else {})
+        assert session.execute(select(func.count()).select_from(ClearingCompanyReceivable)).scalar_one() == 4
+    day_dir = statements_dir / COMPANY_DAY.isoformat()
+    csv = (day_dir / "ST-2026-12-01-F-AURORA.csv").read_bytes().decode("utf-8-sig")
+    assert "company_receivables,company,invoiced_fen,paid_fen,outstanding_fen\r\n" in csv
+    assert "company,CO-ACME,70000,30000,40000\r\ncompany,CO-BETA,10000,0,10000\r\n" in csv
+    assert "company_receivables" not in (day_dir / "ST-2026-12-01-F-BAMBOO.csv").read_text(encoding="utf-8-sig")
+
+    feed(consumer, [COMPANY_LATE])
+    feed(consumer, COMPANY_DAY_TWO)
+    second = runner.run(COMPANY_NEXT_DAY)
+    assert second.manifest.net_total_fen == 0
+    with sessions() as session:
+        aurora = load_statement(session, franchisee_id="F-AURORA", business_date=COMPANY_NEXT_DAY)
+        assert (aurora.lines, aurora.net_fen) == ([], 0)
+        assert receivables(aurora) == EXPECTED_COMPANY_RECEIVABLES_DAY_TWO
+        # The first day's statement stays as it was settled: the late payment is the next day's.
+        first = load_statement(session, franchisee_id="F-AURORA", business_date=COMPANY_DAY)
+        assert receivables(first) == EXPECTED_COMPANY_RECEIVABLES_DAY_ONE

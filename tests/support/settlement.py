@@ -254,9 +254,12 @@ EXPECTED_COUPON_DAY_TWO_TOTALS = {
 }
 
 
-def feed(consumer: IdempotentConsumer, events: list[events_pb2.TransactionPosted]) -> None:
+def feed(consumer: IdempotentConsumer,
+         events: list[events_pb2.TransactionPosted] | list[events_pb2.TransactionPosted | events_pb2.CompanyPaymentPosted]) -> None:
     for event in events:
-        envelope = wrap(event, producer="region-test", aggregate_id=event.transaction.card_number).SerializeToString()
+        key = (event.transaction.card_number if isinstance(event, events_pb2.TransactionPosted)
+               else f"company:{event.company_id}")
+        envelope = wrap(event, producer="region-test", aggregate_id=key).SerializeToString()
         assert consumer.apply(envelope) is True
         assert consumer.apply(envelope) is False  # redelivery changes nothing
 
@@ -371,3 +374,57 @@ EXPECTED_PURCHASE_DAY_TWO_TOTALS = {
     "F-BAMBOO": (0, 20_643, -42, -20_643),
     "F-HQ": (0, 42, 0, -42),
 }
+
+
+# ---- company receivables (C6, docs/adr/0045): tests/integration/test_settlement_golden.py tells the arithmetic ----
+COMPANY_DAY = date(2026, 12, 1)
+COMPANY_NEXT_DAY = date(2026, 12, 2)
+COMPANY_NOW = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: both days closed
+
+
+def company_recharge(transaction_id: str, card: str, store: str, day: date, principal: int,
+                     company_id: str) -> events_pb2.TransactionPosted:
+    """A line of a company's bulk recharge, as the region posts it (TransactionPosted.company_id set)."""
+    event = posted(transaction_id, "COMPANY_RECHARGE", card, store, day, principal)
+    event.company_id = company_id
+    event.tenders.add(type=common_pb2.TENDER_TYPE_INVOICE, amount_fen=principal)
+    return event
+
+
+def company_paid(transaction_id: str, company_id: str, franchisee_id: str, region: str, day: date,
+                 amount_fen: int) -> events_pb2.CompanyPaymentPosted:
+    """A region's part of a company's payment (COMPANY_PAYMENT, tied to no card)."""
+    return events_pb2.CompanyPaymentPosted(
+        transaction_id=transaction_id, payment_id=f"PAY-{transaction_id}", company_id=company_id,
+        franchisee_id=franchisee_id, region_code=region, business_date=day.isoformat(), amount_fen=amount_fen)
+
+
+COMPANY_DAY_ONE: list[events_pb2.TransactionPosted | events_pb2.CompanyPaymentPosted] = [
+    company_recharge("K01", A1, "S-E-002", COMPANY_DAY, 50_000, "CO-ACME"),
+    company_recharge("K02", H1, "S-E-002", COMPANY_DAY, 20_000, "CO-ACME"),
+    company_recharge("K03", B1, "S-E-002", COMPANY_DAY, 10_000, "CO-BETA"),
+    company_paid("K04", "CO-ACME", "F-AURORA", "E", COMPANY_DAY, 30_000),
+]
+COMPANY_LATE = company_paid("K05", "CO-ACME", "F-AURORA", "W", COMPANY_DAY, 5_000)
+COMPANY_DAY_TWO: list[events_pb2.TransactionPosted | events_pb2.CompanyPaymentPosted] = [
+    company_paid("K06", "CO-BETA", "F-AURORA", "W", COMPANY_NEXT_DAY, 10_000),
+]
+EXPECTED_COMPANY_DAY_ONE = {
+    "F-AURORA": [
+        ("RECHARGE_ACQUIRED", "F-BAMBOO", "S-E-002", "", 1, 10_000, 50, 0, -9_950),
+        ("RECHARGE_ACQUIRED", "F-HQ", "S-E-002", "", 1, 20_000, 100, 0, -19_900),
+    ],
+    "F-BAMBOO": [("RECHARGE_ISSUED", "F-AURORA", "S-E-002", "", 1, 10_000, 50, 20, 9_930)],
+    "F-HQ": [
+        ("RECHARGE_ISSUED", "F-AURORA", "S-E-002", "", 1, 20_000, 100, 0, 19_900),
+        ("PLATFORM_FEE", "F-BAMBOO", "S-E-002", "", 1, 10_000, 0, 20, 20),
+    ],
+}
+EXPECTED_COMPANY_DAY_ONE_TOTALS = {  # receivable, payable, platform fees charged, net
+    "F-AURORA": (0, 29_850, 0, -29_850),
+    "F-BAMBOO": (9_930, 0, 20, 9_930),
+    "F-HQ": (19_920, 0, 0, 19_920),
+}
+# company → (invoiced on the day, paid on the day, outstanding after it), on the seller's statement only
+EXPECTED_COMPANY_RECEIVABLES_DAY_ONE = {"CO-ACME": (70_000, 30_000, 40_000), "CO-BETA": (10_000, 0, 10_000)}
+EXPECTED_COMPANY_RECEIVABLES_DAY_TWO = {"CO-ACME": (0, 5_000, 35_000), "CO-BETA": (0, 10_000, 0)}

@@ -361,3 +361,8 @@ def test_a_companys_cards_are_seen_by_its_franchisee_only_and_its_orders_placed_
         gate.authorise(rpc("CompanyService", "BulkRecharge"), companies_pb2.BulkRechargeRequest(request_id="r"), aurora)
     finance = FakeContext(pems["client:ops"], token(Role.HQ_FINANCE, Scope.chain()))
     gate.authorise(rpc("CompanyService", "BulkRecharge"), companies_pb2.BulkRechargeRequest(request_id="r"), finance)
+    # A payment too: HQ finance records it; the franchisee it is owed to does not.
+    payment = companies_pb2.RecordCompanyPaymentRequest(request_id="r", company_id="CO-A", amount_fen=100)
+    with pytest.raises(PermissionDenied):
+        gate.authorise(rpc("CompanyService", "RecordCompanyPayment"), payment, aurora)
+    gate.authorise(rpc("CompanyService", "RecordCompanyPayment"), payment, finance)
