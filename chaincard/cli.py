@@ -34,7 +34,10 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
 def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
     from chaincard.rpc.server import serve_until_signalled, write_port_file
 
+    from chaincard.events.connection import KafkaConnection, use_connection
+
     configure_logging(process_name, settings.log_level)
+    use_connection(KafkaConnection.from_settings(settings))  # every Kafka client of this process
     running = start(settings)
     # What start-up built (modules, schemas, caches) lives as long as the process: freeze it out of
     # the collector, whose full passes would otherwise walk it all and stall every call meanwhile.
@@ -176,10 +179,32 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_status_one(args: argparse.Namespace) -> int:
+    """``chaincard status --one HOST:PORT``: the gRPC health of one process, for a container's
+    probes (Kubernetes' own gRPC probe cannot present the client certificate our servers demand)."""
+    from chaincard.rpc.channels import check_health
+    from chaincard.rpc.transport import PLAINTEXT, Transport
+
+    settings = load_settings(args.config, tls_dir=args.tls_dir, insecure=args.insecure or None)
+    if settings.insecure:
+        transport = PLAINTEXT
+    elif not args.as_name:
+        print("chaincard status --one: name the certificate to present with --as (e.g. --as region:E), "
+              "or pass --insecure for a plaintext process", file=sys.stderr)
+        return 2
+    else:
+        transport = Transport.for_service(settings, args.as_name)
+    status = check_health(args.one, args.service, deadline=args.deadline, transport=transport)
+    print(f"{args.one} {status}")
+    return 0 if status == "SERVING" else 1
+
+
 def run_status(args: argparse.Namespace) -> int:
     from chaincard.chain_state import ChainState
     from chaincard.rpc.channels import check_health
 
+    if args.one:
+        return run_status_one(args)
     try:
         state = ChainState.load(Path(args.data_dir))
     except FileNotFoundError:
@@ -208,8 +233,11 @@ def run_events_lag(args: argparse.Namespace) -> int:
     from chaincard.events.lag import consumer_lag
     from chaincard.security.cli import chain_state
 
+    from chaincard.events.connection import KafkaConnection, use_connection
+
     state = chain_state(args.data_dir)
     settings = load_settings(args.config)
+    use_connection(KafkaConnection.from_settings(settings))
     kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
     deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
     for group in consumer_lag(kafka, deployment):
@@ -275,6 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="health of every process of the running chain; non-zero if any is not serving")
     status.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    # One process, not a local chain: what a container's liveness and readiness probes run.
+    status.add_argument("--one", metavar="HOST:PORT", help="check only the gRPC health of the process at HOST:PORT "
+                        "(exit 0 if SERVING): a container's probe")
+    status.add_argument("--as", dest="as_name", metavar="NAME",
+                        help="with --one: the certificate to present, e.g. hq or region:E (from --tls-dir)")
+    status.add_argument("--service", default="", help="with --one: the gRPC service to ask about (default: the whole server)")
+    status.add_argument("--deadline", type=float, default=2.0, help="with --one: seconds to wait for the answer")
+    status.add_argument("--tls-dir", help="with --one: the certificates directory (also CHAINCARD_TLS_DIR)")
+    status.add_argument("--insecure", action="store_true", help="with --one: plaintext gRPC (development only)")
+    status.add_argument("--config", help="with --one: TOML settings file (also CHAINCARD_CONFIG)")
     status.set_defaults(handler=run_status)
 
     hq = commands.add_parser("hq", help="run hq_service (or one of HQ's own operations)")
