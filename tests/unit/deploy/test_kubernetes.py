@@ -1,0 +1,319 @@
+"""deploy/k8s: every resource valid against its schema (Kubernetes' own from kubernetes-validate, the
+operators' CRDs vendored in deploy/schemas), every command and setting one that exists, and the
+shape the design asks for (issue 18 item 2; docs/adr/0050-deployment.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from chaincard.cli import build_parser
+from chaincard.config import Settings
+from chaincard.events.topics import ALL_TOPICS, PARTITIONS
+from tests.support.kustomize import Resource, render
+
+ROOT = Path(__file__).resolve().parents[3]
+K8S = ROOT / "deploy" / "k8s"
+SCHEMAS = ROOT / "deploy" / "schemas"
+LAYOUTS = {"base": K8S / "base", "production": K8S / "overlays" / "production"}
+KUBERNETES_VERSION = "1.33"  # the oldest minor version the manifests must work on
+REGIONS = ("E", "W")
+# Settings read outside the Settings class (service-specific extras), with the module that reads them.
+EXTRA_SETTINGS = {
+    "CHAINCARD_SETTLEMENT_NIGHTLY_AT": "settlement/scheduler.py",
+    "CHAINCARD_SETTLEMENT_CATCH_UP_DAYS": "settlement/scheduler.py",
+    "CHAINCARD_STATEMENTS_DIR": "settlement/bootstrap.py",
+}
+SECRET_SUFFIXES = ("PASSWORD", "HMAC_KEY", "MEMBER_CODE_KEY")
+
+
+@cache
+def rendered(layout: str) -> tuple[Resource, ...]:
+    return tuple(render(LAYOUTS[layout]))
+
+
+def resources(layout: str, kind: str) -> list[Resource]:
+    return [resource for resource in rendered(layout) if resource["kind"] == kind]
+
+
+def one(layout: str, kind: str, name: str) -> Resource:
+    (found,) = [resource for resource in resources(layout, kind) if resource["metadata"]["name"] == name]
+    return found
+
+
+def pod_specs(layout: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for deployment in resources(layout, "Deployment"):
+        yield deployment["metadata"]["name"], deployment["spec"]["template"]["spec"]
+
+
+def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def _strict(schema: Any) -> Any:
+    """Refuse undeclared fields, as the API server's strict field validation does (CRD schemas
+    only declare; the server prunes). Where a schema keeps unknown fields, so do we."""
+    if isinstance(schema, dict):
+        strict = {key: _strict(value) for key, value in schema.items()}
+        if "properties" in schema and "additionalProperties" not in schema \
+                and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            strict["additionalProperties"] = False
+        return strict
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    return schema
+
+
+@cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator:
+    group, version = api_version.split("/")
+    schema = json.loads((SCHEMAS / f"{group}_{kind.lower()}_{version}.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(_strict(schema))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_resource_is_valid_against_its_schema(layout):
+    problems = []
+    for resource in rendered(layout):
+        name = f"{resource['kind']}/{resource['metadata']['name']}"
+        if "/" in resource["apiVersion"] and "k8s.io" not in resource["apiVersion"] and \
+                resource["apiVersion"].split("/")[0] not in ("apps", "policy", "batch", "autoscaling"):
+            problems += [f"{name}: {error.json_path}: {error.message}"
+                         for error in crd_validator(resource["apiVersion"], resource["kind"]).iter_errors(resource)]
+        else:
+            try:
+                kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                problems.append(f"{name}: {error.message}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_strict_crd_check_refuses_a_misspelt_field():
+    topic = one("base", "KafkaTopic", "chaincard-postings")
+    misspelt = {**topic, "spec": {**topic["spec"], "replica": 3}}
+    assert list(crd_validator(topic["apiVersion"], "KafkaTopic").iter_errors(misspelt))
+
+
+def test_the_kubernetes_check_refuses_a_misspelt_field():
+    region = one("base", "Deployment", "chaincard-region-e")
+    misspelt = {**region, "spec": {**region["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(misspelt, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed (the renderer is then trusted)")
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_tests_renderer_agrees_with_kubectl_kustomize(layout):
+    printed = subprocess.run(["kubectl", "kustomize", str(LAYOUTS[layout])], capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+    by_key = {(r["kind"], r["metadata"]["name"]): r for r in yaml.safe_load_all(printed) if r}
+    assert by_key == {(r["kind"], r["metadata"]["name"]): r for r in rendered(layout)}
+
+
+# ---- the commands and settings exist ----------------------------------------------------------------
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_chaincard_command_parses(layout):
+    """Container args (the image's entry point is `chaincard`) and probe commands: argparse exits on
+    a flag or subcommand that does not exist, so a manifest cannot name one."""
+    parser = build_parser()
+    checked = 0
+    for name, spec in pod_specs(layout):
+        for container in containers(spec):
+            commands = []
+            if container.get("image", "").split(":")[0].endswith("chaincard") and "command" not in container:
+                commands.append(container["args"])
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                command = container.get(probe, {}).get("exec", {}).get("command", [])
+                if command[:1] == ["chaincard"]:
+                    commands.append(command[1:])
+            for args in commands:
+                try:
+                    parser.parse_args(args)
+                except SystemExit:
+                    pytest.fail(f"{name}/{container['name']}: `chaincard {' '.join(args)}` does not parse")
+                checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_setting_in_the_environment_exists(layout):
+    fields = {"CHAINCARD_" + name.upper() for name in Settings.__dataclass_fields__} - {"CHAINCARD_EXTRA"}
+    named = {item["name"] for _, spec in pod_specs(layout) for c in containers(spec) for item in c.get("env", [])}
+    named |= set(one(layout, "ConfigMap", "chaincard-settings")["data"])
+    for name in sorted(named):
+        if name in EXTRA_SETTINGS:
+            assert name.removeprefix("CHAINCARD_").lower() in (ROOT / EXTRA_SETTINGS[name]).read_text(encoding="utf-8")
+        elif name.startswith("CHAINCARD_"):
+            assert name in fields, f"{name} is no setting of chaincard/config.py"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_secrets_come_from_secrets_never_from_the_manifests_or_image(layout):
+    for name, spec in pod_specs(layout):
+        for container in containers(spec):
+            for item in container.get("env", []):
+                if item["name"].endswith(SECRET_SUFFIXES):
+                    assert "secretKeyRef" in item.get("valueFrom", {}), f"{name}: {item['name']} is written in the manifest"
+    assert not resources(layout, "Secret"), "Secrets are made at deploy time (docs/operations/deploy.md), not kept here"
+
+
+def test_every_secret_the_pods_use_is_in_the_deploy_runbook():
+    runbook = (ROOT / "docs" / "operations" / "deploy.md").read_text(encoding="utf-8")
+    clusters = {cluster["metadata"]["name"] for cluster in resources("production", "Cluster")}
+    used = set()
+    for _, spec in pod_specs("production"):
+        used |= {volume["secret"]["secretName"] for volume in spec.get("volumes", []) if "secret" in volume}
+        for container in containers(spec):
+            used |= {item["valueFrom"]["secretKeyRef"]["name"] for item in container.get("env", [])
+                     if "secretKeyRef" in item.get("valueFrom", {})}
+    for secret in sorted(used):
+        if secret.endswith("-app") and secret.removesuffix("-app") in clusters:
+            continue  # written by the CloudNativePG operator for its cluster
+        assert f"`{secret}`" in runbook, f"docs/operations/deploy.md does not say how to make Secret {secret}"
+
+
+# ---- the shape the design asks for -------------------------------------------------------------------
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("code", REGIONS)
+def test_each_region_has_replicas_a_disruption_budget_a_relay_and_a_database(layout, code):
+    region = one(layout, "Deployment", f"chaincard-region-{code.lower()}")
+    assert region["spec"]["replicas"] >= 2
+    template = region["spec"]["template"]
+    budgets = [budget for budget in resources(layout, "PodDisruptionBudget")
+               if budget["spec"]["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()]
+    assert len(budgets) == 1 and budgets[0]["spec"].get("maxUnavailable") == 1
+    (container,) = template["spec"]["containers"]
+    assert container["args"][:3] == ["region", "--code", code]
+    assert container["readinessProbe"]["exec"]["command"][:3] == ["chaincard", "status", "--one"]
+    assert container["readinessProbe"]["exec"]["command"][-2:] == ["--as", f"region:{code}"]
+    assert {"name": "CHAINCARD_RELAY_IN_PROCESS", "value": "0"} in container["env"]
+    relay = one(layout, "Deployment", f"chaincard-relay-{code.lower()}")
+    assert relay["spec"]["template"]["spec"]["containers"][0]["args"][:3] == ["relay", "--code", code]
+    database = template["metadata"]["labels"]["chaincard.io/database"]
+    assert one(layout, "Cluster", database)["spec"]["instances"] >= 3
+    assert relay["spec"]["template"]["metadata"]["labels"]["chaincard.io/database"] == database
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_settlement_runs_once_with_its_nightly_schedule(layout):
+    settlement = one(layout, "Deployment", "chaincard-settlement")
+    assert settlement["spec"]["replicas"] == 1 and settlement["spec"]["strategy"]["type"] == "Recreate"
+    env = {item["name"]: item.get("value") for item in settlement["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CHAINCARD_SETTLEMENT_NIGHTLY_AT"] == "04:30"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_container_is_bounded_and_unprivileged(layout):
+    for name, spec in pod_specs(layout):
+        assert spec["securityContext"]["runAsNonRoot"] is True and spec["automountServiceAccountToken"] is False
+        for container in containers(spec):
+            assert {"cpu", "memory"} <= container["resources"]["requests"].keys(), name
+            assert {"cpu", "memory"} <= container["resources"]["limits"].keys(), name
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] and not security["allowPrivilegeEscalation"], name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+
+
+def test_production_pins_the_image():
+    images = {c["image"] for _, spec in pod_specs("production") for c in containers(spec)}
+    assert len(images) == 1 and not images.pop().endswith((":latest", ":chaincard")), "one pinned release image"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_kafka_topics_are_the_codes_with_three_replicas_two_in_sync(layout):
+    topics = {topic["spec"]["topicName"]: topic["spec"] for topic in resources(layout, "KafkaTopic")}
+    assert set(topics) == set(ALL_TOPICS)
+    for name, spec in topics.items():
+        assert spec["partitions"] >= PARTITIONS[name], name
+        assert spec["replicas"] == 3 and str(spec["config"]["min.insync.replicas"]) == "2", name
+        assert "retention.ms" in spec["config"] or spec["config"]["cleanup.policy"] == "compact", name
+
+
+# ---- network policies: only the calls the design makes ------------------------------------------------
+def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator = expression["key"], expression["operator"]
+        if operator == "Exists" and key not in labels or operator == "In" and labels.get(key) not in expression["values"]:
+            return False
+        if operator not in ("Exists", "In"):
+            raise AssertionError(f"teach the test {operator}")
+    return True
+
+
+def _peer_matches(peer: dict[str, Any], namespace: str, labels: dict[str, str], own_namespace: str) -> bool:
+    if "ipBlock" in peer:
+        return False  # addresses outside the cluster: not a pod of this test
+    if "namespaceSelector" in peer:
+        if not _matches(peer["namespaceSelector"], {"kubernetes.io/metadata.name": namespace}):
+            return False
+    elif namespace != own_namespace:
+        return False
+    return _matches(peer.get("podSelector", {}), labels)
+
+
+def _allows(policies: list[Resource], direction: str, pod: tuple[str, dict[str, str]],
+            peer: tuple[str, dict[str, str]], port: int) -> bool:
+    """Whether ``pod`` (namespace, labels) may send (Egress) to / receive (Ingress) from ``peer`` on ``port``."""
+    namespace, labels = pod
+    selecting = [p for p in policies if p["metadata"]["namespace"] == namespace and _matches(p["spec"]["podSelector"], labels)
+                 and direction in p["spec"]["policyTypes"]]
+    if namespace != "chaincard" or not selecting:
+        return True
+    rules_key, peers_key = ("egress", "to") if direction == "Egress" else ("ingress", "from")
+    for policy in selecting:
+        for rule in policy["spec"].get(rules_key, []):
+            ports = [entry["port"] for entry in rule.get("ports", [])]
+            if ports and port not in ports:
+                continue
+            if peers_key not in rule or any(_peer_matches(p, peer[0], peer[1], namespace) for p in rule[peers_key]):
+                return True
+    return False
+
+
+def allowed_calls(layout: str) -> set[tuple[str, str]]:
+    pods: dict[str, tuple[str, dict[str, str], list[int]]] = {}
+    for deployment in resources(layout, "Deployment"):
+        template = deployment["spec"]["template"]
+        ports = [port["containerPort"] for c in template["spec"]["containers"] for port in c.get("ports", [])]
+        pods[deployment["metadata"]["name"]] = ("chaincard", template["metadata"]["labels"], ports)
+    for cluster in resources(layout, "Cluster"):
+        pods[cluster["metadata"]["name"]] = ("chaincard", {"cnpg.io/cluster": cluster["metadata"]["name"]}, [5432])
+    pods["kafka"] = ("kafka", {"strimzi.io/cluster": "chaincard-kafka"}, [9093])
+    policies = resources(layout, "NetworkPolicy")
+    calls = set()
+    for source, (source_ns, source_labels, _) in pods.items():
+        for target, (target_ns, target_labels, ports) in pods.items():
+            if "chaincard" not in (source_ns, target_ns):
+                continue  # Kafka's own traffic is not ours to police
+            for port in ports:
+                if _allows(policies, "Egress", (source_ns, source_labels), (target_ns, target_labels), port) and \
+                        _allows(policies, "Ingress", (target_ns, target_labels), (source_ns, source_labels), port):
+                    calls.add((source.removeprefix("chaincard-"), target.removeprefix("chaincard-")))
+    return calls
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_network_policies_allow_exactly_the_calls_of_the_design(layout):
+    expected = {
+        ("hq", "region-e"), ("hq", "region-w"), ("hq", "hq-db"), ("hq", "kafka"),
+        ("settlement", "hq"), ("settlement", "settlement-db"), ("settlement", "kafka"),
+    }
+    for code in ("e", "w"):
+        other = "w" if code == "e" else "e"
+        expected |= {(f"region-{code}", "hq"), (f"region-{code}", f"region-{other}"), (f"region-{code}", f"region-{code}"),
+                     (f"region-{code}", f"region-{code}-db"), (f"relay-{code}", f"region-{code}-db"), (f"relay-{code}", "kafka")}
+    expected |= {(db, db) for db in ("hq-db", "settlement-db", "region-e-db", "region-w-db")}  # replication
+    assert allowed_calls(layout) == expected
+    assert any(p["metadata"]["name"] == "default-deny" and p["spec"]["podSelector"] == {} for p in resources(layout, "NetworkPolicy"))
