@@ -227,6 +227,22 @@ def run_status(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+# ---- schemas, before the code that needs them -----------------------------------------------------
+def run_migrate(args: argparse.Namespace) -> int:
+    """``chaincard migrate SERVICE``: upgrade one service's database to this release's schema, alone
+    (a Kubernetes Job before the Deployments roll; every service also does it when it starts)."""
+    from chaincard.db.migrate import MIGRATED_PACKAGES, upgrade_to_head
+
+    settings = load_settings(args.config, database_url=args.database_url)
+    if not settings.database_url:
+        print("chaincard migrate: give the database (--database-url or CHAINCARD_DATABASE_URL)", file=sys.stderr)
+        return 2
+    configure_logging(f"migrate-{args.service}", settings.log_level)
+    upgrade_to_head(MIGRATED_PACKAGES[args.service], settings.database_url)
+    print(f"{args.service}: the schema is at this release's head")
+    return 0
+
+
 # ---- the event pipeline, chain-wide --------------------------------------------------------------
 def run_events_lag(args: argparse.Namespace) -> int:
     from chaincard.chain_state import deployment_of
@@ -335,6 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
     settlement = commands.add_parser("settlement", help="run the settlement service")
     _add_service_flags(settlement)
     settlement.set_defaults(handler=run_settlement)
+
+    migrate = commands.add_parser("migrate", help="upgrade one service's database schema to this release "
+                                                 "(before rolling out the code; services also do it at start)")
+    migrate.add_argument("service", choices=["hq", "region", "settlement", "store"], help="whose schema")
+    migrate.add_argument("--database-url", help="the service's database (also CHAINCARD_DATABASE_URL)")
+    migrate.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
+    migrate.set_defaults(handler=run_migrate)
 
     member = commands.add_parser("member", help="members in HQ's chain-wide view")
     member_commands = member.add_subparsers(dest="member_command", required=True)
