@@ -32,9 +32,8 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
-    from chaincard.rpc.server import serve_until_signalled, write_port_file
-
     from chaincard.events.connection import KafkaConnection, use_connection
+    from chaincard.rpc.server import serve_until_signalled, write_port_file
 
     configure_logging(process_name, settings.log_level)
     use_connection(KafkaConnection.from_settings(settings))  # every Kafka client of this process
@@ -246,10 +245,9 @@ def run_migrate(args: argparse.Namespace) -> int:
 # ---- the event pipeline, chain-wide --------------------------------------------------------------
 def run_events_lag(args: argparse.Namespace) -> int:
     from chaincard.chain_state import deployment_of
+    from chaincard.events.connection import KafkaConnection, use_connection
     from chaincard.events.lag import consumer_lag
     from chaincard.security.cli import chain_state
-
-    from chaincard.events.connection import KafkaConnection, use_connection
 
     state = chain_state(args.data_dir)
     settings = load_settings(args.config)

@@ -3,6 +3,7 @@ runs exists (the image's entry point is `chaincard`, so a manifest's args are it
 
 from __future__ import annotations
 
+import argparse
 from functools import cache
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def unknown_setting(name: str) -> str | None:
 
 
 @cache
-def _parser():  # type: ignore[no-untyped-def]
+def _parser() -> argparse.ArgumentParser:
     return build_parser()
 
 
