@@ -227,10 +227,14 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 # ---- schemas, before the code that needs them -----------------------------------------------------
+# `chaincard migrate SERVICE`: the package whose migrations/ that service's database follows.
+MIGRATED_PACKAGES = {"hq": "hq_service", "region": "region_service", "settlement": "settlement", "store": "store_agent"}
+
+
 def run_migrate(args: argparse.Namespace) -> int:
     """``chaincard migrate SERVICE``: upgrade one service's database to this release's schema, alone
     (a Kubernetes Job before the Deployments roll; every service also does it when it starts)."""
-    from chaincard.db.migrate import MIGRATED_PACKAGES, upgrade_to_head
+    from chaincard.db.migrate import upgrade_to_head
 
     settings = load_settings(args.config, database_url=args.database_url)
     if not settings.database_url:
@@ -356,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="upgrade one service's database schema to this release "
                                                  "(before rolling out the code; services also do it at start)")
-    migrate.add_argument("service", choices=["hq", "region", "settlement", "store"], help="whose schema")
+    migrate.add_argument("service", choices=sorted(MIGRATED_PACKAGES), help="whose schema")
     migrate.add_argument("--database-url", help="the service's database (also CHAINCARD_DATABASE_URL)")
     migrate.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
     migrate.set_defaults(handler=run_migrate)

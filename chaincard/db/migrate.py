@@ -14,8 +14,6 @@ from sqlalchemy import MetaData, engine_from_config, pool, text
 # Held for the whole upgrade on PostgreSQL: replicas starting together, or a migration Job beside
 # them, take turns, and whoever comes second finds the schema at head instead of racing to create it.
 MIGRATION_LOCK_KEY = 0x43434D494752  # "CCMIGR"
-# `chaincard migrate SERVICE`: the package whose migrations/ each service's database follows.
-MIGRATED_PACKAGES = {"hq": "hq_service", "region": "region_service", "settlement": "settlement", "store": "store_agent"}
 
 
 def alembic_config(service_package: str, database_url: str) -> Config:

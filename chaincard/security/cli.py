@@ -86,12 +86,10 @@ def operator_channel(endpoint: str, data_dir: str | Path | None = None, *, expec
 
 # ---- chaincard certs init --------------------------------------------------------------------------
 def run_certs_init(args: argparse.Namespace) -> int:
-    from chaincard.security.certs import chain_certificate_names, init_certificates
+    from chaincard.security.certs import DEFAULT_HOSTS, chain_certificate_names, init_certificates
 
     names = chain_certificate_names(args.region, args.store, clients=args.client or ["ops"])
     names += [f"pos:{store}" for store in args.store]
-    from chaincard.security.certs import DEFAULT_HOSTS
-
     # The names stores and tools dial (e.g. the region's load balancer): a store agent checks the
     # region's certificate against the host it dialled. Only newly issued certificates carry them.
     issued = init_certificates(args.dir, names, hosts=(*DEFAULT_HOSTS, *args.host))
