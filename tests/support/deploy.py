@@ -4,11 +4,13 @@ runs exists (the image's entry point is `chaincard`, so a manifest's args are it
 from __future__ import annotations
 
 import argparse
+import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from chaincard.cli import build_parser
-from chaincard.config import Settings
+from chaincard.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings read outside the Settings class (a service's extras), with the module that reads each.
@@ -42,3 +44,18 @@ def command_error(args: list[str]) -> str | None:
     except SystemExit:
         return f"`chaincard {' '.join(args)}` does not parse"
     return None
+
+
+# The commands that run `chaincard.cli._serve`, which installs the process's Kafka connection.
+SERVING_COMMANDS = ("hq", "region", "relay", "settlement", "store")
+KAFKA_USERS = ("hq", "relay", "settlement")
+
+
+def settings_in(environment: dict[str, str], monkeypatch: Any) -> Settings:
+    """The settings a process started with exactly ``environment`` reads (flags aside)."""
+    for name in list(os.environ):
+        if name.startswith("CHAINCARD_"):
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()

@@ -11,8 +11,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from chaincard.events.connection import KafkaConnection
 from chaincard.security.certs import file_stem
-from tests.support.deploy import command_error, unknown_setting
+from tests.support.deploy import SERVING_COMMANDS, command_error, settings_in, unknown_setting
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "deploy" / "compose"
@@ -52,6 +53,17 @@ def test_every_setting_exists():
     for service in chaincard_services().values():
         named |= set(service["environment"]) if "environment" in service else set()
     assert not [problem for problem in map(unknown_setting, sorted(named)) if problem]
+
+
+def test_every_process_starts_with_settings_it_accepts(monkeypatch):
+    for name, service in chaincard_services().items():
+        environment = env_file("chaincard.env") | {key: "secret" if "${" in str(value) else str(value)
+                                                   for key, value in service.get("environment", {}).items()}
+        settings = settings_in(environment, monkeypatch)
+        assert service["command"][0] in SERVING_COMMANDS, name
+        assert settings.tls_dir == "/etc/chaincard/tls" and not settings.insecure, name
+        connection = KafkaConnection.from_settings(settings)  # raises if incomplete
+        assert connection.uses_sasl and connection.topic_replication_factor == 3, name
 
 
 def test_a_misspelt_setting_or_flag_is_caught():

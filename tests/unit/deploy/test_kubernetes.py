@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from chaincard.events.topics import ALL_TOPICS, PARTITIONS
-from tests.support.deploy import command_error, unknown_setting
+from chaincard.events.connection import KafkaConnection
+from tests.support.deploy import KAFKA_USERS, SERVING_COMMANDS, command_error, settings_in, unknown_setting
 from tests.support.kustomize import Resource, render
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -68,11 +69,18 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+def crd_schema(api_version: str, kind: str) -> Path | None:
+    """The vendored schema of an operator's kind, None for Kubernetes' own (kubernetes-validate's)."""
+    group, _, version = api_version.rpartition("/")
+    path = SCHEMAS / f"{group}_{kind.lower()}_{version}.json"
+    return path if group and path.exists() else None
+
+
 @cache
 def crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator:
-    group, version = api_version.split("/")
-    schema = json.loads((SCHEMAS / f"{group}_{kind.lower()}_{version}.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft7Validator(_strict(schema))
+    path = crd_schema(api_version, kind)
+    assert path is not None, f"no schema vendored for {api_version} {kind} (deploy/schemas/README.md)"
+    return jsonschema.Draft7Validator(_strict(json.loads(path.read_text(encoding="utf-8"))))
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -80,11 +88,10 @@ def test_every_resource_is_valid_against_its_schema(layout):
     problems = []
     for resource in rendered(layout):
         name = f"{resource['kind']}/{resource['metadata']['name']}"
-        if "/" in resource["apiVersion"] and "k8s.io" not in resource["apiVersion"] and \
-                resource["apiVersion"].split("/")[0] not in ("apps", "policy", "batch", "autoscaling"):
+        if crd_schema(resource["apiVersion"], resource["kind"]):
             problems += [f"{name}: {error.json_path}: {error.message}"
                          for error in crd_validator(resource["apiVersion"], resource["kind"]).iter_errors(resource)]
-        else:
+        else:  # an unknown kind raises SchemaNotFoundError: it fails too
             try:
                 kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
             except kubernetes_validate.ValidationError as error:
@@ -141,6 +148,35 @@ def test_every_setting_in_the_environment_exists(layout):
     for config_map in resources(layout, "ConfigMap"):
         named |= set(config_map["data"])
     assert not [problem for problem in map(unknown_setting, sorted(named)) if problem]
+
+
+def environment_of(layout: str, container: dict[str, Any]) -> dict[str, str]:
+    """What the container's environment holds (a Secret's value stands in as "secret")."""
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        environment |= one(layout, "ConfigMap", source["configMapRef"]["name"])["data"]
+    for item in container.get("env", []):
+        environment[item["name"]] = item.get("value", "secret")
+    return environment
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_process_starts_with_settings_it_accepts(layout, monkeypatch):
+    """Each container's environment, as the process reads it: the settings load, services have
+    their certificates, and whoever opens Kafka connections has a complete, authenticated one."""
+    for name, spec in pod_specs(layout):
+        for container in spec["containers"]:
+            command = container["args"][0]
+            settings = settings_in(environment_of(layout, container), monkeypatch)
+            if command not in SERVING_COMMANDS:
+                continue
+            assert settings.tls_dir == "/etc/chaincard/tls" and not settings.insecure, name
+            assert any(mount["mountPath"] == settings.tls_dir for mount in container["volumeMounts"]), name
+            connection = KafkaConnection.from_settings(settings)  # raises if incomplete
+            if command in KAFKA_USERS:
+                assert connection.security_protocol == "SASL_SSL" and connection.topic_replication_factor == 3, name
+                assert any(mount["mountPath"] == Path(connection.ssl_cafile).parent.as_posix()
+                           for mount in container["volumeMounts"]), name
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
