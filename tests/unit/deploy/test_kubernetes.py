@@ -17,8 +17,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from chaincard.events.topics import ALL_TOPICS, PARTITIONS
 from chaincard.events.connection import KafkaConnection
+from chaincard.events.topics import ALL_TOPICS, PARTITIONS
 from tests.support.deploy import KAFKA_USERS, SERVING_COMMANDS, command_error, settings_in, unknown_setting
 from tests.support.kustomize import Resource, render
 
