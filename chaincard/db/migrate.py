@@ -1,4 +1,5 @@
-"""Alembic, driven from code: every service upgrades its own schema to head when it starts.
+"""Alembic, driven from code: every service upgrades its own schema to head when it starts, and
+``chaincard migrate`` does it alone, before new code is rolled out (docs/operations/deploy.md).
 
 Each service package has a ``migrations/`` folder whose ``env.py`` calls :func:`run_migrations` with
 that service's metadata.
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, engine_from_config, pool
+from sqlalchemy import MetaData, engine_from_config, pool, text
+
+# Held for the whole upgrade on PostgreSQL: replicas starting together, or a migration Job beside
+# them, take turns, and whoever comes second finds the schema at head instead of racing to create it.
+MIGRATION_LOCK_KEY = 0x43434D494752  # "CCMIGR"
 
 
 def alembic_config(service_package: str, database_url: str) -> Config:
@@ -37,4 +42,6 @@ def run_migrations(target_metadata: MetaData) -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from kafka import KafkaConsumer, TopicPartition
 
 from chaincard.events import topics
+from chaincard.events.connection import current_connection
 
 # Consumer groups of a deployment: name suffix → topics it reads. The full group id is
 # "<deployment>.<suffix>" (Settings.deployment; a local chain uses its database prefix).
@@ -84,7 +85,7 @@ def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0, regio
     results = []
     probe = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","), enable_auto_commit=False, group_id=None, fetch_max_wait_ms=50,
-        max_partition_fetch_bytes=1024, **_client_timeouts(timeout),
+        max_partition_fetch_bytes=1024, **_client_timeouts(timeout), **current_connection().client_options(),
     )
     try:
         wanted = {topic for group_topics in groups.values() for topic in group_topics}
@@ -101,6 +102,7 @@ def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0, regio
         group_id = f"{deployment}.{suffix}"
         reader = KafkaConsumer(
             bootstrap_servers=bootstrap.split(","), group_id=group_id, enable_auto_commit=False, **_client_timeouts(timeout),
+            **current_connection().client_options(),
         )
         try:
             lag = GroupLag(group_id=group_id)

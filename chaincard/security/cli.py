@@ -86,11 +86,13 @@ def operator_channel(endpoint: str, data_dir: str | Path | None = None, *, expec
 
 # ---- chaincard certs init --------------------------------------------------------------------------
 def run_certs_init(args: argparse.Namespace) -> int:
-    from chaincard.security.certs import chain_certificate_names, init_certificates
+    from chaincard.security.certs import DEFAULT_HOSTS, chain_certificate_names, init_certificates
 
     names = chain_certificate_names(args.region, args.store, clients=args.client or ["ops"])
     names += [f"pos:{store}" for store in args.store]
-    issued = init_certificates(args.dir, names)
+    # The names stores and tools dial (e.g. the region's load balancer): a store agent checks the
+    # region's certificate against the host it dialled. Only newly issued certificates carry them.
+    issued = init_certificates(args.dir, names, hosts=(*DEFAULT_HOSTS, *args.host))
     print(f"Chain CA and {len(issued.issued)} certificates in {issued.directory} (existing ones kept):")
     for name, item in issued.issued.items():
         print(f"  {name:<22} {item.certificate}")
@@ -165,6 +167,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     init.add_argument("--region", action="append", default=[], help="a region code (repeat)")
     init.add_argument("--store", action="append", default=[], help="a store id (repeat): its agent's and tills' certificates")
     init.add_argument("--client", action="append", default=None, help="an operator tool's certificate name (default: ops)")
+    init.add_argument("--host", action="append", default=[],
+                      help="a DNS name or IP address clients dial, added to the certificates issued now (repeat)")
     init.set_defaults(handler=run_certs_init)
 
     login = commands.add_parser("login", help="log in at HQ as an operator; the token is saved for later commands")

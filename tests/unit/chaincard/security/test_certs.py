@@ -102,3 +102,17 @@ def test_tls_files_are_found_by_name(chain) -> None:  # type: ignore[no-untyped-
     assert files.certificate == chain["store:S-W-002"].certificate
     assert files.key == chain["store:S-W-002"].key
     assert files.ca == chain.ca_certificate
+
+
+def test_certs_init_adds_the_hosts_clients_dial(tmp_path: Path) -> None:
+    # A store agent checks its region's certificate against the host it dialled (no pinning on
+    # that channel), so the region's public name must be in it (docs/operations/deploy.md).
+    from chaincard.cli import main
+
+    assert main(["certs", "init", "--dir", str(tmp_path), "--region", "E",
+                 "--host", "region-e.chain.example.com", "--host", "10.0.0.7"]) == 0
+    certificate = x509.load_pem_x509_certificate((tmp_path / "region-E.pem").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "region-e.chain.example.com" in names.get_values_for_type(x509.DNSName)
+    assert {str(address) for address in names.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "10.0.0.7"}
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
