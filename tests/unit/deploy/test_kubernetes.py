@@ -349,7 +349,8 @@ def test_network_policies_allow_exactly_the_calls_of_the_design(layout):
     for code in ("e", "w"):
         other = "w" if code == "e" else "e"
         expected |= {(f"region-{code}", "hq"), (f"region-{code}", f"region-{other}"), (f"region-{code}", f"region-{code}"),
-                     (f"region-{code}", f"region-{code}-db"), (f"relay-{code}", f"region-{code}-db"), (f"relay-{code}", "kafka")}
+                     (f"region-{code}", f"region-{code}-db"), (f"region-{code}", "kafka"),  # the referrals consumer
+                     (f"relay-{code}", f"region-{code}-db"), (f"relay-{code}", "kafka")}
     expected |= {(db, db) for db in ("hq-db", "settlement-db", "region-e-db", "region-w-db")}  # replication
     assert allowed_calls(layout) == expected
     assert any(p["metadata"]["name"] == "default-deny" and p["spec"]["podSelector"] == {} for p in resources(layout, "NetworkPolicy"))
