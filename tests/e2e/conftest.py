@@ -10,10 +10,10 @@ from tests.support.chains import running_chain
 
 
 @pytest.fixture(scope="session")
-def chain(tmp_path_factory, postgres):
+def chain(tmp_path_factory, postgres, database_drops):
     # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
     # chain's settlement and HQ, which read their topics from the beginning.
     # With the demo's level rule, as `chaincard demo` runs: the e2e tests' recharges stay below it.
     with running_chain(postgres, tmp_path_factory.mktemp("chain"), "cce2e", kafka_bootstrap=None,
-                       level_rules=demo_data.LEVEL_RULES) as (_, state):
+                       drop=database_drops.drop, level_rules=demo_data.LEVEL_RULES) as (_, state):
         yield state
