@@ -1,5 +1,6 @@
 """One whole chain (real processes, mutual TLS, operator tokens) shared by the e2e tests that do
-not stop any of its processes."""
+not stop any of its processes. Its processes migrate its databases from empty: the chain that covers
+the migrations as the services run them (the other chains start on migrated copies)."""
 
 from __future__ import annotations
 
