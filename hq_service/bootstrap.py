@@ -148,9 +148,13 @@ def start_hq(settings: Settings) -> RunningServer:
     # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
     nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
                                      lambda: commission.run_due(session_factory, settings)).start()
+    workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, *bulk_issue]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
                         nightly_commission.stop,
                         region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
-                        region_imports.close]
+                        region_imports.close,
+                        # Run first (on_stop runs last to first): every worker winds down at once,
+                        # then the stops above wait for each in turn.
+                        lambda: [worker.request_stop() for worker in workers]]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running
