@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -43,7 +44,7 @@ from chaincard.v1 import (
     reports_pb2,
     reports_pb2_grpc,
 )
-from chaincard.workers import PeriodicJob
+from chaincard.workers import PeriodicJob, Worker
 from hq_service import commission
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
@@ -88,6 +89,11 @@ def hq_commands(operators: OperatorContext) -> CommandRunner[HqUnitOfWork]:
     (hq_service.operator_models.OperatorRequest); passwords are digested before fingerprinting."""
     return CommandRunner(operators.session_factory, OperatorRequest, lambda session: HqUnitOfWork(session, operators),
                          mask_secrets=mask_passwords)
+
+
+def _request_stop(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.request_stop()
 
 
 def start_hq(settings: Settings) -> RunningServer:
@@ -155,6 +161,6 @@ def start_hq(settings: Settings) -> RunningServer:
                         region_imports.close,
                         # Run first (on_stop runs last to first): every worker winds down at once,
                         # then the stops above wait for each in turn.
-                        lambda: [worker.request_stop() for worker in workers]]
+                        partial(_request_stop, workers)]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running
