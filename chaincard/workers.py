@@ -94,10 +94,15 @@ class Worker:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the loop to end, wait for it (``join_seconds`` at most unless told), release."""
+    def request_stop(self) -> None:
+        """Ask the loop to end without waiting for it: a process stopping several workers asks them
+        all first, so they wind down (a Kafka consumer leaving its group) at the same time."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the loop to end, wait for it (``join_seconds`` at most unless told), release."""
+        self.request_stop()
         if self._thread is None:
             self.release()  # never started: its steps ran on the caller's thread
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -43,7 +44,7 @@ from chaincard.v1 import (
     reports_pb2,
     reports_pb2_grpc,
 )
-from chaincard.workers import PeriodicJob
+from chaincard.workers import PeriodicJob, Worker
 from hq_service import commission
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
@@ -89,6 +90,11 @@ def hq_commands(operators: OperatorContext) -> CommandRunner[HqUnitOfWork]:
     (hq_service.operator_models.OperatorRequest); passwords are digested before fingerprinting."""
     return CommandRunner(operators.session_factory, OperatorRequest, lambda session: HqUnitOfWork(session, operators),
                          mask_secrets=mask_passwords)
+
+
+def _request_stop(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.request_stop()
 
 
 def start_hq(settings: Settings) -> RunningServer:
@@ -152,10 +158,14 @@ def start_hq(settings: Settings) -> RunningServer:
     # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
     nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
                                      lambda: commission.run_due(session_factory, settings)).start()
+    workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, *bulk_issue, company_recharge]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
                         nightly_commission.stop,
                         region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
                         company_recharge.stop, company_orders.close,
-                        region_imports.close]
+                        region_imports.close,
+                        # Run first (on_stop runs last to first): every worker winds down at once,
+                        # then the stops above wait for each in turn.
+                        partial(_request_stop, workers)]
     log.info("hq serving", extra={"fields": {"port": running.port}})
     return running

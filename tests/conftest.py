@@ -4,7 +4,10 @@ pytest-xdist's workers share the tests out (docs/adr/0042-test-parallelism.md)."
 
 from __future__ import annotations
 
+import collections
+import functools
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,13 +18,18 @@ import pytest
 from chaincard.db.engine import IDLE_CONNECTIONS_VARIABLE
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
+from tests.support.drops import DatabaseDrops
 from tests.support.templates import MigratedTemplates
 
 PG_DSN_VARIABLE = "CHAINCARD_TEST_PG_DSN"
 EMBEDDED_MAX_CONNECTIONS = 200
 TESTS = Path(__file__).parent
-# Run first on the workers: the longest groups, so none of them is left for the end.
-LONGEST_FIRST = ("e2e", "reliability")
+# Handed out first, in this order: the tiers whose groups take longest, so none of them is left for
+# the end; within a tier, the groups with more tests first.
+LONGEST_FIRST = ("e2e", "reliability", "integration")
+# An e2e file that starts a chain of its own says so (``OWN_CHAIN = True``): it need not wait for the
+# files that share the session chain, and runs as a group of its own.
+OWN_CHAIN = re.compile(r"^OWN_CHAIN = True\b", re.MULTILINE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,40 +39,59 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(IDLE_CONNECTIONS_VARIABLE, "2")
 
 
+@functools.cache
+def _starts_own_chain(path: str) -> bool:
+    source = TESTS.parent / path
+    return source.is_file() and OWN_CHAIN.search(source.read_text(encoding="utf-8")) is not None
+
+
 def _group(nodeid: str) -> str:
     """The group a test runs in under xdist (a group runs on one worker, in file order): the e2e
-    tests share one chain and some need the state earlier ones left, so they are one group; every
-    other file that starts services is a group of its own, so its module fixtures start once; a unit
-    test is a group by itself."""
+    tests on the session chain share it and some need the state earlier ones left, so they are one
+    group, and an e2e file with a chain of its own is a group of its own; every integration file is
+    a group of its own, so its module fixtures start once; a reliability test (a chain of its own
+    per test) and a unit test are each a group by themselves."""
     path = nodeid.split("::", 1)[0]
     parts = path.split("/")
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
-        return "e2e"
-    if tier in ("integration", "reliability"):
+        return path if _starts_own_chain(path) else "e2e"
+    if tier == "integration":
         return path
     return nodeid
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's load-by-scope scheduler with ``_group`` as the scope. (Not ``xdist_group`` marks:
-    --dist loadgroup renames the items to carry them, which pytest 9.2's node ids ignore.)"""
+    """xdist's load-by-scope scheduler with ``_group`` as the scope, handing the groups out in the
+    workers' collection order (``pytest_collection_modifyitems``), not xdist's own reordering by
+    test count, which put a file of many short parametrized tests before the chains. (Not
+    ``xdist_group`` marks: --dist loadgroup renames the items to carry them, which pytest 9.2's node
+    ids ignore.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return _group(nodeid)
 
+    config.option.loadscopereorder = False
     return GroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        # Each worker collects alike; the scheduler hands out the groups in this order.
-        tiers = [item.path.relative_to(TESTS).parts[0] for item in items]
-        order = {tier: rank for rank, tier in enumerate(LONGEST_FIRST)}
-        # Stable: each file keeps its tests' order.
-        items[:] = [item for _, item in sorted(zip(tiers, items, strict=True), key=lambda pair: order.get(pair[0], len(order)))]
+        # Each worker collects alike; the scheduler hands out the groups in this order. Stable:
+        # a group keeps its tests' order.
+        groups = [_group(item.nodeid) for item in items]
+        sizes = collections.Counter(groups)
+        first = {group: index for index, group in reversed(list(enumerate(groups)))}
+        rank = {tier: position for position, tier in enumerate(LONGEST_FIRST)}
+
+        def key(index: int) -> tuple[int, int, int]:
+            group = groups[index]
+            tier = items[index].path.relative_to(TESTS).parts[0]
+            return rank.get(tier, len(rank)), -sizes[group], first[group]
+
+        items[:] = [items[index] for index in sorted(range(len(items)), key=key)]
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +116,15 @@ def migrated(postgres: PostgresServer) -> Iterator[MigratedTemplates]:
 
 
 @pytest.fixture(scope="session")
+def database_drops(postgres: PostgresServer) -> Iterator[DatabaseDrops]:
+    """Drops the tests' databases behind them (a drop is seconds on a busy server; nothing waits
+    for it): ``database_drops.drop(name)``. The session's end waits for the last."""
+    drops = DatabaseDrops(postgres)
+    yield drops
+    drops.wait()
+
+
+@pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     local = LocalBroker(free_port(), tmp_path_factory.mktemp("broker") / "broker.log")
     local.start()
@@ -97,7 +133,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
 
 
 @pytest.fixture
-def fresh_database(postgres: PostgresServer) -> Iterator[Callable[[str], str]]:
+def fresh_database(postgres: PostgresServer, database_drops: DatabaseDrops) -> Iterator[Callable[[str], str]]:
     """A factory of new, empty databases (dropped afterwards); returns their SQLAlchemy URLs."""
     created: list[str] = []
 
@@ -108,7 +144,7 @@ def fresh_database(postgres: PostgresServer) -> Iterator[Callable[[str], str]]:
 
     yield make
     for name in created:
-        postgres.drop_database(name)
+        database_drops.drop(name)
 
 
 @pytest.fixture

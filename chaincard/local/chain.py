@@ -157,7 +157,7 @@ class Chain:
                 if metrics_port_file.exists():  # written before the service started serving
                     info.metrics = f"127.0.0.1:{metrics_port_file.read_text().strip()}"
                 return
-            time.sleep(0.2)
+            time.sleep(0.05)  # a process that is not listening yet answers at once
         raise TimeoutError(f"{info.name} did not report SERVING within {timeout} s (log: {info.log})")
 
     def _probe_transport(self) -> Transport:
@@ -192,6 +192,10 @@ class Chain:
 
         hq_endpoint = f"127.0.0.1:{self._port()}"
         region_endpoints = {region.code: f"127.0.0.1:{self._port()}" for region in demo_data.REGIONS}
+        # Every port up front, in the order they always had (``chaincard up`` numbers them from its base).
+        store_endpoints = [f"127.0.0.1:{self._port()}" for _ in self.stores]
+        settlement_endpoint = f"127.0.0.1:{self._port()}"
+        relay_endpoints = {code: f"127.0.0.1:{self._port()}" for code in region_endpoints}
         state = ChainState(
             data_dir=str(self.data_dir), kafka_bootstrap=self.kafka_bootstrap, hq_endpoint=hq_endpoint,
             database_urls={"hq": self._database_url("hq"), "settlement": self._database_url("settlement")}
@@ -200,6 +204,10 @@ class Chain:
         )
         self.state = state
         hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
+        # Settlement starts beside HQ (its migrations and start overlap HQ's): it calls HQ only when
+        # it settles or checks a token, over a channel that connects when first used.
+        settlement = self._spawn("settlement", ["settlement", "--database-url", state.database_urls["settlement"]],
+                                 settlement_endpoint, env | {"CHAINCARD_HQ_ENDPOINT": hq_endpoint})
         state.processes.append(hq)
         self._wait_serving(hq)
         self.admin_token = self._log_in_admin(state)
@@ -217,19 +225,17 @@ class Chain:
         for info in regions:  # before the stores: an agent that finds its region down starts offline
             self._wait_serving(info)
         started = []
-        for store in self.stores:
+        for store, store_endpoint in zip(self.stores, store_endpoints, strict=True):
             database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
             started.append(self._spawn(
                 f"store-{store.store_id}",
                 ["store", "--id", store.store_id, "--region", region_endpoints[store.region_code], "--database-url", database],
-                f"127.0.0.1:{self._port()}", env,
+                store_endpoint, env,
             ))
-        started.append(self._spawn(
-            "settlement", ["settlement", "--database-url", state.database_urls["settlement"]], f"127.0.0.1:{self._port()}", env
-        ))
+        started.append(settlement)
         started += [
             self._spawn(f"relay-{code}", ["relay", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
-                        f"127.0.0.1:{self._port()}", env)
+                        relay_endpoints[code], env)
             for code in region_endpoints
         ]
         state.processes += started

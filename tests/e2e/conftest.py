@@ -1,5 +1,6 @@
 """One whole chain (real processes, mutual TLS, operator tokens) shared by the e2e tests that do
-not stop any of its processes."""
+not stop any of its processes. Its processes migrate its databases from empty: the chain that covers
+the migrations as the services run them (the other chains start on migrated copies)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ def otlp():
 
 
 @pytest.fixture(scope="session")
-def chain(tmp_path_factory, postgres, otlp):
+def chain(tmp_path_factory, postgres, otlp, database_drops):
     # Its own broker (Chain starts one): other tests' events on a shared broker would reach this
     # chain's settlement and HQ, which read their topics from the beginning.
     # With the demo's level rule, as `chaincard demo` runs: the e2e tests' recharges stay below it.
     # Traced as a deployment with a collector is: every process exports its spans to ``otlp``.
     with running_chain(postgres, tmp_path_factory.mktemp("chain"), "cce2e", kafka_bootstrap=None,
-                       level_rules=demo_data.LEVEL_RULES, trace_endpoint=otlp.endpoint) as (_, state):
+                       drop=database_drops.drop, level_rules=demo_data.LEVEL_RULES, trace_endpoint=otlp.endpoint) as (_, state):
         yield state

@@ -67,6 +67,8 @@ from tests.support.sql import rows as _rows
 
 pytestmark = pytest.mark.e2e
 
+# A chain of its own (the ``running`` fixture): this file runs as an xdist group of its own (tests/conftest.py).
+OWN_CHAIN = True
 TEST_STORES = {"S-E-T11": "F-AURORA", "S-E-T12": "F-AURORA", "S-E-T13": "F-HQ", "S-E-T14": "F-HQ", "S-E-T15": "F-AURORA"}
 WEST_TEST_STORES = {"S-W-T21": "F-BAMBOO"}  # a store of region W (whose link stays up while E is stopped)
 T11_EXPOSURE_FEN = 200_000  # S-E-T11 lowers the chain's ¥5,000 to ¥2,000 so the 200 sales reach it
@@ -182,9 +184,10 @@ class Agent:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory, postgres):
+def running(tmp_path_factory, postgres, migrated, database_drops):
     data_dir = tmp_path_factory.mktemp("offline-chain")
-    with running_chain(postgres, data_dir, "ccoff", kafka_bootstrap=None) as (chain, state):
+    with running_chain(postgres, data_dir, "ccoff", templates=migrated, drop=database_drops.drop,
+                       kafka_bootstrap=None) as (chain, state):
         # New stores get their agent's and tills' certificates from the chain CA, as in production.
         init_certificates(state.tls_dir, [f"{kind}:{store_id}" for store_id in [*TEST_STORES, *WEST_TEST_STORES]
                                           for kind in ("store", "pos")])

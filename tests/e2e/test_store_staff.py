@@ -38,18 +38,20 @@ from chaincard.v1 import (
 from chaincard.v1 import program_config_pb2 as pc
 from tests.support.chains import running_chain
 
+# A chain of its own (the ``chain`` fixture below): this file runs as an xdist group of its own (tests/conftest.py).
+OWN_CHAIN = True
 AURORA_STORE = "S-E-002"  # F-AURORA's store in region E
 DEADLINE = 10
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory, postgres):
+def chain(tmp_path_factory, postgres, migrated, database_drops):
     aurora = next(store for store in demo_data.STORES if store.store_id == AURORA_STORE)
     with ExitStack() as stack:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("CHAINCARD_STORE_CONFIG_POLL_SECONDS", "0.5")  # the agent sees HQ's change at once
             _, state = stack.enter_context(running_chain(postgres, tmp_path_factory.mktemp("staff-chain"), "ccstaff",
-                                                         stores=[aurora]))
+                                                         templates=migrated, drop=database_drops.drop, stores=[aurora]))
         yield state
 
 

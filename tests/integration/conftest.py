@@ -25,6 +25,7 @@ from settlement.clearing import record_posting
 from settlement.hq import StaticConfigSource
 from settlement.models import ProcessedEvent
 from settlement.runs import SettlementRunner
+from tests.support.drops import DatabaseDrops
 from tests.support.regions import RunningRegions, run_regions, run_regions_in_own_directory
 from tests.support.regions import region_context as region_context_of
 from tests.support.settlement import NOW, SNAPSHOT
@@ -58,11 +59,12 @@ def regions_working_directory() -> Path | None:
 
 @pytest.fixture(scope="module")
 def regions(postgres: PostgresServer, migrated: MigratedTemplates, regions_broker: LocalBroker,
-            regions_working_directory: Path | None) -> Iterator[RunningRegions]:
+            regions_working_directory: Path | None, database_drops: DatabaseDrops) -> Iterator[RunningRegions]:
     if regions_working_directory is None:
-        yield from run_regions(postgres, regions_broker.bootstrap, migrated)
+        yield from run_regions(postgres, regions_broker.bootstrap, migrated, database_drops.drop)
     else:
-        yield from run_regions_in_own_directory(postgres, regions_broker.bootstrap, str(regions_working_directory), migrated)
+        yield from run_regions_in_own_directory(postgres, regions_broker.bootstrap, str(regions_working_directory), migrated,
+                                                database_drops.drop)
 
 
 @pytest.fixture(scope="module")

@@ -64,9 +64,10 @@ BROKER_FROZEN_SECONDS = 8.0
 
 
 @pytest.fixture
-def whole_chain(tmp_path, postgres):
+def whole_chain(tmp_path, postgres, migrated, database_drops):
     """A chain with all four store agents (S-E-001, S-E-002, S-W-001, S-W-002) and its own broker."""
-    with running_chain(postgres, tmp_path / "chain", "ccrel", stores=demo_data.STORES) as (running, _):
+    with running_chain(postgres, tmp_path / "chain", "ccrel", templates=migrated, drop=database_drops.drop,
+                       stores=demo_data.STORES) as (running, _):
         yield running
         # A failed test may leave a process frozen: let everything run again so it can stop.
         for process in [*running.children.values(), *([running.broker.process] if running.broker and running.broker.process else [])]:

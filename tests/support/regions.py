@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -62,17 +62,20 @@ def clients_for(channel: grpc.Channel) -> RegionClients:
 
 
 def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str, directory: str,
-                                 templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
+                                 templates: MigratedTemplates | None = None,
+                                 drop: Callable[[str], None] | None = None) -> Iterator[RunningRegions]:
     """``run_regions`` from a working directory of its own: HQ keeps its token signing key under the
     working directory (.chaincard/hq-keys, made on the first log-in), not in the checkout."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(directory)
-        yield from run_regions(postgres, kafka_bootstrap, templates)
+        yield from run_regions(postgres, kafka_bootstrap, templates, drop)
 
 
-def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: MigratedTemplates | None = None) -> Iterator[RunningRegions]:
+def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: MigratedTemplates | None = None,
+                drop: Callable[[str], None] | None = None) -> Iterator[RunningRegions]:
     """HQ and regions E and W on new databases: empty ones the services migrate at start, or, given
-    ``templates``, copies already at head (the services' own upgrade then finds nothing to do)."""
+    ``templates``, copies already at head (the services' own upgrade then finds nothing to do).
+    ``drop`` drops them after (default: at once; the fixtures queue them, tests/support/drops.py)."""
     suffix = uuid.uuid4().hex[:8]
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
     if templates is None:
@@ -105,7 +108,7 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: Migra
         for server in reversed(servers):
             server.stop(grace=1)
         for name in names.values():
-            postgres.drop_database(name)
+            (drop or postgres.drop_database)(name)
 
 
 @contextmanager

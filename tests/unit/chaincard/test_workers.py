@@ -118,6 +118,20 @@ def test_stop_ends_a_long_pause_at_once() -> None:
     assert worker.releases == 1
 
 
+def test_a_stop_requested_of_several_workers_ends_their_pauses_together() -> None:
+    workers = [ScriptedWorker([], idle_seconds=LONG) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+        assert worker.stepped.wait(PATIENCE)  # each pauses an hour now
+    for worker in workers:
+        worker.request_stop()  # returns without waiting
+    wait_for(lambda: not any(worker.running for worker in workers))  # all ended: no join was needed
+    assert [(worker.steps, worker.releases) for worker in workers] == [(1, 1)] * 3
+    for worker in workers:
+        worker.stop(PATIENCE)  # the stop that follows finds the loop over
+    assert [worker.releases for worker in workers] == [1, 1, 1]
+
+
 def test_wake_ends_a_pause_early() -> None:
     worker = ScriptedWorker([False, False], idle_seconds=LONG)
     worker.start()
