@@ -5,6 +5,7 @@ only), hands it to the channel and keeps nothing: no table, log or error here ho
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import grpc
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,7 +45,7 @@ class RegionContacts:
             raise UndeliverableNotice("the member's home region is unknown at HQ")
         request = members_pb2.GetContactForNoticeRequest(
             member_id=notice.member_id, notice_id=notice.notice_id,
-            channel=pc.NotificationChannel.Value(f"NOTIFICATION_CHANNEL_{notice.channel}"),
+            channel=cast("pc.NotificationChannel.ValueType", pc.NotificationChannel.Value(f"NOTIFICATION_CHANNEL_{notice.channel}")),
         )
         try:
             answer = call(self._stub(notice.home_region).GetContactForNotice, request, deadline=RPC_DEADLINE_SECONDS)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
-    Boolean,
     ForeignKey,
     Identity,
     Index,
