@@ -5,7 +5,6 @@ only), hands it to the channel and keeps nothing: no table, log or error here ho
 from __future__ import annotations
 
 import threading
-from typing import cast
 
 import grpc
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +17,7 @@ from chaincard.v1 import program_config_pb2 as pc
 from hq_service.models import Region
 
 RPC_DEADLINE_SECONDS = 5.0
+CHANNELS = {"SMS": pc.NOTIFICATION_CHANNEL_SMS, "WECHAT": pc.NOTIFICATION_CHANNEL_WECHAT, "EMAIL": pc.NOTIFICATION_CHANNEL_EMAIL}
 
 
 class RegionContacts:
@@ -45,7 +45,7 @@ class RegionContacts:
             raise UndeliverableNotice("the member's home region is unknown at HQ")
         request = members_pb2.GetContactForNoticeRequest(
             member_id=notice.member_id, notice_id=notice.notice_id,
-            channel=cast("pc.NotificationChannel.ValueType", pc.NotificationChannel.Value(f"NOTIFICATION_CHANNEL_{notice.channel}")),
+            channel=CHANNELS.get(notice.channel, pc.NOTIFICATION_CHANNEL_UNSPECIFIED),
         )
         try:
             answer = call(self._stub(notice.home_region).GetContactForNotice, request, deadline=RPC_DEADLINE_SECONDS)

@@ -24,6 +24,14 @@ from chaincard.db.base import utc_now
 from chaincard.ids import new_id
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
+from chaincard.notifications.channels import (
+    DeliveryError,
+    HttpGateway,
+    OutgoingNotice,
+    SmsGatewayChannel,
+    UndeliverableNotice,
+    WeChatTemplateChannel,
+)
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, program_config_pb2_grpc
 from chaincard.v1 import program_config_pb2 as pc
@@ -282,3 +290,42 @@ def test_no_hq_table_and_no_log_line_holds_a_clear_phone_or_email(regions: Runni
     for value in clear:
         assert value not in everything, "a clear contact detail in HQ's tables"
         assert value not in logged, "a clear contact detail in the logs"
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers by path: /refuse 400, /busy 503, /wechat a WeChat errcode 0."""
+
+    seen: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's hook
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append((self.path, dict(self.headers), body))
+        status = {"/refuse": 400, "/busy": 503}.get(self.path, 200)
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def test_the_http_gateway_retries_5xx_gives_up_on_4xx_and_shapes_wechat_messages() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    notice = OutgoingNotice(notice_id="n-42", member_id="M-1", home_region="E", phone_masked="138****0001",
+                            card_number="8800", event="RECHARGE", channel="WECHAT", template_code="T", text="hello")
+    try:
+        with pytest.raises(UndeliverableNotice, match="HTTP 400"):
+            SmsGatewayChannel(HttpGateway(f"{base}/refuse", attempts=3, backoff_seconds=0.01), lambda _: "13800000001").send(notice)
+        with pytest.raises(DeliveryError, match="HTTP 503"):
+            SmsGatewayChannel(HttpGateway(f"{base}/busy", attempts=3, backoff_seconds=0.01), lambda _: "13800000001").send(notice)
+        WeChatTemplateChannel(HttpGateway(f"{base}/wechat", "Authorization: Bearer k"), "TPL-1", lambda _: "openid-1").send(notice)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [path for path, _, _ in _Scripted.seen] == ["/refuse", "/busy", "/busy", "/busy", "/wechat"]
+    assert {headers["Idempotency-Key"] for _, headers, _ in _Scripted.seen} == {"n-42"}
+    _, headers, body = _Scripted.seen[-1]
+    assert headers["Authorization"] == "Bearer k"
+    assert body == {"touser": "openid-1", "template_id": "TPL-1", "client_msg_id": "n-42", "data": {"first": {"value": "hello"}}}
