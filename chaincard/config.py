@@ -86,6 +86,22 @@ class Settings:
     notification_quiet_hours: str = ""
     # The log channel of transaction notices also appends each notice as a JSON line here (HQ).
     notification_log_path: str = ""
+    # Delivery of notices (N5, docs/adr/0053); a channel left unconfigured goes to the log channel.
+    # E-mail over SMTP: host (empty: no e-mail), port, From address, STARTTLS, login.
+    notification_smtp_host: str = ""
+    notification_smtp_port: int = 25
+    notification_smtp_from: str = ""
+    notification_smtp_starttls: bool = False
+    notification_smtp_username: str = ""
+    notification_smtp_password: str = ""
+    # SMS through an HTTP JSON gateway: URL (empty: no SMS) and an auth header "Name: value".
+    notification_sms_url: str = ""
+    notification_sms_auth_header: str = ""
+    # WeChat template messages: the message/template/send URL with its access token, the template id.
+    notification_wechat_url: str = ""
+    notification_wechat_template_id: str = ""
+    # Tries of one HTTP gateway send before the notice waits for the dispatcher's next round.
+    notification_http_attempts: int = 3
     # Directory of the chain's certificates (`chaincard certs init`): the CA and this process's own
     # certificate and key. Every connection between services is mutual TLS with them.
     tls_dir: str = ""

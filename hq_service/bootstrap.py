@@ -55,6 +55,7 @@ from hq_service.company_recharge_worker import CompanyRechargeWorker, RegionComp
 from hq_service.company_servicer import CompanyServicer
 from hq_service.import_servicer import ImportServicer, RegionImports
 from hq_service.models import ProcessedEvent
+from hq_service.notice_contacts import RegionContacts
 from hq_service.notices import NoticeDispatcher, NoticePlanner, default_channels
 from hq_service.operator_models import OperatorRequest
 from hq_service.operators import OperatorContext, hq_directory, local_key_source, mask_passwords
@@ -144,7 +145,9 @@ def start_hq(settings: Settings) -> RunningServer:
     notices = consumer(NOTIFICATIONS_CONSUMER, [topics.CARDS, topics.POSTINGS], each_event(NoticePlanner(settings).apply))
     # The audit log's own group: it never waits for the read models or the notices.
     audit = consumer(AUDIT_CONSUMER, [topics.AUDIT], each_event(AuditCollector().apply))
-    dispatcher = NoticeDispatcher(session_factory, default_channels(settings)).start()
+    # Notices fetch each address from the member's home region at send time (docs/adr/0053).
+    notice_contacts = RegionContacts(session_factory, transport)
+    dispatcher = NoticeDispatcher(session_factory, default_channels(settings, notice_contacts)).start()
     region_members = RegionMembers(session_factory, transport)
     claim_sweep = PeriodicJob("phone-claim-sweep", SWEEP_SECONDS,
                               lambda: release_abandoned_claims(session_factory, region_members)).start()
@@ -160,7 +163,7 @@ def start_hq(settings: Settings) -> RunningServer:
                                      lambda: commission.run_due(session_factory, settings)).start()
     workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, *bulk_issue, company_recharge]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        nightly_commission.stop,
+                        nightly_commission.stop, notice_contacts.close,
                         region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
                         company_recharge.stop, company_orders.close,
                         region_imports.close,

@@ -381,7 +381,7 @@ class Notice(Base):
     # The template body and its placeholder values (the member's name is filled in when sent).
     template_body: Mapped[str] = mapped_column(Text)
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # PENDING, SENT, OPTED_OUT, FAILED.
+    # PENDING, SENDING (claimed, outcome not yet recorded), SENT, OPTED_OUT, FAILED (docs/adr/0053).
     status: Mapped[str] = mapped_column(String(16), default="PENDING")
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     # Not before this moment (quiet hours, retry back-off).

@@ -6,12 +6,14 @@
   of a member's card (MemberLevelChanged, L2), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
-- ``NoticeDispatcher`` sends due notices through their channel and records the outcome. Sending
-  and recording cannot be one transaction, so a crash in between sends a notice again (at least
-  once); the notice id travels with it for gateways to drop the repeat.
+- ``NoticeDispatcher`` sends due notices through their channel and records the outcome per
+  notice (status, attempts, last error). Sending and recording cannot be one transaction: the
+  notice is committed as SENDING first, so a crash in between never sends it twice (resent only
+  through a gateway that drops repeats by the notice id; docs/adr/0053).
 
 Quiet hours delay a notice to the end of the window; an opted-out member gets nothing (checked
-when sending, so an opt-out also stops notices already waiting).
+when sending, so an opt-out also stops notices already waiting): opted out of all notices here at
+HQ (``set_opt_out``), or of one channel at the home region, which then refuses the address.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,11 +35,18 @@ from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.money import format_fen
 from chaincard.notifications.channels import (
+    ContactResolver,
     DeliveryError,
+    EmailChannel,
+    HttpGateway,
     LogChannel,
     NotificationChannel,
+    OptedOut,
     OutgoingNotice,
+    SmsGatewayChannel,
+    SmtpSettings,
     UndeliverableNotice,
+    WeChatTemplateChannel,
 )
 from chaincard.notifications.quiet_hours import QuietHours
 from chaincard.notifications.templates import DEFAULT_TEMPLATES, render
@@ -64,6 +74,8 @@ MEMBER_WAIT = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
 # A dispatch that failed (the database restarting) is tried again this much later.
 RETRY_SECONDS = 2.0
+# A claimed notice is SENDING this long at most; past it, a stopped dispatcher's claim is recovered.
+SEND_LEASE = timedelta(minutes=10)
 
 
 def short_name(enum_wrapper: EnumTypeWrapper, prefix: str, number: int) -> str:
@@ -184,11 +196,24 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
 
 
-class NoticeDispatcher(Worker):
-    """Sends due notices, a batch per transaction (rows locked with SKIP LOCKED, so HQ replicas share).
+@dataclass(frozen=True)
+class _Claimed:
+    notice_id: str
+    outgoing: OutgoingNotice
+    attempts: int
 
-    The loop sends batches back to back while they come full, then pauses ``interval_seconds``; a
-    failed batch (the database restarting) is tried again after ``RETRY_SECONDS``."""
+
+class NoticeDispatcher(Worker):
+    """Sends due notices: claim a batch, send each, record each outcome (docs/adr/0053).
+
+    A notice is never sent twice. Claiming commits it as SENDING (attempts + 1, a lease) before
+    anything goes out; the outcome is committed after. A crash in between leaves it SENDING past
+    its lease: on a channel whose gateway drops repeats by the notice id (``deduplicates``: the
+    HTTP gateways) it is sent again with the same id; on any other (SMTP, the log) it is marked
+    FAILED with an unknown outcome and never resent: at most once. Rows are claimed with SKIP
+    LOCKED, so HQ replicas share the work. The loop sends batches back to back while they come
+    full, then pauses ``interval_seconds``; a failed batch (the database restarting) is tried
+    again after ``RETRY_SECONDS``."""
 
     def __init__(self, session_factory: sessionmaker[Session], channels: Mapping[str, NotificationChannel], *,
                  interval_seconds: float = 0.5, batch_size: int = 100) -> None:
@@ -201,9 +226,40 @@ class NoticeDispatcher(Worker):
     def step(self) -> bool:
         return self.dispatch_due() >= self.batch_size
 
+    def _channel(self, name: str) -> NotificationChannel | None:
+        return self.channels.get(name) or self.channels.get("*")
+
     def dispatch_due(self) -> int:
         """Send up to ``batch_size`` due notices; returns how many were handled."""
+        self.recover_interrupted()
+        handled, claimed = self._claim(utc_now())
+        deadline = time.monotonic() + SEND_LEASE.total_seconds() / 2
+        for item in claimed:
+            if time.monotonic() > deadline:
+                self._release(item)  # slow gateways: hand the rest back before the lease runs out
+            else:
+                self._send(item)
+        return handled
+
+    def recover_interrupted(self) -> int:
+        """Notices left SENDING past their lease by a process that stopped while sending."""
         now = utc_now()
+        with self.session_factory() as session, session.begin():
+            stuck = session.execute(
+                select(Notice).where(Notice.status == "SENDING", Notice.send_after <= now)
+                .limit(self.batch_size).with_for_update(skip_locked=True)
+            ).scalars().all()
+            for notice in stuck:
+                if getattr(self._channel(notice.channel), "deduplicates", False):
+                    notice.status, notice.send_after = "PENDING", now
+                    notice.last_error = "interrupted while sending: sent again with the same idempotency key"
+                else:
+                    notice.status = "FAILED"
+                    notice.last_error = "outcome unknown: interrupted while sending; not resent (at most once)"
+        return len(stuck)
+
+    def _claim(self, now: datetime) -> tuple[int, list[_Claimed]]:
+        claimed: list[_Claimed] = []
         with self.session_factory() as session, session.begin():
             due = session.execute(
                 select(Notice)
@@ -218,52 +274,87 @@ class NoticeDispatcher(Worker):
             views = {view.member_id: view for view in session.execute(
                 select(MemberView).where(MemberView.member_id.in_(members))).scalars()}
             for notice in due:
+                view = views.get(notice.member_id)
                 if notice.member_id in opted_out:
                     notice.status = "OPTED_OUT"
+                elif view is None and now - notice.created_at < MEMBER_WAIT:
+                    notice.send_after = now + timedelta(seconds=1)
                 else:
-                    self._dispatch_one(notice, views.get(notice.member_id), now)
-        return len(due)
+                    notice.status, notice.send_after = "SENDING", now + SEND_LEASE
+                    notice.attempts += 1
+                    claimed.append(_Claimed(notice.notice_id, _outgoing(notice, view), notice.attempts))
+        return len(due), claimed
 
-    def _dispatch_one(self, notice: Notice, view: MemberView | None, now: datetime) -> None:
-        if view is None and now - notice.created_at < MEMBER_WAIT:
-            notice.send_after = now + timedelta(seconds=1)
-            return
-        member = common_pb2.Member.FromString(view.member) if view is not None else common_pb2.Member(member_id=notice.member_id)
-        text = render(notice.template_body, {**notice.variables, "member_name": member.name or "会员"})
-        channel = self.channels.get(notice.channel) or self.channels.get("*")
-        outgoing = OutgoingNotice(
-            notice_id=notice.notice_id, member_id=notice.member_id, home_region=member.home_region,
-            phone_masked=member.phone_masked, card_number=notice.card_number, event=notice.notification_event,
-            channel=notice.channel, template_code=notice.template_code, text=text,
-        )
-        notice.attempts += 1
+    def _send(self, item: _Claimed) -> None:
+        channel = self._channel(item.outgoing.channel)
         try:
             if channel is None:
-                raise UndeliverableNotice(f"no channel {notice.channel} is configured")
-            channel.send(outgoing)
+                raise UndeliverableNotice(f"no channel {item.outgoing.channel} is configured")
+            channel.send(item.outgoing)
+        except OptedOut:
+            self._record(item, "OPTED_OUT", "opted out of this channel at the home region")
         except UndeliverableNotice as error:
-            notice.status, notice.last_error = "FAILED", str(error)[:500]
-            return
+            self._record(item, "FAILED", str(error))
         except (DeliveryError, OSError) as error:
-            notice.last_error = str(error)[:500]
-            if notice.attempts >= MAX_ATTEMPTS:
-                notice.status = "FAILED"
+            if item.attempts >= MAX_ATTEMPTS:
+                self._record(item, "FAILED", str(error))
             else:
-                notice.send_after = now + retry_delay(notice.attempts)
-            return
-        notice.status, notice.rendered, notice.sent_at = "SENT", text, utc_now()
-        self.sent_total += 1
+                self._record(item, "PENDING", str(error), send_after=utc_now() + retry_delay(item.attempts))
+        else:
+            self._record(item, "SENT", "", rendered=item.outgoing.text)
+            self.sent_total += 1
+
+    def _record(self, item: _Claimed, status: str, error: str, *, send_after: datetime | None = None,
+                rendered: str | None = None) -> None:
+        with self.session_factory() as session, session.begin():
+            notice = session.get(Notice, item.notice_id, with_for_update=True)
+            if notice is None or notice.status != "SENDING":
+                return  # erased member's notices cancelled meanwhile: keep what they say
+            notice.status, notice.last_error = status, error[:500]
+            if send_after is not None:
+                notice.send_after = send_after
+            if rendered is not None:
+                notice.rendered, notice.sent_at = rendered, utc_now()
+
+    def _release(self, item: _Claimed) -> None:
+        with self.session_factory() as session, session.begin():
+            notice = session.get(Notice, item.notice_id, with_for_update=True)
+            if notice is not None and notice.status == "SENDING":
+                notice.status, notice.send_after, notice.attempts = "PENDING", utc_now(), notice.attempts - 1
 
 
-def default_channels(settings: Settings) -> dict[str, NotificationChannel]:
-    """Every channel goes to the log channel (and to ``notification_log_path`` when set).
+def _outgoing(notice: Notice, view: MemberView | None) -> OutgoingNotice:
+    member = common_pb2.Member.FromString(view.member) if view is not None else common_pb2.Member(member_id=notice.member_id)
+    text = render(notice.template_body, {**notice.variables, "member_name": member.name or "会员"})
+    return OutgoingNotice(
+        notice_id=notice.notice_id, member_id=notice.member_id, home_region=member.home_region,
+        phone_masked=member.phone_masked, card_number=notice.card_number, event=notice.notification_event,
+        channel=notice.channel, template_code=notice.template_code, text=text,
+    )
 
-    The SMS, WeChat and e-mail adapters (chaincard.notifications.channels) need a contact resolver
-    backed by the home regions, which hold the raw phone and e-mail; until regions serve one
-    (docs/adr/0012), a deployment wires them here.
-    """
-    log_channel = LogChannel("notices", settings.notification_log_path or None)
-    return {"*": log_channel}
+
+def default_channels(settings: Settings, resolve_contact: ContactResolver | None = None) -> dict[str, NotificationChannel]:
+    """The configured channels (docs/adr/0053); every other channel goes to the log channel (and
+    to ``notification_log_path`` when set). SMS, WeChat and e-mail need ``resolve_contact``, which
+    asks the member's home region for the address at send time (hq_service.notice_contacts)."""
+    channels: dict[str, NotificationChannel] = {"*": LogChannel("notices", settings.notification_log_path or None)}
+    if resolve_contact is None:
+        return channels
+    if settings.notification_smtp_host:
+        channels["EMAIL"] = EmailChannel(SmtpSettings(
+            host=settings.notification_smtp_host, port=settings.notification_smtp_port,
+            sender=settings.notification_smtp_from, starttls=settings.notification_smtp_starttls,
+            username=settings.notification_smtp_username, password=settings.notification_smtp_password,
+        ), resolve_contact)
+    if settings.notification_sms_url:
+        channels["SMS"] = SmsGatewayChannel(HttpGateway(
+            settings.notification_sms_url, settings.notification_sms_auth_header,
+            attempts=settings.notification_http_attempts), resolve_contact)
+    if settings.notification_wechat_url:
+        channels["WECHAT"] = WeChatTemplateChannel(HttpGateway(
+            settings.notification_wechat_url, attempts=settings.notification_http_attempts),
+            settings.notification_wechat_template_id, resolve_contact)
+    return channels
 
 
 def set_opt_out(session: Session, member_id: str, opted_out: bool, note: str = "") -> None:

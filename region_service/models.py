@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -538,3 +539,15 @@ class OfflineAdviceRecord(Base):
     posted_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
     # The region that forwarded it here, when the store's own region is not the card's home.
     forwarded_by: Mapped[str] = mapped_column(String(8), default="")
+
+
+class NoticeOptOut(Base):
+    """A member's choice per notice channel (N5, docs/adr/0053); no row means "send"."""
+
+    __tablename__ = "notice_opt_outs"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), primary_key=True)
+    # NotificationChannel short name: "SMS", "WECHAT", "EMAIL".
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)

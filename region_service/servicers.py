@@ -22,6 +22,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from region_service import member_codes as region_member_codes
+from region_service import notice_contacts
 from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
@@ -84,6 +85,18 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
     ) -> members_pb2.EraseMemberResponse:
         return self.routing.at_member_home(
             request, CallOrigin.of(context), lambda: self.ctx.commands.run(members.erase_member, request))
+
+    def GetContactForNotice(  # noqa: N802
+        self, request: members_pb2.GetContactForNoticeRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.GetContactForNoticeResponse:
+        # Not forwarded: HQ asks the member's home region itself (docs/adr/0053).
+        return notice_contacts.get_contact_for_notice(self.ctx, request)
+
+    def SetNoticeOptOut(  # noqa: N802
+        self, request: members_pb2.SetNoticeOptOutRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.SetNoticeOptOutResponse:
+        return self.routing.at_member_home(
+            request, CallOrigin.of(context), lambda: self.ctx.commands.run(notice_contacts.set_notice_opt_out, request))
 
 
 class CardServicer(cards_pb2_grpc.CardServiceServicer):

@@ -85,6 +85,12 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
     ) -> members_pb2.EraseMemberResponse:
         return self.commands.send(self.region, request)
 
+    def SetNoticeOptOut(  # noqa: N802
+        self, request: members_pb2.SetNoticeOptOutRequest, context: grpc.ServicerContext
+    ) -> members_pb2.SetNoticeOptOutResponse:
+        # A member opts out of a notice channel at the till (N5); the region decides.
+        return self.commands.send(self.region, request)
+
 
 class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     """Lifecycle and PIN changes are never decided offline: refused with UNAVAILABLE when the region

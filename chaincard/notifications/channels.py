@@ -17,6 +17,7 @@ import json
 import logging
 import smtplib
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -51,14 +52,20 @@ class UndeliverableNotice(Exception):
     """Will never be delivered (no address, refused); do not retry."""
 
 
+class OptedOut(UndeliverableNotice):
+    """The member's home region says they opted out of this channel: nothing is sent."""
+
+
 class NotificationChannel(Protocol):
     name: str
 
     def send(self, notice: OutgoingNotice) -> None: ...
 
 
-# (member id, home region, channel name) → the phone, WeChat openid or e-mail address; None if none.
-ContactResolver = Callable[[str, str, str], str | None]
+# The notice → the address for its channel (phone, WeChat openid or e-mail), fetched from the
+# member's home region at send time and never kept (hq_service.notice_contacts). It raises
+# UndeliverableNotice (none on file, erased), OptedOut, or DeliveryError (region not answering).
+ContactResolver = Callable[[OutgoingNotice], str]
 
 
 class LogChannel:
@@ -82,6 +89,40 @@ class LogChannel:
                 handle.write(line)
 
 
+@dataclass(frozen=True)
+class HttpGateway:
+    """Where and how an HTTP notice gateway is called: URL, an optional auth header, and retries.
+
+    Each send is tried up to ``attempts`` times with doubling pauses (``backoff_seconds``): 5xx, 429
+    and timeouts are retried, other 4xx answers are permanent. The notice id goes in the
+    ``Idempotency-Key`` header (and the body), so a gateway drops a repeat of a send it took."""
+
+    url: str
+    auth_header: str = ""  # e.g. "Authorization: Bearer …"; "" sends none
+    timeout: float = 5.0
+    attempts: int = 3
+    backoff_seconds: float = 0.2
+
+    def headers(self, idempotency_key: str) -> dict[str, str]:
+        headers = {"Idempotency-Key": idempotency_key}
+        if self.auth_header:
+            name, _, value = self.auth_header.partition(":")
+            headers[name.strip()] = value.strip()
+        return headers
+
+    def post(self, body: dict[str, object], idempotency_key: str) -> dict[str, Any]:
+        pause = self.backoff_seconds
+        for attempt in range(1, max(self.attempts, 1) + 1):
+            try:
+                return _post_json(self.url, body, self.headers(idempotency_key), self.timeout)
+            except DeliveryError:
+                if attempt >= self.attempts:
+                    raise
+            time.sleep(pause)
+            pause *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _post_json(url: str, body: dict[str, object], headers: dict[str, str], timeout: float) -> dict[str, Any]:
     request = urllib.request.Request(
         url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
@@ -95,73 +136,98 @@ def _post_json(url: str, body: dict[str, object], headers: dict[str, str], timeo
             raise UndeliverableNotice(f"gateway refused the notice: HTTP {error.code}") from error
         raise DeliveryError(f"gateway answered HTTP {error.code}") from error
     except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise DeliveryError(f"gateway unreachable: {error}") from error
-    return json.loads(payload or b"{}")
+        raise DeliveryError(f"gateway unreachable: {type(error).__name__}") from error
+    try:
+        answer = json.loads(payload or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 class SmsGatewayChannel:
     """An HTTP JSON SMS gateway: POST {to, text, client_message_id}; the id deduplicates resends."""
 
-    def __init__(self, url: str, resolve_contact: ContactResolver, *, api_key: str = "", timeout: float = 5.0) -> None:
+    # A resend after a crash carries the same key: the gateway drops it (at least once, deduplicated).
+    deduplicates = True
+
+    def __init__(self, gateway: HttpGateway, resolve_contact: ContactResolver) -> None:
         self.name = "SMS"
-        self.url = url
+        self.gateway = gateway
         self.resolve_contact = resolve_contact
-        self.api_key = api_key
-        self.timeout = timeout
 
     def send(self, notice: OutgoingNotice) -> None:
-        phone = self.resolve_contact(notice.member_id, notice.home_region, self.name)
-        if not phone:
-            raise UndeliverableNotice("no phone number on file")
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        _post_json(self.url, {"to": phone, "text": notice.text, "client_message_id": notice.notice_id}, headers, self.timeout)
+        phone = self.resolve_contact(notice)
+        self.gateway.post({"to": phone, "text": notice.text, "client_message_id": notice.notice_id}, notice.notice_id)
 
 
 class WeChatTemplateChannel:
-    """A WeChat official-account template message (message/template/send) to the member's openid."""
+    """A WeChat official-account template message (message/template/send) to the member's openid,
+    through the same HTTP mechanism (the URL includes the access token)."""
 
-    def __init__(self, url: str, template_id: str, resolve_contact: ContactResolver, *, timeout: float = 5.0) -> None:
+    deduplicates = True
+
+    def __init__(self, gateway: HttpGateway, template_id: str, resolve_contact: ContactResolver) -> None:
         self.name = "WECHAT"
-        self.url = url  # includes the access token, e.g. …/cgi-bin/message/template/send?access_token=…
+        self.gateway = gateway
         self.template_id = template_id
         self.resolve_contact = resolve_contact
-        self.timeout = timeout
 
     def send(self, notice: OutgoingNotice) -> None:
-        openid = self.resolve_contact(notice.member_id, notice.home_region, self.name)
-        if not openid:
-            raise UndeliverableNotice("the member has not followed the official account")
-        answer = _post_json(self.url, {
+        openid = self.resolve_contact(notice)
+        answer = self.gateway.post({
             "touser": openid, "template_id": self.template_id, "client_msg_id": notice.notice_id,
             "data": {"first": {"value": notice.text}},
-        }, {}, self.timeout)
+        }, notice.notice_id)
         if answer.get("errcode", 0) not in (0, None):
-            raise DeliveryError(f"WeChat answered errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+            raise DeliveryError(f"WeChat answered errcode {answer.get('errcode')}")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    sender: str = ""
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 10.0
 
 
 class EmailChannel:
-    """Plain-text e-mail over SMTP; the notice id goes into Message-ID so resends are recognisable."""
+    """Plain-text e-mail over SMTP; the notice id goes into Message-ID so a repeat is recognisable.
 
-    def __init__(self, host: str, port: int, sender: str, resolve_contact: ContactResolver, *, timeout: float = 10.0) -> None:
+    SMTP servers do not drop repeats, so the dispatcher never resends an e-mail whose outcome is
+    unknown (at most once, docs/adr/0053)."""
+
+    deduplicates = False
+
+    def __init__(self, smtp: SmtpSettings, resolve_contact: ContactResolver) -> None:
         self.name = "EMAIL"
-        self.host, self.port, self.sender = host, port, sender
+        self.smtp = smtp
         self.resolve_contact = resolve_contact
-        self.timeout = timeout
 
     def send(self, notice: OutgoingNotice) -> None:
-        address = self.resolve_contact(notice.member_id, notice.home_region, self.name)
-        if not address:
-            raise UndeliverableNotice("no e-mail address on file")
+        address = self.resolve_contact(notice)
         message = EmailMessage()
-        message["From"] = self.sender
+        message["From"] = self.smtp.sender
         message["To"] = address
         message["Subject"] = "会员卡通知 Card notice"
         message["Message-ID"] = f"<{notice.notice_id}@chaincard>"
         message.set_content(notice.text)
+        # Errors name no address: they end up in HQ's notices table and logs.
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout) as smtp:
+                if self.smtp.starttls:
+                    smtp.starttls()
+                if self.smtp.username:
+                    smtp.login(self.smtp.username, self.smtp.password)
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
-            raise UndeliverableNotice(f"address refused: {error}") from error
+            codes = sorted({code for code, _ in error.recipients.values()})
+            raise UndeliverableNotice(f"address refused by the SMTP server: {codes}") from error
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                raise UndeliverableNotice(f"SMTP refused the message: {error.smtp_code}") from error
+            raise DeliveryError(f"SMTP answered {error.smtp_code}") from error
         except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryError(f"SMTP failed: {error}") from error
+            raise DeliveryError(f"SMTP failed: {type(error).__name__}") from error

@@ -207,6 +207,13 @@ def _build_matrix() -> dict[str, Rule]:
         roles=_roles(CC, HA), peers=frozenset({"region"}), store_fields=_STORE_ID, scoped_by="handler",
         note="operators only, not tills; the member and the acting store must lie in the scope")
 
+    # A notice's address, read by HQ's notice sender at send time (N5, docs/adr/0053): its
+    # certificate only, no operator; audited at the region.
+    m[_rpc("MemberService", "GetContactForNotice")] = Rule(
+        peers=frozenset({"hq"}), scoped_by="none", note="HQ's notice sender only; audited at the home region")
+    # A member's channel opt-out (N5): at a till, by the member's app (integrator), or the call center.
+    store_facing("MemberService", "SetNoticeOptOut", _roles(C, SM, CC, HA, IN), store_fields=_STORE_ID)
+
     store_facing("CardService", "OpenCard", _roles(C, SM, IN), store_fields=_STORE_ID)
     store_facing("CardService", "GetCard", _REGION_READERS, at_till=True, owners=_CARD_OWNERS)
     store_facing("CardService", "GetBalance", _REGION_READERS, at_till=True)

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from chaincard.v1 import audit_pb2 as chaincard_dot_v1_dot_audit__pb2
 from chaincard.v1 import common_pb2 as chaincard_dot_v1_dot_common__pb2
+from chaincard.v1 import program_config_pb2 as chaincard_dot_v1_dot_program__config__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63haincard/v1/members.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x03\n\x15RegisterMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x10\n\x08\x62irthday\x18\x05 \x01(\t\x12$\n\x06gender\x18\x06 \x01(\x0e\x32\x14.chaincard.v1.Gender\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12L\n\rcustom_fields\x18\x08 \x03(\x0b\x32\x35.chaincard.v1.RegisterMemberRequest.CustomFieldsEntry\x12\x0c\n\x04tags\x18\t \x03(\t\x12\x32\n\x07\x63hannel\x18\n \x01(\x0e\x32!.chaincard.v1.RegistrationChannel\x12\x13\n\x0boperator_id\x18\x0b \x01(\t\x12\x15\n\rreferral_code\x18\x0c \x01(\t\x1a\x33\n\x11\x43ustomFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x16RegisterMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"\\\n\x11GetMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\"\x84\x01\n\x11\x46indMemberRequest\x12\x0f\n\x05phone\x18\x01 \x01(\tH\x00\x12\x15\n\x0b\x63\x61rd_number\x18\x02 \x01(\tH\x00\x12\x12\n\x08qr_token\x18\x03 \x01(\tH\x00\x12\x13\n\tmember_id\x18\x04 \x01(\tH\x00\x12\x17\n\rreferral_code\x18\x05 \x01(\tH\x00\x42\x05\n\x03key\"]\n\x12\x46indMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\"\xcd\x03\n\x13UpdateMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x11\n\x04name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x62irthday\x18\x07 \x01(\tH\x02\x88\x01\x01\x12)\n\x06gender\x18\x08 \x01(\x0e\x32\x14.chaincard.v1.GenderH\x03\x88\x01\x01\x12\x12\n\x05\x65mail\x18\t \x01(\tH\x04\x88\x01\x01\x12J\n\rcustom_fields\x18\n \x03(\x0b\x32\x33.chaincard.v1.UpdateMemberRequest.CustomFieldsEntry\x12\x10\n\x08\x61\x64\x64_tags\x18\x0b \x03(\t\x12\x13\n\x0bremove_tags\x18\x0c \x03(\t\x12\x0e\n\x06reason\x18\r \x01(\t\x1a\x33\n\x11\x43ustomFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x08\n\x06_phoneB\x0b\n\t_birthdayB\t\n\x07_genderB\x08\n\x06_email\"<\n\x14UpdateMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\"\x8a\x01\n\x17\x45xportMemberDataRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08store_id\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"\xf6\x02\n\x18\x45xportMemberDataResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\x12/\n\x0ctransactions\x18\x03 \x03(\x0b\x32\x19.chaincard.v1.Transaction\x12/\n\raudit_entries\x18\x04 \x03(\x0b\x32\x18.chaincard.v1.AuditEntry\x12\x1f\n\x17\x61udit_entries_truncated\x18\x05 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x06 \x01(\t\x12/\n\x0b\x65xported_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\terased_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rjson_document\x18\t \x01(\t\"r\n\x12\x45raseMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x82\x01\n\x13\x45raseMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lready_erased\x18\x03 \x01(\x08\x32\x99\x04\n\rMemberService\x12[\n\x0eRegisterMember\x12#.chaincard.v1.RegisterMemberRequest\x1a$.chaincard.v1.RegisterMemberResponse\x12L\n\tGetMember\x12\x1e.chaincard.v1.GetMemberRequest\x1a\x1f.chaincard.v1.GetMemberResponse\x12O\n\nFindMember\x12\x1f.chaincard.v1.FindMemberRequest\x1a .chaincard.v1.FindMemberResponse\x12U\n\x0cUpdateMember\x12!.chaincard.v1.UpdateMemberRequest\x1a\".chaincard.v1.UpdateMemberResponse\x12\x61\n\x10\x45xportMemberData\x12%.chaincard.v1.ExportMemberDataRequest\x1a&.chaincard.v1.ExportMemberDataResponse\x12R\n\x0b\x45raseMember\x12 .chaincard.v1.EraseMemberRequest\x1a!.chaincard.v1.EraseMemberResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63haincard/v1/members.proto\x12\x0c\x63haincard.v1\x1a\x18\x63haincard/v1/audit.proto\x1a\x19\x63haincard/v1/common.proto\x1a!chaincard/v1/program_config.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x03\n\x15RegisterMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x10\n\x08\x62irthday\x18\x05 \x01(\t\x12$\n\x06gender\x18\x06 \x01(\x0e\x32\x14.chaincard.v1.Gender\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12L\n\rcustom_fields\x18\x08 \x03(\x0b\x32\x35.chaincard.v1.RegisterMemberRequest.CustomFieldsEntry\x12\x0c\n\x04tags\x18\t \x03(\t\x12\x32\n\x07\x63hannel\x18\n \x01(\x0e\x32!.chaincard.v1.RegistrationChannel\x12\x13\n\x0boperator_id\x18\x0b \x01(\t\x12\x15\n\rreferral_code\x18\x0c \x01(\t\x1a\x33\n\x11\x43ustomFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x16RegisterMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"\\\n\x11GetMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\"\x84\x01\n\x11\x46indMemberRequest\x12\x0f\n\x05phone\x18\x01 \x01(\tH\x00\x12\x15\n\x0b\x63\x61rd_number\x18\x02 \x01(\tH\x00\x12\x12\n\x08qr_token\x18\x03 \x01(\tH\x00\x12\x13\n\tmember_id\x18\x04 \x01(\tH\x00\x12\x17\n\rreferral_code\x18\x05 \x01(\tH\x00\x42\x05\n\x03key\"]\n\x12\x46indMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\"\xcd\x03\n\x13UpdateMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x11\n\x04name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x62irthday\x18\x07 \x01(\tH\x02\x88\x01\x01\x12)\n\x06gender\x18\x08 \x01(\x0e\x32\x14.chaincard.v1.GenderH\x03\x88\x01\x01\x12\x12\n\x05\x65mail\x18\t \x01(\tH\x04\x88\x01\x01\x12J\n\rcustom_fields\x18\n \x03(\x0b\x32\x33.chaincard.v1.UpdateMemberRequest.CustomFieldsEntry\x12\x10\n\x08\x61\x64\x64_tags\x18\x0b \x03(\t\x12\x13\n\x0bremove_tags\x18\x0c \x03(\t\x12\x0e\n\x06reason\x18\r \x01(\t\x1a\x33\n\x11\x43ustomFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x08\n\x06_phoneB\x0b\n\t_birthdayB\t\n\x07_genderB\x08\n\x06_email\"<\n\x14UpdateMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\"\x8a\x01\n\x17\x45xportMemberDataRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08store_id\x18\x04 \x01(\t\x12\x13\n\x0boperator_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"\xf6\x02\n\x18\x45xportMemberDataResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12!\n\x05\x63\x61rds\x18\x02 \x03(\x0b\x32\x12.chaincard.v1.Card\x12/\n\x0ctransactions\x18\x03 \x03(\x0b\x32\x19.chaincard.v1.Transaction\x12/\n\raudit_entries\x18\x04 \x03(\x0b\x32\x18.chaincard.v1.AuditEntry\x12\x1f\n\x17\x61udit_entries_truncated\x18\x05 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x06 \x01(\t\x12/\n\x0b\x65xported_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\terased_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rjson_document\x18\t \x01(\t\"r\n\x12\x45raseMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x82\x01\n\x13\x45raseMemberResponse\x12$\n\x06member\x18\x01 \x01(\x0b\x32\x14.chaincard.v1.Member\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lready_erased\x18\x03 \x01(\x08\"v\n\x1aGetContactForNoticeRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x32\n\x07\x63hannel\x18\x02 \x01(\x0e\x32!.chaincard.v1.NotificationChannel\x12\x11\n\tnotice_id\x18\x03 \x01(\t\".\n\x1bGetContactForNoticeResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"\xad\x01\n\x16SetNoticeOptOutRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x32\n\x07\x63hannel\x18\x04 \x01(\x0e\x32!.chaincard.v1.NotificationChannel\x12\x11\n\topted_out\x18\x05 \x01(\x08\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\",\n\x17SetNoticeOptOutResponse\x12\x11\n\topted_out\x18\x01 \x01(\x08\x32\xe5\x05\n\rMemberService\x12[\n\x0eRegisterMember\x12#.chaincard.v1.RegisterMemberRequest\x1a$.chaincard.v1.RegisterMemberResponse\x12L\n\tGetMember\x12\x1e.chaincard.v1.GetMemberRequest\x1a\x1f.chaincard.v1.GetMemberResponse\x12O\n\nFindMember\x12\x1f.chaincard.v1.FindMemberRequest\x1a .chaincard.v1.FindMemberResponse\x12U\n\x0cUpdateMember\x12!.chaincard.v1.UpdateMemberRequest\x1a\".chaincard.v1.UpdateMemberResponse\x12\x61\n\x10\x45xportMemberData\x12%.chaincard.v1.ExportMemberDataRequest\x1a&.chaincard.v1.ExportMemberDataResponse\x12R\n\x0b\x45raseMember\x12 .chaincard.v1.EraseMemberRequest\x1a!.chaincard.v1.EraseMemberResponse\x12j\n\x13GetContactForNotice\x12(.chaincard.v1.GetContactForNoticeRequest\x1a).chaincard.v1.GetContactForNoticeResponse\x12^\n\x0fSetNoticeOptOut\x12$.chaincard.v1.SetNoticeOptOutRequest\x1a%.chaincard.v1.SetNoticeOptOutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,34 +39,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTERMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_options = b'8\001'
   _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._loaded_options = None
   _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_options = b'8\001'
-  _globals['_REGISTERMEMBERREQUEST']._serialized_start=131
-  _globals['_REGISTERMEMBERREQUEST']._serialized_end=533
-  _globals['_REGISTERMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_start=482
-  _globals['_REGISTERMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_end=533
-  _globals['_REGISTERMEMBERRESPONSE']._serialized_start=535
-  _globals['_REGISTERMEMBERRESPONSE']._serialized_end=597
-  _globals['_GETMEMBERREQUEST']._serialized_start=599
-  _globals['_GETMEMBERREQUEST']._serialized_end=636
-  _globals['_GETMEMBERRESPONSE']._serialized_start=638
-  _globals['_GETMEMBERRESPONSE']._serialized_end=730
-  _globals['_FINDMEMBERREQUEST']._serialized_start=733
-  _globals['_FINDMEMBERREQUEST']._serialized_end=865
-  _globals['_FINDMEMBERRESPONSE']._serialized_start=867
-  _globals['_FINDMEMBERRESPONSE']._serialized_end=960
-  _globals['_UPDATEMEMBERREQUEST']._serialized_start=963
-  _globals['_UPDATEMEMBERREQUEST']._serialized_end=1424
-  _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_start=482
-  _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_end=533
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=1426
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=1486
-  _globals['_EXPORTMEMBERDATAREQUEST']._serialized_start=1489
-  _globals['_EXPORTMEMBERDATAREQUEST']._serialized_end=1627
-  _globals['_EXPORTMEMBERDATARESPONSE']._serialized_start=1630
-  _globals['_EXPORTMEMBERDATARESPONSE']._serialized_end=2004
-  _globals['_ERASEMEMBERREQUEST']._serialized_start=2006
-  _globals['_ERASEMEMBERREQUEST']._serialized_end=2120
-  _globals['_ERASEMEMBERRESPONSE']._serialized_start=2123
-  _globals['_ERASEMEMBERRESPONSE']._serialized_end=2253
-  _globals['_MEMBERSERVICE']._serialized_start=2256
-  _globals['_MEMBERSERVICE']._serialized_end=2793
+  _globals['_REGISTERMEMBERREQUEST']._serialized_start=166
+  _globals['_REGISTERMEMBERREQUEST']._serialized_end=568
+  _globals['_REGISTERMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_start=517
+  _globals['_REGISTERMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_end=568
+  _globals['_REGISTERMEMBERRESPONSE']._serialized_start=570
+  _globals['_REGISTERMEMBERRESPONSE']._serialized_end=632
+  _globals['_GETMEMBERREQUEST']._serialized_start=634
+  _globals['_GETMEMBERREQUEST']._serialized_end=671
+  _globals['_GETMEMBERRESPONSE']._serialized_start=673
+  _globals['_GETMEMBERRESPONSE']._serialized_end=765
+  _globals['_FINDMEMBERREQUEST']._serialized_start=768
+  _globals['_FINDMEMBERREQUEST']._serialized_end=900
+  _globals['_FINDMEMBERRESPONSE']._serialized_start=902
+  _globals['_FINDMEMBERRESPONSE']._serialized_end=995
+  _globals['_UPDATEMEMBERREQUEST']._serialized_start=998
+  _globals['_UPDATEMEMBERREQUEST']._serialized_end=1459
+  _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_start=517
+  _globals['_UPDATEMEMBERREQUEST_CUSTOMFIELDSENTRY']._serialized_end=568
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=1461
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=1521
+  _globals['_EXPORTMEMBERDATAREQUEST']._serialized_start=1524
+  _globals['_EXPORTMEMBERDATAREQUEST']._serialized_end=1662
+  _globals['_EXPORTMEMBERDATARESPONSE']._serialized_start=1665
+  _globals['_EXPORTMEMBERDATARESPONSE']._serialized_end=2039
+  _globals['_ERASEMEMBERREQUEST']._serialized_start=2041
+  _globals['_ERASEMEMBERREQUEST']._serialized_end=2155
+  _globals['_ERASEMEMBERRESPONSE']._serialized_start=2158
+  _globals['_ERASEMEMBERRESPONSE']._serialized_end=2288
+  _globals['_GETCONTACTFORNOTICEREQUEST']._serialized_start=2290
+  _globals['_GETCONTACTFORNOTICEREQUEST']._serialized_end=2408
+  _globals['_GETCONTACTFORNOTICERESPONSE']._serialized_start=2410
+  _globals['_GETCONTACTFORNOTICERESPONSE']._serialized_end=2456
+  _globals['_SETNOTICEOPTOUTREQUEST']._serialized_start=2459
+  _globals['_SETNOTICEOPTOUTREQUEST']._serialized_end=2632
+  _globals['_SETNOTICEOPTOUTRESPONSE']._serialized_start=2634
+  _globals['_SETNOTICEOPTOUTRESPONSE']._serialized_end=2678
+  _globals['_MEMBERSERVICE']._serialized_start=2681
+  _globals['_MEMBERSERVICE']._serialized_end=3422
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from chaincard.v1 import audit_pb2 as _audit_pb2
 from chaincard.v1 import common_pb2 as _common_pb2
+from chaincard.v1 import program_config_pb2 as _program_config_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -192,3 +193,41 @@ class EraseMemberResponse(_message.Message):
     erased_at: _timestamp_pb2.Timestamp
     already_erased: bool
     def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_erased: _Optional[bool] = ...) -> None: ...
+
+class GetContactForNoticeRequest(_message.Message):
+    __slots__ = ("member_id", "channel", "notice_id")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    channel: _program_config_pb2.NotificationChannel
+    notice_id: str
+    def __init__(self, member_id: _Optional[str] = ..., channel: _Optional[_Union[_program_config_pb2.NotificationChannel, str]] = ..., notice_id: _Optional[str] = ...) -> None: ...
+
+class GetContactForNoticeResponse(_message.Message):
+    __slots__ = ("address",)
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    def __init__(self, address: _Optional[str] = ...) -> None: ...
+
+class SetNoticeOptOutRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "member_id", "channel", "opted_out", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    member_id: str
+    channel: _program_config_pb2.NotificationChannel
+    opted_out: bool
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., member_id: _Optional[str] = ..., channel: _Optional[_Union[_program_config_pb2.NotificationChannel, str]] = ..., opted_out: _Optional[bool] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class SetNoticeOptOutResponse(_message.Message):
+    __slots__ = ("opted_out",)
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
+    opted_out: bool
+    def __init__(self, opted_out: _Optional[bool] = ...) -> None: ...

@@ -69,6 +69,16 @@ class MemberServiceStub:
                 request_serializer=chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.FromString,
                 _registered_method=True)
+        self.GetContactForNotice = channel.unary_unary(
+                '/chaincard.v1.MemberService/GetContactForNotice',
+                request_serializer=chaincard_dot_v1_dot_members__pb2.GetContactForNoticeRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_members__pb2.GetContactForNoticeResponse.FromString,
+                _registered_method=True)
+        self.SetNoticeOptOut = channel.unary_unary(
+                '/chaincard.v1.MemberService/SetNoticeOptOut',
+                request_serializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.FromString,
+                _registered_method=True)
 
 
 class MemberServiceServicer:
@@ -155,6 +165,28 @@ class MemberServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetContactForNotice(self, request, context):
+        """The address one notice goes to (N5, docs/adr/0053): the member's e-mail, phone or WeChat
+        openid for the channel, read at the home region when the notice is sent and never kept by the
+        caller. Allowed only to HQ's service certificate (the notice sender); every answer and refusal
+        is audited here ("member.contact_for_notice": which member, channel and notice). An unknown
+        or erased member: NOT_FOUND; a member opted out of the channel: FAILED_PRECONDITION; no
+        address on file for the channel: FAILED_PRECONDITION naming the field "address". Not forwarded:
+        the caller asks the member's home region.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNoticeOptOut(self, request, context):
+        """Opts a member in or out of one notice channel (N5), from a till or the member's app. Served by
+        the member's home region (others forward). Audited ("member.notice_opt_out"). Unknown or erased
+        member: NOT_FOUND. Setting the state it already has changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemberServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +219,16 @@ def add_MemberServiceServicer_to_server(servicer, server):
                     servicer.EraseMember,
                     request_deserializer=chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.SerializeToString,
+            ),
+            'GetContactForNotice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetContactForNotice,
+                    request_deserializer=chaincard_dot_v1_dot_members__pb2.GetContactForNoticeRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_members__pb2.GetContactForNoticeResponse.SerializeToString,
+            ),
+            'SetNoticeOptOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNoticeOptOut,
+                    request_deserializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -356,6 +398,60 @@ class MemberService:
             '/chaincard.v1.MemberService/EraseMember',
             chaincard_dot_v1_dot_members__pb2.EraseMemberRequest.SerializeToString,
             chaincard_dot_v1_dot_members__pb2.EraseMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetContactForNotice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.MemberService/GetContactForNotice',
+            chaincard_dot_v1_dot_members__pb2.GetContactForNoticeRequest.SerializeToString,
+            chaincard_dot_v1_dot_members__pb2.GetContactForNoticeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNoticeOptOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.MemberService/SetNoticeOptOut',
+            chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.SerializeToString,
+            chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import pytest
@@ -72,10 +73,12 @@ def run_regions_in_own_directory(postgres: PostgresServer, kafka_bootstrap: str,
 
 
 def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: MigratedTemplates | None = None,
-                drop: Callable[[str], None] | None = None) -> Iterator[RunningRegions]:
+                drop: Callable[[str], None] | None = None, *,
+                hq_settings: Mapping[str, Any] | None = None) -> Iterator[RunningRegions]:
     """HQ and regions E and W on new databases: empty ones the services migrate at start, or, given
     ``templates``, copies already at head (the services' own upgrade then finds nothing to do).
-    ``drop`` drops them after (default: at once; the fixtures queue them, tests/support/drops.py)."""
+    ``drop`` drops them after (default: at once; the fixtures queue them, tests/support/drops.py).
+    ``hq_settings`` are extra settings of HQ only (the notice channels, say)."""
     suffix = uuid.uuid4().hex[:8]
     names = {key: f"cctest_{key.lower()}_{suffix}" for key in ("hq", "E", "W")}
     if templates is None:
@@ -88,7 +91,7 @@ def run_regions(postgres: PostgresServer, kafka_bootstrap: str, templates: Migra
         insecure=True,  # these tests are about behaviour; tests/e2e and test_security_* run mTLS and tokens
         hq_signing_key_dir=tempfile.mkdtemp(prefix="cctest-hq-keys-"),  # never the checkout's .chaincard/
     )
-    hq = start_hq(base.replace(database_url=urls["hq"]))
+    hq = start_hq(base.replace(database_url=urls["hq"], **(hq_settings or {})))
     hq_endpoint = f"127.0.0.1:{hq.port}"
     endpoints = {code: f"127.0.0.1:{free_port()}" for code in ("E", "W")}
     seed_demo_chain(hq_endpoint, endpoints)

@@ -35,6 +35,7 @@ from chaincard.v1 import (
     common_pb2,
     directory_pb2,
     member_view_pb2,
+    members_pb2,
     program_config_pb2,
     reports_pb2,
     settlement_pb2,
@@ -366,3 +367,18 @@ def test_a_companys_cards_are_seen_by_its_franchisee_only_and_its_orders_placed_
     with pytest.raises(PermissionDenied):
         gate.authorise(rpc("CompanyService", "RecordCompanyPayment"), payment, aurora)
     gate.authorise(rpc("CompanyService", "RecordCompanyPayment"), payment, finance)
+
+
+def test_a_notice_address_is_given_to_hqs_certificate_only(pems: dict[str, bytes]) -> None:
+    # N5, docs/adr/0053: the home region hands out a member's clear address to HQ's notice sender alone.
+    gate = interceptor(accepted_peers=PEERS_OF_REGION)
+    method = rpc("MemberService", "GetContactForNotice")
+    request = members_pb2.GetContactForNoticeRequest(member_id="M-1", channel=program_config_pb2.NOTIFICATION_CHANNEL_EMAIL,
+                                                     notice_id="n-1")
+    gate.authorise(method, request, FakeContext(pems["hq"]))
+    for peer in ("region:E", "store:S-E-001", "settlement"):
+        with pytest.raises(PermissionDenied):
+            gate.authorise(method, request, FakeContext(pems[peer]))
+    for role in ALL_ROLES:
+        with pytest.raises(PermissionDenied):
+            gate.authorise(method, request, FakeContext(pems["client:ops"], token(role, Scope.chain())))
