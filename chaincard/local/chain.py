@@ -27,6 +27,7 @@ from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
+from chaincard.local.proxy import LinkProxy
 from chaincard.rpc.channels import call, check_health, open_channel
 from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
@@ -49,6 +50,7 @@ class Chain:
         stores: list[directory_pb2.Store] | None = None,
         insecure: bool = False,
         level_rules: Sequence[program_config_pb2.LevelRule] = (),
+        link_proxies: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -58,6 +60,11 @@ class Chain:
         self.stores = stores or demo_data.STORES
         self.insecure = insecure
         self.level_rules = list(level_rules)
+        # With link_proxies, a LinkProxy in front of every region (the endpoint HQ's directory lists,
+        # which the other region forwards through: "link-region-<code>") and one between every store
+        # agent and its region ("link-store-<id>"), so a chaos run can cut, delay or degrade them.
+        self.link_proxies = link_proxies
+        self.links: dict[str, LinkProxy] = {}
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -184,11 +191,12 @@ class Chain:
             tls_dir=tls_dir, insecure=self.insecure,
         )
         self.state = state
+        listed = {code: self._link(f"link-region-{code}", endpoint) for code, endpoint in region_endpoints.items()}
         hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
         state.processes.append(hq)
         self._wait_serving(hq)
         self.admin_token = self._log_in_admin(state)
-        seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token), level_rules=self.level_rules)
+        seed_demo_chain(hq_endpoint, listed, state.operator_transport(self.admin_token), level_rules=self.level_rules)
 
         env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
         # Each region's outbox is published by a relay process of its own, so the region's CPU (and
@@ -206,7 +214,8 @@ class Chain:
             database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
             started.append(self._spawn(
                 f"store-{store.store_id}",
-                ["store", "--id", store.store_id, "--region", region_endpoints[store.region_code], "--database-url", database],
+                ["store", "--id", store.store_id, "--region", self._link(f"link-store-{store.store_id}", region_endpoints[store.region_code]),
+                 "--database-url", database],
                 f"127.0.0.1:{self._port()}", env,
             ))
         started.append(self._spawn(
@@ -223,6 +232,13 @@ class Chain:
         state.save(self.data_dir / STATE_FILE)
         return state
 
+    def _link(self, name: str, upstream: str) -> str:
+        """The endpoint to reach ``upstream`` by: a LinkProxy's when the chain runs with them."""
+        if not self.link_proxies:
+            return upstream
+        self.links[name] = LinkProxy(upstream)
+        return self.links[name].endpoint
+
     def stop(self, grace: float = 10.0) -> None:
         for process in reversed(list(self.children.values())):
             if process.poll() is None:
@@ -235,6 +251,9 @@ class Chain:
                 process.kill()
                 process.wait()
         self.children.clear()
+        for link in self.links.values():
+            link.close()
+        self.links.clear()
         if self.broker is not None:
             self.broker.stop()
             self.broker = None

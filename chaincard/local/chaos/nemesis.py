@@ -1,0 +1,112 @@
+"""Plays a fault schedule against a running chain, in a thread of its own, and heals everything."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaincard.local.chain import Chain
+from chaincard.local.chaos.schedule import BROKER_EMPTY, CUT, DELAY, FREEZE, KILL, LOSSY, Fault
+from chaincard.local.faults import freeze, kill_process, restart_broker_empty, start_process, thaw
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Nemesis:
+    chain: Chain
+    schedule: list[Fault]
+    injected: Counter[str] = field(default_factory=Counter)
+    played: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    broker_emptied: bool = False
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Nemesis:
+        self._thread = threading.Thread(target=self._run, name="nemesis", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop before the next fault (the one being played is healed first)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(120)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        for fault in self.schedule:
+            if self._stop.wait(max(0.0, started + fault.at - time.monotonic())):
+                return
+            try:
+                self._play(fault)
+                self.injected[fault.kind] += 1
+                self.played.append(fault.describe())
+            except Exception as error:  # noqa: BLE001 - a fault that could not be played or healed is reported, the run goes on
+                log.exception("fault %s failed", fault.describe())
+                self.failures.append(f"{fault.describe()}: {type(error).__name__}: {error}")
+
+    def _play(self, fault: Fault) -> None:
+        chain = self.chain
+        if fault.kind == KILL:
+            command = kill_process(chain, fault.target)
+            self._stop.wait(fault.seconds)
+            start_process(chain, fault.target, *command, timeout=120)
+        elif fault.kind == FREEZE:
+            process = chain.children[fault.target]
+            freeze(process)
+            try:
+                self._stop.wait(fault.seconds)
+            finally:
+                thaw(process)
+        elif fault.kind == BROKER_EMPTY:
+            restart_broker_empty(chain)
+            self.broker_emptied = True
+        else:
+            link = chain.links[fault.target]
+            if fault.kind == CUT:
+                link.cut()
+            elif fault.kind == DELAY:
+                link.degrade(delay=fault.amount / 1000)
+            elif fault.kind == LOSSY:
+                link.degrade(loss=fault.amount / 100)
+            try:
+                self._stop.wait(fault.seconds)
+            finally:
+                link.restore()
+
+    def heal(self) -> None:
+        """Everything running and every link whole again, whatever the schedule left behind."""
+        self.stop()
+        for link in self.chain.links.values():
+            link.restore()
+        broker = self.chain.broker
+        if broker is not None and broker.process is not None:
+            thaw(broker.process)
+        for name, process in list(self.chain.children.items()):
+            if process.poll() is None:
+                thaw(process)
+            else:
+                self.failures.append(f"{name} found dead at healing (exit {process.returncode}); started again")
+                start_process(self.chain, name, [str(arg) for arg in process.args],  # type: ignore[union-attr]
+                              _environment_of(self.chain, name), timeout=120)
+
+
+def _environment_of(chain: Chain, name: str) -> dict[str, str]:
+    """A dead process's environment cannot be read from /proc: take a living sibling's (every
+    service of a chain gets the same one, but a region's relay switch)."""
+    environment = dict(os.environ)
+    for other, process in chain.children.items():
+        if other != name and process.poll() is None and other.startswith(("store-", "settlement")):
+            raw = Path(f"/proc/{process.pid}/environ").read_text()
+            environment = dict(entry.split("=", 1) for entry in raw.split("\0") if "=" in entry)
+            break
+    if name.startswith("region-"):
+        environment["CHAINCARD_RELAY_IN_PROCESS"] = "0"
+    return environment
