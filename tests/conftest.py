@@ -21,7 +21,7 @@ PG_DSN_VARIABLE = "CHAINCARD_TEST_PG_DSN"
 EMBEDDED_MAX_CONNECTIONS = 200
 TESTS = Path(__file__).parent
 # Run first on the workers: the longest groups, so none of them is left for the end.
-LONGEST_FIRST = ("e2e", "reliability")
+LONGEST_FIRST = ("chaos", "e2e", "reliability")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +41,7 @@ def _group(nodeid: str) -> str:
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
         return "e2e"
-    if tier in ("integration", "reliability"):
+    if tier in ("integration", "reliability", "chaos"):
         return path
     return nodeid
 

@@ -38,7 +38,7 @@ def run_chaos_command(args: argparse.Namespace) -> int:
     while True:
         data_dir = Path(args.data_dir) / f"seed-{seed}-{int(time.time())}"
         print(f"chaos run with seed {seed} ({args.duration:.0f} s), chain in {data_dir}", flush=True)
-        report = run_chaos(seed, args.duration, data_dir, pg_dsn=args.pg, database_prefix=f"chaos{seed}")
+        report = run_chaos(seed, args.duration, data_dir, pg_dsn=args.pg, database_prefix=f"chaos{seed}_{int(time.time())}")
         reports.append(report)
         print(report.summary(), flush=True)
         if report.ok and args.pg is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaincard.local.chain import Chain
-from chaincard.local.chaos.schedule import BROKER_EMPTY, CUT, DELAY, FREEZE, KILL, LOSSY, Fault
+from chaincard.local.chaos.schedule import BROKER_EMPTY, CUT, DELAY, FREEZE, KILL, LOSSY, SKEW, Fault
 from chaincard.local.faults import freeze, kill_process, restart_broker_empty, start_process, thaw
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,9 @@ class Nemesis:
     def _play(self, fault: Fault) -> None:
         chain = self.chain
         if fault.kind == KILL:
-            command = kill_process(chain, fault.target)
+            killed = kill_process(chain, fault.target)
             self._stop.wait(fault.seconds)
-            start_process(chain, fault.target, *command, timeout=120)
+            start_process(chain, fault.target, *killed, timeout=120)
         elif fault.kind == FREEZE:
             process = chain.children[fault.target]
             freeze(process)
@@ -68,6 +69,12 @@ class Nemesis:
         elif fault.kind == BROKER_EMPTY:
             restart_broker_empty(chain)
             self.broker_emptied = True
+        elif fault.kind == SKEW:
+            command, environment = kill_process(chain, fault.target)
+            start_process(chain, fault.target, command, environment | skewed_clock(fault.amount), timeout=120)
+            self._stop.wait(fault.seconds)
+            kill_process(chain, fault.target)
+            start_process(chain, fault.target, command, environment, timeout=120)
         else:
             link = chain.links[fault.target]
             if fault.kind == CUT:
@@ -96,6 +103,18 @@ class Nemesis:
                 self.failures.append(f"{name} found dead at healing (exit {process.returncode}); started again")
                 start_process(self.chain, name, [str(arg) for arg in process.args],  # type: ignore[union-attr]
                               _environment_of(self.chain, name), timeout=120)
+
+
+def skewed_clock(seconds: int) -> dict[str, str]:
+    """The environment that runs a process with its wall clock ``seconds`` off: libfaketime (the
+    ``libfaketime`` package's prebuilt library) preloaded; monotonic clocks left alone, so timeouts
+    and deadlines still measure real time."""
+    spec = importlib.util.find_spec("libfaketime")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("clock skew needs the libfaketime package (the 'local' extra)")
+    library = Path(spec.origin).parent / "vendor" / "libfaketime" / "src" / "libfaketime.so.1"
+    return {"LD_PRELOAD": str(library), "FAKETIME": f"{seconds:+d}", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_NO_CACHE": "1"}
 
 
 def _environment_of(chain: Chain, name: str) -> dict[str, str]:

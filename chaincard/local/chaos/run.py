@@ -5,6 +5,7 @@ and report (a failing run prints its seed and its schedule: ``chaincard chaos --
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from chaincard.local.chaos.invariants import Check
 from chaincard.local.chaos.nemesis import Nemesis
 from chaincard.local.chaos.schedule import Fault, plan
 from chaincard.local.chaos.workload import Pool, Request, Tills, open_cards
+from chaincard.local.postgres import PostgresServer
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Role, Scope
 from chaincard.settlement_client import CLOSE_EARLY_METADATA
@@ -67,6 +69,9 @@ class Report:
         errors = Counter(request.code for request in self.requests if request.outcome != "OK")
         if errors:
             lines.append("  refusals and losses by status: " + ", ".join(f"{code} {count}" for code, count in errors.most_common()))
+        reasons = Counter(f"{request.kind} {request.code}: {re.sub(r'[0-9]+', '#', request.detail)[:90]}"
+                          for request in self.requests if request.outcome != "OK")
+        lines += [f"    {count:>5} × {reason}" for reason, count in reasons.most_common(6)]
         lines += ["", "invariants checked"]
         lines += [f"  {'ok  ' if check.ok else 'FAIL'} {check.name} ({check.checked} checked){': ' + check.detail if check.detail else ''}"
                   for check in self.checks]
@@ -79,9 +84,11 @@ class Report:
 
 
 def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None = None, database_prefix: str = "chaos",
-              cards_per_store: int = 3, tills_per_store: int = 2, quiet_timeout: float = 180.0) -> Report:
-    """One run of ``duration`` seconds of load with faults; the chain is stopped when it returns
-    (its databases are kept for a post-mortem: the caller drops them)."""
+              cards_per_store: int = 3, tills_per_store: int = 2, quiet_timeout: float = 180.0,
+              keep_databases: bool = False) -> Report:
+    """One run of ``duration`` seconds of load with faults; the chain is stopped when it returns. On
+    a server of ``pg_dsn``, its databases are dropped unless the run failed (kept for a post-mortem)
+    or ``keep_databases``."""
     began = time.monotonic()
     schedule = plan(seed, duration, PROCESSES, LINKS)
     report = Report(seed, duration, schedule)
@@ -92,7 +99,8 @@ def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None 
         stores = [store.store_id for store in demo_data.STORES]
         pool = open_cards(state, stores, cards_per_store)
         since = datetime.now(UTC) - timedelta(seconds=5)
-        tills = Tills(state, stores, pool, seed, per_store=tills_per_store).start()
+        managers = {store: operator_token(state, f"chaos-manager-{store}", Role.STORE_MANAGER, Scope.store(store)) for store in stores}
+        tills = Tills(state, stores, pool, seed, per_store=tills_per_store, manager_tokens=managers).start()
         nemesis = Nemesis(chain, schedule).start()
         time.sleep(duration)
         nemesis.heal()
@@ -103,6 +111,10 @@ def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None 
         report.checks = check_all(state, pool, report.requests, stores, timeout=quiet_timeout)
     finally:
         chain.stop()
+        if pg_dsn and report.ok and not keep_databases:
+            server = PostgresServer(pg_dsn)
+            for name in state.database_urls:
+                server.drop_database(f"{database_prefix}_{name.lower()}")
         report.wall_seconds = time.monotonic() - began
     return report
 

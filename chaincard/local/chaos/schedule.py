@@ -14,9 +14,10 @@ BROKER_EMPTY = "broker-restarted-empty"  # the broker loses everything; healed b
 CUT = "link-cut"         # a store's or a region's link refuses and resets every connection for `seconds`
 DELAY = "link-delay"     # each chunk through the link waits `amount` ms, for `seconds`
 LOSSY = "link-lossy"     # each chunk through the link resets its connection with probability `amount`/100
-KINDS = (KILL, FREEZE, BROKER_EMPTY, CUT, DELAY, LOSSY)
+SKEW = "clock-skew"      # a store agent restarted with its wall clock `amount` seconds off, for `seconds`
+KINDS = (KILL, FREEZE, BROKER_EMPTY, CUT, DELAY, LOSSY, SKEW)
 # How often each kind is drawn, relative to the others.
-WEIGHTS = {KILL: 4, FREEZE: 3, BROKER_EMPTY: 1, CUT: 3, DELAY: 2, LOSSY: 2}
+WEIGHTS = {KILL: 4, FREEZE: 3, BROKER_EMPTY: 1, CUT: 3, DELAY: 2, LOSSY: 2, SKEW: 1}
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,10 @@ class Fault:
     kind: str
     target: str      # a process name (region-E, relay-W, hq, settlement, store-S-E-001, broker) or a link
     seconds: float   # how long until it is healed
-    amount: int = 0  # DELAY: milliseconds; LOSSY: percent
+    amount: int = 0  # DELAY: milliseconds; LOSSY: percent; SKEW: seconds (negative: behind)
 
     def describe(self) -> str:
-        extra = {DELAY: f" {self.amount} ms", LOSSY: f" {self.amount}%"}.get(self.kind, "")
+        extra = {DELAY: f" {self.amount} ms", LOSSY: f" {self.amount}%", SKEW: f" {self.amount:+d} s"}.get(self.kind, "")
         return f"t+{self.at:6.1f}s {self.kind:<22} {self.target:<22} for {self.seconds:4.1f}s{extra}"
 
 
@@ -47,6 +48,9 @@ def plan(seed: int, duration: float, processes: Sequence[str], links: Sequence[s
             target = rng.choice(list(processes))
         elif kind == BROKER_EMPTY:
             target, seconds = "broker", 0.0
+        elif kind == SKEW:
+            target = rng.choice([name for name in processes if name.startswith("store-")])
+            amount = rng.choice((-1, 1)) * rng.randint(30, 900)
         else:
             target = rng.choice(list(links))
             amount = rng.randint(50, 400) if kind == DELAY else rng.randint(2, 20) if kind == LOSSY else 0

@@ -51,6 +51,7 @@ class Request:
     transaction_id: str = ""
     offline: bool = False
     attempts: int = 0
+    skus: tuple[str, ...] = ()  # a checkout's basket, for a refund by lines
 
 
 @dataclass
@@ -74,8 +75,10 @@ class Tills:
     """``per_store`` tills at each store agent of ``stores``, until ``stop()``."""
 
     def __init__(self, state: ChainState, stores: list[str], pool: Pool, seed: int, per_store: int = 2,
-                 pause: float = 0.2) -> None:
+                 pause: float = 0.2, manager_tokens: dict[str, str] | None = None) -> None:
         self.state, self.stores, self.pool, self.pause = state, stores, pool, pause
+        # A store manager logged in at each store's tills for refunds and voids (docs/security.md).
+        self.manager_tokens = manager_tokens or {}
         self.requests: list[Request] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -97,8 +100,9 @@ class Tills:
     # ---- one till ------------------------------------------------------------------------------
     def _till(self, store: str, rng: random.Random) -> None:
         channel = self.state.channel(f"store-{store}")
+        managed = self.state.channel(f"store-{store}", token=self.manager_tokens.get(store))
         till = Till(transactions_pb2_grpc.TransactionServiceStub(channel), cards_pb2_grpc.CardServiceStub(channel),
-                    members_pb2_grpc.MemberServiceStub(channel), store)
+                    members_pb2_grpc.MemberServiceStub(channel), store, transactions_pb2_grpc.TransactionServiceStub(managed))
         try:
             while not self._stop.is_set():
                 try:
@@ -113,6 +117,7 @@ class Tills:
                 self._stop.wait(self.pause)
         finally:
             channel.close()
+            managed.close()
 
     def _one(self, till: Till, rng: random.Random) -> Request | None:
         roll = rng.random()
@@ -128,8 +133,8 @@ class Tills:
         if roll < 0.30:
             sale = self._sale_to_reverse(rng)
             return till.refund(sale, rng) if sale is not None else None
-        if roll < 0.35:
-            sale = self._sale_to_reverse(rng)
+        if roll < 0.35:  # only the store that made a sale may void it
+            sale = self._sale_to_reverse(rng, made_at=till.store_id)
             return till.void(sale) if sale is not None else None
         request = till.checkout(rng.choice(cards), rng)
         if request.outcome == OK and request.transaction_id and not request.offline:
@@ -137,12 +142,14 @@ class Tills:
                 self.pool.sales.append(request)
         return request
 
-    def _sale_to_reverse(self, rng: random.Random) -> Request | None:
-        """An online sale to refund or void, taken out of the pool (each is reversed at most once)."""
+    def _sale_to_reverse(self, rng: random.Random, made_at: str = "") -> Request | None:
+        """An online sale (made at ``made_at`` when given) to refund or void, taken out of the pool
+        (each is reversed at most once)."""
         with self.pool.lock:
-            if not self.pool.sales:
+            candidates = [index for index, sale in enumerate(self.pool.sales) if not made_at or sale.store_id == made_at]
+            if not candidates:
                 return None
-            return self.pool.sales.pop(rng.randrange(len(self.pool.sales)))
+            return self.pool.sales.pop(rng.choice(candidates))
 
 
 @dataclass
@@ -151,6 +158,7 @@ class Till:
     cards: cards_pb2_grpc.CardServiceStub
     members: members_pb2_grpc.MemberServiceStub
     store_id: str
+    manager: transactions_pb2_grpc.TransactionServiceStub | None = None  # the till with a store manager logged in
 
     def register(self, rng: random.Random) -> Request:
         """A new member with a stored-value card (two requests; recorded as one, by the card's)."""
@@ -185,24 +193,29 @@ class Till:
             tenders = [transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE, amount_fen=total // 2),
                        transactions_pb2.TenderRequest(type=rng.choice((common_pb2.TENDER_TYPE_CASH, common_pb2.TENDER_TYPE_MOBILE_PAY)))]
         message = transactions_pb2.CheckoutRequest(request_id=new_id(), card_number=card, lines=lines, tenders=tenders)
-        request = Request("checkout", self.store_id, card, message.request_id)
+        request = Request("checkout", self.store_id, card, message.request_id, skus=tuple(line.sku for line in lines))
         answer = _send(self.transactions.Checkout, message, request)
         if answer is not None:
             request.transaction_id, request.offline = answer.transaction.transaction_id, answer.offline
         return request
 
     def refund(self, sale: Request, rng: random.Random) -> Request:
-        message = transactions_pb2.RefundSaleRequest(request_id=new_id(), card_number=sale.card, original_transaction_id=sale.transaction_id,
-                                                     amount_fen=rng.choice((0, 100)), reason="chaos")
+        # Part of the sale, by amount or by one unit of its first line. (Not amount 0 with no lines:
+        # the proto says it refunds everything, the region refuses it; docs/reliability.md.)
+        by_lines = rng.random() < 0.5 and bool(sale.skus)
+        message = transactions_pb2.RefundSaleRequest(
+            request_id=new_id(), card_number=sale.card, original_transaction_id=sale.transaction_id,
+            lines=[transactions_pb2.RefundLine(sku=sale.skus[0], quantity=1)] if by_lines else [],
+            amount_fen=0 if by_lines else rng.choice((100, 250)), reason="chaos")
         request = Request("refund", self.store_id, sale.card, message.request_id)
-        _send(self.transactions.RefundSale, message, request)
+        _send((self.manager or self.transactions).RefundSale, message, request)
         return request
 
     def void(self, sale: Request) -> Request:
         message = transactions_pb2.VoidSaleRequest(request_id=new_id(), card_number=sale.card, original_transaction_id=sale.transaction_id,
                                                    reason="chaos")
         request = Request("void", self.store_id, sale.card, message.request_id)
-        _send(self.transactions.VoidSale, message, request)
+        _send((self.manager or self.transactions).VoidSale, message, request)
         return request
 
 
