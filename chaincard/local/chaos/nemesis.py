@@ -71,22 +71,27 @@ class Nemesis:
             self.broker_emptied = True
         elif fault.kind == SKEW:
             command, environment = kill_process(chain, fault.target)
-            start_process(chain, fault.target, command, environment | skewed_clock(fault.amount), timeout=120)
-            self._stop.wait(fault.seconds)
-            kill_process(chain, fault.target)
-            start_process(chain, fault.target, command, environment, timeout=120)
+            try:
+                start_process(chain, fault.target, command, environment | skewed_clock(fault.amount), timeout=120)
+                self._stop.wait(fault.seconds)
+            finally:  # back on the true clock, also when the skewed agent never came up
+                if chain.children[fault.target].poll() is None:
+                    kill_process(chain, fault.target)
+                start_process(chain, fault.target, command, environment, timeout=120)
         else:
-            link = chain.links[fault.target]
-            if fault.kind == CUT:
-                link.cut()
-            elif fault.kind == DELAY:
-                link.degrade(delay=fault.amount / 1000)
-            elif fault.kind == LOSSY:
-                link.degrade(loss=fault.amount / 100)
+            links = [chain.links[name] for name in links_of(chain, fault.target)]
+            for link in links:
+                if fault.kind == CUT:
+                    link.cut()
+                elif fault.kind == DELAY:
+                    link.degrade(delay=fault.amount / 1000)
+                elif fault.kind == LOSSY:
+                    link.degrade(loss=fault.amount / 100)
             try:
                 self._stop.wait(fault.seconds)
             finally:
-                link.restore()
+                for link in links:
+                    link.restore()
 
     def heal(self) -> None:
         """Everything running and every link whole again, whatever the schedule left behind."""
@@ -103,6 +108,16 @@ class Nemesis:
                 self.failures.append(f"{name} found dead at healing (exit {process.returncode}); started again")
                 start_process(self.chain, name, [str(arg) for arg in process.args],  # type: ignore[union-attr]
                               _environment_of(self.chain, name), timeout=120)
+
+
+def links_of(chain: Chain, target: str) -> list[str]:
+    """A store's link is its own; a region's link is its inbound one (the other region's forwards)
+    and its stores' links: the region cut off from the rest of the chain but HQ and the broker."""
+    if not target.startswith("link-region-"):
+        return [target]
+    code = target.removeprefix("link-region-")
+    return [target, *(f"link-store-{store.store_id}" for store in chain.stores if store.region_code == code
+                      and f"link-store-{store.store_id}" in chain.links)]
 
 
 def skewed_clock(seconds: int) -> dict[str, str]:

@@ -50,7 +50,10 @@ def plan(seed: int, duration: float, processes: Sequence[str], links: Sequence[s
             target, seconds = "broker", 0.0
         elif kind == SKEW:
             target = rng.choice([name for name in processes if name.startswith("store-")])
-            amount = rng.choice((-1, 1)) * rng.randint(30, 900)
+            # Behind by at most 4 minutes: the chain's certificates are backdated 5 minutes
+            # (chaincard/security/certs.py), and a fresh chain's are minutes old, so an agent further
+            # behind sees them "not yet valid" and cannot connect at all (docs/reliability.md).
+            amount = rng.randint(-240, -30) if rng.random() < 0.5 else rng.randint(30, 900)
         else:
             target = rng.choice(list(links))
             amount = rng.randint(50, 400) if kind == DELAY else rng.randint(2, 20) if kind == LOSSY else 0

@@ -35,7 +35,7 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grp
 # The store agent's refusal when the region may have taken the sale before it stopped answering.
 IN_DOUBT = "may have received"
 MONEY_KINDS = ("recharge", "checkout", "refund", "void")
-SETUP_FEN = 50_000  # each card starts with ¥500
+SETUP_FEN = 200_000  # each card starts with ¥2,000
 GIVE_UP_SECONDS = 30.0  # a till stops retrying one request after this long: its outcome is LOST
 
 
@@ -129,7 +129,7 @@ class Tills:
                     self.pool.cards.setdefault(self.pool.home(request.card), []).append(request.card)
             return request
         if roll < 0.20:
-            return till.recharge(rng.choice(cards), rng.choice((5_000, 10_000, 20_000)), rng)
+            return till.recharge(rng.choice(cards), rng.choice((10_000, 30_000, 50_000)), rng)
         if roll < 0.30:
             sale = self._sale_to_reverse(rng)
             return till.refund(sale, rng) if sale is not None else None
