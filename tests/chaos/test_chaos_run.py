@@ -18,12 +18,6 @@ SEED = 16
 DURATION = 75.0  # seconds of load and faults; with start-up, quiescence and checks about two minutes
 
 
-def test_the_fixed_seed_schedule_is_replayed_exactly():
-    """A seed names one schedule: replaying it plays the same faults at the same offsets."""
-    assert plan(SEED, DURATION, PROCESSES, LINKS) == plan(SEED, DURATION, PROCESSES, LINKS)
-    assert plan(SEED, DURATION, PROCESSES, LINKS) != plan(SEED + 1, DURATION, PROCESSES, LINKS)
-
-
 def test_a_short_seeded_chaos_run_keeps_every_invariant(tmp_path, postgres):
     schedule = plan(SEED, DURATION, PROCESSES, LINKS)
     assert any(fault.kind == KILL for fault in schedule), "the fixed seed must kill something"
@@ -33,6 +27,8 @@ def test_a_short_seeded_chaos_run_keeps_every_invariant(tmp_path, postgres):
     assert report.ok, report.summary()
     # The faults did bite and the workload saw them: faults were played, money moved, and every
     # kind of request was answered OK at least once.
-    assert sum(report.injected.values()) >= len(schedule) - 1
+    assert sum(report.injected.values()) == len(schedule)
     answered = {request.kind for request in report.requests if request.outcome == "OK"}
     assert {"recharge", "checkout", "refund", "void"} <= answered, answered
+    # Region W's link is cut for 7.6 s: its stores stand in for sales, posted once afterwards.
+    assert any(request.offline for request in report.requests), "no store stood in offline"

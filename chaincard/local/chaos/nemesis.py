@@ -34,6 +34,12 @@ class Nemesis:
         self._thread.start()
         return self
 
+    def wait_done(self, timeout: float) -> None:
+        """Until every fault of the schedule was played and healed (a slow restart delays the next
+        fault), or ``timeout``."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def stop(self) -> None:
         """Stop before the next fault (the one being played is healed first)."""
         self._stop.set()

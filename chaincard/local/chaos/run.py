@@ -103,6 +103,7 @@ def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None 
         tills = Tills(state, stores, pool, seed, per_store=tills_per_store, manager_tokens=managers).start()
         nemesis = Nemesis(chain, schedule).start()
         time.sleep(duration)
+        nemesis.wait_done(timeout=duration)  # every fault of the schedule played, however slow the restarts
         nemesis.heal()
         tills.stop()
         report.injected, report.requests = nemesis.injected, tills.requests

@@ -35,7 +35,7 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grp
 # The store agent's refusal when the region may have taken the sale before it stopped answering.
 IN_DOUBT = "may have received"
 MONEY_KINDS = ("recharge", "checkout", "refund", "void")
-SETUP_FEN = 200_000  # each card starts with ¥2,000
+SETUP_FEN = 500_000  # each card starts with ¥5,000
 GIVE_UP_SECONDS = 30.0  # a till stops retrying one request after this long: its outcome is LOST
 
 
