@@ -18,6 +18,7 @@ SEED = 16
 DURATION = 75.0  # seconds of load and faults; with start-up, quiescence and checks about two minutes
 
 
+@pytest.mark.timeout(900)  # about two minutes on a quiet machine; a loaded one slows every restart and the replay
 def test_a_short_seeded_chaos_run_keeps_every_invariant(tmp_path, postgres):
     schedule = plan(SEED, DURATION, PROCESSES, LINKS)
     assert any(fault.kind == KILL for fault in schedule), "the fixed seed must kill something"
