@@ -116,7 +116,8 @@ def requests_posted(state: ChainState, requests: list[Request], pool: Pool, stor
     lost = [request for request in money if request.outcome == LOST]
 
     def describe(request: Request) -> tuple[str, ...]:
-        return (request.kind, request.store_id, request.card, request.request_id, request.code, str(dict(found.get(request.request_id, {}))))
+        return (request.kind, request.store_id, request.card, request.request_id, request.code, request.detail,
+                str(dict(found.get(request.request_id, {}))))
 
     return [
         _check("every OK answer posted exactly once, in the card's home region",

@@ -4,13 +4,14 @@ and report (a failing run prints its seed and its schedule: ``chaincard chaos --
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,9 +108,10 @@ def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None 
         nemesis.heal()
         tills.stop()
         report.injected, report.requests = nemesis.injected, tills.requests
+        _save_requests(data_dir / "requests.jsonl", [*pool.setup, *tills.requests])
         report.problems += nemesis.failures + tills.errors[:20]
         _quiesce(state, stores, replay_since=since if nemesis.broker_emptied else None, timeout=quiet_timeout, problems=report.problems)
-        report.checks = check_all(state, pool, report.requests, stores, timeout=quiet_timeout)
+        report.checks = check_all(state, pool, [*pool.setup, *report.requests], stores, timeout=quiet_timeout)
     finally:
         chain.stop()
         if pg_dsn and report.ok and not keep_databases:
@@ -118,6 +120,13 @@ def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None 
                 server.drop_database(f"{database_prefix}_{name.lower()}")
         report.wall_seconds = time.monotonic() - began
     return report
+
+
+def _save_requests(path: Path, requests: list[Request]) -> None:
+    """Every request a till made and what it was told, one JSON object a line: for a post-mortem."""
+    with path.open("w") as lines:
+        for request in requests:
+            lines.write(json.dumps(asdict(request), ensure_ascii=False) + "\n")
 
 
 def _quiesce(state: ChainState, stores: list[str], *, replay_since: datetime | None, timeout: float, problems: list[str]) -> None:

@@ -60,6 +60,7 @@ class Pool:
 
     cards: dict[str, list[str]] = field(default_factory=dict)
     sales: list[Request] = field(default_factory=list)
+    setup: list[Request] = field(default_factory=list)  # the requests that opened and funded the first cards
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def all(self) -> list[str]:
@@ -255,6 +256,7 @@ def open_cards(state: ChainState, stores: list[str], per_store: int) -> Pool:
                 if funded.outcome != OK:
                     raise RuntimeError(f"funding {opened.card} at {store} failed: {funded.code} {funded.detail}")
                 pool.cards.setdefault(pool.home(opened.card), []).append(opened.card)
+                pool.setup += [opened, funded]
     for store in stores:
         with state.channel(f"store-{store}") as channel:
             stub = cards_pb2_grpc.CardServiceStub(channel)
