@@ -22,8 +22,12 @@ DURATION = 75.0  # seconds of load and faults; with start-up, quiescence and che
 def test_a_short_seeded_chaos_run_keeps_every_invariant(tmp_path, postgres):
     schedule = plan(SEED, DURATION, PROCESSES, LINKS)
     assert any(fault.kind == KILL for fault in schedule), "the fixed seed must kill something"
-    report = run_chaos(SEED, DURATION, tmp_path / "chain", pg_dsn=postgres.admin_dsn,
-                       database_prefix=f"ccchaos_{uuid.uuid4().hex[:8]}")
+    prefix = f"ccchaos_{uuid.uuid4().hex[:8]}"
+    try:
+        report = run_chaos(SEED, DURATION, tmp_path / "chain", pg_dsn=postgres.admin_dsn, database_prefix=prefix)
+    finally:  # a failed run keeps its databases for a post-mortem; the test suite does not
+        for name in ("hq", "settlement", "region_e", "region_w"):
+            postgres.drop_database(f"{prefix}_{name}")
     print(report.summary())
     assert report.ok, report.summary()
     # The faults did bite and the workload saw them: faults were played, money moved, and every
