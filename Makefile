@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit protos check-protos lint lint-docker lint-imports lint-protos typecheck clean
+.PHONY: install demo up test unit chaos protos check-protos lint lint-docker lint-imports lint-protos typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ typecheck: install
 ## Two workers; a test file that starts services stays on one, the e2e tests together (tests/conftest.py, docs/adr/0042).
 test: install check-protos lint-protos lint lint-docker lint-imports typecheck
 	$(BIN)/python -m pytest -n 2
+
+## A long chaos run: 30 minutes of 5-minute runs with random seeds, then a summary table (docs/reliability.md).
+## `make test` runs the short one (tests/chaos/, a fixed seed); `chaincard chaos --seed N` replays any seed.
+chaos: install
+	$(BIN)/chaincard chaos --budget 1800 --duration 300
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -210,6 +210,11 @@ def run_status_one(args: argparse.Namespace) -> int:
     status = check_health(args.one, args.service, deadline=args.deadline, transport=transport)
     print(f"{args.one} {status}")
     return 0 if status == "SERVING" else 1
+def run_chaos(args: argparse.Namespace) -> int:
+    from chaincard.local.chaos.cli import run_chaos_command
+
+    configure_logging("chaos", "WARNING")
+    return run_chaos_command(args)
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -356,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=47100, help="first port of the chain's services (0: any free ports)")
     up.set_defaults(handler=run_up)
     demo.set_defaults(handler=run_demo)
+
+    chaos = commands.add_parser("chaos", help="a seeded chaos run: load and injected faults on a whole chain, then its invariants")
+    from chaincard.local.chaos.cli import add_chaos_arguments
+
+    add_chaos_arguments(chaos)
+    chaos.set_defaults(handler=run_chaos)
 
     status = commands.add_parser("status", help="health of every process of the running chain; non-zero if any is not serving")
     _add_status_flags(status)

@@ -51,6 +51,14 @@ class UnitOfWork:
         self.session = session
 
 
+class CommittedRefusal(Exception):  # noqa: N818 - carries a refusal out of the transaction that committed it
+    """A CommitThenRefuse whose writes are committed: raised as its refusal, with no twin check."""
+
+    def __init__(self, refusal: ChainCardError) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 class CommitThenRefuse(Exception):  # noqa: N818 - an instruction to the pipeline, not an error of its own
     """Raised by a handler to refuse its command yet keep what it wrote so far — a wrong PIN's
     failure count and audit entry, written before anything else. The pipeline commits the
@@ -118,6 +126,24 @@ class CommandRunner(Generic[UowT]):
 
     def _run_once(self, handler: Callable[[UowT, RequestT], ResponseT], request: RequestT, operation: str,
                   response_type: type[Message]) -> ResponseT:
+        try:
+            return self._attempt(handler, request, operation, response_type)
+        except CommittedRefusal as committed:
+            raise committed.refusal from None
+        except ChainCardError:
+            # A twin (the same request sent again while the first was still running: a till's retry
+            # after a lost answer) found no answer at the start, then waited on the first one's locks
+            # and saw what it did ("already voided"): the first one's answer is the answer, not that
+            # refusal. Found by a chaos run (docs/reliability.md, seed 89162).
+            with self._transaction() as uow:
+                twin = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
+                                         mask_secrets=self.mask_secrets)
+            if twin is not None:
+                return cast(ResponseT, twin)
+            raise
+
+    def _attempt(self, handler: Callable[[UowT, RequestT], ResponseT], request: RequestT, operation: str,
+                 response_type: type[Message]) -> ResponseT:
         with self._transaction() as uow:
             replay = replay_or_reserve(uow.session, self.keys, operation, request, response_type,
                                        mask_secrets=self.mask_secrets)
@@ -130,7 +156,7 @@ class CommandRunner(Generic[UowT]):
             else:
                 remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
                 return response
-        raise refusal  # committed with what the handler wrote before it refused
+        raise CommittedRefusal(refusal)  # committed with what the handler wrote before it refused
 
     @contextmanager
     def _transaction(self) -> Iterator[UowT]:

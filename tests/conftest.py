@@ -26,7 +26,7 @@ EMBEDDED_MAX_CONNECTIONS = 200
 TESTS = Path(__file__).parent
 # Handed out first, in this order: the tiers whose groups take longest, so none of them is left for
 # the end; within a tier, the groups with more tests first.
-LONGEST_FIRST = ("e2e", "reliability", "integration")
+LONGEST_FIRST = ("chaos", "e2e", "reliability", "integration")
 # An e2e file that starts a chain of its own says so (``OWN_CHAIN = True``): it need not wait for the
 # files that share the session chain, and runs as a group of its own.
 OWN_CHAIN = re.compile(r"^OWN_CHAIN = True\b", re.MULTILINE)
@@ -56,7 +56,7 @@ def _group(nodeid: str) -> str:
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
         return path if _starts_own_chain(path) else "e2e"
-    if tier == "integration":
+    if tier in ("integration", "chaos"):
         return path
     return nodeid
 

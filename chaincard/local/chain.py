@@ -27,6 +27,7 @@ from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.broker import LocalBroker, free_port
 from chaincard.local.postgres import PostgresServer
+from chaincard.local.proxy import LinkProxy
 from chaincard.rpc.channels import call, check_health, open_channel
 from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, program_config_pb2, program_config_pb2_grpc
@@ -50,6 +51,7 @@ class Chain:
         insecure: bool = False,
         level_rules: Sequence[program_config_pb2.LevelRule] = (),
         trace_endpoint: str = "",
+        link_proxies: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -61,6 +63,11 @@ class Chain:
         self.level_rules = list(level_rules)
         # OTLP/gRPC endpoint every process exports its spans to ("" : the processes' own settings).
         self.trace_endpoint = trace_endpoint
+        # With link_proxies, a LinkProxy in front of every region (the endpoint HQ's directory lists,
+        # which the other region forwards through: "link-region-<code>") and one between every store
+        # agent and its region ("link-store-<id>"), so a chaos run can cut, delay or degrade them.
+        self.link_proxies = link_proxies
+        self.links: dict[str, LinkProxy] = {}
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -203,6 +210,7 @@ class Chain:
             tls_dir=tls_dir, insecure=self.insecure,
         )
         self.state = state
+        listed = {code: self._link(f"link-region-{code}", endpoint) for code, endpoint in region_endpoints.items()}
         hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
         # Settlement starts beside HQ (its migrations and start overlap HQ's): it calls HQ only when
         # it settles or checks a token, over a channel that connects when first used.
@@ -211,7 +219,7 @@ class Chain:
         state.processes.append(hq)
         self._wait_serving(hq)
         self.admin_token = self._log_in_admin(state)
-        seed_demo_chain(hq_endpoint, region_endpoints, state.operator_transport(self.admin_token), level_rules=self.level_rules)
+        seed_demo_chain(hq_endpoint, listed, state.operator_transport(self.admin_token), level_rules=self.level_rules)
 
         env["CHAINCARD_HQ_ENDPOINT"] = hq_endpoint
         # Each region's outbox is published by a relay process of its own, so the region's CPU (and
@@ -229,7 +237,8 @@ class Chain:
             database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
             started.append(self._spawn(
                 f"store-{store.store_id}",
-                ["store", "--id", store.store_id, "--region", region_endpoints[store.region_code], "--database-url", database],
+                ["store", "--id", store.store_id, "--region", self._link(f"link-store-{store.store_id}", region_endpoints[store.region_code]),
+                 "--database-url", database],
                 store_endpoint, env,
             ))
         started.append(settlement)
@@ -244,6 +253,13 @@ class Chain:
         state.save(self.data_dir / STATE_FILE)
         return state
 
+    def _link(self, name: str, upstream: str) -> str:
+        """The endpoint to reach ``upstream`` by: a LinkProxy's when the chain runs with them."""
+        if not self.link_proxies:
+            return upstream
+        self.links[name] = LinkProxy(upstream)
+        return self.links[name].endpoint
+
     def stop(self, grace: float = 10.0) -> None:
         for process in reversed(list(self.children.values())):
             if process.poll() is None:
@@ -256,6 +272,9 @@ class Chain:
                 process.kill()
                 process.wait()
         self.children.clear()
+        for link in self.links.values():
+            link.close()
+        self.links.clear()
         if self.broker is not None:
             self.broker.stop()
             self.broker = None

@@ -12,7 +12,7 @@ from chaincard.commands import CommandRunner, CommitThenRefuse, UnitOfWork, oper
 from chaincard.db.base import new_metadata
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.idempotency import IdempotencyKeyColumns
-from chaincard.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from chaincard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from chaincard.v1 import directory_pb2, transactions_pb2
 
 
@@ -117,3 +117,34 @@ def test_a_refusal_that_keeps_its_writes_commits_them_and_remembers_no_answer(ru
     assert _effects(runner) == 1
     runner.run(_upsert_region, request)
     assert _effects(runner) == 2
+
+
+def test_a_twin_refused_for_what_its_first_attempt_did_meanwhile_gets_that_attempts_answer(runner, sqlite_or_postgresql_url):
+    """Found by a chaos run (docs/reliability.md, seed 89162): a till's VoidSale was sent again while
+    the first attempt was still running; the second found no answer, waited on the first one's locks,
+    then saw the sale voided and refused "already voided" — the till was told FAILED_PRECONDITION for
+    a void that was posted. The first attempt's answer is the answer."""
+    if sqlite_or_postgresql_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one writing transaction at a time: a twin starts only once the first committed")
+    request = directory_pb2.UpsertRegionRequest(request_id="late-twin", region=directory_pb2.Region(code="E"))
+
+    def once(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.UpsertRegionResponse:
+        if uow.session.execute(select(func.count()).select_from(Effect)).scalar_one():
+            raise FailedPrecondition("region E was already added")
+        return _upsert_region(uow, request)
+
+    first: list[directory_pb2.UpsertRegionResponse] = []
+
+    def late_twin(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -> directory_pb2.UpsertRegionResponse:
+        # This attempt found no answer; the first one, still running, commits now.
+        worker = threading.Thread(target=lambda: first.append(runner.run(once, request)))
+        worker.start()
+        worker.join(30)
+        return once(uow, request)
+
+    answer = runner.run(late_twin, request)
+    assert first and answer == first[0]
+    assert _effects(runner) == 1
+    # A refusal with no twin behind it is still a refusal.
+    with pytest.raises(FailedPrecondition):
+        runner.run(once, directory_pb2.UpsertRegionRequest(request_id="other", region=directory_pb2.Region(code="E")))

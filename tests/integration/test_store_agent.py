@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ import grpc
 import pytest
 from google.protobuf.message_factory import GetMessageClass
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import create_engine, text
 
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel, unreachable_region
@@ -603,3 +605,51 @@ def test_offline_the_stand_in_follows_the_card_type_as_the_region_does(store, re
     store.wait(lambda s: s.online and s.offline_queue_depth == 0)
     balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=plain), timeout=10)
     assert balance.balances.principal_fen == 8_000
+
+
+def test_a_sale_whose_answer_the_link_lost_is_refused_in_doubt_and_found_by_its_request_id(store, regions):
+    """Found by a chaos run (docs/reliability.md, seed 747128): the link broke while the region was
+    posting a sale (a reset, not a timeout), the stand-in refused it as "not approved", and the sale
+    was posted anyway. The refusal must say the region may have received it, and the same request id
+    must find the posted sale once the link is back."""
+    card = open_card(store, store_id="")
+    recharge_card(regions.clients["E"].transactions, card, 50_000, "S-E-001")
+    store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)
+    store.wait(lambda s: s.online)
+    sale = _sale(card, 30_000)  # above the offline limit of one spend: the stand-in cannot take it
+    url = regions.database_urls["E"]
+    engine = create_engine(url)
+    outcome: dict[str, object] = {}
+
+    def sell() -> None:
+        try:
+            outcome["answer"] = store.till.Checkout(sale, timeout=30)
+        except grpc.RpcError as error:
+            outcome["error"] = error
+
+    try:
+        with engine.connect() as holder:
+            # Hold the card's accounts, so the region is in the middle of posting the sale when the link breaks.
+            holder.execute(text("SELECT 1 FROM ledger_accounts WHERE card_number = :card FOR UPDATE"), {"card": card})
+            seller = threading.Thread(target=sell)
+            seller.start()
+            deadline = time.monotonic() + 20
+            while not _rows(url, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"):
+                assert time.monotonic() < deadline, "the sale never reached the region"
+                time.sleep(0.02)
+            store.proxy.cut()
+            seller.join(30)
+            holder.rollback()  # the region goes on and posts the sale
+        error = outcome.get("error")
+        assert isinstance(error, grpc.RpcError), outcome
+        assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "may have received this sale" in (error.details() or "")
+        deadline = time.monotonic() + 20
+        while not (posted := _rows(url, "SELECT transaction_id FROM ledger_transactions WHERE request_id = :id", id=sale.request_id)):
+            assert time.monotonic() < deadline, "the region did not post the sale"
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+        store.proxy.restore()
+    store.wait(lambda s: s.online)
+    again = store.till.Checkout(sale, timeout=20)  # the till retries with the same request id, as told
+    assert not again.offline and again.transaction.transaction_id == posted[0][0]

@@ -21,9 +21,9 @@ import time
 
 import pytest
 
+from chaincard.local.faults import freeze, kill_process, restart_process, start_process, thaw
 from chaincard.v1 import coupon_issue_pb2, coupon_issue_pb2_grpc
 from tests.support.bulk_issue import copy_cards, set_coupon_template, wait_for_job
-from tests.support.reliability import freeze, kill_process, restart_process, start_process, thaw
 from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.e2e

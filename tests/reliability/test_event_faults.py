@@ -14,16 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chaincard.local.faults import freeze, kill_process, restart_broker_empty, start_process, thaw
 from tests.support.reliability import (
     CheckoutLoad,
     assert_exactly_once_and_in_order,
-    freeze,
     hq_applied,
-    kill_process,
     open_cards,
-    restart_broker_empty,
-    start_process,
-    thaw,
     wait_for_hq,
     wait_outbox_drained,
 )

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
+from chaincard.local.faults import restart_process
 from tests.support.legacy_files import legacy_file
-from tests.support.reliability import restart_process
 from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.e2e

@@ -30,6 +30,7 @@ import pytest
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.chain import Chain
+from chaincard.local.faults import freeze, kill_process, start_process, thaw
 from chaincard.v1 import cards_pb2, store_agent_pb2, store_agent_pb2_grpc, transactions_pb2
 from tests.support.cards import funded_card
 from tests.support.chains import running_chain
@@ -38,10 +39,6 @@ from tests.support.regions import RegionClients, clients_for
 from tests.support.reliability import (
     RETRYABLE,
     Cards,
-    freeze,
-    kill_process,
-    start_process,
-    thaw,
     wait_outbox_drained,
 )
 from tests.support.sql import rows as _rows

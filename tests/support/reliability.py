@@ -5,16 +5,12 @@ comparing HQ's read models with the home regions' ledgers."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
 import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import grpc
 from kafka.errors import KafkaError
@@ -22,9 +18,6 @@ from kafka.errors import KafkaError
 from chaincard.chain_state import deployment_of
 from chaincard.events.lag import consumer_lag
 from chaincard.ids import new_id
-from chaincard.local.broker import LocalBroker
-from chaincard.local.chain import Chain
-from chaincard.rpc.channels import check_health
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
 from tests.support.regions import clients_for
 from tests.support.sql import rows as _rows
@@ -33,53 +26,6 @@ STORE_OF_REGION = {"E": "S-E-001", "W": "S-W-001"}
 PRICE_FEN = 1_000
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED,
              grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED}
-
-
-# ---- processes -------------------------------------------------------------------------------------
-def kill_process(chain: Chain, name: str) -> tuple[list[str], dict[str, str]]:
-    """SIGKILL ``name``; returns its command and environment (read from /proc first) to start it again."""
-    old = chain.children[name]
-    environment = dict(entry.split("=", 1) for entry in Path(f"/proc/{old.pid}/environ").read_text().split("\0") if "=" in entry)
-    old.send_signal(signal.SIGKILL)
-    old.wait(10)
-    return list(old.args), environment  # type: ignore[arg-type]
-
-
-def restart_process(chain: Chain, name: str) -> None:
-    """SIGKILL ``name`` and start it again with the very same command and environment."""
-    start_process(chain, name, *kill_process(chain, name))
-
-
-def start_process(chain: Chain, name: str, command: list[str], environment: dict[str, str]) -> None:
-    info = next(process for process in chain.state.processes if process.name == name)  # type: ignore[union-attr]
-    with open(info.log, "ab") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=environment, start_new_session=True)
-    chain.children[name] = process
-    info.pid = process.pid
-    deadline = time.monotonic() + 60
-    while check_health(info.endpoint, deadline=1.0, transport=chain.state.operator_transport(token="")) != "SERVING":  # type: ignore[union-attr]
-        assert process.poll() is None, f"{name} exited: {Path(info.log).read_text(errors='replace')[-2000:]}"
-        assert time.monotonic() < deadline, f"{name} did not come back"
-        time.sleep(0.2)
-
-
-def freeze(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    os.kill(process.pid, signal.SIGSTOP)
-
-
-def thaw(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    os.kill(process.pid, signal.SIGCONT)
-
-
-def restart_broker_empty(chain: Chain) -> None:
-    """Stop the broker and start a new, empty one on the same port: a broker that lost its data."""
-    old = chain.broker
-    assert old is not None and old.process is not None
-    old.stop()
-    fresh = LocalBroker(old.port, old.log_path)
-    fresh.start()
-    chain.broker = fresh
 
 
 # ---- load ------------------------------------------------------------------------------------------

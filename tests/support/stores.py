@@ -3,10 +3,7 @@ region E: the fixture the store modules of tests/integration share."""
 
 from __future__ import annotations
 
-import select
-import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +14,7 @@ import pytest
 
 from chaincard.config import Settings
 from chaincard.ids import new_id
+from chaincard.local.proxy import LinkProxy
 from chaincard.rpc.channels import open_channel
 from chaincard.v1 import (
     cards_pb2_grpc,
@@ -35,76 +33,6 @@ from store_agent.bootstrap import start_store
 # the offline queue forwarded within a fraction of a second (each module adds its card refresh pace).
 FAST_STORE = {"CHAINCARD_STORE_CONFIG_POLL_SECONDS": "0.5", "CHAINCARD_STORE_LINK_PROBE_SECONDS": "0.3",
               "CHAINCARD_STORE_FORWARD_IDLE_SECONDS": "0.2"}
-
-
-class LinkProxy:
-    """A TCP proxy in front of the region. ``cut()`` drops every connection and refuses new ones —
-    the store's WAN link going down; ``restore()`` lets connections through again."""
-
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.endpoint = f"127.0.0.1:{self.listener.getsockname()[1]}"
-        self.down = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.down:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-
-    def _pump(self, a: socket.socket, b: socket.socket) -> None:
-        try:
-            while not self.down:
-                ready, _, _ = select.select([a, b], [], [], 0.1)
-                for source in ready:
-                    data = source.recv(65536)
-                    if not data:
-                        raise OSError("closed")
-                    (b if source is a else a).sendall(data)
-        except OSError:
-            pass
-        for sock in (a, b):
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        self.down = True
-        with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self._sockets.clear()
-
-    def restore(self) -> None:
-        self.down = False
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
 
 
 @dataclass
