@@ -342,8 +342,10 @@ def _members_of(session_factory: sessionmaker[Session], region: str, chunk: list
                 {"phone_hmac": hmac_hex, "member_id": new_id(), "home_region": region, "request_id": f"import:{hmac_hex[:57]}"}
                 for hmac_hex in set(hmacs.values())
             ])
+        # Plain rows, not ORM objects: a thousand of them per chunk.
         claims = {claim_row.phone_hmac: claim_row for claim_row in session.execute(
-            select(PhoneClaim).where(PhoneClaim.phone_hmac.in_(list(hmacs.values())))).scalars()}
+            select(PhoneClaim.phone_hmac, PhoneClaim.member_id, PhoneClaim.home_region)
+            .where(PhoneClaim.phone_hmac.in_(list(hmacs.values()))))}
     members: dict[str, str] = {}
     errors: list[RowError] = []
     for row in chunk:
@@ -382,7 +384,8 @@ def _register_cards(session_factory: sessionmaker[Session], region: str, chunk: 
                  "card_type_code": row.card_type} for row in chunk
             ])
         entries = {card.card_number: card for card in session.execute(
-            select(PhysicalCard).where(PhysicalCard.card_number.in_([row.card_number for row in chunk]))).scalars()}
+            select(PhysicalCard.card_number, PhysicalCard.home_region, PhysicalCard.franchisee_id)
+            .where(PhysicalCard.card_number.in_([row.card_number for row in chunk])))}
     errors = []
     for row in chunk:
         entry = entries.get(row.card_number)

@@ -15,8 +15,8 @@ import grpc
 import pytest
 
 from chaincard.cli import main
-from chaincard.rpc.channels import open_channel
 from chaincard.ids import new_id
+from chaincard.rpc.channels import open_channel
 from chaincard.v1 import imports_pb2, imports_pb2_grpc
 from region_service.handlers.imports import import_chunk
 from tests.support.legacy_files import LegacyFile, legacy_file

@@ -24,10 +24,10 @@ from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.e2e
 
-ROWS = 3000
+ROWS = 2000
 VICTIMS = ("hq", "region-E", "hq")
 CARD_BASE = 6_300_000_000_000
-CHUNK_ROWS = 100  # thirty chunks: each kill cuts the import between two or inside one
+CHUNK_ROWS = 100  # twenty chunks: each kill cuts the import between two or inside one
 
 
 def _kill_points(seed: int) -> list[int]:
