@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, event, insert
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Mapper, Session
 
 from chaincard.db.base import table_of, utc_now
+from chaincard.db.bulk import insert_rows
 from chaincard.db.outbox import outbox_row
 from chaincard.events import topics
 from chaincard.events.envelope import wrap
@@ -96,7 +97,7 @@ def record_many(session: Session, ctx: RegionContext, entries: list[AuditLogEntr
         return []
     operator_id, role, scope = _acting("")
     table = table_of(AuditLogEntry)
-    session.execute(insert(table), [{column: getattr(entry, column) for column in table.c.keys()} for entry in entries])
+    insert_rows(session, table, [{column: getattr(entry, column) for column in table.c.keys()} for entry in entries])
     return [outbox_row(wrap(events_pb2.AuditEntryRecorded(entry=_entry_message(entry, operator_id, ctx, role, scope)),
                             producer=ctx.producer_name, aggregate_id=entry.target_id), topic=topics.AUDIT, key=entry.target_id)
             for entry in entries]

@@ -25,11 +25,12 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from chaincard.checkout.receipt import card_footer
 from chaincard.db.base import table_of, utc_now
+from chaincard.db.bulk import insert_rows
 from chaincard.db.outbox import outbox_row
 from chaincard.errors import ChainCardError
 from chaincard.events import topics
@@ -265,7 +266,7 @@ def _write(ctx: RegionContext, session: Session, chunk_request_id: str, writes: 
         events.append(_event(ctx, topics.MEMBERS, values["member_id"],
                              events_pb2.MemberRegistered(member=published, phone_hmac=values["phone_hmac"])))
     if writes.members:
-        session.execute(insert(_members), writes.members)
+        insert_rows(session, _members, writes.members)
     # A new card's accounts: ids now, balances as its opening balance (if any) leaves them.
     opening_of = {number: row for row, number in writes.openings}
     accounts: dict[str, dict[str, str]] = {}
@@ -282,12 +283,12 @@ def _write(ctx: RegionContext, session: Session, chunk_request_id: str, writes: 
         events.append(_event(ctx, topics.CARDS, number, events_pb2.CardOpened(
             card=card_message(_row_as(Card, values), ctx.region_code, CardBalances(0, 0, 0)))))
     if writes.cards:
-        session.execute(insert(_cards), writes.cards)
-        session.execute(insert(_accounts), account_rows)
+        insert_rows(session, _cards, writes.cards)
+        insert_rows(session, _accounts, account_rows)
     if writes.openings:
         events += _post_openings(ctx, session, chunk_request_id, writes.openings, accounts, cards)
     if events:
-        session.execute(insert(_outbox), events)
+        insert_rows(session, _outbox, events)
 
 
 def _amounts(row: imports_pb2.ImportChunkRow | None) -> tuple[int, int, int]:
@@ -386,9 +387,9 @@ def _post_openings(ctx: RegionContext, session: Session, chunk_request_id: str,
             amount_fen=row.principal_fen, outcome="OK", request_id=chunk_request_id)))
     if credit_ids:
         session.execute(_CREDIT_EXISTING, {"ids": credit_ids, "amounts": credit_amounts})
-    session.execute(insert(_transactions), transactions)
-    session.execute(insert(_postings), postings)
+    insert_rows(session, _transactions, transactions)
+    insert_rows(session, _postings, postings)
     if lots:
-        session.execute(insert(_lots), lots)
-    session.execute(insert(_receipts), receipts)
+        insert_rows(session, _lots, lots)
+    insert_rows(session, _receipts, receipts)
     return events + audit.record_many(session, ctx, audits)
