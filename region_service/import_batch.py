@@ -1,4 +1,4 @@
-"""One import chunk written as a batch (docs/adr/0040-import.md, "The batch path").
+"""One import chunk written as a batch (docs/adr/0040-import.md, "A chunk is written as a batch").
 
 Writing a chunk row by row (a savepoint, the ORM's unit of work and some twenty statements per
 card) ran at about 9 rows/s; a chunk is now planned in Python from four reads and written with one
@@ -6,9 +6,9 @@ multi-row statement per table, whatever its size:
 
 1. Read what the chunk's keys already hold: members by id and by phone, cards (locked), the cards'
    opening balances, the accounts of existing cards that get one (locked).
-2. Plan each row in file order (:func:`plan`): what to write, or why it is refused. A refused row
+2. Plan each row in file order (:func:`_plan`): what to write, or why it is refused. A refused row
    writes nothing: it is decided before anything is written, which is what the row's savepoint gave.
-3. Write: members, cards, their three accounts (a new card's accounts are inserted holding their
+3. Write (chaincard.db.bulk, one statement a table): members, cards, their three accounts (a new card's accounts are inserted holding their
    opening balance, which is what posting would leave), the OPENING_BALANCE transactions and their
    postings against the issuer's MIGRATION_OPENING accounts, points lots, receipts, audit entries,
    and the outbox events HQ and settlement read, in the order the row-by-row path wrote them.
