@@ -10,9 +10,9 @@ multi-row statement per table, whatever its size:
    writes nothing: it is decided before anything is written, which is what the row's savepoint gave.
 3. Write (chaincard.db.bulk, one statement a table): members, cards, their three accounts (a new
    card's accounts are inserted holding their opening balance, which is what posting would leave),
-   the OPENING_BALANCE transactions and their
-   postings against the issuer's MIGRATION_OPENING accounts, points lots, receipts, audit entries,
-   and the outbox events HQ and settlement read, in the order the row-by-row path wrote them.
+   the OPENING_BALANCE transactions and their postings against the issuer's MIGRATION_OPENING
+   accounts, points lots, receipts, audit entries, and the outbox events HQ and settlement read, in
+   the order the row-by-row path wrote them.
 
 Import chunks in one region take a transaction-level advisory lock: two runs of one file at once
 wait for each other, so "read, then insert" cannot write a key twice.
