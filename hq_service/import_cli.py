@@ -154,7 +154,7 @@ def _flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE", help="write every problem to FILE (.csv or .xlsx): row, column, problem")
     parser.add_argument("--show", type=int, default=20, help="problems printed (default 20)")
     parser.add_argument("--chunk-rows", type=int, default=0,
-                        help="rows per chunk each region commits on its own (1-1000; default 200): smaller loses less to a crash")
+                        help="rows per chunk each region commits on its own (1-1000; default 1000): smaller loses less to a crash")
     parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
     parser.add_argument("--config", help="TOML settings file")

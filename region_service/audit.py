@@ -14,8 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Mapper, Session
 
-from chaincard.db.base import utc_now
+from chaincard.db.base import table_of, utc_now
+from chaincard.db.bulk import insert_rows
+from chaincard.db.outbox import outbox_row
 from chaincard.events import topics
+from chaincard.events.envelope import wrap
 from chaincard.events.outbox import add_event
 from chaincard.ids import new_id
 from chaincard.security.identity import current_principal
@@ -84,6 +87,20 @@ def record(
         payload=events_pb2.AuditEntryRecorded(entry=_entry_message(entry, operator_id, ctx, role, scope)),
     )
     return entry
+
+
+def record_many(session: Session, ctx: RegionContext, entries: list[AuditLogEntry]) -> list[dict[str, Any]]:
+    """Append many entries (built, not added to the session) in one statement; answers their
+    AuditEntryRecorded outbox rows (chaincard.db.outbox.outbox_row) for the caller to insert with
+    its other events. A bulk writer's form of :func:`record` (an import chunk's opening balances)."""
+    if not entries:
+        return []
+    operator_id, role, scope = _acting("")
+    table = table_of(AuditLogEntry)
+    insert_rows(session, table, [{column: getattr(entry, column) for column in table.c.keys()} for entry in entries])
+    return [outbox_row(wrap(events_pb2.AuditEntryRecorded(entry=_entry_message(entry, operator_id, ctx, role, scope)),
+                            producer=ctx.producer_name, aggregate_id=entry.target_id), topic=topics.AUDIT, key=entry.target_id)
+            for entry in entries]
 
 
 def _origin() -> str:

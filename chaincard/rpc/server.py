@@ -59,7 +59,11 @@ def build_server(
         # Auth interceptors (given) run before the error mapper, which wraps the servicer itself.
         # The observer first: it counts and times what the auth interceptors refuse, too.
         interceptors=[ObservingServerInterceptor(), *interceptors, DomainErrorInterceptor()],
-        options=[("grpc.so_reuseport", 0)],
+        options=[("grpc.so_reuseport", 0),
+                 # Our channels ping every 30 s (chaincard.rpc.channels); a call that sends nothing for
+                 # minutes (an import of a million rows answers at the end) must not be cut with GOAWAY
+                 # "too_many_pings", as the default five-minute floor did after three pings.
+                 ("grpc.http2.min_ping_interval_without_data_ms", 20_000)],
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -11,15 +11,19 @@ rows' own keys make a re-run, or the rest of a run cut short, import only what i
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import grpc
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard import validation
+from chaincard.db.base import table_of
 from chaincard.errors import InvalidArgument, Unavailable
 from chaincard.ids import new_id
 from chaincard.imports.columns import USED, Kind
@@ -33,15 +37,21 @@ from hq_service.models import ConfigItem, PhoneClaim, PhysicalCard, Store
 
 MAX_ROWS_PER_MESSAGE = 1000
 MAX_ROWS = 1_000_000
-# Rows per chunk by default: a chunk is one region transaction, answered within its deadline even on a
-# loaded machine (larger ones import a little faster, and lose more to a crash).
-CHUNK_ROWS = 200
-CHUNK_DEADLINE_SECONDS = 120.0
+# Rows per chunk by default: a chunk is one region transaction written as a batch (a few statements
+# whatever its size), so the largest chunk a message holds; smaller ones lose less to a crash.
+CHUNK_ROWS = 1000
+# A chunk is one region transaction: it commits even when HQ stops waiting (the re-run finds it), but
+# under a heavily loaded machine a 1000-row chunk has taken over two minutes.
+CHUNK_DEADLINE_SECONDS = 300.0
 _KINDS = {imports_pb2.IMPORT_KIND_MEMBERS: Kind.MEMBERS, imports_pb2.IMPORT_KIND_CARDS: Kind.CARDS,
           imports_pb2.IMPORT_KIND_BALANCES: Kind.BALANCES}
 _MODES = {imports_pb2.IMPORT_MODE_DRY_RUN, imports_pb2.IMPORT_MODE_IMPORT, imports_pb2.IMPORT_MODE_RECONCILE}
 # The longest text a cell may hold; longer is refused as the whole stream (no old system exports it).
 MAX_CELL = 256
+
+# Built once: a statement with a thousand rows of literal VALUES was compiled anew for every chunk.
+_CLAIM_PHONES = pg_insert(table_of(PhoneClaim)).on_conflict_do_nothing(index_elements=["phone_hmac"])
+_REGISTER_CARDS = pg_insert(table_of(PhysicalCard)).on_conflict_do_nothing(index_elements=["card_number"])
 
 # region code -> the region's RegionImportService stub (hq_service.import_servicer.RegionImports).
 RegionStubs = Callable[[str], imports_pb2_grpc.RegionImportServiceStub]
@@ -234,32 +244,55 @@ def _chunks(rows: list[ValidRow], size: int) -> Iterator[tuple[str, list[ValidRo
 def _run_chunks(session_factory: sessionmaker[Session], regions: RegionStubs, phone_key: str, ask: _Ask,
                 rows: list[ValidRow], response: imports_pb2.ImportRowsResponse, errors: list[RowError],
                 differences: list[RowError], totals: _Totals) -> None:
-    reconcile = ask.mode == imports_pb2.IMPORT_MODE_RECONCILE
+    """Each region's chunks in turn, the regions at once (a thread each): while one region writes a
+    chunk, HQ claims the next one's phones for another. The first failure is raised once every
+    region has stopped; what the others wrote stays (the rows' keys make the re-run finish it)."""
+    by_region: dict[str, list[list[ValidRow]]] = defaultdict(list)
     for region, chunk in _chunks(rows, ask.chunk_rows):
-        members: dict[str, str] = {}
-        if ask.kind is not Kind.BALANCES:
-            members, refused = _members_of(session_factory, region, chunk, phone_key, claim=not reconcile)
-            errors.extend(refused)
-            if not reconcile:
-                chunk = [row for row in chunk if row.phone in members]
-        if ask.kind is Kind.CARDS and not reconcile:
-            conflicts = _register_cards(session_factory, region, chunk)
-            errors.extend(conflicts)
-            refused_rows = {error.row for error in conflicts}
-            chunk = [row for row in chunk if row.row not in refused_rows]
-        if not chunk:
-            continue
-        request = imports_pb2.ImportChunkRequest(
-            # A fresh id per send: the rows' own keys make a chunk sent again write nothing twice, and a
-            # fresh answer says what was already there (a replayed one would repeat "imported").
-            request_id=new_id(),
-            kind=ask.proto_kind, reconcile_only=reconcile, rows=[_chunk_row(row, members.get(row.phone, "")) for row in chunk])
-        try:
-            answer = regions(region).ImportChunk(request, timeout=CHUNK_DEADLINE_SECONDS)
-        except grpc.RpcError as error:
-            raise Unavailable(f"region {region} did not take a chunk ({error.code().name}: {error.details()}); "
-                              f"{response.rows_imported} rows imported so far: send the same file again to "
-                              "import the rest") from error
+        by_region[region].append(chunk)
+    lock = threading.Lock()
+
+    def run_region(region: str) -> None:
+        for chunk in by_region[region]:
+            _run_chunk(session_factory, regions, phone_key, ask, region, chunk, response, errors, differences, totals, lock)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(by_region)), thread_name_prefix="import") as pool:
+        running = [pool.submit(run_region, region) for region in sorted(by_region)]
+    for done in running:
+        done.result()
+
+
+def _run_chunk(session_factory: sessionmaker[Session], regions: RegionStubs, phone_key: str, ask: _Ask, region: str,
+               chunk: list[ValidRow], response: imports_pb2.ImportRowsResponse, errors: list[RowError],
+               differences: list[RowError], totals: _Totals, lock: threading.Lock) -> None:
+    reconcile = ask.mode == imports_pb2.IMPORT_MODE_RECONCILE
+    members: dict[str, str] = {}
+    refused: list[RowError] = []
+    if ask.kind is not Kind.BALANCES:
+        members, refused = _members_of(session_factory, region, chunk, phone_key, claim=not reconcile)
+        if not reconcile:
+            chunk = [row for row in chunk if row.phone in members]
+    if ask.kind is Kind.CARDS and not reconcile:
+        conflicts = _register_cards(session_factory, region, chunk)
+        refused += conflicts
+        refused_rows = {error.row for error in conflicts}
+        chunk = [row for row in chunk if row.row not in refused_rows]
+    with lock:
+        errors.extend(refused)
+    if not chunk:
+        return
+    request = imports_pb2.ImportChunkRequest(
+        # A fresh id per send: the rows' own keys make a chunk sent again write nothing twice, and a
+        # fresh answer says what was already there (a replayed one would repeat "imported").
+        request_id=new_id(),
+        kind=ask.proto_kind, reconcile_only=reconcile, rows=[_chunk_row(row, members.get(row.phone, "")) for row in chunk])
+    try:
+        answer = regions(region).ImportChunk(request, timeout=CHUNK_DEADLINE_SECONDS)
+    except grpc.RpcError as error:
+        raise Unavailable(f"region {region} did not take a chunk ({error.code().name}: {error.details()}); "
+                          f"{response.rows_imported} rows imported so far: send the same file again to "
+                          "import the rest") from error
+    with lock:
         for row, result in zip(chunk, answer.results, strict=True):
             _account(row, result, response, errors, differences, totals, reconcile, ask.kind)
 
@@ -306,14 +339,15 @@ def _members_of(session_factory: sessionmaker[Session], region: str, chunk: list
     hmacs = {row.phone: phone_hmac(row.phone, phone_key) for row in chunk}
     with session_factory.begin() as session:
         if claim:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            session.execute(pg_insert(PhoneClaim).values([
+            # Parameters as a list (executemany): one statement compiled once, sent as multi-row VALUES.
+            session.execute(_CLAIM_PHONES, [
                 {"phone_hmac": hmac_hex, "member_id": new_id(), "home_region": region, "request_id": f"import:{hmac_hex[:57]}"}
                 for hmac_hex in set(hmacs.values())
-            ]).on_conflict_do_nothing(index_elements=["phone_hmac"]))
+            ])
+        # Plain rows, not ORM objects: a thousand of them per chunk.
         claims = {claim_row.phone_hmac: claim_row for claim_row in session.execute(
-            select(PhoneClaim).where(PhoneClaim.phone_hmac.in_(list(hmacs.values())))).scalars()}
+            select(PhoneClaim.phone_hmac, PhoneClaim.member_id, PhoneClaim.home_region)
+            .where(PhoneClaim.phone_hmac.in_(list(hmacs.values()))))}
     members: dict[str, str] = {}
     errors: list[RowError] = []
     for row in chunk:
@@ -345,16 +379,15 @@ def _register_cards(session_factory: sessionmaker[Session], region: str, chunk: 
     """The chunk's card numbers in HQ's card directory, homed here under their issuer (as pre-printed
     cards are, RegisterPhysicalCards); a number already there for another home or issuer is the row's
     error. ``write`` False: only those errors (a dry run)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
     with session_factory.begin() as session:
         if write:
-            session.execute(pg_insert(PhysicalCard).values([
+            session.execute(_REGISTER_CARDS, [
                 {"card_number": row.card_number, "home_region": region, "franchisee_id": row.franchisee_id,
                  "card_type_code": row.card_type} for row in chunk
-            ]).on_conflict_do_nothing(index_elements=["card_number"]))
+            ])
         entries = {card.card_number: card for card in session.execute(
-            select(PhysicalCard).where(PhysicalCard.card_number.in_([row.card_number for row in chunk]))).scalars()}
+            select(PhysicalCard.card_number, PhysicalCard.home_region, PhysicalCard.franchisee_id)
+            .where(PhysicalCard.card_number.in_([row.card_number for row in chunk])))}
     errors = []
     for row in chunk:
         entry = entries.get(row.card_number)

@@ -1,13 +1,16 @@
-"""An import of a legacy file (issue 15's check) through processes SIGKILLed at three points, then
-run again: every member, card and opening balance exactly once (docs/adr/0040).
+"""An import of a legacy file (issue 15's check) through processes SIGKILLed at three random points,
+then run again: every member, card and opening balance exactly once (docs/adr/0040).
 
 Each attempt runs ``chaincard import cards`` as an operator would (mTLS, the admin's token) against a
-chain of real processes and, once some opening balances have landed, SIGKILLs the import command
-together with the process doing the work at that moment (HQ twice, region E once), restarting the
-latter. The last run completes; nothing is written twice whatever each kill cut."""
+chain of real processes and, once a random number of opening balances have landed (the seed is in
+the test's output; CHAINCARD_IMPORT_KILL_SEED replays one), SIGKILLs the import command together
+with the process doing the work at that moment (HQ twice, region E once), restarting the latter.
+The last run completes; nothing is written twice whatever each kill cut."""
 
 from __future__ import annotations
 
+import os
+import random
 import signal
 import subprocess
 import sys
@@ -21,10 +24,16 @@ from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.e2e
 
-ROWS = 1000
-KILLS = ((150, "hq"), (450, "region-E"), (750, "hq"))
+ROWS = 2000
+VICTIMS = ("hq", "region-E", "hq")
 CARD_BASE = 6_300_000_000_000
-CHUNK_ROWS = 50  # twenty chunks: each kill cuts the import between two or inside one
+CHUNK_ROWS = 100  # twenty chunks: each kill cuts the import between two or inside one
+
+
+def _kill_points(seed: int) -> list[int]:
+    """Three opening-balance counts to kill at, rising, each in its own third of the file."""
+    draw = random.Random(seed)
+    return [draw.randrange(ROWS * third // 3 + 1, ROWS * (third + 1) // 3 - CHUNK_ROWS) for third in range(3)]
 
 
 def _openings(state, numbers: list[str]) -> int:  # type: ignore[no-untyped-def]
@@ -46,13 +55,16 @@ def test_import_killed_three_times_then_run_again_imports_every_row_once(chain, 
     path = tmp_path / "legacy.csv"
     path.write_bytes(made.csv_bytes("gbk"))
     numbers = [row[2] for row in made.rows]
-    for at, victim in KILLS:
+    seed = int(os.environ.get("CHAINCARD_IMPORT_KILL_SEED", random.randrange(1 << 30)))
+    kills = list(zip(_kill_points(seed), VICTIMS, strict=True))
+    print(f"kill seed {seed}: {kills}")
+    for at, victim in kills:
         command = _import(state, path)
         deadline = time.monotonic() + 400
         while _openings(state, numbers) < at and command.poll() is None:
             assert time.monotonic() < deadline, f"import stuck at {_openings(state, numbers)} opening balances"
             time.sleep(0.1)
-        assert command.poll() is None, f"the import finished before the kill at {at}: {command.communicate()[0]}"
+        assert command.poll() is None, f"the import finished before the kill at {at} (seed {seed}): {command.communicate()[0]}"
         command.send_signal(signal.SIGKILL)
         command.wait(10)
         restart_process(chain, victim)
