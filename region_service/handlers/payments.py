@@ -6,7 +6,9 @@ cards, checks PINs, locks the sale's coupons and posts (their redemption: region
 
 Both read and write with SQLAlchemy Core statements, not ORM objects: a checkout is the region's
 busiest command, and the ORM was most of its CPU (docs/BENCHMARKS.md, Checkout). A card is loaded
-as an ORM object only for a PIN check, which updates its failure count."""
+as an ORM object only for a PIN check, which updates its failure count. The common sale (one card,
+own stored value, no coupon or count use: region_service.one_trip.qualifies) has all its writes
+done by one call of the database function post_checkout (docs/adr/0052)."""
 
 from __future__ import annotations
 
