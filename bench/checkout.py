@@ -95,7 +95,7 @@ PGBENCH_SCALE = 16
 RECHARGE_FEN = 5_000_000  # ¥50,000 a recharge
 # The bench's cards hold far more than the national prepaid-card caps (V9, docs/adr/0038): its
 # chain lifts them on the card types it funds (set_bench_caps), as a chain may at HQ.
-BENCH_CAP_FEN = 100_000_000_000
+BENCH_CAP_FEN = 10_000_000_000  # the largest amount a card type field accepts (chaincard.security.bounds)
 NOISY_CORES = 0.1  # other processes' CPU during a window above which its figures are flagged
 AIM_RATIO = 0.35
 AIM_P99_MS = 50.0

@@ -17,10 +17,11 @@ trace (a wrong PIN's failure count, docs/adr/0013) is raised as :class:`CommitTh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.idempotency import (
     IdempotencyKeyColumns,
+    answer_row,
     remember,
     replay_or_reserve,
     retry_on_conflict,
@@ -49,6 +51,16 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Set by the pipeline before the handler runs: the idempotency-key row that remembers an
+        # answer (chaincard.db.idempotency.answer_row). A handler that writes that row in a
+        # statement of its own (the one-round-trip checkout, docs/adr/0052) sets ``answer_kept``,
+        # and the pipeline then does not write it again.
+        self.answer_row: Callable[[Message], dict[str, Any]] = _no_answer_row
+        self.answer_kept = False
+
+
+def _no_answer_row(response: Message) -> dict[str, Any]:
+    raise RuntimeError("the answer's key row is known only inside the pipeline (CommandRunner.run)")
 
 
 class CommittedRefusal(Exception):  # noqa: N818 - carries a refusal out of the transaction that committed it
@@ -149,14 +161,19 @@ class CommandRunner(Generic[UowT]):
                                        mask_secrets=self.mask_secrets)
             if replay is not None:
                 return cast(ResponseT, replay)  # the stored answer of this very RPC
+            uow.answer_row = functools.partial(self._answer_row, operation, request)
             try:
                 response = handler(uow, request)
             except CommitThenRefuse as kept:
                 refusal = kept.refusal
             else:
-                remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
+                if not uow.answer_kept:
+                    remember(uow.session, self.keys, operation, request, response, mask_secrets=self.mask_secrets)
                 return response
         raise CommittedRefusal(refusal)  # committed with what the handler wrote before it refused
+
+    def _answer_row(self, operation: str, request: Message, response: Message) -> dict[str, Any]:
+        return answer_row(operation, request, response, mask_secrets=self.mask_secrets)
 
     @contextmanager
     def _transaction(self) -> Iterator[UowT]:

@@ -255,7 +255,7 @@ def _movements(postings: list[Posting], locked: LockedAccounts) -> dict[str, _Mo
     return moved
 
 
-def _expire_loaded_accounts(session: Session, account_ids: Iterable[str]) -> None:
+def expire_loaded_accounts(session: Session, account_ids: Iterable[str]) -> None:
     """ORM copies of these accounts loaded earlier in the session are stale now: expire them."""
     for account_id in account_ids:
         loaded = session.identity_map.get(identity_key(LedgerAccount, account_id))
@@ -310,6 +310,31 @@ def post_transaction(
     ``memo``: the transaction may move nothing (a time pass bought for cash or used, docs/adr/0030):
     with no postings it is recorded alone; any postings it has must still balance.
     """
+    prepared = prepare_post(session, transaction, postings, locked, points_expiry=points_expiry, time_zone=time_zone, memo=memo)
+    written = dict(session.execute(_POST, prepared.parameters).all())
+    if written != prepared.expected:
+        raise RuntimeError(f"card balances moved outside their card's lock: expected {prepared.expected}, wrote {written}")
+    expire_loaded_accounts(session, prepared.expected)
+    return prepared.after
+
+
+@dataclass(frozen=True)
+class PreparedPost:
+    """A posting worked out under the cards' locks but not yet written: the card's balances after,
+    the parameters of the posting statement (as :func:`post_transaction` binds them), and each moved
+    card account's balance after."""
+
+    after: CardBalances
+    parameters: dict[str, Any]
+    expected: dict[str, int]
+
+
+def prepare_post(
+    session: Session, transaction: LedgerTransaction, postings: list[Posting], locked: LockedAccounts | None = None, *,
+    points_expiry: ExpiryPolicy = NO_EXPIRY, time_zone: str = "Asia/Shanghai", memo: bool = False,
+) -> PreparedPost:
+    """All of :func:`post_transaction` but the write: the one-round-trip checkout
+    (region_service.one_trip) sends the parameters to its database function instead."""
     if postings or not memo:
         check_balanced(postings)
     locked = locked if locked is not None else LockedAccounts()
@@ -340,8 +365,4 @@ def post_transaction(
         transaction.created_at = utc_now()
     new_lots = follow_postings(session, transaction=transaction, postings=postings, locked=locked, policy=points_expiry,
                                time_zone=time_zone)
-    written = dict(session.execute(_POST, {**_post_parameters(transaction, postings, moved), **new_lots}).all())
-    if written != expected:
-        raise RuntimeError(f"card balances moved outside their card's lock: expected {expected}, wrote {written}")
-    _expire_loaded_accounts(session, moved)
-    return after
+    return PreparedPost(after, {**_post_parameters(transaction, postings, moved), **new_lots}, expected)

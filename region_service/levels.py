@@ -102,6 +102,14 @@ def set_level(ctx: RegionContext, session: Session, card: Card, level_code: str,
                  before={"level_code": previous}, after={"level_code": level_code, "transaction_id": transaction_id})
 
 
+def rules_above(snapshot: pc.ConfigSnapshot, level_code: str) -> list[pc.LevelRule]:
+    """The active level rules that could move a card of ``level_code`` up (none: no upgrade can
+    follow a transaction of that card, and nothing need be read)."""
+    ranks = {level.code: level.rank for level in snapshot.levels}
+    floor = ranks.get(level_code, -1)
+    return [rule for rule in snapshot.level_rules if rule.active and ranks.get(rule.level_code, -1) > floor]
+
+
 def upgrade_after(ctx: RegionContext, session: Session, row: LedgerTransaction, points_after: int, *,
                   operator_id: str = "", request_id: str = "") -> str | None:
     """Apply the level rules after ``row`` was posted, in its transaction: the level the card moved up
@@ -116,8 +124,7 @@ def upgrade_after(ctx: RegionContext, session: Session, row: LedgerTransaction, 
     card = session.get(Card, row.card_number)
     if card is None:
         return None
-    floor = ranks.get(card.level_code, -1)
-    rules = [rule for rule in snapshot.level_rules if rule.active and ranks.get(rule.level_code, -1) > floor]
+    rules = rules_above(snapshot, card.level_code)
     if not rules:
         return None
     recharge = row.amount_fen if row.type == "RECHARGE" else 0

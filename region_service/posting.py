@@ -20,7 +20,7 @@ from chaincard.ledger import Posting
 from chaincard.receipts import ReceiptItem, render, to_document
 from chaincard.v1 import common_pb2, events_pb2, transactions_pb2
 from region_service.context import RegionContext
-from region_service.ledger_store import LockedAccounts, post_transaction
+from region_service.ledger_store import LockedAccounts, PreparedPost, post_transaction, prepare_post
 from region_service.levels import upgrade_after
 from region_service.models import LedgerTransaction, OutboxMessage, ReceiptRecord
 from region_service.points_lots import expiry_policy
@@ -49,10 +49,21 @@ class CardFacts(Protocol):
 
 
 @dataclass(frozen=True)
+class PendingWrites:
+    """What :func:`record_transaction` would have written, when told to ``defer``: the posting, the
+    receipt document and the outbox row (its values under the table's column names)."""
+
+    post: PreparedPost
+    receipt_lines: bytes
+    outbox: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Recorded:
     transaction: common_pb2.Transaction
     balances_after: common_pb2.Balances
     receipt: list[common_pb2.ReceiptLine]
+    pending: PendingWrites | None = None  # only when deferred: the caller writes it
 
 
 def receipt_document(title: str, items: list[ReceiptItem]) -> bytes:
@@ -105,6 +116,7 @@ def record_transaction(
     request_id: str = "",
     memo: bool = False,
     company_id: str = "",
+    defer: bool = False,
 ) -> Recorded:
     """Post ``postings`` under ``row`` (whose *_after fields are filled here), keep the receipt (the
     caller's lines, then the card footer), and publish TransactionPosted through the outbox, keyed by
@@ -120,10 +132,19 @@ def record_transaction(
     Transaction message has no field for them, so the row's details keep them.
 
     ``memo``: the row may have no postings (region_service.ledger_store.post_transaction).
-    ``company_id``: the company account of a COMPANY_RECHARGE, carried on the event (C6)."""
+    ``company_id``: the company account of a COMPANY_RECHARGE, carried on the event (C6).
+
+    ``defer``: write nothing; the answer's ``pending`` holds the writes, for the one-round-trip
+    checkout's database function (region_service.one_trip, docs/adr/0052). The caller must know
+    that no level can move (the level rules read and write the card)."""
     # The card's points lots follow its POINTS postings there, lots earned expiring by the chain's policy (ADR 0022).
-    after = post_transaction(session, row, postings, locked, points_expiry=expiry_policy(ctx.program.snapshot().points_expiry),
-                             time_zone=ctx.settings.business_time_zone, memo=memo)
+    policy, time_zone = expiry_policy(ctx.program.snapshot().points_expiry), ctx.settings.business_time_zone
+    prepared = None
+    if defer:
+        prepared = prepare_post(session, row, postings, locked, points_expiry=policy, time_zone=time_zone, memo=memo)
+        after = prepared.after
+    else:
+        after = post_transaction(session, row, postings, locked, points_expiry=policy, time_zone=time_zone, memo=memo)
     # Levels that move (L2): the card's level rules, applied at once in this transaction.
     upgraded = upgrade_after(ctx, session, row, after.points, operator_id=operator_id, request_id=request_id)
     items = [
@@ -164,8 +185,8 @@ def record_transaction(
         ),
         producer=ctx.producer_name, aggregate_id=card.card_number,
     )
-    session.execute(_KEEP_RECEIPT_AND_EVENT, {
-        **outbox_row(envelope, topic=topics.POSTINGS, key=card.card_number),
-        "receipt_transaction_id": row.transaction_id, "receipt_lines": receipt_document(receipt_title, items),
-    })
+    outbox, document = outbox_row(envelope, topic=topics.POSTINGS, key=card.card_number), receipt_document(receipt_title, items)
+    if prepared is not None:
+        return Recorded(transaction, balances_message(after), receipt_lines(lines), PendingWrites(prepared, document, outbox))
+    session.execute(_KEEP_RECEIPT_AND_EVENT, {**outbox, "receipt_transaction_id": row.transaction_id, "receipt_lines": document})
     return Recorded(transaction, balances_message(after), receipt_lines(lines))

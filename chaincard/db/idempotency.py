@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Insert, LargeBinary, Select, String, Table, bindparam, insert, select
@@ -93,12 +93,18 @@ def remember(session: Session, model: type[IdempotencyKeyColumns], operation: st
              *, mask_secrets: SecretMask | None = None) -> None:
     """Store the answer now, in the caller's transaction. A twin that raced this request fails here
     on the primary key (or this one fails at the twin's insert), and ``retry_on_conflict`` replays."""
-    session.execute(_statements(table_of(model)).insert, {
+    session.execute(_statements(table_of(model)).insert, answer_row(operation, request, response, mask_secrets=mask_secrets))
+
+
+def answer_row(operation: str, request: Message, response: Message, *, mask_secrets: SecretMask | None = None) -> dict[str, Any]:
+    """The idempotency-key row that remembers ``response`` as the answer to ``request``, under its
+    table's column names (a handler that writes it itself, in its own statement, needs them)."""
+    return {
         "request_id": getattr(request, "request_id"),  # noqa: B009 - every command request has one
         "operation": operation,
         "payload_sha256": fingerprint(operation, request, mask_secrets),
         "response": response.SerializeToString(),
-    })
+    }
 
 
 @dataclass(frozen=True)

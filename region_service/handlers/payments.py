@@ -6,7 +6,9 @@ cards, checks PINs, locks the sale's coupons and posts (their redemption: region
 
 Both read and write with SQLAlchemy Core statements, not ORM objects: a checkout is the region's
 busiest command, and the ORM was most of its CPU (docs/BENCHMARKS.md, Checkout). A card is loaded
-as an ORM object only for a PIN check, which updates its failure count."""
+as an ORM object only for a PIN check, which updates its failure count. The common sale (one card,
+own stored value, no coupon or count use: region_service.one_trip.qualifies) has all its writes
+done by one call of the database function post_checkout (docs/adr/0052)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from region_service import (
     count_uses,
     coupon_redemption,
     member_codes,
+    one_trip,
     pins,
     receivables,
     recharge_rules,
@@ -280,6 +283,10 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
     coupon_redemption.mark_redeemed(ctx, session, coupons, plan.applied_coupons, transaction_id=row.transaction_id, moment=now)
     tenders = _with_count_items([applied_message(t) for t in plan.tenders], fields)
     uses_left = _uses_left(locked, card.card_number, uses) if uses.uses else []
+    # The common sale is written in one round trip (docs/adr/0052); the rule is one_trip.qualifies.
+    one_round_trip = one_trip.qualifies(session, snapshot, card=card, cards=cards, locked=locked, plan=plan,
+                                        by_member_code=member_code is not None,
+                                        count_uses=bool(fields.count_uses or uses.uses or passes.uses), details=row.details)
     recorded = record_transaction(
         ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=store.franchisee_id,
         tenders=tenders, coupons=coupon_redemption.coupon_messages(plan.applied_coupons),
@@ -290,6 +297,7 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
                        *(funding.receipt_items() if funding else [])],
         subtotal_fen=plan.subtotal_fen, discount_fen=plan.discount_fen, points_deduction_fen=plan.points_deduction_fen,
         locked=locked, memo=bool(passes.uses),  # a sale paid by a time pass alone moves nothing on the ledger
+        defer=one_round_trip,
     )
     _record_other_card_spends(ctx, session, plan, cards, locked, row, store, funding)
     recorded.balances_after.count_uses.extend(count_uses.balances(session, locked, card.card_number))
@@ -298,6 +306,8 @@ def checkout(uow: RegionUnitOfWork, request: transactions_pb2.CheckoutRequest) -
                                  receipt=recorded.receipt, offline=False)
     del response.tenders[:]
     response.tenders.extend(tenders)
+    if recorded.pending is not None:  # the sale, its receipt, event and remembered answer: one statement
+        return one_trip.finish(uow, recorded.pending, response)
     return response
 
 
