@@ -1,7 +1,7 @@
 """notice opt-outs per channel (N5, docs/adr/0053)
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0029
 Create Date: 2026-12-03 19:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030"
-down_revision: str | None = "0027"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
