@@ -40,6 +40,7 @@ from chaincard.v1 import (
 from chaincard.workers import PeriodicJob
 from store_agent.balance_push import BalanceSubscriber
 from store_agent.card_cache import CardCache
+from store_agent.card_refresh import CardRefresher
 from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreConfig
 from store_agent.forwarder import AdviceForwarder
 from store_agent.journal import RequestJournal
@@ -118,26 +119,8 @@ def start_store(settings: Settings) -> RunningServer:
     stand_in = OfflineStandIn(store_id, session_factory, config, settings)
     region_transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
 
-    def refresh(numbers: Sequence[str]) -> None:
-        sent_at = utc_now()
-        try:
-            answer = call(sync.RefreshCardCache, store_sync_pb2.RefreshCardCacheRequest(store_id=store_id, card_numbers=numbers),
-                          deadline=settings.rpc_deadline_seconds * 2)
-        except grpc.RpcError as error:
-            if error.code() in UNREACHABLE:
-                monitor.failure(error.code().name)
-            return
-        cache.apply_refresh(answer, sent_at)
-
-    def refresh_cards() -> None:
-        if not monitor.online:
-            return
-        numbers = cache.due_for_refresh(older_than=timedelta(seconds=knob(settings, "card_refresh_age_seconds")))
-        if not numbers:
-            cache.forget_unseen()
-            return
-        refresh(numbers)
-
+    refresher = CardRefresher(store_id, sync, monitor, cache, deadline=settings.rpc_deadline_seconds,
+                              age_seconds=knob(settings, "card_refresh_age_seconds"))
     config_pull = ConfigPuller(config, sync, monitor, deadline=settings.rpc_deadline_seconds,
                                interval_seconds=knob(settings, "config_poll_seconds"))
     config_pull.pull_once()  # before serving: an agent that starts offline keeps the snapshot it has
@@ -169,13 +152,13 @@ def start_store(settings: Settings) -> RunningServer:
         store = config.store()
         return store.region_code if store is not None else ""
 
-    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresh, own_region=own_region)
+    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresher.refresh, own_region=own_region)
     monitor.start()
     forwarder.start()
     pushed.start()
     jobs = [
         config_pull.start(),
-        PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
+        PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresher.refresh_due).start(),
         PeriodicJob("journal-retention", JOURNAL_SWEEP_SECONDS, lambda: journal.forget_answered(
             timedelta(days=knob(settings, "journal_retention_days")))).start(),
     ]

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import MetaData, Table
+
+from chaincard import clock
 from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -28,7 +30,8 @@ def table_of(model: type[object]) -> Table:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    # Through the clock seam (chaincard.clock): the system clock, or the simulation's virtual one.
+    return clock.current().now()
 
 
 class UtcTimestamp(TypeDecorator[datetime]):

@@ -1,0 +1,50 @@
+"""``python -m simulation --seeds 0..9999`` (a long run) or ``--seed N`` (a replay, with its schedule).
+
+Needs a PostgreSQL server (``--pg`` or CHAINCARD_TEST_PG_DSN): two databases are made for the
+regions and dropped at the end."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+
+from chaincard.local.postgres import PostgresServer
+from simulation.harness import simulation
+
+
+def _seeds(text: str) -> range:
+    first, _, last = text.partition("..")
+    return range(int(first), int(last or first) + 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulation", description=__doc__)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--seeds", type=_seeds, help="a range of seeds, e.g. 0..9999")
+    group.add_argument("--seed", type=int, help="one seed, printed with its whole schedule")
+    parser.add_argument("--pg", default=os.environ.get("CHAINCARD_TEST_PG_DSN", ""),
+                        help="PostgreSQL admin DSN (default: $CHAINCARD_TEST_PG_DSN)")
+    args = parser.parse_args(argv)
+    if not args.pg:
+        parser.error("no PostgreSQL: pass --pg or set CHAINCARD_TEST_PG_DSN")
+    seeds = range(args.seed, args.seed + 1) if args.seed is not None else args.seeds
+    postgres = PostgresServer(args.pg)
+    names = {code: f"chaincard_sim_{code.lower()}_{uuid.uuid4().hex[:8]}" for code in ("E", "W")}
+    try:
+        with simulation({code: postgres.url_for(name) for code, name in names.items()}) as run:
+            results, seconds = run.run_all(seeds)
+    finally:
+        for name in names.values():
+            postgres.drop_database(name)
+    failed = [result for result in results if not result.ok]
+    for result in failed if args.seed is None else results:
+        print(result.report() if not result.ok or args.seed is None else result.report() + "\n" + "\n".join(
+            f"    {line}" for line in result.trace))
+    print(f"{len(results)} seeds, {len(failed)} failed, {seconds:.1f} s ({len(results) / seconds:.1f} seeds/s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
