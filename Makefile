@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit protos check-protos lint lint-imports lint-protos typecheck clean
+.PHONY: install demo up test unit simulate protos check-protos lint lint-imports lint-protos typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test: install check-protos lint-protos lint lint-imports typecheck
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
+
+## A long run of the store <-> region simulation (docs/adr/0048); one seed: python -m simulation --seed N.
+SEEDS ?= 0..9999
+simulate: install
+	$(BIN)/python -m simulation --seeds $(SEEDS)
 
 clean:
 	rm -rf $(VENV) .tools .chaincard .pytest_cache

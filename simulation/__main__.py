@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--seed", type=int, help="one seed, printed with its whole schedule")
     parser.add_argument("--pg", default=os.environ.get("CHAINCARD_TEST_PG_DSN", ""),
                         help="PostgreSQL admin DSN (default: $CHAINCARD_TEST_PG_DSN)")
+    parser.add_argument("--overtaking", action="store_true",
+                        help="late requests may arrive after their own retries were answered (docs/adr/0048)")
     args = parser.parse_args(argv)
     if not args.pg:
         parser.error("no PostgreSQL: pass --pg or set CHAINCARD_TEST_PG_DSN")
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     names = {code: f"chaincard_sim_{code.lower()}_{uuid.uuid4().hex[:8]}" for code in ("E", "W")}
     try:
         with simulation({code: postgres.url_for(name) for code, name in names.items()}) as run:
+            run.overtaking = args.overtaking
             results, seconds = run.run_all(seeds)
     finally:
         for name in names.values():

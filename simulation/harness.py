@@ -23,9 +23,11 @@ class Simulation:
     regions: dict[str, Region]
     store_template: Path
     workdir: Path
+    # Late requests may overtake their own retries (simulation.network.Faults.overtaking).
+    overtaking: bool = False
 
     def run(self, seed: int) -> SeedResult:
-        return run_seed(seed, self.regions, self.store_template, self.workdir)
+        return run_seed(seed, self.regions, self.store_template, self.workdir, overtaking=self.overtaking)
 
     def run_all(self, seeds: Iterable[int]) -> tuple[list[SeedResult], float]:
         """Every seed (a failing one does not stop the others); their results and the wall time."""

@@ -41,7 +41,7 @@ class SimRpcError(grpc.RpcError):
     def details(self) -> str:
         return self._details
 
-    def trailing_metadata(self) -> Metadata:
+    def trailing_metadata(self) -> Any:  # grpc.Call's: (key, value) pairs
         return self._trailing
 
 
@@ -82,12 +82,12 @@ class _CapturingServer:
     """Stands in for ``grpc.Server`` when the generated ``add_*_to_server`` registers a servicer."""
 
     def __init__(self) -> None:
-        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self.handlers: dict[str, Any] = {}
 
     def add_generic_rpc_handlers(self, handlers: Sequence[Any]) -> None:
         pass  # the registered handlers below carry the same methods
 
-    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
         for method, handler in handlers.items():
             self.handlers[f"/{service}/{method}"] = handler
 
@@ -104,7 +104,7 @@ class Node:
     def __init__(self, name: str) -> None:
         self.name = name
         self.up = True
-        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self.handlers: dict[str, Any] = {}
 
     def serve(self, registrations: Sequence[tuple[Callable[[Any, Any], None], Any]]) -> None:
         server = _CapturingServer()
@@ -113,14 +113,14 @@ class Node:
         guard = DomainErrorInterceptor()
         self.handlers = {}
         for method, handler in server.handlers.items():
-            wrapped = guard.intercept_service(lambda _details, handler=handler: handler, _Details(method))  # type: ignore[misc]
-            self.handlers[method] = wrapped
+            details: Any = _Details(method)  # what the interceptor reads of grpc.HandlerCallDetails
+            self.handlers[method] = guard.intercept_service(lambda _details, handler=handler: handler, details)
 
     def handle(self, method: str, request: bytes, metadata: Metadata, timeout: float | None) -> bytes:
         """Serve one call; raises SimRpcError with the servicer's status."""
         if method == HEALTH_CHECK:
             return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING).SerializeToString()
-        handler = self.handlers.get(method)
+        handler: Any = self.handlers.get(method)
         if handler is None or handler.unary_unary is None:
             raise SimRpcError(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not served by {self.name}")
         context = SimServicerContext(metadata, timeout)
@@ -142,11 +142,16 @@ class Faults:
     duplicate: float = 0.0  # it arrives, and a copy arrives again later
     lose_answer: float = 0.0  # it is served, the answer never arrives
     crash: float = 0.0  # it is served, the calling store crashes before handling the answer
+    # False: a link keeps its order (a late request, or a copy, arrives before the sender's next
+    # request on that link, as on one HTTP/2 connection); reordering is then between links only.
+    # True: a late request may arrive after the sender's retries of it were answered (a request stuck
+    # in a server's queue). `python -m simulation --overtaking`: see docs/adr/0048 for what it finds.
+    overtaking: bool = False
 
     @classmethod
-    def drawn(cls, rng: random.Random) -> Faults:
+    def drawn(cls, rng: random.Random, *, overtaking: bool = False) -> Faults:
         level = rng.choice((0.0, 0.05, 0.15, 0.3))
-        return cls(*(rng.uniform(0, level) for _ in range(5)))
+        return cls(*(rng.uniform(0, level) for _ in range(5)), overtaking=overtaking)
 
 
 @dataclass
@@ -182,6 +187,8 @@ class Network:
 
     def call(self, source: str, target: str, method: str, request: bytes, metadata: Metadata, timeout: float | None) -> bytes:
         name = method.rsplit("/", 1)[-1]
+        if not self.faults.overtaking:
+            self._deliver_link(source, target)
         node = self.nodes.get(target)
         waited = timeout if timeout is not None else 5.0
         if node is None or not node.up:
@@ -220,21 +227,32 @@ class Network:
             self.note(f"{source} crashes before handling the answer of {name}")
             raise Crash(source)
 
+    def _deliver_link(self, source: str, target: str) -> None:
+        """What is still in flight on this link arrives now, in order (before the sender's next request)."""
+        for held in [held for held in self.late if held.source == source and held.target == target]:
+            self.late.remove(held)
+            self._arrive(held)
+
+    def _arrive(self, held: _Late) -> None:
+        node = self.nodes.get(held.target)
+        name = held.method.rsplit("/", 1)[-1]
+        if node is None or not node.up:
+            self.note(f"late {held.source}->{held.target} {name}: lost ({held.target} down)")
+            return
+        try:
+            node.handle(held.method, held.request, held.metadata, 5.0)
+            self.note(f"late {held.source}->{held.target} {name}: served")
+        except SimRpcError as error:
+            self.note(f"late {held.source}->{held.target} {name}: {error.code().name}")
+
     def deliver_late(self, *, every: bool = False) -> None:
         """One request in flight (a random one: they overtake each other) arrives now, or all of
         them; its answer goes nowhere (the caller gave up long ago)."""
         while self.late:
             held = self.late.pop(self.rng.randrange(len(self.late)))
-            node = self.nodes.get(held.target)
-            name = held.method.rsplit("/", 1)[-1]
-            if node is None or not node.up:
-                self.note(f"late {held.source}->{held.target} {name}: lost ({held.target} down)")
-            else:
-                try:
-                    node.handle(held.method, held.request, held.metadata, 5.0)
-                    self.note(f"late {held.source}->{held.target} {name}: served")
-                except SimRpcError as error:
-                    self.note(f"late {held.source}->{held.target} {name}: {error.code().name}")
+            if not self.faults.overtaking:  # the earlier ones on its link arrive first
+                self._deliver_link(held.source, held.target)
+            self._arrive(held)
             if not every:
                 return
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaincard import clock
-from chaincard.workers import RetryLater
 from chaincard.v1 import cards_pb2, cards_pb2_grpc, common_pb2, transactions_pb2, transactions_pb2_grpc
+from chaincard.workers import RetryLater
 from simulation import invariants
 from simulation.chain import CARD_TYPE, STORE_OF_REGION, Region
 from simulation.clock import VirtualClock
@@ -56,7 +56,7 @@ class World:
     network: Network
     regions: dict[str, Region]
     store: Store
-    cards: dict[str, str] = field(default_factory=dict)  # card number -> home region
+    cards: dict[str, str] = field(default_factory=dict)  # card number -> home region, in the order opened
     requests: list[TillRequest] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     # What each card was given at set-up (its value before the tills' requests).
@@ -67,9 +67,9 @@ def _open_card(world: World, region: str, amount_fen: int) -> str:
     """A bearer card opened and recharged at a store of its home region (set-up: no faults)."""
     channel = world.network.channel(f"setup-{region}", region)
     store_id = STORE_OF_REGION[region]
-    card = cards_pb2_grpc.CardServiceStub(channel).OpenCard(cards_pb2.OpenCardRequest(  # type: ignore[arg-type]
+    card = cards_pb2_grpc.CardServiceStub(channel).OpenCard(cards_pb2.OpenCardRequest(
         request_id=request_id(world.rng), store_id=store_id, card_type_code=CARD_TYPE), timeout=5).card.card_number
-    transactions_pb2_grpc.TransactionServiceStub(channel).RechargeCard(transactions_pb2.RechargeCardRequest(  # type: ignore[arg-type]
+    transactions_pb2_grpc.TransactionServiceStub(channel).RechargeCard(transactions_pb2.RechargeCardRequest(
         request_id=request_id(world.rng), store_id=store_id, card_number=card, amount_fen=amount_fen,
         tender=common_pb2.TENDER_TYPE_CASH), timeout=5)
     world.cards[card] = region
@@ -79,7 +79,7 @@ def _open_card(world: World, region: str, amount_fen: int) -> str:
 
 def _new_request(world: World) -> TillRequest:
     rng = world.rng
-    card = rng.choice(sorted(world.cards))
+    card = rng.choice(list(world.cards))
     if rng.random() < 0.2:
         return TillRequest("recharge", transactions_pb2.RechargeCardRequest(
             request_id=request_id(rng), store_id=STORE, card_number=card, amount_fen=rng.randrange(1, 20) * 1_000,
@@ -90,8 +90,22 @@ def _new_request(world: World) -> TillRequest:
             sku="TEA", name="tea", category="drinks", quantity=1, unit_price_fen=price)]), card, world.cards[card])
 
 
+def _card_name(world: World, card_number: str) -> str:
+    """A card as the schedule names it: its home region and rank (its number differs in a replay)."""
+    return f"card {world.cards[card_number]}{list(world.cards).index(card_number) + 1}"
+
+
+def _amount(request: object) -> str:
+    if isinstance(request, transactions_pb2.RechargeCardRequest):
+        return f"{request.amount_fen} fen"
+    if isinstance(request, transactions_pb2.CheckoutRequest):
+        return f"{sum(line.unit_price_fen * line.quantity for line in request.lines)} fen"
+    return ""
+
+
 def _send(world: World, till: TillRequest) -> None:
-    world.network.note(f"till -> {STORE} {till.kind} {till.request_id[:8]} card ...{till.card_number[-4:]}")
+    world.network.note(f"till -> {STORE} {till.kind} {till.request_id[:8]} {_card_name(world, till.card_number)} "
+                       f"{_amount(till.request)}")
     till.send(world.store)
     world.network.note(f"  answered {till.answers[-1] if till.answers else '(nothing)'}")
 
@@ -185,9 +199,10 @@ def _heal(world: World) -> None:
             _guarded(world, lambda till=till: _send(world, till))  # type: ignore[misc]
 
 
-def run_seed(seed: int, regions: dict[str, Region], store_template: Path, workdir: Path) -> SeedResult:
+def run_seed(seed: int, regions: dict[str, Region], store_template: Path, workdir: Path, *,
+             overtaking: bool = False) -> SeedResult:
     rng = random.Random(seed)
-    network = Network(rng, faults=Faults.drawn(rng))
+    network = Network(rng, faults=Faults.drawn(rng, overtaking=overtaking))
     database = workdir / f"store-{seed}.sqlite"
     shutil.copyfile(store_template, database)
     with clock.installed(VirtualClock()):
@@ -201,7 +216,7 @@ def run_seed(seed: int, regions: dict[str, Region], store_template: Path, workdi
             # sometimes a second card here (two cards share the store's offline exposure).
             for code in ("E", "W", "E")[:rng.choice((2, 3))]:
                 _open_card(world, code, rng.randrange(50, 300) * 100)
-            store.refresher.refresh(sorted(world.cards))  # the stand-in knows the cards
+            store.refresher.refresh(list(world.cards))  # the stand-in knows the cards
             network.note(f"faults {network.faults}")
             network.calm = False
             steps = rng.randrange(6, 25)

@@ -7,20 +7,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import grpc
 from sqlalchemy.engine import make_url
 
 from chaincard.config import Settings
-from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
-from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_STORE_AGENT
@@ -32,7 +28,6 @@ from chaincard.v1 import (
     members_pb2_grpc,
     store_agent_pb2,
     store_agent_pb2_grpc,
-    store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
@@ -45,7 +40,7 @@ from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreCon
 from store_agent.forwarder import AdviceForwarder
 from store_agent.journal import RequestJournal
 from store_agent.offline import OfflineStandIn
-from store_agent.region_link import UNREACHABLE, LinkMonitor, RegionLink
+from store_agent.region_link import LinkMonitor, RegionLink
 from store_agent.servicers import (
     StoreAgentServicer,
     StoreCardServicer,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import MetaData, Table
+from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
 from chaincard import clock
-from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
