@@ -12,11 +12,20 @@ import uuid
 
 from chaincard.local.postgres import PostgresServer
 from simulation.harness import simulation
+from simulation.run import SeedResult
 
 
 def _seeds(text: str) -> range:
     first, _, last = text.partition("..")
     return range(int(first), int(last or first) + 1)
+
+
+def _print(result: SeedResult, *, replay: bool) -> None:
+    """A failing seed with its schedule; a replayed one in any case."""
+    if not result.ok:
+        print(result.report(), flush=True)
+    elif replay:
+        print(result.report() + "\n  schedule:\n" + "\n".join(f"    {line}" for line in result.trace), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,14 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with simulation({code: postgres.url_for(name) for code, name in names.items()}) as run:
             run.overtaking = args.overtaking
-            results, seconds = run.run_all(seeds)
+            results, seconds = run.run_all(seeds, on_result=lambda result: _print(result, replay=args.seed is not None))
     finally:
         for name in names.values():
             postgres.drop_database(name)
     failed = [result for result in results if not result.ok]
-    for result in failed if args.seed is None else results:
-        print(result.report() if not result.ok or args.seed is None else result.report() + "\n" + "\n".join(
-            f"    {line}" for line in result.trace))
     print(f"{len(results)} seeds, {len(failed)} failed, {seconds:.1f} s ({len(results) / seconds:.1f} seeds/s)")
     return 1 if failed else 0
 

@@ -8,7 +8,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +29,16 @@ class Simulation:
     def run(self, seed: int) -> SeedResult:
         return run_seed(seed, self.regions, self.store_template, self.workdir, overtaking=self.overtaking)
 
-    def run_all(self, seeds: Iterable[int]) -> tuple[list[SeedResult], float]:
-        """Every seed (a failing one does not stop the others); their results and the wall time."""
+    def run_all(self, seeds: Iterable[int], *, on_result: Callable[[SeedResult], None] | None = None,
+                ) -> tuple[list[SeedResult], float]:
+        """Every seed (a failing one does not stop the others); their results and the wall time.
+        ``on_result`` is told each result as it comes (a long run prints its failures at once)."""
         started = time.monotonic()
-        results = [self.run(seed) for seed in seeds]
+        results = []
+        for seed in seeds:
+            results.append(self.run(seed))
+            if on_result is not None:
+                on_result(results[-1])
         return results, time.monotonic() - started
 
 
