@@ -219,7 +219,7 @@ def run_seed(seed: int, regions: dict[str, Region], store_template: Path, workdi
             store.refresher.refresh(list(world.cards))  # the stand-in knows the cards
             network.note(f"faults {network.faults}")
             network.calm = False
-            steps = rng.randrange(6, 25)
+            steps = rng.randrange(4, 19)
             for _ in range(steps):
                 _step(world)
             _heal(world)

@@ -34,15 +34,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def _group(nodeid: str) -> str:
     """The group a test runs in under xdist (a group runs on one worker, in file order): the e2e
     tests share one chain and some need the state earlier ones left, so they are one group; every
-    other file that starts services (or runs the simulation) is a group of its own, so its module
-    fixtures start once; a unit
-    test is a group by itself."""
+    other file that starts services is a group of its own, so its module fixtures start once; a unit
+    test, or a simulation test (a share of the seeds, on databases of its own), is a group by itself."""
     path = nodeid.split("::", 1)[0]
     parts = path.split("/")
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
         return "e2e"
-    if tier in ("integration", "reliability", "simulation"):
+    if tier in ("integration", "reliability"):
         return path
     return nodeid
 
