@@ -151,7 +151,8 @@ class Faults:
     @classmethod
     def drawn(cls, rng: random.Random, *, overtaking: bool = False) -> Faults:
         level = rng.choice((0.0, 0.05, 0.15, 0.3))
-        return cls(*(rng.uniform(0, level) for _ in range(5)), overtaking=overtaking)
+        drop, delay, duplicate, lose_answer, crash = (rng.uniform(0, level) for _ in range(5))
+        return cls(drop, delay, duplicate, lose_answer, crash, overtaking=overtaking)
 
 
 @dataclass
