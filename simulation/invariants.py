@@ -66,7 +66,7 @@ def check(world: World) -> list[str]:
     other_region = {card: ("W" if region == "E" else "E") for card, region in world.cards.items()}
     expected = dict(world.setup_value)
     for till in world.requests:
-        rid, where = till.request_id[:8], f"{till.kind} {till.request_id[:8]} ({', '.join(till.answers)})"
+        where = f"{till.kind} {till.request_id[:8]} ({', '.join(till.answers)})"
         at = posted.get(till.request_id, [])
         if any(entry.startswith(other_region[till.card_number] + ":") for entry in at):
             found.append(f"{where}: posted at a region that is not the card's home: {at}")
@@ -88,7 +88,6 @@ def check(world: World) -> list[str]:
         if not till.offline and not at[0].endswith(":" + transaction.transaction_id):
             found.append(f"{where}: answered with transaction {transaction.transaction_id}, posted as {at[0]}")
         expected[till.card_number] = expected.get(till.card_number, 0) + transaction.principal_delta_fen + transaction.bonus_delta_fen
-        del rid
     for card, want in sorted(expected.items()):
         if value.get(card, 0) != want:
             found.append(f"card ...{card[-4:]} holds {value.get(card, 0)} fen; the tills were told it would hold {want}")
