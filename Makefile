@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 
-.PHONY: install demo up test unit chaos protos check-protos lint lint-docker lint-imports lint-protos typecheck clean
+.PHONY: install demo up test unit chaos simulate protos check-protos lint lint-docker lint-imports lint-protos typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ chaos: install
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
+
+## A long run of the store <-> region simulation (docs/adr/0048); one seed: python -m simulation --seed N.
+SEEDS ?= 0..9999
+simulate: install
+	$(BIN)/python -m simulation --seeds $(SEEDS)
 
 clean:
 	rm -rf $(VENV) .tools .chaincard .pytest_cache

@@ -15,6 +15,7 @@ its refusals included, comes back with its status unchanged.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +66,11 @@ class CallOrigin:
 class Forwarder:
     """Calls on another region of the chain, over one channel per region (mTLS as this region)."""
 
-    def __init__(self, ctx: RegionContext) -> None:
+    def __init__(self, ctx: RegionContext, *, open_peer: Callable[[str], grpc.Channel] | None = None) -> None:
         self.ctx = ctx
+        # How a region's channel is opened: over the network (the directory's endpoint, mTLS), or,
+        # in the deterministic simulation (docs/adr/0048), onto its in-memory network.
+        self._open_peer = open_peer or self._open_over_network
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
 
@@ -76,10 +80,12 @@ class Forwarder:
     def _channel(self, region_code: str) -> grpc.Channel:
         with self._lock:
             if region_code not in self._channels:
-                self._channels[region_code] = open_channel(
-                    self.ctx.program.region(region_code).endpoint, self.ctx.transport, expected_server=f"region:{region_code}"
-                )
+                self._channels[region_code] = self._open_peer(region_code)
             return self._channels[region_code]
+
+    def _open_over_network(self, region_code: str) -> grpc.Channel:
+        return open_channel(self.ctx.program.region(region_code).endpoint, self.ctx.transport,
+                            expected_server=f"region:{region_code}")
 
     def forward(
         self, region_code: str, stub_class: type, method: str, request: Any, origin: CallOrigin,

@@ -7,22 +7,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import grpc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
-from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.observability import metrics
-from chaincard.rpc.channels import call
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_STORE_AGENT
@@ -34,7 +30,6 @@ from chaincard.v1 import (
     members_pb2_grpc,
     store_agent_pb2,
     store_agent_pb2_grpc,
-    store_sync_pb2,
     store_sync_pb2_grpc,
     transactions_pb2,
     transactions_pb2_grpc,
@@ -43,11 +38,12 @@ from chaincard.workers import PeriodicJob
 from store_agent import queries
 from store_agent.balance_push import BalanceSubscriber
 from store_agent.card_cache import CardCache
+from store_agent.card_refresh import CardRefresher
 from store_agent.config_sync import DEFAULT_POLL_SECONDS, ConfigPuller, StoreConfig
 from store_agent.forwarder import AdviceForwarder
 from store_agent.journal import RequestJournal
 from store_agent.offline import OfflineStandIn
-from store_agent.region_link import UNREACHABLE, LinkMonitor, RegionLink
+from store_agent.region_link import LinkMonitor, RegionLink
 from store_agent.servicers import (
     StoreAgentServicer,
     StoreCardServicer,
@@ -127,26 +123,8 @@ def start_store(settings: Settings) -> RunningServer:
     stand_in = OfflineStandIn(store_id, session_factory, config, settings)
     region_transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
 
-    def refresh(numbers: Sequence[str]) -> None:
-        sent_at = utc_now()
-        try:
-            answer = call(sync.RefreshCardCache, store_sync_pb2.RefreshCardCacheRequest(store_id=store_id, card_numbers=numbers),
-                          deadline=settings.rpc_deadline_seconds * 2)
-        except grpc.RpcError as error:
-            if error.code() in UNREACHABLE:
-                monitor.failure(error.code().name)
-            return
-        cache.apply_refresh(answer, sent_at)
-
-    def refresh_cards() -> None:
-        if not monitor.online:
-            return
-        numbers = cache.due_for_refresh(older_than=timedelta(seconds=knob(settings, "card_refresh_age_seconds")))
-        if not numbers:
-            cache.forget_unseen()
-            return
-        refresh(numbers)
-
+    refresher = CardRefresher(store_id, sync, monitor, cache, deadline=settings.rpc_deadline_seconds,
+                              age_seconds=knob(settings, "card_refresh_age_seconds"))
     config_pull = ConfigPuller(config, sync, monitor, deadline=settings.rpc_deadline_seconds,
                                interval_seconds=knob(settings, "config_poll_seconds"))
     config_pull.pull_once()  # before serving: an agent that starts offline keeps the snapshot it has
@@ -178,13 +156,13 @@ def start_store(settings: Settings) -> RunningServer:
         store = config.store()
         return store.region_code if store is not None else ""
 
-    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresh, own_region=own_region)
+    pushed = BalanceSubscriber(store_id, sync, monitor, cache, refresher.refresh, own_region=own_region)
     monitor.start()
     forwarder.start()
     pushed.start()
     jobs = [
         config_pull.start(),
-        PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresh_cards).start(),
+        PeriodicJob("card-refresh", knob(settings, "card_refresh_seconds"), refresher.refresh_due).start(),
         PeriodicJob("journal-retention", JOURNAL_SWEEP_SECONDS, lambda: journal.forget_answered(
             timedelta(days=knob(settings, "journal_retention_days")))).start(),
     ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 from sqlalchemy.orm import Session
 
+from chaincard import clock
 from chaincard.checkout.receipt import home_region_mark
 from chaincard.db.base import utc_now
 from chaincard.errors import NO_RETRY_PUSHBACK, UNREACHABLE_REGION_TRAILER, RemoteStatus, Unavailable
@@ -367,7 +367,7 @@ class RegionLink:
                     # A region that does not even answer its health check is down: stop waiting.
                     if error.code() in UNREACHABLE and self.monitor.channel is not None and not self.monitor.probe():
                         break
-                    time.sleep(self.backoff * (2**attempt))
+                    clock.current().sleep(self.backoff * (2**attempt))
                     continue
                 self.journal.reject(request_id, error.code().name, error.details() or "")
                 raise RemoteStatus(error.code().name, error.details() or "the region refused the request") from error

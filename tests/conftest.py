@@ -26,7 +26,7 @@ EMBEDDED_MAX_CONNECTIONS = 200
 TESTS = Path(__file__).parent
 # Handed out first, in this order: the tiers whose groups take longest, so none of them is left for
 # the end; within a tier, the groups with more tests first.
-LONGEST_FIRST = ("chaos", "e2e", "reliability", "integration")
+LONGEST_FIRST = ("chaos", "e2e", "reliability", "simulation", "integration")
 # An e2e file that starts a chain of its own says so (``OWN_CHAIN = True``): it need not wait for the
 # files that share the session chain, and runs as a group of its own.
 OWN_CHAIN = re.compile(r"^OWN_CHAIN = True\b", re.MULTILINE)
@@ -48,9 +48,10 @@ def _starts_own_chain(path: str) -> bool:
 def _group(nodeid: str) -> str:
     """The group a test runs in under xdist (a group runs on one worker, in file order): the e2e
     tests on the session chain share it and some need the state earlier ones left, so they are one
-    group, and an e2e file with a chain of its own is a group of its own; every integration file is
-    a group of its own, so its module fixtures start once; a reliability test (a chain of its own
-    per test) and a unit test are each a group by themselves."""
+    group, and an e2e file with a chain of its own is a group of its own; every integration or chaos
+    file is a group of its own, so its module fixtures start once; a reliability test (a chain of its
+    own per test), a simulation test (a share of the seeds, on databases of its own) and a unit test
+    are each a group by themselves."""
     path = nodeid.split("::", 1)[0]
     parts = path.split("/")
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""

@@ -8,6 +8,8 @@ from typing import cast
 from sqlalchemy import MetaData, Table
 from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
+from chaincard import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -28,7 +30,8 @@ def table_of(model: type[object]) -> Table:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    # Through the clock seam (chaincard.clock): the system clock, or the simulation's virtual one.
+    return clock.current().now()
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
