@@ -61,6 +61,7 @@ from hq_service.operator_models import OperatorRequest
 from hq_service.operators import OperatorContext, hq_directory, local_key_source, mask_passwords
 from hq_service.phone_claims import SWEEP_SECONDS, RegionMembers, release_abandoned_claims
 from hq_service.read_models import ReadModelProjector
+from hq_service.region_channels import RegionChannels
 from hq_service.servicers import (
     CommissionServicer,
     DirectoryServicer,
@@ -105,7 +106,9 @@ def start_hq(settings: Settings) -> RunningServer:
     operators = OperatorContext(session_factory, SigningKeyStore(Path(settings.hq_signing_key_dir)))
     commands = hq_commands(operators)
     transport = Transport.for_service(settings, "hq")
-    region_imports = RegionImports(session_factory, transport)
+    # One channel per region, shared by everything at HQ that calls a region.
+    region_channels = RegionChannels(session_factory, transport)
+    region_imports = RegionImports(region_channels)
     services: list[ServiceRegistration] = [
         (directory_pb2_grpc.add_DirectoryServiceServicer_to_server, DirectoryServicer(session_factory, commands),
          _name(directory_pb2, "DirectoryService")),
@@ -146,27 +149,27 @@ def start_hq(settings: Settings) -> RunningServer:
     # The audit log's own group: it never waits for the read models or the notices.
     audit = consumer(AUDIT_CONSUMER, [topics.AUDIT], each_event(AuditCollector().apply))
     # Notices fetch each address from the member's home region at send time (docs/adr/0053).
-    notice_contacts = RegionContacts(session_factory, transport)
+    notice_contacts = RegionContacts(region_channels)
     dispatcher = NoticeDispatcher(session_factory, default_channels(settings, notice_contacts)).start()
-    region_members = RegionMembers(session_factory, transport)
+    region_members = RegionMembers(region_channels)
     claim_sweep = PeriodicJob("phone-claim-sweep", SWEEP_SECONDS,
                               lambda: release_abandoned_claims(session_factory, region_members)).start()
     # Bulk coupon issues: each job's cards to their home regions, a chunk at a time (docs/adr/0024).
-    coupon_batches = RegionCouponBatches(session_factory, transport)
+    coupon_batches = RegionCouponBatches(region_channels)
     bulk_issue = [BulkIssueWorker(session_factory, coupon_batches, name=f"bulk-coupon-issue-{index}").start()
                   for index in range(BULK_ISSUE_WORKERS)]
     # Companies' bulk recharges: each job's chunk to each home region (docs/adr/0045).
-    company_orders = RegionCompanyOrders(session_factory, transport)
+    company_orders = RegionCompanyOrders(region_channels)
     company_recharge = CompanyRechargeWorker(session_factory, company_orders).start()
     # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
     nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
                                      lambda: commission.run_due(session_factory, settings)).start()
     workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, *bulk_issue, company_recharge]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        nightly_commission.stop, notice_contacts.close,
-                        region_members.close, *(worker.stop for worker in bulk_issue), coupon_batches.close,
-                        company_recharge.stop, company_orders.close,
-                        region_imports.close,
+                        nightly_commission.stop,
+                        *(worker.stop for worker in bulk_issue),
+                        company_recharge.stop,
+                        region_channels.close,
                         # Run first (on_stop runs last to first): every worker winds down at once,
                         # then the stops above wait for each in turn.
                         partial(_request_stop, workers)]

@@ -19,7 +19,6 @@ chunk itself (the template was deactivated, say) fails the job, with the reason 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Sequence
 
@@ -29,15 +28,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import table_of, utc_now
-from chaincard.rpc.channels import call, open_channel
-from chaincard.rpc.transport import Transport
+from chaincard.rpc.channels import call
 from chaincard.security.identity import Place
 from chaincard.v1 import coupon_issue_pb2, coupon_issue_pb2_grpc
 from chaincard.workers import Backoff, RetryLater, Worker
 from hq_service import audit_log
 from hq_service.bulk_issue_models import BulkIssueCard, BulkIssueCursor, BulkIssueJobRow
 from hq_service.handlers.bulk_issue import CARD_NOT_ACTIVE, ISSUED, SKIP_OUTCOMES, UNKNOWN_CARD
-from hq_service.models import Region
+from hq_service.region_channels import RegionChannels, no_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -62,30 +60,17 @@ class _RegionWaiting(Exception):  # noqa: N818 - the region is not answering yet
 
 
 class RegionCouponBatches:
-    """One CouponBatchService channel per region, opened on first use from HQ's region directory."""
+    """One CouponBatchService stub per call, over HQ's shared channel to the region."""
 
-    def __init__(self, session_factory: sessionmaker[Session], transport: Transport) -> None:
-        self.session_factory = session_factory
-        self.transport = transport
-        self._channels: dict[str, grpc.Channel] = {}
-        self._lock = threading.Lock()
+    def __init__(self, channels: RegionChannels) -> None:
+        self.channels = channels
 
     def stub(self, region_code: str) -> coupon_issue_pb2_grpc.CouponBatchServiceStub:
-        with self._lock:
-            if region_code not in self._channels:
-                with self.session_factory() as session:
-                    region = session.get(Region, region_code)
-                if region is None or not region.endpoint:
-                    raise RetryLater(f"region {region_code} has no endpoint in HQ's directory")
-                self._channels[region_code] = open_channel(region.endpoint, self.transport,
-                                                           expected_server=f"region:{region_code}")
-            return coupon_issue_pb2_grpc.CouponBatchServiceStub(self._channels[region_code])
+        channel = self.channels.channel(region_code)
+        if channel is None:
+            raise RetryLater(no_endpoint(region_code))
+        return coupon_issue_pb2_grpc.CouponBatchServiceStub(channel)
 
-    def close(self) -> None:
-        with self._lock:
-            for channel in self._channels.values():
-                channel.close()
-            self._channels.clear()
 
 
 def chunk_request_id(job_id: str, region_code: str, cards: Sequence[str]) -> str:

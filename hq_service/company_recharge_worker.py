@@ -20,7 +20,6 @@ With no chunk to send, a step posts one waiting part of a company's payment in i
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 
 import grpc
@@ -29,8 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
-from chaincard.rpc.channels import call, open_channel
-from chaincard.rpc.transport import Transport
+from chaincard.rpc.channels import call
 from chaincard.security.identity import Place
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
 from chaincard.workers import Backoff, RetryLater, Worker
@@ -46,7 +44,7 @@ from hq_service.company_models import (
     CompanyRow,
 )
 from hq_service.handlers.company_recharges import POSTED, REFUSED
-from hq_service.models import Region
+from hq_service.region_channels import RegionChannels, no_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -68,30 +66,17 @@ def chunk_request_id(job_id: str, region_code: str) -> str:
 
 
 class RegionCompanyOrders:
-    """One CompanyOrderService channel per region, opened on first use from HQ's region directory."""
+    """CompanyOrderService stubs over HQ's shared channel to each region."""
 
-    def __init__(self, session_factory: sessionmaker[Session], transport: Transport) -> None:
-        self.session_factory = session_factory
-        self.transport = transport
-        self._channels: dict[str, grpc.Channel] = {}
-        self._lock = threading.Lock()
+    def __init__(self, channels: RegionChannels) -> None:
+        self.channels = channels
 
     def stub(self, region_code: str) -> companies_pb2_grpc.CompanyOrderServiceStub:
-        with self._lock:
-            if region_code not in self._channels:
-                with self.session_factory() as session:
-                    region = session.get(Region, region_code)
-                if region is None or not region.endpoint:
-                    raise RetryLater(f"region {region_code} has no endpoint in HQ's directory")
-                self._channels[region_code] = open_channel(region.endpoint, self.transport,
-                                                           expected_server=f"region:{region_code}")
-            return companies_pb2_grpc.CompanyOrderServiceStub(self._channels[region_code])
+        channel = self.channels.channel(region_code)
+        if channel is None:
+            raise RetryLater(no_endpoint(region_code))
+        return companies_pb2_grpc.CompanyOrderServiceStub(channel)
 
-    def close(self) -> None:
-        with self._lock:
-            for channel in self._channels.values():
-                channel.close()
-            self._channels.clear()
 
 
 class _RegionWaiting(Exception):  # noqa: N818 - the region is not answering yet: the chunk waits

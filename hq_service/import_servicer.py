@@ -3,45 +3,29 @@ RegionImportService. Translation only: hq_service.handlers.imports does the work
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import grpc
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.errors import Unavailable
-from chaincard.rpc.channels import open_channel
-from chaincard.rpc.transport import Transport
 from chaincard.v1 import imports_pb2, imports_pb2_grpc
 from hq_service.handlers import imports
-from hq_service.models import Region
+from hq_service.region_channels import RegionChannels, no_endpoint
 
 
 class RegionImports:
-    """One RegionImportService channel per region, opened on first use from HQ's region directory."""
+    """RegionImportService stubs over HQ's shared channel to each region."""
 
-    def __init__(self, session_factory: sessionmaker[Session], transport: Transport) -> None:
-        self.session_factory = session_factory
-        self.transport = transport
-        self._channels: dict[str, grpc.Channel] = {}
-        self._lock = threading.Lock()
+    def __init__(self, channels: RegionChannels) -> None:
+        self.channels = channels
 
     def __call__(self, region_code: str) -> imports_pb2_grpc.RegionImportServiceStub:
-        with self._lock:
-            if region_code not in self._channels:
-                with self.session_factory() as session:
-                    region = session.get(Region, region_code)
-                if region is None or not region.endpoint:
-                    raise Unavailable(f"region {region_code} has no endpoint in HQ's directory")
-                self._channels[region_code] = open_channel(region.endpoint, self.transport,
-                                                           expected_server=f"region:{region_code}")
-            return imports_pb2_grpc.RegionImportServiceStub(self._channels[region_code])
+        channel = self.channels.channel(region_code)
+        if channel is None:
+            raise Unavailable(no_endpoint(region_code))
+        return imports_pb2_grpc.RegionImportServiceStub(channel)
 
-    def close(self) -> None:
-        with self._lock:
-            for channel in self._channels.values():
-                channel.close()
-            self._channels.clear()
 
 
 class ImportServicer(imports_pb2_grpc.ImportServiceServicer):

@@ -14,7 +14,6 @@ afresh, or keeps the claim the sweep left alone.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -23,12 +22,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
-from chaincard.rpc.channels import call, open_channel
-from chaincard.rpc.transport import Transport
+from chaincard.rpc.channels import call
 from chaincard.security.identity import Place
 from chaincard.v1 import members_pb2, members_pb2_grpc
 from hq_service import audit_log
-from hq_service.models import MemberView, PhoneClaim, Region
+from hq_service.models import MemberView, PhoneClaim
+from hq_service.region_channels import RegionChannels
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +41,16 @@ MemberLookup = Callable[[str, str], bool | None]
 
 
 class RegionMembers:
-    """Asks a member's home region whether it holds the member, over one channel per region."""
+    """Asks a member's home region whether it holds the member, over HQ's shared channel to it."""
 
-    def __init__(self, session_factory: sessionmaker[Session], transport: Transport) -> None:
-        self.session_factory = session_factory
-        self.transport = transport
-        self._channels: dict[str, grpc.Channel] = {}
-        self._lock = threading.Lock()
+    def __init__(self, channels: RegionChannels) -> None:
+        self.channels = channels
 
     def _stub(self, region_code: str) -> members_pb2_grpc.MemberServiceStub | None:
-        with self._lock:
-            if region_code not in self._channels:
-                with self.session_factory() as session:
-                    region = session.get(Region, region_code)
-                if region is None or not region.endpoint:
-                    return None
-                self._channels[region_code] = open_channel(region.endpoint, self.transport,
-                                                           expected_server=f"region:{region_code}")
-            return members_pb2_grpc.MemberServiceStub(self._channels[region_code])
+        channel = self.channels.channel(region_code)
+        if channel is None:
+            return None
+        return members_pb2_grpc.MemberServiceStub(channel)
 
     def __call__(self, region_code: str, member_id: str) -> bool | None:
         stub = self._stub(region_code)
@@ -71,11 +62,6 @@ class RegionMembers:
             return False if error.code() == grpc.StatusCode.NOT_FOUND else None
         return True
 
-    def close(self) -> None:
-        with self._lock:
-            for channel in self._channels.values():
-                channel.close()
-            self._channels.clear()
 
 
 def release_abandoned_claims(session_factory: sessionmaker[Session], member_exists: MemberLookup, *,

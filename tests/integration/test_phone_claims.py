@@ -22,6 +22,7 @@ from chaincard.rpc.transport import PLAINTEXT
 from chaincard.v1 import member_index_pb2, member_index_pb2_grpc, members_pb2
 from hq_service.models import PhoneClaim
 from hq_service.phone_claims import RegionMembers, release_abandoned_claims
+from hq_service.region_channels import RegionChannels
 from tests.support.cards import random_phone
 from tests.support.regions import PHONE_KEY
 from tests.support.sql import rows as _rows
@@ -66,13 +67,14 @@ def test_an_abandoned_claim_is_released_and_the_phone_registers_again(regions, h
             request_id=new_id(), store_id="S-E-001", name="赵雷", phone=abandoned), timeout=10)
     assert stuck.value.code() == grpc.StatusCode.ALREADY_EXISTS
 
-    region_members = RegionMembers(hq_sessions, PLAINTEXT)
+    channels = RegionChannels(hq_sessions, PLAINTEXT)
+    region_members = RegionMembers(channels)
     try:
         assert release_abandoned_claims(hq_sessions, lambda region, member_id: None) == 0  # no answer: keep
         assert _held(hq_sessions, abandoned)
         assert release_abandoned_claims(hq_sessions, region_members) >= 1
     finally:
-        region_members.close()
+        channels.close()
 
     assert not _held(hq_sessions, abandoned)
     assert _held(hq_sessions, registered) and _held(hq_sessions, young)
