@@ -151,3 +151,9 @@ def fresh_database(postgres: PostgresServer, database_drops: DatabaseDrops) -> I
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # The short chaos run is out of `make test` while the divergence its seed found is open
+    # (docs/reliability.md); this brings it back.
+    parser.addoption("--run-chaos", action="store_true", default=False, help="run tests/chaos (the short seeded chaos run)")

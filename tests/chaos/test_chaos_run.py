@@ -18,6 +18,10 @@ SEED = 16
 DURATION = 75.0  # seconds of load and faults; with start-up, quiescence and checks about two minutes
 
 
+# Out of `make test` until the divergence this seed found is fixed (docs/reliability.md, "Open"):
+# HQ's card view kept an owed amount (675 fen) that the home region's ledger had already cleared.
+# `chaincard chaos --seed 16 --duration 75` or `pytest tests/chaos --run-chaos` runs it.
+@pytest.mark.skipif("not config.getoption('--run-chaos')", reason="seed 16 finds HQ's owed view diverging (docs/reliability.md, Open)")
 @pytest.mark.timeout(900)  # about two minutes on a quiet machine; a loaded one slows every restart and the replay
 def test_a_short_seeded_chaos_run_keeps_every_invariant(tmp_path, postgres):
     schedule = plan(SEED, DURATION, PROCESSES, LINKS)
