@@ -7,11 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# Where every local port comes from (kept importable here for the callers that always took it here).
+from chaincard.local.ports import free_port as free_port
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> None:
