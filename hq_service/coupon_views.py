@@ -38,6 +38,8 @@ class CouponView(Base):
         Index("ix_coupon_views_issued_business_date", "issued_business_date"),
         Index("ix_coupon_views_redeemed_business_date", "redeemed_business_date"),
         Index("ix_coupon_views_expired_business_date", "expired_business_date"),
+        # Coupon holdings in segment filters (A2; revision 0024).
+        Index("ix_coupon_views_card_state", "card_number", "state"),
     )
 
     coupon_code: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     true,
@@ -136,12 +137,19 @@ class MemberView(Base):
     registered_store_id: Mapped[str] = mapped_column(String(32), default="")
     # The business day of registration (new-member reports).
     registered_business_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    # The month of Member.birthday (1-12), for segment filters (A2); null when unknown.
+    birth_month: Mapped[int | None] = mapped_column(SmallInteger, nullable=True, index=True)
     # When an event last changed this view.
     updated_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
 
 
 class CardView(Base):
     __tablename__ = "card_views"
+    # Segment filters by level and by issuing franchisee (A2; revision 0024).
+    __table_args__ = (
+        Index("ix_card_views_level_member", "level_code", "member_id"),
+        Index("ix_card_views_franchisee_member", "issuing_franchisee_id", "member_id"),
+    )
 
     card_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -337,6 +345,8 @@ class MemberDailyFigures(Base):
     """One member's activity at one store on one business day (top members, R2)."""
 
     __tablename__ = "member_daily_figures"
+    # A member's days, for segment filters and RFM (A1, A2; revision 0024).
+    __table_args__ = (Index("ix_member_daily_figures_member_day", "member_id", "business_date"),)
 
     business_date: Mapped[date] = mapped_column(Date, primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)

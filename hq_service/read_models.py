@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -51,6 +51,7 @@ from hq_service.models import (
     StoreDailyTender,
     TransactionView,
 )
+from hq_service.segment_models import MemberViewTag, birth_month_of, member_tags
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,16 @@ def _sums_upsert(dialect: str, table: Table) -> ConflictInsert:
     return statement.on_conflict_do_update(index_elements=keys, set_=update)
 
 
+def _set_segment_columns(session: Session, view: MemberView, member: common_pb2.Member) -> None:
+    """The profile's fields segments filter on (A2, docs/adr/0058): its birth month and its tags."""
+    view.birth_month = birth_month_of(member.birthday)
+    session.flush()  # a new view's row first: the tags name it
+    session.execute(delete(MemberViewTag).where(MemberViewTag.member_id == member.member_id))
+    rows = member_tags(member.member_id, list(member.tags))
+    if rows:
+        session.execute(insert(MemberViewTag), rows)
+
+
 class ReadModelProjector:
     """Applies one event to HQ's read models. ``apply`` is the consumer's handler."""
 
@@ -301,6 +312,7 @@ class ReadModelProjector:
         view.home_region = member.home_region
         view.registered_store_id = member.registered_store_id
         view.registered_business_date = self.business_date_at(session, member.registered_store_id, registered_at)
+        _set_segment_columns(session, view, member)
         view.updated_at = utc_now()
         if first_time:
             batch.add_sums(StoreDailyFigures, {"business_date": view.registered_business_date,
@@ -317,6 +329,7 @@ class ReadModelProjector:
         view.member = event.member.SerializeToString()
         if event.phone_hmac:
             view.phone_hmac = event.phone_hmac
+        _set_segment_columns(session, view, event.member)
         view.updated_at = utc_now()
 
     def member_erased(self, session: Session, event: events_pb2.MemberErased) -> None:
@@ -329,6 +342,7 @@ class ReadModelProjector:
         if view is not None:  # else its MemberRegistered (same topic and key, so earlier) was never applied
             view.member = event.member.SerializeToString()
             view.phone_hmac = ""
+            _set_segment_columns(session, view, event.member)
             view.updated_at = utc_now()
         # Normally the home region released the claim already; this covers a release that did not get through.
         session.execute(delete(PhoneClaim).where(PhoneClaim.member_id == member_id))
