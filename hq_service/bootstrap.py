@@ -43,9 +43,11 @@ from chaincard.v1 import (
     program_config_pb2_grpc,
     reports_pb2,
     reports_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob, Worker
-from hq_service import commission
+from hq_service import commission, rfm
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
@@ -62,6 +64,7 @@ from hq_service.operators import OperatorContext, hq_directory, local_key_source
 from hq_service.phone_claims import SWEEP_SECONDS, RegionMembers, release_abandoned_claims
 from hq_service.read_models import ReadModelProjector
 from hq_service.region_channels import RegionChannels
+from hq_service.segment_service import SegmentServicer
 from hq_service.servicers import (
     CommissionServicer,
     DirectoryServicer,
@@ -132,6 +135,8 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(companies_pb2, "CompanyService")),
         (imports_pb2_grpc.add_ImportServiceServicer_to_server,
          ImportServicer(session_factory, region_imports, settings.phone_hmac_key), _name(imports_pb2, "ImportService")),
+        (segments_pb2_grpc.add_SegmentServiceServicer_to_server, SegmentServicer(session_factory, commands, settings),
+         _name(segments_pb2, "SegmentService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
@@ -164,9 +169,12 @@ def start_hq(settings: Settings) -> RunningServer:
     # Staff commission: each ended business day once, a grace period after the cut-off (docs/adr/0043).
     nightly_commission = PeriodicJob("nightly-commission", commission.CHECK_EVERY_SECONDS,
                                      lambda: commission.run_due(session_factory, settings)).start()
-    workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, *bulk_issue, company_recharge]
+    # RFM scores of the ended business day, then every saved segment's size (docs/adr/0058).
+    nightly_rfm = PeriodicJob("nightly-rfm", rfm.CHECK_EVERY_SECONDS, lambda: rfm.run_due(session_factory, settings)).start()
+    workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, nightly_rfm, *bulk_issue,
+               company_recharge]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        nightly_commission.stop,
+                        nightly_commission.stop, nightly_rfm.stop,
                         *(worker.stop for worker in bulk_issue),
                         company_recharge.stop,
                         region_channels.close,

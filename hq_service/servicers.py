@@ -33,7 +33,7 @@ from chaincard.v1 import (
     reports_pb2_grpc,
 )
 from chaincard.v1 import program_config_pb2 as pc
-from hq_service import commission, operators
+from hq_service import commission, member_search, operators
 from hq_service.handlers import (
     card_directory,
     coupon_report,
@@ -195,6 +195,10 @@ class MemberViewServicer(member_view_pb2_grpc.MemberViewServiceServicer):
     def GetMemberView(self, request: member_view_pb2.GetMemberViewRequest, context: grpc.ServicerContext) -> member_view_pb2.GetMemberViewResponse:  # noqa: N802
         with self.session_factory() as session:
             return member_view.get_member_view(session, request, self.phone_key, time_zone=self.time_zone)
+
+    def SearchMemberViews(self, request: member_view_pb2.SearchMemberViewsRequest, context: grpc.ServicerContext) -> member_view_pb2.SearchMemberViewsResponse:  # noqa: N802
+        with self.session_factory() as session:
+            return member_search.search(session, request)
 
 
 class ReportServicer(reports_pb2_grpc.ReportServiceServicer):

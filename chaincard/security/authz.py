@@ -288,6 +288,23 @@ def _build_matrix() -> dict[str, Rule]:
                  ScopeLevel.STORE: ("registered_store_id",)},
     )
 
+    # SegmentService (HQ, docs/adr/0058): a segment is kept within its saver's scope.
+    segment_scope = {ScopeLevel.REGION: ("scope_region",), ScopeLevel.FRANCHISEE: ("scope_franchisee_id",),
+                     ScopeLevel.STORE: ("scope_store_id",)}
+    segment_owners = (Check("segment.scope_region", "region"), Check("segment.scope_franchisee_id", "franchisee"),
+                      Check("segment.scope_store_id", "store"))
+    segment_users = _roles(SM, FA, RM, HF, HA, AU)
+    m[_rpc("SegmentService", "SaveSegment")] = Rule(roles=_roles(SM, FA, RM, HF, HA), filters=segment_scope,
+                                                    note="saved within the operator's scope; audited")
+    m[_rpc("SegmentService", "ListSegments")] = Rule(roles=segment_users, filters=segment_scope)
+    for method in ("GetSegment", "GetSegmentSize"):
+        m[_rpc("SegmentService", method)] = Rule(roles=segment_users, owners=segment_owners)
+    m[_rpc("SegmentService", "ExportSegment")] = Rule(roles=segment_users, filters=segment_scope,
+                                                      note="the segment must lie within the caller's scope; audited")
+    m[_rpc("SegmentService", "RunRfm")] = Rule(roles=_roles(HA), scoped_by="none", note="RFM run: HQ admin only")
+    m[_rpc("SegmentService", "ShowRfm")] = Rule(
+        roles=segment_users, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
+
     # ReportService (HQ).
     m[_rpc("ReportService", "GetStoreDailySummary")] = Rule(roles=_REPORT_READERS, targets=(Check("query.store_id", "store"),))
     for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport"):

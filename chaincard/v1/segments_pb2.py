@@ -22,51 +22,52 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chaincard.v1 import common_pb2 as chaincard_dot_v1_dot_common__pb2
 from chaincard.v1 import member_view_pb2 as chaincard_dot_v1_dot_member__view__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63haincard/v1/segments.proto\x12\x0c\x63haincard.v1\x1a\x1e\x63haincard/v1/member_view.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n\x07Segment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\x08\x63riteria\x18\x04 \x01(\x0b\x32\x1c.chaincard.v1.MemberCriteria\x12\x14\n\x0cscope_region\x18\x05 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x06 \x01(\t\x12\x16\n\x0escope_store_id\x18\x07 \x01(\t\x12\x0c\n\x04size\x18\x08 \x01(\x03\x12\x33\n\x0fsize_counted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08saved_by\x18\n \x01(\t\x12,\n\x08saved_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x12SaveSegmentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\x08\x63riteria\x18\x04 \x01(\x0b\x32\x1c.chaincard.v1.MemberCriteria\x12\x14\n\x0cscope_region\x18\x05 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x06 \x01(\t\x12\x16\n\x0escope_store_id\x18\x07 \x01(\t\"=\n\x13SaveSegmentResponse\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Segment\"2\n\x11GetSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"<\n\x12GetSegmentResponse\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Segment\"`\n\x13ListSegmentsRequest\x12\x14\n\x0cscope_region\x18\x01 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x02 \x01(\t\x12\x16\n\x0escope_store_id\x18\x03 \x01(\t\"?\n\x14ListSegmentsResponse\x12\'\n\x08segments\x18\x01 \x03(\x0b\x32\x15.chaincard.v1.Segment\"6\n\x15GetSegmentSizeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"N\n\x16GetSegmentSizeResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12&\n\x07segment\x18\x02 \x01(\x0b\x32\x15.chaincard.v1.Segment\"h\n\x14\x45xportSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x31\n\x06\x66ormat\x18\x03 \x01(\x0e\x32!.chaincard.v1.SegmentExportFormat\"&\n\x15\x45xportSegmentResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"8\n\rRunRfmRequest\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\"<\n\x0eRunRfmResponse\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12\x16\n\x0emembers_scored\x18\x02 \x01(\x03\"O\n\x0eShowRfmRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x13\n\x0bhome_region\x18\x02 \x01(\t\x12\x15\n\rfranchisee_id\x18\x03 \x01(\t\"M\n\x0fRfmSegmentCount\x12)\n\x07segment\x18\x01 \x01(\x0e\x32\x18.chaincard.v1.RfmSegment\x12\x0f\n\x07members\x18\x02 \x01(\x03\"}\n\x0fShowRfmResponse\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12-\n\x06\x63ounts\x18\x02 \x03(\x0b\x32\x1d.chaincard.v1.RfmSegmentCount\x12\'\n\x07history\x18\x03 \x03(\x0b\x32\x16.chaincard.v1.RfmScore*{\n\x13SegmentExportFormat\x12%\n!SEGMENT_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1d\n\x19SEGMENT_EXPORT_FORMAT_CSV\x10\x01\x12\x1e\n\x1aSEGMENT_EXPORT_FORMAT_XLSX\x10\x02\x32\xd2\x04\n\x0eSegmentService\x12R\n\x0bSaveSegment\x12 .chaincard.v1.SaveSegmentRequest\x1a!.chaincard.v1.SaveSegmentResponse\x12O\n\nGetSegment\x12\x1f.chaincard.v1.GetSegmentRequest\x1a .chaincard.v1.GetSegmentResponse\x12U\n\x0cListSegments\x12!.chaincard.v1.ListSegmentsRequest\x1a\".chaincard.v1.ListSegmentsResponse\x12[\n\x0eGetSegmentSize\x12#.chaincard.v1.GetSegmentSizeRequest\x1a$.chaincard.v1.GetSegmentSizeResponse\x12Z\n\rExportSegment\x12\".chaincard.v1.ExportSegmentRequest\x1a#.chaincard.v1.ExportSegmentResponse0\x01\x12\x43\n\x06RunRfm\x12\x1b.chaincard.v1.RunRfmRequest\x1a\x1c.chaincard.v1.RunRfmResponse\x12\x46\n\x07ShowRfm\x12\x1c.chaincard.v1.ShowRfmRequest\x1a\x1d.chaincard.v1.ShowRfmResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63haincard/v1/segments.proto\x12\x0c\x63haincard.v1\x1a\x19\x63haincard/v1/common.proto\x1a\x1e\x63haincard/v1/member_view.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n\x07Segment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\x08\x63riteria\x18\x04 \x01(\x0b\x32\x1c.chaincard.v1.MemberCriteria\x12\x14\n\x0cscope_region\x18\x05 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x06 \x01(\t\x12\x16\n\x0escope_store_id\x18\x07 \x01(\t\x12\x0c\n\x04size\x18\x08 \x01(\x03\x12\x33\n\x0fsize_counted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08saved_by\x18\n \x01(\t\x12,\n\x08saved_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x12SaveSegmentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\x08\x63riteria\x18\x04 \x01(\x0b\x32\x1c.chaincard.v1.MemberCriteria\x12\x14\n\x0cscope_region\x18\x05 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x06 \x01(\t\x12\x16\n\x0escope_store_id\x18\x07 \x01(\t\"=\n\x13SaveSegmentResponse\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Segment\"2\n\x11GetSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"<\n\x12GetSegmentResponse\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.chaincard.v1.Segment\"`\n\x13ListSegmentsRequest\x12\x14\n\x0cscope_region\x18\x01 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x02 \x01(\t\x12\x16\n\x0escope_store_id\x18\x03 \x01(\t\"?\n\x14ListSegmentsResponse\x12\'\n\x08segments\x18\x01 \x03(\x0b\x32\x15.chaincard.v1.Segment\"6\n\x15GetSegmentSizeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"N\n\x16GetSegmentSizeResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12&\n\x07segment\x18\x02 \x01(\x0b\x32\x15.chaincard.v1.Segment\"\xb3\x01\n\x14\x45xportSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x31\n\x06\x66ormat\x18\x03 \x01(\x0e\x32!.chaincard.v1.SegmentExportFormat\x12\x14\n\x0cscope_region\x18\x04 \x01(\t\x12\x1b\n\x13scope_franchisee_id\x18\x05 \x01(\t\x12\x16\n\x0escope_store_id\x18\x06 \x01(\t\"A\n\x15\x45xportSegmentResponse\x12(\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x19.chaincard.v1.ExportChunk\"8\n\rRunRfmRequest\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\"<\n\x0eRunRfmResponse\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12\x16\n\x0emembers_scored\x18\x02 \x01(\x03\"O\n\x0eShowRfmRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x13\n\x0bhome_region\x18\x02 \x01(\t\x12\x15\n\rfranchisee_id\x18\x03 \x01(\t\"M\n\x0fRfmSegmentCount\x12)\n\x07segment\x18\x01 \x01(\x0e\x32\x18.chaincard.v1.RfmSegment\x12\x0f\n\x07members\x18\x02 \x01(\x03\"}\n\x0fShowRfmResponse\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12-\n\x06\x63ounts\x18\x02 \x03(\x0b\x32\x1d.chaincard.v1.RfmSegmentCount\x12\'\n\x07history\x18\x03 \x03(\x0b\x32\x16.chaincard.v1.RfmScore*{\n\x13SegmentExportFormat\x12%\n!SEGMENT_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1d\n\x19SEGMENT_EXPORT_FORMAT_CSV\x10\x01\x12\x1e\n\x1aSEGMENT_EXPORT_FORMAT_XLSX\x10\x02\x32\xd2\x04\n\x0eSegmentService\x12R\n\x0bSaveSegment\x12 .chaincard.v1.SaveSegmentRequest\x1a!.chaincard.v1.SaveSegmentResponse\x12O\n\nGetSegment\x12\x1f.chaincard.v1.GetSegmentRequest\x1a .chaincard.v1.GetSegmentResponse\x12U\n\x0cListSegments\x12!.chaincard.v1.ListSegmentsRequest\x1a\".chaincard.v1.ListSegmentsResponse\x12[\n\x0eGetSegmentSize\x12#.chaincard.v1.GetSegmentSizeRequest\x1a$.chaincard.v1.GetSegmentSizeResponse\x12Z\n\rExportSegment\x12\".chaincard.v1.ExportSegmentRequest\x1a#.chaincard.v1.ExportSegmentResponse0\x01\x12\x43\n\x06RunRfm\x12\x1b.chaincard.v1.RunRfmRequest\x1a\x1c.chaincard.v1.RunRfmResponse\x12\x46\n\x07ShowRfm\x12\x1c.chaincard.v1.ShowRfmRequest\x1a\x1d.chaincard.v1.ShowRfmResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chaincard.v1.segments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEGMENTEXPORTFORMAT']._serialized_start=1658
-  _globals['_SEGMENTEXPORTFORMAT']._serialized_end=1781
-  _globals['_SEGMENT']._serialized_start=111
-  _globals['_SEGMENT']._serialized_end=426
-  _globals['_SAVESEGMENTREQUEST']._serialized_start=429
-  _globals['_SAVESEGMENTREQUEST']._serialized_end=627
-  _globals['_SAVESEGMENTRESPONSE']._serialized_start=629
-  _globals['_SAVESEGMENTRESPONSE']._serialized_end=690
-  _globals['_GETSEGMENTREQUEST']._serialized_start=692
-  _globals['_GETSEGMENTREQUEST']._serialized_end=742
-  _globals['_GETSEGMENTRESPONSE']._serialized_start=744
-  _globals['_GETSEGMENTRESPONSE']._serialized_end=804
-  _globals['_LISTSEGMENTSREQUEST']._serialized_start=806
-  _globals['_LISTSEGMENTSREQUEST']._serialized_end=902
-  _globals['_LISTSEGMENTSRESPONSE']._serialized_start=904
-  _globals['_LISTSEGMENTSRESPONSE']._serialized_end=967
-  _globals['_GETSEGMENTSIZEREQUEST']._serialized_start=969
-  _globals['_GETSEGMENTSIZEREQUEST']._serialized_end=1023
-  _globals['_GETSEGMENTSIZERESPONSE']._serialized_start=1025
-  _globals['_GETSEGMENTSIZERESPONSE']._serialized_end=1103
-  _globals['_EXPORTSEGMENTREQUEST']._serialized_start=1105
-  _globals['_EXPORTSEGMENTREQUEST']._serialized_end=1209
-  _globals['_EXPORTSEGMENTRESPONSE']._serialized_start=1211
-  _globals['_EXPORTSEGMENTRESPONSE']._serialized_end=1249
-  _globals['_RUNRFMREQUEST']._serialized_start=1251
-  _globals['_RUNRFMREQUEST']._serialized_end=1307
-  _globals['_RUNRFMRESPONSE']._serialized_start=1309
-  _globals['_RUNRFMRESPONSE']._serialized_end=1369
-  _globals['_SHOWRFMREQUEST']._serialized_start=1371
-  _globals['_SHOWRFMREQUEST']._serialized_end=1450
-  _globals['_RFMSEGMENTCOUNT']._serialized_start=1452
-  _globals['_RFMSEGMENTCOUNT']._serialized_end=1529
-  _globals['_SHOWRFMRESPONSE']._serialized_start=1531
-  _globals['_SHOWRFMRESPONSE']._serialized_end=1656
-  _globals['_SEGMENTSERVICE']._serialized_start=1784
-  _globals['_SEGMENTSERVICE']._serialized_end=2378
+  _globals['_SEGMENTEXPORTFORMAT']._serialized_start=1788
+  _globals['_SEGMENTEXPORTFORMAT']._serialized_end=1911
+  _globals['_SEGMENT']._serialized_start=138
+  _globals['_SEGMENT']._serialized_end=453
+  _globals['_SAVESEGMENTREQUEST']._serialized_start=456
+  _globals['_SAVESEGMENTREQUEST']._serialized_end=654
+  _globals['_SAVESEGMENTRESPONSE']._serialized_start=656
+  _globals['_SAVESEGMENTRESPONSE']._serialized_end=717
+  _globals['_GETSEGMENTREQUEST']._serialized_start=719
+  _globals['_GETSEGMENTREQUEST']._serialized_end=769
+  _globals['_GETSEGMENTRESPONSE']._serialized_start=771
+  _globals['_GETSEGMENTRESPONSE']._serialized_end=831
+  _globals['_LISTSEGMENTSREQUEST']._serialized_start=833
+  _globals['_LISTSEGMENTSREQUEST']._serialized_end=929
+  _globals['_LISTSEGMENTSRESPONSE']._serialized_start=931
+  _globals['_LISTSEGMENTSRESPONSE']._serialized_end=994
+  _globals['_GETSEGMENTSIZEREQUEST']._serialized_start=996
+  _globals['_GETSEGMENTSIZEREQUEST']._serialized_end=1050
+  _globals['_GETSEGMENTSIZERESPONSE']._serialized_start=1052
+  _globals['_GETSEGMENTSIZERESPONSE']._serialized_end=1130
+  _globals['_EXPORTSEGMENTREQUEST']._serialized_start=1133
+  _globals['_EXPORTSEGMENTREQUEST']._serialized_end=1312
+  _globals['_EXPORTSEGMENTRESPONSE']._serialized_start=1314
+  _globals['_EXPORTSEGMENTRESPONSE']._serialized_end=1379
+  _globals['_RUNRFMREQUEST']._serialized_start=1381
+  _globals['_RUNRFMREQUEST']._serialized_end=1437
+  _globals['_RUNRFMRESPONSE']._serialized_start=1439
+  _globals['_RUNRFMRESPONSE']._serialized_end=1499
+  _globals['_SHOWRFMREQUEST']._serialized_start=1501
+  _globals['_SHOWRFMREQUEST']._serialized_end=1580
+  _globals['_RFMSEGMENTCOUNT']._serialized_start=1582
+  _globals['_RFMSEGMENTCOUNT']._serialized_end=1659
+  _globals['_SHOWRFMRESPONSE']._serialized_start=1661
+  _globals['_SHOWRFMRESPONSE']._serialized_end=1786
+  _globals['_SEGMENTSERVICE']._serialized_start=1914
+  _globals['_SEGMENTSERVICE']._serialized_end=2508
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from chaincard.v1 import common_pb2 as _common_pb2
 from chaincard.v1 import member_view_pb2 as _member_view_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -117,20 +118,26 @@ class GetSegmentSizeResponse(_message.Message):
     def __init__(self, size: _Optional[int] = ..., segment: _Optional[_Union[Segment, _Mapping]] = ...) -> None: ...
 
 class ExportSegmentRequest(_message.Message):
-    __slots__ = ("name", "version", "format")
+    __slots__ = ("name", "version", "format", "scope_region", "scope_franchisee_id", "scope_store_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_REGION_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_STORE_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     format: SegmentExportFormat
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., format: _Optional[_Union[SegmentExportFormat, str]] = ...) -> None: ...
+    scope_region: str
+    scope_franchisee_id: str
+    scope_store_id: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., format: _Optional[_Union[SegmentExportFormat, str]] = ..., scope_region: _Optional[str] = ..., scope_franchisee_id: _Optional[str] = ..., scope_store_id: _Optional[str] = ...) -> None: ...
 
 class ExportSegmentResponse(_message.Message):
     __slots__ = ("chunk",)
     CHUNK_FIELD_NUMBER: _ClassVar[int]
-    chunk: bytes
-    def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
+    chunk: _common_pb2.ExportChunk
+    def __init__(self, chunk: _Optional[_Union[_common_pb2.ExportChunk, _Mapping]] = ...) -> None: ...
 
 class RunRfmRequest(_message.Message):
     __slots__ = ("as_of_date", "window_days")

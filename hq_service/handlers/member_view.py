@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from chaincard.errors import InvalidArgument, NotFound
 from chaincard.phones import normalise_phone, phone_hmac
 from chaincard.v1 import common_pb2, member_view_pb2
-from hq_service import link_views
+from hq_service import link_views, rfm
 from hq_service.models import CardView, MemberView, TransactionView
 
 RECENT_TRANSACTIONS = 20
@@ -68,6 +68,9 @@ def get_member_view(session: Session, request: member_view_pb2.GetMemberViewRequ
         recent_transactions=[common_pb2.Transaction.FromString(raw) for raw in transactions],
         linked_cards=linked,
     )
+    score = rfm.latest_score(session, view.member_id)
+    if score is not None:
+        response.rfm.CopyFrom(score)
     changes = [moment for moment in [view.updated_at, *(card.updated_at for card in cards)] if moment is not None]
     if changes:
         response.as_of.FromDatetime(max(changes))
