@@ -257,7 +257,9 @@ class SetMemberDatesRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., member_id: _Optional[str] = ..., dates: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
 class SetMemberDatesResponse(_message.Message):
-    __slots__ = ("dates",)
+    __slots__ = ("dates", "member_id")
     DATES_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     dates: _containers.RepeatedCompositeFieldContainer[MemberDate]
-    def __init__(self, dates: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ...) -> None: ...
+    member_id: str
+    def __init__(self, dates: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ..., member_id: _Optional[str] = ...) -> None: ...
