@@ -11,7 +11,8 @@
 - ``send_count_use_reminders``: a CountUsesExpiring event once per count-use pack with uses left
   that expires within ChainSettings.count_uses_reminder_days_before days (``count_use_pack_reminders``).
 
-Both run every few minutes (region_service.bootstrap) and from ``chaincard region greetings``;
+Both run every few minutes (region_service.bootstrap) and from ``chaincard region coupons greetings``
+(or ``count-reminders``);
 running twice, or on two replicas at once, sends nothing twice.
 """
 
