@@ -393,3 +393,88 @@ def test_a_store_manager_gets_yesterdays_figures_by_email_once(
         audited = session.execute(text(
             "SELECT coalesce(string_agg(t::text, ' '), '') FROM audit_entries t WHERE target_id = 'ST-DIGEST-M'")).scalar_one()
     assert "m***@store.example" in audited and "manager.e2@store.example" not in audited
+
+
+def test_a_digest_the_smtp_server_did_not_take_is_retried_and_one_left_sending_by_a_crash_is_never_resent(
+        regions: RunningRegions, programme: RegionContext, mailbox: _Mailbox) -> None:
+    _upsert_staff(regions, directory_pb2.Staff(
+        staff_id="ST-RETRY-M", store_id="S-E-001", name="李店长", role=directory_pb2.STAFF_ROLE_STORE_MANAGER,
+        active=True, employee_number="M-2", email="retry.manager@store.example"))
+    _upsert_staff(regions, directory_pb2.Staff(
+        staff_id="ST-CRASH-M", store_id="S-W-001", name="赵店长", role=directory_pb2.STAFF_ROLE_STORE_MANAGER,
+        active=True, employee_number="M-3", email="crash.manager@store.example"))
+    sessions = _hq_sessions(regions)
+    day = date(2026, 3, 2)
+    morning = datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with sessions() as session, session.begin():  # a dispatcher stopped between claiming and recording this one
+        session.add(ManagerDigest(staff_id="ST-CRASH-M", business_date=day, store_id="S-W-001", status="SENDING",
+                                  body="subject\n\nbody", last_error=""))
+    down = Settings(notification_smtp_host="127.0.0.1", notification_smtp_port=free_port(),
+                    notification_smtp_from="digest@chain.example")
+    assert manager_digest.run_due(sessions, down, now=morning) == 0
+    with sessions() as session:
+        retry = session.get(ManagerDigest, ("ST-RETRY-M", day))
+        assert retry is not None and retry.status == "PENDING" and "SMTP failed" in retry.last_error
+        assert "retry.manager" not in retry.last_error
+
+    up = Settings(notification_smtp_host="127.0.0.1", notification_smtp_port=mailbox.port,
+                  notification_smtp_from="digest@chain.example")
+    manager_digest.run_due(sessions, up, now=morning)
+    manager_digest.run_due(sessions, up, now=morning)
+    assert len([mail for mail in mailbox.to("retry.manager@store.example") if day.isoformat() in _subject(mail)]) == 1
+    assert not mailbox.to("crash.manager@store.example")
+    with sessions() as session:
+        assert session.get(ManagerDigest, ("ST-RETRY-M", day)).status == "SENT"  # type: ignore[union-attr]
+        assert session.get(ManagerDigest, ("ST-CRASH-M", day)).status == "SENDING"  # type: ignore[union-attr]
+
+
+def test_a_29_february_birthday_is_greeted_on_28_february_and_a_card_type_greeting_skips_other_cards(
+        regions: RunningRegions, programme: RegionContext, mailbox: _Mailbox) -> None:
+    ctx = programme
+    leap = _register(regions, "leap@member.example", birthday="2000-02-29")
+    leap_card = _open_card(regions, leap)
+    # 21 February 2027 + 7 days = 28 February 2027, not a leap year.
+    assert greetings.send_member_date_greetings(ctx, today=date(2027, 2, 21)) >= 1
+    [sent] = _rows(ctx, MemberDateGreetingSent, MemberDateGreetingSent.member_id == leap)
+    assert sent.greeting_key == f"BDAY-7:{leap}:BIRTHDAY::2027" and sent.card_number == leap_card
+    assert greetings.send_member_date_greetings(ctx, today=date(2027, 2, 21)) == 0
+
+    with open_channel(regions.hq_endpoint) as channel:
+        config = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
+        settings = config.GetConfigSnapshot(pc.GetConfigSnapshotRequest(), timeout=DEADLINE).snapshot.settings
+        settings.member_date_greetings.append(pc.MemberDateGreeting(
+            code="CNT-BDAY", kind=pc.MEMBER_DATE_KIND_BIRTHDAY, days_before=0, active=True, card_type_code=COUNT_CARD))
+        config.SetChainSettings(pc.SetChainSettingsRequest(request_id=new_id(), settings=settings), timeout=DEADLINE)
+    ctx.program.snapshot(force=True)
+    counted = _register(regions, "", birthday="1985-08-08")
+    counted_card = _open_card(regions, counted, card_type=COUNT_CARD)
+    _open_card(regions, counted)  # an SV card opened later: the greeting still goes to the count card
+    plain = _register(regions, "", birthday="1986-08-08")
+    _open_card(regions, plain)
+    greetings.send_member_date_greetings(ctx, today=date(2027, 8, 8))
+    keys = {row.greeting_key: row.card_number for row in _rows(
+        ctx, MemberDateGreetingSent, MemberDateGreetingSent.member_id.in_([counted, plain]))}
+    assert keys == {f"CNT-BDAY:{counted}:BIRTHDAY::2027": counted_card}
+
+
+def test_erasing_a_member_deletes_their_dates_and_the_answers_that_held_them(
+        regions: RunningRegions, programme: RegionContext) -> None:
+    members = regions.clients["E"].members
+    member_id = _register(regions, "")
+    request_id = new_id()
+    members.SetMemberDates(members_pb2.SetMemberDatesRequest(
+        request_id=request_id, store_id="S-E-001", member_id=member_id,
+        dates=[members_pb2.MemberDate(kind=pc.MEMBER_DATE_KIND_WEDDING_ANNIVERSARY, date="2012-12-12")]), timeout=DEADLINE)
+    members.EraseMember(members_pb2.EraseMemberRequest(request_id=new_id(), member_id=member_id, store_id="S-E-001",
+                                                       reason="member asked"), timeout=DEADLINE)
+    engine = create_engine(regions.database_urls["E"])
+    try:
+        with engine.connect() as connection:
+            held = connection.execute(text("SELECT count(*) FROM member_dates WHERE member_id = :member"),
+                                      {"member": member_id}).scalar_one()
+            [answer] = connection.execute(text("SELECT response FROM idempotency_keys WHERE request_id = :id"),
+                                          {"id": request_id}).scalars().all()
+    finally:
+        engine.dispose()
+    assert held == 0
+    assert members_pb2.SetMemberDatesResponse.FromString(bytes(answer)) == members_pb2.SetMemberDatesResponse(member_id=member_id)
