@@ -93,12 +93,15 @@ class CampaignSender(Worker):
         return True
 
     # ---- 2. hand off -------------------------------------------------------------------------------
-    def hand_off(self) -> bool:
-        """Queue the next chunk of one SENDING campaign's notices; False when nothing was queued."""
+    def hand_off(self, now: datetime | None = None) -> bool:
+        """Queue the next chunk of one SENDING campaign (due at ``now``, default: the clock) whose
+        coupons are issued; False when there was none."""
+        due_at = now or utc_now()
         with self.session_factory.begin() as session:
             running_jobs = select(BulkIssueJobRow.job_id).where(BulkIssueJobRow.state == "RUNNING")
             row = session.execute(
-                select(CampaignRow).where(CampaignRow.state == "SENDING", CampaignRow.coupon_job_id.not_in(running_jobs))
+                select(CampaignRow).where(CampaignRow.state == "SENDING", CampaignRow.send_at <= due_at,
+                                          CampaignRow.coupon_job_id.not_in(running_jobs))
                 .order_by(CampaignRow.started_at, CampaignRow.campaign_id).limit(1).with_for_update(skip_locked=True)
             ).scalar_one_or_none()
             if row is None:
@@ -189,6 +192,8 @@ def _issue_coupons(session: Session, row: CampaignRow) -> str:
         row.last_error = f"no coupons: {refused}"[:500]
         return ""
     job_id = coupon_job_id(row.campaign_id)
+    if session.get(BulkIssueJobRow, job_id) is not None:
+        return job_id  # a start redone after its record was lost: the job (and its coupons) stand
     job = BulkIssueJobRow(
         job_id=job_id, request_id=f"campaign:{row.campaign_id}", fingerprint=job_id,
         template_code=row.coupon_template_code, reason=f"campaign {row.name}"[:500], filter_name="", state="RUNNING",
