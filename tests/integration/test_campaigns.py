@@ -151,8 +151,8 @@ def _campaigns(chain: RunningRegions) -> Iterator[campaigns_pb2_grpc.CampaignSer
 
 
 def _create(stub: campaigns_pb2_grpc.CampaignServiceStub, segment: str, **fields: Any) -> campaigns_pb2.Campaign:
-    wanted = campaigns_pb2.Campaign(name=f"wake up {segment}", segment_name=segment, message_template_code=MAIL_TEMPLATE,
-                                    control_percent=20, **fields)
+    wanted = campaigns_pb2.Campaign(**{"name": f"wake up {segment}", "segment_name": segment,
+                                       "message_template_code": MAIL_TEMPLATE, "control_percent": 20, **fields})
     return stub.CreateCampaign(campaigns_pb2.CreateCampaignRequest(request_id=new_id(), campaign=wanted),
                                timeout=DEADLINE).campaign
 
@@ -303,11 +303,7 @@ def test_quiet_hours_defer_the_messages_to_the_end_of_the_window(chain: RunningR
     window = f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"
     quiet = QuietHours.parse(window, "Asia/Shanghai")
     assert quiet is not None
-    with open_channel(chain.hq_endpoint) as channel:
-        segments = segments_pb2_grpc.SegmentServiceStub(channel)
-        segments.SaveSegment(segments_pb2.SaveSegmentRequest(request_id=new_id(), name="quiet-four", criteria=
-                             member_view_pb2.MemberCriteria(dormant_card_type_codes=[CARD_TYPE],
-                                                            registered_store_ids=["S-W-001"])), timeout=DEADLINE)
+    _segment(chain, "quiet-four", "S-W-001", len(members))
     engine = make_engine(chain.database_urls["hq"])
     sessions = make_session_factory(engine)
     try:
