@@ -209,10 +209,10 @@ def report(session: Session, row: CampaignRow, *, time_zone: str, cutoff: str) -
              .where(MemberDailyFigures.business_date.between(first, last))
              .group_by(MemberDailyFigures.member_id).subquery())
     control_flag = cast(recipients.in_control, Integer)
-    revenue: dict[int, int] = dict(session.execute(
+    revenue: dict[int, int] = {int(group): int(total) for group, total in session.execute(
         select(control_flag, func.coalesce(func.sum(spend.c.spend), 0))
         .select_from(recipients).join(spend, spend.c.member_id == recipients.member_id)
-        .where(recipients.campaign_id == row.campaign_id).group_by(control_flag)).tuples().all())
+        .where(recipients.campaign_id == row.campaign_id).group_by(control_flag))}
     answer.targeted_revenue_fen = int(revenue.get(0, 0))
     answer.control_revenue_fen = int(revenue.get(1, 0))
     figures = lift(answer.targeted_revenue_fen, answer.targeted, answer.control_revenue_fen, answer.control)
