@@ -47,7 +47,8 @@ from chaincard.v1 import program_config_pb2 as pc
 from hq_service.campaign_models import CampaignRecipient, CampaignRow
 from hq_service.campaign_report import lift
 from hq_service.campaign_sender import CampaignSender, control_group
-from hq_service.models import Notice
+from hq_service.models import CardView, MemberDailyFigures, MemberView, Notice
+from hq_service.segments import members_of_segment
 from tests.support.bulk_issue import set_coupon_template
 from tests.support.cards import DEADLINE, assert_refused, random_phone, recharge_card
 from tests.support.points import sale
@@ -327,8 +328,35 @@ def test_quiet_hours_defer_the_messages_to_the_end_of_the_window(chain: RunningR
         engine.dispose()
 
 
+def test_a_member_who_visited_within_the_card_types_days_is_not_dormant(chain: RunningRegions) -> None:
+    members = _members(chain, 2, "S-W-002", "dorm", region_code="W")
+    visitor, sleeper = sorted(members)
+    card = members[visitor][1]
+    recharge_card(chain.clients["W"].transactions, card, 20_000, "S-W-002")
+    chain.clients["W"].transactions.Checkout(sale(card, 3_000, store_id="S-W-002"), timeout=DEADLINE)
+    _wait(lambda: _hq_rows(chain, select(MemberDailyFigures.member_id).where(
+        MemberDailyFigures.member_id == visitor, MemberDailyFigures.visit_count > 0)), "HQ to see the visit")
+    _segment(chain, "dormant-chongqing", "S-W-002", 1)
+    engine = make_engine(chain.database_urls["hq"])
+    try:
+        sessions = make_session_factory(engine)
+
+        def dormant() -> list[str]:
+            with sessions() as session:
+                return members_of_segment(session, "dormant-chongqing")
+
+        # Both members' cards in HQ's views, the visitor's visit too: only the sleeper is dormant.
+        _wait(lambda: len(_hq_rows(chain, select(CardView.card_number).where(
+            CardView.card_number.in_([card for _, card in members.values()])))) == 2
+            and len(_hq_rows(chain, select(MemberView.member_id).where(MemberView.member_id.in_(list(members))))) == 2,
+            "both members and cards at HQ")
+        assert dormant() == [sleeper]
+    finally:
+        engine.dispose()
+
+
 def test_bad_campaigns_are_refused_naming_the_field(chain: RunningRegions) -> None:
-    _segment(chain, "refusals", "S-W-002", 0)
+    _segment(chain, "refusals", "S-X-000", 0)  # a store of no member: nobody
     with _campaigns(chain) as stub:
         def create(**fields: Any) -> campaigns_pb2.CreateCampaignRequest:
             wanted = {"name": "x", "segment_name": "refusals", "message_template_code": MAIL_TEMPLATE, **fields}
