@@ -25,6 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text, update
 
+from chaincard.cli import main
 from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.ids import new_id
@@ -390,3 +391,39 @@ def test_bad_campaigns_are_refused_naming_the_field(chain: RunningRegions) -> No
             request_id=new_id(), name="bad-dormant", criteria=member_view_pb2.MemberCriteria(dormant_card_type_codes=["NOPE"])),
             invalid, "criteria.dormant_card_type_codes")
 
+
+
+def test_the_campaign_commands_wake_up_create_schedule_report_and_list(chain: RunningRegions, monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CHAINCARD_INSECURE", "1")  # the fixtures' HQ runs --insecure
+    later = (utc_now() + FUTURE).isoformat()  # scheduled ahead: nothing is sent to the module's members
+
+    def run(*arguments: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        status = main(["campaign", *arguments, "--hq", chain.hq_endpoint])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    status, out, err = run("wake-up", "--card-type", CARD_TYPE, "--template", MAIL_TEMPLATE, "--coupon", COUPON,
+                           "--segment", "cli-dormant", "--send-at", later, "--control-percent", "20")
+    assert status == 0, err
+    segment_line, campaign_line = out.strip().splitlines()
+    assert segment_line.startswith("segment cli-dormant v1: ") and "dormant members" in segment_line
+    assert "[SCHEDULED]" in campaign_line and f"coupon {COUPON}" in campaign_line and "control 20%" in campaign_line
+    woken = campaign_line.split()[0]
+
+    status, out, err = run("create", "--segment", "cli-dormant", "--name", "cli spring", "--template", MAIL_TEMPLATE,
+                           "--seed", "7")
+    assert status == 0, err
+    created = out.split()[0]
+    assert "[DRAFT]" in out and "vlatest" in out
+    assert run("schedule", created, "--send-at", later)[0] == 0
+    status, _, err = run("schedule", created, "--send-at", later, "--request-id", new_id())
+    assert status == 1 and err.startswith("FAILED_PRECONDITION")
+
+    status, out, err = run("report", woken)
+    assert status == 0, err
+    assert "targeted 0, control 0" in out
+    status, out, err = run("list")
+    assert status == 0 and woken in out and created in out
+    assert run("report", "no-such-campaign")[0] == 1
