@@ -5,7 +5,10 @@ a real broker, e-mail to a real SMTP server (aiosmtpd) this module starts.
   e-mails each targeted member exactly once, the control group and opted-out members never; each
   targeted member's card gets the coupon; the report's revenue and lift match a hand computation.
 - A sender that stops half-way (a hand-off chunk done, its record then lost, the start redone) and
-  a new sender after it queue no notice twice: the SMTP server sees one e-mail per member.
+  a new sender after it queue no notice twice: the SMTP server sees one e-mail per member; so does
+  a sender process SIGKILLed mid-way and started again.
+- A member who visited within the card type's dormant_after_days is not dormant.
+- The ``chaincard campaign`` commands against HQ.
 - Quiet hours defer the messages to the end of the window.
 - Bad requests are refused naming the field; an unknown segment is NOT_FOUND; scheduling twice is
   FAILED_PRECONDITION.
@@ -13,6 +16,10 @@ a real broker, e-mail to a real SMTP server (aiosmtpd) this module starts.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,7 +124,8 @@ def _wait(predicate: Callable[[], Any], what: str, timeout: float = 60.0) -> Any
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _members(chain: RunningRegions, count: int, store_id: str, tag: str, *, region_code: str = "E") -> dict[str, tuple[str, str]]:
+def _members(chain: RunningRegions, count: int, store_id: str, tag: str, *, region_code: str = "E",
+             tags: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
     """``count`` new members at ``store_id`` (of ``region_code``), each with an e-mail address and a
     card of CARD_TYPE: member id → (e-mail, card number)."""
     region = chain.clients[region_code]
@@ -126,7 +134,7 @@ def _members(chain: RunningRegions, count: int, store_id: str, tag: str, *, regi
         email = f"{tag}{index}.{new_id()[-8:]}@member.example"
         member = region.members.RegisterMember(members_pb2.RegisterMemberRequest(
             request_id=new_id(), store_id=store_id, name=f"会员{index}", phone=random_phone("138"), email=email,
-            channel=common_pb2.REGISTRATION_CHANNEL_STORE), timeout=DEADLINE).member
+            tags=list(tags), channel=common_pb2.REGISTRATION_CHANNEL_STORE), timeout=DEADLINE).member
         card = region.cards.OpenCard(cards_pb2.OpenCardRequest(
             request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code=CARD_TYPE),
             timeout=DEADLINE).card.card_number
@@ -134,11 +142,13 @@ def _members(chain: RunningRegions, count: int, store_id: str, tag: str, *, regi
     return made
 
 
-def _segment(chain: RunningRegions, name: str, store_id: str, size: int) -> segments_pb2.Segment:
-    """The dormant members of CARD_TYPE registered at ``store_id``, once HQ's views hold all ``size``."""
+def _segment(chain: RunningRegions, name: str, store_id: str, size: int, *, tags: tuple[str, ...] = ()) -> segments_pb2.Segment:
+    """The dormant members of CARD_TYPE registered at ``store_id`` (with ``tags``), once HQ's views
+    hold all ``size``."""
     with open_channel(chain.hq_endpoint) as channel:
         stub = segments_pb2_grpc.SegmentServiceStub(channel)
-        criteria = member_view_pb2.MemberCriteria(dormant_card_type_codes=[CARD_TYPE], registered_store_ids=[store_id])
+        criteria = member_view_pb2.MemberCriteria(dormant_card_type_codes=[CARD_TYPE], registered_store_ids=[store_id],
+                                                  tags_all=list(tags))
         saved = stub.SaveSegment(segments_pb2.SaveSegmentRequest(request_id=new_id(), name=name, criteria=criteria),
                                  timeout=DEADLINE).segment
         _wait(lambda: stub.GetSegmentSize(segments_pb2.GetSegmentSizeRequest(name=name), timeout=DEADLINE).size == size,
@@ -263,8 +273,8 @@ def _region_rows(chain: RunningRegions, sql: str, **params: Any) -> list[Any]:
 
 def test_a_sender_that_stops_half_way_and_a_new_one_after_it_mail_each_member_exactly_once(
         chain: RunningRegions, mailbox: _Mailbox) -> None:
-    members = _members(chain, 20, "S-E-002", "crash")
-    _segment(chain, "dormant-biz-hangzhou", "S-E-002", len(members))
+    members = _members(chain, 20, "S-E-002", "crash", tags=("crash",))
+    _segment(chain, "dormant-biz-hangzhou", "S-E-002", len(members), tags=("crash",))
     engine = make_engine(chain.database_urls["hq"])
     sessions = make_session_factory(engine)
     try:
@@ -297,6 +307,44 @@ def test_a_sender_that_stops_half_way_and_a_new_one_after_it_mail_each_member_ex
                                        {"c": campaign.campaign_id}).scalar_one() == len(members)
     finally:
         engine.dispose()
+
+
+def test_a_sender_process_sigkilled_mid_way_and_restarted_mails_each_member_exactly_once(
+        chain: RunningRegions, mailbox: _Mailbox) -> None:
+    members = _members(chain, 30, "S-E-002", "kill", tags=("sigkill",))
+    _segment(chain, "dormant-biz-sigkill", "S-E-002", len(members), tags=("sigkill",))
+    url = chain.database_urls["hq"]
+    with _campaigns(chain) as stub:
+        campaign = _create(stub, "dormant-biz-sigkill")
+        send_at = utc_now() + FUTURE  # only the sender processes below drive it
+        _schedule(stub, campaign.campaign_id, send_at)
+
+    def handed_off() -> int:
+        return len(_hq_rows(chain, select(CampaignRecipient.member_id).where(
+            CampaignRecipient.campaign_id == campaign.campaign_id, CampaignRecipient.handed_off.is_(True))))
+
+    def sender(pause: float) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "tests.support.campaign_child", url, send_at.isoformat(), str(pause)],
+                                stdout=subprocess.PIPE, text=True)
+
+    targeted = set(members) - control_group(campaign.control_seed, list(members), 20)
+    first = sender(0.2)
+    try:
+        _wait(lambda: handed_off() >= 5, "the first sender to hand off a few members")
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    assert 5 <= handed_off() < len(targeted)  # killed mid-way
+    second = sender(0.0)
+    out, _ = second.communicate(timeout=120)
+    assert second.returncode == 0 and out.strip() == "done"
+    assert handed_off() == len(targeted)
+    _wait(lambda: sum(mailbox.count_to(members[member][0]) for member in targeted) >= len(targeted),
+          "one e-mail per targeted member")
+    time.sleep(1.5)  # a few more dispatcher rounds: nothing goes out a second time
+    assert {member_id: mailbox.count_to(email) for member_id, (email, _) in members.items()} == {
+        member_id: 1 if member_id in targeted else 0 for member_id in members}
 
 
 def test_quiet_hours_defer_the_messages_to_the_end_of_the_window(chain: RunningRegions, mailbox: _Mailbox) -> None:
