@@ -138,7 +138,7 @@ def _wake_up(channel: grpc.Channel, args: argparse.Namespace) -> None:
     stub = campaigns_pb2_grpc.CampaignServiceStub(channel)
     created = stub.CreateCampaign(campaigns_pb2.CreateCampaignRequest(request_id=new_id(), campaign=wanted),
                                   timeout=DEADLINE_SECONDS).campaign
-    args.request_id = None
+    args.request_id = None  # the schedule's request id derives from the new campaign's id
     print_campaign(stub.ScheduleCampaign(_schedule_request(args, created.campaign_id), timeout=DEADLINE_SECONDS).campaign)
 
 
@@ -159,7 +159,7 @@ def _run(body: Body) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def _campaign_flags(parser: argparse.ArgumentParser, *, name_required: bool) -> None:
+def _campaign_flags(parser: argparse.ArgumentParser, *, name_required: bool, request_id: bool = True) -> None:
     parser.add_argument("--name", required=name_required, help="campaign name (the message's {campaign_name})")
     parser.add_argument("--description")
     parser.add_argument("--template", required=True, help="notice template code of event CAMPAIGN, or DEFAULT-CAMPAIGN")
@@ -167,7 +167,8 @@ def _campaign_flags(parser: argparse.ArgumentParser, *, name_required: bool) -> 
     parser.add_argument("--control-percent", type=int, default=10, help="control group, percent (0-50; default 10)")
     parser.add_argument("--seed", type=int, help="control group seed (default: HQ picks one)")
     parser.add_argument("--report-days", type=int, default=30, help="days of revenue the report compares")
-    parser.add_argument("--request-id", help="idempotency key (default: derived from what is asked)")
+    if request_id:
+        parser.add_argument("--request-id", help="idempotency key (default: derived from what is asked)")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001
@@ -191,7 +192,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     wake_up.add_argument("--card-type", required=True, help="card type code (its dormant_after_days decide)")
     wake_up.add_argument("--segment", help="segment name to save (default: dormant-<card type>)")
     wake_up.add_argument("--send-at", help="ISO date-time (default: now)")
-    _campaign_flags(wake_up, name_required=False)
+    _campaign_flags(wake_up, name_required=False, request_id=False)
     for sub, body in ((create, _create), (schedule, _schedule), (report, _report), (listing, _list), (wake_up, _wake_up)):
         sub.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
