@@ -10,7 +10,7 @@ id) and are audited; both are kept within the caller's region (the interceptor f
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import Integer, and_, cast, func, select
 from sqlalchemy.orm import Session
@@ -155,7 +155,7 @@ def schedule_campaign(uow: HqUnitOfWork, request: campaigns_pb2.ScheduleCampaign
     before = to_proto(row)
     # The segment version is frozen now: a later save of the segment changes nothing of this campaign.
     row.segment_version = segment_version(session, row.segment_name, row.segment_version or None).version
-    row.send_at = request.send_at.ToDatetime(tzinfo=utc_now().tzinfo) if request.HasField("send_at") else utc_now()
+    row.send_at = request.send_at.ToDatetime(tzinfo=UTC) if request.HasField("send_at") else utc_now()
     row.state = "SCHEDULED"
     session.flush()
     scheduled = to_proto(row)
