@@ -13,7 +13,7 @@ from chaincard.v1 import program_config_pb2 as pc
 E = pc.NotificationEvent
 
 PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time",
-                "expires_on", "level", "previous_level")
+                "expires_on", "level", "previous_level", "campaign_name", "coupon_name")
 
 DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_CARD_OPENED: pc.NotificationTemplate(
@@ -47,6 +47,10 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_LEVEL_CHANGED: pc.NotificationTemplate(
         code="DEFAULT-LEVEL-CHANGED", event=E.NOTIFICATION_EVENT_LEVEL_CHANGED, channel=pc.NOTIFICATION_CHANNEL_SMS,
         active=True, body="尊敬的{member_name}，您的会员卡(尾号{card_last4})于{time}由{previous_level}变更为{level}。",
+    ),
+    E.NOTIFICATION_EVENT_CAMPAIGN: pc.NotificationTemplate(
+        code="DEFAULT-CAMPAIGN", event=E.NOTIFICATION_EVENT_CAMPAIGN, channel=pc.NOTIFICATION_CHANNEL_SMS,
+        active=True, body="尊敬的{member_name}，{campaign_name}：我们想念您！{coupon_name}",
     ),
 }
 
