@@ -387,7 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     store = commands.add_parser("store", help="run one store agent")
     _add_service_flags(store)
     store.add_argument("--id", required=True, help="store id, e.g. S-E-001")
-    store.add_argument("--region", required=True, help="the store's region endpoint host:port")
+    store.add_argument("--region", required=True,
+                       help="the store's region: host:port, several replicas' ip:port comma-separated, "
+                            "or dns:///name:port (calls balanced round robin)")
     store.set_defaults(handler=run_store)
     settlement = commands.add_parser("settlement", help="run the settlement service")
     _add_service_flags(settlement)
