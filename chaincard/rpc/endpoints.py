@@ -21,7 +21,8 @@ from chaincard.rpc.channels import CHANNEL_OPTIONS
 from chaincard.rpc.transport import Transport
 from chaincard.v1 import directory_pb2
 
-ROUND_ROBIN = [{"round_robin": {}}]
+# gRPC service config: spread calls over every address the target resolves to (not just the first).
+ROUND_ROBIN: list[dict[str, Any]] = [{"round_robin": {}}]
 
 
 def parse_endpoints(spec: str) -> list[str]:
