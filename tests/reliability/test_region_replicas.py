@@ -1,17 +1,19 @@
-"""Issue 18 item 4: a region as two replicas over its one database (``Chain(region_replicas=2)``, as
-``chaincard up --region-replicas 2``), real processes, real PostgreSQL, the chain's own broker,
-mutual TLS. Two tills sell through store agent S-E-001 (its ``--region`` names both replicas) and a
-third client calls the region directly over one round-robin channel to both, as another region or
-HQ does (chaincard/rpc/endpoints.py). Once both replicas have served checkouts, the first one (the
-one ``Region.endpoint`` names) is SIGKILLed mid-stream; every client sells on. Afterwards:
+"""Issue 18 item 4: regions as two replicas each over their one database (``Chain(region_replicas=2)``,
+as ``chaincard up --region-replicas 2``), real processes, real PostgreSQL, the chain's own broker,
+mutual TLS. Two tills sell through store agent S-E-001 (its ``--region`` names both East replicas)
+and a third client calls region E directly over one round-robin channel to both, as HQ does
+(chaincard/rpc/endpoints.py). They sell on East cards and on West cards, whose checkouts region E
+forwards to region W's replicas over the same kind of channel. Once both East replicas have served
+checkouts, the first replica of each region (the one ``Region.endpoint`` names) is SIGKILLed
+mid-stream; every client sells on. Afterwards:
 
 - the directory lists both replicas, and both served calls before the kill (the calls were balanced);
 - no client met an error it could not retry, and the store agent never stood in offline (the other
-  replica answered throughout);
-- every checkout answered OK is posted exactly once in region E, found by its request id, and is the
-  very transaction the answer named; the cards were charged nothing else;
-- each card's stored value fell by exactly what its answers said, the ledger balances, and HQ's view
-  of every card equals the region's (the one relay published everything once).
+  replicas answered throughout, also for the forwarded West cards);
+- every checkout answered OK is posted exactly once in its card's home region, found by its request
+  id, and is the very transaction the answer named; the cards were charged nothing else;
+- each card's stored value fell by exactly what its answers said, the ledgers balance, and HQ's view
+  of every card equals its region's (each region's one relay published everything once).
 
 No timing is asserted: the clients stop after a number of sales after the kill, not after a time.
 """
@@ -46,7 +48,7 @@ pytestmark = pytest.mark.e2e
 
 STORE = "S-E-001"
 PRICE_FEN = 1_000
-AMPLE_FEN = 300_000  # never short: at most 3 clients × 200 sales of ¥10 over 4 cards
+AMPLE_FEN = 300_000  # never short: at most 3 clients × 200 sales of ¥10 over 6 cards
 MAX_SALES = 200  # per client, at most
 SALES_AFTER_KILL = 25  # per client, once the replica is dead
 PAUSE_SECONDS = 0.05
@@ -54,7 +56,7 @@ PAUSE_SECONDS = 0.05
 
 @pytest.fixture
 def replicated_chain(tmp_path, postgres, migrated, database_drops):
-    """HQ, regions E and W with two replicas each, store agent S-E-001, settlement, relays, a broker."""
+    """HQ, regions E and W with two replicas each, store agent S-E-001, settlement, one relay a region, a broker."""
     with running_chain(postgres, tmp_path / "chain", "ccrep", templates=migrated, drop=database_drops.drop,
                        stores=[demo_data.STORES[0]], region_replicas=2) as (running, _):
         yield running
@@ -131,13 +133,15 @@ def calls_served(chain: Chain, name: str) -> int:
     return served
 
 
-def stored_value(url: str, cards: list[str]) -> dict[str, int]:
-    """Per card, its principal plus bonus in the region's ledger."""
-    held = dict.fromkeys(cards, 0)
-    for card, balance in _rows(url, "SELECT card_number, balance FROM ledger_accounts WHERE card_number = ANY(:cards) "
-                                    "AND purpose = 'CARD' AND asset IN ('STORED_VALUE_PRINCIPAL', 'STORED_VALUE_BONUS')",
-                               cards=cards):
-        held[card] += int(balance)
+def stored_value(state, cards: Cards) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Per card, its principal plus bonus in its home region's ledger."""
+    held = dict.fromkeys(cards.all(), 0)
+    for code, region_cards in cards.by_region.items():
+        for card, balance in _rows(state.database_urls[f"region_{code}"],
+                                   "SELECT card_number, balance FROM ledger_accounts WHERE card_number = ANY(:cards) AND "
+                                   "purpose = 'CARD' AND asset IN ('STORED_VALUE_PRINCIPAL', 'STORED_VALUE_BONUS')",
+                                   cards=region_cards):
+            held[card] += int(balance)
     return held
 
 
@@ -147,7 +151,6 @@ def test_checkouts_carry_on_when_one_region_replica_is_killed(replicated_chain):
     assert state is not None
     first, second = replica_name("E", 0), replica_name("E", 1)
     endpoints = [state.endpoint_of(first), state.endpoint_of(second)]
-    region_e = state.database_urls["region_E"]
 
     # HQ's directory lists both replicas; Region.endpoint stays the first (older readers use it).
     with state.channel("hq") as hq:
@@ -157,17 +160,21 @@ def test_checkouts_carry_on_when_one_region_replica_is_killed(replicated_chain):
 
     with ExitStack() as stack:
         agent = clients_for(stack.enter_context(state.channel(f"store-{STORE}")))
-        cards = [funded_card(agent, AMPLE_FEN, store_id="", name="副本 Replica") for _ in range(4)]
-        for card in cards:  # the store knows every card (as a till would have shown it)
+        east = [funded_card(agent, AMPLE_FEN, store_id="", name="副本 Replica") for _ in range(4)]
+        west_store = clients_for(stack.enter_context(state.channel("region-W", as_store="S-W-001")))
+        west = [funded_card(west_store, AMPLE_FEN, store_id="S-W-001", name="副本 Replica") for _ in range(2)]
+        cards = Cards(by_region={"E": east, "W": west})
+        sold = [*east[:2], west[0], *east[2:], west[1]]
+        for card in sold:  # the store knows every card (as a till would have shown it)
             agent.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=20)
-        before = stored_value(region_e, cards)
+        before = stored_value(state, cards)
 
         direct = balanced_channel(endpoints, state.store_transport(STORE), expected_server="region:E")
         stack.callback(direct.close)
         clients = [
-            Client("till-1", stack.enter_context(state.channel(f"store-{STORE}")), cards),
-            Client("till-2", stack.enter_context(state.channel(f"store-{STORE}")), cards[::-1]),
-            Client("direct", direct, cards[1:] + cards[:1], as_store=STORE),
+            Client("till-1", stack.enter_context(state.channel(f"store-{STORE}")), sold),
+            Client("till-2", stack.enter_context(state.channel(f"store-{STORE}")), sold[::-1]),
+            Client("direct", direct, sold[1:] + sold[:1], as_store=STORE),
         ]
         for client in clients:
             client.start()
@@ -180,6 +187,7 @@ def test_checkouts_carry_on_when_one_region_replica_is_killed(replicated_chain):
             time.sleep(0.1)
 
         kill_process(chain, first)  # mid-stream: the clients keep sending
+        kill_process(chain, replica_name("W", 0))  # and region E forwards the West cards' checkouts on
         for client in clients:
             client.stop_after = len(client.sales) + SALES_AFTER_KILL
         for client in clients:
@@ -194,27 +202,39 @@ def test_checkouts_carry_on_when_one_region_replica_is_killed(replicated_chain):
         offline = [sale.request_id for sale in approved if sale.answer is not None and sale.answer.offline]
         assert offline == [], f"{len(offline)} sales stood in for offline although a replica was up"
 
-        # Every OK answer posted exactly once, as the transaction it named; nothing else charged.
-        posted = {request_id: (count, transaction_id) for request_id, count, transaction_id in _rows(
-            region_e, "SELECT request_id, COUNT(*), MIN(transaction_id) FROM ledger_transactions "
-                      "WHERE request_id = ANY(:ids) GROUP BY request_id", ids=[sale.request_id for sale in approved])}
-        wrong = [(sale.client, sale.request_id, posted.get(sale.request_id)) for sale in approved
-                 if sale.answer is None or posted.get(sale.request_id) != (1, sale.answer.transaction.transaction_id)]
+        # Every OK answer posted exactly once in its card's home region, as the transaction it named,
+        # and in no other region; nothing else charged.
+        ids = [sale.request_id for sale in approved]
+        posted = {code: {request_id: (count, transaction_id) for request_id, count, transaction_id in _rows(
+            state.database_urls[f"region_{code}"], "SELECT request_id, COUNT(*), MIN(transaction_id) FROM ledger_transactions "
+                                                    "WHERE request_id = ANY(:ids) GROUP BY request_id", ids=ids)}
+            for code in cards.by_region}
+        wrong = []
+        for sale in approved:
+            assert sale.answer is not None
+            home = "E" if sale.card in east else "W"
+            found = {code: hits.get(sale.request_id) for code, hits in posted.items()}
+            expected = {code: (1, sale.answer.transaction.transaction_id) if code == home else None for code in posted}
+            if found != expected:
+                wrong.append((sale.client, sale.card, sale.request_id, found))
         assert wrong == [], f"{len(wrong)} of {len(approved)} OK answers not posted exactly once: {wrong[:5]}"
-        spends = _rows(region_e, "SELECT COUNT(*) FROM ledger_transactions WHERE card_number = ANY(:cards) AND type = 'SPEND'",
-                       cards=cards)[0][0]
+        assert {sale.card for sale in approved} == set(sold)
+        spends = sum(_rows(state.database_urls[f"region_{code}"], "SELECT COUNT(*) FROM ledger_transactions "
+                                                                  "WHERE card_number = ANY(:cards) AND type = 'SPEND'",
+                           cards=region_cards)[0][0] for code, region_cards in cards.by_region.items())
         assert spends == len(approved)
 
         # Each card's stored value fell by exactly what its answers said; the ledger balances.
-        after = stored_value(region_e, cards)
-        charged = dict.fromkeys(cards, 0)
+        after = stored_value(state, cards)
+        charged = dict.fromkeys(sold, 0)
         for sale in approved:
             assert sale.answer is not None
             charged[sale.card] += sale.answer.transaction.principal_delta_fen + sale.answer.transaction.bonus_delta_fen
-        assert {card: after[card] - before[card] for card in cards} == charged
+        assert {card: after[card] - before[card] for card in sold} == charged
         assert all(delta < 0 for delta in charged.values())
-        assert_ledger_consistent(region_e)
+        for code in cards.by_region:
+            assert_ledger_consistent(state.database_urls[f"region_{code}"])
 
-        # The one relay published everything, once: HQ's view equals the region's.
+        # Each region's one relay published everything, once: HQ's view equals the regions'.
         wait_outbox_drained(state, timeout=120)
-        wait_for_hq(state, Cards(by_region={"E": cards}))
+        wait_for_hq(state, cards)
