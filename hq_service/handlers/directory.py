@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
 from chaincard.ids import is_ascii_digits
-from chaincard.rpc.endpoints import balanced_target
+from chaincard.rpc.endpoints import balanced_target, parse_endpoints
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
 from hq_service import audit_log
@@ -154,7 +154,7 @@ def _endpoints(region: directory_pb2.Region) -> list[str]:
 
 
 def region_message(row: Region) -> directory_pb2.Region:
-    endpoints = [entry for entry in row.endpoint.split(ENDPOINT_SEPARATOR) if entry]
+    endpoints = parse_endpoints(row.endpoint)
     return directory_pb2.Region(code=row.code, card_prefix=row.card_prefix, name=row.name,
                                 endpoint=endpoints[0] if endpoints else "",
                                 endpoints=endpoints if len(endpoints) > 1 else [])
