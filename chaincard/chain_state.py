@@ -89,7 +89,7 @@ class ChainState:
             store_id = name.removeprefix("store-")
             till = self.till_transport(store_id).with_token(token)
             return open_channel(process.endpoint, till, expected_server=None if self.insecure else f"store:{store_id}")
-        expected = {"hq": "hq", "settlement": "settlement"}.get(name) or f"region:{name.removeprefix('region-')}"
+        expected = {"hq": "hq", "settlement": "settlement"}.get(name) or f"region:{region_of_replica(name)}"
         transport = self.store_transport(as_store) if as_store else self.operator_transport(token)
         return open_channel(process.endpoint, transport, expected_server=None if self.insecure else expected)
 
@@ -101,6 +101,16 @@ class ChainState:
         raw = json.loads((data_dir / STATE_FILE).read_text())
         raw["processes"] = [ProcessInfo(**item) for item in raw["processes"]]
         return cls(**raw)
+
+
+def replica_name(region_code: str, index: int) -> str:
+    """The process name of a region's replica ``index`` (from 0): ``region-E``, then ``region-E.2`` …"""
+    return f"region-{region_code}" if index == 0 else f"region-{region_code}.{index + 1}"
+
+
+def region_of_replica(name: str) -> str:
+    """The region code of a region process named by :func:`replica_name` (``region-E.2`` → ``E``)."""
+    return name.removeprefix("region-").partition(".")[0]
 
 
 def deployment_of(state: ChainState) -> str:

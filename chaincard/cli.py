@@ -138,8 +138,10 @@ def run_up(args: argparse.Namespace) -> int:
     from chaincard.local.chain import Chain
 
     configure_logging("up")
+    if args.region_replicas < 1:
+        raise SystemExit("--region-replicas must be at least 1")
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=args.base_port,
-                  insecure=args.insecure, level_rules=demo_data.LEVEL_RULES)
+                  insecure=args.insecure, level_rules=demo_data.LEVEL_RULES, region_replicas=args.region_replicas)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -359,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--insecure", action="store_true",
                          help="plaintext gRPC, no certificates and no log-in: development only")
     up.add_argument("--base-port", type=int, default=47100, help="first port of the chain's services (0: any free ports)")
+    up.add_argument("--region-replicas", type=int, default=1, metavar="N",
+                    help="region_service processes per region over its one database, each on its own port; store "
+                         "agents and other regions balance over them and fail over when one dies (default 1)")
     up.set_defaults(handler=run_up)
     demo.set_defaults(handler=run_demo)
 
@@ -387,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     store = commands.add_parser("store", help="run one store agent")
     _add_service_flags(store)
     store.add_argument("--id", required=True, help="store id, e.g. S-E-001")
-    store.add_argument("--region", required=True, help="the store's region endpoint host:port")
+    store.add_argument("--region", required=True,
+                       help="the store's region: host:port, several replicas' ip:port comma-separated, "
+                            "or dns:///name:port (calls balanced round robin)")
     store.set_defaults(handler=run_store)
     settlement = commands.add_parser("settlement", help="run the settlement service")
     _add_service_flags(settlement)

@@ -15,6 +15,7 @@ from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.consumer import BatchEventHandler, IdempotentConsumer, each_event
+from chaincard.notifications.quiet_hours import QuietHours
 from chaincard.rpc.server import RunningServer, ServiceRegistration, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_HQ
@@ -23,6 +24,8 @@ from chaincard.security.tokens import SigningKeyStore
 from chaincard.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    campaigns_pb2,
+    campaigns_pb2_grpc,
     commission_pb2,
     commission_pb2_grpc,
     companies_pb2,
@@ -53,6 +56,8 @@ from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
 from hq_service.bulk_issue_worker import WORKERS as BULK_ISSUE_WORKERS
 from hq_service.bulk_issue_worker import BulkIssueWorker, RegionCouponBatches
+from hq_service.campaign_sender import CampaignSender
+from hq_service.campaign_service import CampaignServicer
 from hq_service.company_recharge_worker import CompanyRechargeWorker, RegionCompanyOrders
 from hq_service.company_servicer import CompanyServicer
 from hq_service.import_servicer import ImportServicer, RegionImports
@@ -137,6 +142,8 @@ def start_hq(settings: Settings) -> RunningServer:
          ImportServicer(session_factory, region_imports, settings.phone_hmac_key), _name(imports_pb2, "ImportService")),
         (segments_pb2_grpc.add_SegmentServiceServicer_to_server, SegmentServicer(session_factory, commands, settings),
          _name(segments_pb2, "SegmentService")),
+        (campaigns_pb2_grpc.add_CampaignServiceServicer_to_server, CampaignServicer(session_factory, commands, settings),
+         _name(campaigns_pb2, "CampaignService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))
@@ -171,15 +178,18 @@ def start_hq(settings: Settings) -> RunningServer:
                                      lambda: commission.run_due(session_factory, settings)).start()
     # RFM scores of the ended business day, then every saved segment's size (docs/adr/0058).
     nightly_rfm = PeriodicJob("nightly-rfm", rfm.CHECK_EVERY_SECONDS, lambda: rfm.run_due(session_factory, settings)).start()
+    # Campaigns: due ones started, their notices queued a chunk at a time (docs/adr/0055).
+    campaign_sender = CampaignSender(session_factory, QuietHours.parse(settings.notification_quiet_hours,
+                                                                       settings.business_time_zone)).start()
     # Store managers' digest of the previous business day, each morning, once (docs/adr/0056).
     digests = PeriodicJob("manager-digest", manager_digest.CHECK_EVERY_SECONDS,
                           lambda: manager_digest.run_due(session_factory, settings)).start()
     workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, nightly_rfm, *bulk_issue,
-               company_recharge, digests]
+               company_recharge, campaign_sender, digests]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
                         nightly_commission.stop, nightly_rfm.stop, digests.stop,
                         *(worker.stop for worker in bulk_issue),
-                        company_recharge.stop,
+                        company_recharge.stop, campaign_sender.stop,
                         region_channels.close,
                         # Run first (on_stop runs last to first): every worker winds down at once,
                         # then the stops above wait for each in turn.

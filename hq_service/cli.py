@@ -552,6 +552,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     import_cli.add_commands(commands)  # chaincard import members|cards|balances|reconcile
 
+    from hq_service import campaign_cli
+
+    campaign_cli.add_commands(commands)  # chaincard campaign create|schedule|report|list|wake-up
+
 
 # ---- HQ's own set-up (``chaincard hq …``) -----------------------------------------------------------
 def run_bootstrap_admin(args: argparse.Namespace) -> int:

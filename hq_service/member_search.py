@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from chaincard.business_day import business_date
+from chaincard.db.base import utc_now
 from chaincard.errors import InvalidArgument
 from chaincard.v1 import common_pb2, member_view_pb2
+from chaincard.v1 import program_config_pb2 as pc
 from hq_service.coupon_views import CouponView
-from hq_service.models import CardView, MemberDailyFigures, MemberView
+from hq_service.models import CardView, ConfigItem, MemberDailyFigures, MemberView
 from hq_service.segment_models import MemberViewTag, RfmRun, RfmScoreRow
 
 DEFAULT_PAGE_SIZE = 50
@@ -85,10 +89,34 @@ def latest_rfm_date(session: Session) -> date | None:
     return session.execute(select(func.max(RfmRun.as_of_date))).scalar_one_or_none()
 
 
+def dormant_days(session: Session, criteria: member_view_pb2.MemberCriteria) -> dict[str, int]:
+    """CardType.dormant_after_days of each card type criteria.dormant_card_type_codes names (A3);
+    INVALID_ARGUMENT naming the field for a card type HQ does not know."""
+    days: dict[str, int] = {}
+    for code in _codes("criteria.dormant_card_type_codes", criteria.dormant_card_type_codes):
+        item = session.get(ConfigItem, ("card_type", code))
+        if item is None:
+            raise InvalidArgument("criteria.dormant_card_type_codes", f"no card type {code!r}")
+        days[code] = pc.CardType.FromString(item.definition).dormant_after_days
+    return days
+
+
+def _dormant(days_of_type: Mapping[str, int], today: date) -> ColumnElement[bool]:
+    """Holds a card of one of the types and made no visit in that type's dormant_after_days up to
+    ``today`` (a type whose days are 0 is never dormant)."""
+    either = [and_(_card_exists(cv.c.card_type_code == code),
+                   ~_visited(mdf.c.business_date > today - timedelta(days=days)))
+              for code, days in sorted(days_of_type.items()) if days > 0]
+    return or_(*either) if either else false()
+
+
 def conditions_of(criteria: member_view_pb2.MemberCriteria, scope: Scope, *,
-                  rfm_date: date | None = None) -> list[ColumnElement[bool]]:
+                  rfm_date: date | None = None, dormant: Mapping[str, int] | None = None,
+                  today: date | None = None) -> list[ColumnElement[bool]]:
     """The WHERE conditions (AND) selecting the members ``criteria`` names inside ``scope``.
-    ``rfm_date``: the latest RFM run's day (needed when criteria.rfm_segments is set)."""
+    ``rfm_date``: the latest RFM run's day (needed when criteria.rfm_segments is set); ``dormant``:
+    :func:`dormant_days` of the criteria (needed when criteria.dormant_card_type_codes is set);
+    ``today``: the business day dormancy counts back from (default: today in the chain's zone)."""
     where: list[ColumnElement[bool]] = []
     # The scope first: it is never widened by a criterion.
     if scope.region:
@@ -176,13 +204,20 @@ def conditions_of(criteria: member_view_pb2.MemberCriteria, scope: Scope, *,
             rfm = RfmScoreRow.__table__
             where.append(exists().where(rfm.c.member_id == mv.c.member_id, rfm.c.as_of_date == rfm_date,
                                         rfm.c.segment.in_(segments)))
+    if c.dormant_card_type_codes:
+        codes = _codes("criteria.dormant_card_type_codes", c.dormant_card_type_codes)
+        known = dormant or {}
+        if any(code not in known for code in codes):
+            raise InvalidArgument("criteria.dormant_card_type_codes", "card types not looked up (dormant_days)")
+        where.append(_dormant({code: known[code] for code in codes}, today or business_date(utc_now())))
     return where
 
 
 def matching(session: Session, criteria: member_view_pb2.MemberCriteria, scope: Scope) -> Select[Any]:
     """``SELECT member_id FROM member_views WHERE …`` for the members ``criteria`` names in ``scope``."""
     rfm_date = latest_rfm_date(session) if criteria.rfm_segments else None
-    return select(mv.c.member_id).where(and_(*conditions_of(criteria, scope, rfm_date=rfm_date)))
+    dormant = dormant_days(session, criteria) if criteria.dormant_card_type_codes else None
+    return select(mv.c.member_id).where(and_(*conditions_of(criteria, scope, rfm_date=rfm_date, dormant=dormant)))
 
 
 def member_ids(session: Session, criteria: member_view_pb2.MemberCriteria, scope: Scope) -> list[str]:
@@ -238,7 +273,8 @@ def search(session: Session, request: member_view_pb2.SearchMemberViewsRequest) 
     scope = Scope(region=request.home_region, franchisee_id=request.issuing_franchisee_id,
                   store_id=request.registered_store_id)
     criteria = request.criteria
-    conditions = conditions_of(criteria, scope, rfm_date=latest_rfm_date(session) if criteria.rfm_segments else None)
+    conditions = conditions_of(criteria, scope, rfm_date=latest_rfm_date(session) if criteria.rfm_segments else None,
+                               dormant=dormant_days(session, criteria) if criteria.dormant_card_type_codes else None)
     # The older top-level filters narrow too (AND).
     if request.level_code:
         conditions.append(_card_exists(cv.c.level_code == request.level_code))

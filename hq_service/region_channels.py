@@ -10,7 +10,7 @@ import threading
 import grpc
 from sqlalchemy.orm import Session, sessionmaker
 
-from chaincard.rpc.channels import open_channel
+from chaincard.rpc.endpoints import balanced_channel, parse_endpoints
 from chaincard.rpc.transport import Transport
 from hq_service.models import Region
 
@@ -29,10 +29,12 @@ class RegionChannels:
             if region_code not in self._channels:
                 with self.session_factory() as session:
                     region = session.get(Region, region_code)
-                if region is None or not region.endpoint:
+                endpoints = parse_endpoints(region.endpoint) if region is not None else []
+                if not endpoints:
                     return None
-                self._channels[region_code] = open_channel(region.endpoint, self.transport,
-                                                           expected_server=f"region:{region_code}")
+                # Every replica the directory lists, balanced round robin (docs/adr/0054).
+                self._channels[region_code] = balanced_channel(endpoints, self.transport,
+                                                               expected_server=f"region:{region_code}")
             return self._channels[region_code]
 
     def close(self) -> None:

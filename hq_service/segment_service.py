@@ -64,9 +64,12 @@ def save_segment(uow: HqUnitOfWork, request: segments_pb2.SaveSegmentRequest) ->
         raise InvalidArgument("description", "at most 256 characters")
     scope = member_search.Scope(request.scope_region, request.scope_franchisee_id, request.scope_store_id)
     # Validates the criteria (INVALID_ARGUMENT naming the field) before anything is stored.
-    member_search.conditions_of(request.criteria, scope, rfm_date=None)
+    member_search.conditions_of(request.criteria, scope, rfm_date=None,
+                                dormant=member_search.dormant_days(session, request.criteria))
+    # Two saves of one name take turns (PostgreSQL refuses FOR UPDATE with an aggregate): a lock per name.
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"segment:{request.name}"))))
     latest = session.execute(select(func.max(SavedSegment.version)).where(SavedSegment.name == request.name)
-                             .with_for_update()).scalar_one_or_none()
+                             ).scalar_one_or_none()
     row = SavedSegment(
         name=request.name, version=(latest or 0) + 1, description=request.description,
         criteria=request.criteria.SerializeToString(deterministic=True), scope_region=request.scope_region,

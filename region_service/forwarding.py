@@ -22,7 +22,8 @@ from typing import Any
 import grpc
 
 from chaincard.errors import HomeRegionUnreachable, RemoteStatus
-from chaincard.rpc.channels import call, open_channel
+from chaincard.rpc.channels import call
+from chaincard.rpc.endpoints import balanced_channel, region_endpoints
 from chaincard.security.authz import FORWARDED_HEADER
 from region_service.context import RegionContext
 
@@ -84,8 +85,12 @@ class Forwarder:
             return self._channels[region_code]
 
     def _open_over_network(self, region_code: str) -> grpc.Channel:
-        return open_channel(self.ctx.program.region(region_code).endpoint, self.ctx.transport,
-                            expected_server=f"region:{region_code}")
+        # Every replica of the region, balanced round robin; one that dies drops out (docs/adr/0054).
+        endpoints = region_endpoints(self.ctx.program.region(region_code))
+        if not endpoints:
+            raise HomeRegionUnreachable(region_code, f"home region {region_code} has no endpoint in the chain directory")
+        return balanced_channel(endpoints, self.ctx.transport,
+                                expected_server=f"region:{region_code}")
 
     def forward(
         self, region_code: str, stub_class: type, method: str, request: Any, origin: CallOrigin,

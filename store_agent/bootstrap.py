@@ -19,6 +19,7 @@ from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.observability import metrics
+from chaincard.rpc.endpoints import balanced_channel, parse_endpoints
 from chaincard.rpc.server import RunningServer, build_server
 from chaincard.rpc.transport import Transport
 from chaincard.security.authz import PEERS_OF_STORE_AGENT
@@ -107,7 +108,12 @@ def start_store(settings: Settings) -> RunningServer:
     session_factory = make_session_factory(engine)
     store_id = settings.store_id
     transport = Transport.for_service(settings, f"store:{store_id}")
-    channel = transport.channel(settings.region_endpoint, options=_CHANNEL_OPTIONS)
+    # Every replica of the region (a comma-separated list, or one DNS name), balanced round robin:
+    # the agent stays online while one replica dies (docs/adr/0054).
+    try:
+        channel = balanced_channel(parse_endpoints(settings.region_endpoint), transport, options=_CHANNEL_OPTIONS)
+    except ValueError as error:
+        raise SystemExit(f"--region: {error}") from error
     # Only to verify operator tokens (a store manager's tool); tills authenticate by certificate.
     hq_channel = transport.channel(settings.hq_endpoint, expected_server="hq", options=_CHANNEL_OPTIONS)
     monitor = LinkMonitor(channel, probe_interval=knob(settings, "link_probe_seconds"))

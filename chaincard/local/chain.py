@@ -19,10 +19,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from chaincard.chain_state import STATE_FILE, ChainState, ProcessInfo
+from chaincard.chain_state import STATE_FILE, ChainState, ProcessInfo, region_of_replica, replica_name
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.broker import LocalBroker, free_port
@@ -52,6 +52,7 @@ class Chain:
         level_rules: Sequence[program_config_pb2.LevelRule] = (),
         trace_endpoint: str = "",
         link_proxies: bool = False,
+        region_replicas: int = 1,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -68,6 +69,13 @@ class Chain:
         # agent and its region ("link-store-<id>"), so a chaos run can cut, delay or degrade them.
         self.link_proxies = link_proxies
         self.links: dict[str, LinkProxy] = {}
+        # Processes per region over its one database, each on a port of its own; the directory lists
+        # them all and every caller balances over them (docs/adr/0054).
+        if region_replicas < 1:
+            raise ValueError("region_replicas must be at least 1")
+        if region_replicas > 1 and link_proxies:
+            raise ValueError("link proxies stand in front of one replica per region: run them with region_replicas=1")
+        self.region_replicas = region_replicas
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -203,6 +211,9 @@ class Chain:
         store_endpoints = [f"127.0.0.1:{self._port()}" for _ in self.stores]
         settlement_endpoint = f"127.0.0.1:{self._port()}"
         relay_endpoints = {code: f"127.0.0.1:{self._port()}" for code in region_endpoints}
+        # Further replicas' ports after all the others (a chain of one replica each keeps its numbering).
+        replica_endpoints = {code: [endpoint, *(f"127.0.0.1:{self._port()}" for _ in range(self.region_replicas - 1))]
+                             for code, endpoint in region_endpoints.items()}
         state = ChainState(
             data_dir=str(self.data_dir), kafka_bootstrap=self.kafka_bootstrap, hq_endpoint=hq_endpoint,
             database_urls={"hq": self._database_url("hq"), "settlement": self._database_url("settlement")}
@@ -210,7 +221,8 @@ class Chain:
             tls_dir=tls_dir, insecure=self.insecure,
         )
         self.state = state
-        listed = {code: self._link(f"link-region-{code}", endpoint) for code, endpoint in region_endpoints.items()}
+        listed: dict[str, list[str]] = {code: [self._link(f"link-region-{code}", endpoints[0]), *endpoints[1:]]
+                                        for code, endpoints in replica_endpoints.items()}
         hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
         # Settlement starts beside HQ (its migrations and start overlap HQ's): it calls HQ only when
         # it settles or checks a token, over a channel that connects when first used.
@@ -225,9 +237,9 @@ class Chain:
         # Each region's outbox is published by a relay process of its own, so the region's CPU (and
         # GIL) serves the tills only.
         regions = [
-            self._spawn(f"region-{code}", ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
+            self._spawn(replica_name(code, index), ["region", "--code", code, "--database-url", state.database_urls[f"region_{code}"]],
                         endpoint, env | {"CHAINCARD_RELAY_IN_PROCESS": "0"})
-            for code, endpoint in region_endpoints.items()
+            for code, endpoints in replica_endpoints.items() for index, endpoint in enumerate(endpoints)
         ]
         state.processes += regions
         for info in regions:  # before the stores: an agent that finds its region down starts offline
@@ -237,7 +249,7 @@ class Chain:
             database = f"sqlite:///{self.data_dir / 'stores' / (store.store_id + '.sqlite')}"
             started.append(self._spawn(
                 f"store-{store.store_id}",
-                ["store", "--id", store.store_id, "--region", self._link(f"link-store-{store.store_id}", region_endpoints[store.region_code]),
+                ["store", "--id", store.store_id, "--region", self._store_region(store),
                  "--database-url", database],
                 store_endpoint, env,
             ))
@@ -252,6 +264,15 @@ class Chain:
             self._wait_serving(info)
         state.save(self.data_dir / STATE_FILE)
         return state
+
+    def _store_region(self, store: directory_pb2.Store) -> str:
+        """A store agent's ``--region``: every replica of its region, comma-separated (or its link proxy)."""
+        assert self.state is not None
+        endpoints = [process.endpoint for process in self.state.processes
+                     if process.role == "region" and region_of_replica(process.name) == store.region_code]
+        if len(endpoints) == 1:
+            return self._link(f"link-store-{store.store_id}", endpoints[0])
+        return ",".join(endpoints)
 
     def _link(self, name: str, upstream: str) -> str:
         """The endpoint to reach ``upstream`` by: a LinkProxy's when the chain runs with them."""
@@ -286,7 +307,7 @@ class Chain:
             state_file.unlink()
 
 
-def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transport: Transport = PLAINTEXT, *,
+def seed_demo_chain(hq_endpoint: str, region_endpoints: Mapping[str, str | Sequence[str]], transport: Transport = PLAINTEXT, *,
                     level_rules: Sequence[program_config_pb2.LevelRule] = ()) -> None:
     """Idempotent upserts of the demo directory and program (safe on every start), as an HQ admin
     (``transport`` carries the admin's token). ``level_rules`` only when asked: a rule moves every
@@ -298,7 +319,11 @@ def seed_demo_chain(hq_endpoint: str, region_endpoints: dict[str, str], transpor
         for region in demo_data.REGIONS:
             with_endpoint = directory_pb2.Region()
             with_endpoint.CopyFrom(region)
-            with_endpoint.endpoint = region_endpoints[region.code]
+            listed = region_endpoints[region.code]
+            endpoints = [listed] if isinstance(listed, str) else list(listed)
+            with_endpoint.endpoint = endpoints[0]
+            if len(endpoints) > 1:  # every replica (docs/adr/0054)
+                with_endpoint.endpoints.extend(endpoints)
             call(directory.UpsertRegion, directory_pb2.UpsertRegionRequest(request_id=new_id(), region=with_endpoint))
         for franchisee in demo_data.FRANCHISEES:
             call(directory.UpsertFranchisee, directory_pb2.UpsertFranchiseeRequest(request_id=new_id(), franchisee=franchisee))

@@ -13,7 +13,8 @@ from chaincard.v1 import program_config_pb2 as pc
 E = pc.NotificationEvent
 
 PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time",
-                "expires_on", "level", "previous_level", "coupon_name", "date_kind", "date", "days", "item", "uses_left")
+                "expires_on", "level", "previous_level", "campaign_name", "coupon_name", "date_kind", "date", "days", "item",
+                "uses_left")
 
 # {date_kind} of NOTIFICATION_EVENT_MEMBER_DATE, by MemberDateKind.
 DATE_KIND_NAMES: dict[int, str] = {
@@ -63,6 +64,10 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
         code="DEFAULT-COUNT-USES-EXPIRING", event=E.NOTIFICATION_EVENT_COUNT_USES_EXPIRING,
         channel=pc.NOTIFICATION_CHANNEL_SMS, active=True,
         body="尊敬的{member_name}，您会员卡(尾号{card_last4})上的{item}还剩{uses_left}次，将于{expires_on}到期，请尽快使用。",
+    ),
+    E.NOTIFICATION_EVENT_CAMPAIGN: pc.NotificationTemplate(
+        code="DEFAULT-CAMPAIGN", event=E.NOTIFICATION_EVENT_CAMPAIGN, channel=pc.NOTIFICATION_CHANNEL_SMS,
+        active=True, body="尊敬的{member_name}，{campaign_name}：我们想念您！{coupon_name}",
     ),
 }
 

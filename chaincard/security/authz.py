@@ -307,6 +307,16 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("SegmentService", "ShowRfm")] = Rule(
         roles=segment_users, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
 
+    # CampaignService (HQ, docs/adr/0055): HQ admin chain-wide, a regional manager within their
+    # region (the campaign and its segment are kept within it).
+    campaign_scope = {ScopeLevel.REGION: ("scope_region",)}
+    m[_rpc("CampaignService", "CreateCampaign")] = Rule(roles=_roles(HA, RM), filters=campaign_scope,
+                                                      note="kept within the operator's region; audited")
+    m[_rpc("CampaignService", "ScheduleCampaign")] = Rule(roles=_roles(HA, RM), filters=campaign_scope,
+                                                        note="the campaign must lie within the caller's region; audited")
+    for method in ("GetCampaignReport", "ListCampaigns"):
+        m[_rpc("CampaignService", method)] = Rule(roles=_roles(HA, RM, HF, AU), filters=campaign_scope)
+
     # ReportService (HQ).
     m[_rpc("ReportService", "GetStoreDailySummary")] = Rule(roles=_REPORT_READERS, targets=(Check("query.store_id", "store"),))
     for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport"):

@@ -69,7 +69,7 @@ DEFAULT_STRING_LIMITS: tuple[tuple[str, int], ...] = (
     ("*_id", 64), ("*_code", 64), ("code", 64), ("*_codes", 64), ("sku", 64), ("category", 64),
     ("tag", 64), ("tags", 64), ("add_tags", 64), ("remove_tags", 64), ("holidays", 32),
     ("name", 128), ("*_name", 128), ("name_prefix", 128),
-    ("external_reference", 128), ("endpoint", 255),
+    ("external_reference", 128), ("endpoint", 255), ("endpoints", 255),
 )
 # (repeated or map field name pattern, most items); the first match wins.
 DEFAULT_REPEATED_LIMITS: tuple[tuple[str, int], ...] = (
@@ -81,6 +81,7 @@ DEFAULT_REPEATED_LIMITS: tuple[tuple[str, int], ...] = (
     ("coupon_codes", 50),
     ("custom_fields", 50),
     ("tags", 50), ("add_tags", 50), ("remove_tags", 50),
+    ("endpoints", 16),            # a region's replicas (docs/adr/0054)
 )
 DEFAULT_SIGNED_FEN_PATTERNS: tuple[str, ...] = (
     "*delta*", "*net_fen", "*overdrawn_fen", "*balances_after.*", "*balances.*",

@@ -17,16 +17,18 @@ STAFF_ROLE_CASHIER: StaffRole
 STAFF_ROLE_STORE_MANAGER: StaffRole
 
 class Region(_message.Message):
-    __slots__ = ("code", "card_prefix", "name", "endpoint")
+    __slots__ = ("code", "card_prefix", "name", "endpoint", "endpoints")
     CODE_FIELD_NUMBER: _ClassVar[int]
     CARD_PREFIX_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
     code: str
     card_prefix: str
     name: str
     endpoint: str
-    def __init__(self, code: _Optional[str] = ..., card_prefix: _Optional[str] = ..., name: _Optional[str] = ..., endpoint: _Optional[str] = ...) -> None: ...
+    endpoints: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, code: _Optional[str] = ..., card_prefix: _Optional[str] = ..., name: _Optional[str] = ..., endpoint: _Optional[str] = ..., endpoints: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Franchisee(_message.Message):
     __slots__ = ("franchisee_id", "name", "company_owned", "active")

@@ -196,7 +196,7 @@ class ActivityFilter(_message.Message):
     def __init__(self, from_date: _Optional[str] = ..., to_date: _Optional[str] = ..., min_spend_fen: _Optional[int] = ..., max_spend_fen: _Optional[int] = ..., min_visits: _Optional[int] = ..., max_visits: _Optional[int] = ...) -> None: ...
 
 class MemberCriteria(_message.Message):
-    __slots__ = ("level_codes", "tags_all", "tags_any", "card_type_codes", "home_regions", "issuing_store_ids", "issuing_franchisee_ids", "activity", "last_visit_on_or_before", "last_visit_on_or_after", "birthday_months", "min_points", "max_points", "min_balance_fen", "max_balance_fen", "holds_coupon_templates", "holds_any_coupon", "rfm_segments", "registered_store_ids")
+    __slots__ = ("level_codes", "tags_all", "tags_any", "card_type_codes", "home_regions", "issuing_store_ids", "issuing_franchisee_ids", "activity", "last_visit_on_or_before", "last_visit_on_or_after", "birthday_months", "min_points", "max_points", "min_balance_fen", "max_balance_fen", "holds_coupon_templates", "holds_any_coupon", "rfm_segments", "registered_store_ids", "dormant_card_type_codes")
     LEVEL_CODES_FIELD_NUMBER: _ClassVar[int]
     TAGS_ALL_FIELD_NUMBER: _ClassVar[int]
     TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
@@ -216,6 +216,7 @@ class MemberCriteria(_message.Message):
     HOLDS_ANY_COUPON_FIELD_NUMBER: _ClassVar[int]
     RFM_SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_STORE_IDS_FIELD_NUMBER: _ClassVar[int]
+    DORMANT_CARD_TYPE_CODES_FIELD_NUMBER: _ClassVar[int]
     level_codes: _containers.RepeatedScalarFieldContainer[str]
     tags_all: _containers.RepeatedScalarFieldContainer[str]
     tags_any: _containers.RepeatedScalarFieldContainer[str]
@@ -235,7 +236,8 @@ class MemberCriteria(_message.Message):
     holds_any_coupon: bool
     rfm_segments: _containers.RepeatedScalarFieldContainer[RfmSegment]
     registered_store_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, level_codes: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., card_type_codes: _Optional[_Iterable[str]] = ..., home_regions: _Optional[_Iterable[str]] = ..., issuing_store_ids: _Optional[_Iterable[str]] = ..., issuing_franchisee_ids: _Optional[_Iterable[str]] = ..., activity: _Optional[_Union[ActivityFilter, _Mapping]] = ..., last_visit_on_or_before: _Optional[str] = ..., last_visit_on_or_after: _Optional[str] = ..., birthday_months: _Optional[_Iterable[int]] = ..., min_points: _Optional[int] = ..., max_points: _Optional[int] = ..., min_balance_fen: _Optional[int] = ..., max_balance_fen: _Optional[int] = ..., holds_coupon_templates: _Optional[_Iterable[str]] = ..., holds_any_coupon: _Optional[bool] = ..., rfm_segments: _Optional[_Iterable[_Union[RfmSegment, str]]] = ..., registered_store_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    dormant_card_type_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, level_codes: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., card_type_codes: _Optional[_Iterable[str]] = ..., home_regions: _Optional[_Iterable[str]] = ..., issuing_store_ids: _Optional[_Iterable[str]] = ..., issuing_franchisee_ids: _Optional[_Iterable[str]] = ..., activity: _Optional[_Union[ActivityFilter, _Mapping]] = ..., last_visit_on_or_before: _Optional[str] = ..., last_visit_on_or_after: _Optional[str] = ..., birthday_months: _Optional[_Iterable[int]] = ..., min_points: _Optional[int] = ..., max_points: _Optional[int] = ..., min_balance_fen: _Optional[int] = ..., max_balance_fen: _Optional[int] = ..., holds_coupon_templates: _Optional[_Iterable[str]] = ..., holds_any_coupon: _Optional[bool] = ..., rfm_segments: _Optional[_Iterable[_Union[RfmSegment, str]]] = ..., registered_store_ids: _Optional[_Iterable[str]] = ..., dormant_card_type_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchMemberViewsResponse(_message.Message):
     __slots__ = ("members", "next_page_token")

@@ -46,6 +46,7 @@ class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_EVENT_LEVEL_CHANGED: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_MEMBER_DATE: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_COUNT_USES_EXPIRING: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_CAMPAIGN: _ClassVar[NotificationEvent]
 
 class MemberDateKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -98,6 +99,7 @@ NOTIFICATION_EVENT_POINTS_EXPIRING: NotificationEvent
 NOTIFICATION_EVENT_LEVEL_CHANGED: NotificationEvent
 NOTIFICATION_EVENT_MEMBER_DATE: NotificationEvent
 NOTIFICATION_EVENT_COUNT_USES_EXPIRING: NotificationEvent
+NOTIFICATION_EVENT_CAMPAIGN: NotificationEvent
 MEMBER_DATE_KIND_UNSPECIFIED: MemberDateKind
 MEMBER_DATE_KIND_BIRTHDAY: MemberDateKind
 MEMBER_DATE_KIND_WEDDING_ANNIVERSARY: MemberDateKind
@@ -116,7 +118,7 @@ COMMISSION_EVENT_RECHARGE: CommissionEvent
 COMMISSION_EVENT_SPEND: CommissionEvent
 
 class CardType(_message.Message):
-    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen", "balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_store_ids", "recharge_roles", "recharge_approval_threshold_fen")
+    __slots__ = ("code", "name", "kind_description", "stored_value", "points", "count_uses", "validity_days", "discount", "time_limited", "trial", "default_level_code", "count_item_codes", "active", "converts_to_card_type_code", "anonymous", "conversion_min_recharge_fen", "balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_store_ids", "recharge_roles", "recharge_approval_threshold_fen", "dormant_after_days")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +141,7 @@ class CardType(_message.Message):
     RECHARGE_STORE_IDS_FIELD_NUMBER: _ClassVar[int]
     RECHARGE_ROLES_FIELD_NUMBER: _ClassVar[int]
     RECHARGE_APPROVAL_THRESHOLD_FEN_FIELD_NUMBER: _ClassVar[int]
+    DORMANT_AFTER_DAYS_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     kind_description: str
@@ -161,7 +164,8 @@ class CardType(_message.Message):
     recharge_store_ids: _containers.RepeatedScalarFieldContainer[str]
     recharge_roles: _containers.RepeatedScalarFieldContainer[_directory_pb2.StaffRole]
     recharge_approval_threshold_fen: int
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ..., balance_cap_fen: _Optional[int] = ..., real_name_threshold_fen: _Optional[int] = ..., non_cash_threshold_fen: _Optional[int] = ..., recharge_store_ids: _Optional[_Iterable[str]] = ..., recharge_roles: _Optional[_Iterable[_Union[_directory_pb2.StaffRole, str]]] = ..., recharge_approval_threshold_fen: _Optional[int] = ...) -> None: ...
+    dormant_after_days: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind_description: _Optional[str] = ..., stored_value: _Optional[bool] = ..., points: _Optional[bool] = ..., count_uses: _Optional[bool] = ..., validity_days: _Optional[int] = ..., discount: _Optional[bool] = ..., time_limited: _Optional[bool] = ..., trial: _Optional[bool] = ..., default_level_code: _Optional[str] = ..., count_item_codes: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., converts_to_card_type_code: _Optional[str] = ..., anonymous: _Optional[bool] = ..., conversion_min_recharge_fen: _Optional[int] = ..., balance_cap_fen: _Optional[int] = ..., real_name_threshold_fen: _Optional[int] = ..., non_cash_threshold_fen: _Optional[int] = ..., recharge_store_ids: _Optional[_Iterable[str]] = ..., recharge_roles: _Optional[_Iterable[_Union[_directory_pb2.StaffRole, str]]] = ..., recharge_approval_threshold_fen: _Optional[int] = ..., dormant_after_days: _Optional[int] = ...) -> None: ...
 
 class Level(_message.Message):
     __slots__ = ("code", "name", "rank", "discount_bp", "points_multiplier_bp", "category_discount_bp", "privileges", "price_fen", "paid_validity_days")

@@ -16,6 +16,7 @@ from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
 from chaincard.ids import is_ascii_digits
 from chaincard.phones import mask_email
+from chaincard.rpc.endpoints import balanced_target, parse_endpoints
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
 from hq_service import audit_log
@@ -70,11 +71,12 @@ def upsert_region(uow: UnitOfWork, request: directory_pb2.UpsertRegionRequest) -
         raise InvalidArgument("region.card_prefix", f"already used by region {clash.code}")
     existing = session.get(Region, code)
     before = region_message(existing) if existing is not None else None
-    stored = session.merge(Region(code=code, card_prefix=region.card_prefix, name=_text("region.name", region.name), endpoint=region.endpoint))
+    stored = session.merge(Region(code=code, card_prefix=region.card_prefix, name=_text("region.name", region.name),
+                                  endpoint=ENDPOINT_SEPARATOR.join(_endpoints(region))))
     bump_version(session)
     audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertRegion"), target_type="region", target_id=code,
                      place=Place(region=code), before=before, after=region_message(stored), request_id=request.request_id)
-    return directory_pb2.UpsertRegionResponse(region=region)
+    return directory_pb2.UpsertRegionResponse(region=region_message(stored))
 
 
 def upsert_franchisee(uow: UnitOfWork, request: directory_pb2.UpsertFranchiseeRequest) -> directory_pb2.UpsertFranchiseeResponse:
@@ -121,8 +123,42 @@ def upsert_store(uow: UnitOfWork, request: directory_pb2.UpsertStoreRequest) -> 
     return directory_pb2.UpsertStoreResponse(store=item)
 
 
+# A region's replicas share the one ``endpoint`` column, comma-separated (docs/adr/0054): the
+# directory needs no migration, and a row of one endpoint reads as it always did.
+ENDPOINT_SEPARATOR = ","
+_ENDPOINTS_COLUMN_LENGTH = 255
+
+
+def _endpoints(region: directory_pb2.Region) -> list[str]:
+    """The region's endpoints as given (``endpoints``, else ``endpoint``), each one a target callers
+    can balance over, or INVALID_ARGUMENT naming the field."""
+    endpoints = [entry.strip() for entry in region.endpoints]
+    if not endpoints:
+        single = region.endpoint.strip()
+        if single and (ENDPOINT_SEPARATOR in single or " " in single or not single.isprintable()):
+            raise InvalidArgument("region.endpoint", "must be one host:port (several replicas: region.endpoints)")
+        return [single] if single else []
+    if region.endpoint and region.endpoint.strip() != endpoints[0]:
+        raise InvalidArgument("region.endpoint", "must be empty or the first of region.endpoints")
+    for index, entry in enumerate(endpoints):
+        if not entry or ENDPOINT_SEPARATOR in entry or " " in entry or not entry.isprintable():
+            raise InvalidArgument(f"region.endpoints[{index}]", "must be one host:port or dns:///name:port")
+    if len(set(endpoints)) != len(endpoints):
+        raise InvalidArgument("region.endpoints", "lists an endpoint twice")
+    try:
+        balanced_target(endpoints)
+    except ValueError as error:
+        raise InvalidArgument("region.endpoints", str(error)) from error
+    if len(ENDPOINT_SEPARATOR.join(endpoints)) > _ENDPOINTS_COLUMN_LENGTH:
+        raise InvalidArgument("region.endpoints", f"must be at most {_ENDPOINTS_COLUMN_LENGTH} characters together")
+    return endpoints
+
+
 def region_message(row: Region) -> directory_pb2.Region:
-    return directory_pb2.Region(code=row.code, card_prefix=row.card_prefix, name=row.name, endpoint=row.endpoint)
+    endpoints = parse_endpoints(row.endpoint)
+    return directory_pb2.Region(code=row.code, card_prefix=row.card_prefix, name=row.name,
+                                endpoint=endpoints[0] if endpoints else "",
+                                endpoints=endpoints if len(endpoints) > 1 else [])
 
 
 def franchisee_message(row: Franchisee) -> directory_pb2.Franchisee:

@@ -93,7 +93,8 @@ def _check_card_type(item: pc.CardType) -> None:
     if item.anonymous and item.trial:
         raise InvalidArgument("card_type.anonymous", "a trial card type is a member's taste: it cannot be a bearer card")
     # Prepaid compliance and recharge rules (docs/adr/0038, 0039): 0 takes the national default.
-    for field in ("balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_approval_threshold_fen"):
+    for field in ("balance_cap_fen", "real_name_threshold_fen", "non_cash_threshold_fen", "recharge_approval_threshold_fen",
+                  "dormant_after_days"):
         _not_negative(f"card_type.{field}", getattr(item, field))
     for index, role in enumerate(item.recharge_roles):
         if role not in (directory_pb2.STAFF_ROLE_CASHIER, directory_pb2.STAFF_ROLE_STORE_MANAGER):

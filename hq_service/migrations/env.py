@@ -1,4 +1,5 @@
 import hq_service.bulk_issue_models  # noqa: F401 - its tables belong to HQ's metadata too
+import hq_service.campaign_models  # noqa: F401 - its tables belong to HQ's metadata too
 import hq_service.company_models  # noqa: F401 - its tables belong to HQ's metadata too
 import hq_service.coupon_views  # noqa: F401 - its table belongs to HQ's metadata too
 import hq_service.operator_models  # noqa: F401 - its tables belong to HQ's metadata too

@@ -133,3 +133,62 @@ def test_a_repeated_directory_change_is_answered_once_and_a_reused_request_id_is
             directory.UpsertStore(renamed, timeout=10)
         assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
         assert directory.GetStore(directory_pb2.GetStoreRequest(store_id="S-E-RPT"), timeout=10).store.name == "Hangzhou Hubin"
+
+
+# ---- a region's replicas (docs/adr/0054) -----------------------------------------------------------
+@pytest.fixture
+def hq_sessions(migrated, database_drops):  # type: ignore[no-untyped-def]
+    """HQ's handlers on a directory of their own (the shared chain's regions keep their endpoints)."""
+    from chaincard.db.engine import make_engine, make_session_factory
+
+    name = f"cctest_replicas_hq_{new_id()[-10:]}"
+    engine = make_engine(migrated.url_for("hq_service", name))
+    yield make_session_factory(engine)
+    engine.dispose()
+    database_drops.drop(name)
+
+
+def _upsert(sessions, region: directory_pb2.Region) -> directory_pb2.Region:  # type: ignore[no-untyped-def]
+    from chaincard.commands import UnitOfWork
+    from hq_service.handlers import directory
+
+    with sessions.begin() as session:
+        return directory.upsert_region(UnitOfWork(session), directory_pb2.UpsertRegionRequest(
+            request_id=new_id(), region=region)).region
+
+
+def _listed(sessions) -> dict[str, directory_pb2.Region]:  # type: ignore[no-untyped-def]
+    from hq_service.handlers import directory
+
+    with sessions() as session:
+        return {region.code: region for region in directory.list_regions(session)}
+
+
+def test_a_region_lists_every_replica_and_endpoint_stays_the_first(hq_sessions) -> None:  # type: ignore[no-untyped-def]
+    replicas = ["10.1.0.5:47200", "10.1.0.6:47200"]
+    stored = _upsert(hq_sessions, directory_pb2.Region(code="E", card_prefix="11", name="East", endpoints=replicas))
+    assert (stored.endpoint, list(stored.endpoints)) == (replicas[0], replicas)
+    assert _listed(hq_sessions)["E"] == stored
+    # One endpoint reads as it always did: no list.
+    single = _upsert(hq_sessions, directory_pb2.Region(code="W", card_prefix="21", name="West", endpoint="chaincard-region-w:47200"))
+    assert (single.endpoint, list(single.endpoints)) == ("chaincard-region-w:47200", [])
+    dns = _upsert(hq_sessions, directory_pb2.Region(code="W", card_prefix="21", name="West",
+                                                    endpoints=["dns:///chaincard-region-w-replicas.chaincard.svc:47200"]))
+    assert _listed(hq_sessions)["W"] == dns
+
+
+@pytest.mark.parametrize(("region", "field"), [
+    (directory_pb2.Region(endpoint="10.1.0.9:47200", endpoints=["10.1.0.5:47200", "10.1.0.6:47200"]), "region.endpoint"),
+    (directory_pb2.Region(endpoint="10.1.0.5:47200,10.1.0.6:47200"), "region.endpoint"),
+    (directory_pb2.Region(endpoints=["region-e-0:47200", "region-e-1:47200"]), "region.endpoints"),
+    (directory_pb2.Region(endpoints=["10.1.0.5:47200", "10.1.0.5:47200"]), "region.endpoints"),
+    (directory_pb2.Region(endpoints=["10.1.0.5:47200", ""]), "region.endpoints[1]"),
+])
+def test_replica_endpoints_that_cannot_be_balanced_over_are_refused_naming_the_field(hq_sessions, region, field) -> None:  # type: ignore[no-untyped-def]
+    from chaincard.errors import InvalidArgument
+
+    region.code, region.card_prefix, region.name = "E", "11", "East"
+    with pytest.raises(InvalidArgument) as refused:
+        _upsert(hq_sessions, region)
+    assert refused.value.field == field
+    assert "E" not in _listed(hq_sessions)

@@ -29,5 +29,5 @@ def test_the_hq_migration_matches_the_models_and_goes_down(fresh_database):  # t
     upgrade_to_head("hq_service", url)
     assert "email" in columns_of(url, "staff")
     assert model_differences(url, HqBase.metadata, HQ_TABLES) == []
-    command.downgrade(alembic_config("hq_service", url), "0025")
+    command.downgrade(alembic_config("hq_service", url), "0026")
     assert "manager_digests" not in table_names(url) and "email" not in columns_of(url, "staff")

@@ -1,7 +1,7 @@
 """staff e-mail and store managers' daily digests (N4, docs/adr/0056)
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from chaincard.db.base import UtcTimestamp
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

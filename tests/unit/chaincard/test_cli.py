@@ -95,3 +95,22 @@ def test_the_till_refunds_and_voids_sales_and_count_use_purchases() -> None:
         store_cli._refund_lines(_parse("pos", "refund", "881100000000018", "T-2", "--line", "TEA-1"))  # noqa: SLF001
     void = _parse("pos", "void", "881100000000018", "T-3", "--token-file", "manager.json")
     assert (void.transaction, void.token_file) == ("T-3", "manager.json")
+
+
+def test_up_runs_one_replica_a_region_unless_told_more(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert _parse("up").region_replicas == 1
+    args = _parse("up", "--region-replicas", "2")
+    assert (args.handler, args.region_replicas) == (cli.run_up, 2)
+    from chaincard.local.chain import Chain
+
+    with pytest.raises(ValueError, match="at least 1"):
+        Chain(tmp_path, region_replicas=0)
+    with pytest.raises(ValueError, match="link proxies"):
+        Chain(tmp_path, region_replicas=2, link_proxies=True)
+
+
+def test_a_regions_replicas_are_named_after_it() -> None:
+    from chaincard.chain_state import region_of_replica, replica_name
+
+    assert [replica_name("E", index) for index in range(3)] == ["region-E", "region-E.2", "region-E.3"]
+    assert [region_of_replica(replica_name("W", index)) for index in range(3)] == ["W", "W", "W"]
