@@ -156,6 +156,8 @@ class NoticePlanner:
                        extra={"level": payload.level_name, "previous_level": payload.previous_level_name})
         elif isinstance(payload, events_pb2.MemberDateComing):
             # A greeting before a member date (N2, M6, docs/adr/0056); the region sends one a year.
+            if not payload.member_id:
+                return
             self._plan(session, envelope, E.NOTIFICATION_EVENT_MEMBER_DATE, member_id=payload.member_id,
                        card_number=payload.card_number, store_id=payload.issuing_store_id, moment=utc_now(), amount_fen=0,
                        balances=common_pb2.Balances(), points=0, only_template=payload.notification_template_code,
