@@ -102,6 +102,9 @@ class Settings:
     notification_wechat_template_id: str = ""
     # Tries of one HTTP gateway send before the notice waits for the dispatcher's next round.
     notification_http_attempts: int = 3
+    # Store managers' digest of the previous business day (N4, docs/adr/0056): sent by e-mail (the
+    # SMTP settings above) once the chain's local time is past this "HH:MM"; "" sends none.
+    manager_digest_after: str = "07:00"
     # Directory of the chain's certificates (`chaincard certs init`): the CA and this process's own
     # certificate and key. Every connection between services is mutual TLS with them.
     tls_dir: str = ""

@@ -50,7 +50,7 @@ from chaincard.v1 import (
     segments_pb2_grpc,
 )
 from chaincard.workers import PeriodicJob, Worker
-from hq_service import commission, rfm
+from hq_service import commission, manager_digest, rfm
 from hq_service.audit_log import AuditCollector, refusal_recorder
 from hq_service.audit_query import AuditServicer
 from hq_service.bulk_issue_servicer import BulkCouponIssueServicer
@@ -181,10 +181,13 @@ def start_hq(settings: Settings) -> RunningServer:
     # Campaigns: due ones started, their notices queued a chunk at a time (docs/adr/0055).
     campaign_sender = CampaignSender(session_factory, QuietHours.parse(settings.notification_quiet_hours,
                                                                        settings.business_time_zone)).start()
+    # Store managers' digest of the previous business day, each morning, once (docs/adr/0056).
+    digests = PeriodicJob("manager-digest", manager_digest.CHECK_EVERY_SECONDS,
+                          lambda: manager_digest.run_due(session_factory, settings)).start()
     workers = [read_models, notices, audit, dispatcher, claim_sweep, nightly_commission, nightly_rfm, *bulk_issue,
-               company_recharge, campaign_sender]
+               company_recharge, campaign_sender, digests]
     running.on_stop += [engine.dispose, read_models.stop, notices.stop, audit.stop, dispatcher.stop, claim_sweep.stop,
-                        nightly_commission.stop, nightly_rfm.stop,
+                        nightly_commission.stop, nightly_rfm.stop, digests.stop,
                         *(worker.stop for worker in bulk_issue),
                         company_recharge.stop, campaign_sender.stop,
                         region_channels.close,

@@ -390,6 +390,7 @@ def _staff_set(stub: directory_pb2_grpc.DirectoryServiceStub, args: argparse.Nam
     person = directory_pb2.Staff(
         staff_id=args.staff_id, store_id=args.store, name=args.name, role=cast(directory_pb2.StaffRole, directory_pb2.StaffRole.Value(STAFF_ROLES[args.role])),
         active=not args.left, employee_number=args.employee_number or "", operator_id=args.operator or "",
+        email=args.email or "",
     )
     stored = stub.UpsertStaff(directory_pb2.UpsertStaffRequest(request_id=new_id(), staff=person), timeout=10).staff
     print(f"{stored.staff_id} {stored.name}: {args.role} at {stored.store_id}, {'active' if stored.active else 'has left'}")
@@ -402,9 +403,9 @@ def _staff_list(stub: directory_pb2_grpc.DirectoryServiceStub, args: argparse.Na
     staff = stub.ListStaff(directory_pb2.ListStaffRequest(store_id=args.store, include_inactive=args.all), timeout=10).staff
     roles = {value: name for name, value in STAFF_ROLES.items()}
     rows = [[person.staff_id, person.name, roles.get(directory_pb2.StaffRole.Name(person.role), "?"), person.employee_number,
-             person.operator_id, "yes" if person.active else "left"] for person in staff]
+             person.operator_id, person.email, "yes" if person.active else "left"] for person in staff]
     print(render_text(Table(title=f"Staff of store {args.store}",
-                            headers=["staff id", "name", "role", "employee no.", "operator", "active"], rows=rows)))
+                            headers=["staff id", "name", "role", "employee no.", "operator", "e-mail", "active"], rows=rows)))
 
 
 def _run_staff(args: argparse.Namespace, body: StaffBody) -> int:
@@ -508,6 +509,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     staff_set.add_argument("--role", choices=list(STAFF_ROLES), default="cashier")
     staff_set.add_argument("--employee-number", help="the HR number printed on receipts")
     staff_set.add_argument("--operator", help="the operator account this person logs in with")
+    staff_set.add_argument("--email", help="work e-mail: a store manager's morning digest goes there (docs/adr/0056)")
     staff_set.add_argument("--left", action="store_true", help="the person has left (kept for history)")
     staff_list = staff_commands.add_parser("list", help="a store's staff")
     staff_list.add_argument("--store", required=True)

@@ -73,6 +73,9 @@ class StaffMember(Base):
     employee_number: Mapped[str] = mapped_column(String(32))
     # The operator account the person logs in with; "" when none.
     operator_id: Mapped[str] = mapped_column(String(32))
+    # Work e-mail (the store manager's digest, N4, docs/adr/0056); "" when none. Personal data:
+    # masked in audit entries, left out of the config snapshot.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
 
 class ConfigItem(Base):
@@ -451,3 +454,22 @@ class AuditLogEntry(Base):
     # "OK", or the status name of a refused attempt (e.g. "PERMISSION_DENIED").
     outcome: Mapped[str] = mapped_column(String(32), default="OK")
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ManagerDigest(Base):
+    """One store manager's digest of one business day (N4, docs/adr/0056): the row is committed
+    SENDING before the e-mail goes out, so a rerun (or a second HQ replica) never sends it twice;
+    one left SENDING by a crash is never resent (SMTP cannot drop a repeat: at most once)."""
+
+    __tablename__ = "manager_digests"
+
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32))
+    # SENDING, SENT or FAILED.
+    status: Mapped[str] = mapped_column(String(16))
+    # The figures sent (no address): what the manager read, for support.
+    body: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)

@@ -3,7 +3,8 @@
 - ``NoticePlanner.apply`` is the handler of the ``<deployment>.hq-notifications`` consumer: for a
   card opening, recharge, spend, points redemption, refund or void of a member's card, a coupon
   about to expire (CouponExpiring), points about to expire (PointsExpiring, P3), or a level change
-  of a member's card (MemberLevelChanged, L2), it writes a
+  of a member's card (MemberLevelChanged, L2), a member date coming (MemberDateComing) or a count
+  card's uses about to expire (CountUsesExpiring; docs/adr/0056), it writes a
   ``notices`` row per active template, in the transaction that records the event as applied
   (STYLE rule 7), so a redelivered event plans nothing twice.
 - ``NoticeDispatcher`` sends due notices through their channel and records the outcome per
@@ -49,7 +50,7 @@ from chaincard.notifications.channels import (
     WeChatTemplateChannel,
 )
 from chaincard.notifications.quiet_hours import QuietHours
-from chaincard.notifications.templates import DEFAULT_TEMPLATES, render
+from chaincard.notifications.templates import DATE_KIND_NAMES, DEFAULT_TEMPLATES, render
 from chaincard.v1 import common_pb2, events_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from chaincard.workers import Backoff, Worker
@@ -153,6 +154,25 @@ class NoticePlanner:
                        card_number=payload.card_number, store_id=payload.store_id, moment=moment, amount_fen=0,
                        balances=common_pb2.Balances(), points=0,
                        extra={"level": payload.level_name, "previous_level": payload.previous_level_name})
+        elif isinstance(payload, events_pb2.MemberDateComing):
+            # A greeting before a member date (N2, M6, docs/adr/0056); the region sends one a year.
+            if not payload.member_id:
+                return
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_MEMBER_DATE, member_id=payload.member_id,
+                       card_number=payload.card_number, store_id=payload.issuing_store_id, moment=utc_now(), amount_fen=0,
+                       balances=common_pb2.Balances(), points=0, only_template=payload.notification_template_code,
+                       extra={"date_kind": DATE_KIND_NAMES.get(payload.kind, ""), "date": payload.date,
+                              "days": str(payload.days_before), "coupon_name": payload.coupon_name})
+        elif isinstance(payload, events_pb2.CountUsesExpiring):
+            if not payload.member_id:
+                return
+            last_day = (payload.expires_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo(self.time_zone))
+                        - timedelta(microseconds=1)).date()
+            self._plan(session, envelope, E.NOTIFICATION_EVENT_COUNT_USES_EXPIRING, member_id=payload.member_id,
+                       card_number=payload.card_number, store_id=payload.issuing_store_id, moment=utc_now(), amount_fen=0,
+                       balances=common_pb2.Balances(), points=0,
+                       extra={"item": payload.item_name or payload.item_code, "uses_left": str(payload.uses_left),
+                              "expires_on": last_day.isoformat()})
         elif isinstance(payload, events_pb2.CouponExpiring):
             coupon = payload.coupon
             if not payload.member_id:
@@ -167,7 +187,7 @@ class NoticePlanner:
 
     def _plan(self, session: Session, envelope: events_pb2.EventEnvelope, notice_event: int, *, member_id: str,
               card_number: str, store_id: str, moment: datetime, amount_fen: int, balances: common_pb2.Balances,
-              points: int, extra: Mapping[str, str] | None = None) -> None:
+              points: int, extra: Mapping[str, str] | None = None, only_template: str = "") -> None:
         self._refresh(session)
         store_name = self._store_names.get(store_id)
         variables = {
@@ -182,7 +202,11 @@ class NoticePlanner:
         }
         now = utc_now()
         send_after = self.quiet_hours.release_time(now) if self.quiet_hours else now
-        for template in self.templates_for(session, notice_event):
+        templates = self.templates_for(session, notice_event)
+        if only_template:  # the one a greeting names (docs/adr/0056); none when HQ switched it off
+            templates = [template for template in self._templates.get(notice_event, [])
+                         if template.code == only_template and template.active]
+        for template in templates:
             session.add(Notice(
                 notice_id=notice_id_for(envelope.event_id, template.code), event_id=envelope.event_id, member_id=member_id,
                 card_number=card_number, notification_event=short_name(pc.NotificationEvent, "NOTIFICATION_EVENT_", notice_event),

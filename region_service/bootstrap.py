@@ -41,6 +41,7 @@ from region_service.context import RegionContext
 from region_service.count_pack_expiry import expire_due_packs
 from region_service.coupon_batch_servicer import CouponBatchServicer
 from region_service.coupons.jobs import run_coupon_jobs
+from region_service.greetings import run_greeting_jobs
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.import_servicer import RegionImportServicer
 from region_service.levels import NightlyReview
@@ -138,11 +139,14 @@ def start_region(settings: Settings) -> RunningServer:
     # Count-use packs past their expiry (docs/adr/0030), as often as the points lots.
     pack_expiry = PeriodicJob("count-pack-expiry", POINTS_EXPIRY_SWEEP_SECONDS, lambda: expire_due_packs(ctx)).start()
     coupon_jobs = PeriodicJob("coupon-jobs", COUPON_JOBS_SECONDS, lambda: run_coupon_jobs(ctx)).start()
+    # Member-date greetings and count-use reminders, once each however often they run (docs/adr/0056).
+    greeting_jobs = PeriodicJob("greeting-jobs", COUPON_JOBS_SECONDS, lambda: run_greeting_jobs(ctx)).start()
     level_review = PeriodicJob("level-review", LEVEL_REVIEW_CHECK_SECONDS, NightlyReview(ctx)).start()
     feed = BalanceFeedCopier(session_factory).start()
     # The region's one consumer: its members' referral awards, wherever the referee is (docs/adr/0044).
     referrals = referral_consumer(ctx).start()
     running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, pack_expiry.stop, coupon_jobs.stop,
+                        greeting_jobs.stop,
                         level_review.stop, feed.stop, referrals.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)

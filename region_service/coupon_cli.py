@@ -1,5 +1,5 @@
 """``chaincard coupon issue|list`` (a card's coupons, at its home region through any region, as the
-logged-in operator) and ``chaincard region coupons expire|remind|birthdays`` (the region's coupon
+logged-in operator) and ``chaincard region coupons expire|remind|birthdays|greetings|count-reminders`` (the region's coupon
 jobs, run now)."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def add_card_coupon_commands(coupon_commands: argparse._SubParsersAction[argpars
     listing.set_defaults(handler=run_coupon_list)
 
 
-# ---- chaincard region coupons expire | remind | birthdays -------------------------------------------
+# ---- chaincard region coupons expire | remind | birthdays | greetings | count-reminders -------------
 def run_coupon_job(args: argparse.Namespace) -> int:
     """Run one of the region's coupon jobs now against its database, reading HQ's configuration."""
     from chaincard.config import load_settings
@@ -125,6 +125,7 @@ def run_coupon_job(args: argparse.Namespace) -> int:
     from chaincard.rpc.channels import open_channel
     from chaincard.security.cli import chain_state, operator_transport
     from chaincard.v1 import member_index_pb2_grpc, program_config_pb2_grpc
+    from region_service import greetings
     from region_service.card_directory import CardDirectoryCache
     from region_service.context import RegionContext
     from region_service.coupons import jobs
@@ -151,6 +152,10 @@ def run_coupon_job(args: argparse.Namespace) -> int:
             print(f"{jobs.expire_due_coupons(ctx)} coupon(s) expired in region {code}")
         elif args.job == "remind":
             print(f"{jobs.remind_expiring_coupons(ctx)} expiry reminder(s) sent from region {code}")
+        elif args.job == "greetings":
+            print(f"{greetings.send_member_date_greetings(ctx)} member-date greeting(s) sent from region {code}")
+        elif args.job == "count-reminders":
+            print(f"{greetings.send_count_use_reminders(ctx)} count-use reminder(s) sent from region {code}")
         else:
             print(f"{jobs.issue_birthday_coupons(ctx)} birthday coupon(s) issued in region {code}")
     finally:
@@ -161,9 +166,10 @@ def run_coupon_job(args: argparse.Namespace) -> int:
 
 def add_region_coupon_commands(region_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001
     coupons = region_commands.add_parser(
-        "coupons", help="run a coupon job now: expire (past validity), remind (expiring soon), birthdays (today's); "
+        "coupons", help="run a coupon job now: expire (past validity), remind (expiring soon), birthdays (today's), "
+                        "greetings (member dates, docs/adr/0056), count-reminders (count-use packs near expiry); "
                         "each is exactly once however often it runs")
-    coupons.add_argument("job", choices=("expire", "remind", "birthdays"))
+    coupons.add_argument("job", choices=("expire", "remind", "birthdays", "greetings", "count-reminders"))
     coupons.add_argument("--code", default=argparse.SUPPRESS, help="region code, e.g. E (default E)")
     coupons.add_argument("--database-url", help="the region's database URL (default: the local chain's)")
     coupons.add_argument("--hq", help="HQ endpoint (default: the local chain's), for the coupon templates")

@@ -551,3 +551,47 @@ class NoticeOptOut(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class MemberDateRow(Base):
+    """A member's other date (N2, M6, docs/adr/0056): wedding anniversary, a child's birthday. Kept
+    only here, at the home region; set with MemberService.SetMemberDates, cleared by erasure."""
+
+    __tablename__ = "member_dates"
+    __table_args__ = (
+        CheckConstraint("month BETWEEN 1 AND 12 AND day BETWEEN 1 AND 31", name="real_month_day"),
+        Index("ix_member_dates_month_day", "month", "day"),
+    )
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), primary_key=True)
+    # program_config.proto MemberDateKind short name: "WEDDING_ANNIVERSARY", "CHILD_BIRTHDAY".
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Tells dates of one kind apart (a child's name); "" when none.
+    label: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    # None: given without the year ("--MM-DD").
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class MemberDateGreetingSent(Base):
+    """A greeting sent (N2, docs/adr/0056): one per greeting, member, date and year, so a rerun (or
+    another replica) sends none twice. Key: "<greeting>:<member>:<kind>:<label>:<year>"."""
+
+    __tablename__ = "member_date_greetings"
+
+    greeting_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    card_number: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class CountUsePackReminder(Base):
+    """A count-uses-expiring reminder sent for a pack (docs/adr/0056): one per pack, ever."""
+
+    __tablename__ = "count_use_pack_reminders"
+
+    pack_id: Mapped[str] = mapped_column(ForeignKey("count_use_packs.pack_id"), primary_key=True)
+    uses_left: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)

@@ -22,7 +22,7 @@ from chaincard.v1 import (
     transactions_pb2_grpc,
 )
 from region_service import member_codes as region_member_codes
-from region_service import notice_contacts
+from region_service import member_dates, notice_contacts
 from region_service.context import RegionContext
 from region_service.coupons import manual, transfer
 from region_service.forwarding import CallOrigin
@@ -97,6 +97,12 @@ class MemberServicer(members_pb2_grpc.MemberServiceServicer):
     ) -> members_pb2.SetNoticeOptOutResponse:
         return self.routing.at_member_home(
             request, CallOrigin.of(context), lambda: self.ctx.commands.run(notice_contacts.set_notice_opt_out, request))
+
+    def SetMemberDates(  # noqa: N802
+        self, request: members_pb2.SetMemberDatesRequest, context: grpc.ServicerContext,
+    ) -> members_pb2.SetMemberDatesResponse:
+        return self.routing.at_member_home(
+            request, CallOrigin.of(context), lambda: self.ctx.commands.run(member_dates.set_member_dates, request))
 
 
 class CardServicer(cards_pb2_grpc.CardServiceServicer):

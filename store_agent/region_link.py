@@ -51,6 +51,7 @@ HOME_REGION_MARK_SECONDS = 600.0
 OFFLINE_REFUSED = {
     "RegisterMember": "member registration needs the region",
     "UpdateMember": "member profile changes need the region",
+    "SetMemberDates": "member dates are kept by the region",
     "OpenCard": "cards cannot be opened offline",
     "RechargeCard": "recharges are not taken offline",
     "RefundSale": "refunds are not given offline",

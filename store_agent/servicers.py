@@ -91,6 +91,12 @@ class StoreMemberServicer(members_pb2_grpc.MemberServiceServicer):
         # A member opts out of a notice channel at the till (N5); the region decides.
         return self.commands.send(self.region, request)
 
+    def SetMemberDates(  # noqa: N802
+        self, request: members_pb2.SetMemberDatesRequest, context: grpc.ServicerContext
+    ) -> members_pb2.SetMemberDatesResponse:
+        # A member's wedding or child's birthday told at the till (M6); kept at the home region.
+        return self.commands.send(self.region, request)
+
 
 class StoreCardServicer(cards_pb2_grpc.CardServiceServicer):
     """Lifecycle and PIN changes are never decided offline: refused with UNAVAILABLE when the region

@@ -42,6 +42,8 @@ class OutgoingNotice:
     channel: str
     template_code: str
     text: str
+    # The e-mail subject; "" = the chain's generic one.
+    subject: str = ""
 
 
 class DeliveryError(Exception):
@@ -211,7 +213,7 @@ class EmailChannel:
         message = EmailMessage()
         message["From"] = self.smtp.sender
         message["To"] = address
-        message["Subject"] = "会员卡通知 Card notice"
+        message["Subject"] = notice.subject or "会员卡通知 Card notice"
         message["Message-ID"] = f"<{notice.notice_id}@chaincard>"
         message.set_content(notice.text)
         # Errors name no address: they end up in HQ's notices table and logs.

@@ -13,7 +13,15 @@ from chaincard.v1 import program_config_pb2 as pc
 E = pc.NotificationEvent
 
 PLACEHOLDERS = ("member_name", "card_last4", "amount", "balance", "points", "points_balance", "store_name", "time",
-                "expires_on", "level", "previous_level", "campaign_name", "coupon_name")
+                "expires_on", "level", "previous_level", "campaign_name", "coupon_name", "date_kind", "date", "days", "item",
+                "uses_left")
+
+# {date_kind} of NOTIFICATION_EVENT_MEMBER_DATE, by MemberDateKind.
+DATE_KIND_NAMES: dict[int, str] = {
+    pc.MEMBER_DATE_KIND_BIRTHDAY: "生日",
+    pc.MEMBER_DATE_KIND_WEDDING_ANNIVERSARY: "结婚纪念日",
+    pc.MEMBER_DATE_KIND_CHILD_BIRTHDAY: "孩子生日",
+}
 
 DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_CARD_OPENED: pc.NotificationTemplate(
@@ -47,6 +55,15 @@ DEFAULT_TEMPLATES: dict[int, pc.NotificationTemplate] = {
     E.NOTIFICATION_EVENT_LEVEL_CHANGED: pc.NotificationTemplate(
         code="DEFAULT-LEVEL-CHANGED", event=E.NOTIFICATION_EVENT_LEVEL_CHANGED, channel=pc.NOTIFICATION_CHANNEL_SMS,
         active=True, body="尊敬的{member_name}，您的会员卡(尾号{card_last4})于{time}由{previous_level}变更为{level}。",
+    ),
+    E.NOTIFICATION_EVENT_MEMBER_DATE: pc.NotificationTemplate(
+        code="DEFAULT-MEMBER-DATE", event=E.NOTIFICATION_EVENT_MEMBER_DATE, channel=pc.NOTIFICATION_CHANNEL_SMS,
+        active=True, body="尊敬的{member_name}，{date}是您的{date_kind}，{store_name}提前祝您快乐！{coupon_name}",
+    ),
+    E.NOTIFICATION_EVENT_COUNT_USES_EXPIRING: pc.NotificationTemplate(
+        code="DEFAULT-COUNT-USES-EXPIRING", event=E.NOTIFICATION_EVENT_COUNT_USES_EXPIRING,
+        channel=pc.NOTIFICATION_CHANNEL_SMS, active=True,
+        body="尊敬的{member_name}，您会员卡(尾号{card_last4})上的{item}还剩{uses_left}次，将于{expires_on}到期，请尽快使用。",
     ),
     E.NOTIFICATION_EVENT_CAMPAIGN: pc.NotificationTemplate(
         code="DEFAULT-CAMPAIGN", event=E.NOTIFICATION_EVENT_CAMPAIGN, channel=pc.NOTIFICATION_CHANNEL_SMS,

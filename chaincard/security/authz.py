@@ -213,6 +213,8 @@ def _build_matrix() -> dict[str, Rule]:
         peers=frozenset({"hq"}), scoped_by="none", note="HQ's notice sender only; audited at the home region")
     # A member's channel opt-out (N5): at a till, by the member's app (integrator), or the call center.
     store_facing("MemberService", "SetNoticeOptOut", _roles(C, SM, CC, HA, IN), store_fields=_STORE_ID)
+    # A member's other dates (M6, docs/adr/0056): whoever may change the profile.
+    store_facing("MemberService", "SetMemberDates", member_writers, store_fields=_STORE_ID)
 
     store_facing("CardService", "OpenCard", _roles(C, SM, IN), store_fields=_STORE_ID)
     store_facing("CardService", "GetCard", _REGION_READERS, at_till=True, owners=_CARD_OWNERS)

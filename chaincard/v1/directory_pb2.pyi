@@ -61,7 +61,7 @@ class Store(_message.Message):
     def __init__(self, store_id: _Optional[str] = ..., name: _Optional[str] = ..., region_code: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., address: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class Staff(_message.Message):
-    __slots__ = ("staff_id", "store_id", "name", "role", "active", "employee_number", "operator_id")
+    __slots__ = ("staff_id", "store_id", "name", "role", "active", "employee_number", "operator_id", "email")
     STAFF_ID_FIELD_NUMBER: _ClassVar[int]
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +69,7 @@ class Staff(_message.Message):
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     EMPLOYEE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
     staff_id: str
     store_id: str
     name: str
@@ -76,7 +77,8 @@ class Staff(_message.Message):
     active: bool
     employee_number: str
     operator_id: str
-    def __init__(self, staff_id: _Optional[str] = ..., store_id: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[_Union[StaffRole, str]] = ..., active: _Optional[bool] = ..., employee_number: _Optional[str] = ..., operator_id: _Optional[str] = ...) -> None: ...
+    email: str
+    def __init__(self, staff_id: _Optional[str] = ..., store_id: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[_Union[StaffRole, str]] = ..., active: _Optional[bool] = ..., employee_number: _Optional[str] = ..., operator_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class UpsertRegionRequest(_message.Message):
     __slots__ = ("request_id", "region")

@@ -212,6 +212,48 @@ class CouponExpiring(_message.Message):
     member_id: str
     def __init__(self, coupon: _Optional[_Union[_common_pb2.Coupon, _Mapping]] = ..., coupon_name: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
 
+class MemberDateComing(_message.Message):
+    __slots__ = ("member_id", "card_number", "issuing_store_id", "greeting_code", "kind", "date", "days_before", "notification_template_code", "coupon_name")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    GREETING_CODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_NAME_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    card_number: str
+    issuing_store_id: str
+    greeting_code: str
+    kind: _program_config_pb2.MemberDateKind
+    date: str
+    days_before: int
+    notification_template_code: str
+    coupon_name: str
+    def __init__(self, member_id: _Optional[str] = ..., card_number: _Optional[str] = ..., issuing_store_id: _Optional[str] = ..., greeting_code: _Optional[str] = ..., kind: _Optional[_Union[_program_config_pb2.MemberDateKind, str]] = ..., date: _Optional[str] = ..., days_before: _Optional[int] = ..., notification_template_code: _Optional[str] = ..., coupon_name: _Optional[str] = ...) -> None: ...
+
+class CountUsesExpiring(_message.Message):
+    __slots__ = ("card_number", "member_id", "pack_id", "item_code", "item_name", "uses_left", "expires_at", "issuing_store_id")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    PACK_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    USES_LEFT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ISSUING_STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    member_id: str
+    pack_id: str
+    item_code: str
+    item_name: str
+    uses_left: int
+    expires_at: _timestamp_pb2.Timestamp
+    issuing_store_id: str
+    def __init__(self, card_number: _Optional[str] = ..., member_id: _Optional[str] = ..., pack_id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., uses_left: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issuing_store_id: _Optional[str] = ...) -> None: ...
+
 class PointsExpiring(_message.Message):
     __slots__ = ("card_number", "member_id", "issuing_franchisee_id", "issuing_store_id", "points", "expires_at", "points_balance")
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]

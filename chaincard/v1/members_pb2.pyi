@@ -231,3 +231,35 @@ class SetNoticeOptOutResponse(_message.Message):
     OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
     opted_out: bool
     def __init__(self, opted_out: _Optional[bool] = ...) -> None: ...
+
+class MemberDate(_message.Message):
+    __slots__ = ("kind", "date", "label")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    kind: _program_config_pb2.MemberDateKind
+    date: str
+    label: str
+    def __init__(self, kind: _Optional[_Union[_program_config_pb2.MemberDateKind, str]] = ..., date: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class SetMemberDatesRequest(_message.Message):
+    __slots__ = ("request_id", "store_id", "member_id", "dates", "operator_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    DATES_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    store_id: str
+    member_id: str
+    dates: _containers.RepeatedCompositeFieldContainer[MemberDate]
+    operator_id: str
+    def __init__(self, request_id: _Optional[str] = ..., store_id: _Optional[str] = ..., member_id: _Optional[str] = ..., dates: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class SetMemberDatesResponse(_message.Message):
+    __slots__ = ("dates", "member_id")
+    DATES_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    dates: _containers.RepeatedCompositeFieldContainer[MemberDate]
+    member_id: str
+    def __init__(self, dates: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ..., member_id: _Optional[str] = ...) -> None: ...

@@ -79,6 +79,11 @@ class MemberServiceStub:
                 request_serializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.FromString,
                 _registered_method=True)
+        self.SetMemberDates = channel.unary_unary(
+                '/chaincard.v1.MemberService/SetMemberDates',
+                request_serializer=chaincard_dot_v1_dot_members__pb2.SetMemberDatesRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_members__pb2.SetMemberDatesResponse.FromString,
+                _registered_method=True)
 
 
 class MemberServiceServicer:
@@ -187,6 +192,17 @@ class MemberServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetMemberDates(self, request, context):
+        """Replaces a member's other dates (N2, M6, docs/adr/0056): wedding anniversary, children's
+        birthdays; the birthday itself stays Member.birthday (UpdateMember). Kept only at the
+        member's home region (others forward) and never published. A bad date, kind or label:
+        INVALID_ARGUMENT naming the field (e.g. "dates[1].date"), nothing changed. Unknown or erased
+        member: NOT_FOUND. Audited ("member.dates", the kinds only, no dates). An empty list clears.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemberServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -229,6 +245,11 @@ def add_MemberServiceServicer_to_server(servicer, server):
                     servicer.SetNoticeOptOut,
                     request_deserializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.SerializeToString,
+            ),
+            'SetMemberDates': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMemberDates,
+                    request_deserializer=chaincard_dot_v1_dot_members__pb2.SetMemberDatesRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_members__pb2.SetMemberDatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +473,33 @@ class MemberService:
             '/chaincard.v1.MemberService/SetNoticeOptOut',
             chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutRequest.SerializeToString,
             chaincard_dot_v1_dot_members__pb2.SetNoticeOptOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMemberDates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.MemberService/SetMemberDates',
+            chaincard_dot_v1_dot_members__pb2.SetMemberDatesRequest.SerializeToString,
+            chaincard_dot_v1_dot_members__pb2.SetMemberDatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

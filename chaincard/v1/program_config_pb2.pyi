@@ -44,7 +44,16 @@ class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_EVENT_COUPON_EXPIRING: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_POINTS_EXPIRING: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_LEVEL_CHANGED: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_MEMBER_DATE: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_COUNT_USES_EXPIRING: _ClassVar[NotificationEvent]
     NOTIFICATION_EVENT_CAMPAIGN: _ClassVar[NotificationEvent]
+
+class MemberDateKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBER_DATE_KIND_UNSPECIFIED: _ClassVar[MemberDateKind]
+    MEMBER_DATE_KIND_BIRTHDAY: _ClassVar[MemberDateKind]
+    MEMBER_DATE_KIND_WEDDING_ANNIVERSARY: _ClassVar[MemberDateKind]
+    MEMBER_DATE_KIND_CHILD_BIRTHDAY: _ClassVar[MemberDateKind]
 
 class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -88,7 +97,13 @@ NOTIFICATION_EVENT_REFUND: NotificationEvent
 NOTIFICATION_EVENT_COUPON_EXPIRING: NotificationEvent
 NOTIFICATION_EVENT_POINTS_EXPIRING: NotificationEvent
 NOTIFICATION_EVENT_LEVEL_CHANGED: NotificationEvent
+NOTIFICATION_EVENT_MEMBER_DATE: NotificationEvent
+NOTIFICATION_EVENT_COUNT_USES_EXPIRING: NotificationEvent
 NOTIFICATION_EVENT_CAMPAIGN: NotificationEvent
+MEMBER_DATE_KIND_UNSPECIFIED: MemberDateKind
+MEMBER_DATE_KIND_BIRTHDAY: MemberDateKind
+MEMBER_DATE_KIND_WEDDING_ANNIVERSARY: MemberDateKind
+MEMBER_DATE_KIND_CHILD_BIRTHDAY: MemberDateKind
 NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_WECHAT: NotificationChannel
@@ -455,6 +470,24 @@ class StoreOfflineLimits(_message.Message):
     limits: OfflineLimits
     def __init__(self, store_id: _Optional[str] = ..., limits: _Optional[_Union[OfflineLimits, _Mapping]] = ...) -> None: ...
 
+class MemberDateGreeting(_message.Message):
+    __slots__ = ("code", "kind", "days_before", "notification_template_code", "coupon_template_code", "card_type_code", "active")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DAYS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_TEMPLATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    kind: MemberDateKind
+    days_before: int
+    notification_template_code: str
+    coupon_template_code: str
+    card_type_code: str
+    active: bool
+    def __init__(self, code: _Optional[str] = ..., kind: _Optional[_Union[MemberDateKind, str]] = ..., days_before: _Optional[int] = ..., notification_template_code: _Optional[str] = ..., coupon_template_code: _Optional[str] = ..., card_type_code: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
 class NotificationTemplate(_message.Message):
     __slots__ = ("code", "event", "channel", "body", "active")
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -470,7 +503,7 @@ class NotificationTemplate(_message.Message):
     def __init__(self, code: _Optional[str] = ..., event: _Optional[_Union[NotificationEvent, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., body: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class ChainSettings(_message.Message):
-    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split", "pin_lock_minutes", "registration_coupon_template_codes", "birthday_coupon_template_codes")
+    __slots__ = ("chain_name", "business_time_zone", "business_day_cutoff", "pin_max_failed_attempts", "holidays", "receipt_footer", "stored_value_split", "pin_lock_minutes", "registration_coupon_template_codes", "birthday_coupon_template_codes", "member_date_greetings", "count_uses_reminder_days_before")
     CHAIN_NAME_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_DAY_CUTOFF_FIELD_NUMBER: _ClassVar[int]
@@ -481,6 +514,8 @@ class ChainSettings(_message.Message):
     PIN_LOCK_MINUTES_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_COUPON_TEMPLATE_CODES_FIELD_NUMBER: _ClassVar[int]
     BIRTHDAY_COUPON_TEMPLATE_CODES_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DATE_GREETINGS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_USES_REMINDER_DAYS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     chain_name: str
     business_time_zone: str
     business_day_cutoff: str
@@ -491,7 +526,9 @@ class ChainSettings(_message.Message):
     pin_lock_minutes: int
     registration_coupon_template_codes: _containers.RepeatedScalarFieldContainer[str]
     birthday_coupon_template_codes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ..., registration_coupon_template_codes: _Optional[_Iterable[str]] = ..., birthday_coupon_template_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+    member_date_greetings: _containers.RepeatedCompositeFieldContainer[MemberDateGreeting]
+    count_uses_reminder_days_before: int
+    def __init__(self, chain_name: _Optional[str] = ..., business_time_zone: _Optional[str] = ..., business_day_cutoff: _Optional[str] = ..., pin_max_failed_attempts: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., receipt_footer: _Optional[str] = ..., stored_value_split: _Optional[_Union[StoredValueSplitRule, str]] = ..., pin_lock_minutes: _Optional[int] = ..., registration_coupon_template_codes: _Optional[_Iterable[str]] = ..., birthday_coupon_template_codes: _Optional[_Iterable[str]] = ..., member_date_greetings: _Optional[_Iterable[_Union[MemberDateGreeting, _Mapping]]] = ..., count_uses_reminder_days_before: _Optional[int] = ...) -> None: ...
 
 class LevelRule(_message.Message):
     __slots__ = ("level_code", "name", "window_days", "upgrade_window_spend_fen", "upgrade_window_recharge_fen", "upgrade_single_recharge_fen", "upgrade_points_balance", "keep_window_spend_fen", "keep_window_recharge_fen", "keep_points_balance", "grace_days", "downgrade_to_level_code", "active", "upgrade_single_spend_fen")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from chaincard.commands import UnitOfWork
 from chaincard.errors import InvalidArgument, NotFound, PermissionDenied
 from chaincard.ids import is_ascii_digits
+from chaincard.phones import mask_email
 from chaincard.rpc.endpoints import balanced_target, parse_endpoints
 from chaincard.security.identity import Place, current_principal
 from chaincard.v1 import directory_pb2
@@ -203,11 +204,29 @@ _STAFF_ROLES = {
 }
 
 
-def staff_message(row: StaffMember) -> directory_pb2.Staff:
+def staff_message(row: StaffMember, *, email: str | None = None) -> directory_pb2.Staff:
+    """The staff member; ``email`` replaces the stored e-mail (masked for audit, "" for the snapshot)."""
     return directory_pb2.Staff(
         staff_id=row.staff_id, store_id=row.store_id, name=row.name, role=cast(directory_pb2.StaffRole, directory_pb2.StaffRole.Value(f"STAFF_ROLE_{row.role}")),
         active=row.active, employee_number=row.employee_number, operator_id=row.operator_id,
+        email=row.email if email is None else email,
     )
+
+
+def _audited_staff(row: StaffMember) -> directory_pb2.Staff:
+    """What the audit log keeps: the e-mail masked (personal data, docs/adr/0056)."""
+    return staff_message(row, email=mask_email(row.email) if row.email else "")
+
+
+def _staff_email(value: str) -> str:
+    """A work e-mail: optional, at most 254 characters, one "@" with text on both sides, no spaces."""
+    email = value.strip()
+    if not email:
+        return ""
+    local, at, domain = email.partition("@")
+    if len(email) > 254 or not at or not local or "." not in domain or "@" in domain or any(c.isspace() for c in email):
+        raise InvalidArgument("staff.email", "must be an e-mail address like name@example.com")
+    return email
 
 
 def _require_caller_covers(store: Store, what: str) -> None:
@@ -236,8 +255,10 @@ def upsert_staff(uow: UnitOfWork, request: directory_pb2.UpsertStaffRequest) -> 
         if not operator.scope().covers(Place.of_store(store)):
             raise InvalidArgument("staff.operator_id", f"operator {operator_id}'s scope ({operator.scope()}) "
                                                        f"does not include store {store.store_id}")
+    email = _staff_email(item.email)
     existing = session.get(StaffMember, staff_id, with_for_update=True)
-    before = staff_message(existing) if existing is not None else None
+    before = _audited_staff(existing) if existing is not None else None
+    stored_before = staff_message(existing) if existing is not None else None
     if existing is not None and existing.store_id != store.store_id:
         previous_store = session.get(Store, existing.store_id)
         if previous_store is not None:
@@ -245,15 +266,15 @@ def upsert_staff(uow: UnitOfWork, request: directory_pb2.UpsertStaffRequest) -> 
     stored = session.merge(StaffMember(
         staff_id=staff_id, store_id=store.store_id, name=_text("staff.name", item.name, 64), role=_STAFF_ROLES[item.role],
         active=item.active, employee_number=_text("staff.employee_number", item.employee_number, 32, required=False),
-        operator_id=operator_id,
+        operator_id=operator_id, email=email,
     ))
-    after = staff_message(stored)
-    if before != after:
+    after = _audited_staff(stored)
+    if stored_before != staff_message(stored):
         bump_version(session)
         audit_log.record(session, action=audit_log.rpc("DirectoryService", "UpsertStaff"), target_type="staff",
                          target_id=staff_id, place=Place.of_store(store), before=before, after=after,
                          request_id=request.request_id)
-    return directory_pb2.UpsertStaffResponse(staff=after)
+    return directory_pb2.UpsertStaffResponse(staff=staff_message(stored))
 
 
 def list_staff(session: Session, store_id: str, *, include_inactive: bool = False) -> list[directory_pb2.Staff]:
@@ -268,4 +289,4 @@ def list_staff(session: Session, store_id: str, *, include_inactive: bool = Fals
 def all_staff(session: Session) -> list[directory_pb2.Staff]:
     """Every store's staff, active or not (the config snapshot; each store agent gets its own)."""
     rows = session.execute(select(StaffMember).order_by(StaffMember.store_id, StaffMember.name, StaffMember.staff_id)).scalars()
-    return [staff_message(row) for row in rows]
+    return [staff_message(row, email="") for row in rows]  # the e-mail stays at HQ (docs/adr/0056)

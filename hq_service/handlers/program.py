@@ -404,6 +404,41 @@ def _check_promotion_coupons(item: pc.RechargePromotion, snapshot: pc.ConfigSnap
 def _check_settings_coupons(item: pc.ChainSettings, snapshot: pc.ConfigSnapshot) -> None:
     check_template_codes("settings.registration_coupon_template_codes", item.registration_coupon_template_codes, snapshot)
     check_template_codes("settings.birthday_coupon_template_codes", item.birthday_coupon_template_codes, snapshot)
+    _check_greetings(item, snapshot)
+
+
+MAX_GREETING_DAYS = 60
+MAX_COUNT_REMINDER_DAYS = 90
+
+
+def _check_greetings(item: pc.ChainSettings, snapshot: pc.ConfigSnapshot) -> None:
+    """Member-date greetings and count-use reminders (docs/adr/0056): each field named when wrong."""
+    if not 0 <= item.count_uses_reminder_days_before <= MAX_COUNT_REMINDER_DAYS:
+        raise InvalidArgument("settings.count_uses_reminder_days_before", f"must be between 0 and {MAX_COUNT_REMINDER_DAYS}")
+    templates = {template.code: template for template in snapshot.notification_templates}
+    card_types = {card_type.code for card_type in snapshot.card_types}
+    codes: set[str] = set()
+    for index, greeting in enumerate(item.member_date_greetings):
+        field = f"settings.member_date_greetings[{index}]"
+        if not greeting.code or len(greeting.code) > 32 or ":" in greeting.code:
+            raise InvalidArgument(f"{field}.code", "is required: at most 32 characters, no ':'")
+        if greeting.code in codes:
+            raise InvalidArgument(f"{field}.code", f"another greeting has the code {greeting.code!r}")
+        codes.add(greeting.code)
+        if greeting.kind == pc.MEMBER_DATE_KIND_UNSPECIFIED or greeting.kind not in pc.MemberDateKind.values():
+            raise InvalidArgument(f"{field}.kind", "must be BIRTHDAY, WEDDING_ANNIVERSARY or CHILD_BIRTHDAY")
+        if not 0 <= greeting.days_before <= MAX_GREETING_DAYS:
+            raise InvalidArgument(f"{field}.days_before", f"must be between 0 and {MAX_GREETING_DAYS}")
+        if greeting.notification_template_code:
+            template = templates.get(greeting.notification_template_code)
+            if template is None or template.event != pc.NOTIFICATION_EVENT_MEMBER_DATE:
+                raise InvalidArgument(f"{field}.notification_template_code",
+                                      f"no MEMBER_DATE notice template {greeting.notification_template_code!r}")
+        if greeting.coupon_template_code and greeting.coupon_template_code not in {
+                template.code for template in snapshot.coupon_templates}:
+            raise InvalidArgument(f"{field}.coupon_template_code", f"unknown coupon template {greeting.coupon_template_code!r}")
+        if greeting.card_type_code and greeting.card_type_code not in card_types:
+            raise InvalidArgument(f"{field}.card_type_code", f"unknown card type {greeting.card_type_code!r}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, Literal, TypedDict
 
 import grpc
 from google.protobuf import json_format
-from sqlalchemy import and_, event, or_, select, text, update
+from sqlalchemy import and_, delete, event, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
@@ -45,6 +45,7 @@ from region_service.models import (
     LedgerAccount,
     LedgerTransaction,
     Member,
+    MemberDateRow,
     OutboxMessage,
 )
 from region_service.translate import card_message, member_message, timestamp, transaction_message
@@ -613,6 +614,23 @@ def _erase_stored_answers(session: Session, member_id: str, erased: common_pb2.M
     return changed
 
 
+def _erase_member_dates(session: Session, member_id: str) -> int:
+    """Delete the member's other dates (docs/adr/0056) and empty the SetMemberDates answers kept
+    for replays; returns how many answers were emptied."""
+    session.execute(delete(MemberDateRow).where(MemberDateRow.member_id == member_id))
+    rows = session.execute(select(IdempotencyKey.request_id, IdempotencyKey.response).where(
+        IdempotencyKey.operation == "SetMemberDates",
+        text("position(:member_needle IN response) > 0").bindparams(member_needle=member_id.encode()))).all()
+    changed = 0
+    for request_id, stored in rows:
+        if members_pb2.SetMemberDatesResponse.FromString(stored).member_id != member_id:
+            continue
+        emptied = members_pb2.SetMemberDatesResponse(member_id=member_id).SerializeToString()
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.request_id == request_id).values(response=emptied))
+        changed += 1
+    return changed
+
+
 def _erase_outbox_copies(session: Session, member_id: str, erased: common_pb2.Member) -> int:
     """Replace the profile in this member's events still in the outbox (kept for replays during
     the retention): a replay must not bring the personal data back. Ids and order are kept."""
@@ -680,7 +698,7 @@ def erase_member(uow: RegionUnitOfWork, request: members_pb2.EraseMemberRequest)
     erased_fields = _erase_profile(member, now)
     session.flush()
     erased = member_message(member, ctx.region_code)
-    replays_scrubbed = _erase_stored_answers(session, member_id, erased)
+    replays_scrubbed = _erase_stored_answers(session, member_id, erased) + _erase_member_dates(session, member_id)
     events_scrubbed = _erase_outbox_copies(session, member_id, erased)
     audit.record(
         session, ctx, action="member.erase", target_type="member", target_id=member_id, operator_id=operator_id,

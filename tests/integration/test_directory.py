@@ -98,7 +98,7 @@ def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
 def test_the_staff_cli_sets_and_lists_a_stores_staff(regions):
     hq = ["--hq", regions.hq_endpoint]
     added = _cli("staff", "set", "ST-CLI-1", "--store", "S-W-001", "--name", "Guo Jing", "--role", "manager",
-                 "--employee-number", "HR-7", *hq)
+                 "--employee-number", "HR-7", "--email", "guo.jing@store.example", *hq)
     assert added.returncode == 0, added.stderr
     assert "ST-CLI-1 Guo Jing: manager at S-W-001, active" in added.stdout
     left = _cli("staff", "set", "ST-CLI-2", "--store", "S-W-001", "--name", "Huang Rong", "--left", *hq)
@@ -107,6 +107,7 @@ def test_the_staff_cli_sets_and_lists_a_stores_staff(regions):
     listed = _cli("staff", "list", "--store", "S-W-001", *hq).stdout
     everyone = _cli("staff", "list", "--store", "S-W-001", "--all", *hq).stdout
     assert "ST-CLI-1" in listed and "manager" in listed and "HR-7" in listed and "ST-CLI-2" not in listed
+    assert "guo.jing@store.example" in listed  # the digest's address (docs/adr/0056), shown to who may list staff
     assert "ST-CLI-2" in everyone and "left" in everyone
 
     refused = _cli("staff", "set", "ST-CLI-3", "--store", "S-NOWHERE", "--name", "Nobody", *hq)
