@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -18,6 +19,7 @@ from chaincard.local.ports import free_port
 class CaughtMail:
     recipients: tuple[str, ...]
     message: EmailMessage
+    received_at: datetime
 
     @property
     def subject(self) -> str:
@@ -43,7 +45,7 @@ class LocalMailbox:
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self._lock:
-            self._caught.append(CaughtMail(tuple(envelope.rcpt_tos), message))
+            self._caught.append(CaughtMail(tuple(envelope.rcpt_tos), message, datetime.now(UTC)))
         return "250 OK"
 
     def hq_env(self, sender: str = "hello@chaincard.example") -> dict[str, str]:
