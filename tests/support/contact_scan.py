@@ -1,6 +1,7 @@
 """Looking for members' phone numbers and e-mail addresses in clear where they must never be (issue
 16: "no test, log, event or HQ table holds a phone number or e-mail in clear"): every record of
-every topic on a broker, every row of every HQ table, and the log records a test captured.
+every topic on a broker, every row of every HQ table, and the log records a test captured (but
+those of the test's own SMTP server, which logs each recipient it accepts: ``SMTP_SERVER_LOGGERS``).
 
 A scan looks for the exact addresses of the members a test made (``needles``), so card numbers and
 other digit runs never count as phones. Protobuf payloads (Kafka values, HQ's serialized views)
@@ -21,6 +22,8 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import MetaData, create_engine, select
 
 STAFF_TABLES = frozenset({"staff"})  # staff e-mails live here by design; no member's contact does
+# The test's own SMTP server (aiosmtpd) logs each recipient it accepts: it is the mailbox, not the chain.
+SMTP_SERVER_LOGGERS = frozenset({"mail.log"})
 _PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -112,7 +115,7 @@ class LogCapture(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.texts: list[str] = []
+        self.records: list[tuple[str, str]] = []  # (logger name, text)
         self._lock_texts = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -121,7 +124,13 @@ class LogCapture(logging.Handler):
         except Exception:  # noqa: BLE001 - a record that does not format is still scanned raw
             text = repr(record.__dict__)
         with self._lock_texts:
-            self.texts.append(text)
+            self.records.append((record.name, text))
+
+    def places(self, *, skip: Iterable[str] = SMTP_SERVER_LOGGERS) -> list[tuple[str, str]]:
+        """(logger name, text) of every record but those of the ``skip`` loggers."""
+        skipped = set(skip)
+        with self._lock_texts:
+            return [(f"log {name}", text) for name, text in self.records if name not in skipped]
 
     def __enter__(self) -> LogCapture:
         root = logging.getLogger()
