@@ -167,13 +167,18 @@ def run_demo(args: argparse.Namespace) -> int:
         run_reports,
         run_slice,
     )
+    from chaincard.local.demo_campaign import run_wake_up_campaign
     from chaincard.local.demo_cards import run_count_card, run_level_and_qr, run_monthly_card
     from chaincard.local.demo_golive import run_company_purchase, run_import, run_recharge_approval
+    from chaincard.local.mailbox import LocalMailbox
 
     configure_logging("demo", "WARNING")
+    # HQ's e-mail goes to a local SMTP server the demo starts, and prints from (issue 16 item 9).
+    mailbox = LocalMailbox().start()
     chain = Chain(Path(args.data_dir), pg_dsn=args.pg, kafka_bootstrap=args.kafka, base_port=0, insecure=args.insecure,
-                  level_rules=demo_data.LEVEL_RULES)
+                  level_rules=demo_data.LEVEL_RULES, hq_env=mailbox.hq_env())
     print("Starting a whole chain: PostgreSQL, Kafka-protocol broker, HQ, 2 regions, 4 stores, settlement…")
+    print(f"HQ sends its e-mail to a local SMTP server at {mailbox.host}:{mailbox.port}")
     try:
         state = chain.start()
         _print_chain(state)
@@ -188,8 +193,10 @@ def run_demo(args: argparse.Namespace) -> int:
         run_recharge_approval(state)  # lists S-E-002's staff: its tills name their operator from then on
         run_nightly_settlement(state)
         run_reports(state)
+        run_wake_up_campaign(state, mailbox)
     finally:
         chain.stop()
+        mailbox.stop()
         print("\nChain stopped.")
     return 0
 

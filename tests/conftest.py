@@ -79,6 +79,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--run-slow"):
+        skip = pytest.mark.skip(reason="minutes long: run with --run-slow")
+        for item in items:
+            if item.get_closest_marker("slow"):
+                item.add_marker(skip)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Each worker collects alike; the scheduler hands out the groups in this order. Stable:
         # a group keeps its tests' order.
@@ -156,4 +161,6 @@ def sqlite_url(tmp_path: Path) -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     # The short chaos run is out of `make test` while the divergence its seed found is open
     # (docs/reliability.md); this brings it back.
+    # Tests marked slow (minutes each: tests/integration/test_campaign_10k.py) run only when asked.
+    parser.addoption("--run-slow", action="store_true", default=False, help="run the tests marked slow")
     parser.addoption("--run-chaos", action="store_true", default=False, help="run tests/chaos (the short seeded chaos run)")

@@ -53,6 +53,7 @@ class Chain:
         trace_endpoint: str = "",
         link_proxies: bool = False,
         region_replicas: int = 1,
+        hq_env: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.pg_dsn = pg_dsn
@@ -76,6 +77,8 @@ class Chain:
         if region_replicas > 1 and link_proxies:
             raise ValueError("link proxies stand in front of one replica per region: run them with region_replicas=1")
         self.region_replicas = region_replicas
+        # Settings of HQ's process alone, as environment (the demo's local SMTP server, say).
+        self.hq_env = dict(hq_env or {})
         self.admin_token: str | None = None
         self.postgres: PostgresServer | None = None
         self.broker: LocalBroker | None = None
@@ -223,7 +226,7 @@ class Chain:
         self.state = state
         listed: dict[str, list[str]] = {code: [self._link(f"link-region-{code}", endpoints[0]), *endpoints[1:]]
                                         for code, endpoints in replica_endpoints.items()}
-        hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env)
+        hq = self._spawn("hq", ["hq", "--database-url", state.database_urls["hq"]], hq_endpoint, env | self.hq_env)
         # Settlement starts beside HQ (its migrations and start overlap HQ's): it calls HQ only when
         # it settles or checks a token, over a channel that connects when first used.
         settlement = self._spawn("settlement", ["settlement", "--database-url", state.database_urls["settlement"]],

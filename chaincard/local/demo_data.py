@@ -31,6 +31,10 @@ CARD_TYPES = [
                                 validity_days=365, count_item_codes=["CARWASH"]),
     program_config_pb2.CardType(code="MONTHLY", name="月卡 Monthly tea card", kind_description="a tea-house time pass",
                                 time_limited=True, validity_days=365, count_item_codes=["MONTHLY-TEA"]),
+    # A member holding a tea club card who has not come for 30 days is dormant (A3): the demo's
+    # wake-up campaign reaches them (chaincard.local.demo_campaign).
+    program_config_pb2.CardType(code="CLUB", name="茶友卡 Tea club card", kind_description="stored value and points",
+                                stored_value=True, points=True, dormant_after_days=30),
 ]
 # Ten car washes for ¥300, valid a year, sold and used at any store; one wash a day per card and
 # store (K1, K3). Its uses pay for the SKU below at checkout (a TENDER_TYPE_COUNT_USES tender).

@@ -12,6 +12,9 @@ a real broker, e-mail to a real SMTP server (aiosmtpd) this module starts.
 - Quiet hours defer the messages to the end of the window.
 - Bad requests are refused naming the field; an unknown segment is NOT_FOUND; scheduling twice is
   FAILED_PRECONDITION.
+- Afterwards no member's phone or e-mail is in clear in any record of the module's broker, any HQ
+  table (but ``staff``, which holds managers' e-mails by design) or any log record
+  (tests/support/contact_scan.py). test_campaign_10k.py (``--run-slow``) does all this with 10,000.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from hq_service.models import CardView, MemberDailyFigures, MemberView, Notice
 from hq_service.segments import members_of_segment
 from tests.support.bulk_issue import set_coupon_template
 from tests.support.cards import DEADLINE, assert_refused, random_phone, recharge_card
+from tests.support.contact_scan import LogCapture, Needles, kafka_texts, scan, table_texts
 from tests.support.points import sale
 from tests.support.regions import RunningRegions, run_regions
 from tests.support.templates import MigratedTemplates
@@ -93,9 +97,18 @@ def mailbox() -> Iterator[_Mailbox]:
     controller.stop()
 
 
+_CONTACTS = Needles()  # every member's phone and e-mail this module made: the final scan looks for them
+
+
+@pytest.fixture(scope="module")
+def logs() -> Iterator[LogCapture]:
+    with LogCapture() as capture:
+        yield capture
+
+
 @pytest.fixture(scope="module")
 def chain(postgres: PostgresServer, migrated: MigratedTemplates, regions_broker: LocalBroker,
-          mailbox: _Mailbox) -> Iterator[RunningRegions]:
+          mailbox: _Mailbox, logs: LogCapture) -> Iterator[RunningRegions]:
     hq_settings = {"notification_smtp_host": "127.0.0.1", "notification_smtp_port": mailbox.port,
                    "notification_smtp_from": "campaigns@chain.example"}
     running = run_regions(postgres, regions_broker.bootstrap, migrated, hq_settings=hq_settings)
@@ -131,9 +144,10 @@ def _members(chain: RunningRegions, count: int, store_id: str, tag: str, *, regi
     region = chain.clients[region_code]
     made = {}
     for index in range(count):
-        email = f"{tag}{index}.{new_id()[-8:]}@member.example"
+        email, phone = f"{tag}{index}.{new_id()[-8:]}@member.example", random_phone("138")
+        _CONTACTS.add(phone=phone, email=email)
         member = region.members.RegisterMember(members_pb2.RegisterMemberRequest(
-            request_id=new_id(), store_id=store_id, name=f"会员{index}", phone=random_phone("138"), email=email,
+            request_id=new_id(), store_id=store_id, name=f"会员{index}", phone=phone, email=email,
             tags=list(tags), channel=common_pb2.REGISTRATION_CHANNEL_STORE), timeout=DEADLINE).member
         card = region.cards.OpenCard(cards_pb2.OpenCardRequest(
             request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code=CARD_TYPE),
@@ -475,3 +489,18 @@ def test_the_campaign_commands_wake_up_create_schedule_report_and_list(chain: Ru
     status, out, err = run("list")
     assert status == 0 and woken in out and created in out
     assert run("report", "no-such-campaign")[0] == 1
+
+
+def test_no_member_phone_or_email_in_clear_in_kafka_hq_tables_or_logs(
+        chain: RunningRegions, regions_broker: LocalBroker, logs: LogCapture, mailbox: _Mailbox) -> None:
+    """After the module's campaigns: its members' contacts are at their home region and in the
+    e-mails the SMTP server received, nowhere else."""
+    assert len(_CONTACTS.emails) >= 80 and mailbox.messages
+    _, at_home = scan(_CONTACTS, [*table_texts(chain.database_urls["E"]), *table_texts(chain.database_urls["W"])])
+    assert at_home.get("members")  # the scan finds them where they live
+    records, in_kafka = scan(_CONTACTS, kafka_texts(regions_broker.bootstrap))
+    assert records > 0 and in_kafka == {}
+    rows, in_hq = scan(_CONTACTS, table_texts(chain.database_urls["hq"]))  # every table but staff (STAFF_TABLES)
+    assert rows > 0 and in_hq == {}
+    lines, in_logs = scan(_CONTACTS, logs.places())  # but the SMTP server's own
+    assert lines > 0 and in_logs == {}
