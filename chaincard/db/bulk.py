@@ -44,9 +44,10 @@ def copy_text(value: Any, as_json: bool = False) -> str:
     raise TypeError(f"no COPY text form for {type(value).__name__}")
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with the same keys, named as ``table``'s columns) into ``table``.
-    Columns left out take their server defaults; Python-side column defaults are not applied."""
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, into: str = "") -> None:
+    """INSERT ``rows`` (dicts with the same keys, named as ``table``'s columns) into ``table`` (or
+    into the table named ``into``, of ``table``'s columns). Columns left out take their server
+    defaults; Python-side column defaults are not applied."""
     if not rows:
         return
     columns = list(rows[0])
@@ -55,6 +56,23 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     data = "".join("\t".join([copy_text(row[column], encode) for column, encode in pairs]) + "\n" for row in rows)
     cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.copy_expert(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN', io.StringIO(data))
+        cursor.copy_expert(f'COPY {into or table.name} ({", ".join(columns)}) FROM STDIN', io.StringIO(data))
     finally:
         cursor.close()
+
+
+def insert_new_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]) -> None:
+    """As :func:`insert_rows`, skipping rows whose ``key`` (a unique constraint's columns) the table
+    already holds: the rows are COPYed into a staging table dropped at commit, then moved with one
+    ``INSERT … SELECT … ON CONFLICT (key) DO NOTHING`` (HQ's claims of an import chunk's phones and
+    card numbers, which other runs and registrations may hold)."""
+    if not rows:
+        return
+    staging = f"staging_{table.name}"
+    columns = ", ".join(rows[0])
+    connection = session.connection()
+    connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS")
+    connection.exec_driver_sql(f"TRUNCATE {staging}")
+    insert_rows(session, table, rows, into=staging)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {staging} "
+                               f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
