@@ -14,7 +14,8 @@ What it does, in order (docs/BENCHMARKS.md, "Import", has the figures and how to
    database of its own on the same server.
 4. The import as an operator runs it: ``chaincard import cards FILE --chunk-rows N`` (the CLI reads
    the file and streams it to HQ; HQ validates it, claims the phones, registers the card numbers and
-   sends each region its chunks). Rows per second = file rows / wall seconds of the command. With
+   sends each region its chunks, claiming a region's next chunk while the region writes the current
+   one). Rows per second = file rows / wall seconds of the command. With
    ``--profile S``, py-spy samples HQ and region E (``--gil``) for S seconds of it.
 5. The COPY baseline again (the machine is shared: the two baselines bracket the import's load);
    the ratio is the import's rate to the mean COPY rate.

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import grpc
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard import validation
-from chaincard.db.base import table_of
+from chaincard.db.base import table_of, utc_now
+from chaincard.db.bulk import insert_new_rows
 from chaincard.errors import InvalidArgument, Unavailable
 from chaincard.ids import new_id
 from chaincard.imports.columns import USED, Kind
@@ -49,9 +49,7 @@ _MODES = {imports_pb2.IMPORT_MODE_DRY_RUN, imports_pb2.IMPORT_MODE_IMPORT, impor
 # The longest text a cell may hold; longer is refused as the whole stream (no old system exports it).
 MAX_CELL = 256
 
-# Built once: a statement with a thousand rows of literal VALUES was compiled anew for every chunk.
-_CLAIM_PHONES = pg_insert(table_of(PhoneClaim)).on_conflict_do_nothing(index_elements=["phone_hmac"])
-_REGISTER_CARDS = pg_insert(table_of(PhysicalCard)).on_conflict_do_nothing(index_elements=["card_number"])
+_PHONE_CLAIMS, _PHYSICAL_CARDS = table_of(PhoneClaim), table_of(PhysicalCard)
 
 # region code -> the region's RegionImportService stub (hq_service.import_servicer.RegionImports).
 RegionStubs = Callable[[str], imports_pb2_grpc.RegionImportServiceStub]
@@ -244,17 +242,28 @@ def _chunks(rows: list[ValidRow], size: int) -> Iterator[tuple[str, list[ValidRo
 def _run_chunks(session_factory: sessionmaker[Session], regions: RegionStubs, phone_key: str, ask: _Ask,
                 rows: list[ValidRow], response: imports_pb2.ImportRowsResponse, errors: list[RowError],
                 differences: list[RowError], totals: _Totals) -> None:
-    """Each region's chunks in turn, the regions at once (a thread each): while one region writes a
-    chunk, HQ claims the next one's phones for another. The first failure is raised once every
-    region has stopped; what the others wrote stays (the rows' keys make the re-run finish it)."""
+    """Each region's chunks in turn, the regions at once (a thread each), and in each region the
+    next chunk's claims made while the region writes the current one (a second thread): HQ's step
+    and the region's overlap instead of adding up. The first failure is raised once every region has
+    stopped; what the others wrote stays (the rows' keys make the re-run finish it), as do the claims
+    made for a chunk not sent (a re-run reuses them, as after a crash between claim and send)."""
     by_region: dict[str, list[list[ValidRow]]] = defaultdict(list)
     for region, chunk in _chunks(rows, ask.chunk_rows):
         by_region[region].append(chunk)
     lock = threading.Lock()
 
     def run_region(region: str) -> None:
-        for chunk in by_region[region]:
-            _run_chunk(session_factory, regions, phone_key, ask, region, chunk, response, errors, differences, totals, lock)
+        chunks = by_region[region]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-claims-{region}") as claims:
+            prepared = claims.submit(_prepare_chunk, session_factory, phone_key, ask, region, chunks[0])
+            for index in range(len(chunks)):
+                chunk, members, refused = prepared.result()
+                if index + 1 < len(chunks):
+                    prepared = claims.submit(_prepare_chunk, session_factory, phone_key, ask, region, chunks[index + 1])
+                with lock:
+                    errors.extend(refused)
+                if chunk:
+                    _send_chunk(regions, ask, region, chunk, members, response, errors, differences, totals, lock)
 
     with ThreadPoolExecutor(max_workers=max(1, len(by_region)), thread_name_prefix="import") as pool:
         running = [pool.submit(run_region, region) for region in sorted(by_region)]
@@ -262,9 +271,10 @@ def _run_chunks(session_factory: sessionmaker[Session], regions: RegionStubs, ph
         done.result()
 
 
-def _run_chunk(session_factory: sessionmaker[Session], regions: RegionStubs, phone_key: str, ask: _Ask, region: str,
-               chunk: list[ValidRow], response: imports_pb2.ImportRowsResponse, errors: list[RowError],
-               differences: list[RowError], totals: _Totals, lock: threading.Lock) -> None:
+def _prepare_chunk(session_factory: sessionmaker[Session], phone_key: str, ask: _Ask, region: str,
+                   chunk: list[ValidRow]) -> tuple[list[ValidRow], dict[str, str], list[RowError]]:
+    """HQ's step for a chunk: its phones claimed and its card numbers registered (an import), or
+    looked up (reconcile). Answers the rows to send, phone -> member id, and the rows refused here."""
     reconcile = ask.mode == imports_pb2.IMPORT_MODE_RECONCILE
     members: dict[str, str] = {}
     refused: list[RowError] = []
@@ -277,10 +287,13 @@ def _run_chunk(session_factory: sessionmaker[Session], regions: RegionStubs, pho
         refused += conflicts
         refused_rows = {error.row for error in conflicts}
         chunk = [row for row in chunk if row.row not in refused_rows]
-    with lock:
-        errors.extend(refused)
-    if not chunk:
-        return
+    return chunk, members, refused
+
+
+def _send_chunk(regions: RegionStubs, ask: _Ask, region: str, chunk: list[ValidRow], members: dict[str, str],
+                response: imports_pb2.ImportRowsResponse, errors: list[RowError], differences: list[RowError],
+                totals: _Totals, lock: threading.Lock) -> None:
+    reconcile = ask.mode == imports_pb2.IMPORT_MODE_RECONCILE
     request = imports_pb2.ImportChunkRequest(
         # A fresh id per send: the rows' own keys make a chunk sent again write nothing twice, and a
         # fresh answer says what was already there (a replayed one would repeat "imported").
@@ -339,11 +352,13 @@ def _members_of(session_factory: sessionmaker[Session], region: str, chunk: list
     hmacs = {row.phone: phone_hmac(row.phone, phone_key) for row in chunk}
     with session_factory.begin() as session:
         if claim:
-            # Parameters as a list (executemany): one statement compiled once, sent as multi-row VALUES.
-            session.execute(_CLAIM_PHONES, [
-                {"phone_hmac": hmac_hex, "member_id": new_id(), "home_region": region, "request_id": f"import:{hmac_hex[:57]}"}
+            # COPY to a staging table, then one INSERT … ON CONFLICT DO NOTHING (chaincard.db.bulk).
+            now = utc_now()
+            insert_new_rows(session, _PHONE_CLAIMS, [
+                {"phone_hmac": hmac_hex, "member_id": new_id(), "home_region": region, "request_id": f"import:{hmac_hex[:57]}",
+                 "claimed_at": now}
                 for hmac_hex in set(hmacs.values())
-            ])
+            ], key=["phone_hmac"])
         # Plain rows, not ORM objects: a thousand of them per chunk.
         claims = {claim_row.phone_hmac: claim_row for claim_row in session.execute(
             select(PhoneClaim.phone_hmac, PhoneClaim.member_id, PhoneClaim.home_region)
@@ -381,10 +396,11 @@ def _register_cards(session_factory: sessionmaker[Session], region: str, chunk: 
     error. ``write`` False: only those errors (a dry run)."""
     with session_factory.begin() as session:
         if write:
-            session.execute(_REGISTER_CARDS, [
+            now = utc_now()
+            insert_new_rows(session, _PHYSICAL_CARDS, [
                 {"card_number": row.card_number, "home_region": region, "franchisee_id": row.franchisee_id,
-                 "card_type_code": row.card_type} for row in chunk
-            ])
+                 "card_type_code": row.card_type, "registered_at": now} for row in chunk
+            ], key=["card_number"])
         entries = {card.card_number: card for card in session.execute(
             select(PhysicalCard.card_number, PhysicalCard.home_region, PhysicalCard.franchisee_id)
             .where(PhysicalCard.card_number.in_([row.card_number for row in chunk])))}

@@ -1,3 +1,6 @@
+import os
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -52,3 +55,18 @@ def test_only_ascii_digits_are_digits(text):
 
 def test_ascii_digits_are_digits():
     assert is_ascii_digits("0123456789")
+
+
+def test_new_ids_are_uuid7_unique_and_increasing_in_a_process_and_a_forked_child_draws_its_own() -> None:
+    ids = [new_id() for _ in range(5000)]  # more than one pooled read of random bytes
+    assert len(set(ids)) == len(ids) and ids == sorted(ids)
+    assert {(uuid.UUID(value).version, uuid.UUID(value).variant) for value in ids} == {(7, uuid.RFC_4122)}
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writer, new_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    from_child = os.read(reader, 64).decode()
+    assert from_child[14:] != new_id()[14:]  # not the parent's next random bits
