@@ -141,12 +141,22 @@ def _cards(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace
     from chaincard.money import format_fen
     from chaincard.v1 import companies_pb2
 
-    answer = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS)
-    print(f"{answer.company.company_id}: {len(answer.cards)} cards")
-    for card in answer.cards:
+    cards: list[companies_pb2.CompanyCard] = []
+    token = ""
+    while True:  # every page, by card number
+        answer = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=args.company_id, page_token=token),
+                                       timeout=DEADLINE_SECONDS)
+        cards.extend(answer.cards)
+        token = answer.next_page_token
+        if not token:
+            break
+    print(f"{answer.company.company_id}: {len(cards)} cards")
+    for card in cards:
         last = card.last_transaction_at.ToDatetime().isoformat(timespec="seconds") if card.HasField("last_transaction_at") else "-"
+        where = ", ".join(f"{spend.franchisee_id} {format_fen(spend.spent_fen)}" for spend in card.spent_at)
         print(f"  {card.card_number} region {card.home_region or '?'}  principal {format_fen(card.principal_fen)}  "
               f"bonus {format_fen(card.bonus_fen)}  bought {format_fen(card.bought_fen)}  "
+              f"spent {format_fen(card.spent_fen)} in {card.spend_count} sales{f' ({where})' if where else ''}  "
               f"{card.transaction_count} transactions, last {last}")
 
 
@@ -192,7 +202,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     recharge.add_argument("--card-type", help="card type of the new cards (needed when a line opens one)")
     recharge.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the regions to post (default 60)")
     recharge.add_argument("--request-id", help="idempotency key (default: derived from the file, company and store)")
-    cards = sub.add_parser("cards", help="a company's cards with their balances and last use")
+    cards = sub.add_parser("cards", help="a company's cards with their balances, usage and last use")
     cards.add_argument("company_id")
     pay = sub.add_parser("pay", help="record a company's payment of its invoices (split over the regions it owes)")
     pay.add_argument("company_id")

@@ -119,8 +119,10 @@ class CompanyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCompanyCards(self, request, context):
-        """The company's cards with their balances and last use, from HQ's read models (not the regions):
-        what the last event HQ applied showed. NOT_FOUND for an unknown company.
+        """The company's cards with their balances and usage (spent, where and when last), from HQ's read
+        models (not the regions): what the last event HQ applied showed. Paged by card number. Held to
+        the company's home region or franchisee (PERMISSION_DENIED for another's); NOT_FOUND for an
+        unknown company; a bad page_size or page_token is INVALID_ARGUMENT naming it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
