@@ -246,6 +246,6 @@ def _after_card(page_token: str) -> str:
     if not page_token:
         return ""
     try:
-        return base64.urlsafe_b64decode(page_token.encode()).decode()
+        return base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         raise InvalidArgument("page_token", "is not a token this service issued") from None

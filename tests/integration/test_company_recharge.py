@@ -306,3 +306,59 @@ def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(
         assert_ledger_consistent(regions.database_urls[code])
         assert int(scalar(regions.database_urls[code], "SELECT COUNT(*) FROM outbox WHERE message_key = :key "
                           "AND event_type = 'chaincard.v1.CompanyPaymentPosted'", key=f"company:{PAYER}")) == parts
+
+
+USER = "CO-USER"
+
+
+def test_the_company_sees_each_cards_usage_where_it_was_spent_page_by_page(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.points import refund_all, sale
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(USER, 104)), timeout=DEADLINE)
+    job = _wait(stub, stub.BulkRecharge(_order([_new(10_000), _new(10_000), _new(10_000)], company_id=USER),
+                                        timeout=DEADLINE).job.job_id)
+    assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    used, *unused = sorted(line.card_number for line in job.lines)
+
+    # Spent at F-HQ's store in E (one sale refunded) and at F-BAMBOO's in W (forwarded to E, the card's home).
+    east, west = regions.clients["E"].transactions, regions.clients["W"].transactions
+    first = east.Checkout(sale(used, 3_000), timeout=DEADLINE).transaction
+    refunded = east.Checkout(sale(used, 1_000), timeout=DEADLINE)
+    back = east.RefundSale(refund_all(refunded), timeout=DEADLINE).transaction
+    away = west.Checkout(sale(used, 2_000, store_id="S-W-002"), timeout=DEADLINE).transaction
+
+    def taken(transaction: common_pb2.Transaction) -> int:
+        return -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
+
+    at_hq = taken(first) + taken(refunded.transaction) + taken(back)  # the refund gives its value back
+    assert taken(first) > 0 and taken(away) > 0 and -taken(back) == taken(refunded.transaction) > 0
+    wanted_spent_at = sorted([("F-BAMBOO", taken(away), 1), ("F-HQ", at_hq, 2)])
+
+    deadline = time.monotonic() + 30
+    while True:  # HQ's read models follow the events
+        pages = [stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=2), timeout=DEADLINE)]
+        pages.append(stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(
+            company_id=USER, page_size=2, page_token=pages[0].next_page_token), timeout=DEADLINE))
+        cards = {card.card_number: card for page in pages for card in page.cards}
+        card = cards.get(used)
+        if (card is not None and card.spend_count == 3 and card.principal_fen + card.bonus_fen == 10_000 - at_hq - taken(away)) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [len(page.cards) for page in pages] == [2, 1] and pages[0].next_page_token and not pages[1].next_page_token
+    assert list(cards) == sorted(cards) == sorted([used, *unused])
+    assert card is not None and card.spend_count == 3, card
+    assert card.spent_fen == at_hq + taken(away) and card.bought_fen == 10_000
+    assert sorted((spend.franchisee_id, spend.spent_fen, spend.spend_count) for spend in card.spent_at) == wanted_spent_at
+    assert card.HasField("last_spent_at") and card.last_spent_at.ToDatetime() >= first.occurred_at.ToDatetime()
+    for number in unused:  # bought, never used
+        assert (cards[number].spent_fen, cards[number].spend_count, cards[number].HasField("last_spent_at")) == (0, 0, False)
+        assert not cards[number].spent_at and cards[number].principal_fen == 10_000
+
+    # A bad page size or token is refused naming it.
+    for request, named in ((companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=501), "page_size"),
+                           (companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=-1), "page_size"),
+                           (companies_pb2.ListCompanyCardsRequest(company_id=USER, page_token="not a token"), "page_token")):
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.ListCompanyCards(request, timeout=DEADLINE)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and named in refused.value.details()
