@@ -33,6 +33,7 @@ from hq_service import audit_log
 from hq_service.company_card_usage import REVERSALS, SALES, HistoryRow, Usage, usage
 from hq_service.company_models import (
     CompanyCard,
+    CompanyCreditNoteRow,
     CompanyRechargeJobRow,
     CompanyRechargeLine,
     CompanyRechargeRegion,
@@ -202,7 +203,9 @@ def list_company_cards(session: Session, request: companies_pb2.ListCompanyCards
         select(CompanyRechargeLine.card_number, func.sum(CompanyRechargeLine.amount_fen))
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
         .where(CompanyRechargeJobRow.company_id == company.company_id, CompanyRechargeLine.outcome == POSTED,
-               CompanyRechargeLine.card_number.in_(numbers))
+               CompanyRechargeLine.card_number.in_(numbers), ~select(CompanyCreditNoteRow.credit_id).where(
+                   CompanyCreditNoteRow.job_id == CompanyRechargeLine.job_id,
+                   CompanyCreditNoteRow.line_index == CompanyRechargeLine.line_index).exists())
         .group_by(CompanyRechargeLine.card_number)).all()}
     usages = _usages(session, numbers)
     cards = []
