@@ -362,3 +362,87 @@ def test_the_company_sees_each_cards_usage_where_it_was_spent_page_by_page(regio
         with pytest.raises(grpc.RpcError) as refused:
             stub.ListCompanyCards(request, timeout=DEADLINE)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and named in refused.value.details()
+
+
+CREDITED = "CO-CREDIT"
+
+
+def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_while_unpaid_and_unspent(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.points import sale
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(CREDITED, 105)), timeout=DEADLINE)
+    east = open_card(regions.clients["E"])
+    job = _wait(stub, stub.BulkRecharge(_order([_new(10_000), _card(east, 5_000), _new(7_000)], company_id=CREDITED),
+                                        timeout=DEADLINE).job.job_id)
+    assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    spent_card = job.lines[2].card_number
+
+    def owed() -> tuple[int, int, int]:
+        answer = stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=CREDITED), timeout=DEADLINE)
+        return answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen
+
+    def credit(line_index: int, request_id: str = "") -> companies_pb2.CreditCompanyLineRequest:
+        return companies_pb2.CreditCompanyLineRequest(request_id=request_id or new_id(), job_id=job.job_id,
+                                                      line_index=line_index, reason="employee left before using it")
+
+    def notes() -> int:
+        return int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_credit_notes WHERE company_id = :c",
+                          c=CREDITED))
+
+    def principal(number: str) -> int:
+        return regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=number),
+                                                  timeout=DEADLINE).card.balances.principal_fen
+
+    assert owed() == (22_000, 0, 22_000)
+    # Refused, naming why, with nothing written: a spent line, a paid line, a line that is not there.
+    regions.clients["E"].transactions.Checkout(sale(spent_card, 1_000), timeout=DEADLINE)
+    assert _posted(stub, _payment(10_000, company_id=CREDITED)).payment.posted  # covers line 0
+    receivable, cash_out = _receivable(regions, "E"), _void_rows(regions)
+    for line_index, status, named in ((2, grpc.StatusCode.FAILED_PRECONDITION, "spent"),
+                                      (0, grpc.StatusCode.FAILED_PRECONDITION, "payments already cover"),
+                                      (9, grpc.StatusCode.INVALID_ARGUMENT, "line_index")):
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.CreditCompanyLine(credit(line_index), timeout=DEADLINE)
+        assert refused.value.code() == status and named in refused.value.details(), refused.value.details()
+    assert notes() == 0 and owed() == (22_000, 10_000, 12_000) and _void_rows(regions) == cash_out
+
+    # Line 1 credited: the card gives back its 50.00, the seller's receivable (not its cash) goes down by it.
+    before = principal(east)
+    request = credit(1)
+    answer = stub.CreditCompanyLine(request, timeout=DEADLINE)
+    assert (answer.card_number, answer.amount_fen, answer.outstanding_fen) == (east, 5_000, 7_000)
+    assert owed() == (17_000, 10_000, 7_000)
+    assert principal(east) == before - 5_000
+    assert receivable - _receivable(regions, "E") == 5_000
+    voids = _void_rows(regions)
+    assert voids == [*cash_out, (f"company-credit:{job.job_id}:1", east, 5_000, job.lines[1].transaction_id)]
+    assert_ledger_consistent(regions.database_urls["E"])
+    cash = int(scalar(regions.database_urls["E"], (
+        "SELECT COUNT(*) FROM postings p JOIN ledger_accounts a ON a.account_id = p.account_id "
+        "WHERE p.transaction_id = :id AND a.purpose = 'CASH_COLLECTED'"), id=answer.transaction_id))
+    assert cash == 0  # an invoice is reduced, no cash leaves any till
+
+    # Once: the same request answers the same credit; another request for the line is refused;
+    # the same request id asking another line is ALREADY_EXISTS.
+    assert stub.CreditCompanyLine(request, timeout=DEADLINE).transaction_id == answer.transaction_id
+    with pytest.raises(grpc.RpcError) as twice:
+        stub.CreditCompanyLine(credit(1), timeout=DEADLINE)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "already credited" in twice.value.details()
+    with pytest.raises(grpc.RpcError) as other:
+        stub.CreditCompanyLine(credit(2, request_id=request.request_id), timeout=DEADLINE)
+    assert other.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert _void_rows(regions) == voids and notes() == 1
+
+    # The rest is payable to the fen (the credited line is no longer on the invoice) and no more.
+    rest = stub.RecordCompanyPayment(_payment(7_000, company_id=CREDITED), timeout=DEADLINE)
+    assert rest.outstanding_fen == 0 and [(part.region_code, part.amount_fen) for part in rest.payment.parts] == [("E", 7_000)]
+    cards = {card.card_number: card.bought_fen for card in stub.ListCompanyCards(
+        companies_pb2.ListCompanyCardsRequest(company_id=CREDITED), timeout=DEADLINE).cards}
+    assert cards.get(east, 0) == 0  # the credit note took the line off what the company bought
+
+
+def _void_rows(regions: RunningRegions) -> list[tuple[str, str, int, str]]:
+    return [tuple(row) for row in rows(  # type: ignore[misc]
+        regions.database_urls["E"], "SELECT request_id, card_number, amount_fen, original_transaction_id "
+        "FROM ledger_transactions WHERE type = 'VOID' AND details->>'company_id' = :company ORDER BY created_at",
+        company=CREDITED)]
