@@ -367,7 +367,7 @@ def test_the_company_sees_each_cards_usage_where_it_was_spent_page_by_page(regio
 CREDITED = "CO-CREDIT"
 
 
-def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_while_unpaid_and_unspent(regions, stub) -> None:  # type: ignore[no-untyped-def]
+def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_while_unpaid_and_unspent(regions, stub, capsys) -> None:  # type: ignore[no-untyped-def]
     from tests.support.points import sale
 
     stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(CREDITED, 105)), timeout=DEADLINE)
@@ -432,6 +432,13 @@ def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_w
         stub.CreditCompanyLine(credit(2, request_id=request.request_id), timeout=DEADLINE)
     assert other.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert _void_rows(regions) == voids and notes() == 1
+    from hq_service import company_cli  # the CLI's `company credit`, run again: the same credit
+
+    capsys.readouterr()
+    company_cli._credit(stub, argparse.Namespace(job_id=job.job_id, line_index=1, reason="employee left before using it",
+                                                 request_id=request.request_id))
+    assert f"card {east} ¥50.00 off the invoice (transaction {answer.transaction_id}); outstanding ¥70.00" \
+        in capsys.readouterr().out
 
     # The rest is payable to the fen (the credited line is no longer on the invoice) and no more.
     rest = stub.RecordCompanyPayment(_payment(7_000, company_id=CREDITED), timeout=DEADLINE)
