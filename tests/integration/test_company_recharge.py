@@ -406,6 +406,21 @@ def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_w
         assert refused.value.code() == status and named in refused.value.details(), refused.value.details()
     assert notes() == 0 and owed() == (22_000, 10_000, 12_000) and _void_rows(regions) == cash_out
 
+    # The card also holds 10.00 of cash: it cannot be closed (paid out at the till) while it holds
+    # the company's principal; once that is credited back, it can.
+    from tests.support.cards import recharge_card
+
+    till = regions.clients["E"]
+    recharge_card(till.transactions, east, 1_000, store_id=STORE)
+
+    def close() -> cards_pb2.CloseCardResponse:
+        return till.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id=STORE, card_number=east,
+                                                               reason="leaving the company"), timeout=DEADLINE)
+
+    with pytest.raises(grpc.RpcError) as not_yet:
+        close()
+    assert not_yet.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "credit note" in not_yet.value.details()
+
     # Line 1 credited: the card gives back its 50.00, the seller's receivable (not its cash) goes down by it.
     before = principal(east)
     request = credit(1)
@@ -421,6 +436,9 @@ def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_w
         "SELECT COUNT(*) FROM postings p JOIN ledger_accounts a ON a.account_id = p.account_id "
         "WHERE p.transaction_id = :id AND a.purpose = 'CASH_COLLECTED'"), id=answer.transaction_id))
     assert cash == 0  # an invoice is reduced, no cash leaves any till
+    assert principal(east) == 1_000
+    closed = close()  # only its own cash principal is paid out
+    assert (closed.card.state, closed.principal_refunded_fen) == (common_pb2.CARD_STATE_CLOSED, 1_000), closed
 
     # Once: the same request answers the same credit; another request for the line is refused;
     # the same request id asking another line is ALREADY_EXISTS.
