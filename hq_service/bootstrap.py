@@ -136,7 +136,7 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(commission_pb2, "CommissionService")),
         (coupon_issue_pb2_grpc.add_BulkCouponIssueServiceServicer_to_server,
          BulkCouponIssueServicer(session_factory, commands), _name(coupon_issue_pb2, "BulkCouponIssueService")),
-        (companies_pb2_grpc.add_CompanyServiceServicer_to_server, CompanyServicer(session_factory, commands),
+        (companies_pb2_grpc.add_CompanyServiceServicer_to_server, CompanyServicer(session_factory, commands, RegionCompanyOrders(region_channels).void_line),
          _name(companies_pb2, "CompanyService")),
         (imports_pb2_grpc.add_ImportServiceServicer_to_server,
          ImportServicer(session_factory, region_imports, settings.phone_hmac_key), _name(imports_pb2, "ImportService")),

@@ -141,13 +141,38 @@ def _cards(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace
     from chaincard.money import format_fen
     from chaincard.v1 import companies_pb2
 
-    answer = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=args.company_id), timeout=DEADLINE_SECONDS)
-    print(f"{answer.company.company_id}: {len(answer.cards)} cards")
-    for card in answer.cards:
+    cards: list[companies_pb2.CompanyCard] = []
+    token = ""
+    while True:  # every page, by card number
+        answer = stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=args.company_id, page_token=token),
+                                       timeout=DEADLINE_SECONDS)
+        cards.extend(answer.cards)
+        token = answer.next_page_token
+        if not token:
+            break
+    print(f"{answer.company.company_id}: {len(cards)} cards")
+    for card in cards:
         last = card.last_transaction_at.ToDatetime().isoformat(timespec="seconds") if card.HasField("last_transaction_at") else "-"
+        where = ", ".join(f"{spend.franchisee_id} {format_fen(spend.spent_fen)}" for spend in card.spent_at)
         print(f"  {card.card_number} region {card.home_region or '?'}  principal {format_fen(card.principal_fen)}  "
               f"bonus {format_fen(card.bonus_fen)}  bought {format_fen(card.bought_fen)}  "
+              f"spent {format_fen(card.spent_fen)} in {card.spend_count} sales{f' ({where})' if where else ''}  "
               f"{card.transaction_count} transactions, last {last}")
+
+
+def _credit(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
+    """A credit note on one posted line of a bulk recharge: the line's principal leaves its card and
+    the company's invoice; the request id comes from the job and line, so running it again credits nothing twice."""
+    from chaincard.money import format_fen
+    from chaincard.v1 import companies_pb2
+
+    request_id = args.request_id or str(uuid.uuid5(_REQUEST_IDS, f"credit:{args.job_id}:{args.line_index}"))
+    answer = stub.CreditCompanyLine(companies_pb2.CreditCompanyLineRequest(
+        request_id=request_id, job_id=args.job_id, line_index=args.line_index, reason=args.reason or ""),
+        timeout=DEADLINE_SECONDS)
+    print(f"credit note on line {args.line_index} of {args.job_id}: card {answer.card_number} "
+          f"{format_fen(answer.amount_fen)} off the invoice (transaction {answer.transaction_id}); "
+          f"outstanding {format_fen(answer.outstanding_fen)}")
 
 
 def _run(body: Body) -> Callable[[argparse.Namespace], int]:
@@ -192,7 +217,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     recharge.add_argument("--card-type", help="card type of the new cards (needed when a line opens one)")
     recharge.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the regions to post (default 60)")
     recharge.add_argument("--request-id", help="idempotency key (default: derived from the file, company and store)")
-    cards = sub.add_parser("cards", help="a company's cards with their balances and last use")
+    cards = sub.add_parser("cards", help="a company's cards with their balances, usage and last use")
     cards.add_argument("company_id")
     pay = sub.add_parser("pay", help="record a company's payment of its invoices (split over the regions it owes)")
     pay.add_argument("company_id")
@@ -200,8 +225,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     pay.add_argument("--reference", help="the bank transfer's reference (also makes the request id)")
     pay.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the regions to post (default 30)")
     pay.add_argument("--request-id", help="idempotency key (default: derived from the company and the reference)")
+    credit = sub.add_parser("credit", help="a credit note on one posted line of a bulk recharge (unspent and unpaid)")
+    credit.add_argument("job_id", help="the bulk recharge's job id")
+    credit.add_argument("line_index", type=int, help="the line (0-based, as `company recharge` prints it)")
+    credit.add_argument("--reason", help="why (kept in the audit log)")
+    credit.add_argument("--request-id", help="idempotency key (default: derived from the job and line)")
     for parser, body in ((create, _create), (listing, _list), (show, _show), (recharge, _recharge), (cards, _cards),
-                         (pay, _pay)):
+                         (pay, _pay), (credit, _credit)):
         parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")
         parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the local chain's data directory")
         parser.add_argument("--config", help="TOML settings file")

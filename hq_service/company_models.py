@@ -132,3 +132,26 @@ class CompanyPaymentPartRow(Base):
     transaction_id: Mapped[str] = mapped_column(String(36), default="")
     # Why the region has not posted it yet (a region not answering); "" otherwise.
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class CompanyCreditNoteRow(Base):
+    """A credit note on one posted line of a bulk recharge (C6, docs/adr/0045): the line's
+    COMPANY_RECHARGE voided in its home region, so the line is no longer invoiced. Stored before the
+    region is called (the line is then no longer payable); ``transaction_id`` is the region's VOID
+    once it answered. One per line."""
+
+    __tablename__ = "company_credit_notes"
+    __table_args__ = (Index("ux_company_credit_notes_line", "job_id", "line_index", unique=True),)
+
+    credit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("company_recharge_jobs.job_id"))
+    line_index: Mapped[int] = mapped_column(Integer)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.company_id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(8))
+    card_number: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    operator_id: Mapped[str] = mapped_column(String(64), default="")
+    transaction_id: Mapped[str] = mapped_column(String(36), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)

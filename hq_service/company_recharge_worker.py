@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
+from chaincard.errors import Unavailable
 from chaincard.rpc.channels import call
 from chaincard.security.identity import Place
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
@@ -76,6 +77,14 @@ class RegionCompanyOrders:
         if channel is None:
             raise RetryLater(no_endpoint(region_code))
         return companies_pb2_grpc.CompanyOrderServiceStub(channel)
+
+    def void_line(self, region_code: str, request: companies_pb2.VoidCompanyLineRequest) -> companies_pb2.VoidCompanyLineResponse:
+        """A credit note's VoidCompanyLine, called while HQ's caller waits (CreditCompanyLine)."""
+        try:
+            stub = self.stub(region_code)
+        except RetryLater as waiting:
+            raise Unavailable(str(waiting)) from None
+        return call(stub.VoidCompanyLine, request)
 
 
 

@@ -6,15 +6,18 @@ import grpc
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.commands import CommandRunner
+from chaincard.errors import Unimplemented
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
-from hq_service.handlers import companies, company_payments, company_recharges
+from hq_service.handlers import companies, company_credits, company_payments, company_recharges
 from hq_service.unit_of_work import HqUnitOfWork
 
 
 class CompanyServicer(companies_pb2_grpc.CompanyServiceServicer):
-    def __init__(self, session_factory: sessionmaker[Session], commands: CommandRunner[HqUnitOfWork]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], commands: CommandRunner[HqUnitOfWork],
+                 void_in_region: company_credits.VoidInRegion | None = None) -> None:
         self.session_factory = session_factory
         self.commands = commands
+        self.void_in_region = void_in_region
 
     def CreateCompany(self, request: companies_pb2.CreateCompanyRequest, context: grpc.ServicerContext) -> companies_pb2.CreateCompanyResponse:  # noqa: N802 - gRPC method names
         return self.commands.run(companies.create_company, request)
@@ -47,3 +50,10 @@ class CompanyServicer(companies_pb2_grpc.CompanyServiceServicer):
         # Its own transaction, as BulkRecharge: the payment's unique request id is its idempotency
         # record, and a retry answers the payment as it is now (its parts posted since or not).
         return company_payments.record_company_payment(self.session_factory, request)
+
+    def CreditCompanyLine(self, request: companies_pb2.CreditCompanyLineRequest, context: grpc.ServicerContext) -> companies_pb2.CreditCompanyLineResponse:  # noqa: N802
+        # Its own transactions around the region's call (as RecordCompanyPayment: the note's unique
+        # request id is its idempotency record).
+        if self.void_in_region is None:
+            raise Unimplemented("credit notes need the regions' channels")
+        return company_credits.credit_company_line(self.session_factory, self.void_in_region, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from chaincard.v1 import companies_pb2, companies_pb2_grpc
+from region_service.company_credits import void_company_line
 from region_service.company_orders import post_company_order
 from region_service.company_payments import post_company_payment
 from region_service.context import RegionContext
@@ -23,3 +24,8 @@ class CompanyOrderServicer(companies_pb2_grpc.CompanyOrderServiceServicer):
         self, request: companies_pb2.PostCompanyPaymentRequest, context: grpc.ServicerContext,
     ) -> companies_pb2.PostCompanyPaymentResponse:
         return self.ctx.commands.run(post_company_payment, request)
+
+    def VoidCompanyLine(  # noqa: N802 - gRPC method name
+        self, request: companies_pb2.VoidCompanyLineRequest, context: grpc.ServicerContext,
+    ) -> companies_pb2.VoidCompanyLineResponse:
+        return self.ctx.commands.run(void_company_line, request)

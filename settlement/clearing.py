@@ -92,6 +92,10 @@ class ClearingIntake:
                 record_company_receivable(session, str(values["transaction_id"]), cast(date, values["business_date"]),
                                           payload.company_id, payload.acquiring_franchisee_id,
                                           invoiced_fen=payload.transaction.amount_fen)
+            elif payload.company_id and values["transaction_type"] == "VOID":  # a credit note: the invoice reduced
+                record_company_receivable(session, str(values["transaction_id"]), cast(date, values["business_date"]),
+                                          payload.company_id, payload.acquiring_franchisee_id,
+                                          invoiced_fen=-payload.transaction.amount_fen)
 
     def company_payment(self, session: Session, payload: events_pb2.CompanyPaymentPosted) -> None:
         """A region's COMPANY_PAYMENT: a clearing record within the selling franchisee, and what it paid."""

@@ -189,11 +189,13 @@ def run_recharge_approval(state: ChainState) -> ApprovalShown:
 class CompanyShown:
     purchase: str
     cards: str
+    usage: str = ""  # the company's card list after one card was spent at another franchisee
 
 
 COMPANY_ID = "CO-DEMO"
 COMPANY_STORE = "S-E-002"  # F-AURORA's store in region E, where the company buys
 COMPANY_CARDS = 20
+USAGE_STORE = "S-W-002"  # F-BAMBOO's store in region W: another franchisee, another region
 
 
 def _demo_tax_id() -> str:
@@ -224,4 +226,31 @@ def run_company_purchase(state: ChainState) -> CompanyShown:
         time.sleep(0.5)
     print(f"3. `chaincard company cards {COMPANY_ID}`: its cards, balances and last use from HQ's read models")
     print(_indented("\n".join(cards.splitlines()[:6] + ["…"])))
-    return CompanyShown(purchase=purchase, cards=cards)
+    return CompanyShown(purchase=purchase, cards=cards, usage=_spent_elsewhere(state, cards))
+
+
+def _spent_elsewhere(state: ChainState, cards: str) -> str:
+    """A staff member's card pays ¥38.00 at Bamboo's store in W; the company's list then shows where
+    its money was used (spent, per accepting franchisee)."""
+    numbers = [line.split()[0] for line in cards.splitlines() if " principal ¥" in line]
+    if not numbers:
+        return ""
+    card = numbers[0]
+    try:
+        with state.channel(f"store-{USAGE_STORE}") as till:
+            call(transactions_pb2_grpc.TransactionServiceStub(till).Checkout, transactions_pb2.CheckoutRequest(
+                request_id=new_id(), card_number=card, lines=[transactions_pb2.BasketLine(
+                    sku="TEA-001", name="Longjing 龙井", category="tea", quantity=1, unit_price_fen=3_800)]))
+    except grpc.RpcError as error:
+        print(f"4. {card} at {USAGE_STORE}: {error.code().name}: {error.details()}")
+        return ""
+    deadline = time.monotonic() + SETTLING_SECONDS
+    while True:  # HQ's transaction history follows the region's events
+        listed = _chaincard(state, "company", "cards", COMPANY_ID)
+        line = next((text for text in listed.splitlines() if text.strip().startswith(card)), "")
+        if "F-BAMBOO" in line or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    print(f"4. {card} pays ¥38.00 at Bamboo's {USAGE_STORE} (another franchisee, region W); the company sees where:")
+    print(_indented(line.strip()))
+    return listed

@@ -419,6 +419,10 @@ def _build_matrix() -> dict[str, Rule]:
         peers=frozenset({"hq"}), note="HQ sends each region the chunk of a company's bulk recharge it homes")
     m[_rpc("CompanyOrderService", "PostCompanyPayment")] = Rule(
         peers=frozenset({"hq"}), note="HQ sends each region its part of a company's payment")
+    m[_rpc("CompanyService", "CreditCompanyLine")] = Rule(
+        roles=_roles(HA, HF), scoped_by="none", note="a credit note on a company's invoiced line: HQ finance issues it")
+    m[_rpc("CompanyOrderService", "VoidCompanyLine")] = Rule(
+        peers=frozenset({"hq"}), note="HQ sends the region a credit note on a line it posted")
     # ImportService (HQ) and RegionImportService (regions): a chain's old data (docs/adr/0040).
     m[_rpc("ImportService", "ImportRows")] = Rule(
         roles=_roles(HA), scoped_by="none", note="streamed rows; going live imports the whole chain's members and balances")

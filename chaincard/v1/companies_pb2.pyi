@@ -180,13 +180,27 @@ class GetBulkRechargeResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[CompanyRechargeJob, _Mapping]] = ..., company: _Optional[_Union[Company, _Mapping]] = ...) -> None: ...
 
 class ListCompanyCardsRequest(_message.Message):
-    __slots__ = ("company_id",)
+    __slots__ = ("company_id", "page_size", "page_token")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     company_id: str
-    def __init__(self, company_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, company_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class CompanyCardSpend(_message.Message):
+    __slots__ = ("franchisee_id", "spent_fen", "spend_count")
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPEND_COUNT_FIELD_NUMBER: _ClassVar[int]
+    franchisee_id: str
+    spent_fen: int
+    spend_count: int
+    def __init__(self, franchisee_id: _Optional[str] = ..., spent_fen: _Optional[int] = ..., spend_count: _Optional[int] = ...) -> None: ...
 
 class CompanyCard(_message.Message):
-    __slots__ = ("card_number", "home_region", "member_id", "principal_fen", "bonus_fen", "points", "transaction_count", "last_transaction_at", "bought_fen")
+    __slots__ = ("card_number", "home_region", "member_id", "principal_fen", "bonus_fen", "points", "transaction_count", "last_transaction_at", "bought_fen", "spent_fen", "spend_count", "last_spent_at", "spent_at")
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     HOME_REGION_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +210,10 @@ class CompanyCard(_message.Message):
     TRANSACTION_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAST_TRANSACTION_AT_FIELD_NUMBER: _ClassVar[int]
     BOUGHT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SPEND_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SPENT_AT_FIELD_NUMBER: _ClassVar[int]
+    SPENT_AT_FIELD_NUMBER: _ClassVar[int]
     card_number: str
     home_region: str
     member_id: str
@@ -205,15 +223,21 @@ class CompanyCard(_message.Message):
     transaction_count: int
     last_transaction_at: _timestamp_pb2.Timestamp
     bought_fen: int
-    def __init__(self, card_number: _Optional[str] = ..., home_region: _Optional[str] = ..., member_id: _Optional[str] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., transaction_count: _Optional[int] = ..., last_transaction_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bought_fen: _Optional[int] = ...) -> None: ...
+    spent_fen: int
+    spend_count: int
+    last_spent_at: _timestamp_pb2.Timestamp
+    spent_at: _containers.RepeatedCompositeFieldContainer[CompanyCardSpend]
+    def __init__(self, card_number: _Optional[str] = ..., home_region: _Optional[str] = ..., member_id: _Optional[str] = ..., principal_fen: _Optional[int] = ..., bonus_fen: _Optional[int] = ..., points: _Optional[int] = ..., transaction_count: _Optional[int] = ..., last_transaction_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bought_fen: _Optional[int] = ..., spent_fen: _Optional[int] = ..., spend_count: _Optional[int] = ..., last_spent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., spent_at: _Optional[_Iterable[_Union[CompanyCardSpend, _Mapping]]] = ...) -> None: ...
 
 class ListCompanyCardsResponse(_message.Message):
-    __slots__ = ("company", "cards")
+    __slots__ = ("company", "cards", "next_page_token")
     COMPANY_FIELD_NUMBER: _ClassVar[int]
     CARDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     company: Company
     cards: _containers.RepeatedCompositeFieldContainer[CompanyCard]
-    def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[CompanyCard, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ..., cards: _Optional[_Iterable[_Union[CompanyCard, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class PostCompanyOrderRequest(_message.Message):
     __slots__ = ("request_id", "job_id", "company_id", "store_id", "card_type_code", "operator_id", "lines")
@@ -332,3 +356,57 @@ class PostCompanyPaymentResponse(_message.Message):
     transaction_id: str
     business_date: str
     def __init__(self, transaction_id: _Optional[str] = ..., business_date: _Optional[str] = ...) -> None: ...
+
+class CreditCompanyLineRequest(_message.Message):
+    __slots__ = ("request_id", "job_id", "line_index", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    job_id: str
+    line_index: int
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CreditCompanyLineResponse(_message.Message):
+    __slots__ = ("transaction_id", "card_number", "amount_fen", "outstanding_fen")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_FEN_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    card_number: str
+    amount_fen: int
+    outstanding_fen: int
+    def __init__(self, transaction_id: _Optional[str] = ..., card_number: _Optional[str] = ..., amount_fen: _Optional[int] = ..., outstanding_fen: _Optional[int] = ...) -> None: ...
+
+class VoidCompanyLineRequest(_message.Message):
+    __slots__ = ("request_id", "job_id", "line_index", "company_id", "card_number", "original_transaction_id", "operator_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    job_id: str
+    line_index: int
+    company_id: str
+    card_number: str
+    original_transaction_id: str
+    operator_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., company_id: _Optional[str] = ..., card_number: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class VoidCompanyLineResponse(_message.Message):
+    __slots__ = ("transaction_id", "amount_fen", "business_date")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    amount_fen: int
+    business_date: str
+    def __init__(self, transaction_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., business_date: _Optional[str] = ...) -> None: ...

@@ -71,6 +71,11 @@ class CompanyServiceStub:
                 request_serializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentResponse.FromString,
                 _registered_method=True)
+        self.CreditCompanyLine = channel.unary_unary(
+                '/chaincard.v1.CompanyService/CreditCompanyLine',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineResponse.FromString,
+                _registered_method=True)
 
 
 class CompanyServiceServicer:
@@ -119,8 +124,10 @@ class CompanyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCompanyCards(self, request, context):
-        """The company's cards with their balances and last use, from HQ's read models (not the regions):
-        what the last event HQ applied showed. NOT_FOUND for an unknown company.
+        """The company's cards with their balances and usage (spent, where and when last), from HQ's read
+        models (not the regions): what the last event HQ applied showed. Paged by card number. Held to
+        the company's home region or franchisee (PERMISSION_DENIED for another's); NOT_FOUND for an
+        unknown company; a bad page_size or page_token is INVALID_ARGUMENT naming it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -132,6 +139,18 @@ class CompanyServiceServicer:
         a COMPANY_PAYMENT exactly once. More than the company owes is INVALID_ARGUMENT naming amount_fen,
         and nothing is recorded. Idempotent by request_id: a retry answers the payment as it is now and
         sends again any part a region has not posted yet; the same id asking anything else is ALREADY_EXISTS. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreditCompanyLine(self, request, context):
+        """A credit note (HQ finance or admin): one posted line of a bulk recharge is voided in its home
+        region, its principal leaving the card and reducing what the company owes (invoiced_fen), never
+        paid out in cash. Refused (FAILED_PRECONDITION) once payments cover the line or its principal was
+        spent; INVALID_ARGUMENT naming line_index for a line not posted. Idempotent by request_id (a
+        line is credited once; a retry answers the credit); the same id asking another line is
+        ALREADY_EXISTS. Audited.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -174,6 +193,11 @@ def add_CompanyServiceServicer_to_server(servicer, server):
                     servicer.RecordCompanyPayment,
                     request_deserializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_companies__pb2.RecordCompanyPaymentResponse.SerializeToString,
+            ),
+            'CreditCompanyLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreditCompanyLine,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -377,6 +401,33 @@ class CompanyService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def CreditCompanyLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyService/CreditCompanyLine',
+            chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.CreditCompanyLineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class CompanyOrderServiceStub:
     """A region's side of a company's bulk recharge: HQ sends it the job's lines whose cards it homes.
@@ -397,6 +448,11 @@ class CompanyOrderServiceStub:
                 '/chaincard.v1.CompanyOrderService/PostCompanyPayment',
                 request_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.FromString,
+                _registered_method=True)
+        self.VoidCompanyLine = channel.unary_unary(
+                '/chaincard.v1.CompanyOrderService/VoidCompanyLine',
+                request_serializer=chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineResponse.FromString,
                 _registered_method=True)
 
 
@@ -424,6 +480,16 @@ class CompanyOrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VoidCompanyLine(self, request, context):
+        """A credit note on one invoiced line: voids its COMPANY_RECHARGE, the principal going back to the
+        selling franchisee's COMPANY_RECEIVABLE (the invoice reduced, no cash), the event carrying the
+        company. FAILED_PRECONDITION once any of the line's principal was spent. Keyed by the line
+        (`company-credit:<job_id>:<line_index>`): sent again, it answers the first posting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompanyOrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -436,6 +502,11 @@ def add_CompanyOrderServiceServicer_to_server(servicer, server):
                     servicer.PostCompanyPayment,
                     request_deserializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.SerializeToString,
+            ),
+            'VoidCompanyLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidCompanyLine,
+                    request_deserializer=chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -493,6 +564,33 @@ class CompanyOrderService:
             '/chaincard.v1.CompanyOrderService/PostCompanyPayment',
             chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentRequest.SerializeToString,
             chaincard_dot_v1_dot_companies__pb2.PostCompanyPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidCompanyLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.CompanyOrderService/VoidCompanyLine',
+            chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineRequest.SerializeToString,
+            chaincard_dot_v1_dot_companies__pb2.VoidCompanyLineResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,7 @@ from chaincard.v1 import companies_pb2
 from chaincard.validation import optional_text
 from hq_service import audit_log
 from hq_service.company_models import (
+    CompanyCreditNoteRow,
     CompanyPaymentPartRow,
     CompanyPaymentRow,
     CompanyRechargeJobRow,
@@ -61,16 +62,25 @@ class Owed:
         return self.invoiced_fen - self.paid_fen
 
 
-def _invoiced_lines(session: Session, company: str) -> list[tuple[str, int]]:
-    """The company's posted lines, oldest first: (home region, amount)."""
-    return [(region, int(amount)) for region, amount in session.execute(
-        select(CompanyRechargeLine.region_code, CompanyRechargeLine.amount_fen)
+def invoiced_lines(session: Session, company: str) -> list[tuple[str, int, str, int]]:
+    """The company's posted lines not credited (a credit note, even one its region has not posted yet,
+    takes its line off the invoice), oldest first: (job id, line index, home region, amount)."""
+    credited = select(CompanyCreditNoteRow.credit_id).where(CompanyCreditNoteRow.job_id == CompanyRechargeLine.job_id,
+                                                           CompanyCreditNoteRow.line_index == CompanyRechargeLine.line_index)
+    return [(job, int(index), region, int(amount)) for job, index, region, amount in session.execute(
+        select(CompanyRechargeLine.job_id, CompanyRechargeLine.line_index, CompanyRechargeLine.region_code,
+               CompanyRechargeLine.amount_fen)
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
-        .where(CompanyRechargeJobRow.company_id == company, CompanyRechargeLine.outcome == POSTED)
+        .where(CompanyRechargeJobRow.company_id == company, CompanyRechargeLine.outcome == POSTED, ~credited.exists())
         .order_by(CompanyRechargeJobRow.created_at, CompanyRechargeJobRow.job_id, CompanyRechargeLine.line_index)).all()]
 
 
-def _paid_by_region(session: Session, company: str) -> dict[str, int]:
+def _invoiced_lines(session: Session, company: str) -> list[tuple[str, int]]:
+    """invoiced_lines as (home region, amount)."""
+    return [(region, amount) for _, _, region, amount in invoiced_lines(session, company)]
+
+
+def paid_by_region(session: Session, company: str) -> dict[str, int]:
     return {region: int(total) for region, total in session.execute(
         select(CompanyPaymentPartRow.region_code, func.sum(CompanyPaymentPartRow.amount_fen))
         .join(CompanyPaymentRow, CompanyPaymentRow.payment_id == CompanyPaymentPartRow.payment_id)
@@ -145,7 +155,7 @@ def _store(session: Session, request: companies_pb2.RecordCompanyPaymentRequest,
     if row is None:
         raise NotFound(f"company_id: no company {company!r}")
     lines = _invoiced_lines(session, company)
-    paid = _paid_by_region(session, company)
+    paid = paid_by_region(session, company)
     outstanding = sum(amount for _, amount in lines) - sum(paid.values())
     if request.amount_fen > outstanding:
         raise InvalidArgument("amount_fen", f"{format_fen(request.amount_fen)} is more than company {company} owes "

@@ -11,6 +11,7 @@ the job as it is now; the same request id asking anything else is ALREADY_EXISTS
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Sequence
@@ -29,8 +30,10 @@ from chaincard.v1 import companies_pb2
 from chaincard.v1 import program_config_pb2 as pc
 from chaincard.validation import require_text
 from hq_service import audit_log
+from hq_service.company_card_usage import REVERSALS, SALES, HistoryRow, Usage, usage
 from hq_service.company_models import (
     CompanyCard,
+    CompanyCreditNoteRow,
     CompanyRechargeJobRow,
     CompanyRechargeLine,
     CompanyRechargeRegion,
@@ -39,13 +42,15 @@ from hq_service.company_models import (
 from hq_service.company_orders import OrderLine, check_lines
 from hq_service.handlers.bulk_issue import home_regions
 from hq_service.handlers.companies import company_id, company_message
-from hq_service.models import CardView, ConfigItem, Store
+from hq_service.models import CardView, ConfigItem, Store, TransactionView
 
 SERVICE = "CompanyService"
 # One chunk per home region, posted in one region transaction: an order's lines are bounded so a
 # chunk stays well under the region's deadline.
 MAX_LINES = 1000
 POSTED, REFUSED = "POSTED", "REFUSED"
+# ListCompanyCards pages.
+DEFAULT_CARDS_PAGE, MAX_CARDS_PAGE = 100, 500
 _STATES = {"RUNNING": companies_pb2.COMPANY_RECHARGE_STATE_RUNNING,
            "COMPLETED": companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED,
            "FAILED": companies_pb2.COMPANY_RECHARGE_STATE_FAILED}
@@ -182,17 +187,29 @@ def list_company_cards(session: Session, request: companies_pb2.ListCompanyCards
     company = session.get(CompanyRow, company_id(request.company_id))
     if company is None:
         raise NotFound(f"no company {request.company_id!r}")
+    if not 0 <= request.page_size <= MAX_CARDS_PAGE:
+        raise InvalidArgument("page_size", f"must be between 1 and {MAX_CARDS_PAGE} (0 for {DEFAULT_CARDS_PAGE})")
+    size = request.page_size or DEFAULT_CARDS_PAGE
+    statement = (select(CompanyCard.card_number, CardView)
+                 .outerjoin(CardView, CardView.card_number == CompanyCard.card_number)
+                 .where(CompanyCard.company_id == company.company_id))
+    after = _after_card(request.page_token)
+    if after:
+        statement = statement.where(CompanyCard.card_number > after)
+    rows = session.execute(statement.order_by(CompanyCard.card_number).limit(size + 1)).all()
+    page = rows[:size]
+    numbers = [number for number, _ in page]
     bought: dict[str, int] = {number: int(total or 0) for number, total in session.execute(
         select(CompanyRechargeLine.card_number, func.sum(CompanyRechargeLine.amount_fen))
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
-        .where(CompanyRechargeJobRow.company_id == company.company_id, CompanyRechargeLine.outcome == POSTED)
+        .where(CompanyRechargeJobRow.company_id == company.company_id, CompanyRechargeLine.outcome == POSTED,
+               CompanyRechargeLine.card_number.in_(numbers), ~select(CompanyCreditNoteRow.credit_id).where(
+                   CompanyCreditNoteRow.job_id == CompanyRechargeLine.job_id,
+                   CompanyCreditNoteRow.line_index == CompanyRechargeLine.line_index).exists())
         .group_by(CompanyRechargeLine.card_number)).all()}
-    rows = session.execute(
-        select(CompanyCard.card_number, CardView)
-        .outerjoin(CardView, CardView.card_number == CompanyCard.card_number)
-        .where(CompanyCard.company_id == company.company_id).order_by(CompanyCard.card_number)).all()
+    usages = _usages(session, numbers)
     cards = []
-    for number, view in rows:
+    for number, view in page:
         card = companies_pb2.CompanyCard(card_number=number, bought_fen=bought.get(number, 0))
         if view is not None:  # else: the card's events have not reached HQ yet
             card.home_region, card.member_id = view.home_region, view.member_id
@@ -200,5 +217,38 @@ def list_company_cards(session: Session, request: companies_pb2.ListCompanyCards
             card.transaction_count = view.transaction_count
             if view.last_transaction_at is not None:
                 card.last_transaction_at.FromDatetime(view.last_transaction_at)
+        spent = usages.get(number)
+        if spent is not None:
+            card.spent_fen, card.spend_count = spent.spent_fen, spent.spend_count
+            if spent.last_spent_at is not None:
+                card.last_spent_at.FromDatetime(spent.last_spent_at)
+            card.spent_at.extend(companies_pb2.CompanyCardSpend(franchisee_id=franchisee, spent_fen=fen, spend_count=count)
+                                 for franchisee, (fen, count) in sorted(spent.by_franchisee.items()))
         cards.append(card)
-    return companies_pb2.ListCompanyCardsResponse(company=company_message(company), cards=cards)
+    token = _card_token(page[-1][0]) if len(rows) > size else ""
+    return companies_pb2.ListCompanyCardsResponse(company=company_message(company), cards=cards, next_page_token=token)
+
+
+def _usages(session: Session, numbers: list[str]) -> dict[str, Usage]:
+    """Each card's usage from HQ's transaction history (only the types usage reads)."""
+    history: dict[str, list[HistoryRow]] = {}
+    for number, kind, franchisee, occurred_at, payload in session.execute(
+            select(TransactionView.card_number, TransactionView.transaction_type, TransactionView.acquiring_franchisee_id,
+                   TransactionView.occurred_at, TransactionView.transaction)
+            .where(TransactionView.card_number.in_(numbers),
+                   TransactionView.transaction_type.in_(sorted(SALES | REVERSALS)))).all():
+        history.setdefault(number, []).append(HistoryRow(kind, franchisee, occurred_at, payload))
+    return {number: usage(rows) for number, rows in history.items()}
+
+
+def _card_token(card_number: str) -> str:
+    return base64.urlsafe_b64encode(card_number.encode()).decode()
+
+
+def _after_card(page_token: str) -> str:
+    if not page_token:
+        return ""
+    try:
+        return base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument("page_token", "is not a token this service issued") from None

@@ -429,9 +429,14 @@ def close_card(uow: RegionUnitOfWork, request: cards_pb2.CloseCardRequest) -> ca
 
 
 def _bought_by_a_company(session: Session, card_number: str) -> bool:
-    """The card was ever recharged on a company's invoice (a COMPANY_RECHARGE)."""
+    """The card holds a company's invoiced recharge not credited back (a COMPANY_RECHARGE no credit
+    note's VOID reverses, region_service.company_credits)."""
+    voided = select(LedgerTransaction.original_transaction_id).where(  # NOT IN: no NULL may be among them
+        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "VOID",
+        LedgerTransaction.original_transaction_id.is_not(None)).scalar_subquery()
     return session.execute(select(LedgerTransaction.transaction_id).where(
-        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "COMPANY_RECHARGE").limit(1)).first() is not None
+        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "COMPANY_RECHARGE",
+        LedgerTransaction.transaction_id.not_in(voided)).limit(1)).first() is not None
 
 
 def _close(
@@ -460,10 +465,11 @@ def _close(
         return accounts[asset].account_id
 
     if held.principal_fen and _bought_by_a_company(session, card.card_number):
-        # Its principal was (at least partly) paid by a company's invoice (C6, docs/adr/0045): it is
-        # owed back to the company, not paid out at the till; that path is not built yet.
+        # Its principal was (at least partly) paid by a company's invoice (C6, docs/adr/0045): it goes
+        # back to the company's invoice by HQ's credit note, never out of the till.
         raise FailedPrecondition(f"card {card.card_number} holds principal a company bought by invoice: it is paid "
-                                 "back to the company by HQ finance, not at a till; spend it or transfer it first")
+                                 "back to the company by HQ finance's credit note (chaincard company credit), not at "
+                                 "a till; credit it, spend it or transfer it first")
     issuer = card.issuing_franchisee_id
     postings: list[Posting] = []
     if held.principal_fen:

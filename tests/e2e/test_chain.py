@@ -133,6 +133,7 @@ def test_the_demos_going_live_steps(chain, capsys):
     assert f"COMPLETED, {COMPANY_CARDS}/{COMPANY_CARDS} lines" in company.purchase, company.purchase
     assert f"CO-DEMO: {COMPANY_CARDS} cards" in company.cards
     assert company.cards.count("principal ¥") == COMPANY_CARDS and "principal ¥0.00" not in company.cards, company.cards
+    assert "(F-BAMBOO ¥" in company.usage, company.usage  # one card spent at Bamboo's store: the company sees where
 
 
 def test_a_cross_franchise_spend_settles_between_the_two_franchisees(chain):

@@ -306,3 +306,168 @@ def test_a_payment_is_split_over_the_regions_oldest_lines_first_and_posted_once(
         assert_ledger_consistent(regions.database_urls[code])
         assert int(scalar(regions.database_urls[code], "SELECT COUNT(*) FROM outbox WHERE message_key = :key "
                           "AND event_type = 'chaincard.v1.CompanyPaymentPosted'", key=f"company:{PAYER}")) == parts
+
+
+USER = "CO-USER"
+
+
+def test_the_company_sees_each_cards_usage_where_it_was_spent_page_by_page(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.points import refund_all, sale
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(USER, 104)), timeout=DEADLINE)
+    job = _wait(stub, stub.BulkRecharge(_order([_new(10_000), _new(10_000), _new(10_000)], company_id=USER),
+                                        timeout=DEADLINE).job.job_id)
+    assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    used, *unused = sorted(line.card_number for line in job.lines)
+
+    # Spent at F-HQ's store in E (one sale refunded) and at F-BAMBOO's in W (forwarded to E, the card's home).
+    east, west = regions.clients["E"].transactions, regions.clients["W"].transactions
+    first = east.Checkout(sale(used, 3_000), timeout=DEADLINE).transaction
+    refunded = east.Checkout(sale(used, 1_000), timeout=DEADLINE)
+    back = east.RefundSale(refund_all(refunded), timeout=DEADLINE).transaction
+    away = west.Checkout(sale(used, 2_000, store_id="S-W-002"), timeout=DEADLINE).transaction
+
+    def taken(transaction: common_pb2.Transaction) -> int:
+        return -(transaction.principal_delta_fen + transaction.bonus_delta_fen)
+
+    at_hq = taken(first) + taken(refunded.transaction) + taken(back)  # the refund gives its value back
+    assert taken(first) > 0 and taken(away) > 0 and -taken(back) == taken(refunded.transaction) > 0
+    wanted_spent_at = sorted([("F-BAMBOO", taken(away), 1), ("F-HQ", at_hq, 2)])
+
+    deadline = time.monotonic() + 30
+    while True:  # HQ's read models follow the events
+        pages = [stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=2), timeout=DEADLINE)]
+        pages.append(stub.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(
+            company_id=USER, page_size=2, page_token=pages[0].next_page_token), timeout=DEADLINE))
+        cards = {card.card_number: card for page in pages for card in page.cards}
+        card = cards.get(used)
+        if (card is not None and card.spend_count == 3 and card.principal_fen + card.bonus_fen == 10_000 - at_hq - taken(away)) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [len(page.cards) for page in pages] == [2, 1] and pages[0].next_page_token and not pages[1].next_page_token
+    assert list(cards) == sorted(cards) == sorted([used, *unused])
+    assert card is not None and card.spend_count == 3, card
+    assert card.spent_fen == at_hq + taken(away) and card.bought_fen == 10_000
+    assert sorted((spend.franchisee_id, spend.spent_fen, spend.spend_count) for spend in card.spent_at) == wanted_spent_at
+    assert card.HasField("last_spent_at") and card.last_spent_at.ToDatetime() >= first.occurred_at.ToDatetime()
+    for number in unused:  # bought, never used
+        assert (cards[number].spent_fen, cards[number].spend_count, cards[number].HasField("last_spent_at")) == (0, 0, False)
+        assert not cards[number].spent_at and cards[number].principal_fen == 10_000
+
+    # A bad page size or token is refused naming it.
+    for request, named in ((companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=501), "page_size"),
+                           (companies_pb2.ListCompanyCardsRequest(company_id=USER, page_size=-1), "page_size"),
+                           (companies_pb2.ListCompanyCardsRequest(company_id=USER, page_token="not a token"), "page_token")):
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.ListCompanyCards(request, timeout=DEADLINE)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and named in refused.value.details()
+
+
+CREDITED = "CO-CREDIT"
+
+
+def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_while_unpaid_and_unspent(regions, stub, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.points import sale
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(CREDITED, 105)), timeout=DEADLINE)
+    east = open_card(regions.clients["E"])
+    job = _wait(stub, stub.BulkRecharge(_order([_new(10_000), _card(east, 5_000), _new(7_000)], company_id=CREDITED),
+                                        timeout=DEADLINE).job.job_id)
+    assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    spent_card = job.lines[2].card_number
+
+    def owed() -> tuple[int, int, int]:
+        answer = stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=CREDITED), timeout=DEADLINE)
+        return answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen
+
+    def credit(line_index: int, request_id: str = "") -> companies_pb2.CreditCompanyLineRequest:
+        return companies_pb2.CreditCompanyLineRequest(request_id=request_id or new_id(), job_id=job.job_id,
+                                                      line_index=line_index, reason="employee left before using it")
+
+    def notes() -> int:
+        return int(scalar(regions.database_urls["hq"], "SELECT COUNT(*) FROM company_credit_notes WHERE company_id = :c",
+                          c=CREDITED))
+
+    def principal(number: str) -> int:
+        return regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=number),
+                                                  timeout=DEADLINE).card.balances.principal_fen
+
+    assert owed() == (22_000, 0, 22_000)
+    # Refused, naming why, with nothing written: a spent line, a paid line, a line that is not there.
+    regions.clients["E"].transactions.Checkout(sale(spent_card, 1_000), timeout=DEADLINE)
+    assert _posted(stub, _payment(10_000, company_id=CREDITED)).payment.posted  # covers line 0
+    receivable, cash_out = _receivable(regions, "E"), _void_rows(regions)
+    for line_index, status, named in ((2, grpc.StatusCode.FAILED_PRECONDITION, "spent"),
+                                      (0, grpc.StatusCode.FAILED_PRECONDITION, "payments already cover"),
+                                      (9, grpc.StatusCode.INVALID_ARGUMENT, "line_index")):
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.CreditCompanyLine(credit(line_index), timeout=DEADLINE)
+        assert refused.value.code() == status and named in refused.value.details(), refused.value.details()
+    assert notes() == 0 and owed() == (22_000, 10_000, 12_000) and _void_rows(regions) == cash_out
+
+    # The card also holds 10.00 of cash: it cannot be closed (paid out at the till) while it holds
+    # the company's principal; once that is credited back, it can.
+    from tests.support.cards import recharge_card
+
+    till = regions.clients["E"]
+    recharge_card(till.transactions, east, 1_000, store_id=STORE)
+
+    def close() -> cards_pb2.CloseCardResponse:
+        return till.cards.CloseCard(cards_pb2.CloseCardRequest(request_id=new_id(), store_id=STORE, card_number=east,
+                                                               reason="leaving the company"), timeout=DEADLINE)
+
+    with pytest.raises(grpc.RpcError) as not_yet:
+        close()
+    assert not_yet.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "credit note" in not_yet.value.details()
+
+    # Line 1 credited: the card gives back its 50.00, the seller's receivable (not its cash) goes down by it.
+    before = principal(east)
+    request = credit(1)
+    answer = stub.CreditCompanyLine(request, timeout=DEADLINE)
+    assert (answer.card_number, answer.amount_fen, answer.outstanding_fen) == (east, 5_000, 7_000)
+    assert owed() == (17_000, 10_000, 7_000)
+    assert principal(east) == before - 5_000
+    assert receivable - _receivable(regions, "E") == 5_000
+    voids = _void_rows(regions)
+    assert voids == [*cash_out, (f"company-credit:{job.job_id}:1", east, 5_000, job.lines[1].transaction_id)]
+    assert_ledger_consistent(regions.database_urls["E"])
+    cash = int(scalar(regions.database_urls["E"], (
+        "SELECT COUNT(*) FROM postings p JOIN ledger_accounts a ON a.account_id = p.account_id "
+        "WHERE p.transaction_id = :id AND a.purpose = 'CASH_COLLECTED'"), id=answer.transaction_id))
+    assert cash == 0  # an invoice is reduced, no cash leaves any till
+    assert principal(east) == 1_000
+    closed = close()  # only its own cash principal is paid out
+    assert (closed.card.state, closed.principal_refunded_fen) == (common_pb2.CARD_STATE_CLOSED, 1_000), closed
+
+    # Once: the same request answers the same credit; another request for the line is refused;
+    # the same request id asking another line is ALREADY_EXISTS.
+    assert stub.CreditCompanyLine(request, timeout=DEADLINE).transaction_id == answer.transaction_id
+    with pytest.raises(grpc.RpcError) as twice:
+        stub.CreditCompanyLine(credit(1), timeout=DEADLINE)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "already credited" in twice.value.details()
+    with pytest.raises(grpc.RpcError) as other:
+        stub.CreditCompanyLine(credit(2, request_id=request.request_id), timeout=DEADLINE)
+    assert other.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert _void_rows(regions) == voids and notes() == 1
+    from hq_service import company_cli  # the CLI's `company credit`, run again: the same credit
+
+    capsys.readouterr()
+    company_cli._credit(stub, argparse.Namespace(job_id=job.job_id, line_index=1, reason="employee left before using it",
+                                                 request_id=request.request_id))
+    assert f"card {east} ¥50.00 off the invoice (transaction {answer.transaction_id}); outstanding ¥70.00" \
+        in capsys.readouterr().out
+
+    # The rest is payable to the fen (the credited line is no longer on the invoice) and no more.
+    rest = stub.RecordCompanyPayment(_payment(7_000, company_id=CREDITED), timeout=DEADLINE)
+    assert rest.outstanding_fen == 0 and [(part.region_code, part.amount_fen) for part in rest.payment.parts] == [("E", 7_000)]
+    cards = {card.card_number: card.bought_fen for card in stub.ListCompanyCards(
+        companies_pb2.ListCompanyCardsRequest(company_id=CREDITED), timeout=DEADLINE).cards}
+    assert cards.get(east, 0) == 0  # the credit note took the line off what the company bought
+
+
+def _void_rows(regions: RunningRegions) -> list[tuple[str, str, int, str]]:
+    return [tuple(row) for row in rows(  # type: ignore[misc]
+        regions.database_urls["E"], "SELECT request_id, card_number, amount_fen, original_transaction_id "
+        "FROM ledger_transactions WHERE type = 'VOID' AND details->>'company_id' = :company ORDER BY created_at",
+        company=CREDITED)]

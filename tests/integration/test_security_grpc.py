@@ -164,6 +164,9 @@ class Companies(companies_pb2_grpc.CompanyServiceServicer):
             self._company(company_id) for company_id, (region, franchisee) in COMPANIES.items()
             if request.home_region in ("", region) and request.franchisee_id in ("", franchisee)])
 
+    def ListCompanyCards(self, request, context):  # noqa: N802
+        return companies_pb2.ListCompanyCardsResponse(company=self._company(request.company_id))
+
 
 IMPLEMENTED = {
     "CompanyService": Companies, "TransactionService": Transactions, "StoreSyncService": StoreSync, "SettlementService": Settlement,
@@ -355,6 +358,16 @@ CASES: list[tuple[str, tuple[Role, Scope], str, Any, grpc.StatusCode]] = [
      companies_pb2.GetCompanyRequest(company_id="CO-A"), OK),
     ("franchisee reads another's company", (Role.FRANCHISEE_ADMIN, AURORA), "CompanyService/GetCompany",
      companies_pb2.GetCompanyRequest(company_id="CO-B"), DENIED),
+    ("franchisee lists the cards of a company buying from it", (Role.FRANCHISEE_ADMIN, AURORA),
+     "CompanyService/ListCompanyCards", companies_pb2.ListCompanyCardsRequest(company_id="CO-A"), OK),
+    ("franchisee lists another's company's cards", (Role.FRANCHISEE_ADMIN, AURORA), "CompanyService/ListCompanyCards",
+     companies_pb2.ListCompanyCardsRequest(company_id="CO-B"), DENIED),
+    ("franchisee issues a credit note on its company's invoice", (Role.FRANCHISEE_ADMIN, AURORA),
+     "CompanyService/CreditCompanyLine", companies_pb2.CreditCompanyLineRequest(), DENIED),
+    ("regional manager issues a credit note", (Role.REGIONAL_MANAGER, Scope.region("E")),
+     "CompanyService/CreditCompanyLine", companies_pb2.CreditCompanyLineRequest(), DENIED),
+    ("regional manager lists the cards of another region's company", (Role.REGIONAL_MANAGER, Scope.region("E")),
+     "CompanyService/ListCompanyCards", companies_pb2.ListCompanyCardsRequest(company_id="CO-B"), DENIED),
     ("regional manager lists another region's companies", (Role.REGIONAL_MANAGER, Scope.region("E")),
      "CompanyService/ListCompanies", companies_pb2.ListCompaniesRequest(home_region="W"), DENIED),
     ("integrator of a franchisee asks for a balance", (Role.INTEGRATOR, AURORA), "CardService/GetBalance",

@@ -456,3 +456,23 @@ def test_golden_company_receivables_on_the_sellers_statement(ledger):
         # The first day's statement stays as it was settled: the late payment is the next day's.
         first = load_statement(session, franchisee_id="F-AURORA", business_date=COMPANY_DAY)
         assert receivables(first) == EXPECTED_COMPANY_RECEIVABLES_DAY_ONE
+
+    # A credit note (CreditCompanyLine) on K02 two days later: the region's VOID carries the company.
+    # The recharge flow is reversed (Aurora no longer owes HQ's card the principal) and the
+    # company's invoice goes down by it; nets still sum to zero.
+    from datetime import UTC, date, datetime
+
+    from tests.support.settlement import H1, posted
+
+    credit_day = date(2026, 12, 3)
+    credit = posted("K07", "VOID", H1, "S-E-002", credit_day, -20_000, original="K02")
+    credit.company_id = "CO-ACME"
+    feed(consumer, [credit])
+    third = SettlementRunner(sessions, StaticConfigSource(COUNT_SNAPSHOT), statements_dir=statements_dir,
+                             clock=lambda: datetime(2026, 12, 4, 1, 0, tzinfo=UTC)).run(credit_day)
+    assert third.manifest.net_total_fen == 0
+    with sessions() as session:
+        aurora = load_statement(session, franchisee_id="F-AURORA", business_date=credit_day)
+        assert receivables(aurora) == {"CO-ACME": (-20_000, 0, 15_000)}
+        assert aurora.net_fen == 19_900  # K02's line (−19,900) reversed
+        assert session.execute(select(func.count()).select_from(ClearingCompanyReceivable)).scalar_one() == 7

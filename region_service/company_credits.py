@@ -1,0 +1,90 @@
+"""A credit note on a company's invoiced recharge line (companies.proto CompanyOrderService.VoidCompanyLine,
+C6, docs/adr/0045): the line's COMPANY_RECHARGE is voided and its principal goes back to the selling
+franchisee's ``COMPANY_RECEIVABLE`` (the invoice is reduced), never to cash: no money changed hands at a till.
+
+A VOID like a till's recharge void (region_service.handlers.refunds.void_recharge), but any day and
+with no store rule (HQ finance issues it), refused once any of the line's principal was spent. What
+the recharge paid of a debt the card owed (issue 21) is owed again. The event carries the company
+(TransactionPosted.company_id), so settlement lowers what the company was invoiced. The posting key
+is ``company-credit:<job_id>:<line_index>``: sent again, under any request id, it answers the first.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from chaincard.db.base import utc_now
+from chaincard.errors import FailedPrecondition, NotFound
+from chaincard.ids import new_id
+from chaincard.ledger import Asset, SystemAccount, transfer
+from chaincard.receipts import amount_row
+from chaincard.v1 import companies_pb2
+from region_service import receivables, validation
+from region_service.ledger_store import card_account_ids, card_balances, system_account_id
+from region_service.models import LedgerTransaction
+from region_service.posting import record_transaction
+from region_service.repository import lock_card_accounts, lock_cards
+from region_service.unit_of_work import RegionUnitOfWork
+
+COMPANY_RECHARGE = "COMPANY_RECHARGE"
+MAX_REASON = 200
+
+
+def credit_key(job_id: str, line_index: int) -> str:
+    """The region posting's request id: one credit per invoiced line."""
+    return f"company-credit:{job_id}:{line_index}"
+
+
+def void_company_line(uow: RegionUnitOfWork,
+                      request: companies_pb2.VoidCompanyLineRequest) -> companies_pb2.VoidCompanyLineResponse:
+    """Handler of VoidCompanyLine (through the region's command pipeline: one transaction)."""
+    ctx, session = uow.region, uow.session
+    job_id = validation.require_text("job_id", request.job_id, max_length=36)
+    company_id = validation.require_text("company_id", request.company_id, max_length=32)
+    card_number = validation.card_number(request.card_number)
+    reason = validation.optional_text("reason", request.reason, max_length=MAX_REASON)
+    key = credit_key(job_id, request.line_index)
+    done = session.execute(select(LedgerTransaction).where(LedgerTransaction.request_id == key)).scalar_one_or_none()
+    if done is not None:
+        return _answer(done)
+    original = session.get(LedgerTransaction, request.original_transaction_id)
+    if original is None or original.card_number != card_number or original.type != COMPANY_RECHARGE \
+            or original.request_id != f"company:{job_id}:{request.line_index}":
+        raise NotFound(f"no company recharge {request.original_transaction_id!r} of line {request.line_index} "
+                       f"of job {job_id} on card {card_number}")
+    card = lock_cards(session, [card_number])[card_number]
+    principal = original.principal_delta_fen
+    owed_paid = int(original.details.get("owed_paid_fen", 0))
+    if card_balances(session, card_number).principal_fen < principal - owed_paid:
+        raise FailedPrecondition(f"part of card {card_number}'s invoiced principal was already spent; "
+                                 "the line can no longer be credited")
+    accounts = card_account_ids(session, card_number)
+    locked = lock_card_accounts(session, [card_number])
+    seller = original.acquiring_franchisee_id
+    receivable = system_account_id(session, seller, SystemAccount.COMPANY_RECEIVABLE, Asset.STORED_VALUE_PRINCIPAL)
+    postings = [
+        *transfer(Asset.STORED_VALUE_PRINCIPAL, principal - owed_paid, debit=accounts[Asset.STORED_VALUE_PRINCIPAL],
+                  credit=receivable),
+        *receivables.owe(session, locked, card_number, Asset.STORED_VALUE_PRINCIPAL, owed_paid, credit=receivable),
+    ]
+    row = LedgerTransaction(
+        transaction_id=new_id(), request_id=key, type="VOID", card_number=card_number, store_id=original.store_id,
+        acquiring_franchisee_id=seller, business_date=ctx.store_business_day(ctx.program.store(original.store_id).time_zone),
+        amount_fen=original.amount_fen, principal_delta_fen=-principal, bonus_delta_fen=0, points_delta=0,
+        principal_after_fen=0, bonus_after_fen=0, points_after=0, original_transaction_id=original.transaction_id,
+        created_at=utc_now(),
+        details={"tenders": original.details.get("tenders", []), "reason": reason, "operator_id": request.operator_id,
+                 "company_id": company_id, "credit_note": key},
+    )
+    record_transaction(
+        ctx, session, row=row, postings=postings, card=card, acquiring_franchisee_id=seller,
+        receipt_title=f"CREDIT NOTE  {company_id}"[:32],
+        receipt_items=[amount_row("Invoiced recharge voided", original.amount_fen)],
+        locked=locked, operator_id=request.operator_id, company_id=company_id,
+    )
+    return _answer(row)
+
+
+def _answer(row: LedgerTransaction) -> companies_pb2.VoidCompanyLineResponse:
+    return companies_pb2.VoidCompanyLineResponse(transaction_id=row.transaction_id, amount_fen=row.amount_fen,
+                                                 business_date=row.business_date.isoformat())
