@@ -12,7 +12,7 @@ from alembic import op
 from chaincard.db.base import UtcTimestamp
 
 revision: str = "0028"
-down_revision: str | None = "0025"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
