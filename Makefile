@@ -58,10 +58,12 @@ typecheck: install
 test: install check-protos lint-protos lint lint-docker lint-imports typecheck
 	$(BIN)/python -m pytest -n 2
 
-## A long chaos run: 30 minutes of 5-minute runs with random seeds, then a summary table (docs/reliability.md).
+## A long chaos run with a random seed: 15 minutes of load with a short fault (1-3 s) every ~0.8 s after
+## the last healed (about 250 faults), within a 30-minute budget; then a summary table: faults by kind,
+## requests by outcome, invariants checked (docs/reliability.md).
 ## `make test` runs the short one (tests/chaos/, a fixed seed); `chaincard chaos --seed N` replays any seed.
 chaos: install
-	$(BIN)/chaincard chaos --budget 1800 --duration 300
+	$(BIN)/chaincard chaos --budget 1800 --duration 900 --mean-gap 0.8 --fault-seconds 1-3
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

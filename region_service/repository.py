@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from chaincard.errors import NotFound
@@ -184,19 +184,6 @@ _LOCK_CARD_ROWS = (
     .order_by(_cards.c.card_number)
     .with_for_update(of=_cards)
 )
-# The cards and their accounts in one round trip: row by row, each card is locked before its
-# accounts, the cards in number order and a card's accounts in id order.
-_LOCK_CARDS_AND_ACCOUNTS = (
-    select(*_CARD_COLUMNS, *_ACCOUNT_COLUMNS)
-    .join_from(_cards, _members, _cards.c.member_id == _members.c.member_id, isouter=True)  # bearer cards: no member
-    .outerjoin(_links, _links.c.linked_card_number == _cards.c.card_number)
-    .join(_accounts, and_(_accounts.c.card_number == _cards.c.card_number, _held_by_card))
-    .where(_cards.c.card_number.in_(bindparam("card_numbers", expanding=True)))
-    .order_by(_cards.c.card_number, _accounts.c.account_id)
-    .with_for_update(of=[_cards, _accounts])
-)
-
-
 def _lock_accounts_where(holders: ColumnElement[bool]) -> Select[str, str, str, int]:
     """Card accounts matching ``holders``, locked in account-id order."""
     return (
@@ -242,18 +229,18 @@ def lock_card_accounts(session: Session, card_numbers: Iterable[str], account_id
 
 
 def lock_payment_cards(session: Session, card_numbers: list[str]) -> tuple[dict[str, LockedCard], LockedAccounts]:
-    """:func:`lock_card_rows` and :func:`lock_card_accounts` in one statement: the cards and their
-    accounts, locked and read."""
+    """:func:`lock_card_rows`, then :func:`lock_card_accounts`: the cards locked first, their
+    accounts read by a second statement once the cards are held.
+
+    Two statements, not one joined ``SELECT … FOR UPDATE``: under READ COMMITTED a statement that
+    waited for a card's lock still reads with the snapshot it started with. Re-checking the locked
+    rows refreshes the accounts it had found, but an account a concurrent writer opened meanwhile
+    (a card's RECEIVABLE, opened on first use, region_service.ledger_store.receivable_account_id)
+    is not among them: the sale priced as if the card owed nothing and published those figures in
+    its event and the balance feed (docs/reliability.md, finding 6, seed 16). Every writer of a
+    card's accounts holds the card's row lock, so what the second statement reads is final."""
     numbers = sorted(set(card_numbers))
-    rows = session.execute(_LOCK_CARDS_AND_ACCOUNTS, {"card_numbers": numbers}).all()
-    cards = {row.card_number: _locked_card(row) for row in rows}  # a row per account: the card repeats
-    if len(cards) != len(numbers):
-        # No such card (NOT_FOUND), or one without accounts, which the join leaves out: one by one.
-        return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
-    locked = LockedAccounts({
-        row.account_id: CardAccount(row.account_id, row.card_number, row.asset, row.balance, row.purpose) for row in rows
-    })
-    return cards, locked
+    return lock_card_rows(session, numbers), lock_card_accounts(session, numbers)
 
 
 # ---- coupons (after the cards and their accounts) ---------------------------------------------------

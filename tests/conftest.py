@@ -48,8 +48,9 @@ def _starts_own_chain(path: str) -> bool:
 def _group(nodeid: str) -> str:
     """The group a test runs in under xdist (a group runs on one worker, in file order): the e2e
     tests on the session chain share it and some need the state earlier ones left, so they are one
-    group, and an e2e file with a chain of its own is a group of its own; every integration or chaos
-    file is a group of its own, so its module fixtures start once; a reliability test (a chain of its
+    group, and an e2e file with a chain of its own is a group of its own; the short chaos run joins
+    the e2e group (two whole chains at once on two cores starve both); every integration file is a
+    group of its own, so its module fixtures start once; a reliability test (a chain of its
     own per test), a simulation test (a share of the seeds, on databases of its own) and a unit test
     are each a group by themselves."""
     path = nodeid.split("::", 1)[0]
@@ -57,7 +58,9 @@ def _group(nodeid: str) -> str:
     tier = parts[1] if len(parts) > 2 and parts[0] == TESTS.name else ""
     if tier == "e2e":
         return path if _starts_own_chain(path) else "e2e"
-    if tier in ("integration", "chaos"):
+    if tier == "chaos":  # a whole chain under faults: in the session chain's group, never alongside it
+        return "e2e"
+    if tier == "integration":
         return path
     return nodeid
 
@@ -159,8 +162,5 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # The short chaos run is out of `make test` while the divergence its seed found is open
-    # (docs/reliability.md); this brings it back.
     # Tests marked slow (minutes each: tests/integration/test_campaign_10k.py) run only when asked.
     parser.addoption("--run-slow", action="store_true", default=False, help="run the tests marked slow")
-    parser.addoption("--run-chaos", action="store_true", default=False, help="run tests/chaos (the short seeded chaos run)")

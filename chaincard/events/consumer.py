@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chaincard.db.inbox import ProcessedEventColumns, claim_event, claim_events
 from chaincard.events.envelope import unwrap
 from chaincard.events.kafka import ensure_topics, make_consumer
+from chaincard.events.positions import AssignedPartitions, past_the_log_end, seek_committed_or_beginning
 from chaincard.observability import metrics, tracing
 from chaincard.v1 import events_pb2
 from chaincard.workers import Backoff, Worker
@@ -65,7 +66,12 @@ def _batch_handler(handle: EventHandler | None, handle_batch: BatchEventHandler 
 class IdempotentConsumer(Worker):
     """A consumer group's loop: poll (up to 200 ms), apply the records, commit the offsets. A lost
     broker or a failed batch closes the Kafka consumer and tries again a second later with a new
-    one, which rejoins the group and is given the uncommitted records again."""
+    one, which rejoins the group and is given the uncommitted records again.
+
+    On every assignment, and when a partition's position is past the end of the broker's log, the
+    position is set again from the broker: the committed offset, else the beginning
+    (chaincard.events.positions: a broker restarted empty must not make the member skip its new
+    records)."""
 
     transient_errors = (KafkaError, OSError)
 
@@ -92,6 +98,7 @@ class IdempotentConsumer(Worker):
         # time.time() of the last poll that returned records (for health and tests).
         self.last_applied_at = 0.0
         self._consumer: KafkaConsumer | None = None
+        self._assigned = AssignedPartitions()
         self._lag_metric = metrics.CONSUMER_LAG.labels(name)
         self._applied_metric = metrics.CONSUMER_APPLIED.labels(name)
         self._next_lag_refresh = 0.0
@@ -99,8 +106,15 @@ class IdempotentConsumer(Worker):
     def step(self) -> bool:
         if self._consumer is None:
             ensure_topics(self.bootstrap)
-            self._consumer = make_consumer(self.bootstrap, self.group, self.topics)
+            self._assigned = AssignedPartitions()
+            self._consumer = make_consumer(self.bootstrap, self.group, self.topics, listener=self._assigned)
         batches = self._consumer.poll(timeout_ms=POLL_MILLISECONDS)
+        reassigned = self._assigned.take()
+        if reassigned:
+            # Records this poll fetched from the positions kept before the assignment are dropped
+            # (not applied, not committed): they are read again from where the broker says.
+            seek_committed_or_beginning(self._consumer, reassigned)
+            batches = {partition: records for partition, records in batches.items() if partition not in reassigned}
         if batches:
             # Records of one partition stay in their order; partitions are independent.
             records = [record for partition_records in batches.values() for record in partition_records]
@@ -118,6 +132,9 @@ class IdempotentConsumer(Worker):
             self.last_applied_at = time.time()
             self._next_lag_refresh = 0.0  # what was just committed shows at once
         if time.monotonic() >= self._next_lag_refresh:
+            behind = past_the_log_end(self._consumer)
+            if behind:  # the broker lost records this member had read: its offsets went backwards
+                seek_committed_or_beginning(self._consumer, behind)
             self._lag_metric.set(self.assigned_lag())
             self._next_lag_refresh = time.monotonic() + LAG_REFRESH_SECONDS
         return True  # the poll itself waits for records

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -59,8 +59,14 @@ def make_producer(bootstrap: str, connection: KafkaConnection | None = None) -> 
     return KafkaProducer(**producer_options(bootstrap, connection))
 
 
-def make_consumer(bootstrap: str, group_id: str, topics: list[str], connection: KafkaConnection | None = None) -> KafkaConsumer:
-    return KafkaConsumer(*topics, **consumer_options(bootstrap, group_id, connection))
+def make_consumer(bootstrap: str, group_id: str, topics: list[str], connection: KafkaConnection | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> KafkaConsumer:
+    """A group member subscribed to ``topics``; ``listener`` is told of every assignment."""
+    if listener is None:
+        return KafkaConsumer(*topics, **consumer_options(bootstrap, group_id, connection))
+    consumer = KafkaConsumer(**consumer_options(bootstrap, group_id, connection))
+    consumer.subscribe(topics=topics, listener=listener)
+    return consumer
 
 
 def ensure_topics(bootstrap: str, connection: KafkaConnection | None = None) -> None:

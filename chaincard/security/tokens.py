@@ -43,7 +43,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from chaincard.errors import ChainCardError, InvalidArgument, Unauthenticated
+from chaincard.errors import ChainCardError, InvalidArgument, Unauthenticated, Unavailable
 from chaincard.ids import new_id
 from chaincard.security.files import write_private
 from chaincard.security.identity import Role, Scope
@@ -222,6 +222,10 @@ class KeySource:
     def refresh_soon(self) -> None:
         """Called when a token names an unknown key id (a rotation may just have happened)."""
 
+    def unreachable(self) -> str:
+        """Why the last fetch of the keys failed ("" when it did not, or nothing is fetched)."""
+        return ""
+
 
 class StaticKeySource(KeySource):
     def __init__(self, key_set: KeySet) -> None:
@@ -235,7 +239,9 @@ class CachedKeySource(KeySource):
     """Keys fetched with ``fetch`` (e.g. :func:`hq_key_fetcher`), kept for ``refresh_seconds``.
 
     A failed refresh keeps the last good set and is retried after ``retry_seconds``; before the
-    first successful fetch every token is refused (UNAUTHENTICATED), never accepted unverified.
+    first successful fetch every token is refused, never accepted unverified — as UNAVAILABLE (HQ
+    could not be asked: retry later with the same request id), not UNAUTHENTICATED, which would tell
+    the caller its token is bad (docs/reliability.md, finding 8).
     """
 
     def __init__(self, fetch: Callable[[], KeySet], *, refresh_seconds: float = KEY_REFRESH_SECONDS,
@@ -253,13 +259,16 @@ class CachedKeySource(KeySource):
         if self._clock() >= self._next_fetch:
             self._refresh()
         if self._key_set is None:
-            raise Unauthenticated(f"token keys are not available yet ({self.last_error or 'not fetched'}); retry shortly")
+            raise Unavailable(f"HQ's token keys could not be fetched yet ({self.last_error or 'not fetched'}); retry shortly")
         return self._key_set
 
     def refresh_soon(self) -> None:
         with self._lock:
             # At most one forced fetch per retry interval, so junk key ids cannot hammer HQ.
             self._next_fetch = min(self._next_fetch, self._last_fetch_started + self._retry_seconds)
+
+    def unreachable(self) -> str:
+        return self.last_error
 
     _last_fetch_started = float("-inf")
 
@@ -318,6 +327,9 @@ class TokenVerifier:
         key = key_set.keys.get(body["kid"])
         if key is None:
             self._keys.refresh_soon()
+            if failed := self._keys.unreachable():  # perhaps a key HQ rotated in while it could not be asked
+                raise Unavailable(f"token signed by a key not known here, and HQ's token keys cannot be fetched "
+                                  f"now ({failed}); retry shortly")
             raise Unauthenticated("token signed by an unknown key")
         try:
             key.public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))

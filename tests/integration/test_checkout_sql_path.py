@@ -40,8 +40,9 @@ def _grant_row(card: str) -> LedgerTransaction:
     )
 
 
-def test_a_checkout_sends_three_statements_in_one_transaction(regions, region_context):
-    """The common sale (docs/adr/0052): the idempotency look-up, the locking read, then one call of
+def test_a_checkout_sends_four_statements_in_one_transaction(regions, region_context):
+    """The common sale (docs/adr/0052): the idempotency look-up, the card's row lock, the locking read
+    of its accounts once the card is held (docs/reliability.md, finding 6), then one call of
     post_checkout writing the posting, receipt, event and remembered answer (five statements before)."""
     engine = region_context.session_factory.kw["bind"]  # the engine the handler's sessions use
     card = funded_card(regions.clients["E"], 100_000)
@@ -59,8 +60,8 @@ def test_a_checkout_sends_three_statements_in_one_transaction(regions, region_co
     finally:
         for name, listener in listeners:
             event.remove(engine, name, listener)
-    # Idempotency check, cards and accounts locked, then everything written in one round trip.
-    assert sent == ["SELECT", "SELECT", "SELECT"], sent
+    # Idempotency check, the card locked, its accounts locked and read, then everything written in one round trip.
+    assert sent == ["SELECT", "SELECT", "SELECT", "SELECT"], sent
     assert "post_checkout" in calls[-1]
     assert len(commits) == 1
     assert answer.total_due_fen == 2_000 and answer.balances_after.principal_fen == 100_000 - 2 * 1_500 - 2_000

@@ -93,6 +93,21 @@ def test_broker_restarted_empty_then_replay(chain):
     assert_exactly_once_and_in_order(state, cards, expected_spends=400, in_order=False)
 
 
+def test_broker_restarted_empty_new_events_still_reach_hq(chain):
+    """HQ's consumers read everything, the broker restarts empty (its log and committed offsets
+    gone), and the events published after it reach HQ's read models with no replay: a member that
+    kept its old fetch position would wait for offsets the new log has not reached and skip every
+    record below them (docs/reliability.md, finding 7)."""
+    state = chain.state
+    cards = open_cards(state, per_region=5, recharge_fen=RECHARGE_FEN)
+    CheckoutLoad(state, cards, total=300, rate=200).start().wait_done()
+    wait_for_hq(state, cards)  # HQ's positions are past every record of the old log
+    restart_broker_empty(chain)
+    CheckoutLoad(state, cards, total=60, rate=60).start().wait_done()
+    wait_outbox_drained(state)
+    assert_exactly_once_and_in_order(state, cards, expected_spends=360)
+
+
 def test_hq_consumer_killed_mid_batch(chain):
     state = chain.state
     cards = open_cards(state, per_region=10, recharge_fen=RECHARGE_FEN)

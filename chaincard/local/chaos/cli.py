@@ -27,6 +27,22 @@ def add_chaos_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=str(DEFAULT_DIR), help=f"where the runs keep their chains (default {DEFAULT_DIR}); "
                                                                      "a failed run's is kept for a post-mortem")
     parser.add_argument("--pg", help="use this PostgreSQL server (DSN) instead of an embedded one")
+    parser.add_argument("--mean-gap", type=float, default=8.0,
+                        help="seconds, on average, between a fault healed and the next (default 8)")
+    parser.add_argument("--fault-seconds", type=seconds_range, default=(2.0, 10.0), metavar="MIN-MAX",
+                        help="how long each fault lasts before it is healed, drawn in this range (default 2-10)")
+
+
+def seconds_range(text: str) -> tuple[float, float]:
+    """``MIN-MAX`` seconds (``1-3``), or one number for both."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give MIN-MAX seconds, for example 1-3") from None
+    if not 0 < bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 < MIN <= MAX")
+    return bounds
 
 
 def run_chaos_command(args: argparse.Namespace) -> int:
@@ -38,7 +54,8 @@ def run_chaos_command(args: argparse.Namespace) -> int:
     while True:
         data_dir = Path(args.data_dir) / f"seed-{seed}-{int(time.time())}"
         print(f"chaos run with seed {seed} ({args.duration:.0f} s), chain in {data_dir}", flush=True)
-        report = run_chaos(seed, args.duration, data_dir, pg_dsn=args.pg, database_prefix=f"chaos{seed}_{int(time.time())}")
+        report = run_chaos(seed, args.duration, data_dir, pg_dsn=args.pg, database_prefix=f"chaos{seed}_{int(time.time())}",
+                           mean_gap=args.mean_gap, fault_seconds=args.fault_seconds)
         reports.append(report)
         print(report.summary(), flush=True)
         if report.ok and args.pg is None:
@@ -46,22 +63,31 @@ def run_chaos_command(args: argparse.Namespace) -> int:
         if args.seed is not None or time.monotonic() - began + args.duration + 120 > args.budget:
             break
         seed = random.SystemRandom().randrange(1, 1_000_000)
-    if len(reports) > 1:
+    if len(reports) > 1 or args.budget:
         print(summary_table(reports))
     return 0 if all(report.ok for report in reports) else 1
 
 
 def summary_table(runs: list[Report]) -> str:
-    """All runs of a budget: per run its seed and figures, then faults by kind and requests by outcome."""
+    """All runs of a budget: per run its seed and figures, then faults by kind, requests by outcome
+    and each invariant (in how many runs it held, how many items it checked)."""
     faults: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    checked: Counter[str] = Counter()
     lines = ["", f"{len(runs)} chaos runs", f"  {'seed':>7} {'result':<7} {'faults':>6} {'requests':>8} {'OK':>7} {'ERROR':>6} {'LOST':>5} {'checks':>6}"]
     for report in runs:
         counts = Counter(request.outcome for request in report.requests)
         faults += report.injected
         outcomes += counts
+        for check in report.checks:
+            (held if check.ok else failed)[check.name] += 1
+            checked[check.name] += check.checked
         lines.append(f"  {report.seed:>7} {'passed' if report.ok else 'FAILED':<7} {sum(report.injected.values()):>6} "
                      f"{len(report.requests):>8} {counts['OK']:>7} {counts['ERROR']:>6} {counts['LOST']:>5} {len(report.checks):>6}")
     lines += ["", "faults injected by kind (all runs)"] + [f"  {kind:<24} {count:>6}" for kind, count in sorted(faults.items())]
     lines += ["", "requests by outcome (all runs)"] + [f"  {outcome:<8} {count:>7}" for outcome, count in sorted(outcomes.items())]
+    lines += ["", "invariants checked (all runs)", f"  {'held':>4} {'FAILED':>6} {'items':>8}  invariant"]
+    lines += [f"  {held[name]:>4} {failed[name]:>6} {checked[name]:>8}  {name}" for name in checked]
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from chaincard.local.chain import Chain
 from chaincard.local.chaos import invariants
 from chaincard.local.chaos.invariants import Check
 from chaincard.local.chaos.nemesis import Nemesis
-from chaincard.local.chaos.schedule import Fault, plan
+from chaincard.local.chaos.schedule import FAULT_SECONDS, MEAN_GAP, Fault, plan
 from chaincard.local.chaos.workload import Pool, Request, Tills, open_cards
 from chaincard.local.postgres import PostgresServer
 from chaincard.rpc.channels import call
@@ -44,6 +44,7 @@ class Report:
     seed: int
     duration: float
     schedule: list[Fault]
+    options: str = ""  # the schedule's options other than the seed and duration, as command-line arguments
     injected: Counter[str] = field(default_factory=Counter)
     requests: list[Request] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
@@ -79,20 +80,25 @@ class Report:
         if self.problems:
             lines += ["", "problems"] + [f"  {problem}" for problem in self.problems]
         if not self.ok:
-            lines += ["", f"replay with: chaincard chaos --seed {self.seed} --duration {self.duration:.0f}", "fault schedule:"]
+            lines += ["", f"replay with: chaincard chaos --seed {self.seed} --duration {self.duration:.0f}{self.options}",
+                      "fault schedule:"]
             lines += [f"  {fault.describe()}" for fault in self.schedule]
         return "\n".join(lines)
 
 
 def run_chaos(seed: int, duration: float, data_dir: Path, *, pg_dsn: str | None = None, database_prefix: str = "chaos",
               cards_per_store: int = 3, tills_per_store: int = 2, quiet_timeout: float = 180.0,
-              keep_databases: bool = False) -> Report:
+              keep_databases: bool = False, mean_gap: float = MEAN_GAP,
+              fault_seconds: tuple[float, float] = FAULT_SECONDS) -> Report:
     """One run of ``duration`` seconds of load with faults; the chain is stopped when it returns. On
     a server of ``pg_dsn``, its databases are dropped unless the run failed (kept for a post-mortem)
-    or ``keep_databases``."""
+    or ``keep_databases``. ``mean_gap`` and ``fault_seconds``: the schedule's pace
+    (chaincard.local.chaos.schedule.plan)."""
     began = time.monotonic()
-    schedule = plan(seed, duration, PROCESSES, LINKS)
-    report = Report(seed, duration, schedule)
+    schedule = plan(seed, duration, PROCESSES, LINKS, mean_gap=mean_gap, fault_seconds=fault_seconds)
+    options = "" if (mean_gap, fault_seconds) == (MEAN_GAP, FAULT_SECONDS) else \
+        f" --mean-gap {mean_gap:g} --fault-seconds {fault_seconds[0]:g}-{fault_seconds[1]:g}"
+    report = Report(seed, duration, schedule, options)
     chain = Chain(data_dir, pg_dsn=pg_dsn, base_port=0, database_prefix=database_prefix, stores=demo_data.STORES,
                   link_proxies=True)
     state = chain.start()

@@ -33,16 +33,24 @@ class Fault:
         return f"t+{self.at:6.1f}s {self.kind:<22} {self.target:<22} for {self.seconds:4.1f}s{extra}"
 
 
-def plan(seed: int, duration: float, processes: Sequence[str], links: Sequence[str], *, mean_gap: float = 8.0) -> list[Fault]:
+MEAN_GAP = 8.0  # seconds, on average, between a fault healed and the next
+FAULT_SECONDS = (2.0, 10.0)  # how long a fault lasts before it is healed, drawn uniformly
+
+
+def plan(seed: int, duration: float, processes: Sequence[str], links: Sequence[str], *, mean_gap: float = MEAN_GAP,
+         fault_seconds: tuple[float, float] = FAULT_SECONDS) -> list[Fault]:
     """Faults at random offsets in ``[0, duration * 0.8)`` (the last fifth runs fault-free so the
-    workload sees the chain heal), at most one at a time: each starts after the previous healed."""
+    workload sees the chain heal), at most one at a time: each starts after the previous healed,
+    ``mean_gap`` seconds later on average, and lasts ``fault_seconds`` (a range). The same seed and
+    options give the same schedule."""
     rng = random.Random(seed)
     faults: list[Fault] = []
-    at = rng.uniform(2.0, mean_gap)
+    shortest, longest = fault_seconds
+    at = rng.uniform(min(2.0, mean_gap), max(2.0, mean_gap))
     kinds = list(WEIGHTS)
     while at < duration * 0.8:
         kind = rng.choices(kinds, weights=[WEIGHTS[name] for name in kinds])[0]
-        seconds = round(rng.uniform(2.0, 10.0), 1)
+        seconds = round(rng.uniform(shortest, longest), 1)
         amount = 0
         if kind in (KILL, FREEZE):
             target = rng.choice(list(processes))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaincard.errors import Unauthenticated
+from chaincard.errors import Unauthenticated, Unavailable
 from chaincard.security.identity import Role, Scope
 from chaincard.security.tokens import (
     MAX_TTL_SECONDS,
@@ -154,10 +154,11 @@ def test_cached_keys_refresh_keep_the_last_good_set_and_refuse_before_the_first(
         return answer
 
     source = CachedKeySource(fetch, refresh_seconds=60, retry_seconds=5, clock=clock)
-    with pytest.raises(Unauthenticated, match="not available"):
+    # HQ could not be asked: UNAVAILABLE (retry), not UNAUTHENTICATED (the token is not known bad).
+    with pytest.raises(Unavailable, match="could not be fetched yet"):
         source.current()
     clock.now = 1
-    with pytest.raises(Unauthenticated):
+    with pytest.raises(Unavailable):
         source.current()  # no new fetch before the retry interval
     clock.now = 5
     assert key.key_id in source.current().keys
@@ -166,6 +167,34 @@ def test_cached_keys_refresh_keep_the_last_good_set_and_refuse_before_the_first(
     clock.now = 70
     assert source.current().revoked == {"gone"}
     assert calls == [0, 5, 65, 70]
+
+
+def test_a_token_checked_while_hq_keys_cannot_be_fetched_is_unavailable_not_unauthenticated(key: SigningKey) -> None:
+    """docs/reliability.md, finding 8: HQ down when a service starts (or when a token names a key it
+    rotated in): the caller must be told to retry, not that its token is bad."""
+    clock = Clock(0)
+    new_key = SigningKey.generate()
+    answers: list[KeySet | Exception] = [RuntimeError("HQ down"), KeySet.of([key.verification_key()]), RuntimeError("HQ down")]
+
+    def fetch() -> KeySet:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    source = CachedKeySource(fetch, refresh_seconds=60, retry_seconds=5, clock=clock)
+    verifier = TokenVerifier(source, clock=lambda: NOW)
+    token = TokenSigner(key, clock=lambda: NOW).issue("OP-1", Role.CASHIER, Scope.store("S")).token
+    with pytest.raises(Unavailable) as refused:
+        verifier.verify(token)
+    assert refused.value.status_name == "UNAVAILABLE"
+    clock.now = 5
+    assert verifier.verify(token).operator_id == "OP-1"
+    clock.now = 65  # the minute's refresh fails: known keys still verify, a key rotated in meanwhile is UNAVAILABLE
+    assert verifier.verify(token).operator_id == "OP-1"
+    rotated = TokenSigner(new_key, clock=lambda: NOW).issue("OP-1", Role.CASHIER, Scope.store("S")).token
+    with pytest.raises(Unavailable, match="cannot be fetched now"):
+        verifier.verify(rotated)
 
 
 def test_an_unknown_key_id_triggers_an_early_refresh(key: SigningKey) -> None:

@@ -35,3 +35,12 @@ def test_targets_fit_their_kind():
             assert fault.target in LINKS
         else:
             assert fault.target in PROCESSES
+
+
+def test_the_pace_options_shape_the_schedule():
+    """`make chaos`: --mean-gap 0.8 --fault-seconds 1-3 plays many short faults; the defaults are unchanged."""
+    fast = plan(16, 900, PROCESSES, LINKS, mean_gap=0.8, fault_seconds=(1.0, 3.0))
+    assert all(1.0 <= fault.seconds <= 3.0 for fault in fast if fault.kind != BROKER_EMPTY)
+    assert len(fast) >= 200
+    assert plan(16, 900, PROCESSES, LINKS, mean_gap=0.8, fault_seconds=(1.0, 3.0)) == fast
+    assert plan(16, 300, PROCESSES, LINKS) == plan(16, 300, PROCESSES, LINKS, mean_gap=8.0, fault_seconds=(2.0, 10.0))
