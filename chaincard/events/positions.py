@@ -12,9 +12,10 @@ beginning costs time, never correctness."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,19 @@ def seek_committed_or_beginning(consumer: KafkaConsumer, partitions: Iterable[To
     ends = consumer.end_offsets(wanted, timeout_ms=LOOKUP_MILLISECONDS)
     for partition in wanted:
         committed = consumer.committed(partition, timeout_ms=LOOKUP_MILLISECONDS)
-        if committed is not None and starts[partition] <= committed <= ends[partition]:
+        start, end = starts.get(partition), ends.get(partition)  # absent: the topic was just recreated
+        if committed is not None and start is not None and end is not None and start <= committed <= end:
             consumer.seek(partition, committed)
         else:
             if committed is not None:
                 log.warning("committed offset outside the log; reading from the beginning",
                             extra={"fields": {"partition": str(partition), "committed": committed,
-                                              "log_end": ends[partition]}})
+                                              "log_end": end}})
             consumer.seek_to_beginning(partition)
+
+
+class ConsumerStalled(KafkaError):
+    """The member read nothing for too long while its partitions held records (:class:`StallWatch`)."""
 
 
 def past_the_log_end(consumer: KafkaConsumer) -> set[TopicPartition]:
@@ -72,3 +78,60 @@ def past_the_log_end(consumer: KafkaConsumer) -> set[TopicPartition]:
         if high is not None and position is not None and position > high:
             behind.add(partition)
     return behind
+
+
+class StallWatch:
+    """Notices a member that stopped reading although its partitions have records: kafka-python can
+    wait out a group join that the broker never completes (seen with the local broker restarted empty:
+    a leader's SyncGroup left unanswered for minutes) while the member keeps its old assignment and
+    positions. Every ``check_seconds`` without records it asks the broker for the log ends; records
+    waiting (a position short of or past its log end, or nothing assigned while the topics hold
+    records) for ``stall_seconds`` in a row mean the member is stuck, and the consumer loop starts
+    again with a new member."""
+
+    def __init__(self, *, stall_seconds: float, check_seconds: float) -> None:
+        self.stall_seconds = stall_seconds
+        self.check_seconds = check_seconds
+        self._waiting_since: float | None = None
+        self._next_check = 0.0
+
+    def reset(self, now: float) -> None:
+        """Records were read (or a new member started): nothing is stuck."""
+        self._waiting_since = None
+        self._next_check = now + self.check_seconds
+
+    def stuck(self, records_waiting: Callable[[], bool], now: float) -> bool:
+        """Called after a poll that returned no records; True once records have waited too long.
+        ``records_waiting`` asks the broker (:func:`records_waiting`), at most every check."""
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.check_seconds
+        if not records_waiting():
+            self._waiting_since = None
+            return False
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since >= self.stall_seconds
+
+
+def records_waiting(consumer: KafkaConsumer) -> bool:
+    """Whether the broker holds records this member should be reading (one ListOffsets request)."""
+    assigned = sorted(consumer.assignment())
+    if not assigned:
+        topics = consumer.subscription() or set()
+        partitions = [TopicPartition(topic, number) for topic in sorted(topics)
+                      for number in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return False
+        starts = consumer.beginning_offsets(partitions, timeout_ms=LOOKUP_MILLISECONDS)
+        ends = consumer.end_offsets(partitions, timeout_ms=LOOKUP_MILLISECONDS)
+        return any(ends.get(partition, 0) > starts.get(partition, 0) for partition in partitions)
+    ends = consumer.end_offsets(assigned, timeout_ms=LOOKUP_MILLISECONDS)
+    for partition in assigned:
+        try:
+            position = consumer.position(partition, timeout_ms=100)
+        except KafkaTimeoutError:  # not known yet (a reset under way): no records read from it
+            position = None
+        if position is None or position != ends.get(partition, position):
+            return True
+    return False
