@@ -634,7 +634,7 @@ def main() -> int:
             shutil.rmtree(temp_dir, ignore_errors=True)
         else:
             shutil.rmtree(temp_dir / "pg", ignore_errors=True)
-            print(f"the run failed; the chain's logs are kept in {temp_dir / 'chain' / 'logs'}", file=sys.stderr)
+            print(f"the run failed; the chains' logs are kept in {temp_dir}/chain*/logs", file=sys.stderr)
         if "results" in report:
             report["total_seconds"] = round(time.monotonic() - wall, 1)
             args.output.parent.mkdir(parents=True, exist_ok=True)
