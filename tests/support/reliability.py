@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 
 import grpc
 from kafka.errors import KafkaError
+from prometheus_client.parser import text_string_to_metric_families
 
 from chaincard.chain_state import deployment_of
 from chaincard.events.lag import consumer_lag
 from chaincard.ids import new_id
+from chaincard.local.chain import Chain
+from chaincard.observability.headline import scrape
 from chaincard.v1 import cards_pb2, common_pb2, members_pb2, transactions_pb2
 from tests.support.regions import clients_for
 from tests.support.sql import rows as _rows
@@ -133,6 +136,30 @@ class CheckoutLoad:
 
 
 # ---- invariants ------------------------------------------------------------------------------------
+
+def calls_served(chain: Chain, name: str) -> int:
+    """How many RPCs of the TransactionService process ``name`` answered OK (its Prometheus counter)."""
+    assert chain.state is not None
+    served = 0
+    for family in text_string_to_metric_families(scrape(chain.state.process(name).metrics)):
+        for sample in family.samples:
+            if (sample.name == "chaincard_rpc_server_handled_total" and sample.labels.get("code") == "OK"
+                    and "TransactionService" in sample.labels.get("method", "")):
+                served += int(sample.value)
+    return served
+
+
+def stored_value(state, cards: Cards) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Per card, its principal plus bonus in its home region's ledger."""
+    held = dict.fromkeys(cards.all(), 0)
+    for code, region_cards in cards.by_region.items():
+        for card, balance in _rows(state.database_urls[f"region_{code}"],
+                                   "SELECT card_number, balance FROM ledger_accounts WHERE card_number = ANY(:cards) AND "
+                                   "purpose = 'CARD' AND asset IN ('STORED_VALUE_PRINCIPAL', 'STORED_VALUE_BONUS')",
+                                   cards=region_cards):
+            held[card] += int(balance)
+    return held
+
 
 def region_truth(state, cards: Cards) -> dict[str, tuple[int, int, int, int]]:  # type: ignore[no-untyped-def]
     """Per card, from its home region's ledger: (transactions, spends, principal, points)."""

@@ -1,0 +1,1 @@
+"""Benchmarks, each printing its figure beside a same-run baseline (docs/BENCHMARKS.md)."""
