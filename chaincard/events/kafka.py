@@ -30,6 +30,11 @@ def producer_options(bootstrap: str, connection: KafkaConnection | None = None) 
         "linger_ms": 5,
         "request_timeout_ms": 10_000,
         "max_block_ms": 10_000,
+        # Topics are created by ensure_topics only, with their partition counts: a broker that
+        # auto-creates a topic on a client's metadata request gives it its own default count (the
+        # local tansu restarted empty did, and members kept assignments of partitions that no longer
+        # existed). A producer to a missing topic fails, and the relay's next producer ensures them.
+        "allow_auto_create_topics": False,
         **(connection or current_connection()).client_options(),
     }
 
@@ -46,6 +51,10 @@ def consumer_options(bootstrap: str, group_id: str, connection: KafkaConnection 
         "heartbeat_interval_ms": 1000,
         "max_poll_interval_ms": 10_000,
         "max_poll_records": 200,
+        # As for the producer: never create a topic by asking for its metadata. Metadata is refreshed
+        # every 10 s (not 5 min) so a member notices topics created again after a broker lost them.
+        "allow_auto_create_topics": False,
+        "metadata_max_age_ms": 10_000,
         **(connection or current_connection()).client_options(),
     }
 

@@ -49,8 +49,8 @@ def seek_committed_or_beginning(consumer: KafkaConsumer, partitions: Iterable[To
     wanted = sorted(set(partitions) & set(consumer.assignment()))
     if not wanted:
         return
-    starts = consumer.beginning_offsets(wanted, timeout_ms=LOOKUP_MILLISECONDS)
-    ends = consumer.end_offsets(wanted, timeout_ms=LOOKUP_MILLISECONDS)
+    starts = log_offsets(consumer.beginning_offsets, wanted)
+    ends = log_offsets(consumer.end_offsets, wanted)
     for partition in wanted:
         committed = consumer.committed(partition, timeout_ms=LOOKUP_MILLISECONDS)
         start, end = starts.get(partition), ends.get(partition)  # absent: the topic was just recreated
@@ -66,6 +66,23 @@ def seek_committed_or_beginning(consumer: KafkaConsumer, partitions: Iterable[To
 
 class ConsumerStalled(KafkaError):
     """The member read nothing for too long while its partitions held records (:class:`StallWatch`)."""
+
+
+def log_offsets(lookup: Callable[..., dict[TopicPartition, int]],
+                partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """``consumer.beginning_offsets`` or ``end_offsets`` of ``partitions``, leaving out any partition
+    the broker does not have (kafka-python raises KeyError for a partition of a topic that was
+    recreated with fewer partitions; one look-up at a time then finds the others)."""
+    try:
+        return dict(lookup(partitions, timeout_ms=LOOKUP_MILLISECONDS))
+    except KeyError:
+        found: dict[TopicPartition, int] = {}
+        for partition in partitions:
+            try:
+                found.update(lookup([partition], timeout_ms=LOOKUP_MILLISECONDS))
+            except KeyError:
+                continue
+        return found
 
 
 def past_the_log_end(consumer: KafkaConsumer) -> set[TopicPartition]:
@@ -123,10 +140,12 @@ def records_waiting(consumer: KafkaConsumer) -> bool:
                       for number in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
             return False
-        starts = consumer.beginning_offsets(partitions, timeout_ms=LOOKUP_MILLISECONDS)
-        ends = consumer.end_offsets(partitions, timeout_ms=LOOKUP_MILLISECONDS)
+        starts = log_offsets(consumer.beginning_offsets, partitions)
+        ends = log_offsets(consumer.end_offsets, partitions)
         return any(ends.get(partition, 0) > starts.get(partition, 0) for partition in partitions)
-    ends = consumer.end_offsets(assigned, timeout_ms=LOOKUP_MILLISECONDS)
+    ends = log_offsets(consumer.end_offsets, assigned)
+    if len(ends) < len(assigned):  # an assigned partition is not in the broker's log at all
+        return True
     for partition in assigned:
         try:
             position = consumer.position(partition, timeout_ms=100)
