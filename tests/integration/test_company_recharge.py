@@ -568,3 +568,72 @@ def test_partial_credit_notes_take_only_the_unpaid_part_of_a_line_to_the_fen_eac
         companies_pb2.ListCompanyCardsRequest(company_id=PARTIAL), timeout=DEADLINE).cards}
     assert cards[card] == 2_000
     assert _posted(stub, _payment(6_000, company_id=PARTIAL)).outstanding_fen == 0
+
+
+SELF_SERVED = "CO-SELF"
+
+
+def test_a_company_admin_sees_its_own_company_cards_and_orders_and_nothing_else(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    """A company's own administrator (C6), created by an HQ admin, logs in with the company's scope and
+    reads its account, its cards (balances and usage) and its bulk recharges through the real HQ; another
+    company's, and every other call, are PERMISSION_DENIED."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.security.client import bearer_metadata, issue_token
+    from chaincard.security.identity import Role, Scope
+    from chaincard.v1 import directory_pb2, directory_pb2_grpc, operators_pb2, operators_pb2_grpc
+    from hq_service.operators import bootstrap_admin
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(SELF_SERVED, 107)),
+                       timeout=DEADLINE)
+    own_job = _wait(stub, stub.BulkRecharge(_order([_new(3_000)], company_id=SELF_SERVED), timeout=DEADLINE).job.job_id)
+    others_job = _wait(stub, stub.BulkRecharge(_order([_new(1_000)], company_id=OTHER), timeout=DEADLINE).job.job_id)
+    assert own_job.state == others_job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED
+
+    engine = make_engine(regions.database_urls["hq"])
+    try:
+        with make_session_factory(engine).begin() as session:
+            bootstrap_admin(session, "OP-CO-HQ", "hq-admin-password", login_name="co-hq-admin")
+    finally:
+        engine.dispose()
+    with open_channel(regions.hq_endpoint) as channel:
+        admin = issue_token(channel, "co-hq-admin", "hq-admin-password", deadline=DEADLINE).token
+        operators_pb2_grpc.OperatorServiceStub(channel).UpsertOperator(operators_pb2.UpsertOperatorRequest(
+            request_id=new_id(), initial_password="company-admin-password", operator=operators_pb2.Operator(
+                operator_id="OP-CO-SELF", login_name="self-admin", display_name="安科 财务", role=Role.COMPANY_ADMIN.to_proto(),
+                scope=Scope.company(SELF_SERVED).to_proto(), active=True)), timeout=DEADLINE, metadata=bearer_metadata(admin))
+        login = issue_token(channel, "self-admin", "company-admin-password", deadline=DEADLINE)
+        assert (login.operator.scope.level, login.operator.scope.id) == (operators_pb2.SCOPE_LEVEL_COMPANY, SELF_SERVED)
+        token = bearer_metadata(login.token)
+        companies = companies_pb2_grpc.CompanyServiceStub(channel)
+
+        mine = companies.GetCompany(companies_pb2.GetCompanyRequest(company_id=SELF_SERVED), timeout=DEADLINE, metadata=token)
+        assert (mine.company.company_id, mine.invoiced_fen, mine.outstanding_fen) == (SELF_SERVED, 3_000, 3_000)
+        cards = companies.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=SELF_SERVED), timeout=DEADLINE,
+                                           metadata=token)
+        assert [(card.card_number, card.bought_fen) for card in cards.cards] == [(own_job.lines[0].card_number, 3_000)]
+        job = companies.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=own_job.job_id), timeout=DEADLINE,
+                                        metadata=token)
+        assert job.job.lines_posted == 1 and job.company.company_id == SELF_SERVED
+
+        def denied(call) -> None:  # type: ignore[no-untyped-def]
+            with pytest.raises(grpc.RpcError) as refused:
+                call()
+            assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED, refused.value.details()
+
+        denied(lambda: companies.GetCompany(companies_pb2.GetCompanyRequest(company_id=OTHER), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=OTHER), timeout=DEADLINE,
+                                                  metadata=token))
+        denied(lambda: companies.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=others_job.job_id),
+                                                 timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.ListCompanies(companies_pb2.ListCompaniesRequest(), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.RecordCompanyPayment(_payment(3_000, company_id=SELF_SERVED), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.CreditCompanyLine(companies_pb2.CreditCompanyLineRequest(
+            request_id=new_id(), job_id=own_job.job_id, line_index=0), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.BulkRecharge(_order([_new(1_000)], company_id=SELF_SERVED), timeout=DEADLINE, metadata=token))
+        denied(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).ListRegions(
+            directory_pb2.ListRegionsRequest(), timeout=DEADLINE, metadata=token))
+        denied(lambda: operators_pb2_grpc.OperatorServiceStub(channel).GetTokenVerificationKeys(
+            operators_pb2.GetTokenVerificationKeysRequest(), timeout=DEADLINE, metadata=token))
+    # Nor at a region: not even its own card.
+    denied(lambda: regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=own_job.lines[0].card_number),
+                                                      timeout=DEADLINE, metadata=token))
