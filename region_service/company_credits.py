@@ -64,6 +64,11 @@ def void_company_line(uow: RegionUnitOfWork,
     credit_id = validation.optional_text("credit_id", request.credit_id, max_length=36)
     key = credit_key(job_id, request.line_index, credit_id)
     done = session.execute(select(LedgerTransaction).where(LedgerTransaction.request_id == key)).scalar_one_or_none()
+    if done is None and credit_id:
+        # A whole-line credit posted before credit notes had ids (one per line then) whose answer HQ
+        # never recorded: HQ now sends it with its id; the line's old key answers it.
+        legacy = credit_key(job_id, request.line_index)
+        done = session.execute(select(LedgerTransaction).where(LedgerTransaction.request_id == legacy)).scalar_one_or_none()
     if done is not None:
         return _answer(done)
     original = session.get(LedgerTransaction, request.original_transaction_id)
