@@ -34,6 +34,12 @@ RUNNING = companies_pb2.COMPANY_RECHARGE_STATE_RUNNING
 
 
 @pytest.fixture(scope="module")
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A company admin logs in here: HQ's token signing key is made under the working directory."""
+    return tmp_path_factory.mktemp("company-chain")
+
+
+@pytest.fixture(scope="module")
 def stub(regions: RunningRegions) -> Iterator[companies_pb2_grpc.CompanyServiceStub]:
     with open_channel(regions.hq_endpoint) as channel:
         companies = companies_pb2_grpc.CompanyServiceStub(channel)
