@@ -32,6 +32,7 @@ from chaincard.db.dialects import insert_for
 from chaincard.ids import new_id
 from chaincard.security.identity import Place, Principal, Scope, ScopeLevel, current_principal
 from chaincard.v1 import audit_pb2, events_pb2
+from hq_service.company_models import CompanyRow
 from hq_service.models import AuditLogEntry, Store
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ def scope_place(session: Session, scope: Scope | None) -> Place:
         return Place(region=scope.id)
     if scope.level is ScopeLevel.FRANCHISEE:
         return Place(franchisee=scope.id)
+    if scope.level is ScopeLevel.COMPANY:  # the company's home region and its seller find it
+        company = session.get(CompanyRow, scope.id)
+        return Place(region=company.home_region, franchisee=company.franchisee_id) if company is not None else Place()
     return store_place(session, scope.id)
 
 

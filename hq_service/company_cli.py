@@ -58,21 +58,27 @@ def _show(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace)
           f"outstanding {format_fen(answer.outstanding_fen)}")
 
 
+def _yuan_to_fen(text: str) -> int:
+    """A positive amount in yuan with at most two decimals (as on a bank statement), in fen."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        yuan = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise SystemExit(f"amount: {text!r} is not an amount in yuan (e.g. 1500.00)") from None
+    if not yuan.is_finite() or yuan != yuan.quantize(Decimal("0.01")) or yuan <= 0:
+        raise SystemExit(f"amount: {text!r} must be positive, with at most two decimals")
+    return int(yuan * 100)
+
+
 def _pay(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
     """Record a company's payment (AMOUNT in yuan), wait for its regions to post it, print its parts."""
     import time
-    from decimal import Decimal, InvalidOperation
 
     from chaincard.money import format_fen
     from chaincard.v1 import companies_pb2
 
-    try:  # yuan with at most two decimals, as on the bank statement; HQ checks the amount owed
-        yuan = Decimal(args.amount.strip().replace(",", ""))
-    except InvalidOperation:
-        raise SystemExit(f"amount: {args.amount!r} is not an amount in yuan (e.g. 1500.00)") from None
-    if not yuan.is_finite() or yuan != yuan.quantize(Decimal("0.01")) or yuan <= 0:
-        raise SystemExit(f"amount: {args.amount!r} must be positive, with at most two decimals")
-    amount_fen = int(yuan * 100)
+    amount_fen = _yuan_to_fen(args.amount)  # HQ checks the amount owed
     if args.request_id:
         request_id = args.request_id
     elif args.reference:
@@ -161,18 +167,23 @@ def _cards(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace
 
 
 def _credit(stub: companies_pb2_grpc.CompanyServiceStub, args: argparse.Namespace) -> None:
-    """A credit note on one posted line of a bulk recharge: the line's principal leaves its card and
-    the company's invoice; the request id comes from the job and line, so running it again credits nothing twice."""
+    """A credit note on one posted line of a bulk recharge, all of its creditable part or ``--amount``
+    yuan of it: that principal leaves its card and the company's invoice. The request id comes from
+    the job, the line and the amount, so running it again credits nothing twice (a second credit of
+    the same amount on the line needs its own ``--request-id``)."""
     from chaincard.money import format_fen
     from chaincard.v1 import companies_pb2
 
-    request_id = args.request_id or str(uuid.uuid5(_REQUEST_IDS, f"credit:{args.job_id}:{args.line_index}"))
+    amount_fen = _yuan_to_fen(args.amount) if getattr(args, "amount", None) else 0
+    derived = f"credit:{args.job_id}:{args.line_index}" + (f":{amount_fen}" if amount_fen else "")
+    request_id = args.request_id or str(uuid.uuid5(_REQUEST_IDS, derived))
     answer = stub.CreditCompanyLine(companies_pb2.CreditCompanyLineRequest(
-        request_id=request_id, job_id=args.job_id, line_index=args.line_index, reason=args.reason or ""),
-        timeout=DEADLINE_SECONDS)
+        request_id=request_id, job_id=args.job_id, line_index=args.line_index, reason=args.reason or "",
+        amount_fen=amount_fen), timeout=DEADLINE_SECONDS)
     print(f"credit note on line {args.line_index} of {args.job_id}: card {answer.card_number} "
           f"{format_fen(answer.amount_fen)} off the invoice (transaction {answer.transaction_id}); "
-          f"outstanding {format_fen(answer.outstanding_fen)}")
+          f"outstanding {format_fen(answer.outstanding_fen)}; {format_fen(answer.line_left_fen)} of the line "
+          "still creditable")
 
 
 def _run(body: Body) -> Callable[[argparse.Namespace], int]:
@@ -225,11 +236,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     pay.add_argument("--reference", help="the bank transfer's reference (also makes the request id)")
     pay.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the regions to post (default 30)")
     pay.add_argument("--request-id", help="idempotency key (default: derived from the company and the reference)")
-    credit = sub.add_parser("credit", help="a credit note on one posted line of a bulk recharge (unspent and unpaid)")
+    credit = sub.add_parser("credit", help="a credit note on one posted line of a bulk recharge, whole or partial "
+                                           "(its unspent, unpaid part)")
     credit.add_argument("job_id", help="the bulk recharge's job id")
     credit.add_argument("line_index", type=int, help="the line (0-based, as `company recharge` prints it)")
+    credit.add_argument("--amount", help="yuan to credit (e.g. 20.00; default: all the line's creditable part)")
     credit.add_argument("--reason", help="why (kept in the audit log)")
-    credit.add_argument("--request-id", help="idempotency key (default: derived from the job and line)")
+    credit.add_argument("--request-id", help="idempotency key (default: derived from the job, line and amount)")
     for parser, body in ((create, _create), (listing, _list), (show, _show), (recharge, _recharge), (cards, _cards),
                          (pay, _pay), (credit, _credit)):
         parser.add_argument("--hq", help="HQ endpoint host:port (default: the running local chain's)")

@@ -138,10 +138,11 @@ class CompanyCreditNoteRow(Base):
     """A credit note on one posted line of a bulk recharge (C6, docs/adr/0045): the line's
     COMPANY_RECHARGE voided in its home region, so the line is no longer invoiced. Stored before the
     region is called (the line is then no longer payable); ``transaction_id`` is the region's VOID
-    once it answered. One per line."""
+    once it answered. A line may have several (partial credits, HQ migration 0029), which together
+    never exceed the part of the line no payment covers."""
 
     __tablename__ = "company_credit_notes"
-    __table_args__ = (Index("ux_company_credit_notes_line", "job_id", "line_index", unique=True),)
+    __table_args__ = (Index("ix_company_credit_notes_line", "job_id", "line_index"),)
 
     credit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -150,7 +151,10 @@ class CompanyCreditNoteRow(Base):
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.company_id"), index=True)
     region_code: Mapped[str] = mapped_column(String(8))
     card_number: Mapped[str] = mapped_column(String(32))
+    # The amount credited (the region's VOID), in fen.
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # What CreditCompanyLine asked, in fen (0: the whole creditable part); a retry must ask the same.
+    asked_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     reason: Mapped[str] = mapped_column(String(200), default="")
     operator_id: Mapped[str] = mapped_column(String(64), default="")
     transaction_id: Mapped[str] = mapped_column(String(36), default="")

@@ -25,7 +25,8 @@ class Operator(Base):
     display_name: Mapped[str] = mapped_column(String(128))
     # chaincard.security.identity.Role name, e.g. "STORE_MANAGER".
     role: Mapped[str] = mapped_column(String(32))
-    # "chain", "region", "franchisee" or "store", and the region code / franchisee id / store id.
+    # "chain", "region", "franchisee", "store" or "company", and the region code / franchisee id /
+    # store id / company id (a company scope only with the COMPANY_ADMIN role, C6).
     scope_level: Mapped[str] = mapped_column(String(16))
     scope_id: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -58,6 +58,7 @@ from chaincard.security.tokens import (
 )
 from chaincard.v1 import operators_pb2
 from hq_service import audit_log
+from hq_service.company_models import CompanyRow
 from hq_service.models import Store
 from hq_service.operator_models import Operator, OperatorToken
 from hq_service.unit_of_work import HqUnitOfWork
@@ -187,6 +188,9 @@ def _may_manage(session: Session, principal: Principal | None, role: Role, scope
     """Whether the caller may create, change or reset an operator with this role and scope."""
     if principal is None:
         return True  # the system (bootstrap, a local tool)
+    if role is Role.COMPANY_ADMIN or scope.level is ScopeLevel.COMPANY:
+        # A company's administrator is HQ's to create (C6): only a chain-wide HQ admin.
+        return principal.role is Role.HQ_ADMIN and principal.scope is not None and principal.scope.level is ScopeLevel.CHAIN
     if principal.role is Role.HQ_ADMIN and principal.scope is not None:
         if principal.scope.level is ScopeLevel.CHAIN:
             return True
@@ -259,10 +263,16 @@ def upsert_operator(uow: HqUnitOfWork, request: operators_pb2.UpsertOperatorRequ
         raise InvalidArgument("operator.staff_id", "must be at most 64 characters")
     principal = current_principal()
     session = uow.session
+    if (role is Role.COMPANY_ADMIN) != (scope.level is ScopeLevel.COMPANY):
+        raise InvalidArgument("operator.scope", "a COMPANY_ADMIN operator has a company scope and only it has one "
+                                                f"(asked: {role.name} at {scope})")
     if scope.level is ScopeLevel.STORE and session.get(Store, scope.id) is None:
         raise InvalidArgument("operator.scope.id", f"unknown store {scope.id!r}")
     if not _may_manage(session, principal, role, scope):
         raise PermissionDenied(f"you may not manage a {role.name} operator scoped to {scope}")
+    # After the rights check: who may not create a company's administrator learns nothing of its companies.
+    if scope.level is ScopeLevel.COMPANY and session.get(CompanyRow, scope.id) is None:
+        raise InvalidArgument("operator.scope.id", f"unknown company {scope.id!r}")
     row = session.get(Operator, operator_id)
     clash = session.execute(select(Operator).where(Operator.login_name == login_name)).scalar_one_or_none()
     if clash is not None and clash.operator_id != operator_id:

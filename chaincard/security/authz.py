@@ -74,7 +74,11 @@ PEERS_OF_REGION = frozenset({"region", "store", "hq", "settlement", "operator-cl
 PEERS_OF_STORE_AGENT = frozenset({"pos", "operator-client"})
 PEERS_OF_SETTLEMENT = frozenset({"hq", "operator-client"})
 
-ALL_ROLES = frozenset(Role)
+# Every role of the chain's own people and integrations. A company administrator (C6, docs/adr/0045)
+# is not among them: it reads its own company's account, cards and bulk recharges and nothing else,
+# so the RPCs open to "everyone" (ListRegions, GetTokenVerificationKeys, one's own operator record,
+# password and tokens) are not open to it.
+ALL_ROLES = frozenset(Role) - {Role.COMPANY_ADMIN}
 STORE_STAFF = frozenset({Role.CASHIER, Role.STORE_MANAGER})
 INSECURE_PEER = PeerIdentity("insecure-dev")
 
@@ -134,8 +138,9 @@ def _rpc(service: str, method: str) -> str:
     return f"/{PACKAGE}.{service}/{method}"
 
 
-C, SM, FA, RM, CC, HF, HA, AU, IN = (Role.CASHIER, Role.STORE_MANAGER, Role.FRANCHISEE_ADMIN, Role.REGIONAL_MANAGER,
-                                     Role.CALL_CENTER, Role.HQ_FINANCE, Role.HQ_ADMIN, Role.AUDITOR, Role.INTEGRATOR)
+C, SM, FA, RM, CC, HF, HA, AU, IN, CA = (
+    Role.CASHIER, Role.STORE_MANAGER, Role.FRANCHISEE_ADMIN, Role.REGIONAL_MANAGER, Role.CALL_CENTER, Role.HQ_FINANCE,
+    Role.HQ_ADMIN, Role.AUDITOR, Role.INTEGRATOR, Role.COMPANY_ADMIN)
 
 
 def _roles(*roles: Role) -> frozenset[Role]:
@@ -402,17 +407,20 @@ def _build_matrix() -> dict[str, Rule]:
         peers=frozenset({"hq"}), note="HQ sends each chunk of a bulk issue to the cards' home region")
 
     # CompanyService (HQ): corporate card accounts (C6, docs/adr/0045). HQ creates them; a region's
-    # manager and the franchisee a company buys from see it.
+    # manager and the franchisee a company buys from see it; the company's own administrator (company
+    # scope) sees its account, its cards and its bulk recharges, held to its company by the answer.
     company_readers = _roles(HA, HF, AU, RM, FA)
-    company_owners = (Check("company.home_region", "region"), Check("company.franchisee_id", "franchisee"))
+    own_company_readers = company_readers | {CA}
+    company_owners = (Check("company.home_region", "region"), Check("company.franchisee_id", "franchisee"),
+                      Check("company.company_id", "company"))
     m[_rpc("CompanyService", "CreateCompany")] = Rule(roles=_roles(HA, HF), note="company accounts: HQ's")
-    m[_rpc("CompanyService", "GetCompany")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "GetCompany")] = Rule(roles=own_company_readers, owners=company_owners)
     m[_rpc("CompanyService", "ListCompanies")] = Rule(
         roles=company_readers, filters={ScopeLevel.REGION: ("home_region",), ScopeLevel.FRANCHISEE: ("franchisee_id",)})
     m[_rpc("CompanyService", "BulkRecharge")] = Rule(
         roles=_roles(HA, HF), scoped_by="none", note="invoiced bulk recharge: HQ finance places a company's order")
-    m[_rpc("CompanyService", "GetBulkRecharge")] = Rule(roles=company_readers, owners=company_owners)
-    m[_rpc("CompanyService", "ListCompanyCards")] = Rule(roles=company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "GetBulkRecharge")] = Rule(roles=own_company_readers, owners=company_owners)
+    m[_rpc("CompanyService", "ListCompanyCards")] = Rule(roles=own_company_readers, owners=company_owners)
     m[_rpc("CompanyService", "RecordCompanyPayment")] = Rule(
         roles=_roles(HA, HF), scoped_by="none", note="a company's payment of its invoices: HQ finance records it")
     m[_rpc("CompanyOrderService", "PostCompanyOrder")] = Rule(
@@ -467,13 +475,15 @@ class Directory:
         return self._stores() if callable(self._stores) else self._stores
 
     def can_place(self, kind: str) -> bool:
-        return kind in ("store", "franchisee", "region") or kind in self.resolvers
+        return kind in ("store", "franchisee", "region", "company") or kind in self.resolvers
 
     def place_of(self, kind: str, value: str) -> Place | None:
         if kind == "franchisee":
             return Place(franchisee=value)
         if kind == "region":
             return Place(region=value)
+        if kind == "company":
+            return Place(company=value)
         if kind == "store":
             known = self.stores().get(value)
             return Place(region=known.region, franchisee=known.franchisee, store=value) if known else Place(store=value)
@@ -907,8 +917,9 @@ def validate_matrix(matrix: Mapping[str, Rule] = MATRIX) -> None:
                 fields.check_path(entry, check.path)
 
 
-_ROLE_ORDER = (C, SM, FA, RM, CC, HF, HA, AU, IN)
-_ROLE_ABBREVIATIONS = {C: "C", SM: "SM", FA: "FA", RM: "RM", CC: "CC", HF: "HF", HA: "HA", AU: "AU", IN: "IN"}
+_ROLE_ORDER = (C, SM, FA, RM, CC, HF, HA, AU, IN, CA)
+_ROLE_ABBREVIATIONS = {C: "C", SM: "SM", FA: "FA", RM: "RM", CC: "CC", HF: "HF", HA: "HA", AU: "AU", IN: "IN",
+                       CA: "CA"}
 
 
 def _scope_text(rule: Rule) -> str:

@@ -184,8 +184,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add = operator_commands.add_parser("add", help="create an operator, or change its role, scope or name")
     add.add_argument("operator_id", help="operator id, also the login name unless --login is given")
     add.add_argument("--role", required=True, help="CASHIER, STORE_MANAGER, FRANCHISEE_ADMIN, REGIONAL_MANAGER, "
-                                                   "CALL_CENTER, HQ_FINANCE, HQ_ADMIN, AUDITOR or INTEGRATOR")
-    add.add_argument("--scope", required=True, help="chain, region:<code>, franchisee:<id> or store:<id>")
+                                                   "CALL_CENTER, HQ_FINANCE, HQ_ADMIN, AUDITOR, INTEGRATOR or "
+                                                   "COMPANY_ADMIN (with --scope company:<id> only)")
+    add.add_argument("--scope", required=True, help="chain, region:<code>, franchisee:<id>, store:<id> or company:<id>")
     add.add_argument("--login", help="login name (default: the operator id)")
     add.add_argument("--name", help="display name")
     add.add_argument("--inactive", action="store_true", help="deactivate (revokes the operator's tokens)")

@@ -2,8 +2,9 @@
 
 - A :class:`Role` is what an operator may do (operators.proto ``OperatorRole``, same numbers).
 - A :class:`Scope` is the part of the chain an operator acts on: the whole chain, one region, one
-  franchisee's stores or one store. Written ``chain``, ``region:E``, ``franchisee:F001``,
-  ``store:S-E-001`` (the form the audit log uses in ``AuditEntry.operator_scope``).
+  franchisee's stores, one store, or one company account (a company administrator's, C6). Written
+  ``chain``, ``region:E``, ``franchisee:F001``, ``store:S-E-001``, ``company:CO-ACME`` (the form the
+  audit log uses in ``AuditEntry.operator_scope``).
 - A :class:`Place` is where a thing sits (a store's region and franchisee, a card's issuer, a
   statement's franchisee); a scope *covers* a place when the place lies inside it.
 - A :class:`PeerIdentity` is the service named by the caller's mTLS certificate.
@@ -39,6 +40,7 @@ class Role(enum.IntEnum):
     HQ_ADMIN = 7
     AUDITOR = 8
     INTEGRATOR = 9
+    COMPANY_ADMIN = 10
 
     @property
     def proto_name(self) -> str:
@@ -73,6 +75,7 @@ class ScopeLevel(enum.Enum):
     REGION = ("region", 2)
     FRANCHISEE = ("franchisee", 3)
     STORE = ("store", 4)
+    COMPANY = ("company", 5)
 
     def __init__(self, label: str, number: int) -> None:
         self.label = label
@@ -100,6 +103,8 @@ class Place:
     region: str = ""
     franchisee: str = ""
     store: str = ""
+    # A company account (companies.proto Company.company_id): what a company scope covers.
+    company: str = ""
 
     @classmethod
     def of_store(cls, store: Any) -> Place:
@@ -138,8 +143,12 @@ class Scope:
         return cls(ScopeLevel.STORE, store_id)
 
     @classmethod
+    def company(cls, company_id: str) -> Scope:
+        return cls(ScopeLevel.COMPANY, company_id)
+
+    @classmethod
     def parse(cls, text: str) -> Scope:
-        """``chain``, ``region:E``, ``franchisee:F001`` or ``store:S-E-001``."""
+        """``chain``, ``region:E``, ``franchisee:F001``, ``store:S-E-001`` or ``company:CO-ACME``."""
         label, _, ident = text.partition(":")
         return cls(ScopeLevel.from_label(label), ident)
 
@@ -165,6 +174,8 @@ class Scope:
             return place.region == self.id
         if self.level is ScopeLevel.FRANCHISEE:
             return place.franchisee == self.id
+        if self.level is ScopeLevel.COMPANY:
+            return place.company == self.id
         return place.store == self.id
 
     def contains(self, other: Scope, store_place: Place | None = None) -> bool:

@@ -11,7 +11,7 @@ Claims (one JSON object, keys sorted, no spaces)::
      "jti": "0193…",             token id (RevokeToken, the deny list)
      "kid": "3f2a…",             signing key id (16 hex digits of SHA-256 of the raw public key)
      "role": "STORE_MANAGER",    operators.proto OperatorRole without its prefix
-     "scope": "store:S-E-001",   chain | region:<code> | franchisee:<id> | store:<id>
+     "scope": "store:S-E-001",   chain | region:<code> | franchisee:<id> | store:<id> | company:<id>
      "sub": "OP-000042"}         operator id
 
 A verifier accepts a token when its prefix is ``cc1``, the key id names a key it holds (HQ

@@ -358,31 +358,35 @@ class PostCompanyPaymentResponse(_message.Message):
     def __init__(self, transaction_id: _Optional[str] = ..., business_date: _Optional[str] = ...) -> None: ...
 
 class CreditCompanyLineRequest(_message.Message):
-    __slots__ = ("request_id", "job_id", "line_index", "reason")
+    __slots__ = ("request_id", "job_id", "line_index", "reason", "amount_fen")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     job_id: str
     line_index: int
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    amount_fen: int
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., reason: _Optional[str] = ..., amount_fen: _Optional[int] = ...) -> None: ...
 
 class CreditCompanyLineResponse(_message.Message):
-    __slots__ = ("transaction_id", "card_number", "amount_fen", "outstanding_fen")
+    __slots__ = ("transaction_id", "card_number", "amount_fen", "outstanding_fen", "line_left_fen")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     OUTSTANDING_FEN_FIELD_NUMBER: _ClassVar[int]
+    LINE_LEFT_FEN_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     card_number: str
     amount_fen: int
     outstanding_fen: int
-    def __init__(self, transaction_id: _Optional[str] = ..., card_number: _Optional[str] = ..., amount_fen: _Optional[int] = ..., outstanding_fen: _Optional[int] = ...) -> None: ...
+    line_left_fen: int
+    def __init__(self, transaction_id: _Optional[str] = ..., card_number: _Optional[str] = ..., amount_fen: _Optional[int] = ..., outstanding_fen: _Optional[int] = ..., line_left_fen: _Optional[int] = ...) -> None: ...
 
 class VoidCompanyLineRequest(_message.Message):
-    __slots__ = ("request_id", "job_id", "line_index", "company_id", "card_number", "original_transaction_id", "operator_id", "reason")
+    __slots__ = ("request_id", "job_id", "line_index", "company_id", "card_number", "original_transaction_id", "operator_id", "reason", "amount_fen", "credit_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LINE_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -391,6 +395,8 @@ class VoidCompanyLineRequest(_message.Message):
     ORIGINAL_TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     job_id: str
     line_index: int
@@ -399,7 +405,9 @@ class VoidCompanyLineRequest(_message.Message):
     original_transaction_id: str
     operator_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., company_id: _Optional[str] = ..., card_number: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    amount_fen: int
+    credit_id: str
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., line_index: _Optional[int] = ..., company_id: _Optional[str] = ..., card_number: _Optional[str] = ..., original_transaction_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., reason: _Optional[str] = ..., amount_fen: _Optional[int] = ..., credit_id: _Optional[str] = ...) -> None: ...
 
 class VoidCompanyLineResponse(_message.Message):
     __slots__ = ("transaction_id", "amount_fen", "business_date")

@@ -27,7 +27,9 @@ if _version_not_supported:
 
 class CompanyServiceStub:
     """HQ's company accounts: create one, read one, list them. HQ administrators and finance create
-    companies; a regional manager or franchisee administrator sees the companies of their scope.
+    companies; a regional manager or franchisee administrator sees the companies of their scope; a
+    company's own administrator (OPERATOR_ROLE_COMPANY_ADMIN, scoped to it) calls GetCompany,
+    ListCompanyCards and GetBulkRecharge for its own company only (PERMISSION_DENIED otherwise).
     """
 
     def __init__(self, channel):
@@ -80,7 +82,9 @@ class CompanyServiceStub:
 
 class CompanyServiceServicer:
     """HQ's company accounts: create one, read one, list them. HQ administrators and finance create
-    companies; a regional manager or franchisee administrator sees the companies of their scope.
+    companies; a regional manager or franchisee administrator sees the companies of their scope; a
+    company's own administrator (OPERATOR_ROLE_COMPANY_ADMIN, scoped to it) calls GetCompany,
+    ListCompanyCards and GetBulkRecharge for its own company only (PERMISSION_DENIED otherwise).
     """
 
     def CreateCompany(self, request, context):
@@ -145,12 +149,14 @@ class CompanyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreditCompanyLine(self, request, context):
-        """A credit note (HQ finance or admin): one posted line of a bulk recharge is voided in its home
-        region, its principal leaving the card and reducing what the company owes (invoiced_fen), never
-        paid out in cash. Refused (FAILED_PRECONDITION) once payments cover the line or its principal was
-        spent; INVALID_ARGUMENT naming line_index for a line not posted. Idempotent by request_id (a
-        line is credited once; a retry answers the credit); the same id asking another line is
-        ALREADY_EXISTS. Audited.
+        """A credit note (HQ finance or admin): all or part (amount_fen) of one posted line of a bulk
+        recharge is voided in its home region, the principal leaving the card and reducing what the
+        company owes (invoiced_fen), never paid out in cash. Only the part of the line no payment covers
+        is creditable, and a line's credits never sum to more than that: more is FAILED_PRECONDITION
+        naming the limit (nothing written), as is a card whose principal no longer holds the amount;
+        INVALID_ARGUMENT naming line_index for a line not posted, amount_fen for a negative amount. A line
+        may be credited several times. Idempotent by request_id (a retry answers the credit and posts
+        nothing twice); the same id asking another line or amount is ALREADY_EXISTS. Audited.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -209,7 +215,9 @@ def add_CompanyServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class CompanyService:
     """HQ's company accounts: create one, read one, list them. HQ administrators and finance create
-    companies; a regional manager or franchisee administrator sees the companies of their scope.
+    companies; a regional manager or franchisee administrator sees the companies of their scope; a
+    company's own administrator (OPERATOR_ROLE_COMPANY_ADMIN, scoped to it) calls GetCompany,
+    ListCompanyCards and GetBulkRecharge for its own company only (PERMISSION_DENIED otherwise).
     """
 
     @staticmethod
@@ -481,10 +489,12 @@ class CompanyOrderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VoidCompanyLine(self, request, context):
-        """A credit note on one invoiced line: voids its COMPANY_RECHARGE, the principal going back to the
-        selling franchisee's COMPANY_RECEIVABLE (the invoice reduced, no cash), the event carrying the
-        company. FAILED_PRECONDITION once any of the line's principal was spent. Keyed by the line
-        (`company-credit:<job_id>:<line_index>`): sent again, it answers the first posting.
+        """A credit note on one invoiced line, whole or partial (amount_fen): voids that much of its
+        COMPANY_RECHARGE, the principal going back to the selling franchisee's COMPANY_RECEIVABLE (the
+        invoice reduced, no cash), the event carrying the company. FAILED_PRECONDITION when the card's
+        principal no longer holds the amount, or the line's credits would sum to more than the line.
+        Keyed by the credit (`company-credit:<credit_id>`; without credit_id by the line,
+        `company-credit:<job_id>:<line_index>`): sent again, it answers the first posting.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

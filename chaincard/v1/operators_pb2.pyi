@@ -22,6 +22,7 @@ class OperatorRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPERATOR_ROLE_HQ_ADMIN: _ClassVar[OperatorRole]
     OPERATOR_ROLE_AUDITOR: _ClassVar[OperatorRole]
     OPERATOR_ROLE_INTEGRATOR: _ClassVar[OperatorRole]
+    OPERATOR_ROLE_COMPANY_ADMIN: _ClassVar[OperatorRole]
 
 class ScopeLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -30,6 +31,7 @@ class ScopeLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SCOPE_LEVEL_REGION: _ClassVar[ScopeLevel]
     SCOPE_LEVEL_FRANCHISEE: _ClassVar[ScopeLevel]
     SCOPE_LEVEL_STORE: _ClassVar[ScopeLevel]
+    SCOPE_LEVEL_COMPANY: _ClassVar[ScopeLevel]
 OPERATOR_ROLE_UNSPECIFIED: OperatorRole
 OPERATOR_ROLE_CASHIER: OperatorRole
 OPERATOR_ROLE_STORE_MANAGER: OperatorRole
@@ -40,11 +42,13 @@ OPERATOR_ROLE_HQ_FINANCE: OperatorRole
 OPERATOR_ROLE_HQ_ADMIN: OperatorRole
 OPERATOR_ROLE_AUDITOR: OperatorRole
 OPERATOR_ROLE_INTEGRATOR: OperatorRole
+OPERATOR_ROLE_COMPANY_ADMIN: OperatorRole
 SCOPE_LEVEL_UNSPECIFIED: ScopeLevel
 SCOPE_LEVEL_CHAIN: ScopeLevel
 SCOPE_LEVEL_REGION: ScopeLevel
 SCOPE_LEVEL_FRANCHISEE: ScopeLevel
 SCOPE_LEVEL_STORE: ScopeLevel
+SCOPE_LEVEL_COMPANY: ScopeLevel
 
 class OperatorScope(_message.Message):
     __slots__ = ("level", "id")

@@ -1,19 +1,21 @@
 """A credit note on one posted line of a company's bulk recharge (CompanyService.CreditCompanyLine,
-C6, docs/adr/0045): the line's COMPANY_RECHARGE is voided in its home region, its principal going back
-to the seller's COMPANY_RECEIVABLE, so the company is invoiced less; never cash.
+C6, docs/adr/0045): all or part of the line's COMPANY_RECHARGE is voided in its home region, the
+principal going back to the seller's COMPANY_RECEIVABLE, so the company is invoiced less; never cash.
 
-The note is stored first, with the company's row locked (as a payment is), once the line is known
-posted, not credited and not covered by the company's payments (a region's payments cover its own
-oldest lines, hq_service.handlers.company_payments.split): from then on the line is no longer
-invoiced, so no payment can cover it meanwhile. Then the region is called (keyed by the line: a
-resend answers the first posting). A region refusing it (the principal spent) removes the note and
-hands the refusal back; a region not answering leaves it waiting for a retry with the same request id.
+**What is creditable, to the fen**: the part of the line no payment covers (a region's payments cover
+its own oldest lines, hq_service.handlers.company_payments.split), less the credits already on it
+(:func:`line_left`). A request's ``amount_fen`` (0: all of that) is refused over it
+(FAILED_PRECONDITION naming the limit) with nothing written. A line may be credited several times.
+
+The note is stored first, with the company's row locked (as a payment is): from then on its amount is
+no longer invoiced, so no payment can cover it meanwhile. Then the region is called (keyed by the
+note, ``credit_id``: a resend answers the first posting). A region refusing it (the principal spent)
+removes the note and hands the refusal back; a region not answering leaves it waiting for a retry
+with the same request id.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
 import grpc
@@ -43,7 +45,7 @@ from hq_service.company_models import (
     CompanyRechargeLine,
     CompanyRow,
 )
-from hq_service.handlers.company_payments import invoiced_lines, owed, paid_by_region
+from hq_service.handlers.company_payments import credited_by_line, invoiced_lines, owed, paid_by_region
 
 SERVICE = "CompanyService"
 POSTED = "POSTED"
@@ -54,20 +56,17 @@ _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EX
 VoidInRegion = Callable[[str, companies_pb2.VoidCompanyLineRequest], companies_pb2.VoidCompanyLineResponse]
 
 
-def line_unpaid(lines: list[tuple[str, str, int]], paid: dict[str, int], key: str) -> bool:
-    """Whether no payment covers line ``key`` (pure). ``lines``: (key, region, amount), oldest first;
-    a region's payments cover its own oldest lines."""
+def line_left(lines: list[tuple[str, str, int]], paid: dict[str, int], key: str) -> int:
+    """What of line ``key`` is still creditable, in fen (pure): its invoiced amount (after its credits)
+    less what payments cover of it. ``lines``: (key, region, amount still invoiced), oldest first, a
+    line credited in full absent (0); a region's payments cover its own oldest lines."""
     left = dict(paid)
     for line_key, region, amount in lines:
         covered = min(left.get(region, 0), amount)
         if line_key == key:
-            return covered == 0
+            return amount - covered
         left[region] = left.get(region, 0) - covered
-    raise KeyError(key)
-
-
-def _fingerprint(request: companies_pb2.CreditCompanyLineRequest) -> str:
-    return hashlib.sha256(json.dumps([request.job_id, request.line_index, request.reason]).encode()).hexdigest()[:64]
+    return 0
 
 
 def credit_company_line(session_factory: sessionmaker[Session], void_in_region: VoidInRegion,
@@ -77,13 +76,21 @@ def credit_company_line(session_factory: sessionmaker[Session], void_in_region: 
     if request.line_index < 0:
         raise InvalidArgument("line_index", "must not be negative")
     reason = optional_text("reason", request.reason, max_length=MAX_REASON)
+    if request.amount_fen < 0:
+        raise InvalidArgument("amount_fen", "must not be negative (0: the whole creditable part of the line)")
     note = _note(session_factory, request, job_id, reason)
     if not note.transaction_id:
         note = _post(session_factory, void_in_region, note)
     with session_factory() as session:
         return companies_pb2.CreditCompanyLineResponse(
             transaction_id=note.transaction_id, card_number=note.card_number, amount_fen=note.amount_fen,
-            outstanding_fen=owed(session, note.company_id).outstanding_fen)
+            outstanding_fen=owed(session, note.company_id).outstanding_fen,
+            line_left_fen=_left(session, note.company_id, note.job_id, note.line_index))
+
+
+def _left(session: Session, company: str, job_id: str, line_index: int) -> int:
+    lines = [(f"{key_job}:{index}", region, amount) for key_job, index, region, amount in invoiced_lines(session, company)]
+    return line_left(lines, paid_by_region(session, company), f"{job_id}:{line_index}")
 
 
 def _note(session_factory: sessionmaker[Session], request: companies_pb2.CreditCompanyLineRequest, job_id: str,
@@ -94,9 +101,10 @@ def _note(session_factory: sessionmaker[Session], request: companies_pb2.CreditC
             known = session.execute(select(CompanyCreditNoteRow)
                                     .where(CompanyCreditNoteRow.request_id == request.request_id)).scalar_one_or_none()
             if known is not None:
-                if (known.job_id, known.line_index, known.reason) != (job_id, request.line_index, reason):
-                    raise AlreadyExists(f"request_id {request.request_id!r} already credited line {known.line_index} "
-                                        f"of job {known.job_id}")
+                if (known.job_id, known.line_index, known.reason, known.asked_fen) != (
+                        job_id, request.line_index, reason, request.amount_fen):
+                    raise AlreadyExists(f"request_id {request.request_id!r} already credited "
+                                        f"{format_fen(known.amount_fen)} of line {known.line_index} of job {known.job_id}")
                 session.expunge(known)
                 return known
         try:
@@ -119,21 +127,29 @@ def _store(session: Session, request: companies_pb2.CreditCompanyLineRequest, jo
     line = session.get(CompanyRechargeLine, (job_id, request.line_index))
     if line is None or line.outcome != POSTED:
         raise InvalidArgument("line_index", f"job {job_id} has no posted line {request.line_index}")
-    credited = session.execute(select(CompanyCreditNoteRow).where(
-        CompanyCreditNoteRow.job_id == job_id, CompanyCreditNoteRow.line_index == request.line_index)).scalar_one_or_none()
-    if credited is not None:
-        raise FailedPrecondition(f"line {request.line_index} of job {job_id} was already credited "
-                                 f"(request {credited.request_id})")
-    lines = [(f"{key_job}:{index}", region, amount) for key_job, index, region, amount in invoiced_lines(session, job.company_id)]
-    if not line_unpaid(lines, paid_by_region(session, job.company_id), f"{job_id}:{request.line_index}"):
-        raise FailedPrecondition(f"the company's payments already cover line {request.line_index} of job {job_id}: "
-                                 "it can no longer be credited")
+    credited = credited_by_line(session, job.company_id).get((job_id, request.line_index), 0)
+    left = _left(session, job.company_id, job_id, request.line_index)
+    covered = line.amount_fen - credited - left
+    what = f"line {request.line_index} of job {job_id}"
+    if left == 0:
+        why = []
+        if credited:
+            why.append(f"{format_fen(credited)} of it was already credited")
+        if covered:
+            why.append(f"the company's payments already cover {format_fen(covered)} of it")
+        raise FailedPrecondition(f"{what} ({format_fen(line.amount_fen)}) has nothing left to credit: "
+                                 f"{' and '.join(why)}")
+    amount = request.amount_fen or left
+    if amount > left:
+        raise FailedPrecondition(f"amount_fen {format_fen(amount)} is more than {what} has left to credit: at most "
+                                 f"{format_fen(left)} (the line {format_fen(line.amount_fen)}, already credited "
+                                 f"{format_fen(credited)}, covered by payments {format_fen(covered)})")
     principal = current_principal()
     note = CompanyCreditNoteRow(
         credit_id=new_id(), request_id=request.request_id, job_id=job_id, line_index=request.line_index,
-        company_id=job.company_id, region_code=line.region_code, card_number=line.card_number, amount_fen=line.amount_fen,
-        reason=reason, operator_id=principal.operator_id if principal is not None else "", transaction_id="",
-        created_at=utc_now())
+        company_id=job.company_id, region_code=line.region_code, card_number=line.card_number, amount_fen=amount,
+        asked_fen=request.amount_fen, reason=reason, operator_id=principal.operator_id if principal is not None else "",
+        transaction_id="", created_at=utc_now())
     session.add(note)
     return note
 
@@ -146,7 +162,8 @@ def _post(session_factory: sessionmaker[Session], void_in_region: VoidInRegion,
         original = line.transaction_id
     request = companies_pb2.VoidCompanyLineRequest(
         request_id=f"credit:{note.credit_id}", job_id=note.job_id, line_index=note.line_index, company_id=note.company_id,
-        card_number=note.card_number, original_transaction_id=original, operator_id=note.operator_id, reason=note.reason)
+        card_number=note.card_number, original_transaction_id=original, operator_id=note.operator_id, reason=note.reason,
+        amount_fen=note.amount_fen, credit_id=note.credit_id)
     try:
         answer = void_in_region(note.region_code, request)
     except grpc.RpcError as error:
@@ -166,6 +183,7 @@ def _post(session_factory: sessionmaker[Session], void_in_region: VoidInRegion,
                          target_id=row.credit_id, place=Place(region=company.home_region, franchisee=company.franchisee_id),
                          request_id=row.request_id, amount_fen=row.amount_fen, reason=row.reason,
                          after={"company_id": row.company_id, "job_id": row.job_id, "line_index": row.line_index,
+                                "asked": format_fen(row.asked_fen) if row.asked_fen else "the whole creditable part",
                                 "card_number": row.card_number, "transaction_id": answer.transaction_id,
                                 "amount": format_fen(row.amount_fen)})
         session.flush()

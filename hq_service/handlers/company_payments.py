@@ -62,17 +62,30 @@ class Owed:
         return self.invoiced_fen - self.paid_fen
 
 
+def credited_by_line(session: Session, company: str) -> dict[tuple[str, int], int]:
+    """What the company's credit notes took off each line, in fen: (job id, line index) → sum."""
+    return {(job, int(index)): int(total) for job, index, total in session.execute(
+        select(CompanyCreditNoteRow.job_id, CompanyCreditNoteRow.line_index, func.sum(CompanyCreditNoteRow.amount_fen))
+        .where(CompanyCreditNoteRow.company_id == company)
+        .group_by(CompanyCreditNoteRow.job_id, CompanyCreditNoteRow.line_index)).all()}
+
+
 def invoiced_lines(session: Session, company: str) -> list[tuple[str, int, str, int]]:
-    """The company's posted lines not credited (a credit note, even one its region has not posted yet,
-    takes its line off the invoice), oldest first: (job id, line index, home region, amount)."""
-    credited = select(CompanyCreditNoteRow.credit_id).where(CompanyCreditNoteRow.job_id == CompanyRechargeLine.job_id,
-                                                           CompanyCreditNoteRow.line_index == CompanyRechargeLine.line_index)
-    return [(job, int(index), region, int(amount)) for job, index, region, amount in session.execute(
+    """The company's posted lines, each less its credit notes (a credit note, even one its region has
+    not posted yet, takes its amount off the invoice), oldest first, a line credited in full left out:
+    (job id, line index, home region, amount still invoiced)."""
+    credited = credited_by_line(session, company)
+    lines = []
+    for job, index, region, amount in session.execute(
         select(CompanyRechargeLine.job_id, CompanyRechargeLine.line_index, CompanyRechargeLine.region_code,
                CompanyRechargeLine.amount_fen)
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
-        .where(CompanyRechargeJobRow.company_id == company, CompanyRechargeLine.outcome == POSTED, ~credited.exists())
-        .order_by(CompanyRechargeJobRow.created_at, CompanyRechargeJobRow.job_id, CompanyRechargeLine.line_index)).all()]
+        .where(CompanyRechargeJobRow.company_id == company, CompanyRechargeLine.outcome == POSTED)
+        .order_by(CompanyRechargeJobRow.created_at, CompanyRechargeJobRow.job_id, CompanyRechargeLine.line_index)).all():
+        left = int(amount) - credited.get((job, int(index)), 0)
+        if left > 0:
+            lines.append((job, int(index), region, left))
+    return lines
 
 
 def _invoiced_lines(session: Session, company: str) -> list[tuple[str, int]]:

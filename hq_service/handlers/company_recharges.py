@@ -203,10 +203,13 @@ def list_company_cards(session: Session, request: companies_pb2.ListCompanyCards
         select(CompanyRechargeLine.card_number, func.sum(CompanyRechargeLine.amount_fen))
         .join(CompanyRechargeJobRow, CompanyRechargeJobRow.job_id == CompanyRechargeLine.job_id)
         .where(CompanyRechargeJobRow.company_id == company.company_id, CompanyRechargeLine.outcome == POSTED,
-               CompanyRechargeLine.card_number.in_(numbers), ~select(CompanyCreditNoteRow.credit_id).where(
-                   CompanyCreditNoteRow.job_id == CompanyRechargeLine.job_id,
-                   CompanyCreditNoteRow.line_index == CompanyRechargeLine.line_index).exists())
+               CompanyRechargeLine.card_number.in_(numbers))
         .group_by(CompanyRechargeLine.card_number)).all()}
+    for number, total in session.execute(  # less its credit notes, whole or partial
+            select(CompanyCreditNoteRow.card_number, func.sum(CompanyCreditNoteRow.amount_fen))
+            .where(CompanyCreditNoteRow.company_id == company.company_id, CompanyCreditNoteRow.card_number.in_(numbers))
+            .group_by(CompanyCreditNoteRow.card_number)).all():
+        bought[number] = bought.get(number, 0) - int(total or 0)
     usages = _usages(session, numbers)
     cards = []
     for number, view in page:

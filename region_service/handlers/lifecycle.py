@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, TypedDict, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaincard import card_types
@@ -429,14 +429,19 @@ def close_card(uow: RegionUnitOfWork, request: cards_pb2.CloseCardRequest) -> ca
 
 
 def _bought_by_a_company(session: Session, card_number: str) -> bool:
-    """The card holds a company's invoiced recharge not credited back (a COMPANY_RECHARGE no credit
-    note's VOID reverses, region_service.company_credits)."""
-    voided = select(LedgerTransaction.original_transaction_id).where(  # NOT IN: no NULL may be among them
-        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "VOID",
-        LedgerTransaction.original_transaction_id.is_not(None)).scalar_subquery()
-    return session.execute(select(LedgerTransaction.transaction_id).where(
-        LedgerTransaction.card_number == card_number, LedgerTransaction.type == "COMPANY_RECHARGE",
-        LedgerTransaction.transaction_id.not_in(voided)).limit(1)).first() is not None
+    """The card holds a company's invoiced recharge not credited back in full (a COMPANY_RECHARGE
+    whose credit notes' VOIDs, region_service.company_credits, sum to less than its amount)."""
+    voided = (select(LedgerTransaction.original_transaction_id.label("original"),
+                     func.sum(LedgerTransaction.amount_fen).label("amount"))
+              .where(LedgerTransaction.card_number == card_number, LedgerTransaction.type == "VOID",
+                     LedgerTransaction.original_transaction_id.is_not(None))
+              .group_by(LedgerTransaction.original_transaction_id).subquery())
+    return session.execute(
+        select(LedgerTransaction.transaction_id)
+        .outerjoin(voided, voided.c.original == LedgerTransaction.transaction_id)
+        .where(LedgerTransaction.card_number == card_number, LedgerTransaction.type == "COMPANY_RECHARGE",
+               func.coalesce(voided.c.amount, 0) < LedgerTransaction.amount_fen)
+        .limit(1)).first() is not None
 
 
 def _close(

@@ -18,7 +18,7 @@ from chaincard.ids import new_id
 from chaincard.local.accounts import operator_token
 from chaincard.rpc.channels import open_channel
 from chaincard.rpc.transport import Transport
-from chaincard.security.authz import MATRIX
+from chaincard.security.authz import ALL_ROLES, MATRIX
 from chaincard.security.certs import init_certificates
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import (
@@ -202,7 +202,7 @@ def _probes() -> list[Probe]:
 
 
 def test_every_role_gets_exactly_what_the_matrix_gives_it(chain, funded_card):
-    tokens = {role: operator_token(chain, f"sec-{role.name.lower().replace('_', '-')}", role, Scope.chain()) for role in Role}
+    tokens = {role: operator_token(chain, f"sec-{role.name.lower().replace('_', '-')}", role, Scope.chain()) for role in ALL_ROLES}
     outcomes = {}
     for probe in _probes():
         allowed_roles = MATRIX[f"/chaincard.v1.{probe.rpc}"].roles

@@ -22,7 +22,7 @@ from tests.support.cards import DEADLINE, open_card, random_phone
 from tests.support.companies import company
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.regions import RunningRegions
-from tests.support.sql import rows, scalar
+from tests.support.sql import execute, rows, scalar
 
 # HQ's card view in this module must hold its own cards' events only (tests/integration/conftest.py).
 OWN_BROKER = True
@@ -31,6 +31,12 @@ COMPANY = "CO-BULK"
 OTHER = "CO-OTHER"
 STORE = "S-E-002"  # F-AURORA's store in region E, the company's home region
 RUNNING = companies_pb2.COMPANY_RECHARGE_STATE_RUNNING
+
+
+@pytest.fixture(scope="module")
+def regions_working_directory(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A company admin logs in here: HQ's token signing key is made under the working directory."""
+    return tmp_path_factory.mktemp("company-chain")
 
 
 @pytest.fixture(scope="module")
@@ -430,7 +436,9 @@ def test_a_credit_note_voids_a_line_back_to_the_receivable_never_cash_and_only_w
     assert principal(east) == before - 5_000
     assert receivable - _receivable(regions, "E") == 5_000
     voids = _void_rows(regions)
-    assert voids == [*cash_out, (f"company-credit:{job.job_id}:1", east, 5_000, job.lines[1].transaction_id)]
+    credit_id = scalar(regions.database_urls["hq"], "SELECT credit_id FROM company_credit_notes WHERE request_id = :r",
+                       r=request.request_id)
+    assert voids == [*cash_out, (f"company-credit:{credit_id}", east, 5_000, job.lines[1].transaction_id)]
     assert_ledger_consistent(regions.database_urls["E"])
     cash = int(scalar(regions.database_urls["E"], (
         "SELECT COUNT(*) FROM postings p JOIN ledger_accounts a ON a.account_id = p.account_id "
@@ -471,3 +479,167 @@ def _void_rows(regions: RunningRegions) -> list[tuple[str, str, int, str]]:
         regions.database_urls["E"], "SELECT request_id, card_number, amount_fen, original_transaction_id "
         "FROM ledger_transactions WHERE type = 'VOID' AND details->>'company_id' = :company ORDER BY created_at",
         company=CREDITED)]
+
+
+PARTIAL = "CO-PARTIAL"
+
+
+def test_partial_credit_notes_take_only_the_unpaid_part_of_a_line_to_the_fen_each_posted_once(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    """Two partial credits on one line, a third over what is left refused with nothing written, the
+    rest credited by an empty amount; a credit sent to the region again posts once. Each VOID posts
+    exactly its amount: the card's principal and the seller's receivable move by it, the ledger balances."""
+    from tests.support.points import sale
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(PARTIAL, 106)), timeout=DEADLINE)
+    job = _wait(stub, stub.BulkRecharge(_order([_new(10_000), _new(6_000)], company_id=PARTIAL), timeout=DEADLINE).job.job_id)
+    assert job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED, job.last_error
+    card = job.lines[0].card_number
+    hq, east = regions.database_urls["hq"], regions.database_urls["E"]
+
+    def owed() -> tuple[int, int, int]:
+        answer = stub.GetCompany(companies_pb2.GetCompanyRequest(company_id=PARTIAL), timeout=DEADLINE)
+        return answer.invoiced_fen, answer.paid_fen, answer.outstanding_fen
+
+    def credit(amount_fen: int, request_id: str = "") -> companies_pb2.CreditCompanyLineRequest:
+        return companies_pb2.CreditCompanyLineRequest(request_id=request_id or new_id(), job_id=job.job_id, line_index=0,
+                                                      reason="part of the order cancelled", amount_fen=amount_fen)
+
+    def principal() -> int:
+        return regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=card),
+                                                  timeout=DEADLINE).card.balances.principal_fen
+
+    def voids() -> list[tuple[str, int, int]]:
+        return [tuple(row) for row in rows(  # type: ignore[misc]
+            east, "SELECT request_id, amount_fen, principal_delta_fen FROM ledger_transactions WHERE type = 'VOID' "
+            "AND original_transaction_id = :original ORDER BY created_at", original=job.lines[0].transaction_id)]
+
+    def notes() -> list[tuple[str, int, str]]:
+        return [tuple(row) for row in rows(  # type: ignore[misc]
+            hq, "SELECT credit_id, amount_fen, transaction_id FROM company_credit_notes WHERE company_id = :c "
+            "ORDER BY created_at", c=PARTIAL)]
+
+    # 20.00 paid covers the first 20.00 of line 0 (oldest first): 80.00 of it is creditable. 15.00 spent.
+    assert _posted(stub, _payment(2_000, company_id=PARTIAL)).payment.posted
+    regions.clients["E"].transactions.Checkout(sale(card, 1_500), timeout=DEADLINE)
+    assert owed() == (16_000, 2_000, 14_000) and principal() == 8_500
+    receivable = _receivable(regions, "E")
+
+    first_request = credit(3_000)
+    first = stub.CreditCompanyLine(first_request, timeout=DEADLINE)
+    assert (first.card_number, first.amount_fen, first.line_left_fen, first.outstanding_fen) == (card, 3_000, 5_000, 11_000)
+    assert principal() == 5_500 and receivable - _receivable(regions, "E") == 3_000
+    second = stub.CreditCompanyLine(credit(4_000), timeout=DEADLINE)
+    assert (second.amount_fen, second.line_left_fen, second.outstanding_fen) == (4_000, 1_000, 7_000)
+    assert principal() == 1_500 and receivable - _receivable(regions, "E") == 7_000
+    posted = voids()
+    assert [(amount, delta) for _, amount, delta in posted] == [(3_000, -3_000), (4_000, -4_000)]
+    assert [key for key, _, _ in posted] == [f"company-credit:{credit_id}" for credit_id, _, _ in notes()]
+
+    # More than is left: refused naming the limit, nothing written anywhere.
+    with pytest.raises(grpc.RpcError) as over:
+        stub.CreditCompanyLine(credit(1_001), timeout=DEADLINE)
+    assert over.value.code() == grpc.StatusCode.FAILED_PRECONDITION, over.value.details()
+    assert "amount_fen" in over.value.details() and "at most ¥10.00" in over.value.details(), over.value.details()
+    with pytest.raises(grpc.RpcError) as negative:
+        stub.CreditCompanyLine(credit(-1), timeout=DEADLINE)
+    assert negative.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "amount_fen" in negative.value.details()
+    assert len(notes()) == 2 and voids() == posted and owed() == (9_000, 2_000, 7_000)
+    assert receivable - _receivable(regions, "E") == 7_000
+
+    # A retry posts once: the same request answers the same credit; and should HQ have lost the region's
+    # answer, sending the credit again finds the region's first posting (keyed by the credit).
+    credit_id = notes()[0][0]
+    execute(hq, "UPDATE company_credit_notes SET transaction_id = '' WHERE credit_id = :id", id=credit_id)
+    again = stub.CreditCompanyLine(first_request, timeout=DEADLINE)
+    assert (again.transaction_id, again.amount_fen, again.line_left_fen) == (first.transaction_id, 3_000, 1_000)
+    assert voids() == posted and principal() == 1_500 and notes()[0][2] == first.transaction_id
+    with pytest.raises(grpc.RpcError) as other_amount:  # the same request id asking another amount
+        stub.CreditCompanyLine(credit(2_000, request_id=first_request.request_id), timeout=DEADLINE)
+    assert other_amount.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+    # No amount: the rest of the line (10.00); then nothing is left to credit.
+    rest = stub.CreditCompanyLine(credit(0), timeout=DEADLINE)
+    assert (rest.amount_fen, rest.line_left_fen, rest.outstanding_fen) == (1_000, 0, 6_000)
+    with pytest.raises(grpc.RpcError) as none_left:
+        stub.CreditCompanyLine(credit(1), timeout=DEADLINE)
+    assert none_left.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "nothing left to credit" in none_left.value.details() and "already credited" in none_left.value.details()
+    assert principal() == 500 and receivable - _receivable(regions, "E") == 8_000
+    assert [amount for _, amount, _ in voids()] == [3_000, 4_000, 1_000]
+    assert_ledger_consistent(east)
+
+    # What is left is payable to the fen: line 0's paid 20.00 and line 1's 60.00.
+    assert owed() == (8_000, 2_000, 6_000)
+    cards = {item.card_number: item.bought_fen for item in stub.ListCompanyCards(
+        companies_pb2.ListCompanyCardsRequest(company_id=PARTIAL), timeout=DEADLINE).cards}
+    assert cards[card] == 2_000
+    assert _posted(stub, _payment(6_000, company_id=PARTIAL)).outstanding_fen == 0
+
+
+SELF_SERVED = "CO-SELF"
+
+
+def test_a_company_admin_sees_its_own_company_cards_and_orders_and_nothing_else(regions, stub) -> None:  # type: ignore[no-untyped-def]
+    """A company's own administrator (C6), created by an HQ admin, logs in with the company's scope and
+    reads its account, its cards (balances and usage) and its bulk recharges through the real HQ; another
+    company's, and every other call, are PERMISSION_DENIED."""
+    from chaincard.db.engine import make_engine, make_session_factory
+    from chaincard.security.client import bearer_metadata, issue_token
+    from chaincard.security.identity import Role, Scope
+    from chaincard.v1 import directory_pb2, directory_pb2_grpc, operators_pb2, operators_pb2_grpc
+    from hq_service.operators import bootstrap_admin
+
+    stub.CreateCompany(companies_pb2.CreateCompanyRequest(request_id=new_id(), company=company(SELF_SERVED, 107)),
+                       timeout=DEADLINE)
+    own_job = _wait(stub, stub.BulkRecharge(_order([_new(3_000)], company_id=SELF_SERVED), timeout=DEADLINE).job.job_id)
+    others_job = _wait(stub, stub.BulkRecharge(_order([_new(1_000)], company_id=OTHER), timeout=DEADLINE).job.job_id)
+    assert own_job.state == others_job.state == companies_pb2.COMPANY_RECHARGE_STATE_COMPLETED
+
+    engine = make_engine(regions.database_urls["hq"])
+    try:
+        with make_session_factory(engine).begin() as session:
+            bootstrap_admin(session, "OP-CO-HQ", "hq-admin-password", login_name="co-hq-admin")
+    finally:
+        engine.dispose()
+    with open_channel(regions.hq_endpoint) as channel:
+        admin = issue_token(channel, "co-hq-admin", "hq-admin-password", deadline=DEADLINE).token
+        operators_pb2_grpc.OperatorServiceStub(channel).UpsertOperator(operators_pb2.UpsertOperatorRequest(
+            request_id=new_id(), initial_password="company-admin-password", operator=operators_pb2.Operator(
+                operator_id="OP-CO-SELF", login_name="self-admin", display_name="安科 财务", role=Role.COMPANY_ADMIN.to_proto(),
+                scope=Scope.company(SELF_SERVED).to_proto(), active=True)), timeout=DEADLINE, metadata=bearer_metadata(admin))
+        login = issue_token(channel, "self-admin", "company-admin-password", deadline=DEADLINE)
+        assert (login.operator.scope.level, login.operator.scope.id) == (operators_pb2.SCOPE_LEVEL_COMPANY, SELF_SERVED)
+        token = bearer_metadata(login.token)
+        companies = companies_pb2_grpc.CompanyServiceStub(channel)
+
+        mine = companies.GetCompany(companies_pb2.GetCompanyRequest(company_id=SELF_SERVED), timeout=DEADLINE, metadata=token)
+        assert (mine.company.company_id, mine.invoiced_fen, mine.outstanding_fen) == (SELF_SERVED, 3_000, 3_000)
+        cards = companies.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=SELF_SERVED), timeout=DEADLINE,
+                                           metadata=token)
+        assert [(card.card_number, card.bought_fen) for card in cards.cards] == [(own_job.lines[0].card_number, 3_000)]
+        job = companies.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=own_job.job_id), timeout=DEADLINE,
+                                        metadata=token)
+        assert job.job.lines_posted == 1 and job.company.company_id == SELF_SERVED
+
+        def denied(call) -> None:  # type: ignore[no-untyped-def]
+            with pytest.raises(grpc.RpcError) as refused:
+                call()
+            assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED, refused.value.details()
+
+        denied(lambda: companies.GetCompany(companies_pb2.GetCompanyRequest(company_id=OTHER), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.ListCompanyCards(companies_pb2.ListCompanyCardsRequest(company_id=OTHER), timeout=DEADLINE,
+                                                  metadata=token))
+        denied(lambda: companies.GetBulkRecharge(companies_pb2.GetBulkRechargeRequest(job_id=others_job.job_id),
+                                                 timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.ListCompanies(companies_pb2.ListCompaniesRequest(), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.RecordCompanyPayment(_payment(3_000, company_id=SELF_SERVED), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.CreditCompanyLine(companies_pb2.CreditCompanyLineRequest(
+            request_id=new_id(), job_id=own_job.job_id, line_index=0), timeout=DEADLINE, metadata=token))
+        denied(lambda: companies.BulkRecharge(_order([_new(1_000)], company_id=SELF_SERVED), timeout=DEADLINE, metadata=token))
+        denied(lambda: directory_pb2_grpc.DirectoryServiceStub(channel).ListRegions(
+            directory_pb2.ListRegionsRequest(), timeout=DEADLINE, metadata=token))
+        denied(lambda: operators_pb2_grpc.OperatorServiceStub(channel).GetTokenVerificationKeys(
+            operators_pb2.GetTokenVerificationKeysRequest(), timeout=DEADLINE, metadata=token))
+    # Nor at a region: not even its own card.
+    denied(lambda: regions.clients["E"].cards.GetCard(cards_pb2.GetCardRequest(card_number=own_job.lines[0].card_number),
+                                                      timeout=DEADLINE, metadata=token))

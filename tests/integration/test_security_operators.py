@@ -25,6 +25,7 @@ from chaincard.security.tokens import SigningKeyStore, TokenVerifier, key_set_fr
 from chaincard.v1 import directory_pb2, directory_pb2_grpc, operators_pb2, operators_pb2_grpc
 from hq_service import operator_models  # noqa: F401 - registers the operator tables on Base
 from hq_service.bootstrap import hq_commands
+from hq_service.company_models import CompanyRow
 from hq_service.models import Base, Store
 from hq_service.operators import (
     OperatorContext,
@@ -79,6 +80,8 @@ def hq(postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hq]:  # t
         for store_id, place in STORES.items():
             session.add(Store(store_id=store_id, name=store_id, region_code=place.region, franchisee_id=place.franchisee,
                               time_zone="Asia/Shanghai"))
+        session.add(CompanyRow(company_id="CO-ACME", name="苏州安科信息技术有限公司", tax_id="91320594MA1TEST01X",
+                               contact_name="王芳", contact_phone="13912345678", home_region="E", franchisee_id="F-AURORA"))
         bootstrap_admin(session, "OP-ADMIN", ADMIN_PASSWORD, login_name="admin")
     certs = tmp_path_factory.mktemp("certs")
     init_certificates(certs, ["hq", "region:E", "client:ops"])
@@ -168,6 +171,61 @@ def test_a_franchisee_admin_manages_only_its_own_stores_staff(hq: Hq) -> None:
     assert hq.operators.GetOperator(own, timeout=DEADLINE, metadata=bearer_metadata(cashier)).operator.login_name == "op-cash-e2"
     assert _code(lambda: hq.operators.GetOperator(operators_pb2.GetOperatorRequest(operator_id="OP-ADMIN"), timeout=DEADLINE,
                                                   metadata=bearer_metadata(cashier))) == grpc.StatusCode.NOT_FOUND
+
+
+def test_only_a_chain_hq_admin_creates_a_company_admin_and_only_with_its_company_scope(hq: Hq) -> None:
+    admin = hq.login("admin", ADMIN_PASSWORD)
+    acme = Scope.company("CO-ACME")
+
+    def refused(operator: operators_pb2.Operator, token: str = admin) -> tuple[grpc.StatusCode, str]:
+        request = operators_pb2.UpsertOperatorRequest(request_id=new_id(), operator=operator, initial_password="initial-password")
+        with pytest.raises(grpc.RpcError) as error:
+            hq.operators.UpsertOperator(request, timeout=DEADLINE, metadata=bearer_metadata(token))
+        return error.value.code(), error.value.details() or ""
+
+    # The role and the scope only together; an unknown company named.
+    for operator in (_operator("OP-CA-X", Role.COMPANY_ADMIN, Scope.franchisee("F-AURORA")),
+                     _operator("OP-CA-X", Role.COMPANY_ADMIN, Scope.chain()),
+                     _operator("OP-CA-X", Role.AUDITOR, acme), _operator("OP-CA-X", Role.HQ_ADMIN, acme)):
+        code, details = refused(operator)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "operator.scope" in details, details
+    code, details = refused(_operator("OP-CA-X", Role.COMPANY_ADMIN, Scope.company("CO-NOBODY")))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "operator.scope.id" in details and "CO-NOBODY" in details
+
+    # Nobody but a chain-wide HQ admin: a franchisee admin (even the seller's), a regional manager, a
+    # region-scoped HQ admin.
+    assert _upsert(hq, admin, _operator("OP-FA-CA", Role.FRANCHISEE_ADMIN, Scope.franchisee("F-AURORA"))) == grpc.StatusCode.OK
+    assert _upsert(hq, admin, _operator("OP-RM-CA", Role.REGIONAL_MANAGER, Scope.region("E"))) == grpc.StatusCode.OK
+    assert _upsert(hq, admin, _operator("OP-HA-E", Role.HQ_ADMIN, Scope.region("E"))) == grpc.StatusCode.OK
+    for login in ("op-fa-ca", "op-rm-ca", "op-ha-e"):
+        token = hq.login(login, "initial-password")
+        assert refused(_operator("OP-CA-X", Role.COMPANY_ADMIN, acme), token)[0] == grpc.StatusCode.PERMISSION_DENIED
+        assert refused(_operator("OP-CA-X", Role.COMPANY_ADMIN, Scope.company("CO-NOBODY")), token)[0] \
+            == grpc.StatusCode.PERMISSION_DENIED  # learns nothing of which companies exist
+    assert _code(lambda: hq.operators.GetOperator(operators_pb2.GetOperatorRequest(operator_id="OP-CA-X"), timeout=DEADLINE,
+                                                  metadata=bearer_metadata(admin))) == grpc.StatusCode.NOT_FOUND
+
+    assert _upsert(hq, admin, _operator("OP-CA-ACME", Role.COMPANY_ADMIN, acme)) == grpc.StatusCode.OK
+    answer = issue_token(hq.channel, "op-ca-acme", "initial-password", deadline=DEADLINE)
+    assert answer.operator.role == operators_pb2.OPERATOR_ROLE_COMPANY_ADMIN
+    assert (answer.operator.scope.level, answer.operator.scope.id) == (operators_pb2.SCOPE_LEVEL_COMPANY, "CO-ACME")
+    claims = TokenVerifier(local_key_source(hq.ctx, refresh_seconds=0), clock=hq.clock).verify(answer.token)
+    assert (claims.role, str(claims.scope)) == (Role.COMPANY_ADMIN, "company:CO-ACME")
+    # Nothing of the operators' or the directory's: not even what every other role may call.
+    token = answer.token
+    assert _list_regions(hq, token) == grpc.StatusCode.PERMISSION_DENIED
+    for call in (lambda: hq.operators.GetTokenVerificationKeys(operators_pb2.GetTokenVerificationKeysRequest(), timeout=DEADLINE,
+                                                               metadata=bearer_metadata(token)),
+                 lambda: hq.operators.GetOperator(operators_pb2.GetOperatorRequest(operator_id="OP-CA-ACME"), timeout=DEADLINE,
+                                                  metadata=bearer_metadata(token)),
+                 lambda: hq.operators.ListOperators(operators_pb2.ListOperatorsRequest(), timeout=DEADLINE,
+                                                    metadata=bearer_metadata(token))):
+        assert _code(call) == grpc.StatusCode.PERMISSION_DENIED
+    assert _upsert(hq, token, _operator("OP-CA-2", Role.COMPANY_ADMIN, acme)) == grpc.StatusCode.PERMISSION_DENIED
+    # HQ lists company admins by role, with their company.
+    listed = hq.operators.ListOperators(operators_pb2.ListOperatorsRequest(role=operators_pb2.OPERATOR_ROLE_COMPANY_ADMIN),
+                                        timeout=DEADLINE, metadata=bearer_metadata(admin))
+    assert [(item.operator_id, item.scope.id) for item in listed.operators] == [("OP-CA-ACME", "CO-ACME")]
 
 
 def test_five_wrong_passwords_lock_the_operator_out_for_a_while(hq: Hq) -> None:

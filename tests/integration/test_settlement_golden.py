@@ -476,3 +476,26 @@ def test_golden_company_receivables_on_the_sellers_statement(ledger):
         assert receivables(aurora) == {"CO-ACME": (-20_000, 0, 15_000)}
         assert aurora.net_fen == 19_900  # K02's line (−19,900) reversed
         assert session.execute(select(func.count()).select_from(ClearingCompanyReceivable)).scalar_one() == 7
+
+    # Partial credit notes (ADR 0045, fifth change): a line credited twice in part. K08 COMPANY_RECHARGE
+    # H1 30,000 for CO-ACME, then K09 VOID −8,000 and K10 VOID −2,000 of it, each its own credit note.
+    # Each VOID reverses exactly its amount of the recharge flow (collection fee 50 bp of it: 40 and 10)
+    # and lowers the invoice by exactly it: Aurora owes HQ the 20,000 left less its 100 fee, and
+    # CO-ACME was invoiced 20,000 net that day, outstanding 15,000 + 20,000.
+    partial_day = date(2026, 12, 4)
+    recharge = posted("K08", "COMPANY_RECHARGE", H1, "S-E-002", partial_day, 30_000)
+    first_part = posted("K09", "VOID", H1, "S-E-002", partial_day, -8_000, original="K08")
+    second_part = posted("K10", "VOID", H1, "S-E-002", partial_day, -2_000, original="K08")
+    for event in (recharge, first_part, second_part):
+        event.company_id = "CO-ACME"
+    feed(consumer, [recharge, first_part, second_part])
+    fourth = SettlementRunner(sessions, StaticConfigSource(COUNT_SNAPSHOT), statements_dir=statements_dir,
+                              clock=lambda: datetime(2026, 12, 5, 1, 0, tzinfo=UTC)).run(partial_day)
+    assert fourth.manifest.net_total_fen == 0
+    with sessions() as session:
+        aurora = load_statement(session, franchisee_id="F-AURORA", business_date=partial_day)
+        assert receivables(aurora) == {"CO-ACME": (20_000, 0, 35_000)}
+        assert aurora.net_fen == -29_850 + 7_960 + 1_990 == -19_900
+        hq = load_statement(session, franchisee_id="F-HQ", business_date=partial_day)
+        assert hq.net_fen == 19_900
+        assert session.execute(select(func.count()).select_from(ClearingCompanyReceivable)).scalar_one() == 10
