@@ -56,7 +56,7 @@ typecheck: install
 ## Everything CI checks: generated code, proto lint, code lint, Dockerfile lint, import contracts, types, the whole test suite.
 ## Two workers; a test file that starts services stays on one, the e2e tests together (tests/conftest.py, docs/adr/0042).
 test: install check-protos lint-protos lint lint-docker lint-imports typecheck
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=30
 
 ## A long chaos run with a random seed: 15 minutes of load with a short fault (1-3 s) every ~0.8 s after
 ## the last healed (about 250 faults), within a 30-minute budget; then a summary table: faults by kind,
