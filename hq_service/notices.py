@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
+from chaincard.erasure import MEMBER_ERASED, is_erased
 from chaincard.money import format_fen
 from chaincard.notifications.channels import (
     ContactResolver,
@@ -301,6 +302,9 @@ class NoticeDispatcher(Worker):
                 view = views.get(notice.member_id)
                 if notice.member_id in opted_out:
                     notice.status = "OPTED_OUT"
+                elif view is not None and is_erased(common_pb2.Member.FromString(view.member)):
+                    # Planned from an event read after the erasure (HQ's consumer groups race).
+                    notice.status, notice.last_error = "OPTED_OUT", MEMBER_ERASED
                 elif view is None and now - notice.created_at < MEMBER_WAIT:
                     notice.send_after = now + timedelta(seconds=1)
                 else:
@@ -333,12 +337,16 @@ class NoticeDispatcher(Worker):
         with self.session_factory() as session, session.begin():
             notice = session.get(Notice, item.notice_id, with_for_update=True)
             if notice is None or notice.status != "SENDING":
-                return  # erased member's notices cancelled meanwhile: keep what they say
-            notice.status, notice.last_error = status, error[:500]
+                return
+            erased_meanwhile = notice.last_error == MEMBER_ERASED
+            if erased_meanwhile and status == "PENDING":
+                status = "OPTED_OUT"  # no retry to an erased member
+            notice.status, notice.last_error = status, MEMBER_ERASED if erased_meanwhile else error[:500]
             if send_after is not None:
                 notice.send_after = send_after
             if rendered is not None:
-                notice.rendered, notice.sent_at = rendered, utc_now()
+                # The text was rendered before the erasure and names the member: keep only the fact.
+                notice.rendered, notice.sent_at = "" if erased_meanwhile else rendered, utc_now()
 
     def _release(self, item: _Claimed) -> None:
         with self.session_factory() as session, session.begin():

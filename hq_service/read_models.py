@@ -37,6 +37,7 @@ from chaincard.business_day import business_date
 from chaincard.config import Settings
 from chaincard.db.base import utc_now
 from chaincard.db.dialects import INSERT_OF_DIALECT, ConflictInsert, dialect_of
+from chaincard.erasure import MEMBER_ERASED
 from chaincard.v1 import common_pb2, events_pb2
 from hq_service import coupon_views, link_views
 from hq_service.company_models import CompanyCard
@@ -347,9 +348,12 @@ class ReadModelProjector:
         # Normally the home region released the claim already; this covers a release that did not get through.
         session.execute(delete(PhoneClaim).where(PhoneClaim.member_id == member_id))
         # The texts sent carry the name; notices still waiting are not sent to an erased member.
-        session.execute(update(Notice).where(Notice.member_id == member_id, Notice.status == "PENDING")
-                        .values(status="OPTED_OUT", last_error="member erased"))
-        session.execute(update(Notice).where(Notice.member_id == member_id, Notice.rendered != "").values(rendered=""))
+        # One statement over all of them: one being sent now waits here for its sender's commit, and
+        # is then scrubbed too; one still SENDING is marked, so its sender keeps no text of it.
+        session.execute(update(Notice).where(Notice.member_id == member_id).values(
+            rendered="",
+            status=case((Notice.status == "PENDING", "OPTED_OUT"), else_=Notice.status),
+            last_error=case((Notice.status.in_(("PENDING", "SENDING")), MEMBER_ERASED), else_=Notice.last_error)))
 
     def _card(self, session: Session, card_number: str) -> tuple[CardView, bool]:
         view = session.get(CardView, card_number)

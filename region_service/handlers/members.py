@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, event, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from chaincard.db.base import utc_now
+from chaincard.erasure import ERASED
 from chaincard.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -366,7 +367,6 @@ class MemberNotHere(NotFound):
     """The member id is not homed in this region (the servicer then asks the other regions)."""
 
 
-ERASED = "[erased]"
 DEFAULT_EXPORT_PAGE = 500
 MAX_EXPORT_PAGE = 2000
 MAX_EXPORTED_AUDIT_ENTRIES = 1000

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from chaincard.config import Settings
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import upgrade_to_head
+from chaincard.erasure import ERASED, MEMBER_ERASED
 from chaincard.events.consumer import IdempotentConsumer
 from chaincard.events.envelope import wrap
 from chaincard.notifications.channels import DeliveryError, LogChannel, UndeliverableNotice
@@ -184,3 +185,45 @@ def test_a_level_change_notice_names_both_levels_and_a_bearer_card_gets_none(hq,
     [line] = log_file.read_text(encoding="utf-8").splitlines()
     sent = json.loads(line)
     assert sent["event"] == "LEVEL_CHANGED" and "银卡" in sent["text"] and "金卡" in sent["text"] and "14:30" in sent["text"]
+
+
+def _erase(sessions, member_id: str) -> None:
+    member = common_pb2.Member(member_id=member_id, home_region="E", name=ERASED, phone_masked=ERASED)
+    event = wrap(events_pb2.MemberErased(member=member), producer="test", aggregate_id=member_id)
+    _consumer(sessions, ReadModelProjector(Settings()).apply, "read-models").apply(event.SerializeToString())
+
+
+def test_a_member_erased_while_a_notice_is_being_sent_leaves_no_text_of_it(hq, tmp_path):
+    """HQ's read models and its notice sender run apart: the erasure can land while the channel
+    has a rendered text in hand. The notice ends with its outcome but without the text."""
+    _register(hq, "m-erased-1")
+    _consumer(hq, NoticePlanner(Settings()).apply, "notifications").apply(_recharge_event("m-erased-1"))
+
+    class ErasedWhileSending:
+        name = "SMS"
+        texts: list[str] = []
+
+        def send(self, notice):  # type: ignore[no-untyped-def]
+            self.texts.append(notice.text)
+            _erase(hq, "m-erased-1")  # the read-models consumer commits while the gateway answers
+
+    channel = ErasedWhileSending()
+    NoticeDispatcher(hq, {"SMS": channel}).dispatch_due()
+    assert "王芳" in channel.texts[0]
+    with hq() as session:
+        notice = session.execute(select(Notice)).scalar_one()
+        assert (notice.status, notice.rendered, notice.last_error) == ("SENT", "", MEMBER_ERASED)
+
+
+def test_a_notice_planned_after_the_erasure_is_not_sent(hq, tmp_path):
+    """The notifications group may read a member's last posting after the read-models group
+    applied the erasure: the notice is planned, then dropped when its member turns out erased."""
+    _register(hq, "m-erased-2")
+    _erase(hq, "m-erased-2")
+    _consumer(hq, NoticePlanner(Settings()).apply, "notifications").apply(_recharge_event("m-erased-2"))
+    log_file = tmp_path / "notices.jsonl"
+    NoticeDispatcher(hq, {"*": LogChannel("test", log_file)}).dispatch_due()
+    assert not log_file.exists()
+    with hq() as session:
+        notice = session.execute(select(Notice)).scalar_one()
+        assert (notice.status, notice.rendered, notice.last_error) == ("OPTED_OUT", "", MEMBER_ERASED)
