@@ -140,7 +140,7 @@ class NoticePlanner:
                        extra={"expires_on": last_day.isoformat()})
         elif isinstance(payload, events_pb2.CardOpened):
             card = payload.card
-            if not card.member_id:
+            if not card.member_id or payload.imported:  # an imported card is not news to its member
                 return
             moment = card.opened_at.ToDatetime(tzinfo=UTC) if card.HasField("opened_at") else utc_now()
             self._plan(session, envelope, E.NOTIFICATION_EVENT_CARD_OPENED, member_id=card.member_id,

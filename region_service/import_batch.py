@@ -282,7 +282,7 @@ def _write(ctx: RegionContext, session: Session, chunk_request_id: str, writes: 
             account_rows.append({"account_id": account_id, "purpose": CARD_PURPOSE, "card_number": number, "franchisee_id": "",
                                  "asset": asset, "balance": amount, "debits_posted": 0, "credits_posted": amount})
         events.append(_event(ctx, topics.CARDS, number, events_pb2.CardOpened(
-            card=card_message(_row_as(Card, values), ctx.region_code, CardBalances(0, 0, 0)))))
+            card=card_message(_row_as(Card, values), ctx.region_code, CardBalances(0, 0, 0)), imported=True)))
     if writes.cards:
         insert_rows(session, _cards, writes.cards)
         insert_rows(session, _accounts, account_rows)

@@ -69,12 +69,14 @@ class MemberErased(_message.Message):
     def __init__(self, member: _Optional[_Union[_common_pb2.Member, _Mapping]] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
 class CardOpened(_message.Message):
-    __slots__ = ("card", "operator_id")
+    __slots__ = ("card", "operator_id", "imported")
     CARD_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    IMPORTED_FIELD_NUMBER: _ClassVar[int]
     card: _common_pb2.Card
     operator_id: str
-    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+    imported: bool
+    def __init__(self, card: _Optional[_Union[_common_pb2.Card, _Mapping]] = ..., operator_id: _Optional[str] = ..., imported: _Optional[bool] = ...) -> None: ...
 
 class CardStateChanged(_message.Message):
     __slots__ = ("card_number", "previous_state", "state", "reason", "operator_id", "store_id", "replaced_by_card_number")

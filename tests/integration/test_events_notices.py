@@ -227,3 +227,16 @@ def test_a_notice_planned_after_the_erasure_is_not_sent(hq, tmp_path):
     with hq() as session:
         notice = session.execute(select(Notice)).scalar_one()
         assert (notice.status, notice.rendered, notice.last_error) == ("OPTED_OUT", "", MEMBER_ERASED)
+
+
+def test_an_imported_card_greets_nobody_and_an_opened_one_does(hq):
+    """A chain going live imports its members' cards (M4): a million "card opened" texts on the
+    switch-over night would be a disaster, so only cards opened here are announced."""
+    _register(hq, "m-imported")
+    planner = _consumer(hq, NoticePlanner(Settings()).apply, "notifications")
+    for number, imported in (("8811000000000001", True), ("8811000000000002", False)):
+        card = common_pb2.Card(card_number=number, member_id="m-imported", issuing_store_id="S-E-001")
+        planner.apply(wrap(events_pb2.CardOpened(card=card, imported=imported), producer="test",
+                           aggregate_id=number).SerializeToString())
+    with hq() as session:
+        assert session.execute(select(Notice.card_number)).scalars().all() == ["8811000000000002"]

@@ -15,9 +15,10 @@ import grpc
 import pytest
 
 from chaincard.cli import main
+from chaincard.events.envelope import unwrap
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
-from chaincard.v1 import imports_pb2, imports_pb2_grpc
+from chaincard.v1 import events_pb2, imports_pb2, imports_pb2_grpc
 from region_service.handlers.imports import import_chunk
 from tests.support.legacy_files import LegacyFile, legacy_file
 from tests.support.sql import rows, scalar
@@ -293,3 +294,7 @@ def test_a_region_chunk_decides_each_row_alone_and_writes_the_rest_in_one_batch(
     assert rows(east, "SELECT event_type, COUNT(*) FROM outbox WHERE message_key = ANY(:k) GROUP BY 1 ORDER BY 1",
                 k=[member, *numbers]) == [("chaincard.v1.AuditEntryRecorded", 3), ("chaincard.v1.CardOpened", 3),
                                           ("chaincard.v1.MemberRegistered", 1), ("chaincard.v1.TransactionPosted", 3)]
+    # Each card is announced as imported, so HQ greets nobody with a "card opened" text.
+    openings = [unwrap(events_pb2.EventEnvelope.FromString(bytes(raw))) for (raw,) in rows(
+        east, "SELECT envelope FROM outbox WHERE message_key = ANY(:k) AND event_type = 'chaincard.v1.CardOpened'", k=numbers)]
+    assert sorted((opened.card.card_number, opened.imported) for opened in openings) == [(n, True) for n in sorted(numbers)]
