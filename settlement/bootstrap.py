@@ -72,7 +72,7 @@ def start_settlement(settings: Settings) -> RunningServer:
         topics=[topics.POSTINGS],
         session_factory=session_factory,
         processed_model=ProcessedEvent,
-        handle=ClearingIntake(settings.business_time_zone, settings.business_day_cutoff),
+        handle_batch=ClearingIntake(settings.business_time_zone, settings.business_day_cutoff).apply_batch,
     )
     consumer.start()
     nightly = NightlySettlement.from_settings(runner, settings)

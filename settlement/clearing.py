@@ -17,6 +17,7 @@ franchisee, so it settles nothing — with what it paid. Both only with their re
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 from functools import cache
 from typing import Any, cast
@@ -50,11 +51,13 @@ from settlement.models import (
     ClearingRecord,
     ClearingTotal,
 )
-from settlement.rules import CountUseGroup, CouponUse, count_use_groups, coupon_uses, flow_kind_of
+from settlement.rules import CouponUse, count_use_groups, coupon_uses, flow_kind_of
 
 log = logging.getLogger(__name__)
 
 COMPANY_RECHARGE = "COMPANY_RECHARGE"
+# A reversed transaction as the clearing ledger holds it: type, business date, settling store.
+_Original = tuple[str, date, str]
 COMPANY_PAYMENT = "COMPANY_PAYMENT"
 
 
@@ -67,35 +70,72 @@ class ClearingIntake:
         self.cutoff = cutoff
 
     def __call__(self, session: Session, envelope: events_pb2.EventEnvelope, payload: Message) -> None:
-        if isinstance(payload, events_pb2.CompanyPaymentPosted):
-            self.company_payment(session, payload)
-            return
-        if not isinstance(payload, events_pb2.TransactionPosted):
-            return
-        values = self.record_values(session, payload)
-        if values is None:
-            return
-        coupons = coupon_uses(str(values["transaction_type"]),
-                              ((c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id) for c in payload.coupons))
-        values["coupon_fen"] = sum(coupon.discount_fen for coupon in coupons)
-        # A transaction is recorded once, whatever event carried it (the id is the region's).
-        inserted = session.connection().execute(_record_insert(dialect_of(session)), values).scalar_one_or_none()
-        if inserted is not None:
-            add_record_to_totals(session, inserted)
-            if coupons:  # with their record only, so a redelivered posting adds none twice
-                record_coupons(session, str(values["transaction_id"]), cast(date, values["business_date"]), coupons)
-            uses = count_use_groups(str(values["transaction_type"]), (
-                (c.item_code, c.uses, c.seller_franchisee_id, c.value_fen) for c in payload.transaction.count_use_consumptions))
-            if uses:  # likewise (docs/adr/0031)
-                record_count_uses(session, str(values["transaction_id"]), cast(date, values["business_date"]), uses)
-            if payload.company_id and values["transaction_type"] == COMPANY_RECHARGE:
-                record_company_receivable(session, str(values["transaction_id"]), cast(date, values["business_date"]),
-                                          payload.company_id, payload.acquiring_franchisee_id,
-                                          invoiced_fen=payload.transaction.amount_fen)
-            elif payload.company_id and values["transaction_type"] == "VOID":  # a credit note: the invoice reduced
-                record_company_receivable(session, str(values["transaction_id"]), cast(date, values["business_date"]),
-                                          payload.company_id, payload.acquiring_franchisee_id,
-                                          invoiced_fen=-payload.transaction.amount_fen)
+        """One event (a batch of one)."""
+        self.apply_batch(session, [(envelope, payload)])
+
+    def apply_batch(self, session: Session, events: Sequence[tuple[events_pb2.EventEnvelope, Message]]) -> None:
+        """A poll's new events in one go: the records in one multi-row insert, their totals in one
+        upsert, their coupons, count uses and receivables in one insert each (issue 17 item 2)."""
+        postings: list[events_pb2.TransactionPosted] = []
+        for _, payload in events:
+            if isinstance(payload, events_pb2.CompanyPaymentPosted):
+                self.company_payment(session, payload)  # rare: a company's payment, one at a time
+            elif isinstance(payload, events_pb2.TransactionPosted):
+                postings.append(payload)
+        if postings:
+            self._record_postings(session, postings)
+
+    def _record_postings(self, session: Session, postings: Sequence[events_pb2.TransactionPosted]) -> None:
+        originals = self._originals(session, postings)
+        records: dict[str, tuple[dict[str, object], events_pb2.TransactionPosted]] = {}
+        for payload in postings:
+            values = self.record_values(payload, originals)
+            if values is None or values["transaction_id"] in records:
+                continue  # a transaction is recorded once, whatever event carried it (the id is the region's)
+            records[str(values["transaction_id"])] = (values, payload)
+            # A refund later in the same batch finds its sale here (per-card order on the topic).
+            originals[str(values["transaction_id"])] = (str(values["transaction_type"]), cast(date, values["business_date"]),
+                                                        str(values["settling_store_id"]))
+        for values, payload in records.values():
+            values["coupon_fen"] = sum(coupon.discount_fen for coupon in _coupons_of(values, payload))
+        inserted: dict[str, int] = {row.transaction_id: row.sequence for row in session.connection().execute(
+            _record_insert(dialect_of(session)), [values for values, _ in records.values()])}
+        if not inserted:
+            return  # all redelivered
+        session.execute(_records_upsert(dialect_of(session)), {"sequences": list(inserted.values())})
+        coupons: list[dict[str, object]] = []
+        count_uses: list[dict[str, object]] = []
+        receivables: list[dict[str, object]] = []
+        for transaction_id in inserted:  # with their record only, so a redelivered posting adds none twice
+            values, payload = records[transaction_id]
+            day, kind = cast(date, values["business_date"]), str(values["transaction_type"])
+            coupons += [{"transaction_id": transaction_id, "coupon_code": coupon.coupon_code,
+                         "template_code": coupon.template_code, "issuer_franchisee_id": coupon.issuer_franchisee_id,
+                         "discount_fen": coupon.discount_fen, "business_date": day}
+                        for coupon in _coupons_of(values, payload)]
+            count_uses += [{"transaction_id": transaction_id, "item_code": group.item_code,  # docs/adr/0031
+                            "seller_franchisee_id": group.seller_franchisee_id, "uses": group.uses,
+                            "value_fen": group.value_fen, "business_date": day}
+                           for group in count_use_groups(kind, ((c.item_code, c.uses, c.seller_franchisee_id, c.value_fen)
+                                                                for c in payload.transaction.count_use_consumptions))]
+            if payload.company_id and kind in (COMPANY_RECHARGE, "VOID"):  # a VOID is a credit note: the invoice reduced
+                sign = 1 if kind == COMPANY_RECHARGE else -1
+                receivables.append({"transaction_id": transaction_id, "company_id": payload.company_id,
+                                    "franchisee_id": payload.acquiring_franchisee_id,
+                                    "invoiced_fen": sign * payload.transaction.amount_fen, "paid_fen": 0, "business_date": day})
+        for model, rows in ((ClearingCoupon, coupons), (ClearingCountUse, count_uses), (ClearingCompanyReceivable, receivables)):
+            if rows:
+                session.connection().execute(table_of(model).insert(), rows)
+
+    def _originals(self, session: Session, postings: Sequence[events_pb2.TransactionPosted]) -> dict[str, _Original]:
+        """The reversed transactions the batch names, from the clearing ledger, in one query."""
+        wanted = {payload.transaction.original_transaction_id for payload in postings} - {""}
+        if not wanted:
+            return {}
+        rows = session.execute(
+            select(ClearingRecord.transaction_id, ClearingRecord.transaction_type, ClearingRecord.business_date,
+                   ClearingRecord.settling_store_id).where(ClearingRecord.transaction_id.in_(wanted)))
+        return {row.transaction_id: (row.transaction_type, row.business_date, row.settling_store_id) for row in rows}
 
     def company_payment(self, session: Session, payload: events_pb2.CompanyPaymentPosted) -> None:
         """A region's COMPANY_PAYMENT: a clearing record within the selling franchisee, and what it paid."""
@@ -112,13 +152,13 @@ class ClearingIntake:
             "original_transaction_id": None, "original_transaction_type": None, "original_business_date": None,
             "occurred_at": payload.occurred_at.ToDatetime(tzinfo=UTC) if payload.HasField("occurred_at") else None,
         }
-        inserted = session.connection().execute(_record_insert(dialect_of(session)), values).scalar_one_or_none()
+        inserted = session.connection().execute(_record_insert(dialect_of(session)), values).one_or_none()
         if inserted is not None:
-            add_record_to_totals(session, inserted)
+            add_record_to_totals(session, inserted.sequence)
             record_company_receivable(session, payload.transaction_id, day, payload.company_id, payload.franchisee_id,
                                       paid_fen=payload.amount_fen)
 
-    def record_values(self, session: Session, payload: events_pb2.TransactionPosted) -> dict[str, object] | None:
+    def record_values(self, payload: events_pb2.TransactionPosted, originals: Mapping[str, _Original]) -> dict[str, object] | None:
         transaction = payload.transaction
         if not transaction.transaction_id:
             log.warning("posting without a transaction id skipped")
@@ -135,13 +175,9 @@ class ClearingIntake:
         store = payload.acquiring_store_id or transaction.store_id
         original_type = original_day = None
         settling_store = store
-        if transaction.original_transaction_id:
-            original = session.execute(
-                select(ClearingRecord.transaction_type, ClearingRecord.business_date, ClearingRecord.settling_store_id)
-                .where(ClearingRecord.transaction_id == transaction.original_transaction_id)
-            ).one_or_none()
-            if original is not None:
-                original_type, original_day, settling_store = original.transaction_type, original.business_date, original.settling_store_id
+        original = originals.get(transaction.original_transaction_id) if transaction.original_transaction_id else None
+        if original is not None:
+            original_type, original_day, settling_store = original
         return {
             "transaction_id": transaction.transaction_id,
             "transaction_type": kind,
@@ -165,30 +201,17 @@ class ClearingIntake:
         }
 
 
-def record_coupons(session: Session, transaction_id: str, business_day: date, coupons: list[CouponUse]) -> None:
-    """The coupons of the record just inserted, each with its cost bearer and signed discount."""
-    session.connection().execute(table_of(ClearingCoupon).insert(), [
-        {"transaction_id": transaction_id, "coupon_code": coupon.coupon_code, "template_code": coupon.template_code,
-         "issuer_franchisee_id": coupon.issuer_franchisee_id, "discount_fen": coupon.discount_fen, "business_date": business_day}
-        for coupon in coupons
-    ])
-
-
-def record_count_uses(session: Session, transaction_id: str, business_day: date, groups: list[CountUseGroup]) -> None:
-    """The count uses of the record just inserted, per item and seller, signed."""
-    session.connection().execute(table_of(ClearingCountUse).insert(), [
-        {"transaction_id": transaction_id, "item_code": group.item_code, "seller_franchisee_id": group.seller_franchisee_id,
-         "uses": group.uses, "value_fen": group.value_fen, "business_date": business_day}
-        for group in groups
-    ])
-
-
 def record_company_receivable(session: Session, transaction_id: str, business_day: date, company_id: str,
                               franchisee_id: str, *, invoiced_fen: int = 0, paid_fen: int = 0) -> None:
     """What the record just inserted did to a company's receivable at its selling franchisee."""
     session.connection().execute(table_of(ClearingCompanyReceivable).insert(), {
         "transaction_id": transaction_id, "company_id": company_id, "franchisee_id": franchisee_id,
         "invoiced_fen": invoiced_fen, "paid_fen": paid_fen, "business_date": business_day})
+
+
+def _coupons_of(values: Mapping[str, object], payload: events_pb2.TransactionPosted) -> list[CouponUse]:
+    return coupon_uses(str(values["transaction_type"]), ((c.coupon_code, c.template_code, c.discount_fen, c.issuer_franchisee_id)
+                                                         for c in payload.coupons))
 
 
 record_posting = ClearingIntake()
@@ -215,8 +238,8 @@ def add_to_totals(session: Session, *where: ColumnElement[bool]) -> None:
 
 
 def add_record_to_totals(session: Session, sequence: int) -> None:
-    """Intake's call, for the one record it has just inserted: the same statement, built once."""
-    session.execute(_one_record_upsert(dialect_of(session)), {"sequence": sequence})
+    """For one record just inserted (a company's payment): the intake's statement, built once."""
+    session.execute(_records_upsert(dialect_of(session)), {"sequences": [sequence]})
 
 
 def _upsert_into(dialect: str, table: Table) -> postgresql.Insert:
@@ -227,15 +250,16 @@ def _upsert_into(dialect: str, table: Table) -> postgresql.Insert:
 @cache
 def _record_insert(dialect: str) -> Insert:
     """Built once, values bound per record (building and caching a statement per record cost more
-    CPU than PostgreSQL spent on the insert)."""
+    CPU than PostgreSQL spent on the insert); many records go as one multi-row statement. Only the
+    records inserted come back: a redelivered one is already there."""
     record = table_of(ClearingRecord)
     return (_upsert_into(dialect, record).on_conflict_do_nothing(index_elements=["transaction_id"])
-            .returning(record.c.sequence))
+            .returning(record.c.transaction_id, record.c.sequence))
 
 
 @cache
-def _one_record_upsert(dialect: str) -> Insert:
-    return _totals_upsert(dialect, ClearingRecord.sequence == bindparam("sequence"))
+def _records_upsert(dialect: str) -> Insert:
+    return _totals_upsert(dialect, ClearingRecord.sequence.in_(bindparam("sequences", expanding=True)))
 
 
 def _totals_upsert(dialect: str, *where: ColumnElement[bool]) -> Insert:

@@ -93,7 +93,7 @@ def ledger(fresh_database: Callable[[str], str], tmp_path: Path):  # type: ignor
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     consumer = IdempotentConsumer(name=f"test.{CLEARING_CONSUMER}", bootstrap="unused:0", topics=[],
-                                  session_factory=sessions, processed_model=ProcessedEvent, handle=record_posting)
+                                  session_factory=sessions, processed_model=ProcessedEvent, handle_batch=record_posting.apply_batch)
     runner = SettlementRunner(sessions, StaticConfigSource(SNAPSHOT), statements_dir=tmp_path / "statements", clock=lambda: NOW)
     yield sessions, consumer, runner, tmp_path / "statements"
     engine.dispose()
