@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED}
 # Link failures (as opposed to ABORTED: the region answered, a conflict, retry).
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# Failures that do not say whether the region committed (a crash in its handler, a proxy's error):
+# not a final refusal, so the journal keeps the request pending and the same request_id may be
+# sent again (the region's idempotency then answers with what it did, if it did anything).
+NOT_FINAL = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 PROBE_DEADLINE_SECONDS = 1.0
 PROBE_INTERVAL_SECONDS = 1.0
 # How long a home region that did not answer stays on the store's status without another such answer.
@@ -370,7 +374,8 @@ class RegionLink:
                         break
                     clock.current().sleep(self.backoff * (2**attempt))
                     continue
-                self.journal.reject(request_id, error.code().name, error.details() or "")
+                if error.code() not in NOT_FINAL:
+                    self.journal.reject(request_id, error.code().name, error.details() or "")
                 raise RemoteStatus(error.code().name, error.details() or "the region refused the request") from error
             self._complete(request, response, sent_at, receipt_of)
             return response

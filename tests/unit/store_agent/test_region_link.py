@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 
-from chaincard.errors import UNREACHABLE_REGION_TRAILER
+from chaincard.errors import UNREACHABLE_REGION_TRAILER, RemoteStatus
 from chaincard.rpc.channels import unreachable_region
 from chaincard.v1 import cards_pb2, transactions_pb2
 from store_agent import region_link
@@ -156,3 +156,25 @@ def test_the_monitor_tells_its_listeners_once_when_a_home_region_answers_again()
     link.read(Stub(answer=cards_pb2.GetBalanceResponse()), cards_pb2.GetBalanceRequest(card_number=EAST_CARD))
     link.read(Stub(answer=cards_pb2.GetBalanceResponse()), cards_pb2.GetBalanceRequest(card_number=EAST_CARD))
     assert told == ["E"]
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN])
+def test_an_internal_error_is_not_final_the_same_request_may_be_sent_again(code):
+    """The region may have committed before it failed: the till is told, and its retry with the
+    same request_id reaches the region (whose idempotency answers) instead of the journal's refusal."""
+    link, journal = _link()
+    answer = transactions_pb2.CheckoutResponse()
+    region = Stub(FakeRpcError(code, "handler crashed after commit"), answer=answer)
+    with pytest.raises(RemoteStatus) as raised:
+        link.mutate("Checkout", region, _sale(), transactions_pb2.CheckoutResponse)
+    assert raised.value.status_name == code.name and journal.entries == {"r-1": "PENDING"}
+    assert link.mutate("Checkout", region, _sale(), transactions_pb2.CheckoutResponse) == answer
+    assert region.calls == 2 and journal.entries == {"r-1": "DONE"}
+
+
+def test_a_refusal_is_final_and_kept_in_the_journal():
+    link, journal = _link()
+    with pytest.raises(RemoteStatus):
+        link.mutate("Checkout", Stub(FakeRpcError(grpc.StatusCode.FAILED_PRECONDITION, "balance too low")), _sale(),
+                    transactions_pb2.CheckoutResponse)
+    assert journal.entries == {"r-1": "REJECTED FAILED_PRECONDITION"}
