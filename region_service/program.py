@@ -20,17 +20,28 @@ log = logging.getLogger(__name__)
 
 
 class ProgramCache:
+    """HQ's snapshot, asked for again once it is ``max_age_seconds`` old. While one caller asks HQ,
+    the others go on with the snapshot they have (a slow or unreachable HQ must not hold up every
+    checkout); a caller with no snapshot yet, or one that asks for a fresh one, waits."""
+
     def __init__(self, stub: program_config_pb2_grpc.ProgramConfigServiceStub, *, max_age_seconds: float = 10.0) -> None:
         self.stub = stub
         self.max_age_seconds = max_age_seconds
         self._snapshot: program_config_pb2.ConfigSnapshot | None = None
         self._fetched_at = 0.0
-        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
 
     def snapshot(self, *, force: bool = False) -> program_config_pb2.ConfigSnapshot:
-        with self._lock:
-            stale = time.monotonic() - self._fetched_at > self.max_age_seconds
-            if self._snapshot is None or stale or force:
+        current = self._snapshot
+        if current is not None and not force:
+            if time.monotonic() - self._fetched_at > self.max_age_seconds and self._refreshing.acquire(blocking=False):
+                try:
+                    self._refresh()
+                finally:
+                    self._refreshing.release()
+            return self._snapshot or current
+        with self._refreshing:
+            if force or self._snapshot is None:
                 self._refresh()
             assert self._snapshot is not None
             return self._snapshot
