@@ -10,8 +10,9 @@ beside a bare kafka-python producer, both measured in the same run.
    latency = the moment HQ's read-model consumer applied it (``transaction_views.applied_at``)
    − the moment the region wrote it (``Transaction.occurred_at``, stamped inside the checkout's
    database transaction just before its commit, so the figure slightly overstates the real one).
-   Both clocks are this machine's. The path measured: region commit → relay poll
-   (``outbox_poll_seconds``, 0.2 s) → broker → HQ consumer poll → HQ's database commit.
+   Both clocks are this machine's. The path measured: region commit → the outbox's NOTIFY wakes
+   the relay (docs/adr/0057; it polled every ``outbox_poll_seconds``, 0.2 s, before) → broker →
+   HQ consumer poll → HQ's database commit.
 2. Throughput, on a fresh broker with the chain stopped: ``--relay-events`` TransactionPosted
    envelopes of the size the regions write, to a 6-partition topic, keyed by card number with
    the event id as a header:

@@ -185,7 +185,7 @@ RELAY_MARKERS = ("outbox.position", "pg_try_advisory", "UPDATE outbox")
 def count_statements(strace: str, pid: int, one_call: Callable[[], None], calls: int = 50) -> dict[str, Any]:
     """SQL statements a process sends per call: strace its libpq sends (simple-query 'Q' messages).
 
-    Threads that run the outbox relay (they send its polling statements) are left out, so what
+    Threads that run the outbox relay (they send its publishing statements) are left out, so what
     remains is what the calls themselves send: every statement is one round trip to PostgreSQL.
     """
     with tempfile.TemporaryDirectory() as scratch:

@@ -57,8 +57,13 @@ class Settings:
     member_code_key: str = "dev-only-member-code-key-change-me"
     # Deadline in seconds of every outgoing RPC.
     rpc_deadline_seconds: float = 5.0
-    # How often the outbox relay looks for unpublished rows, in seconds.
+    # How often the outbox relay looks for unpublished rows where it cannot LISTEN for them (no
+    # PostgreSQL), in seconds; also its first back-off after a failure.
     outbox_poll_seconds: float = 0.2
+    # On PostgreSQL the relay waits for the outbox's NOTIFY instead (docs/adr/0057), and looks anyway
+    # after this many idle seconds: a notification lost while its LISTEN connection was re-opened,
+    # or a row queued again by an UPDATE (a replay), which notifies nothing, waits no longer.
+    outbox_safety_seconds: float = 5.0
     # How old a region's copy of HQ's configuration (directory, card types, levels, rules) may get
     # before it asks HQ again, in seconds (region_service.program.ProgramCache).
     config_max_age_seconds: float = 10.0

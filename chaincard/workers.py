@@ -7,7 +7,9 @@ what they all need and used to write out each for itself:
 - ``start()`` / ``stop()`` / ``join()``: a daemon thread; ``stop()`` sets an Event, so a worker
   waiting between steps stops at once instead of finishing its pause, then joins the thread.
 - The loop: ``step()`` returns True when more work is waiting (called again at once) or False when
-  there is nothing to do (the worker pauses ``idle_seconds``). ``wake()`` ends a pause early.
+  there is nothing to do (the worker pauses ``idle_seconds`` in ``wait_for_work()``, which a worker
+  told of new work another way overrides: the outbox relay waits on PostgreSQL's LISTEN).
+  ``wake()`` ends a pause early.
 - Failures: a step that raises is logged (a warning without traceback for the errors the worker
   calls ``transient_errors``, a traceback otherwise; nothing for ``RetryLater``, whose step said
   why already), ``release()`` lets go of connections, and the worker pauses by an exponential
@@ -84,6 +86,10 @@ class Worker:
         """One round of work; True when more is waiting (no pause before the next round)."""
         raise NotImplementedError
 
+    def wait_for_work(self, seconds: float) -> None:
+        """The pause after a step that found nothing to do: ``seconds`` unless woken or stopped."""
+        self._pause(seconds)
+
     def release(self) -> None:
         """Let go of connections (a producer, a consumer): after a failed step and when the loop
         ends, on the worker's thread; by ``stop()`` for a worker whose steps were called directly."""
@@ -135,12 +141,17 @@ class Worker:
             if self.pause_first:
                 self._pause(self.idle_seconds)
             while not self._stop.is_set():
-                self._pause(self._round())
+                delay = self._round()
+                if delay is None:
+                    self.wait_for_work(self.idle_seconds)
+                else:
+                    self._pause(delay)
         finally:
             self.release()
 
-    def _round(self) -> float:
-        """One step with its bookkeeping; returns how long to pause before the next."""
+    def _round(self) -> float | None:
+        """One step with its bookkeeping; returns how long to pause before the next (None: the
+        step found nothing to do, so wait for work)."""
         try:
             more = self.step()
         except Exception as error:  # noqa: BLE001 - a worker outlives any one failed step
@@ -152,7 +163,7 @@ class Worker:
             return delay
         self.failures = 0
         self.last_success_at = time.time()
-        return 0.0 if more else self.idle_seconds
+        return 0.0 if more else None
 
     def _pause(self, seconds: float) -> None:
         """Wait ``seconds`` unless woken or stopped; a wake during a step shortens the next pause."""

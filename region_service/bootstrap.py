@@ -71,7 +71,7 @@ def region_relay(settings: Settings, session_factory: sessionmaker[Session]) -> 
     return OutboxRelay(
         session_factory, OutboxMessage, settings.kafka_bootstrap,
         name=f"region-{settings.region_code}", poll_seconds=settings.outbox_poll_seconds,
-        retention_hours=settings.outbox_retention_hours,
+        retention_hours=settings.outbox_retention_hours, safety_seconds=settings.outbox_safety_seconds,
     )
 
 

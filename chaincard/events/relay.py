@@ -8,19 +8,30 @@ consumers drop the duplicates by event id (docs/adr/0005, 0012).
 
 Published rows stay for ``retention`` so ``chaincard events replay`` can publish them again when a
 broker lost data; a purge inside the relay's own loop deletes older ones.
+
+On PostgreSQL an idle relay does not poll (docs/adr/0057): a trigger on the outbox (region migration
+0032) sends ``NOTIFY chaincard_outbox`` with every INSERT statement, and the relay waits on a
+connection of its own that LISTENs to it, then publishes everything pending, batch after batch while
+they come full. It looks anyway after ``safety_seconds`` idle: a notification sent while that
+connection was being re-opened is lost, and a row queued again by an UPDATE (``chaincard events
+replay``) notifies nothing. Without PostgreSQL, or while the listening connection is away, it polls.
 """
 
 from __future__ import annotations
 
 import logging
+import select as select_module
+import socket
 import time
 import zlib
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import psycopg2
+import psycopg2.extensions
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from sqlalchemy import CursorResult, delete, func, select, text, update
+from sqlalchemy import CursorResult, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.db.base import utc_now
@@ -39,6 +50,14 @@ PURGE_CHUNK = 5_000
 MAX_BACKOFF_SECONDS = 5.0
 # How long one batch may wait for the broker's acknowledgements before it is retried whole.
 ACK_TIMEOUT_SECONDS = 10.0
+# The channel the outbox's trigger notifies (region migration 0032 names it too).
+OUTBOX_CHANNEL = "chaincard_outbox"
+# How long an idle relay waits for a notification before it looks anyway (Settings.outbox_safety_seconds).
+DEFAULT_SAFETY_SECONDS = 5.0
+# The listening connection's own limits: a connect that hangs, and a peer gone without a word (the
+# connection carries no traffic while idle, so only TCP keepalives notice; a Unix socket ignores them).
+LISTEN_CONNECT_PARAMETERS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
+                             "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
@@ -50,9 +69,12 @@ def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
 
 
 class OutboxRelay(Worker):
-    """The relay's loop: publish a batch; pause ``poll_seconds`` when there was none; purge now and
-    then. A broker away (or a database restarting) costs a back-off from ``poll_seconds`` up to
-    ``MAX_BACKOFF_SECONDS``: the rows stay, nothing is lost, order is kept."""
+    """The relay's loop: publish a batch; when none was waiting (or it was not full, on PostgreSQL)
+    wait for the outbox's notification, at most ``safety_seconds`` (without one to wait for: pause
+    ``poll_seconds``); purge now and then. A broker away (or a database restarting) costs a back-off
+    from ``poll_seconds`` up to ``MAX_BACKOFF_SECONDS``: the rows stay, nothing is lost, order is
+    kept. A listening connection that broke is opened again with the same back-off; until then the
+    relay looks every ``safety_seconds``."""
 
     transient_errors = (KafkaError, OSError)
 
@@ -67,6 +89,7 @@ class OutboxRelay(Worker):
         poll_seconds: float = 0.2,
         retention_hours: float = DEFAULT_RETENTION_HOURS,
         purge_interval_seconds: float = PURGE_INTERVAL_SECONDS,
+        safety_seconds: float = DEFAULT_SAFETY_SECONDS,
     ) -> None:
         super().__init__(f"outbox-relay-{name}", idle_seconds=poll_seconds,
                          backoff=Backoff(poll_seconds, MAX_BACKOFF_SECONDS))
@@ -77,8 +100,22 @@ class OutboxRelay(Worker):
         self.retention = timedelta(hours=retention_hours)
         self.purge_interval_seconds = purge_interval_seconds
         self.lock_key = relay_lock_key(outbox_model)
+        self.safety_seconds = safety_seconds
         self.published_total = 0
         self.purged_total = 0
+        # Reads of the outbox for rows to publish, notifications received, LISTEN connections opened.
+        self.passes_total = 0
+        self.notifications_total = 0
+        self.listens_total = 0
+        bind = session_factory.kw.get("bind")
+        # The engine whose database notifies (None: none does; the relay polls).
+        self._listen_engine = (bind if isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+                               and bind.dialect.driver == "psycopg2" else None)
+        self._listener: psycopg2.extensions.connection | None = None
+        self._listen_failures = 0
+        self._next_listen_at = 0.0
+        # A socket pair that wake() and stop() write to, so they end a wait in select() at once.
+        self._doorbell: tuple[socket.socket, socket.socket] | None = None
         self._producer: KafkaProducer | None = None
         self._next_purge = time.monotonic() + min(purge_interval_seconds, 30.0)
         table = outbox_model.__tablename__
@@ -87,11 +124,52 @@ class OutboxRelay(Worker):
         metrics.gauge_from(metrics.OUTBOX_PENDING, table, lambda: outbox_backlog(session_factory, outbox_model)[0])
         metrics.gauge_from(metrics.OUTBOX_LAG, table, lambda: outbox_backlog(session_factory, outbox_model)[1])
 
+    @property
+    def listening(self) -> bool:
+        """Whether the relay holds a connection that LISTENs to the outbox's notifications."""
+        return self._listener is not None
+
     def step(self) -> bool:
+        # LISTEN before the read: a row committed after the read's snapshot then notifies.
+        self._listen_if_due()
+        self._drain_notifications()
         published = self.publish_batch()
         if time.monotonic() >= self._next_purge:
             self.purge_expired()
-        return published > 0
+        if self._listener is None:
+            return published > 0
+        # A batch not full took everything committed before its read; a later commit notifies.
+        return published >= self.batch_size
+
+    def wait_for_work(self, seconds: float) -> None:
+        if self._listen_engine is None:
+            self._pause(seconds)
+            return
+        listener = self._listener
+        if listener is None:
+            # Polling until the listening connection is back: each safety interval, or at the next try.
+            self._pause(min(self.safety_seconds, max(self._next_listen_at - time.monotonic(), 0.0)))
+            return
+        bell, _ = self._doorbell_pair()
+        if self._wake.is_set():  # woken (or stopped) since the step began
+            if not self.stopping:
+                self._wake.clear()
+            return
+        try:
+            select_module.select([listener.fileno(), bell.fileno()], [], [], self.safety_seconds)
+        except (OSError, ValueError, psycopg2.Error):  # the connection's socket is gone
+            self._lose_listener("its socket closed")
+        self._silence_doorbell()
+        if not self.stopping:
+            self._wake.clear()
+
+    def wake(self) -> None:
+        super().wake()
+        self._ring()
+
+    def request_stop(self) -> None:
+        super().request_stop()
+        self._ring()
 
     def release(self) -> None:
         # A producer that saw a failure may hold records in flight: throw it away, so the retried batch
@@ -102,6 +180,84 @@ class OutboxRelay(Worker):
             except Exception:  # noqa: BLE001
                 pass
             self._producer = None
+        # The listening connection outlives a failed batch (a broker away); it goes with the relay.
+        if self.stopping:
+            self._close_listener()
+            doorbell, self._doorbell = self._doorbell, None
+            for end in doorbell or ():
+                end.close()
+
+    # ---- LISTEN ------------------------------------------------------------------------------------
+    def _listen_if_due(self) -> None:
+        if self._listen_engine is None or self._listener is not None or time.monotonic() < self._next_listen_at:
+            return
+        try:
+            self._listener = listen(self._listen_engine, OUTBOX_CHANNEL)
+        except (psycopg2.Error, OSError) as error:
+            self._listen_failures += 1
+            retry_in = self.backoff.delay(self._listen_failures)
+            self._next_listen_at = time.monotonic() + retry_in
+            log.warning("outbox relay cannot LISTEN; it looks each safety interval meanwhile",
+                        extra={"fields": {"worker": self.name, "failures": self._listen_failures,
+                                          "safety_seconds": self.safety_seconds, "retry_in_seconds": retry_in,
+                                          "error": repr(error)}})
+            return
+        self._listen_failures = 0
+        self.listens_total += 1
+
+    def _drain_notifications(self) -> None:
+        """Take what the listening connection received: it all means "look", once."""
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            listener.poll()
+        except (psycopg2.Error, OSError) as error:
+            self._lose_listener(repr(error))
+            return
+        self.notifications_total += len(listener.notifies)
+        listener.notifies.clear()
+
+    def _lose_listener(self, why: str) -> None:
+        # The next step opens another at once; failures to open it then back off.
+        log.warning("outbox relay lost its LISTEN connection; opening another",
+                    extra={"fields": {"worker": self.name, "error": why}})
+        self._close_listener()
+        self._next_listen_at = 0.0
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.close()
+            except (psycopg2.Error, OSError):
+                pass
+
+    def _doorbell_pair(self) -> tuple[socket.socket, socket.socket]:
+        if self._doorbell is None:
+            bell, ringer = socket.socketpair()
+            bell.setblocking(False)
+            ringer.setblocking(False)
+            self._doorbell = (bell, ringer)
+        return self._doorbell
+
+    def _ring(self) -> None:
+        doorbell = self._doorbell
+        if doorbell is not None:
+            try:
+                doorbell[1].send(b"\0")
+            except OSError:  # full (it rang already) or closed (the relay stopped)
+                pass
+
+    def _silence_doorbell(self) -> None:
+        doorbell = self._doorbell
+        if doorbell is None:
+            return
+        try:
+            while doorbell[0].recv(4096):
+                pass
+        except OSError:  # nothing more to read
+            pass
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -113,6 +269,7 @@ class OutboxRelay(Worker):
         """Publish up to ``batch_size`` unpublished rows; returns how many were published."""
         model = self.outbox_model
         with self.session_factory() as session, session.begin():
+            self.passes_total += 1
             if not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}).scalar():
                 return 0  # another replica's relay (or a replay) is publishing
             rows = session.execute(
@@ -158,6 +315,20 @@ class OutboxRelay(Worker):
         if deleted:
             log.info("outbox rows past retention deleted", extra={"fields": {"worker": self.name, "rows": deleted}})
         return deleted
+
+
+def listen(engine: Engine, channel: str) -> psycopg2.extensions.connection:
+    """A new connection to ``engine``'s database, outside its pool, in autocommit, LISTENing on ``channel``."""
+    _, parameters = engine.dialect.create_connect_args(engine.url)
+    connection = psycopg2.connect(**{**LISTEN_CONNECT_PARAMETERS, **parameters})
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"LISTEN {channel}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def purge_published(session_factory: sessionmaker[Session], outbox_model: type[OutboxColumns], created_before: datetime) -> int:

@@ -155,6 +155,27 @@ def test_more_work_waiting_means_no_pause() -> None:
     assert worker.steps == 4
 
 
+def test_only_a_step_that_found_nothing_waits_for_work() -> None:
+    class Listening(ScriptedWorker):
+        """Waits for work its own way (as the outbox relay waits on LISTEN); records each wait."""
+
+        def __init__(self, script: list[BaseException | bool]) -> None:
+            super().__init__(script, idle_seconds=7.0, backoff=NO_BACKOFF)
+            self.waits: list[tuple[int, float]] = []  # (steps so far, seconds asked)
+
+        def wait_for_work(self, seconds: float) -> None:
+            self.waits.append((self.steps, seconds))
+
+    worker = Listening([True, RuntimeError("broker away"), False, True])
+    worker.start()
+    try:
+        assert worker.script_done.wait(PATIENCE)
+    finally:
+        worker.stop(PATIENCE)
+    # Not after more work (step 1) nor after a failure (step 2, a back-off): after steps 3 and 5 on.
+    assert worker.waits[:2] == [(3, 7.0), (5, 7.0)]
+
+
 def test_stopping_a_worker_never_started_releases_its_connections() -> None:
     worker = ScriptedWorker([])
     worker.stop()
