@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaincard.config import Settings, load_settings
+from chaincard.console import cli as console_cli
 from chaincard.ids import is_ascii_digits
 from chaincard.logs import configure_logging
 from chaincard.security import cli as security_cli
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     lag.add_argument("--config")
     lag.set_defaults(handler=run_events_lag)
 
+    console_cli.add_command(commands)
     security_cli.add_commands(commands)
     _add_service_commands(commands, hq, region, event_commands)
     return parser
@@ -459,7 +461,7 @@ def _traced(args: argparse.Namespace) -> int:
 
 
 # Long-running processes: each sets up its own tracing (``_serve``) or none (the local supervisor).
-_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo})
+_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo, console_cli.run_console})
 
 
 def main(argv: list[str] | None = None) -> int:
