@@ -530,6 +530,7 @@ def config_item_page(p: Page) -> Response:
                 if isinstance(error, (Refused, LoginRequired)):
                     raise
                 context["error"] = f"{error.status.name}: {error.detail}"
+                context["request_id"] = new_id()  # the corrected item is another request
                 return p.render("config_item.html", status=400, **context)
             saved_code = getattr(changed, "code", code)
             raise Redirect(f"/config/{kind.slug}/{quote(saved_code)}?saved=1")

@@ -186,3 +186,55 @@ def test_a_franchisee_downloads_its_statement_matching_the_manifest(chain, conso
         assert franchisee.get(f"/statements/ST-{settled_day}-F-BAMBOO/download/csv").status_code == 403
     with console.logged_in("STORE_MANAGER") as manager:
         assert manager.get(f"/statements/{statement_id}/download/csv").status_code == 403
+
+
+# ---- programme configuration, card actions, receipts ----------------------------------------------------------
+def test_hq_admin_edits_a_count_item_with_a_diff_hqs_validation_and_its_audit_trail(console: ConsoleServer):
+    code = f"CONSOLE-{new_id()[-6:].upper()}"
+    with console.logged_in("HQ_ADMIN") as admin:
+        form = admin.get("/config/count_items/new")
+        assert form.status_code == 200
+        item = {"csrf_token": csrf_of(form.text), "f_code": code, "f_name": "控制台洗车 Console wash", "f_uses_per_pack": "0",
+                "f_pack_price_fen": "9900", "f_validity_days": "30"}
+        preview = admin.post("/config/count_items/new", data={**item, "step": "preview"})
+        assert preview.status_code == 200 and 'id="diff"' in preview.text and "Console wash" in preview.text
+        request_id = re.search(r'name="request_id" value="([^"]+)"', preview.text)
+        assert request_id
+        # HQ checks the item: its INVALID_ARGUMENT, naming the field, is the page's message.
+        refused = admin.post("/config/count_items/new", data={**item, "step": "save", "request_id": request_id.group(1)})
+        assert refused.status_code == 400 and "INVALID_ARGUMENT" in refused.text and "uses_per_pack" in refused.text
+        fixed = {**item, "f_uses_per_pack": "10", "csrf_token": csrf_of(refused.text)}
+        saved = admin.post("/config/count_items/new", data={**fixed, "step": "save",
+                                                            "request_id": re.findall(r'name="request_id" value="([^"]+)"', refused.text)[0]})
+        assert saved.status_code == 303 and saved.headers["location"] == f"/config/count_items/{code}?saved=1", saved.text
+        page = admin.get(saved.headers["location"])
+        assert 'id="saved"' in page.text and "UpsertCountItem" in page.text  # its audit trail
+        renamed = {key: value for key, value in fixed.items() if key != "f_code"} | {"f_name": "Console wash II"}
+        diff = admin.post(f"/config/count_items/{code}", data={**renamed, "step": "preview"})
+        rows = re.findall(r'<td>(\w+)</td><td class="before">([^<]*)</td><td class="after">([^<]*)</td>', diff.text)
+        assert rows == [("name", "控制台洗车 Console wash", "Console wash II")], rows
+        listed = admin.get("/config")
+        assert code in listed.text
+
+
+def test_a_store_manager_freezes_a_card_and_reads_a_receipt(chain, console: ConsoleServer):
+    from tests.support.cards import funded_card
+    from tests.support.regions import clients_for
+
+    with chain.channel("store-S-E-002") as till:
+        card_number = funded_card(clients_for(till), 10_000, store_id="", name="冻结 Freeze")
+    with console.logged_in("STORE_MANAGER") as manager:
+        page = _member_page(manager, card_number)
+        receipt_link = re.search(r'href="(/receipts/[^"]+)"', page)
+        assert receipt_link
+        receipt = manager.get(receipt_link.group(1).replace("&amp;", "&"))
+        assert receipt.status_code == 200 and 'id="receipt"' in receipt.text and "100.00" in receipt.text
+        form = manager.get(f"/cards/{card_number}/freeze")
+        data = {"csrf_token": csrf_of(form.text), "request_id": re.findall(r'name="request_id" value="([^"]+)"', form.text)[0]}
+        assert manager.post(f"/cards/{card_number}/freeze", data={**data, "reason": ""}).status_code == 400  # a reason is required
+        done = manager.post(f"/cards/{card_number}/freeze", data={**data, "reason": "customer asked"})
+        assert done.status_code == 303, done.text
+        deadline = time.monotonic() + 30
+        while "FROZEN" not in _member_page(manager, card_number):
+            assert time.monotonic() < deadline, "the member view never showed the card frozen"
+            time.sleep(0.5)
