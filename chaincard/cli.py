@@ -148,11 +148,14 @@ def run_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     state = chain.start()
     _print_chain(state)
+    console = console_cli.serve_in_thread(state, args.console) if args.console else None
     print("Press Ctrl-C to stop every process.")
     try:
         stop.wait()
     finally:
         print("\nStopping the chain…")
+        if console is not None:
+            console.stop()
         chain.stop()
         print("Stopped.")
     return 0
@@ -372,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--region-replicas", type=int, default=1, metavar="N",
                     help="region_service processes per region over its one database, each on its own port; store "
                          "agents and other regions balance over them and fail over when one dies (default 1)")
+    up.add_argument("--console", nargs="?", const=console_cli.DEFAULT_LISTEN, metavar="HOST:PORT",
+                    help=f"also serve the web console (default address {console_cli.DEFAULT_LISTEN}); "
+                         "or run `chaincard console` beside it")
     up.set_defaults(handler=run_up)
     demo.set_defaults(handler=run_demo)
 

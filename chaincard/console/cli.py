@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaincard.console.backend import ConsoleTargets
 from chaincard.rpc.transport import PLAINTEXT, Transport
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from chaincard.chain_state import ChainState
 
 DEFAULT_LISTEN = "127.0.0.1:8700"
 DEFAULT_CLIENT_CERT = "client:ops"
@@ -81,6 +89,41 @@ def run_console(args: argparse.Namespace) -> int:
     uvicorn.run(app, host=host or "127.0.0.1", port=int(port), ssl_certfile=args.https_cert, ssl_keyfile=args.https_key,
                 log_level="warning", proxy_headers=False, server_header=False)
     return 0
+
+
+class ConsoleThread:
+    """The console served from a thread of another process (``chaincard up --console``)."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def serve_in_thread(state: ChainState, listen: str) -> ConsoleThread:
+    """Serve the console for the local chain ``state`` on ``listen`` in a daemon thread."""
+    import uvicorn
+
+    from chaincard.console.app import create_app
+    from chaincard.console.backend import Backend
+
+    transport = PLAINTEXT if state.insecure else Transport.from_directory(state.tls_dir, DEFAULT_CLIENT_CERT)
+    targets = ConsoleTargets(hq_endpoint=state.hq_endpoint, settlement_endpoint=state.endpoint_of("settlement"),
+                             transport=transport)
+    host, _, port = listen.rpartition(":")
+    server = uvicorn.Server(uvicorn.Config(create_app(Backend(targets)), host=host or "127.0.0.1", port=int(port),
+                                           log_level="warning", server_header=False))
+    thread = threading.Thread(target=server.run, name="console", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(f"  {'web console':<22} http://{host or '127.0.0.1'}:{port}/  (log in as admin, password in "
+          f"{Path(state.data_dir) / 'admin-password'})", flush=True)
+    return ConsoleThread(server, thread)
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # noqa: SLF001

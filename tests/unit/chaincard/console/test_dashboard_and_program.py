@@ -32,3 +32,19 @@ def test_a_form_becomes_a_diff_and_bad_values_name_their_field():
     assert request.request_id == "R1" and request.level.name == "Gold+"
     new = program.apply_form(program.new_item(program.KINDS["count_items"]), {"f_name": "Wash"}, new_code="WASH2")
     assert new.code == "WASH2"
+
+
+def test_a_member_is_looked_up_by_phone_card_number_qr_code_or_id():
+    from datetime import UTC, datetime
+
+    from chaincard import member_codes
+    from chaincard.console.app import _safe_next, _view_request
+
+    virtual = "881100000000010"
+    code, _ = member_codes.issue(member_codes.card_key("secret", virtual), virtual, datetime.now(UTC))
+    assert _view_request(code).card_number == virtual  # the QR member code's card, unverified: a look-up only
+    assert _view_request("881100000000010").card_number == "881100000000010"
+    assert _view_request("139 1234 5678").phone == "13912345678"
+    assert _view_request("01a24647-2714-7c84-84c8-ed1df02dccf3").member_id == "01a24647-2714-7c84-84c8-ed1df02dccf3"
+    assert _safe_next("/members?q=1") == "/members?q=1"
+    assert _safe_next("//evil.example/") == _safe_next("https://evil.example/") == _safe_next(None) == "/"
