@@ -131,8 +131,9 @@ class SecurityHeaders:
     """Headers on every answer: a strict CSP (no inline script or style), no framing, no caching
     of pages (static files may be cached: they hold no data)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,6 +151,8 @@ class SecurityHeaders:
                             (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
                 if not static:
                     headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+                if self.https:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers
             await send(message)
 
@@ -418,8 +421,8 @@ def member_page(p: Page) -> Response:
         trail_refused = False
     except Refused:
         trail, trail_refused = [], True
-    level_history = [entry for entry in trail if entry.action.endswith(("/ChangeCardLevel", "/BuyLevel"))
-                     or "level" in entry.reason.lower()]
+    # No RPC lists a card's level changes: the audit log's level actions stand in for it.
+    level_history = [entry for entry in trail if "Level" in entry.action.rpartition("/")[2]]
     rfm_history: list[Any] = []
     try:
         rfm_history = list(p.grpc.call(p.grpc.segments.ShowRfm, segments_pb2.ShowRfmRequest(member_id=member_id)).history)
@@ -715,4 +718,4 @@ def create_app(backend: Backend, *, sessions: SessionStore | None = None, secure
     ]
     app = Starlette(routes=routes)
     app.state.console = console
-    return SecurityHeaders(app)
+    return SecurityHeaders(app, https=secure_cookies)
