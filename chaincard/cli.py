@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaincard.config import Settings, load_settings
+from chaincard.console import cli as console_cli
 from chaincard.ids import is_ascii_digits
 from chaincard.logs import configure_logging
 from chaincard.security import cli as security_cli
@@ -147,11 +148,14 @@ def run_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     state = chain.start()
     _print_chain(state)
+    console = console_cli.serve_in_thread(state, args.console) if args.console else None
     print("Press Ctrl-C to stop every process.")
     try:
         stop.wait()
     finally:
         print("\nStopping the chain…")
+        if console is not None:
+            console.stop()
         chain.stop()
         print("Stopped.")
     return 0
@@ -371,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--region-replicas", type=int, default=1, metavar="N",
                     help="region_service processes per region over its one database, each on its own port; store "
                          "agents and other regions balance over them and fail over when one dies (default 1)")
+    up.add_argument("--console", nargs="?", const=console_cli.DEFAULT_LISTEN, metavar="HOST:PORT",
+                    help=f"also serve the web console (default address {console_cli.DEFAULT_LISTEN}); "
+                         "or run `chaincard console` beside it")
     up.set_defaults(handler=run_up)
     demo.set_defaults(handler=run_demo)
 
@@ -432,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     lag.add_argument("--config")
     lag.set_defaults(handler=run_events_lag)
 
+    console_cli.add_command(commands)
     security_cli.add_commands(commands)
     _add_service_commands(commands, hq, region, event_commands)
     return parser
@@ -459,7 +467,7 @@ def _traced(args: argparse.Namespace) -> int:
 
 
 # Long-running processes: each sets up its own tracing (``_serve``) or none (the local supervisor).
-_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo})
+_LONG_RUNNING = frozenset({run_hq, run_region, run_relay, run_store, run_settlement, run_up, run_demo, console_cli.run_console})
 
 
 def main(argv: list[str] | None = None) -> int:
