@@ -9,12 +9,17 @@ consumers drop the duplicates by event id (docs/adr/0005, 0012).
 Published rows stay for ``retention`` so ``chaincard events replay`` can publish them again when a
 broker lost data; a purge inside the relay's own loop deletes older ones.
 
-On PostgreSQL an idle relay does not poll (docs/adr/0057): a trigger on the outbox (region migration
-0032) sends ``NOTIFY chaincard_outbox`` with every INSERT statement, and the relay waits on a
-connection of its own that LISTENs to it, then publishes everything pending, batch after batch while
-they come full. It looks anyway after ``safety_seconds`` idle: a notification sent while that
-connection was being re-opened is lost, and a row queued again by an UPDATE (``chaincard events
-replay``) notifies nothing. Without PostgreSQL, or while the listening connection is away, it polls.
+On PostgreSQL an idle relay does not poll (docs/adr/0057). Of the relays of one database one leads
+(a session advisory lock on its listening connection) and LISTENs to ``chaincard_outbox``; the
+others stand by, looking each ``safety_seconds`` whether the leader went. Before it waits the leader
+"arms": it takes the waiting lock exclusively, which first waits for the commit of every writer that
+saw no relay waiting, then looks once more. While it is armed the outbox's trigger (region
+migrations 0032, 0033) notifies with each INSERT statement; while it is not, writers skip the NOTIFY
+and its cost (PostgreSQL serialises notifying commits). Woken, it disarms, gathers what more comes
+for ``GATHER_SECONDS`` and publishes batch after batch while they come full. It looks anyway after
+``safety_seconds`` idle: a notification sent while the connection was being re-opened is lost, and a
+row queued again by an UPDATE (``chaincard events replay``) notifies nothing. Without PostgreSQL, or
+while the listening connection is away, it polls.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -57,7 +63,12 @@ DEFAULT_SAFETY_SECONDS = 5.0
 # The listening connection's own limits: a connect that hangs, and a peer gone without a word (the
 # connection carries no traffic while idle, so only TCP keepalives notice; a Unix socket ignores them).
 LISTEN_CONNECT_PARAMETERS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
-                             "keepalives_interval": 10, "keepalives_count": 3}
+                             "keepalives_interval": 10, "keepalives_count": 3,
+                             "application_name": "chaincard-outbox-relay"}
+# How long a woken relay lets more rows come before it publishes, so a burst goes in one batch.
+GATHER_SECONDS = 0.05
+# How long arming may wait for writers' commits (a long import chunk); past it the relay just looks.
+ARM_TIMEOUT_MS = 2_000
 
 
 def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
@@ -66,6 +77,17 @@ def relay_lock_key(outbox_model: type[OutboxColumns]) -> int:
     PostgreSQL scopes advisory locks to the database, so the table name is enough.
     """
     return zlib.crc32(f"outbox-relay:{outbox_model.__tablename__}".encode())
+
+
+def relay_leader_key(outbox_model: type[OutboxColumns]) -> int:
+    """The session advisory lock of the one relay that listens and arms (the others stand by)."""
+    return zlib.crc32(f"outbox-leader:{outbox_model.__tablename__}".encode())
+
+
+def relay_waiting_key(outbox_model: type[OutboxColumns]) -> int:
+    """The advisory lock an armed relay holds exclusively; the outbox's trigger tries it shared and
+    notifies when it cannot have it (region migration 0033 writes the number out)."""
+    return zlib.crc32(f"outbox-waiting:{outbox_model.__tablename__}".encode())
 
 
 class OutboxRelay(Worker):
@@ -100,6 +122,8 @@ class OutboxRelay(Worker):
         self.retention = timedelta(hours=retention_hours)
         self.purge_interval_seconds = purge_interval_seconds
         self.lock_key = relay_lock_key(outbox_model)
+        self.leader_key = relay_leader_key(outbox_model)
+        self.waiting_key = relay_waiting_key(outbox_model)
         self.safety_seconds = safety_seconds
         self.published_total = 0
         self.purged_total = 0
@@ -107,6 +131,9 @@ class OutboxRelay(Worker):
         self.passes_total = 0
         self.notifications_total = 0
         self.listens_total = 0
+        # Waits armed (writers notified meanwhile), and looks made while standing by for the leader.
+        self.arms_total = 0
+        self.standby_looks_total = 0
         bind = session_factory.kw.get("bind")
         # The engine whose database notifies (None: none does; the relay polls).
         self._listen_engine = (bind if isinstance(bind, Engine) and bind.dialect.name == "postgresql"
@@ -155,13 +182,24 @@ class OutboxRelay(Worker):
             if not self.stopping:
                 self._wake.clear()
             return
+        if not self._arm(listener):
+            return  # writers still committing past the arm timeout, or the connection went: look now
+        notified = False
         try:
-            select_module.select([listener.fileno(), bell.fileno()], [], [], self.safety_seconds)
-        except (OSError, ValueError, psycopg2.Error):  # the connection's socket is gone
-            self._lose_listener("its socket closed")
+            if self._pending_while_armed(listener):
+                return  # committed between the step's read and the arming
+            try:
+                readable, _, _ = select_module.select([listener.fileno(), bell.fileno()], [], [], self.safety_seconds)
+                notified = listener.fileno() in readable
+            except (OSError, ValueError, psycopg2.Error):  # the connection's socket is gone
+                self._lose_listener("its socket closed")
+        finally:
+            self._disarm()
         self._silence_doorbell()
         if not self.stopping:
             self._wake.clear()
+        if notified:
+            self._pause(GATHER_SECONDS)  # let the rest of a burst commit: one batch, not one per row
 
     def wake(self) -> None:
         super().wake()
@@ -192,7 +230,7 @@ class OutboxRelay(Worker):
         if self._listen_engine is None or self._listener is not None or time.monotonic() < self._next_listen_at:
             return
         try:
-            self._listener = listen(self._listen_engine, OUTBOX_CHANNEL)
+            listener = listen(self._listen_engine, OUTBOX_CHANNEL)
         except (psycopg2.Error, OSError) as error:
             self._listen_failures += 1
             retry_in = self.backoff.delay(self._listen_failures)
@@ -203,7 +241,56 @@ class OutboxRelay(Worker):
                                           "error": repr(error)}})
             return
         self._listen_failures = 0
+        try:
+            with listener.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", (self.leader_key,))
+                leads = bool(cursor.fetchone()[0])  # type: ignore[index]
+                cursor.execute(f"SET lock_timeout = {ARM_TIMEOUT_MS}")
+        except (psycopg2.Error, OSError):
+            leads = False
+        if not leads:
+            # Another relay leads: stand by, looking (and trying to lead) each safety interval.
+            listener.close()
+            self.standby_looks_total += 1
+            self._next_listen_at = time.monotonic() + self.safety_seconds
+            return
+        self._listener = listener
         self.listens_total += 1
+
+    def _arm(self, listener: psycopg2.extensions.connection) -> bool:
+        """Take the waiting lock: once writers that saw no relay waiting have committed, it is held
+        and every writer notifies. False when that took longer than ``ARM_TIMEOUT_MS``."""
+        try:
+            with listener.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", (self.waiting_key,))
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        except (psycopg2.Error, OSError) as error:
+            self._lose_listener(repr(error))
+            return False
+        self.arms_total += 1
+        return True
+
+    def _pending_while_armed(self, listener: psycopg2.extensions.connection) -> bool:
+        """Whether a row is waiting, read once armed (a row committed later notifies)."""
+        table = self.outbox_model.__tablename__
+        try:
+            with listener.cursor() as cursor:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE published_at IS NULL)")  # noqa: S608 - a model's table name
+                return bool(cursor.fetchone()[0])  # type: ignore[index]
+        except (psycopg2.Error, OSError) as error:
+            self._lose_listener(repr(error))
+            return True
+
+    def _disarm(self) -> None:
+        listener = self._listener
+        if listener is None:
+            return  # lost: the session's locks went with it
+        try:
+            with listener.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (self.waiting_key,))
+        except (psycopg2.Error, OSError) as error:
+            self._lose_listener(repr(error))
 
     def _drain_notifications(self) -> None:
         """Take what the listening connection received: it all means "look", once."""

@@ -7,19 +7,29 @@ that; each waits for what the relay did."""
 
 from __future__ import annotations
 
+import importlib.util
 import select
 import threading
 import time
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import region_service
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.migrate import alembic_config, upgrade_to_head
 from chaincard.events import topics
 from chaincard.events.outbox import add_event
-from chaincard.events.relay import OUTBOX_CHANNEL, OutboxRelay, listen, pending_count, wait_until_drained
+from chaincard.events.relay import (
+    OUTBOX_CHANNEL,
+    OutboxRelay,
+    listen,
+    pending_count,
+    relay_waiting_key,
+    wait_until_drained,
+)
 from chaincard.v1 import common_pb2, events_pb2
 from region_service.models import OutboxMessage
 
@@ -140,8 +150,7 @@ def test_a_killed_listening_connection_is_opened_again_and_events_still_go_out(f
         with engine.begin() as connection:
             killed = connection.execute(text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND query = :listen AND pid <> pg_backend_pid()"),
-                {"listen": f"LISTEN {OUTBOX_CHANNEL}"}).scalar_one()
+                " WHERE datname = current_database() AND application_name = 'chaincard-outbox-relay'")).scalar_one()
         assert killed == 1
         _wait(lambda: relay.listens_total == 2 and relay.listening, "the relay to listen again")
         _settle(relay)
@@ -165,26 +174,102 @@ def test_stop_ends_the_wait_at_once(fresh_database, broker):
     engine.dispose()
 
 
-def test_one_notification_per_transaction_and_none_after_the_downgrade(fresh_database):
+def test_writers_notify_only_while_a_relay_waits_once_per_transaction_and_none_after_the_downgrade(fresh_database):
     url = fresh_database("outbox_notify")
     upgrade_to_head("region_service", url)
     engine, sessions = make_engine(url), make_session_factory(make_engine(url))
     listener = listen(engine, OUTBOX_CHANNEL)
+    waiting_key = relay_waiting_key(OutboxMessage)
     try:
+        _write(sessions, 2)  # no relay waits: no NOTIFY (it would serialise the commits)
+        assert _notifications(listener, wait=QUIET) == 0
+
+        _hold(listener, waiting_key)  # as an armed relay does
         _write(sessions, 3)  # three INSERT statements in one transaction
         _write(sessions, 1)
         assert _notifications(listener) == 2
+        _release(listener, waiting_key)
+        _write(sessions, 1)
+        assert _notifications(listener, wait=QUIET) == 0
 
+        command.downgrade(alembic_config("region_service", url), "0032")  # 0032 notified every time
+        _write(sessions, 1)
+        assert _notifications(listener) == 1
         command.downgrade(alembic_config("region_service", url), "0031")
         _write(sessions, 1)
         assert _notifications(listener, wait=QUIET) == 0
         upgrade_to_head("region_service", url)
+        _hold(listener, waiting_key)
         _write(sessions, 1)
         assert _notifications(listener) == 1
     finally:
         listener.close()
         sessions.kw["bind"].dispose()
         engine.dispose()
+
+
+def test_the_migration_and_the_relay_agree_on_the_waiting_key():
+    path = Path(region_service.__file__).parent / "migrations" / "versions" / "2026-12-05_outbox_notify_when_waited.py"
+    spec = importlib.util.spec_from_file_location("outbox_notify_when_waited", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.OUTBOX_WAITING_KEY == relay_waiting_key(OutboxMessage)
+
+
+def test_a_writer_uncommitted_while_the_relay_arms_is_published_without_a_notification(fresh_database, broker):
+    engine, sessions = _region(fresh_database)
+    writer = sessions()
+    writer.begin()
+    add_event(writer, OutboxMessage, topic=topics.POSTINGS, key=CARD, producer="test",
+              payload=events_pb2.TransactionPosted(transaction=common_pb2.Transaction(transaction_id="in-flight", card_number=CARD)))
+    writer.flush()  # the trigger ran: no relay waited, so the writer holds the waiting lock shared
+    relay = OutboxRelay(sessions, OutboxMessage, broker.bootstrap, name=f"arm-{time.time_ns()}", safety_seconds=SAFETY).start()
+    try:
+        _wait(lambda: relay.listening and relay.passes_total >= 1, "the relay's first pass")
+        time.sleep(0.5)  # the relay is arming: it waits for the writer's commit
+        assert relay.arms_total == 0
+        writer.commit()
+        assert wait_until_drained(sessions, OutboxMessage, timeout=PATIENCE)  # well before its own look at 60 s
+        assert relay.published_total == 1
+        assert relay.notifications_total == 0
+    finally:
+        writer.close()
+        relay.stop()
+        engine.dispose()
+
+
+def test_one_relay_leads_the_other_stands_by_and_takes_over_when_the_leader_goes(fresh_database, broker):
+    engine, sessions = _region(fresh_database)
+    leader = _idle_relay(sessions, broker.bootstrap)
+    standby = OutboxRelay(sessions, OutboxMessage, broker.bootstrap, name=f"standby-{time.time_ns()}",
+                          safety_seconds=1.0).start()
+    try:
+        _wait(lambda: standby.standby_looks_total >= 1, "the second relay to stand by")
+        assert leader.listening and not standby.listening
+        _write(sessions, 2)
+        assert wait_until_drained(sessions, OutboxMessage, timeout=PATIENCE)
+        leader.stop()
+        _wait(lambda: standby.listening, "the second relay to lead")
+        _settle(standby)
+        _write(sessions, 3)
+        assert wait_until_drained(sessions, OutboxMessage, timeout=PATIENCE)
+        assert leader.published_total + standby.published_total == 5
+        assert standby.failures == 0
+    finally:
+        leader.stop()
+        standby.stop()
+        engine.dispose()
+
+
+def _hold(connection, key: int) -> None:  # type: ignore[no-untyped-def]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", (key,))
+
+
+def _release(connection, key: int) -> None:  # type: ignore[no-untyped-def]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def _notifications(listener, wait: float = PATIENCE) -> int:  # type: ignore[no-untyped-def]
