@@ -23,7 +23,8 @@ What it does, in order (figures and how to read them: docs/BENCHMARKS.md, sectio
 4. Once more with the files (CSV, XLSX, PDF of every statement), reported on its own (not with
    ``--no-files``).
 5. What intake pays for the totals: ``--intake`` postings of the next day taken in one transaction
-   each through the real intake (``ClearingIntake``), with the time of their totals upserts apart.
+   each through the real intake (``ClearingIntake``), with the time of their totals upserts apart;
+   then as many again in batches of ``--intake-batch`` as the consumer takes a poll (``apply_batch``).
 6. Drops the database, always.
 """
 
@@ -133,20 +134,43 @@ def intake_cost(sessions: sessionmaker[Session], postings: int, franchisees: lis
     try:
         started = time.perf_counter()
         for index in range(postings):
-            store = store_ids[index % len(store_ids)]
-            event = events_pb2.TransactionPosted(
-                transaction=common_pb2.Transaction(
-                    transaction_id=f"I{index:09d}", type=common_pb2.TRANSACTION_TYPE_SPEND, card_number=f"88120{index:010d}",
-                    store_id=store, amount_fen=1_000, principal_delta_fen=-1_000, business_date=(DAY + timedelta(days=1)).isoformat(),
-                    home_region="E"),
-                issuing_franchisee_id=franchisees[index % len(franchisees)], acquiring_store_id=store,
-                acquiring_franchisee_id=stores[store])
+            event = next_day_posting(index, "I", franchisees, stores, store_ids)
             with sessions() as session, session.begin():
                 intake(session, wrap(event, producer="bench", aggregate_id=event.transaction.card_number), event)
         elapsed = time.perf_counter() - started
     finally:
         clearing.add_record_to_totals = add_record_to_totals
     return elapsed / postings, sum(upserts) / postings
+
+
+def next_day_posting(index: int, prefix: str, franchisees: list[str], stores: dict[str, str],
+                     store_ids: list[str]) -> events_pb2.TransactionPosted:
+    """A ¥10 spend of the day after the settled one, at a store picked round robin."""
+    store = store_ids[index % len(store_ids)]
+    return events_pb2.TransactionPosted(
+        transaction=common_pb2.Transaction(
+            transaction_id=f"{prefix}{index:09d}", type=common_pb2.TRANSACTION_TYPE_SPEND, card_number=f"88120{index:010d}",
+            store_id=store, amount_fen=1_000, principal_delta_fen=-1_000, business_date=(DAY + timedelta(days=1)).isoformat(),
+            home_region="E"),
+        issuing_franchisee_id=franchisees[index % len(franchisees)], acquiring_store_id=store,
+        acquiring_franchisee_id=stores[store])
+
+
+def batch_intake_cost(sessions: sessionmaker[Session], postings: int, batch: int, franchisees: list[str],
+                      stores: dict[str, str]) -> float:
+    """Seconds per posting taken in as settlement's consumer takes a poll: ``batch`` postings per
+    transaction through ``ClearingIntake.apply_batch`` (issue 17 item 2)."""
+    intake = clearing.ClearingIntake()
+    store_ids = list(stores)
+    events = []
+    for index in range(postings):
+        event = next_day_posting(index, "B", franchisees, stores, store_ids)
+        events.append((wrap(event, producer="bench", aggregate_id=event.transaction.card_number), event))
+    started = time.perf_counter()
+    for first in range(0, postings, batch):
+        with sessions() as session, session.begin():
+            intake.apply_batch(session, events[first:first + batch])
+    return (time.perf_counter() - started) / postings
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -172,6 +196,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261120)
     parser.add_argument("--no-files", action="store_true", help="skip the run with CSV, XLSX and PDF files (~1 min)")
     parser.add_argument("--intake", type=int, default=2_000, help="postings taken in to time intake (0: skip)")
+    parser.add_argument("--intake-batch", type=int, default=500, help="postings per transaction of the batched intake")
     args = parser.parse_args()
 
     franchisees = [f"F-{index:03d}" for index in range(args.franchisees)]
@@ -216,6 +241,8 @@ def main() -> int:
             run = runner.run(DAY)
             written = sum(1 for _ in runner.day_dir(DAY).iterdir())
         per_posting, per_upsert = intake_cost(sessions, args.intake, franchisees, stores) if args.intake else (0.0, 0.0)
+        per_batched = (batch_intake_cost(sessions, args.intake, args.intake_batch, franchisees, stores)
+                       if args.intake else 0.0)
 
         with sessions() as session:
             records = session.execute(text("SELECT count(*) FROM clearing_records WHERE business_date = :day"), {"day": DAY}).scalar_one()
@@ -237,6 +264,8 @@ def main() -> int:
         if args.intake:
             print(f"{'intake, per posting (own transaction)':<38}{per_posting * 1000:>10.3f}   ms, of which "
                   f"{per_upsert * 1000:.3f} ms adding it to the totals ({args.intake:,} postings)")
+            print(f"{'intake, per posting (batches)':<38}{per_batched * 1000:>10.3f}   ms, {args.intake_batch} postings per "
+                  f"transaction: {per_posting / per_batched:.1f}× the one-at-a-time rate")
         print(f"\n{records:,} records ({cross:,} cross-franchise), {run.statement_count} statements, {line_count:,} lines, "
               f"{memo_count:,} memo items; nets sum to {run.manifest.net_total_fen}; manifest signed by key "
               f"{run.manifest.signing_key_id}")
