@@ -76,9 +76,10 @@ PEERS_OF_SETTLEMENT = frozenset({"hq", "operator-client"})
 
 # Every role of the chain's own people and integrations. A company administrator (C6, docs/adr/0045)
 # is not among them: it reads its own company's account, cards and bulk recharges and nothing else,
-# so the RPCs open to "everyone" (ListRegions, GetTokenVerificationKeys, one's own operator record,
-# password and tokens) are not open to it.
+# so the RPCs open to "everyone" (ListRegions, GetTokenVerificationKeys) are not open to it. Its own
+# operator record, password and tokens are (SELF_SERVICE): the handlers let it touch only its own.
 ALL_ROLES = frozenset(Role) - {Role.COMPANY_ADMIN}
+SELF_SERVICE = frozenset(Role)
 STORE_STAFF = frozenset({Role.CASHIER, Role.STORE_MANAGER})
 INSECURE_PEER = PeerIdentity("insecure-dev")
 
@@ -439,11 +440,11 @@ def _build_matrix() -> dict[str, Rule]:
 
     # OperatorService (HQ): its handlers apply the finer rules (self-service, own stores' staff).
     m[_rpc("OperatorService", "UpsertOperator")] = Rule(roles=_roles(HA, FA), scoped_by="handler")
-    m[_rpc("OperatorService", "GetOperator")] = Rule(roles=ALL_ROLES, scoped_by="handler")
+    m[_rpc("OperatorService", "GetOperator")] = Rule(roles=SELF_SERVICE, scoped_by="handler")
     m[_rpc("OperatorService", "ListOperators")] = Rule(roles=_roles(HA, FA, AU), scoped_by="handler")
-    m[_rpc("OperatorService", "SetOperatorPassword")] = Rule(roles=ALL_ROLES, scoped_by="handler")
+    m[_rpc("OperatorService", "SetOperatorPassword")] = Rule(roles=SELF_SERVICE, scoped_by="handler")
     m[_rpc("OperatorService", "IssueToken")] = Rule(public=True, note="log-in: password checked by the handler")
-    m[_rpc("OperatorService", "RevokeToken")] = Rule(roles=ALL_ROLES, scoped_by="handler")
+    m[_rpc("OperatorService", "RevokeToken")] = Rule(roles=SELF_SERVICE, scoped_by="handler")
     m[_rpc("OperatorService", "GetTokenVerificationKeys")] = Rule(
         roles=ALL_ROLES, peers=frozenset({"hq", "region", "settlement", "store"}), scoped_by="none"
     )

@@ -216,16 +216,30 @@ def test_only_a_chain_hq_admin_creates_a_company_admin_and_only_with_its_company
     assert _list_regions(hq, token) == grpc.StatusCode.PERMISSION_DENIED
     for call in (lambda: hq.operators.GetTokenVerificationKeys(operators_pb2.GetTokenVerificationKeysRequest(), timeout=DEADLINE,
                                                                metadata=bearer_metadata(token)),
-                 lambda: hq.operators.GetOperator(operators_pb2.GetOperatorRequest(operator_id="OP-CA-ACME"), timeout=DEADLINE,
-                                                  metadata=bearer_metadata(token)),
                  lambda: hq.operators.ListOperators(operators_pb2.ListOperatorsRequest(), timeout=DEADLINE,
                                                     metadata=bearer_metadata(token))):
         assert _code(call) == grpc.StatusCode.PERMISSION_DENIED
+    # Its own record, and only its own (another's answers as one that does not exist).
+    own = operators_pb2.GetOperatorRequest(operator_id="OP-CA-ACME")
+    assert hq.operators.GetOperator(own, timeout=DEADLINE, metadata=bearer_metadata(token)).operator.scope.id == "CO-ACME"
+    assert _code(lambda: hq.operators.GetOperator(operators_pb2.GetOperatorRequest(operator_id="OP-FA-CA"), timeout=DEADLINE,
+                                                  metadata=bearer_metadata(token))) == grpc.StatusCode.NOT_FOUND
     assert _upsert(hq, token, _operator("OP-CA-2", Role.COMPANY_ADMIN, acme)) == grpc.StatusCode.PERMISSION_DENIED
     # HQ lists company admins by role, with their company.
     listed = hq.operators.ListOperators(operators_pb2.ListOperatorsRequest(role=operators_pb2.OPERATOR_ROLE_COMPANY_ADMIN),
                                         timeout=DEADLINE, metadata=bearer_metadata(admin))
     assert [(item.operator_id, item.scope.id) for item in listed.operators] == [("OP-CA-ACME", "CO-ACME")]
+    # It changes its own password (proving the current one), which ends its old sessions, and no other's.
+    def change(operator_id: str, current: str, new: str, as_token: str) -> grpc.StatusCode:
+        request = operators_pb2.SetOperatorPasswordRequest(request_id=new_id(), operator_id=operator_id,
+                                                           current_password=current, new_password=new)
+        return _code(lambda: hq.operators.SetOperatorPassword(request, timeout=DEADLINE, metadata=bearer_metadata(as_token)))
+
+    assert change("OP-FA-CA", "", "taken-over-password", token) == grpc.StatusCode.NOT_FOUND
+    assert change("OP-CA-ACME", "initial-password", "company-password", token) == grpc.StatusCode.OK
+    assert _code(lambda: hq.operators.GetOperator(own, timeout=DEADLINE, metadata=bearer_metadata(token))) \
+        == grpc.StatusCode.UNAUTHENTICATED
+    assert hq.login("op-ca-acme", "company-password")
 
 
 def test_five_wrong_passwords_lock_the_operator_out_for_a_while(hq: Hq) -> None:
