@@ -36,13 +36,13 @@ from chaincard.v1 import (
     store_sync_pb2_grpc,
     transactions_pb2,
 )
+from store_agent.config_sync import AGENT_VERSION, StoreConfig
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
 from tests.support.points import CONFIG_MAX_AGE_SECONDS, set_points_programme
 from tests.support.regions import home_region_unreachable, silent_peer
 from tests.support.sql import rows as _rows
-from store_agent.config_sync import AGENT_VERSION, StoreConfig
 from tests.support.stores import FAST_STORE, StoreUnderTest, add_store, region_endpoint, running_store
 
 STORE = "S-E-T01"
