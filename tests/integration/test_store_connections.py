@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 
 from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.migrate import alembic_config, upgrade_to_head
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel
 from chaincard.security.client import bearer_metadata, issue_token
 from chaincard.security.identity import Role, Scope
 from chaincard.v1 import operators_pb2, operators_pb2_grpc, store_sync_pb2, store_sync_pb2_grpc
 from hq_service.operators import bootstrap_admin
+from region_service.models import Base as RegionBase
+from tests.support.migrations import model_differences, table_names
 from tests.support.stores import add_store, region_endpoint
 
 OFFLINE_AFTER_SECONDS = 180  # Settings.store_offline_after_seconds, the default the regions run with
@@ -171,3 +175,12 @@ def test_operators_see_the_stores_of_their_scope_only(regions, east, tokens, qui
 
     for role in ("OP-CASHIER", "OP-CC"):
         assert _refused(east, tokens[role]).code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_migration_matches_the_model_and_goes_down(fresh_database):  # type: ignore[no-untyped-def]
+    url = fresh_database("store_connections_migration")
+    upgrade_to_head("region_service", url)
+    assert "store_connections" in table_names(url)
+    assert model_differences(url, RegionBase.metadata, {"store_connections"}) == []
+    command.downgrade(alembic_config("region_service", url), "0033")
+    assert "store_connections" not in table_names(url)
