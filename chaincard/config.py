@@ -67,6 +67,9 @@ class Settings:
     # How old a region's copy of HQ's configuration (directory, card types, levels, rules) may get
     # before it asks HQ again, in seconds (region_service.program.ProgramCache).
     config_max_age_seconds: float = 10.0
+    # A store whose agent has not called its region (PullConfigSnapshot, every 15 s by default) for
+    # longer than this, in seconds, is offline in StoreConnectionService (region_service only).
+    store_offline_after_seconds: float = 180.0
     # The chain's business-day time zone and the local time at which a business day ends.
     business_time_zone: str = "Asia/Shanghai"
     business_day_cutoff: str = "04:00"

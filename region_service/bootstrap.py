@@ -51,7 +51,7 @@ from region_service.program import ProgramCache
 from region_service.referral_points import referral_consumer
 from region_service.routing import Routing
 from region_service.servicers import CardServicer, MemberServicer, TransactionServicer
-from region_service.sync_servicer import MAX_BALANCE_SUBSCRIPTIONS, StoreSyncServicer
+from region_service.sync_servicer import MAX_BALANCE_SUBSCRIPTIONS, StoreConnectionServicer, StoreSyncServicer
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ def start_region(settings: Settings) -> RunningServer:
              transactions_pb2.DESCRIPTOR.services_by_name["TransactionService"].full_name),
             (store_sync_pb2_grpc.add_StoreSyncServiceServicer_to_server, StoreSyncServicer(ctx, forwarder),
              store_sync_pb2.DESCRIPTOR.services_by_name["StoreSyncService"].full_name),
+            (store_sync_pb2_grpc.add_StoreConnectionServiceServicer_to_server, StoreConnectionServicer(ctx),
+             store_sync_pb2.DESCRIPTOR.services_by_name["StoreConnectionService"].full_name),
             (coupon_issue_pb2_grpc.add_CouponBatchServiceServicer_to_server, CouponBatchServicer(ctx),
              coupon_issue_pb2.DESCRIPTOR.services_by_name["CouponBatchService"].full_name),
             (companies_pb2_grpc.add_CompanyOrderServiceServicer_to_server, CompanyOrderServicer(ctx),

@@ -595,3 +595,19 @@ class CountUsePackReminder(Base):
     pack_id: Mapped[str] = mapped_column(ForeignKey("count_use_packs.pack_id"), primary_key=True)
     uses_left: Mapped[int] = mapped_column(BigInteger)
     sent_at: Mapped[datetime] = mapped_column(UtcTimestamp, default=utc_now)
+
+
+class StoreConnectionRow(Base):
+    """A store agent's last PullConfigSnapshot here (issue 19): when, and the offline queue it
+    reported then; one row per store, overwritten on each call (StoreConnectionService)."""
+
+    __tablename__ = "store_connections"
+
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_contact_at: Mapped[datetime] = mapped_column(UtcTimestamp)
+    # False: the agent predates PullConfigSnapshotRequest.status_reported (its queue is unknown).
+    status_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    offline_queue_depth: Mapped[int] = mapped_column(BigInteger, default=0)
+    oldest_queued_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)
+    agent_version: Mapped[str] = mapped_column(String(64), default="")
+    agent_started_at: Mapped[datetime | None] = mapped_column(UtcTimestamp, nullable=True)

@@ -12,7 +12,7 @@ from chaincard.errors import ResourceExhausted
 from chaincard.v1 import store_sync_pb2, store_sync_pb2_grpc
 from region_service.context import RegionContext
 from region_service.forwarding import CallOrigin, Forwarder
-from region_service.handlers import advices, store_sync
+from region_service.handlers import advices, store_connections, store_sync
 
 # Each open SubscribeCardBalances holds one of the server's threads: at most this many at once, so
 # other calls always find a thread (region_service.bootstrap sizes the pool above it).
@@ -49,3 +49,13 @@ class StoreSyncServicer(store_sync_pb2_grpc.StoreSyncServiceServicer):
             yield from store_sync.subscribe_card_balances(self.ctx, request, context.is_active, self.forwarder, CallOrigin.of(context))
         finally:
             self.subscriptions.release()
+
+
+class StoreConnectionServicer(store_sync_pb2_grpc.StoreConnectionServiceServicer):
+    def __init__(self, ctx: RegionContext) -> None:
+        self.ctx = ctx
+
+    def ListStoreConnections(  # noqa: N802
+        self, request: store_sync_pb2.ListStoreConnectionsRequest, context: grpc.ServicerContext,
+    ) -> store_sync_pb2.ListStoreConnectionsResponse:
+        return store_connections.list_store_connections(self.ctx, request)

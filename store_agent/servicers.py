@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from importlib import metadata
 
 import grpc
 
@@ -35,7 +34,7 @@ from chaincard.v1 import (
 from store_agent import queries
 from store_agent.card_cache import CardCache
 from store_agent.commands import StoreCommands
-from store_agent.config_sync import StoreConfig
+from store_agent.config_sync import AGENT_VERSION, StoreConfig
 from store_agent.forwarder import AdviceForwarder
 from store_agent.offline import OfflineStandIn
 from store_agent.region_link import HomeRegionNotAnswering, RegionLink, RegionUnreachable, home_region_message
@@ -362,11 +361,6 @@ class StoreTransactionServicer(transactions_pb2_grpc.TransactionServiceServicer)
         return self.commands.send(self.region, request, prints_receipt=True)
 
 
-AGENT_VERSION = "unknown"
-try:
-    AGENT_VERSION = metadata.version("chaincard")
-except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    pass
 
 
 class StoreAgentServicer(store_agent_pb2_grpc.StoreAgentServiceServicer):

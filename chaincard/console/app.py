@@ -38,6 +38,7 @@ from chaincard.console.csrf import CSRF_FIELD, origin_of, same_origin, token_mat
 from chaincard.console.formatting import format_bp, format_count, format_fen, format_timestamp
 from chaincard.console.i18n import CATALOG, LANG_COOKIE, LANGUAGES, choose_language, translator
 from chaincard.console.sessions import Operator, Session, SessionStore
+from chaincard.console.stores import store_states
 from chaincard.ids import new_id
 from chaincard.v1 import (
     audit_pb2,
@@ -363,8 +364,14 @@ def dashboard_page(p: Page) -> Response:
     labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members")}
     labels.update({name: t(name) for name in CATALOG if name.startswith("RFM_SEGMENT_")})
     charts = {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments")}
-    return p.render("dashboard.html", board=board, charts=charts, directory=_directory(p), query=query,
-                    periods=dashboard.PERIODS)
+    directory = _directory(p)
+    # Stores offline now, within the dashboard's filter (the regions are asked live, not the reports).
+    shown = [store for store in directory["stores"]
+             if (not query.region_code or store.region_code == query.region_code)
+             and (not query.franchisee_id or store.franchisee_id == query.franchisee_id)
+             and (not query.store_id or store.store_id == query.store_id)]
+    return p.render("dashboard.html", board=board, charts=charts, directory=directory, query=query,
+                    periods=dashboard.PERIODS, states=store_states(p.grpc, shown))
 
 
 # ---- members -----------------------------------------------------------------------------------------------------
@@ -675,13 +682,14 @@ def operations_page(p: Page) -> Response:
         stores = list(p.grpc.call(p.grpc.directory.ListStores, directory_pb2.ListStoresRequest()).stores)
     except Refused:
         stores = []
+    states = store_states(p.grpc, stores)
     runs: list[settlement_pb2.SettlementRun] | None
     try:
         runs = list(p.grpc.call(p.grpc.statements.ListSettlementRuns,
                                 settlement_pb2.ListSettlementRunsRequest(page_size=30)).runs)
     except Refused:
         runs = None
-    return p.render("operations.html", stores=stores, runs=runs)
+    return p.render("operations.html", stores=stores, states=states, runs=runs)
 
 
 def health(request: Request) -> Response:

@@ -32,6 +32,7 @@ from chaincard.v1 import (
     reports_pb2_grpc,
     segments_pb2_grpc,
     settlement_pb2_grpc,
+    store_sync_pb2_grpc,
     transactions_pb2_grpc,
 )
 
@@ -189,6 +190,9 @@ class OperatorClient:
 
     def transactions(self, region_code: str) -> transactions_pb2_grpc.TransactionServiceStub:
         return transactions_pb2_grpc.TransactionServiceStub(self.region(region_code))
+
+    def store_connections(self, region_code: str) -> store_sync_pb2_grpc.StoreConnectionServiceStub:
+        return store_sync_pb2_grpc.StoreConnectionServiceStub(self.region(region_code))
 
     # ---- calling ----
     def call(self, method: Callable[..., T], request: Any, *, deadline: float = DEFAULT_DEADLINE_SECONDS) -> T:

@@ -269,6 +269,13 @@ def _build_matrix() -> dict[str, Rule]:
     # forwarding these calls to the cards' home regions (docs/adr/0017).
     m[_rpc("StoreSyncService", "RefreshCardCache")] = Rule(peers=frozenset({"store", "region"}), store_fields=_STORE_ID)
     m[_rpc("StoreSyncService", "SubscribeCardBalances")] = Rule(peers=frozenset({"store", "region"}), store_fields=_STORE_ID)
+    # Which stores' agents call their region, with their offline queues (issue 19): operators, by scope.
+    m[_rpc("StoreConnectionService", "ListStoreConnections")] = Rule(
+        roles=_roles(SM, FA, RM, HA),
+        filters={ScopeLevel.REGION: ("region_code",), ScopeLevel.FRANCHISEE: ("franchisee_id",),
+                 ScopeLevel.STORE: ("store_id",)},
+        redactions=(Redaction("stores", (Check("store_id", "store"),)),),
+    )
     m[_rpc("StoreSyncService", "UploadOfflineAdvices")] = Rule(
         peers=frozenset({"store", "region"}),
         store_fields=("store_id", "advices[].store_id", "advices[].checkout.store_id"),

@@ -28,13 +28,67 @@ ADVICE_OUTCOME_DUPLICATE: AdviceOutcome
 ADVICE_OUTCOME_RETRY_LATER: AdviceOutcome
 ADVICE_OUTCOME_REJECTED: AdviceOutcome
 
+class ListStoreConnectionsRequest(_message.Message):
+    __slots__ = ("region_code", "franchisee_id", "store_id")
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    region_code: str
+    franchisee_id: str
+    store_id: str
+    def __init__(self, region_code: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., store_id: _Optional[str] = ...) -> None: ...
+
+class ListStoreConnectionsResponse(_message.Message):
+    __slots__ = ("stores", "offline_after_seconds", "as_of")
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    stores: _containers.RepeatedCompositeFieldContainer[StoreConnection]
+    offline_after_seconds: int
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, stores: _Optional[_Iterable[_Union[StoreConnection, _Mapping]]] = ..., offline_after_seconds: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StoreConnection(_message.Message):
+    __slots__ = ("store_id", "region_code", "franchisee_id", "last_contact_at", "online", "queue_reported", "offline_queue_depth", "oldest_queued_at", "agent_version", "agent_started_at")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_CONTACT_AT_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_REPORTED_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AGENT_STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    region_code: str
+    franchisee_id: str
+    last_contact_at: _timestamp_pb2.Timestamp
+    online: bool
+    queue_reported: bool
+    offline_queue_depth: int
+    oldest_queued_at: _timestamp_pb2.Timestamp
+    agent_version: str
+    agent_started_at: _timestamp_pb2.Timestamp
+    def __init__(self, store_id: _Optional[str] = ..., region_code: _Optional[str] = ..., franchisee_id: _Optional[str] = ..., last_contact_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., online: _Optional[bool] = ..., queue_reported: _Optional[bool] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_version: _Optional[str] = ..., agent_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class PullConfigSnapshotRequest(_message.Message):
-    __slots__ = ("store_id", "known_version")
+    __slots__ = ("store_id", "known_version", "status_reported", "offline_queue_depth", "oldest_queued_at", "agent_version", "agent_started_at")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     KNOWN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REPORTED_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AGENT_STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     known_version: int
-    def __init__(self, store_id: _Optional[str] = ..., known_version: _Optional[int] = ...) -> None: ...
+    status_reported: bool
+    offline_queue_depth: int
+    oldest_queued_at: _timestamp_pb2.Timestamp
+    agent_version: str
+    agent_started_at: _timestamp_pb2.Timestamp
+    def __init__(self, store_id: _Optional[str] = ..., known_version: _Optional[int] = ..., status_reported: _Optional[bool] = ..., offline_queue_depth: _Optional[int] = ..., oldest_queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_version: _Optional[str] = ..., agent_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PullConfigSnapshotResponse(_message.Message):
     __slots__ = ("snapshot", "unchanged")

@@ -70,7 +70,8 @@ class StoreSyncServiceServicer:
     def PullConfigSnapshot(self, request, context):
         """Returns the program configuration and directory for the store (the region's cached copy of
         the HQ snapshot), or only unchanged = true when the agent is current. Agents poll it every
-        minute and on start.
+        minute and on start. The region records each call (time, and the agent's offline queue when it
+        reports it) for StoreConnectionService.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -248,6 +249,91 @@ class StoreSyncService:
             '/chaincard.v1.StoreSyncService/SubscribeCardBalances',
             chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesRequest.SerializeToString,
             chaincard_dot_v1_dot_store__sync__pb2.SubscribeCardBalancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class StoreConnectionServiceStub:
+    """What a region knows of its stores' agents (issue 19, docs/adr/0059): when each last called it,
+    whether it counts as online, and its offline queue as it last reported. Served by region_service
+    to operators; the store agents report on the PullConfigSnapshot they make every few seconds.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListStoreConnections = channel.unary_unary(
+                '/chaincard.v1.StoreConnectionService/ListStoreConnections',
+                request_serializer=chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsResponse.FromString,
+                _registered_method=True)
+
+
+class StoreConnectionServiceServicer:
+    """What a region knows of its stores' agents (issue 19, docs/adr/0059): when each last called it,
+    whether it counts as online, and its offline queue as it last reported. Served by region_service
+    to operators; the store agents report on the PullConfigSnapshot they make every few seconds.
+    """
+
+    def ListStoreConnections(self, request, context):
+        """Lists the region's stores (HQ's directory as the region holds it), each with its agent's last
+        PullConfigSnapshot; a store that never called is listed with last_contact_at unset (offline).
+        Kept to the operator's scope: a regional manager's region, a franchisee admin's stores, a
+        store manager's store.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_StoreConnectionServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListStoreConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoreConnections,
+                    request_deserializer=chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'chaincard.v1.StoreConnectionService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('chaincard.v1.StoreConnectionService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class StoreConnectionService:
+    """What a region knows of its stores' agents (issue 19, docs/adr/0059): when each last called it,
+    whether it counts as online, and its offline queue as it last reported. Served by region_service
+    to operators; the store agents report on the PullConfigSnapshot they make every few seconds.
+    """
+
+    @staticmethod
+    def ListStoreConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.StoreConnectionService/ListStoreConnections',
+            chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsRequest.SerializeToString,
+            chaincard_dot_v1_dot_store__sync__pb2.ListStoreConnectionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

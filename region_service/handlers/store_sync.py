@@ -3,7 +3,7 @@ fresh state of the cards in its offline stand-in cache, and the stream of those 
 changes (docs/adr/0017); with each card, its AVAILABLE coupons (the stand-in redeems them offline,
 docs/adr/0025), its count-card uses and time passes (it takes them offline, docs/adr/0036) and its
 QR member-code key (it verifies the card's codes offline, docs/adr/0026).
-Reads only; nothing is written."""
+Reads only, but for the agent's contact that PullConfigSnapshot records (handlers.store_connections)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from region_service.cached_count_items import count_items
 from region_service.context import RegionContext
 from region_service.coupons.issuing import coupon_message
 from region_service.forwarding import CallOrigin, Forwarder
+from region_service.handlers.store_connections import record_contact
 from region_service.ledger_store import card_balances
 from region_service.member_codes import card_key
 from region_service.models import Card, Coupon, OfflineAdviceRecord
@@ -68,6 +69,7 @@ def pull_config_snapshot(
     store = calling_store(ctx, request.store_id, forwarded=False)
     if request.known_version < 0:
         raise InvalidArgument("known_version", "must not be negative")
+    record_contact(ctx, request)
     snapshot = ctx.program.snapshot()
     if request.known_version and request.known_version == snapshot.version:
         return store_sync_pb2.PullConfigSnapshotResponse(unchanged=True)

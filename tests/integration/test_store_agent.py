@@ -21,6 +21,7 @@ from google.protobuf.message_factory import GetMessageClass
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import create_engine, text
 
+from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.ids import new_id
 from chaincard.rpc.channels import open_channel, unreachable_region
 from chaincard.security.authz import chaincard_methods
@@ -35,6 +36,7 @@ from chaincard.v1 import (
     store_sync_pb2_grpc,
     transactions_pb2,
 )
+from store_agent.config_sync import AGENT_VERSION, StoreConfig
 from tests.support.cards import open_card, random_phone, recharge_card, refusal
 from tests.support.hostile import ALLOWED, message_strategy
 from tests.support.ledger import assert_ledger_consistent
@@ -197,6 +199,54 @@ def test_an_offline_sale_the_region_rejects_is_kept_for_the_store_to_settle_by_h
     assert status.rejected_advice_count == rejected_before + 1  # not silently taken for the recharge
     balance = regions.clients["E"].cards.GetBalance(cards_pb2.GetBalanceRequest(card_number=card), timeout=10)
     assert balance.balances.principal_fen == 5_000  # the sale was not posted: the store settles it by hand
+
+
+def _connection(channel: grpc.Channel) -> store_sync_pb2.StoreConnection:
+    """This store as region E last heard from it (ListStoreConnections; no token: the test chain is insecure)."""
+    answer = store_sync_pb2_grpc.StoreConnectionServiceStub(channel).ListStoreConnections(
+        store_sync_pb2.ListStoreConnectionsRequest(store_id=STORE), timeout=10)
+    [connection] = answer.stores
+    return connection
+
+
+def _wait_connection(channel: grpc.Channel, predicate, timeout: float = 30.0) -> store_sync_pb2.StoreConnection:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate(connection := _connection(channel)):
+        assert time.monotonic() < deadline, f"region E never saw the store so: {connection}"
+        time.sleep(0.1)
+    return connection
+
+
+def test_the_agent_tells_its_region_its_offline_queue_on_each_pull(store, regions):
+    """Issue 19: the agent's pulls carry its queue, so the region (and the console) can show it."""
+    card = open_card(store, store_id="")
+    recharge_card(regions.clients["E"].transactions, card, 10_000, "S-E-001")
+    store.cards.GetCard(cards_pb2.GetCardRequest(card_number=card), timeout=10)  # the cache learns the balance
+    with open_channel(region_endpoint(regions.hq_endpoint, "E")) as east:
+        seen = _wait_connection(east, lambda c: c.online and c.queue_reported and c.offline_queue_depth == 0)
+        assert seen.agent_version == AGENT_VERSION and seen.HasField("agent_started_at")
+
+        store.proxy.cut()
+        for price in (1_000, 1_500):
+            assert store.till.Checkout(_sale(card, price), timeout=20).offline
+        assert store.status().offline_queue_depth == 2
+        # What the agent sends on its next pull, sent here straight to the region (its own link is cut).
+        engine = make_engine(store.database)
+        try:
+            config = StoreConfig(STORE, make_session_factory(engine))
+            request = config.pull_request()
+            assert (request.status_reported, request.offline_queue_depth) == (True, 2)
+            assert request.HasField("oldest_queued_at") and request.agent_version == AGENT_VERSION
+            config.pull(store_sync_pb2_grpc.StoreSyncServiceStub(east), deadline=10)
+        finally:
+            engine.dispose()
+        queued = _connection(east)
+        assert (queued.online, queued.offline_queue_depth) == (True, 2) and queued.HasField("oldest_queued_at")
+
+        store.proxy.restore()
+        store.wait(lambda s: s.online and s.offline_queue_depth == 0)
+        drained = _wait_connection(east, lambda c: c.offline_queue_depth == 0)  # the agent's own next pull
+        assert drained.online and not drained.HasField("oldest_queued_at")
 
 
 def _cached_owed(store: Store, card: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import pytest
 
 from chaincard.ids import new_id
 from chaincard.security.tokens import TOKEN_PREFIX
-from tests.e2e.console.conftest import FRANCHISEE, ConsoleServer, csrf_of
+from tests.e2e.console.conftest import FRANCHISEE, FRANCHISEE_STORE, ConsoleServer, csrf_of
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +34,17 @@ def _member_page(client: httpx.Client, card_number: str, *, timeout: float = 30)
                 return page.text
         assert time.monotonic() < deadline, f"the member view never showed {card_number}: {found.status_code}"
         time.sleep(0.5)
+
+
+STORE_ROW = re.compile(r'<tr data-store="(?P<store>[^"]+)" data-state="(?P<state>[a-z_]+)">.*?'
+                       r'<td class="num">(?:<span class="muted">)?(?P<depth>[^<]*)<', re.S)
+
+
+def _store_row(html: str, store_id: str) -> dict[str, str]:
+    """The operations page's row of ``store_id``: its state and queue depth (as shown)."""
+    rows = {match["store"]: match.groupdict() for match in STORE_ROW.finditer(html)}
+    assert store_id in rows, f"{store_id} is not listed on the operations page"
+    return rows[store_id]
 
 
 # ---- without a session, from another site -------------------------------------------------------------------------
@@ -99,7 +110,13 @@ def test_hq_admin_sees_the_chain_and_is_refused_statements(console: ConsoleServe
         # Statements are finance's, franchisees' and auditors': HQ's refusal is the page's.
         refused = admin.get("/statements")
         assert refused.status_code == 403 and "refused" in refused.text
-        assert admin.get("/operations").status_code == 200
+        assert 'id="offline-stores"' in board.text  # stores offline now, from the regions
+        operations = admin.get("/operations")
+        assert operations.status_code == 200
+        # Every demo store's agent runs in the chain and pulls from its region: online, queue reported.
+        for store_id in ("S-E-001", "S-E-002", "S-W-001", "S-W-002"):
+            assert _store_row(operations.text, store_id)["state"] == "online", store_id
+            assert _store_row(operations.text, store_id)["depth"].isdigit(), store_id
 
 
 def test_a_franchisee_admin_sees_only_its_own_stores(console: ConsoleServer):
@@ -115,6 +132,7 @@ def test_a_franchisee_admin_sees_only_its_own_stores(console: ConsoleServer):
         assert franchisee.get("/config").status_code == 403
         operations = franchisee.get("/operations")
         assert operations.status_code == 200 and "runs-refused" in operations.text and "S-W-002" not in operations.text
+        assert "S-E-001" not in operations.text and _store_row(operations.text, FRANCHISEE_STORE)["state"] == "online"
         assert franchisee.get("/statements").status_code == 200
         assert franchisee.get("/audit", params={"franchisee_id": "F-BAMBOO"}).status_code == 403
         other_audit = franchisee.get("/audit", params={"store_id": "S-W-002"})
@@ -124,6 +142,9 @@ def test_a_franchisee_admin_sees_only_its_own_stores(console: ConsoleServer):
 def test_a_store_manager_is_refused_hq_pages(console: ConsoleServer):
     with console.logged_in("STORE_MANAGER") as manager:
         assert manager.get("/").status_code == 200
+        operations = manager.get("/operations")  # its own store's agent, and no other store
+        assert operations.status_code == 200 and _store_row(operations.text, FRANCHISEE_STORE)["state"] == "online"
+        assert re.findall(r'data-store="([^"]+)"', operations.text) == [FRANCHISEE_STORE]
         assert manager.get("/", params={"store": "S-E-001"}).status_code == 403
         for path in ("/config", "/config/levels/GOLD", "/statements"):
             answer = manager.get(path)
