@@ -18,6 +18,9 @@ from typing import Any
 from chaincard.compliance import require_record_retention
 
 ENV_PREFIX = "CHAINCARD_"
+# The shortest retention of request answers a deployment may set: a store agent retries a request it
+# never had an answer for (a region's INTERNAL, a lost link) with the same id after an outage of days.
+MIN_ANSWER_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ class Settings:
     relay_in_process: bool = True
     # How long published outbox rows are kept for `chaincard events replay`, in hours (then deleted).
     outbox_retention_hours: float = 168.0
+    # How long a region remembers the answer to each request for idempotent replays, in days (then
+    # deleted hourly; at least MIN_ANSWER_RETENTION_DAYS). The ledger keeps
+    # what the requests did; only a repeat of a request older than this would be taken as new.
+    request_answer_retention_days: int = 90
     # How long the chain keeps its records (ledger, audit log, registrations), in days. Prepaid-card
     # rules ask for at least 5 years (V9, docs/adr/0038): a shorter value is refused at start-up.
     # Nothing deletes records today; a future purge must read this (chaincard.compliance).
@@ -180,4 +187,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
 
     settings = Settings(**values, extra=extra)
     require_record_retention("record_retention_days", timedelta(days=settings.record_retention_days))
+    if settings.request_answer_retention_days < MIN_ANSWER_RETENTION_DAYS:
+        raise ValueError(f"request_answer_retention_days: answers are kept at least {MIN_ANSWER_RETENTION_DAYS} days "
+                         f"(store agents retry after long outages); {settings.request_answer_retention_days} is too short")
     return settings

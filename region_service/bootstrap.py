@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from chaincard.config import Settings
+from chaincard.db.base import utc_now
 from chaincard.db.engine import make_engine, make_session_factory
+from chaincard.db.idempotency import purge_answers
 from chaincard.db.migrate import upgrade_to_head
 from chaincard.events.relay import OutboxRelay
 from chaincard.rpc.channels import open_channel
@@ -45,7 +48,7 @@ from region_service.greetings import run_greeting_jobs
 from region_service.handlers.lifecycle import expire_due_cards
 from region_service.import_servicer import RegionImportServicer
 from region_service.levels import NightlyReview
-from region_service.models import OutboxMessage
+from region_service.models import IdempotencyKey, OutboxMessage
 from region_service.points_expiry import run_points_jobs
 from region_service.program import ProgramCache
 from region_service.referral_points import referral_consumer
@@ -62,6 +65,8 @@ EXPIRY_SWEEP_SECONDS = 60.0
 POINTS_EXPIRY_SWEEP_SECONDS = 300.0
 # How often the level review (L2) looks whether a new business day began; it reviews once per day.
 LEVEL_REVIEW_CHECK_SECONDS = 600.0
+# How often answers to requests past their retention are deleted (request_answer_retention_days).
+ANSWER_PURGE_SECONDS = 3600.0
 # How often coupons are expired, reminders sent and birthday coupons issued (each exactly once).
 COUPON_JOBS_SECONDS = 300.0
 
@@ -144,12 +149,15 @@ def start_region(settings: Settings) -> RunningServer:
     # Member-date greetings and count-use reminders, once each however often they run (docs/adr/0056).
     greeting_jobs = PeriodicJob("greeting-jobs", COUPON_JOBS_SECONDS, lambda: run_greeting_jobs(ctx)).start()
     level_review = PeriodicJob("level-review", LEVEL_REVIEW_CHECK_SECONDS, NightlyReview(ctx)).start()
+    answer_retention = timedelta(days=settings.request_answer_retention_days)
+    answer_purge = PeriodicJob("request-answer-purge", ANSWER_PURGE_SECONDS,
+                               lambda: purge_answers(session_factory, IdempotencyKey, utc_now() - answer_retention)).start()
     feed = BalanceFeedCopier(session_factory).start()
     # The region's one consumer: its members' referral awards, wherever the referee is (docs/adr/0044).
     referrals = referral_consumer(ctx).start()
     running.on_stop += [engine.dispose, hq_channel.close, forwarder.close, expiry.stop, points_expiry.stop, pack_expiry.stop, coupon_jobs.stop,
                         greeting_jobs.stop,
-                        level_review.stop, feed.stop, referrals.stop]
+                        level_review.stop, answer_purge.stop, feed.stop, referrals.stop]
     if settings.relay_in_process:
         running.on_stop.append(region_relay(settings, session_factory).start().stop)
     log.info("region serving", extra={"fields": {"region": settings.region_code, "port": running.port}})

@@ -405,6 +405,8 @@ class IdempotencyKey(IdempotencyKeyColumns, Base):
     __table_args__ = (
         Index("ix_idempotency_keys_profile_answers", "operation",
               postgresql_where=text("operation IN ('RegisterMember', 'UpdateMember')")),
+        # The hourly purge of answers past their retention (chaincard.db.idempotency.purge_answers).
+        Index("ix_idempotency_keys_created_at", "created_at"),
     )
 
 

@@ -16,9 +16,20 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Insert, LargeBinary, Select, String, Table, bindparam, insert, select
+from sqlalchemy import (
+    CursorResult,
+    Insert,
+    LargeBinary,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from chaincard.db.base import UtcTimestamp, table_of, utc_now
 from chaincard.errors import Aborted, AlreadyExists, InvalidArgument
@@ -105,6 +116,27 @@ def answer_row(operation: str, request: Message, response: Message, *, mask_secr
         "payload_sha256": fingerprint(operation, request, mask_secrets),
         "response": response.SerializeToString(),
     }
+
+
+# How many answers one purge statement deletes (short transactions beside the checkouts).
+PURGE_CHUNK = 5_000
+
+
+def purge_answers(session_factory: sessionmaker[Session], model: type[IdempotencyKeyColumns], created_before: datetime) -> int:
+    """Delete the answers remembered before ``created_before``, a chunk per transaction; returns how
+    many went. A request repeated after that is a new request: only a caller that waited past the
+    retention (the setting ``request_answer_retention_days``) could do it."""
+    keys = table_of(model)
+    total = 0
+    while True:
+        chunk = (select(keys.c.request_id).where(keys.c.created_at < created_before)
+                 .limit(PURGE_CHUNK).scalar_subquery())
+        with session_factory() as session, session.begin():
+            result = session.execute(delete(keys).where(keys.c.request_id.in_(chunk)))
+            deleted = result.rowcount if isinstance(result, CursorResult) else 0
+        total += deleted
+        if deleted < PURGE_CHUNK:
+            return total
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import DeclarativeBase
 
-from chaincard.db.base import new_metadata
+from chaincard.config import load_settings
+from chaincard.db import idempotency
+from chaincard.db.base import new_metadata, utc_now
 from chaincard.db.engine import make_engine, make_session_factory
 from chaincard.db.idempotency import IdempotencyKeyColumns, remember, replay_or_reserve
 from chaincard.db.inbox import ProcessedEventColumns, claim_event
@@ -62,3 +67,31 @@ def test_idempotency_replays_and_refuses_a_changed_payload(sessions):
             replay_or_reserve(session, Keys, "UpsertRegion", changed, directory_pb2.UpsertRegionResponse)
         with pytest.raises(InvalidArgument):
             replay_or_reserve(session, Keys, "UpsertRegion", directory_pb2.UpsertRegionRequest(), directory_pb2.UpsertRegionResponse)
+
+
+def test_answers_past_their_retention_are_purged_chunk_by_chunk_and_a_purged_request_is_new_again(sessions, monkeypatch):
+    monkeypatch.setattr(idempotency, "PURGE_CHUNK", 3)  # several chunks out of a few rows
+    requests = [directory_pb2.UpsertRegionRequest(request_id=f"r-{index}", region=directory_pb2.Region(code=f"R{index}"))
+                for index in range(8)]
+    answer = directory_pb2.UpsertRegionResponse()
+    with sessions.begin() as session:
+        for request in requests:
+            remember(session, Keys, "UpsertRegion", request, answer)
+    now = utc_now()
+    with sessions.begin() as session:  # seven of them 40 days old, one a day old
+        session.execute(update(Keys).where(Keys.request_id != "r-7").values(created_at=now - timedelta(days=40)))
+        session.execute(update(Keys).where(Keys.request_id == "r-7").values(created_at=now - timedelta(days=1)))
+
+    assert idempotency.purge_answers(sessions, Keys, now - timedelta(days=30)) == 7
+    with sessions() as session:
+        assert session.execute(select(Keys.request_id)).scalars().all() == ["r-7"]
+        assert session.execute(select(func.count()).select_from(Keys)).scalar_one() == 1
+        assert replay_or_reserve(session, Keys, "UpsertRegion", requests[0], directory_pb2.UpsertRegionResponse) is None
+        assert replay_or_reserve(session, Keys, "UpsertRegion", requests[7], directory_pb2.UpsertRegionResponse) == answer
+    assert idempotency.purge_answers(sessions, Keys, now - timedelta(days=30)) == 0
+
+
+def test_a_retention_of_answers_shorter_than_thirty_days_is_refused():
+    with pytest.raises(ValueError, match="request_answer_retention_days"):
+        load_settings(request_answer_retention_days=7)
+    assert load_settings(request_answer_retention_days=30).request_answer_retention_days == 30
