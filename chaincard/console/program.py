@@ -1,6 +1,7 @@
-"""Programme configuration pages: each kind of item, its form fields (the scalar fields of its
-proto message), a change as a diff before saving, and the Upsert RPC that saves it. HQ checks the
-item; its INVALID_ARGUMENT, naming the field, is what the page shows."""
+"""Programme configuration pages: each kind of item, its form fields (every field of its proto
+message: single values as inputs, lists, maps and nested messages as protobuf text in a text box),
+a change as a diff before saving, and the Upsert RPC that saves it. HQ checks the item; its
+INVALID_ARGUMENT, naming the field, is what the page shows."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf import text_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
@@ -57,13 +59,41 @@ def _is_repeated(field: Any) -> bool:
     return bool(flag) if flag is not None else bool(field.label == FieldDescriptor.LABEL_REPEATED)
 
 
+def _is_structured(field: Any) -> bool:
+    """A list, a map or a nested message: edited as protobuf text (``field_text``)."""
+    return _is_repeated(field) or field.type == FieldDescriptor.TYPE_MESSAGE
+
+
 def editable_fields(message: Message) -> list[Any]:
-    """The fields a form edits: single strings, integers, booleans and enums (lists, maps and nested
-    messages are shown, and changed with `chaincard program`)."""
+    """The fields a form edits: all but bytes and floating point (no programme item has them:
+    amounts are integer fen)."""
     fields: list[Any] = list(message.DESCRIPTOR.fields)
     return [field for field in fields
-            if not _is_repeated(field) and field.type != FieldDescriptor.TYPE_MESSAGE
-            and field.type not in (FieldDescriptor.TYPE_BYTES, FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT)]
+            if field.type not in (FieldDescriptor.TYPE_BYTES, FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT)]
+
+
+def field_text(message: Message, field: Any) -> str:
+    """One structured field of ``message`` as protobuf text, one line per entry: what its text box
+    holds (e.g. ``store_ids: "S-E-001"`` twice, or ``window { start: "09:00" end: "12:00" }``)."""
+    only = type(message)()
+    if _is_repeated(field):
+        getattr(only, field.name).MergeFrom(getattr(message, field.name))
+    elif message.HasField(field.name):
+        getattr(only, field.name).CopyFrom(getattr(message, field.name))
+    return text_format.MessageToString(only, as_utf8=True)
+
+
+def _parse_field_text(current: Message, field: Any, text: str) -> Message:
+    """The message ``text`` describes, which must set nothing but ``field``."""
+    parsed = type(current)()
+    try:
+        text_format.Parse(text, parsed)
+    except text_format.ParseError as error:
+        raise FormError(field.name, f"is not valid protobuf text ({error})") from None
+    others = [described.name for described, _ in parsed.ListFields() if described.name != field.name]
+    if others:
+        raise FormError(field.name, f"may set only {field.name}, not {', '.join(others)}")
+    return parsed
 
 
 def field_rows(message: Message) -> list[dict[str, Any]]:
@@ -81,12 +111,15 @@ def field_rows(message: Message) -> list[dict[str, Any]]:
         else:
             shown = _show(field, value)
             choices = []
+        raw = (field_text(message, field) if _is_structured(field) else value) if field.name in editable else None
         rows.append({"name": field.name, "value": shown, "editable": field.name in editable,
-                     "kind": _kind(field), "choices": choices, "raw": value if field.name in editable else None})
+                     "kind": _kind(field), "choices": choices, "raw": raw})
     return rows
 
 
 def _kind(field: Any) -> str:
+    if _is_structured(field):
+        return "textproto"
     if field.type == FieldDescriptor.TYPE_BOOL:
         return "bool"
     if field.type in _INTEGERS:
@@ -97,9 +130,7 @@ def _kind(field: Any) -> str:
 
 
 def _show(field: Any, value: Any) -> str:
-    if _is_repeated(field) or field.type == FieldDescriptor.TYPE_MESSAGE:
-        from google.protobuf import text_format
-
+    if _is_structured(field):
         if field.type == FieldDescriptor.TYPE_MESSAGE and not _is_repeated(field):
             return text_format.MessageToString(value, as_one_line=True, as_utf8=True)
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
@@ -119,6 +150,15 @@ def apply_form(current: Message, form: Mapping[str, Any], *, new_code: str = "")
         if field.name == "code" and not new_code:
             continue  # the key of an existing item does not change
         raw = form.get(f"f_{field.name}")
+        if _is_structured(field):
+            if raw is not None:
+                parsed = _parse_field_text(current, field, str(raw))
+                changed.ClearField(field.name)
+                if _is_repeated(field):
+                    getattr(changed, field.name).MergeFrom(getattr(parsed, field.name))
+                elif parsed.HasField(field.name):
+                    getattr(changed, field.name).CopyFrom(getattr(parsed, field.name))
+            continue
         if field.type == FieldDescriptor.TYPE_BOOL:
             setattr(changed, field.name, raw in ("on", "true", "1"))
             continue

@@ -48,3 +48,26 @@ def test_a_member_is_looked_up_by_phone_card_number_qr_code_or_id():
     assert _view_request("01a24647-2714-7c84-84c8-ed1df02dccf3").member_id == "01a24647-2714-7c84-84c8-ed1df02dccf3"
     assert _safe_next("/members?q=1") == "/members?q=1"
     assert _safe_next("//evil.example/") == _safe_next("https://evil.example/") == _safe_next(None) == "/"
+
+
+def test_lists_maps_and_nested_messages_are_edited_as_protobuf_text_and_a_bad_text_names_its_field():
+    level = program_config_pb2.Level(code="GOLD", name="Gold", privileges=["lounge"], category_discount_bp={"food": 500})
+    rows = {row["name"]: row for row in program.field_rows(level)}
+    assert rows["privileges"]["kind"] == "textproto" and rows["privileges"]["raw"] == 'privileges: "lounge"\n'
+    assert rows["category_discount_bp"]["raw"] == 'category_discount_bp {\n  key: "food"\n  value: 500\n}\n'
+    changed = program.apply_form(level, {"f_privileges": 'privileges: "lounge"\nprivileges: "parking"',
+                                         "f_category_discount_bp": 'category_discount_bp { key: "drinks" value: 800 }'})
+    assert list(changed.privileges) == ["lounge", "parking"] and dict(changed.category_discount_bp) == {"drinks": 800}
+    assert ("privileges", "lounge", "lounge, parking") in program.diff(level, changed)
+    assert program.apply_form(level, {"f_privileges": ""}).privileges == []  # an emptied box empties the list
+
+    promotion = program_config_pb2.RechargePromotion(code="P1", tiers=[program_config_pb2.RechargeTier(min_amount_fen=10_000)])
+    text = {row["name"]: row for row in program.field_rows(promotion)}["tiers"]["raw"]
+    again = program.apply_form(promotion, {"f_tiers": text.replace("10000", "20000")})
+    assert again.tiers[0].min_amount_fen == 20_000
+
+    for form, why in (({"f_privileges": "privileges: [unclosed"}, "not valid protobuf text"),
+                      ({"f_privileges": 'name: "sneaked in"'}, "may set only privileges")):
+        with pytest.raises(program.FormError) as error:
+            program.apply_form(level, form)
+        assert error.value.field == "privileges" and why in str(error.value)
