@@ -37,6 +37,7 @@ from chaincard.console.backend import Backend, ConsoleError, LoginRequired, Oper
 from chaincard.console.csrf import CSRF_FIELD, origin_of, same_origin, token_matches
 from chaincard.console.formatting import format_bp, format_count, format_fen, format_timestamp
 from chaincard.console.i18n import CATALOG, LANG_COOKIE, LANGUAGES, choose_language, translator
+from chaincard.console.labels import labeler, short_name
 from chaincard.console.sessions import Operator, Session, SessionStore
 from chaincard.console.stores import store_states
 from chaincard.ids import new_id
@@ -180,7 +181,7 @@ class Console:
         operator = session.operator if session is not None else None
         menu = [(key, path) for key, path, roles in _MENU if operator is not None and operator.role in roles]
         html = self.templates.get_template(template).render(
-            t=translator(lang), lang=lang, languages=LANGUAGES, operator=operator, menu=menu,
+            t=translator(lang), label=labeler(lang), lang=lang, languages=LANGUAGES, operator=operator, menu=menu,
             csrf_token=session.csrf_token if session is not None else "", csrf_field=CSRF_FIELD,
             path=request.url.path, full_path=_full_path(request), **context)
         return HTMLResponse(html, status_code=status)
@@ -207,15 +208,7 @@ def _full_path(request: Request) -> str:
 
 def _enum_name(value: int, enum: str) -> str:
     """A proto enum value's name without its type prefix: (2, "CardState") → "ACTIVE"."""
-    from chaincard.v1 import common_pb2 as common
-
-    enum_type = getattr(common, enum, None) or getattr(member_view_pb2, enum, None) or getattr(settlement_pb2, enum)
-    try:
-        name: str = enum_type.Name(value)
-    except ValueError:
-        return str(value)
-    prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", enum).upper() + "_"
-    return name.removeprefix(prefix)
+    return short_name(value, enum)
 
 
 def _safe_next(target: str | None) -> str:

@@ -256,6 +256,6 @@ def test_a_store_manager_freezes_a_card_and_reads_a_receipt(chain, console: Cons
         done = manager.post(f"/cards/{card_number}/freeze", data={**data, "reason": "customer asked"})
         assert done.status_code == 303, done.text
         deadline = time.monotonic() + 30
-        while "FROZEN" not in _member_page(manager, card_number):
+        while ">Frozen<" not in _member_page(manager, card_number):
             assert time.monotonic() < deadline, "the member view never showed the card frozen"
             time.sleep(0.5)

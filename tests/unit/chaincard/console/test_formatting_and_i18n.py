@@ -29,3 +29,25 @@ def test_the_language_comes_from_the_cookie_then_the_browser():
 
 def test_every_entry_has_both_languages():
     assert all(english and chinese for english, chinese in CATALOG.values())
+
+
+def test_states_kinds_and_roles_are_named_in_the_operators_language_and_unknown_ones_by_their_short_name():
+    from chaincard.console.labels import LABELS, labeler
+    from chaincard.v1 import common_pb2, settlement_pb2
+
+    zh, en = labeler("zh"), labeler("en")
+    assert (zh("CardState", common_pb2.CARD_STATE_FROZEN), en("CardState", common_pb2.CARD_STATE_FROZEN)) == ("已冻结", "Frozen")
+    assert zh("CouponState", common_pb2.COUPON_STATE_REDEEMED) == "已使用"
+    assert en("SettlementFlow", settlement_pb2.SETTLEMENT_FLOW_PLATFORM_FEE) == "Platform fee"
+    assert zh("Role", "STORE_MANAGER") == zh("Role", "OPERATOR_ROLE_STORE_MANAGER") == "店长"
+    assert en("CardState", 99) == "99" and en("CardState", common_pb2.CARD_STATE_UNSPECIFIED) == "UNSPECIFIED"
+    # Every value of the enums shown is labelled (a new value added to a proto shows up here).
+    for enum, values in (("CardState", common_pb2.CardState), ("CouponState", common_pb2.CouponState),
+                         ("TransactionType", common_pb2.TransactionType),
+                         ("SettlementRunState", settlement_pb2.SettlementRunState),
+                         ("SettlementFlow", settlement_pb2.SettlementFlow)):
+        prefix = {"CardState": "CARD_STATE_", "CouponState": "COUPON_STATE_", "TransactionType": "TRANSACTION_TYPE_",
+                  "SettlementRunState": "SETTLEMENT_RUN_STATE_", "SettlementFlow": "SETTLEMENT_FLOW_"}[enum]
+        missing = [name for name in values.keys() if not name.endswith("_UNSPECIFIED")
+                   and (enum, name.removeprefix(prefix)) not in LABELS]
+        assert not missing, f"{enum} values without a label: {missing}"
