@@ -358,11 +358,12 @@ def _directory(p: Page) -> dict[str, list[Any]]:
 
 def dashboard_page(p: Page) -> Response:
     query = dashboard.DashboardQuery.from_params(p.params)
-    board = dashboard.build(p.grpc, query)
+    board = dashboard.build(p.grpc, query, role=p.operator.role)
     t = translator(p.lang)
-    labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members")}
+    labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members",
+                                        "no_level")}
     labels.update({name: t(name) for name in CATALOG if name.startswith("RFM_SEGMENT_")})
-    charts = {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments")}
+    charts = {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments", "levels")}
     return p.render("dashboard.html", board=board, charts=charts, directory=_directory(p), query=query,
                     periods=dashboard.PERIODS)
 
