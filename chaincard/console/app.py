@@ -356,16 +356,20 @@ def _directory(p: Page) -> dict[str, list[Any]]:
     return lists
 
 
-def dashboard_page(p: Page) -> Response:
-    query = dashboard.DashboardQuery.from_params(p.params)
-    board = dashboard.build(p.grpc, query, role=p.operator.role)
-    t = translator(p.lang)
+def dashboard_charts(board: dashboard.Dashboard, lang: str) -> dict[str, str]:
+    """Each chart's data-chart JSON, its labels in ``lang``."""
+    t = translator(lang)
     labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members",
                                         "no_level")}
     labels.update({name: t(name) for name in CATALOG if name.startswith("RFM_SEGMENT_")})
-    charts = {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments", "levels")}
-    return p.render("dashboard.html", board=board, charts=charts, directory=_directory(p), query=query,
-                    periods=dashboard.PERIODS)
+    return {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments", "levels")}
+
+
+def dashboard_page(p: Page) -> Response:
+    query = dashboard.DashboardQuery.from_params(p.params)
+    board = dashboard.build(p.grpc, query, role=p.operator.role)
+    return p.render("dashboard.html", board=board, charts=dashboard_charts(board, p.lang), directory=_directory(p),
+                    query=query, periods=dashboard.PERIODS)
 
 
 # ---- members -----------------------------------------------------------------------------------------------------
