@@ -34,6 +34,8 @@ from chaincard.v1 import (
     coupon_issue_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
+    event_pipeline_pb2,
+    event_pipeline_pb2_grpc,
     imports_pb2,
     imports_pb2_grpc,
     member_index_pb2,
@@ -60,6 +62,7 @@ from hq_service.campaign_sender import CampaignSender
 from hq_service.campaign_service import CampaignServicer
 from hq_service.company_recharge_worker import CompanyRechargeWorker, RegionCompanyOrders
 from hq_service.company_servicer import CompanyServicer
+from hq_service.event_pipeline import EventPipelineServicer
 from hq_service.import_servicer import ImportServicer, RegionImports
 from hq_service.models import ProcessedEvent
 from hq_service.notice_contacts import RegionContacts
@@ -144,6 +147,8 @@ def start_hq(settings: Settings) -> RunningServer:
          _name(segments_pb2, "SegmentService")),
         (campaigns_pb2_grpc.add_CampaignServiceServicer_to_server, CampaignServicer(session_factory, commands, settings),
          _name(campaigns_pb2, "CampaignService")),
+        (event_pipeline_pb2_grpc.add_EventPipelineServiceServicer_to_server, EventPipelineServicer(session_factory, settings),
+         _name(event_pipeline_pb2, "EventPipelineService")),
     ]
     guard = service_guard(settings, accepted_peers=PEERS_OF_HQ, keys=local_key_source(operators),
                           directory=hq_directory(session_factory), on_denied=refusal_recorder(session_factory))

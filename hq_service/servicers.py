@@ -232,6 +232,10 @@ class ReportServicer(reports_pb2_grpc.ReportServiceServicer):
             for row in coupon_report.coupon_report(session, request.query):
                 yield reports_pb2.StreamCouponReportResponse(row=row)
 
+    def GetLevelMix(self, request: reports_pb2.GetLevelMixRequest, context: grpc.ServicerContext) -> reports_pb2.GetLevelMixResponse:  # noqa: N802
+        with reports.snapshot(self.session_factory) as session:
+            return reports.level_mix(session, request.query)
+
     def ExportReport(self, request: reports_pb2.ExportReportRequest, context: grpc.ServicerContext) -> Iterator[reports_pb2.ExportReportResponse]:  # noqa: N802
         with reports.snapshot(self.session_factory) as session:
             for chunk in reports.export_report(session, request, self.settings):

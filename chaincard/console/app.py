@@ -350,21 +350,26 @@ def _directory(p: Page) -> dict[str, list[Any]]:
     return lists
 
 
+def dashboard_charts(board: dashboard.Dashboard, lang: str) -> dict[str, str]:
+    """Each chart's data-chart JSON, its labels in ``lang``."""
+    t = translator(lang)
+    labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members",
+                                        "no_level")}
+    labels.update({name: t(name) for name in CATALOG if name.startswith("RFM_SEGMENT_")})
+    return {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments", "levels")}
+
+
 def dashboard_page(p: Page) -> Response:
     query = dashboard.DashboardQuery.from_params(p.params)
-    board = dashboard.build(p.grpc, query)
-    t = translator(p.lang)
-    labels = {key: t(key) for key in ("revenue", "recharges", "liability", "new_members", "members_cumulative", "members")}
-    labels.update({name: t(name) for name in CATALOG if name.startswith("RFM_SEGMENT_")})
-    charts = {kind: board.chart(kind, labels) for kind in ("revenue", "members", "liability", "stores", "segments")}
+    board = dashboard.build(p.grpc, query, role=p.operator.role)
     directory = _directory(p)
     # Stores offline now, within the dashboard's filter (the regions are asked live, not the reports).
     shown = [store for store in directory["stores"]
              if (not query.region_code or store.region_code == query.region_code)
              and (not query.franchisee_id or store.franchisee_id == query.franchisee_id)
              and (not query.store_id or store.store_id == query.store_id)]
-    return p.render("dashboard.html", board=board, charts=charts, directory=directory, query=query,
-                    periods=dashboard.PERIODS, states=store_states(p.grpc, shown))
+    return p.render("dashboard.html", board=board, charts=dashboard_charts(board, p.lang), directory=directory,
+                    query=query, periods=dashboard.PERIODS, states=store_states(p.grpc, shown))
 
 
 # ---- members -----------------------------------------------------------------------------------------------------

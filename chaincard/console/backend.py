@@ -26,6 +26,7 @@ from chaincard.v1 import (
     cards_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
+    event_pipeline_pb2_grpc,
     member_view_pb2_grpc,
     operators_pb2,
     program_config_pb2_grpc,
@@ -180,6 +181,10 @@ class OperatorClient:
     @property
     def segments(self) -> segments_pb2_grpc.SegmentServiceStub:
         return segments_pb2_grpc.SegmentServiceStub(self.hq)
+
+    @property
+    def event_pipeline(self) -> event_pipeline_pb2_grpc.EventPipelineServiceStub:
+        return event_pipeline_pb2_grpc.EventPipelineServiceStub(self.hq)
 
     @property
     def statements(self) -> settlement_pb2_grpc.SettlementServiceStub:

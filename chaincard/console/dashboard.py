@@ -1,24 +1,29 @@
 """The dashboard's figures (R4), each from HQ's reports as the operator may see them: revenue,
 recharges and member growth by period, prepaid liability at each period's end, the stores that
-sold most, and the RFM segment mix. Weeks are summed from days here (the reports have no week)."""
+sold most, the RFM segment mix and the level mix; for HQ's admins and auditors, the event
+consumers' lag. Weeks are summed from days here (the reports have no week)."""
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chaincard.console.backend import ConsoleError, OperatorClient, Refused
 from chaincard.console.formatting import CHAIN_TIME_ZONE
-from chaincard.v1 import member_view_pb2, reports_pb2, segments_pb2
+from chaincard.v1 import event_pipeline_pb2, member_view_pb2, reports_pb2, segments_pb2
 
 PERIODS = ("day", "week", "month")
 # How far back each period looks, and how many liability points (one call each) it shows.
 DAY_SPAN, WEEK_SPAN, MONTH_SPAN = 30, 12, 12
 LIABILITY_POINTS = 12
 TOP_STORES = 10
+# Roles that see the consumer lag panel: the RPC serves them only (chain-wide operations data).
+LAG_ROLES = frozenset({"HQ_ADMIN", "AUDITOR"})
+# Reading lag asks every consumer group's offsets of the brokers: more than a report's deadline.
+LAG_DEADLINE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,28 @@ class Bucket:
     sales_count: int = 0
 
 
+@dataclass(frozen=True)
+class LevelCount:
+    """Active cards of one card type at one level (the level mix, from GetLevelMix)."""
+
+    card_type_code: str
+    card_type_name: str
+    level_code: str
+    level_name: str
+    level_rank: int
+    cards: int
+
+
+@dataclass(frozen=True)
+class ConsumerLag:
+    """One consumer group's lag on one topic (GetConsumerLag)."""
+
+    group_id: str
+    topic: str
+    lag: int
+    end_offset: int
+
+
 @dataclass
 class Dashboard:
     query: DashboardQuery
@@ -58,7 +85,17 @@ class Dashboard:
     top_stores: list[tuple[str, str, int, int]] = field(default_factory=list)  # (id, name, net fen, sales)
     segments: list[tuple[str, int]] = field(default_factory=list)  # (RfmSegment name, members)
     segments_as_of: str = ""
+    levels: list[LevelCount] = field(default_factory=list)
+    levels_as_of: datetime | None = None
+    # None: the operator's role does not see the lag panel at all.
+    lags: list[ConsumerLag] | None = None
     notes: list[str] = field(default_factory=list)  # i18n keys of parts the operator may not see
+    level_notes: list[str] = field(default_factory=list)
+    lag_notes: list[str] = field(default_factory=list)
+
+    @property
+    def level_total(self) -> int:
+        return sum(count.cards for count in self.levels)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -89,10 +126,28 @@ class Dashboard:
         elif kind == "stores":
             data = {"type": "bar", "horizontal": True, "labels": [name or key for key, name, _, _ in self.top_stores],
                     "datasets": [{"label": labels["revenue"], "data": [fen / 100 for _, _, fen, _ in self.top_stores]}]}
+        elif kind == "levels":
+            data = self._level_chart(labels.get("no_level", "–"))
         else:  # segments
             data = {"type": "doughnut", "labels": [labels.get(name, name) for name, _ in self.segments],
                     "datasets": [{"label": labels["members"], "data": [count for _, count in self.segments]}]}
         return json.dumps(data, ensure_ascii=False)
+
+
+    def _level_chart(self, no_level: str) -> dict[str, Any]:
+        """Levels along the axis (lowest rank first), one bar series per card type."""
+        levels: dict[str, tuple[int, str]] = {}
+        for count in self.levels:
+            levels.setdefault(count.level_code, (count.level_rank, count.level_name or count.level_code))
+        order = sorted(levels, key=lambda code: (levels[code][0], code))
+        series: dict[str, dict[str, int]] = {}
+        names: dict[str, str] = {}
+        for count in self.levels:
+            series.setdefault(count.card_type_code, {})[count.level_code] = count.cards
+            names[count.card_type_code] = count.card_type_name or count.card_type_code
+        return {"type": "bar", "labels": [levels[code][1] or no_level for code in order],
+                "datasets": [{"label": names[code], "data": [series[code].get(level, 0) for level in order]}
+                             for code in sorted(series)]}
 
 
 def today() -> date:
@@ -146,9 +201,9 @@ def bucket_key(period: str, business_date: str) -> str:
     return business_date
 
 
-def build(client: OperatorClient, query: DashboardQuery, *, now: date | None = None) -> Dashboard:
-    """The dashboard as ``client``'s operator may see it. A refusal of the main sales report is the
-    page's refusal; a refused side panel is left out with a note."""
+def build(client: OperatorClient, query: DashboardQuery, *, now: date | None = None, role: str = "") -> Dashboard:
+    """The dashboard as ``client``'s operator (of ``role``) may see it. A refusal of the main sales
+    report is the page's refusal; a refused side panel is left out with a note."""
     end = now or today()
     start, end = span(query.period, end)
     board = Dashboard(query=query, start=start, end=end)
@@ -192,4 +247,37 @@ def build(client: OperatorClient, query: DashboardQuery, *, now: date | None = N
         board.notes.append("note_segments_refused")
     except ConsoleError:
         board.notes.append("note_segments_unavailable")
+    _add_level_mix(client, query, board)
+    if role in LAG_ROLES:
+        _add_consumer_lag(client, board)
     return board
+
+
+def _add_level_mix(client: OperatorClient, query: DashboardQuery, board: Dashboard) -> None:
+    try:
+        mix = client.call(client.reports.GetLevelMix, reports_pb2.GetLevelMixRequest(
+            query=reports_pb2.LevelMixQuery(scope=query.scope(), grouping=reports_pb2.REPORT_GROUPING_CHAIN)))
+    except Refused:
+        board.level_notes.append("note_levels_refused")
+        return
+    except ConsoleError:
+        board.level_notes.append("note_levels_unavailable")
+        return
+    board.levels = [LevelCount(row.card_type_code, row.card_type_name, row.level_code, row.level_name, row.level_rank,
+                               row.active_card_count) for row in mix.rows]
+    if mix.HasField("as_of"):
+        board.levels_as_of = mix.as_of.ToDatetime(tzinfo=UTC)
+
+
+def _add_consumer_lag(client: OperatorClient, board: Dashboard) -> None:
+    board.lags = []
+    try:
+        answer = client.call(client.event_pipeline.GetConsumerLag, event_pipeline_pb2.GetConsumerLagRequest(),
+                             deadline=LAG_DEADLINE_SECONDS)
+    except Refused:
+        board.lag_notes.append("note_lag_refused")
+        return
+    except ConsoleError:
+        board.lag_notes.append("note_lag_unavailable")
+        return
+    board.lags = [ConsumerLag(row.group_id, row.topic, row.lag, row.end_offset) for row in answer.lags]

@@ -42,6 +42,17 @@ def groups_of(region_codes: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
 
 
 @dataclass
+class TopicLag:
+    """One group's lag on one of its topics (its partitions summed)."""
+
+    topic: str
+    lag: int = 0
+    end: int = 0
+    committed_partitions: int = 0
+    partitions: int = 0
+
+
+@dataclass
 class GroupLag:
     group_id: str
     # Records not yet committed by the group, summed over its partitions.
@@ -51,6 +62,8 @@ class GroupLag:
     # Partitions where the group has committed an offset.
     committed_partitions: int = 0
     per_partition: dict[TopicPartition, int] = field(default_factory=dict)
+    # The same figures per topic of the group, in the order of its topics (HQ's GetConsumerLag).
+    topics: dict[str, TopicLag] = field(default_factory=dict)
 
 
 def _client_timeouts(timeout: float) -> dict[str, int]:
@@ -105,18 +118,23 @@ def consumer_lag(bootstrap: str, deployment: str, *, timeout: float = 5.0, regio
             **current_connection().client_options(),
         )
         try:
-            lag = GroupLag(group_id=group_id)
+            lag = GroupLag(group_id=group_id, topics={topic: TopicLag(topic) for topic in group_topics})
             for partition in partitions:
                 if partition.topic not in group_topics:
                     continue
+                on_topic = lag.topics[partition.topic]
                 committed = reader.committed(partition)
                 if committed is not None:
                     lag.committed_partitions += 1
+                    on_topic.committed_partitions += 1
                 start = committed if committed is not None else beginnings.get(partition, 0)
                 behind = max(ends[partition] - start, 0)
                 lag.per_partition[partition] = behind
                 lag.lag += behind
                 lag.end += ends[partition]
+                on_topic.partitions += 1
+                on_topic.lag += behind
+                on_topic.end += ends[partition]
             results.append(lag)
         finally:
             reader.close(autocommit=False)

@@ -332,11 +332,15 @@ def _build_matrix() -> dict[str, Rule]:
 
     # ReportService (HQ).
     m[_rpc("ReportService", "GetStoreDailySummary")] = Rule(roles=_REPORT_READERS, targets=(Check("query.store_id", "store"),))
-    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport"):
+    for method in ("StreamSalesReport", "StreamTopMembers", "StreamLiabilityReport", "StreamCouponReport", "GetLevelMix"):
         m[_rpc("ReportService", method)] = Rule(roles=_REPORT_READERS, filters=_REPORT_FILTERS)
     m[_rpc("ReportService", "ExportReport")] = Rule(
         roles=_REPORT_READERS, filters=_EXPORT_FILTERS, targets=(Check("store_daily.store_id", "store"),)
     )
+
+    # EventPipelineService (HQ, issue 19): consumer lag is chain-wide operations data, cut by no scope.
+    m[_rpc("EventPipelineService", "GetConsumerLag")] = Rule(
+        roles=_roles(HA, AU), note="chain-wide operations data: HQ admin and auditors with a chain scope")
 
     # CommissionService (HQ, docs/adr/0043): the nightly computation is HQ's; the reports are read
     # by HQ for the whole chain and by a store's managers (FA, RM, SM) for one store in their scope.

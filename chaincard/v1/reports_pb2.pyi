@@ -373,3 +373,47 @@ class ExportReportResponse(_message.Message):
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     chunk: _common_pb2.ExportChunk
     def __init__(self, chunk: _Optional[_Union[_common_pb2.ExportChunk, _Mapping]] = ...) -> None: ...
+
+class LevelMixQuery(_message.Message):
+    __slots__ = ("scope", "grouping")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    GROUPING_FIELD_NUMBER: _ClassVar[int]
+    scope: ReportScope
+    grouping: ReportGrouping
+    def __init__(self, scope: _Optional[_Union[ReportScope, _Mapping]] = ..., grouping: _Optional[_Union[ReportGrouping, str]] = ...) -> None: ...
+
+class GetLevelMixRequest(_message.Message):
+    __slots__ = ("query",)
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    query: LevelMixQuery
+    def __init__(self, query: _Optional[_Union[LevelMixQuery, _Mapping]] = ...) -> None: ...
+
+class LevelMixRow(_message.Message):
+    __slots__ = ("group_key", "group_name", "card_type_code", "card_type_name", "level_code", "level_name", "level_rank", "active_card_count")
+    GROUP_KEY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_NAME_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_CODE_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_RANK_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    group_key: str
+    group_name: str
+    card_type_code: str
+    card_type_name: str
+    level_code: str
+    level_name: str
+    level_rank: int
+    active_card_count: int
+    def __init__(self, group_key: _Optional[str] = ..., group_name: _Optional[str] = ..., card_type_code: _Optional[str] = ..., card_type_name: _Optional[str] = ..., level_code: _Optional[str] = ..., level_name: _Optional[str] = ..., level_rank: _Optional[int] = ..., active_card_count: _Optional[int] = ...) -> None: ...
+
+class GetLevelMixResponse(_message.Message):
+    __slots__ = ("rows", "as_of", "total_active_card_count")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ACTIVE_CARD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[LevelMixRow]
+    as_of: _timestamp_pb2.Timestamp
+    total_active_card_count: int
+    def __init__(self, rows: _Optional[_Iterable[_Union[LevelMixRow, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_active_card_count: _Optional[int] = ...) -> None: ...

@@ -65,6 +65,11 @@ class ReportServiceStub:
                 request_serializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.FromString,
                 _registered_method=True)
+        self.GetLevelMix = channel.unary_unary(
+                '/chaincard.v1.ReportService/GetLevelMix',
+                request_serializer=chaincard_dot_v1_dot_reports__pb2.GetLevelMixRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_reports__pb2.GetLevelMixResponse.FromString,
+                _registered_method=True)
         self.ExportReport = channel.unary_stream(
                 '/chaincard.v1.ReportService/ExportReport',
                 request_serializer=chaincard_dot_v1_dot_reports__pb2.ExportReportRequest.SerializeToString,
@@ -120,6 +125,14 @@ class ReportServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLevelMix(self, request, context):
+        """The level mix (R4, issue 19): how many active cards each card type has at each level, now, per
+        store, franchisee, region or chain on the issuing side (where the card was opened).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportReport(self, request, context):
         """Exports any of the reports above as CSV or XLSX (R3), streamed in chunks; the last chunk
         carries the file's SHA-256. PDF is INVALID_ARGUMENT.
@@ -155,6 +168,11 @@ def add_ReportServiceServicer_to_server(servicer, server):
                     servicer.StreamCouponReport,
                     request_deserializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.SerializeToString,
+            ),
+            'GetLevelMix': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLevelMix,
+                    request_deserializer=chaincard_dot_v1_dot_reports__pb2.GetLevelMixRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_reports__pb2.GetLevelMixResponse.SerializeToString,
             ),
             'ExportReport': grpc.unary_stream_rpc_method_handler(
                     servicer.ExportReport,
@@ -303,6 +321,33 @@ class ReportService:
             '/chaincard.v1.ReportService/StreamCouponReport',
             chaincard_dot_v1_dot_reports__pb2.StreamCouponReportRequest.SerializeToString,
             chaincard_dot_v1_dot_reports__pb2.StreamCouponReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLevelMix(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.ReportService/GetLevelMix',
+            chaincard_dot_v1_dot_reports__pb2.GetLevelMixRequest.SerializeToString,
+            chaincard_dot_v1_dot_reports__pb2.GetLevelMixResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -350,6 +350,59 @@ def liability_report(session: Session, query: reports_pb2.LiabilityQuery, settin
         )
 
 
+# ---- R4: level mix ---------------------------------------------------------------------------------
+def _programme_names(session: Session) -> tuple[dict[str, str], dict[str, tuple[str, int]]]:
+    """Card type code → name, and level code → (name, rank), as the programme has them now."""
+    card_types: dict[str, str] = {}
+    levels: dict[str, tuple[str, int]] = {}
+    for kind, definition in session.execute(
+            select(ConfigItem.kind, ConfigItem.definition).where(ConfigItem.kind.in_(("card_type", "level")))).all():
+        if kind == "card_type":
+            card_type = pc.CardType.FromString(definition)
+            card_types[card_type.code] = card_type.name
+        else:
+            level = pc.Level.FromString(definition)
+            levels[level.code] = (level.name, level.rank)
+    return card_types, levels
+
+
+def level_mix(session: Session, query: reports_pb2.LevelMixQuery) -> reports_pb2.GetLevelMixResponse:
+    """Active cards per group, card type and level, from the card read model (CardOpened, then
+    CardLevelChanged / CardTypeChanged / CardStateChanged move a card): its current figures.
+    Cards count on the issuing side, as the liability report's: issuing store and franchisee, home
+    region."""
+    grouping = query.grouping or reports_pb2.REPORT_GROUPING_CHAIN
+    group = _group_column(grouping, CardView.issuing_store_id, CardView.home_region, CardView.issuing_franchisee_id)
+    filters: list[ColumnElement[bool]] = [CardView.state == common_pb2.CARD_STATE_ACTIVE]
+    if query.scope.store_id:
+        filters.append(CardView.issuing_store_id == query.scope.store_id)
+    if query.scope.franchisee_id:
+        filters.append(CardView.issuing_franchisee_id == query.scope.franchisee_id)
+    if query.scope.region_code:
+        filters.append(CardView.home_region == query.scope.region_code)
+    rows = session.execute(
+        select(_labelled_group(group), CardView.card_type_code, CardView.level_code, func.count().label("cards"),
+               func.max(CardView.updated_at).label("newest"))
+        .where(*filters)
+        .group_by(*_group_by(group), CardView.card_type_code, CardView.level_code)
+    ).all()
+    names = _group_names(session, grouping)
+    card_types, levels = _programme_names(session)
+    answer = reports_pb2.GetLevelMixResponse()
+    ordered = sorted(rows, key=lambda row: (row.group_key, row.card_type_code, -levels.get(row.level_code, ("", 0))[1],
+                                            row.level_code))
+    for row in ordered:
+        level_name, rank = levels.get(row.level_code, (row.level_code, 0))
+        answer.rows.add(group_key=row.group_key, group_name=names.get(row.group_key, row.group_key),
+                        card_type_code=row.card_type_code, card_type_name=card_types.get(row.card_type_code, row.card_type_code),
+                        level_code=row.level_code, level_name=level_name, level_rank=rank, active_card_count=int(row.cards))
+        answer.total_active_card_count += int(row.cards)
+    newest = max((row.newest for row in rows if row.newest is not None), default=None)
+    if newest is not None:
+        answer.as_of.FromDatetime(newest if newest.tzinfo else newest.replace(tzinfo=UTC))
+    return answer
+
+
 # ---- R3: exports ---------------------------------------------------------------------------------
 def export_report(session: Session, request: reports_pb2.ExportReportRequest, settings: Settings) -> Iterator[common_pb2.ExportChunk]:
     if request.format not in (common_pb2.EXPORT_FORMAT_CSV, common_pb2.EXPORT_FORMAT_XLSX):

@@ -117,6 +117,11 @@ class Reports(reports_pb2_grpc.ReportServiceServicer):
         yield reports_pb2.StreamSalesReportResponse(row=reports_pb2.SalesReportRow(
             group_key=f"{scope.region_code}/{scope.franchisee_id}/{scope.store_id}"))
 
+    def GetLevelMix(self, request, context):  # noqa: N802
+        scope = request.query.scope
+        return reports_pb2.GetLevelMixResponse(rows=[reports_pb2.LevelMixRow(
+            group_key=f"{scope.region_code}/{scope.franchisee_id}/{scope.store_id}")])
+
 
 class Directory_(directory_pb2_grpc.DirectoryServiceServicer):
     def ListStores(self, request, context):  # noqa: N802
@@ -354,6 +359,18 @@ CASES: list[tuple[str, tuple[Role, Scope], str, Any, grpc.StatusCode]] = [
     ("franchisee reports on another franchisee", (Role.FRANCHISEE_ADMIN, AURORA), "ReportService/StreamSalesReport",
      reports_pb2.StreamSalesReportRequest(query=reports_pb2.SalesReportQuery(scope=reports_pb2.ReportScope(franchisee_id="F-BAMBOO"))),
      DENIED),
+    ("franchisee's level mix of another franchisee", (Role.FRANCHISEE_ADMIN, AURORA), "ReportService/GetLevelMix",
+     reports_pb2.GetLevelMixRequest(query=reports_pb2.LevelMixQuery(scope=reports_pb2.ReportScope(franchisee_id="F-BAMBOO"))),
+     DENIED),
+    ("regional manager's level mix of another region", (Role.REGIONAL_MANAGER, Scope.region("E")), "ReportService/GetLevelMix",
+     reports_pb2.GetLevelMixRequest(query=reports_pb2.LevelMixQuery(scope=reports_pb2.ReportScope(region_code="W"))), DENIED),
+    ("store manager's level mix of own store", MANAGER_E1, "ReportService/GetLevelMix", reports_pb2.GetLevelMixRequest(), OK),
+    ("franchisee reads consumer lag", (Role.FRANCHISEE_ADMIN, AURORA), "EventPipelineService/GetConsumerLag", None, DENIED),
+    ("regional manager reads consumer lag", (Role.REGIONAL_MANAGER, Scope.region("E")), "EventPipelineService/GetConsumerLag",
+     None, DENIED),
+    ("HQ finance reads consumer lag", (Role.HQ_FINANCE, Scope.chain()), "EventPipelineService/GetConsumerLag", None, DENIED),
+    ("a region-scoped auditor reads consumer lag", (Role.AUDITOR, Scope.region("E")), "EventPipelineService/GetConsumerLag",
+     None, DENIED),
     ("regional manager lists another region's stores", (Role.REGIONAL_MANAGER, Scope.region("E")), "DirectoryService/ListStores",
      directory_pb2.ListStoresRequest(region_code="W"), DENIED),
     ("cashier lists stores", CASHIER_E1, "DirectoryService/ListStores", directory_pb2.ListStoresRequest(), DENIED),
@@ -441,6 +458,8 @@ def test_allowed_calls_are_kept_inside_the_scope(chain: Chain, ops_channel: grpc
     assert [item.card_number for item in view.recent_transactions] == ["A"]
     rows = _call(ops_channel, "ReportService/StreamSalesReport", reports_pb2.StreamSalesReportRequest(), aurora)
     assert [row.row.group_key for row in rows] == ["/F-AURORA/"]
+    mix = _call(ops_channel, "ReportService/GetLevelMix", reports_pb2.GetLevelMixRequest(), aurora)
+    assert [row.group_key for row in mix.rows] == ["/F-AURORA/"]
     east = bearer_metadata(chain.token(Role.REGIONAL_MANAGER, Scope.region("E")))
     stores = _call(ops_channel, "DirectoryService/ListStores", directory_pb2.ListStoresRequest(), east)
     assert [store.store_id for store in stores.stores] == ["S-E-001", "S-E-002"]

@@ -47,6 +47,25 @@ def _store_row(html: str, store_id: str) -> dict[str, str]:
     return rows[store_id]
 
 
+def _table(page: str, table_id: str) -> str:
+    """The body of the page's table ``table_id`` ("" when the page has none)."""
+    if f'id="{table_id}"' not in page:
+        return ""
+    return page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+
+
+def _wait_for_page(client: httpx.Client, path: str, ready, *, timeout: float = 30) -> str:  # type: ignore[no-untyped-def]
+    """The page at ``path`` once ``ready(text)`` (HQ's read models follow the events by seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get(path)
+        assert page.status_code == 200, page.text
+        if ready(page.text):
+            return page.text
+        assert time.monotonic() < deadline, f"{path} never got ready"
+        time.sleep(0.5)
+
+
 # ---- without a session, from another site -------------------------------------------------------------------------
 def test_pages_without_a_session_send_to_log_in_and_actions_are_refused(console: ConsoleServer):
     with console.client() as anonymous:
@@ -104,6 +123,13 @@ def test_hq_admin_sees_the_chain_and_is_refused_statements(console: ConsoleServe
         board = admin.get("/", params={"period": "week"})
         assert board.status_code == 200 and "¥" in board.text and 'data-chart="' in board.text
         assert "S-W-002" in board.text  # every store is in the chain's scope
+        # The level mix: HQ's card read model has the chain's active cards (the console's own card
+        # among them, a stored-value card at Aurora's store) by card type and level.
+        board = _wait_for_page(admin, "/", lambda text: "储值卡 Stored-value card" in _table(text, "level-mix"))
+        assert 'id="level-mix-chart"' in board and 'data-chart="' in board.split('id="level-mix-chart"', 1)[1].split("</figure>")[0]
+        # Consumer lag, HQ's roles only: every consumer group of the chain, by topic.
+        lag = _table(board, "consumer-lag")
+        assert ".hq-read-models" in lag and ".settlement-clearing" in lag and "chaincard.postings.v1" in lag
         assert admin.get("/config").status_code == 200
         level = admin.get("/config/levels/SILVER")
         assert level.status_code == 200 and "discount_bp" in level.text
@@ -124,6 +150,9 @@ def test_a_franchisee_admin_sees_only_its_own_stores(console: ConsoleServer):
         board = franchisee.get("/")
         assert board.status_code == 200
         assert "S-W-002" not in board.text and "S-E-001" not in board.text
+        # Its own cards' level mix (the console's card was opened at its store), and no lag panel.
+        board_text = _wait_for_page(franchisee, "/", lambda text: "储值卡 Stored-value card" in _table(text, "level-mix"))
+        assert 'id="consumer-lag"' not in board_text
         # Another franchisee's store as a filter: HQ keeps the franchisee's own filter beside it, so
         # nothing of that store shows (a franchisee filter of another is refused outright).
         other_store = franchisee.get("/", params={"store": "S-W-002"})
