@@ -488,20 +488,25 @@ def test_every_rpc_admits_exactly_the_roles_of_the_matrix(chain: Chain, ops_chan
 
 def test_a_company_admin_reaches_its_own_companys_three_reads_and_nothing_else(chain: Chain, ops_channel: grpc.Channel) -> None:
     """Every RPC of every service with a company admin's token: GetCompany, ListCompanyCards and
-    GetBulkRecharge of its own company pass; everything else, including what every other role may
-    call (ListRegions, GetTokenVerificationKeys, its own operator record), is PERMISSION_DENIED. The
-    region still reads the verification keys with its certificate alone."""
+    GetBulkRecharge of its own company pass, and so do the self-service operator calls (its own
+    record, password and tokens: the HQ handler holds it to its own, tests/integration/
+    test_security_operators.py); everything else, including what every other role may call
+    (ListRegions, GetTokenVerificationKeys), is PERMISSION_DENIED. The region still reads the
+    verification keys with its certificate alone."""
     token = bearer_metadata(chain.token(*COMPANY_ADMIN_A))
     own = {"CompanyService/GetCompany": companies_pb2.GetCompanyRequest(company_id="CO-A"),
            "CompanyService/ListCompanyCards": companies_pb2.ListCompanyCardsRequest(company_id="CO-A"),
            "CompanyService/GetBulkRecharge": companies_pb2.GetBulkRechargeRequest(job_id="JOB-A")}
+    self_service = {"OperatorService/GetOperator", "OperatorService/SetOperatorPassword", "OperatorService/RevokeToken"}
     passed = []
     for method in sorted(MATRIX):
         short = method.removeprefix("/chaincard.v1.")
         code = _code(lambda method=method, short=short: _call(ops_channel, method, own.get(short), token))
         if MATRIX[method].public:
             continue  # logging in: the password decides
-        if short in own:
+        if short in self_service:
+            assert code not in (DENIED, UNAUTH), (method, code)  # past the interceptor (the stub server does not implement it)
+        elif short in own:
             assert code == OK, (method, code)
             passed.append(short)
         else:
