@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ DEFAULT_IDLE_SECONDS = 30 * 60
 # cannot fill the console's memory.
 ANONYMOUS_SECONDS = 10 * 60
 MAX_ANONYMOUS = 10_000
+# How often expired sessions are swept out (each lookup also drops its own session when expired).
+SWEEP_SECONDS = 10.0
 
 
 @dataclass
@@ -61,6 +64,10 @@ class Session:
 class SessionStore:
     def __init__(self, *, idle_seconds: float = DEFAULT_IDLE_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self._sessions: dict[str, Session] = {}
+        # The anonymous sessions' ids, oldest first: the cap drops from the front without a scan
+        # (a flood of log-in pages must not cost a walk over every session per request).
+        self._anonymous: OrderedDict[str, None] = OrderedDict()
+        self._next_sweep = 0.0
         self._lock = threading.Lock()
         self._idle = idle_seconds
         self._clock = clock
@@ -72,13 +79,14 @@ class SessionStore:
 
     def start_anonymous(self) -> Session:
         with self._lock:
-            self._sweep()
-            anonymous = [s for s in self._sessions.values() if not s.logged_in]
-            if len(anonymous) >= MAX_ANONYMOUS:
-                oldest = min(anonymous, key=lambda s: s.created_at)
-                del self._sessions[oldest.session_id]
+            if self._clock() >= self._next_sweep:
+                self._sweep()
+            while len(self._anonymous) >= MAX_ANONYMOUS:
+                oldest, _ = self._anonymous.popitem(last=False)
+                self._sessions.pop(oldest, None)
             session = self._new(self._clock() + ANONYMOUS_SECONDS)
             self._sessions[session.session_id] = session
+            self._anonymous[session.session_id] = None
             return session
 
     def log_in(self, previous: Session | None, *, token: str, token_id: str, token_expires_at: float,
@@ -86,7 +94,7 @@ class SessionStore:
         """A new logged-in session (new id, new CSRF token); the previous one is dropped."""
         with self._lock:
             if previous is not None:
-                self._sessions.pop(previous.session_id, None)
+                self._drop(previous.session_id)
             session = self._new(token_expires_at)
             session.token, session.token_id, session.operator = token, token_id, operator
             self._sessions[session.session_id] = session
@@ -102,21 +110,27 @@ class SessionStore:
                 return None
             now = self._clock()
             if now >= session.expires_at or now - session.last_seen >= self._idle:
-                del self._sessions[session_id]
+                self._drop(session_id)
                 return None
             session.last_seen = now
             return session
 
     def end(self, session_id: str) -> Session | None:
         with self._lock:
-            return self._sessions.pop(session_id, None)
+            return self._drop(session_id)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)
 
+    def _drop(self, session_id: str) -> Session | None:
+        self._anonymous.pop(session_id, None)
+        return self._sessions.pop(session_id, None)
+
     def _sweep(self) -> None:
+        """Forget expired sessions; at most once per SWEEP_SECONDS (a walk over them all)."""
         now = self._clock()
+        self._next_sweep = now + SWEEP_SECONDS
         for session_id in [key for key, s in self._sessions.items()
                            if now >= s.expires_at or now - s.last_seen >= self._idle]:
-            del self._sessions[session_id]
+            self._drop(session_id)

@@ -45,3 +45,21 @@ def test_anonymous_sessions_are_capped():
     for _ in range(MAX_ANONYMOUS):
         store.start_anonymous()
     assert len(store) == MAX_ANONYMOUS and store.get(first.session_id) is None
+    # Logged-in sessions do not count towards the cap, nor make room in it.
+    clock = Clock()
+    store = SessionStore(clock=clock)
+    logged_in = store.log_in(store.start_anonymous(), token="t", token_id="T", token_expires_at=clock.now + 3600,
+                             operator=MANAGER)
+    for _ in range(MAX_ANONYMOUS + 5):
+        store.start_anonymous()
+    assert len(store) == MAX_ANONYMOUS + 1 and store.get(logged_in.session_id) is logged_in
+
+
+def test_expired_anonymous_sessions_are_swept_out():
+    clock = Clock()
+    store = SessionStore(clock=clock)
+    for _ in range(100):
+        store.start_anonymous()
+    clock.now += 24 * 3600  # long past an anonymous session's life and the sweep interval
+    store.start_anonymous()
+    assert len(store) == 1
