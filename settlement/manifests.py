@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -113,7 +113,7 @@ def statement_extract_json(run: SettlementRun, manifest_json_bytes: bytes, state
     return _encode(body)
 
 
-def _encode(body: dict[str, object]) -> bytes:
+def _encode(body: Mapping[str, object]) -> bytes:
     return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 

@@ -19,7 +19,14 @@ from chaincard.security.tokens import SigningKey
 from chaincard.v1 import common_pb2, settlement_pb2
 from settlement import documents
 from settlement.manifests import MANIFEST_FILE, SIGNATURE_FILE, ListedStatement, statement_extract_json
-from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, SettlementRun, Statement, StatementFile
+from settlement.models import (
+    ClearingCountUse,
+    ClearingCoupon,
+    ClearingRecord,
+    SettlementRun,
+    Statement,
+    StatementFile,
+)
 from settlement.runs import signed_manifest_files
 from settlement.statements import (
     COMPLETED,
