@@ -21,7 +21,12 @@ from chaincard.security.authz import PEERS_OF_SETTLEMENT, AuthorizationIntercept
 from chaincard.security.client import bearer_metadata
 from chaincard.security.identity import Role, Scope
 from chaincard.security.tokens import KeySet, SigningKey, StaticKeySource, TokenSigner, TokenVerifier
-from chaincard.signed_manifests import MANIFEST, STATEMENT_EXTRACT, raw_public_key_from_pem, verify_signed_statement
+from chaincard.signed_manifests import (
+    MANIFEST,
+    STATEMENT_EXTRACT,
+    raw_public_key_from_pem,
+    verify_signed_statement,
+)
 from chaincard.v1 import settlement_pb2, settlement_pb2_grpc
 from settlement import servicers
 from settlement.access import statement_place
