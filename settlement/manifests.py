@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from chaincard.security.tokens import ALGORITHM, key_id_of
+from chaincard.signed_manifests import STATEMENT_EXTRACT
 from settlement.models import SettlementRun, StatementFile
 
 MANIFEST_FILE = "manifest.json"
@@ -61,10 +62,6 @@ def manifest_json(run: SettlementRun, statements: Iterable[ListedStatement], fil
 
     Built from the run's rows alone, so the same run always gives the same bytes (and signature).
     """
-    by_statement: dict[str, list[dict[str, object]]] = {}
-    for file in files:
-        by_statement.setdefault(file.statement_id, []).append(
-            {"file_name": file.file_name, "format": file.file_format, "sha256": file.sha256, "size_bytes": file.size_bytes})
     body = {
         "run_id": run.run_id,
         "business_date": run.business_date.isoformat(),
@@ -75,13 +72,48 @@ def manifest_json(run: SettlementRun, statements: Iterable[ListedStatement], fil
         "late_record_count": run.late_record_count,
         "signature_algorithm": ALGORITHM,
         "signing_key_id": signing_key_id,
-        "statements": [
-            {"franchisee_id": row.franchisee_id, "franchisee_name": row.franchisee_name, "statement_id": row.statement_id,
-             "net_fen": row.net_fen, "content_sha256_hex": row.content_sha256,
-             "files": sorted(by_statement.get(row.statement_id, []), key=lambda item: str(item["file_name"]))}
-            for row in sorted(statements, key=lambda row: row.franchisee_id)
-        ],
+        "statements": statement_entries(statements, files),
     }
+    return _encode(body)
+
+
+def statement_entries(statements: Iterable[ListedStatement], files: Iterable[StatementFile]) -> list[dict[str, object]]:
+    """manifest.json's "statements": each with its content hash, net and files, by franchisee id."""
+    by_statement: dict[str, list[dict[str, object]]] = {}
+    for file in files:
+        by_statement.setdefault(file.statement_id, []).append(
+            {"file_name": file.file_name, "format": file.file_format, "sha256": file.sha256, "size_bytes": file.size_bytes})
+    return [
+        {"franchisee_id": row.franchisee_id, "franchisee_name": row.franchisee_name, "statement_id": row.statement_id,
+         "net_fen": row.net_fen, "content_sha256_hex": row.content_sha256,
+         "files": sorted(by_statement.get(row.statement_id, []), key=lambda item: str(item["file_name"]))}
+        for row in sorted(statements, key=lambda row: row.franchisee_id)
+    ]
+
+
+def statement_extract_json(run: SettlementRun, manifest_json_bytes: bytes, statements: Iterable[ListedStatement],
+                           files: Iterable[StatementFile], signing_key_id: str) -> bytes:
+    """One franchisee's part of manifest.json, to be signed for it (GetSettlementManifest, ADR 0059).
+
+    manifest.json lists every franchisee's name and net, which a franchisee may not read; the
+    extract lists its own statements exactly as manifest.json does and names manifest.json's
+    SHA-256, so whoever holds the day's folder can match the two. No time in it: the same rows and
+    key always give the same bytes (and, Ed25519 being deterministic, the same signature).
+    """
+    body = {
+        "document": STATEMENT_EXTRACT,
+        "run_id": run.run_id,
+        "business_date": run.business_date.isoformat(),
+        "manifest_sha256_hex": run.manifest_sha256,
+        "manifest_json_sha256_hex": hashlib.sha256(manifest_json_bytes).hexdigest(),
+        "signature_algorithm": ALGORITHM,
+        "signing_key_id": signing_key_id,
+        "statements": statement_entries(statements, files),
+    }
+    return _encode(body)
+
+
+def _encode(body: Mapping[str, object]) -> bytes:
     return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 

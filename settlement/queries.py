@@ -9,16 +9,28 @@ from collections.abc import Iterator
 from datetime import date
 from typing import cast
 
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from chaincard.errors import InvalidArgument, NotFound
+from chaincard.errors import FailedPrecondition, InvalidArgument, NotFound
 from chaincard.ids import is_ascii_digits
+from chaincard.security.tokens import SigningKey
 from chaincard.v1 import common_pb2, settlement_pb2
 from settlement import documents
-from settlement.models import ClearingCountUse, ClearingCoupon, ClearingRecord, SettlementRun, Statement
+from settlement.manifests import MANIFEST_FILE, SIGNATURE_FILE, ListedStatement, statement_extract_json
+from settlement.models import (
+    ClearingCountUse,
+    ClearingCoupon,
+    ClearingRecord,
+    SettlementRun,
+    Statement,
+    StatementFile,
+)
+from settlement.runs import signed_manifest_files
 from settlement.statements import (
     COMPLETED,
+    completed_run,
     find_statement,
     load_document,
     parse_day,
@@ -52,6 +64,44 @@ def get_run(session: Session, request: settlement_pb2.GetSettlementRunRequest) -
     if row is None:
         raise NotFound(f"business day {request.business_date} is not settled")
     return settlement_pb2.GetSettlementRunResponse(run=run_message(row))
+
+
+def get_manifest(session: Session, request: settlement_pb2.GetSettlementManifestRequest,
+                 signing_key: SigningKey) -> settlement_pb2.GetSettlementManifestResponse:
+    """The day's manifest.json as signed at run time, or one franchisee's statement extract signed
+    now with ``signing_key`` (the service's current key): manifest.json lists every franchisee's net."""
+    day = parse_day("business_date", request.business_date)
+    assert day is not None  # required
+    run = completed_run(session, day)
+    if run is None:
+        raise NotFound(f"business day {request.business_date} is not settled")
+    files = session.execute(
+        select(StatementFile).where(StatementFile.business_date == day).order_by(StatementFile.file_name)).scalars().all()
+    signed = signed_manifest_files(session, run, files)  # rebuilt from the rows; raises unless it verifies
+    if SIGNATURE_FILE not in signed:
+        raise FailedPrecondition(f"business day {request.business_date} was settled before manifests were signed")
+    manifest = settlement_pb2.SettlementManifest.FromString(run.manifest)
+    manifest_json_bytes = signed[MANIFEST_FILE]
+    manifest_json_sha256 = hashlib.sha256(manifest_json_bytes).hexdigest()
+    if not request.franchisee_id:
+        return settlement_pb2.GetSettlementManifestResponse(
+            business_date=request.business_date, kind=settlement_pb2.SIGNED_DOCUMENT_KIND_MANIFEST,
+            document=manifest_json_bytes, signature=manifest.manifest_json_signature, signing_key_id=manifest.signing_key_id,
+            signing_public_key=manifest.signing_public_key, manifest_json_sha256_hex=manifest_json_sha256)
+    own = session.execute(
+        select(Statement.franchisee_id, Statement.franchisee_name, Statement.statement_id, Statement.net_fen,
+               Statement.content_sha256).where(Statement.business_date == day, Statement.franchisee_id == request.franchisee_id)
+    ).all()
+    if not own:
+        raise NotFound(f"franchisee {request.franchisee_id[:40]!r} has no statement on {request.business_date}")
+    ids = {row.statement_id for row in own}
+    extract = statement_extract_json(run, manifest_json_bytes, [ListedStatement(*row) for row in own],
+                                     [file for file in files if file.statement_id in ids], signing_key.key_id)
+    return settlement_pb2.GetSettlementManifestResponse(
+        business_date=request.business_date, kind=settlement_pb2.SIGNED_DOCUMENT_KIND_STATEMENT_EXTRACT,
+        document=extract, signature=signing_key.private_key.sign(extract), signing_key_id=signing_key.key_id,
+        signing_public_key=signing_key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        manifest_json_sha256_hex=manifest_json_sha256)
 
 
 def list_runs(session: Session, request: settlement_pb2.ListSettlementRunsRequest) -> settlement_pb2.ListSettlementRunsResponse:

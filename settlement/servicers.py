@@ -65,6 +65,10 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         with self.sessions() as session:
             yield from queries.clearing_records(session, request)
 
+    def GetSettlementManifest(self, request: settlement_pb2.GetSettlementManifestRequest, context: grpc.ServicerContext) -> settlement_pb2.GetSettlementManifestResponse:  # noqa: N802
+        with self.sessions() as session:
+            return queries.get_manifest(session, request, self.runner.signing_keys.signing_key())
+
 
 def register(runner: SettlementRunner, commands: CommandRunner[UnitOfWork] | None = None) -> ServiceRegistration:
     """The (add_to_server, servicer, service name) triple for chaincard.rpc.server.build_server."""

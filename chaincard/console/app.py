@@ -41,6 +41,7 @@ from chaincard.console.labels import labeler, short_name
 from chaincard.console.sessions import Operator, Session, SessionStore
 from chaincard.console.stores import store_states
 from chaincard.ids import new_id
+from chaincard.signed_manifests import Verdict, verify_signed_statement
 from chaincard.v1 import (
     audit_pb2,
     cards_pb2,
@@ -579,10 +580,29 @@ def statement_page(p: Page) -> Response:
         manifest_ok = (hashlib.sha256(manifest.SerializeToString(deterministic=True)).hexdigest() == run.manifest.manifest_sha256_hex
                        and any(entry.statement_id == statement_id and entry.content_sha256_hex == statement.content_sha256_hex
                                for entry in run.manifest.entries))
+    except LoginRequired:
+        raise
     except ConsoleError:
         pass  # not this role's to read
+    signature, signature_error = _manifest_signature(p, statement)
     return p.render("statement.html", statement=statement, content_ok=content_ok and listed_ok, manifest_ok=manifest_ok,
-                    formats=list(STATEMENT_FORMATS))
+                    signature=signature, signature_error=signature_error, formats=list(STATEMENT_FORMATS))
+
+
+def _manifest_signature(p: Page, statement: settlement_pb2.Statement) -> tuple[Verdict | None, str]:
+    """The day's signed document (manifest.json, or for a franchisee its statement extract) checked
+    against this statement and the settlement keys this console pins: (verdict, or None and why)."""
+    try:
+        signed = p.grpc.call(p.grpc.statements.GetSettlementManifest,
+                             settlement_pb2.GetSettlementManifestRequest(business_date=statement.business_date))
+    except LoginRequired:
+        raise
+    except ConsoleError as error:
+        return None, f"{error.status.name}: {error.detail}"
+    return verify_signed_statement(
+        signed.document, signed.signature, signed.signing_public_key, business_date=statement.business_date,
+        statement_id=statement.statement_id, content_sha256_hex=statement.content_sha256_hex,
+        trusted_public_keys=p.console.backend.targets.trusted_settlement_keys()), ""
 
 
 def statement_download(p: Page) -> Response:

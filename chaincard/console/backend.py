@@ -14,13 +14,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+from cryptography.hazmat.primitives import serialization
 
 from chaincard.rpc.channels import DEFAULT_DEADLINE_SECONDS, open_channel
 from chaincard.rpc.transport import PLAINTEXT, Transport
 from chaincard.security.client import issue_token
+from chaincard.security.tokens import SigningKey
 from chaincard.v1 import (
     audit_pb2_grpc,
     cards_pb2_grpc,
@@ -79,6 +82,23 @@ class ConsoleTargets:
     transport: Transport = PLAINTEXT
     # Region code → endpoint, when given by hand (else HQ's directory says, ``Region.endpoint``).
     region_endpoints: dict[str, str] = field(default_factory=dict)
+    # Raw Ed25519 public keys of the settlement service that the console trusts to sign manifests
+    # (``--settlement-public-key``): a key sent beside a signature proves nothing about who signed.
+    settlement_public_keys: tuple[bytes, ...] = ()
+    # A local chain's settlement key directory (``chaincard up``: this machine's own chain), whose
+    # key is trusted too. Read on each check: the service makes its key at its first run.
+    local_settlement_key_dir: str = ""
+
+    def trusted_settlement_keys(self) -> tuple[bytes, ...]:
+        """The pinned keys, and a local chain's current settlement key if it has one."""
+        if not self.local_settlement_key_dir:
+            return self.settlement_public_keys
+        try:
+            key = SigningKey.from_pem((Path(self.local_settlement_key_dir) / "current.pem").read_bytes())
+        except (OSError, ValueError):
+            return self.settlement_public_keys
+        return (*self.settlement_public_keys,
+                key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
     @property
     def secure(self) -> bool:

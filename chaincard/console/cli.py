@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from chaincard.console.backend import ConsoleTargets
 from chaincard.rpc.transport import PLAINTEXT, Transport
+from chaincard.signed_manifests import load_trusted_keys
 
 if TYPE_CHECKING:
     import uvicorn
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 DEFAULT_LISTEN = "127.0.0.1:8700"
 DEFAULT_CLIENT_CERT = "client:ops"
+# Where a local chain's settlement service keeps its signing key (settlement.manifests: beside statements/).
+LOCAL_SETTLEMENT_KEY_DIR = "settlement-keys"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the certificate the console presents (default {DEFAULT_CLIENT_CERT})")
     parser.add_argument("--insecure", action="store_true", help="plaintext gRPC to a development chain")
     parser.add_argument("--data-dir", default=".chaincard", help="a local chain's data directory (chain.json)")
+    parser.add_argument("--settlement-public-key", action="append", default=[], metavar="PEM",
+                        help="the settlement service's manifest signing key to trust (its published "
+                             "manifest-public-key.pem); repeatable across key changes. Default: a local chain's own "
+                             "key; otherwise none, and statement pages say the signature's key is not trusted")
     parser.add_argument("--https-cert", help="serve HTTPS with this certificate (PEM); cookies are then Secure")
     parser.add_argument("--https-key", help="the private key of --https-cert (PEM)")
     parser.add_argument("--secure-cookies", action="store_true",
@@ -72,7 +79,13 @@ def targets_from_args(args: argparse.Namespace) -> ConsoleTargets:
         if not code or not endpoint:
             raise SystemExit(f"--region {item!r}: write CODE=HOST:PORT")
         regions[code] = endpoint
-    return ConsoleTargets(hq_endpoint=hq, settlement_endpoint=settlement, transport=transport, region_endpoints=regions)
+    try:
+        pinned = load_trusted_keys(args.settlement_public_key)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--settlement-public-key: {error}") from None
+    local_keys = str(Path(state.data_dir) / LOCAL_SETTLEMENT_KEY_DIR) if state is not None and not pinned else ""
+    return ConsoleTargets(hq_endpoint=hq, settlement_endpoint=settlement, transport=transport, region_endpoints=regions,
+                          settlement_public_keys=pinned, local_settlement_key_dir=local_keys)
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -112,7 +125,8 @@ def serve_in_thread(state: ChainState, listen: str) -> ConsoleThread:
 
     transport = PLAINTEXT if state.insecure else Transport.from_directory(state.tls_dir, DEFAULT_CLIENT_CERT)
     targets = ConsoleTargets(hq_endpoint=state.hq_endpoint, settlement_endpoint=state.endpoint_of("settlement"),
-                             transport=transport)
+                             transport=transport,
+                             local_settlement_key_dir=str(Path(state.data_dir) / LOCAL_SETTLEMENT_KEY_DIR))
     host, _, port = listen.rpartition(":")
     server = uvicorn.Server(uvicorn.Config(create_app(Backend(targets)), host=host or "127.0.0.1", port=int(port),
                                            log_level="warning", server_header=False))

@@ -128,6 +128,29 @@ CATALOG: dict[str, tuple[str, str]] = {
     "manifest_check": ("Listed in the run's manifest, whose own hash checks out.", "已列入结算批次清单，清单自身哈希校验通过。"),
     "file_check": ("Each download's SHA-256 is checked against the one settlement sent with it.",
                    "每次下载的 SHA-256 都会与结算服务随文件发送的哈希核对。"),
+    "manifest_signature": ("Manifest signature", "清单签名"),
+    "signature_verified": ("manifest signature verified", "清单签名已验证"),
+    "signature_verified_manifest": (
+        "The settlement service's Ed25519 key {key}, which this console trusts, signed the run's manifest.json, which "
+        "lists this statement with the content hash above.",
+        "本控制台信任的结算服务 Ed25519 密钥 {key} 签署了本批次的 manifest.json，其中列有本结算单及上方的内容哈希。"),
+    "signature_verified_extract": (
+        "The settlement service's Ed25519 key {key}, which this console trusts, signed your extract of the run's "
+        "manifest (your statements as manifest.json lists them, with manifest.json's SHA-256), which lists this "
+        "statement with the content hash above. The whole manifest.json lists every franchisee's net, so it is "
+        "shown to HQ finance and auditors only.",
+        "本控制台信任的结算服务 Ed25519 密钥 {key} 签署了本批次清单中属于您的摘录（按 manifest.json 的格式列出您的结算单，"
+        "并注明 manifest.json 的 SHA-256），其中列有本结算单及上方的内容哈希。完整的 manifest.json 列有每个加盟商的净额，"
+        "因此仅向总部财务和审计人员提供。"),
+    "signature_unpinned": ("signing key not trusted", "签名密钥未受信任"),
+    "signature_unpinned_detail": (
+        "The signature verifies with the key settlement sent with it (key id {key}), but this console does not trust "
+        "that key (--settlement-public-key): this shows only that the bytes and the signature agree, not who signed "
+        "them. Compare the key id with the one HQ publishes.",
+        "签名可用结算服务随附发送的密钥（密钥 ID {key}）验证，但本控制台并不信任该密钥（--settlement-public-key）："
+        "这只说明内容与签名一致，不能说明由谁签署。请将密钥 ID 与总部公布的核对。"),
+    "signature_failed": ("manifest signature NOT verified", "清单签名验证失败"),
+    "signature_unavailable": ("The signed manifest could not be read:", "无法读取已签名的清单："),
     "no_statements": ("No statements yet.", "暂无结算单。"),
     "audit_log": ("Audit log", "审计日志"),
     "when": ("When", "时间"),

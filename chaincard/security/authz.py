@@ -368,6 +368,12 @@ def _build_matrix() -> dict[str, Rule]:
     m[_rpc("SettlementService", "StreamClearingRecords")] = Rule(
         roles=statement_readers, filters={ScopeLevel.FRANCHISEE: ("franchisee_id",)}
     )
+    # The statement readers; a franchisee admin is forced to its own franchisee and so gets its
+    # statement extract, never manifest.json, which lists every franchisee's net (docs/adr/0059).
+    m[_rpc("SettlementService", "GetSettlementManifest")] = Rule(
+        roles=statement_readers, filters={ScopeLevel.FRANCHISEE: ("franchisee_id",)},
+        note="franchisee admins get their own statement extract, not the whole manifest.json",
+    )
 
     # DirectoryService (HQ).
     directory_peers = frozenset({"region", "settlement"})

@@ -12,6 +12,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SignedDocumentKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIGNED_DOCUMENT_KIND_UNSPECIFIED: _ClassVar[SignedDocumentKind]
+    SIGNED_DOCUMENT_KIND_MANIFEST: _ClassVar[SignedDocumentKind]
+    SIGNED_DOCUMENT_KIND_STATEMENT_EXTRACT: _ClassVar[SignedDocumentKind]
+
 class SettlementRunState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SETTLEMENT_RUN_STATE_UNSPECIFIED: _ClassVar[SettlementRunState]
@@ -31,6 +37,9 @@ class SettlementFlow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SETTLEMENT_FLOW_COUPON_ISSUED: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_COUNT_USES_ACQUIRED: _ClassVar[SettlementFlow]
     SETTLEMENT_FLOW_COUNT_USES_ISSUED: _ClassVar[SettlementFlow]
+SIGNED_DOCUMENT_KIND_UNSPECIFIED: SignedDocumentKind
+SIGNED_DOCUMENT_KIND_MANIFEST: SignedDocumentKind
+SIGNED_DOCUMENT_KIND_STATEMENT_EXTRACT: SignedDocumentKind
 SETTLEMENT_RUN_STATE_UNSPECIFIED: SettlementRunState
 SETTLEMENT_RUN_STATE_RUNNING: SettlementRunState
 SETTLEMENT_RUN_STATE_COMPLETED: SettlementRunState
@@ -321,3 +330,29 @@ class StreamClearingRecordsResponse(_message.Message):
     RECORD_FIELD_NUMBER: _ClassVar[int]
     record: ClearingRecord
     def __init__(self, record: _Optional[_Union[ClearingRecord, _Mapping]] = ...) -> None: ...
+
+class GetSettlementManifestRequest(_message.Message):
+    __slots__ = ("business_date", "franchisee_id")
+    BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    FRANCHISEE_ID_FIELD_NUMBER: _ClassVar[int]
+    business_date: str
+    franchisee_id: str
+    def __init__(self, business_date: _Optional[str] = ..., franchisee_id: _Optional[str] = ...) -> None: ...
+
+class GetSettlementManifestResponse(_message.Message):
+    __slots__ = ("business_date", "kind", "document", "signature", "signing_key_id", "signing_public_key", "manifest_json_sha256_hex")
+    BUSINESS_DATE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_JSON_SHA256_HEX_FIELD_NUMBER: _ClassVar[int]
+    business_date: str
+    kind: SignedDocumentKind
+    document: bytes
+    signature: bytes
+    signing_key_id: str
+    signing_public_key: bytes
+    manifest_json_sha256_hex: str
+    def __init__(self, business_date: _Optional[str] = ..., kind: _Optional[_Union[SignedDocumentKind, str]] = ..., document: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., signing_key_id: _Optional[str] = ..., signing_public_key: _Optional[bytes] = ..., manifest_json_sha256_hex: _Optional[str] = ...) -> None: ...

@@ -72,6 +72,11 @@ class SettlementServiceStub:
                 request_serializer=chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsRequest.SerializeToString,
                 response_deserializer=chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsResponse.FromString,
                 _registered_method=True)
+        self.GetSettlementManifest = channel.unary_unary(
+                '/chaincard.v1.SettlementService/GetSettlementManifest',
+                request_serializer=chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestRequest.SerializeToString,
+                response_deserializer=chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
@@ -133,6 +138,19 @@ class SettlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSettlementManifest(self, request, context):
+        """Returns the exact bytes of a settled day's signed document with its Ed25519 signature and the
+        signing key, so a statement reader can verify that a statement's hash was signed by the
+        settlement service without the day's folder (docs/adr/0059). Without franchisee_id (HQ
+        finance, auditors): the run's manifest.json as written beside the files. With franchisee_id
+        (always, for a franchisee admin): a statement extract, which lists only that franchisee's
+        statements and names manifest.json's SHA-256, since manifest.json lists every franchisee's
+        net. NOT_FOUND if the day is not settled or the franchisee has no statement that day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -170,6 +188,11 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.StreamClearingRecords,
                     request_deserializer=chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsRequest.FromString,
                     response_serializer=chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsResponse.SerializeToString,
+            ),
+            'GetSettlementManifest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettlementManifest,
+                    request_deserializer=chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestRequest.FromString,
+                    response_serializer=chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -364,6 +387,33 @@ class SettlementService:
             '/chaincard.v1.SettlementService/StreamClearingRecords',
             chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsRequest.SerializeToString,
             chaincard_dot_v1_dot_settlement__pb2.StreamClearingRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettlementManifest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaincard.v1.SettlementService/GetSettlementManifest',
+            chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestRequest.SerializeToString,
+            chaincard_dot_v1_dot_settlement__pb2.GetSettlementManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,

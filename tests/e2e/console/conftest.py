@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ import uvicorn
 
 from chaincard.console.app import create_app
 from chaincard.console.backend import Backend, ConsoleTargets
+from chaincard.console.cli import LOCAL_SETTLEMENT_KEY_DIR
 from chaincard.ids import new_id
 from chaincard.local.accounts import ensure_operator, operator_token
 from chaincard.local.broker import free_port
@@ -85,7 +87,8 @@ def console(chain) -> Iterator[ConsoleServer]:
     with chain.channel(f"store-{FRANCHISEE_STORE}") as till:
         card_number = funded_card(clients_for(till), 50_000, store_id="", name="控制台 Console")
     targets = ConsoleTargets(hq_endpoint=chain.hq_endpoint, settlement_endpoint=chain.endpoint_of("settlement"),
-                             transport=Transport.from_directory(chain.tls_dir, "client:ops"))
+                             transport=Transport.from_directory(chain.tls_dir, "client:ops"),
+                             local_settlement_key_dir=str(Path(chain.data_dir) / LOCAL_SETTLEMENT_KEY_DIR))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(Backend(targets)), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="console", daemon=True)

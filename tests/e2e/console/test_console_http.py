@@ -224,6 +224,11 @@ def test_a_franchisee_downloads_its_statement_matching_the_manifest(chain, conso
         assert statement_id in statements.text and "F-BAMBOO" not in statements.text
         page = franchisee.get(f"/statements/{statement_id}")
         assert page.status_code == 200 and 'id="verified"' in page.text
+        # The signature: its statement extract, signed by the settlement key the console pins (the
+        # one published beside the day's files), lists this statement; no other franchisee's nets.
+        key_id = manifest["signing_key_id"]
+        assert 'id="signature-verified"' in page.text and key_id in page.text, page.text
+        assert 'id="signature-bad"' not in page.text and 'id="signature-unpinned"' not in page.text
         for file_format in ("csv", "pdf"):
             download = franchisee.get(f"/statements/{statement_id}/download/{file_format}")
             assert download.status_code == 200
