@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import anyio
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -56,6 +57,13 @@ from chaincard.v1 import (
 )
 
 HERE = Path(__file__).parent
+
+# anyio imports its parts lazily on first use, which for Starlette (static files, thread pools) is
+# inside the server's thread. Importing a module there while another thread compiles code can trip
+# CPython 3.11's "AST constructor recursion depth mismatch" (seen in CI: pytest rewrites anyio, a
+# pytest plugin, as it is imported): resolve them all here, with the console, instead.
+for _name in dir(anyio):
+    getattr(anyio, _name)
 SESSION_COOKIE = "chaincard_console"
 SECURE_SESSION_COOKIE = "__Host-chaincard_console"  # the __Host- prefix: Secure, Path=/, no Domain
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
