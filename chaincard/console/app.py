@@ -182,7 +182,7 @@ class Console:
         self.cookie_name = SECURE_SESSION_COOKIE if secure_cookies else SESSION_COOKIE
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.templates.filters.update(fen=format_fen, count=format_count, bp=format_bp, when=format_timestamp,
-                                      enum_name=_enum_name)
+                                      enum_name=short_name)
 
     # ---- rendering ----
     def render(self, request: Request, template: str, *, session: Session | None, lang: str, status: int = 200,
@@ -213,11 +213,6 @@ class Console:
 def _full_path(request: Request) -> str:
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
-
-
-def _enum_name(value: int, enum: str) -> str:
-    """A proto enum value's name without its type prefix: (2, "CardState") → "ACTIVE"."""
-    return short_name(value, enum)
 
 
 def _safe_next(target: str | None) -> str:
